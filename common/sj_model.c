@@ -1,0 +1,249 @@
+#include "sj_model.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const s_channel[] = {"visit", "letter", "phone", "mailbox"};
+static const char *const s_kind[] = {"individual", "collective"};
+static const char *const s_level[] = {"village", "township", "county", "city", "province", "capital"};
+static const char *const s_category[] = {"land", "enterprise_restructuring", "employment",
+                                         "housing_demolition", "other"};
+static const char *const s_outcome[] = {"pending", "resolved_on_spot", "accepted", "closed",
+                                        "withdrawn"};
+static const char *const s_source[] = {"direct", "leader_reception", "assigned", "review"};
+
+static const struct {
+    const char *field;
+    const char *const *names;
+    int count;
+} s_fields[SJ_FIELD_COUNT] = {
+    {"channel", s_channel, 4}, {"kind", s_kind, 2},       {"level", s_level, 6},
+    {"category", s_category, 5}, {"outcome", s_outcome, 5}, {"source", s_source, 4},
+};
+
+const char *
+sj_field_name(sj_field_t field)
+{
+    return (field < SJ_FIELD_COUNT) ? s_fields[field].field : "?";
+}
+
+int
+sj_enum_count(sj_field_t field)
+{
+    return (field < SJ_FIELD_COUNT) ? s_fields[field].count : 0;
+}
+
+const char *
+sj_enum_name(sj_field_t field, int value)
+{
+    if (field >= SJ_FIELD_COUNT || value < 1 || value > s_fields[field].count) {
+        return NULL;
+    }
+    return s_fields[field].names[value - 1];
+}
+
+int
+sj_enum_value(sj_field_t field, const char *name)
+{
+    if (field >= SJ_FIELD_COUNT || !name) {
+        return 0;
+    }
+    for (int i = 0; i < s_fields[field].count; i++) {
+        if (strcmp(s_fields[field].names[i], name) == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+void
+sj_enum_list(sj_field_t field, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    for (int i = 0; field < SJ_FIELD_COUNT && i < s_fields[field].count; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", s_fields[field].names[i]);
+        if (n < 0 || (size_t) n >= size - used) {
+            return;
+        }
+        used += (size_t) n;
+    }
+}
+
+static int
+s_check_enum(sj_field_t field, int value, char *err, size_t err_size)
+{
+    if (sj_enum_name(field, value)) {
+        return SJ_OK;
+    }
+    char list[160];
+    sj_enum_list(field, list, sizeof list);
+    snprintf(err, err_size, "%s: invalid value (expected one of: %s)", sj_field_name(field), list);
+    return SJ_EINVAL;
+}
+
+static int
+s_check_text(const char *name, const char *s, size_t max, int required, char *err, size_t err_size)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (required && n == 0) {
+        snprintf(err, err_size, "%s: must not be empty", name);
+        return SJ_EINVAL;
+    }
+    if (n > max) {
+        snprintf(err, err_size, "%s: too long (%zu bytes, at most %zu)", name, n, max);
+        return SJ_EINVAL;
+    }
+    if (s && !sj_utf8_valid(s, n)) {
+        snprintf(err, err_size, "%s: not valid UTF-8", name);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
+{
+    if (!sj_date_valid(r->occurred_on)) {
+        snprintf(err, err_size, "occurred_on: '%s' is not a date YYYY-MM-DD", r->occurred_on);
+        return SJ_EINVAL;
+    }
+    const int vals[SJ_FIELD_COUNT] = {r->channel,  r->kind,    r->level,
+                                      r->category, r->outcome, r->source};
+    for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+        if (s_check_enum((sj_field_t) f, vals[f], err, err_size) != SJ_OK) {
+            return SJ_EINVAL;
+        }
+    }
+    if (r->persons < 1 || r->persons > SJ_MAX_PERSONS) {
+        snprintf(err, err_size, "persons: %u is out of range (1..%d)", r->persons, SJ_MAX_PERSONS);
+        return SJ_EINVAL;
+    }
+    if (r->kind == 1 && r->persons > 4) {
+        snprintf(err, err_size, "persons: an individual matter has 1-4 persons, not %u", r->persons);
+        return SJ_EINVAL;
+    }
+    if (r->kind == 2 && r->persons < 5) {
+        snprintf(err, err_size, "persons: a collective matter has 5 or more persons, not %u",
+                 r->persons);
+        return SJ_EINVAL;
+    }
+    if (r->channel != 1 && r->persons != 1) {
+        snprintf(err, err_size, "persons: a %s is one item and one person, not %u",
+                 sj_enum_name(SJ_FIELD_CHANNEL, r->channel), r->persons);
+        return SJ_EINVAL;
+    }
+    if (s_check_text("summary", r->summary, SJ_MAX_SUMMARY_BYTES, 1, err, err_size) != SJ_OK
+        || s_check_text("officer", r->officer, SJ_MAX_OFFICER_BYTES, 0, err, err_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+sj_code_level(const char *code)
+{
+    if (!code) {
+        return 0;
+    }
+    size_t n = strlen(code);
+    if (n != 6 && n != 9 && n != 12) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (code[i] < '0' || code[i] > '9') {
+            return 0;
+        }
+    }
+    return (int) n;
+}
+
+int
+sj_code_under(const char *child, const char *parent)
+{
+    int lc = sj_code_level(child);
+    int lp = sj_code_level(parent);
+    return lc && lp && lc >= lp && strncmp(child, parent, (size_t) lp) == 0;
+}
+
+int
+sj_date_valid(const char *s)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+        return 0;
+    }
+    for (int i = 0; i < 10; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) {
+            return 0;
+        }
+    }
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) {
+        return 0;
+    }
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int max = mdays[m - 1] + (m == 2 && leap);
+    return d <= max;
+}
+
+void
+sj_date_today(char out[11])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int
+sj_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t len;
+        unsigned min;
+        if (c == 0) {
+            return 0;
+        } else if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            min = 0x80;
+            c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            min = 0x800;
+            c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            min = 0x10000;
+            c &= 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n) {
+            return 0;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            c = (c << 6) | (p[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
+}

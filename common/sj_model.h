@@ -1,0 +1,76 @@
+/* sj_model: the domain of a matter: enum names, administrative codes, dates,
+ * field limits and validation. Used by every tier and by the CLI tools.
+ * The names here are the ones on the wire docs, in JSON, CSV and the CLI. */
+#ifndef SJ_MODEL_H
+#define SJ_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_err.h"
+
+#define SJ_MAX_SUMMARY_BYTES 4000 /* summary, UTF-8 */
+#define SJ_MAX_OFFICER_BYTES 128
+#define SJ_MAX_NOTE_BYTES    2000
+#define SJ_MAX_SEALED_BYTES  4096 /* sealed personal data, ciphertext */
+#define SJ_MAX_PERSONS       100000
+#define SJ_ID_BYTES          16
+#define SJ_EPOCH_BYTES       16
+#define SJ_HASH_BYTES        32
+#define SJ_CODE_MAX          12 /* digits in a village code */
+
+/* Enumerations; value 0 is "unspecified" (invalid) as on the wire. */
+typedef enum {
+    SJ_FIELD_CHANNEL = 0,
+    SJ_FIELD_KIND,
+    SJ_FIELD_LEVEL,
+    SJ_FIELD_CATEGORY,
+    SJ_FIELD_OUTCOME,
+    SJ_FIELD_SOURCE,
+    SJ_FIELD_COUNT
+} sj_field_t;
+
+/* Name of a field ("channel", ...). */
+const char *sj_field_name(sj_field_t field);
+/* Number of valid values of the field (values are 1..count). */
+int sj_enum_count(sj_field_t field);
+/* Name of a value ("visit"), or NULL when out of range. */
+const char *sj_enum_name(sj_field_t field, int value);
+/* Value of a name, or 0 when unknown. */
+int sj_enum_value(sj_field_t field, const char *name);
+/* Writes "visit, letter, phone, mailbox" into buf (for error messages). */
+void sj_enum_list(sj_field_t field, char *buf, size_t size);
+
+/* A matter's report fields as the tools handle them (strings borrowed). */
+typedef struct {
+    char occurred_on[11]; /* YYYY-MM-DD */
+    int channel;
+    int kind;
+    uint32_t persons;
+    int level;
+    int category;
+    int outcome;
+    int source;
+    const char *summary;
+    const char *officer;
+} sj_report_t;
+
+/* Checks every field of a report; on failure writes a reason naming the
+ * field into err and returns SJ_EINVAL. */
+SJ_NODISCARD int sj_report_validate(const sj_report_t *r, char *err, size_t err_size);
+
+/* Codes: 6 digits county, 9 township, 12 village. Returns the number of
+ * digits (6, 9 or 12) or 0 when the text is not such a code. */
+int sj_code_level(const char *code);
+/* True when child is the same code as parent or lies under it. */
+int sj_code_under(const char *child, const char *parent);
+
+/* Validates "YYYY-MM-DD" as a real calendar date (1900..2999). */
+int sj_date_valid(const char *s);
+/* Today's date (UTC) as YYYY-MM-DD. */
+void sj_date_today(char out[11]);
+
+/* True when the n bytes are valid UTF-8 with no NUL byte. */
+int sj_utf8_valid(const char *s, size_t n);
+
+#endif

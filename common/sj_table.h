@@ -1,0 +1,45 @@
+/* sj_table: tabular output for the CLI tools in three formats.
+ * table: aligned columns for people (East Asian wide characters count as two
+ * columns), with an optional total line; csv: RFC 4180 with a header row;
+ * json: an array of objects, integer columns as JSON numbers.
+ * Rows are buffered (for listings and stats; exports stream elsewhere). */
+#ifndef SJ_TABLE_H
+#define SJ_TABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "sj_err.h"
+
+typedef enum { SJ_FMT_TABLE = 0, SJ_FMT_JSON, SJ_FMT_CSV } sj_format_t;
+typedef enum { SJ_COL_TEXT = 0, SJ_COL_INT } sj_col_type_t;
+
+typedef struct sj_table sj_table_t;
+
+/* Parses "table", "json" or "csv"; SJ_EINVAL otherwise. */
+SJ_NODISCARD int sj_format_parse(const char *name, sj_format_t *out);
+
+/* A table with ncols columns; names and types are copied. NULL on OOM.
+ * Caller owns, free with sj_table_destroy. */
+sj_table_t *sj_table_new(size_t ncols, const char *const *names, const sj_col_type_t *types);
+/* NULL-safe, sets *self_p = NULL. */
+void sj_table_destroy(sj_table_t **self_p);
+/* Appends a row of ncols cells (copied; NULL cell = empty text / JSON null).
+ * INT cells hold decimal text, e.g. "217". Returns SJ_OK or SJ_ENOMEM. */
+SJ_NODISCARD int sj_table_add_row(sj_table_t *self, const char *const *cells);
+/* Sets the cells of the total line printed under a table (table format
+ * only; copied; NULL cells are blank). */
+SJ_NODISCARD int sj_table_set_total(sj_table_t *self, const char *const *cells);
+size_t sj_table_rows(const sj_table_t *self);
+/* Writes the table in the format. Returns SJ_OK or SJ_EIO. */
+SJ_NODISCARD int sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out);
+/* The rows as a cJSON array of objects (caller owns, cJSON_Delete). */
+cJSON *sj_table_to_json(const sj_table_t *self);
+/* Display width of a UTF-8 string in terminal columns. */
+size_t sj_text_width(const char *s);
+/* Writes one CSV field with quoting when needed. */
+void sj_csv_field(FILE *out, const char *s);
+
+#endif
