@@ -1,0 +1,604 @@
+/* sj_table: tabular output for the CLI tools in three formats.
+ *
+ * A table holds ncols column names and types, and a growing row-major array
+ * of copied cells (a NULL cell stays NULL). Column widths for the table
+ * format are kept up to date as rows are added, so sj_table_write never
+ * allocates for the table and csv formats.
+ *
+ * Invariants:
+ *   - cells has room for cap_rows * ncols pointers; the first nrows * ncols
+ *     are owned copies or NULL.
+ *   - row_widths[i] is the largest display width of column i over the name
+ *     and every row; total_widths[i] is that of the total cell (0 when unset).
+ *   - total is NULL or an array of ncols owned copies (or NULL cells).
+ *
+ * In table format, control characters (C0, DEL, C1) print as a space and
+ * bytes that are not UTF-8 as '?': cells carry data reported by remote
+ * nodes, and an escape sequence must not reach the operator's terminal. Both
+ * replacements take the one column sj_text_width counts for them. */
+#include "sj_table.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sj_log.h"
+
+/* Largest INT cell written as a JSON number. cJSON keeps numbers as doubles
+ * and prints those outside int range with 15 significant digits, so larger
+ * cells are written as strings instead of losing digits. */
+#define SJ_TABLE_JSON_INT_MAX 999999999999999LL
+#define SJ_TABLE_MIN_ROWS     16 /* first row capacity */
+#define SJ_TABLE_COL_GAP      2  /* spaces between table columns */
+#define SJ_TABLE_NOT_UTF8     0xFFFFFFFFu
+
+struct sj_table {
+    size_t ncols;         /* number of columns, > 0 */
+    char **names;         /* ncols owned column names */
+    sj_col_type_t *types; /* ncols column types */
+    size_t *row_widths;   /* ncols widths over names and rows */
+    size_t *total_widths; /* ncols widths of the total cells */
+    char **cells;         /* cap_rows * ncols cells, row-major */
+    size_t nrows;         /* rows added */
+    size_t cap_rows;      /* rows cells has room for */
+    char **total;         /* ncols total cells, or NULL when unset */
+};
+
+static char *
+s_strdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = malloc(len);
+    if (copy) {
+        memcpy(copy, s, len);
+    }
+    return copy;
+}
+
+/* Frees n cells of an array and the array itself. */
+static void
+s_cells_free(char **cells, size_t n)
+{
+    if (!cells) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(cells[i]);
+    }
+    free(cells);
+}
+
+/* Copies n cells into dst (NULL cells stay NULL). On failure frees what it
+ * copied and returns SJ_ENOMEM. */
+static int
+s_cells_copy(char **dst, const char *const *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = NULL;
+        if (src[i]) {
+            dst[i] = s_strdup(src[i]);
+            if (!dst[i]) {
+                for (size_t j = 0; j < i; j++) {
+                    free(dst[j]);
+                    dst[j] = NULL;
+                }
+                return SJ_ENOMEM;
+            }
+        }
+    }
+    return SJ_OK;
+}
+
+/* Decodes one UTF-8 sequence at s (NUL-terminated). Returns its length in
+ * bytes (>= 1) and stores the code point, or SJ_TABLE_NOT_UTF8 for a byte
+ * that does not start a valid sequence (overlong, surrogate, truncated, out
+ * of range); such a byte is consumed alone. Never reads past the NUL, since
+ * NUL is not a continuation byte. */
+static size_t
+s_utf8_next(const unsigned char *s, uint32_t *cp_out)
+{
+    unsigned char lead = s[0];
+    size_t len;
+    uint32_t cp, min;
+    if (lead < 0x80) {
+        *cp_out = lead;
+        return 1;
+    }
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        len = 2;
+        cp = lead & 0x1Fu;
+        min = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+        len = 3;
+        cp = lead & 0x0Fu;
+        min = 0x800;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        len = 4;
+        cp = lead & 0x07u;
+        min = 0x10000;
+    } else {
+        *cp_out = SJ_TABLE_NOT_UTF8;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp_out = SJ_TABLE_NOT_UTF8;
+            return 1;
+        }
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *cp_out = SJ_TABLE_NOT_UTF8;
+        return 1;
+    }
+    *cp_out = cp;
+    return len;
+}
+
+/* East Asian Wide and Fullwidth blocks take two terminal columns; every
+ * other code point, and every byte that is not UTF-8, takes one. */
+static size_t
+s_cp_width(uint32_t cp)
+{
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF)
+        || (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF)
+        || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60)
+        || (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD)) {
+        return 2;
+    }
+    return 1;
+}
+
+static int
+s_is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+static int
+s_put(FILE *out, const char *data, size_t len)
+{
+    if (len > 0 && fwrite(data, 1, len, out) != len) {
+        return SJ_EIO;
+    }
+    return SJ_OK;
+}
+
+static int
+s_put_repeat(FILE *out, char c, size_t n)
+{
+    char chunk[64];
+    memset(chunk, c, sizeof chunk);
+    while (n > 0) {
+        size_t k = n < sizeof chunk ? n : sizeof chunk;
+        if (s_put(out, chunk, k) != SJ_OK) {
+            return SJ_EIO;
+        }
+        n -= k;
+    }
+    return SJ_OK;
+}
+
+/* Writes a cell for a terminal: controls become ' ', non-UTF-8 bytes '?'. */
+static int
+s_put_display(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *run = p;
+    while (*p) {
+        uint32_t cp;
+        size_t len = s_utf8_next(p, &cp);
+        if (cp == SJ_TABLE_NOT_UTF8 || s_is_control(cp)) {
+            if (s_put(out, (const char *) run, (size_t) (p - run)) != SJ_OK
+                || fputc(cp == SJ_TABLE_NOT_UTF8 ? '?' : ' ', out) == EOF) {
+                return SJ_EIO;
+            }
+            run = p + len;
+        }
+        p += len;
+    }
+    return s_put(out, (const char *) run, (size_t) (p - run));
+}
+
+static size_t
+s_col_width(const sj_table_t *self, size_t col)
+{
+    size_t w = self->row_widths[col];
+    return self->total_widths[col] > w ? self->total_widths[col] : w;
+}
+
+/* Writes one line of the table format. Spaces are held back until text
+ * follows them, so no line ends in whitespace. */
+static int
+s_write_line(const sj_table_t *self, const char *const *cells, FILE *out)
+{
+    size_t pending = 0;
+    for (size_t i = 0; i < self->ncols; i++) {
+        const char *text = cells && cells[i] ? cells[i] : "";
+        size_t pad = s_col_width(self, i) - sj_text_width(text);
+        if (i > 0) {
+            pending += SJ_TABLE_COL_GAP;
+        }
+        if (self->types[i] == SJ_COL_INT) {
+            pending += pad;
+        }
+        if (*text) {
+            if (s_put_repeat(out, ' ', pending) != SJ_OK || s_put_display(out, text) != SJ_OK) {
+                return SJ_EIO;
+            }
+            pending = 0;
+        }
+        if (self->types[i] != SJ_COL_INT) {
+            pending += pad;
+        }
+    }
+    return fputc('\n', out) == EOF ? SJ_EIO : SJ_OK;
+}
+
+static int
+s_write_rule(const sj_table_t *self, FILE *out)
+{
+    for (size_t i = 0; i < self->ncols; i++) {
+        if (i > 0 && s_put_repeat(out, ' ', SJ_TABLE_COL_GAP) != SJ_OK) {
+            return SJ_EIO;
+        }
+        if (s_put_repeat(out, '-', s_col_width(self, i)) != SJ_OK) {
+            return SJ_EIO;
+        }
+    }
+    return fputc('\n', out) == EOF ? SJ_EIO : SJ_OK;
+}
+
+static int
+s_write_table(const sj_table_t *self, FILE *out)
+{
+    if (s_write_line(self, (const char *const *) self->names, out) != SJ_OK
+        || s_write_rule(self, out) != SJ_OK) {
+        return SJ_EIO;
+    }
+    if (self->nrows == 0 && fputs("(no rows)\n", out) == EOF) {
+        return SJ_EIO;
+    }
+    for (size_t r = 0; r < self->nrows; r++) {
+        const char *const *row = (const char *const *) self->cells + r * self->ncols;
+        if (s_write_line(self, row, out) != SJ_OK) {
+            return SJ_EIO;
+        }
+    }
+    if (self->total) {
+        if (s_write_rule(self, out) != SJ_OK
+            || s_write_line(self, (const char *const *) self->total, out) != SJ_OK) {
+            return SJ_EIO;
+        }
+    }
+    return SJ_OK;
+}
+
+/* RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes
+ * doubled. NULL writes an empty field. */
+static int
+s_csv_field(FILE *out, const char *s)
+{
+    if (!s) {
+        return SJ_OK;
+    }
+    if (!strpbrk(s, ",\"\r\n")) {
+        return fputs(s, out) == EOF ? SJ_EIO : SJ_OK;
+    }
+    if (fputc('"', out) == EOF) {
+        return SJ_EIO;
+    }
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' && fputc('"', out) == EOF) {
+            return SJ_EIO;
+        }
+        if (fputc(*p, out) == EOF) {
+            return SJ_EIO;
+        }
+    }
+    return fputc('"', out) == EOF ? SJ_EIO : SJ_OK;
+}
+
+static int
+s_csv_line(FILE *out, const char *const *cells, size_t ncols)
+{
+    for (size_t i = 0; i < ncols; i++) {
+        if (i > 0 && fputc(',', out) == EOF) {
+            return SJ_EIO;
+        }
+        if (s_csv_field(out, cells[i]) != SJ_OK) {
+            return SJ_EIO;
+        }
+    }
+    return fputc('\n', out) == EOF ? SJ_EIO : SJ_OK;
+}
+
+static int
+s_write_csv(const sj_table_t *self, FILE *out)
+{
+    if (s_csv_line(out, (const char *const *) self->names, self->ncols) != SJ_OK) {
+        return SJ_EIO;
+    }
+    for (size_t r = 0; r < self->nrows; r++) {
+        const char *const *row = (const char *const *) self->cells + r * self->ncols;
+        if (s_csv_line(out, row, self->ncols) != SJ_OK) {
+            return SJ_EIO;
+        }
+    }
+    return SJ_OK;
+}
+
+static int
+s_write_json(const sj_table_t *self, FILE *out)
+{
+    cJSON *array = sj_table_to_json(self);
+    if (!array) {
+        return SJ_ENOMEM;
+    }
+    char *text = cJSON_PrintUnformatted(array);
+    cJSON_Delete(array);
+    if (!text) {
+        sj_error("sj_table: out of memory printing %zu rows as JSON", self->nrows);
+        return SJ_ENOMEM;
+    }
+    int rc = fputs(text, out) == EOF || fputc('\n', out) == EOF ? SJ_EIO : SJ_OK;
+    cJSON_free(text);
+    return rc;
+}
+
+/* Parses a whole INT cell: optional '-', then decimal digits, within
+ * +-SJ_TABLE_JSON_INT_MAX. Returns 1 and stores the value, else 0. */
+static int
+s_json_int(const char *s, long long *value)
+{
+    const char *digits = *s == '-' ? s + 1 : s;
+    if (*digits < '0' || *digits > '9') {
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > SJ_TABLE_JSON_INT_MAX || v < -SJ_TABLE_JSON_INT_MAX) {
+        return 0;
+    }
+    *value = v;
+    return 1;
+}
+
+static cJSON *
+s_json_cell(sj_col_type_t type, const char *s)
+{
+    long long v;
+    if (!s) {
+        return cJSON_CreateNull();
+    }
+    if (type == SJ_COL_INT && s_json_int(s, &v)) {
+        return cJSON_CreateNumber((double) v);
+    }
+    return cJSON_CreateString(s);
+}
+
+int
+sj_format_parse(const char *name, sj_format_t *out)
+{
+    assert(out);
+    if (!name) {
+        return SJ_EINVAL;
+    }
+    if (strcmp(name, "table") == 0) {
+        *out = SJ_FMT_TABLE;
+    } else if (strcmp(name, "json") == 0) {
+        *out = SJ_FMT_JSON;
+    } else if (strcmp(name, "csv") == 0) {
+        *out = SJ_FMT_CSV;
+    } else {
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+sj_table_t *
+sj_table_new(size_t ncols, const char *const *names, const sj_col_type_t *types)
+{
+    assert(ncols > 0);
+    assert(names);
+    assert(types);
+    sj_table_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        goto fail;
+    }
+    self->names = calloc(ncols, sizeof *self->names);
+    self->types = calloc(ncols, sizeof *self->types);
+    self->row_widths = calloc(ncols, sizeof *self->row_widths);
+    self->total_widths = calloc(ncols, sizeof *self->total_widths);
+    if (!self->names || !self->types || !self->row_widths || !self->total_widths) {
+        goto fail;
+    }
+    self->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        assert(names[i]);
+        self->names[i] = s_strdup(names[i]);
+        if (!self->names[i]) {
+            goto fail;
+        }
+        self->types[i] = types[i];
+        self->row_widths[i] = sj_text_width(names[i]);
+    }
+    return self;
+fail:
+    sj_error("sj_table: out of memory creating a table of %zu columns", ncols);
+    sj_table_destroy(&self);
+    return NULL;
+}
+
+void
+sj_table_destroy(sj_table_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    sj_table_t *self = *self_p;
+    s_cells_free(self->names, self->ncols);
+    s_cells_free(self->cells, self->nrows * self->ncols);
+    s_cells_free(self->total, self->total ? self->ncols : 0);
+    free(self->types);
+    free(self->row_widths);
+    free(self->total_widths);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+sj_table_add_row(sj_table_t *self, const char *const *cells)
+{
+    assert(self);
+    assert(cells);
+    if (self->nrows == self->cap_rows) {
+        size_t cap = self->cap_rows ? self->cap_rows * 2 : SJ_TABLE_MIN_ROWS;
+        if (cap < self->cap_rows || cap > SIZE_MAX / sizeof(char *) / self->ncols) {
+            goto nomem;
+        }
+        char **grown = realloc(self->cells, cap * self->ncols * sizeof(char *));
+        if (!grown) {
+            goto nomem;
+        }
+        self->cells = grown;
+        self->cap_rows = cap;
+    }
+    char **row = self->cells + self->nrows * self->ncols;
+    if (s_cells_copy(row, cells, self->ncols) != SJ_OK) {
+        goto nomem;
+    }
+    for (size_t i = 0; i < self->ncols; i++) {
+        size_t w = row[i] ? sj_text_width(row[i]) : 0;
+        if (w > self->row_widths[i]) {
+            self->row_widths[i] = w;
+        }
+    }
+    self->nrows++;
+    return SJ_OK;
+nomem:
+    sj_error("sj_table: out of memory adding row %zu", self->nrows + 1);
+    return SJ_ENOMEM;
+}
+
+/* A NULL cells array clears the total line. */
+int
+sj_table_set_total(sj_table_t *self, const char *const *cells)
+{
+    assert(self);
+    char **total = NULL;
+    if (cells) {
+        total = malloc(self->ncols * sizeof *total);
+        if (!total || s_cells_copy(total, cells, self->ncols) != SJ_OK) {
+            free(total);
+            sj_error("sj_table: out of memory setting the total line");
+            return SJ_ENOMEM;
+        }
+    }
+    s_cells_free(self->total, self->total ? self->ncols : 0);
+    self->total = total;
+    for (size_t i = 0; i < self->ncols; i++) {
+        self->total_widths[i] = total && total[i] ? sj_text_width(total[i]) : 0;
+    }
+    return SJ_OK;
+}
+
+size_t
+sj_table_rows(const sj_table_t *self)
+{
+    assert(self);
+    return self->nrows;
+}
+
+/* Also returns SJ_ENOMEM (json only, when cJSON cannot allocate) and
+ * SJ_EINVAL for a format outside sj_format_t. Flushes out, so a full disk is
+ * reported here and not lost in the caller's fclose. */
+int
+sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out)
+{
+    assert(self);
+    assert(out);
+    int rc;
+    switch (fmt) {
+    case SJ_FMT_TABLE:
+        rc = s_write_table(self, out);
+        break;
+    case SJ_FMT_CSV:
+        rc = s_write_csv(self, out);
+        break;
+    case SJ_FMT_JSON:
+        rc = s_write_json(self, out);
+        break;
+    default:
+        return SJ_EINVAL;
+    }
+    if (rc == SJ_OK && fflush(out) == EOF) {
+        rc = SJ_EIO;
+    }
+    return rc;
+}
+
+/* Returns NULL on OOM (logged). The total line is not included. */
+cJSON *
+sj_table_to_json(const sj_table_t *self)
+{
+    assert(self);
+    cJSON *array = cJSON_CreateArray();
+    if (!array) {
+        goto fail;
+    }
+    for (size_t r = 0; r < self->nrows; r++) {
+        cJSON *object = cJSON_CreateObject();
+        if (!object) {
+            goto fail;
+        }
+        if (!cJSON_AddItemToArray(array, object)) {
+            cJSON_Delete(object);
+            goto fail;
+        }
+        for (size_t i = 0; i < self->ncols; i++) {
+            cJSON *item = s_json_cell(self->types[i], self->cells[r * self->ncols + i]);
+            if (!item) {
+                goto fail;
+            }
+            /* cJSON copies the key; on failure the item is still ours. */
+            if (!cJSON_AddItemToObject(object, self->names[i], item)) {
+                cJSON_Delete(item);
+                goto fail;
+            }
+        }
+    }
+    return array;
+fail:
+    sj_error("sj_table: out of memory converting %zu rows to JSON", self->nrows);
+    cJSON_Delete(array);
+    return NULL;
+}
+
+/* NULL counts as the empty string. */
+size_t
+sj_text_width(const char *s)
+{
+    size_t width = 0;
+    if (!s) {
+        return 0;
+    }
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        uint32_t cp;
+        p += s_utf8_next(p, &cp);
+        width += s_cp_width(cp);
+    }
+    return width;
+}
+
+/* Write errors are left in ferror(out). */
+void
+sj_csv_field(FILE *out, const char *s)
+{
+    assert(out);
+    (void) s_csv_field(out, s);
+}
