@@ -1,0 +1,360 @@
+#include "sj_db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sj_log.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+static const char s_meta_sql[] = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value)";
+
+int
+sj_db_err(sqlite3 *db, int rc, const char *what)
+{
+    int prim = rc & 0xff;
+    if (prim == SQLITE_OK || prim == SQLITE_DONE || prim == SQLITE_ROW) {
+        return SJ_OK;
+    }
+    sj_error("sqlite: %s: %s (%d)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+        return SJ_EAGAIN;
+    }
+    if (prim == SQLITE_FULL) {
+        return SJ_EFULL;
+    }
+    if (prim == SQLITE_NOMEM) {
+        return SJ_ENOMEM;
+    }
+    return SJ_EDB;
+}
+
+int
+sj_db_exec(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? SJ_OK : sj_db_err(db, rc, sql);
+}
+
+int
+sj_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+{
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+    return rc == SQLITE_OK ? SJ_OK : sj_db_err(db, rc, sql);
+}
+
+int
+sj_db_begin(sqlite3 *db)
+{
+    return sj_db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+sj_db_commit(sqlite3 *db)
+{
+    return sj_db_exec(db, "COMMIT");
+}
+
+void
+sj_db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db)) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+int
+sj_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    int out = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SJ_OK : sj_db_err(db, rc, what);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return out;
+}
+
+static int
+s_pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A non-empty file must start with the SQLite header; catches truncation to
+ * garbage and foreign files before SQLite would treat them as new. */
+static int
+s_check_header(const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO;
+    }
+    if (st.st_size == 0) {
+        snprintf(err, err_size, "%s is empty (truncated?); refusing to recreate it", path);
+        return SJ_EDB;
+    }
+    char head[16] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return SJ_EIO;
+    }
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n != (ssize_t) sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
+        snprintf(err, err_size, "%s is not an SQLite database (corrupted?); refusing to use it",
+                 path);
+        return SJ_EDB;
+    }
+    if (st.st_size < 512) {
+        snprintf(err, err_size, "%s is truncated (%lld bytes); refusing to use it", path,
+                 (long long) st.st_size);
+        return SJ_EDB;
+    }
+    return SJ_OK;
+}
+
+static int
+s_migrate(sqlite3 *db, uint32_t app_id, const sj_migration_t *migs, size_t n, int64_t have,
+          char *err, size_t err_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (migs[i].version <= have) {
+            continue;
+        }
+        char stamp[96];
+        if (sj_db_begin(db) != SJ_OK) {
+            snprintf(err, err_size, "cannot start migration: %s", sqlite3_errmsg(db));
+            return SJ_EDB;
+        }
+        char *msg = NULL;
+        int rc = sqlite3_exec(db, migs[i].sql, NULL, NULL, &msg);
+        if (rc == SQLITE_OK) {
+            snprintf(stamp, sizeof stamp, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
+                     migs[i].version, (int) app_id);
+            rc = sqlite3_exec(db, stamp, NULL, NULL, &msg);
+        }
+        if (rc != SQLITE_OK) {
+            snprintf(err, err_size, "migration to schema version %d failed: %s", migs[i].version,
+                     msg ? msg : sqlite3_errstr(rc));
+            sqlite3_free(msg);
+            sj_db_rollback(db);
+            return SJ_EDB;
+        }
+        if (sj_db_commit(db) != SJ_OK) {
+            snprintf(err, err_size, "cannot commit migration: %s", sqlite3_errmsg(db));
+            return SJ_EDB;
+        }
+    }
+    return SJ_OK;
+}
+
+int
+sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
+           size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
+{
+    char path[4096];
+    sqlite3 *db = NULL;
+    *out = NULL;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path) {
+        snprintf(err, err_size, "data directory path too long");
+        return SJ_EINVAL;
+    }
+    int hc = s_check_header(path, err, err_size);
+    if (hc == SJ_ENOTFOUND) {
+        if (mode == SJ_DB_READ) {
+            snprintf(err, err_size, "no database at %s (wrong --data, or never started?)", path);
+            return SJ_ENOTFOUND;
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, err_size, "cannot create data directory %s: %s", dir, strerror(errno));
+            return SJ_EIO;
+        }
+    } else if (hc != SJ_OK) {
+        if (hc == SJ_EIO && !err[0]) {
+            snprintf(err, err_size, "%s: cannot stat: %s", path, strerror(errno));
+        }
+        return hc;
+    }
+    int flags = mode == SJ_DB_READ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return SJ_EDB;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db, 1);
+    int64_t have_app = 0, have_ver = 0;
+    rc = s_pragma_int(db, "PRAGMA application_id", &have_app);
+    if (rc == SQLITE_OK) {
+        rc = s_pragma_int(db, "PRAGMA user_version", &have_ver);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "%s is not a usable database: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (hc == SJ_OK && have_app != (int32_t) app_id) {
+        snprintf(err, err_size, "%s belongs to another program or role (application_id %lld)",
+                 path, (long long) have_app);
+        goto fail;
+    }
+    int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
+    if (have_ver > latest) {
+        snprintf(err, err_size,
+                 "%s has schema version %lld, newer than this program knows (%lld); upgrade sanji",
+                 path, (long long) have_ver, (long long) latest);
+        goto fail;
+    }
+    if (mode == SJ_DB_WRITE) {
+        char *msg = NULL;
+        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              " PRAGMA foreign_keys=ON;", NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            snprintf(err, err_size, "%s: cannot set WAL mode: %s", path, msg ? msg : "?");
+            sqlite3_free(msg);
+            goto fail;
+        }
+        if (sj_db_exec(db, s_meta_sql) != SJ_OK) {
+            snprintf(err, err_size, "%s: cannot create meta table: %s", path, sqlite3_errmsg(db));
+            goto fail;
+        }
+        if (s_migrate(db, app_id, migrations, n_migrations, have_ver, err, err_size) != SJ_OK) {
+            goto fail;
+        }
+    } else if (have_ver < latest) {
+        snprintf(err, err_size, "%s has schema version %lld; start the daemon once to migrate it",
+                 path, (long long) have_ver);
+        goto fail;
+    }
+    *out = db;
+    return SJ_OK;
+fail:
+    sqlite3_close(db);
+    return SJ_EDB;
+}
+
+void
+sj_db_close(sqlite3 **db_p)
+{
+    if (db_p && *db_p) {
+        sqlite3_close_v2(*db_p);
+        *db_p = NULL;
+    }
+}
+
+static int
+s_meta_get(sqlite3 *db, const char *key, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        return sj_db_err(db, rc, "meta select");
+    }
+    sqlite3_bind_text(*st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW) {
+        return SJ_OK;
+    }
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return rc == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(db, rc, "meta select");
+}
+
+static int
+s_meta_set(sqlite3 *db, const char *key, int type, int64_t i, const void *data, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        return sj_db_err(db, rc, "meta upsert");
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (type == SQLITE_INTEGER) {
+        sqlite3_bind_int64(st, 2, i);
+    } else if (type == SQLITE_TEXT) {
+        sqlite3_bind_text(st, 2, data, (int) size, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_blob(st, 2, data, (int) size, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SJ_OK : sj_db_err(db, rc, "meta upsert");
+}
+
+int
+sj_db_meta_get_int(sqlite3 *db, const char *key, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_meta_get(db, key, &st);
+    if (rc == SJ_OK) {
+        *out = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+int
+sj_db_meta_set_int(sqlite3 *db, const char *key, int64_t value)
+{
+    return s_meta_set(db, key, SQLITE_INTEGER, value, NULL, 0);
+}
+
+int
+sj_db_meta_get_blob(sqlite3 *db, const char *key, void *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_meta_get(db, key, &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if ((size_t) sqlite3_column_bytes(st, 0) != size) {
+        rc = SJ_EDB;
+        sj_error("meta %s has %d bytes, expected %zu", key, sqlite3_column_bytes(st, 0), size);
+    } else {
+        memcpy(out, sqlite3_column_blob(st, 0), size);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+sj_db_meta_set_blob(sqlite3 *db, const char *key, const void *data, size_t size)
+{
+    return s_meta_set(db, key, SQLITE_BLOB, 0, data, size);
+}
+
+int
+sj_db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_meta_get(db, key, &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, size, "%s", t ? (const char *) t : "");
+    sqlite3_finalize(st);
+    return SJ_OK;
+}
+
+int
+sj_db_meta_set_text(sqlite3 *db, const char *key, const char *value)
+{
+    return s_meta_set(db, key, SQLITE_TEXT, 0, value, strlen(value));
+}

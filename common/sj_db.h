@@ -1,0 +1,55 @@
+/* sj_db: opening a store the way every tier needs it: WAL, synchronous=FULL
+ * (an ack is a promise), busy_timeout, foreign keys, schema migrations by
+ * PRAGMA user_version, and a check that an existing file really is this
+ * role's database (a truncated or foreign file is refused, never recreated).
+ * Every store has a meta(key, value) table; helpers read and write it. */
+#ifndef SJ_DB_H
+#define SJ_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_err.h"
+
+typedef struct {
+    int version;     /* user_version after this step */
+    const char *sql; /* one or more statements */
+} sj_migration_t;
+
+typedef enum {
+    SJ_DB_WRITE = 0, /* create if missing, migrate */
+    SJ_DB_READ = 1   /* must exist; read-only; no migration */
+} sj_db_mode_t;
+
+/* Opens (creating the directory with mode 0700 and the file if missing, in
+ * SJ_DB_WRITE mode) dir/name. app_id tags the file; an existing file with
+ * another application_id, a newer user_version, or that fails the SQLite
+ * header check is refused with a clear reason in err. Caller owns *out and
+ * closes it with sj_db_close. */
+SJ_NODISCARD int sj_db_open(const char *dir, const char *name, uint32_t app_id,
+                            const sj_migration_t *migrations, size_t n_migrations,
+                            sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size);
+void sj_db_close(sqlite3 **db_p);
+
+/* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
+int sj_db_err(sqlite3 *db, int rc, const char *what);
+SJ_NODISCARD int sj_db_exec(sqlite3 *db, const char *sql);
+SJ_NODISCARD int sj_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
+/* BEGIN IMMEDIATE (retries while busy up to the busy timeout), COMMIT, ROLLBACK. */
+SJ_NODISCARD int sj_db_begin(sqlite3 *db);
+SJ_NODISCARD int sj_db_commit(sqlite3 *db);
+void sj_db_rollback(sqlite3 *db);
+
+/* meta table helpers. get returns SJ_ENOTFOUND when the key is absent. */
+SJ_NODISCARD int sj_db_meta_get_int(sqlite3 *db, const char *key, int64_t *out);
+SJ_NODISCARD int sj_db_meta_set_int(sqlite3 *db, const char *key, int64_t value);
+SJ_NODISCARD int sj_db_meta_get_blob(sqlite3 *db, const char *key, void *out, size_t size);
+SJ_NODISCARD int sj_db_meta_set_blob(sqlite3 *db, const char *key, const void *data, size_t size);
+SJ_NODISCARD int sj_db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t size);
+SJ_NODISCARD int sj_db_meta_set_text(sqlite3 *db, const char *key, const char *value);
+
+/* Steps a statement that returns no rows, then resets it. */
+SJ_NODISCARD int sj_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what);
+
+#endif

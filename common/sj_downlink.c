@@ -1,0 +1,637 @@
+/* sj_downlink: the parent side of the link protocol (see sj_link.h for the
+ * state rules). One ROUTER, one borrowed writer connection, one thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "sj_db.h"
+#include "sj_ids.h"
+#include "sj_link.h"
+#include "sj_log.h"
+
+#define MAX_PEERS     4096
+#define GROUP_FRAMES  64   /* frames handled per transaction */
+#define RID_MAX       256
+
+typedef struct {
+    uint8_t rid[RID_MAX]; /* ROUTER routing id of the connection */
+    size_t rid_len;
+    char code[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    int hello_ok;
+    int64_t last_mono;
+} s_peer_t;
+
+typedef struct {
+    s_peer_t *peer;
+    Sanji__Envelope *env;
+    /* reply, decided inside the transaction and sent after COMMIT */
+    int reply; /* 0 none, else body case */
+    uint64_t acked;
+    uint64_t resend_from;
+    int err_code;
+    char err_reason[320];
+    uint64_t first, last; /* batch range for rejections */
+} s_work_t;
+
+struct sj_downlink {
+    void *sock;
+    sqlite3 *db;
+    sj_downlink_ops_t ops;
+    void *ops_ctx;
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    s_peer_t *peers;
+    size_t n_peers;
+    sqlite3_stmt *st_link_get;
+    sqlite3_stmt *st_link_new;
+    sqlite3_stmt *st_link_mark;
+    sqlite3_stmt *st_link_hb;
+    sqlite3_stmt *st_quar;
+    sqlite3_stmt *st_rej;
+};
+
+void
+sj_link_sockopts(void *sock, int is_router)
+{
+    int zero = 0, one = 1;
+    int64_t maxmsg = SJ_WIRE_MAX_FRAME + SJ_WIRE_CURVE_OVERHEAD + 1024;
+    int hwm = is_router ? 1000 : 64;
+    int hs = is_router ? 15000 : 30000;
+    int hb_ivl = 20000, hb_to = 90000, ka = 1, ka_idle = 60, ka_intvl = 15, ka_cnt = 4;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs);
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to);
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &hb_to, sizeof hb_to);
+    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE, &ka, sizeof ka);
+    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle);
+    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_INTVL, &ka_intvl, sizeof ka_intvl);
+    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_CNT, &ka_cnt, sizeof ka_cnt);
+    if (is_router) {
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    } else {
+        int ivl = 1000, ivl_max = 30000;
+        zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    }
+}
+
+static const char s_link_get[] = "SELECT acked_through FROM links WHERE code=? AND epoch=?";
+static const char s_link_new[] =
+    "INSERT INTO links(code, epoch, acked_through, first_seen_ms, last_contact_ms)"
+    " VALUES(?, ?, 0, ?, ?) ON CONFLICT(code, epoch) DO UPDATE SET last_contact_ms=excluded.last_contact_ms";
+static const char s_link_mark[] =
+    "UPDATE links SET acked_through=?, last_contact_ms=? WHERE code=? AND epoch=?";
+static const char s_link_hb[] = "UPDATE links SET last_contact_ms=?, queue_depth=?,"
+                                " oldest_pending_s=? WHERE code=? AND epoch=?";
+static const char s_quar[] =
+    "INSERT INTO quarantine(code, epoch, link_seq, err_code, reason, raw, at_ms)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code, epoch, link_seq) DO NOTHING";
+static const char s_rej[] = "SELECT link_seq, err_code, reason FROM quarantine"
+                            " WHERE code=? AND epoch=? AND link_seq BETWEEN ? AND ? ORDER BY link_seq";
+
+sj_downlink_t *
+sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink_ops_t *ops,
+                void *ops_ctx)
+{
+    sj_downlink_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return NULL;
+    }
+    self->db = db;
+    self->ops = *ops;
+    self->ops_ctx = ops_ctx;
+    self->peers = calloc(MAX_PEERS, sizeof *self->peers);
+    if (!self->peers) {
+        goto fail;
+    }
+    if (sj_db_prepare(db, s_link_get, &self->st_link_get) != SJ_OK
+        || sj_db_prepare(db, s_link_new, &self->st_link_new) != SJ_OK
+        || sj_db_prepare(db, s_link_mark, &self->st_link_mark) != SJ_OK
+        || sj_db_prepare(db, s_link_hb, &self->st_link_hb) != SJ_OK
+        || sj_db_prepare(db, s_quar, &self->st_quar) != SJ_OK
+        || sj_db_prepare(db, s_rej, &self->st_rej) != SJ_OK) {
+        goto fail;
+    }
+    self->sock = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!self->sock) {
+        sj_error("downlink: cannot create socket: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    sj_link_sockopts(self->sock, 1);
+    if (zmq_bind(self->sock, endpoint) != 0) {
+        sj_error("downlink: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    return self;
+fail:
+    sj_downlink_destroy(&self);
+    return NULL;
+}
+
+void
+sj_downlink_destroy(sj_downlink_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    sj_downlink_t *self = *self_p;
+    if (self->sock) {
+        zmq_close(self->sock);
+    }
+    sqlite3_finalize(self->st_link_get);
+    sqlite3_finalize(self->st_link_new);
+    sqlite3_finalize(self->st_link_mark);
+    sqlite3_finalize(self->st_link_hb);
+    sqlite3_finalize(self->st_quar);
+    sqlite3_finalize(self->st_rej);
+    free(self->peers);
+    free(self);
+    *self_p = NULL;
+}
+
+void *
+sj_downlink_socket(sj_downlink_t *self)
+{
+    return self->sock;
+}
+
+void
+sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYTES])
+{
+    memcpy(self->epoch, epoch, SJ_EPOCH_BYTES);
+}
+
+static s_peer_t *
+s_peer_find(sj_downlink_t *self, const uint8_t *rid, size_t rid_len)
+{
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers[i].rid_len == rid_len && memcmp(self->peers[i].rid, rid, rid_len) == 0) {
+            return &self->peers[i];
+        }
+    }
+    size_t slot = self->n_peers;
+    if (slot == MAX_PEERS) {
+        /* Full: reuse the least recently active slot; that peer re-HELLOs. */
+        slot = 0;
+        for (size_t i = 1; i < MAX_PEERS; i++) {
+            if (self->peers[i].last_mono < self->peers[slot].last_mono) {
+                slot = i;
+            }
+        }
+    } else {
+        self->n_peers++;
+    }
+    s_peer_t *p = &self->peers[slot];
+    memset(p, 0, sizeof *p);
+    memcpy(p->rid, rid, rid_len);
+    p->rid_len = rid_len;
+    return p;
+}
+
+static int
+s_link_acked(sj_downlink_t *self, const char *code, const uint8_t *epoch, uint64_t *acked)
+{
+    sqlite3_stmt *st = self->st_link_get;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int out = SJ_OK;
+    if (rc == SQLITE_ROW) {
+        *acked = (uint64_t) sqlite3_column_int64(st, 0);
+    } else if (rc == SQLITE_DONE) {
+        out = SJ_ENOTFOUND;
+    } else {
+        out = sj_db_err(self->db, rc, "links select");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static int
+s_handle_hello(sj_downlink_t *self, s_work_t *w)
+{
+    const Sanji__Hello *h = w->env->hello;
+    s_peer_t *p = w->peer;
+    char code[SJ_CODE_MAX + 1];
+    char reason[200] = "";
+    if (sj_wire_text(h->code, code, sizeof code) != SJ_OK) {
+        return SJ_EPROTO; /* validated in sj_wire already */
+    }
+    if (self->ops.admit(self->ops_ctx, code, reason, sizeof reason) != SJ_OK) {
+        sj_warn("refusing child %s: %s", code, reason);
+        p->hello_ok = 0;
+        w->reply = SANJI__ENVELOPE__BODY_ERROR;
+        w->err_code = SANJI__ERROR_CODE__ERROR_FORBIDDEN;
+        snprintf(w->err_reason, sizeof w->err_reason, "%s", reason);
+        return SJ_OK;
+    }
+    snprintf(p->code, sizeof p->code, "%s", code);
+    memcpy(p->epoch, h->epoch.data, SJ_EPOCH_BYTES);
+    p->hello_ok = 1;
+    int64_t now = sj_now_ms();
+    sqlite3_stmt *st = self->st_link_new;
+    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now);
+    int rc = sj_db_step_done(self->db, st, "links upsert");
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = s_link_acked(self, p->code, p->epoch, &w->acked);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_info("child %s connected (seq %llu produced, %llu committed here)", p->code,
+            (unsigned long long) h->last_seq, (unsigned long long) w->acked);
+    w->reply = SANJI__ENVELOPE__BODY_WELCOME;
+    return SJ_OK;
+}
+
+static int
+s_quarantine(sj_downlink_t *self, const s_peer_t *p, uint64_t seq, int code, const char *reason,
+             const uint8_t *raw, size_t len)
+{
+    sqlite3_stmt *st = self->st_quar;
+    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
+    sqlite3_bind_int(st, 4, code);
+    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, raw, (int) len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, sj_now_ms());
+    sj_warn("quarantined event %llu from %s: %s", (unsigned long long) seq, p->code, reason);
+    return sj_db_step_done(self->db, st, "quarantine insert");
+}
+
+static void
+s_savepoint_undo(sqlite3 *db)
+{
+    int rc = sqlite3_exec(db, "ROLLBACK TO batch; RELEASE batch", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sj_db_err(db, rc, "rollback to savepoint");
+    }
+}
+
+/* Handles one batch inside the group transaction, under its own savepoint so
+ * that a refused batch leaves nothing behind. */
+static int
+s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
+{
+    const Sanji__Batch *b = w->env->batch;
+    s_peer_t *p = w->peer;
+    if (!p->hello_ok || memcmp(p->epoch, b->epoch.data, SJ_EPOCH_BYTES) != 0) {
+        w->reply = SANJI__ENVELOPE__BODY_ERROR;
+        w->err_code = SANJI__ERROR_CODE__ERROR_NO_HELLO;
+        snprintf(w->err_reason, sizeof w->err_reason, "batch before hello, or for another epoch");
+        return SJ_OK;
+    }
+    uint64_t acked = 0;
+    int rc = s_link_acked(self, p->code, p->epoch, &acked);
+    if (rc != SJ_OK) {
+        return rc == SJ_ENOTFOUND ? SJ_EDB : rc;
+    }
+    uint64_t a = b->first_seq, last = a + b->n_events - 1, next = acked + 1;
+    w->first = a;
+    w->last = last;
+    if (last < next) {
+        w->reply = SANJI__ENVELOPE__BODY_ACK;
+        w->acked = acked;
+        return SJ_OK;
+    }
+    if (a > next) {
+        w->reply = SANJI__ENVELOPE__BODY_RESEND;
+        w->resend_from = next;
+        return SJ_OK;
+    }
+    rc = sj_db_exec(self->db, "SAVEPOINT batch");
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        s_savepoint_undo(self->db);
+        return SJ_ENOMEM;
+    }
+    size_t stored = 0;
+    for (uint64_t seq = next; seq <= last && rc == SJ_OK; seq++) {
+        const ProtobufCBinaryData *raw = &b->events[seq - a];
+        char reason[256] = "";
+        int vc = sj_event_decode(raw->data, raw->len, ev, reason, sizeof reason);
+        if (vc == SJ_OK) {
+            vc = self->ops.check_event(self->ops_ctx, p->code, seq, ev, reason, sizeof reason);
+        }
+        if (vc == SJ_EFORBIDDEN) {
+            sj_warn("refusing batch from %s: event %llu: %s", p->code, (unsigned long long) seq,
+                    reason);
+            w->reply = SANJI__ENVELOPE__BODY_ERROR;
+            w->err_code = SANJI__ERROR_CODE__ERROR_FORBIDDEN;
+            snprintf(w->err_reason, sizeof w->err_reason, "event %llu refused: %s",
+                     (unsigned long long) seq, reason);
+            rc = SJ_EFORBIDDEN;
+            break;
+        }
+        if (vc != SJ_OK) {
+            rc = s_quarantine(self, p, seq, SANJI__ERROR_CODE__ERROR_INVALID_EVENT, reason,
+                              raw->data, raw->len);
+            continue;
+        }
+        sj_stored_t res = SJ_STORED_NEW;
+        rc = self->ops.store_event(self->ops_ctx, p->code, ev, raw->data, raw->len, &res);
+        if (rc == SJ_OK && res == SJ_STORED_NEW) {
+            stored++;
+        } else if (rc == SJ_OK && res == SJ_STORED_ID_CONFLICT) {
+            rc = s_quarantine(self, p, seq, SANJI__ERROR_CODE__ERROR_DUPLICATE_ID,
+                              "event id already stored under another origin or sequence", raw->data,
+                              raw->len);
+        }
+    }
+    free(ev);
+    if (rc == SJ_OK) {
+        sqlite3_stmt *st = self->st_link_mark;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) last);
+        sqlite3_bind_int64(st, 2, sj_now_ms());
+        sqlite3_bind_text(st, 3, p->code, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "links mark");
+    }
+    if (rc == SJ_OK) {
+        *n_new += stored;
+        w->reply = SANJI__ENVELOPE__BODY_ACK;
+        w->acked = last;
+        return sj_db_exec(self->db, "RELEASE batch");
+    }
+    s_savepoint_undo(self->db);
+    return rc == SJ_EFORBIDDEN ? SJ_OK : rc;
+}
+
+static int
+s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
+{
+    const Sanji__Heartbeat *h = w->env->heartbeat;
+    s_peer_t *p = w->peer;
+    w->reply = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    if (!p->hello_ok) {
+        w->reply = SANJI__ENVELOPE__BODY_ERROR;
+        w->err_code = SANJI__ERROR_CODE__ERROR_NO_HELLO;
+        snprintf(w->err_reason, sizeof w->err_reason, "heartbeat before hello");
+        return SJ_OK;
+    }
+    sqlite3_stmt *st = self->st_link_hb;
+    sqlite3_bind_int64(st, 1, sj_now_ms());
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) h->queue_depth);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) h->oldest_pending_s);
+    sqlite3_bind_text(st, 4, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    return sj_db_step_done(self->db, st, "links heartbeat");
+}
+
+/* Builds the rejection list of [first..last] from the quarantine table, so a
+ * re-ack after a lost ack carries the same rejections. */
+static int
+s_send_ack(sj_downlink_t *self, s_work_t *w)
+{
+    Sanji__Ack ack = SANJI__ACK__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    Sanji__Rejection *rej = NULL, **rejp = NULL;
+    char *texts = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = self->st_rej;
+    if (w->last >= w->first && w->first > 0) {
+        sqlite3_bind_text(st, 1, w->peer->code, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, w->peer->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) w->first);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) w->last);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                Sanji__Rejection *r2 = realloc(rej, cap * sizeof *rej);
+                char *t2 = r2 ? realloc(texts, cap * 256) : NULL;
+                if (r2) {
+                    rej = r2;
+                }
+                if (!t2) {
+                    break;
+                }
+                texts = t2;
+            }
+            sanji__rejection__init(&rej[n]);
+            rej[n].seq = (uint64_t) sqlite3_column_int64(st, 0);
+            rej[n].code = (uint32_t) sqlite3_column_int(st, 1);
+            snprintf(texts + n * 256, 256, "%s", (const char *) sqlite3_column_text(st, 2));
+            n++;
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (n) {
+        rejp = malloc(n * sizeof *rejp);
+        if (!rejp) {
+            n = 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            rej[i].reason = sj_wire_bytes(texts + i * 256);
+            rejp[i] = &rej[i];
+        }
+    }
+    ack.epoch.data = w->peer->epoch;
+    ack.epoch.len = SJ_EPOCH_BYTES;
+    ack.acked_through = w->acked;
+    ack.n_rejected = n;
+    ack.rejected = rejp;
+    env.body_case = SANJI__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    int rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+    free(rejp);
+    free(rej);
+    free(texts);
+    return rc;
+}
+
+static void
+s_send_reply(sj_downlink_t *self, s_work_t *w)
+{
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    int rc = SJ_OK;
+    switch (w->reply) {
+    case SANJI__ENVELOPE__BODY_WELCOME: {
+        Sanji__Welcome wel = SANJI__WELCOME__INIT;
+        wel.store_epoch.data = self->epoch;
+        wel.store_epoch.len = SJ_EPOCH_BYTES;
+        wel.acked_through = w->acked;
+        wel.max_batch = SJ_WIRE_MAX_BATCH;
+        wel.max_frame = SJ_WIRE_MAX_FRAME;
+        env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
+        env.welcome = &wel;
+        rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+        break;
+    }
+    case SANJI__ENVELOPE__BODY_ACK:
+        rc = s_send_ack(self, w);
+        break;
+    case SANJI__ENVELOPE__BODY_RESEND: {
+        Sanji__Resend rs = SANJI__RESEND__INIT;
+        rs.epoch.data = w->peer->epoch;
+        rs.epoch.len = SJ_EPOCH_BYTES;
+        rs.from_seq = w->resend_from;
+        env.body_case = SANJI__ENVELOPE__BODY_RESEND;
+        env.resend = &rs;
+        rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+        break;
+    }
+    case SANJI__ENVELOPE__BODY_HEARTBEAT: {
+        Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+        hb.now_ms = sj_now_ms();
+        env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+        break;
+    }
+    case SANJI__ENVELOPE__BODY_ERROR:
+        rc = sj_wire_send_error(self->sock, w->peer->rid, w->peer->rid_len, w->err_code,
+                                w->err_reason);
+        break;
+    default:
+        return;
+    }
+    if (rc != SJ_OK) {
+        sj_debug("reply to %s not sent (peer gone or slow); it will ask again",
+                 w->peer->code[0] ? w->peer->code : "unknown peer");
+    }
+}
+
+/* Receives one routed frame; returns 1 with rid/data filled, 0 when nothing
+ * is readable, -1 on a malformed multipart (already discarded). */
+static int
+s_recv(void *sock, uint8_t *rid, size_t *rid_len, zmq_msg_t *data)
+{
+    int n = zmq_recv(sock, rid, RID_MAX, ZMQ_DONTWAIT);
+    if (n < 0) {
+        return 0;
+    }
+    *rid_len = (size_t) (n > RID_MAX ? RID_MAX : n);
+    int more = 0;
+    size_t ms = sizeof more;
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
+    if (!more) {
+        return -1;
+    }
+    zmq_msg_init(data);
+    if (zmq_msg_recv(data, sock, 0) < 0) {
+        zmq_msg_close(data);
+        return -1;
+    }
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
+    if (more) {
+        /* Multi-frame message: not our protocol. Drain and refuse. */
+        while (more) {
+            zmq_msg_t junk;
+            zmq_msg_init(&junk);
+            zmq_msg_recv(&junk, sock, 0);
+            zmq_msg_close(&junk);
+            zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ms);
+        }
+        zmq_msg_close(data);
+        sj_wire_send_error(sock, rid, *rid_len, SANJI__ERROR_CODE__ERROR_MALFORMED,
+                           "multi-frame message; the protocol is one frame per message");
+        return -1;
+    }
+    return 1;
+}
+
+int
+sj_downlink_on_readable(sj_downlink_t *self)
+{
+    s_work_t work[GROUP_FRAMES];
+    size_t n_work = 0;
+    uint8_t rid[RID_MAX];
+    size_t rid_len = 0;
+    int64_t now = sj_mono_ms();
+    while (n_work < GROUP_FRAMES) {
+        zmq_msg_t data;
+        int got = s_recv(self->sock, rid, &rid_len, &data);
+        if (got == 0) {
+            break;
+        }
+        if (got < 0) {
+            continue;
+        }
+        Sanji__Envelope *env = NULL;
+        int ec = 0;
+        char reason[200];
+        int rc = sj_wire_decode(zmq_msg_data(&data), zmq_msg_size(&data), &env, &ec, reason,
+                                sizeof reason);
+        zmq_msg_close(&data);
+        if (rc != SJ_OK) {
+            sj_warn("bad frame from a child: %s", reason);
+            if (sj_wire_send_error(self->sock, rid, rid_len, ec, reason) != SJ_OK) {
+                sj_debug("error reply not sent");
+            }
+            continue;
+        }
+        s_peer_t *p = s_peer_find(self, rid, rid_len);
+        p->last_mono = now;
+        memset(&work[n_work], 0, sizeof work[n_work]);
+        work[n_work].peer = p;
+        work[n_work].env = env;
+        n_work++;
+    }
+    if (n_work == 0) {
+        return SJ_OK;
+    }
+    size_t n_new = 0;
+    int rc = sj_db_begin(self->db);
+    for (size_t i = 0; i < n_work && rc == SJ_OK; i++) {
+        s_work_t *w = &work[i];
+        switch (w->env->body_case) {
+        case SANJI__ENVELOPE__BODY_HELLO:
+            rc = s_handle_hello(self, w);
+            break;
+        case SANJI__ENVELOPE__BODY_BATCH:
+            rc = s_handle_batch(self, w, &n_new);
+            break;
+        case SANJI__ENVELOPE__BODY_HEARTBEAT:
+            rc = s_handle_heartbeat(self, w);
+            break;
+        default:
+            w->reply = SANJI__ENVELOPE__BODY_ERROR;
+            w->err_code = SANJI__ERROR_CODE__ERROR_MALFORMED;
+            snprintf(w->err_reason, sizeof w->err_reason, "unexpected message type upward");
+            break;
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        /* Nothing of this group is acked; children retry after their timeout. */
+        sj_db_rollback(self->db);
+        int code = rc == SJ_EFULL ? SANJI__ERROR_CODE__ERROR_STORAGE_FULL
+                                  : SANJI__ERROR_CODE__ERROR_INTERNAL;
+        const char *why = rc == SJ_EFULL ? "parent's disk is full; nothing stored, retry later"
+                                         : "parent could not store; nothing stored, retry later";
+        sj_error("group of %zu frames not committed: %s", n_work, sj_strerror(rc));
+        for (size_t i = 0; i < n_work; i++) {
+            work[i].reply = SANJI__ENVELOPE__BODY_ERROR;
+            work[i].err_code = code;
+            snprintf(work[i].err_reason, sizeof work[i].err_reason, "%s", why);
+        }
+        n_new = 0;
+    }
+    for (size_t i = 0; i < n_work; i++) {
+        s_send_reply(self, &work[i]);
+        sj_wire_free(work[i].env);
+    }
+    if (rc == SJ_OK && self->ops.committed) {
+        self->ops.committed(self->ops_ctx, n_new);
+    }
+    return SJ_OK;
+}

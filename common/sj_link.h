@@ -1,0 +1,127 @@
+/* sj_link: the link protocol of DESIGN.md, written once for every
+ * parent-child link (village -> township, township -> county, station ->
+ * county).
+ *
+ * Child side (sj_uplink, a DEALER that connects):
+ *
+ *   CONNECTING --hello sent--> WAITING --welcome--> READY
+ *      ^                          |                   | ack: acked = max(acked, n); persist
+ *      +---- ack timeout x3, -----+-------------------+ resend(n): next = n
+ *            parent silent, error                     | tick: send batches while window open
+ *
+ *   s_up_reset() recreates the socket (LINGER=0: whatever libzmq still held
+ *   is thrown away; the database is the queue) and says HELLO again.
+ *
+ * Parent side (sj_downlink, a ROUTER that binds): sj_downlink_on_readable()
+ * drains up to a group of frames, handles every Hello, Heartbeat and Batch in
+ * ONE transaction together with each child's new high-water mark, COMMITs, and
+ * only then sends the Welcomes and Acks (group commit: one fsync for many
+ * batches). For a batch [a..b] from (code, epoch) with mark n-1:
+ *   b < n      duplicate: re-ack n-1, store nothing;
+ *   a > n      gap: Resend{n}, store nothing;
+ *   otherwise  store [n..b] (bad events go to quarantine and are acked as
+ *              rejected), set mark = b, ack b after COMMIT.
+ * An event that breaks identity rules (another origin, another subtree) is
+ * refused with an Error and nothing of its batch is stored. */
+#ifndef SJ_LINK_H
+#define SJ_LINK_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_err.h"
+#include "sj_wire.h"
+
+/* Tables every parent store needs; include in its first migration. */
+#define SJ_DOWNLINK_SCHEMA                                                                         \
+    "CREATE TABLE links(code TEXT NOT NULL, epoch BLOB NOT NULL,"                                  \
+    " acked_through INTEGER NOT NULL DEFAULT 0, first_seen_ms INTEGER NOT NULL,"                   \
+    " last_contact_ms INTEGER NOT NULL, queue_depth INTEGER NOT NULL DEFAULT 0,"                   \
+    " oldest_pending_s INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(code, epoch));"                     \
+    "CREATE TABLE quarantine(qid INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL,"          \
+    " epoch BLOB NOT NULL, link_seq INTEGER NOT NULL, err_code INTEGER NOT NULL,"                  \
+    " reason TEXT NOT NULL, raw BLOB NOT NULL, at_ms INTEGER NOT NULL,"                            \
+    " UNIQUE(code, epoch, link_seq));"
+
+/* Result of storing one event. */
+typedef enum { SJ_STORED_NEW = 0, SJ_STORED_DUPLICATE, SJ_STORED_ID_CONFLICT } sj_stored_t;
+
+typedef struct {
+    /* May a child with this code connect here? SJ_OK or SJ_EFORBIDDEN + reason. */
+    int (*admit)(void *ctx, const char *code, char *reason, size_t reason_size);
+    /* Identity check of one event from child `code`, link seq: SJ_OK,
+     * SJ_EFORBIDDEN (refuse the batch) or SJ_EPROTO (quarantine), + reason. */
+    int (*check_event)(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev,
+                       char *reason, size_t reason_size);
+    /* Stores one valid event inside the open transaction. */
+    int (*store_event)(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw,
+                       size_t len, sj_stored_t *result);
+    /* Called after a COMMIT that stored n_new events (may be 0). */
+    void (*committed)(void *ctx, size_t n_new);
+} sj_downlink_ops_t;
+
+typedef struct sj_downlink sj_downlink_t;
+
+/* Binds a ROUTER on endpoint in zmq context zctx; db is borrowed (the tier's
+ * writer connection, used only on the caller's thread). NULL after logging. */
+sj_downlink_t *sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db,
+                               const sj_downlink_ops_t *ops, void *ops_ctx);
+void sj_downlink_destroy(sj_downlink_t **self_p);
+/* The socket, for zmq_poll (borrowed). */
+void *sj_downlink_socket(sj_downlink_t *self);
+/* The parent's own store epoch, sent in Welcome. */
+void sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYTES]);
+/* Handles what is readable. Returns SJ_OK; storage failures are answered to
+ * the children with an Error and logged, never acked. */
+SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);
+
+/* ---- child side ---- */
+
+typedef struct sj_uplink sj_uplink_t;
+
+typedef struct {
+    /* Calls add(add_ctx, seq, raw, len) for link seqs from, from+1, ... up to
+     * max_events or about max_bytes; stops early at the end of the stream. */
+    int (*fetch)(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
+                 int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
+                 void *add_ctx);
+    /* Highest link seq produced so far, and creation time (ms) of seq from. */
+    int (*head)(void *ctx, uint64_t *last_seq);
+    /* Persists the parent's word: events through acked_through are committed
+     * there; rejected lists those it quarantined (may be empty). */
+    int (*acked)(void *ctx, uint64_t acked_through, Sanji__Rejection **rejected, size_t n_rejected);
+} sj_uplink_ops_t;
+
+typedef struct {
+    const char *endpoint;   /* e.g. tcp://127.0.0.1:7601 */
+    const char *code;       /* this node's code */
+    const uint8_t *epoch;   /* this node's link epoch (16 bytes) */
+    int window;             /* batches in flight (default 8) */
+    int batch_events;       /* events per batch (default 500) */
+    int ack_timeout_ms;     /* go back N after this (default 10000) */
+    int heartbeat_ms;       /* idle heartbeat (default 5000) */
+} sj_uplink_cfg_t;
+
+typedef enum { SJ_UP_CONNECTING = 0, SJ_UP_WAITING, SJ_UP_READY, SJ_UP_REFUSED } sj_up_state_t;
+
+sj_uplink_t *sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops,
+                           void *ops_ctx);
+void sj_uplink_destroy(sj_uplink_t **self_p);
+void *sj_uplink_socket(sj_uplink_t *self);
+/* Reads and handles what is readable. */
+SJ_NODISCARD int sj_uplink_on_readable(sj_uplink_t *self);
+/* Sends what the window allows, heartbeats, and handles timeouts. Call at
+ * least every 100 ms and after new events were stored. */
+SJ_NODISCARD int sj_uplink_tick(sj_uplink_t *self);
+sj_up_state_t sj_uplink_state(const sj_uplink_t *self);
+/* Highest seq the parent acknowledged, and highest produced (at last tick). */
+uint64_t sj_uplink_acked(const sj_uplink_t *self);
+uint64_t sj_uplink_head(const sj_uplink_t *self);
+/* Last error text the parent sent (empty if none). */
+const char *sj_uplink_last_error(const sj_uplink_t *self);
+
+/* Socket options shared by both sides (PROTOCOL-NOTES 2.7). */
+void sj_link_sockopts(void *sock, int is_router);
+
+#endif

@@ -1,0 +1,484 @@
+/* sj_uplink: the child side of the link protocol (state diagram in
+ * sj_link.h). Go-back-N over the store: what is "sent" is only what the
+ * parent acknowledged after its COMMIT; everything else is read again from
+ * the database when needed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "sj_ids.h"
+#include "sj_link.h"
+#include "sj_log.h"
+
+#define HELLO_RETRY_MS    2000
+#define BACKOFF_MAX_MS    30000
+#define REFUSED_RETRY_MS  60000
+
+struct sj_uplink {
+    void *zctx;
+    void *sock;
+    sj_uplink_cfg_t cfg;
+    char endpoint[512];
+    char code[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    sj_uplink_ops_t ops;
+    void *ops_ctx;
+    sj_up_state_t state;
+    uint64_t acked;       /* parent's committed mark */
+    uint64_t next;        /* next seq to send */
+    uint64_t head;        /* highest produced */
+    int in_flight;        /* batches sent since the last ack progress */
+    int64_t hello_mono;   /* when HELLO was sent (0: not yet) */
+    int64_t progress_mono;/* last ack progress or send start */
+    int64_t rx_mono;      /* last frame from the parent */
+    int64_t tx_mono;      /* last frame to the parent */
+    int64_t retry_mono;   /* not before this, after an error */
+    int timeouts;
+    int backoff_ms;
+    char last_error[256];
+};
+
+/* A batch being filled by the store's fetch callback. */
+typedef struct {
+    ProtobufCBinaryData *events;
+    size_t n;
+    size_t cap;
+    size_t bytes;
+    uint64_t first;
+    int broken;
+} s_fill_t;
+
+static int
+s_fill_add(void *ctx, uint64_t seq, const void *raw, size_t len)
+{
+    s_fill_t *f = ctx;
+    if (f->n == f->cap || f->broken || seq != f->first + f->n) {
+        f->broken = f->broken || (f->n < f->cap && seq != f->first + f->n);
+        return SJ_EINVAL;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) {
+        return SJ_ENOMEM;
+    }
+    memcpy(copy, raw, len);
+    f->events[f->n].data = copy;
+    f->events[f->n].len = len;
+    f->n++;
+    f->bytes += len;
+    return SJ_OK;
+}
+
+static void
+s_fill_clear(s_fill_t *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->events[i].data);
+    }
+    free(f->events);
+}
+
+static int
+s_up_socket(sj_uplink_t *self)
+{
+    if (self->sock) {
+        zmq_close(self->sock);
+        self->sock = NULL;
+    }
+    self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
+    if (!self->sock) {
+        sj_error("uplink: cannot create socket: %s", zmq_strerror(zmq_errno()));
+        return SJ_EIO;
+    }
+    sj_link_sockopts(self->sock, 0);
+    if (zmq_connect(self->sock, self->endpoint) != 0) {
+        sj_error("uplink: cannot connect to %s: %s", self->endpoint, zmq_strerror(zmq_errno()));
+        return SJ_EINVAL;
+    }
+    self->state = SJ_UP_CONNECTING;
+    self->hello_mono = 0;
+    self->in_flight = 0;
+    return SJ_OK;
+}
+
+sj_uplink_t *
+sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops, void *ops_ctx)
+{
+    sj_uplink_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return NULL;
+    }
+    self->zctx = zctx;
+    self->cfg = *cfg;
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", cfg->endpoint);
+    snprintf(self->code, sizeof self->code, "%s", cfg->code);
+    memcpy(self->epoch, cfg->epoch, SJ_EPOCH_BYTES);
+    self->cfg.endpoint = self->endpoint;
+    self->cfg.code = self->code;
+    self->cfg.epoch = self->epoch;
+    if (self->cfg.window <= 0) {
+        self->cfg.window = 8;
+    }
+    if (self->cfg.batch_events <= 0 || self->cfg.batch_events > SJ_WIRE_MAX_BATCH) {
+        self->cfg.batch_events = 500;
+    }
+    if (self->cfg.ack_timeout_ms <= 0) {
+        self->cfg.ack_timeout_ms = 10000;
+    }
+    if (self->cfg.heartbeat_ms <= 0) {
+        self->cfg.heartbeat_ms = 5000;
+    }
+    self->ops = *ops;
+    self->ops_ctx = ops_ctx;
+    self->backoff_ms = HELLO_RETRY_MS;
+    if (s_up_socket(self) != SJ_OK) {
+        sj_uplink_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+sj_uplink_destroy(sj_uplink_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    if ((*self_p)->sock) {
+        zmq_close((*self_p)->sock);
+    }
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void *
+sj_uplink_socket(sj_uplink_t *self)
+{
+    return self->sock;
+}
+
+sj_up_state_t
+sj_uplink_state(const sj_uplink_t *self)
+{
+    return self->state;
+}
+
+uint64_t
+sj_uplink_acked(const sj_uplink_t *self)
+{
+    return self->acked;
+}
+
+uint64_t
+sj_uplink_head(const sj_uplink_t *self)
+{
+    return self->head;
+}
+
+const char *
+sj_uplink_last_error(const sj_uplink_t *self)
+{
+    return self->last_error;
+}
+
+/* Reconnects with a fresh socket after a capped, jittered backoff. */
+static void
+s_up_reset(sj_uplink_t *self, const char *why)
+{
+    int64_t now = sj_mono_ms();
+    int jitter = self->backoff_ms / 5;
+    int delay = self->backoff_ms + (jitter ? (int) (randombytes_uniform((uint32_t) (jitter * 2))) - jitter : 0);
+    sj_notice("link to %s: %s; reconnecting in %d ms", self->endpoint, why, delay);
+    self->retry_mono = now + delay;
+    self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+    self->timeouts = 0;
+    if (s_up_socket(self) != SJ_OK) {
+        self->state = SJ_UP_CONNECTING;
+    }
+}
+
+static int
+s_send(sj_uplink_t *self, Sanji__Envelope *env)
+{
+    int rc = sj_wire_send(self->sock, NULL, 0, env);
+    if (rc == SJ_OK) {
+        self->tx_mono = sj_mono_ms();
+    }
+    return rc;
+}
+
+static void
+s_send_hello(sj_uplink_t *self)
+{
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    h.epoch.data = self->epoch;
+    h.epoch.len = SJ_EPOCH_BYTES;
+    h.code = sj_wire_bytes(self->code);
+    h.last_seq = self->head;
+    h.sw_version = sj_wire_bytes("sanji 0.1.0");
+    env.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    if (s_send(self, &env) == SJ_OK) {
+        self->state = SJ_UP_WAITING;
+        self->hello_mono = sj_mono_ms();
+    }
+}
+
+static int
+s_record_ack(sj_uplink_t *self, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
+{
+    int rc = self->ops.acked(self->ops_ctx, acked, rej, n_rej);
+    if (rc != SJ_OK) {
+        sj_error("cannot record the parent's ack: %s", sj_strerror(rc));
+    }
+    return rc;
+}
+
+static void
+s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
+{
+    if (w->acked_through < self->acked) {
+        sj_warn("parent %s has committed only through %llu of %llu it acked before"
+                " (restored from a backup?); resending from there",
+                self->endpoint, (unsigned long long) w->acked_through,
+                (unsigned long long) self->acked);
+    }
+    if (w->acked_through > self->head) {
+        sj_warn("parent %s says it holds %llu events of this stream, more than this store made"
+                " (%llu)", self->endpoint, (unsigned long long) w->acked_through,
+                (unsigned long long) self->head);
+    }
+    self->acked = w->acked_through;
+    if (s_record_ack(self, self->acked, NULL, 0) != SJ_OK) {
+        return;
+    }
+    self->next = self->acked + 1;
+    self->state = SJ_UP_READY;
+    self->in_flight = 0;
+    self->timeouts = 0;
+    self->backoff_ms = HELLO_RETRY_MS;
+    self->progress_mono = sj_mono_ms();
+    self->last_error[0] = '\0';
+    sj_info("link to %s ready; parent holds through seq %llu", self->endpoint,
+            (unsigned long long) self->acked);
+}
+
+static void
+s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
+{
+    if (memcmp(a->epoch.data, self->epoch, SJ_EPOCH_BYTES) != 0) {
+        return; /* stale: another epoch */
+    }
+    if (a->acked_through > self->head) {
+        sj_warn("ignoring ack beyond what was produced (%llu > %llu)",
+                (unsigned long long) a->acked_through, (unsigned long long) self->head);
+        return;
+    }
+    if (a->acked_through < self->acked && a->n_rejected == 0) {
+        return; /* stale */
+    }
+    uint64_t mark = a->acked_through > self->acked ? a->acked_through : self->acked;
+    if (s_record_ack(self, mark, a->rejected, a->n_rejected) != SJ_OK) {
+        return;
+    }
+    if (mark > self->acked) {
+        self->acked = mark;
+        self->progress_mono = sj_mono_ms();
+        self->timeouts = 0;
+        self->in_flight = self->in_flight > 0 ? self->in_flight - 1 : 0;
+    }
+    if (self->next <= self->acked) {
+        self->next = self->acked + 1;
+    }
+    if (self->next == self->acked + 1) {
+        self->in_flight = 0;
+    }
+}
+
+int
+sj_uplink_on_readable(sj_uplink_t *self)
+{
+    for (int i = 0; i < 256; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        Sanji__Envelope *env = NULL;
+        int ec = 0;
+        char reason[200];
+        int rc = sj_wire_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &env, &ec, reason,
+                                sizeof reason);
+        zmq_msg_close(&msg);
+        if (rc != SJ_OK) {
+            sj_warn("bad frame from parent %s: %s", self->endpoint, reason);
+            continue;
+        }
+        self->rx_mono = sj_mono_ms();
+        switch (env->body_case) {
+        case SANJI__ENVELOPE__BODY_WELCOME:
+            s_on_welcome(self, env->welcome);
+            break;
+        case SANJI__ENVELOPE__BODY_ACK:
+            if (self->state == SJ_UP_READY) {
+                s_on_ack(self, env->ack);
+            }
+            break;
+        case SANJI__ENVELOPE__BODY_RESEND:
+            if (self->state == SJ_UP_READY
+                && memcmp(env->resend->epoch.data, self->epoch, SJ_EPOCH_BYTES) == 0) {
+                sj_info("parent asks to resend from %llu",
+                        (unsigned long long) env->resend->from_seq);
+                if (env->resend->from_seq <= self->acked) {
+                    self->acked = env->resend->from_seq - 1;
+                }
+                self->next = env->resend->from_seq;
+                self->in_flight = 0;
+            }
+            break;
+        case SANJI__ENVELOPE__BODY_ERROR: {
+            char text[256];
+            if (sj_wire_text(env->error->reason, text, sizeof text) != SJ_OK) {
+                text[0] = '\0';
+            }
+            snprintf(self->last_error, sizeof self->last_error, "%s", text);
+            int code = env->error->code;
+            sj_warn("parent %s: error %d: %s", self->endpoint, code, text);
+            if (code == SANJI__ERROR_CODE__ERROR_FORBIDDEN
+                || code == SANJI__ERROR_CODE__ERROR_BAD_VERSION) {
+                s_up_reset(self, "refused by the parent");
+                self->state = SJ_UP_REFUSED;
+                self->retry_mono = sj_mono_ms() + REFUSED_RETRY_MS;
+            } else if (code == SANJI__ERROR_CODE__ERROR_NO_HELLO) {
+                self->state = SJ_UP_CONNECTING;
+            } else {
+                /* storage trouble or a frame problem at the parent: go back N later */
+                self->next = self->acked + 1;
+                self->in_flight = 0;
+                self->retry_mono = sj_mono_ms() + self->backoff_ms;
+                self->backoff_ms =
+                    self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+            }
+            break;
+        }
+        default:
+            break; /* heartbeat: liveness only */
+        }
+        sj_wire_free(env);
+    }
+    return SJ_OK;
+}
+
+static void
+s_send_heartbeat(sj_uplink_t *self)
+{
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    hb.now_ms = sj_now_ms();
+    hb.queue_depth = self->head > self->acked ? self->head - self->acked : 0;
+    env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    if (s_send(self, &env) != SJ_OK) {
+        sj_debug("heartbeat not sent");
+    }
+}
+
+static int
+s_send_batch(sj_uplink_t *self)
+{
+    s_fill_t f = {0};
+    size_t want = (size_t) self->cfg.batch_events;
+    if (self->head - self->next + 1 < want) {
+        want = (size_t) (self->head - self->next + 1);
+    }
+    f.events = calloc(want, sizeof *f.events);
+    if (!f.events) {
+        return SJ_ENOMEM;
+    }
+    f.cap = want;
+    f.first = self->next;
+    int rc = self->ops.fetch(self->ops_ctx, self->next, want, SJ_WIRE_BATCH_BYTES, s_fill_add, &f);
+    if (rc == SJ_OK && (f.n == 0 || f.broken)) {
+        sj_error("store returned no contiguous events from seq %llu",
+                 (unsigned long long) self->next);
+        rc = SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        Sanji__Batch b = SANJI__BATCH__INIT;
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        b.epoch.data = self->epoch;
+        b.epoch.len = SJ_EPOCH_BYTES;
+        b.first_seq = f.first;
+        b.n_events = f.n;
+        b.events = f.events;
+        env.body_case = SANJI__ENVELOPE__BODY_BATCH;
+        env.batch = &b;
+        rc = s_send(self, &env);
+        if (rc == SJ_OK) {
+            if (self->in_flight == 0) {
+                self->progress_mono = sj_mono_ms();
+            }
+            self->next += f.n;
+            self->in_flight++;
+        }
+    }
+    s_fill_clear(&f);
+    return rc;
+}
+
+int
+sj_uplink_tick(sj_uplink_t *self)
+{
+    int64_t now = sj_mono_ms();
+    uint64_t head = 0;
+    int rc = self->ops.head(self->ops_ctx, &head);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    self->head = head;
+    if (now < self->retry_mono) {
+        return SJ_OK;
+    }
+    if (self->state == SJ_UP_REFUSED) {
+        self->state = SJ_UP_CONNECTING;
+    }
+    if (self->state == SJ_UP_CONNECTING) {
+        s_send_hello(self); /* EAGAIN until the connection is up (IMMEDIATE=1) */
+        return SJ_OK;
+    }
+    if (self->state == SJ_UP_WAITING) {
+        if (now - self->hello_mono > self->backoff_ms) {
+            s_up_reset(self, "no welcome from the parent");
+        }
+        return SJ_OK;
+    }
+    /* READY */
+    while (self->in_flight < self->cfg.window && self->next <= self->head) {
+        if (s_send_batch(self) != SJ_OK) {
+            break;
+        }
+    }
+    if (self->next > self->acked + 1 && now - self->progress_mono > self->cfg.ack_timeout_ms) {
+        self->timeouts++;
+        sj_notice("no ack from %s for %d ms (timeout %d); going back to seq %llu", self->endpoint,
+                  self->cfg.ack_timeout_ms, self->timeouts, (unsigned long long) self->acked + 1);
+        if (self->timeouts >= 3) {
+            s_up_reset(self, "parent not acknowledging");
+            return SJ_OK;
+        }
+        self->next = self->acked + 1;
+        self->in_flight = 0;
+        self->progress_mono = now;
+    }
+    if (now - self->tx_mono > self->cfg.heartbeat_ms) {
+        s_send_heartbeat(self);
+    }
+    if (self->rx_mono && now - self->rx_mono > 3 * self->cfg.heartbeat_ms + self->cfg.ack_timeout_ms) {
+        self->rx_mono = now;
+        s_up_reset(self, "parent silent");
+    }
+    return SJ_OK;
+}

@@ -1,0 +1,465 @@
+/* sj_wire: framing, protobuf packing and post-unpack validation.
+ * Invariant: nothing that leaves sj_wire_decode/sj_event_decode with SJ_OK
+ * has an unchecked length, enum, code, date or text field. */
+#include "sj_wire.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (P34) */
+
+typedef struct {
+    size_t used;
+    size_t limit;
+} s_budget_t;
+
+typedef struct {
+    size_t size;
+    max_align_t align[];
+} s_block_t;
+
+static void *
+s_budget_alloc(void *data, size_t size)
+{
+    s_budget_t *b = data;
+    if (size > b->limit - b->used) {
+        return NULL;
+    }
+    s_block_t *blk = malloc(sizeof *blk + size);
+    if (!blk) {
+        return NULL;
+    }
+    blk->size = size;
+    b->used += size;
+    return blk->align;
+}
+
+static void
+s_budget_free(void *data, void *ptr)
+{
+    s_budget_t *b = data;
+    if (!ptr) {
+        return;
+    }
+    s_block_t *blk = (s_block_t *) ((char *) ptr - offsetof(s_block_t, align));
+    b->used -= blk->size;
+    free(blk);
+}
+
+static int
+s_fail(int *err_code, int code, char *reason, size_t size, const char *what)
+{
+    if (err_code) {
+        *err_code = code;
+    }
+    snprintf(reason, size, "%s", what);
+    return SJ_EPROTO;
+}
+
+/* A message and everything under it must carry no unknown fields (strict). */
+static int
+s_unknown(const ProtobufCMessage *m)
+{
+    return m && m->n_unknown_fields != 0;
+}
+
+int
+sj_wire_text(ProtobufCBinaryData b, char *out, size_t size)
+{
+    if (b.len >= size || (b.len && !b.data)) {
+        return SJ_EINVAL;
+    }
+    if (!sj_utf8_valid((const char *) b.data, b.len)) {
+        return SJ_EINVAL;
+    }
+    if (b.len) {
+        memcpy(out, b.data, b.len);
+    }
+    out[b.len] = '\0';
+    return SJ_OK;
+}
+
+ProtobufCBinaryData
+sj_wire_bytes(const char *s)
+{
+    ProtobufCBinaryData b = {.len = s ? strlen(s) : 0, .data = (uint8_t *) s};
+    return b;
+}
+
+static int
+s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
+{
+    const int MAL = SANJI__ERROR_CODE__ERROR_MALFORMED;
+    char tmp[64];
+    if (s_unknown(&env->base)) {
+        return s_fail(ec, MAL, reason, rs, "frame has unknown fields");
+    }
+    switch (env->body_case) {
+    case SANJI__ENVELOPE__BODY_HELLO: {
+        const Sanji__Hello *h = env->hello;
+        if (s_unknown(&h->base) || h->epoch.len != SJ_EPOCH_BYTES) {
+            return s_fail(ec, MAL, reason, rs, "hello: epoch must be 16 bytes");
+        }
+        if (sj_wire_text(h->code, tmp, sizeof tmp) != SJ_OK || !sj_code_level(tmp)) {
+            return s_fail(ec, MAL, reason, rs, "hello: code is not a 6, 9 or 12-digit code");
+        }
+        if (sj_wire_text(h->sw_version, tmp, sizeof tmp) != SJ_OK) {
+            return s_fail(ec, MAL, reason, rs, "hello: sw_version is not short text");
+        }
+        return SJ_OK;
+    }
+    case SANJI__ENVELOPE__BODY_WELCOME:
+        if (s_unknown(&env->welcome->base) || env->welcome->store_epoch.len != SJ_EPOCH_BYTES) {
+            return s_fail(ec, MAL, reason, rs, "welcome: store_epoch must be 16 bytes");
+        }
+        return SJ_OK;
+    case SANJI__ENVELOPE__BODY_BATCH: {
+        const Sanji__Batch *b = env->batch;
+        if (s_unknown(&b->base) || b->epoch.len != SJ_EPOCH_BYTES) {
+            return s_fail(ec, MAL, reason, rs, "batch: epoch must be 16 bytes");
+        }
+        if (b->first_seq < 1 || b->n_events < 1) {
+            return s_fail(ec, MAL, reason, rs, "batch: empty, or first_seq is 0");
+        }
+        if (b->n_events > SJ_WIRE_MAX_BATCH) {
+            return s_fail(ec, SANJI__ERROR_CODE__ERROR_TOO_LARGE, reason, rs,
+                          "batch: more than 1000 events");
+        }
+        for (size_t i = 0; i < b->n_events; i++) {
+            if (b->events[i].len == 0 || b->events[i].len > SJ_WIRE_MAX_EVENT) {
+                return s_fail(ec, SANJI__ERROR_CODE__ERROR_TOO_LARGE, reason, rs,
+                              "batch: an event is empty or over 16 KiB");
+            }
+        }
+        return SJ_OK;
+    }
+    case SANJI__ENVELOPE__BODY_ACK: {
+        const Sanji__Ack *a = env->ack;
+        if (s_unknown(&a->base) || a->epoch.len != SJ_EPOCH_BYTES) {
+            return s_fail(ec, MAL, reason, rs, "ack: epoch must be 16 bytes");
+        }
+        if (a->n_rejected > SJ_WIRE_MAX_BATCH * 4) {
+            return s_fail(ec, MAL, reason, rs, "ack: too many rejections");
+        }
+        for (size_t i = 0; i < a->n_rejected; i++) {
+            char r[300];
+            if (s_unknown(&a->rejected[i]->base)
+                || sj_wire_text(a->rejected[i]->reason, r, sizeof r) != SJ_OK) {
+                return s_fail(ec, MAL, reason, rs, "ack: bad rejection");
+            }
+        }
+        return SJ_OK;
+    }
+    case SANJI__ENVELOPE__BODY_RESEND:
+        if (s_unknown(&env->resend->base) || env->resend->epoch.len != SJ_EPOCH_BYTES
+            || env->resend->from_seq < 1) {
+            return s_fail(ec, MAL, reason, rs, "resend: bad epoch or seq");
+        }
+        return SJ_OK;
+    case SANJI__ENVELOPE__BODY_HEARTBEAT:
+        if (s_unknown(&env->heartbeat->base)) {
+            return s_fail(ec, MAL, reason, rs, "heartbeat has unknown fields");
+        }
+        return SJ_OK;
+    case SANJI__ENVELOPE__BODY_ERROR: {
+        char r[300];
+        if (s_unknown(&env->error->base) || sj_wire_text(env->error->reason, r, sizeof r) != SJ_OK) {
+            return s_fail(ec, MAL, reason, rs, "error: reason is not short text");
+        }
+        return SJ_OK;
+    }
+    default:
+        return s_fail(ec, MAL, reason, rs, "frame has no message body");
+    }
+}
+
+int
+sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out, int *err_code, char *reason,
+               size_t reason_size)
+{
+    *out = NULL;
+    if (err_code) {
+        *err_code = SANJI__ERROR_CODE__ERROR_NONE;
+    }
+    if (len > SJ_WIRE_MAX_FRAME) {
+        return s_fail(err_code, SANJI__ERROR_CODE__ERROR_TOO_LARGE, reason, reason_size,
+                      "frame larger than 1 MiB");
+    }
+    s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
+    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
+                                .allocator_data = &budget};
+    Sanji__Envelope *env = sanji__envelope__unpack(&alloc, len, data);
+    if (!env) {
+        return s_fail(err_code, SANJI__ERROR_CODE__ERROR_MALFORMED, reason, reason_size,
+                      "frame is not a valid protobuf Envelope");
+    }
+    int rc;
+    if (env->version != SJ_PROTO_VERSION) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "unknown protocol version %u (this node speaks %d)",
+                 env->version, SJ_PROTO_VERSION);
+        rc = s_fail(err_code, SANJI__ERROR_CODE__ERROR_BAD_VERSION, reason, reason_size, msg);
+    } else {
+        rc = s_check_envelope(env, err_code, reason, reason_size);
+    }
+    if (rc != SJ_OK) {
+        sj_wire_free(env);
+        return rc;
+    }
+    *out = env;
+    return SJ_OK;
+}
+
+void
+sj_wire_free(Sanji__Envelope *env)
+{
+    /* Blocks carry their own size, so any budget can account for the frees. */
+    s_budget_t budget = {.used = SIZE_MAX / 2, .limit = SIZE_MAX};
+    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
+                                .allocator_data = &budget};
+    if (env) {
+        sanji__envelope__free_unpacked(env, &alloc);
+    }
+}
+
+int
+sj_wire_pack(Sanji__Envelope *env, uint8_t **buf, size_t *len)
+{
+    env->version = SJ_PROTO_VERSION;
+    size_t n = sanji__envelope__get_packed_size(env);
+    if (n > SJ_WIRE_MAX_FRAME) {
+        return SJ_EINVAL;
+    }
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b) {
+        return SJ_ENOMEM;
+    }
+    sanji__envelope__pack(env, b);
+    *buf = b;
+    *len = n;
+    return SJ_OK;
+}
+
+int
+sj_wire_send(void *sock, const void *rid, size_t rid_len, Sanji__Envelope *env)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = sj_wire_pack(env, &buf, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (rid && zmq_send(sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        rc = SJ_EAGAIN;
+        goto out;
+    }
+    if (zmq_send(sock, buf, len, ZMQ_DONTWAIT) < 0) {
+        rc = SJ_EAGAIN;
+    }
+out:
+    free(buf);
+    return rc;
+}
+
+int
+sj_wire_send_error(void *sock, const void *rid, size_t rid_len, int code, const char *reason)
+{
+    Sanji__Error err = SANJI__ERROR__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    char r[256];
+    snprintf(r, sizeof r, "%s", reason);
+    err.code = (Sanji__ErrorCode) code;
+    err.reason = sj_wire_bytes(r);
+    env.body_case = SANJI__ENVELOPE__BODY_ERROR;
+    env.error = &err;
+    return sj_wire_send(sock, rid, rid_len, &env);
+}
+
+static int
+s_ev_fail(char *reason, size_t size, const char *what)
+{
+    snprintf(reason, size, "%s", what);
+    return SJ_EPROTO;
+}
+
+static int
+s_copy_report(const Sanji__Report *r, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (s_unknown(&r->base)) {
+        return s_ev_fail(reason, rs, "report has unknown fields");
+    }
+    if (sj_wire_text(r->occurred_on, ev->report.occurred_on, sizeof ev->report.occurred_on)
+        != SJ_OK) {
+        return s_ev_fail(reason, rs, "occurred_on: not a date YYYY-MM-DD");
+    }
+    if (sj_wire_text(r->summary, ev->summary, sizeof ev->summary) != SJ_OK) {
+        return s_ev_fail(reason, rs, "summary: over 4000 bytes, or not valid UTF-8");
+    }
+    if (sj_wire_text(r->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "officer: over 128 bytes, or not valid UTF-8");
+    }
+    if (r->sealed_personal.len > SJ_MAX_SEALED_BYTES) {
+        return s_ev_fail(reason, rs, "sealed_personal: over 4096 bytes");
+    }
+    ev->sealed_len = r->sealed_personal.len;
+    if (ev->sealed_len) {
+        memcpy(ev->sealed, r->sealed_personal.data, ev->sealed_len);
+    }
+    ev->report.channel = (int) r->channel;
+    ev->report.kind = (int) r->kind;
+    ev->report.persons = r->persons;
+    ev->report.level = (int) r->level;
+    ev->report.category = (int) r->category;
+    ev->report.outcome = (int) r->outcome;
+    ev->report.source = (int) r->source;
+    ev->report.summary = ev->summary;
+    ev->report.officer = ev->officer;
+    if (sj_report_validate(&ev->report, reason, rs) != SJ_OK) {
+        return SJ_EPROTO;
+    }
+    return SJ_OK;
+}
+
+static int
+s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (s_unknown(&s->base) || s->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "status_change: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, s->case_id.data, SJ_ID_BYTES);
+    if (!sj_enum_name(SJ_FIELD_OUTCOME, (int) s->outcome)) {
+        return s_ev_fail(reason, rs, "status_change: outcome out of range");
+    }
+    ev->new_outcome = (int) s->outcome;
+    if (sj_wire_text(s->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "status_change: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(s->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "status_change: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+int
+sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    if (len == 0 || len > SJ_WIRE_MAX_EVENT) {
+        return s_ev_fail(reason, reason_size, "event is empty or over 16 KiB");
+    }
+    s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
+    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
+                                .allocator_data = &budget};
+    Sanji__Event *pb = sanji__event__unpack(&alloc, len, data);
+    if (!pb) {
+        return s_ev_fail(reason, reason_size, "event is not a valid protobuf Event");
+    }
+    int rc = SJ_EPROTO;
+    memset(ev, 0, offsetof(sj_event_t, summary));
+    ev->summary[0] = ev->officer[0] = ev->note[0] = '\0';
+    ev->sealed_len = 0;
+    if (s_unknown(&pb->base)) {
+        s_ev_fail(reason, reason_size, "event has unknown fields");
+        goto out;
+    }
+    if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
+        || pb->prev_hash.len != SJ_HASH_BYTES) {
+        s_ev_fail(reason, reason_size, "event: id, epoch or prev_hash has the wrong length");
+        goto out;
+    }
+    if (sj_wire_text(pb->origin, ev->origin, sizeof ev->origin) != SJ_OK
+        || !sj_code_level(ev->origin)) {
+        s_ev_fail(reason, reason_size, "event: origin is not a 6, 9 or 12-digit code");
+        goto out;
+    }
+    if (pb->origin_seq < 1) {
+        s_ev_fail(reason, reason_size, "event: origin_seq is 0");
+        goto out;
+    }
+    memcpy(ev->id, pb->id.data, SJ_ID_BYTES);
+    memcpy(ev->epoch, pb->epoch.data, SJ_EPOCH_BYTES);
+    memcpy(ev->prev_hash, pb->prev_hash.data, SJ_HASH_BYTES);
+    ev->origin_seq = pb->origin_seq;
+    ev->created_ms = pb->created_ms;
+    switch (pb->body_case) {
+    case SANJI__EVENT__BODY_REPORT:
+        ev->type = SJ_EVENT_REPORT;
+        rc = s_copy_report(pb->report, ev, reason, reason_size);
+        break;
+    case SANJI__EVENT__BODY_STATUS_CHANGE:
+        ev->type = SJ_EVENT_STATUS;
+        rc = s_copy_status(pb->status_change, ev, reason, reason_size);
+        break;
+    default:
+        s_ev_fail(reason, reason_size, "event has no body");
+        break;
+    }
+out:
+    sanji__event__free_unpacked(pb, &alloc);
+    return rc;
+}
+
+int
+sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
+{
+    Sanji__Event pb = SANJI__EVENT__INIT;
+    Sanji__Report rep = SANJI__REPORT__INIT;
+    Sanji__StatusChange st = SANJI__STATUS_CHANGE__INIT;
+    pb.id.data = (uint8_t *) ev->id;
+    pb.id.len = SJ_ID_BYTES;
+    pb.origin = sj_wire_bytes(ev->origin);
+    pb.epoch.data = (uint8_t *) ev->epoch;
+    pb.epoch.len = SJ_EPOCH_BYTES;
+    pb.origin_seq = ev->origin_seq;
+    pb.prev_hash.data = (uint8_t *) ev->prev_hash;
+    pb.prev_hash.len = SJ_HASH_BYTES;
+    pb.created_ms = ev->created_ms;
+    if (ev->type == SJ_EVENT_REPORT) {
+        rep.occurred_on = sj_wire_bytes(ev->report.occurred_on);
+        rep.channel = (Sanji__Channel) ev->report.channel;
+        rep.kind = (Sanji__Kind) ev->report.kind;
+        rep.persons = ev->report.persons;
+        rep.level = (Sanji__Level) ev->report.level;
+        rep.category = (Sanji__Category) ev->report.category;
+        rep.outcome = (Sanji__Outcome) ev->report.outcome;
+        rep.source = (Sanji__Source) ev->report.source;
+        rep.summary = sj_wire_bytes(ev->report.summary);
+        rep.officer = sj_wire_bytes(ev->report.officer);
+        rep.sealed_personal.data = (uint8_t *) ev->sealed;
+        rep.sealed_personal.len = ev->sealed_len;
+        pb.body_case = SANJI__EVENT__BODY_REPORT;
+        pb.report = &rep;
+    } else if (ev->type == SJ_EVENT_STATUS) {
+        st.case_id.data = (uint8_t *) ev->case_id;
+        st.case_id.len = SJ_ID_BYTES;
+        st.outcome = (Sanji__Outcome) ev->new_outcome;
+        st.note = sj_wire_bytes(ev->note);
+        st.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;
+        pb.status_change = &st;
+    } else {
+        return SJ_EINVAL;
+    }
+    size_t n = sanji__event__get_packed_size(&pb);
+    if (n > SJ_WIRE_MAX_EVENT) {
+        return SJ_EINVAL;
+    }
+    uint8_t *b = malloc(n);
+    if (!b) {
+        return SJ_ENOMEM;
+    }
+    sanji__event__pack(&pb, b);
+    *buf = b;
+    *len = n;
+    return SJ_OK;
+}
+
+void
+sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES])
+{
+    crypto_generichash(out, SJ_HASH_BYTES, data, len, NULL, 0);
+}

@@ -1,0 +1,85 @@
+/* sj_wire: the only module that packs and unpacks protobuf messages.
+ *
+ * Frames are single ZeroMQ frames holding one Envelope. Decoding uses a
+ * byte-budget allocator (protobuf-c amplifies memory ~16x), rejects unknown
+ * fields, unknown protocol versions and every field that fails validation,
+ * and never trusts a length or a code it has not checked. Events travel as
+ * packed bytes inside a Batch; sj_event_decode validates one such event and
+ * copies it into a flat sj_event_t. */
+#ifndef SJ_WIRE_H
+#define SJ_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sanji.pb-c.h"
+#include "sj_err.h"
+#include "sj_model.h"
+
+#define SJ_PROTO_VERSION   1
+#define SJ_WIRE_MAX_FRAME  (1024 * 1024)      /* bytes per frame, both hops */
+#define SJ_WIRE_MAX_EVENT  (16 * 1024)        /* bytes per packed event */
+#define SJ_WIRE_MAX_BATCH  1000               /* events per batch */
+#define SJ_WIRE_BATCH_BYTES (512 * 1024)      /* sender's byte budget per batch */
+#define SJ_WIRE_CURVE_OVERHEAD 33             /* MAXMSGSIZE counts the encrypted frame */
+
+typedef enum { SJ_EVENT_REPORT = 1, SJ_EVENT_STATUS = 2 } sj_event_type_t;
+
+/* One event, decoded and validated; text fields are NUL-terminated copies. */
+typedef struct {
+    uint8_t id[SJ_ID_BYTES];
+    char origin[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint64_t origin_seq;
+    uint8_t prev_hash[SJ_HASH_BYTES];
+    int64_t created_ms;
+    sj_event_type_t type;
+    /* SJ_EVENT_REPORT */
+    sj_report_t report; /* summary/officer point into the buffers below */
+    char summary[SJ_MAX_SUMMARY_BYTES + 1];
+    char officer[SJ_MAX_OFFICER_BYTES + 1];
+    uint8_t sealed[SJ_MAX_SEALED_BYTES];
+    size_t sealed_len;
+    /* SJ_EVENT_STATUS */
+    uint8_t case_id[SJ_ID_BYTES];
+    int new_outcome;
+    char note[SJ_MAX_NOTE_BYTES + 1];
+} sj_event_t;
+
+/* Unpacks and validates one frame. On SJ_OK the caller owns *out and frees it
+ * with sj_wire_free. On SJ_EPROTO *err_code holds a SANJI__ERROR_CODE__* value
+ * and reason says what was wrong. */
+SJ_NODISCARD int sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out,
+                                int *err_code, char *reason, size_t reason_size);
+void sj_wire_free(Sanji__Envelope *env);
+
+/* Packs env (version is set here) into a new buffer. SJ_EINVAL when it would
+ * exceed SJ_WIRE_MAX_FRAME (checked on the sender, PROTOCOL-NOTES P13).
+ * Caller frees *buf with free(). */
+SJ_NODISCARD int sj_wire_pack(Sanji__Envelope *env, uint8_t **buf, size_t *len);
+
+/* Packs and sends env on a socket with ZMQ_DONTWAIT. With rid (a ROUTER), the
+ * routing-id frame goes first. Returns SJ_OK, SJ_EAGAIN (HWM, unknown peer,
+ * no connection) or SJ_EINVAL (too large). The frame is not queued anywhere:
+ * the database is the queue. */
+SJ_NODISCARD int sj_wire_send(void *sock, const void *rid, size_t rid_len, Sanji__Envelope *env);
+
+/* Convenience: sends an Error envelope. */
+int sj_wire_send_error(void *sock, const void *rid, size_t rid_len, int code,
+                                    const char *reason);
+
+/* Validates and copies one packed event. SJ_EPROTO with reason on failure. */
+SJ_NODISCARD int sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason,
+                                 size_t reason_size);
+/* Packs an event (report or status change). Caller frees *buf with free(). */
+SJ_NODISCARD int sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len);
+/* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */
+void sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES]);
+
+/* Copies a bytes field holding text into out (size bytes), checking length,
+ * UTF-8 and NUL. SJ_EINVAL when it does not fit or is not text. */
+SJ_NODISCARD int sj_wire_text(ProtobufCBinaryData b, char *out, size_t size);
+/* Wraps a C string as a bytes field (borrows s). */
+ProtobufCBinaryData sj_wire_bytes(const char *s);
+
+#endif
