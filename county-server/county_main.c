@@ -1,0 +1,269 @@
+/* county-server: the root of the tree and the master database; its reading
+ * commands are what county staff use. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "county_query.h"
+#include "county_store.h"
+#include "sj_cfg.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal(int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static const char s_usage[] =
+    "usage: county-server COMMAND [options]\n"
+    "\n"
+    "The county server: receives reports from township hubs (and stations\n"
+    "attached directly), keeps the master database, and answers county staff.\n"
+    "\n"
+    "commands:\n"
+    "  run                 run the daemon (--bind)\n"
+    "  stats               items and persons, grouped with --by\n"
+    "  list                matters, filtered\n"
+    "  show ID             one matter\n"
+    "\n"
+    "options:\n"
+    "  --data DIR          data directory (default ./var/county-server)\n"
+    "  --bind ENDPOINT     where hubs connect, e.g. tcp://127.0.0.1:7600 (run)\n"
+    "  --code CODE6        county code; children outside it are refused (run, optional)\n"
+    "  --by DIM[,DIM...]   stats: channel, kind, level, category, outcome, source,\n"
+    "                      station, township, month\n"
+    "  --from YYYY-MM-DD   only matters that occurred on or after (inclusive)\n"
+    "  --to YYYY-MM-DD     only matters that occurred on or before (inclusive)\n"
+    "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
+    "  --category G, --outcome O, --source S    filters (stats, list)\n"
+    "  --limit N           list: at most N rows\n"
+    "  --format F          table (default), json, csv\n"
+    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
+    "2 bad usage.\n";
+
+static const char *const s_cfg_keys[] = {"data", "bind", "code", "log-level", NULL};
+
+static int
+s_run(const char *data, const char *bind, const char *code)
+{
+    if (!bind) {
+        fprintf(stderr, "county-server: run needs --bind\n");
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(data, code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    void *zctx = zmq_ctx_new();
+    sj_downlink_t *down = NULL;
+    if (!zctx) {
+        goto out;
+    }
+    down = sj_downlink_new(zctx, bind, county_store_db(st), &county_store_downlink_ops, st);
+    if (!down) {
+        fprintf(stderr, "county-server: cannot listen on %s\n", bind);
+        goto out;
+    }
+    sj_downlink_set_epoch(down, county_store_epoch(st));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sj_notice("county server listening on %s", bind);
+    printf("ready\n");
+    fflush(stdout);
+    while (!s_stop) {
+        zmq_pollitem_t item = {.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN};
+        int n = zmq_poll(&item, 1, 200);
+        if (n > 0 && sj_downlink_on_readable(down) != SJ_OK) {
+            sj_error("downlink failure");
+        }
+    }
+    sj_notice("stopping");
+    rc = 0;
+out:
+    sj_downlink_destroy(&down);
+    if (zctx) {
+        zmq_ctx_term(zctx);
+    }
+    county_store_close(&st);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    enum {
+        O_DATA = 1000, O_BIND, O_CODE, O_BY, O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL,
+        O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG
+    };
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, O_DATA},
+        {"bind", required_argument, NULL, O_BIND},
+        {"code", required_argument, NULL, O_CODE},
+        {"by", required_argument, NULL, O_BY},
+        {"from", required_argument, NULL, O_FROM},
+        {"to", required_argument, NULL, O_TO},
+        {"township", required_argument, NULL, O_TOWNSHIP},
+        {"station", required_argument, NULL, O_STATION},
+        {"channel", required_argument, NULL, O_CHANNEL},
+        {"kind", required_argument, NULL, O_KIND},
+        {"level", required_argument, NULL, O_LEVEL},
+        {"category", required_argument, NULL, O_CATEGORY},
+        {"outcome", required_argument, NULL, O_OUTCOME},
+        {"source", required_argument, NULL, O_SOURCE},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
+    const char *config = NULL, *log_level = NULL, *limit = NULL;
+    county_filter_t f = {0};
+    int c, help = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: data = optarg; break;
+        case O_BIND: bind = optarg; break;
+        case O_CODE: code = optarg; break;
+        case O_BY: by = optarg; break;
+        case O_FROM: f.from = optarg; break;
+        case O_TO: f.to = optarg; break;
+        case O_TOWNSHIP: f.township = optarg; break;
+        case O_STATION: f.station = optarg; break;
+        case O_CHANNEL: f.channel = optarg; break;
+        case O_KIND: f.kind = optarg; break;
+        case O_LEVEL: f.level = optarg; break;
+        case O_CATEGORY: f.category = optarg; break;
+        case O_OUTCOME: f.outcome = optarg; break;
+        case O_SOURCE: f.source = optarg; break;
+        case O_LIMIT: limit = optarg; break;
+        case O_FORMAT: format = optarg; break;
+        case O_CONFIG: config = optarg; break;
+        case O_LOG: log_level = optarg; break;
+        case 'h': help = 1; break;
+        default:
+            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : NULL;
+    if (help) {
+        fputs(s_usage, stdout);
+        return 0;
+    }
+    if (!cmd) {
+        fputs(s_usage, stderr);
+        return 2;
+    }
+    int npos = argc - optind - 1;
+    sj_cfg_t cfg = {0};
+    int rc = 2;
+    char err[512] = "";
+    if (config) {
+        if (sj_cfg_load(&cfg, config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "county-server: %s\n", err);
+            return 2;
+        }
+        data = data ? data : sj_cfg_get(&cfg, "data");
+        bind = bind ? bind : sj_cfg_get(&cfg, "bind");
+        code = code ? code : sj_cfg_get(&cfg, "code");
+        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+    }
+    if (!data) {
+        data = "./var/county-server";
+    }
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (format && sj_format_parse(format, &fmt) != SJ_OK) {
+        fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n", format);
+        goto out;
+    }
+    if (code && sj_code_level(code) != 6) {
+        fprintf(stderr, "county-server: --code '%s' is not a 6-digit county code\n", code);
+        goto out;
+    }
+    if (limit) {
+        char *end = NULL;
+        f.limit = strtol(limit, &end, 10);
+        if (!end || *end || f.limit < 1) {
+            fprintf(stderr, "county-server: --limit '%s' is not a positive number\n", limit);
+            goto out;
+        }
+    }
+    if (log_level) {
+        int lvl = sj_log_level_parse(log_level);
+        if (lvl < 0) {
+            fprintf(stderr, "county-server: --log-level '%s' is not one of error, warn, notice,"
+                            " info, debug\n", log_level);
+            goto out;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (sj_ids_init() != SJ_OK) {
+        rc = 1;
+        goto out;
+    }
+    sj_log_set_ident("county-server", code ? code : "");
+    if (strcmp(cmd, "run") == 0 && npos == 0) {
+        rc = s_run(data, bind, code);
+        goto out;
+    }
+    int is_query = (strcmp(cmd, "stats") == 0 && npos == 0) || (strcmp(cmd, "list") == 0 && npos == 0)
+                   || (strcmp(cmd, "show") == 0 && npos == 1);
+    if (!is_query) {
+        fprintf(stderr, "county-server: unknown command or wrong arguments: '%s' (see --help)\n",
+                cmd);
+        goto out;
+    }
+    if (county_filter_check(&f, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        goto out;
+    }
+    county_store_t *st = county_store_open(data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    int q;
+    err[0] = '\0';
+    if (strcmp(cmd, "stats") == 0) {
+        q = county_query_stats(county_store_db(st), by, &f, fmt, stdout, err, sizeof err);
+    } else if (strcmp(cmd, "list") == 0) {
+        q = county_query_list(county_store_db(st), &f, fmt, stdout, err, sizeof err);
+    } else {
+        q = county_query_show(county_store_db(st), argv[optind + 1], fmt, stdout, err, sizeof err);
+    }
+    county_store_close(&st);
+    if (q != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        rc = q == SJ_EINVAL ? 2 : 1;
+        goto out;
+    }
+    rc = 0;
+out:
+    sj_cfg_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/* county_query: the county staff's reading commands over the master
+ * database (a read-only connection; works while `run` is writing).
+ *
+ * Dimensions (--by): channel, kind, level, category, outcome, source
+ * (printed by name, e.g. "county"), station (matters.origin, 12 digits),
+ * township (matters.township, 9 digits), month ("YYYY-MM" of occurred_on).
+ * Dates are inclusive and filter on occurred_on. */
+#ifndef COUNTY_QUERY_H
+#define COUNTY_QUERY_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sj_err.h"
+#include "sj_table.h"
+
+typedef struct {
+    const char *from;     /* YYYY-MM-DD or NULL */
+    const char *to;       /* YYYY-MM-DD or NULL */
+    const char *township; /* 9-digit code or NULL */
+    const char *station;  /* 12-digit code or NULL */
+    /* enum filters by name, NULL = any */
+    const char *channel, *kind, *level, *category, *outcome, *source;
+    long limit;           /* list: max rows, 0 = all */
+} county_filter_t;
+
+/* Checks a filter: dates valid and from <= to, codes well-formed, enum names
+ * known. SJ_EINVAL with a reason naming the option otherwise. */
+SJ_NODISCARD int county_filter_check(const county_filter_t *f, char *err, size_t err_size);
+
+/* stats: items (count of matters) and persons (sum) grouped by the
+ * comma-separated dims in `by` (NULL or "" = no grouping), rows ordered by the
+ * dims. Formats:
+ *   json  {"rows":[{"level":"county","kind":"collective","items":217,"persons":5639},...],
+ *          "total":{"items":1873,"persons":9920}}  (rows empty without --by)
+ *   csv   header of the dims + items,persons; one line per row (no total)
+ *   table aligned, with a total line.
+ * Unknown or repeated dim: SJ_EINVAL with a reason listing the valid dims. */
+SJ_NODISCARD int county_query_stats(sqlite3 *db, const char *by, const county_filter_t *f,
+                                    sj_format_t fmt, FILE *out, char *err, size_t err_size);
+
+/* list: one row per matter (id, occurred_on, station, township, channel,
+ * kind, persons, level, category, outcome, source, summary), ordered by
+ * occurred_on then id; never any personal field. */
+SJ_NODISCARD int county_query_list(sqlite3 *db, const county_filter_t *f, sj_format_t fmt,
+                                   FILE *out, char *err, size_t err_size);
+
+/* show: every field of one matter by id (UUID text) plus its event keys
+ * (origin, origin_seq, received time). personal_json, when not NULL, is the
+ * opened petitioner data printed as well. SJ_ENOTFOUND when no such matter. */
+SJ_NODISCARD int county_query_show(sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out,
+                                   char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,259 @@
+/* township-hub: accepts its stations' reports, commits them, acks, and
+ * forwards them to the county in batches on its own link sequence. Keeps
+ * accepting while the county is away (the backlog waits on disk). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "hub_store.h"
+#include "sj_cfg.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal(int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static const char s_usage[] =
+    "usage: township-hub COMMAND [options]\n"
+    "\n"
+    "The township mediation office's hub: receives reports from its village\n"
+    "stations, stores them, and forwards them to the county server.\n"
+    "\n"
+    "commands:\n"
+    "  run      run the hub daemon\n"
+    "  status   queue depth, forwarding lag, each station's last contact\n"
+    "\n"
+    "options:\n"
+    "  --data DIR          data directory (default ./var/township-hub)\n"
+    "  --code CODE9        9-digit township code (run; fixed when the store is made)\n"
+    "  --bind ENDPOINT     where stations connect, e.g. tcp://127.0.0.1:7601 (run)\n"
+    "  --parent ENDPOINT   the county server, e.g. tcp://127.0.0.1:7600 (run)\n"
+    "  --format F          status: table (default), json, csv\n"
+    "  --silent-after S    status: a station unheard for S seconds is SILENT (default 3600)\n"
+    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 bad usage.\n";
+
+static const char *const s_cfg_keys[] = {"data", "code", "bind", "parent", "log-level",
+                                         "silent-after", "parent-key", NULL};
+
+typedef struct {
+    const char *data, *code, *bind, *parent;
+    int64_t silent_s;
+    sj_format_t format;
+} s_opts_t;
+
+static int
+s_run(const s_opts_t *o)
+{
+    if (!o->bind || !o->parent) {
+        fprintf(stderr, "township-hub: run needs --bind and --parent\n");
+        return 2;
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    sj_log_set_ident("township-hub", hub_store_code(st));
+    int rc = 1;
+    void *zctx = zmq_ctx_new();
+    sj_downlink_t *down = NULL;
+    sj_uplink_t *up = NULL;
+    if (!zctx) {
+        goto out;
+    }
+    down = sj_downlink_new(zctx, o->bind, hub_store_db(st), &hub_store_downlink_ops, st);
+    if (!down) {
+        fprintf(stderr, "township-hub: cannot listen on %s\n", o->bind);
+        goto out;
+    }
+    sj_downlink_set_epoch(down, hub_store_epoch(st));
+    sj_uplink_cfg_t cfg = {.endpoint = o->parent, .code = hub_store_code(st),
+                           .epoch = hub_store_epoch(st)};
+    up = sj_uplink_new(zctx, &cfg, &hub_store_uplink_ops, st);
+    if (!up) {
+        fprintf(stderr, "township-hub: cannot set up the link to %s\n", o->parent);
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sj_notice("township %s listening on %s, forwarding to %s", hub_store_code(st), o->bind,
+              o->parent);
+    printf("ready\n");
+    fflush(stdout);
+    int64_t last_tick = 0;
+    while (!s_stop) {
+        zmq_pollitem_t items[2] = {{.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN},
+                                   {.socket = sj_uplink_socket(up), .events = ZMQ_POLLIN}};
+        int n = zmq_poll(items, 2, 100);
+        if (n < 0) {
+            continue; /* EINTR */
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            if (sj_downlink_on_readable(down) != SJ_OK) {
+                sj_error("downlink failure");
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            if (sj_uplink_on_readable(up) != SJ_OK) {
+                sj_error("uplink failure");
+            }
+        }
+        int64_t now = sj_mono_ms();
+        if (n > 0 || now - last_tick >= 100) {
+            last_tick = now;
+            if (sj_uplink_tick(up) != SJ_OK) {
+                sj_error("cannot read the forward queue");
+            }
+        }
+    }
+    sj_notice("stopping");
+    rc = 0;
+out:
+    sj_uplink_destroy(&up);
+    sj_downlink_destroy(&down);
+    if (zctx) {
+        zmq_ctx_term(zctx);
+    }
+    hub_store_close(&st);
+    return rc;
+}
+
+static int
+s_status(const s_opts_t *o)
+{
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int rc = hub_store_status(st, o->silent_s, o->format, stdout);
+    hub_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: cannot read status: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    enum { O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG };
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, O_DATA},     {"code", required_argument, NULL, O_CODE},
+        {"bind", required_argument, NULL, O_BIND},     {"parent", required_argument, NULL, O_PARENT},
+        {"format", required_argument, NULL, O_FORMAT}, {"silent-after", required_argument, NULL, O_SILENT},
+        {"config", required_argument, NULL, O_CONFIG}, {"log-level", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+    };
+    s_opts_t o = {.silent_s = 3600, .format = SJ_FMT_TABLE};
+    const char *config = NULL, *log_level = NULL, *format = NULL, *silent = NULL;
+    int c, help = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: o.data = optarg; break;
+        case O_CODE: o.code = optarg; break;
+        case O_BIND: o.bind = optarg; break;
+        case O_PARENT: o.parent = optarg; break;
+        case O_FORMAT: format = optarg; break;
+        case O_SILENT: silent = optarg; break;
+        case O_CONFIG: config = optarg; break;
+        case O_LOG: log_level = optarg; break;
+        case 'h': help = 1; break;
+        default:
+            fprintf(stderr, "township-hub: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : NULL;
+    if (help) {
+        fputs(s_usage, stdout);
+        return 0;
+    }
+    if (!cmd || optind + 1 != argc) {
+        fputs(s_usage, stderr);
+        return 2;
+    }
+    sj_cfg_t cfg = {0};
+    if (config) {
+        char err[512];
+        if (sj_cfg_load(&cfg, config, "township-hub", s_cfg_keys, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "township-hub: %s\n", err);
+            return 2;
+        }
+        o.data = o.data ? o.data : sj_cfg_get(&cfg, "data");
+        o.code = o.code ? o.code : sj_cfg_get(&cfg, "code");
+        o.bind = o.bind ? o.bind : sj_cfg_get(&cfg, "bind");
+        o.parent = o.parent ? o.parent : sj_cfg_get(&cfg, "parent");
+        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+        silent = silent ? silent : sj_cfg_get(&cfg, "silent-after");
+    }
+    int rc = 2;
+    if (!o.data) {
+        o.data = "./var/township-hub";
+    }
+    if (o.code && sj_code_level(o.code) != 9) {
+        fprintf(stderr, "township-hub: --code '%s' is not a 9-digit township code\n", o.code);
+        goto out;
+    }
+    if (format && sj_format_parse(format, &o.format) != SJ_OK) {
+        fprintf(stderr, "township-hub: --format '%s' is not one of table, json, csv\n", format);
+        goto out;
+    }
+    if (silent) {
+        char *end = NULL;
+        long long v = strtoll(silent, &end, 10);
+        if (!end || *end || v < 1) {
+            fprintf(stderr, "township-hub: --silent-after '%s' is not a number of seconds\n",
+                    silent);
+            goto out;
+        }
+        o.silent_s = v;
+    }
+    if (log_level) {
+        int lvl = sj_log_level_parse(log_level);
+        if (lvl < 0) {
+            fprintf(stderr, "township-hub: --log-level '%s' is not one of error, warn, notice,"
+                            " info, debug\n", log_level);
+            goto out;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (sj_ids_init() != SJ_OK) {
+        rc = 1;
+        goto out;
+    }
+    sj_log_set_ident("township-hub", o.code ? o.code : "");
+    if (strcmp(cmd, "run") == 0) {
+        rc = s_run(&o);
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = s_status(&o);
+    } else {
+        fprintf(stderr, "township-hub: unknown command '%s' (see --help)\n", cmd);
+    }
+out:
+    sj_cfg_free(&cfg);
+    return rc;
+}

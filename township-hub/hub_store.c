@@ -1,0 +1,442 @@
+#include "hub_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "sj_ids.h"
+#include "sj_log.h"
+
+#define HUB_APP_ID 0x534a4831 /* "SJH1" */
+
+static const sj_migration_t s_migrations[] = {
+    {1, SJ_DOWNLINK_SCHEMA
+        "CREATE TABLE events(hub_seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+        " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
+        " via TEXT NOT NULL, received_ms INTEGER NOT NULL, raw BLOB NOT NULL,"
+        " UNIQUE(origin, epoch, origin_seq));"
+        "CREATE TABLE up_rejected(hub_seq INTEGER PRIMARY KEY, code INTEGER NOT NULL,"
+        " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
+};
+
+struct hub_store {
+    sqlite3 *db;
+    char code[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    int64_t last_hub_seq; /* cached max(hub_seq); valid inside the writer */
+    sqlite3_stmt *st_insert;
+    sqlite3_stmt *st_exists;
+    sqlite3_stmt *st_fetch;
+    sqlite3_stmt *st_max;
+};
+
+static int
+s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
+{
+    int rc = sj_db_meta_get_text(self->db, "code", self->code, sizeof self->code);
+    if (rc == SJ_ENOTFOUND && mode == SJ_DB_WRITE) {
+        if (!code || sj_code_level(code) != 9) {
+            snprintf(err, err_size, "a new hub store needs --code with a 9-digit township code");
+            return SJ_EINVAL;
+        }
+        snprintf(self->code, sizeof self->code, "%s", code);
+        sj_random16(self->epoch);
+        if (sj_db_begin(self->db) != SJ_OK || sj_db_meta_set_text(self->db, "code", code) != SJ_OK
+            || sj_db_meta_set_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
+            || sj_db_meta_set_int(self->db, "up_acked", 0) != SJ_OK
+            || sj_db_commit(self->db) != SJ_OK) {
+            sj_db_rollback(self->db);
+            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            return SJ_EDB;
+        }
+        return SJ_OK;
+    }
+    if (rc != SJ_OK) {
+        snprintf(err, err_size, "the hub store has no township code (never started?)");
+        return SJ_EDB;
+    }
+    if (code && strcmp(code, self->code) != 0) {
+        snprintf(err, err_size, "this data directory belongs to township %s, not %s", self->code,
+                 code);
+        return SJ_EINVAL;
+    }
+    if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK) {
+        snprintf(err, err_size, "the store has no valid epoch (damaged?)");
+        return SJ_EDB;
+    }
+    return SJ_OK;
+}
+
+hub_store_t *
+hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
+{
+    hub_store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (sj_db_open(dir, "township-hub.db", HUB_APP_ID, s_migrations,
+                   sizeof s_migrations / sizeof s_migrations[0], mode, &self->db, err, err_size)
+            != SJ_OK
+        || s_identity(self, code, mode, err, err_size) != SJ_OK) {
+        goto fail;
+    }
+    if (sj_db_prepare(self->db,
+                      "INSERT INTO events(hub_seq, id, origin, epoch, origin_seq, via, received_ms,"
+                      " raw) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      &self->st_insert) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
+                         &self->st_exists) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
+                         &self->st_fetch) != SJ_OK
+        || sj_db_prepare(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", &self->st_max)
+               != SJ_OK) {
+        snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
+    self->last_hub_seq = -1;
+    return self;
+fail:
+    hub_store_close(&self);
+    return NULL;
+}
+
+void
+hub_store_close(hub_store_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    hub_store_t *self = *self_p;
+    sqlite3_finalize(self->st_insert);
+    sqlite3_finalize(self->st_exists);
+    sqlite3_finalize(self->st_fetch);
+    sqlite3_finalize(self->st_max);
+    sj_db_close(&self->db);
+    free(self);
+    *self_p = NULL;
+}
+
+sqlite3 *
+hub_store_db(hub_store_t *self)
+{
+    return self->db;
+}
+
+const char *
+hub_store_code(const hub_store_t *self)
+{
+    return self->code;
+}
+
+const uint8_t *
+hub_store_epoch(const hub_store_t *self)
+{
+    return self->epoch;
+}
+
+static int
+s_max_seq(hub_store_t *self, int64_t *out)
+{
+    int rc = sqlite3_step(self->st_max);
+    int res = SJ_OK;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(self->st_max, 0);
+    } else {
+        res = sj_db_err(self->db, rc, "max hub_seq");
+    }
+    sqlite3_reset(self->st_max);
+    return res;
+}
+
+/* ---- downlink: the hub's stations ---- */
+
+static int
+s_admit(void *ctx, const char *code, char *reason, size_t rs)
+{
+    hub_store_t *self = ctx;
+    if (sj_code_level(code) != 12 || !sj_code_under(code, self->code)) {
+        snprintf(reason, rs, "station %s is not a village of township %s", code, self->code);
+        return SJ_EFORBIDDEN;
+    }
+    return SJ_OK;
+}
+
+static int
+s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
+              size_t rs)
+{
+    (void) ctx;
+    if (strcmp(ev->origin, code) != 0) {
+        snprintf(reason, rs, "station %s sent an event of origin %s", code, ev->origin);
+        return SJ_EFORBIDDEN;
+    }
+    if (ev->origin_seq != link_seq) {
+        snprintf(reason, rs, "origin_seq %" PRIu64 " does not match link seq %" PRIu64,
+                 ev->origin_seq, link_seq);
+        return SJ_EPROTO;
+    }
+    return SJ_OK;
+}
+
+static int
+s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw, size_t len,
+              sj_stored_t *result)
+{
+    hub_store_t *self = ctx;
+    int rc;
+    if (self->last_hub_seq < 0 && (rc = s_max_seq(self, &self->last_hub_seq)) != SJ_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = self->st_insert;
+    sqlite3_bind_int64(st, 1, self->last_hub_seq + 1);
+    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64) ev->origin_seq);
+    sqlite3_bind_text(st, 6, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, sj_now_ms());
+    sqlite3_bind_blob(st, 8, raw, (int) len, SQLITE_STATIC);
+    rc = sj_db_step_done(self->db, st, "events insert");
+    if (rc != SJ_OK) {
+        self->last_hub_seq = -1;
+        return rc;
+    }
+    if (sqlite3_changes(self->db) == 1) {
+        self->last_hub_seq++;
+        *result = SJ_STORED_NEW;
+        return SJ_OK;
+    }
+    sqlite3_stmt *ex = self->st_exists;
+    sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(ex, 2, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(ex, 3, (sqlite3_int64) ev->origin_seq);
+    int step = sqlite3_step(ex);
+    sqlite3_reset(ex);
+    sqlite3_clear_bindings(ex);
+    *result = step == SQLITE_ROW ? SJ_STORED_DUPLICATE : SJ_STORED_ID_CONFLICT;
+    return SJ_OK;
+}
+
+static void
+s_committed(void *ctx, size_t n_new)
+{
+    (void) ctx;
+    (void) n_new;
+}
+
+const sj_downlink_ops_t hub_store_downlink_ops = {
+    .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event,
+    .committed = s_committed};
+
+/* ---- uplink: forwarding to the county ---- */
+
+static int
+s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
+        int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
+{
+    hub_store_t *self = ctx;
+    sqlite3_stmt *st = self->st_fetch;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) from);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) max_events);
+    int rc = SJ_OK, step;
+    size_t bytes = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t) sqlite3_column_bytes(st, 1);
+        if (bytes && bytes + len > max_bytes) {
+            break;
+        }
+        rc = add(add_ctx, (uint64_t) sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), len);
+        if (rc != SJ_OK) {
+            break;
+        }
+        bytes += len;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "events fetch");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int
+s_head(void *ctx, uint64_t *last)
+{
+    hub_store_t *self = ctx;
+    int64_t v = 0;
+    int rc = s_max_seq(self, &v);
+    *last = (uint64_t) v;
+    return rc;
+}
+
+static int
+s_acked(void *ctx, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
+{
+    hub_store_t *self = ctx;
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = sj_db_meta_set_int(self->db, "up_acked", (int64_t) acked);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "county_contact_ms", sj_now_ms());
+    }
+    sqlite3_stmt *st = NULL;
+    if (rc == SJ_OK && n_rej) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO up_rejected(hub_seq, code, reason, at_ms) VALUES(?,?,?,?)"
+                           " ON CONFLICT(hub_seq) DO NOTHING",
+                           &st);
+    }
+    for (size_t i = 0; rc == SJ_OK && i < n_rej; i++) {
+        char reason[300];
+        if (sj_wire_text(rej[i]->reason, reason, sizeof reason) != SJ_OK) {
+            snprintf(reason, sizeof reason, "(unreadable reason)");
+        }
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) rej[i]->seq);
+        sqlite3_bind_int(st, 2, (int) rej[i]->code);
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, sj_now_ms());
+        rc = sj_db_step_done(self->db, st, "up_rejected insert");
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+    }
+    return rc;
+}
+
+const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch, .head = s_head, .acked = s_acked};
+
+/* ---- status ---- */
+
+static int64_t
+s_scalar(sqlite3 *db, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW
+        && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+int
+hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out)
+{
+    int64_t now = sj_now_ms();
+    int64_t last = s_scalar(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", 0);
+    int64_t acked = 0, county_ms = 0;
+    if (sj_db_meta_get_int(self->db, "up_acked", &acked) != SJ_OK) {
+        acked = 0;
+    }
+    if (sj_db_meta_get_int(self->db, "county_contact_ms", &county_ms) != SJ_OK) {
+        county_ms = 0;
+    }
+    int64_t depth = last - acked;
+    int64_t oldest_ms = 0;
+    sqlite3_stmt *st = NULL;
+    if (depth > 0 && sqlite3_prepare_v2(self->db, "SELECT received_ms FROM events WHERE hub_seq=?",
+                                        -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, acked + 1);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            oldest_ms = sqlite3_column_int64(st, 0);
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int64_t oldest_s = oldest_ms ? (now - oldest_ms) / 1000 : 0;
+    int64_t quarantined = s_scalar(self->db, "SELECT count(*) FROM quarantine", 0);
+    static const char *const names[] = {"station", "status", "last_contact", "silent_s",
+                                        "reports",  "quarantined", "backlog"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+    sj_table_t *t = sj_table_new(7, names, types);
+    if (!t) {
+        return SJ_ENOMEM;
+    }
+    /* One row per station (latest epoch's contact), silent ones first. */
+    static const char sql[] =
+        "SELECT l.code, max(l.last_contact_ms) AS lc,"
+        " (SELECT count(*) FROM events e WHERE e.origin = l.code),"
+        " (SELECT count(*) FROM quarantine q WHERE q.code = l.code),"
+        " (SELECT queue_depth FROM links l2 WHERE l2.code = l.code ORDER BY last_contact_ms DESC"
+        "  LIMIT 1)"
+        " FROM links l GROUP BY l.code ORDER BY lc ASC, l.code";
+    int rc = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) == SQLITE_OK ? SJ_OK : SJ_EDB;
+    while (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t lc = sqlite3_column_int64(st, 1);
+        int64_t silent = (now - lc) / 1000;
+        char when[32], silent_txt[24], reports[24], quar[24], backlog[24];
+        time_t secs = (time_t) (lc / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(silent_txt, sizeof silent_txt, "%" PRId64, silent);
+        snprintf(reports, sizeof reports, "%lld", sqlite3_column_int64(st, 2));
+        snprintf(quar, sizeof quar, "%lld", sqlite3_column_int64(st, 3));
+        snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 4));
+        const char *cells[] = {(const char *) sqlite3_column_text(st, 0),
+                               silent >= silent_s ? "SILENT" : "ok",
+                               when,
+                               silent_txt,
+                               reports,
+                               quar,
+                               backlog};
+        rc = sj_table_add_row(t, cells);
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON *stations = sj_table_to_json(t);
+        if (!root || !stations) {
+            cJSON_Delete(root);
+            cJSON_Delete(stations);
+            rc = SJ_ENOMEM;
+        } else {
+            cJSON_AddStringToObject(root, "township", self->code);
+            cJSON_AddNumberToObject(root, "queue_depth", (double) depth);
+            cJSON_AddNumberToObject(root, "oldest_unforwarded_s", (double) oldest_s);
+            cJSON_AddNumberToObject(root, "events", (double) last);
+            cJSON_AddNumberToObject(root, "forwarded", (double) acked);
+            cJSON_AddNumberToObject(root, "quarantined", (double) quarantined);
+            cJSON_AddNumberToObject(root, "county_contact_age_s",
+                                    county_ms ? (double) ((now - county_ms) / 1000) : -1.0);
+            cJSON_AddItemToObject(root, "stations", stations);
+            char *text = cJSON_PrintUnformatted(root);
+            if (text) {
+                fprintf(out, "%s\n", text);
+                free(text);
+            }
+            cJSON_Delete(root);
+        }
+    } else if (rc == SJ_OK) {
+        if (fmt == SJ_FMT_TABLE) {
+            fprintf(out, "township %s: %" PRId64 " events, %" PRId64 " forwarded to the county,"
+                         " queue depth %" PRId64 ", oldest unforwarded %" PRId64 " s,"
+                         " %" PRId64 " quarantined\n",
+                    self->code, last, acked, depth, oldest_s, quarantined);
+            if (county_ms) {
+                fprintf(out, "last county contact %" PRId64 " s ago\n", (now - county_ms) / 1000);
+            } else {
+                fprintf(out, "no county contact yet\n");
+            }
+            fprintf(out, "\n");
+        }
+        rc = sj_table_write(t, fmt, out);
+    }
+    sj_table_destroy(&t);
+    return rc;
+}

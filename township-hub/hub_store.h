@@ -1,0 +1,35 @@
+/* hub_store: the township hub's relay queue and local view.
+ * events(hub_seq) is both what the hub holds for its township and the queue
+ * it forwards to the county (hub_seq is the link seq upward; rows are never
+ * deleted, so hub_seq = max(hub_seq) + 1 is gapless). Every event is stored
+ * with the exact bytes its origin hashed. */
+#ifndef HUB_STORE_H
+#define HUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_db.h"
+#include "sj_link.h"
+#include "sj_table.h"
+
+typedef struct hub_store hub_store_t;
+
+/* Opens dir/township-hub.db. A new store needs code (9 digits) and makes a
+ * random epoch; an existing one must match the code given. */
+hub_store_t *hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err,
+                            size_t err_size);
+void hub_store_close(hub_store_t **self_p);
+sqlite3 *hub_store_db(hub_store_t *self);
+const char *hub_store_code(const hub_store_t *self);
+const uint8_t *hub_store_epoch(const hub_store_t *self);
+
+extern const sj_downlink_ops_t hub_store_downlink_ops;
+extern const sj_uplink_ops_t hub_store_uplink_ops;
+
+/* The status view: queue depth, oldest unforwarded age, each station's last
+ * contact and counts (silent stations first). silent_s: a station not heard
+ * from for this long is marked silent. */
+SJ_NODISCARD int hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out);
+
+#endif

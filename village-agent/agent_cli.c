@@ -1,0 +1,497 @@
+/* agent_cli: what an information officer runs. Every report is committed to
+ * the outbox (fsync'd) before the tool says anything about delivery. */
+#include "agent_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "agent_import.h"
+#include "agent_store.h"
+#include "sj_ids.h"
+#include "sj_keys.h"
+#include "sj_log.h"
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal(int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static void
+s_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static agent_store_t *
+s_open(const agent_opts_t *o, sj_db_mode_t mode)
+{
+    char err[512] = "";
+    agent_store_t *st = agent_store_open(o->data, o->station, mode, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "village-agent: %s\n", err);
+    }
+    return st;
+}
+
+/* Runs the uplink until everything is acked (until_idle), the deadline
+ * passes, or a signal arrives. Returns 0 when all is delivered. */
+static int
+s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int until_idle)
+{
+    if (!o->hub) {
+        fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
+        return 1;
+    }
+    void *zctx = zmq_ctx_new();
+    if (!zctx) {
+        return 1;
+    }
+    sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
+                           .epoch = agent_store_epoch(st)};
+    sj_uplink_t *up = sj_uplink_new(zctx, &cfg, &agent_store_uplink_ops, st);
+    if (!up) {
+        zmq_ctx_term(zctx);
+        fprintf(stderr, "village-agent: cannot set up the link to %s\n", o->hub);
+        return 1;
+    }
+    int64_t deadline = timeout_ms > 0 ? sj_mono_ms() + timeout_ms : 0;
+    int rc = 1;
+    while (!s_stop) {
+        if (sj_uplink_tick(up) != SJ_OK) {
+            fprintf(stderr, "village-agent: cannot read the outbox\n");
+            break;
+        }
+        if (until_idle && sj_uplink_state(up) == SJ_UP_READY
+            && sj_uplink_acked(up) >= sj_uplink_head(up)) {
+            rc = 0;
+            break;
+        }
+        if (deadline && sj_mono_ms() >= deadline) {
+            break;
+        }
+        zmq_pollitem_t item = {.socket = sj_uplink_socket(up), .events = ZMQ_POLLIN};
+        int n = zmq_poll(&item, 1, 100);
+        if (n > 0 && sj_uplink_on_readable(up) != SJ_OK) {
+            break;
+        }
+    }
+    if (!until_idle && s_stop) {
+        rc = 0;
+    }
+    const char *perr = sj_uplink_last_error(up);
+    if (rc != 0 && perr[0]) {
+        fprintf(stderr, "village-agent: the hub said: %s\n", perr);
+    }
+    sj_uplink_destroy(&up);
+    zmq_ctx_term(zctx);
+    return rc;
+}
+
+/* After storing: try to deliver for a few seconds, and say what happened. */
+static void
+s_try_deliver(agent_store_t *st, const agent_opts_t *o)
+{
+    if (!o->hub || o->deliver_s <= 0) {
+        fprintf(stderr, "queued; deliver later with 'village-agent sync'\n");
+        return;
+    }
+    if (s_link_loop(st, o, (int64_t) o->deliver_s * 1000, 1) == 0) {
+        fprintf(stderr, "delivered to the hub\n");
+    } else {
+        fprintf(stderr, "queued; the hub was not reached, 'sync' or 'run' will deliver it\n");
+    }
+}
+
+static int
+s_load_county_key(const agent_opts_t *o, uint8_t pk[SJ_KEY_BYTES])
+{
+    if (!o->county_key) {
+        return SJ_ENOTFOUND;
+    }
+    if (sj_key_decode(o->county_key, pk) != SJ_OK) {
+        fprintf(stderr, "village-agent: --county-key is not a 40-character Z85 public key\n");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+/* Fills ev->sealed from personal fields; refuses to keep them in the clear. */
+static int
+s_seal(const agent_opts_t *o, const sj_personal_t *p, sj_event_t *ev, size_t line)
+{
+    ev->sealed_len = 0;
+    if (!sj_personal_present(p)) {
+        return SJ_OK;
+    }
+    uint8_t pk[SJ_KEY_BYTES];
+    int rc = s_load_county_key(o, pk);
+    if (rc == SJ_ENOTFOUND) {
+        if (line) {
+            fprintf(stderr, "line %zu: petitioner fields need the county's public key"
+                            " (--county-key); they are never stored in the clear\n", line);
+        } else {
+            fprintf(stderr, "village-agent: petitioner fields need the county's public key"
+                            " (--county-key); they are never stored in the clear\n");
+        }
+        return SJ_EINVAL;
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (sj_personal_seal(p, pk, ev->sealed, sizeof ev->sealed, &ev->sealed_len) != SJ_OK) {
+        fprintf(stderr, "village-agent: petitioner fields too long to seal\n");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+static int
+s_parse_enum(sj_field_t f, const char *text, int dflt, int *out)
+{
+    if (!text) {
+        if (!dflt) {
+            fprintf(stderr, "village-agent: --%s is required\n", sj_field_name(f));
+            return SJ_EINVAL;
+        }
+        *out = dflt;
+        return SJ_OK;
+    }
+    *out = sj_enum_value(f, text);
+    if (!*out) {
+        char list[160];
+        sj_enum_list(f, list, sizeof list);
+        fprintf(stderr, "village-agent: --%s '%s' is not one of: %s\n", sj_field_name(f), text,
+                list);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+agent_cmd_submit(const agent_opts_t *o, const char *const *f)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        return 1;
+    }
+    int rc = SJ_OK, exit_code = 1;
+    agent_store_t *st = NULL;
+    ev->type = SJ_EVENT_REPORT;
+    sj_report_t *r = &ev->report;
+    if (f[AF_PERSONS]) {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(f[AF_PERSONS], &end, 10);
+        if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
+            fprintf(stderr, "village-agent: --persons '%s' is not a number from 1 to %d\n",
+                    f[AF_PERSONS], SJ_MAX_PERSONS);
+            goto out;
+        }
+        r->persons = (uint32_t) v;
+    } else {
+        r->persons = 1;
+    }
+    int kind_default = r->persons >= 5 ? 2 : 1;
+    if (s_parse_enum(SJ_FIELD_CHANNEL, f[AF_CHANNEL], 0, &r->channel) != SJ_OK
+        || s_parse_enum(SJ_FIELD_KIND, f[AF_KIND], kind_default, &r->kind) != SJ_OK
+        || s_parse_enum(SJ_FIELD_LEVEL, f[AF_LEVEL], 0, &r->level) != SJ_OK
+        || s_parse_enum(SJ_FIELD_CATEGORY, f[AF_CATEGORY], 5, &r->category) != SJ_OK
+        || s_parse_enum(SJ_FIELD_OUTCOME, f[AF_OUTCOME], 1, &r->outcome) != SJ_OK
+        || s_parse_enum(SJ_FIELD_SOURCE, f[AF_SOURCE], 1, &r->source) != SJ_OK) {
+        goto out;
+    }
+    if (f[AF_OCCURRED]) {
+        snprintf(r->occurred_on, sizeof r->occurred_on, "%s", f[AF_OCCURRED]);
+        if (strlen(f[AF_OCCURRED]) != 10) {
+            r->occurred_on[0] = 'x';
+        }
+    } else {
+        sj_date_today(r->occurred_on);
+    }
+    if (!f[AF_SUMMARY]) {
+        fprintf(stderr, "village-agent: --summary is required\n");
+        goto out;
+    }
+    snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
+    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
+    r->summary = f[AF_SUMMARY];
+    r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
+    char why[256];
+    if (sj_report_validate(r, why, sizeof why) != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", why);
+        goto out;
+    }
+    r->summary = ev->summary;
+    r->officer = ev->officer;
+    if (f[AF_ID]) {
+        if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
+            fprintf(stderr, "village-agent: --id '%s' is not a UUID\n", f[AF_ID]);
+            goto out;
+        }
+    } else {
+        sj_uuid7_new(ev->id);
+    }
+    sj_personal_t p = {f[AF_PET_NAME], f[AF_PET_ID], f[AF_PET_PHONE], f[AF_PET_ADDRESS]};
+    if (s_seal(o, &p, ev, 0) != SJ_OK) {
+        goto out;
+    }
+    st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        goto out;
+    }
+    int dup = 0;
+    rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_add(st, ev, &dup);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+        fprintf(stderr, "village-agent: the report was NOT stored: %s\n", sj_strerror(rc));
+        goto out;
+    }
+    char text[SJ_UUID_TEXT];
+    sj_uuid_format(ev->id, text);
+    printf("%s\n", text);
+    fflush(stdout);
+    if (dup) {
+        fprintf(stderr, "this id is already in the outbox; nothing new stored\n");
+    } else {
+        fprintf(stderr, "stored as report %" PRIu64 " of station %s\n", ev->origin_seq,
+                agent_store_station(st));
+    }
+    exit_code = 0;
+    s_try_deliver(st, o);
+out:
+    agent_store_close(&st);
+    free(ev);
+    return exit_code;
+}
+
+int
+agent_cmd_import(const agent_opts_t *o, const char *path)
+{
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!in) {
+        fprintf(stderr, "village-agent: cannot open %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    agent_import_result_t res;
+    int rc = agent_import_parse(in, &res);
+    if (in != stdin) {
+        fclose(in);
+    }
+    int exit_code = 1;
+    agent_store_t *st = NULL;
+    sj_event_t *ev = NULL;
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read %s: %s\n", path, sj_strerror(rc));
+        goto out;
+    }
+    if (res.n_errors) {
+        for (size_t i = 0; i < res.n_errors; i++) {
+            fprintf(stderr, "%s:%zu: %s\n", path, res.errors[i].line, res.errors[i].reason);
+        }
+        fprintf(stderr, "village-agent: %zu bad line%s; nothing was imported\n", res.n_errors,
+                res.n_errors == 1 ? "" : "s");
+        goto out;
+    }
+    ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        goto out;
+    }
+    /* Seal first: a missing county key refuses the whole file. */
+    for (size_t i = 0; i < res.n_items; i++) {
+        agent_import_item_t *it = &res.items[i];
+        sj_personal_t p = {it->petitioner_name, it->petitioner_id, it->petitioner_phone,
+                           it->petitioner_address};
+        if (sj_personal_present(&p) && s_seal(o, &p, ev, it->line) != SJ_OK) {
+            fprintf(stderr, "village-agent: nothing was imported\n");
+            goto out;
+        }
+    }
+    st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        goto out;
+    }
+    size_t added = 0, dups = 0;
+    rc = agent_store_begin(st);
+    for (size_t i = 0; rc == SJ_OK && i < res.n_items; i++) {
+        agent_import_item_t *it = &res.items[i];
+        memset(ev, 0, sizeof *ev);
+        ev->type = SJ_EVENT_REPORT;
+        ev->report = it->report;
+        snprintf(ev->summary, sizeof ev->summary, "%s", it->summary);
+        snprintf(ev->officer, sizeof ev->officer, "%s", it->officer ? it->officer : "");
+        ev->report.summary = ev->summary;
+        ev->report.officer = ev->officer;
+        if (it->has_id) {
+            memcpy(ev->id, it->id, SJ_ID_BYTES);
+        } else {
+            sj_uuid7_new(ev->id);
+        }
+        sj_personal_t p = {it->petitioner_name, it->petitioner_id, it->petitioner_phone,
+                           it->petitioner_address};
+        rc = s_seal(o, &p, ev, it->line);
+        int dup = 0;
+        if (rc == SJ_OK) {
+            rc = agent_store_add(st, ev, &dup);
+        }
+        if (dup) {
+            dups++;
+        } else if (rc == SJ_OK) {
+            added++;
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+        fprintf(stderr, "village-agent: import failed, nothing was imported: %s\n",
+                sj_strerror(rc));
+        goto out;
+    }
+    printf("%zu\n", added);
+    fflush(stdout);
+    fprintf(stderr, "imported %zu report%s", added, added == 1 ? "" : "s");
+    if (dups) {
+        fprintf(stderr, " (%zu already in the outbox, skipped)", dups);
+    }
+    fprintf(stderr, "\n");
+    exit_code = 0;
+    if (added) {
+        s_try_deliver(st, o);
+    }
+out:
+    free(ev);
+    agent_store_close(&st);
+    agent_import_result_free(&res);
+    return exit_code;
+}
+
+typedef struct {
+    sj_table_t *t;
+    int rc;
+} s_outbox_ctx_t;
+
+static int
+s_outbox_row(void *ctx, const agent_outbox_row_t *row)
+{
+    s_outbox_ctx_t *c = ctx;
+    char seq[24], persons[16], id[SJ_UUID_TEXT];
+    snprintf(seq, sizeof seq, "%" PRIu64, row->seq);
+    snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
+    sj_uuid_format(row->ev->id, id);
+    const sj_report_t *r = &row->ev->report;
+    const char *cells[] = {seq,
+                           id,
+                           agent_state_name(row->state),
+                           r->occurred_on,
+                           sj_enum_name(SJ_FIELD_CHANNEL, r->channel),
+                           sj_enum_name(SJ_FIELD_KIND, r->kind),
+                           persons,
+                           sj_enum_name(SJ_FIELD_LEVEL, r->level),
+                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                           r->summary,
+                           row->reason};
+    return sj_table_add_row(c->t, cells);
+}
+
+int
+agent_cmd_outbox(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_READ);
+    if (!st) {
+        return 1;
+    }
+    static const char *const names[] = {"seq",   "id",     "state",    "occurred_on",
+                                        "channel", "kind", "persons",  "level",
+                                        "category", "outcome", "summary", "reason"};
+    static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    s_outbox_ctx_t c = {.t = sj_table_new(12, names, types)};
+    int exit_code = 1;
+    if (!c.t) {
+        goto out;
+    }
+    if (agent_store_outbox(st, s_outbox_row, &c) != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the outbox\n");
+        goto out;
+    }
+    if (sj_table_write(c.t, o->format, stdout) != SJ_OK) {
+        goto out;
+    }
+    if (o->format == SJ_FMT_TABLE) {
+        uint64_t total = 0, acked = 0, rejected = 0;
+        if (agent_store_counts(st, &total, &acked, &rejected) == SJ_OK) {
+            fprintf(stderr, "station %s: %" PRIu64 " reports, %" PRIu64 " at the hub, %" PRIu64
+                            " queued, %" PRIu64 " rejected\n",
+                    agent_store_station(st), total, acked - (acked > rejected ? rejected : acked),
+                    total - acked, rejected);
+        }
+    }
+    exit_code = 0;
+out:
+    sj_table_destroy(&c.t);
+    agent_store_close(&st);
+    return exit_code;
+}
+
+int
+agent_cmd_sync(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        return 1;
+    }
+    s_install_signals();
+    int rc = s_link_loop(st, o, (int64_t) (o->timeout_s > 0 ? o->timeout_s : 30) * 1000, 1);
+    uint64_t total = 0, acked = 0, rejected = 0;
+    int crc = agent_store_counts(st, &total, &acked, &rejected);
+    if (rc == 0) {
+        fprintf(stderr, "all %" PRIu64 " reports are at the hub", total);
+        if (rejected) {
+            fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", rejected);
+        }
+        fprintf(stderr, "\n");
+    } else if (crc == SJ_OK) {
+        fprintf(stderr, "village-agent: timed out; %" PRIu64 " of %" PRIu64
+                        " reports not yet acknowledged by the hub (they stay queued)\n",
+                total - acked, total);
+    }
+    agent_store_close(&st);
+    return rc == 0 ? 0 : 1;
+}
+
+int
+agent_cmd_run(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        return 1;
+    }
+    s_install_signals();
+    sj_notice("station %s delivering to %s", agent_store_station(st), o->hub ? o->hub : "?");
+    int rc = s_link_loop(st, o, 0, 0);
+    sj_notice("stopped");
+    agent_store_close(&st);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* agent_cli: the village-agent subcommands (submit, import, outbox, sync,
+ * run). agent_main.c parses arguments and calls these. */
+#ifndef AGENT_CLI_H
+#define AGENT_CLI_H
+
+#include "sj_table.h"
+
+typedef struct {
+    const char *data;      /* --data DIR */
+    const char *station;   /* --station CODE */
+    const char *hub;       /* --hub ENDPOINT */
+    const char *county_key;/* --county-key Z85 (seals personal fields) */
+    int timeout_s;         /* sync --timeout */
+    int deliver_s;         /* seconds submit/import wait for the hub (0: do not try) */
+    sj_format_t format;
+} agent_opts_t;
+
+/* Each returns the process exit code: 0 ok, 1 failure (message on stderr). */
+int agent_cmd_submit(const agent_opts_t *o, const char *const *fields);
+int agent_cmd_import(const agent_opts_t *o, const char *path);
+int agent_cmd_outbox(const agent_opts_t *o);
+int agent_cmd_sync(const agent_opts_t *o);
+int agent_cmd_run(const agent_opts_t *o);
+
+/* Indexes into the fields array given to agent_cmd_submit. */
+enum {
+    AF_CHANNEL = 0,
+    AF_KIND,
+    AF_PERSONS,
+    AF_LEVEL,
+    AF_CATEGORY,
+    AF_OUTCOME,
+    AF_SOURCE,
+    AF_OCCURRED,
+    AF_OFFICER,
+    AF_SUMMARY,
+    AF_ID,
+    AF_PET_NAME,
+    AF_PET_ID,
+    AF_PET_PHONE,
+    AF_PET_ADDRESS,
+    AF_COUNT
+};
+
+#endif

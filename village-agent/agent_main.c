@@ -1,0 +1,266 @@
+/* village-agent: the station tool. main() parses arguments and the config
+ * file, then runs one subcommand from agent_cli.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_cli.h"
+#include "sj_cfg.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+
+static const char s_usage[] =
+    "usage: village-agent [global options] COMMAND [options]\n"
+    "\n"
+    "Records dispute and petition reports at a village station and delivers\n"
+    "them to the township hub. Every report is stored on this machine first;\n"
+    "nothing is lost when the hub cannot be reached.\n"
+    "\n"
+    "commands:\n"
+    "  submit    record one report (prints its id)\n"
+    "  import    record every report of a JSON-lines file, all or nothing\n"
+    "  outbox    list the reports and their delivery state\n"
+    "  sync      deliver everything queued, then exit\n"
+    "  run       stay connected and deliver as reports appear\n"
+    "\n"
+    "global options:\n"
+    "  --data DIR          data directory (default ./var/village-agent)\n"
+    "  --station CODE      12-digit village code of this station\n"
+    "  --hub ENDPOINT      township hub, e.g. tcp://127.0.0.1:7601\n"
+    "  --county-key Z85    county public key; seals petitioner fields\n"
+    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+    "  -h, --help          help (also after a command: village-agent submit --help)\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 bad usage.\n";
+
+static const char s_usage_submit[] =
+    "usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
+    "  --channel C       visit, letter, phone, mailbox\n"
+    "  --kind K          individual (1-4 persons), collective (5 or more); default from --persons\n"
+    "  --persons N       number of people (default 1)\n"
+    "  --level L         village, township, county, city, province, capital\n"
+    "  --category G      land, enterprise_restructuring, employment, housing_demolition, other\n"
+    "                    (default other)\n"
+    "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
+    "  --source S        direct (default), leader_reception, assigned, review\n"
+    "  --occurred DATE   YYYY-MM-DD (default today)\n"
+    "  --officer X       information officer\n"
+    "  --summary TEXT    what the matter is about\n"
+    "  --id UUID         use this id (default: a new UUIDv7)\n"
+    "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
+    "                    personal data, sealed to --county-key before it is stored\n"
+    "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: don't)\n"
+    "The report is stored first; its id is printed on stdout.\n";
+
+static const char s_usage_import[] =
+    "usage: village-agent import FILE.jsonl   (- for standard input)\n"
+    "Checks every line first. If any line is bad, prints each bad line with its\n"
+    "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
+    "one transaction and prints how many were new. Lines whose id is already in the\n"
+    "outbox are skipped, so importing a file twice stores nothing new.\n"
+    "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n";
+
+static const char s_usage_outbox[] =
+    "usage: village-agent outbox [--format table|json|csv]\n"
+    "Lists every report with its state: queued, at-hub, or rejected (with the reason).\n";
+
+static const char s_usage_sync[] =
+    "usage: village-agent sync [--timeout SECONDS]\n"
+    "Delivers everything queued. Exit 0 when the hub has acknowledged all of it,\n"
+    "1 on timeout (default 30 s), saying how many remain queued.\n";
+
+static const char s_usage_run[] =
+    "usage: village-agent run\n"
+    "Stays connected to the hub, delivers reports as they are recorded (also by\n"
+    "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n";
+
+enum {
+    O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
+    O_WAIT, O_FIELD /* + AF_* */
+};
+
+static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
+                                         "log-level", NULL};
+
+static int
+s_usage_for(const char *cmd, FILE *out)
+{
+    const char *text = s_usage;
+    if (cmd && strcmp(cmd, "submit") == 0) {
+        text = s_usage_submit;
+    } else if (cmd && strcmp(cmd, "import") == 0) {
+        text = s_usage_import;
+    } else if (cmd && strcmp(cmd, "outbox") == 0) {
+        text = s_usage_outbox;
+    } else if (cmd && strcmp(cmd, "sync") == 0) {
+        text = s_usage_sync;
+    } else if (cmd && strcmp(cmd, "run") == 0) {
+        text = s_usage_run;
+    }
+    fputs(text, out);
+    return 0;
+}
+
+static int
+s_int_arg(const char *name, const char *text, int min, int max, int *out)
+{
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (!end || *end || end == text || v < min || v > max) {
+        fprintf(stderr, "village-agent: --%s '%s' must be a number from %d to %d\n", name, text,
+                min, max);
+        return -1;
+    }
+    *out = (int) v;
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, O_DATA},
+        {"station", required_argument, NULL, O_STATION},
+        {"hub", required_argument, NULL, O_HUB},
+        {"county-key", required_argument, NULL, O_COUNTY_KEY},
+        {"hub-key", required_argument, NULL, O_HUB_KEY},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"wait", required_argument, NULL, O_WAIT},
+        {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
+        {"kind", required_argument, NULL, O_FIELD + AF_KIND},
+        {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
+        {"level", required_argument, NULL, O_FIELD + AF_LEVEL},
+        {"category", required_argument, NULL, O_FIELD + AF_CATEGORY},
+        {"outcome", required_argument, NULL, O_FIELD + AF_OUTCOME},
+        {"source", required_argument, NULL, O_FIELD + AF_SOURCE},
+        {"occurred", required_argument, NULL, O_FIELD + AF_OCCURRED},
+        {"officer", required_argument, NULL, O_FIELD + AF_OFFICER},
+        {"summary", required_argument, NULL, O_FIELD + AF_SUMMARY},
+        {"id", required_argument, NULL, O_FIELD + AF_ID},
+        {"petitioner-name", required_argument, NULL, O_FIELD + AF_PET_NAME},
+        {"petitioner-id", required_argument, NULL, O_FIELD + AF_PET_ID},
+        {"petitioner-phone", required_argument, NULL, O_FIELD + AF_PET_PHONE},
+        {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    agent_opts_t o = {.timeout_s = 30, .deliver_s = 3, .format = SJ_FMT_TABLE};
+    const char *fields[AF_COUNT] = {0};
+    const char *config = NULL, *log_level = NULL, *format = NULL;
+    int help = 0, c;
+    int field_given = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: o.data = optarg; break;
+        case O_STATION: o.station = optarg; break;
+        case O_HUB: o.hub = optarg; break;
+        case O_COUNTY_KEY: o.county_key = optarg; break;
+        case O_HUB_KEY: break; /* CURVE: see the trust issue */
+        case O_CONFIG: config = optarg; break;
+        case O_LOG: log_level = optarg; break;
+        case O_FORMAT: format = optarg; break;
+        case O_TIMEOUT:
+            if (s_int_arg("timeout", optarg, 1, 86400, &o.timeout_s) != 0) {
+                return 2;
+            }
+            break;
+        case O_WAIT:
+            if (s_int_arg("wait", optarg, 0, 3600, &o.deliver_s) != 0) {
+                return 2;
+            }
+            break;
+        case 'h': help = 1; break;
+        case '?':
+            fprintf(stderr, "village-agent: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            if (c >= O_FIELD && c < O_FIELD + AF_COUNT) {
+                fields[c - O_FIELD] = optarg;
+                field_given = 1;
+            }
+            break;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : NULL;
+    if (help) {
+        return s_usage_for(cmd, stdout);
+    }
+    if (!cmd) {
+        s_usage_for(NULL, stderr);
+        return 2;
+    }
+    sj_cfg_t cfg = {0};
+    if (config) {
+        char err[512];
+        if (sj_cfg_load(&cfg, config, "village-agent", s_cfg_keys, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "village-agent: %s\n", err);
+            return 2;
+        }
+        o.data = o.data ? o.data : sj_cfg_get(&cfg, "data");
+        o.station = o.station ? o.station : sj_cfg_get(&cfg, "station");
+        o.hub = o.hub ? o.hub : sj_cfg_get(&cfg, "hub");
+        o.county_key = o.county_key ? o.county_key : sj_cfg_get(&cfg, "county-key");
+        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+    }
+    if (!o.data) {
+        o.data = "./var/village-agent";
+    }
+    if (o.station && sj_code_level(o.station) != 12) {
+        fprintf(stderr, "village-agent: --station '%s' is not a 12-digit village code\n",
+                o.station);
+        return 2;
+    }
+    if (log_level) {
+        int lvl = sj_log_level_parse(log_level);
+        if (lvl < 0) {
+            fprintf(stderr, "village-agent: --log-level '%s' is not one of error, warn, notice,"
+                            " info, debug\n", log_level);
+            return 2;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (format && sj_format_parse(format, &o.format) != SJ_OK) {
+        fprintf(stderr, "village-agent: --format '%s' is not one of table, json, csv\n", format);
+        return 2;
+    }
+    if (sj_ids_init() != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot initialise libsodium\n");
+        return 1;
+    }
+    sj_log_set_ident("village-agent", o.station ? o.station : "");
+    int npos = argc - optind - 1;
+    int rc;
+    if (field_given && strcmp(cmd, "submit") != 0) {
+        fprintf(stderr, "village-agent: report fields are options of 'submit' only\n");
+        rc = 2;
+    } else if (strcmp(cmd, "submit") == 0 && npos == 0) {
+        rc = agent_cmd_submit(&o, fields);
+    } else if (strcmp(cmd, "import") == 0 && npos == 1) {
+        rc = agent_cmd_import(&o, argv[optind + 1]);
+    } else if (strcmp(cmd, "outbox") == 0 && npos == 0) {
+        rc = agent_cmd_outbox(&o);
+    } else if (strcmp(cmd, "sync") == 0 && npos == 0) {
+        rc = agent_cmd_sync(&o);
+    } else if (strcmp(cmd, "run") == 0 && npos == 0) {
+        rc = agent_cmd_run(&o);
+    } else if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
+               || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
+               || strcmp(cmd, "run") == 0) {
+        fprintf(stderr, "village-agent: wrong arguments for '%s'\n", cmd);
+        s_usage_for(cmd, stderr);
+        rc = 2;
+    } else {
+        fprintf(stderr, "village-agent: unknown command '%s' (see --help)\n", cmd);
+        rc = 2;
+    }
+    sj_cfg_free(&cfg);
+    return rc;
+}
