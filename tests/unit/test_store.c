@@ -1,0 +1,151 @@
+/* Do the stores refuse damaged or foreign files, migrate, and keep the chain? */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sj_cfg.h"
+#include "sj_db.h"
+#include "sj_ids.h"
+
+static const sj_migration_t s_migs[] = {
+    {1, "CREATE TABLE t(a INTEGER NOT NULL);"},
+    {2, "ALTER TABLE t ADD COLUMN b TEXT;"},
+};
+
+static char *
+s_tmpdir(void)
+{
+    char *d = strdup("/tmp/sanji-test-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void
+s_rm(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_store_open_migrate_reopen(void **state)
+{
+    (void) state;
+    char *dir = s_tmpdir();
+    sqlite3 *db = NULL;
+    char err[512] = "";
+    assert_int_equal(sj_db_open(dir, "x.db", 0x1234, s_migs, 1, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_OK);
+    assert_int_equal(sj_db_meta_set_int(db, "k", 42), SJ_OK);
+    sj_db_close(&db);
+    assert_null(db);
+    /* a newer program migrates to version 2 and keeps the data */
+    assert_int_equal(sj_db_open(dir, "x.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_OK);
+    int64_t v = 0;
+    assert_int_equal(sj_db_meta_get_int(db, "k", &v), SJ_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(sj_db_exec(db, "INSERT INTO t(a, b) VALUES(1, 'x')"), SJ_OK);
+    assert_int_equal(sj_db_meta_get_int(db, "absent", &v), SJ_ENOTFOUND);
+    sj_db_close(&db);
+    /* an older program refuses the newer file */
+    assert_int_equal(sj_db_open(dir, "x.db", 0x1234, s_migs, 1, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_EDB);
+    assert_non_null(strstr(err, "newer"));
+    /* another role's file is refused */
+    assert_int_equal(sj_db_open(dir, "x.db", 0x9999, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_EDB);
+    assert_non_null(strstr(err, "another"));
+    s_rm(dir);
+    free(dir);
+}
+
+static void
+test_store_refuses_damaged(void **state)
+{
+    (void) state;
+    char *dir = s_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/x.db", dir);
+    sqlite3 *db = NULL;
+    char err[512] = "";
+    /* read mode never creates */
+    assert_int_equal(sj_db_open(dir, "x.db", 1, s_migs, 2, SJ_DB_READ, &db, err, sizeof err),
+                     SJ_ENOTFOUND);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(sj_db_open(dir, "x.db", 1, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_EDB);
+    assert_non_null(strstr(err, "empty"));
+    f = fopen(path, "w");
+    fputs("this is not a database at all, just some text that is long enough", f);
+    fclose(f);
+    assert_int_equal(sj_db_open(dir, "x.db", 1, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err),
+                     SJ_EDB);
+    assert_non_null(strstr(err, "not an SQLite"));
+    /* the damaged file was left as it was, never recreated */
+    f = fopen(path, "r");
+    char head[8] = {0};
+    assert_int_equal(fread(head, 1, 7, f), 7);
+    fclose(f);
+    assert_string_equal(head, "this is");
+    s_rm(dir);
+    free(dir);
+}
+
+static void
+test_store_cfg_errors(void **state)
+{
+    (void) state;
+    char *dir = s_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.ini", dir);
+    static const char *const keys[] = {"hub", "station", NULL};
+    FILE *f = fopen(path, "w");
+    fputs("# comment\n[village-agent]\nhub = tcp://127.0.0.1:7601\nstation = \"230523100201\"\n", f);
+    fclose(f);
+    sj_cfg_t cfg;
+    char err[512];
+    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_OK);
+    assert_string_equal(sj_cfg_get(&cfg, "hub"), "tcp://127.0.0.1:7601");
+    assert_string_equal(sj_cfg_get(&cfg, "station"), "230523100201");
+    assert_int_equal(sj_cfg_line(&cfg, "station"), 4);
+    assert_null(sj_cfg_get(&cfg, "absent"));
+    sj_cfg_free(&cfg);
+    f = fopen(path, "w");
+    fputs("hub = x\n\ncolour = blue\n", f);
+    fclose(f);
+    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_EINVAL);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: unknown key 'colour'", path);
+    assert_string_equal(err, want);
+    f = fopen(path, "w");
+    fputs("[township-hub]\nhub = x\n", f);
+    fclose(f);
+    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_EINVAL);
+    assert_non_null(strstr(err, ":2: unknown section"));
+    assert_int_equal(sj_cfg_load(&cfg, "/nonexistent/x.ini", "village-agent", keys, err, sizeof err),
+                     SJ_EIO);
+    s_rm(dir);
+    free(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_open_migrate_reopen),
+        cmocka_unit_test(test_store_refuses_damaged),
+        cmocka_unit_test(test_store_cfg_errors),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+/* Does the wire layer accept exactly the frames and events the protocol allows? */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sj_ids.h"
+#include "sj_wire.h"
+
+static void
+s_sample_event(sj_event_t *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "230523100201");
+    sj_random16(ev->epoch);
+    ev->origin_seq = 7;
+    ev->created_ms = 1700000000000;
+    ev->type = SJ_EVENT_REPORT;
+    snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "2007-03-05");
+    ev->report.channel = 1;
+    ev->report.kind = 2;
+    ev->report.persons = 12;
+    ev->report.level = 3;
+    ev->report.category = 1;
+    ev->report.outcome = 2;
+    ev->report.source = 2;
+    snprintf(ev->summary, sizeof ev->summary, "土地承包纠纷");
+    snprintf(ev->officer, sizeof ev->officer, "信息员-017");
+    ev->report.summary = ev->summary;
+    ev->report.officer = ev->officer;
+}
+
+static void
+test_wire_event_roundtrip(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    s_sample_event(a);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    char why[256];
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_memory_equal(a->id, b->id, 16);
+    assert_string_equal(b->origin, "230523100201");
+    assert_int_equal(b->origin_seq, 7);
+    assert_int_equal(b->report.persons, 12);
+    assert_string_equal(b->report.summary, "土地承包纠纷");
+    assert_string_equal(b->report.occurred_on, "2007-03-05");
+    uint8_t h1[32], h2[32];
+    sj_event_hash(raw, len, h1);
+    raw[len - 1] ^= 1;
+    sj_event_hash(raw, len, h2);
+    assert_memory_not_equal(h1, h2, 32);
+    free(raw);
+    free(a);
+    free(b);
+}
+
+static void
+test_wire_event_rejects_bad_enum(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a);
+    s_sample_event(a);
+    a->report.channel = 9;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    char why[256];
+    assert_int_equal(sj_event_decode(raw, len, a, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "channel"));
+    free(raw);
+    free(a);
+}
+
+static void
+test_wire_event_rejects_nul_in_text(void **state)
+{
+    (void) state;
+    Sanji__Event pb = SANJI__EVENT__INIT;
+    Sanji__Report rep = SANJI__REPORT__INIT;
+    uint8_t id[16] = {1}, epoch[16] = {2}, prev[32] = {0};
+    pb.id.data = id;
+    pb.id.len = 16;
+    pb.epoch.data = epoch;
+    pb.epoch.len = 16;
+    pb.prev_hash.data = prev;
+    pb.prev_hash.len = 32;
+    pb.origin = sj_wire_bytes("230523100201");
+    pb.origin_seq = 1;
+    rep.occurred_on = sj_wire_bytes("2007-03-05");
+    rep.channel = 1;
+    rep.kind = 1;
+    rep.persons = 1;
+    rep.level = 1;
+    rep.category = 1;
+    rep.outcome = 1;
+    rep.source = 1;
+    static const char evil[] = "ok\0hidden";
+    rep.summary.data = (uint8_t *) evil;
+    rep.summary.len = sizeof evil - 1;
+    pb.body_case = SANJI__EVENT__BODY_REPORT;
+    pb.report = &rep;
+    uint8_t buf[512];
+    size_t len = sanji__event__pack(&pb, buf);
+    sj_event_t *ev = malloc(sizeof *ev);
+    char why[256];
+    assert_int_equal(sj_event_decode(buf, len, ev, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "summary"));
+    free(ev);
+}
+
+static void
+test_wire_decode_garbage(void **state)
+{
+    (void) state;
+    uint8_t junk[64];
+    for (size_t i = 0; i < sizeof junk; i++) {
+        junk[i] = (uint8_t) (i * 37 + 11);
+    }
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    assert_int_equal(sj_wire_decode(junk, sizeof junk, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_null(env);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_MALFORMED);
+}
+
+static void
+test_wire_decode_version(void **state)
+{
+    (void) state;
+    Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
+    Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+    e.version = 99;
+    e.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
+    e.heartbeat = &hb;
+    uint8_t buf[64];
+    size_t len = sanji__envelope__pack(&e, buf);
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_BAD_VERSION);
+    assert_non_null(strstr(why, "99"));
+    e.version = SJ_PROTO_VERSION;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_OK);
+    assert_int_equal(env->body_case, SANJI__ENVELOPE__BODY_HEARTBEAT);
+    sj_wire_free(env);
+}
+
+static void
+test_wire_decode_batch_limits(void **state)
+{
+    (void) state;
+    Sanji__Batch b = SANJI__BATCH__INIT;
+    Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+    uint8_t epoch[16] = {3};
+    b.epoch.data = epoch;
+    b.epoch.len = 16;
+    b.first_seq = 1;
+    ProtobufCBinaryData ev = {.len = 1, .data = epoch};
+    size_t n = SJ_WIRE_MAX_BATCH + 1;
+    ProtobufCBinaryData *evs = calloc(n, sizeof *evs);
+    for (size_t i = 0; i < n; i++) {
+        evs[i] = ev;
+    }
+    b.events = evs;
+    b.n_events = n;
+    e.version = SJ_PROTO_VERSION;
+    e.body_case = SANJI__ENVELOPE__BODY_BATCH;
+    e.batch = &b;
+    size_t cap = sanji__envelope__get_packed_size(&e);
+    uint8_t *buf = malloc(cap);
+    size_t len = sanji__envelope__pack(&e, buf);
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_TOO_LARGE);
+    b.n_events = 0;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_MALFORMED);
+    free(buf);
+    free(evs);
+}
+
+static void
+test_wire_decode_unknown_field(void **state)
+{
+    (void) state;
+    /* field 30 (unknown), varint 1, after version 1 */
+    const uint8_t frame[] = {0x08, 0x01, 0xF0, 0x01, 0x01};
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    assert_int_equal(sj_wire_decode(frame, sizeof frame, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "unknown"));
+}
+
+int
+main(void)
+{
+    if (sj_ids_init() != SJ_OK) {
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_event_roundtrip),
+        cmocka_unit_test(test_wire_event_rejects_bad_enum),
+        cmocka_unit_test(test_wire_event_rejects_nul_in_text),
+        cmocka_unit_test(test_wire_decode_garbage),
+        cmocka_unit_test(test_wire_decode_version),
+        cmocka_unit_test(test_wire_decode_batch_limits),
+        cmocka_unit_test(test_wire_decode_unknown_field),
+    };
+    return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
+}
