@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs all the tests: installs dependencies, then builds and runs ctest in a
+# normal build (build/) and in an AddressSanitizer + UBSan build (build-asan/).
+#   SANJI_QUICK=1 scripts/test.sh    normal build only
+# Exits non-zero if any build or test fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/deps.sh
+
+failed=()
+
+echo "== normal build (build/)"
+if bash scripts/build.sh build; then
+    (cd build && ctest --output-on-failure) || failed+=("tests (build)")
+else
+    failed+=("build (build)")
+fi
+
+if [[ ${SANJI_QUICK:-0} != 1 ]]; then
+    echo "== ASan + UBSan build (build-asan/)"
+    if bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSANJI_SANITIZE=ON; then
+        (cd build-asan &&
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+            ctest --output-on-failure) || failed+=("tests (build-asan)")
+    else
+        failed+=("build (build-asan)")
+    fi
+fi
+
+if ((${#failed[@]} > 0)); then
+    printf '== FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+echo "== all tests passed"
