@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds sanji in Release (build-release/) and runs the end-to-end benchmark:
+# 4 stations -> 2 hubs -> county, next to a plain SQLite baseline.
+#   scripts/bench.sh [bench_e2e options, e.g. --n 5000]
+# Results: printed, and written to tests/bench/results/e2e.json.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/deps.sh
+echo "== building (build-release/, Release)"
+bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+echo "== bench_e2e $*"
+build-release/tests/bench/bench_e2e "$@"
