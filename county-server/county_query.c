@@ -1,40 +1,759 @@
-/* county_query: placeholder until the query module lands (see county_query.h). */
+/* county_query: the county staff's reading commands (stats, list, show)
+ * over the master database, see county_query.h.
+ *
+ * SQL is assembled at run time, but only from fixed pieces: the dimension
+ * expressions of s_dims and the filter clauses of s_where_build. Every value
+ * a user typed (dates, codes, enum names turned into numbers, the limit, the
+ * id) is a bound parameter, so nothing from the command line is ever parsed
+ * as SQL.
+ *
+ * stats is one GROUP BY over matters: SQLite does the counting and C only
+ * formats the groups (a few hundred at most), which keeps a 10-million-row
+ * table within the one-second budget. The grand total is the sum of the
+ * groups, so it always agrees with the rows.
+ *
+ * Nothing here ever prints matters.sealed or matters.officer in a listing:
+ * list shows no personal field, and show only says whether sealed data
+ * exists. Text that came from stations goes through sj_table (or s_put_safe
+ * for show's "field: value" lines), which keeps control characters away from
+ * the operator's terminal. */
 #include "county_query.h"
 
-#include <stdio.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
 
-int
-county_filter_check(const county_filter_t *f, char *err, size_t err_size)
+#include <cjson/cJSON.h>
+
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+
+#define COUNTY_QUERY_MAX_DIMS  9    /* every dimension at most once */
+#define COUNTY_QUERY_MAX_BINDS 12   /* filters that take a value, plus limit */
+#define COUNTY_QUERY_SQL_MAX   2048 /* longest SQL the fixed pieces can make */
+#define COUNTY_QUERY_NUM       24   /* decimal int64 with sign and NUL */
+#define COUNTY_QUERY_TIME      32   /* "YYYY-MM-DDTHH:MM:SSZ" and room */
+#define COUNTY_LIST_NCOLS      12
+#define COUNTY_SHOW_NCOLS      17
+
+/* A --by dimension: its name (also the column name) and the SQL expression
+ * it groups on. field is an sj_field_t for enum columns (stored as 1..n,
+ * printed by name) and -1 for text columns. */
+typedef struct {
+    const char *name; /* as in --by and the column header */
+    const char *expr; /* SQL expression grouped on (fixed text) */
+    int field;        /* sj_field_t of an enum column, -1 for text */
+} s_dim_t;
+
+static const s_dim_t s_dims[] = {
+    {"channel", "channel", SJ_FIELD_CHANNEL},
+    {"kind", "kind", SJ_FIELD_KIND},
+    {"level", "level", SJ_FIELD_LEVEL},
+    {"category", "category", SJ_FIELD_CATEGORY},
+    {"outcome", "outcome", SJ_FIELD_OUTCOME},
+    {"source", "source", SJ_FIELD_SOURCE},
+    {"station", "origin", -1},
+    {"township", "township", -1},
+    {"month", "substr(occurred_on, 1, 7)", -1},
+};
+#define COUNTY_QUERY_NDIMS (sizeof s_dims / sizeof s_dims[0])
+
+/* A WHERE clause made of fixed text and the values to bind to its '?'s, in
+ * order. Text values are borrowed from the filter. */
+typedef struct {
+    char sql[512]; /* "" or " WHERE ... AND ..." */
+    size_t len;    /* strlen(sql) */
+    int n;         /* values in binds */
+    struct {
+        const char *text;    /* bound as text when not NULL */
+        sqlite3_int64 value; /* bound as an integer otherwise */
+    } binds[COUNTY_QUERY_MAX_BINDS];
+} s_where_t;
+
+static const char s_list_sql[] =
+    "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category, outcome,"
+    " source, summary FROM matters";
+
+static const char s_show_sql[] =
+    "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"
+    " m.category, m.outcome, m.source, m.summary, m.officer, e.origin_seq, m.created_ms,"
+    " m.received_ms, m.sealed IS NOT NULL"
+    " FROM matters AS m LEFT JOIN events AS e ON e.id = m.id WHERE m.id = ?";
+
+/* Appends fixed SQL text. The pieces are bounded, so overflow is a bug. */
+static void
+s_sql_add(char *buf, size_t size, size_t *len, const char *text)
 {
-    (void) f;
-    (void) err;
-    (void) err_size;
+    size_t n = strlen(text);
+    assert(*len + n < size);
+    memcpy(buf + *len, text, n + 1);
+    *len += n;
+}
+
+/* Fills err from a failed SQLite call and maps the code (STYLE 7: BUSY and
+ * LOCKED are worth a retry, the rest is a database error). The caller
+ * reports err; the SQL goes to the debug log. */
+static int
+s_db_fail(sqlite3 *db, int rc, const char *what, const char *sql, char *err, size_t err_size)
+{
+    snprintf(err, err_size, "%s: %s", what, sqlite3_errmsg(db));
+    sj_debug("county_query: %s failed (%d): %s", what, rc, sql);
+    int prim = rc & 0xff;
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+        return SJ_EAGAIN;
+    }
+    if (prim == SQLITE_NOMEM) {
+        return SJ_ENOMEM;
+    }
+    return SJ_EDB;
+}
+
+static int
+s_nomem(char *err, size_t err_size)
+{
+    snprintf(err, err_size, "out of memory");
+    return SJ_ENOMEM;
+}
+
+static int
+s_write_fail(int rc, char *err, size_t err_size)
+{
+    if (rc == SJ_ENOMEM) {
+        return s_nomem(err, err_size);
+    }
+    snprintf(err, err_size, "cannot write the output");
+    return rc;
+}
+
+/* Name of an enum value read from the database; a value outside 1..n means
+ * the file was altered behind SQLite's CHECK constraints. */
+static int
+s_enum_cell(sj_field_t field, int value, const char **name, char *err, size_t err_size)
+{
+    *name = sj_enum_name(field, value);
+    if (!*name) {
+        snprintf(err, err_size, "the database holds %s value %d, which is not valid (damaged?)",
+                 sj_field_name(field), value);
+        return SJ_EDB;
+    }
+    return SJ_OK;
+}
+
+/* Text of a column; NULL only on OOM (a NULL value reads as ""). */
+static const char *
+s_col_text(sqlite3_stmt *st, int col)
+{
+    const char *text = (const char *) sqlite3_column_text(st, col);
+    if (!text && sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return "";
+    }
+    return text;
+}
+
+static int
+s_check_enum(const char *option, sj_field_t field, const char *name, char *err, size_t err_size)
+{
+    if (!name || sj_enum_value(field, name) != 0) {
+        return SJ_OK;
+    }
+    char list[256];
+    sj_enum_list(field, list, sizeof list);
+    snprintf(err, err_size, "--%s '%s' is not one of %s", option, name, list);
+    return SJ_EINVAL;
+}
+
+static int
+s_check_date(const char *option, const char *date, char *err, size_t err_size)
+{
+    if (!date || sj_date_valid(date)) {
+        return SJ_OK;
+    }
+    snprintf(err, err_size, "--%s '%s' is not a date (YYYY-MM-DD)", option, date);
+    return SJ_EINVAL;
+}
+
+static void
+s_where_add(s_where_t *w, const char *clause, const char *text, sqlite3_int64 value)
+{
+    assert(w->n < COUNTY_QUERY_MAX_BINDS);
+    s_sql_add(w->sql, sizeof w->sql, &w->len, w->n == 0 ? " WHERE " : " AND ");
+    s_sql_add(w->sql, sizeof w->sql, &w->len, clause);
+    w->binds[w->n].text = text;
+    w->binds[w->n].value = value;
+    w->n++;
+}
+
+/* Builds the WHERE clause of a checked filter (NULL = everything). Enum
+ * names become their stored numbers here. */
+static void
+s_where_build(const county_filter_t *f, s_where_t *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!f) {
+        return;
+    }
+    if (f->from) {
+        s_where_add(w, "occurred_on >= ?", f->from, 0);
+    }
+    if (f->to) {
+        s_where_add(w, "occurred_on <= ?", f->to, 0);
+    }
+    if (f->township) {
+        s_where_add(w, "township = ?", f->township, 0);
+    }
+    if (f->station) {
+        s_where_add(w, "origin = ?", f->station, 0);
+    }
+    const char *names[SJ_FIELD_COUNT] = {f->channel,  f->kind,    f->level,
+                                         f->category, f->outcome, f->source};
+    static const char *const clauses[SJ_FIELD_COUNT] = {
+        "channel = ?", "kind = ?", "level = ?", "category = ?", "outcome = ?", "source = ?"};
+    for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+        if (names[i]) {
+            s_where_add(w, clauses[i], NULL, sj_enum_value((sj_field_t) i, names[i]));
+        }
+    }
+}
+
+/* Binds the WHERE values from parameter 1 on. Text is SQLITE_STATIC: it is
+ * the caller's filter, which outlives the statement. */
+static int
+s_where_bind(
+    sqlite3 *db, sqlite3_stmt *st, const s_where_t *w, const char *sql, char *err, size_t err_size)
+{
+    for (int i = 0; i < w->n; i++) {
+        int rc = w->binds[i].text
+                     ? sqlite3_bind_text(st, i + 1, w->binds[i].text, -1, SQLITE_STATIC)
+                     : sqlite3_bind_int64(st, i + 1, w->binds[i].value);
+        if (rc != SQLITE_OK) {
+            return s_db_fail(db, rc, "cannot bind a filter", sql, err, err_size);
+        }
+    }
+    return SJ_OK;
+}
+
+/* Parses the comma-separated dims of `by` into indexes of s_dims. Spaces
+ * around names are allowed ("level, kind"). */
+static int
+s_parse_by(const char *by, int *dims, size_t *ndims, char *err, size_t err_size)
+{
+    *ndims = 0;
+    if (!by || !*by) {
+        return SJ_OK;
+    }
+    char valid[200];
+    size_t vlen = 0;
+    valid[0] = '\0';
+    for (size_t d = 0; d < COUNTY_QUERY_NDIMS; d++) {
+        s_sql_add(valid, sizeof valid, &vlen, d ? ", " : "");
+        s_sql_add(valid, sizeof valid, &vlen, s_dims[d].name);
+    }
+    const char *p = by;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t) (end - p) : strlen(p);
+        while (n > 0 && *p == ' ') {
+            p++;
+            n--;
+        }
+        while (n > 0 && p[n - 1] == ' ') {
+            n--;
+        }
+        size_t d = 0;
+        while (d < COUNTY_QUERY_NDIMS
+               && (strlen(s_dims[d].name) != n || strncmp(s_dims[d].name, p, n) != 0)) {
+            d++;
+        }
+        if (d == COUNTY_QUERY_NDIMS) {
+            int shown = n > 64 ? 64 : (int) n;
+            snprintf(err, err_size, "--by: unknown dimension '%.*s' (use %s)", shown, p, valid);
+            return SJ_EINVAL;
+        }
+        for (size_t i = 0; i < *ndims; i++) {
+            if (dims[i] == (int) d) {
+                snprintf(err, err_size, "--by: dimension '%s' is given twice", s_dims[d].name);
+                return SJ_EINVAL;
+            }
+        }
+        assert(*ndims < COUNTY_QUERY_MAX_DIMS);
+        dims[(*ndims)++] = (int) d;
+        if (!end) {
+            return SJ_OK;
+        }
+        p = end + 1;
+    }
+}
+
+/* stats in json: {"rows":[...],"total":{"items":N,"persons":N}}. */
+static int
+s_stats_json(const sj_table_t *t,
+             sqlite3_int64 items,
+             sqlite3_int64 persons,
+             FILE *out,
+             char *err,
+             size_t err_size)
+{
+    int rc = SJ_ENOMEM;
+    char *text = NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *rows = sj_table_to_json(t);
+    if (!root || !rows) {
+        goto out;
+    }
+    if (!cJSON_AddItemToObject(root, "rows", rows)) {
+        goto out;
+    }
+    rows = NULL; /* owned by root now */
+    cJSON *total = cJSON_AddObjectToObject(root, "total");
+    if (!total || !cJSON_AddNumberToObject(total, "items", (double) items)
+        || !cJSON_AddNumberToObject(total, "persons", (double) persons)) {
+        goto out;
+    }
+    text = cJSON_PrintUnformatted(root);
+    if (!text) {
+        goto out;
+    }
+    rc = fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF ? SJ_EIO : SJ_OK;
+out:
+    cJSON_free(text);
+    cJSON_Delete(rows);
+    cJSON_Delete(root);
+    return rc == SJ_OK ? SJ_OK : s_write_fail(rc, err, err_size);
+}
+
+/* Formats ms since the epoch as ISO 8601 UTC, "2024-03-01T08:00:00Z". */
+static void
+s_iso_utc(sqlite3_int64 ms, char out[COUNTY_QUERY_TIME])
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || strftime(out, COUNTY_QUERY_TIME, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, COUNTY_QUERY_TIME, "%" PRId64 " ms", (int64_t) ms);
+    }
+}
+
+/* Writes station-supplied text for a terminal: C0 controls, DEL and C1
+ * controls print as a space; when the text is not UTF-8 at all, every
+ * non-ASCII byte prints as '?'. */
+static int
+s_put_safe(FILE *out, const char *s)
+{
+    int utf8 = sj_utf8_valid(s, strlen(s));
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        int c = *p;
+        if (c < 0x20 || c == 0x7F) {
+            c = ' ';
+        } else if (c >= 0x80 && !utf8) {
+            c = '?';
+        } else if (c == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            c = ' ';
+            p++;
+        }
+        if (fputc(c, out) == EOF) {
+            return SJ_EIO;
+        }
+    }
     return SJ_OK;
 }
 
 int
-county_query_stats(sqlite3 *db, const char *by, const county_filter_t *f, sj_format_t fmt,
-                   FILE *out, char *err, size_t err_size)
+county_filter_check(const county_filter_t *f, char *err, size_t err_size)
 {
-    (void) db; (void) by; (void) f; (void) fmt; (void) out;
-    snprintf(err, err_size, "stats: not built yet");
-    return SJ_EINVAL;
+    if (!f) {
+        return SJ_OK;
+    }
+    if (s_check_date("from", f->from, err, err_size) != SJ_OK
+        || s_check_date("to", f->to, err, err_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    /* YYYY-MM-DD compares as text in date order. */
+    if (f->from && f->to && strcmp(f->from, f->to) > 0) {
+        snprintf(err, err_size, "--from %s is after --to %s", f->from, f->to);
+        return SJ_EINVAL;
+    }
+    if (f->township && sj_code_level(f->township) != 9) {
+        snprintf(err, err_size, "--township '%s' is not a 9-digit township code", f->township);
+        return SJ_EINVAL;
+    }
+    if (f->station && sj_code_level(f->station) != 12) {
+        snprintf(err, err_size, "--station '%s' is not a 12-digit village code", f->station);
+        return SJ_EINVAL;
+    }
+    if (s_check_enum("channel", SJ_FIELD_CHANNEL, f->channel, err, err_size) != SJ_OK
+        || s_check_enum("kind", SJ_FIELD_KIND, f->kind, err, err_size) != SJ_OK
+        || s_check_enum("level", SJ_FIELD_LEVEL, f->level, err, err_size) != SJ_OK
+        || s_check_enum("category", SJ_FIELD_CATEGORY, f->category, err, err_size) != SJ_OK
+        || s_check_enum("outcome", SJ_FIELD_OUTCOME, f->outcome, err, err_size) != SJ_OK
+        || s_check_enum("source", SJ_FIELD_SOURCE, f->source, err, err_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    if (f->limit < 0) {
+        snprintf(err, err_size, "--limit %ld is negative", f->limit);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+/* Without dims, json keeps "rows" empty as specified, while table and csv
+ * print the one ungrouped row (items, persons): a bare header would tell the
+ * reader nothing. */
+int
+county_query_stats(sqlite3 *db,
+                   const char *by,
+                   const county_filter_t *f,
+                   sj_format_t fmt,
+                   FILE *out,
+                   char *err,
+                   size_t err_size)
+{
+    assert(db);
+    assert(out);
+    int dims[COUNTY_QUERY_MAX_DIMS];
+    size_t ndims = 0;
+    int rc = county_filter_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = s_parse_by(by, dims, &ndims, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    s_where_t where;
+    s_where_build(f, &where);
+
+    /* SELECT d1, d2, count(*), total(persons) FROM matters WHERE ...
+     * GROUP BY d1, d2 ORDER BY d1, d2 */
+    char sql[COUNTY_QUERY_SQL_MAX];
+    size_t len = 0;
+    char group[COUNTY_QUERY_SQL_MAX / 2];
+    size_t glen = 0;
+    sql[0] = group[0] = '\0';
+    s_sql_add(sql, sizeof sql, &len, "SELECT ");
+    for (size_t i = 0; i < ndims; i++) {
+        s_sql_add(sql, sizeof sql, &len, s_dims[dims[i]].expr);
+        s_sql_add(sql, sizeof sql, &len, ", ");
+        s_sql_add(group, sizeof group, &glen, i ? ", " : "");
+        s_sql_add(group, sizeof group, &glen, s_dims[dims[i]].expr);
+    }
+    s_sql_add(sql, sizeof sql, &len, "count(*), coalesce(sum(persons), 0) FROM matters");
+    s_sql_add(sql, sizeof sql, &len, where.sql);
+    if (ndims > 0) {
+        s_sql_add(sql, sizeof sql, &len, " GROUP BY ");
+        s_sql_add(sql, sizeof sql, &len, group);
+        s_sql_add(sql, sizeof sql, &len, " ORDER BY ");
+        s_sql_add(sql, sizeof sql, &len, group);
+    }
+
+    const char *names[COUNTY_QUERY_MAX_DIMS + 2];
+    sj_col_type_t types[COUNTY_QUERY_MAX_DIMS + 2];
+    for (size_t i = 0; i < ndims; i++) {
+        names[i] = s_dims[dims[i]].name;
+        types[i] = SJ_COL_TEXT;
+    }
+    names[ndims] = "items";
+    names[ndims + 1] = "persons";
+    types[ndims] = types[ndims + 1] = SJ_COL_INT;
+
+    sqlite3_stmt *st = NULL;
+    sj_table_t *t = sj_table_new(ndims + 2, names, types);
+    if (!t) {
+        return s_nomem(err, err_size);
+    }
+    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot query the matters", sql, err, err_size);
+        goto out;
+    }
+    rc = s_where_bind(db, st, &where, sql, err, err_size);
+    if (rc != SJ_OK) {
+        goto out;
+    }
+    sqlite3_int64 items = 0, persons = 0;
+    char ibuf[COUNTY_QUERY_NUM], pbuf[COUNTY_QUERY_NUM];
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[COUNTY_QUERY_MAX_DIMS + 2];
+        for (size_t i = 0; i < ndims; i++) {
+            const s_dim_t *dim = &s_dims[dims[i]];
+            if (dim->field >= 0) {
+                rc = s_enum_cell((sj_field_t) dim->field, sqlite3_column_int(st, (int) i),
+                                 &cells[i], err, err_size);
+                if (rc != SJ_OK) {
+                    goto out;
+                }
+            } else if (!(cells[i] = s_col_text(st, (int) i))) {
+                rc = s_nomem(err, err_size);
+                goto out;
+            }
+        }
+        sqlite3_int64 n = sqlite3_column_int64(st, (int) ndims);
+        sqlite3_int64 p = sqlite3_column_int64(st, (int) ndims + 1);
+        items += n;
+        persons += p;
+        if (ndims == 0 && fmt == SJ_FMT_JSON) {
+            continue;
+        }
+        snprintf(ibuf, sizeof ibuf, "%" PRId64, (int64_t) n);
+        snprintf(pbuf, sizeof pbuf, "%" PRId64, (int64_t) p);
+        cells[ndims] = ibuf;
+        cells[ndims + 1] = pbuf;
+        if (sj_table_add_row(t, cells) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    if (src != SQLITE_DONE) {
+        rc = s_db_fail(db, src, "cannot read the matters", sql, err, err_size);
+        goto out;
+    }
+    if (fmt == SJ_FMT_JSON) {
+        rc = s_stats_json(t, items, persons, out, err, err_size);
+        goto out;
+    }
+    if (fmt == SJ_FMT_TABLE && ndims > 0) {
+        const char *total[COUNTY_QUERY_MAX_DIMS + 2] = {NULL};
+        snprintf(ibuf, sizeof ibuf, "%" PRId64, (int64_t) items);
+        snprintf(pbuf, sizeof pbuf, "%" PRId64, (int64_t) persons);
+        total[0] = "total";
+        total[ndims] = ibuf;
+        total[ndims + 1] = pbuf;
+        if (sj_table_set_total(t, total) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    rc = sj_table_write(t, fmt, out);
+    if (rc != SJ_OK) {
+        rc = s_write_fail(rc, err, err_size);
+    }
+out:
+    sqlite3_finalize(st);
+    sj_table_destroy(&t);
+    return rc;
 }
 
 int
-county_query_list(sqlite3 *db, const county_filter_t *f, sj_format_t fmt, FILE *out, char *err,
-                  size_t err_size)
+county_query_list(
+    sqlite3 *db, const county_filter_t *f, sj_format_t fmt, FILE *out, char *err, size_t err_size)
 {
-    (void) db; (void) f; (void) fmt; (void) out;
-    snprintf(err, err_size, "list: not built yet");
-    return SJ_EINVAL;
+    assert(db);
+    assert(out);
+    static const char *const names[COUNTY_LIST_NCOLS] = {
+        "id",      "occurred_on", "station",  "township", "channel", "kind",
+        "persons", "level",       "category", "outcome",  "source",  "summary"};
+    static const sj_col_type_t types[COUNTY_LIST_NCOLS] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    /* Stored columns 4,5 and 7..10 are enums, in sj_field_t order. */
+    static const int enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
+
+    int rc = county_filter_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    s_where_t where;
+    s_where_build(f, &where);
+    char sql[COUNTY_QUERY_SQL_MAX];
+    size_t len = 0;
+    sql[0] = '\0';
+    s_sql_add(sql, sizeof sql, &len, s_list_sql);
+    s_sql_add(sql, sizeof sql, &len, where.sql);
+    s_sql_add(sql, sizeof sql, &len, " ORDER BY occurred_on, id");
+    if (f && f->limit > 0) {
+        s_sql_add(sql, sizeof sql, &len, " LIMIT ?");
+    }
+
+    sqlite3_stmt *st = NULL;
+    sj_table_t *t = sj_table_new(COUNTY_LIST_NCOLS, names, types);
+    if (!t) {
+        return s_nomem(err, err_size);
+    }
+    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot query the matters", sql, err, err_size);
+        goto out;
+    }
+    rc = s_where_bind(db, st, &where, sql, err, err_size);
+    if (rc != SJ_OK) {
+        goto out;
+    }
+    if (f && f->limit > 0) {
+        src = sqlite3_bind_int64(st, where.n + 1, f->limit);
+        if (src != SQLITE_OK) {
+            rc = s_db_fail(db, src, "cannot bind the limit", sql, err, err_size);
+            goto out;
+        }
+    }
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[COUNTY_LIST_NCOLS];
+        char id[SJ_UUID_TEXT];
+        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
+            snprintf(err, err_size,
+                     "the database holds a matter id that is not 16 bytes"
+                     " (damaged?)");
+            rc = SJ_EDB;
+            goto out;
+        }
+        sj_uuid_format(sqlite3_column_blob(st, 0), id);
+        cells[0] = id;
+        for (int i = 1; i < COUNTY_LIST_NCOLS; i++) {
+            cells[i] = s_col_text(st, i); /* enum cells are overwritten below */
+            if (!cells[i]) {
+                rc = s_nomem(err, err_size);
+                goto out;
+            }
+        }
+        for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+            rc = s_enum_cell((sj_field_t) i, sqlite3_column_int(st, enum_cols[i]),
+                             &cells[enum_cols[i]], err, err_size);
+            if (rc != SJ_OK) {
+                goto out;
+            }
+        }
+        if (sj_table_add_row(t, cells) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    if (src != SQLITE_DONE) {
+        rc = s_db_fail(db, src, "cannot read the matters", sql, err, err_size);
+        goto out;
+    }
+    rc = sj_table_write(t, fmt, out);
+    if (rc != SJ_OK) {
+        rc = s_write_fail(rc, err, err_size);
+    }
+out:
+    sqlite3_finalize(st);
+    sj_table_destroy(&t);
+    return rc;
 }
 
+/* table: "field: value" lines; json: one object; csv: header and one row.
+ * The sealed bytes are never read: only whether there are any. */
 int
-county_query_show(sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out, char *err,
-                  size_t err_size)
+county_query_show(
+    sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out, char *err, size_t err_size)
 {
-    (void) db; (void) id_text; (void) fmt; (void) out;
-    snprintf(err, err_size, "show: not built yet");
-    return SJ_EINVAL;
+    assert(db);
+    assert(out);
+    static const char *const names[COUNTY_SHOW_NCOLS] = {
+        "id",      "occurred_on", "station",  "township", "channel", "kind",
+        "persons", "level",       "category", "outcome",  "source",  "summary",
+        "officer", "origin_seq",  "created",  "received", "personal"};
+    static const sj_col_type_t types[COUNTY_SHOW_NCOLS] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    static const int enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
+
+    uint8_t id[SJ_ID_BYTES];
+    char id_canon[SJ_UUID_TEXT];
+    if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
+        snprintf(err, err_size, "'%s' is not a UUID", id_text ? id_text : "");
+        return SJ_EINVAL;
+    }
+    sj_uuid_format(id, id_canon);
+
+    int rc;
+    sqlite3_stmt *st = NULL;
+    sj_table_t *t = NULL;
+    cJSON *rows = NULL;
+    char *text = NULL;
+    int src = sqlite3_prepare_v2(db, s_show_sql, -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot query the matter", s_show_sql, err, err_size);
+        goto out;
+    }
+    src = sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot bind the id", s_show_sql, err, err_size);
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        snprintf(err, err_size, "no matter with id %s", id_canon);
+        rc = SJ_ENOTFOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = s_db_fail(db, src, "cannot read the matter", s_show_sql, err, err_size);
+        goto out;
+    }
+
+    const char *cells[COUNTY_SHOW_NCOLS];
+    char created[COUNTY_QUERY_TIME], received[COUNTY_QUERY_TIME];
+    cells[0] = id_canon;
+    for (int i = 1; i <= 13; i++) {
+        if (!(cells[i] = s_col_text(st, i))) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+        rc = s_enum_cell((sj_field_t) i, sqlite3_column_int(st, enum_cols[i]), &cells[enum_cols[i]],
+                         err, err_size);
+        if (rc != SJ_OK) {
+            goto out;
+        }
+    }
+    if (sqlite3_column_type(st, 13) == SQLITE_NULL) {
+        cells[13] = NULL; /* no event row: JSON null, blank elsewhere */
+    }
+    s_iso_utc(sqlite3_column_int64(st, 14), created);
+    s_iso_utc(sqlite3_column_int64(st, 15), received);
+    cells[14] = created;
+    cells[15] = received;
+    int sealed = sqlite3_column_int(st, 16);
+    cells[16] = sealed ? "sealed" : "none";
+
+    if (fmt == SJ_FMT_TABLE) {
+        rc = SJ_OK;
+        for (int i = 0; i < COUNTY_SHOW_NCOLS && rc == SJ_OK; i++) {
+            const char *value = cells[i] ? cells[i] : "";
+            if (i == 16 && sealed) {
+                value = "sealed (open with the county key)";
+            }
+            if (fprintf(out, "%s: ", names[i]) < 0 || s_put_safe(out, value) != SJ_OK
+                || fputc('\n', out) == EOF) {
+                rc = SJ_EIO;
+            }
+        }
+        if (rc == SJ_OK && fflush(out) == EOF) {
+            rc = SJ_EIO;
+        }
+        if (rc != SJ_OK) {
+            rc = s_write_fail(rc, err, err_size);
+        }
+        goto out;
+    }
+
+    t = sj_table_new(COUNTY_SHOW_NCOLS, names, types);
+    if (!t || sj_table_add_row(t, cells) != SJ_OK) {
+        rc = s_nomem(err, err_size);
+        goto out;
+    }
+    if (fmt == SJ_FMT_JSON) {
+        rows = sj_table_to_json(t);
+        text = rows ? cJSON_PrintUnformatted(cJSON_GetArrayItem(rows, 0)) : NULL;
+        if (!text) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+        rc = fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF ? SJ_EIO
+                                                                                      : SJ_OK;
+    } else {
+        rc = sj_table_write(t, fmt, out);
+    }
+    if (rc != SJ_OK) {
+        rc = s_write_fail(rc, err, err_size);
+    }
+out:
+    cJSON_free(text);
+    cJSON_Delete(rows);
+    sj_table_destroy(&t);
+    sqlite3_finalize(st);
+    return rc;
 }
