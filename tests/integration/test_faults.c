@@ -1,0 +1,192 @@
+/* Does every report still reach the county exactly once when a hub, the
+ * county or a station's sync is killed with SIGKILL in mid-stream and started
+ * again on the same data? */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T100        "230523100"
+#define T101        "230523101"
+#define PER_STATION 5000 /* big enough that "mid-stream" lasts a few polls */
+
+typedef struct {
+    h_env_t *env;
+    h_node_t *county;
+    h_node_t *hub[2];
+    h_node_t *st[4];
+} s_tree_t;
+
+static int
+s_setup(void **state)
+{
+    *state = h_env_new("faults");
+    return *state ? 0 : -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    h_env_t *env = *state;
+    return h_env_destroy(&env);
+}
+
+/* County, two hubs, two stations each, all started, PER_STATION imported at each. */
+static void
+s_tree(h_env_t *env, s_tree_t *t)
+{
+    t->env = env;
+    t->county = h_county(env);
+    t->hub[0] = h_hub(env, T100, t->county);
+    t->hub[1] = h_hub(env, T101, t->county);
+    t->st[0] = h_station(env, T100 "201", t->hub[0]);
+    t->st[1] = h_station(env, T100 "202", t->hub[0]);
+    t->st[2] = h_station(env, T101 "201", t->hub[1]);
+    t->st[3] = h_station(env, T101 "202", t->hub[1]);
+    assert_int_equal(h_start_county(t->county), 0);
+    assert_int_equal(h_start_hub(t->hub[0]), 0);
+    assert_int_equal(h_start_hub(t->hub[1]), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(h_import(t->st[i], PER_STATION, 5000u + (uint32_t) i), 0);
+    }
+}
+
+static void
+s_spawn_syncs(s_tree_t *t, h_proc_t *p[4])
+{
+    const char *args[] = {"sync", "--timeout", "120", NULL};
+    for (int i = 0; i < 4; i++) {
+        p[i] = h_agent_spawn(t->st[i], args);
+        assert_non_null(p[i]);
+    }
+}
+
+static void
+s_wait_syncs(s_tree_t *t, h_proc_t *p[4])
+{
+    for (int i = 0; i < 4; i++) {
+        int code = h_proc_wait(p[i], h_ms(130000));
+        if (code != 0) {
+            fprintf(stderr, "# sync of %s exited %d; stderr:\n", t->st[i]->code, code);
+            h_print_tail(p[i]->err_path, 20);
+        }
+        assert_int_equal(code, 0);
+    }
+}
+
+/* Polls until some but not all `total` rows counted by sql are at node: at
+ * least a quarter, so that acks, forwarding and commits are all under way. */
+static long long
+s_wait_mid_stream(const h_node_t *node, const char *sql, long long total)
+{
+    long long v = h_wait_db(node, sql, total / 4, total - 1, h_ms(60000));
+    if (v < total / 4 || v >= total) {
+        fail_msg("missed the mid-stream window: %lld of %lld (raise PER_STATION)", v, total);
+    }
+    return v;
+}
+
+static void
+s_assert_all_at_county(s_tree_t *t)
+{
+    const long long total = 4LL * PER_STATION;
+    int64_t t0 = h_now_ms();
+    long long got = h_wait_db(t->county, "SELECT count(*) FROM events", total, total, h_ms(90000));
+    fprintf(stderr, "# county complete %lld ms after the last sync returned\n",
+            (long long) (h_now_ms() - t0));
+    assert_int_equal(got, total);
+    const h_expect_t exp[] = {{T100 "201", PER_STATION, 1},
+                              {T100 "202", PER_STATION, 1},
+                              {T101 "201", PER_STATION, 1},
+                              {T101 "202", PER_STATION, 1}};
+    char why[300] = "";
+    if (h_check_exactly_once(t->county, exp, 4, why, sizeof why) != 0) {
+        fail_msg("not exactly once: %s", why);
+    }
+    for (int i = 0; i < 2; i++) {
+        const h_node_t *hub = t->hub[i];
+        assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 2LL * PER_STATION);
+        assert_int_equal(h_db_scalar(hub, "SELECT count(DISTINCT origin || hex(epoch) ||"
+                                          " origin_seq) FROM events"),
+                         2LL * PER_STATION);
+        assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM quarantine"), 0);
+    }
+    assert_int_equal(h_db_scalar(t->county, "SELECT count(*) FROM quarantine"), 0);
+}
+
+static void
+test_faults_hub_kill9(void **state)
+{
+    /* Is every report at the county exactly once after a hub is killed -9 in mid-stream and
+     * restarted? */
+    s_tree_t t;
+    s_tree(*state, &t);
+    h_proc_t *p[4];
+    s_spawn_syncs(&t, p);
+    long long at = s_wait_mid_stream(t.hub[0], "SELECT count(*) FROM events", 2LL * PER_STATION);
+    assert_int_equal(h_stop(t.hub[0], SIGKILL), 128 + SIGKILL);
+    fprintf(stderr, "# hub %s killed with %lld of %d events stored\n", T100, at, 2 * PER_STATION);
+    assert_int_equal(h_start_hub(t.hub[0]), 0);
+    int64_t t0 = h_now_ms();
+    s_wait_syncs(&t, p);
+    fprintf(stderr, "# syncs done %lld ms after the restart\n", (long long) (h_now_ms() - t0));
+    s_assert_all_at_county(&t);
+}
+
+static void
+test_faults_county_kill9(void **state)
+{
+    /* Is every report at the county exactly once after the county is killed -9 in mid-stream and
+     * restarted? */
+    s_tree_t t;
+    s_tree(*state, &t);
+    h_proc_t *p[4];
+    s_spawn_syncs(&t, p);
+    long long at = s_wait_mid_stream(t.county, "SELECT count(*) FROM events", 4LL * PER_STATION);
+    assert_int_equal(h_stop(t.county, SIGKILL), 128 + SIGKILL);
+    fprintf(stderr, "# county killed with %lld of %d events stored\n", at, 4 * PER_STATION);
+    assert_int_equal(h_start_county(t.county), 0);
+    s_wait_syncs(&t, p);
+    s_assert_all_at_county(&t);
+}
+
+static void
+test_faults_station_sync_kill9(void **state)
+{
+    /* Is every report at the county exactly once after a station's sync is killed -9 mid-way and
+     * run again? */
+    s_tree_t t;
+    s_tree(*state, &t);
+    h_proc_t *p[4];
+    s_spawn_syncs(&t, p);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE origin = '%s'", t.st[0]->code);
+    long long at = s_wait_mid_stream(t.hub[0], sql, PER_STATION);
+    assert_int_equal(h_proc_kill(p[0], SIGKILL), 128 + SIGKILL);
+    fprintf(stderr, "# sync of %s killed with %lld of %d at the hub\n", t.st[0]->code, at,
+            PER_STATION);
+    const char *args[] = {"sync", "--timeout", "120", NULL};
+    p[0] = h_agent_spawn(t.st[0], args);
+    assert_non_null(p[0]);
+    s_wait_syncs(&t, p);
+    s_assert_all_at_county(&t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_faults_hub_kill9, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_county_kill9, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_station_sync_kill9, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
