@@ -27,7 +27,6 @@ struct hub_store {
     sqlite3 *db;
     char code[SJ_CODE_MAX + 1];
     uint8_t epoch[SJ_EPOCH_BYTES];
-    int64_t last_hub_seq; /* cached max(hub_seq); valid inside the writer */
     sqlite3_stmt *st_insert;
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
@@ -86,8 +85,8 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         goto fail;
     }
     if (sj_db_prepare(self->db,
-                      "INSERT INTO events(hub_seq, id, origin, epoch, origin_seq, via, received_ms,"
-                      " raw) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      "INSERT INTO events(id, origin, epoch, origin_seq, via, received_ms, raw)"
+                      " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                       &self->st_insert) != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
@@ -100,7 +99,6 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
-    self->last_hub_seq = -1;
     return self;
 fail:
     hub_store_close(&self);
@@ -190,26 +188,22 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
               sj_stored_t *result)
 {
     hub_store_t *self = ctx;
-    int rc;
-    if (self->last_hub_seq < 0 && (rc = s_max_seq(self, &self->last_hub_seq)) != SJ_OK) {
-        return rc;
-    }
+    /* hub_seq is left to SQLite (max + 1 at insert time), not counted here:
+     * the downlink rolls back refused batches to a savepoint, and a cached
+     * counter would then skip numbers, leaving a gap that stops forwarding. */
     sqlite3_stmt *st = self->st_insert;
-    sqlite3_bind_int64(st, 1, self->last_hub_seq + 1);
-    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64) ev->origin_seq);
-    sqlite3_bind_text(st, 6, code, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, sj_now_ms());
-    sqlite3_bind_blob(st, 8, raw, (int) len, SQLITE_STATIC);
-    rc = sj_db_step_done(self->db, st, "events insert");
+    sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) ev->origin_seq);
+    sqlite3_bind_text(st, 5, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, sj_now_ms());
+    sqlite3_bind_blob(st, 7, raw, (int) len, SQLITE_STATIC);
+    int rc = sj_db_step_done(self->db, st, "events insert");
     if (rc != SJ_OK) {
-        self->last_hub_seq = -1;
         return rc;
     }
     if (sqlite3_changes(self->db) == 1) {
-        self->last_hub_seq++;
         *result = SJ_STORED_NEW;
         return SJ_OK;
     }
