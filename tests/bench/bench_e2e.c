@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,16 @@ typedef struct {
 /* Children to stop at the end (daemons) or to wait for (syncs). */
 static pid_t s_daemons[1 + N_HUBS];
 static int s_n_daemons = 0;
+/* CPU seconds (user + system) of the reaped children: [0] county, [1] hubs,
+ * [2] station syncs. */
+static double s_cpu_s[3];
+
+static void
+s_add_cpu(int role, const struct rusage *ru)
+{
+    s_cpu_s[role] += (double) ru->ru_utime.tv_sec + (double) ru->ru_utime.tv_usec / 1e6
+                     + (double) ru->ru_stime.tv_sec + (double) ru->ru_stime.tv_usec / 1e6;
+}
 
 static double
 s_now_s(void)
@@ -168,12 +179,16 @@ s_stop_daemons(void)
         kill(s_daemons[i], SIGTERM);
     }
     for (int i = 0; i < s_n_daemons; i++) {
-        waitpid(s_daemons[i], NULL, 0);
+        struct rusage ru;
+        if (wait4(s_daemons[i], NULL, 0, &ru) == s_daemons[i]) {
+            s_add_cpu(i == 0 ? 0 : 1, &ru); /* the county is started first */
+        }
     }
     s_n_daemons = 0;
 }
 
-/* Writes n valid, varied reports as JSON lines. */
+/* Writes n valid, varied reports as JSON lines, in the order they occurred
+ * (dates spread evenly over 2024, as a station records them). */
 static int
 s_write_jsonl(const char *path, long n, int seed)
 {
@@ -206,11 +221,16 @@ s_write_jsonl(const char *path, long n, int seed)
         const char *const *sm = summaries[k % (sizeof summaries / sizeof summaries[0])];
         const char *channel = channels[k % 6];
         int persons = strcmp(channel, "visit") == 0 ? visit_persons[(k / 6) % 9] : 1;
+        static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int day = (int) (i * 366 / n), month = 0; /* day of 2024, 0-based */
+        while (day >= month_days[month]) {
+            day -= month_days[month++];
+        }
         fprintf(f,
-                "{\"occurred_on\":\"2024-%02lu-%02lu\",\"channel\":\"%s\",\"kind\":\"%s\","
+                "{\"occurred_on\":\"2024-%02d-%02d\",\"channel\":\"%s\",\"kind\":\"%s\","
                 "\"persons\":%d,\"level\":\"%s\",\"category\":\"%s\",\"outcome\":\"%s\","
                 "\"source\":\"%s\",\"summary\":\"%s\",\"officer\":\"信息员-%03lu\"}\n",
-                k % 12 + 1, k % 28 + 1, channel, persons >= 5 ? "collective" : "individual",
+                month + 1, day + 1, channel, persons >= 5 ? "collective" : "individual",
                 persons, levels[(k / 3) % 8], sm[0], outcomes[(k / 5) % 5], sources[(k / 11) % 4],
                 sm[1], (unsigned long) seed * 100 + k % 17);
     }
@@ -476,8 +496,10 @@ main(int argc, char **argv)
     for (;;) {
         for (int s = 0; s < N_STATIONS; s++) {
             int st = 0;
-            if (syncs[s] > 0 && waitpid(syncs[s], &st, WNOHANG) == syncs[s]) {
+            struct rusage ru;
+            if (syncs[s] > 0 && wait4(syncs[s], &st, WNOHANG, &ru) == syncs[s]) {
                 syncs[s] = 0;
+                s_add_cpu(2, &ru);
                 if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
                     fprintf(stderr, "bench_e2e: sync of station %s failed; see %s/sync-%s.log\n",
                             s_stations[s], d, s_stations[s]);
@@ -503,7 +525,10 @@ main(int argc, char **argv)
     for (int s = 0; s < N_STATIONS; s++) {
         if (syncs[s] > 0) {
             int st = 0;
-            waitpid(syncs[s], &st, 0);
+            struct rusage ru;
+            if (wait4(syncs[s], &st, 0, &ru) == syncs[s]) {
+                s_add_cpu(2, &ru);
+            }
             syncs[s] = 0;
             if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
                 sync_failed = 1;
@@ -542,9 +567,11 @@ main(int argc, char **argv)
            100.0 * ratio);
     printf("\nreports: %ld; all at the hubs after %.2f s, all at the county after %.2f s\n"
            "(import into the station stores, not timed: %.2f s)\n"
+           "CPU seconds: county %.2f, hubs %.2f, station syncs %.2f (%ld CPUs)\n"
            "figure: sanji reports committed at the county per second;\n"
            "baseline: SQLite WAL+FULL rows/s, 16-byte key + %d-byte payload, %d-row transactions\n",
-           total, t_hubs, t_county, t_import, BASELINE_PAYLOAD, BASELINE_TXN_ROWS);
+           total, t_hubs, t_county, t_import, s_cpu_s[0], s_cpu_s[1], s_cpu_s[2],
+           sysconf(_SC_NPROCESSORS_ONLN), BASELINE_PAYLOAD, BASELINE_TXN_ROWS);
 
     snprintf(path, sizeof path, "%s", o.json_path);
     char *slash = strrchr(path, '/');
@@ -564,9 +591,11 @@ main(int argc, char **argv)
             "  \"sanji_reports_per_s\": %.1f,\n"
             "  \"sqlite_baseline\": {\"rows\": %ld, \"rows_per_txn\": %d, \"payload_bytes\": %d,"
             " \"journal_mode\": \"wal\", \"synchronous\": \"full\", \"rows_per_s\": %.1f},\n"
+            "  \"cpu_seconds\": {\"county\": %.3f, \"hubs\": %.3f, \"station_syncs\": %.3f},\n"
             "  \"ratio\": %.4f,\n  \"sqlite_version\": \"%s\",\n  \"cpus\": %ld\n}\n",
             N_STATIONS, N_HUBS, o.per_station, total, t_hubs, t_county, sanji_rate, total,
-            BASELINE_TXN_ROWS, BASELINE_PAYLOAD, sqlite_rate, ratio, sqlite3_libversion(),
+            BASELINE_TXN_ROWS, BASELINE_PAYLOAD, sqlite_rate, s_cpu_s[0], s_cpu_s[1], s_cpu_s[2],
+            ratio, sqlite3_libversion(),
             sysconf(_SC_NPROCESSORS_ONLN));
     if (fclose(jf) != 0) {
         fprintf(stderr, "bench_e2e: %s: %s\n", o.json_path, strerror(errno));
