@@ -9,12 +9,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/deps.sh
-echo "== building (build/)"
-if ! bash scripts/build.sh build >/tmp/sanji-demo-build.log 2>&1; then
-    cat /tmp/sanji-demo-build.log >&2
-    echo "demo: build failed" >&2
-    exit 1
-fi
 
 agent_bin=$PWD/build/village-agent/village-agent
 hub_bin=$PWD/build/township-hub/township-hub
@@ -23,6 +17,7 @@ county_bin=$PWD/build/county-server/county-server
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sanji-demo.XXXXXX")
 pids=()
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     local rc=$?
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -37,6 +32,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+echo "== building the three tools (build/)"
+if ! { cmake -S . -B build && cmake --build build -j "$(nproc)" \
+        --target village-agent township-hub county-server; } >"$tmp/build.log" 2>&1; then
+    cat "$tmp/build.log" >&2
+    echo "demo: build failed" >&2
+    exit 1
+fi
 
 # free_port VAR: sets VAR to a TCP port nobody listens on (and we have not
 # handed out yet). Asks the kernel through python3 when there is one, else
@@ -88,6 +91,7 @@ townships=(230523100 230523101)
 stations=(230523100201 230523100202 230523101201 230523101202)
 declare -A hub_endpoint
 
+county_port="" port="" # set by free_port
 free_port county_port
 county_endpoint=tcp://127.0.0.1:$county_port
 echo "== starting county server on $county_endpoint (data in $tmp)"
