@@ -280,8 +280,7 @@ s_wait_disconnected(void *mon, int timeout_ms)
 static void
 test_badinput_oversized_frame(void **state)
 {
-    /* Is a frame over the limit refused (TOO_LARGE just above 1 MiB; the connection dropped above
-     * ZMQ_MAXMSGSIZE) with nothing stored? */
+    /* Is an oversized frame refused (error, or connection dropped) with nothing stored? */
     s_fix_t *f = *state;
     s_fixture(f);
     long long before = s_hub_events(f);
@@ -314,8 +313,7 @@ test_badinput_oversized_frame(void **state)
 static void
 test_badinput_unknown_enum(void **state)
 {
-    /* Is an event with an unknown enum value (channel 9) rejected with a reason, and nothing
-     * stored? */
+    /* Is an event with channel 9 (unknown enum) rejected with a reason, nothing stored? */
     s_fix_t *f = *state;
     s_fixture(f);
     long long before = s_hub_events(f);
@@ -361,8 +359,7 @@ test_badinput_wrong_version(void **state)
 static void
 test_badinput_import_bad_line(void **state)
 {
-    /* Does an import file with bad lines exit 1, name each bad line, and leave the outbox as it
-     * was? */
+    /* Does a bad import file exit 1, name each bad line, and leave the outbox as it was? */
     s_fix_t *f = *state;
     s_fixture(f);
     char path[H_PATH + 32];
@@ -408,8 +405,7 @@ test_badinput_import_bad_line(void **state)
 static void
 test_badinput_quarantine(void **state)
 {
-    /* Is a poison event in the middle of a batch quarantined and acked as rejected while its
-     * neighbours reach the county? */
+    /* Is a poison event quarantined and acked as rejected while its neighbours go on? */
     s_fix_t *f = *state;
     s_fixture(f);
     long long before = s_hub_events(f);
@@ -449,8 +445,7 @@ test_badinput_quarantine(void **state)
 static void
 test_badinput_foreign_origin(void **state)
 {
-    /* Is a batch carrying another station's event refused whole (ERROR_FORBIDDEN), with nothing
-     * stored and the hub still forwarding? */
+    /* Is a batch with another station's event refused whole, and does the hub go on? */
     s_fix_t *f = *state;
     s_fixture(f);
     long long before = s_hub_events(f);
@@ -474,9 +469,10 @@ test_badinput_foreign_origin(void **state)
     s_good_delivers(f, 5);
 }
 
-/* Rewrites outbox row `seq` of a station: the event gets origin_seq `claim`. */
+/* Rewrites outbox row `seq` of a station: the event gets origin_seq `claim`,
+ * and channel `channel` unless that is 0. */
 static void
-s_tamper_origin_seq(const h_node_t *station, int seq, uint64_t claim)
+s_tamper(const h_node_t *station, int seq, uint64_t claim, int channel)
 {
     char path[H_PATH + 32];
     h_db_path(station, path, sizeof path);
@@ -492,6 +488,9 @@ s_tamper_origin_seq(const h_node_t *station, int seq, uint64_t claim)
     sqlite3_finalize(st);
     assert_non_null(ev);
     ev->origin_seq = claim;
+    if (channel) {
+        ev->report->channel = (Sanji__Channel) channel;
+    }
     size_t len = sanji__event__get_packed_size(ev);
     uint8_t *buf = malloc(len);
     assert_non_null(buf);
@@ -519,7 +518,7 @@ test_badinput_agent_shows_rejected(void **state)
      * which the hub's check (origin_seq = link seq) refuses. */
     h_node_t *st = h_station(f->env, T100 "202", f->hub);
     assert_int_equal(h_import(st, 3, 8000), 0);
-    s_tamper_origin_seq(st, 2, 99);
+    s_tamper(st, 2, 99, 0);
     h_result_t r;
     const char *sync[] = {"sync", "--timeout", "30", NULL};
     assert_int_equal(h_agent(st, sync, &r, h_ms(60000)), 0);
@@ -545,6 +544,44 @@ test_badinput_agent_shows_rejected(void **state)
     s_good_delivers(f, 5);
 }
 
+/* A known bug, reported and left failing: skipped unless SANJI_KNOWN_BUGS=1. */
+static void
+s_known_bug(const char *what)
+{
+    const char *v = getenv("SANJI_KNOWN_BUGS");
+    if (!v || strcmp(v, "1") != 0) {
+        fprintf(stderr, "# known bug, skipped (SANJI_KNOWN_BUGS=1 runs it): %s\n", what);
+        skip();
+    }
+}
+
+static void
+test_badinput_agent_shows_unreadable_rejected(void **state)
+{
+    /* Does the outbox list a rejected report that the station itself cannot decode? */
+    s_known_bug("village-agent outbox skips an outbox row that fails sj_event_decode, so a report"
+                " the hub rejected for an invalid field is missing from the list (only an ERROR"
+                " log line on stderr), although 'sync' says \"1 rejected there; see 'outbox'\"");
+    s_fix_t *f = *state;
+    s_fixture(f);
+    /* Report 2 gets channel 9: the hub quarantines it, and the station's own
+     * decoder refuses it too (a damaged outbox row, or a version skew). */
+    h_node_t *st = h_station(f->env, T100 "202", f->hub);
+    assert_int_equal(h_import(st, 3, 8000), 0);
+    s_tamper(st, 2, 2, 9);
+    h_result_t r;
+    const char *sync[] = {"sync", "--timeout", "30", NULL};
+    assert_int_equal(h_agent(st, sync, &r, h_ms(60000)), 0);
+    assert_non_null(strstr(r.err, "1 rejected"));
+    h_result_free(&r);
+    const char *outbox[] = {"outbox", "--format", "json", NULL};
+    assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
+    if (!strstr(r.out, "\"seq\":2,") || !strstr(r.out, "\"state\":\"rejected\"")) {
+        fail_msg("outbox does not list report 2 as rejected: %s", r.out);
+    }
+    h_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -557,6 +594,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_badinput_foreign_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_badinput_quarantine, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_badinput_agent_shows_rejected, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_badinput_agent_shows_unreadable_rejected, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

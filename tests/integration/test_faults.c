@@ -125,8 +125,7 @@ s_assert_all_at_county(s_tree_t *t)
 static void
 test_faults_hub_kill9(void **state)
 {
-    /* Is every report at the county exactly once after a hub is killed -9 in mid-stream and
-     * restarted? */
+    /* Is every report at the county once after a hub is killed -9 mid-stream and restarted? */
     s_tree_t t;
     s_tree(*state, &t);
     h_proc_t *p[4];
@@ -144,8 +143,7 @@ test_faults_hub_kill9(void **state)
 static void
 test_faults_county_kill9(void **state)
 {
-    /* Is every report at the county exactly once after the county is killed -9 in mid-stream and
-     * restarted? */
+    /* Is every report at the county once after it is killed -9 mid-stream and restarted? */
     s_tree_t t;
     s_tree(*state, &t);
     h_proc_t *p[4];
@@ -161,8 +159,7 @@ test_faults_county_kill9(void **state)
 static void
 test_faults_station_sync_kill9(void **state)
 {
-    /* Is every report at the county exactly once after a station's sync is killed -9 mid-way and
-     * run again? */
+    /* Is every report at the county once after a station's sync is killed -9 and rerun? */
     s_tree_t t;
     s_tree(*state, &t);
     h_proc_t *p[4];

@@ -76,8 +76,7 @@ s_count(const char *text, const char *what)
 static void
 test_pipeline_exactly_once_10000(void **state)
 {
-    /* Are 10,000 reports from 4 stations through 2 hubs each in the county once, every stream 1..n?
-     */
+    /* Are 10,000 reports of 4 stations via 2 hubs each at the county once, streams 1..n? */
     h_env_t *env = *state;
     h_node_t *county = h_county(env);
     h_node_t *hub[2] = {h_hub(env, T100, county), h_hub(env, T101, county)};
