@@ -103,6 +103,11 @@ int64_t h_now_ms(void);
 /* Sleeps ms milliseconds (the poll interval of every wait loop). */
 void h_sleep_ms(int ms);
 
+/* Known bugs are reported and their tests left in place but skipped: returns
+ * 1 when SANJI_KNOWN_BUGS=1 (run it), else prints what and returns 0 (the
+ * caller then calls cmocka's skip()). */
+int h_known_bug(const char *what);
+
 /* ---- processes ---- */
 
 /* A free TCP port on 127.0.0.1 (bind port 0, read it, close). -1 on error. */
@@ -153,6 +158,10 @@ int h_agent(h_node_t *station, const char *const args[], h_result_t *res, int ti
 /* The same, in the background (e.g. sync to be killed, or run in parallel);
  * collect it with h_proc_wait and h_read_file(p->out_path / p->err_path). */
 h_proc_t *h_agent_spawn(h_node_t *station, const char *const args[]);
+/* `sync --timeout timeout_s`, to completion (deadline: the timeout + 30 s,
+ * stretched) or in the background. */
+int h_sync(h_node_t *station, int timeout_s, h_result_t *res);
+h_proc_t *h_sync_spawn(h_node_t *station, int timeout_s);
 /* Writes n generated reports to a JSONL file in the env dir and imports them
  * with --wait 0. Returns 0 when the agent stored exactly n new reports. */
 int h_import(h_node_t *station, size_t n, uint32_t seed);

@@ -62,9 +62,8 @@ s_tree(h_env_t *env, s_tree_t *t)
 static void
 s_spawn_syncs(s_tree_t *t, h_proc_t *p[4])
 {
-    const char *args[] = {"sync", "--timeout", "120", NULL};
     for (int i = 0; i < 4; i++) {
-        p[i] = h_agent_spawn(t->st[i], args);
+        p[i] = h_sync_spawn(t->st[i], 120);
         assert_non_null(p[i]);
     }
 }
@@ -170,11 +169,67 @@ test_faults_station_sync_kill9(void **state)
     assert_int_equal(h_proc_kill(p[0], SIGKILL), 128 + SIGKILL);
     fprintf(stderr, "# sync of %s killed with %lld of %d at the hub\n", t.st[0]->code, at,
             PER_STATION);
-    const char *args[] = {"sync", "--timeout", "120", NULL};
-    p[0] = h_agent_spawn(t.st[0], args);
+    p[0] = h_sync_spawn(t.st[0], 120);
     assert_non_null(p[0]);
     s_wait_syncs(&t, p);
     s_assert_all_at_county(&t);
+}
+
+static int
+s_submit(h_node_t *st, const char *summary)
+{
+    h_result_t r;
+    const char *args[] = {"submit",    "--channel", "visit",  "--level", "county",
+                          "--summary", summary,     "--wait", "0",       NULL};
+    int code = h_agent(st, args, &r, h_ms(30000));
+    h_result_free(&r);
+    return code;
+}
+
+static void
+test_faults_station_restored_from_backup(void **state)
+{
+    /* Does a station whose store is restored from an older backup still deliver its new reports? */
+    if (!h_known_bug("a station store restored from a backup (same epoch, last_seq behind what the"
+                     " hub holds) reuses seqs the hub already has; the hub acks them as duplicates"
+                     " and the new reports are silently lost (outbox says at-hub, queued shows"
+                     " 18446744073709551614)")) {
+        skip();
+    }
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, T100 "201", hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    h_result_t r;
+    assert_int_equal(h_import(st, 5, 9000), 0);
+    assert_int_equal(h_sync(st, 30, &r), 0);
+    h_result_free(&r);
+    char backup[H_PATH + 16];
+    snprintf(backup, sizeof backup, "%s.bak", st->data);
+    char *cp[] = {"cp", "-a", st->data, backup, NULL};
+    assert_int_equal(h_run(env, "cp", cp, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+    assert_int_equal(h_import(st, 5, 9001), 0);
+    assert_int_equal(h_sync(st, 30, &r), 0);
+    h_result_free(&r);
+    /* The disk fails; the officer restores last week's backup and goes on. */
+    assert_int_equal(h_rmrf(st->data), 0);
+    char *mv[] = {"mv", backup, st->data, NULL};
+    assert_int_equal(h_run(env, "mv", mv, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(s_submit(st, "after the restore"), 0);
+    }
+    int code = h_sync(st, 30, &r);
+    fprintf(stderr, "# sync after restore: exit %d: %s", code, r.err);
+    h_result_free(&r);
+    const char *sql = "SELECT count(*) FROM matters WHERE summary = 'after the restore'";
+    long long got = h_wait_db(county, sql, 3, 3, h_ms(10000));
+    if (got != 3) {
+        fail_msg("%lld of 3 reports made after the restore reached the county", got);
+    }
 }
 
 int
@@ -184,6 +239,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_faults_hub_kill9, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_county_kill9, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_station_sync_kill9, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_station_restored_from_backup, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,12 +44,9 @@ s_assert_exactly_once(const h_node_t *county, const h_expect_t *exp, size_t n)
 static void
 s_sync_parallel(h_node_t **st, int n, int timeout_s)
 {
-    char t[16];
-    snprintf(t, sizeof t, "%d", timeout_s);
-    const char *args[] = {"sync", "--timeout", t, NULL};
     h_proc_t *p[8];
     for (int i = 0; i < n; i++) {
-        p[i] = h_agent_spawn(st[i], args);
+        p[i] = h_sync_spawn(st[i], timeout_s);
         assert_non_null(p[i]);
     }
     for (int i = 0; i < n; i++) {
@@ -175,9 +172,8 @@ test_pipeline_hub_down(void **state)
     assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
     assert_int_equal(s_count(r.out, "\"state\":\"queued\""), 3);
     h_result_free(&r);
-    const char *sync2[] = {"sync", "--timeout", "2", NULL};
     int64_t t0 = h_now_ms();
-    assert_int_equal(h_agent(st, sync2, &r, h_ms(30000)), 1);
+    assert_int_equal(h_sync(st, 2, &r), 1);
     int64_t took = h_now_ms() - t0;
     if (!strstr(r.err, "3 of 3 reports not yet acknowledged")) {
         fail_msg("sync stderr does not say how many remain: %s", r.err);
@@ -185,8 +181,7 @@ test_pipeline_hub_down(void **state)
     h_result_free(&r);
     assert_true(took < h_ms(10000));
     assert_int_equal(h_start_hub(hub), 0);
-    const char *sync[] = {"sync", "--timeout", "30", NULL};
-    assert_int_equal(h_agent(st, sync, &r, h_ms(60000)), 0);
+    assert_int_equal(h_sync(st, 30, &r), 0);
     h_result_free(&r);
     assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
     assert_int_equal(s_count(r.out, "\"state\":\"at-hub\""), 3);
@@ -210,14 +205,13 @@ test_pipeline_station_new_epoch(void **state)
     assert_int_equal(h_start_county(county), 0);
     assert_int_equal(h_start_hub(hub), 0);
     h_result_t r;
-    const char *sync[] = {"sync", "--timeout", "30", NULL};
     assert_int_equal(h_import(st, 50, 3000), 0);
-    assert_int_equal(h_agent(st, sync, &r, h_ms(60000)), 0);
+    assert_int_equal(h_sync(st, 30, &r), 0);
     h_result_free(&r);
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 50, 50, h_ms(30000)), 50);
     assert_int_equal(h_rmrf(st->data), 0);
     assert_int_equal(h_import(st, 30, 3001), 0);
-    assert_int_equal(h_agent(st, sync, &r, h_ms(60000)), 0);
+    assert_int_equal(h_sync(st, 30, &r), 0);
     h_result_free(&r);
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 80, 80, h_ms(30000)), 80);
     const h_expect_t exp[] = {{T100 "201", 80, 2}};
@@ -241,8 +235,7 @@ test_pipeline_station_outside_township(void **state)
     assert_int_equal(h_start_hub(hub), 0);
     assert_int_equal(h_import(stranger, 5, 4000), 0);
     h_result_t r;
-    const char *sync3[] = {"sync", "--timeout", "3", NULL};
-    assert_int_equal(h_agent(stranger, sync3, &r, h_ms(30000)), 1);
+    assert_int_equal(h_sync(stranger, 3, &r), 1);
     if (!strstr(r.err, "not a village of township " T100)) {
         fail_msg("sync stderr does not mention the refusal: %s", r.err);
     }
@@ -252,8 +245,7 @@ test_pipeline_station_outside_township(void **state)
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM quarantine"), 0);
     /* The hub still serves its own stations. */
     assert_int_equal(h_import(good, 5, 4001), 0);
-    const char *sync[] = {"sync", "--timeout", "30", NULL};
-    assert_int_equal(h_agent(good, sync, &r, h_ms(60000)), 0);
+    assert_int_equal(h_sync(good, 30, &r), 0);
     h_result_free(&r);
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 5, 5, h_ms(30000)), 5);
     const h_expect_t exp[] = {{T100 "201", 5, 1}};
