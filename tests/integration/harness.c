@@ -33,6 +33,7 @@
 
 struct h_env {
     char dir[H_PATH / 2]; /* short enough that every path under it fits H_PATH */
+    int64_t start_ms;     /* when the env was made, for the timing line */
     h_proc_t procs[H_MAX_PROCS];
     int daemon[H_MAX_PROCS]; /* 1: stop with SIGTERM and expect exit 0 */
     size_t n_procs;
@@ -109,6 +110,7 @@ h_env_new(const char *name)
         return NULL;
     }
     fprintf(stderr, "# %s: %s\n", name, env->dir);
+    env->start_ms = h_now_ms();
     return env;
 }
 
@@ -140,6 +142,7 @@ h_env_destroy(h_env_t **env_p)
             bad = 1;
         }
     }
+    fprintf(stderr, "# took %lld ms\n", (long long) (h_now_ms() - env->start_ms));
     const char *keep = getenv("SANJI_KEEP");
     if (keep && strcmp(keep, "1") == 0) {
         fprintf(stderr, "# kept %s\n", env->dir);
@@ -424,8 +427,9 @@ h_result_free(h_result_t *res)
     }
 }
 
+/* Recursive, but only as deep as a test's temporary directory. */
 int
-h_rmrf(const char *path)
+h_rmrf(const char *path) /* NOLINT(misc-no-recursion) */
 {
     struct stat st;
     if (lstat(path, &st) != 0) {

@@ -129,6 +129,7 @@ s_expect_error(s_fix_t *f, int code, const char *about)
     Sanji__Envelope *env = h_raw_recv_env(f->raw, h_ms(REPLY_MS));
     if (!env) {
         fail_msg("no reply from the hub within %d ms", h_ms(REPLY_MS));
+        return;
     }
     if (env->body_case != SANJI__ENVELOPE__BODY_ERROR) {
         int got = env->body_case;
