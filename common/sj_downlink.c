@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
     s_peer_t *peer;
     Sanji__Envelope *env;
+    char auth_code[SJ_CODE_MAX + 1]; /* code bound to the key, "" when insecure */
     /* reply, decided inside the transaction and sent after COMMIT */
     int reply; /* 0 none, else body case */
     uint64_t acked;
@@ -42,6 +43,7 @@ struct sj_downlink {
     sj_downlink_ops_t ops;
     void *ops_ctx;
     uint8_t epoch[SJ_EPOCH_BYTES];
+    sj_auth_t *auth; /* NULL: insecure */
     s_peer_t *peers;
     size_t n_peers;
     sqlite3_stmt *st_link_get;
@@ -98,7 +100,7 @@ static const char s_rej[] = "SELECT link_seq, err_code, reason FROM quarantine"
 
 sj_downlink_t *
 sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink_ops_t *ops,
-                void *ops_ctx)
+                void *ops_ctx, sj_auth_t *auth, const sj_keypair_t *kp)
 {
     sj_downlink_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -125,6 +127,14 @@ sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink
         goto fail;
     }
     sj_link_sockopts(self->sock, 1);
+    self->auth = auth;
+    if (auth && (!kp || sj_auth_server_socket(self->sock, kp) != SJ_OK)) {
+        goto fail;
+    }
+    if (!auth) {
+        sj_warn("INSECURE: %s accepts children without CURVE keys; anyone who can reach it can"
+                " speak for any station", endpoint);
+    }
     if (zmq_bind(self->sock, endpoint) != 0) {
         sj_error("downlink: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         goto fail;
@@ -225,7 +235,12 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
     if (sj_wire_text(h->code, code, sizeof code) != SJ_OK) {
         return SJ_EPROTO; /* validated in sj_wire already */
     }
-    if (self->ops.admit(self->ops_ctx, code, reason, sizeof reason) != SJ_OK) {
+    if (self->auth && strcmp(code, w->auth_code) != 0) {
+        snprintf(reason, sizeof reason, "this key is enrolled for %s, not %s", w->auth_code, code);
+    } else if (!self->auth) {
+        sj_warn("INSECURE connection: believing that child is %s (no key)", code);
+    }
+    if (reason[0] || self->ops.admit(self->ops_ctx, code, reason, sizeof reason) != SJ_OK) {
         sj_warn("refusing child %s: %s", code, reason);
         p->hello_ok = 0;
         w->reply = SANJI__ENVELOPE__BODY_ERROR;
@@ -564,6 +579,20 @@ sj_downlink_on_readable(sj_downlink_t *self)
         if (got < 0) {
             continue;
         }
+        char auth_code[SJ_CODE_MAX + 1] = "";
+        if (self->auth) {
+            /* Identity comes only from the key (ZAP User-Id), checked on every
+             * message so that a revoked key stops at once (P5, P6). */
+            const char *uid = zmq_msg_gets(&data, "User-Id");
+            if (!sj_auth_allowed(self->auth, uid, auth_code, sizeof auth_code)) {
+                zmq_msg_close(&data);
+                sj_warn("message from a key that is not (or no longer) enrolled: %s",
+                        uid ? uid : "(none)");
+                sj_wire_send_error(self->sock, rid, rid_len, SANJI__ERROR_CODE__ERROR_FORBIDDEN,
+                                   "this key is not enrolled here (revoked?)");
+                continue;
+            }
+        }
         Sanji__Envelope *env = NULL;
         int ec = 0;
         char reason[200];
@@ -582,6 +611,10 @@ sj_downlink_on_readable(sj_downlink_t *self)
         memset(&work[n_work], 0, sizeof work[n_work]);
         work[n_work].peer = p;
         work[n_work].env = env;
+        snprintf(work[n_work].auth_code, sizeof work[n_work].auth_code, "%s", auth_code);
+        if (self->auth && p->hello_ok && strcmp(p->code, auth_code) != 0) {
+            p->hello_ok = 0; /* a routing id now speaking with another key: start over */
+        }
         n_work++;
     }
     if (n_work == 0) {

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sj_auth.h"
 #include "sj_err.h"
 #include "sj_wire.h"
 
@@ -64,9 +65,14 @@ typedef struct {
 typedef struct sj_downlink sj_downlink_t;
 
 /* Binds a ROUTER on endpoint in zmq context zctx; db is borrowed (the tier's
- * writer connection, used only on the caller's thread). NULL after logging. */
+ * writer connection, used only on the caller's thread). With auth and kp
+ * (both borrowed) the socket is a CURVE server and every message's identity
+ * is the enrolled code of its key; with both NULL (--insecure) the code a
+ * child claims in its Hello is believed, with a warning on every connection.
+ * NULL after logging. */
 sj_downlink_t *sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db,
-                               const sj_downlink_ops_t *ops, void *ops_ctx);
+                               const sj_downlink_ops_t *ops, void *ops_ctx, sj_auth_t *auth,
+                               const sj_keypair_t *kp);
 void sj_downlink_destroy(sj_downlink_t **self_p);
 /* The socket, for zmq_poll (borrowed). */
 void *sj_downlink_socket(sj_downlink_t *self);
@@ -101,6 +107,8 @@ typedef struct {
     int batch_events;       /* events per batch (default 500) */
     int ack_timeout_ms;     /* go back N after this (default 10000) */
     int heartbeat_ms;       /* idle heartbeat (default 5000) */
+    const sj_keypair_t *kp; /* this node's CURVE keys; NULL = insecure (copied) */
+    const uint8_t *server_pk; /* the parent's pinned public key (copied) */
 } sj_uplink_cfg_t;
 
 typedef enum { SJ_UP_CONNECTING = 0, SJ_UP_WAITING, SJ_UP_READY, SJ_UP_REFUSED } sj_up_state_t;

@@ -19,6 +19,10 @@
 struct sj_uplink {
     void *zctx;
     void *sock;
+    void *mon;            /* PAIR reading the socket monitor (handshake failures) */
+    int secure;
+    sj_keypair_t kp;
+    uint8_t server_pk[SJ_KEY_BYTES];
     sj_uplink_cfg_t cfg;
     char endpoint[512];
     char code[SJ_CODE_MAX + 1];
@@ -79,19 +83,88 @@ s_fill_clear(s_fill_t *f)
     free(f->events);
 }
 
-static int
-s_up_socket(sj_uplink_t *self)
+/* Watches the handshake so that a refused key or a wrong server key is
+ * reported in words instead of a silent stall (P7). */
+static void
+s_up_monitor(sj_uplink_t *self)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "inproc://sj-uplink-mon-%p", (void *) self);
+    if (zmq_socket_monitor(self->sock, addr,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        != 0) {
+        return;
+    }
+    self->mon = zmq_socket(self->zctx, ZMQ_PAIR);
+    int zero = 0;
+    if (self->mon) {
+        zmq_setsockopt(self->mon, ZMQ_LINGER, &zero, sizeof zero);
+        if (zmq_connect(self->mon, addr) != 0) {
+            zmq_close(self->mon);
+            self->mon = NULL;
+        }
+    }
+}
+
+static void
+s_up_read_monitor(sj_uplink_t *self)
+{
+    while (self->mon) {
+        zmq_msg_t ev, ep;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, self->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&ev) >= 2) {
+            memcpy(&event, zmq_msg_data(&ev), 2);
+        }
+        zmq_msg_close(&ev);
+        zmq_msg_init(&ep);
+        if (zmq_msg_recv(&ep, self->mon, 0) >= 0) {
+            zmq_msg_close(&ep);
+        }
+        const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                              ? "the parent refused this node's key (not enrolled, or revoked)"
+                              : "secure handshake with the parent failed (wrong parent key,"
+                                " or the parent is not using CURVE)";
+        if (strcmp(self->last_error, why) != 0) {
+            sj_warn("link to %s: %s", self->endpoint, why);
+        }
+        snprintf(self->last_error, sizeof self->last_error, "%s", why);
+    }
+}
+
+static void
+s_up_close(sj_uplink_t *self)
 {
     if (self->sock) {
+        zmq_socket_monitor(self->sock, NULL, 0);
         zmq_close(self->sock);
         self->sock = NULL;
     }
+    if (self->mon) {
+        zmq_close(self->mon);
+        self->mon = NULL;
+    }
+}
+
+static int
+s_up_socket(sj_uplink_t *self)
+{
+    s_up_close(self);
     self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
     if (!self->sock) {
         sj_error("uplink: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return SJ_EIO;
     }
     sj_link_sockopts(self->sock, 0);
+    if (self->secure && sj_auth_client_socket(self->sock, &self->kp, self->server_pk) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    s_up_monitor(self);
     if (zmq_connect(self->sock, self->endpoint) != 0) {
         sj_error("uplink: cannot connect to %s: %s", self->endpoint, zmq_strerror(zmq_errno()));
         return SJ_EINVAL;
@@ -132,6 +205,15 @@ sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops
     self->ops = *ops;
     self->ops_ctx = ops_ctx;
     self->backoff_ms = HELLO_RETRY_MS;
+    if (cfg->kp && cfg->server_pk) {
+        self->secure = 1;
+        self->kp = *cfg->kp;
+        memcpy(self->server_pk, cfg->server_pk, SJ_KEY_BYTES);
+    } else {
+        sj_warn("INSECURE: the link to %s is neither authenticated nor encrypted", cfg->endpoint);
+    }
+    self->cfg.kp = NULL;
+    self->cfg.server_pk = NULL;
     if (s_up_socket(self) != SJ_OK) {
         sj_uplink_destroy(&self);
         return NULL;
@@ -145,9 +227,8 @@ sj_uplink_destroy(sj_uplink_t **self_p)
     if (!self_p || !*self_p) {
         return;
     }
-    if ((*self_p)->sock) {
-        zmq_close((*self_p)->sock);
-    }
+    s_up_close(*self_p);
+    sodium_memzero(&(*self_p)->kp, sizeof (*self_p)->kp);
     free(*self_p);
     *self_p = NULL;
 }
@@ -439,6 +520,7 @@ sj_uplink_tick(sj_uplink_t *self)
         return rc;
     }
     self->head = head;
+    s_up_read_monitor(self);
     if (now < self->retry_mono) {
         return SJ_OK;
     }

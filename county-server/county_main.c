@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "county_query.h"
@@ -13,14 +14,19 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_node.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
 
 static void
 s_on_signal(int sig)
 {
-    (void) sig;
-    s_stop = 1;
+    if (sig == SIGHUP) {
+        s_reload = 1;
+    } else {
+        s_stop = 1;
+    }
 }
 
 static const char s_usage[] =
@@ -31,6 +37,10 @@ static const char s_usage[] =
     "\n"
     "commands:\n"
     "  run                 run the daemon (--bind)\n"
+    "  keygen              make this server's key pair; prints the public key\n"
+    "                      (hubs use it as --parent-key, stations as --county-key)\n"
+    "  allow CODE KEY      enrol a hub (9 digits) or a directly attached station (12)\n"
+    "  revoke CODE|KEY     remove a code's keys, or one key\n"
     "  stats               items and persons, grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
@@ -39,6 +49,7 @@ static const char s_usage[] =
     "  --data DIR          data directory (default ./var/county-server)\n"
     "  --bind ENDPOINT     where hubs connect, e.g. tcp://127.0.0.1:7600 (run)\n"
     "  --code CODE6        county code; children outside it are refused (run, optional)\n"
+    "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
     "  --by DIM[,DIM...]   stats: channel, kind, level, category, outcome, source,\n"
     "                      station, township, month\n"
     "  --from YYYY-MM-DD   only matters that occurred on or after (inclusive)\n"
@@ -54,10 +65,10 @@ static const char s_usage[] =
     "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
     "2 bad usage.\n";
 
-static const char *const s_cfg_keys[] = {"data", "bind", "code", "log-level", NULL};
+static const char *const s_cfg_keys[] = {"data", "bind", "code", "log-level", "insecure", NULL};
 
 static int
-s_run(const char *data, const char *bind, const char *code)
+s_run(const char *data, const char *bind, const char *code, int insecure)
 {
     if (!bind) {
         fprintf(stderr, "county-server: run needs --bind\n");
@@ -69,13 +80,29 @@ s_run(const char *data, const char *bind, const char *code)
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    int rc = 1;
-    void *zctx = zmq_ctx_new();
+    int rc = 1, have_keys = 0;
+    sj_keypair_t kp;
+    sj_auth_t *auth = NULL;
+    void *zctx = NULL;
     sj_downlink_t *down = NULL;
+    if (sj_node_load_keys("county-server", data, insecure, &kp, &have_keys) != SJ_OK) {
+        goto out;
+    }
+    zctx = zmq_ctx_new();
     if (!zctx) {
         goto out;
     }
-    down = sj_downlink_new(zctx, bind, county_store_db(st), &county_store_downlink_ops, st);
+    if (have_keys) {
+        char path[1100];
+        sj_node_allowlist_path(data, path, sizeof path);
+        auth = sj_auth_start(zctx, path, err, sizeof err);
+        if (!auth) {
+            fprintf(stderr, "county-server: %s\n", err);
+            goto out;
+        }
+    }
+    down = sj_downlink_new(zctx, bind, county_store_db(st), &county_store_downlink_ops, st, auth,
+                           have_keys ? &kp : NULL);
     if (!down) {
         fprintf(stderr, "county-server: cannot listen on %s\n", bind);
         goto out;
@@ -86,8 +113,9 @@ s_run(const char *data, const char *bind, const char *code)
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sj_notice("county server listening on %s", bind);
+    sj_notice("county server listening on %s%s", bind, have_keys ? " (CURVE)" : " (INSECURE)");
     printf("ready\n");
     fflush(stdout);
     while (!s_stop) {
@@ -96,14 +124,22 @@ s_run(const char *data, const char *bind, const char *code)
         if (n > 0 && sj_downlink_on_readable(down) != SJ_OK) {
             sj_error("downlink failure");
         }
+        if (s_reload) {
+            s_reload = 0;
+            if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
+                sj_error("allowlist not reloaded, the old one stays: %s", err);
+            }
+        }
     }
     sj_notice("stopping");
     rc = 0;
 out:
     sj_downlink_destroy(&down);
+    sj_auth_stop(&auth);
     if (zctx) {
         zmq_ctx_term(zctx);
     }
+    sodium_memzero(&kp, sizeof kp);
     county_store_close(&st);
     return rc;
 }
@@ -113,7 +149,8 @@ main(int argc, char **argv)
 {
     enum {
         O_DATA = 1000, O_BIND, O_CODE, O_BY, O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL,
-        O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG
+        O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG,
+        O_INSECURE
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -134,13 +171,14 @@ main(int argc, char **argv)
         {"format", required_argument, NULL, O_FORMAT},
         {"config", required_argument, NULL, O_CONFIG},
         {"log-level", required_argument, NULL, O_LOG},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
     const char *config = NULL, *log_level = NULL, *limit = NULL;
     county_filter_t f = {0};
-    int c, help = 0;
+    int c, help = 0, insecure = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -162,6 +200,7 @@ main(int argc, char **argv)
         case O_FORMAT: format = optarg; break;
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
+        case O_INSECURE: insecure = 1; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
@@ -191,6 +230,13 @@ main(int argc, char **argv)
         bind = bind ? bind : sj_cfg_get(&cfg, "bind");
         code = code ? code : sj_cfg_get(&cfg, "code");
         log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+        const char *ins = sj_cfg_get(&cfg, "insecure");
+        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
+            fprintf(stderr, "county-server: %s:%d: insecure must be true or false\n", config,
+                    sj_cfg_line(&cfg, "insecure"));
+            goto out;
+        }
+        insecure = insecure || (ins && strcmp(ins, "true") == 0);
     }
     if (!data) {
         data = "./var/county-server";
@@ -227,7 +273,25 @@ main(int argc, char **argv)
     }
     sj_log_set_ident("county-server", code ? code : "");
     if (strcmp(cmd, "run") == 0 && npos == 0) {
-        rc = s_run(data, bind, code);
+        rc = s_run(data, bind, code, insecure);
+        goto out;
+    }
+    if (strcmp(cmd, "keygen") == 0 && npos == 0) {
+        rc = sj_node_cmd_keygen("county-server", data);
+        goto out;
+    }
+    if (strcmp(cmd, "allow") == 0 && npos == 2) {
+        const char *c2 = argv[optind + 1];
+        if (sj_code_level(c2) != 9 && sj_code_level(c2) != 12) {
+            fprintf(stderr, "county-server: '%s' is neither a 9-digit township nor a 12-digit"
+                            " village code\n", c2);
+            goto out;
+        }
+        rc = sj_node_cmd_allow("county-server", data, c2, argv[optind + 2], code);
+        goto out;
+    }
+    if (strcmp(cmd, "revoke") == 0 && npos == 1) {
+        rc = sj_node_cmd_revoke("county-server", data, argv[optind + 1]);
         goto out;
     }
     int is_query = (strcmp(cmd, "stats") == 0 && npos == 0) || (strcmp(cmd, "list") == 0 && npos == 0)

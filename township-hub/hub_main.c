@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "hub_store.h"
@@ -13,14 +14,19 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_node.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
 
 static void
 s_on_signal(int sig)
 {
-    (void) sig;
-    s_stop = 1;
+    if (sig == SIGHUP) {
+        s_reload = 1;
+    } else {
+        s_stop = 1;
+    }
 }
 
 static const char s_usage[] =
@@ -30,14 +36,20 @@ static const char s_usage[] =
     "stations, stores them, and forwards them to the county server.\n"
     "\n"
     "commands:\n"
-    "  run      run the hub daemon\n"
-    "  status   queue depth, forwarding lag, each station's last contact\n"
+    "  run              run the hub daemon\n"
+    "  status           queue depth, forwarding lag, each station's last contact\n"
+    "  keygen           make this hub's key pair; prints the public key to enrol\n"
+    "                   at the county ('county-server allow CODE9 KEY')\n"
+    "  allow CODE KEY   enrol a station of this township (12-digit code)\n"
+    "  revoke CODE|KEY  remove a station's keys, or one key\n"
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/township-hub)\n"
     "  --code CODE9        9-digit township code (run; fixed when the store is made)\n"
     "  --bind ENDPOINT     where stations connect, e.g. tcp://127.0.0.1:7601 (run)\n"
     "  --parent ENDPOINT   the county server, e.g. tcp://127.0.0.1:7600 (run)\n"
+    "  --parent-key Z85    the county server's public key (run)\n"
+    "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
     "  --format F          status: table (default), json, csv\n"
     "  --silent-after S    status: a station unheard for S seconds is SILENT (default 3600)\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
@@ -47,10 +59,11 @@ static const char s_usage[] =
     "Exit status: 0 ok, 1 failure, 2 bad usage.\n";
 
 static const char *const s_cfg_keys[] = {"data", "code", "bind", "parent", "log-level",
-                                         "silent-after", "parent-key", NULL};
+                                         "silent-after", "parent-key", "insecure", NULL};
 
 typedef struct {
-    const char *data, *code, *bind, *parent;
+    const char *data, *code, *bind, *parent, *parent_key;
+    int insecure;
     int64_t silent_s;
     sj_format_t format;
 } s_opts_t;
@@ -69,21 +82,41 @@ s_run(const s_opts_t *o)
         return 1;
     }
     sj_log_set_ident("township-hub", hub_store_code(st));
-    int rc = 1;
-    void *zctx = zmq_ctx_new();
+    int rc = 1, have_keys = 0;
+    sj_keypair_t kp;
+    uint8_t parent_pk[SJ_KEY_BYTES];
+    sj_auth_t *auth = NULL;
+    void *zctx = NULL;
     sj_downlink_t *down = NULL;
     sj_uplink_t *up = NULL;
+    if (sj_node_load_keys("township-hub", o->data, o->insecure, &kp, &have_keys) != SJ_OK
+        || (have_keys && sj_node_peer_key("township-hub", "parent-key", o->parent_key, parent_pk)
+                             != SJ_OK)) {
+        goto out;
+    }
+    zctx = zmq_ctx_new();
     if (!zctx) {
         goto out;
     }
-    down = sj_downlink_new(zctx, o->bind, hub_store_db(st), &hub_store_downlink_ops, st);
+    if (have_keys) {
+        char path[1100];
+        sj_node_allowlist_path(o->data, path, sizeof path);
+        auth = sj_auth_start(zctx, path, err, sizeof err);
+        if (!auth) {
+            fprintf(stderr, "township-hub: %s\n", err);
+            goto out;
+        }
+    }
+    down = sj_downlink_new(zctx, o->bind, hub_store_db(st), &hub_store_downlink_ops, st, auth,
+                           have_keys ? &kp : NULL);
     if (!down) {
         fprintf(stderr, "township-hub: cannot listen on %s\n", o->bind);
         goto out;
     }
     sj_downlink_set_epoch(down, hub_store_epoch(st));
     sj_uplink_cfg_t cfg = {.endpoint = o->parent, .code = hub_store_code(st),
-                           .epoch = hub_store_epoch(st)};
+                           .epoch = hub_store_epoch(st), .kp = have_keys ? &kp : NULL,
+                           .server_pk = have_keys ? parent_pk : NULL};
     up = sj_uplink_new(zctx, &cfg, &hub_store_uplink_ops, st);
     if (!up) {
         fprintf(stderr, "township-hub: cannot set up the link to %s\n", o->parent);
@@ -94,6 +127,7 @@ s_run(const s_opts_t *o)
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sj_notice("township %s listening on %s, forwarding to %s", hub_store_code(st), o->bind,
               o->parent);
@@ -117,6 +151,12 @@ s_run(const s_opts_t *o)
                 sj_error("uplink failure");
             }
         }
+        if (s_reload) {
+            s_reload = 0;
+            if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
+                sj_error("allowlist not reloaded, the old one stays: %s", err);
+            }
+        }
         int64_t now = sj_mono_ms();
         if (n > 0 || now - last_tick >= 100) {
             last_tick = now;
@@ -130,9 +170,11 @@ s_run(const s_opts_t *o)
 out:
     sj_uplink_destroy(&up);
     sj_downlink_destroy(&down);
+    sj_auth_stop(&auth);
     if (zctx) {
         zmq_ctx_term(zctx);
     }
+    sodium_memzero(&kp, sizeof kp);
     hub_store_close(&st);
     return rc;
 }
@@ -158,12 +200,17 @@ s_status(const s_opts_t *o)
 int
 main(int argc, char **argv)
 {
-    enum { O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG };
+    enum {
+        O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG, O_PKEY,
+        O_INSECURE
+    };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},     {"code", required_argument, NULL, O_CODE},
         {"bind", required_argument, NULL, O_BIND},     {"parent", required_argument, NULL, O_PARENT},
         {"format", required_argument, NULL, O_FORMAT}, {"silent-after", required_argument, NULL, O_SILENT},
         {"config", required_argument, NULL, O_CONFIG}, {"log-level", required_argument, NULL, O_LOG},
+        {"parent-key", required_argument, NULL, O_PKEY},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     s_opts_t o = {.silent_s = 3600, .format = SJ_FMT_TABLE};
@@ -180,6 +227,8 @@ main(int argc, char **argv)
         case O_SILENT: silent = optarg; break;
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
+        case O_PKEY: o.parent_key = optarg; break;
+        case O_INSECURE: o.insecure = 1; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "township-hub: unknown or incomplete option '%s' (see --help)\n",
@@ -192,7 +241,8 @@ main(int argc, char **argv)
         fputs(s_usage, stdout);
         return 0;
     }
-    if (!cmd || optind + 1 != argc) {
+    int npos = cmd ? argc - optind - 1 : 0;
+    if (!cmd) {
         fputs(s_usage, stderr);
         return 2;
     }
@@ -209,6 +259,14 @@ main(int argc, char **argv)
         o.parent = o.parent ? o.parent : sj_cfg_get(&cfg, "parent");
         log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
         silent = silent ? silent : sj_cfg_get(&cfg, "silent-after");
+        o.parent_key = o.parent_key ? o.parent_key : sj_cfg_get(&cfg, "parent-key");
+        const char *ins = sj_cfg_get(&cfg, "insecure");
+        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
+            fprintf(stderr, "township-hub: %s:%d: insecure must be true or false\n", config,
+                    sj_cfg_line(&cfg, "insecure"));
+            goto out;
+        }
+        o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
     }
     int rc = 2;
     if (!o.data) {
@@ -246,12 +304,34 @@ main(int argc, char **argv)
         goto out;
     }
     sj_log_set_ident("township-hub", o.code ? o.code : "");
-    if (strcmp(cmd, "run") == 0) {
+    if (strcmp(cmd, "run") == 0 && npos == 0) {
         rc = s_run(&o);
-    } else if (strcmp(cmd, "status") == 0) {
+    } else if (strcmp(cmd, "status") == 0 && npos == 0) {
         rc = s_status(&o);
+    } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
+        rc = sj_node_cmd_keygen("township-hub", o.data);
+    } else if (strcmp(cmd, "allow") == 0 && npos == 2) {
+        const char *code = argv[optind + 1];
+        const char *under = o.code;
+        char stored[SJ_CODE_MAX + 1] = "";
+        if (!under) {
+            char err[512];
+            hub_store_t *st = hub_store_open(o.data, NULL, SJ_DB_READ, err, sizeof err);
+            if (st) {
+                snprintf(stored, sizeof stored, "%s", hub_store_code(st));
+                under = stored;
+                hub_store_close(&st);
+            }
+        }
+        if (sj_code_level(code) != 12) {
+            fprintf(stderr, "township-hub: '%s' is not a 12-digit village code\n", code);
+        } else {
+            rc = sj_node_cmd_allow("township-hub", o.data, code, argv[optind + 2], under);
+        }
+    } else if (strcmp(cmd, "revoke") == 0 && npos == 1) {
+        rc = sj_node_cmd_revoke("township-hub", o.data, argv[optind + 1]);
     } else {
-        fprintf(stderr, "township-hub: unknown command '%s' (see --help)\n", cmd);
+        fprintf(stderr, "township-hub: unknown command or wrong arguments: '%s' (see --help)\n", cmd);
     }
 out:
     sj_cfg_free(&cfg);

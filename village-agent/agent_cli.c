@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "agent_import.h"
@@ -15,6 +16,7 @@
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
+#include "sj_node.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -55,12 +57,20 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
         fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
         return 1;
     }
+    sj_keypair_t kp;
+    uint8_t hub_pk[SJ_KEY_BYTES];
+    int have_keys = 0;
+    if (sj_node_load_keys("village-agent", o->data, o->insecure, &kp, &have_keys) != SJ_OK
+        || (have_keys && sj_node_peer_key("village-agent", "hub-key", o->hub_key, hub_pk) != SJ_OK)) {
+        return 1;
+    }
     void *zctx = zmq_ctx_new();
     if (!zctx) {
         return 1;
     }
     sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
-                           .epoch = agent_store_epoch(st)};
+                           .epoch = agent_store_epoch(st), .kp = have_keys ? &kp : NULL,
+                           .server_pk = have_keys ? hub_pk : NULL};
     sj_uplink_t *up = sj_uplink_new(zctx, &cfg, &agent_store_uplink_ops, st);
     if (!up) {
         zmq_ctx_term(zctx);
@@ -93,10 +103,11 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
     }
     const char *perr = sj_uplink_last_error(up);
     if (rc != 0 && perr[0]) {
-        fprintf(stderr, "village-agent: the hub said: %s\n", perr);
+        fprintf(stderr, "village-agent: %s\n", perr);
     }
     sj_uplink_destroy(&up);
     zmq_ctx_term(zctx);
+    sodium_memzero(&kp, sizeof kp);
     return rc;
 }
 
@@ -472,6 +483,9 @@ agent_cmd_sync(const agent_opts_t *o)
             fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", rejected);
         }
         fprintf(stderr, "\n");
+    } else if (crc == SJ_OK && total == acked) {
+        fprintf(stderr, "village-agent: the hub could not be reached to confirm; all %" PRIu64
+                        " reports were acknowledged earlier\n", total);
     } else if (crc == SJ_OK) {
         fprintf(stderr, "village-agent: timed out; %" PRIu64 " of %" PRIu64
                         " reports not yet acknowledged by the hub (they stay queued)\n",

@@ -10,6 +10,8 @@ typedef struct {
     const char *station;   /* --station CODE */
     const char *hub;       /* --hub ENDPOINT */
     const char *county_key;/* --county-key Z85 (seals personal fields) */
+    const char *hub_key;   /* --hub-key Z85 (the hub's CURVE public key) */
+    int insecure;          /* --insecure: no CURVE (test networks) */
     int timeout_s;         /* sync --timeout */
     int deliver_s;         /* seconds submit/import wait for the hub (0: do not try) */
     sj_format_t format;

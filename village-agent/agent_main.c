@@ -10,6 +10,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_node.h"
 
 static const char s_usage[] =
     "usage: village-agent [global options] COMMAND [options]\n"
@@ -24,12 +25,16 @@ static const char s_usage[] =
     "  outbox    list the reports and their delivery state\n"
     "  sync      deliver everything queued, then exit\n"
     "  run       stay connected and deliver as reports appear\n"
+    "  keygen    make this station's key pair; prints the public key to enrol\n"
+    "            at the township ('township-hub allow CODE KEY')\n"
     "\n"
     "global options:\n"
     "  --data DIR          data directory (default ./var/village-agent)\n"
     "  --station CODE      12-digit village code of this station\n"
     "  --hub ENDPOINT      township hub, e.g. tcp://127.0.0.1:7601\n"
+    "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
     "  --county-key Z85    county public key; seals petitioner fields\n"
+    "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          help (also after a command: village-agent submit --help)\n"
@@ -79,11 +84,11 @@ static const char s_usage_run[] =
 
 enum {
     O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
-    O_WAIT, O_FIELD /* + AF_* */
+    O_WAIT, O_INSECURE, O_FIELD /* + AF_* */
 };
 
 static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
-                                         "log-level", NULL};
+                                         "log-level", "insecure", NULL};
 
 static int
 s_usage_for(const char *cmd, FILE *out)
@@ -147,6 +152,7 @@ main(int argc, char **argv)
         {"petitioner-id", required_argument, NULL, O_FIELD + AF_PET_ID},
         {"petitioner-phone", required_argument, NULL, O_FIELD + AF_PET_PHONE},
         {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -162,7 +168,8 @@ main(int argc, char **argv)
         case O_STATION: o.station = optarg; break;
         case O_HUB: o.hub = optarg; break;
         case O_COUNTY_KEY: o.county_key = optarg; break;
-        case O_HUB_KEY: break; /* CURVE: see the trust issue */
+        case O_HUB_KEY: o.hub_key = optarg; break;
+        case O_INSECURE: o.insecure = 1; break;
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
         case O_FORMAT: format = optarg; break;
@@ -208,6 +215,15 @@ main(int argc, char **argv)
         o.station = o.station ? o.station : sj_cfg_get(&cfg, "station");
         o.hub = o.hub ? o.hub : sj_cfg_get(&cfg, "hub");
         o.county_key = o.county_key ? o.county_key : sj_cfg_get(&cfg, "county-key");
+        o.hub_key = o.hub_key ? o.hub_key : sj_cfg_get(&cfg, "hub-key");
+        const char *ins = sj_cfg_get(&cfg, "insecure");
+        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
+            fprintf(stderr, "village-agent: %s:%d: insecure must be true or false\n", config,
+                    sj_cfg_line(&cfg, "insecure"));
+            sj_cfg_free(&cfg);
+            return 2;
+        }
+        o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
         log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
     }
     if (!o.data) {
@@ -251,9 +267,11 @@ main(int argc, char **argv)
         rc = agent_cmd_sync(&o);
     } else if (strcmp(cmd, "run") == 0 && npos == 0) {
         rc = agent_cmd_run(&o);
+    } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
+        rc = sj_node_cmd_keygen("village-agent", o.data);
     } else if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
                || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
-               || strcmp(cmd, "run") == 0) {
+               || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0) {
         fprintf(stderr, "village-agent: wrong arguments for '%s'\n", cmd);
         s_usage_for(cmd, stderr);
         rc = 2;
