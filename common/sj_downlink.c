@@ -14,6 +14,8 @@
 #define MAX_PEERS     4096
 #define GROUP_FRAMES  64   /* frames handled per transaction */
 #define RID_MAX       256
+#define BAD_FRAME_LIMIT 100 /* then the connection is ignored (no stable per-peer
+                             * disconnect in libzmq 4.3.4, PROTOCOL-NOTES 2.9) */
 
 typedef struct {
     uint8_t rid[RID_MAX]; /* ROUTER routing id of the connection */
@@ -22,6 +24,7 @@ typedef struct {
     uint8_t epoch[SJ_EPOCH_BYTES];
     int hello_ok;
     int64_t last_mono;
+    uint32_t bad_frames; /* malformed frames from this connection */
 } s_peer_t;
 
 typedef struct {
@@ -593,6 +596,11 @@ sj_downlink_on_readable(sj_downlink_t *self)
                 continue;
             }
         }
+        s_peer_t *p = s_peer_find(self, rid, rid_len);
+        if (p->bad_frames >= BAD_FRAME_LIMIT) {
+            zmq_msg_close(&data);
+            continue;
+        }
         Sanji__Envelope *env = NULL;
         int ec = 0;
         char reason[200];
@@ -600,13 +608,20 @@ sj_downlink_on_readable(sj_downlink_t *self)
                                 sizeof reason);
         zmq_msg_close(&data);
         if (rc != SJ_OK) {
-            sj_warn("bad frame from a child: %s", reason);
+            p->bad_frames++;
+            if (p->bad_frames == BAD_FRAME_LIMIT) {
+                sj_warn("child %s sent %d bad frames; ignoring that connection from now on",
+                        p->code[0] ? p->code : "(no hello)", BAD_FRAME_LIMIT);
+                p->hello_ok = 0;
+            } else if (p->bad_frames <= 3) {
+                sj_warn("bad frame from child %s: %s", p->code[0] ? p->code : "(no hello)",
+                        reason);
+            }
             if (sj_wire_send_error(self->sock, rid, rid_len, ec, reason) != SJ_OK) {
                 sj_debug("error reply not sent");
             }
             continue;
         }
-        s_peer_t *p = s_peer_find(self, rid, rid_len);
         p->last_mono = now;
         memset(&work[n_work], 0, sizeof work[n_work]);
         work[n_work].peer = p;

@@ -247,6 +247,7 @@ main(int argc, char **argv)
         return 2;
     }
     sj_cfg_t cfg = {0};
+    int rc = 2;
     if (config) {
         char err[512];
         if (sj_cfg_load(&cfg, config, "township-hub", s_cfg_keys, err, sizeof err) != SJ_OK) {
@@ -268,7 +269,6 @@ main(int argc, char **argv)
         }
         o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
     }
-    int rc = 2;
     if (!o.data) {
         o.data = "./var/township-hub";
     }
