@@ -57,6 +57,8 @@ static const char s_usage[] =
     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
     "  --category G, --outcome O, --source S    filters (stats, list)\n"
     "  --limit N           list: at most N rows\n"
+    "  --with-personal     list, show: open the sealed petitioner fields with this\n"
+    "                      server's key (left out otherwise)\n"
     "  --format F          table (default), json, csv\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
@@ -150,7 +152,7 @@ main(int argc, char **argv)
     enum {
         O_DATA = 1000, O_BIND, O_CODE, O_BY, O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL,
         O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG,
-        O_INSECURE
+        O_INSECURE, O_PERSONAL
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -172,13 +174,14 @@ main(int argc, char **argv)
         {"config", required_argument, NULL, O_CONFIG},
         {"log-level", required_argument, NULL, O_LOG},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"with-personal", no_argument, NULL, O_PERSONAL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
     const char *config = NULL, *log_level = NULL, *limit = NULL;
     county_filter_t f = {0};
-    int c, help = 0, insecure = 0;
+    int c, help = 0, insecure = 0, with_personal = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -201,6 +204,7 @@ main(int argc, char **argv)
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
         case O_INSECURE: insecure = 1; break;
+        case O_PERSONAL: with_personal = 1; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
@@ -305,6 +309,20 @@ main(int argc, char **argv)
         fprintf(stderr, "county-server: %s\n", err);
         goto out;
     }
+    sj_keypair_t kp;
+    if (with_personal) {
+        if (strcmp(cmd, "stats") == 0) {
+            fprintf(stderr, "county-server: stats has no personal fields; --with-personal is for"
+                            " list and show\n");
+            goto out;
+        }
+        if (sj_keypair_load(data, &kp, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "county-server: --with-personal needs this server's key: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+        f.personal = &kp;
+    }
     county_store_t *st = county_store_open(data, NULL, SJ_DB_READ, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -319,6 +337,13 @@ main(int argc, char **argv)
         q = county_query_list(county_store_db(st), &f, fmt, stdout, err, sizeof err);
     } else {
         q = county_query_show(county_store_db(st), argv[optind + 1], fmt, stdout, err, sizeof err);
+        if (q == SJ_OK && with_personal) {
+            q = county_query_personal(county_store_db(st), argv[optind + 1], &kp, fmt, stdout, err,
+                                      sizeof err);
+        }
+    }
+    if (with_personal) {
+        sodium_memzero(&kp, sizeof kp);
     }
     county_store_close(&st);
     if (q != SJ_OK) {

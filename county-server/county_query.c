@@ -19,7 +19,11 @@
  * the operator's terminal. */
 #include "county_query.h"
 
+#include "sj_keys.h"
+
 #include <assert.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,6 +41,7 @@
 #define COUNTY_QUERY_NUM       24   /* decimal int64 with sign and NUL */
 #define COUNTY_QUERY_TIME      32   /* "YYYY-MM-DDTHH:MM:SSZ" and room */
 #define COUNTY_LIST_NCOLS      12
+#define COUNTY_PERSONAL_NCOLS  4
 #define COUNTY_SHOW_NCOLS      17
 
 /* A --by dimension: its name (also the column name) and the SQL expression
@@ -75,7 +80,42 @@ typedef struct {
 
 static const char s_list_sql[] =
     "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category, outcome,"
-    " source, summary FROM matters";
+    " source, summary, sealed FROM matters";
+
+static const char *const s_personal_names[COUNTY_PERSONAL_NCOLS] = {
+    "petitioner_name", "petitioner_id", "petitioner_phone", "petitioner_address"};
+
+/* Opens a sealed blob into the four petitioner cells (copied into bufs). An
+ * empty or unopenable blob gives empty cells and *bad = 1 for the latter. */
+static void
+s_personal_cells(const void *sealed, size_t len, const sj_keypair_t *kp,
+                 char bufs[COUNTY_PERSONAL_NCOLS][512], const char **cells, int *bad)
+{
+    *bad = 0;
+    for (int i = 0; i < COUNTY_PERSONAL_NCOLS; i++) {
+        bufs[i][0] = '\0';
+        cells[i] = bufs[i];
+    }
+    if (!sealed || len == 0) {
+        return;
+    }
+    char *json = NULL;
+    if (sj_personal_open(sealed, len, kp->pk, kp->sk, &json) != SJ_OK) {
+        *bad = 1;
+        return;
+    }
+    cJSON *obj = cJSON_Parse(json);
+    for (int i = 0; obj && i < COUNTY_PERSONAL_NCOLS; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, s_personal_names[i]);
+        if (cJSON_IsString(v)) {
+            snprintf(bufs[i], 512, "%s", v->valuestring);
+        }
+    }
+    *bad = obj == NULL;
+    cJSON_Delete(obj);
+    sodium_memzero(json, strlen(json));
+    free(json);
+}
 
 static const char s_show_sql[] =
     "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"
@@ -540,12 +580,16 @@ county_query_list(
 {
     assert(db);
     assert(out);
-    static const char *const names[COUNTY_LIST_NCOLS] = {
+    static const char *const names[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
         "id",      "occurred_on", "station",  "township", "channel", "kind",
-        "persons", "level",       "category", "outcome",  "source",  "summary"};
-    static const sj_col_type_t types[COUNTY_LIST_NCOLS] = {
+        "persons", "level",       "category", "outcome",  "source",  "summary",
+        "petitioner_name", "petitioner_id", "petitioner_phone", "petitioner_address"};
+    static const sj_col_type_t types[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    const sj_keypair_t *kp = f ? f->personal : NULL;
+    size_t ncols = COUNTY_LIST_NCOLS + (kp ? COUNTY_PERSONAL_NCOLS : 0);
     /* Stored columns 4,5 and 7..10 are enums, in sj_field_t order. */
     static const int enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
 
@@ -566,7 +610,7 @@ county_query_list(
     }
 
     sqlite3_stmt *st = NULL;
-    sj_table_t *t = sj_table_new(COUNTY_LIST_NCOLS, names, types);
+    sj_table_t *t = sj_table_new(ncols, names, types);
     if (!t) {
         return s_nomem(err, err_size);
     }
@@ -587,8 +631,9 @@ county_query_list(
         }
     }
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *cells[COUNTY_LIST_NCOLS];
+        const char *cells[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS];
         char id[SJ_UUID_TEXT];
+        char pbufs[COUNTY_PERSONAL_NCOLS][512];
         if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
             snprintf(err, err_size,
                      "the database holds a matter id that is not 16 bytes"
@@ -612,7 +657,19 @@ county_query_list(
                 goto out;
             }
         }
-        if (sj_table_add_row(t, cells) != SJ_OK) {
+        if (kp) {
+            int bad = 0;
+            s_personal_cells(sqlite3_column_blob(st, 12), (size_t) sqlite3_column_bytes(st, 12),
+                             kp, pbufs, &cells[COUNTY_LIST_NCOLS], &bad);
+            if (bad) {
+                snprintf(pbufs[0], sizeof pbufs[0], "(sealed to another key)");
+            }
+        }
+        int add_rc = sj_table_add_row(t, cells);
+        if (kp) {
+            sodium_memzero(pbufs, sizeof pbufs);
+        }
+        if (add_rc != SJ_OK) {
             rc = s_nomem(err, err_size);
             goto out;
         }
@@ -628,6 +685,67 @@ county_query_list(
 out:
     sqlite3_finalize(st);
     sj_table_destroy(&t);
+    return rc;
+}
+
+int
+county_query_personal(sqlite3 *db, const char *id_text, const sj_keypair_t *kp, sj_format_t fmt,
+                      FILE *out, char *err, size_t err_size)
+{
+    uint8_t id[SJ_ID_BYTES];
+    if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
+        snprintf(err, err_size, "'%s' is not a UUID", id_text ? id_text : "");
+        return SJ_EINVAL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = SJ_OK;
+    int src = sqlite3_prepare_v2(db, "SELECT sealed FROM matters WHERE id = ?", -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        return s_db_fail(db, src, "cannot query the matter", "sealed", err, err_size);
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        snprintf(err, err_size, "no matter with id %s", id_text);
+        sqlite3_finalize(st);
+        return SJ_ENOTFOUND;
+    }
+    char bufs[COUNTY_PERSONAL_NCOLS][512];
+    const char *cells[COUNTY_PERSONAL_NCOLS];
+    int bad = 0;
+    int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    s_personal_cells(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), kp, bufs,
+                     cells, &bad);
+    sqlite3_finalize(st);
+    if (bad) {
+        snprintf(err, err_size, "the personal data of %s does not open with this county key",
+                 id_text);
+        return SJ_EINVAL;
+    }
+    if (none && fmt == SJ_FMT_TABLE) {
+        fprintf(out, "personal: none\n");
+        return SJ_OK;
+    }
+    static const sj_col_type_t types[COUNTY_PERSONAL_NCOLS] = {SJ_COL_TEXT, SJ_COL_TEXT,
+                                                               SJ_COL_TEXT, SJ_COL_TEXT};
+    if (fmt == SJ_FMT_TABLE) {
+        for (int i = 0; i < COUNTY_PERSONAL_NCOLS; i++) {
+            fprintf(out, "%s: ", s_personal_names[i]);
+            if (s_put_safe(out, cells[i]) != SJ_OK) {
+                rc = SJ_EIO;
+            }
+            fputc('\n', out);
+        }
+    } else {
+        sj_table_t *t = sj_table_new(COUNTY_PERSONAL_NCOLS, s_personal_names, types);
+        if (!t || sj_table_add_row(t, cells) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+        } else {
+            rc = sj_table_write(t, fmt, out);
+        }
+        sj_table_destroy(&t);
+    }
+    sodium_memzero(bufs, sizeof bufs);
     return rc;
 }
 

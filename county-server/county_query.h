@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sj_auth.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -23,6 +24,9 @@ typedef struct {
     /* enum filters by name, NULL = any */
     const char *channel, *kind, *level, *category, *outcome, *source;
     long limit;           /* list: max rows, 0 = all */
+    /* list --with-personal: the county key pair that opens sealed petitioner
+     * fields (borrowed); NULL = personal fields are left out */
+    const sj_keypair_t *personal;
 } county_filter_t;
 
 /* Checks a filter: dates valid and from <= to, codes well-formed, enum names
@@ -47,9 +51,15 @@ SJ_NODISCARD int county_query_list(sqlite3 *db, const county_filter_t *f, sj_for
                                    FILE *out, char *err, size_t err_size);
 
 /* show: every field of one matter by id (UUID text) plus its event keys
- * (origin, origin_seq, received time). personal_json, when not NULL, is the
- * opened petitioner data printed as well. SJ_ENOTFOUND when no such matter. */
+ * (origin, origin_seq, received time); says whether sealed personal data
+ * exists but never prints it. SJ_ENOTFOUND when no such matter. */
 SJ_NODISCARD int county_query_show(sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out,
                                    char *err, size_t err_size);
+
+/* show --with-personal: opens the matter's sealed petitioner fields with the
+ * county key pair and prints them (table: "petitioner_name: ..." lines; json:
+ * one object; csv: header + row). Prints "personal: none" when there are none. */
+SJ_NODISCARD int county_query_personal(sqlite3 *db, const char *id_text, const sj_keypair_t *kp,
+                                       sj_format_t fmt, FILE *out, char *err, size_t err_size);
 
 #endif
