@@ -43,10 +43,14 @@ sj_keypair_generate(const char *dir, sj_keypair_t *out, char *err, size_t err_si
         return SJ_EIO;
     }
     char pk[SJ_KEY_Z85], sk[SJ_KEY_Z85];
-    if (zmq_curve_keypair(pk, sk) != 0) {
-        snprintf(err, err_size, "this libzmq has no CURVE support");
-        return SJ_EINVAL;
-    }
+    /* A Z85 key may start with '-', which a shell user then cannot pass as
+     * an argument without '--': draw again (costs well under one bit). */
+    do {
+        if (zmq_curve_keypair(pk, sk) != 0) {
+            snprintf(err, err_size, "this libzmq has no CURVE support");
+            return SJ_EINVAL;
+        }
+    } while (pk[0] == '-');
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         snprintf(err, err_size, errno == EEXIST ? "%s already exists; not overwriting a key"

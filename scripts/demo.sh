@@ -92,6 +92,23 @@ stations=(230523100201 230523100202 230523101201 230523101202)
 declare -A hub_endpoint
 
 county_port="" port="" # set by free_port
+# Enrolment, as the offices do it by hand: every node makes its key pair
+# ('keygen' prints the public key); the county enrols the hubs, each township
+# office enrols its stations ('allow CODE KEY'). Stations seal personal data
+# to the county's public key.
+echo "== enrolling: key pairs for the county, 2 hubs, 4 stations"
+county_key=$("$county_bin" keygen --data "$tmp/county" 2>/dev/null)
+declare -A hub_key
+for t in "${townships[@]}"; do
+    hub_key[$t]=$("$hub_bin" keygen --data "$tmp/hub-$t" 2>/dev/null)
+    "$county_bin" allow --data "$tmp/county" -- "$t" "${hub_key[$t]}" 2>/dev/null
+done
+for s in "${stations[@]}"; do
+    key=$("$agent_bin" --data "$tmp/station-$s" keygen 2>/dev/null)
+    "$hub_bin" allow --data "$tmp/hub-${s:0:9}" --code "${s:0:9}" -- "$s" "$key" 2>/dev/null
+done
+echo "   county public key: $county_key"
+
 free_port county_port
 county_endpoint=tcp://127.0.0.1:$county_port
 echo "== starting county server on $county_endpoint (data in $tmp)"
@@ -102,7 +119,7 @@ for t in "${townships[@]}"; do
     hub_endpoint[$t]=tcp://127.0.0.1:$port
     echo "== starting township hub $t on ${hub_endpoint[$t]}"
     start_daemon "hub-$t" "$hub_bin" run --data "$tmp/hub-$t" --code "$t" \
-        --bind "${hub_endpoint[$t]}" --parent "$county_endpoint"
+        --bind "${hub_endpoint[$t]}" --parent "$county_endpoint" --parent-key "$county_key"
 done
 
 # agent STATION ARGS...: village-agent for that station (its hub is the
@@ -110,7 +127,8 @@ done
 agent() {
     local s=$1
     shift
-    "$agent_bin" --data "$tmp/station-$s" --station "$s" --hub "${hub_endpoint[${s:0:9}]}" "$@"
+    "$agent_bin" --data "$tmp/station-$s" --station "$s" --hub "${hub_endpoint[${s:0:9}]}" \
+        --hub-key "${hub_key[${s:0:9}]}" --county-key "$county_key" "$@"
 }
 
 # make_jsonl SEED N: N varied, consistent sample reports as JSON lines.
@@ -153,7 +171,8 @@ for s in "${stations[@]}"; do
     echo "== station $s: two reports with 'submit'"
     agent "$s" submit --wait 0 --channel visit --persons 8 --level county \
         --category housing_demolition --source leader_reception --occurred 2024-06-12 \
-        --officer "信息员-$((seed * 10))" --summary "房屋拆迁补偿标准争议，八户联名上访"
+        --officer "信息员-$((seed * 10))" --summary "房屋拆迁补偿标准争议，八户联名上访" \
+        --petitioner-name "王某$seed" --petitioner-phone "1380000000$seed"
     agent "$s" submit --wait 0 --channel phone --level township --category employment \
         --outcome resolved_on_spot --occurred 2024-09-03 --officer "信息员-$((seed * 10))" \
         --summary "拖欠工资，建筑工地"
@@ -180,6 +199,16 @@ while :; do
     sleep 0.2
 done
 echo "   county has $n of $total"
+
+echo "== personal data: sealed at the station, opened only at the county"
+if grep -q "王某1" "$tmp/hub-${townships[0]}/township-hub.db" "$tmp/station-${stations[0]}/village-agent.db"; then
+    echo "demo: plaintext personal data found outside the county" >&2
+    exit 1
+fi
+echo "   no petitioner name in the clear at the hub or the station"
+first=$("$county_bin" list --data "$tmp/county" --station "${stations[0]}" --from 2024-06-12 --to 2024-06-12 \
+    --category housing_demolition --source leader_reception --format csv --limit 1 | sed -n 2p | cut -d, -f1)
+"$county_bin" show --data "$tmp/county" --with-personal "$first" | grep -E '^(id|summary|petitioner_name|petitioner_phone):'
 
 echo "== township-hub status (township ${townships[0]})"
 "$hub_bin" status --data "$tmp/hub-${townships[0]}"

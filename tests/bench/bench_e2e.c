@@ -137,6 +137,39 @@ s_run(char *const argv[], const char *out_path, const char *err_path)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Makes a node's CURVE key pair in dir (keygen) and reads the public key. */
+static int
+s_keygen(const char *bin, int agent, const char *dir, char pk[41])
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s.pub.txt", dir);
+    char *av_agent[] = {(char *) bin, "--data", (char *) dir, "keygen", NULL};
+    char *av_daemon[] = {(char *) bin, "keygen", "--data", (char *) dir, NULL};
+    if (s_run(agent ? av_agent : av_daemon, out, NULL) != 0) {
+        fprintf(stderr, "bench_e2e: keygen in %s failed\n", dir);
+        return -1;
+    }
+    FILE *f = fopen(out, "r");
+    int ok = f && fscanf(f, "%40s", pk) == 1;
+    if (f) {
+        fclose(f);
+    }
+    return ok ? 0 : -1;
+}
+
+/* Enrols code's key at the parent whose data dir is dir. */
+static int
+s_allow(const char *bin, const char *dir, const char *code, const char *pk)
+{
+    char *av[] = {(char *) bin, "allow", "--data", (char *) dir, "--", (char *) code, (char *) pk,
+                  NULL};
+    if (s_run(av, NULL, NULL) != 0) {
+        fprintf(stderr, "bench_e2e: cannot enrol %s in %s\n", code, dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* Starts a daemon and waits until its stdout file holds "ready". */
 static int
 s_start_daemon(char *const argv[], const char *dir, const char *name)
@@ -420,6 +453,27 @@ main(int argc, char **argv)
         snprintf(hub_ep[h], sizeof hub_ep[h], "tcp://127.0.0.1:%d", p);
     }
 
+    /* 0. Keys, as in a real deployment: CURVE on every link. */
+    char county_pk[41], hub_pk[N_HUBS][41], station_pk[41];
+    snprintf(path, sizeof path, "%s/county", d);
+    if (s_keygen(o.county_bin, 0, path, county_pk)) {
+        goto out;
+    }
+    for (int h = 0; h < N_HUBS; h++) {
+        snprintf(path2, sizeof path2, "%s/hub-%s", d, s_townships[h]);
+        if (s_keygen(o.hub_bin, 0, path2, hub_pk[h]) || s_allow(o.county_bin, path, s_townships[h], hub_pk[h])) {
+            goto out;
+        }
+    }
+    for (int s = 0; s < N_STATIONS; s++) {
+        snprintf(path2, sizeof path2, "%s/station-%s", d, s_stations[s]);
+        snprintf(path3, sizeof path3, "%s/hub-%s", d, s_townships[s / 2]);
+        if (s_keygen(o.agent_bin, 1, path2, station_pk)
+            || s_allow(o.hub_bin, path3, s_stations[s], station_pk)) {
+            goto out;
+        }
+    }
+
     /* 1. Station stores (not timed). */
     fprintf(stderr, "bench_e2e: importing %ld reports into each of %d stations in %s\n",
             o.per_station, N_STATIONS, d);
@@ -464,7 +518,7 @@ main(int argc, char **argv)
         snprintf(name, sizeof name, "hub-%s", s_townships[h]);
         char *hav[] = {(char *) o.hub_bin, "run", "--data", path, "--code",
                        (char *) s_townships[h], "--bind", hub_ep[h], "--parent", county_ep,
-                       NULL};
+                       "--parent-key", county_pk, NULL};
         if (s_start_daemon(hav, d, name)) {
             goto out;
         }
@@ -486,8 +540,8 @@ main(int argc, char **argv)
         snprintf(path2, sizeof path2, "%s/station-%s", d, s_stations[s]);
         snprintf(path3, sizeof path3, "%s/sync-%s.log", d, s_stations[s]);
         char *av[] = {(char *) o.agent_bin, "--data", path2, "--station",
-                      (char *) s_stations[s], "--hub", hub_ep[s / 2], "sync", "--timeout",
-                      timeout_arg, NULL};
+                      (char *) s_stations[s], "--hub", hub_ep[s / 2], "--hub-key",
+                      hub_pk[s / 2], "sync", "--timeout", timeout_arg, NULL};
         syncs[s] = s_spawn(av, NULL, path3);
     }
     double t_hubs = 0, t_county = 0;

@@ -3,6 +3,8 @@
  * only places that know the binaries' command lines. */
 #include "harness.h"
 
+#include "sj_auth.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -190,11 +192,15 @@ s_spawn(h_env_t *env, const char *name, char *const argv[], int merge, int daemo
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
     int n = ++env->n_runs;
+    /* A local copy: GCC 12 at -O2 cannot tell env->dir from p's buffers (-Wrestrict). */
+    char dir[200];
+    snprintf(dir, sizeof dir, "%.199s", env->dir);
+    n %= 10000;
     if (merge) {
-        snprintf(p->out_path, sizeof p->out_path, "%s/log/%02d-%s.log", env->dir, n, name);
+        snprintf(p->out_path, sizeof p->out_path, "%s/log/%02d-%.200s.log", dir, n, name);
     } else {
-        snprintf(p->out_path, sizeof p->out_path, "%s/log/%02d-%s.out", env->dir, n, name);
-        snprintf(p->err_path, sizeof p->err_path, "%s/log/%02d-%s.err", env->dir, n, name);
+        snprintf(p->out_path, sizeof p->out_path, "%s/log/%02d-%.200s.out", dir, n, name);
+        snprintf(p->err_path, sizeof p->err_path, "%s/log/%02d-%.200s.err", dir, n, name);
     }
     pid_t parent = getpid();
     fflush(stdout);
@@ -506,6 +512,15 @@ s_county_argv(const h_node_t *c, s_argv_t *a)
     s_arg(a, s_log_level());
 }
 
+static const h_node_t *
+s_county_of(const h_node_t *n)
+{
+    while (n && n->role != H_COUNTY) {
+        n = n->parent;
+    }
+    return n;
+}
+
 static void
 s_hub_argv(const h_node_t *h, s_argv_t *a)
 {
@@ -520,6 +535,8 @@ s_hub_argv(const h_node_t *h, s_argv_t *a)
     s_arg(a, h->endpoint);
     s_arg(a, "--parent");
     s_arg(a, h->parent->endpoint);
+    s_arg(a, "--parent-key");
+    s_arg(a, h->parent->pk);
     s_arg(a, "--log-level");
     s_arg(a, s_log_level());
 }
@@ -536,6 +553,13 @@ s_agent_argv(const h_node_t *s, const char *const args[], s_argv_t *a)
     if (s->parent) {
         s_arg(a, "--hub");
         s_arg(a, s->parent->endpoint);
+        s_arg(a, "--hub-key");
+        s_arg(a, s->parent->pk);
+    }
+    const h_node_t *county = s_county_of(s);
+    if (county && county->pk[0]) {
+        s_arg(a, "--county-key");
+        s_arg(a, county->pk);
     }
     for (int i = 0; args && args[i]; i++) {
         s_arg(a, args[i]);
@@ -557,7 +581,9 @@ s_node(h_env_t *env, h_role_t role, const char *code, const h_node_t *parent)
     n->parent = parent;
     snprintf(n->code, sizeof n->code, "%s", code ? code : "");
     const char *kind = role == H_COUNTY ? "county" : role == H_HUB ? "hub" : "station";
-    snprintf(n->data, sizeof n->data, "%s/%s%s%s", env->dir, kind, code ? "-" : "",
+    char dir[200];
+    snprintf(dir, sizeof dir, "%.199s", env->dir); /* a copy: see s_spawn (-Wrestrict) */
+    snprintf(n->data, sizeof n->data, "%s/%s%s%.16s", dir, kind, code ? "-" : "",
              code ? code : "");
     if (role != H_STATION) {
         n->port = h_free_port();
@@ -569,22 +595,101 @@ s_node(h_env_t *env, h_role_t role, const char *code, const h_node_t *parent)
     return n;
 }
 
+static const char *
+s_bin(h_role_t role)
+{
+    return role == H_COUNTY ? COUNTY_BIN : role == H_HUB ? HUB_BIN : AGENT_BIN;
+}
+
+/* Counts lines of a daemon's log that contain text. */
+static int
+s_log_count(const h_proc_t *p, const char *text)
+{
+    char *log = h_read_file(p->err_path[0] ? p->err_path : p->out_path);
+    int n = 0;
+    for (const char *q = log; q && (q = strstr(q, text)) != NULL; q++) {
+        n++;
+    }
+    free(log);
+    return n;
+}
+
+int
+h_keys(h_node_t *node)
+{
+    char path[H_PATH + 16];
+    snprintf(path, sizeof path, "%s/curve.key", node->data);
+    struct stat st;
+    if (stat(path, &st) == 0 && node->pk[0]) {
+        return node->enrolled || !node->parent ? 0 : -1;
+    }
+    h_result_t r;
+    char *kg_agent[] = {(char *) AGENT_BIN, "--data", node->data, "keygen", NULL};
+    char *kg_daemon[] = {(char *) s_bin(node->role), "keygen", "--data", node->data, NULL};
+    int code = h_run(node->env, "keygen", node->role == H_STATION ? kg_agent : kg_daemon, &r,
+                     h_ms(30000));
+    size_t n = strcspn(r.out, "\n");
+    if (code != 0 || n != 40) {
+        fprintf(stderr, "# keygen for %s failed (%d): %s\n", node->data, code, r.err);
+        h_result_free(&r);
+        return -1;
+    }
+    snprintf(node->pk, sizeof node->pk, "%.40s", r.out);
+    h_result_free(&r);
+    node->enrolled = 0;
+    if (!node->parent) {
+        return 0;
+    }
+    h_node_t *parent = (h_node_t *) node->parent;
+    char *allow[] = {(char *) s_bin(parent->role), "allow", "--data", parent->data, "--",
+                     node->code, node->pk, NULL};
+    code = h_run(node->env, "allow", allow, &r, h_ms(30000));
+    if (code != 0) {
+        fprintf(stderr, "# %s not enrolled at %s: %s", node->code, parent->data, r.err);
+        h_result_free(&r);
+        return -1;
+    }
+    h_result_free(&r);
+    node->enrolled = 1;
+    if (parent->proc && h_proc_running(parent->proc)) {
+        /* A running parent reads its allowlist on SIGHUP: wait until it has. */
+        int before = s_log_count(parent->proc, "allowlist reloaded");
+        kill(parent->proc->pid, SIGHUP);
+        int64_t deadline = h_now_ms() + h_ms(10000);
+        while (s_log_count(parent->proc, "allowlist reloaded") <= before) {
+            if (h_now_ms() > deadline) {
+                fprintf(stderr, "# %s did not reload its allowlist\n", parent->data);
+                return -1;
+            }
+            h_sleep_ms(5);
+        }
+    }
+    return 0;
+}
+
 h_node_t *
 h_county(h_env_t *env)
 {
-    return s_node(env, H_COUNTY, NULL, NULL);
+    h_node_t *n = s_node(env, H_COUNTY, NULL, NULL);
+    return n && h_keys(n) == 0 ? n : NULL;
 }
 
 h_node_t *
 h_hub(h_env_t *env, const char *code, const h_node_t *county)
 {
-    return s_node(env, H_HUB, code, county);
+    h_node_t *n = s_node(env, H_HUB, code, county);
+    return n && h_keys(n) == 0 ? n : NULL;
 }
 
 h_node_t *
 h_station(h_env_t *env, const char *code, const h_node_t *hub)
 {
-    return s_node(env, H_STATION, code, hub);
+    h_node_t *n = s_node(env, H_STATION, code, hub);
+    if (n && h_keys(n) != 0) {
+        fprintf(stderr, "# station %s has no enrolled key (tests of refusal expect this)\n",
+                code);
+    }
+    return n;
 }
 
 static int
@@ -608,6 +713,9 @@ s_start(h_node_t *node, s_argv_t *a)
 int
 h_start_county(h_node_t *county)
 {
+    if (h_keys(county) != 0) {
+        return -1;
+    }
     s_argv_t a = {0};
     s_county_argv(county, &a);
     return s_start(county, &a);
@@ -616,6 +724,9 @@ h_start_county(h_node_t *county)
 int
 h_start_hub(h_node_t *hub)
 {
+    if (h_keys(hub) != 0) {
+        return -1;
+    }
     s_argv_t a = {0};
     s_hub_argv(hub, &a);
     return s_start(hub, &a);
@@ -643,6 +754,7 @@ h_agent(h_node_t *station, const char *const args[], h_result_t *res, int timeou
 {
     s_argv_t a = {0};
     char name[64];
+    (void) h_keys(station); /* re-key a wiped store; refusal tests run unenrolled */
     s_agent_argv(station, args, &a);
     s_agent_name(station, args, name, sizeof name);
     return h_run(station->env, name, a.v, res, timeout_ms);
@@ -653,6 +765,7 @@ h_agent_spawn(h_node_t *station, const char *const args[])
 {
     s_argv_t a = {0};
     char name[64];
+    (void) h_keys(station);
     s_agent_argv(station, args, &a);
     s_agent_name(station, args, name, sizeof name);
     return h_spawn(station->env, name, a.v, 0);
@@ -901,15 +1014,27 @@ h_check_exactly_once(
 /* ---- raw protocol client ---- */
 
 void *
-h_raw_dealer(void *zctx, const h_node_t *node)
+h_raw_dealer(void *zctx, h_node_t *as_station)
 {
+    if (h_keys(as_station) != 0) {
+        return NULL;
+    }
+    sj_keypair_t kp;
+    char err[512];
+    uint8_t server_pk[SJ_KEY_BYTES];
+    if (sj_keypair_load(as_station->data, &kp, err, sizeof err) != SJ_OK
+        || sj_key_decode(as_station->parent->pk, server_pk) != SJ_OK) {
+        fprintf(stderr, "# raw client keys: %s\n", err);
+        return NULL;
+    }
     void *s = zmq_socket(zctx, ZMQ_DEALER);
     if (!s) {
         return NULL;
     }
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, node->endpoint) != 0) {
+    if (sj_auth_client_socket(s, &kp, server_pk) != SJ_OK
+        || zmq_connect(s, as_station->parent->endpoint) != 0) {
         zmq_close(s);
         return NULL;
     }

@@ -60,6 +60,8 @@ typedef struct h_node {
     const struct h_node *parent; /* hub: its county; station: its hub (or NULL) */
     h_proc_t *proc;              /* the running daemon, or NULL */
     int launches;                /* how many times it was started */
+    char pk[48];                 /* its CURVE public key (Z85), "" before keygen */
+    int enrolled;                /* its key is in its parent's allowlist */
 } h_node_t;
 
 /* Output of a command run to completion. Free with h_result_free. */
@@ -195,10 +197,18 @@ int h_streams(const h_node_t *node, h_stream_t *out, int max);
 int h_check_exactly_once(
     const h_node_t *county, const h_expect_t *exp, size_t n, char *why, size_t why_size);
 
+/* Makes the node's key pair if its data dir has none (new, or wiped) and
+ * enrols it at its parent (`allow`), signalling a running parent to reload
+ * and waiting until it has. Called by every start/agent run; tests call it
+ * only to enrol a node before its parent starts. 0 on success; -1 when the
+ * parent refuses to enrol it (e.g. a code outside its township). */
+int h_keys(h_node_t *node);
+
 /* ---- raw protocol client (for hostile-input tests) ---- */
 
-/* A DEALER (LINGER 0) connected to the node's endpoint, in zctx. */
-void *h_raw_dealer(void *zctx, const h_node_t *node);
+/* A DEALER (LINGER 0) in zctx, speaking CURVE with as_station's key pair
+ * (made and enrolled at its hub if needed), connected to its hub. */
+void *h_raw_dealer(void *zctx, h_node_t *as_station);
 /* Sends one frame. 0 or -1. */
 int h_raw_send(void *sock, const void *data, size_t len);
 /* Packs env as is (the version field is NOT overwritten) and sends it. */

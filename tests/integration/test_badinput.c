@@ -112,7 +112,7 @@ s_fixture(s_fix_t *f)
     assert_int_equal(h_start_county(f->county), 0);
     assert_int_equal(h_start_hub(f->hub), 0);
     s_good_delivers(f, 5);
-    f->raw = h_raw_dealer(f->zctx, f->hub);
+    f->raw = h_raw_dealer(f->zctx, h_station(f->env, RAW, f->hub));
     assert_non_null(f->raw);
 }
 
