@@ -10,6 +10,7 @@
 
 #include "county_query.h"
 #include "county_store.h"
+#include "county_verify.h"
 #include "sj_cfg.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -44,6 +45,8 @@ static const char s_usage[] =
     "  stats               items and persons, grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
+    "  verify              per station: highest complete sequence, gaps, hash-chain\n"
+    "                      breaks; exit 1 on any\n"
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/county-server)\n"
@@ -292,6 +295,26 @@ main(int argc, char **argv)
             goto out;
         }
         rc = sj_node_cmd_allow("county-server", data, c2, argv[optind + 2], code);
+        goto out;
+    }
+    if (strcmp(cmd, "verify") == 0 && npos == 0) {
+        county_store_t *vs = county_store_open(data, NULL, SJ_DB_READ, err, sizeof err);
+        if (!vs) {
+            fprintf(stderr, "county-server: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+        long problems = 0;
+        int v = county_verify(county_store_db(vs), fmt, stdout, &problems, err, sizeof err);
+        county_store_close(&vs);
+        if (v != SJ_OK) {
+            fprintf(stderr, "county-server: %s\n", err);
+            rc = 1;
+        } else {
+            fprintf(stderr, "%s: %ld problem%s\n", problems ? "NOT VERIFIED" : "verified",
+                    problems, problems == 1 ? "" : "s");
+            rc = problems ? 1 : 0;
+        }
         goto out;
     }
     if (strcmp(cmd, "revoke") == 0 && npos == 1) {

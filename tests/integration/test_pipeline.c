@@ -38,6 +38,14 @@ s_assert_exactly_once(const h_node_t *county, const h_expect_t *exp, size_t n)
     if (h_check_exactly_once(county, exp, n, why, sizeof why) != 0) {
         fail_msg("not exactly once: %s", why);
     }
+    /* The county's own proof agrees: no gaps, no hash-chain breaks. */
+    char *argv[] = {(char *) COUNTY_BIN, "verify", "--data", (char *) county->data, NULL};
+    h_result_t r;
+    int code = h_run(county->env, "verify", argv, &r, h_ms(60000));
+    if (code != 0) {
+        fail_msg("county-server verify exit %d: %s%s", code, r.out, r.err);
+    }
+    h_result_free(&r);
 }
 
 /* Runs `sync --timeout timeout_s` on every station at once; all must exit 0. */

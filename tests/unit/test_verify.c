@@ -1,0 +1,117 @@
+/* Does `county-server verify` find exactly the gaps and chain breaks there are? */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "county_store.h"
+#include "county_verify.h"
+#include "sj_ids.h"
+
+/* Stores n chained reports of one station through the real ingest callback. */
+static void
+s_fill(county_store_t *cs, const char *origin, int n)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    uint8_t epoch[16];
+    sj_random16(epoch);
+    assert_int_equal(sj_db_begin(county_store_db(cs)), SJ_OK);
+    for (int i = 1; i <= n; i++) {
+        uint8_t prev[SJ_HASH_BYTES];
+        memcpy(prev, ev->prev_hash, sizeof prev);
+        memset(ev, 0, sizeof *ev);
+        memcpy(ev->prev_hash, prev, sizeof prev);
+        sj_uuid7_new(ev->id);
+        snprintf(ev->origin, sizeof ev->origin, "%s", origin);
+        memcpy(ev->epoch, epoch, 16);
+        ev->origin_seq = (uint64_t) i;
+        ev->type = SJ_EVENT_REPORT;
+        snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "2024-01-%02d", i % 28 + 1);
+        ev->report.channel = 1;
+        ev->report.kind = 1;
+        ev->report.persons = 2;
+        ev->report.level = 2;
+        ev->report.category = 1;
+        ev->report.outcome = 1;
+        ev->report.source = 1;
+        snprintf(ev->summary, sizeof ev->summary, "report %d", i);
+        ev->report.summary = ev->summary;
+        ev->report.officer = ev->officer;
+        uint8_t *raw = NULL;
+        size_t len = 0;
+        assert_int_equal(sj_event_encode(ev, &raw, &len), SJ_OK);
+        sj_stored_t res;
+        assert_int_equal(county_store_downlink_ops.store_event(cs, "230523100", ev, raw, len, &res),
+                         SJ_OK);
+        assert_int_equal(res, SJ_STORED_NEW);
+        sj_event_hash(raw, len, ev->prev_hash);
+        free(raw);
+    }
+    assert_int_equal(sj_db_commit(county_store_db(cs)), SJ_OK);
+    free(ev);
+}
+
+static long
+s_verify(county_store_t *cs)
+{
+    long problems = -1;
+    char err[256];
+    FILE *out = fopen("/dev/null", "w");
+    assert_int_equal(county_verify(county_store_db(cs), SJ_FMT_CSV, out, &problems, err,
+                                   sizeof err),
+                     SJ_OK);
+    fclose(out);
+    return problems;
+}
+
+static void
+test_verify_finds_gaps_and_breaks(void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/sanji-verify-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char err[512];
+    county_store_t *cs = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+    assert_non_null(cs);
+    s_fill(cs, "230523100201", 20);
+    s_fill(cs, "230523100202", 5);
+    assert_int_equal(s_verify(cs), 0);
+    sqlite3 *db = county_store_db(cs);
+    /* one event lost: one gap */
+    assert_int_equal(sj_db_exec(db, "DELETE FROM events WHERE origin='230523100201'"
+                                    " AND origin_seq IN (7, 8)"),
+                     SJ_OK);
+    assert_int_equal(s_verify(cs), 2);
+    /* one event's bytes altered: one chain break */
+    assert_int_equal(sj_db_exec(db, "UPDATE events SET raw = raw || x'00'"
+                                    " WHERE origin='230523100202' AND origin_seq = 3"),
+                     SJ_OK);
+    assert_int_equal(s_verify(cs), 3);
+    /* altered together with its stored hash: the next event's prev_hash breaks */
+    assert_int_equal(sj_db_exec(db, "UPDATE events SET raw = raw || x'01', hash = zeroblob(32)"
+                                    " WHERE origin='230523100201' AND origin_seq = 12"),
+                     SJ_OK);
+    assert_int_equal(s_verify(cs), 5);
+    county_store_close(&cs);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+    if (sj_ids_init() != SJ_OK) {
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verify_finds_gaps_and_breaks),
+    };
+    return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
