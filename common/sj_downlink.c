@@ -403,6 +403,10 @@ s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
         snprintf(w->err_reason, sizeof w->err_reason, "heartbeat before hello");
         return SJ_OK;
     }
+    int arc = s_link_acked(self, p->code, p->epoch, &w->acked);
+    if (arc != SJ_OK && arc != SJ_ENOTFOUND) {
+        return arc;
+    }
     sqlite3_stmt *st = self->st_link_hb;
     sqlite3_bind_int64(st, 1, sj_now_ms());
     sqlite3_bind_int64(st, 2, (sqlite3_int64) h->queue_depth);
@@ -410,6 +414,17 @@ s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
     sqlite3_bind_text(st, 4, p->code, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 5, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     return sj_db_step_done(self->db, st, "links heartbeat");
+}
+
+/* The end-to-end receipt for a child's stream (see sj_downlink_ops_t.e2e). */
+static uint64_t
+s_e2e(sj_downlink_t *self, const s_peer_t *p, uint64_t acked)
+{
+    uint64_t e2e = acked;
+    if (self->ops.e2e && self->ops.e2e(self->ops_ctx, p->code, p->epoch, acked, &e2e) != SJ_OK) {
+        e2e = 0; /* unknown now; the next reply carries it */
+    }
+    return e2e;
 }
 
 /* Builds the rejection list of [first..last] from the quarantine table, so a
@@ -463,6 +478,7 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
     ack.epoch.data = w->peer->epoch;
     ack.epoch.len = SJ_EPOCH_BYTES;
     ack.acked_through = w->acked;
+    ack.e2e_through = s_e2e(self, w->peer, w->acked);
     ack.n_rejected = n;
     ack.rejected = rejp;
     env.body_case = SANJI__ENVELOPE__BODY_ACK;
@@ -485,6 +501,7 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
         wel.store_epoch.data = self->epoch;
         wel.store_epoch.len = SJ_EPOCH_BYTES;
         wel.acked_through = w->acked;
+        wel.e2e_through = s_e2e(self, w->peer, w->acked);
         wel.max_batch = SJ_WIRE_MAX_BATCH;
         wel.max_frame = SJ_WIRE_MAX_FRAME;
         env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
@@ -508,6 +525,7 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
     case SANJI__ENVELOPE__BODY_HEARTBEAT: {
         Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
         hb.now_ms = sj_now_ms();
+        hb.e2e_through = s_e2e(self, w->peer, w->acked);
         env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
         env.heartbeat = &hb;
         rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);

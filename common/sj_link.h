@@ -60,6 +60,10 @@ typedef struct {
                        size_t len, sj_stored_t *result);
     /* Called after a COMMIT that stored n_new events (may be 0). */
     void (*committed)(void *ctx, size_t n_new);
+    /* End-to-end receipt: the highest seq of (code, epoch)'s stream that is
+     * committed at the county, given that the parent holds it through acked.
+     * NULL means this parent is the county (receipt = acked). */
+    int (*e2e)(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e);
 } sj_downlink_ops_t;
 
 typedef struct sj_downlink sj_downlink_t;

@@ -225,9 +225,48 @@ s_committed(void *ctx, size_t n_new)
     (void) n_new;
 }
 
+/* Receipt for a station's stream: its events are stored here in origin_seq
+ * order, so hub_seq grows with origin_seq, and the highest origin_seq whose
+ * hub_seq the county has acked is committed at the county with all before
+ * it. (The index on (origin, epoch, origin_seq) holds hub_seq as its rowid.) */
+static int
+s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e)
+{
+    hub_store_t *self = ctx;
+    (void) acked;
+    int64_t up = 0;
+    *e2e = 0;
+    int rc = sj_db_meta_get_int(self->db, "up_acked", &up);
+    if (rc == SJ_ENOTFOUND) {
+        return SJ_OK;
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db,
+                       "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
+                       " ORDER BY origin_seq DESC LIMIT 1",
+                       &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, up);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *e2e = (uint64_t) sqlite3_column_int64(st, 0);
+    } else if (step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "e2e receipt");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const sj_downlink_ops_t hub_store_downlink_ops = {
     .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event,
-    .committed = s_committed};
+    .committed = s_committed, .e2e = s_e2e};
 
 /* ---- uplink: forwarding to the county ---- */
 
