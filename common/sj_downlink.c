@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "sj_crash.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 #include "sj_link.h"
@@ -676,6 +677,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
     }
     if (rc == SJ_OK) {
         rc = sj_db_commit(self->db);
+    }
+    if (rc == SJ_OK) {
+        sj_crash_point("after-commit-before-ack");
     }
     if (rc != SJ_OK) {
         /* Nothing of this group is acked; children retry after their timeout. */

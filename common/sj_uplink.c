@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "sj_crash.h"
 #include "sj_ids.h"
 #include "sj_link.h"
 #include "sj_log.h"
@@ -361,6 +362,7 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
         return; /* stale */
     }
     uint64_t mark = a->acked_through > self->acked ? a->acked_through : self->acked;
+    sj_crash_point("after-ack-before-record");
     if (s_record_ack(self, mark, a->rejected, a->n_rejected) != SJ_OK) {
         return;
     }
@@ -504,6 +506,7 @@ s_send_batch(sj_uplink_t *self)
             }
             self->next += f.n;
             self->in_flight++;
+            sj_crash_point("after-forward-before-ack");
         }
     }
     s_fill_clear(&f);
