@@ -5,12 +5,29 @@
  * Child side (sj_uplink, a DEALER that connects):
  *
  *   CONNECTING --hello sent--> WAITING --welcome--> READY
- *      ^                          |                   | ack: acked = max(acked, n); persist
- *      +---- ack timeout x3, -----+-------------------+ resend(n): next = n
- *            parent silent, error                     | tick: send batches while window open
+ *      ^   ^                      |   |               | ack: acked = max(acked, n); persist
+ *      |   +---- ack timeout x3, -+---|---------------+ resend(n): next = n
+ *      |         parent silent        |               | tick: send batches while window open
+ *      |                              | welcome, store diverged (s_on_welcome -> ops.diverged):
+ *      +------------------------------+ new epoch, new socket, HELLO again
+ *
+ *   REFUSED: the parent said FORBIDDEN or BAD_VERSION, or refused this
+ *   node's key in the handshake; the uplink waits REFUSED_RETRY_MS, then
+ *   goes back to CONNECTING. A one-shot caller (sync) stops at REFUSED.
  *
  *   s_up_reset() recreates the socket (LINGER=0: whatever libzmq still held
  *   is thrown away; the database is the queue) and says HELLO again.
+ *
+ *   Divergence. A store restored from an older copy numbers its new events
+ *   with seqs the parent already holds, for other events, under the same
+ *   (code, epoch); the parent would ack them as duplicates and they would be
+ *   lost. A store that implements ops.diverged records, before any batch
+ *   leaves, how far its stream may be at the parent (its "offered" mark, see
+ *   fetch). A Welcome whose mark is above the offered mark proves that the
+ *   parent holds events this copy never sent: the store then moves what the
+ *   parent has not confirmed to a new epoch (one transaction) and the uplink
+ *   starts over under it. A Welcome above the store's ack but not above the
+ *   offered mark is only a lost ack.
  *
  * Parent side (sj_downlink, a ROUTER that binds): sj_downlink_on_readable()
  * drains up to a group of frames, handles every Hello, Heartbeat and Batch in
@@ -92,21 +109,37 @@ typedef struct sj_uplink sj_uplink_t;
 
 typedef struct {
     /* Calls add(add_ctx, seq, raw, len) for link seqs from, from+1, ... up to
-     * max_events or about max_bytes; stops early at the end of the stream. */
+     * max_events or about max_bytes; stops early at the end of the stream,
+     * and stops (returning add's code) when add does not return SJ_OK. A
+     * store with diverged must first record durably that its stream may be at
+     * the parent through its head (its offered mark, never lowered), and give
+     * nothing if it cannot: whatever add was given may be sent. */
     int (*fetch)(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
                  int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
                  void *add_ctx);
-    /* Highest link seq produced so far, and creation time (ms) of seq from. */
+    /* Highest link seq produced so far in the current epoch. */
     int (*head)(void *ctx, uint64_t *last_seq);
     /* Persists the parent's word: events through acked_through are committed
      * there; rejected lists those it quarantined (may be empty). */
     int (*acked)(void *ctx, uint64_t acked_through, Sanji__Rejection **rejected, size_t n_rejected);
+    /* Optional (NULL: such a stream only gets a warning when the parent holds
+     * more than head). Called on every Welcome whose mark is above the acked
+     * mark the uplink knows, before that mark is recorded. If parent_mark is
+     * above the store's offered mark, the store diverged from the parent
+     * (restored from an older copy): in one transaction it moves every event
+     * the parent has not confirmed to a new random epoch (seqs 1, 2, ...,
+     * chain from zeros, same event ids), sets *moved = 1 and fills new_epoch;
+     * its other callbacks then work on the new epoch. Otherwise (a lost ack)
+     * *moved = 0 and nothing changes. Returns SJ_OK or a storage error (then
+     * nothing changed either). */
+    int (*diverged)(void *ctx, uint64_t parent_mark, int *moved,
+                    uint8_t new_epoch[SJ_EPOCH_BYTES]);
 } sj_uplink_ops_t;
 
 typedef struct {
     const char *endpoint;   /* e.g. tcp://127.0.0.1:7601 */
     const char *code;       /* this node's code */
-    const uint8_t *epoch;   /* this node's link epoch (16 bytes) */
+    const uint8_t *epoch;   /* this node's link epoch (16 bytes, copied) */
     int window;             /* batches in flight (default 8) */
     int batch_events;       /* events per batch (default 500) */
     int ack_timeout_ms;     /* go back N after this (default 10000) */
@@ -126,7 +159,12 @@ SJ_NODISCARD int sj_uplink_on_readable(sj_uplink_t *self);
 /* Sends what the window allows, heartbeats, and handles timeouts. Call at
  * least every 100 ms and after new events were stored. */
 SJ_NODISCARD int sj_uplink_tick(sj_uplink_t *self);
+/* SJ_UP_REFUSED while the parent refuses this node (sj_uplink_last_error
+ * says why); it is tried again after a long pause. */
 sj_up_state_t sj_uplink_state(const sj_uplink_t *self);
+/* The epoch the link currently speaks for (16 bytes; changes when the store
+ * diverged, see ops.diverged). Borrowed, valid until the next call. */
+const uint8_t *sj_uplink_epoch(const sj_uplink_t *self);
 /* Highest seq the parent acknowledged, and highest produced (at last tick). */
 uint64_t sj_uplink_acked(const sj_uplink_t *self);
 uint64_t sj_uplink_head(const sj_uplink_t *self);

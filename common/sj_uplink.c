@@ -42,6 +42,7 @@ struct sj_uplink {
     int64_t retry_mono;   /* not before this, after an error */
     int timeouts;
     int backoff_ms;
+    uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
     char last_error[256];
 };
 
@@ -52,15 +53,25 @@ typedef struct {
     size_t cap;
     size_t bytes;
     uint64_t first;
-    int broken;
+    int full;         /* the store offered more than cap events */
+    uint64_t missing; /* the seq the store skipped (0: contiguous so far) */
 } s_fill_t;
 
+/* Takes one event from the store. A full batch or a gap stops the store's
+ * fetch (non-SJ_OK); s_send_batch tells the two apart by full/missing. */
 static int
 s_fill_add(void *ctx, uint64_t seq, const void *raw, size_t len)
 {
     s_fill_t *f = ctx;
-    if (f->n == f->cap || f->broken || seq != f->first + f->n) {
-        f->broken = f->broken || (f->n < f->cap && seq != f->first + f->n);
+    if (f->missing) {
+        return SJ_EINVAL;
+    }
+    if (seq != f->first + f->n) {
+        f->missing = f->first + f->n;
+        return SJ_EINVAL;
+    }
+    if (f->n == f->cap) {
+        f->full = 1;
         return SJ_EINVAL;
     }
     uint8_t *copy = malloc(len ? len : 1);
@@ -135,6 +146,12 @@ s_up_read_monitor(sj_uplink_t *self)
             sj_warn("link to %s: %s", self->endpoint, why);
         }
         snprintf(self->last_error, sizeof self->last_error, "%s", why);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            /* The parent's ZAP handler said no: as good as an Error FORBIDDEN.
+             * libzmq keeps retrying the handshake on its own; HELLO waits. */
+            self->state = SJ_UP_REFUSED;
+            self->retry_mono = sj_mono_ms() + REFUSED_RETRY_MS;
+        }
     }
 }
 
@@ -246,6 +263,12 @@ sj_uplink_state(const sj_uplink_t *self)
     return self->state;
 }
 
+const uint8_t *
+sj_uplink_epoch(const sj_uplink_t *self)
+{
+    return self->epoch;
+}
+
 uint64_t
 sj_uplink_acked(const sj_uplink_t *self)
 {
@@ -318,9 +341,47 @@ s_record_ack(sj_uplink_t *self, uint64_t acked, Sanji__Rejection **rej, size_t n
     return rc;
 }
 
+/* The store diverged from the parent (ops.diverged moved its unconfirmed
+ * events to new_epoch): speak for the new epoch from a fresh socket, so that
+ * no reply meant for the old one (a second Welcome) can reach the new
+ * stream, and say HELLO again at once. */
+static void
+s_switch_epoch(sj_uplink_t *self, const uint8_t new_epoch[SJ_EPOCH_BYTES])
+{
+    char hex[2 * SJ_EPOCH_BYTES + 1];
+    memcpy(self->epoch, new_epoch, SJ_EPOCH_BYTES);
+    for (size_t i = 0; i < SJ_EPOCH_BYTES; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", self->epoch[i]);
+    }
+    sj_info("link to %s: starting over under epoch %s", self->endpoint, hex);
+    self->acked = 0;
+    self->next = 1;
+    self->timeouts = 0;
+    self->retry_mono = 0;
+    self->gap_logged = 0;
+    if (s_up_socket(self) != SJ_OK) {
+        s_up_reset(self, "cannot reopen the link after the epoch change");
+    }
+}
+
 static void
 s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
 {
+    if (w->acked_through > self->acked && self->ops.diverged) {
+        int moved = 0;
+        uint8_t epoch[SJ_EPOCH_BYTES];
+        int rc = self->ops.diverged(self->ops_ctx, w->acked_through, &moved, epoch);
+        if (rc != SJ_OK) {
+            /* Nothing recorded: the Welcome times out and HELLO is said again. */
+            sj_error("cannot check this store against the parent's mark %llu: %s",
+                     (unsigned long long) w->acked_through, sj_strerror(rc));
+            return;
+        }
+        if (moved) {
+            s_switch_epoch(self, epoch);
+            return;
+        }
+    }
     if (w->acked_through < self->acked) {
         sj_warn("parent %s has committed only through %llu of %llu it acked before"
                 " (restored from a backup?); resending from there",
@@ -328,6 +389,7 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
                 (unsigned long long) self->acked);
     }
     if (w->acked_through > self->head) {
+        /* Without ops.diverged this store cannot move to a new epoch. */
         sj_warn("parent %s says it holds %llu events of this stream, more than this store made"
                 " (%llu)", self->endpoint, (unsigned long long) w->acked_through,
                 (unsigned long long) self->head);
@@ -469,6 +531,20 @@ s_send_heartbeat(sj_uplink_t *self)
     }
 }
 
+/* The store has no event `seq` although its head is past it: nothing after
+ * it can be sent (the parent would ask for it forever). Logged once per seq;
+ * the uplink keeps trying, in case it was a torn read. */
+static void
+s_store_gap(sj_uplink_t *self, uint64_t seq)
+{
+    if (self->gap_logged != seq) {
+        sj_error("the store has no event with seq %llu (head %llu): a gap in its stream;"
+                 " nothing from there on can be sent to %s",
+                 (unsigned long long) seq, (unsigned long long) self->head, self->endpoint);
+        self->gap_logged = seq;
+    }
+}
+
 static int
 s_send_batch(sj_uplink_t *self)
 {
@@ -484,10 +560,17 @@ s_send_batch(sj_uplink_t *self)
     f.cap = want;
     f.first = self->next;
     int rc = self->ops.fetch(self->ops_ctx, self->next, want, SJ_WIRE_BATCH_BYTES, s_fill_add, &f);
-    if (rc == SJ_OK && (f.n == 0 || f.broken)) {
-        sj_error("store returned no contiguous events from seq %llu",
-                 (unsigned long long) self->next);
-        rc = SJ_EDB;
+    if (f.missing) {
+        /* Send what comes before the gap; the next fetch stops at it. */
+        s_store_gap(self, f.missing);
+        rc = f.n ? SJ_OK : SJ_EDB;
+    } else if (rc == SJ_OK || f.full) {
+        /* A store that offers more than asked merely ends the batch early. */
+        rc = SJ_OK;
+        if (f.n == 0) {
+            s_store_gap(self, self->next);
+            rc = SJ_EDB;
+        }
     }
     if (rc == SJ_OK) {
         Sanji__Batch b = SANJI__BATCH__INIT;
