@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "county_cli.h"
 #include "county_query.h"
 #include "county_store.h"
 #include "county_verify.h"
@@ -47,6 +48,10 @@ static const char s_usage[] =
     "  show ID             one matter\n"
     "  verify              per station: highest complete sequence, gaps, hash-chain\n"
     "                      breaks; exit 1 on any\n"
+    "  export              all matters that pass the filters as csv or jsonl, streamed\n"
+    "  report --year YYYY  the year's petition section for the county yearbook\n"
+    "  serve               the county dashboard over HTTP (read-only)\n"
+    "                      (export, report and serve: see COMMAND --help)\n"
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/county-server)\n"
@@ -70,7 +75,9 @@ static const char s_usage[] =
     "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
     "2 bad usage.\n";
 
-static const char *const s_cfg_keys[] = {"data", "bind", "code", "log-level", "insecure", NULL};
+static const char *const s_cfg_keys[] = {"data",     "bind", "code",       "log-level",
+                                         "insecure", "http", "token-file", "silent-after",
+                                         NULL}; /* http...: serve, see county_cli.c */
 
 static int
 s_run(const char *data, const char *bind, const char *code, int insecure)
@@ -181,6 +188,9 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (county_cli_handles(argc, argv)) {
+        return county_cli_main(argc, argv); /* export, report, serve */
+    }
     const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
     const char *config = NULL, *log_level = NULL, *limit = NULL;
     county_filter_t f = {0};

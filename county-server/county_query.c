@@ -574,108 +574,203 @@ out:
     return rc;
 }
 
+/* The list cursor: one prepared SELECT over matters, stepped row by row. Cells
+ * point into the statement or into the buffers here, valid until the next
+ * county_rows_next. */
+struct county_rows {
+    sqlite3 *db;                            /* borrowed */
+    sqlite3_stmt *st;                       /* the one statement */
+    const sj_keypair_t *kp;                 /* borrowed; NULL = no personal cells */
+    size_t ncols;                           /* COUNTY_LIST_NCOLS (+ 4 with kp) */
+    char sql[COUNTY_QUERY_SQL_MAX];         /* for error logs */
+    char id[SJ_UUID_TEXT];                  /* the row's id as text */
+    char pbufs[COUNTY_PERSONAL_NCOLS][512]; /* opened petitioner fields */
+    const char *cells[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS]; /* the row */
+};
+
+static const char *const s_rows_names[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
+    "id",
+    "occurred_on",
+    "station",
+    "township",
+    "channel",
+    "kind",
+    "persons",
+    "level",
+    "category",
+    "outcome",
+    "source",
+    "summary",
+    "petitioner_name",
+    "petitioner_id",
+    "petitioner_phone",
+    "petitioner_address"};
+static const sj_col_type_t s_rows_types[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+
+int
+county_rows_open(
+    sqlite3 *db, const county_filter_t *f, county_rows_t **out, char *err, size_t err_size)
+{
+    assert(db);
+    assert(out);
+    *out = NULL;
+    int rc = county_filter_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    county_rows_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return s_nomem(err, err_size);
+    }
+    self->db = db;
+    self->kp = f ? f->personal : NULL;
+    self->ncols = COUNTY_LIST_NCOLS + (self->kp ? COUNTY_PERSONAL_NCOLS : 0);
+    s_where_t where;
+    s_where_build(f, &where);
+    size_t len = 0;
+    s_sql_add(self->sql, sizeof self->sql, &len, s_list_sql);
+    s_sql_add(self->sql, sizeof self->sql, &len, where.sql);
+    /* matters is WITHOUT ROWID, so matters_occurred holds (occurred_on, id):
+     * this order is read straight from the index, with no sort in memory or
+     * in temp files, which is what lets export stream millions of rows. */
+    s_sql_add(self->sql, sizeof self->sql, &len, " ORDER BY occurred_on, id");
+    if (f && f->limit > 0) {
+        s_sql_add(self->sql, sizeof self->sql, &len, " LIMIT ?");
+    }
+    int src = sqlite3_prepare_v2(db, self->sql, -1, &self->st, NULL);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot query the matters", self->sql, err, err_size);
+        goto fail;
+    }
+    rc = s_where_bind(db, self->st, &where, self->sql, err, err_size);
+    if (rc != SJ_OK) {
+        goto fail;
+    }
+    if (f && f->limit > 0) {
+        src = sqlite3_bind_int64(self->st, where.n + 1, f->limit);
+        if (src != SQLITE_OK) {
+            rc = s_db_fail(db, src, "cannot bind the limit", self->sql, err, err_size);
+            goto fail;
+        }
+    }
+    *out = self;
+    return SJ_OK;
+fail:
+    county_rows_close(&self);
+    return rc;
+}
+
+size_t
+county_rows_ncols(const county_rows_t *self)
+{
+    return self->ncols;
+}
+
+const char *const *
+county_rows_names(const county_rows_t *self)
+{
+    (void) self;
+    return s_rows_names;
+}
+
+const sj_col_type_t *
+county_rows_types(const county_rows_t *self)
+{
+    (void) self;
+    return s_rows_types;
+}
+
+int
+county_rows_next(county_rows_t *self, const char *const **cells, char *err, size_t err_size)
+{
+    assert(self);
+    assert(cells);
+    /* Stored columns 4,5 and 7..10 are enums, in sj_field_t order. */
+    static const int enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
+    sqlite3_stmt *st = self->st;
+    *cells = NULL;
+    if (self->kp) {
+        sodium_memzero(self->pbufs, sizeof self->pbufs); /* the previous row's */
+    }
+    int src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        return SJ_ENOTFOUND;
+    }
+    if (src != SQLITE_ROW) {
+        return s_db_fail(self->db, src, "cannot read the matters", self->sql, err, err_size);
+    }
+    if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
+        snprintf(err, err_size, "the database holds a matter id that is not 16 bytes (damaged?)");
+        return SJ_EDB;
+    }
+    sj_uuid_format(sqlite3_column_blob(st, 0), self->id);
+    self->cells[0] = self->id;
+    for (int i = 1; i < COUNTY_LIST_NCOLS; i++) {
+        self->cells[i] = s_col_text(st, i); /* enum cells are overwritten below */
+        if (!self->cells[i]) {
+            return s_nomem(err, err_size);
+        }
+    }
+    for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+        int rc = s_enum_cell((sj_field_t) i, sqlite3_column_int(st, enum_cols[i]),
+                             &self->cells[enum_cols[i]], err, err_size);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+    }
+    if (self->kp) {
+        int bad = 0;
+        s_personal_cells(sqlite3_column_blob(st, 12), (size_t) sqlite3_column_bytes(st, 12),
+                         self->kp, self->pbufs, &self->cells[COUNTY_LIST_NCOLS], &bad);
+        if (bad) {
+            snprintf(self->pbufs[0], sizeof self->pbufs[0], "(sealed to another key)");
+        }
+    }
+    *cells = self->cells;
+    return SJ_OK;
+}
+
+void
+county_rows_close(county_rows_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    county_rows_t *self = *self_p;
+    sqlite3_finalize(self->st);
+    sodium_memzero(self->pbufs, sizeof self->pbufs);
+    free(self);
+    *self_p = NULL;
+}
+
 int
 county_query_list(
     sqlite3 *db, const county_filter_t *f, sj_format_t fmt, FILE *out, char *err, size_t err_size)
 {
     assert(db);
     assert(out);
-    static const char *const names[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
-        "id",      "occurred_on", "station",  "township", "channel", "kind",
-        "persons", "level",       "category", "outcome",  "source",  "summary",
-        "petitioner_name", "petitioner_id", "petitioner_phone", "petitioner_address"};
-    static const sj_col_type_t types[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
-    const sj_keypair_t *kp = f ? f->personal : NULL;
-    size_t ncols = COUNTY_LIST_NCOLS + (kp ? COUNTY_PERSONAL_NCOLS : 0);
-    /* Stored columns 4,5 and 7..10 are enums, in sj_field_t order. */
-    static const int enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
-
-    int rc = county_filter_check(f, err, err_size);
+    county_rows_t *rows = NULL;
+    int rc = county_rows_open(db, f, &rows, err, err_size);
     if (rc != SJ_OK) {
         return rc;
     }
-    s_where_t where;
-    s_where_build(f, &where);
-    char sql[COUNTY_QUERY_SQL_MAX];
-    size_t len = 0;
-    sql[0] = '\0';
-    s_sql_add(sql, sizeof sql, &len, s_list_sql);
-    s_sql_add(sql, sizeof sql, &len, where.sql);
-    s_sql_add(sql, sizeof sql, &len, " ORDER BY occurred_on, id");
-    if (f && f->limit > 0) {
-        s_sql_add(sql, sizeof sql, &len, " LIMIT ?");
-    }
-
-    sqlite3_stmt *st = NULL;
-    sj_table_t *t = sj_table_new(ncols, names, types);
+    sj_table_t *t =
+        sj_table_new(county_rows_ncols(rows), county_rows_names(rows), county_rows_types(rows));
     if (!t) {
-        return s_nomem(err, err_size);
-    }
-    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        rc = s_db_fail(db, src, "cannot query the matters", sql, err, err_size);
+        rc = s_nomem(err, err_size);
         goto out;
     }
-    rc = s_where_bind(db, st, &where, sql, err, err_size);
-    if (rc != SJ_OK) {
-        goto out;
-    }
-    if (f && f->limit > 0) {
-        src = sqlite3_bind_int64(st, where.n + 1, f->limit);
-        if (src != SQLITE_OK) {
-            rc = s_db_fail(db, src, "cannot bind the limit", sql, err, err_size);
-            goto out;
-        }
-    }
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *cells[COUNTY_LIST_NCOLS + COUNTY_PERSONAL_NCOLS];
-        char id[SJ_UUID_TEXT];
-        char pbufs[COUNTY_PERSONAL_NCOLS][512];
-        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
-            snprintf(err, err_size,
-                     "the database holds a matter id that is not 16 bytes"
-                     " (damaged?)");
-            rc = SJ_EDB;
-            goto out;
-        }
-        sj_uuid_format(sqlite3_column_blob(st, 0), id);
-        cells[0] = id;
-        for (int i = 1; i < COUNTY_LIST_NCOLS; i++) {
-            cells[i] = s_col_text(st, i); /* enum cells are overwritten below */
-            if (!cells[i]) {
-                rc = s_nomem(err, err_size);
-                goto out;
-            }
-        }
-        for (int i = 0; i < SJ_FIELD_COUNT; i++) {
-            rc = s_enum_cell((sj_field_t) i, sqlite3_column_int(st, enum_cols[i]),
-                             &cells[enum_cols[i]], err, err_size);
-            if (rc != SJ_OK) {
-                goto out;
-            }
-        }
-        if (kp) {
-            int bad = 0;
-            s_personal_cells(sqlite3_column_blob(st, 12), (size_t) sqlite3_column_bytes(st, 12),
-                             kp, pbufs, &cells[COUNTY_LIST_NCOLS], &bad);
-            if (bad) {
-                snprintf(pbufs[0], sizeof pbufs[0], "(sealed to another key)");
-            }
-        }
-        int add_rc = sj_table_add_row(t, cells);
-        if (kp) {
-            sodium_memzero(pbufs, sizeof pbufs);
-        }
-        if (add_rc != SJ_OK) {
+    const char *const *cells = NULL;
+    while ((rc = county_rows_next(rows, &cells, err, err_size)) == SJ_OK) {
+        if (sj_table_add_row(t, cells) != SJ_OK) {
             rc = s_nomem(err, err_size);
             goto out;
         }
     }
-    if (src != SQLITE_DONE) {
-        rc = s_db_fail(db, src, "cannot read the matters", sql, err, err_size);
+    if (rc != SJ_ENOTFOUND) {
         goto out;
     }
     rc = sj_table_write(t, fmt, out);
@@ -683,14 +778,19 @@ county_query_list(
         rc = s_write_fail(rc, err, err_size);
     }
 out:
-    sqlite3_finalize(st);
+    county_rows_close(&rows);
     sj_table_destroy(&t);
     return rc;
 }
 
 int
-county_query_personal(sqlite3 *db, const char *id_text, const sj_keypair_t *kp, sj_format_t fmt,
-                      FILE *out, char *err, size_t err_size)
+county_query_personal(sqlite3 *db,
+                      const char *id_text,
+                      const sj_keypair_t *kp,
+                      sj_format_t fmt,
+                      FILE *out,
+                      char *err,
+                      size_t err_size)
 {
     uint8_t id[SJ_ID_BYTES];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {

@@ -50,6 +50,34 @@ SJ_NODISCARD int county_query_stats(sqlite3 *db, const char *by, const county_fi
 SJ_NODISCARD int county_query_list(sqlite3 *db, const county_filter_t *f, sj_format_t fmt,
                                    FILE *out, char *err, size_t err_size);
 
+/* The list cursor: the rows of `list` one at a time, from one SQLite
+ * statement, so a caller can stream millions of them (export) in constant
+ * memory. Columns: id, occurred_on, station, township, channel, kind,
+ * persons, level, category, outcome, source, summary, and with f->personal
+ * petitioner_name, petitioner_id, petitioner_phone, petitioner_address
+ * ("(sealed to another key)" in the first when the blob does not open).
+ * The statement is one read transaction: the rows are one snapshot even
+ * while `run` is writing. Not thread-safe; use on the db's thread. */
+typedef struct county_rows county_rows_t;
+
+/* Checks the filter and prepares the statement. db and f (with its
+ * strings and key pair) are borrowed and must outlive the cursor.
+ * Returns: SJ_OK with *out (caller owns, close with county_rows_close),
+ * SJ_EINVAL (bad filter), SJ_EDB, SJ_EAGAIN, SJ_ENOMEM; err says why. */
+SJ_NODISCARD int county_rows_open(
+    sqlite3 *db, const county_filter_t *f, county_rows_t **out, char *err, size_t err_size);
+/* Number of columns, their names and types (borrowed, static). */
+size_t county_rows_ncols(const county_rows_t *self);
+const char *const *county_rows_names(const county_rows_t *self);
+const sj_col_type_t *county_rows_types(const county_rows_t *self);
+/* Steps to the next row. Returns: SJ_OK with *cells (ncols cells, borrowed,
+ * valid until the next call or close), SJ_ENOTFOUND after the last row,
+ * SJ_EDB (also a damaged row), SJ_EAGAIN, SJ_ENOMEM; err says why. */
+SJ_NODISCARD int
+county_rows_next(county_rows_t *self, const char *const **cells, char *err, size_t err_size);
+/* NULL-safe; wipes opened personal fields; sets *self_p = NULL. */
+void county_rows_close(county_rows_t **self_p);
+
 /* show: every field of one matter by id (UUID text) plus its event keys
  * (origin, origin_seq, received time); says whether sealed personal data
  * exists but never prints it. SJ_ENOTFOUND when no such matter. */

@@ -48,25 +48,31 @@ s_open(const agent_opts_t *o, sj_db_mode_t mode)
     return st;
 }
 
+/* What s_link_loop ended with. */
+enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED };
+
 /* Runs the uplink until everything is acked (until_idle), the deadline
- * passes, or a signal arrives. Returns 0 when all is delivered. */
+ * passes, or a signal arrives. With until_idle it also stops at once when the
+ * hub refuses this station (S_LINK_REFUSED, the hub's reason printed): no
+ * amount of waiting helps; `run` (until_idle 0) keeps trying, slowly.
+ * Returns S_LINK_DONE when all is delivered (or run was stopped). */
 static int
 s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int until_idle)
 {
     if (!o->hub) {
         fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
-        return 1;
+        return S_LINK_FAILED;
     }
     sj_keypair_t kp;
     uint8_t hub_pk[SJ_KEY_BYTES];
     int have_keys = 0;
     if (sj_node_load_keys("village-agent", o->data, o->insecure, &kp, &have_keys) != SJ_OK
         || (have_keys && sj_node_peer_key("village-agent", "hub-key", o->hub_key, hub_pk) != SJ_OK)) {
-        return 1;
+        return S_LINK_FAILED;
     }
     void *zctx = zmq_ctx_new();
     if (!zctx) {
-        return 1;
+        return S_LINK_FAILED;
     }
     sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
                            .epoch = agent_store_epoch(st), .kp = have_keys ? &kp : NULL,
@@ -75,10 +81,10 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
     if (!up) {
         zmq_ctx_term(zctx);
         fprintf(stderr, "village-agent: cannot set up the link to %s\n", o->hub);
-        return 1;
+        return S_LINK_FAILED;
     }
     int64_t deadline = timeout_ms > 0 ? sj_mono_ms() + timeout_ms : 0;
-    int rc = 1;
+    int rc = S_LINK_FAILED;
     while (!s_stop) {
         if (sj_uplink_tick(up) != SJ_OK) {
             fprintf(stderr, "village-agent: cannot read the outbox\n");
@@ -86,7 +92,11 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
         }
         if (until_idle && sj_uplink_state(up) == SJ_UP_READY
             && sj_uplink_acked(up) >= sj_uplink_head(up)) {
-            rc = 0;
+            rc = S_LINK_DONE;
+            break;
+        }
+        if (until_idle && sj_uplink_state(up) == SJ_UP_REFUSED) {
+            rc = S_LINK_REFUSED;
             break;
         }
         if (deadline && sj_mono_ms() >= deadline) {
@@ -99,10 +109,13 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
         }
     }
     if (!until_idle && s_stop) {
-        rc = 0;
+        rc = S_LINK_DONE;
     }
     const char *perr = sj_uplink_last_error(up);
-    if (rc != 0 && perr[0]) {
+    if (rc == S_LINK_REFUSED) {
+        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
+                perr[0] ? perr : "no reason given");
+    } else if (rc != S_LINK_DONE && perr[0]) {
         fprintf(stderr, "village-agent: %s\n", perr);
     }
     sj_uplink_destroy(&up);
@@ -119,8 +132,11 @@ s_try_deliver(agent_store_t *st, const agent_opts_t *o)
         fprintf(stderr, "queued; deliver later with 'village-agent sync'\n");
         return;
     }
-    if (s_link_loop(st, o, (int64_t) o->deliver_s * 1000, 1) == 0) {
+    int rc = s_link_loop(st, o, (int64_t) o->deliver_s * 1000, 1);
+    if (rc == S_LINK_DONE) {
         fprintf(stderr, "delivered to the hub\n");
+    } else if (rc == S_LINK_REFUSED) {
+        fprintf(stderr, "queued; it stays in the outbox until the hub accepts this station\n");
     } else {
         fprintf(stderr, "queued; the hub was not reached, 'sync' or 'run' will deliver it\n");
     }
@@ -264,9 +280,10 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
         goto out;
     }
     int dup = 0;
+    uint64_t num = 0;
     rc = agent_store_begin(st);
     if (rc == SJ_OK) {
-        rc = agent_store_add(st, ev, &dup);
+        rc = agent_store_add(st, ev, &dup, &num);
     }
     if (rc == SJ_OK) {
         rc = agent_store_commit(st);
@@ -283,7 +300,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     if (dup) {
         fprintf(stderr, "this id is already in the outbox; nothing new stored\n");
     } else {
-        fprintf(stderr, "stored as report %" PRIu64 " of station %s\n", ev->origin_seq,
+        fprintf(stderr, "stored as report %" PRIu64 " of station %s\n", num,
                 agent_store_station(st));
     }
     exit_code = 0;
@@ -361,7 +378,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
         rc = s_seal(o, &p, ev, it->line);
         int dup = 0;
         if (rc == SJ_OK) {
-            rc = agent_store_add(st, ev, &dup);
+            rc = agent_store_add(st, ev, &dup, NULL);
         }
         if (dup) {
             dups++;
@@ -407,8 +424,16 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
     s_outbox_ctx_t *c = ctx;
     char seq[24], persons[16], id[SJ_UUID_TEXT];
     snprintf(seq, sizeof seq, "%" PRIu64, row->seq);
+    sj_uuid_format(row->id, id);
+    if (!row->ev) {
+        /* Listed anyway: the officer must see every report and its state. */
+        char summary[300];
+        snprintf(summary, sizeof summary, "(unreadable: %s)", row->unreadable);
+        const char *cells[] = {seq,  id,   agent_state_name(row->state), NULL, NULL, NULL, NULL,
+                               NULL, NULL, NULL, summary, row->reason};
+        return sj_table_add_row(c->t, cells);
+    }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
-    sj_uuid_format(row->ev->id, id);
     const sj_report_t *r = &row->ev->report;
     const char *cells[] = {seq,
                            id,
@@ -451,12 +476,11 @@ agent_cmd_outbox(const agent_opts_t *o)
         goto out;
     }
     if (o->format == SJ_FMT_TABLE) {
-        uint64_t total = 0, acked = 0, rejected = 0;
-        if (agent_store_counts(st, &total, &acked, &rejected) == SJ_OK) {
+        agent_counts_t n;
+        if (agent_store_counts(st, &n) == SJ_OK) {
             fprintf(stderr, "station %s: %" PRIu64 " reports, %" PRIu64 " at the hub, %" PRIu64
                             " queued, %" PRIu64 " rejected\n",
-                    agent_store_station(st), total, acked - (acked > rejected ? rejected : acked),
-                    total - acked, rejected);
+                    agent_store_station(st), n.total, n.at_hub, n.queued, n.rejected);
         }
     }
     exit_code = 0;
@@ -475,24 +499,28 @@ agent_cmd_sync(const agent_opts_t *o)
     }
     s_install_signals();
     int rc = s_link_loop(st, o, (int64_t) (o->timeout_s > 0 ? o->timeout_s : 30) * 1000, 1);
-    uint64_t total = 0, acked = 0, rejected = 0;
-    int crc = agent_store_counts(st, &total, &acked, &rejected);
-    if (rc == 0) {
-        fprintf(stderr, "all %" PRIu64 " reports are at the hub", total);
-        if (rejected) {
-            fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", rejected);
+    agent_counts_t n;
+    int crc = agent_store_counts(st, &n);
+    if (rc == S_LINK_DONE) {
+        fprintf(stderr, "all %" PRIu64 " reports are at the hub", n.total);
+        if (crc == SJ_OK && n.rejected) {
+            fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", n.rejected);
         }
         fprintf(stderr, "\n");
-    } else if (crc == SJ_OK && total == acked) {
+    } else if (crc == SJ_OK && rc == S_LINK_REFUSED) {
+        fprintf(stderr, "village-agent: %" PRIu64 " of %" PRIu64
+                        " reports not yet acknowledged by the hub (they stay queued)\n",
+                n.queued, n.total);
+    } else if (crc == SJ_OK && n.queued == 0) {
         fprintf(stderr, "village-agent: the hub could not be reached to confirm; all %" PRIu64
-                        " reports were acknowledged earlier\n", total);
+                        " reports were acknowledged earlier\n", n.total);
     } else if (crc == SJ_OK) {
         fprintf(stderr, "village-agent: timed out; %" PRIu64 " of %" PRIu64
                         " reports not yet acknowledged by the hub (they stay queued)\n",
-                total - acked, total);
+                n.queued, n.total);
     }
     agent_store_close(&st);
-    return rc == 0 ? 0 : 1;
+    return rc == S_LINK_DONE ? 0 : 1;
 }
 
 int

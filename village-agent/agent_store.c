@@ -1,3 +1,5 @@
+/* agent_store: the station's outbox (see agent_store.h for the numbering and
+ * the move to a new epoch when the store diverged from the hub). */
 #include "agent_store.h"
 
 #include <stdio.h>
@@ -9,20 +11,42 @@
 
 #define AGENT_APP_ID 0x534a4131 /* "SJA1" */
 
+/* outbox: num is the report number (AUTOINCREMENT: never reused), (epoch, seq)
+ * the link key. rejected is keyed by event id, so a rejection survives a
+ * move to a new epoch. */
 static const sj_migration_t s_migrations[] = {
-    {1, "CREATE TABLE outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB NOT NULL UNIQUE,"
-        " created_ms INTEGER NOT NULL, raw BLOB NOT NULL, hash BLOB NOT NULL);"
-        "CREATE TABLE rejected(seq INTEGER PRIMARY KEY, code INTEGER NOT NULL,"
+    {1, "CREATE TABLE outbox(num INTEGER PRIMARY KEY AUTOINCREMENT, epoch BLOB NOT NULL,"
+        " seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE, created_ms INTEGER NOT NULL,"
+        " raw BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE(epoch, seq));"
+        "CREATE TABLE rejected(id BLOB PRIMARY KEY, code INTEGER NOT NULL,"
         " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
 };
+
+static const char s_sql_insert[] =
+    "INSERT INTO outbox(epoch, seq, id, created_ms, raw, hash) VALUES(?, ?, ?, ?, ?, ?)";
+static const char s_sql_has_id[] = "SELECT 1 FROM outbox WHERE id=?";
+static const char s_sql_fetch[] =
+    "SELECT seq, raw FROM outbox WHERE epoch=? AND seq>=? ORDER BY seq LIMIT ?";
+static const char s_sql_head[] = "SELECT coalesce(max(seq), 0) FROM outbox WHERE epoch=?";
+/* Raises the offered mark, never lowers it, and only while the store is
+ * still on this handle's epoch (another process may have moved it). */
+static const char s_sql_offer[] =
+    "UPDATE meta SET value=?1 WHERE key='offered_through' AND value<?1"
+    " AND EXISTS(SELECT 1 FROM meta WHERE key='epoch' AND value=?2)";
+static const char s_sql_link_row[] = "SELECT num, id FROM outbox WHERE epoch=? AND seq=?";
+static const char s_sql_reject[] = "INSERT INTO rejected(id, code, reason, at_ms)"
+                                   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING";
 
 struct agent_store {
     sqlite3 *db;
     char station[SJ_CODE_MAX + 1];
-    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint8_t epoch[SJ_EPOCH_BYTES]; /* the epoch this handle (and its uplink) works on */
+    uint64_t offered;              /* offered_through last known for epoch (a cache) */
     sqlite3_stmt *st_insert;
     sqlite3_stmt *st_has_id;
     sqlite3_stmt *st_fetch;
+    sqlite3_stmt *st_head;
+    sqlite3_stmt *st_offer;
 };
 
 static int
@@ -48,6 +72,7 @@ s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, cha
             || sj_db_meta_set_int(self->db, "last_seq", 0) != SJ_OK
             || sj_db_meta_set_blob(self->db, "last_hash", zero, SJ_HASH_BYTES) != SJ_OK
             || sj_db_meta_set_int(self->db, "acked_through", 0) != SJ_OK
+            || sj_db_meta_set_int(self->db, "offered_through", 0) != SJ_OK
             || sj_db_commit(self->db) != SJ_OK) {
             sj_db_rollback(self->db);
             snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
@@ -64,10 +89,13 @@ s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, cha
                  station);
         return SJ_EINVAL;
     }
-    if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK) {
+    int64_t offered = 0;
+    if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
+        || sj_db_meta_get_int(self->db, "offered_through", &offered) != SJ_OK || offered < 0) {
         snprintf(err, err_size, "the store has no valid epoch (damaged?)");
         return SJ_EDB;
     }
+    self->offered = (uint64_t) offered;
     return SJ_OK;
 }
 
@@ -87,12 +115,11 @@ agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *
     if (s_init_identity(self, station, mode, err, err_size) != SJ_OK) {
         goto fail;
     }
-    if (sj_db_prepare(self->db,
-                      "INSERT INTO outbox(seq, id, created_ms, raw, hash) VALUES(?, ?, ?, ?, ?)",
-                      &self->st_insert) != SJ_OK
-        || sj_db_prepare(self->db, "SELECT 1 FROM outbox WHERE id=?", &self->st_has_id) != SJ_OK
-        || sj_db_prepare(self->db, "SELECT seq, raw FROM outbox WHERE seq>=? ORDER BY seq LIMIT ?",
-                         &self->st_fetch) != SJ_OK) {
+    if (sj_db_prepare(self->db, s_sql_insert, &self->st_insert) != SJ_OK
+        || sj_db_prepare(self->db, s_sql_has_id, &self->st_has_id) != SJ_OK
+        || sj_db_prepare(self->db, s_sql_fetch, &self->st_fetch) != SJ_OK
+        || sj_db_prepare(self->db, s_sql_head, &self->st_head) != SJ_OK
+        || sj_db_prepare(self->db, s_sql_offer, &self->st_offer) != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -112,6 +139,8 @@ agent_store_close(agent_store_t **self_p)
     sqlite3_finalize(self->st_insert);
     sqlite3_finalize(self->st_has_id);
     sqlite3_finalize(self->st_fetch);
+    sqlite3_finalize(self->st_head);
+    sqlite3_finalize(self->st_offer);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -154,7 +183,7 @@ agent_store_rollback(agent_store_t *self)
 }
 
 int
-agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup)
+agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num)
 {
     *dup = 0;
     sqlite3_bind_blob(self->st_has_id, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
@@ -168,8 +197,14 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup)
     if (step != SQLITE_DONE) {
         return sj_db_err(self->db, step, "outbox id lookup");
     }
+    /* The epoch is read inside the caller's write transaction, together with
+     * last_seq and last_hash: another process may have moved the store to a
+     * new epoch since this handle was opened. */
     int64_t last = 0;
-    int rc = sj_db_meta_get_int(self->db, "last_seq", &last);
+    int rc = sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "last_seq", &last);
+    }
     if (rc == SJ_OK) {
         rc = sj_db_meta_get_blob(self->db, "last_hash", ev->prev_hash, SJ_HASH_BYTES);
     }
@@ -189,13 +224,18 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup)
     uint8_t hash[SJ_HASH_BYTES];
     sj_event_hash(raw, len, hash);
     sqlite3_stmt *st = self->st_insert;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64) ev->origin_seq);
-    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ev->created_ms);
-    sqlite3_bind_blob(st, 4, raw, (int) len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, hash, SJ_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) ev->origin_seq);
+    sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ev->created_ms);
+    sqlite3_bind_blob(st, 5, raw, (int) len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, hash, SJ_HASH_BYTES, SQLITE_STATIC);
     rc = sj_db_step_done(self->db, st, "outbox insert");
+    sqlite3_clear_bindings(st);
     free(raw);
+    if (rc == SJ_OK && num) {
+        *num = (uint64_t) sqlite3_last_insert_rowid(self->db);
+    }
     if (rc == SJ_OK) {
         rc = sj_db_meta_set_int(self->db, "last_seq", (int64_t) ev->origin_seq);
     }
@@ -205,17 +245,303 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup)
     return rc;
 }
 
+/* ---- moving to a new epoch ---- */
+
+/* Report numbers of the rows of the current epoch after seq `after`, in seq
+ * order (collected first: the rows are rewritten while they are walked). */
+static int
+s_unconfirmed(agent_store_t *self, uint64_t after, int64_t **nums_p, size_t *n_p)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t *nums = NULL;
+    size_t n = 0, cap = 0;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT num FROM outbox WHERE epoch=? AND seq>? ORDER BY seq", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) after);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *grown = realloc(nums, cap * sizeof *nums);
+            if (!grown) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            nums = grown;
+        }
+        nums[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox unconfirmed");
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK) {
+        free(nums);
+        return rc;
+    }
+    *nums_p = nums;
+    *n_p = n;
+    return SJ_OK;
+}
+
+/* Rewrites row `num` as event `seq` of `epoch` chained to *prev (updated to
+ * the new hash). *unreadable is set (nothing rewritten) when the stored
+ * bytes cannot be decoded: the row is then recorded as rejected here. */
+static int
+s_rekey_row(agent_store_t *self, sqlite3_stmt *get, sqlite3_stmt *put, sqlite3_stmt *rej,
+            int64_t num, const uint8_t epoch[SJ_EPOCH_BYTES], uint64_t seq,
+            uint8_t prev[SJ_HASH_BYTES], sj_event_t *ev, int *unreadable)
+{
+    *unreadable = 0;
+    sqlite3_bind_int64(get, 1, num);
+    int step = sqlite3_step(get);
+    if (step != SQLITE_ROW) {
+        int rc = SJ_EDB;
+        if (step == SQLITE_DONE) {
+            sj_error("outbox row %lld vanished while moving to a new epoch", (long long) num);
+        } else {
+            rc = sj_db_err(self->db, step, "outbox row");
+        }
+        sqlite3_reset(get);
+        return rc;
+    }
+    char why[256] = "";
+    int rc = sj_event_decode(sqlite3_column_blob(get, 1), (size_t) sqlite3_column_bytes(get, 1),
+                             ev, why, sizeof why);
+    if (rc != SJ_OK) {
+        char reason[400];
+        snprintf(reason, sizeof reason,
+                 "cannot be read here (%s), so it was not sent again after the store moved to a"
+                 " new epoch", why);
+        sj_warn("report %lld %s", (long long) num, reason);
+        *unreadable = 1;
+        sqlite3_bind_int(rej, 1, SANJI__ERROR_CODE__ERROR_INVALID_EVENT);
+        sqlite3_bind_text(rej, 2, reason, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(rej, 3, sj_now_ms());
+        sqlite3_bind_blob(rej, 4, sqlite3_column_blob(get, 0), sqlite3_column_bytes(get, 0),
+                          SQLITE_TRANSIENT);
+        sqlite3_reset(get);
+        rc = sj_db_step_done(self->db, rej, "rejected insert");
+        sqlite3_clear_bindings(rej);
+        return rc;
+    }
+    sqlite3_reset(get);
+    memcpy(ev->epoch, epoch, SJ_EPOCH_BYTES);
+    ev->origin_seq = seq;
+    memcpy(ev->prev_hash, prev, SJ_HASH_BYTES);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        sj_error("report %lld cannot be encoded again: %s", (long long) num, sj_strerror(rc));
+        return rc;
+    }
+    sj_event_hash(raw, len, prev);
+    sqlite3_bind_blob(put, 1, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 2, (sqlite3_int64) seq);
+    sqlite3_bind_blob(put, 3, raw, (int) len, SQLITE_STATIC);
+    sqlite3_bind_blob(put, 4, prev, SJ_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 5, num);
+    rc = sj_db_step_done(self->db, put, "outbox rekey");
+    sqlite3_clear_bindings(put);
+    free(raw);
+    return rc;
+}
+
+/* Inside the open transaction: moves the rows of the current epoch after seq
+ * `after` to a new epoch and makes it the store's. *n_moved: rows moved. */
+static int
+s_move_to_new_epoch(agent_store_t *self, uint64_t after, uint8_t epoch[SJ_EPOCH_BYTES],
+                    size_t *n_moved)
+{
+    int64_t *nums = NULL;
+    size_t n = 0, moved = 0;
+    sqlite3_stmt *get = NULL, *put = NULL, *rej = NULL;
+    sj_event_t *ev = NULL;
+    uint8_t prev[SJ_HASH_BYTES] = {0};
+    int rc = s_unconfirmed(self, after, &nums, &n);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox WHERE num=?", &get);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "UPDATE outbox SET epoch=?, seq=?, raw=?, hash=? WHERE num=?", &put);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO rejected(id, code, reason, at_ms) VALUES(?4, ?1, ?2, ?3)"
+                           " ON CONFLICT(id) DO NOTHING",
+                           &rej);
+    }
+    if (rc == SJ_OK && !(ev = malloc(sizeof *ev))) {
+        rc = SJ_ENOMEM;
+    }
+    sj_random16(epoch);
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        int unreadable = 0;
+        rc = s_rekey_row(self, get, put, rej, nums[i], epoch, moved + 1, prev, ev, &unreadable);
+        if (rc == SJ_OK && !unreadable) {
+            moved++;
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "epoch", epoch, SJ_EPOCH_BYTES);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "last_seq", (int64_t) moved);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "last_hash", prev, SJ_HASH_BYTES);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "acked_through", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "offered_through", 0);
+    }
+    free(ev);
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    sqlite3_finalize(rej);
+    free(nums);
+    *n_moved = moved;
+    return rc;
+}
+
+int
+agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
+                     uint8_t new_epoch[SJ_EPOCH_BYTES])
+{
+    *moved = 0;
+    uint8_t cur[SJ_EPOCH_BYTES];
+    int64_t offered = 0, acked = 0;
+    /* Usually (a lost ack) the mark is within what was offered: no lock. */
+    int rc = sj_db_meta_get_blob(self->db, "epoch", cur, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "offered_through", &offered);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (memcmp(cur, self->epoch, SJ_EPOCH_BYTES) == 0 && parent_mark <= (uint64_t) offered) {
+        return SJ_OK;
+    }
+    rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = sj_db_meta_get_blob(self->db, "epoch", cur, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "offered_through", &offered);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "acked_through", &acked);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        return rc;
+    }
+    if (memcmp(cur, self->epoch, SJ_EPOCH_BYTES) != 0) {
+        /* Another process (a second uplink) already moved the store. */
+        sj_db_rollback(self->db);
+        memcpy(self->epoch, cur, SJ_EPOCH_BYTES);
+        memcpy(new_epoch, cur, SJ_EPOCH_BYTES);
+        self->offered = (uint64_t) offered;
+        *moved = 1;
+        return SJ_OK;
+    }
+    if (parent_mark <= (uint64_t) offered) {
+        sj_db_rollback(self->db);
+        return SJ_OK;
+    }
+    /* The hub holds seqs this copy never offered: they name other events
+     * (made after this copy was taken). Rows up to the offered mark are the
+     * same bytes the hub holds (they existed when the mark was recorded, so
+     * also in any copy that has the mark), so only the rows after it are
+     * moved; acked_through can only be lower. */
+    uint64_t after = (uint64_t) (offered > acked ? offered : acked);
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    size_t n = 0;
+    rc = s_move_to_new_epoch(self, after, epoch, &n);
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        sj_error("store diverged from the hub, but its reports could not be moved to a new epoch:"
+                 " %s (nothing changed; trying again on the next connection)", sj_strerror(rc));
+        return rc;
+    }
+    memcpy(self->epoch, epoch, SJ_EPOCH_BYTES);
+    memcpy(new_epoch, epoch, SJ_EPOCH_BYTES);
+    self->offered = 0;
+    *moved = 1;
+    sj_notice("store diverged from the hub (restored from a backup?): %zu unconfirmed reports moved"
+              " to a new epoch", n);
+    sj_info("the hub holds %llu events of the old epoch, this store offered %lld",
+            (unsigned long long) parent_mark, (long long) offered);
+    return SJ_OK;
+}
+
 /* ---- uplink callbacks ---- */
+
+static int
+s_head(void *ctx, uint64_t *last)
+{
+    agent_store_t *self = ctx;
+    sqlite3_stmt *st = self->st_head;
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = SJ_OK;
+    if (step == SQLITE_ROW) {
+        *last = (uint64_t) sqlite3_column_int64(st, 0);
+    } else {
+        rc = sj_db_err(self->db, step, "outbox head");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* Records (durably, before any event is handed out) that the stream may be
+ * at the hub through its head: the offered mark ops.diverged compares with. */
+static int
+s_offer(agent_store_t *self)
+{
+    uint64_t head = 0;
+    int rc = s_head(self, &head);
+    if (rc != SJ_OK || head <= self->offered) {
+        return rc;
+    }
+    sqlite3_stmt *st = self->st_offer;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) head);
+    sqlite3_bind_blob(st, 2, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    rc = sj_db_step_done(self->db, st, "offered mark");
+    sqlite3_clear_bindings(st);
+    if (rc == SJ_OK) {
+        self->offered = head;
+    }
+    return rc;
+}
 
 static int
 s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
         int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
 {
     agent_store_t *self = ctx;
+    int rc = s_offer(self);
+    if (rc != SJ_OK) {
+        return rc;
+    }
     sqlite3_stmt *st = self->st_fetch;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64) from);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64) max_events);
-    int rc = SJ_OK, step;
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) from);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) max_events);
+    int step;
     size_t bytes = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t len = (size_t) sqlite3_column_bytes(st, 1);
@@ -237,16 +563,6 @@ s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
 }
 
 static int
-s_head(void *ctx, uint64_t *last)
-{
-    agent_store_t *self = ctx;
-    int64_t v = 0;
-    int rc = sj_db_meta_get_int(self->db, "last_seq", &v);
-    *last = (uint64_t) v;
-    return rc;
-}
-
-static int
 s_acked(void *ctx, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
 {
     agent_store_t *self = ctx;
@@ -255,28 +571,45 @@ s_acked(void *ctx, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
         return rc;
     }
     rc = sj_db_meta_set_int(self->db, "acked_through", (int64_t) acked);
-    sqlite3_stmt *st = NULL;
+    /* A rejection names a link seq of this epoch; it is kept by event id. */
+    sqlite3_stmt *get = NULL, *st = NULL;
     if (rc == SJ_OK && n_rej) {
-        rc = sj_db_prepare(self->db,
-                           "INSERT INTO rejected(seq, code, reason, at_ms) VALUES(?, ?, ?, ?)"
-                           " ON CONFLICT(seq) DO NOTHING",
-                           &st);
+        rc = sj_db_prepare(self->db, s_sql_link_row, &get);
+    }
+    if (rc == SJ_OK && n_rej) {
+        rc = sj_db_prepare(self->db, s_sql_reject, &st);
     }
     for (size_t i = 0; rc == SJ_OK && i < n_rej; i++) {
         char reason[300];
         if (sj_wire_text(rej[i]->reason, reason, sizeof reason) != SJ_OK) {
             snprintf(reason, sizeof reason, "(unreadable reason)");
         }
-        sqlite3_bind_int64(st, 1, (sqlite3_int64) rej[i]->seq);
+        sqlite3_bind_blob(get, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(get, 2, (sqlite3_int64) rej[i]->seq);
+        int step = sqlite3_step(get);
+        if (step != SQLITE_ROW) {
+            if (step == SQLITE_DONE) {
+                sj_warn("the hub rejected seq %llu, which this store does not hold: %s",
+                        (unsigned long long) rej[i]->seq, reason);
+            } else {
+                rc = sj_db_err(self->db, step, "outbox link row");
+            }
+            sqlite3_reset(get);
+            continue;
+        }
+        long long num = sqlite3_column_int64(get, 0);
+        sqlite3_bind_blob(st, 1, sqlite3_column_blob(get, 1), sqlite3_column_bytes(get, 1),
+                          SQLITE_TRANSIENT);
+        sqlite3_reset(get);
         sqlite3_bind_int(st, 2, (int) rej[i]->code);
         sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, sj_now_ms());
         rc = sj_db_step_done(self->db, st, "rejected insert");
-        if (rc == SJ_OK) {
-            sj_warn("report %llu was rejected by the hub: %s", (unsigned long long) rej[i]->seq,
-                    reason);
+        if (rc == SJ_OK && sqlite3_changes(self->db) == 1) {
+            sj_warn("report %lld was rejected by the hub: %s", num, reason);
         }
     }
+    sqlite3_finalize(get);
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
         rc = sj_db_commit(self->db);
@@ -287,7 +620,14 @@ s_acked(void *ctx, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
     return rc;
 }
 
-const sj_uplink_ops_t agent_store_uplink_ops = {.fetch = s_fetch, .head = s_head, .acked = s_acked};
+static int
+s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPOCH_BYTES])
+{
+    return agent_store_diverged(ctx, parent_mark, moved, new_epoch);
+}
+
+const sj_uplink_ops_t agent_store_uplink_ops = {
+    .fetch = s_fetch, .head = s_head, .acked = s_acked, .diverged = s_diverged};
 
 const char *
 agent_state_name(agent_state_t s)
@@ -303,23 +643,36 @@ agent_state_name(agent_state_t s)
     return "?";
 }
 
+static int
+s_acked_through(agent_store_t *self, int64_t *acked)
+{
+    int rc = sj_db_meta_get_int(self->db, "acked_through", acked);
+    if (rc == SJ_OK && *acked < 0) {
+        *acked = 0;
+    }
+    return rc;
+}
+
 int
 agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_row_t *row),
                    void *ctx)
 {
     int64_t acked = 0;
-    int rc = sj_db_meta_get_int(self->db, "acked_through", &acked);
+    int rc = s_acked_through(self, &acked);
     if (rc != SJ_OK) {
         return rc;
     }
+    /* Rows of older epochs were confirmed before the store moved on. */
     sqlite3_stmt *st = NULL;
     rc = sj_db_prepare(self->db,
-                       "SELECT o.seq, o.raw, r.reason FROM outbox o LEFT JOIN rejected r"
-                       " ON r.seq = o.seq ORDER BY o.seq",
+                       "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason"
+                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id ORDER BY o.num",
                        &st);
     if (rc != SJ_OK) {
         return rc;
     }
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, acked);
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
         sqlite3_finalize(st);
@@ -327,19 +680,27 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        char why[256];
-        if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), ev,
+        char why[256] = "";
+        agent_outbox_row_t row = {.seq = (uint64_t) sqlite3_column_int64(st, 0), .ev = ev,
+                                  .unreadable = ""};
+        if (sqlite3_column_bytes(st, 1) == SJ_ID_BYTES) {
+            memcpy(row.id, sqlite3_column_blob(st, 1), SJ_ID_BYTES);
+        }
+        if (sj_event_decode(sqlite3_column_blob(st, 2), (size_t) sqlite3_column_bytes(st, 2), ev,
                             why, sizeof why)
             != SJ_OK) {
-            sj_error("outbox entry %lld cannot be read: %s", sqlite3_column_int64(st, 0), why);
-            continue;
+            /* Listed anyway, with blank fields: nothing leaves the list. */
+            row.ev = NULL;
+            row.unreadable = why;
         }
-        agent_outbox_row_t row = {.seq = (uint64_t) sqlite3_column_int64(st, 0), .ev = ev};
-        const unsigned char *reason = sqlite3_column_text(st, 2);
+        const unsigned char *reason = sqlite3_column_text(st, 4);
         row.reason = reason ? (const char *) reason : "";
         row.state = reason ? AGENT_REJECTED
-                           : (row.seq <= (uint64_t) acked ? AGENT_AT_HUB : AGENT_QUEUED);
+                           : (sqlite3_column_int(st, 3) ? AGENT_QUEUED : AGENT_AT_HUB);
         rc = fn(ctx, &row);
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox list");
     }
     free(ev);
     sqlite3_finalize(st);
@@ -347,24 +708,34 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
 }
 
 int
-agent_store_counts(agent_store_t *self, uint64_t *total, uint64_t *acked, uint64_t *rejected)
+agent_store_counts(agent_store_t *self, agent_counts_t *out)
 {
-    int64_t last = 0, ack = 0;
-    int rc = sj_db_meta_get_int(self->db, "last_seq", &last);
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_get_int(self->db, "acked_through", &ack);
-    }
+    int64_t acked = 0;
+    int rc = s_acked_through(self, &acked);
     if (rc != SJ_OK) {
         return rc;
     }
     sqlite3_stmt *st = NULL;
-    rc = sj_db_prepare(self->db, "SELECT count(*) FROM rejected", &st);
+    rc = sj_db_prepare(self->db,
+                       "SELECT count(*), coalesce(sum(r.id IS NOT NULL), 0),"
+                       " coalesce(sum(r.id IS NULL AND o.epoch = ?1 AND o.seq > ?2), 0)"
+                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id",
+                       &st);
     if (rc != SJ_OK) {
         return rc;
     }
-    *rejected = sqlite3_step(st) == SQLITE_ROW ? (uint64_t) sqlite3_column_int64(st, 0) : 0;
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, acked);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->total = (uint64_t) sqlite3_column_int64(st, 0);
+        out->rejected = (uint64_t) sqlite3_column_int64(st, 1);
+        out->queued = (uint64_t) sqlite3_column_int64(st, 2);
+        /* The three sums count disjoint rows, so this cannot wrap. */
+        out->at_hub = out->total - out->rejected - out->queued;
+    } else {
+        rc = sj_db_err(self->db, step, "outbox counts");
+    }
     sqlite3_finalize(st);
-    *total = (uint64_t) last;
-    *acked = (uint64_t) ack;
-    return SJ_OK;
+    return rc;
 }

@@ -1,7 +1,20 @@
 /* agent_store: the station's outbox. Every report is written here durably
  * (synchronous=FULL) before anything is sent; the outbox is the uplink's
- * queue. Each event gets origin_seq = last + 1 (never reused, kept in meta)
- * and prev_hash = the hash of the previous event (the chain the county checks). */
+ * queue.
+ *
+ * Each row has the station's report number `num` (1, 2, 3, ... over the
+ * store's life, never reused: what the officer sees as "seq") and the link
+ * key (epoch, seq): the stream the hub receives. Each event gets
+ * origin_seq = seq = last + 1 in the current epoch (kept in meta) and
+ * prev_hash = the hash of the previous event of that epoch (the chain the
+ * county checks). Until the store diverges from the hub, num = seq.
+ *
+ * Divergence (see sj_link.h): a store restored from an older copy would reuse
+ * seqs the hub already holds. Before any batch leaves, the store records how
+ * far its stream may be at the hub (meta offered_through). When the hub's
+ * mark is above it, the events the hub has not confirmed are moved, in one
+ * transaction, to a new random epoch: same ids and contents, seq 1, 2, ...,
+ * a fresh chain. Rows of older epochs were confirmed before the move. */
 #ifndef AGENT_STORE_H
 #define AGENT_STORE_H
 
@@ -21,6 +34,7 @@ agent_store_t *agent_store_open(const char *dir, const char *station, sj_db_mode
                                 size_t err_size);
 void agent_store_close(agent_store_t **self_p);
 const char *agent_store_station(const agent_store_t *self);
+/* The epoch this handle works on (borrowed; changes when the store diverged). */
 const uint8_t *agent_store_epoch(const agent_store_t *self);
 sqlite3 *agent_store_db(agent_store_t *self);
 
@@ -31,9 +45,16 @@ void agent_store_rollback(agent_store_t *self);
 
 /* Adds a report event: ev->id, ev->report (and sealed) are the caller's;
  * origin, epoch, seq, prev_hash, created_ms are filled here. *dup is set when
- * an event with that id is already in the outbox (nothing stored). Must run
- * inside agent_store_begin/commit. */
-SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup);
+ * an event with that id is already in the outbox (nothing stored). *num (if
+ * not NULL) gets the report number of a new row. Must run inside
+ * agent_store_begin/commit. */
+SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
+
+/* Moves the events the hub has not confirmed to a new epoch if parent_mark
+ * (the hub's mark for the current epoch) is above the offered mark: the
+ * uplink's ops.diverged (see sj_link.h for the contract). Public for tests. */
+SJ_NODISCARD int agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
+                                      uint8_t new_epoch[SJ_EPOCH_BYTES]);
 
 /* Uplink callbacks over this store (ctx = the store). */
 extern const sj_uplink_ops_t agent_store_uplink_ops;
@@ -42,17 +63,27 @@ typedef enum { AGENT_QUEUED = 0, AGENT_AT_HUB, AGENT_REJECTED } agent_state_t;
 const char *agent_state_name(agent_state_t s);
 
 typedef struct {
-    uint64_t seq;
+    uint64_t seq;                /* the report number (num) */
+    uint8_t id[SJ_ID_BYTES];     /* from the outbox row, also when ev is NULL */
     agent_state_t state;
-    const char *reason; /* rejection reason or "" */
-    const sj_event_t *ev;
+    const char *reason;          /* rejection reason or "" */
+    const sj_event_t *ev;        /* NULL when the stored bytes cannot be decoded */
+    const char *unreadable;      /* why ev is NULL, else "" */
 } agent_outbox_row_t;
 
-/* Calls fn for every outbox entry in seq order. */
+/* Calls fn for every outbox entry in report-number order, also for entries
+ * whose bytes cannot be decoded (ev NULL): no row is ever left out. */
 SJ_NODISCARD int agent_store_outbox(agent_store_t *self,
                                     int (*fn)(void *ctx, const agent_outbox_row_t *row), void *ctx);
-/* Counts: total events, acked by the hub, rejected. */
-SJ_NODISCARD int agent_store_counts(agent_store_t *self, uint64_t *total, uint64_t *acked,
-                                    uint64_t *rejected);
+
+typedef struct {
+    uint64_t total;    /* rows in the outbox */
+    uint64_t at_hub;   /* confirmed by the hub and accepted */
+    uint64_t queued;   /* not yet confirmed */
+    uint64_t rejected; /* confirmed but quarantined there (or unreadable here) */
+} agent_counts_t;
+
+/* Counts by state; at_hub + queued + rejected = total. */
+SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);
 
 #endif

@@ -243,12 +243,24 @@ test_pipeline_station_outside_township(void **state)
     assert_int_equal(h_start_hub(hub), 0);
     assert_int_equal(h_import(stranger, 5, 4000), 0);
     h_result_t r;
-    assert_int_equal(h_sync(stranger, 3, &r), 1);
+    /* A refusal ends sync at once (exit 1, the hub's reason): waiting out
+     * --timeout would not change the hub's mind. */
+    int64_t t0 = h_now_ms();
+    assert_int_equal(h_sync(stranger, 60, &r), 1);
+    int64_t took = h_now_ms() - t0;
+    fprintf(stderr, "# refused sync returned after %lld ms: %s", (long long) took, r.err);
     /* Refused either at enrolment ('allow' refuses a code outside the
      * township once the hub knows its code) or when it says Hello. */
     if (!strstr(r.err, "refused this node's key")
         && !strstr(r.err, "not a village of township " T100)) {
         fail_msg("sync stderr does not mention the refusal: %s", r.err);
+    }
+    if (!strstr(r.err, "the hub refused this station")) {
+        fail_msg("sync stderr does not say the hub refused the station: %s", r.err);
+    }
+    if (took > h_ms(15000)) {
+        fail_msg("a refused sync took %lld ms; it should stop at the refusal",
+                 (long long) took);
     }
     h_result_free(&r);
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 0);

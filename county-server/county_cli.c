@@ -1,0 +1,399 @@
+/* county_cli: export, report and serve, see county_cli.h.
+ *
+ * One option table for the three commands; each command lists the options
+ * it takes (s_cmds[].opts) and any other option given is bad usage, so a
+ * --year on export is an error rather than silently ignored. */
+#include "county_cli.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "county_export.h"
+#include "county_query.h"
+#include "county_store.h"
+#include "sj_cfg.h"
+#include "sj_cli.h"
+#include "sj_ids.h"
+#include "sj_keys.h"
+#include "sj_log.h"
+
+enum {
+    O_DATA = 1000,
+    O_CONFIG,
+    O_LOG,
+    O_FORMAT,
+    O_FROM,
+    O_TO,
+    O_TOWNSHIP,
+    O_STATION,
+    O_CHANNEL,
+    O_KIND,
+    O_LEVEL,
+    O_CATEGORY,
+    O_OUTCOME,
+    O_SOURCE,
+    O_LIMIT,
+    O_PERSONAL,
+    O_YEAR,
+    O_LANG,
+    O_HTTP,
+    O_TOKEN_FILE,
+    O_SILENT,
+    O_HELP,
+    O_COUNT
+};
+
+static const struct option s_opts[] = {
+    {"data", required_argument, NULL, O_DATA},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"log-level", required_argument, NULL, O_LOG},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"from", required_argument, NULL, O_FROM},
+    {"to", required_argument, NULL, O_TO},
+    {"township", required_argument, NULL, O_TOWNSHIP},
+    {"station", required_argument, NULL, O_STATION},
+    {"channel", required_argument, NULL, O_CHANNEL},
+    {"kind", required_argument, NULL, O_KIND},
+    {"level", required_argument, NULL, O_LEVEL},
+    {"category", required_argument, NULL, O_CATEGORY},
+    {"outcome", required_argument, NULL, O_OUTCOME},
+    {"source", required_argument, NULL, O_SOURCE},
+    {"limit", required_argument, NULL, O_LIMIT},
+    {"with-personal", no_argument, NULL, O_PERSONAL},
+    {"year", required_argument, NULL, O_YEAR},
+    {"lang", required_argument, NULL, O_LANG},
+    {"http", required_argument, NULL, O_HTTP},
+    {"token-file", required_argument, NULL, O_TOKEN_FILE},
+    {"silent-after", required_argument, NULL, O_SILENT},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options without a value, for sj_cli_command: these and county_main's. */
+static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", NULL};
+
+/* Every key county_main accepts too: one INI file serves all commands. */
+static const char *const s_cfg_keys[] = {
+    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+
+typedef struct {
+    const char *data, *config, *log_level, *format, *limit, *year, *lang, *http, *token_file,
+        *silent;
+    int with_personal;
+    county_filter_t f;
+    unsigned char given[O_COUNT - O_DATA]; /* which options were on the command line */
+} s_args_t;
+
+typedef struct {
+    const char *name;
+    int (*run)(s_args_t *a);
+    const int *opts; /* options it takes besides data, config, log-level, help; 0-terminated */
+    const char *usage;
+} s_cmd_t;
+
+static int s_export(s_args_t *a);
+
+static const int s_export_opts[] = {O_FORMAT,  O_FROM,  O_TO,       O_TOWNSHIP, O_STATION,
+                                    O_CHANNEL, O_KIND,  O_LEVEL,    O_CATEGORY, O_OUTCOME,
+                                    O_SOURCE,  O_LIMIT, O_PERSONAL, 0};
+
+static const s_cmd_t s_cmds[] = {
+    {"export", s_export, s_export_opts,
+     "usage: county-server export [--format csv|jsonl] [filters] [--limit N] [--with-personal]\n"
+     "\n"
+     "Writes every matter that passes the filters to stdout, one row at a time\n"
+     "(constant memory however many there are), ordered by occurred date and id.\n"
+     "Columns as 'list'; --with-personal adds petitioner_name, petitioner_id,\n"
+     "petitioner_phone, petitioner_address, opened with this server's key.\n"
+     "When stderr is a terminal, progress is shown every 100,000 rows.\n"
+     "\n"
+     "  --format F          csv (default; RFC 4180, header line) or jsonl (one\n"
+     "                      JSON object per line)\n"
+     "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
+     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
+     "  --category G, --outcome O, --source S  filters, as for list\n"
+     "  --limit N           at most N rows\n"
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+};
+#define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
+
+static const s_cmd_t *
+s_cmd_find(const char *name)
+{
+    for (size_t i = 0; i < S_NCMDS; i++) {
+        if (strcmp(s_cmds[i].name, name) == 0) {
+            return &s_cmds[i];
+        }
+    }
+    return NULL;
+}
+
+int
+county_cli_handles(int argc, char *const *argv)
+{
+    int i = sj_cli_command(argc, argv, s_flags);
+    return i > 0 && s_cmd_find(argv[i]) != NULL;
+}
+
+static const char *
+s_opt_name(int code)
+{
+    for (const struct option *o = s_opts; o->name; o++) {
+        if (o->val == code) {
+            return o->name;
+        }
+    }
+    return "?";
+}
+
+/* Any option given that the command does not take is bad usage. */
+static int
+s_check_given(const s_cmd_t *cmd, const s_args_t *a)
+{
+    for (int code = O_DATA; code < O_COUNT; code++) {
+        if (!a->given[code - O_DATA] || code == O_DATA || code == O_CONFIG || code == O_LOG
+            || code == O_HELP) {
+            continue;
+        }
+        int ok = 0;
+        for (const int *p = cmd->opts; *p; p++) {
+            ok = ok || *p == code;
+        }
+        if (!ok) {
+            fprintf(stderr, "county-server: %s does not take --%s (see %s --help)\n", cmd->name,
+                    s_opt_name(code), cmd->name);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* ---- export ---- */
+
+/* Progress on a terminal: one line rewritten in place. */
+static void
+s_export_progress(void *ctx, int64_t rows)
+{
+    (void) ctx;
+    fprintf(stderr, "\rcounty-server: exported %lld matters", (long long) rows);
+    fflush(stderr);
+}
+
+static int
+s_export(s_args_t *a)
+{
+    county_export_format_t fmt = COUNTY_EXPORT_CSV;
+    if (a->format && county_export_format_parse(a->format, &fmt) != SJ_OK) {
+        fprintf(stderr, "county-server: --format '%s' is not one of csv, jsonl\n", a->format);
+        return 2;
+    }
+    if (a->limit) {
+        char *end = NULL;
+        a->f.limit = strtol(a->limit, &end, 10);
+        if (!end || *end || a->f.limit < 1) {
+            fprintf(stderr, "county-server: --limit '%s' is not a positive number\n", a->limit);
+            return 2;
+        }
+    }
+    char err[512] = "";
+    if (county_filter_check(&a->f, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    sj_keypair_t kp;
+    if (a->with_personal) {
+        if (sj_keypair_load(a->data, &kp, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "county-server: --with-personal needs this server's key: %s\n", err);
+            return 1;
+        }
+        a->f.personal = &kp;
+    }
+    int rc = 1;
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        goto out;
+    }
+    int tty = isatty(STDERR_FILENO);
+    int64_t rows = 0;
+    int64_t t0 = sj_mono_ms();
+    int q = county_export_write(county_store_db(st), &a->f, fmt, stdout,
+                                tty ? s_export_progress : NULL, NULL, &rows, err, sizeof err);
+    if (tty) {
+        fprintf(stderr, "\rcounty-server: exported %lld matters in %.1f s\n", (long long) rows,
+                (double) (sj_mono_ms() - t0) / 1000.0);
+    }
+    if (q != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        rc = q == SJ_EINVAL ? 2 : 1;
+        goto out;
+    }
+    rc = 0;
+out:
+    county_store_close(&st);
+    if (a->with_personal) {
+        sodium_memzero(&kp, sizeof kp);
+    }
+    return rc;
+}
+
+/* ---- main ---- */
+
+static int
+s_cfg_apply(s_args_t *a, sj_cfg_t *cfg)
+{
+    char err[512];
+    if (sj_cfg_load(cfg, a->config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    a->data = a->data ? a->data : sj_cfg_get(cfg, "data");
+    a->log_level = a->log_level ? a->log_level : sj_cfg_get(cfg, "log-level");
+    a->http = a->http ? a->http : sj_cfg_get(cfg, "http");
+    a->token_file = a->token_file ? a->token_file : sj_cfg_get(cfg, "token-file");
+    a->silent = a->silent ? a->silent : sj_cfg_get(cfg, "silent-after");
+    return 0;
+}
+
+int
+county_cli_main(int argc, char **argv)
+{
+    s_args_t a;
+    memset(&a, 0, sizeof a);
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+        if (c == 'h') {
+            c = O_HELP;
+        }
+        if (c < O_DATA || c >= O_COUNT) {
+            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        a.given[c - O_DATA] = 1;
+        switch (c) {
+        case O_DATA:
+            a.data = optarg;
+            break;
+        case O_CONFIG:
+            a.config = optarg;
+            break;
+        case O_LOG:
+            a.log_level = optarg;
+            break;
+        case O_FORMAT:
+            a.format = optarg;
+            break;
+        case O_FROM:
+            a.f.from = optarg;
+            break;
+        case O_TO:
+            a.f.to = optarg;
+            break;
+        case O_TOWNSHIP:
+            a.f.township = optarg;
+            break;
+        case O_STATION:
+            a.f.station = optarg;
+            break;
+        case O_CHANNEL:
+            a.f.channel = optarg;
+            break;
+        case O_KIND:
+            a.f.kind = optarg;
+            break;
+        case O_LEVEL:
+            a.f.level = optarg;
+            break;
+        case O_CATEGORY:
+            a.f.category = optarg;
+            break;
+        case O_OUTCOME:
+            a.f.outcome = optarg;
+            break;
+        case O_SOURCE:
+            a.f.source = optarg;
+            break;
+        case O_LIMIT:
+            a.limit = optarg;
+            break;
+        case O_PERSONAL:
+            a.with_personal = 1;
+            break;
+        case O_YEAR:
+            a.year = optarg;
+            break;
+        case O_LANG:
+            a.lang = optarg;
+            break;
+        case O_HTTP:
+            a.http = optarg;
+            break;
+        case O_TOKEN_FILE:
+            a.token_file = optarg;
+            break;
+        case O_SILENT:
+            a.silent = optarg;
+            break;
+        default:
+            break;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "county-server: no command (see --help)\n");
+        return 2;
+    }
+    const s_cmd_t *cmd = s_cmd_find(argv[optind]);
+    if (!cmd) {
+        fprintf(stderr, "county-server: unknown command '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (a.given[O_HELP - O_DATA]) {
+        fputs(cmd->usage, stdout);
+        return 0;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "county-server: %s takes no argument '%s' (see %s --help)\n", cmd->name,
+                argv[optind + 1], cmd->name);
+        return 2;
+    }
+    int rc = s_check_given(cmd, &a);
+    if (rc != 0) {
+        return rc;
+    }
+    sj_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (a.config && (rc = s_cfg_apply(&a, &cfg)) != 0) {
+        goto out;
+    }
+    rc = 2;
+    if (!a.data) {
+        a.data = "./var/county-server";
+    }
+    if (a.log_level) {
+        int lvl = sj_log_level_parse(a.log_level);
+        if (lvl < 0) {
+            fprintf(stderr,
+                    "county-server: --log-level '%s' is not one of error, warn, notice,"
+                    " info, debug\n",
+                    a.log_level);
+            goto out;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (sj_ids_init() != SJ_OK) {
+        rc = 1;
+        goto out;
+    }
+    sj_log_set_ident("county-server", "");
+    rc = cmd->run(&a);
+out:
+    sj_cfg_free(&cfg);
+    return rc;
+}

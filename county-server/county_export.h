@@ -1,0 +1,53 @@
+/* county_export: every matter that passes a filter, written row by row as
+ * CSV or JSON Lines for spreadsheets and other programs.
+ *
+ * The rows come from the list cursor (county_rows_*, county_query.h): one
+ * SQLite statement read in index order, each row formatted and written
+ * before the next is read, so memory stays the same for ten matters or ten
+ * million. The columns are those of `list`, plus the petitioner fields when
+ * the filter carries the county key pair (--with-personal).
+ *
+ *   csv    RFC 4180, a header line of the column names, LF line ends,
+ *          UTF-8 without a byte-order mark (as `list --format csv`).
+ *   jsonl  one JSON object per line, keys in column order, persons a
+ *          number, every other value a string.
+ *
+ * The export is one read transaction: a consistent snapshot, even while
+ * `run` keeps writing. */
+#ifndef COUNTY_EXPORT_H
+#define COUNTY_EXPORT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "county_query.h"
+#include "sj_err.h"
+
+#define COUNTY_EXPORT_PROGRESS_ROWS 100000 /* progress callback every this many rows */
+
+typedef enum { COUNTY_EXPORT_CSV = 0, COUNTY_EXPORT_JSONL } county_export_format_t;
+
+/* Called after every COUNTY_EXPORT_PROGRESS_ROWS rows with the count so far. */
+typedef void(county_export_progress_fn)(void *ctx, int64_t rows);
+
+/* Parses "csv" or "jsonl". Returns SJ_OK or SJ_EINVAL. */
+SJ_NODISCARD int county_export_format_parse(const char *name, county_export_format_t *out);
+
+/* Writes the matters that pass f (NULL = all; f->limit caps the rows) to
+ * out. db, f and out are borrowed; progress may be NULL. *rows (may be NULL)
+ * gets the number of matters written, also on failure.
+ * Returns: SJ_OK; SJ_EINVAL bad filter; SJ_EIO the output failed (disk
+ * full, closed pipe); SJ_EDB, SJ_EAGAIN, SJ_ENOMEM. err says why. */
+SJ_NODISCARD int county_export_write(sqlite3 *db,
+                                     const county_filter_t *f,
+                                     county_export_format_t fmt,
+                                     FILE *out,
+                                     county_export_progress_fn *progress,
+                                     void *progress_ctx,
+                                     int64_t *rows,
+                                     char *err,
+                                     size_t err_size);
+
+#endif
