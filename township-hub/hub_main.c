@@ -115,7 +115,7 @@ s_run(const s_opts_t *o)
     }
     sj_downlink_set_epoch(down, hub_store_epoch(st));
     sj_uplink_cfg_t cfg = {.endpoint = o->parent, .code = hub_store_code(st),
-                           .epoch = hub_store_epoch(st), .kp = have_keys ? &kp : NULL,
+                           .epoch = hub_store_link_epoch(st), .kp = have_keys ? &kp : NULL,
                            .server_pk = have_keys ? parent_pk : NULL};
     up = sj_uplink_new(zctx, &cfg, &hub_store_uplink_ops, st);
     if (!up) {

@@ -26,7 +26,9 @@ static const sj_migration_t s_migrations[] = {
 struct hub_store {
     sqlite3 *db;
     char code[SJ_CODE_MAX + 1];
-    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint8_t epoch[SJ_EPOCH_BYTES];      /* the store's own epoch (Welcome to stations) */
+    uint8_t link_epoch[SJ_EPOCH_BYTES]; /* the epoch of the stream to the county */
+    uint64_t up_offered;                /* meta up_offered as last written (a cache) */
     sqlite3_stmt *st_insert;
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
@@ -44,9 +46,13 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
         }
         snprintf(self->code, sizeof self->code, "%s", code);
         sj_random16(self->epoch);
+        memcpy(self->link_epoch, self->epoch, SJ_EPOCH_BYTES);
         if (sj_db_begin(self->db) != SJ_OK || sj_db_meta_set_text(self->db, "code", code) != SJ_OK
             || sj_db_meta_set_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
+            || sj_db_meta_set_blob(self->db, "link_epoch", self->link_epoch, SJ_EPOCH_BYTES)
+                   != SJ_OK
             || sj_db_meta_set_int(self->db, "up_acked", 0) != SJ_OK
+            || sj_db_meta_set_int(self->db, "up_offered", 0) != SJ_OK
             || sj_db_commit(self->db) != SJ_OK) {
             sj_db_rollback(self->db);
             snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
@@ -63,10 +69,14 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
                  code);
         return SJ_EINVAL;
     }
-    if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK) {
+    int64_t offered = 0;
+    if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
+        || sj_db_meta_get_blob(self->db, "link_epoch", self->link_epoch, SJ_EPOCH_BYTES) != SJ_OK
+        || sj_db_meta_get_int(self->db, "up_offered", &offered) != SJ_OK || offered < 0) {
         snprintf(err, err_size, "the store has no valid epoch (damaged?)");
         return SJ_EDB;
     }
+    self->up_offered = (uint64_t) offered;
     return SJ_OK;
 }
 
@@ -137,6 +147,12 @@ const uint8_t *
 hub_store_epoch(const hub_store_t *self)
 {
     return self->epoch;
+}
+
+const uint8_t *
+hub_store_link_epoch(const hub_store_t *self)
+{
+    return self->link_epoch;
 }
 
 static int
@@ -270,15 +286,37 @@ const sj_downlink_ops_t hub_store_downlink_ops = {
 
 /* ---- uplink: forwarding to the county ---- */
 
+/* Records (durably, before any event is handed out) that the stream to the
+ * county may be there through the current head: the offered mark that
+ * s_diverged compares the county's mark with. */
+static int
+s_offer(hub_store_t *self)
+{
+    int64_t head = 0;
+    int rc = s_max_seq(self, &head);
+    if (rc != SJ_OK || (uint64_t) head <= self->up_offered) {
+        return rc;
+    }
+    rc = sj_db_meta_set_int(self->db, "up_offered", head);
+    if (rc == SJ_OK) {
+        self->up_offered = (uint64_t) head;
+    }
+    return rc;
+}
+
 static int
 s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
         int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
 {
     hub_store_t *self = ctx;
+    int rc = s_offer(self);
+    if (rc != SJ_OK) {
+        return rc;
+    }
     sqlite3_stmt *st = self->st_fetch;
     sqlite3_bind_int64(st, 1, (sqlite3_int64) from);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) max_events);
-    int rc = SJ_OK, step;
+    int step;
     size_t bytes = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t len = (size_t) sqlite3_column_bytes(st, 1);
@@ -349,7 +387,62 @@ s_acked(void *ctx, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
     return rc;
 }
 
-const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch, .head = s_head, .acked = s_acked};
+/* The county holds more of this hub's stream than the hub ever offered: the
+ * hub was restored from an older copy, and its hub_seqs after the copy point
+ * name other events than the county got under them. Its stations resend what
+ * the copy lacks, so the hub's events stay complete; only the numbering
+ * upward is stale. The hub moves its link to the county to a new epoch and
+ * sends everything again from hub_seq 1: the county dedupes every event by
+ * (origin, epoch, origin_seq) and id, so nothing is counted twice. The store
+ * epoch (what the hub's own stations see) does not change. */
+static int
+s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPOCH_BYTES])
+{
+    hub_store_t *self = ctx;
+    *moved = 0;
+    int64_t offered = 0;
+    int rc = sj_db_meta_get_int(self->db, "up_offered", &offered);
+    if (rc != SJ_OK || parent_mark <= (uint64_t) offered) {
+        return rc;
+    }
+    int64_t head = 0;
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    sj_random16(epoch);
+    rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "link_epoch", epoch, SJ_EPOCH_BYTES);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "up_acked", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "up_offered", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = s_max_seq(self, &head);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        sj_error("hub diverged from the county, but the new link epoch could not be stored: %s"
+                 " (trying again on the next connection)", sj_strerror(rc));
+        return rc;
+    }
+    memcpy(self->link_epoch, epoch, SJ_EPOCH_BYTES);
+    memcpy(new_epoch, epoch, SJ_EPOCH_BYTES);
+    self->up_offered = 0;
+    *moved = 1;
+    sj_notice("hub store diverged from the county (restored from a backup?): the county holds %llu"
+              " of its events, this store offered only %lld; sending all %lld again under a new"
+              " link epoch", (unsigned long long) parent_mark, (long long) offered,
+              (long long) head);
+    return SJ_OK;
+}
+
+const sj_uplink_ops_t hub_store_uplink_ops = {
+    .fetch = s_fetch, .head = s_head, .acked = s_acked, .diverged = s_diverged};
 
 /* ---- status ---- */
 

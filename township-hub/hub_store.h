@@ -22,7 +22,14 @@ hub_store_t *hub_store_open(const char *dir, const char *code, sj_db_mode_t mode
 void hub_store_close(hub_store_t **self_p);
 sqlite3 *hub_store_db(hub_store_t *self);
 const char *hub_store_code(const hub_store_t *self);
+/* The store's epoch: the hub's own stations see it in Welcome. */
 const uint8_t *hub_store_epoch(const hub_store_t *self);
+/* The epoch of the hub's stream to the county (borrowed). Equal to the store
+ * epoch until the county turns out to hold more of that stream than this
+ * store ever offered (restored from a backup); then hub_store_uplink_ops'
+ * diverged moves the link alone to a new epoch and everything is sent again
+ * from hub_seq 1 (the county dedupes). Give it to sj_uplink_cfg_t.epoch. */
+const uint8_t *hub_store_link_epoch(const hub_store_t *self);
 
 extern const sj_downlink_ops_t hub_store_downlink_ops;
 extern const sj_uplink_ops_t hub_store_uplink_ops;
