@@ -96,12 +96,16 @@ s_pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 
 /* A non-empty file must start with the SQLite header; catches truncation to
  * garbage and foreign files before SQLite would treat them as new. */
-static int
-s_check_header(const char *path, char *err, size_t err_size)
+int
+sj_db_check_file(const char *path, char *err, size_t err_size)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        return errno == ENOENT ? SJ_ENOTFOUND : SJ_EIO;
+        if (errno == ENOENT) {
+            return SJ_ENOTFOUND;
+        }
+        snprintf(err, err_size, "%s: cannot stat: %s", path, strerror(errno));
+        return SJ_EIO;
     }
     if (st.st_size == 0) {
         snprintf(err, err_size, "%s is empty (truncated?); refusing to recreate it", path);
@@ -174,7 +178,7 @@ sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migratio
         snprintf(err, err_size, "data directory path too long");
         return SJ_EINVAL;
     }
-    int hc = s_check_header(path, err, err_size);
+    int hc = sj_db_check_file(path, err, err_size);
     if (hc == SJ_ENOTFOUND) {
         if (mode == SJ_DB_READ) {
             snprintf(err, err_size, "no database at %s (wrong --data, or never started?)", path);
@@ -255,6 +259,43 @@ sj_db_close(sqlite3 **db_p)
         sqlite3_close_v2(*db_p);
         *db_p = NULL;
     }
+}
+
+int
+sj_db_integrity(sqlite3 *db, char *err, size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(5)", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "integrity check cannot run: %s", sqlite3_errmsg(db));
+        return SJ_EDB;
+    }
+    size_t used = 0;
+    int ok = 0, rows = 0;
+    err[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *) sqlite3_column_text(st, 0);
+        line = line ? line : "";
+        if (rows++ == 0 && strcmp(line, "ok") == 0) {
+            ok = 1;
+            continue;
+        }
+        if (used < err_size) {
+            int n = snprintf(err + used, err_size - used, "%s%s",
+                             used ? "; " : "integrity check failed: ", line);
+            for (size_t i = used; n > 0 && i < err_size && err[i]; i++) {
+                err[i] = err[i] == '\n' ? ' ' : err[i]; /* one line for logs and monitoring */
+            }
+            used += n > 0 ? (size_t) n : 0;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        /* A damaged file often fails the check itself (e.g. "database disk image is malformed"). */
+        snprintf(err, err_size, "integrity check failed: %s", sqlite3_errmsg(db));
+        ok = 0;
+    }
+    sqlite3_finalize(st);
+    return ok && rows == 1 ? SJ_OK : SJ_EDB;
 }
 
 static int

@@ -32,6 +32,14 @@ SJ_NODISCARD int sj_db_open(const char *dir, const char *name, uint32_t app_id,
                             sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size);
 void sj_db_close(sqlite3 **db_p);
 
+/* Checks that path is a plausible SQLite file (the header, not empty, not
+ * truncated below one page) without opening it. SJ_OK; SJ_ENOTFOUND when it
+ * does not exist; SJ_EDB or SJ_EIO with the reason in err. */
+SJ_NODISCARD int sj_db_check_file(const char *path, char *err, size_t err_size);
+/* Runs PRAGMA integrity_check; SJ_OK when it says "ok", else SJ_EDB with the
+ * first problems it reported in err. */
+SJ_NODISCARD int sj_db_integrity(sqlite3 *db, char *err, size_t err_size);
+
 /* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
 int sj_db_err(sqlite3 *db, int rc, const char *what);
 SJ_NODISCARD int sj_db_exec(sqlite3 *db, const char *sql);
