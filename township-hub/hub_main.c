@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "hub_store.h"
+#include "sj_backup.h"
 #include "sj_cfg.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -38,6 +39,16 @@ static const char s_usage[] =
     "commands:\n"
     "  run              run the hub daemon\n"
     "  status           queue depth, forwarding lag, each station's last contact\n"
+    "  status --check   one line for monitoring (Nagios plugin convention), exit\n"
+    "                   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN: silent stations,\n"
+    "                   oldest unforwarded report, county contact, free disk\n"
+    "  backup DEST      consistent copy of the store while the hub runs, written\n"
+    "                   atomically to DEST (or DEST/township-hub-TIME.db if DEST is a\n"
+    "                   directory) and integrity-checked; prints the path\n"
+    "  restore SRC      replace the store with the backup SRC (the hub must be\n"
+    "                   stopped); SRC is checked first, the old store is kept as\n"
+    "                   township-hub.db.before-restore-TIME; stations resend what\n"
+    "                   the backup lacks on their next sync\n"
     "  keygen           make this hub's key pair; prints the public key to enrol\n"
     "                   at the county ('county-server allow CODE9 KEY')\n"
     "  allow CODE KEY   enrol a station of this township (12-digit code)\n"
@@ -52,11 +63,18 @@ static const char s_usage[] =
     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
     "  --format F          status: table (default), json, csv\n"
     "  --silent-after S    status: a station unheard for S seconds is SILENT (default 3600)\n"
+    "  --check             status: the monitoring line and exit code (see above)\n"
+    "  --backlog-warn S    status --check: WARNING when the oldest unforwarded report\n"
+    "                      (or, while reports wait, the county's silence) is S seconds\n"
+    "                      old (default 3600)\n"
+    "  --backlog-crit S    ... CRITICAL (default 10800)\n"
+    "  --disk-warn PCT     status --check: WARNING below PCT% free disk (default 10)\n"
+    "  --disk-crit PCT     status --check: CRITICAL below PCT% free disk (default 5)\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          this help\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 bad usage.\n";
+    "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: see above).\n";
 
 static const char *const s_cfg_keys[] = {"data", "code", "bind", "parent", "log-level",
                                          "silent-after", "parent-key", "insecure", NULL};
@@ -64,7 +82,8 @@ static const char *const s_cfg_keys[] = {"data", "code", "bind", "parent", "log-
 typedef struct {
     const char *data, *code, *bind, *parent, *parent_key;
     int insecure;
-    int64_t silent_s;
+    int check;
+    sj_health_opts_t health; /* status --check thresholds; health.silent_s also for status */
     sj_format_t format;
 } s_opts_t;
 
@@ -76,9 +95,15 @@ s_run(const s_opts_t *o)
         return 2;
     }
     char err[512] = "";
+    int lock_fd = -1;
+    /* Held until exit: restore refuses while it is held. */
+    if (sj_backup_lock_daemon("township-hub", o->data, &lock_fd) != SJ_OK) {
+        return 1;
+    }
     hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
+        sj_backup_unlock(&lock_fd);
         return 1;
     }
     sj_log_set_ident("township-hub", hub_store_code(st));
@@ -176,19 +201,71 @@ out:
     }
     sodium_memzero(&kp, sizeof kp);
     hub_store_close(&st);
+    sj_backup_unlock(&lock_fd);
     return rc;
+}
+
+/* status --check: one line, exit 0..3 (sj_health.h). */
+static int
+s_check(const s_opts_t *o)
+{
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        return sj_health_unknown(stdout, "cannot read the hub store: %s", err);
+    }
+    sj_health_t *h = sj_health_new();
+    int rc = h ? hub_store_check(st, &o->health, h) : SJ_ENOMEM;
+    hub_store_close(&st);
+    if (rc == SJ_OK && sj_health_disk(h, o->data, o->health.disk_warn_pct,
+                                      o->health.disk_crit_pct) != SJ_OK) {
+        sj_health_add(h, SJ_HEALTH_UNKNOWN, "cannot read the free space of %s", o->data);
+    }
+    int code = rc == SJ_OK ? sj_health_print(h, stdout)
+                           : sj_health_unknown(stdout, "cannot read the hub store in %s: %s",
+                                               o->data, sj_strerror(rc));
+    sj_health_destroy(&h);
+    return code;
+}
+
+/* restore: the staged copy is opened as `run` opens it, for this township. */
+static int
+s_verify(void *ctx, const char *dir, char *err, size_t err_size)
+{
+    const s_opts_t *o = ctx;
+    char code[SJ_CODE_MAX + 1] = "";
+    if (o->code) {
+        snprintf(code, sizeof code, "%s", o->code);
+    } else {
+        /* Without --code, the backup must be of the township this directory serves. */
+        char ignored[512];
+        hub_store_t *live = hub_store_open(o->data, NULL, SJ_DB_READ, ignored, sizeof ignored);
+        if (live) {
+            snprintf(code, sizeof code, "%s", hub_store_code(live));
+            hub_store_close(&live);
+        }
+    }
+    hub_store_t *st = hub_store_open(dir, code[0] ? code : NULL, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EINVAL;
+    }
+    hub_store_close(&st);
+    return SJ_OK;
 }
 
 static int
 s_status(const s_opts_t *o)
 {
+    if (o->check) {
+        return s_check(o);
+    }
     char err[512] = "";
     hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    int rc = hub_store_status(st, o->silent_s, o->format, stdout);
+    int rc = hub_store_status(st, o->health.silent_s, o->format, stdout);
     hub_store_close(&st);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read status: %s\n", sj_strerror(rc));
@@ -202,7 +279,7 @@ main(int argc, char **argv)
 {
     enum {
         O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG, O_PKEY,
-        O_INSECURE
+        O_INSECURE, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},     {"code", required_argument, NULL, O_CODE},
@@ -211,11 +288,18 @@ main(int argc, char **argv)
         {"config", required_argument, NULL, O_CONFIG}, {"log-level", required_argument, NULL, O_LOG},
         {"parent-key", required_argument, NULL, O_PKEY},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"check", no_argument, NULL, O_CHECK},
+        {"backlog-warn", required_argument, NULL, O_BWARN},
+        {"backlog-crit", required_argument, NULL, O_BCRIT},
+        {"disk-warn", required_argument, NULL, O_DWARN},
+        {"disk-crit", required_argument, NULL, O_DCRIT},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
-    s_opts_t o = {.silent_s = 3600, .format = SJ_FMT_TABLE};
+    s_opts_t o = {.format = SJ_FMT_TABLE};
+    sj_health_opts_default(&o.health);
     const char *config = NULL, *log_level = NULL, *format = NULL, *silent = NULL;
-    int c, help = 0;
+    const char *bwarn = NULL, *bcrit = NULL, *dwarn = NULL, *dcrit = NULL;
+    int c, help = 0, checked = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -229,10 +313,18 @@ main(int argc, char **argv)
         case O_LOG: log_level = optarg; break;
         case O_PKEY: o.parent_key = optarg; break;
         case O_INSECURE: o.insecure = 1; break;
+        case O_CHECK: o.check = 1; break;
+        case O_BWARN: bwarn = optarg; break;
+        case O_BCRIT: bcrit = optarg; break;
+        case O_DWARN: dwarn = optarg; break;
+        case O_DCRIT: dcrit = optarg; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "township-hub: unknown or incomplete option '%s' (see --help)\n",
                     argv[optind - 1]);
+            if (o.check) {
+                return sj_health_unknown(stdout, "bad usage (see --help)");
+            }
             return 2;
         }
     }
@@ -280,15 +372,11 @@ main(int argc, char **argv)
         fprintf(stderr, "township-hub: --format '%s' is not one of table, json, csv\n", format);
         goto out;
     }
-    if (silent) {
-        char *end = NULL;
-        long long v = strtoll(silent, &end, 10);
-        if (!end || *end || v < 1) {
-            fprintf(stderr, "township-hub: --silent-after '%s' is not a number of seconds\n",
-                    silent);
-            goto out;
-        }
-        o.silent_s = v;
+    char herr[256];
+    if (sj_health_opts_parse(&o.health, silent, bwarn, bcrit, dwarn, dcrit, herr, sizeof herr)
+        != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", herr);
+        goto out;
     }
     if (log_level) {
         int lvl = sj_log_level_parse(log_level);
@@ -308,6 +396,12 @@ main(int argc, char **argv)
         rc = s_run(&o);
     } else if (strcmp(cmd, "status") == 0 && npos == 0) {
         rc = s_status(&o);
+        checked = o.check;
+    } else if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) && npos == 1) {
+        const sj_backup_role_t role = {.tool = "township-hub", .file = HUB_STORE_FILE,
+                                       .verify = s_verify, .ctx = &o};
+        rc = cmd[0] == 'b' ? sj_backup_cmd_backup(&role, o.data, argv[optind + 1])
+                           : sj_backup_cmd_restore(&role, o.data, argv[optind + 1]);
     } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
         rc = sj_node_cmd_keygen("township-hub", o.data);
     } else if (strcmp(cmd, "allow") == 0 && npos == 2) {
@@ -335,5 +429,8 @@ main(int argc, char **argv)
     }
 out:
     sj_cfg_free(&cfg);
+    if (o.check && rc == 2 && !checked) {
+        rc = sj_health_unknown(stdout, "bad usage (see stderr)");
+    }
     return rc;
 }

@@ -459,31 +459,57 @@ s_scalar(sqlite3 *db, const char *sql, int64_t dflt)
     return v;
 }
 
-int
-hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out)
+/* The forwarding queue as status and check see it. */
+typedef struct {
+    int64_t last;      /* highest hub_seq */
+    int64_t acked;     /* forwarded: committed at the county */
+    int64_t depth;     /* waiting to be forwarded */
+    int64_t oldest_s;  /* age of the oldest waiting event (0: none) */
+    int64_t county_ms; /* last word from the county (0: never) */
+} s_queue_t;
+
+static int
+s_queue(hub_store_t *self, int64_t now, s_queue_t *q)
 {
-    int64_t now = sj_now_ms();
-    int64_t last = s_scalar(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", 0);
-    int64_t acked = 0, county_ms = 0;
-    if (sj_db_meta_get_int(self->db, "up_acked", &acked) != SJ_OK) {
-        acked = 0;
+    memset(q, 0, sizeof *q);
+    q->last = s_scalar(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", -1);
+    if (q->last < 0) {
+        return SJ_EDB;
     }
-    if (sj_db_meta_get_int(self->db, "county_contact_ms", &county_ms) != SJ_OK) {
-        county_ms = 0;
+    if (sj_db_meta_get_int(self->db, "up_acked", &q->acked) != SJ_OK) {
+        q->acked = 0;
     }
-    int64_t depth = last - acked;
+    if (sj_db_meta_get_int(self->db, "county_contact_ms", &q->county_ms) != SJ_OK) {
+        q->county_ms = 0;
+    }
+    /* After a restore the county may have acked more than this copy holds. */
+    q->depth = q->last > q->acked ? q->last - q->acked : 0;
     int64_t oldest_ms = 0;
     sqlite3_stmt *st = NULL;
-    if (depth > 0 && sqlite3_prepare_v2(self->db, "SELECT received_ms FROM events WHERE hub_seq=?",
-                                        -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, acked + 1);
+    if (q->depth > 0
+        && sqlite3_prepare_v2(self->db, "SELECT received_ms FROM events WHERE hub_seq=?", -1, &st,
+                              NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, q->acked + 1);
         if (sqlite3_step(st) == SQLITE_ROW) {
             oldest_ms = sqlite3_column_int64(st, 0);
         }
     }
     sqlite3_finalize(st);
-    st = NULL;
-    int64_t oldest_s = oldest_ms ? (now - oldest_ms) / 1000 : 0;
+    q->oldest_s = oldest_ms ? (now - oldest_ms) / 1000 : 0;
+    return SJ_OK;
+}
+
+int
+hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out)
+{
+    int64_t now = sj_now_ms();
+    s_queue_t q;
+    if (s_queue(self, now, &q) != SJ_OK) {
+        return SJ_EDB;
+    }
+    int64_t last = q.last, acked = q.acked, county_ms = q.county_ms, depth = q.depth;
+    int64_t oldest_s = q.oldest_s;
+    sqlite3_stmt *st = NULL;
     int64_t quarantined = s_scalar(self->db, "SELECT count(*) FROM quarantine", 0);
     static const char *const names[] = {"station", "status", "last_contact", "silent_s",
                                         "reports",  "quarantined", "backlog"};
@@ -565,4 +591,41 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     }
     sj_table_destroy(&t);
     return rc;
+}
+
+int
+hub_store_check(hub_store_t *self, const sj_health_opts_t *o, sj_health_t *h)
+{
+    int64_t now = sj_now_ms();
+    s_queue_t q;
+    int n_stations = 0, n_silent = 0;
+    if (s_queue(self, now, &q) != SJ_OK
+        || sj_health_children(h, self->db, now, o->silent_s, &n_stations, &n_silent) != SJ_OK) {
+        return SJ_EDB;
+    }
+    char age[24];
+    sj_health_state_t backlog = q.oldest_s >= o->backlog_crit_s   ? SJ_HEALTH_CRITICAL
+                                : q.oldest_s >= o->backlog_warn_s ? SJ_HEALTH_WARNING
+                                                                  : SJ_HEALTH_OK;
+    if (backlog != SJ_HEALTH_OK) {
+        sj_health_duration(q.oldest_s, age, sizeof age);
+        sj_health_add(h, backlog, "oldest unforwarded report %s old (%" PRId64 " queued)", age,
+                      q.depth);
+    }
+    /* The county's silence matters only while something waits for it (the
+     * contact time is the county's last ack or welcome). */
+    int64_t contact_s = q.county_ms ? (now - q.county_ms) / 1000 : -1;
+    if (q.depth > 0 && contact_s < 0 && backlog != SJ_HEALTH_OK) {
+        sj_health_add(h, backlog, "no county contact yet");
+    } else if (q.depth > 0 && contact_s >= o->backlog_warn_s) {
+        sj_health_duration(contact_s, age, sizeof age);
+        sj_health_add(h, contact_s >= o->backlog_crit_s ? SJ_HEALTH_CRITICAL : SJ_HEALTH_WARNING,
+                      "no county contact for %s", age);
+    }
+    sj_health_ok_text(h, "township %s: %" PRId64 " queued, %d station%s, none silent", self->code,
+                      q.depth, n_stations, n_stations == 1 ? "" : "s");
+    sj_health_perf(h, "queued", q.depth, NULL, -1, -1);
+    sj_health_perf(h, "oldest_unforwarded", q.oldest_s, "s", o->backlog_warn_s, o->backlog_crit_s);
+    sj_health_perf(h, "stations", n_stations, NULL, -1, -1);
+    return SJ_OK;
 }

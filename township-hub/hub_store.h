@@ -10,8 +10,11 @@
 #include <stdint.h>
 
 #include "sj_db.h"
+#include "sj_health.h"
 #include "sj_link.h"
 #include "sj_table.h"
+
+#define HUB_STORE_FILE "township-hub.db" /* in the data directory */
 
 typedef struct hub_store hub_store_t;
 
@@ -38,5 +41,11 @@ extern const sj_uplink_ops_t hub_store_uplink_ops;
  * contact and counts (silent stations first). silent_s: a station not heard
  * from for this long is marked silent. */
 SJ_NODISCARD int hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out);
+
+/* The monitoring check (sj_health.h): silent stations, age of the oldest
+ * unforwarded event against the backlog thresholds, and the county's silence
+ * while events wait for it. Adds its problems and OK text to h. SJ_EDB when the
+ * store cannot be read (the caller reports UNKNOWN). */
+SJ_NODISCARD int hub_store_check(hub_store_t *self, const sj_health_opts_t *o, sj_health_t *h);
 
 #endif
