@@ -10,9 +10,12 @@
 
 #include "county_cli.h"
 #include "county_query.h"
+#include "county_status.h"
 #include "county_store.h"
 #include "county_verify.h"
+#include "sj_backup.h"
 #include "sj_cfg.h"
+#include "sj_health.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -43,6 +46,17 @@ static const char s_usage[] =
     "                      (hubs use it as --parent-key, stations as --county-key)\n"
     "  allow CODE KEY      enrol a hub (9 digits) or a directly attached station (12)\n"
     "  revoke CODE|KEY     remove a code's keys, or one key\n"
+    "  status              each child link (hub or station): last contact, events\n"
+    "                      received, backlog it reports; silent ones first\n"
+    "  status --check      one line for monitoring (Nagios plugin convention), exit\n"
+    "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN: silent children,\n"
+    "                      free disk\n"
+    "  backup DEST         consistent copy of the master database while the server\n"
+    "                      runs, written atomically to DEST (or DEST/county-server-\n"
+    "                      TIME.db if DEST is a directory), integrity-checked\n"
+    "  restore SRC         replace the database with the backup SRC (the server must\n"
+    "                      be stopped); SRC is checked first, the old database is kept\n"
+    "                      as county-server.db.before-restore-TIME\n"
     "  stats               items and persons, grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
@@ -68,12 +82,16 @@ static const char s_usage[] =
     "  --with-personal     list, show: open the sealed petitioner fields with this\n"
     "                      server's key (left out otherwise)\n"
     "  --format F          table (default), json, csv\n"
+    "  --silent-after S    status: a child unheard for S seconds is SILENT (default 3600)\n"
+    "  --check             status: the monitoring line and exit code (see above)\n"
+    "  --disk-warn PCT     status --check: WARNING below PCT% free disk (default 10)\n"
+    "  --disk-crit PCT     status --check: CRITICAL below PCT% free disk (default 5)\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          this help\n"
     "\n"
     "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
-    "2 bad usage.\n";
+    "2 bad usage (status --check: see above).\n";
 
 static const char *const s_cfg_keys[] = {"data",     "bind", "code",       "log-level",
                                          "insecure", "http", "token-file", "silent-after",
@@ -87,9 +105,15 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
         return 2;
     }
     char err[512] = "";
+    int lock_fd = -1;
+    /* Held until exit: restore refuses while it is held. */
+    if (sj_backup_lock_daemon("county-server", data, &lock_fd) != SJ_OK) {
+        return 1;
+    }
     county_store_t *st = county_store_open(data, code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
+        sj_backup_unlock(&lock_fd);
         return 1;
     }
     int rc = 1, have_keys = 0;
@@ -153,7 +177,72 @@ out:
     }
     sodium_memzero(&kp, sizeof kp);
     county_store_close(&st);
+    sj_backup_unlock(&lock_fd);
     return rc;
+}
+
+typedef struct {
+    const char *data, *code;
+} s_restore_t;
+
+/* restore: the staged copy is opened as `run` opens it, for --code or else
+ * the county this directory serves (when it names one). */
+static int
+s_verify(void *ctx, const char *dir, char *err, size_t err_size)
+{
+    const s_restore_t *r = ctx;
+    char code[SJ_CODE_MAX + 1] = "";
+    if (r->code) {
+        snprintf(code, sizeof code, "%s", r->code);
+    } else {
+        char ignored[512];
+        county_store_t *live = county_store_open(r->data, NULL, SJ_DB_READ, ignored, sizeof ignored);
+        if (live && sj_db_meta_get_text(county_store_db(live), "code", code, sizeof code) != SJ_OK) {
+            code[0] = '\0';
+        }
+        county_store_close(&live);
+    }
+    county_store_t *st = county_store_open(dir, code[0] ? code : NULL, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EINVAL;
+    }
+    county_store_close(&st);
+    return SJ_OK;
+}
+
+/* status and status --check (exit 0..3, sj_health.h). */
+static int
+s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fmt)
+{
+    char err[512] = "";
+    county_store_t *st = county_store_open(data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        if (check) {
+            return sj_health_unknown(stdout, "cannot read the county store: %s", err);
+        }
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc;
+    if (!check) {
+        rc = county_status_write(county_store_db(st), ho->silent_s, fmt, stdout);
+        county_store_close(&st);
+        if (rc != SJ_OK) {
+            fprintf(stderr, "county-server: cannot read status: %s\n", sj_strerror(rc));
+        }
+        return rc == SJ_OK ? 0 : 1;
+    }
+    sj_health_t *h = sj_health_new();
+    rc = h ? county_status_check(county_store_db(st), ho, h) : SJ_ENOMEM;
+    county_store_close(&st);
+    if (rc == SJ_OK && sj_health_disk(h, data, ho->disk_warn_pct, ho->disk_crit_pct) != SJ_OK) {
+        sj_health_add(h, SJ_HEALTH_UNKNOWN, "cannot read the free space of %s", data);
+    }
+    int code = rc == SJ_OK ? sj_health_print(h, stdout)
+                           : sj_health_unknown(stdout, "cannot read the county store in %s: %s",
+                                               data, sj_strerror(rc));
+    sj_health_destroy(&h);
+    return code;
 }
 
 int
@@ -162,7 +251,7 @@ main(int argc, char **argv)
     enum {
         O_DATA = 1000, O_BIND, O_CODE, O_BY, O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL,
         O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG,
-        O_INSECURE, O_PERSONAL
+        O_INSECURE, O_PERSONAL, O_SILENT, O_CHECK, O_DWARN, O_DCRIT
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
@@ -185,6 +274,10 @@ main(int argc, char **argv)
         {"log-level", required_argument, NULL, O_LOG},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"with-personal", no_argument, NULL, O_PERSONAL},
+        {"silent-after", required_argument, NULL, O_SILENT},
+        {"check", no_argument, NULL, O_CHECK},
+        {"disk-warn", required_argument, NULL, O_DWARN},
+        {"disk-crit", required_argument, NULL, O_DCRIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -193,8 +286,9 @@ main(int argc, char **argv)
     }
     const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
     const char *config = NULL, *log_level = NULL, *limit = NULL;
+    const char *silent = NULL, *dwarn = NULL, *dcrit = NULL;
     county_filter_t f = {0};
-    int c, help = 0, insecure = 0, with_personal = 0;
+    int c, help = 0, insecure = 0, with_personal = 0, check = 0, checked = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -218,10 +312,17 @@ main(int argc, char **argv)
         case O_LOG: log_level = optarg; break;
         case O_INSECURE: insecure = 1; break;
         case O_PERSONAL: with_personal = 1; break;
+        case O_SILENT: silent = optarg; break;
+        case O_CHECK: check = 1; break;
+        case O_DWARN: dwarn = optarg; break;
+        case O_DCRIT: dcrit = optarg; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
                     argv[optind - 1]);
+            if (check) {
+                return sj_health_unknown(stdout, "bad usage (see --help)");
+            }
             return 2;
         }
     }
@@ -247,6 +348,7 @@ main(int argc, char **argv)
         bind = bind ? bind : sj_cfg_get(&cfg, "bind");
         code = code ? code : sj_cfg_get(&cfg, "code");
         log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+        silent = silent ? silent : sj_cfg_get(&cfg, "silent-after");
         const char *ins = sj_cfg_get(&cfg, "insecure");
         if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
             fprintf(stderr, "county-server: %s:%d: insecure must be true or false\n", config,
@@ -265,6 +367,12 @@ main(int argc, char **argv)
     }
     if (code && sj_code_level(code) != 6) {
         fprintf(stderr, "county-server: --code '%s' is not a 6-digit county code\n", code);
+        goto out;
+    }
+    sj_health_opts_t ho;
+    sj_health_opts_default(&ho);
+    if (sj_health_opts_parse(&ho, silent, NULL, NULL, dwarn, dcrit, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
         goto out;
     }
     if (limit) {
@@ -295,6 +403,19 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "keygen") == 0 && npos == 0) {
         rc = sj_node_cmd_keygen("county-server", data);
+        goto out;
+    }
+    if (strcmp(cmd, "status") == 0 && npos == 0) {
+        rc = s_status(data, &ho, check, fmt);
+        checked = check;
+        goto out;
+    }
+    if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) && npos == 1) {
+        s_restore_t r = {.data = data, .code = code};
+        const sj_backup_role_t role = {.tool = "county-server", .file = COUNTY_STORE_FILE,
+                                       .verify = s_verify, .ctx = &r};
+        rc = cmd[0] == 'b' ? sj_backup_cmd_backup(&role, data, argv[optind + 1])
+                           : sj_backup_cmd_restore(&role, data, argv[optind + 1]);
         goto out;
     }
     if (strcmp(cmd, "allow") == 0 && npos == 2) {
@@ -387,5 +508,8 @@ main(int argc, char **argv)
     rc = 0;
 out:
     sj_cfg_free(&cfg);
+    if (check && rc == 2 && !checked) {
+        rc = sj_health_unknown(stdout, "bad usage (see stderr)");
+    }
     return rc;
 }

@@ -20,6 +20,8 @@
 #include "sj_db.h"
 #include "sj_link.h"
 
+#define COUNTY_STORE_FILE "county-server.db" /* in the data directory */
+
 typedef struct county_store county_store_t;
 
 /* Opens dir/county-server.db. code (6 digits) is optional: when set (now or

@@ -1,0 +1,23 @@
+/* county_status: the county's view of its links: each child (a township hub,
+ * or a station attached directly) with its last contact, the events received
+ * over it and the backlog it last reported, silent ones first; and the
+ * monitoring check (sj_health.h) over the same rows. Both read a store opened
+ * with SJ_DB_READ and work while the daemon runs. */
+#ifndef COUNTY_STATUS_H
+#define COUNTY_STATUS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sj_health.h"
+#include "sj_table.h"
+
+/* Writes the view in fmt to out; a child unheard for silent_s or more is
+ * SILENT. db is borrowed. SJ_OK, SJ_EDB, SJ_ENOMEM or SJ_EIO. */
+SJ_NODISCARD int county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out);
+/* Adds silent children (WARNING) and the OK text to h. SJ_EDB when the store
+ * cannot be read (the caller reports UNKNOWN). */
+SJ_NODISCARD int county_status_check(sqlite3 *db, const sj_health_opts_t *o, sj_health_t *h);
+
+#endif
