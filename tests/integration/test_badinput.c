@@ -547,12 +547,6 @@ static void
 test_badinput_agent_shows_unreadable_rejected(void **state)
 {
     /* Does the outbox list a rejected report that the station itself cannot decode? */
-    if (!h_known_bug(
-            "village-agent outbox skips an outbox row that fails sj_event_decode, so a report"
-            " the hub rejected for an invalid field is missing from the list (only an ERROR"
-            " log line on stderr), although 'sync' says \"1 rejected there; see 'outbox'\"")) {
-        skip();
-    }
     s_fix_t *f = *state;
     s_fixture(f);
     /* Report 2 gets channel 9: the hub quarantines it, and the station's own
@@ -566,8 +560,17 @@ test_badinput_agent_shows_unreadable_rejected(void **state)
     h_result_free(&r);
     const char *outbox[] = {"outbox", "--format", "json", NULL};
     assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
-    if (!strstr(r.out, "\"seq\":2,") || !strstr(r.out, "\"state\":\"rejected\"")) {
-        fail_msg("outbox does not list report 2 as rejected: %s", r.out);
+    fprintf(stderr, "# outbox: %s", r.out);
+    if (!strstr(r.out, "\"seq\":2,") || !strstr(r.out, "\"state\":\"rejected\"")
+        || !strstr(r.out, "\"summary\":\"(unreadable: ") || !strstr(r.out, "channel")) {
+        fail_msg("outbox does not list report 2 as rejected and unreadable: %s", r.out);
+    }
+    h_result_free(&r);
+    /* The table lists all three and counts them without wrapping around. */
+    const char *table[] = {"outbox", NULL};
+    assert_int_equal(h_agent(st, table, &r, h_ms(30000)), 0);
+    if (!strstr(r.err, "3 reports, 2 at the hub, 0 queued, 1 rejected")) {
+        fail_msg("outbox summary is wrong: %s", r.err);
     }
     h_result_free(&r);
 }

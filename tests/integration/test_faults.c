@@ -1,6 +1,7 @@
 /* Does every report still reach the county exactly once when a hub, the
  * county or a station's sync is killed with SIGKILL in mid-stream and started
- * again on the same data? */
+ * again on the same data, or when a station or a hub is restored from an
+ * older copy of its data directory? */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -187,15 +188,55 @@ s_submit(h_node_t *st, const char *summary)
 }
 
 static void
+s_sync_ok(h_node_t *st)
+{
+    h_result_t r;
+    int code = h_sync(st, 30, &r);
+    if (code != 0) {
+        fail_msg("sync of %s exited %d: %s", st->code, code, r.err);
+    }
+    h_result_free(&r);
+}
+
+/* cp -a from to. */
+static void
+s_copy_dir(h_env_t *env, const char *from, const char *to)
+{
+    h_result_t r;
+    char *cp[] = {"cp", "-a", (char *) from, (char *) to, NULL};
+    assert_int_equal(h_run(env, "cp", cp, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+}
+
+/* The disk fails: dir is replaced by the copy at backup (which goes away). */
+static void
+s_restore_dir(h_env_t *env, const char *dir, const char *backup)
+{
+    h_result_t r;
+    assert_int_equal(h_rmrf(dir), 0);
+    char *mv[] = {"mv", (char *) backup, (char *) dir, NULL};
+    assert_int_equal(h_run(env, "mv", mv, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+}
+
+/* Runs `outbox` and checks its summary line. */
+static void
+s_expect_outbox(h_node_t *st, const char *summary)
+{
+    h_result_t r;
+    const char *args[] = {"outbox", NULL};
+    assert_int_equal(h_agent(st, args, &r, h_ms(30000)), 0);
+    fprintf(stderr, "# outbox: %s", r.err);
+    if (!strstr(r.err, summary)) {
+        fail_msg("outbox summary is not '%s': %s", summary, r.err);
+    }
+    h_result_free(&r);
+}
+
+static void
 test_faults_station_restored_from_backup(void **state)
 {
     /* Does a station whose store is restored from an older backup still deliver its new reports? */
-    if (!h_known_bug("a station store restored from a backup (same epoch, last_seq behind what the"
-                     " hub holds) reuses seqs the hub already has; the hub acks them as duplicates"
-                     " and the new reports are silently lost (outbox says at-hub, queued shows"
-                     " 18446744073709551614)")) {
-        skip();
-    }
     h_env_t *env = *state;
     h_node_t *county = h_county(env);
     h_node_t *hub = h_hub(env, T100, county);
@@ -204,32 +245,141 @@ test_faults_station_restored_from_backup(void **state)
     assert_int_equal(h_start_hub(hub), 0);
     h_result_t r;
     assert_int_equal(h_import(st, 5, 9000), 0);
-    assert_int_equal(h_sync(st, 30, &r), 0);
-    h_result_free(&r);
+    s_sync_ok(st);
     char backup[H_PATH + 16];
     snprintf(backup, sizeof backup, "%s.bak", st->data);
-    char *cp[] = {"cp", "-a", st->data, backup, NULL};
-    assert_int_equal(h_run(env, "cp", cp, &r, h_ms(30000)), 0);
-    h_result_free(&r);
+    s_copy_dir(env, st->data, backup);
     assert_int_equal(h_import(st, 5, 9001), 0);
-    assert_int_equal(h_sync(st, 30, &r), 0);
-    h_result_free(&r);
+    s_sync_ok(st);
     /* The disk fails; the officer restores last week's backup and goes on. */
-    assert_int_equal(h_rmrf(st->data), 0);
-    char *mv[] = {"mv", backup, st->data, NULL};
-    assert_int_equal(h_run(env, "mv", mv, &r, h_ms(30000)), 0);
-    h_result_free(&r);
+    s_restore_dir(env, st->data, backup);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(s_submit(st, "after the restore"), 0);
     }
     int code = h_sync(st, 30, &r);
     fprintf(stderr, "# sync after restore: exit %d: %s", code, r.err);
+    if (code != 0 || !strstr(r.err, "store diverged from the hub (restored from a backup?): 3"
+                                    " unconfirmed reports moved to a new epoch")) {
+        fail_msg("sync after the restore did not move the 3 new reports: %s", r.err);
+    }
     h_result_free(&r);
     const char *sql = "SELECT count(*) FROM matters WHERE summary = 'after the restore'";
     long long got = h_wait_db(county, sql, 3, 3, h_ms(10000));
     if (got != 3) {
         fail_msg("%lld of 3 reports made after the restore reached the county", got);
     }
+    /* Nothing counted twice: the old stream whole, the new one with the 3. */
+    const h_expect_t exp[] = {{T100 "201", 13, 2}};
+    char why[300] = "";
+    if (h_check_exactly_once(county, exp, 1, why, sizeof why) != 0) {
+        fail_msg("not exactly once: %s", why);
+    }
+    /* The 5 of the backup and the 3 new ones, all at the hub; no wrap-around. */
+    s_expect_outbox(st, "8 reports, 8 at the hub, 0 queued, 0 rejected");
+}
+
+static void
+test_faults_station_restored_busy(void **state)
+{
+    /* Are reports kept when a restored station makes more new ones than it lost before syncing,
+     * and is one that was queued in the backup but delivered before the disk died counted once? */
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, T100 "201", hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    assert_int_equal(h_import(st, 5, 9100), 0);
+    s_sync_ok(st);
+    /* The backup holds 2 reports not yet sent... */
+    assert_int_equal(h_import(st, 2, 9101), 0);
+    char backup[H_PATH + 16];
+    snprintf(backup, sizeof backup, "%s.bak", st->data);
+    s_copy_dir(env, st->data, backup);
+    /* ...which reach the hub afterwards, with 3 more: the hub holds seq 1..10. */
+    s_sync_ok(st);
+    assert_int_equal(h_import(st, 3, 9102), 0);
+    s_sync_ok(st);
+    s_restore_dir(env, st->data, backup);
+    /* 8 new reports: the restored head (15) passes the hub's mark (10). */
+    assert_int_equal(h_import(st, 8, 9103), 0);
+    h_result_t r;
+    int code = h_sync(st, 30, &r);
+    fprintf(stderr, "# sync after restore: exit %d: %s", code, r.err);
+    if (code != 0 || !strstr(r.err, "10 unconfirmed reports moved to a new epoch")) {
+        fail_msg("sync after the restore did not move the 2 + 8 unconfirmed reports: %s", r.err);
+    }
+    h_result_free(&r);
+    /* The 10 delivered before the disk died and the 8 new ones, once each.
+     * The 2 moved reports the hub already had are quarantined there as
+     * duplicate ids (acked as rejected), never stored twice. */
+    const char *matters = "SELECT count(*) FROM matters WHERE origin = '" T100 "201'";
+    assert_int_equal(h_wait_db(county, matters, 18, 18, h_ms(10000)), 18);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events"), 18);
+    assert_int_equal(h_db_scalar(county, "SELECT count(DISTINCT id) FROM events"), 18);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM quarantine"), 0);
+    assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM quarantine WHERE err_code = 7"), 2);
+    assert_int_equal(h_db_scalar(hub, "SELECT count(DISTINCT id) FROM events"), 18);
+    s_expect_outbox(st, "15 reports, 13 at the hub, 0 queued, 2 rejected");
+}
+
+static void
+test_faults_hub_restored_from_backup(void **state)
+{
+    /* Do new reports still reach the county exactly once after a hub is restored from an older
+     * copy of its data directory (and collects more than it lost before the county answers)? */
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *a = h_station(env, T100 "201", hub);
+    h_node_t *b = h_station(env, T100 "202", hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    const char *at_county = "SELECT count(*) FROM events";
+    assert_int_equal(h_import(a, 5, 9200), 0);
+    s_sync_ok(a);
+    assert_int_equal(h_wait_db(county, at_county, 5, 5, h_ms(30000)), 5);
+    /* Last week's copy of the hub (taken while it was stopped). */
+    assert_int_equal(h_stop(hub, SIGTERM), 0);
+    char backup[H_PATH + 16];
+    snprintf(backup, sizeof backup, "%s.bak", hub->data);
+    s_copy_dir(env, hub->data, backup);
+    assert_int_equal(h_start_hub(hub), 0);
+    assert_int_equal(h_import(a, 5, 9201), 0);
+    s_sync_ok(a);
+    assert_int_equal(h_wait_db(county, at_county, 10, 10, h_ms(30000)), 10);
+    /* The hub's disk dies; it comes back from the copy while the county is
+     * down, and collects 8 events (3 new of B, 5 that A resends) before the
+     * county answers: its head (13) passes the county's mark (10). */
+    assert_int_equal(h_stop(hub, SIGKILL), 128 + SIGKILL);
+    assert_int_equal(h_stop(county, SIGTERM), 0);
+    s_restore_dir(env, hub->data, backup);
+    assert_int_equal(h_start_hub(hub), 0);
+    assert_int_equal(h_import(b, 3, 9202), 0);
+    s_sync_ok(b);
+    s_sync_ok(a);
+    assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 13);
+    assert_int_equal(h_start_county(county), 0);
+    long long got = h_wait_db(county, at_county, 13, 13, h_ms(30000));
+    if (got != 13) {
+        fail_msg("%lld of 13 events at the county after the hub's restore", got);
+    }
+    const h_expect_t exp[] = {{T100 "201", 10, 1}, {T100 "202", 3, 1}};
+    char why[300] = "";
+    if (h_check_exactly_once(county, exp, 2, why, sizeof why) != 0) {
+        fail_msg("not exactly once: %s", why);
+    }
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM quarantine"), 0);
+    /* The hub moved its link to the county alone: the county heard it under
+     * two epochs, its stations still see the store epoch. */
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM links WHERE code = '" T100 "'"), 2);
+    assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM meta m, meta n WHERE m.key = 'epoch'"
+                                      " AND n.key = 'link_epoch' AND m.value <> n.value"),
+                     1);
+    /* And it goes on forwarding. */
+    assert_int_equal(h_import(b, 2, 9203), 0);
+    s_sync_ok(b);
+    assert_int_equal(h_wait_db(county, at_county, 15, 15, h_ms(30000)), 15);
 }
 
 int
@@ -241,6 +391,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_faults_station_sync_kill9, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_station_restored_from_backup, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_station_restored_busy, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_hub_restored_from_backup, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
