@@ -87,7 +87,11 @@ for role in "${roles[@]}"; do
     # -- control fields
     [[ $(dpkg-deb -f "$deb" Package) == "$pkg" ]] || fail "$pkg: Package field"
     depends=$(dpkg-deb -f "$deb" Depends)
-    for dep in adduser libc6 libzmq5 libsqlite3-0 libsodium23 libprotobuf-c1; do
+    want=(adduser libc6 libzmq5 libsqlite3-0 libsodium23 libprotobuf-c1)
+    if [[ $role != village-agent ]]; then
+        want+=(procps) # /bin/kill for ExecReload
+    fi
+    for dep in "${want[@]}"; do
         [[ $depends == *"$dep"* ]] || fail "$pkg: Depends lacks $dep: $depends"
     done
 
@@ -175,7 +179,7 @@ for role in "${roles[@]}"; do
         "ExecStart=/usr/bin/$role run --config /etc/sanji/$role.conf" \
         "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
         "PrivateDevices=yes" "ProtectKernelTunables=yes" "ProtectKernelModules=yes" \
-        "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" \
+        "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK" \
         "LockPersonality=yes" "MemoryDenyWriteExecute=yes"; do
         grep -qx -- "$line" "$unit" || fail "$pkg: $pkg.service lacks '$line'"
     done
