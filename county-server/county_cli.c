@@ -14,6 +14,7 @@
 
 #include "county_export.h"
 #include "county_query.h"
+#include "county_report.h"
 #include "county_store.h"
 #include "sj_cfg.h"
 #include "sj_cli.h"
@@ -96,10 +97,13 @@ typedef struct {
 } s_cmd_t;
 
 static int s_export(s_args_t *a);
+static int s_report(s_args_t *a);
 
 static const int s_export_opts[] = {O_FORMAT,  O_FROM,  O_TO,       O_TOWNSHIP, O_STATION,
                                     O_CHANNEL, O_KIND,  O_LEVEL,    O_CATEGORY, O_OUTCOME,
                                     O_SOURCE,  O_LIMIT, O_PERSONAL, 0};
+
+static const int s_report_opts[] = {O_YEAR, O_LANG, O_FORMAT, 0};
 
 static const s_cmd_t s_cmds[] = {
     {"export", s_export, s_export_opts,
@@ -117,6 +121,20 @@ static const s_cmd_t s_cmds[] = {
      "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
      "  --category G, --outcome O, --source S  filters, as for list\n"
      "  --limit N           at most N rows\n"
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+    {"report", s_report, s_report_opts,
+     "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
+     "\n"
+     "Prints the year's petition section (信访) in the shape a county yearbook\n"
+     "uses: matters (件（批）次) and person-times (人次); lodged at the county,\n"
+     "city, province and capital, collective and individual; letters, phone\n"
+     "and mailbox; resolved on the spot, accepted, closed; cases assigned from\n"
+     "above and their closure rate; leader reception; review cases by category.\n"
+     "Every figure is counted from the master database.\n"
+     "\n"
+     "  --year YYYY         the year (by occurred date), required\n"
+     "  --lang L            zh (default) or en\n"
+     "  --format F          md (default; Markdown) or html (a complete page)\n"
      "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
@@ -238,6 +256,58 @@ out:
     if (a->with_personal) {
         sodium_memzero(&kp, sizeof kp);
     }
+    return rc;
+}
+
+/* ---- report ---- */
+
+static int
+s_report(s_args_t *a)
+{
+    int year = 0;
+    county_report_lang_t lang = COUNTY_REPORT_ZH;
+    county_report_fmt_t fmt = COUNTY_REPORT_MD;
+    if (!a->year) {
+        fprintf(stderr, "county-server: report needs --year YYYY\n");
+        return 2;
+    }
+    if (county_report_year_parse(a->year, &year) != SJ_OK) {
+        fprintf(stderr, "county-server: --year '%s' is not a year (%d..%d)\n", a->year,
+                COUNTY_REPORT_YEAR_MIN, COUNTY_REPORT_YEAR_MAX);
+        return 2;
+    }
+    if (a->lang && county_report_lang_parse(a->lang, &lang) != SJ_OK) {
+        fprintf(stderr, "county-server: --lang '%s' is not one of zh, en\n", a->lang);
+        return 2;
+    }
+    if (a->format && county_report_fmt_parse(a->format, &fmt) != SJ_OK) {
+        fprintf(stderr, "county-server: --format '%s' is not one of md, html\n", a->format);
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    county_report_t *r = calloc(1, sizeof *r);
+    int rc = 1;
+    if (!r) {
+        fprintf(stderr, "county-server: out of memory\n");
+        goto out;
+    }
+    if (county_report_compute(county_store_db(st), year, r, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        goto out;
+    }
+    if (county_report_write(r, lang, fmt, stdout) != SJ_OK) {
+        fprintf(stderr, "county-server: cannot write the report\n");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(r);
+    county_store_close(&st);
     return rc;
 }
 
