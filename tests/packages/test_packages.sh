@@ -127,7 +127,7 @@ for role in "${roles[@]}"; do
 
     # -- options and commands: every one in --help is in the manual page
     help=$("$stage/usr/bin/$role" --help)
-    commands=$(sed -n '/^commands:/,/^$/p' <<<"$help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
+    commands=$(sed -n '/^commands:/,/^$/p' <<<"$help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u)
     options=$(
         {
             echo "$help"
