@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs all the tests: installs dependencies, then builds and runs ctest in a
-# normal build (build/) and in an AddressSanitizer + UBSan build (build-asan/).
+# normal build (build/) and in an AddressSanitizer + UBSan build (build-asan/),
+# then fuzzes the frame decoder and the JSON import for 60 s each
+# (scripts/fuzz.sh, build-fuzz/).
 #   SANJI_QUICK=1 scripts/test.sh    normal build only
 # Exits non-zero if any build or test fails.
 set -euo pipefail
@@ -27,6 +29,9 @@ if [[ ${SANJI_QUICK:-0} != 1 ]]; then
     else
         failed+=("build (build-asan)")
     fi
+
+    echo "== fuzzing (build-fuzz/)"
+    bash scripts/fuzz.sh 60 || failed+=("fuzzing (build-fuzz)")
 fi
 
 if ((${#failed[@]} > 0)); then

@@ -536,7 +536,7 @@ s_hub_argv(const h_node_t *h, s_argv_t *a)
     s_arg(a, "--parent");
     s_arg(a, h->parent->endpoint);
     s_arg(a, "--parent-key");
-    s_arg(a, h->parent->pk);
+    s_arg(a, h->parent_key_override ? h->parent_key_override : h->parent->pk);
     s_arg(a, "--log-level");
     s_arg(a, s_log_level());
 }
@@ -554,7 +554,7 @@ s_agent_argv(const h_node_t *s, const char *const args[], s_argv_t *a)
         s_arg(a, "--hub");
         s_arg(a, s->parent->endpoint);
         s_arg(a, "--hub-key");
-        s_arg(a, s->parent->pk);
+        s_arg(a, s->parent_key_override ? s->parent_key_override : s->parent->pk);
     }
     const h_node_t *county = s_county_of(s);
     if (county && county->pk[0]) {
@@ -601,9 +601,8 @@ s_bin(h_role_t role)
     return role == H_COUNTY ? COUNTY_BIN : role == H_HUB ? HUB_BIN : AGENT_BIN;
 }
 
-/* Counts lines of a daemon's log that contain text. */
-static int
-s_log_count(const h_proc_t *p, const char *text)
+int
+h_log_count(const h_proc_t *p, const char *text)
 {
     char *log = h_read_file(p->err_path[0] ? p->err_path : p->out_path);
     int n = 0;
@@ -651,18 +650,29 @@ h_keys(h_node_t *node)
     }
     h_result_free(&r);
     node->enrolled = 1;
-    if (parent->proc && h_proc_running(parent->proc)) {
-        /* A running parent reads its allowlist on SIGHUP: wait until it has. */
-        int before = s_log_count(parent->proc, "allowlist reloaded");
-        kill(parent->proc->pid, SIGHUP);
-        int64_t deadline = h_now_ms() + h_ms(10000);
-        while (s_log_count(parent->proc, "allowlist reloaded") <= before) {
-            if (h_now_ms() > deadline) {
-                fprintf(stderr, "# %s did not reload its allowlist\n", parent->data);
-                return -1;
-            }
-            h_sleep_ms(5);
+    /* A running parent reads its allowlist on SIGHUP: wait until it has. */
+    if (parent->proc && h_proc_running(parent->proc) && h_reload(parent) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+h_reload(h_node_t *parent)
+{
+    if (!parent->proc || !h_proc_running(parent->proc)) {
+        fprintf(stderr, "# %s is not running; nothing to reload\n", parent->data);
+        return -1;
+    }
+    int before = h_log_count(parent->proc, "allowlist reloaded");
+    kill(parent->proc->pid, SIGHUP);
+    int64_t deadline = h_now_ms() + h_ms(10000);
+    while (h_log_count(parent->proc, "allowlist reloaded") <= before) {
+        if (h_now_ms() > deadline) {
+            fprintf(stderr, "# %s did not reload its allowlist\n", parent->data);
+            return -1;
         }
+        h_sleep_ms(5);
     }
     return 0;
 }
@@ -1014,30 +1024,49 @@ h_check_exactly_once(
 /* ---- raw protocol client ---- */
 
 void *
-h_raw_dealer(void *zctx, h_node_t *as_station)
+h_raw_dealer_to(void *zctx, const uint8_t *pk, const uint8_t *sk, const h_node_t *server)
 {
-    if (h_keys(as_station) != 0) {
-        return NULL;
-    }
-    sj_keypair_t kp;
-    char err[512];
-    uint8_t server_pk[SJ_KEY_BYTES];
-    if (sj_keypair_load(as_station->data, &kp, err, sizeof err) != SJ_OK
-        || sj_key_decode(as_station->parent->pk, server_pk) != SJ_OK) {
-        fprintf(stderr, "# raw client keys: %s\n", err);
-        return NULL;
-    }
     void *s = zmq_socket(zctx, ZMQ_DEALER);
     if (!s) {
         return NULL;
     }
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (sj_auth_client_socket(s, &kp, server_pk) != SJ_OK
-        || zmq_connect(s, as_station->parent->endpoint) != 0) {
+    if (pk && sk) {
+        sj_keypair_t kp;
+        uint8_t server_pk[SJ_KEY_BYTES];
+        memcpy(kp.pk, pk, SJ_KEY_BYTES);
+        memcpy(kp.sk, sk, SJ_KEY_BYTES);
+        int rc = sj_key_decode(server->pk, server_pk) == SJ_OK
+                     ? sj_auth_client_socket(s, &kp, server_pk)
+                     : SJ_EINVAL;
+        memset(&kp, 0, sizeof kp);
+        if (rc != SJ_OK) {
+            zmq_close(s);
+            return NULL;
+        }
+    }
+    if (zmq_connect(s, server->endpoint) != 0) {
         zmq_close(s);
         return NULL;
     }
+    return s;
+}
+
+void *
+h_raw_dealer(void *zctx, h_node_t *as_node)
+{
+    if (!as_node->parent || h_keys(as_node) != 0) {
+        return NULL;
+    }
+    sj_keypair_t kp;
+    char err[512];
+    if (sj_keypair_load(as_node->data, &kp, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "# raw client keys: %s\n", err);
+        return NULL;
+    }
+    void *s = h_raw_dealer_to(zctx, kp.pk, kp.sk, as_node->parent);
+    memset(&kp, 0, sizeof kp);
     return s;
 }
 

@@ -62,6 +62,9 @@ typedef struct h_node {
     int launches;                /* how many times it was started */
     char pk[48];                 /* its CURVE public key (Z85), "" before keygen */
     int enrolled;                /* its key is in its parent's allowlist */
+    /* Passed as --parent-key (hub) or --hub-key (station) instead of the
+     * parent's real key when not NULL: a test of a wrong key sets it. */
+    const char *parent_key_override;
 } h_node_t;
 
 /* Output of a command run to completion. Free with h_result_free. */
@@ -128,6 +131,9 @@ int h_proc_running(h_proc_t *p);
 /* Waits for a line "ready" in the process's log. 0, or -1 when it exited or
  * the deadline passed (log tail printed). */
 int h_wait_ready(h_proc_t *p, int timeout_ms);
+/* How many times text occurs in the process's log (a daemon's merged log,
+ * a command's stderr). */
+int h_log_count(const h_proc_t *p, const char *text);
 /* Prints the last `lines` lines of a file to stderr, prefixed. */
 void h_print_tail(const char *path, int lines);
 /* Reads a whole file (NUL-terminated, caller frees); NULL when unreadable. */
@@ -203,12 +209,22 @@ int h_check_exactly_once(
  * only to enrol a node before its parent starts. 0 on success; -1 when the
  * parent refuses to enrol it (e.g. a code outside its township). */
 int h_keys(h_node_t *node);
+/* Signals a running parent (county or hub) with SIGHUP and waits until its
+ * log says "allowlist reloaded" once more. 0, or -1 when it is not running or
+ * did not reload within the deadline. */
+int h_reload(h_node_t *parent);
 
 /* ---- raw protocol client (for hostile-input tests) ---- */
 
-/* A DEALER (LINGER 0) in zctx, speaking CURVE with as_station's key pair
- * (made and enrolled at its hub if needed), connected to its hub. */
-void *h_raw_dealer(void *zctx, h_node_t *as_station);
+/* A DEALER (LINGER 0) in zctx, speaking CURVE with as_node's key pair (made
+ * and enrolled at its parent if needed), connected to its parent: a station's
+ * key to its hub, a hub's key to the county. NULL after printing why. Close
+ * with zmq_close. */
+void *h_raw_dealer(void *zctx, h_node_t *as_node);
+/* A DEALER (LINGER 0) in zctx connected to server's endpoint, speaking CURVE
+ * with the raw 32-byte key pair pk/sk and server's public key; with pk and sk
+ * NULL, a plain (NULL mechanism) DEALER. NULL on error. */
+void *h_raw_dealer_to(void *zctx, const uint8_t *pk, const uint8_t *sk, const h_node_t *server);
 /* Sends one frame. 0 or -1. */
 int h_raw_send(void *sock, const void *data, size_t len);
 /* Packs env as is (the version field is NOT overwritten) and sends it. */
