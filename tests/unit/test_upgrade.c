@@ -1,0 +1,366 @@
+/* Does this program still open every store and every frame an earlier
+ * release wrote? tests/data/db/vN/ holds the three stores of each shipped
+ * schema version N (made by that release's binaries, tests/data/
+ * make-db-fixtures.sh: five reports delivered end to end, one with sealed
+ * petitioner fields); tests/data/wire/vN/ one frame of each message type of
+ * protocol version N. A store must open the way its daemon opens it
+ * (SJ_DB_WRITE: migrating), keep its rows, and then satisfy SJ_DB_READ (which
+ * only accepts the latest schema). A frame of a known version must decode; a
+ * frame of an unknown version must be refused with ERROR_BAD_VERSION. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent_store.h"
+#include "county_status.h"
+#include "county_store.h"
+#include "county_verify.h"
+#include "hub_store.h"
+#include "sj_ids.h"
+#include "sj_wire.h"
+
+#ifndef SANJI_TEST_DATA
+#error "SANJI_TEST_DATA (tests/data) comes from tests/CMakeLists.txt"
+#endif
+
+#define FIXTURE_REPORTS 5 /* what make-db-fixtures.sh delivers */
+#define MAX_VERSIONS    32
+
+/* ---- helpers ---- */
+
+/* The vN directory names under tests/data/<kind>, sorted; returns how many. */
+static int
+s_versions(const char *kind, char names[][16], int max)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", SANJI_TEST_DATA, kind);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        if (e->d_name[0] == 'v' && strlen(e->d_name) < 16) {
+            snprintf(names[n++], 16, "%.15s", e->d_name);
+        }
+    }
+    closedir(d);
+    qsort(names, (size_t) n, 16, (int (*)(const void *, const void *)) strcmp);
+    assert_true(n > 0);
+    return n;
+}
+
+static uint8_t *
+s_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail_msg("cannot open fixture %s", path);
+    }
+    uint8_t *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* A fresh temporary directory holding a copy of db/<version>/<file>. */
+static char *
+s_stage(const char *version, const char *file)
+{
+    char *dir = strdup("/tmp/sanji-upgrade-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    char from[512], to[512];
+    snprintf(from, sizeof from, "%s/db/%s/%s", SANJI_TEST_DATA, version, file);
+    snprintf(to, sizeof to, "%s/%s", dir, file);
+    size_t len = 0;
+    uint8_t *data = s_read(from, &len);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(data);
+    return dir;
+}
+
+static void
+s_unstage(char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+static long long
+s_scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Known bugs are reported and skipped unless SANJI_KNOWN_BUGS=1, as in the
+ * integration harness (h_known_bug). */
+static int
+s_known_bug(const char *what)
+{
+    const char *v = getenv("SANJI_KNOWN_BUGS");
+    if (v && strcmp(v, "1") == 0) {
+        return 1;
+    }
+    fprintf(stderr, "# known bug, skipped (SANJI_KNOWN_BUGS=1 runs it): %s\n", what);
+    return 0;
+}
+
+static FILE *
+s_null_out(void)
+{
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    return f;
+}
+
+/* ---- stores ---- */
+
+static void
+test_upgrade_hub_store(void **state)
+{
+    (void) state;
+    if (!s_known_bug("a hub store of schema 1 made before 305795d has no meta link_epoch and"
+                     " up_offered; the hub refuses it as damaged (needs a migration)")) {
+        skip();
+    }
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        char *dir = s_stage(versions[i], "township-hub.db");
+        char err[512] = "";
+        hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("hub store of schema %s does not open: %s", versions[i], err);
+        }
+        assert_string_equal(hub_store_code(st), "230523100");
+        sqlite3 *db = hub_store_db(st);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM events"), FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT count(DISTINCT origin_seq) FROM events"),
+                         FIXTURE_REPORTS);
+        FILE *out = s_null_out();
+        assert_int_equal(hub_store_status(st, 3600, SJ_FMT_JSON, out), SJ_OK);
+        fclose(out);
+        hub_store_close(&st);
+        /* migrated to the latest schema: the read-only path accepts it */
+        st = hub_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
+        if (!st) {
+            fail_msg("hub store of schema %s, migrated, does not open read-only: %s", versions[i],
+                     err);
+        }
+        hub_store_close(&st);
+        s_unstage(dir);
+    }
+}
+
+static void
+test_upgrade_county_store(void **state)
+{
+    (void) state;
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        char *dir = s_stage(versions[i], "county-server.db");
+        char err[512] = "";
+        county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("county store of schema %s does not open: %s", versions[i], err);
+        }
+        sqlite3 *db = county_store_db(st);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM events"), FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM matters"), FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT count(sealed) FROM matters"), 1);
+        county_store_close(&st);
+        st = county_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
+        if (!st) {
+            fail_msg("county store of schema %s, migrated, does not open read-only: %s",
+                     versions[i], err);
+        }
+        /* The old rows still prove themselves: sequences and hash chains. */
+        long problems = -1;
+        FILE *out = s_null_out();
+        assert_int_equal(county_verify(county_store_db(st), SJ_FMT_JSON, out, &problems, err,
+                                       sizeof err),
+                         SJ_OK);
+        assert_int_equal(county_status_write(county_store_db(st), 3600, SJ_FMT_JSON, out), SJ_OK);
+        fclose(out);
+        assert_int_equal(problems, 0);
+        county_store_close(&st);
+        s_unstage(dir);
+    }
+}
+
+static int
+s_outbox_row(void *ctx, const agent_outbox_row_t *row)
+{
+    int *readable = ctx;
+    if (row->ev) {
+        (*readable)++;
+    }
+    return SJ_OK;
+}
+
+static void
+test_upgrade_agent_store(void **state)
+{
+    (void) state;
+    if (!s_known_bug("a station store of schema 1 made before e3c1431 has the old outbox"
+                     " layout and no meta offered_through; the station refuses it as damaged"
+                     " (schema 1 was changed in place; needs schema 2 and a migration)")) {
+        skip();
+    }
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        char *dir = s_stage(versions[i], "village-agent.db");
+        char err[512] = "";
+        agent_store_t *st = agent_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("station store of schema %s does not open: %s", versions[i], err);
+        }
+        assert_string_equal(agent_store_station(st), "230523100201");
+        agent_counts_t c;
+        assert_int_equal(agent_store_counts(st, &c), SJ_OK);
+        assert_int_equal(c.total, FIXTURE_REPORTS);
+        assert_int_equal(c.at_hub, FIXTURE_REPORTS);
+        int readable = 0;
+        assert_int_equal(agent_store_outbox(st, s_outbox_row, &readable), SJ_OK);
+        assert_int_equal(readable, FIXTURE_REPORTS);
+        agent_store_close(&st);
+        st = agent_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
+        if (!st) {
+            fail_msg("station store of schema %s, migrated, does not open read-only: %s",
+                     versions[i], err);
+        }
+        agent_store_close(&st);
+        s_unstage(dir);
+    }
+}
+
+/* ---- frames ---- */
+
+typedef struct {
+    const char *file;
+    int body_case;
+} s_frame_t;
+
+static const s_frame_t s_v1_frames[] = {
+    {"hello.bin", SANJI__ENVELOPE__BODY_HELLO},
+    {"welcome.bin", SANJI__ENVELOPE__BODY_WELCOME},
+    {"batch.bin", SANJI__ENVELOPE__BODY_BATCH},
+    {"batch-status.bin", SANJI__ENVELOPE__BODY_BATCH},
+    {"ack.bin", SANJI__ENVELOPE__BODY_ACK},
+    {"resend.bin", SANJI__ENVELOPE__BODY_RESEND},
+    {"heartbeat.bin", SANJI__ENVELOPE__BODY_HEARTBEAT},
+    {"error.bin", SANJI__ENVELOPE__BODY_ERROR},
+};
+
+static void
+test_upgrade_wire_v1(void **state)
+{
+    (void) state;
+    char path[512];
+    for (size_t i = 0; i < sizeof s_v1_frames / sizeof s_v1_frames[0]; i++) {
+        snprintf(path, sizeof path, "%s/wire/v1/%s", SANJI_TEST_DATA, s_v1_frames[i].file);
+        size_t len = 0;
+        uint8_t *data = s_read(path, &len);
+        Sanji__Envelope *env = NULL;
+        int ec = 0;
+        char reason[200] = "";
+        if (sj_wire_decode(data, len, &env, &ec, reason, sizeof reason) != SJ_OK) {
+            fail_msg("v1 frame %s no longer decodes: %s", s_v1_frames[i].file, reason);
+        }
+        assert_int_equal(env->version, 1);
+        assert_int_equal(env->body_case, s_v1_frames[i].body_case);
+        /* The events inside a batch are validated on their own, at the parent. */
+        for (size_t k = 0; env->body_case == SANJI__ENVELOPE__BODY_BATCH && k < env->batch->n_events;
+             k++) {
+            sj_event_t *ev = malloc(sizeof *ev);
+            assert_non_null(ev);
+            if (sj_event_decode(env->batch->events[k].data, env->batch->events[k].len, ev, reason,
+                                sizeof reason)
+                != SJ_OK) {
+                fail_msg("event %zu of v1 frame %s no longer decodes: %s", k,
+                         s_v1_frames[i].file, reason);
+            }
+            free(ev);
+        }
+        sj_wire_free(env);
+        free(data);
+    }
+    /* A bare event as stored in every outbox, events table and raw column. */
+    snprintf(path, sizeof path, "%s/wire/v1/event.bin", SANJI_TEST_DATA);
+    size_t len = 0;
+    uint8_t *data = s_read(path, &len);
+    sj_event_t *ev = malloc(sizeof *ev);
+    assert_non_null(ev);
+    char reason[200] = "";
+    assert_int_equal(sj_event_decode(data, len, ev, reason, sizeof reason), SJ_OK);
+    assert_int_equal(ev->type, SJ_EVENT_REPORT);
+    free(ev);
+    free(data);
+}
+
+static void
+test_upgrade_wire_unknown_version(void **state)
+{
+    (void) state;
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("wire", versions, MAX_VERSIONS);
+    int unknown = 0;
+    for (int i = 0; i < n; i++) {
+        long v = strtol(versions[i] + 1, NULL, 10);
+        if (v <= SJ_PROTO_VERSION) {
+            continue;
+        }
+        char path[512];
+        snprintf(path, sizeof path, "%s/wire/%s/hello.bin", SANJI_TEST_DATA, versions[i]);
+        size_t len = 0;
+        uint8_t *data = s_read(path, &len);
+        Sanji__Envelope *env = NULL;
+        int ec = 0;
+        char reason[200] = "";
+        assert_int_equal(sj_wire_decode(data, len, &env, &ec, reason, sizeof reason), SJ_EPROTO);
+        assert_null(env);
+        assert_int_equal(ec, SANJI__ERROR_CODE__ERROR_BAD_VERSION);
+        assert_non_null(strstr(reason, "version"));
+        free(data);
+        unknown++;
+    }
+    assert_true(unknown > 0); /* at least the version after this one */
+}
+
+int
+main(void)
+{
+    if (sj_ids_init() != SJ_OK) {
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_upgrade_hub_store),
+        cmocka_unit_test(test_upgrade_county_store),
+        cmocka_unit_test(test_upgrade_agent_store),
+        cmocka_unit_test(test_upgrade_wire_v1),
+        cmocka_unit_test(test_upgrade_wire_unknown_version),
+    };
+    return cmocka_run_group_tests_name("upgrade", tests, NULL, NULL);
+}
