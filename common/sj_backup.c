@@ -15,7 +15,7 @@
 #include "sj_db.h"
 #include "sj_ids.h"
 
-#define PATH_MAX_LEN   4096
+#define PATH_MAX_LEN    4096
 #define BUSY_TIMEOUT_MS 10000
 #define BUSY_GIVE_UP_MS 60000 /* a backup step kept busy this long fails */
 
@@ -237,10 +237,10 @@ s_fail_db(sqlite3 *db, const char *what, const char *path, char *err, size_t err
 
 /* Steps the backup to its end, retrying while busy, with progress lines. */
 static int
-s_step_all(sqlite3_backup *b, sqlite3 *dst, const char *tool, char *err, size_t err_size)
+s_step_all(sqlite3_backup *b, const char *tool, char *err, size_t err_size)
 {
     int64_t busy_since = 0;
-    int last_tenth = -1;
+    int last_tenth = 0; /* from 10% on */
     for (;;) {
         int rc = sqlite3_backup_step(b, SJ_BACKUP_STEP_PAGES);
         if (rc == SQLITE_DONE) {
@@ -251,7 +251,8 @@ s_step_all(sqlite3_backup *b, sqlite3 *dst, const char *tool, char *err, size_t 
             int64_t now = sj_mono_ms();
             busy_since = busy_since ? busy_since : now;
             if (now - busy_since > BUSY_GIVE_UP_MS) {
-                snprintf(err, err_size, "database busy for %d s; try again", BUSY_GIVE_UP_MS / 1000);
+                snprintf(err, err_size, "database busy for %d s; try again",
+                         BUSY_GIVE_UP_MS / 1000);
                 return SJ_EAGAIN;
             }
             sqlite3_sleep(20);
@@ -259,7 +260,6 @@ s_step_all(sqlite3_backup *b, sqlite3 *dst, const char *tool, char *err, size_t 
         }
         if (rc != SQLITE_OK) {
             snprintf(err, err_size, "copy failed: %s", sqlite3_errstr(rc));
-            (void) dst;
             return SJ_EDB;
         }
         busy_since = 0;
@@ -277,8 +277,8 @@ s_step_all(sqlite3_backup *b, sqlite3 *dst, const char *tool, char *err, size_t 
 }
 
 int
-sj_backup_copy(const char *tool, const char *src_path, const char *dest_path, char *err,
-               size_t err_size)
+sj_backup_copy(
+    const char *tool, const char *src_path, const char *dest_path, char *err, size_t err_size)
 {
     sqlite3 *src = NULL, *dst = NULL;
     sqlite3_backup *b = NULL;
@@ -309,7 +309,7 @@ sj_backup_copy(const char *tool, const char *src_path, const char *dest_path, ch
         rc = s_fail_db(dst, "cannot start the copy to", dest_path, err, err_size);
         goto out;
     }
-    rc = s_step_all(b, dst, tool, err, err_size);
+    rc = s_step_all(b, tool, err, err_size);
     int fin = sqlite3_backup_finish(b);
     b = NULL;
     if (rc == SJ_OK && fin != SQLITE_OK) {

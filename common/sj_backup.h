@@ -62,8 +62,8 @@ typedef struct {
  * *fd_out open for as long as it needs the lock (closing it releases it).
  * SJ_EAGAIN when another process holds it (*holder_pid, when not NULL, is its
  * pid or 0 if unknown); SJ_EIO with err on other failures. */
-SJ_NODISCARD int sj_backup_lock(const char *dir, int *fd_out, long *holder_pid, char *err,
-                                size_t err_size);
+SJ_NODISCARD int
+sj_backup_lock(const char *dir, int *fd_out, long *holder_pid, char *err, size_t err_size);
 /* Releases the lock (closes the descriptor); NULL-safe, sets *fd_p = -1. */
 void sj_backup_unlock(int *fd_p);
 /* 1 when some process holds dir/LOCK (its pid in *holder_pid), else 0.
@@ -77,8 +77,8 @@ SJ_NODISCARD int sj_backup_lock_daemon(const char *tool, const char *dir, int *f
  * (created or replaced, not atomically: callers write to a temporary name),
  * then rollback-journal mode and PRAGMA integrity_check on the copy. tool
  * (may be NULL) names the progress lines. SJ_OK, or SJ_EDB/SJ_EIO with err. */
-SJ_NODISCARD int sj_backup_copy(const char *tool, const char *src_path, const char *dest_path,
-                                char *err, size_t err_size);
+SJ_NODISCARD int sj_backup_copy(
+    const char *tool, const char *src_path, const char *dest_path, char *err, size_t err_size);
 
 /* `TOOL backup --data DIR DEST` and `TOOL restore --data DIR SRC`. DEST may
  * be an existing directory: the copy is then named TOOL-<UTC time>.db in it.

@@ -39,8 +39,14 @@ sj_health_opts_default(sj_health_opts_t *o)
 
 /* One option's number in [lo, hi]; NULL text keeps *out. */
 static int
-s_parse(const char *name, const char *text, int64_t lo, int64_t hi, const char *what,
-        int64_t *out, char *err, size_t err_size)
+s_parse(const char *name,
+        const char *text,
+        int64_t lo,
+        int64_t hi,
+        const char *what,
+        int64_t *out,
+        char *err,
+        size_t err_size)
 {
     if (!text) {
         return SJ_OK;
@@ -57,19 +63,27 @@ s_parse(const char *name, const char *text, int64_t lo, int64_t hi, const char *
 }
 
 int
-sj_health_opts_parse(sj_health_opts_t *o, const char *silent_after, const char *backlog_warn,
-                     const char *backlog_crit, const char *disk_warn, const char *disk_crit,
-                     char *err, size_t err_size)
+sj_health_opts_parse(sj_health_opts_t *o,
+                     const char *silent_after,
+                     const char *backlog_warn,
+                     const char *backlog_crit,
+                     const char *disk_warn,
+                     const char *disk_crit,
+                     char *err,
+                     size_t err_size)
 {
     static const char secs[] = "a number of seconds (1 or more)";
     static const char pct[] = "a percentage (0 to 100)";
     int64_t dw = o->disk_warn_pct, dc = o->disk_crit_pct;
     if (s_parse("silent-after", silent_after, 1, INT64_MAX / 1000, secs, &o->silent_s, err,
-                err_size) != SJ_OK
-        || s_parse("backlog-warn", backlog_warn, 1, INT64_MAX / 1000, secs, &o->backlog_warn_s,
-                   err, err_size) != SJ_OK
-        || s_parse("backlog-crit", backlog_crit, 1, INT64_MAX / 1000, secs, &o->backlog_crit_s,
-                   err, err_size) != SJ_OK
+                err_size)
+            != SJ_OK
+        || s_parse("backlog-warn", backlog_warn, 1, INT64_MAX / 1000, secs, &o->backlog_warn_s, err,
+                   err_size)
+               != SJ_OK
+        || s_parse("backlog-crit", backlog_crit, 1, INT64_MAX / 1000, secs, &o->backlog_crit_s, err,
+                   err_size)
+               != SJ_OK
         || s_parse("disk-warn", disk_warn, 0, 100, pct, &dw, err, err_size) != SJ_OK
         || s_parse("disk-crit", disk_crit, 0, 100, pct, &dc, err, err_size) != SJ_OK) {
         return SJ_EINVAL;
@@ -77,8 +91,9 @@ sj_health_opts_parse(sj_health_opts_t *o, const char *silent_after, const char *
     o->disk_warn_pct = (int) dw;
     o->disk_crit_pct = (int) dc;
     if (o->backlog_crit_s < o->backlog_warn_s) {
-        snprintf(err, err_size, "--backlog-crit (%" PRId64 " s) is below --backlog-warn (%" PRId64
-                                " s)", o->backlog_crit_s, o->backlog_warn_s);
+        snprintf(err, err_size,
+                 "--backlog-crit (%" PRId64 " s) is below --backlog-warn (%" PRId64 " s)",
+                 o->backlog_crit_s, o->backlog_warn_s);
         return SJ_EINVAL;
     }
     if (o->disk_crit_pct > o->disk_warn_pct) {
@@ -131,8 +146,12 @@ sj_health_ok_text(sj_health_t *self, const char *fmt, ...)
 }
 
 void
-sj_health_perf(sj_health_t *self, const char *label, int64_t value, const char *unit,
-               int64_t warn, int64_t crit)
+sj_health_perf(sj_health_t *self,
+               const char *label,
+               int64_t value,
+               const char *unit,
+               int64_t warn,
+               int64_t crit)
 {
     size_t used = strlen(self->perf);
     char w[24] = "", c[24] = "";
@@ -143,8 +162,8 @@ sj_health_perf(sj_health_t *self, const char *label, int64_t value, const char *
         snprintf(c, sizeof c, "%" PRId64, crit);
     }
     snprintf(self->perf + used, sizeof self->perf - used, "%s%s=%" PRId64 "%s%s%s%s%s",
-             used ? " " : "", label, value, unit ? unit : "", warn >= 0 || crit >= 0 ? ";" : "",
-             w, crit >= 0 ? ";" : "", c);
+             used ? " " : "", label, value, unit ? unit : "", warn >= 0 || crit >= 0 ? ";" : "", w,
+             crit >= 0 ? ";" : "", c);
 }
 
 sj_health_state_t
@@ -202,8 +221,12 @@ s_silent_report(sj_health_t *self, const s_silent_t *s)
 }
 
 int
-sj_health_children(sj_health_t *self, sqlite3 *db, int64_t now_ms, int64_t silent_s,
-                   int *n_children, int *n_silent)
+sj_health_children(sj_health_t *self,
+                   sqlite3 *db,
+                   int64_t now_ms,
+                   int64_t silent_s,
+                   int *n_children,
+                   int *n_silent)
 {
     /* Longest silent first, so the list names the worst ones. */
     static const char sql[] = "SELECT code, max(last_contact_ms) AS lc FROM links GROUP BY code"

@@ -30,11 +30,11 @@ typedef enum {
     SJ_HEALTH_UNKNOWN = 3
 } sj_health_state_t;
 
-#define SJ_HEALTH_SILENT_S      3600  /* default --silent-after */
-#define SJ_HEALTH_BACKLOG_WARN_S 3600 /* default --backlog-warn */
+#define SJ_HEALTH_SILENT_S       3600  /* default --silent-after */
+#define SJ_HEALTH_BACKLOG_WARN_S 3600  /* default --backlog-warn */
 #define SJ_HEALTH_BACKLOG_CRIT_S 10800 /* default --backlog-crit */
-#define SJ_HEALTH_DISK_WARN_PCT 10    /* default --disk-warn: free space below this */
-#define SJ_HEALTH_DISK_CRIT_PCT 5     /* default --disk-crit */
+#define SJ_HEALTH_DISK_WARN_PCT  10    /* default --disk-warn: free space below this */
+#define SJ_HEALTH_DISK_CRIT_PCT  5     /* default --disk-crit */
 
 /* Thresholds of a check (seconds, percent of the disk free). */
 typedef struct {
@@ -53,9 +53,13 @@ void sj_health_opts_default(sj_health_opts_t *o);
  * --backlog-crit, --disk-warn and --disk-crit (NULL: keep what o holds), then
  * checks ranges and order. SJ_EINVAL with the reason (naming the option) in
  * err. */
-SJ_NODISCARD int sj_health_opts_parse(sj_health_opts_t *o, const char *silent_after,
-                                      const char *backlog_warn, const char *backlog_crit,
-                                      const char *disk_warn, const char *disk_crit, char *err,
+SJ_NODISCARD int sj_health_opts_parse(sj_health_opts_t *o,
+                                      const char *silent_after,
+                                      const char *backlog_warn,
+                                      const char *backlog_crit,
+                                      const char *disk_warn,
+                                      const char *disk_crit,
+                                      char *err,
                                       size_t err_size);
 
 /* A new, empty (OK) check. NULL on OOM. Caller owns; sj_health_destroy. */
@@ -69,8 +73,12 @@ void sj_health_add(sj_health_t *self, sj_health_state_t state, const char *fmt, 
 void sj_health_ok_text(sj_health_t *self, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends one performance value: label=value[unit][;warn;crit]; warn/crit < 0: left out. */
-void sj_health_perf(sj_health_t *self, const char *label, int64_t value, const char *unit,
-                    int64_t warn, int64_t crit);
+void sj_health_perf(sj_health_t *self,
+                    const char *label,
+                    int64_t value,
+                    const char *unit,
+                    int64_t warn,
+                    int64_t crit);
 /* The worst state recorded so far. */
 sj_health_state_t sj_health_state(const sj_health_t *self);
 
@@ -78,8 +86,12 @@ sj_health_state_t sj_health_state(const sj_health_t *self);
  * its epochs), silent when unheard for silent_s or more; a WARNING naming
  * the longest-silent ones (hubs and stations counted apart). *n_children and
  * *n_silent (may be NULL) get the counts. SJ_EDB when links cannot be read. */
-SJ_NODISCARD int sj_health_children(sj_health_t *self, sqlite3 *db, int64_t now_ms,
-                                    int64_t silent_s, int *n_children, int *n_silent);
+SJ_NODISCARD int sj_health_children(sj_health_t *self,
+                                    sqlite3 *db,
+                                    int64_t now_ms,
+                                    int64_t silent_s,
+                                    int *n_children,
+                                    int *n_silent);
 /* Free space of the filesystem that holds dir: CRITICAL below crit_pct,
  * WARNING below warn_pct. SJ_EIO when statvfs fails. */
 SJ_NODISCARD int sj_health_disk(sj_health_t *self, const char *dir, int warn_pct, int crit_pct);

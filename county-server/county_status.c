@@ -67,8 +67,12 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         snprintf(silent_txt, sizeof silent_txt, "%" PRId64, silent);
         snprintf(events, sizeof events, "%lld", sqlite3_column_int64(st, 2));
         snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 3));
-        const char *cells[] = {code ? code : "", s_kind(code ? code : ""),
-                               silent >= silent_s ? "SILENT" : "ok", when, silent_txt, events,
+        const char *cells[] = {code ? code : "",
+                               s_kind(code ? code : ""),
+                               silent >= silent_s ? "SILENT" : "ok",
+                               when,
+                               silent_txt,
+                               events,
                                backlog};
         rc = sj_table_add_row(t, cells);
     }
@@ -153,8 +157,10 @@ county_status_check(sqlite3 *db, const sj_health_opts_t *o, sj_health_t *h)
     char county[16];
     s_county_code(db, county, sizeof county);
     int64_t stations = children - hubs;
-    sj_health_ok_text(h, "county %s: %" PRId64 " hub%s, %" PRId64 " station%s, none silent,"
-                         " %" PRId64 " events", county[0] ? county : "(any code)", hubs, hubs == 1 ? "" : "s", stations,
+    sj_health_ok_text(h,
+                      "county %s: %" PRId64 " hub%s, %" PRId64 " station%s, none silent,"
+                      " %" PRId64 " events",
+                      county[0] ? county : "(any code)", hubs, hubs == 1 ? "" : "s", stations,
                       stations == 1 ? "" : "s", events);
     sj_health_perf(h, "hubs", hubs, NULL, -1, -1);
     sj_health_perf(h, "stations", stations, NULL, -1, -1);

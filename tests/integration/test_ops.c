@@ -2,11 +2,11 @@
  * restored (refusing a running daemon and a damaged file, re-fetching what a
  * restored hub lost from its stations), and watched by a monitoring system
  * through `status --check`? */
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,12 @@ s_teardown(void **state)
 
 /* Runs `BIN CMD --data DIR args...` to completion. */
 static int
-s_tool_dir(h_env_t *env, const char *bin, const char *cmd, const char *dir,
-           const char *const args[], h_result_t *res)
+s_tool_dir(h_env_t *env,
+           const char *bin,
+           const char *cmd,
+           const char *dir,
+           const char *const args[],
+           h_result_t *res)
 {
     char *argv[32];
     int n = 0;
@@ -66,13 +70,12 @@ s_tool(h_node_t *node, const char *cmd, const char *const args[], h_result_t *re
 
 /* The same, expecting exit code `want`; returns the result for more checks. */
 static void
-s_tool_expect(h_node_t *node, const char *cmd, const char *const args[], int want,
-              h_result_t *res)
+s_tool_expect(h_node_t *node, const char *cmd, const char *const args[], int want, h_result_t *res)
 {
     int code = s_tool(node, cmd, args, res);
     if (code != want) {
-        fail_msg("%s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", node->data, cmd, code,
-                 want, res->out, res->err);
+        fail_msg("%s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", node->data, cmd, code, want,
+                 res->out, res->err);
     }
 }
 
@@ -228,8 +231,8 @@ test_ops_backup_while_running(void **state)
     assert_non_null(p[0]);
     assert_non_null(p[1]);
     const long long total = 2LL * PER_STATION;
-    long long at = h_wait_db(county, "SELECT count(*) FROM events", total / 10, total - 1,
-                             h_ms(60000));
+    long long at =
+        h_wait_db(county, "SELECT count(*) FROM events", total / 10, total - 1, h_ms(60000));
     assert_true(at >= total / 10 && at < total);
 
     char hub_bk[H_PATH], county_bk[H_PATH];
@@ -266,8 +269,8 @@ test_ops_backup_while_running(void **state)
                                               " GROUP BY origin, epoch HAVING min(origin_seq) != 1"
                                               " OR max(origin_seq) != count(*))"),
                      0);
-    assert_int_equal(
-        s_file_scalar(county_bk, "SELECT coalesce(sum(acked_through), 0) FROM links"), county_n);
+    assert_int_equal(s_file_scalar(county_bk, "SELECT coalesce(sum(acked_through), 0) FROM links"),
+                     county_n);
     /* The copy is one self-contained file (rollback journal mode, no -wal). */
     char side[H_PATH + 8];
     snprintf(side, sizeof side, "%s-wal", county_bk);
@@ -381,8 +384,7 @@ test_ops_restore_refuses_bad_files(void **state)
         s_tool_expect(hub, "restore", args, 1, &r);
         fprintf(stderr, "# %s", r.err);
         if (!strstr(r.err, cases[i].why) || !strstr(r.err, "nothing was changed")) {
-            fail_msg("restore of %s: '%s' does not say '%s'", cases[i].path, r.err,
-                     cases[i].why);
+            fail_msg("restore of %s: '%s' does not say '%s'", cases[i].path, r.err, cases[i].why);
         }
         h_result_free(&r);
     }
@@ -435,8 +437,7 @@ test_ops_restored_hub_refetches(void **state)
     assert_int_equal(h_import(s2, 30, 4), 0);
     s_sync(s1);
     s_sync(s2);
-    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 100, 100, h_ms(30000)),
-                     100);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 100, 100, h_ms(30000)), 100);
 
     /* The hub loses its disk and comes back from the old backup. */
     assert_int_equal(h_stop(hub, SIGTERM), 0);
@@ -456,8 +457,7 @@ test_ops_restored_hub_refetches(void **state)
         h_db_scalar(hub, "SELECT max(acked_through) FROM links WHERE code='" T100 "202'"), 60);
     s_sync(s1);
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 120);
-    long long got =
-        h_wait_db(county, "SELECT count(*) FROM events", 120, 120, h_ms(60000));
+    long long got = h_wait_db(county, "SELECT count(*) FROM events", 120, 120, h_ms(60000));
     if (got != 120) {
         fprintf(stderr, "# hub log:\n");
         h_print_tail(hub->proc->out_path, 30);

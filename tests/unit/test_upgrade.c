@@ -198,9 +198,9 @@ test_upgrade_county_store(void **state)
         /* The old rows still prove themselves: sequences and hash chains. */
         long problems = -1;
         FILE *out = s_null_out();
-        assert_int_equal(county_verify(county_store_db(st), SJ_FMT_JSON, out, &problems, err,
-                                       sizeof err),
-                         SJ_OK);
+        assert_int_equal(
+            county_verify(county_store_db(st), SJ_FMT_JSON, out, &problems, err, sizeof err),
+            SJ_OK);
         assert_int_equal(county_status_write(county_store_db(st), 3600, SJ_FMT_JSON, out), SJ_OK);
         fclose(out);
         assert_int_equal(problems, 0);
@@ -292,15 +292,15 @@ test_upgrade_wire_v1(void **state)
         assert_int_equal(env->version, 1);
         assert_int_equal(env->body_case, s_v1_frames[i].body_case);
         /* The events inside a batch are validated on their own, at the parent. */
-        for (size_t k = 0; env->body_case == SANJI__ENVELOPE__BODY_BATCH && k < env->batch->n_events;
-             k++) {
+        for (size_t k = 0;
+             env->body_case == SANJI__ENVELOPE__BODY_BATCH && k < env->batch->n_events; k++) {
             sj_event_t *ev = malloc(sizeof *ev);
             assert_non_null(ev);
             if (sj_event_decode(env->batch->events[k].data, env->batch->events[k].len, ev, reason,
                                 sizeof reason)
                 != SJ_OK) {
-                fail_msg("event %zu of v1 frame %s no longer decodes: %s", k,
-                         s_v1_frames[i].file, reason);
+                fail_msg("event %zu of v1 frame %s no longer decodes: %s", k, s_v1_frames[i].file,
+                         reason);
             }
             free(ev);
         }
