@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,9 +168,48 @@ s_migrate(sqlite3 *db, uint32_t app_id, const sj_migration_t *migs, size_t n, in
     return SJ_OK;
 }
 
+static int s_open_locked(const char *dir, const char *name, uint32_t app_id,
+                         const sj_migration_t *migrations, size_t n_migrations, sj_db_mode_t mode,
+                         sqlite3 **out, char *err, size_t err_size);
+
+/* Creating and migrating a store is serialised across processes with a lock
+ * file beside it: two tools started at once on a new data directory (say
+ * `run` and `submit`) would otherwise see each other's half-made file
+ * (empty, unstamped, or migrating) and refuse it, or migrate it twice.
+ * Readers take the lock shared, so they never see a store being created. */
 int
 sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
            size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
+{
+    char lock[4096];
+    *out = NULL;
+    if (snprintf(lock, sizeof lock, "%s/.%s.lock", dir, name) >= (int) sizeof lock) {
+        snprintf(err, err_size, "data directory path too long");
+        return SJ_EINVAL;
+    }
+    if (mode == SJ_DB_WRITE && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, err_size, "cannot create data directory %s: %s", dir, strerror(errno));
+        return SJ_EIO;
+    }
+    int fd = mode == SJ_DB_WRITE ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+                                 : open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        while (flock(fd, mode == SJ_DB_WRITE ? LOCK_EX : LOCK_SH) != 0 && errno == EINTR) {
+        }
+    } else if (mode == SJ_DB_WRITE) {
+        snprintf(err, err_size, "cannot create %s: %s", lock, strerror(errno));
+        return SJ_EIO;
+    }
+    int rc = s_open_locked(dir, name, app_id, migrations, n_migrations, mode, out, err, err_size);
+    if (fd >= 0) {
+        close(fd); /* releases the lock */
+    }
+    return rc;
+}
+
+static int
+s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
+              size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
 {
     char path[4096];
     sqlite3 *db = NULL;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,6 +140,41 @@ test_store_cfg_errors(void **state)
     free(dir);
 }
 
+static void
+test_store_concurrent_create(void **state)
+{
+    /* Two processes creating the same new store at once both succeed. */
+    (void) state;
+    for (int round = 0; round < 20; round++) {
+        char *dir = s_tmpdir();
+        char sub[600];
+        snprintf(sub, sizeof sub, "%s/new", dir);
+        pid_t kids[3];
+        for (int k = 0; k < 3; k++) {
+            kids[k] = fork();
+            if (kids[k] == 0) {
+                sqlite3 *db = NULL;
+                char err[512] = "";
+                int rc = sj_db_open(sub, "x.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err,
+                                    sizeof err);
+                if (rc != SJ_OK) {
+                    fprintf(stderr, "child: %s\n", err);
+                }
+                sj_db_close(&db);
+                _exit(rc == SJ_OK ? 0 : 1);
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            int status = 0;
+            assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        s_rm(dir);
+        free(dir);
+    }
+}
+
 int
 main(void)
 {
@@ -146,6 +182,7 @@ main(void)
         cmocka_unit_test(test_store_open_migrate_reopen),
         cmocka_unit_test(test_store_refuses_damaged),
         cmocka_unit_test(test_store_cfg_errors),
+        cmocka_unit_test(test_store_concurrent_create),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
