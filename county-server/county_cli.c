@@ -6,6 +6,7 @@
 #include "county_cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,13 @@
 #include <unistd.h>
 
 #include "county_export.h"
+#include "county_http.h"
 #include "county_query.h"
 #include "county_report.h"
 #include "county_store.h"
 #include "sj_cfg.h"
 #include "sj_cli.h"
+#include "sj_http.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -98,12 +101,14 @@ typedef struct {
 
 static int s_export(s_args_t *a);
 static int s_report(s_args_t *a);
+static int s_serve(s_args_t *a);
 
 static const int s_export_opts[] = {O_FORMAT,  O_FROM,  O_TO,       O_TOWNSHIP, O_STATION,
                                     O_CHANNEL, O_KIND,  O_LEVEL,    O_CATEGORY, O_OUTCOME,
                                     O_SOURCE,  O_LIMIT, O_PERSONAL, 0};
 
 static const int s_report_opts[] = {O_YEAR, O_LANG, O_FORMAT, 0};
+static const int s_serve_opts[] = {O_HTTP, O_TOKEN_FILE, O_SILENT, 0};
 
 static const s_cmd_t s_cmds[] = {
     {"export", s_export, s_export_opts,
@@ -135,6 +140,27 @@ static const s_cmd_t s_cmds[] = {
      "  --year YYYY         the year (by occurred date), required\n"
      "  --lang L            zh (default) or en\n"
      "  --format F          md (default; Markdown) or html (a complete page)\n"
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+    {"serve", s_serve, s_serve_opts,
+     "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+     "\n"
+     "Serves the county dashboard: totals, charts by month, channel, level,\n"
+     "category, outcome and source, the townships (matters, persons, last\n"
+     "contact of their hub), silent hubs and stations; filters by date range and\n"
+     "township; Chinese and English. Everything the page needs is inside this\n"
+     "binary. A separate process that only reads the database: run it next to\n"
+     "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
+     "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
+     "stops on SIGINT or SIGTERM.\n"
+     "\n"
+     "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
+     "                      IPv6; port 0 = any free port)\n"
+     "  --token-file FILE   required for any address that is not loopback: every\n"
+     "                      request must then carry the token in the file, as\n"
+     "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
+     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+     "  --silent-after S    a hub or station unheard for S seconds is silent\n"
+     "                      (default 3600)\n"
      "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
@@ -309,6 +335,81 @@ out:
     free(r);
     county_store_close(&st);
     return rc;
+}
+
+/* ---- serve ---- */
+
+/* The URL to print: the host as given, the port as bound. */
+static void
+s_url(const char *addr, unsigned port, char *out, size_t size)
+{
+    const char *colon = strrchr(addr, ':');
+    int hostlen = colon ? (int) (colon - addr) : (int) strlen(addr);
+    snprintf(out, size, "http://%.*s:%u/", hostlen, addr, port);
+}
+
+/* SIGINT and SIGTERM are blocked before the server thread starts (it
+ * inherits the mask) and taken with sigwait here, so no handler runs on a
+ * libmicrohttpd thread. */
+static int
+s_serve(s_args_t *a)
+{
+    const char *addr = a->http ? a->http : COUNTY_HTTP_DEFAULT_ADDR;
+    int64_t silent_s = COUNTY_HTTP_SILENT_S;
+    if (a->silent) {
+        char *end = NULL;
+        long long v = strtoll(a->silent, &end, 10);
+        if (!end || *end || v < 1) {
+            fprintf(stderr, "county-server: --silent-after '%s' is not a number of seconds\n",
+                    a->silent);
+            return 2;
+        }
+        silent_s = v;
+    }
+    char err[512] = "";
+    char token[SJ_HTTP_TOKEN_MAX + 1] = "";
+    if (a->token_file
+        && sj_http_token_load(a->token_file, token, sizeof token, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    if (sj_http_addr_check(addr, a->token_file != NULL, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        sodium_memzero(token, sizeof token);
+        return 2;
+    }
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        sodium_memzero(token, sizeof token);
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    county_http_t *http = county_http_new(county_store_db(st), addr, a->token_file ? token : NULL,
+                                          silent_s, err, sizeof err);
+    sodium_memzero(token, sizeof token);
+    if (!http) {
+        fprintf(stderr, "county-server: %s\n", err);
+        county_store_close(&st);
+        return 1;
+    }
+    char url[300];
+    s_url(addr, county_http_port(http), url, sizeof url);
+    sj_notice("dashboard on %s (read-only%s)", url, a->token_file ? ", token required" : "");
+    printf("ready %s\n", url);
+    fflush(stdout);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    sj_notice("stopping (signal %d)", sig);
+    county_http_destroy(&http);
+    county_store_close(&st);
+    return 0;
 }
 
 /* ---- main ---- */

@@ -1,0 +1,107 @@
+/* sj_http: the small read-only web server of the county dashboard and the
+ * township status page, over libmicrohttpd.
+ *
+ * What every page of sanji gets from here, so no tier can forget it:
+ *   - only GET and HEAD (anything else: 405 with Allow);
+ *   - loopback by default; a server on any other address must have a
+ *     token, and then every request must carry it, as
+ *     "Authorization: Bearer TOKEN" or "?token=TOKEN" (else 401);
+ *   - the assets compiled into the binary (sj_http_asset_t, made at build
+ *     time by common/sj_embed.cmake), "/" being "/index.html"; in HTML assets
+ *     the text SJ_HTTP_TOKEN_QS is replaced by "?token=TOKEN" (or nothing),
+ *     so a page opened with ?token= can load its scripts and styles;
+ *   - errors as JSON {"error": "reason"} (400, 401, 404, 405, 500);
+ *   - headers: a strict Content-Security-Policy (scripts and styles from
+ *     this server only), nosniff, no framing, no referrer, no caching.
+ *
+ * Threads: libmicrohttpd runs one internal thread (MHD_USE_INTERNAL_POLLING_THREAD,
+ * no thread per connection), and the handler is called only there, one
+ * request at a time: it may use a SQLite connection that nothing else uses
+ * while the server runs. */
+#ifndef SJ_HTTP_H
+#define SJ_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_err.h"
+
+#define SJ_HTTP_MAX_ARGS    32 /* query parameters per request (more: 400) */
+#define SJ_HTTP_TOKEN_MIN   16 /* token length bounds, in characters */
+#define SJ_HTTP_TOKEN_MAX   256
+#define SJ_HTTP_CONN_LIMIT  64 /* open connections in all */
+#define SJ_HTTP_CONN_PER_IP 16 /* open connections per client address */
+#define SJ_HTTP_TIMEOUT_S   30 /* idle connection timeout */
+#define SJ_HTTP_TOKEN_QS    "__SJ_TOKEN_QS__"
+
+/* One file compiled into the binary. A table of them ends with path NULL. */
+typedef struct {
+    const char *path;          /* URL path, e.g. "/app.js" */
+    const char *mime;          /* Content-Type */
+    const unsigned char *data; /* the bytes */
+    size_t len;                /* their number */
+} sj_http_asset_t;
+
+typedef struct sj_http sj_http_t;
+typedef struct sj_http_req sj_http_req_t;
+
+/* Called for every authorised GET/HEAD that is not an asset. It must answer
+ * with exactly one sj_http_reply* call (otherwise the client gets a 500).
+ * req is valid during the call only. */
+typedef void(sj_http_handler_fn)(void *ctx, sj_http_req_t *req);
+
+/* Reads a token file: the first line, without trailing white space; 16..256
+ * characters of A-Z a-z 0-9 . _ ~ - (so it goes into a URL as it is); the
+ * file must not be readable by group or others (like curve.key).
+ * Returns: SJ_OK; SJ_EINVAL with the reason in err. */
+SJ_NODISCARD int
+sj_http_token_load(const char *path, char *out, size_t size, char *err, size_t err_size);
+
+/* Checks addr "HOST:PORT" and the policy before anything is opened:
+ * SJ_OK, or SJ_EINVAL with the reason when it does not parse or is not
+ * loopback while has_token is 0. */
+SJ_NODISCARD int sj_http_addr_check(const char *addr, int has_token, char *err, size_t err_size);
+
+/* Starts serving on addr "HOST:PORT" (IPv4 "127.0.0.1:8080", IPv6
+ * "[::1]:8080"; port 0 = any free port). token (copied) may be NULL only
+ * when HOST is a loopback address. assets (borrowed, static) may be NULL.
+ * Returns the server (caller owns, sj_http_destroy) or NULL with err. */
+sj_http_t *sj_http_new(const char *addr,
+                       const char *token,
+                       const sj_http_asset_t *assets,
+                       sj_http_handler_fn *handler,
+                       void *ctx,
+                       char *err,
+                       size_t err_size);
+/* Stops the server (waits for the request in progress). NULL-safe. */
+void sj_http_destroy(sj_http_t **self_p);
+/* The port bound (useful with port 0). */
+uint16_t sj_http_port(const sj_http_t *self);
+/* 1 when the server listens on a loopback address only. */
+int sj_http_is_loopback(const sj_http_t *self);
+
+/* The request path, without the query ("/api/stats"). */
+const char *sj_http_req_path(const sj_http_req_t *req);
+/* Query parameters in order, without "token". Names and values are
+ * URL-decoded and borrowed; a parameter without '=' has value "". */
+size_t sj_http_req_nargs(const sj_http_req_t *req);
+void sj_http_req_arg(const sj_http_req_t *req, size_t i, const char **name, const char **value);
+/* Checks the parameters against allowed (NULL-terminated): an unknown or
+ * repeated name is SJ_EINVAL with a reason in err. values[i] gets the value
+ * of allowed[i] (NULL when absent or empty). */
+SJ_NODISCARD int sj_http_req_args(const sj_http_req_t *req,
+                                  const char *const *allowed,
+                                  const char **values,
+                                  char *err,
+                                  size_t err_size);
+
+/* Answers with body (copied). content_type e.g. "application/json". */
+void sj_http_reply(sj_http_req_t *req,
+                   unsigned int status,
+                   const char *content_type,
+                   const void *body,
+                   size_t len);
+/* Answers {"error": reason} with status (400, 404, 500, ...). */
+void sj_http_reply_error(sj_http_req_t *req, unsigned int status, const char *reason);
+
+#endif

@@ -1,0 +1,387 @@
+/* county_http: the dashboard's routes, see county_http.h.
+ *
+ * The API answers are made by the same functions as the CLI's JSON
+ * (county_query_stats, county_status_write) writing into an
+ * open_memstream, so the page and `stats --format json` cannot disagree.
+ * Parameters are checked by name first (unknown or repeated: 400), then by
+ * the query functions (bad dates, codes, enum names, dims: 400 with their
+ * reason, minus the CLI's "--"). */
+#include "county_http.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "county_query.h"
+#include "county_status.h"
+#include "sj_http.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+
+#define S_HTTP_OK          200
+#define S_HTTP_BAD_REQUEST 400
+#define S_HTTP_NOT_FOUND   404
+#define S_HTTP_ERROR       500
+#define S_SILENT_MAX_S     (10LL * 365 * 24 * 3600) /* silent_after upper bound */
+
+extern const sj_http_asset_t county_web_assets[]; /* generated, see CMakeLists.txt */
+
+struct county_http {
+    sj_http_t *http;  /* the server */
+    sqlite3 *db;      /* borrowed, read-only, used on the server's thread */
+    int64_t silent_s; /* default silent_after */
+};
+
+/* The filter parameters, in county_filter_t order after by. */
+static const char *const s_stats_args[] = {"by",       "from",    "to",     "township",
+                                           "station",  "channel", "kind",   "level",
+                                           "category", "outcome", "source", NULL};
+static const char *const s_townships_args[] = {"from",    "to",     "township",     "station",
+                                               "channel", "kind",   "level",        "category",
+                                               "outcome", "source", "silent_after", NULL};
+static const char *const s_links_args[] = {"silent_after", NULL};
+
+/* values[first..] of the filter names above into a filter. */
+static void
+s_filter(const char **v, county_filter_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->from = v[0];
+    f->to = v[1];
+    f->township = v[2];
+    f->station = v[3];
+    f->channel = v[4];
+    f->kind = v[5];
+    f->level = v[6];
+    f->category = v[7];
+    f->outcome = v[8];
+    f->source = v[9];
+}
+
+/* The query functions' reasons name CLI options ("--from ..."); the API's
+ * parameters have the same names without the dashes. */
+static void
+s_bad_request(sj_http_req_t *req, const char *reason)
+{
+    sj_http_reply_error(req, S_HTTP_BAD_REQUEST,
+                        strncmp(reason, "--", 2) == 0 ? reason + 2 : reason);
+}
+
+static int
+s_silent_arg(const char *text, int64_t dflt, int64_t *out, char *err, size_t err_size)
+{
+    if (!text) {
+        *out = dflt;
+        return SJ_OK;
+    }
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (!end || *end || v < 1 || v > S_SILENT_MAX_S) {
+        snprintf(err, err_size, "silent_after '%.32s' is not a number of seconds", text);
+        return SJ_EINVAL;
+    }
+    *out = v;
+    return SJ_OK;
+}
+
+/* Runs a writer into memory and answers its text as JSON. */
+typedef struct {
+    char *text;
+    size_t len;
+    FILE *f;
+} s_mem_t;
+
+static int
+s_mem_open(s_mem_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->f = open_memstream(&m->text, &m->len);
+    return m->f ? SJ_OK : SJ_ENOMEM;
+}
+
+static int
+s_mem_close(s_mem_t *m)
+{
+    int rc = fclose(m->f) == 0 ? SJ_OK : SJ_EIO;
+    m->f = NULL;
+    return rc;
+}
+
+static void
+s_api_stats(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[12];
+    char err[512] = "";
+    if (sj_http_req_args(req, s_stats_args, v, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    county_filter_t f;
+    s_filter(v + 1, &f);
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_query_stats(self->db, v[0], &f, SJ_FMT_JSON, m.f, err, sizeof err);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    if (rc == SJ_EINVAL) {
+        s_bad_request(req, err);
+    } else if (rc != SJ_OK) {
+        sj_warn("http: /api/stats: %s", err);
+        sj_http_reply_error(req, S_HTTP_ERROR, err[0] ? err : sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+    }
+    free(m.text);
+}
+
+static void
+s_iso_utc(int64_t ms, char out[32])
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static cJSON *
+s_find_township(cJSON *rows, const char *code)
+{
+    cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "township");
+        if (cJSON_IsString(t) && strcmp(t->valuestring, code) == 0) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static int
+s_by_township(const void *a, const void *b)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *) a, "township");
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *) b, "township");
+    return strcmp(x->valuestring, y->valuestring);
+}
+
+/* Adds each hub's last contact (links of 9-digit codes) to the rows of
+ * stats by township, adding zero rows for hubs with no matching matters
+ * (within the township filter), and sorts the rows by code. */
+static int
+s_townships_links(county_http_t *self,
+                  cJSON *rows,
+                  const char *only,
+                  int64_t silent_s,
+                  char *err,
+                  size_t err_size)
+{
+    static const char sql[] = "SELECT code, max(last_contact_ms) FROM links"
+                              " WHERE length(code) = 9 GROUP BY code";
+    sqlite3_stmt *st = NULL;
+    int64_t now = sj_now_ms();
+    int src = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL);
+    while (src == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *code = (const char *) sqlite3_column_text(st, 0);
+        int64_t lc = sqlite3_column_int64(st, 1);
+        if (!code || (only && strcmp(only, code) != 0)) {
+            continue;
+        }
+        cJSON *row = s_find_township(rows, code);
+        if (!row) {
+            row = cJSON_CreateObject();
+            if (!row || !cJSON_AddStringToObject(row, "township", code)
+                || !cJSON_AddNumberToObject(row, "items", 0)
+                || !cJSON_AddNumberToObject(row, "persons", 0)
+                || !cJSON_AddItemToArray(rows, row)) {
+                cJSON_Delete(row);
+                sqlite3_finalize(st);
+                snprintf(err, err_size, "out of memory");
+                return SJ_ENOMEM;
+            }
+        }
+        char when[32];
+        s_iso_utc(lc, when);
+        int64_t silent = (now - lc) / 1000;
+        cJSON_AddStringToObject(row, "last_contact", when);
+        cJSON_AddNumberToObject(row, "silent_s", (double) silent);
+        cJSON_AddBoolToObject(row, "silent", silent >= silent_s);
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_OK) {
+        snprintf(err, err_size, "cannot read the links: %s", sqlite3_errmsg(self->db));
+        return SJ_EDB;
+    }
+    /* townships never heard from: null contact */
+    int n = cJSON_GetArraySize(rows);
+    cJSON **sorted = calloc((size_t) n + 1, sizeof *sorted);
+    if (!sorted) {
+        snprintf(err, err_size, "out of memory");
+        return SJ_ENOMEM;
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        cJSON *row = cJSON_DetachItemFromArray(rows, i);
+        if (!cJSON_GetObjectItemCaseSensitive(row, "last_contact")) {
+            cJSON_AddNullToObject(row, "last_contact");
+            cJSON_AddNullToObject(row, "silent_s");
+            cJSON_AddNullToObject(row, "silent");
+        }
+        sorted[i] = row;
+    }
+    qsort(sorted, (size_t) n, sizeof *sorted, s_by_township);
+    for (int i = 0; i < n; i++) {
+        cJSON_AddItemToArray(rows, sorted[i]);
+    }
+    free(sorted);
+    return SJ_OK;
+}
+
+static void
+s_api_townships(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[12];
+    char err[512] = "";
+    int64_t silent_s = 0;
+    if (sj_http_req_args(req, s_townships_args, v, err, sizeof err) != SJ_OK
+        || s_silent_arg(v[10], self->silent_s, &silent_s, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    county_filter_t f;
+    s_filter(v, &f);
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_query_stats(self->db, "township", &f, SJ_FMT_JSON, m.f, err, sizeof err);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    cJSON *root = NULL;
+    char *text = NULL;
+    if (rc == SJ_OK) {
+        root = cJSON_ParseWithLength(m.text, m.len);
+        cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
+        if (!cJSON_IsArray(rows)) {
+            rc = SJ_ENOMEM;
+            snprintf(err, sizeof err, "out of memory");
+        } else {
+            rc = s_townships_links(self, rows, f.township, silent_s, err, sizeof err);
+        }
+    }
+    if (rc == SJ_OK) {
+        cJSON_AddNumberToObject(root, "silent_after_s", (double) silent_s);
+        text = cJSON_PrintUnformatted(root);
+        if (!text) {
+            rc = SJ_ENOMEM;
+            snprintf(err, sizeof err, "out of memory");
+        }
+    }
+    if (rc == SJ_EINVAL) {
+        s_bad_request(req, err);
+    } else if (rc != SJ_OK) {
+        sj_warn("http: /api/townships: %s", err);
+        sj_http_reply_error(req, S_HTTP_ERROR, err);
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* the body is length-counted */
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, n + 1);
+    }
+    cJSON_free(text);
+    cJSON_Delete(root);
+    free(m.text);
+}
+
+static void
+s_api_links(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[2];
+    char err[512] = "";
+    int64_t silent_s = 0;
+    if (sj_http_req_args(req, s_links_args, v, err, sizeof err) != SJ_OK
+        || s_silent_arg(v[0], self->silent_s, &silent_s, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_status_write(self->db, silent_s, SJ_FMT_JSON, m.f);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/links: %s", sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+    }
+    free(m.text);
+}
+
+static void
+s_route(void *ctx, sj_http_req_t *req)
+{
+    county_http_t *self = ctx;
+    const char *path = sj_http_req_path(req);
+    if (strcmp(path, "/api/stats") == 0) {
+        s_api_stats(self, req);
+    } else if (strcmp(path, "/api/townships") == 0) {
+        s_api_townships(self, req);
+    } else if (strcmp(path, "/api/links") == 0) {
+        s_api_links(self, req);
+    } else {
+        sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
+    }
+}
+
+county_http_t *
+county_http_new(
+    sqlite3 *db, const char *addr, const char *token, int64_t silent_s, char *err, size_t err_size)
+{
+    assert(db);
+    county_http_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    self->db = db;
+    self->silent_s = silent_s > 0 ? silent_s : COUNTY_HTTP_SILENT_S;
+    self->http = sj_http_new(addr ? addr : COUNTY_HTTP_DEFAULT_ADDR, token, county_web_assets,
+                             s_route, self, err, err_size);
+    if (!self->http) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+county_http_destroy(county_http_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    sj_http_destroy(&(*self_p)->http);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+uint16_t
+county_http_port(const county_http_t *self)
+{
+    return sj_http_port(self->http);
+}

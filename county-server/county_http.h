@@ -1,0 +1,46 @@
+/* county_http: the county dashboard, served by `county-server serve` (a
+ * process of its own with a read-only connection, next to `run`).
+ *
+ * Page: "/" (county-server/web/index.html, app.js, style.css and Chart.js
+ * from Debian's libjs-chart.js, all compiled into the binary).
+ * JSON API, GET or HEAD only, bad parameters 400 {"error": "..."}:
+ *   /api/stats?by=&from=&to=&township=&station=&channel=&kind=&level=
+ *              &category=&outcome=&source=
+ *       exactly what `county-server stats --format json` prints for the
+ *       same options (county_query_stats).
+ *   /api/townships?<the same filters but by>&silent_after=S
+ *       {"rows":[{"township","items","persons","last_contact","silent_s",
+ *       "silent"}],"total":{...},"silent_after_s":S}: matters and persons
+ *       per township (stats by township), and the last contact of the
+ *       township's hub from the links table (null when it never connected);
+ *       townships with a hub but no matching matters have 0.
+ *   /api/links?silent_after=S
+ *       exactly what `county-server status --format json --silent-after S`
+ *       prints (county_status_write): every child link, silent first.
+ * Anything else is 404. */
+#ifndef COUNTY_HTTP_H
+#define COUNTY_HTTP_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sj_err.h"
+
+#define COUNTY_HTTP_DEFAULT_ADDR "127.0.0.1:8080"
+#define COUNTY_HTTP_SILENT_S     3600 /* default: a link unheard this long is silent */
+
+typedef struct county_http county_http_t;
+
+/* Serves the dashboard on addr (see sj_http_new: token needed off
+ * loopback) from db (borrowed; used only on the server's thread from now
+ * on, until county_http_destroy). silent_s is the default silent_after.
+ * Returns the server (caller owns) or NULL with err. */
+county_http_t *county_http_new(
+    sqlite3 *db, const char *addr, const char *token, int64_t silent_s, char *err, size_t err_size);
+/* Stops serving; NULL-safe, sets *self_p = NULL. */
+void county_http_destroy(county_http_t **self_p);
+/* The port bound. */
+uint16_t county_http_port(const county_http_t *self);
+
+#endif

@@ -1,0 +1,419 @@
+/* Does the dashboard, loaded by a real browser from the real server, show the figures of `stats
+ * --format json` and switch language? */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "county_testdb.h"
+#include "web_harness.h"
+
+#define S_SKIP            77      /* CTest SKIP_RETURN_CODE */
+#define S_BROWSER_TIMEOUT 90      /* seconds for one chromium run */
+#define S_BUDGET_MS       "20000" /* virtual time for the page's fetches */
+
+#define ID(n) "01900000-0000-7000-8000-0000000000" #n
+
+static const county_testdb_matter_t s_data[] = {
+    {ID(01), "2024-01-01", "230523100201", 1, 2, 12, 3, 1, 2, 1, "a", NULL, 0},
+    {ID(02), "2024-01-20", "230523100201", 1, 1, 3, 3, 1, 3, 2, "b", NULL, 0},
+    {ID(03), "2024-02-03", "230523100202", 2, 1, 1, 3, 3, 4, 3, "c", NULL, 0},
+    {ID(04), "2024-02-14", "230523101201", 3, 1, 1, 2, 5, 2, 1, "d", NULL, 0},
+    {ID(05), "2024-03-08", "230523101201", 1, 2, 30, 4, 4, 3, 2, "e", NULL, 0},
+    {ID(06), "2024-03-09", "230523101202", 1, 1, 2, 4, 1, 4, 3, "f", NULL, 0},
+    {ID(07), "2024-04-01", "230523102201", 4, 1, 1, 3, 2, 1, 4, "g", NULL, 0},
+    {ID(08), "2024-05-05", "230523102201", 1, 2, 8, 5, 2, 3, 4, "h", NULL, 0},
+    {ID(09), "2024-06-30", "230523100203", 1, 2, 6, 6, 4, 3, 3, "i", NULL, 0},
+    {ID(10), "2024-12-31", "230523102202", 3, 1, 1, 2, 3, 4, 3, "j", NULL, 0},
+};
+#define S_NDATA (sizeof s_data / sizeof s_data[0])
+
+static char s_chromium[256]; /* the browser found on PATH */
+
+typedef struct {
+    county_testdb_t *db;
+    web_server_t srv;
+    char dir[64]; /* screenshots and browser profiles; kept */
+} s_fx_t;
+
+static int
+s_find_browser(void)
+{
+    const char *env = getenv("SANJI_CHROMIUM");
+    const char *names[] = {"chromium", "chromium-browser", "google-chrome"};
+    if (env && *env) {
+        snprintf(s_chromium, sizeof s_chromium, "%s", env);
+        return access(s_chromium, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path ? path : "/usr/bin:/bin");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", buf);
+        for (char *save = NULL, *d = strtok_r(copy, ":", &save); d;
+             d = strtok_r(NULL, ":", &save)) {
+            snprintf(s_chromium, sizeof s_chromium, "%s/%s", d, names[i]);
+            if (access(s_chromium, X_OK) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+/* Runs chromium headless on url with extra (e.g. "--dump-dom"); returns
+ * its stdout (caller frees), or NULL when the browser itself failed. */
+static char *
+s_browser(s_fx_t *fx, const char *url, const char *extra, const char *extra2)
+{
+    char profile[128];
+    snprintf(profile, sizeof profile, "%s/profile-XXXXXX", fx->dir);
+    assert_non_null(mkdtemp(profile));
+    char user_data[160], log[128];
+    snprintf(user_data, sizeof user_data, "--user-data-dir=%s", profile);
+    snprintf(log, sizeof log, "%s/chromium.log", fx->dir);
+    char *argv[] = {s_chromium,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--hide-scrollbars",
+                    user_data,
+                    "--virtual-time-budget=" S_BUDGET_MS,
+                    (char *) extra,
+                    (char *) extra2,
+                    (char *) url,
+                    NULL};
+    if (!extra2) { /* keep url last */
+        argv[12] = (char *) url;
+        argv[13] = NULL;
+    }
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+        }
+        close(fds[0]);
+        close(fds[1]);
+        alarm(S_BROWSER_TIMEOUT);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    ssize_t got;
+    while ((got = read(fds[0], out + len, cap - len - 1)) > 0) {
+        len += (size_t) got;
+        if (len + 4096 > cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+    }
+    close(fds[0]);
+    out[len] = '\0';
+    int status = 0;
+    waitpid(pid, &status, 0);
+    nftw(profile, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The text of attribute attr of the element with id (in a dumped DOM). */
+static int
+s_attr(const char *dom, const char *id, const char *attr, char *out, size_t size)
+{
+    char key[96];
+    snprintf(key, sizeof key, "id=\"%s\"", id);
+    const char *el = strstr(dom, key);
+    if (!el) {
+        return 0;
+    }
+    const char *start = el;
+    while (start > dom && *start != '<') {
+        start--;
+    }
+    const char *end = strchr(el, '>');
+    char want[64];
+    snprintf(want, sizeof want, " %s=\"", attr);
+    const char *a = strstr(start, want);
+    if (!a || !end || a > end) {
+        return 0;
+    }
+    a += strlen(want);
+    const char *q = strchr(a, '"');
+    snprintf(out, size, "%.*s", (int) (q - a), a);
+    return 1;
+}
+
+/* The text content of the element with id (no nested tags). */
+static int
+s_text(const char *dom, const char *id, char *out, size_t size)
+{
+    char key[96];
+    snprintf(key, sizeof key, "id=\"%s\"", id);
+    const char *el = strstr(dom, key);
+    const char *gt = el ? strchr(el, '>') : NULL;
+    const char *lt = gt ? strchr(gt, '<') : NULL;
+    if (!lt) {
+        return 0;
+    }
+    snprintf(out, size, "%.*s", (int) (lt - gt - 1), gt + 1);
+    return 1;
+}
+
+/* Hub 100 heard 10 s ago, hub 102 two hours ago, station 230523101201
+ * (attached directly) three hours ago: two silent links. */
+static void
+s_links(sqlite3 *db)
+{
+    char sql[1024];
+    long long now = (long long) time(NULL) * 1000;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO links(code, epoch, first_seen_ms, last_contact_ms, queue_depth)"
+             " VALUES('230523100', randomblob(16), %lld, %lld, 0),"
+             " ('230523102', randomblob(16), %lld, %lld, 3),"
+             " ('230523101201', randomblob(16), %lld, %lld, 1)",
+             now - 86400000, now - 10000, now - 86400000, now - 7200000, now - 86400000,
+             now - 10800000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+}
+
+static int
+s_setup(void **state)
+{
+    if (!s_find_browser()) {
+        print_message("SKIP: no chromium on PATH (apt install chromium, or set SANJI_CHROMIUM)\n");
+        exit(S_SKIP);
+    }
+    s_fx_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/sanji-browser-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->db = county_testdb_new();
+    county_testdb_insert(fx->db, s_data, S_NDATA);
+    s_links(fx->db->db);
+    char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&fx->srv, argv);
+    /* Can this browser run here at all? Otherwise skip, saying why. */
+    char *probe = s_browser(fx, "about:blank", "--dump-dom", NULL);
+    if (!probe) {
+        print_message("SKIP: %s does not run here (see %s/chromium.log)\n", s_chromium, fx->dir);
+        web_server_stop(&fx->srv);
+        county_testdb_destroy(&fx->db);
+        exit(S_SKIP);
+    }
+    free(probe);
+    *state = fx;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    web_server_stop(&fx->srv);
+    county_testdb_destroy(&fx->db);
+    print_message("browser test files (screenshots, chromium.log): %s\n", fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* total.items and total.persons of `stats --format json` with flags. */
+static void
+s_cli_totals(s_fx_t *fx, char *const *flags, long *items, long *persons)
+{
+    char *argv[16] = {COUNTY_BIN, "stats", "--data", fx->db->dir, "--format", "json"};
+    size_t n = 6;
+    for (size_t i = 0; flags && flags[i]; i++) {
+        argv[n++] = flags[i];
+    }
+    argv[n] = NULL;
+    int status = -1;
+    char *text = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    cJSON *root = cJSON_Parse(text);
+    cJSON *total = cJSON_GetObjectItem(root, "total");
+    *items = (long) cJSON_GetObjectItem(total, "items")->valuedouble;
+    *persons = (long) cJSON_GetObjectItem(total, "persons")->valuedouble;
+    cJSON_Delete(root);
+    free(text);
+}
+
+static char *
+s_dump(s_fx_t *fx, const char *query)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", fx->srv.url, query);
+    char *dom = s_browser(fx, url, "--dump-dom", NULL);
+    if (!dom) {
+        fail_msg("chromium failed on %s (see %s/chromium.log)", url, fx->dir);
+    }
+    char v[64];
+    if (!s_attr(dom, "status", "role", v, sizeof v) || !strstr(dom, "data-state=\"ready\"")) {
+        fail_msg("the page did not get ready: %.2000s", dom);
+    }
+    return dom;
+}
+
+static void
+s_check_totals(const char *dom, long items, long persons)
+{
+    char v[64];
+    assert_true(s_attr(dom, "total-items", "data-value", v, sizeof v));
+    assert_int_equal(strtol(v, NULL, 10), items);
+    assert_true(s_attr(dom, "total-persons", "data-value", v, sizeof v));
+    assert_int_equal(strtol(v, NULL, 10), persons);
+    /* the shown text is the same number, with separators */
+    char text[64], digits[64];
+    assert_true(s_text(dom, "total-items", text, sizeof text));
+    size_t n = 0;
+    for (const char *p = text; *p && n < sizeof digits - 1; p++) {
+        if (*p >= '0' && *p <= '9') {
+            digits[n++] = *p;
+        }
+    }
+    digits[n] = '\0';
+    assert_int_equal(strtol(digits, NULL, 10), items);
+}
+
+static void
+test_county_browser_totals_equal_stats(void **state)
+{
+    s_fx_t *fx = *state;
+    long items = 0, persons = 0;
+    s_cli_totals(fx, NULL, &items, &persons);
+    assert_int_equal(items, 10);
+    char *dom = s_dump(fx, "?lang=zh");
+    s_check_totals(dom, items, persons);
+    /* one township row per township with matters */
+    size_t rows = 0;
+    for (const char *p = dom; (p = strstr(p, "<tr data-township=")) != NULL; p++) {
+        rows++;
+    }
+    assert_int_equal(rows, 3);
+    /* silent hubs and stations: the station and hub 102 */
+    char v[64];
+    assert_true(s_attr(dom, "total-silent", "data-value", v, sizeof v));
+    assert_string_equal(v, "2");
+    assert_non_null(strstr(dom, "<td>230523101201</td>"));
+    free(dom);
+}
+
+static void
+test_county_browser_filters_from_the_url(void **state)
+{
+    s_fx_t *fx = *state;
+    long items = 0, persons = 0;
+    s_cli_totals(
+        fx,
+        (char *[]){"--from", "2024-02-01", "--to", "2024-06-30", "--township", "230523101", NULL},
+        &items, &persons);
+    assert_int_equal(items, 3);
+    char *dom = s_dump(fx, "?from=2024-02-01&to=2024-06-30&township=230523101&lang=en");
+    s_check_totals(dom, items, persons);
+    assert_non_null(strstr(dom, "<option value=\"230523101\" selected"));
+    free(dom);
+}
+
+static void
+test_county_browser_language_switch(void **state)
+{
+    s_fx_t *fx = *state;
+    char zh[128], en[128];
+    char *dom = s_dump(fx, "?lang=zh");
+    assert_true(s_text(dom, "title", zh, sizeof zh));
+    assert_non_null(strstr(dom, "<html lang=\"zh-CN\""));
+    free(dom);
+    dom = s_dump(fx, "?lang=en");
+    assert_true(s_text(dom, "title", en, sizeof en));
+    assert_non_null(strstr(dom, "<html lang=\"en\""));
+    free(dom);
+    assert_string_equal(zh, "县调访中心 — 信访数据");
+    assert_string_equal(en, "County mediation centre — petitions");
+}
+
+static int
+s_is_png(const char *path)
+{
+    unsigned char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return 0;
+    }
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return n == 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
+static void
+test_county_browser_screenshots(void **state)
+{
+    s_fx_t *fx = *state;
+    const char *langs[] = {"zh", "en"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[160], shot[200], url[256];
+        snprintf(path, sizeof path, "%s/dashboard-%s.png", fx->dir, langs[i]);
+        snprintf(shot, sizeof shot, "--screenshot=%s", path);
+        snprintf(url, sizeof url, "%s?lang=%s", fx->srv.url, langs[i]);
+        char *out = s_browser(fx, url, shot, "--window-size=1280,1600");
+        assert_non_null(out);
+        free(out);
+        assert_true(s_is_png(path));
+        print_message("screenshot: %s\n", path);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_county_browser_totals_equal_stats),
+        cmocka_unit_test(test_county_browser_filters_from_the_url),
+        cmocka_unit_test(test_county_browser_language_switch),
+        cmocka_unit_test(test_county_browser_screenshots),
+    };
+    return cmocka_run_group_tests_name("county_browser", tests, s_setup, s_teardown);
+}

@@ -1,0 +1,474 @@
+/* Does the dashboard's JSON API answer exactly what the CLI prints, refuse bad requests with a
+ * reason, and hold to read-only and the token? */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "county_testdb.h"
+#include "sj_ids.h"
+#include "web_harness.h"
+
+#define ID(n) "01900000-0000-7000-8000-0000000000" #n
+
+static const county_testdb_matter_t s_data[] = {
+    {ID(01), "2024-01-01", "230523100201", 1, 2, 12, 3, 1, 2, 1, "a", NULL, 0},
+    {ID(02), "2024-01-20", "230523100201", 1, 1, 3, 3, 1, 3, 2, "b", NULL, 0},
+    {ID(03), "2024-02-03", "230523100202", 2, 1, 1, 3, 3, 4, 3, "c", NULL, 0},
+    {ID(04), "2024-02-14", "230523101201", 3, 1, 1, 2, 5, 2, 1, "d", NULL, 0},
+    {ID(05), "2024-03-08", "230523101201", 1, 2, 30, 4, 4, 3, 2, "e", NULL, 0},
+    {ID(06), "2024-03-09", "230523101202", 1, 1, 2, 4, 1, 4, 3, "f", NULL, 0},
+    {ID(07), "2024-04-01", "230523102201", 4, 1, 1, 3, 2, 1, 4, "g", NULL, 0},
+    {ID(08), "2024-05-05", "230523102201", 1, 2, 8, 5, 2, 3, 4, "h", NULL, 0},
+    {ID(09), "2024-06-30", "230523100203", 1, 2, 6, 6, 4, 3, 3, "i", NULL, 0},
+    {ID(10), "2024-12-31", "230523102202", 3, 1, 1, 2, 3, 4, 3, "j", NULL, 0},
+};
+#define S_NDATA (sizeof s_data / sizeof s_data[0])
+
+typedef struct {
+    county_testdb_t *db;
+    web_server_t srv;   /* serve on 127.0.0.1, no token */
+    web_server_t other; /* started by a test; stopped in teardown */
+} s_fx_t;
+
+static void
+s_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+}
+
+/* Links as the county would have recorded them: hub 100 heard 10 s ago,
+ * hub 102 two hours ago, hub 105 (no matters) a minute ago, station
+ * 230523101201 (attached directly) three hours ago; township 101 has no hub. */
+static void
+s_links(sqlite3 *db)
+{
+    char sql[1024];
+    int64_t now = sj_now_ms();
+    snprintf(sql, sizeof sql,
+             "INSERT INTO links(code, epoch, first_seen_ms, last_contact_ms, queue_depth)"
+             " VALUES('230523100', randomblob(16), %lld, %lld, 0),"
+             " ('230523102', randomblob(16), %lld, %lld, 3),"
+             " ('230523105', randomblob(16), %lld, %lld, 0),"
+             " ('230523101201', randomblob(16), %lld, %lld, 1)",
+             (long long) now - 86400000, (long long) now - 10000, (long long) now - 86400000,
+             (long long) now - 7200000, (long long) now - 86400000, (long long) now - 60000,
+             (long long) now - 86400000, (long long) now - 10800000);
+    s_exec(db, sql);
+}
+
+static int
+s_setup(void **state)
+{
+    s_fx_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->db = county_testdb_new();
+    county_testdb_insert(fx->db, s_data, S_NDATA);
+    s_links(fx->db->db);
+    char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&fx->srv, argv);
+    *state = fx;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    web_server_stop(&fx->srv);
+    county_testdb_destroy(&fx->db);
+    free(fx);
+    return 0;
+}
+
+static int
+s_test_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    web_server_stop(&fx->other);
+    return 0;
+}
+
+static void
+s_get(s_fx_t *fx, const char *target, web_resp_t *r)
+{
+    assert_int_equal(web_request(fx->srv.port, "GET", target, NULL, r), 0);
+}
+
+/* The API's body and `county-server stats --format json` with the flags. */
+static void
+s_same_as_cli(s_fx_t *fx, const char *target, char *const *flags)
+{
+    char *argv[24] = {COUNTY_BIN, "stats", "--data", fx->db->dir, "--format", "json"};
+    size_t n = 6;
+    for (size_t i = 0; flags[i]; i++) {
+        argv[n++] = flags[i];
+    }
+    argv[n] = NULL;
+    int status = -1;
+    char *cli = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    web_resp_t r;
+    s_get(fx, target, &r);
+    assert_int_equal(r.status, 200);
+    char type[128];
+    assert_true(web_header(&r, "Content-Type", type, sizeof type));
+    assert_string_equal(type, "application/json");
+    assert_string_equal(r.body, cli);
+    web_resp_free(&r);
+    free(cli);
+}
+
+static void
+test_county_http_stats_equals_cli(void **state)
+{
+    s_fx_t *fx = *state;
+    s_same_as_cli(fx, "/api/stats", (char *[]){NULL});
+    s_same_as_cli(fx, "/api/stats?by=level,kind", (char *[]){"--by", "level,kind", NULL});
+    s_same_as_cli(fx, "/api/stats?by=month&from=2024-02-01&to=2024-06-30",
+                  (char *[]){"--by", "month", "--from", "2024-02-01", "--to", "2024-06-30", NULL});
+    s_same_as_cli(fx, "/api/stats?township=230523101&by=channel",
+                  (char *[]){"--by", "channel", "--township", "230523101", NULL});
+    s_same_as_cli(fx, "/api/stats?by=source&level=county&kind=collective&station=230523100201",
+                  (char *[]){"--by", "source", "--level", "county", "--kind", "collective",
+                             "--station", "230523100201", NULL});
+    s_same_as_cli(fx,
+                  "/api/stats?by=township%2Cmonth&category=land&outcome=accepted&source=direct"
+                  "&channel=visit",
+                  (char *[]){"--by", "township,month", "--category", "land", "--outcome",
+                             "accepted", "--source", "direct", "--channel", "visit", NULL});
+    /* an empty value is no filter, as in an HTML form */
+    s_same_as_cli(fx, "/api/stats?by=level&from=&township=", (char *[]){"--by", "level", NULL});
+}
+
+/* 400 with {"error": reason}, the reason containing want. */
+static void
+s_bad(s_fx_t *fx, const char *target, const char *want)
+{
+    web_resp_t r;
+    s_get(fx, target, &r);
+    if (r.status != 400) {
+        fail_msg("%s: status %d, body %s", target, r.status, r.body);
+    }
+    cJSON *obj = cJSON_Parse(r.body);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(obj, "error");
+    assert_true(cJSON_IsString(e));
+    if (!strstr(e->valuestring, want)) {
+        fail_msg("%s: error '%s' does not say '%s'", target, e->valuestring, want);
+    }
+    cJSON_Delete(obj);
+    web_resp_free(&r);
+}
+
+static void
+test_county_http_bad_parameters_400(void **state)
+{
+    s_fx_t *fx = *state;
+    s_bad(fx, "/api/stats?by=moon", "by: unknown dimension 'moon'");
+    s_bad(fx, "/api/stats?by=level,level", "given twice");
+    s_bad(fx, "/api/stats?from=2024-13-01", "from '2024-13-01' is not a date");
+    s_bad(fx, "/api/stats?from=2024-05-01&to=2024-04-01", "is after");
+    s_bad(fx, "/api/stats?township=12345", "not a 9-digit township code");
+    s_bad(fx, "/api/stats?station=230523100", "not a 12-digit village code");
+    s_bad(fx, "/api/stats?channel=fax", "channel 'fax' is not one of");
+    s_bad(fx, "/api/stats?colour=red", "unknown parameter 'colour'");
+    s_bad(fx, "/api/stats?by=level&by=kind", "parameter 'by' is given twice");
+    s_bad(fx,
+          "/api/stats?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11&l=12&m=13&n=14&o=15&p=16"
+          "&q=17&r=18&s=19&t=20&u=21&v=22&w=23&x=24&y=25&z=26&aa=1&bb=2&cc=3&dd=4&ee=5&ff=6"
+          "&gg=7",
+          "too many query parameters");
+    s_bad(fx, "/api/townships?by=level", "unknown parameter 'by'");
+    s_bad(fx, "/api/townships?silent_after=soon", "silent_after 'soon'");
+    s_bad(fx, "/api/townships?to=yesterday", "to 'yesterday' is not a date");
+    s_bad(fx, "/api/links?silent_after=-5", "silent_after '-5'");
+    s_bad(fx, "/api/links?from=2024-01-01", "unknown parameter 'from'");
+}
+
+static cJSON *
+s_township(cJSON *rows, const char *code)
+{
+    cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        if (strcmp(cJSON_GetObjectItem(row, "township")->valuestring, code) == 0) {
+            return row;
+        }
+    }
+    fail_msg("no row for township %s", code);
+    return NULL;
+}
+
+static void
+test_county_http_townships(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    s_get(fx, "/api/townships?silent_after=3600", &r);
+    assert_int_equal(r.status, 200);
+    cJSON *root = cJSON_Parse(r.body);
+    cJSON *rows = cJSON_GetObjectItem(root, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 4); /* 100, 101, 102 with matters; 105 hub only */
+    const char *order[] = {"230523100", "230523101", "230523102", "230523105"};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(rows, i), "township")->valuestring, order[i]);
+    }
+    cJSON *t100 = s_township(rows, "230523100");
+    assert_int_equal(cJSON_GetObjectItem(t100, "items")->valueint, 4);
+    assert_int_equal(cJSON_GetObjectItem(t100, "persons")->valueint, 22);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(t100, "last_contact")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(t100, "silent")));
+    cJSON *t101 = s_township(rows, "230523101");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(t101, "last_contact")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(t101, "silent")));
+    cJSON *t102 = s_township(rows, "230523102");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(t102, "silent")));
+    assert_true(cJSON_GetObjectItem(t102, "silent_s")->valuedouble >= 7200);
+    cJSON *t105 = s_township(rows, "230523105");
+    assert_int_equal(cJSON_GetObjectItem(t105, "items")->valueint, 0);
+    cJSON *total = cJSON_GetObjectItem(root, "total");
+    assert_int_equal(cJSON_GetObjectItem(total, "items")->valueint, 10);
+    assert_int_equal(cJSON_GetObjectItem(total, "persons")->valueint, 65);
+    assert_int_equal(cJSON_GetObjectItem(root, "silent_after_s")->valueint, 3600);
+    cJSON_Delete(root);
+    web_resp_free(&r);
+
+    /* filtered: only the township asked for, its figures in the range */
+    s_get(fx, "/api/townships?township=230523100&from=2024-01-15", &r);
+    assert_int_equal(r.status, 200);
+    root = cJSON_Parse(r.body);
+    rows = cJSON_GetObjectItem(root, "rows");
+    assert_int_equal(cJSON_GetArraySize(rows), 1);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "items")->valueint, 3);
+    cJSON_Delete(root);
+    web_resp_free(&r);
+}
+
+/* /api/links is `status --format json` (compared without the seconds
+ * counters, which tick between the two reads). */
+static void
+test_county_http_links_equals_status(void **state)
+{
+    s_fx_t *fx = *state;
+    char *argv[] = {COUNTY_BIN, "status",         "--data", fx->db->dir, "--format",
+                    "json",     "--silent-after", "3600",   NULL};
+    int status = -1;
+    char *cli = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    web_resp_t r;
+    s_get(fx, "/api/links?silent_after=3600", &r);
+    assert_int_equal(r.status, 200);
+    cJSON *a = cJSON_Parse(cli), *b = cJSON_Parse(r.body);
+    assert_non_null(a);
+    assert_non_null(b);
+    cJSON *ca = cJSON_GetObjectItem(a, "children"), *cb = cJSON_GetObjectItem(b, "children");
+    assert_int_equal(cJSON_GetArraySize(ca), 4);
+    assert_int_equal(cJSON_GetArraySize(cb), 4);
+    for (int i = 0; i < 4; i++) {
+        cJSON *x = cJSON_GetArrayItem(ca, i), *y = cJSON_GetArrayItem(cb, i);
+        cJSON_DeleteItemFromObject(x, "silent_s");
+        cJSON_DeleteItemFromObject(y, "silent_s");
+        assert_true(cJSON_Compare(x, y, 1));
+    }
+    /* silent first: the station (3 h), then hub 102 (2 h) */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cb, 0), "child")->valuestring,
+                        "230523101201");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cb, 0), "status")->valuestring,
+                        "SILENT");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cb, 3), "status")->valuestring,
+                        "ok");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(cli);
+    web_resp_free(&r);
+}
+
+static void
+test_county_http_not_found_and_read_only(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    const char *missing[] = {"/nope",        "/api",       "/api/",
+                             "/api/matters", "/index.htm", "/../etc/passwd"};
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        s_get(fx, missing[i], &r);
+        assert_int_equal(r.status, 404);
+        assert_non_null(strstr(r.body, "\"error\""));
+        web_resp_free(&r);
+    }
+    const char *methods[] = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    char allow[64];
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        assert_int_equal(
+            web_request(fx->srv.port, methods[i], "/api/stats", "Content-Length: 0\r\n", &r), 0);
+        assert_int_equal(r.status, 405);
+        assert_true(web_header(&r, "Allow", allow, sizeof allow));
+        assert_string_equal(allow, "GET, HEAD");
+        assert_non_null(strstr(r.body, "read-only"));
+        web_resp_free(&r);
+    }
+    assert_int_equal(web_request(fx->srv.port, "HEAD", "/api/stats?by=level", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    web_resp_free(&r);
+}
+
+static void
+test_county_http_assets_from_the_binary(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    char h[512];
+    s_get(fx, "/", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(web_header(&r, "Content-Type", h, sizeof h));
+    assert_string_equal(h, "text/html; charset=utf-8");
+    assert_non_null(strstr(r.body, "<script src=\"/chart.min.js\" defer></script>"));
+    assert_non_null(strstr(r.body, "id=\"total-items\""));
+    assert_null(strstr(r.body, "__SJ_TOKEN_QS__"));
+    assert_null(strstr(r.body, "http://")); /* nothing from elsewhere */
+    assert_null(strstr(r.body, "https://"));
+    assert_true(web_header(&r, "Content-Security-Policy", h, sizeof h));
+    assert_non_null(strstr(h, "script-src 'self'"));
+    assert_true(web_header(&r, "X-Content-Type-Options", h, sizeof h));
+    web_resp_free(&r);
+    s_get(fx, "/chart.min.js", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.body_len > 100000);
+    assert_non_null(strstr(r.body, " * Chart.js v"));
+    assert_true(web_header(&r, "Content-Type", h, sizeof h));
+    assert_string_equal(h, "text/javascript; charset=utf-8");
+    web_resp_free(&r);
+    s_get(fx, "/app.js", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "/api/stats"));
+    web_resp_free(&r);
+    s_get(fx, "/style.css", &r);
+    assert_true(web_header(&r, "Content-Type", h, sizeof h));
+    assert_string_equal(h, "text/css; charset=utf-8");
+    web_resp_free(&r);
+}
+
+static void
+s_token_file(const char *path, const char *token, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", token);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Off loopback every request needs the token, as a header or ?token=. */
+static void
+test_county_http_token(void **state)
+{
+    s_fx_t *fx = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/http.token", fx->db->dir);
+    const char *token = "s3cret-TOKEN_for.tests~0123456789";
+    s_token_file(path, token, 0600);
+    char *argv[] = {COUNTY_BIN,  "serve",        "--data", fx->db->dir, "--http",
+                    "0.0.0.0:0", "--token-file", path,     NULL};
+    web_server_start(&fx->other, argv);
+    uint16_t port = fx->other.port;
+    web_resp_t r;
+    char h[256], target[256], auth[256];
+    const char *paths[] = {"/", "/app.js", "/api/stats", "/nope"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(web_request(port, "GET", paths[i], NULL, &r), 0);
+        assert_int_equal(r.status, 401);
+        assert_true(web_header(&r, "WWW-Authenticate", h, sizeof h));
+        web_resp_free(&r);
+    }
+    assert_int_equal(web_request(port, "GET", "/api/stats",
+                                 "Authorization: Bearer wrong-token-0123456789\r\n", &r),
+                     0);
+    assert_int_equal(r.status, 401);
+    web_resp_free(&r);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", token);
+    assert_int_equal(web_request(port, "GET", "/api/stats?by=level", auth, &r), 0);
+    assert_int_equal(r.status, 200);
+    web_resp_free(&r);
+    snprintf(target, sizeof target, "/api/stats?by=level&token=%s", token);
+    assert_int_equal(web_request(port, "GET", target, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    web_resp_free(&r);
+    snprintf(target, sizeof target, "/?token=%s", token);
+    assert_int_equal(web_request(port, "GET", target, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    snprintf(h, sizeof h, "<script src=\"/app.js?token=%s\" defer>", token);
+    assert_non_null(strstr(r.body, h)); /* the page can load its own scripts */
+    web_resp_free(&r);
+    web_server_stop(&fx->other);
+}
+
+static void
+test_county_http_refuses_bad_setups(void **state)
+{
+    s_fx_t *fx = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/open.token", fx->db->dir);
+    s_token_file(path, "0123456789abcdef0123", 0644);
+    char short_path[128];
+    snprintf(short_path, sizeof short_path, "%s/short.token", fx->db->dir);
+    s_token_file(short_path, "short", 0600);
+    struct {
+        char *argv[10];
+        int status;
+    } cases[] = {
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "0.0.0.0:0", NULL}, 2},
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", "--token-file", path,
+          NULL},
+         2},
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", "--token-file",
+          short_path, NULL},
+         2},
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "nonsense", NULL}, 2},
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:99999", NULL}, 2},
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--year", "2024", NULL}, 2},
+        {{COUNTY_BIN, "serve", "--data", "/nonexistent/sanji", "--http", "127.0.0.1:0", NULL}, 1},
+        /* the port is taken by the fixture's server */
+        {{COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", NULL, NULL}, 1},
+    };
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%u", fx->srv.port);
+    cases[7].argv[5] = taken;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = -1;
+        free(web_run(cases[i].argv, &status));
+        if (status != cases[i].status) {
+            fail_msg("case %zu: exit %d, want %d", i, status, cases[i].status);
+        }
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_county_http_stats_equals_cli),
+        cmocka_unit_test(test_county_http_bad_parameters_400),
+        cmocka_unit_test(test_county_http_townships),
+        cmocka_unit_test(test_county_http_links_equals_status),
+        cmocka_unit_test(test_county_http_not_found_and_read_only),
+        cmocka_unit_test(test_county_http_assets_from_the_binary),
+        cmocka_unit_test_teardown(test_county_http_token, s_test_teardown),
+        cmocka_unit_test(test_county_http_refuses_bad_setups),
+    };
+    return cmocka_run_group_tests_name("county_http", tests, s_setup, s_teardown);
+}
