@@ -132,6 +132,7 @@ sj_health_add(sj_health_t *self, sj_health_state_t state, const char *fmt, ...)
     p->state = state;
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive when inlined */
     vsnprintf(p->text, sizeof p->text, fmt, ap);
     va_end(ap);
 }
@@ -141,6 +142,7 @@ sj_health_ok_text(sj_health_t *self, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): as above */
     vsnprintf(self->ok_text, sizeof self->ok_text, fmt, ap);
     va_end(ap);
 }
@@ -178,9 +180,9 @@ sj_health_duration(int64_t s, char *out, size_t size)
     s = s < 0 ? 0 : s;
     if (s < 120) {
         snprintf(out, size, "%" PRId64 " s", s);
-    } else if (s < 120 * 60) {
+    } else if (s < (int64_t) 120 * 60) {
         snprintf(out, size, "%" PRId64 " min", s / 60);
-    } else if (s < 48 * 3600) {
+    } else if (s < (int64_t) 48 * 3600) {
         snprintf(out, size, "%" PRId64 " h", s / 3600);
     } else {
         snprintf(out, size, "%" PRId64 " d", s / 86400);
@@ -323,6 +325,7 @@ sj_health_unknown(FILE *out, const char *fmt, ...)
     char text[1024];
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): as above */
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     /* One line, whatever the reason text holds. */
