@@ -78,6 +78,20 @@ s_same_file(const char *a, const char *b)
            && sa.st_ino == sb.st_ino;
 }
 
+/* Files made by root (restore run with sudo, say) in a data directory that
+ * belongs to the service user get that user, or the daemon could not open
+ * them. Best effort. */
+static void
+s_owner_like_dir(const char *path, const char *dir)
+{
+    struct stat st;
+    if (geteuid() == 0 && stat(dir, &st) == 0 && st.st_uid != 0) {
+        if (chown(path, st.st_uid, st.st_gid) != 0) {
+            /* the daemon will say it cannot open the file */
+        }
+    }
+}
+
 /* UTC time as 20240501T093000Z, for file names. */
 static void
 s_stamp(char *out, size_t size)
@@ -148,6 +162,7 @@ sj_backup_lock(const char *dir, int *fd_out, long *holder_pid, char *err, size_t
         snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
         return SJ_EIO;
     }
+    s_owner_like_dir(path, dir);
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
@@ -561,6 +576,7 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
                 err);
         goto out;
     }
+    s_owner_like_dir(staged, dir);
     if (s_mark_restored(staged, src, err, sizeof err) != SJ_OK
         || s_fsync_path(staged, 0) != SJ_OK) {
         fprintf(stderr, "%s: %s; nothing was changed\n", tool, err[0] ? err : "cannot fsync");
