@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,4 +540,36 @@ int
 sj_http_is_loopback(const sj_http_t *self)
 {
     return self->loopback;
+}
+
+void
+sj_http_signals_block(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int
+sj_http_signals_wait(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    return sig;
+}
+
+void
+sj_http_url(const char *addr, uint16_t port, char *out, size_t size)
+{
+    const char *colon = strrchr(addr, ':');
+    int hostlen = colon ? (int) (colon - addr) : (int) strlen(addr);
+    snprintf(out, size, "http://%.*s:%u/", hostlen, addr, (unsigned) port);
 }

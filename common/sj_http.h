@@ -80,6 +80,15 @@ uint16_t sj_http_port(const sj_http_t *self);
 /* 1 when the server listens on a loopback address only. */
 int sj_http_is_loopback(const sj_http_t *self);
 
+/* For a `serve` command: blocks SIGINT and SIGTERM in the calling thread
+ * (call it before sj_http_new, so the server's thread inherits the mask and
+ * no handler ever runs there) and ignores SIGPIPE. */
+void sj_http_signals_block(void);
+/* Waits for SIGINT or SIGTERM (blocked before) and returns which. */
+int sj_http_signals_wait(void);
+/* "http://HOST:PORT/" for addr as given and the port as bound. */
+void sj_http_url(const char *addr, uint16_t port, char *out, size_t size);
+
 /* The request path, without the query ("/api/stats"). */
 const char *sj_http_req_path(const sj_http_req_t *req);
 /* Query parameters in order, without "token". Names and values are

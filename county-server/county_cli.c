@@ -6,7 +6,6 @@
 #include "county_cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,18 +338,9 @@ out:
 
 /* ---- serve ---- */
 
-/* The URL to print: the host as given, the port as bound. */
-static void
-s_url(const char *addr, unsigned port, char *out, size_t size)
-{
-    const char *colon = strrchr(addr, ':');
-    int hostlen = colon ? (int) (colon - addr) : (int) strlen(addr);
-    snprintf(out, size, "http://%.*s:%u/", hostlen, addr, port);
-}
-
 /* SIGINT and SIGTERM are blocked before the server thread starts (it
- * inherits the mask) and taken with sigwait here, so no handler runs on a
- * libmicrohttpd thread. */
+ * inherits the mask) and taken with sigwait, so no handler runs on a
+ * libmicrohttpd thread (sj_http_signals_*). */
 static int
 s_serve(s_args_t *a)
 {
@@ -384,12 +374,7 @@ s_serve(s_args_t *a)
         sodium_memzero(token, sizeof token);
         return 1;
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sj_http_signals_block();
     county_http_t *http = county_http_new(county_store_db(st), addr, a->token_file ? token : NULL,
                                           silent_s, err, sizeof err);
     sodium_memzero(token, sizeof token);
@@ -399,13 +384,11 @@ s_serve(s_args_t *a)
         return 1;
     }
     char url[300];
-    s_url(addr, county_http_port(http), url, sizeof url);
+    sj_http_url(addr, county_http_port(http), url, sizeof url);
     sj_notice("dashboard on %s (read-only%s)", url, a->token_file ? ", token required" : "");
     printf("ready %s\n", url);
     fflush(stdout);
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0) {
-    }
+    int sig = sj_http_signals_wait();
     sj_notice("stopping (signal %d)", sig);
     county_http_destroy(&http);
     county_store_close(&st);

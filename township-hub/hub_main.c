@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "hub_http.h"
 #include "hub_store.h"
 #include "sj_backup.h"
 #include "sj_cfg.h"
@@ -53,6 +54,8 @@ static const char s_usage[] =
     "                   at the county ('county-server allow CODE9 KEY')\n"
     "  allow CODE KEY   enrol a station of this township (12-digit code)\n"
     "  revoke CODE|KEY  remove a station's keys, or one key\n"
+    "  serve            the township status page over HTTP (read-only; see\n"
+    "                   township-hub serve --help)\n"
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/township-hub)\n"
@@ -76,8 +79,10 @@ static const char s_usage[] =
     "\n"
     "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: see above).\n";
 
-static const char *const s_cfg_keys[] = {"data", "code", "bind", "parent", "log-level",
-                                         "silent-after", "parent-key", "insecure", NULL};
+static const char *const s_cfg_keys[] = {"data",         "code",       "bind",     "parent",
+                                         "log-level",    "silent-after", "parent-key",
+                                         "insecure",     "http",       "token-file",
+                                         NULL}; /* http, token-file: serve (hub_http.c) */
 
 typedef struct {
     const char *data, *code, *bind, *parent, *parent_key;
@@ -295,6 +300,9 @@ main(int argc, char **argv)
         {"disk-crit", required_argument, NULL, O_DCRIT},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
+    if (hub_http_handles(argc, argv)) {
+        return hub_http_main(argc, argv); /* serve */
+    }
     s_opts_t o = {.format = SJ_FMT_TABLE};
     sj_health_opts_default(&o.health);
     const char *config = NULL, *log_level = NULL, *format = NULL, *silent = NULL;

@@ -22,6 +22,8 @@
 #include <cjson/cJSON.h>
 
 #include "county_testdb.h"
+#include "hub_store.h"
+#include "sj_ids.h"
 #include "web_harness.h"
 
 #define S_SKIP            77      /* CTest SKIP_RETURN_CODE */
@@ -49,7 +51,10 @@ static char s_chromium[256]; /* the browser found on PATH */
 typedef struct {
     county_testdb_t *db;
     web_server_t srv;
-    char dir[64]; /* screenshots and browser profiles; kept */
+    char dir[64];     /* screenshots and browser profiles; kept */
+    char hub_dir[96]; /* the township hub's store, in dir */
+    hub_store_t *hub; /* kept open for writing, as `run` would */
+    web_server_t hub_srv;
 } s_fx_t;
 
 static int
@@ -221,6 +226,37 @@ s_links(sqlite3 *db)
     }
 }
 
+/* Township 230523100 as its hub sees it: station 201 heard 5 s ago, 202
+ * two hours ago (4 reports waiting at the station), 203 a day ago; 6
+ * events, 4 acknowledged by the county. */
+static void
+s_hub_fill(sqlite3 *db)
+{
+    long long now = (long long) sj_now_ms();
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO links(code, epoch, first_seen_ms, last_contact_ms, queue_depth)"
+             " VALUES('230523100201', randomblob(16), %lld, %lld, 0),"
+             " ('230523100202', randomblob(16), %lld, %lld, 4),"
+             " ('230523100203', randomblob(16), %lld, %lld, 0);"
+             "INSERT INTO events(id, origin, epoch, origin_seq, via, received_ms, raw) VALUES"
+             " (randomblob(16), '230523100201', x'01', 1, '230523100201', %lld, x'00'),"
+             " (randomblob(16), '230523100201', x'01', 2, '230523100201', %lld, x'00'),"
+             " (randomblob(16), '230523100202', x'02', 1, '230523100202', %lld, x'00'),"
+             " (randomblob(16), '230523100203', x'03', 1, '230523100203', %lld, x'00'),"
+             " (randomblob(16), '230523100202', x'02', 2, '230523100202', %lld, x'00'),"
+             " (randomblob(16), '230523100201', x'01', 3, '230523100201', %lld, x'00');",
+             now - 86400000, now - 5000, now - 86400000, now - 7200000, now - 86400000,
+             now - 86400000, now - 90000000, now - 80000000, now - 70000000, now - 60000000,
+             now - 600000, now - 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+    assert_int_equal(sj_db_meta_set_int(db, "up_acked", 4), SJ_OK);
+    assert_int_equal(sj_db_meta_set_int(db, "county_contact_ms", now - 30000), SJ_OK);
+}
+
 static int
 s_setup(void **state)
 {
@@ -237,11 +273,22 @@ s_setup(void **state)
     s_links(fx->db->db);
     char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
     web_server_start(&fx->srv, argv);
+    snprintf(fx->hub_dir, sizeof fx->hub_dir, "%s/hub", fx->dir);
+    char err[256] = "";
+    fx->hub = hub_store_open(fx->hub_dir, "230523100", SJ_DB_WRITE, err, sizeof err);
+    if (!fx->hub) {
+        fail_msg("hub_store_open: %s", err);
+    }
+    s_hub_fill(hub_store_db(fx->hub));
+    char *hub_argv[] = {HUB_BIN, "serve", "--data", fx->hub_dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&fx->hub_srv, hub_argv);
     /* Can this browser run here at all? Otherwise skip, saying why. */
     char *probe = s_browser(fx, "about:blank", "--dump-dom", NULL);
     if (!probe) {
         print_message("SKIP: %s does not run here (see %s/chromium.log)\n", s_chromium, fx->dir);
         web_server_stop(&fx->srv);
+        web_server_stop(&fx->hub_srv);
+        hub_store_close(&fx->hub);
         county_testdb_destroy(&fx->db);
         exit(S_SKIP);
     }
@@ -255,6 +302,9 @@ s_teardown(void **state)
 {
     s_fx_t *fx = *state;
     web_server_stop(&fx->srv);
+    web_server_stop(&fx->hub_srv);
+    hub_store_close(&fx->hub);
+    nftw(fx->hub_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
     county_testdb_destroy(&fx->db);
     print_message("browser test files (screenshots, chromium.log): %s\n", fx->dir);
     free(fx);
@@ -283,10 +333,10 @@ s_cli_totals(s_fx_t *fx, char *const *flags, long *items, long *persons)
 }
 
 static char *
-s_dump(s_fx_t *fx, const char *query)
+s_dump_at(s_fx_t *fx, const web_server_t *srv, const char *query)
 {
     char url[256];
-    snprintf(url, sizeof url, "%s%s", fx->srv.url, query);
+    snprintf(url, sizeof url, "%s%s", srv->url, query);
     char *dom = s_browser(fx, url, "--dump-dom", NULL);
     if (!dom) {
         fail_msg("chromium failed on %s (see %s/chromium.log)", url, fx->dir);
@@ -296,6 +346,12 @@ s_dump(s_fx_t *fx, const char *query)
         fail_msg("the page did not get ready: %.2000s", dom);
     }
     return dom;
+}
+
+static char *
+s_dump(s_fx_t *fx, const char *query)
+{
+    return s_dump_at(fx, &fx->srv, query);
 }
 
 static void
@@ -375,6 +431,39 @@ test_county_browser_language_switch(void **state)
     assert_string_equal(en, "County mediation centre — petitions");
 }
 
+/* The township page: the figures of `township-hub status`, silent stations
+ * first and marked, the note about cases, in both languages. */
+static void
+test_hub_browser_status_page(void **state)
+{
+    s_fx_t *fx = *state;
+    char v[128];
+    char *dom = s_dump_at(fx, &fx->hub_srv, "?lang=en");
+    assert_true(s_attr(dom, "queue-depth", "data-value", v, sizeof v));
+    assert_string_equal(v, "2");
+    assert_true(s_attr(dom, "events", "data-value", v, sizeof v));
+    assert_string_equal(v, "6");
+    assert_true(s_attr(dom, "forwarded", "data-value", v, sizeof v));
+    assert_string_equal(v, "4");
+    assert_true(s_text(dom, "township", v, sizeof v));
+    assert_string_equal(v, "230523100");
+    const char *a = strstr(dom, "<tr data-station=\"230523100203\" class=\"silent\">");
+    const char *b = strstr(dom, "<tr data-station=\"230523100202\" class=\"silent\">");
+    const char *c = strstr(dom, "<tr data-station=\"230523100201\" class=\"\">");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_true(a < b && b < c); /* silent first */
+    assert_true(s_text(dom, "cases-note", v, sizeof v));
+    assert_non_null(strstr(v, "later version"));
+    free(dom);
+    dom = s_dump_at(fx, &fx->hub_srv, "?lang=zh");
+    assert_true(s_text(dom, "cases-note", v, sizeof v));
+    assert_non_null(strstr(v, "后续版本"));
+    assert_non_null(strstr(dom, "<td class=\"silent\">失联</td>"));
+    free(dom);
+}
+
 static int
 s_is_png(const char *path)
 {
@@ -404,6 +493,15 @@ test_county_browser_screenshots(void **state)
         assert_true(s_is_png(path));
         print_message("screenshot: %s\n", path);
     }
+    char path[160], shot[200], url[256];
+    snprintf(path, sizeof path, "%s/township-zh.png", fx->dir);
+    snprintf(shot, sizeof shot, "--screenshot=%s", path);
+    snprintf(url, sizeof url, "%s?lang=zh", fx->hub_srv.url);
+    char *out = s_browser(fx, url, shot, "--window-size=1280,900");
+    assert_non_null(out);
+    free(out);
+    assert_true(s_is_png(path));
+    print_message("screenshot: %s\n", path);
 }
 
 int
@@ -413,6 +511,7 @@ main(void)
         cmocka_unit_test(test_county_browser_totals_equal_stats),
         cmocka_unit_test(test_county_browser_filters_from_the_url),
         cmocka_unit_test(test_county_browser_language_switch),
+        cmocka_unit_test(test_hub_browser_status_page),
         cmocka_unit_test(test_county_browser_screenshots),
     };
     return cmocka_run_group_tests_name("county_browser", tests, s_setup, s_teardown);

@@ -1,0 +1,321 @@
+/* hub_http: the township status page and `township-hub serve`, see
+ * hub_http.h. The one API answer is hub_store_status writing JSON into an
+ * open_memstream, so the page and `status --format json` cannot disagree. */
+#include "hub_http.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sj_cfg.h"
+#include "sj_cli.h"
+#include "sj_http.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+
+#define S_HTTP_OK          200
+#define S_HTTP_BAD_REQUEST 400
+#define S_HTTP_NOT_FOUND   404
+#define S_HTTP_ERROR       500
+#define S_SILENT_MAX_S     (10LL * 365 * 24 * 3600) /* silent_after upper bound */
+
+extern const sj_http_asset_t hub_web_assets[]; /* generated, see CMakeLists.txt */
+
+struct hub_http {
+    sj_http_t *http;    /* the server */
+    hub_store_t *store; /* borrowed, read-only, used on the server's thread */
+    int64_t silent_s;   /* default silent_after */
+};
+
+static int
+s_silent_parse(const char *text, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (!end || *end || v < 1 || v > S_SILENT_MAX_S) {
+        return SJ_EINVAL;
+    }
+    *out = v;
+    return SJ_OK;
+}
+
+static void
+s_api_status(hub_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"silent_after", NULL};
+    const char *v[1];
+    char err[256] = "";
+    int64_t silent_s = self->silent_s;
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    if (v[0] && s_silent_parse(v[0], &silent_s) != SJ_OK) {
+        snprintf(err, sizeof err, "silent_after '%.32s' is not a number of seconds", v[0]);
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = hub_store_status(self->store, silent_s, SJ_FMT_JSON, f);
+    if (fclose(f) != 0 && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/status: %s", sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, len);
+    }
+    free(text);
+}
+
+static void
+s_route(void *ctx, sj_http_req_t *req)
+{
+    hub_http_t *self = ctx;
+    if (strcmp(sj_http_req_path(req), "/api/status") == 0) {
+        s_api_status(self, req);
+    } else {
+        sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
+    }
+}
+
+hub_http_t *
+hub_http_new(hub_store_t *store,
+             const char *addr,
+             const char *token,
+             int64_t silent_s,
+             char *err,
+             size_t err_size)
+{
+    hub_http_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    self->store = store;
+    self->silent_s = silent_s > 0 ? silent_s : HUB_HTTP_SILENT_S;
+    self->http = sj_http_new(addr ? addr : HUB_HTTP_DEFAULT_ADDR, token, hub_web_assets, s_route,
+                             self, err, err_size);
+    if (!self->http) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+hub_http_destroy(hub_http_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    sj_http_destroy(&(*self_p)->http);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+uint16_t
+hub_http_port(const hub_http_t *self)
+{
+    return sj_http_port(self->http);
+}
+
+/* ---- the serve command ---- */
+
+static const char s_usage[] =
+    "usage: township-hub serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+    "\n"
+    "Serves the township office's status page: queue depth, forwarding lag to\n"
+    "the county, the last county contact, and each station's last contact,\n"
+    "reports, quarantined reports and backlog, silent stations first; Chinese\n"
+    "and English. Everything the page needs is inside this binary. A separate\n"
+    "process that only reads the database: run it next to 'run'. JSON API:\n"
+    "/api/status (as 'status --format json'). Prints 'ready URL' when serving;\n"
+    "stops on SIGINT or SIGTERM.\n"
+    "\n"
+    "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any)\n"
+    "  --token-file FILE   required for any address that is not loopback: every\n"
+    "                      request must then carry the token in the file, as\n"
+    "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
+    "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+    "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+    "  --data DIR          data directory (default ./var/township-hub)\n"
+    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --log-level LEVEL   error, warn, notice (default), info, debug\n";
+
+/* Options without a value (hub_main's too), for sj_cli_command. */
+static const char *const s_flags[] = {"help", "insecure", "check", NULL};
+/* Every key hub_main accepts too: one INI file serves all commands. */
+static const char *const s_cfg_keys[] = {
+    "data",         "code",         "bind",      "parent",    "log-level",
+    "silent-after", "parent-key",   "insecure",  "http",      "token-file",
+    "backlog-warn", "backlog-crit", "disk-warn", "disk-crit", NULL};
+
+int
+hub_http_handles(int argc, char *const *argv)
+{
+    int i = sj_cli_command(argc, argv, s_flags);
+    return i > 0 && strcmp(argv[i], "serve") == 0;
+}
+
+typedef struct {
+    const char *data, *config, *log_level, *http, *token_file, *silent;
+    int help;
+} s_args_t;
+
+static int
+s_serve(const s_args_t *a)
+{
+    const char *addr = a->http ? a->http : HUB_HTTP_DEFAULT_ADDR;
+    int64_t silent_s = HUB_HTTP_SILENT_S;
+    if (a->silent && s_silent_parse(a->silent, &silent_s) != SJ_OK) {
+        fprintf(stderr, "township-hub: --silent-after '%s' is not a number of seconds\n",
+                a->silent);
+        return 2;
+    }
+    char err[512] = "";
+    char token[SJ_HTTP_TOKEN_MAX + 1] = "";
+    if (a->token_file
+        && sj_http_token_load(a->token_file, token, sizeof token, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 2;
+    }
+    if (sj_http_addr_check(addr, a->token_file != NULL, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        sodium_memzero(token, sizeof token);
+        return 2;
+    }
+    hub_store_t *st = hub_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        sodium_memzero(token, sizeof token);
+        return 1;
+    }
+    sj_log_set_ident("township-hub", hub_store_code(st));
+    sj_http_signals_block();
+    hub_http_t *http =
+        hub_http_new(st, addr, a->token_file ? token : NULL, silent_s, err, sizeof err);
+    sodium_memzero(token, sizeof token);
+    if (!http) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        hub_store_close(&st);
+        return 1;
+    }
+    char url[300];
+    sj_http_url(addr, hub_http_port(http), url, sizeof url);
+    sj_notice("status page on %s (read-only%s)", url, a->token_file ? ", token required" : "");
+    printf("ready %s\n", url);
+    fflush(stdout);
+    int sig = sj_http_signals_wait();
+    sj_notice("stopping (signal %d)", sig);
+    hub_http_destroy(&http);
+    hub_store_close(&st);
+    return 0;
+}
+
+int
+hub_http_main(int argc, char **argv)
+{
+    enum { O_DATA = 1000, O_CONFIG, O_LOG, O_HTTP, O_TOKEN_FILE, O_SILENT };
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, O_DATA},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"http", required_argument, NULL, O_HTTP},
+        {"token-file", required_argument, NULL, O_TOKEN_FILE},
+        {"silent-after", required_argument, NULL, O_SILENT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    s_args_t a;
+    memset(&a, 0, sizeof a);
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA:
+            a.data = optarg;
+            break;
+        case O_CONFIG:
+            a.config = optarg;
+            break;
+        case O_LOG:
+            a.log_level = optarg;
+            break;
+        case O_HTTP:
+            a.http = optarg;
+            break;
+        case O_TOKEN_FILE:
+            a.token_file = optarg;
+            break;
+        case O_SILENT:
+            a.silent = optarg;
+            break;
+        case 'h':
+            a.help = 1;
+            break;
+        default:
+            fprintf(stderr,
+                    "township-hub: serve does not take '%s' (see township-hub serve --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (a.help) {
+        fputs(s_usage, stdout);
+        return 0;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "township-hub: serve takes no argument '%s'\n", argv[optind + 1]);
+        return 2;
+    }
+    sj_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = 2;
+    if (a.config) {
+        char err[512];
+        if (sj_cfg_load(&cfg, a.config, "township-hub", s_cfg_keys, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "township-hub: %s\n", err);
+            goto out;
+        }
+        a.data = a.data ? a.data : sj_cfg_get(&cfg, "data");
+        a.log_level = a.log_level ? a.log_level : sj_cfg_get(&cfg, "log-level");
+        a.http = a.http ? a.http : sj_cfg_get(&cfg, "http");
+        a.token_file = a.token_file ? a.token_file : sj_cfg_get(&cfg, "token-file");
+        a.silent = a.silent ? a.silent : sj_cfg_get(&cfg, "silent-after");
+    }
+    if (!a.data) {
+        a.data = "./var/township-hub";
+    }
+    if (a.log_level) {
+        int lvl = sj_log_level_parse(a.log_level);
+        if (lvl < 0) {
+            fprintf(stderr,
+                    "township-hub: --log-level '%s' is not one of error, warn, notice,"
+                    " info, debug\n",
+                    a.log_level);
+            goto out;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (sj_ids_init() != SJ_OK) {
+        rc = 1;
+        goto out;
+    }
+    sj_log_set_ident("township-hub", "");
+    rc = s_serve(&a);
+out:
+    sj_cfg_free(&cfg);
+    return rc;
+}
