@@ -134,6 +134,10 @@ typedef struct {
      * nothing changed either). */
     int (*diverged)(void *ctx, uint64_t parent_mark, int *moved,
                     uint8_t new_epoch[SJ_EPOCH_BYTES]);
+    /* Optional: the end-to-end receipt. Events of the current epoch through
+     * e2e_through are committed at the county (never above acked_through);
+     * called when the mark rises. Only then may a store forget them. */
+    int (*receipt)(void *ctx, uint64_t e2e_through);
 } sj_uplink_ops_t;
 
 typedef struct {
@@ -167,6 +171,8 @@ sj_up_state_t sj_uplink_state(const sj_uplink_t *self);
 const uint8_t *sj_uplink_epoch(const sj_uplink_t *self);
 /* Highest seq the parent acknowledged, and highest produced (at last tick). */
 uint64_t sj_uplink_acked(const sj_uplink_t *self);
+/* Highest seq of the current epoch the county has committed (receipt). */
+uint64_t sj_uplink_e2e(const sj_uplink_t *self);
 uint64_t sj_uplink_head(const sj_uplink_t *self);
 /* Last error text the parent sent (empty if none). */
 const char *sj_uplink_last_error(const sj_uplink_t *self);

@@ -32,6 +32,7 @@ struct sj_uplink {
     void *ops_ctx;
     sj_up_state_t state;
     uint64_t acked;       /* parent's committed mark */
+    uint64_t e2e;         /* county's committed mark (receipt) last recorded */
     uint64_t next;        /* next seq to send */
     uint64_t head;        /* highest produced */
     int in_flight;        /* batches sent since the last ack progress */
@@ -276,6 +277,12 @@ sj_uplink_acked(const sj_uplink_t *self)
 }
 
 uint64_t
+sj_uplink_e2e(const sj_uplink_t *self)
+{
+    return self->e2e;
+}
+
+uint64_t
 sj_uplink_head(const sj_uplink_t *self)
 {
     return self->head;
@@ -331,6 +338,24 @@ s_send_hello(sj_uplink_t *self)
     }
 }
 
+/* Passes a rising end-to-end receipt to the store (clamped to what the
+ * parent acknowledged: nothing is at the county that is not at the hub). */
+static void
+s_receipt(sj_uplink_t *self, uint64_t e2e)
+{
+    if (e2e > self->acked) {
+        e2e = self->acked;
+    }
+    if (!self->ops.receipt || e2e <= self->e2e) {
+        return;
+    }
+    if (self->ops.receipt(self->ops_ctx, e2e) == SJ_OK) {
+        self->e2e = e2e;
+    } else {
+        sj_error("cannot record the county's receipt through %llu", (unsigned long long) e2e);
+    }
+}
+
 static int
 s_record_ack(sj_uplink_t *self, uint64_t acked, Sanji__Rejection **rej, size_t n_rej)
 {
@@ -355,6 +380,7 @@ s_switch_epoch(sj_uplink_t *self, const uint8_t new_epoch[SJ_EPOCH_BYTES])
     }
     sj_info("link to %s: starting over under epoch %s", self->endpoint, hex);
     self->acked = 0;
+    self->e2e = 0;
     self->next = 1;
     self->timeouts = 0;
     self->retry_mono = 0;
@@ -407,6 +433,7 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     self->last_error[0] = '\0';
     sj_info("link to %s ready; parent holds through seq %llu", self->endpoint,
             (unsigned long long) self->acked);
+    s_receipt(self, w->e2e_through);
 }
 
 static void
@@ -440,6 +467,7 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
     if (self->next == self->acked + 1) {
         self->in_flight = 0;
     }
+    s_receipt(self, a->e2e_through);
 }
 
 int
@@ -509,8 +537,16 @@ sj_uplink_on_readable(sj_uplink_t *self)
             }
             break;
         }
+        case SANJI__ENVELOPE__BODY_HEARTBEAT:
+            /* Liveness, and the receipt of an idle link (the hub forwards
+             * after the station's batches were acked). A fresh socket per
+             * epoch keeps an old epoch's reply away from this one. */
+            if (self->state == SJ_UP_READY) {
+                s_receipt(self, env->heartbeat->e2e_through);
+            }
+            break;
         default:
-            break; /* heartbeat: liveness only */
+            break;
         }
         sj_wire_free(env);
     }

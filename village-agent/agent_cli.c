@@ -76,7 +76,9 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
     }
     sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
                            .epoch = agent_store_epoch(st), .kp = have_keys ? &kp : NULL,
-                           .server_pk = have_keys ? hub_pk : NULL};
+                           .server_pk = have_keys ? hub_pk : NULL,
+                           /* waiting for the receipt: ask the hub for it often */
+                           .heartbeat_ms = o->until_county ? 250 : 0};
     sj_uplink_t *up = sj_uplink_new(zctx, &cfg, &agent_store_uplink_ops, st);
     if (!up) {
         zmq_ctx_term(zctx);
@@ -91,7 +93,8 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
             break;
         }
         if (until_idle && sj_uplink_state(up) == SJ_UP_READY
-            && sj_uplink_acked(up) >= sj_uplink_head(up)) {
+            && sj_uplink_acked(up) >= sj_uplink_head(up)
+            && (!o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up))) {
             rc = S_LINK_DONE;
             break;
         }
@@ -478,9 +481,10 @@ agent_cmd_outbox(const agent_opts_t *o)
     if (o->format == SJ_FMT_TABLE) {
         agent_counts_t n;
         if (agent_store_counts(st, &n) == SJ_OK) {
-            fprintf(stderr, "station %s: %" PRIu64 " reports, %" PRIu64 " at the hub, %" PRIu64
-                            " queued, %" PRIu64 " rejected\n",
-                    agent_store_station(st), n.total, n.at_hub, n.queued, n.rejected);
+            fprintf(stderr, "station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                            " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected\n",
+                    agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued,
+                    n.rejected);
         }
     }
     exit_code = 0;
@@ -502,7 +506,8 @@ agent_cmd_sync(const agent_opts_t *o)
     agent_counts_t n;
     int crc = agent_store_counts(st, &n);
     if (rc == S_LINK_DONE) {
-        fprintf(stderr, "all %" PRIu64 " reports are at the hub", n.total);
+        fprintf(stderr, "all %" PRIu64 " reports are at the %s", n.total,
+                o->until_county ? "county" : "hub");
         if (crc == SJ_OK && n.rejected) {
             fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", n.rejected);
         }

@@ -13,6 +13,7 @@ typedef struct {
     const char *hub_key;   /* --hub-key Z85 (the hub's CURVE public key) */
     int insecure;          /* --insecure: no CURVE (test networks) */
     int timeout_s;         /* sync --timeout */
+    int until_county;      /* sync --until-county: wait for the county's receipt too */
     int deliver_s;         /* seconds submit/import wait for the hub (0: do not try) */
     sj_format_t format;
 } agent_opts_t;

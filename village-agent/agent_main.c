@@ -70,12 +70,15 @@ static const char s_usage_import[] =
 
 static const char s_usage_outbox[] =
     "usage: village-agent outbox [--format table|json|csv]\n"
-    "Lists every report with its state: queued, at-hub, or rejected (with the reason).\n";
+    "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
+    "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
+    "hub's reason).\n";
 
 static const char s_usage_sync[] =
-    "usage: village-agent sync [--timeout SECONDS]\n"
+    "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
     "Delivers everything queued. Exit 0 when the hub has acknowledged all of it,\n"
-    "1 on timeout (default 30 s), saying how many remain queued.\n";
+    "1 on timeout (default 30 s), saying how many remain queued. With --until-county\n"
+    "it also waits until the county's receipt says every report is committed there.\n";
 
 static const char s_usage_run[] =
     "usage: village-agent run\n"
@@ -84,7 +87,7 @@ static const char s_usage_run[] =
 
 enum {
     O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
-    O_WAIT, O_INSECURE, O_FIELD /* + AF_* */
+    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_FIELD /* + AF_* */
 };
 
 static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
@@ -153,6 +156,7 @@ main(int argc, char **argv)
         {"petitioner-phone", required_argument, NULL, O_FIELD + AF_PET_PHONE},
         {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -170,6 +174,7 @@ main(int argc, char **argv)
         case O_COUNTY_KEY: o.county_key = optarg; break;
         case O_HUB_KEY: o.hub_key = optarg; break;
         case O_INSECURE: o.insecure = 1; break;
+        case O_UNTIL_COUNTY: o.until_county = 1; break;
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
         case O_FORMAT: format = optarg; break;

@@ -20,6 +20,9 @@ static const sj_migration_t s_migrations[] = {
         " raw BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE(epoch, seq));"
         "CREATE TABLE rejected(id BLOB PRIMARY KEY, code INTEGER NOT NULL,"
         " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
+    /* The county's end-to-end receipt per epoch: rows with seq <= e2e_through
+     * are committed at the county. */
+    {2, "CREATE TABLE receipts(epoch BLOB PRIMARY KEY, e2e_through INTEGER NOT NULL);"},
 };
 
 static const char s_sql_insert[] =
@@ -626,8 +629,31 @@ s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPO
     return agent_store_diverged(ctx, parent_mark, moved, new_epoch);
 }
 
-const sj_uplink_ops_t agent_store_uplink_ops = {
-    .fetch = s_fetch, .head = s_head, .acked = s_acked, .diverged = s_diverged};
+static int
+s_receipt(void *ctx, uint64_t e2e)
+{
+    agent_store_t *self = ctx;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT INTO receipts(epoch, e2e_through) VALUES(?1, ?2)"
+                           " ON CONFLICT(epoch) DO UPDATE SET e2e_through = excluded.e2e_through"
+                           " WHERE excluded.e2e_through > e2e_through",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) e2e);
+    rc = sj_db_step_done(self->db, st, "receipt");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const sj_uplink_ops_t agent_store_uplink_ops = {.fetch = s_fetch,
+                                                .head = s_head,
+                                                .acked = s_acked,
+                                                .diverged = s_diverged,
+                                                .receipt = s_receipt};
 
 const char *
 agent_state_name(agent_state_t s)
@@ -639,6 +665,8 @@ agent_state_name(agent_state_t s)
         return "at-hub";
     case AGENT_REJECTED:
         return "rejected";
+    case AGENT_AT_COUNTY:
+        return "at-county";
     }
     return "?";
 }
@@ -665,8 +693,10 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
     /* Rows of older epochs were confirmed before the store moved on. */
     sqlite3_stmt *st = NULL;
     rc = sj_db_prepare(self->db,
-                       "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason"
-                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id ORDER BY o.num",
+                       "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason,"
+                       " o.seq <= coalesce(c.e2e_through, 0)"
+                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"
+                       " LEFT JOIN receipts c ON c.epoch = o.epoch ORDER BY o.num",
                        &st);
     if (rc != SJ_OK) {
         return rc;
@@ -695,8 +725,10 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
         }
         const unsigned char *reason = sqlite3_column_text(st, 4);
         row.reason = reason ? (const char *) reason : "";
-        row.state = reason ? AGENT_REJECTED
-                           : (sqlite3_column_int(st, 3) ? AGENT_QUEUED : AGENT_AT_HUB);
+        row.state = reason                     ? AGENT_REJECTED
+                    : sqlite3_column_int(st, 3) ? AGENT_QUEUED
+                    : sqlite3_column_int(st, 5) ? AGENT_AT_COUNTY
+                                                : AGENT_AT_HUB;
         rc = fn(ctx, &row);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -718,8 +750,11 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
     sqlite3_stmt *st = NULL;
     rc = sj_db_prepare(self->db,
                        "SELECT count(*), coalesce(sum(r.id IS NOT NULL), 0),"
-                       " coalesce(sum(r.id IS NULL AND o.epoch = ?1 AND o.seq > ?2), 0)"
-                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id",
+                       " coalesce(sum(r.id IS NULL AND o.epoch = ?1 AND o.seq > ?2), 0),"
+                       " coalesce(sum(r.id IS NULL AND NOT (o.epoch = ?1 AND o.seq > ?2)"
+                       "  AND o.seq <= coalesce(c.e2e_through, 0)), 0)"
+                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"
+                       " LEFT JOIN receipts c ON c.epoch = o.epoch",
                        &st);
     if (rc != SJ_OK) {
         return rc;
@@ -731,8 +766,9 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
         out->total = (uint64_t) sqlite3_column_int64(st, 0);
         out->rejected = (uint64_t) sqlite3_column_int64(st, 1);
         out->queued = (uint64_t) sqlite3_column_int64(st, 2);
-        /* The three sums count disjoint rows, so this cannot wrap. */
-        out->at_hub = out->total - out->rejected - out->queued;
+        out->at_county = (uint64_t) sqlite3_column_int64(st, 3);
+        /* The sums count disjoint rows, so this cannot wrap. */
+        out->at_hub = out->total - out->rejected - out->queued - out->at_county;
     } else {
         rc = sj_db_err(self->db, step, "outbox counts");
     }

@@ -59,7 +59,9 @@ SJ_NODISCARD int agent_store_diverged(agent_store_t *self, uint64_t parent_mark,
 /* Uplink callbacks over this store (ctx = the store). */
 extern const sj_uplink_ops_t agent_store_uplink_ops;
 
-typedef enum { AGENT_QUEUED = 0, AGENT_AT_HUB, AGENT_REJECTED } agent_state_t;
+/* queued: not yet confirmed by the hub; at-hub: committed at the hub;
+ * at-county: the county's receipt came back; rejected: quarantined. */
+typedef enum { AGENT_QUEUED = 0, AGENT_AT_HUB, AGENT_REJECTED, AGENT_AT_COUNTY } agent_state_t;
 const char *agent_state_name(agent_state_t s);
 
 typedef struct {
@@ -78,12 +80,13 @@ SJ_NODISCARD int agent_store_outbox(agent_store_t *self,
 
 typedef struct {
     uint64_t total;    /* rows in the outbox */
-    uint64_t at_hub;   /* confirmed by the hub and accepted */
+    uint64_t at_hub;   /* confirmed by the hub and accepted, no receipt yet */
+    uint64_t at_county; /* the county's receipt came back */
     uint64_t queued;   /* not yet confirmed */
     uint64_t rejected; /* confirmed but quarantined there (or unreadable here) */
 } agent_counts_t;
 
-/* Counts by state; at_hub + queued + rejected = total. */
+/* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);
 
 #endif

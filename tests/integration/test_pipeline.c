@@ -149,6 +149,49 @@ test_pipeline_county_down(void **state)
     assert_int_equal(got, 1000);
     const h_expect_t exp[] = {{T100 "201", 500, 1}, {T100 "202", 500, 1}};
     s_assert_exactly_once(county, exp, 2);
+    /* The county's receipt travels back down: every report shows at-county. */
+    h_result_t r;
+    const char *sync_county[] = {"sync", "--timeout", "30", "--until-county", NULL};
+    assert_int_equal(h_agent(st[0], sync_county, &r, h_ms(60000)), 0);
+    h_result_free(&r);
+    const char *outbox[] = {"outbox", "--format", "csv", NULL};
+    assert_int_equal(h_agent(st[0], outbox, &r, h_ms(30000)), 0);
+    int at_county = 0;
+    for (const char *q = r.out; (q = strstr(q, ",at-county,")) != NULL; q++) {
+        at_county++;
+    }
+    h_result_free(&r);
+    assert_int_equal(at_county, 500);
+}
+
+static void
+test_pipeline_receipt_waits_for_county(void **state)
+{
+    /* Does 'sync --until-county' wait for the county's receipt, not just the hub's ack? */
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, T100 "201", hub);
+    assert_int_equal(h_start_hub(hub), 0); /* the county is away */
+    assert_int_equal(h_import(st, 20, 2100u), 0);
+    h_result_t r;
+    const char *sync_county[] = {"sync", "--timeout", "2", "--until-county", NULL};
+    assert_int_equal(h_agent(st, sync_county, &r, h_ms(30000)), 1);
+    h_result_free(&r);
+    const char *outbox[] = {"outbox", "--format", "csv", NULL};
+    assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
+    assert_null(strstr(r.out, "at-county"));
+    assert_non_null(strstr(r.out, ",at-hub,"));
+    h_result_free(&r);
+    assert_int_equal(h_start_county(county), 0);
+    const char *sync_long[] = {"sync", "--timeout", "60", "--until-county", NULL};
+    assert_int_equal(h_agent(st, sync_long, &r, h_ms(90000)), 0);
+    assert_non_null(strstr(r.err, "at the county"));
+    h_result_free(&r);
+    assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
+    assert_null(strstr(r.out, ",at-hub,"));
+    h_result_free(&r);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events"), 20);
 }
 
 static void
@@ -282,6 +325,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pipeline_exactly_once_10000, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_county_down, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_hub_down, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_receipt_waits_for_county, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_station_new_epoch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_station_outside_township, s_setup,
                                         s_teardown),
