@@ -280,8 +280,7 @@ f_producer_finish(f_producer_t *p, int timeout_ms)
     p->paused = 0;
     while (!f_producer_done(p)) {
         if (h_now_ms() > deadline) {
-            fail_msg("the stream of reports did not finish: %lld of %lld made", p->done,
-                     p->total);
+            fail_msg("the stream of reports did not finish: %lld of %lld made", p->done, p->total);
         }
         f_producer_step(p);
         f_deliver_step(p->t);
@@ -469,8 +468,9 @@ f_check_all(f_tree_t *t)
         fail_msg("county-server verify exited %d", code);
     }
     h_result_free(&r);
-    fprintf(stderr, "# checked: %lld reports from %zu stations at the county exactly once;"
-                    " verify ok; integrity ok at %zu databases\n",
+    fprintf(stderr,
+            "# checked: %lld reports from %zu stations at the county exactly once;"
+            " verify ok; integrity ok at %zu databases\n",
             f_made(t), t->n_st, n_all);
 }
 

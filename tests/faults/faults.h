@@ -43,10 +43,10 @@ typedef struct {
     size_t n_hubs;
     h_node_t *st[F_MAX_STATIONS];
     size_t n_st;
-    long long made[F_MAX_STATIONS]; /* reports stored at each station, as import said */
-    h_proc_t *del[F_MAX_STATIONS];  /* the station's delivering process, or NULL */
-    int use_sync[F_MAX_STATIONS];   /* 1: repeated `sync` runs; 0: one `run` */
-    int64_t sync_at[F_MAX_STATIONS];/* when the last sync was started */
+    long long made[F_MAX_STATIONS];  /* reports stored at each station, as import said */
+    h_proc_t *del[F_MAX_STATIONS];   /* the station's delivering process, or NULL */
+    int use_sync[F_MAX_STATIONS];    /* 1: repeated `sync` runs; 0: one `run` */
+    int64_t sync_at[F_MAX_STATIONS]; /* when the last sync was started */
     /* Copies of a parent with another endpoint (a relay), see f_route_via. */
     h_node_t via[F_MAX_HUBS + 1];
     size_t n_via;
@@ -102,17 +102,17 @@ void f_deliver_stop(f_tree_t *t);
 
 typedef struct {
     f_tree_t *t;
-    long long total;   /* reports to make, over all stations */
-    long long done;    /* stored (imports that returned) */
-    size_t chunk;      /* reports per import */
-    int64_t t0_ms;     /* start */
-    int64_t span_ms;   /* spread the stream over this long (0: as fast as possible) */
-    h_proc_t *proc;    /* the import running, or NULL */
-    size_t proc_st;    /* its station */
-    size_t proc_n;     /* its size */
-    size_t next_st;    /* round robin */
-    uint32_t files;    /* imports started (seeds the generated data) */
-    int paused;        /* 1: start no new import */
+    long long total; /* reports to make, over all stations */
+    long long done;  /* stored (imports that returned) */
+    size_t chunk;    /* reports per import */
+    int64_t t0_ms;   /* start */
+    int64_t span_ms; /* spread the stream over this long (0: as fast as possible) */
+    h_proc_t *proc;  /* the import running, or NULL */
+    size_t proc_st;  /* its station */
+    size_t proc_n;   /* its size */
+    size_t next_st;  /* round robin */
+    uint32_t files;  /* imports started (seeds the generated data) */
+    int paused;      /* 1: start no new import */
 } f_producer_t;
 
 /* Prepares a stream of total reports, round robin over the stations, in
@@ -145,11 +145,11 @@ int f_integrity(const h_node_t *node, char *why, size_t why_size);
 
 typedef struct {
     h_proc_t *proc;
-    int port;               /* where it listens */
-    char endpoint[64];      /* tcp://127.0.0.1:port */
-    char control[H_PATH];   /* its control file */
+    int port;             /* where it listens */
+    char endpoint[64];    /* tcp://127.0.0.1:port */
+    char control[H_PATH]; /* its control file */
     char name[32];
-    char mode[16];          /* the mode it was last told */
+    char mode[16]; /* the mode it was last told */
 } f_relay_t;
 
 /* Starts a relay on a free port in front of target_port; waits for "ready". */

@@ -101,14 +101,14 @@ test_faults_county_away(void **state)
     }
     for (size_t h = 0; h < t.n_hubs; h++) {
         long long want = s_made_under(&t, h);
-        long long got =
-            h_wait_db(t.hub[h], "SELECT count(*) FROM events", want, want, h_ms(30000));
+        long long got = h_wait_db(t.hub[h], "SELECT count(*) FROM events", want, want, h_ms(30000));
         if (got != want) {
             fail_msg("hub %s holds %lld of the %lld reports its stations made while the county"
-                     " was away", t.hub[h]->code, got, want);
+                     " was away",
+                     t.hub[h]->code, got, want);
         }
-        char *argv[] = {(char *) HUB_BIN, "status", "--data", t.hub[h]->data, "--format", "json",
-                        NULL};
+        char *argv[] = {(char *) HUB_BIN, "status", "--data", t.hub[h]->data,
+                        "--format",       "json",   NULL};
         h_result_t r;
         assert_int_equal(h_run(t.env, "hub-status", argv, &r, h_ms(30000)), 0);
         fprintf(stderr, "# hub %s while the county is away: %s", t.hub[h]->code, r.out);
@@ -133,8 +133,7 @@ test_faults_county_away(void **state)
                      h_db_scalar(t.county, "SELECT count(*) FROM events"), backlog_end,
                      (long long) (h_now_ms() - back) / 1000);
         }
-        if (!drained
-            && h_db_scalar(t.county, "SELECT count(*) FROM events") >= backlog_end) {
+        if (!drained && h_db_scalar(t.county, "SELECT count(*) FROM events") >= backlog_end) {
             drained = h_now_ms();
             fprintf(stderr, "# backlog drained %.1f s after the county came back\n",
                     (double) (drained - back) / 1000.0);

@@ -182,13 +182,11 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_faults_crash_hub_after_commit, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_faults_crash_county_after_commit, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_crash_county_after_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_crash_station_after_ack, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_crash_hub_after_ack, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_crash_hub_after_forward, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_faults_crash_station_after_send, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_crash_station_after_send, s_setup, s_teardown),
         cmocka_unit_test(test_faults_crash_mid_purge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,8 +201,7 @@ test_faults_store_created_twice(void **state)
         int code_imp = h_proc_wait(p, h_ms(30000));
         /* `run` says "delivering to" once its store is open. */
         int64_t deadline = h_now_ms() + h_ms(10000);
-        while (h_proc_running(r) && h_log_count(r, "delivering to") == 0
-               && h_now_ms() < deadline) {
+        while (h_proc_running(r) && h_log_count(r, "delivering to") == 0 && h_now_ms() < deadline) {
             h_sleep_ms(5);
         }
         int run_alive = h_proc_running(r) && h_log_count(r, "delivering to") > 0;

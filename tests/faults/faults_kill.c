@@ -56,8 +56,7 @@ s_check_alive(const f_tree_t *t)
     for (size_t k = 0; k < 3; k++) {
         if (!h_proc_running(d[k]->proc)) {
             h_print_tail(d[k]->proc->out_path, 40);
-            fail_msg("%s died by itself (exit %d)", d[k]->proc->name,
-                     h_proc_wait(d[k]->proc, 0));
+            fail_msg("%s died by itself (exit %d)", d[k]->proc->name, h_proc_wait(d[k]->proc, 0));
         }
     }
 }
@@ -118,8 +117,9 @@ test_faults_kill_random(void **state)
             kills++;
             by_victim[v]++;
             if (!longer || kills % 50 == 0) {
-                fprintf(stderr, "# kill %d/%d at %.1f s: %s %s (%lld reports made, %lld at the"
-                                " county)\n",
+                fprintf(stderr,
+                        "# kill %d/%d at %.1f s: %s %s (%lld reports made, %lld at the"
+                        " county)\n",
                         kills, kills_want, (double) (h_now_ms() - t0) / 1000.0, what,
                         v >= V_ST0 ? (t.use_sync[v - V_ST0] ? "sync" : "run") : "daemon",
                         f_made(&t), h_db_scalar(t.county, "SELECT count(*) FROM events"));
@@ -128,8 +128,9 @@ test_faults_kill_random(void **state)
         }
         h_sleep_ms(LOOP_MS);
     }
-    fprintf(stderr, "# %d kills in %.1f s (county %d, hubs %d+%d, stations %d+%d+%d+%d);"
-                    " %lld reports made\n",
+    fprintf(stderr,
+            "# %d kills in %.1f s (county %d, hubs %d+%d, stations %d+%d+%d+%d);"
+            " %lld reports made\n",
             kills, (double) (h_now_ms() - t0) / 1000.0, by_victim[V_COUNTY], by_victim[V_HUB0],
             by_victim[V_HUB1], by_victim[V_ST0], by_victim[V_ST0 + 1], by_victim[V_ST0 + 2],
             by_victim[V_ST0 + 3], f_made(&t));

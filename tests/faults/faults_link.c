@@ -30,9 +30,9 @@
 
 #include "faults.h"
 
-#define LOOP_MS      20
-#define LONG_RUN_MS  600000
-#define CHUNK        100
+#define LOOP_MS     20
+#define LONG_RUN_MS 600000
+#define CHUNK       100
 
 typedef struct {
     int relay; /* 0: S (stations -> hub), 1: C (hub -> county), 2: both */
@@ -114,8 +114,8 @@ test_faults_link(void **state)
     f_producer_init(&p, &t, total - f_made(&t), CHUNK, span_ms);
     int64_t t0 = h_now_ms();
     int steps = 0;
-    for (size_t k = 0; longer ? h_now_ms() - t0 < LONG_RUN_MS : k < sizeof s_short / sizeof s_short[0];
-         k++) {
+    for (size_t k = 0;
+         longer ? h_now_ms() - t0 < LONG_RUN_MS : k < sizeof s_short / sizeof s_short[0]; k++) {
         s_step_t s;
         if (longer) {
             static const char *const faults[] = {"stall", "reset", "blackhole"};
@@ -128,9 +128,13 @@ test_faults_link(void **state)
             s = s_short[k];
         }
         s_apply(r, &s);
-        fprintf(stderr, "# %.1f s: %s %s for %d ms (%lld made, %lld at the hub, %lld at the"
-                        " county)\n",
-                (double) (h_now_ms() - t0) / 1000.0, s.relay == 0 ? "S" : s.relay == 1 ? "C" : "S+C",
+        fprintf(stderr,
+                "# %.1f s: %s %s for %d ms (%lld made, %lld at the hub, %lld at the"
+                " county)\n",
+                (double) (h_now_ms() - t0) / 1000.0,
+                s.relay == 0   ? "S"
+                : s.relay == 1 ? "C"
+                               : "S+C",
                 s.mode, s.hold_ms, f_made(&t), h_db_scalar(t.hub[0], "SELECT count(*) FROM events"),
                 h_db_scalar(t.county, "SELECT count(*) FROM events"));
         s_run_for(&p, s.hold_ms);
@@ -140,8 +144,9 @@ test_faults_link(void **state)
     int64_t healed = h_now_ms();
     f_producer_finish(&p, h_ms(120000));
     assert_int_equal(f_wait_county(&t, h_ms(180000)), f_made(&t));
-    fprintf(stderr, "# %d fault steps in %.1f s; everything at the county %.1f s after the links"
-                    " healed\n",
+    fprintf(stderr,
+            "# %d fault steps in %.1f s; everything at the county %.1f s after the links"
+            " healed\n",
             steps, (double) (healed - t0) / 1000.0, (double) (h_now_ms() - healed) / 1000.0);
     f_check_all(&t);
 }

@@ -24,6 +24,7 @@
  * Prints "ready" once listening and "mode NAME" after each change (stdout,
  * flushed), so a test can wait for the relay to obey. Stops on SIGTERM or
  * SIGINT. Single-threaded poll loop; at most MAX_PAIRS connections. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #define MAX_PAIRS 256
