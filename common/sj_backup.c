@@ -2,6 +2,7 @@
  * the sequence of each and why it is safe while the daemon runs). */
 #include "sj_backup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -439,11 +440,23 @@ sj_backup_cmd_backup(const sj_backup_role_t *role, const char *dir, const char *
 /* ---- restore ---- */
 
 static void
-s_stage_clean(const char *stage, const char *file)
+s_stage_clean(const char *stage)
 {
+    /* Everything in it is ours (made under the lock): the staged copy, its
+     * sidecars and whatever the store's open path put beside it. */
+    DIR *d = opendir(stage);
+    if (!d) {
+        return;
+    }
+    struct dirent *e;
     char path[PATH_MAX_LEN + 256];
-    snprintf(path, sizeof path, "%s/%s", stage, file);
-    s_unlink_db(path);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(path, sizeof path, "%s/%s", stage, e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
     rmdir(stage);
 }
 
@@ -557,7 +570,7 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
     }
     snprintf(stage, sizeof stage, "%s/%s", dir, SJ_BACKUP_STAGE_DIR);
     snprintf(staged, sizeof staged, "%s/%s", stage, role->file);
-    s_stage_clean(stage, role->file); /* left by an interrupted restore */
+    s_stage_clean(stage); /* left by an interrupted restore */
     if (mkdir(stage, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create %s: %s\n", tool, stage, strerror(errno));
         goto out;
@@ -603,7 +616,7 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
     fprintf(stderr, "\n");
     code = 0;
 out:
-    s_stage_clean(stage, role->file);
+    s_stage_clean(stage);
     sj_backup_unlock(&lock_fd);
     return code;
 }
