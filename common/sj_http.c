@@ -201,7 +201,7 @@ s_reply_asset(sj_http_req_t *req, const sj_http_asset_t *a)
     size_t o = 0;
     for (size_t i = 0; i < a->len;) {
         if (a->len - i >= mark && memcmp(a->data + i, SJ_HTTP_TOKEN_QS, mark) == 0) {
-            memcpy(out + o, qs, qlen);
+            memcpy(out + o, qs, qlen); /* NOLINT: out is length-counted, not a string */
             o += qlen;
             i += mark;
         } else {

@@ -223,7 +223,7 @@ s_townships_links(county_http_t *self,
     }
     /* townships never heard from: null contact */
     int n = cJSON_GetArraySize(rows);
-    cJSON **sorted = calloc((size_t) n + 1, sizeof *sorted);
+    cJSON **sorted = calloc((size_t) n + 1, sizeof(cJSON *));
     if (!sorted) {
         snprintf(err, err_size, "out of memory");
         return SJ_ENOMEM;
@@ -237,7 +237,7 @@ s_townships_links(county_http_t *self,
         }
         sorted[i] = row;
     }
-    qsort(sorted, (size_t) n, sizeof *sorted, s_by_township);
+    qsort(sorted, (size_t) n, sizeof(cJSON *), s_by_township);
     for (int i = 0; i < n; i++) {
         cJSON_AddItemToArray(rows, sorted[i]);
     }

@@ -31,7 +31,7 @@
 
 #include "county_store.h"
 
-#define S_FLAT_SLACK_KB (8 * 1024) /* allowed growth of max RSS, first to last stage */
+#define S_FLAT_SLACK_KB (8L * 1024) /* allowed growth of max RSS, first to last stage */
 #define S_STAGES        3
 #define S_MAX_RUNS      16
 

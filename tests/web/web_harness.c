@@ -68,16 +68,20 @@ web_server_start(web_server_t *s, char *const *argv)
     }
     line[n] = '\0';
     close(fds[0]); /* the server writes nothing more to stdout */
-    unsigned port = 0;
+    unsigned long port = 0;
     const char *colon = strrchr(line, ':');
-    if (strncmp(line, "ready http://", 13) != 0 || !colon || sscanf(colon, ":%u/", &port) != 1
-        || port == 0 || port > 65535) {
+    char *end = NULL;
+    if (colon) {
+        port = strtoul(colon + 1, &end, 10);
+    }
+    if (strncmp(line, "ready http://", 13) != 0 || !colon || !end || *end != '/' || port == 0
+        || port > 65535) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         fail_msg("%s did not get ready: '%s'", argv[0], line);
     }
     s->port = (uint16_t) port;
-    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u/", port);
+    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%lu/", port);
 }
 
 void
@@ -144,7 +148,11 @@ web_request(
     close(fd);
     buf[len] = '\0';
     char *end = strstr(buf, "\r\n\r\n");
-    if (!end || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
+    char *code_end = NULL;
+    long code =
+        strncmp(buf, "HTTP/1.", 7) == 0 && buf[8] == ' ' ? strtol(buf + 9, &code_end, 10) : 0;
+    r->status = (int) code;
+    if (!end || !code_end || *code_end != ' ' || code < 100 || code > 599) {
         free(buf);
         return -1;
     }
