@@ -173,37 +173,44 @@ for role in "${roles[@]}"; do
     [[ $out != *"all.conf"* ]] || fail "$pkg: the example config, uncommented, is refused: $out"
     [[ $out == *"sanji-no-such-command"* ]] || fail "$pkg: unexpected answer to the example config: $out"
 
-    # -- systemd unit
+    # -- systemd units: the role's own, and any other the package ships
     unit=$stage/lib/systemd/system/$pkg.service
-    for line in "User=sanji" "StateDirectory=sanji/$role" "Restart=on-failure" \
-        "ExecStart=/usr/bin/$role run --config /etc/sanji/$role.conf" \
-        "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
-        "PrivateDevices=yes" "ProtectKernelTunables=yes" "ProtectKernelModules=yes" \
-        "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK" \
-        "LockPersonality=yes" "MemoryDenyWriteExecute=yes"; do
-        grep -qx -- "$line" "$unit" || fail "$pkg: $pkg.service lacks '$line'"
-    done
+    grep -qx -- "ExecStart=/usr/bin/$role run --config /etc/sanji/$role.conf" "$unit" \
+        || fail "$pkg: $pkg.service does not run '$role run --config /etc/sanji/$role.conf'"
     if [[ $role != village-agent ]]; then
         # shellcheck disable=SC2016 # $MAINPID is systemd's, not the shell's
         grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit" \
             || fail "$pkg: $pkg.service lacks ExecReload (SIGHUP re-reads the allowlist)"
     fi
-    if ((sd_verify)); then
-        # Verified as installed, except that the binary is the staged one.
-        mkdir -p "$tmp/units/$role"
-        sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$unit" >"$tmp/units/$role/$pkg.service"
-        man_opt=(--man=no)
-        if [[ $have_man == ON ]]; then
-            man_opt=(--man=yes)
+    for u in "$stage"/lib/systemd/system/*.service; do
+        name=$(basename "$u")
+        for line in "User=sanji" "StateDirectory=sanji/$role" "Restart=on-failure" \
+            "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
+            "PrivateDevices=yes" "ProtectKernelTunables=yes" "ProtectKernelModules=yes" \
+            "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK" \
+            "LockPersonality=yes" "MemoryDenyWriteExecute=yes"; do
+            grep -qx -- "$line" "$u" || fail "$pkg: $name lacks '$line'"
+        done
+        grep -q -- "--config /etc/sanji/$role.conf\$" "$u" \
+            || fail "$pkg: $name does not read /etc/sanji/$role.conf"
+        grep -q -- "$name" "$ctl/postinst" || fail "$pkg: postinst does not handle $name"
+        if ((sd_verify)); then
+            # Verified as installed, except that the binary is the staged one.
+            mkdir -p "$tmp/units/$role"
+            sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$u" >"$tmp/units/$role/$name"
+            man_opt=(--man=no)
+            if [[ $have_man == ON ]]; then
+                man_opt=(--man=yes)
+            fi
+            if ! out=$(cd "$tmp/units/$role" \
+                && MANPATH=$stage/usr/share/man systemd-analyze "${man_opt[@]}" verify "./$name" 2>&1) \
+                || [[ -n $out ]]; then
+                fail "$pkg: systemd-analyze verify $name: $out"
+            else
+                echo "systemd-analyze verify $name: ok"
+            fi
         fi
-        if ! out=$(cd "$tmp/units/$role" \
-            && MANPATH=$stage/usr/share/man systemd-analyze "${man_opt[@]}" verify "./$pkg.service" 2>&1) \
-            || [[ -n $out ]]; then
-            fail "$pkg: systemd-analyze verify $pkg.service: $out"
-        else
-            echo "systemd-analyze verify $pkg.service: ok"
-        fi
-    fi
+    done
 
     # -- manual page renders
     page=$stage/usr/share/man/man1/$role.1.gz

@@ -90,6 +90,13 @@ while [ $n -lt 20 ] && ! journalctl -u sanji-township-hub | grep -q 'allowlist r
 done
 check "the hub re-read the allowlist" "journalctl -u sanji-township-hub | grep -q 'allowlist reloaded'"
 systemctl start sanji-village-agent
+# Let run make the outbox first: a submit racing run's creation of a fresh
+# store is not delivered by that run (a village-agent bug, reported).
+n=0
+while [ $n -lt 20 ] && ! journalctl -u sanji-village-agent | grep -q 'delivering to'; do
+    sleep 0.5; n=$((n + 1))
+done
+sleep 1
 as_sanji village-agent --config /etc/sanji/village-agent.conf submit --channel visit \
     --persons 7 --level county --category land --summary "nspawn" --petitioner-name X --wait 0
 n=0
@@ -98,12 +105,20 @@ while [ $n -lt 30 ] && ! as_sanji county-server --config /etc/sanji/county-serve
 check "the report reached the county" "as_sanji county-server --config /etc/sanji/county-server.conf list --format json | grep -q '\"summary\":\"nspawn\"'"
 check "the county opens the sealed name" "as_sanji county-server --config /etc/sanji/county-server.conf list --with-personal --format json | grep -q '\"petitioner_name\":\"X\"'"
 check "village-agent is active" "systemctl is-active -q sanji-village-agent"
-systemctl stop sanji-village-agent sanji-township-hub sanji-county-server
-for u in sanji-county-server sanji-township-hub sanji-village-agent; do
+systemctl start sanji-county-dashboard
+n=0
+while [ $n -lt 20 ] && ! journalctl -u sanji-county-dashboard | grep -q 'ready http'; do
+    sleep 0.5; n=$((n + 1))
+done
+check "the dashboard serves" "journalctl -u sanji-county-dashboard | grep -q 'ready http'"
+check "the dashboard is active" "systemctl is-active -q sanji-county-dashboard"
+systemctl stop sanji-county-dashboard sanji-village-agent sanji-township-hub sanji-county-server
+for u in sanji-county-server sanji-county-dashboard sanji-township-hub sanji-village-agent; do
     check "$u stopped cleanly" "[ \"\$(systemctl show -P Result $u)\" = success ]"
     check "$u never restarted" "[ \"\$(systemctl show -P NRestarts $u)\" = 0 ]"
 done
-journalctl --no-pager -u sanji-county-server -u sanji-township-hub -u sanji-village-agent
+journalctl --no-pager -u sanji-county-server -u sanji-county-dashboard -u sanji-township-hub \
+    -u sanji-village-agent
 echo "SELFTEST DONE"
 EOF
 chmod 755 "$root/root/selftest.sh"
@@ -131,7 +146,7 @@ if [[ ! -f $log ]] || ! grep -q 'SELFTEST DONE' "$log"; then
 fi
 grep '^CHECK' "$log"
 if grep -q '^CHECK FAILED' "$log"; then
-    sed -n '/^-- /,$p;/^[A-Z][a-z][a-z] [0-9]/p' "$log" | tail -n 60 >&2
+    grep -v '^CHECK' "$log" >&2
     echo "test_units_nspawn: failed" >&2
     exit 1
 fi
