@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Makes the upgrade fixtures tests/data/db/vN/{county-server,township-hub,
-# village-agent}.db with the real binaries of a build: a county, a hub and a
+# Makes the upgrade fixtures tests/data/db/<store>/v<N>.db (N: the store's
+# PRAGMA user_version) with the real binaries of a build: a county, a hub and a
 # station (with the county key, so one report carries sealed petitioner
 # fields), five reports delivered end to end, then every daemon stopped with
 # SIGTERM so that SQLite checkpoints and removes its -wal.
 #
-# Run it with the binaries of the release whose schema the fixtures stand
-# for, once, when a schema version ships; commit the .db files and never
-# regenerate an old version's files with newer code:
-#   tests/data/make-db-fixtures.sh BUILD_DIR tests/data/db/v2
+# Run it when a schema version ships, with that release's binaries, and commit
+# the new files. A version that already has a fixture is left alone: a shipped
+# version's file is never remade by newer code (that is what the test checks).
+#   tests/data/make-db-fixtures.sh BUILD_DIR [DATA_DIR (default: tests/data)]
 set -euo pipefail
-build=$(cd "${1:?usage: $0 BUILD_DIR OUT_DIR}" && pwd)
-out=${2:?usage: $0 BUILD_DIR OUT_DIR}
+build=$(cd "${1:?usage: $0 BUILD_DIR [DATA_DIR]}" && pwd)
+data=${2:-$(dirname "${BASH_SOURCE[0]}")}
 agent=$build/village-agent/village-agent
 hub=$build/township-hub/township-hub
 county=$build/county-server/county-server
@@ -60,14 +60,22 @@ for p in "${pids[@]}"; do kill -TERM "$p"; done
 wait || true
 pids=()
 
-mkdir -p "$out"
-cp "$work/county/county-server.db" "$work/hub/township-hub.db" "$work/station/village-agent.db" "$out/"
-for f in "$out"/*.db; do
+for f in "$work/county/county-server.db" "$work/hub/township-hub.db" "$work/station/village-agent.db"; do
   [ ! -e "$f-wal" ] || { echo "$f has a -wal left" >&2; exit 1; }
-  python3 - "$f" <<'EOF'
+  version=$(python3 - "$f" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
-print(sys.argv[1], "user_version", db.execute("pragma user_version").fetchone()[0])
+print(db.execute("pragma user_version").fetchone()[0])
 EOF
+)
+  store=$(basename "$f" .db)
+  dest=$data/db/$store/v$version.db
+  if [ -e "$dest" ]; then
+    echo "$dest exists: left alone"
+  else
+    mkdir -p "$(dirname "$dest")"
+    cp "$f" "$dest"
+    echo "$dest written"
+  fi
 done

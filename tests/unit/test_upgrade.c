@@ -1,9 +1,9 @@
 /* Does this program still open every store and every frame an earlier
- * release wrote? tests/data/db/vN/ holds the three stores of each shipped
- * schema version N (made by that release's binaries, tests/data/
- * make-db-fixtures.sh: five reports delivered end to end, one with sealed
- * petitioner fields); tests/data/wire/vN/ one frame of each message type of
- * protocol version N. A store must open the way its daemon opens it
+ * release wrote? tests/data/db/<store>/vN.db is the store as the release that
+ * shipped its schema version N made it (tests/data/make-db-fixtures.sh: five
+ * reports delivered end to end, one with sealed petitioner fields);
+ * tests/data/wire/vN/ holds one frame of each message type of protocol
+ * version N. A store must open the way its daemon opens it
  * (SJ_DB_WRITE: migrating), keep its rows, and then satisfy SJ_DB_READ (which
  * only accepts the latest schema). A frame of a known version must decode; a
  * frame of an unknown version must be refused with ERROR_BAD_VERSION. */
@@ -36,7 +36,8 @@
 
 /* ---- helpers ---- */
 
-/* The vN directory names under tests/data/<kind>, sorted; returns how many. */
+/* The vN names (directories, or vN.db files) under tests/data/<kind>, sorted;
+ * returns how many. */
 static int
 s_versions(const char *kind, char names[][16], int max)
 {
@@ -71,16 +72,16 @@ s_read(const char *path, size_t *len)
     return buf;
 }
 
-/* A fresh temporary directory holding a copy of db/<version>/<file>. */
+/* A fresh temporary directory holding db/<store>/<version> as <store>.db. */
 static char *
-s_stage(const char *version, const char *file)
+s_stage(const char *store, const char *version)
 {
     char *dir = strdup("/tmp/sanji-upgrade-XXXXXX");
     assert_non_null(dir);
     assert_non_null(mkdtemp(dir));
     char from[512], to[512];
-    snprintf(from, sizeof from, "%s/db/%s/%s", SANJI_TEST_DATA, version, file);
-    snprintf(to, sizeof to, "%s/%s", dir, file);
+    snprintf(from, sizeof from, "%s/db/%s/%s", SANJI_TEST_DATA, store, version);
+    snprintf(to, sizeof to, "%s/%s.db", dir, store);
     size_t len = 0;
     uint8_t *data = s_read(from, &len);
     FILE *f = fopen(to, "wb");
@@ -112,16 +113,35 @@ s_scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
-/* Known bugs are reported and skipped unless SANJI_KNOWN_BUGS=1, as in the
- * integration harness (h_known_bug). */
+/* Fixtures this program is known not to open yet: reported and skipped
+ * unless SANJI_KNOWN_BUGS=1, as in the integration harness (h_known_bug). */
+static const struct {
+    const char *store, *version, *why;
+} s_known_bugs[] = {
+    {"township-hub", "v1.db",
+     "a hub store of schema 1 made before 305795d has no meta link_epoch and up_offered; the hub"
+     " refuses it as damaged (needs a migration)"},
+    {"village-agent", "v1.db",
+     "a station store of schema 1 made before e3c1431 has the old outbox layout and no meta"
+     " offered_through; the station refuses it as damaged (schema 1 was changed in place; the"
+     " layout change needs its own version and a migration)"},
+};
+
 static int
-s_known_bug(const char *what)
+s_skip_known_bug(const char *store, const char *version)
 {
     const char *v = getenv("SANJI_KNOWN_BUGS");
     if (v && strcmp(v, "1") == 0) {
-        return 1;
+        return 0;
     }
-    fprintf(stderr, "# known bug, skipped (SANJI_KNOWN_BUGS=1 runs it): %s\n", what);
+    for (size_t i = 0; i < sizeof s_known_bugs / sizeof s_known_bugs[0]; i++) {
+        if (strcmp(s_known_bugs[i].store, store) == 0
+            && strcmp(s_known_bugs[i].version, version) == 0) {
+            fprintf(stderr, "# known bug, skipped (SANJI_KNOWN_BUGS=1 runs it): %s\n",
+                    s_known_bugs[i].why);
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -139,18 +159,17 @@ static void
 test_upgrade_hub_store(void **state)
 {
     (void) state;
-    if (!s_known_bug("a hub store of schema 1 made before 305795d has no meta link_epoch and"
-                     " up_offered; the hub refuses it as damaged (needs a migration)")) {
-        skip();
-    }
     char versions[MAX_VERSIONS][16];
-    int n = s_versions("db", versions, MAX_VERSIONS);
+    int n = s_versions("db/township-hub", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        char *dir = s_stage(versions[i], "township-hub.db");
+        if (s_skip_known_bug("township-hub", versions[i])) {
+            continue;
+        }
+        char *dir = s_stage("township-hub", versions[i]);
         char err[512] = "";
         hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
-            fail_msg("hub store of schema %s does not open: %s", versions[i], err);
+            fail_msg("hub store %s does not open: %s", versions[i], err);
         }
         assert_string_equal(hub_store_code(st), "230523100");
         sqlite3 *db = hub_store_db(st);
@@ -164,8 +183,7 @@ test_upgrade_hub_store(void **state)
         /* migrated to the latest schema: the read-only path accepts it */
         st = hub_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {
-            fail_msg("hub store of schema %s, migrated, does not open read-only: %s", versions[i],
-                     err);
+            fail_msg("hub store %s, migrated, does not open read-only: %s", versions[i], err);
         }
         hub_store_close(&st);
         s_unstage(dir);
@@ -177,13 +195,16 @@ test_upgrade_county_store(void **state)
 {
     (void) state;
     char versions[MAX_VERSIONS][16];
-    int n = s_versions("db", versions, MAX_VERSIONS);
+    int n = s_versions("db/county-server", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        char *dir = s_stage(versions[i], "county-server.db");
+        if (s_skip_known_bug("county-server", versions[i])) {
+            continue;
+        }
+        char *dir = s_stage("county-server", versions[i]);
         char err[512] = "";
         county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
-            fail_msg("county store of schema %s does not open: %s", versions[i], err);
+            fail_msg("county store %s does not open: %s", versions[i], err);
         }
         sqlite3 *db = county_store_db(st);
         assert_int_equal(s_scalar(db, "SELECT count(*) FROM events"), FIXTURE_REPORTS);
@@ -192,8 +213,7 @@ test_upgrade_county_store(void **state)
         county_store_close(&st);
         st = county_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {
-            fail_msg("county store of schema %s, migrated, does not open read-only: %s",
-                     versions[i], err);
+            fail_msg("county store %s, migrated, does not open read-only: %s", versions[i], err);
         }
         /* The old rows still prove themselves: sequences and hash chains. */
         long problems = -1;
@@ -223,19 +243,17 @@ static void
 test_upgrade_agent_store(void **state)
 {
     (void) state;
-    if (!s_known_bug("a station store of schema 1 made before e3c1431 has the old outbox"
-                     " layout and no meta offered_through; the station refuses it as damaged"
-                     " (schema 1 was changed in place; needs schema 2 and a migration)")) {
-        skip();
-    }
     char versions[MAX_VERSIONS][16];
-    int n = s_versions("db", versions, MAX_VERSIONS);
+    int n = s_versions("db/village-agent", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        char *dir = s_stage(versions[i], "village-agent.db");
+        if (s_skip_known_bug("village-agent", versions[i])) {
+            continue;
+        }
+        char *dir = s_stage("village-agent", versions[i]);
         char err[512] = "";
         agent_store_t *st = agent_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
-            fail_msg("station store of schema %s does not open: %s", versions[i], err);
+            fail_msg("station store %s does not open: %s", versions[i], err);
         }
         assert_string_equal(agent_store_station(st), "230523100201");
         agent_counts_t c;
@@ -248,8 +266,7 @@ test_upgrade_agent_store(void **state)
         agent_store_close(&st);
         st = agent_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {
-            fail_msg("station store of schema %s, migrated, does not open read-only: %s",
-                     versions[i], err);
+            fail_msg("station store %s, migrated, does not open read-only: %s", versions[i], err);
         }
         agent_store_close(&st);
         s_unstage(dir);
