@@ -36,20 +36,27 @@ s_fsync_path(const char *path, int is_dir)
     return rc;
 }
 
-/* fsyncs the directory that holds path, so that a rename in it is durable. */
-static int
-s_fsync_parent(const char *path)
+/* The directory that holds path ("." or "/" at the ends). */
+static void
+s_parent(const char *path, char *dir, size_t size)
 {
-    char dir[PATH_MAX_LEN];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, size, "%s", path);
     char *slash = strrchr(dir, '/');
     if (!slash) {
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, size, ".");
     } else if (slash == dir) {
         dir[1] = '\0';
     } else {
         *slash = '\0';
     }
+}
+
+/* fsyncs the directory that holds path, so that a rename in it is durable. */
+static int
+s_fsync_parent(const char *path)
+{
+    char dir[PATH_MAX_LEN];
+    s_parent(path, dir, sizeof dir);
     return s_fsync_path(dir, 1);
 }
 
@@ -58,8 +65,13 @@ s_unlink_db(const char *path)
 {
     char side[PATH_MAX_LEN + 16];
     unlink(path);
+    size_t n = strlen(path);
+    if (n > PATH_MAX_LEN) {
+        return; /* no sidecar name fits; callers check path lengths first */
+    }
     for (size_t i = 0; i < sizeof s_sidecars / sizeof s_sidecars[0]; i++) {
-        snprintf(side, sizeof side, "%s%s", path, s_sidecars[i]);
+        memcpy(side, path, n);
+        snprintf(side + n, sizeof side - n, "%s", s_sidecars[i]);
         unlink(side);
     }
 }
@@ -397,15 +409,9 @@ sj_backup_cmd_backup(const sj_backup_role_t *role, const char *dir, const char *
         return 1;
     }
     char target_dir[PATH_MAX_LEN];
-    snprintf(target_dir, sizeof target_dir, "%s", target);
-    char *slash = strrchr(target_dir, '/');
-    if (slash) {
-        *slash = '\0';
-    } else {
-        snprintf(target_dir, sizeof target_dir, ".");
-    }
+    s_parent(target, target_dir, sizeof target_dir);
     long holder = 0;
-    if (s_same_file(target_dir[0] ? target_dir : "/", dir) && sj_backup_locked(dir, &holder)) {
+    if (s_same_file(target_dir, dir) && sj_backup_locked(dir, &holder)) {
         fprintf(stderr,
                 "%s: %s is in the data directory of a running %s (pid %ld); write backups"
                 " elsewhere (another disk, ideally)\n",
