@@ -287,9 +287,9 @@ test_agent_store_diverged_moves_unconfirmed(void **state)
      * one, chained from zeros, with the same ids in the same order. */
     uint8_t got[8][SJ_ID_BYTES];
     assert_int_equal(s_check_chain(f->st, old, got, 8), 5);
-    assert_memory_equal(got, ids, sizeof ids[0] * 5);
+    assert_memory_equal(got, ids, 5 * SJ_ID_BYTES);
     assert_int_equal(s_check_chain(f->st, epoch, got, 8), 3);
-    assert_memory_equal(got, ids[5], sizeof ids[0] * 3);
+    assert_memory_equal(got, ids[5], 3 * SJ_ID_BYTES);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='last_seq'"), 3);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='acked_through'"), 0);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='offered_through'"), 0);
