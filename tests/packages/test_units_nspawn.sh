@@ -105,20 +105,24 @@ while [ $n -lt 30 ] && ! as_sanji county-server --config /etc/sanji/county-serve
 check "the report reached the county" "as_sanji county-server --config /etc/sanji/county-server.conf list --format json | grep -q '\"summary\":\"nspawn\"'"
 check "the county opens the sealed name" "as_sanji county-server --config /etc/sanji/county-server.conf list --with-personal --format json | grep -q '\"petitioner_name\":\"X\"'"
 check "village-agent is active" "systemctl is-active -q sanji-village-agent"
-systemctl start sanji-county-dashboard
-n=0
-while [ $n -lt 20 ] && ! journalctl -u sanji-county-dashboard | grep -q 'ready http'; do
-    sleep 0.5; n=$((n + 1))
+for u in sanji-county-dashboard sanji-township-dashboard; do
+    systemctl start $u
+    n=0
+    while [ $n -lt 20 ] && ! journalctl -u $u | grep -q 'ready http'; do
+        sleep 0.5; n=$((n + 1))
+    done
+    check "$u serves" "journalctl -u $u | grep -q 'ready http'"
+    check "$u is active" "systemctl is-active -q $u"
 done
-check "the dashboard serves" "journalctl -u sanji-county-dashboard | grep -q 'ready http'"
-check "the dashboard is active" "systemctl is-active -q sanji-county-dashboard"
-systemctl stop sanji-county-dashboard sanji-village-agent sanji-township-hub sanji-county-server
-for u in sanji-county-server sanji-county-dashboard sanji-township-hub sanji-village-agent; do
+units="sanji-county-server sanji-county-dashboard sanji-township-hub sanji-township-dashboard
+    sanji-village-agent"
+# shellcheck disable=SC2086 # a list of unit names
+systemctl stop $units
+for u in $units; do
     check "$u stopped cleanly" "[ \"\$(systemctl show -P Result $u)\" = success ]"
     check "$u never restarted" "[ \"\$(systemctl show -P NRestarts $u)\" = 0 ]"
 done
-journalctl --no-pager -u sanji-county-server -u sanji-county-dashboard -u sanji-township-hub \
-    -u sanji-village-agent
+for u in $units; do journalctl --no-pager -u "$u"; done
 echo "SELFTEST DONE"
 EOF
 chmod 755 "$root/root/selftest.sh"
