@@ -329,7 +329,7 @@ s_net_init(net_t *net)
         int p = bu_free_port(ports, np);
         ports[np++] = p;
         snprintf(net->hub_ep[h], sizeof net->hub_ep[h], "tcp://127.0.0.1:%d", p);
-        snprintf(net->township[h], sizeof net->township[h], "230523%03d", 100 + h);
+        snprintf(net->township[h], sizeof net->township[h], "230523%03d", (100 + h) % 1000);
         snprintf(net->hub_dir[h], sizeof net->hub_dir[h], "%s/hub-%s", net->dir, net->township[h]);
         if (s_keys(net->hub_dir[h], &net->hub_kp[h])
             || s_allow(net->county_dir, net->township[h], net->hub_kp[h].pk_z85)) {
@@ -343,8 +343,8 @@ s_net_init(net_t *net)
     for (int i = 0; i < net->n_stations; i++) {
         station_t *s = &net->st[i];
         s->hub = i % net->n_hubs;
-        snprintf(s->code, sizeof s->code, "%s%03d", net->township[s->hub],
-                 201 + i / net->n_hubs);
+        snprintf(s->code, sizeof s->code, "%.9s%03u", net->township[s->hub],
+                 (unsigned) (201 + i / net->n_hubs) % 1000u);
         sj_random16(s->epoch);
         char sdir[4400];
         snprintf(sdir, sizeof sdir, "%s/station-%s", net->dir, s->code);
