@@ -57,20 +57,33 @@ s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, cha
                 size_t err_size)
 {
     int rc = sj_db_meta_get_text(self->db, "station", self->station, sizeof self->station);
+    if (rc == SJ_ENOTFOUND && mode == SJ_DB_WRITE) {
+        /* Look again inside the write transaction: two tools started at
+         * once on a new store (run and submit) must not both make an epoch,
+         * or one of them works on an epoch nobody else sees. */
+        if (sj_db_begin(self->db) != SJ_OK) {
+            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            return SJ_EDB;
+        }
+        rc = sj_db_meta_get_text(self->db, "station", self->station, sizeof self->station);
+        if (rc != SJ_ENOTFOUND) {
+            sj_db_rollback(self->db);
+        }
+    }
     if (rc == SJ_ENOTFOUND) {
         if (mode == SJ_DB_READ) {
             snprintf(err, err_size, "this store has no station yet");
             return SJ_EINVAL;
         }
         if (!station || sj_code_level(station) != 12) {
+            sj_db_rollback(self->db);
             snprintf(err, err_size, "a new station store needs --station with a 12-digit village code");
             return SJ_EINVAL;
         }
         snprintf(self->station, sizeof self->station, "%s", station);
         sj_random16(self->epoch);
         uint8_t zero[SJ_HASH_BYTES] = {0};
-        if (sj_db_begin(self->db) != SJ_OK
-            || sj_db_meta_set_text(self->db, "station", self->station) != SJ_OK
+        if (sj_db_meta_set_text(self->db, "station", self->station) != SJ_OK
             || sj_db_meta_set_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
             || sj_db_meta_set_int(self->db, "last_seq", 0) != SJ_OK
             || sj_db_meta_set_blob(self->db, "last_hash", zero, SJ_HASH_BYTES) != SJ_OK

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -287,9 +288,9 @@ test_agent_store_diverged_moves_unconfirmed(void **state)
      * one, chained from zeros, with the same ids in the same order. */
     uint8_t got[8][SJ_ID_BYTES];
     assert_int_equal(s_check_chain(f->st, old, got, 8), 5);
-    assert_memory_equal(got, ids, 5 * SJ_ID_BYTES);
+    assert_memory_equal(got, ids, sizeof ids[0] * 5);
     assert_int_equal(s_check_chain(f->st, epoch, got, 8), 3);
-    assert_memory_equal(got, ids[5], 3 * SJ_ID_BYTES);
+    assert_memory_equal(got, ids[5], sizeof ids[0] * 3);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='last_seq'"), 3);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='acked_through'"), 0);
     assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='offered_through'"), 0);
@@ -426,6 +427,50 @@ test_agent_store_open_errors(void **state)
     assert_non_null(strstr(err, "12-digit"));
 }
 
+static void
+test_agent_store_concurrent_first_open(void **state)
+{
+    /* Two tools opening a new store at once (run and submit) share one epoch. */
+    (void) state;
+    for (int round = 0; round < 10; round++) {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/tmp/sanji-agent-race-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        char sub[96];
+        snprintf(sub, sizeof sub, "%s/new", dir);
+        int pipes[3][2];
+        pid_t kids[3];
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(pipe(pipes[k]), 0);
+            kids[k] = fork();
+            if (kids[k] == 0) {
+                char err[256] = "";
+                agent_store_t *st = agent_store_open(sub, STATION, SJ_DB_WRITE, err, sizeof err);
+                if (!st) {
+                    _exit(1);
+                }
+                ssize_t w = write(pipes[k][1], agent_store_epoch(st), SJ_EPOCH_BYTES);
+                agent_store_close(&st);
+                _exit(w == SJ_EPOCH_BYTES ? 0 : 1);
+            }
+            close(pipes[k][1]);
+        }
+        uint8_t epochs[3][SJ_EPOCH_BYTES];
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(read(pipes[k][0], epochs[k], SJ_EPOCH_BYTES), SJ_EPOCH_BYTES);
+            close(pipes[k][0]);
+            int status = 0;
+            assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        assert_memory_equal(epochs[0], epochs[1], SJ_EPOCH_BYTES);
+        assert_memory_equal(epochs[0], epochs[2], SJ_EPOCH_BYTES);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int
 main(void)
 {
@@ -444,6 +489,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_agent_store_counts_never_wrap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_agent_store_open_errors, s_setup, s_teardown),
+        cmocka_unit_test(test_agent_store_concurrent_first_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
