@@ -593,7 +593,7 @@ s_steady_rate(const pump_t *p)
         }
     }
     if (!a || !b || b->t <= a->t) {
-        return 0;
+        return 0; /* too short to tell: the caller uses the overall rate */
     }
     return (double) (b->n - a->n) / (b->t - a->t);
 }
@@ -687,6 +687,24 @@ s_run_flow(net_t *net)
         hwm_hub_max = hwm_h > hwm_hub_max ? hwm_h : hwm_hub_max;
     }
     double overall = (double) total / p.t_county, steady = s_steady_rate(&p);
+    if (steady <= 0) {
+        steady = overall;
+    }
+    /* The raw SQLite limit, measured in the same run on the same disk, with
+     * the daemons idle: the same number of rows, 16-byte time-ordered key +
+     * the average event size, 10,000-row transactions, WAL, FULL. */
+    double sqlite_rate = 0;
+    if (o->sc == SC_THROUGHPUT) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/baseline.db", net->dir);
+        sqlite_rate = bu_sqlite_baseline(path, total, (int) (avg_bytes + 0.5), 10000);
+        if (sqlite_rate < 0) {
+            free(p.samples);
+            return -1;
+        }
+        printf("  raw SQLite limit (WAL, synchronous=FULL, 10,000-row transactions, %.0f B rows):"
+               " %.0f rows/s\n", avg_bytes, sqlite_rate);
+    }
     printf("%s: %ld reports (%.0f B each on average): at the hubs after %.2f s, at the county "
            "after %.2f s\n  %.0f reports/s overall, %.0f reports/s steady (10%%..90%%)\n"
            "  CPU s: county %.2f, hubs %.2f, stations (this process) %.2f over %.2f s wall\n",
@@ -702,12 +720,13 @@ s_run_flow(net_t *net)
                 " \"cpu_pct_of_core\": {\"county\": %.1f, \"hubs\": %.1f},"
                 " \"cpu_us_per_report\": {\"county\": %.2f, \"hubs\": %.2f},"
                 " \"county_hwm_kb\": %ld, \"hub_hwm_kb_max\": %ld, \"curve\": true,"
-                " \"station_store\": \"mem\"}\n",
+                " \"station_store\": \"mem\", \"sqlite_rows_per_s\": %.1f,"
+                " \"sqlite_txn_rows\": 10000, \"sqlite_version\": \"%s\"}\n",
                 o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs, total,
                 avg_bytes, p.t_hubs, p.t_county, overall, steady, cpu_county, cpu_hubs, cpu_self,
                 100 * cpu_county / p.t_county, 100 * cpu_hubs / p.t_county,
                 1e6 * cpu_county / (double) total, 1e6 * cpu_hubs / (double) total, hwm_c,
-                hwm_hub_max);
+                hwm_hub_max, sqlite_rate, sqlite3_libversion());
         fclose(f);
     }
     free(p.samples);
