@@ -113,38 +113,6 @@ s_scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
-/* Fixtures this program is known not to open yet: reported and skipped
- * unless SANJI_KNOWN_BUGS=1, as in the integration harness (h_known_bug). */
-static const struct {
-    const char *store, *version, *why;
-} s_known_bugs[] = {
-    {"township-hub", "v1.db",
-     "a hub store of schema 1 made before 305795d has no meta link_epoch and up_offered; the hub"
-     " refuses it as damaged (needs a migration)"},
-    {"village-agent", "v1.db",
-     "a station store of schema 1 made before e3c1431 has the old outbox layout and no meta"
-     " offered_through; the station refuses it as damaged (schema 1 was changed in place; the"
-     " layout change needs its own version and a migration)"},
-};
-
-static int
-s_skip_known_bug(const char *store, const char *version)
-{
-    const char *v = getenv("SANJI_KNOWN_BUGS");
-    if (v && strcmp(v, "1") == 0) {
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof s_known_bugs / sizeof s_known_bugs[0]; i++) {
-        if (strcmp(s_known_bugs[i].store, store) == 0
-            && strcmp(s_known_bugs[i].version, version) == 0) {
-            fprintf(stderr, "# known bug, skipped (SANJI_KNOWN_BUGS=1 runs it): %s\n",
-                    s_known_bugs[i].why);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static FILE *
 s_null_out(void)
 {
@@ -162,9 +130,6 @@ test_upgrade_hub_store(void **state)
     char versions[MAX_VERSIONS][16];
     int n = s_versions("db/township-hub", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        if (s_skip_known_bug("township-hub", versions[i])) {
-            continue;
-        }
         char *dir = s_stage("township-hub", versions[i]);
         char err[512] = "";
         hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
@@ -197,9 +162,6 @@ test_upgrade_county_store(void **state)
     char versions[MAX_VERSIONS][16];
     int n = s_versions("db/county-server", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        if (s_skip_known_bug("county-server", versions[i])) {
-            continue;
-        }
         char *dir = s_stage("county-server", versions[i]);
         char err[512] = "";
         county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
@@ -246,9 +208,6 @@ test_upgrade_agent_store(void **state)
     char versions[MAX_VERSIONS][16];
     int n = s_versions("db/village-agent", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
-        if (s_skip_known_bug("village-agent", versions[i])) {
-            continue;
-        }
         char *dir = s_stage("village-agent", versions[i]);
         char err[512] = "";
         agent_store_t *st = agent_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
