@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sj_cfg.h"
 #include "sj_log.h"
 #include "sj_model.h"
 
@@ -106,4 +107,29 @@ sj_node_peer_key(const char *tool, const char *option, const char *z85, uint8_t 
         return SJ_EINVAL;
     }
     return SJ_OK;
+}
+
+void
+sj_node_reload_log_level(const char *tool, const char *config, const char *const *keys,
+                         int flag_given)
+{
+    if (flag_given || !config) {
+        return;
+    }
+    sj_cfg_t cfg;
+    char err[512];
+    if (sj_cfg_load(&cfg, config, tool, keys, err, sizeof err) != SJ_OK) {
+        sj_error("config not reloaded, the log level stays: %s", err);
+        return;
+    }
+    const char *name = sj_cfg_get(&cfg, "log-level");
+    int lvl = sj_log_level_parse(name ? name : "notice");
+    if (lvl < 0) {
+        sj_error("%s:%d: log-level '%s' is not one of error, warn, notice, info, debug; it stays",
+                 config, sj_cfg_line(&cfg, "log-level"), name);
+    } else if (lvl != sj_log_level_current) {
+        sj_log_set_level((sj_log_level_t) lvl);
+        sj_notice("log level is now %s", name ? name : "notice");
+    }
+    sj_cfg_free(&cfg);
 }

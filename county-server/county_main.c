@@ -23,6 +23,8 @@
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
+static const char *s_config_path;  /* --config, re-read on SIGHUP for the log level */
+static int s_log_level_flag;       /* --log-level given: it wins over the file */
 
 static void
 s_on_signal(int sig)
@@ -165,6 +167,7 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
             if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
                 sj_error("allowlist not reloaded, the old one stays: %s", err);
             }
+            sj_node_reload_log_level("county-server", s_config_path, s_cfg_keys, s_log_level_flag);
         }
     }
     sj_notice("stopping");
@@ -308,8 +311,8 @@ main(int argc, char **argv)
         case O_SOURCE: f.source = optarg; break;
         case O_LIMIT: limit = optarg; break;
         case O_FORMAT: format = optarg; break;
-        case O_CONFIG: config = optarg; break;
-        case O_LOG: log_level = optarg; break;
+        case O_CONFIG: config = optarg; s_config_path = optarg; break;
+        case O_LOG: log_level = optarg; s_log_level_flag = 1; break;
         case O_INSECURE: insecure = 1; break;
         case O_PERSONAL: with_personal = 1; break;
         case O_SILENT: silent = optarg; break;

@@ -20,6 +20,8 @@
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
+static const char *s_config_path;  /* --config, re-read on SIGHUP for the log level */
+static int s_log_level_flag;       /* --log-level given: it wins over the file */
 
 static void
 s_on_signal(int sig)
@@ -186,6 +188,7 @@ s_run(const s_opts_t *o)
             if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
                 sj_error("allowlist not reloaded, the old one stays: %s", err);
             }
+            sj_node_reload_log_level("township-hub", s_config_path, s_cfg_keys, s_log_level_flag);
         }
         int64_t now = sj_mono_ms();
         if (n > 0 || now - last_tick >= 100) {
@@ -317,8 +320,8 @@ main(int argc, char **argv)
         case O_PARENT: o.parent = optarg; break;
         case O_FORMAT: format = optarg; break;
         case O_SILENT: silent = optarg; break;
-        case O_CONFIG: config = optarg; break;
-        case O_LOG: log_level = optarg; break;
+        case O_CONFIG: config = optarg; s_config_path = optarg; break;
+        case O_LOG: log_level = optarg; s_log_level_flag = 1; break;
         case O_PKEY: o.parent_key = optarg; break;
         case O_INSECURE: o.insecure = 1; break;
         case O_CHECK: o.check = 1; break;

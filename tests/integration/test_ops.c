@@ -624,6 +624,51 @@ test_ops_status_county(void **state)
     s_check(county, bad, 3, "UNKNOWN - ");
 }
 
+static void
+test_ops_sighup_log_level(void **state)
+{
+    /* Does SIGHUP re-read the log level from the config file, without a restart? */
+    h_env_t *env = *state;
+    char conf[600], data[600], bind[64];
+    snprintf(conf, sizeof conf, "%s/county.conf", h_env_dir(env));
+    snprintf(data, sizeof data, "%s/county", h_env_dir(env));
+    snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", h_free_port());
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = notice\n",
+            data, bind);
+    fclose(f);
+    char *argv[] = {(char *) COUNTY_BIN, "run", "--config", conf, NULL};
+    h_proc_t *p = h_spawn(env, "county-conf", argv, 1);
+    assert_non_null(p);
+    assert_int_equal(h_wait_ready(p, h_ms(10000)), 0);
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = debug\n",
+            data, bind);
+    fclose(f);
+    assert_int_equal(kill(p->pid, SIGHUP), 0);
+    int64_t deadline = h_now_ms() + h_ms(10000);
+    while (h_log_count(p, "log level is now debug") < 1 && h_now_ms() < deadline) {
+        h_sleep_ms(5);
+    }
+    assert_int_equal(h_log_count(p, "log level is now debug"), 1);
+    /* A bad value is reported and changes nothing; the daemon keeps running. */
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = loud\n",
+            data, bind);
+    fclose(f);
+    assert_int_equal(kill(p->pid, SIGHUP), 0);
+    deadline = h_now_ms() + h_ms(10000);
+    while (h_log_count(p, "log-level 'loud'") < 1 && h_now_ms() < deadline) {
+        h_sleep_ms(5);
+    }
+    assert_int_equal(h_log_count(p, "log-level 'loud'"), 1);
+    assert_true(h_proc_running(p));
+    assert_int_equal(h_proc_kill(p, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -633,6 +678,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ops_restored_hub_refetches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_check_hub, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_status_county, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ops_sighup_log_level, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
 }
