@@ -27,10 +27,11 @@
 
 #define REPORTS 300
 
-typedef enum { D_HALF = 0, D_HEADER, D_EMPTY } s_damage_t;
+typedef enum { D_HALF = 0, D_HEADER, D_EMPTY, D_PAGE } s_damage_t;
 
 static const char *const s_damage_names[] = {"truncated to half", "header overwritten",
-                                             "truncated to 0 bytes"};
+                                             "truncated to 0 bytes",
+                                             "with a page in the middle overwritten"};
 
 typedef struct {
     uint64_t hash; /* FNV-1a of the bytes */
@@ -81,6 +82,17 @@ s_damage(const char *path, s_damage_t d)
         assert_int_equal(truncate(path, st.st_size / 2), 0);
     } else if (d == D_EMPTY) {
         assert_int_equal(truncate(path, 0), 0);
+    } else if (d == D_PAGE) {
+        /* The page in the middle of the file (4096-byte pages, sj_db's default). */
+        char junk[4096];
+        for (size_t i = 0; i < sizeof junk; i++) {
+            junk[i] = (char) (i * 131u + 7u);
+        }
+        off_t at = (st.st_size / 4096 / 2) * 4096;
+        int fd = open(path, O_WRONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(pwrite(fd, junk, sizeof junk, at), (ssize_t) sizeof junk);
+        assert_int_equal(close(fd), 0);
     } else {
         static const char junk[100] = "this header was overwritten by the fault suite; it is"
                                       " no longer an SQLite header";
@@ -218,12 +230,42 @@ test_faults_store_created_twice(void **state)
     }
 }
 
+static void
+test_faults_damaged_page(void **state)
+{
+    /* Is a database with one damaged page in the middle refused at start, naming the file? */
+    if (!h_known_bug("a store with a damaged page that start-up does not read (e.g. in the middle"
+                     " of the events table) is not noticed: the daemon says ready and fails"
+                     " later, on the first query or commit that touches the page (no"
+                     " PRAGMA quick_check at start, PROTOCOL-NOTES 2.8 'optional'); a damaged"
+                     " page that start-up does read is refused, but some messages do not name"
+                     " the file ('the county store has no epoch (damaged?)')")) {
+        skip();
+    }
+    f_tree_t t;
+    f_tree_declare(*state, &t, 1, 1);
+    f_tree_start(&t);
+    assert_int_equal(h_import(t.st[0], REPORTS, 67), 0);
+    t.made[0] = REPORTS;
+    h_result_t r;
+    assert_int_equal(h_sync(t.st[0], 30, &r), 0);
+    h_result_free(&r);
+    assert_int_equal(f_wait_county(&t, h_ms(30000)), REPORTS);
+    assert_int_equal(h_stop(t.hub[0], SIGTERM), 0);
+    assert_int_equal(h_stop(t.county, SIGTERM), 0);
+    char db[H_PATH + 32];
+    h_db_path(t.county, db, sizeof db);
+    s_damage(db, D_PAGE);
+    s_expect_refusal(t.county, D_PAGE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_faults_damaged_db_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_faults_store_created_twice, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_faults_damaged_page, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
