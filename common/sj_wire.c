@@ -336,6 +336,12 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
         return s_ev_fail(reason, rs, "status_change: outcome out of range");
     }
     ev->new_outcome = (int) s->outcome;
+    /* 0: not given (a status change packed before the field existed; the
+     * v1 frames of tests/data carry such events): still valid. */
+    if (s->prev_outcome != 0 && !sj_enum_name(SJ_FIELD_OUTCOME, (int) s->prev_outcome)) {
+        return s_ev_fail(reason, rs, "status_change: prev_outcome out of range");
+    }
+    ev->prev_outcome = (int) s->prev_outcome;
     if (sj_wire_text(s->note, ev->note, sizeof ev->note) != SJ_OK) {
         return s_ev_fail(reason, rs, "status_change: note over 2000 bytes, or not UTF-8");
     }
@@ -362,6 +368,8 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     memset(ev, 0, offsetof(sj_event_t, summary));
     ev->summary[0] = ev->officer[0] = ev->note[0] = '\0';
     ev->sealed_len = 0;
+    ev->new_outcome = ev->prev_outcome = 0;
+    memset(ev->case_id, 0, SJ_ID_BYTES);
     if (s_unknown(&pb->base)) {
         s_ev_fail(reason, reason_size, "event has unknown fields");
         goto out;
@@ -437,6 +445,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         st.case_id.data = (uint8_t *) ev->case_id;
         st.case_id.len = SJ_ID_BYTES;
         st.outcome = (Sanji__Outcome) ev->new_outcome;
+        st.prev_outcome = (Sanji__Outcome) ev->prev_outcome;
         st.note = sj_wire_bytes(ev->note);
         st.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;

@@ -43,6 +43,7 @@ typedef struct {
     /* SJ_EVENT_STATUS */
     uint8_t case_id[SJ_ID_BYTES];
     int new_outcome;
+    int prev_outcome; /* the outcome the originator saw; 0 = not given (older sender) */
     char note[SJ_MAX_NOTE_BYTES + 1];
 } sj_event_t;
 

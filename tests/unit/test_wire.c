@@ -80,6 +80,45 @@ test_wire_event_rejects_bad_enum(void **state)
     free(a);
 }
 
+/* A status change (issue 4) round-trips with prev_outcome; an out-of-range
+ * prev_outcome is refused, a missing one (0) is kept as unknown. */
+static void
+test_wire_status_event(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    s_sample_event(a);
+    a->type = SJ_EVENT_STATUS;
+    sj_uuid7_new(a->case_id);
+    a->new_outcome = 4;
+    a->prev_outcome = 3;
+    snprintf(a->note, sizeof a->note, "已办结");
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256];
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_int_equal(b->type, SJ_EVENT_STATUS);
+    assert_memory_equal(a->case_id, b->case_id, 16);
+    assert_int_equal(b->new_outcome, 4);
+    assert_int_equal(b->prev_outcome, 3);
+    assert_string_equal(b->note, "已办结");
+    free(raw);
+    a->prev_outcome = 6;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "prev_outcome"));
+    free(raw);
+    /* 0: not given (packed before the field existed): accepted as unknown. */
+    a->prev_outcome = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_int_equal(b->prev_outcome, 0);
+    free(raw);
+    free(a);
+    free(b);
+}
+
 static void
 test_wire_event_rejects_nul_in_text(void **state)
 {
@@ -217,6 +256,7 @@ main(void)
         cmocka_unit_test(test_wire_event_roundtrip),
         cmocka_unit_test(test_wire_event_rejects_bad_enum),
         cmocka_unit_test(test_wire_event_rejects_nul_in_text),
+        cmocka_unit_test(test_wire_status_event),
         cmocka_unit_test(test_wire_decode_garbage),
         cmocka_unit_test(test_wire_decode_version),
         cmocka_unit_test(test_wire_decode_batch_limits),
