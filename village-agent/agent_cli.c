@@ -416,6 +416,78 @@ out:
     return exit_code;
 }
 
+int
+agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, const char *note,
+                 const char *officer)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        return 1;
+    }
+    int exit_code = 1;
+    agent_store_t *st = NULL;
+    ev->type = SJ_EVENT_STATUS;
+    if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
+        fprintf(stderr, "village-agent: '%s' is not a case id (a UUID)\n", id);
+        goto out;
+    }
+    if (!outcome) {
+        fprintf(stderr, "village-agent: --outcome is required\n");
+        goto out;
+    }
+    if (s_parse_enum(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome) != SJ_OK) {
+        goto out;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
+        fprintf(stderr, "village-agent: --note must be UTF-8 text of at most %d bytes\n",
+                SJ_MAX_NOTE_BYTES);
+        goto out;
+    }
+    if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr, "village-agent: --officer must be UTF-8 text of at most %d bytes\n",
+                SJ_MAX_OFFICER_BYTES);
+        goto out;
+    }
+    snprintf(ev->note, sizeof ev->note, "%s", note);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer);
+    st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        goto out;
+    }
+    char why[300] = "";
+    uint64_t num = 0;
+    int rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_update(st, ev, &num, why, sizeof why);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+        if (rc != SJ_OK) {
+            snprintf(why, sizeof why, "the change was NOT stored: %s", sj_strerror(rc));
+        }
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+        fprintf(stderr, "village-agent: %s\n", why[0] ? why : sj_strerror(rc));
+        goto out;
+    }
+    char text[SJ_UUID_TEXT];
+    sj_uuid_format(ev->id, text);
+    printf("%s\n", text);
+    fflush(stdout);
+    fprintf(stderr, "stored as entry %" PRIu64 " of station %s: case %s %s -> %s\n", num,
+            agent_store_station(st), id, sj_enum_name(SJ_FIELD_OUTCOME, ev->prev_outcome),
+            sj_enum_name(SJ_FIELD_OUTCOME, ev->new_outcome));
+    exit_code = 0;
+    s_try_deliver(st, o);
+out:
+    agent_store_close(&st);
+    free(ev);
+    return exit_code;
+}
+
 typedef struct {
     sj_table_t *t;
     int rc;
@@ -434,6 +506,19 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         snprintf(summary, sizeof summary, "(unreadable: %s)", row->unreadable);
         const char *cells[] = {seq,  id,   agent_state_name(row->state), NULL, NULL, NULL, NULL,
                                NULL, NULL, NULL, summary, row->reason};
+        return sj_table_add_row(c->t, cells);
+    }
+    if (row->ev->type == SJ_EVENT_STATUS) {
+        /* A status change: the summary column says what changed. */
+        char what[200], cid[SJ_UUID_TEXT];
+        const char *prev = sj_enum_name(SJ_FIELD_OUTCOME, row->ev->prev_outcome);
+        sj_uuid_format(row->ev->case_id, cid);
+        snprintf(what, sizeof what, "update %s: %s \xe2\x86\x92 %s", cid, prev ? prev : "?",
+                 sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome));
+        const char *cells[] = {seq,  id,   agent_state_name(row->state), NULL, NULL,
+                               NULL, NULL, NULL, NULL,
+                               sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome), what,
+                               row->reason};
         return sj_table_add_row(c->t, cells);
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);

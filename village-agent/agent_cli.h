@@ -24,6 +24,11 @@ int agent_cmd_import(const agent_opts_t *o, const char *path);
 int agent_cmd_outbox(const agent_opts_t *o);
 int agent_cmd_sync(const agent_opts_t *o);
 int agent_cmd_run(const agent_opts_t *o);
+/* update ID --outcome O [--note T] [--officer X]: a status change of one of
+ * this station's cases (issue 4); refused (exit 1, nothing stored) for an
+ * unknown id or a change the outcome state machine does not allow. */
+int agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, const char *note,
+                     const char *officer);
 
 /* Indexes into the fields array given to agent_cmd_submit. */
 enum {

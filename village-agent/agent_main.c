@@ -23,6 +23,7 @@ static const char s_usage[] =
     "  submit    record one report (prints its id)\n"
     "  import    record every report of a JSON-lines file, all or nothing\n"
     "  outbox    list the reports and their delivery state\n"
+    "  update    record a status change of one of this station's cases\n"
     "  sync      deliver everything queued, then exit\n"
     "  run       stay connected and deliver as reports appear\n"
     "  keygen    make this station's key pair; prints the public key to enrol\n"
@@ -74,6 +75,20 @@ static const char s_usage_outbox[] =
     "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
     "hub's reason).\n";
 
+static const char s_usage_update[] =
+    "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+    "Records that a case this station reported changed its outcome. The change is\n"
+    "checked against what the station knows of the case (its report, then its own\n"
+    "earlier updates) and the allowed changes:\n"
+    "  pending -> resolved_on_spot, accepted, withdrawn\n"
+    "  accepted -> closed, withdrawn\n"
+    "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
+    "  withdrawn is final\n"
+    "An unknown id or a change not allowed is refused with the reason (exit 1,\n"
+    "nothing stored). The change is stored in the outbox and delivered like a\n"
+    "report; its id is printed on stdout.\n"
+    "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n";
+
 static const char s_usage_sync[] =
     "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
     "Delivers everything queued. Exit 0 when the hub has acknowledged all of it,\n"
@@ -87,7 +102,7 @@ static const char s_usage_run[] =
 
 enum {
     O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
-    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_FIELD /* + AF_* */
+    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_NOTE, O_FIELD /* + AF_* */
 };
 
 static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
@@ -105,6 +120,8 @@ s_usage_for(const char *cmd, FILE *out)
         text = s_usage_outbox;
     } else if (cmd && strcmp(cmd, "sync") == 0) {
         text = s_usage_sync;
+    } else if (cmd && strcmp(cmd, "update") == 0) {
+        text = s_usage_update;
     } else if (cmd && strcmp(cmd, "run") == 0) {
         text = s_usage_run;
     }
@@ -157,14 +174,15 @@ main(int argc, char **argv)
         {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
+        {"note", required_argument, NULL, O_NOTE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     agent_opts_t o = {.timeout_s = 30, .deliver_s = 3, .format = SJ_FMT_TABLE};
     const char *fields[AF_COUNT] = {0};
-    const char *config = NULL, *log_level = NULL, *format = NULL;
+    const char *config = NULL, *log_level = NULL, *format = NULL, *note = NULL;
     int help = 0, c;
-    int field_given = 0;
+    int field_given = 0, other_field_given = 0; /* other: not --outcome/--officer */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -178,6 +196,7 @@ main(int argc, char **argv)
         case O_CONFIG: config = optarg; break;
         case O_LOG: log_level = optarg; break;
         case O_FORMAT: format = optarg; break;
+        case O_NOTE: note = optarg; break;
         case O_TIMEOUT:
             if (s_int_arg("timeout", optarg, 1, 86400, &o.timeout_s) != 0) {
                 return 2;
@@ -197,6 +216,9 @@ main(int argc, char **argv)
             if (c >= O_FIELD && c < O_FIELD + AF_COUNT) {
                 fields[c - O_FIELD] = optarg;
                 field_given = 1;
+                if (c != O_FIELD + AF_OUTCOME && c != O_FIELD + AF_OFFICER) {
+                    other_field_given = 1;
+                }
             }
             break;
         }
@@ -259,9 +281,16 @@ main(int argc, char **argv)
     sj_log_set_ident("village-agent", o.station ? o.station : "");
     int npos = argc - optind - 1;
     int rc;
-    if (field_given && strcmp(cmd, "submit") != 0) {
-        fprintf(stderr, "village-agent: report fields are options of 'submit' only\n");
+    int is_update = strcmp(cmd, "update") == 0;
+    if (field_given && strcmp(cmd, "submit") != 0 && !(is_update && !other_field_given)) {
+        fprintf(stderr, "village-agent: report fields are options of 'submit' only"
+                        " ('update' takes --outcome, --note and --officer)\n");
         rc = 2;
+    } else if (note && !is_update) {
+        fprintf(stderr, "village-agent: --note is an option of 'update' only\n");
+        rc = 2;
+    } else if (is_update && npos == 1) {
+        rc = agent_cmd_update(&o, argv[optind + 1], fields[AF_OUTCOME], note, fields[AF_OFFICER]);
     } else if (strcmp(cmd, "submit") == 0 && npos == 0) {
         rc = agent_cmd_submit(&o, fields);
     } else if (strcmp(cmd, "import") == 0 && npos == 1) {
@@ -274,7 +303,7 @@ main(int argc, char **argv)
         rc = agent_cmd_run(&o);
     } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
         rc = sj_node_cmd_keygen("village-agent", o.data);
-    } else if (strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
+    } else if (is_update || strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
                || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
                || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0) {
         fprintf(stderr, "village-agent: wrong arguments for '%s'\n", cmd);

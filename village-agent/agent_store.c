@@ -261,6 +261,88 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num)
     return rc;
 }
 
+/* ---- status changes (issue 4) ---- */
+
+int
+agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int *outcome)
+{
+    /* The outbox is small (one station's reports): every row is decoded, in
+     * report-number order, so the last change for the case wins. */
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox ORDER BY num", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        sqlite3_finalize(st);
+        return SJ_ENOMEM;
+    }
+    int found = 0, cur = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char why[256];
+        if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), ev,
+                            why, sizeof why)
+            != SJ_OK) {
+            continue;
+        }
+        if (ev->type == SJ_EVENT_REPORT && memcmp(ev->id, id, SJ_ID_BYTES) == 0) {
+            found = 1;
+            if (!cur) {
+                cur = ev->report.outcome;
+            }
+        } else if (ev->type == SJ_EVENT_STATUS && memcmp(ev->case_id, id, SJ_ID_BYTES) == 0) {
+            cur = ev->new_outcome;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox case lookup");
+    }
+    free(ev);
+    sqlite3_finalize(st);
+    if (rc == SJ_OK && !found) {
+        rc = SJ_ENOTFOUND;
+    }
+    if (rc == SJ_OK) {
+        *outcome = cur;
+    }
+    return rc;
+}
+
+int
+agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num, char *reason,
+                   size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int cur = 0;
+    int rc = agent_store_case_outcome(self, ev->case_id, &cur);
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, reason_size, "no report %s in this station's outbox", idtext);
+        return rc;
+    }
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot read the outbox: %s", sj_strerror(rc));
+        return rc;
+    }
+    if (!sj_outcome_transition_ok(cur, ev->new_outcome)) {
+        sj_outcome_transition_text(cur, ev->new_outcome, reason, reason_size);
+        return SJ_EINVAL;
+    }
+    ev->type = SJ_EVENT_STATUS;
+    ev->prev_outcome = cur;
+    sj_uuid7_new(ev->id);
+    int dup = 0;
+    rc = agent_store_add(self, ev, &dup, num);
+    if (rc == SJ_OK && dup) {
+        rc = SJ_EINVAL; /* a fresh UUIDv7 never collides */
+    }
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
+    }
+    return rc;
+}
+
 /* ---- moving to a new epoch ---- */
 
 /* Report numbers of the rows of the current epoch after seq `after`, in seq

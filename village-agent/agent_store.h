@@ -50,6 +50,22 @@ void agent_store_rollback(agent_store_t *self);
  * agent_store_begin/commit. */
 SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
 
+/* The current outcome of a case this station reported, as the station knows
+ * it: the new outcome of the last status change for it in the outbox, else
+ * the outcome of its report. SJ_ENOTFOUND when the outbox holds no report
+ * with that id. Call inside agent_store_begin/commit when a change follows. */
+SJ_NODISCARD int agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES],
+                                          int *outcome);
+
+/* Adds a status change (issue 4): ev->case_id, new_outcome, note, officer
+ * are the caller's; the case must be one of the station's reports and the
+ * change an edge of the outcome state machine (sj_outcome_transition_ok)
+ * from its current outcome, which becomes ev->prev_outcome. A new id is made
+ * here. SJ_ENOTFOUND (unknown case) or SJ_EINVAL (not allowed) with reason,
+ * nothing stored. Must run inside agent_store_begin/commit. */
+SJ_NODISCARD int agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num,
+                                    char *reason, size_t reason_size);
+
 /* Moves the events the hub has not confirmed to a new epoch if parent_mark
  * (the hub's mark for the current epoch) is above the offered mark: the
  * uplink's ops.diverged (see sj_link.h for the contract). Public for tests. */
