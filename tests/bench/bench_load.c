@@ -145,10 +145,12 @@ s_enum(sj_field_t f, const char *name)
     return sj_enum_value(f, name);
 }
 
-/* Fills ev's report fields for the k-th report of a station (varied like a
- * real station's: channels, levels, outcomes, collective visits). */
+/* Fills ev's report fields for the k-th of n reports of a station (varied
+ * like a real station's: channels, levels, outcomes, collective visits; the
+ * occurred date rises over 2024 as a station records matters soon after
+ * they happen). */
 static void
-s_fill_report(sj_event_t *ev, unsigned long k, int seed)
+s_fill_report(sj_event_t *ev, unsigned long k, unsigned long n, int seed)
 {
     static const char *const channels[] = {"visit", "visit", "letter", "visit", "phone",
                                            "mailbox"};
@@ -166,8 +168,15 @@ s_fill_report(sj_event_t *ev, unsigned long k, int seed)
     ev->type = SJ_EVENT_REPORT;
     sj_uuid7_new(ev->id);
     sj_report_t *r = &ev->report;
-    snprintf(r->occurred_on, sizeof r->occurred_on, "2024-%02lu-%02lu", 1 + (k / 28) % 12,
-             1 + k % 28);
+    static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int day = (int) (k * 366 / (n ? n : 1)) % 366, month = 0; /* day of 2024, 0-based */
+    while (day >= month_days[month]) {
+        day -= month_days[month++];
+    }
+    char date[32];
+    snprintf(date, sizeof date, "2024-%02d-%02d", month + 1, day + 1);
+    memcpy(r->occurred_on, date, sizeof r->occurred_on - 1);
+    r->occurred_on[sizeof r->occurred_on - 1] = '\0';
     r->channel = s_enum(SJ_FIELD_CHANNEL, channel);
     r->persons = (uint32_t) persons;
     r->kind = s_enum(SJ_FIELD_KIND, persons >= 5 ? "collective" : "individual");
@@ -196,7 +205,7 @@ s_make_events(station_t *s, uint64_t n, int seed)
     }
     uint8_t prev[SJ_HASH_BYTES] = {0};
     for (uint64_t i = 0; i < n; i++) {
-        s_fill_report(ev, (unsigned long) i, seed);
+        s_fill_report(ev, (unsigned long) i, (unsigned long) n, seed);
         snprintf(ev->origin, sizeof ev->origin, "%s", s->code);
         memcpy(ev->epoch, s->epoch, SJ_EPOCH_BYTES);
         ev->origin_seq = i + 1;
@@ -660,26 +669,33 @@ s_run_flow(net_t *net)
         return -1;
     }
     double cpu0_county = bu_proc_cpu_s(net->county_pid), cpu0_hubs = 0;
+    long long wr0_county = bu_proc_io_write(net->county_pid), wr0_hubs = 0;
     for (int h = 0; h < net->n_hubs; h++) {
         cpu0_hubs += bu_proc_cpu_s(net->hub_pid[h]);
+        wr0_hubs += bu_proc_io_write(net->hub_pid[h]);
     }
     s_perf_start(net);
-    double cpu0_self = s_self_cpu_s();
+    double cpu0_self = s_self_cpu_s(), busy0 = bu_sys_busy_s();
     p.t0 = bu_now_s();
     for (int i = 0; i < net->n_stations; i++) {
         net->st[i].head = net->st[i].n; /* all queued at once */
     }
     int rc = s_pump(net, &p);
-    double cpu_self = s_self_cpu_s() - cpu0_self;
+    double cpu_self = s_self_cpu_s() - cpu0_self, busy = bu_sys_busy_s() - busy0;
     double cpu_county = bu_proc_cpu_s(net->county_pid) - cpu0_county, cpu_hubs = -cpu0_hubs;
+    long long wr_county = bu_proc_io_write(net->county_pid) - wr0_county, wr_hubs = -wr0_hubs;
     for (int h = 0; h < net->n_hubs; h++) {
         cpu_hubs += bu_proc_cpu_s(net->hub_pid[h]);
+        wr_hubs += bu_proc_io_write(net->hub_pid[h]);
     }
     s_perf_stop(net);
     if (rc != 0) {
         free(p.samples);
         return -1;
     }
+    /* What other programs used of the machine meanwhile (perf, if on, too). */
+    double others = busy - cpu_self - cpu_county - cpu_hubs;
+    double others_pct = 100 * (others > 0 ? others : 0) / p.t_county;
     long rss_c, hwm_c, rss_h, hwm_h, hwm_hub_max = 0;
     bu_proc_mem(net->county_pid, &rss_c, &hwm_c);
     for (int h = 0; h < net->n_hubs; h++) {
@@ -693,23 +709,29 @@ s_run_flow(net_t *net)
     /* The raw SQLite limit, measured in the same run on the same disk, with
      * the daemons idle: the same number of rows, 16-byte time-ordered key +
      * the average event size, 10,000-row transactions, WAL, FULL. */
-    double sqlite_rate = 0;
+    double sqlite_rate = 0, sqlite_wr = 0;
     if (o->sc == SC_THROUGHPUT) {
         char path[4400];
         snprintf(path, sizeof path, "%s/baseline.db", net->dir);
+        long long wr0 = bu_proc_io_write(getpid());
         sqlite_rate = bu_sqlite_baseline(path, total, (int) (avg_bytes + 0.5), 10000);
+        sqlite_wr = (double) (bu_proc_io_write(getpid()) - wr0) / (double) total;
         if (sqlite_rate < 0) {
             free(p.samples);
             return -1;
         }
         printf("  raw SQLite limit (WAL, synchronous=FULL, 10,000-row transactions, %.0f B rows):"
-               " %.0f rows/s\n", avg_bytes, sqlite_rate);
+               " %.0f rows/s, %.0f B written to storage per row\n", avg_bytes, sqlite_rate,
+               sqlite_wr);
     }
     printf("%s: %ld reports (%.0f B each on average): at the hubs after %.2f s, at the county "
            "after %.2f s\n  %.0f reports/s overall, %.0f reports/s steady (10%%..90%%)\n"
-           "  CPU s: county %.2f, hubs %.2f, stations (this process) %.2f over %.2f s wall\n",
+           "  CPU s: county %.2f, hubs %.2f, stations (this process) %.2f over %.2f s wall\n"
+           "  written to storage per report: county %.0f B, hubs %.0f B\n"
+           "  other programs used %.0f%% of one CPU meanwhile\n",
            o->sc == SC_MANY ? "many" : "throughput", total, avg_bytes, p.t_hubs, p.t_county,
-           overall, steady, cpu_county, cpu_hubs, cpu_self, p.t_county);
+           overall, steady, cpu_county, cpu_hubs, cpu_self, p.t_county,
+           (double) wr_county / (double) total, (double) wr_hubs / (double) total, others_pct);
     FILE *f = s_json_open(o->json);
     if (f) {
         fprintf(f,
@@ -720,13 +742,16 @@ s_run_flow(net_t *net)
                 " \"cpu_pct_of_core\": {\"county\": %.1f, \"hubs\": %.1f},"
                 " \"cpu_us_per_report\": {\"county\": %.2f, \"hubs\": %.2f},"
                 " \"county_hwm_kb\": %ld, \"hub_hwm_kb_max\": %ld, \"curve\": true,"
+                " \"write_bytes_per_report\": {\"county\": %.0f, \"hubs\": %.0f},"
                 " \"station_store\": \"mem\", \"sqlite_rows_per_s\": %.1f,"
+                " \"sqlite_write_bytes_per_row\": %.0f, \"others_cpu_pct\": %.1f,"
                 " \"sqlite_txn_rows\": 10000, \"sqlite_version\": \"%s\"}\n",
                 o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs, total,
                 avg_bytes, p.t_hubs, p.t_county, overall, steady, cpu_county, cpu_hubs, cpu_self,
                 100 * cpu_county / p.t_county, 100 * cpu_hubs / p.t_county,
                 1e6 * cpu_county / (double) total, 1e6 * cpu_hubs / (double) total, hwm_c,
-                hwm_hub_max, sqlite_rate, sqlite3_libversion());
+                hwm_hub_max, (double) wr_county / (double) total, (double) wr_hubs / (double) total,
+                sqlite_rate, sqlite_wr, others_pct, sqlite3_libversion());
         fclose(f);
     }
     free(p.samples);
@@ -764,7 +789,7 @@ s_lat_station(void *arg)
             double lag = now - (a->t0 + offset + (double) k * interval);
             s->max_lag_s = lag > s->max_lag_s ? lag : s->max_lag_s;
             /* one report, one transaction: as 'village-agent submit' stores it */
-            s_fill_report(ev, (unsigned long) k, a->index + 1);
+            s_fill_report(ev, (unsigned long) k, (unsigned long) a->per_station, a->index + 1);
             int dup = 0;
             int rc = agent_store_begin(s->st);
             if (rc == SJ_OK) {
@@ -874,7 +899,7 @@ s_run_latency(net_t *net)
     for (int h = 0; h < net->n_hubs; h++) {
         cpu0_hubs += bu_proc_cpu_s(net->hub_pid[h]);
     }
-    double t0 = bu_now_s() + 0.05;
+    double t0 = bu_now_s() + 0.05, busy0 = bu_sys_busy_s(), self0 = s_self_cpu_s();
     for (int i = 0; i < net->n_stations; i++) {
         args[i] = (lat_arg_t){.net = net, .s = &net->st[i], .index = i, .t0 = t0,
                               .per_station = per};
@@ -899,10 +924,13 @@ s_run_latency(net_t *net)
         bu_sleep_ms(20);
     }
     double t_county = bu_now_s() - t0;
+    double busy = bu_sys_busy_s() - busy0, self = s_self_cpu_s() - self0;
     double cpu_county = bu_proc_cpu_s(net->county_pid) - cpu0_county, cpu_hubs = -cpu0_hubs;
     for (int h = 0; h < net->n_hubs; h++) {
         cpu_hubs += bu_proc_cpu_s(net->hub_pid[h]);
     }
+    double others = busy - self - cpu_county - cpu_hubs;
+    double others_pct = 100 * (others > 0 ? others : 0) / t_county;
     if (c < total) {
         fprintf(stderr, "bench_load: the county has %ld of %ld reports\n", c, total);
         return -1;
@@ -947,9 +975,10 @@ s_run_latency(net_t *net)
            "  submit -> county commit: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms\n"
            "  submit -> hub commit:    p50 %.0f ms, p99 %.0f ms, max %.0f ms\n"
            "  all acked by the hubs %.2f s after start, all at the county after %.2f s\n"
-           "  CPU s: county %.2f, hubs %.2f\n",
+           "  CPU s: county %.2f, hubs %.2f, stations (this process) %.2f; other programs used"
+           " %.0f%% of one CPU meanwhile\n",
            total, achieved, 1000 * max_lag, p50, p90, p99, mx, h50, h99, hmx, t_acked, t_county,
-           cpu_county, cpu_hubs);
+           cpu_county, cpu_hubs, self, others_pct);
     FILE *f = s_json_open(o->json);
     if (f) {
         fprintf(f,
@@ -957,10 +986,10 @@ s_run_latency(net_t *net)
                 " \"rate_per_s\": %.1f, \"seconds\": %.1f, \"generator_max_lag_ms\": %.1f,"
                 " \"county_ms\": {\"p50\": %.0f, \"p90\": %.0f, \"p99\": %.0f, \"max\": %.0f},"
                 " \"hub_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f},"
-                " \"cpu_s\": {\"county\": %.3f, \"hubs\": %.3f}, \"curve\": true,"
-                " \"station_store\": \"agent_store\"}\n",
+                " \"cpu_s\": {\"county\": %.3f, \"hubs\": %.3f, \"stations\": %.3f},"
+                " \"others_cpu_pct\": %.1f, \"curve\": true, \"station_store\": \"agent_store\"}\n",
                 net->n_stations, net->n_hubs, total, achieved, o->seconds, 1000 * max_lag, p50,
-                p90, p99, mx, h50, h99, hmx, cpu_county, cpu_hubs);
+                p90, p99, mx, h50, h99, hmx, cpu_county, cpu_hubs, self, others_pct);
         fclose(f);
     }
     free(lat);
@@ -1014,7 +1043,7 @@ s_run_backlog(net_t *net)
            total, t_fill, (double) total / t_fill, hub_rss_full, hub_hwm_full);
 
     /* The county comes back. */
-    double cpu0_hub = bu_proc_cpu_s(net->hub_pid[0]);
+    double cpu0_hub = bu_proc_cpu_s(net->hub_pid[0]), busy0 = bu_sys_busy_s();
     double t0 = bu_now_s();
     char *av[] = {(char *) o->county_bin, "run", "--data", net->county_dir, "--bind",
                   net->county_ep, NULL};
@@ -1049,6 +1078,8 @@ s_run_backlog(net_t *net)
     s_perf_stop(net);
     double cpu_hub = bu_proc_cpu_s(net->hub_pid[0]) - cpu0_hub;
     double cpu_county = bu_proc_cpu_s(net->county_pid);
+    double others = bu_sys_busy_s() - busy0 - cpu_hub - cpu_county;
+    double others_pct = t_done > 0 ? 100 * (others > 0 ? others : 0) / t_done : 0;
     long peak[2] = {0, 0};
     bu_sampler_stop(&sampler, peak);
     long rss_h, hwm_h, rss_c, hwm_c;
@@ -1062,9 +1093,10 @@ s_run_backlog(net_t *net)
     printf("backlog: county up (ready after %.2f s), first report after %.2f s, all %ld after "
            "%.2f s (%.0f/s while draining)\n"
            "  hub: peak RSS while draining %ld KiB, VmHWM %ld KiB; county: peak RSS %ld KiB,"
-           " VmHWM %ld KiB\n  CPU s while draining: hub %.2f, county %.2f\n",
+           " VmHWM %ld KiB\n  CPU s while draining: hub %.2f, county %.2f; other programs used"
+           " %.0f%% of one CPU meanwhile\n",
            t_ready, t_first, total, t_done, (double) total / (t_done - t_first), peak[0], hwm_h,
-           peak[1], hwm_c, cpu_hub, cpu_county);
+           peak[1], hwm_c, cpu_hub, cpu_county, others_pct);
     FILE *f = s_json_open(o->json);
     if (f) {
         fprintf(f,
@@ -1075,10 +1107,11 @@ s_run_backlog(net_t *net)
                 " \"drain_reports_per_s\": %.1f,"
                 " \"hub_peak_rss_kb_draining\": %ld, \"hub_hwm_kb\": %ld,"
                 " \"county_peak_rss_kb\": %ld, \"county_hwm_kb\": %ld,"
-                " \"cpu_s\": {\"hub\": %.3f, \"county\": %.3f}, \"curve\": true}\n",
+                " \"cpu_s\": {\"hub\": %.3f, \"county\": %.3f}, \"others_cpu_pct\": %.1f,"
+                " \"curve\": true}\n",
                 net->n_stations, total, t_fill, (double) total / t_fill, hub_rss_full,
                 hub_hwm_full, t_ready, t_first, t_done, (double) total / t_done, peak[0], hwm_h,
-                peak[1], hwm_c, cpu_hub, cpu_county);
+                peak[1], hwm_c, cpu_hub, cpu_county, others_pct);
         fclose(f);
     }
     return 0;

@@ -206,6 +206,43 @@ bu_proc_mem(pid_t pid, long *rss_kb, long *hwm_kb)
 }
 
 double
+bu_sys_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (!f) {
+        return -1;
+    }
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 8) {
+        return -1;
+    }
+    /* user nice system idle iowait irq softirq steal: all but idle, iowait */
+    return (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double) sysconf(_SC_CLK_TCK);
+}
+
+long long
+bu_proc_io_write(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/io", (int) pid);
+    FILE *f = fopen(path, "r");
+    long long v = -1;
+    if (!f) {
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "write_bytes:", 12) == 0) {
+            v = strtoll(line + 12, NULL, 10);
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+double
 bu_proc_cpu_s(pid_t pid)
 {
     char path[64], buf[2048];

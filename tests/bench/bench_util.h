@@ -40,6 +40,14 @@ double bu_ru_cpu_s(const struct rusage *ru);
 
 /* From /proc/PID/status: VmRSS and VmHWM in KiB. -1 when unreadable. */
 int bu_proc_mem(pid_t pid, long *rss_kb, long *hwm_kb);
+/* From /proc/stat: busy CPU seconds of the whole machine so far (all CPUs:
+ * user, nice, system, irq, softirq, steal), or -1. The busy time of other
+ * programs during a run is its difference minus what the run's own
+ * processes used. */
+double bu_sys_busy_s(void);
+/* From /proc/PID/io: bytes the process caused to be written to / read
+ * from storage (write_bytes, read_bytes), or -1. */
+long long bu_proc_io_write(pid_t pid);
 /* From /proc/PID/stat: user + system CPU seconds so far, or -1. */
 double bu_proc_cpu_s(pid_t pid);
 
