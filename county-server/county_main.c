@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "county_cases.h"
 #include "county_cli.h"
 #include "county_query.h"
 #include "county_status.h"
@@ -62,6 +63,9 @@ static const char s_usage[] =
     "  stats               items and persons, grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
+    "  cases               every matter as a case: outcome, last change, conflicts\n"
+    "                      (county-server cases --help)\n"
+    "  update ID --outcome O [--note T]   a status change made at the county\n"
     "  verify              per station: highest complete sequence, gaps, hash-chain\n"
     "                      breaks; exit 1 on any\n"
     "  export              all matters that pass the filters as csv or jsonl, streamed\n"
@@ -284,6 +288,9 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (county_cases_handles(argc, argv)) {
+        return county_cases_main(argc, argv); /* cases, update (issue 4) */
+    }
     if (county_cli_handles(argc, argv)) {
         return county_cli_main(argc, argv); /* export, report, serve */
     }

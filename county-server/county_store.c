@@ -30,6 +30,18 @@ static const sj_migration_t s_migrations[] = {
         " created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL) WITHOUT ROWID;"
         "CREATE INDEX matters_occurred ON matters(occurred_on);"
         "CREATE INDEX matters_origin ON matters(origin);"},
+    /* Cases (issue 4): every status change, indexed by its case, the
+     * outcome the report arrived with, and the conflicts of each case (see
+     * s_replay for the rule). Status events stored before this version were
+     * never applied (no tool made them). */
+    {2, "ALTER TABLE matters ADD COLUMN reported_outcome INTEGER;"
+        "UPDATE matters SET reported_outcome = outcome;"
+        "CREATE TABLE status_changes(eid INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+        " origin TEXT NOT NULL, id BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+        " prev_outcome INTEGER NOT NULL, new_outcome INTEGER NOT NULL);"
+        "CREATE INDEX status_changes_case ON status_changes(case_id);"
+        "CREATE TABLE conflicts(case_id BLOB NOT NULL, eid INTEGER NOT NULL,"
+        " reason TEXT NOT NULL, PRIMARY KEY(case_id, eid)) WITHOUT ROWID;"},
 };
 
 struct county_store {
@@ -101,7 +113,8 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_prepare(self->db,
                          "INSERT INTO matters(id, origin, township, occurred_on, channel, kind,"
                          " persons, level, category, outcome, source, summary, officer, sealed,"
-                         " created_ms, received_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " created_ms, received_ms, reported_outcome)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?10)",
                          &self->st_matter) != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
@@ -183,6 +196,141 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
     return SJ_OK;
 }
 
+/* ---- cases (issue 4) ----
+ *
+ * A case's current outcome is recomputed from its report and all its status
+ * changes whenever one of them arrives, so it does not depend on the order
+ * in which they arrive:
+ *   Replay the changes in order of (created_ms, origin, event id), starting
+ *   from the outcome the report arrived with. A change is valid when its
+ *   prev_outcome -> new_outcome is an allowed transition (a change without
+ *   prev_outcome, from an older sender, counts as made from the state at that
+ *   point). Every valid change sets the outcome: the valid change with the
+ *   latest created_ms wins, ties broken by origin code, then event id. A
+ *   change whose prev_outcome is not the outcome at that point in the
+ *   replay was made concurrently with another (or from a stale view): it is
+ *   listed in conflicts ("stale"), with the change it collided with. An
+ *   invalid change is kept in events and conflicts ("invalid") but never
+ *   applied. Nothing is overwritten silently: each conflict stays listed
+ *   (county-server cases --conflicts) until someone resolves it with a new
+ *   change, which is itself recorded.
+ * A change whose report has not arrived is kept (events, status_changes) and
+ * applied when the report arrives; until then `cases` lists it as an orphan. */
+static int
+s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL, *ins = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT coalesce(reported_outcome, outcome) FROM matters WHERE id=?",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (step != SQLITE_ROW) {
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report");
+    }
+    rc = sj_db_prepare(self->db, "DELETE FROM conflicts WHERE case_id=?", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "conflicts reset");
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO conflicts(case_id, eid, reason) VALUES(?,?,?)"
+                           " ON CONFLICT DO NOTHING",
+                           &ins);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "SELECT eid, prev_outcome, new_outcome FROM status_changes"
+                           " WHERE case_id=? ORDER BY created_ms, origin, id",
+                           &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    }
+    int64_t last_eid = 0;
+    while (rc == SJ_OK) {
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW) {
+            if (step != SQLITE_DONE) {
+                rc = sj_db_err(self->db, step, "case changes");
+            }
+            break;
+        }
+        int64_t eid = sqlite3_column_int64(st, 0);
+        int prev = sqlite3_column_int(st, 1), next = sqlite3_column_int(st, 2);
+        int from = prev ? prev : cur;
+        const char *why = NULL;
+        if (!sj_outcome_transition_ok(from, next)) {
+            why = "invalid";
+        } else if (from != cur) {
+            why = "stale";
+        }
+        if (why) {
+            sqlite3_bind_blob(ins, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 2, eid);
+            sqlite3_bind_text(ins, 3, why, -1, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, ins, "conflict insert");
+            if (rc == SJ_OK && why[0] == 's' && last_eid) {
+                /* the change it collided with */
+                sqlite3_bind_int64(ins, 2, last_eid);
+                sqlite3_bind_text(ins, 3, "stale", -1, SQLITE_STATIC);
+                rc = sj_db_step_done(self->db, ins, "conflict insert");
+            }
+        }
+        if (rc == SJ_OK && why && why[0] == 'i') {
+            continue;
+        }
+        cur = next;
+        last_eid = eid;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    st = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "UPDATE matters SET outcome=? WHERE id=?", &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_int(st, 1, cur);
+        sqlite3_bind_blob(st, 2, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "matter outcome");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int
+s_insert_status(county_store_t *self, const sj_event_t *ev)
+{
+    int64_t eid = sqlite3_last_insert_rowid(self->db); /* the events row just inserted */
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT INTO status_changes(eid, case_id, origin, id, created_ms,"
+                           " prev_outcome, new_outcome) VALUES(?7,?1,?2,?3,?4,?5,?6)",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ev->created_ms);
+    sqlite3_bind_int(st, 5, ev->prev_outcome);
+    sqlite3_bind_int(st, 6, ev->new_outcome);
+    sqlite3_bind_int64(st, 7, eid);
+    rc = sj_db_step_done(self->db, st, "status change insert");
+    sqlite3_finalize(st);
+    return rc == SJ_OK ? s_replay(self, ev->case_id) : rc;
+}
+
 static int
 s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
 {
@@ -210,7 +358,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     }
     sqlite3_bind_int64(st, 15, ev->created_ms);
     sqlite3_bind_int64(st, 16, now);
-    return sj_db_step_done(self->db, st, "matters insert");
+    int rc = sj_db_step_done(self->db, st, "matters insert");
+    sqlite3_clear_bindings(st);
+    /* Status changes that arrived before their report (another path) are
+     * applied now. */
+    return rc == SJ_OK ? s_replay(self, ev->id) : rc;
 }
 
 static int
@@ -239,7 +391,8 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     }
     if (sqlite3_changes(self->db) == 1) {
         *result = SJ_STORED_NEW;
-        return ev->type == SJ_EVENT_REPORT ? s_insert_matter(self, ev, now) : SJ_OK;
+        return ev->type == SJ_EVENT_REPORT ? s_insert_matter(self, ev, now)
+                                            : s_insert_status(self, ev);
     }
     sqlite3_stmt *ex = self->st_exists;
     sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
@@ -254,3 +407,122 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
 
 const sj_downlink_ops_t county_store_downlink_ops = {
     .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event, .committed = NULL};
+
+/* ---- the county's own status changes ---- */
+
+const char *
+county_store_origin(const county_store_t *self)
+{
+    return self->code[0] ? self->code : "000000";
+}
+
+static int
+s_update_tx(county_store_t *self, sj_event_t *ev, int *prev, char *reason, size_t rs)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT outcome FROM matters WHERE id=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        snprintf(reason, rs, "no matter %s at the county", idtext);
+        return SJ_ENOTFOUND;
+    }
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "matter outcome");
+    }
+    if (!sj_outcome_transition_ok(cur, ev->new_outcome)) {
+        sj_outcome_transition_text(cur, ev->new_outcome, reason, rs);
+        return SJ_EINVAL;
+    }
+    *prev = ev->prev_outcome = cur;
+    int64_t seq = 0;
+    rc = sj_db_meta_get_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
+    if (rc == SJ_ENOTFOUND) {
+        uint8_t zero[SJ_HASH_BYTES] = {0};
+        sj_random16(ev->epoch);
+        rc = sj_db_meta_set_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
+        if (rc == SJ_OK) {
+            rc = sj_db_meta_set_int(self->db, "own_seq", 0);
+        }
+        if (rc == SJ_OK) {
+            rc = sj_db_meta_set_blob(self->db, "own_hash", zero, SJ_HASH_BYTES);
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    ev->type = SJ_EVENT_STATUS;
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", county_store_origin(self));
+    ev->origin_seq = (uint64_t) seq + 1;
+    ev->created_ms = sj_now_ms();
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sj_stored_t res = SJ_STORED_NEW;
+    rc = s_store_event(self, ev->origin, ev, raw, len, &res);
+    free(raw);
+    if (rc == SJ_OK && res != SJ_STORED_NEW) {
+        snprintf(reason, rs, "the county's own stream is out of step with its events"
+                             " (seq %" PRIu64 " already stored)", ev->origin_seq);
+        return SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
+    }
+    return rc;
+}
+
+int
+county_store_update(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outcome,
+                    const char *note, const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
+                    char *reason, size_t reason_size)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        return SJ_ENOMEM;
+    }
+    reason[0] = '\0';
+    memcpy(ev->case_id, case_id, SJ_ID_BYTES);
+    ev->new_outcome = outcome;
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = s_update_tx(self, ev, prev, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(self->db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+        }
+    }
+    if (rc == SJ_OK) {
+        memcpy(ev_id, ev->id, SJ_ID_BYTES);
+    } else if (!reason[0]) {
+        snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
+    }
+    free(ev);
+    return rc;
+}

@@ -10,7 +10,12 @@
  *           channel, kind, persons, level, category, outcome, source
  *           (enum values 1..n as in sj_model.h), summary, officer,
  *           sealed (ciphertext or NULL), created_ms, received_ms)
- *   links, quarantine (sj_link.h). */
+ *   links, quarantine (sj_link.h).
+ * Version 2 (cases, issue 4): matters.reported_outcome (the outcome the
+ * report arrived with; matters.outcome is the current one),
+ *   status_changes(eid = events.eid, case_id, origin, id, created_ms,
+ *          prev_outcome, new_outcome), conflicts(case_id, eid, reason
+ *          'stale'|'invalid'); see county_store.c for the conflict rule. */
 #ifndef COUNTY_STORE_H
 #define COUNTY_STORE_H
 
@@ -19,6 +24,7 @@
 
 #include "sj_db.h"
 #include "sj_link.h"
+#include "sj_model.h"
 
 #define COUNTY_STORE_FILE "county-server.db" /* in the data directory */
 
@@ -33,5 +39,22 @@ sqlite3 *county_store_db(county_store_t *self);
 const uint8_t *county_store_epoch(const county_store_t *self);
 
 extern const sj_downlink_ops_t county_store_downlink_ops;
+
+/* The origin code of the county's own events (county-server update): the
+ * store's county code, or "000000" when the store has none. */
+const char *county_store_origin(const county_store_t *self);
+
+/* county-server update (issue 4): a status change made at the county. The
+ * county is an origin like any station: its own stream (meta own_epoch, made
+ * on first use, own_seq, own_hash: a gapless hash chain that `verify`
+ * checks), origin county_store_origin(). The change must be an allowed
+ * transition from the matter's current outcome, which becomes prev_outcome.
+ * Stored and applied (as events from below are) in one transaction. On
+ * success *prev is the outcome before and ev_id the new event's id.
+ * SJ_ENOTFOUND (no such matter) or SJ_EINVAL (not allowed) with reason. */
+SJ_NODISCARD int county_store_update(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
+                                     int outcome, const char *note, const char *officer,
+                                     int *prev, uint8_t ev_id[SJ_ID_BYTES], char *reason,
+                                     size_t reason_size);
 
 #endif

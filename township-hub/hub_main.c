@@ -45,6 +45,14 @@ static const char s_usage[] =
     "  status --check   one line for monitoring (Nagios plugin convention), exit\n"
     "                   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN: silent stations,\n"
     "                   oldest unforwarded report, county contact, free disk\n"
+    "  cases [--conflicts]  the township's cases: outcome, last change, number of\n"
+    "                   changes, conflict (two changes made from the same state)\n"
+    "  update ID --outcome O [--note T] [--officer X]\n"
+    "                   a status change made by the township office; allowed:\n"
+    "                   pending -> resolved_on_spot|accepted|withdrawn,\n"
+    "                   accepted -> closed|withdrawn, closed -> accepted,\n"
+    "                   resolved_on_spot -> accepted; refused otherwise (exit 1);\n"
+    "                   forwarded to the county like any event\n"
     "  backup DEST      consistent copy of the store while the hub runs, written\n"
     "                   atomically to DEST (or DEST/township-hub-TIME.db if DEST is a\n"
     "                   directory) and integrity-checked; prints the path\n"
@@ -262,6 +270,70 @@ s_verify(void *ctx, const char *dir, char *err, size_t err_size)
 }
 
 static int
+s_cases(const s_opts_t *o, int conflicts)
+{
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int rc = hub_store_cases(st, conflicts, o->format, stdout);
+    hub_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int
+s_update(const s_opts_t *o, const char *id_text, const char *outcome_name, const char *note,
+         const char *officer)
+{
+    uint8_t id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) {
+        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        return 2;
+    }
+    int outcome = outcome_name ? sj_enum_value(SJ_FIELD_OUTCOME, outcome_name) : 0;
+    if (!outcome) {
+        char list[160];
+        sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
+        fprintf(stderr, "township-hub: --outcome is required, one of: %s\n", list);
+        return 2;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr, "township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                        " must be UTF-8 text\n", SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int prev = 0;
+    uint8_t ev_id[SJ_ID_BYTES];
+    int rc = hub_store_update(st, id, outcome, note, officer, &prev, ev_id, err, sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else {
+        char text[SJ_UUID_TEXT];
+        sj_uuid_format(ev_id, text);
+        printf("%s\n", text);
+        fprintf(stderr, "case %s: %s -> %s (queued for the county)\n", id_text,
+                sj_enum_name(SJ_FIELD_OUTCOME, prev), sj_enum_name(SJ_FIELD_OUTCOME, outcome));
+    }
+    hub_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
+static int
 s_status(const s_opts_t *o)
 {
     if (o->check) {
@@ -287,7 +359,8 @@ main(int argc, char **argv)
 {
     enum {
         O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG, O_PKEY,
-        O_INSECURE, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT
+        O_INSECURE, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_CONFLICTS, O_OUTCOME,
+        O_NOTE, O_OFFICER
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},     {"code", required_argument, NULL, O_CODE},
@@ -301,6 +374,10 @@ main(int argc, char **argv)
         {"backlog-crit", required_argument, NULL, O_BCRIT},
         {"disk-warn", required_argument, NULL, O_DWARN},
         {"disk-crit", required_argument, NULL, O_DCRIT},
+        {"conflicts", no_argument, NULL, O_CONFLICTS},
+        {"outcome", required_argument, NULL, O_OUTCOME},
+        {"note", required_argument, NULL, O_NOTE},
+        {"officer", required_argument, NULL, O_OFFICER},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     if (hub_http_handles(argc, argv)) {
@@ -310,6 +387,8 @@ main(int argc, char **argv)
     sj_health_opts_default(&o.health);
     const char *config = NULL, *log_level = NULL, *format = NULL, *silent = NULL;
     const char *bwarn = NULL, *bcrit = NULL, *dwarn = NULL, *dcrit = NULL;
+    const char *outcome = NULL, *note = NULL, *officer = NULL;
+    int conflicts = 0;
     int c, help = 0, checked = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -329,6 +408,10 @@ main(int argc, char **argv)
         case O_BCRIT: bcrit = optarg; break;
         case O_DWARN: dwarn = optarg; break;
         case O_DCRIT: dcrit = optarg; break;
+        case O_CONFLICTS: conflicts = 1; break;
+        case O_OUTCOME: outcome = optarg; break;
+        case O_NOTE: note = optarg; break;
+        case O_OFFICER: officer = optarg; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "township-hub: unknown or incomplete option '%s' (see --help)\n",
@@ -405,6 +488,14 @@ main(int argc, char **argv)
     sj_log_set_ident("township-hub", o.code ? o.code : "");
     if (strcmp(cmd, "run") == 0 && npos == 0) {
         rc = s_run(&o);
+    } else if ((outcome || note || officer) && strcmp(cmd, "update") != 0) {
+        fprintf(stderr, "township-hub: --outcome, --note and --officer are options of 'update'\n");
+    } else if (conflicts && strcmp(cmd, "cases") != 0) {
+        fprintf(stderr, "township-hub: --conflicts is an option of 'cases'\n");
+    } else if (strcmp(cmd, "cases") == 0 && npos == 0) {
+        rc = s_cases(&o, conflicts);
+    } else if (strcmp(cmd, "update") == 0 && npos == 1) {
+        rc = s_update(&o, argv[optind + 1], outcome, note, officer);
     } else if (strcmp(cmd, "status") == 0 && npos == 0) {
         rc = s_status(&o);
         checked = o.check;

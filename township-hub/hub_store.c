@@ -21,6 +21,16 @@ static const sj_migration_t s_migrations[] = {
         " UNIQUE(origin, epoch, origin_seq));"
         "CREATE TABLE up_rejected(hub_seq INTEGER PRIMARY KEY, code INTEGER NOT NULL,"
         " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
+    /* Cases (issue 4): the township's cases as the hub knows them (its
+     * stations' reports and every status change it holds), kept at
+     * store_event time. Events stored before this version are not in it. */
+    {2, "CREATE TABLE cases(id BLOB PRIMARY KEY, origin TEXT NOT NULL,"
+        " reported_outcome INTEGER NOT NULL, outcome INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE case_changes(hub_seq INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+        " origin TEXT NOT NULL, id BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+        " prev_outcome INTEGER NOT NULL, new_outcome INTEGER NOT NULL);"
+        "CREATE INDEX case_changes_case ON case_changes(case_id);"},
 };
 
 struct hub_store {
@@ -199,6 +209,104 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
     return SJ_OK;
 }
 
+/* ---- cases (issue 4) ----
+ * The current outcome is recomputed from the report and every change the hub
+ * holds, by the county's rule (county_store.c): replay in (created_ms,
+ * origin, id) order; every valid change (prev_outcome -> new_outcome an
+ * allowed transition) sets the outcome, so the latest valid change wins. */
+static int
+s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT reported_outcome FROM cases WHERE id=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW) {
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report");
+    }
+    int64_t updated = -1;
+    rc = sj_db_prepare(self->db,
+                       "SELECT prev_outcome, new_outcome, created_ms FROM case_changes"
+                       " WHERE case_id=? ORDER BY created_ms, origin, id",
+                       &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int prev = sqlite3_column_int(st, 0), next = sqlite3_column_int(st, 1);
+        if (sj_outcome_transition_ok(prev ? prev : cur, next)) {
+            cur = next;
+            updated = sqlite3_column_int64(st, 2);
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "case changes");
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "UPDATE cases SET outcome=?1,"
+                           " updated_ms=CASE WHEN ?2 >= 0 THEN ?2 ELSE updated_ms END WHERE id=?3",
+                           &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_int(st, 1, cur);
+        sqlite3_bind_int64(st, 2, updated);
+        sqlite3_bind_blob(st, 3, id, SJ_ID_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "case outcome");
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* After a new event is stored (hub_seq: its row): keeps cases current. */
+static int
+s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (ev->type == SJ_EVENT_REPORT) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
+                           " VALUES(?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
+                           &st);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, ev->report.outcome);
+        sqlite3_bind_int64(st, 4, ev->created_ms);
+        rc = sj_db_step_done(self->db, st, "case insert");
+        sqlite3_finalize(st);
+        return rc == SJ_OK ? s_case_replay(self, ev->id) : rc;
+    }
+    rc = sj_db_prepare(self->db,
+                       "INSERT INTO case_changes(hub_seq, case_id, origin, id, created_ms,"
+                       " prev_outcome, new_outcome) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                       " ON CONFLICT DO NOTHING",
+                       &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, hub_seq);
+    sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ev->created_ms);
+    sqlite3_bind_int(st, 6, ev->prev_outcome);
+    sqlite3_bind_int(st, 7, ev->new_outcome);
+    rc = sj_db_step_done(self->db, st, "case change insert");
+    sqlite3_finalize(st);
+    return rc == SJ_OK ? s_case_replay(self, ev->case_id) : rc;
+}
+
 static int
 s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw, size_t len,
               sj_stored_t *result)
@@ -221,7 +329,7 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     }
     if (sqlite3_changes(self->db) == 1) {
         *result = SJ_STORED_NEW;
-        return SJ_OK;
+        return s_case_event(self, ev, sqlite3_last_insert_rowid(self->db));
     }
     sqlite3_stmt *ex = self->st_exists;
     sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
@@ -283,6 +391,163 @@ s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_
 const sj_downlink_ops_t hub_store_downlink_ops = {
     .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event,
     .committed = s_committed, .e2e = s_e2e};
+
+/* ---- the hub's own status changes (township-hub update) ---- */
+
+static int
+s_update_tx(hub_store_t *self, sj_event_t *ev, int *prev, char *reason, size_t rs)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT outcome FROM cases WHERE id=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        snprintf(reason, rs, "no case %s at township %s", idtext, self->code);
+        return SJ_ENOTFOUND;
+    }
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "case outcome");
+    }
+    if (!sj_outcome_transition_ok(cur, ev->new_outcome)) {
+        sj_outcome_transition_text(cur, ev->new_outcome, reason, rs);
+        return SJ_EINVAL;
+    }
+    *prev = ev->prev_outcome = cur;
+    int64_t seq = 0;
+    rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
+    if (rc == SJ_ENOTFOUND) {
+        memset(ev->prev_hash, 0, SJ_HASH_BYTES);
+        seq = 0;
+        rc = SJ_OK;
+    } else if (rc == SJ_OK) {
+        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    ev->type = SJ_EVENT_STATUS;
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", self->code);
+    memcpy(ev->epoch, self->epoch, SJ_EPOCH_BYTES);
+    ev->origin_seq = (uint64_t) seq + 1;
+    ev->created_ms = sj_now_ms();
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sj_stored_t res = SJ_STORED_NEW;
+    rc = s_store_event(self, self->code, ev, raw, len, &res);
+    free(raw);
+    if (rc == SJ_OK && res != SJ_STORED_NEW) {
+        snprintf(reason, rs, "the hub's own stream is out of step with its events");
+        return SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
+    }
+    return rc;
+}
+
+int
+hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outcome,
+                 const char *note, const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
+                 char *reason, size_t reason_size)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        return SJ_ENOMEM;
+    }
+    reason[0] = '\0';
+    memcpy(ev->case_id, case_id, SJ_ID_BYTES);
+    ev->new_outcome = outcome;
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = s_update_tx(self, ev, prev, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(self->db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+        }
+    }
+    if (rc == SJ_OK) {
+        memcpy(ev_id, ev->id, SJ_ID_BYTES);
+    } else if (!reason[0]) {
+        snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
+    }
+    free(ev);
+    return rc;
+}
+
+int
+hub_store_cases(hub_store_t *self, int conflicts_only, sj_format_t fmt, FILE *out)
+{
+    /* A conflict at the hub: two changes of the case made from the same state. */
+    static const char sql[] =
+        "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
+        "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
+        "  (SELECT count(*) FROM case_changes x WHERE x.case_id = c.id),"
+        "  EXISTS(SELECT 1 FROM case_changes a JOIN case_changes b ON a.case_id = b.case_id"
+        "   AND a.prev_outcome = b.prev_outcome AND a.hub_seq < b.hub_seq"
+        "   WHERE a.case_id = c.id AND a.prev_outcome != 0) AS conflict"
+        " FROM cases c) WHERE ?1 = 0 OR conflict ORDER BY 2, 1";
+    static const char *const names[] = {"case_id", "station", "outcome", "last_change",
+                                        "changes", "conflict"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return SJ_EDB;
+    }
+    sqlite3_bind_int(st, 1, conflicts_only ? 1 : 0);
+    sj_table_t *t = sj_table_new(6, names, types);
+    int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24];
+        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+            sj_uuid_format(sqlite3_column_blob(st, 0), id);
+        }
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+            time_t secs = (time_t) (sqlite3_column_int64(st, 3) / 1000);
+            struct tm tm;
+            gmtime_r(&secs, &tm);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 4));
+        const char *cells[] = {id,
+                               (const char *) sqlite3_column_text(st, 1),
+                               sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 2)),
+                               when,
+                               n,
+                               sqlite3_column_int(st, 5) ? "yes" : ""};
+        rc = sj_table_add_row(t, cells);
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "cases");
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, out);
+    }
+    sj_table_destroy(&t);
+    return rc;
+}
 
 /* ---- uplink: forwarding to the county ---- */
 

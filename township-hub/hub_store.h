@@ -12,6 +12,7 @@
 #include "sj_db.h"
 #include "sj_health.h"
 #include "sj_link.h"
+#include "sj_model.h"
 #include "sj_table.h"
 
 #define HUB_STORE_FILE "township-hub.db" /* in the data directory */
@@ -35,6 +36,23 @@ const uint8_t *hub_store_epoch(const hub_store_t *self);
 const uint8_t *hub_store_link_epoch(const hub_store_t *self);
 
 extern const sj_downlink_ops_t hub_store_downlink_ops;
+
+/* township-hub update (issue 4): a status change made by the township office.
+ * An event of the hub's own stream: origin the hub's 9-digit code, the store
+ * epoch, origin_seq and hash chain in meta (own_seq, own_hash), stored in
+ * events in one transaction, so it is forwarded like any other event. The
+ * case must be in the hub's cases table and the change an allowed transition
+ * from its current outcome (which becomes prev_outcome; *prev on success).
+ * SJ_ENOTFOUND / SJ_EINVAL with reason, nothing stored. */
+SJ_NODISCARD int hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
+                                  int outcome, const char *note, const char *officer, int *prev,
+                                  uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size);
+
+/* The township's cases (table cases, kept at store_event time): case_id,
+ * station (origin), outcome, last_change, changes, conflict ("yes" when two
+ * changes of the case were made from the same state). */
+SJ_NODISCARD int hub_store_cases(hub_store_t *self, int conflicts_only, sj_format_t fmt,
+                                 FILE *out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* The status view: queue depth, oldest unforwarded age, each station's last

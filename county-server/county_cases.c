@@ -1,0 +1,291 @@
+/* county_cases: cases and update, see county_cases.h. */
+#include "county_cases.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "county_store.h"
+#include "sj_cfg.h"
+#include "sj_cli.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+
+static const char s_usage_cases[] =
+    "usage: county-server cases [--township CODE9] [--conflicts] [--format table|json|csv]\n"
+    "\n"
+    "Every matter as a case: its current outcome, when it last changed, how many\n"
+    "status changes it had, and whether two changes conflicted (made from the\n"
+    "same state, e.g. one closed it while another withdrew it). Status changes\n"
+    "whose report has not arrived yet are listed with outcome 'orphan'; they are\n"
+    "applied when the report arrives.\n"
+    "\n"
+    "  --township CODE9    only this township's cases\n"
+    "  --conflicts         only cases with a conflict\n"
+    "  --format F          table (default), json, csv\n"
+    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n";
+
+static const char s_usage_update[] =
+    "usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+    "\n"
+    "Records a status change made at the county (an event of the county's own\n"
+    "stream, origin the county code or 000000 when the store has none). Allowed:\n"
+    "  pending -> resolved_on_spot, accepted, withdrawn\n"
+    "  accepted -> closed, withdrawn\n"
+    "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
+    "  withdrawn is final\n"
+    "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
+    "nothing stored). Prints the new event's id.\n";
+
+enum { O_DATA = 1000, O_CONFIG, O_LOG, O_FORMAT, O_TOWNSHIP, O_CONFLICTS, O_OUTCOME, O_NOTE,
+       O_OFFICER, O_HELP };
+
+static const struct option s_opts[] = {
+    {"data", required_argument, NULL, O_DATA},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"log-level", required_argument, NULL, O_LOG},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"township", required_argument, NULL, O_TOWNSHIP},
+    {"conflicts", no_argument, NULL, O_CONFLICTS},
+    {"outcome", required_argument, NULL, O_OUTCOME},
+    {"note", required_argument, NULL, O_NOTE},
+    {"officer", required_argument, NULL, O_OFFICER},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const s_flags[] = {"conflicts", "help", "insecure", "check", "with-personal",
+                                      NULL};
+static const char *const s_cfg_keys[] = {
+    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+
+int
+county_cases_handles(int argc, char *const *argv)
+{
+    int i = sj_cli_command(argc, argv, s_flags);
+    return i > 0 && (strcmp(argv[i], "cases") == 0 || strcmp(argv[i], "update") == 0);
+}
+
+int
+county_cases_write(sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt,
+                   FILE *out)
+{
+    static const char sql[] =
+        "SELECT * FROM ("
+        " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"
+        "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"
+        "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"
+        "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict"
+        " FROM matters m WHERE ?1 IS NULL OR m.township = ?1"
+        " UNION ALL"
+        " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0 FROM status_changes s"
+        " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"
+        "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1) GROUP BY s.case_id"
+        ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid";
+    static const char *const names[] = {"case_id", "station", "township", "outcome",
+                                        "last_change", "changes", "conflict"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "county-server: cannot read cases: %s\n", sqlite3_errmsg(db));
+        return SJ_EDB;
+    }
+    if (township) {
+        sqlite3_bind_text(st, 1, township, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 2, conflicts_only ? 1 : 0);
+    sj_table_t *t = sj_table_new(7, names, types);
+    int rc = t ? SJ_OK : SJ_ENOMEM, step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24];
+        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+            sj_uuid_format(sqlite3_column_blob(st, 0), id);
+        }
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+            time_t secs = (time_t) (sqlite3_column_int64(st, 4) / 1000);
+            struct tm tm;
+            gmtime_r(&secs, &tm);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 5));
+        const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
+        const char *cells[] = {id,
+                               (const char *) sqlite3_column_text(st, 1),
+                               (const char *) sqlite3_column_text(st, 2),
+                               outcome ? outcome : "orphan",
+                               when,
+                               n,
+                               sqlite3_column_int(st, 6) ? "yes" : ""};
+        rc = sj_table_add_row(t, cells);
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        fprintf(stderr, "county-server: cannot read cases: %s\n", sqlite3_errmsg(db));
+        rc = SJ_EDB;
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, out);
+    }
+    sj_table_destroy(&t);
+    return rc;
+}
+
+typedef struct {
+    const char *data, *config, *log_level, *format, *township, *outcome, *note, *officer;
+    int conflicts, help;
+} s_args_t;
+
+static int
+s_cases(const s_args_t *a, sj_format_t fmt)
+{
+    if (a->outcome || a->note || a->officer) {
+        fprintf(stderr, "county-server: cases does not take --outcome, --note or --officer\n");
+        return 2;
+    }
+    if (a->township && sj_code_level(a->township) != 9) {
+        fprintf(stderr, "county-server: --township '%s' is not a 9-digit township code\n",
+                a->township);
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_cases_write(county_store_db(st), a->township, a->conflicts, fmt, stdout);
+    county_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
+static int
+s_update(const s_args_t *a, const char *id_text)
+{
+    if (a->township || a->conflicts || a->format) {
+        fprintf(stderr, "county-server: update takes --outcome, --note and --officer only\n");
+        return 2;
+    }
+    uint8_t id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) {
+        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", id_text);
+        return 2;
+    }
+    int outcome = a->outcome ? sj_enum_value(SJ_FIELD_OUTCOME, a->outcome) : 0;
+    if (!outcome) {
+        char list[160];
+        sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
+        fprintf(stderr, "county-server: --outcome is required, one of: %s\n", list);
+        return 2;
+    }
+    const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr, "county-server: --note (at most %d bytes) and --officer (at most %d)"
+                        " must be UTF-8 text\n", SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int prev = 0;
+    uint8_t ev_id[SJ_ID_BYTES];
+    int rc = county_store_update(st, id, outcome, note, officer, &prev, ev_id, err, sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else {
+        char text[SJ_UUID_TEXT];
+        sj_uuid_format(ev_id, text);
+        printf("%s\n", text);
+        fprintf(stderr, "case %s: %s -> %s (event of origin %s)\n", id_text,
+                sj_enum_name(SJ_FIELD_OUTCOME, prev), sj_enum_name(SJ_FIELD_OUTCOME, outcome),
+                county_store_origin(st));
+    }
+    county_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
+int
+county_cases_main(int argc, char **argv)
+{
+    s_args_t a;
+    memset(&a, 0, sizeof a);
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: a.data = optarg; break;
+        case O_CONFIG: a.config = optarg; break;
+        case O_LOG: a.log_level = optarg; break;
+        case O_FORMAT: a.format = optarg; break;
+        case O_TOWNSHIP: a.township = optarg; break;
+        case O_CONFLICTS: a.conflicts = 1; break;
+        case O_OUTCOME: a.outcome = optarg; break;
+        case O_NOTE: a.note = optarg; break;
+        case O_OFFICER: a.officer = optarg; break;
+        case O_HELP:
+        case 'h': a.help = 1; break;
+        default:
+            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : "";
+    int is_update = strcmp(cmd, "update") == 0;
+    if (a.help) {
+        fputs(is_update ? s_usage_update : s_usage_cases, stdout);
+        return 0;
+    }
+    int npos = argc - optind - 1;
+    if (npos != (is_update ? 1 : 0)) {
+        fputs(is_update ? s_usage_update : s_usage_cases, stderr);
+        return 2;
+    }
+    sj_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = 2;
+    if (a.config) {
+        char err[512];
+        if (sj_cfg_load(&cfg, a.config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "county-server: %s\n", err);
+            return 2;
+        }
+        a.data = a.data ? a.data : sj_cfg_get(&cfg, "data");
+        a.log_level = a.log_level ? a.log_level : sj_cfg_get(&cfg, "log-level");
+    }
+    if (!a.data) {
+        a.data = "./var/county-server";
+    }
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (a.format && sj_format_parse(a.format, &fmt) != SJ_OK) {
+        fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n",
+                a.format);
+        goto out;
+    }
+    if (a.log_level) {
+        int lvl = sj_log_level_parse(a.log_level);
+        if (lvl < 0) {
+            fprintf(stderr, "county-server: --log-level '%s' is not one of error, warn, notice,"
+                            " info, debug\n", a.log_level);
+            goto out;
+        }
+        sj_log_set_level((sj_log_level_t) lvl);
+    }
+    if (sj_ids_init() != SJ_OK) {
+        rc = 1;
+        goto out;
+    }
+    sj_log_set_ident("county-server", "");
+    rc = is_update ? s_update(&a, argv[optind + 1]) : s_cases(&a, fmt);
+out:
+    sj_cfg_free(&cfg);
+    return rc;
+}
