@@ -280,7 +280,8 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
             sqlite3_bind_text(ins, 3, why, -1, SQLITE_STATIC);
             rc = sj_db_step_done(self->db, ins, "conflict insert");
             if (rc == SJ_OK && why[0] == 's' && last_eid) {
-                /* the change it collided with */
+                /* the change it collided with (step_done cleared the bindings) */
+                sqlite3_bind_blob(ins, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
                 sqlite3_bind_int64(ins, 2, last_eid);
                 sqlite3_bind_text(ins, 3, "stale", -1, SQLITE_STATIC);
                 rc = sj_db_step_done(self->db, ins, "conflict insert");
