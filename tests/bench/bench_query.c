@@ -118,6 +118,14 @@ static int
 s_fill(sqlite3 *db, long first, long last, long span)
 {
     const long chunk = 500000;
+    /* Schema 2 (cases) added reported_outcome, the outcome a report arrived
+     * with; filled as the daemon fills it when the column is there. */
+    sqlite3_stmt *st = NULL;
+    int has_reported = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('matters')"
+                                              " WHERE name = 'reported_outcome'", -1, &st, NULL)
+                           == SQLITE_OK
+                       && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
     for (long a = first; a <= last; a += chunk) {
         long b = a + chunk - 1 < last ? a + chunk - 1 : last;
         char sql[2400];
@@ -125,7 +133,7 @@ s_fill(sqlite3 *db, long first, long last, long span)
                  "WITH RECURSIVE n(i) AS (SELECT %ld UNION ALL SELECT i + 1 FROM n WHERE i < %ld)"
                  " INSERT INTO matters(id, origin, township, occurred_on, channel, kind, persons,"
                  " level, category, outcome, source, summary, officer, sealed, created_ms,"
-                 " received_ms)"
+                 " received_ms%s)"
                  " SELECT CAST(printf('%%016d', i) AS BLOB),"
                  " printf('230523%%03d%%03d', 100 + (i %% 95) %% 10, 201 + (i %% 95) / 10),"
                  " printf('230523%%03d', 100 + (i %% 95) %% 10),"
@@ -137,9 +145,10 @@ s_fill(sqlite3 *db, long first, long last, long span)
                  " 1 + (i / 3) %% 6, 1 + (i / 7) %% 5, 1 + (i / 5) %% 5, 1 + (i / 11) %% 4,"
                  " printf('土地承包纠纷，村民小组重新调整承包地引发争议，涉及二轮延包地块面积与合同不符（第%%d号）', i),"
                  " printf('信息员-%%03d', i %% 170), NULL,"
-                 " 1420070400000 + i * 30, 1420070400000 + i * 30 + 900"
+                 " 1420070400000 + i * 30, 1420070400000 + i * 30 + 900%s"
                  " FROM n",
-                 a, b, span + 1);
+                 a, b, has_reported ? ", reported_outcome" : "", span + 1,
+                 has_reported ? ", 1 + (i / 5) % 5" : "");
         if (s_exec(db, "BEGIN") || s_exec(db, sql) || s_exec(db, "COMMIT")) {
             return -1;
         }
