@@ -301,11 +301,37 @@ sj_db_close(sqlite3 **db_p)
     }
 }
 
+static int s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size);
+
 int
 sj_db_integrity(sqlite3 *db, char *err, size_t err_size)
 {
+    return s_check(db, "PRAGMA integrity_check(5)", err, err_size);
+}
+
+int
+sj_db_quick_check(sqlite3 *db, char *err, size_t err_size)
+{
+    return s_check(db, "PRAGMA quick_check(5)", err, err_size);
+}
+
+void
+sj_db_name_in_error(char *err, size_t err_size, const char *dir, const char *name)
+{
+    char path[4200], copy[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!err_size || strstr(err, path)) {
+        return;
+    }
+    snprintf(copy, sizeof copy, "%s", err);
+    snprintf(err, err_size, "%s: %s", path, copy);
+}
+
+static int
+s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size)
+{
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(5)", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, err_size, "integrity check cannot run: %s", sqlite3_errmsg(db));
         return SJ_EDB;

@@ -39,6 +39,11 @@ SJ_NODISCARD int sj_db_check_file(const char *path, char *err, size_t err_size);
 /* Runs PRAGMA integrity_check; SJ_OK when it says "ok", else SJ_EDB with the
  * first problems it reported in err. */
 SJ_NODISCARD int sj_db_integrity(sqlite3 *db, char *err, size_t err_size);
+/* The same with PRAGMA quick_check (every page read, no index cross-check):
+ * what a daemon runs at start so that a damaged store is refused at once. */
+SJ_NODISCARD int sj_db_quick_check(sqlite3 *db, char *err, size_t err_size);
+/* Puts "dir/name: " before err unless it already names that file. */
+void sj_db_name_in_error(char *err, size_t err_size, const char *dir, const char *name);
 
 /* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
 int sj_db_err(sqlite3 *db, int rc, const char *what);

@@ -122,6 +122,16 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
         sj_backup_unlock(&lock_fd);
         return 1;
     }
+    /* Every page is read once at start (PRAGMA quick_check), so that a damaged
+     * store is refused now, naming the file, not on the first query that
+     * touches the bad page. */
+    if (sj_db_quick_check(county_store_db(st), err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s/county-server.db is damaged (%s); refusing to start:"
+                        " restore a backup with 'county-server restore'\n", data, err);
+        county_store_close(&st);
+        sj_backup_unlock(&lock_fd);
+        return 1;
+    }
     int rc = 1, have_keys = 0;
     sj_keypair_t kp;
     sj_auth_t *auth = NULL;

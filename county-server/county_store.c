@@ -125,6 +125,9 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
     return self;
 fail:
     county_store_close(&self);
+    if (err_size && err[0]) {
+        sj_db_name_in_error(err, err_size, dir, "county-server.db"); /* every refusal names the file */
+    }
     return NULL;
 }
 

@@ -121,6 +121,16 @@ s_run(const s_opts_t *o)
         sj_backup_unlock(&lock_fd);
         return 1;
     }
+    /* Every page is read once at start (PRAGMA quick_check), so that a damaged
+     * store is refused now, naming the file, not on the first query that
+     * touches the bad page. */
+    if (sj_db_quick_check(hub_store_db(st), err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s/township-hub.db is damaged (%s); refusing to start:"
+                        " restore a backup with 'township-hub restore'\n", o->data, err);
+        hub_store_close(&st);
+        sj_backup_unlock(&lock_fd);
+        return 1;
+    }
     sj_log_set_ident("township-hub", hub_store_code(st));
     int rc = 1, have_keys = 0;
     sj_keypair_t kp;

@@ -122,6 +122,9 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
     return self;
 fail:
     hub_store_close(&self);
+    if (err_size && err[0]) {
+        sj_db_name_in_error(err, err_size, dir, "township-hub.db"); /* every refusal names the file */
+    }
     return NULL;
 }
 

@@ -142,6 +142,9 @@ agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *
     return self;
 fail:
     agent_store_close(&self);
+    if (err_size && err[0]) {
+        sj_db_name_in_error(err, err_size, dir, "village-agent.db"); /* every refusal names the file */
+    }
     return NULL;
 }
 

@@ -234,14 +234,6 @@ static void
 test_faults_damaged_page(void **state)
 {
     /* Is a database with one damaged page in the middle refused at start, naming the file? */
-    if (!h_known_bug("a store with a damaged page that start-up does not read (e.g. in the middle"
-                     " of the events table) is not noticed: the daemon says ready and fails"
-                     " later, on the first query or commit that touches the page (no"
-                     " PRAGMA quick_check at start, PROTOCOL-NOTES 2.8 'optional'); a damaged"
-                     " page that start-up does read is refused, but some messages do not name"
-                     " the file ('the county store has no epoch (damaged?)')")) {
-        skip();
-    }
     f_tree_t t;
     f_tree_declare(*state, &t, 1, 1);
     f_tree_start(&t);
