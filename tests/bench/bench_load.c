@@ -130,7 +130,8 @@ s_on_signal(int sig)
 static const char *const s_summaries[][2] = {
     {"land", "土地承包纠纷，村民小组重新调整承包地引发争议，涉及二轮延包地块面积与合同不符"},
     {"land", "宅基地边界争议，邻户砌墙占用通道，双方多次协商未果，要求村委会出面丈量确权"},
-    {"enterprise_restructuring", "企业改制职工安置及经济补偿金未落实，原厂职工集体反映身份置换补偿"},
+    {"enterprise_restructuring",
+     "企业改制职工安置及经济补偿金未落实，原厂职工集体反映身份置换补偿"},
     {"employment", "拖欠工资，建筑工地农民工三个月工资未结，包工头失联，要求总包单位垫付"},
     {"employment", "工伤赔偿争议，用人单位拒绝认定工伤，劳动者要求依法认定并支付医疗费用"},
     {"housing_demolition", "房屋拆迁补偿标准争议，要求按市场价评估，对评估机构选定程序有异议"},
@@ -152,10 +153,9 @@ s_enum(sj_field_t f, const char *name)
 static void
 s_fill_report(sj_event_t *ev, unsigned long k, unsigned long n, int seed)
 {
-    static const char *const channels[] = {"visit", "visit", "letter", "visit", "phone",
-                                           "mailbox"};
-    static const char *const levels[] = {"village", "township", "village", "county",
-                                         "township", "city", "province", "capital"};
+    static const char *const channels[] = {"visit", "visit", "letter", "visit", "phone", "mailbox"};
+    static const char *const levels[] = {"village",  "township", "village",  "county",
+                                         "township", "city",     "province", "capital"};
     static const char *const outcomes[] = {"resolved_on_spot", "pending", "accepted", "closed",
                                            "withdrawn"};
     static const char *const sources[] = {"direct", "leader_reception", "assigned", "review"};
@@ -185,8 +185,8 @@ s_fill_report(sj_event_t *ev, unsigned long k, unsigned long n, int seed)
     r->outcome = s_enum(SJ_FIELD_OUTCOME, outcomes[(x / 5) % 5]);
     r->source = s_enum(SJ_FIELD_SOURCE, sources[(x / 11) % 4]);
     /* about 300 bytes packed in all, as the brief of the benchmark asks */
-    snprintf(ev->summary, sizeof ev->summary, "%s（第%05lu号，信息员已现场登记并告知办理时限）", sm[1],
-             k % 100000);
+    snprintf(ev->summary, sizeof ev->summary, "%s（第%05lu号，信息员已现场登记并告知办理时限）",
+             sm[1], k % 100000);
     snprintf(ev->officer, sizeof ev->officer, "信息员-%03lu", (unsigned long) seed * 100 + x % 17);
     r->summary = ev->summary;
     r->officer = ev->officer;
@@ -240,8 +240,12 @@ s_free_events(station_t *s)
 
 /* sj_uplink_ops_t over the in-memory events. */
 static int
-s_mem_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
-            int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
+s_mem_fetch(void *ctx,
+            uint64_t from,
+            size_t max_events,
+            size_t max_bytes,
+            int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
+            void *add_ctx)
 {
     station_t *s = ctx;
     size_t bytes = 0, n = 0;
@@ -290,8 +294,8 @@ s_mem_receipt(void *ctx, uint64_t e2e)
     return SJ_OK;
 }
 
-static const sj_uplink_ops_t s_mem_ops = {.fetch = s_mem_fetch, .head = s_mem_head,
-                                          .acked = s_mem_acked, .receipt = s_mem_receipt};
+static const sj_uplink_ops_t s_mem_ops = {
+    .fetch = s_mem_fetch, .head = s_mem_head, .acked = s_mem_acked, .receipt = s_mem_receipt};
 
 /* ---- the network ---- */
 
@@ -368,8 +372,13 @@ s_net_init(net_t *net)
 static int
 s_start_county(net_t *net)
 {
-    char *av[] = {(char *) net->o.county_bin, "run", "--data", net->county_dir, "--bind",
-                  net->county_ep, NULL};
+    char *av[] = {(char *) net->o.county_bin,
+                  "run",
+                  "--data",
+                  net->county_dir,
+                  "--bind",
+                  net->county_ep,
+                  NULL};
     net->county_pid = bu_start_daemon(av, net->dir, "county", READY_MS);
     if (net->county_pid < 0) {
         return -1;
@@ -390,9 +399,19 @@ s_start_hubs(net_t *net)
     for (int h = 0; h < net->n_hubs; h++) {
         char name[32];
         snprintf(name, sizeof name, "hub-%s", net->township[h]);
-        char *av[] = {(char *) net->o.hub_bin, "run", "--data", net->hub_dir[h], "--code",
-                      net->township[h], "--bind", net->hub_ep[h], "--parent", net->county_ep,
-                      "--parent-key", net->county_kp.pk_z85, NULL};
+        char *av[] = {(char *) net->o.hub_bin,
+                      "run",
+                      "--data",
+                      net->hub_dir[h],
+                      "--code",
+                      net->township[h],
+                      "--bind",
+                      net->hub_ep[h],
+                      "--parent",
+                      net->county_ep,
+                      "--parent-key",
+                      net->county_kp.pk_z85,
+                      NULL};
         net->hub_pid[h] = bu_start_daemon(av, net->dir, name, READY_MS);
         if (net->hub_pid[h] < 0) {
             return -1;
@@ -404,8 +423,10 @@ s_start_hubs(net_t *net)
 static int
 s_uplink(net_t *net, station_t *s)
 {
-    sj_uplink_cfg_t cfg = {.endpoint = net->hub_ep[s->hub], .code = s->code,
-                           .epoch = s->st ? agent_store_epoch(s->st) : s->epoch, .kp = &s->kp,
+    sj_uplink_cfg_t cfg = {.endpoint = net->hub_ep[s->hub],
+                           .code = s->code,
+                           .epoch = s->st ? agent_store_epoch(s->st) : s->epoch,
+                           .kp = &s->kp,
                            .server_pk = net->hub_kp[s->hub].pk};
     s->up = sj_uplink_new(net->zctx, &cfg, s->st ? &agent_store_uplink_ops : &s_mem_ops,
                           s->st ? (void *) s->st : (void *) s);
@@ -449,8 +470,8 @@ s_perf_start(net_t *net)
                  names[i]);
         char log[4400];
         snprintf(log, sizeof log, "%s/%s.perf.log", net->o.perf_dir, names[i]);
-        char *av[] = {"/usr/bin/perf", "record", "-g", "-F", "999", "-o", net->perf_data[i], "-p",
-                      pid, NULL};
+        char *av[] = {"/usr/bin/perf",   "record", "-g", "-F", "999", "-o",
+                      net->perf_data[i], "-p",     pid,  NULL};
         net->perf_pid[i] = bu_spawn(av, NULL, log);
     }
     bu_sleep_ms(300); /* let perf attach */
@@ -509,11 +530,11 @@ typedef struct {
 } sample_t;
 
 typedef struct {
-    double t0;           /* stations started */
-    double t_hubs;       /* every station acked by its hub */
-    double t_county;     /* the county holds `want` */
-    long want;           /* county count to reach; 0 = do not watch the county */
-    sample_t *samples;   /* county count over time */
+    double t0;         /* stations started */
+    double t_hubs;     /* every station acked by its hub */
+    double t_county;   /* the county holds `want` */
+    long want;         /* county count to reach; 0 = do not watch the county */
+    sample_t *samples; /* county count over time */
     size_t n_samples;
 } pump_t;
 
@@ -647,8 +668,8 @@ s_run_flow(net_t *net)
     const opts_t *o = &net->o;
     long total = o->per_station * net->n_stations;
     fprintf(stderr, "bench_load: %s: %d stations -> %d hubs -> county, %ld reports each (%ld)\n",
-            o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs,
-            o->per_station, total);
+            o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs, o->per_station,
+            total);
     for (int i = 0; i < net->n_stations; i++) {
         if (s_make_events(&net->st[i], (uint64_t) o->per_station, i + 1)) {
             fprintf(stderr, "bench_load: out of memory making events\n");
@@ -721,8 +742,8 @@ s_run_flow(net_t *net)
             return -1;
         }
         printf("  raw SQLite limit (WAL, synchronous=FULL, 10,000-row transactions, %.0f B rows):"
-               " %.0f rows/s, %.0f B written to storage per row\n", avg_bytes, sqlite_rate,
-               sqlite_wr);
+               " %.0f rows/s, %.0f B written to storage per row\n",
+               avg_bytes, sqlite_rate, sqlite_wr);
     }
     printf("%s: %ld reports (%.0f B each on average): at the hubs after %.2f s, at the county "
            "after %.2f s\n  %.0f reports/s overall, %.0f reports/s steady (10%%..90%%)\n"
@@ -734,24 +755,25 @@ s_run_flow(net_t *net)
            (double) wr_county / (double) total, (double) wr_hubs / (double) total, others_pct);
     FILE *f = s_json_open(o->json);
     if (f) {
-        fprintf(f,
-                "{\"scenario\": \"%s\", \"stations\": %d, \"hubs\": %d, \"reports\": %ld,"
-                " \"avg_event_bytes\": %.1f, \"seconds_to_hubs\": %.3f, \"seconds_to_county\": %.3f,"
-                " \"reports_per_s\": %.1f, \"steady_reports_per_s\": %.1f,"
-                " \"cpu_s\": {\"county\": %.3f, \"hubs\": %.3f, \"stations\": %.3f},"
-                " \"cpu_pct_of_core\": {\"county\": %.1f, \"hubs\": %.1f},"
-                " \"cpu_us_per_report\": {\"county\": %.2f, \"hubs\": %.2f},"
-                " \"county_hwm_kb\": %ld, \"hub_hwm_kb_max\": %ld, \"curve\": true,"
-                " \"write_bytes_per_report\": {\"county\": %.0f, \"hubs\": %.0f},"
-                " \"station_store\": \"mem\", \"sqlite_rows_per_s\": %.1f,"
-                " \"sqlite_write_bytes_per_row\": %.0f, \"others_cpu_pct\": %.1f,"
-                " \"sqlite_txn_rows\": 10000, \"sqlite_version\": \"%s\"}\n",
-                o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs, total,
-                avg_bytes, p.t_hubs, p.t_county, overall, steady, cpu_county, cpu_hubs, cpu_self,
-                100 * cpu_county / p.t_county, 100 * cpu_hubs / p.t_county,
-                1e6 * cpu_county / (double) total, 1e6 * cpu_hubs / (double) total, hwm_c,
-                hwm_hub_max, (double) wr_county / (double) total, (double) wr_hubs / (double) total,
-                sqlite_rate, sqlite_wr, others_pct, sqlite3_libversion());
+        fprintf(
+            f,
+            "{\"scenario\": \"%s\", \"stations\": %d, \"hubs\": %d, \"reports\": %ld,"
+            " \"avg_event_bytes\": %.1f, \"seconds_to_hubs\": %.3f, \"seconds_to_county\": %.3f,"
+            " \"reports_per_s\": %.1f, \"steady_reports_per_s\": %.1f,"
+            " \"cpu_s\": {\"county\": %.3f, \"hubs\": %.3f, \"stations\": %.3f},"
+            " \"cpu_pct_of_core\": {\"county\": %.1f, \"hubs\": %.1f},"
+            " \"cpu_us_per_report\": {\"county\": %.2f, \"hubs\": %.2f},"
+            " \"county_hwm_kb\": %ld, \"hub_hwm_kb_max\": %ld, \"curve\": true,"
+            " \"write_bytes_per_report\": {\"county\": %.0f, \"hubs\": %.0f},"
+            " \"station_store\": \"mem\", \"sqlite_rows_per_s\": %.1f,"
+            " \"sqlite_write_bytes_per_row\": %.0f, \"others_cpu_pct\": %.1f,"
+            " \"sqlite_txn_rows\": 10000, \"sqlite_version\": \"%s\"}\n",
+            o->sc == SC_MANY ? "many" : "throughput", net->n_stations, net->n_hubs, total,
+            avg_bytes, p.t_hubs, p.t_county, overall, steady, cpu_county, cpu_hubs, cpu_self,
+            100 * cpu_county / p.t_county, 100 * cpu_hubs / p.t_county,
+            1e6 * cpu_county / (double) total, 1e6 * cpu_hubs / (double) total, hwm_c, hwm_hub_max,
+            (double) wr_county / (double) total, (double) wr_hubs / (double) total, sqlite_rate,
+            sqlite_wr, others_pct, sqlite3_libversion());
         fclose(f);
     }
     free(p.samples);
@@ -901,8 +923,8 @@ s_run_latency(net_t *net)
     }
     double t0 = bu_now_s() + 0.05, busy0 = bu_sys_busy_s(), self0 = s_self_cpu_s();
     for (int i = 0; i < net->n_stations; i++) {
-        args[i] = (lat_arg_t){.net = net, .s = &net->st[i], .index = i, .t0 = t0,
-                              .per_station = per};
+        args[i] =
+            (lat_arg_t){.net = net, .s = &net->st[i], .index = i, .t0 = t0, .per_station = per};
         pthread_create(&net->st[i].thread, NULL, s_lat_station, &args[i]);
     }
     int failed = 0;
@@ -988,8 +1010,8 @@ s_run_latency(net_t *net)
                 " \"hub_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f},"
                 " \"cpu_s\": {\"county\": %.3f, \"hubs\": %.3f, \"stations\": %.3f},"
                 " \"others_cpu_pct\": %.1f, \"curve\": true, \"station_store\": \"agent_store\"}\n",
-                net->n_stations, net->n_hubs, total, achieved, o->seconds, 1000 * max_lag, p50,
-                p90, p99, mx, h50, h99, hmx, cpu_county, cpu_hubs, self, others_pct);
+                net->n_stations, net->n_hubs, total, achieved, o->seconds, 1000 * max_lag, p50, p90,
+                p99, mx, h50, h99, hmx, cpu_county, cpu_hubs, self, others_pct);
         fclose(f);
     }
     free(lat);
@@ -1005,8 +1027,10 @@ s_run_backlog(net_t *net)
     const opts_t *o = &net->o;
     long per = o->total / net->n_stations;
     long total = per * net->n_stations;
-    fprintf(stderr, "bench_load: backlog: %ld reports from %d stations into hub %s while the "
-                    "county is down\n", total, net->n_stations, net->township[0]);
+    fprintf(stderr,
+            "bench_load: backlog: %ld reports from %d stations into hub %s while the "
+            "county is down\n",
+            total, net->n_stations, net->township[0]);
     for (int i = 0; i < net->n_stations; i++) {
         if (s_make_events(&net->st[i], (uint64_t) per, i + 1)) {
             fprintf(stderr, "bench_load: out of memory making events\n");
@@ -1046,7 +1070,7 @@ s_run_backlog(net_t *net)
     double cpu0_hub = bu_proc_cpu_s(net->hub_pid[0]), busy0 = bu_sys_busy_s();
     double t0 = bu_now_s();
     char *av[] = {(char *) o->county_bin, "run", "--data", net->county_dir, "--bind",
-                  net->county_ep, NULL};
+                  net->county_ep,         NULL};
     net->county_pid = bu_start_daemon(av, net->dir, "county", READY_MS);
     if (net->county_pid < 0) {
         return -1;
@@ -1109,9 +1133,9 @@ s_run_backlog(net_t *net)
                 " \"county_peak_rss_kb\": %ld, \"county_hwm_kb\": %ld,"
                 " \"cpu_s\": {\"hub\": %.3f, \"county\": %.3f}, \"others_cpu_pct\": %.1f,"
                 " \"curve\": true}\n",
-                net->n_stations, total, t_fill, (double) total / t_fill, hub_rss_full,
-                hub_hwm_full, t_ready, t_first, t_done, (double) total / t_done, peak[0], hwm_h,
-                peak[1], hwm_c, cpu_hub, cpu_county, others_pct);
+                net->n_stations, total, t_fill, (double) total / t_fill, hub_rss_full, hub_hwm_full,
+                t_ready, t_first, t_done, (double) total / t_done, peak[0], hwm_h, peak[1], hwm_c,
+                cpu_hub, cpu_county, others_pct);
         fclose(f);
     }
     return 0;
@@ -1124,8 +1148,10 @@ s_usage(FILE *out)
 {
     fputs("usage: bench_load SCENARIO [options]\n"
           "scenarios: throughput, latency, backlog, many\n"
-          "  --hubs H          hubs (townships)            throughput 2, latency 2, backlog 1, many 10\n"
-          "  --stations N      stations in all            throughput 8, latency 8, backlog 10, many 95\n"
+          "  --hubs H          hubs (townships)            throughput 2, latency 2, backlog 1, "
+          "many 10\n"
+          "  --stations N      stations in all            throughput 8, latency 8, backlog 10, "
+          "many 95\n"
           "  --n N             reports per station        throughput 25000, many 2000\n"
           "  --total N         backlog: reports in all    1000000\n"
           "  --rate R          latency: reports/s         1000\n"
@@ -1145,8 +1171,13 @@ main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    opts_t o = {.timeout_s = 300, .county_bin = SANJI_COUNTY_BIN, .hub_bin = SANJI_HUB_BIN,
-                .rate = 1000, .seconds = 10, .total = 1000000, .json = "/dev/null"};
+    opts_t o = {.timeout_s = 300,
+                .county_bin = SANJI_COUNTY_BIN,
+                .hub_bin = SANJI_HUB_BIN,
+                .rate = 1000,
+                .seconds = 10,
+                .total = 1000000,
+                .json = "/dev/null"};
     const char *sc = argv[1];
     if (strcmp(sc, "throughput") == 0) {
         o.sc = SC_THROUGHPUT, o.hubs = 2, o.stations = 8, o.per_station = 25000;
@@ -1235,9 +1266,15 @@ main(int argc, char **argv)
     if (rc == 0) {
         switch (o.sc) {
         case SC_THROUGHPUT:
-        case SC_MANY: rc = s_run_flow(net); break;
-        case SC_LATENCY: rc = s_run_latency(net); break;
-        case SC_BACKLOG: rc = s_run_backlog(net); break;
+        case SC_MANY:
+            rc = s_run_flow(net);
+            break;
+        case SC_LATENCY:
+            rc = s_run_latency(net);
+            break;
+        case SC_BACKLOG:
+            rc = s_run_backlog(net);
+            break;
         }
     }
     s_net_close(net, rc != 0);

@@ -1,7 +1,8 @@
 /* bench_mqtt: the Mosquitto baseline. Three brokers on loopback, as a
  * village -> township -> county chain of MQTT bridges:
  *
- *   publisher -> [village broker] =bridge=> [township broker] =bridge=> [county broker] -> subscriber
+ *   publisher -> [village broker] =bridge=> [township broker] =bridge=> [county broker] ->
+ * subscriber
  *
  * Each broker (Debian's mosquitto 2.0) runs with persistence true, its own
  * persistence_location, max_queued_messages 0 (no limit: the default of 1000
@@ -47,10 +48,10 @@ typedef struct {
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    long puback;      /* publisher: PUBACKs received */
-    long connected;   /* CONNACK seen (1), refused (-1) */
-    long subscribed;  /* SUBACK seen (subscriber) */
-    uint8_t *seen;    /* subscriber: bitmap of message numbers */
+    long puback;     /* publisher: PUBACKs received */
+    long connected;  /* CONNACK seen (1), refused (-1) */
+    long subscribed; /* SUBACK seen (subscriber) */
+    uint8_t *seen;   /* subscriber: bitmap of message numbers */
     long distinct, dups, probes;
     long n;
 } shared_t;
@@ -139,7 +140,11 @@ s_wait(shared_t *s, volatile long *value, long at_least, int timeout_ms)
 }
 
 static int
-s_write_conf(const char *dir, const char *name, int port, int parent_port, const char *bridge,
+s_write_conf(const char *dir,
+             const char *name,
+             int port,
+             int parent_port,
+             const char *bridge,
              const mopts_t *o)
 {
     char path[4400], pdir[4400];
@@ -262,9 +267,9 @@ main(int argc, char **argv)
     struct mosquitto *pub = NULL, *sub = NULL;
     uint8_t *payload = NULL;
     int ports[3];
-    ports[0] = bu_free_port(NULL, 0);        /* county */
-    ports[1] = bu_free_port(ports, 1);       /* township */
-    ports[2] = bu_free_port(ports, 2);       /* village */
+    ports[0] = bu_free_port(NULL, 0);  /* county */
+    ports[1] = bu_free_port(ports, 1); /* township */
+    ports[2] = bu_free_port(ports, 2); /* village */
     if (s_write_conf(dir, "county", ports[0], 0, NULL, &o)
         || s_write_conf(dir, "township", ports[1], ports[0], "township-to-county", &o)
         || s_write_conf(dir, "village", ports[2], ports[1], "village-to-township", &o)) {
@@ -342,8 +347,8 @@ main(int argc, char **argv)
     long got = s_wait(&s_sub, &s_sub.distinct, o.n, o.timeout_s * 1000);
     double t_all = bu_now_s() - t0;
     if (got < o.n) {
-        fprintf(stderr, "bench_mqtt: the county subscriber has %ld of %ld after %.0f s\n", got,
-                o.n, t_all);
+        fprintf(stderr, "bench_mqtt: the county subscriber has %ld of %ld after %.0f s\n", got, o.n,
+                t_all);
         goto out;
     }
     double rate = (double) o.n / t_all;
@@ -360,7 +365,8 @@ main(int argc, char **argv)
                     " \"publisher_window\": %d, \"max_inflight_messages\": %d,"
                     " \"max_queued_messages\": 0, \"persistence\": true, \"qos\": 1,"
                     " \"seconds_published\": %.3f, \"seconds_to_subscriber\": %.3f,"
-                    " \"msgs_per_s\": %.1f, \"duplicates\": %ld, \"mosquitto_version\": \"%d.%d.%d\"}\n",
+                    " \"msgs_per_s\": %.1f, \"duplicates\": %ld, \"mosquitto_version\": "
+                    "\"%d.%d.%d\"}\n",
                     o.n, o.bytes, o.window, o.inflight, t_pub, t_all, rate, s_sub.dups,
                     LIBMOSQUITTO_MAJOR, LIBMOSQUITTO_MINOR, LIBMOSQUITTO_REVISION);
             fclose(f);

@@ -121,8 +121,10 @@ s_fill(sqlite3 *db, long first, long last, long span)
     /* Schema 2 (cases) added reported_outcome, the outcome a report arrived
      * with; filled as the daemon fills it when the column is there. */
     sqlite3_stmt *st = NULL;
-    int has_reported = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('matters')"
-                                              " WHERE name = 'reported_outcome'", -1, &st, NULL)
+    int has_reported = sqlite3_prepare_v2(db,
+                                          "SELECT 1 FROM pragma_table_info('matters')"
+                                          " WHERE name = 'reported_outcome'",
+                                          -1, &st, NULL)
                            == SQLITE_OK
                        && sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -143,7 +145,9 @@ s_fill(sqlite3 *db, long first, long last, long span)
                  " CASE WHEN i %% 4 = 0 AND i %% 7 = 0 THEN 5 + i %% 20"
                  "      WHEN i %% 4 = 0 THEN 1 + i %% 4 ELSE 1 END,"
                  " 1 + (i / 3) %% 6, 1 + (i / 7) %% 5, 1 + (i / 5) %% 5, 1 + (i / 11) %% 4,"
-                 " printf('土地承包纠纷，村民小组重新调整承包地引发争议，涉及二轮延包地块面积与合同不符（第%%d号）', i),"
+                 " printf('"
+                 "土地承包纠纷，村民小组重新调整承包地引发争议，涉及二轮延包地块面积与合同不符（第%"
+                 "%d号）', i),"
                  " printf('信息员-%%03d', i %% 170), NULL,"
                  " 1420070400000 + i * 30, 1420070400000 + i * 30 + 900%s"
                  " FROM n",
@@ -273,10 +277,10 @@ main(int argc, char **argv)
         printf("filled to %ld matters in %.1f s (not timed); database %ld MiB\n", have, fill_s[s],
                db_kb[s] / 1024);
         fflush(stdout);
-        char *by1[] = {SANJI_COUNTY_BIN, "stats", "--data", dir, "--by", "township,month",
-                       "--format", "csv", NULL};
-        char *by2[] = {SANJI_COUNTY_BIN, "stats", "--data", dir, "--by", "level,kind",
-                       "--format", "csv", NULL};
+        char *by1[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
+                       "township,month", "--format", "csv",    NULL};
+        char *by2[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
+                       "level,kind",     "--format", "csv",    NULL};
         if (s_measure(dir, "stats --by township,month", have, runs, by1)
             || s_measure(dir, "stats --by level,kind", have, runs, by2)) {
             goto out;
@@ -307,9 +311,10 @@ main(int argc, char **argv)
             for (int k = 0; k < r->n; k++) {
                 fprintf(f, "%s%.3f", k ? ", " : "", r->run[k].wall_s);
             }
-            fprintf(f, "], \"cpu_s\": %.3f, \"max_rss_kb\": %ld, \"lines\": %lld, \"bytes\": %lld}%s\n",
-                    r->run[0].cpu_s, r->run[0].max_rss_kb, r->run[0].lines, r->run[0].bytes,
-                    i + 1 < s_nres ? "," : "");
+            fprintf(
+                f, "], \"cpu_s\": %.3f, \"max_rss_kb\": %ld, \"lines\": %lld, \"bytes\": %lld}%s\n",
+                r->run[0].cpu_s, r->run[0].max_rss_kb, r->run[0].lines, r->run[0].bytes,
+                i + 1 < s_nres ? "," : "");
         }
         fprintf(f, "]}\n");
         fclose(f);

@@ -47,8 +47,8 @@ bu_free_port(const int *avoid, int n)
         if (fd < 0) {
             return 0;
         }
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0,
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in sa = {
+            .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t len = sizeof sa;
         int port = 0;
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0
@@ -74,7 +74,8 @@ bu_port_open(int port)
     if (fd < 0) {
         return 0;
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t) port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int ok = connect(fd, (struct sockaddr *) &sa, sizeof sa) == 0;
     close(fd);
@@ -411,7 +412,8 @@ bu_sqlite_baseline(const char *path, long rows, int payload_bytes, long txn_rows
             key[b] = (uint8_t) ((uint64_t) i >> (56 - 8 * b));
         }
         memcpy(key + 8, noise + ((size_t) i * 8) % (sizeof noise - 8), 8);
-        const uint8_t *payload = noise + ((size_t) i * 37) % (sizeof noise - (size_t) payload_bytes);
+        const uint8_t *payload =
+            noise + ((size_t) i * 37) % (sizeof noise - (size_t) payload_bytes);
         sqlite3_bind_blob(ins, 1, key, sizeof key, SQLITE_STATIC);
         sqlite3_bind_blob(ins, 2, payload, payload_bytes, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE) {

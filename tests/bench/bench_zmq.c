@@ -190,7 +190,7 @@ main(int argc, char **argv)
 {
     zopts_t o = {.n = 1000000, .bytes = 300, .window = 1000};
     const char *json = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "usage: bench_zmq [--n N] [--bytes B] [--window W] [--json PATH]\n");
@@ -208,7 +208,6 @@ main(int argc, char **argv)
             fprintf(stderr, "bench_zmq: unknown option '%s'\n", argv[i]);
             return 2;
         }
-        i++;
     }
     if (o.n < 2 || o.bytes < 8 || o.bytes > 65536 || o.window < 1 || o.window > 50000) {
         fprintf(stderr, "bench_zmq: bad numbers\n");
@@ -220,18 +219,20 @@ main(int argc, char **argv)
         return 1;
     }
     printf("zmq DEALER->ROUTER tcp loopback, %d B, window %d, acked each: %.0f msgs/s plain,"
-           " %.0f msgs/s CURVE\n", o.bytes, o.window, plain, curve);
+           " %.0f msgs/s CURVE\n",
+           o.bytes, o.window, plain, curve);
     if (json) {
         bu_mkdir_parent(json);
         FILE *f = fopen(json, "w");
         if (!f) {
             return 1;
         }
-        fprintf(f,
-                "{\"scenario\": \"zmq\", \"messages\": %ld, \"bytes\": %d, \"window\": %d,"
-                " \"msgs_per_s\": %.1f, \"curve_msgs_per_s\": %.1f, \"zmq_version\": \"%d.%d.%d\"}\n",
-                o.n, o.bytes, o.window, plain, curve, ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR,
-                ZMQ_VERSION_PATCH);
+        fprintf(
+            f,
+            "{\"scenario\": \"zmq\", \"messages\": %ld, \"bytes\": %d, \"window\": %d,"
+            " \"msgs_per_s\": %.1f, \"curve_msgs_per_s\": %.1f, \"zmq_version\": \"%d.%d.%d\"}\n",
+            o.n, o.bytes, o.window, plain, curve, ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR,
+            ZMQ_VERSION_PATCH);
         fclose(f);
     }
     return 0;
