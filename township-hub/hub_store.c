@@ -43,6 +43,8 @@ struct hub_store {
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
+    sqlite3_stmt *st_case_new;     /* a reported case */
+    sqlite3_stmt *st_has_changes;  /* does a case have status changes yet? */
 };
 
 static int
@@ -111,6 +113,14 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         || sj_db_prepare(self->db,
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
                          &self->st_exists) != SJ_OK
+        || (mode == SJ_DB_WRITE
+            && (sj_db_prepare(self->db,
+                              "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
+                              " VALUES(?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
+                              &self->st_case_new) != SJ_OK
+                || sj_db_prepare(self->db,
+                                 "SELECT 1 FROM case_changes WHERE case_id=? LIMIT 1",
+                                 &self->st_has_changes) != SJ_OK))
         || sj_db_prepare(self->db,
                          "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
                          &self->st_fetch) != SJ_OK
@@ -139,6 +149,8 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_fetch);
     sqlite3_finalize(self->st_max);
+    sqlite3_finalize(self->st_case_new);
+    sqlite3_finalize(self->st_has_changes);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -275,20 +287,26 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     sqlite3_stmt *st = NULL;
     int rc;
     if (ev->type == SJ_EVENT_REPORT) {
-        rc = sj_db_prepare(self->db,
-                           "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
-                           " VALUES(?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
-                           &st);
-        if (rc != SJ_OK) {
-            return rc;
-        }
+        st = self->st_case_new;
         sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, ev->report.outcome);
         sqlite3_bind_int64(st, 4, ev->created_ms);
         rc = sj_db_step_done(self->db, st, "case insert");
-        sqlite3_finalize(st);
-        return rc == SJ_OK ? s_case_replay(self, ev->id) : rc;
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        /* Replay only when changes came before the report (rare): one
+         * prepared lookup keeps the replay off the hot path. */
+        sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+        int step = sqlite3_step(self->st_has_changes);
+        sqlite3_reset(self->st_has_changes);
+        sqlite3_clear_bindings(self->st_has_changes);
+        if (step == SQLITE_DONE) {
+            return SJ_OK;
+        }
+        return step == SQLITE_ROW ? s_case_replay(self, ev->id)
+                                  : sj_db_err(self->db, step, "case changes lookup");
     }
     rc = sj_db_prepare(self->db,
                        "INSERT INTO case_changes(hub_seq, case_id, origin, id, created_ms,"
