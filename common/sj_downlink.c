@@ -81,7 +81,7 @@ sj_link_sockopts(void *sock, int is_router)
     if (is_router) {
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     } else {
-        int ivl = 1000, ivl_max = 30000;
+        int ivl = 1000, ivl_max = 5000; /* a returning parent is found within 5 s */
         zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);

@@ -105,7 +105,8 @@ s_up_monitor(sj_uplink_t *self)
     snprintf(addr, sizeof addr, "inproc://sj-uplink-mon-%p", (void *) self);
     if (zmq_socket_monitor(self->sock, addr,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                               | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
         != 0) {
         return;
     }
@@ -138,6 +139,18 @@ s_up_read_monitor(sj_uplink_t *self)
         zmq_msg_init(&ep);
         if (zmq_msg_recv(&ep, self->mon, 0) >= 0) {
             zmq_msg_close(&ep);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            /* A (re)connection is up: say HELLO now rather than after the
+             * backoff. The parent knows the new connection only after a
+             * Hello, and a parent that was away for long is otherwise found
+             * up to one backoff period late. */
+            if (self->state != SJ_UP_REFUSED) {
+                self->state = SJ_UP_CONNECTING;
+                self->retry_mono = 0;
+                self->in_flight = 0;
+            }
+            continue;
         }
         const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                               ? "the parent refused this node's key (not enrolled, or revoked)"
