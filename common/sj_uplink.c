@@ -544,9 +544,13 @@ sj_uplink_on_readable(sj_uplink_t *self)
                 /* storage trouble or a frame problem at the parent: go back N later */
                 self->next = self->acked + 1;
                 self->in_flight = 0;
-                self->retry_mono = sj_mono_ms() + self->backoff_ms;
-                self->backoff_ms =
-                    self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+                /* One pause per refused window: the window's other batches get
+                 * the same error and must not double the delay again. */
+                if (sj_mono_ms() >= self->retry_mono) {
+                    self->retry_mono = sj_mono_ms() + self->backoff_ms;
+                    self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                                           : self->backoff_ms * 2;
+                }
             }
             break;
         }
@@ -693,7 +697,9 @@ sj_uplink_tick(sj_uplink_t *self)
     if (now - self->tx_mono > self->cfg.heartbeat_ms) {
         s_send_heartbeat(self);
     }
-    if (self->rx_mono && now - self->rx_mono > 3 * self->cfg.heartbeat_ms + self->cfg.ack_timeout_ms) {
+    /* Silence is counted from the end of our own pause, not during it. */
+    int64_t heard = self->rx_mono > self->retry_mono ? self->rx_mono : self->retry_mono;
+    if (self->rx_mono && now - heard > 3 * self->cfg.heartbeat_ms + self->cfg.ack_timeout_ms) {
         self->rx_mono = now;
         s_up_reset(self, "parent silent");
     }

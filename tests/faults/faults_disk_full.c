@@ -239,12 +239,7 @@ test_faults_disk_full_hub(void **state)
     f_check_all(&t);
     /* One refused window should cost a station one short backoff (2 s, then
      * 4 s, ...), not the 30 s cap (sj_uplink BACKOFF_MAX_MS). */
-    if (took_s > RECOVER_S
-        && h_known_bug("a station refused by a full hub pauses for the whole 30 s backoff cap, and"
-                       " up to twice that: each of its in-flight batches comes back as an Error"
-                       " and each Error doubles the backoff (2 s -> 30 s at once, sj_uplink's"
-                       " Error branch), and when the pause ends the uplink calls the parent"
-                       " 'silent' (it heard nothing during its own pause) and resets")) {
+    if (took_s > RECOVER_S) {
         fail_msg("the stations were back %.1f s after the space came back (limit %d s)", took_s,
                  RECOVER_S);
     }
