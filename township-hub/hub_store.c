@@ -10,6 +10,7 @@
 
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_update.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
 
@@ -416,8 +417,9 @@ const sj_downlink_ops_t hub_store_downlink_ops = {
 /* ---- the hub's own status changes (township-hub update) ---- */
 
 static int
-s_update_tx(hub_store_t *self, sj_event_t *ev, int *prev, char *reason, size_t rs)
+s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
 {
+    hub_store_t *self = ctx;
     char idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
     sqlite3_stmt *st = NULL;
@@ -488,32 +490,8 @@ hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outc
                  const char *note, const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
                  char *reason, size_t reason_size)
 {
-    sj_event_t *ev = calloc(1, sizeof *ev);
-    if (!ev) {
-        return SJ_ENOMEM;
-    }
-    reason[0] = '\0';
-    memcpy(ev->case_id, case_id, SJ_ID_BYTES);
-    ev->new_outcome = outcome;
-    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
-    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
-    int rc = sj_db_begin(self->db);
-    if (rc == SJ_OK) {
-        rc = s_update_tx(self, ev, prev, reason, reason_size);
-        if (rc == SJ_OK) {
-            rc = sj_db_commit(self->db);
-        }
-        if (rc != SJ_OK) {
-            sj_db_rollback(self->db);
-        }
-    }
-    if (rc == SJ_OK) {
-        memcpy(ev_id, ev->id, SJ_ID_BYTES);
-    } else if (!reason[0]) {
-        snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
-    }
-    free(ev);
-    return rc;
+    return sj_update_run(self->db, s_update_tx, self, case_id, outcome, note, officer, prev,
+                         ev_id, reason, reason_size);
 }
 
 int
