@@ -43,6 +43,16 @@ static const sj_migration_t s_migrations[] = {
         "CREATE INDEX status_changes_case ON status_changes(case_id);"
         "CREATE TABLE conflicts(case_id BLOB NOT NULL, eid INTEGER NOT NULL,"
         " reason TEXT NOT NULL, PRIMARY KEY(case_id, eid)) WITHOUT ROWID;"},
+    /* Assignments (issue 4, 交办): one row per assignment event, whoever made
+     * it (the county on its own stream, or a hub on its stream). A case's
+     * current assignment is its row with the greatest (created_ms, eid); a
+     * case is "assigned" when it has a row. due_on is the deadline
+     * (YYYY-MM-DD); assignee the township or station code it went to. */
+    {3, "CREATE TABLE assignments(eid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+        " case_id BLOB NOT NULL, assignee TEXT NOT NULL,"
+        " due_on TEXT NOT NULL CHECK(length(due_on) = 10), origin TEXT NOT NULL,"
+        " created_ms INTEGER NOT NULL, note TEXT NOT NULL);"
+        "CREATE INDEX assignments_case ON assignments(case_id);"},
 };
 
 struct county_store {
