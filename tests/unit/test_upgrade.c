@@ -113,6 +113,22 @@ s_scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* The staged fixture's PRAGMA user_version must be the N of its name vN.db:
+ * a misnamed file would leave a shipped version untested. */
+static void
+s_check_named_version(const char *dir, const char *store, const char *version)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.db", dir, store);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    long long have = s_scalar(db, "PRAGMA user_version");
+    sqlite3_close(db);
+    if (have != strtol(version + 1, NULL, 10)) {
+        fail_msg("fixture db/%s/%s has schema version %lld", store, version, have);
+    }
+}
+
 static FILE *
 s_null_out(void)
 {
@@ -131,6 +147,7 @@ test_upgrade_hub_store(void **state)
     int n = s_versions("db/township-hub", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
         char *dir = s_stage("township-hub", versions[i]);
+        s_check_named_version(dir, "township-hub", versions[i]);
         char err[512] = "";
         hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
@@ -163,6 +180,7 @@ test_upgrade_county_store(void **state)
     int n = s_versions("db/county-server", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
         char *dir = s_stage("county-server", versions[i]);
+        s_check_named_version(dir, "county-server", versions[i]);
         char err[512] = "";
         county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
@@ -209,6 +227,7 @@ test_upgrade_agent_store(void **state)
     int n = s_versions("db/village-agent", versions, MAX_VERSIONS);
     for (int i = 0; i < n; i++) {
         char *dir = s_stage("village-agent", versions[i]);
+        s_check_named_version(dir, "village-agent", versions[i]);
         char err[512] = "";
         agent_store_t *st = agent_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
