@@ -123,15 +123,18 @@ typedef struct {
      * there; rejected lists those it quarantined (may be empty). */
     int (*acked)(void *ctx, uint64_t acked_through, Sanji__Rejection **rejected, size_t n_rejected);
     /* Optional (NULL: such a stream only gets a warning when the parent holds
-     * more than head). Called on every Welcome whose mark is above the acked
-     * mark the uplink knows, before that mark is recorded. If parent_mark is
-     * above the store's offered mark, the store diverged from the parent
-     * (restored from an older copy): in one transaction it moves every event
-     * the parent has not confirmed to a new random epoch (seqs 1, 2, ...,
-     * chain from zeros, same event ids), sets *moved = 1 and fills new_epoch;
-     * its other callbacks then work on the new epoch. Otherwise (a lost ack)
-     * *moved = 0 and nothing changes. Returns SJ_OK or a storage error (then
-     * nothing changed either). */
+     * more than head). Called on every Welcome, before its mark is recorded.
+     * If parent_mark is above the store's offered mark, the store diverged
+     * from the parent (restored from an older copy): in one transaction it
+     * moves every event the parent has not confirmed to a new random epoch
+     * (seqs 1, 2, ..., chain from zeros, same event ids), sets *moved = 1 and
+     * fills new_epoch; its other callbacks then work on the new epoch. A
+     * store that forgets events after the county's receipt (the station's
+     * prune) moves the same way when parent_mark is below an event it
+     * forgot (the parent was restored from an older copy and would ask for
+     * it forever). Otherwise (a lost ack, a parent that lost only what the
+     * store still holds) *moved = 0 and nothing changes. Returns SJ_OK or a
+     * storage error (then nothing changed either). */
     int (*diverged)(void *ctx, uint64_t parent_mark, int *moved,
                     uint8_t new_epoch[SJ_EPOCH_BYTES]);
     /* Optional: the end-to-end receipt. Events of the current epoch through

@@ -48,6 +48,42 @@ s_open(const agent_opts_t *o, sj_db_mode_t mode)
     return st;
 }
 
+#define S_DAY_MS         (86400LL * 1000)
+#define S_PRUNE_EVERY_MS (3600LL * 1000) /* run: how often it prunes (prune-after-days) */
+
+/* Says what a prune did (or would do) on stderr. */
+static void
+s_prune_report(const agent_prune_t *p, int days, int dry_run)
+{
+    uint64_t kept =
+        p->kept_queued + p->kept_at_hub + p->kept_recent + p->kept_rejected + p->kept_last;
+    fprintf(stderr,
+            "%s %" PRIu64 " entr%s committed at the county and older than %d day%s; kept %" PRIu64
+            ": %" PRIu64 " queued, %" PRIu64 " at the hub only (no county receipt yet), %" PRIu64
+            " too recent, %" PRIu64 " rejected or unreadable (kept for the officer), %" PRIu64
+            " newest of the stream (kept for numbering)\n",
+            dry_run ? "would prune" : "pruned", p->pruned, p->pruned == 1 ? "y" : "ies", days,
+            days == 1 ? "" : "s", kept, p->kept_queued, p->kept_at_hub, p->kept_recent,
+            p->kept_rejected, p->kept_last);
+}
+
+/* run with prune-after-days: prunes now and then; a failure is logged and
+ * the link goes on (nothing was deleted). */
+static void
+s_auto_prune(agent_store_t *st, int days)
+{
+    agent_prune_t p;
+    int rc = agent_store_prune(st, sj_now_ms() - days * S_DAY_MS, 0, &p);
+    if (rc != SJ_OK) {
+        sj_warn("automatic prune failed, nothing pruned: %s", sj_strerror(rc));
+    } else if (p.pruned) {
+        sj_notice("pruned %" PRIu64 " entries committed at the county and older than %d days"
+                  " (%" PRIu64 " kept)",
+                  p.pruned, days,
+                  p.kept_queued + p.kept_at_hub + p.kept_recent + p.kept_rejected + p.kept_last);
+    }
+}
+
 /* What s_link_loop ended with. */
 enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED };
 
@@ -86,8 +122,13 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
         return S_LINK_FAILED;
     }
     int64_t deadline = timeout_ms > 0 ? sj_mono_ms() + timeout_ms : 0;
+    int64_t next_prune = sj_mono_ms(); /* run: at start, then every S_PRUNE_EVERY_MS */
     int rc = S_LINK_FAILED;
     while (!s_stop) {
+        if (!until_idle && o->prune_after_days > 0 && sj_mono_ms() >= next_prune) {
+            s_auto_prune(st, o->prune_after_days);
+            next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
+        }
         if (sj_uplink_tick(up) != SJ_OK) {
             fprintf(stderr, "village-agent: cannot read the outbox\n");
             break;
@@ -566,10 +607,15 @@ agent_cmd_outbox(const agent_opts_t *o)
     if (o->format == SJ_FMT_TABLE) {
         agent_counts_t n;
         if (agent_store_counts(st, &n) == SJ_OK) {
-            fprintf(stderr, "station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
-                            " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected\n",
-                    agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued,
-                    n.rejected);
+            fprintf(stderr,
+                    "station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                    " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected",
+                    agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
+            if (n.pruned) {
+                fprintf(stderr, "; %" PRIu64 " older entries pruned after the county's receipt",
+                        n.pruned);
+            }
+            fprintf(stderr, "\n");
         }
     }
     exit_code = 0;
@@ -626,4 +672,25 @@ agent_cmd_run(const agent_opts_t *o)
     sj_notice("stopped");
     agent_store_close(&st);
     return rc;
+}
+
+int
+agent_cmd_prune(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        return 1;
+    }
+    agent_prune_t p;
+    int rc = agent_store_prune(st, sj_now_ms() - o->older_than_days * S_DAY_MS, o->dry_run, &p);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: prune failed, nothing was pruned: %s\n", sj_strerror(rc));
+        agent_store_close(&st);
+        return 1;
+    }
+    printf("%" PRIu64 "\n", p.pruned);
+    fflush(stdout);
+    s_prune_report(&p, o->older_than_days, o->dry_run);
+    agent_store_close(&st);
+    return 0;
 }

@@ -15,6 +15,9 @@ typedef struct {
     int timeout_s;         /* sync --timeout */
     int until_county;      /* sync --until-county: wait for the county's receipt too */
     int deliver_s;         /* seconds submit/import wait for the hub (0: do not try) */
+    int older_than_days;   /* prune --older-than (default 30) */
+    int dry_run;           /* prune --dry-run */
+    int prune_after_days;  /* run: prune automatically, entries older than this (0: off) */
     sj_format_t format;
 } agent_opts_t;
 
@@ -24,6 +27,10 @@ int agent_cmd_import(const agent_opts_t *o, const char *path);
 int agent_cmd_outbox(const agent_opts_t *o);
 int agent_cmd_sync(const agent_opts_t *o);
 int agent_cmd_run(const agent_opts_t *o);
+/* prune [--older-than DAYS] [--dry-run]: deletes the entries committed at the
+ * county and older than DAYS (agent_store_prune); prints the number pruned on
+ * stdout and what was kept, and why, on stderr. */
+int agent_cmd_prune(const agent_opts_t *o);
 /* update ID --outcome O [--note T] [--officer X]: a status change of one of
  * this station's cases (issue 4); refused (exit 1, nothing stored) for an
  * unknown id or a change the outcome state machine does not allow. */

@@ -26,6 +26,7 @@ static const char s_usage[] =
     "  update    record a status change of one of this station's cases\n"
     "  sync      deliver everything queued, then exit\n"
     "  run       stay connected and deliver as reports appear\n"
+    "  prune     delete old entries the county has confirmed\n"
     "  keygen    make this station's key pair; prints the public key to enrol\n"
     "            at the township ('township-hub allow CODE KEY')\n"
     "\n"
@@ -36,6 +37,9 @@ static const char s_usage[] =
     "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
     "  --county-key Z85    county public key; seals petitioner fields\n"
     "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
+    "  --prune-after-days DAYS\n"
+    "                      run: prune entries committed at the county and older\n"
+    "                      than DAYS, at start and hourly (default 0: never)\n"
     "  --config FILE       INI file with the same keys (flags win)\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          help (also after a command: village-agent submit --help)\n"
@@ -96,17 +100,33 @@ static const char s_usage_sync[] =
     "it also waits until the county's receipt says every report is committed there.\n";
 
 static const char s_usage_run[] =
-    "usage: village-agent run\n"
+    "usage: village-agent run [--prune-after-days DAYS]\n"
     "Stays connected to the hub, delivers reports as they are recorded (also by\n"
-    "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n";
+    "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
+    "With --prune-after-days (config key prune-after-days) greater than 0 it also\n"
+    "prunes, at start and every hour, as 'prune --older-than DAYS' does. Default 0: never.\n";
+
+static const char s_usage_prune[] =
+    "usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
+    "Deletes from the outbox, in one transaction, the entries (reports and status\n"
+    "changes) the county has committed (its receipt came back: 'at-county' in\n"
+    "'outbox') that were recorded more than DAYS days ago (default 30; 0: any age).\n"
+    "Never deleted: entries still queued or only at the hub, rejected or unreadable\n"
+    "entries (the officer has to see them), and the newest entry of the stream (it\n"
+    "keeps the numbering). A pruned case keeps its id and outcome, so 'update' still\n"
+    "works on it and importing it again adds nothing.\n"
+    "Prints the number pruned on stdout, and what was kept and why on stderr.\n"
+    "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
+    "  --dry-run          change nothing; say what would be pruned\n";
 
 enum {
     O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
-    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_NOTE, O_FIELD /* + AF_* */
+    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_NOTE, O_OLDER_THAN, O_DRY_RUN, O_PRUNE_AFTER,
+    O_FIELD /* + AF_* */
 };
 
 static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
-                                         "log-level", "insecure", NULL};
+                                         "log-level", "insecure", "prune-after-days", NULL};
 
 static int
 s_usage_for(const char *cmd, FILE *out)
@@ -124,6 +144,8 @@ s_usage_for(const char *cmd, FILE *out)
         text = s_usage_update;
     } else if (cmd && strcmp(cmd, "run") == 0) {
         text = s_usage_run;
+    } else if (cmd && strcmp(cmd, "prune") == 0) {
+        text = s_usage_prune;
     }
     fputs(text, out);
     return 0;
@@ -175,13 +197,17 @@ main(int argc, char **argv)
         {"insecure", no_argument, NULL, O_INSECURE},
         {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
         {"note", required_argument, NULL, O_NOTE},
+        {"older-than", required_argument, NULL, O_OLDER_THAN},
+        {"dry-run", no_argument, NULL, O_DRY_RUN},
+        {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    agent_opts_t o = {.timeout_s = 30, .deliver_s = 3, .format = SJ_FMT_TABLE};
+    agent_opts_t o = {.timeout_s = 30, .deliver_s = 3, .format = SJ_FMT_TABLE,
+                      .older_than_days = 30, .prune_after_days = -1};
     const char *fields[AF_COUNT] = {0};
     const char *config = NULL, *log_level = NULL, *format = NULL, *note = NULL;
-    int help = 0, c;
+    int help = 0, c, older_than_given = 0;
     int field_given = 0, other_field_given = 0; /* other: not --outcome/--officer */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -204,6 +230,18 @@ main(int argc, char **argv)
             break;
         case O_WAIT:
             if (s_int_arg("wait", optarg, 0, 3600, &o.deliver_s) != 0) {
+                return 2;
+            }
+            break;
+        case O_OLDER_THAN:
+            if (s_int_arg("older-than", optarg, 0, 36500, &o.older_than_days) != 0) {
+                return 2;
+            }
+            older_than_given = 1;
+            break;
+        case O_DRY_RUN: o.dry_run = 1; break;
+        case O_PRUNE_AFTER:
+            if (s_int_arg("prune-after-days", optarg, 0, 36500, &o.prune_after_days) != 0) {
                 return 2;
             }
             break;
@@ -252,6 +290,21 @@ main(int argc, char **argv)
         }
         o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
         log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
+        const char *pad = sj_cfg_get(&cfg, "prune-after-days");
+        if (o.prune_after_days < 0 && pad) {
+            char *end = NULL;
+            long v = strtol(pad, &end, 10);
+            if (!end || *end || end == pad || v < 0 || v > 36500) {
+                fprintf(stderr, "village-agent: %s:%d: prune-after-days must be a number from 0"
+                                " to 36500\n", config, sj_cfg_line(&cfg, "prune-after-days"));
+                sj_cfg_free(&cfg);
+                return 2;
+            }
+            o.prune_after_days = (int) v;
+        }
+    }
+    if (o.prune_after_days < 0) {
+        o.prune_after_days = 0;
     }
     if (!o.data) {
         o.data = "./var/village-agent";
@@ -289,6 +342,11 @@ main(int argc, char **argv)
     } else if (note && !is_update) {
         fprintf(stderr, "village-agent: --note is an option of 'update' only\n");
         rc = 2;
+    } else if ((older_than_given || o.dry_run) && strcmp(cmd, "prune") != 0) {
+        fprintf(stderr, "village-agent: --older-than and --dry-run are options of 'prune' only\n");
+        rc = 2;
+    } else if (strcmp(cmd, "prune") == 0 && npos == 0) {
+        rc = agent_cmd_prune(&o);
     } else if (is_update && npos == 1) {
         rc = agent_cmd_update(&o, argv[optind + 1], fields[AF_OUTCOME], note, fields[AF_OFFICER]);
     } else if (strcmp(cmd, "submit") == 0 && npos == 0) {
@@ -305,7 +363,8 @@ main(int argc, char **argv)
         rc = sj_node_cmd_keygen("village-agent", o.data);
     } else if (is_update || strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
                || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
-               || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0) {
+               || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0
+               || strcmp(cmd, "prune") == 0) {
         fprintf(stderr, "village-agent: wrong arguments for '%s'\n", cmd);
         s_usage_for(cmd, stderr);
         rc = 2;

@@ -23,11 +23,20 @@ static const sj_migration_t s_migrations[] = {
     /* The county's end-to-end receipt per epoch: rows with seq <= e2e_through
      * are committed at the county. */
     {2, "CREATE TABLE receipts(epoch BLOB PRIMARY KEY, e2e_through INTEGER NOT NULL);"},
+    /* Pruning (agent_store_prune): the id of every case whose report or
+     * status changes were pruned after the county's receipt, with the
+     * case's outcome as of its last pruned entry (through_num), so that
+     * `update` and the duplicate check of `submit`/`import` still know it.
+     * (Version 3 is the inbox.) */
+    {4, "CREATE TABLE pruned_cases(id BLOB PRIMARY KEY, outcome INTEGER NOT NULL,"
+        " through_num INTEGER NOT NULL);"},
 };
 
 static const char s_sql_insert[] =
     "INSERT INTO outbox(epoch, seq, id, created_ms, raw, hash) VALUES(?, ?, ?, ?, ?, ?)";
-static const char s_sql_has_id[] = "SELECT 1 FROM outbox WHERE id=?";
+/* Pruned reports stay known by id: importing a file again adds nothing. */
+static const char s_sql_has_id[] =
+    "SELECT 1 FROM outbox WHERE id=?1 UNION ALL SELECT 1 FROM pruned_cases WHERE id=?1";
 static const char s_sql_fetch[] =
     "SELECT seq, raw FROM outbox WHERE epoch=? AND seq>=? ORDER BY seq LIMIT ?";
 static const char s_sql_head[] = "SELECT coalesce(max(seq), 0) FROM outbox WHERE epoch=?";
@@ -270,18 +279,41 @@ int
 agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int *outcome)
 {
     /* The outbox is small (one station's reports): every row is decoded, in
-     * report-number order, so the last change for the case wins. */
+     * report-number order, so the last change for the case wins. A case
+     * whose entries were pruned starts from the outcome recorded then, and
+     * only the entries after the last pruned one are replayed. */
+    int found = 0, cur = 0, step;
+    int64_t after = 0;
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox ORDER BY num", &st);
+    int rc =
+        sj_db_prepare(self->db, "SELECT outcome, through_num FROM pruned_cases WHERE id=?", &st);
     if (rc != SJ_OK) {
         return rc;
     }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        found = 1;
+        cur = sqlite3_column_int(st, 0);
+        after = sqlite3_column_int64(st, 1);
+    } else if (step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "pruned case lookup");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox WHERE num > ? ORDER BY num", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, after);
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
         sqlite3_finalize(st);
         return SJ_ENOMEM;
     }
-    int found = 0, cur = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char why[256];
         if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), ev,
@@ -343,6 +375,40 @@ agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num, char *rea
     if (rc != SJ_OK) {
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
     }
+    return rc;
+}
+
+/* An integer meta value that may be absent (0 then). */
+static int
+s_meta_int0(agent_store_t *self, const char *key, int64_t *out)
+{
+    int rc = sj_db_meta_get_int(self->db, key, out);
+    if (rc == SJ_ENOTFOUND) {
+        *out = 0;
+        rc = SJ_OK;
+    }
+    if (rc == SJ_OK && *out < 0) {
+        *out = 0;
+    }
+    return rc;
+}
+
+/* The county's receipt for an epoch (0: none yet). */
+static int
+s_receipt_of(agent_store_t *self, const uint8_t epoch[SJ_EPOCH_BYTES], int64_t *e2e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT e2e_through FROM receipts WHERE epoch=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *e2e = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "receipt lookup");
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -504,6 +570,9 @@ s_move_to_new_epoch(agent_store_t *self, uint64_t after, uint8_t epoch[SJ_EPOCH_
     if (rc == SJ_OK) {
         rc = sj_db_meta_set_int(self->db, "offered_through", 0);
     }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "pruned_through", 0); /* nothing of the new one */
+    }
     free(ev);
     sqlite3_finalize(get);
     sqlite3_finalize(put);
@@ -519,16 +588,21 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
 {
     *moved = 0;
     uint8_t cur[SJ_EPOCH_BYTES];
-    int64_t offered = 0, acked = 0;
-    /* Usually (a lost ack) the mark is within what was offered: no lock. */
+    int64_t offered = 0, acked = 0, pruned = 0;
+    /* Usually (a lost ack, or nothing new) the mark is within what was
+     * offered and above what was pruned: no lock. */
     int rc = sj_db_meta_get_blob(self->db, "epoch", cur, SJ_EPOCH_BYTES);
     if (rc == SJ_OK) {
         rc = sj_db_meta_get_int(self->db, "offered_through", &offered);
     }
+    if (rc == SJ_OK) {
+        rc = s_meta_int0(self, "pruned_through", &pruned);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
-    if (memcmp(cur, self->epoch, SJ_EPOCH_BYTES) == 0 && parent_mark <= (uint64_t) offered) {
+    if (memcmp(cur, self->epoch, SJ_EPOCH_BYTES) == 0 && parent_mark <= (uint64_t) offered
+        && parent_mark >= (uint64_t) pruned) {
         return SJ_OK;
     }
     rc = sj_db_begin(self->db);
@@ -541,6 +615,9 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
     }
     if (rc == SJ_OK) {
         rc = sj_db_meta_get_int(self->db, "acked_through", &acked);
+    }
+    if (rc == SJ_OK) {
+        rc = s_meta_int0(self, "pruned_through", &pruned);
     }
     if (rc != SJ_OK) {
         sj_db_rollback(self->db);
@@ -555,7 +632,9 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
         *moved = 1;
         return SJ_OK;
     }
-    if (parent_mark <= (uint64_t) offered) {
+    /* The hub lacks seq pruned_through, which only the county still has. */
+    int forgot = parent_mark < (uint64_t) pruned;
+    if (parent_mark <= (uint64_t) offered && !forgot) {
         sj_db_rollback(self->db);
         return SJ_OK;
     }
@@ -565,6 +644,21 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
      * also in any copy that has the mark), so only the rows after it are
      * moved; acked_through can only be lower. */
     uint64_t after = (uint64_t) (offered > acked ? offered : acked);
+    if (forgot) {
+        /* The hub lost events (restored from an old backup) that this store
+         * pruned after the county's receipt: they cannot be sent again, and
+         * the hub would ask for them forever. The county has every entry up
+         * to its receipt, so those stay where they are; the rest move to a
+         * new epoch and are sent from there (one the county may also have
+         * is acked as a duplicate, counted once). */
+        int64_t e2e = 0;
+        rc = s_receipt_of(self, cur, &e2e);
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+            return rc;
+        }
+        after = (uint64_t) e2e > parent_mark ? (uint64_t) e2e : parent_mark;
+    }
     uint8_t epoch[SJ_EPOCH_BYTES];
     size_t n = 0;
     rc = s_move_to_new_epoch(self, after, epoch, &n);
@@ -581,8 +675,16 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
     memcpy(new_epoch, epoch, SJ_EPOCH_BYTES);
     self->offered = 0;
     *moved = 1;
-    sj_notice("store diverged from the hub (restored from a backup?): %zu unconfirmed reports moved"
-              " to a new epoch", n);
+    if (forgot) {
+        sj_notice("the hub holds only %llu of this stream, and reports up to %lld were pruned here"
+                  " after the county's receipt (hub restored from a backup?): %zu reports not yet"
+                  " at the county moved to a new epoch",
+                  (unsigned long long) parent_mark, (long long) pruned, n);
+    } else {
+        sj_notice("store diverged from the hub (restored from a backup?): %zu unconfirmed reports"
+                  " moved to a new epoch",
+                  n);
+    }
     sj_info("the hub holds %llu events of the old epoch, this store offered %lld",
             (unsigned long long) parent_mark, (long long) offered);
     return SJ_OK;
@@ -860,6 +962,7 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
     sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, acked);
     int step = sqlite3_step(st);
+    int64_t pruned = 0;
     if (step == SQLITE_ROW) {
         out->total = (uint64_t) sqlite3_column_int64(st, 0);
         out->rejected = (uint64_t) sqlite3_column_int64(st, 1);
@@ -871,5 +974,170 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
         rc = sj_db_err(self->db, step, "outbox counts");
     }
     sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        rc = s_meta_int0(self, "pruned_total", &pruned);
+        out->pruned = (uint64_t) pruned;
+    }
+    return rc;
+}
+
+/* ---- pruning after the county's receipt (issue 4) ---- */
+
+/* Records, for the case a pruned entry belongs to, the case's outcome after
+ * that entry (a report: its outcome; a status change: its new outcome).
+ * Entries come in report-number order, so the latest one wins. */
+static int
+s_prune_case(agent_store_t *self, sqlite3_stmt *put, const sj_event_t *ev, int64_t num)
+{
+    const uint8_t *id = ev->type == SJ_EVENT_STATUS ? ev->case_id : ev->id;
+    int outcome = ev->type == SJ_EVENT_STATUS ? ev->new_outcome : ev->report.outcome;
+    sqlite3_bind_blob(put, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int(put, 2, outcome);
+    sqlite3_bind_int64(put, 3, num);
+    return sj_db_step_done(self->db, put, "pruned case");
+}
+
+int
+agent_store_prune(agent_store_t *self, int64_t before_ms, int dry_run, agent_prune_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL, *put = NULL, *del = NULL;
+    sj_event_t *ev = NULL;
+    int64_t acked = 0, pruned_total = 0, pruned_through = 0, max_pruned_seq = 0;
+    int64_t *nums = NULL; /* report numbers to delete */
+    size_t n_nums = 0, cap = 0;
+    uint8_t cur[SJ_EPOCH_BYTES];
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    /* Read inside the write transaction: another process may have moved the
+     * store to a new epoch, or recorded an ack, since this handle opened. */
+    rc = sj_db_meta_get_blob(self->db, "epoch", cur, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK) {
+        rc = s_acked_through(self, &acked);
+    }
+    if (rc == SJ_OK) {
+        rc = s_meta_int0(self, "pruned_total", &pruned_total);
+    }
+    if (rc == SJ_OK) {
+        rc = s_meta_int0(self, "pruned_through", &pruned_through);
+    }
+    /* Per entry: rejected, queued (current epoch, after the hub's ack), at
+     * the county (covered by its epoch's receipt), old enough, and the
+     * newest of the current epoch (kept: the uplink's head is the highest
+     * seq of the epoch in the outbox). */
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(
+            self->db,
+            "SELECT o.num, o.raw, r.id IS NOT NULL, o.epoch = ?1 AND o.seq > ?2,"
+            " o.seq <= coalesce(c.e2e_through, 0), o.created_ms < ?3,"
+            " o.epoch = ?1 AND o.seq = (SELECT max(seq) FROM outbox WHERE epoch = ?1),"
+            " o.epoch = ?1, o.seq"
+            " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"
+            " LEFT JOIN receipts c ON c.epoch = o.epoch ORDER BY o.num",
+            &st);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO pruned_cases(id, outcome, through_num) VALUES(?1, ?2, ?3)"
+                           " ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome,"
+                           " through_num = excluded.through_num"
+                           " WHERE excluded.through_num > pruned_cases.through_num",
+                           &put);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "DELETE FROM outbox WHERE num = ?", &del);
+    }
+    if (rc == SJ_OK && !(ev = malloc(sizeof *ev))) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        goto out;
+    }
+    sqlite3_bind_blob(st, 1, cur, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, acked);
+    sqlite3_bind_int64(st, 3, before_ms);
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t num = sqlite3_column_int64(st, 0);
+        char why[256];
+        if (sqlite3_column_int(st, 2)) {
+            out->kept_rejected++; /* the officer still has to see it */
+            continue;
+        }
+        if (sqlite3_column_int(st, 3)) {
+            out->kept_queued++;
+            continue;
+        }
+        if (!sqlite3_column_int(st, 4)) {
+            out->kept_at_hub++;
+            continue;
+        }
+        if (!sqlite3_column_int(st, 5)) {
+            out->kept_recent++;
+            continue;
+        }
+        if (sqlite3_column_int(st, 6)) {
+            out->kept_last++;
+            continue;
+        }
+        if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), ev,
+                            why, sizeof why)
+            != SJ_OK) {
+            out->kept_rejected++; /* listed as unreadable: the officer has to see it */
+            continue;
+        }
+        out->pruned++;
+        if (sqlite3_column_int(st, 7) && sqlite3_column_int64(st, 8) > max_pruned_seq) {
+            max_pruned_seq = sqlite3_column_int64(st, 8);
+        }
+        if (!dry_run) {
+            rc = s_prune_case(self, put, ev, num);
+        }
+        /* Deleted after the scan: changing the table a pending SELECT
+         * reads is undefined in SQLite beyond the current row. */
+        if (rc == SJ_OK && !dry_run && n_nums == cap) {
+            cap = cap ? cap * 2 : 256;
+            int64_t *grown = realloc(nums, cap * sizeof *nums);
+            if (!grown) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            nums = grown;
+        }
+        if (rc == SJ_OK && !dry_run) {
+            nums[n_nums++] = num;
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox prune scan");
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == SJ_OK && i < n_nums; i++) {
+        sqlite3_bind_int64(del, 1, nums[i]);
+        rc = sj_db_step_done(self->db, del, "outbox prune");
+    }
+    out->pruned_before = (uint64_t) pruned_total;
+    if (rc == SJ_OK && !dry_run && out->pruned) {
+        rc = sj_db_meta_set_int(self->db, "pruned_total", pruned_total + (int64_t) out->pruned);
+        /* The highest seq of the current epoch that is gone: a hub whose
+         * mark is below it cannot get it from here (agent_store_diverged). */
+        if (rc == SJ_OK && max_pruned_seq > pruned_through) {
+            rc = sj_db_meta_set_int(self->db, "pruned_through", max_pruned_seq);
+        }
+    }
+out:
+    free(nums);
+    free(ev);
+    sqlite3_finalize(st);
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    if (rc == SJ_OK && !dry_run) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK || dry_run) {
+        sj_db_rollback(self->db);
+    }
     return rc;
 }

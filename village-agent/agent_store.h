@@ -68,7 +68,10 @@ SJ_NODISCARD int agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_
 
 /* Moves the events the hub has not confirmed to a new epoch if parent_mark
  * (the hub's mark for the current epoch) is above the offered mark: the
- * uplink's ops.diverged (see sj_link.h for the contract). Public for tests. */
+ * uplink's ops.diverged (see sj_link.h for the contract). Also when
+ * parent_mark is below an entry pruned here (a hub restored from an old
+ * backup): then the entries after the county's receipt move, those the
+ * county has stay. Public for tests. */
 SJ_NODISCARD int agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
                                       uint8_t new_epoch[SJ_EPOCH_BYTES]);
 
@@ -100,9 +103,38 @@ typedef struct {
     uint64_t at_county; /* the county's receipt came back */
     uint64_t queued;   /* not yet confirmed */
     uint64_t rejected; /* confirmed but quarantined there (or unreadable here) */
+    uint64_t pruned;   /* removed by agent_store_prune over the store's life (not in total) */
 } agent_counts_t;
 
 /* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);
+
+/* What agent_store_prune did (or, dry run, would do) with every entry. */
+typedef struct {
+    uint64_t pruned;        /* deleted: committed at the county, older than the cut-off */
+    uint64_t kept_queued;   /* not yet confirmed by the hub */
+    uint64_t kept_at_hub;   /* at the hub; the county's receipt has not come back */
+    uint64_t kept_recent;   /* at the county, but not older than the cut-off */
+    uint64_t kept_rejected; /* rejected by the hub, or unreadable: the officer must see it */
+    uint64_t kept_last;     /* the newest entry of the current epoch (the stream's head) */
+    uint64_t pruned_before; /* pruned by earlier runs */
+} agent_prune_t;
+
+/* Deletes, in one transaction, the outbox entries the county has committed
+ * (seq <= the county's receipt of their epoch) that were created before
+ * before_ms; with dry_run nothing changes and *out says what would go.
+ * Never deleted: an entry not at the county, a rejected or unreadable one
+ * (the officer has to see it; it stays until a later version offers to
+ * dismiss it), and the newest entry of the current epoch (the uplink's
+ * head). Numbering is unaffected: report numbers are AUTOINCREMENT, the
+ * next seq and prev_hash come from meta (last_seq, last_hash), so the next
+ * event still chains to the last one made. Each pruned case keeps its id and
+ * current outcome (pruned_cases): `update` still works on it and importing
+ * it again is a duplicate. The highest pruned seq of the current epoch is
+ * recorded (meta pruned_through): a hub restored from a backup below it is
+ * handled by agent_store_diverged. Returns SJ_OK or a storage error (nothing
+ * deleted). */
+SJ_NODISCARD int
+agent_store_prune(agent_store_t *self, int64_t before_ms, int dry_run, agent_prune_t *out);
 
 #endif

@@ -1,7 +1,9 @@
 /* Does the station's outbox number and chain its reports, record how far it
  * offered its stream, and, when the hub holds more than it ever offered
  * (restored from a backup), move exactly the unconfirmed reports to a new
- * epoch with a valid chain and the same ids, listing every row? */
+ * epoch with a valid chain and the same ids, listing every row? Does prune
+ * delete only what the county has confirmed, and keep the numbering, the
+ * chain, the cases and the duplicate check whole? */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "agent_store.h"
+#include "county_store.h"
+#include "county_verify.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 
@@ -471,6 +475,274 @@ test_agent_store_concurrent_first_open(void **state)
     }
 }
 
+/* ---- prune ---- */
+
+#define S_FAR_FUTURE_MS (sj_now_ms() + 86400LL * 1000) /* "older than 0 days": everything */
+
+/* Delivers the station's events from seq `from` of its current epoch into a
+ * county store, as the county's downlink would. */
+static void
+s_to_county(agent_store_t *st, county_store_t *county, uint64_t from)
+{
+    sqlite3 *db = agent_store_db(st);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT raw FROM outbox WHERE epoch=? AND seq>=?"
+                                        " ORDER BY seq",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(s, 1, agent_store_epoch(st), SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64) from);
+    sj_event_t *ev = malloc(sizeof *ev);
+    assert_non_null(ev);
+    sqlite3 *cdb = county_store_db(county);
+    assert_int_equal(sj_db_begin(cdb), SJ_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const uint8_t *raw = sqlite3_column_blob(s, 0);
+        size_t len = (size_t) sqlite3_column_bytes(s, 0);
+        char why[256];
+        assert_int_equal(sj_event_decode(raw, len, ev, why, sizeof why), SJ_OK);
+        sj_stored_t res = SJ_STORED_DUPLICATE;
+        assert_int_equal(county_store_downlink_ops.store_event(county, STATION, ev, raw, len, &res),
+                         SJ_OK);
+        assert_int_equal(res, SJ_STORED_NEW);
+    }
+    assert_int_equal(sj_db_commit(cdb), SJ_OK);
+    sqlite3_finalize(s);
+    free(ev);
+}
+
+static long
+s_county_problems(county_store_t *county)
+{
+    long problems = -1;
+    char err[256] = "";
+    FILE *out = fopen("/dev/null", "w");
+    assert_non_null(out);
+    assert_int_equal(
+        county_verify(county_store_db(county), SJ_FMT_JSON, out, &problems, err, sizeof err),
+        SJ_OK);
+    fclose(out);
+    return problems;
+}
+
+static void
+test_agent_store_prune_only_after_receipt(void **state)
+{
+    s_fix_t *f = *state;
+    uint8_t ids[5][SJ_ID_BYTES];
+    for (int i = 0; i < 5; i++) {
+        s_add(f->st, "x", ids[i]);
+    }
+    /* Nothing at the hub yet: all queued, nothing pruned. */
+    agent_prune_t p;
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 0);
+    assert_int_equal(p.kept_queued, 5);
+    /* All at the hub, no receipt: still nothing. */
+    s_got_t g;
+    s_fetch_all(f->st, &g);
+    assert_int_equal(agent_store_uplink_ops.acked(f->st, 5, NULL, 0), SJ_OK);
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 0);
+    assert_int_equal(p.kept_at_hub, 5);
+    /* The county's receipt covers 1..3: those go, except when too recent. */
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 3), SJ_OK);
+    assert_int_equal(agent_store_prune(f->st, 0, 0, &p), SJ_OK); /* nothing is older than 1970 */
+    assert_int_equal(p.pruned, 0);
+    assert_int_equal(p.kept_recent, 3);
+    assert_int_equal(p.kept_at_hub, 2);
+    /* A dry run changes nothing. */
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 1, &p), SJ_OK);
+    assert_int_equal(p.pruned, 3);
+    assert_int_equal(s_scalar(f->st, "SELECT count(*) FROM outbox"), 5);
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 3);
+    assert_int_equal(p.kept_at_hub, 2);
+    assert_int_equal(p.pruned_before, 0);
+    assert_int_equal(s_scalar(f->st, "SELECT count(*) FROM outbox"), 2);
+    assert_int_equal(s_scalar(f->st, "SELECT min(seq) FROM outbox"), 4);
+    assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='pruned_through'"), 3);
+    agent_counts_t n;
+    assert_int_equal(agent_store_counts(f->st, &n), SJ_OK);
+    assert_int_equal(n.total, 2);
+    assert_int_equal(n.at_hub, 2);
+    assert_int_equal(n.pruned, 3);
+    /* Once the receipt covers all five, the newest stays: it is the head. */
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 5), SJ_OK);
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 1);
+    assert_int_equal(p.kept_last, 1);
+    assert_int_equal(p.pruned_before, 3);
+    assert_int_equal(s_scalar(f->st, "SELECT count(*) FROM outbox"), 1);
+    uint64_t head = 0;
+    assert_int_equal(agent_store_uplink_ops.head(f->st, &head), SJ_OK);
+    assert_int_equal(head, 5);
+    /* The pruned ids are still known: adding one again is a duplicate. */
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    assert_non_null(ev);
+    ev->type = SJ_EVENT_REPORT;
+    memcpy(ev->id, ids[0], SJ_ID_BYTES);
+    int dup = 0;
+    assert_int_equal(agent_store_begin(f->st), SJ_OK);
+    assert_int_equal(agent_store_add(f->st, ev, &dup, NULL), SJ_OK);
+    assert_int_equal(agent_store_commit(f->st), SJ_OK);
+    assert_int_equal(dup, 1);
+    free(ev);
+}
+
+static void
+test_agent_store_prune_keeps_rejected(void **state)
+{
+    s_fix_t *f = *state;
+    for (int i = 0; i < 4; i++) {
+        s_add(f->st, "x", NULL);
+    }
+    s_got_t g;
+    s_fetch_all(f->st, &g);
+    Sanji__Rejection rej = SANJI__REJECTION__INIT, *rejp = &rej;
+    rej.seq = 2;
+    rej.code = 7;
+    rej.reason.data = (uint8_t *) "bad field";
+    rej.reason.len = strlen("bad field");
+    assert_int_equal(agent_store_uplink_ops.acked(f->st, 4, &rejp, 1), SJ_OK);
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 4), SJ_OK);
+    agent_prune_t p;
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 2);
+    assert_int_equal(p.kept_rejected, 1);
+    assert_int_equal(p.kept_last, 1);
+    s_list_t l = {0};
+    assert_int_equal(agent_store_outbox(f->st, s_list_row, &l), SJ_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.seq[0], 2);
+    assert_int_equal(l.state[0], AGENT_REJECTED);
+    assert_int_equal(l.seq[1], 4);
+    assert_int_equal(l.state[1], AGENT_AT_COUNTY);
+}
+
+static void
+test_agent_store_prune_numbering_and_chain_continue(void **state)
+{
+    s_fix_t *f = *state;
+    char cdir[96], err[256] = "";
+    snprintf(cdir, sizeof cdir, "%s/county", f->dir);
+    county_store_t *county = county_store_open(cdir, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!county) {
+        fail_msg("county store: %s", err);
+    }
+    uint8_t ids[6][SJ_ID_BYTES];
+    for (int i = 0; i < 6; i++) {
+        s_add(f->st, "x", ids[i]);
+    }
+    s_got_t g;
+    s_fetch_all(f->st, &g);
+    s_to_county(f->st, county, 1);
+    assert_int_equal(agent_store_uplink_ops.acked(f->st, 6, NULL, 0), SJ_OK);
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 6), SJ_OK);
+    /* A status change of report 1, then everything but the newest pruned. */
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    assert_non_null(ev);
+    memcpy(ev->case_id, ids[0], SJ_ID_BYTES);
+    ev->new_outcome = sj_enum_value(SJ_FIELD_OUTCOME, "accepted");
+    char why[300] = "";
+    uint64_t num = 0;
+    assert_int_equal(agent_store_begin(f->st), SJ_OK);
+    assert_int_equal(agent_store_update(f->st, ev, &num, why, sizeof why), SJ_OK);
+    assert_int_equal(agent_store_commit(f->st), SJ_OK);
+    assert_int_equal(num, 7);
+    s_fetch_all(f->st, &g);
+    s_to_county(f->st, county, 7);
+    assert_int_equal(agent_store_uplink_ops.acked(f->st, 7, NULL, 0), SJ_OK);
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 7), SJ_OK);
+    uint8_t last_hash[SJ_HASH_BYTES];
+    assert_int_equal(
+        sj_db_meta_get_blob(agent_store_db(f->st), "last_hash", last_hash, SJ_HASH_BYTES), SJ_OK);
+    agent_prune_t p;
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 6);
+    assert_int_equal(s_scalar(f->st, "SELECT count(*) FROM outbox"), 1);
+    /* The next report: number 8, seq 8, chained to the pruned stream's
+     * last event, and the county proves the whole stream. */
+    assert_int_equal(s_add(f->st, "after the prune", NULL), 8);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(agent_store_db(f->st),
+                                        "SELECT seq, raw FROM outbox WHERE num = 8", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(s, 0), 8);
+    assert_int_equal(sj_event_decode(sqlite3_column_blob(s, 1), (size_t) sqlite3_column_bytes(s, 1),
+                                     ev, why, sizeof why),
+                     SJ_OK);
+    sqlite3_finalize(s);
+    assert_memory_equal(ev->prev_hash, last_hash, SJ_HASH_BYTES);
+    memset(&g, 0, sizeof g);
+    assert_int_equal(agent_store_uplink_ops.fetch(f->st, 8, 64, 1 << 20, s_collect, &g), SJ_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.seqs[0], 8);
+    s_to_county(f->st, county, 8);
+    assert_int_equal(s_county_problems(county), 0);
+    assert_int_equal(s_scalar(f->st, "SELECT count(*) FROM meta WHERE key='offered_through'"
+                                     " AND value = 8"),
+                     1);
+    /* The pruned case is still a case here: its outcome came from the
+     * pruned change (accepted), so closing it is allowed, reopening from
+     * pending is not. */
+    int outcome = 0;
+    assert_int_equal(agent_store_case_outcome(f->st, ids[0], &outcome), SJ_OK);
+    assert_int_equal(outcome, sj_enum_value(SJ_FIELD_OUTCOME, "accepted"));
+    assert_int_equal(agent_store_case_outcome(f->st, ids[3], &outcome), SJ_OK);
+    assert_int_equal(outcome, sj_enum_value(SJ_FIELD_OUTCOME, "pending"));
+    memset(ev, 0, sizeof *ev);
+    memcpy(ev->case_id, ids[0], SJ_ID_BYTES);
+    ev->new_outcome = sj_enum_value(SJ_FIELD_OUTCOME, "closed");
+    assert_int_equal(agent_store_begin(f->st), SJ_OK);
+    assert_int_equal(agent_store_update(f->st, ev, &num, why, sizeof why), SJ_OK);
+    assert_int_equal(agent_store_commit(f->st), SJ_OK);
+    assert_int_equal(num, 9);
+    assert_int_equal(agent_store_case_outcome(f->st, ids[0], &outcome), SJ_OK);
+    assert_int_equal(outcome, sj_enum_value(SJ_FIELD_OUTCOME, "closed"));
+    s_to_county(f->st, county, 9);
+    assert_int_equal(s_county_problems(county), 0);
+    free(ev);
+    county_store_close(&county);
+}
+
+static void
+test_agent_store_prune_then_hub_restored(void **state)
+{
+    s_fix_t *f = *state;
+    for (int i = 0; i < 6; i++) {
+        s_add(f->st, "x", NULL);
+    }
+    s_got_t g;
+    s_fetch_all(f->st, &g);
+    assert_int_equal(agent_store_uplink_ops.acked(f->st, 6, NULL, 0), SJ_OK);
+    assert_int_equal(agent_store_uplink_ops.receipt(f->st, 4), SJ_OK);
+    agent_prune_t p;
+    assert_int_equal(agent_store_prune(f->st, S_FAR_FUTURE_MS, 0, &p), SJ_OK);
+    assert_int_equal(p.pruned, 4);
+    /* A hub that still holds everything from 5 on is served as before. */
+    uint8_t old[SJ_EPOCH_BYTES], epoch[SJ_EPOCH_BYTES];
+    memcpy(old, agent_store_epoch(f->st), SJ_EPOCH_BYTES);
+    int moved = 1;
+    assert_int_equal(agent_store_diverged(f->st, 4, &moved, epoch), SJ_OK);
+    assert_int_equal(moved, 0);
+    assert_int_equal(agent_store_diverged(f->st, 6, &moved, epoch), SJ_OK);
+    assert_int_equal(moved, 0);
+    /* A hub restored from a backup holding only 2: seqs 3 and 4 are gone
+     * here (the county has them), so 5 and 6 move to a new epoch. */
+    assert_int_equal(agent_store_diverged(f->st, 2, &moved, epoch), SJ_OK);
+    assert_int_equal(moved, 1);
+    assert_memory_not_equal(epoch, old, SJ_EPOCH_BYTES);
+    uint8_t got[4][SJ_ID_BYTES];
+    assert_int_equal(s_check_chain(f->st, epoch, got, 4), 2);
+    assert_int_equal(s_scalar(f->st, "SELECT value FROM meta WHERE key='pruned_through'"), 0);
+    s_fetch_all(f->st, &g);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.seqs[0], 1);
+}
+
 int
 main(void)
 {
@@ -490,6 +762,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_agent_store_counts_never_wrap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_agent_store_open_errors, s_setup, s_teardown),
         cmocka_unit_test(test_agent_store_concurrent_first_open),
+        cmocka_unit_test_setup_teardown(test_agent_store_prune_only_after_receipt, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_agent_store_prune_keeps_rejected, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_agent_store_prune_numbering_and_chain_continue,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_agent_store_prune_then_hub_restored, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
