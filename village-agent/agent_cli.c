@@ -168,9 +168,34 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
     return rc;
 }
 
+/* The hub refused this station after a submit, import or update stored its
+ * entries. The exit status stays 0: what the command promises (stored
+ * durably) is done, and delivery follows by itself once the hub accepts the
+ * station, as for a hub that cannot be reached. Exit 1 would tell a script
+ * to run the command again, which would record the report twice (a new id
+ * each time). So the refusal is said loudly instead, with what to do. */
+static void
+s_refused_banner(agent_store_t *st, const agent_opts_t *o, const char *what)
+{
+    sj_keypair_t kp;
+    char err[256] = "";
+    int have_key = sj_keypair_load(o->data, &kp, err, sizeof err) == SJ_OK;
+    fprintf(stderr,
+            "village-agent: *** NOT DELIVERED: the hub refused this station (reason above). ***\n"
+            "village-agent: %s IS stored in the outbox and will be delivered once the hub\n"
+            "village-agent: accepts this station: do NOT record it again.\n"
+            "village-agent: If this station's key is not enrolled (or was revoked), the township\n"
+            "village-agent: office enrols it, then reloads the hub (systemctl reload\n"
+            "village-agent: sanji-township-hub):\n"
+            "    township-hub allow -- %s '%s'\n"
+            "village-agent: then 'village-agent sync' (or the running service) delivers it.\n",
+            what, agent_store_station(st), have_key ? kp.pk_z85 : "STATIONKEY");
+    sodium_memzero(&kp, sizeof kp);
+}
+
 /* After storing: try to deliver for a few seconds, and say what happened. */
 static void
-s_try_deliver(agent_store_t *st, const agent_opts_t *o)
+s_try_deliver(agent_store_t *st, const agent_opts_t *o, const char *what)
 {
     if (!o->hub || o->deliver_s <= 0) {
         fprintf(stderr, "queued; deliver later with 'village-agent sync'\n");
@@ -180,7 +205,7 @@ s_try_deliver(agent_store_t *st, const agent_opts_t *o)
     if (rc == S_LINK_DONE) {
         fprintf(stderr, "delivered to the hub\n");
     } else if (rc == S_LINK_REFUSED) {
-        fprintf(stderr, "queued; it stays in the outbox until the hub accepts this station\n");
+        s_refused_banner(st, o, what);
     } else {
         fprintf(stderr, "queued; the hub was not reached, 'sync' or 'run' will deliver it\n");
     }
@@ -348,7 +373,9 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
                 agent_store_station(st));
     }
     exit_code = 0;
-    s_try_deliver(st, o);
+    char what[64];
+    snprintf(what, sizeof what, "report %" PRIu64, num);
+    s_try_deliver(st, o, dup ? "the report" : what);
 out:
     agent_store_close(&st);
     free(ev);
@@ -448,7 +475,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
     fprintf(stderr, "\n");
     exit_code = 0;
     if (added) {
-        s_try_deliver(st, o);
+        s_try_deliver(st, o, added == 1 ? "the imported report" : "every imported report");
     }
 out:
     free(ev);
@@ -522,7 +549,9 @@ agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, con
             agent_store_station(st), id, sj_enum_name(SJ_FIELD_OUTCOME, ev->prev_outcome),
             sj_enum_name(SJ_FIELD_OUTCOME, ev->new_outcome));
     exit_code = 0;
-    s_try_deliver(st, o);
+    char what[64];
+    snprintf(what, sizeof what, "the change (entry %" PRIu64 ")", num);
+    s_try_deliver(st, o, what);
 out:
     agent_store_close(&st);
     free(ev);
