@@ -276,18 +276,52 @@ s_write_table(const sj_table_t *self, FILE *out)
     return SJ_OK;
 }
 
+/* Would a spreadsheet (Excel, WPS, LibreOffice) take this cell for a
+ * formula? It starts with = + - @, TAB or CR ("CSV injection", OWASP). A
+ * plain number ("-3", "+1.5") is not guarded: it is a number there too,
+ * and numeric columns stay numeric. */
+static int
+s_csv_formula_like(const char *s)
+{
+    if (!s[0] || !strchr("=+-@\t\r", s[0])) {
+        return 0;
+    }
+    const char *p = s + (s[0] == '+' || s[0] == '-');
+    if (*p < '0' || *p > '9') {
+        return 1;
+    }
+    while (*p >= '0' && *p <= '9') {
+        p++;
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') {
+            return 1;
+        }
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    return *p != '\0';
+}
+
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes
- * doubled. NULL writes an empty field. */
+ * doubled. A formula-like cell gets a leading ' (inside the quotes), which
+ * spreadsheets show as text and do not evaluate. NULL writes an empty field. */
 static int
 s_csv_field(FILE *out, const char *s)
 {
     if (!s) {
         return SJ_OK;
     }
+    int guard = s_csv_formula_like(s);
     if (!strpbrk(s, ",\"\r\n")) {
+        if (guard && fputc('\'', out) == EOF) {
+            return SJ_EIO;
+        }
         return fputs(s, out) == EOF ? SJ_EIO : SJ_OK;
     }
-    if (fputc('"', out) == EOF) {
+    if (fputc('"', out) == EOF || (guard && fputc('\'', out) == EOF)) {
         return SJ_EIO;
     }
     for (const char *p = s; *p; p++) {

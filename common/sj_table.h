@@ -1,7 +1,8 @@
 /* sj_table: tabular output for the CLI tools in three formats.
  * table: aligned columns for people (East Asian wide characters count as two
- * columns), with an optional total line; csv: RFC 4180 with a header row;
- * json: an array of objects, integer columns as JSON numbers.
+ * columns), with an optional total line; csv: RFC 4180 with a header row,
+ * formula-like cells guarded with a leading ' (sj_csv_field); json: an
+ * array of objects, integer columns as JSON numbers.
  * Rows are buffered (for listings and stats; exports stream elsewhere). */
 #ifndef SJ_TABLE_H
 #define SJ_TABLE_H
@@ -39,7 +40,10 @@ SJ_NODISCARD int sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *o
 cJSON *sj_table_to_json(const sj_table_t *self);
 /* Display width of a UTF-8 string in terminal columns. */
 size_t sj_text_width(const char *s);
-/* Writes one CSV field with quoting when needed. */
+/* Writes one CSV field with quoting when needed (RFC 4180), and a leading '
+ * before a cell a spreadsheet would evaluate as a formula (one that starts
+ * with = + - @, TAB or CR and is not a plain number): the csv format of every
+ * table does the same. */
 void sj_csv_field(FILE *out, const char *s);
 
 #endif

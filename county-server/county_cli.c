@@ -46,6 +46,7 @@ enum {
     O_HTTP,
     O_TOKEN_FILE,
     O_SILENT,
+    O_BOM,
     O_HELP,
     O_COUNT
 };
@@ -72,12 +73,13 @@ static const struct option s_opts[] = {
     {"http", required_argument, NULL, O_HTTP},
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"silent-after", required_argument, NULL, O_SILENT},
+    {"bom", no_argument, NULL, O_BOM},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
 
 /* Options without a value, for sj_cli_command: these and county_main's. */
-static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", NULL};
+static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", "bom", NULL};
 
 /* Every key county_main accepts too: one INI file serves all commands. */
 static const char *const s_cfg_keys[] = {
@@ -87,6 +89,7 @@ typedef struct {
     const char *data, *config, *log_level, *format, *limit, *year, *lang, *http, *token_file,
         *silent;
     int with_personal;
+    int bom; /* export --bom */
     county_filter_t f;
     unsigned char given[O_COUNT - O_DATA]; /* which options were on the command line */
 } s_args_t;
@@ -104,7 +107,7 @@ static int s_serve(s_args_t *a);
 
 static const int s_export_opts[] = {O_FORMAT,  O_FROM,  O_TO,       O_TOWNSHIP, O_STATION,
                                     O_CHANNEL, O_KIND,  O_LEVEL,    O_CATEGORY, O_OUTCOME,
-                                    O_SOURCE,  O_LIMIT, O_PERSONAL, 0};
+                                    O_SOURCE,  O_LIMIT, O_PERSONAL, O_BOM,      0};
 
 static const int s_report_opts[] = {O_YEAR, O_LANG, O_FORMAT, 0};
 static const int s_serve_opts[] = {O_HTTP, O_TOKEN_FILE, O_SILENT, 0};
@@ -112,6 +115,7 @@ static const int s_serve_opts[] = {O_HTTP, O_TOKEN_FILE, O_SILENT, 0};
 static const s_cmd_t s_cmds[] = {
     {"export", s_export, s_export_opts,
      "usage: county-server export [--format csv|jsonl] [filters] [--limit N] [--with-personal]\n"
+     "                            [--bom]\n"
      "\n"
      "Writes every matter that passes the filters to stdout, one row at a time\n"
      "(constant memory however many there are), ordered by occurred date and id.\n"
@@ -121,6 +125,11 @@ static const s_cmd_t s_cmds[] = {
      "\n"
      "  --format F          csv (default; RFC 4180, header line) or jsonl (one\n"
      "                      JSON object per line)\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
+     "                      reads the Chinese text as UTF-8\n"
+     "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
+     "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
+     "instead of running it as a formula (always on; jsonl is never altered).\n"
      "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
      "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
      "  --category G, --outcome O, --source S  filters, as for list\n"
@@ -242,6 +251,10 @@ s_export(s_args_t *a)
             return 2;
         }
     }
+    if (a->bom && fmt != COUNTY_EXPORT_CSV) {
+        fprintf(stderr, "county-server: --bom is for --format csv only\n");
+        return 2;
+    }
     char err[512] = "";
     if (county_filter_check(&a->f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -260,6 +273,9 @@ s_export(s_args_t *a)
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         goto out;
+    }
+    if (a->bom) {
+        fputs(COUNTY_EXPORT_BOM, stdout);
     }
     int tty = isatty(STDERR_FILENO);
     int64_t rows = 0;
@@ -476,6 +492,9 @@ county_cli_main(int argc, char **argv)
             break;
         case O_LIMIT:
             a.limit = optarg;
+            break;
+        case O_BOM:
+            a.bom = 1;
             break;
         case O_PERSONAL:
             a.with_personal = 1;

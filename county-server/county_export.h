@@ -8,7 +8,11 @@
  * the filter carries the county key pair (--with-personal).
  *
  *   csv    RFC 4180, a header line of the column names, LF line ends,
- *          UTF-8 without a byte-order mark (as `list --format csv`).
+ *          UTF-8 without a byte-order mark (as `list --format csv`; the
+ *          CLI's --bom writes COUNTY_EXPORT_BOM first). A cell that a
+ *          spreadsheet would evaluate as a formula (starts with = + - @,
+ *          TAB or CR and is not a plain number) gets a leading ' (CSV
+ *          injection; sj_csv_field): always on, jsonl is never altered.
  *   jsonl  one JSON object per line, keys in column order, persons a
  *          number, every other value a string.
  *
@@ -26,6 +30,7 @@
 #include "sj_err.h"
 
 #define COUNTY_EXPORT_PROGRESS_ROWS 100000 /* progress callback every this many rows */
+#define COUNTY_EXPORT_BOM           "\xEF\xBB\xBF" /* UTF-8 byte-order mark (export --bom) */
 
 typedef enum { COUNTY_EXPORT_CSV = 0, COUNTY_EXPORT_JSONL } county_export_format_t;
 

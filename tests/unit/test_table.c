@@ -244,6 +244,47 @@ test_table_csv_field(void **state)
     free(text);
 }
 
+/* CSV injection: a cell Excel/WPS/LibreOffice would evaluate gets a leading
+ * '; plain numbers, and the same characters later in a cell, do not. */
+static void
+test_table_csv_guards_formulas(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+        {"=1+1", "'=1+1"},
+        {"+86 138", "'+86 138"},
+        {"-2+3", "'-2+3"},
+        {"@SUM(A1)", "'@SUM(A1)"},
+        {"\tx", "'\tx"},
+        {"\rx", "\"'\rx\""},
+        {"-", "'-"},
+        {"+", "'+"},
+        {"-1.", "'-1."},
+        {"-12", "-12"},
+        {"+7", "+7"},
+        {"-3.25", "-3.25"},
+        {"2024-03-05", "2024-03-05"},
+        {"a=b", "a=b"},
+        {"土地=1", "土地=1"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        sj_csv_field(f, cases[i].in);
+        assert_int_equal(fclose(f), 0);
+        if (strcmp(text, cases[i].out) != 0) {
+            fail_msg("csv of '%s' is '%s', expected '%s'", cases[i].in, text, cases[i].out);
+        }
+        free(text);
+    }
+}
+
 static sj_table_t *
 s_json_table(void)
 {
@@ -462,6 +503,7 @@ main(void)
         cmocka_unit_test(test_table_write_empty),
         cmocka_unit_test(test_table_write_csv),
         cmocka_unit_test(test_table_csv_field),
+        cmocka_unit_test(test_table_csv_guards_formulas),
         cmocka_unit_test(test_table_write_json),
         cmocka_unit_test(test_table_to_json),
         cmocka_unit_test(test_table_rows_grow),
