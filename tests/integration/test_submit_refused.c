@@ -36,8 +36,8 @@ static void
 s_hub_tool(h_node_t *hub, const char *cmd, const char *code, const char *key)
 {
     h_result_t r;
-    char *argv[] = {(char *) HUB_BIN, (char *) cmd, "--data", hub->data, "--", (char *) code,
-                    (char *) key, NULL};
+    char *argv[] = {(char *) HUB_BIN, (char *) cmd, "--data", hub->data, "--",
+                    (char *) code,    (char *) key, NULL};
     int rc = h_run(hub->env, cmd, argv, &r, h_ms(30000));
     if (rc != 0) {
         fail_msg("township-hub %s: exit %d: %s", cmd, rc, r.err);
@@ -62,8 +62,8 @@ test_submit_refused_exit0_loud(void **state)
 
     /* The township office revokes the station's key. */
     s_hub_tool(hub, "revoke", S201, NULL);
-    const char *submit[] = {"submit",  "--channel", "visit", "--level", "county",
-                            "--summary", "refused", "--wait", "10",   NULL};
+    const char *submit[] = {"submit",    "--channel", "visit",  "--level", "county",
+                            "--summary", "refused",   "--wait", "10",      NULL};
     int64_t t0 = h_now_ms();
     int code = h_agent(st, submit, &r, h_ms(60000));
     int64_t took = h_now_ms() - t0;
