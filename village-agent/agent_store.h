@@ -45,9 +45,9 @@ void agent_store_rollback(agent_store_t *self);
 
 /* Adds a report event: ev->id, ev->report (and sealed) are the caller's;
  * origin, epoch, seq, prev_hash, created_ms are filled here. *dup is set when
- * an event with that id is already in the outbox (nothing stored). *num (if
- * not NULL) gets the report number of a new row. Must run inside
- * agent_store_begin/commit. */
+ * an event with that id is already in the outbox, or was pruned from it
+ * (nothing stored). *num (if not NULL) gets the report number of a new row.
+ * Must run inside agent_store_begin/commit. */
 SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
 
 /* The current outcome of a case this station reported, as the station knows
