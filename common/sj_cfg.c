@@ -190,7 +190,9 @@ typedef struct {
     const sj_cfg_spec_t *spec;
     s_file_t *file;
     FILE *in;
-    int lineno; /* line being parsed: inih calls the reader once per line */
+    int lineno;       /* line being parsed: inih calls the reader once per line */
+    int section_line; /* line of the last [section] header */
+    int why_line;     /* line the error is about, when not lineno (0) */
     char why[512];
 } s_load_t;
 
@@ -201,6 +203,9 @@ s_reader(char *str, int num, void *stream)
     char *got = fgets(str, num, ld->in);
     if (got) {
         ld->lineno++;
+        if (got[strspn(got, " \t")] == '[') {
+            ld->section_line = ld->lineno;
+        }
     }
     return got;
 }
@@ -233,6 +238,7 @@ s_handler(void *user, const char *section, const char *name, const char *value)
             return 0;
         }
     } else {
+        ld->why_line = ld->section_line; /* the header, not its first key */
         snprintf(ld->why, sizeof ld->why,
                  "unknown section [%s] (use [%s] or [sanji] for general keys, or a command's"
                  " name, e.g. [status])",
@@ -307,6 +313,9 @@ s_load(const sj_cfg_spec_t *spec, const char *path, s_file_t *file, char *err, s
     }
     if (bad > 0 && !ld.why[0]) {
         snprintf(ld.why, sizeof ld.why, "expected 'key = value' or [section]");
+    }
+    if (bad > 0 && ld.why_line > 0) {
+        bad = ld.why_line;
     }
     snprintf(err, err_size, "%s:%d: %s", path, bad > 0 ? bad : 0,
              ld.why[0] ? ld.why : "cannot read the file");

@@ -302,7 +302,7 @@ static void
 test_cfg_apply_errors(void **state)
 {
     (void) state;
-    s_assert_refused("[stats]\nformat = json\n\n[stast]\nformat = json\n", 5,
+    s_assert_refused("[stats]\nformat = json\n\n[stast]\nformat = json\n", 4,
                      "unknown section [stast] (use [demo] or [sanji] for general keys, or a"
                      " command's name, e.g. [status])");
     s_assert_refused("[stats]\ncolour = blue\n", 2,
