@@ -25,7 +25,8 @@ static const char s_usage_cases[] =
     "  --township CODE9    only this township's cases\n"
     "  --conflicts         only cases with a conflict\n"
     "  --format F          table (default), json, csv\n"
-    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n";
+    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+    "In the --config file these options are keys of [cases] (flags win).\n";
 
 static const char s_usage_update[] =
     "usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
@@ -37,7 +38,8 @@ static const char s_usage_update[] =
     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
     "  withdrawn is final\n"
     "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
-    "nothing stored). Prints the new event's id.\n";
+    "nothing stored). Prints the new event's id.\n"
+    "In the --config file these options are keys of [update] (flags win).\n";
 
 enum { O_DATA = 1000, O_CONFIG, O_LOG, O_FORMAT, O_TOWNSHIP, O_CONFLICTS, O_OUTCOME, O_NOTE,
        O_OFFICER, O_HELP };

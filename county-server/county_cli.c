@@ -122,7 +122,8 @@ static const s_cmd_t s_cmds[] = {
      "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
      "  --category G, --outcome O, --source S  filters, as for list\n"
      "  --limit N           at most N rows\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [export] (flags win).\n"},
     {"report", s_report, s_report_opts,
      "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
      "\n"
@@ -136,7 +137,8 @@ static const s_cmd_t s_cmds[] = {
      "  --year YYYY         the year (by occurred date), required\n"
      "  --lang L            zh (default) or en\n"
      "  --format F          md (default; Markdown) or html (a complete page)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [report] (flags win).\n"},
     {"serve", s_serve, s_serve_opts,
      "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
      "\n"
@@ -157,7 +159,8 @@ static const s_cmd_t s_cmds[] = {
      "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
      "  --silent-after S    a hub or station unheard for S seconds is silent\n"
      "                      (default 3600)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [serve] (flags win).\n"},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 

@@ -149,7 +149,8 @@ static const char s_usage[] =
     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
     "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
     "  --data DIR          data directory (default ./var/township-hub)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
+    "                      ones in [township-hub]); flags win\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n";
 
 enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT };

@@ -36,7 +36,10 @@ static const char s_usage[] =
     "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
     "  --county-key Z85    county public key; seals petitioner fields\n"
     "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: the global options above in [village-agent];\n"
+    "                      every option of COMMAND as a key of [COMMAND], e.g.\n"
+    "                      [sync] timeout = 60. Flags win over [COMMAND], which\n"
+    "                      wins over [village-agent]\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          help (also after a command: village-agent submit --help)\n"
     "\n"
@@ -129,6 +132,9 @@ s_usage_for(const char *cmd, FILE *out)
         text = s_usage_run;
     }
     fputs(text, out);
+    if (text != s_usage) {
+        fprintf(out, "In the --config file these options are keys of [%s] (flags win).\n", cmd);
+    }
     return 0;
 }
 
