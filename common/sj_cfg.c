@@ -50,6 +50,23 @@ static struct {
     int filter_at_line_start; /* the stderr filter's position */
 } s_st;
 
+/* The argv sj_cfg_apply made: [1, 1 + s_ninjected) are its own strings, the
+ * rest borrowed from the caller's argv. Kept here so that it stays
+ * reachable (no leak report at exit) and is freed by the next apply. */
+static char **s_argv;
+static int s_ninjected;
+
+static void
+s_argv_free(void)
+{
+    for (int i = 1; s_argv && i <= s_ninjected; i++) {
+        free(s_argv[i]);
+    }
+    free(s_argv);
+    s_argv = NULL;
+    s_ninjected = 0;
+}
+
 static const char *const s_not_keys[] = SJ_CFG_NOT_KEYS;
 
 /* ---- the spec ---- */
@@ -547,6 +564,7 @@ s_push(char **out,
 int
 sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
 {
+    s_argv_free();
     memset(&s_st, 0, sizeof s_st);
     s_st.spec = spec;
     s_scan_t sc;
@@ -582,6 +600,7 @@ sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
         fprintf(stderr, "%s: out of memory\n", spec->tool);
         return 1;
     }
+    s_argv = out;
     int n = 0;
     out[n++] = (*argv)[0];
     /* General keys first, then the command's section: the later wins. */
@@ -596,7 +615,9 @@ sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
             if (!o) {
                 continue; /* a general key this command has no option for */
             }
-            if (s_push(out, &n, o, e, s_st.path, &sc, opts) != SJ_OK) {
+            int pushed = s_push(out, &n, o, e, s_st.path, &sc, opts);
+            s_ninjected = n - 1;
+            if (pushed != SJ_OK) {
                 s_file_free(&file);
                 fprintf(stderr, "%s: out of memory\n", spec->tool);
                 return 1;

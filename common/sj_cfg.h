@@ -99,9 +99,9 @@ typedef enum {
  * above; --print-config-keys prints the key table to stdout instead.
  * Returns SJ_CFG_CONTINUE to carry on with the (possibly new) *argv, or the
  * exit status: 0 after --print-config-keys, 2 after a bad file (message on
- * stderr), 1 when out of memory. The new argv and its strings live until
- * the process ends. While values from the file are in effect, stderr is
- * replaced by a line-buffered stream that adds "FILE:LINE: " to the tool's
+ * stderr), 1 when out of memory. The new argv and its strings are owned by
+ * sj_cfg and live until the next sj_cfg_apply (in a tool: until exit). While values from the file
+ * are in effect, stderr is replaced by a line-buffered stream that adds "FILE:LINE: " to the tool's
  * messages about them (writes go straight on to file descriptor 2). */
 int sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv);
 
