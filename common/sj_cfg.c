@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* fopencookie: the stderr filter */
 #include "sj_cfg.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
@@ -190,6 +191,17 @@ s_resolve_any(const sj_cfg_spec_t *spec, const char *name, size_t len)
     return o;
 }
 
+/* The option a general key stands for: the first table that has it. */
+static const struct option *
+s_general_option(const sj_cfg_spec_t *spec, const char *key)
+{
+    const struct option *o = s_option(spec->opts, key);
+    for (const sj_cfg_cmd_t *c = spec->cmds; !o && c && c->name; c++) {
+        o = s_option(c->opts, key);
+    }
+    return o;
+}
+
 static int
 s_is_general(const sj_cfg_spec_t *spec, const char *key)
 {
@@ -241,10 +253,7 @@ s_handler(void *user, const char *section, const char *name, const char *value)
                      section[0] ? section : spec->tool);
             return 0;
         }
-        opt = s_option(spec->opts, name);
-        for (const sj_cfg_cmd_t *c = spec->cmds; !opt && c && c->name; c++) {
-            opt = s_option(c->opts, name);
-        }
+        opt = s_general_option(spec, name);
     } else if (s_is_command(spec, section)) {
         opt = s_not_key(name) ? NULL : s_option(s_table(spec, section), name);
         if (!opt) {
@@ -564,6 +573,9 @@ s_push(char **out,
 int
 sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
 {
+    for (size_t i = 0; spec->general && spec->general[i]; i++) {
+        assert(s_general_option(spec, spec->general[i]) != NULL); /* a key for no option */
+    }
     s_argv_free();
     memset(&s_st, 0, sizeof s_st);
     s_st.spec = spec;
@@ -724,10 +736,7 @@ sj_cfg_write_keys(const sj_cfg_spec_t *spec, FILE *out)
     /* In the order of the general list, each from the table that has it. */
     int first = 1;
     for (size_t i = 0; spec->general && spec->general[i]; i++) {
-        const struct option *o = s_option(spec->opts, spec->general[i]);
-        for (const sj_cfg_cmd_t *c = spec->cmds; !o && c && c->name; c++) {
-            o = s_option(c->opts, spec->general[i]);
-        }
+        const struct option *o = s_general_option(spec, spec->general[i]);
         fprintf(out, "%s`%s`%s", first ? "" : ", ", spec->general[i],
                 o && o->has_arg == no_argument ? " (true/false)" : "");
         first = 0;
