@@ -110,26 +110,23 @@ sj_node_peer_key(const char *tool, const char *option, const char *z85, uint8_t 
 }
 
 void
-sj_node_reload_log_level(const char *tool, const char *config, const char *const *keys,
-                         int flag_given)
+sj_node_reload_log_level(void)
 {
-    if (flag_given || !config) {
+    if (!sj_cfg_path() || sj_cfg_source("log-level", NULL) == SJ_CFG_ARGV) {
         return;
     }
-    sj_cfg_t cfg;
-    char err[512];
-    if (sj_cfg_load(&cfg, config, tool, keys, err, sizeof err) != SJ_OK) {
+    char name[64], err[1400];
+    int line = 0;
+    if (sj_cfg_reread("log-level", name, sizeof name, &line, err, sizeof err) != SJ_OK) {
         sj_error("config not reloaded, the log level stays: %s", err);
         return;
     }
-    const char *name = sj_cfg_get(&cfg, "log-level");
-    int lvl = sj_log_level_parse(name ? name : "notice");
+    int lvl = sj_log_level_parse(name[0] ? name : "notice");
     if (lvl < 0) {
         sj_error("%s:%d: log-level '%s' is not one of error, warn, notice, info, debug; it stays",
-                 config, sj_cfg_line(&cfg, "log-level"), name);
+                 sj_cfg_path(), line, name);
     } else if (lvl != sj_log_level_current) {
         sj_log_set_level((sj_log_level_t) lvl);
-        sj_notice("log level is now %s", name ? name : "notice");
+        sj_notice("log level is now %s", name[0] ? name : "notice");
     }
-    sj_cfg_free(&cfg);
 }

@@ -25,10 +25,10 @@ SJ_NODISCARD int sj_node_load_keys(const char *tool, const char *dir, int insecu
 SJ_NODISCARD int sj_node_peer_key(const char *tool, const char *option, const char *z85,
                                   uint8_t out[SJ_KEY_BYTES]);
 
-/* On SIGHUP: re-reads the log level from the config file (tool's section,
- * keys as at start). A --log-level flag given at start wins and stays; a
- * file that no longer parses is reported and changes nothing. */
-void sj_node_reload_log_level(const char *tool, const char *config, const char *const *keys,
-                              int flag_given);
+/* On SIGHUP: re-reads the log level from the config file sj_cfg_apply read
+ * at start (the command's section over the general one, sj_cfg_reread). A
+ * --log-level flag given at start wins and stays; a file that no longer
+ * parses is reported and changes nothing. */
+void sj_node_reload_log_level(void);
 
 #endif

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "county_store.h"
-#include "sj_cfg.h"
 #include "sj_cli.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -26,7 +25,8 @@ static const char s_usage_cases[] =
     "  --township CODE9    only this township's cases\n"
     "  --conflicts         only cases with a conflict\n"
     "  --format F          table (default), json, csv\n"
-    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n";
+    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+    "In the --config file these options are keys of [cases] (flags win).\n";
 
 static const char s_usage_update[] =
     "usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
@@ -38,12 +38,13 @@ static const char s_usage_update[] =
     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
     "  withdrawn is final\n"
     "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
-    "nothing stored). Prints the new event's id.\n";
+    "nothing stored). Prints the new event's id.\n"
+    "In the --config file these options are keys of [update] (flags win).\n";
 
 enum { O_DATA = 1000, O_CONFIG, O_LOG, O_FORMAT, O_TOWNSHIP, O_CONFLICTS, O_OUTCOME, O_NOTE,
        O_OFFICER, O_HELP };
 
-static const struct option s_opts[] = {
+const struct option county_cases_options[] = {
     {"data", required_argument, NULL, O_DATA},
     {"config", required_argument, NULL, O_CONFIG},
     {"log-level", required_argument, NULL, O_LOG},
@@ -59,8 +60,6 @@ static const struct option s_opts[] = {
 
 static const char *const s_flags[] = {"conflicts", "help", "insecure", "check", "with-personal",
                                       NULL};
-static const char *const s_cfg_keys[] = {
-    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
 
 int
 county_cases_handles(int argc, char *const *argv)
@@ -135,7 +134,7 @@ county_cases_write(sqlite3 *db, const char *township, int conflicts_only, sj_for
 }
 
 typedef struct {
-    const char *data, *config, *log_level, *format, *township, *outcome, *note, *officer;
+    const char *data, *log_level, *format, *township, *outcome, *note, *officer;
     int conflicts, help;
 } s_args_t;
 
@@ -219,10 +218,10 @@ county_cases_main(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", county_cases_options, NULL)) != -1) {
         switch (c) {
         case O_DATA: a.data = optarg; break;
-        case O_CONFIG: a.config = optarg; break;
+        case O_CONFIG: break; /* read by sj_cfg_apply in main() */
         case O_LOG: a.log_level = optarg; break;
         case O_FORMAT: a.format = optarg; break;
         case O_TOWNSHIP: a.township = optarg; break;
@@ -249,18 +248,7 @@ county_cases_main(int argc, char **argv)
         fputs(is_update ? s_usage_update : s_usage_cases, stderr);
         return 2;
     }
-    sj_cfg_t cfg;
-    memset(&cfg, 0, sizeof cfg);
     int rc = 2;
-    if (a.config) {
-        char err[512];
-        if (sj_cfg_load(&cfg, a.config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "county-server: %s\n", err);
-            return 2;
-        }
-        a.data = a.data ? a.data : sj_cfg_get(&cfg, "data");
-        a.log_level = a.log_level ? a.log_level : sj_cfg_get(&cfg, "log-level");
-    }
     if (!a.data) {
         a.data = "./var/county-server";
     }
@@ -286,6 +274,5 @@ county_cases_main(int argc, char **argv)
     sj_log_set_ident("county-server", "");
     rc = is_update ? s_update(&a, argv[optind + 1]) : s_cases(&a, fmt);
 out:
-    sj_cfg_free(&cfg);
     return rc;
 }

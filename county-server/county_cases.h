@@ -5,6 +5,7 @@
 #ifndef COUNTY_CASES_H
 #define COUNTY_CASES_H
 
+#include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
@@ -13,6 +14,10 @@
 
 /* True when argv's command word is cases or update. */
 int county_cases_handles(int argc, char *const *argv);
+
+/* The option table of cases and update (and so the keys of their config
+ * sections, sj_cfg.h). main() has put the --config file's keys into argv. */
+extern const struct option county_cases_options[];
 /* Runs the command; returns the process exit status. */
 int county_cases_main(int argc, char **argv);
 

@@ -51,7 +51,7 @@ enum {
     O_COUNT
 };
 
-static const struct option s_opts[] = {
+const struct option county_cli_options[] = {
     {"data", required_argument, NULL, O_DATA},
     {"config", required_argument, NULL, O_CONFIG},
     {"log-level", required_argument, NULL, O_LOG},
@@ -79,14 +79,11 @@ static const struct option s_opts[] = {
 };
 
 /* Options without a value, for sj_cli_command: these and county_main's. */
-static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", "bom", NULL};
-
-/* Every key county_main accepts too: one INI file serves all commands. */
-static const char *const s_cfg_keys[] = {
-    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", "conflicts",
+                                      "bom", NULL};
 
 typedef struct {
-    const char *data, *config, *log_level, *format, *limit, *year, *lang, *http, *token_file,
+    const char *data, *log_level, *format, *limit, *year, *lang, *http, *token_file,
         *silent;
     int with_personal;
     int bom; /* export --bom */
@@ -134,7 +131,8 @@ static const s_cmd_t s_cmds[] = {
      "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
      "  --category G, --outcome O, --source S  filters, as for list\n"
      "  --limit N           at most N rows\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [export] (flags win).\n"},
     {"report", s_report, s_report_opts,
      "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
      "\n"
@@ -148,7 +146,8 @@ static const s_cmd_t s_cmds[] = {
      "  --year YYYY         the year (by occurred date), required\n"
      "  --lang L            zh (default) or en\n"
      "  --format F          md (default; Markdown) or html (a complete page)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [report] (flags win).\n"},
     {"serve", s_serve, s_serve_opts,
      "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
      "\n"
@@ -169,7 +168,8 @@ static const s_cmd_t s_cmds[] = {
      "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
      "  --silent-after S    a hub or station unheard for S seconds is silent\n"
      "                      (default 3600)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"},
+     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+     "In the --config file these options are keys of [serve] (flags win).\n"},
 };
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
 
@@ -194,7 +194,7 @@ county_cli_handles(int argc, char *const *argv)
 static const char *
 s_opt_name(int code)
 {
-    for (const struct option *o = s_opts; o->name; o++) {
+    for (const struct option *o = county_cli_options; o->name; o++) {
         if (o->val == code) {
             return o->name;
         }
@@ -208,8 +208,8 @@ s_check_given(const s_cmd_t *cmd, const s_args_t *a)
 {
     for (int code = O_DATA; code < O_COUNT; code++) {
         if (!a->given[code - O_DATA] || code == O_DATA || code == O_CONFIG || code == O_LOG
-            || code == O_HELP) {
-            continue;
+            || code == O_HELP || sj_cfg_source(s_opt_name(code), NULL) == SJ_CFG_GENERAL) {
+            continue; /* a general key of the config file is for the commands that use it */
         }
         int ok = 0;
         for (const int *p = cmd->opts; *p; p++) {
@@ -413,22 +413,6 @@ s_serve(s_args_t *a)
 
 /* ---- main ---- */
 
-static int
-s_cfg_apply(s_args_t *a, sj_cfg_t *cfg)
-{
-    char err[512];
-    if (sj_cfg_load(cfg, a->config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err);
-        return 2;
-    }
-    a->data = a->data ? a->data : sj_cfg_get(cfg, "data");
-    a->log_level = a->log_level ? a->log_level : sj_cfg_get(cfg, "log-level");
-    a->http = a->http ? a->http : sj_cfg_get(cfg, "http");
-    a->token_file = a->token_file ? a->token_file : sj_cfg_get(cfg, "token-file");
-    a->silent = a->silent ? a->silent : sj_cfg_get(cfg, "silent-after");
-    return 0;
-}
-
 int
 county_cli_main(int argc, char **argv)
 {
@@ -437,7 +421,7 @@ county_cli_main(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", county_cli_options, NULL)) != -1) {
         if (c == 'h') {
             c = O_HELP;
         }
@@ -452,8 +436,7 @@ county_cli_main(int argc, char **argv)
             a.data = optarg;
             break;
         case O_CONFIG:
-            a.config = optarg;
-            break;
+            break; /* read by sj_cfg_apply in main() */
         case O_LOG:
             a.log_level = optarg;
             break;
@@ -540,11 +523,6 @@ county_cli_main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    sj_cfg_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    if (a.config && (rc = s_cfg_apply(&a, &cfg)) != 0) {
-        goto out;
-    }
     rc = 2;
     if (!a.data) {
         a.data = "./var/county-server";
@@ -567,6 +545,5 @@ county_cli_main(int argc, char **argv)
     sj_log_set_ident("county-server", "");
     rc = cmd->run(&a);
 out:
-    sj_cfg_free(&cfg);
     return rc;
 }

@@ -24,8 +24,6 @@
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
-static const char *s_config_path;  /* --config, re-read on SIGHUP for the log level */
-static int s_log_level_flag;       /* --log-level given: it wins over the file */
 
 static void
 s_on_signal(int sig)
@@ -92,16 +90,29 @@ static const char s_usage[] =
     "  --check             status: the monitoring line and exit code (see above)\n"
     "  --disk-warn PCT     status --check: WARNING below PCT% free disk (default 10)\n"
     "  --disk-crit PCT     status --check: CRITICAL below PCT% free disk (default 5)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: the general keys (data, bind, code, log-level,\n"
+    "                      insecure, http, token-file, silent-after) in\n"
+    "                      [county-server]; every option of COMMAND as a key of\n"
+    "                      [COMMAND], e.g. [stats] format = json. Flags win over\n"
+    "                      [COMMAND], which wins over [county-server]\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          this help\n"
     "\n"
     "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
     "2 bad usage (status --check: see above).\n";
 
-static const char *const s_cfg_keys[] = {"data",     "bind", "code",       "log-level",
-                                         "insecure", "http", "token-file", "silent-after",
-                                         NULL}; /* http...: serve, see county_cli.c */
+/* The general keys of the config file ([county-server], sj_cfg.h); every
+ * other option is a key of its command's section. */
+static const char *const s_cfg_general[] = {"data",     "bind", "code",       "log-level",
+                                            "insecure", "http", "token-file", "silent-after",
+                                            NULL}; /* http...: serve, see county_cli.c */
+
+/* Commands parsed with their own option table (the others use main's). */
+static const sj_cfg_cmd_t s_cfg_cmds[] = {
+    {"export", county_cli_options}, {"report", county_cli_options},
+    {"serve", county_cli_options},  {"cases", county_cases_options},
+    {"update", county_cases_options}, {NULL, NULL},
+};
 
 static int
 s_run(const char *data, const char *bind, const char *code, int insecure)
@@ -181,7 +192,7 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
             if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
                 sj_error("allowlist not reloaded, the old one stays: %s", err);
             }
-            sj_node_reload_log_level("county-server", s_config_path, s_cfg_keys, s_log_level_flag);
+            sj_node_reload_log_level();
         }
     }
     sj_notice("stopping");
@@ -298,6 +309,13 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const sj_cfg_spec_t spec = {.tool = "county-server", .usage = s_usage,
+                                       .general = s_cfg_general, .opts = opts,
+                                       .cmds = s_cfg_cmds};
+    int applied = sj_cfg_apply(&spec, &argc, &argv); /* the file's keys become options */
+    if (applied != SJ_CFG_CONTINUE) {
+        return applied;
+    }
     if (county_cases_handles(argc, argv)) {
         return county_cases_main(argc, argv); /* cases, update (issue 4) */
     }
@@ -305,7 +323,7 @@ main(int argc, char **argv)
         return county_cli_main(argc, argv); /* export, report, serve */
     }
     const char *data = NULL, *bind = NULL, *code = NULL, *by = NULL, *format = NULL;
-    const char *config = NULL, *log_level = NULL, *limit = NULL;
+    const char *log_level = NULL, *limit = NULL;
     const char *silent = NULL, *dwarn = NULL, *dcrit = NULL;
     county_filter_t f = {0};
     int c, help = 0, insecure = 0, with_personal = 0, check = 0, checked = 0;
@@ -328,8 +346,8 @@ main(int argc, char **argv)
         case O_SOURCE: f.source = optarg; break;
         case O_LIMIT: limit = optarg; break;
         case O_FORMAT: format = optarg; break;
-        case O_CONFIG: config = optarg; s_config_path = optarg; break;
-        case O_LOG: log_level = optarg; s_log_level_flag = 1; break;
+        case O_CONFIG: break; /* read by sj_cfg_apply */
+        case O_LOG: log_level = optarg; break;
         case O_INSECURE: insecure = 1; break;
         case O_PERSONAL: with_personal = 1; break;
         case O_SILENT: silent = optarg; break;
@@ -356,27 +374,8 @@ main(int argc, char **argv)
         return 2;
     }
     int npos = argc - optind - 1;
-    sj_cfg_t cfg = {0};
     int rc = 2;
     char err[512] = "";
-    if (config) {
-        if (sj_cfg_load(&cfg, config, "county-server", s_cfg_keys, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "county-server: %s\n", err);
-            return 2;
-        }
-        data = data ? data : sj_cfg_get(&cfg, "data");
-        bind = bind ? bind : sj_cfg_get(&cfg, "bind");
-        code = code ? code : sj_cfg_get(&cfg, "code");
-        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
-        silent = silent ? silent : sj_cfg_get(&cfg, "silent-after");
-        const char *ins = sj_cfg_get(&cfg, "insecure");
-        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
-            fprintf(stderr, "county-server: %s:%d: insecure must be true or false\n", config,
-                    sj_cfg_line(&cfg, "insecure"));
-            goto out;
-        }
-        insecure = insecure || (ins && strcmp(ins, "true") == 0);
-    }
     if (!data) {
         data = "./var/county-server";
     }
@@ -527,7 +526,6 @@ main(int argc, char **argv)
     }
     rc = 0;
 out:
-    sj_cfg_free(&cfg);
     if (check && rc == 2 && !checked) {
         rc = sj_health_unknown(stdout, "bad usage (see stderr)");
     }

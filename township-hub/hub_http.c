@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 
-#include "sj_cfg.h"
 #include "sj_cli.h"
 #include "sj_http.h"
 #include "sj_ids.h"
@@ -150,16 +149,25 @@ static const char s_usage[] =
     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
     "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
     "  --data DIR          data directory (default ./var/township-hub)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
+    "                      ones in [township-hub]); flags win\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n";
 
+enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT };
+
 /* Options without a value (hub_main's too), for sj_cli_command. */
-static const char *const s_flags[] = {"help", "insecure", "check", NULL};
-/* Every key hub_main accepts too: one INI file serves all commands. */
-static const char *const s_cfg_keys[] = {
-    "data",         "code",         "bind",      "parent",    "log-level",
-    "silent-after", "parent-key",   "insecure",  "http",      "token-file",
-    "backlog-warn", "backlog-crit", "disk-warn", "disk-crit", NULL};
+static const char *const s_flags[] = {"help", "insecure", "check", "conflicts", NULL};
+/* serve's options (the keys of [serve], sj_cfg.h). */
+const struct option hub_http_options[] = {
+    {"data", required_argument, NULL, S_O_DATA},
+    {"config", required_argument, NULL, S_O_CONFIG},
+    {"log-level", required_argument, NULL, S_O_LOG},
+    {"http", required_argument, NULL, S_O_HTTP},
+    {"token-file", required_argument, NULL, S_O_TOKEN_FILE},
+    {"silent-after", required_argument, NULL, S_O_SILENT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
 
 int
 hub_http_handles(int argc, char *const *argv)
@@ -169,7 +177,7 @@ hub_http_handles(int argc, char *const *argv)
 }
 
 typedef struct {
-    const char *data, *config, *log_level, *http, *token_file, *silent;
+    const char *data, *log_level, *http, *token_file, *silent;
     int help;
 } s_args_t;
 
@@ -226,40 +234,28 @@ s_serve(const s_args_t *a)
 int
 hub_http_main(int argc, char **argv)
 {
-    enum { O_DATA = 1000, O_CONFIG, O_LOG, O_HTTP, O_TOKEN_FILE, O_SILENT };
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, O_DATA},
-        {"config", required_argument, NULL, O_CONFIG},
-        {"log-level", required_argument, NULL, O_LOG},
-        {"http", required_argument, NULL, O_HTTP},
-        {"token-file", required_argument, NULL, O_TOKEN_FILE},
-        {"silent-after", required_argument, NULL, O_SILENT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     s_args_t a;
     memset(&a, 0, sizeof a);
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", hub_http_options, NULL)) != -1) {
         switch (c) {
-        case O_DATA:
+        case S_O_DATA:
             a.data = optarg;
             break;
-        case O_CONFIG:
-            a.config = optarg;
-            break;
-        case O_LOG:
+        case S_O_CONFIG:
+            break; /* read by sj_cfg_apply in main() */
+        case S_O_LOG:
             a.log_level = optarg;
             break;
-        case O_HTTP:
+        case S_O_HTTP:
             a.http = optarg;
             break;
-        case O_TOKEN_FILE:
+        case S_O_TOKEN_FILE:
             a.token_file = optarg;
             break;
-        case O_SILENT:
+        case S_O_SILENT:
             a.silent = optarg;
             break;
         case 'h':
@@ -280,21 +276,7 @@ hub_http_main(int argc, char **argv)
         fprintf(stderr, "township-hub: serve takes no argument '%s'\n", argv[optind + 1]);
         return 2;
     }
-    sj_cfg_t cfg;
-    memset(&cfg, 0, sizeof cfg);
     int rc = 2;
-    if (a.config) {
-        char err[512];
-        if (sj_cfg_load(&cfg, a.config, "township-hub", s_cfg_keys, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "township-hub: %s\n", err);
-            goto out;
-        }
-        a.data = a.data ? a.data : sj_cfg_get(&cfg, "data");
-        a.log_level = a.log_level ? a.log_level : sj_cfg_get(&cfg, "log-level");
-        a.http = a.http ? a.http : sj_cfg_get(&cfg, "http");
-        a.token_file = a.token_file ? a.token_file : sj_cfg_get(&cfg, "token-file");
-        a.silent = a.silent ? a.silent : sj_cfg_get(&cfg, "silent-after");
-    }
     if (!a.data) {
         a.data = "./var/township-hub";
     }
@@ -316,6 +298,5 @@ hub_http_main(int argc, char **argv)
     sj_log_set_ident("township-hub", "");
     rc = s_serve(&a);
 out:
-    sj_cfg_free(&cfg);
     return rc;
 }

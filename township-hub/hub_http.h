@@ -16,6 +16,7 @@
 #define HUB_HTTP_H
 
 #include <stddef.h>
+#include <getopt.h>
 #include <stdint.h>
 
 #include "hub_store.h"
@@ -39,6 +40,10 @@ hub_http_t *hub_http_new(hub_store_t *store,
 void hub_http_destroy(hub_http_t **self_p);
 /* The port bound. */
 uint16_t hub_http_port(const hub_http_t *self);
+
+/* serve's option table (and so the keys of [serve] in the config file,
+ * sj_cfg.h; main() has put the file's keys into argv). */
+extern const struct option hub_http_options[];
 
 /* True when argv's command word is "serve". */
 int hub_http_handles(int argc, char *const *argv);

@@ -20,8 +20,6 @@
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
-static const char *s_config_path;  /* --config, re-read on SIGHUP for the log level */
-static int s_log_level_flag;       /* --log-level given: it wins over the file */
 
 static void
 s_on_signal(int sig)
@@ -83,16 +81,25 @@ static const char s_usage[] =
     "  --backlog-crit S    ... CRITICAL (default 10800)\n"
     "  --disk-warn PCT     status --check: WARNING below PCT% free disk (default 10)\n"
     "  --disk-crit PCT     status --check: CRITICAL below PCT% free disk (default 5)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: the general keys (data, code, bind, parent,\n"
+    "                      parent-key, log-level, silent-after, insecure, http,\n"
+    "                      token-file) in [township-hub]; every option of COMMAND\n"
+    "                      as a key of [COMMAND], e.g. [status] silent-after = 600.\n"
+    "                      Flags win over [COMMAND], which wins over [township-hub]\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: see above).\n";
 
-static const char *const s_cfg_keys[] = {"data",         "code",       "bind",     "parent",
-                                         "log-level",    "silent-after", "parent-key",
-                                         "insecure",     "http",       "token-file",
-                                         NULL}; /* http, token-file: serve (hub_http.c) */
+/* The general keys of the config file ([township-hub], sj_cfg.h); every
+ * other option is a key of its command's section. */
+static const char *const s_cfg_general[] = {"data",         "code",       "bind",     "parent",
+                                            "log-level",    "silent-after", "parent-key",
+                                            "insecure",     "http",       "token-file",
+                                            NULL}; /* http, token-file: serve (hub_http.c) */
+
+/* Commands parsed with their own option table (the others use main's). */
+static const sj_cfg_cmd_t s_cfg_cmds[] = {{"serve", hub_http_options}, {NULL, NULL}};
 
 typedef struct {
     const char *data, *code, *bind, *parent, *parent_key;
@@ -206,7 +213,7 @@ s_run(const s_opts_t *o)
             if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
                 sj_error("allowlist not reloaded, the old one stays: %s", err);
             }
-            sj_node_reload_log_level("township-hub", s_config_path, s_cfg_keys, s_log_level_flag);
+            sj_node_reload_log_level();
         }
         int64_t now = sj_mono_ms();
         if (n > 0 || now - last_tick >= 100) {
@@ -390,12 +397,19 @@ main(int argc, char **argv)
         {"officer", required_argument, NULL, O_OFFICER},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
+    static const sj_cfg_spec_t spec = {.tool = "township-hub", .usage = s_usage,
+                                       .general = s_cfg_general, .opts = opts,
+                                       .cmds = s_cfg_cmds};
+    int applied = sj_cfg_apply(&spec, &argc, &argv); /* the file's keys become options */
+    if (applied != SJ_CFG_CONTINUE) {
+        return applied;
+    }
     if (hub_http_handles(argc, argv)) {
         return hub_http_main(argc, argv); /* serve */
     }
     s_opts_t o = {.format = SJ_FMT_TABLE};
     sj_health_opts_default(&o.health);
-    const char *config = NULL, *log_level = NULL, *format = NULL, *silent = NULL;
+    const char *log_level = NULL, *format = NULL, *silent = NULL;
     const char *bwarn = NULL, *bcrit = NULL, *dwarn = NULL, *dcrit = NULL;
     const char *outcome = NULL, *note = NULL, *officer = NULL;
     int conflicts = 0;
@@ -409,8 +423,8 @@ main(int argc, char **argv)
         case O_PARENT: o.parent = optarg; break;
         case O_FORMAT: format = optarg; break;
         case O_SILENT: silent = optarg; break;
-        case O_CONFIG: config = optarg; s_config_path = optarg; break;
-        case O_LOG: log_level = optarg; s_log_level_flag = 1; break;
+        case O_CONFIG: break; /* read by sj_cfg_apply */
+        case O_LOG: log_level = optarg; break;
         case O_PKEY: o.parent_key = optarg; break;
         case O_INSECURE: o.insecure = 1; break;
         case O_CHECK: o.check = 1; break;
@@ -442,29 +456,7 @@ main(int argc, char **argv)
         fputs(s_usage, stderr);
         return 2;
     }
-    sj_cfg_t cfg = {0};
     int rc = 2;
-    if (config) {
-        char err[512];
-        if (sj_cfg_load(&cfg, config, "township-hub", s_cfg_keys, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "township-hub: %s\n", err);
-            return 2;
-        }
-        o.data = o.data ? o.data : sj_cfg_get(&cfg, "data");
-        o.code = o.code ? o.code : sj_cfg_get(&cfg, "code");
-        o.bind = o.bind ? o.bind : sj_cfg_get(&cfg, "bind");
-        o.parent = o.parent ? o.parent : sj_cfg_get(&cfg, "parent");
-        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
-        silent = silent ? silent : sj_cfg_get(&cfg, "silent-after");
-        o.parent_key = o.parent_key ? o.parent_key : sj_cfg_get(&cfg, "parent-key");
-        const char *ins = sj_cfg_get(&cfg, "insecure");
-        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
-            fprintf(stderr, "township-hub: %s:%d: insecure must be true or false\n", config,
-                    sj_cfg_line(&cfg, "insecure"));
-            goto out;
-        }
-        o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
-    }
     if (!o.data) {
         o.data = "./var/township-hub";
     }
@@ -540,7 +532,6 @@ main(int argc, char **argv)
         fprintf(stderr, "township-hub: unknown command or wrong arguments: '%s' (see --help)\n", cmd);
     }
 out:
-    sj_cfg_free(&cfg);
     if (o.check && rc == 2 && !checked) {
         rc = sj_health_unknown(stdout, "bad usage (see stderr)");
     }

@@ -40,7 +40,10 @@ static const char s_usage[] =
     "  --prune-after-days DAYS\n"
     "                      run: prune entries committed at the county and older\n"
     "                      than DAYS, at start and hourly (default 0: never)\n"
-    "  --config FILE       INI file with the same keys (flags win)\n"
+    "  --config FILE       INI file: the global options above in [village-agent];\n"
+    "                      every option of COMMAND as a key of [COMMAND], e.g.\n"
+    "                      [sync] timeout = 60. Flags win over [COMMAND], which\n"
+    "                      wins over [village-agent]\n"
     "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
     "  -h, --help          help (also after a command: village-agent submit --help)\n"
     "\n"
@@ -125,8 +128,12 @@ enum {
     O_FIELD /* + AF_* */
 };
 
-static const char *const s_cfg_keys[] = {"data", "station", "hub", "county-key", "hub-key",
-                                         "log-level", "insecure", "prune-after-days", NULL};
+/* The general keys of the config file ([village-agent], sj_cfg.h); every
+ * other option is a key of its command's section (all commands share main's
+ * option table). */
+static const char *const s_cfg_general[] = {"data",      "station",  "hub", "county-key",
+                                            "hub-key",   "log-level", "insecure",
+                                            "prune-after-days", NULL};
 
 static int
 s_usage_for(const char *cmd, FILE *out)
@@ -148,6 +155,9 @@ s_usage_for(const char *cmd, FILE *out)
         text = s_usage_prune;
     }
     fputs(text, out);
+    if (text != s_usage) {
+        fprintf(out, "In the --config file these options are keys of [%s] (flags win).\n", cmd);
+    }
     return 0;
 }
 
@@ -203,10 +213,16 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static const sj_cfg_spec_t spec = {
+        .tool = "village-agent", .usage = s_usage, .general = s_cfg_general, .opts = opts};
+    int applied = sj_cfg_apply(&spec, &argc, &argv); /* the file's keys become options */
+    if (applied != SJ_CFG_CONTINUE) {
+        return applied;
+    }
     agent_opts_t o = {.timeout_s = 30, .deliver_s = 3, .format = SJ_FMT_TABLE,
                       .older_than_days = 30, .prune_after_days = -1};
     const char *fields[AF_COUNT] = {0};
-    const char *config = NULL, *log_level = NULL, *format = NULL, *note = NULL;
+    const char *log_level = NULL, *format = NULL, *note = NULL;
     int help = 0, c, older_than_given = 0;
     int field_given = 0, other_field_given = 0; /* other: not --outcome/--officer */
     opterr = 0;
@@ -219,7 +235,7 @@ main(int argc, char **argv)
         case O_HUB_KEY: o.hub_key = optarg; break;
         case O_INSECURE: o.insecure = 1; break;
         case O_UNTIL_COUNTY: o.until_county = 1; break;
-        case O_CONFIG: config = optarg; break;
+        case O_CONFIG: break; /* read by sj_cfg_apply */
         case O_LOG: log_level = optarg; break;
         case O_FORMAT: format = optarg; break;
         case O_NOTE: note = optarg; break;
@@ -268,40 +284,6 @@ main(int argc, char **argv)
     if (!cmd) {
         s_usage_for(NULL, stderr);
         return 2;
-    }
-    sj_cfg_t cfg = {0};
-    if (config) {
-        char err[512];
-        if (sj_cfg_load(&cfg, config, "village-agent", s_cfg_keys, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "village-agent: %s\n", err);
-            return 2;
-        }
-        o.data = o.data ? o.data : sj_cfg_get(&cfg, "data");
-        o.station = o.station ? o.station : sj_cfg_get(&cfg, "station");
-        o.hub = o.hub ? o.hub : sj_cfg_get(&cfg, "hub");
-        o.county_key = o.county_key ? o.county_key : sj_cfg_get(&cfg, "county-key");
-        o.hub_key = o.hub_key ? o.hub_key : sj_cfg_get(&cfg, "hub-key");
-        const char *ins = sj_cfg_get(&cfg, "insecure");
-        if (ins && strcmp(ins, "true") != 0 && strcmp(ins, "false") != 0) {
-            fprintf(stderr, "village-agent: %s:%d: insecure must be true or false\n", config,
-                    sj_cfg_line(&cfg, "insecure"));
-            sj_cfg_free(&cfg);
-            return 2;
-        }
-        o.insecure = o.insecure || (ins && strcmp(ins, "true") == 0);
-        log_level = log_level ? log_level : sj_cfg_get(&cfg, "log-level");
-        const char *pad = sj_cfg_get(&cfg, "prune-after-days");
-        if (o.prune_after_days < 0 && pad) {
-            char *end = NULL;
-            long v = strtol(pad, &end, 10);
-            if (!end || *end || end == pad || v < 0 || v > 36500) {
-                fprintf(stderr, "village-agent: %s:%d: prune-after-days must be a number from 0"
-                                " to 36500\n", config, sj_cfg_line(&cfg, "prune-after-days"));
-                sj_cfg_free(&cfg);
-                return 2;
-            }
-            o.prune_after_days = (int) v;
-        }
     }
     if (o.prune_after_days < 0) {
         o.prune_after_days = 0;
@@ -372,6 +354,5 @@ main(int argc, char **argv)
         fprintf(stderr, "village-agent: unknown command '%s' (see --help)\n", cmd);
         rc = 2;
     }
-    sj_cfg_free(&cfg);
     return rc;
 }

@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 
-#include "sj_cfg.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 
@@ -104,43 +103,6 @@ test_store_refuses_damaged(void **state)
 }
 
 static void
-test_store_cfg_errors(void **state)
-{
-    (void) state;
-    char *dir = s_tmpdir();
-    char path[512];
-    snprintf(path, sizeof path, "%s/a.ini", dir);
-    static const char *const keys[] = {"hub", "station", NULL};
-    FILE *f = fopen(path, "w");
-    fputs("# comment\n[village-agent]\nhub = tcp://127.0.0.1:7601\nstation = \"230523100201\"\n", f);
-    fclose(f);
-    sj_cfg_t cfg;
-    char err[512];
-    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_OK);
-    assert_string_equal(sj_cfg_get(&cfg, "hub"), "tcp://127.0.0.1:7601");
-    assert_string_equal(sj_cfg_get(&cfg, "station"), "230523100201");
-    assert_int_equal(sj_cfg_line(&cfg, "station"), 4);
-    assert_null(sj_cfg_get(&cfg, "absent"));
-    sj_cfg_free(&cfg);
-    f = fopen(path, "w");
-    fputs("hub = x\n\ncolour = blue\n", f);
-    fclose(f);
-    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_EINVAL);
-    char want[600];
-    snprintf(want, sizeof want, "%s:3: unknown key 'colour'", path);
-    assert_string_equal(err, want);
-    f = fopen(path, "w");
-    fputs("[township-hub]\nhub = x\n", f);
-    fclose(f);
-    assert_int_equal(sj_cfg_load(&cfg, path, "village-agent", keys, err, sizeof err), SJ_EINVAL);
-    assert_non_null(strstr(err, ":2: unknown section"));
-    assert_int_equal(sj_cfg_load(&cfg, "/nonexistent/x.ini", "village-agent", keys, err, sizeof err),
-                     SJ_EIO);
-    s_rm(dir);
-    free(dir);
-}
-
-static void
 test_store_concurrent_create(void **state)
 {
     /* Two processes creating the same new store at once both succeed. */
@@ -181,7 +143,6 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_open_migrate_reopen),
         cmocka_unit_test(test_store_refuses_damaged),
-        cmocka_unit_test(test_store_cfg_errors),
         cmocka_unit_test(test_store_concurrent_create),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
