@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "county_assign.h"
 #include "county_cases.h"
 #include "county_cli.h"
 #include "county_query.h"
@@ -66,6 +67,8 @@ static const char s_usage[] =
     "  cases               every matter as a case: outcome, last change, conflicts\n"
     "                      (county-server cases --help)\n"
     "  update ID --outcome O [--note T]   a status change made at the county\n"
+    "  assign ID --to CODE --due YYYY-MM-DD [--note T]   assign a case to a\n"
+    "                      township or station (county-server assign --help)\n"
     "  verify              per station: highest complete sequence, gaps, hash-chain\n"
     "                      breaks; exit 1 on any\n"
     "  export              all matters that pass the filters as csv or jsonl, streamed\n"
@@ -170,11 +173,18 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
     sj_notice("county server listening on %s%s", bind, have_keys ? " (CURVE)" : " (INSECURE)");
     printf("ready\n");
     fflush(stdout);
+    int64_t last_push = 0;
     while (!s_stop) {
         zmq_pollitem_t item = {.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN};
         int n = zmq_poll(&item, 1, 200);
         if (n > 0 && sj_downlink_on_readable(down) != SJ_OK) {
             sj_error("downlink failure");
+        }
+        /* Assignments made by `county-server assign` (another process) reach
+         * connected children within a tick, not only at their next cursor. */
+        if (sj_mono_ms() - last_push >= 100) {
+            last_push = sj_mono_ms();
+            sj_downlink_tick(down);
         }
         if (s_reload) {
             s_reload = 0;
@@ -298,6 +308,9 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (county_assign_handles(argc, argv)) {
+        return county_assign_main(argc, argv); /* assign (issue 4) */
+    }
     if (county_cases_handles(argc, argv)) {
         return county_cases_main(argc, argv); /* cases, update (issue 4) */
     }
