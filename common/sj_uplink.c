@@ -46,7 +46,7 @@ struct sj_uplink {
     uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
     uint64_t down_cursor; /* downward stream applied through (the store's cursor) */
     uint64_t down_head;   /* the parent's downward head for this node, as last heard */
-    uint64_t down_refused;/* first seq of the last refused downward batch logged */
+    char down_refused[300];/* the last refusal of a downward batch logged */
     char last_error[256];
 };
 
@@ -535,11 +535,14 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
     int rc = self->ops.down_apply(self->ops_ctx, b->first_seq, b->items, b->n_items, &cursor,
                                   reason, sizeof reason);
     if (rc != SJ_OK) {
-        if (self->down_refused != b->first_seq) {
+        if (!reason[0]) {
+            snprintf(reason, sizeof reason, "%s", sj_strerror(rc));
+        }
+        if (strcmp(self->down_refused, reason) != 0) { /* once per reason, not per resend */
             sj_error("refused downward items %llu..%llu from %s: %s (nothing applied)",
                      (unsigned long long) b->first_seq, (unsigned long long) last, self->endpoint,
-                     reason[0] ? reason : sj_strerror(rc));
-            self->down_refused = b->first_seq;
+                     reason);
+            snprintf(self->down_refused, sizeof self->down_refused, "%s", reason);
         }
         return;
     }
