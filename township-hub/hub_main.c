@@ -356,7 +356,9 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    int rc = hub_store_cases(st, conflicts, overdue, o->format, stdout);
+    int rc = hub_store_cases(st, (conflicts ? HUB_CASES_CONFLICTS : 0u)
+                                     | (overdue ? HUB_CASES_OVERDUE : 0u),
+                             o->format, stdout);
     hub_store_close(&st);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));

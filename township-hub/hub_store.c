@@ -570,8 +570,7 @@ hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outc
 }
 
 int
-hub_store_cases(hub_store_t *self, int conflicts_only, int overdue_only, sj_format_t fmt,
-                FILE *out)
+hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
 {
     /* A conflict: two changes of the case made here from the same state, or
      * one the county listed (its flag as the last down item carried it).
@@ -591,6 +590,7 @@ hub_store_cases(hub_store_t *self, int conflicts_only, int overdue_only, sj_form
         "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
         " WHERE (?1 = 0 OR conflict)"
         "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0 AND outcome IN (1, 3)))"
+        "  AND (?4 = 0 OR outcome IN (1, 3))"
         " ORDER BY 2, 1";
     static const char *const names[] = {"case_id",  "station",  "outcome", "last_change",
                                         "changes",  "conflict", "assignee", "due_on",
@@ -604,9 +604,10 @@ hub_store_cases(hub_store_t *self, int conflicts_only, int overdue_only, sj_form
     }
     char today[11];
     sj_date_today(today);
-    sqlite3_bind_int(st, 1, conflicts_only ? 1 : 0);
-    sqlite3_bind_int(st, 2, overdue_only ? 1 : 0);
+    sqlite3_bind_int(st, 1, (filter & HUB_CASES_CONFLICTS) ? 1 : 0);
+    sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
     sj_table_t *t = sj_table_new(10, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {

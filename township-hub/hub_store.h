@@ -54,9 +54,11 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID
  * the same state, or the county lists a conflict), and for an assigned case
  * its latest assignment: assignee, due_on, days_left (from today's date, no
  * link needed; negative: past due), overdue ("yes": open and past due).
- * overdue_only: only overdue cases. */
-SJ_NODISCARD int hub_store_cases(hub_store_t *self, int conflicts_only, int overdue_only,
-                                 sj_format_t fmt, FILE *out);
+ * filter: HUB_CASES_* bits (0: every case). */
+#define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
+#define HUB_CASES_OVERDUE   2u /* only overdue cases */
+#define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
+SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of
