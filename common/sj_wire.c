@@ -570,6 +570,7 @@ s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, si
     s->persons = c->persons;
     s->outcome = (int) c->outcome;
     s->conflict = c->conflict ? 1 : 0;
+    s->as_of_ms = c->as_of_ms;
     return SJ_OK;
 }
 
@@ -629,6 +630,7 @@ sj_down_item_encode(const uint8_t *event, size_t event_len, const sj_snapshot_t 
     c.origin = sj_wire_bytes(snap->origin);
     c.outcome = (Sanji__Outcome) snap->outcome;
     c.conflict = snap->conflict ? 1 : 0;
+    c.as_of_ms = snap->as_of_ms;
     it.snapshot = &c;
     size_t n = sanji__down_item__get_packed_size(&it);
     if (n > SJ_WIRE_MAX_ITEM) {

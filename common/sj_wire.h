@@ -64,6 +64,7 @@ typedef struct {
     char origin[SJ_CODE_MAX + 1]; /* the reporting station */
     int outcome;
     int conflict;
+    int64_t as_of_ms; /* when the sender took it */
 } sj_snapshot_t;
 
 /* One item of a downward stream (DownItem), decoded and validated: the

@@ -347,6 +347,8 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
     return rc;
 }
 
+static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
+
 static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
@@ -368,7 +370,10 @@ s_insert_status(county_store_t *self, const sj_event_t *ev)
     sqlite3_bind_int64(st, 7, eid);
     rc = sj_db_step_done(self->db, st, "status change insert");
     sqlite3_finalize(st);
-    return rc == SJ_OK ? s_replay(self, ev->case_id) : rc;
+    if (rc == SJ_OK) {
+        rc = s_replay(self, ev->case_id);
+    }
+    return rc == SJ_OK ? s_refresh_assigned(self, ev->case_id) : rc;
 }
 
 /* An assignment (issue 4): one row per event, whoever made it; the current
@@ -432,8 +437,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     if (step == SQLITE_DONE) {
         return SJ_OK;
     }
-    return step == SQLITE_ROW ? s_replay(self, ev->id)
-                              : sj_db_err(self->db, step, "case changes lookup");
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "case changes lookup");
+    }
+    int rc2 = s_replay(self, ev->id);
+    return rc2 == SJ_OK ? s_refresh_assigned(self, ev->id) : rc2;
 }
 
 static int
@@ -682,6 +690,7 @@ s_snapshot(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot
                  (const char *) sqlite3_column_text(st, 6));
         snap->outcome = sqlite3_column_int(st, 7);
         snap->conflict = sqlite3_column_int(st, 8);
+        snap->as_of_ms = sj_now_ms();
     } else if (step == SQLITE_DONE) {
         rc = SJ_ENOTFOUND;
     } else {
@@ -784,5 +793,90 @@ county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
         snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
     }
     free(a.ev);
+    return rc;
+}
+
+/* After a status change of a case is applied (or a conflict recorded), a
+ * case already assigned into a child's subtree gets a new item in that
+ * child's stream: the latest assignment that went there, with a fresh
+ * snapshot, so the station's inbox and the township's cases show the
+ * county's outcome and conflict flag, also for changes they did not relay.
+ * One indexed lookup for a case that was never assigned. */
+static int
+s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    enum { MAX_CHILDREN = 8 };
+    struct {
+        char child[SJ_CODE_MAX + 1];
+        int64_t eid;
+    } to[MAX_CHILDREN];
+    size_t n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT assignee, origin, eid FROM assignments WHERE case_id=?"
+                           " ORDER BY created_ms, eid",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *assignee = (const char *) sqlite3_column_text(st, 0);
+        const char *origin = (const char *) sqlite3_column_text(st, 1);
+        char child[SJ_CODE_MAX + 1];
+        if (sj_code_level(origin) == 9) {
+            snprintf(child, sizeof child, "%s", origin); /* the hub's own: it holds it */
+        } else {
+            rc = s_route(self, assignee, child);
+        }
+        size_t i = 0;
+        while (i < n && strcmp(to[i].child, child) != 0) {
+            i++;
+        }
+        if (rc == SJ_OK && i == n && n < MAX_CHILDREN) {
+            n++;
+        }
+        if (rc == SJ_OK && i < n) {
+            snprintf(to[i].child, sizeof to[i].child, "%s", child);
+            to[i].eid = sqlite3_column_int64(st, 2); /* later rows win */
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK || n == 0) {
+        return rc;
+    }
+    sj_snapshot_t *snap = calloc(1, sizeof *snap);
+    if (!snap) {
+        return SJ_ENOMEM;
+    }
+    rc = s_snapshot(self, case_id, snap);
+    if (rc == SJ_ENOTFOUND) {
+        free(snap);
+        return SJ_OK; /* an orphan: refreshed when its report arrives */
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT id, raw FROM events WHERE eid=?", &st);
+    }
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, to[i].eid);
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW) {
+            rc = sj_db_err(self->db, step, "assignment event");
+            break;
+        }
+        uint8_t id[SJ_ID_BYTES], *item = NULL;
+        size_t item_len = 0;
+        memcpy(id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        rc = sj_down_item_encode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1),
+                                 snap, &item, &item_len);
+        sqlite3_reset(st);
+        if (rc == SJ_OK) {
+            rc = sj_down_enqueue(self->down, to[i].child, id, item, item_len, NULL);
+        }
+        free(item);
+    }
+    sqlite3_finalize(st);
+    free(snap);
     return rc;
 }

@@ -843,15 +843,36 @@ s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *it
     rc = sj_db_step_done(self->db, st, "assignment insert");
     sqlite3_finalize(st);
     *is_new = rc == SJ_OK && sqlite3_changes(self->db) == 1;
-    if (rc != SJ_OK || !*is_new) {
+    if (rc != SJ_OK) {
         return rc;
     }
+    if (!*is_new) {
+        /* An assignment held already: the county refreshes the case (its
+         * outcome or conflict flag changed). The same item again (a resend)
+         * changes nothing and goes nowhere. */
+        rc = sj_db_prepare(self->db,
+                           "UPDATE assignments SET item=?1, summary=?2 WHERE id=?3 AND item != ?1",
+                           &st);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        sqlite3_bind_blob(st, 1, item, (int) len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, it->snap.summary, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "assignment refresh");
+        sqlite3_finalize(st);
+        if (rc != SJ_OK || sqlite3_changes(self->db) != 1) {
+            return rc;
+        }
+    }
     /* The case, if it was reported outside the township; the county's
-     * conflict flag as the item carries it. */
+     * outcome (on a refresh) and conflict flag as the item carries them. */
     rc = sj_db_prepare(self->db,
                        "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms,"
                        " county_conflict) VALUES(?1, ?2, ?3, ?3, ?4, ?5)"
-                       " ON CONFLICT(id) DO UPDATE SET county_conflict = excluded.county_conflict",
+                       " ON CONFLICT(id) DO UPDATE SET county_conflict = excluded.county_conflict,"
+                       " outcome = CASE WHEN ?6 THEN excluded.outcome ELSE outcome END,"
+                       " updated_ms = CASE WHEN ?6 THEN excluded.updated_ms ELSE updated_ms END",
                        &st);
     if (rc != SJ_OK) {
         return rc;
@@ -859,8 +880,9 @@ s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *it
     sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, it->snap.origin, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, it->snap.outcome);
-    sqlite3_bind_int64(st, 4, ev->created_ms);
+    sqlite3_bind_int64(st, 4, it->snap.as_of_ms ? it->snap.as_of_ms : ev->created_ms);
     sqlite3_bind_int(st, 5, it->snap.conflict);
+    sqlite3_bind_int(st, 6, *is_new ? 0 : 1);
     rc = sj_db_step_done(self->db, st, "assigned case");
     sqlite3_finalize(st);
     if (rc == SJ_OK && sj_code_level(ev->assignee) == 12) {
@@ -1007,6 +1029,7 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
     }
     a->it->snap.outcome = outcome;
     a->it->snap.conflict = conflict;
+    a->it->snap.as_of_ms = sj_now_ms();
     ev->type = SJ_EVENT_ASSIGNMENT;
     uint8_t *raw = NULL, *item = NULL;
     size_t len = 0, item_len = 0;

@@ -26,15 +26,16 @@ static const sj_migration_t s_migrations[] = {
     {2, "CREATE TABLE receipts(epoch BLOB PRIMARY KEY, e2e_through INTEGER NOT NULL);"},
     /* The inbox (issue 4): cases assigned to this station, one row per case
      * (its latest assignment by created_ms, then id) with the case as the
-     * down item described it; item keeps the exact bytes received. The
-     * downward cursor is meta down_cursor. */
+     * latest down item described it (as_of_ms: when the sender took that
+     * snapshot; a refresh of the same assignment replaces it); item keeps
+     * the exact bytes received. The downward cursor is meta down_cursor. */
     {3, "CREATE TABLE inbox(case_id BLOB PRIMARY KEY, assignment_id BLOB NOT NULL,"
         " assigned_by TEXT NOT NULL, assigned_ms INTEGER NOT NULL,"
         " due_on TEXT NOT NULL CHECK(length(due_on) = 10), note TEXT NOT NULL,"
         " officer TEXT NOT NULL, occurred_on TEXT NOT NULL, channel INTEGER NOT NULL,"
         " category INTEGER NOT NULL, kind INTEGER NOT NULL, persons INTEGER NOT NULL,"
         " summary TEXT NOT NULL, origin TEXT NOT NULL, outcome INTEGER NOT NULL,"
-        " conflict INTEGER NOT NULL, item BLOB NOT NULL, received_ms INTEGER NOT NULL)"
+        " conflict INTEGER NOT NULL, item BLOB NOT NULL, as_of_ms INTEGER NOT NULL)"
         " WITHOUT ROWID;"},
 };
 
@@ -295,6 +296,7 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
         return SJ_ENOMEM;
     }
     int found = 0, cur = 0, step;
+    int64_t cur_ms = 0; /* when the station last changed it (0: never) */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char why[256];
         if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), ev,
@@ -309,6 +311,7 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
             }
         } else if (ev->type == SJ_EVENT_STATUS && memcmp(ev->case_id, id, SJ_ID_BYTES) == 0) {
             cur = ev->new_outcome;
+            cur_ms = ev->created_ms;
         }
     }
     if (step != SQLITE_DONE) {
@@ -316,19 +319,21 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
     }
     free(ev);
     sqlite3_finalize(st);
-    if (rc == SJ_OK && !found) {
-        /* A case assigned to this station (inbox): the outcome it came
-         * with, unless the station changed it since. */
+    if (rc == SJ_OK) {
+        /* A case assigned to this station (inbox): the outcome the county
+         * last sent (as_of_ms: when it took that snapshot), unless the
+         * station changed it since. */
         sqlite3_stmt *in = NULL;
-        rc = sj_db_prepare(self->db, "SELECT outcome FROM inbox WHERE case_id=?", &in);
+        rc = sj_db_prepare(self->db, "SELECT outcome, as_of_ms FROM inbox WHERE case_id=?",
+                           &in);
         if (rc == SJ_OK) {
             sqlite3_bind_blob(in, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
             step = sqlite3_step(in);
             if (step == SQLITE_ROW) {
-                found = 1;
-                if (!cur) {
+                if (cur_ms == 0 || sqlite3_column_int64(in, 1) > cur_ms) {
                     cur = sqlite3_column_int(in, 0);
                 }
+                found = 1;
             } else if (step != SQLITE_DONE) {
                 rc = sj_db_err(self->db, step, "inbox case lookup");
             }
@@ -806,16 +811,17 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
         self->db,
         "INSERT INTO inbox(case_id, assignment_id, assigned_by, assigned_ms, due_on, note, officer,"
         " occurred_on, channel, category, kind, persons, summary, origin, outcome, conflict, item,"
-        " received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+        " as_of_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
         " ON CONFLICT(case_id) DO UPDATE SET assignment_id=excluded.assignment_id,"
         " assigned_by=excluded.assigned_by, assigned_ms=excluded.assigned_ms,"
         " due_on=excluded.due_on, note=excluded.note, officer=excluded.officer,"
         " occurred_on=excluded.occurred_on, channel=excluded.channel,"
         " category=excluded.category, kind=excluded.kind, persons=excluded.persons,"
         " summary=excluded.summary, origin=excluded.origin, outcome=excluded.outcome,"
-        " conflict=excluded.conflict, item=excluded.item, received_ms=excluded.received_ms"
+        " conflict=excluded.conflict, item=excluded.item, as_of_ms=excluded.as_of_ms"
         " WHERE excluded.assigned_ms > inbox.assigned_ms OR (excluded.assigned_ms ="
-        " inbox.assigned_ms AND excluded.assignment_id > inbox.assignment_id)",
+        " inbox.assigned_ms AND excluded.assignment_id > inbox.assignment_id)"
+        " OR (excluded.assignment_id = inbox.assignment_id AND excluded.item != inbox.item)",
         &st);
     if (rc != SJ_OK) {
         return rc;
@@ -838,7 +844,7 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
     sqlite3_bind_int(st, 15, c->outcome);
     sqlite3_bind_int(st, 16, c->conflict);
     sqlite3_bind_blob(st, 17, item, (int) len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 18, sj_now_ms());
+    sqlite3_bind_int64(st, 18, c->as_of_ms ? c->as_of_ms : sj_now_ms());
     rc = sj_db_step_done(self->db, st, "inbox upsert");
     sqlite3_finalize(st);
     return rc;

@@ -50,10 +50,12 @@ void agent_store_rollback(agent_store_t *self);
  * agent_store_begin/commit. */
 SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
 
-/* The current outcome of a case this station reported, as the station knows
- * it: the new outcome of the last status change for it in the outbox, else
- * the outcome of its report. SJ_ENOTFOUND when the outbox holds no report
- * with that id. Call inside agent_store_begin/commit when a change follows. */
+/* The current outcome of a case this station reported or was assigned, as
+ * the station knows it: the new outcome of its last status change for it in
+ * the outbox, unless the inbox holds a later snapshot of the case from the
+ * county (then that one's); else the inbox's, else its report's.
+ * SJ_ENOTFOUND when neither the outbox nor the inbox knows the case. Call
+ * inside agent_store_begin/commit when a change follows. */
 SJ_NODISCARD int agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES],
                                           int *outcome);
 

@@ -446,6 +446,79 @@ test_assign_refused(void **state)
     h_result_free(&r);
 }
 
+/* (f) the county's later state of an assigned case comes down: a change
+ * made at the county (not relayed by the hub), and the conflict it makes
+ * with the station's concurrent change, reach the township's cases and the
+ * station's inbox. */
+static void
+test_assign_refresh_and_conflict(void **state)
+{
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, S1, hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    char id[40], hex[33], sql[300];
+    s_submit(st, id);
+    s_hex(id, hex);
+    s_sync(st, 1);
+    assert_int_equal(s_assign(county, id, S1, DUE, NULL, 0), 0);
+    s_sync(st, 0);
+    assert_int_equal(h_db_scalar(st, "SELECT outcome FROM inbox"), 1);
+
+    /* The county accepts the case itself: the hub and the station learn it. */
+    h_result_t r;
+    const char *acc[] = {id, "--outcome", "accepted", NULL};
+    assert_int_equal(s_tool(county, "update", acc, &r), 0);
+    h_result_free(&r);
+    snprintf(sql, sizeof sql, "SELECT outcome FROM cases WHERE hex(id)='%s'", hex);
+    assert_int_equal(h_wait_db(hub, sql, 3, 3, h_ms(10000)), 3);
+    s_sync(st, 0);
+    assert_int_equal(h_db_scalar(st, "SELECT outcome FROM inbox"), 3);
+
+    /* Concurrently: the station closes it (queued, offline), then the
+     * county withdraws it from the same state. */
+    const char *clo[] = {"update", id, "--outcome", "closed", "--wait", "0", NULL};
+    assert_int_equal(h_agent(st, clo, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+    h_sleep_ms(20); /* the county's change is the later one */
+    const char *wd[] = {id, "--outcome", "withdrawn", NULL};
+    assert_int_equal(s_tool(county, "update", wd, &r), 0);
+    h_result_free(&r);
+    s_sync(st, 1);
+    /* At the county: both kept, the later one wins, a conflict listed. */
+    assert_int_equal(s_outcome(county, hex), 5);
+    assert_int_equal(h_db_scalar(county, "SELECT count(DISTINCT eid) FROM conflicts"), 2);
+    /* The township never relayed the county's change, yet lists the conflict. */
+    snprintf(sql, sizeof sql, "SELECT county_conflict FROM cases WHERE hex(id)='%s'", hex);
+    assert_int_equal(h_wait_db(hub, sql, 1, 1, h_ms(10000)), 1);
+    {
+        const char *args[] = {"--conflicts", "--format", "csv", NULL};
+        assert_int_equal(s_tool(hub, "cases", args, &r), 0);
+        assert_non_null(strstr(r.out, id));
+        assert_non_null(strstr(r.out, "withdrawn"));
+        h_result_free(&r);
+    }
+    /* And the station's inbox shows the county's state: withdrawn, conflict. */
+    s_sync(st, 0);
+    {
+        const char *args[] = {"inbox", "--format", "csv", NULL};
+        assert_int_equal(h_agent(st, args, &r, h_ms(30000)), 0);
+        char want[120];
+        snprintf(want, sizeof want, "%s," DUE ",", id);
+        assert_non_null(strstr(r.out, want));
+        assert_non_null(strstr(r.out, ",withdrawn,yes,"));
+        h_result_free(&r);
+    }
+    /* The station now knows the case is withdrawn (final): a change is refused. */
+    const char *again[] = {"update", id, "--outcome", "accepted", "--wait", "0", NULL};
+    assert_int_equal(h_agent(st, again, &r, h_ms(30000)), 1);
+    assert_non_null(strstr(r.err, "withdrawn"));
+    h_result_free(&r);
+    assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM inbox"), 1);
+}
+
 /* ---- (e) a fake hub that sends bad down frames ---- */
 
 typedef struct {
@@ -633,6 +706,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_assign_recreated_station, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_bad_down_frames, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_assign_refresh_and_conflict, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
