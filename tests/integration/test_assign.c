@@ -276,9 +276,25 @@ test_assign_hub_killed(void **state)
     assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1,
                                h_ms(10000)),
                      1);
+    assert_int_equal(h_wait_db(county, "SELECT cursor FROM down_acks WHERE child='" T100 "'", 1,
+                               1, h_ms(10000)),
+                     1);
     assert_int_equal(h_stop(hub, SIGKILL), 128 + SIGKILL);
-    /* 2: made while the hub is down: waits at the county. */
+    /* 2: made while the hub is down: waits at the county, which says so. */
     assert_int_equal(s_assign(county, id2, S1, DUE, NULL, 0), 0);
+    {
+        const char *args[] = {"--format", "csv", NULL};
+        h_result_t r;
+        assert_int_equal(s_tool(county, "status", args, &r), 0);
+        assert_non_null(strstr(r.out, "child,kind,status,last_contact,silent_s,events,backlog,"
+                                      "undelivered\n"));
+        const char *row = strstr(r.out, T100 ",township,");
+        assert_non_null(row);
+        const char *eol = strchr(row, '\n');
+        assert_non_null(eol);
+        assert_true(eol - row > 2 && strncmp(eol - 2, ",1", 2) == 0);
+        h_result_free(&r);
+    }
 
     /* 3: the hub restarts and dies right after it applied the county's
      * batch and committed its cursor, before acking it. */
