@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sj_db.h"
 #include "sj_ids.h"
@@ -215,4 +216,36 @@ sj_down_apply(sqlite3 *db, uint64_t first_seq, const ProtobufCBinaryData *items,
     }
     free(it);
     return rc;
+}
+
+int
+sj_down_parent(sqlite3 *db, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+{
+    uint8_t known[SJ_EPOCH_BYTES];
+    *reset = 0;
+    int rc = sj_db_meta_get_blob(db, "down_parent", known, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK && memcmp(known, epoch, SJ_EPOCH_BYTES) == 0) {
+        return SJ_OK; /* the usual case: one read */
+    }
+    if (rc != SJ_OK && rc != SJ_ENOTFOUND) {
+        return rc;
+    }
+    int had = rc == SJ_OK;
+    rc = sj_db_begin(db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = sj_db_meta_set_blob(db, "down_parent", epoch, SJ_EPOCH_BYTES);
+    if (rc == SJ_OK && had) {
+        rc = sj_db_meta_set_int(db, "down_cursor", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    *reset = had;
+    return SJ_OK;
 }

@@ -58,6 +58,11 @@ SJ_NODISCARD int sj_down_acked(sj_down_t *self, const char *child, uint64_t curs
 /* The child's cursor, meta key down_cursor (0 when never set). */
 SJ_NODISCARD int sj_down_cursor(sqlite3 *db, uint64_t *cursor);
 
+/* The uplink's ops.down_parent over db (meta down_parent): records the
+ * parent's store epoch; when another one was recorded, also sets the cursor
+ * to 0 (*reset = 1), in one transaction. */
+SJ_NODISCARD int sj_down_parent(sqlite3 *db, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset);
+
 /* Applies one valid item (inside the transaction): seq, the decoded item and
  * its exact bytes. SJ_EPROTO with reason refuses the whole batch (an item
  * that is not for this node). */

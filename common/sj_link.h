@@ -171,6 +171,13 @@ typedef struct {
      * node, or a gap: nothing is applied, SJ_EPROTO with reason. */
     int (*down_apply)(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
                       uint64_t *cursor, char *reason, size_t reason_size);
+    /* Optional: the parent's store epoch, from every Welcome. A cursor
+     * counts items of one parent store's streams: when the parent's store
+     * was made anew (another epoch than the one recorded with the cursor),
+     * the store records the new epoch and sets its cursor to 0 in one
+     * transaction (*reset = 1), and the uplink asks for everything again
+     * (applying is idempotent). */
+    int (*down_parent)(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset);
 } sj_uplink_ops_t;
 
 typedef struct {

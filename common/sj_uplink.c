@@ -51,6 +51,7 @@ struct sj_uplink {
 };
 
 static void s_read_down_cursor(sj_uplink_t *self);
+static void s_send_heartbeat(sj_uplink_t *self);
 
 /* A batch being filled by the store's fetch callback. */
 typedef struct {
@@ -478,6 +479,16 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
             (unsigned long long) self->acked);
     self->down_head = w->down_head;
     s_receipt(self, w->e2e_through);
+    int reset = 0;
+    if (self->ops.down_parent && w->store_epoch.len == SJ_EPOCH_BYTES
+        && self->ops.down_parent(self->ops_ctx, w->store_epoch.data, &reset) == SJ_OK && reset) {
+        /* The Hello carried a cursor into the old store's stream: ask for
+         * the new store's stream from its start. */
+        sj_notice("parent %s has a new store; receiving its downward stream from the start"
+                  " (cursor was %llu)", self->endpoint, (unsigned long long) self->down_cursor);
+        self->down_cursor = 0;
+        s_send_heartbeat(self);
+    }
 }
 
 static void
@@ -529,6 +540,14 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
     }
     if (last <= self->down_cursor) {
         return; /* already applied (a resend) */
+    }
+    if (b->first_seq > self->down_cursor + 1) {
+        /* An answer to an older cursor (e.g. just before a reset): the next
+         * cursor this node sends asks for what it lacks. */
+        sj_debug("downward items %llu..%llu skipped: the cursor is %llu",
+                 (unsigned long long) b->first_seq, (unsigned long long) last,
+                 (unsigned long long) self->down_cursor);
+        return;
     }
     uint64_t cursor = 0;
     char reason[300] = "";

@@ -913,6 +913,12 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
 }
 
 static int
+s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+{
+    return sj_down_parent(((hub_store_t *) ctx)->db, epoch, reset);
+}
+
+static int
 s_down_apply(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
              uint64_t *cursor, char *reason, size_t rs)
 {
@@ -925,7 +931,8 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .acked = s_acked,
                                               .diverged = s_diverged,
                                               .down_cursor = s_down_cursor,
-                                              .down_apply = s_down_apply};
+                                              .down_apply = s_down_apply,
+                                              .down_parent = s_down_parent};
 
 /* The case as the hub knows it, for a down item: the latest snapshot it got
  * with an assignment, else the station's report event; the outcome and the

@@ -535,6 +535,65 @@ test_assign_refresh_and_conflict(void **state)
     assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM inbox"), 1);
 }
 
+/* (g) the hub's disk is lost: a new hub store numbers its streams anew; the
+ * station notices (another store epoch in the Welcome), receives the new
+ * stream from the start and misses nothing. */
+static void
+test_assign_hub_store_lost(void **state)
+{
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, S1, hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    char id1[40], id2[40];
+    s_submit(st, id1);
+    s_submit(st, id2);
+    s_sync(st, 1);
+    assert_int_equal(s_assign(county, id1, S1, DUE, NULL, 0), 0);
+    assert_int_equal(s_assign(hub, id2, S1, "2098-01-01", NULL, 0), 0);
+    s_sync(st, 0);
+    assert_int_equal(s_inbox(st), 2);
+    assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 2);
+
+    /* The hub's disk is replaced: new store, new keys, the station enrolled
+     * again by hand. */
+    assert_int_equal(h_stop(hub, SIGKILL), 128 + SIGKILL);
+    assert_int_equal(h_rmrf(hub->data), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    h_result_t r;
+    const char *allow[] = {"--", S1, st->pk, NULL};
+    assert_int_equal(s_tool(hub, "allow", allow, &r), 0);
+    h_result_free(&r);
+    assert_int_equal(h_reload(hub), 0);
+    /* The county's stream to the hub comes again (its cursor is 0); then
+     * the county assigns the second case too: the new hub's seq 2. */
+    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1,
+                               h_ms(10000)),
+                     1);
+    assert_int_equal(s_assign(county, id2, S1, DUE, NULL, 0), 0);
+    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2,
+                               h_ms(10000)),
+                     2);
+    /* The station's cursor (2) counts the old store's items: it starts over. */
+    const char *args[] = {"sync", "--timeout", "30", NULL};
+    assert_int_equal(h_agent(st, args, &r, h_ms(60000)), 0);
+    assert_non_null(strstr(r.err, "has a new store"));
+    h_result_free(&r);
+    assert_int_equal(s_inbox(st), 2);
+    assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 2);
+    char hex[33], sql[200];
+    s_hex(id2, hex);
+    /* the county's assignment (origin 000000: this county store has no
+     * code), newer than the township's, is there */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM inbox WHERE hex(case_id)='%s' AND assigned_by='000000'"
+             " AND due_on='" DUE "'",
+             hex);
+    assert_int_equal(h_db_scalar(st, sql), 1);
+}
+
 /* ---- (e) a fake hub that sends bad down frames ---- */
 
 typedef struct {
@@ -723,6 +782,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_assign_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_bad_down_frames, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_assign_refresh_and_conflict, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_assign_hub_store_lost, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
