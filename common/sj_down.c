@@ -30,16 +30,19 @@ sj_down_new(sqlite3 *db)
         || sj_db_prepare(db,
                          "INSERT INTO down(child, seq, event_id, item, created_ms)"
                          " VALUES(?, ?, ?, ?, ?)",
-                         &self->st_insert) != SJ_OK
+                         &self->st_insert)
+               != SJ_OK
         || sj_db_prepare(db, "SELECT coalesce(max(did), 0) FROM down", &self->st_mark) != SJ_OK
         || sj_db_prepare(db,
                          "SELECT seq, item FROM down WHERE child=? AND seq>? ORDER BY seq LIMIT ?",
-                         &self->st_fetch) != SJ_OK
+                         &self->st_fetch)
+               != SJ_OK
         || sj_db_prepare(db,
                          "INSERT INTO down_acks(child, cursor, at_ms) VALUES(?, ?, ?)"
                          " ON CONFLICT(child) DO UPDATE SET cursor=excluded.cursor,"
                          " at_ms=excluded.at_ms",
-                         &self->st_acked) != SJ_OK) {
+                         &self->st_acked)
+               != SJ_OK) {
         sj_down_destroy(&self);
         return NULL;
     }
@@ -80,8 +83,12 @@ sj_down_head(sj_down_t *self, const char *child, uint64_t *head)
 }
 
 int
-sj_down_enqueue(sj_down_t *self, const char *child, const uint8_t event_id[SJ_ID_BYTES],
-                const uint8_t *item, size_t len, uint64_t *seq)
+sj_down_enqueue(sj_down_t *self,
+                const char *child,
+                const uint8_t event_id[SJ_ID_BYTES],
+                const uint8_t *item,
+                size_t len,
+                uint64_t *seq)
 {
     uint64_t head = 0;
     int rc = sj_down_head(self, child, &head);
@@ -116,9 +123,13 @@ sj_down_mark(sj_down_t *self, int64_t *mark)
 }
 
 int
-sj_down_fetch(sj_down_t *self, const char *child, uint64_t after, size_t max_items,
+sj_down_fetch(sj_down_t *self,
+              const char *child,
+              uint64_t after,
+              size_t max_items,
               size_t max_bytes,
-              int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len), void *add_ctx)
+              int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len),
+              void *add_ctx)
 {
     sqlite3_stmt *st = self->st_fetch;
     sqlite3_bind_text(st, 1, child, -1, SQLITE_STATIC);
@@ -169,8 +180,15 @@ sj_down_cursor(sqlite3 *db, uint64_t *cursor)
 }
 
 int
-sj_down_apply(sqlite3 *db, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
-              sj_down_apply_fn fn, void *ctx, uint64_t *cursor, char *reason, size_t reason_size)
+sj_down_apply(sqlite3 *db,
+              uint64_t first_seq,
+              const ProtobufCBinaryData *items,
+              size_t n,
+              sj_down_apply_fn fn,
+              void *ctx,
+              uint64_t *cursor,
+              char *reason,
+              size_t reason_size)
 {
     sj_down_item_t *it = malloc(sizeof *it);
     if (!it) {
@@ -189,8 +207,8 @@ sj_down_apply(sqlite3 *db, uint64_t first_seq, const ProtobufCBinaryData *items,
             continue; /* applied before: idempotent */
         }
         if (seq != c + 1) {
-            snprintf(reason, reason_size, "item %llu follows %llu: a gap",
-                     (unsigned long long) seq, (unsigned long long) c);
+            snprintf(reason, reason_size, "item %llu follows %llu: a gap", (unsigned long long) seq,
+                     (unsigned long long) c);
             rc = SJ_EPROTO;
             break;
         }

@@ -46,8 +46,8 @@ static const struct option s_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *const s_flags[] = {"help", "insecure", "check", "with-personal", "conflicts",
-                                      NULL};
+static const char *const s_flags[] = {"help",          "insecure",  "check",
+                                      "with-personal", "conflicts", NULL};
 static const char *const s_cfg_keys[] = {
     "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
 
@@ -77,8 +77,10 @@ s_assign(const s_args_t *a, const char *id_text)
     }
     int lvl = sj_code_level(a->to);
     if (lvl != 9 && lvl != 12) {
-        fprintf(stderr, "county-server: --to '%s' is not a 9-digit township or 12-digit station"
-                        " code\n", a->to);
+        fprintf(stderr,
+                "county-server: --to '%s' is not a 9-digit township or 12-digit station"
+                " code\n",
+                a->to);
         return 2;
     }
     if (!sj_date_valid(a->due)) {
@@ -95,8 +97,10 @@ s_assign(const s_args_t *a, const char *id_text)
     const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr, "county-server: --note (at most %d bytes) and --officer (at most %d)"
-                        " must be UTF-8 text\n", SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        fprintf(stderr,
+                "county-server: --note (at most %d bytes) and --officer (at most %d)"
+                " must be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
     char err[512] = "";
@@ -107,16 +111,15 @@ s_assign(const s_args_t *a, const char *id_text)
     }
     uint8_t ev_id[SJ_ID_BYTES];
     char via[SJ_CODE_MAX + 1] = "";
-    int rc = county_store_assign(st, id, a->to, a->due, note, officer, ev_id, via, err,
-                                 sizeof err);
+    int rc = county_store_assign(st, id, a->to, a->due, note, officer, ev_id, via, err, sizeof err);
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
     } else {
         char text[SJ_UUID_TEXT];
         sj_uuid_format(ev_id, text);
         printf("%s\n", text);
-        fprintf(stderr, "case %s assigned to %s, due %s (queued for %s)\n", id_text, a->to,
-                a->due, via);
+        fprintf(stderr, "case %s assigned to %s, due %s (queued for %s)\n", id_text, a->to, a->due,
+                via);
     }
     county_store_close(&st);
     return rc == SJ_OK ? 0 : 1;
@@ -132,17 +135,34 @@ county_assign_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
         switch (c) {
-        case O_DATA: a.data = optarg; break;
-        case O_CONFIG: a.config = optarg; break;
-        case O_LOG: a.log_level = optarg; break;
-        case O_TO: a.to = optarg; break;
-        case O_DUE: a.due = optarg; break;
-        case O_NOTE: a.note = optarg; break;
-        case O_OFFICER: a.officer = optarg; break;
+        case O_DATA:
+            a.data = optarg;
+            break;
+        case O_CONFIG:
+            a.config = optarg;
+            break;
+        case O_LOG:
+            a.log_level = optarg;
+            break;
+        case O_TO:
+            a.to = optarg;
+            break;
+        case O_DUE:
+            a.due = optarg;
+            break;
+        case O_NOTE:
+            a.note = optarg;
+            break;
+        case O_OFFICER:
+            a.officer = optarg;
+            break;
         case O_HELP:
-        case 'h': a.help = 1; break;
+        case 'h':
+            a.help = 1;
+            break;
         default:
-            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see assign --help)\n",
+            fprintf(stderr,
+                    "county-server: unknown or incomplete option '%s' (see assign --help)\n",
                     argv[optind - 1]);
             return 2;
         }
@@ -173,8 +193,10 @@ county_assign_main(int argc, char **argv)
     if (a.log_level) {
         int lvl = sj_log_level_parse(a.log_level);
         if (lvl < 0) {
-            fprintf(stderr, "county-server: --log-level '%s' is not one of error, warn, notice,"
-                            " info, debug\n", a.log_level);
+            fprintf(stderr,
+                    "county-server: --log-level '%s' is not one of error, warn, notice,"
+                    " info, debug\n",
+                    a.log_level);
             goto out;
         }
         sj_log_set_level((sj_log_level_t) lvl);

@@ -63,8 +63,8 @@ s_tool(h_node_t *node, const char *cmd, const char *const args[], h_result_t *re
 static void
 s_submit(h_node_t *st, char id[40])
 {
-    const char *args[] = {"submit", "--channel", "visit", "--level", "township", "--summary",
-                          "宅基地边界纠纷", "--wait", "0", NULL};
+    const char *args[] = {"submit",    "--channel",      "visit",  "--level", "township",
+                          "--summary", "宅基地边界纠纷", "--wait", "0",       NULL};
     h_result_t r;
     assert_int_equal(h_agent(st, args, &r, h_ms(30000)), 0);
     assert_true(strlen(r.out) >= 36);
@@ -75,8 +75,7 @@ s_submit(h_node_t *st, char id[40])
 static void
 s_sync(h_node_t *st, int until_county)
 {
-    const char *args[] = {"sync", "--timeout", "30", until_county ? "--until-county" : NULL,
-                          NULL};
+    const char *args[] = {"sync", "--timeout", "30", until_county ? "--until-county" : NULL, NULL};
     h_result_t r;
     int code = h_agent(st, args, &r, h_ms(60000));
     if (code != 0) {
@@ -89,11 +88,11 @@ s_sync(h_node_t *st, int until_county)
 /* county-server assign (or township-hub assign): 0 with the event id in
  * ev_id (may be NULL), else the exit code with stderr in err. */
 static int
-s_assign(h_node_t *node, const char *id, const char *to, const char *due, char *err,
-         size_t err_size)
+s_assign(
+    h_node_t *node, const char *id, const char *to, const char *due, char *err, size_t err_size)
 {
-    const char *args[] = {id, "--to", to, "--due", due, "--note", "限期解决", "--officer", "王科长",
-                          NULL};
+    const char *args[] = {id,       "--to",     to,          "--due",  due,
+                          "--note", "限期解决", "--officer", "王科长", NULL};
     h_result_t r;
     int code = s_tool(node, "assign", args, &r);
     if (err) {
@@ -157,9 +156,8 @@ test_assign_offline_station_closes(void **state)
     assert_int_equal(s_assign(county, id, S1, DUE, NULL, 0), 0);
     assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM assignments"), 1);
     /* It waits at the hub, for the station. */
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1,
-                               h_ms(10000)),
-                     1);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1, h_ms(10000)), 1);
     {
         const char *args[] = {"--format", "csv", NULL};
         h_result_t r;
@@ -192,9 +190,8 @@ test_assign_offline_station_closes(void **state)
         assert_null(strstr(r.out, id)); /* due in 2099 */
         h_result_free(&r);
     }
-    assert_int_equal(h_wait_db(hub, "SELECT cursor FROM down_acks WHERE child='" S1 "'", 1, 1,
-                               h_ms(10000)),
-                     1);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT cursor FROM down_acks WHERE child='" S1 "'", 1, 1, h_ms(10000)), 1);
 
     /* The station works the case to closed; the county sees it. */
     const char *acc[] = {"update", id, "--outcome", "accepted", "--wait", "0", NULL};
@@ -249,7 +246,7 @@ test_assign_offline_station_closes(void **state)
     /* Heartbeats come every 5 s: 2.5 s is only met by the push. */
     assert_int_equal(h_wait_db(st, "SELECT count(*) FROM inbox", 2, 2, h_ms(2500)), 2);
     fprintf(stderr, "# pushed county -> hub -> running station in %lld ms\n",
-                    (long long) (h_now_ms() - t0));
+            (long long) (h_now_ms() - t0));
     assert_int_equal(h_proc_kill(p, SIGTERM), 0);
 }
 
@@ -273,12 +270,11 @@ test_assign_hub_killed(void **state)
 
     /* 1: queued at the hub for the offline station, then kill -9. */
     assert_int_equal(s_assign(county, id1, S1, DUE, NULL, 0), 0);
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1,
-                               h_ms(10000)),
-                     1);
-    assert_int_equal(h_wait_db(county, "SELECT cursor FROM down_acks WHERE child='" T100 "'", 1,
-                               1, h_ms(10000)),
-                     1);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1, h_ms(10000)), 1);
+    assert_int_equal(
+        h_wait_db(county, "SELECT cursor FROM down_acks WHERE child='" T100 "'", 1, 1, h_ms(10000)),
+        1);
     assert_int_equal(h_stop(hub, SIGKILL), 128 + SIGKILL);
     /* 2: made while the hub is down: waits at the county, which says so. */
     assert_int_equal(s_assign(county, id2, S1, DUE, NULL, 0), 0);
@@ -311,9 +307,8 @@ test_assign_hub_killed(void **state)
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM down WHERE child='" S1 "'"), 2);
     assert_int_equal(s_assign(county, id3, S1, DUE, NULL, 0), 0);
     assert_int_equal(h_start_hub(hub), 0);
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 3, 3,
-                               h_ms(10000)),
-                     3);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 3, 3, h_ms(10000)), 3);
     s_sync(st, 0);
     assert_int_equal(s_inbox(st), 3);
     /* Exactly once everywhere: the county's stream to the hub, the hub's
@@ -324,9 +319,9 @@ test_assign_hub_killed(void **state)
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM down"), 3);
     assert_int_equal(h_db_scalar(hub, "SELECT value FROM meta WHERE key='down_cursor'"), 3);
     assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 3);
-    assert_int_equal(h_wait_db(county, "SELECT cursor FROM down_acks WHERE child='" T100 "'", 3,
-                               3, h_ms(10000)),
-                     3);
+    assert_int_equal(
+        h_wait_db(county, "SELECT cursor FROM down_acks WHERE child='" T100 "'", 3, 3, h_ms(10000)),
+        3);
     /* A second sync changes nothing. */
     s_sync(st, 0);
     assert_int_equal(s_inbox(st), 3);
@@ -354,9 +349,8 @@ test_assign_recreated_station(void **state)
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM assignments WHERE origin='" T100 "'",
                                1, 1, h_ms(10000)),
                      1);
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2,
-                               h_ms(10000)),
-                     2);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2, h_ms(10000)), 2);
     s_sync(st, 0);
     assert_int_equal(s_inbox(st), 2);
     assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM inbox WHERE assigned_by='" T100
@@ -399,8 +393,8 @@ test_assign_refused(void **state)
         h_db_path(county, path, sizeof path);
         sqlite3 *db = NULL;
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, "INSERT INTO meta(key, value) VALUES('code', '" COUNTY
-                                          "')",
+        assert_int_equal(sqlite3_exec(db,
+                                      "INSERT INTO meta(key, value) VALUES('code', '" COUNTY "')",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
@@ -439,8 +433,7 @@ test_assign_refused(void **state)
         {hub, id, S1, "yesterday", 2, "is not a date"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int code = s_assign(cases[i].node, cases[i].id, cases[i].to, cases[i].due, err,
-                            sizeof err);
+        int code = s_assign(cases[i].node, cases[i].id, cases[i].to, cases[i].due, err, sizeof err);
         if (code != cases[i].code || !strstr(err, cases[i].says)) {
             fprintf(stderr, "# case %zu: exit %d, wanted %d with '%s': %s\n", i, code,
                     cases[i].code, cases[i].says, err);
@@ -569,13 +562,11 @@ test_assign_hub_store_lost(void **state)
     assert_int_equal(h_reload(hub), 0);
     /* The county's stream to the hub comes again (its cursor is 0); then
      * the county assigns the second case too: the new hub's seq 2. */
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1,
-                               h_ms(10000)),
-                     1);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1, h_ms(10000)), 1);
     assert_int_equal(s_assign(county, id2, S1, DUE, NULL, 0), 0);
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2,
-                               h_ms(10000)),
-                     2);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2, h_ms(10000)), 2);
     /* The station's cursor (2) counts the old store's items: it starts over. */
     const char *args[] = {"sync", "--timeout", "30", NULL};
     assert_int_equal(h_agent(st, args, &r, h_ms(60000)), 0);
