@@ -13,6 +13,10 @@
  *   after-ack-before-record   sj_uplink: an ack arrived, the store not told
  *   after-forward-before-ack  sj_uplink: a batch was handed to libzmq, its
  *                             ack not yet in (a hub's forward, or a station's)
+ *   after-down-apply-before-ack sj_uplink: a downward batch is applied and its
+ *                             cursor committed, the DownAck not yet sent
+ *   after-down-send           sj_downlink: a downward batch was handed to
+ *                             libzmq (not yet applied by the child)
  *
  * Not thread-safe: call from the thread that owns the link. */
 #ifndef SJ_CRASH_H

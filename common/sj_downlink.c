@@ -26,6 +26,7 @@ typedef struct {
     int hello_ok;
     int64_t last_mono;
     uint32_t bad_frames; /* malformed frames from this connection */
+    uint64_t down_sent;  /* highest downward seq handed to libzmq on this connection */
 } s_peer_t;
 
 typedef struct {
@@ -39,6 +40,9 @@ typedef struct {
     int err_code;
     char err_reason[320];
     uint64_t first, last; /* batch range for rejections */
+    uint64_t down_head;   /* the child's downward head (Welcome, Heartbeat reply) */
+    uint64_t down_from;   /* after the reply, send the downward stream after this */
+    int down_send;        /* ... when set */
 } s_work_t;
 
 struct sj_downlink {
@@ -56,6 +60,7 @@ struct sj_downlink {
     sqlite3_stmt *st_link_hb;
     sqlite3_stmt *st_quar;
     sqlite3_stmt *st_rej;
+    int64_t down_mark;    /* ops.down_mark as last seen by sj_downlink_tick */
 };
 
 void
@@ -229,6 +234,136 @@ s_link_acked(sj_downlink_t *self, const char *code, const uint8_t *epoch, uint64
     return out;
 }
 
+/* ---- the downward stream ---- */
+
+static int
+s_has_down(const sj_downlink_t *self)
+{
+    return self->ops.down_head && self->ops.down_fetch && self->ops.down_acked;
+}
+
+/* Inside the transaction: the child says it applied through cursor; decide
+ * what to send after the reply. resend: send everything above the cursor
+ * (Hello, Heartbeat); otherwise only what was not sent yet (DownAck). */
+static int
+s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
+{
+    if (!s_has_down(self)) {
+        return SJ_OK;
+    }
+    int rc = self->ops.down_acked(self->ops_ctx, w->peer->code, cursor);
+    if (rc == SJ_OK) {
+        rc = self->ops.down_head(self->ops_ctx, w->peer->code, &w->down_head);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (resend || w->peer->down_sent < cursor) {
+        w->peer->down_sent = cursor;
+    }
+    if (w->down_head > w->peer->down_sent) {
+        w->down_send = 1;
+        w->down_from = w->peer->down_sent;
+    }
+    return SJ_OK;
+}
+
+typedef struct {
+    ProtobufCBinaryData items[SJ_WIRE_MAX_DOWN];
+    size_t n;
+    uint64_t first;
+    int gap;
+} s_down_fill_t;
+
+static int
+s_down_add(void *ctx, uint64_t seq, const void *item, size_t len)
+{
+    s_down_fill_t *f = ctx;
+    if (f->n == SJ_WIRE_MAX_DOWN) {
+        return SJ_EINVAL;
+    }
+    if (seq != f->first + f->n) {
+        f->gap = 1;
+        return SJ_EINVAL;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) {
+        return SJ_ENOMEM;
+    }
+    memcpy(copy, item, len);
+    f->items[f->n].data = copy;
+    f->items[f->n].len = len;
+    f->n++;
+    return SJ_OK;
+}
+
+/* Sends one DownBatch of p's stream after seq `after`; on success the peer's
+ * down_sent moves to its last seq. A send that fails (peer gone, HWM) is
+ * only a missed push: the child's next cursor asks again. */
+static void
+s_send_down(sj_downlink_t *self, s_peer_t *p, uint64_t after)
+{
+    s_down_fill_t *f = calloc(1, sizeof *f);
+    if (!f) {
+        return;
+    }
+    f->first = after + 1;
+    int rc = self->ops.down_fetch(self->ops_ctx, p->code, after, SJ_WIRE_MAX_DOWN,
+                                  SJ_WIRE_BATCH_BYTES, s_down_add, f);
+    if (f->gap) {
+        sj_error("the downward stream of %s has no item %llu: a gap, nothing after it can be"
+                 " sent", p->code, (unsigned long long) (f->first + f->n));
+    }
+    if (f->n > 0 && (rc == SJ_OK || f->n == SJ_WIRE_MAX_DOWN || f->gap)) {
+        Sanji__DownBatch b = SANJI__DOWN_BATCH__INIT;
+        Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+        b.first_seq = f->first;
+        b.n_items = f->n;
+        b.items = f->items;
+        env.body_case = SANJI__ENVELOPE__BODY_DOWN_BATCH;
+        env.down_batch = &b;
+        if (sj_wire_send(self->sock, p->rid, p->rid_len, &env) == SJ_OK) {
+            p->down_sent = f->first + f->n - 1;
+            sj_debug("sent downward items %llu..%llu to %s", (unsigned long long) f->first,
+                     (unsigned long long) p->down_sent, p->code);
+            sj_crash_point("after-down-send");
+        } else {
+            sj_debug("downward items for %s not sent (peer gone or slow); its cursor asks again",
+                     p->code);
+        }
+    } else if (rc != SJ_OK && !f->gap && f->n < SJ_WIRE_MAX_DOWN) {
+        sj_error("cannot read the downward stream of %s: %s", p->code, sj_strerror(rc));
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->items[i].data);
+    }
+    free(f);
+}
+
+void
+sj_downlink_tick(sj_downlink_t *self)
+{
+    if (!s_has_down(self) || !self->ops.down_mark) {
+        return;
+    }
+    int64_t mark = 0;
+    if (self->ops.down_mark(self->ops_ctx, &mark) != SJ_OK || mark == self->down_mark) {
+        return;
+    }
+    self->down_mark = mark;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *p = &self->peers[i];
+        uint64_t head = 0;
+        if (!p->hello_ok || p->bad_frames >= BAD_FRAME_LIMIT
+            || self->ops.down_head(self->ops_ctx, p->code, &head) != SJ_OK) {
+            continue;
+        }
+        if (head > p->down_sent) {
+            s_send_down(self, p, p->down_sent);
+        }
+    }
+}
+
 static int
 s_handle_hello(sj_downlink_t *self, s_work_t *w)
 {
@@ -272,7 +407,7 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
     sj_info("child %s connected (seq %llu produced, %llu committed here)", p->code,
             (unsigned long long) h->last_seq, (unsigned long long) w->acked);
     w->reply = SANJI__ENVELOPE__BODY_WELCOME;
-    return SJ_OK;
+    return s_down_cursor(self, w, h->down_cursor, 1);
 }
 
 static int
@@ -414,7 +549,20 @@ s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
     sqlite3_bind_int64(st, 3, (sqlite3_int64) h->oldest_pending_s);
     sqlite3_bind_text(st, 4, p->code, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 5, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    return sj_db_step_done(self->db, st, "links heartbeat");
+    int rc = sj_db_step_done(self->db, st, "links heartbeat");
+    return rc == SJ_OK ? s_down_cursor(self, w, h->down_cursor, 1) : rc;
+}
+
+static int
+s_handle_down_ack(sj_downlink_t *self, s_work_t *w)
+{
+    if (!w->peer->hello_ok) {
+        w->reply = SANJI__ENVELOPE__BODY_ERROR;
+        w->err_code = SANJI__ERROR_CODE__ERROR_NO_HELLO;
+        snprintf(w->err_reason, sizeof w->err_reason, "down ack before hello");
+        return SJ_OK;
+    }
+    return s_down_cursor(self, w, w->env->down_ack->applied_through, 0);
 }
 
 /* The end-to-end receipt for a child's stream (see sj_downlink_ops_t.e2e). */
@@ -505,6 +653,7 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
         wel.e2e_through = s_e2e(self, w->peer, w->acked);
         wel.max_batch = SJ_WIRE_MAX_BATCH;
         wel.max_frame = SJ_WIRE_MAX_FRAME;
+        wel.down_head = w->down_head;
         env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
         env.welcome = &wel;
         rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
@@ -527,6 +676,7 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
         Sanji__Heartbeat hb = SANJI__HEARTBEAT__INIT;
         hb.now_ms = sj_now_ms();
         hb.e2e_through = s_e2e(self, w->peer, w->acked);
+        hb.down_head = w->down_head;
         env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
         env.heartbeat = &hb;
         rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
@@ -668,6 +818,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
         case SANJI__ENVELOPE__BODY_HEARTBEAT:
             rc = s_handle_heartbeat(self, w);
             break;
+        case SANJI__ENVELOPE__BODY_DOWN_ACK:
+            rc = s_handle_down_ack(self, w);
+            break;
         default:
             w->reply = SANJI__ENVELOPE__BODY_ERROR;
             w->err_code = SANJI__ERROR_CODE__ERROR_MALFORMED;
@@ -693,11 +846,15 @@ sj_downlink_on_readable(sj_downlink_t *self)
             work[i].reply = SANJI__ENVELOPE__BODY_ERROR;
             work[i].err_code = code;
             snprintf(work[i].err_reason, sizeof work[i].err_reason, "%s", why);
+            work[i].down_send = 0;
         }
         n_new = 0;
     }
     for (size_t i = 0; i < n_work; i++) {
         s_send_reply(self, &work[i]);
+        if (work[i].down_send && work[i].peer->hello_ok) {
+            s_send_down(self, work[i].peer, work[i].down_from);
+        }
         sj_wire_free(work[i].env);
     }
     if (rc == SJ_OK && self->ops.committed) {

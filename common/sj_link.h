@@ -81,6 +81,26 @@ typedef struct {
      * committed at the county, given that the parent holds it through acked.
      * NULL means this parent is the county (receipt = acked). */
     int (*e2e)(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e);
+
+    /* ---- the downward stream (all NULL: this parent sends nothing down) ----
+     * Each child code has its own gapless seq 1, 2, ... of items (not per
+     * epoch: a re-created child store says cursor 0 and gets everything
+     * again). The child's cursor arrives in Hello, Heartbeat and DownAck;
+     * the parent answers with the items above it on the same connection. */
+    /* A cheap mark that changes whenever any child's stream grows (checked
+     * every tick by sj_downlink_tick, so that new items are pushed). */
+    int (*down_mark)(void *ctx, int64_t *mark);
+    /* Highest seq of child code's stream (0: empty). */
+    int (*down_head)(void *ctx, const char *code, uint64_t *head);
+    /* Calls add for code's items after seq `after`, in seq order, up to
+     * max_items or about max_bytes; stops when add does not return SJ_OK. */
+    int (*down_fetch)(void *ctx, const char *code, uint64_t after, size_t max_items,
+                      size_t max_bytes,
+                      int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len),
+                      void *add_ctx);
+    /* Inside the group transaction: child code has applied its stream
+     * through cursor (what it says; lower than before for a new store). */
+    int (*down_acked)(void *ctx, const char *code, uint64_t cursor);
 } sj_downlink_ops_t;
 
 typedef struct sj_downlink sj_downlink_t;
@@ -102,6 +122,10 @@ void sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYT
 /* Handles what is readable. Returns SJ_OK; storage failures are answered to
  * the children with an Error and logged, never acked. */
 SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);
+/* Pushes new downward items to connected children when ops.down_mark moved
+ * (items made by another process, e.g. an `assign` command, or by this
+ * one). Call every tick (<= 200 ms). */
+void sj_downlink_tick(sj_downlink_t *self);
 
 /* ---- child side ---- */
 
@@ -141,6 +165,22 @@ typedef struct {
      * e2e_through are committed at the county (never above acked_through);
      * called when the mark rises. Only then may a store forget them. */
     int (*receipt)(void *ctx, uint64_t e2e_through);
+    /* Optional: the downward stream. The highest seq applied (the cursor,
+     * kept in the store; 0 for a new store). */
+    int (*down_cursor)(void *ctx, uint64_t *cursor);
+    /* Applies items first_seq, first_seq+1, ... (those at or below the
+     * cursor are skipped: idempotent) and stores the new cursor in ONE
+     * transaction; *cursor gets it. An item that is invalid or not for this
+     * node, or a gap: nothing is applied, SJ_EPROTO with reason. */
+    int (*down_apply)(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
+                      uint64_t *cursor, char *reason, size_t reason_size);
+    /* Optional: the parent's store epoch, from every Welcome. A cursor
+     * counts items of one parent store's streams: when the parent's store
+     * was made anew (another epoch than the one recorded with the cursor),
+     * the store records the new epoch and sets its cursor to 0 in one
+     * transaction (*reset = 1), and the uplink asks for everything again
+     * (applying is idempotent). */
+    int (*down_parent)(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset);
 } sj_uplink_ops_t;
 
 typedef struct {
@@ -177,6 +217,10 @@ uint64_t sj_uplink_acked(const sj_uplink_t *self);
 /* Highest seq of the current epoch the county has committed (receipt). */
 uint64_t sj_uplink_e2e(const sj_uplink_t *self);
 uint64_t sj_uplink_head(const sj_uplink_t *self);
+/* The downward stream: the cursor applied here, and the parent's head for
+ * this node as last heard (Welcome, Heartbeat, or a batch). */
+uint64_t sj_uplink_down_cursor(const sj_uplink_t *self);
+uint64_t sj_uplink_down_head(const sj_uplink_t *self);
 /* Last error text the parent sent (empty if none). */
 const char *sj_uplink_last_error(const sj_uplink_t *self);
 

@@ -44,8 +44,14 @@ struct sj_uplink {
     int timeouts;
     int backoff_ms;
     uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
+    uint64_t down_cursor; /* downward stream applied through (the store's cursor) */
+    uint64_t down_head;   /* the parent's downward head for this node, as last heard */
+    char down_refused[300];/* the last refusal of a downward batch logged */
     char last_error[256];
 };
+
+static void s_read_down_cursor(sj_uplink_t *self);
+static void s_send_heartbeat(sj_uplink_t *self);
 
 /* A batch being filled by the store's fetch callback. */
 typedef struct {
@@ -237,6 +243,7 @@ sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops
     self->ops = *ops;
     self->ops_ctx = ops_ctx;
     self->backoff_ms = HELLO_RETRY_MS;
+    s_read_down_cursor(self);
     if (cfg->kp && cfg->server_pk) {
         self->secure = 1;
         self->kp = *cfg->kp;
@@ -301,6 +308,28 @@ sj_uplink_head(const sj_uplink_t *self)
     return self->head;
 }
 
+uint64_t
+sj_uplink_down_cursor(const sj_uplink_t *self)
+{
+    return self->down_cursor;
+}
+
+uint64_t
+sj_uplink_down_head(const sj_uplink_t *self)
+{
+    return self->down_head;
+}
+
+/* Reads the store's cursor (another process may have applied items). */
+static void
+s_read_down_cursor(sj_uplink_t *self)
+{
+    uint64_t c = 0;
+    if (self->ops.down_cursor && self->ops.down_cursor(self->ops_ctx, &c) == SJ_OK) {
+        self->down_cursor = c;
+    }
+}
+
 const char *
 sj_uplink_last_error(const sj_uplink_t *self)
 {
@@ -342,6 +371,8 @@ s_send_hello(sj_uplink_t *self)
     h.epoch.len = SJ_EPOCH_BYTES;
     h.code = sj_wire_bytes(self->code);
     h.last_seq = self->head;
+    s_read_down_cursor(self);
+    h.down_cursor = self->down_cursor;
     h.sw_version = sj_wire_bytes("sanji 0.1.0");
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;
@@ -449,7 +480,18 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     self->last_error[0] = '\0';
     sj_info("link to %s ready; parent holds through seq %llu", self->endpoint,
             (unsigned long long) self->acked);
+    self->down_head = w->down_head;
     s_receipt(self, w->e2e_through);
+    int reset = 0;
+    if (self->ops.down_parent && w->store_epoch.len == SJ_EPOCH_BYTES
+        && self->ops.down_parent(self->ops_ctx, w->store_epoch.data, &reset) == SJ_OK && reset) {
+        /* The Hello carried a cursor into the old store's stream: ask for
+         * the new store's stream from its start. */
+        sj_notice("parent %s has a new store; receiving its downward stream from the start"
+                  " (cursor was %llu)", self->endpoint, (unsigned long long) self->down_cursor);
+        self->down_cursor = 0;
+        s_send_heartbeat(self);
+    }
 }
 
 static void
@@ -484,6 +526,58 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
         self->in_flight = 0;
     }
     s_receipt(self, a->e2e_through);
+}
+
+/* A downward batch: applied with the cursor in one transaction by the
+ * store, then acknowledged. Refused batches change nothing and are logged
+ * once; the parent sends them again on the next cursor it hears. */
+static void
+s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
+{
+    if (!self->ops.down_apply) {
+        return;
+    }
+    uint64_t last = b->first_seq + b->n_items - 1;
+    if (last > self->down_head) {
+        self->down_head = last;
+    }
+    if (last <= self->down_cursor) {
+        return; /* already applied (a resend) */
+    }
+    if (b->first_seq > self->down_cursor + 1) {
+        /* An answer to an older cursor (e.g. just before a reset): the next
+         * cursor this node sends asks for what it lacks. */
+        sj_debug("downward items %llu..%llu skipped: the cursor is %llu",
+                 (unsigned long long) b->first_seq, (unsigned long long) last,
+                 (unsigned long long) self->down_cursor);
+        return;
+    }
+    uint64_t cursor = 0;
+    char reason[300] = "";
+    int rc = self->ops.down_apply(self->ops_ctx, b->first_seq, b->items, b->n_items, &cursor,
+                                  reason, sizeof reason);
+    if (rc != SJ_OK) {
+        if (!reason[0]) {
+            snprintf(reason, sizeof reason, "%s", sj_strerror(rc));
+        }
+        if (strcmp(self->down_refused, reason) != 0) { /* once per reason, not per resend */
+            sj_error("refused downward items %llu..%llu from %s: %s (nothing applied)",
+                     (unsigned long long) b->first_seq, (unsigned long long) last, self->endpoint,
+                     reason);
+            snprintf(self->down_refused, sizeof self->down_refused, "%s", reason);
+        }
+        return;
+    }
+    self->down_cursor = cursor;
+    sj_crash_point("after-down-apply-before-ack");
+    Sanji__DownAck a = SANJI__DOWN_ACK__INIT;
+    Sanji__Envelope env = SANJI__ENVELOPE__INIT;
+    a.applied_through = cursor;
+    env.body_case = SANJI__ENVELOPE__BODY_DOWN_ACK;
+    env.down_ack = &a;
+    if (s_send(self, &env) != SJ_OK) {
+        sj_debug("down ack not sent; the next heartbeat carries the cursor");
+    }
 }
 
 int
@@ -563,7 +657,11 @@ sj_uplink_on_readable(sj_uplink_t *self)
              * epoch keeps an old epoch's reply away from this one. */
             if (self->state == SJ_UP_READY) {
                 s_receipt(self, env->heartbeat->e2e_through);
+                self->down_head = env->heartbeat->down_head;
             }
+            break;
+        case SANJI__ENVELOPE__BODY_DOWN_BATCH:
+            s_on_down(self, env->down_batch);
             break;
         default:
             break;
@@ -580,6 +678,7 @@ s_send_heartbeat(sj_uplink_t *self)
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     hb.now_ms = sj_now_ms();
     hb.queue_depth = self->head > self->acked ? self->head - self->acked : 0;
+    hb.down_cursor = self->down_cursor;
     env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     if (s_send(self, &env) != SJ_OK) {

@@ -166,6 +166,28 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
             return s_fail(ec, MAL, reason, rs, "heartbeat has unknown fields");
         }
         return SJ_OK;
+    case SANJI__ENVELOPE__BODY_DOWN_BATCH: {
+        const Sanji__DownBatch *d = env->down_batch;
+        if (s_unknown(&d->base) || d->first_seq < 1 || d->n_items < 1) {
+            return s_fail(ec, MAL, reason, rs, "down batch: empty, or first_seq is 0");
+        }
+        if (d->n_items > SJ_WIRE_MAX_DOWN) {
+            return s_fail(ec, SANJI__ERROR_CODE__ERROR_TOO_LARGE, reason, rs,
+                          "down batch: more than 100 items");
+        }
+        for (size_t i = 0; i < d->n_items; i++) {
+            if (d->items[i].len == 0 || d->items[i].len > SJ_WIRE_MAX_ITEM) {
+                return s_fail(ec, SANJI__ERROR_CODE__ERROR_TOO_LARGE, reason, rs,
+                              "down batch: an item is empty or over 24 KiB");
+            }
+        }
+        return SJ_OK;
+    }
+    case SANJI__ENVELOPE__BODY_DOWN_ACK:
+        if (s_unknown(&env->down_ack->base)) {
+            return s_fail(ec, MAL, reason, rs, "down ack has unknown fields");
+        }
+        return SJ_OK;
     case SANJI__ENVELOPE__BODY_ERROR: {
         char r[300];
         if (s_unknown(&env->error->base) || sj_wire_text(env->error->reason, r, sizeof r) != SJ_OK) {
@@ -351,6 +373,32 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
     return SJ_OK;
 }
 
+static int
+s_copy_assignment(const Sanji__Assignment *a, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (s_unknown(&a->base) || a->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "assignment: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, a->case_id.data, SJ_ID_BYTES);
+    int lvl = 0;
+    if (sj_wire_text(a->assignee, ev->assignee, sizeof ev->assignee) != SJ_OK
+        || ((lvl = sj_code_level(ev->assignee)) != 9 && lvl != 12)) {
+        return s_ev_fail(reason, rs,
+                         "assignment: assignee is not a 9-digit township or 12-digit station code");
+    }
+    if (sj_wire_text(a->due_on, ev->due_on, sizeof ev->due_on) != SJ_OK
+        || !sj_date_valid(ev->due_on)) {
+        return s_ev_fail(reason, rs, "assignment: due_on is not a date YYYY-MM-DD");
+    }
+    if (sj_wire_text(a->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "assignment: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(a->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "assignment: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
 int
 sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, size_t reason_size)
 {
@@ -370,6 +418,7 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     ev->sealed_len = 0;
     ev->new_outcome = ev->prev_outcome = 0;
     memset(ev->case_id, 0, SJ_ID_BYTES);
+    ev->assignee[0] = ev->due_on[0] = '\0';
     if (s_unknown(&pb->base)) {
         s_ev_fail(reason, reason_size, "event has unknown fields");
         goto out;
@@ -402,6 +451,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_STATUS;
         rc = s_copy_status(pb->status_change, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_ASSIGNMENT:
+        ev->type = SJ_EVENT_ASSIGNMENT;
+        rc = s_copy_assignment(pb->assignment, ev, reason, reason_size);
+        break;
     default:
         s_ev_fail(reason, reason_size, "event has no body");
         break;
@@ -417,6 +470,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Event pb = SANJI__EVENT__INIT;
     Sanji__Report rep = SANJI__REPORT__INIT;
     Sanji__StatusChange st = SANJI__STATUS_CHANGE__INIT;
+    Sanji__Assignment as = SANJI__ASSIGNMENT__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -450,6 +504,15 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         st.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;
         pb.status_change = &st;
+    } else if (ev->type == SJ_EVENT_ASSIGNMENT) {
+        as.case_id.data = (uint8_t *) ev->case_id;
+        as.case_id.len = SJ_ID_BYTES;
+        as.assignee = sj_wire_bytes(ev->assignee);
+        as.due_on = sj_wire_bytes(ev->due_on);
+        as.note = sj_wire_bytes(ev->note);
+        as.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_ASSIGNMENT;
+        pb.assignment = &as;
     } else {
         return SJ_EINVAL;
     }
@@ -471,4 +534,114 @@ void
 sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES])
 {
     crypto_generichash(out, SJ_HASH_BYTES, data, len, NULL, 0);
+}
+
+/* ---- downward items ---- */
+
+static int
+s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, size_t rs)
+{
+    if (!c || s_unknown(&c->base)) {
+        return s_ev_fail(reason, rs, "down item: no case snapshot, or unknown fields in it");
+    }
+    if (sj_wire_text(c->occurred_on, s->occurred_on, sizeof s->occurred_on) != SJ_OK
+        || !sj_date_valid(s->occurred_on)) {
+        return s_ev_fail(reason, rs, "down item: occurred_on is not a date YYYY-MM-DD");
+    }
+    if (!sj_enum_name(SJ_FIELD_CHANNEL, (int) c->channel)
+        || !sj_enum_name(SJ_FIELD_CATEGORY, (int) c->category)
+        || !sj_enum_name(SJ_FIELD_KIND, (int) c->kind)
+        || !sj_enum_name(SJ_FIELD_OUTCOME, (int) c->outcome)) {
+        return s_ev_fail(reason, rs, "down item: channel, category, kind or outcome out of range");
+    }
+    if (c->persons < 1 || c->persons > SJ_MAX_PERSONS) {
+        return s_ev_fail(reason, rs, "down item: persons out of range");
+    }
+    if (sj_wire_text(c->summary, s->summary, sizeof s->summary) != SJ_OK) {
+        return s_ev_fail(reason, rs, "down item: summary over 4000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(c->origin, s->origin, sizeof s->origin) != SJ_OK
+        || sj_code_level(s->origin) != 12) {
+        return s_ev_fail(reason, rs, "down item: origin is not a 12-digit station code");
+    }
+    s->channel = (int) c->channel;
+    s->category = (int) c->category;
+    s->kind = (int) c->kind;
+    s->persons = c->persons;
+    s->outcome = (int) c->outcome;
+    s->conflict = c->conflict ? 1 : 0;
+    s->as_of_ms = c->as_of_ms;
+    return SJ_OK;
+}
+
+int
+sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out, char *reason,
+                    size_t reason_size)
+{
+    if (len == 0 || len > SJ_WIRE_MAX_ITEM) {
+        return s_ev_fail(reason, reason_size, "down item is empty or over 24 KiB");
+    }
+    s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
+    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
+                                .allocator_data = &budget};
+    Sanji__DownItem *pb = sanji__down_item__unpack(&alloc, len, data);
+    if (!pb) {
+        return s_ev_fail(reason, reason_size, "down item is not a valid protobuf DownItem");
+    }
+    int rc = SJ_EPROTO;
+    if (s_unknown(&pb->base)) {
+        s_ev_fail(reason, reason_size, "down item has unknown fields");
+        goto out;
+    }
+    char why[200];
+    if (sj_event_decode(pb->event.data, pb->event.len, &out->ev, why, sizeof why) != SJ_OK) {
+        snprintf(reason, reason_size, "down item: event: %s", why);
+        goto out;
+    }
+    if (out->ev.type != SJ_EVENT_ASSIGNMENT) {
+        s_ev_fail(reason, reason_size, "down item: the event is not an assignment");
+        goto out;
+    }
+    if (sj_code_level(out->ev.origin) != 6 && sj_code_level(out->ev.origin) != 9) {
+        s_ev_fail(reason, reason_size, "down item: an assignment must come from a county or a"
+                                       " township");
+        goto out;
+    }
+    rc = s_copy_snapshot(pb->snapshot, &out->snap, reason, reason_size);
+out:
+    sanji__down_item__free_unpacked(pb, &alloc);
+    return rc;
+}
+
+int
+sj_down_item_encode(const uint8_t *event, size_t event_len, const sj_snapshot_t *snap,
+                    uint8_t **buf, size_t *len)
+{
+    Sanji__DownItem it = SANJI__DOWN_ITEM__INIT;
+    Sanji__CaseSnapshot c = SANJI__CASE_SNAPSHOT__INIT;
+    it.event.data = (uint8_t *) event;
+    it.event.len = event_len;
+    c.occurred_on = sj_wire_bytes(snap->occurred_on);
+    c.channel = (Sanji__Channel) snap->channel;
+    c.category = (Sanji__Category) snap->category;
+    c.kind = (Sanji__Kind) snap->kind;
+    c.persons = snap->persons;
+    c.summary = sj_wire_bytes(snap->summary);
+    c.origin = sj_wire_bytes(snap->origin);
+    c.outcome = (Sanji__Outcome) snap->outcome;
+    c.conflict = snap->conflict ? 1 : 0;
+    c.as_of_ms = snap->as_of_ms;
+    it.snapshot = &c;
+    size_t n = sanji__down_item__get_packed_size(&it);
+    if (n > SJ_WIRE_MAX_ITEM) {
+        return SJ_EINVAL;
+    }
+    uint8_t *b = malloc(n);
+    if (!b) {
+        return SJ_ENOMEM;
+    }
+    sanji__down_item__pack(&it, b);
+    *buf = b;
+    *len = n;
+    return SJ_OK;
 }

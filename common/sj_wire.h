@@ -23,7 +23,10 @@
 #define SJ_WIRE_BATCH_BYTES (512 * 1024)      /* sender's byte budget per batch */
 #define SJ_WIRE_CURVE_OVERHEAD 33             /* MAXMSGSIZE counts the encrypted frame */
 
-typedef enum { SJ_EVENT_REPORT = 1, SJ_EVENT_STATUS = 2 } sj_event_type_t;
+#define SJ_WIRE_MAX_DOWN   100                /* items per downward batch */
+#define SJ_WIRE_MAX_ITEM   (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
+
+typedef enum { SJ_EVENT_REPORT = 1, SJ_EVENT_STATUS = 2, SJ_EVENT_ASSIGNMENT = 3 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
 typedef struct {
@@ -45,7 +48,31 @@ typedef struct {
     int new_outcome;
     int prev_outcome; /* the outcome the originator saw; 0 = not given (older sender) */
     char note[SJ_MAX_NOTE_BYTES + 1];
+    /* SJ_EVENT_ASSIGNMENT: case_id, note, officer as above, and */
+    char assignee[SJ_CODE_MAX + 1]; /* 9-digit township or 12-digit station */
+    char due_on[11];                /* YYYY-MM-DD */
 } sj_event_t;
+
+/* The case as a down item carries it (CaseSnapshot): never personal data. */
+typedef struct {
+    char occurred_on[11];
+    int channel;
+    int category;
+    int kind;
+    uint32_t persons;
+    char summary[SJ_MAX_SUMMARY_BYTES + 1];
+    char origin[SJ_CODE_MAX + 1]; /* the reporting station */
+    int outcome;
+    int conflict;
+    int64_t as_of_ms; /* when the sender took it */
+} sj_snapshot_t;
+
+/* One item of a downward stream (DownItem), decoded and validated: the
+ * assignment event (its exact bytes are kept by the caller) and the case. */
+typedef struct {
+    sj_event_t ev;
+    sj_snapshot_t snap;
+} sj_down_item_t;
 
 /* Unpacks and validates one frame. On SJ_OK the caller owns *out and frees it
  * with sj_wire_free. On SJ_EPROTO *err_code holds a SANJI__ERROR_CODE__* value
@@ -74,6 +101,14 @@ SJ_NODISCARD int sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev
                                  size_t reason_size);
 /* Packs an event (report or status change). Caller frees *buf with free(). */
 SJ_NODISCARD int sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len);
+/* Validates and copies one packed DownItem: its event must be a valid
+ * assignment whose case_id is the report the snapshot describes.
+ * SJ_EPROTO with reason on failure. */
+SJ_NODISCARD int sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out,
+                                     char *reason, size_t reason_size);
+/* Packs a DownItem from an event's bytes and a snapshot. Caller frees *buf. */
+SJ_NODISCARD int sj_down_item_encode(const uint8_t *event, size_t event_len,
+                                     const sj_snapshot_t *snap, uint8_t **buf, size_t *len);
 /* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */
 void sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES]);
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "county_assign.h"
 #include "county_cases.h"
 #include "county_cli.h"
 #include "county_query.h"
@@ -64,6 +65,8 @@ static const char s_usage[] =
     "  cases               every matter as a case: outcome, last change, conflicts\n"
     "                      (county-server cases --help)\n"
     "  update ID --outcome O [--note T]   a status change made at the county\n"
+    "  assign ID --to CODE --due YYYY-MM-DD [--note T]   assign a case to a\n"
+    "                      township or station (county-server assign --help)\n"
     "  verify              per station: highest complete sequence, gaps, hash-chain\n"
     "                      breaks; exit 1 on any\n"
     "  export              all matters that pass the filters as csv or jsonl, streamed\n"
@@ -111,7 +114,8 @@ static const char *const s_cfg_general[] = {"data",     "bind", "code",       "l
 static const sj_cfg_cmd_t s_cfg_cmds[] = {
     {"export", county_cli_options}, {"report", county_cli_options},
     {"serve", county_cli_options},  {"cases", county_cases_options},
-    {"update", county_cases_options}, {NULL, NULL},
+    {"update", county_cases_options}, {"assign", county_assign_options},
+    {NULL, NULL},
 };
 
 static int
@@ -181,11 +185,18 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
     sj_notice("county server listening on %s%s", bind, have_keys ? " (CURVE)" : " (INSECURE)");
     printf("ready\n");
     fflush(stdout);
+    int64_t last_push = 0;
     while (!s_stop) {
         zmq_pollitem_t item = {.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN};
         int n = zmq_poll(&item, 1, 200);
         if (n > 0 && sj_downlink_on_readable(down) != SJ_OK) {
             sj_error("downlink failure");
+        }
+        /* Assignments made by `county-server assign` (another process) reach
+         * connected children within a tick, not only at their next cursor. */
+        if (sj_mono_ms() - last_push >= 100) {
+            last_push = sj_mono_ms();
+            sj_downlink_tick(down);
         }
         if (s_reload) {
             s_reload = 0;
@@ -315,6 +326,9 @@ main(int argc, char **argv)
     int applied = sj_cfg_apply(&spec, &argc, &argv); /* the file's keys become options */
     if (applied != SJ_CFG_CONTINUE) {
         return applied;
+    }
+    if (county_assign_handles(argc, argv)) {
+        return county_assign_main(argc, argv); /* assign (issue 4) */
     }
     if (county_cases_handles(argc, argv)) {
         return county_cases_main(argc, argv); /* cases, update (issue 4) */

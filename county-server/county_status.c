@@ -11,11 +11,15 @@
 #include "sj_model.h"
 
 /* One row per child code (its latest epoch's contact and backlog), events
- * counted over every epoch, silent ones (oldest contact) first. */
+ * counted over every epoch, and its undelivered downward items (its
+ * stream's head minus the cursor it last said it applied), silent ones
+ * (oldest contact) first. */
 static const char s_children_sql[] =
     "SELECT l.code, max(l.last_contact_ms) AS lc, coalesce(e.n, 0),"
     " (SELECT queue_depth FROM links l2 WHERE l2.code = l.code"
-    "  ORDER BY last_contact_ms DESC LIMIT 1)"
+    "  ORDER BY last_contact_ms DESC LIMIT 1),"
+    " (SELECT coalesce(max(d.seq), 0) FROM down d WHERE d.child = l.code)"
+    "  - coalesce((SELECT a.cursor FROM down_acks a WHERE a.child = l.code), 0)"
     " FROM links l LEFT JOIN (SELECT via, count(*) AS n FROM events GROUP BY via) e"
     " ON e.via = l.code GROUP BY l.code ORDER BY lc ASC, l.code";
 
@@ -59,7 +63,7 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         const char *code = (const char *) sqlite3_column_text(st, 0);
         int64_t lc = sqlite3_column_int64(st, 1);
         int64_t silent = (now - lc) / 1000;
-        char when[32], silent_txt[24], events[24], backlog[24];
+        char when[32], silent_txt[24], events[24], backlog[24], undel[24];
         time_t secs = (time_t) (lc / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -67,13 +71,16 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         snprintf(silent_txt, sizeof silent_txt, "%" PRId64, silent);
         snprintf(events, sizeof events, "%lld", sqlite3_column_int64(st, 2));
         snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 3));
+        long long u = sqlite3_column_int64(st, 4);
+        snprintf(undel, sizeof undel, "%lld", u > 0 ? u : 0);
         const char *cells[] = {code ? code : "",
                                s_kind(code ? code : ""),
                                silent >= silent_s ? "SILENT" : "ok",
                                when,
                                silent_txt,
                                events,
-                               backlog};
+                               backlog,
+                               undel};
         rc = sj_table_add_row(t, cells);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -86,10 +93,10 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
 int
 county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out)
 {
-    static const char *const names[] = {"child",    "kind",   "status", "last_contact",
-                                        "silent_s", "events", "backlog"};
+    static const char *const names[] = {"child",    "kind",   "status",  "last_contact",
+                                        "silent_s", "events", "backlog", "undelivered"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
     int64_t now = sj_now_ms(), events = 0, matters = 0, quarantined = 0;
     if (s_scalar(db, "SELECT count(*) FROM events", &events) != SJ_OK
         || s_scalar(db, "SELECT count(*) FROM matters", &matters) != SJ_OK
@@ -98,7 +105,7 @@ county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out)
     }
     char county[16];
     s_county_code(db, county, sizeof county);
-    sj_table_t *t = sj_table_new(7, names, types);
+    sj_table_t *t = sj_table_new(8, names, types);
     if (!t) {
         return SJ_ENOMEM;
     }

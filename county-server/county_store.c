@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
@@ -53,6 +54,10 @@ static const sj_migration_t s_migrations[] = {
         " due_on TEXT NOT NULL CHECK(length(due_on) = 10), origin TEXT NOT NULL,"
         " created_ms INTEGER NOT NULL, note TEXT NOT NULL);"
         "CREATE INDEX assignments_case ON assignments(case_id);"},
+    /* The downward streams (sj_down.h): per child code (a township hub, or a
+     * station linked straight to the county) the county's assignments for
+     * its subtree, and each child's applied cursor. */
+    {4, SJ_DOWN_SCHEMA},
 };
 
 struct county_store {
@@ -63,6 +68,8 @@ struct county_store {
     sqlite3_stmt *st_matter;
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_has_changes; /* does a case have status changes yet? */
+    sqlite3_stmt *st_assignment;  /* an assignment event's row */
+    sj_down_t *down;              /* the downward streams (write mode only) */
 };
 
 static int
@@ -133,6 +140,11 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          &self->st_exists) != SJ_OK
         || sj_db_prepare(self->db, "SELECT 1 FROM status_changes WHERE case_id=? LIMIT 1",
                          &self->st_has_changes) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "INSERT INTO assignments(eid, id, case_id, assignee, due_on, origin,"
+                         " created_ms, note) VALUES(?,?,?,?,?,?,?,?)",
+                         &self->st_assignment) != SJ_OK
+        || !(self->down = sj_down_new(self->db))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
@@ -157,6 +169,8 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_matter);
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_has_changes);
+    sqlite3_finalize(self->st_assignment);
+    sj_down_destroy(&self->down);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -195,6 +209,12 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
               size_t rs)
 {
     (void) ctx;
+    if (ev->type == SJ_EVENT_ASSIGNMENT
+        && (sj_code_level(ev->origin) != 9 || !sj_code_under(ev->assignee, ev->origin))) {
+        snprintf(reason, rs, "an assignment from %s to %s: only a township assigns, and only"
+                             " within itself", ev->origin, ev->assignee);
+        return SJ_EPROTO;
+    }
     if (sj_code_level(code) == 12) {
         if (strcmp(ev->origin, code) != 0) {
             snprintf(reason, rs, "station %s sent an event of origin %s", code, ev->origin);
@@ -327,6 +347,8 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
     return rc;
 }
 
+static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
+
 static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
@@ -348,7 +370,29 @@ s_insert_status(county_store_t *self, const sj_event_t *ev)
     sqlite3_bind_int64(st, 7, eid);
     rc = sj_db_step_done(self->db, st, "status change insert");
     sqlite3_finalize(st);
-    return rc == SJ_OK ? s_replay(self, ev->case_id) : rc;
+    if (rc == SJ_OK) {
+        rc = s_replay(self, ev->case_id);
+    }
+    return rc == SJ_OK ? s_refresh_assigned(self, ev->case_id) : rc;
+}
+
+/* An assignment (issue 4): one row per event, whoever made it; the current
+ * assignment of a case is its row with the greatest (created_ms, eid), so
+ * the order of arrival does not matter and a case whose report has not
+ * arrived yet keeps its assignment until it does. */
+static int
+s_insert_assignment(county_store_t *self, const sj_event_t *ev)
+{
+    sqlite3_stmt *st = self->st_assignment;
+    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(self->db));
+    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ev->assignee, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ev->due_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, ev->created_ms);
+    sqlite3_bind_text(st, 8, ev->note, -1, SQLITE_STATIC);
+    return sj_db_step_done(self->db, st, "assignment insert");
 }
 
 static int
@@ -393,8 +437,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     if (step == SQLITE_DONE) {
         return SJ_OK;
     }
-    return step == SQLITE_ROW ? s_replay(self, ev->id)
-                              : sj_db_err(self->db, step, "case changes lookup");
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "case changes lookup");
+    }
+    int rc2 = s_replay(self, ev->id);
+    return rc2 == SJ_OK ? s_refresh_assigned(self, ev->id) : rc2;
 }
 
 static int
@@ -423,8 +470,11 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     }
     if (sqlite3_changes(self->db) == 1) {
         *result = SJ_STORED_NEW;
-        return ev->type == SJ_EVENT_REPORT ? s_insert_matter(self, ev, now)
-                                            : s_insert_status(self, ev);
+        if (ev->type == SJ_EVENT_REPORT) {
+            return s_insert_matter(self, ev, now);
+        }
+        return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
+                                           : s_insert_assignment(self, ev);
     }
     sqlite3_stmt *ex = self->st_exists;
     sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
@@ -437,8 +487,40 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     return SJ_OK;
 }
 
-const sj_downlink_ops_t county_store_downlink_ops = {
-    .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event, .committed = NULL};
+static int
+s_down_mark(void *ctx, int64_t *mark)
+{
+    return sj_down_mark(((county_store_t *) ctx)->down, mark);
+}
+
+static int
+s_down_head(void *ctx, const char *code, uint64_t *head)
+{
+    return sj_down_head(((county_store_t *) ctx)->down, code, head);
+}
+
+static int
+s_down_fetch(void *ctx, const char *code, uint64_t after, size_t max_items, size_t max_bytes,
+             int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len), void *add_ctx)
+{
+    return sj_down_fetch(((county_store_t *) ctx)->down, code, after, max_items, max_bytes, add,
+                         add_ctx);
+}
+
+static int
+s_down_acked(void *ctx, const char *code, uint64_t cursor)
+{
+    return sj_down_acked(((county_store_t *) ctx)->down, code, cursor);
+}
+
+const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
+                                                     .check_event = s_check_event,
+                                                     .store_event = s_store_event,
+                                                     .committed = NULL,
+                                                     .down_mark = s_down_mark,
+                                                     .down_head = s_down_head,
+                                                     .down_fetch = s_down_fetch,
+                                                     .down_acked = s_down_acked};
 
 /* ---- the county's own status changes ---- */
 
@@ -446,6 +528,70 @@ const char *
 county_store_origin(const county_store_t *self)
 {
     return self->code[0] ? self->code : "000000";
+}
+
+/* Inside the write transaction: numbers and chains ev (type and body are the
+ * caller's) as the next event of the county's own stream (meta own_epoch,
+ * made on first use, own_seq, own_hash), and stores and applies it as events
+ * from below are. With raw_p, the caller gets the packed bytes (free()). */
+static int
+s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
+             size_t rs)
+{
+    int64_t seq = 0;
+    int rc = sj_db_meta_get_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
+    if (rc == SJ_ENOTFOUND) {
+        uint8_t zero[SJ_HASH_BYTES] = {0};
+        sj_random16(ev->epoch);
+        rc = sj_db_meta_set_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
+        if (rc == SJ_OK) {
+            rc = sj_db_meta_set_int(self->db, "own_seq", 0);
+        }
+        if (rc == SJ_OK) {
+            rc = sj_db_meta_set_blob(self->db, "own_hash", zero, SJ_HASH_BYTES);
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", county_store_origin(self));
+    ev->origin_seq = (uint64_t) seq + 1;
+    ev->created_ms = sj_now_ms();
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sj_stored_t res = SJ_STORED_NEW;
+    rc = s_store_event(self, ev->origin, ev, raw, len, &res);
+    if (rc == SJ_OK && res != SJ_STORED_NEW) {
+        snprintf(reason, rs, "the county's own stream is out of step with its events"
+                             " (seq %" PRIu64 " already stored)", ev->origin_seq);
+        rc = SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
+    }
+    if (rc == SJ_OK && raw_p) {
+        *raw_p = raw;
+        *len_p = len;
+        raw = NULL;
+    }
+    free(raw);
+    return rc;
 }
 
 static int
@@ -475,56 +621,8 @@ s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
         return SJ_EINVAL;
     }
     *prev = ev->prev_outcome = cur;
-    int64_t seq = 0;
-    rc = sj_db_meta_get_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
-    if (rc == SJ_ENOTFOUND) {
-        uint8_t zero[SJ_HASH_BYTES] = {0};
-        sj_random16(ev->epoch);
-        rc = sj_db_meta_set_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
-        if (rc == SJ_OK) {
-            rc = sj_db_meta_set_int(self->db, "own_seq", 0);
-        }
-        if (rc == SJ_OK) {
-            rc = sj_db_meta_set_blob(self->db, "own_hash", zero, SJ_HASH_BYTES);
-        }
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
     ev->type = SJ_EVENT_STATUS;
-    sj_uuid7_new(ev->id);
-    snprintf(ev->origin, sizeof ev->origin, "%s", county_store_origin(self));
-    ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
-    uint8_t *raw = NULL;
-    size_t len = 0;
-    rc = sj_event_encode(ev, &raw, &len);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    uint8_t hash[SJ_HASH_BYTES];
-    sj_event_hash(raw, len, hash);
-    sj_stored_t res = SJ_STORED_NEW;
-    rc = s_store_event(self, ev->origin, ev, raw, len, &res);
-    free(raw);
-    if (rc == SJ_OK && res != SJ_STORED_NEW) {
-        snprintf(reason, rs, "the county's own stream is out of step with its events"
-                             " (seq %" PRIu64 " already stored)", ev->origin_seq);
-        return SJ_EDB;
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
-    }
-    return rc;
+    return s_own_append(self, ev, NULL, NULL, reason, rs);
 }
 
 int
@@ -534,4 +632,251 @@ county_store_update(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], in
 {
     return sj_update_run(self->db, s_update_tx, self, case_id, outcome, note, officer, prev,
                          ev_id, reason, reason_size);
+}
+
+/* ---- assignments (county-server assign) ---- */
+
+/* Which child's downward stream carries an assignment to `assignee`: a
+ * township's hub; a station's own stream when it links straight to the
+ * county (it has a links row), else its township's hub. */
+static int
+s_route(county_store_t *self, const char *assignee, char child[SJ_CODE_MAX + 1])
+{
+    snprintf(child, SJ_CODE_MAX + 1, "%s", assignee);
+    if (sj_code_level(assignee) != 12) {
+        return SJ_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT 1 FROM links WHERE code=? LIMIT 1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, assignee, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        snprintf(child, SJ_CODE_MAX + 1, "%.9s", assignee);
+    } else if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "links lookup");
+    }
+    return SJ_OK;
+}
+
+/* The case as the county knows it now (matters, conflicts). */
+static int
+s_snapshot(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT occurred_on, channel, category, kind, persons, summary, origin,"
+                           " outcome, EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id)"
+                           " FROM matters m WHERE id=?",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(snap->occurred_on, sizeof snap->occurred_on, "%s",
+                 (const char *) sqlite3_column_text(st, 0));
+        snap->channel = sqlite3_column_int(st, 1);
+        snap->category = sqlite3_column_int(st, 2);
+        snap->kind = sqlite3_column_int(st, 3);
+        snap->persons = (uint32_t) sqlite3_column_int64(st, 4);
+        snprintf(snap->summary, sizeof snap->summary, "%s",
+                 (const char *) sqlite3_column_text(st, 5));
+        snprintf(snap->origin, sizeof snap->origin, "%s",
+                 (const char *) sqlite3_column_text(st, 6));
+        snap->outcome = sqlite3_column_int(st, 7);
+        snap->conflict = sqlite3_column_int(st, 8);
+        snap->as_of_ms = sj_now_ms();
+    } else if (step == SQLITE_DONE) {
+        rc = SJ_ENOTFOUND;
+    } else {
+        rc = sj_db_err(self->db, step, "matter snapshot");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct {
+    county_store_t *self;
+    sj_event_t *ev;
+    char child[SJ_CODE_MAX + 1];
+    uint64_t seq;
+} s_assign_t;
+
+static int
+s_assign_tx(s_assign_t *a, char *reason, size_t rs)
+{
+    county_store_t *self = a->self;
+    sj_event_t *ev = a->ev;
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int lvl = sj_code_level(ev->assignee);
+    if ((lvl != 9 && lvl != 12) || (self->code[0] && !sj_code_under(ev->assignee, self->code))) {
+        snprintf(reason, rs, "%s is not a township or station of county %s", ev->assignee,
+                 self->code[0] ? self->code : "(any)");
+        return SJ_EINVAL;
+    }
+    sj_snapshot_t *snap = calloc(1, sizeof *snap);
+    if (!snap) {
+        return SJ_ENOMEM;
+    }
+    uint8_t *raw = NULL, *item = NULL;
+    size_t len = 0, item_len = 0;
+    int rc = s_snapshot(self, ev->case_id, snap);
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, rs, "no matter %s at the county", idtext);
+        goto out;
+    }
+    if (rc != SJ_OK) {
+        goto out;
+    }
+    if (snap->outcome == 4 || snap->outcome == 5) {
+        snprintf(reason, rs, "case %s is already %s; reopen it first (county-server update %s"
+                             " --outcome accepted)", idtext,
+                 sj_enum_name(SJ_FIELD_OUTCOME, snap->outcome), idtext);
+        rc = SJ_EINVAL;
+        goto out;
+    }
+    ev->type = SJ_EVENT_ASSIGNMENT;
+    rc = s_route(self, ev->assignee, a->child);
+    if (rc == SJ_OK) {
+        rc = s_own_append(self, ev, &raw, &len, reason, rs);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_down_item_encode(raw, len, snap, &item, &item_len);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_down_enqueue(self->down, a->child, ev->id, item, item_len, &a->seq);
+    }
+out:
+    free(raw);
+    free(item);
+    free(snap);
+    return rc;
+}
+
+int
+county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
+                    const char *assignee, const char *due_on, const char *note,
+                    const char *officer, uint8_t ev_id[SJ_ID_BYTES], char via[SJ_CODE_MAX + 1],
+                    char *reason, size_t reason_size)
+{
+    s_assign_t a = {.self = self, .ev = calloc(1, sizeof(sj_event_t))};
+    reason[0] = '\0';
+    if (!a.ev) {
+        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(SJ_ENOMEM));
+        return SJ_ENOMEM;
+    }
+    memcpy(a.ev->case_id, case_id, SJ_ID_BYTES);
+    snprintf(a.ev->assignee, sizeof a.ev->assignee, "%s", assignee);
+    snprintf(a.ev->due_on, sizeof a.ev->due_on, "%s", due_on);
+    snprintf(a.ev->note, sizeof a.ev->note, "%s", note ? note : "");
+    snprintf(a.ev->officer, sizeof a.ev->officer, "%s", officer ? officer : "");
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = s_assign_tx(&a, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(self->db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+        }
+    }
+    if (rc == SJ_OK) {
+        memcpy(ev_id, a.ev->id, SJ_ID_BYTES);
+        snprintf(via, SJ_CODE_MAX + 1, "%s", a.child);
+    } else if (!reason[0]) {
+        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
+    }
+    free(a.ev);
+    return rc;
+}
+
+/* After a status change of a case is applied (or a conflict recorded), a
+ * case already assigned into a child's subtree gets a new item in that
+ * child's stream: the latest assignment that went there, with a fresh
+ * snapshot, so the station's inbox and the township's cases show the
+ * county's outcome and conflict flag, also for changes they did not relay.
+ * One indexed lookup for a case that was never assigned. */
+static int
+s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    enum { MAX_CHILDREN = 8 };
+    struct {
+        char child[SJ_CODE_MAX + 1];
+        int64_t eid;
+    } to[MAX_CHILDREN];
+    size_t n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT assignee, origin, eid FROM assignments WHERE case_id=?"
+                           " ORDER BY created_ms, eid",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *assignee = (const char *) sqlite3_column_text(st, 0);
+        const char *origin = (const char *) sqlite3_column_text(st, 1);
+        char child[SJ_CODE_MAX + 1];
+        if (sj_code_level(origin) == 9) {
+            snprintf(child, sizeof child, "%s", origin); /* the hub's own: it holds it */
+        } else {
+            rc = s_route(self, assignee, child);
+        }
+        size_t i = 0;
+        while (i < n && strcmp(to[i].child, child) != 0) {
+            i++;
+        }
+        if (rc == SJ_OK && i == n && n < MAX_CHILDREN) {
+            n++;
+        }
+        if (rc == SJ_OK && i < n) {
+            snprintf(to[i].child, sizeof to[i].child, "%s", child);
+            to[i].eid = sqlite3_column_int64(st, 2); /* later rows win */
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK || n == 0) {
+        return rc;
+    }
+    sj_snapshot_t *snap = calloc(1, sizeof *snap);
+    if (!snap) {
+        return SJ_ENOMEM;
+    }
+    rc = s_snapshot(self, case_id, snap);
+    if (rc == SJ_ENOTFOUND) {
+        free(snap);
+        return SJ_OK; /* an orphan: refreshed when its report arrives */
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT id, raw FROM events WHERE eid=?", &st);
+    }
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, to[i].eid);
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW) {
+            rc = sj_db_err(self->db, step, "assignment event");
+            break;
+        }
+        uint8_t id[SJ_ID_BYTES], *item = NULL;
+        size_t item_len = 0;
+        memcpy(id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        rc = sj_down_item_encode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1),
+                                 snap, &item, &item_len);
+        sqlite3_reset(st);
+        if (rc == SJ_OK) {
+            rc = sj_down_enqueue(self->down, to[i].child, id, item, item_len, NULL);
+        }
+        free(item);
+    }
+    sqlite3_finalize(st);
+    free(snap);
+    return rc;
 }

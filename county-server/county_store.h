@@ -57,4 +57,18 @@ SJ_NODISCARD int county_store_update(county_store_t *self, const uint8_t case_id
                                      int *prev, uint8_t ev_id[SJ_ID_BYTES], char *reason,
                                      size_t reason_size);
 
+/* county-server assign (issue 4, 交办): assigns a case to a township (9
+ * digits) or a station (12) of this county, due on due_on (YYYY-MM-DD, the
+ * caller checks it is a date not in the past). One transaction: an
+ * assignment event of the county's own stream (as county_store_update), its
+ * assignments row, and a down item (the event's bytes and a snapshot of the
+ * case) in the downward stream of `via`: the township's hub, or the station
+ * itself when it links straight to the county. Refused, nothing stored:
+ * SJ_ENOTFOUND (no such matter), SJ_EINVAL (assignee not under this county,
+ * case closed or withdrawn) with reason. ev_id gets the event id. */
+SJ_NODISCARD int county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
+                                     const char *assignee, const char *due_on, const char *note,
+                                     const char *officer, uint8_t ev_id[SJ_ID_BYTES],
+                                     char via[SJ_CODE_MAX + 1], char *reason, size_t reason_size);
+
 #endif

@@ -77,12 +77,55 @@ s_api_status(hub_http_t *self, sj_http_req_t *req)
     free(text);
 }
 
+/* The township's open cases (pending, accepted) as `township-hub cases
+ * --format json` lists them; overdue=1: only the overdue ones (what
+ * `cases --overdue --format json` prints). */
+static void
+s_api_cases(hub_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"overdue", NULL};
+    const char *v[1];
+    char err[256] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    unsigned filter = HUB_CASES_OPEN;
+    if (v[0] && strcmp(v[0], "1") == 0) {
+        filter |= HUB_CASES_OVERDUE;
+    } else if (v[0] && strcmp(v[0], "0") != 0) {
+        snprintf(err, sizeof err, "overdue '%.32s' is not 0 or 1", v[0]);
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = hub_store_cases(self->store, filter, SJ_FMT_JSON, f);
+    if (fclose(f) != 0 && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/cases: %s", sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, len);
+    }
+    free(text);
+}
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
     hub_http_t *self = ctx;
     if (strcmp(sj_http_req_path(req), "/api/status") == 0) {
         s_api_status(self, req);
+    } else if (strcmp(sj_http_req_path(req), "/api/cases") == 0) {
+        s_api_cases(self, req);
     } else {
         sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
     }

@@ -43,8 +43,13 @@ static const char s_usage[] =
     "  status --check   one line for monitoring (Nagios plugin convention), exit\n"
     "                   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN: silent stations,\n"
     "                   oldest unforwarded report, county contact, free disk\n"
-    "  cases [--conflicts]  the township's cases: outcome, last change, number of\n"
-    "                   changes, conflict (two changes made from the same state)\n"
+    "  cases [--conflicts] [--overdue]  the township's cases: outcome, last change,\n"
+    "                   number of changes, conflict (two changes made from the same\n"
+    "                   state, or listed by the county), and for assigned cases the\n"
+    "                   assignee, due date, days left (negative: overdue)\n"
+    "  assign ID --to STATION --due YYYY-MM-DD [--note T] [--officer X]\n"
+    "                   assign a case the hub knows to one of its stations (交办);\n"
+    "                   delivered when the station connects, forwarded to the county\n"
     "  update ID --outcome O [--note T] [--officer X]\n"
     "                   a status change made by the township office; allowed:\n"
     "                   pending -> resolved_on_spot|accepted|withdrawn,\n"
@@ -63,7 +68,11 @@ static const char s_usage[] =
     "  allow CODE KEY   enrol a station of this township (12-digit code)\n"
     "  revoke CODE|KEY  remove a station's keys, or one key\n"
     "  serve            the township status page over HTTP (read-only; see\n"
-    "                   township-hub serve --help)\n"
+    "                   township-hub serve --help)\n";
+
+/* The options part of the help (split: C99 guarantees string literals of
+ * 4095 bytes only). */
+static const char s_usage_opts[] =
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/township-hub)\n"
@@ -72,7 +81,10 @@ static const char s_usage[] =
     "  --parent ENDPOINT   the county server, e.g. tcp://127.0.0.1:7600 (run)\n"
     "  --parent-key Z85    the county server's public key (run)\n"
     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
-    "  --format F          status: table (default), json, csv\n"
+    "  --format F          status, cases: table (default), json, csv\n"
+    "  --overdue           cases: only assigned open cases past their due date\n"
+    "  --to STATION        assign: the 12-digit station code\n"
+    "  --due YYYY-MM-DD    assign: the deadline (today or later, UTC date)\n"
     "  --silent-after S    status: a station unheard for S seconds is SILENT (default 3600)\n"
     "  --check             status: the monitoring line and exit code (see above)\n"
     "  --backlog-warn S    status --check: WARNING when the oldest unforwarded report\n"
@@ -221,6 +233,9 @@ s_run(const s_opts_t *o)
             if (sj_uplink_tick(up) != SJ_OK) {
                 sj_error("cannot read the forward queue");
             }
+            /* New downward items (the county's, applied by the uplink, or
+             * a `township-hub assign`) go to connected stations now. */
+            sj_downlink_tick(down);
         }
     }
     sj_notice("stopping");
@@ -287,7 +302,64 @@ s_verify(void *ctx, const char *dir, char *err, size_t err_size)
 }
 
 static int
-s_cases(const s_opts_t *o, int conflicts)
+s_assign(const s_opts_t *o, const char *id_text, const char *to, const char *due,
+         const char *note, const char *officer)
+{
+    uint8_t id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) {
+        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        return 2;
+    }
+    if (!to || !due) {
+        fprintf(stderr, "township-hub: assign needs --to STATION and --due YYYY-MM-DD\n");
+        return 2;
+    }
+    if (sj_code_level(to) != 12) {
+        fprintf(stderr, "township-hub: --to '%s' is not a 12-digit station code\n", to);
+        return 2;
+    }
+    if (!sj_date_valid(due)) {
+        fprintf(stderr, "township-hub: --due '%s' is not a date YYYY-MM-DD\n", due);
+        return 2;
+    }
+    char today[11];
+    sj_date_today(today);
+    if (strcmp(due, today) < 0) {
+        fprintf(stderr, "township-hub: --due %s is in the past (today is %s); nothing stored\n",
+                due, today);
+        return 1;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr, "township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                        " must be UTF-8 text\n", SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    uint8_t ev_id[SJ_ID_BYTES];
+    int rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else {
+        char text[SJ_UUID_TEXT];
+        sj_uuid_format(ev_id, text);
+        printf("%s\n", text);
+        fprintf(stderr, "case %s assigned to %s, due %s (queued for the station and the"
+                        " county)\n", id_text, to, due);
+    }
+    hub_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
+static int
+s_cases(const s_opts_t *o, int conflicts, int overdue)
 {
     char err[512] = "";
     hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
@@ -295,7 +367,9 @@ s_cases(const s_opts_t *o, int conflicts)
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    int rc = hub_store_cases(st, conflicts, o->format, stdout);
+    int rc = hub_store_cases(st, (conflicts ? HUB_CASES_CONFLICTS : 0u)
+                                     | (overdue ? HUB_CASES_OVERDUE : 0u),
+                             o->format, stdout);
     hub_store_close(&st);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
@@ -377,7 +451,7 @@ main(int argc, char **argv)
     enum {
         O_DATA = 1000, O_CODE, O_BIND, O_PARENT, O_FORMAT, O_SILENT, O_CONFIG, O_LOG, O_PKEY,
         O_INSECURE, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_CONFLICTS, O_OUTCOME,
-        O_NOTE, O_OFFICER
+        O_NOTE, O_OFFICER, O_TO, O_DUE, O_OVERDUE
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},     {"code", required_argument, NULL, O_CODE},
@@ -395,6 +469,9 @@ main(int argc, char **argv)
         {"outcome", required_argument, NULL, O_OUTCOME},
         {"note", required_argument, NULL, O_NOTE},
         {"officer", required_argument, NULL, O_OFFICER},
+        {"to", required_argument, NULL, O_TO},
+        {"due", required_argument, NULL, O_DUE},
+        {"overdue", no_argument, NULL, O_OVERDUE},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
     static const sj_cfg_spec_t spec = {.tool = "township-hub", .usage = s_usage,
@@ -411,8 +488,8 @@ main(int argc, char **argv)
     sj_health_opts_default(&o.health);
     const char *log_level = NULL, *format = NULL, *silent = NULL;
     const char *bwarn = NULL, *bcrit = NULL, *dwarn = NULL, *dcrit = NULL;
-    const char *outcome = NULL, *note = NULL, *officer = NULL;
-    int conflicts = 0;
+    const char *outcome = NULL, *note = NULL, *officer = NULL, *to = NULL, *due = NULL;
+    int conflicts = 0, overdue = 0;
     int c, help = 0, checked = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -436,6 +513,9 @@ main(int argc, char **argv)
         case O_OUTCOME: outcome = optarg; break;
         case O_NOTE: note = optarg; break;
         case O_OFFICER: officer = optarg; break;
+        case O_TO: to = optarg; break;
+        case O_DUE: due = optarg; break;
+        case O_OVERDUE: overdue = 1; break;
         case 'h': help = 1; break;
         default:
             fprintf(stderr, "township-hub: unknown or incomplete option '%s' (see --help)\n",
@@ -449,11 +529,13 @@ main(int argc, char **argv)
     const char *cmd = optind < argc ? argv[optind] : NULL;
     if (help) {
         fputs(s_usage, stdout);
+        fputs(s_usage_opts, stdout);
         return 0;
     }
     int npos = cmd ? argc - optind - 1 : 0;
     if (!cmd) {
         fputs(s_usage, stderr);
+        fputs(s_usage_opts, stderr);
         return 2;
     }
     int rc = 2;
@@ -490,12 +572,19 @@ main(int argc, char **argv)
     sj_log_set_ident("township-hub", o.code ? o.code : "");
     if (strcmp(cmd, "run") == 0 && npos == 0) {
         rc = s_run(&o);
-    } else if ((outcome || note || officer) && strcmp(cmd, "update") != 0) {
-        fprintf(stderr, "township-hub: --outcome, --note and --officer are options of 'update'\n");
-    } else if (conflicts && strcmp(cmd, "cases") != 0) {
-        fprintf(stderr, "township-hub: --conflicts is an option of 'cases'\n");
+    } else if ((to || due) && strcmp(cmd, "assign") != 0) {
+        fprintf(stderr, "township-hub: --to and --due are options of 'assign'\n");
+    } else if (outcome && strcmp(cmd, "update") != 0) {
+        fprintf(stderr, "township-hub: --outcome is an option of 'update'\n");
+    } else if ((note || officer) && strcmp(cmd, "update") != 0 && strcmp(cmd, "assign") != 0) {
+        fprintf(stderr, "township-hub: --note and --officer are options of 'update' and"
+                        " 'assign'\n");
+    } else if ((conflicts || overdue) && strcmp(cmd, "cases") != 0) {
+        fprintf(stderr, "township-hub: --conflicts and --overdue are options of 'cases'\n");
     } else if (strcmp(cmd, "cases") == 0 && npos == 0) {
-        rc = s_cases(&o, conflicts);
+        rc = s_cases(&o, conflicts, overdue);
+    } else if (strcmp(cmd, "assign") == 0 && npos == 1) {
+        rc = s_assign(&o, argv[optind + 1], to, due, note, officer);
     } else if (strcmp(cmd, "update") == 0 && npos == 1) {
         rc = s_update(&o, argv[optind + 1], outcome, note, officer);
     } else if (strcmp(cmd, "status") == 0 && npos == 0) {

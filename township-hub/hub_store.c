@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
@@ -32,6 +33,20 @@ static const sj_migration_t s_migrations[] = {
         " origin TEXT NOT NULL, id BLOB NOT NULL, created_ms INTEGER NOT NULL,"
         " prev_outcome INTEGER NOT NULL, new_outcome INTEGER NOT NULL);"
         "CREATE INDEX case_changes_case ON case_changes(case_id);"},
+    /* Assignments (issue 4, 交办): every assignment the hub holds (from the
+     * county's downward stream, or its own `assign`), with the snapshot of
+     * the case it came with (a packed CaseSnapshot: the station needs the
+     * report's fields); cases assigned from outside the township get a cases
+     * row; county_conflict is the county's conflict flag as last heard; the
+     * downward streams to the stations (sj_down.h). */
+    {3, "CREATE TABLE assignments(id BLOB PRIMARY KEY, case_id BLOB NOT NULL,"
+        " assignee TEXT NOT NULL, due_on TEXT NOT NULL CHECK(length(due_on) = 10),"
+        " origin TEXT NOT NULL, created_ms INTEGER NOT NULL, note TEXT NOT NULL,"
+        " officer TEXT NOT NULL, summary TEXT NOT NULL, item BLOB NOT NULL,"
+        " received_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX assignments_case ON assignments(case_id);"
+        "ALTER TABLE cases ADD COLUMN county_conflict INTEGER NOT NULL DEFAULT 0;"
+        SJ_DOWN_SCHEMA},
 };
 
 struct hub_store {
@@ -46,6 +61,7 @@ struct hub_store {
     sqlite3_stmt *st_max;
     sqlite3_stmt *st_case_new;     /* a reported case */
     sqlite3_stmt *st_has_changes;  /* does a case have status changes yet? */
+    sj_down_t *down;               /* the stations' downward streams (write mode) */
 };
 
 static int
@@ -126,7 +142,8 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
                          &self->st_fetch) != SJ_OK
         || sj_db_prepare(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", &self->st_max)
-               != SJ_OK) {
+               != SJ_OK
+        || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -152,6 +169,7 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_max);
     sqlite3_finalize(self->st_case_new);
     sqlite3_finalize(self->st_has_changes);
+    sj_down_destroy(&self->down);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -216,6 +234,11 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
     if (strcmp(ev->origin, code) != 0) {
         snprintf(reason, rs, "station %s sent an event of origin %s", code, ev->origin);
         return SJ_EFORBIDDEN;
+    }
+    if (ev->type == SJ_EVENT_ASSIGNMENT) {
+        snprintf(reason, rs, "station %s sent an assignment; only a township or the county"
+                             " assigns cases", code);
+        return SJ_EPROTO;
     }
     if (ev->origin_seq != link_seq) {
         snprintf(reason, rs, "origin_seq %" PRIu64 " does not match link seq %" PRIu64,
@@ -287,6 +310,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
 {
     sqlite3_stmt *st = NULL;
     int rc;
+    if (ev->type == SJ_EVENT_ASSIGNMENT) {
+        return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         st = self->st_case_new;
         sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
@@ -410,11 +436,98 @@ s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_
     return rc;
 }
 
-const sj_downlink_ops_t hub_store_downlink_ops = {
-    .admit = s_admit, .check_event = s_check_event, .store_event = s_store_event,
-    .committed = s_committed, .e2e = s_e2e};
+static int
+s_down_mark(void *ctx, int64_t *mark)
+{
+    return sj_down_mark(((hub_store_t *) ctx)->down, mark);
+}
+
+static int
+s_down_head(void *ctx, const char *code, uint64_t *head)
+{
+    return sj_down_head(((hub_store_t *) ctx)->down, code, head);
+}
+
+static int
+s_down_fetch(void *ctx, const char *code, uint64_t after, size_t max_items, size_t max_bytes,
+             int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len), void *add_ctx)
+{
+    return sj_down_fetch(((hub_store_t *) ctx)->down, code, after, max_items, max_bytes, add,
+                         add_ctx);
+}
+
+static int
+s_down_acked(void *ctx, const char *code, uint64_t cursor)
+{
+    return sj_down_acked(((hub_store_t *) ctx)->down, code, cursor);
+}
+
+const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
+                                                  .check_event = s_check_event,
+                                                  .store_event = s_store_event,
+                                                  .committed = s_committed,
+                                                  .e2e = s_e2e,
+                                                  .down_mark = s_down_mark,
+                                                  .down_head = s_down_head,
+                                                  .down_fetch = s_down_fetch,
+                                                  .down_acked = s_down_acked};
 
 /* ---- the hub's own status changes (township-hub update) ---- */
+
+/* Inside the write transaction: numbers and chains ev (type and body are the
+ * caller's) as the next event of the hub's own stream (origin the hub code,
+ * the store epoch, meta own_seq and own_hash) and stores it in events, so it
+ * is forwarded like any event. With raw_p the caller gets the packed bytes
+ * (free()). */
+static int
+s_own_append(hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
+             size_t rs)
+{
+    int64_t seq = 0;
+    int rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
+    if (rc == SJ_ENOTFOUND) {
+        memset(ev->prev_hash, 0, SJ_HASH_BYTES);
+        seq = 0;
+        rc = SJ_OK;
+    } else if (rc == SJ_OK) {
+        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", self->code);
+    memcpy(ev->epoch, self->epoch, SJ_EPOCH_BYTES);
+    ev->origin_seq = (uint64_t) seq + 1;
+    ev->created_ms = sj_now_ms();
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sj_stored_t res = SJ_STORED_NEW;
+    rc = s_store_event(self, self->code, ev, raw, len, &res);
+    if (rc == SJ_OK && res != SJ_STORED_NEW) {
+        snprintf(reason, rs, "the hub's own stream is out of step with its events");
+        rc = SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
+    }
+    if (rc == SJ_OK && raw_p) {
+        *raw_p = raw;
+        *len_p = len;
+        raw = NULL;
+    }
+    free(raw);
+    return rc;
+}
 
 static int
 s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
@@ -443,46 +556,8 @@ s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
         return SJ_EINVAL;
     }
     *prev = ev->prev_outcome = cur;
-    int64_t seq = 0;
-    rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
-    if (rc == SJ_ENOTFOUND) {
-        memset(ev->prev_hash, 0, SJ_HASH_BYTES);
-        seq = 0;
-        rc = SJ_OK;
-    } else if (rc == SJ_OK) {
-        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
     ev->type = SJ_EVENT_STATUS;
-    sj_uuid7_new(ev->id);
-    snprintf(ev->origin, sizeof ev->origin, "%s", self->code);
-    memcpy(ev->epoch, self->epoch, SJ_EPOCH_BYTES);
-    ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
-    uint8_t *raw = NULL;
-    size_t len = 0;
-    rc = sj_event_encode(ev, &raw, &len);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    uint8_t hash[SJ_HASH_BYTES];
-    sj_event_hash(raw, len, hash);
-    sj_stored_t res = SJ_STORED_NEW;
-    rc = s_store_event(self, self->code, ev, raw, len, &res);
-    free(raw);
-    if (rc == SJ_OK && res != SJ_STORED_NEW) {
-        snprintf(reason, rs, "the hub's own stream is out of step with its events");
-        return SJ_EDB;
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
-    }
-    return rc;
+    return s_own_append(self, ev, NULL, NULL, reason, rs);
 }
 
 int
@@ -495,30 +570,48 @@ hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outc
 }
 
 int
-hub_store_cases(hub_store_t *self, int conflicts_only, sj_format_t fmt, FILE *out)
+hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
 {
-    /* A conflict at the hub: two changes of the case made from the same state. */
+    /* A conflict: two changes of the case made here from the same state, or
+     * one the county listed (its flag as the last down item carried it).
+     * Assigned: the case's latest assignment by (created_ms, id); days left
+     * from today's date here (no link needed); overdue: open (pending or
+     * accepted) and past its due date. */
     static const char sql[] =
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
         "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
         "  (SELECT count(*) FROM case_changes x WHERE x.case_id = c.id),"
-        "  EXISTS(SELECT 1 FROM case_changes a JOIN case_changes b ON a.case_id = b.case_id"
-        "   AND a.prev_outcome = b.prev_outcome AND a.hub_seq < b.hub_seq"
-        "   WHERE a.case_id = c.id AND a.prev_outcome != 0) AS conflict"
-        " FROM cases c) WHERE ?1 = 0 OR conflict ORDER BY 2, 1";
-    static const char *const names[] = {"case_id", "station", "outcome", "last_change",
-                                        "changes", "conflict"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+        "  c.county_conflict OR EXISTS(SELECT 1 FROM case_changes a JOIN case_changes b"
+        "   ON a.case_id = b.case_id AND a.prev_outcome = b.prev_outcome AND a.hub_seq < b.hub_seq"
+        "   WHERE a.case_id = c.id AND a.prev_outcome != 0) AS conflict,"
+        "  a.assignee, a.due_on,"
+        "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left"
+        " FROM cases c LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
+        "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
+        " WHERE (?1 = 0 OR conflict)"
+        "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0 AND outcome IN (1, 3)))"
+        "  AND (?4 = 0 OR outcome IN (1, 3))"
+        " ORDER BY 2, 1";
+    static const char *const names[] = {"case_id",  "station",  "outcome", "last_change",
+                                        "changes",  "conflict", "assignee", "due_on",
+                                        "days_left", "overdue"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_INT,  SJ_COL_TEXT};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return SJ_EDB;
     }
-    sqlite3_bind_int(st, 1, conflicts_only ? 1 : 0);
-    sj_table_t *t = sj_table_new(6, names, types);
+    char today[11];
+    sj_date_today(today);
+    sqlite3_bind_int(st, 1, (filter & HUB_CASES_CONFLICTS) ? 1 : 0);
+    sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
+    sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
+    sj_table_t *t = sj_table_new(10, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24];
+        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24], days[24] = "";
         if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
             sj_uuid_format(sqlite3_column_blob(st, 0), id);
         }
@@ -529,12 +622,23 @@ hub_store_cases(hub_store_t *self, int conflicts_only, sj_format_t fmt, FILE *ou
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
         snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 4));
+        int assigned = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        int outcome = sqlite3_column_int(st, 2);
+        long long left = sqlite3_column_int64(st, 8);
+        if (assigned) {
+            snprintf(days, sizeof days, "%lld", left);
+        }
         const char *cells[] = {id,
                                (const char *) sqlite3_column_text(st, 1),
-                               sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 2)),
+                               sj_enum_name(SJ_FIELD_OUTCOME, outcome),
                                when,
                                n,
-                               sqlite3_column_int(st, 5) ? "yes" : ""};
+                               sqlite3_column_int(st, 5) ? "yes" : "",
+                               assigned ? (const char *) sqlite3_column_text(st, 6) : "",
+                               assigned ? (const char *) sqlite3_column_text(st, 7) : "",
+                               assigned ? days : NULL,
+                               assigned && left < 0 && (outcome == 1 || outcome == 3) ? "yes"
+                                                                                      : ""};
         rc = sj_table_add_row(t, cells);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -705,8 +809,286 @@ s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPO
     return SJ_OK;
 }
 
-const sj_uplink_ops_t hub_store_uplink_ops = {
-    .fetch = s_fetch, .head = s_head, .acked = s_acked, .diverged = s_diverged};
+/* ---- assignments (issue 4): the hub's own, and the county's downward stream ---- */
+
+/* Inside the write transaction: keeps the assignment (idempotent by event
+ * id), makes the case known here, and, when it goes to one of this
+ * township's stations, appends item to that station's downward stream.
+ * *is_new: the assignment was not here before. */
+static int
+s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *item, size_t len,
+                  int *is_new)
+{
+    const sj_event_t *ev = &it->ev;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT INTO assignments(id, case_id, assignee, due_on, origin,"
+                           " created_ms, note, officer, summary, item, received_ms)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->assignee, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ev->due_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, ev->created_ms);
+    sqlite3_bind_text(st, 7, ev->note, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, ev->officer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, it->snap.summary, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 10, item, (int) len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, sj_now_ms());
+    rc = sj_db_step_done(self->db, st, "assignment insert");
+    sqlite3_finalize(st);
+    *is_new = rc == SJ_OK && sqlite3_changes(self->db) == 1;
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (!*is_new) {
+        /* An assignment held already: the county refreshes the case (its
+         * outcome or conflict flag changed). The same item again (a resend)
+         * changes nothing and goes nowhere. */
+        rc = sj_db_prepare(self->db,
+                           "UPDATE assignments SET item=?1, summary=?2 WHERE id=?3 AND item != ?1",
+                           &st);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        sqlite3_bind_blob(st, 1, item, (int) len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, it->snap.summary, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "assignment refresh");
+        sqlite3_finalize(st);
+        if (rc != SJ_OK || sqlite3_changes(self->db) != 1) {
+            return rc;
+        }
+    }
+    /* The case, if it was reported outside the township; the county's
+     * outcome (on a refresh) and conflict flag as the item carries them. */
+    rc = sj_db_prepare(self->db,
+                       "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms,"
+                       " county_conflict) VALUES(?1, ?2, ?3, ?3, ?4, ?5)"
+                       " ON CONFLICT(id) DO UPDATE SET county_conflict = excluded.county_conflict,"
+                       " outcome = CASE WHEN ?6 THEN excluded.outcome ELSE outcome END,"
+                       " updated_ms = CASE WHEN ?6 THEN excluded.updated_ms ELSE updated_ms END",
+                       &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->snap.origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, it->snap.outcome);
+    sqlite3_bind_int64(st, 4, it->snap.as_of_ms ? it->snap.as_of_ms : ev->created_ms);
+    sqlite3_bind_int(st, 5, it->snap.conflict);
+    sqlite3_bind_int(st, 6, *is_new ? 0 : 1);
+    rc = sj_db_step_done(self->db, st, "assigned case");
+    sqlite3_finalize(st);
+    if (rc == SJ_OK && sj_code_level(ev->assignee) == 12) {
+        rc = sj_down_enqueue(self->down, ev->assignee, ev->id, item, len, NULL);
+    }
+    return rc;
+}
+
+static int
+s_down_cursor(void *ctx, uint64_t *cursor)
+{
+    return sj_down_cursor(((hub_store_t *) ctx)->db, cursor);
+}
+
+/* One item of the county's stream: for this township or one of its stations. */
+static int
+s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *item, size_t len,
+            char *reason, size_t rs)
+{
+    hub_store_t *self = ctx;
+    if (!sj_code_under(it->ev.assignee, self->code)) {
+        snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",
+                 (unsigned long long) seq, it->ev.assignee, self->code);
+        return SJ_EPROTO;
+    }
+    int is_new = 0;
+    return s_assignment_keep(self, it, item, len, &is_new);
+}
+
+static int
+s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+{
+    return sj_down_parent(((hub_store_t *) ctx)->db, epoch, reset);
+}
+
+static int
+s_down_apply(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
+             uint64_t *cursor, char *reason, size_t rs)
+{
+    hub_store_t *self = ctx;
+    return sj_down_apply(self->db, first_seq, items, n, s_down_item, self, cursor, reason, rs);
+}
+
+const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
+                                              .head = s_head,
+                                              .acked = s_acked,
+                                              .diverged = s_diverged,
+                                              .down_cursor = s_down_cursor,
+                                              .down_apply = s_down_apply,
+                                              .down_parent = s_down_parent};
+
+/* The case as the hub knows it, for a down item: the latest snapshot it got
+ * with an assignment, else the station's report event; the outcome and the
+ * conflict flag from cases. */
+static int
+s_hub_snapshot(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap,
+               sj_down_item_t *tmp)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT item FROM assignments WHERE case_id=?"
+                           " ORDER BY created_ms DESC LIMIT 1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    char why[256];
+    if (step == SQLITE_ROW
+        && sj_down_item_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
+                               tmp, why, sizeof why) == SJ_OK) {
+        *snap = tmp->snap;
+        sqlite3_finalize(st);
+        return SJ_OK;
+    }
+    sqlite3_finalize(st);
+    rc = sj_db_prepare(self->db, "SELECT raw FROM events WHERE id=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW
+        || sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
+                           &tmp->ev, why, sizeof why) != SJ_OK
+        || tmp->ev.type != SJ_EVENT_REPORT) {
+        sqlite3_finalize(st);
+        return step == SQLITE_ROW || step == SQLITE_DONE ? SJ_ENOTFOUND
+                                                         : sj_db_err(self->db, step, "report");
+    }
+    sqlite3_finalize(st);
+    const sj_report_t *r = &tmp->ev.report;
+    snprintf(snap->occurred_on, sizeof snap->occurred_on, "%s", r->occurred_on);
+    snap->channel = r->channel;
+    snap->category = r->category;
+    snap->kind = r->kind;
+    snap->persons = r->persons;
+    snprintf(snap->summary, sizeof snap->summary, "%s", tmp->ev.summary);
+    snprintf(snap->origin, sizeof snap->origin, "%s", tmp->ev.origin);
+    return SJ_OK;
+}
+
+typedef struct {
+    hub_store_t *self;
+    sj_down_item_t *it;  /* the new assignment: ev (body filled by the caller) and snap */
+    sj_down_item_t *tmp; /* scratch */
+} s_hub_assign_t;
+
+static int
+s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
+{
+    hub_store_t *self = a->self;
+    sj_event_t *ev = &a->it->ev;
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    if (sj_code_level(ev->assignee) != 12 || !sj_code_under(ev->assignee, self->code)) {
+        snprintf(reason, rs, "%s is not a station of township %s", ev->assignee, self->code);
+        return SJ_EINVAL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT outcome, county_conflict FROM cases WHERE id=?", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int outcome = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int conflict = step == SQLITE_ROW ? sqlite3_column_int(st, 1) : 0;
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        snprintf(reason, rs, "no case %s at township %s", idtext, self->code);
+        return SJ_ENOTFOUND;
+    }
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "case lookup");
+    }
+    if (outcome == 4 || outcome == 5) {
+        snprintf(reason, rs, "case %s is already %s; reopen it first (township-hub update %s"
+                             " --outcome accepted)", idtext,
+                 sj_enum_name(SJ_FIELD_OUTCOME, outcome), idtext);
+        return SJ_EINVAL;
+    }
+    rc = s_hub_snapshot(self, ev->case_id, &a->it->snap, a->tmp);
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, rs, "the report of case %s is not at township %s", idtext, self->code);
+        return rc;
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    a->it->snap.outcome = outcome;
+    a->it->snap.conflict = conflict;
+    a->it->snap.as_of_ms = sj_now_ms();
+    ev->type = SJ_EVENT_ASSIGNMENT;
+    uint8_t *raw = NULL, *item = NULL;
+    size_t len = 0, item_len = 0;
+    rc = s_own_append(self, ev, &raw, &len, reason, rs);
+    if (rc == SJ_OK) {
+        rc = sj_down_item_encode(raw, len, &a->it->snap, &item, &item_len);
+    }
+    int is_new = 0;
+    if (rc == SJ_OK) {
+        rc = s_assignment_keep(self, a->it, item, item_len, &is_new);
+    }
+    free(raw);
+    free(item);
+    return rc;
+}
+
+int
+hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], const char *station,
+                 const char *due_on, const char *note, const char *officer,
+                 uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size)
+{
+    s_hub_assign_t a = {.self = self, .it = calloc(1, sizeof(sj_down_item_t)),
+                        .tmp = malloc(sizeof(sj_down_item_t))};
+    reason[0] = '\0';
+    int rc = a.it && a.tmp ? SJ_OK : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        sj_event_t *ev = &a.it->ev;
+        memcpy(ev->case_id, case_id, SJ_ID_BYTES);
+        snprintf(ev->assignee, sizeof ev->assignee, "%s", station);
+        snprintf(ev->due_on, sizeof ev->due_on, "%s", due_on);
+        snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+        snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+        rc = sj_db_begin(self->db);
+    }
+    if (rc == SJ_OK) {
+        rc = s_assign_tx(&a, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(self->db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+        }
+    }
+    if (rc == SJ_OK) {
+        memcpy(ev_id, a.it->ev.id, SJ_ID_BYTES);
+    } else if (!reason[0]) {
+        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
+    }
+    free(a.it);
+    free(a.tmp);
+    return rc;
+}
 
 /* ---- status ---- */
 
@@ -775,11 +1157,11 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     int64_t oldest_s = q.oldest_s;
     sqlite3_stmt *st = NULL;
     int64_t quarantined = s_scalar(self->db, "SELECT count(*) FROM quarantine", 0);
-    static const char *const names[] = {"station", "status", "last_contact", "silent_s",
-                                        "reports",  "quarantined", "backlog"};
+    static const char *const names[] = {"station", "status",      "last_contact", "silent_s",
+                                        "reports", "quarantined", "backlog",      "undelivered"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
-    sj_table_t *t = sj_table_new(7, names, types);
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+    sj_table_t *t = sj_table_new(8, names, types);
     if (!t) {
         return SJ_ENOMEM;
     }
@@ -789,13 +1171,15 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         " (SELECT count(*) FROM events e WHERE e.origin = l.code),"
         " (SELECT count(*) FROM quarantine q WHERE q.code = l.code),"
         " (SELECT queue_depth FROM links l2 WHERE l2.code = l.code ORDER BY last_contact_ms DESC"
-        "  LIMIT 1)"
+        "  LIMIT 1),"
+        " (SELECT coalesce(max(d.seq), 0) FROM down d WHERE d.child = l.code)"
+        "  - coalesce((SELECT a.cursor FROM down_acks a WHERE a.child = l.code), 0)"
         " FROM links l GROUP BY l.code ORDER BY lc ASC, l.code";
     int rc = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) == SQLITE_OK ? SJ_OK : SJ_EDB;
     while (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW) {
         int64_t lc = sqlite3_column_int64(st, 1);
         int64_t silent = (now - lc) / 1000;
-        char when[32], silent_txt[24], reports[24], quar[24], backlog[24];
+        char when[32], silent_txt[24], reports[24], quar[24], backlog[24], undel[24];
         time_t secs = (time_t) (lc / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -804,13 +1188,16 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         snprintf(reports, sizeof reports, "%lld", sqlite3_column_int64(st, 2));
         snprintf(quar, sizeof quar, "%lld", sqlite3_column_int64(st, 3));
         snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 4));
+        long long u = sqlite3_column_int64(st, 5);
+        snprintf(undel, sizeof undel, "%lld", u > 0 ? u : 0);
         const char *cells[] = {(const char *) sqlite3_column_text(st, 0),
                                silent >= silent_s ? "SILENT" : "ok",
                                when,
                                silent_txt,
                                reports,
                                quar,
-                               backlog};
+                               backlog,
+                               undel};
         rc = sj_table_add_row(t, cells);
     }
     sqlite3_finalize(st);

@@ -48,15 +48,35 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID
                                   int outcome, const char *note, const char *officer, int *prev,
                                   uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size);
 
-/* The township's cases (table cases, kept at store_event time): case_id,
- * station (origin), outcome, last_change, changes, conflict ("yes" when two
- * changes of the case were made from the same state). */
-SJ_NODISCARD int hub_store_cases(hub_store_t *self, int conflicts_only, sj_format_t fmt,
-                                 FILE *out);
+/* The township's cases (table cases, kept at store_event time and from the
+ * county's assignments): case_id, station (origin), outcome, last_change,
+ * changes, conflict ("yes" when two changes of the case were made here from
+ * the same state, or the county lists a conflict), and for an assigned case
+ * its latest assignment: assignee, due_on, days_left (from today's date, no
+ * link needed; negative: past due), overdue ("yes": open and past due).
+ * filter: HUB_CASES_* bits (0: every case). */
+#define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
+#define HUB_CASES_OVERDUE   2u /* only overdue cases */
+#define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
+SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
+/* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of
+ * its stations (12 digits, under the township), due on due_on (the caller
+ * checks it is a date not in the past). One transaction: an assignment event
+ * of the hub's own stream (forwarded to the county, which records it), the
+ * hub's assignments row, and a down item (the event's bytes and a snapshot
+ * of the case) in the station's downward stream. Refused, nothing stored:
+ * SJ_ENOTFOUND (unknown case), SJ_EINVAL (not a station of this township,
+ * case closed or withdrawn) with reason. */
+SJ_NODISCARD int hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
+                                  const char *station, const char *due_on, const char *note,
+                                  const char *officer, uint8_t ev_id[SJ_ID_BYTES], char *reason,
+                                  size_t reason_size);
+
 /* The status view: queue depth, oldest unforwarded age, each station's last
- * contact and counts (silent stations first). silent_s: a station not heard
+ * contact and counts (silent stations first), with its undelivered downward
+ * items (its stream's head minus the cursor it last said it applied). silent_s: a station not heard
  * from for this long is marked silent. */
 SJ_NODISCARD int hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out);
 

@@ -135,6 +135,7 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
         }
         if (until_idle && sj_uplink_state(up) == SJ_UP_READY
             && sj_uplink_acked(up) >= sj_uplink_head(up)
+            && sj_uplink_down_cursor(up) >= sj_uplink_down_head(up)
             && (!o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up))) {
             rc = S_LINK_DONE;
             break;
@@ -646,6 +647,80 @@ agent_cmd_outbox(const agent_opts_t *o)
             }
             fprintf(stderr, "\n");
         }
+    }
+    exit_code = 0;
+out:
+    sj_table_destroy(&c.t);
+    agent_store_close(&st);
+    return exit_code;
+}
+
+typedef struct {
+    sj_table_t *t;
+    size_t n, overdue;
+} s_inbox_ctx_t;
+
+static int
+s_inbox_row(void *ctx, const agent_inbox_row_t *r)
+{
+    s_inbox_ctx_t *c = ctx;
+    char id[SJ_UUID_TEXT], days[24], persons[16];
+    sj_uuid_format(r->case_id, id);
+    snprintf(days, sizeof days, "%" PRId64, r->days_left);
+    snprintf(persons, sizeof persons, "%u", r->persons);
+    int open = r->outcome == 1 || r->outcome == 3;
+    int overdue = open && r->days_left < 0;
+    c->n++;
+    c->overdue += overdue ? 1 : 0;
+    const char *cells[] = {id,
+                           r->due_on,
+                           days,
+                           overdue ? "yes" : "",
+                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                           r->conflict ? "yes" : "",
+                           r->assigned_by,
+                           r->origin,
+                           r->occurred_on,
+                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+                           persons,
+                           r->summary,
+                           r->note};
+    return sj_table_add_row(c->t, cells);
+}
+
+int
+agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
+{
+    agent_store_t *st = s_open(o, SJ_DB_READ);
+    if (!st) {
+        return 1;
+    }
+    static const char *const names[] = {"case_id",  "due_on",      "days_left", "overdue",
+                                        "outcome",  "conflict",    "assigned_by", "reported_by",
+                                        "occurred_on", "category", "persons",   "summary",
+                                        "note"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+                                          SJ_COL_TEXT};
+    s_inbox_ctx_t c = {.t = sj_table_new(13, names, types)};
+    int exit_code = 1;
+    if (!c.t) {
+        goto out;
+    }
+    if (agent_store_inbox(st, overdue_only, s_inbox_row, &c) != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the inbox\n");
+        goto out;
+    }
+    if (sj_table_write(c.t, o->format, stdout) != SJ_OK) {
+        goto out;
+    }
+    if (o->format == SJ_FMT_TABLE) {
+        char today[11];
+        sj_date_today(today);
+        fprintf(stderr, "station %s: %zu assigned case%s%s, %zu overdue (today %s)\n",
+                agent_store_station(st), c.n, c.n == 1 ? "" : "s",
+                overdue_only ? " shown" : "", c.overdue, today);
     }
     exit_code = 0;
 out:

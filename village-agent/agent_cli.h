@@ -26,6 +26,10 @@ int agent_cmd_submit(const agent_opts_t *o, const char *const *fields);
 int agent_cmd_import(const agent_opts_t *o, const char *path);
 int agent_cmd_outbox(const agent_opts_t *o);
 int agent_cmd_sync(const agent_opts_t *o);
+/* inbox [--overdue]: the cases assigned to this station (issue 4) with due
+ * date, days left (from this machine's date, no link needed) and current
+ * outcome. */
+int agent_cmd_inbox(const agent_opts_t *o, int overdue_only);
 int agent_cmd_run(const agent_opts_t *o);
 /* prune [--older-than DAYS] [--dry-run]: deletes the entries committed at the
  * county and older than DAYS (agent_store_prune); prints the number pruned on

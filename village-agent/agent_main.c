@@ -24,6 +24,7 @@ static const char s_usage[] =
     "  import    record every report of a JSON-lines file, all or nothing\n"
     "  outbox    list the reports and their delivery state\n"
     "  update    record a status change of one of this station's cases\n"
+    "  inbox     the cases assigned to this station, with due dates\n"
     "  sync      deliver everything queued, then exit\n"
     "  run       stay connected and deliver as reports appear\n"
     "  prune     delete old entries the county has confirmed\n"
@@ -84,9 +85,10 @@ static const char s_usage_outbox[] =
 
 static const char s_usage_update[] =
     "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
-    "Records that a case this station reported changed its outcome. The change is\n"
-    "checked against what the station knows of the case (its report, then its own\n"
-    "earlier updates) and the allowed changes:\n"
+    "Records that a case this station reported, or one assigned to it (inbox),\n"
+    "changed its outcome. The change is checked against what the station knows of\n"
+    "the case (its report or its assignment, then its own earlier updates) and the\n"
+    "allowed changes:\n"
     "  pending -> resolved_on_spot, accepted, withdrawn\n"
     "  accepted -> closed, withdrawn\n"
     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
@@ -96,9 +98,19 @@ static const char s_usage_update[] =
     "report; its id is printed on stdout.\n"
     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n";
 
+static const char s_usage_inbox[] =
+    "usage: village-agent inbox [--overdue] [--format table|json|csv]\n"
+    "Lists the cases assigned to this station (交办, by the county or the township),\n"
+    "by due date: days left (negative: past due, from this machine's date, no link\n"
+    "needed), overdue (open and past due), the current outcome (the station's own\n"
+    "later change, else as assigned), the county's conflict flag, who assigned it,\n"
+    "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
+    "  --overdue         only open cases past their due date\n";
+
 static const char s_usage_sync[] =
     "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
-    "Delivers everything queued. Exit 0 when the hub has acknowledged all of it,\n"
+    "Delivers everything queued and receives what the hub holds for this station\n"
+    "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
     "1 on timeout (default 30 s), saying how many remain queued. With --until-county\n"
     "it also waits until the county's receipt says every report is committed there.\n";
 
@@ -124,7 +136,7 @@ static const char s_usage_prune[] =
 
 enum {
     O_DATA = 1000, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_CONFIG, O_LOG, O_FORMAT, O_TIMEOUT,
-    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_NOTE, O_OLDER_THAN, O_DRY_RUN, O_PRUNE_AFTER,
+    O_WAIT, O_INSECURE, O_UNTIL_COUNTY, O_NOTE, O_OLDER_THAN, O_DRY_RUN, O_PRUNE_AFTER, O_OVERDUE,
     O_FIELD /* + AF_* */
 };
 
@@ -153,6 +165,8 @@ s_usage_for(const char *cmd, FILE *out)
         text = s_usage_run;
     } else if (cmd && strcmp(cmd, "prune") == 0) {
         text = s_usage_prune;
+    } else if (cmd && strcmp(cmd, "inbox") == 0) {
+        text = s_usage_inbox;
     }
     fputs(text, out);
     if (text != s_usage) {
@@ -210,6 +224,7 @@ main(int argc, char **argv)
         {"older-than", required_argument, NULL, O_OLDER_THAN},
         {"dry-run", no_argument, NULL, O_DRY_RUN},
         {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
+        {"overdue", no_argument, NULL, O_OVERDUE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -223,7 +238,7 @@ main(int argc, char **argv)
                       .older_than_days = 30, .prune_after_days = -1};
     const char *fields[AF_COUNT] = {0};
     const char *log_level = NULL, *format = NULL, *note = NULL;
-    int help = 0, c, older_than_given = 0;
+    int help = 0, c, older_than_given = 0, overdue = 0;
     int field_given = 0, other_field_given = 0; /* other: not --outcome/--officer */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -239,6 +254,7 @@ main(int argc, char **argv)
         case O_LOG: log_level = optarg; break;
         case O_FORMAT: format = optarg; break;
         case O_NOTE: note = optarg; break;
+        case O_OVERDUE: overdue = 1; break;
         case O_TIMEOUT:
             if (s_int_arg("timeout", optarg, 1, 86400, &o.timeout_s) != 0) {
                 return 2;
@@ -329,6 +345,11 @@ main(int argc, char **argv)
         rc = 2;
     } else if (strcmp(cmd, "prune") == 0 && npos == 0) {
         rc = agent_cmd_prune(&o);
+    } else if (overdue && strcmp(cmd, "inbox") != 0) {
+        fprintf(stderr, "village-agent: --overdue is an option of 'inbox' only\n");
+        rc = 2;
+    } else if (strcmp(cmd, "inbox") == 0 && npos == 0) {
+        rc = agent_cmd_inbox(&o, overdue);
     } else if (is_update && npos == 1) {
         rc = agent_cmd_update(&o, argv[optind + 1], fields[AF_OUTCOME], note, fields[AF_OFFICER]);
     } else if (strcmp(cmd, "submit") == 0 && npos == 0) {
@@ -346,7 +367,8 @@ main(int argc, char **argv)
     } else if (is_update || strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
                || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
                || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0
-               || strcmp(cmd, "prune") == 0) {
+               || strcmp(cmd, "prune") == 0
+               || strcmp(cmd, "inbox") == 0) {
         fprintf(stderr, "village-agent: wrong arguments for '%s'\n", cmd);
         s_usage_for(cmd, stderr);
         rc = 2;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -23,6 +24,19 @@ static const sj_migration_t s_migrations[] = {
     /* The county's end-to-end receipt per epoch: rows with seq <= e2e_through
      * are committed at the county. */
     {2, "CREATE TABLE receipts(epoch BLOB PRIMARY KEY, e2e_through INTEGER NOT NULL);"},
+    /* The inbox (issue 4): cases assigned to this station, one row per case
+     * (its latest assignment by created_ms, then id) with the case as the
+     * latest down item described it (as_of_ms: when the sender took that
+     * snapshot; a refresh of the same assignment replaces it); item keeps
+     * the exact bytes received. The downward cursor is meta down_cursor. */
+    {3, "CREATE TABLE inbox(case_id BLOB PRIMARY KEY, assignment_id BLOB NOT NULL,"
+        " assigned_by TEXT NOT NULL, assigned_ms INTEGER NOT NULL,"
+        " due_on TEXT NOT NULL CHECK(length(due_on) = 10), note TEXT NOT NULL,"
+        " officer TEXT NOT NULL, occurred_on TEXT NOT NULL, channel INTEGER NOT NULL,"
+        " category INTEGER NOT NULL, kind INTEGER NOT NULL, persons INTEGER NOT NULL,"
+        " summary TEXT NOT NULL, origin TEXT NOT NULL, outcome INTEGER NOT NULL,"
+        " conflict INTEGER NOT NULL, item BLOB NOT NULL, as_of_ms INTEGER NOT NULL)"
+        " WITHOUT ROWID;"},
     /* Pruning (agent_store_prune): the id of every case whose report or
      * status changes were pruned after the county's receipt, with the
      * case's outcome as of its last pruned entry (through_num), so that
@@ -284,6 +298,7 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
      * only the entries after the last pruned one are replayed. */
     int found = 0, cur = 0, step;
     int64_t after = 0;
+    int64_t cur_ms = 0; /* when the station last changed it (0: never, or pruned) */
     sqlite3_stmt *st = NULL;
     int rc =
         sj_db_prepare(self->db, "SELECT outcome, through_num FROM pruned_cases WHERE id=?", &st);
@@ -328,6 +343,7 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
             }
         } else if (ev->type == SJ_EVENT_STATUS && memcmp(ev->case_id, id, SJ_ID_BYTES) == 0) {
             cur = ev->new_outcome;
+            cur_ms = ev->created_ms;
         }
     }
     if (step != SQLITE_DONE) {
@@ -335,6 +351,27 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
     }
     free(ev);
     sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        /* A case assigned to this station (inbox): the outcome the county
+         * last sent (as_of_ms: when it took that snapshot), unless the
+         * station changed it since. */
+        sqlite3_stmt *in = NULL;
+        rc = sj_db_prepare(self->db, "SELECT outcome, as_of_ms FROM inbox WHERE case_id=?",
+                           &in);
+        if (rc == SJ_OK) {
+            sqlite3_bind_blob(in, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+            step = sqlite3_step(in);
+            if (step == SQLITE_ROW) {
+                if (cur_ms == 0 || sqlite3_column_int64(in, 1) > cur_ms) {
+                    cur = sqlite3_column_int(in, 0);
+                }
+                found = 1;
+            } else if (step != SQLITE_DONE) {
+                rc = sj_db_err(self->db, step, "inbox case lookup");
+            }
+            sqlite3_finalize(in);
+        }
+    }
     if (rc == SJ_OK && !found) {
         rc = SJ_ENOTFOUND;
     }
@@ -353,7 +390,7 @@ agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num, char *rea
     int cur = 0;
     int rc = agent_store_case_outcome(self, ev->case_id, &cur);
     if (rc == SJ_ENOTFOUND) {
-        snprintf(reason, reason_size, "no report %s in this station's outbox", idtext);
+        snprintf(reason, reason_size, "no report %s in this station's outbox or inbox", idtext);
         return rc;
     }
     if (rc != SJ_OK) {
@@ -849,11 +886,103 @@ s_receipt(void *ctx, uint64_t e2e)
     return rc;
 }
 
+/* ---- the downward stream: the inbox ---- */
+
+static int
+s_down_cursor(void *ctx, uint64_t *cursor)
+{
+    return sj_down_cursor(((agent_store_t *) ctx)->db, cursor);
+}
+
+/* One item from the hub: an assignment to this station, kept in the inbox
+ * (a case's newer assignment replaces an older one; the same one again
+ * changes nothing). */
+static int
+s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *item, size_t len,
+            char *reason, size_t rs)
+{
+    agent_store_t *self = ctx;
+    const sj_event_t *ev = &it->ev;
+    if (strcmp(ev->assignee, self->station) != 0) {
+        snprintf(reason, rs, "item %llu is an assignment to %s, not to this station %s",
+                 (unsigned long long) seq, ev->assignee, self->station);
+        return SJ_EPROTO;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(
+        self->db,
+        "INSERT INTO inbox(case_id, assignment_id, assigned_by, assigned_ms, due_on, note, officer,"
+        " occurred_on, channel, category, kind, persons, summary, origin, outcome, conflict, item,"
+        " as_of_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+        " ON CONFLICT(case_id) DO UPDATE SET assignment_id=excluded.assignment_id,"
+        " assigned_by=excluded.assigned_by, assigned_ms=excluded.assigned_ms,"
+        " due_on=excluded.due_on, note=excluded.note, officer=excluded.officer,"
+        " occurred_on=excluded.occurred_on, channel=excluded.channel,"
+        " category=excluded.category, kind=excluded.kind, persons=excluded.persons,"
+        " summary=excluded.summary, origin=excluded.origin, outcome=excluded.outcome,"
+        " conflict=excluded.conflict, item=excluded.item, as_of_ms=excluded.as_of_ms"
+        " WHERE excluded.assigned_ms > inbox.assigned_ms OR (excluded.assigned_ms ="
+        " inbox.assigned_ms AND excluded.assignment_id > inbox.assignment_id)"
+        " OR (excluded.assignment_id = inbox.assignment_id AND excluded.item != inbox.item)",
+        &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    const sj_snapshot_t *c = &it->snap;
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ev->created_ms);
+    sqlite3_bind_text(st, 5, ev->due_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, ev->note, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, ev->officer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, c->occurred_on, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, c->channel);
+    sqlite3_bind_int(st, 10, c->category);
+    sqlite3_bind_int(st, 11, c->kind);
+    sqlite3_bind_int64(st, 12, c->persons);
+    sqlite3_bind_text(st, 13, c->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, c->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 15, c->outcome);
+    sqlite3_bind_int(st, 16, c->conflict);
+    sqlite3_bind_blob(st, 17, item, (int) len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 18, c->as_of_ms ? c->as_of_ms : sj_now_ms());
+    rc = sj_db_step_done(self->db, st, "inbox upsert");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int
+s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+{
+    return sj_down_parent(((agent_store_t *) ctx)->db, epoch, reset);
+}
+
+static int
+s_down_apply(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
+             uint64_t *cursor, char *reason, size_t rs)
+{
+    agent_store_t *self = ctx;
+    uint64_t before = 0;
+    if (sj_down_cursor(self->db, &before) != SJ_OK) {
+        before = 0;
+    }
+    int rc = sj_down_apply(self->db, first_seq, items, n, s_down_item, self, cursor, reason, rs);
+    if (rc == SJ_OK && *cursor > before) {
+        sj_notice("%llu new assignment item(s) in the inbox (see 'village-agent inbox')",
+                  (unsigned long long) (*cursor - before));
+    }
+    return rc;
+}
+
 const sj_uplink_ops_t agent_store_uplink_ops = {.fetch = s_fetch,
                                                 .head = s_head,
                                                 .acked = s_acked,
                                                 .diverged = s_diverged,
-                                                .receipt = s_receipt};
+                                                .receipt = s_receipt,
+                                                .down_cursor = s_down_cursor,
+                                                .down_apply = s_down_apply,
+                                                .down_parent = s_down_parent};
 
 const char *
 agent_state_name(agent_state_t s)
@@ -1139,5 +1268,58 @@ out:
     if (rc != SJ_OK || dry_run) {
         sj_db_rollback(self->db);
     }
+    return rc;
+}
+
+int
+agent_store_inbox(agent_store_t *self, int overdue_only,
+                  int (*fn)(void *ctx, const agent_inbox_row_t *row), void *ctx)
+{
+    char today[11];
+    sj_date_today(today);
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT case_id, assigned_by, due_on,"
+                           " CAST(julianday(due_on) - julianday(?1) AS INTEGER), outcome, conflict,"
+                           " occurred_on, category, persons, summary, note, origin"
+                           " FROM inbox ORDER BY due_on, case_id",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        agent_inbox_row_t r;
+        memset(&r, 0, sizeof r);
+        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
+            continue;
+        }
+        memcpy(r.case_id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        r.assigned_by = (const char *) sqlite3_column_text(st, 1);
+        r.due_on = (const char *) sqlite3_column_text(st, 2);
+        r.days_left = sqlite3_column_int64(st, 3);
+        r.outcome = sqlite3_column_int(st, 4);
+        r.conflict = sqlite3_column_int(st, 5);
+        r.occurred_on = (const char *) sqlite3_column_text(st, 6);
+        r.category = sqlite3_column_int(st, 7);
+        r.persons = (uint32_t) sqlite3_column_int64(st, 8);
+        r.summary = (const char *) sqlite3_column_text(st, 9);
+        r.note = (const char *) sqlite3_column_text(st, 10);
+        r.origin = (const char *) sqlite3_column_text(st, 11);
+        int cur = 0;
+        if (agent_store_case_outcome(self, r.case_id, &cur) == SJ_OK && cur) {
+            r.outcome = cur;
+        }
+        int open = r.outcome == 1 || r.outcome == 3;
+        if (overdue_only && !(open && r.days_left < 0)) {
+            continue;
+        }
+        rc = fn(ctx, &r);
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "inbox");
+    }
+    sqlite3_finalize(st);
     return rc;
 }

@@ -50,10 +50,12 @@ void agent_store_rollback(agent_store_t *self);
  * Must run inside agent_store_begin/commit. */
 SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
 
-/* The current outcome of a case this station reported, as the station knows
- * it: the new outcome of the last status change for it in the outbox, else
- * the outcome of its report. SJ_ENOTFOUND when the outbox holds no report
- * with that id. Call inside agent_store_begin/commit when a change follows. */
+/* The current outcome of a case this station reported or was assigned, as
+ * the station knows it: the new outcome of its last status change for it in
+ * the outbox, unless the inbox holds a later snapshot of the case from the
+ * county (then that one's); else the inbox's, else its report's.
+ * SJ_ENOTFOUND when neither the outbox nor the inbox knows the case. Call
+ * inside agent_store_begin/commit when a change follows. */
 SJ_NODISCARD int agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES],
                                           int *outcome);
 
@@ -105,6 +107,27 @@ typedef struct {
     uint64_t rejected; /* confirmed but quarantined there (or unreadable here) */
     uint64_t pruned;   /* removed by agent_store_prune over the store's life (not in total) */
 } agent_counts_t;
+
+/* One case of the inbox (issue 4), strings borrowed for the callback. */
+typedef struct {
+    uint8_t case_id[SJ_ID_BYTES];
+    const char *assigned_by; /* origin of the assignment: county or township code */
+    const char *due_on;      /* YYYY-MM-DD */
+    int64_t days_left;       /* due_on - today (this machine's date, UTC); < 0: past due */
+    int outcome;             /* current: the station's own later change, else as assigned */
+    int conflict;            /* the county listed a conflict (as the item said) */
+    const char *occurred_on;
+    int category;
+    uint32_t persons;
+    const char *summary;
+    const char *note;        /* what was asked */
+    const char *origin;      /* the station that reported it */
+} agent_inbox_row_t;
+
+/* Calls fn for every assigned case, by due date; with overdue_only only the
+ * open ones (pending, accepted) past their due date. */
+SJ_NODISCARD int agent_store_inbox(agent_store_t *self, int overdue_only,
+                                   int (*fn)(void *ctx, const agent_inbox_row_t *row), void *ctx);
 
 /* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);

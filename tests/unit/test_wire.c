@@ -196,6 +196,231 @@ test_wire_decode_version(void **state)
     sj_wire_free(env);
 }
 
+/* An assignment event and the down item that carries it: round trip, and
+ * each field's check. */
+static void
+s_sample_assignment(sj_event_t *ev)
+{
+    s_sample_event(ev);
+    ev->type = SJ_EVENT_ASSIGNMENT;
+    snprintf(ev->origin, sizeof ev->origin, "230523");
+    sj_uuid7_new(ev->case_id);
+    snprintf(ev->assignee, sizeof ev->assignee, "230523100201");
+    snprintf(ev->due_on, sizeof ev->due_on, "2027-06-30");
+    snprintf(ev->note, sizeof ev->note, "限期解决");
+    snprintf(ev->officer, sizeof ev->officer, "王科长");
+}
+
+static void
+s_sample_snapshot(sj_snapshot_t *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->occurred_on, sizeof s->occurred_on, "2027-01-02");
+    s->channel = 2;
+    s->category = 4;
+    s->kind = 1;
+    s->persons = 3;
+    snprintf(s->summary, sizeof s->summary, "拆迁补偿");
+    snprintf(s->origin, sizeof s->origin, "230523100201");
+    s->outcome = 3;
+    s->conflict = 1;
+}
+
+/* Encodes a, expects decode to fail naming `what` (or succeed when NULL). */
+static void
+s_assignment_check(const sj_event_t *a, const char *what)
+{
+    sj_event_t *b = malloc(sizeof *b);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256] = "";
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    int rc = sj_event_decode(raw, len, b, why, sizeof why);
+    if (what) {
+        assert_int_equal(rc, SJ_EPROTO);
+        assert_non_null(strstr(why, what));
+    } else {
+        assert_int_equal(rc, SJ_OK);
+        assert_int_equal(b->type, SJ_EVENT_ASSIGNMENT);
+        assert_memory_equal(a->case_id, b->case_id, 16);
+        assert_string_equal(b->assignee, a->assignee);
+        assert_string_equal(b->due_on, a->due_on);
+        assert_string_equal(b->note, a->note);
+        assert_string_equal(b->officer, a->officer);
+    }
+    free(raw);
+    free(b);
+}
+
+static void
+test_wire_assignment_event(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a);
+    s_sample_assignment(a);
+    s_assignment_check(a, NULL);
+    snprintf(a->assignee, sizeof a->assignee, "230523100");
+    s_assignment_check(a, NULL); /* a township */
+    snprintf(a->assignee, sizeof a->assignee, "230523");
+    s_assignment_check(a, "assignee");
+    snprintf(a->assignee, sizeof a->assignee, "23052310020x");
+    s_assignment_check(a, "assignee");
+    snprintf(a->assignee, sizeof a->assignee, "230523100201");
+    snprintf(a->due_on, sizeof a->due_on, "2027-02-29");
+    s_assignment_check(a, "due_on");
+    snprintf(a->due_on, sizeof a->due_on, "27-6-30");
+    s_assignment_check(a, "due_on");
+    snprintf(a->due_on, sizeof a->due_on, "2027-06-30");
+    memcpy(a->note, "\xff\xfe", 3);
+    s_assignment_check(a, "note");
+    memset(a->note, 'x', SJ_MAX_NOTE_BYTES);
+    a->note[SJ_MAX_NOTE_BYTES] = '\0';
+    s_assignment_check(a, NULL); /* exactly at the limit */
+    a->note[0] = '\0';
+    memcpy(a->officer, "a\xc0", 3);
+    s_assignment_check(a, "officer");
+    free(a);
+}
+
+static void
+test_wire_down_item(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a);
+    sj_snapshot_t *snap = malloc(sizeof *snap);
+    sj_down_item_t *it = malloc(sizeof *it);
+    s_sample_assignment(a);
+    s_sample_snapshot(snap);
+    uint8_t *raw = NULL, *item = NULL;
+    size_t len = 0, item_len = 0;
+    char why[256] = "";
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_OK);
+    assert_string_equal(it->ev.assignee, "230523100201");
+    assert_string_equal(it->snap.summary, "拆迁补偿");
+    assert_string_equal(it->snap.origin, "230523100201");
+    assert_int_equal(it->snap.outcome, 3);
+    assert_int_equal(it->snap.persons, 3);
+    assert_int_equal(it->snap.conflict, 1);
+    free(item);
+
+    /* Each snapshot field is checked. */
+    sj_snapshot_t s2 = *snap;
+    s2.channel = 9;
+    assert_int_equal(sj_down_item_encode(raw, len, &s2, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "out of range"));
+    free(item);
+    s2 = *snap;
+    s2.persons = 0;
+    assert_int_equal(sj_down_item_encode(raw, len, &s2, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "persons"));
+    free(item);
+    s2 = *snap;
+    snprintf(s2.origin, sizeof s2.origin, "230523100");
+    assert_int_equal(sj_down_item_encode(raw, len, &s2, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "origin"));
+    free(item);
+    s2 = *snap;
+    snprintf(s2.occurred_on, sizeof s2.occurred_on, "2027-13-01");
+    assert_int_equal(sj_down_item_encode(raw, len, &s2, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "occurred_on"));
+    free(item);
+    free(raw);
+
+    /* The event must be an assignment, made by a county or a township. */
+    s_sample_event(a); /* a report */
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "not an assignment"));
+    free(item);
+    free(raw);
+    s_sample_assignment(a);
+    snprintf(a->origin, sizeof a->origin, "230523100202");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "county or a township"));
+    free(item);
+    /* A broken event inside: named. */
+    raw[0] ^= 0xff;
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "down item: event"));
+    free(item);
+    free(raw);
+    /* Garbage, empty, oversized. */
+    uint8_t junk[] = {0xff, 0xff, 0xff, 0x07};
+    assert_int_equal(sj_down_item_decode(junk, sizeof junk, it, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(sj_down_item_decode(junk, 0, it, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(sj_down_item_decode(junk, SJ_WIRE_MAX_ITEM + 1, it, why, sizeof why),
+                     SJ_EPROTO);
+    assert_non_null(strstr(why, "over 24 KiB"));
+    free(a);
+    free(snap);
+    free(it);
+}
+
+/* DownBatch and DownAck frames: limits and required fields. */
+static void
+test_wire_decode_down_frames(void **state)
+{
+    (void) state;
+    Sanji__DownBatch b = SANJI__DOWN_BATCH__INIT;
+    Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+    uint8_t byte[1] = {7};
+    ProtobufCBinaryData items[SJ_WIRE_MAX_DOWN + 1];
+    for (size_t i = 0; i < SJ_WIRE_MAX_DOWN + 1; i++) {
+        items[i].data = byte;
+        items[i].len = 1;
+    }
+    b.first_seq = 1;
+    b.items = items;
+    b.n_items = SJ_WIRE_MAX_DOWN;
+    e.version = SJ_PROTO_VERSION;
+    e.body_case = SANJI__ENVELOPE__BODY_DOWN_BATCH;
+    e.down_batch = &b;
+    uint8_t buf[4096];
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    size_t len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_OK);
+    assert_int_equal(env->down_batch->n_items, SJ_WIRE_MAX_DOWN);
+    sj_wire_free(env);
+    b.n_items = SJ_WIRE_MAX_DOWN + 1;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_TOO_LARGE);
+    b.n_items = 0;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_MALFORMED);
+    b.n_items = 1;
+    b.first_seq = 0;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    b.first_seq = 1;
+    items[0].len = 0;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "empty"));
+
+    Sanji__DownAck a = SANJI__DOWN_ACK__INIT;
+    a.applied_through = 42;
+    e.body_case = SANJI__ENVELOPE__BODY_DOWN_ACK;
+    e.down_ack = &a;
+    len = sanji__envelope__pack(&e, buf);
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_OK);
+    assert_int_equal(env->down_ack->applied_through, 42);
+    sj_wire_free(env);
+}
+
 static void
 test_wire_decode_batch_limits(void **state)
 {
@@ -257,6 +482,9 @@ main(void)
         cmocka_unit_test(test_wire_event_rejects_bad_enum),
         cmocka_unit_test(test_wire_event_rejects_nul_in_text),
         cmocka_unit_test(test_wire_status_event),
+        cmocka_unit_test(test_wire_assignment_event),
+        cmocka_unit_test(test_wire_down_item),
+        cmocka_unit_test(test_wire_decode_down_frames),
         cmocka_unit_test(test_wire_decode_garbage),
         cmocka_unit_test(test_wire_decode_version),
         cmocka_unit_test(test_wire_decode_batch_limits),

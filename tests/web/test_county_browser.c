@@ -253,6 +253,20 @@ s_hub_fill(sqlite3 *db)
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         fail_msg("%s: %s", sql, msg ? msg : "?");
     }
+    /* Two open cases: one assigned and due far ahead, one overdue. */
+    static const char cases[] =
+        "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms) VALUES"
+        " (x'0000000000000000000000000000000a', '230523100201', 1, 3, 0),"
+        " (x'0000000000000000000000000000000b', '230523100202', 1, 1, 0);"
+        "INSERT INTO assignments(id, case_id, assignee, due_on, origin, created_ms, note,"
+        " officer, summary, item, received_ms) VALUES"
+        " (randomblob(16), x'0000000000000000000000000000000a', '230523100201', '2999-01-01',"
+        "  '230523', 1, '', '', 's', x'00', 1),"
+        " (randomblob(16), x'0000000000000000000000000000000b', '230523100202', '2001-01-01',"
+        "  '230523', 1, '', '', 's', x'00', 1);";
+    if (sqlite3_exec(db, cases, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", cases, msg ? msg : "?");
+    }
     assert_int_equal(sj_db_meta_set_int(db, "up_acked", 4), SJ_OK);
     assert_int_equal(sj_db_meta_set_int(db, "county_contact_ms", now - 30000), SJ_OK);
 }
@@ -432,7 +446,8 @@ test_county_browser_language_switch(void **state)
 }
 
 /* The township page: the figures of `township-hub status`, silent stations
- * first and marked, the note about cases, in both languages. */
+ * first and marked, the open cases with the overdue one first and marked,
+ * in both languages. */
 static void
 test_hub_browser_status_page(void **state)
 {
@@ -454,12 +469,22 @@ test_hub_browser_status_page(void **state)
     assert_non_null(b);
     assert_non_null(c);
     assert_true(a < b && b < c); /* silent first */
-    assert_true(s_text(dom, "cases-note", v, sizeof v));
-    assert_non_null(strstr(v, "later version"));
+    assert_true(s_attr(dom, "open-count", "data-value", v, sizeof v));
+    assert_string_equal(v, "2");
+    assert_true(s_attr(dom, "overdue-count", "data-value", v, sizeof v));
+    assert_string_equal(v, "1");
+    const char *late = strstr(dom, "<tr data-case=\"00000000-0000-0000-0000-00000000000b\""
+                                   " class=\"late\">");
+    const char *ontime = strstr(dom, "<tr data-case=\"00000000-0000-0000-0000-00000000000a\""
+                                     " class=\"\">");
+    assert_non_null(late);
+    assert_non_null(ontime);
+    assert_true(late < ontime); /* overdue first */
+    assert_non_null(strstr(dom, "<td>accepted</td>"));
     free(dom);
     dom = s_dump_at(fx, &fx->hub_srv, "?lang=zh");
-    assert_true(s_text(dom, "cases-note", v, sizeof v));
-    assert_non_null(strstr(v, "后续版本"));
+    assert_non_null(strstr(dom, "<td>已受理</td>"));
+    assert_non_null(strstr(dom, ">超期<"));
     assert_non_null(strstr(dom, "<td class=\"silent\">失联</td>"));
     free(dom);
 }

@@ -58,6 +58,23 @@ s_fill(sqlite3 *db)
              now - 86400000, now - 90000000, now - 80000000, now - 70000000, now - 60000000,
              now - 600000, now - 5000);
     s_exec(db, sql);
+    /* Cases: one assigned and overdue, one assigned and due in the future,
+     * one assigned but closed (past due: not overdue, not open), one not
+     * assigned. */
+    s_exec(db,
+           "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms) VALUES"
+           " (x'0000000000000000000000000000000a', '230523100201', 1, 1, 0),"
+           " (x'0000000000000000000000000000000b', '230523100202', 1, 3, 0),"
+           " (x'0000000000000000000000000000000c', '230523100202', 1, 4, 0),"
+           " (x'0000000000000000000000000000000d', '230523100203', 1, 1, 0);"
+           "INSERT INTO assignments(id, case_id, assignee, due_on, origin, created_ms, note,"
+           " officer, summary, item, received_ms) VALUES"
+           " (randomblob(16), x'0000000000000000000000000000000a', '230523100201', '2001-01-01',"
+           "  '230523', 1, '', '', 's', x'00', 1),"
+           " (randomblob(16), x'0000000000000000000000000000000b', '230523100202', '2999-01-01',"
+           "  '230523', 1, '', '', 's', x'00', 1),"
+           " (randomblob(16), x'0000000000000000000000000000000c', '230523100202', '2001-01-01',"
+           "  '230523100', 1, '', '', 's', x'00', 1);");
     assert_int_equal(sj_db_meta_set_int(db, "up_acked", 4), SJ_OK);
     assert_int_equal(sj_db_meta_set_int(db, "county_contact_ms", now - 30000), SJ_OK);
 }
@@ -173,6 +190,50 @@ test_hub_http_status_equals_cli(void **state)
     web_resp_free(&r);
 }
 
+/* /api/cases: the open cases; overdue=1 is exactly `cases --overdue --format json`. */
+static void
+test_hub_http_cases(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/cases?overdue=1", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    char *argv[] = {HUB_BIN, "cases", "--overdue", "--data", fx->dir, "--format", "json", NULL};
+    int status = -1;
+    char *cli = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(cli);
+    cJSON *a = cJSON_Parse(r.body), *b = cJSON_Parse(cli);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(cJSON_Compare(a, b, 1));
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    cJSON *c = cJSON_GetArrayItem(a, 0);
+    assert_string_equal(cJSON_GetObjectItem(c, "case_id")->valuestring,
+                        "00000000-0000-0000-0000-00000000000a");
+    assert_string_equal(cJSON_GetObjectItem(c, "overdue")->valuestring, "yes");
+    assert_true(cJSON_GetObjectItem(c, "days_left")->valuedouble < 0);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(cli);
+    web_resp_free(&r);
+    /* Without the filter: every open case, assigned or not; the closed one
+     * is left out although it is past its due date. */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/cases", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    a = cJSON_Parse(r.body);
+    assert_non_null(a);
+    assert_int_equal(cJSON_GetArraySize(a), 3);
+    assert_null(strstr(r.body, "00000000-0000-0000-0000-00000000000c"));
+    assert_non_null(strstr(r.body, "\"due_on\":\"2999-01-01\",\"days_left\":"));
+    cJSON_Delete(a);
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/cases?overdue=maybe", NULL, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "overdue 'maybe'"));
+    web_resp_free(&r);
+}
+
 static void
 test_hub_http_errors(void **state)
 {
@@ -210,12 +271,14 @@ test_hub_http_page(void **state)
     assert_int_equal(web_request(fx->srv.port, "GET", "/", NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "id=\"queue-depth\""));
-    assert_non_null(strstr(r.body, "id=\"cases-note\""));
+    assert_non_null(strstr(r.body, "id=\"cases-body\""));
+    assert_non_null(strstr(r.body, "id=\"overdue-count\""));
     assert_non_null(strstr(r.body, "<script src=\"/app.js\" defer>"));
     web_resp_free(&r);
     assert_int_equal(web_request(fx->srv.port, "GET", "/app.js", NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "/api/status"));
+    assert_non_null(strstr(r.body, "/api/cases"));
     web_resp_free(&r);
     assert_int_equal(web_request(fx->srv.port, "HEAD", "/style.css", NULL, &r), 0);
     assert_int_equal(r.status, 200);
@@ -252,6 +315,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hub_http_status_equals_cli),
+        cmocka_unit_test(test_hub_http_cases),
         cmocka_unit_test(test_hub_http_errors),
         cmocka_unit_test(test_hub_http_page),
         cmocka_unit_test(test_hub_http_refuses_bad_setups),

@@ -1,6 +1,7 @@
 /* The township status page (township-hub serve). Reads /api/status of the
- * same server (what `township-hub status --format json` prints) and draws
- * it; refreshes every 30 s. The language is in the URL (?lang=zh|en). */
+ * same server (what `township-hub status --format json` prints) and
+ * /api/cases (the open cases, as `township-hub cases --format json` lists
+ * them) and draws them, overdue cases first; refreshes every 30 s. The language is in the URL (?lang=zh|en). */
 'use strict';
 
 (function () {
@@ -11,7 +12,11 @@
       quarantined: '隔离（件）', stations: '村站', col_station: '村站', col_status: '状态',
       col_last_contact: '最后联系', col_silent_for: '未联系时长', col_reports: '报告',
       col_quarantined: '隔离', col_backlog: '积压',
-      cases_note: '本乡镇的在办和超期交办案件将在后续版本中显示。',
+      cases: '在办案件', open_n: '在办', overdue_n: '超期', col_case: '案件',
+      col_reported_by: '报告村站', col_outcome: '状态', col_assignee: '交办给', col_due: '限期',
+      col_days_left: '剩余天数', col_conflict: '冲突', no_cases: '没有在办案件',
+      conflict: '有冲突', overdue: '超期',
+      outcomes: { pending: '待处理', accepted: '已受理' },
       ok: '正常', silent: '失联', never: '从未', none: '还没有村站连接过', ago: '前',
       loading: '正在读取…', loaded: '已更新', failed: '读取失败：',
       d: '天', h: '小时', min: '分', s: '秒',
@@ -23,7 +28,11 @@
       stations: 'Village stations', col_station: 'Station', col_status: 'Status',
       col_last_contact: 'Last contact', col_silent_for: 'Silent for', col_reports: 'Reports',
       col_quarantined: 'Quarantined', col_backlog: 'Backlog',
-      cases_note: 'Open and overdue assigned cases of the township come with a later version.',
+      cases: 'Open cases', open_n: 'open', overdue_n: 'overdue', col_case: 'Case',
+      col_reported_by: 'Reported by', col_outcome: 'Outcome', col_assignee: 'Assigned to',
+      col_due: 'Due', col_days_left: 'Days left', col_conflict: 'Conflict',
+      no_cases: 'No open cases', conflict: 'conflict', overdue: 'overdue',
+      outcomes: { pending: 'pending', accepted: 'accepted' },
       ok: 'ok', silent: 'SILENT', never: 'never', none: 'No station has connected yet',
       ago: ' ago', loading: 'Loading…', loaded: 'Updated', failed: 'Could not load: ',
       d: ' d ', h: ' h ', min: ' min', s: ' s',
@@ -36,6 +45,7 @@
     token: params.get('token') || '',
     silentAfter: params.get('silent_after') || '',
     data: null,
+    cases: null,
   };
   const $ = (id) => document.getElementById(id);
   const t = (key) => I18N[state.lang][key];
@@ -120,6 +130,47 @@
       cell(tr, num(st.backlog), 'num');
       body.appendChild(tr);
     }
+    renderCases();
+  }
+
+  function renderCases() {
+    const cases = state.cases;
+    if (!cases) {
+      return;
+    }
+    /* Overdue first, then by due date (assigned before unassigned). */
+    const rows = cases.slice().sort((a, b) => {
+      if ((a.overdue === 'yes') !== (b.overdue === 'yes')) {
+        return a.overdue === 'yes' ? -1 : 1;
+      }
+      return (a.due_on || '9999') < (b.due_on || '9999') ? -1 : 1;
+    });
+    const overdue = rows.filter((c) => c.overdue === 'yes').length;
+    setCard('open-count', rows.length, String(rows.length));
+    setCard('overdue-count', overdue, String(overdue), overdue > 0);
+    const body = $('cases-body');
+    body.replaceChildren();
+    if (rows.length === 0) {
+      const tr = document.createElement('tr');
+      cell(tr, t('no_cases'));
+      tr.firstChild.colSpan = 7;
+      body.appendChild(tr);
+    }
+    for (const c of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.case = c.case_id;
+      tr.className = c.overdue === 'yes' ? 'late' : '';
+      cell(tr, c.case_id.slice(0, 8));
+      tr.firstChild.title = c.case_id;
+      cell(tr, c.station);
+      cell(tr, t('outcomes')[c.outcome] || c.outcome);
+      cell(tr, c.assignee || '–');
+      cell(tr, c.due_on || '–');
+      cell(tr, c.days_left === null || c.days_left === undefined ? '–' : String(c.days_left),
+           c.overdue === 'yes' ? 'num late' : 'num');
+      cell(tr, c.conflict === 'yes' ? t('conflict') : '', c.conflict === 'yes' ? 'silent' : '');
+      body.appendChild(tr);
+    }
   }
 
   async function load() {
@@ -136,6 +187,12 @@
         throw new Error(body.error || String(res.status));
       }
       state.data = body;
+      const cres = await fetch('/api/cases', { headers });
+      const cbody = await cres.json();
+      if (!cres.ok) {
+        throw new Error(cbody.error || String(cres.status));
+      }
+      state.cases = cbody;
       render();
       $('status').textContent = t('loaded') + ' ' + new Date().toLocaleTimeString(locale());
       $('status').className = '';
