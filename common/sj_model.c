@@ -256,9 +256,14 @@ sj_date_valid(const char *s)
 void
 sj_date_today(char out[11])
 {
+    /* The machine's local date (TZ, /etc/localtime): a deadline or a report
+     * "of today" is the office's calendar day, not UTC's (a township in
+     * UTC+8 would otherwise be a day behind until 08:00). */
     time_t t = time(NULL);
     struct tm tm;
-    gmtime_r(&t, &tm);
+    if (!localtime_r(&t, &tm)) {
+        gmtime_r(&t, &tm);
+    }
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 

@@ -84,7 +84,7 @@ int sj_code_under(const char *child, const char *parent);
 
 /* Validates "YYYY-MM-DD" as a real calendar date (1900..2999). */
 int sj_date_valid(const char *s);
-/* Today's date (UTC) as YYYY-MM-DD. */
+/* Today's date on this machine's local calendar (TZ) as YYYY-MM-DD. */
 void sj_date_today(char out[11]);
 
 /* True when the n bytes are valid UTF-8 with no NUL byte. */

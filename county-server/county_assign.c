@@ -27,7 +27,7 @@ static const char s_usage[] =
     "Prints the new event's id.\n"
     "\n"
     "  --to CODE           the township or station it is assigned to\n"
-    "  --due YYYY-MM-DD    the deadline (today or later, UTC date)\n"
+    "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
     "  --note TEXT         what is asked (at most 2000 bytes)\n"
     "  --officer NAME      who assigns it (at most 128 bytes)\n"
     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"

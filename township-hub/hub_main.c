@@ -84,7 +84,7 @@ static const char s_usage_opts[] =
     "  --format F          status, cases: table (default), json, csv\n"
     "  --overdue           cases: only assigned open cases past their due date\n"
     "  --to STATION        assign: the 12-digit station code\n"
-    "  --due YYYY-MM-DD    assign: the deadline (today or later, UTC date)\n"
+    "  --due YYYY-MM-DD    assign: the deadline (today or later, local date)\n"
     "  --silent-after S    status: a station unheard for S seconds is SILENT (default 3600)\n"
     "  --check             status: the monitoring line and exit code (see above)\n"
     "  --backlog-warn S    status --check: WARNING when the oldest unforwarded report\n"
