@@ -821,7 +821,9 @@ s_group_figs(s_group_t *g, county_case_figs_t *f)
     if (n == 0) {
         return;
     }
-    qsort(g->close_ms, g->nclose, sizeof *g->close_ms, s_i64_cmp);
+    if (g->nclose > 0) {
+        qsort(g->close_ms, g->nclose, sizeof *g->close_ms, s_i64_cmp);
+    }
     size_t neg = 0;
     while (neg < g->nclose && g->close_ms[neg] < 0) {
         neg++;
