@@ -471,20 +471,26 @@ static const char s_last_change_sql[] =
     "  AND x.eid = s.eid AND x.reason = 'invalid') GROUP BY case_id)";
 
 /* The rows stats counts from when --by has ever_outcome: each matter once
- * with the outcome it was reported with, and once more for every other
- * outcome an applied status change gave it (changes listed in conflicts
- * left out). Same column names as matters, plus ever_outcome. */
-static const char s_ever_sql[] =
-    "(SELECT id, occurred_on, origin, township, channel, kind, persons, level, category,"
-    " outcome, source, created_ms, coalesce(reported_outcome, outcome) AS ever_outcome"
+ * with the outcome it was reported with (arm 1), and once more for every
+ * other outcome an applied status change gave it, changes listed in
+ * conflicts left out (arm 2). Same column names as matters, plus
+ * ever_outcome. The side queries (assignments, changes) join each arm on
+ * its own: SQLite then looks matters up by primary key instead of
+ * materialising the whole union for the join. */
+#define S_EVER_ARM1                                                                              \
+    "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category,"        \
+    " outcome, source, created_ms, coalesce(reported_outcome, outcome) AS ever_outcome"          \
     " FROM matters"
-    " UNION ALL"
-    " SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"
-    " m.category, m.outcome, m.source, m.created_ms, h.new_outcome FROM"
-    " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"
-    "  WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"
-    "  AND x.eid = s.eid)) AS h CROSS JOIN matters AS m ON m.id = h.case_id"
-    " WHERE h.new_outcome != coalesce(m.reported_outcome, m.outcome))";
+#define S_EVER_ARM2                                                                              \
+    "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"  \
+    " m.category, m.outcome, m.source, m.created_ms, h.new_outcome AS ever_outcome FROM"        \
+    " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"                            \
+    "  WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"                \
+    "  AND x.eid = s.eid)) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                     \
+    " WHERE h.new_outcome != coalesce(m.reported_outcome, m.outcome)"
+static const char s_ever_sql[] = "(" S_EVER_ARM1 " UNION ALL " S_EVER_ARM2 ")";
+static const char s_ever_arm1_sql[] = "(" S_EVER_ARM1 ")";
+static const char s_ever_arm2_sql[] = "(" S_EVER_ARM2 ")";
 
 typedef struct {
     char *cells[COUNTY_QUERY_MAX_DIMS]; /* the dim values as printed (owned) */
@@ -684,28 +690,28 @@ s_groups_main(sqlite3 *db, const int *dims, size_t ndims, const char *from, cons
 /* Queries 2 (assignments) and 3 (changes): rows of dims then values, each
  * added to its group. */
 static int
-s_groups_side(sqlite3 *db, const int *dims, size_t ndims, const char *from, const s_where_t *w,
-              int changes, const char *today, s_groups_t *gs, char *err, size_t err_size)
+s_groups_side(sqlite3 *db, const int *dims, size_t ndims, const char *from, int from_first,
+              const s_where_t *w, int changes, const char *today, s_groups_t *gs, char *err,
+              size_t err_size)
 {
     char sql[COUNTY_QUERY_SQL_MAX * 2];
     size_t len = 0;
     s_select_dims(sql, sizeof sql, &len, dims, ndims);
+    /* The small side first, matters looked up by primary key; but the
+     * second ever arm (itself a small materialised table, no index) goes
+     * first, and the side gets an automatic index. */
+    const char *side = changes ? s_last_change_sql : s_current_assignment_sql;
+    const char *on = changes ? " ON id = c_case" : " ON id = a_case";
+    s_sql_add(sql, sizeof sql, &len, changes ? "c_last - created_ms FROM " : "outcome, source, a_due FROM ");
+    s_sql_add(sql, sizeof sql, &len, from_first ? from : side);
+    s_sql_add(sql, sizeof sql, &len, from_first ? " CROSS JOIN " : " AS s_side CROSS JOIN ");
+    s_sql_add(sql, sizeof sql, &len, from_first ? side : from);
+    s_sql_add(sql, sizeof sql, &len, from_first ? " AS s_side" : "");
+    s_sql_add(sql, sizeof sql, &len, on);
+    s_sql_add(sql, sizeof sql, &len, w->sql);
     if (changes) {
-        s_sql_add(sql, sizeof sql, &len, "c_last - created_ms FROM ");
-        s_sql_add(sql, sizeof sql, &len, s_last_change_sql);
-        s_sql_add(sql, sizeof sql, &len, " AS c CROSS JOIN ");
-        s_sql_add(sql, sizeof sql, &len, from);
-        s_sql_add(sql, sizeof sql, &len, " ON id = c_case");
-        s_sql_add(sql, sizeof sql, &len, w->sql);
         s_sql_add(sql, sizeof sql, &len, w->n ? " AND " : " WHERE ");
         s_sql_add(sql, sizeof sql, &len, S_CONCLUDED_SQL);
-    } else {
-        s_sql_add(sql, sizeof sql, &len, "outcome, source, a_due FROM ");
-        s_sql_add(sql, sizeof sql, &len, s_current_assignment_sql);
-        s_sql_add(sql, sizeof sql, &len, " AS a CROSS JOIN ");
-        s_sql_add(sql, sizeof sql, &len, from);
-        s_sql_add(sql, sizeof sql, &len, " ON id = a_case");
-        s_sql_add(sql, sizeof sql, &len, w->sql);
     }
     sqlite3_stmt *st = NULL;
     int rc = s_prepare_where(db, sql, w, &st, err, err_size);
@@ -761,13 +767,15 @@ static int
 s_groups_collect(sqlite3 *db, const int *dims, size_t ndims, int ever, const s_where_t *w,
                  const char *today, s_groups_t *gs, char *err, size_t err_size)
 {
-    const char *from = ever ? s_ever_sql : "matters";
-    int rc = s_groups_main(db, dims, ndims, from, w, gs, err, err_size);
-    if (rc == SJ_OK) {
-        rc = s_groups_side(db, dims, ndims, from, w, 0, today, gs, err, err_size);
-    }
-    if (rc == SJ_OK) {
-        rc = s_groups_side(db, dims, ndims, from, w, 1, today, gs, err, err_size);
+    int rc = s_groups_main(db, dims, ndims, ever ? s_ever_sql : "matters", w, gs, err, err_size);
+    const char *const plain[] = {"matters", NULL};
+    const char *const arms[] = {s_ever_arm1_sql, s_ever_arm2_sql, NULL};
+    for (const char *const *from = ever ? arms : plain; rc == SJ_OK && *from; from++) {
+        int first = *from == s_ever_arm2_sql;
+        rc = s_groups_side(db, dims, ndims, *from, first, w, 0, today, gs, err, err_size);
+        if (rc == SJ_OK) {
+            rc = s_groups_side(db, dims, ndims, *from, first, w, 1, today, gs, err, err_size);
+        }
     }
     return rc;
 }
