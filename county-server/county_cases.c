@@ -54,8 +54,23 @@ static const char s_usage_update[] =
     "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
     "nothing stored). Prints the new event's id.\n";
 
-enum { O_DATA = 1000, O_CONFIG, O_LOG, O_FORMAT, O_TOWNSHIP, O_CONFLICTS, O_OUTCOME, O_NOTE,
-       O_OFFICER, O_OVERDUE, O_OPEN, O_SOURCE, O_FROM, O_TO, O_HELP };
+enum {
+    O_DATA = 1000,
+    O_CONFIG,
+    O_LOG,
+    O_FORMAT,
+    O_TOWNSHIP,
+    O_CONFLICTS,
+    O_OUTCOME,
+    O_NOTE,
+    O_OFFICER,
+    O_OVERDUE,
+    O_OPEN,
+    O_SOURCE,
+    O_FROM,
+    O_TO,
+    O_HELP
+};
 
 static const struct option s_opts[] = {
     {"data", required_argument, NULL, O_DATA},
@@ -76,8 +91,8 @@ static const struct option s_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *const s_flags[] = {"conflicts", "help",    "insecure", "check",
-                                      "with-personal", "overdue", "open",   NULL};
+static const char *const s_flags[] = {"conflicts",     "help",    "insecure", "check",
+                                      "with-personal", "overdue", "open",     NULL};
 static const char *const s_cfg_keys[] = {
     "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
 
@@ -91,8 +106,8 @@ county_cases_handles(int argc, char *const *argv)
 int
 county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
 {
-    county_filter_t q = {.from = f->from, .to = f->to, .township = f->township,
-                         .source = f->source};
+    county_filter_t q = {
+        .from = f->from, .to = f->to, .township = f->township, .source = f->source};
     return county_filter_check(&q, err, err_size);
 }
 
@@ -102,53 +117,57 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
  * (a small table, joined to matters by primary key) instead of scanning
  * every matter. ?1 township, ?2 conflicts only, ?3 from, ?4 to, ?5 source
  * (0 any, 3 = the assigned cases), ?6 open only, ?7 overdue only, ?8 today. */
-#define S_CASES_SELECT                                                                           \
-    " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"   \
-    "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"        \
-    "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"                    \
-    "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict,"                   \
-    "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"               \
-    "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                 \
-    "  a.a_due AS due_on, CASE WHEN m.outcome IN (1, 3) AND a.a_due IS NOT NULL"                \
+#define S_CASES_SELECT                                                                        \
+    " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome," \
+    "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"      \
+    "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"                  \
+    "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict,"                 \
+    "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"             \
+    "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"               \
+    "  a.a_due AS due_on, CASE WHEN m.outcome IN (1, 3) AND a.a_due IS NOT NULL"              \
     "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
-#define S_CASES_CURRENT                                                                          \
-    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                         \
-    " (SELECT case_id, due_on, assignee, row_number() OVER"                                     \
-    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)"     \
+#define S_CASES_CURRENT                                                                     \
+    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                     \
+    " (SELECT case_id, due_on, assignee, row_number() OVER"                                 \
+    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)" \
     " WHERE a_rn = 1)"
-#define S_CASES_WHERE                                                                            \
-    " WHERE (?1 IS NULL OR m.township = ?1)"                                                    \
-    "  AND (?3 IS NULL OR m.occurred_on >= ?3) AND (?4 IS NULL OR m.occurred_on <= ?4)"         \
-    "  AND (?5 = 0 OR (?5 = 3 AND (m.source = 3 OR a.a_case IS NOT NULL))"                      \
-    "   OR (?5 <> 3 AND m.source = ?5))"                                                        \
-    "  AND (?6 = 0 OR m.outcome IN (1, 3))"                                                     \
+#define S_CASES_WHERE                                                                   \
+    " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
+    "  AND (?3 IS NULL OR m.occurred_on >= ?3) AND (?4 IS NULL OR m.occurred_on <= ?4)" \
+    "  AND (?5 = 0 OR (?5 = 3 AND (m.source = 3 OR a.a_case IS NOT NULL))"              \
+    "   OR (?5 <> 3 AND m.source = ?5))"                                                \
+    "  AND (?6 = 0 OR m.outcome IN (1, 3))"                                             \
     "  AND (?7 = 0 OR (m.outcome IN (1, 3) AND a.a_due < ?8))"
-#define S_CASES_ORPHANS                                                                          \
-    " UNION ALL"                                                                                 \
+#define S_CASES_ORPHANS                                                                           \
+    " UNION ALL"                                                                                  \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
-    " FROM status_changes s"                                                                     \
-    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                          \
-    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                          \
+    " FROM status_changes s"                                                                      \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
+    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
 
-static const char s_cases_sql[] = "SELECT * FROM (" S_CASES_SELECT
-                                  " FROM matters m LEFT JOIN " S_CASES_CURRENT
-                                  " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
-static const char s_overdue_sql[] = "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
-                                    " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE
-                                    S_CASES_END;
+static const char s_cases_sql[] =
+    "SELECT * FROM (" S_CASES_SELECT " FROM matters m LEFT JOIN " S_CASES_CURRENT
+    " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
+static const char s_overdue_sql[] =
+    "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
+    " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
 
 #define S_CASES_NCOLS 15
 
 int
-county_cases_query(sqlite3 *db, const county_cases_filter_t *f, sj_format_t fmt, FILE *out,
-                   char *err, size_t err_size)
+county_cases_query(sqlite3 *db,
+                   const county_cases_filter_t *f,
+                   sj_format_t fmt,
+                   FILE *out,
+                   char *err,
+                   size_t err_size)
 {
     static const char *const names[S_CASES_NCOLS] = {
-        "case_id",  "station", "township", "outcome",  "last_change",
-        "changes",  "conflict", "occurred_on", "category", "source",
-        "assigned", "assignee", "due_on",   "days_left", "overdue"};
+        "case_id",  "station",  "township",    "outcome",   "last_change",
+        "changes",  "conflict", "occurred_on", "category",  "source",
+        "assigned", "assignee", "due_on",      "days_left", "overdue"};
     static const sj_col_type_t types[S_CASES_NCOLS] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
         SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
@@ -204,22 +223,22 @@ county_cases_query(sqlite3 *db, const county_cases_filter_t *f, sj_format_t fmt,
         const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
         const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
         const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
-        const char *cells[S_CASES_NCOLS] = {
-            id,
-            (const char *) sqlite3_column_text(st, 1),
-            (const char *) sqlite3_column_text(st, 2),
-            outcome ? outcome : "orphan",
-            when,
-            n,
-            sqlite3_column_int(st, 6) ? "yes" : "",
-            (const char *) sqlite3_column_text(st, 7),
-            category ? category : "",
-            source ? source : "",
-            sqlite3_column_int(st, 10) ? "yes" : "",
-            (const char *) sqlite3_column_text(st, 11),
-            due,
-            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL : days,
-            open && due && strcmp(due, today) < 0 ? "yes" : ""};
+        const char *cells[S_CASES_NCOLS] = {id,
+                                            (const char *) sqlite3_column_text(st, 1),
+                                            (const char *) sqlite3_column_text(st, 2),
+                                            outcome ? outcome : "orphan",
+                                            when,
+                                            n,
+                                            sqlite3_column_int(st, 6) ? "yes" : "",
+                                            (const char *) sqlite3_column_text(st, 7),
+                                            category ? category : "",
+                                            source ? source : "",
+                                            sqlite3_column_int(st, 10) ? "yes" : "",
+                                            (const char *) sqlite3_column_text(st, 11),
+                                            due,
+                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
+                                                                                       : days,
+                                            open && due && strcmp(due, today) < 0 ? "yes" : ""};
         rc = sj_table_add_row(t, cells);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -240,8 +259,8 @@ county_cases_query(sqlite3 *db, const county_cases_filter_t *f, sj_format_t fmt,
 }
 
 int
-county_cases_write(sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt,
-                   FILE *out)
+county_cases_write(
+    sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt, FILE *out)
 {
     county_cases_filter_t f = {.township = township, .conflicts_only = conflicts_only};
     char err[512] = "";
@@ -356,11 +375,21 @@ county_cases_main(int argc, char **argv)
         case O_FORMAT: a.format = optarg; break;
         case O_TOWNSHIP: a.township = optarg; break;
         case O_CONFLICTS: a.conflicts = 1; break;
-        case O_OVERDUE: a.overdue = 1; break;
-        case O_OPEN: a.open = 1; break;
-        case O_SOURCE: a.source = optarg; break;
-        case O_FROM: a.from = optarg; break;
-        case O_TO: a.to = optarg; break;
+        case O_OVERDUE:
+            a.overdue = 1;
+            break;
+        case O_OPEN:
+            a.open = 1;
+            break;
+        case O_SOURCE:
+            a.source = optarg;
+            break;
+        case O_FROM:
+            a.from = optarg;
+            break;
+        case O_TO:
+            a.to = optarg;
+            break;
         case O_OUTCOME: a.outcome = optarg; break;
         case O_NOTE: a.note = optarg; break;
         case O_OFFICER: a.officer = optarg; break;

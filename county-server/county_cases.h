@@ -19,10 +19,10 @@ int county_cases_main(int argc, char **argv);
 
 /* A selection of cases; every field optional (NULL / 0). Filters combine. */
 typedef struct {
-    const char *township; /* 9-digit code */
-    const char *source;   /* reported source by name; "assigned" = every
-                           * assigned case (an assignments row, or reported
-                           * with source assigned) */
+    const char *township;  /* 9-digit code */
+    const char *source;    /* reported source by name; "assigned" = every
+                            * assigned case (an assignments row, or reported
+                            * with source assigned) */
     const char *from, *to; /* occurred_on, inclusive, YYYY-MM-DD */
     int conflicts_only;    /* only cases listed in conflicts */
     int open_only;         /* only open cases (pending, accepted) */
@@ -43,8 +43,12 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
  * not here: outcome "orphan"; only without a matter filter). Ordered by
  * township, station, case id. Definitions: county_query.h.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
-SJ_NODISCARD int county_cases_query(sqlite3 *db, const county_cases_filter_t *f, sj_format_t fmt,
-                                    FILE *out, char *err, size_t err_size);
+SJ_NODISCARD int county_cases_query(sqlite3 *db,
+                                    const county_cases_filter_t *f,
+                                    sj_format_t fmt,
+                                    FILE *out,
+                                    char *err,
+                                    size_t err_size);
 
 /* county_cases_query with only township and conflicts_only; prints the
  * reason of a failure to stderr. */

@@ -45,8 +45,8 @@ static const char *const s_townships_args[] = {"from",    "to",     "township", 
                                                "channel", "kind",   "level",        "category",
                                                "outcome", "source", "silent_after", NULL};
 static const char *const s_links_args[] = {"silent_after", NULL};
-static const char *const s_cases_args[] = {"overdue", "open",   "conflicts", "township",
-                                           "source",  "from",   "to",        NULL};
+static const char *const s_cases_args[] = {"overdue", "open", "conflicts", "township",
+                                           "source",  "from", "to",        NULL};
 
 /* values[first..] of the filter names above into a filter. */
 static void
@@ -203,9 +203,14 @@ s_townships_links(county_http_t *self,
         if (!row) {
             row = cJSON_CreateObject();
             /* the figures of stats for no matters */
-            static const char *const zero[] = {"items",     "persons",  "open",
-                                               "overdue",   "concluded", "withdrawn",
-                                               "assigned", "assigned_concluded",
+            static const char *const zero[] = {"items",
+                                               "persons",
+                                               "open",
+                                               "overdue",
+                                               "concluded",
+                                               "withdrawn",
+                                               "assigned",
+                                               "assigned_concluded",
                                                "assigned_withdrawn"};
             static const char *const none[] = {"closure_rate", "median_days_to_close",
                                                "assigned_closure_rate"};

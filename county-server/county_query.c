@@ -425,10 +425,9 @@ county_filter_check(const county_filter_t *f, char *err, size_t err_size)
  * below; s_case_consts_ok checks them against the model at run time. */
 #define S_CONCLUDED_SQL "outcome IN (2, 4)" /* resolved_on_spot, closed */
 /* 1 for a concluded matter, 2^32 for a withdrawn one, 0 for an open one */
-#define S_CLASS_SQL                                                                             \
-    "CASE outcome WHEN 2 THEN 1 WHEN 4 THEN 1 WHEN 5 THEN 4294967296 ELSE 0 END"
-#define S_MS_PER_DAY    86400000.0
-#define S_KEY_MAX       1024
+#define S_CLASS_SQL  "CASE outcome WHEN 2 THEN 1 WHEN 4 THEN 1 WHEN 5 THEN 4294967296 ELSE 0 END"
+#define S_MS_PER_DAY 86400000.0
+#define S_KEY_MAX    1024
 
 static int
 s_case_consts_ok(void)
@@ -477,16 +476,16 @@ static const char s_last_change_sql[] =
  * ever_outcome. The side queries (assignments, changes) join each arm on
  * its own: SQLite then looks matters up by primary key instead of
  * materialising the whole union for the join. */
-#define S_EVER_ARM1                                                                              \
-    "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category,"        \
-    " outcome, source, created_ms, coalesce(reported_outcome, outcome) AS ever_outcome"          \
+#define S_EVER_ARM1                                                                      \
+    "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category," \
+    " outcome, source, created_ms, coalesce(reported_outcome, outcome) AS ever_outcome"  \
     " FROM matters"
-#define S_EVER_ARM2                                                                              \
-    "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"  \
-    " m.category, m.outcome, m.source, m.created_ms, h.new_outcome AS ever_outcome FROM"        \
-    " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"                            \
-    "  WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"                \
-    "  AND x.eid = s.eid)) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                     \
+#define S_EVER_ARM2                                                                            \
+    "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level," \
+    " m.category, m.outcome, m.source, m.created_ms, h.new_outcome AS ever_outcome FROM"       \
+    " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"                          \
+    "  WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"              \
+    "  AND x.eid = s.eid)) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                   \
     " WHERE h.new_outcome != coalesce(m.reported_outcome, m.outcome)"
 static const char s_ever_sql[] = "(" S_EVER_ARM1 " UNION ALL " S_EVER_ARM2 ")";
 static const char s_ever_arm1_sql[] = "(" S_EVER_ARM1 ")";
@@ -503,7 +502,7 @@ typedef struct {
 } s_group_t;
 
 typedef struct {
-    s_group_t *g;      /* in the order of query 1 (the dims' order) */
+    s_group_t *g; /* in the order of query 1 (the dims' order) */
     size_t n, cap;
     s_group_t **index; /* sorted by key, for s_groups_find */
 } s_groups_t;
@@ -550,8 +549,13 @@ s_groups_find(const s_groups_t *gs, const char *key)
 
 /* The dim cells of the current row (columns 0..ndims-1) and their key. */
 static int
-s_row_key(sqlite3_stmt *st, const int *dims, size_t ndims, const char **cells, char *key,
-          char *err, size_t err_size)
+s_row_key(sqlite3_stmt *st,
+          const int *dims,
+          size_t ndims,
+          const char **cells,
+          char *key,
+          char *err,
+          size_t err_size)
 {
     size_t len = 0;
     key[0] = '\0';
@@ -574,8 +578,8 @@ s_row_key(sqlite3_stmt *st, const int *dims, size_t ndims, const char **cells, c
 
 /* Prepares sql and binds the filter values from parameter 1 on. */
 static int
-s_prepare_where(sqlite3 *db, const char *sql, const s_where_t *w, sqlite3_stmt **st, char *err,
-                size_t err_size)
+s_prepare_where(
+    sqlite3 *db, const char *sql, const s_where_t *w, sqlite3_stmt **st, char *err, size_t err_size)
 {
     int src = sqlite3_prepare_v2(db, sql, -1, st, NULL);
     if (src != SQLITE_OK) {
@@ -597,8 +601,14 @@ s_select_dims(char *sql, size_t size, size_t *len, const int *dims, size_t ndims
 
 /* Query 1: the groups. */
 static int
-s_groups_main(sqlite3 *db, const int *dims, size_t ndims, const char *from, const s_where_t *w,
-              s_groups_t *gs, char *err, size_t err_size)
+s_groups_main(sqlite3 *db,
+              const int *dims,
+              size_t ndims,
+              const char *from,
+              const s_where_t *w,
+              s_groups_t *gs,
+              char *err,
+              size_t err_size)
 {
     char sql[COUNTY_QUERY_SQL_MAX * 2], group[COUNTY_QUERY_SQL_MAX / 2];
     size_t len = 0, glen = 0;
@@ -690,8 +700,16 @@ s_groups_main(sqlite3 *db, const int *dims, size_t ndims, const char *from, cons
 /* Queries 2 (assignments) and 3 (changes): rows of dims then values, each
  * added to its group. */
 static int
-s_groups_side(sqlite3 *db, const int *dims, size_t ndims, const char *from, int from_first,
-              const s_where_t *w, int changes, const char *today, s_groups_t *gs, char *err,
+s_groups_side(sqlite3 *db,
+              const int *dims,
+              size_t ndims,
+              const char *from,
+              int from_first,
+              const s_where_t *w,
+              int changes,
+              const char *today,
+              s_groups_t *gs,
+              char *err,
               size_t err_size)
 {
     char sql[COUNTY_QUERY_SQL_MAX * 2];
@@ -702,7 +720,8 @@ s_groups_side(sqlite3 *db, const int *dims, size_t ndims, const char *from, int 
      * first, and the side gets an automatic index. */
     const char *side = changes ? s_last_change_sql : s_current_assignment_sql;
     const char *on = changes ? " ON id = c_case" : " ON id = a_case";
-    s_sql_add(sql, sizeof sql, &len, changes ? "c_last - created_ms FROM " : "outcome, source, a_due FROM ");
+    s_sql_add(sql, sizeof sql, &len,
+              changes ? "c_last - created_ms FROM " : "outcome, source, a_due FROM ");
     s_sql_add(sql, sizeof sql, &len, from_first ? from : side);
     s_sql_add(sql, sizeof sql, &len, from_first ? " CROSS JOIN " : " AS s_side CROSS JOIN ");
     s_sql_add(sql, sizeof sql, &len, from_first ? side : from);
@@ -764,8 +783,15 @@ s_groups_side(sqlite3 *db, const int *dims, size_t ndims, const char *from, int 
 
 /* All three queries for dims (ever: the rows of s_ever_sql). */
 static int
-s_groups_collect(sqlite3 *db, const int *dims, size_t ndims, int ever, const s_where_t *w,
-                 const char *today, s_groups_t *gs, char *err, size_t err_size)
+s_groups_collect(sqlite3 *db,
+                 const int *dims,
+                 size_t ndims,
+                 int ever,
+                 const s_where_t *w,
+                 const char *today,
+                 s_groups_t *gs,
+                 char *err,
+                 size_t err_size)
 {
     int rc = s_groups_main(db, dims, ndims, ever ? s_ever_sql : "matters", w, gs, err, err_size);
     const char *const plain[] = {"matters", NULL};
@@ -921,8 +947,12 @@ s_today(const county_filter_t *f, char today[11])
 
 /* The total figures of the filtered matters (groups of no dims). */
 static int
-s_total_figs(sqlite3 *db, const s_where_t *w, const char *today, county_case_figs_t *out,
-             char *err, size_t err_size)
+s_total_figs(sqlite3 *db,
+             const s_where_t *w,
+             const char *today,
+             county_case_figs_t *out,
+             char *err,
+             size_t err_size)
 {
     s_groups_t gs;
     memset(&gs, 0, sizeof gs);
@@ -941,8 +971,8 @@ s_total_figs(sqlite3 *db, const s_where_t *w, const char *today, county_case_fig
 }
 
 int
-county_query_case_figs(sqlite3 *db, const county_filter_t *f, county_case_figs_t *out,
-                       char *err, size_t err_size)
+county_query_case_figs(
+    sqlite3 *db, const county_filter_t *f, county_case_figs_t *out, char *err, size_t err_size)
 {
     assert(db);
     assert(out);
@@ -971,20 +1001,36 @@ county_query_case_figs(sqlite3 *db, const county_filter_t *f, county_case_figs_t
 /* The figure columns after the dims, in order; the decimal ones are
  * numbers in JSON (null when undefined). */
 #define S_NFIGS 12
-static const char *const s_fig_names[S_NFIGS] = {
-    "items",      "persons",        "open",
-    "overdue",    "concluded",      "withdrawn",
-    "closure_rate", "median_days_to_close", "assigned",
-    "assigned_concluded", "assigned_withdrawn", "assigned_closure_rate"};
+static const char *const s_fig_names[S_NFIGS] = {"items",
+                                                 "persons",
+                                                 "open",
+                                                 "overdue",
+                                                 "concluded",
+                                                 "withdrawn",
+                                                 "closure_rate",
+                                                 "median_days_to_close",
+                                                 "assigned",
+                                                 "assigned_concluded",
+                                                 "assigned_withdrawn",
+                                                 "assigned_closure_rate"};
 static const int s_fig_decimal[S_NFIGS] = {0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1};
 
 /* The cells of one group's figures (NULL cell: undefined). */
 static void
 s_fig_cells(const county_case_figs_t *f, char bufs[S_NFIGS][COUNTY_QUERY_NUM], const char **cells)
 {
-    const int64_t ints[S_NFIGS] = {f->items,    f->persons,  f->open,     f->overdue,
-                                   f->concluded, f->withdrawn, 0,        0,
-                                   f->assigned, f->assigned_concluded, f->assigned_withdrawn, 0};
+    const int64_t ints[S_NFIGS] = {f->items,
+                                   f->persons,
+                                   f->open,
+                                   f->overdue,
+                                   f->concluded,
+                                   f->withdrawn,
+                                   0,
+                                   0,
+                                   f->assigned,
+                                   f->assigned_concluded,
+                                   f->assigned_withdrawn,
+                                   0};
     for (int i = 0; i < S_NFIGS; i++) {
         snprintf(bufs[i], COUNTY_QUERY_NUM, "%" PRId64, ints[i]);
         cells[i] = bufs[i];
@@ -1026,8 +1072,8 @@ s_json_decimals(cJSON *obj)
 
 /* stats in json: {"rows":[...],"total":{...}} with the figures. */
 static int
-s_stats_json(const sj_table_t *t, const county_case_figs_t *total, FILE *out, char *err,
-             size_t err_size)
+s_stats_json(
+    const sj_table_t *t, const county_case_figs_t *total, FILE *out, char *err, size_t err_size)
 {
     int rc = SJ_ENOMEM;
     char *text = NULL;

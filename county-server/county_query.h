@@ -68,8 +68,8 @@ int county_permille(int64_t num, int64_t den);
 
 /* The case figures of the matters that pass f (NULL = all), counted in one
  * read snapshot. SJ_EINVAL (bad filter), SJ_EDB, SJ_EAGAIN, SJ_ENOMEM. */
-SJ_NODISCARD int county_query_case_figs(sqlite3 *db, const county_filter_t *f,
-                                        county_case_figs_t *out, char *err, size_t err_size);
+SJ_NODISCARD int county_query_case_figs(
+    sqlite3 *db, const county_filter_t *f, county_case_figs_t *out, char *err, size_t err_size);
 
 /* Checks a filter: dates valid and from <= to, codes well-formed, enum names
  * known. SJ_EINVAL with a reason naming the option otherwise. */

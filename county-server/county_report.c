@@ -108,7 +108,8 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
     sqlite3_stmt *st = NULL;
     int rc = SJ_OK;
     /* one snapshot for the cube and the case figures */
-    int began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    int began =
+        sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     int src = sqlite3_prepare_v2(db, s_cube_sql, -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
@@ -413,8 +414,7 @@ s_paragraph_zh(const s_doc_t *d, const county_report_t *r)
            s_num(d, r->outcome[S_IX(OUTCOME, "accepted")].items, b),
            s_num(d, r->outcome[S_IX(OUTCOME, "closed")].items, c));
     s_putf(d, "受理上级交办案件%s件，办结%s件，撤回%s件，办结率%s。", s_num(d, r->assigned, a),
-           s_num(d, r->assigned_concluded, b), s_num(d, r->assigned_withdrawn, c),
-           s_rate(d, r, e));
+           s_num(d, r->assigned_concluded, b), s_num(d, r->assigned_withdrawn, c), s_rate(d, r, e));
     s_putf(d, "领导接访%s批（件）次%s人次。",
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].items, a),
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].persons, b));

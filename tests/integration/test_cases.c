@@ -308,8 +308,8 @@ test_cases_views_cli(void **state)
     for (int i = 0; i < 4; i++) {
         s_submit(st, id[i]);
     }
-    const char *steps[][2] = {{id[0], "accepted"}, {id[0], "closed"}, {id[1], "accepted"},
-                              {id[2], "withdrawn"}};
+    const char *steps[][2] = {
+        {id[0], "accepted"}, {id[0], "closed"}, {id[1], "accepted"}, {id[2], "withdrawn"}};
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(s_update(st, steps[i][0], steps[i][1], &r), 0);
         h_result_free(&r);

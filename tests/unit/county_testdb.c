@@ -126,8 +126,8 @@ county_testdb_fill(sqlite3 *db, long n, int year)
 }
 
 void
-county_testdb_assign(sqlite3 *db, const char *id, const char *assignee, const char *due_on,
-                     long long created_ms)
+county_testdb_assign(
+    sqlite3 *db, const char *id, const char *assignee, const char *due_on, long long created_ms)
 {
     sqlite3_stmt *st = NULL;
     uint8_t cid[16], aid[16];

@@ -111,9 +111,9 @@ typedef struct {
 
 /* inserted in this order, so eid follows it */
 static const s_assign_t s_assigns[] = {
-    {0, HUB, "2024-06-01", T0 + 100},    {1, S1, "2024-07-01", T0 + 100},
-    {1, HUB, "2024-06-10", T0 + 200},    {2, S2, "2024-01-01", T0 + 100},
-    {4, S3, "2024-05-01", T0 + 100},     {5, S3, "2024-05-01", T0 + 300},
+    {0, HUB, "2024-06-01", T0 + 100},         {1, S1, "2024-07-01", T0 + 100},
+    {1, HUB, "2024-06-10", T0 + 200},         {2, S2, "2024-01-01", T0 + 100},
+    {4, S3, "2024-05-01", T0 + 100},          {5, S3, "2024-05-01", T0 + 300},
     {5, "230523101", "2024-12-31", T0 + 300}, {6, S3, TODAY, T0 + 100},
 };
 #define S_NASSIGNS (sizeof s_assigns / sizeof s_assigns[0])
@@ -121,13 +121,13 @@ static const s_assign_t s_assigns[] = {
 /* ---- the expected state, computed from the data ---- */
 
 typedef struct {
-    int outcome;        /* current */
-    int conflict;       /* listed in conflicts */
-    long long last;     /* created_ms of the last applied change, 0 = none */
-    int ever[6];        /* [outcome]: reported, or a change not in conflicts */
-    int assigned;       /* an assignment row or reported as assigned */
-    const char *due;    /* the current assignment's, or NULL */
-    const char *to;     /* its assignee */
+    int outcome;     /* current */
+    int conflict;    /* listed in conflicts */
+    long long last;  /* created_ms of the last applied change, 0 = none */
+    int ever[6];     /* [outcome]: reported, or a change not in conflicts */
+    int assigned;    /* an assignment row or reported as assigned */
+    const char *due; /* the current assignment's, or NULL */
+    const char *to;  /* its assignee */
 } s_want_t;
 
 static s_want_t s_want[S_NCASES];
@@ -484,14 +484,22 @@ static void
 s_check_figs(const cJSON *obj, s_figs_t *f)
 {
     char want[13][32];
-    const char *keys[13] = {"items",     "persons",      "open",
-                            "overdue",   "concluded",    "withdrawn",
-                            "closure_rate", "median_days_to_close", "assigned",
-                            "assigned_concluded", "assigned_withdrawn", "assigned_closure_rate",
+    const char *keys[13] = {"items",
+                            "persons",
+                            "open",
+                            "overdue",
+                            "concluded",
+                            "withdrawn",
+                            "closure_rate",
+                            "median_days_to_close",
+                            "assigned",
+                            "assigned_concluded",
+                            "assigned_withdrawn",
+                            "assigned_closure_rate",
                             NULL};
-    const long ints[12] = {f->items,     f->persons,   f->open,     f->overdue,
-                           f->concluded, f->withdrawn, 0,           0,
-                           f->assigned,  f->a_concluded, f->a_withdrawn, 0};
+    const long ints[12] = {f->items,       f->persons, f->open, f->overdue,  f->concluded,
+                           f->withdrawn,   0,          0,       f->assigned, f->a_concluded,
+                           f->a_withdrawn, 0};
     for (int i = 0; i < 12; i++) {
         snprintf(want[i], sizeof want[i], "%ld", ints[i]);
     }
@@ -740,8 +748,8 @@ test_county_cases_stats_ever_outcome(void **state)
     cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(root, "rows"))
     {
-        int o = sj_enum_value(SJ_FIELD_OUTCOME,
-                              cJSON_GetObjectItem(r, "ever_outcome")->valuestring);
+        int o =
+            sj_enum_value(SJ_FIELD_OUTCOME, cJSON_GetObjectItem(r, "ever_outcome")->valuestring);
         s_figs_t want;
         s_figs("230523101", NULL, NULL, o, &want);
         s_check_figs(r, &want);

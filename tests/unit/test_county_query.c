@@ -438,8 +438,9 @@ test_county_query_stats_bad_dim(void **state)
     s_fixture_t *fx = *state;
     s_out_t o;
     assert_int_equal(s_stats(fx->db, "level,colour", NULL, SJ_FMT_JSON, &o), SJ_EINVAL);
-    assert_string_equal(o.err, "--by: unknown dimension 'colour' (use channel, kind, level, "
-                               "category, outcome, source, station, township, month, ever_outcome)");
+    assert_string_equal(o.err,
+                        "--by: unknown dimension 'colour' (use channel, kind, level, "
+                        "category, outcome, source, station, township, month, ever_outcome)");
     assert_int_equal(o.len, 0);
     free(o.text);
     assert_int_equal(s_stats(fx->db, "level,kind,level", NULL, SJ_FMT_JSON, &o), SJ_EINVAL);

@@ -1,13 +1,13 @@
 /* Does the dashboard, loaded by a real browser from the real server, show the figures of `stats
  * --format json` and switch language? */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 #include <fcntl.h>

@@ -277,9 +277,9 @@ test_county_http_cases_equals_cli(void **state)
     assert_int_equal(cJSON_GetArraySize(rows), t_overdue);
     cJSON_Delete(rows);
     free(text);
-    free(s_cases_same_as_cli(fx, "/api/cases?source=assigned&from=2024-02-01&to=2024-06-30",
-                             (char *[]){"--source", "assigned", "--from", "2024-02-01", "--to",
-                                        "2024-06-30", NULL}));
+    free(s_cases_same_as_cli(
+        fx, "/api/cases?source=assigned&from=2024-02-01&to=2024-06-30",
+        (char *[]){"--source", "assigned", "--from", "2024-02-01", "--to", "2024-06-30", NULL}));
     free(s_cases_same_as_cli(fx, "/api/cases", (char *[]){NULL}));
 }
 
