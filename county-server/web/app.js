@@ -16,7 +16,7 @@
       townships: '乡镇', col_township: '乡镇', col_last_contact: '最后联系', col_status: '状态',
       silent_title: '失联的乡镇枢纽和村站', col_code: '代码', col_kind: '类型',
       col_silent_for: '失联时长',
-      open: '未办结', overdue: '超期', closure_rate: '办结率',
+      open: '在办', overdue: '超期', closure_rate: '办结率',
       median_days: '办结天数（中位数）', assigned_closure_rate: '交办案件办结率',
       overdue_title: '超期案件', col_case: '案件', col_category: '类别', col_due: '期限',
       col_days_overdue: '超期天数', col_assignee: '承办',
