@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "county_query.h"
 #include "county_store.h"
 #include "sj_cli.h"
 #include "sj_ids.h"
@@ -14,15 +15,28 @@
 #include "sj_model.h"
 
 static const char s_usage_cases[] =
-    "usage: county-server cases [--township CODE9] [--conflicts] [--format table|json|csv]\n"
+    "usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
+    "                           [--source assigned|direct|leader_reception|review]\n"
+    "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
+    "                           [--format table|json|csv]\n"
     "\n"
     "Every matter as a case: its current outcome, when it last changed, how many\n"
-    "status changes it had, and whether two changes conflicted (made from the\n"
-    "same state, e.g. one closed it while another withdrew it). Status changes\n"
-    "whose report has not arrived yet are listed with outcome 'orphan'; they are\n"
-    "applied when the report arrives.\n"
+    "status changes it had, whether two changes conflicted (made from the same\n"
+    "state, e.g. one closed it while another withdrew it), and its assignment:\n"
+    "assigned (yes: it has an assignment, or was reported with source assigned),\n"
+    "assignee and due date of its current assignment (the latest made), days\n"
+    "left until the due date (open cases; negative when overdue) and overdue.\n"
+    "Open = pending or accepted; overdue = open and past its due date (today's\n"
+    "date, local). Status changes whose report has not arrived yet are listed with\n"
+    "outcome 'orphan' (only when no filter on the matter is given); they are\n"
+    "applied when the report arrives. Filters combine.\n"
     "\n"
+    "  --overdue           only open cases past their due date\n"
+    "  --open              only open cases (pending or accepted)\n"
     "  --township CODE9    only this township's cases\n"
+    "  --source S          by the reported source; 'assigned' selects every\n"
+    "                      assigned case (also those assigned after the report)\n"
+    "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
     "  --conflicts         only cases with a conflict\n"
     "  --format F          table (default), json, csv\n"
     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
@@ -41,8 +55,23 @@ static const char s_usage_update[] =
     "nothing stored). Prints the new event's id.\n"
     "In the --config file these options are keys of [update] (flags win).\n";
 
-enum { O_DATA = 1000, O_CONFIG, O_LOG, O_FORMAT, O_TOWNSHIP, O_CONFLICTS, O_OUTCOME, O_NOTE,
-       O_OFFICER, O_HELP };
+enum {
+    O_DATA = 1000,
+    O_CONFIG,
+    O_LOG,
+    O_FORMAT,
+    O_TOWNSHIP,
+    O_CONFLICTS,
+    O_OUTCOME,
+    O_NOTE,
+    O_OFFICER,
+    O_OVERDUE,
+    O_OPEN,
+    O_SOURCE,
+    O_FROM,
+    O_TO,
+    O_HELP
+};
 
 const struct option county_cases_options[] = {
     {"data", required_argument, NULL, O_DATA},
@@ -54,12 +83,17 @@ const struct option county_cases_options[] = {
     {"outcome", required_argument, NULL, O_OUTCOME},
     {"note", required_argument, NULL, O_NOTE},
     {"officer", required_argument, NULL, O_OFFICER},
+    {"overdue", no_argument, NULL, O_OVERDUE},
+    {"open", no_argument, NULL, O_OPEN},
+    {"source", required_argument, NULL, O_SOURCE},
+    {"from", required_argument, NULL, O_FROM},
+    {"to", required_argument, NULL, O_TO},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
 
-static const char *const s_flags[] = {"conflicts", "help", "insecure", "check", "with-personal",
-                                      NULL};
+static const char *const s_flags[] = {"conflicts", "help",    "insecure", "check",
+                                      "with-personal", "overdue", "open", "bom", NULL};
 
 int
 county_cases_handles(int argc, char *const *argv)
@@ -69,38 +103,109 @@ county_cases_handles(int argc, char *const *argv)
 }
 
 int
-county_cases_write(sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt,
-                   FILE *out)
+county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
 {
-    static const char sql[] =
-        "SELECT * FROM ("
-        " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"
-        "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"
-        "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"
-        "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict"
-        " FROM matters m WHERE ?1 IS NULL OR m.township = ?1"
-        " UNION ALL"
-        " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0 FROM status_changes s"
-        " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"
-        "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1) GROUP BY s.case_id"
-        ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid";
-    static const char *const names[] = {"case_id", "station", "township", "outcome",
-                                        "last_change", "changes", "conflict"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    county_filter_t q = {
+        .from = f->from, .to = f->to, .township = f->township, .source = f->source};
+    return county_filter_check(&q, err, err_size);
+}
+
+/* The cases of matters, then the orphans (changes whose report is not
+ * here; they have no matter fields, so any filter on those leaves them
+ * out). With overdue_only the rows are read from the assignments side
+ * (a small table, joined to matters by primary key) instead of scanning
+ * every matter. ?1 township, ?2 conflicts only, ?3 from, ?4 to, ?5 source
+ * (0 any, 3 = the assigned cases), ?6 open only, ?7 overdue only, ?8 today. */
+#define S_CASES_SELECT                                                                        \
+    " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome," \
+    "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"      \
+    "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"                  \
+    "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict,"                 \
+    "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"             \
+    "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"               \
+    "  a.a_due AS due_on, CASE WHEN m.outcome IN (1, 3) AND a.a_due IS NOT NULL"              \
+    "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
+#define S_CASES_CURRENT                                                                     \
+    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                     \
+    " (SELECT case_id, due_on, assignee, row_number() OVER"                                 \
+    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)" \
+    " WHERE a_rn = 1)"
+#define S_CASES_WHERE                                                                   \
+    " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
+    "  AND (?3 IS NULL OR m.occurred_on >= ?3) AND (?4 IS NULL OR m.occurred_on <= ?4)" \
+    "  AND (?5 = 0 OR (?5 = 3 AND (m.source = 3 OR a.a_case IS NOT NULL))"              \
+    "   OR (?5 <> 3 AND m.source = ?5))"                                                \
+    "  AND (?6 = 0 OR m.outcome IN (1, 3))"                                             \
+    "  AND (?7 = 0 OR (m.outcome IN (1, 3) AND a.a_due < ?8))"
+#define S_CASES_ORPHANS                                                                           \
+    " UNION ALL"                                                                                  \
+    " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
+    " FROM status_changes s"                                                                      \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
+    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
+    "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
+#define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
+
+static const char s_cases_sql[] =
+    "SELECT * FROM (" S_CASES_SELECT " FROM matters m LEFT JOIN " S_CASES_CURRENT
+    " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
+static const char s_overdue_sql[] =
+    "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
+    " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
+
+#define S_CASES_NCOLS 15
+
+int
+county_cases_query(sqlite3 *db,
+                   const county_cases_filter_t *f,
+                   sj_format_t fmt,
+                   FILE *out,
+                   char *err,
+                   size_t err_size)
+{
+    static const char *const names[S_CASES_NCOLS] = {
+        "case_id",  "station",  "township",    "outcome",   "last_change",
+        "changes",  "conflict", "occurred_on", "category",  "source",
+        "assigned", "assignee", "due_on",      "days_left", "overdue"};
+    static const sj_col_type_t types[S_CASES_NCOLS] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    int rc = county_cases_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    char today[11];
+    if (f->today) {
+        snprintf(today, sizeof today, "%s", f->today);
+    } else {
+        sj_date_today(today);
+    }
+    const char *sql = f->overdue_only ? s_overdue_sql : s_cases_sql;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "county-server: cannot read cases: %s\n", sqlite3_errmsg(db));
+        snprintf(err, err_size, "cannot read cases: %s", sqlite3_errmsg(db));
         return SJ_EDB;
     }
-    if (township) {
-        sqlite3_bind_text(st, 1, township, -1, SQLITE_STATIC);
+    if (f->township) {
+        sqlite3_bind_text(st, 1, f->township, -1, SQLITE_STATIC);
     }
-    sqlite3_bind_int(st, 2, conflicts_only ? 1 : 0);
-    sj_table_t *t = sj_table_new(7, names, types);
-    int rc = t ? SJ_OK : SJ_ENOMEM, step;
+    sqlite3_bind_int(st, 2, f->conflicts_only ? 1 : 0);
+    if (f->from) {
+        sqlite3_bind_text(st, 3, f->from, -1, SQLITE_STATIC);
+    }
+    if (f->to) {
+        sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 5, f->source ? sj_enum_value(SJ_FIELD_SOURCE, f->source) : 0);
+    sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
+    sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
+    sqlite3_bind_text(st, 8, today, -1, SQLITE_STATIC);
+    sj_table_t *t = sj_table_new(S_CASES_NCOLS, names, types);
+    rc = t ? SJ_OK : SJ_ENOMEM;
+    int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24];
+        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24], days[24];
         if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
             sj_uuid_format(sqlite3_column_blob(st, 0), id);
         }
@@ -111,31 +216,64 @@ county_cases_write(sqlite3 *db, const char *township, int conflicts_only, sj_for
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
         snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 5));
+        snprintf(days, sizeof days, "%lld", sqlite3_column_int64(st, 13));
+        int open = sqlite3_column_int(st, 3) == 1 || sqlite3_column_int(st, 3) == 3;
+        const char *due = (const char *) sqlite3_column_text(st, 12);
         const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
-        const char *cells[] = {id,
-                               (const char *) sqlite3_column_text(st, 1),
-                               (const char *) sqlite3_column_text(st, 2),
-                               outcome ? outcome : "orphan",
-                               when,
-                               n,
-                               sqlite3_column_int(st, 6) ? "yes" : ""};
+        const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
+        const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
+        const char *cells[S_CASES_NCOLS] = {id,
+                                            (const char *) sqlite3_column_text(st, 1),
+                                            (const char *) sqlite3_column_text(st, 2),
+                                            outcome ? outcome : "orphan",
+                                            when,
+                                            n,
+                                            sqlite3_column_int(st, 6) ? "yes" : "",
+                                            (const char *) sqlite3_column_text(st, 7),
+                                            category ? category : "",
+                                            source ? source : "",
+                                            sqlite3_column_int(st, 10) ? "yes" : "",
+                                            (const char *) sqlite3_column_text(st, 11),
+                                            due,
+                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
+                                                                                       : days,
+                                            open && due && strcmp(due, today) < 0 ? "yes" : ""};
         rc = sj_table_add_row(t, cells);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
-        fprintf(stderr, "county-server: cannot read cases: %s\n", sqlite3_errmsg(db));
+        snprintf(err, err_size, "cannot read cases: %s", sqlite3_errmsg(db));
         rc = SJ_EDB;
+    } else if (rc != SJ_OK) {
+        snprintf(err, err_size, "out of memory");
     }
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
         rc = sj_table_write(t, fmt, out);
+        if (rc != SJ_OK) {
+            snprintf(err, err_size, "cannot write the output");
+        }
     }
     sj_table_destroy(&t);
     return rc;
 }
 
+int
+county_cases_write(
+    sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt, FILE *out)
+{
+    county_cases_filter_t f = {.township = township, .conflicts_only = conflicts_only};
+    char err[512] = "";
+    int rc = county_cases_query(db, &f, fmt, out, err, sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    }
+    return rc;
+}
+
 typedef struct {
     const char *data, *log_level, *format, *township, *outcome, *note, *officer;
-    int conflicts, help;
+    const char *source, *from, *to;
+    int conflicts, overdue, open, help;
 } s_args_t;
 
 static int
@@ -145,26 +283,36 @@ s_cases(const s_args_t *a, sj_format_t fmt)
         fprintf(stderr, "county-server: cases does not take --outcome, --note or --officer\n");
         return 2;
     }
-    if (a->township && sj_code_level(a->township) != 9) {
-        fprintf(stderr, "county-server: --township '%s' is not a 9-digit township code\n",
-                a->township);
+    county_cases_filter_t f = {.township = a->township,
+                               .source = a->source,
+                               .from = a->from,
+                               .to = a->to,
+                               .conflicts_only = a->conflicts,
+                               .open_only = a->open,
+                               .overdue_only = a->overdue};
+    char err[512] = "";
+    if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
         return 2;
     }
-    char err[512] = "";
     county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    int rc = county_cases_write(county_store_db(st), a->township, a->conflicts, fmt, stdout);
+    int rc = county_cases_query(county_store_db(st), &f, fmt, stdout, err, sizeof err);
     county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    }
     return rc == SJ_OK ? 0 : 1;
 }
 
 static int
 s_update(const s_args_t *a, const char *id_text)
 {
-    if (a->township || a->conflicts || a->format) {
+    if (a->township || a->conflicts || a->format || a->overdue || a->open || a->source || a->from
+        || a->to) {
         fprintf(stderr, "county-server: update takes --outcome, --note and --officer only\n");
         return 2;
     }
@@ -226,6 +374,21 @@ county_cases_main(int argc, char **argv)
         case O_FORMAT: a.format = optarg; break;
         case O_TOWNSHIP: a.township = optarg; break;
         case O_CONFLICTS: a.conflicts = 1; break;
+        case O_OVERDUE:
+            a.overdue = 1;
+            break;
+        case O_OPEN:
+            a.open = 1;
+            break;
+        case O_SOURCE:
+            a.source = optarg;
+            break;
+        case O_FROM:
+            a.from = optarg;
+            break;
+        case O_TO:
+            a.to = optarg;
+            break;
         case O_OUTCOME: a.outcome = optarg; break;
         case O_NOTE: a.note = optarg; break;
         case O_OFFICER: a.officer = optarg; break;

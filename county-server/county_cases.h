@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "sj_err.h"
@@ -21,11 +22,41 @@ extern const struct option county_cases_options[];
 /* Runs the command; returns the process exit status. */
 int county_cases_main(int argc, char **argv);
 
+/* A selection of cases; every field optional (NULL / 0). Filters combine. */
+typedef struct {
+    const char *township;  /* 9-digit code */
+    const char *source;    /* reported source by name; "assigned" = every
+                            * assigned case (an assignments row, or reported
+                            * with source assigned) */
+    const char *from, *to; /* occurred_on, inclusive, YYYY-MM-DD */
+    int conflicts_only;    /* only cases listed in conflicts */
+    int open_only;         /* only open cases (pending, accepted) */
+    int overdue_only;      /* only open cases past their current due date */
+    const char *today;     /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
+} county_cases_filter_t;
+
+/* Checks a selection: township a 9-digit code, source a known name, dates
+ * valid and from <= to. SJ_EINVAL with the reason naming the option. */
+SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size);
+
 /* The cases view: one row per matter (case_id, station, township, outcome,
- * last_change (UTC, "" when never changed), changes, conflict "yes"/""),
- * plus one row per orphan case (status changes whose report is not here:
- * outcome "orphan"). township: 9-digit filter or NULL; conflicts_only: only
- * cases listed in conflicts. Ordered by township, station, case id. */
+ * last_change (UTC, "" when never changed), changes, conflict "yes"/"",
+ * occurred_on, category, source (reported), assigned "yes"/"", assignee
+ * and due_on of the current assignment (null when none), days_left (due_on
+ * minus today in days, for open cases with a due date, else null), overdue
+ * "yes"/""), plus one row per orphan case (status changes whose report is
+ * not here: outcome "orphan"; only without a matter filter). Ordered by
+ * township, station, case id. Definitions: county_query.h.
+ * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
+SJ_NODISCARD int county_cases_query(sqlite3 *db,
+                                    const county_cases_filter_t *f,
+                                    sj_format_t fmt,
+                                    FILE *out,
+                                    char *err,
+                                    size_t err_size);
+
+/* county_cases_query with only township and conflicts_only; prints the
+ * reason of a failure to stderr. */
 SJ_NODISCARD int county_cases_write(sqlite3 *db, const char *township, int conflicts_only,
                                     sj_format_t fmt, FILE *out);
 

@@ -1,7 +1,7 @@
 /* county_http: the dashboard's routes, see county_http.h.
  *
  * The API answers are made by the same functions as the CLI's JSON
- * (county_query_stats, county_status_write) writing into an
+ * (county_query_stats, county_status_write, county_cases_query) writing into an
  * open_memstream, so the page and `stats --format json` cannot disagree.
  * Parameters are checked by name first (unknown or repeated: 400), then by
  * the query functions (bad dates, codes, enum names, dims: 400 with their
@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "county_cases.h"
 #include "county_query.h"
 #include "county_status.h"
 #include "sj_http.h"
@@ -44,6 +45,8 @@ static const char *const s_townships_args[] = {"from",    "to",     "township", 
                                                "channel", "kind",   "level",        "category",
                                                "outcome", "source", "silent_after", NULL};
 static const char *const s_links_args[] = {"silent_after", NULL};
+static const char *const s_cases_args[] = {"overdue", "open", "conflicts", "township",
+                                           "source",  "from", "to",        NULL};
 
 /* values[first..] of the filter names above into a filter. */
 static void
@@ -199,10 +202,26 @@ s_townships_links(county_http_t *self,
         cJSON *row = s_find_township(rows, code);
         if (!row) {
             row = cJSON_CreateObject();
-            if (!row || !cJSON_AddStringToObject(row, "township", code)
-                || !cJSON_AddNumberToObject(row, "items", 0)
-                || !cJSON_AddNumberToObject(row, "persons", 0)
-                || !cJSON_AddItemToArray(rows, row)) {
+            /* the figures of stats for no matters */
+            static const char *const zero[] = {"items",
+                                               "persons",
+                                               "open",
+                                               "overdue",
+                                               "concluded",
+                                               "withdrawn",
+                                               "assigned",
+                                               "assigned_concluded",
+                                               "assigned_withdrawn"};
+            static const char *const none[] = {"closure_rate", "median_days_to_close",
+                                               "assigned_closure_rate"};
+            int ok = row && cJSON_AddStringToObject(row, "township", code);
+            for (size_t i = 0; ok && i < sizeof zero / sizeof zero[0]; i++) {
+                ok = cJSON_AddNumberToObject(row, zero[i], 0) != NULL;
+            }
+            for (size_t i = 0; ok && i < sizeof none / sizeof none[0]; i++) {
+                ok = cJSON_AddNullToObject(row, none[i]) != NULL;
+            }
+            if (!ok || !cJSON_AddItemToArray(rows, row)) {
                 cJSON_Delete(row);
                 sqlite3_finalize(st);
                 snprintf(err, err_size, "out of memory");
@@ -332,6 +351,67 @@ s_api_links(county_http_t *self, sj_http_req_t *req)
     free(m.text);
 }
 
+/* A yes/no parameter: absent, "0" or "false" is 0; "1" or "true" is 1. */
+static int
+s_flag_arg(const char *name, const char *text, int *out, char *err, size_t err_size)
+{
+    *out = 0;
+    if (!text || strcmp(text, "0") == 0 || strcmp(text, "false") == 0) {
+        return SJ_OK;
+    }
+    if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0) {
+        *out = 1;
+        return SJ_OK;
+    }
+    snprintf(err, err_size, "%s '%.32s' is not 1 or 0", name, text);
+    return SJ_EINVAL;
+}
+
+/* /api/cases: exactly `county-server cases --format json` with the same
+ * selection (county_cases_query). */
+static void
+s_api_cases(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[8];
+    char err[512] = "";
+    county_cases_filter_t f;
+    memset(&f, 0, sizeof f);
+    if (sj_http_req_args(req, s_cases_args, v, err, sizeof err) != SJ_OK
+        || s_flag_arg("overdue", v[0], &f.overdue_only, err, sizeof err) != SJ_OK
+        || s_flag_arg("open", v[1], &f.open_only, err, sizeof err) != SJ_OK
+        || s_flag_arg("conflicts", v[2], &f.conflicts_only, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    f.township = v[3];
+    f.source = v[4];
+    f.from = v[5];
+    f.to = v[6];
+    if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_cases_query(self->db, &f, SJ_FMT_JSON, m.f, err, sizeof err);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    if (rc == SJ_EINVAL) {
+        s_bad_request(req, err);
+    } else if (rc != SJ_OK) {
+        sj_warn("http: /api/cases: %s", err);
+        sj_http_reply_error(req, S_HTTP_ERROR, err[0] ? err : sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+    }
+    free(m.text);
+}
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
@@ -343,6 +423,8 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_townships(self, req);
     } else if (strcmp(path, "/api/links") == 0) {
         s_api_links(self, req);
+    } else if (strcmp(path, "/api/cases") == 0) {
+        s_api_cases(self, req);
     } else {
         sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
     }

@@ -14,6 +14,10 @@
  *       per township (stats by township), and the last contact of the
  *       township's hub from the links table (null when it never connected);
  *       townships with a hub but no matching matters have 0.
+ *       Every row also has the case figures of stats (open, overdue, ...).
+ *   /api/cases?overdue=1|0&open=1|0&conflicts=1|0&township=&source=&from=&to=
+ *       exactly what `county-server cases --format json` prints for the same
+ *       options (county_cases_query); flags take 1/0 or true/false.
  *   /api/links?silent_after=S
  *       exactly what `county-server status --format json --silent-after S`
  *       prints (county_status_write): every child link, silent first.

@@ -59,11 +59,12 @@ static const char s_usage[] =
     "  restore SRC         replace the database with the backup SRC (the server must\n"
     "                      be stopped); SRC is checked first, the old database is kept\n"
     "                      as county-server.db.before-restore-TIME\n"
-    "  stats               items and persons, grouped with --by\n"
+    "  stats               items, persons and case figures, grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
-    "  cases               every matter as a case: outcome, last change, conflicts\n"
-    "                      (county-server cases --help)\n"
+    "  cases               every matter as a case: outcome, last change, conflicts,\n"
+    "                      assignment, due date, days left, overdue; filters for\n"
+    "                      overdue, open, assigned (county-server cases --help)\n"
     "  update ID --outcome O [--note T]   a status change made at the county\n"
     "  assign ID --to CODE --due YYYY-MM-DD [--note T]   assign a case to a\n"
     "                      township or station (county-server assign --help)\n"
@@ -72,7 +73,11 @@ static const char s_usage[] =
     "  export              all matters that pass the filters as csv or jsonl, streamed\n"
     "  report --year YYYY  the year's petition section for the county yearbook\n"
     "  serve               the county dashboard over HTTP (read-only)\n"
-    "                      (export, report and serve: see COMMAND --help)\n"
+    "                      (export, report and serve: see COMMAND --help)\n";
+
+/* The options part of the help (split: C99 guarantees string literals of
+ * 4095 bytes only). */
+static const char s_usage_opts[] =
     "\n"
     "options:\n"
     "  --data DIR          data directory (default ./var/county-server)\n"
@@ -80,7 +85,11 @@ static const char s_usage[] =
     "  --code CODE6        county code; children outside it are refused (run, optional)\n"
     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
     "  --by DIM[,DIM...]   stats: channel, kind, level, category, outcome, source,\n"
-    "                      station, township, month\n"
+    "                      station, township, month, ever_outcome (every outcome\n"
+    "                      a case ever had: how many were ever accepted, closed,\n"
+    "                      withdrawn); every row also gets the case figures: open,\n"
+    "                      overdue, concluded, withdrawn, closure_rate (%), median\n"
+    "                      days to close, assigned cases and their closure rate\n"
     "  --from YYYY-MM-DD   only matters that occurred on or after (inclusive)\n"
     "  --to YYYY-MM-DD     only matters that occurred on or before (inclusive)\n"
     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
@@ -381,10 +390,12 @@ main(int argc, char **argv)
     const char *cmd = optind < argc ? argv[optind] : NULL;
     if (help) {
         fputs(s_usage, stdout);
+        fputs(s_usage_opts, stdout);
         return 0;
     }
     if (!cmd) {
         fputs(s_usage, stderr);
+        fputs(s_usage_opts, stderr);
         return 2;
     }
     int npos = argc - optind - 1;

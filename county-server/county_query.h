@@ -3,13 +3,34 @@
  *
  * Dimensions (--by): channel, kind, level, category, outcome, source
  * (printed by name, e.g. "county"), station (matters.origin, 12 digits),
- * township (matters.township, 9 digits), month ("YYYY-MM" of occurred_on).
- * Dates are inclusive and filter on occurred_on. */
+ * township (matters.township, 9 digits), month ("YYYY-MM" of occurred_on),
+ * ever_outcome (the outcome history: a matter is in the row of the outcome
+ * it was reported with and of every outcome an applied status change gave
+ * it, changes listed in conflicts left out; so the rows add up to more
+ * than the total, which counts each matter once).
+ * Dates are inclusive and filter on occurred_on.
+ *
+ * Cases (issue 4), the definitions used by stats, cases, report and the
+ * dashboard alike:
+ *   current assignment: the case's assignments row with the greatest
+ *     (created_ms, eid);
+ *   assigned case: a matter with at least one assignments row, or reported
+ *     with source assigned (it may then have no due date);
+ *   open: current outcome pending or accepted; overdue: open and the
+ *     current assignment's due_on is before today (sj_date_today);
+ *   concluded: current outcome resolved_on_spot or closed;
+ *   closure rate: concluded / (all - withdrawn), a percentage with one
+ *     decimal; assigned closure rate the same over the assigned cases;
+ *   median days to close: the median, over the concluded cases, of the
+ *     created_ms of the change that concluded it (the case's last applied
+ *     status change; the report's own created_ms when it arrived concluded
+ *     and no change applied since) minus the report's created_ms, in days. */
 #ifndef COUNTY_QUERY_H
 #define COUNTY_QUERY_H
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sj_auth.h"
@@ -27,7 +48,28 @@ typedef struct {
     /* list --with-personal: the county key pair that opens sealed petitioner
      * fields (borrowed); NULL = personal fields are left out */
     const sj_keypair_t *personal;
+    /* "today" for overdue (YYYY-MM-DD, not checked); NULL = sj_date_today() */
+    const char *today;
 } county_filter_t;
+
+/* The case figures of a set of matters (see the definitions above). */
+typedef struct {
+    int64_t items, persons;
+    int64_t open, overdue, concluded, withdrawn;
+    int64_t assigned, assigned_concluded, assigned_withdrawn;
+    int closure_permille;          /* concluded*1000/(items-withdrawn), -1: none */
+    int assigned_closure_permille; /* the same over the assigned cases */
+    int has_median;                /* 0: no concluded case */
+    double median_days;            /* median days to close */
+} county_case_figs_t;
+
+/* num * 1000 / den rounded half up, or -1 when den <= 0. */
+int county_permille(int64_t num, int64_t den);
+
+/* The case figures of the matters that pass f (NULL = all), counted in one
+ * read snapshot. SJ_EINVAL (bad filter), SJ_EDB, SJ_EAGAIN, SJ_ENOMEM. */
+SJ_NODISCARD int county_query_case_figs(
+    sqlite3 *db, const county_filter_t *f, county_case_figs_t *out, char *err, size_t err_size);
 
 /* Checks a filter: dates valid and from <= to, codes well-formed, enum names
  * known. SJ_EINVAL with a reason naming the option otherwise. */
@@ -35,10 +77,15 @@ SJ_NODISCARD int county_filter_check(const county_filter_t *f, char *err, size_t
 
 /* stats: items (count of matters) and persons (sum) grouped by the
  * comma-separated dims in `by` (NULL or "" = no grouping), rows ordered by the
- * dims. Formats:
- *   json  {"rows":[{"level":"county","kind":"collective","items":217,"persons":5639},...],
- *          "total":{"items":1873,"persons":9920}}  (rows empty without --by)
- *   csv   header of the dims + items,persons; one line per row (no total)
+ * dims, each row and the total followed by the case figures: open, overdue,
+ * concluded, withdrawn, closure_rate (percent, one decimal), median_days_to_close
+ * (one decimal), assigned, assigned_concluded, assigned_withdrawn,
+ * assigned_closure_rate (undefined rates and medians: JSON null, blank).
+ * Formats:
+ *   json  {"rows":[{"level":"county","kind":"collective","items":217,"persons":5639,
+ *          "open":12,...},...], "total":{"items":1873,"persons":9920,"open":...}}
+ *          (rows empty without --by)
+ *   csv   header of the dims + items,persons,open,...; one line per row (no total)
  *   table aligned, with a total line.
  * Unknown or repeated dim: SJ_EINVAL with a reason listing the valid dims. */
 SJ_NODISCARD int county_query_stats(sqlite3 *db, const char *by, const county_filter_t *f,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_query.h"
 #include "sj_model.h"
 
 #define S_TEXT_MAX 4096 /* one paragraph sentence or cell, formatted */
@@ -97,9 +98,7 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
     }
     r->year = year;
     const int collective = sj_enum_value(SJ_FIELD_KIND, "collective");
-    const int assigned = sj_enum_value(SJ_FIELD_SOURCE, "assigned");
     const int review = sj_enum_value(SJ_FIELD_SOURCE, "review");
-    const int closed = sj_enum_value(SJ_FIELD_OUTCOME, "closed");
     /* the columns of s_cube_sql, in order */
     static const sj_field_t fields[6] = {SJ_FIELD_LEVEL,   SJ_FIELD_KIND,   SJ_FIELD_CHANNEL,
                                          SJ_FIELD_OUTCOME, SJ_FIELD_SOURCE, SJ_FIELD_CATEGORY};
@@ -108,6 +107,9 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
     snprintf(to, sizeof to, "%04d-12-31", year);
     sqlite3_stmt *st = NULL;
     int rc = SJ_OK;
+    /* one snapshot for the cube and the case figures */
+    int began =
+        sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     int src = sqlite3_prepare_v2(db, s_cube_sql, -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
@@ -136,9 +138,6 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         s_add(&r->channel[channel - 1], n, p);
         s_add(&r->outcome[outcome - 1], n, p);
         s_add(&r->source[source - 1], n, p);
-        if (source == assigned && outcome == closed) {
-            s_add(&r->assigned_closed, n, p);
-        }
         if (source == review) {
             s_add(&r->review[category - 1], n, p);
         }
@@ -148,19 +147,27 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         int prim = src & 0xff;
         rc = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? SJ_EAGAIN : SJ_EDB;
     }
+    if (rc == SJ_OK) {
+        /* assigned cases and their closure, by the definitions of county_query.h */
+        county_filter_t f = {.from = from, .to = to};
+        county_case_figs_t figs;
+        rc = county_query_case_figs(db, &f, &figs, err, err_size);
+        r->assigned = figs.assigned;
+        r->assigned_concluded = figs.assigned_concluded;
+        r->assigned_withdrawn = figs.assigned_withdrawn;
+    }
 out:
     sqlite3_finalize(st);
+    if (began && !sqlite3_get_autocommit(db)) {
+        (void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
     return rc;
 }
 
 int
 county_report_closure_permille(const county_report_t *r)
 {
-    int64_t all = r->source[S_IX(SOURCE, "assigned")].items;
-    if (all <= 0) {
-        return -1;
-    }
-    return (int) ((r->assigned_closed.items * 1000 * 2 + all) / (2 * all));
+    return county_permille(r->assigned_concluded, r->assigned - r->assigned_withdrawn);
 }
 
 /* ---- labels ---- */
@@ -406,9 +413,8 @@ s_paragraph_zh(const s_doc_t *d, const county_report_t *r)
            s_num(d, r->outcome[S_IX(OUTCOME, "resolved_on_spot")].items, a),
            s_num(d, r->outcome[S_IX(OUTCOME, "accepted")].items, b),
            s_num(d, r->outcome[S_IX(OUTCOME, "closed")].items, c));
-    s_putf(d, "受理上级交办案件%s件，办结%s件，办结率%s。",
-           s_num(d, r->source[S_IX(SOURCE, "assigned")].items, a),
-           s_num(d, r->assigned_closed.items, b), s_rate(d, r, c));
+    s_putf(d, "受理上级交办案件%s件，办结%s件，撤回%s件，办结率%s。", s_num(d, r->assigned, a),
+           s_num(d, r->assigned_concluded, b), s_num(d, r->assigned_withdrawn, c), s_rate(d, r, e));
     s_putf(d, "领导接访%s批（件）次%s人次。",
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].items, a),
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].persons, b));
@@ -448,9 +454,11 @@ s_paragraph_en(const s_doc_t *d, const county_report_t *r)
            s_num(d, r->outcome[S_IX(OUTCOME, "resolved_on_spot")].items, a),
            s_num(d, r->outcome[S_IX(OUTCOME, "accepted")].items, b),
            s_num(d, r->outcome[S_IX(OUTCOME, "closed")].items, c));
-    s_putf(d, "Cases assigned by higher authorities: %s, of which %s closed (closure rate %s). ",
-           s_num(d, r->source[S_IX(SOURCE, "assigned")].items, a),
-           s_num(d, r->assigned_closed.items, b), s_rate(d, r, c));
+    s_putf(d,
+           "Cases assigned by higher authorities: %s, of which %s concluded and %s withdrawn"
+           " (closure rate %s). ",
+           s_num(d, r->assigned, a), s_num(d, r->assigned_concluded, b),
+           s_num(d, r->assigned_withdrawn, c), s_rate(d, r, e));
     s_putf(d, "Leader reception: %s matters, %s persons. ",
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].items, a),
            s_num(d, r->source[S_IX(SOURCE, "leader_reception")].persons, b));
@@ -515,13 +523,13 @@ s_tables(const s_doc_t *d, const county_report_t *r)
     }
     s_table_end(d);
 
-    const char *h6[4] = {"", s_t(d, "交办案件", "assigned cases"), s_t(d, "办结", "closed"),
-                         s_t(d, "办结率", "closure rate")};
-    s_table_begin(d, s_t(d, "上级交办案件", "Assigned cases"), 4, h6);
-    const char *c6[4] = {s_t(d, "件", "matters"),
-                         s_num(d, r->source[S_IX(SOURCE, "assigned")].items, n[0]),
-                         s_num(d, r->assigned_closed.items, n[1]), s_rate(d, r, n[2])};
-    s_table_row(d, 4, c6);
+    const char *h6[5] = {"", s_t(d, "交办案件", "assigned cases"), s_t(d, "办结", "concluded"),
+                         s_t(d, "撤回", "withdrawn"), s_t(d, "办结率", "closure rate")};
+    s_table_begin(d, s_t(d, "上级交办案件", "Assigned cases"), 5, h6);
+    const char *c6[5] = {s_t(d, "件", "matters"), s_num(d, r->assigned, n[0]),
+                         s_num(d, r->assigned_concluded, n[1]),
+                         s_num(d, r->assigned_withdrawn, n[2]), s_rate(d, r, n[3])};
+    s_table_row(d, 5, c6);
     s_table_end(d);
 
     const char *h7[3] = {s_t(d, "类别", "category"), items, persons};

@@ -48,7 +48,10 @@ typedef struct {
     county_count_t channel[COUNTY_REPORT_NCHANNEL];
     county_count_t outcome[COUNTY_REPORT_NOUTCOME];
     county_count_t source[COUNTY_REPORT_NSOURCE];
-    county_count_t assigned_closed;                 /* source assigned, outcome closed */
+    /* assigned cases (county_query.h: an assignments row or reported with
+     * source assigned), and of them concluded (resolved on the spot or
+     * closed) and withdrawn, by current outcome */
+    int64_t assigned, assigned_concluded, assigned_withdrawn;
     county_count_t review[COUNTY_REPORT_NCATEGORY]; /* source review, by category */
 } county_report_t;
 
@@ -65,8 +68,8 @@ SJ_NODISCARD int county_report_year_parse(const char *text, int *year);
 SJ_NODISCARD int
 county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size_t err_size);
 
-/* The closure rate of assigned cases in per mille (closed * 1000 /
- * assigned, rounded half up), or -1 when there were none. */
+/* The closure rate of assigned cases in per mille (concluded * 1000 /
+ * (assigned - withdrawn), rounded half up), or -1 when there were none. */
 int county_report_closure_permille(const county_report_t *r);
 
 /* Writes the section: md (a heading, the paragraph, tables in GitHub

@@ -1,5 +1,5 @@
 /* The county dashboard (county-server serve). Reads the JSON API of the same
- * server (/api/stats, /api/townships, /api/links) and draws the page; the
+ * server (/api/stats, /api/townships, /api/cases, /api/links) and draws the page; the
  * filters and the language live in the URL's query string, so a view can be
  * bookmarked or sent. No framework; Chart.js is served by the same binary. */
 'use strict';
@@ -16,6 +16,10 @@
       townships: '乡镇', col_township: '乡镇', col_last_contact: '最后联系', col_status: '状态',
       silent_title: '失联的乡镇枢纽和村站', col_code: '代码', col_kind: '类型',
       col_silent_for: '失联时长',
+      open: '在办', overdue: '超期', closure_rate: '办结率',
+      median_days: '办结天数（中位数）', assigned_closure_rate: '交办案件办结率',
+      overdue_title: '超期案件', col_case: '案件', col_category: '类别', col_due: '期限',
+      col_days_overdue: '超期天数', col_assignee: '承办',
       ok: '正常', silent: '失联', never: '从未联系', none: '无',
       kind_township: '乡镇枢纽', kind_station: '村站',
       loading: '正在读取…', loaded: '已更新', failed: '读取失败：',
@@ -41,6 +45,10 @@
       col_status: 'Status',
       silent_title: 'Silent township hubs and stations', col_code: 'Code', col_kind: 'Kind',
       col_silent_for: 'Silent for',
+      open: 'Open', overdue: 'Overdue', closure_rate: 'Closure rate',
+      median_days: 'Median days to close', assigned_closure_rate: 'Assigned-case closure rate',
+      overdue_title: 'Overdue cases', col_case: 'Case', col_category: 'Category',
+      col_due: 'Due', col_days_overdue: 'Days overdue', col_assignee: 'Assigned to',
       ok: 'ok', silent: 'SILENT', never: 'never', none: 'none',
       kind_township: 'township hub', kind_station: 'station',
       loading: 'Loading…', loaded: 'Updated', failed: 'Could not load: ',
@@ -145,6 +153,7 @@
       calls.push(api('/api/townships', filterQuery()));
       calls.push(api('/api/townships', new URLSearchParams()));
       calls.push(api('/api/links', new URLSearchParams()));
+      calls.push(api('/api/cases', filterQuery({ overdue: '1' })));
       const got = await Promise.all(calls);
       state.data = {
         total: got[0].total,
@@ -152,6 +161,7 @@
         townships: got[DIMS.length + 1].rows,
         allTownships: got[DIMS.length + 2].rows.map((r) => r.township),
         links: got[DIMS.length + 3].children || [],
+        overdue: got[DIMS.length + 4],
       };
       render();
       setStatus(t('loaded') + ' ' + new Date().toLocaleTimeString(state.lang === 'zh' ? 'zh-CN' : 'en-GB'), false);
@@ -233,6 +243,39 @@
     return td;
   }
 
+  /* A rate or a median: a number with one decimal, or null (none). */
+  function setDecimal(id, value, suffix) {
+    const el = $(id);
+    el.dataset.value = value === null || value === undefined ? '' : String(value);
+    el.textContent = el.dataset.value === '' ? '—' : Number(value).toFixed(1) + suffix;
+  }
+
+  function renderOverdue() {
+    const body = $('overdue-body');
+    body.replaceChildren();
+    if (state.data.overdue.length === 0) {
+      const tr = document.createElement('tr');
+      const td = cell(tr, t('none'));
+      td.colSpan = 6;
+      body.appendChild(tr);
+      return;
+    }
+    /* most overdue first */
+    const rows = [...state.data.overdue].sort((a, b) => a.days_left - b.days_left ||
+      (a.case_id < b.case_id ? -1 : 1));
+    for (const c of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.case = c.case_id;
+      cell(tr, c.case_id);
+      cell(tr, c.township);
+      cell(tr, label('category', c.category));
+      cell(tr, c.due_on);
+      cell(tr, num(-c.days_left), 'num silent');
+      cell(tr, c.assignee || '');
+      body.appendChild(tr);
+    }
+  }
+
   function renderTownships() {
     const body = $('townships-body');
     body.replaceChildren();
@@ -242,6 +285,8 @@
       cell(tr, r.township);
       cell(tr, num(r.items), 'num');
       cell(tr, num(r.persons), 'num');
+      cell(tr, num(r.open), 'num').dataset.col = 'open';
+      cell(tr, num(r.overdue), r.overdue > 0 ? 'num silent' : 'num').dataset.col = 'overdue';
       cell(tr, when(r.last_contact));
       const st = r.silent === null ? t('never') : r.silent ? t('silent') : t('ok');
       cell(tr, st, r.silent === false ? 'ok' : 'silent');
@@ -312,10 +357,16 @@
     }
     setTotal('total-items', state.data.total.items);
     setTotal('total-persons', state.data.total.persons);
+    setTotal('total-open', state.data.total.open);
+    setTotal('total-overdue', state.data.total.overdue);
+    setDecimal('total-closure-rate', state.data.total.closure_rate, '%');
+    setDecimal('total-median-days', state.data.total.median_days_to_close, '');
+    setDecimal('total-assigned-closure-rate', state.data.total.assigned_closure_rate, '%');
     for (const dim of DIMS) {
       drawChart(dim);
     }
     renderTownships();
+    renderOverdue();
     renderSilent();
     renderTownshipOptions();
   }

@@ -125,6 +125,31 @@ county_testdb_fill(sqlite3 *db, long n, int year)
     s_exec(db, sql);
 }
 
+void
+county_testdb_assign(
+    sqlite3 *db, const char *id, const char *assignee, const char *due_on, long long created_ms)
+{
+    sqlite3_stmt *st = NULL;
+    uint8_t cid[16], aid[16];
+    assert_int_equal(sj_uuid_parse(id, cid), SJ_OK);
+    sj_random16(aid);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO assignments(id, case_id, assignee, due_on,"
+                                        " origin, created_ms, note) VALUES(?, ?, ?, ?, '230523',"
+                                        " ?, 'test')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, aid, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, cid, 16, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, assignee, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, due_on, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, created_ms);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        fail_msg("assign %s: %s", id, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+}
+
 static void
 s_rmdir(const char *dir)
 {

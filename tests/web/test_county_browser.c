@@ -1,6 +1,7 @@
 /* Does the dashboard, loaded by a real browser from the real server, show the figures of `stats
  * --format json` and switch language? */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +46,19 @@ static const county_testdb_matter_t s_data[] = {
     {ID(10), "2024-12-31", "230523102202", 3, 1, 1, 2, 3, 4, 3, "j", NULL, 0},
 };
 #define S_NDATA (sizeof s_data / sizeof s_data[0])
+
+/* Assignments (plain SQL into the v3 table): 02 (accepted) and 07
+ * (pending) past due, 05 (accepted) due far ahead, 03 (closed) past due but
+ * concluded, 08 (accepted) re-assigned with a far due date. */
+static const struct {
+    const char *id, *assignee, *due;
+    long long created_ms;
+} s_assign[] = {
+    {ID(02), "230523100201", "2020-01-01", 1000}, {ID(07), "230523102", "2020-06-01", 1000},
+    {ID(05), "230523101", "2999-12-31", 1000},    {ID(03), "230523100", "2020-01-01", 1000},
+    {ID(08), "230523102201", "2020-01-01", 1000}, {ID(08), "230523102", "2999-01-01", 2000},
+};
+#define S_NASSIGN (sizeof s_assign / sizeof s_assign[0])
 
 static char s_chromium[256]; /* the browser found on PATH */
 
@@ -284,6 +298,10 @@ s_setup(void **state)
     assert_non_null(mkdtemp(fx->dir));
     fx->db = county_testdb_new();
     county_testdb_insert(fx->db, s_data, S_NDATA);
+    for (size_t i = 0; i < S_NASSIGN; i++) {
+        county_testdb_assign(fx->db->db, s_assign[i].id, s_assign[i].assignee, s_assign[i].due,
+                             s_assign[i].created_ms);
+    }
     s_links(fx->db->db);
     char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
     web_server_start(&fx->srv, argv);
@@ -412,6 +430,107 @@ test_county_browser_totals_equal_stats(void **state)
     free(dom);
 }
 
+/* Runs `county-server CMD --data DIR --format json FLAGS...`; parsed. */
+static cJSON *
+s_cli_json(s_fx_t *fx, const char *cmd, char *const *flags)
+{
+    char *argv[16] = {COUNTY_BIN, (char *) cmd, "--data", fx->db->dir, "--format", "json"};
+    size_t n = 6;
+    for (size_t i = 0; flags && flags[i]; i++) {
+        argv[n++] = flags[i];
+    }
+    argv[n] = NULL;
+    int status = -1;
+    char *text = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    free(text);
+    return root;
+}
+
+/* The number in the cell data-col=col of the township's row. */
+static long
+s_township_cell(const char *dom, const char *code, const char *col)
+{
+    char key[96], want[64];
+    snprintf(key, sizeof key, "<tr data-township=\"%s\">", code);
+    snprintf(want, sizeof want, "data-col=\"%s\">", col);
+    const char *row = strstr(dom, key);
+    assert_non_null(row);
+    const char *end = strstr(row, "</tr>");
+    const char *c = strstr(row, want);
+    assert_non_null(c);
+    assert_true(c < end);
+    return strtol(c + strlen(want), NULL, 10);
+}
+
+/* Open and overdue figures and the overdue list, as rendered, equal
+ * `stats --format json` and `cases --overdue --format json`. */
+static void
+test_county_browser_open_and_overdue(void **state)
+{
+    s_fx_t *fx = *state;
+    cJSON *stats = s_cli_json(fx, "stats", NULL);
+    cJSON *total = cJSON_GetObjectItem(stats, "total");
+    long open = (long) cJSON_GetObjectItem(total, "open")->valuedouble;
+    long overdue = (long) cJSON_GetObjectItem(total, "overdue")->valuedouble;
+    cJSON *cases = s_cli_json(fx, "cases", (char *[]){"--overdue", NULL});
+    assert_int_equal(cJSON_GetArraySize(cases), overdue);
+    /* the data: 5 open (07 pending; 02, 05, 08, 09 accepted), 2 overdue (02, 07) */
+    long want_open = 0;
+    for (size_t i = 0; i < S_NDATA; i++) {
+        want_open += s_data[i].outcome == 1 || s_data[i].outcome == 3;
+    }
+    assert_int_equal(open, want_open);
+    assert_int_equal(overdue, 2);
+
+    char *dom = s_dump(fx, "?lang=en");
+    char v[64];
+    assert_true(s_attr(dom, "total-open", "data-value", v, sizeof v));
+    assert_int_equal(strtol(v, NULL, 10), open);
+    assert_true(s_attr(dom, "total-overdue", "data-value", v, sizeof v));
+    assert_int_equal(strtol(v, NULL, 10), overdue);
+    assert_true(s_attr(dom, "total-closure-rate", "data-value", v, sizeof v));
+    assert_true(fabs(strtod(v, NULL) - cJSON_GetObjectItem(total, "closure_rate")->valuedouble)
+                < 1e-9);
+    /* one overdue row per overdue case, each with its due date */
+    cJSON *c;
+    cJSON_ArrayForEach(c, cases)
+    {
+        char key[96];
+        snprintf(key, sizeof key, "<tr data-case=\"%s\">",
+                 cJSON_GetObjectItem(c, "case_id")->valuestring);
+        const char *row = strstr(dom, key);
+        assert_non_null(row);
+        char due[48];
+        snprintf(due, sizeof due, "<td>%s</td>", cJSON_GetObjectItem(c, "due_on")->valuestring);
+        const char *d = strstr(row, due);
+        assert_non_null(d);
+        assert_true(d < strstr(row, "</tr>"));
+    }
+    size_t rows = 0;
+    for (const char *p = dom; (p = strstr(p, "<tr data-case=")) != NULL; p++) {
+        rows++;
+    }
+    assert_int_equal(rows, (size_t) overdue);
+    /* the township table's open and overdue columns: stats --by township */
+    cJSON *by = s_cli_json(fx, "stats", (char *[]){"--by", "township", NULL});
+    cJSON *row;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(by, "rows"))
+    {
+        const char *code = cJSON_GetObjectItem(row, "township")->valuestring;
+        assert_int_equal(s_township_cell(dom, code, "open"),
+                         (long) cJSON_GetObjectItem(row, "open")->valuedouble);
+        assert_int_equal(s_township_cell(dom, code, "overdue"),
+                         (long) cJSON_GetObjectItem(row, "overdue")->valuedouble);
+    }
+    free(dom);
+    cJSON_Delete(by);
+    cJSON_Delete(cases);
+    cJSON_Delete(stats);
+}
+
 static void
 test_county_browser_filters_from_the_url(void **state)
 {
@@ -534,6 +653,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_county_browser_totals_equal_stats),
+        cmocka_unit_test(test_county_browser_open_and_overdue),
         cmocka_unit_test(test_county_browser_filters_from_the_url),
         cmocka_unit_test(test_county_browser_language_switch),
         cmocka_unit_test(test_hub_browser_status_page),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +35,63 @@ static const county_testdb_matter_t s_data[] = {
     {ID(10), "2024-12-31", "230523102202", 3, 1, 1, 2, 3, 4, 3, "j", NULL, 0},
 };
 #define S_NDATA (sizeof s_data / sizeof s_data[0])
+
+/* Assignments (plain SQL into the v3 table): 02 (accepted) and 07
+ * (pending) past due; 05 (accepted) due far ahead; 03 (closed) past due,
+ * but concluded; 08 (accepted) first past due, then assigned again with a
+ * far due date, which is its current assignment. */
+static const struct {
+    const char *id, *assignee, *due;
+    long long created_ms;
+} s_assign[] = {
+    {ID(02), "230523100201", "2020-01-01", 1000}, {ID(07), "230523102", "2020-06-01", 1000},
+    {ID(05), "230523101", "2999-12-31", 1000},    {ID(03), "230523100", "2020-01-01", 1000},
+    {ID(08), "230523102201", "2020-01-01", 1000}, {ID(08), "230523102", "2999-01-01", 2000},
+};
+#define S_NASSIGN (sizeof s_assign / sizeof s_assign[0])
+
+/* Today (UTC), as the server computes overdue. */
+static void
+s_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The current assignment's due date of case id (latest created), or NULL. */
+static const char *
+s_due(const char *id)
+{
+    const char *due = NULL;
+    long long at = -1;
+    for (size_t i = 0; i < S_NASSIGN; i++) {
+        if (strcmp(s_assign[i].id, id) == 0 && s_assign[i].created_ms > at) {
+            due = s_assign[i].due;
+            at = s_assign[i].created_ms;
+        }
+    }
+    return due;
+}
+
+/* Open and overdue cases of a township (NULL: all), counted from s_data. */
+static void
+s_expect_cases(const char *township, long *open, long *overdue)
+{
+    char today[11];
+    s_today(today);
+    *open = *overdue = 0;
+    for (size_t i = 0; i < S_NDATA; i++) {
+        if (township && strncmp(s_data[i].origin, township, 9) != 0) {
+            continue;
+        }
+        int is_open = s_data[i].outcome == 1 || s_data[i].outcome == 3;
+        const char *due = s_due(s_data[i].id);
+        *open += is_open;
+        *overdue += is_open && due && strcmp(due, today) < 0;
+    }
+}
 
 typedef struct {
     county_testdb_t *db;
@@ -77,6 +135,10 @@ s_setup(void **state)
     assert_non_null(fx);
     fx->db = county_testdb_new();
     county_testdb_insert(fx->db, s_data, S_NDATA);
+    for (size_t i = 0; i < S_NASSIGN; i++) {
+        county_testdb_assign(fx->db->db, s_assign[i].id, s_assign[i].assignee, s_assign[i].due,
+                             s_assign[i].created_ms);
+    }
     s_links(fx->db->db);
     char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
     web_server_start(&fx->srv, argv);
@@ -154,6 +216,73 @@ test_county_http_stats_equals_cli(void **state)
     s_same_as_cli(fx, "/api/stats?by=level&from=&township=", (char *[]){"--by", "level", NULL});
 }
 
+/* The API's body and `county-server cases --format json` with the flags. */
+static char *
+s_cases_same_as_cli(s_fx_t *fx, const char *target, char *const *flags)
+{
+    char *argv[24] = {COUNTY_BIN, "cases", "--data", fx->db->dir, "--format", "json"};
+    size_t n = 6;
+    for (size_t i = 0; flags[i]; i++) {
+        argv[n++] = flags[i];
+    }
+    argv[n] = NULL;
+    int status = -1;
+    char *cli = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    web_resp_t r;
+    s_get(fx, target, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, cli);
+    web_resp_free(&r);
+    return cli;
+}
+
+static void
+test_county_http_cases_equals_cli(void **state)
+{
+    s_fx_t *fx = *state;
+    char today[11];
+    s_today(today);
+    long open = 0, overdue = 0;
+    s_expect_cases(NULL, &open, &overdue);
+    assert_int_equal(overdue, 2); /* 02 and 07, as the comment on s_assign says */
+    char *text = s_cases_same_as_cli(fx, "/api/cases?overdue=1", (char *[]){"--overdue", NULL});
+    cJSON *rows = cJSON_Parse(text);
+    assert_int_equal(cJSON_GetArraySize(rows), overdue);
+    cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        const char *id = cJSON_GetObjectItem(row, "case_id")->valuestring;
+        const char *due = s_due(id);
+        assert_non_null(due);
+        assert_string_equal(cJSON_GetObjectItem(row, "due_on")->valuestring, due);
+        assert_true(strcmp(due, today) < 0);
+        assert_true(cJSON_GetObjectItem(row, "days_left")->valuedouble < 0);
+        assert_string_equal(cJSON_GetObjectItem(row, "overdue")->valuestring, "yes");
+        const char *outcome = cJSON_GetObjectItem(row, "outcome")->valuestring;
+        assert_true(strcmp(outcome, "pending") == 0 || strcmp(outcome, "accepted") == 0);
+    }
+    cJSON_Delete(rows);
+    free(text);
+    text = s_cases_same_as_cli(fx, "/api/cases?open=true", (char *[]){"--open", NULL});
+    rows = cJSON_Parse(text);
+    assert_int_equal(cJSON_GetArraySize(rows), open);
+    cJSON_Delete(rows);
+    free(text);
+    long t_open = 0, t_overdue = 0;
+    s_expect_cases("230523102", &t_open, &t_overdue);
+    text = s_cases_same_as_cli(fx, "/api/cases?overdue=1&township=230523102",
+                               (char *[]){"--overdue", "--township", "230523102", NULL});
+    rows = cJSON_Parse(text);
+    assert_int_equal(cJSON_GetArraySize(rows), t_overdue);
+    cJSON_Delete(rows);
+    free(text);
+    free(s_cases_same_as_cli(
+        fx, "/api/cases?source=assigned&from=2024-02-01&to=2024-06-30",
+        (char *[]){"--source", "assigned", "--from", "2024-02-01", "--to", "2024-06-30", NULL}));
+    free(s_cases_same_as_cli(fx, "/api/cases", (char *[]){NULL}));
+}
+
 /* 400 with {"error": reason}, the reason containing want. */
 static void
 s_bad(s_fx_t *fx, const char *target, const char *want)
@@ -196,6 +325,12 @@ test_county_http_bad_parameters_400(void **state)
     s_bad(fx, "/api/townships?to=yesterday", "to 'yesterday' is not a date");
     s_bad(fx, "/api/links?silent_after=-5", "silent_after '-5'");
     s_bad(fx, "/api/links?from=2024-01-01", "unknown parameter 'from'");
+    s_bad(fx, "/api/cases?overdue=maybe", "overdue 'maybe' is not 1 or 0");
+    s_bad(fx, "/api/cases?open=2", "open '2' is not 1 or 0");
+    s_bad(fx, "/api/cases?township=2305231", "not a 9-digit township code");
+    s_bad(fx, "/api/cases?source=fax", "source 'fax' is not one of");
+    s_bad(fx, "/api/cases?from=2024-05-01&to=2024-04-01", "is after");
+    s_bad(fx, "/api/cases?by=level", "unknown parameter 'by'");
 }
 
 static cJSON *
@@ -240,6 +375,17 @@ test_county_http_townships(void **state)
     assert_true(cJSON_GetObjectItem(t102, "silent_s")->valuedouble >= 7200);
     cJSON *t105 = s_township(rows, "230523105");
     assert_int_equal(cJSON_GetObjectItem(t105, "items")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(t105, "open")->valueint, 0);
+    assert_int_equal(cJSON_GetObjectItem(t105, "overdue")->valueint, 0);
+    /* open and overdue cases per township, as counted from the data */
+    const char *codes[] = {"230523100", "230523101", "230523102"};
+    for (int i = 0; i < 3; i++) {
+        long open = 0, overdue = 0;
+        s_expect_cases(codes[i], &open, &overdue);
+        cJSON *t = s_township(rows, codes[i]);
+        assert_int_equal(cJSON_GetObjectItem(t, "open")->valueint, open);
+        assert_int_equal(cJSON_GetObjectItem(t, "overdue")->valueint, overdue);
+    }
     cJSON *total = cJSON_GetObjectItem(root, "total");
     assert_int_equal(cJSON_GetObjectItem(total, "items")->valueint, 10);
     assert_int_equal(cJSON_GetObjectItem(total, "persons")->valueint, 65);
@@ -463,6 +609,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_county_http_stats_equals_cli),
         cmocka_unit_test(test_county_http_bad_parameters_400),
+        cmocka_unit_test(test_county_http_cases_equals_cli),
         cmocka_unit_test(test_county_http_townships),
         cmocka_unit_test(test_county_http_links_equals_status),
         cmocka_unit_test(test_county_http_not_found_and_read_only),
