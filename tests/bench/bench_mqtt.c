@@ -86,7 +86,8 @@ main(int argc, char **argv)
     const mc_conf_t conf = {.max_queued_messages = 0,
                             .max_inflight_messages = o.inflight,
                             .autosave_interval = -1,
-                            .sys_interval = -1};
+                            .sys_interval = -1,
+                            .restart_timeout = -1};
     mosquitto_lib_init();
     if (mc_client_init(&s_pub, 0, NULL) != 0 || mc_client_init(&s_sub, o.n, "reports/#") != 0
         || !(payload = malloc((size_t) o.bytes))) {

@@ -22,19 +22,21 @@ const char *const mc_name[MC_BROKERS] = {"county", "township", "village"};
 void
 mc_conf_describe(const mc_conf_t *c, char *out, size_t size)
 {
-    char q[48], i[48], a[48];
+    char q[48], i[48], a[48], r[48];
     snprintf(q, sizeof q, c->max_queued_messages < 0 ? "1000 (default)" : "%d%s",
              c->max_queued_messages, c->max_queued_messages == 0 ? " (no limit)" : "");
     snprintf(i, sizeof i, c->max_inflight_messages < 0 ? "20 (default)" : "%d%s",
              c->max_inflight_messages, c->max_inflight_messages == 0 ? " (no limit)" : "");
     snprintf(a, sizeof a, c->autosave_interval < 0 ? "1800 s (default)" : "%d s",
              c->autosave_interval);
+    snprintf(r, sizeof r, c->restart_timeout < 0 ? "5 30 (default backoff)" : "%d s",
+             c->restart_timeout);
     snprintf(out, size,
              "persistence true, autosave_interval %s, autosave_on_changes false (default),"
              " max_queued_messages %s, max_queued_bytes 0 (default, no limit),"
-             " max_inflight_messages %s; bridges: topic reports/# out 1, cleansession false;"
-             " clients: QoS 1, clean session false",
-             a, q, i);
+             " max_inflight_messages %s; bridges: topic reports/# out 1, cleansession false,"
+             " restart_timeout %s; clients: QoS 1, clean session false",
+             a, q, i, r);
 }
 
 static int
@@ -80,6 +82,9 @@ s_write_conf(const mc_chain_t *ch, int b)
                 "topic reports/# out 1\n"
                 "cleansession false\n",
                 mc_name[b], mc_name[b - 1], ch->port[b - 1]);
+        if (c->restart_timeout >= 0) {
+            fprintf(f, "restart_timeout %d\n", c->restart_timeout);
+        }
     }
     return fclose(f) == 0 ? 0 : -1;
 }
@@ -265,6 +270,21 @@ s_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg
 {
     (void) m;
     mc_client_t *s = obj;
+    if (msg->topic && strncmp(msg->topic, "$SYS/", 5) == 0) {
+        char v[32];
+        int len = msg->payloadlen < 31 ? msg->payloadlen : 31;
+        memcpy(v, msg->payload, (size_t) len);
+        v[len] = '\0';
+        pthread_mutex_lock(&s->mu);
+        if (strcmp(msg->topic, "$SYS/broker/publish/messages/received") == 0) {
+            s->sys_received = atol(v);
+        } else if (strcmp(msg->topic, "$SYS/broker/store/messages/count") == 0) {
+            s->sys_stored = atol(v);
+        }
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     if (msg->payloadlen < 8) {
         return;
     }
@@ -297,6 +317,7 @@ mc_client_init(mc_client_t *sh, long n, const char *sub_topic)
     pthread_cond_init(&sh->cond, NULL);
     sh->sub = sub_topic;
     sh->n = n;
+    sh->sys_received = sh->sys_stored = -1;
     if (n > 0 && !(sh->seen = calloc((size_t) n / 8 + 1, 1))) {
         return -1;
     }

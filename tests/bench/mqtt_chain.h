@@ -32,6 +32,7 @@ typedef struct {
     int max_inflight_messages; /* default 20; 0: no limit */
     int autosave_interval;     /* default 1800 s */
     int sys_interval;          /* default 10 s ($SYS topics) */
+    int restart_timeout;       /* bridges' reconnect delay; default: backoff 5..30 s */
 } mc_conf_t;
 
 /* The configuration lines of c as one human-readable string (for the
@@ -80,6 +81,10 @@ typedef struct {
     long n;           /* size of the bitmap in messages */
     long distinct, dups, probes;
     double last_msg_s; /* bu_now_s() of the last message received */
+    /* A client subscribed to $SYS/broker/#: the broker's own counters (-1
+     * until published; every sys_interval). */
+    long sys_received; /* $SYS/broker/publish/messages/received */
+    long sys_stored;   /* $SYS/broker/store/messages/count */
 } mc_client_t;
 
 /* Prepares sh (mutex, condition; a bitmap of n bits when n > 0). 0 or -1. */
