@@ -72,13 +72,13 @@ void mc_chain_destroy(mc_chain_t *ch, int keep);
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    long puback;      /* publisher: PUBACKs received */
-    long connected;   /* 1 connected, 0 not, -1 refused */
-    long connects;    /* CONNACKs with success so far */
-    long subscribed;  /* SUBACKs received */
-    const char *sub;  /* when set, (re)subscribed to with QoS 1 at every connect */
-    uint8_t *seen;    /* subscriber: bitmap of message numbers */
-    long n;           /* size of the bitmap in messages */
+    long puback;     /* publisher: PUBACKs received */
+    long connected;  /* 1 connected, 0 not, -1 refused */
+    long connects;   /* CONNACKs with success so far */
+    long subscribed; /* SUBACKs received */
+    const char *sub; /* when set, (re)subscribed to with QoS 1 at every connect */
+    uint8_t *seen;   /* subscriber: bitmap of message numbers */
+    long n;          /* size of the bitmap in messages */
     long distinct, dups, probes;
     double last_msg_s; /* bu_now_s() of the last message received */
     /* A client subscribed to $SYS/broker/#: the broker's own counters (-1

@@ -99,12 +99,11 @@ s_on_signal(int sig)
 static void
 s_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: mqtt_faults backlog-kill|random-kill|county-away [--n N] [--kills K]\n"
-            "         [--away-s S] [--hold-s S] [--limits unlimited|default] [--autosave S]\n"
-            "         [--settle-s S] [--seed N] [--json PATH] [--keep]\n"
-            "The fault scenarios of tests/faults against a Mosquitto village -> township ->\n"
-            "county bridge chain; prints produced / at the county once / lost / duplicated.\n");
+    fprintf(f, "usage: mqtt_faults backlog-kill|random-kill|county-away [--n N] [--kills K]\n"
+               "         [--away-s S] [--hold-s S] [--limits unlimited|default] [--autosave S]\n"
+               "         [--settle-s S] [--seed N] [--json PATH] [--keep]\n"
+               "The fault scenarios of tests/faults against a Mosquitto village -> township ->\n"
+               "county bridge chain; prints produced / at the county once / lost / duplicated.\n");
 }
 
 /* splitmix64, as tests/faults/faults.c. */
@@ -161,8 +160,8 @@ s_kill_restart(run_t *r, int b)
 {
     int code = mc_broker_stop(&r->ch, b, SIGKILL);
     if (code != 128 + SIGKILL) {
-        fprintf(stderr, "mqtt_faults: the %s broker was not running when killed (%d)\n",
-                mc_name[b], code);
+        fprintf(stderr, "mqtt_faults: the %s broker was not running when killed (%d)\n", mc_name[b],
+                code);
     }
     r->kills++;
     r->kills_by[b]++;
@@ -426,8 +425,7 @@ s_parse(int argc, char **argv, opts_t *o)
                 return 2;
             }
         } else if (!num_ok) {
-            fprintf(stderr, "mqtt_faults: %s wants a number from 0 to 100000000, not '%s'\n", a,
-                    v);
+            fprintf(stderr, "mqtt_faults: %s wants a number from 0 to 100000000, not '%s'\n", a, v);
             return 2;
         } else if (strcmp(a, "--n") == 0 && x >= 1) {
             o->n = (long) x;
@@ -520,11 +518,10 @@ main(int argc, char **argv)
                 " \"lost\": %ld, \"duplicated\": %ld, \"kills\": %d, \"kills_county\": %d,"
                 " \"kills_township\": %d, \"kills_village\": %d, \"away_s\": %d, \"hold_s\": %d,"
                 " \"settle_s\": %d, \"seconds\": %.1f, \"seed\": %" PRIu64 ", \"settings\": ",
-                s_scenario_name[o.sc], o.unlimited ? "unlimited" : "default", produced, acked,
-                once, produced - once, dups, r.kills, r.kills_by[MC_COUNTY],
-                r.kills_by[MC_TOWNSHIP], r.kills_by[MC_VILLAGE],
-                o.sc == SC_COUNTY_AWAY ? o.away_s : 0, o.sc == SC_BACKLOG_KILL ? o.hold_s : 0,
-                o.settle_s, secs, o.seed);
+                s_scenario_name[o.sc], o.unlimited ? "unlimited" : "default", produced, acked, once,
+                produced - once, dups, r.kills, r.kills_by[MC_COUNTY], r.kills_by[MC_TOWNSHIP],
+                r.kills_by[MC_VILLAGE], o.sc == SC_COUNTY_AWAY ? o.away_s : 0,
+                o.sc == SC_BACKLOG_KILL ? o.hold_s : 0, o.settle_s, secs, o.seed);
         bu_json_str(f, settings);
         fprintf(f, ", \"mosquitto_version\": \"%d.%d.%d\"}\n", LIBMOSQUITTO_MAJOR,
                 LIBMOSQUITTO_MINOR, LIBMOSQUITTO_REVISION);
