@@ -83,6 +83,7 @@ typedef struct {
     uint8_t payload[BYTES];
     long probes_acked; /* PUBACKs of readiness probes, not counted */
     long published;    /* messages handed to the publisher */
+    long no_conn;      /* of those, while it was disconnected */
     int kills, kills_by[MC_BROKERS];
     const opts_t *o;
 } run_t;
@@ -133,6 +134,8 @@ s_publish_one(run_t *r)
     }
     mc_seq_put(r->payload, (uint64_t) r->published);
     int prc = mosquitto_publish(r->pub, NULL, MC_TOPIC, BYTES, r->payload, 1, false);
+    /* MOSQ_ERR_NO_CONN: queued in the client, sent at the next connect. */
+    r->no_conn += prc == MOSQ_ERR_NO_CONN;
     if (prc != MOSQ_ERR_SUCCESS && prc != MOSQ_ERR_NO_CONN) {
         fprintf(stderr, "mqtt_faults: publish: %s\n", mosquitto_strerror(prc));
         return -1;
@@ -415,7 +418,15 @@ s_parse(int argc, char **argv, opts_t *o)
         errno = 0;
         long long x = strtoll(v, &end, 10);
         int num_ok = errno == 0 && end != v && *end == '\0' && x >= 0 && x <= 100000000;
-        if (strcmp(a, "--json") == 0) {
+        if (strcmp(a, "--seed") == 0) {
+            errno = 0;
+            unsigned long long seed = strtoull(v, &end, 10);
+            if (errno != 0 || end == v || *end != '\0' || v[0] == '-') {
+                fprintf(stderr, "mqtt_faults: --seed wants a whole number, not '%s'\n", v);
+                return 2;
+            }
+            o->seed = (uint64_t) seed;
+        } else if (strcmp(a, "--json") == 0) {
             o->json = v;
         } else if (strcmp(a, "--limits") == 0) {
             if (strcmp(v, "unlimited") == 0 || strcmp(v, "default") == 0) {
@@ -439,8 +450,6 @@ s_parse(int argc, char **argv, opts_t *o)
             o->settle_s = (int) x;
         } else if (strcmp(a, "--autosave") == 0) {
             o->autosave = (int) x;
-        } else if (strcmp(a, "--seed") == 0) {
-            o->seed = (uint64_t) x;
         } else {
             fprintf(stderr, "mqtt_faults: unknown option or bad value: %s %s\n", a, v);
             s_usage(stderr);
@@ -523,8 +532,9 @@ main(int argc, char **argv)
                 r.kills_by[MC_VILLAGE], o.sc == SC_COUNTY_AWAY ? o.away_s : 0,
                 o.sc == SC_BACKLOG_KILL ? o.hold_s : 0, o.settle_s, secs, o.seed);
         bu_json_str(f, settings);
-        fprintf(f, ", \"mosquitto_version\": \"%d.%d.%d\"}\n", LIBMOSQUITTO_MAJOR,
-                LIBMOSQUITTO_MINOR, LIBMOSQUITTO_REVISION);
+        fprintf(f,
+                ", \"published_while_disconnected\": %ld, \"mosquitto_version\": \"%d.%d.%d\"}\n",
+                r.no_conn, LIBMOSQUITTO_MAJOR, LIBMOSQUITTO_MINOR, LIBMOSQUITTO_REVISION);
         if (fclose(f) != 0) {
             fprintf(stderr, "mqtt_faults: cannot write %s\n", o.json);
             goto out;
