@@ -30,6 +30,7 @@ def pct1: . * 1000 | round / 10 | tostring + "%";
 def sysname: if .system == "sanji" then "**sanji**"
     elif .config == "autosave-default" then "Mosquitto, `autosave_interval 1800` (the default), unlimited queues"
     elif .config == "autosave-1s" then "Mosquitto, `autosave_interval 1` (a snapshot every second), unlimited queues"
+    elif .config == "autosave-1s-at-once" then "Mosquitto, `autosave_interval 1`, unlimited queues, township killed at once"
     elif .config == "limits-default" then "Mosquitto, default queue limits (`max_queued_messages 1000`, `max_inflight_messages 20`)"
     elif .config == "limits-unlimited" then "Mosquitto, unlimited queues (`max_queued_messages 0`, `max_inflight_messages 0`)"
     else "Mosquitto, \(.config)" end;
@@ -40,11 +41,11 @@ def kills: if .system == "sanji" then
          else "\(.away_s) s away, drained \(.drained_s) s after the return" end)
     else
         (if .scenario == "random-kill" then "\(.kills) kills (county \(.kills_county), township \(.kills_township), village \(.kills_village))"
-         elif .scenario == "backlog-kill" then "township killed once, \(.hold_s) s after it held the backlog"
+         elif .scenario == "backlog-kill" then "township killed once, \(if .hold_s == 0 then "as soon as" else "\(.hold_s) s after" end) it held the backlog"
          else "\(.away_s) s away" end)
         + (if .acknowledged_first_hop != .produced then "; \(.acknowledged_first_hop | commas) acknowledged by the village" else "" end)
     end;
-def order: {"sanji": 0, "autosave-default": 1, "autosave-1s": 2, "limits-default": 3, "limits-unlimited": 4}[.config] // 9;
+def order: {"sanji": 0, "autosave-default": 1, "autosave-1s": 2, "autosave-1s-at-once": 3, "limits-default": 4, "limits-unlimited": 5}[.config] // 9;
 def title: {"backlog-kill": "the middle tier killed -9 while it holds a backlog for an absent county",
             "random-kill": "kill -9 of a random tier every 0.5–3 s during a stream",
             "county-away": "the county away, stations still producing"}[.];
@@ -71,8 +72,9 @@ reps=$(j 'map(.rep) | unique | length')
     echo "(libmosquitto keeps an unacknowledged message and sends it again after a reconnect)."
     echo "*Duplicated*: sanji: rows at the county beyond one per report; Mosquitto: a"
     echo "message received again. The end of a Mosquitto run: every message acknowledged by the"
-    echo "village broker, then all at the subscriber or nothing new for 10 s with every broker"
-    echo "up; then a probe must still cross the whole chain (it did in every run reported)."
+    echo "village broker; then a probe message must cross the whole chain (every bridge connected"
+    echo "again, each hop in order, so whatever a broker still held before it has been passed on);"
+    echo "then all at the subscriber, or nothing new for 10 s with every broker up."
     echo
     echo "| scenario | system | produced | at the county exactly once | lost | duplicated | run |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
