@@ -34,7 +34,7 @@ def sysname: if .system == "sanji" then "**sanji**"
     elif .config == "limits-default" then "Mosquitto, default queue limits (`max_queued_messages 1000`, `max_inflight_messages 20`)"
     elif .config == "limits-unlimited" then "Mosquitto, unlimited queues (`max_queued_messages 0`, `max_inflight_messages 0`)"
     else "Mosquitto, \(.config)" end;
-def runs(f): map(f) | join(" / ");
+def runs(f): map(f) | if (unique | length) == 1 then .[0] else join(" / ") end;
 def kills: if .system == "sanji" then
         (if .scenario == "random-kill" then "\(.kills) kills (county \(.kills_county), hubs \(.kills_hubs), stations \(.kills_stations))"
          elif .scenario == "backlog-kill" then "hub killed once, drained \(.drained_s) s after"
@@ -46,9 +46,6 @@ def kills: if .system == "sanji" then
         + (if .acknowledged_first_hop != .produced then "; \(.acknowledged_first_hop | commas) acknowledged by the village" else "" end)
     end;
 def order: {"sanji": 0, "autosave-default": 1, "autosave-1s": 2, "autosave-1s-at-once": 3, "limits-default": 4, "limits-unlimited": 5}[.config] // 9;
-def title: {"backlog-kill": "the middle tier killed -9 while it holds a backlog for an absent county",
-            "random-kill": "kill -9 of a random tier every 0.5–3 s during a stream",
-            "county-away": "the county away, stations still producing"}[.];
 '
 j() { jq -r "$defs $1" <<<"$all"; }
 
@@ -76,12 +73,24 @@ reps=$(j 'map(.rep) | unique | length')
     echo "again, each hop in order, so whatever a broker still held before it has been passed on);"
     echo "then all at the subscriber, or nothing new for 10 s with every broker up."
     echo
+    echo "Scenarios (the same for both systems; sizes in the *produced* column):"
+    echo
+    echo "- **backlog-kill**: the county (broker) stopped; the stations (publisher) produce; once"
+    echo "  the middle tier (hub / township broker) holds the whole backlog it is killed with"
+    echo "  SIGKILL and started again, then the county. (Mosquitto: \"holds\" is read from the"
+    echo "  township's \$SYS counter of received messages, published every second.)"
+    echo "- **random-kill**: SIGKILL of a random tier (county, a hub or a station's delivery;"
+    echo "  Mosquitto: one of the three brokers) every 0.5–3 s, each started again at once, while"
+    echo "  the stream is produced over the whole run (same seed for both systems)."
+    echo "- **county-away**: the stream produced over 3 s + the absence + 3 s; the county"
+    echo "  (broker) stopped cleanly (SIGTERM) after 3 s and started again after the absence."
+    echo
     echo "| scenario | system | produced | at the county exactly once | lost | duplicated | run |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
     j '
       group_by(.scenario) | sort_by({"backlog-kill": 0, "random-kill": 1, "county-away": 2}[.[0].scenario])[]
       | group_by(.config) | sort_by(.[0] | order)[]
-      | "| \(.[0].scenario): \(.[0].scenario | title) | \(.[0] | sysname) | \(runs(.produced | commas))"
+      | "| \(.[0].scenario) | \(.[0] | sysname) | \(runs(.produced | commas))"
         + " | \(runs(.at_county_once | commas)) | \(runs("\(.lost | commas) (\(.lost / .produced | pct1))"))"
         + " | \(runs(.duplicated | commas)) | \(runs(kills)) |"'
     echo
