@@ -280,6 +280,10 @@ s_backlog_kill(run_t *r)
     while ((base = mc_get(&r->mon_sh, &r->mon_sh.sys_received)) < 0 && bu_now_s() < deadline) {
         bu_sleep_ms(50);
     }
+    if (base < 0) {
+        fprintf(stderr, "mqtt_faults: the township broker published no $SYS counters in 15 s\n");
+        return -1;
+    }
     if (mc_broker_stop(&r->ch, MC_COUNTY, SIGTERM) != 0) {
         fprintf(stderr, "mqtt_faults: the county broker did not stop cleanly\n");
         return -1;
