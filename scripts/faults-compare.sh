@@ -22,6 +22,10 @@
 # build-release), SANJI_FAULTS_QUICK=1 (small sizes: to try the script),
 # SANJI_FAULTS_SEED (the kill sequence; default from the clock).
 set -euo pipefail
+if [[ ${1:-} == --help || ${1:-} == -h ]]; then
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 repeat=${SANJI_FAULTS_REPEAT:-1}
