@@ -12,7 +12,8 @@
  * (default 200,000 x 300) with QoS 1 to the village broker, keeping W
  * unacknowledged (PUBACK) at a time; a subscriber at the county broker (QoS 1,
  * persistent session) counts distinct message numbers (the first 8 bytes).
- * Measured: from the first publish until the subscriber holds all N.
+ * Measured: from the first publish until the subscriber holds all N. The
+ * chain and the clients are mqtt_chain.c's (shared with tests/faults/mqtt_faults).
  *
  * Note for the comparison: mosquitto's PUBACK means "in the broker's memory";
  * persistence writes a snapshot every autosave_interval (default 1800 s) and
@@ -21,21 +22,15 @@
  *
  *   bench_mqtt [--n N] [--bytes B] [--window W] [--inflight M] [--json PATH] [--keep]
  */
-#include <errno.h>
 #include <mosquitto.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench_util.h"
-
-#define TOPIC "reports/230523100201"
+#include "mqtt_chain.h"
 
 typedef struct {
     long n;
@@ -45,180 +40,7 @@ typedef struct {
     int timeout_s;
 } mopts_t;
 
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    long puback;     /* publisher: PUBACKs received */
-    long connected;  /* CONNACK seen (1), refused (-1) */
-    long subscribed; /* SUBACK seen (subscriber) */
-    uint8_t *seen;   /* subscriber: bitmap of message numbers */
-    long distinct, dups, probes;
-    long n;
-} shared_t;
-
-static shared_t s_pub, s_sub;
-
-static void
-s_on_connect(struct mosquitto *m, void *obj, int rc)
-{
-    (void) m;
-    shared_t *s = obj;
-    pthread_mutex_lock(&s->mu);
-    s->connected = rc == 0 ? 1 : -1;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void
-s_on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count, const int *granted)
-{
-    (void) m, (void) mid, (void) qos_count, (void) granted;
-    shared_t *s = obj;
-    pthread_mutex_lock(&s->mu);
-    s->subscribed = 1;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void
-s_on_publish(struct mosquitto *m, void *obj, int mid)
-{
-    (void) m, (void) mid;
-    shared_t *s = obj;
-    pthread_mutex_lock(&s->mu);
-    s->puback++;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void
-s_on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
-{
-    (void) m;
-    shared_t *s = obj;
-    if (msg->payloadlen < 8) {
-        return;
-    }
-    const uint8_t *p = msg->payload;
-    uint64_t seq = 0;
-    for (int i = 0; i < 8; i++) {
-        seq = (seq << 8) | p[i];
-    }
-    pthread_mutex_lock(&s->mu);
-    if (seq == UINT64_MAX) {
-        s->probes++; /* readiness probe */
-    } else if (seq < (uint64_t) s->n) {
-        if (s->seen[seq / 8] & (1u << (seq % 8))) {
-            s->dups++;
-        } else {
-            s->seen[seq / 8] |= (uint8_t) (1u << (seq % 8));
-            s->distinct++;
-        }
-    }
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* Waits until *flag != 0 or the timeout; returns the flag. */
-static long
-s_wait(shared_t *s, volatile long *value, long at_least, int timeout_ms)
-{
-    double deadline = bu_now_s() + timeout_ms / 1000.0;
-    pthread_mutex_lock(&s->mu);
-    while (*value < at_least && bu_now_s() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
-    }
-    long v = *value;
-    pthread_mutex_unlock(&s->mu);
-    return v;
-}
-
-static int
-s_write_conf(const char *dir,
-             const char *name,
-             int port,
-             int parent_port,
-             const char *bridge,
-             const mopts_t *o)
-{
-    char path[4400], pdir[4400];
-    snprintf(pdir, sizeof pdir, "%s/%s", dir, name);
-    mkdir(pdir, 0755);
-    snprintf(path, sizeof path, "%s/%s.conf", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        return -1;
-    }
-    fprintf(f,
-            "# bench_mqtt: the %s broker\n"
-            "%s"
-            "listener %d 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            "persistence_location %s/\n"
-            "max_queued_messages 0\n"
-            "max_inflight_messages %d\n"
-            "log_dest stderr\n"
-            "log_type error\nlog_type warning\nlog_type notice\n",
-            name, geteuid() == 0 ? "user root\n" : "", port, pdir, o->inflight);
-    if (bridge) {
-        fprintf(f,
-                "\nconnection %s\n"
-                "address 127.0.0.1:%d\n"
-                "topic reports/# out 1\n"
-                "cleansession false\n",
-                bridge, parent_port);
-    }
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-static pid_t
-s_broker(const char *dir, const char *name, int port)
-{
-    char conf[4400], log[4400];
-    snprintf(conf, sizeof conf, "%s/%s.conf", dir, name);
-    snprintf(log, sizeof log, "%s/%s.log", dir, name);
-    char *av[] = {"/usr/sbin/mosquitto", "-c", conf, NULL};
-    pid_t pid = bu_spawn(av, NULL, log);
-    for (int i = 0; pid > 0 && i < 1000; i++) {
-        if (bu_port_open(port)) {
-            return pid;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            break;
-        }
-        bu_sleep_ms(5);
-    }
-    fprintf(stderr, "bench_mqtt: the %s broker did not start; see %s\n", name, log);
-    return -1;
-}
-
-static struct mosquitto *
-s_client(const char *id, int clean, shared_t *sh, int port, int inflight)
-{
-    struct mosquitto *m = mosquitto_new(id, clean, sh);
-    if (!m) {
-        return NULL;
-    }
-    mosquitto_connect_callback_set(m, s_on_connect);
-    mosquitto_subscribe_callback_set(m, s_on_subscribe);
-    mosquitto_publish_callback_set(m, s_on_publish);
-    mosquitto_message_callback_set(m, s_on_message);
-    mosquitto_max_inflight_messages_set(m, (unsigned int) inflight);
-    if (mosquitto_connect(m, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS
-        || mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
-        mosquitto_destroy(m);
-        return NULL;
-    }
-    s_wait(sh, &sh->connected, 1, 5000);
-    return m;
-}
+static mc_client_t s_pub, s_sub;
 
 int
 main(int argc, char **argv)
@@ -257,94 +79,70 @@ main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    char dir[4096];
-    if (!bu_mkdtemp("mqtt", dir, sizeof dir)) {
-        return 1;
-    }
-    chmod(dir, 0755);
     int rc = 1;
-    pid_t brokers[3] = {-1, -1, -1};
     struct mosquitto *pub = NULL, *sub = NULL;
     uint8_t *payload = NULL;
-    int ports[3];
-    ports[0] = bu_free_port(NULL, 0);  /* county */
-    ports[1] = bu_free_port(ports, 1); /* township */
-    ports[2] = bu_free_port(ports, 2); /* village */
-    if (s_write_conf(dir, "county", ports[0], 0, NULL, &o)
-        || s_write_conf(dir, "township", ports[1], ports[0], "township-to-county", &o)
-        || s_write_conf(dir, "village", ports[2], ports[1], "village-to-township", &o)) {
-        fprintf(stderr, "bench_mqtt: cannot write the broker configurations in %s\n", dir);
+    mc_chain_t ch;
+    const mc_conf_t conf = {.max_queued_messages = 0,
+                            .max_inflight_messages = o.inflight,
+                            .autosave_interval = -1,
+                            .sys_interval = -1,
+                            .restart_timeout = -1};
+    mosquitto_lib_init();
+    if (mc_client_init(&s_pub, 0, NULL) != 0 || mc_client_init(&s_sub, o.n, "reports/#") != 0
+        || !(payload = malloc((size_t) o.bytes))) {
+        fprintf(stderr, "bench_mqtt: out of memory\n");
+        return 1;
+    }
+    if (mc_chain_init(&ch, "bench_mqtt", &conf) != 0) {
         goto out;
     }
-    const char *names[3] = {"county", "township", "village"};
-    for (int b = 0; b < 3; b++) {
-        if ((brokers[b] = s_broker(dir, names[b], ports[b])) < 0) {
+    for (int b = 0; b < MC_BROKERS; b++) {
+        if (mc_broker_start(&ch, b) != 0) {
             goto out;
         }
-    }
-    mosquitto_lib_init();
-    pthread_mutex_init(&s_pub.mu, NULL);
-    pthread_cond_init(&s_pub.cond, NULL);
-    pthread_mutex_init(&s_sub.mu, NULL);
-    pthread_cond_init(&s_sub.cond, NULL);
-    s_sub.n = o.n;
-    s_sub.seen = calloc((size_t) o.n / 8 + 1, 1);
-    payload = malloc((size_t) o.bytes);
-    if (!s_sub.seen || !payload) {
-        goto out;
     }
     for (int i = 0; i < o.bytes; i++) {
         payload[i] = (uint8_t) (i * 131 + 7);
     }
-    sub = s_client("bench-county-subscriber", 0, &s_sub, ports[0], 1000);
-    if (!sub || s_sub.connected != 1
-        || mosquitto_subscribe(sub, NULL, "reports/#", 1) != MOSQ_ERR_SUCCESS
-        || s_wait(&s_sub, &s_sub.subscribed, 1, 5000) < 1) {
+    sub = mc_connect("bench-county-subscriber", 0, &s_sub, ch.port[MC_COUNTY], 1000);
+    if (!sub || mc_wait(&s_sub, &s_sub.subscribed, 1, 5000) < 1) {
         fprintf(stderr, "bench_mqtt: subscriber not set up at the county broker\n");
         goto out;
     }
-    pub = s_client("bench-village-publisher", 1, &s_pub, ports[2], o.window);
-    if (!pub || s_pub.connected != 1) {
+    pub = mc_connect("bench-village-publisher", 1, &s_pub, ch.port[MC_VILLAGE], o.window);
+    if (!pub) {
         fprintf(stderr, "bench_mqtt: publisher not connected to the village broker\n");
         goto out;
     }
     /* Ready when a probe goes all the way through both bridges. */
-    memset(payload, 0xff, 8);
-    double probe_deadline = bu_now_s() + 30;
-    while (s_wait(&s_sub, &s_sub.probes, 1, 200) < 1) {
-        if (bu_now_s() > probe_deadline) {
-            fprintf(stderr, "bench_mqtt: the bridges did not carry a probe in 30 s; see %s\n", dir);
-            goto out;
-        }
-        mosquitto_publish(pub, NULL, TOPIC, o.bytes, payload, 1, false);
+    if (mc_probe(pub, &s_sub, payload, o.bytes, 30000) != 0) {
+        fprintf(stderr, "bench_mqtt: the bridges did not carry a probe in 30 s; see %s\n", ch.dir);
+        goto out;
     }
-    long probes_acked = s_wait(&s_pub, &s_pub.puback, 1, 1000);
+    mc_wait(&s_pub, &s_pub.puback, 1, 1000);
     bu_sleep_ms(200);
-    pthread_mutex_lock(&s_pub.mu);
-    probes_acked = s_pub.puback;
-    pthread_mutex_unlock(&s_pub.mu);
+    long probes_acked = mc_get(&s_pub, &s_pub.puback);
     fprintf(stderr, "bench_mqtt: chain ready; %ld messages of %d B, QoS 1, window %d\n", o.n,
             o.bytes, o.window);
 
     double t0 = bu_now_s();
     for (long i = 0; i < o.n; i++) {
         /* keep at most `window` unacknowledged */
-        if (s_wait(&s_pub, &s_pub.puback, probes_acked + i - o.window + 1, o.timeout_s * 1000)
+        if (mc_wait(&s_pub, &s_pub.puback, probes_acked + i - o.window + 1, o.timeout_s * 1000)
             < probes_acked + i - o.window + 1) {
             fprintf(stderr, "bench_mqtt: no PUBACKs from the village broker\n");
             goto out;
         }
-        for (int b = 0; b < 8; b++) {
-            payload[b] = (uint8_t) ((uint64_t) i >> (56 - 8 * b));
-        }
-        int prc = mosquitto_publish(pub, NULL, TOPIC, o.bytes, payload, 1, false);
+        mc_seq_put(payload, (uint64_t) i);
+        int prc = mosquitto_publish(pub, NULL, MC_TOPIC, o.bytes, payload, 1, false);
         if (prc != MOSQ_ERR_SUCCESS) {
             fprintf(stderr, "bench_mqtt: publish: %s\n", mosquitto_strerror(prc));
             goto out;
         }
     }
     double t_pub = bu_now_s() - t0;
-    long got = s_wait(&s_sub, &s_sub.distinct, o.n, o.timeout_s * 1000);
+    long got = mc_wait(&s_sub, &s_sub.distinct, o.n, o.timeout_s * 1000);
     double t_all = bu_now_s() - t0;
     if (got < o.n) {
         fprintf(stderr, "bench_mqtt: the county subscriber has %ld of %ld after %.0f s\n", got, o.n,
@@ -374,27 +172,12 @@ main(int argc, char **argv)
     }
     rc = 0;
 out:
-    if (pub) {
-        mosquitto_disconnect(pub);
-        mosquitto_loop_stop(pub, true);
-        mosquitto_destroy(pub);
-    }
-    if (sub) {
-        mosquitto_disconnect(sub);
-        mosquitto_loop_stop(sub, true);
-        mosquitto_destroy(sub);
-    }
-    for (int b = 2; b >= 0; b--) {
-        if (brokers[b] > 0) {
-            bu_stop(brokers[b], NULL);
-        }
-    }
+    mc_close(&pub);
+    mc_close(&sub);
+    mc_chain_destroy(&ch, keep || rc != 0);
     free(payload);
-    free(s_sub.seen);
-    if (keep || rc != 0) {
-        fprintf(stderr, "bench_mqtt: kept %s\n", dir);
-    } else {
-        bu_rm_rf(dir);
-    }
+    mc_client_free(&s_pub);
+    mc_client_free(&s_sub);
+    mosquitto_lib_cleanup();
     return rc;
 }

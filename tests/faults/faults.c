@@ -474,6 +474,91 @@ f_check_all(f_tree_t *t)
             f_made(t), t->n_st, n_all);
 }
 
+/* ---- the counts ---- */
+
+long long
+f_env_size(const char *name, long long def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        return def;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno != 0 || *end != '\0' || x < 1) {
+        fail_msg("%s must be a whole number >= 1, not '%s'", name, v);
+    }
+    return x;
+}
+
+void
+f_tally(const f_tree_t *t, f_tally_t *out)
+{
+    memset(out, 0, sizeof *out);
+    char cpath[H_PATH + 32], spath[H_PATH + 32], uri[H_PATH + 64];
+    h_db_path(t->county, cpath, sizeof cpath);
+    for (size_t i = 0; i < t->n_st; i++) {
+        h_db_path(t->st[i], spath, sizeof spath);
+        snprintf(uri, sizeof uri, "file:%s?mode=ro", spath);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_open_v2(cpath, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_busy_timeout(db, 10000);
+            rc = sqlite3_prepare_v2(db, "ATTACH ?1 AS st", -1, &st, NULL);
+        }
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        sqlite3_finalize(st);
+        long long made = -1, once = -1, rows = -1;
+        if (rc == SQLITE_OK) {
+            made = s_scalar(db, "SELECT count(*) FROM st.outbox", NULL);
+            once = s_scalar(db,
+                            "SELECT count(*) FROM st.outbox o WHERE EXISTS"
+                            " (SELECT 1 FROM main.events e WHERE e.id = o.id)",
+                            NULL);
+            rows =
+                s_scalar(db, "SELECT count(*) FROM main.events WHERE origin = ?1", t->st[i]->code);
+        }
+        sqlite3_close(db);
+        if (made < 0 || once < 0 || rows < 0) {
+            fail_msg("cannot count %s's reports at the county", t->st[i]->code);
+        }
+        out->produced += made;
+        out->once += once;
+        out->extra += rows - once;
+    }
+    out->lost = out->produced - out->once;
+}
+
+void
+f_report(const char *scenario, const f_tally_t *c, const char *extra_json)
+{
+    fprintf(stderr,
+            "# counts: produced %lld, at the county once %lld, lost %lld, duplicated or extra"
+            " %lld\n",
+            c->produced, c->once, c->lost, c->extra);
+    const char *path = getenv("SANJI_FAULTS_JSON");
+    if (!path || !*path) {
+        return;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fail_msg("cannot write %s", path);
+    }
+    fprintf(f,
+            "{\"system\": \"sanji\", \"scenario\": \"%s\", \"produced\": %lld,"
+            " \"at_county_once\": %lld, \"lost\": %lld, \"duplicated\": %lld%s%s}\n",
+            scenario, c->produced, c->once, c->lost, c->extra,
+            extra_json && *extra_json ? ", " : "", extra_json ? extra_json : "");
+    if (fclose(f) != 0) {
+        fail_msg("cannot write %s", path);
+    }
+}
+
 /* ---- the relay ---- */
 
 void

@@ -20,6 +20,10 @@
  *   SANJI_FAULTS_LONG=1   the long form (minutes to an hour; by hand)
  *   SANJI_FAULTS_SEED=N   the seed of the scenario's PRNG (default: from the
  *                         clock); always printed, so a failure can be replayed
+ *   SANJI_FAULTS_N, SANJI_FAULTS_KILLS, SANJI_FAULTS_AWAY_S
+ *                         override a scenario's sizes (where it says so), for
+ *                         scripts/faults-compare.sh
+ *   SANJI_FAULTS_JSON=PATH  the counts of the run (f_report) go there as JSON
  * and the harness's SANJI_KEEP, SANJI_LOG_LEVEL, SANJI_VALGRIND.
  *
  * Fails through cmocka (fail_msg) at the first violation. */
@@ -140,6 +144,25 @@ long long f_wait_county(f_tree_t *t, int timeout_ms);
 void f_check_all(f_tree_t *t);
 /* PRAGMA integrity_check of the node's database: 0, or -1 with why. */
 int f_integrity(const h_node_t *node, char *why, size_t why_size);
+
+/* ---- the counts, for scripts/faults-compare.sh ---- */
+
+typedef struct {
+    long long produced; /* reports in the stations' outboxes */
+    long long once;     /* of those, at the county (by id) */
+    long long lost;     /* produced - once */
+    long long extra;    /* rows at the county beyond one per produced report */
+} f_tally_t;
+
+/* The integer in environment variable name (>= 1), or def when unset. Fails
+ * the test on anything else. */
+long long f_env_size(const char *name, long long def);
+/* Counts, id by id, what the stations made against what the county holds
+ * (read-only; the tiers may still run). */
+void f_tally(const f_tree_t *t, f_tally_t *out);
+/* Prints the counts and, when SANJI_FAULTS_JSON is set, writes them there:
+ * scenario, the counts, and extra_json (more "key": value pairs, or ""). */
+void f_report(const char *scenario, const f_tally_t *c, const char *extra_json);
 
 /* ---- the relay (tests/faults/relay.c) ---- */
 

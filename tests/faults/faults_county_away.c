@@ -10,6 +10,7 @@
  *
  *   short form (ctest):            20 s away,  8,000 reports
  *   SANJI_FAULTS_LONG=1 (by hand):  3 min away, 40,000 reports
+ *   SANJI_FAULTS_N, SANJI_FAULTS_AWAY_S  other sizes (scripts/faults-compare.sh)
  *
  *   SANJI_FAULTS_LONG=1 build/tests/faults/faults_county_away */
 #include <setjmp.h>
@@ -73,8 +74,8 @@ test_faults_county_away(void **state)
     /* Do hubs keep accepting while the county is away, and does the backlog drain by itself? */
     int longer = f_long();
     (void) f_seed("faults_county_away");
-    const int64_t away_ms = longer ? 180000 : 20000;
-    const long long total = longer ? 40000 : 8000;
+    const int64_t away_ms = f_env_size("SANJI_FAULTS_AWAY_S", longer ? 180 : 20) * 1000;
+    const long long total = f_env_size("SANJI_FAULTS_N", longer ? 40000 : 8000);
     f_tree_t t;
     f_tree_declare(*state, &t, 2, 2);
     f_tree_start(&t);
@@ -143,7 +144,14 @@ test_faults_county_away(void **state)
         h_sleep_ms(LOOP_MS * 5);
     }
     f_producer_finish(&p, h_ms(60000));
-    assert_int_equal(f_wait_county(&t, h_ms(120000)), f_made(&t));
+    long long final = f_wait_county(&t, h_ms(120000));
+    f_tally_t c;
+    f_tally(&t, &c);
+    char extra[128];
+    snprintf(extra, sizeof extra, "\"away_s\": %lld, \"drained_s\": %.1f",
+             (long long) away_ms / 1000, (double) (drained - back) / 1000.0);
+    f_report("county-away", &c, extra);
+    assert_int_equal(final, f_made(&t));
     f_check_all(&t);
 }
 

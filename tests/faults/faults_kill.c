@@ -13,6 +13,7 @@
  *   SANJI_FAULTS_LONG=1 (by hand): 100,000 reports, 1,000 kills (~30 min)
  *   SANJI_FAULTS_SEED=N            replays a run's choices and intervals
  *                                  (the timing of the tiers is not replayed)
+ *   SANJI_FAULTS_N, SANJI_FAULTS_KILLS  other sizes (scripts/faults-compare.sh)
  *
  *   SANJI_FAULTS_LONG=1 build/tests/faults/faults_kill */
 #include <setjmp.h>
@@ -77,8 +78,8 @@ test_faults_kill_random(void **state)
     /* Is every report at the county once after random kill -9 of every tier, mid-stream? */
     int longer = f_long();
     uint64_t rng = f_seed("faults_kill");
-    const long long total = longer ? 100000 : 20000;
-    const int kills_want = longer ? 1000 : 15;
+    const long long total = f_env_size("SANJI_FAULTS_N", longer ? 100000 : 20000);
+    const int kills_want = (int) f_env_size("SANJI_FAULTS_KILLS", longer ? 1000 : 15);
     const int64_t span_ms = (int64_t) kills_want * (GAP_MIN_MS + GAP_MAX_MS) / 2;
     size_t chunk = (size_t) (total * 250 / span_ms); /* about one import every 250 ms */
     chunk = chunk < 10 ? 10 : chunk;
@@ -134,7 +135,18 @@ test_faults_kill_random(void **state)
             kills, (double) (h_now_ms() - t0) / 1000.0, by_victim[V_COUNTY], by_victim[V_HUB0],
             by_victim[V_HUB1], by_victim[V_ST0], by_victim[V_ST0 + 1], by_victim[V_ST0 + 2],
             by_victim[V_ST0 + 3], f_made(&t));
-    assert_int_equal(f_wait_county(&t, h_ms(180000)), f_made(&t));
+    long long at_county = f_wait_county(&t, h_ms(180000));
+    f_tally_t c;
+    f_tally(&t, &c);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "\"kills\": %d, \"kills_county\": %d, \"kills_hubs\": %d, \"kills_stations\": %d,"
+             " \"seconds\": %.1f",
+             kills, by_victim[V_COUNTY], by_victim[V_HUB0] + by_victim[V_HUB1],
+             kills - by_victim[V_COUNTY] - by_victim[V_HUB0] - by_victim[V_HUB1],
+             (double) (h_now_ms() - t0) / 1000.0);
+    f_report("random-kill", &c, extra);
+    assert_int_equal(at_county, f_made(&t));
     f_check_all(&t);
 }
 
