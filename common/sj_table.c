@@ -44,6 +44,10 @@ struct sj_table {
     size_t nrows;         /* rows added */
     size_t cap_rows;      /* rows cells has room for */
     char **total;         /* ncols total cells, or NULL when unset */
+    FILE *stream;         /* sj_table_stream: rows go straight here */
+    sj_format_t stream_fmt;
+    size_t streamed;      /* rows written to stream */
+    int stream_rc;        /* first write error of the stream */
 };
 
 static char *
@@ -484,11 +488,58 @@ sj_table_destroy(sj_table_t **self_p)
     *self_p = NULL;
 }
 
+static int s_csv_line(FILE *out, const char *const *cells, size_t ncols);
+static cJSON *s_row_json(const sj_table_t *self, const char *const *cells);
+
+/* One streamed row (sj_table_stream). */
+static int
+s_stream_row(sj_table_t *self, const char *const *cells)
+{
+    int rc = SJ_OK;
+    if (self->stream_fmt == SJ_FMT_CSV) {
+        rc = s_csv_line(self->stream, cells, self->ncols);
+    } else {
+        cJSON *object = s_row_json(self, cells);
+        char *text = object ? cJSON_PrintUnformatted(object) : NULL;
+        cJSON_Delete(object);
+        if (!text) {
+            return SJ_ENOMEM;
+        }
+        if ((self->streamed && fputc(',', self->stream) == EOF) || fputs(text, self->stream) == EOF) {
+            rc = SJ_EIO;
+        }
+        cJSON_free(text);
+    }
+    if (rc == SJ_OK) {
+        self->streamed++;
+    }
+    return rc;
+}
+
+int
+sj_table_stream(sj_table_t *self, sj_format_t fmt, FILE *out)
+{
+    assert(self);
+    assert(out);
+    if (fmt == SJ_FMT_TABLE || self->stream || self->nrows) {
+        return SJ_OK; /* widths need every row: buffered as before */
+    }
+    self->stream = out;
+    self->stream_fmt = fmt;
+    if (fmt == SJ_FMT_CSV) {
+        return s_csv_line(out, (const char *const *) self->names, self->ncols);
+    }
+    return fputc('[', out) == EOF ? SJ_EIO : SJ_OK;
+}
+
 int
 sj_table_add_row(sj_table_t *self, const char *const *cells)
 {
     assert(self);
     assert(cells);
+    if (self->stream) {
+        return s_stream_row(self, cells);
+    }
     if (self->nrows == self->cap_rows) {
         size_t cap = self->cap_rows ? self->cap_rows * 2 : SJ_TABLE_MIN_ROWS;
         if (cap < self->cap_rows || cap > SIZE_MAX / sizeof(char *) / self->ncols) {
@@ -544,7 +595,7 @@ size_t
 sj_table_rows(const sj_table_t *self)
 {
     assert(self);
-    return self->nrows;
+    return self->nrows + self->streamed;
 }
 
 /* Also returns SJ_ENOMEM (json only, when cJSON cannot allocate) and
@@ -556,6 +607,17 @@ sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out)
     assert(self);
     assert(out);
     int rc;
+    if (self->stream) {
+        /* The rows are out already: only the end of the JSON array. */
+        if (fmt != self->stream_fmt || out != self->stream) {
+            return SJ_EINVAL;
+        }
+        rc = fmt == SJ_FMT_JSON && fputs("]\n", out) == EOF ? SJ_EIO : SJ_OK;
+        if (rc == SJ_OK && fflush(out) == EOF) {
+            rc = SJ_EIO;
+        }
+        return rc;
+    }
     switch (fmt) {
     case SJ_FMT_TABLE:
         rc = s_write_table(self, out);
@@ -575,6 +637,30 @@ sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out)
     return rc;
 }
 
+/* One row as a JSON object; NULL on OOM. */
+static cJSON *
+s_row_json(const sj_table_t *self, const char *const *cells)
+{
+    cJSON *object = cJSON_CreateObject();
+    if (!object) {
+        return NULL;
+    }
+    for (size_t i = 0; i < self->ncols; i++) {
+        cJSON *item = s_json_cell(self->types[i], cells[i]);
+        if (!item) {
+            cJSON_Delete(object);
+            return NULL;
+        }
+        /* cJSON copies the key; on failure the item is still ours. */
+        if (!cJSON_AddItemToObject(object, self->names[i], item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(object);
+            return NULL;
+        }
+    }
+    return object;
+}
+
 /* Returns NULL on OOM (logged). The total line is not included. */
 cJSON *
 sj_table_to_json(const sj_table_t *self)
@@ -585,24 +671,14 @@ sj_table_to_json(const sj_table_t *self)
         goto fail;
     }
     for (size_t r = 0; r < self->nrows; r++) {
-        cJSON *object = cJSON_CreateObject();
+        cJSON *object =
+            s_row_json(self, (const char *const *) self->cells + r * self->ncols);
         if (!object) {
             goto fail;
         }
         if (!cJSON_AddItemToArray(array, object)) {
             cJSON_Delete(object);
             goto fail;
-        }
-        for (size_t i = 0; i < self->ncols; i++) {
-            cJSON *item = s_json_cell(self->types[i], self->cells[r * self->ncols + i]);
-            if (!item) {
-                goto fail;
-            }
-            /* cJSON copies the key; on failure the item is still ours. */
-            if (!cJSON_AddItemToObject(object, self->names[i], item)) {
-                cJSON_Delete(item);
-                goto fail;
-            }
         }
     }
     return array;

@@ -3,7 +3,8 @@
  * columns), with an optional total line; csv: RFC 4180 with a header row,
  * formula-like cells guarded with a leading ' (sj_csv_field); json: an
  * array of objects, integer columns as JSON numbers.
- * Rows are buffered (for listings and stats; exports stream elsewhere). */
+ * Rows are buffered, unless the caller asks for them to stream
+ * (sj_table_stream: csv and json listings of any length in constant memory). */
 #ifndef SJ_TABLE_H
 #define SJ_TABLE_H
 
@@ -33,6 +34,14 @@ SJ_NODISCARD int sj_table_add_row(sj_table_t *self, const char *const *cells);
 /* Sets the cells of the total line printed under a table (table format
  * only; copied; NULL cells are blank). */
 SJ_NODISCARD int sj_table_set_total(sj_table_t *self, const char *const *cells);
+/* Streams instead of buffering when fmt is csv or json: the header (csv) or
+ * "[" (json) is written to out now, every later sj_table_add_row writes its
+ * row at once, and sj_table_write(self, fmt, out) ends the output (json:
+ * "]"). The output is byte for byte what the buffered table would print.
+ * With fmt table (aligned widths need every row), or once rows were added,
+ * nothing changes. Returns SJ_OK or SJ_EIO. */
+SJ_NODISCARD int sj_table_stream(sj_table_t *self, sj_format_t fmt, FILE *out);
+/* Rows added (buffered or streamed). */
 size_t sj_table_rows(const sj_table_t *self);
 /* Writes the table in the format. Returns SJ_OK or SJ_EIO. */
 SJ_NODISCARD int sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out);

@@ -203,6 +203,9 @@ county_cases_query(sqlite3 *db,
     sqlite3_bind_text(st, 8, today, -1, SQLITE_STATIC);
     sj_table_t *t = sj_table_new(S_CASES_NCOLS, names, types);
     rc = t ? SJ_OK : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_table_stream(t, fmt, out); /* csv/json: constant memory */
+    }
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char id[SJ_UUID_TEXT] = "", when[32] = "", n[24], days[24];
@@ -243,6 +246,8 @@ county_cases_query(sqlite3 *db,
     if (rc == SJ_OK && step != SQLITE_DONE) {
         snprintf(err, err_size, "cannot read cases: %s", sqlite3_errmsg(db));
         rc = SJ_EDB;
+    } else if (rc == SJ_EIO) {
+        snprintf(err, err_size, "cannot write the output");
     } else if (rc != SJ_OK) {
         snprintf(err, err_size, "out of memory");
     }

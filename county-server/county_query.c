@@ -1432,9 +1432,17 @@ county_query_list(
         rc = s_nomem(err, err_size);
         goto out;
     }
+    if (sj_table_stream(t, fmt, out) != SJ_OK) { /* csv/json: constant memory */
+        rc = s_write_fail(SJ_EIO, err, err_size);
+        goto out;
+    }
     const char *const *cells = NULL;
     while ((rc = county_rows_next(rows, &cells, err, err_size)) == SJ_OK) {
-        if (sj_table_add_row(t, cells) != SJ_OK) {
+        int added = sj_table_add_row(t, cells);
+        if (added == SJ_EIO) {
+            rc = s_write_fail(added, err, err_size);
+            goto out;
+        } else if (added != SJ_OK) {
             rc = s_nomem(err, err_size);
             goto out;
         }

@@ -402,6 +402,62 @@ test_table_copies_cells(void **state)
     sj_table_destroy(&t);
 }
 
+/* A streamed table prints byte for byte what the buffered one prints (csv,
+ * json, also with no rows); table format stays buffered; the row count
+ * covers streamed rows; a full disk is reported by the row that hit it or
+ * by the final write. */
+static void
+test_table_stream_same_output(void **state)
+{
+    (void) state;
+    const char *names[] = {"name", "n", "code"};
+    const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT};
+    const char *rows[][3] = {{"土地", "217", "007"}, {"x", "-3", NULL}, {"=1+2", "", "a,b"}};
+    const sj_format_t fmts[] = {SJ_FMT_CSV, SJ_FMT_JSON, SJ_FMT_TABLE};
+    for (size_t nrows = 0; nrows <= 3; nrows += 3) {
+        for (size_t i = 0; i < 3; i++) {
+            sj_table_t *buffered = sj_table_new(3, names, types);
+            sj_table_t *streamed = sj_table_new(3, names, types);
+            assert_non_null(buffered);
+            assert_non_null(streamed);
+            char *text = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&text, &len);
+            assert_non_null(f);
+            assert_int_equal(sj_table_stream(streamed, fmts[i], f), SJ_OK);
+            for (size_t r = 0; r < nrows; r++) {
+                assert_int_equal(sj_table_add_row(buffered, rows[r]), SJ_OK);
+                assert_int_equal(sj_table_add_row(streamed, rows[r]), SJ_OK);
+            }
+            assert_int_equal(sj_table_rows(streamed), nrows);
+            assert_int_equal(sj_table_write(streamed, fmts[i], f), SJ_OK);
+            assert_int_equal(fclose(f), 0);
+            int rc;
+            char *want = s_render(buffered, fmts[i], &rc);
+            assert_int_equal(rc, SJ_OK);
+            assert_string_equal(text, want);
+            free(want);
+            free(text);
+            sj_table_destroy(&buffered);
+            sj_table_destroy(&streamed);
+        }
+    }
+    /* /dev/full: stdio buffers, so the error shows at the latest at the end */
+    sj_table_t *t = sj_table_new(3, names, types);
+    FILE *full = fopen("/dev/full", "w");
+    assert_non_null(full);
+    int rc = sj_table_stream(t, SJ_FMT_JSON, full);
+    for (size_t r = 0; rc == SJ_OK && r < 3; r++) {
+        rc = sj_table_add_row(t, rows[r]);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, SJ_FMT_JSON, full);
+    }
+    assert_int_equal(rc, SJ_EIO);
+    (void) fclose(full);
+    sj_table_destroy(&t);
+}
+
 static void
 test_table_write_errors(void **state)
 {
@@ -505,6 +561,7 @@ main(void)
         cmocka_unit_test(test_table_csv_field),
         cmocka_unit_test(test_table_csv_guards_formulas),
         cmocka_unit_test(test_table_write_json),
+        cmocka_unit_test(test_table_stream_same_output),
         cmocka_unit_test(test_table_to_json),
         cmocka_unit_test(test_table_rows_grow),
         cmocka_unit_test(test_table_copies_cells),
