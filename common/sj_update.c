@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+
 #include "sj_db.h"
+#include "sj_ids.h"
 
 int
 sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx, const uint8_t case_id[SJ_ID_BYTES],
@@ -37,5 +40,61 @@ sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx, const uint8_t case_id[
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
     }
     free(ev);
+    return rc;
+}
+
+int
+sj_own_append(sqlite3 *db, const char *origin, const uint8_t epoch[SJ_EPOCH_BYTES],
+              int (*store)(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw,
+                           size_t len, sj_stored_t *result),
+              void *ctx, const char *who, sj_event_t *ev, uint8_t **raw_p, size_t *len_p,
+              char *reason, size_t reason_size)
+{
+    int64_t seq = 0;
+    int rc = sj_db_meta_get_int(db, "own_seq", &seq);
+    if (rc == SJ_ENOTFOUND) {
+        memset(ev->prev_hash, 0, SJ_HASH_BYTES);
+        seq = 0;
+        rc = SJ_OK;
+    } else if (rc == SJ_OK) {
+        rc = sj_db_meta_get_blob(db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", origin);
+    memcpy(ev->epoch, epoch, SJ_EPOCH_BYTES);
+    ev->origin_seq = (uint64_t) seq + 1;
+    ev->created_ms = sj_now_ms();
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    rc = sj_event_encode(ev, &raw, &len);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sj_stored_t res = SJ_STORED_NEW;
+    rc = store(ctx, origin, ev, raw, len, &res);
+    if (rc == SJ_OK && res != SJ_STORED_NEW) {
+        snprintf(reason, reason_size,
+                 "the %s's own stream is out of step with its events (seq %" PRIu64
+                 " already stored)",
+                 who, ev->origin_seq);
+        rc = SJ_EDB;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, "own_seq", (int64_t) ev->origin_seq);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_blob(db, "own_hash", hash, SJ_HASH_BYTES);
+    }
+    if (rc == SJ_OK && raw_p) {
+        *raw_p = raw;
+        *len_p = len;
+        raw = NULL;
+    }
+    free(raw);
     return rc;
 }

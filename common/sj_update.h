@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sj_link.h"
 #include "sj_wire.h"
 
 /* Inside the open transaction: checks and stores ev; *prev is the outcome
@@ -23,5 +24,19 @@ SJ_NODISCARD int sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx,
                                const uint8_t case_id[SJ_ID_BYTES], int outcome, const char *note,
                                const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
                                char *reason, size_t reason_size);
+
+/* Inside the open write transaction: numbers and chains ev (type and body
+ * are the caller's) as the next event of a node's own stream — origin,
+ * epoch, origin_seq = meta own_seq + 1 (seq 1 and a zero prev_hash when
+ * own_seq is unset), a new id, created now — stores it with store(ctx, …)
+ * as events from below are stored, and records own_seq and own_hash. With
+ * raw_p the caller gets the packed bytes (free()). who names the node in
+ * the reason when its stream is out of step with its events. */
+SJ_NODISCARD int sj_own_append(sqlite3 *db, const char *origin,
+                               const uint8_t epoch[SJ_EPOCH_BYTES],
+                               int (*store)(void *ctx, const char *code, const sj_event_t *ev,
+                                            const uint8_t *raw, size_t len, sj_stored_t *result),
+                               void *ctx, const char *who, sj_event_t *ev, uint8_t **raw_p,
+                               size_t *len_p, char *reason, size_t reason_size);
 
 #endif

@@ -538,12 +538,12 @@ static int
 s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
              size_t rs)
 {
-    int64_t seq = 0;
-    int rc = sj_db_meta_get_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
-    if (rc == SJ_ENOTFOUND) {
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    int rc = sj_db_meta_get_blob(self->db, "own_epoch", epoch, SJ_EPOCH_BYTES);
+    if (rc == SJ_ENOTFOUND) { /* made on first use; the stream starts at seq 1 */
         uint8_t zero[SJ_HASH_BYTES] = {0};
-        sj_random16(ev->epoch);
-        rc = sj_db_meta_set_blob(self->db, "own_epoch", ev->epoch, SJ_EPOCH_BYTES);
+        sj_random16(epoch);
+        rc = sj_db_meta_set_blob(self->db, "own_epoch", epoch, SJ_EPOCH_BYTES);
         if (rc == SJ_OK) {
             rc = sj_db_meta_set_int(self->db, "own_seq", 0);
         }
@@ -551,47 +551,11 @@ s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_
             rc = sj_db_meta_set_blob(self->db, "own_hash", zero, SJ_HASH_BYTES);
         }
     }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
-    }
     if (rc != SJ_OK) {
         return rc;
     }
-    sj_uuid7_new(ev->id);
-    snprintf(ev->origin, sizeof ev->origin, "%s", county_store_origin(self));
-    ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
-    uint8_t *raw = NULL;
-    size_t len = 0;
-    rc = sj_event_encode(ev, &raw, &len);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    uint8_t hash[SJ_HASH_BYTES];
-    sj_event_hash(raw, len, hash);
-    sj_stored_t res = SJ_STORED_NEW;
-    rc = s_store_event(self, ev->origin, ev, raw, len, &res);
-    if (rc == SJ_OK && res != SJ_STORED_NEW) {
-        snprintf(reason, rs, "the county's own stream is out of step with its events"
-                             " (seq %" PRIu64 " already stored)", ev->origin_seq);
-        rc = SJ_EDB;
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
-    }
-    if (rc == SJ_OK && raw_p) {
-        *raw_p = raw;
-        *len_p = len;
-        raw = NULL;
-    }
-    free(raw);
-    return rc;
+    return sj_own_append(self->db, county_store_origin(self), epoch, s_store_event, self,
+                         "county", ev, raw_p, len_p, reason, rs);
 }
 
 static int

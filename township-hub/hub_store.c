@@ -483,50 +483,8 @@ static int
 s_own_append(hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
              size_t rs)
 {
-    int64_t seq = 0;
-    int rc = sj_db_meta_get_int(self->db, "own_seq", &seq);
-    if (rc == SJ_ENOTFOUND) {
-        memset(ev->prev_hash, 0, SJ_HASH_BYTES);
-        seq = 0;
-        rc = SJ_OK;
-    } else if (rc == SJ_OK) {
-        rc = sj_db_meta_get_blob(self->db, "own_hash", ev->prev_hash, SJ_HASH_BYTES);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sj_uuid7_new(ev->id);
-    snprintf(ev->origin, sizeof ev->origin, "%s", self->code);
-    memcpy(ev->epoch, self->epoch, SJ_EPOCH_BYTES);
-    ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
-    uint8_t *raw = NULL;
-    size_t len = 0;
-    rc = sj_event_encode(ev, &raw, &len);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    uint8_t hash[SJ_HASH_BYTES];
-    sj_event_hash(raw, len, hash);
-    sj_stored_t res = SJ_STORED_NEW;
-    rc = s_store_event(self, self->code, ev, raw, len, &res);
-    if (rc == SJ_OK && res != SJ_STORED_NEW) {
-        snprintf(reason, rs, "the hub's own stream is out of step with its events");
-        rc = SJ_EDB;
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(self->db, "own_seq", (int64_t) ev->origin_seq);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_blob(self->db, "own_hash", hash, SJ_HASH_BYTES);
-    }
-    if (rc == SJ_OK && raw_p) {
-        *raw_p = raw;
-        *len_p = len;
-        raw = NULL;
-    }
-    free(raw);
-    return rc;
+    return sj_own_append(self->db, self->code, self->epoch, s_store_event, self, "hub", ev, raw_p,
+                         len_p, reason, rs);
 }
 
 static int
