@@ -15,6 +15,7 @@
 
 #include "sj_db.h"
 #include "sj_ids.h"
+#include "sj_model.h"
 
 #define PATH_MAX_LEN    4096
 #define BUSY_TIMEOUT_MS 10000
@@ -523,6 +524,26 @@ s_mark_restored(const char *path, const char *src, char *err, size_t err_size)
         rc = sj_db_meta_set_int(db, "restored_ms", sj_now_ms());
         if (rc == SJ_OK) {
             rc = sj_db_meta_set_text(db, "restored_from", src);
+        }
+        /* A backup is older than what the node already sent. Numbers it
+         * hands out from here on would repeat ones its children and its
+         * parent already hold, for other items: a new store epoch makes the
+         * children start their downward cursor from 0 (they apply what
+         * they have again idempotently, and nothing new is hidden below an
+         * old cursor), and the node's own stream (its status changes and
+         * assignments) starts again at seq 1 under a new epoch, so the
+         * parent never takes a new event for a duplicate of an old one. */
+        uint8_t epoch[SJ_EPOCH_BYTES];
+        sj_random16(epoch);
+        if (rc == SJ_OK) {
+            rc = sj_db_meta_set_blob(db, "epoch", epoch, SJ_EPOCH_BYTES);
+        }
+        if (rc == SJ_OK
+            && sqlite3_exec(db,
+                            "DELETE FROM meta WHERE key IN ('own_epoch', 'own_seq', 'own_hash')",
+                            NULL, NULL, NULL)
+                   != SQLITE_OK) {
+            rc = SJ_EDB;
         }
     }
     if (rc != SJ_OK) {

@@ -1013,9 +1013,12 @@ h_check_exactly_once(
     long long events = h_db_scalar(county, "SELECT count(*) FROM events");
     long long ids = h_db_scalar(county, "SELECT count(DISTINCT id) FROM events");
     long long matters = h_db_scalar(county, "SELECT count(*) FROM matters");
-    if (events != want_total || ids != events || matters != events) {
-        snprintf(why, why_size, "events %lld, distinct ids %lld, matters %lld; expected %lld each",
-                 events, ids, matters, want_total);
+    long long reports = h_db_scalar(county, "SELECT count(*) FROM events WHERE type = 1");
+    if (events != want_total || ids != events || matters != reports) {
+        snprintf(why, why_size,
+                 "events %lld, distinct ids %lld, matters %lld for %lld reports; expected %lld"
+                 " events and ids, one matter per report",
+                 events, ids, matters, reports, want_total);
         return -1;
     }
     return 0;

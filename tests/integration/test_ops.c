@@ -425,19 +425,41 @@ test_ops_restored_hub_refetches(void **state)
     s_sync(s1);
     s_sync(s2);
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 40, 40, h_ms(30000)), 40);
+    /* Two cases the backup will know, for the township office's changes. */
+    char ids[2][40];
+    h_result_t r;
+    {
+        const char *args[] = {"--format", "csv", "--limit", "2", NULL};
+        s_tool_expect(county, "list", args, 0, &r);
+        const char *line = strchr(r.out, '\n');
+        for (int i = 0; i < 2; i++) {
+            assert_non_null(line);
+            assert_int_equal(sscanf(line + 1, "%36[0-9a-f-]", ids[i]), 1);
+            line = strchr(line + 1, '\n');
+        }
+        h_result_free(&r);
+    }
     char old[H_PATH];
     s_path(old, sizeof old, env, "hub-old.db");
-    h_result_t r;
     const char *old_args[] = {old, NULL};
     s_tool_expect(hub, "backup", old_args, 0, &r);
     h_result_free(&r);
+    /* The township office's first own change, after the backup: seq 1 of
+     * the hub's own stream, at the county. */
+    {
+        const char *args[] = {ids[0], "--outcome", "accepted", NULL};
+        s_tool_expect(hub, "update", args, 0, &r);
+        h_result_free(&r);
+    }
 
     /* After the backup: 30 more each, all of it at the county. */
     assert_int_equal(h_import(s1, 30, 3), 0);
     assert_int_equal(h_import(s2, 30, 4), 0);
     s_sync(s1);
     s_sync(s2);
-    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events", 100, 100, h_ms(30000)), 100);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM events WHERE length(origin) = 12", 100,
+                               100, h_ms(30000)),
+                     100);
 
     /* The hub loses its disk and comes back from the old backup. */
     assert_int_equal(h_stop(hub, SIGTERM), 0);
@@ -457,14 +479,30 @@ test_ops_restored_hub_refetches(void **state)
         h_db_scalar(hub, "SELECT max(acked_through) FROM links WHERE code='" T100 "202'"), 60);
     s_sync(s1);
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 120);
-    long long got = h_wait_db(county, "SELECT count(*) FROM events", 120, 120, h_ms(60000));
+    long long got = h_wait_db(county, "SELECT count(*) FROM events WHERE length(origin) = 12", 120,
+                              120, h_ms(60000));
     if (got != 120) {
         fprintf(stderr, "# hub log:\n");
         h_print_tail(hub->proc->out_path, 30);
     }
     assert_int_equal(got, 120);
-    const h_expect_t exp[] = {{T100 "201", 60, 1}, {T100 "202", 60, 1}};
-    s_assert_exactly_once(county, exp, 2);
+    const h_expect_t exp[] = {{T100 "201", 60, 1}, {T100 "202", 60, 1}, {T100, 1, 1}};
+    s_assert_exactly_once(county, exp, 3);
+
+    /* The restored hub's next own change must not reuse the seq of the one
+     * the backup never saw (the county would take it for a duplicate and
+     * drop it): restore started its own stream under a new epoch. */
+    {
+        const char *args[] = {ids[1], "--outcome", "accepted", NULL};
+        s_tool_expect(hub, "update", args, 0, &r);
+        h_result_free(&r);
+    }
+    assert_int_equal(h_wait_db(county,
+                               "SELECT count(*) FROM status_changes WHERE origin='" T100 "'", 2, 2,
+                               h_ms(30000)),
+                     2);
+    const h_expect_t exp2[] = {{T100 "201", 60, 1}, {T100 "202", 60, 1}, {T100, 2, 2}};
+    s_assert_exactly_once(county, exp2, 3);
 }
 
 /* ---- status --check ---- */
@@ -636,8 +674,8 @@ test_ops_sighup_log_level(void **state)
     snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", h_free_port());
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
-    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = notice\n",
-            data, bind);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = notice\n", data,
+            bind);
     fclose(f);
     char *argv[] = {(char *) COUNTY_BIN, "run", "--config", conf, NULL};
     h_proc_t *p = h_spawn(env, "county-conf", argv, 1);
@@ -645,8 +683,8 @@ test_ops_sighup_log_level(void **state)
     assert_int_equal(h_wait_ready(p, h_ms(10000)), 0);
     f = fopen(conf, "w");
     assert_non_null(f);
-    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = debug\n",
-            data, bind);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = debug\n", data,
+            bind);
     fclose(f);
     assert_int_equal(kill(p->pid, SIGHUP), 0);
     int64_t deadline = h_now_ms() + h_ms(10000);
@@ -657,8 +695,8 @@ test_ops_sighup_log_level(void **state)
     /* A bad value is reported and changes nothing; the daemon keeps running. */
     f = fopen(conf, "w");
     assert_non_null(f);
-    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = loud\n",
-            data, bind);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = loud\n", data,
+            bind);
     fclose(f);
     assert_int_equal(kill(p->pid, SIGHUP), 0);
     deadline = h_now_ms() + h_ms(10000);
