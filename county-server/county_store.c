@@ -133,7 +133,8 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          &self->st_exists) != SJ_OK
         || sj_db_prepare(self->db, "SELECT 1 FROM status_changes WHERE case_id=? LIMIT 1",
                          &self->st_has_changes) != SJ_OK
-        || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK) {
+        || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
+        || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
