@@ -374,6 +374,10 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
         }
     }
     free(ev);
+    if (self->ops.batch_end) {
+        int bc = self->ops.batch_end(self->ops_ctx, rc == SJ_OK);
+        rc = rc == SJ_OK ? bc : rc;
+    }
     if (rc == SJ_OK) {
         sqlite3_stmt *st = self->st_link_mark;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) last);

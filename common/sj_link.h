@@ -77,6 +77,10 @@ typedef struct {
                        size_t len, sj_stored_t *result);
     /* Called after a COMMIT that stored n_new events (may be 0). */
     void (*committed)(void *ctx, size_t n_new);
+    /* Optional: the end of one batch's store_event calls, before its
+     * savepoint is released (ok: SJ_OK from the store, which may write what
+     * it gathered over the batch) or rolled back (!ok: forget it). */
+    int (*batch_end)(void *ctx, int ok);
     /* End-to-end receipt: the highest seq of (code, epoch)'s stream that is
      * committed at the county, given that the parent holds it through acked.
      * NULL means this parent is the county (receipt = acked). */

@@ -7,10 +7,13 @@
  * id) is a bound parameter, so nothing from the command line is ever parsed
  * as SQL.
  *
- * stats is one GROUP BY over matters: SQLite does the counting and C only
- * formats the groups (a few hundred at most), which keeps a 10-million-row
- * table within the one-second budget. The grand total is the sum of the
- * groups, so it always agrees with the rows.
+ * stats is one GROUP BY: SQLite does the counting and C only formats the
+ * groups (a few hundred at most). It reads a tally the store keeps ahead
+ * (schema 5: tally_place per day x station, tally_kind per month x enum
+ * fields) when one holds every --by dimension and filter, which keeps a
+ * 10-million-matter county within the one-second budget, and scans matters
+ * otherwise (s_stats_source). The grand total is the sum of the groups, so
+ * it always agrees with the rows.
  *
  * Nothing here ever prints matters.sealed or matters.officer in a listing:
  * list shows no personal field, and show only says whether sealed data
@@ -51,19 +54,26 @@ typedef struct {
     const char *name; /* as in --by and the column header */
     const char *expr; /* SQL expression grouped on (fixed text) */
     int field;        /* sj_field_t of an enum column, -1 for text */
+    /* the same over each tally table (county_store.h), NULL: not there */
+    const char *place_expr, *kind_expr;
 } s_dim_t;
 
 static const s_dim_t s_dims[] = {
-    {"channel", "channel", SJ_FIELD_CHANNEL},
-    {"kind", "kind", SJ_FIELD_KIND},
-    {"level", "level", SJ_FIELD_LEVEL},
-    {"category", "category", SJ_FIELD_CATEGORY},
-    {"outcome", "outcome", SJ_FIELD_OUTCOME},
-    {"source", "source", SJ_FIELD_SOURCE},
-    {"station", "origin", -1},
-    {"township", "township", -1},
-    {"month", "substr(occurred_on, 1, 7)", -1},
+    {"channel", "channel", SJ_FIELD_CHANNEL, NULL, "channel"},
+    {"kind", "kind", SJ_FIELD_KIND, NULL, "kind"},
+    {"level", "level", SJ_FIELD_LEVEL, NULL, "level"},
+    {"category", "category", SJ_FIELD_CATEGORY, NULL, "category"},
+    {"outcome", "outcome", SJ_FIELD_OUTCOME, NULL, "outcome"},
+    {"source", "source", SJ_FIELD_SOURCE, NULL, "source"},
+    {"station", "origin", -1, "origin", NULL},
+    {"township", "township", -1, "township", NULL},
+    {"month", "substr(occurred_on, 1, 7)", -1, "substr(day, 1, 7)", "month"},
 };
+
+/* Where stats counts: every matter, or one of the tallies kept ahead by the
+ * store (schema 5), whichever holds every --by dimension and filter. */
+typedef enum { S_SRC_MATTERS = 0, S_SRC_PLACE, S_SRC_KIND } s_src_t;
+static const char *const s_src_table[] = {"matters", "tally_place", "tally_kind"};
 #define COUNTY_QUERY_NDIMS (sizeof s_dims / sizeof s_dims[0])
 
 /* A WHERE clause made of fixed text and the values to bind to its '?'s, in
@@ -275,6 +285,80 @@ s_where_bind(
     return SJ_OK;
 }
 
+/* Is date (valid YYYY-MM-DD) the last day of its month? */
+static int
+s_month_last_day(const char *date)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+    if (m < 1 || m > 12) {
+        return 0;
+    }
+    int last = days[m - 1] + (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
+    return d == last;
+}
+
+/* The source that holds every dimension and filter of a stats query: the
+ * tallies when they can answer exactly (tally_kind only by whole months, so
+ * --from must be a first and --to a last day of a month), else matters. */
+static s_src_t
+s_stats_source(const int *dims, size_t ndims, const county_filter_t *f)
+{
+    int place = 1, kind = 1;
+    for (size_t i = 0; i < ndims; i++) {
+        place = place && s_dims[dims[i]].place_expr;
+        kind = kind && s_dims[dims[i]].kind_expr;
+    }
+    if (f) {
+        int enums = f->channel || f->kind || f->level || f->category || f->outcome || f->source;
+        place = place && !enums;
+        kind = kind && !f->township && !f->station && (!f->from || strcmp(f->from + 8, "01") == 0)
+               && (!f->to || s_month_last_day(f->to));
+    }
+    return place ? S_SRC_PLACE : kind ? S_SRC_KIND : S_SRC_MATTERS;
+}
+
+/* The WHERE clause of a checked filter over a tally (s_stats_source chose
+ * it, so it holds every filter). */
+static void
+s_where_build_tally(const county_filter_t *f, s_src_t src, s_where_t *w)
+{
+    if (src == S_SRC_MATTERS) {
+        s_where_build(f, w);
+        return;
+    }
+    memset(w, 0, sizeof *w);
+    if (!f) {
+        return;
+    }
+    const char *from = src == S_SRC_PLACE ? "day >= ?" : "month >= substr(?, 1, 7)";
+    const char *to = src == S_SRC_PLACE ? "day <= ?" : "month <= substr(?, 1, 7)";
+    if (f->from) {
+        s_where_add(w, from, f->from, 0);
+    }
+    if (f->to) {
+        s_where_add(w, to, f->to, 0);
+    }
+    if (src == S_SRC_PLACE) {
+        if (f->township) {
+            s_where_add(w, "township = ?", f->township, 0);
+        }
+        if (f->station) {
+            s_where_add(w, "origin = ?", f->station, 0);
+        }
+        return;
+    }
+    const char *names[SJ_FIELD_COUNT] = {f->channel,  f->kind,    f->level,
+                                         f->category, f->outcome, f->source};
+    static const char *const clauses[SJ_FIELD_COUNT] = {
+        "channel = ?", "kind = ?", "level = ?", "category = ?", "outcome = ?", "source = ?"};
+    for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+        if (names[i]) {
+            s_where_add(w, clauses[i], NULL, sj_enum_value((sj_field_t) i, names[i]));
+        }
+    }
+}
+
 /* Parses the comma-separated dims of `by` into indexes of s_dims. Spaces
  * around names are allowed ("level, kind"). */
 static int
@@ -440,6 +524,19 @@ county_filter_check(const county_filter_t *f, char *err, size_t err_size)
 /* Without dims, json keeps "rows" empty as specified, while table and csv
  * print the one ungrouped row (items, persons): a bare header would tell the
  * reader nothing. */
+const char *
+county_query_stats_source(const char *by, const county_filter_t *f)
+{
+    int dims[COUNTY_QUERY_MAX_DIMS];
+    size_t ndims = 0;
+    char err[256];
+    if (county_filter_check(f, err, sizeof err) != SJ_OK
+        || s_parse_by(by, dims, &ndims, err, sizeof err) != SJ_OK) {
+        return NULL;
+    }
+    return s_src_table[s_stats_source(dims, ndims, f)];
+}
+
 int
 county_query_stats(sqlite3 *db,
                    const char *by,
@@ -448,6 +545,19 @@ county_query_stats(sqlite3 *db,
                    FILE *out,
                    char *err,
                    size_t err_size)
+{
+    return county_query_stats_ex(db, by, f, fmt, 0, out, err, err_size);
+}
+
+int
+county_query_stats_ex(sqlite3 *db,
+                      const char *by,
+                      const county_filter_t *f,
+                      sj_format_t fmt,
+                      unsigned flags,
+                      FILE *out,
+                      char *err,
+                      size_t err_size)
 {
     assert(db);
     assert(out);
@@ -461,11 +571,12 @@ county_query_stats(sqlite3 *db,
     if (rc != SJ_OK) {
         return rc;
     }
+    s_src_t from = (flags & COUNTY_STATS_SCAN) ? S_SRC_MATTERS : s_stats_source(dims, ndims, f);
     s_where_t where;
-    s_where_build(f, &where);
+    s_where_build_tally(f, from, &where);
 
     /* SELECT d1, d2, count(*), total(persons) FROM matters WHERE ...
-     * GROUP BY d1, d2 ORDER BY d1, d2 */
+     * GROUP BY d1, d2 ORDER BY d1, d2 (over a tally: sum(items)) */
     char sql[COUNTY_QUERY_SQL_MAX];
     size_t len = 0;
     char group[COUNTY_QUERY_SQL_MAX / 2];
@@ -473,12 +584,19 @@ county_query_stats(sqlite3 *db,
     sql[0] = group[0] = '\0';
     s_sql_add(sql, sizeof sql, &len, "SELECT ");
     for (size_t i = 0; i < ndims; i++) {
-        s_sql_add(sql, sizeof sql, &len, s_dims[dims[i]].expr);
+        const s_dim_t *dim = &s_dims[dims[i]];
+        const char *expr = from == S_SRC_PLACE  ? dim->place_expr
+                           : from == S_SRC_KIND ? dim->kind_expr
+                                                : dim->expr;
+        s_sql_add(sql, sizeof sql, &len, expr);
         s_sql_add(sql, sizeof sql, &len, ", ");
         s_sql_add(group, sizeof group, &glen, i ? ", " : "");
-        s_sql_add(group, sizeof group, &glen, s_dims[dims[i]].expr);
+        s_sql_add(group, sizeof group, &glen, expr);
     }
-    s_sql_add(sql, sizeof sql, &len, "count(*), coalesce(sum(persons), 0) FROM matters");
+    s_sql_add(sql, sizeof sql, &len,
+              from == S_SRC_MATTERS ? "count(*), coalesce(sum(persons), 0) FROM "
+                                    : "coalesce(sum(items), 0), coalesce(sum(persons), 0) FROM ");
+    s_sql_add(sql, sizeof sql, &len, s_src_table[from]);
     s_sql_add(sql, sizeof sql, &len, where.sql);
     if (ndims > 0) {
         s_sql_add(sql, sizeof sql, &len, " GROUP BY ");

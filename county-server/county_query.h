@@ -43,6 +43,19 @@ SJ_NODISCARD int county_filter_check(const county_filter_t *f, char *err, size_t
  * Unknown or repeated dim: SJ_EINVAL with a reason listing the valid dims. */
 SJ_NODISCARD int county_query_stats(sqlite3 *db, const char *by, const county_filter_t *f,
                                     sj_format_t fmt, FILE *out, char *err, size_t err_size);
+/* stats counts from a tally (county_store.h) when one holds every --by
+ * dimension and filter: tally_place (month, township, station; --from, --to,
+ * --township, --station) or tally_kind (month and the enum fields; their
+ * filters, and --from/--to only on whole months); else it scans matters.
+ * The same with flags: COUNTY_STATS_SCAN always scans matters (tests prove
+ * both give the same answer). */
+#define COUNTY_STATS_SCAN 1u
+SJ_NODISCARD int county_query_stats_ex(sqlite3 *db, const char *by, const county_filter_t *f,
+                                       sj_format_t fmt, unsigned flags, FILE *out, char *err,
+                                       size_t err_size);
+/* The table stats would read for this query ("tally_place", "tally_kind" or
+ * "matters"); NULL when by or the filter is invalid. */
+const char *county_query_stats_source(const char *by, const county_filter_t *f);
 
 /* list: one row per matter (id, occurred_on, station, township, channel,
  * kind, persons, level, category, outcome, source, summary), ordered by
