@@ -241,7 +241,8 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_prepare(self->db, TALLY_KIND_ADD, &self->st_tally_kind) != SJ_OK
         || !(self->acc = calloc(1, sizeof *self->acc))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
-        || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK) {
+        || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
+        || sj_db_exec(self->db, "PRAGMA wal_autocheckpoint=10000") != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
