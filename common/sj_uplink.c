@@ -483,7 +483,6 @@ static void
 s_ack_apply(sj_uplink_t *self, uint64_t mark, Sanji__Rejection **rej, size_t n_rej, int progressed,
             uint64_t e2e)
 {
-    sj_crash_point("after-ack-before-record");
     if (s_record_ack(self, mark, rej, n_rej) != SJ_OK) {
         return;
     }
@@ -518,6 +517,8 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a, s_ack_pend_t *p)
     if (!s_ack_check(self, a, known, &mark)) {
         return;
     }
+    /* once per ack, gathered or not: it is here and not yet recorded */
+    sj_crash_point("after-ack-before-record");
     if (a->n_rejected) {
         s_ack_flush(self, p);
         s_ack_apply(self, mark, a->rejected, a->n_rejected, mark > self->acked, a->e2e_through);
