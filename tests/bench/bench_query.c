@@ -9,7 +9,8 @@
  *    and the tallies stats reads are counted from it, as the daemon keeps
  *    them (county_store_tally_rebuild).
  * 2. At each size (default 1,000,000 then 10,000,000 matters) runs
- *    `county-server stats --by township,month` and `--by level,kind`
+ *    `county-server stats --by township,month` and `--by level,kind` (both
+ *    answered from the tallies) and `--by township,level` (a scan)
  *    (--format csv, stdout read through a pipe) three times each: wall time
  *    (best and all), the child's CPU and max RSS (wait4).
  * 3. At the first size also `county-server export --format csv` (time, bytes,
@@ -289,8 +290,12 @@ main(int argc, char **argv)
                        "township,month", "--format", "csv",    NULL};
         char *by2[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
                        "level,kind",     "--format", "csv",    NULL};
+        /* and one that no tally holds (place and kind together): a scan */
+        char *by3[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
+                       "township,level", "--format", "csv",    NULL};
         if (s_measure(dir, "stats --by township,month", have, runs, by1)
-            || s_measure(dir, "stats --by level,kind", have, runs, by2)) {
+            || s_measure(dir, "stats --by level,kind", have, runs, by2)
+            || s_measure(dir, "stats --by township,level", have, runs, by3)) {
             goto out;
         }
         if (s == 0) {
