@@ -48,6 +48,7 @@ struct sj_downlink {
     void *ops_ctx;
     uint8_t epoch[SJ_EPOCH_BYTES];
     sj_auth_t *auth; /* NULL: insecure */
+    size_t group_events; /* 0: no limit but GROUP_FRAMES */
     s_peer_t *peers;
     size_t n_peers;
     sqlite3_stmt *st_link_get;
@@ -184,6 +185,12 @@ void
 sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYTES])
 {
     memcpy(self->epoch, epoch, SJ_EPOCH_BYTES);
+}
+
+void
+sj_downlink_set_group_events(sj_downlink_t *self, size_t events)
+{
+    self->group_events = events;
 }
 
 static s_peer_t *
@@ -600,7 +607,8 @@ sj_downlink_on_readable(sj_downlink_t *self)
     uint8_t rid[RID_MAX];
     size_t rid_len = 0;
     int64_t now = sj_mono_ms();
-    while (n_work < GROUP_FRAMES) {
+    size_t n_events = 0;
+    while (n_work < GROUP_FRAMES && (!self->group_events || n_events < self->group_events)) {
         zmq_msg_t data;
         int got = s_recv(self->sock, rid, &rid_len, &data);
         if (got == 0) {
@@ -656,6 +664,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
         snprintf(work[n_work].auth_code, sizeof work[n_work].auth_code, "%s", auth_code);
         if (self->auth && p->hello_ok && strcmp(p->code, auth_code) != 0) {
             p->hello_ok = 0; /* a routing id now speaking with another key: start over */
+        }
+        if (env->body_case == SANJI__ENVELOPE__BODY_BATCH) {
+            n_events += env->batch->n_events;
         }
         n_work++;
     }
