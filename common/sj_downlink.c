@@ -52,6 +52,7 @@ struct sj_downlink {
     void *ops_ctx;
     uint8_t epoch[SJ_EPOCH_BYTES];
     sj_auth_t *auth; /* NULL: insecure */
+    size_t group_events; /* 0: no limit but GROUP_FRAMES */
     s_peer_t *peers;
     size_t n_peers;
     sqlite3_stmt *st_link_get;
@@ -86,7 +87,11 @@ sj_link_sockopts(void *sock, int is_router)
     if (is_router) {
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     } else {
-        int ivl = 1000, ivl_max = 5000; /* a returning parent is found within 5 s */
+        /* A returning parent is found within a second (it was 5 s: after a
+         * long outage libzmq's doubling interval sat at the cap, and a county
+         * back with a backlog waiting got its first report ~5 s late). A
+         * refused TCP connect a second is nothing to either side. */
+        int ivl = 250, ivl_max = 1000;
         zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
@@ -185,6 +190,12 @@ void
 sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYTES])
 {
     memcpy(self->epoch, epoch, SJ_EPOCH_BYTES);
+}
+
+void
+sj_downlink_set_group_events(sj_downlink_t *self, size_t events)
+{
+    self->group_events = events;
 }
 
 static s_peer_t *
@@ -509,6 +520,10 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
         }
     }
     free(ev);
+    if (self->ops.batch_end) {
+        int bc = self->ops.batch_end(self->ops_ctx, rc == SJ_OK);
+        rc = rc == SJ_OK ? bc : rc;
+    }
     if (rc == SJ_OK) {
         sqlite3_stmt *st = self->st_link_mark;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) last);
@@ -742,7 +757,8 @@ sj_downlink_on_readable(sj_downlink_t *self)
     uint8_t rid[RID_MAX];
     size_t rid_len = 0;
     int64_t now = sj_mono_ms();
-    while (n_work < GROUP_FRAMES) {
+    size_t n_events = 0;
+    while (n_work < GROUP_FRAMES && (!self->group_events || n_events < self->group_events)) {
         zmq_msg_t data;
         int got = s_recv(self->sock, rid, &rid_len, &data);
         if (got == 0) {
@@ -798,6 +814,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
         snprintf(work[n_work].auth_code, sizeof work[n_work].auth_code, "%s", auth_code);
         if (self->auth && p->hello_ok && strcmp(p->code, auth_code) != 0) {
             p->hello_ok = 0; /* a routing id now speaking with another key: start over */
+        }
+        if (env->body_case == SANJI__ENVELOPE__BODY_BATCH) {
+            n_events += env->batch->n_events;
         }
         n_work++;
     }

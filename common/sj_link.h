@@ -77,6 +77,10 @@ typedef struct {
                        size_t len, sj_stored_t *result);
     /* Called after a COMMIT that stored n_new events (may be 0). */
     void (*committed)(void *ctx, size_t n_new);
+    /* Optional: the end of one batch's store_event calls, before its
+     * savepoint is released (ok: SJ_OK from the store, which may write what
+     * it gathered over the batch) or rolled back (!ok: forget it). */
+    int (*batch_end)(void *ctx, int ok);
     /* End-to-end receipt: the highest seq of (code, epoch)'s stream that is
      * committed at the county, given that the parent holds it through acked.
      * NULL means this parent is the county (receipt = acked). */
@@ -119,6 +123,10 @@ void sj_downlink_destroy(sj_downlink_t **self_p);
 void *sj_downlink_socket(sj_downlink_t *self);
 /* The parent's own store epoch, sent in Welcome. */
 void sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYTES]);
+/* Ends a group transaction once its batches hold this many events (0, the
+ * default: only the frame limit). A hub sets it so that it decodes fewer
+ * frames at once and forwards between groups. */
+void sj_downlink_set_group_events(sj_downlink_t *self, size_t events);
 /* Handles what is readable. Returns SJ_OK; storage failures are answered to
  * the children with an Error and logged, never acked. */
 SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);

@@ -494,30 +494,48 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     }
 }
 
-static void
-s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
+/* Acks read in one go are recorded once (the store's record is a
+ * synchronous transaction: eight acks of a window, eight fsyncs, while the
+ * parent waits for the next batches). An ack with rejections is recorded on
+ * its own, after what is pending. */
+typedef struct {
+    int n;          /* acks gathered */
+    int progressed; /* of them, how many raised the mark (batches done) */
+    uint64_t mark, e2e;
+} s_ack_pend_t;
+
+/* Checks an ack against the stream; 1 with *mark (the new acked mark) when it
+ * counts, 0 when it is ignored. known: the mark so far, pending included. */
+static int
+s_ack_check(sj_uplink_t *self, const Sanji__Ack *a, uint64_t known, uint64_t *mark)
 {
     if (memcmp(a->epoch.data, self->epoch, SJ_EPOCH_BYTES) != 0) {
-        return; /* stale: another epoch */
+        return 0; /* stale: another epoch */
     }
     if (a->acked_through > self->head) {
         sj_warn("ignoring ack beyond what was produced (%llu > %llu)",
                 (unsigned long long) a->acked_through, (unsigned long long) self->head);
-        return;
+        return 0;
     }
-    if (a->acked_through < self->acked && a->n_rejected == 0) {
-        return; /* stale */
+    if (a->acked_through < known && a->n_rejected == 0) {
+        return 0; /* stale */
     }
-    uint64_t mark = a->acked_through > self->acked ? a->acked_through : self->acked;
-    sj_crash_point("after-ack-before-record");
-    if (s_record_ack(self, mark, a->rejected, a->n_rejected) != SJ_OK) {
+    *mark = a->acked_through > known ? a->acked_through : known;
+    return 1;
+}
+
+static void
+s_ack_apply(sj_uplink_t *self, uint64_t mark, Sanji__Rejection **rej, size_t n_rej, int progressed,
+            uint64_t e2e)
+{
+    if (s_record_ack(self, mark, rej, n_rej) != SJ_OK) {
         return;
     }
     if (mark > self->acked) {
         self->acked = mark;
         self->progress_mono = sj_mono_ms();
         self->timeouts = 0;
-        self->in_flight = self->in_flight > 0 ? self->in_flight - 1 : 0;
+        self->in_flight = self->in_flight > progressed ? self->in_flight - progressed : 0;
     }
     if (self->next <= self->acked) {
         self->next = self->acked + 1;
@@ -525,7 +543,36 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a)
     if (self->next == self->acked + 1) {
         self->in_flight = 0;
     }
-    s_receipt(self, a->e2e_through);
+    s_receipt(self, e2e);
+}
+
+static void
+s_ack_flush(sj_uplink_t *self, s_ack_pend_t *p)
+{
+    if (p->n) {
+        s_ack_apply(self, p->mark, NULL, 0, p->progressed, p->e2e);
+    }
+    memset(p, 0, sizeof *p);
+}
+
+static void
+s_on_ack(sj_uplink_t *self, const Sanji__Ack *a, s_ack_pend_t *p)
+{
+    uint64_t known = p->n && p->mark > self->acked ? p->mark : self->acked, mark = 0;
+    if (!s_ack_check(self, a, known, &mark)) {
+        return;
+    }
+    /* once per ack, gathered or not: it is here and not yet recorded */
+    sj_crash_point("after-ack-before-record");
+    if (a->n_rejected) {
+        s_ack_flush(self, p);
+        s_ack_apply(self, mark, a->rejected, a->n_rejected, mark > self->acked, a->e2e_through);
+        return;
+    }
+    p->progressed += mark > known;
+    p->mark = mark;
+    p->e2e = a->e2e_through > p->e2e ? a->e2e_through : p->e2e;
+    p->n++;
 }
 
 /* A downward batch: applied with the cursor in one transaction by the
@@ -583,6 +630,7 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
 int
 sj_uplink_on_readable(sj_uplink_t *self)
 {
+    s_ack_pend_t pend = {0};
     for (int i = 0; i < 256; i++) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -601,13 +649,16 @@ sj_uplink_on_readable(sj_uplink_t *self)
             continue;
         }
         self->rx_mono = sj_mono_ms();
+        if (env->body_case != SANJI__ENVELOPE__BODY_ACK) {
+            s_ack_flush(self, &pend); /* in order with whatever else came */
+        }
         switch (env->body_case) {
         case SANJI__ENVELOPE__BODY_WELCOME:
             s_on_welcome(self, env->welcome);
             break;
         case SANJI__ENVELOPE__BODY_ACK:
             if (self->state == SJ_UP_READY) {
-                s_on_ack(self, env->ack);
+                s_on_ack(self, env->ack, &pend);
             }
             break;
         case SANJI__ENVELOPE__BODY_RESEND:
@@ -668,6 +719,7 @@ sj_uplink_on_readable(sj_uplink_t *self)
         }
         sj_wire_free(env);
     }
+    s_ack_flush(self, &pend);
     return SJ_OK;
 }
 

@@ -48,7 +48,7 @@ const struct option county_assign_options[] = {
 };
 
 static const char *const s_flags[] = {"help",          "insecure",  "check",
-                                      "with-personal", "conflicts", "bom", NULL};
+                                      "with-personal", "conflicts", "bom", "cases", NULL};
 
 int
 county_assign_handles(int argc, char *const *argv)

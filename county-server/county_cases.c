@@ -93,7 +93,7 @@ const struct option county_cases_options[] = {
 };
 
 static const char *const s_flags[] = {"conflicts", "help",    "insecure", "check",
-                                      "with-personal", "overdue", "open", "bom", NULL};
+                                      "with-personal", "overdue", "open", "bom", "cases", NULL};
 
 int
 county_cases_handles(int argc, char *const *argv)

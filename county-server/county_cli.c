@@ -80,7 +80,7 @@ const struct option county_cli_options[] = {
 
 /* Options without a value, for sj_cli_command: these and county_main's. */
 static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", "conflicts",
-                                      "bom", NULL};
+                                      "bom", "cases", NULL};
 
 typedef struct {
     const char *data, *log_level, *format, *limit, *year, *lang, *http, *token_file,

@@ -130,7 +130,8 @@ s_api_stats(county_http_t *self, sj_http_req_t *req)
         sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
         return;
     }
-    int rc = county_query_stats(self->db, v[0], &f, SJ_FMT_JSON, m.f, err, sizeof err);
+    int rc = county_query_stats_ex(self->db, v[0], &f, SJ_FMT_JSON, COUNTY_STATS_CASES, m.f, err,
+                                   sizeof err);
     if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
         rc = SJ_ENOMEM;
         snprintf(err, sizeof err, "out of memory");
@@ -282,7 +283,8 @@ s_api_townships(county_http_t *self, sj_http_req_t *req)
         sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
         return;
     }
-    int rc = county_query_stats(self->db, "township", &f, SJ_FMT_JSON, m.f, err, sizeof err);
+    int rc = county_query_stats_ex(self->db, "township", &f, SJ_FMT_JSON, COUNTY_STATS_CASES,
+                                   m.f, err, sizeof err);
     if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
         rc = SJ_ENOMEM;
         snprintf(err, sizeof err, "out of memory");

@@ -59,7 +59,8 @@ static const char s_usage[] =
     "  restore SRC         replace the database with the backup SRC (the server must\n"
     "                      be stopped); SRC is checked first, the old database is kept\n"
     "                      as county-server.db.before-restore-TIME\n"
-    "  stats               items, persons and case figures, grouped with --by\n"
+    "  stats               items and persons (with --cases: case figures),\n"
+    "                      grouped with --by\n"
     "  list                matters, filtered\n"
     "  show ID             one matter\n"
     "  cases               every matter as a case: outcome, last change, conflicts,\n"
@@ -87,9 +88,12 @@ static const char s_usage_opts[] =
     "  --by DIM[,DIM...]   stats: channel, kind, level, category, outcome, source,\n"
     "                      station, township, month, ever_outcome (every outcome\n"
     "                      a case ever had: how many were ever accepted, closed,\n"
-    "                      withdrawn); every row also gets the case figures: open,\n"
+    "                      withdrawn; implies --cases)\n"
+    "  --cases             stats: every row also gets the case figures: open,\n"
     "                      overdue, concluded, withdrawn, closure_rate (%), median\n"
     "                      days to close, assigned cases and their closure rate\n"
+    "                      (a scan of every matter; without it stats counts from\n"
+    "                      the tallies kept ahead when they hold the query)\n"
     "  --from YYYY-MM-DD   only matters that occurred on or after (inclusive)\n"
     "  --to YYYY-MM-DD     only matters that occurred on or before (inclusive)\n"
     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
@@ -299,13 +303,14 @@ main(int argc, char **argv)
     enum {
         O_DATA = 1000, O_BIND, O_CODE, O_BY, O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL,
         O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE, O_LIMIT, O_FORMAT, O_CONFIG, O_LOG,
-        O_INSECURE, O_PERSONAL, O_SILENT, O_CHECK, O_DWARN, O_DCRIT
+        O_INSECURE, O_PERSONAL, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_CASES
     };
     static const struct option opts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"bind", required_argument, NULL, O_BIND},
         {"code", required_argument, NULL, O_CODE},
         {"by", required_argument, NULL, O_BY},
+        {"cases", no_argument, NULL, O_CASES},
         {"from", required_argument, NULL, O_FROM},
         {"to", required_argument, NULL, O_TO},
         {"township", required_argument, NULL, O_TOWNSHIP},
@@ -349,7 +354,7 @@ main(int argc, char **argv)
     const char *log_level = NULL, *limit = NULL;
     const char *silent = NULL, *dwarn = NULL, *dcrit = NULL;
     county_filter_t f = {0};
-    int c, help = 0, insecure = 0, with_personal = 0, check = 0, checked = 0;
+    int c, help = 0, insecure = 0, with_personal = 0, cases = 0, check = 0, checked = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -373,6 +378,7 @@ main(int argc, char **argv)
         case O_LOG: log_level = optarg; break;
         case O_INSECURE: insecure = 1; break;
         case O_PERSONAL: with_personal = 1; break;
+        case O_CASES: cases = 1; break;
         case O_SILENT: silent = optarg; break;
         case O_CHECK: check = 1; break;
         case O_DWARN: dwarn = optarg; break;
@@ -530,7 +536,8 @@ main(int argc, char **argv)
     int q;
     err[0] = '\0';
     if (strcmp(cmd, "stats") == 0) {
-        q = county_query_stats(county_store_db(st), by, &f, fmt, stdout, err, sizeof err);
+        q = county_query_stats_ex(county_store_db(st), by, &f, fmt,
+                                  cases ? COUNTY_STATS_CASES : 0, stdout, err, sizeof err);
     } else if (strcmp(cmd, "list") == 0) {
         q = county_query_list(county_store_db(st), &f, fmt, stdout, err, sizeof err);
     } else {

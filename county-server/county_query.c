@@ -51,22 +51,29 @@ typedef struct {
     const char *name; /* as in --by and the column header */
     const char *expr; /* SQL expression grouped on (fixed text) */
     int field;        /* sj_field_t of an enum column, -1 for text */
+    /* the same over each tally table (county_store.h), NULL: not there */
+    const char *place_expr, *kind_expr;
 } s_dim_t;
 
 static const s_dim_t s_dims[] = {
-    {"channel", "channel", SJ_FIELD_CHANNEL},
-    {"kind", "kind", SJ_FIELD_KIND},
-    {"level", "level", SJ_FIELD_LEVEL},
-    {"category", "category", SJ_FIELD_CATEGORY},
-    {"outcome", "outcome", SJ_FIELD_OUTCOME},
-    {"source", "source", SJ_FIELD_SOURCE},
-    {"station", "origin", -1},
-    {"township", "township", -1},
-    {"month", "substr(occurred_on, 1, 7)", -1},
+    {"channel", "channel", SJ_FIELD_CHANNEL, NULL, "channel"},
+    {"kind", "kind", SJ_FIELD_KIND, NULL, "kind"},
+    {"level", "level", SJ_FIELD_LEVEL, NULL, "level"},
+    {"category", "category", SJ_FIELD_CATEGORY, NULL, "category"},
+    {"outcome", "outcome", SJ_FIELD_OUTCOME, NULL, "outcome"},
+    {"source", "source", SJ_FIELD_SOURCE, NULL, "source"},
+    {"station", "origin", -1, "origin", NULL},
+    {"township", "township", -1, "township", NULL},
+    {"month", "substr(occurred_on, 1, 7)", -1, "substr(day, 1, 7)", "month"},
     /* each outcome a matter ever had (see s_ever_sql): a matter is in the
-     * row of every outcome it reached */
-    {"ever_outcome", "ever_outcome", SJ_FIELD_OUTCOME},
+     * row of every outcome it reached; never from a tally */
+    {"ever_outcome", "ever_outcome", SJ_FIELD_OUTCOME, NULL, NULL},
 };
+
+/* Where stats counts: every matter, or one of the tallies kept ahead by the
+ * store (schema 5), whichever holds every --by dimension and filter. */
+typedef enum { S_SRC_MATTERS = 0, S_SRC_PLACE, S_SRC_KIND } s_src_t;
+static const char *const s_src_table[] = {"matters", "tally_place", "tally_kind"};
 #define COUNTY_QUERY_NDIMS (sizeof s_dims / sizeof s_dims[0])
 
 /* A WHERE clause made of fixed text and the values to bind to its '?'s, in
@@ -276,6 +283,80 @@ s_where_bind(
         }
     }
     return SJ_OK;
+}
+
+/* Is date (valid YYYY-MM-DD) the last day of its month? */
+static int
+s_month_last_day(const char *date)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+    if (m < 1 || m > 12) {
+        return 0;
+    }
+    int last = days[m - 1] + (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
+    return d == last;
+}
+
+/* The source that holds every dimension and filter of a stats query: the
+ * tallies when they can answer exactly (tally_kind only by whole months, so
+ * --from must be a first and --to a last day of a month), else matters. */
+static s_src_t
+s_stats_source(const int *dims, size_t ndims, const county_filter_t *f)
+{
+    int place = 1, kind = 1;
+    for (size_t i = 0; i < ndims; i++) {
+        place = place && s_dims[dims[i]].place_expr;
+        kind = kind && s_dims[dims[i]].kind_expr;
+    }
+    if (f) {
+        int enums = f->channel || f->kind || f->level || f->category || f->outcome || f->source;
+        place = place && !enums;
+        kind = kind && !f->township && !f->station && (!f->from || strcmp(f->from + 8, "01") == 0)
+               && (!f->to || s_month_last_day(f->to));
+    }
+    return place ? S_SRC_PLACE : kind ? S_SRC_KIND : S_SRC_MATTERS;
+}
+
+/* The WHERE clause of a checked filter over a tally (s_stats_source chose
+ * it, so it holds every filter). */
+static void
+s_where_build_tally(const county_filter_t *f, s_src_t src, s_where_t *w)
+{
+    if (src == S_SRC_MATTERS) {
+        s_where_build(f, w);
+        return;
+    }
+    memset(w, 0, sizeof *w);
+    if (!f) {
+        return;
+    }
+    const char *from = src == S_SRC_PLACE ? "day >= ?" : "month >= substr(?, 1, 7)";
+    const char *to = src == S_SRC_PLACE ? "day <= ?" : "month <= substr(?, 1, 7)";
+    if (f->from) {
+        s_where_add(w, from, f->from, 0);
+    }
+    if (f->to) {
+        s_where_add(w, to, f->to, 0);
+    }
+    if (src == S_SRC_PLACE) {
+        if (f->township) {
+            s_where_add(w, "township = ?", f->township, 0);
+        }
+        if (f->station) {
+            s_where_add(w, "origin = ?", f->station, 0);
+        }
+        return;
+    }
+    const char *names[SJ_FIELD_COUNT] = {f->channel,  f->kind,    f->level,
+                                         f->category, f->outcome, f->source};
+    static const char *const clauses[SJ_FIELD_COUNT] = {
+        "channel = ?", "kind = ?", "level = ?", "category = ?", "outcome = ?", "source = ?"};
+    for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+        if (names[i]) {
+            s_where_add(w, clauses[i], NULL, sj_enum_value((sj_field_t) i, names[i]));
+        }
+    }
 }
 
 /* Parses the comma-separated dims of `by` into indexes of s_dims. Spaces
@@ -1129,8 +1210,188 @@ out:
 /* Without dims, json keeps "rows" empty as specified, while table and csv
  * print the one ungrouped row: a bare header would tell the reader
  * nothing. */
-int
-county_query_stats(sqlite3 *db,
+/* stats in json: {"rows":[...],"total":{"items":N,"persons":N}}. */
+static int
+s_counts_json(const sj_table_t *t,
+             sqlite3_int64 items,
+             sqlite3_int64 persons,
+             FILE *out,
+             char *err,
+             size_t err_size)
+{
+    int rc = SJ_ENOMEM;
+    char *text = NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *rows = sj_table_to_json(t);
+    if (!root || !rows) {
+        goto out;
+    }
+    if (!cJSON_AddItemToObject(root, "rows", rows)) {
+        goto out;
+    }
+    rows = NULL; /* owned by root now */
+    cJSON *total = cJSON_AddObjectToObject(root, "total");
+    if (!total || !cJSON_AddNumberToObject(total, "items", (double) items)
+        || !cJSON_AddNumberToObject(total, "persons", (double) persons)) {
+        goto out;
+    }
+    text = cJSON_PrintUnformatted(root);
+    if (!text) {
+        goto out;
+    }
+    rc = fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) == EOF ? SJ_EIO : SJ_OK;
+out:
+    cJSON_free(text);
+    cJSON_Delete(rows);
+    cJSON_Delete(root);
+    return rc == SJ_OK ? SJ_OK : s_write_fail(rc, err, err_size);
+}
+
+static int
+s_stats_counts(sqlite3 *db,
+               const char *by,
+                      const county_filter_t *f,
+                      sj_format_t fmt,
+                      unsigned flags,
+                      FILE *out,
+                      char *err,
+                      size_t err_size)
+{
+    assert(db);
+    assert(out);
+    int dims[COUNTY_QUERY_MAX_DIMS];
+    size_t ndims = 0;
+    int rc = county_filter_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = s_parse_by(by, dims, &ndims, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    s_src_t from = (flags & COUNTY_STATS_SCAN) ? S_SRC_MATTERS : s_stats_source(dims, ndims, f);
+    s_where_t where;
+    s_where_build_tally(f, from, &where);
+
+    /* SELECT d1, d2, count(*), total(persons) FROM matters WHERE ...
+     * GROUP BY d1, d2 ORDER BY d1, d2 (over a tally: sum(items)) */
+    char sql[COUNTY_QUERY_SQL_MAX];
+    size_t len = 0;
+    char group[COUNTY_QUERY_SQL_MAX / 2];
+    size_t glen = 0;
+    sql[0] = group[0] = '\0';
+    s_sql_add(sql, sizeof sql, &len, "SELECT ");
+    for (size_t i = 0; i < ndims; i++) {
+        const s_dim_t *dim = &s_dims[dims[i]];
+        const char *expr = from == S_SRC_PLACE  ? dim->place_expr
+                           : from == S_SRC_KIND ? dim->kind_expr
+                                                : dim->expr;
+        s_sql_add(sql, sizeof sql, &len, expr);
+        s_sql_add(sql, sizeof sql, &len, ", ");
+        s_sql_add(group, sizeof group, &glen, i ? ", " : "");
+        s_sql_add(group, sizeof group, &glen, expr);
+    }
+    s_sql_add(sql, sizeof sql, &len,
+              from == S_SRC_MATTERS ? "count(*), coalesce(sum(persons), 0) FROM "
+                                    : "coalesce(sum(items), 0), coalesce(sum(persons), 0) FROM ");
+    s_sql_add(sql, sizeof sql, &len, s_src_table[from]);
+    s_sql_add(sql, sizeof sql, &len, where.sql);
+    if (ndims > 0) {
+        s_sql_add(sql, sizeof sql, &len, " GROUP BY ");
+        s_sql_add(sql, sizeof sql, &len, group);
+        s_sql_add(sql, sizeof sql, &len, " ORDER BY ");
+        s_sql_add(sql, sizeof sql, &len, group);
+    }
+
+    const char *names[COUNTY_QUERY_MAX_DIMS + 2];
+    sj_col_type_t types[COUNTY_QUERY_MAX_DIMS + 2];
+    for (size_t i = 0; i < ndims; i++) {
+        names[i] = s_dims[dims[i]].name;
+        types[i] = SJ_COL_TEXT;
+    }
+    names[ndims] = "items";
+    names[ndims + 1] = "persons";
+    types[ndims] = types[ndims + 1] = SJ_COL_INT;
+
+    sqlite3_stmt *st = NULL;
+    sj_table_t *t = sj_table_new(ndims + 2, names, types);
+    if (!t) {
+        return s_nomem(err, err_size);
+    }
+    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = s_db_fail(db, src, "cannot query the matters", sql, err, err_size);
+        goto out;
+    }
+    rc = s_where_bind(db, st, &where, sql, err, err_size);
+    if (rc != SJ_OK) {
+        goto out;
+    }
+    sqlite3_int64 items = 0, persons = 0;
+    char ibuf[COUNTY_QUERY_NUM], pbuf[COUNTY_QUERY_NUM];
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[COUNTY_QUERY_MAX_DIMS + 2];
+        for (size_t i = 0; i < ndims; i++) {
+            const s_dim_t *dim = &s_dims[dims[i]];
+            if (dim->field >= 0) {
+                rc = s_enum_cell((sj_field_t) dim->field, sqlite3_column_int(st, (int) i),
+                                 &cells[i], err, err_size);
+                if (rc != SJ_OK) {
+                    goto out;
+                }
+            } else if (!(cells[i] = s_col_text(st, (int) i))) {
+                rc = s_nomem(err, err_size);
+                goto out;
+            }
+        }
+        sqlite3_int64 n = sqlite3_column_int64(st, (int) ndims);
+        sqlite3_int64 p = sqlite3_column_int64(st, (int) ndims + 1);
+        items += n;
+        persons += p;
+        if (ndims == 0 && fmt == SJ_FMT_JSON) {
+            continue;
+        }
+        snprintf(ibuf, sizeof ibuf, "%" PRId64, (int64_t) n);
+        snprintf(pbuf, sizeof pbuf, "%" PRId64, (int64_t) p);
+        cells[ndims] = ibuf;
+        cells[ndims + 1] = pbuf;
+        if (sj_table_add_row(t, cells) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    if (src != SQLITE_DONE) {
+        rc = s_db_fail(db, src, "cannot read the matters", sql, err, err_size);
+        goto out;
+    }
+    if (fmt == SJ_FMT_JSON) {
+        rc = s_counts_json(t, items, persons, out, err, err_size);
+        goto out;
+    }
+    if (fmt == SJ_FMT_TABLE && ndims > 0) {
+        const char *total[COUNTY_QUERY_MAX_DIMS + 2] = {NULL};
+        snprintf(ibuf, sizeof ibuf, "%" PRId64, (int64_t) items);
+        snprintf(pbuf, sizeof pbuf, "%" PRId64, (int64_t) persons);
+        total[0] = "total";
+        total[ndims] = ibuf;
+        total[ndims + 1] = pbuf;
+        if (sj_table_set_total(t, total) != SJ_OK) {
+            rc = s_nomem(err, err_size);
+            goto out;
+        }
+    }
+    rc = sj_table_write(t, fmt, out);
+    if (rc != SJ_OK) {
+        rc = s_write_fail(rc, err, err_size);
+    }
+out:
+    sqlite3_finalize(st);
+    sj_table_destroy(&t);
+    return rc;
+}
+
+static int
+s_stats_cases(sqlite3 *db,
                    const char *by,
                    const county_filter_t *f,
                    sj_format_t fmt,
@@ -1241,6 +1502,57 @@ out:
     s_groups_free(&gs);
     sj_table_destroy(&t);
     return rc;
+}
+
+const char *
+county_query_stats_source(const char *by, const county_filter_t *f)
+{
+    int dims[COUNTY_QUERY_MAX_DIMS];
+    size_t ndims = 0;
+    char err[256];
+    if (county_filter_check(f, err, sizeof err) != SJ_OK
+        || s_parse_by(by, dims, &ndims, err, sizeof err) != SJ_OK) {
+        return NULL;
+    }
+    return s_src_table[s_stats_source(dims, ndims, f)];
+}
+
+int
+county_query_stats(sqlite3 *db,
+                   const char *by,
+                   const county_filter_t *f,
+                   sj_format_t fmt,
+                   FILE *out,
+                   char *err,
+                   size_t err_size)
+{
+    return county_query_stats_ex(db, by, f, fmt, 0, out, err, err_size);
+}
+
+int
+county_query_stats_ex(sqlite3 *db,
+                      const char *by,
+                      const county_filter_t *f,
+                      sj_format_t fmt,
+                      unsigned flags,
+                      FILE *out,
+                      char *err,
+                      size_t err_size)
+{
+    int dims[COUNTY_QUERY_MAX_DIMS];
+    size_t ndims = 0;
+    int rc = s_parse_by(by, dims, &ndims, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    int ever = 0;
+    for (size_t i = 0; i < ndims; i++) {
+        ever |= strcmp(s_dims[dims[i]].name, "ever_outcome") == 0;
+    }
+    if ((flags & COUNTY_STATS_CASES) || ever) {
+        return s_stats_cases(db, by, f, fmt, out, err, err_size);
+    }
+    return s_stats_counts(db, by, f, fmt, flags, out, err, err_size);
 }
 
 /* The list cursor: one prepared SELECT over matters, stepped row by row. Cells

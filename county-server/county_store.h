@@ -40,6 +40,13 @@ const uint8_t *county_store_epoch(const county_store_t *self);
 
 extern const sj_downlink_ops_t county_store_downlink_ops;
 
+/* The tallies (schema 5: tally_place per day x station, tally_kind per
+ * month x enum fields; `stats` reads them) are kept by the store for every
+ * matter it stores, and by triggers when a matter changes or goes. A tool
+ * that INSERTs matters with plain SQL (a bulk loader, a test fixture) must
+ * count them again with this, inside or outside its transaction. */
+SJ_NODISCARD int county_store_tally_rebuild(sqlite3 *db);
+
 /* The origin code of the county's own events (county-server update): the
  * store's county code, or "000000" when the store has none. */
 const char *county_store_origin(const county_store_t *self);

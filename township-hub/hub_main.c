@@ -183,9 +183,18 @@ s_run(const s_opts_t *o)
         goto out;
     }
     sj_downlink_set_epoch(down, hub_store_epoch(st));
+    /* At most ~8 station batches per transaction: 10 stations pushing a
+     * window of 8 each were decoded 64 frames at a time (the hub's peak RSS,
+     * 36 MiB), and forwarding waited for the whole group. */
+    sj_downlink_set_group_events(down, 4096);
+    /* A window of 16 batches to the county (stations use 8): the county
+     * commits what it has in one transaction, so with 8 a forwarding hub's
+     * next batches only left after the county's acks came back and it sat
+     * idle in between (a backlog drains at the county's pace only when the
+     * next window is already queued there). */
     sj_uplink_cfg_t cfg = {.endpoint = o->parent, .code = hub_store_code(st),
                            .epoch = hub_store_link_epoch(st), .kp = have_keys ? &kp : NULL,
-                           .server_pk = have_keys ? parent_pk : NULL};
+                           .server_pk = have_keys ? parent_pk : NULL, .window = 16};
     up = sj_uplink_new(zctx, &cfg, &hub_store_uplink_ops, st);
     if (!up) {
         fprintf(stderr, "township-hub: cannot set up the link to %s\n", o->parent);

@@ -32,7 +32,8 @@ typedef struct {
 
 /* Makes the temp dir, the store and the key pair; aborts the test on failure. */
 county_testdb_t *county_testdb_new(void);
-/* Inserts n matters in one transaction (and a links row per township). */
+/* Inserts n matters in one transaction (and a links row per township), and
+ * counts the tallies again (county_store_tally_rebuild), as the store would. */
 void county_testdb_insert(county_testdb_t *self, const county_testdb_matter_t *rows, size_t n);
 /* Inserts n generated matters by one INSERT ... SELECT (dates spread over
  * year, enums cycling), for volume tests. */

@@ -434,7 +434,8 @@ s_stats_json(s_fx_t *fx, const char *by, const county_filter_t *f)
     char *text = NULL, err[512] = "";
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    int rc = county_query_stats(fx->db, by, f, SJ_FMT_JSON, out, err, sizeof err);
+    int rc = county_query_stats_ex(fx->db, by, f, SJ_FMT_JSON, COUNTY_STATS_CASES, out, err,
+                                   sizeof err);
     fclose(out);
     if (rc != SJ_OK) {
         fail_msg("stats: %s", err);

@@ -190,6 +190,11 @@ test_upgrade_county_store(void **state)
         assert_int_equal(s_scalar(db, "SELECT count(*) FROM events"), FIXTURE_REPORTS);
         assert_int_equal(s_scalar(db, "SELECT count(*) FROM matters"), FIXTURE_REPORTS);
         assert_int_equal(s_scalar(db, "SELECT count(sealed) FROM matters"), 1);
+        /* Schema 5 counted the old matters into the tallies stats reads. */
+        assert_int_equal(s_scalar(db, "SELECT sum(items) FROM tally_place"), FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT sum(items) FROM tally_kind"), FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT sum(persons) FROM tally_kind"),
+                         s_scalar(db, "SELECT sum(persons) FROM matters"));
         county_store_close(&st);
         st = county_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {

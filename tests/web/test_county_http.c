@@ -170,12 +170,13 @@ s_get(s_fx_t *fx, const char *target, web_resp_t *r)
     assert_int_equal(web_request(fx->srv.port, "GET", target, NULL, r), 0);
 }
 
-/* The API's body and `county-server stats --format json` with the flags. */
+/* The API's body and `county-server stats --cases --format json` with the
+ * flags (/api/stats carries the case figures). */
 static void
 s_same_as_cli(s_fx_t *fx, const char *target, char *const *flags)
 {
-    char *argv[24] = {COUNTY_BIN, "stats", "--data", fx->db->dir, "--format", "json"};
-    size_t n = 6;
+    char *argv[24] = {COUNTY_BIN, "stats", "--data", fx->db->dir, "--format", "json", "--cases"};
+    size_t n = 7;
     for (size_t i = 0; flags[i]; i++) {
         argv[n++] = flags[i];
     }

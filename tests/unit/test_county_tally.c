@@ -1,0 +1,411 @@
+/* Do the tallies (schema 5) that `stats` reads give exactly what a scan of
+ * matters gives? Random matters are stored through the county store's
+ * ingest path (store_event, batch_end), some batches rolled back, some
+ * outcomes changed by status changes (the replay's UPDATE), some matters
+ * deleted by SQL; then many random stats queries are run twice, from the
+ * tallies where they cover the query and by a full scan, and must print
+ * the same. The migration that makes the tallies for an existing store is
+ * checked the same way (tables dropped, user_version set back, reopened). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "county_query.h"
+#include "county_store.h"
+#include "sj_db.h"
+#include "sj_ids.h"
+#include "sj_model.h"
+#include "sj_wire.h"
+
+#define N_STATIONS 6
+#define N_BATCHES  40
+#define BATCH_MAX  120
+#define N_QUERIES  400
+
+static const char *const s_stations[N_STATIONS] = {"230523100201", "230523100202",
+                                                   "230523101201", "230523101202",
+                                                   "230523102201", "230523102203"};
+
+/* xorshift64*: the same data on every run (seeded), no libc rand state */
+static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
+
+static uint32_t
+s_rand(uint32_t n)
+{
+    s_rng ^= s_rng >> 12;
+    s_rng ^= s_rng << 25;
+    s_rng ^= s_rng >> 27;
+    return (uint32_t) ((s_rng * 2685821657736338717ull) >> 33) % n;
+}
+
+typedef struct {
+    char dir[64];
+    county_store_t *store;
+    sqlite3 *db;
+    uint8_t ids[N_BATCHES * BATCH_MAX][SJ_ID_BYTES];
+    size_t n_ids;
+} s_fx_t;
+
+static void
+s_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+}
+
+static int64_t
+s_scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* A random date from 2023-11-01 to 2024-04-30 (Feb 29 included). */
+static void
+s_random_date(char out[32])
+{
+    static const int months[][3] = {{2023, 11, 30}, {2023, 12, 31}, {2024, 1, 31},
+                                    {2024, 2, 29},  {2024, 3, 31},  {2024, 4, 30}};
+    const int *m = months[s_rand(6)];
+    snprintf(out, 32, "%04d-%02d-%02d", m[0], m[1], 1 + (int) s_rand((uint32_t) m[2]));
+}
+
+/* One batch of random reports from one station, through the store's ingest
+ * ops as the downlink calls them; kept (ok) or rolled back. */
+static void
+s_batch(s_fx_t *fx, int station, uint64_t *seq, int keep)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    assert_non_null(ev);
+    const sj_downlink_ops_t *ops = &county_store_downlink_ops;
+    s_exec(fx->db, "SAVEPOINT batch");
+    uint32_t n = 1 + s_rand(BATCH_MAX);
+    for (uint32_t i = 0; i < n; i++) {
+        memset(ev, 0, sizeof *ev);
+        ev->type = SJ_EVENT_REPORT;
+        sj_uuid7_new(ev->id);
+        snprintf(ev->origin, sizeof ev->origin, "%s", s_stations[station]);
+        memset(ev->epoch, station + 1, SJ_EPOCH_BYTES);
+        ev->origin_seq = ++*seq;
+        ev->created_ms = 1709280000000LL + (int64_t) *seq;
+        sj_report_t *r = &ev->report;
+        /* few days and kinds, so that tally rows gather several matters */
+        char date[32];
+        s_random_date(date);
+        memcpy(r->occurred_on, date, sizeof r->occurred_on - 1);
+        r->occurred_on[sizeof r->occurred_on - 1] = '\0';
+        r->channel = 1 + (int) s_rand(4);
+        r->kind = 1 + (int) s_rand(2);
+        r->persons = r->kind == 2 ? 5 + s_rand(40) : 1 + s_rand(4);
+        r->level = 1 + (int) s_rand(3);
+        r->category = 1 + (int) s_rand(5);
+        r->outcome = 1 + (int) s_rand(5);
+        r->source = 1 + (int) s_rand(2);
+        snprintf(ev->summary, sizeof ev->summary, "matter %llu", (unsigned long long) *seq);
+        snprintf(ev->officer, sizeof ev->officer, "officer-%d", station);
+        r->summary = ev->summary;
+        r->officer = ev->officer;
+        uint8_t *raw = NULL;
+        size_t len = 0;
+        assert_int_equal(sj_event_encode(ev, &raw, &len), SJ_OK);
+        sj_stored_t res = SJ_STORED_DUPLICATE;
+        assert_int_equal(ops->store_event(fx->store, s_stations[station], ev, raw, len, &res),
+                         SJ_OK);
+        assert_int_equal(res, SJ_STORED_NEW);
+        free(raw);
+        if (keep) {
+            memcpy(fx->ids[fx->n_ids++], ev->id, SJ_ID_BYTES);
+        }
+    }
+    assert_int_equal(ops->batch_end(fx->store, keep), SJ_OK);
+    if (keep) {
+        s_exec(fx->db, "RELEASE batch");
+    } else {
+        *seq -= n; /* the station sends them again, as after a refused batch */
+        s_exec(fx->db, "ROLLBACK TO batch; RELEASE batch");
+    }
+    free(ev);
+}
+
+static void
+s_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+            assert_int_equal(unlink(path), 0);
+        }
+    }
+    closedir(d);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static s_fx_t *
+s_fx_new(void)
+{
+    s_fx_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/sanji-tally-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char err[256] = "";
+    fx->store = county_store_open(fx->dir, "230523", SJ_DB_WRITE, err, sizeof err);
+    if (!fx->store) {
+        fail_msg("county_store_open: %s", err);
+    }
+    fx->db = county_store_db(fx->store);
+    uint64_t seq[N_STATIONS] = {0};
+    for (int b = 0; b < N_BATCHES; b++) {
+        int station = (int) s_rand(N_STATIONS);
+        /* several batches per transaction, as the downlink groups frames;
+         * every fifth batch is refused and rolled back */
+        if (b % 4 == 0) {
+            s_exec(fx->db, "BEGIN IMMEDIATE");
+        }
+        s_batch(fx, station, &seq[station], b % 5 != 3);
+        if (b % 4 == 3 || b == N_BATCHES - 1) {
+            s_exec(fx->db, "COMMIT");
+        }
+    }
+    return fx;
+}
+
+static void
+s_fx_destroy(s_fx_t **fx_p)
+{
+    county_store_close(&(*fx_p)->store);
+    s_rmdir((*fx_p)->dir);
+    free(*fx_p);
+    *fx_p = NULL;
+}
+
+/* Status changes made at the county on random matters: the replay moves
+ * their outcome (UPDATE matters), which the tallies must follow. */
+static int
+s_change_outcomes(s_fx_t *fx, int n)
+{
+    int changed = 0;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *id = fx->ids[s_rand((uint32_t) fx->n_ids)];
+        int prev = 0;
+        uint8_t ev_id[SJ_ID_BYTES];
+        char reason[256];
+        int rc = county_store_update(fx->store, id, 1 + (int) s_rand(5), "review", "officer-9",
+                                     &prev, ev_id, reason, sizeof reason);
+        assert_true(rc == SJ_OK || rc == SJ_EINVAL); /* EINVAL: not an allowed transition */
+        changed += rc == SJ_OK;
+    }
+    return changed;
+}
+
+static const char *const s_dim_names[] = {"channel", "kind",    "level",    "category", "outcome",
+                                          "source",  "station", "township", "month"};
+#define N_DIMS (sizeof s_dim_names / sizeof s_dim_names[0])
+
+static char *
+s_run(sqlite3 *db, const char *by, const county_filter_t *f, sj_format_t fmt, unsigned flags)
+{
+    char *text = NULL;
+    size_t len = 0;
+    char err[512] = "";
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    int rc = county_query_stats_ex(db, by, f, fmt, flags, out, err, sizeof err);
+    assert_int_equal(fclose(out), 0);
+    if (rc != SJ_OK) {
+        fail_msg("stats --by '%s': %s", by, err);
+    }
+    return text;
+}
+
+/* Random queries (dims, date ranges on and off month boundaries, codes and
+ * enum filters): tallies and scan must agree. Returns how many of them the
+ * tallies answered. */
+static int
+s_compare_random(sqlite3 *db, int n)
+{
+    static const char *const froms[] = {NULL, "2023-12-01", "2024-01-15", "2024-02-01",
+                                        "2023-11-01"};
+    static const char *const tos[] = {NULL, "2024-02-29", "2024-03-10", "2024-01-31",
+                                      "2024-04-30"};
+    static const char *const townships[] = {"230523100", "230523101", "230523109"};
+    int from_tally = 0;
+    for (int q = 0; q < n; q++) {
+        char by[128] = "";
+        size_t used = 0;
+        uint32_t mask = s_rand(1u << N_DIMS);
+        /* mostly one or two dims, as staff ask */
+        if (s_rand(3) != 0) {
+            mask &= (1u << s_rand(N_DIMS)) | (1u << s_rand(N_DIMS));
+        }
+        for (size_t d = 0; d < N_DIMS; d++) {
+            if (mask & (1u << d)) {
+                used += (size_t) snprintf(by + used, sizeof by - used, "%s%s", used ? "," : "",
+                                          s_dim_names[d]);
+            }
+        }
+        county_filter_t f = {0};
+        f.from = froms[s_rand(5)];
+        f.to = tos[s_rand(5)];
+        if (f.from && f.to && strcmp(f.from, f.to) > 0) {
+            f.to = NULL;
+        }
+        switch (s_rand(6)) {
+        case 0:
+            f.township = townships[s_rand(3)];
+            break;
+        case 1:
+            f.station = s_stations[s_rand(N_STATIONS)];
+            break;
+        case 2:
+            f.level = sj_enum_name(SJ_FIELD_LEVEL, 1 + (int) s_rand(3));
+            break;
+        case 3:
+            f.kind = sj_enum_name(SJ_FIELD_KIND, 1 + (int) s_rand(2));
+            f.outcome = sj_enum_name(SJ_FIELD_OUTCOME, 1 + (int) s_rand(5));
+            break;
+        default:
+            break;
+        }
+        sj_format_t fmt = s_rand(2) ? SJ_FMT_CSV : SJ_FMT_JSON;
+        const char *src = county_query_stats_source(by, &f);
+        assert_non_null(src);
+        from_tally += strcmp(src, "matters") != 0;
+        char *tally = s_run(db, by, &f, fmt, 0);
+        char *scan = s_run(db, by, &f, fmt, COUNTY_STATS_SCAN);
+        if (strcmp(tally, scan) != 0) {
+            fail_msg("stats --by '%s' from %s differs from the scan:\n%s\nscan:\n%s", by, src, tally,
+                     scan);
+        }
+        free(tally);
+        free(scan);
+    }
+    return from_tally;
+}
+
+/* The exact totals: every kept matter counted once in each tally. */
+static void
+s_check_totals(sqlite3 *db)
+{
+    int64_t items = s_scalar(db, "SELECT count(*) FROM matters");
+    int64_t persons = s_scalar(db, "SELECT total(persons) FROM matters");
+    assert_true(items > 0);
+    assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_place"), items);
+    assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_kind"), items);
+    assert_int_equal(s_scalar(db, "SELECT total(persons) FROM tally_place"), persons);
+    assert_int_equal(s_scalar(db, "SELECT total(persons) FROM tally_kind"), persons);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_place WHERE items <= 0"), 0);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_kind WHERE items <= 0"), 0);
+    /* the packed key (the store computes it in C, the triggers in SQL) */
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_kind WHERE k !="
+                                  " ((CAST(substr(month, 1, 4) AS INTEGER) * 100"
+                                  " + CAST(substr(month, 6, 2) AS INTEGER)) * 1000000"
+                                  " + channel * 100000 + kind * 10000 + level * 1000"
+                                  " + category * 100 + outcome * 10 + source)"),
+                     0);
+}
+
+static void
+test_tally_source_choice(void **state)
+{
+    (void) state;
+    county_filter_t none = {0};
+    assert_string_equal(county_query_stats_source("township,month", NULL), "tally_place");
+    assert_string_equal(county_query_stats_source("station", &none), "tally_place");
+    assert_string_equal(county_query_stats_source("level,kind", NULL), "tally_kind");
+    assert_string_equal(county_query_stats_source(NULL, NULL), "tally_place");
+    assert_string_equal(county_query_stats_source("township,level", NULL), "matters");
+    county_filter_t f = {.from = "2024-01-01", .to = "2024-02-29", .level = "county"};
+    assert_string_equal(county_query_stats_source("month,kind", &f), "tally_kind");
+    f.to = "2024-02-28"; /* not the end of a month: tally_kind cannot cut there */
+    assert_string_equal(county_query_stats_source("month,kind", &f), "matters");
+    county_filter_t g = {.from = "2024-01-17", .township = "230523100"};
+    assert_string_equal(county_query_stats_source("station,month", &g), "tally_place");
+    g.outcome = "pending";
+    assert_string_equal(county_query_stats_source("station,month", &g), "matters");
+    county_filter_t bad = {.level = "galaxy"};
+    assert_null(county_query_stats_source("level", &bad));
+    assert_null(county_query_stats_source("colour", NULL));
+}
+
+static void
+test_tally_matches_scan(void **state)
+{
+    (void) state;
+    s_fx_t *fx = s_fx_new();
+    s_check_totals(fx->db);
+    int from_tally = s_compare_random(fx->db, N_QUERIES);
+    assert_true(from_tally > N_QUERIES / 4); /* the tallies did answer */
+    assert_true(from_tally < N_QUERIES);     /* and the scan path was compared too */
+
+    /* Outcomes moved by status changes, then matters deleted by hand. */
+    assert_true(s_change_outcomes(fx, 200) > 20);
+    s_check_totals(fx->db);
+    s_compare_random(fx->db, N_QUERIES / 2);
+    s_exec(fx->db, "DELETE FROM matters WHERE persons > 30");
+    s_check_totals(fx->db);
+    s_compare_random(fx->db, N_QUERIES / 2);
+    s_fx_destroy(&fx);
+}
+
+/* A store made before schema 5: the migration counts its matters. */
+static void
+test_tally_migration_rebuilds(void **state)
+{
+    (void) state;
+    s_fx_t *fx = s_fx_new();
+    s_exec(fx->db, "DROP TABLE tally_place; DROP TABLE tally_kind;"
+                   " DROP TRIGGER tally_matter_out; DROP TRIGGER tally_matter_change;"
+                   " PRAGMA user_version = 4"); /* 4: assignment delivery's */
+    county_store_close(&fx->store);
+    char err[256] = "";
+    fx->store = county_store_open(fx->dir, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!fx->store) {
+        fail_msg("county_store_open after the downgrade: %s", err);
+    }
+    fx->db = county_store_db(fx->store);
+    assert_int_equal(s_scalar(fx->db, "PRAGMA user_version"), 5);
+    s_check_totals(fx->db);
+    assert_true(s_compare_random(fx->db, N_QUERIES / 2) > 0);
+    /* and the migrated store keeps counting: more batches, more changes */
+    uint64_t seq = 1000;
+    s_exec(fx->db, "BEGIN IMMEDIATE");
+    s_batch(fx, 0, &seq, 1);
+    s_exec(fx->db, "COMMIT");
+    s_change_outcomes(fx, 50);
+    s_check_totals(fx->db);
+    s_compare_random(fx->db, N_QUERIES / 4);
+    s_fx_destroy(&fx);
+}
+
+int
+main(void)
+{
+    if (sj_ids_init() != SJ_OK) {
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tally_source_choice),
+        cmocka_unit_test(test_tally_matches_scan),
+        cmocka_unit_test(test_tally_migration_rebuilds),
+    };
+    return cmocka_run_group_tests_name("county_tally", tests, NULL, NULL);
+}
