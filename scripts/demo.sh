@@ -112,7 +112,7 @@ echo "   county public key: $county_key"
 free_port county_port
 county_endpoint=tcp://127.0.0.1:$county_port
 echo "== starting county server on $county_endpoint (data in $tmp)"
-start_daemon county "$county_bin" run --data "$tmp/county" --bind "$county_endpoint"
+start_daemon county "$county_bin" run --data "$tmp/county" --bind "$county_endpoint" --code 230523
 
 for t in "${townships[@]}"; do
     free_port port
@@ -209,6 +209,26 @@ echo "   no petitioner name in the clear at the hub or the station"
 first=$("$county_bin" list --data "$tmp/county" --station "${stations[0]}" --from 2024-06-12 --to 2024-06-12 \
     --category housing_demolition --source leader_reception --format csv --limit 1 | sed -n 2p | cut -d, -f1)
 "$county_bin" show --data "$tmp/county" --with-personal "$first" | grep -E '^(id|summary|petitioner_name|petitioner_phone):'
+
+echo "== a case assigned down (交办): county -> township hub -> station ${stations[0]}"
+due=$(date -d '+30 days' +%F)
+case_id=$("$county_bin" list --data "$tmp/county" --station "${stations[0]}" --outcome pending \
+    --format csv --limit 1 | sed -n 2p | cut -d, -f1)
+"$county_bin" assign --data "$tmp/county" "$case_id" --to "${stations[0]}" --due "$due" \
+    --note "请限期办结" --officer "县信访局"
+# The county hands it to the township hub at once; the station gets it at its
+# next sync (pull with a cursor: a station that is offline gets it later).
+for _ in $(seq 1 50); do
+    agent "${stations[0]}" sync --timeout 30 2>/dev/null
+    if agent "${stations[0]}" inbox --format csv 2>/dev/null | sed -n 2p | grep -q .; then
+        break
+    fi
+    sleep 0.2
+done
+agent "${stations[0]}" inbox
+agent "${stations[0]}" update "$case_id" --outcome accepted --note "已受理"
+agent "${stations[0]}" sync --timeout 30 --until-county
+"$county_bin" cases --data "$tmp/county" --source assigned
 
 echo "== township-hub status (township ${townships[0]})"
 "$hub_bin" status --data "$tmp/hub-${townships[0]}"
