@@ -678,9 +678,16 @@ sj_uplink_on_readable(sj_uplink_t *self)
             if (sj_wire_text(env->error->reason, text, sizeof text) != SJ_OK) {
                 text[0] = '\0';
             }
-            snprintf(self->last_error, sizeof self->last_error, "%s", text);
             int code = env->error->code;
-            sj_warn("parent %s: error %d: %s", self->endpoint, code, text);
+            /* A refused window brings the same error once per batch in
+             * flight: say it once per pause, the rest at debug level. */
+            int repeat = strcmp(self->last_error, text) == 0 && sj_mono_ms() < self->retry_mono;
+            snprintf(self->last_error, sizeof self->last_error, "%s", text);
+            if (repeat) {
+                sj_debug("parent %s: error %d again: %s", self->endpoint, code, text);
+            } else {
+                sj_warn("parent %s: error %d: %s", self->endpoint, code, text);
+            }
             if (code == SANJI__ERROR_CODE__ERROR_FORBIDDEN
                 || code == SANJI__ERROR_CODE__ERROR_BAD_VERSION) {
                 s_up_reset(self, "refused by the parent");
