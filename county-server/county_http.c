@@ -2,7 +2,7 @@
  *
  * The API answers are made by the same functions as the CLI's JSON
  * (county_query_stats, county_status_write, county_cases_query) writing into an
- * open_memstream, so the page and `stats --format json` cannot disagree.
+ * open_memstream, so the page and `stats --cases --format json` cannot disagree.
  * Parameters are checked by name first (unknown or repeated: 400), then by
  * the query functions (bad dates, codes, enum names, dims: 400 with their
  * reason, minus the CLI's "--"). */

@@ -6,7 +6,7 @@
  * JSON API, GET or HEAD only, bad parameters 400 {"error": "..."}:
  *   /api/stats?by=&from=&to=&township=&station=&channel=&kind=&level=
  *              &category=&outcome=&source=
- *       exactly what `county-server stats --format json` prints for the
+ *       exactly what `county-server stats --cases --format json` prints for the
  *       same options (county_query_stats).
  *   /api/townships?<the same filters but by>&silent_after=S
  *       {"rows":[{"township","items","persons","last_contact","silent_s",
