@@ -75,7 +75,9 @@ s_submit(h_node_t *st, char id[40])
 static void
 s_sync(h_node_t *st, int until_county)
 {
-    const char *args[] = {"sync", "--timeout", "30", until_county ? "--until-county" : NULL, NULL};
+    /* daemons under valgrind (SANJI_VALGRIND) are ten times slower */
+    const char *args[] = {"sync", "--timeout", h_valgrind() ? "300" : "30",
+                          until_county ? "--until-county" : NULL, NULL};
     h_result_t r;
     int code = h_agent(st, args, &r, h_ms(60000));
     if (code != 0) {
@@ -473,6 +475,9 @@ test_assign_refresh_and_conflict(void **state)
     s_hex(id, hex);
     s_sync(st, 1);
     assert_int_equal(s_assign(county, id, S1, DUE, NULL, 0), 0);
+    /* sync pulls what the hub holds: wait until the county's push is there */
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 1, 1, h_ms(10000)), 1);
     s_sync(st, 0);
     assert_int_equal(h_db_scalar(st, "SELECT outcome FROM inbox"), 1);
 
@@ -546,6 +551,8 @@ test_assign_hub_store_lost(void **state)
     s_sync(st, 1);
     assert_int_equal(s_assign(county, id1, S1, DUE, NULL, 0), 0);
     assert_int_equal(s_assign(hub, id2, S1, "2098-01-01", NULL, 0), 0);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2, h_ms(10000)), 2);
     s_sync(st, 0);
     assert_int_equal(s_inbox(st), 2);
     assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 2);
@@ -568,7 +575,7 @@ test_assign_hub_store_lost(void **state)
     assert_int_equal(
         h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2, h_ms(10000)), 2);
     /* The station's cursor (2) counts the old store's items: it starts over. */
-    const char *args[] = {"sync", "--timeout", "30", NULL};
+    const char *args[] = {"sync", "--timeout", h_valgrind() ? "300" : "30", NULL};
     assert_int_equal(h_agent(st, args, &r, h_ms(60000)), 0);
     assert_non_null(strstr(r.err, "has a new store"));
     h_result_free(&r);
