@@ -41,6 +41,7 @@ struct sj_uplink {
     int64_t rx_mono;      /* last frame from the parent */
     int64_t tx_mono;      /* last frame to the parent */
     int64_t retry_mono;   /* not before this, after an error */
+    int64_t hs_warn_mono; /* when a handshake failure was last logged */
     int timeouts;
     int backoff_ms;
     uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
@@ -138,8 +139,12 @@ s_up_read_monitor(sj_uplink_t *self)
             return;
         }
         uint16_t event = 0;
+        uint32_t value = 0; /* for a protocol failure: ZMQ_PROTOCOL_ERROR_* */
         if (zmq_msg_size(&ev) >= 2) {
             memcpy(&event, zmq_msg_data(&ev), 2);
+        }
+        if (zmq_msg_size(&ev) >= 6) {
+            memcpy(&value, (const char *) zmq_msg_data(&ev) + 2, 4);
         }
         zmq_msg_close(&ev);
         zmq_msg_init(&ep);
@@ -162,8 +167,14 @@ s_up_read_monitor(sj_uplink_t *self)
                               ? "the parent refused this node's key (not enrolled, or revoked)"
                               : "secure handshake with the parent failed (wrong parent key,"
                                 " or the parent is not using CURVE)";
-        if (strcmp(self->last_error, why) != 0) {
-            sj_warn("link to %s: %s", self->endpoint, why);
+        /* Once per cause, and again every minute while it lasts (libzmq
+         * retries the handshake on its own); libzmq's own code says which
+         * step failed. */
+        int64_t now = sj_mono_ms();
+        if (strcmp(self->last_error, why) != 0 || now - self->hs_warn_mono >= 60000) {
+            sj_warn("link to %s: %s (libzmq handshake event 0x%x, error 0x%x)", self->endpoint,
+                    why, (unsigned) event, (unsigned) value);
+            self->hs_warn_mono = now;
         }
         snprintf(self->last_error, sizeof self->last_error, "%s", why);
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
