@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,11 @@ s_zap_main(void *arg)
             zmq_msg_init(&frames[nf]);
             if (zmq_msg_recv(&frames[nf], sock, 0) < 0) {
                 zmq_msg_close(&frames[nf]);
+                if (zmq_errno() == EINTR) {
+                    continue; /* a signal, not the end: leaving here would
+                               * leave the node with no ZAP handler, and
+                               * every new connection would then fail */
+                }
                 for (int i = 0; i < nf; i++) {
                     zmq_msg_close(&frames[i]);
                 }
@@ -399,7 +405,15 @@ sj_auth_start(void *zctx, const char *allowlist_path, char *err, size_t err_size
     }
     za->auth = self;
     za->sock = sock;
-    if (pthread_create(&self->thread, NULL, s_zap_main, za) != 0) {
+    /* The thread blocks every signal (SIGHUP, SIGTERM, ...), so that they
+     * go to the main thread, which handles them: a signal delivered here
+     * would interrupt the ZAP socket's receive instead. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int created = pthread_create(&self->thread, NULL, s_zap_main, za);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (created != 0) {
         free(za);
         zmq_close(sock);
         snprintf(err, err_size, "cannot start the ZAP thread");
