@@ -3,6 +3,7 @@
  * refused while the others go on; is nothing personal or secret kept in the
  * clear at the hub; and does a flood of hostile frames leave the hub serving a
  * good station exactly once? */
+#define _GNU_SOURCE /* syscall(SYS_tgkill): a signal to one thread of a daemon */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zmq.h>
@@ -516,6 +520,49 @@ test_trust_revoke(void **state)
                                4, h_ms(20000)),
                      4);
     assert_int_equal(s_events_of(county, ST_A), 3);
+}
+
+/* ---- 5b. a reload signal on any thread ---- */
+
+static void
+test_trust_sighup_any_thread(void **state)
+{
+    /* The kernel hands a process signal to any thread that does not block
+     * it. Does the hub reload and still admit new connections whichever
+     * thread gets SIGHUP? (It used to end the ZAP thread — its receive
+     * failed with EINTR — after which every new handshake failed.) Each of
+     * the hub's threads is sent its own SIGHUP. */
+    s_fix_t *f = *state;
+    h_node_t *county, *hub, *a, *b;
+    s_tree(f, &county, &hub, &a, &b);
+    s_deliver(a, 1, 601);
+    int before = h_log_count(hub->proc, "allowlist reloaded");
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int) hub->proc->pid);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int threads = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        if (syscall(SYS_tgkill, (long) hub->proc->pid, atol(e->d_name), SIGHUP) == 0) {
+            threads++;
+        }
+    }
+    closedir(d);
+    assert_true(threads >= 3); /* main, ZAP, libzmq's */
+    int64_t deadline = h_now_ms() + h_ms(10000);
+    while (h_log_count(hub->proc, "allowlist reloaded") <= before && h_now_ms() < deadline) {
+        h_sleep_ms(5);
+    }
+    assert_true(h_log_count(hub->proc, "allowlist reloaded") > before);
+    /* New connections (each sync is a new process): both admitted. */
+    s_deliver(b, 1, 602);
+    s_deliver(a, 1, 603);
+    assert_int_equal(s_events_of(hub, ST_A), 2);
+    assert_int_equal(s_events_of(hub, ST_B), 1);
 }
 
 /* ---- 6. nothing personal or secret at rest ---- */
@@ -1028,6 +1075,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_trust_hub_foreign_township, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_wrong_server_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_revoke, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_trust_sighup_any_thread, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_no_plaintext_at_rest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trust_hostile_flood, s_setup, s_teardown),
     };
