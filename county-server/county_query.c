@@ -1249,7 +1249,8 @@ out:
 
 static int
 s_stats_counts(sqlite3 *db,
-               const char *by,
+               const int *dims,
+               size_t ndims,
                       const county_filter_t *f,
                       sj_format_t fmt,
                       unsigned flags,
@@ -1259,16 +1260,7 @@ s_stats_counts(sqlite3 *db,
 {
     assert(db);
     assert(out);
-    int dims[COUNTY_QUERY_MAX_DIMS];
-    size_t ndims = 0;
-    int rc = county_filter_check(f, err, err_size);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    rc = s_parse_by(by, dims, &ndims, err, err_size);
-    if (rc != SJ_OK) {
-        return rc;
-    }
+    int rc = SJ_OK;
     s_src_t from = (flags & COUNTY_STATS_SCAN) ? S_SRC_MATTERS : s_stats_source(dims, ndims, f);
     s_where_t where;
     s_where_build_tally(f, from, &where);
@@ -1392,7 +1384,8 @@ out:
 
 static int
 s_stats_cases(sqlite3 *db,
-                   const char *by,
+                   const int *dims,
+                   size_t ndims,
                    const county_filter_t *f,
                    sj_format_t fmt,
                    FILE *out,
@@ -1401,16 +1394,7 @@ s_stats_cases(sqlite3 *db,
 {
     assert(db);
     assert(out);
-    int dims[COUNTY_QUERY_MAX_DIMS];
-    size_t ndims = 0;
-    int rc = county_filter_check(f, err, err_size);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    rc = s_parse_by(by, dims, &ndims, err, err_size);
-    if (rc != SJ_OK) {
-        return rc;
-    }
+    int rc = SJ_OK;
     if (!s_case_consts_ok()) {
         snprintf(err, err_size, "internal error: outcome numbers differ from the model");
         return SJ_EDB;
@@ -1539,9 +1523,13 @@ county_query_stats_ex(sqlite3 *db,
                       char *err,
                       size_t err_size)
 {
+    /* The filter and the dims are checked once, here, for both ways. */
     int dims[COUNTY_QUERY_MAX_DIMS];
     size_t ndims = 0;
-    int rc = s_parse_by(by, dims, &ndims, err, err_size);
+    int rc = county_filter_check(f, err, err_size);
+    if (rc == SJ_OK) {
+        rc = s_parse_by(by, dims, &ndims, err, err_size);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
@@ -1550,9 +1538,9 @@ county_query_stats_ex(sqlite3 *db,
         ever |= strcmp(s_dims[dims[i]].name, "ever_outcome") == 0;
     }
     if ((flags & COUNTY_STATS_CASES) || ever) {
-        return s_stats_cases(db, by, f, fmt, out, err, err_size);
+        return s_stats_cases(db, dims, ndims, f, fmt, out, err, err_size);
     }
-    return s_stats_counts(db, by, f, fmt, flags, out, err, err_size);
+    return s_stats_counts(db, dims, ndims, f, fmt, flags, out, err, err_size);
 }
 
 /* The list cursor: one prepared SELECT over matters, stepped row by row. Cells
