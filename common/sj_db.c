@@ -479,3 +479,29 @@ sj_db_meta_set_text(sqlite3 *db, const char *key, const char *value)
 {
     return s_meta_set(db, key, SQLITE_TEXT, 0, value, strlen(value));
 }
+
+int
+sj_db_fetch_seq_blobs(sqlite3 *db, sqlite3_stmt *st, size_t max_bytes,
+                      int (*add)(void *add_ctx, uint64_t seq, const void *data, size_t len),
+                      void *add_ctx, const char *what)
+{
+    int rc = SJ_OK, step;
+    size_t bytes = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t) sqlite3_column_bytes(st, 1);
+        if (bytes && bytes + len > max_bytes) {
+            break;
+        }
+        rc = add(add_ctx, (uint64_t) sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), len);
+        if (rc != SJ_OK) {
+            break;
+        }
+        bytes += len;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, what);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}

@@ -47,6 +47,16 @@ void sj_db_name_in_error(char *err, size_t err_size, const char *dir, const char
 
 /* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
 int sj_db_err(sqlite3 *db, int rc, const char *what);
+/* Steps st, a bound SELECT of (seq INTEGER, bytes BLOB) rows, calling
+ * add(add_ctx, seq, bytes, len) for each until add says other than SJ_OK or
+ * the next row would take the total past max_bytes (the first row always
+ * goes); then resets st and clears its bindings. Returns add's code or
+ * SJ_OK, or a storage error named by what. The one fetch loop of every
+ * stream a link sends from (upward outbox and events, downward items). */
+SJ_NODISCARD int sj_db_fetch_seq_blobs(sqlite3 *db, sqlite3_stmt *st, size_t max_bytes,
+                                       int (*add)(void *add_ctx, uint64_t seq, const void *data,
+                                                  size_t len),
+                                       void *add_ctx, const char *what);
 SJ_NODISCARD int sj_db_exec(sqlite3 *db, const char *sql);
 SJ_NODISCARD int sj_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
 /* BEGIN IMMEDIATE (retries while busy up to the busy timeout), COMMIT, ROLLBACK. */

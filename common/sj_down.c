@@ -135,25 +135,7 @@ sj_down_fetch(sj_down_t *self,
     sqlite3_bind_text(st, 1, child, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) after);
     sqlite3_bind_int64(st, 3, (sqlite3_int64) max_items);
-    int rc = SJ_OK, step;
-    size_t bytes = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t len = (size_t) sqlite3_column_bytes(st, 1);
-        if (bytes && bytes + len > max_bytes) {
-            break;
-        }
-        rc = add(add_ctx, (uint64_t) sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), len);
-        if (rc != SJ_OK) {
-            break;
-        }
-        bytes += len;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = sj_db_err(self->db, step, "down fetch");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return sj_db_fetch_seq_blobs(self->db, st, max_bytes, add, add_ctx, "down fetch");
 }
 
 int

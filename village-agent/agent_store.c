@@ -781,25 +781,7 @@ s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
     sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) from);
     sqlite3_bind_int64(st, 3, (sqlite3_int64) max_events);
-    int step;
-    size_t bytes = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t len = (size_t) sqlite3_column_bytes(st, 1);
-        if (bytes && bytes + len > max_bytes) {
-            break;
-        }
-        rc = add(add_ctx, (uint64_t) sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), len);
-        if (rc != SJ_OK) {
-            break;
-        }
-        bytes += len;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = sj_db_err(self->db, step, "outbox fetch");
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return sj_db_fetch_seq_blobs(self->db, st, max_bytes, add, add_ctx, "outbox fetch");
 }
 
 static int
