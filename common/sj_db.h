@@ -12,6 +12,11 @@
 
 #include "sj_err.h"
 
+/* Page size of a new store (see sj_db_open); the benchmark's raw SQLite
+ * baseline uses the same. */
+#define SJ_DB_PAGE_SIZE 16384
+#define SJ_DB_PAGE_SIZE_PRAGMA "PRAGMA page_size=16384"
+
 typedef struct {
     int version;     /* user_version after this step */
     const char *sql; /* one or more statements */

@@ -138,6 +138,27 @@ static const sj_migration_t s_migrations[] = {
         TALLY_SUB("old")
         TALLY_ADD("new")
         " END;"},
+    /* Ingest cost (issue 6): every index is ~1 us of the county's CPU per
+     * report. Two are dropped:
+     *   UNIQUE(origin, epoch, origin_seq) on events: a report's identity is
+     *   its id (UNIQUE(id) stays: that is the dedupe). A second event at a
+     *   position already held, under another id, was silently dropped as a
+     *   duplicate; now it is stored and `verify` names the position twice
+     *   held. verify sorts the keys itself (county_verify.c).
+     *   matters_origin: `--station` on list/cases/export scans matters
+     *   (stats reads tally_place, keyed by station).
+     * SQLite cannot drop a constraint's index, so events is rebuilt. */
+    {6, "CREATE TABLE events_v6(eid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+        " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
+        " via TEXT NOT NULL, type INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+        " received_ms INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+        " raw BLOB NOT NULL);"
+        "INSERT INTO events_v6(eid, id, origin, epoch, origin_seq, via, type, created_ms,"
+        " received_ms, prev_hash, hash, raw) SELECT eid, id, origin, epoch, origin_seq, via,"
+        " type, created_ms, received_ms, prev_hash, hash, raw FROM events ORDER BY eid;"
+        "DROP TABLE events;"
+        "ALTER TABLE events_v6 RENAME TO events;"
+        "DROP INDEX IF EXISTS matters_origin;"},
 };
 
 /* The tallies of the matters stored since the last flush, summed in memory
@@ -211,6 +232,22 @@ s_identity(county_store_t *self, const char *code, sj_db_mode_t mode, char *err,
     return SJ_OK;
 }
 
+/* Checkpoints the WAL into the database every `bytes` of it (SQLite's
+ * default is 1,000 pages: 4 MiB, which made the county copy pages back far
+ * more often than it needed), whatever the store's page size. */
+static int
+s_checkpoint_every(sqlite3 *db, int bytes)
+{
+    sqlite3_stmt *st = NULL;
+    int page = 4096;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
+        page = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return sqlite3_wal_autocheckpoint(db, bytes / page) == SQLITE_OK ? SJ_OK : SJ_EDB;
+}
+
 county_store_t *
 county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {
@@ -240,7 +277,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?10)",
                          &self->st_matter) != SJ_OK
         || sj_db_prepare(self->db,
-                         "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
+                         "SELECT origin=?2 AND epoch=?3 AND origin_seq=?4 FROM events WHERE id=?1",
                          &self->st_exists) != SJ_OK
         || sj_db_prepare(self->db, "SELECT 1 FROM status_changes WHERE case_id=? LIMIT 1",
                          &self->st_has_changes) != SJ_OK
@@ -255,7 +292,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || !(self->acc = calloc(1, sizeof *self->acc))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
-        || sj_db_exec(self->db, "PRAGMA wal_autocheckpoint=10000") != SJ_OK) {
+        || s_checkpoint_every(self->db, 40 << 20) != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -725,14 +762,21 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
     }
+    /* Not stored: its id is held. The same event again (same position) is
+     * a duplicate; the id at another position is an id conflict. */
     sqlite3_stmt *ex = self->st_exists;
-    sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(ex, 2, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(ex, 3, (sqlite3_int64) ev->origin_seq);
+    sqlite3_bind_blob(ex, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(ex, 2, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(ex, 3, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(ex, 4, (sqlite3_int64) ev->origin_seq);
     int step = sqlite3_step(ex);
+    int same = step == SQLITE_ROW && sqlite3_column_int(ex, 0) == 1;
     sqlite3_reset(ex);
     sqlite3_clear_bindings(ex);
-    *result = step == SQLITE_ROW ? SJ_STORED_DUPLICATE : SJ_STORED_ID_CONFLICT;
+    if (step != SQLITE_ROW) {
+        return sj_db_err(self->db, step, "events lookup");
+    }
+    *result = same ? SJ_STORED_DUPLICATE : SJ_STORED_ID_CONFLICT;
     return SJ_OK;
 }
 

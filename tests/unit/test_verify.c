@@ -57,6 +57,26 @@ s_fill(county_store_t *cs, const char *origin, int n)
     free(ev);
 }
 
+/* A new county store in a new temporary directory (dir: a mkdtemp template). */
+static county_store_t *
+s_store_new(char *dir)
+{
+    assert_non_null(mkdtemp(dir));
+    char err[512];
+    county_store_t *cs = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+    assert_non_null(cs);
+    return cs;
+}
+
+static void
+s_store_destroy(county_store_t **cs, const char *dir)
+{
+    county_store_close(cs);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static long
 s_verify(county_store_t *cs)
 {
@@ -75,10 +95,7 @@ test_verify_finds_gaps_and_breaks(void **state)
 {
     (void) state;
     char dir[] = "/tmp/sanji-verify-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char err[512];
-    county_store_t *cs = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
-    assert_non_null(cs);
+    county_store_t *cs = s_store_new(dir);
     s_fill(cs, "230523100201", 20);
     s_fill(cs, "230523100202", 5);
     assert_int_equal(s_verify(cs), 0);
@@ -98,10 +115,70 @@ test_verify_finds_gaps_and_breaks(void **state)
                                     " WHERE origin='230523100201' AND origin_seq = 12"),
                      SJ_OK);
     assert_int_equal(s_verify(cs), 5);
-    county_store_close(&cs);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    s_store_destroy(&cs, dir);
+}
+
+/* Stores one report at (origin, epoch, seq) with the given id; returns how
+ * the store classified it. */
+static sj_stored_t
+s_put(county_store_t *cs, const char *origin, const uint8_t *epoch, uint64_t seq,
+      const uint8_t *id)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    memcpy(ev->id, id, SJ_ID_BYTES);
+    snprintf(ev->origin, sizeof ev->origin, "%s", origin);
+    memcpy(ev->epoch, epoch, 16);
+    ev->origin_seq = seq;
+    ev->type = SJ_EVENT_REPORT;
+    snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "2024-02-01");
+    ev->report.channel = ev->report.kind = ev->report.level = 1;
+    ev->report.category = ev->report.outcome = ev->report.source = 1;
+    ev->report.persons = 1;
+    ev->report.summary = ev->summary;
+    ev->report.officer = ev->officer;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_int_equal(sj_event_encode(ev, &raw, &len), SJ_OK);
+    sj_stored_t res = SJ_STORED_NEW;
+    assert_int_equal(sj_db_begin(county_store_db(cs)), SJ_OK);
+    assert_int_equal(county_store_downlink_ops.store_event(cs, "230523100", ev, raw, len, &res),
+                     SJ_OK);
+    assert_int_equal(sj_db_commit(county_store_db(cs)), SJ_OK);
+    free(raw);
+    free(ev);
+    return res;
+}
+
+/* The county dedupes by id (schema 6 dropped the unique position index):
+ * the same event again is a duplicate, its id at another position an id
+ * conflict, and another event at a position already held is kept, not
+ * dropped, and shown by verify as a break of that stream. */
+static void
+test_verify_position_held_twice(void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/sanji-verify-XXXXXX";
+    county_store_t *cs = s_store_new(dir);
+    uint8_t epoch[16], a[SJ_ID_BYTES], b[SJ_ID_BYTES];
+    sj_random16(epoch);
+    sj_uuid7_new(a);
+    sj_uuid7_new(b);
+    const char *st = "230523100203";
+    assert_int_equal(s_put(cs, st, epoch, 1, a), SJ_STORED_NEW);
+    assert_int_equal(s_verify(cs), 0);
+    assert_int_equal(s_put(cs, st, epoch, 1, a), SJ_STORED_DUPLICATE);
+    assert_int_equal(s_put(cs, st, epoch, 2, a), SJ_STORED_ID_CONFLICT);
+    assert_int_equal(s_verify(cs), 0);
+    assert_int_equal(s_put(cs, st, epoch, 1, b), SJ_STORED_NEW);
+    sqlite3 *db = county_store_db(cs);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM matters", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 2); /* both reports kept */
+    sqlite3_finalize(q);
+    assert_int_equal(s_verify(cs), 1);
+    s_store_destroy(&cs, dir);
 }
 
 int
@@ -112,6 +189,7 @@ main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_finds_gaps_and_breaks),
+        cmocka_unit_test(test_verify_position_held_twice),
     };
     return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }
