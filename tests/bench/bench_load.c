@@ -741,7 +741,8 @@ s_run_flow(net_t *net)
             free(p.samples);
             return -1;
         }
-        printf("  raw SQLite limit (WAL, synchronous=FULL, 10,000-row transactions, %.0f B rows):"
+        printf("  raw SQLite limit (WAL, synchronous=FULL, 16 KiB pages, 10,000-row transactions,"
+               " %.0f B rows):"
                " %.0f rows/s, %.0f B written to storage per row\n",
                avg_bytes, sqlite_rate, sqlite_wr);
     }

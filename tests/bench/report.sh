@@ -152,7 +152,7 @@ the baseline measured right after it, not with another run's.
 
 | # | scenario | figure | baseline (same run) | ratio | target |
 | --- | --- | --- | --- | --- | --- |
-| 1 | throughput: $thr_n, CURVE on every link, synchronous=FULL at hub and county; reports/s committed at the county (sustained, 10%→90% of the reports) | $thr_fig reports/s | raw SQLite (WAL, FULL, 10,000-row transactions, same row count and size): $sql_fig rows/s | $r_sql of the SQLite limit | ≥ 40% of the SQLite limit: $(verdict "$r_sql_med" ">=" 0.40 "") |
+| 1 | throughput: $thr_n, CURVE on every link, synchronous=FULL at hub and county; reports/s committed at the county (sustained, 10%→90% of the reports) | $thr_fig reports/s | raw SQLite (WAL, FULL, 16 KiB pages like sanji's stores, 10,000-row transactions, same row count and size): $sql_fig rows/s | $r_sql of the SQLite limit | ≥ 40% of the SQLite limit: $(verdict "$r_sql_med" ">=" 0.40 "") |
 | 1 | throughput, vs Mosquitto | (as above) | Mosquitto 3 brokers bridged village → township → county, QoS 1, persistence on, 200,000 × 300 B: $mq_fig msgs/s end to end | $r_mq | ≥ 5× Mosquitto: $(verdict "$r_mq_med" ">=" 5 "") |
 | 1 | throughput, vs raw libzmq | (as above) | one DEALER → ROUTER over tcp loopback, 300 B, each acked, 1,000 in flight: $zmq_fig msgs/s plain, $zmqc_fig msgs/s with CURVE | $r_zmq of plain, $r_zmqc of CURVE | — |
 | 2 | latency: 1,000 reports/s for 10 s, 8 stations (each its own SQLite outbox, one transaction per report) → 2 hubs → county; submit (created_ms) → county commit (received_ms) | p50 $lat_p50 ms, p99 $lat_p99 ms, max $lat_max ms | first hop only (submit → hub commit): p99 $lat_h99 ms | — | p99 < 50 ms: $(verdict "$lat_p99_med" "<" 50 "ms") |
