@@ -2,6 +2,7 @@
 # Builds sanji in Release (build-release/) and runs every benchmark scenario
 # of issue 6, each next to its baseline in the same run, repeated:
 #   1 throughput  8 stations -> 2 hubs -> county, vs raw SQLite, raw libzmq,
+#                 the bare floor (the same tiers from bare libzmq + SQLite),
 #                 and a Mosquitto village -> township -> county bridge chain
 #   2 latency     1,000 reports/s for 10 s, submit -> county commit
 #   3 backlog     1,000,000 reports queued at a hub while the county is down
@@ -50,7 +51,7 @@ fi
 echo "== building ($build/, Release)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" \
-    --target bench_load bench_zmq bench_mqtt bench_query township-hub county-server >/dev/null
+    --target bench_load bench_zmq bench_floor bench_mqtt bench_query township-hub county-server >/dev/null
 bin=$build/tests/bench
 
 mkdir -p "$results"
@@ -75,11 +76,14 @@ failed=0
 t_start=$(date +%s)
 
 if want throughput; then
-    rm -f "$results"/throughput-*.json "$results"/zmq-*.json "$results"/mosquitto-*.json
+    rm -f "$results"/throughput-*.json "$results"/zmq-*.json "$results"/mosquitto-*.json \
+        "$results"/floor-*.json
     for ((r = 1; r <= repeat; r++)); do
         run "throughput $r/$repeat: sanji + SQLite limit" "$results/throughput-$r.json" \
             "$bin/bench_load" throughput --stations 8 --hubs 2 --n "$n_thr"
         run "throughput $r/$repeat: raw libzmq" "$results/zmq-$r.json" "$bin/bench_zmq" --n "$n_zmq"
+        run "throughput $r/$repeat: bare three-tier floor" "$results/floor-$r.json" \
+            "$bin/bench_floor" --n "$n_thr"
         run "throughput $r/$repeat: Mosquitto bridge chain" "$results/mosquitto-$r.json" \
             "$bin/bench_mqtt" --n "$n_mqtt"
     done

@@ -52,7 +52,10 @@ ratios=$(jq -c "$defs"'
   (of("throughput") | map({key: (.rep | tostring), value: .}) | from_entries) as $t
   | (of("mosquitto") | map({key: (.rep | tostring), value: .msgs_per_s}) | from_entries) as $m
   | (of("zmq") | map({key: (.rep | tostring), value: .}) | from_entries) as $z
-  | {sqlite: [$t[] | .steady_reports_per_s / .sqlite_rows_per_s],
+  | (of("floor") | map({key: (.rep | tostring), value: .}) | from_entries) as $f
+  | {floor_sqlite: [$f[] | .steady_per_s / .sqlite_rows_per_s],
+     sanji_floor: [$t | to_entries[] | select($f[.key] != null) | .value.steady_reports_per_s / $f[.key].steady_per_s],
+     sqlite: [$t[] | .steady_reports_per_s / .sqlite_rows_per_s],
      mosq: [$t | to_entries[] | select($m[.key] != null) | .value.steady_reports_per_s / $m[.key]],
      zmq: [$t | to_entries[] | select($z[.key] != null) | .value.steady_reports_per_s / $z[.key].msgs_per_s],
      zmqc: [$t | to_entries[] | select($z[.key] != null) | .value.steady_reports_per_s / $z[.key].curve_msgs_per_s]}' <<<"$all")
@@ -75,6 +78,10 @@ sql_fig=$(j 'of("throughput") | map(.sqlite_rows_per_s) | rng(commas)')
 zmq_fig=$(j 'of("zmq") | map(.msgs_per_s) | rng(commas)')
 zmqc_fig=$(j 'of("zmq") | map(.curve_msgs_per_s) | rng(commas)')
 mq_fig=$(j 'of("mosquitto") | map(.msgs_per_s) | rng(commas)')
+fl_fig=$(j 'of("floor") | map(.steady_per_s) | rng(commas)')
+fl_cpu=$(j 'of("floor") | "county \(map(.county_cpu_us) | rng(f2)) µs, hubs \(map(.hubs_cpu_us) | rng(f2)) µs, stations \(map(.stations_cpu_us) | rng(f2)) µs"')
+r_fl_sql=$(r '.floor_sqlite | rng(pct)')
+r_sanji_fl=$(r '.sanji_floor | rng(pct)')
 r_sql=$(r '.sqlite | rng(pct)')
 r_mq=$(r '.mosq | rng(f1 + "×")')
 r_zmq=$(r '.zmq | rng(pct)')
@@ -154,6 +161,7 @@ the baseline measured right after it, not with another run's.
 | --- | --- | --- | --- | --- | --- |
 | 1 | throughput: $thr_n, CURVE on every link, synchronous=FULL at hub and county; reports/s committed at the county (sustained, 10%→90% of the reports) | $thr_fig reports/s | raw SQLite (WAL, FULL, 16 KiB pages like sanji's stores, 10,000-row transactions, same row count and size): $sql_fig rows/s | $r_sql of the SQLite limit | ≥ 40% of the SQLite limit: $(verdict "$r_sql_med" ">=" 0.40 "") |
 | 1 | throughput, vs Mosquitto | (as above) | Mosquitto 3 brokers bridged village → township → county, QoS 1, persistence on, 200,000 × 300 B: $mq_fig msgs/s end to end | $r_mq | ≥ 5× Mosquitto: $(verdict "$r_mq_med" ">=" 5 "") |
+| 1 | throughput, vs the bare floor | (as above) | the same three tiers from bare libzmq + SQLite (\`bench_floor\`: CURVE, FULL at hub and county, frames of 256 records, no protobuf, validation, hash chain, dedupe, cases or indexes beyond the key; the hub forwards from memory): $fl_fig records/s, which is $r_fl_sql of the SQLite limit; CPU per record $fl_cpu | sanji does $r_sanji_fl of the floor | — |
 | 1 | throughput, vs raw libzmq | (as above) | one DEALER → ROUTER over tcp loopback, 300 B, each acked, 1,000 in flight: $zmq_fig msgs/s plain, $zmqc_fig msgs/s with CURVE | $r_zmq of plain, $r_zmqc of CURVE | — |
 | 2 | latency: 1,000 reports/s for 10 s, 8 stations (each its own SQLite outbox, one transaction per report) → 2 hubs → county; submit (created_ms) → county commit (received_ms) | p50 $lat_p50 ms, p99 $lat_p99 ms, max $lat_max ms | first hop only (submit → hub commit): p99 $lat_h99 ms | — | p99 < 50 ms: $(verdict "$lat_p99_med" "<" 50 "ms") |
 | 3 | backlog: $bl_n reports queued at one hub while the county is down; county started; time until the county holds them all | $bl_drain s (first report at the county after $bl_first s; $bl_rate reports/s while draining) | filling the hub from 10 stations, county down: $bl_fill reports/s | — | drained < 10 s: $(verdict "$bl_drain_med" "<" 10 "s") |
