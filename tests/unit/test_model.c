@@ -65,26 +65,26 @@ test_model_utf8(void **state)
     assert_true(sj_utf8_valid("", 0));
     assert_false(sj_utf8_valid("\xff\xfe", 2));
     assert_false(sj_utf8_valid("a\0b", 3));
-    assert_false(sj_utf8_valid("\xe5\x9c", 2));      /* truncated */
-    assert_false(sj_utf8_valid("\xc0\xaf", 2));      /* overlong */
+    assert_false(sj_utf8_valid("\xe5\x9c", 2));     /* truncated */
+    assert_false(sj_utf8_valid("\xc0\xaf", 2));     /* overlong */
     assert_false(sj_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
     /* the edges of each rule */
     assert_true(sj_utf8_valid("\x7f", 1));
-    assert_true(sj_utf8_valid("\xc2\x80", 2));         /* U+0080 */
-    assert_false(sj_utf8_valid("\xc1\xbf", 2));        /* overlong U+007F */
-    assert_true(sj_utf8_valid("\xe0\xa0\x80", 3));     /* U+0800 */
-    assert_false(sj_utf8_valid("\xe0\x9f\xbf", 3));    /* overlong U+07FF */
-    assert_true(sj_utf8_valid("\xed\x9f\xbf", 3));     /* U+D7FF */
-    assert_false(sj_utf8_valid("\xed\xbf\xbf", 3));    /* surrogate U+DFFF */
-    assert_true(sj_utf8_valid("\xee\x80\x80", 3));     /* U+E000 */
-    assert_true(sj_utf8_valid("\xf0\x90\x80\x80", 4)); /* U+10000 */
+    assert_true(sj_utf8_valid("\xc2\x80", 2));          /* U+0080 */
+    assert_false(sj_utf8_valid("\xc1\xbf", 2));         /* overlong U+007F */
+    assert_true(sj_utf8_valid("\xe0\xa0\x80", 3));      /* U+0800 */
+    assert_false(sj_utf8_valid("\xe0\x9f\xbf", 3));     /* overlong U+07FF */
+    assert_true(sj_utf8_valid("\xed\x9f\xbf", 3));      /* U+D7FF */
+    assert_false(sj_utf8_valid("\xed\xbf\xbf", 3));     /* surrogate U+DFFF */
+    assert_true(sj_utf8_valid("\xee\x80\x80", 3));      /* U+E000 */
+    assert_true(sj_utf8_valid("\xf0\x90\x80\x80", 4));  /* U+10000 */
     assert_false(sj_utf8_valid("\xf0\x8f\xbf\xbf", 4)); /* overlong U+FFFF */
-    assert_true(sj_utf8_valid("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
+    assert_true(sj_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
     assert_false(sj_utf8_valid("\xf4\x90\x80\x80", 4)); /* U+110000 */
     assert_false(sj_utf8_valid("\xf5\x80\x80\x80", 4));
-    assert_false(sj_utf8_valid("\xf0\x90\x80", 3));      /* truncated 4-byte */
+    assert_false(sj_utf8_valid("\xf0\x90\x80", 3));     /* truncated 4-byte */
     assert_false(sj_utf8_valid("\xf0\x90\x80\x41", 4)); /* missing continuation */
-    assert_false(sj_utf8_valid("\x80", 1));                /* stray continuation */
+    assert_false(sj_utf8_valid("\x80", 1));             /* stray continuation */
     assert_false(sj_utf8_valid("\xe5\x9c\x9f\x9f", 4)); /* one continuation too many */
     /* the length is the caller's: a valid string cut inside a character */
     assert_false(sj_utf8_valid(zh, strlen(zh) - 1));
