@@ -1,0 +1,283 @@
+/* Does the hub keep its cases right when a report gets no cases row until
+ * something touches its case (schema 4): listed as reported, changed from
+ * the reported outcome, replayed when changes came first, and still deduped
+ * by (origin, epoch, origin_seq) and by id? Events go in through the
+ * downlink's store_event, as the daemon stores them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hub_store.h"
+#include "sj_ids.h"
+#include "sj_link.h"
+#include "sj_wire.h"
+
+#define TOWNSHIP "230523100"
+#define STATION  "230523100201"
+
+typedef struct {
+    char *dir;
+    hub_store_t *st;
+    uint8_t epoch[SJ_EPOCH_BYTES]; /* the station's */
+    uint64_t seq;                  /* the station's last origin_seq */
+    sj_event_t *ev;                /* scratch */
+    sj_event_t *decoded;           /* scratch */
+} s_fx_t;
+
+static int
+s_setup(void **state)
+{
+    s_fx_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->dir = strdup("/tmp/sanji-hubstore-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char err[512] = "";
+    fx->st = hub_store_open(fx->dir, TOWNSHIP, SJ_DB_WRITE, err, sizeof err);
+    if (!fx->st) {
+        fail_msg("hub store does not open: %s", err);
+    }
+    sj_random16(fx->epoch);
+    fx->ev = calloc(1, sizeof *fx->ev);
+    fx->decoded = calloc(1, sizeof *fx->decoded);
+    assert_non_null(fx->ev);
+    assert_non_null(fx->decoded);
+    *state = fx;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    hub_store_close(&fx->st);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    free(fx->dir);
+    free(fx->ev);
+    free(fx->decoded);
+    free(fx);
+    return 0;
+}
+
+/* The next event of the station's stream, with the body left to the caller. */
+static sj_event_t *
+s_next(s_fx_t *fx, sj_event_type_t type)
+{
+    sj_event_t *ev = fx->ev;
+    memset(ev, 0, sizeof *ev);
+    sj_uuid7_new(ev->id);
+    snprintf(ev->origin, sizeof ev->origin, "%s", STATION);
+    memcpy(ev->epoch, fx->epoch, SJ_EPOCH_BYTES);
+    ev->origin_seq = ++fx->seq;
+    ev->created_ms = sj_now_ms();
+    ev->type = type;
+    if (type == SJ_EVENT_REPORT) {
+        snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "2024-03-05");
+        ev->report.channel = 1;
+        ev->report.kind = 1;
+        ev->report.persons = 1;
+        ev->report.level = 1;
+        ev->report.category = 1;
+        ev->report.outcome = 1; /* pending */
+        ev->report.source = 1;
+        snprintf(ev->summary, sizeof ev->summary, "土地承包纠纷");
+        snprintf(ev->officer, sizeof ev->officer, "信息员-001");
+        ev->report.summary = ev->summary;
+        ev->report.officer = ev->officer;
+    }
+    return ev;
+}
+
+/* Packs ev, decodes it back and stores it in one transaction, as the
+ * downlink does; returns what store_event said. */
+static sj_stored_t
+s_store(s_fx_t *fx, const sj_event_t *ev)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256] = "";
+    assert_int_equal(sj_event_encode(ev, &raw, &len), SJ_OK);
+    if (sj_event_decode(raw, len, fx->decoded, why, sizeof why) != SJ_OK) {
+        fail_msg("test event does not decode: %s", why);
+    }
+    sqlite3 *db = hub_store_db(fx->st);
+    sj_stored_t res = SJ_STORED_NEW;
+    assert_int_equal(sj_db_begin(db), SJ_OK);
+    assert_int_equal(
+        hub_store_downlink_ops.store_event(fx->st, STATION, fx->decoded, raw, len, &res), SJ_OK);
+    assert_int_equal(sj_db_commit(db), SJ_OK);
+    free(raw);
+    return res;
+}
+
+static long long
+s_scalar(s_fx_t *fx, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(hub_store_db(fx->st), sql, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* `township-hub cases --format csv` (filter: HUB_CASES_*) into a buffer
+ * (caller frees). */
+static char *
+s_cases(s_fx_t *fx, unsigned filter)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    assert_non_null(f);
+    assert_int_equal(hub_store_cases(fx->st, filter, SJ_FMT_CSV, f), SJ_OK);
+    fclose(f);
+    return buf;
+}
+
+/* The csv line of case id (a copy without its newline, in line), or 0 when
+ * it is not listed; fails when it is listed twice. */
+static int
+s_case_line(const char *csv, const uint8_t id[SJ_ID_BYTES], char *line, size_t size)
+{
+    char text[SJ_UUID_TEXT];
+    sj_uuid_format(id, text);
+    const char *at = strstr(csv, text);
+    if (!at) {
+        return 0;
+    }
+    if (strstr(at + 1, text)) {
+        fail_msg("case %s listed twice:\n%s", text, csv);
+    }
+    size_t n = strcspn(at, "\n");
+    snprintf(line, size, "%.*s", (int) n, at);
+    return 1;
+}
+
+static void
+test_hub_store_report_listed_without_case_row(void **state)
+{
+    s_fx_t *fx = *state;
+    uint8_t a[SJ_ID_BYTES];
+    sj_event_t *ev = s_next(fx, SJ_EVENT_REPORT);
+    memcpy(a, ev->id, SJ_ID_BYTES);
+    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    /* the report is its own case: no cases row was written for it */
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases"), 0);
+    assert_int_equal(s_scalar(fx, "SELECT outcome FROM events"), 1);
+    char *csv = s_cases(fx, 0), line[512];
+    assert_true(s_case_line(csv, a, line, sizeof line));
+    assert_non_null(strstr(line, STATION ",pending,"));
+    free(csv);
+    csv = s_cases(fx, HUB_CASES_OPEN);
+    assert_true(s_case_line(csv, a, line, sizeof line));
+    free(csv);
+    csv = s_cases(fx, HUB_CASES_CONFLICTS);
+    assert_false(s_case_line(csv, a, line, sizeof line));
+    free(csv);
+
+    /* the same event again: a duplicate; its id under another seq: a conflict */
+    fx->seq--;
+    ev = s_next(fx, SJ_EVENT_REPORT);
+    memcpy(ev->id, a, SJ_ID_BYTES);
+    assert_int_equal(s_store(fx, ev), SJ_STORED_DUPLICATE);
+    ev = s_next(fx, SJ_EVENT_REPORT);
+    memcpy(ev->id, a, SJ_ID_BYTES);
+    assert_int_equal(s_store(fx, ev), SJ_STORED_ID_CONFLICT);
+    ev = s_next(fx, SJ_EVENT_STATUS);
+    memcpy(ev->id, a, SJ_ID_BYTES); /* a status change may not reuse a report's id */
+    memcpy(ev->case_id, a, SJ_ID_BYTES);
+    ev->new_outcome = 3;
+    assert_int_equal(s_store(fx, ev), SJ_STORED_ID_CONFLICT);
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases"), 0);
+}
+
+static void
+test_hub_store_update_from_reported_outcome(void **state)
+{
+    s_fx_t *fx = *state;
+    uint8_t a[SJ_ID_BYTES], ev_id[SJ_ID_BYTES];
+    sj_event_t *ev = s_next(fx, SJ_EVENT_REPORT);
+    ev->report.outcome = 3; /* accepted */
+    memcpy(a, ev->id, SJ_ID_BYTES);
+    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    char reason[300] = "";
+    int prev = 0;
+    /* the transition is checked from the reported outcome */
+    assert_int_equal(hub_store_update(fx->st, a, 3, "", "", &prev, ev_id, reason, sizeof reason),
+                     SJ_EINVAL);
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM case_changes"), 0);
+    assert_int_equal(
+        hub_store_update(fx->st, a, 4, "结案", "乡镇调访办", &prev, ev_id, reason, sizeof reason),
+        SJ_OK);
+    assert_int_equal(prev, 3);
+    assert_int_equal(s_scalar(fx, "SELECT reported_outcome FROM cases"), 3);
+    assert_int_equal(s_scalar(fx, "SELECT outcome FROM cases"), 4);
+    char *csv = s_cases(fx, 0), line[512];
+    assert_true(s_case_line(csv, a, line, sizeof line)); /* once: the cases row, not the report */
+    assert_non_null(strstr(line, ",closed,"));
+    assert_non_null(strstr(line, ",1,")); /* one change */
+    free(csv);
+    csv = s_cases(fx, HUB_CASES_OPEN);
+    assert_false(s_case_line(csv, a, line, sizeof line));
+    free(csv);
+    /* a case the hub does not hold */
+    uint8_t none[SJ_ID_BYTES];
+    sj_uuid7_new(none);
+    assert_int_equal(hub_store_update(fx->st, none, 3, "", "", &prev, ev_id, reason, sizeof reason),
+                     SJ_ENOTFOUND);
+}
+
+static void
+test_hub_store_change_before_report(void **state)
+{
+    s_fx_t *fx = *state;
+    uint8_t b[SJ_ID_BYTES];
+    sj_uuid7_new(b);
+    /* the station's change of case b is stored before its report (the
+     * report came through another path, e.g. resent after a restore) */
+    sj_event_t *ev = s_next(fx, SJ_EVENT_STATUS);
+    memcpy(ev->case_id, b, SJ_ID_BYTES);
+    ev->prev_outcome = 1;
+    ev->new_outcome = 3;
+    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases"), 0);
+    char *csv = s_cases(fx, 0), line[512];
+    assert_false(s_case_line(csv, b, line, sizeof line));
+    free(csv);
+    ev = s_next(fx, SJ_EVENT_REPORT);
+    memcpy(ev->id, b, SJ_ID_BYTES);
+    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    assert_int_equal(s_scalar(fx, "SELECT outcome FROM cases"), 3);
+    assert_int_equal(s_scalar(fx, "SELECT reported_outcome FROM cases"), 1);
+    csv = s_cases(fx, 0);
+    assert_true(s_case_line(csv, b, line, sizeof line));
+    assert_non_null(strstr(line, ",accepted,"));
+    free(csv);
+}
+
+int
+main(void)
+{
+    if (sj_ids_init() != SJ_OK) {
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hub_store_report_listed_without_case_row, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_hub_store_update_from_reported_outcome, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_hub_store_change_before_report, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name("hub_store", tests, NULL, NULL);
+}
