@@ -14,6 +14,7 @@
 #include "sj_update.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
+#define E2E_SLOTS  1024       /* receipts remembered, one per (station, epoch) */
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
@@ -57,6 +58,15 @@ static const sj_migration_t s_migrations[] = {
     {4, "ALTER TABLE events ADD COLUMN outcome INTEGER;"},
 };
 
+/* A station stream's receipt as last worked out (s_e2e): every event of
+ * (code, epoch) up to origin_seq e2e has a hub_seq <= up. */
+typedef struct {
+    char code[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint64_t up;  /* the county's mark (meta up_acked) it was worked out for */
+    uint64_t e2e; /* the receipt */
+} s_e2e_slot_t;
+
 struct hub_store {
     sqlite3 *db;
     char code[SJ_CODE_MAX + 1];
@@ -68,6 +78,10 @@ struct hub_store {
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
     sqlite3_stmt *st_has_changes;  /* does a case have status changes yet? */
+    sqlite3_stmt *st_up_acked;     /* meta up_acked */
+    sqlite3_stmt *st_e2e_back;     /* a stream's receipt, scanning down from its head */
+    sqlite3_stmt *st_e2e_fwd;      /* ... scanning up from the last receipt */
+    s_e2e_slot_t *e2e;             /* E2E_SLOTS receipts (write mode) */
     sj_down_t *down;               /* the stations' downward streams (write mode) */
 };
 
@@ -124,6 +138,10 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
+    if (mode == SJ_DB_WRITE && !(self->e2e = calloc(E2E_SLOTS, sizeof *self->e2e))) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
     if (sj_db_open(dir, "township-hub.db", HUB_APP_ID, s_migrations,
                    sizeof s_migrations / sizeof s_migrations[0], mode, &self->db, err, err_size)
             != SJ_OK
@@ -145,6 +163,16 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          &self->st_fetch) != SJ_OK
         || sj_db_prepare(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", &self->st_max)
                != SJ_OK
+        || sj_db_prepare(self->db, "SELECT value FROM meta WHERE key='up_acked'",
+                         &self->st_up_acked) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
+                         " ORDER BY origin_seq DESC LIMIT 1",
+                         &self->st_e2e_back) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT origin_seq, hub_seq FROM events WHERE origin=? AND epoch=?"
+                         " AND origin_seq>? ORDER BY origin_seq",
+                         &self->st_e2e_fwd) != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
@@ -170,6 +198,10 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_fetch);
     sqlite3_finalize(self->st_max);
     sqlite3_finalize(self->st_has_changes);
+    sqlite3_finalize(self->st_up_acked);
+    sqlite3_finalize(self->st_e2e_back);
+    sqlite3_finalize(self->st_e2e_fwd);
+    free(self->e2e);
     sj_down_destroy(&self->down);
     sj_db_close(&self->db);
     free(self);
@@ -456,40 +488,73 @@ s_committed(void *ctx, size_t n_new)
 /* Receipt for a station's stream: its events are stored here in origin_seq
  * order, so hub_seq grows with origin_seq, and the highest origin_seq whose
  * hub_seq the county has acked is committed at the county with all before
- * it. (The index on (origin, epoch, origin_seq) holds hub_seq as its rowid.) */
+ * it. (The index on (origin, epoch, origin_seq) holds hub_seq as its rowid.)
+ * Worked out from the stream's last receipt, when there is one for a mark
+ * no higher: up from it through what the county acked since (each event is
+ * passed once). Otherwise down from the stream's head, which passes every
+ * event the county has not acked: with a county away or behind, that was
+ * every ack's cost (issue 6). */
 static int
 s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e)
 {
     hub_store_t *self = ctx;
     (void) acked;
-    int64_t up = 0;
     *e2e = 0;
-    int rc = sj_db_meta_get_int(self->db, "up_acked", &up);
-    if (rc == SJ_ENOTFOUND) {
+    int step = sqlite3_step(self->st_up_acked);
+    int64_t up = step == SQLITE_ROW ? sqlite3_column_int64(self->st_up_acked, 0) : 0;
+    sqlite3_reset(self->st_up_acked);
+    if (step != SQLITE_ROW) {
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "meta up_acked");
+    }
+    if (up <= 0) {
         return SJ_OK;
     }
-    if (rc != SJ_OK) {
-        return rc;
+    s_e2e_slot_t *slot = NULL;
+    if (self->e2e) {
+        uint32_t h = 2166136261u; /* FNV-1a over code and epoch */
+        for (const char *c = code; *c; c++) {
+            h = (h ^ (uint8_t) *c) * 16777619u;
+        }
+        for (size_t i = 0; i < SJ_EPOCH_BYTES; i++) {
+            h = (h ^ epoch[i]) * 16777619u;
+        }
+        slot = &self->e2e[h % E2E_SLOTS];
+        if (strcmp(slot->code, code) != 0 || memcmp(slot->epoch, epoch, SJ_EPOCH_BYTES) != 0
+            || slot->up > (uint64_t) up) {
+            slot->code[0] = '\0'; /* another stream's, or a mark that went back: unknown */
+        } else if (slot->up == (uint64_t) up) {
+            *e2e = slot->e2e;
+            return SJ_OK;
+        }
     }
-    sqlite3_stmt *st = NULL;
-    rc = sj_db_prepare(self->db,
-                       "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
-                       " ORDER BY origin_seq DESC LIMIT 1",
-                       &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
+    int fwd = slot && slot->code[0];
+    sqlite3_stmt *st = fwd ? self->st_e2e_fwd : self->st_e2e_back;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, up);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *e2e = (uint64_t) sqlite3_column_int64(st, 0);
-    } else if (step != SQLITE_DONE) {
-        rc = sj_db_err(self->db, step, "e2e receipt");
+    sqlite3_bind_int64(st, 3, fwd ? (sqlite3_int64) slot->e2e : up);
+    uint64_t found = fwd ? slot->e2e : 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fwd && sqlite3_column_int64(st, 1) > up) {
+            step = SQLITE_DONE;
+            break;
+        }
+        found = (uint64_t) sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        if (slot) {
+            slot->code[0] = '\0';
+        }
+        return sj_db_err(self->db, step, "e2e receipt");
+    }
+    *e2e = found;
+    if (slot) {
+        snprintf(slot->code, sizeof slot->code, "%s", code);
+        memcpy(slot->epoch, epoch, SJ_EPOCH_BYTES);
+        slot->up = (uint64_t) up;
+        slot->e2e = found;
+    }
+    return SJ_OK;
 }
 
 static int

@@ -266,6 +266,65 @@ test_hub_store_change_before_report(void **state)
     free(csv);
 }
 
+/* The receipt of a stream by definition: the highest origin_seq of
+ * (STATION, epoch) whose hub_seq the county's mark covers. */
+static uint64_t
+s_e2e_by_definition(s_fx_t *fx, const uint8_t epoch[SJ_EPOCH_BYTES], int64_t up)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(hub_store_db(fx->st),
+                                        "SELECT coalesce(max(origin_seq), 0) FROM events"
+                                        " WHERE origin=? AND epoch=? AND hub_seq<=?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, STATION, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, up);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    uint64_t v = (uint64_t) sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The end-to-end receipt a station gets, as the county's mark moves up (by
+ * one, by many, not at all), back (a hub diverged), with two streams of the
+ * station (a new epoch) interleaved in hub_seq. */
+static void
+test_hub_store_e2e_receipt(void **state)
+{
+    s_fx_t *fx = *state;
+    uint8_t epochs[2][SJ_EPOCH_BYTES];
+    memcpy(epochs[0], fx->epoch, SJ_EPOCH_BYTES);
+    sj_random16(epochs[1]);
+    uint64_t seqs[2] = {0, 0};
+    for (int i = 0; i < 60; i++) {
+        int e = (i % 7 == 3 || i > 40) ? 1 : 0;
+        memcpy(fx->epoch, epochs[e], SJ_EPOCH_BYTES);
+        fx->seq = seqs[e];
+        assert_int_equal(s_store(fx, s_next(fx, SJ_EVENT_REPORT)), SJ_STORED_NEW);
+        seqs[e] = fx->seq;
+    }
+    static const int64_t marks[] = {0, 1, 2, 2, 3, 10, 11, 30, 30, 29, 5, 41, 42, 60, 60, 7, 60};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        assert_int_equal(hub_store_uplink_ops.acked(fx->st, (uint64_t) marks[m], NULL, 0), SJ_OK);
+        for (int e = 0; e < 2; e++) {
+            uint64_t got = 99999;
+            assert_int_equal(hub_store_downlink_ops.e2e(fx->st, STATION, epochs[e], 0, &got),
+                             SJ_OK);
+            uint64_t want = s_e2e_by_definition(fx, epochs[e], marks[m]);
+            if (got != want) {
+                fail_msg("mark %lld, epoch %d: receipt %llu, by definition %llu",
+                         (long long) marks[m], e, (unsigned long long) got,
+                         (unsigned long long) want);
+            }
+        }
+    }
+    /* another station's stream: nothing */
+    uint64_t got = 99999;
+    assert_int_equal(hub_store_downlink_ops.e2e(fx->st, "230523100202", epochs[0], 0, &got), SJ_OK);
+    assert_int_equal(got, 0);
+}
+
 int
 main(void)
 {
@@ -278,6 +337,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hub_store_update_from_reported_outcome, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_hub_store_change_before_report, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hub_store_e2e_receipt, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("hub_store", tests, NULL, NULL);
 }
