@@ -238,32 +238,57 @@ test_hub_store_update_from_reported_outcome(void **state)
                      SJ_ENOTFOUND);
 }
 
+/* Closes the store and opens it again, as a restarted daemon would. */
+static void
+s_reopen(s_fx_t *fx)
+{
+    hub_store_close(&fx->st);
+    char err[512] = "";
+    fx->st = hub_store_open(fx->dir, TOWNSHIP, SJ_DB_WRITE, err, sizeof err);
+    if (!fx->st) {
+        fail_msg("hub store does not open again: %s", err);
+    }
+}
+
 static void
 test_hub_store_change_before_report(void **state)
 {
     s_fx_t *fx = *state;
-    uint8_t b[SJ_ID_BYTES];
-    sj_uuid7_new(b);
-    /* the station's change of case b is stored before its report (the
-     * report came through another path, e.g. resent after a restore) */
-    sj_event_t *ev = s_next(fx, SJ_EVENT_STATUS);
-    memcpy(ev->case_id, b, SJ_ID_BYTES);
-    ev->prev_outcome = 1;
-    ev->new_outcome = 3;
-    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    /* The station's changes of cases b and c are stored before their
+     * reports (a report resent after a restore, say); c's report comes
+     * after a restart of the hub. Each report then gets its changes. */
+    uint8_t ids[2][SJ_ID_BYTES];
+    for (int k = 0; k < 2; k++) {
+        sj_uuid7_new(ids[k]);
+        sj_event_t *ev = s_next(fx, SJ_EVENT_STATUS);
+        memcpy(ev->case_id, ids[k], SJ_ID_BYTES);
+        ev->prev_outcome = 1;
+        ev->new_outcome = 3;
+        assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+    }
     assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases"), 0);
     char *csv = s_cases(fx, 0), line[512];
-    assert_false(s_case_line(csv, b, line, sizeof line));
+    assert_false(s_case_line(csv, ids[0], line, sizeof line));
     free(csv);
-    ev = s_next(fx, SJ_EVENT_REPORT);
-    memcpy(ev->id, b, SJ_ID_BYTES);
-    assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
-    assert_int_equal(s_scalar(fx, "SELECT outcome FROM cases"), 3);
-    assert_int_equal(s_scalar(fx, "SELECT reported_outcome FROM cases"), 1);
-    csv = s_cases(fx, 0);
-    assert_true(s_case_line(csv, b, line, sizeof line));
-    assert_non_null(strstr(line, ",accepted,"));
-    free(csv);
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            s_reopen(fx);
+        }
+        sj_event_t *ev = s_next(fx, SJ_EVENT_REPORT);
+        memcpy(ev->id, ids[k], SJ_ID_BYTES);
+        assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
+        csv = s_cases(fx, 0);
+        assert_true(s_case_line(csv, ids[k], line, sizeof line));
+        assert_non_null(strstr(line, ",accepted,"));
+        free(csv);
+    }
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases WHERE outcome = 3"), 2);
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases WHERE reported_outcome = 1"), 2);
+    /* reports of other cases, after: no row (no change came for them) */
+    for (int k = 0; k < 50; k++) {
+        assert_int_equal(s_store(fx, s_next(fx, SJ_EVENT_REPORT)), SJ_STORED_NEW);
+    }
+    assert_int_equal(s_scalar(fx, "SELECT count(*) FROM cases"), 2);
 }
 
 /* The receipt of a stream by definition: the highest origin_seq of
