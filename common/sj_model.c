@@ -278,6 +278,9 @@ sj_date_today(char out[11])
 int
 sj_utf8_valid(const char *s, size_t n)
 {
+    if (n == 0) {
+        return 1; /* s may be NULL (an empty protobuf field): no p + 0 on it */
+    }
     const unsigned char *p = (const unsigned char *) s;
     const unsigned char *end = p + n;
     const uint64_t high = 0x8080808080808080u, ones = 0x0101010101010101u;

@@ -63,6 +63,7 @@ test_model_utf8(void **state)
     const char *zh = "土地承包纠纷";
     assert_true(sj_utf8_valid(zh, strlen(zh)));
     assert_true(sj_utf8_valid("", 0));
+    assert_true(sj_utf8_valid(NULL, 0)); /* an empty protobuf field */
     assert_false(sj_utf8_valid("\xff\xfe", 2));
     assert_false(sj_utf8_valid("a\0b", 3));
     assert_false(sj_utf8_valid("\xe5\x9c", 2));     /* truncated */
