@@ -814,10 +814,16 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
 
 /* Records (durably, before any event is handed out) that the stream to the
  * county may be there through the current head: the offered mark that
- * s_diverged compares the county's mark with. */
+ * s_diverged compares the county's mark with. Only when the events about to
+ * be handed out (through hub_seq `through`) may pass the mark recorded last:
+ * with the county behind, a fetch used to record the head, a synchronous
+ * transaction, for every batch (issue 6); now once per head's worth. */
 static int
-s_offer(hub_store_t *self)
+s_offer(hub_store_t *self, uint64_t through)
 {
+    if (through <= self->up_offered) {
+        return SJ_OK;
+    }
     int64_t head = 0;
     int rc = s_max_seq(self, &head);
     if (rc != SJ_OK || (uint64_t) head <= self->up_offered) {
@@ -835,7 +841,7 @@ s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
         int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
 {
     hub_store_t *self = ctx;
-    int rc = s_offer(self);
+    int rc = max_events ? s_offer(self, from + max_events - 1) : SJ_OK;
     if (rc != SJ_OK) {
         return rc;
     }

@@ -350,6 +350,70 @@ test_hub_store_e2e_receipt(void **state)
     assert_int_equal(got, 0);
 }
 
+typedef struct {
+    s_fx_t *fx;
+    uint64_t next; /* the seq add expects */
+    size_t n;
+} s_fetched_t;
+
+/* Every event handed out for forwarding is within the offered mark as it
+ * is stored at that moment (what s_diverged compares the county's with). */
+static int
+s_fetch_add(void *ctx, uint64_t seq, const void *raw, size_t len)
+{
+    s_fetched_t *f = ctx;
+    assert_non_null(raw);
+    assert_true(len > 0);
+    assert_int_equal(seq, f->next);
+    long long offered = s_scalar(f->fx, "SELECT value FROM meta WHERE key = 'up_offered'");
+    if ((long long) seq > offered) {
+        fail_msg("hub_seq %llu handed out beyond the offered mark %lld", (unsigned long long) seq,
+                 offered);
+    }
+    f->next++;
+    f->n++;
+    return SJ_OK;
+}
+
+static size_t
+s_fetch(s_fx_t *fx, uint64_t from, size_t max)
+{
+    s_fetched_t f = {.fx = fx, .next = from};
+    assert_int_equal(hub_store_uplink_ops.fetch(fx->st, from, max, 1 << 20, s_fetch_add, &f),
+                     SJ_OK);
+    return f.n;
+}
+
+/* The offered mark is recorded (as the head) before a fetch hands out
+ * anything beyond it, and not rewritten for fetches within it. */
+static void
+test_hub_store_offered_mark(void **state)
+{
+    s_fx_t *fx = *state;
+    const char *sql = "SELECT value FROM meta WHERE key = 'up_offered'";
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(s_store(fx, s_next(fx, SJ_EVENT_REPORT)), SJ_STORED_NEW);
+    }
+    assert_int_equal(s_scalar(fx, sql), 0);
+    assert_int_equal(s_fetch(fx, 1, 3), 3);
+    assert_int_equal(s_scalar(fx, sql), 10);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(s_store(fx, s_next(fx, SJ_EVENT_REPORT)), SJ_STORED_NEW);
+    }
+    assert_int_equal(s_fetch(fx, 4, 3), 3);
+    assert_int_equal(s_scalar(fx, sql), 10); /* 4..6: within the mark */
+    assert_int_equal(s_fetch(fx, 7, 4), 4);
+    assert_int_equal(s_scalar(fx, sql), 10); /* 7..10: within it still */
+    assert_int_equal(s_fetch(fx, 9, 3), 3);
+    assert_int_equal(s_scalar(fx, sql), 15); /* 9..11: past it, the head */
+    assert_int_equal(s_fetch(fx, 12, 100), 4);
+    assert_int_equal(s_scalar(fx, sql), 15);
+    /* a restart reads the mark back */
+    s_reopen(fx);
+    assert_int_equal(s_fetch(fx, 14, 2), 2);
+    assert_int_equal(s_scalar(fx, sql), 15);
+}
+
 int
 main(void)
 {
@@ -363,6 +427,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_hub_store_change_before_report, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hub_store_e2e_receipt, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hub_store_offered_mark, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("hub_store", tests, NULL, NULL);
 }
