@@ -371,7 +371,7 @@ s_case_materialize(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
         return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report lookup");
     }
     sj_event_t *ev = malloc(sizeof *ev);
-    char why[256];
+    char why[256] = "not a report";
     if (!ev) {
         rc = SJ_ENOMEM;
     } else if (sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), ev,
