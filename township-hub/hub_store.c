@@ -13,8 +13,8 @@
 #include "sj_log.h"
 #include "sj_update.h"
 
-#define HUB_APP_ID 0x534a4831 /* "SJH1" */
-#define E2E_SLOTS  1024       /* receipts remembered, one per (station, epoch) */
+#define HUB_APP_ID  0x534a4831 /* "SJH1" */
+#define E2E_SLOTS   1024       /* receipts remembered, one per (station, epoch) */
 #define ORPHAN_BITS (1u << 18) /* s_orphan_*: 32 KiB */
 
 static const sj_migration_t s_migrations[] = {
@@ -78,13 +78,13 @@ struct hub_store {
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
-    sqlite3_stmt *st_has_changes;  /* does a case have status changes yet? */
-    sqlite3_stmt *st_up_acked;     /* meta up_acked */
-    sqlite3_stmt *st_e2e_back;     /* a stream's receipt, scanning down from its head */
-    sqlite3_stmt *st_e2e_fwd;      /* ... scanning up from the last receipt */
-    s_e2e_slot_t *e2e;             /* E2E_SLOTS receipts (write mode) */
-    uint8_t *orphans;              /* ORPHAN_BITS: s_orphan_* (write mode) */
-    sj_down_t *down;               /* the stations' downward streams (write mode) */
+    sqlite3_stmt *st_has_changes; /* does a case have status changes yet? */
+    sqlite3_stmt *st_up_acked;    /* meta up_acked */
+    sqlite3_stmt *st_e2e_back;    /* a stream's receipt, scanning down from its head */
+    sqlite3_stmt *st_e2e_fwd;     /* ... scanning up from the last receipt */
+    s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
+    uint8_t *orphans;             /* ORPHAN_BITS: s_orphan_* (write mode) */
+    sj_down_t *down;              /* the stations' downward streams (write mode) */
 };
 
 static int
