@@ -144,7 +144,8 @@ typedef struct {
      * max_events or about max_bytes; stops early at the end of the stream,
      * and stops (returning add's code) when add does not return SJ_OK. A
      * store with diverged must first record durably that its stream may be at
-     * the parent through its head (its offered mark, never lowered), and give
+     * the parent through its head (its offered mark, never lowered) whenever
+     * the events it gives may pass the mark it recorded last, and give
      * nothing if it cannot: whatever add was given may be sent. */
     int (*fetch)(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
                  int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),

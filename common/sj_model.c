@@ -1,5 +1,6 @@
 #include "sj_model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -267,48 +268,74 @@ sj_date_today(char out[11])
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* Validates UTF-8 as Unicode's Table 3-7 (well-formed byte sequences)
+ * defines it, which refuses exactly what the decoding rule did: overlong
+ * forms (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF), code points
+ * above U+10FFFF (F4 90.., F5..FF), stray or missing continuation bytes and a
+ * sequence cut off by the end. NUL is refused too. Runs of ASCII are checked
+ * 8 bytes at a time; otherwise one multi-byte sequence per step, with the
+ * second byte's range chosen by the lead byte (no code point is assembled). */
 int
 sj_utf8_valid(const char *s, size_t n)
 {
+    if (n == 0) {
+        return 1; /* s may be NULL (an empty protobuf field): no p + 0 on it */
+    }
     const unsigned char *p = (const unsigned char *) s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t len;
-        unsigned min;
-        if (c == 0) {
-            return 0;
-        } else if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            min = 0x80;
-            c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            min = 0x800;
-            c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            min = 0x10000;
-            c &= 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n) {
-            return 0;
-        }
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) {
+    const unsigned char *end = p + n;
+    const uint64_t high = 0x8080808080808080u, ones = 0x0101010101010101u;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if ((size_t) (end - p) >= 8) {
+                uint64_t v;
+                memcpy(&v, p, sizeof v);
+                /* No byte >= 0x80 and no zero byte: the haszero test
+                 * ((v - 0x01..) & ~v & 0x80..) is exact once no byte has its
+                 * high bit set. */
+                if (((v | ((v - ones) & ~v)) & high) == 0) {
+                    p += 8;
+                    continue;
+                }
+            }
+            if (c == 0) {
                 return 0;
             }
-            c = (c << 6) | (p[i + k] & 0x3F);
+            p++;
+            continue;
         }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        size_t left = (size_t) (end - p);
+        unsigned lo = 0x80, hi = 0xBF; /* the second byte's range */
+        size_t len;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) {
+                lo = 0xA0;
+            } else if (c == 0xED) {
+                hi = 0x9F;
+            }
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) {
+                lo = 0x90;
+            } else if (c == 0xF4) {
+                hi = 0x8F;
+            }
+        } else {
+            return 0; /* a continuation byte, C0, C1 or F5..FF */
+        }
+        if (left < len || p[1] < lo || p[1] > hi) {
             return 0;
         }
-        i += len;
+        if (len >= 3 && (p[2] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if (len == 4 && (p[3] & 0xC0) != 0x80) {
+            return 0;
+        }
+        p += len;
     }
     return 1;
 }

@@ -13,7 +13,9 @@
 #include "sj_log.h"
 #include "sj_update.h"
 
-#define HUB_APP_ID 0x534a4831 /* "SJH1" */
+#define HUB_APP_ID  0x534a4831 /* "SJH1" */
+#define E2E_SLOTS   1024       /* receipts remembered, one per (station, epoch) */
+#define ORPHAN_BITS (1u << 18) /* s_orphan_*: 32 KiB */
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
@@ -47,7 +49,24 @@ static const sj_migration_t s_migrations[] = {
         "CREATE INDEX assignments_case ON assignments(case_id);"
         "ALTER TABLE cases ADD COLUMN county_conflict INTEGER NOT NULL DEFAULT 0;"
         SJ_DOWN_SCHEMA},
+    /* Cases kept lazily (issue 6: a cases row per report was a fifth B-tree
+     * write per report, ~1.4 us of the hub's ~7.8): a report's outcome as it
+     * arrived goes into its events row, and the report gets a cases row only
+     * when something touches its case (a status change, an assignment, an
+     * update here): s_case_materialize. Until then the case is the report
+     * as it arrived (hub_store_cases lists both). Events stored before this
+     * version have NULL here; those since version 2 have their cases row. */
+    {4, "ALTER TABLE events ADD COLUMN outcome INTEGER;"},
 };
+
+/* A station stream's receipt as last worked out (s_e2e): every event of
+ * (code, epoch) up to origin_seq e2e has a hub_seq <= up. */
+typedef struct {
+    char code[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint64_t up;  /* the county's mark (meta up_acked) it was worked out for */
+    uint64_t e2e; /* the receipt */
+} s_e2e_slot_t;
 
 struct hub_store {
     sqlite3 *db;
@@ -59,9 +78,13 @@ struct hub_store {
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
-    sqlite3_stmt *st_case_new;     /* a reported case */
-    sqlite3_stmt *st_has_changes;  /* does a case have status changes yet? */
-    sj_down_t *down;               /* the stations' downward streams (write mode) */
+    sqlite3_stmt *st_has_changes; /* does a case have status changes yet? */
+    sqlite3_stmt *st_up_acked;    /* meta up_acked */
+    sqlite3_stmt *st_e2e_back;    /* a stream's receipt, scanning down from its head */
+    sqlite3_stmt *st_e2e_fwd;     /* ... scanning up from the last receipt */
+    s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
+    uint8_t *orphans;             /* ORPHAN_BITS: s_orphan_* (write mode) */
+    sj_down_t *down;              /* the stations' downward streams (write mode) */
 };
 
 static int
@@ -109,6 +132,68 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
     return SJ_OK;
 }
 
+/* Cases with status changes but no cases row (their report is not here):
+ * only a report of one of them needs its changes replayed when it comes
+ * (s_case_event). A bit per hash of the case id, set for each such case
+ * when the store opens and whenever s_case_replay finds no row; never
+ * cleared, so a set bit may be a false alarm (a hash shared, a change rolled
+ * back, the report since come), which costs the lookup the bit saves, but a
+ * clear bit is never wrong: such changes are stored only by this process's
+ * s_case_replay (`township-hub update`, the other writer, refuses a case
+ * without a row). The id's random tail (UUIDv7) is the hash. */
+static size_t
+s_orphan_bit(const uint8_t id[SJ_ID_BYTES])
+{
+    uint32_t h = (uint32_t) id[12] << 24 | (uint32_t) id[13] << 16 | (uint32_t) id[14] << 8
+                 | (uint32_t) id[15];
+    return (size_t) ((h ^ ((uint32_t) id[10] << 8 | id[11])) % ORPHAN_BITS);
+}
+
+static void
+s_orphan_mark(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    if (self->orphans) {
+        size_t b = s_orphan_bit(id);
+        self->orphans[b / 8] = (uint8_t) (self->orphans[b / 8] | (1u << (b % 8)));
+    }
+}
+
+static int
+s_orphan_maybe(const hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    if (!self->orphans) {
+        return 1;
+    }
+    size_t b = s_orphan_bit(id);
+    return (self->orphans[b / 8] >> (b % 8)) & 1;
+}
+
+static int
+s_orphans_load(hub_store_t *self)
+{
+    self->orphans = calloc(ORPHAN_BITS / 8, 1);
+    if (!self->orphans) {
+        return SJ_ENOMEM;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT DISTINCT case_id FROM case_changes x"
+                           " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+            s_orphan_mark(self, sqlite3_column_blob(st, 0));
+        }
+    }
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "changes without a case");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {
@@ -117,6 +202,10 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
+    if (mode == SJ_DB_WRITE && !(self->e2e = calloc(E2E_SLOTS, sizeof *self->e2e))) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
     if (sj_db_open(dir, "township-hub.db", HUB_APP_ID, s_migrations,
                    sizeof s_migrations / sizeof s_migrations[0], mode, &self->db, err, err_size)
             != SJ_OK
@@ -124,26 +213,32 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         goto fail;
     }
     if (sj_db_prepare(self->db,
-                      "INSERT INTO events(id, origin, epoch, origin_seq, via, received_ms, raw)"
-                      " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      "INSERT INTO events(id, origin, epoch, origin_seq, via, received_ms, raw,"
+                      " outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                       &self->st_insert) != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
                          &self->st_exists) != SJ_OK
         || (mode == SJ_DB_WRITE
-            && (sj_db_prepare(self->db,
-                              "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
-                              " VALUES(?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
-                              &self->st_case_new) != SJ_OK
-                || sj_db_prepare(self->db,
-                                 "SELECT 1 FROM case_changes WHERE case_id=? LIMIT 1",
-                                 &self->st_has_changes) != SJ_OK))
+            && sj_db_prepare(self->db, "SELECT 1 FROM case_changes WHERE case_id=? LIMIT 1",
+                             &self->st_has_changes) != SJ_OK)
         || sj_db_prepare(self->db,
                          "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
                          &self->st_fetch) != SJ_OK
         || sj_db_prepare(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", &self->st_max)
                != SJ_OK
-        || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))) {
+        || sj_db_prepare(self->db, "SELECT value FROM meta WHERE key='up_acked'",
+                         &self->st_up_acked) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
+                         " ORDER BY origin_seq DESC LIMIT 1",
+                         &self->st_e2e_back) != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT origin_seq, hub_seq FROM events WHERE origin=? AND epoch=?"
+                         " AND origin_seq>? ORDER BY origin_seq",
+                         &self->st_e2e_fwd) != SJ_OK
+        || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
+        || (mode == SJ_DB_WRITE && s_orphans_load(self) != SJ_OK)) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -167,8 +262,12 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_fetch);
     sqlite3_finalize(self->st_max);
-    sqlite3_finalize(self->st_case_new);
     sqlite3_finalize(self->st_has_changes);
+    sqlite3_finalize(self->st_up_acked);
+    sqlite3_finalize(self->st_e2e_back);
+    sqlite3_finalize(self->st_e2e_fwd);
+    free(self->e2e);
+    free(self->orphans);
     sj_down_destroy(&self->down);
     sj_db_close(&self->db);
     free(self);
@@ -249,6 +348,61 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
 }
 
 /* ---- cases (issue 4) ----
+ * A report's case has a cases row once anything touched it (schema 4):
+ * before, it is its events row (outcome: the outcome reported). This gives
+ * the case its row, as a report once gave it at arrival: reported_outcome
+ * and outcome the report's, updated_ms its created_ms. No report here (or
+ * the row exists already): nothing to do. Inside the write transaction. */
+static int
+s_case_materialize(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT raw FROM events WHERE id=?1 AND outcome IS NOT NULL"
+                           " AND NOT EXISTS(SELECT 1 FROM cases WHERE id=?1)",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report lookup");
+    }
+    sj_event_t *ev = malloc(sizeof *ev);
+    char why[256] = "not a report";
+    if (!ev) {
+        rc = SJ_ENOMEM;
+    } else if (sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), ev,
+                               why, sizeof why)
+                   != SJ_OK
+               || ev->type != SJ_EVENT_REPORT) {
+        /* it was validated when it came: a damaged store */
+        sj_error("the stored report of a case does not decode: %s", why);
+        rc = SJ_EDB;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
+                           " VALUES(?1, ?2, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
+                           &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, ev->report.outcome);
+        sqlite3_bind_int64(st, 4, ev->created_ms);
+        rc = sj_db_step_done(self->db, st, "case insert");
+        sqlite3_finalize(st);
+    }
+    free(ev);
+    return rc;
+}
+
+/*
  * The current outcome is recomputed from the report and every change the hub
  * holds, by the county's rule (county_store.c): replay in (created_ms,
  * origin, id) order; every valid change (prev_outcome -> new_outcome an
@@ -257,7 +411,10 @@ static int
 s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
 {
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db, "SELECT reported_outcome FROM cases WHERE id=?", &st);
+    int rc = s_case_materialize(self, id);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT reported_outcome FROM cases WHERE id=?", &st);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
@@ -265,8 +422,12 @@ s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
     int step = sqlite3_step(st);
     int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        s_orphan_mark(self, id); /* changes, and no report yet */
+        return SJ_OK;
+    }
     if (step != SQLITE_ROW) {
-        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report");
+        return sj_db_err(self->db, step, "case report");
     }
     int64_t updated = -1;
     rc = sj_db_prepare(self->db,
@@ -314,17 +475,12 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
     if (ev->type == SJ_EVENT_REPORT) {
-        st = self->st_case_new;
-        sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, ev->report.outcome);
-        sqlite3_bind_int64(st, 4, ev->created_ms);
-        rc = sj_db_step_done(self->db, st, "case insert");
-        if (rc != SJ_OK) {
-            return rc;
+        /* Its events row is the case (s_case_materialize). Changes that came
+         * before the report (rare) give it its row now: the orphan bit and
+         * one prepared lookup keep that off the hot path. */
+        if (!s_orphan_maybe(self, ev->id)) {
+            return SJ_OK;
         }
-        /* Replay only when changes came before the report (rare): one
-         * prepared lookup keeps the replay off the hot path. */
         sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
         int step = sqlite3_step(self->st_has_changes);
         sqlite3_reset(self->st_has_changes);
@@ -371,6 +527,11 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     sqlite3_bind_text(st, 5, code, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, sj_now_ms());
     sqlite3_bind_blob(st, 7, raw, (int) len, SQLITE_STATIC);
+    if (ev->type == SJ_EVENT_REPORT) {
+        sqlite3_bind_int(st, 8, ev->report.outcome);
+    } else {
+        sqlite3_bind_null(st, 8);
+    }
     int rc = sj_db_step_done(self->db, st, "events insert");
     if (rc != SJ_OK) {
         return rc;
@@ -400,40 +561,73 @@ s_committed(void *ctx, size_t n_new)
 /* Receipt for a station's stream: its events are stored here in origin_seq
  * order, so hub_seq grows with origin_seq, and the highest origin_seq whose
  * hub_seq the county has acked is committed at the county with all before
- * it. (The index on (origin, epoch, origin_seq) holds hub_seq as its rowid.) */
+ * it. (The index on (origin, epoch, origin_seq) holds hub_seq as its rowid.)
+ * Worked out from the stream's last receipt, when there is one for a mark
+ * no higher: up from it through what the county acked since (each event is
+ * passed once). Otherwise down from the stream's head, which passes every
+ * event the county has not acked: with a county away or behind, that was
+ * every ack's cost (issue 6). */
 static int
 s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e)
 {
     hub_store_t *self = ctx;
     (void) acked;
-    int64_t up = 0;
     *e2e = 0;
-    int rc = sj_db_meta_get_int(self->db, "up_acked", &up);
-    if (rc == SJ_ENOTFOUND) {
+    int step = sqlite3_step(self->st_up_acked);
+    int64_t up = step == SQLITE_ROW ? sqlite3_column_int64(self->st_up_acked, 0) : 0;
+    sqlite3_reset(self->st_up_acked);
+    if (step != SQLITE_ROW) {
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "meta up_acked");
+    }
+    if (up <= 0) {
         return SJ_OK;
     }
-    if (rc != SJ_OK) {
-        return rc;
+    s_e2e_slot_t *slot = NULL;
+    if (self->e2e) {
+        uint32_t h = 2166136261u; /* FNV-1a over code and epoch */
+        for (const char *c = code; *c; c++) {
+            h = (h ^ (uint8_t) *c) * 16777619u;
+        }
+        for (size_t i = 0; i < SJ_EPOCH_BYTES; i++) {
+            h = (h ^ epoch[i]) * 16777619u;
+        }
+        slot = &self->e2e[h % E2E_SLOTS];
+        if (strcmp(slot->code, code) != 0 || memcmp(slot->epoch, epoch, SJ_EPOCH_BYTES) != 0
+            || slot->up > (uint64_t) up) {
+            slot->code[0] = '\0'; /* another stream's, or a mark that went back: unknown */
+        } else if (slot->up == (uint64_t) up) {
+            *e2e = slot->e2e;
+            return SJ_OK;
+        }
     }
-    sqlite3_stmt *st = NULL;
-    rc = sj_db_prepare(self->db,
-                       "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
-                       " ORDER BY origin_seq DESC LIMIT 1",
-                       &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
+    int fwd = slot && slot->code[0];
+    sqlite3_stmt *st = fwd ? self->st_e2e_fwd : self->st_e2e_back;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, up);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        *e2e = (uint64_t) sqlite3_column_int64(st, 0);
-    } else if (step != SQLITE_DONE) {
-        rc = sj_db_err(self->db, step, "e2e receipt");
+    sqlite3_bind_int64(st, 3, fwd ? (sqlite3_int64) slot->e2e : up);
+    uint64_t found = fwd ? slot->e2e : 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fwd && sqlite3_column_int64(st, 1) > up) {
+            step = SQLITE_DONE;
+            break;
+        }
+        found = (uint64_t) sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        if (slot) {
+            slot->code[0] = '\0';
+        }
+        return sj_db_err(self->db, step, "e2e receipt");
+    }
+    *e2e = found;
+    if (slot) {
+        snprintf(slot->code, sizeof slot->code, "%s", code);
+        memcpy(slot->epoch, epoch, SJ_EPOCH_BYTES);
+        slot->up = (uint64_t) up;
+        slot->e2e = found;
+    }
+    return SJ_OK;
 }
 
 static int
@@ -494,7 +688,10 @@ s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
     char idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db, "SELECT outcome FROM cases WHERE id=?", &st);
+    int rc = s_case_materialize(self, ev->case_id);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT outcome FROM cases WHERE id=?", &st);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
@@ -544,7 +741,10 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
         "   WHERE a.case_id = c.id AND a.prev_outcome != 0) AS conflict,"
         "  a.assignee, a.due_on,"
         "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left"
-        " FROM cases c LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
+        " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
+        "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
+        "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases x WHERE x.id = e.id)) c"
+        " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
         "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
         " WHERE (?1 = 0 OR conflict)"
         "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0 AND outcome IN (1, 3)))"
@@ -614,10 +814,16 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
 
 /* Records (durably, before any event is handed out) that the stream to the
  * county may be there through the current head: the offered mark that
- * s_diverged compares the county's mark with. */
+ * s_diverged compares the county's mark with. Only when the events about to
+ * be handed out (through hub_seq `through`) may pass the mark recorded last:
+ * with the county behind, a fetch used to record the head, a synchronous
+ * transaction, for every batch (issue 6); now once per head's worth. */
 static int
-s_offer(hub_store_t *self)
+s_offer(hub_store_t *self, uint64_t through)
 {
+    if (through <= self->up_offered) {
+        return SJ_OK;
+    }
     int64_t head = 0;
     int rc = s_max_seq(self, &head);
     if (rc != SJ_OK || (uint64_t) head <= self->up_offered) {
@@ -635,7 +841,7 @@ s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
         int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
 {
     hub_store_t *self = ctx;
-    int rc = s_offer(self);
+    int rc = max_events ? s_offer(self, from + max_events - 1) : SJ_OK;
     if (rc != SJ_OK) {
         return rc;
     }
@@ -806,7 +1012,12 @@ s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *it
         }
     }
     /* The case, if it was reported outside the township; the county's
-     * outcome (on a refresh) and conflict flag as the item carries them. */
+     * outcome (on a refresh) and conflict flag as the item carries them. A
+     * report held here gives the row first, from itself. */
+    rc = s_case_materialize(self, ev->case_id);
+    if (rc != SJ_OK) {
+        return rc;
+    }
     rc = sj_db_prepare(self->db,
                        "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms,"
                        " county_conflict) VALUES(?1, ?2, ?3, ?3, ?4, ?5)"
@@ -944,7 +1155,10 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
         return SJ_EINVAL;
     }
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db, "SELECT outcome, county_conflict FROM cases WHERE id=?", &st);
+    int rc = s_case_materialize(self, ev->case_id);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT outcome, county_conflict FROM cases WHERE id=?", &st);
+    }
     if (rc != SJ_OK) {
         return rc;
     }

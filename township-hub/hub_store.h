@@ -41,8 +41,10 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * An event of the hub's own stream: origin the hub's 9-digit code, the store
  * epoch, origin_seq and hash chain in meta (own_seq, own_hash), stored in
  * events in one transaction, so it is forwarded like any other event. The
- * case must be in the hub's cases table and the change an allowed transition
- * from its current outcome (which becomes prev_outcome; *prev on success).
+ * case must be known here (a report held, or a cases row: schema 4 gives a
+ * report its row only when something touches its case) and the change an
+ * allowed transition from its current outcome (which becomes prev_outcome;
+ * *prev on success).
  * SJ_ENOTFOUND / SJ_EINVAL with reason, nothing stored. */
 SJ_NODISCARD int hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
                                   int outcome, const char *note, const char *officer, int *prev,

@@ -62,11 +62,137 @@ test_model_utf8(void **state)
     (void) state;
     const char *zh = "土地承包纠纷";
     assert_true(sj_utf8_valid(zh, strlen(zh)));
+    assert_true(sj_utf8_valid("", 0));
+    assert_true(sj_utf8_valid(NULL, 0)); /* an empty protobuf field */
     assert_false(sj_utf8_valid("\xff\xfe", 2));
     assert_false(sj_utf8_valid("a\0b", 3));
-    assert_false(sj_utf8_valid("\xe5\x9c", 2));      /* truncated */
-    assert_false(sj_utf8_valid("\xc0\xaf", 2));      /* overlong */
+    assert_false(sj_utf8_valid("\xe5\x9c", 2));     /* truncated */
+    assert_false(sj_utf8_valid("\xc0\xaf", 2));     /* overlong */
     assert_false(sj_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    /* the edges of each rule */
+    assert_true(sj_utf8_valid("\x7f", 1));
+    assert_true(sj_utf8_valid("\xc2\x80", 2));          /* U+0080 */
+    assert_false(sj_utf8_valid("\xc1\xbf", 2));         /* overlong U+007F */
+    assert_true(sj_utf8_valid("\xe0\xa0\x80", 3));      /* U+0800 */
+    assert_false(sj_utf8_valid("\xe0\x9f\xbf", 3));     /* overlong U+07FF */
+    assert_true(sj_utf8_valid("\xed\x9f\xbf", 3));      /* U+D7FF */
+    assert_false(sj_utf8_valid("\xed\xbf\xbf", 3));     /* surrogate U+DFFF */
+    assert_true(sj_utf8_valid("\xee\x80\x80", 3));      /* U+E000 */
+    assert_true(sj_utf8_valid("\xf0\x90\x80\x80", 4));  /* U+10000 */
+    assert_false(sj_utf8_valid("\xf0\x8f\xbf\xbf", 4)); /* overlong U+FFFF */
+    assert_true(sj_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
+    assert_false(sj_utf8_valid("\xf4\x90\x80\x80", 4)); /* U+110000 */
+    assert_false(sj_utf8_valid("\xf5\x80\x80\x80", 4));
+    assert_false(sj_utf8_valid("\xf0\x90\x80", 3));     /* truncated 4-byte */
+    assert_false(sj_utf8_valid("\xf0\x90\x80\x41", 4)); /* missing continuation */
+    assert_false(sj_utf8_valid("\x80", 1));             /* stray continuation */
+    assert_false(sj_utf8_valid("\xe5\x9c\x9f\x9f", 4)); /* one continuation too many */
+    /* the length is the caller's: a valid string cut inside a character */
+    assert_false(sj_utf8_valid(zh, strlen(zh) - 1));
+    assert_true(sj_utf8_valid(zh, 3));
+}
+
+/* The rule as first written (decode the code point, then check its range):
+ * the reference the fast validator must agree with on every input below. */
+static int
+s_utf8_reference(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i], min;
+        size_t len;
+        if (c == 0) {
+            return 0;
+        } else if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, min = 0x10000, c &= 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n) {
+            return 0;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            c = (c << 6) | (p[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
+}
+
+/* Every 1-, 2- and 3-byte input, every 4-byte input whose last two bytes
+ * are at the edges of the byte classes, each of those behind ASCII runs of
+ * 0..9 bytes (so that the 8-byte ASCII path ends at every offset), and a bad
+ * byte at every position of a long ASCII string. */
+static void
+test_model_utf8_exhaustive(void **state)
+{
+    (void) state;
+    unsigned char buf[32];
+    for (size_t pad = 0; pad < 10; pad++) {
+        memset(buf, 'a', pad);
+        for (unsigned x = 0; x < (1u << 24); x += pad ? 7 : 1) {
+            unsigned char *q = buf + pad;
+            q[0] = (unsigned char) (x >> 16), q[1] = (unsigned char) (x >> 8);
+            q[2] = (unsigned char) x;
+            for (size_t len = 1; len <= 3; len++) {
+                if (len < 3 && (x & ((1u << (8 * (3 - len))) - 1)) != 0) {
+                    continue;
+                }
+                size_t n = pad + len;
+                if (sj_utf8_valid((const char *) buf, n) != s_utf8_reference(buf, n)) {
+                    fail_msg("pad %zu len %zu bytes %06x", pad, len, x);
+                }
+            }
+        }
+    }
+    static const unsigned char edges[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+                                          0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xff};
+    for (size_t pad = 0; pad < 10; pad++) {
+        memset(buf, 'a', pad);
+        for (unsigned ab = 0; ab < 0x10000; ab++) {
+            for (size_t c = 0; c < sizeof edges; c++) {
+                for (size_t d = 0; d < sizeof edges; d++) {
+                    unsigned char *q = buf + pad;
+                    q[0] = (unsigned char) (ab >> 8), q[1] = (unsigned char) ab;
+                    q[2] = edges[c], q[3] = edges[d];
+                    memcpy(q + 4, "tail", 4);
+                    for (size_t n = pad + 4; n <= pad + 8; n += 4) {
+                        if (sj_utf8_valid((const char *) buf, n) != s_utf8_reference(buf, n)) {
+                            fail_msg("pad %zu bytes %04x %02x %02x n %zu", pad, ab, edges[c],
+                                     edges[d], n);
+                        }
+                    }
+                }
+            }
+            if (pad) {
+                ab += 3; /* every lead byte still, a quarter of the second bytes */
+            }
+        }
+    }
+    for (size_t at = 0; at < sizeof buf; at++) {
+        static const unsigned char bad[] = {0x00, 0x80, 0xc0, 0xe5, 0xff};
+        for (size_t b = 0; b < sizeof bad; b++) {
+            memset(buf, 'z', sizeof buf);
+            buf[at] = bad[b];
+            assert_int_equal(sj_utf8_valid((const char *) buf, sizeof buf), 0);
+            assert_int_equal(s_utf8_reference(buf, sizeof buf), 0);
+        }
+        memset(buf, 'z', sizeof buf);
+        assert_int_equal(sj_utf8_valid((const char *) buf, at), 1);
+    }
 }
 
 static void
@@ -148,6 +274,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_enum_roundtrip), cmocka_unit_test(test_model_codes),
         cmocka_unit_test(test_model_dates),          cmocka_unit_test(test_model_utf8),
+        cmocka_unit_test(test_model_utf8_exhaustive),
         cmocka_unit_test(test_model_report_validate), cmocka_unit_test(test_model_uuid),
         cmocka_unit_test(test_model_outcome_transitions),
     };

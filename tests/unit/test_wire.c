@@ -156,6 +156,69 @@ test_wire_event_rejects_nul_in_text(void **state)
     free(ev);
 }
 
+/* A report's texts are refused when they are not UTF-8 (overlong, a
+ * surrogate, above U+10FFFF, cut short) or hide a NUL, with the field named. */
+static void
+test_wire_event_rejects_bad_text(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *summary, *officer;
+        size_t summary_len, officer_len;
+        const char *field;
+    } cases[] = {
+        {"\xc0\xaf", "x", 2, 1, "summary"},
+        {"ok \xed\xa0\x80", "x", 6, 1, "summary"},
+        {"ok \xf4\x90\x80\x80", "x", 7, 1, "summary"},
+        {"\xe5\x9c", "x", 2, 1, "summary"},
+        {"ok", "\xc1\xbf", 2, 2, "officer"},
+        {"ok", "a\0b", 2, 3, "officer"},
+        {"ok", "\xf0\x90\x80", 2, 3, "officer"},
+    };
+    sj_event_t *ev = malloc(sizeof *ev);
+    assert_non_null(ev);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Sanji__Event pb = SANJI__EVENT__INIT;
+        Sanji__Report rep = SANJI__REPORT__INIT;
+        uint8_t id[16] = {1}, epoch[16] = {2}, prev[32] = {0};
+        pb.id.data = id;
+        pb.id.len = 16;
+        pb.epoch.data = epoch;
+        pb.epoch.len = 16;
+        pb.prev_hash.data = prev;
+        pb.prev_hash.len = 32;
+        pb.origin = sj_wire_bytes("230523100201");
+        pb.origin_seq = 1;
+        rep.occurred_on = sj_wire_bytes("2007-03-05");
+        rep.channel = 1;
+        rep.kind = 1;
+        rep.persons = 1;
+        rep.level = 1;
+        rep.category = 1;
+        rep.outcome = 1;
+        rep.source = 1;
+        rep.summary.data = (uint8_t *) cases[i].summary;
+        rep.summary.len = cases[i].summary_len;
+        rep.officer.data = (uint8_t *) cases[i].officer;
+        rep.officer.len = cases[i].officer_len;
+        pb.body_case = SANJI__EVENT__BODY_REPORT;
+        pb.report = &rep;
+        uint8_t buf[512];
+        size_t len = sanji__event__pack(&pb, buf);
+        char why[256] = "";
+        assert_int_equal(sj_event_decode(buf, len, ev, why, sizeof why), SJ_EPROTO);
+        if (!strstr(why, cases[i].field)) {
+            fail_msg("case %zu: the reason does not name %s: %s", i, cases[i].field, why);
+        }
+        /* the same report with good texts decodes */
+        rep.summary = sj_wire_bytes("好");
+        rep.officer = sj_wire_bytes("信息员");
+        len = sanji__event__pack(&pb, buf);
+        assert_int_equal(sj_event_decode(buf, len, ev, why, sizeof why), SJ_OK);
+    }
+    free(ev);
+}
+
 static void
 test_wire_decode_garbage(void **state)
 {
@@ -481,6 +544,7 @@ main(void)
         cmocka_unit_test(test_wire_event_roundtrip),
         cmocka_unit_test(test_wire_event_rejects_bad_enum),
         cmocka_unit_test(test_wire_event_rejects_nul_in_text),
+        cmocka_unit_test(test_wire_event_rejects_bad_text),
         cmocka_unit_test(test_wire_status_event),
         cmocka_unit_test(test_wire_assignment_event),
         cmocka_unit_test(test_wire_down_item),
