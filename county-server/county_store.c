@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sj_down.h"
+#include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -195,7 +196,18 @@ struct county_store {
     sqlite3_stmt *st_tally_place; /* a new matter counted (schema 5) */
     sqlite3_stmt *st_tally_kind;
     s_tally_acc_t *acc;           /* tallies gathered over the current batch */
+    sj_idbits_t *orphans;         /* cases with status changes, no matter (write mode) */
 };
+
+/* Cases with status changes but no matter (their report is not here yet):
+ * only a report of one of them needs its changes replayed when it comes
+ * (s_insert_matter), so a report asks the database only when the case's bit
+ * is set (sj_idbits). A clear bit is never wrong: such changes are stored
+ * only by the ingest path of this process, whose s_replay marks them (the
+ * county's own `update` refuses a case without a matter). */
+#define ORPHANS_SQL                                                                            \
+    "SELECT DISTINCT case_id FROM status_changes x"                                           \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)"
 
 static int
 s_identity(county_store_t *self, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
@@ -292,7 +304,9 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || !(self->acc = calloc(1, sizeof *self->acc))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
-        || s_checkpoint_every(self->db, 40 << 20) != SJ_OK) {
+        || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
+        || !(self->orphans = sj_idbits_new())
+        || sj_idbits_load(self->orphans, self->db, ORPHANS_SQL) != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -321,6 +335,7 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_tally_place);
     sqlite3_finalize(self->st_tally_kind);
     free(self->acc);
+    sj_idbits_destroy(&self->orphans);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -550,8 +565,12 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
     int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     st = NULL;
+    if (step == SQLITE_DONE) {
+        sj_idbits_mark(self->orphans, case_id); /* changes, and no report yet */
+        return SJ_OK;
+    }
     if (step != SQLITE_ROW) {
-        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "case report");
+        return sj_db_err(self->db, step, "case report");
     }
     rc = sj_db_prepare(self->db, "DELETE FROM conflicts WHERE case_id=?", &st);
     if (rc == SJ_OK) {
@@ -714,8 +733,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
      * the county's CPU per report. */
     s_tally_add(self->acc, r, ev->origin);
     /* Status changes that arrived before their report (another path) are
-     * applied now; almost always there are none, and one indexed lookup
-     * with a prepared statement keeps the replay off the hot path. */
+     * applied now; almost always there are none: the case's orphan bit, then
+     * one indexed lookup, keep the replay off the hot path. */
+    if (!sj_idbits_maybe(self->orphans, ev->id)) {
+        return SJ_OK;
+    }
     sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
     int step = sqlite3_step(self->st_has_changes);
     sqlite3_reset(self->st_has_changes);

@@ -9,13 +9,13 @@
 #include <cjson/cJSON.h>
 
 #include "sj_down.h"
+#include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
 
 #define HUB_APP_ID  0x534a4831 /* "SJH1" */
 #define E2E_SLOTS   1024       /* receipts remembered, one per (station, epoch) */
-#define ORPHAN_BITS (1u << 18) /* s_orphan_*: 32 KiB */
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
@@ -83,7 +83,7 @@ struct hub_store {
     sqlite3_stmt *st_e2e_back;    /* a stream's receipt, scanning down from its head */
     sqlite3_stmt *st_e2e_fwd;     /* ... scanning up from the last receipt */
     s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
-    uint8_t *orphans;             /* ORPHAN_BITS: s_orphan_* (write mode) */
+    sj_idbits_t *orphans;          /* cases with changes, no row (write mode) */
     sj_down_t *down;              /* the stations' downward streams (write mode) */
 };
 
@@ -134,65 +134,13 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
 
 /* Cases with status changes but no cases row (their report is not here):
  * only a report of one of them needs its changes replayed when it comes
- * (s_case_event). A bit per hash of the case id, set for each such case
- * when the store opens and whenever s_case_replay finds no row; never
- * cleared, so a set bit may be a false alarm (a hash shared, a change rolled
- * back, the report since come), which costs the lookup the bit saves, but a
- * clear bit is never wrong: such changes are stored only by this process's
- * s_case_replay (`township-hub update`, the other writer, refuses a case
- * without a row). The id's random tail (UUIDv7) is the hash. */
-static size_t
-s_orphan_bit(const uint8_t id[SJ_ID_BYTES])
-{
-    uint32_t h = (uint32_t) id[12] << 24 | (uint32_t) id[13] << 16 | (uint32_t) id[14] << 8
-                 | (uint32_t) id[15];
-    return (size_t) ((h ^ ((uint32_t) id[10] << 8 | id[11])) % ORPHAN_BITS);
-}
-
-static void
-s_orphan_mark(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
-{
-    if (self->orphans) {
-        size_t b = s_orphan_bit(id);
-        self->orphans[b / 8] = (uint8_t) (self->orphans[b / 8] | (1u << (b % 8)));
-    }
-}
-
-static int
-s_orphan_maybe(const hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
-{
-    if (!self->orphans) {
-        return 1;
-    }
-    size_t b = s_orphan_bit(id);
-    return (self->orphans[b / 8] >> (b % 8)) & 1;
-}
-
-static int
-s_orphans_load(hub_store_t *self)
-{
-    self->orphans = calloc(ORPHAN_BITS / 8, 1);
-    if (!self->orphans) {
-        return SJ_ENOMEM;
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db,
-                           "SELECT DISTINCT case_id FROM case_changes x"
-                           " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)",
-                           &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
-            s_orphan_mark(self, sqlite3_column_blob(st, 0));
-        }
-    }
-    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "changes without a case");
-    sqlite3_finalize(st);
-    return rc;
-}
+ * (s_case_event), so a report asks the database only when the case's bit
+ * is set (sj_idbits). A clear bit is never wrong: such changes are stored
+ * only by this process's s_case_replay, which marks them (`township-hub
+ * update`, the other writer, refuses a case without a row). */
+#define ORPHANS_SQL                                                                            \
+    "SELECT DISTINCT case_id FROM case_changes x"                                             \
+    " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)"
 
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
@@ -238,7 +186,9 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          " AND origin_seq>? ORDER BY origin_seq",
                          &self->st_e2e_fwd) != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
-        || (mode == SJ_DB_WRITE && s_orphans_load(self) != SJ_OK)) {
+        || (mode == SJ_DB_WRITE
+            && (!(self->orphans = sj_idbits_new())
+                || sj_idbits_load(self->orphans, self->db, ORPHANS_SQL) != SJ_OK))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -267,7 +217,7 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_e2e_back);
     sqlite3_finalize(self->st_e2e_fwd);
     free(self->e2e);
-    free(self->orphans);
+    sj_idbits_destroy(&self->orphans);
     sj_down_destroy(&self->down);
     sj_db_close(&self->db);
     free(self);
@@ -423,7 +373,7 @@ s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
     int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     if (step == SQLITE_DONE) {
-        s_orphan_mark(self, id); /* changes, and no report yet */
+        sj_idbits_mark(self->orphans, id); /* changes, and no report yet */
         return SJ_OK;
     }
     if (step != SQLITE_ROW) {
@@ -478,7 +428,7 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
          * one prepared lookup keep that off the hot path. */
-        if (!s_orphan_maybe(self, ev->id)) {
+        if (!sj_idbits_maybe(self->orphans, ev->id)) {
             return SJ_OK;
         }
         sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);

@@ -516,6 +516,86 @@ s_check_figs(const cJSON *obj, s_figs_t *f)
     }
 }
 
+/* A status change stored before its report, by the ingest path. */
+static void
+s_early_change(s_fx_t *fx, const uint8_t case_id[16])
+{
+    sj_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SJ_EVENT_STATUS;
+    sj_uuid7_new(ev.id);
+    snprintf(ev.origin, sizeof ev.origin, "230523100201");
+    ev.created_ms = 1700000000000;
+    memcpy(ev.case_id, case_id, 16);
+    ev.prev_outcome = PENDING;
+    ev.new_outcome = ACCEPTED;
+    s_store(fx, "230523100", &ev);
+}
+
+/* The report itself, pending as reported; returns the outcome stored. */
+static int
+s_late_report(s_fx_t *fx, const uint8_t id[16])
+{
+    sj_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SJ_EVENT_REPORT;
+    memcpy(ev.id, id, 16);
+    snprintf(ev.origin, sizeof ev.origin, "230523100201");
+    ev.created_ms = 1690000000000;
+    snprintf(ev.report.occurred_on, sizeof ev.report.occurred_on, "2024-05-01");
+    ev.report.channel = ev.report.kind = ev.report.category = 1;
+    ev.report.level = 3;
+    ev.report.persons = 1;
+    ev.report.outcome = PENDING;
+    ev.report.source = DIRECT;
+    ev.report.summary = "";
+    ev.report.officer = "";
+    s_store(fx, "230523100", &ev);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(fx->db, "SELECT outcome FROM matters WHERE id=?", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int outcome = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return outcome;
+}
+
+/* Changes that come before their report are applied when it comes: in the
+ * same run (the store marks the case when it keeps such a change) and after
+ * a restart (the marks are rebuilt when the store opens). A new report
+ * looks for earlier changes only when its case is marked (sj_idbits), so
+ * this fails if either mark is missing. */
+static void
+test_county_cases_changes_before_report(void **state)
+{
+    (void) state;
+    s_fx_t fx = {.dir = "/tmp/sanji-early-XXXXXX"};
+    assert_non_null(mkdtemp(fx.dir));
+    char err[256] = "";
+    fx.store = county_store_open(fx.dir, NULL, SJ_DB_WRITE, err, sizeof err);
+    assert_non_null(fx.store);
+    fx.db = county_store_db(fx.store);
+    uint8_t a[16], b[16], c[16];
+    sj_uuid7_new(a);
+    sj_uuid7_new(b);
+    sj_uuid7_new(c);
+    s_early_change(&fx, a);
+    s_early_change(&fx, b);
+    assert_int_equal(s_late_report(&fx, a), ACCEPTED); /* same run */
+    county_store_close(&fx.store);
+    fx.store = county_store_open(fx.dir, NULL, SJ_DB_WRITE, err, sizeof err);
+    assert_non_null(fx.store);
+    fx.db = county_store_db(fx.store);
+    assert_int_equal(s_late_report(&fx, b), ACCEPTED); /* after a restart */
+    assert_int_equal(s_late_report(&fx, c), PENDING);  /* no change: as reported */
+    county_store_close(&fx.store);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_county_cases_replay_as_documented(void **state)
 {
@@ -782,6 +862,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_county_cases_replay_as_documented),
+        cmocka_unit_test(test_county_cases_changes_before_report),
         cmocka_unit_test(test_county_cases_list_columns),
         cmocka_unit_test(test_county_cases_filters_combine),
         cmocka_unit_test(test_county_cases_stats_figures),
