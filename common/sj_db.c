@@ -171,7 +171,7 @@ s_migrate(sqlite3 *db, uint32_t app_id, const sj_migration_t *migs, size_t n, in
 
 static int s_open_locked(const char *dir, const char *name, uint32_t app_id,
                          const sj_migration_t *migrations, size_t n_migrations, sj_db_mode_t mode,
-                         sqlite3 **out, char *err, size_t err_size);
+                         int page_size, sqlite3 **out, char *err, size_t err_size);
 
 /* Creating and migrating a store is serialised across processes with a lock
  * file beside it: two tools started at once on a new data directory (say
@@ -194,6 +194,15 @@ int
 sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
            size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
 {
+    return sj_db_open_paged(dir, name, app_id, migrations, n_migrations, mode, SJ_DB_PAGE_SIZE,
+                            out, err, err_size);
+}
+
+int
+sj_db_open_paged(const char *dir, const char *name, uint32_t app_id,
+                 const sj_migration_t *migrations, size_t n_migrations, sj_db_mode_t mode,
+                 int page_size, sqlite3 **out, char *err, size_t err_size)
+{
     char lock[4096];
     *out = NULL;
     pthread_once(&s_global_once, s_global_init);
@@ -214,7 +223,8 @@ sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migratio
         snprintf(err, err_size, "cannot create %s: %s", lock, strerror(errno));
         return SJ_EIO;
     }
-    int rc = s_open_locked(dir, name, app_id, migrations, n_migrations, mode, out, err, err_size);
+    int rc = s_open_locked(dir, name, app_id, migrations, n_migrations, mode, page_size, out, err,
+                           err_size);
     if (fd >= 0) {
         close(fd); /* releases the lock */
     }
@@ -223,7 +233,8 @@ sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migratio
 
 static int
 s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
-              size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
+              size_t n_migrations, sj_db_mode_t mode, int page_size, sqlite3 **out, char *err,
+              size_t err_size)
 {
     char path[4096];
     sqlite3 *db = NULL;
@@ -280,14 +291,16 @@ s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migra
     }
     if (mode == SJ_DB_WRITE) {
         char *msg = NULL;
-        /* A new store gets 16 KiB pages (SJ_DB_PAGE_SIZE); it only takes
-         * effect before the first table exists, so an existing store keeps
-         * the size it was made with. Measured with bench_load throughput:
-         * CPU per report county 12.0 -> 9.5 us, hubs 8.2 -> 6.8 us (fewer
-         * pages touched, split and written to the WAL per commit); raw SQLite
-         * gains ~17% the same way, and the benchmark's baseline uses it too. */
-        if (hc == SJ_ENOTFOUND
-            && sj_db_exec(db, SJ_DB_PAGE_SIZE_PRAGMA) != SJ_OK) {
+        /* A new store gets the caller's page size (16 KiB for hub and
+         * county, SJ_DB_PAGE_SIZE); it only takes effect before the first
+         * table exists, so an existing store keeps the size it was made
+         * with. Measured with bench_load throughput: CPU per report county
+         * 12.0 -> 9.5 us, hubs 8.2 -> 6.8 us (fewer pages touched, split and
+         * written to the WAL per commit); raw SQLite gains ~17% the same way,
+         * and the benchmark's baseline uses it too. */
+        char pragma[48];
+        snprintf(pragma, sizeof pragma, "PRAGMA page_size=%d", page_size);
+        if (hc == SJ_ENOTFOUND && sj_db_exec(db, pragma) != SJ_OK) {
             snprintf(err, err_size, "%s: cannot set the page size: %s", path, sqlite3_errmsg(db));
             goto fail;
         }

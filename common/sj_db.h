@@ -35,6 +35,13 @@ typedef enum {
 SJ_NODISCARD int sj_db_open(const char *dir, const char *name, uint32_t app_id,
                             const sj_migration_t *migrations, size_t n_migrations,
                             sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size);
+/* The same, with the page size a new store is made with (a power of two,
+ * 512..65536; an existing store keeps its own). sj_db_open uses
+ * SJ_DB_PAGE_SIZE. */
+SJ_NODISCARD int sj_db_open_paged(const char *dir, const char *name, uint32_t app_id,
+                                  const sj_migration_t *migrations, size_t n_migrations,
+                                  sj_db_mode_t mode, int page_size, sqlite3 **out, char *err,
+                                  size_t err_size);
 void sj_db_close(sqlite3 **db_p);
 
 /* Checks that path is a plausible SQLite file (the header, not empty, not

@@ -146,8 +146,13 @@ agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    if (sj_db_open(dir, "village-agent.db", AGENT_APP_ID, s_migrations,
-                   sizeof s_migrations / sizeof s_migrations[0], mode, &self->db, err, err_size)
+    /* 4 KiB pages, not the 16 KiB of hub and county: a station commits one
+     * report per transaction, and every commit writes whole pages to the
+     * WAL (and fsyncs): bigger pages would only write more to a village
+     * machine's disk or SD card per report, for no CPU saved. */
+    if (sj_db_open_paged(dir, "village-agent.db", AGENT_APP_ID, s_migrations,
+                         sizeof s_migrations / sizeof s_migrations[0], mode, 4096, &self->db, err,
+                         err_size)
         != SJ_OK) {
         goto fail;
     }

@@ -35,6 +35,45 @@ s_rm(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+static int
+s_page_size(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A new store gets the page size asked for (hub and county: 16 KiB, a
+ * station: 4 KiB); an existing store keeps the one it was made with. */
+static void
+test_store_page_size(void **state)
+{
+    (void) state;
+    char *dir = s_tmpdir();
+    sqlite3 *db = NULL;
+    char err[512] = "";
+    assert_int_equal(sj_db_open(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err,
+                                sizeof err),
+                     SJ_OK);
+    assert_int_equal(s_page_size(db), SJ_DB_PAGE_SIZE);
+    sj_db_close(&db);
+    assert_int_equal(sj_db_open_paged(dir, "small.db", 0x1234, s_migs, 2, SJ_DB_WRITE, 4096, &db,
+                                      err, sizeof err),
+                     SJ_OK);
+    assert_int_equal(s_page_size(db), 4096);
+    sj_db_close(&db);
+    assert_int_equal(sj_db_open_paged(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, 4096, &db,
+                                      err, sizeof err),
+                     SJ_OK);
+    assert_int_equal(s_page_size(db), SJ_DB_PAGE_SIZE);
+    sj_db_close(&db);
+    s_rm(dir);
+    free(dir);
+}
+
 static void
 test_store_open_migrate_reopen(void **state)
 {
@@ -142,6 +181,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_open_migrate_reopen),
+        cmocka_unit_test(test_store_page_size),
         cmocka_unit_test(test_store_refuses_damaged),
         cmocka_unit_test(test_store_concurrent_create),
     };
