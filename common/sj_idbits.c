@@ -8,6 +8,9 @@
 #define IDBITS (1u << 18)
 
 struct sj_idbits {
+    sqlite3 *db;
+    const char *sql;
+    int loaded; /* 0 not yet, 1 loaded, -1 the query failed */
     uint8_t bits[IDBITS / 8];
 };
 
@@ -22,9 +25,14 @@ s_bit(const uint8_t id[SJ_ID_BYTES])
 }
 
 sj_idbits_t *
-sj_idbits_new(void)
+sj_idbits_new(sqlite3 *db, const char *sql)
 {
-    return calloc(1, sizeof(sj_idbits_t));
+    sj_idbits_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->db = db;
+        self->sql = sql;
+    }
+    return self;
 }
 
 void
@@ -45,21 +53,13 @@ sj_idbits_mark(sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES])
     }
 }
 
-int
-sj_idbits_maybe(const sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES])
-{
-    if (!self) {
-        return 1;
-    }
-    size_t b = s_bit(id);
-    return (self->bits[b / 8] >> (b % 8)) & 1;
-}
-
-int
-sj_idbits_load(sj_idbits_t *self, sqlite3 *db, const char *sql)
+/* Marks every id the set's query returns (inside the caller's transaction,
+ * if any, so it also sees what is not committed yet). */
+static int
+s_load(sj_idbits_t *self)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(db, sql, &st);
+    int rc = sj_db_prepare(self->db, self->sql, &st);
     if (rc != SJ_OK) {
         return rc;
     }
@@ -69,7 +69,23 @@ sj_idbits_load(sj_idbits_t *self, sqlite3 *db, const char *sql)
             sj_idbits_mark(self, sqlite3_column_blob(st, 0));
         }
     }
-    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(db, step, "loading an id set");
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "loading an id set");
     sqlite3_finalize(st);
     return rc;
+}
+
+int
+sj_idbits_maybe(sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    if (!self) {
+        return 1;
+    }
+    if (self->loaded == 0) {
+        self->loaded = s_load(self) == SJ_OK ? 1 : -1;
+    }
+    if (self->loaded < 0) {
+        return 1;
+    }
+    size_t b = s_bit(id);
+    return (self->bits[b / 8] >> (b % 8)) & 1;
 }

@@ -20,13 +20,15 @@
 
 typedef struct sj_idbits sj_idbits_t;
 
-/* An empty set, or NULL without memory. */
-sj_idbits_t *sj_idbits_new(void);
+/* An empty set whose members are the ids `sql` (one blob column) returns
+ * on db, read at the first sj_idbits_maybe, not here: a tool that opens a
+ * store without ever asking (say `county-server update`) never pays for the
+ * query. NULL without memory. */
+sj_idbits_t *sj_idbits_new(sqlite3 *db, const char *sql);
 void sj_idbits_destroy(sj_idbits_t **self_p);
-/* Marks every id the query (one blob column) returns; SJ_OK or SJ_EDB. */
-SJ_NODISCARD int sj_idbits_load(sj_idbits_t *self, sqlite3 *db, const char *sql);
 void sj_idbits_mark(sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES]);
-/* 0: id is certainly not in the set; 1: it may be (also when self is NULL). */
-int sj_idbits_maybe(const sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES]);
+/* 0: id is certainly not in the set; 1: it may be (also when self is NULL,
+ * or when the query failed: then every id may be). */
+int sj_idbits_maybe(sj_idbits_t *self, const uint8_t id[SJ_ID_BYTES]);
 
 #endif

@@ -305,8 +305,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
-        || !(self->orphans = sj_idbits_new())
-        || sj_idbits_load(self->orphans, self->db, ORPHANS_SQL) != SJ_OK) {
+        || !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -698,6 +697,9 @@ static int
 s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
 {
     const sj_report_t *r = &ev->report;
+    /* Asked before the INSERT: the set is read from the database at its
+     * first question, and must not see this matter yet. */
+    int early = sj_idbits_maybe(self->orphans, ev->id);
     char township[10];
     snprintf(township, sizeof township, "%.9s", ev->origin);
     sqlite3_stmt *st = self->st_matter;
@@ -735,7 +737,7 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     /* Status changes that arrived before their report (another path) are
      * applied now; almost always there are none: the case's orphan bit, then
      * one indexed lookup, keep the replay off the hot path. */
-    if (!sj_idbits_maybe(self->orphans, ev->id)) {
+    if (!early) {
         return SJ_OK;
     }
     sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);

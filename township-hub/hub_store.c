@@ -187,8 +187,7 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          &self->st_e2e_fwd) != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
         || (mode == SJ_DB_WRITE
-            && (!(self->orphans = sj_idbits_new())
-                || sj_idbits_load(self->orphans, self->db, ORPHANS_SQL) != SJ_OK))) {
+            && !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL)))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
