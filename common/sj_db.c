@@ -315,8 +315,17 @@ s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migra
             snprintf(err, err_size, "%s: cannot create meta table: %s", path, sqlite3_errmsg(db));
             goto fail;
         }
+        if (have_ver > 0 && have_ver < latest) {
+            /* Some upgrades rebuild a table (county schema 6: ~10 s per
+             * million events): say so before the wait, and when it is done. */
+            sj_info("upgrading %s from schema version %lld to %lld; a big store takes a while",
+                    path, (long long) have_ver, (long long) latest);
+        }
         if (s_migrate(db, app_id, migrations, n_migrations, have_ver, err, err_size) != SJ_OK) {
             goto fail;
+        }
+        if (have_ver > 0 && have_ver < latest) {
+            sj_info("upgraded %s to schema version %lld", path, (long long) latest);
         }
     } else if (have_ver < latest) {
         snprintf(err, err_size, "%s has schema version %lld; start the daemon once to migrate it",
