@@ -52,28 +52,28 @@ typedef struct {
     const char *expr; /* SQL expression grouped on (fixed text) */
     int field;        /* sj_field_t of an enum column, -1 for text */
     /* the same over each tally table (county_store.h), NULL: not there */
-    const char *place_expr, *kind_expr;
+    const char *place_expr, *kind_expr, *field_expr;
 } s_dim_t;
 
 static const s_dim_t s_dims[] = {
-    {"channel", "channel", SJ_FIELD_CHANNEL, NULL, "channel"},
-    {"kind", "kind", SJ_FIELD_KIND, NULL, "kind"},
-    {"level", "level", SJ_FIELD_LEVEL, NULL, "level"},
-    {"category", "category", SJ_FIELD_CATEGORY, NULL, "category"},
-    {"outcome", "outcome", SJ_FIELD_OUTCOME, NULL, "outcome"},
-    {"source", "source", SJ_FIELD_SOURCE, NULL, "source"},
-    {"station", "origin", -1, "origin", NULL},
-    {"township", "township", -1, "township", NULL},
-    {"month", "substr(occurred_on, 1, 7)", -1, "substr(day, 1, 7)", "month"},
+    {"channel", "channel", SJ_FIELD_CHANNEL, NULL, "channel", "value"},
+    {"kind", "kind", SJ_FIELD_KIND, NULL, "kind", "value"},
+    {"level", "level", SJ_FIELD_LEVEL, NULL, "level", "value"},
+    {"category", "category", SJ_FIELD_CATEGORY, NULL, "category", "value"},
+    {"outcome", "outcome", SJ_FIELD_OUTCOME, NULL, "outcome", "value"},
+    {"source", "source", SJ_FIELD_SOURCE, NULL, "source", "value"},
+    {"station", "origin", -1, "origin", NULL, NULL},
+    {"township", "township", -1, "township", NULL, "township"},
+    {"month", "substr(occurred_on, 1, 7)", -1, "substr(day, 1, 7)", "month", "month"},
     /* each outcome a matter ever had (see s_ever_sql): a matter is in the
      * row of every outcome it reached; never from a tally */
-    {"ever_outcome", "ever_outcome", SJ_FIELD_OUTCOME, NULL, NULL},
+    {"ever_outcome", "ever_outcome", SJ_FIELD_OUTCOME, NULL, NULL, NULL},
 };
 
 /* Where stats counts: every matter, or one of the tallies kept ahead by the
  * store (schema 5), whichever holds every --by dimension and filter. */
-typedef enum { S_SRC_MATTERS = 0, S_SRC_PLACE, S_SRC_KIND } s_src_t;
-static const char *const s_src_table[] = {"matters", "tally_place", "tally_kind"};
+typedef enum { S_SRC_MATTERS = 0, S_SRC_PLACE, S_SRC_KIND, S_SRC_FIELD } s_src_t;
+static const char *const s_src_table[] = {"matters", "tally_place", "tally_kind", "tally_field"};
 #define COUNTY_QUERY_NDIMS (sizeof s_dims / sizeof s_dims[0])
 
 /* A WHERE clause made of fixed text and the values to bind to its '?'s, in
@@ -301,6 +301,38 @@ s_month_last_day(const char *date)
 /* The source that holds every dimension and filter of a stats query: the
  * tallies when they can answer exactly (tally_kind only by whole months, so
  * --from must be a first and --to a last day of a month), else matters. */
+/* The one enum field a tally_field query is about (schema 7: month x
+ * township x one field), or -1 when tally_field cannot answer: a dimension
+ * it lacks (station), a --station filter, dates that are not whole months,
+ * or two enum fields among the dimensions and filters. */
+static int
+s_field_of(const int *dims, size_t ndims, const county_filter_t *f)
+{
+    int fx = -1;
+    for (size_t i = 0; i < ndims; i++) {
+        const s_dim_t *d = &s_dims[dims[i]];
+        if (!d->field_expr || (d->field >= 0 && fx >= 0 && fx != d->field)) {
+            return -1;
+        }
+        fx = d->field >= 0 ? d->field : fx;
+    }
+    if (f) {
+        if (f->station || (f->from && strcmp(f->from + 8, "01") != 0)
+            || (f->to && !s_month_last_day(f->to))) {
+            return -1;
+        }
+        const char *names[SJ_FIELD_COUNT] = {f->channel,  f->kind,    f->level,
+                                             f->category, f->outcome, f->source};
+        for (int i = 0; i < SJ_FIELD_COUNT; i++) {
+            if (names[i] && fx >= 0 && fx != i) {
+                return -1;
+            }
+            fx = names[i] ? i : fx;
+        }
+    }
+    return fx;
+}
+
 static s_src_t
 s_stats_source(const int *dims, size_t ndims, const county_filter_t *f)
 {
@@ -315,19 +347,25 @@ s_stats_source(const int *dims, size_t ndims, const county_filter_t *f)
         kind = kind && !f->township && !f->station && (!f->from || strcmp(f->from + 8, "01") == 0)
                && (!f->to || s_month_last_day(f->to));
     }
-    return place ? S_SRC_PLACE : kind ? S_SRC_KIND : S_SRC_MATTERS;
+    return place                             ? S_SRC_PLACE
+           : kind                            ? S_SRC_KIND
+           : s_field_of(dims, ndims, f) >= 0 ? S_SRC_FIELD
+                                             : S_SRC_MATTERS;
 }
 
 /* The WHERE clause of a checked filter over a tally (s_stats_source chose
  * it, so it holds every filter). */
 static void
-s_where_build_tally(const county_filter_t *f, s_src_t src, s_where_t *w)
+s_where_build_tally(const county_filter_t *f, s_src_t src, int fx, s_where_t *w)
 {
     if (src == S_SRC_MATTERS) {
         s_where_build(f, w);
         return;
     }
     memset(w, 0, sizeof *w);
+    if (src == S_SRC_FIELD) { /* one field's rows: each matter counted once */
+        s_where_add(w, "field = ?", NULL, fx);
+    }
     if (!f) {
         return;
     }
@@ -339,10 +377,10 @@ s_where_build_tally(const county_filter_t *f, s_src_t src, s_where_t *w)
     if (f->to) {
         s_where_add(w, to, f->to, 0);
     }
+    if (src != S_SRC_KIND && f->township) {
+        s_where_add(w, "township = ?", f->township, 0);
+    }
     if (src == S_SRC_PLACE) {
-        if (f->township) {
-            s_where_add(w, "township = ?", f->township, 0);
-        }
         if (f->station) {
             s_where_add(w, "origin = ?", f->station, 0);
         }
@@ -350,6 +388,12 @@ s_where_build_tally(const county_filter_t *f, s_src_t src, s_where_t *w)
     }
     const char *names[SJ_FIELD_COUNT] = {f->channel,  f->kind,    f->level,
                                          f->category, f->outcome, f->source};
+    if (src == S_SRC_FIELD) { /* s_field_of: a filter on field fx at most */
+        if (names[fx]) {
+            s_where_add(w, "value = ?", NULL, sj_enum_value((sj_field_t) fx, names[fx]));
+        }
+        return;
+    }
     static const char *const clauses[SJ_FIELD_COUNT] = {
         "channel = ?", "kind = ?", "level = ?", "category = ?", "outcome = ?", "source = ?"};
     for (int i = 0; i < SJ_FIELD_COUNT; i++) {
@@ -1263,7 +1307,7 @@ s_stats_counts(sqlite3 *db,
     int rc = SJ_OK;
     s_src_t from = (flags & COUNTY_STATS_SCAN) ? S_SRC_MATTERS : s_stats_source(dims, ndims, f);
     s_where_t where;
-    s_where_build_tally(f, from, &where);
+    s_where_build_tally(f, from, from == S_SRC_FIELD ? s_field_of(dims, ndims, f) : -1, &where);
 
     /* SELECT d1, d2, count(*), total(persons) FROM matters WHERE ...
      * GROUP BY d1, d2 ORDER BY d1, d2 (over a tally: sum(items)) */
@@ -1275,9 +1319,10 @@ s_stats_counts(sqlite3 *db,
     s_sql_add(sql, sizeof sql, &len, "SELECT ");
     for (size_t i = 0; i < ndims; i++) {
         const s_dim_t *dim = &s_dims[dims[i]];
-        const char *expr = from == S_SRC_PLACE  ? dim->place_expr
-                           : from == S_SRC_KIND ? dim->kind_expr
-                                                : dim->expr;
+        const char *expr = from == S_SRC_PLACE   ? dim->place_expr
+                           : from == S_SRC_KIND  ? dim->kind_expr
+                           : from == S_SRC_FIELD ? dim->field_expr
+                                                 : dim->expr;
         s_sql_add(sql, sizeof sql, &len, expr);
         s_sql_add(sql, sizeof sql, &len, ", ");
         s_sql_add(group, sizeof group, &glen, i ? ", " : "");

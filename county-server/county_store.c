@@ -54,6 +54,34 @@
     " ON CONFLICT(k) DO UPDATE SET items = items + excluded.items,"                             \
     " persons = persons + excluded.persons"
 
+/* Schema 7, tally_field: per month x township x one enum field's value
+ * (field: the sj_field_t, 0 channel .. 5 source), so that any question of
+ * place and one kind (`--by township,level`, `--township X --by category`)
+ * reads a few thousand rows. A matter is in six rows, one per field. */
+#define FIELD_ALL(r, op)                                                                           \
+    " INSERT INTO tally_field(month, township, field, value, items, persons)"                   \
+    " SELECT substr(" r ".occurred_on, 1, 7), " r ".township, f, v, " op "1, " op r ".persons"    \
+    " FROM (SELECT 0 AS f, " r ".channel AS v UNION ALL SELECT 1, " r ".kind UNION ALL"           \
+    " SELECT 2, " r ".level UNION ALL SELECT 3, " r ".category UNION ALL"                         \
+    " SELECT 4, " r ".outcome UNION ALL SELECT 5, " r ".source) WHERE 1"                          \
+    " ON CONFLICT(month, township, field, value) DO UPDATE SET"                                  \
+    " items = items + excluded.items, persons = persons + excluded.persons;"
+#define FIELD_PRUNE(r)                                                                             \
+    " DELETE FROM tally_field WHERE month = substr(" r ".occurred_on, 1, 7)"                      \
+    " AND township = " r ".township AND items <= 0;"
+#define TALLY_FIELD_ADD                                                                            \
+    "INSERT INTO tally_field(month, township, field, value, items, persons)"                    \
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(month, township, field, value) DO UPDATE SET"   \
+    " items = items + excluded.items, persons = persons + excluded.persons"
+#define FIELD_REBUILD_ONE(f, col)                                                                  \
+    "INSERT INTO tally_field(month, township, field, value, items, persons)"                     \
+    " SELECT substr(occurred_on, 1, 7), township, " #f ", " col ", count(*), sum(persons)"        \
+    " FROM matters GROUP BY 1, 2, 4;"
+#define TALLY_FIELD_REBUILD                                                                        \
+    "DELETE FROM tally_field;" FIELD_REBUILD_ONE(0, "channel") FIELD_REBUILD_ONE(1, "kind")      \
+    FIELD_REBUILD_ONE(2, "level") FIELD_REBUILD_ONE(3, "category")                                \
+    FIELD_REBUILD_ONE(4, "outcome") FIELD_REBUILD_ONE(5, "source")
+
 /* Counts every matter again (the migration, and bulk loaders that insert
  * matters with plain SQL: county_store_tally_rebuild). */
 #define TALLY_REBUILD                                                                              \
@@ -160,6 +188,19 @@ static const sj_migration_t s_migrations[] = {
         "DROP TABLE events;"
         "ALTER TABLE events_v6 RENAME TO events;"
         "DROP INDEX IF EXISTS matters_origin;"},
+    /* tally_field (see FIELD_ONE), kept like the others: new matters by
+     * the store (s_tally_add), updates and deletes by triggers. */
+    {7, "CREATE TABLE tally_field(month TEXT NOT NULL, township TEXT NOT NULL,"
+        " field INTEGER NOT NULL, value INTEGER NOT NULL, items INTEGER NOT NULL,"
+        " persons INTEGER NOT NULL, PRIMARY KEY(month, township, field, value)) WITHOUT ROWID;"
+        TALLY_FIELD_REBUILD
+        "CREATE TRIGGER tally_field_out AFTER DELETE ON matters BEGIN"
+        FIELD_ALL("old", "-") FIELD_PRUNE("old")
+        " END;"
+        "CREATE TRIGGER tally_field_change AFTER UPDATE OF occurred_on, township, channel, kind,"
+        " level, category, outcome, source, persons ON matters BEGIN"
+        FIELD_ALL("old", "-") FIELD_PRUNE("old") FIELD_ALL("new", "")
+        " END;"},
 };
 
 /* The tallies of the matters stored since the last flush, summed in memory
@@ -177,10 +218,14 @@ typedef struct {
     int64_t items, persons;
 } s_tally_slot_t;
 
+/* tally_field gets six keys per report, so its table is 4x bigger: a batch
+ * of SJ_WIRE_MAX_BATCH reports fills under half of it too. */
+#define FIELD_SLOTS (4 * TALLY_SLOTS)
+
 typedef struct {
-    s_tally_slot_t place[TALLY_SLOTS], kind[TALLY_SLOTS];
-    uint16_t used_place[TALLY_SLOTS], used_kind[TALLY_SLOTS];
-    size_t n_place, n_kind;
+    s_tally_slot_t place[TALLY_SLOTS], kind[TALLY_SLOTS], field[FIELD_SLOTS];
+    uint16_t used_place[TALLY_SLOTS], used_kind[TALLY_SLOTS], used_field[FIELD_SLOTS];
+    size_t n_place, n_kind, n_field;
 } s_tally_acc_t;
 
 struct county_store {
@@ -195,6 +240,7 @@ struct county_store {
     sj_down_t *down;              /* the downward streams (write mode only) */
     sqlite3_stmt *st_tally_place; /* a new matter counted (schema 5) */
     sqlite3_stmt *st_tally_kind;
+    sqlite3_stmt *st_tally_field; /* schema 7 */
     s_tally_acc_t *acc;           /* tallies gathered over the current batch */
     sj_idbits_t *orphans;         /* cases with status changes, no matter (write mode) */
 };
@@ -301,6 +347,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
 
         || sj_db_prepare(self->db, TALLY_PLACE_ADD, &self->st_tally_place) != SJ_OK
         || sj_db_prepare(self->db, TALLY_KIND_ADD, &self->st_tally_kind) != SJ_OK
+        || sj_db_prepare(self->db, TALLY_FIELD_ADD, &self->st_tally_field) != SJ_OK
         || !(self->acc = calloc(1, sizeof *self->acc))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
@@ -333,6 +380,7 @@ county_store_close(county_store_t **self_p)
     sj_down_destroy(&self->down);
     sqlite3_finalize(self->st_tally_place);
     sqlite3_finalize(self->st_tally_kind);
+    sqlite3_finalize(self->st_tally_field);
     free(self->acc);
     sj_idbits_destroy(&self->orphans);
     sj_db_close(&self->db);
@@ -349,7 +397,8 @@ county_store_db(county_store_t *self)
 int
 county_store_tally_rebuild(sqlite3 *db)
 {
-    return sj_db_exec(db, TALLY_REBUILD);
+    int rc = sj_db_exec(db, TALLY_REBUILD);
+    return rc == SJ_OK ? sj_db_exec(db, TALLY_FIELD_REBUILD) : rc;
 }
 
 const uint8_t *
@@ -419,15 +468,15 @@ s_hash(const void *data, size_t len, uint32_t h)
 
 /* The slot of key (day, origin, e) in table, claimed if new. */
 static s_tally_slot_t *
-s_tally_slot(s_tally_slot_t *table, uint16_t *used, size_t *n_used, const char *day, size_t day_len,
-             const char *origin, const uint8_t *e)
+s_tally_slot(s_tally_slot_t *table, uint32_t mask, uint16_t *used, size_t *n_used, const char *day,
+             size_t day_len, const char *origin, const uint8_t *e)
 {
     uint32_t h = s_hash(day, day_len, 2166136261u);
     h = s_hash(origin, strlen(origin), h);
     h = s_hash(e, SJ_FIELD_COUNT, h);
     h |= 1; /* never 0 */
     for (uint32_t i = h;; i++) {
-        s_tally_slot_t *sl = &table[i & (TALLY_SLOTS - 1)];
+        s_tally_slot_t *sl = &table[i & mask];
         if (sl->hash == 0) {
             sl->hash = h;
             memcpy(sl->day, day, day_len);
@@ -435,7 +484,7 @@ s_tally_slot(s_tally_slot_t *table, uint16_t *used, size_t *n_used, const char *
             snprintf(sl->origin, sizeof sl->origin, "%s", origin);
             memcpy(sl->e, e, SJ_FIELD_COUNT);
             sl->items = sl->persons = 0;
-            used[(*n_used)++] = (uint16_t) (i & (TALLY_SLOTS - 1));
+            used[(*n_used)++] = (uint16_t) (i & mask);
             return sl;
         }
         if (sl->hash == h && strncmp(sl->day, day, day_len) == 0 && sl->day[day_len] == '\0'
@@ -454,7 +503,10 @@ s_tally_clear(s_tally_acc_t *acc)
     for (size_t i = 0; i < acc->n_kind; i++) {
         acc->kind[acc->used_kind[i]].hash = 0;
     }
-    acc->n_place = acc->n_kind = 0;
+    for (size_t i = 0; i < acc->n_field; i++) {
+        acc->field[acc->used_field[i]].hash = 0;
+    }
+    acc->n_place = acc->n_kind = acc->n_field = 0;
 }
 
 static int s_tally_flush(county_store_t *self);
@@ -466,14 +518,23 @@ s_tally_add(s_tally_acc_t *acc, const sj_report_t *r, const char *origin)
     uint8_t e[SJ_FIELD_COUNT] = {(uint8_t) r->channel,  (uint8_t) r->kind,
                                  (uint8_t) r->level,    (uint8_t) r->category,
                                  (uint8_t) r->outcome,  (uint8_t) r->source};
-    s_tally_slot_t *p = s_tally_slot(acc->place, acc->used_place, &acc->n_place, r->occurred_on,
-                                     10, origin, none);
-    s_tally_slot_t *k = s_tally_slot(acc->kind, acc->used_kind, &acc->n_kind, r->occurred_on, 7,
-                                     "", e);
+    s_tally_slot_t *p = s_tally_slot(acc->place, TALLY_SLOTS - 1, acc->used_place, &acc->n_place,
+                                     r->occurred_on, 10, origin, none);
+    s_tally_slot_t *k = s_tally_slot(acc->kind, TALLY_SLOTS - 1, acc->used_kind, &acc->n_kind,
+                                     r->occurred_on, 7, "", e);
     p->items++;
     p->persons += r->persons;
     k->items++;
     k->persons += r->persons;
+    char township[10];
+    snprintf(township, sizeof township, "%.9s", origin);
+    for (int f = 0; f < SJ_FIELD_COUNT; f++) { /* e holds (field, value) */
+        uint8_t fv[SJ_FIELD_COUNT] = {(uint8_t) f, e[f]};
+        s_tally_slot_t *x = s_tally_slot(acc->field, FIELD_SLOTS - 1, acc->used_field,
+                                         &acc->n_field, r->occurred_on, 7, township, fv);
+        x->items++;
+        x->persons += r->persons;
+    }
 }
 
 /* Writes what was gathered (inside the caller's transaction) and forgets it. */
@@ -507,6 +568,17 @@ s_tally_flush(county_store_t *self)
         sqlite3_bind_int64(st, 9, sl->items);
         sqlite3_bind_int64(st, 10, sl->persons);
         rc = sj_db_step_done(self->db, st, "tally_kind");
+    }
+    for (size_t i = 0; i < acc->n_field && rc == SJ_OK; i++) {
+        const s_tally_slot_t *sl = &acc->field[acc->used_field[i]];
+        sqlite3_stmt *st = self->st_tally_field;
+        sqlite3_bind_text(st, 1, sl->day, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, sl->origin, -1, SQLITE_STATIC); /* the township */
+        sqlite3_bind_int(st, 3, sl->e[0]);
+        sqlite3_bind_int(st, 4, sl->e[1]);
+        sqlite3_bind_int64(st, 5, sl->items);
+        sqlite3_bind_int64(st, 6, sl->persons);
+        rc = sj_db_step_done(self->db, st, "tally_field");
     }
     s_tally_clear(acc);
     return rc;

@@ -83,15 +83,23 @@ s_damage(const char *path, s_damage_t d)
     } else if (d == D_EMPTY) {
         assert_int_equal(truncate(path, 0), 0);
     } else if (d == D_PAGE) {
-        /* The page in the middle of the file (4096-byte pages, sj_db's default). */
-        char junk[4096];
-        for (size_t i = 0; i < sizeof junk; i++) {
+        /* The whole page in the middle of the file, at the file's page size
+         * (header bytes 16-17: 4096 was sj_db's default, the county makes
+         * 16 KiB pages): part of a page may be its free space, which no
+         * check reads, and which a store with fuller pages happened to lack. */
+        int fd = open(path, O_RDWR);
+        assert_true(fd >= 0);
+        unsigned char hdr[18];
+        assert_int_equal(pread(fd, hdr, sizeof hdr, 0), (ssize_t) sizeof hdr);
+        size_t page = (size_t) hdr[16] << 8 | hdr[17];
+        page = page == 1 ? 65536 : page;
+        assert_true(page >= 512 && page <= 65536);
+        static char junk[65536];
+        for (size_t i = 0; i < page; i++) {
             junk[i] = (char) (i * 131u + 7u);
         }
-        off_t at = (st.st_size / 4096 / 2) * 4096;
-        int fd = open(path, O_WRONLY);
-        assert_true(fd >= 0);
-        assert_int_equal(pwrite(fd, junk, sizeof junk, at), (ssize_t) sizeof junk);
+        off_t at = (off_t) (st.st_size / (off_t) page / 2) * (off_t) page;
+        assert_int_equal(pwrite(fd, junk, page, at), (ssize_t) page);
         assert_int_equal(close(fd), 0);
     } else {
         static const char junk[100] = "this header was overwritten by the fault suite; it is"

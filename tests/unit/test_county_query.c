@@ -537,7 +537,7 @@ test_county_query_db_error(void **state)
     assert_int_equal(s_stats(db, "level", NULL, SJ_FMT_JSON, &o), SJ_EDB);
     assert_non_null(strstr(o.err, "no such table: tally_kind"));
     free(o.text);
-    assert_int_equal(s_stats(db, "township,level", NULL, SJ_FMT_JSON, &o), SJ_EDB);
+    assert_int_equal(s_stats(db, "station,level", NULL, SJ_FMT_JSON, &o), SJ_EDB);
     assert_non_null(strstr(o.err, "no such table: matters"));
     free(o.text);
     assert_int_equal(s_list(db, NULL, SJ_FMT_CSV, &o), SJ_EDB);

@@ -239,6 +239,8 @@ s_run(sqlite3 *db, const char *by, const county_filter_t *f, sj_format_t fmt, un
 /* Random queries (dims, date ranges on and off month boundaries, codes and
  * enum filters): tallies and scan must agree. Returns how many of them the
  * tallies answered. */
+static int s_from_field; /* queries tally_field answered */
+
 static int
 s_compare_random(sqlite3 *db, int n)
 {
@@ -289,6 +291,7 @@ s_compare_random(sqlite3 *db, int n)
         const char *src = county_query_stats_source(by, &f);
         assert_non_null(src);
         from_tally += strcmp(src, "matters") != 0;
+        s_from_field += strcmp(src, "tally_field") == 0;
         char *tally = s_run(db, by, &f, fmt, 0);
         char *scan = s_run(db, by, &f, fmt, COUNTY_STATS_SCAN);
         if (strcmp(tally, scan) != 0) {
@@ -314,6 +317,15 @@ s_check_totals(sqlite3 *db)
     assert_int_equal(s_scalar(db, "SELECT total(persons) FROM tally_kind"), persons);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_place WHERE items <= 0"), 0);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_kind WHERE items <= 0"), 0);
+    /* tally_field: every matter once per field (schema 7) */
+    for (int f = 0; f < 6; f++) {
+        char q[128];
+        snprintf(q, sizeof q, "SELECT total(items) FROM tally_field WHERE field = %d", f);
+        assert_int_equal(s_scalar(db, q), items);
+        snprintf(q, sizeof q, "SELECT total(persons) FROM tally_field WHERE field = %d", f);
+        assert_int_equal(s_scalar(db, q), persons);
+    }
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_field WHERE items <= 0"), 0);
     /* the packed key (the store computes it in C, the triggers in SQL) */
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_kind WHERE k !="
                                   " ((CAST(substr(month, 1, 4) AS INTEGER) * 100"
@@ -332,7 +344,6 @@ test_tally_source_choice(void **state)
     assert_string_equal(county_query_stats_source("station", &none), "tally_place");
     assert_string_equal(county_query_stats_source("level,kind", NULL), "tally_kind");
     assert_string_equal(county_query_stats_source(NULL, NULL), "tally_place");
-    assert_string_equal(county_query_stats_source("township,level", NULL), "matters");
     county_filter_t f = {.from = "2024-01-01", .to = "2024-02-29", .level = "county"};
     assert_string_equal(county_query_stats_source("month,kind", &f), "tally_kind");
     f.to = "2024-02-28"; /* not the end of a month: tally_kind cannot cut there */
@@ -341,6 +352,15 @@ test_tally_source_choice(void **state)
     assert_string_equal(county_query_stats_source("station,month", &g), "tally_place");
     g.outcome = "pending";
     assert_string_equal(county_query_stats_source("station,month", &g), "matters");
+    /* place and one kind: tally_field (schema 7), whole months only */
+    assert_string_equal(county_query_stats_source("township,level", NULL), "tally_field");
+    county_filter_t h = {.township = "230523100", .level = "county"};
+    assert_string_equal(county_query_stats_source("month,level", &h), "tally_field");
+    assert_string_equal(county_query_stats_source("township", &h), "tally_field");
+    assert_string_equal(county_query_stats_source("township,category", &h), "matters");
+    h.from = "2024-01-17";
+    assert_string_equal(county_query_stats_source("township,level", &h), "matters");
+    assert_string_equal(county_query_stats_source("station,level", NULL), "matters");
     county_filter_t bad = {.level = "galaxy"};
     assert_null(county_query_stats_source("level", &bad));
     assert_null(county_query_stats_source("colour", NULL));
@@ -355,6 +375,7 @@ test_tally_matches_scan(void **state)
     int from_tally = s_compare_random(fx->db, N_QUERIES);
     assert_true(from_tally > N_QUERIES / 4); /* the tallies did answer */
     assert_true(from_tally < N_QUERIES);     /* and the scan path was compared too */
+    assert_true(s_from_field > 0);           /* tally_field among them */
 
     /* Outcomes moved by status changes, then matters deleted by hand. */
     assert_true(s_change_outcomes(fx, 200) > 20);
@@ -372,8 +393,9 @@ test_tally_migration_rebuilds(void **state)
 {
     (void) state;
     s_fx_t *fx = s_fx_new();
-    s_exec(fx->db, "DROP TABLE tally_place; DROP TABLE tally_kind;"
+    s_exec(fx->db, "DROP TABLE tally_place; DROP TABLE tally_kind; DROP TABLE tally_field;"
                    " DROP TRIGGER tally_matter_out; DROP TRIGGER tally_matter_change;"
+                   " DROP TRIGGER tally_field_out; DROP TRIGGER tally_field_change;"
                    " PRAGMA user_version = 4"); /* 4: assignment delivery's */
     county_store_close(&fx->store);
     char err[256] = "";
@@ -382,7 +404,7 @@ test_tally_migration_rebuilds(void **state)
         fail_msg("county_store_open after the downgrade: %s", err);
     }
     fx->db = county_store_db(fx->store);
-    assert_int_equal(s_scalar(fx->db, "PRAGMA user_version"), 6); /* and schema 6 after it */
+    assert_int_equal(s_scalar(fx->db, "PRAGMA user_version"), 7); /* and 6, 7 after it */
     s_check_totals(fx->db);
     assert_true(s_compare_random(fx->db, N_QUERIES / 2) > 0);
     /* and the migrated store keeps counting: more batches, more changes */
