@@ -290,12 +290,16 @@ main(int argc, char **argv)
                        "township,month", "--format", "csv",    NULL};
         char *by2[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
                        "level,kind",     "--format", "csv",    NULL};
-        /* and one that no tally holds (place and kind together): a scan */
+        /* place and one kind (tally_field, schema 7) */
         char *by3[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
                        "township,level", "--format", "csv",    NULL};
+        /* and one that no tally holds (a station and a kind): a scan */
+        char *by4[] = {SANJI_COUNTY_BIN, "stats",   "--data", dir, "--by",
+                       "station,level",  "--format", "csv",   NULL};
         if (s_measure(dir, "stats --by township,month", have, runs, by1)
             || s_measure(dir, "stats --by level,kind", have, runs, by2)
-            || s_measure(dir, "stats --by township,level", have, runs, by3)) {
+            || s_measure(dir, "stats --by township,level", have, runs, by3)
+            || s_measure(dir, "stats --by station,level", have, runs, by4)) {
             goto out;
         }
         if (s == 0) {
