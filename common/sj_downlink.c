@@ -87,12 +87,12 @@ sj_link_sockopts(void *sock, int is_router)
     if (is_router) {
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     } else {
-        /* A returning parent is found within half a second (it was 5 s:
-         * after a long outage libzmq's doubling interval sat at the cap, and
-         * a county back with a backlog waiting got its first report ~5 s
-         * late; with a 1 s cap, 0.9 s). A refused TCP connect twice a second
-         * is nothing to either side. */
-        int ivl = 100, ivl_max = 500;
+        /* A returning parent is found within 0.2 s (it was 5 s: after a
+         * long outage libzmq's doubling interval sat at the cap, and a county
+         * back with a backlog waiting got its first report ~5 s late; with a
+         * 1 s cap 0.9 s, with 0.5 s 0.24-0.52 s). A refused TCP connect five
+         * times a second is nothing to either side. */
+        int ivl = 100, ivl_max = 200;
         zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
