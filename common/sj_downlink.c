@@ -61,7 +61,7 @@ struct sj_downlink {
     sqlite3_stmt *st_link_hb;
     sqlite3_stmt *st_quar;
     sqlite3_stmt *st_rej;
-    int64_t down_mark;    /* ops.down_mark as last seen by sj_downlink_tick */
+    int64_t down_mark;    /* sj_down_mark as last seen by sj_downlink_tick */
 };
 
 void
@@ -248,10 +248,11 @@ s_link_acked(sj_downlink_t *self, const char *code, const uint8_t *epoch, uint64
 
 /* ---- the downward stream ---- */
 
-static int
-s_has_down(const sj_downlink_t *self)
+/* The store's downward streams, or NULL when it sends nothing down. */
+static sj_down_t *
+s_down(const sj_downlink_t *self)
 {
-    return self->ops.down_head && self->ops.down_fetch && self->ops.down_acked;
+    return self->ops.down ? self->ops.down(self->ops_ctx) : NULL;
 }
 
 /* Inside the transaction: the child says it applied through cursor; decide
@@ -260,12 +261,13 @@ s_has_down(const sj_downlink_t *self)
 static int
 s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
 {
-    if (!s_has_down(self)) {
+    sj_down_t *down = s_down(self);
+    if (!down) {
         return SJ_OK;
     }
-    int rc = self->ops.down_acked(self->ops_ctx, w->peer->code, cursor);
+    int rc = sj_down_acked(down, w->peer->code, cursor);
     if (rc == SJ_OK) {
-        rc = self->ops.down_head(self->ops_ctx, w->peer->code, &w->down_head);
+        rc = sj_down_head(down, w->peer->code, &w->down_head);
     }
     if (rc != SJ_OK) {
         return rc;
@@ -320,8 +322,8 @@ s_send_down(sj_downlink_t *self, s_peer_t *p, uint64_t after)
         return;
     }
     f->first = after + 1;
-    int rc = self->ops.down_fetch(self->ops_ctx, p->code, after, SJ_WIRE_MAX_DOWN,
-                                  SJ_WIRE_BATCH_BYTES, s_down_add, f);
+    int rc = sj_down_fetch(s_down(self), p->code, after, SJ_WIRE_MAX_DOWN, SJ_WIRE_BATCH_BYTES,
+                           s_down_add, f);
     if (f->gap) {
         sj_error("the downward stream of %s has no item %llu: a gap, nothing after it can be"
                  " sent", p->code, (unsigned long long) (f->first + f->n));
@@ -355,11 +357,12 @@ s_send_down(sj_downlink_t *self, s_peer_t *p, uint64_t after)
 void
 sj_downlink_tick(sj_downlink_t *self)
 {
-    if (!s_has_down(self) || !self->ops.down_mark) {
+    sj_down_t *down = s_down(self);
+    if (!down) {
         return;
     }
     int64_t mark = 0;
-    if (self->ops.down_mark(self->ops_ctx, &mark) != SJ_OK || mark == self->down_mark) {
+    if (sj_down_mark(down, &mark) != SJ_OK || mark == self->down_mark) {
         return;
     }
     self->down_mark = mark;
@@ -367,7 +370,7 @@ sj_downlink_tick(sj_downlink_t *self)
         s_peer_t *p = &self->peers[i];
         uint64_t head = 0;
         if (!p->hello_ok || p->bad_frames >= BAD_FRAME_LIMIT
-            || self->ops.down_head(self->ops_ctx, p->code, &head) != SJ_OK) {
+            || sj_down_head(down, p->code, &head) != SJ_OK) {
             continue;
         }
         if (head > p->down_sent) {

@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "sj_auth.h"
+#include "sj_down.h"
 #include "sj_err.h"
 #include "sj_wire.h"
 
@@ -86,25 +87,16 @@ typedef struct {
      * NULL means this parent is the county (receipt = acked). */
     int (*e2e)(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_t *e2e);
 
-    /* ---- the downward stream (all NULL: this parent sends nothing down) ----
-     * Each child code has its own gapless seq 1, 2, ... of items (not per
-     * epoch: a re-created child store says cursor 0 and gets everything
-     * again). The child's cursor arrives in Hello, Heartbeat and DownAck;
-     * the parent answers with the items above it on the same connection. */
-    /* A cheap mark that changes whenever any child's stream grows (checked
-     * every tick by sj_downlink_tick, so that new items are pushed). */
-    int (*down_mark)(void *ctx, int64_t *mark);
-    /* Highest seq of child code's stream (0: empty). */
-    int (*down_head)(void *ctx, const char *code, uint64_t *head);
-    /* Calls add for code's items after seq `after`, in seq order, up to
-     * max_items or about max_bytes; stops when add does not return SJ_OK. */
-    int (*down_fetch)(void *ctx, const char *code, uint64_t after, size_t max_items,
-                      size_t max_bytes,
-                      int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len),
-                      void *add_ctx);
-    /* Inside the group transaction: child code has applied its stream
-     * through cursor (what it says; lower than before for a new store). */
-    int (*down_acked)(void *ctx, const char *code, uint64_t cursor);
+    /* ---- the downward stream (NULL, or returning NULL: this parent sends
+     * nothing down) ----
+     * The store's downward streams (sj_down.h): per child code a gapless seq
+     * 1, 2, ... of items (not per epoch: a re-created child store says
+     * cursor 0 and gets everything again). The child's cursor arrives in
+     * Hello, Heartbeat and DownAck (recorded with sj_down_acked inside the
+     * group transaction); the parent answers with the items above it on the
+     * same connection, and sj_downlink_tick pushes new items when
+     * sj_down_mark moves. */
+    sj_down_t *(*down)(void *ctx);
 } sj_downlink_ops_t;
 
 typedef struct sj_downlink sj_downlink_t;
@@ -130,7 +122,7 @@ void sj_downlink_set_group_events(sj_downlink_t *self, size_t events);
 /* Handles what is readable. Returns SJ_OK; storage failures are answered to
  * the children with an Error and logged, never acked. */
 SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);
-/* Pushes new downward items to connected children when ops.down_mark moved
+/* Pushes new downward items to connected children when sj_down_mark moved
  * (items made by another process, e.g. an `assign` command, or by this
  * one). Call every tick (<= 200 ms). */
 void sj_downlink_tick(sj_downlink_t *self);

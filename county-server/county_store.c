@@ -876,40 +876,17 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     return SJ_OK;
 }
 
-static int
-s_down_mark(void *ctx, int64_t *mark)
+static sj_down_t *
+s_down(void *ctx)
 {
-    return sj_down_mark(((county_store_t *) ctx)->down, mark);
-}
-
-static int
-s_down_head(void *ctx, const char *code, uint64_t *head)
-{
-    return sj_down_head(((county_store_t *) ctx)->down, code, head);
-}
-
-static int
-s_down_fetch(void *ctx, const char *code, uint64_t after, size_t max_items, size_t max_bytes,
-             int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len), void *add_ctx)
-{
-    return sj_down_fetch(((county_store_t *) ctx)->down, code, after, max_items, max_bytes, add,
-                         add_ctx);
-}
-
-static int
-s_down_acked(void *ctx, const char *code, uint64_t cursor)
-{
-    return sj_down_acked(((county_store_t *) ctx)->down, code, cursor);
+    return ((county_store_t *) ctx)->down;
 }
 
 const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
                                                      .check_event = s_check_event,
                                                      .store_event = s_store_event,
                                                      .committed = NULL,
-                                                     .down_mark = s_down_mark,
-                                                     .down_head = s_down_head,
-                                                     .down_fetch = s_down_fetch,
-                                                     .down_acked = s_down_acked,
+                                                     .down = s_down,
                                                      .batch_end = s_batch_end};
 
 /* ---- the county's own status changes ---- */

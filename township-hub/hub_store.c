@@ -579,30 +579,10 @@ s_e2e(void *ctx, const char *code, const uint8_t *epoch, uint64_t acked, uint64_
     return SJ_OK;
 }
 
-static int
-s_down_mark(void *ctx, int64_t *mark)
+static sj_down_t *
+s_down(void *ctx)
 {
-    return sj_down_mark(((hub_store_t *) ctx)->down, mark);
-}
-
-static int
-s_down_head(void *ctx, const char *code, uint64_t *head)
-{
-    return sj_down_head(((hub_store_t *) ctx)->down, code, head);
-}
-
-static int
-s_down_fetch(void *ctx, const char *code, uint64_t after, size_t max_items, size_t max_bytes,
-             int (*add)(void *add_ctx, uint64_t seq, const void *item, size_t len), void *add_ctx)
-{
-    return sj_down_fetch(((hub_store_t *) ctx)->down, code, after, max_items, max_bytes, add,
-                         add_ctx);
-}
-
-static int
-s_down_acked(void *ctx, const char *code, uint64_t cursor)
-{
-    return sj_down_acked(((hub_store_t *) ctx)->down, code, cursor);
+    return ((hub_store_t *) ctx)->down;
 }
 
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
@@ -610,10 +590,7 @@ const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
                                                   .store_event = s_store_event,
                                                   .committed = s_committed,
                                                   .e2e = s_e2e,
-                                                  .down_mark = s_down_mark,
-                                                  .down_head = s_down_head,
-                                                  .down_fetch = s_down_fetch,
-                                                  .down_acked = s_down_acked};
+                                                  .down = s_down};
 
 /* ---- the hub's own status changes (township-hub update) ---- */
 
