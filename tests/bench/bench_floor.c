@@ -56,24 +56,6 @@ s_mono(void)
 }
 
 static void
-s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t) (v >> (56 - 8 * i));
-    }
-}
-
-static uint64_t
-s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static void
 s_sockopts(void *sock)
 {
     int zero = 0, hwm = 0; /* no limit: the windows bound what is queued */
@@ -275,7 +257,7 @@ s_hub(const char *bind_ep, const char *county_ep, const char *path, const keypai
                 uint8_t *d = zmq_msg_data(&f[i].data);
                 zmq_send(r, f[i].rid, f[i].rid_len, ZMQ_SNDMORE);
                 zmq_send(r, d, 8, 0);
-                s_put64(d, ++hub_seq); /* forwarded under the hub's own numbering */
+                bu_put64(d, ++hub_seq); /* forwarded under the hub's own numbering */
                 zmq_msg_send(&f[i].data, up, 0);
                 zmq_msg_close(&f[i].data);
             }
@@ -284,7 +266,7 @@ s_hub(const char *bind_ep, const char *county_ep, const char *path, const keypai
             uint8_t ack[8];
             long recs = 0;
             while (zmq_recv(up, ack, sizeof ack, ZMQ_DONTWAIT) == 8) {
-                acked_seq = s_get64(ack);
+                acked_seq = bu_get64(ack);
                 recs++;
             }
             s_exec(db, "BEGIN");
@@ -346,11 +328,11 @@ s_stations(const fopts_t *o, const int *hub_ports, const keypair_t *hub_keys)
     while (done < o->stations) {
         for (int s = 0; s < o->stations; s++) {
             while (sent[s] < frames && sent[s] - acked[s] < o->window) {
-                s_put64(buf, (uint64_t) ++sent[s]);
+                bu_put64(buf, (uint64_t) ++sent[s]);
                 for (int i = 0; i < o->batch; i++) {
                     uint8_t *rec = buf + 8 + (size_t) i * (size_t) o->bytes;
-                    s_put64(rec, ++key);
-                    s_put64(rec + 8, (uint64_t) s);
+                    bu_put64(rec, ++key);
+                    bu_put64(rec + 8, (uint64_t) s);
                     memcpy(rec + 16, noise + (key * 64) % (sizeof noise - (size_t) o->bytes),
                            (size_t) o->bytes - 16);
                 }

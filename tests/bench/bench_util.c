@@ -478,3 +478,21 @@ bu_json_str(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+void
+bu_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t) (v >> (56 - 8 * i));
+    }
+}
+
+uint64_t
+bu_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}

@@ -71,6 +71,10 @@ void bu_mkdir_parent(const char *path);
  * transaction, one prepared statement. Rows per second, or < 0 on failure. */
 double bu_sqlite_baseline(const char *path, long rows, int payload_bytes, long txn_rows);
 
+/* v as 8 big-endian bytes at p, and back (message numbers on the wire). */
+void bu_put64(uint8_t *p, uint64_t v);
+uint64_t bu_get64(const uint8_t *p);
+
 /* Percentile p (0..100) of n sorted values (nearest rank). */
 double bu_percentile(const double *sorted, size_t n, double p);
 int bu_cmp_double(const void *a, const void *b);

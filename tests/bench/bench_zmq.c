@@ -26,24 +26,6 @@ typedef struct {
 } zopts_t;
 
 static void
-s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t) (v >> (56 - 8 * i));
-    }
-}
-
-static uint64_t
-s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static void
 s_socket_opts(void *sock)
 {
     int zero = 0, hwm = 100000;
@@ -116,7 +98,7 @@ s_dealer(const char *ep, const zopts_t *o, const char *server_pk)
         msg[i] = (uint8_t) (i * 131 + 7);
     }
     /* one warm-up round trip: the handshake is not timed */
-    s_put64(msg, 0);
+    bu_put64(msg, 0);
     uint8_t ack[8];
     zmq_send(d, msg, (size_t) o->bytes, 0);
     zmq_recv(d, ack, sizeof ack, 0);
@@ -124,7 +106,7 @@ s_dealer(const char *ep, const zopts_t *o, const char *server_pk)
     double t0 = bu_now_s();
     while (acked < o->n - 1) {
         while (sent < o->n - 1 && sent - acked < o->window) {
-            s_put64(msg, (uint64_t) sent + 1);
+            bu_put64(msg, (uint64_t) sent + 1);
             if (zmq_send(d, msg, (size_t) o->bytes, 0) < 0) {
                 fprintf(stderr, "bench_zmq: dealer send: %s\n", zmq_strerror(errno));
                 return -1;
@@ -139,7 +121,7 @@ s_dealer(const char *ep, const zopts_t *o, const char *server_pk)
             fprintf(stderr, "bench_zmq: dealer recv: %s\n", zmq_strerror(errno));
             return -1;
         }
-        uint64_t a = s_get64(ack);
+        uint64_t a = bu_get64(ack);
         if ((long) a > acked) {
             acked = (long) a;
         }
