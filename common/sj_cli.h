@@ -11,4 +11,10 @@
  * there is none. argv is borrowed and not changed. */
 int sj_cli_command(int argc, char *const *argv, const char *const *flags);
 
+/* What a one-shot command does before its work: applies --log-level
+ * (log_level may be NULL; a bad name is reported on stderr, naming tool),
+ * readies the id generator, and names the log lines after tool. 0 when
+ * ready, 2 for a bad level (bad usage), 1 when ids cannot be had. */
+int sj_cli_start(const char *tool, const char *log_level);
+
 #endif

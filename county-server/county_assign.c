@@ -178,22 +178,9 @@ county_assign_main(int argc, char **argv)
     if (!a.data) {
         a.data = "./var/county-server";
     }
-    if (a.log_level) {
-        int lvl = sj_log_level_parse(a.log_level);
-        if (lvl < 0) {
-            fprintf(stderr,
-                    "county-server: --log-level '%s' is not one of error, warn, notice,"
-                    " info, debug\n",
-                    a.log_level);
-            goto out;
-        }
-        sj_log_set_level((sj_log_level_t) lvl);
-    }
-    if (sj_ids_init() != SJ_OK) {
-        rc = 1;
+    if ((rc = sj_cli_start("county-server", a.log_level)) != 0) {
         goto out;
     }
-    sj_log_set_ident("county-server", "");
     rc = s_assign(&a, argv[optind + 1]);
 out:
     return rc;
