@@ -70,6 +70,16 @@ sj_db_rollback(sqlite3 *db)
 }
 
 int
+sj_db_bind_check(sqlite3 *db, int rc_or, const char *what)
+{
+    if (rc_or == SQLITE_OK) {
+        return SJ_OK;
+    }
+    sj_error("sqlite: %s: a value could not be bound (%d: %s)", what, rc_or, sqlite3_errmsg(db));
+    return rc_or == SQLITE_NOMEM ? SJ_ENOMEM : SJ_EDB;
+}
+
+int
 sj_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what)
 {
     int rc = sqlite3_step(stmt);

@@ -84,6 +84,11 @@ SJ_NODISCARD int sj_db_meta_set_blob(sqlite3 *db, const char *key, const void *d
 SJ_NODISCARD int sj_db_meta_get_text(sqlite3 *db, const char *key, char *out, size_t size);
 SJ_NODISCARD int sj_db_meta_set_text(sqlite3 *db, const char *key, const char *value);
 
+/* Checks sqlite3_bind_* results combined with | (every call runs; their
+ * order does not matter): SJ_OK when all were SQLITE_OK, else SJ_ENOMEM
+ * (SQLITE_NOMEM alone) or SJ_EDB, logged with what. */
+SJ_NODISCARD int sj_db_bind_check(sqlite3 *db, int rc_or, const char *what);
+
 /* Steps a statement that returns no rows, then resets it. */
 SJ_NODISCARD int sj_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what);
 

@@ -508,6 +508,10 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
             rc = SJ_EFORBIDDEN;
             break;
         }
+        if (vc != SJ_OK && vc != SJ_EPROTO) {
+            rc = vc; /* the store could not judge it (storage): the batch is retried */
+            break;
+        }
         if (vc != SJ_OK) {
             rc = s_quarantine(self, p, seq, SANJI__ERROR_CODE__ERROR_INVALID_EVENT, reason,
                               raw->data, raw->len);

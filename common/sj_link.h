@@ -69,8 +69,11 @@ typedef enum { SJ_STORED_NEW = 0, SJ_STORED_DUPLICATE, SJ_STORED_ID_CONFLICT } s
 typedef struct {
     /* May a child with this code connect here? SJ_OK or SJ_EFORBIDDEN + reason. */
     int (*admit)(void *ctx, const char *code, char *reason, size_t reason_size);
-    /* Identity check of one event from child `code`, link seq: SJ_OK,
-     * SJ_EFORBIDDEN (refuse the batch) or SJ_EPROTO (quarantine), + reason. */
+    /* Identity and authority check of one event from child `code`, link
+     * seq (inside the group transaction, after the batch's earlier events
+     * were stored): SJ_OK, SJ_EFORBIDDEN (refuse the batch) or SJ_EPROTO
+     * (quarantine), + reason; any other code is a storage failure (nothing
+     * of the batch is stored, the child sends it again). */
     int (*check_event)(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev,
                        char *reason, size_t reason_size);
     /* Stores one valid event inside the open transaction. */

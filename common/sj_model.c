@@ -145,66 +145,6 @@ sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
     return SJ_OK;
 }
 
-/* s_edges[from] = bit mask of the outcomes reachable from `from` (bit v = 1 << v). */
-static const unsigned s_edges[6] = {
-    0,                               /* (unspecified) */
-    (1u << 2) | (1u << 3) | (1u << 5), /* pending -> resolved_on_spot, accepted, withdrawn */
-    (1u << 3),                       /* resolved_on_spot -> accepted (review) */
-    (1u << 4) | (1u << 5),           /* accepted -> closed, withdrawn */
-    (1u << 3),                       /* closed -> accepted (review) */
-    0,                               /* withdrawn: final */
-};
-
-int
-sj_outcome_transition_ok(int from, int to)
-{
-    if (!sj_enum_name(SJ_FIELD_OUTCOME, from) || !sj_enum_name(SJ_FIELD_OUTCOME, to)) {
-        return 0;
-    }
-    return (s_edges[from] >> to) & 1u;
-}
-
-void
-sj_outcome_next_list(int from, char *buf, size_t size)
-{
-    size_t used = 0;
-    if (size == 0) {
-        return;
-    }
-    buf[0] = '\0';
-    for (int to = 1; to <= 5; to++) {
-        if (!sj_outcome_transition_ok(from, to)) {
-            continue;
-        }
-        int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
-                         sj_enum_name(SJ_FIELD_OUTCOME, to));
-        if (n < 0 || (size_t) n >= size - used) {
-            return;
-        }
-        used += (size_t) n;
-    }
-    if (used == 0) {
-        const char *name = sj_enum_name(SJ_FIELD_OUTCOME, from);
-        snprintf(buf, size, "none (%s is final)", name ? name : "?");
-    }
-}
-
-void
-sj_outcome_transition_text(int from, int to, char *buf, size_t size)
-{
-    const char *f = sj_enum_name(SJ_FIELD_OUTCOME, from);
-    const char *t = sj_enum_name(SJ_FIELD_OUTCOME, to);
-    char next[128];
-    sj_outcome_next_list(from, next, sizeof next);
-    if (!f || !t) {
-        snprintf(buf, size, "outcome out of range");
-    } else if (from == to) {
-        snprintf(buf, size, "the case is already %s", f);
-    } else {
-        snprintf(buf, size, "a case that is %s cannot become %s (from %s: %s)", f, t, f, next);
-    }
-}
-
 int
 sj_code_level(const char *code)
 {

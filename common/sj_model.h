@@ -59,22 +59,7 @@ typedef struct {
  * field into err and returns SJ_EINVAL. */
 SJ_NODISCARD int sj_report_validate(const sj_report_t *r, char *err, size_t err_size);
 
-/* The outcome state machine of a case (issue 4, "matters as living cases").
- * A status change moves a matter's outcome along these edges only:
- *   pending          -> resolved_on_spot | accepted | withdrawn
- *   accepted         -> closed | withdrawn
- *   closed           -> accepted          (a review, 复查, reopens the case)
- *   resolved_on_spot -> accepted          (a review reopens it)
- *   withdrawn        -> (nothing: final)
- * Staying in the same outcome is not a change. Values as SJ_FIELD_OUTCOME
- * (1 pending .. 5 withdrawn). True (1) when from -> to is an edge. */
-int sj_outcome_transition_ok(int from, int to);
-/* Writes "pending, resolved_on_spot" (the outcomes reachable from `from`,
- * "none (withdrawn is final)" when none) into buf. */
-void sj_outcome_next_list(int from, char *buf, size_t size);
-/* The reason text for a refused change, e.g. "a case that is closed cannot
- * become withdrawn (from closed: accepted)". */
-void sj_outcome_transition_text(int from, int to, char *buf, size_t size);
+/* The outcome state machine and the rest of the case model: sj_case.h. */
 
 /* Codes: 6 digits county, 9 township, 12 village. Returns the number of
  * digits (6, 9 or 12) or 0 when the text is not such a code. */

@@ -10,10 +10,18 @@
 #include "sj_ids.h"
 
 int
-sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx, const uint8_t case_id[SJ_ID_BYTES],
-              int outcome, const char *note, const char *officer, int *prev,
-              uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size)
+sj_update_run(sqlite3 *db,
+              sj_update_tx_fn tx,
+              void *ctx,
+              const uint8_t case_id[SJ_ID_BYTES],
+              int outcome,
+              const char *note,
+              const char *officer,
+              sj_update_result_t *res,
+              char *reason,
+              size_t reason_size)
 {
+    memset(res, 0, sizeof *res);
     sj_event_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(SJ_ENOMEM));
@@ -26,7 +34,7 @@ sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx, const uint8_t case_id[
     snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
     int rc = sj_db_begin(db);
     if (rc == SJ_OK) {
-        rc = tx(ctx, ev, prev, reason, reason_size);
+        rc = tx(ctx, ev, res, reason, reason_size);
         if (rc == SJ_OK) {
             rc = sj_db_commit(db);
         }
@@ -35,12 +43,38 @@ sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx, const uint8_t case_id[
         }
     }
     if (rc == SJ_OK) {
-        memcpy(ev_id, ev->id, SJ_ID_BYTES);
+        memcpy(res->ev_id, ev->id, SJ_ID_BYTES);
     } else if (!reason[0]) {
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
     }
     free(ev);
     return rc;
+}
+
+int
+sj_update_report(const char *tool,
+                 const char *id_text,
+                 int outcome,
+                 const sj_update_result_t *res,
+                 const char *where)
+{
+    char text[SJ_UUID_TEXT];
+    sj_uuid_format(res->ev_id, text);
+    printf("%s\n", text);
+    fflush(stdout);
+    const char *prev = sj_enum_name(SJ_FIELD_OUTCOME, res->prev);
+    const char *now = sj_enum_name(SJ_FIELD_OUTCOME, res->now);
+    const char *want = sj_enum_name(SJ_FIELD_OUTCOME, outcome);
+    if (res->took_effect) {
+        fprintf(stderr, "case %s: %s -> %s, in force (%s)\n", id_text, prev ? prev : "?",
+                now ? now : "?", where);
+        return 0;
+    }
+    fprintf(stderr,
+            "%s: case %s: the change to %s was stored (event %s, %s) but did NOT take effect:"
+            " %s is in force (the conflict is listed by 'cases --conflicts')\n",
+            tool, id_text, want ? want : "?", text, where, now ? now : "?");
+    return 1;
 }
 
 int

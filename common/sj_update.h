@@ -12,18 +12,46 @@
 #include "sj_link.h"
 #include "sj_wire.h"
 
-/* Inside the open transaction: checks and stores ev; *prev is the outcome
- * the case had; reason is filled on a refusal. */
-typedef int (*sj_update_tx_fn)(void *ctx, sj_event_t *ev, int *prev, char *reason,
-                               size_t reason_size);
+/* What a tool's own status change did. */
+typedef struct {
+    uint8_t ev_id[SJ_ID_BYTES]; /* the new event's id */
+    int prev;                   /* the outcome in force before (the change's prev_outcome) */
+    int now;                    /* the outcome in force after it was stored and replayed */
+    int took_effect;            /* 1: the new change is the one in force */
+} sj_update_result_t;
+
+/* Inside the open transaction: checks and stores ev (its case_id,
+ * new_outcome, note and officer are set), filling res->prev, res->now and
+ * res->took_effect; reason is filled on a refusal. */
+typedef int (*sj_update_tx_fn)(
+    void *ctx, sj_event_t *ev, sj_update_result_t *res, char *reason, size_t reason_size);
 
 /* Builds the status-change event for case_id, runs tx in BEGIN IMMEDIATE ..
  * COMMIT (ROLLBACK on any failure: nothing stored), and copies the new
- * event's id into ev_id. reason always says why on failure. */
-SJ_NODISCARD int sj_update_run(sqlite3 *db, sj_update_tx_fn tx, void *ctx,
-                               const uint8_t case_id[SJ_ID_BYTES], int outcome, const char *note,
-                               const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
-                               char *reason, size_t reason_size);
+ * event's id into res->ev_id. reason always says why on failure. SJ_OK
+ * means stored: whether it is in force is res->took_effect. */
+SJ_NODISCARD int sj_update_run(sqlite3 *db,
+                               sj_update_tx_fn tx,
+                               void *ctx,
+                               const uint8_t case_id[SJ_ID_BYTES],
+                               int outcome,
+                               const char *note,
+                               const char *officer,
+                               sj_update_result_t *res,
+                               char *reason,
+                               size_t reason_size);
+
+/* What `update` tells the person, the same for the three tools: the new
+ * event's id on stdout; on stderr the outcome before and the one in force
+ * now ("case ID: accepted -> closed, in force (where)"), or that the change
+ * was stored but did not take effect and what is in force instead. Returns
+ * the exit status: 0 when it took effect, 1 when not. tool and where name
+ * the program and the node ("event of origin 230523"). */
+int sj_update_report(const char *tool,
+                     const char *id_text,
+                     int outcome,
+                     const sj_update_result_t *res,
+                     const char *where);
 
 /* Inside the open write transaction: numbers and chains ev (type and body
  * are the caller's) as the next event of a node's own stream — origin,

@@ -416,6 +416,13 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
         return s_ev_fail(reason, rs, "status_change: prev_outcome out of range");
     }
     ev->prev_outcome = (int) s->prev_outcome;
+    if (s->prev_change.len != 0 && s->prev_change.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "status_change: prev_change must be 16 bytes or empty");
+    }
+    ev->has_prev_change = s->prev_change.len == SJ_ID_BYTES;
+    if (ev->has_prev_change) {
+        memcpy(ev->prev_change, s->prev_change.data, SJ_ID_BYTES);
+    }
     if (sj_wire_text(s->note, ev->note, sizeof ev->note) != SJ_OK) {
         return s_ev_fail(reason, rs, "status_change: note over 2000 bytes, or not UTF-8");
     }
@@ -473,6 +480,8 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     ev->sealed_len = 0;
     ev->new_outcome = ev->prev_outcome = 0;
     memset(ev->case_id, 0, SJ_ID_BYTES);
+    memset(ev->prev_change, 0, SJ_ID_BYTES);
+    ev->has_prev_change = 0;
     ev->assignee[0] = ev->due_on[0] = '\0';
     if (s_unknown(&pb->base)) {
         s_ev_fail(reason, reason_size, "event has unknown fields");
@@ -555,6 +564,10 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         st.case_id.len = SJ_ID_BYTES;
         st.outcome = (Sanji__Outcome) ev->new_outcome;
         st.prev_outcome = (Sanji__Outcome) ev->prev_outcome;
+        if (ev->has_prev_change) {
+            st.prev_change.data = (uint8_t *) ev->prev_change;
+            st.prev_change.len = SJ_ID_BYTES;
+        }
         st.note = sj_wire_bytes(ev->note);
         st.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;
@@ -626,6 +639,14 @@ s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, si
     s->outcome = (int) c->outcome;
     s->conflict = c->conflict ? 1 : 0;
     s->as_of_ms = c->as_of_ms;
+    if (c->head.len != 0 && c->head.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "down item: head must be 16 bytes or empty");
+    }
+    s->has_head = c->head.len == SJ_ID_BYTES;
+    memset(s->head, 0, SJ_ID_BYTES);
+    if (s->has_head) {
+        memcpy(s->head, c->head.data, SJ_ID_BYTES);
+    }
     return SJ_OK;
 }
 
@@ -686,6 +707,10 @@ sj_down_item_encode(const uint8_t *event, size_t event_len, const sj_snapshot_t 
     c.outcome = (Sanji__Outcome) snap->outcome;
     c.conflict = snap->conflict ? 1 : 0;
     c.as_of_ms = snap->as_of_ms;
+    if (snap->has_head) {
+        c.head.data = (uint8_t *) snap->head;
+        c.head.len = SJ_ID_BYTES;
+    }
     it.snapshot = &c;
     size_t n = sanji__down_item__get_packed_size(&it);
     if (n > SJ_WIRE_MAX_ITEM) {

@@ -47,6 +47,8 @@ typedef struct {
     uint8_t case_id[SJ_ID_BYTES];
     int new_outcome;
     int prev_outcome; /* the outcome the originator saw; 0 = not given (older sender) */
+    uint8_t prev_change[SJ_ID_BYTES]; /* the change in force the originator saw (docs/CASES.md) */
+    int has_prev_change;              /* 0: none named (the report's outcome, or older sender) */
     char note[SJ_MAX_NOTE_BYTES + 1];
     /* SJ_EVENT_ASSIGNMENT: case_id, note, officer as above, and */
     char assignee[SJ_CODE_MAX + 1]; /* 9-digit township or 12-digit station */
@@ -65,6 +67,8 @@ typedef struct {
     int outcome;
     int conflict;
     int64_t as_of_ms; /* when the sender took it */
+    uint8_t head[SJ_ID_BYTES]; /* the change in force at the sender (docs/CASES.md) */
+    int has_head;              /* 0: none (the report's outcome), or an older sender */
 } sj_snapshot_t;
 
 /* One item of a downward stream (DownItem), decoded and validated: the

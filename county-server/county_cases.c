@@ -9,6 +9,7 @@
 
 #include "county_query.h"
 #include "county_store.h"
+#include "sj_case.h"
 #include "sj_cli.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -52,7 +53,8 @@ static const char s_usage_update[] =
     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
     "  withdrawn is final\n"
     "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
-    "nothing stored). Prints the new event's id.\n"
+    "nothing stored). Prints the new event's id, and the outcome in force after\n"
+    "it (exit 1 when the change was stored but is not the one in force).\n"
     "In the --config file these options are keys of [update] (flags win).\n";
 
 enum {
@@ -116,14 +118,15 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
  * (a small table, joined to matters by primary key) instead of scanning
  * every matter. ?1 township, ?2 conflicts only, ?3 from, ?4 to, ?5 source
  * (0 any, 3 = the assigned cases), ?6 open only, ?7 overdue only, ?8 today. */
-#define S_CASES_SELECT                                                                        \
-    " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome," \
-    "  (SELECT max(s.created_ms) FROM status_changes s WHERE s.case_id = m.id) AS last,"      \
-    "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"                  \
-    "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict,"                 \
-    "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"             \
-    "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"               \
-    "  a.a_due AS due_on, CASE WHEN m.outcome IN (1, 3) AND a.a_due IS NOT NULL"              \
+#define S_CASES_SELECT                                                                            \
+    " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"     \
+    "  (SELECT s.created_ms FROM status_changes s WHERE s.case_id = m.id AND s.applied = 2)"      \
+    "  AS last,"                                                                                  \
+    "  (SELECT count(*) FROM status_changes s WHERE s.case_id = m.id) AS n,"                      \
+    "  EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id) AS conflict,"                     \
+    "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"                 \
+    "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                   \
+    "  a.a_due AS due_on, CASE WHEN m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due IS NOT NULL" \
     "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
 #define S_CASES_CURRENT                                                                     \
     "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                     \
@@ -135,8 +138,8 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  AND (?3 IS NULL OR m.occurred_on >= ?3) AND (?4 IS NULL OR m.occurred_on <= ?4)" \
     "  AND (?5 = 0 OR (?5 = 3 AND (m.source = 3 OR a.a_case IS NOT NULL))"              \
     "   OR (?5 <> 3 AND m.source = ?5))"                                                \
-    "  AND (?6 = 0 OR m.outcome IN (1, 3))"                                             \
-    "  AND (?7 = 0 OR (m.outcome IN (1, 3) AND a.a_due < ?8))"
+    "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
+    "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"
 #define S_CASES_ORPHANS                                                                           \
     " UNION ALL"                                                                                  \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
@@ -220,7 +223,7 @@ county_cases_query(sqlite3 *db,
         }
         snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 5));
         snprintf(days, sizeof days, "%lld", sqlite3_column_int64(st, 13));
-        int open = sqlite3_column_int(st, 3) == 1 || sqlite3_column_int(st, 3) == 3;
+        int open = sj_outcome_is_open(sqlite3_column_int(st, 3));
         const char *due = (const char *) sqlite3_column_text(st, 12);
         const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
         const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
@@ -346,21 +349,18 @@ s_update(const s_args_t *a, const char *id_text)
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    int prev = 0;
-    uint8_t ev_id[SJ_ID_BYTES];
-    int rc = county_store_update(st, id, outcome, note, officer, &prev, ev_id, err, sizeof err);
+    sj_update_result_t res;
+    int rc = county_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
     } else {
-        char text[SJ_UUID_TEXT];
-        sj_uuid_format(ev_id, text);
-        printf("%s\n", text);
-        fprintf(stderr, "case %s: %s -> %s (event of origin %s)\n", id_text,
-                sj_enum_name(SJ_FIELD_OUTCOME, prev), sj_enum_name(SJ_FIELD_OUTCOME, outcome),
-                county_store_origin(st));
+        char where[64];
+        snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
+        code = sj_update_report("county-server", id_text, outcome, &res, where);
     }
     county_store_close(&st);
-    return rc == SJ_OK ? 0 : 1;
+    return code;
 }
 
 int

@@ -31,6 +31,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_case.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -548,9 +549,16 @@ county_filter_check(const county_filter_t *f, char *err, size_t err_size)
 
 /* Stored outcome and source numbers (sj_model.h), as written in the SQL
  * below; s_case_consts_ok checks them against the model at run time. */
-#define S_CONCLUDED_SQL "outcome IN (2, 4)" /* resolved_on_spot, closed */
+#define S_CONCLUDED_SQL "outcome IN " SJ_OUTCOME_CONCLUDED_SQL
 /* 1 for a concluded matter, 2^32 for a withdrawn one, 0 for an open one */
-#define S_CLASS_SQL  "CASE outcome WHEN 2 THEN 1 WHEN 4 THEN 1 WHEN 5 THEN 4294967296 ELSE 0 END"
+#define S_CLASS_SQL                                                                             \
+    "CASE outcome WHEN " SJ_CASE_STR(SJ_OUTCOME_RESOLVED_ON_SPOT) " THEN 1 WHEN " SJ_CASE_STR(  \
+        SJ_OUTCOME_CLOSED) " THEN 1 WHEN " SJ_CASE_STR(SJ_OUTCOME_WITHDRAWN) " THEN 4294967296" \
+                                                                             " ELSE 0 END"
+/* A time to close outside +-100 years comes from a clock that cannot be
+ * right (a created_ms of INT64_MAX made the median -106751991167.3 days):
+ * such a case is left out of the median, not counted as 0 days. */
+#define S_CLOSE_MAX_MS (100LL * 366 * 86400000LL)
 #define S_MS_PER_DAY 86400000.0
 #define S_KEY_MAX    1024
 
@@ -568,13 +576,13 @@ s_case_consts_ok(void)
 static int
 s_is_open(int outcome)
 {
-    return outcome == 1 || outcome == 3;
+    return sj_outcome_is_open(outcome);
 }
 
 static int
 s_is_concluded(int outcome)
 {
-    return outcome == 2 || outcome == 4;
+    return sj_outcome_is_concluded(outcome);
 }
 
 /* The current assignment of every assigned case: its row with the greatest
@@ -586,18 +594,15 @@ static const char s_current_assignment_sql[] =
     "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)"
     " WHERE a_rn = 1)";
 
-/* Per concluded-or-not case with applied changes: the time of its last
- * applied change (the store applies every change it did not list as
- * invalid, so the last one set the current outcome). */
+/* Per case with a change in force: the time of that change (applied = 2,
+ * the head of the walk; county_store.c). */
 static const char s_last_change_sql[] =
-    "(SELECT case_id AS c_case, max(created_ms) AS c_last FROM status_changes AS s"
-    " WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"
-    "  AND x.eid = s.eid AND x.reason = 'invalid') GROUP BY case_id)";
+    "(SELECT case_id AS c_case, created_ms AS c_last FROM status_changes WHERE applied = 2)";
 
 /* The rows stats counts from when --by has ever_outcome: each matter once
  * with the outcome it was reported with (arm 1), and once more for every
- * other outcome an applied status change gave it, changes listed in
- * conflicts left out (arm 2). Same column names as matters, plus
+ * other outcome a status change on the path in force gave it (applied >= 1;
+ * changes listed as not applied left out; arm 2). Same column names as matters, plus
  * ever_outcome. The side queries (assignments, changes) join each arm on
  * its own: SQLite then looks matters up by primary key instead of
  * materialising the whole union for the join. */
@@ -609,8 +614,7 @@ static const char s_last_change_sql[] =
     "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level," \
     " m.category, m.outcome, m.source, m.created_ms, h.new_outcome AS ever_outcome FROM"       \
     " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"                          \
-    "  WHERE NOT EXISTS(SELECT 1 FROM conflicts AS x WHERE x.case_id = s.case_id"              \
-    "  AND x.eid = s.eid)) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                   \
+    "  WHERE s.applied >= 1) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                 \
     " WHERE h.new_outcome != coalesce(m.reported_outcome, m.outcome)"
 static const char s_ever_sql[] = "(" S_EVER_ARM1 " UNION ALL " S_EVER_ARM2 ")";
 static const char s_ever_arm1_sql[] = "(" S_EVER_ARM1 ")";
@@ -884,8 +888,12 @@ s_groups_side(sqlite3 *db,
                 g->close_ms = p;
                 g->cap = cap;
             }
-            g->close_ms[g->nclose++] = sqlite3_column_int64(st, c);
-            g->changed++;
+            int64_t took = sqlite3_column_int64(st, c);
+            g->changed++; /* not among the zeros either way */
+            if (took < -S_CLOSE_MAX_MS || took > S_CLOSE_MAX_MS) {
+                continue;
+            }
+            g->close_ms[g->nclose++] = took;
             continue;
         }
         int outcome = sqlite3_column_int(st, c), source = sqlite3_column_int(st, c + 1);
@@ -893,7 +901,7 @@ s_groups_side(sqlite3 *db,
         if (source != assigned) { /* reported as assigned: counted by query 1 */
             g->assigned++;
             g->assigned_concluded += s_is_concluded(outcome);
-            g->assigned_withdrawn += outcome == 5;
+            g->assigned_withdrawn += outcome == SJ_OUTCOME_WITHDRAWN;
         }
         if (s_is_open(outcome) && due && strcmp(due, today) < 0) {
             g->overdue++;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_case.h"
+#include "sj_case_db.h"
 #include "sj_down.h"
 #include "sj_idbits.h"
 #include "sj_ids.h"
@@ -95,24 +97,24 @@
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
-        "CREATE TABLE events(eid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
-        " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
-        " via TEXT NOT NULL, type INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-        " received_ms INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
-        " raw BLOB NOT NULL, UNIQUE(origin, epoch, origin_seq));"
-        "CREATE TABLE matters(id BLOB PRIMARY KEY, origin TEXT NOT NULL, township TEXT NOT NULL,"
-        " occurred_on TEXT NOT NULL CHECK(length(occurred_on) = 10),"
-        " channel INTEGER NOT NULL CHECK(channel BETWEEN 1 AND 4),"
-        " kind INTEGER NOT NULL CHECK(kind BETWEEN 1 AND 2),"
-        " persons INTEGER NOT NULL CHECK(persons >= 1),"
-        " level INTEGER NOT NULL CHECK(level BETWEEN 1 AND 6),"
-        " category INTEGER NOT NULL CHECK(category BETWEEN 1 AND 5),"
-        " outcome INTEGER NOT NULL CHECK(outcome BETWEEN 1 AND 5),"
-        " source INTEGER NOT NULL CHECK(source BETWEEN 1 AND 4),"
-        " summary TEXT NOT NULL, officer TEXT NOT NULL, sealed BLOB,"
-        " created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL) WITHOUT ROWID;"
-        "CREATE INDEX matters_occurred ON matters(occurred_on);"
-        "CREATE INDEX matters_origin ON matters(origin);"},
+     "CREATE TABLE events(eid INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+     " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
+     " via TEXT NOT NULL, type INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+     " received_ms INTEGER NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+     " raw BLOB NOT NULL, UNIQUE(origin, epoch, origin_seq));"
+     "CREATE TABLE matters(id BLOB PRIMARY KEY, origin TEXT NOT NULL, township TEXT NOT NULL,"
+     " occurred_on TEXT NOT NULL CHECK(length(occurred_on) = 10),"
+     " channel INTEGER NOT NULL CHECK(channel BETWEEN 1 AND 4),"
+     " kind INTEGER NOT NULL CHECK(kind BETWEEN 1 AND 2),"
+     " persons INTEGER NOT NULL CHECK(persons >= 1),"
+     " level INTEGER NOT NULL CHECK(level BETWEEN 1 AND 6),"
+     " category INTEGER NOT NULL CHECK(category BETWEEN 1 AND 5),"
+     " outcome INTEGER NOT NULL CHECK(outcome BETWEEN 1 AND 5),"
+     " source INTEGER NOT NULL CHECK(source BETWEEN 1 AND 4),"
+     " summary TEXT NOT NULL, officer TEXT NOT NULL, sealed BLOB,"
+     " created_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE INDEX matters_occurred ON matters(occurred_on);"
+     "CREATE INDEX matters_origin ON matters(origin);"},
     /* Cases (issue 4): every status change, indexed by its case, the
      * outcome the report arrived with, and the conflicts of each case (see
      * s_replay for the rule). Status events stored before this version were
@@ -151,22 +153,19 @@ static const sj_migration_t s_migrations[] = {
      * or DELETE of matters (the status replay, anything later) by the
      * triggers; a row whose items drop to 0 is deleted. Filled here from
      * the matters an existing store already holds. */
-    {5, "CREATE TABLE tally_place(day TEXT NOT NULL, origin TEXT NOT NULL,"
-        " township TEXT NOT NULL, items INTEGER NOT NULL, persons INTEGER NOT NULL,"
-        " PRIMARY KEY(day, origin, township)) WITHOUT ROWID;"
-        "CREATE TABLE tally_kind(k INTEGER PRIMARY KEY, month TEXT NOT NULL,"
-        " channel INTEGER NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
-        " category INTEGER NOT NULL, outcome INTEGER NOT NULL, source INTEGER NOT NULL,"
-        " items INTEGER NOT NULL, persons INTEGER NOT NULL);"
-        TALLY_REBUILD
-        "CREATE TRIGGER tally_matter_out AFTER DELETE ON matters BEGIN"
-        TALLY_SUB("old")
-        " END;"
-        "CREATE TRIGGER tally_matter_change AFTER UPDATE OF occurred_on, origin, township,"
-        " channel, kind, level, category, outcome, source, persons ON matters BEGIN"
-        TALLY_SUB("old")
-        TALLY_ADD("new")
-        " END;"},
+    {5,
+     "CREATE TABLE tally_place(day TEXT NOT NULL, origin TEXT NOT NULL,"
+     " township TEXT NOT NULL, items INTEGER NOT NULL, persons INTEGER NOT NULL,"
+     " PRIMARY KEY(day, origin, township)) WITHOUT ROWID;"
+     "CREATE TABLE tally_kind(k INTEGER PRIMARY KEY, month TEXT NOT NULL,"
+     " channel INTEGER NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
+     " category INTEGER NOT NULL, outcome INTEGER NOT NULL, source INTEGER NOT NULL,"
+     " items INTEGER NOT NULL, persons INTEGER NOT NULL);" TALLY_REBUILD
+     "CREATE TRIGGER tally_matter_out AFTER DELETE ON matters BEGIN" TALLY_SUB(
+         "old") " END;"
+                "CREATE TRIGGER tally_matter_change AFTER UPDATE OF occurred_on, origin, township,"
+                " channel, kind, level, category, outcome, source, persons ON matters "
+                "BEGIN" TALLY_SUB("old") TALLY_ADD("new") " END;"},
     /* Ingest cost (issue 6): every index is ~1 us of the county's CPU per
      * report. Two are dropped:
      *   UNIQUE(origin, epoch, origin_seq) on events: a report's identity is
@@ -190,17 +189,28 @@ static const sj_migration_t s_migrations[] = {
         "DROP INDEX IF EXISTS matters_origin;"},
     /* tally_field (see FIELD_ONE), kept like the others: new matters by
      * the store (s_tally_add), updates and deletes by triggers. */
-    {7, "CREATE TABLE tally_field(month TEXT NOT NULL, township TEXT NOT NULL,"
-        " field INTEGER NOT NULL, value INTEGER NOT NULL, items INTEGER NOT NULL,"
-        " persons INTEGER NOT NULL, PRIMARY KEY(month, township, field, value)) WITHOUT ROWID;"
-        TALLY_FIELD_REBUILD
-        "CREATE TRIGGER tally_field_out AFTER DELETE ON matters BEGIN"
-        FIELD_ALL("old", "-") FIELD_PRUNE("old")
-        " END;"
-        "CREATE TRIGGER tally_field_change AFTER UPDATE OF occurred_on, township, channel, kind,"
-        " level, category, outcome, source, persons ON matters BEGIN"
-        FIELD_ALL("old", "-") FIELD_PRUNE("old") FIELD_ALL("new", "")
-        " END;"},
+    {7,
+     "CREATE TABLE tally_field(month TEXT NOT NULL, township TEXT NOT NULL,"
+     " field INTEGER NOT NULL, value INTEGER NOT NULL, items INTEGER NOT NULL,"
+     " persons INTEGER NOT NULL, PRIMARY KEY(month, township, field, value)) WITHOUT "
+     "ROWID;" TALLY_FIELD_REBUILD
+     "CREATE TRIGGER tally_field_out AFTER DELETE ON matters BEGIN" FIELD_ALL("old", "-")
+         FIELD_PRUNE("old") " END;"
+                            "CREATE TRIGGER tally_field_change AFTER UPDATE OF occurred_on, "
+                            "township, channel, kind,"
+                            " level, category, outcome, source, persons ON matters BEGIN" FIELD_ALL(
+                                "old", "-") FIELD_PRUNE("old") FIELD_ALL("new", "") " END;"},
+    /* Replay by cause, not by clock (issue 12, docs/CASES.md): each status
+     * change records its parent (the change in force its author saw:
+     * StatusChange.prev_change; empty = the report) and whether the walk
+     * applied it (0 no, 1 on the path in force, 2 in force). The rows of
+     * older versions get their parents once, by the old order, when the
+     * store is first opened for writing (meta case_parents,
+     * sj_case_db_upgrade); conflicts.reason says why a change is listed. */
+    {8, "ALTER TABLE status_changes ADD COLUMN parent BLOB;"
+        "ALTER TABLE status_changes ADD COLUMN applied INTEGER NOT NULL DEFAULT 0;"
+        "INSERT INTO meta(key, value) VALUES('case_parents', 1)"
+        " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
 
 /* The tallies of the matters stored since the last flush, summed in memory
@@ -243,6 +253,7 @@ struct county_store {
     sqlite3_stmt *st_tally_field; /* schema 7 */
     s_tally_acc_t *acc;           /* tallies gathered over the current batch */
     sj_idbits_t *orphans;         /* cases with status changes, no matter (write mode) */
+    sj_case_db_t *cases;          /* the case model's table side (write mode) */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
@@ -254,6 +265,8 @@ struct county_store {
 #define ORPHANS_SQL                                                                            \
     "SELECT DISTINCT case_id FROM status_changes x"                                           \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)"
+
+static int s_upgrade_replay(void *ctx, const uint8_t id[SJ_ID_BYTES]);
 
 static int
 s_identity(county_store_t *self, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
@@ -323,26 +336,38 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
     if (mode == SJ_DB_READ) {
         return self;
     }
+    const sj_case_tables_t tables = {
+        .report_sql = "SELECT origin, coalesce(reported_outcome, outcome), NULL, 0 FROM matters"
+                      " WHERE id=?1",
+        .changes = "status_changes",
+        .arrival = "eid",
+        .conflict_key = "eid",
+        .county = county_store_origin(self)};
     if (sj_db_prepare(self->db,
                       "INSERT INTO events(id, origin, epoch, origin_seq, via, type, created_ms,"
                       " received_ms, prev_hash, hash, raw) VALUES(?,?,?,?,?,?,?,?,?,?,?)"
                       " ON CONFLICT DO NOTHING",
-                      &self->st_event) != SJ_OK
+                      &self->st_event)
+            != SJ_OK
         || sj_db_prepare(self->db,
                          "INSERT INTO matters(id, origin, township, occurred_on, channel, kind,"
                          " persons, level, category, outcome, source, summary, officer, sealed,"
                          " created_ms, received_ms, reported_outcome)"
                          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?10)",
-                         &self->st_matter) != SJ_OK
+                         &self->st_matter)
+               != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT origin=?2 AND epoch=?3 AND origin_seq=?4 FROM events WHERE id=?1",
-                         &self->st_exists) != SJ_OK
+                         &self->st_exists)
+               != SJ_OK
         || sj_db_prepare(self->db, "SELECT 1 FROM status_changes WHERE case_id=? LIMIT 1",
-                         &self->st_has_changes) != SJ_OK
+                         &self->st_has_changes)
+               != SJ_OK
         || sj_db_prepare(self->db,
                          "INSERT INTO assignments(eid, id, case_id, assignee, due_on, origin,"
                          " created_ms, note) VALUES(?,?,?,?,?,?,?,?)",
-                         &self->st_assignment) != SJ_OK
+                         &self->st_assignment)
+               != SJ_OK
         || !(self->down = sj_down_new(self->db))
 
         || sj_db_prepare(self->db, TALLY_PLACE_ADD, &self->st_tally_place) != SJ_OK
@@ -352,8 +377,13 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
-        || !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL))) {
+        || !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL))
+        || !(self->cases = sj_case_db_new(self->db, &tables))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
+    if (sj_case_db_upgrade(self->cases, s_upgrade_replay, self, NULL) != SJ_OK) {
+        snprintf(err, err_size, "cannot record the parents of older status changes");
         goto fail;
     }
     return self;
@@ -383,6 +413,7 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_tally_field);
     free(self->acc);
     sj_idbits_destroy(&self->orphans);
+    sj_case_db_destroy(&self->cases);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -423,13 +454,50 @@ s_admit(void *ctx, const char *code, char *reason, size_t rs)
     return SJ_OK;
 }
 
+/* Authority where an event first enters (issue 12, sj_case.h): a status
+ * change of a case held here from one who may change it; an assignment of a
+ * case held here by the township that holds it, to a code under it. Also
+ * for a hub's forwarded events (a rogue hub can forge its stations'). A
+ * change of a case not here yet is kept and judged when its report comes
+ * (the walk lists it "unauthorized"). SJ_EPROTO (quarantine) with the
+ * reason, or a storage error. */
+static int
+s_check_case(county_store_t *self, const sj_event_t *ev, char *reason, size_t rs)
+{
+    if (ev->type == SJ_EVENT_REPORT) {
+        return SJ_OK;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[200] = "";
+    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && ev->type == SJ_EVENT_STATUS && rows.found
+        && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) != SJ_OK) {
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && ev->type == SJ_EVENT_ASSIGNMENT && !rows.found) {
+        char idtext[SJ_UUID_TEXT];
+        sj_uuid_format(ev->case_id, idtext);
+        snprintf(why, sizeof why, "%s may not assign case %s: its report is not at the county",
+                 ev->origin, idtext);
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && ev->type == SJ_EVENT_ASSIGNMENT
+               && sj_case_may_assign(&rows.facts, 0, ev->origin, ev->assignee, why, sizeof why)
+                      != SJ_OK) {
+        rc = SJ_EPROTO;
+    }
+    if (rc == SJ_EPROTO) {
+        snprintf(reason, rs, "%s", why);
+    }
+    sj_case_rows_free(&rows);
+    return rc;
+}
+
 static int
 s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
               size_t rs)
 {
-    (void) ctx;
-    if (ev->type == SJ_EVENT_ASSIGNMENT
-        && (sj_code_level(ev->origin) != 9 || !sj_code_under(ev->assignee, ev->origin))) {
+    county_store_t *self = ctx;
+    if (ev->type == SJ_EVENT_ASSIGNMENT && sj_code_level(ev->origin) != 9) {
         snprintf(reason, rs, "an assignment from %s to %s: only a township assigns, and only"
                              " within itself", ev->origin, ev->assignee);
         return SJ_EPROTO;
@@ -444,14 +512,14 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
                      ev->origin_seq, link_seq);
             return SJ_EPROTO;
         }
-        return SJ_OK;
+        return s_check_case(self, ev, reason, rs);
     }
     if (!sj_code_under(ev->origin, code)) {
         snprintf(reason, rs, "hub %s forwarded an event of %s, outside its township", code,
                  ev->origin);
         return SJ_EFORBIDDEN;
     }
-    return SJ_OK;
+    return s_check_case(self, ev, reason, rs);
 }
 
 /* ---- tallies (schema 5) ---- */
@@ -595,126 +663,63 @@ s_batch_end(void *ctx, int ok)
     return s_tally_flush(self);
 }
 
-/* ---- cases (issue 4) ----
+/* ---- cases (issue 4, issue 12) ----
  *
  * A case's current outcome is recomputed from its report and all its status
- * changes whenever one of them arrives, so it does not depend on the order
- * in which they arrive:
- *   Replay the changes in order of (created_ms, origin, event id), starting
- *   from the outcome the report arrived with. A change is valid when its
- *   prev_outcome -> new_outcome is an allowed transition (a change without
- *   prev_outcome, from an older sender, counts as made from the state at that
- *   point). Every valid change sets the outcome: the valid change with the
- *   latest created_ms wins, ties broken by origin code, then event id. A
- *   change whose prev_outcome is not the outcome at that point in the
- *   replay was made concurrently with another (or from a stale view): it is
- *   listed in conflicts ("stale"), with the change it collided with. An
- *   invalid change is kept in events and conflicts ("invalid") but never
- *   applied. Nothing is overwritten silently: each conflict stays listed
- *   (county-server cases --conflicts) until someone resolves it with a new
- *   change, which is itself recorded.
- * A change whose report has not arrived is kept (events, status_changes) and
- * applied when the report arrives; until then `cases` lists it as an orphan. */
+ * changes whenever one of them arrives, by the walk of the case model
+ * (sj_case.h, docs/CASES.md): each change names the change in force its
+ * author saw (its parent), and from the report the walk follows, at each
+ * change in force, the child of highest authority (county, township,
+ * station), then the earliest arrival here (eid). No clock decides. Every
+ * change not in force is kept and listed in conflicts with the reason
+ * (concurrent, follows a change not in force, invalid, waiting for its
+ * parent, unauthorized), and so is the one that won over concurrent ones:
+ * nothing is overwritten silently. A change whose report has not arrived is
+ * kept (events, status_changes) and judged when the report arrives; until
+ * then `cases` lists it as an orphan. The table side is sj_case_db; this
+ * adapter writes the outcome into matters. *changed (may be NULL): the
+ * matter's outcome changed. */
 static int
-s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+s_replay_case(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int *changed)
 {
     /* The UPDATE of outcome below moves the matter between tally_kind rows
      * (a trigger): what is still gathered in memory must be there first. */
     int rc = s_tally_flush(self);
+    sj_case_state_t state;
+    int found = 0;
+    if (rc == SJ_OK) {
+        rc = sj_case_db_replay(self->cases, case_id, &state, &found);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_stmt *st = NULL, *ins = NULL;
-    rc = sj_db_prepare(self->db,
-                           "SELECT coalesce(reported_outcome, outcome) FROM matters WHERE id=?",
-                           &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (step == SQLITE_DONE) {
+    if (!found) {
         sj_idbits_mark(self->orphans, case_id); /* changes, and no report yet */
         return SJ_OK;
     }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "case report");
-    }
-    rc = sj_db_prepare(self->db, "DELETE FROM conflicts WHERE case_id=?", &st);
+    sqlite3_stmt *st = NULL;
+    rc =
+        sj_db_prepare(self->db, "UPDATE matters SET outcome=?1 WHERE id=?2 AND outcome != ?1", &st);
     if (rc == SJ_OK) {
-        sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-        rc = sj_db_step_done(self->db, st, "conflicts reset");
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "INSERT INTO conflicts(case_id, eid, reason) VALUES(?,?,?)"
-                           " ON CONFLICT DO NOTHING",
-                           &ins);
+        rc = sj_db_bind_check(self->db,
+                              sqlite3_bind_int(st, 1, state.outcome)
+                                  | sqlite3_bind_blob(st, 2, case_id, SJ_ID_BYTES, SQLITE_STATIC),
+                              "matter outcome");
     }
     if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "SELECT eid, prev_outcome, new_outcome FROM status_changes"
-                           " WHERE case_id=? ORDER BY created_ms, origin, id",
-                           &st);
-    }
-    if (rc == SJ_OK) {
-        sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    }
-    int64_t last_eid = 0;
-    while (rc == SJ_OK) {
-        step = sqlite3_step(st);
-        if (step != SQLITE_ROW) {
-            if (step != SQLITE_DONE) {
-                rc = sj_db_err(self->db, step, "case changes");
-            }
-            break;
-        }
-        int64_t eid = sqlite3_column_int64(st, 0);
-        int prev = sqlite3_column_int(st, 1), next = sqlite3_column_int(st, 2);
-        int from = prev ? prev : cur;
-        const char *why = NULL;
-        if (!sj_outcome_transition_ok(from, next)) {
-            why = "invalid";
-        } else if (from != cur) {
-            why = "stale";
-        }
-        if (why) {
-            sqlite3_bind_blob(ins, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 2, eid);
-            sqlite3_bind_text(ins, 3, why, -1, SQLITE_STATIC);
-            rc = sj_db_step_done(self->db, ins, "conflict insert");
-            if (rc == SJ_OK && why[0] == 's' && last_eid) {
-                /* the change it collided with (step_done cleared the bindings) */
-                sqlite3_bind_blob(ins, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-                sqlite3_bind_int64(ins, 2, last_eid);
-                sqlite3_bind_text(ins, 3, "stale", -1, SQLITE_STATIC);
-                rc = sj_db_step_done(self->db, ins, "conflict insert");
-            }
-        }
-        if (rc == SJ_OK && why && why[0] == 'i') {
-            continue;
-        }
-        cur = next;
-        last_eid = eid;
-    }
-    sqlite3_finalize(st);
-    sqlite3_finalize(ins);
-    st = NULL;
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db, "UPDATE matters SET outcome=? WHERE id=?", &st);
-    }
-    if (rc == SJ_OK) {
-        sqlite3_bind_int(st, 1, cur);
-        sqlite3_bind_blob(st, 2, case_id, SJ_ID_BYTES, SQLITE_STATIC);
         rc = sj_db_step_done(self->db, st, "matter outcome");
+    }
+    if (rc == SJ_OK && changed) {
+        *changed = sqlite3_changes(self->db) > 0;
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+static int
+s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    return s_replay_case(self, case_id, NULL);
 }
 
 static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
@@ -723,22 +728,33 @@ static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
     int64_t eid = sqlite3_last_insert_rowid(self->db); /* the events row just inserted */
+    uint8_t parent[SJ_ID_BYTES];
+    int has_parent = 0;
+    int rc = sj_case_db_parent(self->cases, ev, parent, &has_parent);
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db,
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
                            "INSERT INTO status_changes(eid, case_id, origin, id, created_ms,"
-                           " prev_outcome, new_outcome) VALUES(?7,?1,?2,?3,?4,?5,?6)",
+                           " prev_outcome, new_outcome, parent) VALUES(?7,?1,?2,?3,?4,?5,?6,?8)",
                            &st);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, ev->created_ms);
-    sqlite3_bind_int(st, 5, ev->prev_outcome);
-    sqlite3_bind_int(st, 6, ev->new_outcome);
-    sqlite3_bind_int64(st, 7, eid);
-    rc = sj_db_step_done(self->db, st, "status change insert");
+    static const uint8_t none[1] = {0}; /* the report: an empty blob, not NULL */
+    rc = sj_db_bind_check(
+        self->db,
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC)
+            | sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_int64(st, 4, ev->created_ms) | sqlite3_bind_int(st, 5, ev->prev_outcome)
+            | sqlite3_bind_int(st, 6, ev->new_outcome) | sqlite3_bind_int64(st, 7, eid)
+            | sqlite3_bind_blob(st, 8, has_parent ? parent : none, has_parent ? SJ_ID_BYTES : 0,
+                                SQLITE_STATIC),
+        "status change insert");
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "status change insert");
+    }
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
         rc = s_replay(self, ev->case_id);
@@ -925,44 +941,26 @@ s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_
                          "county", ev, raw_p, len_p, reason, rs);
 }
 
+/* The county's own status change: the next event of its own stream. */
 static int
-s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
+s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
 {
-    county_store_t *self = ctx;
-    char idtext[SJ_UUID_TEXT];
-    sj_uuid_format(ev->case_id, idtext);
-    sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db, "SELECT outcome FROM matters WHERE id=?", &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE) {
-        snprintf(reason, rs, "no matter %s at the county", idtext);
-        return SJ_ENOTFOUND;
-    }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "matter outcome");
-    }
-    if (!sj_outcome_transition_ok(cur, ev->new_outcome)) {
-        sj_outcome_transition_text(cur, ev->new_outcome, reason, rs);
-        return SJ_EINVAL;
-    }
-    *prev = ev->prev_outcome = cur;
-    ev->type = SJ_EVENT_STATUS;
-    return s_own_append(self, ev, NULL, NULL, reason, rs);
+    return s_own_append(ctx, ev, NULL, NULL, reason, rs);
 }
 
 int
-county_store_update(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outcome,
-                    const char *note, const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
-                    char *reason, size_t reason_size)
+county_store_update(county_store_t *self,
+                    const uint8_t case_id[SJ_ID_BYTES],
+                    int outcome,
+                    const char *note,
+                    const char *officer,
+                    sj_update_result_t *res,
+                    char *reason,
+                    size_t reason_size)
 {
-    return sj_update_run(self->db, s_update_tx, self, case_id, outcome, note, officer, prev,
-                         ev_id, reason, reason_size);
+    return sj_case_db_update(self->cases, county_store_origin(self), "at the county",
+                             s_append_change, self, case_id, outcome, note, officer, res, reason,
+                             reason_size);
 }
 
 /* ---- assignments (county-server assign) ---- */
@@ -993,42 +991,11 @@ s_route(county_store_t *self, const char *assignee, char child[SJ_CODE_MAX + 1])
     return SJ_OK;
 }
 
-/* The case as the county knows it now (matters, conflicts). */
+/* The case as the county knows it now (sj_case_db_snapshot). */
 static int
 s_snapshot(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db,
-                           "SELECT occurred_on, channel, category, kind, persons, summary, origin,"
-                           " outcome, EXISTS(SELECT 1 FROM conflicts c WHERE c.case_id = m.id)"
-                           " FROM matters m WHERE id=?",
-                           &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        snprintf(snap->occurred_on, sizeof snap->occurred_on, "%s",
-                 (const char *) sqlite3_column_text(st, 0));
-        snap->channel = sqlite3_column_int(st, 1);
-        snap->category = sqlite3_column_int(st, 2);
-        snap->kind = sqlite3_column_int(st, 3);
-        snap->persons = (uint32_t) sqlite3_column_int64(st, 4);
-        snprintf(snap->summary, sizeof snap->summary, "%s",
-                 (const char *) sqlite3_column_text(st, 5));
-        snprintf(snap->origin, sizeof snap->origin, "%s",
-                 (const char *) sqlite3_column_text(st, 6));
-        snap->outcome = sqlite3_column_int(st, 7);
-        snap->conflict = sqlite3_column_int(st, 8);
-        snap->as_of_ms = sj_now_ms();
-    } else if (step == SQLITE_DONE) {
-        rc = SJ_ENOTFOUND;
-    } else {
-        rc = sj_db_err(self->db, step, "matter snapshot");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return sj_case_db_snapshot(self->cases, case_id, snap);
 }
 
 typedef struct {
@@ -1043,33 +1010,28 @@ s_assign_tx(s_assign_t *a, char *reason, size_t rs)
 {
     county_store_t *self = a->self;
     sj_event_t *ev = a->ev;
-    char idtext[SJ_UUID_TEXT];
+    char idtext[SJ_UUID_TEXT], why[256] = "";
     sj_uuid_format(ev->case_id, idtext);
-    int lvl = sj_code_level(ev->assignee);
-    if ((lvl != 9 && lvl != 12) || (self->code[0] && !sj_code_under(ev->assignee, self->code))) {
-        snprintf(reason, rs, "%s is not a township or station of county %s", ev->assignee,
-                 self->code[0] ? self->code : "(any)");
-        return SJ_EINVAL;
-    }
     sj_snapshot_t *snap = calloc(1, sizeof *snap);
     if (!snap) {
         return SJ_ENOMEM;
     }
     uint8_t *raw = NULL, *item = NULL;
     size_t len = 0, item_len = 0;
-    int rc = s_snapshot(self, ev->case_id, snap);
+    int rc = sj_case_db_may_assign(self->cases, ev->case_id, county_store_origin(self),
+                                   ev->assignee, why, sizeof why);
+    if (rc == SJ_OK) {
+        rc = s_snapshot(self, ev->case_id, snap);
+    }
     if (rc == SJ_ENOTFOUND) {
         snprintf(reason, rs, "no matter %s at the county", idtext);
         goto out;
     }
-    if (rc != SJ_OK) {
+    if (rc == SJ_EINVAL) {
+        snprintf(reason, rs, "case %s: %s", idtext, why);
         goto out;
     }
-    if (snap->outcome == 4 || snap->outcome == 5) {
-        snprintf(reason, rs, "case %s is already %s; reopen it first (county-server update %s"
-                             " --outcome accepted)", idtext,
-                 sj_enum_name(SJ_FIELD_OUTCOME, snap->outcome), idtext);
-        rc = SJ_EINVAL;
+    if (rc != SJ_OK) {
         goto out;
     }
     ev->type = SJ_EVENT_ASSIGNMENT;
@@ -1209,5 +1171,25 @@ s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
     }
     sqlite3_finalize(st);
     free(snap);
+    return rc;
+}
+
+/* The replay of a case whose changes got their parents at the upgrade
+ * (sj_case_db_upgrade): its outcome by the new rule, and, when that changed
+ * it, a fresh snapshot for the children it was assigned into. */
+static int
+s_upgrade_replay(void *ctx, const uint8_t id[SJ_ID_BYTES])
+{
+    county_store_t *self = ctx;
+    int changed = 0;
+    int rc = s_replay_case(self, id, &changed);
+    if (rc == SJ_OK && changed) {
+        char idtext[SJ_UUID_TEXT];
+        sj_uuid_format(id, idtext);
+        sj_notice("case %s: its outcome by the causal rule differs from the old rule's (the"
+                  " conflict is listed)",
+                  idtext);
+        rc = s_refresh_assigned(self, id);
+    }
     return rc;
 }

@@ -14,8 +14,12 @@
  * Version 2 (cases, issue 4): matters.reported_outcome (the outcome the
  * report arrived with; matters.outcome is the current one),
  *   status_changes(eid = events.eid, case_id, origin, id, created_ms,
- *          prev_outcome, new_outcome), conflicts(case_id, eid, reason
- *          'stale'|'invalid'); see county_store.c for the conflict rule. */
+ *          prev_outcome, new_outcome), conflicts(case_id, eid, reason);
+ *          see county_store.c for the conflict rule.
+ * Version 8 (issue 12): status_changes.parent (the change in force its
+ *   author saw; empty = the report) and applied (0, 1 on the path in force,
+ *   2 in force); conflicts.reason says why a change is listed
+ *   (docs/CASES.md). */
 #ifndef COUNTY_STORE_H
 #define COUNTY_STORE_H
 
@@ -25,6 +29,7 @@
 #include "sj_db.h"
 #include "sj_link.h"
 #include "sj_model.h"
+#include "sj_update.h"
 
 #define COUNTY_STORE_FILE "county-server.db" /* in the data directory */
 
@@ -51,17 +56,23 @@ SJ_NODISCARD int county_store_tally_rebuild(sqlite3 *db);
  * store's county code, or "000000" when the store has none. */
 const char *county_store_origin(const county_store_t *self);
 
-/* county-server update (issue 4): a status change made at the county. The
- * county is an origin like any station: its own stream (meta own_epoch, made
- * on first use, own_seq, own_hash: a gapless hash chain that `verify`
+/* county-server update (issue 4): a status change made at the county.
+ * The county is an origin like any station: its own stream (meta own_epoch,
+ * made on first use, own_seq, own_hash: a gapless hash chain that `verify`
  * checks), origin county_store_origin(). The change must be an allowed
- * transition from the matter's current outcome, which becomes prev_outcome.
- * Stored and applied (as events from below are) in one transaction. On
- * success *prev is the outcome before and ev_id the new event's id.
+ * transition from the outcome in force, which becomes prev_outcome, and it
+ * names the change in force as prev_change (docs/CASES.md). Stored and
+ * replayed (as events from below are) in one transaction. On success res
+ * says the outcome before, the one in force after, and whether this change
+ * took effect (sj_update_report prints it).
  * SJ_ENOTFOUND (no such matter) or SJ_EINVAL (not allowed) with reason. */
-SJ_NODISCARD int county_store_update(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
-                                     int outcome, const char *note, const char *officer,
-                                     int *prev, uint8_t ev_id[SJ_ID_BYTES], char *reason,
+SJ_NODISCARD int county_store_update(county_store_t *self,
+                                     const uint8_t case_id[SJ_ID_BYTES],
+                                     int outcome,
+                                     const char *note,
+                                     const char *officer,
+                                     sj_update_result_t *res,
+                                     char *reason,
                                      size_t reason_size);
 
 /* county-server assign (issue 4, 交办): assigns a case to a township (9
@@ -72,7 +83,8 @@ SJ_NODISCARD int county_store_update(county_store_t *self, const uint8_t case_id
  * case) in the downward stream of `via`: the township's hub, or the station
  * itself when it links straight to the county. Refused, nothing stored:
  * SJ_ENOTFOUND (no such matter), SJ_EINVAL (assignee not under this county,
- * case closed or withdrawn) with reason. ev_id gets the event id. */
+ * case closed or withdrawn: sj_case_may_assign) with reason. ev_id gets the
+ * event id. */
 SJ_NODISCARD int county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
                                      const char *assignee, const char *due_on, const char *note,
                                      const char *officer, uint8_t ev_id[SJ_ID_BYTES],

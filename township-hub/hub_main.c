@@ -417,20 +417,16 @@ s_update(const s_opts_t *o, const char *id_text, const char *outcome_name, const
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    int prev = 0;
-    uint8_t ev_id[SJ_ID_BYTES];
-    int rc = hub_store_update(st, id, outcome, note, officer, &prev, ev_id, err, sizeof err);
+    sj_update_result_t res;
+    int rc = hub_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
     } else {
-        char text[SJ_UUID_TEXT];
-        sj_uuid_format(ev_id, text);
-        printf("%s\n", text);
-        fprintf(stderr, "case %s: %s -> %s (queued for the county)\n", id_text,
-                sj_enum_name(SJ_FIELD_OUTCOME, prev), sj_enum_name(SJ_FIELD_OUTCOME, outcome));
+        code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
     }
     hub_store_close(&st);
-    return rc == SJ_OK ? 0 : 1;
+    return code;
 }
 
 static int

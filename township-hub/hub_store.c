@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_case.h"
+#include "sj_case_db.h"
 #include "sj_down.h"
 #include "sj_idbits.h"
 #include "sj_ids.h"
@@ -19,12 +21,12 @@
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
-        "CREATE TABLE events(hub_seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
-        " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
-        " via TEXT NOT NULL, received_ms INTEGER NOT NULL, raw BLOB NOT NULL,"
-        " UNIQUE(origin, epoch, origin_seq));"
-        "CREATE TABLE up_rejected(hub_seq INTEGER PRIMARY KEY, code INTEGER NOT NULL,"
-        " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
+     "CREATE TABLE events(hub_seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+     " origin TEXT NOT NULL, epoch BLOB NOT NULL, origin_seq INTEGER NOT NULL,"
+     " via TEXT NOT NULL, received_ms INTEGER NOT NULL, raw BLOB NOT NULL,"
+     " UNIQUE(origin, epoch, origin_seq));"
+     "CREATE TABLE up_rejected(hub_seq INTEGER PRIMARY KEY, code INTEGER NOT NULL,"
+     " reason TEXT NOT NULL, at_ms INTEGER NOT NULL);"},
     /* Cases (issue 4): the township's cases as the hub knows them (its
      * stations' reports and every status change it holds), kept at
      * store_event time. Events stored before this version are not in it. */
@@ -47,8 +49,7 @@ static const sj_migration_t s_migrations[] = {
         " officer TEXT NOT NULL, summary TEXT NOT NULL, item BLOB NOT NULL,"
         " received_ms INTEGER NOT NULL) WITHOUT ROWID;"
         "CREATE INDEX assignments_case ON assignments(case_id);"
-        "ALTER TABLE cases ADD COLUMN county_conflict INTEGER NOT NULL DEFAULT 0;"
-        SJ_DOWN_SCHEMA},
+        "ALTER TABLE cases ADD COLUMN county_conflict INTEGER NOT NULL DEFAULT 0;" SJ_DOWN_SCHEMA},
     /* Cases kept lazily (issue 6: a cases row per report was a fifth B-tree
      * write per report, ~1.4 us of the hub's ~7.8): a report's outcome as it
      * arrived goes into its events row, and the report gets a cases row only
@@ -57,6 +58,23 @@ static const sj_migration_t s_migrations[] = {
      * as it arrived (hub_store_cases lists both). Events stored before this
      * version have NULL here; those since version 2 have their cases row. */
     {4, "ALTER TABLE events ADD COLUMN outcome INTEGER;"},
+    /* Replay by cause, not by clock (issue 12, docs/CASES.md), as at the
+     * county: each status change records its parent (the change in force
+     * its author saw; empty = the report) and whether the walk applied it
+     * (0, 1 on the path in force, 2 in force); the hub lists its conflicts
+     * too (conflicts: why a change is listed); a case keeps the county's
+     * word as the last down item carried it (county_head: the change in
+     * force at the county, empty = none; county_outcome). The rows of older
+     * versions get their parents once, when the store is first opened for
+     * writing (meta case_parents, sj_case_db_upgrade). */
+    {5, "ALTER TABLE case_changes ADD COLUMN parent BLOB;"
+        "ALTER TABLE case_changes ADD COLUMN applied INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE conflicts(case_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+        " reason TEXT NOT NULL, PRIMARY KEY(case_id, seq)) WITHOUT ROWID;"
+        "ALTER TABLE cases ADD COLUMN county_head BLOB;"
+        "ALTER TABLE cases ADD COLUMN county_outcome INTEGER NOT NULL DEFAULT 0;"
+        "INSERT INTO meta(key, value) VALUES('case_parents', 1)"
+        " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
 
 /* A station stream's receipt as last worked out (s_e2e): every event of
@@ -85,6 +103,7 @@ struct hub_store {
     s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
     sj_idbits_t *orphans;          /* cases with changes, no row (write mode) */
     sj_down_t *down;              /* the stations' downward streams (write mode) */
+    sj_case_db_t *cases;          /* the case model's table side (write mode) */
 };
 
 static int
@@ -142,6 +161,33 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
     "SELECT DISTINCT case_id FROM case_changes x"                                             \
     " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)"
 
+static int s_upgrade_case(void *ctx, const uint8_t id[SJ_ID_BYTES]);
+
+/* The case model's table side over this store's tables: a case is its
+ * cases row, or the report's events row before anything touched it
+ * (schema 4); the county's word is the cases row's county_head and
+ * county_outcome. Then the rows of an older schema get their parents. */
+static int
+s_cases_open(hub_store_t *self)
+{
+    char county[SJ_CODE_MAX + 1];
+    snprintf(county, sizeof county, "%.6s", self->code);
+    const sj_case_tables_t tables = {
+        .report_sql =
+            "SELECT origin, reported_outcome, county_head, county_outcome FROM cases WHERE id=?1"
+            " UNION ALL SELECT origin, outcome, NULL, 0 FROM events WHERE id=?1"
+            " AND outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases WHERE id=?1)",
+        .changes = "case_changes",
+        .arrival = "hub_seq",
+        .conflict_key = "seq",
+        .county = county};
+    self->cases = sj_case_db_new(self->db, &tables);
+    if (!self->cases) {
+        return SJ_EDB;
+    }
+    return sj_case_db_upgrade(self->cases, s_upgrade_case, self, NULL);
+}
+
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {
@@ -163,31 +209,39 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
     if (sj_db_prepare(self->db,
                       "INSERT INTO events(id, origin, epoch, origin_seq, via, received_ms, raw,"
                       " outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                      &self->st_insert) != SJ_OK
+                      &self->st_insert)
+            != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
-                         &self->st_exists) != SJ_OK
+                         &self->st_exists)
+               != SJ_OK
         || (mode == SJ_DB_WRITE
             && sj_db_prepare(self->db, "SELECT 1 FROM case_changes WHERE case_id=? LIMIT 1",
-                             &self->st_has_changes) != SJ_OK)
-        || sj_db_prepare(self->db,
-                         "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
-                         &self->st_fetch) != SJ_OK
+                             &self->st_has_changes)
+                   != SJ_OK)
+        || sj_db_prepare(
+               self->db,
+               "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
+               &self->st_fetch)
+               != SJ_OK
         || sj_db_prepare(self->db, "SELECT coalesce(max(hub_seq), 0) FROM events", &self->st_max)
                != SJ_OK
         || sj_db_prepare(self->db, "SELECT value FROM meta WHERE key='up_acked'",
-                         &self->st_up_acked) != SJ_OK
+                         &self->st_up_acked)
+               != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT origin_seq FROM events WHERE origin=? AND epoch=? AND hub_seq<=?"
                          " ORDER BY origin_seq DESC LIMIT 1",
-                         &self->st_e2e_back) != SJ_OK
+                         &self->st_e2e_back)
+               != SJ_OK
         || sj_db_prepare(self->db,
                          "SELECT origin_seq, hub_seq FROM events WHERE origin=? AND epoch=?"
                          " AND origin_seq>? ORDER BY origin_seq",
-                         &self->st_e2e_fwd) != SJ_OK
+                         &self->st_e2e_fwd)
+               != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
-        || (mode == SJ_DB_WRITE
-            && !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL)))) {
+        || (mode == SJ_DB_WRITE && !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL)))
+        || (mode == SJ_DB_WRITE && s_cases_open(self) != SJ_OK)) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -218,6 +272,7 @@ hub_store_close(hub_store_t **self_p)
     free(self->e2e);
     sj_idbits_destroy(&self->orphans);
     sj_down_destroy(&self->down);
+    sj_case_db_destroy(&self->cases);
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
@@ -278,7 +333,7 @@ static int
 s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
               size_t rs)
 {
-    (void) ctx;
+    hub_store_t *self = ctx;
     if (strcmp(ev->origin, code) != 0) {
         snprintf(reason, rs, "station %s sent an event of origin %s", code, ev->origin);
         return SJ_EFORBIDDEN;
@@ -293,7 +348,31 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
                  ev->origin_seq, link_seq);
         return SJ_EPROTO;
     }
-    return SJ_OK;
+    if (ev->type != SJ_EVENT_STATUS) {
+        return SJ_OK;
+    }
+    /* Authority where the event first enters (issue 12): a change of a case
+     * the hub holds, from a station that may change it (sj_case.h). */
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[200] = "";
+    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found) {
+        char idtext[SJ_UUID_TEXT];
+        sj_uuid_format(ev->case_id, idtext);
+        snprintf(why, sizeof why,
+                 "station %s may not change case %s: township %s holds no such"
+                 " case",
+                 code, idtext, self->code);
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && sj_case_may_change(&rows.facts, code, why, sizeof why) != SJ_OK) {
+        rc = SJ_EPROTO;
+    }
+    if (rc == SJ_EPROTO) {
+        snprintf(reason, rs, "%s", why);
+    }
+    sj_case_rows_free(&rows);
+    return rc;
 }
 
 /* ---- cases (issue 4) ----
@@ -353,65 +432,55 @@ s_case_materialize(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
 
 /*
  * The current outcome is recomputed from the report and every change the hub
- * holds, by the county's rule (county_store.c): replay in (created_ms,
- * origin, id) order; every valid change (prev_outcome -> new_outcome an
- * allowed transition) sets the outcome, so the latest valid change wins. */
+ * holds by the walk of the case model (sj_case.h, docs/CASES.md), the same
+ * rule as the county's, from the county's word when it has one (the last
+ * down item's head and outcome); the changes not in force are listed in
+ * conflicts. A case with changes and no report here is an orphan: marked,
+ * replayed when its report comes. */
 static int
 s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
 {
-    sqlite3_stmt *st = NULL;
     int rc = s_case_materialize(self, id);
+    sj_case_state_t state;
+    int found = 0;
     if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db, "SELECT reported_outcome FROM cases WHERE id=?", &st);
+        rc = sj_case_db_replay(self->cases, id, &state, &found);
     }
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE) {
+    if (!found) {
         sj_idbits_mark(self->orphans, id); /* changes, and no report yet */
         return SJ_OK;
     }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "case report");
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(
+        self->db, "UPDATE cases SET outcome=?1, updated_ms=?2 WHERE id=?3 AND outcome != ?1", &st);
+    if (rc == SJ_OK) {
+        rc = sj_db_bind_check(self->db,
+                              sqlite3_bind_int(st, 1, state.outcome)
+                                  | sqlite3_bind_int64(st, 2, sj_now_ms())
+                                  | sqlite3_bind_blob(st, 3, id, SJ_ID_BYTES, SQLITE_STATIC),
+                              "case outcome");
     }
-    int64_t updated = -1;
-    rc = sj_db_prepare(self->db,
-                       "SELECT prev_outcome, new_outcome, created_ms FROM case_changes"
-                       " WHERE case_id=? ORDER BY created_ms, origin, id",
-                       &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int prev = sqlite3_column_int(st, 0), next = sqlite3_column_int(st, 1);
-        if (sj_outcome_transition_ok(prev ? prev : cur, next)) {
-            cur = next;
-            updated = sqlite3_column_int64(st, 2);
-        }
-    }
-    if (step != SQLITE_DONE) {
-        rc = sj_db_err(self->db, step, "case changes");
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "case outcome");
     }
     sqlite3_finalize(st);
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "UPDATE cases SET outcome=?1,"
-                           " updated_ms=CASE WHEN ?2 >= 0 THEN ?2 ELSE updated_ms END WHERE id=?3",
-                           &st);
-    }
-    if (rc == SJ_OK) {
-        sqlite3_bind_int(st, 1, cur);
-        sqlite3_bind_int64(st, 2, updated);
-        sqlite3_bind_blob(st, 3, id, SJ_ID_BYTES, SQLITE_STATIC);
-        rc = sj_db_step_done(self->db, st, "case outcome");
-        sqlite3_finalize(st);
-    }
     return rc;
+}
+
+/* The upgrade (sj_case_db_upgrade): the changes of an older store get
+ * their parents and verdicts, but the case keeps the outcome it has: the
+ * county's word of that time was not recorded with its head, so the hub
+ * cannot replay it; the next change or down item of the case replays it. */
+static int
+s_upgrade_case(void *ctx, const uint8_t id[SJ_ID_BYTES])
+{
+    hub_store_t *self = ctx;
+    sj_case_state_t state;
+    int found = 0;
+    return sj_case_db_replay(self->cases, id, &state, &found);
 }
 
 /* After a new event is stored (hub_seq: its row): keeps cases current. */
@@ -440,22 +509,34 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return step == SQLITE_ROW ? s_case_replay(self, ev->id)
                                   : sj_db_err(self->db, step, "case changes lookup");
     }
-    rc = sj_db_prepare(self->db,
-                       "INSERT INTO case_changes(hub_seq, case_id, origin, id, created_ms,"
-                       " prev_outcome, new_outcome) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                       " ON CONFLICT DO NOTHING",
-                       &st);
+    uint8_t parent[SJ_ID_BYTES];
+    int has_parent = 0;
+    rc = sj_case_db_parent(self->cases, ev, parent, &has_parent);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO case_changes(hub_seq, case_id, origin, id, created_ms,"
+                           " prev_outcome, new_outcome, parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                           " ?8) ON CONFLICT DO NOTHING",
+                           &st);
+    }
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_bind_int64(st, 1, hub_seq);
-    sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, ev->created_ms);
-    sqlite3_bind_int(st, 6, ev->prev_outcome);
-    sqlite3_bind_int(st, 7, ev->new_outcome);
-    rc = sj_db_step_done(self->db, st, "case change insert");
+    static const uint8_t none[1] = {0}; /* the report: an empty blob, not NULL */
+    rc = sj_db_bind_check(self->db,
+                          sqlite3_bind_int64(st, 1, hub_seq)
+                              | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC)
+                              | sqlite3_bind_blob(st, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_int64(st, 5, ev->created_ms)
+                              | sqlite3_bind_int(st, 6, ev->prev_outcome)
+                              | sqlite3_bind_int(st, 7, ev->new_outcome)
+                              | sqlite3_bind_blob(st, 8, has_parent ? parent : none,
+                                                  has_parent ? SJ_ID_BYTES : 0, SQLITE_STATIC),
+                          "case change insert");
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "case change insert");
+    }
     sqlite3_finalize(st);
     return rc == SJ_OK ? s_case_replay(self, ev->case_id) : rc;
 }
@@ -607,54 +688,35 @@ s_own_append(hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, 
                          len_p, reason, rs);
 }
 
+/* The township's own status change: the next event of its own stream. */
 static int
-s_update_tx(void *ctx, sj_event_t *ev, int *prev, char *reason, size_t rs)
+s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
 {
-    hub_store_t *self = ctx;
-    char idtext[SJ_UUID_TEXT];
-    sj_uuid_format(ev->case_id, idtext);
-    sqlite3_stmt *st = NULL;
-    int rc = s_case_materialize(self, ev->case_id);
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db, "SELECT outcome FROM cases WHERE id=?", &st);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int cur = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE) {
-        snprintf(reason, rs, "no case %s at township %s", idtext, self->code);
-        return SJ_ENOTFOUND;
-    }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "case outcome");
-    }
-    if (!sj_outcome_transition_ok(cur, ev->new_outcome)) {
-        sj_outcome_transition_text(cur, ev->new_outcome, reason, rs);
-        return SJ_EINVAL;
-    }
-    *prev = ev->prev_outcome = cur;
-    ev->type = SJ_EVENT_STATUS;
-    return s_own_append(self, ev, NULL, NULL, reason, rs);
+    return s_own_append(ctx, ev, NULL, NULL, reason, rs);
 }
 
 int
-hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int outcome,
-                 const char *note, const char *officer, int *prev, uint8_t ev_id[SJ_ID_BYTES],
-                 char *reason, size_t reason_size)
+hub_store_update(hub_store_t *self,
+                 const uint8_t case_id[SJ_ID_BYTES],
+                 int outcome,
+                 const char *note,
+                 const char *officer,
+                 sj_update_result_t *res,
+                 char *reason,
+                 size_t reason_size)
 {
-    return sj_update_run(self->db, s_update_tx, self, case_id, outcome, note, officer, prev,
-                         ev_id, reason, reason_size);
+    char where[32];
+    snprintf(where, sizeof where, "at township %s", self->code);
+    return sj_case_db_update(self->cases, self->code, where, s_append_change, self, case_id,
+                             outcome, note, officer, res, reason, reason_size);
 }
 
 int
 hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
 {
-    /* A conflict: two changes of the case made here from the same state, or
-     * one the county listed (its flag as the last down item carried it).
+    /* A conflict: a change the hub lists (conflicts: not in force, or in
+     * force over a concurrent one), or one the county listed (its flag as
+     * the last down item carried it).
      * Assigned: the case's latest assignment by (created_ms, id); days left
      * from today's date here (no link needed); overdue: open (pending or
      * accepted) and past its due date. */
@@ -662,9 +724,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
         "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
         "  (SELECT count(*) FROM case_changes x WHERE x.case_id = c.id),"
-        "  c.county_conflict OR EXISTS(SELECT 1 FROM case_changes a JOIN case_changes b"
-        "   ON a.case_id = b.case_id AND a.prev_outcome = b.prev_outcome AND a.hub_seq < b.hub_seq"
-        "   WHERE a.case_id = c.id AND a.prev_outcome != 0) AS conflict,"
+        "  c.county_conflict OR EXISTS(SELECT 1 FROM conflicts x WHERE x.case_id = c.id)"
+        "  AS conflict,"
         "  a.assignee, a.due_on,"
         "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left"
         " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
@@ -673,8 +734,9 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
         " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
         "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
         " WHERE (?1 = 0 OR conflict)"
-        "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0 AND outcome IN (1, 3)))"
-        "  AND (?4 = 0 OR outcome IN (1, 3))"
+        "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0"
+        "   AND outcome IN " SJ_OUTCOME_OPEN_SQL "))"
+        "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         " ORDER BY 2, 1";
     static const char *const names[] = {"case_id",  "station",  "outcome", "last_change",
                                         "changes",  "conflict", "assignee", "due_on",
@@ -721,8 +783,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
                                assigned ? (const char *) sqlite3_column_text(st, 6) : "",
                                assigned ? (const char *) sqlite3_column_text(st, 7) : "",
                                assigned ? days : NULL,
-                               assigned && left < 0 && (outcome == 1 || outcome == 3) ? "yes"
-                                                                                      : ""};
+                               assigned && left < 0 && sj_outcome_is_open(outcome) ? "yes" : ""};
         rc = sj_table_add_row(t, cells);
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -886,9 +947,16 @@ s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPO
 /* Inside the write transaction: keeps the assignment (idempotent by event
  * id), makes the case known here, and, when it goes to one of this
  * township's stations, appends item to that station's downward stream.
- * *is_new: the assignment was not here before. */
+ * from_county: the item came down from the county, so its snapshot is the
+ * county's word on the case (its head and outcome, its conflict flag), and
+ * the case is replayed from it. *is_new: the assignment was not here
+ * before. */
 static int
-s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *item, size_t len,
+s_assignment_keep(hub_store_t *self,
+                  const sj_down_item_t *it,
+                  const uint8_t *item,
+                  size_t len,
+                  int from_county,
                   int *is_new)
 {
     const sj_event_t *ev = &it->ev;
@@ -901,18 +969,22 @@ s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *it
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->assignee, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, ev->due_on, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, ev->created_ms);
-    sqlite3_bind_text(st, 7, ev->note, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, ev->officer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, it->snap.summary, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 10, item, (int) len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 11, sj_now_ms());
-    rc = sj_db_step_done(self->db, st, "assignment insert");
+    rc = sj_db_bind_check(self->db,
+                          sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 3, ev->assignee, -1, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 4, ev->due_on, -1, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 5, ev->origin, -1, SQLITE_STATIC)
+                              | sqlite3_bind_int64(st, 6, ev->created_ms)
+                              | sqlite3_bind_text(st, 7, ev->note, -1, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 8, ev->officer, -1, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 9, it->snap.summary, -1, SQLITE_STATIC)
+                              | sqlite3_bind_blob(st, 10, item, (int) len, SQLITE_STATIC)
+                              | sqlite3_bind_int64(st, 11, sj_now_ms()),
+                          "assignment insert");
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "assignment insert");
+    }
     sqlite3_finalize(st);
     *is_new = rc == SJ_OK && sqlite3_changes(self->db) == 1;
     if (rc != SJ_OK) {
@@ -928,40 +1000,62 @@ s_assignment_keep(hub_store_t *self, const sj_down_item_t *it, const uint8_t *it
         if (rc != SJ_OK) {
             return rc;
         }
-        sqlite3_bind_blob(st, 1, item, (int) len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, it->snap.summary, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-        rc = sj_db_step_done(self->db, st, "assignment refresh");
+        rc = sj_db_bind_check(self->db,
+                              sqlite3_bind_blob(st, 1, item, (int) len, SQLITE_STATIC)
+                                  | sqlite3_bind_text(st, 2, it->snap.summary, -1, SQLITE_STATIC)
+                                  | sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC),
+                              "assignment refresh");
+        if (rc == SJ_OK) {
+            rc = sj_db_step_done(self->db, st, "assignment refresh");
+        }
         sqlite3_finalize(st);
         if (rc != SJ_OK || sqlite3_changes(self->db) != 1) {
             return rc;
         }
     }
-    /* The case, if it was reported outside the township; the county's
-     * outcome (on a refresh) and conflict flag as the item carries them. A
-     * report held here gives the row first, from itself. */
+    /* The case, if it was reported outside the township; the county's word
+     * as the item carries it. A report held here gives the row first, from
+     * itself. */
     rc = s_case_materialize(self, ev->case_id);
     if (rc != SJ_OK) {
         return rc;
     }
     rc = sj_db_prepare(self->db,
                        "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms,"
-                       " county_conflict) VALUES(?1, ?2, ?3, ?3, ?4, ?5)"
-                       " ON CONFLICT(id) DO UPDATE SET county_conflict = excluded.county_conflict,"
-                       " outcome = CASE WHEN ?6 THEN excluded.outcome ELSE outcome END,"
-                       " updated_ms = CASE WHEN ?6 THEN excluded.updated_ms ELSE updated_ms END",
+                       " county_conflict, county_head, county_outcome)"
+                       " VALUES(?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)"
+                       " ON CONFLICT(id) DO UPDATE SET"
+                       " county_conflict = CASE WHEN ?8 THEN excluded.county_conflict"
+                       "  ELSE county_conflict END,"
+                       " county_head = CASE WHEN ?8 THEN excluded.county_head ELSE county_head END,"
+                       " county_outcome = CASE WHEN ?8 THEN excluded.county_outcome"
+                       "  ELSE county_outcome END",
                        &st);
     if (rc != SJ_OK) {
         return rc;
     }
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->snap.origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, it->snap.outcome);
-    sqlite3_bind_int64(st, 4, it->snap.as_of_ms ? it->snap.as_of_ms : ev->created_ms);
-    sqlite3_bind_int(st, 5, it->snap.conflict);
-    sqlite3_bind_int(st, 6, *is_new ? 0 : 1);
-    rc = sj_db_step_done(self->db, st, "assigned case");
+    static const uint8_t none[1] = {0}; /* the county has no change in force: empty */
+    const sj_snapshot_t *snap = &it->snap;
+    int head_rc = from_county ? sqlite3_bind_blob(st, 6, snap->has_head ? snap->head : none,
+                                                  snap->has_head ? SJ_ID_BYTES : 0, SQLITE_STATIC)
+                              : sqlite3_bind_null(st, 6);
+    rc = sj_db_bind_check(
+        self->db,
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 2, snap->origin, -1, SQLITE_STATIC)
+            | sqlite3_bind_int(st, 3, snap->outcome)
+            | sqlite3_bind_int64(st, 4, snap->as_of_ms ? snap->as_of_ms : ev->created_ms)
+            | sqlite3_bind_int(st, 5, from_county ? snap->conflict : 0) | head_rc
+            | sqlite3_bind_int(st, 7, from_county ? snap->outcome : 0)
+            | sqlite3_bind_int(st, 8, from_county),
+        "assigned case");
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "assigned case");
+    }
     sqlite3_finalize(st);
+    if (rc == SJ_OK && from_county) {
+        rc = s_case_replay(self, ev->case_id);
+    }
     if (rc == SJ_OK && sj_code_level(ev->assignee) == 12) {
         rc = sj_down_enqueue(self->down, ev->assignee, ev->id, item, len, NULL);
     }
@@ -986,7 +1080,7 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
         return SJ_EPROTO;
     }
     int is_new = 0;
-    return s_assignment_keep(self, it, item, len, &is_new);
+    return s_assignment_keep(self, it, item, len, 1, &is_new);
 }
 
 static int
@@ -1011,56 +1105,69 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .down_apply = s_down_apply,
                                               .down_parent = s_down_parent};
 
-/* The case as the hub knows it, for a down item: the latest snapshot it got
- * with an assignment, else the station's report event; the outcome and the
- * conflict flag from cases. */
+/* The case as the hub knows it, for a down item: the report's fields from
+ * its report event here (sj_case_db_snapshot), else from the latest
+ * snapshot an assignment brought (a case of another township); the state
+ * in force here (the walk); the conflict flag: listed here, or by the
+ * county. SJ_ENOTFOUND when neither is here. */
 static int
 s_hub_snapshot(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap,
                sj_down_item_t *tmp)
 {
+    int rc = sj_case_db_snapshot(self->cases, case_id, snap);
     sqlite3_stmt *st = NULL;
-    int rc = sj_db_prepare(self->db,
+    int step = SQLITE_DONE;
+    if (rc == SJ_ENOTFOUND) {
+        rc = sj_db_prepare(self->db,
                            "SELECT item FROM assignments WHERE case_id=?"
-                           " ORDER BY created_ms DESC LIMIT 1",
+                           " ORDER BY received_ms DESC, created_ms DESC LIMIT 1",
                            &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    char why[256];
-    if (step == SQLITE_ROW
-        && sj_down_item_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
-                               tmp, why, sizeof why) == SJ_OK) {
-        *snap = tmp->snap;
+        if (rc == SJ_OK) {
+            rc = sj_db_bind_check(self->db,
+                                  sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC),
+                                  "snapshot lookup");
+        }
+        step = rc == SJ_OK ? sqlite3_step(st) : SQLITE_DONE;
+        char why[256];
+        if (rc == SJ_OK && step == SQLITE_ROW
+            && sj_down_item_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
+                                   tmp, why, sizeof why)
+                   == SJ_OK) {
+            *snap = tmp->snap;
+        } else if (rc == SJ_OK) {
+            rc = step == SQLITE_ROW || step == SQLITE_DONE ? SJ_ENOTFOUND
+                                                           : sj_db_err(self->db, step, "snapshot");
+        }
         sqlite3_finalize(st);
-        return SJ_OK;
+        st = NULL;
+        sj_case_state_t state;
+        int found = 0;
+        if (rc == SJ_OK) {
+            rc = sj_case_db_state(self->cases, case_id, &state, &found);
+        }
+        if (rc == SJ_OK && !found) {
+            rc = SJ_ENOTFOUND;
+        }
+        if (rc == SJ_OK) {
+            sj_case_snapshot_state(snap, &state, state.n_listed > 0, sj_now_ms());
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "SELECT county_conflict FROM cases WHERE id=?", &st);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_bind_check(self->db,
+                              sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC),
+                              "county conflict lookup");
+        step = rc == SJ_OK ? sqlite3_step(st) : SQLITE_DONE;
+        if (step == SQLITE_ROW) {
+            snap->conflict |= sqlite3_column_int(st, 0) ? 1 : 0;
+        } else if (rc == SJ_OK && step != SQLITE_DONE) {
+            rc = sj_db_err(self->db, step, "county conflict lookup");
+        }
     }
     sqlite3_finalize(st);
-    rc = sj_db_prepare(self->db, "SELECT raw FROM events WHERE id=?", &st);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW
-        || sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
-                           &tmp->ev, why, sizeof why) != SJ_OK
-        || tmp->ev.type != SJ_EVENT_REPORT) {
-        sqlite3_finalize(st);
-        return step == SQLITE_ROW || step == SQLITE_DONE ? SJ_ENOTFOUND
-                                                         : sj_db_err(self->db, step, "report");
-    }
-    sqlite3_finalize(st);
-    const sj_report_t *r = &tmp->ev.report;
-    snprintf(snap->occurred_on, sizeof snap->occurred_on, "%s", r->occurred_on);
-    snap->channel = r->channel;
-    snap->category = r->category;
-    snap->kind = r->kind;
-    snap->persons = r->persons;
-    snprintf(snap->summary, sizeof snap->summary, "%s", tmp->ev.summary);
-    snprintf(snap->origin, sizeof snap->origin, "%s", tmp->ev.origin);
-    return SJ_OK;
+    return rc;
 }
 
 typedef struct {
@@ -1074,39 +1181,28 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
 {
     hub_store_t *self = a->self;
     sj_event_t *ev = &a->it->ev;
-    char idtext[SJ_UUID_TEXT];
+    char idtext[SJ_UUID_TEXT], why[256] = "";
     sj_uuid_format(ev->case_id, idtext);
     if (sj_code_level(ev->assignee) != 12 || !sj_code_under(ev->assignee, self->code)) {
         snprintf(reason, rs, "%s is not a station of township %s", ev->assignee, self->code);
         return SJ_EINVAL;
     }
-    sqlite3_stmt *st = NULL;
     int rc = s_case_materialize(self, ev->case_id);
     if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db, "SELECT outcome, county_conflict FROM cases WHERE id=?", &st);
+        rc = sj_case_db_may_assign(self->cases, ev->case_id, self->code, ev->assignee, why,
+                                   sizeof why);
     }
-    if (rc != SJ_OK) {
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, rs, "no case %s at township %s", idtext, self->code);
         return rc;
     }
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    int outcome = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    int conflict = step == SQLITE_ROW ? sqlite3_column_int(st, 1) : 0;
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE) {
-        snprintf(reason, rs, "no case %s at township %s", idtext, self->code);
-        return SJ_ENOTFOUND;
+    if (rc == SJ_EINVAL) {
+        snprintf(reason, rs, "case %s: %s", idtext, why);
+        return rc;
     }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "case lookup");
+    if (rc == SJ_OK) {
+        rc = s_hub_snapshot(self, ev->case_id, &a->it->snap, a->tmp);
     }
-    if (outcome == 4 || outcome == 5) {
-        snprintf(reason, rs, "case %s is already %s; reopen it first (township-hub update %s"
-                             " --outcome accepted)", idtext,
-                 sj_enum_name(SJ_FIELD_OUTCOME, outcome), idtext);
-        return SJ_EINVAL;
-    }
-    rc = s_hub_snapshot(self, ev->case_id, &a->it->snap, a->tmp);
     if (rc == SJ_ENOTFOUND) {
         snprintf(reason, rs, "the report of case %s is not at township %s", idtext, self->code);
         return rc;
@@ -1114,9 +1210,6 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
     if (rc != SJ_OK) {
         return rc;
     }
-    a->it->snap.outcome = outcome;
-    a->it->snap.conflict = conflict;
-    a->it->snap.as_of_ms = sj_now_ms();
     ev->type = SJ_EVENT_ASSIGNMENT;
     uint8_t *raw = NULL, *item = NULL;
     size_t len = 0, item_len = 0;
@@ -1126,7 +1219,7 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
     }
     int is_new = 0;
     if (rc == SJ_OK) {
-        rc = s_assignment_keep(self, a->it, item, item_len, &is_new);
+        rc = s_assignment_keep(self, a->it, item, item_len, 0, &is_new);
     }
     free(raw);
     free(item);

@@ -14,6 +14,7 @@
 #include "sj_link.h"
 #include "sj_model.h"
 #include "sj_table.h"
+#include "sj_update.h"
 
 #define HUB_STORE_FILE "township-hub.db" /* in the data directory */
 
@@ -41,19 +42,27 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * An event of the hub's own stream: origin the hub's 9-digit code, the store
  * epoch, origin_seq and hash chain in meta (own_seq, own_hash), stored in
  * events in one transaction, so it is forwarded like any other event. The
- * case must be known here (a report held, or a cases row: schema 4 gives a
- * report its row only when something touches its case) and the change an
- * allowed transition from its current outcome (which becomes prev_outcome;
- * *prev on success).
+ * case must be known here (a report held, or a cases row), the township
+ * must be allowed to change it (sj_case_may_change) and the change an
+ * allowed transition from the outcome in force, which becomes prev_outcome;
+ * the change in force becomes prev_change (docs/CASES.md). res says the
+ * outcome before, the one in force after, and whether this change took
+ * effect (sj_update_report prints it).
  * SJ_ENOTFOUND / SJ_EINVAL with reason, nothing stored. */
-SJ_NODISCARD int hub_store_update(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
-                                  int outcome, const char *note, const char *officer, int *prev,
-                                  uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size);
+SJ_NODISCARD int hub_store_update(hub_store_t *self,
+                                  const uint8_t case_id[SJ_ID_BYTES],
+                                  int outcome,
+                                  const char *note,
+                                  const char *officer,
+                                  sj_update_result_t *res,
+                                  char *reason,
+                                  size_t reason_size);
 
 /* The township's cases (table cases, kept at store_event time and from the
  * county's assignments): case_id, station (origin), outcome, last_change,
- * changes, conflict ("yes" when two changes of the case were made here from
- * the same state, or the county lists a conflict), and for an assigned case
+ * changes, conflict ("yes" when the hub lists a change of the case as not in
+ * force or in force over a concurrent one, or the county lists a conflict;
+ * docs/CASES.md), and for an assigned case
  * its latest assignment: assignee, due_on, days_left (from today's date, no
  * link needed; negative: past due), overdue ("yes": open and past due).
  * filter: HUB_CASES_* bits (0: every case). */
@@ -70,7 +79,8 @@ extern const sj_uplink_ops_t hub_store_uplink_ops;
  * hub's assignments row, and a down item (the event's bytes and a snapshot
  * of the case) in the station's downward stream. Refused, nothing stored:
  * SJ_ENOTFOUND (unknown case), SJ_EINVAL (not a station of this township,
- * case closed or withdrawn) with reason. */
+ * a case the township does not hold, case closed or withdrawn:
+ * sj_case_may_assign) with reason. */
 SJ_NODISCARD int hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
                                   const char *station, const char *due_on, const char *note,
                                   const char *officer, uint8_t ev_id[SJ_ID_BYTES], char *reason,

@@ -13,6 +13,7 @@
 
 #include "agent_import.h"
 #include "agent_store.h"
+#include "sj_case.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -527,9 +528,10 @@ agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, con
     }
     char why[300] = "";
     uint64_t num = 0;
+    sj_update_result_t res;
     int rc = agent_store_begin(st);
     if (rc == SJ_OK) {
-        rc = agent_store_update(st, ev, &num, why, sizeof why);
+        rc = agent_store_update(st, ev, &num, &res, why, sizeof why);
     }
     if (rc == SJ_OK) {
         rc = agent_store_commit(st);
@@ -542,14 +544,10 @@ agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, con
         fprintf(stderr, "village-agent: %s\n", why[0] ? why : sj_strerror(rc));
         goto out;
     }
-    char text[SJ_UUID_TEXT];
-    sj_uuid_format(ev->id, text);
-    printf("%s\n", text);
-    fflush(stdout);
-    fprintf(stderr, "stored as entry %" PRIu64 " of station %s: case %s %s -> %s\n", num,
-            agent_store_station(st), id, sj_enum_name(SJ_FIELD_OUTCOME, ev->prev_outcome),
-            sj_enum_name(SJ_FIELD_OUTCOME, ev->new_outcome));
-    exit_code = 0;
+    char where[96];
+    snprintf(where, sizeof where, "stored as entry %" PRIu64 " of station %s", num,
+             agent_store_station(st));
+    exit_code = sj_update_report("village-agent", id, ev->new_outcome, &res, where);
     char what[64];
     snprintf(what, sizeof what, "the change (entry %" PRIu64 ")", num);
     s_try_deliver(st, o, what);
@@ -668,7 +666,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_uuid_format(r->case_id, id);
     snprintf(days, sizeof days, "%" PRId64, r->days_left);
     snprintf(persons, sizeof persons, "%u", r->persons);
-    int open = r->outcome == 1 || r->outcome == 3;
+    int open = sj_outcome_is_open(r->outcome);
     int overdue = open && r->days_left < 0;
     c->n++;
     c->overdue += overdue ? 1 : 0;

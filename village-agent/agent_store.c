@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_case.h"
 #include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -44,6 +45,22 @@ static const sj_migration_t s_migrations[] = {
      * (Version 3 is the inbox.) */
     {4, "CREATE TABLE pruned_cases(id BLOB PRIMARY KEY, outcome INTEGER NOT NULL,"
         " through_num INTEGER NOT NULL);"},
+    /* Replay by cause (issue 12, docs/CASES.md): a change names the change
+     * in force its author saw (prev_change). The station's is its own last
+     * change of the case, or the head of the latest snapshot it received
+     * after that change: inbox.head (the sender's change in force; empty =
+     * none), inbox.after_num (the report number the outbox had reached when
+     * the item was applied: a snapshot is later than the station's own
+     * change numbered <= after_num), pruned_cases.last_change (the id of
+     * the last pruned change of the case). Rows of older versions: their
+     * snapshot counts as later than the station's changes created before
+     * its as_of_ms, as the old rule compared. */
+    {5, "ALTER TABLE inbox ADD COLUMN head BLOB;"
+        "ALTER TABLE inbox ADD COLUMN after_num INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE pruned_cases ADD COLUMN last_change BLOB;"
+        "UPDATE inbox SET after_num = max("
+        " coalesce((SELECT max(num) FROM outbox o WHERE o.created_ms < inbox.as_of_ms), 0),"
+        " coalesce((SELECT through_num FROM pruned_cases p WHERE p.id = inbox.case_id), 0));"},
 };
 
 static const char s_sql_insert[] =
@@ -295,27 +312,42 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num)
 /* ---- status changes (issue 4) ---- */
 
 int
-agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int *outcome)
+agent_store_case_state(agent_store_t *self,
+                       const uint8_t id[SJ_ID_BYTES],
+                       int *outcome,
+                       uint8_t head[SJ_ID_BYTES],
+                       int *has_head)
 {
     /* The outbox is small (one station's reports): every row is decoded, in
      * report-number order, so the last change for the case wins. A case
-     * whose entries were pruned starts from the outcome recorded then, and
-     * only the entries after the last pruned one are replayed. */
-    int found = 0, cur = 0, step;
+     * whose entries were pruned starts from the outcome (and the last
+     * change) recorded then, and only the entries after the last pruned one
+     * are replayed. */
+    int found = 0, cur = 0, step, own_head = 0;
     int64_t after = 0;
-    int64_t cur_ms = 0; /* when the station last changed it (0: never, or pruned) */
+    int64_t own_num = 0; /* the report number of the station's last change (0: none) */
+    uint8_t own[SJ_ID_BYTES] = {0};
     sqlite3_stmt *st = NULL;
-    int rc =
-        sj_db_prepare(self->db, "SELECT outcome, through_num FROM pruned_cases WHERE id=?", &st);
+    int rc = sj_db_prepare(
+        self->db, "SELECT outcome, through_num, last_change FROM pruned_cases WHERE id=?", &st);
+    if (rc == SJ_OK) {
+        rc = sj_db_bind_check(self->db, sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC),
+                              "pruned case lookup");
+    }
     if (rc != SJ_OK) {
+        sqlite3_finalize(st);
         return rc;
     }
-    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         found = 1;
         cur = sqlite3_column_int(st, 0);
         after = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 2) == SJ_ID_BYTES) {
+            own_head = 1;
+            own_num = after;
+            memcpy(own, sqlite3_column_blob(st, 2), SJ_ID_BYTES);
+        }
     } else if (step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "pruned case lookup");
     }
@@ -324,15 +356,14 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
     if (rc != SJ_OK) {
         return rc;
     }
-    rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox WHERE num > ? ORDER BY num", &st);
-    if (rc != SJ_OK) {
-        return rc;
+    rc = sj_db_prepare(self->db, "SELECT num, raw FROM outbox WHERE num > ? ORDER BY num", &st);
+    if (rc == SJ_OK) {
+        rc = sj_db_bind_check(self->db, sqlite3_bind_int64(st, 1, after), "outbox case lookup");
     }
-    sqlite3_bind_int64(st, 1, after);
-    sj_event_t *ev = malloc(sizeof *ev);
-    if (!ev) {
+    sj_event_t *ev = rc == SJ_OK ? malloc(sizeof *ev) : NULL;
+    if (rc != SJ_OK || !ev) {
         sqlite3_finalize(st);
-        return SJ_ENOMEM;
+        return rc != SJ_OK ? rc : SJ_ENOMEM;
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         char why[256];
@@ -348,7 +379,9 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
             }
         } else if (ev->type == SJ_EVENT_STATUS && memcmp(ev->case_id, id, SJ_ID_BYTES) == 0) {
             cur = ev->new_outcome;
-            cur_ms = ev->created_ms;
+            own_head = 1;
+            own_num = sqlite3_column_int64(st, 0);
+            memcpy(own, ev->id, SJ_ID_BYTES);
         }
     }
     if (step != SQLITE_DONE) {
@@ -356,26 +389,35 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
     }
     free(ev);
     sqlite3_finalize(st);
+    *has_head = own_head;
+    memcpy(head, own, SJ_ID_BYTES);
     if (rc == SJ_OK) {
-        /* A case assigned to this station (inbox): the outcome the county
-         * last sent (as_of_ms: when it took that snapshot), unless the
-         * station changed it since. */
+        /* A case assigned to this station (inbox): the sender's state as
+         * the latest item said, when it came after the station's own last
+         * change of the case (docs/CASES.md: the station's view). */
         sqlite3_stmt *in = NULL;
-        rc = sj_db_prepare(self->db, "SELECT outcome, as_of_ms FROM inbox WHERE case_id=?",
+        rc = sj_db_prepare(self->db, "SELECT outcome, after_num, head FROM inbox WHERE case_id=?",
                            &in);
         if (rc == SJ_OK) {
-            sqlite3_bind_blob(in, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
-            step = sqlite3_step(in);
-            if (step == SQLITE_ROW) {
-                if (cur_ms == 0 || sqlite3_column_int64(in, 1) > cur_ms) {
-                    cur = sqlite3_column_int(in, 0);
-                }
-                found = 1;
-            } else if (step != SQLITE_DONE) {
-                rc = sj_db_err(self->db, step, "inbox case lookup");
-            }
-            sqlite3_finalize(in);
+            rc =
+                sj_db_bind_check(self->db, sqlite3_bind_blob(in, 1, id, SJ_ID_BYTES, SQLITE_STATIC),
+                                 "inbox case lookup");
         }
+        step = rc == SJ_OK ? sqlite3_step(in) : SQLITE_DONE;
+        if (step == SQLITE_ROW) {
+            if (sqlite3_column_int64(in, 1) >= own_num) {
+                cur = sqlite3_column_int(in, 0);
+                *has_head = sqlite3_column_bytes(in, 2) == SJ_ID_BYTES;
+                memset(head, 0, SJ_ID_BYTES);
+                if (*has_head) {
+                    memcpy(head, sqlite3_column_blob(in, 2), SJ_ID_BYTES);
+                }
+            }
+            found = 1;
+        } else if (rc == SJ_OK && step != SQLITE_DONE) {
+            rc = sj_db_err(self->db, step, "inbox case lookup");
+        }
+        sqlite3_finalize(in);
     }
     if (rc == SJ_OK && !found) {
         rc = SJ_ENOTFOUND;
@@ -387,13 +429,26 @@ agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int
 }
 
 int
-agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num, char *reason,
+agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int *outcome)
+{
+    uint8_t head[SJ_ID_BYTES];
+    int has_head = 0;
+    return agent_store_case_state(self, id, outcome, head, &has_head);
+}
+
+int
+agent_store_update(agent_store_t *self,
+                   sj_event_t *ev,
+                   uint64_t *num,
+                   sj_update_result_t *res,
+                   char *reason,
                    size_t reason_size)
 {
     char idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
+    memset(res, 0, sizeof *res);
     int cur = 0;
-    int rc = agent_store_case_outcome(self, ev->case_id, &cur);
+    int rc = agent_store_case_state(self, ev->case_id, &cur, ev->prev_change, &ev->has_prev_change);
     if (rc == SJ_ENOTFOUND) {
         snprintf(reason, reason_size, "no report %s in this station's outbox or inbox", idtext);
         return rc;
@@ -407,14 +462,24 @@ agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num, char *rea
         return SJ_EINVAL;
     }
     ev->type = SJ_EVENT_STATUS;
-    ev->prev_outcome = cur;
+    ev->prev_outcome = res->prev = cur;
     sj_uuid7_new(ev->id);
     int dup = 0;
     rc = agent_store_add(self, ev, &dup, num);
     if (rc == SJ_OK && dup) {
         rc = SJ_EINVAL; /* a fresh UUIDv7 never collides */
     }
-    if (rc != SJ_OK) {
+    /* In force here now: the station's own view (the hub and the county
+     * decide for the county's record; their conflicts list says so). */
+    uint8_t head[SJ_ID_BYTES];
+    int has_head = 0;
+    if (rc == SJ_OK) {
+        rc = agent_store_case_state(self, ev->case_id, &res->now, head, &has_head);
+    }
+    if (rc == SJ_OK) {
+        memcpy(res->ev_id, ev->id, SJ_ID_BYTES);
+        res->took_effect = has_head && memcmp(head, ev->id, SJ_ID_BYTES) == 0;
+    } else {
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
     }
     return rc;
@@ -900,14 +965,16 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
         self->db,
         "INSERT INTO inbox(case_id, assignment_id, assigned_by, assigned_ms, due_on, note, officer,"
         " occurred_on, channel, category, kind, persons, summary, origin, outcome, conflict, item,"
-        " as_of_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+        " as_of_ms, head, after_num) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+        "?16,?17,?18,?19,coalesce((SELECT seq FROM sqlite_sequence WHERE name='outbox'), 0))"
         " ON CONFLICT(case_id) DO UPDATE SET assignment_id=excluded.assignment_id,"
         " assigned_by=excluded.assigned_by, assigned_ms=excluded.assigned_ms,"
         " due_on=excluded.due_on, note=excluded.note, officer=excluded.officer,"
         " occurred_on=excluded.occurred_on, channel=excluded.channel,"
         " category=excluded.category, kind=excluded.kind, persons=excluded.persons,"
         " summary=excluded.summary, origin=excluded.origin, outcome=excluded.outcome,"
-        " conflict=excluded.conflict, item=excluded.item, as_of_ms=excluded.as_of_ms"
+        " conflict=excluded.conflict, item=excluded.item, as_of_ms=excluded.as_of_ms,"
+        " head=excluded.head, after_num=excluded.after_num"
         " WHERE excluded.assigned_ms > inbox.assigned_ms OR (excluded.assigned_ms ="
         " inbox.assigned_ms AND excluded.assignment_id > inbox.assignment_id)"
         " OR (excluded.assignment_id = inbox.assignment_id AND excluded.item != inbox.item)",
@@ -916,24 +983,31 @@ s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *it
         return rc;
     }
     const sj_snapshot_t *c = &it->snap;
-    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, ev->created_ms);
-    sqlite3_bind_text(st, 5, ev->due_on, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, ev->note, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, ev->officer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, c->occurred_on, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 9, c->channel);
-    sqlite3_bind_int(st, 10, c->category);
-    sqlite3_bind_int(st, 11, c->kind);
-    sqlite3_bind_int64(st, 12, c->persons);
-    sqlite3_bind_text(st, 13, c->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14, c->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 15, c->outcome);
-    sqlite3_bind_int(st, 16, c->conflict);
-    sqlite3_bind_blob(st, 17, item, (int) len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 18, c->as_of_ms ? c->as_of_ms : sj_now_ms());
+    static const uint8_t none[1] = {0}; /* the sender has no change in force: empty */
+    rc = sj_db_bind_check(
+        self->db,
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_blob(st, 2, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC)
+            | sqlite3_bind_int64(st, 4, ev->created_ms)
+            | sqlite3_bind_text(st, 5, ev->due_on, -1, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 6, ev->note, -1, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 7, ev->officer, -1, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 8, c->occurred_on, -1, SQLITE_STATIC)
+            | sqlite3_bind_int(st, 9, c->channel) | sqlite3_bind_int(st, 10, c->category)
+            | sqlite3_bind_int(st, 11, c->kind) | sqlite3_bind_int64(st, 12, c->persons)
+            | sqlite3_bind_text(st, 13, c->summary, -1, SQLITE_STATIC)
+            | sqlite3_bind_text(st, 14, c->origin, -1, SQLITE_STATIC)
+            | sqlite3_bind_int(st, 15, c->outcome) | sqlite3_bind_int(st, 16, c->conflict)
+            | sqlite3_bind_blob(st, 17, item, (int) len, SQLITE_STATIC)
+            | sqlite3_bind_int64(st, 18, c->as_of_ms ? c->as_of_ms : sj_now_ms())
+            | sqlite3_bind_blob(st, 19, c->has_head ? c->head : none, c->has_head ? SJ_ID_BYTES : 0,
+                                SQLITE_STATIC),
+        "inbox upsert");
+    if (rc != SJ_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
     rc = sj_db_step_done(self->db, st, "inbox upsert");
     sqlite3_finalize(st);
     return rc;
@@ -1100,16 +1174,27 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
 /* ---- pruning after the county's receipt (issue 4) ---- */
 
 /* Records, for the case a pruned entry belongs to, the case's outcome after
- * that entry (a report: its outcome; a status change: its new outcome).
- * Entries come in report-number order, so the latest one wins. */
+ * that entry (a report: its outcome; a status change: its new outcome, and
+ * the change itself, the station's last change of the case). Entries come
+ * in report-number order, so the latest one wins. */
 static int
 s_prune_case(agent_store_t *self, sqlite3_stmt *put, const sj_event_t *ev, int64_t num)
 {
-    const uint8_t *id = ev->type == SJ_EVENT_STATUS ? ev->case_id : ev->id;
-    int outcome = ev->type == SJ_EVENT_STATUS ? ev->new_outcome : ev->report.outcome;
-    sqlite3_bind_blob(put, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int(put, 2, outcome);
-    sqlite3_bind_int64(put, 3, num);
+    int change = ev->type == SJ_EVENT_STATUS;
+    const uint8_t *id = change ? ev->case_id : ev->id;
+    int outcome = change ? ev->new_outcome : ev->report.outcome;
+    int rc = sj_db_bind_check(
+        self->db,
+        sqlite3_bind_blob(put, 1, id, SJ_ID_BYTES, SQLITE_STATIC)
+            | sqlite3_bind_int(put, 2, outcome) | sqlite3_bind_int64(put, 3, num)
+            | (change ? sqlite3_bind_blob(put, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+                      : sqlite3_bind_null(put, 4)),
+        "pruned case");
+    if (rc != SJ_OK) {
+        sqlite3_reset(put);
+        sqlite3_clear_bindings(put);
+        return rc;
+    }
     return sj_db_step_done(self->db, put, "pruned case");
 }
 
@@ -1156,9 +1241,11 @@ agent_store_prune(agent_store_t *self, int64_t before_ms, int dry_run, agent_pru
     }
     if (rc == SJ_OK) {
         rc = sj_db_prepare(self->db,
-                           "INSERT INTO pruned_cases(id, outcome, through_num) VALUES(?1, ?2, ?3)"
+                           "INSERT INTO pruned_cases(id, outcome, through_num, last_change)"
+                           " VALUES(?1, ?2, ?3, ?4)"
                            " ON CONFLICT(id) DO UPDATE SET outcome = excluded.outcome,"
-                           " through_num = excluded.through_num"
+                           " through_num = excluded.through_num,"
+                           " last_change = coalesce(excluded.last_change, last_change)"
                            " WHERE excluded.through_num > pruned_cases.through_num",
                            &put);
     }
@@ -1298,7 +1385,7 @@ agent_store_inbox(agent_store_t *self, int overdue_only,
         if (agent_store_case_outcome(self, r.case_id, &cur) == SJ_OK && cur) {
             r.outcome = cur;
         }
-        int open = r.outcome == 1 || r.outcome == 3;
+        int open = sj_outcome_is_open(r.outcome);
         if (overdue_only && !(open && r.days_left < 0)) {
             continue;
         }

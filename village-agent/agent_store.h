@@ -23,6 +23,7 @@
 
 #include "sj_db.h"
 #include "sj_link.h"
+#include "sj_update.h"
 #include "sj_wire.h"
 
 typedef struct agent_store agent_store_t;
@@ -51,22 +52,37 @@ void agent_store_rollback(agent_store_t *self);
 SJ_NODISCARD int agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num);
 
 /* The current outcome of a case this station reported or was assigned, as
- * the station knows it: the new outcome of its last status change for it in
- * the outbox, unless the inbox holds a later snapshot of the case from the
- * county (then that one's); else the inbox's, else its report's.
- * SJ_ENOTFOUND when neither the outbox nor the inbox knows the case. Call
- * inside agent_store_begin/commit when a change follows. */
+ * the station knows it, and the change in force it knows (the head its next
+ * change names as prev_change, docs/CASES.md): the station's own last
+ * change of the case (its new outcome and id), unless the inbox holds a
+ * snapshot of the case received after that change (then the snapshot's
+ * outcome and head); with no change, the inbox's, else its report's
+ * (no head). SJ_ENOTFOUND when neither the outbox nor the inbox knows the
+ * case. Call inside agent_store_begin/commit when a change follows. */
+SJ_NODISCARD int agent_store_case_state(agent_store_t *self,
+                                        const uint8_t id[SJ_ID_BYTES],
+                                        int *outcome,
+                                        uint8_t head[SJ_ID_BYTES],
+                                        int *has_head);
+/* agent_store_case_state's outcome alone. */
 SJ_NODISCARD int agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES],
                                           int *outcome);
 
 /* Adds a status change (issue 4): ev->case_id, new_outcome, note, officer
- * are the caller's; the case must be one of the station's reports and the
- * change an edge of the outcome state machine (sj_outcome_transition_ok)
- * from its current outcome, which becomes ev->prev_outcome. A new id is made
- * here. SJ_ENOTFOUND (unknown case) or SJ_EINVAL (not allowed) with reason,
- * nothing stored. Must run inside agent_store_begin/commit. */
-SJ_NODISCARD int agent_store_update(agent_store_t *self, sj_event_t *ev, uint64_t *num,
-                                    char *reason, size_t reason_size);
+ * are the caller's; the case must be one of the station's reports or
+ * assigned cases, and the change an edge of the outcome state machine
+ * (sj_outcome_transition_ok) from its current outcome, which becomes
+ * ev->prev_outcome; the change in force it knows becomes ev->prev_change
+ * (agent_store_case_state). A new id is made here. res: the outcome before,
+ * the one in force here after, whether this change is it. SJ_ENOTFOUND
+ * (unknown case) or SJ_EINVAL (not allowed) with reason, nothing stored.
+ * Must run inside agent_store_begin/commit. */
+SJ_NODISCARD int agent_store_update(agent_store_t *self,
+                                    sj_event_t *ev,
+                                    uint64_t *num,
+                                    sj_update_result_t *res,
+                                    char *reason,
+                                    size_t reason_size);
 
 /* Moves the events the hub has not confirmed to a new epoch if parent_mark
  * (the hub's mark for the current epoch) is above the offered mark: the

@@ -647,10 +647,15 @@ test_agent_store_prune_numbering_and_chain_continue(void **state)
     ev->new_outcome = sj_enum_value(SJ_FIELD_OUTCOME, "accepted");
     char why[300] = "";
     uint64_t num = 0;
+    sj_update_result_t res;
     assert_int_equal(agent_store_begin(f->st), SJ_OK);
-    assert_int_equal(agent_store_update(f->st, ev, &num, why, sizeof why), SJ_OK);
+    assert_int_equal(agent_store_update(f->st, ev, &num, &res, why, sizeof why), SJ_OK);
     assert_int_equal(agent_store_commit(f->st), SJ_OK);
     assert_int_equal(num, 7);
+    assert_true(res.took_effect);
+    assert_false(ev->has_prev_change); /* made from the report */
+    uint8_t accepted[SJ_ID_BYTES];
+    memcpy(accepted, ev->id, SJ_ID_BYTES);
     s_fetch_all(f->st, &g);
     s_to_county(f->st, county, 7);
     assert_int_equal(agent_store_uplink_ops.acked(f->st, 7, NULL, 0), SJ_OK);
@@ -697,9 +702,14 @@ test_agent_store_prune_numbering_and_chain_continue(void **state)
     memcpy(ev->case_id, ids[0], SJ_ID_BYTES);
     ev->new_outcome = sj_enum_value(SJ_FIELD_OUTCOME, "closed");
     assert_int_equal(agent_store_begin(f->st), SJ_OK);
-    assert_int_equal(agent_store_update(f->st, ev, &num, why, sizeof why), SJ_OK);
+    assert_int_equal(agent_store_update(f->st, ev, &num, &res, why, sizeof why), SJ_OK);
     assert_int_equal(agent_store_commit(f->st), SJ_OK);
     assert_int_equal(num, 9);
+    /* it names the pruned change as the one it was made from */
+    assert_true(ev->has_prev_change);
+    assert_memory_equal(ev->prev_change, accepted, SJ_ID_BYTES);
+    assert_int_equal(res.prev, sj_enum_value(SJ_FIELD_OUTCOME, "accepted"));
+    assert_int_equal(res.now, sj_enum_value(SJ_FIELD_OUTCOME, "closed"));
     assert_int_equal(agent_store_case_outcome(f->st, ids[0], &outcome), SJ_OK);
     assert_int_equal(outcome, sj_enum_value(SJ_FIELD_OUTCOME, "closed"));
     s_to_county(f->st, county, 9);

@@ -4,8 +4,8 @@
  * The store is filled through its public ingest path (county_store_downlink_ops.store_event,
  * as `run` stores reports and status changes from below) and, for assignments, which no store
  * function makes yet, by plain SQL into the v3 table. Every expected figure is computed here
- * from the data below with no SQL: the current outcomes by replaying the changes as the README
- * documents, then each definition applied case by case. */
+ * from the data below with no SQL: the current outcomes by the walk docs/CASES.md documents
+ * (each change names the change it was made from), then each definition applied case by case. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,7 @@
 #include "county_query.h"
 #include "county_report.h"
 #include "county_store.h"
+#include "sj_case.h"
 #include "sj_ids.h"
 #include "sj_link.h"
 #include "sj_wire.h"
@@ -82,26 +83,32 @@ static const s_case_t s_cases[] = {
 typedef struct {
     int c;              /* index into s_cases */
     const char *origin; /* who made the change */
-    long long at;       /* created_ms */
+    long long at;       /* created_ms: display only, never an order */
     int prev, next;
+    int parent; /* the change (index into s_changes) it was made from; -1: the report */
 } s_change_t;
 
+#define T101 "230523101"
+
 static const s_change_t s_changes[] = {
-    {1, S1, T0 + DAY + 2 * HOUR, PENDING, ACCEPTED},
-    {2, S2, T0 + 2 * DAY + 1 * DAY, PENDING, ACCEPTED},
-    {2, HUB, T0 + 2 * DAY + 5 * DAY + 12 * HOUR, ACCEPTED, CLOSED},
-    {4, S3, T0 + 4 * DAY + 3 * HOUR, PENDING, WITHDRAWN},
-    {7, S1, T0 + 7 * DAY + HOUR, CLOSED, WITHDRAWN},
-    {9, S1, T0 + 9 * DAY + HOUR, PENDING, ACCEPTED},
-    {9, S1, T0 + 9 * DAY + 3 * DAY, ACCEPTED, CLOSED},
-    {9, HUB, T0 + 9 * DAY + 3 * DAY + HOUR, ACCEPTED, WITHDRAWN},
-    {10, S3, T0 + 10 * DAY + 4 * HOUR, PENDING, ACCEPTED},
-    {10, S3, T0 + 10 * DAY + DAY, ACCEPTED, CLOSED},
-    {10, HUB, T0 + 10 * DAY + 20 * DAY, CLOSED, ACCEPTED},
-    {11, S1, T0 - 10 * DAY + HOUR, PENDING, ACCEPTED},
-    {11, S1, T0 - 10 * DAY + 2 * DAY, ACCEPTED, CLOSED},
+    {1, S1, T0 + DAY + 2 * HOUR, PENDING, ACCEPTED, -1},
+    {2, S2, T0 + 2 * DAY + 1 * DAY, PENDING, ACCEPTED, -1},
+    {2, HUB, T0 + 2 * DAY + 5 * DAY + 12 * HOUR, ACCEPTED, CLOSED, 1},
+    {4, S3, T0 + 4 * DAY + 3 * HOUR, PENDING, WITHDRAWN, -1},
+    {7, S1, T0 + 7 * DAY + HOUR, CLOSED, WITHDRAWN, -1},
+    /* 9: from the same accepted, the station closes, its township withdraws: the township
+     * outranks the station */
+    {9, S1, T0 + 9 * DAY + HOUR, PENDING, ACCEPTED, -1},
+    {9, S1, T0 + 9 * DAY + 3 * DAY, ACCEPTED, CLOSED, 5},
+    {9, HUB, T0 + 9 * DAY + 3 * DAY + HOUR, ACCEPTED, WITHDRAWN, 5},
+    {10, S3, T0 + 10 * DAY + 4 * HOUR, PENDING, ACCEPTED, -1},
+    {10, S3, T0 + 10 * DAY + DAY, ACCEPTED, CLOSED, 8},
+    {10, T101, T0 + 10 * DAY + 20 * DAY, CLOSED, ACCEPTED, 9},
+    {11, S1, T0 - 10 * DAY + HOUR, PENDING, ACCEPTED, -1},
+    {11, S1, T0 - 10 * DAY + 2 * DAY, ACCEPTED, CLOSED, 11},
 };
 #define S_NCHANGES (sizeof s_changes / sizeof s_changes[0])
+static uint8_t s_change_id[S_NCHANGES][16]; /* made when stored */
 
 typedef struct {
     int c;
@@ -132,54 +139,61 @@ typedef struct {
 
 static s_want_t s_want[S_NCASES];
 
+/* Stored in reverse (s_fill), so a later index arrived first. */
 static int
-s_by_time(const void *a, const void *b)
+s_arrived_before(size_t a, size_t b)
 {
-    const s_change_t *x = *(const s_change_t *const *) a, *y = *(const s_change_t *const *) b;
-    return x->at < y->at ? -1 : x->at > y->at;
+    return a > b;
 }
 
-/* The replay rule of the README: by creation time; an invalid change is
- * listed and skipped; a change made from another state than the current
- * one is listed with the change it collided with, and applied. */
+/* The walk of docs/CASES.md, written here from the document: from the
+ * report, at the change in force, its children that may change the case
+ * (the reporting station, its township, the county) and reach their
+ * outcome from the one in force; the winner: the higher authority (a
+ * shorter code), then the first to arrive. Listed: every change not
+ * applied, and a winner over concurrent ones. */
 static void
 s_expect(void)
 {
     memset(s_want, 0, sizeof s_want);
     for (size_t i = 0; i < S_NCASES; i++) {
         s_want_t *w = &s_want[i];
-        const s_change_t *ch[S_NCHANGES];
-        int listed[S_NCHANGES] = {0};
-        size_t n = 0;
-        for (size_t k = 0; k < S_NCHANGES; k++) {
-            if (s_changes[k].c == (int) i) {
-                ch[n++] = &s_changes[k];
-            }
-        }
-        qsort(ch, n, sizeof ch[0], s_by_time);
+        int applied[S_NCHANGES] = {0}, won[S_NCHANGES] = {0};
         int cur = s_cases[i].outcome;
-        long last_applied = -1;
-        for (size_t k = 0; k < n; k++) {
-            if (!sj_outcome_transition_ok(ch[k]->prev, ch[k]->next)) {
-                listed[k] = 1;
-                continue;
-            }
-            if (ch[k]->prev != cur) {
-                listed[k] = 1;
-                if (last_applied >= 0) {
-                    listed[last_applied] = 1;
+        w->ever[cur] = 1;
+        long node = -1;
+        for (;;) {
+            long best = -1;
+            int n_cand = 0;
+            for (size_t k = 0; k < S_NCHANGES; k++) {
+                const s_change_t *ch = &s_changes[k];
+                int may = strcmp(ch->origin, s_cases[i].station) == 0
+                          || strncmp(ch->origin, s_cases[i].station, strlen(ch->origin)) == 0;
+                if (ch->c != (int) i || ch->parent != node || !may
+                    || !sj_outcome_transition_ok(cur, ch->next)) {
+                    continue;
+                }
+                n_cand++;
+                if (best < 0 || strlen(ch->origin) < strlen(s_changes[best].origin)
+                    || (strlen(ch->origin) == strlen(s_changes[best].origin)
+                        && s_arrived_before(k, (size_t) best))) {
+                    best = (long) k;
                 }
             }
-            cur = ch[k]->next;
-            last_applied = (long) k;
-            w->last = ch[k]->at;
+            if (best < 0) {
+                break;
+            }
+            applied[best] = 1;
+            won[best] = n_cand > 1;
+            cur = s_changes[best].next;
+            w->ever[cur] = 1;
+            w->last = s_changes[best].at;
+            node = best;
         }
         w->outcome = cur;
-        w->ever[s_cases[i].outcome] = 1;
-        for (size_t k = 0; k < n; k++) {
-            w->conflict |= listed[k];
-            if (!listed[k]) {
-                w->ever[ch[k]->next] = 1;
+        for (size_t k = 0; k < S_NCHANGES; k++) {
+            if (s_changes[k].c == (int) i && (!applied[k] || won[k])) {
+                w->conflict = 1;
             }
         }
         long long at = -1;
@@ -346,13 +360,22 @@ s_fill(s_fx_t *fx)
         ev.report.officer = "officer";
         s_store(fx, c->station, &ev);
     }
-    /* changes in an order other than their times: the replay must not care */
+    /* changes in the reverse of the order they were made: a change comes
+     * before the one it was made from (it waits), and the replay must end
+     * where it would have in order */
+    for (size_t k = 0; k < S_NCHANGES; k++) {
+        sj_uuid7_new(s_change_id[k]);
+    }
     for (size_t k = S_NCHANGES; k-- > 0;) {
         const s_change_t *ch = &s_changes[k];
         sj_event_t ev;
         memset(&ev, 0, sizeof ev);
         ev.type = SJ_EVENT_STATUS;
-        sj_uuid7_new(ev.id);
+        memcpy(ev.id, s_change_id[k], 16);
+        if (ch->parent >= 0) {
+            ev.has_prev_change = 1;
+            memcpy(ev.prev_change, s_change_id[ch->parent], 16);
+        }
         snprintf(ev.origin, sizeof ev.origin, "%s", ch->origin);
         ev.created_ms = ch->at;
         assert_int_equal(sj_uuid_parse(s_cases[ch->c].id, ev.case_id), SJ_OK);
@@ -608,6 +631,7 @@ test_county_cases_replay_as_documented(void **state)
     assert_int_equal(s_want[9].outcome, WITHDRAWN);
     assert_true(s_want[9].conflict);
     assert_int_equal(s_want[10].outcome, ACCEPTED);
+    assert_false(s_want[10].conflict);
     /* and the store agrees on every current outcome */
     county_cases_filter_t all = {.today = TODAY};
     cJSON *rows = s_cases_json(fx, &all);

@@ -206,21 +206,22 @@ static void
 test_hub_store_update_from_reported_outcome(void **state)
 {
     s_fx_t *fx = *state;
-    uint8_t a[SJ_ID_BYTES], ev_id[SJ_ID_BYTES];
+    uint8_t a[SJ_ID_BYTES];
+    sj_update_result_t res;
     sj_event_t *ev = s_next(fx, SJ_EVENT_REPORT);
     ev->report.outcome = 3; /* accepted */
     memcpy(a, ev->id, SJ_ID_BYTES);
     assert_int_equal(s_store(fx, ev), SJ_STORED_NEW);
     char reason[300] = "";
-    int prev = 0;
     /* the transition is checked from the reported outcome */
-    assert_int_equal(hub_store_update(fx->st, a, 3, "", "", &prev, ev_id, reason, sizeof reason),
+    assert_int_equal(hub_store_update(fx->st, a, 3, "", "", &res, reason, sizeof reason),
                      SJ_EINVAL);
     assert_int_equal(s_scalar(fx, "SELECT count(*) FROM case_changes"), 0);
     assert_int_equal(
-        hub_store_update(fx->st, a, 4, "结案", "乡镇调访办", &prev, ev_id, reason, sizeof reason),
-        SJ_OK);
-    assert_int_equal(prev, 3);
+        hub_store_update(fx->st, a, 4, "结案", "乡镇调访办", &res, reason, sizeof reason), SJ_OK);
+    assert_int_equal(res.prev, 3);
+    assert_int_equal(res.now, 4);
+    assert_true(res.took_effect);
     assert_int_equal(s_scalar(fx, "SELECT reported_outcome FROM cases"), 3);
     assert_int_equal(s_scalar(fx, "SELECT outcome FROM cases"), 4);
     char *csv = s_cases(fx, 0), line[512];
@@ -234,7 +235,7 @@ test_hub_store_update_from_reported_outcome(void **state)
     /* a case the hub does not hold */
     uint8_t none[SJ_ID_BYTES];
     sj_uuid7_new(none);
-    assert_int_equal(hub_store_update(fx->st, none, 3, "", "", &prev, ev_id, reason, sizeof reason),
+    assert_int_equal(hub_store_update(fx->st, none, 3, "", "", &res, reason, sizeof reason),
                      SJ_ENOTFOUND);
 }
 

@@ -236,38 +236,6 @@ test_model_uuid(void **state)
     assert_int_equal(sj_uuid_parse("0123456789abcdef0123456789abcdef0123", c), SJ_EINVAL);
 }
 
-/* The outcome state machine (sj_model.h): every pair checked against the
- * documented table. */
-static void
-test_model_outcome_transitions(void **state)
-{
-    (void) state;
-    enum { P = 1, R, A, C, W };
-    static const int ok[6][6] = {
-        [P] = {[R] = 1, [A] = 1, [W] = 1},
-        [R] = {[A] = 1},
-        [A] = {[C] = 1, [W] = 1},
-        [C] = {[A] = 1},
-        [W] = {0},
-    };
-    for (int from = 0; from <= 6; from++) {
-        for (int to = 0; to <= 6; to++) {
-            int expect = from >= 1 && from <= 5 && to >= 1 && to <= 5 ? ok[from][to] : 0;
-            assert_int_equal(sj_outcome_transition_ok(from, to), expect);
-        }
-    }
-    assert_int_equal(sj_outcome_transition_ok(-1, A), 0);
-    char buf[200];
-    sj_outcome_next_list(P, buf, sizeof buf);
-    assert_string_equal(buf, "resolved_on_spot, accepted, withdrawn");
-    sj_outcome_next_list(W, buf, sizeof buf);
-    assert_string_equal(buf, "none (withdrawn is final)");
-    sj_outcome_transition_text(C, W, buf, sizeof buf);
-    assert_string_equal(buf, "a case that is closed cannot become withdrawn (from closed: accepted)");
-    sj_outcome_transition_text(A, A, buf, sizeof buf);
-    assert_string_equal(buf, "the case is already accepted");
-}
-
 int
 main(void)
 {
@@ -276,7 +244,6 @@ main(void)
         cmocka_unit_test(test_model_dates),          cmocka_unit_test(test_model_utf8),
         cmocka_unit_test(test_model_utf8_exhaustive),
         cmocka_unit_test(test_model_report_validate), cmocka_unit_test(test_model_uuid),
-        cmocka_unit_test(test_model_outcome_transitions),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
