@@ -111,7 +111,13 @@ sj_case_rank(const char *origin)
 static const char *
 s_rank_name(int rank)
 {
-    return rank == 3 ? "county" : rank == 2 ? "township" : "station";
+    return rank == 3 ? "county" : rank == 2 ? "township" : rank == 1 ? "station" : "origin";
+}
+
+const char *
+sj_case_actor(const char *origin)
+{
+    return s_rank_name(sj_case_rank(origin));
 }
 
 /* The county itself: its code, or the origin it uses without one. */
@@ -131,7 +137,7 @@ sj_case_may_change(const sj_case_facts_t *c, const char *actor, char *reason, si
     int level = sj_code_level(actor);
     if (!c->station[0]) {
         snprintf(reason, rs, "%s %s may not change a case whose report is not here",
-                 s_rank_name(sj_case_rank(actor)), actor);
+                 sj_case_actor(actor), actor);
         return SJ_EINVAL;
     }
     if (level == 12 && strcmp(actor, c->station) == 0) {
@@ -145,8 +151,8 @@ sj_case_may_change(const sj_case_facts_t *c, const char *actor, char *reason, si
             return SJ_OK; /* within a current or past assignee */
         }
     }
-    snprintf(reason, rs, "%s %s may not change a case of station %s",
-             level ? s_rank_name(sj_case_rank(actor)) : "origin", actor, c->station);
+    snprintf(reason, rs, "%s %s may not change a case of station %s", sj_case_actor(actor), actor,
+             c->station);
     return SJ_EINVAL;
 }
 

@@ -81,6 +81,8 @@ typedef struct {
 /* Authority rank of an origin: county (6 digits) 3, township (9) 2,
  * station (12) 1, anything else 0. */
 int sj_case_rank(const char *origin);
+/* "county", "township", "station" (or "origin") for an origin code. */
+const char *sj_case_actor(const char *origin);
 
 /* May `actor` change the case (a status change, later a correction)? Yes
  * for: the reporting station; a code in the subtree of any current or past

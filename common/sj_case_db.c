@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sj_db.h"
+#include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -23,6 +24,10 @@ struct sj_case_db {
     sqlite3_stmt *st_applied;
     sqlite3_stmt *st_parent;
     sqlite3_stmt *st_report_event;
+    sqlite3_stmt *st_insert;
+    sqlite3_stmt *st_outcome;
+    sqlite3_stmt *st_waits;
+    sj_idbits_t *orphans; /* cases with changes and no report here */
 };
 
 sj_case_db_t *
@@ -36,7 +41,8 @@ sj_case_db_new(sqlite3 *db, const sj_case_tables_t *t)
     self->db = db;
     snprintf(self->county, sizeof self->county, "%s", t->county);
     char changes[S_SQL_MAX], conflict[S_SQL_MAX], applied[S_SQL_MAX], parent[S_SQL_MAX];
-    int n[5] = {
+    char insert[S_SQL_MAX], waits[S_SQL_MAX];
+    int n[7] = {
         snprintf(self->pending_sql, sizeof self->pending_sql,
                  "SELECT DISTINCT case_id FROM %s WHERE parent IS NULL", t->changes),
         snprintf(changes, sizeof changes,
@@ -51,8 +57,13 @@ sj_case_db_new(sqlite3 *db, const sj_case_tables_t *t)
                  t->arrival),
         snprintf(parent, sizeof parent, "UPDATE %s SET parent=?1 WHERE %s=?2", t->changes,
                  t->arrival),
+        snprintf(insert, sizeof insert,
+                 "INSERT INTO %s(%s, case_id, origin, id, created_ms, prev_outcome, new_outcome,"
+                 " parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                 t->changes, t->arrival),
+        snprintf(waits, sizeof waits, "SELECT 1 FROM %s WHERE case_id=?1 LIMIT 1", t->changes),
     };
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         if (n[i] < 0 || n[i] >= S_SQL_MAX) {
             sj_error("case tables: a statement is too long");
             sj_case_db_destroy(&self);
@@ -68,8 +79,11 @@ sj_case_db_new(sqlite3 *db, const sj_case_tables_t *t)
         || sj_db_prepare(db, conflict, &self->st_conflict) != SJ_OK
         || sj_db_prepare(db, applied, &self->st_applied) != SJ_OK
         || sj_db_prepare(db, parent, &self->st_parent) != SJ_OK
-        || sj_db_prepare(db, "SELECT raw FROM events WHERE id=?1", &self->st_report_event)
-               != SJ_OK) {
+        || sj_db_prepare(db, "SELECT raw FROM events WHERE id=?1", &self->st_report_event) != SJ_OK
+        || sj_db_prepare(db, insert, &self->st_insert) != SJ_OK
+        || sj_db_prepare(db, t->outcome_sql, &self->st_outcome) != SJ_OK
+        || sj_db_prepare(db, waits, &self->st_waits) != SJ_OK
+        || !(self->orphans = sj_idbits_new(db, t->orphans_sql))) {
         sj_case_db_destroy(&self);
     }
     return self;
@@ -90,6 +104,10 @@ sj_case_db_destroy(sj_case_db_t **self_p)
     sqlite3_finalize(self->st_applied);
     sqlite3_finalize(self->st_parent);
     sqlite3_finalize(self->st_report_event);
+    sqlite3_finalize(self->st_insert);
+    sqlite3_finalize(self->st_outcome);
+    sqlite3_finalize(self->st_waits);
+    sj_idbits_destroy(&self->orphans);
     free(self);
     *self_p = NULL;
 }
@@ -335,17 +353,131 @@ s_walk(sj_case_db_t *self,
     return rc;
 }
 
+/* Writes the outcome in force of a case that is here; *changed: it moved. */
+static int
+s_write_outcome(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES], int outcome, int *changed)
+{
+    sqlite3_stmt *st = self->st_outcome;
+    int rc = s_bound(self, sqlite3_bind_int(st, 1, outcome));
+    if (rc == SJ_OK) {
+        rc = s_bind_id(self, st, 2, id);
+    }
+    if (rc == SJ_OK && sqlite3_bind_parameter_count(st) >= 3) {
+        rc = s_bound(self, sqlite3_bind_int64(st, 3, sj_now_ms()));
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "case outcome");
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    *changed = rc == SJ_OK && sqlite3_changes(self->db) > 0;
+    return rc;
+}
+
 int
 sj_case_db_replay(sj_case_db_t *self,
                   const uint8_t id[SJ_ID_BYTES],
+                  unsigned flags,
                   sj_case_state_t *state,
-                  int *found)
+                  int *found,
+                  int *changed)
 {
     sj_case_rows_t rows;
+    int moved = 0;
     int rc = s_walk(self, id, &rows, state);
     *found = rows.found;
+    if (rc == SJ_OK && !rows.found) {
+        sj_idbits_mark(self->orphans, id); /* changes, and no report yet */
+    }
     if (rc == SJ_OK && rows.found) {
         rc = s_write(self, id, &rows);
+    }
+    if (rc == SJ_OK && rows.found && !(flags & SJ_CASE_DB_KEEP_OUTCOME)) {
+        rc = s_write_outcome(self, id, state->outcome, &moved);
+    }
+    if (changed) {
+        *changed = moved;
+    }
+    sj_case_rows_free(&rows);
+    return rc;
+}
+
+int
+sj_case_db_orphan_maybe(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    return sj_idbits_maybe(self->orphans, id);
+}
+
+int
+sj_case_db_waits(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES], int *waits)
+{
+    int rc = s_bind_id(self, self->st_waits, 1, id);
+    int step = rc == SJ_OK ? sqlite3_step(self->st_waits) : SQLITE_DONE;
+    *waits = step == SQLITE_ROW;
+    int done = s_done(self, self->st_waits, step == SQLITE_ROW ? SQLITE_DONE : step,
+                      "case changes lookup");
+    return rc == SJ_OK ? done : rc;
+}
+
+int
+sj_case_db_insert(sj_case_db_t *self, const sj_event_t *ev, int64_t arrival)
+{
+    uint8_t parent[SJ_ID_BYTES];
+    int has_parent = 0;
+    int rc = sj_case_db_parent(self, ev, parent, &has_parent);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    static const uint8_t none[1] = {0}; /* the report: an empty blob, not NULL */
+    sqlite3_stmt *st = self->st_insert;
+    rc = sj_db_bind_check(self->db,
+                          sqlite3_bind_int64(st, 1, arrival)
+                              | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC)
+                              | sqlite3_bind_blob(st, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
+                              | sqlite3_bind_int64(st, 5, ev->created_ms)
+                              | sqlite3_bind_int(st, 6, ev->prev_outcome)
+                              | sqlite3_bind_int(st, 7, ev->new_outcome)
+                              | sqlite3_bind_blob(st, 8, has_parent ? parent : none,
+                                                  has_parent ? SJ_ID_BYTES : 0, SQLITE_STATIC),
+                          "status change insert");
+    if (rc == SJ_OK) {
+        return sj_db_step_done(self->db, st, "status change insert");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int
+sj_case_db_check(
+    sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t rs)
+{
+    if (ev->type == SJ_EVENT_REPORT) {
+        return SJ_OK;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[256] = "", idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int status = ev->type == SJ_EVENT_STATUS;
+    int rc = sj_case_db_facts(self, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found && (!status || holder)) {
+        snprintf(why, sizeof why, "%s %s may not %s case %s: %s holds no such case",
+                 sj_case_actor(ev->origin), ev->origin, status ? "change" : "assign", idtext,
+                 holder ? holder : "the county");
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && rows.found && status
+               && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) != SJ_OK) {
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && rows.found && !status
+               && sj_case_may_assign(&rows.facts, 0, ev->origin, ev->assignee, why, sizeof why)
+                      != SJ_OK) {
+        rc = SJ_EPROTO;
+    }
+    if (rc == SJ_EPROTO) {
+        snprintf(reason, rs, "%s", why);
     }
     sj_case_rows_free(&rows);
     return rc;

@@ -39,6 +39,12 @@ typedef struct {
     const char *changes;      /* the status changes table */
     const char *arrival;      /* its arrival column (the store's row order) */
     const char *conflict_key; /* the arrival column's name in conflicts */
+    /* ?1 outcome, ?2 case id (and ?3 now, ms, if it has three parameters):
+     * writes the case's outcome in force to the store's own table. */
+    const char *outcome_sql;
+    /* The cases with status changes and no report here (one blob column):
+     * the orphans, read at the first sj_case_db_orphan_maybe (sj_idbits). */
+    const char *orphans_sql;
     const char *county;       /* the county's code, "000000" when none (facts.county) */
 } sj_case_tables_t;
 
@@ -75,13 +81,44 @@ SJ_NODISCARD int
 sj_case_db_load(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES], sj_case_rows_t *rows);
 
 /* Loads case id, walks it and writes the verdicts: each change's applied
- * value, and the case's conflict rows (deleted and listed anew). *state
- * gets what is in force (the caller writes the outcome to its own table).
- * A case that is not here (an orphan) is left alone: *found = 0. */
+ * value, the case's conflict rows (deleted and listed anew), and the
+ * outcome in force (tables.outcome_sql; not with SJ_CASE_DB_KEEP_OUTCOME).
+ * *state gets what is in force, *changed (may be NULL) whether the outcome
+ * was written anew. A case that is not here (an orphan) is left alone:
+ * *found = 0, and it is marked (sj_case_db_orphan_maybe). */
+#define SJ_CASE_DB_KEEP_OUTCOME 1u
 SJ_NODISCARD int sj_case_db_replay(sj_case_db_t *self,
                                    const uint8_t id[SJ_ID_BYTES],
+                                   unsigned flags,
                                    sj_case_state_t *state,
-                                   int *found);
+                                   int *found,
+                                   int *changed);
+
+/* Changes that arrive before their report (another path) are kept and
+ * replayed when it comes. So that a report does not ask the database each
+ * time: 0 when case id certainly has no such changes (sj_idbits: every
+ * orphan is marked, at the first question from orphans_sql and then by
+ * sj_case_db_replay); 1 when it may. A store whose report row would show
+ * in orphans_sql asks before inserting it. */
+int sj_case_db_orphan_maybe(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES]);
+/* Does case id have status changes here? (*waits 1: replay it.) */
+SJ_NODISCARD int sj_case_db_waits(sj_case_db_t *self, const uint8_t id[SJ_ID_BYTES], int *waits);
+
+/* Stores status change ev as a row of the changes table (arrival: its row
+ * order here), with its parent (sj_case_db_parent). The caller replays. */
+SJ_NODISCARD int sj_case_db_insert(sj_case_db_t *self, const sj_event_t *ev, int64_t arrival);
+
+/* Authority where an event first enters (a store's check_event, docs/
+ * CASES.md): a status change must come from one who may change the case, an
+ * assignment from one who may assign it to its assignee (finality is not
+ * judged: the assigner saw its own state). A case not here: an assignment
+ * is refused; a status change is refused with holder (e.g. "township
+ * 230523100": a hub holds its township's cases), and let through without
+ * (the county: kept and judged when the report comes, the walk lists it
+ * unauthorized). Reports pass. SJ_OK, SJ_EPROTO (quarantine) with the
+ * reason, or a storage error. */
+SJ_NODISCARD int sj_case_db_check(
+    sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t reason_size);
 
 /* The parent to record for a new status change ev of this store: the
  * change it names (prev_change), or for an event that names none

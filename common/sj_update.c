@@ -10,6 +10,61 @@
 #include "sj_ids.h"
 
 int
+sj_update_in_tx(sqlite3 *db,
+                int (*tx)(void *ctx, char *reason, size_t reason_size),
+                void *ctx,
+                const char *what,
+                char *reason,
+                size_t reason_size)
+{
+    reason[0] = '\0';
+    int rc = sj_db_begin(db);
+    if (rc == SJ_OK) {
+        rc = tx(ctx, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(db);
+        }
+    }
+    if (rc != SJ_OK && !reason[0]) {
+        snprintf(reason, reason_size, "the %s was NOT stored: %s", what, sj_strerror(rc));
+    }
+    return rc;
+}
+
+void
+sj_update_assignment(sj_event_t *ev,
+                     const uint8_t case_id[SJ_ID_BYTES],
+                     const char *assignee,
+                     const char *due_on,
+                     const char *note,
+                     const char *officer)
+{
+    ev->type = SJ_EVENT_ASSIGNMENT;
+    memcpy(ev->case_id, case_id, SJ_ID_BYTES);
+    snprintf(ev->assignee, sizeof ev->assignee, "%s", assignee ? assignee : "");
+    snprintf(ev->due_on, sizeof ev->due_on, "%s", due_on ? due_on : "");
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+}
+
+typedef struct {
+    sj_update_tx_fn tx;
+    void *ctx;
+    sj_event_t *ev;
+    sj_update_result_t *res;
+} s_run_t;
+
+static int
+s_run_tx(void *ctx, char *reason, size_t reason_size)
+{
+    s_run_t *r = ctx;
+    return r->tx(r->ctx, r->ev, r->res, reason, reason_size);
+}
+
+int
 sj_update_run(sqlite3 *db,
               sj_update_tx_fn tx,
               void *ctx,
@@ -27,25 +82,14 @@ sj_update_run(sqlite3 *db,
         snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(SJ_ENOMEM));
         return SJ_ENOMEM;
     }
-    reason[0] = '\0';
     memcpy(ev->case_id, case_id, SJ_ID_BYTES);
     ev->new_outcome = outcome;
     snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
     snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
-    int rc = sj_db_begin(db);
-    if (rc == SJ_OK) {
-        rc = tx(ctx, ev, res, reason, reason_size);
-        if (rc == SJ_OK) {
-            rc = sj_db_commit(db);
-        }
-        if (rc != SJ_OK) {
-            sj_db_rollback(db);
-        }
-    }
+    s_run_t r = {.tx = tx, .ctx = ctx, .ev = ev, .res = res};
+    int rc = sj_update_in_tx(db, s_run_tx, &r, "change", reason, reason_size);
     if (rc == SJ_OK) {
         memcpy(res->ev_id, ev->id, SJ_ID_BYTES);
-    } else if (!reason[0]) {
-        snprintf(reason, reason_size, "the change was NOT stored: %s", sj_strerror(rc));
     }
     free(ev);
     return rc;

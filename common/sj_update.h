@@ -41,6 +41,25 @@ SJ_NODISCARD int sj_update_run(sqlite3 *db,
                                char *reason,
                                size_t reason_size);
 
+/* Runs tx(ctx, reason, size) in BEGIN IMMEDIATE .. COMMIT (ROLLBACK on any
+ * failure: nothing stored). reason always says why on failure ("the <what>
+ * was NOT stored: ..." when tx said nothing). */
+SJ_NODISCARD int sj_update_in_tx(sqlite3 *db,
+                                 int (*tx)(void *ctx, char *reason, size_t reason_size),
+                                 void *ctx,
+                                 const char *what,
+                                 char *reason,
+                                 size_t reason_size);
+
+/* An assignment event's body (type, case, assignee, due date, note,
+ * officer; NULL texts are empty): what `assign` makes at county and hub. */
+void sj_update_assignment(sj_event_t *ev,
+                          const uint8_t case_id[SJ_ID_BYTES],
+                          const char *assignee,
+                          const char *due_on,
+                          const char *note,
+                          const char *officer);
+
 /* What `update` tells the person, the same for the three tools: the new
  * event's id on stdout; on stderr the outcome before and the one in force
  * now ("case ID: accepted -> closed, in force (where)"), or that the change

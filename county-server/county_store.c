@@ -8,7 +8,6 @@
 #include "sj_case.h"
 #include "sj_case_db.h"
 #include "sj_down.h"
-#include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -245,23 +244,20 @@ struct county_store {
     sqlite3_stmt *st_event;
     sqlite3_stmt *st_matter;
     sqlite3_stmt *st_exists;
-    sqlite3_stmt *st_has_changes; /* does a case have status changes yet? */
     sqlite3_stmt *st_assignment;  /* an assignment event's row */
     sj_down_t *down;              /* the downward streams (write mode only) */
     sqlite3_stmt *st_tally_place; /* a new matter counted (schema 5) */
     sqlite3_stmt *st_tally_kind;
     sqlite3_stmt *st_tally_field; /* schema 7 */
     s_tally_acc_t *acc;           /* tallies gathered over the current batch */
-    sj_idbits_t *orphans;         /* cases with status changes, no matter (write mode) */
     sj_case_db_t *cases;          /* the case model's table side (write mode) */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
  * only a report of one of them needs its changes replayed when it comes
- * (s_insert_matter), so a report asks the database only when the case's bit
- * is set (sj_idbits). A clear bit is never wrong: such changes are stored
- * only by the ingest path of this process, whose s_replay marks them (the
- * county's own `update` refuses a case without a matter). */
+ * (s_insert_matter, sj_case_db_orphan_maybe). Such changes are stored only
+ * by the ingest path of this process, whose replay marks them (the county's
+ * own `update` refuses a case without a matter). */
 #define ORPHANS_SQL                                                                            \
     "SELECT DISTINCT case_id FROM status_changes x"                                           \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)"
@@ -342,6 +338,8 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         .changes = "status_changes",
         .arrival = "eid",
         .conflict_key = "eid",
+        .outcome_sql = "UPDATE matters SET outcome=?1 WHERE id=?2 AND outcome != ?1",
+        .orphans_sql = ORPHANS_SQL,
         .county = county_store_origin(self)};
     if (sj_db_prepare(self->db,
                       "INSERT INTO events(id, origin, epoch, origin_seq, via, type, created_ms,"
@@ -360,9 +358,6 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          "SELECT origin=?2 AND epoch=?3 AND origin_seq=?4 FROM events WHERE id=?1",
                          &self->st_exists)
                != SJ_OK
-        || sj_db_prepare(self->db, "SELECT 1 FROM status_changes WHERE case_id=? LIMIT 1",
-                         &self->st_has_changes)
-               != SJ_OK
         || sj_db_prepare(self->db,
                          "INSERT INTO assignments(eid, id, case_id, assignee, due_on, origin,"
                          " created_ms, note) VALUES(?,?,?,?,?,?,?,?)",
@@ -377,7 +372,6 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
-        || !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL))
         || !(self->cases = sj_case_db_new(self->db, &tables))) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
@@ -405,14 +399,12 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_event);
     sqlite3_finalize(self->st_matter);
     sqlite3_finalize(self->st_exists);
-    sqlite3_finalize(self->st_has_changes);
     sqlite3_finalize(self->st_assignment);
     sj_down_destroy(&self->down);
     sqlite3_finalize(self->st_tally_place);
     sqlite3_finalize(self->st_tally_kind);
     sqlite3_finalize(self->st_tally_field);
     free(self->acc);
-    sj_idbits_destroy(&self->orphans);
     sj_case_db_destroy(&self->cases);
     sj_db_close(&self->db);
     free(self);
@@ -454,44 +446,6 @@ s_admit(void *ctx, const char *code, char *reason, size_t rs)
     return SJ_OK;
 }
 
-/* Authority where an event first enters (issue 12, sj_case.h): a status
- * change of a case held here from one who may change it; an assignment of a
- * case held here by the township that holds it, to a code under it. Also
- * for a hub's forwarded events (a rogue hub can forge its stations'). A
- * change of a case not here yet is kept and judged when its report comes
- * (the walk lists it "unauthorized"). SJ_EPROTO (quarantine) with the
- * reason, or a storage error. */
-static int
-s_check_case(county_store_t *self, const sj_event_t *ev, char *reason, size_t rs)
-{
-    if (ev->type == SJ_EVENT_REPORT) {
-        return SJ_OK;
-    }
-    sj_case_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    char why[200] = "";
-    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
-    if (rc == SJ_OK && ev->type == SJ_EVENT_STATUS && rows.found
-        && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) != SJ_OK) {
-        rc = SJ_EPROTO;
-    } else if (rc == SJ_OK && ev->type == SJ_EVENT_ASSIGNMENT && !rows.found) {
-        char idtext[SJ_UUID_TEXT];
-        sj_uuid_format(ev->case_id, idtext);
-        snprintf(why, sizeof why, "%s may not assign case %s: its report is not at the county",
-                 ev->origin, idtext);
-        rc = SJ_EPROTO;
-    } else if (rc == SJ_OK && ev->type == SJ_EVENT_ASSIGNMENT
-               && sj_case_may_assign(&rows.facts, 0, ev->origin, ev->assignee, why, sizeof why)
-                      != SJ_OK) {
-        rc = SJ_EPROTO;
-    }
-    if (rc == SJ_EPROTO) {
-        snprintf(reason, rs, "%s", why);
-    }
-    sj_case_rows_free(&rows);
-    return rc;
-}
-
 static int
 s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
               size_t rs)
@@ -512,14 +466,16 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
                      ev->origin_seq, link_seq);
             return SJ_EPROTO;
         }
-        return s_check_case(self, ev, reason, rs);
-    }
-    if (!sj_code_under(ev->origin, code)) {
+    } else if (!sj_code_under(ev->origin, code)) {
         snprintf(reason, rs, "hub %s forwarded an event of %s, outside its township", code,
                  ev->origin);
         return SJ_EFORBIDDEN;
     }
-    return s_check_case(self, ev, reason, rs);
+    /* Authority where the event first enters (issue 12, sj_case.h), also
+     * for a hub's forwarded events: a rogue hub can forge its stations'. A
+     * change of a case not here yet is kept and judged when the report
+     * comes (the walk lists it unauthorized). */
+    return sj_case_db_check(self->cases, ev, NULL, reason, rs);
 }
 
 /* ---- tallies (schema 5) ---- */
@@ -682,37 +638,14 @@ s_batch_end(void *ctx, int ok)
 static int
 s_replay_case(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int *changed)
 {
-    /* The UPDATE of outcome below moves the matter between tally_kind rows
-     * (a trigger): what is still gathered in memory must be there first. */
+    /* The UPDATE of outcome moves the matter between tally_kind rows (a
+     * trigger): what is still gathered in memory must be there first. */
     int rc = s_tally_flush(self);
     sj_case_state_t state;
     int found = 0;
     if (rc == SJ_OK) {
-        rc = sj_case_db_replay(self->cases, case_id, &state, &found);
+        rc = sj_case_db_replay(self->cases, case_id, 0, &state, &found, changed);
     }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    if (!found) {
-        sj_idbits_mark(self->orphans, case_id); /* changes, and no report yet */
-        return SJ_OK;
-    }
-    sqlite3_stmt *st = NULL;
-    rc =
-        sj_db_prepare(self->db, "UPDATE matters SET outcome=?1 WHERE id=?2 AND outcome != ?1", &st);
-    if (rc == SJ_OK) {
-        rc = sj_db_bind_check(self->db,
-                              sqlite3_bind_int(st, 1, state.outcome)
-                                  | sqlite3_bind_blob(st, 2, case_id, SJ_ID_BYTES, SQLITE_STATIC),
-                              "matter outcome");
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_step_done(self->db, st, "matter outcome");
-    }
-    if (rc == SJ_OK && changed) {
-        *changed = sqlite3_changes(self->db) > 0;
-    }
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -727,35 +660,8 @@ static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_
 static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
-    int64_t eid = sqlite3_last_insert_rowid(self->db); /* the events row just inserted */
-    uint8_t parent[SJ_ID_BYTES];
-    int has_parent = 0;
-    int rc = sj_case_db_parent(self->cases, ev, parent, &has_parent);
-    sqlite3_stmt *st = NULL;
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "INSERT INTO status_changes(eid, case_id, origin, id, created_ms,"
-                           " prev_outcome, new_outcome, parent) VALUES(?7,?1,?2,?3,?4,?5,?6,?8)",
-                           &st);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    static const uint8_t none[1] = {0}; /* the report: an empty blob, not NULL */
-    rc = sj_db_bind_check(
-        self->db,
-        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
-            | sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC)
-            | sqlite3_bind_blob(st, 3, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
-            | sqlite3_bind_int64(st, 4, ev->created_ms) | sqlite3_bind_int(st, 5, ev->prev_outcome)
-            | sqlite3_bind_int(st, 6, ev->new_outcome) | sqlite3_bind_int64(st, 7, eid)
-            | sqlite3_bind_blob(st, 8, has_parent ? parent : none, has_parent ? SJ_ID_BYTES : 0,
-                                SQLITE_STATIC),
-        "status change insert");
-    if (rc == SJ_OK) {
-        rc = sj_db_step_done(self->db, st, "status change insert");
-    }
-    sqlite3_finalize(st);
+    /* the events row just inserted */
+    int rc = sj_case_db_insert(self->cases, ev, sqlite3_last_insert_rowid(self->db));
     if (rc == SJ_OK) {
         rc = s_replay(self, ev->case_id);
     }
@@ -787,7 +693,7 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     const sj_report_t *r = &ev->report;
     /* Asked before the INSERT: the set is read from the database at its
      * first question, and must not see this matter yet. */
-    int early = sj_idbits_maybe(self->orphans, ev->id);
+    int early = sj_case_db_orphan_maybe(self->cases, ev->id);
     char township[10];
     snprintf(township, sizeof township, "%.9s", ev->origin);
     sqlite3_stmt *st = self->st_matter;
@@ -828,18 +734,12 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
     if (!early) {
         return SJ_OK;
     }
-    sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-    int step = sqlite3_step(self->st_has_changes);
-    sqlite3_reset(self->st_has_changes);
-    sqlite3_clear_bindings(self->st_has_changes);
-    if (step == SQLITE_DONE) {
-        return SJ_OK;
+    int waits = 0;
+    rc = sj_case_db_waits(self->cases, ev->id, &waits);
+    if (rc == SJ_OK && waits) {
+        rc = s_replay(self, ev->id);
     }
-    if (step != SQLITE_ROW) {
-        return sj_db_err(self->db, step, "case changes lookup");
-    }
-    int rc2 = s_replay(self, ev->id);
-    return rc2 == SJ_OK ? s_refresh_assigned(self, ev->id) : rc2;
+    return rc == SJ_OK && waits ? s_refresh_assigned(self, ev->id) : rc;
 }
 
 static int
@@ -1006,8 +906,9 @@ typedef struct {
 } s_assign_t;
 
 static int
-s_assign_tx(s_assign_t *a, char *reason, size_t rs)
+s_assign_tx(void *ctx, char *reason, size_t rs)
 {
+    s_assign_t *a = ctx;
     county_store_t *self = a->self;
     sj_event_t *ev = a->ev;
     char idtext[SJ_UUID_TEXT], why[256] = "";
@@ -1034,7 +935,6 @@ s_assign_tx(s_assign_t *a, char *reason, size_t rs)
     if (rc != SJ_OK) {
         goto out;
     }
-    ev->type = SJ_EVENT_ASSIGNMENT;
     rc = s_route(self, ev->assignee, a->child);
     if (rc == SJ_OK) {
         rc = s_own_append(self, ev, &raw, &len, reason, rs);
@@ -1059,31 +959,15 @@ county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
                     char *reason, size_t reason_size)
 {
     s_assign_t a = {.self = self, .ev = calloc(1, sizeof(sj_event_t))};
-    reason[0] = '\0';
     if (!a.ev) {
         snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(SJ_ENOMEM));
         return SJ_ENOMEM;
     }
-    memcpy(a.ev->case_id, case_id, SJ_ID_BYTES);
-    snprintf(a.ev->assignee, sizeof a.ev->assignee, "%s", assignee);
-    snprintf(a.ev->due_on, sizeof a.ev->due_on, "%s", due_on);
-    snprintf(a.ev->note, sizeof a.ev->note, "%s", note ? note : "");
-    snprintf(a.ev->officer, sizeof a.ev->officer, "%s", officer ? officer : "");
-    int rc = sj_db_begin(self->db);
-    if (rc == SJ_OK) {
-        rc = s_assign_tx(&a, reason, reason_size);
-        if (rc == SJ_OK) {
-            rc = sj_db_commit(self->db);
-        }
-        if (rc != SJ_OK) {
-            sj_db_rollback(self->db);
-        }
-    }
+    sj_update_assignment(a.ev, case_id, assignee, due_on, note, officer);
+    int rc = sj_update_in_tx(self->db, s_assign_tx, &a, "assignment", reason, reason_size);
     if (rc == SJ_OK) {
         memcpy(ev_id, a.ev->id, SJ_ID_BYTES);
         snprintf(via, SJ_CODE_MAX + 1, "%s", a.child);
-    } else if (!reason[0]) {
-        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
     }
     free(a.ev);
     return rc;

@@ -11,7 +11,6 @@
 #include "sj_case.h"
 #include "sj_case_db.h"
 #include "sj_down.h"
-#include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
@@ -96,12 +95,10 @@ struct hub_store {
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
-    sqlite3_stmt *st_has_changes; /* does a case have status changes yet? */
     sqlite3_stmt *st_up_acked;    /* meta up_acked */
     sqlite3_stmt *st_e2e_back;    /* a stream's receipt, scanning down from its head */
     sqlite3_stmt *st_e2e_fwd;     /* ... scanning up from the last receipt */
     s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
-    sj_idbits_t *orphans;          /* cases with changes, no row (write mode) */
     sj_down_t *down;              /* the stations' downward streams (write mode) */
     sj_case_db_t *cases;          /* the case model's table side (write mode) */
 };
@@ -153,10 +150,9 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
 
 /* Cases with status changes but no cases row (their report is not here):
  * only a report of one of them needs its changes replayed when it comes
- * (s_case_event), so a report asks the database only when the case's bit
- * is set (sj_idbits). A clear bit is never wrong: such changes are stored
- * only by this process's s_case_replay, which marks them (`township-hub
- * update`, the other writer, refuses a case without a row). */
+ * (s_case_event, sj_case_db_orphan_maybe). Such changes are stored only by
+ * this process's replay, which marks them (`township-hub update`, the
+ * other writer, refuses a case that is not here). */
 #define ORPHANS_SQL                                                                            \
     "SELECT DISTINCT case_id FROM case_changes x"                                             \
     " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)"
@@ -180,6 +176,8 @@ s_cases_open(hub_store_t *self)
         .changes = "case_changes",
         .arrival = "hub_seq",
         .conflict_key = "seq",
+        .outcome_sql = "UPDATE cases SET outcome=?1, updated_ms=?3 WHERE id=?2 AND outcome != ?1",
+        .orphans_sql = ORPHANS_SQL,
         .county = county};
     self->cases = sj_case_db_new(self->db, &tables);
     if (!self->cases) {
@@ -215,10 +213,6 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
                          &self->st_exists)
                != SJ_OK
-        || (mode == SJ_DB_WRITE
-            && sj_db_prepare(self->db, "SELECT 1 FROM case_changes WHERE case_id=? LIMIT 1",
-                             &self->st_has_changes)
-                   != SJ_OK)
         || sj_db_prepare(
                self->db,
                "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
@@ -240,7 +234,6 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          &self->st_e2e_fwd)
                != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
-        || (mode == SJ_DB_WRITE && !(self->orphans = sj_idbits_new(self->db, ORPHANS_SQL)))
         || (mode == SJ_DB_WRITE && s_cases_open(self) != SJ_OK)) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
         goto fail;
@@ -265,12 +258,10 @@ hub_store_close(hub_store_t **self_p)
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_fetch);
     sqlite3_finalize(self->st_max);
-    sqlite3_finalize(self->st_has_changes);
     sqlite3_finalize(self->st_up_acked);
     sqlite3_finalize(self->st_e2e_back);
     sqlite3_finalize(self->st_e2e_fwd);
     free(self->e2e);
-    sj_idbits_destroy(&self->orphans);
     sj_down_destroy(&self->down);
     sj_case_db_destroy(&self->cases);
     sj_db_close(&self->db);
@@ -348,31 +339,11 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
                  ev->origin_seq, link_seq);
         return SJ_EPROTO;
     }
-    if (ev->type != SJ_EVENT_STATUS) {
-        return SJ_OK;
-    }
     /* Authority where the event first enters (issue 12): a change of a case
      * the hub holds, from a station that may change it (sj_case.h). */
-    sj_case_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    char why[200] = "";
-    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
-    if (rc == SJ_OK && !rows.found) {
-        char idtext[SJ_UUID_TEXT];
-        sj_uuid_format(ev->case_id, idtext);
-        snprintf(why, sizeof why,
-                 "station %s may not change case %s: township %s holds no such"
-                 " case",
-                 code, idtext, self->code);
-        rc = SJ_EPROTO;
-    } else if (rc == SJ_OK && sj_case_may_change(&rows.facts, code, why, sizeof why) != SJ_OK) {
-        rc = SJ_EPROTO;
-    }
-    if (rc == SJ_EPROTO) {
-        snprintf(reason, rs, "%s", why);
-    }
-    sj_case_rows_free(&rows);
-    return rc;
+    char holder[32];
+    snprintf(holder, sizeof holder, "township %s", self->code);
+    return sj_case_db_check(self->cases, ev, holder, reason, rs);
 }
 
 /* ---- cases (issue 4) ----
@@ -444,29 +415,8 @@ s_case_replay(hub_store_t *self, const uint8_t id[SJ_ID_BYTES])
     sj_case_state_t state;
     int found = 0;
     if (rc == SJ_OK) {
-        rc = sj_case_db_replay(self->cases, id, &state, &found);
+        rc = sj_case_db_replay(self->cases, id, 0, &state, &found, NULL);
     }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    if (!found) {
-        sj_idbits_mark(self->orphans, id); /* changes, and no report yet */
-        return SJ_OK;
-    }
-    sqlite3_stmt *st = NULL;
-    rc = sj_db_prepare(
-        self->db, "UPDATE cases SET outcome=?1, updated_ms=?2 WHERE id=?3 AND outcome != ?1", &st);
-    if (rc == SJ_OK) {
-        rc = sj_db_bind_check(self->db,
-                              sqlite3_bind_int(st, 1, state.outcome)
-                                  | sqlite3_bind_int64(st, 2, sj_now_ms())
-                                  | sqlite3_bind_blob(st, 3, id, SJ_ID_BYTES, SQLITE_STATIC),
-                              "case outcome");
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_step_done(self->db, st, "case outcome");
-    }
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -480,15 +430,13 @@ s_upgrade_case(void *ctx, const uint8_t id[SJ_ID_BYTES])
     hub_store_t *self = ctx;
     sj_case_state_t state;
     int found = 0;
-    return sj_case_db_replay(self->cases, id, &state, &found);
+    return sj_case_db_replay(self->cases, id, SJ_CASE_DB_KEEP_OUTCOME, &state, &found, NULL);
 }
 
 /* After a new event is stored (hub_seq: its row): keeps cases current. */
 static int
 s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
@@ -496,48 +444,13 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
          * one prepared lookup keep that off the hot path. */
-        if (!sj_idbits_maybe(self->orphans, ev->id)) {
-            return SJ_OK;
-        }
-        sqlite3_bind_blob(self->st_has_changes, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
-        int step = sqlite3_step(self->st_has_changes);
-        sqlite3_reset(self->st_has_changes);
-        sqlite3_clear_bindings(self->st_has_changes);
-        if (step == SQLITE_DONE) {
-            return SJ_OK;
-        }
-        return step == SQLITE_ROW ? s_case_replay(self, ev->id)
-                                  : sj_db_err(self->db, step, "case changes lookup");
+        int waits = 0;
+        int rc = sj_case_db_orphan_maybe(self->cases, ev->id)
+                     ? sj_case_db_waits(self->cases, ev->id, &waits)
+                     : SJ_OK;
+        return rc == SJ_OK && waits ? s_case_replay(self, ev->id) : rc;
     }
-    uint8_t parent[SJ_ID_BYTES];
-    int has_parent = 0;
-    rc = sj_case_db_parent(self->cases, ev, parent, &has_parent);
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "INSERT INTO case_changes(hub_seq, case_id, origin, id, created_ms,"
-                           " prev_outcome, new_outcome, parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                           " ?8) ON CONFLICT DO NOTHING",
-                           &st);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    static const uint8_t none[1] = {0}; /* the report: an empty blob, not NULL */
-    rc = sj_db_bind_check(self->db,
-                          sqlite3_bind_int64(st, 1, hub_seq)
-                              | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
-                              | sqlite3_bind_text(st, 3, ev->origin, -1, SQLITE_STATIC)
-                              | sqlite3_bind_blob(st, 4, ev->id, SJ_ID_BYTES, SQLITE_STATIC)
-                              | sqlite3_bind_int64(st, 5, ev->created_ms)
-                              | sqlite3_bind_int(st, 6, ev->prev_outcome)
-                              | sqlite3_bind_int(st, 7, ev->new_outcome)
-                              | sqlite3_bind_blob(st, 8, has_parent ? parent : none,
-                                                  has_parent ? SJ_ID_BYTES : 0, SQLITE_STATIC),
-                          "case change insert");
-    if (rc == SJ_OK) {
-        rc = sj_db_step_done(self->db, st, "case change insert");
-    }
-    sqlite3_finalize(st);
+    int rc = sj_case_db_insert(self->cases, ev, hub_seq);
     return rc == SJ_OK ? s_case_replay(self, ev->case_id) : rc;
 }
 
@@ -1177,8 +1090,9 @@ typedef struct {
 } s_hub_assign_t;
 
 static int
-s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
+s_assign_tx(void *ctx, char *reason, size_t rs)
 {
+    s_hub_assign_t *a = ctx;
     hub_store_t *self = a->self;
     sj_event_t *ev = &a->it->ev;
     char idtext[SJ_UUID_TEXT], why[256] = "";
@@ -1210,7 +1124,6 @@ s_assign_tx(s_hub_assign_t *a, char *reason, size_t rs)
     if (rc != SJ_OK) {
         return rc;
     }
-    ev->type = SJ_EVENT_ASSIGNMENT;
     uint8_t *raw = NULL, *item = NULL;
     size_t len = 0, item_len = 0;
     rc = s_own_append(self, ev, &raw, &len, reason, rs);
@@ -1231,32 +1144,18 @@ hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], const ch
                  const char *due_on, const char *note, const char *officer,
                  uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size)
 {
-    s_hub_assign_t a = {.self = self, .it = calloc(1, sizeof(sj_down_item_t)),
+    s_hub_assign_t a = {.self = self,
+                        .it = calloc(1, sizeof(sj_down_item_t)),
                         .tmp = malloc(sizeof(sj_down_item_t))};
-    reason[0] = '\0';
     int rc = a.it && a.tmp ? SJ_OK : SJ_ENOMEM;
     if (rc == SJ_OK) {
-        sj_event_t *ev = &a.it->ev;
-        memcpy(ev->case_id, case_id, SJ_ID_BYTES);
-        snprintf(ev->assignee, sizeof ev->assignee, "%s", station);
-        snprintf(ev->due_on, sizeof ev->due_on, "%s", due_on);
-        snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
-        snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
-        rc = sj_db_begin(self->db);
-    }
-    if (rc == SJ_OK) {
-        rc = s_assign_tx(&a, reason, reason_size);
-        if (rc == SJ_OK) {
-            rc = sj_db_commit(self->db);
-        }
-        if (rc != SJ_OK) {
-            sj_db_rollback(self->db);
-        }
+        sj_update_assignment(&a.it->ev, case_id, station, due_on, note, officer);
+        rc = sj_update_in_tx(self->db, s_assign_tx, &a, "assignment", reason, reason_size);
+    } else {
+        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
     }
     if (rc == SJ_OK) {
         memcpy(ev_id, a.it->ev.id, SJ_ID_BYTES);
-    } else if (!reason[0]) {
-        snprintf(reason, reason_size, "the assignment was NOT stored: %s", sj_strerror(rc));
     }
     free(a.it);
     free(a.tmp);
