@@ -276,6 +276,187 @@ test_upgrade_agent_store(void **state)
     }
 }
 
+/* ---- status changes of an older schema (issue 12) ---- */
+
+static void
+s_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+}
+
+/* Opens a staged fixture file for plain SQL (before the store opens it). */
+static sqlite3 *
+s_raw(const char *dir, const char *store)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.db", dir, store);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    return db;
+}
+
+/* The changes an older store held, as its tools made them (no parent):
+ * case P (reported pending) went to accepted; then, both from accepted, the
+ * station closed it and the township withdrew it, an hour later (by the old
+ * rule the later one, withdrawn, was in force). Case A (reported accepted):
+ * the station closed it, then withdrew it from accepted too, later (old
+ * rule: withdrawn). ?table and ?arrival name the store's. */
+#define S_LEGACY_CHANGES(table, arrival, p, a)                                          \
+    "INSERT INTO " table "(" arrival ", case_id, origin, id, created_ms, prev_outcome," \
+    " new_outcome) VALUES"                                                              \
+    " (1001, " p ", '230523100201', randomblob(16), 1700000000000, 1, 3),"              \
+    " (1002, " p ", '230523100201', randomblob(16), 1700000100000, 3, 4),"              \
+    " (1003, " p ", '230523100', randomblob(16), 1700003700000, 3, 5),"                 \
+    " (1004, " a ", '230523100201', randomblob(16), 1700000000000, 3, 4),"              \
+    " (1005, " a ", '230523100201', randomblob(16), 1700009000000, 3, 5)"
+
+/* The county: every old change gets a parent by the old order, then the
+ * causal walk decides. Case P keeps withdrawn (the township outranks the
+ * station it raced); case A's two station changes raced from the same
+ * state, and the first to arrive (the close) is now in force, where the
+ * old rule took the later clock. Both are listed; the flag is cleared. */
+static void
+test_upgrade_county_changes(void **state)
+{
+    (void) state;
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db/county-server", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        if (strtol(versions[i] + 1, NULL, 10) < 2) {
+            continue; /* no status changes before schema 2 */
+        }
+        char *dir = s_stage("county-server", versions[i]);
+        sqlite3 *raw = s_raw(dir, "county-server");
+#define P_ID "(SELECT id FROM matters WHERE reported_outcome = 1)"
+#define A_ID "(SELECT id FROM matters WHERE reported_outcome = 3)"
+        s_exec(raw, S_LEGACY_CHANGES(
+                        "status_changes", "eid", P_ID,
+                        A_ID) ";"
+                              "UPDATE matters SET outcome = 5 WHERE reported_outcome IN (1, 3);");
+        sqlite3_close(raw);
+        char err[512] = "";
+        county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("county store %s with changes does not open: %s", versions[i], err);
+        }
+        sqlite3 *db = county_store_db(st);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM status_changes WHERE parent IS NULL"),
+                         0);
+        assert_int_equal(s_scalar(db, "SELECT value FROM meta WHERE key = 'case_parents'"), 0);
+        assert_int_equal(s_scalar(db, "SELECT outcome FROM matters WHERE id = " P_ID), 5);
+        assert_int_equal(s_scalar(db, "SELECT outcome FROM matters WHERE id = " A_ID), 4);
+        /* P: 1001 -> 1003 in force, 1002 concurrent; A: 1004 in force, 1005 concurrent */
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM status_changes WHERE"
+                                      " (eid, applied) IN (VALUES (1001, 1), (1002, 0), (1003, 2),"
+                                      " (1004, 2), (1005, 0))"),
+                         5);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM conflicts"), 4);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM conflicts WHERE eid = 1002 AND"
+                                      " reason LIKE 'concurrent with %outranks%'"),
+                         1);
+        /* the tallies followed the outcome the walk moved */
+        assert_int_equal(s_scalar(db, "SELECT sum(items) FROM tally_kind WHERE outcome = 4"),
+                         s_scalar(db, "SELECT count(*) FROM matters WHERE outcome = 4"));
+        county_store_close(&st);
+        /* a second open has nothing left to do */
+        st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        assert_non_null(st);
+        county_store_close(&st);
+#undef P_ID
+#undef A_ID
+        s_unstage(dir);
+    }
+}
+
+/* The hub: parents and verdicts for its old changes, its conflicts
+ * listed; the outcome it showed stays until the case moves again (the
+ * county's word of that time was not kept with its head). */
+static void
+test_upgrade_hub_changes(void **state)
+{
+    (void) state;
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db/township-hub", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        if (strtol(versions[i] + 1, NULL, 10) < 2) {
+            continue; /* no cases before schema 2 */
+        }
+        char *dir = s_stage("township-hub", versions[i]);
+        sqlite3 *raw = s_raw(dir, "township-hub");
+#define P_ID "(SELECT id FROM events WHERE instr(raw, CAST('fixture 2' AS BLOB)) > 0)"
+#define A_ID "(SELECT id FROM events WHERE instr(raw, CAST('fixture 1' AS BLOB)) > 0)"
+        s_exec(raw, "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
+                    " SELECT " P_ID ", '230523100201', 1, 5, 0 WHERE true"
+                    " ON CONFLICT(id) DO UPDATE SET outcome = 5;"
+                    "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms)"
+                    " SELECT " A_ID ", '230523100201', 3, 5, 0 WHERE true"
+                    " ON CONFLICT(id) DO UPDATE SET outcome = 5;" S_LEGACY_CHANGES(
+                        "case_changes", "hub_seq", P_ID, A_ID));
+        sqlite3_close(raw);
+        char err[512] = "";
+        hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("hub store %s with changes does not open: %s", versions[i], err);
+        }
+        sqlite3 *db = hub_store_db(st);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM case_changes WHERE parent IS NULL"), 0);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM case_changes WHERE"
+                                      " (hub_seq, applied) IN (VALUES (1001, 1), (1002, 0),"
+                                      " (1003, 2), (1004, 2), (1005, 0))"),
+                         5);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM conflicts"), 4);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM cases WHERE outcome = 5 AND id IN"
+                                      " (" P_ID ", " A_ID ")"),
+                         2);
+        hub_store_close(&st);
+#undef P_ID
+#undef A_ID
+        s_unstage(dir);
+    }
+}
+
+/* The station: an inbox row of an older schema counts as later than the
+ * station's own changes made before its snapshot was taken (the old rule),
+ * so the change it names next is the snapshot's. */
+static void
+test_upgrade_agent_inbox(void **state)
+{
+    (void) state;
+    char versions[MAX_VERSIONS][16];
+    int n = s_versions("db/village-agent", versions, MAX_VERSIONS);
+    for (int i = 0; i < n; i++) {
+        if (strtol(versions[i] + 1, NULL, 10) < 3) {
+            continue; /* no inbox before schema 3 */
+        }
+        char *dir = s_stage("village-agent", versions[i]);
+        sqlite3 *raw = s_raw(dir, "village-agent");
+        s_exec(raw, "INSERT INTO inbox(case_id, assignment_id, assigned_by, assigned_ms, due_on,"
+                    " note, officer, occurred_on, channel, category, kind, persons, summary,"
+                    " origin, outcome, conflict, item, as_of_ms) VALUES"
+                    " (randomblob(16), randomblob(16), '230523', 0, '2099-12-31', '', '',"
+                    " '2024-01-01', 1, 1, 1, 1, 'late', '230523100201', 3, 0, x'00',"
+                    " 4102444800000),"
+                    " (randomblob(16), randomblob(16), '230523', 0, '2099-12-31', '', '',"
+                    " '2024-01-01', 1, 1, 1, 1, 'early', '230523100201', 3, 0, x'00', 1)");
+        sqlite3_close(raw);
+        char err[512] = "";
+        agent_store_t *st = agent_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
+        if (!st) {
+            fail_msg("station store %s with an inbox does not open: %s", versions[i], err);
+        }
+        sqlite3 *db = agent_store_db(st);
+        assert_int_equal(s_scalar(db, "SELECT after_num FROM inbox WHERE summary = 'late'"),
+                         s_scalar(db, "SELECT max(num) FROM outbox"));
+        assert_int_equal(s_scalar(db, "SELECT after_num FROM inbox WHERE summary = 'early'"), 0);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM inbox WHERE head IS NULL"), 2);
+        agent_store_close(&st);
+        s_unstage(dir);
+    }
+}
+
 /* ---- frames ---- */
 
 typedef struct {
@@ -379,6 +560,9 @@ main(void)
         cmocka_unit_test(test_upgrade_hub_store),
         cmocka_unit_test(test_upgrade_county_store),
         cmocka_unit_test(test_upgrade_agent_store),
+        cmocka_unit_test(test_upgrade_county_changes),
+        cmocka_unit_test(test_upgrade_hub_changes),
+        cmocka_unit_test(test_upgrade_agent_inbox),
         cmocka_unit_test(test_upgrade_wire_v1),
         cmocka_unit_test(test_upgrade_wire_unknown_version),
     };
