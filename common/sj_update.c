@@ -110,12 +110,13 @@ sj_update_report(const char *tool,
     const char *now = sj_enum_name(SJ_FIELD_OUTCOME, res->now);
     const char *want = sj_enum_name(SJ_FIELD_OUTCOME, outcome);
     if (res->took_effect) {
-        fprintf(stderr, "case %s: %s -> %s, in force (%s)\n", id_text, prev ? prev : "?",
+        fprintf(stderr, "case %s: %s -> %s, in force 已生效 (%s)\n", id_text, prev ? prev : "?",
                 now ? now : "?", where);
         return 0;
     }
     fprintf(stderr,
-            "%s: case %s: the change to %s was stored (event %s, %s) but did NOT take effect:"
+            "%s: case %s: the change to %s was stored (event %s, %s) but did NOT take effect"
+            " 未生效:"
             " %s is in force (the conflict is listed by 'cases --conflicts')\n",
             tool, id_text, want ? want : "?", text, where, now ? now : "?");
     return 1;

@@ -30,6 +30,7 @@
 #define S2     "230523100202" /* same township, another station */
 #define S5     "230523101205" /* in an assignee township */
 #define S3     "230523102203" /* an assignee station */
+#define CASE_ID_TEXT "01900000-0000-7000-8000-00000000c10c"
 
 enum { P = SJ_OUTCOME_PENDING, R, A, C, W };
 
@@ -428,11 +429,52 @@ test_case_walk_word(void **state)
     assert_int_equal(c.ch[y].verdict, SJ_CASE_WAITING); /* X is not held here */
 }
 
+/* The worked example of docs/CASES.md, row for row. */
+static void
+test_case_worked_example(void **state)
+{
+    (void) state;
+    s_case_t k = {.start = {.root_outcome = P}};
+    int a = s_add(&k, -1, S1, A);
+    int b = s_add(&k, a, S1, C);
+    int c = s_add(&k, a, T100, W);
+    int d = s_add(&k, b, S1, A);
+    int e = s_add(&k, a, S2, W);
+    int f = s_add(&k, -1, S1, C);
+    k.ch[f].parent[0] ^= 0xff; /* x: not held */
+    k.ch[f].has_parent = 1;
+    s_replay(&k);
+    s_head_is(&k, c, W);
+    assert_int_equal(k.ch[a].verdict, SJ_CASE_APPLIED);
+    assert_int_equal(k.ch[b].verdict, SJ_CASE_CONCURRENT);
+    assert_int_equal(k.ch[d].verdict, SJ_CASE_FOLLOWS);
+    assert_int_equal(k.ch[e].verdict, SJ_CASE_UNAUTHORIZED);
+    assert_int_equal(k.ch[f].verdict, SJ_CASE_WAITING);
+    assert_true(k.ch[c].won);
+    assert_int_equal(k.st.n_listed, 5); /* b, c, d, e, f */
+    /* the same race between two stations: b arrived first */
+    snprintf(k.ch[c].origin, sizeof k.ch[c].origin, "%s", S3);
+    s_replay(&k);
+    s_head_is(&k, d, A); /* b in force, and d made on top of it */
+}
+
+/* What `update` says, and its exit status. */
+static void
+test_case_update_report(void **state)
+{
+    (void) state;
+    sj_update_result_t res = {.prev = A, .now = C, .took_effect = 1};
+    assert_int_equal(sj_update_report("county-server", CASE_ID_TEXT, C, &res, "test"), 0);
+    res.now = A;
+    res.took_effect = 0;
+    assert_int_equal(sj_update_report("county-server", CASE_ID_TEXT, W, &res, "test"), 1);
+}
+
 /* ---- the stores: no clock decides ---- */
 
 #define T2100   4102444800000LL /* 2100-01-01 */
 #define T2024   1717200000000LL /* 2024-06-01 */
-#define CASE_ID "01900000-0000-7000-8000-00000000c10c"
+#define CASE_ID CASE_ID_TEXT
 
 static uint64_t s_seq;
 
@@ -667,6 +709,8 @@ main(void)
         cmocka_unit_test(test_case_walk_invalid_unauthorized_waiting),
         cmocka_unit_test(test_case_legacy_parent),
         cmocka_unit_test(test_case_walk_word),
+        cmocka_unit_test(test_case_worked_example),
+        cmocka_unit_test(test_case_update_report),
         cmocka_unit_test(test_case_clock_county),
         cmocka_unit_test(test_case_clock_hub),
     };
