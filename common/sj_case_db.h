@@ -45,7 +45,7 @@ typedef struct {
     /* The cases with status changes and no report here (one blob column):
      * the orphans, read at the first sj_case_db_orphan_maybe (sj_idbits). */
     const char *orphans_sql;
-    const char *county;       /* the county's code, "000000" when none (facts.county) */
+    const char *county; /* the county's code, "000000" when none (facts.county) */
 } sj_case_tables_t;
 
 typedef struct sj_case_db sj_case_db_t;

@@ -22,14 +22,14 @@
 #include "sj_ids.h"
 #include "sj_link.h"
 
-#define COUNTY "230523"
-#define T100   "230523100"
-#define T101   "230523101"
-#define T102   "230523102"
-#define S1     "230523100201" /* reports the case */
-#define S2     "230523100202" /* same township, another station */
-#define S5     "230523101205" /* in an assignee township */
-#define S3     "230523102203" /* an assignee station */
+#define COUNTY       "230523"
+#define T100         "230523100"
+#define T101         "230523101"
+#define T102         "230523102"
+#define S1           "230523100201" /* reports the case */
+#define S2           "230523100202" /* same township, another station */
+#define S5           "230523101205" /* in an assignee township */
+#define S3           "230523102203" /* an assignee station */
 #define CASE_ID_TEXT "01900000-0000-7000-8000-00000000c10c"
 
 enum { P = SJ_OUTCOME_PENDING, R, A, C, W };
