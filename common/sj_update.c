@@ -109,16 +109,18 @@ sj_update_report(const char *tool,
     const char *prev = sj_enum_name(SJ_FIELD_OUTCOME, res->prev);
     const char *now = sj_enum_name(SJ_FIELD_OUTCOME, res->now);
     const char *want = sj_enum_name(SJ_FIELD_OUTCOME, outcome);
+    const char *prev_zh = sj_enum_label(SJ_FIELD_OUTCOME, res->prev, SJ_LANG_ZH);
+    const char *now_zh = sj_enum_label(SJ_FIELD_OUTCOME, res->now, SJ_LANG_ZH);
     if (res->took_effect) {
-        fprintf(stderr, "case %s: %s -> %s, in force 已生效 (%s)\n", id_text, prev ? prev : "?",
-                now ? now : "?", where);
+        fprintf(stderr, "case %s: %s -> %s, in force 已生效 (%s → %s; %s)\n", id_text,
+                prev ? prev : "?", now ? now : "?", prev_zh ? prev_zh : "?", now_zh ? now_zh : "?",
+                where);
         return 0;
     }
     fprintf(stderr,
             "%s: case %s: the change to %s was stored (event %s, %s) but did NOT take effect"
-            " 未生效:"
-            " %s is in force (the conflict is listed by 'cases --conflicts')\n",
-            tool, id_text, want ? want : "?", text, where, now ? now : "?");
+            " 未生效: %s (%s) is in force (the conflict is listed by 'cases --conflicts')\n",
+            tool, id_text, want ? want : "?", text, where, now ? now : "?", now_zh ? now_zh : "?");
     return 1;
 }
 
