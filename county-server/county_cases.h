@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -46,7 +47,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
  * minus today in days, for open cases with a due date, else null), overdue
  * "yes"/""), plus one row per orphan case (status changes whose report is
  * not here: outcome "orphan"; only without a matter filter). Ordered by
- * township, station, case id. Definitions: county_query.h.
+ * township, station, case id. Definitions: county_figs.h.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
 SJ_NODISCARD int county_cases_query(sqlite3 *db,
                                     const county_cases_filter_t *f,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_health.h"
 #include "sj_table.h"
 

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
