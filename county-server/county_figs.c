@@ -57,14 +57,7 @@ s_is_concluded(int outcome)
     return outcome == 2 || outcome == 4;
 }
 
-/* The current assignment of every assigned case: its row with the greatest
- * (created_ms, eid). Column names are prefixed so that they never clash
- * with the matters columns the filters and dims name unqualified. */
-static const char s_current_assignment_sql[] =
-    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"
-    " (SELECT case_id, due_on, assignee, row_number() OVER"
-    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)"
-    " WHERE a_rn = 1)";
+static const char s_current_assignment_sql[] = COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL;
 
 /* Per concluded-or-not case with applied changes: the time of its last
  * applied change (the store applies every change it did not list as

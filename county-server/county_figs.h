@@ -29,6 +29,16 @@
 #include "sj_err.h"
 #include "sj_table.h"
 
+/* The current assignment of every assigned case, as a subquery: its row
+ * with the greatest (created_ms, eid); columns a_case (the case id), a_due
+ * (due_on) and a_to (the assignee), prefixed so that they never clash with
+ * the matters columns the filters and dims name unqualified. */
+#define COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL                                                  \
+    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                     \
+    " (SELECT case_id, due_on, assignee, row_number() OVER"                                 \
+    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)" \
+    " WHERE a_rn = 1)"
+
 /* The case figures of a set of matters (see the definitions above). */
 typedef struct {
     int64_t items, persons;
