@@ -2,6 +2,7 @@
 #include "county_out.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,4 +271,62 @@ county_out_personal(
     }
     sj_table_destroy(&t);
     return rc;
+}
+
+int
+county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
+{
+    if (fmt != SJ_FMT_JSON) {
+        if (fmt == SJ_FMT_TABLE) {
+            fprintf(out,
+                    "county %s: %" PRId64 " events (%" PRId64 " matters) from %zu children,"
+                    " %" PRId64 " quarantined\n\n",
+                    s->county[0] ? s->county : "(any code)", s->events, s->matters,
+                    sj_table_rows(s->children), s->quarantined);
+        }
+        return sj_table_write(s->children, fmt, out);
+    }
+    int rc = SJ_ENOMEM;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *children = sj_table_to_json(s->children);
+    char *text = NULL;
+    if (root && children) {
+        if (s->county[0]) {
+            cJSON_AddStringToObject(root, "county", s->county);
+        } else {
+            cJSON_AddNullToObject(root, "county");
+        }
+        cJSON_AddNumberToObject(root, "events", (double) s->events);
+        cJSON_AddNumberToObject(root, "matters", (double) s->matters);
+        cJSON_AddNumberToObject(root, "quarantined", (double) s->quarantined);
+        cJSON_AddItemToObject(root, "children", children);
+        children = NULL;
+        text = cJSON_PrintUnformatted(root);
+    }
+    if (text) {
+        rc = fprintf(out, "%s\n", text) < 0 ? SJ_EIO : SJ_OK;
+        cJSON_free(text);
+    }
+    cJSON_Delete(children);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int
+county_out_verify(const county_verify_t *v, sj_format_t fmt, FILE *out, FILE *lines)
+{
+    const sj_table_t *p = v->problems;
+    for (size_t r = 0; fmt == SJ_FMT_TABLE && r < sj_table_rows(p); r++) {
+        const char *station = sj_table_cell(p, r, 0), *epoch = sj_table_cell(p, r, 1);
+        const char *kind = sj_table_cell(p, r, 2);
+        const char *first = sj_table_cell(p, r, 3), *last = sj_table_cell(p, r, 4);
+        if (strcmp(kind, "gap") == 0) {
+            fprintf(lines, "gap: %s epoch %.8s…: seq %s..%s missing\n", station, epoch, first,
+                    last);
+        } else {
+            fprintf(lines, "chain break: %s epoch %.8s…: seq %s%s\n", station, epoch, first,
+                    strcmp(kind, "fork") == 0 ? " held by two events" : "");
+        }
+    }
+    return sj_table_write(v->streams, fmt, out);
 }

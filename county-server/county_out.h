@@ -16,6 +16,13 @@
  *           one row
  *   personal  table: "petitioner_name: ..." lines ("personal: none" when
  *           there are none); json: a one-object array; csv: header + row
+ *   status  json  {"county":"230523"|null,"events":N,"matters":N,
+ *                  "quarantined":N,"children":[{...},...]}
+ *           table a summary line, a blank line, the children
+ *           csv   the children
+ *   verify  the streams in fmt; in table format also one line per problem
+ *           ("gap: STATION epoch 0123abcd…: seq 4..6 missing", "chain break:
+ *           ...: seq 7", "...: seq 7 held by two events") on a second stream
  *
  * Text that came from stations goes through sj_table or
  * county_out_put_safe, which keep control characters away from the
@@ -30,6 +37,8 @@
 
 #include "county_personal.h"
 #include "county_stats.h"
+#include "county_status.h"
+#include "county_verify.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -76,5 +85,14 @@ county_out_show(const sj_table_t *t, sj_format_t fmt, FILE *out, char *err, size
  * SJ_EIO, SJ_ENOMEM; err. */
 SJ_NODISCARD int county_out_personal(
     const county_personal_t *p, int none, sj_format_t fmt, FILE *out, char *err, size_t err_size);
+
+/* Writes the county's links view (county_status_read). SJ_OK, SJ_EIO,
+ * SJ_ENOMEM. */
+SJ_NODISCARD int county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out);
+
+/* Writes verify's streams on out in fmt and, in table format, its problems
+ * as lines on lines (stderr for the CLI). SJ_OK, SJ_EIO, SJ_ENOMEM. */
+SJ_NODISCARD int
+county_out_verify(const county_verify_t *v, sj_format_t fmt, FILE *out, FILE *lines);
 
 #endif
