@@ -520,20 +520,11 @@ s_kind_rows(sqlite3 *db)
     return text;
 }
 
-/* The store writes tally_kind rows with the C key (the batch's flush) and
- * the triggers find them again with the SQL key when a matter changes or
- * goes: if the two disagreed, the trigger would miss the row (a matter
- * counted twice, another never taken away) and the tally would differ from
- * a recount. Every matter of the ingest path is moved to another month and
- * outcome by plain SQL, some are deleted, and tally_kind must equal what
- * county_store_tally_rebuild counts from scratch. */
-static void
-test_county_tally_triggers_find_the_rows_the_store_wrote(void **state)
+/* Every row of tally_kind has the key the store's C gives its month and
+ * values; returns how many rows there are. */
+static int
+s_check_kind_keys(sqlite3 *db)
 {
-    (void) state;
-    s_fx_t *fx = s_fx_new(); /* reports through the store's ingest path */
-    sqlite3 *db = fx->db;
-    /* each row's key is the C key of its own month and values */
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT k, month, channel, kind, level, category,"
@@ -551,6 +542,24 @@ test_county_tally_triggers_find_the_rows_the_store_wrote(void **state)
         rows++;
     }
     sqlite3_finalize(st);
+    return rows;
+}
+
+/* The store writes tally_kind rows with the C key (the batch's flush) and
+ * the triggers find them again with the SQL key when a matter changes or
+ * goes: if the two disagreed, the trigger would miss the row (a matter
+ * counted twice, another never taken away) and the tally would differ from
+ * a recount. Every matter of the ingest path is moved to another month and
+ * outcome by plain SQL, some are deleted, and tally_kind must equal what
+ * county_store_tally_rebuild counts from scratch. */
+static void
+test_county_tally_triggers_find_the_rows_the_store_wrote(void **state)
+{
+    (void) state;
+    s_fx_t *fx = s_fx_new(); /* reports through the store's ingest path */
+    sqlite3 *db = fx->db;
+    /* each row's key is the C key of its own month and values */
+    int rows = s_check_kind_keys(db);
     assert_true(rows > 20);
 
     s_exec(db, "UPDATE matters SET occurred_on = '2025-' || substr(occurred_on, 6),"
@@ -612,12 +621,7 @@ test_county_tally_acc_writes_early_when_full(void **state)
     assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_kind"), n);
     assert_int_equal(s_scalar(db, "SELECT total(persons) FROM tally_kind"), persons);
     assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_field"), 6 * n);
-    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_kind WHERE k !="
-                                  " ((CAST(substr(month, 1, 4) AS INTEGER) * 100"
-                                  " + CAST(substr(month, 6, 2) AS INTEGER)) * 1000000"
-                                  " + channel * 100000 + kind * 10000 + level * 1000"
-                                  " + category * 100 + outcome * 10 + source)"),
-                     0);
+    assert_true(s_check_kind_keys(db) > 0);
     county_tally_acc_destroy(&acc);
     county_tally_acc_destroy(&acc); /* NULL-safe, idempotent */
     county_store_close(&store);
