@@ -598,6 +598,30 @@ sj_table_rows(const sj_table_t *self)
     return self->nrows + self->streamed;
 }
 
+size_t
+sj_table_ncols(const sj_table_t *self)
+{
+    assert(self);
+    return self->ncols;
+}
+
+const char *
+sj_table_name(const sj_table_t *self, size_t col)
+{
+    assert(self && col < self->ncols);
+    return self->names[col];
+}
+
+const char *
+sj_table_cell(const sj_table_t *self, size_t row, size_t col)
+{
+    assert(self);
+    if (row >= self->nrows || col >= self->ncols) {
+        return NULL;
+    }
+    return self->cells[row * self->ncols + col];
+}
+
 /* Also returns SJ_ENOMEM (json only, when cJSON cannot allocate) and
  * SJ_EINVAL for a format outside sj_format_t. Flushes out, so a full disk is
  * reported here and not lost in the caller's fclose. */

@@ -43,6 +43,12 @@ SJ_NODISCARD int sj_table_set_total(sj_table_t *self, const char *const *cells);
 SJ_NODISCARD int sj_table_stream(sj_table_t *self, sj_format_t fmt, FILE *out);
 /* Rows added (buffered or streamed). */
 size_t sj_table_rows(const sj_table_t *self);
+/* Number of columns, and the name of column col (borrowed; col < ncols). */
+size_t sj_table_ncols(const sj_table_t *self);
+const char *sj_table_name(const sj_table_t *self, size_t col);
+/* The cell (row, col) of a buffered row (borrowed, valid until the table
+ * changes), NULL for a NULL cell or one outside the buffered rows. */
+const char *sj_table_cell(const sj_table_t *self, size_t row, size_t col);
 /* Writes the table in the format. Returns SJ_OK or SJ_EIO. */
 SJ_NODISCARD int sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *out);
 /* The rows as a cJSON array of objects (caller owns, cJSON_Delete). */

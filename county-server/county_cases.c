@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "county_out.h"
 #include "county_query.h"
+#include "county_sql.h"
 #include "county_store.h"
 #include "sj_case.h"
 #include "sj_cli.h"
@@ -128,11 +130,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                   \
     "  a.a_due AS due_on, CASE WHEN m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due IS NOT NULL" \
     "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
-#define S_CASES_CURRENT                                                                     \
-    "(SELECT case_id AS a_case, due_on AS a_due, assignee AS a_to FROM"                     \
-    " (SELECT case_id, due_on, assignee, row_number() OVER"                                 \
-    "  (PARTITION BY case_id ORDER BY created_ms DESC, eid DESC) AS a_rn FROM assignments)" \
-    " WHERE a_rn = 1)"
+#define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
     "  AND (?3 IS NULL OR m.occurred_on >= ?3) AND (?4 IS NULL OR m.occurred_on <= ?4)" \
@@ -156,7 +154,147 @@ static const char s_overdue_sql[] =
     "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
     " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
 
-#define S_CASES_NCOLS 15
+static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
+    "case_id",  "station",  "township",    "outcome",   "last_change",
+    "changes",  "conflict", "occurred_on", "category",  "source",
+    "assigned", "assignee", "due_on",      "days_left", "overdue"};
+static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+
+/* The cases cursor: one statement, one row's cells at a time. */
+struct county_cases {
+    sqlite3 *db;           /* borrowed */
+    sqlite3_stmt *st;      /* s_cases_sql or s_overdue_sql */
+    const char *sql;       /* for the error log */
+    char today[11];        /* for overdue and days_left */
+    char id[SJ_UUID_TEXT]; /* the row's cells' buffers */
+    char when[COUNTY_SQL_TIME];
+    char n[COUNTY_SQL_NUM], days[COUNTY_SQL_NUM];
+    const char *cells[COUNTY_CASES_NCOLS];
+};
+
+const char *const *
+county_cases_names(void)
+{
+    return s_cases_names;
+}
+
+const sj_col_type_t *
+county_cases_types(void)
+{
+    return s_cases_types;
+}
+
+int
+county_cases_open(
+    sqlite3 *db, const county_cases_filter_t *f, county_cases_t **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    int rc = county_cases_check(f, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    county_cases_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        return county_sql_nomem(err, err_size);
+    }
+    self->db = db;
+    if (f->today) {
+        snprintf(self->today, sizeof self->today, "%s", f->today);
+    } else {
+        sj_date_today(self->today);
+    }
+    self->sql = f->overdue_only ? s_overdue_sql : s_cases_sql;
+    int src = sqlite3_prepare_v2(db, self->sql, -1, &self->st, NULL);
+    if (src != SQLITE_OK) {
+        rc = county_sql_fail(db, src, "cannot read cases", self->sql, err, err_size);
+        county_cases_close(&self);
+        return rc;
+    }
+    sqlite3_stmt *st = self->st;
+    /* the first failing bind stops the rest (and is reported) */
+    int b = f->township ? sqlite3_bind_text(st, 1, f->township, -1, SQLITE_STATIC) : SQLITE_OK;
+    b = b ? b : sqlite3_bind_int(st, 2, f->conflicts_only ? 1 : 0);
+    b = b || !f->from ? b : sqlite3_bind_text(st, 3, f->from, -1, SQLITE_STATIC);
+    b = b || !f->to ? b : sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
+    b = b ? b : sqlite3_bind_int(st, 5, f->source ? sj_enum_value(SJ_FIELD_SOURCE, f->source) : 0);
+    b = b ? b : sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_text(st, 8, self->today, -1, SQLITE_STATIC);
+    if (b != SQLITE_OK) {
+        rc = county_sql_fail(db, b, "cannot bind the selection", self->sql, err, err_size);
+        county_cases_close(&self);
+        return rc;
+    }
+    *out = self;
+    return SJ_OK;
+}
+
+int
+county_cases_next(county_cases_t *self, const char *const **cells, char *err, size_t err_size)
+{
+    sqlite3_stmt *st = self->st;
+    *cells = NULL;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        return SJ_ENOTFOUND;
+    }
+    if (step != SQLITE_ROW) {
+        return county_sql_fail(self->db, step, "cannot read cases", self->sql, err, err_size);
+    }
+    self->id[0] = self->when[0] = '\0';
+    if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+        sj_uuid_format(sqlite3_column_blob(st, 0), self->id);
+    }
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+        county_sql_iso_utc(sqlite3_column_int64(st, 4), self->when);
+    }
+    snprintf(self->n, sizeof self->n, "%lld", sqlite3_column_int64(st, 5));
+    snprintf(self->days, sizeof self->days, "%lld", sqlite3_column_int64(st, 13));
+    int open = sj_outcome_is_open(sqlite3_column_int(st, 3));
+    const char *due = (const char *) sqlite3_column_text(st, 12);
+    const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
+    const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
+    const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
+    const char *row[COUNTY_CASES_NCOLS] = {
+        self->id,
+        (const char *) sqlite3_column_text(st, 1),
+        (const char *) sqlite3_column_text(st, 2),
+        outcome ? outcome : "orphan",
+        self->when,
+        self->n,
+        sqlite3_column_int(st, 6) ? "yes" : "",
+        (const char *) sqlite3_column_text(st, 7),
+        category ? category : "",
+        source ? source : "",
+        sqlite3_column_int(st, 10) ? "yes" : "",
+        (const char *) sqlite3_column_text(st, 11),
+        due,
+        sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL : self->days,
+        open && due && strcmp(due, self->today) < 0 ? "yes" : ""};
+    memcpy(self->cells, row, sizeof row);
+    *cells = self->cells;
+    return SJ_OK;
+}
+
+void
+county_cases_close(county_cases_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    sqlite3_finalize((*self_p)->st);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static int
+s_cases_next(void *cursor, const char *const **cells, char *err, size_t err_size)
+{
+    return county_cases_next(cursor, cells, err, err_size);
+}
 
 int
 county_cases_query(sqlite3 *db,
@@ -166,102 +304,13 @@ county_cases_query(sqlite3 *db,
                    char *err,
                    size_t err_size)
 {
-    static const char *const names[S_CASES_NCOLS] = {
-        "case_id",  "station",  "township",    "outcome",   "last_change",
-        "changes",  "conflict", "occurred_on", "category",  "source",
-        "assigned", "assignee", "due_on",      "days_left", "overdue"};
-    static const sj_col_type_t types[S_CASES_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
-    int rc = county_cases_check(f, err, err_size);
-    if (rc != SJ_OK) {
-        return rc;
-    }
-    char today[11];
-    if (f->today) {
-        snprintf(today, sizeof today, "%s", f->today);
-    } else {
-        sj_date_today(today);
-    }
-    const char *sql = f->overdue_only ? s_overdue_sql : s_cases_sql;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read cases: %s", sqlite3_errmsg(db));
-        return SJ_EDB;
-    }
-    if (f->township) {
-        sqlite3_bind_text(st, 1, f->township, -1, SQLITE_STATIC);
-    }
-    sqlite3_bind_int(st, 2, f->conflicts_only ? 1 : 0);
-    if (f->from) {
-        sqlite3_bind_text(st, 3, f->from, -1, SQLITE_STATIC);
-    }
-    if (f->to) {
-        sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
-    }
-    sqlite3_bind_int(st, 5, f->source ? sj_enum_value(SJ_FIELD_SOURCE, f->source) : 0);
-    sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
-    sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
-    sqlite3_bind_text(st, 8, today, -1, SQLITE_STATIC);
-    sj_table_t *t = sj_table_new(S_CASES_NCOLS, names, types);
-    rc = t ? SJ_OK : SJ_ENOMEM;
+    county_cases_t *cur = NULL;
+    int rc = county_cases_open(db, f, &cur, err, err_size);
     if (rc == SJ_OK) {
-        rc = sj_table_stream(t, fmt, out); /* csv/json: constant memory */
+        rc = county_out_rows(COUNTY_CASES_NCOLS, s_cases_names, s_cases_types, s_cases_next, cur,
+                             fmt, out, err, err_size);
     }
-    int step = SQLITE_DONE;
-    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        char id[SJ_UUID_TEXT] = "", when[32] = "", n[24], days[24];
-        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
-            sj_uuid_format(sqlite3_column_blob(st, 0), id);
-        }
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            time_t secs = (time_t) (sqlite3_column_int64(st, 4) / 1000);
-            struct tm tm;
-            gmtime_r(&secs, &tm);
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        }
-        snprintf(n, sizeof n, "%lld", sqlite3_column_int64(st, 5));
-        snprintf(days, sizeof days, "%lld", sqlite3_column_int64(st, 13));
-        int open = sj_outcome_is_open(sqlite3_column_int(st, 3));
-        const char *due = (const char *) sqlite3_column_text(st, 12);
-        const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
-        const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
-        const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
-        const char *cells[S_CASES_NCOLS] = {id,
-                                            (const char *) sqlite3_column_text(st, 1),
-                                            (const char *) sqlite3_column_text(st, 2),
-                                            outcome ? outcome : "orphan",
-                                            when,
-                                            n,
-                                            sqlite3_column_int(st, 6) ? "yes" : "",
-                                            (const char *) sqlite3_column_text(st, 7),
-                                            category ? category : "",
-                                            source ? source : "",
-                                            sqlite3_column_int(st, 10) ? "yes" : "",
-                                            (const char *) sqlite3_column_text(st, 11),
-                                            due,
-                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
-                                                                                       : days,
-                                            open && due && strcmp(due, today) < 0 ? "yes" : ""};
-        rc = sj_table_add_row(t, cells);
-    }
-    if (rc == SJ_OK && step != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot read cases: %s", sqlite3_errmsg(db));
-        rc = SJ_EDB;
-    } else if (rc == SJ_EIO) {
-        snprintf(err, err_size, "cannot write the output");
-    } else if (rc != SJ_OK) {
-        snprintf(err, err_size, "out of memory");
-    }
-    sqlite3_finalize(st);
-    if (rc == SJ_OK) {
-        rc = sj_table_write(t, fmt, out);
-        if (rc != SJ_OK) {
-            snprintf(err, err_size, "cannot write the output");
-        }
-    }
-    sj_table_destroy(&t);
+    county_cases_close(&cur);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -39,6 +40,26 @@ typedef struct {
  * valid and from <= to. SJ_EINVAL with the reason naming the option. */
 SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size);
 
+/* The cases cursor: the rows of the cases view (below) one at a time, from
+ * one statement, so that csv and json stream in constant memory. */
+#define COUNTY_CASES_NCOLS 15
+typedef struct county_cases county_cases_t;
+/* The column names and types of the view (static). */
+const char *const *county_cases_names(void);
+const sj_col_type_t *county_cases_types(void);
+/* Checks the selection and prepares the statement; db and f (its strings)
+ * are borrowed and must outlive the cursor. SJ_OK with *out (caller owns,
+ * county_cases_close), SJ_EINVAL (bad selection), SJ_EDB, SJ_EAGAIN,
+ * SJ_ENOMEM; err says why. */
+SJ_NODISCARD int county_cases_open(
+    sqlite3 *db, const county_cases_filter_t *f, county_cases_t **out, char *err, size_t err_size);
+/* The next row: SJ_OK with *cells (COUNTY_CASES_NCOLS, borrowed, valid
+ * until the next call), SJ_ENOTFOUND after the last, SJ_EDB, SJ_EAGAIN. */
+SJ_NODISCARD int
+county_cases_next(county_cases_t *self, const char *const **cells, char *err, size_t err_size);
+/* NULL-safe; sets *self_p = NULL. */
+void county_cases_close(county_cases_t **self_p);
+
 /* The cases view: one row per matter (case_id, station, township, outcome,
  * last_change (UTC, "" when never changed), changes, conflict "yes"/"",
  * occurred_on, category, source (reported), assigned "yes"/"", assignee
@@ -46,7 +67,8 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
  * minus today in days, for open cases with a due date, else null), overdue
  * "yes"/""), plus one row per orphan case (status changes whose report is
  * not here: outcome "orphan"; only without a matter filter). Ordered by
- * township, station, case id. Definitions: county_query.h.
+ * township, station, case id. Definitions: county_figs.h. Written by
+ * county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
 SJ_NODISCARD int county_cases_query(sqlite3 *db,
                                     const county_cases_filter_t *f,

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "county_list.h"
 #include "sj_model.h"
 #include "sj_table.h"
 
@@ -139,19 +140,19 @@ county_export_write(sqlite3 *db,
     assert(db);
     assert(out);
     int64_t n = 0;
-    county_rows_t *cur = NULL;
-    int rc = county_rows_open(db, f, &cur, err, err_size);
+    county_list_t *cur = NULL;
+    int rc = county_list_open(db, f, &cur, err, err_size);
     if (rc != SJ_OK) {
         goto out;
     }
-    size_t ncols = county_rows_ncols(cur);
-    const char *const *names = county_rows_names(cur);
-    const sj_col_type_t *types = county_rows_types(cur);
+    size_t ncols = county_list_ncols(cur);
+    const char *const *names = county_list_names(cur);
+    const sj_col_type_t *types = county_list_types(cur);
     if (fmt == COUNTY_EXPORT_CSV) {
         s_csv_line(out, names, ncols);
     }
     const char *const *cells = NULL;
-    while ((rc = county_rows_next(cur, &cells, err, err_size)) == SJ_OK) {
+    while ((rc = county_list_next(cur, &cells, err, err_size)) == SJ_OK) {
         if (fmt == COUNTY_EXPORT_CSV) {
             s_csv_line(out, cells, ncols);
         } else if ((rc = s_jsonl_line(out, names, types, cells, ncols, err, err_size)) != SJ_OK) {
@@ -171,7 +172,7 @@ county_export_write(sqlite3 *db,
     }
     rc = fflush(out) == EOF || ferror(out) ? s_io_fail(err, err_size) : SJ_OK;
 out:
-    county_rows_close(&cur);
+    county_list_close(&cur);
     if (rows) {
         *rows = n;
     }

@@ -1,7 +1,7 @@
 /* county_export: every matter that passes a filter, written row by row as
  * CSV or JSON Lines for spreadsheets and other programs.
  *
- * The rows come from the list cursor (county_rows_*, county_query.h): one
+ * The rows come from the list cursor (county_list.h): one
  * SQLite statement read in index order, each row formatted and written
  * before the next is read, so memory stays the same for ten matters or ten
  * million. The columns are those of `list`, plus the petitioner fields when

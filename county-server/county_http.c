@@ -2,7 +2,9 @@
  *
  * The API answers are made by the same functions as the CLI's JSON
  * (county_query_stats, county_status_write, county_cases_query) writing into an
- * open_memstream, so the page and `stats --cases --format json` cannot disagree.
+ * open_memstream, or for /api/townships from the same stats result
+ * (county_out_stats_json), so the page and `stats --cases --format json`
+ * cannot disagree.
  * Parameters are checked by name first (unknown or repeated: 400), then by
  * the query functions (bad dates, codes, enum names, dims: 400 with their
  * reason, minus the CLI's "--"). */
@@ -17,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "county_cases.h"
+#include "county_out.h"
 #include "county_query.h"
 #include "county_status.h"
 #include "sj_http.h"
@@ -278,21 +281,13 @@ s_api_townships(county_http_t *self, sj_http_req_t *req)
     }
     county_filter_t f;
     s_filter(v, &f);
-    s_mem_t m;
-    if (s_mem_open(&m) != SJ_OK) {
-        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
-        return;
-    }
-    int rc = county_query_stats_ex(self->db, "township", &f, SJ_FMT_JSON, COUNTY_STATS_CASES,
-                                   m.f, err, sizeof err);
-    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
-        rc = SJ_ENOMEM;
-        snprintf(err, sizeof err, "out of memory");
-    }
+    county_stats_t *stats = NULL;
+    int rc =
+        county_stats_run(self->db, "township", &f, COUNTY_STATS_CASES, &stats, err, sizeof err);
     cJSON *root = NULL;
     char *text = NULL;
     if (rc == SJ_OK) {
-        root = cJSON_ParseWithLength(m.text, m.len);
+        root = county_out_stats_json(stats);
         cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
         if (!cJSON_IsArray(rows)) {
             rc = SJ_ENOMEM;
@@ -321,7 +316,7 @@ s_api_townships(county_http_t *self, sj_http_req_t *req)
     }
     cJSON_free(text);
     cJSON_Delete(root);
-    free(m.text);
+    county_stats_destroy(&stats);
 }
 
 static void

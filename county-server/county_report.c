@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "county_query.h"
+#include "county_figs.h"
 #include "sj_model.h"
 
 #define S_TEXT_MAX 4096 /* one paragraph sentence or cell, formatted */
@@ -148,10 +148,10 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         rc = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? SJ_EAGAIN : SJ_EDB;
     }
     if (rc == SJ_OK) {
-        /* assigned cases and their closure, by the definitions of county_query.h */
+        /* assigned cases and their closure, by the definitions of county_figs.h */
         county_filter_t f = {.from = from, .to = to};
-        county_case_figs_t figs;
-        rc = county_query_case_figs(db, &f, &figs, err, err_size);
+        county_figs_t figs;
+        rc = county_figs_total(db, &f, &figs, err, err_size);
         r->assigned = figs.assigned;
         r->assigned_concluded = figs.assigned_concluded;
         r->assigned_withdrawn = figs.assigned_withdrawn;
@@ -167,7 +167,7 @@ out:
 int
 county_report_closure_permille(const county_report_t *r)
 {
-    return county_permille(r->assigned_concluded, r->assigned - r->assigned_withdrawn);
+    return county_figs_permille(r->assigned_concluded, r->assigned - r->assigned_withdrawn);
 }
 
 /* ---- labels ---- */

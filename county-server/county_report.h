@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_err.h"
 
 #define COUNTY_REPORT_NLEVEL    6 /* sj_model: village .. capital */
@@ -48,7 +49,7 @@ typedef struct {
     county_count_t channel[COUNTY_REPORT_NCHANNEL];
     county_count_t outcome[COUNTY_REPORT_NOUTCOME];
     county_count_t source[COUNTY_REPORT_NSOURCE];
-    /* assigned cases (county_query.h: an assignments row or reported with
+    /* assigned cases (county_figs.h: an assignments row or reported with
      * source assigned), and of them concluded (resolved on the spot or
      * closed) and withdrawn, by current outcome */
     int64_t assigned, assigned_concluded, assigned_withdrawn;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "county_out.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 #include "sj_model.h"
@@ -91,61 +92,46 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
 }
 
 int
-county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out)
+county_status_read(sqlite3 *db, int64_t silent_s, county_status_t *out)
 {
     static const char *const names[] = {"child",    "kind",   "status",  "last_contact",
                                         "silent_s", "events", "backlog", "undelivered"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
-    int64_t now = sj_now_ms(), events = 0, matters = 0, quarantined = 0;
-    if (s_scalar(db, "SELECT count(*) FROM events", &events) != SJ_OK
-        || s_scalar(db, "SELECT count(*) FROM matters", &matters) != SJ_OK
-        || s_scalar(db, "SELECT count(*) FROM quarantine", &quarantined) != SJ_OK) {
+    memset(out, 0, sizeof *out);
+    int64_t now = sj_now_ms();
+    if (s_scalar(db, "SELECT count(*) FROM events", &out->events) != SJ_OK
+        || s_scalar(db, "SELECT count(*) FROM matters", &out->matters) != SJ_OK
+        || s_scalar(db, "SELECT count(*) FROM quarantine", &out->quarantined) != SJ_OK) {
         return SJ_EDB;
     }
-    char county[16];
-    s_county_code(db, county, sizeof county);
-    sj_table_t *t = sj_table_new(8, names, types);
-    if (!t) {
+    s_county_code(db, out->county, sizeof out->county);
+    out->children = sj_table_new(8, names, types);
+    if (!out->children) {
         return SJ_ENOMEM;
     }
-    int rc = s_fill(db, now, silent_s, t);
-    if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *children = sj_table_to_json(t);
-        char *text = NULL;
-        if (root && children) {
-            if (county[0]) {
-                cJSON_AddStringToObject(root, "county", county);
-            } else {
-                cJSON_AddNullToObject(root, "county");
-            }
-            cJSON_AddNumberToObject(root, "events", (double) events);
-            cJSON_AddNumberToObject(root, "matters", (double) matters);
-            cJSON_AddNumberToObject(root, "quarantined", (double) quarantined);
-            cJSON_AddItemToObject(root, "children", children);
-            children = NULL;
-            text = cJSON_PrintUnformatted(root);
-        }
-        if (text) {
-            rc = fprintf(out, "%s\n", text) < 0 ? SJ_EIO : SJ_OK;
-            free(text);
-        } else {
-            rc = SJ_ENOMEM;
-        }
-        cJSON_Delete(children);
-        cJSON_Delete(root);
-    } else if (rc == SJ_OK) {
-        if (fmt == SJ_FMT_TABLE) {
-            fprintf(out,
-                    "county %s: %" PRId64 " events (%" PRId64 " matters) from %zu children,"
-                    " %" PRId64 " quarantined\n\n",
-                    county[0] ? county : "(any code)", events, matters, sj_table_rows(t),
-                    quarantined);
-        }
-        rc = sj_table_write(t, fmt, out);
+    int rc = s_fill(db, now, silent_s, out->children);
+    if (rc != SJ_OK) {
+        county_status_free(out);
     }
-    sj_table_destroy(&t);
+    return rc;
+}
+
+void
+county_status_free(county_status_t *s)
+{
+    sj_table_destroy(&s->children);
+}
+
+int
+county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out)
+{
+    county_status_t s;
+    int rc = county_status_read(db, silent_s, &s);
+    if (rc == SJ_OK) {
+        rc = county_out_status(&s, fmt, out);
+    }
+    county_status_free(&s);
     return rc;
 }
 

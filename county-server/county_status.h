@@ -10,11 +10,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "county_store_view.h"
 #include "sj_health.h"
 #include "sj_table.h"
 
-/* Writes the view in fmt to out; a child unheard for silent_s or more is
- * SILENT. db is borrowed. SJ_OK, SJ_EDB, SJ_ENOMEM or SJ_EIO. */
+/* The view: the store's counts and one row per child (child, kind,
+ * status "SILENT"/"ok", last_contact, silent_s, events, backlog,
+ * undelivered), silent ones first. */
+typedef struct {
+    char county[16];      /* the store's county code, "" = it accepts any */
+    int64_t events;       /* events held */
+    int64_t matters;      /* matters held */
+    int64_t quarantined;  /* events in quarantine */
+    sj_table_t *children; /* owned; free with county_status_free */
+} county_status_t;
+
+/* Reads the view; a child unheard for silent_s or more is SILENT. db is
+ * borrowed. SJ_OK (free *out with county_status_free), SJ_EDB, SJ_ENOMEM. */
+SJ_NODISCARD int county_status_read(sqlite3 *db, int64_t silent_s, county_status_t *out);
+/* Frees what county_status_read made; safe on a zeroed or freed view. */
+void county_status_free(county_status_t *s);
+/* county_status_read, then county_out_status: the view in fmt on out.
+ * SJ_OK, SJ_EDB, SJ_ENOMEM or SJ_EIO. */
 SJ_NODISCARD int county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out);
 /* Adds silent children (WARNING) and the OK text to h. SJ_EDB when the store
  * cannot be read (the caller reports UNKNOWN). */

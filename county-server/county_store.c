@@ -7,6 +7,8 @@
 
 #include "sj_case.h"
 #include "sj_case_db.h"
+#include "county_store_view.h"
+#include "county_tally.h"
 #include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -14,85 +16,6 @@
 #include "sj_update.h"
 
 #define COUNTY_APP_ID 0x534a4331 /* "SJC1" */
-
-/* Schema 5, the tallies. tally_kind's key packs the month and the six enum
- * values (each 1..6) into one integer, YYYYMM then one decimal digit per
- * field (channel, kind, level, category, outcome, source), so that adding
- * to a row is an integer-key lookup: the readable columns are kept beside
- * it for the queries. TALLY_KEY(r) is that key of matter r (new, old, or
- * the table matters); county_store.c computes the same in s_tally_flush. */
-#define TALLY_KEY(r)                                                                               \
-    " ((CAST(substr(" r ".occurred_on, 1, 4) AS INTEGER) * 100"                                  \
-    " + CAST(substr(" r ".occurred_on, 6, 2) AS INTEGER)) * 1000000 + " r ".channel * 100000"     \
-    " + " r ".kind * 10000 + " r ".level * 1000 + " r ".category * 100 + " r ".outcome * 10"      \
-    " + " r ".source)"
-/* The trigger bodies: add or take away one matter, r being new or old. */
-#define TALLY_ADD(r)                                                                               \
-    " INSERT INTO tally_place(day, origin, township, items, persons)"                            \
-    " VALUES(" r ".occurred_on, " r ".origin, " r ".township, 1, " r ".persons)"                 \
-    " ON CONFLICT(day, origin, township) DO UPDATE SET items = items + 1,"                      \
-    " persons = persons + excluded.persons;"                                                     \
-    " INSERT INTO tally_kind(k, month, channel, kind, level, category, outcome, source, items,"\
-    " persons) VALUES(" TALLY_KEY(r) ", substr(" r ".occurred_on, 1, 7), " r ".channel,"          \
-    " " r ".kind, " r ".level, " r ".category, " r ".outcome, " r ".source, 1, " r ".persons)"    \
-    " ON CONFLICT(k) DO UPDATE SET items = items + 1, persons = persons + excluded.persons;"
-#define TALLY_SUB(r)                                                                               \
-    " UPDATE tally_place SET items = items - 1, persons = persons - " r ".persons"              \
-    " WHERE day = " r ".occurred_on AND origin = " r ".origin AND township = " r ".township;"    \
-    " DELETE FROM tally_place WHERE day = " r ".occurred_on AND origin = " r ".origin"           \
-    " AND township = " r ".township AND items <= 0;"                                           \
-    " UPDATE tally_kind SET items = items - 1, persons = persons - " r ".persons"               \
-    " WHERE k = " TALLY_KEY(r) ";"                                                               \
-    " DELETE FROM tally_kind WHERE k = " TALLY_KEY(r) " AND items <= 0;"
-
-#define TALLY_PLACE_ADD                                                                            \
-    "INSERT INTO tally_place(day, origin, township, items, persons) VALUES(?1, ?2, ?3, ?4, ?5)"  \
-    " ON CONFLICT(day, origin, township) DO UPDATE SET items = items + excluded.items,"         \
-    " persons = persons + excluded.persons"
-#define TALLY_KIND_ADD                                                                             \
-    "INSERT INTO tally_kind(k, month, channel, kind, level, category, outcome, source, items,"  \
-    " persons) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"                                  \
-    " ON CONFLICT(k) DO UPDATE SET items = items + excluded.items,"                             \
-    " persons = persons + excluded.persons"
-
-/* Schema 7, tally_field: per month x township x one enum field's value
- * (field: the sj_field_t, 0 channel .. 5 source), so that any question of
- * place and one kind (`--by township,level`, `--township X --by category`)
- * reads a few thousand rows. A matter is in six rows, one per field. */
-#define FIELD_ALL(r, op)                                                                           \
-    " INSERT INTO tally_field(month, township, field, value, items, persons)"                   \
-    " SELECT substr(" r ".occurred_on, 1, 7), " r ".township, f, v, " op "1, " op r ".persons"    \
-    " FROM (SELECT 0 AS f, " r ".channel AS v UNION ALL SELECT 1, " r ".kind UNION ALL"           \
-    " SELECT 2, " r ".level UNION ALL SELECT 3, " r ".category UNION ALL"                         \
-    " SELECT 4, " r ".outcome UNION ALL SELECT 5, " r ".source) WHERE 1"                          \
-    " ON CONFLICT(month, township, field, value) DO UPDATE SET"                                  \
-    " items = items + excluded.items, persons = persons + excluded.persons;"
-#define FIELD_PRUNE(r)                                                                             \
-    " DELETE FROM tally_field WHERE month = substr(" r ".occurred_on, 1, 7)"                      \
-    " AND township = " r ".township AND items <= 0;"
-#define TALLY_FIELD_ADD                                                                            \
-    "INSERT INTO tally_field(month, township, field, value, items, persons)"                    \
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(month, township, field, value) DO UPDATE SET"   \
-    " items = items + excluded.items, persons = persons + excluded.persons"
-#define FIELD_REBUILD_ONE(f, col)                                                                  \
-    "INSERT INTO tally_field(month, township, field, value, items, persons)"                     \
-    " SELECT substr(occurred_on, 1, 7), township, " #f ", " col ", count(*), sum(persons)"        \
-    " FROM matters GROUP BY 1, 2, 4;"
-#define TALLY_FIELD_REBUILD                                                                        \
-    "DELETE FROM tally_field;" FIELD_REBUILD_ONE(0, "channel") FIELD_REBUILD_ONE(1, "kind")      \
-    FIELD_REBUILD_ONE(2, "level") FIELD_REBUILD_ONE(3, "category")                                \
-    FIELD_REBUILD_ONE(4, "outcome") FIELD_REBUILD_ONE(5, "source")
-
-/* Counts every matter again (the migration, and bulk loaders that insert
- * matters with plain SQL: county_store_tally_rebuild). */
-#define TALLY_REBUILD                                                                              \
-    "DELETE FROM tally_place; DELETE FROM tally_kind;"                                           \
-    "INSERT INTO tally_place(day, origin, township, items, persons)"                             \
-    " SELECT occurred_on, origin, township, count(*), sum(persons) FROM matters"                 \
-    " GROUP BY occurred_on, origin, township;"                                                   \
-    "INSERT INTO tally_kind(k, month, channel, kind, level, category, outcome, source, items,"  \
-    " persons) SELECT" TALLY_KEY("matters") ", substr(occurred_on, 1, 7), channel, kind, level," \
-    " category, outcome, source, count(*), sum(persons) FROM matters GROUP BY 1;"
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
@@ -143,8 +66,9 @@ static const sj_migration_t s_migrations[] = {
     /* (Version 4 is taken by assignment delivery.)
      * Tallies (issue 6): items and persons of matters counted ahead, so
      * that `stats` reads a few hundred thousand rows instead of scanning
-     * every matter (county_query.c chooses). Two cuts, because one table
-     * keyed by every dimension would hold about one row per matter:
+     * every matter (county_tally.h: the schema, the key, the planner). Two
+     * cuts, because one table keyed by every dimension would hold about one
+     * row per matter:
      *   tally_place  per day x station (and its township);
      *   tally_kind   per month x every enum field.
      * Always in the transaction that changes matters: a new matter is
@@ -152,19 +76,7 @@ static const sj_migration_t s_migrations[] = {
      * or DELETE of matters (the status replay, anything later) by the
      * triggers; a row whose items drop to 0 is deleted. Filled here from
      * the matters an existing store already holds. */
-    {5,
-     "CREATE TABLE tally_place(day TEXT NOT NULL, origin TEXT NOT NULL,"
-     " township TEXT NOT NULL, items INTEGER NOT NULL, persons INTEGER NOT NULL,"
-     " PRIMARY KEY(day, origin, township)) WITHOUT ROWID;"
-     "CREATE TABLE tally_kind(k INTEGER PRIMARY KEY, month TEXT NOT NULL,"
-     " channel INTEGER NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
-     " category INTEGER NOT NULL, outcome INTEGER NOT NULL, source INTEGER NOT NULL,"
-     " items INTEGER NOT NULL, persons INTEGER NOT NULL);" TALLY_REBUILD
-     "CREATE TRIGGER tally_matter_out AFTER DELETE ON matters BEGIN" TALLY_SUB(
-         "old") " END;"
-                "CREATE TRIGGER tally_matter_change AFTER UPDATE OF occurred_on, origin, township,"
-                " channel, kind, level, category, outcome, source, persons ON matters "
-                "BEGIN" TALLY_SUB("old") TALLY_ADD("new") " END;"},
+    {5, COUNTY_TALLY_SCHEMA_5},
     /* Ingest cost (issue 6): every index is ~1 us of the county's CPU per
      * report. Two are dropped:
      *   UNIQUE(origin, epoch, origin_seq) on events: a report's identity is
@@ -186,19 +98,9 @@ static const sj_migration_t s_migrations[] = {
         "DROP TABLE events;"
         "ALTER TABLE events_v6 RENAME TO events;"
         "DROP INDEX IF EXISTS matters_origin;"},
-    /* tally_field (see FIELD_ONE), kept like the others: new matters by
+    /* tally_field (county_tally.h), kept like the others: new matters by
      * the store (s_tally_add), updates and deletes by triggers. */
-    {7,
-     "CREATE TABLE tally_field(month TEXT NOT NULL, township TEXT NOT NULL,"
-     " field INTEGER NOT NULL, value INTEGER NOT NULL, items INTEGER NOT NULL,"
-     " persons INTEGER NOT NULL, PRIMARY KEY(month, township, field, value)) WITHOUT "
-     "ROWID;" TALLY_FIELD_REBUILD
-     "CREATE TRIGGER tally_field_out AFTER DELETE ON matters BEGIN" FIELD_ALL("old", "-")
-         FIELD_PRUNE("old") " END;"
-                            "CREATE TRIGGER tally_field_change AFTER UPDATE OF occurred_on, "
-                            "township, channel, kind,"
-                            " level, category, outcome, source, persons ON matters BEGIN" FIELD_ALL(
-                                "old", "-") FIELD_PRUNE("old") FIELD_ALL("new", "") " END;"},
+    {7, COUNTY_TALLY_SCHEMA_7},
     /* Replay by cause, not by clock (issue 12, docs/CASES.md): each status
      * change records its parent (the change in force its author saw:
      * StatusChange.prev_change; empty = the report) and whether the walk
@@ -212,31 +114,6 @@ static const sj_migration_t s_migrations[] = {
         " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
 
-/* The tallies of the matters stored since the last flush, summed in memory
- * so that a batch of a station's reports (mostly the same few days and
- * kinds) costs a few upserts instead of two per report. Open addressing;
- * a batch holds at most SJ_WIRE_MAX_BATCH reports, so half the slots are
- * always free. */
-#define TALLY_SLOTS 4096
-
-typedef struct {
-    uint32_t hash; /* 0: free */
-    char day[11];  /* tally_place: YYYY-MM-DD; tally_kind: YYYY-MM */
-    char origin[SJ_CODE_MAX + 1]; /* tally_place only */
-    uint8_t e[SJ_FIELD_COUNT];    /* tally_kind only: the enum values */
-    int64_t items, persons;
-} s_tally_slot_t;
-
-/* tally_field gets six keys per report, so its table is 4x bigger: a batch
- * of SJ_WIRE_MAX_BATCH reports fills under half of it too. */
-#define FIELD_SLOTS (4 * TALLY_SLOTS)
-
-typedef struct {
-    s_tally_slot_t place[TALLY_SLOTS], kind[TALLY_SLOTS], field[FIELD_SLOTS];
-    uint16_t used_place[TALLY_SLOTS], used_kind[TALLY_SLOTS], used_field[FIELD_SLOTS];
-    size_t n_place, n_kind, n_field;
-} s_tally_acc_t;
-
 struct county_store {
     sqlite3 *db;
     char code[SJ_CODE_MAX + 1]; /* "" = accept any county */
@@ -246,10 +123,7 @@ struct county_store {
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_assignment;  /* an assignment event's row */
     sj_down_t *down;              /* the downward streams (write mode only) */
-    sqlite3_stmt *st_tally_place; /* a new matter counted (schema 5) */
-    sqlite3_stmt *st_tally_kind;
-    sqlite3_stmt *st_tally_field; /* schema 7 */
-    s_tally_acc_t *acc;           /* tallies gathered over the current batch */
+    county_tally_acc_t *acc;      /* tallies gathered over the current batch */
     sj_case_db_t *cases;          /* the case model's table side (write mode) */
 };
 
@@ -364,11 +238,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          &self->st_assignment)
                != SJ_OK
         || !(self->down = sj_down_new(self->db))
-
-        || sj_db_prepare(self->db, TALLY_PLACE_ADD, &self->st_tally_place) != SJ_OK
-        || sj_db_prepare(self->db, TALLY_KIND_ADD, &self->st_tally_kind) != SJ_OK
-        || sj_db_prepare(self->db, TALLY_FIELD_ADD, &self->st_tally_field) != SJ_OK
-        || !(self->acc = calloc(1, sizeof *self->acc))
+        || !(self->acc = county_tally_acc_new(self->db))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
@@ -401,10 +271,7 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_assignment);
     sj_down_destroy(&self->down);
-    sqlite3_finalize(self->st_tally_place);
-    sqlite3_finalize(self->st_tally_kind);
-    sqlite3_finalize(self->st_tally_field);
-    free(self->acc);
+    county_tally_acc_destroy(&self->acc);
     sj_case_db_destroy(&self->cases);
     sj_db_close(&self->db);
     free(self);
@@ -420,8 +287,7 @@ county_store_db(county_store_t *self)
 int
 county_store_tally_rebuild(sqlite3 *db)
 {
-    int rc = sj_db_exec(db, TALLY_REBUILD);
-    return rc == SJ_OK ? sj_db_exec(db, TALLY_FIELD_REBUILD) : rc;
+    return county_tally_rebuild(db);
 }
 
 const uint8_t *
@@ -478,134 +344,19 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
     return sj_case_db_check(self->cases, ev, NULL, reason, rs);
 }
 
-/* ---- tallies (schema 5) ---- */
-
-static uint32_t
-s_hash(const void *data, size_t len, uint32_t h)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h = (h ^ p[i]) * 16777619u; /* FNV-1a */
-    }
-    return h;
-}
-
-/* The slot of key (day, origin, e) in table, claimed if new. */
-static s_tally_slot_t *
-s_tally_slot(s_tally_slot_t *table, uint32_t mask, uint16_t *used, size_t *n_used, const char *day,
-             size_t day_len, const char *origin, const uint8_t *e)
-{
-    uint32_t h = s_hash(day, day_len, 2166136261u);
-    h = s_hash(origin, strlen(origin), h);
-    h = s_hash(e, SJ_FIELD_COUNT, h);
-    h |= 1; /* never 0 */
-    for (uint32_t i = h;; i++) {
-        s_tally_slot_t *sl = &table[i & mask];
-        if (sl->hash == 0) {
-            sl->hash = h;
-            memcpy(sl->day, day, day_len);
-            sl->day[day_len] = '\0';
-            snprintf(sl->origin, sizeof sl->origin, "%s", origin);
-            memcpy(sl->e, e, SJ_FIELD_COUNT);
-            sl->items = sl->persons = 0;
-            used[(*n_used)++] = (uint16_t) (i & mask);
-            return sl;
-        }
-        if (sl->hash == h && strncmp(sl->day, day, day_len) == 0 && sl->day[day_len] == '\0'
-            && strcmp(sl->origin, origin) == 0 && memcmp(sl->e, e, SJ_FIELD_COUNT) == 0) {
-            return sl;
-        }
-    }
-}
+/* ---- tallies (county_tally.h) ---- */
 
 static void
-s_tally_clear(s_tally_acc_t *acc)
+s_tally_add(county_tally_acc_t *acc, const sj_report_t *r, const char *origin)
 {
-    for (size_t i = 0; i < acc->n_place; i++) {
-        acc->place[acc->used_place[i]].hash = 0;
-    }
-    for (size_t i = 0; i < acc->n_kind; i++) {
-        acc->kind[acc->used_kind[i]].hash = 0;
-    }
-    for (size_t i = 0; i < acc->n_field; i++) {
-        acc->field[acc->used_field[i]].hash = 0;
-    }
-    acc->n_place = acc->n_kind = acc->n_field = 0;
-}
-
-static int s_tally_flush(county_store_t *self);
-
-static void
-s_tally_add(s_tally_acc_t *acc, const sj_report_t *r, const char *origin)
-{
-    static const uint8_t none[SJ_FIELD_COUNT] = {0};
-    uint8_t e[SJ_FIELD_COUNT] = {(uint8_t) r->channel,  (uint8_t) r->kind,
-                                 (uint8_t) r->level,    (uint8_t) r->category,
-                                 (uint8_t) r->outcome,  (uint8_t) r->source};
-    s_tally_slot_t *p = s_tally_slot(acc->place, TALLY_SLOTS - 1, acc->used_place, &acc->n_place,
-                                     r->occurred_on, 10, origin, none);
-    s_tally_slot_t *k = s_tally_slot(acc->kind, TALLY_SLOTS - 1, acc->used_kind, &acc->n_kind,
-                                     r->occurred_on, 7, "", e);
-    p->items++;
-    p->persons += r->persons;
-    k->items++;
-    k->persons += r->persons;
-    char township[10];
-    snprintf(township, sizeof township, "%.9s", origin);
-    for (int f = 0; f < SJ_FIELD_COUNT; f++) { /* e holds (field, value) */
-        uint8_t fv[SJ_FIELD_COUNT] = {(uint8_t) f, e[f]};
-        s_tally_slot_t *x = s_tally_slot(acc->field, FIELD_SLOTS - 1, acc->used_field,
-                                         &acc->n_field, r->occurred_on, 7, township, fv);
-        x->items++;
-        x->persons += r->persons;
-    }
+    county_tally_acc_add(acc, r, origin);
 }
 
 /* Writes what was gathered (inside the caller's transaction) and forgets it. */
 static int
 s_tally_flush(county_store_t *self)
 {
-    s_tally_acc_t *acc = self->acc;
-    int rc = SJ_OK;
-    for (size_t i = 0; i < acc->n_place && rc == SJ_OK; i++) {
-        const s_tally_slot_t *sl = &acc->place[acc->used_place[i]];
-        sqlite3_stmt *st = self->st_tally_place;
-        sqlite3_bind_text(st, 1, sl->day, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, sl->origin, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, sl->origin, 9, SQLITE_STATIC); /* its township */
-        sqlite3_bind_int64(st, 4, sl->items);
-        sqlite3_bind_int64(st, 5, sl->persons);
-        rc = sj_db_step_done(self->db, st, "tally_place");
-    }
-    for (size_t i = 0; i < acc->n_kind && rc == SJ_OK; i++) {
-        const s_tally_slot_t *sl = &acc->kind[acc->used_kind[i]];
-        sqlite3_stmt *st = self->st_tally_kind;
-        int64_t k = (int64_t) atoi(sl->day) * 100 + atoi(sl->day + 5); /* TALLY_KEY */
-        for (int f = 0; f < SJ_FIELD_COUNT; f++) {
-            k = k * 10 + sl->e[f];
-        }
-        sqlite3_bind_int64(st, 1, k);
-        sqlite3_bind_text(st, 2, sl->day, -1, SQLITE_STATIC);
-        for (int f = 0; f < SJ_FIELD_COUNT; f++) {
-            sqlite3_bind_int(st, 3 + f, sl->e[f]);
-        }
-        sqlite3_bind_int64(st, 9, sl->items);
-        sqlite3_bind_int64(st, 10, sl->persons);
-        rc = sj_db_step_done(self->db, st, "tally_kind");
-    }
-    for (size_t i = 0; i < acc->n_field && rc == SJ_OK; i++) {
-        const s_tally_slot_t *sl = &acc->field[acc->used_field[i]];
-        sqlite3_stmt *st = self->st_tally_field;
-        sqlite3_bind_text(st, 1, sl->day, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, sl->origin, -1, SQLITE_STATIC); /* the township */
-        sqlite3_bind_int(st, 3, sl->e[0]);
-        sqlite3_bind_int(st, 4, sl->e[1]);
-        sqlite3_bind_int64(st, 5, sl->items);
-        sqlite3_bind_int64(st, 6, sl->persons);
-        rc = sj_db_step_done(self->db, st, "tally_field");
-    }
-    s_tally_clear(acc);
-    return rc;
+    return county_tally_acc_flush(self->acc);
 }
 
 static int
@@ -613,7 +364,7 @@ s_batch_end(void *ctx, int ok)
 {
     county_store_t *self = ctx;
     if (!ok) {
-        s_tally_clear(self->acc);
+        county_tally_acc_clear(self->acc);
         return SJ_OK;
     }
     return s_tally_flush(self);
@@ -723,7 +474,7 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
         return rc;
     }
     /* The tallies (schema 5) are gathered here and written at the end of
-     * the batch (county_store_tally_flush), not by a trigger: a trigger makes
+     * the batch (s_tally_flush), not by a trigger: a trigger makes
      * every matters INSERT a statement transaction whose in-memory
      * sub-journal is truncated by walking it from the start, which doubled
      * the county's CPU per report. */

@@ -40,16 +40,17 @@ typedef struct county_store county_store_t;
 county_store_t *county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err,
                                   size_t err_size);
 void county_store_close(county_store_t **self_p);
-sqlite3 *county_store_db(county_store_t *self);
 const uint8_t *county_store_epoch(const county_store_t *self);
 
 extern const sj_downlink_ops_t county_store_downlink_ops;
 
-/* The tallies (schema 5: tally_place per day x station, tally_kind per
- * month x enum fields; `stats` reads them) are kept by the store for every
- * matter it stores, and by triggers when a matter changes or goes. A tool
- * that INSERTs matters with plain SQL (a bulk loader, a test fixture) must
- * count them again with this, inside or outside its transaction. */
+/* The tallies (county_tally.h: tally_place per day x station, tally_kind
+ * per month x enum fields, tally_field per month x township x one field;
+ * `stats` reads them) are kept by the store for every matter it stores, and
+ * by triggers when a matter changes or goes. A tool that INSERTs matters
+ * with plain SQL (a bulk loader, a test fixture) must count them again with
+ * this, inside or outside its transaction. db: the store's connection
+ * (county_store_view.h) or any other connection to its file. */
 SJ_NODISCARD int county_store_tally_rebuild(sqlite3 *db);
 
 /* The origin code of the county's own events (county-server update): the

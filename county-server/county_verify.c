@@ -1,9 +1,12 @@
+/* county_verify: the completeness proof of every stream, see
+ * county_verify.h. */
 #include "county_verify.h"
 
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "county_out.h"
 #include "sj_ids.h"
 #include "sj_wire.h"
 
@@ -20,8 +23,9 @@ typedef struct {
     int have_last;
 } s_stream_t;
 
+/* Adds the finished stream s to the streams table. */
 static int
-s_flush(const s_stream_t *s, sj_table_t *t, sj_format_t fmt, long *problems)
+s_flush(const s_stream_t *s, sj_table_t *t, long *problems)
 {
     if (!s->events) {
         return SJ_OK;
@@ -35,23 +39,42 @@ s_flush(const s_stream_t *s, sj_table_t *t, sj_format_t fmt, long *problems)
     int ok = s->gaps == 0 && s->breaks == 0;
     const char *cells[] = {s->origin, epoch, events, complete, gaps, breaks, ok ? "ok" : "PROBLEM"};
     *problems += s->gaps + s->breaks;
-    (void) fmt;
+    return sj_table_add_row(t, cells);
+}
+
+/* Adds one problem of stream s (kind "gap", "fork" or "break", seqs first
+ * to last) to the problems table. */
+static int
+s_problem(const s_stream_t *s, sj_table_t *t, const char *kind, int64_t first, int64_t last)
+{
+    char epoch[2 * SJ_EPOCH_BYTES + 1], a[24], b[24];
+    sj_hex_format(s->epoch, SJ_EPOCH_BYTES, epoch);
+    snprintf(a, sizeof a, "%" PRId64, first);
+    snprintf(b, sizeof b, "%" PRId64, last);
+    const char *cells[] = {s->origin, epoch, kind, a, b};
     return sj_table_add_row(t, cells);
 }
 
 int
-county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err, size_t err_size)
+county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
 {
     static const char *const names[] = {"station", "epoch", "events", "complete_through",
                                         "gaps",    "chain_breaks", "status"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_INT,
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_TEXT};
-    *problems = 0;
-    sj_table_t *t = sj_table_new(7, names, types);
-    if (!t) {
+    static const char *const pnames[] = {"station", "epoch", "problem", "first_seq", "last_seq"};
+    static const sj_col_type_t ptypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+                                           SJ_COL_INT};
+    memset(out, 0, sizeof *out);
+    out->streams = sj_table_new(7, names, types);
+    out->problems = sj_table_new(5, pnames, ptypes);
+    if (!out->streams || !out->problems) {
+        county_verify_free(out);
         snprintf(err, err_size, "out of memory");
         return SJ_ENOMEM;
     }
+    sj_table_t *t = out->streams, *pt = out->problems;
+    long *problems = &out->count;
     sqlite3_stmt *st = NULL, *row = NULL;
     int rc = SJ_OK;
     /* No index holds this order (schema 6 dropped it from the ingest path):
@@ -65,7 +88,7 @@ county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err
                != SQLITE_OK) {
         snprintf(err, err_size, "cannot read events: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        sj_table_destroy(&t);
+        county_verify_free(out);
         return SJ_EDB;
     }
     s_stream_t cur;
@@ -94,32 +117,27 @@ county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err
             break;
         }
         if (strcmp(origin, cur.origin) != 0 || memcmp(epoch, cur.epoch, SJ_EPOCH_BYTES) != 0) {
-            if ((rc = s_flush(&cur, t, fmt, problems)) != SJ_OK) {
+            if ((rc = s_flush(&cur, t, problems)) != SJ_OK) {
                 break;
             }
             memset(&cur, 0, sizeof cur);
             snprintf(cur.origin, sizeof cur.origin, "%.12s", origin);
             memcpy(cur.epoch, epoch, SJ_EPOCH_BYTES);
         }
-        char ep[2 * SJ_EPOCH_BYTES + 1];
-        sj_hex_format(cur.epoch, SJ_EPOCH_BYTES, ep);
         if (seq <= cur.last_seq) {
             /* A position held by a second event (another id): a fork of the
              * stream, counted as a chain break; both events are kept. */
             cur.breaks++;
-            if (fmt == SJ_FMT_TABLE) {
-                fprintf(stderr,
-                        "chain break: %s epoch %.8s…: seq %" PRId64 " held by two events\n",
-                        cur.origin, ep, seq);
-            }
             cur.events++;
+            if ((rc = s_problem(&cur, pt, "fork", seq, seq)) != SJ_OK) {
+                break;
+            }
             continue;
         }
         if (seq != cur.last_seq + 1) {
             cur.gaps += seq - cur.last_seq - 1;
-            if (fmt == SJ_FMT_TABLE) {
-                fprintf(stderr, "gap: %s epoch %.8s…: seq %" PRId64 "..%" PRId64 " missing\n",
-                        cur.origin, ep, cur.last_seq + 1, seq - 1);
+            if ((rc = s_problem(&cur, pt, "gap", cur.last_seq + 1, seq - 1)) != SJ_OK) {
+                break;
             }
             cur.have_last = 0;
         }
@@ -134,9 +152,8 @@ county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err
         }
         if (bad) {
             cur.breaks++;
-            if (fmt == SJ_FMT_TABLE) {
-                fprintf(stderr, "chain break: %s epoch %.8s…: seq %" PRId64 "\n", cur.origin, ep,
-                        seq);
+            if ((rc = s_problem(&cur, pt, "break", seq, seq)) != SJ_OK) {
+                break;
             }
         }
         /* Chain on the stored hash: one altered event is one break, and an
@@ -154,13 +171,36 @@ county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err
         rc = SJ_EDB;
     }
     if (rc == SJ_OK) {
-        rc = s_flush(&cur, t, fmt, problems);
+        rc = s_flush(&cur, t, problems);
+    }
+    if (rc == SJ_ENOMEM) {
+        snprintf(err, err_size, "out of memory");
     }
     sqlite3_finalize(st);
     sqlite3_finalize(row);
-    if (rc == SJ_OK) {
-        rc = sj_table_write(t, fmt, out);
+    if (rc != SJ_OK) {
+        county_verify_free(out);
     }
-    sj_table_destroy(&t);
+    return rc;
+}
+
+void
+county_verify_free(county_verify_t *v)
+{
+    sj_table_destroy(&v->streams);
+    sj_table_destroy(&v->problems);
+}
+
+int
+county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err, size_t err_size)
+{
+    county_verify_t v;
+    *problems = 0;
+    int rc = county_verify_run(db, &v, err, err_size);
+    if (rc == SJ_OK) {
+        *problems = v.count;
+        rc = county_out_verify(&v, fmt, out, stderr);
+    }
+    county_verify_free(&v);
     return rc;
 }

@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-#include "county_store.h"
+#include "county_store_view.h"
 #include "sj_auth.h"
 #include "sj_keys.h"
 

@@ -21,6 +21,7 @@
 
 #include "county_query.h"
 #include "county_store.h"
+#include "county_tally.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 #include "sj_model.h"
@@ -419,6 +420,228 @@ test_tally_migration_rebuilds(void **state)
     s_fx_destroy(&fx);
 }
 
+/* ---- the key of tally_kind: one definition, SQL and C (county_tally.h) ---- */
+
+/* Every combination of the six enum values over months far apart: the SQL
+ * expression the triggers and the rebuild use (COUNTY_TALLY_KEY_SQL) and
+ * the C the store's flush uses (county_tally_kind_key) give the same key,
+ * and no two combinations share one. */
+static void
+test_county_tally_key_sql_equals_c(void **state)
+{
+    (void) state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    s_exec(db, "CREATE TABLE r(occurred_on TEXT, channel INTEGER, kind INTEGER, level INTEGER,"
+               " category INTEGER, outcome INTEGER, source INTEGER)");
+    static const char *const days[] = {"1900-01-01", "1999-09-30", "2024-02-29", "2024-12-31",
+                                       "2999-12-31"};
+    int count[SJ_FIELD_COUNT];
+    long combos = 1;
+    for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+        count[f] = sj_enum_count((sj_field_t) f);
+        assert_true(count[f] >= 1 && count[f] <= 9); /* one decimal digit each */
+        combos *= count[f];
+    }
+    sqlite3_stmt *ins = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "INSERT INTO r VALUES(?, ?, ?, ?, ?, ?, ?)", -1, &ins, NULL),
+        SQLITE_OK);
+    s_exec(db, "BEGIN");
+    for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
+        for (long c = 0; c < combos; c++) {
+            long rest = c;
+            sqlite3_bind_text(ins, 1, days[d], -1, SQLITE_STATIC);
+            for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+                sqlite3_bind_int(ins, 2 + f, 1 + (int) (rest % count[f]));
+                rest /= count[f];
+            }
+            assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+    }
+    s_exec(db, "COMMIT");
+    sqlite3_finalize(ins);
+
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT occurred_on, channel, kind, level, category,"
+                                        " outcome, source," COUNTY_TALLY_KEY_SQL("r") " FROM r",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    long rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint8_t e[SJ_FIELD_COUNT];
+        for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+            e[f] = (uint8_t) sqlite3_column_int(st, 1 + f);
+        }
+        const char *day = (const char *) sqlite3_column_text(st, 0);
+        int64_t sql_key = sqlite3_column_int64(st, 7);
+        /* the store passes "YYYY-MM"; the whole date must give the same */
+        char month[8];
+        snprintf(month, sizeof month, "%.7s", day);
+        if (county_tally_kind_key(month, e) != sql_key
+            || county_tally_kind_key(day, e) != sql_key) {
+            fail_msg("%s %d%d%d%d%d%d: C key %lld, SQL key %lld", day, e[0], e[1], e[2], e[3], e[4],
+                     e[5], (long long) county_tally_kind_key(month, e), (long long) sql_key);
+        }
+        rows++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(rows, combos * (long) (sizeof days / sizeof days[0]));
+    /* one key per (month, values) */
+    assert_int_equal(s_scalar(db, "SELECT count(DISTINCT" COUNTY_TALLY_KEY_SQL("r") ") FROM r"),
+                     rows);
+    sqlite3_close(db);
+}
+
+/* Every row of tally_kind, in key order, as text. */
+static char *
+s_kind_rows(sqlite3 *db)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT k, month, channel, kind, level, category,"
+                                        " outcome, source, items, persons FROM tally_kind"
+                                        " ORDER BY k",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < 10; c++) {
+            fprintf(out, "%s%s", c ? "," : "", (const char *) sqlite3_column_text(st, c));
+        }
+        fputc('\n', out);
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(fclose(out), 0);
+    return text;
+}
+
+/* Every row of tally_kind has the key the store's C gives its month and
+ * values; returns how many rows there are. */
+static int
+s_check_kind_keys(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT k, month, channel, kind, level, category,"
+                                        " outcome, source FROM tally_kind",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint8_t e[SJ_FIELD_COUNT];
+        for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+            e[f] = (uint8_t) sqlite3_column_int(st, 2 + f);
+        }
+        assert_int_equal(sqlite3_column_int64(st, 0),
+                         county_tally_kind_key((const char *) sqlite3_column_text(st, 1), e));
+        rows++;
+    }
+    sqlite3_finalize(st);
+    return rows;
+}
+
+/* The store writes tally_kind rows with the C key (the batch's flush) and
+ * the triggers find them again with the SQL key when a matter changes or
+ * goes: if the two disagreed, the trigger would miss the row (a matter
+ * counted twice, another never taken away) and the tally would differ from
+ * a recount. Every matter of the ingest path is moved to another month and
+ * outcome by plain SQL, some are deleted, and tally_kind must equal what
+ * county_store_tally_rebuild counts from scratch. */
+static void
+test_county_tally_triggers_find_the_rows_the_store_wrote(void **state)
+{
+    (void) state;
+    s_fx_t *fx = s_fx_new(); /* reports through the store's ingest path */
+    sqlite3 *db = fx->db;
+    /* each row's key is the C key of its own month and values */
+    int rows = s_check_kind_keys(db);
+    assert_true(rows > 20);
+
+    s_exec(db, "UPDATE matters SET occurred_on = '2025-' || substr(occurred_on, 6),"
+               " outcome = 1 + outcome % 5");
+    s_exec(db, "DELETE FROM matters WHERE kind = 2 AND channel = 1");
+    char *by_triggers = s_kind_rows(db);
+    assert_int_equal(county_store_tally_rebuild(db), SJ_OK);
+    char *recount = s_kind_rows(db);
+    assert_string_equal(by_triggers, recount);
+    assert_true(strstr(recount, ",2025-") != NULL); /* the updates did move them */
+    s_check_totals(db);
+    free(by_triggers);
+    free(recount);
+    s_fx_destroy(&fx);
+}
+
+/* The accumulator on its own: more distinct keys than half its tables
+ * between two flushes (more than one batch could bring) are written early
+ * and counted exactly once; a rolled-back batch is forgotten. */
+static void
+test_county_tally_acc_writes_early_when_full(void **state)
+{
+    (void) state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/sanji-tally-acc-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char err[256] = "";
+    county_store_t *store = county_store_open(dir, "230523", SJ_DB_WRITE, err, sizeof err);
+    assert_non_null(store);
+    sqlite3 *db = county_store_db(store);
+    county_tally_acc_t *acc = county_tally_acc_new(db);
+    assert_non_null(acc);
+    s_exec(db, "BEGIN IMMEDIATE");
+    sj_report_t r;
+    memset(&r, 0, sizeof r);
+    long n = 0, persons = 0;
+    for (int day = 0; day < 3000; day++) { /* 3,000 days: 3,000 tally_place keys */
+        snprintf(r.occurred_on, sizeof r.occurred_on, "%04d-%02d-%02d", 2000 + day / 300,
+                 1 + (day / 25) % 12, 1 + day % 25);
+        r.channel = 1 + day % 4;
+        r.kind = 1 + day % 2;
+        r.level = 1 + day % 6;
+        r.category = 1 + day % 5;
+        r.outcome = 1 + day % 5;
+        r.source = 1 + day % 4;
+        r.persons = (uint32_t) (1 + day % 7);
+        county_tally_acc_add(acc, &r, s_stations[day % N_STATIONS]);
+        n++;
+        persons += r.persons;
+    }
+    assert_int_equal(county_tally_acc_flush(acc), SJ_OK);
+    /* a batch that is rolled back: gathered, then cleared, never written */
+    county_tally_acc_add(acc, &r, s_stations[0]);
+    county_tally_acc_clear(acc);
+    assert_int_equal(county_tally_acc_flush(acc), SJ_OK);
+    s_exec(db, "COMMIT");
+    assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_place"), n);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM tally_place"), 3000);
+    assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_kind"), n);
+    assert_int_equal(s_scalar(db, "SELECT total(persons) FROM tally_kind"), persons);
+    assert_int_equal(s_scalar(db, "SELECT total(items) FROM tally_field"), 6 * n);
+    assert_true(s_check_kind_keys(db) > 0);
+    county_tally_acc_destroy(&acc);
+    county_tally_acc_destroy(&acc); /* NULL-safe, idempotent */
+    county_store_close(&store);
+    s_rmdir(dir);
+}
+
+/* Without the tally tables the accumulator cannot prepare its upserts. */
+static void
+test_county_tally_acc_new_needs_the_tables(void **state)
+{
+    (void) state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_null(county_tally_acc_new(db));
+    assert_non_null(strstr(sqlite3_errmsg(db), "no such table"));
+    assert_int_equal(county_tally_rebuild(db), SJ_EDB);
+    sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -429,6 +652,10 @@ main(void)
         cmocka_unit_test(test_tally_source_choice),
         cmocka_unit_test(test_tally_matches_scan),
         cmocka_unit_test(test_tally_migration_rebuilds),
+        cmocka_unit_test(test_county_tally_key_sql_equals_c),
+        cmocka_unit_test(test_county_tally_triggers_find_the_rows_the_store_wrote),
+        cmocka_unit_test(test_county_tally_acc_writes_early_when_full),
+        cmocka_unit_test(test_county_tally_acc_new_needs_the_tables),
     };
     return cmocka_run_group_tests_name("county_tally", tests, NULL, NULL);
 }

@@ -402,6 +402,33 @@ test_table_copies_cells(void **state)
     sj_table_destroy(&t);
 }
 
+/* The getters give the columns and the buffered cells; a NULL cell and one
+ * outside the rows read as NULL. */
+static void
+test_table_cell_getters(void **state)
+{
+    (void) state;
+    const char *names[] = {"station", "items"};
+    const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_INT};
+    const char *row0[] = {"230523100201", "7"};
+    const char *row1[] = {NULL, "2"};
+    sj_table_t *t = sj_table_new(2, names, types);
+    assert_non_null(t);
+    assert_int_equal(sj_table_ncols(t), 2);
+    assert_string_equal(sj_table_name(t, 0), "station");
+    assert_string_equal(sj_table_name(t, 1), "items");
+    assert_null(sj_table_cell(t, 0, 0)); /* no rows yet */
+    assert_int_equal(sj_table_add_row(t, row0), SJ_OK);
+    assert_int_equal(sj_table_add_row(t, row1), SJ_OK);
+    assert_string_equal(sj_table_cell(t, 0, 0), "230523100201");
+    assert_string_equal(sj_table_cell(t, 0, 1), "7");
+    assert_null(sj_table_cell(t, 1, 0));
+    assert_string_equal(sj_table_cell(t, 1, 1), "2");
+    assert_null(sj_table_cell(t, 2, 0));
+    assert_null(sj_table_cell(t, 0, 2));
+    sj_table_destroy(&t);
+}
+
 /* A streamed table prints byte for byte what the buffered one prints (csv,
  * json, also with no rows); table format stays buffered; the row count
  * covers streamed rows; a full disk is reported by the row that hit it or
@@ -565,6 +592,7 @@ main(void)
         cmocka_unit_test(test_table_to_json),
         cmocka_unit_test(test_table_rows_grow),
         cmocka_unit_test(test_table_copies_cells),
+        cmocka_unit_test(test_table_cell_getters),
         cmocka_unit_test(test_table_write_errors),
         cmocka_unit_test(test_table_json_oom),
     };
