@@ -17,24 +17,12 @@
 #include "county_verify.h"
 #include "sj_backup.h"
 #include "sj_cfg.h"
+#include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_node.h"
-
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
-
-static void
-s_on_signal(int sig)
-{
-    if (sig == SIGHUP) {
-        s_reload = 1;
-    } else {
-        s_stop = 1;
-    }
-}
 
 static const char s_usage[] =
     "usage: county-server COMMAND [options]\n"
@@ -131,6 +119,34 @@ static const sj_cfg_cmd_t s_cfg_cmds[] = {
     {NULL, NULL},
 };
 
+typedef struct {
+    const char *data, *code;
+} s_run_t;
+
+/* run: the county's store for the node engine. */
+static int
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
+{
+    const s_run_t *r = ctx;
+    county_store_t *st = county_store_open(r->data, r->code, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EIO;
+    }
+    out->store = st;
+    out->db = county_store_db(st);
+    out->code = r->code;
+    out->store_epoch = county_store_epoch(st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    (void) ctx;
+    county_store_t *st = store;
+    county_store_close(&st);
+}
+
 static int
 s_run(const char *data, const char *bind, const char *code, int insecure)
 {
@@ -138,99 +154,18 @@ s_run(const char *data, const char *bind, const char *code, int insecure)
         fprintf(stderr, "county-server: run needs --bind\n");
         return 2;
     }
-    char err[512] = "";
-    int lock_fd = -1;
-    /* Held until exit: restore refuses while it is held. */
-    if (sj_backup_lock_daemon("county-server", data, &lock_fd) != SJ_OK) {
-        return 1;
-    }
-    county_store_t *st = county_store_open(data, code, SJ_DB_WRITE, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "county-server: %s\n", err);
-        sj_backup_unlock(&lock_fd);
-        return 1;
-    }
-    /* Every page is read once at start (PRAGMA quick_check), so that a damaged
-     * store is refused now, naming the file, not on the first query that
-     * touches the bad page. */
-    if (sj_db_quick_check(county_store_db(st), err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "county-server: %s/county-server.db is damaged (%s); refusing to start:"
-                        " restore a backup with 'county-server restore'\n", data, err);
-        county_store_close(&st);
-        sj_backup_unlock(&lock_fd);
-        return 1;
-    }
-    int rc = 1, have_keys = 0;
-    sj_keypair_t kp;
-    sj_auth_t *auth = NULL;
-    void *zctx = NULL;
-    sj_downlink_t *down = NULL;
-    if (sj_node_load_keys("county-server", data, insecure, &kp, &have_keys) != SJ_OK) {
-        goto out;
-    }
-    zctx = zmq_ctx_new();
-    if (!zctx) {
-        goto out;
-    }
-    if (have_keys) {
-        char path[1100];
-        sj_node_allowlist_path(data, path, sizeof path);
-        auth = sj_auth_start(zctx, path, err, sizeof err);
-        if (!auth) {
-            fprintf(stderr, "county-server: %s\n", err);
-            goto out;
-        }
-    }
-    down = sj_downlink_new(zctx, bind, county_store_db(st), &county_store_downlink_ops, st, auth,
-                           have_keys ? &kp : NULL);
-    if (!down) {
-        fprintf(stderr, "county-server: cannot listen on %s\n", bind);
-        goto out;
-    }
-    sj_downlink_set_epoch(down, county_store_epoch(st));
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sj_notice("county server listening on %s%s", bind, have_keys ? " (CURVE)" : " (INSECURE)");
-    printf("ready\n");
-    fflush(stdout);
-    int64_t last_push = 0;
-    while (!s_stop) {
-        zmq_pollitem_t item = {.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN};
-        int n = zmq_poll(&item, 1, 200);
-        if (n > 0 && sj_downlink_on_readable(down) != SJ_OK) {
-            sj_error("downlink failure");
-        }
-        /* Assignments made by `county-server assign` (another process) reach
-         * connected children within a tick, not only at their next cursor. */
-        if (sj_mono_ms() - last_push >= 100) {
-            last_push = sj_mono_ms();
-            sj_downlink_tick(down);
-        }
-        if (s_reload) {
-            s_reload = 0;
-            if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
-                sj_error("allowlist not reloaded, the old one stays: %s", err);
-            }
-            sj_node_reload_log_level();
-        }
-    }
-    sj_notice("stopping");
-    rc = 0;
-out:
-    sj_downlink_destroy(&down);
-    sj_auth_stop(&auth);
-    if (zctx) {
-        zmq_ctx_term(zctx);
-    }
-    sodium_memzero(&kp, sizeof kp);
-    county_store_close(&st);
-    sj_backup_unlock(&lock_fd);
-    return rc;
+    static const sj_node_role_t role = {
+        .open = s_node_open, .close = s_node_close, .down_ops = &county_store_downlink_ops};
+    const sj_node_cfg_t cfg = {.tool = "county-server",
+                               .data = data,
+                               .store_file = COUNTY_STORE_FILE,
+                               .damaged_hint = "restore a backup with 'county-server restore'",
+                               .daemon = 1,
+                               .insecure = insecure,
+                               .bind = bind};
+    s_run_t r = {.data = data, .code = code};
+    int rc = sj_node_run(&cfg, &role, &r);
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 typedef struct {
@@ -452,7 +387,7 @@ main(int argc, char **argv)
         goto out;
     }
     if (strcmp(cmd, "keygen") == 0 && npos == 0) {
-        rc = sj_node_cmd_keygen("county-server", data);
+        rc = sj_enrol_keygen("county-server", data);
         goto out;
     }
     if (strcmp(cmd, "status") == 0 && npos == 0) {
@@ -475,7 +410,7 @@ main(int argc, char **argv)
                             " village code\n", c2);
             goto out;
         }
-        rc = sj_node_cmd_allow("county-server", data, c2, argv[optind + 2], code);
+        rc = sj_enrol_allow("county-server", data, c2, argv[optind + 2], code);
         goto out;
     }
     if (strcmp(cmd, "verify") == 0 && npos == 0) {
@@ -499,7 +434,7 @@ main(int argc, char **argv)
         goto out;
     }
     if (strcmp(cmd, "revoke") == 0 && npos == 1) {
-        rc = sj_node_cmd_revoke("county-server", data, argv[optind + 1]);
+        rc = sj_enrol_revoke("county-server", data, argv[optind + 1]);
         goto out;
     }
     int is_query = (strcmp(cmd, "stats") == 0 && npos == 0) || (strcmp(cmd, "list") == 0 && npos == 0)

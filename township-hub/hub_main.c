@@ -13,23 +13,11 @@
 #include "hub_store.h"
 #include "sj_backup.h"
 #include "sj_cfg.h"
+#include "sj_enrol.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_node.h"
-
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
-
-static void
-s_on_signal(int sig)
-{
-    if (sig == SIGHUP) {
-        s_reload = 1;
-    } else {
-        s_stop = 1;
-    }
-}
 
 static const char s_usage[] =
     "usage: township-hub COMMAND [options]\n"
@@ -121,6 +109,31 @@ typedef struct {
     sj_format_t format;
 } s_opts_t;
 
+/* run: the hub's store for the node engine. */
+static int
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
+{
+    const s_opts_t *o = ctx;
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EIO;
+    }
+    out->store = st;
+    out->db = hub_store_db(st);
+    out->code = hub_store_code(st);
+    out->store_epoch = hub_store_epoch(st);
+    out->link_epoch = hub_store_link_epoch(st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    (void) ctx;
+    hub_store_t *st = store;
+    hub_store_close(&st);
+}
+
 static int
 s_run(const s_opts_t *o)
 {
@@ -128,138 +141,32 @@ s_run(const s_opts_t *o)
         fprintf(stderr, "township-hub: run needs --bind and --parent\n");
         return 2;
     }
-    char err[512] = "";
-    int lock_fd = -1;
-    /* Held until exit: restore refuses while it is held. */
-    if (sj_backup_lock_daemon("township-hub", o->data, &lock_fd) != SJ_OK) {
-        return 1;
-    }
-    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "township-hub: %s\n", err);
-        sj_backup_unlock(&lock_fd);
-        return 1;
-    }
-    /* Every page is read once at start (PRAGMA quick_check), so that a damaged
-     * store is refused now, naming the file, not on the first query that
-     * touches the bad page. */
-    if (sj_db_quick_check(hub_store_db(st), err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "township-hub: %s/township-hub.db is damaged (%s); refusing to start:"
-                        " restore a backup with 'township-hub restore'\n", o->data, err);
-        hub_store_close(&st);
-        sj_backup_unlock(&lock_fd);
-        return 1;
-    }
-    sj_log_set_ident("township-hub", hub_store_code(st));
-    int rc = 1, have_keys = 0;
-    sj_keypair_t kp;
-    uint8_t parent_pk[SJ_KEY_BYTES];
-    sj_auth_t *auth = NULL;
-    void *zctx = NULL;
-    sj_downlink_t *down = NULL;
-    sj_uplink_t *up = NULL;
-    if (sj_node_load_keys("township-hub", o->data, o->insecure, &kp, &have_keys) != SJ_OK
-        || (have_keys && sj_node_peer_key("township-hub", "parent-key", o->parent_key, parent_pk)
-                             != SJ_OK)) {
-        goto out;
-    }
-    zctx = zmq_ctx_new();
-    if (!zctx) {
-        goto out;
-    }
-    if (have_keys) {
-        char path[1100];
-        sj_node_allowlist_path(o->data, path, sizeof path);
-        auth = sj_auth_start(zctx, path, err, sizeof err);
-        if (!auth) {
-            fprintf(stderr, "township-hub: %s\n", err);
-            goto out;
-        }
-    }
-    down = sj_downlink_new(zctx, o->bind, hub_store_db(st), &hub_store_downlink_ops, st, auth,
-                           have_keys ? &kp : NULL);
-    if (!down) {
-        fprintf(stderr, "township-hub: cannot listen on %s\n", o->bind);
-        goto out;
-    }
-    sj_downlink_set_epoch(down, hub_store_epoch(st));
-    /* At most ~8 station batches per transaction: 10 stations pushing a
-     * window of 8 each were decoded 64 frames at a time (the hub's peak RSS,
-     * 36 MiB), and forwarding waited for the whole group. */
-    sj_downlink_set_group_events(down, 4096);
-    /* A window of 16 batches to the county (stations use 8): the county
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .down_ops = &hub_store_downlink_ops,
+                                        .up_ops = &hub_store_uplink_ops};
+    /* group_events: at most ~8 station batches per transaction: 10 stations
+     * pushing a window of 8 each were decoded 64 frames at a time (the hub's
+     * peak RSS, 36 MiB), and forwarding waited for the whole group.
+     * up_window: 16 batches to the county (stations use 8): the county
      * commits what it has in one transaction, so with 8 a forwarding hub's
      * next batches only left after the county's acks came back and it sat
      * idle in between (a backlog drains at the county's pace only when the
      * next window is already queued there). */
-    sj_uplink_cfg_t cfg = {.endpoint = o->parent, .code = hub_store_code(st),
-                           .epoch = hub_store_link_epoch(st), .kp = have_keys ? &kp : NULL,
-                           .server_pk = have_keys ? parent_pk : NULL, .window = 16};
-    up = sj_uplink_new(zctx, &cfg, &hub_store_uplink_ops, st);
-    if (!up) {
-        fprintf(stderr, "township-hub: cannot set up the link to %s\n", o->parent);
-        goto out;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sj_notice("township %s listening on %s, forwarding to %s", hub_store_code(st), o->bind,
-              o->parent);
-    printf("ready\n");
-    fflush(stdout);
-    int64_t last_tick = 0;
-    while (!s_stop) {
-        zmq_pollitem_t items[2] = {{.socket = sj_downlink_socket(down), .events = ZMQ_POLLIN},
-                                   {.socket = sj_uplink_socket(up), .events = ZMQ_POLLIN}};
-        int n = zmq_poll(items, 2, 100);
-        if (n < 0) {
-            continue; /* EINTR */
-        }
-        if (items[0].revents & ZMQ_POLLIN) {
-            if (sj_downlink_on_readable(down) != SJ_OK) {
-                sj_error("downlink failure");
-            }
-        }
-        if (items[1].revents & ZMQ_POLLIN) {
-            if (sj_uplink_on_readable(up) != SJ_OK) {
-                sj_error("uplink failure");
-            }
-        }
-        if (s_reload) {
-            s_reload = 0;
-            if (auth && sj_auth_reload(auth, err, sizeof err) != SJ_OK) {
-                sj_error("allowlist not reloaded, the old one stays: %s", err);
-            }
-            sj_node_reload_log_level();
-        }
-        int64_t now = sj_mono_ms();
-        if (n > 0 || now - last_tick >= 100) {
-            last_tick = now;
-            if (sj_uplink_tick(up) != SJ_OK) {
-                sj_error("cannot read the forward queue");
-            }
-            /* New downward items (the county's, applied by the uplink, or
-             * a `township-hub assign`) go to connected stations now. */
-            sj_downlink_tick(down);
-        }
-    }
-    sj_notice("stopping");
-    rc = 0;
-out:
-    sj_uplink_destroy(&up);
-    sj_downlink_destroy(&down);
-    sj_auth_stop(&auth);
-    if (zctx) {
-        zmq_ctx_term(zctx);
-    }
-    sodium_memzero(&kp, sizeof kp);
-    hub_store_close(&st);
-    sj_backup_unlock(&lock_fd);
-    return rc;
+    const sj_node_cfg_t cfg = {.tool = "township-hub",
+                               .data = o->data,
+                               .store_file = HUB_STORE_FILE,
+                               .damaged_hint = "restore a backup with 'township-hub restore'",
+                               .daemon = 1,
+                               .insecure = o->insecure,
+                               .bind = o->bind,
+                               .parent = o->parent,
+                               .parent_key = o->parent_key,
+                               .parent_key_option = "parent-key",
+                               .group_events = 4096,
+                               .up_window = 16};
+    int rc = sj_node_run(&cfg, &role, (void *) o);
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 /* status --check: one line, exit 0..3 (sj_health.h). */
@@ -605,7 +512,7 @@ main(int argc, char **argv)
         rc = cmd[0] == 'b' ? sj_backup_cmd_backup(&role, o.data, argv[optind + 1])
                            : sj_backup_cmd_restore(&role, o.data, argv[optind + 1]);
     } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
-        rc = sj_node_cmd_keygen("township-hub", o.data);
+        rc = sj_enrol_keygen("township-hub", o.data);
     } else if (strcmp(cmd, "allow") == 0 && npos == 2) {
         const char *code = argv[optind + 1];
         const char *under = o.code;
@@ -622,10 +529,10 @@ main(int argc, char **argv)
         if (sj_code_level(code) != 12) {
             fprintf(stderr, "township-hub: '%s' is not a 12-digit village code\n", code);
         } else {
-            rc = sj_node_cmd_allow("township-hub", o.data, code, argv[optind + 2], under);
+            rc = sj_enrol_allow("township-hub", o.data, code, argv[optind + 2], under);
         }
     } else if (strcmp(cmd, "revoke") == 0 && npos == 1) {
-        rc = sj_node_cmd_revoke("township-hub", o.data, argv[optind + 1]);
+        rc = sj_enrol_revoke("township-hub", o.data, argv[optind + 1]);
     } else {
         fprintf(stderr, "township-hub: unknown command or wrong arguments: '%s' (see --help)\n", cmd);
     }

@@ -4,12 +4,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include <zmq.h>
 
 #include "agent_import.h"
 #include "agent_store.h"
@@ -17,25 +15,6 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal(int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
-
-static void
-s_install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 static agent_store_t *
 s_open(const agent_opts_t *o, sj_db_mode_t mode)
@@ -85,88 +64,124 @@ s_auto_prune(agent_store_t *st, int days)
 }
 
 /* What s_link_loop ended with. */
-enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED };
+enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED, S_LINK_USAGE };
 
-/* Runs the uplink until everything is acked (until_idle), the deadline
- * passes, or a signal arrives. With until_idle it also stops at once when the
- * hub refuses this station (S_LINK_REFUSED, the hub's reason printed): no
- * amount of waiting helps; `run` (until_idle 0) keeps trying, slowly.
- * Returns S_LINK_DONE when all is delivered (or run was stopped). */
+/* The station as a node (sj_node): its outbox, and what the command wants. */
+typedef struct {
+    agent_store_t *st; /* the outbox: the command's (borrowed), or run's own */
+    int own;           /* run: opened (and closed) by the node */
+    const agent_opts_t *o;
+    int until_idle;     /* sync, submit, import, update: stop when all is delivered */
+    int64_t next_prune; /* run with prune-after-days: when to prune next */
+} s_link_t;
+
+static int
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
+{
+    s_link_t *l = ctx;
+    if (!l->st) {
+        l->st = agent_store_open(l->o->data, l->o->station, SJ_DB_WRITE, err, err_size);
+        if (!l->st) {
+            return SJ_EIO;
+        }
+        l->own = 1;
+    }
+    out->store = l->st;
+    out->db = agent_store_db(l->st);
+    out->code = agent_store_station(l->st);
+    out->link_epoch = agent_store_epoch(l->st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    s_link_t *l = ctx;
+    (void) store;
+    if (l->own) {
+        agent_store_close(&l->st);
+        l->own = 0;
+    }
+}
+
+/* run with prune-after-days: at start, then every S_PRUNE_EVERY_MS. */
+static void
+s_node_tick(void *ctx, sj_node_t *node)
+{
+    s_link_t *l = ctx;
+    (void) node;
+    if (!l->until_idle && l->o->prune_after_days > 0 && sj_mono_ms() >= l->next_prune) {
+        s_auto_prune(l->st, l->o->prune_after_days);
+        l->next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
+    }
+}
+
+/* One-shot: everything acked by the hub, every downward item applied, and
+ * with --until-county the county's receipt for all of it. */
+static int
+s_node_done(void *ctx, sj_node_t *node)
+{
+    s_link_t *l = ctx;
+    sj_uplink_t *up = sj_node_uplink(node);
+    return l->until_idle && sj_uplink_state(up) == SJ_UP_READY
+           && sj_uplink_acked(up) >= sj_uplink_head(up)
+           && sj_uplink_down_cursor(up) >= sj_uplink_down_head(up)
+           && (!l->o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up));
+}
+
+/* Says what the hub answered last, unless all went well. */
+static void
+s_node_stopping(void *ctx, sj_node_t *node, int rc)
+{
+    s_link_t *l = ctx;
+    const char *perr = sj_uplink_last_error(sj_node_uplink(node));
+    if (rc == SJ_EFORBIDDEN) {
+        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
+                perr[0] ? perr : "no reason given");
+    } else if (rc != SJ_OK && l->until_idle && perr[0]) {
+        fprintf(stderr, "village-agent: %s\n", perr);
+    }
+}
+
+/* Runs the station's node (sj_node_run): `run` (until_idle 0: until a
+ * signal; the daemon lock, "ready") or, for the one-shot commands, until
+ * everything is acked, the timeout passes, or a signal arrives; a one-shot
+ * run also stops at once when the hub refuses this station
+ * (S_LINK_REFUSED, the hub's reason printed): no amount of waiting helps;
+ * `run` keeps trying, slowly. st: the command's open outbox (NULL: run
+ * opens its own). Returns S_LINK_DONE when all is delivered (or run was
+ * stopped). */
 static int
 s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int until_idle)
 {
     if (!o->hub) {
         fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
-        return S_LINK_FAILED;
+        return S_LINK_USAGE;
     }
-    sj_keypair_t kp;
-    uint8_t hub_pk[SJ_KEY_BYTES];
-    int have_keys = 0;
-    if (sj_node_load_keys("village-agent", o->data, o->insecure, &kp, &have_keys) != SJ_OK
-        || (have_keys && sj_node_peer_key("village-agent", "hub-key", o->hub_key, hub_pk) != SJ_OK)) {
-        return S_LINK_FAILED;
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .up_ops = &agent_store_uplink_ops,
+                                        .tick = s_node_tick,
+                                        .done = s_node_done,
+                                        .stopping = s_node_stopping};
+    const sj_node_cfg_t cfg = {.tool = "village-agent",
+                               .data = o->data,
+                               .store_file = AGENT_STORE_FILE,
+                               .daemon = !until_idle,
+                               .insecure = o->insecure,
+                               .parent = o->hub,
+                               .parent_key = o->hub_key,
+                               .parent_key_option = "hub-key",
+                               /* waiting for the receipt: ask the hub for it often */
+                               .up_heartbeat_ms = o->until_county ? 250 : 0,
+                               .timeout_ms = timeout_ms,
+                               .stop_on_refusal = until_idle};
+    s_link_t l = {.st = st, .o = o, .until_idle = until_idle, .next_prune = sj_mono_ms()};
+    int rc = sj_node_run(&cfg, &role, &l);
+    if (rc == SJ_OK) {
+        return S_LINK_DONE;
     }
-    void *zctx = zmq_ctx_new();
-    if (!zctx) {
-        return S_LINK_FAILED;
-    }
-    sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
-                           .epoch = agent_store_epoch(st), .kp = have_keys ? &kp : NULL,
-                           .server_pk = have_keys ? hub_pk : NULL,
-                           /* waiting for the receipt: ask the hub for it often */
-                           .heartbeat_ms = o->until_county ? 250 : 0};
-    sj_uplink_t *up = sj_uplink_new(zctx, &cfg, &agent_store_uplink_ops, st);
-    if (!up) {
-        zmq_ctx_term(zctx);
-        fprintf(stderr, "village-agent: cannot set up the link to %s\n", o->hub);
-        return S_LINK_FAILED;
-    }
-    int64_t deadline = timeout_ms > 0 ? sj_mono_ms() + timeout_ms : 0;
-    int64_t next_prune = sj_mono_ms(); /* run: at start, then every S_PRUNE_EVERY_MS */
-    int rc = S_LINK_FAILED;
-    while (!s_stop) {
-        if (!until_idle && o->prune_after_days > 0 && sj_mono_ms() >= next_prune) {
-            s_auto_prune(st, o->prune_after_days);
-            next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
-        }
-        if (sj_uplink_tick(up) != SJ_OK) {
-            fprintf(stderr, "village-agent: cannot read the outbox\n");
-            break;
-        }
-        if (until_idle && sj_uplink_state(up) == SJ_UP_READY
-            && sj_uplink_acked(up) >= sj_uplink_head(up)
-            && sj_uplink_down_cursor(up) >= sj_uplink_down_head(up)
-            && (!o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up))) {
-            rc = S_LINK_DONE;
-            break;
-        }
-        if (until_idle && sj_uplink_state(up) == SJ_UP_REFUSED) {
-            rc = S_LINK_REFUSED;
-            break;
-        }
-        if (deadline && sj_mono_ms() >= deadline) {
-            break;
-        }
-        zmq_pollitem_t item = {.socket = sj_uplink_socket(up), .events = ZMQ_POLLIN};
-        int n = zmq_poll(&item, 1, 100);
-        if (n > 0 && sj_uplink_on_readable(up) != SJ_OK) {
-            break;
-        }
-    }
-    if (!until_idle && s_stop) {
-        rc = S_LINK_DONE;
-    }
-    const char *perr = sj_uplink_last_error(up);
-    if (rc == S_LINK_REFUSED) {
-        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
-                perr[0] ? perr : "no reason given");
-    } else if (rc != S_LINK_DONE && perr[0]) {
-        fprintf(stderr, "village-agent: %s\n", perr);
-    }
-    sj_uplink_destroy(&up);
-    zmq_ctx_term(zctx);
-    sodium_memzero(&kp, sizeof kp);
-    return rc;
+    return rc == SJ_EFORBIDDEN ? S_LINK_REFUSED : rc == SJ_EINVAL ? S_LINK_USAGE : S_LINK_FAILED;
 }
 
 /* The hub refused this station after a submit, import or update stored its
@@ -736,8 +751,11 @@ agent_cmd_sync(const agent_opts_t *o)
     if (!st) {
         return 1;
     }
-    s_install_signals();
     int rc = s_link_loop(st, o, (int64_t) (o->timeout_s > 0 ? o->timeout_s : 30) * 1000, 1);
+    if (rc == S_LINK_USAGE) {
+        agent_store_close(&st);
+        return 2;
+    }
     agent_counts_t n;
     int crc = agent_store_counts(st, &n);
     if (rc == S_LINK_DONE) {
@@ -766,16 +784,8 @@ agent_cmd_sync(const agent_opts_t *o)
 int
 agent_cmd_run(const agent_opts_t *o)
 {
-    agent_store_t *st = s_open(o, SJ_DB_WRITE);
-    if (!st) {
-        return 1;
-    }
-    s_install_signals();
-    sj_notice("station %s delivering to %s", agent_store_station(st), o->hub ? o->hub : "?");
-    int rc = s_link_loop(st, o, 0, 0);
-    sj_notice("stopped");
-    agent_store_close(&st);
-    return rc;
+    int rc = s_link_loop(NULL, o, 0, 0);
+    return rc == S_LINK_DONE ? 0 : rc == S_LINK_USAGE ? 2 : 1;
 }
 
 int

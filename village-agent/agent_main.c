@@ -7,10 +7,10 @@
 
 #include "agent_cli.h"
 #include "sj_cfg.h"
+#include "sj_enrol.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
-#include "sj_node.h"
 
 static const char s_usage[] =
     "usage: village-agent [global options] COMMAND [options]\n"
@@ -363,7 +363,7 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "run") == 0 && npos == 0) {
         rc = agent_cmd_run(&o);
     } else if (strcmp(cmd, "keygen") == 0 && npos == 0) {
-        rc = sj_node_cmd_keygen("village-agent", o.data);
+        rc = sj_enrol_keygen("village-agent", o.data);
     } else if (is_update || strcmp(cmd, "submit") == 0 || strcmp(cmd, "import") == 0
                || strcmp(cmd, "outbox") == 0 || strcmp(cmd, "sync") == 0
                || strcmp(cmd, "run") == 0 || strcmp(cmd, "keygen") == 0

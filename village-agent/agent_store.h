@@ -25,6 +25,8 @@
 #include "sj_link.h"
 #include "sj_wire.h"
 
+#define AGENT_STORE_FILE "village-agent.db" /* in the data directory */
+
 typedef struct agent_store agent_store_t;
 
 /* Opens dir/village-agent.db. With SJ_DB_WRITE and a new store, station must
