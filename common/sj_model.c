@@ -14,13 +14,40 @@ static const char *const s_outcome[] = {"pending", "resolved_on_spot", "accepted
                                         "withdrawn"};
 static const char *const s_source[] = {"direct", "leader_reception", "assigned", "review"};
 
+/* The words a person reads (USERS.md of the project's history; README "Words"): the Chinese
+ * label and the English one of every value, in the order of the names above. One table for
+ * the tools, the exports and the pages. */
+static const char *const s_channel_zh[] = {"来访", "来信", "来电", "信箱"};
+static const char *const s_channel_en[] = {"visit", "letter", "phone call", "mailbox"};
+static const char *const s_kind_zh[] = {"个体访", "集体访"};
+static const char *const s_kind_en[] = {"individual", "collective"};
+static const char *const s_level_zh[] = {"在村", "到乡镇", "到县", "赴市", "赴省", "进京"};
+static const char *const s_level_en[] = {"in the village", "to the township", "to the county",
+                                         "to the city",    "to the province", "to the capital"};
+static const char *const s_category_zh[] = {"土地", "企业改制", "劳动就业", "房屋拆迁", "其他"};
+static const char *const s_category_en[] = {"land", "enterprise restructuring", "employment",
+                                            "housing and demolition", "other"};
+static const char *const s_outcome_zh[] = {"待处理", "当场解决", "受理", "办结", "撤回"};
+static const char *const s_outcome_en[] = {"pending", "resolved on the spot", "accepted",
+                                           "concluded", "withdrawn"};
+static const char *const s_source_zh[] = {"直接反映", "领导接访", "上级交办", "复查复核"};
+static const char *const s_source_en[] = {"direct", "leader reception", "assigned from above",
+                                          "review"};
+
 static const struct {
     const char *field;
+    const char *label_zh, *label_en;
     const char *const *names;
+    const char *const *zh;
+    const char *const *en;
     int count;
 } s_fields[SJ_FIELD_COUNT] = {
-    {"channel", s_channel, 4}, {"kind", s_kind, 2},       {"level", s_level, 6},
-    {"category", s_category, 5}, {"outcome", s_outcome, 5}, {"source", s_source, 4},
+    {"channel", "渠道", "channel", s_channel, s_channel_zh, s_channel_en, 4},
+    {"kind", "类型", "kind", s_kind, s_kind_zh, s_kind_en, 2},
+    {"level", "去向", "level lodged", s_level, s_level_zh, s_level_en, 6},
+    {"category", "类别", "category", s_category, s_category_zh, s_category_en, 5},
+    {"outcome", "处理结果", "outcome", s_outcome, s_outcome_zh, s_outcome_en, 5},
+    {"source", "来源", "source", s_source, s_source_zh, s_source_en, 4},
 };
 
 const char *
@@ -51,11 +78,62 @@ sj_enum_value(sj_field_t field, const char *name)
         return 0;
     }
     for (int i = 0; i < s_fields[field].count; i++) {
-        if (strcmp(s_fields[field].names[i], name) == 0) {
+        if (strcmp(s_fields[field].names[i], name) == 0
+            || strcmp(s_fields[field].zh[i], name) == 0) {
             return i + 1;
         }
     }
     return 0;
+}
+
+const char *
+sj_enum_label(sj_field_t field, int value, sj_lang_t lang)
+{
+    if (!sj_enum_name(field, value)) {
+        return NULL;
+    }
+    return lang == SJ_LANG_ZH ? s_fields[field].zh[value - 1] : s_fields[field].en[value - 1];
+}
+
+const char *
+sj_field_label(sj_field_t field, sj_lang_t lang)
+{
+    if (field >= SJ_FIELD_COUNT) {
+        return "?";
+    }
+    return lang == SJ_LANG_ZH ? s_fields[field].label_zh : s_fields[field].label_en;
+}
+
+int
+sj_field_parse(const char *name, sj_field_t *field)
+{
+    for (int f = 0; name && f < SJ_FIELD_COUNT; f++) {
+        if (strcmp(s_fields[f].field, name) == 0 || strcmp(s_fields[f].label_zh, name) == 0) {
+            *field = (sj_field_t) f;
+            return SJ_OK;
+        }
+    }
+    return SJ_EINVAL;
+}
+
+void
+sj_enum_list_lang(sj_field_t field, sj_lang_t lang, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    for (int i = 0; field < SJ_FIELD_COUNT && i < s_fields[field].count; i++) {
+        int n = lang == SJ_LANG_ZH ? snprintf(buf + used, size - used, "%s%s (%s)", i ? ", " : "",
+                                              s_fields[field].zh[i], s_fields[field].names[i])
+                                   : snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                                              s_fields[field].names[i]);
+        if (n < 0 || (size_t) n >= size - used) {
+            return;
+        }
+        used += (size_t) n;
+    }
 }
 
 void

@@ -36,8 +36,21 @@ const char *sj_field_name(sj_field_t field);
 int sj_enum_count(sj_field_t field);
 /* Name of a value ("visit"), or NULL when out of range. */
 const char *sj_enum_name(sj_field_t field, int value);
-/* Value of a name, or 0 when unknown. */
+/* Value of a name ("visit") or of its Chinese label ("来访"): every tool takes either wherever
+ * it takes an enum. 0 when neither. */
 int sj_enum_value(sj_field_t field, const char *name);
+
+/* The language of words a person reads. */
+typedef enum { SJ_LANG_ZH = 0, SJ_LANG_EN } sj_lang_t;
+/* The label of a value a person reads: Chinese ("来访") or English ("visit"); NULL when out of
+ * range. Machine output (JSON, CSV) keeps the names of sj_enum_name. */
+const char *sj_enum_label(sj_field_t field, int value, sj_lang_t lang);
+/* The label of a field ("渠道" / "channel"). */
+const char *sj_field_label(sj_field_t field, sj_lang_t lang);
+/* The field named name ("channel") or labelled so ("渠道"). SJ_OK or SJ_EINVAL. */
+SJ_NODISCARD int sj_field_parse(const char *name, sj_field_t *field);
+/* As sj_enum_list, in Chinese "来访 (visit), 来信 (letter), …" for SJ_LANG_ZH. */
+void sj_enum_list_lang(sj_field_t field, sj_lang_t lang, char *buf, size_t size);
 /* Writes "visit, letter, phone, mailbox" into buf (for error messages). */
 void sj_enum_list(sj_field_t field, char *buf, size_t size);
 

@@ -9,7 +9,7 @@ packages=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
     libcmocka-dev libsodium-dev libcjson-dev libinih-dev
     sqlite3 valgrind
-    libmicrohttpd-dev libjs-chart.js chromium fonts-wqy-microhei
+    libmicrohttpd-dev libjs-chart.js chromium chromium-driver fonts-wqy-microhei
     dpkg-dev lintian fakeroot scdoc man-db systemd
 )
 

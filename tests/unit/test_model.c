@@ -27,6 +27,58 @@ test_model_enum_roundtrip(void **state)
     assert_int_equal(sj_enum_value(SJ_FIELD_LEVEL, "capital"), 6);
 }
 
+/* The Chinese labels are the words of the project's glossary, each names one value, and every
+ * tool's parser takes them as it takes the English names. */
+static void
+test_model_enum_labels(void **state)
+{
+    (void) state;
+    static const struct {
+        sj_field_t f;
+        const char *zh;
+        const char *name;
+    } words[] = {
+        {SJ_FIELD_CHANNEL, "来访", "visit"},       {SJ_FIELD_CHANNEL, "信箱", "mailbox"},
+        {SJ_FIELD_KIND, "集体访", "collective"},   {SJ_FIELD_LEVEL, "到县", "county"},
+        {SJ_FIELD_LEVEL, "进京", "capital"},       {SJ_FIELD_CATEGORY, "土地", "land"},
+        {SJ_FIELD_CATEGORY, "企业改制", "enterprise_restructuring"},
+        {SJ_FIELD_OUTCOME, "办结", "closed"},      {SJ_FIELD_OUTCOME, "当场解决", "resolved_on_spot"},
+        {SJ_FIELD_SOURCE, "复查复核", "review"},   {SJ_FIELD_SOURCE, "上级交办", "assigned"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        int v = sj_enum_value(words[i].f, words[i].zh);
+        assert_int_not_equal(v, 0);
+        assert_string_equal(sj_enum_name(words[i].f, v), words[i].name);
+        assert_string_equal(sj_enum_label(words[i].f, v, SJ_LANG_ZH), words[i].zh);
+    }
+    for (int f = 0; f < SJ_FIELD_COUNT; f++) {
+        for (int v = 1; v <= sj_enum_count((sj_field_t) f); v++) {
+            const char *zh = sj_enum_label((sj_field_t) f, v, SJ_LANG_ZH);
+            assert_non_null(zh);
+            assert_non_null(sj_enum_label((sj_field_t) f, v, SJ_LANG_EN));
+            assert_int_equal(sj_enum_value((sj_field_t) f, zh), v);
+            /* a label names one value of its field only */
+            for (int w = 1; w <= sj_enum_count((sj_field_t) f); w++) {
+                if (w != v) {
+                    assert_string_not_equal(zh, sj_enum_label((sj_field_t) f, w, SJ_LANG_ZH));
+                }
+            }
+        }
+        assert_null(sj_enum_label((sj_field_t) f, 0, SJ_LANG_ZH));
+        sj_field_t back;
+        assert_int_equal(sj_field_parse(sj_field_label((sj_field_t) f, SJ_LANG_ZH), &back), SJ_OK);
+        assert_int_equal(back, f);
+        assert_int_equal(sj_field_parse(sj_field_name((sj_field_t) f), &back), SJ_OK);
+        assert_int_equal(back, f);
+    }
+    sj_field_t back;
+    assert_int_equal(sj_field_parse("colour", &back), SJ_EINVAL);
+    assert_int_equal(sj_enum_value(SJ_FIELD_CHANNEL, "到县"), 0); /* another field's word */
+    char list[256];
+    sj_enum_list_lang(SJ_FIELD_CHANNEL, SJ_LANG_ZH, list, sizeof list);
+    assert_string_equal(list, "来访 (visit), 来信 (letter), 来电 (phone), 信箱 (mailbox)");
+}
+
 static void
 test_model_codes(void **state)
 {
@@ -272,7 +324,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_model_enum_roundtrip), cmocka_unit_test(test_model_codes),
+        cmocka_unit_test(test_model_enum_roundtrip), cmocka_unit_test(test_model_enum_labels),
+        cmocka_unit_test(test_model_codes),
         cmocka_unit_test(test_model_dates),          cmocka_unit_test(test_model_utf8),
         cmocka_unit_test(test_model_utf8_exhaustive),
         cmocka_unit_test(test_model_report_validate), cmocka_unit_test(test_model_uuid),
