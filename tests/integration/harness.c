@@ -644,8 +644,31 @@ h_keys(h_node_t *node)
         return 0;
     }
     h_node_t *parent = (h_node_t *) node->parent;
-    char *allow[] = {(char *) s_bin(parent->role), "allow", "--data", parent->data, "--",
-                     node->code, node->pk, NULL};
+    /* A hub checks the code against its township, which it knows from its
+     * store or, before its first run, from --code. */
+    char *allow[] = {(char *) s_bin(parent->role),
+                     "allow",
+                     "--data",
+                     parent->data,
+                     "--",
+                     node->code,
+                     node->pk,
+                     NULL,
+                     NULL,
+                     NULL};
+    if (parent->role == H_HUB) {
+        char *with_code[] = {(char *) s_bin(parent->role),
+                             "allow",
+                             "--data",
+                             parent->data,
+                             "--code",
+                             parent->code,
+                             "--",
+                             node->code,
+                             node->pk,
+                             NULL};
+        memcpy(allow, with_code, sizeof with_code);
+    }
     code = h_run(node->env, "allow", allow, &r, h_ms(30000));
     if (code != 0) {
         fprintf(stderr, "# %s not enrolled at %s: %s", node->code, parent->data, r.err);
