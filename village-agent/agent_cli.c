@@ -959,14 +959,14 @@ static int
 s_cmd_sync(const sj_cli_args_t *a)
 {
     agent_opts_t o;
-    return s_opts(a, &o) ? 2 : agent_cmd_sync(&o);
+    return s_opts(a, &o) || sj_cli_need(a, O_HUB, "ENDPOINT") ? 2 : agent_cmd_sync(&o);
 }
 
 static int
 s_cmd_run(const sj_cli_args_t *a)
 {
     agent_opts_t o;
-    return s_opts(a, &o) ? 2 : agent_cmd_run(&o);
+    return s_opts(a, &o) || sj_cli_need(a, O_HUB, "ENDPOINT") ? 2 : agent_cmd_run(&o);
 }
 
 static int
