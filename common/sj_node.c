@@ -275,9 +275,9 @@ s_start(sj_node_t *self)
 
 /* The hook of the allowlist reload: the links learn here that keys were
  * revoked or added. The downlink already checks every message's key
- * against sj_auth; cutting off the connections of a revoked key at once
- * belongs here too (issue 13: sj_downlink's own reload call, when the
- * link protocol gains it). */
+ * against sj_auth; cutting off the open connections of a revoked key at
+ * once is sj_downlink_reloaded(self->down) of issue 13 (the link protocol's
+ * own branch), which belongs in this function when that is merged. */
 static void
 s_allowlist_reloaded(sj_node_t *self)
 {
