@@ -1,8 +1,9 @@
 /* sj_node: the node engine, see sj_node.h.
  *
- * Flow: sj_node_run -> s_start (lock, store, quick_check, keys, ZAP, links,
- * signals) -> s_loop (poll, read, reload, s_tick, done) -> role.stopping ->
- * s_teardown (the reverse of s_start, whatever part of it was done). */
+ * Flow: sj_node_run -> s_start (signals, lock, store, quick_check, keys, ZAP,
+ * links) -> s_loop (poll, read, reload, s_tick, done) -> role.stopping ->
+ * s_teardown (the reverse of s_start, whatever part of it was done; the
+ * signal handlers stay). */
 #include "sj_node.h"
 
 #include <errno.h>
@@ -42,8 +43,6 @@ struct sj_node {
     sj_downlink_t *down;
     sj_uplink_t *up;
     int down_rc, up_rc, tick_rc; /* the last code of each, logged when it changes */
-    int signals;                 /* handlers installed: the old ones are kept below */
-    struct sigaction old_int, old_term, old_hup, old_pipe;
 };
 
 static void
@@ -56,8 +55,13 @@ s_on_signal(int sig)
     }
 }
 
+/* The handlers are installed first thing and stay for the rest of the
+ * process: a SIGTERM while the store opens, or while the caller says its
+ * last words after sj_node_run returned, ends the work through the normal
+ * path (the loop sees the flag at once) instead of killing the process
+ * half way. */
 static void
-s_signals_install(sj_node_t *self)
+s_signals_install(const sj_node_cfg_t *cfg)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -65,32 +69,16 @@ s_signals_install(sj_node_t *self)
     sigemptyset(&sa.sa_mask);
     s_stop = 0;
     s_reload = 0;
-    sigaction(SIGINT, &sa, &self->old_int);
-    sigaction(SIGTERM, &sa, &self->old_term);
-    if (self->cfg->daemon) {
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (cfg->daemon) {
         struct sigaction ign;
         memset(&ign, 0, sizeof ign);
         ign.sa_handler = SIG_IGN;
         sigemptyset(&ign.sa_mask);
-        sigaction(SIGHUP, &sa, &self->old_hup);
-        sigaction(SIGPIPE, &ign, &self->old_pipe);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGPIPE, &ign, NULL);
     }
-    self->signals = 1;
-}
-
-static void
-s_signals_restore(sj_node_t *self)
-{
-    if (!self->signals) {
-        return;
-    }
-    sigaction(SIGINT, &self->old_int, NULL);
-    sigaction(SIGTERM, &self->old_term, NULL);
-    if (self->cfg->daemon) {
-        sigaction(SIGHUP, &self->old_hup, NULL);
-        sigaction(SIGPIPE, &self->old_pipe, NULL);
-    }
-    self->signals = 0;
 }
 
 /* Logs a link's code when it changes: a failure once (not on every turn
@@ -227,6 +215,7 @@ static int
 s_start(sj_node_t *self)
 {
     const sj_node_cfg_t *cfg = self->cfg;
+    s_signals_install(cfg);
     /* Held until the end: restore refuses while it is held. */
     if (cfg->daemon && sj_backup_lock_daemon(cfg->tool, cfg->data, &self->lock_fd) != SJ_OK) {
         return SJ_EAGAIN;
@@ -255,7 +244,6 @@ s_start(sj_node_t *self)
     if (rc != SJ_OK) {
         return rc;
     }
-    s_signals_install(self);
     if (cfg->daemon) {
         const char *who = self->st.code && self->st.code[0] ? self->st.code : cfg->tool;
         const char *how = self->have_keys ? "CURVE" : "INSECURE";
@@ -407,7 +395,6 @@ s_loop(sj_node_t *self)
 static void
 s_teardown(sj_node_t *self)
 {
-    s_signals_restore(self);
     sj_uplink_destroy(&self->up);
     sj_downlink_destroy(&self->down);
     sj_auth_stop(&self->auth);

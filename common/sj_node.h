@@ -3,11 +3,14 @@
  * county: downlink only), and this is that machine, written once:
  *
  *   sj_node_run:
- *     daemon lock (sj_backup_lock_daemon; daemons only)
+ *     signals: SIGINT, SIGTERM (and for daemons SIGHUP, SIGPIPE ignored),
+ *        installed first and left in place when it returns, so that a
+ *        signal at any point ends the process through its normal path
+ *     -> daemon lock (sj_backup_lock_daemon; daemons only)
  *     -> role.open (the role's store) -> PRAGMA quick_check (daemons only)
  *     -> keys (dir/curve.key; none with --insecure) -> ZAP handler (sj_auth,
  *        parent side with keys) -> downlink (bind) and/or uplink (parent)
- *     -> signals -> "ready" on stdout (daemons only)
+ *     -> "ready" on stdout (daemons only)
  *     -> ONE poll loop: the links' sockets are read when readable; every
  *        SJ_NODE_TICK_MS, and after anything was read, one tick: the
  *        uplink (sends what its window allows), the downlink (pushes new

@@ -645,30 +645,18 @@ h_keys(h_node_t *node)
     }
     h_node_t *parent = (h_node_t *) node->parent;
     /* A hub checks the code against its township, which it knows from its
-     * store or, before its first run, from --code. */
+     * store or, before its first run, from --code (a county: --data again). */
+    int hub = parent->role == H_HUB;
     char *allow[] = {(char *) s_bin(parent->role),
                      "allow",
                      "--data",
                      parent->data,
+                     hub ? "--code" : "--data",
+                     hub ? parent->code : parent->data,
                      "--",
                      node->code,
                      node->pk,
-                     NULL,
-                     NULL,
                      NULL};
-    if (parent->role == H_HUB) {
-        char *with_code[] = {(char *) s_bin(parent->role),
-                             "allow",
-                             "--data",
-                             parent->data,
-                             "--code",
-                             parent->code,
-                             "--",
-                             node->code,
-                             node->pk,
-                             NULL};
-        memcpy(allow, with_code, sizeof with_code);
-    }
     code = h_run(node->env, "allow", allow, &r, h_ms(30000));
     if (code != 0) {
         fprintf(stderr, "# %s not enrolled at %s: %s", node->code, parent->data, r.err);
