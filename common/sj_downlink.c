@@ -64,7 +64,7 @@ struct sj_downlink {
     int64_t down_mark;    /* sj_down_mark as last seen by sj_downlink_tick */
 };
 
-void
+int
 sj_link_sockopts(void *sock, int is_router)
 {
     int zero = 0, one = 1;
@@ -72,31 +72,45 @@ sj_link_sockopts(void *sock, int is_router)
     int hwm = is_router ? 1000 : 64;
     int hs = is_router ? 15000 : 30000;
     int hb_ivl = 20000, hb_to = 90000, ka = 1, ka_idle = 60, ka_intvl = 15, ka_cnt = 4;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs);
-    zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
-    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to);
-    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &hb_to, sizeof hb_to);
-    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE, &ka, sizeof ka);
-    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle);
-    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_INTVL, &ka_intvl, sizeof ka_intvl);
-    zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_CNT, &ka_cnt, sizeof ka_cnt);
-    if (is_router) {
-        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    } else {
-        /* A returning parent is found within 0.2 s (it was 5 s: after a
-         * long outage libzmq's doubling interval sat at the cap, and a county
-         * back with a backlog waiting got its first report ~5 s late; with a
-         * 1 s cap 0.9 s, with 0.5 s 0.24-0.52 s). A refused TCP connect five
-         * times a second is nothing to either side. */
-        int ivl = 100, ivl_max = 200;
-        zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof one);
-        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    /* A returning parent is found within 0.2 s (it was 5 s: after a long
+     * outage libzmq's doubling interval sat at the cap, and a county back
+     * with a backlog waiting got its first report ~5 s late; with a 1 s cap
+     * 0.9 s, with 0.5 s 0.24-0.52 s). A refused TCP connect five times a
+     * second is nothing to either side. */
+    int ivl = 100, ivl_max = 200;
+    const struct {
+        int opt;
+        const void *val;
+        size_t len;
+        const char *name;
+    } common[] = {
+        {ZMQ_LINGER, &zero, sizeof zero, "LINGER"},
+        {ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "MAXMSGSIZE"},
+        {ZMQ_SNDHWM, &hwm, sizeof hwm, "SNDHWM"},
+        {ZMQ_RCVHWM, &hwm, sizeof hwm, "RCVHWM"},
+        {ZMQ_HANDSHAKE_IVL, &hs, sizeof hs, "HANDSHAKE_IVL"},
+        {ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl, "HEARTBEAT_IVL"},
+        {ZMQ_HEARTBEAT_TIMEOUT, &hb_to, sizeof hb_to, "HEARTBEAT_TIMEOUT"},
+        {ZMQ_HEARTBEAT_TTL, &hb_to, sizeof hb_to, "HEARTBEAT_TTL"},
+        {ZMQ_TCP_KEEPALIVE, &ka, sizeof ka, "TCP_KEEPALIVE"},
+        {ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle, "TCP_KEEPALIVE_IDLE"},
+        {ZMQ_TCP_KEEPALIVE_INTVL, &ka_intvl, sizeof ka_intvl, "TCP_KEEPALIVE_INTVL"},
+        {ZMQ_TCP_KEEPALIVE_CNT, &ka_cnt, sizeof ka_cnt, "TCP_KEEPALIVE_CNT"},
+        /* the parent: no silent drop of a reply to a peer that is gone */
+        {is_router ? ZMQ_ROUTER_MANDATORY : ZMQ_IMMEDIATE, &one, sizeof one,
+         is_router ? "ROUTER_MANDATORY" : "IMMEDIATE"},
+        /* the child (ignored by a ROUTER, which never connects) */
+        {ZMQ_RECONNECT_IVL, &ivl, sizeof ivl, "RECONNECT_IVL"},
+        {ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max, "RECONNECT_IVL_MAX"},
+    };
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+        if (zmq_setsockopt(sock, common[i].opt, common[i].val, common[i].len) != 0) {
+            sj_error("link socket: cannot set ZMQ_%s: %s", common[i].name,
+                     zmq_strerror(zmq_errno()));
+            return SJ_EIO;
+        }
     }
+    return SJ_OK;
 }
 
 static const char s_link_get[] = "SELECT acked_through FROM links WHERE code=? AND epoch=?";
@@ -141,7 +155,9 @@ sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink
         sj_error("downlink: cannot create socket: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    sj_link_sockopts(self->sock, 1);
+    if (sj_link_sockopts(self->sock, 1) != SJ_OK) {
+        goto fail;
+    }
     self->auth = auth;
     if (auth && (!kp || sj_auth_server_socket(self->sock, kp) != SJ_OK)) {
         goto fail;
@@ -226,12 +242,25 @@ s_peer_find(sj_downlink_t *self, const uint8_t *rid, size_t rid_len)
     return p;
 }
 
+/* A bind failed (SQLITE_RANGE, SQLITE_TOOBIG, SQLITE_NOMEM): the statement
+ * is cleared and the failure logged with the connection's message. */
+static int
+s_bind_failed(sj_downlink_t *self, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_errcode(self->db);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return sj_db_err(self->db, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
+}
+
 static int
 s_link_acked(sj_downlink_t *self, const char *code, const uint8_t *epoch, uint64_t *acked)
 {
     sqlite3_stmt *st = self->st_link_get;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    if (sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+        return s_bind_failed(self, st, "links select bind");
+    }
     int rc = sqlite3_step(st);
     int out = SJ_OK;
     if (rc == SQLITE_ROW) {
@@ -407,10 +436,12 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
     p->hello_ok = 1;
     int64_t now = sj_now_ms();
     sqlite3_stmt *st = self->st_link_new;
-    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, now);
+    if (sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, now) != SQLITE_OK
+        || sqlite3_bind_int64(st, 4, now) != SQLITE_OK) {
+        return s_bind_failed(self, st, "links upsert bind");
+    }
     int rc = sj_db_step_done(self->db, st, "links upsert");
     if (rc != SJ_OK) {
         return rc;
@@ -430,13 +461,15 @@ s_quarantine(sj_downlink_t *self, const s_peer_t *p, uint64_t seq, int code, con
              const uint8_t *raw, size_t len)
 {
     sqlite3_stmt *st = self->st_quar;
-    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
-    sqlite3_bind_int(st, 4, code);
-    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, raw, (int) len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, sj_now_ms());
+    if (sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, (sqlite3_int64) seq) != SQLITE_OK
+        || sqlite3_bind_int(st, 4, code) != SQLITE_OK
+        || sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_blob(st, 6, raw, (int) len, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(st, 7, sj_now_ms()) != SQLITE_OK) {
+        return s_bind_failed(self, st, "quarantine bind");
+    }
     sj_warn("quarantined event %llu from %s: %s", (unsigned long long) seq, p->code, reason);
     return sj_db_step_done(self->db, st, "quarantine insert");
 }
@@ -534,11 +567,14 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
     }
     if (rc == SJ_OK) {
         sqlite3_stmt *st = self->st_link_mark;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64) last);
-        sqlite3_bind_int64(st, 2, sj_now_ms());
-        sqlite3_bind_text(st, 3, p->code, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-        rc = sj_db_step_done(self->db, st, "links mark");
+        if (sqlite3_bind_int64(st, 1, (sqlite3_int64) last) != SQLITE_OK
+            || sqlite3_bind_int64(st, 2, sj_now_ms()) != SQLITE_OK
+            || sqlite3_bind_text(st, 3, p->code, -1, SQLITE_STATIC) != SQLITE_OK
+            || sqlite3_bind_blob(st, 4, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+            rc = s_bind_failed(self, st, "links mark bind");
+        } else {
+            rc = sj_db_step_done(self->db, st, "links mark");
+        }
     }
     if (rc == SJ_OK) {
         *n_new += stored;
@@ -567,11 +603,13 @@ s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
         return arc;
     }
     sqlite3_stmt *st = self->st_link_hb;
-    sqlite3_bind_int64(st, 1, sj_now_ms());
-    sqlite3_bind_int64(st, 2, (sqlite3_int64) h->queue_depth);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64) h->oldest_pending_s);
-    sqlite3_bind_text(st, 4, p->code, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    if (sqlite3_bind_int64(st, 1, sj_now_ms()) != SQLITE_OK
+        || sqlite3_bind_int64(st, 2, (sqlite3_int64) h->queue_depth) != SQLITE_OK
+        || sqlite3_bind_int64(st, 3, (sqlite3_int64) h->oldest_pending_s) != SQLITE_OK
+        || sqlite3_bind_text(st, 4, p->code, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_blob(st, 5, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
+        return s_bind_failed(self, st, "links heartbeat bind");
+    }
     int rc = sj_db_step_done(self->db, st, "links heartbeat");
     return rc == SJ_OK ? s_down_cursor(self, w, h->down_cursor, 1) : rc;
 }
@@ -600,7 +638,9 @@ s_e2e(sj_downlink_t *self, const s_peer_t *p, uint64_t acked)
 }
 
 /* Builds the rejection list of [first..last] from the quarantine table, so a
- * re-ack after a lost ack carries the same rejections. */
+ * re-ack after a lost ack carries the same rejections. An ack that cannot
+ * carry all of them is not sent (the child times out and sends the batch
+ * again, which is re-acked as a duplicate): SJ_EDB or SJ_ENOMEM, logged. */
 static int
 s_send_ack(sj_downlink_t *self, s_work_t *w)
 {
@@ -609,13 +649,18 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
     Sanji__Rejection *rej = NULL, **rejp = NULL;
     char *texts = NULL;
     size_t n = 0, cap = 0;
+    int rc = SJ_OK;
     sqlite3_stmt *st = self->st_rej;
     if (w->last >= w->first && w->first > 0) {
-        sqlite3_bind_text(st, 1, w->peer->code, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, w->peer->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64) w->first);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64) w->last);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_bind_text(st, 1, w->peer->code, -1, SQLITE_STATIC) != SQLITE_OK
+            || sqlite3_bind_blob(st, 2, w->peer->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK
+            || sqlite3_bind_int64(st, 3, (sqlite3_int64) w->first) != SQLITE_OK
+            || sqlite3_bind_int64(st, 4, (sqlite3_int64) w->last) != SQLITE_OK) {
+            rc = s_bind_failed(self, st, "rejections bind");
+            goto out;
+        }
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
                 Sanji__Rejection *r2 = realloc(rej, cap * sizeof *rej);
@@ -624,6 +669,8 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
                     rej = r2;
                 }
                 if (!t2) {
+                    sj_error("out of memory for the rejections of an ack to %s", w->peer->code);
+                    rc = SJ_ENOMEM;
                     break;
                 }
                 texts = t2;
@@ -634,13 +681,21 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
             snprintf(texts + n * 256, 256, "%s", (const char *) sqlite3_column_text(st, 2));
             n++;
         }
+        if (rc == SJ_OK && step != SQLITE_DONE) {
+            rc = sj_db_err(self->db, step, "rejections select");
+        }
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
+        if (rc != SJ_OK) {
+            goto out;
+        }
     }
     if (n) {
         rejp = malloc(n * sizeof *rejp);
         if (!rejp) {
-            n = 0;
+            sj_error("out of memory for the rejections of an ack to %s", w->peer->code);
+            rc = SJ_ENOMEM;
+            goto out;
         }
         for (size_t i = 0; i < n; i++) {
             rej[i].reason = sj_wire_bytes(texts + i * 256);
@@ -655,14 +710,18 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
     ack.rejected = rejp;
     env.body_case = SANJI__ENVELOPE__BODY_ACK;
     env.ack = &ack;
-    int rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+    rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);
+out:
     free(rejp);
     free(rej);
     free(texts);
     return rc;
 }
 
-static void
+/* Sends w's reply. Returns SJ_OK, or a local failure (storage, memory, a
+ * frame too large) after logging it; a peer that is gone or slow only
+ * misses this reply (it asks again). */
+static int
 s_send_reply(sj_downlink_t *self, s_work_t *w)
 {
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
@@ -710,12 +769,18 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
                                 w->err_reason);
         break;
     default:
-        return;
+        return SJ_OK;
     }
-    if (rc != SJ_OK) {
+    if (rc == SJ_EAGAIN) {
         sj_debug("reply to %s not sent (peer gone or slow); it will ask again",
                  w->peer->code[0] ? w->peer->code : "unknown peer");
+        return SJ_OK;
     }
+    if (rc == SJ_EINVAL) {
+        sj_error("reply to %s not sent: too large for one frame",
+                 w->peer->code[0] ? w->peer->code : "unknown peer");
+    }
+    return rc;
 }
 
 /* Receives one routed frame; returns 1 with rid/data filled, 0 when nothing
@@ -877,15 +942,17 @@ sj_downlink_on_readable(sj_downlink_t *self)
         }
         n_new = 0;
     }
+    int committed = rc == SJ_OK;
     for (size_t i = 0; i < n_work; i++) {
-        s_send_reply(self, &work[i]);
+        int sc = s_send_reply(self, &work[i]);
+        rc = rc == SJ_OK ? sc : rc;
         if (work[i].down_send && work[i].peer->hello_ok) {
             s_send_down(self, work[i].peer, work[i].down_from);
         }
         sj_wire_free(work[i].env);
     }
-    if (rc == SJ_OK && self->ops.committed) {
+    if (committed && self->ops.committed) {
         self->ops.committed(self->ops_ctx, n_new);
     }
-    return SJ_OK;
+    return rc;
 }

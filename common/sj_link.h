@@ -122,8 +122,12 @@ void sj_downlink_set_epoch(sj_downlink_t *self, const uint8_t epoch[SJ_EPOCH_BYT
  * default: only the frame limit). A hub sets it so that it decodes fewer
  * frames at once and forwards between groups. */
 void sj_downlink_set_group_events(sj_downlink_t *self, size_t events);
-/* Handles what is readable. Returns SJ_OK; storage failures are answered to
- * the children with an Error and logged, never acked. */
+/* Handles what is readable. Storage failures are answered to the children
+ * with an Error and logged, never acked; a child's bad frames are answered,
+ * counted and logged. Returns SJ_OK, or this node's first failure while
+ * handling the group (SJ_EDB, SJ_EFULL, SJ_EAGAIN: the group was not
+ * committed; SJ_ENOMEM, SJ_EINVAL: a reply could not be made), for the
+ * caller to note. */
 SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);
 /* Pushes new downward items to connected children when sj_down_mark moved
  * (items made by another process, e.g. an `assign` command, or by this
@@ -205,7 +209,11 @@ sj_uplink_t *sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_upli
                            void *ops_ctx);
 void sj_uplink_destroy(sj_uplink_t **self_p);
 void *sj_uplink_socket(sj_uplink_t *self);
-/* Reads and handles what is readable. */
+/* Reads and handles what is readable. A bad frame from the parent is
+ * logged and dropped. Returns SJ_OK, or the first local failure while
+ * handling the frames (the store could not record an ack, a receipt, the
+ * divergence check or downward items: SJ_EDB, SJ_EFULL, SJ_ENOMEM...);
+ * nothing was recorded for that frame and the parent sends it again. */
 SJ_NODISCARD int sj_uplink_on_readable(sj_uplink_t *self);
 /* Sends what the window allows, heartbeats, and handles timeouts. Call at
  * least every 100 ms and after new events were stored. */
@@ -228,7 +236,10 @@ uint64_t sj_uplink_down_head(const sj_uplink_t *self);
 /* Last error text the parent sent (empty if none). */
 const char *sj_uplink_last_error(const sj_uplink_t *self);
 
-/* Socket options shared by both sides (PROTOCOL-NOTES 2.7). */
-void sj_link_sockopts(void *sock, int is_router);
+/* Socket options shared by both sides (LINGER 0, MAXMSGSIZE, HWMs,
+ * heartbeats, keepalive; a ROUTER's MANDATORY, a DEALER's IMMEDIATE and
+ * reconnect interval). Returns SJ_OK, or SJ_EIO after logging the option
+ * libzmq refused. */
+SJ_NODISCARD int sj_link_sockopts(void *sock, int is_router);
 
 #endif

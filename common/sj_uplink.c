@@ -49,9 +49,20 @@ struct sj_uplink {
     uint64_t down_head;   /* the parent's downward head for this node, as last heard */
     char down_refused[300];/* the last refusal of a downward batch logged */
     char last_error[256];
+    int rx_rc; /* the first local failure of this sj_uplink_on_readable */
 };
 
 static void s_read_down_cursor(sj_uplink_t *self);
+
+/* Keeps the first local failure (storage, memory) of the frames being
+ * handled, for sj_uplink_on_readable to return. */
+static void
+s_failed(sj_uplink_t *self, int rc)
+{
+    if (self->rx_rc == SJ_OK) {
+        self->rx_rc = rc;
+    }
+}
 static void s_send_heartbeat(sj_uplink_t *self);
 
 /* A batch being filled by the store's fetch callback. */
@@ -120,8 +131,10 @@ s_up_monitor(sj_uplink_t *self)
     self->mon = zmq_socket(self->zctx, ZMQ_PAIR);
     int zero = 0;
     if (self->mon) {
-        zmq_setsockopt(self->mon, ZMQ_LINGER, &zero, sizeof zero);
-        if (zmq_connect(self->mon, addr) != 0) {
+        /* Without the monitor, handshake failures are only not named. */
+        if (zmq_setsockopt(self->mon, ZMQ_LINGER, &zero, sizeof zero) != 0
+            || zmq_connect(self->mon, addr) != 0) {
+            sj_warn("uplink: no handshake monitor: %s", zmq_strerror(zmq_errno()));
             zmq_close(self->mon);
             self->mon = NULL;
         }
@@ -209,7 +222,9 @@ s_up_socket(sj_uplink_t *self)
         sj_error("uplink: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return SJ_EIO;
     }
-    sj_link_sockopts(self->sock, 0);
+    if (sj_link_sockopts(self->sock, 0) != SJ_OK) {
+        return SJ_EIO;
+    }
     if (self->secure && sj_auth_client_socket(self->sock, &self->kp, self->server_pk) != SJ_OK) {
         return SJ_EINVAL;
     }
@@ -404,10 +419,12 @@ s_receipt(sj_uplink_t *self, uint64_t e2e)
     if (!self->ops.receipt || e2e <= self->e2e) {
         return;
     }
-    if (self->ops.receipt(self->ops_ctx, e2e) == SJ_OK) {
+    int rc = self->ops.receipt(self->ops_ctx, e2e);
+    if (rc == SJ_OK) {
         self->e2e = e2e;
     } else {
         sj_error("cannot record the county's receipt through %llu", (unsigned long long) e2e);
+        s_failed(self, rc);
     }
 }
 
@@ -417,6 +434,7 @@ s_record_ack(sj_uplink_t *self, uint64_t acked, Sanji__Rejection **rej, size_t n
     int rc = self->ops.acked(self->ops_ctx, acked, rej, n_rej);
     if (rc != SJ_OK) {
         sj_error("cannot record the parent's ack: %s", sj_strerror(rc));
+        s_failed(self, rc);
     }
     return rc;
 }
@@ -459,6 +477,7 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
             /* Nothing recorded: the Welcome times out and HELLO is said again. */
             sj_error("cannot check this store against the parent's mark %llu: %s",
                      (unsigned long long) w->acked_through, sj_strerror(rc));
+            s_failed(self, rc);
             return;
         }
         if (moved) {
@@ -494,8 +513,15 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     self->down_head = w->down_head;
     s_receipt(self, w->e2e_through);
     int reset = 0;
-    if (self->ops.down_parent && w->store_epoch.len == SJ_EPOCH_BYTES
-        && self->ops.down_parent(self->ops_ctx, w->store_epoch.data, &reset) == SJ_OK && reset) {
+    if (self->ops.down_parent && w->store_epoch.len == SJ_EPOCH_BYTES) {
+        int rc = self->ops.down_parent(self->ops_ctx, w->store_epoch.data, &reset);
+        if (rc != SJ_OK) {
+            sj_error("cannot record the parent's store epoch: %s", sj_strerror(rc));
+            s_failed(self, rc);
+            reset = 0;
+        }
+    }
+    if (reset) {
         /* The Hello carried a cursor into the old store's stream: ask for
          * the new store's stream from its start. */
         sj_notice("parent %s has a new store; receiving its downward stream from the start"
@@ -624,6 +650,9 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
                      reason);
             snprintf(self->down_refused, sizeof self->down_refused, "%s", reason);
         }
+        if (rc != SJ_EPROTO) {
+            s_failed(self, rc); /* the store's failure, not the parent's items */
+        }
         return;
     }
     self->down_cursor = cursor;
@@ -642,6 +671,7 @@ int
 sj_uplink_on_readable(sj_uplink_t *self)
 {
     s_ack_pend_t pend = {0};
+    self->rx_rc = SJ_OK;
     for (int i = 0; i < 256; i++) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -738,7 +768,7 @@ sj_uplink_on_readable(sj_uplink_t *self)
         sj_wire_free(env);
     }
     s_ack_flush(self, &pend);
-    return SJ_OK;
+    return self->rx_rc;
 }
 
 static void

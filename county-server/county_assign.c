@@ -47,16 +47,6 @@ const struct option county_assign_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *const s_flags[] = {"help",          "insecure",  "check",
-                                      "with-personal", "conflicts", "bom", "cases", NULL};
-
-int
-county_assign_handles(int argc, char *const *argv)
-{
-    int i = sj_cli_command(argc, argv, s_flags);
-    return i > 0 && strcmp(argv[i], "assign") == 0;
-}
-
 typedef struct {
     const char *data, *config, *log_level, *to, *due, *note, *officer;
     int help;

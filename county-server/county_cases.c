@@ -96,16 +96,6 @@ const struct option county_cases_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *const s_flags[] = {"conflicts", "help",    "insecure", "check",
-                                      "with-personal", "overdue", "open", "bom", "cases", NULL};
-
-int
-county_cases_handles(int argc, char *const *argv)
-{
-    int i = sj_cli_command(argc, argv, s_flags);
-    return i > 0 && (strcmp(argv[i], "cases") == 0 || strcmp(argv[i], "update") == 0);
-}
-
 int
 county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
 {

@@ -1,7 +1,7 @@
 /* county_cases: `county-server cases` and `county-server update` (issue 4,
- * matters as living cases), a small hook in county_main like county_cli:
- * main asks county_cases_handles() and, when it says yes, returns
- * county_cases_main(). Exit 0 ok, 1 failure (refused change), 2 bad usage. */
+ * matters as living cases), commands of county_cli.c's table that parse
+ * their own arguments: sj_cli runs county_cases_main for either word.
+ * Exit 0 ok, 1 failure (refused change), 2 bad usage. */
 #ifndef COUNTY_CASES_H
 #define COUNTY_CASES_H
 
@@ -13,9 +13,6 @@
 #include "county_store_view.h"
 #include "sj_err.h"
 #include "sj_table.h"
-
-/* True when argv's command word is cases or update. */
-int county_cases_handles(int argc, char *const *argv);
 
 /* The option table of cases and update (and so the keys of their config
  * sections, sj_cfg.h). main() has put the --config file's keys into argv. */

@@ -1,34 +1,44 @@
-/* county_cli: export, report and serve, see county_cli.h.
- *
- * One option table for the three commands; each command lists the options
- * it takes (s_cmds[].opts) and any other option given is bad usage, so a
- * --year on export is an error rather than silently ignored. */
+/* county_cli: the commands of county-server as one sj_cli table (see
+ * county_cli.h): run, keygen, allow, revoke, status, backup, restore,
+ * stats, list, show, verify, export, report and serve here; cases and
+ * update (county_cases.c) and assign (county_assign.c) parse their own
+ * arguments. sj_cli checks which options a command takes and how many
+ * arguments; each command checks its values. */
 #include "county_cli.h"
 
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "county_assign.h"
+#include "county_cases.h"
 #include "county_export.h"
 #include "county_http.h"
 #include "county_query.h"
 #include "county_report.h"
+#include "county_status.h"
 #include "county_store.h"
-#include "sj_cfg.h"
-#include "sj_cli.h"
+#include "county_verify.h"
+#include "sj_backup.h"
+#include "sj_enrol.h"
+#include "sj_health.h"
 #include "sj_http.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
+#include "sj_node.h"
 
 enum {
     O_DATA = 1000,
     O_CONFIG,
     O_LOG,
-    O_FORMAT,
+    O_BIND,
+    O_CODE,
+    O_INSECURE,
+    O_BY,
+    O_CASES,
     O_FROM,
     O_TO,
     O_TOWNSHIP,
@@ -41,21 +51,27 @@ enum {
     O_SOURCE,
     O_LIMIT,
     O_PERSONAL,
+    O_FORMAT,
+    O_SILENT,
+    O_CHECK,
+    O_DWARN,
+    O_DCRIT,
     O_YEAR,
     O_LANG,
     O_HTTP,
     O_TOKEN_FILE,
-    O_SILENT,
     O_BOM,
-    O_HELP,
-    O_COUNT
 };
 
-const struct option county_cli_options[] = {
+static const struct option s_options[] = {
     {"data", required_argument, NULL, O_DATA},
     {"config", required_argument, NULL, O_CONFIG},
     {"log-level", required_argument, NULL, O_LOG},
-    {"format", required_argument, NULL, O_FORMAT},
+    {"bind", required_argument, NULL, O_BIND},
+    {"code", required_argument, NULL, O_CODE},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"by", required_argument, NULL, O_BY},
+    {"cases", no_argument, NULL, O_CASES},
     {"from", required_argument, NULL, O_FROM},
     {"to", required_argument, NULL, O_TO},
     {"township", required_argument, NULL, O_TOWNSHIP},
@@ -68,158 +84,339 @@ const struct option county_cli_options[] = {
     {"source", required_argument, NULL, O_SOURCE},
     {"limit", required_argument, NULL, O_LIMIT},
     {"with-personal", no_argument, NULL, O_PERSONAL},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"silent-after", required_argument, NULL, O_SILENT},
+    {"check", no_argument, NULL, O_CHECK},
+    {"disk-warn", required_argument, NULL, O_DWARN},
+    {"disk-crit", required_argument, NULL, O_DCRIT},
     {"year", required_argument, NULL, O_YEAR},
     {"lang", required_argument, NULL, O_LANG},
     {"http", required_argument, NULL, O_HTTP},
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
-    {"silent-after", required_argument, NULL, O_SILENT},
     {"bom", no_argument, NULL, O_BOM},
-    {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
 
-/* Options without a value, for sj_cli_command: these and county_main's. */
-static const char *const s_flags[] = {"with-personal", "help", "insecure", "check", "conflicts",
-                                      "bom", "cases", NULL};
+/* The general keys of the config file ([county-server], sj_cfg.h); every
+ * other option is a key of its command's section. */
+static const char *const s_cfg_general[] = {
+    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
 
+/* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
-    const char *data, *log_level, *format, *limit, *year, *lang, *http, *token_file,
-        *silent;
+    const char *data, *code, *format, *limit, *year, *lang, *http, *token_file, *silent;
     int with_personal;
     int bom; /* export --bom */
     county_filter_t f;
-    unsigned char given[O_COUNT - O_DATA]; /* which options were on the command line */
 } s_args_t;
 
+static void
+s_args(const sj_cli_args_t *ca, s_args_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->data = ca->data;
+    a->code = sj_cli_val(ca, O_CODE);
+    a->format = sj_cli_val(ca, O_FORMAT);
+    a->limit = sj_cli_val(ca, O_LIMIT);
+    a->year = sj_cli_val(ca, O_YEAR);
+    a->lang = sj_cli_val(ca, O_LANG);
+    a->http = sj_cli_val(ca, O_HTTP);
+    a->token_file = sj_cli_val(ca, O_TOKEN_FILE);
+    a->silent = sj_cli_val(ca, O_SILENT);
+    a->with_personal = sj_cli_has(ca, O_PERSONAL);
+    a->bom = sj_cli_has(ca, O_BOM);
+    a->f.from = sj_cli_val(ca, O_FROM);
+    a->f.to = sj_cli_val(ca, O_TO);
+    a->f.township = sj_cli_val(ca, O_TOWNSHIP);
+    a->f.station = sj_cli_val(ca, O_STATION);
+    a->f.channel = sj_cli_val(ca, O_CHANNEL);
+    a->f.kind = sj_cli_val(ca, O_KIND);
+    a->f.level = sj_cli_val(ca, O_LEVEL);
+    a->f.category = sj_cli_val(ca, O_CATEGORY);
+    a->f.outcome = sj_cli_val(ca, O_OUTCOME);
+    a->f.source = sj_cli_val(ca, O_SOURCE);
+}
+
+/* ---- run ---- */
+
 typedef struct {
-    const char *name;
-    int (*run)(s_args_t *a);
-    const int *opts; /* options it takes besides data, config, log-level, help; 0-terminated */
-    const char *usage;
-} s_cmd_t;
+    const char *data, *code;
+} s_run_t;
 
-static int s_export(s_args_t *a);
-static int s_report(s_args_t *a);
-static int s_serve(s_args_t *a);
-
-static const int s_export_opts[] = {O_FORMAT,  O_FROM,  O_TO,       O_TOWNSHIP, O_STATION,
-                                    O_CHANNEL, O_KIND,  O_LEVEL,    O_CATEGORY, O_OUTCOME,
-                                    O_SOURCE,  O_LIMIT, O_PERSONAL, O_BOM,      0};
-
-static const int s_report_opts[] = {O_YEAR, O_LANG, O_FORMAT, 0};
-static const int s_serve_opts[] = {O_HTTP, O_TOKEN_FILE, O_SILENT, 0};
-
-static const s_cmd_t s_cmds[] = {
-    {"export", s_export, s_export_opts,
-     "usage: county-server export [--format csv|jsonl] [filters] [--limit N] [--with-personal]\n"
-     "                            [--bom]\n"
-     "\n"
-     "Writes every matter that passes the filters to stdout, one row at a time\n"
-     "(constant memory however many there are), ordered by occurred date and id.\n"
-     "Columns as 'list'; --with-personal adds petitioner_name, petitioner_id,\n"
-     "petitioner_phone, petitioner_address, opened with this server's key.\n"
-     "When stderr is a terminal, progress is shown every 100,000 rows.\n"
-     "\n"
-     "  --format F          csv (default; RFC 4180, header line) or jsonl (one\n"
-     "                      JSON object per line)\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
-     "                      reads the Chinese text as UTF-8\n"
-     "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
-     "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
-     "instead of running it as a formula (always on; jsonl is never altered).\n"
-     "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
-     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
-     "  --category G, --outcome O, --source S  filters, as for list\n"
-     "  --limit N           at most N rows\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-     "In the --config file these options are keys of [export] (flags win).\n"},
-    {"report", s_report, s_report_opts,
-     "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
-     "\n"
-     "Prints the year's petition section (信访) in the shape a county yearbook\n"
-     "uses: matters (件（批）次) and person-times (人次); lodged at the county,\n"
-     "city, province and capital, collective and individual; letters, phone\n"
-     "and mailbox; resolved on the spot, accepted, closed; cases assigned from\n"
-     "above and their closure rate; leader reception; review cases by category.\n"
-     "Every figure is counted from the master database.\n"
-     "\n"
-     "  --year YYYY         the year (by occurred date), required\n"
-     "  --lang L            zh (default) or en\n"
-     "  --format F          md (default; Markdown) or html (a complete page)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-     "In the --config file these options are keys of [report] (flags win).\n"},
-    {"serve", s_serve, s_serve_opts,
-     "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
-     "\n"
-     "Serves the county dashboard: totals, charts by month, channel, level,\n"
-     "category, outcome and source, the townships (matters, persons, last\n"
-     "contact of their hub), silent hubs and stations; filters by date range and\n"
-     "township; Chinese and English. Everything the page needs is inside this\n"
-     "binary. A separate process that only reads the database: run it next to\n"
-     "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
-     "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
-     "stops on SIGINT or SIGTERM.\n"
-     "\n"
-     "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
-     "                      IPv6; port 0 = any free port)\n"
-     "  --token-file FILE   required for any address that is not loopback: every\n"
-     "                      request must then carry the token in the file, as\n"
-     "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
-     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
-     "  --silent-after S    a hub or station unheard for S seconds is silent\n"
-     "                      (default 3600)\n"
-     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-     "In the --config file these options are keys of [serve] (flags win).\n"},
-};
-#define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])
-
-static const s_cmd_t *
-s_cmd_find(const char *name)
-{
-    for (size_t i = 0; i < S_NCMDS; i++) {
-        if (strcmp(s_cmds[i].name, name) == 0) {
-            return &s_cmds[i];
-        }
-    }
-    return NULL;
-}
-
-int
-county_cli_handles(int argc, char *const *argv)
-{
-    int i = sj_cli_command(argc, argv, s_flags);
-    return i > 0 && s_cmd_find(argv[i]) != NULL;
-}
-
-static const char *
-s_opt_name(int code)
-{
-    for (const struct option *o = county_cli_options; o->name; o++) {
-        if (o->val == code) {
-            return o->name;
-        }
-    }
-    return "?";
-}
-
-/* Any option given that the command does not take is bad usage. */
+/* run: the county's store for the node engine. */
 static int
-s_check_given(const s_cmd_t *cmd, const s_args_t *a)
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
 {
-    for (int code = O_DATA; code < O_COUNT; code++) {
-        if (!a->given[code - O_DATA] || code == O_DATA || code == O_CONFIG || code == O_LOG
-            || code == O_HELP || sj_cfg_source(s_opt_name(code), NULL) == SJ_CFG_GENERAL) {
-            continue; /* a general key of the config file is for the commands that use it */
+    const s_run_t *r = ctx;
+    county_store_t *st = county_store_open(r->data, r->code, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EIO;
+    }
+    out->store = st;
+    out->db = county_store_db(st);
+    out->code = r->code;
+    out->store_epoch = county_store_epoch(st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    (void) ctx;
+    county_store_t *st = store;
+    county_store_close(&st);
+}
+
+static int
+s_run(const sj_cli_args_t *ca)
+{
+    if (sj_cli_need(ca, O_BIND, "ENDPOINT") || sj_cli_endpoint(ca, O_BIND, 1)
+        || sj_cli_code(ca, O_CODE, 6, "county")) {
+        return 2;
+    }
+    static const sj_node_role_t role = {
+        .open = s_node_open, .close = s_node_close, .down_ops = &county_store_downlink_ops};
+    const sj_node_cfg_t cfg = {.tool = "county-server",
+                               .data = ca->data,
+                               .store_file = COUNTY_STORE_FILE,
+                               .damaged_hint = "restore a backup with 'county-server restore'",
+                               .daemon = 1,
+                               .insecure = sj_cli_has(ca, O_INSECURE),
+                               .bind = sj_cli_val(ca, O_BIND)};
+    s_run_t r = {.data = ca->data, .code = sj_cli_val(ca, O_CODE)};
+    if (r.code) {
+        sj_log_set_ident("county-server", r.code);
+    }
+    int rc = sj_node_run(&cfg, &role, &r);
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
+}
+
+/* ---- keys ---- */
+
+static int
+s_keygen(const sj_cli_args_t *ca)
+{
+    return sj_enrol_keygen("county-server", ca->data);
+}
+
+static int
+s_allow(const sj_cli_args_t *ca)
+{
+    const char *code = ca->pos[0];
+    if (sj_cli_code(ca, O_CODE, 6, "county")) {
+        return 2;
+    }
+    if (sj_code_level(code) != 9 && sj_code_level(code) != 12) {
+        fprintf(stderr,
+                "county-server: CODE '%s' is neither a 9-digit township nor a 12-digit"
+                " village code\n",
+                code);
+        return 2;
+    }
+    return sj_enrol_allow("county-server", ca->data, code, ca->pos[1], sj_cli_val(ca, O_CODE));
+}
+
+static int
+s_revoke(const sj_cli_args_t *ca)
+{
+    return sj_enrol_revoke("county-server", ca->data, ca->pos[0]);
+}
+
+/* ---- status, backup, restore, verify ---- */
+
+typedef struct {
+    const char *data, *code;
+} s_restore_t;
+
+/* restore: the staged copy is opened as `run` opens it, for --code or else
+ * the county this directory serves (when it names one). */
+static int
+s_verify(void *ctx, const char *dir, char *err, size_t err_size)
+{
+    const s_restore_t *r = ctx;
+    char code[SJ_CODE_MAX + 1] = "";
+    if (r->code) {
+        snprintf(code, sizeof code, "%s", r->code);
+    } else {
+        char ignored[512];
+        county_store_t *live =
+            county_store_open(r->data, NULL, SJ_DB_READ, ignored, sizeof ignored);
+        if (live
+            && sj_db_meta_get_text(county_store_db(live), "code", code, sizeof code) != SJ_OK) {
+            code[0] = '\0';
         }
-        int ok = 0;
-        for (const int *p = cmd->opts; *p; p++) {
-            ok = ok || *p == code;
+        county_store_close(&live);
+    }
+    county_store_t *st = county_store_open(dir, code[0] ? code : NULL, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EINVAL;
+    }
+    county_store_close(&st);
+    return SJ_OK;
+}
+
+/* status and status --check (exit 0..3, sj_health.h). */
+static int
+s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fmt)
+{
+    char err[512] = "";
+    county_store_t *st = county_store_open(data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        if (check) {
+            return sj_health_unknown(stdout, "cannot read the county store: %s", err);
         }
-        if (!ok) {
-            fprintf(stderr, "county-server: %s does not take --%s (see %s --help)\n", cmd->name,
-                    s_opt_name(code), cmd->name);
-            return 2;
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc;
+    if (!check) {
+        rc = county_status_write(county_store_db(st), ho->silent_s, fmt, stdout);
+        county_store_close(&st);
+        if (rc != SJ_OK) {
+            fprintf(stderr, "county-server: cannot read status: %s\n", sj_strerror(rc));
         }
+        return rc == SJ_OK ? 0 : 1;
+    }
+    sj_health_t *h = sj_health_new();
+    rc = h ? county_status_check(county_store_db(st), ho, h) : SJ_ENOMEM;
+    county_store_close(&st);
+    if (rc == SJ_OK && sj_health_disk(h, data, ho->disk_warn_pct, ho->disk_crit_pct) != SJ_OK) {
+        sj_health_add(h, SJ_HEALTH_UNKNOWN, "cannot read the free space of %s", data);
+    }
+    int code = rc == SJ_OK ? sj_health_print(h, stdout)
+                           : sj_health_unknown(stdout, "cannot read the county store in %s: %s",
+                                               data, sj_strerror(rc));
+    sj_health_destroy(&h);
+    return code;
+}
+
+/* status --check: bad usage is UNKNOWN (exit 3) in the monitoring convention. */
+static int
+s_status_bad_usage(const sj_cli_args_t *ca)
+{
+    if (sj_cli_has(ca, O_CHECK)) {
+        return sj_health_unknown(stdout, "bad usage (see stderr)");
+    }
+    return 2;
+}
+
+static int
+s_status_cmd(const sj_cli_args_t *ca)
+{
+    sj_health_opts_t ho;
+    sj_health_opts_default(&ho);
+    sj_format_t fmt = SJ_FMT_TABLE;
+    char err[512];
+    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+        return s_status_bad_usage(ca);
+    }
+    if (sj_health_opts_parse(&ho, sj_cli_val(ca, O_SILENT), NULL, NULL, sj_cli_val(ca, O_DWARN),
+                             sj_cli_val(ca, O_DCRIT), err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return s_status_bad_usage(ca);
+    }
+    return s_status(ca->data, &ho, sj_cli_has(ca, O_CHECK), fmt);
+}
+
+static int
+s_backup(const sj_cli_args_t *ca)
+{
+    if (sj_cli_code(ca, O_CODE, 6, "county")) {
+        return 2;
+    }
+    s_restore_t r = {.data = ca->data, .code = sj_cli_val(ca, O_CODE)};
+    const sj_backup_role_t role = {
+        .tool = "county-server", .file = COUNTY_STORE_FILE, .verify = s_verify, .ctx = &r};
+    return strcmp(ca->cmd->name, "backup") == 0
+               ? sj_backup_cmd_backup(&role, ca->data, ca->pos[0])
+               : sj_backup_cmd_restore(&role, ca->data, ca->pos[0]);
+}
+
+static int
+s_verify_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    char err[512] = "";
+    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+        return 2;
+    }
+    county_store_t *vs = county_store_open(ca->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!vs) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    long problems = 0;
+    int v = county_verify(county_store_db(vs), fmt, stdout, &problems, err, sizeof err);
+    county_store_close(&vs);
+    if (v != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "%s: %ld problem%s\n", problems ? "NOT VERIFIED" : "verified", problems,
+            problems == 1 ? "" : "s");
+    return problems ? 1 : 0;
+}
+
+/* ---- stats, list, show ---- */
+
+static int
+s_query(const sj_cli_args_t *ca)
+{
+    const char *cmd = ca->cmd->name;
+    s_args_t a;
+    s_args(ca, &a);
+    county_filter_t f = a.f;
+    sj_format_t fmt = SJ_FMT_TABLE;
+    char err[512] = "";
+    long long limit = 0;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) || sj_cli_int(ca, O_LIMIT, 1, 1000000000, &limit)) {
+        return 2;
+    }
+    f.limit = (long) limit;
+    if (county_filter_check(&f, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    sj_keypair_t kp;
+    int with_personal = a.with_personal;
+    if (with_personal) {
+        if (sj_keypair_load(ca->data, &kp, err, sizeof err) != SJ_OK) {
+            fprintf(stderr, "county-server: --with-personal needs this server's key: %s\n", err);
+            return 1;
+        }
+        f.personal = &kp;
+    }
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        if (with_personal) {
+            sodium_memzero(&kp, sizeof kp);
+        }
+        return 1;
+    }
+    int q;
+    err[0] = '\0';
+    if (strcmp(cmd, "stats") == 0) {
+        q = county_query_stats_ex(county_store_db(st), sj_cli_val(ca, O_BY), &f, fmt,
+                                  sj_cli_has(ca, O_CASES) ? COUNTY_STATS_CASES : 0, stdout, err,
+                                  sizeof err);
+    } else if (strcmp(cmd, "list") == 0) {
+        q = county_query_list(county_store_db(st), &f, fmt, stdout, err, sizeof err);
+    } else {
+        q = county_query_show(county_store_db(st), ca->pos[0], fmt, stdout, err, sizeof err);
+        if (q == SJ_OK && with_personal) {
+            q = county_query_personal(county_store_db(st), ca->pos[0], &kp, fmt, stdout, err,
+                                      sizeof err);
+        }
+    }
+    if (with_personal) {
+        sodium_memzero(&kp, sizeof kp);
+    }
+    county_store_close(&st);
+    if (q != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        return q == SJ_EINVAL ? 2 : 1;
     }
     return 0;
 }
@@ -411,126 +608,272 @@ s_serve(s_args_t *a)
     return 0;
 }
 
-/* ---- main ---- */
+/* ---- export, report, serve ---- */
 
-int
-county_cli_main(int argc, char **argv)
+static int
+s_export_cmd(const sj_cli_args_t *ca)
 {
     s_args_t a;
-    memset(&a, 0, sizeof a);
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", county_cli_options, NULL)) != -1) {
-        if (c == 'h') {
-            c = O_HELP;
-        }
-        if (c < O_DATA || c >= O_COUNT) {
-            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-        a.given[c - O_DATA] = 1;
-        switch (c) {
-        case O_DATA:
-            a.data = optarg;
-            break;
-        case O_CONFIG:
-            break; /* read by sj_cfg_apply in main() */
-        case O_LOG:
-            a.log_level = optarg;
-            break;
-        case O_FORMAT:
-            a.format = optarg;
-            break;
-        case O_FROM:
-            a.f.from = optarg;
-            break;
-        case O_TO:
-            a.f.to = optarg;
-            break;
-        case O_TOWNSHIP:
-            a.f.township = optarg;
-            break;
-        case O_STATION:
-            a.f.station = optarg;
-            break;
-        case O_CHANNEL:
-            a.f.channel = optarg;
-            break;
-        case O_KIND:
-            a.f.kind = optarg;
-            break;
-        case O_LEVEL:
-            a.f.level = optarg;
-            break;
-        case O_CATEGORY:
-            a.f.category = optarg;
-            break;
-        case O_OUTCOME:
-            a.f.outcome = optarg;
-            break;
-        case O_SOURCE:
-            a.f.source = optarg;
-            break;
-        case O_LIMIT:
-            a.limit = optarg;
-            break;
-        case O_BOM:
-            a.bom = 1;
-            break;
-        case O_PERSONAL:
-            a.with_personal = 1;
-            break;
-        case O_YEAR:
-            a.year = optarg;
-            break;
-        case O_LANG:
-            a.lang = optarg;
-            break;
-        case O_HTTP:
-            a.http = optarg;
-            break;
-        case O_TOKEN_FILE:
-            a.token_file = optarg;
-            break;
-        case O_SILENT:
-            a.silent = optarg;
-            break;
-        default:
-            break;
-        }
-    }
-    if (optind >= argc) {
-        fprintf(stderr, "county-server: no command (see --help)\n");
-        return 2;
-    }
-    const s_cmd_t *cmd = s_cmd_find(argv[optind]);
-    if (!cmd) {
-        fprintf(stderr, "county-server: unknown command '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
-    if (a.given[O_HELP - O_DATA]) {
-        fputs(cmd->usage, stdout);
-        return 0;
-    }
-    if (optind + 1 < argc) {
-        fprintf(stderr, "county-server: %s takes no argument '%s' (see %s --help)\n", cmd->name,
-                argv[optind + 1], cmd->name);
-        return 2;
-    }
-    int rc = s_check_given(cmd, &a);
-    if (rc != 0) {
-        return rc;
-    }
-    rc = 2;
-    if (!a.data) {
-        a.data = "./var/county-server";
-    }
-    if ((rc = sj_cli_start("county-server", a.log_level)) != 0) {
-        goto out;
-    }
-    rc = cmd->run(&a);
-out:
-    return rc;
+    s_args(ca, &a);
+    return s_export(&a);
 }
+
+static int
+s_report_cmd(const sj_cli_args_t *ca)
+{
+    s_args_t a;
+    s_args(ca, &a);
+    return s_report(&a);
+}
+
+static int
+s_serve_cmd(const sj_cli_args_t *ca)
+{
+    s_args_t a;
+    s_args(ca, &a);
+    return s_serve(&a);
+}
+
+/* ---- the table ---- */
+
+#define S_OPTS(...) ((const int[]){__VA_ARGS__, 0})
+#define S_FILTERS \
+    O_FROM, O_TO, O_TOWNSHIP, O_STATION, O_CHANNEL, O_KIND, O_LEVEL, O_CATEGORY, O_OUTCOME, O_SOURCE
+
+/* The filters' help, as stats, list and export take them. */
+#define S_FILTERS_HELP                                                            \
+    "  --from YYYY-MM-DD   only matters that occurred on or after (inclusive)\n"  \
+    "  --to YYYY-MM-DD     only matters that occurred on or before (inclusive)\n" \
+    "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"   \
+    "  --category G, --outcome O, --source S    filters (enum names as in the\n"  \
+    "                      README, or their Chinese labels)\n"
+
+static const sj_cli_cmd_t s_cmds[] = {
+    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE), "run the daemon (--bind)",
+     "usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
+     "\n"
+     "Runs the county server: receives the reports of the township hubs (and of\n"
+     "stations attached directly) into the master database, and sends\n"
+     "assignments down. Prints 'ready' when it listens; stops on SIGINT or\n"
+     "SIGTERM; SIGHUP reads the allowlist and the log level again.\n"
+     "\n"
+     "  --bind ENDPOINT     where hubs connect, e.g. tcp://0.0.0.0:7600\n"
+     "  --code CODE6        county code; children outside it are refused (optional)\n"
+     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
+     s_run, NULL, NULL, NULL},
+    {"keygen", NULL, 0, 0, NULL,
+     "make this server's key pair; prints the public key\n"
+     "(hubs use it as --parent-key, stations as --county-key)",
+     "usage: county-server keygen\n"
+     "\n"
+     "Makes this server's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
+     "the public key: hubs use it as --parent-key, stations as --county-key\n"
+     "(petitioner fields are sealed to it).\n",
+     s_keygen, NULL, NULL, NULL},
+    {"allow", "CODE KEY", 2, 2, S_OPTS(O_CODE),
+     "enrol a hub (9 digits) or a directly attached station (12)",
+     "usage: county-server allow [--code CODE6] -- CODE 'KEY'\n"
+     "\n"
+     "Enrols a hub (9-digit township code) or a station attached directly\n"
+     "(12-digit village code) with the public key its keygen printed (quote\n"
+     "it: a Z85 key holds characters the shell changes; '--' keeps a key that\n"
+     "starts with '-' from being read as an option). A running server picks it\n"
+     "up on SIGHUP (systemctl reload).\n"
+     "\n"
+     "  --code CODE6        this county: CODE must lie under it\n",
+     s_allow, NULL, NULL, NULL},
+    {"revoke", "CODE|KEY", 1, 1, NULL, "remove a code's keys, or one key",
+     "usage: county-server revoke CODE|KEY\n"
+     "\n"
+     "Removes every key of a code, or one key, from the allowlist. A running\n"
+     "server applies it on SIGHUP (systemctl reload).\n",
+     s_revoke, NULL, NULL, NULL},
+    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT),
+     "each child link (hub or station): last contact, events\n"
+     "received, backlog it reports; silent ones first\n"
+     "(--check: one line for monitoring, Nagios plugin convention)",
+     "usage: county-server status [--format table|json|csv] [--silent-after S]\n"
+     "       county-server status --check [--disk-warn PCT] [--disk-crit PCT]\n"
+     "                            [--silent-after S]\n"
+     "\n"
+     "Shows each child link (hub or station): last contact, events received,\n"
+     "the backlog it reports; silent ones first.\n"
+     "\n"
+     "  --format F          table (default), json, csv\n"
+     "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
+     "  --check             one line for monitoring (Nagios plugin convention), exit\n"
+     "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
+     "                      silent children, free disk\n"
+     "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
+     "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
+     s_status_cmd, s_status_bad_usage, NULL, NULL},
+    {"backup", "DEST", 1, 1, NULL,
+     "consistent copy of the master database while the server\n"
+     "runs",
+     "usage: county-server backup DEST\n"
+     "\n"
+     "Makes a consistent copy of the master database while the server runs,\n"
+     "written atomically to DEST (or DEST/county-server-TIME.db if DEST is a\n"
+     "directory) and integrity-checked; prints its path.\n",
+     s_backup, NULL, NULL, NULL},
+    {"restore", "SRC", 1, 1, S_OPTS(O_CODE),
+     "replace the database with a backup (the server stopped)",
+     "usage: county-server restore SRC [--code CODE6]\n"
+     "\n"
+     "Replaces the database with the backup SRC; the server must be stopped.\n"
+     "SRC is checked first; the old database is kept as\n"
+     "county-server.db.before-restore-TIME.\n"
+     "\n"
+     "  --code CODE6        the county the backup must be of\n",
+     s_backup, NULL, NULL, NULL},
+    {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT),
+     "items and persons (with --cases: case figures),\n"
+     "grouped with --by",
+     "usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
+     "                           [--format table|json|csv]\n"
+     "\n"
+     "Counts matters (items) and person-times (persons), grouped.\n"
+     "\n"
+     "  --by DIM[,DIM...]   channel, kind, level, category, outcome, source,\n"
+     "                      station, township, month, ever_outcome (every outcome\n"
+     "                      a case ever had: how many were ever accepted, closed,\n"
+     "                      withdrawn; implies --cases)\n"
+     "  --cases             every row also gets the case figures: open, overdue,\n"
+     "                      concluded, withdrawn, closure_rate (%), median days to\n"
+     "                      close, assigned cases and their closure rate (a scan of\n"
+     "                      every matter; without it stats counts from the tallies\n"
+     "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
+     "  --format F          table (default), json, csv\n",
+     s_query, NULL, NULL, NULL},
+    {"list", NULL, 0, 0, S_OPTS(S_FILTERS, O_LIMIT, O_PERSONAL, O_FORMAT), "matters, filtered",
+     "usage: county-server list [filters] [--limit N] [--with-personal]\n"
+     "                          [--format table|json|csv]\n"
+     "\n"
+     "Lists the matters that pass the filters.\n"
+     "\n" S_FILTERS_HELP "  --limit N           at most N rows\n"
+     "  --with-personal     open the sealed petitioner fields with this server's\n"
+     "                      key (left out otherwise)\n"
+     "  --format F          table (default), json, csv\n",
+     s_query, NULL, NULL, NULL},
+    {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT), "one matter",
+     "usage: county-server show ID [--with-personal] [--format table|json|csv]\n"
+     "\n"
+     "Shows one matter and its history.\n"
+     "\n"
+     "  --with-personal     open the sealed petitioner fields with this server's\n"
+     "                      key (left out otherwise)\n"
+     "  --format F          table (default), json, csv\n",
+     s_query, NULL, NULL, NULL},
+    {"cases", NULL, 0, 0, NULL,
+     "every matter as a case: outcome, last change, conflicts,\n"
+     "assignment, due date, days left, overdue; filters for\n"
+     "overdue, open, assigned",
+     NULL, NULL, NULL, county_cases_options, county_cases_main},
+    {"update", "CASE-ID", 1, 1, NULL, "a status change made at the county (--outcome O)", NULL,
+     NULL, NULL, county_cases_options, county_cases_main},
+    {"assign", "CASE-ID", 1, 1, NULL,
+     "assign a case to a township or station (--to CODE --due DATE)", NULL, NULL, NULL,
+     county_assign_options, county_assign_main},
+    {"verify", NULL, 0, 0, S_OPTS(O_FORMAT),
+     "per station: highest complete sequence, gaps, hash-chain\n"
+     "breaks; exit 1 on any",
+     "usage: county-server verify [--format table|json|csv]\n"
+     "\n"
+     "Checks, per station stream, that every sequence number is there and that\n"
+     "the hash chain is unbroken: highest complete sequence, gaps, breaks.\n"
+     "Exit 1 on any problem.\n"
+     "\n"
+     "  --format F          table (default), json, csv\n",
+     s_verify_cmd, NULL, NULL, NULL},
+    {"export", NULL, 0, 0, S_OPTS(O_FORMAT, S_FILTERS, O_LIMIT, O_PERSONAL, O_BOM),
+     "all matters that pass the filters as csv or jsonl, streamed",
+     "usage: county-server export [--format csv|jsonl] [filters] [--limit N] [--with-personal]\n"
+     "                            [--bom]\n"
+     "\n"
+     "Writes every matter that passes the filters to stdout, one row at a time\n"
+     "(constant memory however many there are), ordered by occurred date and id.\n"
+     "Columns as 'list'; --with-personal adds petitioner_name, petitioner_id,\n"
+     "petitioner_phone, petitioner_address, opened with this server's key.\n"
+     "When stderr is a terminal, progress is shown every 100,000 rows.\n"
+     "\n"
+     "  --format F          csv (default; RFC 4180, header line) or jsonl (one\n"
+     "                      JSON object per line)\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
+     "                      reads the Chinese text as UTF-8\n"
+     "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
+     "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
+     "instead of running it as a formula (always on; jsonl is never altered).\n"
+     "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
+     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
+     "  --category G, --outcome O, --source S  filters, as for list\n"
+     "  --limit N           at most N rows\n",
+     s_export_cmd, NULL, NULL, NULL},
+    {"report", NULL, 0, 0, S_OPTS(O_YEAR, O_LANG, O_FORMAT),
+     "the year's petition section for the county yearbook (--year)",
+     "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
+     "\n"
+     "Prints the year's petition section (信访) in the shape a county yearbook\n"
+     "uses: matters (件（批）次) and person-times (人次); lodged at the county,\n"
+     "city, province and capital, collective and individual; letters, phone\n"
+     "and mailbox; resolved on the spot, accepted, closed; cases assigned from\n"
+     "above and their closure rate; leader reception; review cases by category.\n"
+     "Every figure is counted from the master database.\n"
+     "\n"
+     "  --year YYYY         the year (by occurred date), required\n"
+     "  --lang L            zh (default) or en\n"
+     "  --format F          md (default; Markdown) or html (a complete page)\n",
+     s_report_cmd, NULL, NULL, NULL},
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT),
+     "the county dashboard over HTTP (read-only)",
+     "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+     "\n"
+     "Serves the county dashboard: totals, charts by month, channel, level,\n"
+     "category, outcome and source, the townships (matters, persons, last\n"
+     "contact of their hub), silent hubs and stations; filters by date range and\n"
+     "township; Chinese and English. Everything the page needs is inside this\n"
+     "binary. A separate process that only reads the database: run it next to\n"
+     "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
+     "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
+     "stops on SIGINT or SIGTERM.\n"
+     "\n"
+     "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
+     "                      IPv6; port 0 = any free port)\n"
+     "  --token-file FILE   required for any address that is not loopback: every\n"
+     "                      request must then carry the token in the file, as\n"
+     "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
+     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+     "  --silent-after S    a hub or station unheard for S seconds is silent\n"
+     "                      (default 3600)\n",
+     s_serve_cmd, NULL, NULL, NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const sj_cli_tool_t county_cli_tool = {
+    .tool = "county-server",
+    .about = "usage: county-server COMMAND [options]\n"
+             "\n"
+             "The county server: receives reports from township hubs (and stations\n"
+             "attached directly), keeps the master database, and answers county staff.\n",
+    .footer = "\n"
+              "global options (every command):\n"
+              "  --data DIR          data directory (default ./var/county-server)\n"
+              "  --config FILE       INI file: the general keys (data, bind, code, log-level,\n"
+              "                      insecure, http, token-file, silent-after) in\n"
+              "                      [county-server]; every option of COMMAND as a key of\n"
+              "                      [COMMAND], e.g. [stats] format = json. Flags win over\n"
+              "                      [COMMAND], which wins over [county-server]\n"
+              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+              "  -h, --help          this help; after a command, that command's help\n"
+              "\n"
+              "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
+              "2 bad usage (status --check: 0-3, see county-server status --help).\n",
+    .global_help = "global options: --data DIR (default ./var/county-server), --config FILE,\n"
+                   "--log-level LEVEL (see county-server --help).\n",
+    .data_default = "./var/county-server",
+    .opts = s_options,
+    .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),
+    .data_id = O_DATA,
+    .log_level_id = O_LOG,
+    .general = s_cfg_general,
+    .cmds = s_cmds,
+};

@@ -198,8 +198,6 @@ static const char s_usage[] =
 
 enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT };
 
-/* Options without a value (hub_main's too), for sj_cli_command. */
-static const char *const s_flags[] = {"help", "insecure", "check", "conflicts", NULL};
 /* serve's options (the keys of [serve], sj_cfg.h). */
 const struct option hub_http_options[] = {
     {"data", required_argument, NULL, S_O_DATA},
@@ -211,13 +209,6 @@ const struct option hub_http_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-int
-hub_http_handles(int argc, char *const *argv)
-{
-    int i = sj_cli_command(argc, argv, s_flags);
-    return i > 0 && strcmp(argv[i], "serve") == 0;
-}
 
 typedef struct {
     const char *data, *log_level, *http, *token_file, *silent;

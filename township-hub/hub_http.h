@@ -10,8 +10,8 @@
  *       json --silent-after S` prints (hub_store_status).
  * Bad parameters 400 {"error": "..."}; anything else 404.
  *
- * The command line of `serve` is parsed here too (hub_http_handles and
- * hub_http_main), so hub_main.c needs one hook only. */
+ * The command line of `serve` is parsed here too (hub_http_main, which
+ * hub_cli.c's table names for the word "serve"). */
 #ifndef HUB_HTTP_H
 #define HUB_HTTP_H
 
@@ -45,8 +45,6 @@ uint16_t hub_http_port(const hub_http_t *self);
  * sj_cfg.h; main() has put the file's keys into argv). */
 extern const struct option hub_http_options[];
 
-/* True when argv's command word is "serve". */
-int hub_http_handles(int argc, char *const *argv);
 /* `township-hub serve [--data DIR] [--http HOST:PORT] [--token-file FILE]
  * [--silent-after S] [--config FILE] [--log-level L]`: serves until SIGINT
  * or SIGTERM. Returns the exit status (0, 1 failure, 2 bad usage). */

@@ -4,39 +4,20 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include <zmq.h>
 
 #include "agent_import.h"
 #include "agent_store.h"
 #include "sj_case.h"
+#include "sj_cli.h"
+#include "sj_enrol.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal(int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
-
-static void
-s_install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 static agent_store_t *
 s_open(const agent_opts_t *o, sj_db_mode_t mode)
@@ -86,88 +67,124 @@ s_auto_prune(agent_store_t *st, int days)
 }
 
 /* What s_link_loop ended with. */
-enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED };
+enum { S_LINK_DONE = 0, S_LINK_FAILED, S_LINK_REFUSED, S_LINK_USAGE };
 
-/* Runs the uplink until everything is acked (until_idle), the deadline
- * passes, or a signal arrives. With until_idle it also stops at once when the
- * hub refuses this station (S_LINK_REFUSED, the hub's reason printed): no
- * amount of waiting helps; `run` (until_idle 0) keeps trying, slowly.
- * Returns S_LINK_DONE when all is delivered (or run was stopped). */
+/* The station as a node (sj_node): its outbox, and what the command wants. */
+typedef struct {
+    agent_store_t *st; /* the outbox: the command's (borrowed), or run's own */
+    int own;           /* run: opened (and closed) by the node */
+    const agent_opts_t *o;
+    int until_idle;     /* sync, submit, import, update: stop when all is delivered */
+    int64_t next_prune; /* run with prune-after-days: when to prune next */
+} s_link_t;
+
+static int
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
+{
+    s_link_t *l = ctx;
+    if (!l->st) {
+        l->st = agent_store_open(l->o->data, l->o->station, SJ_DB_WRITE, err, err_size);
+        if (!l->st) {
+            return SJ_EIO;
+        }
+        l->own = 1;
+    }
+    out->store = l->st;
+    out->db = agent_store_db(l->st);
+    out->code = agent_store_station(l->st);
+    out->link_epoch = agent_store_epoch(l->st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    s_link_t *l = ctx;
+    (void) store;
+    if (l->own) {
+        agent_store_close(&l->st);
+        l->own = 0;
+    }
+}
+
+/* run with prune-after-days: at start, then every S_PRUNE_EVERY_MS. */
+static void
+s_node_tick(void *ctx, sj_node_t *node)
+{
+    s_link_t *l = ctx;
+    (void) node;
+    if (!l->until_idle && l->o->prune_after_days > 0 && sj_mono_ms() >= l->next_prune) {
+        s_auto_prune(l->st, l->o->prune_after_days);
+        l->next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
+    }
+}
+
+/* One-shot: everything acked by the hub, every downward item applied, and
+ * with --until-county the county's receipt for all of it. */
+static int
+s_node_done(void *ctx, sj_node_t *node)
+{
+    s_link_t *l = ctx;
+    sj_uplink_t *up = sj_node_uplink(node);
+    return l->until_idle && sj_uplink_state(up) == SJ_UP_READY
+           && sj_uplink_acked(up) >= sj_uplink_head(up)
+           && sj_uplink_down_cursor(up) >= sj_uplink_down_head(up)
+           && (!l->o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up));
+}
+
+/* Says what the hub answered last, unless all went well. */
+static void
+s_node_stopping(void *ctx, sj_node_t *node, int rc)
+{
+    s_link_t *l = ctx;
+    const char *perr = sj_uplink_last_error(sj_node_uplink(node));
+    if (rc == SJ_EFORBIDDEN) {
+        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
+                perr[0] ? perr : "no reason given");
+    } else if (rc != SJ_OK && l->until_idle && perr[0]) {
+        fprintf(stderr, "village-agent: %s\n", perr);
+    }
+}
+
+/* Runs the station's node (sj_node_run): `run` (until_idle 0: until a
+ * signal; the daemon lock, "ready") or, for the one-shot commands, until
+ * everything is acked, the timeout passes, or a signal arrives; a one-shot
+ * run also stops at once when the hub refuses this station
+ * (S_LINK_REFUSED, the hub's reason printed): no amount of waiting helps;
+ * `run` keeps trying, slowly. st: the command's open outbox (NULL: run
+ * opens its own). Returns S_LINK_DONE when all is delivered (or run was
+ * stopped). */
 static int
 s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int until_idle)
 {
     if (!o->hub) {
         fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
-        return S_LINK_FAILED;
+        return S_LINK_USAGE;
     }
-    sj_keypair_t kp;
-    uint8_t hub_pk[SJ_KEY_BYTES];
-    int have_keys = 0;
-    if (sj_node_load_keys("village-agent", o->data, o->insecure, &kp, &have_keys) != SJ_OK
-        || (have_keys && sj_node_peer_key("village-agent", "hub-key", o->hub_key, hub_pk) != SJ_OK)) {
-        return S_LINK_FAILED;
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .up_ops = &agent_store_uplink_ops,
+                                        .tick = s_node_tick,
+                                        .done = s_node_done,
+                                        .stopping = s_node_stopping};
+    const sj_node_cfg_t cfg = {.tool = "village-agent",
+                               .data = o->data,
+                               .store_file = AGENT_STORE_FILE,
+                               .daemon = !until_idle,
+                               .insecure = o->insecure,
+                               .parent = o->hub,
+                               .parent_key = o->hub_key,
+                               .parent_key_option = "hub-key",
+                               /* waiting for the receipt: ask the hub for it often */
+                               .up_heartbeat_ms = o->until_county ? 250 : 0,
+                               .timeout_ms = timeout_ms,
+                               .stop_on_refusal = until_idle};
+    s_link_t l = {.st = st, .o = o, .until_idle = until_idle, .next_prune = sj_mono_ms()};
+    int rc = sj_node_run(&cfg, &role, &l);
+    if (rc == SJ_OK) {
+        return S_LINK_DONE;
     }
-    void *zctx = zmq_ctx_new();
-    if (!zctx) {
-        return S_LINK_FAILED;
-    }
-    sj_uplink_cfg_t cfg = {.endpoint = o->hub, .code = agent_store_station(st),
-                           .epoch = agent_store_epoch(st), .kp = have_keys ? &kp : NULL,
-                           .server_pk = have_keys ? hub_pk : NULL,
-                           /* waiting for the receipt: ask the hub for it often */
-                           .heartbeat_ms = o->until_county ? 250 : 0};
-    sj_uplink_t *up = sj_uplink_new(zctx, &cfg, &agent_store_uplink_ops, st);
-    if (!up) {
-        zmq_ctx_term(zctx);
-        fprintf(stderr, "village-agent: cannot set up the link to %s\n", o->hub);
-        return S_LINK_FAILED;
-    }
-    int64_t deadline = timeout_ms > 0 ? sj_mono_ms() + timeout_ms : 0;
-    int64_t next_prune = sj_mono_ms(); /* run: at start, then every S_PRUNE_EVERY_MS */
-    int rc = S_LINK_FAILED;
-    while (!s_stop) {
-        if (!until_idle && o->prune_after_days > 0 && sj_mono_ms() >= next_prune) {
-            s_auto_prune(st, o->prune_after_days);
-            next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
-        }
-        if (sj_uplink_tick(up) != SJ_OK) {
-            fprintf(stderr, "village-agent: cannot read the outbox\n");
-            break;
-        }
-        if (until_idle && sj_uplink_state(up) == SJ_UP_READY
-            && sj_uplink_acked(up) >= sj_uplink_head(up)
-            && sj_uplink_down_cursor(up) >= sj_uplink_down_head(up)
-            && (!o->until_county || sj_uplink_e2e(up) >= sj_uplink_head(up))) {
-            rc = S_LINK_DONE;
-            break;
-        }
-        if (until_idle && sj_uplink_state(up) == SJ_UP_REFUSED) {
-            rc = S_LINK_REFUSED;
-            break;
-        }
-        if (deadline && sj_mono_ms() >= deadline) {
-            break;
-        }
-        zmq_pollitem_t item = {.socket = sj_uplink_socket(up), .events = ZMQ_POLLIN};
-        int n = zmq_poll(&item, 1, 100);
-        if (n > 0 && sj_uplink_on_readable(up) != SJ_OK) {
-            break;
-        }
-    }
-    if (!until_idle && s_stop) {
-        rc = S_LINK_DONE;
-    }
-    const char *perr = sj_uplink_last_error(up);
-    if (rc == S_LINK_REFUSED) {
-        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
-                perr[0] ? perr : "no reason given");
-    } else if (rc != S_LINK_DONE && perr[0]) {
-        fprintf(stderr, "village-agent: %s\n", perr);
-    }
-    sj_uplink_destroy(&up);
-    zmq_ctx_term(zctx);
-    sodium_memzero(&kp, sizeof kp);
-    return rc;
+    return rc == SJ_EFORBIDDEN ? S_LINK_REFUSED : rc == SJ_EINVAL ? S_LINK_USAGE : S_LINK_FAILED;
 }
 
 /* The hub refused this station after a submit, import or update stored its
@@ -285,7 +302,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     if (!ev) {
         return 1;
     }
-    int rc = SJ_OK, exit_code = 1;
+    int rc = SJ_OK, exit_code = 2; /* until the report is checked: bad usage */
     agent_store_t *st = NULL;
     ev->type = SJ_EVENT_REPORT;
     sj_report_t *r = &ev->report;
@@ -346,6 +363,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     if (s_seal(o, &p, ev, 0) != SJ_OK) {
         goto out;
     }
+    exit_code = 1;
     st = s_open(o, SJ_DB_WRITE);
     if (!st) {
         goto out;
@@ -494,7 +512,7 @@ agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, con
     if (!ev) {
         return 1;
     }
-    int exit_code = 1;
+    int exit_code = 2; /* until the change is checked: bad usage */
     agent_store_t *st = NULL;
     ev->type = SJ_EVENT_STATUS;
     if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
@@ -522,6 +540,7 @@ agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, con
     }
     snprintf(ev->note, sizeof ev->note, "%s", note);
     snprintf(ev->officer, sizeof ev->officer, "%s", officer);
+    exit_code = 1;
     st = s_open(o, SJ_DB_WRITE);
     if (!st) {
         goto out;
@@ -734,8 +753,11 @@ agent_cmd_sync(const agent_opts_t *o)
     if (!st) {
         return 1;
     }
-    s_install_signals();
     int rc = s_link_loop(st, o, (int64_t) (o->timeout_s > 0 ? o->timeout_s : 30) * 1000, 1);
+    if (rc == S_LINK_USAGE) {
+        agent_store_close(&st);
+        return 2;
+    }
     agent_counts_t n;
     int crc = agent_store_counts(st, &n);
     if (rc == S_LINK_DONE) {
@@ -764,16 +786,8 @@ agent_cmd_sync(const agent_opts_t *o)
 int
 agent_cmd_run(const agent_opts_t *o)
 {
-    agent_store_t *st = s_open(o, SJ_DB_WRITE);
-    if (!st) {
-        return 1;
-    }
-    s_install_signals();
-    sj_notice("station %s delivering to %s", agent_store_station(st), o->hub ? o->hub : "?");
-    int rc = s_link_loop(st, o, 0, 0);
-    sj_notice("stopped");
-    agent_store_close(&st);
-    return rc;
+    int rc = s_link_loop(NULL, o, 0, 0);
+    return rc == S_LINK_DONE ? 0 : rc == S_LINK_USAGE ? 2 : 1;
 }
 
 int
@@ -796,3 +810,334 @@ agent_cmd_prune(const agent_opts_t *o)
     agent_store_close(&st);
     return 0;
 }
+
+/* ---- the command line (sj_cli) ---- */
+
+enum {
+    O_DATA = 1000,
+    O_STATION,
+    O_HUB,
+    O_COUNTY_KEY,
+    O_HUB_KEY,
+    O_CONFIG,
+    O_LOG,
+    O_INSECURE,
+    O_FORMAT,
+    O_TIMEOUT,
+    O_WAIT,
+    O_UNTIL_COUNTY,
+    O_NOTE,
+    O_OLDER_THAN,
+    O_DRY_RUN,
+    O_PRUNE_AFTER,
+    O_OVERDUE,
+    O_FIELD /* + AF_* */
+};
+
+static const struct option s_options[] = {
+    {"data", required_argument, NULL, O_DATA},
+    {"station", required_argument, NULL, O_STATION},
+    {"hub", required_argument, NULL, O_HUB},
+    {"county-key", required_argument, NULL, O_COUNTY_KEY},
+    {"hub-key", required_argument, NULL, O_HUB_KEY},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"log-level", required_argument, NULL, O_LOG},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"wait", required_argument, NULL, O_WAIT},
+    {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
+    {"note", required_argument, NULL, O_NOTE},
+    {"older-than", required_argument, NULL, O_OLDER_THAN},
+    {"dry-run", no_argument, NULL, O_DRY_RUN},
+    {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
+    {"overdue", no_argument, NULL, O_OVERDUE},
+    {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
+    {"kind", required_argument, NULL, O_FIELD + AF_KIND},
+    {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
+    {"level", required_argument, NULL, O_FIELD + AF_LEVEL},
+    {"category", required_argument, NULL, O_FIELD + AF_CATEGORY},
+    {"outcome", required_argument, NULL, O_FIELD + AF_OUTCOME},
+    {"source", required_argument, NULL, O_FIELD + AF_SOURCE},
+    {"occurred", required_argument, NULL, O_FIELD + AF_OCCURRED},
+    {"officer", required_argument, NULL, O_FIELD + AF_OFFICER},
+    {"summary", required_argument, NULL, O_FIELD + AF_SUMMARY},
+    {"id", required_argument, NULL, O_FIELD + AF_ID},
+    {"petitioner-name", required_argument, NULL, O_FIELD + AF_PET_NAME},
+    {"petitioner-id", required_argument, NULL, O_FIELD + AF_PET_ID},
+    {"petitioner-phone", required_argument, NULL, O_FIELD + AF_PET_PHONE},
+    {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
+    {NULL, 0, NULL, 0},
+};
+
+/* The general keys of the config file ([village-agent], sj_cfg.h); every
+ * other option is a key of its command's section. */
+static const char *const s_cfg_general[] = {"data",       "station",          "hub",
+                                            "county-key", "hub-key",          "log-level",
+                                            "insecure",   "prune-after-days", NULL};
+
+/* The options every command shares, and those of this command, checked.
+ * 0, or 2 after saying why. */
+static int
+s_opts(const sj_cli_args_t *a, agent_opts_t *o)
+{
+    *o = (agent_opts_t){.data = a->data,
+                        .station = sj_cli_val(a, O_STATION),
+                        .hub = sj_cli_val(a, O_HUB),
+                        .county_key = sj_cli_val(a, O_COUNTY_KEY),
+                        .hub_key = sj_cli_val(a, O_HUB_KEY),
+                        .insecure = sj_cli_has(a, O_INSECURE),
+                        .until_county = sj_cli_has(a, O_UNTIL_COUNTY),
+                        .dry_run = sj_cli_has(a, O_DRY_RUN),
+                        .format = SJ_FMT_TABLE};
+    long long timeout = 30, wait = 3, older = 30, prune = 0;
+    if (sj_cli_code(a, O_STATION, 12, "village") || sj_cli_endpoint(a, O_HUB, 0)
+        || sj_cli_key(a, O_HUB_KEY) || sj_cli_key(a, O_COUNTY_KEY)
+        || sj_cli_format(a, O_FORMAT, &o->format) || sj_cli_int(a, O_TIMEOUT, 1, 86400, &timeout)
+        || sj_cli_int(a, O_WAIT, 0, 3600, &wait) || sj_cli_int(a, O_OLDER_THAN, 0, 36500, &older)
+        || sj_cli_int(a, O_PRUNE_AFTER, 0, 36500, &prune)) {
+        return 2;
+    }
+    o->timeout_s = (int) timeout;
+    o->deliver_s = (int) wait;
+    o->older_than_days = (int) older;
+    o->prune_after_days = (int) prune;
+    if (o->station) {
+        sj_log_set_ident("village-agent", o->station);
+    }
+    return 0;
+}
+
+static int
+s_cmd_submit(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    const char *fields[AF_COUNT];
+    for (int i = 0; i < AF_COUNT; i++) {
+        fields[i] = sj_cli_val(a, O_FIELD + i);
+    }
+    if (s_opts(a, &o) || sj_cli_date(a, O_FIELD + AF_OCCURRED)) {
+        return 2;
+    }
+    return agent_cmd_submit(&o, fields);
+}
+
+static int
+s_cmd_import(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_import(&o, a->pos[0]);
+}
+
+static int
+s_cmd_outbox(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_outbox(&o);
+}
+
+static int
+s_cmd_update(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o)
+               ? 2
+               : agent_cmd_update(&o, a->pos[0], sj_cli_val(a, O_FIELD + AF_OUTCOME),
+                                  sj_cli_val(a, O_NOTE), sj_cli_val(a, O_FIELD + AF_OFFICER));
+}
+
+static int
+s_cmd_inbox(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_inbox(&o, sj_cli_has(a, O_OVERDUE));
+}
+
+static int
+s_cmd_sync(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) || sj_cli_need(a, O_HUB, "ENDPOINT") ? 2 : agent_cmd_sync(&o);
+}
+
+static int
+s_cmd_run(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) || sj_cli_need(a, O_HUB, "ENDPOINT") ? 2 : agent_cmd_run(&o);
+}
+
+static int
+s_cmd_prune(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_prune(&o);
+}
+
+static int
+s_cmd_keygen(const sj_cli_args_t *a)
+{
+    return sj_enrol_keygen("village-agent", a->data);
+}
+
+#define S_OPTS(...) ((const int[]){__VA_ARGS__, 0})
+
+static const sj_cli_cmd_t s_cmds[] = {
+    {"submit", NULL, 0, 0,
+     S_OPTS(O_FIELD + AF_CHANNEL,
+            O_FIELD + AF_KIND,
+            O_FIELD + AF_PERSONS,
+            O_FIELD + AF_LEVEL,
+            O_FIELD + AF_CATEGORY,
+            O_FIELD + AF_OUTCOME,
+            O_FIELD + AF_SOURCE,
+            O_FIELD + AF_OCCURRED,
+            O_FIELD + AF_OFFICER,
+            O_FIELD + AF_SUMMARY,
+            O_FIELD + AF_ID,
+            O_FIELD + AF_PET_NAME,
+            O_FIELD + AF_PET_ID,
+            O_FIELD + AF_PET_PHONE,
+            O_FIELD + AF_PET_ADDRESS,
+            O_WAIT),
+     "record one report (prints its id)",
+     "usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
+     "  --channel C       visit, letter, phone, mailbox\n"
+     "  --kind K          individual (1-4 persons), collective (5 or more); default from "
+     "--persons\n"
+     "  --persons N       number of people (default 1)\n"
+     "  --level L         village, township, county, city, province, capital\n"
+     "  --category G      land, enterprise_restructuring, employment, housing_demolition, other\n"
+     "                    (default other)\n"
+     "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
+     "  --source S        direct (default), leader_reception, assigned, review\n"
+     "  --occurred DATE   YYYY-MM-DD (default today)\n"
+     "  --officer X       information officer\n"
+     "  --summary TEXT    what the matter is about\n"
+     "  --id UUID         use this id (default: a new UUIDv7)\n"
+     "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
+     "                    personal data, sealed to --county-key before it is stored\n"
+     "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: don't)\n"
+     "The report is stored first; its id is printed on stdout.\n",
+     s_cmd_submit, NULL, NULL, NULL},
+    {"import", "FILE.jsonl", 1, 1, S_OPTS(O_WAIT),
+     "record every report of a JSON-lines file, all or nothing",
+     "usage: village-agent import FILE.jsonl   (- for standard input)\n"
+     "Checks every line first. If any line is bad, prints each bad line with its\n"
+     "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
+     "one transaction and prints how many were new. Lines whose id is already in the\n"
+     "outbox are skipped, so importing a file twice stores nothing new.\n"
+     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     s_cmd_import, NULL, NULL, NULL},
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT), "list the reports and their delivery state",
+     "usage: village-agent outbox [--format table|json|csv]\n"
+     "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
+     "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
+     "hub's reason).\n"
+     "  --format F        table (default), json, csv\n",
+     s_cmd_outbox, NULL, NULL, NULL},
+    {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
+     "record a status change of one of this station's cases",
+     "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+     "Records that a case this station reported, or one assigned to it (inbox),\n"
+     "changed its outcome. The change is checked against what the station knows of\n"
+     "the case (its report or its assignment, then its own earlier updates) and the\n"
+     "allowed changes:\n"
+     "  pending -> resolved_on_spot, accepted, withdrawn\n"
+     "  accepted -> closed, withdrawn\n"
+     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
+     "  withdrawn is final\n"
+     "An unknown id or a change not allowed is refused with the reason (exit 1,\n"
+     "nothing stored). The change is stored in the outbox and delivered like a\n"
+     "report; its id is printed on stdout.\n"
+     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     s_cmd_update, NULL, NULL, NULL},
+    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT),
+     "the cases assigned to this station, with due dates",
+     "usage: village-agent inbox [--overdue] [--format table|json|csv]\n"
+     "Lists the cases assigned to this station (交办, by the county or the township),\n"
+     "by due date: days left (negative: past due, from this machine's date, no link\n"
+     "needed), overdue (open and past due), the current outcome (the station's own\n"
+     "later change, else as assigned), the county's conflict flag, who assigned it,\n"
+     "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
+     "  --overdue         only open cases past their due date\n"
+     "  --format F        table (default), json, csv\n",
+     s_cmd_inbox, NULL, NULL, NULL},
+    {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY), "deliver everything queued, then exit",
+     "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
+     "Delivers everything queued and receives what the hub holds for this station\n"
+     "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
+     "1 on timeout (default 30 s), saying how many remain queued. With --until-county\n"
+     "it also waits until the county's receipt says every report is committed there.\n"
+     "  --timeout SECONDS how long to try (default 30)\n"
+     "  --until-county    also wait for the county's receipt of every report\n",
+     s_cmd_sync, NULL, NULL, NULL},
+    {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), "stay connected and deliver as reports appear",
+     "usage: village-agent run [--prune-after-days DAYS]\n"
+     "Stays connected to the hub, delivers reports as they are recorded (also by\n"
+     "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
+     "With --prune-after-days (config key prune-after-days) greater than 0 it also\n"
+     "prunes, at start and every hour, as 'prune --older-than DAYS' does. Default 0: never.\n"
+     "  --prune-after-days DAYS  prune as above (0: never)\n",
+     s_cmd_run, NULL, NULL, NULL},
+    {"prune", NULL, 0, 0, S_OPTS(O_OLDER_THAN, O_DRY_RUN),
+     "delete old entries the county has confirmed",
+     "usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
+     "Deletes from the outbox, in one transaction, the entries (reports and status\n"
+     "changes) the county has committed (its receipt came back: 'at-county' in\n"
+     "'outbox') that were recorded more than DAYS days ago (default 30; 0: any age).\n"
+     "Never deleted: entries still queued or only at the hub, rejected or unreadable\n"
+     "entries (the officer has to see them), and the newest entry of the stream (it\n"
+     "keeps the numbering). A pruned case keeps its id and outcome, so 'update' still\n"
+     "works on it and importing it again adds nothing.\n"
+     "Prints the number pruned on stdout, and what was kept and why on stderr.\n"
+     "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
+     "  --dry-run          change nothing; say what would be pruned\n",
+     s_cmd_prune, NULL, NULL, NULL},
+    {"keygen", NULL, 0, 0, NULL,
+     "make this station's key pair; prints the public key to enrol\n"
+     "at the township (township-hub allow -- CODE 'KEY')",
+     "usage: village-agent keygen\n"
+     "\n"
+     "Makes this station's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
+     "the public key, for the township office to enrol ('township-hub allow --\n"
+     "CODE 'KEY'').\n",
+     s_cmd_keygen, NULL, NULL, NULL},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const sj_cli_tool_t agent_cli_tool = {
+    .tool = "village-agent",
+    .about = "usage: village-agent [global options] COMMAND [options]\n"
+             "\n"
+             "Records dispute and petition reports at a village station and delivers\n"
+             "them to the township hub. Every report is stored on this machine first;\n"
+             "nothing is lost when the hub cannot be reached.\n",
+    .footer = "\n"
+              "global options (every command):\n"
+              "  --data DIR          data directory (default ./var/village-agent)\n"
+              "  --station CODE      12-digit village code of this station\n"
+              "  --hub ENDPOINT      township hub, e.g. tcp://127.0.0.1:7601\n"
+              "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
+              "  --county-key Z85    county public key; seals petitioner fields\n"
+              "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
+              "  --config FILE       INI file: the global options above (and run's\n"
+              "                      prune-after-days) in [village-agent]; every option of\n"
+              "                      COMMAND as a key of [COMMAND], e.g. [sync] timeout = 60.\n"
+              "                      Flags win over [COMMAND], which wins over [village-agent]\n"
+              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+              "  -h, --help          this help; after a command, that command's help\n"
+              "\n"
+              "Exit status: 0 ok, 1 failure, 2 bad usage.\n",
+    .global_help = "global options: --data DIR (default ./var/village-agent), --station CODE,\n"
+                   "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"
+                   "--log-level LEVEL (see village-agent --help).\n",
+    .data_default = "./var/village-agent",
+    .opts = s_options,
+    .global =
+        S_OPTS(O_DATA, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_INSECURE, O_CONFIG, O_LOG),
+    .data_id = O_DATA,
+    .log_level_id = O_LOG,
+    .general = s_cfg_general,
+    .cmds = s_cmds,
+};

@@ -1,9 +1,14 @@
-/* agent_cli: the village-agent subcommands (submit, import, outbox, sync,
- * run). agent_main.c parses arguments and calls these. */
+/* agent_cli: the village-agent commands (submit, import, outbox, update,
+ * inbox, sync, run, prune, keygen) and their sj_cli table, which
+ * agent_main.c hands to sj_cli_main. */
 #ifndef AGENT_CLI_H
 #define AGENT_CLI_H
 
+#include "sj_cli.h"
 #include "sj_table.h"
+
+/* The tool: its options, commands and help (static, read-only). */
+extern const sj_cli_tool_t agent_cli_tool;
 
 typedef struct {
     const char *data;      /* --data DIR */
@@ -21,7 +26,8 @@ typedef struct {
     sj_format_t format;
 } agent_opts_t;
 
-/* Each returns the process exit code: 0 ok, 1 failure (message on stderr). */
+/* Each returns the process exit code: 0 ok, 1 failure, 2 bad usage (a bad
+ * value of an option; message on stderr). */
 int agent_cmd_submit(const agent_opts_t *o, const char *const *fields);
 int agent_cmd_import(const agent_opts_t *o, const char *path);
 int agent_cmd_outbox(const agent_opts_t *o);

@@ -26,6 +26,8 @@
 #include "sj_update.h"
 #include "sj_wire.h"
 
+#define AGENT_STORE_FILE "village-agent.db" /* in the data directory */
+
 typedef struct agent_store agent_store_t;
 
 /* Opens dir/village-agent.db. With SJ_DB_WRITE and a new store, station must

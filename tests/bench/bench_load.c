@@ -50,10 +50,10 @@
 #include "agent_store.h"
 #include "bench_util.h"
 #include "sj_auth.h"
+#include "sj_enrol.h"
 #include "sj_ids.h"
 #include "sj_link.h"
 #include "sj_log.h"
-#include "sj_node.h"
 #include "sj_wire.h"
 
 #define MAX_HUBS     32
@@ -314,7 +314,7 @@ static int
 s_allow(const char *dir, const char *code, const char *pk)
 {
     char path[4400], err[512];
-    sj_node_allowlist_path(dir, path, sizeof path);
+    sj_enrol_allowlist_path(dir, path, sizeof path);
     if (sj_allowlist_add(path, code, pk, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "bench_load: enrol %s in %s: %s\n", code, dir, err);
         return -1;

@@ -644,8 +644,19 @@ h_keys(h_node_t *node)
         return 0;
     }
     h_node_t *parent = (h_node_t *) node->parent;
-    char *allow[] = {(char *) s_bin(parent->role), "allow", "--data", parent->data, "--",
-                     node->code, node->pk, NULL};
+    /* A hub checks the code against its township, which it knows from its
+     * store or, before its first run, from --code (a county: --data again). */
+    int hub = parent->role == H_HUB;
+    char *allow[] = {(char *) s_bin(parent->role),
+                     "allow",
+                     "--data",
+                     parent->data,
+                     hub ? "--code" : "--data",
+                     hub ? parent->code : parent->data,
+                     "--",
+                     node->code,
+                     node->pk,
+                     NULL};
     code = h_run(node->env, "allow", allow, &r, h_ms(30000));
     if (code != 0) {
         fprintf(stderr, "# %s not enrolled at %s: %s", node->code, parent->data, r.err);

@@ -1,0 +1,79 @@
+/* sj_enrol: see sj_enrol.h. */
+#include "sj_enrol.h"
+
+#include <stdio.h>
+
+#include "sj_auth.h"
+#include "sj_keys.h"
+#include "sj_model.h"
+
+void
+sj_enrol_allowlist_path(const char *dir, char *out, size_t size)
+{
+    snprintf(out, size, "%s/allowlist", dir);
+}
+
+int
+sj_enrol_keygen(const char *tool, const char *dir)
+{
+    sj_keypair_t kp;
+    char err[512];
+    if (sj_keypair_generate(dir, &kp, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", tool, err);
+        return 1;
+    }
+    printf("%s\n", kp.pk_z85);
+    fprintf(stderr,
+            "key pair written to %s/curve.key (secret, mode 0600);"
+            " give the public key above to the office that enrols this node\n",
+            dir);
+    return 0;
+}
+
+int
+sj_enrol_allow(
+    const char *tool, const char *dir, const char *code, const char *key, const char *under)
+{
+    char path[1100], err[512];
+    uint8_t pk[SJ_KEY_BYTES];
+    if (under && !sj_code_under(code, under)) {
+        fprintf(stderr, "%s: %s is not under %s; it cannot be enrolled here\n", tool, code, under);
+        return 2;
+    }
+    if (sj_key_decode(key, pk) != SJ_OK) {
+        fprintf(stderr,
+                "%s: KEY '%s' is not a 40-character Z85 public key (the one 'keygen' printed;"
+                " put it in single quotes: a Z85 key holds characters the shell changes)\n",
+                tool, key);
+        return 2;
+    }
+    sj_enrol_allowlist_path(dir, path, sizeof path);
+    if (sj_allowlist_add(path, code, key, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", tool, err);
+        return 1;
+    }
+    fprintf(stderr,
+            "enrolled %s; a running daemon picks it up on SIGHUP"
+            " (systemctl reload, or kill -HUP)\n",
+            code);
+    return 0;
+}
+
+int
+sj_enrol_revoke(const char *tool, const char *dir, const char *code_or_key)
+{
+    char path[1100], err[512];
+    int removed = 0;
+    sj_enrol_allowlist_path(dir, path, sizeof path);
+    if (sj_allowlist_revoke(path, code_or_key, &removed, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", tool, err);
+        return 1;
+    }
+    if (!removed) {
+        fprintf(stderr, "%s: %s is not in %s\n", tool, code_or_key, path);
+        return 1;
+    }
+    fprintf(stderr, "revoked %d key%s; a running daemon applies it on SIGHUP\n", removed,
+            removed == 1 ? "" : "s");
+    return 0;
+}

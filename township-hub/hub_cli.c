@@ -1,0 +1,662 @@
+/* hub_cli: see hub_cli.h. Every command gets its options from sj_cli
+ * (checked there: which options it takes, how many arguments) and checks
+ * their values itself; the bodies open the hub store as they need it. */
+#include "hub_cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hub_http.h"
+#include "hub_store.h"
+#include "sj_backup.h"
+#include "sj_enrol.h"
+#include "sj_health.h"
+#include "sj_ids.h"
+#include "sj_log.h"
+#include "sj_model.h"
+#include "sj_node.h"
+
+enum {
+    O_DATA = 1000,
+    O_CONFIG,
+    O_LOG,
+    O_CODE,
+    O_BIND,
+    O_PARENT,
+    O_PKEY,
+    O_INSECURE,
+    O_FORMAT,
+    O_SILENT,
+    O_CHECK,
+    O_BWARN,
+    O_BCRIT,
+    O_DWARN,
+    O_DCRIT,
+    O_CONFLICTS,
+    O_OVERDUE,
+    O_OUTCOME,
+    O_NOTE,
+    O_OFFICER,
+    O_TO,
+    O_DUE,
+};
+
+static const struct option s_options[] = {
+    {"data", required_argument, NULL, O_DATA},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"log-level", required_argument, NULL, O_LOG},
+    {"code", required_argument, NULL, O_CODE},
+    {"bind", required_argument, NULL, O_BIND},
+    {"parent", required_argument, NULL, O_PARENT},
+    {"parent-key", required_argument, NULL, O_PKEY},
+    {"insecure", no_argument, NULL, O_INSECURE},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"silent-after", required_argument, NULL, O_SILENT},
+    {"check", no_argument, NULL, O_CHECK},
+    {"backlog-warn", required_argument, NULL, O_BWARN},
+    {"backlog-crit", required_argument, NULL, O_BCRIT},
+    {"disk-warn", required_argument, NULL, O_DWARN},
+    {"disk-crit", required_argument, NULL, O_DCRIT},
+    {"conflicts", no_argument, NULL, O_CONFLICTS},
+    {"overdue", no_argument, NULL, O_OVERDUE},
+    {"outcome", required_argument, NULL, O_OUTCOME},
+    {"note", required_argument, NULL, O_NOTE},
+    {"officer", required_argument, NULL, O_OFFICER},
+    {"to", required_argument, NULL, O_TO},
+    {"due", required_argument, NULL, O_DUE},
+    {NULL, 0, NULL, 0},
+};
+
+/* The general keys of the config file ([township-hub], sj_cfg.h); every
+ * other option is a key of its command's section. */
+static const char *const s_cfg_general[] = {
+    "data",       "code",     "bind", "parent",     "log-level", "silent-after",
+    "parent-key", "insecure", "http", "token-file", NULL}; /* http, token-file: serve (hub_http.c)
+                                                            */
+
+typedef struct {
+    const char *data, *code, *bind, *parent, *parent_key;
+    int insecure;
+    int check;
+    sj_health_opts_t health; /* status --check thresholds; health.silent_s also for status */
+    sj_format_t format;
+} s_opts_t;
+
+/* The options every command shares, checked. 0, or 2 after saying why. */
+static int
+s_opts(const sj_cli_args_t *a, s_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->data = a->data;
+    o->code = sj_cli_val(a, O_CODE);
+    o->bind = sj_cli_val(a, O_BIND);
+    o->parent = sj_cli_val(a, O_PARENT);
+    o->parent_key = sj_cli_val(a, O_PKEY);
+    o->insecure = sj_cli_has(a, O_INSECURE);
+    o->check = sj_cli_has(a, O_CHECK);
+    o->format = SJ_FMT_TABLE;
+    sj_health_opts_default(&o->health);
+    char err[256];
+    if (sj_health_opts_parse(&o->health, sj_cli_val(a, O_SILENT), sj_cli_val(a, O_BWARN),
+                             sj_cli_val(a, O_BCRIT), sj_cli_val(a, O_DWARN), sj_cli_val(a, O_DCRIT),
+                             err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 2;
+    }
+    if (sj_cli_code(a, O_CODE, 9, "township") || sj_cli_format(a, O_FORMAT, &o->format)
+        || sj_cli_endpoint(a, O_BIND, 1) || sj_cli_endpoint(a, O_PARENT, 0)
+        || sj_cli_key(a, O_PKEY)) {
+        return 2;
+    }
+    if (o->code) {
+        sj_log_set_ident("township-hub", o->code);
+    }
+    return 0;
+}
+
+/* run: the hub's store for the node engine. */
+static int
+s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
+{
+    const s_opts_t *o = ctx;
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EIO;
+    }
+    out->store = st;
+    out->db = hub_store_db(st);
+    out->code = hub_store_code(st);
+    out->store_epoch = hub_store_epoch(st);
+    out->link_epoch = hub_store_link_epoch(st);
+    return SJ_OK;
+}
+
+static void
+s_node_close(void *ctx, void *store)
+{
+    (void) ctx;
+    hub_store_t *st = store;
+    hub_store_close(&st);
+}
+
+static int
+s_run(const s_opts_t *o)
+{
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .down_ops = &hub_store_downlink_ops,
+                                        .up_ops = &hub_store_uplink_ops};
+    /* group_events: at most ~8 station batches per transaction: 10 stations
+     * pushing a window of 8 each were decoded 64 frames at a time (the hub's
+     * peak RSS, 36 MiB), and forwarding waited for the whole group.
+     * up_window: 16 batches to the county (stations use 8): the county
+     * commits what it has in one transaction, so with 8 a forwarding hub's
+     * next batches only left after the county's acks came back and it sat
+     * idle in between (a backlog drains at the county's pace only when the
+     * next window is already queued there). */
+    const sj_node_cfg_t cfg = {.tool = "township-hub",
+                               .data = o->data,
+                               .store_file = HUB_STORE_FILE,
+                               .damaged_hint = "restore a backup with 'township-hub restore'",
+                               .daemon = 1,
+                               .insecure = o->insecure,
+                               .bind = o->bind,
+                               .parent = o->parent,
+                               .parent_key = o->parent_key,
+                               .parent_key_option = "parent-key",
+                               .group_events = 4096,
+                               .up_window = 16};
+    int rc = sj_node_run(&cfg, &role, (void *) o);
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
+}
+
+/* status --check: one line, exit 0..3 (sj_health.h). */
+static int
+s_check(const s_opts_t *o)
+{
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        return sj_health_unknown(stdout, "cannot read the hub store: %s", err);
+    }
+    sj_health_t *h = sj_health_new();
+    int rc = h ? hub_store_check(st, &o->health, h) : SJ_ENOMEM;
+    hub_store_close(&st);
+    if (rc == SJ_OK
+        && sj_health_disk(h, o->data, o->health.disk_warn_pct, o->health.disk_crit_pct) != SJ_OK) {
+        sj_health_add(h, SJ_HEALTH_UNKNOWN, "cannot read the free space of %s", o->data);
+    }
+    int code = rc == SJ_OK ? sj_health_print(h, stdout)
+                           : sj_health_unknown(stdout, "cannot read the hub store in %s: %s",
+                                               o->data, sj_strerror(rc));
+    sj_health_destroy(&h);
+    return code;
+}
+
+/* restore: the staged copy is opened as `run` opens it, for this township. */
+static int
+s_verify(void *ctx, const char *dir, char *err, size_t err_size)
+{
+    const s_opts_t *o = ctx;
+    char code[SJ_CODE_MAX + 1] = "";
+    if (o->code) {
+        snprintf(code, sizeof code, "%s", o->code);
+    } else {
+        /* Without --code, the backup must be of the township this directory serves. */
+        char ignored[512];
+        hub_store_t *live = hub_store_open(o->data, NULL, SJ_DB_READ, ignored, sizeof ignored);
+        if (live) {
+            snprintf(code, sizeof code, "%s", hub_store_code(live));
+            hub_store_close(&live);
+        }
+    }
+    hub_store_t *st = hub_store_open(dir, code[0] ? code : NULL, SJ_DB_WRITE, err, err_size);
+    if (!st) {
+        return SJ_EINVAL;
+    }
+    hub_store_close(&st);
+    return SJ_OK;
+}
+
+static int
+s_assign(const s_opts_t *o,
+         const char *id_text,
+         const char *to,
+         const char *due,
+         const char *note,
+         const char *officer)
+{
+    uint8_t id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) {
+        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        return 2;
+    }
+    if (!to || !due) {
+        fprintf(stderr, "township-hub: assign needs --to STATION and --due YYYY-MM-DD\n");
+        return 2;
+    }
+    if (sj_code_level(to) != 12) {
+        fprintf(stderr, "township-hub: --to '%s' is not a 12-digit station code\n", to);
+        return 2;
+    }
+    if (!sj_date_valid(due)) {
+        fprintf(stderr, "township-hub: --due '%s' is not a date YYYY-MM-DD\n", due);
+        return 2;
+    }
+    char today[11];
+    sj_date_today(today);
+    if (strcmp(due, today) < 0) {
+        fprintf(stderr, "township-hub: --due %s is in the past (today is %s); nothing stored\n",
+                due, today);
+        return 1;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr,
+                "township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                " must be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    uint8_t ev_id[SJ_ID_BYTES];
+    int rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else {
+        char text[SJ_UUID_TEXT];
+        sj_uuid_format(ev_id, text);
+        printf("%s\n", text);
+        fprintf(stderr,
+                "case %s assigned to %s, due %s (queued for the station and the"
+                " county)\n",
+                id_text, to, due);
+    }
+    hub_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
+static int
+s_cases(const s_opts_t *o, int conflicts, int overdue)
+{
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int rc = hub_store_cases(
+        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), o->format,
+        stdout);
+    hub_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int
+s_update(const s_opts_t *o,
+         const char *id_text,
+         const char *outcome_name,
+         const char *note,
+         const char *officer)
+{
+    uint8_t id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) {
+        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        return 2;
+    }
+    int outcome = outcome_name ? sj_enum_value(SJ_FIELD_OUTCOME, outcome_name) : 0;
+    if (!outcome) {
+        char list[160];
+        sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
+        fprintf(stderr, "township-hub: --outcome is required, one of: %s\n", list);
+        return 2;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        fprintf(stderr,
+                "township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                " must be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    sj_update_result_t res;
+    int rc = hub_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int code = 1;
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else {
+        code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
+    }
+    hub_store_close(&st);
+    return code;
+}
+
+static int
+s_status(const s_opts_t *o)
+{
+    if (o->check) {
+        return s_check(o);
+    }
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int rc = hub_store_status(st, o->health.silent_s, o->format, stdout);
+    hub_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: cannot read status: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the commands as sj_cli calls them ---- */
+
+static int
+s_cmd_run(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc == 0 && (sj_cli_need(a, O_BIND, "ENDPOINT") || sj_cli_need(a, O_PARENT, "ENDPOINT"))) {
+        rc = 2;
+    }
+    return rc ? rc : s_run(&o);
+}
+
+/* status --check: bad usage is UNKNOWN (exit 3) in the monitoring convention. */
+static int
+s_status_bad_usage(const sj_cli_args_t *a)
+{
+    if (sj_cli_has(a, O_CHECK)) {
+        return sj_health_unknown(stdout, "bad usage (see stderr)");
+    }
+    return 2;
+}
+
+static int
+s_cmd_status(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    return s_opts(a, &o) ? s_status_bad_usage(a) : s_status(&o);
+}
+
+static int
+s_cmd_cases(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE));
+}
+
+static int
+s_cmd_assign(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc
+              : s_assign(&o, a->pos[0], sj_cli_val(a, O_TO), sj_cli_val(a, O_DUE),
+                         sj_cli_val(a, O_NOTE), sj_cli_val(a, O_OFFICER));
+}
+
+static int
+s_cmd_update(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc
+              : s_update(&o, a->pos[0], sj_cli_val(a, O_OUTCOME), sj_cli_val(a, O_NOTE),
+                         sj_cli_val(a, O_OFFICER));
+}
+
+static int
+s_cmd_backup(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    const sj_backup_role_t role = {
+        .tool = "township-hub", .file = HUB_STORE_FILE, .verify = s_verify, .ctx = &o};
+    return strcmp(a->cmd->name, "backup") == 0 ? sj_backup_cmd_backup(&role, o.data, a->pos[0])
+                                               : sj_backup_cmd_restore(&role, o.data, a->pos[0]);
+}
+
+static int
+s_cmd_keygen(const sj_cli_args_t *a)
+{
+    return sj_enrol_keygen("township-hub", a->data);
+}
+
+/* allow: the station must be a village of this hub's township, which is
+ * known from the store (after the first run) or --code; without either the
+ * code cannot be checked and nothing is enrolled. */
+static int
+s_cmd_allow(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    const char *code = a->pos[0];
+    if (sj_code_level(code) != 12) {
+        fprintf(stderr, "township-hub: CODE '%s' is not a 12-digit village code\n", code);
+        return 2;
+    }
+    char stored[SJ_CODE_MAX + 1] = "", err[512];
+    hub_store_t *st = hub_store_open(o.data, NULL, SJ_DB_READ, err, sizeof err);
+    if (st) {
+        snprintf(stored, sizeof stored, "%s", hub_store_code(st));
+        hub_store_close(&st);
+    }
+    if (stored[0] && o.code && strcmp(stored, o.code) != 0) {
+        fprintf(stderr, "township-hub: --code %s is not this hub's township (%s, in %s)\n", o.code,
+                stored, o.data);
+        return 2;
+    }
+    const char *under = stored[0] ? stored : o.code;
+    if (!under) {
+        fprintf(stderr,
+                "township-hub: cannot check that %s is a village of this hub's township: the hub"
+                " has no store yet in %s; pass --code CODE9 (or set code in the config file)\n",
+                code, o.data);
+        return 2;
+    }
+    return sj_enrol_allow("township-hub", o.data, code, a->pos[1], under);
+}
+
+static int
+s_cmd_revoke(const sj_cli_args_t *a)
+{
+    return sj_enrol_revoke("township-hub", a->data, a->pos[0]);
+}
+
+/* ---- the table ---- */
+
+#define S_OPTS(...) ((const int[]){__VA_ARGS__, 0})
+
+static const sj_cli_cmd_t s_cmds[] = {
+    {"run", NULL, 0, 0, S_OPTS(O_CODE, O_BIND, O_PARENT, O_PKEY, O_INSECURE), "run the hub daemon",
+     "usage: township-hub run --bind ENDPOINT --parent ENDPOINT [--parent-key Z85]\n"
+     "                        [--code CODE9] [--insecure]\n"
+     "\n"
+     "Runs the hub: receives its stations' reports, commits them, acknowledges\n"
+     "them and forwards them to the county server; keeps accepting while the\n"
+     "county is away (the backlog waits on disk). Prints 'ready' when it\n"
+     "listens; stops on SIGINT or SIGTERM; SIGHUP reads the allowlist and the\n"
+     "log level again.\n"
+     "\n"
+     "  --bind ENDPOINT     where stations connect, e.g. tcp://0.0.0.0:7601\n"
+     "  --parent ENDPOINT   the county server, e.g. tcp://county.example:7600\n"
+     "  --parent-key Z85    the county server's public key (required unless --insecure)\n"
+     "  --code CODE9        9-digit township code (required the first time: it is\n"
+     "                      fixed when the store is made)\n"
+     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
+     s_cmd_run, NULL, NULL, NULL},
+    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT),
+     "queue depth, forwarding lag, each station's last contact\n"
+     "(--check: one line for monitoring, Nagios plugin convention)",
+     "usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
+     "       township-hub status --check [--backlog-warn S] [--backlog-crit S]\n"
+     "                           [--disk-warn PCT] [--disk-crit PCT] [--silent-after S]\n"
+     "\n"
+     "Shows the hub's queue depth, its forwarding lag to the county, and each\n"
+     "station's last contact and backlog, silent stations first. Works while\n"
+     "'run' is running.\n"
+     "\n"
+     "  --format F          table (default), json, csv\n"
+     "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+     "  --check             one line for monitoring (Nagios plugin convention), exit\n"
+     "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
+     "                      silent stations, oldest unforwarded report, county\n"
+     "                      contact, free disk\n"
+     "  --backlog-warn S    --check: WARNING when the oldest unforwarded report (or,\n"
+     "                      while reports wait, the county's silence) is S seconds\n"
+     "                      old (default 3600)\n"
+     "  --backlog-crit S    ... CRITICAL (default 10800)\n"
+     "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
+     "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
+     s_cmd_status, s_status_bad_usage, NULL, NULL},
+    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT),
+     "the township's cases: outcome, last change, changes, conflict,\n"
+     "assignee, due date, days left",
+     "usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
+     "\n"
+     "Lists the township's cases: outcome, last change, number of changes,\n"
+     "conflict (two changes made from the same state, or listed by the county),\n"
+     "and for assigned cases the assignee, due date and days left (negative:\n"
+     "overdue).\n"
+     "\n"
+     "  --conflicts         only cases with a conflict\n"
+     "  --overdue           only assigned open cases past their due date\n"
+     "  --format F          table (default), json, csv\n",
+     s_cmd_cases, NULL, NULL, NULL},
+    {"assign", "CASE-ID", 1, 1, S_OPTS(O_TO, O_DUE, O_NOTE, O_OFFICER, O_CODE),
+     "assign a case to one of the hub's stations (交办)",
+     "usage: township-hub assign CASE-ID --to STATION --due YYYY-MM-DD [--note TEXT]\n"
+     "                           [--officer X]\n"
+     "\n"
+     "Assigns a case the hub knows to one of its stations (交办). The assignment\n"
+     "is delivered when the station connects and forwarded to the county; its\n"
+     "id is printed on stdout.\n"
+     "\n"
+     "  --to STATION        the 12-digit code of a station of this township\n"
+     "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
+     "  --note TEXT         what is asked of the station\n"
+     "  --officer X         who assigns it\n"
+     "  --code CODE9        the township (only before the hub's first run)\n",
+     s_cmd_assign, NULL, NULL, NULL},
+    {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
+     "a status change made by the township office",
+     "usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+     "\n"
+     "Records a status change made by the township office; allowed:\n"
+     "pending -> resolved_on_spot|accepted|withdrawn, accepted -> closed|withdrawn,\n"
+     "closed -> accepted, resolved_on_spot -> accepted; refused otherwise (exit 1).\n"
+     "Forwarded to the county like any event; its id is printed on stdout.\n"
+     "\n"
+     "  --outcome O         pending, resolved_on_spot, accepted, closed, withdrawn\n"
+     "                      (or 待处理, 当场解决, 受理, 办结, 撤回)\n"
+     "  --note TEXT         why, or what was done\n"
+     "  --officer X         who made the change\n"
+     "  --code CODE9        the township (only before the hub's first run)\n",
+     s_cmd_update, NULL, NULL, NULL},
+    {"backup", "DEST", 1, 1, NULL, "consistent copy of the store while the hub runs",
+     "usage: township-hub backup DEST\n"
+     "\n"
+     "Makes a consistent copy of the store while the hub runs, written\n"
+     "atomically to DEST (or DEST/township-hub-TIME.db if DEST is a directory)\n"
+     "and integrity-checked; prints its path.\n",
+     s_cmd_backup, NULL, NULL, NULL},
+    {"restore", "SRC", 1, 1, S_OPTS(O_CODE), "replace the store with a backup (the hub stopped)",
+     "usage: township-hub restore SRC [--code CODE9]\n"
+     "\n"
+     "Replaces the store with the backup SRC; the hub must be stopped. SRC is\n"
+     "checked first (it must be a hub store of this township: the one in the\n"
+     "data directory, or --code); the old store is kept as\n"
+     "township-hub.db.before-restore-TIME. Stations resend what the backup lacks\n"
+     "on their next sync.\n"
+     "\n"
+     "  --code CODE9        the township the backup must be of\n",
+     s_cmd_backup, NULL, NULL, NULL},
+    {"keygen", NULL, 0, 0, NULL, "make this hub's key pair; prints the public key",
+     "usage: township-hub keygen\n"
+     "\n"
+     "Makes this hub's CURVE key pair (DIR/curve.key, mode 0600) and prints the\n"
+     "public key, for the county to enrol ('county-server allow CODE9 'KEY'').\n",
+     s_cmd_keygen, NULL, NULL, NULL},
+    {"allow", "CODE KEY", 2, 2, S_OPTS(O_CODE), "enrol a station of this township (12-digit code)",
+     "usage: township-hub allow [--code CODE9] -- CODE 'KEY'\n"
+     "\n"
+     "Enrols a station: its 12-digit village code, which must be a village of\n"
+     "this hub's township, and the public key its 'village-agent keygen'\n"
+     "printed (quote it: a Z85 key holds characters the shell changes; '--'\n"
+     "keeps a key that starts with '-' from being read as an option). A running\n"
+     "hub picks it up on SIGHUP (systemctl reload).\n"
+     "\n"
+     "  --code CODE9        this hub's township; needed before the hub's first\n"
+     "                      run (afterwards the store knows it)\n",
+     s_cmd_allow, NULL, NULL, NULL},
+    {"revoke", "CODE|KEY", 1, 1, NULL, "remove a station's keys, or one key",
+     "usage: township-hub revoke CODE|KEY\n"
+     "\n"
+     "Removes every key of a station code, or one key, from the allowlist. A\n"
+     "running hub applies it on SIGHUP (systemctl reload).\n",
+     s_cmd_revoke, NULL, NULL, NULL},
+    {"serve", NULL, 0, 0, NULL, "the township status page over HTTP (read-only)", NULL, NULL, NULL,
+     hub_http_options, hub_http_main},
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const sj_cli_tool_t hub_cli_tool = {
+    .tool = "township-hub",
+    .about = "usage: township-hub COMMAND [options]\n"
+             "\n"
+             "The township mediation office's hub: receives reports from its village\n"
+             "stations, stores them, and forwards them to the county server.\n",
+    .footer = "\n"
+              "global options (every command):\n"
+              "  --data DIR          data directory (default ./var/township-hub)\n"
+              "  --config FILE       INI file: the general keys (data, code, bind, parent,\n"
+              "                      parent-key, log-level, silent-after, insecure, http,\n"
+              "                      token-file) in [township-hub]; every option of COMMAND\n"
+              "                      as a key of [COMMAND], e.g. [status] silent-after = 600.\n"
+              "                      Flags win over [COMMAND], which wins over [township-hub]\n"
+              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+              "  -h, --help          this help; after a command, that command's help\n"
+              "\n"
+              "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: 0-3, see\n"
+              "township-hub status --help).\n",
+    .global_help = "global options: --data DIR (default ./var/township-hub), --config FILE,\n"
+                   "--log-level LEVEL (see township-hub --help).\n",
+    .data_default = "./var/township-hub",
+    .opts = s_options,
+    .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),
+    .data_id = O_DATA,
+    .log_level_id = O_LOG,
+    .general = s_cfg_general,
+    .cmds = s_cmds,
+};
