@@ -1,5 +1,5 @@
 /* sj_auth: CURVE on every link and the ZAP handler that admits only enrolled
- * keys (PROTOCOL-NOTES 1.3, P1-P9).
+ * keys (docs/PROTOCOL.md section 4 and its pitfalls P3-P9).
  *
  * Files in a node's data directory:
  *   curve.key   "public-Z85 secret-Z85\n", mode 0600; refused if group/other
@@ -13,7 +13,8 @@
  * User-Id "CODE/KEY" for a listed key and 400 otherwise. Servers set a
  * non-empty ZAP domain and ZMQ_ZAP_ENFORCE_DOMAIN, so a missing handler
  * fails closed. Because ZAP runs only at handshake time, the downlink checks
- * every message's User-Id against the current allowlist (revocation, P6). */
+ * every message's User-Id against the current allowlist (revocation,
+ * docs/PROTOCOL.md pitfall P6). */
 #ifndef SJ_AUTH_H
 #define SJ_AUTH_H
 
@@ -24,7 +25,7 @@
 #include "sj_keys.h"
 
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* stable at run time, hidden by the non-draft header (P3) */
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* hidden by the non-draft header (docs/PROTOCOL.md P3) */
 #endif
 #define SJ_ZAP_DOMAIN "sanji"
 

@@ -454,8 +454,8 @@ int
 sj_case_db_check(
     sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t rs)
 {
-    if (ev->type == SJ_EVENT_REPORT) {
-        return SJ_OK;
+    if (ev->type != SJ_EVENT_STATUS && ev->type != SJ_EVENT_ASSIGNMENT) {
+        return SJ_OK; /* a report, a quarantine notice: no case to change */
     }
     sj_case_rows_t rows;
     memset(&rows, 0, sizeof rows);

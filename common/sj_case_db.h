@@ -115,8 +115,9 @@ SJ_NODISCARD int sj_case_db_insert(sj_case_db_t *self, const sj_event_t *ev, int
  * is refused; a status change is refused with holder (e.g. "township
  * 230523100": a hub holds its township's cases), and let through without
  * (the county: kept and judged when the report comes, the walk lists it
- * unauthorized). Reports pass. SJ_OK, SJ_EPROTO (quarantine) with the
- * reason, or a storage error. */
+ * unauthorized). Reports and every other type (a quarantine notice)
+ * pass. SJ_OK, SJ_EPROTO (quarantine) with the reason, or a storage
+ * error. */
 SJ_NODISCARD int sj_case_db_check(
     sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t reason_size);
 

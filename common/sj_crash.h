@@ -1,5 +1,5 @@
-/* sj_crash: deterministic crash points for the fault tests (PROTOCOL-NOTES
- * 2.10, tests/faults/).
+/* sj_crash: deterministic crash points for the fault tests (tests/faults/,
+ * docs/PROTOCOL.md "Testing the contract").
  *
  * SANJI_CRASH_AT=<name>[:N] in a binary's environment makes it _exit(137)
  * (no flush, no cleanup: as abrupt as kill -9, but at a chosen place) the
@@ -10,6 +10,9 @@
  *
  * The points (each named once, where it is called):
  *   after-commit-before-ack   sj_downlink: a group is committed, no reply sent
+ *   after-store-before-ack    sj_downlink: the same, for a group that stored new
+ *                             events (the N-th such group: a crash that always
+ *                             falls mid-stream, whatever the machine's speed)
  *   after-ack-before-record   sj_uplink: an ack arrived, the store not told
  *   after-forward-before-ack  sj_uplink: a batch was handed to libzmq, its
  *                             ack not yet in (a hub's forward, or a station's)

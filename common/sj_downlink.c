@@ -1,9 +1,22 @@
 /* sj_downlink: the parent side of the link protocol (see sj_link.h for the
- * state rules). One ROUTER, one borrowed writer connection, one thread. */
+ * state rules, docs/PROTOCOL.md for the contract). One ROUTER, one borrowed
+ * writer connection, one thread.
+ *
+ * Where an event first enters (a child's own events: a station's, a hub's
+ * own status changes and notices) it is checked here, not by the store:
+ * its epoch is the link's (a station), its prev_hash is the hash of the
+ * bytes that came at the position before in its (origin, epoch) stream
+ * (link_heads, one row per stream, read and written once per batch), its
+ * clock is plausible, and a position already held is not taken by other
+ * bytes (fork). A refused event is quarantined and acked as rejected;
+ * the stream behind it goes on. */
 #include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "sj_crash.h"
@@ -15,8 +28,11 @@
 #define MAX_PEERS     4096
 #define GROUP_FRAMES  64   /* frames handled per transaction */
 #define RID_MAX       256
-#define BAD_FRAME_LIMIT 100 /* then the connection is ignored (no stable per-peer
-                             * disconnect in libzmq 4.3.4, PROTOCOL-NOTES 2.9) */
+#define BAD_FRAME_LIMIT                                                          \
+    100                    /* then the connection is ignored (no stable per-peer \
+                            * disconnect in libzmq 4.3.4, docs/PROTOCOL.md) */
+#define UID_MAX         64 /* a ZAP User-Id, "CODE/KEY" */
+#define HEADS_PER_BATCH 4  /* streams whose heads one batch keeps in memory */
 
 typedef struct {
     uint8_t rid[RID_MAX]; /* ROUTER routing id of the connection */
@@ -27,7 +43,29 @@ typedef struct {
     int64_t last_mono;
     uint32_t bad_frames; /* malformed frames from this connection */
     uint64_t down_sent;  /* highest downward seq handed to libzmq on this connection */
+    char uid[UID_MAX];   /* the key's User-Id of its last message ("" insecure) */
 } s_peer_t;
+
+/* A rejection decided outside the quarantine table: an event resent at a
+ * position held with other bytes (a fork). */
+typedef struct {
+    uint64_t seq;
+    char reason[256];
+} s_fork_t;
+
+/* One stream's head while a batch is handled (link_heads). */
+typedef struct {
+    char origin[SJ_CODE_MAX + 1];
+    uint8_t epoch[SJ_EPOCH_BYTES];
+    uint64_t seq; /* last position that entered here; 0: none */
+    uint8_t hash[SJ_HASH_BYTES];
+    int dirty;
+} s_head_t;
+
+typedef struct {
+    s_head_t h[HEADS_PER_BATCH];
+    size_t n;
+} s_heads_t;
 
 typedef struct {
     s_peer_t *peer;
@@ -43,6 +81,8 @@ typedef struct {
     uint64_t down_head;   /* the child's downward head (Welcome, Heartbeat reply) */
     uint64_t down_from;   /* after the reply, send the downward stream after this */
     int down_send;        /* ... when set */
+    s_fork_t *forks;      /* resent events refused as forks (added to the ack), owned */
+    size_t n_forks;
 } s_work_t;
 
 struct sj_downlink {
@@ -61,7 +101,19 @@ struct sj_downlink {
     sqlite3_stmt *st_link_hb;
     sqlite3_stmt *st_quar;
     sqlite3_stmt *st_rej;
+    sqlite3_stmt *st_quar_raw; /* a quarantined event's bytes */
+    sqlite3_stmt *st_head_get;
+    sqlite3_stmt *st_head_put;
+    sqlite3_stmt *st_fork;
     int64_t down_mark;    /* sj_down_mark as last seen by sj_downlink_tick */
+    sj_event_t *notice;   /* scratch for ops.quarantined */
+    int seal_set;         /* sealed data is checked against seal_fp */
+    int seal_open;        /* ... and opened with seal_pk/seal_sk when it names no key */
+    uint8_t seal_pk[SJ_KEY_BYTES], seal_sk[SJ_KEY_BYTES];
+    uint8_t seal_fp[SJ_KEY_FP_BYTES];
+    int64_t now_ms;      /* the clock of the group being handled */
+    char today[11];      /* ... its local date */
+    char latest_day[11]; /* ... and the latest occurred date accepted */
 };
 
 int
@@ -126,6 +178,15 @@ static const char s_quar[] =
     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code, epoch, link_seq) DO NOTHING";
 static const char s_rej[] = "SELECT link_seq, err_code, reason FROM quarantine"
                             " WHERE code=? AND epoch=? AND link_seq BETWEEN ? AND ? ORDER BY link_seq";
+static const char s_quar_raw[] =
+    "SELECT raw FROM quarantine WHERE code=? AND epoch=? AND link_seq=?";
+static const char s_head_get[] = "SELECT seq, hash FROM link_heads WHERE origin=? AND epoch=?";
+static const char s_head_put[] =
+    "INSERT INTO link_heads(origin, epoch, seq, hash) VALUES(?, ?, ?, ?)"
+    " ON CONFLICT(origin, epoch) DO UPDATE SET seq=excluded.seq, hash=excluded.hash";
+static const char s_fork_ins[] =
+    "INSERT INTO link_forks(code, epoch, link_seq, hash, reason, raw, at_ms)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
 sj_downlink_t *
 sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink_ops_t *ops,
@@ -147,7 +208,15 @@ sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink
         || sj_db_prepare(db, s_link_mark, &self->st_link_mark) != SJ_OK
         || sj_db_prepare(db, s_link_hb, &self->st_link_hb) != SJ_OK
         || sj_db_prepare(db, s_quar, &self->st_quar) != SJ_OK
-        || sj_db_prepare(db, s_rej, &self->st_rej) != SJ_OK) {
+        || sj_db_prepare(db, s_rej, &self->st_rej) != SJ_OK
+        || sj_db_prepare(db, s_quar_raw, &self->st_quar_raw) != SJ_OK
+        || sj_db_prepare(db, s_head_get, &self->st_head_get) != SJ_OK
+        || sj_db_prepare(db, s_head_put, &self->st_head_put) != SJ_OK
+        || sj_db_prepare(db, s_fork_ins, &self->st_fork) != SJ_OK) {
+        goto fail;
+    }
+    self->notice = calloc(1, sizeof *self->notice);
+    if (!self->notice) {
         goto fail;
     }
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
@@ -192,6 +261,12 @@ sj_downlink_destroy(sj_downlink_t **self_p)
     sqlite3_finalize(self->st_link_hb);
     sqlite3_finalize(self->st_quar);
     sqlite3_finalize(self->st_rej);
+    sqlite3_finalize(self->st_quar_raw);
+    sqlite3_finalize(self->st_head_get);
+    sqlite3_finalize(self->st_head_put);
+    sqlite3_finalize(self->st_fork);
+    free(self->notice);
+    sodium_memzero(self->seal_sk, sizeof self->seal_sk);
     free(self->peers);
     free(self);
     *self_p = NULL;
@@ -213,6 +288,39 @@ void
 sj_downlink_set_group_events(sj_downlink_t *self, size_t events)
 {
     self->group_events = events;
+}
+
+void
+sj_downlink_set_seal_key(sj_downlink_t *self, const uint8_t pk[SJ_KEY_BYTES], const uint8_t *sk)
+{
+    memcpy(self->seal_pk, pk, SJ_KEY_BYTES);
+    sj_key_fingerprint(pk, self->seal_fp);
+    self->seal_set = 1;
+    self->seal_open = sk != NULL;
+    if (sk) {
+        memcpy(self->seal_sk, sk, SJ_KEY_BYTES);
+    }
+}
+
+void
+sj_downlink_reloaded(sj_downlink_t *self)
+{
+    if (!self->auth) {
+        return;
+    }
+    for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *p = &self->peers[i];
+        char code[SJ_CODE_MAX + 1];
+        if (p->hello_ok && !sj_auth_allowed(self->auth, p->uid, code, sizeof code)) {
+            /* No stable call drops one ROUTER peer in libzmq 4.3.4: the
+             * connection stays open, but nothing goes to it any more and
+             * its next message is refused (on_readable checks every one). */
+            p->hello_ok = 0;
+            sj_notice("the key of %s is no longer enrolled: its open connection gets nothing"
+                      " more",
+                      p->code);
+        }
+    }
 }
 
 static s_peer_t *
@@ -483,8 +591,508 @@ s_savepoint_undo(sqlite3 *db)
     }
 }
 
+/* ---- the checks where an event enters ---- */
+
+/* Is a station (a 12-digit code) on the other end? Its link stream is its
+ * own stream: link epoch = event epoch, link seq = origin_seq. */
+static int
+s_is_station(const s_peer_t *p)
+{
+    return sj_code_level(p->code) == 12;
+}
+
+/* Is something quarantined at link position seq of p's stream (*found),
+ * and is it these bytes (*same)? hash, when not NULL, gets its hash. */
+static int
+s_quar_match(sj_downlink_t *self,
+             const s_peer_t *p,
+             uint64_t seq,
+             const uint8_t *raw,
+             size_t len,
+             int *found,
+             int *same,
+             uint8_t hash[SJ_HASH_BYTES])
+{
+    sqlite3_stmt *st = self->st_quar_raw;
+    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
+    int step = sqlite3_step(st);
+    int rc = SJ_OK;
+    *found = *same = 0;
+    if (step == SQLITE_ROW) {
+        const void *held = sqlite3_column_blob(st, 0);
+        size_t n = (size_t) sqlite3_column_bytes(st, 0);
+        *found = 1;
+        *same = raw && n == len && (n == 0 || memcmp(held, raw, n) == 0);
+        if (hash) {
+            sj_event_hash(held, n, hash);
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "quarantine lookup");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* Records a fork (an event at a position held with other bytes): counted in
+ * link_forks (once per distinct event), logged when new. */
+static int
+s_fork_record(sj_downlink_t *self,
+              const s_peer_t *p,
+              uint64_t seq,
+              const uint8_t *raw,
+              size_t len,
+              const char *reason)
+{
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sqlite3_stmt *st = self->st_fork;
+    sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
+    sqlite3_bind_blob(st, 4, hash, SJ_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, raw, (int) len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, self->now_ms);
+    int rc = sj_db_step_done(self->db, st, "fork insert");
+    if (rc == SJ_OK && sqlite3_changes(self->db) == 1) {
+        sj_warn("fork from %s: link seq %" PRIu64 ": %s", p->code, seq, reason);
+    }
+    return rc;
+}
+
+/* An event resent at link seq <= the mark: the same bytes as what entered
+ * there (a lost ack), or a fork, which is recorded and rejected in the
+ * re-ack (never acked as committed). ev is scratch. */
+static int
+s_resent(
+    sj_downlink_t *self, s_work_t *w, uint64_t seq, const ProtobufCBinaryData *raw, sj_event_t *ev)
+{
+    s_peer_t *p = w->peer;
+    int found = 0, same = 0;
+    char why[256];
+    int rc = s_quar_match(self, p, seq, raw->data, raw->len, &found, &same, NULL);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (!found) {
+        if (!self->ops.held) {
+            return SJ_OK;
+        }
+        if (sj_event_decode(raw->data, raw->len, ev, why, sizeof why) == SJ_OK) {
+            rc = self->ops.held(self->ops_ctx, ev, raw->data, raw->len, &same);
+            if (rc == SJ_ENOTFOUND) {
+                same = 0;
+                rc = SJ_OK;
+            }
+            if (rc != SJ_OK) {
+                return rc;
+            }
+        }
+    }
+    if (same) {
+        return SJ_OK;
+    }
+    snprintf(why, sizeof why,
+             "fork: seq %" PRIu64 " of this stream is already held here with other bytes"
+             " (another event at a position already used); not stored",
+             seq);
+    if (w->n_forks % 16 == 0) {
+        s_fork_t *f = realloc(w->forks, (w->n_forks + 16) * sizeof *f);
+        if (!f) {
+            return SJ_ENOMEM;
+        }
+        w->forks = f;
+    }
+    w->forks[w->n_forks].seq = seq;
+    snprintf(w->forks[w->n_forks].reason, sizeof w->forks[w->n_forks].reason, "%s", why);
+    w->n_forks++;
+    return s_fork_record(self, p, seq, raw->data, raw->len, why);
+}
+
+/* The head of stream (origin, epoch) for this batch, read from link_heads
+ * the first time. NULL on a storage error (*rc). */
+static s_head_t *
+s_head_of(sj_downlink_t *self, s_heads_t *heads, const char *origin, const uint8_t *epoch, int *rc);
+
+static int
+s_heads_flush(sj_downlink_t *self, s_heads_t *heads)
+{
+    for (size_t i = 0; i < heads->n; i++) {
+        s_head_t *h = &heads->h[i];
+        if (!h->dirty) {
+            continue;
+        }
+        sqlite3_stmt *st = self->st_head_put;
+        sqlite3_bind_text(st, 1, h->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, h->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) h->seq);
+        sqlite3_bind_blob(st, 4, h->hash, SJ_HASH_BYTES, SQLITE_STATIC);
+        int rc = sj_db_step_done(self->db, st, "link head");
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        h->dirty = 0;
+    }
+    return SJ_OK;
+}
+
+static s_head_t *
+s_head_of(sj_downlink_t *self, s_heads_t *heads, const char *origin, const uint8_t *epoch, int *rc)
+{
+    for (size_t i = 0; i < heads->n; i++) {
+        if (strcmp(heads->h[i].origin, origin) == 0
+            && memcmp(heads->h[i].epoch, epoch, SJ_EPOCH_BYTES) == 0) {
+            return &heads->h[i];
+        }
+    }
+    if (heads->n == HEADS_PER_BATCH) {
+        if ((*rc = s_heads_flush(self, heads)) != SJ_OK) {
+            return NULL;
+        }
+        heads->n = 0;
+    }
+    s_head_t *h = &heads->h[heads->n];
+    memset(h, 0, sizeof *h);
+    snprintf(h->origin, sizeof h->origin, "%s", origin);
+    memcpy(h->epoch, epoch, SJ_EPOCH_BYTES);
+    sqlite3_stmt *st = self->st_head_get;
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 1) == SJ_HASH_BYTES) {
+        h->seq = (uint64_t) sqlite3_column_int64(st, 0);
+        memcpy(h->hash, sqlite3_column_blob(st, 1), SJ_HASH_BYTES);
+    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        *rc = sj_db_err(self->db, step, "link head");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (*rc != SJ_OK) {
+        return NULL;
+    }
+    heads->n++;
+    return h;
+}
+
+/* The hash of event seq of a stream that entered before link_heads knew
+ * it: the store's, else (a station's stream) what was quarantined there. */
+static int
+s_prev_hash(sj_downlink_t *self,
+            const s_peer_t *p,
+            const s_head_t *h,
+            uint64_t seq,
+            uint8_t out[SJ_HASH_BYTES])
+{
+    int rc = SJ_ENOTFOUND;
+    if (self->ops.event_hash) {
+        rc = self->ops.event_hash(self->ops_ctx, h->origin, h->epoch, seq, out);
+    }
+    if (rc == SJ_ENOTFOUND && s_is_station(p)) {
+        int found = 0, same = 0;
+        rc = s_quar_match(self, p, seq, NULL, 0, &found, &same, out);
+        rc = rc == SJ_OK && !found ? SJ_ENOTFOUND : rc;
+    }
+    return rc;
+}
+
+/* A UTC time for messages. */
+static void
+s_time_text(int64_t ms, char out[32])
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        snprintf(out, 32, "%lld ms", (long long) ms);
+    }
+}
+
+/* The checks of a child's own event at position pos of its stream (head):
+ * SJ_OK, SJ_EPROTO with *code and reason (quarantine it), or a storage
+ * error. Order: epoch, position held, chain, clock. */
+static int
+s_first_hop(sj_downlink_t *self,
+            const s_peer_t *p,
+            const sj_event_t *ev,
+            const uint8_t *raw,
+            size_t len,
+            const s_head_t *h,
+            uint64_t pos,
+            int *code,
+            char *reason,
+            size_t rs)
+{
+    static const uint8_t zero[SJ_HASH_BYTES] = {0};
+    char a[2 * SJ_EPOCH_BYTES + 1], b[2 * SJ_EPOCH_BYTES + 1];
+    *code = SANJI__ERROR_CODE__ERROR_INVALID_EVENT;
+    if (s_is_station(p) && memcmp(ev->epoch, p->epoch, SJ_EPOCH_BYTES) != 0) {
+        sj_hex_format(ev->epoch, SJ_EPOCH_BYTES, a);
+        sj_hex_format(p->epoch, SJ_EPOCH_BYTES, b);
+        snprintf(reason, rs,
+                 "epoch %.8s... differs from the epoch %.8s... of the link it came on (a station's"
+                 " events carry its link epoch)",
+                 a, b);
+        return SJ_EPROTO;
+    }
+    if (h->seq >= pos) {
+        /* Entered before (a hub's own events sent again under a new link
+         * epoch): the same bytes, or a fork. */
+        int same = 0,
+            rc = self->ops.held ? self->ops.held(self->ops_ctx, ev, raw, len, &same) : SJ_ENOTFOUND;
+        if (rc != SJ_OK && rc != SJ_ENOTFOUND) {
+            return rc;
+        }
+        if (rc == SJ_OK && same) {
+            return SJ_OK; /* the store sees a duplicate */
+        }
+        *code = SANJI__ERROR_CODE__ERROR_FORK;
+        snprintf(reason, rs,
+                 "fork: seq %" PRIu64 " of stream %s is already held here with other bytes, or"
+                 " was refused before; not stored",
+                 pos, h->origin);
+        return SJ_EPROTO;
+    }
+    uint8_t prev[SJ_HASH_BYTES];
+    if (pos == 1) {
+        memcpy(prev, zero, SJ_HASH_BYTES);
+    } else if (h->seq == pos - 1) {
+        memcpy(prev, h->hash, SJ_HASH_BYTES);
+    } else {
+        int rc = s_prev_hash(self, p, h, pos - 1, prev);
+        if (rc == SJ_ENOTFOUND) {
+            snprintf(reason, rs,
+                     "event %" PRIu64 " of this stream never came here, so this one's prev_hash"
+                     " cannot be checked (events enter in order)",
+                     pos - 1);
+            return SJ_EPROTO;
+        }
+        if (rc != SJ_OK) {
+            return rc;
+        }
+    }
+    if (memcmp(ev->prev_hash, prev, SJ_HASH_BYTES) != 0) {
+        if (pos == 1) {
+            snprintf(reason, rs,
+                     "prev_hash of seq 1 must be 32 zero bytes (the start of a hash"
+                     " chain)");
+        } else {
+            snprintf(reason, rs,
+                     "prev_hash is not the BLAKE2b-256 of the bytes of event %" PRIu64
+                     " of this stream: the hash chain is broken",
+                     pos - 1);
+        }
+        return SJ_EPROTO;
+    }
+    char at[32], now[32];
+    if (ev->created_ms < SJ_LINK_MIN_CREATED_MS) {
+        snprintf(reason, rs,
+                 "clock: created_ms %" PRId64 " is before 2000-01-01: the sender's clock is wrong;"
+                 " set it right and enter it again",
+                 ev->created_ms);
+        return SJ_EPROTO;
+    }
+    if (ev->created_ms > self->now_ms + SJ_LINK_AHEAD_MS) {
+        s_time_text(ev->created_ms, at);
+        s_time_text(self->now_ms, now);
+        long long min = (long long) ((ev->created_ms - self->now_ms) / 60000);
+        char ahead[48];
+        if (min >= 48 * 60) {
+            snprintf(ahead, sizeof ahead, "%lld days", min / (24 * 60));
+        } else {
+            snprintf(ahead, sizeof ahead, "%lld h %lld min", min / 60, min % 60);
+        }
+        snprintf(reason, rs,
+                 "clock: made at %s, %s ahead of the receiver's clock (%s; %d min allowed):"
+                 " the sender's clock is wrong; set it right and enter it again",
+                 at, ahead, now, SJ_LINK_AHEAD_MS / 60000);
+        return SJ_EPROTO;
+    }
+    if (ev->type == SJ_EVENT_REPORT && strcmp(ev->report.occurred_on, self->latest_day) > 0) {
+        snprintf(reason, rs,
+                 "occurred_on %s is in the future: the receiver's date is %s (%d day allowed for"
+                 " time zones); check the date, or the clock of the machine that made it",
+                 ev->report.occurred_on, self->today, SJ_LINK_AHEAD_DAYS);
+        return SJ_EPROTO;
+    }
+    return SJ_OK;
+}
+
+/* Sealed personal data must be sealed to the county's key (seal_fp). */
+static int
+s_check_sealed(sj_downlink_t *self, const sj_event_t *ev, char *reason, size_t rs)
+{
+    char mine[SJ_KEY_FP_TEXT], theirs[SJ_KEY_FP_TEXT];
+    sj_key_fp_format(self->seal_fp, mine);
+    if (ev->has_sealed_to) {
+        if (sodium_memcmp(ev->sealed_to, self->seal_fp, SJ_KEY_FP_BYTES) == 0) {
+            return SJ_OK;
+        }
+        sj_key_fp_format(ev->sealed_to, theirs);
+        snprintf(reason, rs,
+                 "sealed to another key: the personal data is sealed to key %s, not to the"
+                 " county's key %s; set the station's county key right and record the report"
+                 " again",
+                 theirs, mine);
+        return SJ_EPROTO;
+    }
+    if (!self->seal_open || ev->sealed_len < crypto_box_SEALBYTES) {
+        if (self->seal_open) {
+            snprintf(reason, rs,
+                     "sealed to another key: the personal data is too short to be"
+                     " a sealed box");
+            return SJ_EPROTO;
+        }
+        return SJ_OK; /* a hub cannot tell without the fingerprint */
+    }
+    /* An older station names no key: open it (the slow way, only for those). */
+    uint8_t *plain = malloc(ev->sealed_len - crypto_box_SEALBYTES + 1);
+    if (!plain) {
+        return SJ_ENOMEM;
+    }
+    int bad =
+        crypto_box_seal_open(plain, ev->sealed, ev->sealed_len, self->seal_pk, self->seal_sk) != 0;
+    sodium_memzero(plain, ev->sealed_len - crypto_box_SEALBYTES);
+    free(plain);
+    if (bad) {
+        snprintf(reason, rs,
+                 "sealed to another key: the personal data does not open with the county's key"
+                 " %s; set the station's county key right and record the report again",
+                 mine);
+        return SJ_EPROTO;
+    }
+    return SJ_OK;
+}
+
+/* Tells the store (for the parent above) that the event at pos of stream
+ * h was quarantined here. */
+static int
+s_notice(sj_downlink_t *self,
+         const s_head_t *h,
+         uint64_t pos,
+         int code,
+         const char *reason,
+         const uint8_t hash[SJ_HASH_BYTES])
+{
+    if (!self->ops.quarantined || code == SANJI__ERROR_CODE__ERROR_FORK) {
+        return SJ_OK; /* a fork's position is held: nothing is missing */
+    }
+    sj_event_t *n = self->notice;
+    memset(n, 0, sizeof *n);
+    n->type = SJ_EVENT_QUARANTINED;
+    snprintf(n->quarantined.origin, sizeof n->quarantined.origin, "%s", h->origin);
+    memcpy(n->quarantined.epoch, h->epoch, SJ_EPOCH_BYTES);
+    n->quarantined.origin_seq = pos;
+    n->quarantined.code = (uint32_t) code;
+    memcpy(n->quarantined.hash, hash, SJ_HASH_BYTES);
+    snprintf(n->note, sizeof n->note, "%s", reason);
+    return self->ops.quarantined(self->ops_ctx, n);
+}
+
+/* One new event of a batch at link seq seq: checked, then stored or
+ * quarantined. *stored counts new events. SJ_EFORBIDDEN refuses the batch
+ * (w's reply says why). */
+static int
+s_batch_event(sj_downlink_t *self,
+              s_work_t *w,
+              uint64_t seq,
+              const ProtobufCBinaryData *raw,
+              sj_event_t *ev,
+              s_heads_t *heads,
+              size_t *stored)
+{
+    s_peer_t *p = w->peer;
+    char reason[256] = "";
+    int code = SANJI__ERROR_CODE__ERROR_INVALID_EVENT;
+    int vc = sj_event_decode(raw->data, raw->len, ev, reason, sizeof reason);
+    int decoded = vc == SJ_OK;
+    if (vc == SJ_OK) {
+        vc = self->ops.check_event(self->ops_ctx, p->code, seq, ev, reason, sizeof reason);
+    }
+    if (vc == SJ_EFORBIDDEN) {
+        sj_warn("refusing batch from %s: event %" PRIu64 ": %s", p->code, seq, reason);
+        w->reply = SANJI__ENVELOPE__BODY_ERROR;
+        w->err_code = SANJI__ERROR_CODE__ERROR_FORBIDDEN;
+        snprintf(w->err_reason, sizeof w->err_reason, "event %" PRIu64 " refused: %s", seq, reason);
+        return SJ_EFORBIDDEN;
+    }
+    /* A child's own event enters here: its stream's position is the link
+     * seq for a station (whatever the event claims), else its own. */
+    int rc = SJ_OK;
+    s_head_t *h = NULL;
+    uint64_t pos = 0;
+    uint8_t hash[SJ_HASH_BYTES] = {0};
+    if (s_is_station(p)) {
+        h = s_head_of(self, heads, p->code, p->epoch, &rc);
+        pos = seq;
+    } else if (decoded && strcmp(ev->origin, p->code) == 0) {
+        h = s_head_of(self, heads, ev->origin, ev->epoch, &rc);
+        pos = ev->origin_seq;
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (h) {
+        sj_event_hash(raw->data, raw->len, hash);
+    }
+    if (vc == SJ_OK && h) {
+        vc = s_first_hop(self, p, ev, raw->data, raw->len, h, pos, &code, reason, sizeof reason);
+    }
+    if (vc == SJ_OK && self->seal_set && ev->type == SJ_EVENT_REPORT && ev->sealed_len) {
+        vc = s_check_sealed(self, ev, reason, sizeof reason);
+    }
+    if (vc != SJ_OK && vc != SJ_EPROTO && vc != SJ_EINVAL) {
+        return vc; /* storage trouble: nothing of the group is acked */
+    }
+    sj_stored_t res = SJ_STORED_NEW;
+    if (vc == SJ_OK) {
+        rc = self->ops.store_event(self->ops_ctx, p->code, ev, raw->data, raw->len, &res);
+        if (rc == SJ_OK && res == SJ_STORED_DUPLICATE && self->ops.held) {
+            int same = 0;
+            rc = self->ops.held(self->ops_ctx, ev, raw->data, raw->len, &same);
+            if (rc == SJ_OK && !same) {
+                code = SANJI__ERROR_CODE__ERROR_FORK;
+                snprintf(reason, sizeof reason,
+                         "fork: event %s/%" PRIu64 " is already held here with other bytes;"
+                         " not stored",
+                         ev->origin, ev->origin_seq);
+                rc = s_fork_record(self, p, seq, raw->data, raw->len, reason);
+                vc = SJ_EPROTO;
+            }
+            rc = rc == SJ_ENOTFOUND ? SJ_OK : rc;
+        } else if (rc == SJ_OK && res == SJ_STORED_ID_CONFLICT) {
+            code = SANJI__ERROR_CODE__ERROR_DUPLICATE_ID;
+            snprintf(reason, sizeof reason,
+                     "event id already stored under another origin or sequence");
+            vc = SJ_EPROTO;
+        } else if (rc == SJ_OK && res == SJ_STORED_NEW) {
+            (*stored)++;
+        }
+    } else {
+        if (code == SANJI__ERROR_CODE__ERROR_FORK) {
+            rc = s_fork_record(self, p, seq, raw->data, raw->len, reason);
+        }
+    }
+    if (rc == SJ_OK && vc != SJ_OK) {
+        rc = s_quarantine(self, p, seq, code, reason, raw->data, raw->len);
+        if (rc == SJ_OK && h) {
+            rc = s_notice(self, h, pos, code, reason, hash);
+        }
+    }
+    /* The head moves with every event that enters at a new position,
+     * stored or refused: the next one chains to these bytes. */
+    if (rc == SJ_OK && h && pos > h->seq) {
+        h->seq = pos;
+        memcpy(h->hash, hash, SJ_HASH_BYTES);
+        h->dirty = 1;
+    }
+    return rc;
+}
+
 /* Handles one batch inside the group transaction, under its own savepoint so
- * that a refused batch leaves nothing behind. */
+ * that a refused batch leaves nothing behind. Events at or below the mark
+ * (a resend after a lost ack) are compared with what entered there. */
 static int
 s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
 {
@@ -504,63 +1112,39 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
     uint64_t a = b->first_seq, last = a + b->n_events - 1, next = acked + 1;
     w->first = a;
     w->last = last;
-    if (last < next) {
-        w->reply = SANJI__ENVELOPE__BODY_ACK;
-        w->acked = acked;
-        return SJ_OK;
-    }
     if (a > next) {
         w->reply = SANJI__ENVELOPE__BODY_RESEND;
         w->resend_from = next;
         return SJ_OK;
     }
-    rc = sj_db_exec(self->db, "SAVEPOINT batch");
-    if (rc != SJ_OK) {
-        return rc;
-    }
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
-        s_savepoint_undo(self->db);
         return SJ_ENOMEM;
     }
+    for (uint64_t seq = a; seq <= last && seq < next && rc == SJ_OK; seq++) {
+        rc = s_resent(self, w, seq, &b->events[seq - a], ev);
+    }
+    if (rc != SJ_OK || last < next) {
+        free(ev);
+        w->reply = SANJI__ENVELOPE__BODY_ACK;
+        w->acked = acked;
+        return rc;
+    }
+    rc = sj_db_exec(self->db, "SAVEPOINT batch");
+    if (rc != SJ_OK) {
+        free(ev);
+        return rc;
+    }
+    s_heads_t heads;
+    heads.n = 0;
     size_t stored = 0;
     for (uint64_t seq = next; seq <= last && rc == SJ_OK; seq++) {
-        const ProtobufCBinaryData *raw = &b->events[seq - a];
-        char reason[256] = "";
-        int vc = sj_event_decode(raw->data, raw->len, ev, reason, sizeof reason);
-        if (vc == SJ_OK) {
-            vc = self->ops.check_event(self->ops_ctx, p->code, seq, ev, reason, sizeof reason);
-        }
-        if (vc == SJ_EFORBIDDEN) {
-            sj_warn("refusing batch from %s: event %llu: %s", p->code, (unsigned long long) seq,
-                    reason);
-            w->reply = SANJI__ENVELOPE__BODY_ERROR;
-            w->err_code = SANJI__ERROR_CODE__ERROR_FORBIDDEN;
-            snprintf(w->err_reason, sizeof w->err_reason, "event %llu refused: %s",
-                     (unsigned long long) seq, reason);
-            rc = SJ_EFORBIDDEN;
-            break;
-        }
-        if (vc != SJ_OK && vc != SJ_EPROTO) {
-            rc = vc; /* the store could not judge it (storage): the batch is retried */
-            break;
-        }
-        if (vc != SJ_OK) {
-            rc = s_quarantine(self, p, seq, SANJI__ERROR_CODE__ERROR_INVALID_EVENT, reason,
-                              raw->data, raw->len);
-            continue;
-        }
-        sj_stored_t res = SJ_STORED_NEW;
-        rc = self->ops.store_event(self->ops_ctx, p->code, ev, raw->data, raw->len, &res);
-        if (rc == SJ_OK && res == SJ_STORED_NEW) {
-            stored++;
-        } else if (rc == SJ_OK && res == SJ_STORED_ID_CONFLICT) {
-            rc = s_quarantine(self, p, seq, SANJI__ERROR_CODE__ERROR_DUPLICATE_ID,
-                              "event id already stored under another origin or sequence", raw->data,
-                              raw->len);
-        }
+        rc = s_batch_event(self, w, seq, &b->events[seq - a], ev, &heads, &stored);
     }
     free(ev);
+    if (rc == SJ_OK) {
+        rc = s_heads_flush(self, &heads);
+    }
     if (self->ops.batch_end) {
         int bc = self->ops.batch_end(self->ops_ctx, rc == SJ_OK);
         rc = rc == SJ_OK ? bc : rc;
@@ -568,7 +1152,7 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
     if (rc == SJ_OK) {
         sqlite3_stmt *st = self->st_link_mark;
         if (sqlite3_bind_int64(st, 1, (sqlite3_int64) last) != SQLITE_OK
-            || sqlite3_bind_int64(st, 2, sj_now_ms()) != SQLITE_OK
+            || sqlite3_bind_int64(st, 2, self->now_ms) != SQLITE_OK
             || sqlite3_bind_text(st, 3, p->code, -1, SQLITE_STATIC) != SQLITE_OK
             || sqlite3_bind_blob(st, 4, p->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC) != SQLITE_OK) {
             rc = s_bind_failed(self, st, "links mark bind");
@@ -637,10 +1221,43 @@ s_e2e(sj_downlink_t *self, const s_peer_t *p, uint64_t acked)
     return e2e;
 }
 
+/* Appends one rejection (reason copied into texts, 256 bytes each). */
+static int
+s_rej_add(Sanji__Rejection **rej,
+          char **texts,
+          size_t *n,
+          size_t *cap,
+          uint64_t seq,
+          uint32_t code,
+          const char *reason)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        Sanji__Rejection *r2 = realloc(*rej, c * sizeof **rej);
+        if (!r2) {
+            return SJ_ENOMEM;
+        }
+        *rej = r2;
+        char *t2 = realloc(*texts, c * 256);
+        if (!t2) {
+            return SJ_ENOMEM;
+        }
+        *texts = t2;
+        *cap = c;
+    }
+    sanji__rejection__init(&(*rej)[*n]);
+    (*rej)[*n].seq = seq;
+    (*rej)[*n].code = code;
+    snprintf(*texts + *n * 256, 256, "%s", reason ? reason : "");
+    (*n)++;
+    return SJ_OK;
+}
+
 /* Builds the rejection list of [first..last] from the quarantine table, so a
- * re-ack after a lost ack carries the same rejections. An ack that cannot
- * carry all of them is not sent (the child times out and sends the batch
- * again, which is re-acked as a duplicate): SJ_EDB or SJ_ENOMEM, logged. */
+ * re-ack after a lost ack carries the same rejections, and adds the forks
+ * of this resend. An ack that cannot carry all of them is not sent (the
+ * child times out and sends the batch again, which is re-acked as a
+ * duplicate): SJ_EDB or SJ_ENOMEM, logged. */
 static int
 s_send_ack(sj_downlink_t *self, s_work_t *w)
 {
@@ -661,25 +1278,13 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
         }
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                Sanji__Rejection *r2 = realloc(rej, cap * sizeof *rej);
-                char *t2 = r2 ? realloc(texts, cap * 256) : NULL;
-                if (r2) {
-                    rej = r2;
-                }
-                if (!t2) {
-                    sj_error("out of memory for the rejections of an ack to %s", w->peer->code);
-                    rc = SJ_ENOMEM;
-                    break;
-                }
-                texts = t2;
+            rc = s_rej_add(&rej, &texts, &n, &cap, (uint64_t) sqlite3_column_int64(st, 0),
+                           (uint32_t) sqlite3_column_int(st, 1),
+                           (const char *) sqlite3_column_text(st, 2));
+            if (rc != SJ_OK) {
+                sj_error("out of memory for the rejections of an ack to %s", w->peer->code);
+                break;
             }
-            sanji__rejection__init(&rej[n]);
-            rej[n].seq = (uint64_t) sqlite3_column_int64(st, 0);
-            rej[n].code = (uint32_t) sqlite3_column_int(st, 1);
-            snprintf(texts + n * 256, 256, "%s", (const char *) sqlite3_column_text(st, 2));
-            n++;
         }
         if (rc == SJ_OK && step != SQLITE_DONE) {
             rc = sj_db_err(self->db, step, "rejections select");
@@ -687,6 +1292,15 @@ s_send_ack(sj_downlink_t *self, s_work_t *w)
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
         if (rc != SJ_OK) {
+            goto out;
+        }
+    }
+    /* forks of this resend: rejected, never acked as committed */
+    for (size_t f = 0; f < w->n_forks; f++) {
+        rc = s_rej_add(&rej, &texts, &n, &cap, w->forks[f].seq, SANJI__ERROR_CODE__ERROR_FORK,
+                       w->forks[f].reason);
+        if (rc != SJ_OK) {
+            sj_error("out of memory for the rejections of an ack to %s", w->peer->code);
             goto out;
         }
     }
@@ -831,6 +1445,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
     size_t rid_len = 0;
     int64_t now = sj_mono_ms();
     size_t n_events = 0;
+    self->now_ms = sj_now_ms();
+    sj_date_today(self->today);
+    sj_date_local_offset(SJ_LINK_AHEAD_DAYS, self->latest_day);
     while (n_work < GROUP_FRAMES && (!self->group_events || n_events < self->group_events)) {
         zmq_msg_t data;
         int got = s_recv(self->sock, rid, &rid_len, &data);
@@ -841,10 +1458,12 @@ sj_downlink_on_readable(sj_downlink_t *self)
             continue;
         }
         char auth_code[SJ_CODE_MAX + 1] = "";
+        const char *uid = NULL;
         if (self->auth) {
             /* Identity comes only from the key (ZAP User-Id), checked on every
-             * message so that a revoked key stops at once (P5, P6). */
-            const char *uid = zmq_msg_gets(&data, "User-Id");
+             * message so that a revoked key stops at once: ZAP runs only at
+             * the handshake (docs/PROTOCOL.md "Identity"). */
+            uid = zmq_msg_gets(&data, "User-Id");
             if (!sj_auth_allowed(self->auth, uid, auth_code, sizeof auth_code)) {
                 zmq_msg_close(&data);
                 sj_warn("message from a key that is not (or no longer) enrolled: %s",
@@ -859,6 +1478,7 @@ sj_downlink_on_readable(sj_downlink_t *self)
             zmq_msg_close(&data);
             continue;
         }
+        snprintf(p->uid, sizeof p->uid, "%s", uid ? uid : "");
         Sanji__Envelope *env = NULL;
         int ec = 0;
         char reason[200];
@@ -925,6 +1545,9 @@ sj_downlink_on_readable(sj_downlink_t *self)
     }
     if (rc == SJ_OK) {
         sj_crash_point("after-commit-before-ack");
+        if (n_new) {
+            sj_crash_point("after-store-before-ack");
+        }
     }
     if (rc != SJ_OK) {
         /* Nothing of this group is acked; children retry after their timeout. */
@@ -950,6 +1573,7 @@ sj_downlink_on_readable(sj_downlink_t *self)
             s_send_down(self, work[i].peer, work[i].down_from);
         }
         sj_wire_free(work[i].env);
+        free(work[i].forks);
     }
     if (committed && self->ops.committed) {
         self->ops.committed(self->ops_ctx, n_new);

@@ -2,6 +2,7 @@
 #include "sj_enrol.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "sj_auth.h"
 #include "sj_keys.h"
@@ -22,12 +23,36 @@ sj_enrol_keygen(const char *tool, const char *dir)
         fprintf(stderr, "%s: %s\n", tool, err);
         return 1;
     }
+    char fp[SJ_KEY_FP_TEXT];
+    sj_key_fingerprint_text(kp.pk, fp);
     printf("%s\n", kp.pk_z85);
     fprintf(stderr,
             "key pair written to %s/curve.key (secret, mode 0600);"
-            " give the public key above to the office that enrols this node\n",
-            dir);
+            " give the public key above to the office that enrols this node\n"
+            "key fingerprint %s (read it out by phone to check a copy of the public"
+            " key)\n",
+            dir, fp);
     return 0;
+}
+
+int
+sj_enrol_key_fingerprint(const char *dir, char out[SJ_KEY_FP_TEXT])
+{
+    char path[1100], z85[64] = "";
+    snprintf(path, sizeof path, "%s/curve.pub", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return SJ_ENOTFOUND;
+    }
+    int ok = fgets(z85, sizeof z85, f) != NULL;
+    fclose(f);
+    z85[strcspn(z85, "\r\n")] = '\0';
+    uint8_t pk[SJ_KEY_BYTES];
+    if (!ok || sj_key_decode(z85, pk) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    sj_key_fingerprint_text(pk, out);
+    return SJ_OK;
 }
 
 int

@@ -9,8 +9,15 @@
 
 #include <stddef.h>
 
+#include "sj_err.h"
+#include "sj_keys.h"
+
 /* `TOOL keygen`: makes dir/curve.key (0600) and prints the public key. */
 int sj_enrol_keygen(const char *tool, const char *dir);
+/* The fingerprint of the node's public key (dir/curve.pub), as
+ * sj_key_fingerprint_text gives it (readable by phone: the county's is what
+ * a station's county key must match). SJ_ENOTFOUND without a key. */
+SJ_NODISCARD int sj_enrol_key_fingerprint(const char *dir, char out[SJ_KEY_FP_TEXT]);
 
 /* `TOOL allow CODE KEY` on dir/allowlist. under, when not NULL, is the code
  * every enrolled code must lie under (the hub's township, the county); a

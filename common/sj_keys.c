@@ -21,6 +21,37 @@ sj_key_encode(const uint8_t key[SJ_KEY_BYTES], char out[SJ_KEY_Z85])
     zmq_z85_encode(out, key, SJ_KEY_BYTES);
 }
 
+void
+sj_key_fingerprint(const uint8_t pk[SJ_KEY_BYTES], uint8_t fp[SJ_KEY_FP_BYTES])
+{
+    uint8_t h[32];
+    crypto_generichash(h, sizeof h, pk, SJ_KEY_BYTES, NULL, 0);
+    memcpy(fp, h, SJ_KEY_FP_BYTES);
+}
+
+void
+sj_key_fp_format(const uint8_t fp[SJ_KEY_FP_BYTES], char out[SJ_KEY_FP_TEXT])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < SJ_KEY_FP_BYTES; i++) {
+        if (i && i % 2 == 0) {
+            out[o++] = '-';
+        }
+        out[o++] = hex[fp[i] >> 4];
+        out[o++] = hex[fp[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+void
+sj_key_fingerprint_text(const uint8_t pk[SJ_KEY_BYTES], char out[SJ_KEY_FP_TEXT])
+{
+    uint8_t fp[SJ_KEY_FP_BYTES];
+    sj_key_fingerprint(pk, fp);
+    sj_key_fp_format(fp, out);
+}
+
 int
 sj_personal_present(const sj_personal_t *p)
 {

@@ -1,4 +1,4 @@
-/* sj_link: the link protocol of DESIGN.md, written once for every
+/* sj_link: the link protocol of docs/PROTOCOL.md, written once for every
  * parent-child link (village -> township, township -> county, station ->
  * county).
  *
@@ -12,8 +12,16 @@
  *      +------------------------------+ new epoch, new socket, HELLO again
  *
  *   REFUSED: the parent said FORBIDDEN or BAD_VERSION, or refused this
- *   node's key in the handshake; the uplink waits REFUSED_RETRY_MS, then
- *   goes back to CONNECTING. A one-shot caller (sync) stops at REFUSED.
+ *   node's key in the handshake; the uplink waits (2 s, doubling to 30 s),
+ *   then goes back to CONNECTING from a fresh socket (s_up_socket: libzmq
+ *   4.3.4 never retries an endpoint after a ZAP refusal), so a key enrolled
+ *   or re-enrolled meanwhile gets through without a restart. The refusal is
+ *   logged when it starts and once a minute while it lasts. A one-shot
+ *   caller (sync) stops at REFUSED.
+ *
+ *   Unreachable: while no secure handshake completes (nothing listening,
+ *   another service or another node's key on that port), the uplink says
+ *   why, with a hint, once a minute (s_up_watch).
  *
  *   s_up_reset() recreates the socket (LINGER=0: whatever libzmq still held
  *   is thrown away; the database is the queue) and says HELLO again.
@@ -34,12 +42,17 @@
  * ONE transaction together with each child's new high-water mark, COMMITs, and
  * only then sends the Welcomes and Acks (group commit: one fsync for many
  * batches). For a batch [a..b] from (code, epoch) with mark n-1:
- *   b < n      duplicate: re-ack n-1, store nothing;
+ *   b < n      a resend: each event is compared with what entered at its
+ *              seq (s_resent); other bytes are a fork, rejected in the
+ *              re-ack (ERROR_FORK) and counted; re-ack n-1, store nothing;
  *   a > n      gap: Resend{n}, store nothing;
  *   otherwise  store [n..b] (bad events go to quarantine and are acked as
  *              rejected), set mark = b, ack b after COMMIT.
- * An event that breaks identity rules (another origin, another subtree) is
- * refused with an Error and nothing of its batch is stored. */
+ * A child's own events are checked where they enter (s_first_hop: epoch,
+ * hash chain against link_heads, clock, forks); sealed data against the
+ * county key's fingerprint. An event that breaks identity rules (another
+ * origin, another subtree) is refused with an Error and nothing of its
+ * batch is stored. docs/PROTOCOL.md sections 5-9 are this, for people. */
 #ifndef SJ_LINK_H
 #define SJ_LINK_H
 
@@ -63,6 +76,29 @@
     " reason TEXT NOT NULL, raw BLOB NOT NULL, at_ms INTEGER NOT NULL,"                            \
     " UNIQUE(code, epoch, link_seq));"
 
+/* Tables of the checks where an event first enters (added to stores that
+ * existed before them: include in a later migration). link_heads: per
+ * stream of a child's own events (origin, epoch), the last position that
+ * entered here and the BLAKE2b-256 of its bytes, stored or refused: the
+ * next event's prev_hash must equal it. link_forks: each event that came at
+ * a position already held here with other bytes (counted in `status`). */
+#define SJ_DOWNLINK_SCHEMA_2                                                                      \
+    "CREATE TABLE link_heads(origin TEXT NOT NULL, epoch BLOB NOT NULL, seq INTEGER NOT NULL,"    \
+    " hash BLOB NOT NULL, PRIMARY KEY(origin, epoch)) WITHOUT ROWID;"                             \
+    "CREATE TABLE link_forks(code TEXT NOT NULL, epoch BLOB NOT NULL, link_seq INTEGER NOT NULL," \
+    " hash BLOB NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL, at_ms INTEGER NOT NULL,"       \
+    " PRIMARY KEY(code, epoch, link_seq, hash)) WITHOUT ROWID;"
+
+/* The clock checks where an event first enters (docs/PROTOCOL.md): its
+ * created_ms may be ahead of the receiver's clock by at most
+ * SJ_LINK_AHEAD_MS and may not be before 2000-01-01 (a station offline for
+ * weeks delivers old events: only the future is bounded); a report's
+ * occurred_on may be at most SJ_LINK_AHEAD_DAYS after the receiver's local
+ * date (time zones). */
+#define SJ_LINK_AHEAD_MS       (60 * 60 * 1000)
+#define SJ_LINK_MIN_CREATED_MS 946684800000LL /* 2000-01-01T00:00:00Z */
+#define SJ_LINK_AHEAD_DAYS     1
+
 /* Result of storing one event. */
 typedef enum { SJ_STORED_NEW = 0, SJ_STORED_DUPLICATE, SJ_STORED_ID_CONFLICT } sj_stored_t;
 
@@ -73,7 +109,9 @@ typedef struct {
      * seq (inside the group transaction, after the batch's earlier events
      * were stored): SJ_OK, SJ_EFORBIDDEN (refuse the batch) or SJ_EPROTO
      * (quarantine), + reason; any other code is a storage failure (nothing
-     * of the batch is stored, the child sends it again). */
+     * of the batch is stored, the child sends it again). The downlink
+     * itself checks a child's own events (origin = code) where they enter:
+     * epoch, hash chain, clock, a position held twice (fork). */
     int (*check_event)(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev,
                        char *reason, size_t reason_size);
     /* Stores one valid event inside the open transaction. */
@@ -100,6 +138,28 @@ typedef struct {
      * same connection, and sj_downlink_tick pushes new items when
      * sj_down_mark moves. */
     sj_down_t *(*down)(void *ctx);
+
+    /* ---- the checks where an event enters (optional: NULL skips) ---- */
+    /* Is the event at ev's position (origin, epoch, origin_seq) held here,
+     * and with exactly these bytes? SJ_OK with *same 1 (held, the same) or
+     * 0 (another event, or these bytes differ: a fork); SJ_ENOTFOUND when
+     * this store cannot tell (the downlink then looks in its quarantine).
+     * Asked of events at or below a link's mark (a resend) and of those the
+     * store called duplicates, inside the transaction. */
+    int (*held)(void *ctx, const sj_event_t *ev, const uint8_t *raw, size_t len, int *same);
+    /* The hash of event seq of stream (origin, epoch) held here: a fallback
+     * for streams that entered before link_heads existed. SJ_ENOTFOUND
+     * when it is not held (or cannot be found without a scan). */
+    int (*event_hash)(void *ctx,
+                      const char *origin,
+                      const uint8_t *epoch,
+                      uint64_t seq,
+                      uint8_t hash[SJ_HASH_BYTES]);
+    /* An event that entered here was quarantined: notice (type
+     * SJ_EVENT_QUARANTINED, its position, code, reason in note, hash) is for
+     * the parent above, so that the county's `verify` shows it as refused,
+     * not lost. Inside the transaction; a hub appends it to its own stream. */
+    int (*quarantined)(void *ctx, sj_event_t *notice);
 } sj_downlink_ops_t;
 
 typedef struct sj_downlink sj_downlink_t;
@@ -129,6 +189,17 @@ void sj_downlink_set_group_events(sj_downlink_t *self, size_t events);
  * committed; SJ_ENOMEM, SJ_EINVAL: a reply could not be made), for the
  * caller to note. */
 SJ_NODISCARD int sj_downlink_on_readable(sj_downlink_t *self);
+/* The key personal data must be sealed to (the county's public key): every
+ * report whose sealed data names another key's fingerprint is quarantined
+ * ("sealed to another key"). With sk (the county), a report without a
+ * fingerprint (an older station) is opened to check it; without (a hub),
+ * it passes. Both are copied. Not set: nothing is checked. */
+void
+sj_downlink_set_seal_key(sj_downlink_t *self, const uint8_t pk[SJ_KEY_BYTES], const uint8_t *sk);
+/* Call after the allowlist was reloaded (SIGHUP): a connection whose key
+ * is no longer enrolled gets nothing more (no replies, no downward items);
+ * its next message is refused. */
+void sj_downlink_reloaded(sj_downlink_t *self);
 /* Pushes new downward items to connected children when sj_down_mark moved
  * (items made by another process, e.g. an `assign` command, or by this
  * one). Call every tick (<= 200 ms). */
@@ -201,6 +272,7 @@ typedef struct {
     int heartbeat_ms;       /* idle heartbeat (default 5000) */
     const sj_keypair_t *kp; /* this node's CURVE keys; NULL = insecure (copied) */
     const uint8_t *server_pk; /* the parent's pinned public key (copied) */
+    const char *parent_name;  /* "hub", "county": names it in messages (default "parent") */
 } sj_uplink_cfg_t;
 
 typedef enum { SJ_UP_CONNECTING = 0, SJ_UP_WAITING, SJ_UP_READY, SJ_UP_REFUSED } sj_up_state_t;
@@ -236,10 +308,10 @@ uint64_t sj_uplink_down_head(const sj_uplink_t *self);
 /* Last error text the parent sent (empty if none). */
 const char *sj_uplink_last_error(const sj_uplink_t *self);
 
-/* Socket options shared by both sides (LINGER 0, MAXMSGSIZE, HWMs,
- * heartbeats, keepalive; a ROUTER's MANDATORY, a DEALER's IMMEDIATE and
- * reconnect interval). Returns SJ_OK, or SJ_EIO after logging the option
- * libzmq refused. */
+/* Socket options shared by both sides (docs/PROTOCOL.md "Sockets": LINGER 0,
+ * MAXMSGSIZE, HWMs, heartbeats, keepalive; a ROUTER's MANDATORY, a DEALER's
+ * IMMEDIATE and reconnect interval). Returns SJ_OK, or SJ_EIO after logging
+ * the option libzmq refused. */
 SJ_NODISCARD int sj_link_sockopts(void *sock, int is_router);
 
 #endif

@@ -275,10 +275,16 @@ sj_date_valid(const char *s)
 void
 sj_date_today(char out[11])
 {
+    sj_date_local_offset(0, out);
+}
+
+void
+sj_date_local_offset(int days, char out[11])
+{
     /* The machine's local date (TZ, /etc/localtime): a deadline or a report
      * "of today" is the office's calendar day, not UTC's (a township in
      * UTC+8 would otherwise be a day behind until 08:00). */
-    time_t t = time(NULL);
+    time_t t = time(NULL) + (time_t) days * 86400;
     struct tm tm;
     if (!localtime_r(&t, &tm)) {
         gmtime_r(&t, &tm);

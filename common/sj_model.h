@@ -84,6 +84,10 @@ int sj_code_under(const char *child, const char *parent);
 int sj_date_valid(const char *s);
 /* Today's date on this machine's local calendar (TZ) as YYYY-MM-DD. */
 void sj_date_today(char out[11]);
+/* The local date `days` days from now (negative: before), as sj_date_today
+ * gives today's: the latest occurred date a receiver accepts is
+ * sj_date_local_offset(1, …) (docs/PROTOCOL.md "Checks where an event enters"). */
+void sj_date_local_offset(int days, char out[11]);
 
 /* True when the n bytes are valid UTF-8 with no NUL byte. */
 int sj_utf8_valid(const char *s, size_t n);

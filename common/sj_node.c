@@ -192,6 +192,17 @@ s_open_links(sj_node_t *self)
         if (cfg->group_events) {
             sj_downlink_set_group_events(self->down, cfg->group_events);
         }
+        if (self->have_keys && cfg->parent) {
+            /* A hub: a station's personal data sealed to another key than the
+             * county's (its parent's) is refused here, where the officer sees it. */
+            sj_downlink_set_seal_key(self->down, self->parent_pk, NULL);
+        } else if (self->have_keys) {
+            /* The county: personal data sealed to another key is refused (sj_link.h). */
+            char fp[SJ_KEY_FP_TEXT];
+            sj_downlink_set_seal_key(self->down, self->kp.pk, self->kp.sk);
+            sj_key_fingerprint_text(self->kp.pk, fp);
+            sj_notice("county key fingerprint %s: stations seal personal data to this key", fp);
+        }
     }
     if (cfg->parent) {
         sj_uplink_cfg_t ucfg = {.endpoint = cfg->parent,
@@ -201,7 +212,8 @@ s_open_links(sj_node_t *self)
                                 .heartbeat_ms = cfg->up_heartbeat_ms,
                                 .ack_timeout_ms = cfg->up_ack_timeout_ms,
                                 .kp = self->have_keys ? &self->kp : NULL,
-                                .server_pk = self->have_keys ? self->parent_pk : NULL};
+                                .server_pk = self->have_keys ? self->parent_pk : NULL,
+                                .parent_name = cfg->parent_name};
         self->up = sj_uplink_new(self->zctx, &ucfg, self->role->up_ops, self->st.store);
         if (!self->up) {
             fprintf(stderr, "%s: cannot set up the link to %s\n", cfg->tool, cfg->parent);
@@ -269,7 +281,9 @@ s_start(sj_node_t *self)
 static void
 s_allowlist_reloaded(sj_node_t *self)
 {
-    (void) self;
+    if (self->down) {
+        sj_downlink_reloaded(self->down); /* a revoked child gets nothing more */
+    }
 }
 
 /* SIGHUP: re-reads the log level from the config file sj_cfg_apply read at

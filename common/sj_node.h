@@ -86,6 +86,8 @@ typedef struct {
     const char *parent;            /* child side: the parent's endpoint; NULL: none */
     const char *parent_key;        /* the parent's public key (Z85); needed with keys */
     const char *parent_key_option; /* its option, for messages ("parent-key") */
+    const char *parent_name;       /* child side: what the parent is ("hub", "county"), for
+                                    * the words of an unreachable parent; NULL: "parent" */
     size_t group_events;           /* parent side: sj_downlink_set_group_events (0: none) */
     int up_window;                 /* child side: batches in flight (0: default) */
     int up_heartbeat_ms;           /* child side: idle heartbeat (0: default) */

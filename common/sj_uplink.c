@@ -15,12 +15,15 @@
 
 #define HELLO_RETRY_MS    2000
 #define BACKOFF_MAX_MS    30000
-#define REFUSED_RETRY_MS  60000
+#define REFUSED_RETRY_MS  2000  /* the first pause after a refusal, doubling to BACKOFF_MAX_MS */
+#define SAY_AGAIN_MS      60000 /* a condition that lasts is logged again this often */
+#define UNREACHED_MS      5000  /* no secure handshake this long: say why */
 
 struct sj_uplink {
     void *zctx;
     void *sock;
     void *mon;            /* PAIR reading the socket monitor (handshake failures) */
+    unsigned mon_gen;     /* sockets made so far (names their monitors) */
     int secure;
     sj_keypair_t kp;
     uint8_t server_pk[SJ_KEY_BYTES];
@@ -41,9 +44,16 @@ struct sj_uplink {
     int64_t rx_mono;      /* last frame from the parent */
     int64_t tx_mono;      /* last frame to the parent */
     int64_t retry_mono;   /* not before this, after an error */
-    int64_t hs_warn_mono; /* when a handshake failure was last logged */
     int timeouts;
     int backoff_ms;
+    int refused_ms;       /* the next pause after a refusal */
+    char parent_name[16]; /* "hub", "county", "parent": in messages */
+    int64_t sock_mono;    /* when the socket was made */
+    int ever_tcp;         /* this socket had a TCP connection */
+    int hs_ok;            /* ... and completed a secure handshake */
+    int hs_failed;        /* ... or failed one (not a refusal of the key) */
+    char said[1024];      /* the lasting condition last logged (s_say) */
+    int64_t said_mono;    /* ... and when */
     uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
     uint64_t down_cursor; /* downward stream applied through (the store's cursor) */
     uint64_t down_head;   /* the parent's downward head for this node, as last heard */
@@ -64,6 +74,39 @@ s_failed(sj_uplink_t *self, int rc)
     }
 }
 static void s_send_heartbeat(sj_uplink_t *self);
+
+/* Logs a lasting condition (a refusal, a parent out of reach) when it
+ * starts and again every SAY_AGAIN_MS while it lasts, not on every retry. */
+static void
+s_say(sj_uplink_t *self, sj_log_level_t level, const char *text)
+{
+    int64_t now = sj_mono_ms();
+    if (strcmp(self->said, text) != 0 || now - self->said_mono >= SAY_AGAIN_MS) {
+        sj_log_write(level, "%s", text);
+        snprintf(self->said, sizeof self->said, "%s", text);
+        self->said_mono = now;
+    }
+}
+
+/* The condition is over: the next one is logged at once. */
+static void
+s_said_over(sj_uplink_t *self)
+{
+    if (self->said[0]) {
+        sj_notice("link to %s: the %s answers again", self->endpoint, self->parent_name);
+        self->said[0] = '\0';
+    }
+}
+
+/* The pause after a refusal: REFUSED_RETRY_MS, doubling to BACKOFF_MAX_MS. */
+static void
+s_refused(sj_uplink_t *self)
+{
+    self->state = SJ_UP_REFUSED;
+    self->retry_mono = sj_mono_ms() + self->refused_ms;
+    self->refused_ms =
+        self->refused_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->refused_ms * 2;
+}
 
 /* A batch being filled by the store's fetch callback. */
 typedef struct {
@@ -115,17 +158,23 @@ s_fill_clear(s_fill_t *f)
 }
 
 /* Watches the handshake so that a refused key or a wrong server key is
- * reported in words instead of a silent stall (P7). */
+ * reported in words instead of a silent stall (docs/PROTOCOL.md, pitfall P7). */
 static void
 s_up_monitor(sj_uplink_t *self)
 {
-    char addr[64];
-    snprintf(addr, sizeof addr, "inproc://sj-uplink-mon-%p", (void *) self);
+    /* A new name for each socket: the last one's monitor may still hold its
+     * name (zmq_close is asynchronous), and a monitor that cannot bind is
+     * silently missing. */
+    char addr[80];
+    snprintf(addr, sizeof addr, "inproc://sj-uplink-mon-%p-%u", (void *) self, ++self->mon_gen);
     if (zmq_socket_monitor(self->sock, addr,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                               | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                               | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_CONNECTED)
         != 0) {
+        sj_warn("link to %s: cannot watch the connection (%s): refusals and failures will not"
+                " be explained",
+                self->endpoint, zmq_strerror(zmq_errno()));
         return;
     }
     self->mon = zmq_socket(self->zctx, ZMQ_PAIR);
@@ -164,11 +213,16 @@ s_up_read_monitor(sj_uplink_t *self)
         if (zmq_msg_recv(&ep, self->mon, 0) >= 0) {
             zmq_msg_close(&ep);
         }
+        if (event == ZMQ_EVENT_CONNECTED) {
+            self->ever_tcp = 1;
+            continue;
+        }
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             /* A (re)connection is up: say HELLO now rather than after the
              * backoff. The parent knows the new connection only after a
              * Hello, and a parent that was away for long is otherwise found
              * up to one backoff period late. */
+            self->hs_ok = 1;
             if (self->state != SJ_UP_REFUSED) {
                 self->state = SJ_UP_CONNECTING;
                 self->retry_mono = 0;
@@ -176,27 +230,57 @@ s_up_read_monitor(sj_uplink_t *self)
             }
             continue;
         }
-        const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                              ? "the parent refused this node's key (not enrolled, or revoked)"
-                              : "secure handshake with the parent failed (wrong parent key,"
-                                " or the parent is not using CURVE)";
-        /* Once per cause, and again every minute while it lasts (libzmq
-         * retries the handshake on its own); libzmq's own code says which
-         * step failed. */
-        int64_t now = sj_mono_ms();
-        if (strcmp(self->last_error, why) != 0 || now - self->hs_warn_mono >= 60000) {
-            sj_warn("link to %s: %s (libzmq handshake event 0x%x, error 0x%x)", self->endpoint,
-                    why, (unsigned) event, (unsigned) value);
-            self->hs_warn_mono = now;
-        }
-        snprintf(self->last_error, sizeof self->last_error, "%s", why);
+        char text[1024];
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            /* The parent's ZAP handler said no: as good as an Error FORBIDDEN.
-             * libzmq keeps retrying the handshake on its own; HELLO waits. */
-            self->state = SJ_UP_REFUSED;
-            self->retry_mono = sj_mono_ms() + REFUSED_RETRY_MS;
+            /* The parent's ZAP handler said no: as good as an Error
+             * FORBIDDEN. libzmq 4.3.4 never tries this endpoint again on
+             * this socket: the pause ends with a fresh one (tick). */
+            snprintf(self->last_error, sizeof self->last_error,
+                     "the %s refused this node's key (not enrolled, or revoked)",
+                     self->parent_name);
+            snprintf(text, sizeof text,
+                     "link to %s: %s; asking again every %d s or less while it lasts",
+                     self->endpoint, self->last_error, BACKOFF_MAX_MS / 1000);
+            s_say(self, SJ_LOG_WARN, text);
+            s_refused(self);
+            continue;
         }
+        self->hs_failed = 1;
+        snprintf(self->last_error, sizeof self->last_error,
+                 "secure handshake with the %s failed (wrong %s key, or it is not using CURVE)",
+                 self->parent_name, self->parent_name);
+        snprintf(text, sizeof text,
+                 "link to %s: %s: is this the %s's port? Another node (with another key) may be"
+                 " listening there (libzmq handshake event 0x%x, error 0x%x)",
+                 self->endpoint, self->last_error, self->parent_name, (unsigned) event,
+                 (unsigned) value);
+        s_say(self, SJ_LOG_WARN, text);
     }
+}
+
+/* No secure handshake for UNREACHED_MS on this socket (and no refusal):
+ * says why as far as the socket tells, once a minute while it lasts. */
+static void
+s_up_watch(sj_uplink_t *self, int64_t now)
+{
+    if (!self->mon || self->hs_ok || self->hs_failed || self->state == SJ_UP_REFUSED
+        || now - self->sock_mono < UNREACHED_MS) {
+        return;
+    }
+    if (!self->ever_tcp) {
+        snprintf(self->last_error, sizeof self->last_error,
+                 "cannot reach the %s: nothing accepts connections there (is the %s running, and"
+                 " is this its address and port?)",
+                 self->parent_name, self->parent_name);
+    } else {
+        snprintf(self->last_error, sizeof self->last_error,
+                 "something accepts connections there but no secure handshake completes: is"
+                 " this the %s's port?",
+                 self->parent_name);
+    }
+    char text[1024];
+    snprintf(text, sizeof text, "link to %s: %s; still trying", self->endpoint, self->last_error);
+    s_say(self, SJ_LOG_WARN, text);
 }
 
 static void
@@ -236,6 +320,8 @@ s_up_socket(sj_uplink_t *self)
     self->state = SJ_UP_CONNECTING;
     self->hello_mono = 0;
     self->in_flight = 0;
+    self->sock_mono = sj_mono_ms();
+    self->ever_tcp = self->hs_ok = self->hs_failed = 0;
     return SJ_OK;
 }
 
@@ -269,6 +355,10 @@ sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops
     self->ops = *ops;
     self->ops_ctx = ops_ctx;
     self->backoff_ms = HELLO_RETRY_MS;
+    self->refused_ms = REFUSED_RETRY_MS;
+    snprintf(self->parent_name, sizeof self->parent_name, "%s",
+             cfg->parent_name ? cfg->parent_name : "parent");
+    self->cfg.parent_name = self->parent_name;
     s_read_down_cursor(self);
     if (cfg->kp && cfg->server_pk) {
         self->secure = 1;
@@ -369,7 +459,11 @@ s_up_reset(sj_uplink_t *self, const char *why)
     int64_t now = sj_mono_ms();
     int jitter = self->backoff_ms / 5;
     int delay = self->backoff_ms + (jitter ? (int) (randombytes_uniform((uint32_t) (jitter * 2))) - jitter : 0);
-    sj_notice("link to %s: %s; reconnecting in %d ms", self->endpoint, why, delay);
+    char text[1024];
+    snprintf(text, sizeof text, "link to %s: %s; reconnecting (every %d s or less)", self->endpoint,
+             why, BACKOFF_MAX_MS / 1000);
+    s_say(self, SJ_LOG_NOTICE, text);
+    sj_debug("link to %s: reconnecting in %d ms", self->endpoint, delay);
     self->retry_mono = now + delay;
     self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
     self->timeouts = 0;
@@ -506,8 +600,10 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     self->in_flight = 0;
     self->timeouts = 0;
     self->backoff_ms = HELLO_RETRY_MS;
+    self->refused_ms = REFUSED_RETRY_MS;
     self->progress_mono = sj_mono_ms();
     self->last_error[0] = '\0';
+    s_said_over(self);
     sj_info("link to %s ready; parent holds through seq %llu", self->endpoint,
             (unsigned long long) self->acked);
     self->down_head = w->down_head;
@@ -720,20 +816,30 @@ sj_uplink_on_readable(sj_uplink_t *self)
                 text[0] = '\0';
             }
             int code = env->error->code;
+            int refusal = code == SANJI__ERROR_CODE__ERROR_FORBIDDEN
+                          || code == SANJI__ERROR_CODE__ERROR_BAD_VERSION;
             /* A refused window brings the same error once per batch in
-             * flight: say it once per pause, the rest at debug level. */
+             * flight: say it once per pause, the rest at debug level; a
+             * refusal that lasts, once a minute. */
             int repeat = strcmp(self->last_error, text) == 0 && sj_mono_ms() < self->retry_mono;
             snprintf(self->last_error, sizeof self->last_error, "%s", text);
-            if (repeat) {
+            char said[1024];
+            snprintf(said, sizeof said, "parent %s: error %d: %s", self->endpoint, code, text);
+            if (refusal) {
+                s_say(self, SJ_LOG_WARN, said);
+            } else if (repeat) {
                 sj_debug("parent %s: error %d again: %s", self->endpoint, code, text);
             } else {
-                sj_warn("parent %s: error %d: %s", self->endpoint, code, text);
+                sj_warn("%s", said);
             }
-            if (code == SANJI__ERROR_CODE__ERROR_FORBIDDEN
-                || code == SANJI__ERROR_CODE__ERROR_BAD_VERSION) {
-                s_up_reset(self, "refused by the parent");
-                self->state = SJ_UP_REFUSED;
-                self->retry_mono = sj_mono_ms() + REFUSED_RETRY_MS;
+            if (refusal) {
+                /* One pause per refusal (the window's other batches bring
+                 * the same error); it ends with a fresh socket (tick). */
+                if (self->state != SJ_UP_REFUSED) {
+                    s_refused(self);
+                }
+            } else if (code == SANJI__ERROR_CODE__ERROR_UNKNOWN_MESSAGE) {
+                /* this node sent what the parent does not know: said above */
             } else if (code == SANJI__ERROR_CODE__ERROR_NO_HELLO) {
                 self->state = SJ_UP_CONNECTING;
             } else {
@@ -862,11 +968,16 @@ sj_uplink_tick(sj_uplink_t *self)
     }
     self->head = head;
     s_up_read_monitor(self);
+    s_up_watch(self, now);
     if (now < self->retry_mono) {
         return SJ_OK;
     }
-    if (self->state == SJ_UP_REFUSED) {
-        self->state = SJ_UP_CONNECTING;
+    if (self->state == SJ_UP_REFUSED && s_up_socket(self) != SJ_OK) {
+        /* A fresh socket: libzmq 4.3.4 never tries an endpoint again after
+         * its ZAP refusal, and a key enrolled meanwhile must get through. */
+        self->state = SJ_UP_REFUSED;
+        self->retry_mono = now + BACKOFF_MAX_MS;
+        return SJ_OK;
     }
     if (self->state == SJ_UP_CONNECTING) {
         s_send_hello(self); /* EAGAIN until the connection is up (IMMEDIATE=1) */

@@ -1,6 +1,9 @@
-/* sj_wire: framing, protobuf packing and post-unpack validation.
+/* sj_wire: framing, protobuf packing and post-unpack validation
+ * (docs/PROTOCOL.md is the contract).
  * Invariant: nothing that leaves sj_wire_decode/sj_event_decode with SJ_OK
- * has an unchecked length, enum, code, date or text field. */
+ * has an unchecked length, enum, code, date or text field. Unknown fields
+ * are ignored (a newer sender's additions); an unknown message type or event
+ * body is refused with its field number. */
 #include "sj_wire.h"
 
 #include <errno.h>
@@ -11,7 +14,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (P34) */
+#define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (docs/PROTOCOL.md "Limits") */
 
 typedef struct {
     size_t used;
@@ -95,11 +98,21 @@ s_fail(int *err_code, int code, char *reason, size_t size, const char *what)
     return SJ_EPROTO;
 }
 
-/* A message and everything under it must carry no unknown fields (strict). */
-static int
-s_unknown(const ProtobufCMessage *m)
+/* The field number of a message's unknown field that may be a newer
+ * message type or event body (0: none): the first length-delimited one (a
+ * message is), else the first. */
+static unsigned
+s_unknown_tag(const ProtobufCMessage *m)
 {
-    return m && m->n_unknown_fields != 0;
+    if (!m || !m->n_unknown_fields) {
+        return 0;
+    }
+    for (unsigned i = 0; i < m->n_unknown_fields; i++) {
+        if (m->unknown_fields[i].wire_type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
+            return (unsigned) m->unknown_fields[i].tag;
+        }
+    }
+    return (unsigned) m->unknown_fields[0].tag;
 }
 
 int
@@ -130,13 +143,10 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
 {
     const int MAL = SANJI__ERROR_CODE__ERROR_MALFORMED;
     char tmp[64];
-    if (s_unknown(&env->base)) {
-        return s_fail(ec, MAL, reason, rs, "frame has unknown fields");
-    }
     switch (env->body_case) {
     case SANJI__ENVELOPE__BODY_HELLO: {
         const Sanji__Hello *h = env->hello;
-        if (s_unknown(&h->base) || h->epoch.len != SJ_EPOCH_BYTES) {
+        if (h->epoch.len != SJ_EPOCH_BYTES) {
             return s_fail(ec, MAL, reason, rs, "hello: epoch must be 16 bytes");
         }
         if (sj_wire_text(h->code, tmp, sizeof tmp) != SJ_OK || !sj_code_level(tmp)) {
@@ -148,13 +158,13 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
         return SJ_OK;
     }
     case SANJI__ENVELOPE__BODY_WELCOME:
-        if (s_unknown(&env->welcome->base) || env->welcome->store_epoch.len != SJ_EPOCH_BYTES) {
+        if (env->welcome->store_epoch.len != SJ_EPOCH_BYTES) {
             return s_fail(ec, MAL, reason, rs, "welcome: store_epoch must be 16 bytes");
         }
         return SJ_OK;
     case SANJI__ENVELOPE__BODY_BATCH: {
         const Sanji__Batch *b = env->batch;
-        if (s_unknown(&b->base) || b->epoch.len != SJ_EPOCH_BYTES) {
+        if (b->epoch.len != SJ_EPOCH_BYTES) {
             return s_fail(ec, MAL, reason, rs, "batch: epoch must be 16 bytes");
         }
         if (b->first_seq < 1 || b->n_events < 1) {
@@ -174,7 +184,7 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
     }
     case SANJI__ENVELOPE__BODY_ACK: {
         const Sanji__Ack *a = env->ack;
-        if (s_unknown(&a->base) || a->epoch.len != SJ_EPOCH_BYTES) {
+        if (a->epoch.len != SJ_EPOCH_BYTES) {
             return s_fail(ec, MAL, reason, rs, "ack: epoch must be 16 bytes");
         }
         if (a->n_rejected > SJ_WIRE_MAX_BATCH * 4) {
@@ -182,27 +192,22 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
         }
         for (size_t i = 0; i < a->n_rejected; i++) {
             char r[300];
-            if (s_unknown(&a->rejected[i]->base)
-                || sj_wire_text(a->rejected[i]->reason, r, sizeof r) != SJ_OK) {
+            if (sj_wire_text(a->rejected[i]->reason, r, sizeof r) != SJ_OK) {
                 return s_fail(ec, MAL, reason, rs, "ack: bad rejection");
             }
         }
         return SJ_OK;
     }
     case SANJI__ENVELOPE__BODY_RESEND:
-        if (s_unknown(&env->resend->base) || env->resend->epoch.len != SJ_EPOCH_BYTES
-            || env->resend->from_seq < 1) {
+        if (env->resend->epoch.len != SJ_EPOCH_BYTES || env->resend->from_seq < 1) {
             return s_fail(ec, MAL, reason, rs, "resend: bad epoch or seq");
         }
         return SJ_OK;
     case SANJI__ENVELOPE__BODY_HEARTBEAT:
-        if (s_unknown(&env->heartbeat->base)) {
-            return s_fail(ec, MAL, reason, rs, "heartbeat has unknown fields");
-        }
         return SJ_OK;
     case SANJI__ENVELOPE__BODY_DOWN_BATCH: {
         const Sanji__DownBatch *d = env->down_batch;
-        if (s_unknown(&d->base) || d->first_seq < 1 || d->n_items < 1) {
+        if (d->first_seq < 1 || d->n_items < 1) {
             return s_fail(ec, MAL, reason, rs, "down batch: empty, or first_seq is 0");
         }
         if (d->n_items > SJ_WIRE_MAX_DOWN) {
@@ -218,20 +223,27 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
         return SJ_OK;
     }
     case SANJI__ENVELOPE__BODY_DOWN_ACK:
-        if (s_unknown(&env->down_ack->base)) {
-            return s_fail(ec, MAL, reason, rs, "down ack has unknown fields");
-        }
         return SJ_OK;
     case SANJI__ENVELOPE__BODY_ERROR: {
         char r[300];
-        if (s_unknown(&env->error->base) || sj_wire_text(env->error->reason, r, sizeof r) != SJ_OK) {
+        if (sj_wire_text(env->error->reason, r, sizeof r) != SJ_OK) {
             return s_fail(ec, MAL, reason, rs, "error: reason is not short text");
         }
         return SJ_OK;
     }
     default:
+        break;
+    }
+    unsigned tag = s_unknown_tag(&env->base);
+    if (!tag) {
         return s_fail(ec, MAL, reason, rs, "frame has no message body");
     }
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "message type (Envelope field %u) is not known to this node, which speaks"
+             " protocol version %d; the sender speaks version %u",
+             tag, SJ_PROTO_VERSION, env->version);
+    return s_fail(ec, SANJI__ERROR_CODE__ERROR_UNKNOWN_MESSAGE, reason, rs, msg);
 }
 
 int
@@ -257,7 +269,8 @@ sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out, int *err_cod
     int rc;
     if (env->version != SJ_PROTO_VERSION) {
         char msg[96];
-        snprintf(msg, sizeof msg, "unknown protocol version %u (this node speaks %d)",
+        snprintf(msg, sizeof msg,
+                 "unknown protocol version %u: this node speaks protocol version %d only",
                  env->version, SJ_PROTO_VERSION);
         rc = s_fail(err_code, SANJI__ERROR_CODE__ERROR_BAD_VERSION, reason, reason_size, msg);
     } else {
@@ -363,9 +376,6 @@ s_text_for_validate(ProtobufCBinaryData b, char *out, size_t size)
 static int
 s_copy_report(const Sanji__Report *r, sj_event_t *ev, char *reason, size_t rs)
 {
-    if (s_unknown(&r->base)) {
-        return s_ev_fail(reason, rs, "report has unknown fields");
-    }
     if (sj_wire_text(r->occurred_on, ev->report.occurred_on, sizeof ev->report.occurred_on)
         != SJ_OK) {
         return s_ev_fail(reason, rs, "occurred_on: not a date YYYY-MM-DD");
@@ -383,6 +393,13 @@ s_copy_report(const Sanji__Report *r, sj_event_t *ev, char *reason, size_t rs)
     ev->sealed_len = r->sealed_personal.len;
     if (ev->sealed_len) {
         memcpy(ev->sealed, r->sealed_personal.data, ev->sealed_len);
+    }
+    if (r->sealed_to.len != 0 && r->sealed_to.len != SJ_KEY_FP_BYTES) {
+        return s_ev_fail(reason, rs, "sealed_to: a key fingerprint is 8 bytes");
+    }
+    ev->has_sealed_to = r->sealed_to.len == SJ_KEY_FP_BYTES;
+    if (ev->has_sealed_to) {
+        memcpy(ev->sealed_to, r->sealed_to.data, SJ_KEY_FP_BYTES);
     }
     ev->report.channel = (int) r->channel;
     ev->report.kind = (int) r->kind;
@@ -402,7 +419,7 @@ s_copy_report(const Sanji__Report *r, sj_event_t *ev, char *reason, size_t rs)
 static int
 s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t rs)
 {
-    if (s_unknown(&s->base) || s->case_id.len != SJ_ID_BYTES) {
+    if (s->case_id.len != SJ_ID_BYTES) {
         return s_ev_fail(reason, rs, "status_change: case_id must be 16 bytes");
     }
     memcpy(ev->case_id, s->case_id.data, SJ_ID_BYTES);
@@ -435,7 +452,7 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
 static int
 s_copy_assignment(const Sanji__Assignment *a, sj_event_t *ev, char *reason, size_t rs)
 {
-    if (s_unknown(&a->base) || a->case_id.len != SJ_ID_BYTES) {
+    if (a->case_id.len != SJ_ID_BYTES) {
         return s_ev_fail(reason, rs, "assignment: case_id must be 16 bytes");
     }
     memcpy(ev->case_id, a->case_id.data, SJ_ID_BYTES);
@@ -458,6 +475,69 @@ s_copy_assignment(const Sanji__Assignment *a, sj_event_t *ev, char *reason, size
     return SJ_OK;
 }
 
+static int
+s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
+        || !sj_code_level(ev->quarantined.origin)) {
+        return s_ev_fail(reason, rs, "quarantined: origin is not a 6, 9 or 12-digit code");
+    }
+    if (q->epoch.len != SJ_EPOCH_BYTES || q->hash.len != SJ_HASH_BYTES || q->origin_seq < 1) {
+        return s_ev_fail(reason, rs, "quarantined: epoch, origin_seq or hash is missing");
+    }
+    if (sj_wire_text(q->reason, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "quarantined: reason over 2000 bytes, or not UTF-8");
+    }
+    memcpy(ev->quarantined.epoch, q->epoch.data, SJ_EPOCH_BYTES);
+    memcpy(ev->quarantined.hash, q->hash.data, SJ_HASH_BYTES);
+    ev->quarantined.origin_seq = q->origin_seq;
+    ev->quarantined.code = q->code;
+    return SJ_OK;
+}
+
+/* The allocator of one event's unpack: buf first (see s_arena_t), then a
+ * budget of BUDGET_FACTOR times the event's length. */
+static ProtobufCAllocator
+s_event_alloc(s_arena_t *arena, max_align_t *buf, size_t size, size_t len)
+{
+    arena->budget.used = 0;
+    arena->budget.limit = BUDGET_FACTOR * len + 4096;
+    arena->buf = (unsigned char *) buf;
+    arena->size = size;
+    arena->off = 0;
+    ProtobufCAllocator alloc = {
+        .alloc = s_arena_alloc, .free = s_arena_free, .allocator_data = arena};
+    return alloc;
+}
+
+int
+sj_event_peek(const uint8_t *data,
+              size_t len,
+              char origin[SJ_CODE_MAX + 1],
+              uint8_t epoch[SJ_EPOCH_BYTES],
+              uint64_t *origin_seq)
+{
+    if (len == 0 || len > SJ_WIRE_MAX_EVENT) {
+        return SJ_EPROTO;
+    }
+    max_align_t buf[2048 / sizeof(max_align_t)];
+    s_arena_t arena;
+    ProtobufCAllocator alloc = s_event_alloc(&arena, buf, sizeof buf, len);
+    Sanji__Event *pb = sanji__event__unpack(&alloc, len, data);
+    if (!pb) {
+        return SJ_EPROTO;
+    }
+    int rc = SJ_EPROTO;
+    if (pb->epoch.len == SJ_EPOCH_BYTES && pb->origin_seq >= 1
+        && sj_wire_text(pb->origin, origin, SJ_CODE_MAX + 1) == SJ_OK && sj_code_level(origin)) {
+        memcpy(epoch, pb->epoch.data, SJ_EPOCH_BYTES);
+        *origin_seq = pb->origin_seq;
+        rc = SJ_OK;
+    }
+    sanji__event__free_unpacked(pb, &alloc);
+    return rc;
+}
+
 int
 sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, size_t reason_size)
 {
@@ -465,11 +545,8 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         return s_ev_fail(reason, reason_size, "event is empty or over 16 KiB");
     }
     max_align_t buf[2048 / sizeof(max_align_t)];
-    s_arena_t arena = {.budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096},
-                       .buf = (unsigned char *) buf,
-                       .size = sizeof buf};
-    ProtobufCAllocator alloc = {.alloc = s_arena_alloc, .free = s_arena_free,
-                                .allocator_data = &arena};
+    s_arena_t arena;
+    ProtobufCAllocator alloc = s_event_alloc(&arena, buf, sizeof buf, len);
     Sanji__Event *pb = sanji__event__unpack(&alloc, len, data);
     if (!pb) {
         return s_ev_fail(reason, reason_size, "event is not a valid protobuf Event");
@@ -478,15 +555,13 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     memset(ev, 0, offsetof(sj_event_t, summary));
     ev->summary[0] = ev->officer[0] = ev->note[0] = '\0';
     ev->sealed_len = 0;
+    ev->has_sealed_to = 0;
     ev->new_outcome = ev->prev_outcome = 0;
     memset(ev->case_id, 0, SJ_ID_BYTES);
     memset(ev->prev_change, 0, SJ_ID_BYTES);
     ev->has_prev_change = 0;
     ev->assignee[0] = ev->due_on[0] = '\0';
-    if (s_unknown(&pb->base)) {
-        s_ev_fail(reason, reason_size, "event has unknown fields");
-        goto out;
-    }
+    memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
         || pb->prev_hash.len != SJ_HASH_BYTES) {
         s_ev_fail(reason, reason_size, "event: id, epoch or prev_hash has the wrong length");
@@ -519,8 +594,19 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_ASSIGNMENT;
         rc = s_copy_assignment(pb->assignment, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_QUARANTINED:
+        ev->type = SJ_EVENT_QUARANTINED;
+        rc = s_copy_quarantined(pb->quarantined, ev, reason, reason_size);
+        break;
     default:
-        s_ev_fail(reason, reason_size, "event has no body");
+        if (s_unknown_tag(&pb->base)) {
+            snprintf(reason, reason_size,
+                     "event type (Event field %u) is not known to this node, which speaks"
+                     " protocol version %d: upgrade it",
+                     s_unknown_tag(&pb->base), SJ_PROTO_VERSION);
+        } else {
+            s_ev_fail(reason, reason_size, "event has no body");
+        }
         break;
     }
 out:
@@ -535,6 +621,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Report rep = SANJI__REPORT__INIT;
     Sanji__StatusChange st = SANJI__STATUS_CHANGE__INIT;
     Sanji__Assignment as = SANJI__ASSIGNMENT__INIT;
+    Sanji__Quarantined qu = SANJI__QUARANTINED__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -557,6 +644,10 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         rep.officer = sj_wire_bytes(ev->report.officer);
         rep.sealed_personal.data = (uint8_t *) ev->sealed;
         rep.sealed_personal.len = ev->sealed_len;
+        if (ev->has_sealed_to) {
+            rep.sealed_to.data = (uint8_t *) ev->sealed_to;
+            rep.sealed_to.len = SJ_KEY_FP_BYTES;
+        }
         pb.body_case = SANJI__EVENT__BODY_REPORT;
         pb.report = &rep;
     } else if (ev->type == SJ_EVENT_STATUS) {
@@ -581,6 +672,17 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         as.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_ASSIGNMENT;
         pb.assignment = &as;
+    } else if (ev->type == SJ_EVENT_QUARANTINED) {
+        qu.origin = sj_wire_bytes(ev->quarantined.origin);
+        qu.epoch.data = (uint8_t *) ev->quarantined.epoch;
+        qu.epoch.len = SJ_EPOCH_BYTES;
+        qu.origin_seq = ev->quarantined.origin_seq;
+        qu.code = ev->quarantined.code;
+        qu.reason = sj_wire_bytes(ev->note);
+        qu.hash.data = (uint8_t *) ev->quarantined.hash;
+        qu.hash.len = SJ_HASH_BYTES;
+        pb.body_case = SANJI__EVENT__BODY_QUARANTINED;
+        pb.quarantined = &qu;
     } else {
         return SJ_EINVAL;
     }
@@ -609,8 +711,8 @@ sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES])
 static int
 s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, size_t rs)
 {
-    if (!c || s_unknown(&c->base)) {
-        return s_ev_fail(reason, rs, "down item: no case snapshot, or unknown fields in it");
+    if (!c) {
+        return s_ev_fail(reason, rs, "down item: no case snapshot");
     }
     if (sj_wire_text(c->occurred_on, s->occurred_on, sizeof s->occurred_on) != SJ_OK
         || !sj_date_valid(s->occurred_on)) {
@@ -665,10 +767,6 @@ sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out, char *
         return s_ev_fail(reason, reason_size, "down item is not a valid protobuf DownItem");
     }
     int rc = SJ_EPROTO;
-    if (s_unknown(&pb->base)) {
-        s_ev_fail(reason, reason_size, "down item has unknown fields");
-        goto out;
-    }
     char why[200];
     if (sj_event_decode(pb->event.data, pb->event.len, &out->ev, why, sizeof why) != SJ_OK) {
         snprintf(reason, reason_size, "down item: event: %s", why);

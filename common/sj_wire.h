@@ -1,11 +1,14 @@
 /* sj_wire: the only module that packs and unpacks protobuf messages.
  *
- * Frames are single ZeroMQ frames holding one Envelope. Decoding uses a
- * byte-budget allocator (protobuf-c amplifies memory ~16x), rejects unknown
- * fields, unknown protocol versions and every field that fails validation,
- * and never trusts a length or a code it has not checked. Events travel as
- * packed bytes inside a Batch; sj_event_decode validates one such event and
- * copies it into a flat sj_event_t. */
+ * Frames are single ZeroMQ frames holding one Envelope (docs/PROTOCOL.md).
+ * Decoding uses a byte-budget allocator (protobuf-c amplifies memory ~16x),
+ * refuses unknown protocol versions, unknown message types and event bodies,
+ * and every field that fails validation, and never trusts a length or a code
+ * it has not checked. Fields it does not know are ignored (forward
+ * compatibility: a newer node adds fields only; an event's exact bytes,
+ * unknown fields included, travel and are stored as they came). Events
+ * travel as packed bytes inside a Batch; sj_event_decode validates one such
+ * event and copies it into a flat sj_event_t. */
 #ifndef SJ_WIRE_H
 #define SJ_WIRE_H
 
@@ -14,6 +17,7 @@
 
 #include "sanji.pb-c.h"
 #include "sj_err.h"
+#include "sj_keys.h"
 #include "sj_model.h"
 
 #define SJ_PROTO_VERSION   1
@@ -26,7 +30,12 @@
 #define SJ_WIRE_MAX_DOWN   100                /* items per downward batch */
 #define SJ_WIRE_MAX_ITEM   (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
 
-typedef enum { SJ_EVENT_REPORT = 1, SJ_EVENT_STATUS = 2, SJ_EVENT_ASSIGNMENT = 3 } sj_event_type_t;
+typedef enum {
+    SJ_EVENT_REPORT = 1,
+    SJ_EVENT_STATUS = 2,
+    SJ_EVENT_ASSIGNMENT = 3,
+    SJ_EVENT_QUARANTINED = 4 /* a parent's notice of an event it refused */
+} sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
 typedef struct {
@@ -43,6 +52,8 @@ typedef struct {
     char officer[SJ_MAX_OFFICER_BYTES + 1];
     uint8_t sealed[SJ_MAX_SEALED_BYTES];
     size_t sealed_len;
+    uint8_t sealed_to[SJ_KEY_FP_BYTES]; /* fingerprint of the key sealed to */
+    int has_sealed_to;                  /* 0: not given (an older station) */
     /* SJ_EVENT_STATUS */
     uint8_t case_id[SJ_ID_BYTES];
     int new_outcome;
@@ -53,6 +64,15 @@ typedef struct {
     /* SJ_EVENT_ASSIGNMENT: case_id, note, officer as above, and */
     char assignee[SJ_CODE_MAX + 1]; /* 9-digit township or 12-digit station */
     char due_on[11];                /* YYYY-MM-DD */
+    /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
+     * the hash of its bytes; the reason is in note */
+    struct {
+        char origin[SJ_CODE_MAX + 1];
+        uint8_t epoch[SJ_EPOCH_BYTES];
+        uint64_t origin_seq;
+        uint32_t code;
+        uint8_t hash[SJ_HASH_BYTES];
+    } quarantined;
 } sj_event_t;
 
 /* The case as a down item carries it (CaseSnapshot): never personal data. */
@@ -86,7 +106,8 @@ SJ_NODISCARD int sj_wire_decode(const void *data, size_t len, Sanji__Envelope **
 void sj_wire_free(Sanji__Envelope *env);
 
 /* Packs env (version is set here) into a new buffer. SJ_EINVAL when it would
- * exceed SJ_WIRE_MAX_FRAME (checked on the sender, PROTOCOL-NOTES P13).
+ * exceed SJ_WIRE_MAX_FRAME (checked on the sender: a receiver drops an over-size frame
+ * silently, with what was in flight behind it; docs/PROTOCOL.md "Limits").
  * Caller frees *buf with free(). */
 SJ_NODISCARD int sj_wire_pack(Sanji__Envelope *env, uint8_t **buf, size_t *len);
 
@@ -100,10 +121,20 @@ SJ_NODISCARD int sj_wire_send(void *sock, const void *rid, size_t rid_len, Sanji
 int sj_wire_send_error(void *sock, const void *rid, size_t rid_len, int code,
                                     const char *reason);
 
-/* Validates and copies one packed event. SJ_EPROTO with reason on failure. */
+/* Validates and copies one packed event. SJ_EPROTO with reason on failure.
+ * Fields it does not know are ignored; an event body it does not know (a
+ * newer event type) is refused, naming its field number. */
 SJ_NODISCARD int sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason,
                                  size_t reason_size);
-/* Packs an event (report or status change). Caller frees *buf with free(). */
+/* Reads only an event's position (origin, epoch, origin_seq) without
+ * validating the rest, e.g. of a quarantined event. SJ_EPROTO when even
+ * those are not there. */
+SJ_NODISCARD int sj_event_peek(const uint8_t *data,
+                               size_t len,
+                               char origin[SJ_CODE_MAX + 1],
+                               uint8_t epoch[SJ_EPOCH_BYTES],
+                               uint64_t *origin_seq);
+/* Packs an event (any sj_event_type_t). Caller frees *buf with free(). */
 SJ_NODISCARD int sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len);
 /* Validates and copies one packed DownItem: its event must be a valid
  * assignment whose case_id is the report the snapshot describes.

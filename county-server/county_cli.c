@@ -270,7 +270,10 @@ s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fm
     }
     int rc;
     if (!check) {
-        rc = county_status_write(county_store_db(st), ho->silent_s, fmt, stdout);
+        char fp[SJ_KEY_FP_TEXT];
+        int have_fp = sj_enrol_key_fingerprint(data, fp) == SJ_OK;
+        rc = county_status_write(county_store_db(st), ho->silent_s, have_fp ? fp : NULL, fmt,
+                                 stdout);
         county_store_close(&st);
         if (rc != SJ_OK) {
             fprintf(stderr, "county-server: cannot read status: %s\n", sj_strerror(rc));

@@ -335,7 +335,7 @@ s_api_links(county_http_t *self, sj_http_req_t *req)
         sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
         return;
     }
-    int rc = county_status_write(self->db, silent_s, SJ_FMT_JSON, m.f);
+    int rc = county_status_write(self->db, silent_s, NULL, SJ_FMT_JSON, m.f);
     if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
         rc = SJ_ENOMEM;
     }

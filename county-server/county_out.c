@@ -283,6 +283,12 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
                     " %" PRId64 " quarantined\n\n",
                     s->county[0] ? s->county : "(any code)", s->events, s->matters,
                     sj_table_rows(s->children), s->quarantined);
+            if (s->key_fp[0]) {
+                fprintf(out,
+                        "county key fingerprint %s (a station's county key must show the"
+                        " same)\n\n",
+                        s->key_fp);
+            }
         }
         return sj_table_write(s->children, fmt, out);
     }
@@ -299,6 +305,9 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
         cJSON_AddNumberToObject(root, "events", (double) s->events);
         cJSON_AddNumberToObject(root, "matters", (double) s->matters);
         cJSON_AddNumberToObject(root, "quarantined", (double) s->quarantined);
+        if (s->key_fp[0]) {
+            cJSON_AddStringToObject(root, "key_fingerprint", s->key_fp);
+        }
         cJSON_AddItemToObject(root, "children", children);
         children = NULL;
         text = cJSON_PrintUnformatted(root);
@@ -323,6 +332,9 @@ county_out_verify(const county_verify_t *v, sj_format_t fmt, FILE *out, FILE *li
         if (strcmp(kind, "gap") == 0) {
             fprintf(lines, "gap: %s epoch %.8s…: seq %s..%s missing\n", station, epoch, first,
                     last);
+        } else if (strcmp(kind, "quarantined") == 0) {
+            fprintf(lines, "quarantined: %s epoch %.8s…: seq %s: %s\n", station, epoch, first,
+                    sj_table_cell(p, r, 5));
         } else {
             fprintf(lines, "chain break: %s epoch %.8s…: seq %s%s\n", station, epoch, first,
                     strcmp(kind, "fork") == 0 ? " held by two events" : "");

@@ -6,7 +6,7 @@
  * the named figures of county_report_t. Rendering is separate, so a test can
  * check the figures and the text apart.
  *
- * Terms (DESIGN.md): items are matters, counted as 件次 for individual and
+ * Terms (README.md, the enums): items are matters, counted as 件次 for individual and
  * 批次 for collective ones (件（批）次 together); persons are 人次. "Lodged
  * at" is the level field (到县 county, 赴市 city, 赴省 province, 进京
  * capital). */

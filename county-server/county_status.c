@@ -23,6 +23,8 @@ static const char s_children_sql[] =
     "  - coalesce((SELECT a.cursor FROM down_acks a WHERE a.child = l.code), 0)"
     " FROM links l LEFT JOIN (SELECT via, count(*) AS n FROM events GROUP BY via) e"
     " ON e.via = l.code GROUP BY l.code ORDER BY lc ASC, l.code";
+/* The forks refused per child (link_forks, sj_link.h), for s_fill. */
+static const char s_forks_sql[] = "SELECT count(*) FROM link_forks WHERE code = ?";
 
 static int
 s_scalar(sqlite3 *db, const char *sql, int64_t *out)
@@ -55,8 +57,10 @@ s_kind(const char *code)
 static int
 s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, s_children_sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = NULL, *fk = NULL;
+    if (sqlite3_prepare_v2(db, s_children_sql, -1, &st, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, s_forks_sql, -1, &fk, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
         return SJ_EDB;
     }
     int rc = SJ_OK, step;
@@ -64,7 +68,7 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         const char *code = (const char *) sqlite3_column_text(st, 0);
         int64_t lc = sqlite3_column_int64(st, 1);
         int64_t silent = (now - lc) / 1000;
-        char when[32], silent_txt[24], events[24], backlog[24], undel[24];
+        char when[32], silent_txt[24], events[24], backlog[24], undel[24], forks[24];
         time_t secs = (time_t) (lc / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -74,12 +78,17 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 3));
         long long u = sqlite3_column_int64(st, 4);
         snprintf(undel, sizeof undel, "%lld", u > 0 ? u : 0);
+        sqlite3_bind_text(fk, 1, code ? code : "", -1, SQLITE_STATIC);
+        snprintf(forks, sizeof forks, "%lld",
+                 sqlite3_step(fk) == SQLITE_ROW ? sqlite3_column_int64(fk, 0) : 0LL);
+        sqlite3_reset(fk);
         const char *cells[] = {code ? code : "",
                                s_kind(code ? code : ""),
                                silent >= silent_s ? "SILENT" : "ok",
                                when,
                                silent_txt,
                                events,
+                               forks,
                                backlog,
                                undel};
         rc = sj_table_add_row(t, cells);
@@ -88,16 +97,18 @@ s_fill(sqlite3 *db, int64_t now, int64_t silent_s, sj_table_t *t)
         rc = SJ_EDB;
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(fk);
     return rc;
 }
 
 int
 county_status_read(sqlite3 *db, int64_t silent_s, county_status_t *out)
 {
-    static const char *const names[] = {"child",    "kind",   "status",  "last_contact",
-                                        "silent_s", "events", "backlog", "undelivered"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+    static const char *const names[] = {"child",  "kind",  "status",  "last_contact", "silent_s",
+                                        "events", "forks", "backlog", "undelivered"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_INT,
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
     memset(out, 0, sizeof *out);
     int64_t now = sj_now_ms();
     if (s_scalar(db, "SELECT count(*) FROM events", &out->events) != SJ_OK
@@ -106,7 +117,7 @@ county_status_read(sqlite3 *db, int64_t silent_s, county_status_t *out)
         return SJ_EDB;
     }
     s_county_code(db, out->county, sizeof out->county);
-    out->children = sj_table_new(8, names, types);
+    out->children = sj_table_new(9, names, types);
     if (!out->children) {
         return SJ_ENOMEM;
     }
@@ -124,11 +135,12 @@ county_status_free(county_status_t *s)
 }
 
 int
-county_status_write(sqlite3 *db, int64_t silent_s, sj_format_t fmt, FILE *out)
+county_status_write(sqlite3 *db, int64_t silent_s, const char *key_fp, sj_format_t fmt, FILE *out)
 {
     county_status_t s;
     int rc = county_status_read(db, silent_s, &s);
     if (rc == SJ_OK) {
+        snprintf(s.key_fp, sizeof s.key_fp, "%s", key_fp ? key_fp : "");
         rc = county_out_status(&s, fmt, out);
     }
     county_status_free(&s);

@@ -112,6 +112,17 @@ static const sj_migration_t s_migrations[] = {
         "ALTER TABLE status_changes ADD COLUMN applied INTEGER NOT NULL DEFAULT 0;"
         "INSERT INTO meta(key, value) VALUES('case_parents', 1)"
         " ON CONFLICT(key) DO UPDATE SET value = 1;"},
+    /* The checks where an event enters (issue 13: a direct station's
+     * events, a hub's own): each such stream's head, so that the previous
+     * hash is found without a scan (no index holds events by position since
+     * schema 6), and the forks refused (sj_link.h). The heads of the streams
+     * that entered here before are taken from the events held (origin = via:
+     * what a child sent of its own); SQLite gives the bare hash column of
+     * the row with the max(origin_seq). */
+    {9, SJ_DOWNLINK_SCHEMA_2
+        "INSERT INTO link_heads(origin, epoch, seq, hash)"
+        " SELECT origin, epoch, max(origin_seq), hash FROM events WHERE origin = via"
+        " GROUP BY origin, epoch;"},
 };
 
 struct county_store {
@@ -121,6 +132,7 @@ struct county_store {
     sqlite3_stmt *st_event;
     sqlite3_stmt *st_matter;
     sqlite3_stmt *st_exists;
+    sqlite3_stmt *st_held;        /* an event's position and hash by its id */
     sqlite3_stmt *st_assignment;  /* an assignment event's row */
     sj_down_t *down;              /* the downward streams (write mode only) */
     county_tally_acc_t *acc;      /* tallies gathered over the current batch */
@@ -233,6 +245,11 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          &self->st_exists)
                != SJ_OK
         || sj_db_prepare(self->db,
+                         "SELECT origin=?2 AND epoch=?3 AND origin_seq=?4 AND hash=?5 FROM events"
+                         " WHERE id=?1",
+                         &self->st_held)
+               != SJ_OK
+        || sj_db_prepare(self->db,
                          "INSERT INTO assignments(eid, id, case_id, assignee, due_on, origin,"
                          " created_ms, note) VALUES(?,?,?,?,?,?,?,?)",
                          &self->st_assignment)
@@ -269,6 +286,7 @@ county_store_close(county_store_t **self_p)
     sqlite3_finalize(self->st_event);
     sqlite3_finalize(self->st_matter);
     sqlite3_finalize(self->st_exists);
+    sqlite3_finalize(self->st_held);
     sqlite3_finalize(self->st_assignment);
     sj_down_destroy(&self->down);
     county_tally_acc_destroy(&self->acc);
@@ -317,7 +335,15 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
               size_t rs)
 {
     county_store_t *self = ctx;
-    if (ev->type == SJ_EVENT_ASSIGNMENT && sj_code_level(ev->origin) != 9) {
+    if (ev->type == SJ_EVENT_QUARANTINED
+        && (sj_code_level(code) != 9 || strcmp(ev->origin, code) != 0
+            || !sj_code_under(ev->quarantined.origin, code))) {
+        snprintf(reason, rs, "a quarantine notice from %s about %s: only a hub reports the events"
+                             " of its own township it refused", code, ev->quarantined.origin);
+        return SJ_EPROTO;
+    }
+    if (ev->type == SJ_EVENT_ASSIGNMENT
+        && (sj_code_level(ev->origin) != 9 || !sj_code_under(ev->assignee, ev->origin))) {
         snprintf(reason, rs, "an assignment from %s to %s: only a township assigns, and only"
                              " within itself", ev->origin, ev->assignee);
         return SJ_EPROTO;
@@ -522,6 +548,9 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
         if (ev->type == SJ_EVENT_REPORT) {
             return s_insert_matter(self, ev, now);
         }
+        if (ev->type == SJ_EVENT_QUARANTINED) {
+            return SJ_OK; /* its events row is all: `verify` reads it */
+        }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
     }
@@ -549,12 +578,40 @@ s_down(void *ctx)
     return ((county_store_t *) ctx)->down;
 }
 
+/* Is ev held here, at its position and with these bytes? By its id (the
+ * only index on events); an id not held: SJ_ENOTFOUND. */
+static int
+s_held(void *ctx, const sj_event_t *ev, const uint8_t *raw, size_t len, int *same)
+{
+    county_store_t *self = ctx;
+    uint8_t hash[SJ_HASH_BYTES];
+    sj_event_hash(raw, len, hash);
+    sqlite3_stmt *st = self->st_held;
+    sqlite3_bind_blob(st, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, ev->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) ev->origin_seq);
+    sqlite3_bind_blob(st, 5, hash, SJ_HASH_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int rc = SJ_OK;
+    *same = 0;
+    if (step == SQLITE_ROW) {
+        *same = sqlite3_column_int(st, 0) == 1;
+    } else {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "event by id");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
                                                      .check_event = s_check_event,
                                                      .store_event = s_store_event,
                                                      .committed = NULL,
                                                      .down = s_down,
-                                                     .batch_end = s_batch_end};
+                                                     .batch_end = s_batch_end,
+                                                     .held = s_held};
 
 /* ---- the county's own status changes ---- */
 

@@ -11,6 +11,7 @@ packages=(
     sqlite3 valgrind
     libmicrohttpd-dev libjs-chart.js chromium chromium-driver fonts-wqy-microhei
     dpkg-dev lintian fakeroot scdoc man-db systemd
+    libfaketime cppcheck clang-format
 )
 
 missing=()

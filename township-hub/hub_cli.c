@@ -165,6 +165,7 @@ s_run(const s_opts_t *o)
                                .parent = o->parent,
                                .parent_key = o->parent_key,
                                .parent_key_option = "parent-key",
+                               .parent_name = "county",
                                .group_events = 4096,
                                .up_window = 16};
     int rc = sj_node_run(&cfg, &role, (void *) o);

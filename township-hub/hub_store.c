@@ -74,6 +74,11 @@ static const sj_migration_t s_migrations[] = {
         "ALTER TABLE cases ADD COLUMN county_outcome INTEGER NOT NULL DEFAULT 0;"
         "INSERT INTO meta(key, value) VALUES('case_parents', 1)"
         " ON CONFLICT(key) DO UPDATE SET value = 1;"},
+    /* The checks where a station's event enters (issue 13): each stream's
+     * head (hash chain) and the forks refused (sj_link.h). A stream that
+     * entered before has no head yet: its previous event is looked up once
+     * (s_event_hash, by the (origin, epoch, origin_seq) index). */
+    {6, SJ_DOWNLINK_SCHEMA_2},
 };
 
 /* A station stream's receipt as last worked out (s_e2e): every event of
@@ -93,6 +98,7 @@ struct hub_store {
     uint64_t up_offered;                /* meta up_offered as last written (a cache) */
     sqlite3_stmt *st_insert;
     sqlite3_stmt *st_exists;
+    sqlite3_stmt *st_raw_at;      /* an event's bytes by its stream position */
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
     sqlite3_stmt *st_up_acked;    /* meta up_acked */
@@ -213,6 +219,10 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                          "SELECT 1 FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
                          &self->st_exists)
                != SJ_OK
+        || sj_db_prepare(self->db,
+                         "SELECT raw FROM events WHERE origin=? AND epoch=? AND origin_seq=?",
+                         &self->st_raw_at)
+               != SJ_OK
         || sj_db_prepare(
                self->db,
                "SELECT hub_seq, raw FROM events WHERE hub_seq>=? ORDER BY hub_seq LIMIT ?",
@@ -256,6 +266,7 @@ hub_store_close(hub_store_t **self_p)
     hub_store_t *self = *self_p;
     sqlite3_finalize(self->st_insert);
     sqlite3_finalize(self->st_exists);
+    sqlite3_finalize(self->st_raw_at);
     sqlite3_finalize(self->st_fetch);
     sqlite3_finalize(self->st_max);
     sqlite3_finalize(self->st_up_acked);
@@ -332,6 +343,11 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         snprintf(reason, rs, "station %s sent an assignment; only a township or the county"
                              " assigns cases", code);
+        return SJ_EPROTO;
+    }
+    if (ev->type == SJ_EVENT_QUARANTINED) {
+        snprintf(reason, rs, "station %s sent a quarantine notice; only a parent reports the"
+                             " events it refused", code);
         return SJ_EPROTO;
     }
     if (ev->origin_seq != link_seq) {
@@ -481,7 +497,9 @@ s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *
     }
     if (sqlite3_changes(self->db) == 1) {
         *result = SJ_STORED_NEW;
-        return s_case_event(self, ev, sqlite3_last_insert_rowid(self->db));
+        return ev->type == SJ_EVENT_QUARANTINED
+                   ? SJ_OK
+                   : s_case_event(self, ev, sqlite3_last_insert_rowid(self->db));
     }
     sqlite3_stmt *ex = self->st_exists;
     sqlite3_bind_text(ex, 1, ev->origin, -1, SQLITE_STATIC);
@@ -579,12 +597,97 @@ s_down(void *ctx)
     return ((hub_store_t *) ctx)->down;
 }
 
+/* ---- the checks where a station's event enters (sj_link.h) ---- */
+
+/* Calls fn with the bytes held at stream position (origin, epoch, seq):
+ * SJ_ENOTFOUND when none are (the (origin, epoch, origin_seq) index). */
+static int
+s_raw_at(hub_store_t *self,
+         const char *origin,
+         const uint8_t *epoch,
+         uint64_t seq,
+         void (*fn)(const void *raw, size_t len, void *arg),
+         void *arg)
+{
+    sqlite3_stmt *st = self->st_raw_at;
+    sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
+    int step = sqlite3_step(st);
+    int rc = SJ_OK;
+    if (step == SQLITE_ROW) {
+        fn(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), arg);
+    } else {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "event lookup");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+typedef struct {
+    const uint8_t *raw;
+    size_t len;
+    int same;
+} s_cmp_t;
+
+static void
+s_cmp(const void *raw, size_t len, void *arg)
+{
+    s_cmp_t *c = arg;
+    c->same = len == c->len && (len == 0 || memcmp(raw, c->raw, len) == 0);
+}
+
+static void
+s_hash_of(const void *raw, size_t len, void *arg)
+{
+    sj_event_hash(raw, len, arg);
+}
+
+static int
+s_held(void *ctx, const sj_event_t *ev, const uint8_t *raw, size_t len, int *same)
+{
+    s_cmp_t c = {.raw = raw, .len = len, .same = 0};
+    int rc = s_raw_at(ctx, ev->origin, ev->epoch, ev->origin_seq, s_cmp, &c);
+    *same = c.same;
+    return rc;
+}
+
+static int
+s_event_hash(
+    void *ctx, const char *origin, const uint8_t *epoch, uint64_t seq, uint8_t hash[SJ_HASH_BYTES])
+{
+    return s_raw_at(ctx, origin, epoch, seq, s_hash_of, hash);
+}
+
+static int s_own_append(
+    hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason, size_t rs);
+
+/* A station's event was quarantined here: the county hears of it as an
+ * event of the hub's own stream (a Quarantined notice), so that its
+ * `verify` shows the position as refused, not lost. */
+static int
+s_quarantined(void *ctx, sj_event_t *notice)
+{
+    hub_store_t *self = ctx;
+    char reason[256] = "";
+    int rc = s_own_append(self, notice, NULL, NULL, reason, sizeof reason);
+    if (rc != SJ_OK) {
+        sj_error("cannot record the quarantine notice for the county: %s",
+                 reason[0] ? reason : sj_strerror(rc));
+    }
+    return rc;
+}
+
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
                                                   .check_event = s_check_event,
                                                   .store_event = s_store_event,
                                                   .committed = s_committed,
                                                   .e2e = s_e2e,
-                                                  .down = s_down};
+                                                  .down = s_down,
+                                                  .held = s_held,
+                                                  .event_hash = s_event_hash,
+                                                  .quarantined = s_quarantined};
 
 /* ---- the hub's own status changes (township-hub update) ---- */
 
@@ -1229,11 +1332,14 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     int64_t oldest_s = q.oldest_s;
     sqlite3_stmt *st = NULL;
     int64_t quarantined = s_scalar(self->db, "SELECT count(*) FROM quarantine", 0);
-    static const char *const names[] = {"station", "status",      "last_contact", "silent_s",
-                                        "reports", "quarantined", "backlog",      "undelivered"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
-    sj_table_t *t = sj_table_new(8, names, types);
+    int64_t forks = s_scalar(self->db, "SELECT count(*) FROM link_forks", 0);
+    static const char *const names[] = {"station",     "status", "last_contact",
+                                        "silent_s",    "reports", "quarantined",
+                                        "forks",       "backlog", "undelivered"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+    sj_table_t *t = sj_table_new(9, names, types);
     if (!t) {
         return SJ_ENOMEM;
     }
@@ -1245,13 +1351,15 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         " (SELECT queue_depth FROM links l2 WHERE l2.code = l.code ORDER BY last_contact_ms DESC"
         "  LIMIT 1),"
         " (SELECT coalesce(max(d.seq), 0) FROM down d WHERE d.child = l.code)"
-        "  - coalesce((SELECT a.cursor FROM down_acks a WHERE a.child = l.code), 0)"
+        "  - coalesce((SELECT a.cursor FROM down_acks a WHERE a.child = l.code), 0),"
+        " (SELECT count(*) FROM link_forks f WHERE f.code = l.code)"
         " FROM links l GROUP BY l.code ORDER BY lc ASC, l.code";
     int rc = sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) == SQLITE_OK ? SJ_OK : SJ_EDB;
     while (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW) {
         int64_t lc = sqlite3_column_int64(st, 1);
         int64_t silent = (now - lc) / 1000;
-        char when[32], silent_txt[24], reports[24], quar[24], backlog[24], undel[24];
+        char when[32], silent_txt[24], reports[24], quar[24], backlog[24], undel[24],
+            nfork[24];
         time_t secs = (time_t) (lc / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -1262,12 +1370,14 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         snprintf(backlog, sizeof backlog, "%lld", sqlite3_column_int64(st, 4));
         long long u = sqlite3_column_int64(st, 5);
         snprintf(undel, sizeof undel, "%lld", u > 0 ? u : 0);
+        snprintf(nfork, sizeof nfork, "%lld", sqlite3_column_int64(st, 6));
         const char *cells[] = {(const char *) sqlite3_column_text(st, 0),
                                silent >= silent_s ? "SILENT" : "ok",
                                when,
                                silent_txt,
                                reports,
                                quar,
+                               nfork,
                                backlog,
                                undel};
         rc = sj_table_add_row(t, cells);
@@ -1287,6 +1397,7 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
             cJSON_AddNumberToObject(root, "events", (double) last);
             cJSON_AddNumberToObject(root, "forwarded", (double) acked);
             cJSON_AddNumberToObject(root, "quarantined", (double) quarantined);
+            cJSON_AddNumberToObject(root, "forks", (double) forks);
             cJSON_AddNumberToObject(root, "county_contact_age_s",
                                     county_ms ? (double) ((now - county_ms) / 1000) : -1.0);
             cJSON_AddItemToObject(root, "stations", stations);
@@ -1301,8 +1412,8 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         if (fmt == SJ_FMT_TABLE) {
             fprintf(out, "township %s: %" PRId64 " events, %" PRId64 " forwarded to the county,"
                          " queue depth %" PRId64 ", oldest unforwarded %" PRId64 " s,"
-                         " %" PRId64 " quarantined\n",
-                    self->code, last, acked, depth, oldest_s, quarantined);
+                         " %" PRId64 " quarantined, %" PRId64 " forks refused\n",
+                    self->code, last, acked, depth, oldest_s, quarantined, forks);
             if (county_ms) {
                 fprintf(out, "last county contact %" PRId64 " s ago\n", (now - county_ms) / 1000);
             } else {

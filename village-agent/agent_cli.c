@@ -175,6 +175,7 @@ s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int un
                                .parent = o->hub,
                                .parent_key = o->hub_key,
                                .parent_key_option = "hub-key",
+                               .parent_name = "hub",
                                /* waiting for the receipt: ask the hub for it often */
                                .up_heartbeat_ms = o->until_county ? 250 : 0,
                                .timeout_ms = timeout_ms,
@@ -270,7 +271,25 @@ s_seal(const agent_opts_t *o, const sj_personal_t *p, sj_event_t *ev, size_t lin
         fprintf(stderr, "village-agent: petitioner fields too long to seal\n");
         return SJ_EINVAL;
     }
+    /* Whose key it is travels with it (docs/PROTOCOL.md): the hub refuses
+     * data sealed to another key than the county's, where the officer sees it. */
+    sj_key_fingerprint(pk, ev->sealed_to);
+    ev->has_sealed_to = 1;
     return SJ_OK;
+}
+
+void
+agent_county_key_note(const agent_opts_t *o)
+{
+    uint8_t pk[SJ_KEY_BYTES];
+    char fp[SJ_KEY_FP_TEXT];
+    if (o->county_key && sj_key_decode(o->county_key, pk) == SJ_OK) {
+        sj_key_fingerprint_text(pk, fp);
+        fprintf(stderr,
+                "county key fingerprint %s: personal data is sealed to this key; the county's"
+                " 'county-server status' must show the same\n",
+                fp);
+    }
 }
 
 static int
@@ -344,9 +363,17 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
     r->summary = f[AF_SUMMARY];
     r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
-    char why[256];
+    char why[256], today[11];
     if (sj_report_validate(r, why, sizeof why) != SJ_OK) {
         fprintf(stderr, "village-agent: %s\n", why);
+        goto out;
+    }
+    sj_date_today(today);
+    if (strcmp(r->occurred_on, today) > 0) {
+        fprintf(stderr,
+                "village-agent: --occurred %s is after today (%s on this machine): a matter"
+                " cannot have happened yet; check the date, or this machine's clock\n",
+                r->occurred_on, today);
         goto out;
     }
     r->summary = ev->summary;
@@ -664,6 +691,7 @@ agent_cmd_outbox(const agent_opts_t *o)
             }
             fprintf(stderr, "\n");
         }
+        agent_county_key_note(o);
     }
     exit_code = 0;
 out:

@@ -31,6 +31,11 @@ typedef struct {
 int agent_cmd_submit(const agent_opts_t *o, const char *const *fields);
 int agent_cmd_import(const agent_opts_t *o, const char *path);
 int agent_cmd_outbox(const agent_opts_t *o);
+/* Says on stderr which county key this station seals personal data to: its
+ * fingerprint, which the county's `status` and `keygen` show too (compare
+ * them by phone before recording anyone's personal data). Nothing without
+ * --county-key. */
+void agent_county_key_note(const agent_opts_t *o);
 int agent_cmd_sync(const agent_opts_t *o);
 /* inbox [--overdue]: the cases assigned to this station (issue 4) with due
  * date, days left (from this machine's date, no link needed) and current

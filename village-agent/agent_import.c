@@ -287,6 +287,14 @@ s_get_date(const cJSON *v, char out[11], agent_import_error_t *err)
         s_quote(s, quoted);
         return s_fail(err, "occurred_on: '%s' is not a date YYYY-MM-DD", quoted);
     }
+    char today[11];
+    sj_date_today(today);
+    if (strcmp(s, today) > 0) {
+        return s_fail(err,
+                      "occurred_on: '%s' is after today (%s on this machine): a matter cannot"
+                      " have happened yet; check the date, or this machine's clock",
+                      s, today);
+    }
     memcpy(out, s, 11); /* sj_date_valid checked strlen == 10 */
     return SJ_OK;
 }
@@ -361,7 +369,7 @@ s_fill(const cJSON *const v[S_FIELD_COUNT], agent_import_item_t *item, agent_imp
                != SJ_OK) {
         return rc;
     }
-    /* kind used -1 as "absent" above; derive it from persons (DESIGN.md). */
+    /* kind used -1 as "absent" above; derive it from persons (README.md). */
     if (r->kind == -1) {
         r->kind = sj_enum_value(SJ_FIELD_KIND, r->persons <= 4 ? "individual" : "collective");
     }

@@ -1,7 +1,7 @@
 /* agent_import: reads a JSONL file of reports (one JSON object per line) and
  * validates every line before anything is stored.
  *
- * Line format (DESIGN.md enums):
+ * Line format (README.md enums):
  *   {"id": "…UUID…", "occurred_on": "2007-03-05", "channel": "visit",
  *    "kind": "collective", "persons": 12, "level": "county", "category": "land",
  *    "outcome": "resolved_on_spot", "source": "leader_reception",

@@ -1,7 +1,7 @@
 /* When a tier dies at each named crash point of the link protocol and is
  * started again, is every report still at the county exactly once?
  *
- * Scenario 2 of the fault suite (issue 6, PROTOCOL-NOTES 2.10). The binary
+ * Scenario 2 of the fault suite (issue 6, docs/PROTOCOL.md "Testing the contract"). The binary
  * under test runs with SANJI_CRASH_AT=<point>:<N> (common/sj_crash.h) and
  * must exit 137 at that point; it is then started again without it. Points
  * and where they are hit here:

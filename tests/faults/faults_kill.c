@@ -1,8 +1,8 @@
 /* When any tier is killed with SIGKILL every 0.5-3 s while reports stream in,
  * and started again each time, is every report at the county exactly once?
  *
- * Scenario 1 of the fault suite (issue 6, PROTOCOL-NOTES 2.10 "random SIGKILL
- * soak"). A county, two hubs, two stations under each; three stations
+ * Scenario 1 of the fault suite (issue 6; docs/PROTOCOL.md "Testing the
+ * contract"): a random SIGKILL soak. A county, two hubs, two stations under each; three stations
  * deliver with `run`, the fourth with one `sync` after another. A stream of
  * reports is imported at the stations, round robin, spread over the whole
  * run. Every 0.5-3 s (a seeded PRNG; the seed is printed) one of the seven

@@ -1,8 +1,8 @@
 /* When the links stall, are reset and black-hole traffic while reports flow,
  * is every report at the county exactly once after they heal?
  *
- * Scenario 4 of the fault suite (issue 6, PROTOCOL-NOTES 2.10 "link faults
- * without root"). Two stations reach their hub through one relay (S), the hub
+ * Scenario 4 of the fault suite (issue 6; docs/PROTOCOL.md "Testing the
+ * contract"): link faults without root. Two stations reach their hub through one relay (S), the hub
  * reaches the county through another (C); both are tests/faults/relay.c,
  * whose modes are pass, stall, reset (RST both ends) and blackhole (read and
  * drop; a black-holed connection stays dead, half-open, for good: only the

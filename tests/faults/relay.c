@@ -1,5 +1,5 @@
 /* relay: a loopback TCP relay that misbehaves on command, for the link-fault
- * scenario (tests/faults/faults_link.c, PROTOCOL-NOTES 2.10 "link faults").
+ * scenario (tests/faults/faults_link.c, docs/PROTOCOL.md "Testing the contract").
  *
  *   relay LISTEN_PORT TARGET_PORT CONTROL_FILE
  *

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "sj_ids.h"
+#include "sj_wire.h"
 
 #ifndef AGENT_BIN
 #error "AGENT_BIN, HUB_BIN and COUNTY_BIN come from tests/CMakeLists.txt"
@@ -785,6 +786,22 @@ h_agent(h_node_t *station, const char *const args[], h_result_t *res, int timeou
     return h_run(station->env, name, a.v, res, timeout_ms);
 }
 
+int
+h_tool(h_node_t *node, const char *cmd, const char *const args[], h_result_t *res)
+{
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *) s_bin(node->role);
+    argv[n++] = (char *) cmd;
+    argv[n++] = "--data";
+    argv[n++] = node->data;
+    for (int i = 0; args && args[i] && n < 31; i++) {
+        argv[n++] = (char *) args[i];
+    }
+    argv[n] = NULL;
+    return h_run(node->env, cmd, argv, res, h_ms(60000));
+}
+
 h_proc_t *
 h_agent_spawn(h_node_t *station, const char *const args[])
 {
@@ -1131,10 +1148,14 @@ h_event_pack(const char *origin,
              const uint8_t epoch[16],
              uint64_t seq,
              int channel,
+             uint8_t chain[32],
              uint8_t **buf,
              size_t *len)
 {
     uint8_t id[16], prev[32] = {0};
+    if (chain) {
+        memcpy(prev, chain, sizeof prev);
+    }
     sj_uuid7_new(id);
     Sanji__Event ev = SANJI__EVENT__INIT;
     Sanji__Report rep = SANJI__REPORT__INIT;
@@ -1167,5 +1188,8 @@ h_event_pack(const char *origin,
         return -1;
     }
     sanji__event__pack(&ev, *buf);
+    if (chain) {
+        sj_event_hash(*buf, *len, chain);
+    }
     return 0;
 }

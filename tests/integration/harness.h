@@ -162,6 +162,10 @@ int h_start_hub(h_node_t *hub);
  * and reaps it. Returns its exit code (see h_proc_wait); -1 if not running. */
 int h_stop(h_node_t *node, int sig);
 
+/* Runs `TOOL CMD --data DIR args...` of a hub or the county (township-hub or
+ * county-server) to completion. args is NULL-terminated (may be NULL).
+ * Returns res->code. */
+int h_tool(h_node_t *node, const char *cmd, const char *const args[], h_result_t *res);
 /* Runs `village-agent --data D --station C [--hub E] args...` to completion.
  * args is NULL-terminated. Returns res->code. */
 int h_agent(h_node_t *station, const char *const args[], h_result_t *res, int timeout_ms);
@@ -235,11 +239,15 @@ int h_raw_send_env(void *sock, const Sanji__Envelope *env);
  * sanji__envelope__free_unpacked(env, NULL). */
 Sanji__Envelope *h_raw_recv_env(void *sock, int timeout_ms);
 /* Packs a report Event with the given channel value, valid in every other
- * field (channel may be out of range on purpose). Caller frees *buf. */
+ * field (channel may be out of range on purpose). prev is the hash chain:
+ * the event's prev_hash (NULL: 32 zero bytes, right for seq 1), and on
+ * return the hash of this event's bytes, the next one's prev_hash
+ * (docs/PROTOCOL.md). Caller frees *buf. */
 int h_event_pack(const char *origin,
                  const uint8_t epoch[16],
                  uint64_t seq,
                  int channel,
+                 uint8_t prev[32],
                  uint8_t **buf,
                  size_t *len);
 

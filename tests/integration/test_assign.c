@@ -284,8 +284,9 @@ test_assign_hub_killed(void **state)
         const char *args[] = {"--format", "csv", NULL};
         h_result_t r;
         assert_int_equal(s_tool(county, "status", args, &r), 0);
-        assert_non_null(strstr(r.out, "child,kind,status,last_contact,silent_s,events,backlog,"
-                                      "undelivered\n"));
+        assert_non_null(strstr(r.out,
+                               "child,kind,status,last_contact,silent_s,events,forks,backlog,"
+                               "undelivered\n"));
         const char *row = strstr(r.out, T100 ",township,");
         assert_non_null(row);
         const char *eol = strchr(row, '\n');

@@ -116,10 +116,19 @@ s_fixture(s_fix_t *f)
     assert_non_null(f->raw);
 }
 
+/* The stations' events at the hub (not its own: a refused event adds a
+ * quarantine notice to the hub's own stream, for the county). */
 static long long
 s_hub_events(s_fix_t *f)
 {
-    return h_db_scalar(f->hub, "SELECT count(*) FROM events");
+    return h_db_scalar(f->hub, "SELECT count(*) FROM events WHERE origin != '" T100 "'");
+}
+
+/* The hub's quarantine notices (events of its own stream). */
+static long long
+s_hub_notices(s_fix_t *f)
+{
+    return h_db_scalar(f->hub, "SELECT count(*) FROM events WHERE origin = '" T100 "'");
 }
 
 /* Expects an Error envelope with code and a reason containing `about`. */
@@ -196,24 +205,42 @@ s_send_batch(s_fix_t *f, const uint8_t epoch[16], ProtobufCBinaryData *events, s
     assert_int_equal(h_raw_send_env(f->raw, &env), 0);
 }
 
+/* Events 1..n of RAW's stream (chained) where event `bad` (1-based, 0:
+ * none) has channel 9. Caller frees each ev[i].data. */
+static void
+s_poison_events(const uint8_t epoch[16], size_t n, size_t bad, ProtobufCBinaryData *ev)
+{
+    uint8_t chain[32] = {0}; /* the poison event is a link of the chain like any other */
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        int channel = i + 1 == bad ? 9 : SANJI__CHANNEL__CHANNEL_VISIT;
+        assert_int_equal(h_event_pack(RAW, epoch, i + 1, channel, chain, &ev[i].data, &ev[i].len),
+                         0);
+    }
+}
+
+/* Sends events 1..n and returns the Ack (caller frees). */
+static Sanji__Envelope *
+s_batch_acked(s_fix_t *f, const uint8_t epoch[16], ProtobufCBinaryData *ev, size_t n)
+{
+    s_send_batch(f, epoch, ev, n);
+    Sanji__Envelope *env = h_raw_recv_env(f->raw, h_ms(REPLY_MS));
+    assert_non_null(env);
+    assert_int_equal(env->body_case, SANJI__ENVELOPE__BODY_ACK);
+    return env;
+}
+
 /* Batch of events 1..n from RAW where event `bad` (1-based, 0: none) has
  * channel 9; returns the Ack (caller frees). */
 static Sanji__Envelope *
 s_batch_with_poison(s_fix_t *f, const uint8_t epoch[16], size_t n, size_t bad)
 {
     ProtobufCBinaryData ev[8];
-    assert_true(n <= 8);
-    for (size_t i = 0; i < n; i++) {
-        int channel = i + 1 == bad ? 9 : SANJI__CHANNEL__CHANNEL_VISIT;
-        assert_int_equal(h_event_pack(RAW, epoch, i + 1, channel, &ev[i].data, &ev[i].len), 0);
-    }
-    s_send_batch(f, epoch, ev, n);
+    s_poison_events(epoch, n, bad, ev);
+    Sanji__Envelope *env = s_batch_acked(f, epoch, ev, n);
     for (size_t i = 0; i < n; i++) {
         free(ev[i].data);
     }
-    Sanji__Envelope *env = h_raw_recv_env(f->raw, h_ms(REPLY_MS));
-    assert_non_null(env);
-    assert_int_equal(env->body_case, SANJI__ENVELOPE__BODY_ACK);
     return env;
 }
 
@@ -237,8 +264,8 @@ test_badinput_malformed_frame(void **state)
     uint8_t epoch[16];
     sj_random16(epoch);
     ProtobufCBinaryData ev;
-    assert_int_equal(h_event_pack(RAW, epoch, 1, SANJI__CHANNEL__CHANNEL_VISIT, &ev.data, &ev.len),
-                     0);
+    assert_int_equal(
+        h_event_pack(RAW, epoch, 1, SANJI__CHANNEL__CHANNEL_VISIT, NULL, &ev.data, &ev.len), 0);
     s_send_batch(f, epoch, &ev, 1);
     free(ev.data);
     s_expect_error(f, SANJI__ERROR_CODE__ERROR_NO_HELLO, "before hello");
@@ -334,6 +361,7 @@ test_badinput_unknown_enum(void **state)
     }
     assert_int_equal(s_hub_events(f), before);
     assert_int_equal(h_db_scalar(f->hub, "SELECT count(*) FROM quarantine"), 1);
+    assert_int_equal(s_hub_notices(f), 1); /* the county hears of it */
     s_good_delivers(f, 5);
     assert_int_equal(h_db_scalar(f->county, "SELECT count(*) FROM events WHERE origin = '" RAW "'"),
                      0);
@@ -411,7 +439,9 @@ test_badinput_quarantine(void **state)
     long long before = s_hub_events(f);
     uint8_t epoch[16];
     s_hello_welcome(f, epoch, 3);
-    Sanji__Envelope *ack = s_batch_with_poison(f, epoch, 3, 2);
+    ProtobufCBinaryData ev[3];
+    s_poison_events(epoch, 3, 2, ev);
+    Sanji__Envelope *ack = s_batch_acked(f, epoch, ev, 3);
     assert_int_equal(ack->ack->acked_through, 3);
     assert_int_equal(ack->ack->n_rejected, 1);
     assert_int_equal(ack->ack->rejected[0]->seq, 2);
@@ -423,8 +453,12 @@ test_badinput_quarantine(void **state)
                                          "' AND link_seq = 2 AND err_code = 6"),
                      1);
     assert_int_equal(s_hub_events(f), before + 2);
+    assert_int_equal(s_hub_notices(f), 1);
     /* The same batch again (a lost ack): a duplicate, acked again with the same rejection. */
-    ack = s_batch_with_poison(f, epoch, 3, 2);
+    ack = s_batch_acked(f, epoch, ev, 3);
+    for (size_t i = 0; i < 3; i++) {
+        free(ev[i].data);
+    }
     assert_int_equal(ack->ack->acked_through, 3);
     assert_int_equal(ack->ack->n_rejected, 1);
     assert_int_equal(ack->ack->rejected[0]->seq, 2);
@@ -453,10 +487,13 @@ test_badinput_foreign_origin(void **state)
     s_hello_welcome(f, epoch, 2);
     /* Event 1 is RAW's own and valid; event 2 claims to come from GOOD. */
     ProtobufCBinaryData ev[2];
+    uint8_t chain[32] = {0};
     assert_int_equal(
-        h_event_pack(RAW, epoch, 1, SANJI__CHANNEL__CHANNEL_VISIT, &ev[0].data, &ev[0].len), 0);
+        h_event_pack(RAW, epoch, 1, SANJI__CHANNEL__CHANNEL_VISIT, chain, &ev[0].data, &ev[0].len),
+        0);
     assert_int_equal(
-        h_event_pack(GOOD, epoch, 2, SANJI__CHANNEL__CHANNEL_VISIT, &ev[1].data, &ev[1].len), 0);
+        h_event_pack(GOOD, epoch, 2, SANJI__CHANNEL__CHANNEL_VISIT, chain, &ev[1].data, &ev[1].len),
+        0);
     s_send_batch(f, epoch, ev, 2);
     free(ev[0].data);
     free(ev[1].data);
@@ -514,11 +551,12 @@ test_badinput_agent_shows_rejected(void **state)
     s_fix_t *f = *state;
     s_fixture(f);
     /* The agent validates everything it records, so an event the hub refuses
-     * is made here by editing a queued row: report 2 claims origin_seq 99,
-     * which the hub's check (origin_seq = link seq) refuses. */
+     * is made here by editing a queued row: report 3 claims origin_seq 99,
+     * which the hub's check (origin_seq = link seq) refuses. (The last one:
+     * an edited row 2 would break the hash chain at 3 too.) */
     h_node_t *st = h_station(f->env, T100 "202", f->hub);
     assert_int_equal(h_import(st, 3, 8000), 0);
-    s_tamper(st, 2, 99, 0);
+    s_tamper(st, 3, 99, 0);
     h_result_t r;
     assert_int_equal(h_sync(st, 30, &r), 0);
     if (!strstr(r.err, "1 rejected")) {
@@ -528,13 +566,13 @@ test_badinput_agent_shows_rejected(void **state)
     const char *outbox[] = {"outbox", "--format", "json", NULL};
     assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
     fprintf(stderr, "# outbox: %s", r.out);
-    if (!strstr(r.out, "\"seq\":2,") || !strstr(r.out, "\"state\":\"rejected\"")
-        || !strstr(r.out, "does not match link seq 2")) {
-        fail_msg("outbox does not show report 2 as rejected with the reason: %s", r.out);
+    if (!strstr(r.out, "\"seq\":3,") || !strstr(r.out, "\"state\":\"rejected\"")
+        || !strstr(r.out, "does not match link seq 3")) {
+        fail_msg("outbox does not show report 3 as rejected with the reason: %s", r.out);
     }
     h_result_free(&r);
     assert_int_equal(h_db_scalar(f->hub, "SELECT count(*) FROM quarantine WHERE code = '" T100
-                                         "202' AND link_seq = 2"),
+                                         "202' AND link_seq = 3"),
                      1);
     assert_int_equal(h_wait_db(f->county,
                                "SELECT count(*) FROM events WHERE origin = '" T100 "202'", 2, 2,
@@ -549,11 +587,11 @@ test_badinput_agent_shows_unreadable_rejected(void **state)
     /* Does the outbox list a rejected report that the station itself cannot decode? */
     s_fix_t *f = *state;
     s_fixture(f);
-    /* Report 2 gets channel 9: the hub quarantines it, and the station's own
+    /* Report 3 gets channel 9: the hub quarantines it, and the station's own
      * decoder refuses it too (a damaged outbox row, or a version skew). */
     h_node_t *st = h_station(f->env, T100 "202", f->hub);
     assert_int_equal(h_import(st, 3, 8000), 0);
-    s_tamper(st, 2, 2, 9);
+    s_tamper(st, 3, 3, 9);
     h_result_t r;
     assert_int_equal(h_sync(st, 30, &r), 0);
     assert_non_null(strstr(r.err, "1 rejected"));
@@ -561,9 +599,9 @@ test_badinput_agent_shows_unreadable_rejected(void **state)
     const char *outbox[] = {"outbox", "--format", "json", NULL};
     assert_int_equal(h_agent(st, outbox, &r, h_ms(30000)), 0);
     fprintf(stderr, "# outbox: %s", r.out);
-    if (!strstr(r.out, "\"seq\":2,") || !strstr(r.out, "\"state\":\"rejected\"")
+    if (!strstr(r.out, "\"seq\":3,") || !strstr(r.out, "\"state\":\"rejected\"")
         || !strstr(r.out, "\"summary\":\"(unreadable: ") || !strstr(r.out, "channel")) {
-        fail_msg("outbox does not list report 2 as rejected and unreadable: %s", r.out);
+        fail_msg("outbox does not list report 3 as rejected and unreadable: %s", r.out);
     }
     h_result_free(&r);
     /* The table lists all three and counts them without wrapping around. */

@@ -17,7 +17,7 @@
 
 #define T100        "230523100"
 #define T101        "230523101"
-#define PER_STATION 5000 /* big enough that "mid-stream" lasts a few polls */
+#define PER_STATION 5000 /* more than the senders' windows hold (s_start_armed) */
 
 typedef struct {
     h_env_t *env;
@@ -40,9 +40,13 @@ s_teardown(void **state)
     return h_env_destroy(&env);
 }
 
-/* County, two hubs, two stations each, all started, PER_STATION imported at each. */
+/* County, two hubs, two stations each, all started, PER_STATION imported at
+ * each. armed: 1 the county, 0 the first hub dies at its first stored
+ * commit (s_start_armed); -1 none. */
+static void s_start_armed(h_node_t *node);
+
 static void
-s_tree(h_env_t *env, s_tree_t *t)
+s_tree(h_env_t *env, s_tree_t *t, int armed)
 {
     t->env = env;
     t->county = h_county(env);
@@ -52,8 +56,16 @@ s_tree(h_env_t *env, s_tree_t *t)
     t->st[1] = h_station(env, T100 "202", t->hub[0]);
     t->st[2] = h_station(env, T101 "201", t->hub[1]);
     t->st[3] = h_station(env, T101 "202", t->hub[1]);
-    assert_int_equal(h_start_county(t->county), 0);
-    assert_int_equal(h_start_hub(t->hub[0]), 0);
+    if (armed == 1) {
+        s_start_armed(t->county);
+    } else {
+        assert_int_equal(h_start_county(t->county), 0);
+    }
+    if (armed == 0) {
+        s_start_armed(t->hub[0]);
+    } else {
+        assert_int_equal(h_start_hub(t->hub[0]), 0);
+    }
     assert_int_equal(h_start_hub(t->hub[1]), 0);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(h_import(t->st[i], PER_STATION, 5000u + (uint32_t) i), 0);
@@ -82,16 +94,37 @@ s_wait_syncs(s_tree_t *t, h_proc_t *p[4])
     }
 }
 
-/* Polls until some but not all `total` rows counted by sql are at node: at
- * least a quarter, so that acks, forwarding and commits are all under way. */
-static long long
-s_wait_mid_stream(const h_node_t *node, const char *sql, long long total)
+/* Starts node (the county or a hub) armed to die at its first commit that
+ * stores new events, before it acks them (SANJI_CRASH_AT, as abrupt as kill
+ * -9): the crash falls mid-stream however fast or busy the machine is,
+ * because no sender has more than its window in flight before that first
+ * ack (hub: 2 stations x 8 batches x 500 < 10,000 each; county: 2 hubs x 16
+ * x 500 < 20,000). Polling for "some but not all" raced the senders, which
+ * could deliver everything between two polls. */
+static void
+s_start_armed(h_node_t *node)
 {
-    long long v = h_wait_db(node, sql, total / 4, total - 1, h_ms(60000));
-    if (v < total / 4 || v >= total) {
-        fail_msg("missed the mid-stream window: %lld of %lld (raise PER_STATION)", v, total);
+    setenv("SANJI_CRASH_AT", "after-store-before-ack:1", 1);
+    int rc = node->role == H_COUNTY ? h_start_county(node) : h_start_hub(node);
+    unsetenv("SANJI_CRASH_AT");
+    assert_int_equal(rc, 0);
+}
+
+/* Waits for node's armed crash; returns how many events it held then,
+ * which must be some but not all of `total`. */
+static long long
+s_crashed_mid_stream(h_node_t *node, long long total)
+{
+    int code = h_proc_wait(node->proc, h_ms(60000));
+    if (code != 137) {
+        fail_msg("%s did not die at its crash point (exit %d)", node->data, code);
     }
-    return v;
+    node->proc = NULL;
+    long long at = h_db_scalar(node, "SELECT count(*) FROM events");
+    if (at < 1 || at >= total) {
+        fail_msg("the crash was not mid-stream: %lld of %lld", at, total);
+    }
+    return at;
 }
 
 static void
@@ -127,12 +160,11 @@ test_faults_hub_kill9(void **state)
 {
     /* Is every report at the county once after a hub is killed -9 mid-stream and restarted? */
     s_tree_t t;
-    s_tree(*state, &t);
+    s_tree(*state, &t, 0);
     h_proc_t *p[4];
     s_spawn_syncs(&t, p);
-    long long at = s_wait_mid_stream(t.hub[0], "SELECT count(*) FROM events", 2LL * PER_STATION);
-    assert_int_equal(h_stop(t.hub[0], SIGKILL), 128 + SIGKILL);
-    fprintf(stderr, "# hub %s killed with %lld of %d events stored\n", T100, at, 2 * PER_STATION);
+    long long at = s_crashed_mid_stream(t.hub[0], 2LL * PER_STATION);
+    fprintf(stderr, "# hub %s died with %lld of %d events stored\n", T100, at, 2 * PER_STATION);
     assert_int_equal(h_start_hub(t.hub[0]), 0);
     int64_t t0 = h_now_ms();
     s_wait_syncs(&t, p);
@@ -145,12 +177,11 @@ test_faults_county_kill9(void **state)
 {
     /* Is every report at the county once after it is killed -9 mid-stream and restarted? */
     s_tree_t t;
-    s_tree(*state, &t);
+    s_tree(*state, &t, 1);
     h_proc_t *p[4];
     s_spawn_syncs(&t, p);
-    long long at = s_wait_mid_stream(t.county, "SELECT count(*) FROM events", 4LL * PER_STATION);
-    assert_int_equal(h_stop(t.county, SIGKILL), 128 + SIGKILL);
-    fprintf(stderr, "# county killed with %lld of %d events stored\n", at, 4 * PER_STATION);
+    long long at = s_crashed_mid_stream(t.county, 4LL * PER_STATION);
+    fprintf(stderr, "# county died with %lld of %d events stored\n", at, 4 * PER_STATION);
     assert_int_equal(h_start_county(t.county), 0);
     s_wait_syncs(&t, p);
     s_assert_all_at_county(&t);
@@ -161,7 +192,7 @@ test_faults_station_sync_kill9(void **state)
 {
     /* Is every report at the county once after a station's sync is killed -9 and rerun? */
     s_tree_t t;
-    s_tree(*state, &t);
+    s_tree(*state, &t, -1);
     h_proc_t *p[4];
     /* The hub commits many batches per fsync, so its count can jump from 0
      * to all at once: polling for "mid-stream" is a race. Instead the sync
@@ -337,14 +368,18 @@ test_faults_station_restored_busy(void **state)
     h_result_free(&r);
     /* The 10 delivered before the disk died and the 8 new ones, once each.
      * The 2 moved reports the hub already had are quarantined there as
-     * duplicate ids (acked as rejected), never stored twice. */
+     * duplicate ids (acked as rejected), never stored twice; the hub tells
+     * the county (2 quarantine notices of its own stream). */
     const char *matters = "SELECT count(*) FROM matters WHERE origin = '" T100 "201'";
     assert_int_equal(h_wait_db(county, matters, 18, 18, h_ms(10000)), 18);
-    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events"), 18);
-    assert_int_equal(h_db_scalar(county, "SELECT count(DISTINCT id) FROM events"), 18);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events WHERE type = 1"), 18);
+    assert_int_equal(
+        h_wait_db(county, "SELECT count(*) FROM events WHERE type = 4", 2, 2, h_ms(10000)), 2);
+    assert_int_equal(h_db_scalar(county, "SELECT count(DISTINCT id) FROM events"), 20);
     assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM quarantine"), 0);
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM quarantine WHERE err_code = 7"), 2);
-    assert_int_equal(h_db_scalar(hub, "SELECT count(DISTINCT id) FROM events"), 18);
+    assert_int_equal(
+        h_db_scalar(hub, "SELECT count(DISTINCT id) FROM events WHERE origin != '" T100 "'"), 18);
     s_expect_outbox(st, 15, 13, 0, 2);
 }
 

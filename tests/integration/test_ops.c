@@ -639,7 +639,7 @@ test_ops_status_county(void **state)
     const char *csv[] = {"--format", "csv", NULL};
     s_tool_expect(county, "status", csv, 0, &r);
     static const char header[] =
-        "child,kind,status,last_contact,silent_s,events,backlog,undelivered\n";
+        "child,kind,status,last_contact,silent_s,events,forks,backlog,undelivered\n";
     assert_int_equal(strncmp(r.out, header, sizeof header - 1), 0);
     h_result_free(&r);
     s_check(county, NULL, 0, "OK - county (any code): 1 hub, 0 stations, none silent, 7 events");

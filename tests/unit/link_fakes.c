@@ -113,7 +113,7 @@ lf_parent_init(lf_parent_t *p)
 {
     memset(p, 0, sizeof *p);
     if (sqlite3_open(":memory:", &p->db) != SQLITE_OK
-        || sqlite3_exec(p->db, SJ_DOWNLINK_SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+        || sqlite3_exec(p->db, SJ_DOWNLINK_SCHEMA SJ_DOWNLINK_SCHEMA_2, NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(p->db);
         p->db = NULL;
         return -1;
@@ -130,7 +130,9 @@ lf_parent_fini(lf_parent_t *p)
 
 /* ---- the child ---- */
 
-/* Packs event id as link seq `seq` of the child's current epoch. */
+/* Packs event id as link seq `seq` of the child's current epoch, chained
+ * to the bytes of event seq - 1 (already packed), as a real store does:
+ * the parent checks the chain where an event enters (sj_link.h). */
 static int
 s_pack(const lf_child_t *c, const uint8_t id[16], uint64_t seq, uint8_t **raw, size_t *len)
 {
@@ -142,6 +144,9 @@ s_pack(const lf_child_t *c, const uint8_t id[16], uint64_t seq, uint8_t **raw, s
     snprintf(ev->origin, sizeof ev->origin, "%s", c->code);
     memcpy(ev->epoch, c->epoch, 16);
     ev->origin_seq = seq;
+    if (seq > 1) {
+        sj_event_hash(c->ev[seq - 2].raw, c->ev[seq - 2].len, ev->prev_hash);
+    }
     ev->created_ms = sj_now_ms();
     ev->type = SJ_EVENT_REPORT;
     snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "2024-05-01");

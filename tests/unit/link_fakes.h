@@ -30,7 +30,7 @@
 void *lf_begin(const char *name, char *endpoint, size_t size);
 
 typedef struct {
-    sqlite3 *db;    /* :memory: with SJ_DOWNLINK_SCHEMA */
+    sqlite3 *db;    /* :memory: with SJ_DOWNLINK_SCHEMA and _2 */
     int refuse;     /* admit says FORBIDDEN */
     int fail_store; /* store_event fails with SJ_EDB */
     size_t n;       /* events stored */

@@ -115,23 +115,26 @@ static void
 test_county_out_verify(void **state)
 {
     (void) state;
-    static const char *const snames[] = {"station", "epoch",        "events", "complete_through",
-                                         "gaps",    "chain_breaks", "status"};
+    static const char *const snames[] = {"station",     "epoch",        "events", "complete_through",
+                                         "gaps",        "quarantined",  "chain_breaks", "status"};
     static const sj_col_type_t stypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_INT,
+                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT, SJ_COL_TEXT};
+    static const char *const pnames[] = {"station",   "epoch",    "problem",
+                                         "first_seq", "last_seq", "reason"};
+    static const sj_col_type_t ptypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                            SJ_COL_INT,  SJ_COL_INT,  SJ_COL_TEXT};
-    static const char *const pnames[] = {"station", "epoch", "problem", "first_seq", "last_seq"};
-    static const sj_col_type_t ptypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-                                           SJ_COL_INT};
     const char *epoch = "0123456789abcdef0123456789abcdef";
-    county_verify_t v = {sj_table_new(7, snames, stypes), sj_table_new(5, pnames, ptypes), 4};
+    county_verify_t v = {sj_table_new(8, snames, stypes), sj_table_new(6, pnames, ptypes), 4};
     assert_non_null(v.streams);
     assert_non_null(v.problems);
-    const char *row[] = {"230523100201", epoch, "9", "3", "3", "2", "PROBLEM"};
-    const char *gap[] = {"230523100201", epoch, "gap", "4", "6"};
-    const char *brk[] = {"230523100201", epoch, "break", "8", "8"};
-    const char *fork[] = {"230523100201", epoch, "fork", "9", "9"};
+    const char *row[] = {"230523100201", epoch, "9", "3", "3", "1", "2", "PROBLEM"};
+    const char *gap[] = {"230523100201", epoch, "gap", "4", "6", ""};
+    const char *quar[] = {"230523100201", epoch, "quarantined", "7", "7", "a reason"};
+    const char *brk[] = {"230523100201", epoch, "break", "8", "8", ""};
+    const char *fork[] = {"230523100201", epoch, "fork", "9", "9", ""};
     assert_int_equal(sj_table_add_row(v.streams, row), SJ_OK);
     assert_int_equal(sj_table_add_row(v.problems, gap), SJ_OK);
+    assert_int_equal(sj_table_add_row(v.problems, quar), SJ_OK);
     assert_int_equal(sj_table_add_row(v.problems, brk), SJ_OK);
     assert_int_equal(sj_table_add_row(v.problems, fork), SJ_OK);
     s_mem_t out, lines;
@@ -141,6 +144,7 @@ test_county_out_verify(void **state)
     s_close(&out);
     s_close(&lines);
     assert_string_equal(lines.text, "gap: 230523100201 epoch 01234567…: seq 4..6 missing\n"
+                                    "quarantined: 230523100201 epoch 01234567…: seq 7: a reason\n"
                                     "chain break: 230523100201 epoch 01234567…: seq 8\n"
                                     "chain break: 230523100201 epoch 01234567…: seq 9 held by"
                                     " two events\n");
@@ -155,8 +159,9 @@ test_county_out_verify(void **state)
     s_close(&lines);
     assert_int_equal(lines.len, 0);
     assert_string_equal(out.text,
-                        "station,epoch,events,complete_through,gaps,chain_breaks,status\n"
-                        "230523100201,0123456789abcdef0123456789abcdef,9,3,3,2,PROBLEM\n");
+                        "station,epoch,events,complete_through,gaps,quarantined,chain_breaks,"
+                        "status\n"
+                        "230523100201,0123456789abcdef0123456789abcdef,9,3,3,1,2,PROBLEM\n");
     free(out.text);
     free(lines.text);
     county_verify_free(&v);
@@ -167,14 +172,15 @@ static void
 test_county_out_status(void **state)
 {
     (void) state;
-    static const char *const names[] = {"child",    "kind",   "status",  "last_contact",
-                                        "silent_s", "events", "backlog", "undelivered"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
-    county_status_t s = {"", 12, 10, 1, sj_table_new(8, names, types)};
+    static const char *const names[] = {"child",  "kind",  "status",  "last_contact", "silent_s",
+                                        "events", "forks", "backlog", "undelivered"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_INT,
+                                          SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
+    county_status_t s = {"", 12, 10, 1, sj_table_new(9, names, types), ""};
     assert_non_null(s.children);
     const char *row[] = {"230523100", "township", "ok", "2024-03-01T08:00:00Z",
-                         "5",         "12",       "0",  "0"};
+                         "5",         "12",       "0",  "0", "0"};
     assert_int_equal(sj_table_add_row(s.children, row), SJ_OK);
     s_mem_t m;
     s_open(&m);
@@ -183,7 +189,7 @@ test_county_out_status(void **state)
     assert_string_equal(m.text, "{\"county\":null,\"events\":12,\"matters\":10,\"quarantined\":1,"
                                 "\"children\":[{\"child\":\"230523100\",\"kind\":\"township\","
                                 "\"status\":\"ok\",\"last_contact\":\"2024-03-01T08:00:00Z\","
-                                "\"silent_s\":5,\"events\":12,\"backlog\":0,"
+                                "\"silent_s\":5,\"events\":12,\"forks\":0,\"backlog\":0,"
                                 "\"undelivered\":0}]}\n");
     free(m.text);
     snprintf(s.county, sizeof s.county, "230523");
@@ -192,6 +198,12 @@ test_county_out_status(void **state)
     s_close(&m);
     assert_non_null(strstr(m.text, "county 230523: 12 events (10 matters) from 1 children,"
                                    " 1 quarantined\n\nchild"));
+    free(m.text);
+    snprintf(s.key_fp, sizeof s.key_fp, "1A2B-3C4D-5E6F-7A8B");
+    s_open(&m);
+    assert_int_equal(county_out_status(&s, SJ_FMT_JSON, m.f), SJ_OK);
+    s_close(&m);
+    assert_non_null(strstr(m.text, "\"key_fingerprint\":\"1A2B-3C4D-5E6F-7A8B\""));
     free(m.text);
     county_status_free(&s);
     county_status_free(&s);

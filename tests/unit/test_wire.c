@@ -525,13 +525,233 @@ static void
 test_wire_decode_unknown_field(void **state)
 {
     (void) state;
-    /* field 30 (unknown), varint 1, after version 1 */
+    /* field 30 (unknown), varint 1, after version 1, and no known body: a
+     * message type of a newer node, refused naming both versions. */
     const uint8_t frame[] = {0x08, 0x01, 0xF0, 0x01, 0x01};
     Sanji__Envelope *env = NULL;
     int code = 0;
     char why[256];
     assert_int_equal(sj_wire_decode(frame, sizeof frame, &env, &code, why, sizeof why), SJ_EPROTO);
-    assert_non_null(strstr(why, "unknown"));
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_UNKNOWN_MESSAGE);
+    assert_non_null(strstr(why, "Envelope field 30"));
+    assert_non_null(strstr(why, "speaks protocol version 1; the sender speaks version 1"));
+    /* A version this node does not know names both. */
+    const uint8_t v7[] = {0x08, 0x07};
+    assert_int_equal(sj_wire_decode(v7, sizeof v7, &env, &code, why, sizeof why), SJ_EPROTO);
+    assert_int_equal(code, SANJI__ERROR_CODE__ERROR_BAD_VERSION);
+    assert_non_null(strstr(why, "version 7"));
+    assert_non_null(strstr(why, "speaks protocol version 1"));
+}
+
+/* One unknown varint field (tag, value 1) for a message's base. */
+static ProtobufCMessageUnknownField
+s_unknown_varint(uint32_t tag, uint8_t *byte)
+{
+    ProtobufCMessageUnknownField u;
+    memset(&u, 0, sizeof u);
+    *byte = 1;
+    u.tag = tag;
+    u.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
+    u.len = 1;
+    u.data = byte;
+    return u;
+}
+
+static void
+test_wire_unknown_fields_ignored(void **state)
+{
+    /* Does a field of a newer proto, in a link message or inside an event,
+     * pass (ignored) while the event's bytes stay exactly as sent? */
+    (void) state;
+    uint8_t one, two, three, epoch[16];
+    sj_random16(epoch);
+    Sanji__Hello h = SANJI__HELLO__INIT;
+    Sanji__Envelope e = SANJI__ENVELOPE__INIT;
+    ProtobufCMessageUnknownField uh = s_unknown_varint(40, &one);
+    h.base.n_unknown_fields = 1;
+    h.base.unknown_fields = &uh;
+    h.epoch.data = epoch;
+    h.epoch.len = 16;
+    h.code = sj_wire_bytes("230523100201");
+    e.version = SJ_PROTO_VERSION;
+    e.body_case = SANJI__ENVELOPE__BODY_HELLO;
+    e.hello = &h;
+    uint8_t buf[512];
+    size_t len = sanji__envelope__pack(&e, buf);
+    Sanji__Envelope *env = NULL;
+    int code = 0;
+    char why[256];
+    assert_int_equal(sj_wire_decode(buf, len, &env, &code, why, sizeof why), SJ_OK);
+    assert_memory_equal(env->hello->epoch.data, epoch, 16);
+    sj_wire_free(env);
+
+    /* An event with an unknown field of its own and one in its report. */
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    s_sample_event(a);
+    uint8_t *raw = NULL;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    Sanji__Event *pb = sanji__event__unpack(NULL, len, raw);
+    assert_non_null(pb);
+    free(raw);
+    ProtobufCMessageUnknownField ue = s_unknown_varint(29, &two);
+    ProtobufCMessageUnknownField ur = s_unknown_varint(13, &three);
+    ProtobufCMessageUnknownField *keep_e = pb->base.unknown_fields;
+    ProtobufCMessageUnknownField *keep_r = pb->report->base.unknown_fields;
+    pb->base.n_unknown_fields = 1;
+    pb->base.unknown_fields = &ue;
+    pb->report->base.n_unknown_fields = 1;
+    pb->report->base.unknown_fields = &ur;
+    len = sanji__event__pack(pb, buf);
+    pb->base.n_unknown_fields = 0;
+    pb->base.unknown_fields = keep_e;
+    pb->report->base.n_unknown_fields = 0;
+    pb->report->base.unknown_fields = keep_r;
+    sanji__event__free_unpacked(pb, NULL);
+    assert_int_equal(sj_event_decode(buf, len, b, why, sizeof why), SJ_OK);
+    assert_string_equal(b->report.summary, a->report.summary);
+    assert_int_equal(b->report.persons, a->report.persons);
+    free(a);
+    free(b);
+}
+
+static void
+test_wire_unknown_event_body(void **state)
+{
+    /* Is an event whose body is a type this node does not know refused,
+     * naming the field? */
+    (void) state;
+    Sanji__Event pb = SANJI__EVENT__INIT;
+    uint8_t id[16] = {1}, epoch[16] = {2}, prev[32] = {0};
+    uint8_t body[3] = {0x02, 0x08, 0x01}; /* length 2, then field 1 = 1 */
+    pb.id.data = id;
+    pb.id.len = 16;
+    pb.epoch.data = epoch;
+    pb.epoch.len = 16;
+    pb.prev_hash.data = prev;
+    pb.prev_hash.len = 32;
+    pb.origin = sj_wire_bytes("230523100201");
+    pb.origin_seq = 1;
+    ProtobufCMessageUnknownField u;
+    memset(&u, 0, sizeof u);
+    u.tag = 25;
+    u.wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+    u.len = sizeof body;
+    u.data = body;
+    pb.base.n_unknown_fields = 1;
+    pb.base.unknown_fields = &u;
+    uint8_t buf[256];
+    size_t len = sanji__event__pack(&pb, buf);
+    sj_event_t *ev = malloc(sizeof *ev);
+    char why[256];
+    assert_int_equal(sj_event_decode(buf, len, ev, why, sizeof why), SJ_EPROTO);
+    if (!strstr(why, "Event field 25")) {
+        fail_msg("reason: %s", why);
+    }
+    /* ... but its position can still be read (verify, quarantine). */
+    char origin[SJ_CODE_MAX + 1];
+    uint8_t ep[16];
+    uint64_t seq = 0;
+    assert_int_equal(sj_event_peek(buf, len, origin, ep, &seq), SJ_OK);
+    assert_string_equal(origin, "230523100201");
+    assert_memory_equal(ep, epoch, 16);
+    assert_int_equal(seq, 1);
+    assert_int_equal(sj_event_peek(buf, 3, origin, ep, &seq), SJ_EPROTO);
+    free(ev);
+}
+
+static void
+test_wire_quarantined_and_sealed_to(void **state)
+{
+    /* Do a quarantine notice and a report's sealed_to round-trip, and is a
+     * fingerprint of the wrong length refused? */
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    s_sample_event(a);
+    a->type = SJ_EVENT_QUARANTINED;
+    snprintf(a->quarantined.origin, sizeof a->quarantined.origin, "230523100209");
+    sj_random16(a->quarantined.epoch);
+    a->quarantined.origin_seq = 3;
+    a->quarantined.code = SANJI__ERROR_CODE__ERROR_INVALID_EVENT;
+    memset(a->quarantined.hash, 0xab, SJ_HASH_BYTES);
+    snprintf(a->note, sizeof a->note, "prev_hash is not the BLAKE2b-256 ...");
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256];
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_int_equal(b->type, SJ_EVENT_QUARANTINED);
+    assert_string_equal(b->quarantined.origin, "230523100209");
+    assert_memory_equal(b->quarantined.epoch, a->quarantined.epoch, 16);
+    assert_int_equal(b->quarantined.origin_seq, 3);
+    assert_int_equal(b->quarantined.code, SANJI__ERROR_CODE__ERROR_INVALID_EVENT);
+    assert_memory_equal(b->quarantined.hash, a->quarantined.hash, SJ_HASH_BYTES);
+    assert_string_equal(b->note, a->note);
+    free(raw);
+    a->quarantined.origin_seq = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "quarantined"));
+    free(raw);
+
+    s_sample_event(a);
+    uint8_t pk[SJ_KEY_BYTES];
+    memset(pk, 7, sizeof pk);
+    sj_key_fingerprint(pk, a->sealed_to);
+    a->has_sealed_to = 1;
+    a->sealed_len = 60;
+    memset(a->sealed, 1, a->sealed_len);
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_int_equal(b->has_sealed_to, 1);
+    assert_memory_equal(b->sealed_to, a->sealed_to, SJ_KEY_FP_BYTES);
+    free(raw);
+    a->has_sealed_to = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    assert_int_equal(b->has_sealed_to, 0);
+    free(raw);
+    /* 7 bytes is no fingerprint */
+    Sanji__Event *pb = NULL;
+    s_sample_event(a);
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    pb = sanji__event__unpack(NULL, len, raw);
+    free(raw);
+    assert_non_null(pb);
+    uint8_t seven[7] = {0};
+    pb->report->sealed_to.data = seven;
+    pb->report->sealed_to.len = 7;
+    uint8_t buf[1024];
+    len = sanji__event__pack(pb, buf);
+    pb->report->sealed_to.data = NULL;
+    pb->report->sealed_to.len = 0;
+    sanji__event__free_unpacked(pb, NULL);
+    assert_int_equal(sj_event_decode(buf, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "sealed_to"));
+    free(a);
+    free(b);
+}
+
+static void
+test_wire_key_fingerprint(void **state)
+{
+    /* Is a key's fingerprint the first 8 bytes of BLAKE2b-256 of the key,
+     * shown as four groups of hex digits? (docs/PROTOCOL.md) */
+    (void) state;
+    uint8_t pk[SJ_KEY_BYTES], fp[SJ_KEY_FP_BYTES], h[32];
+    for (int i = 0; i < SJ_KEY_BYTES; i++) {
+        pk[i] = (uint8_t) i;
+    }
+    sj_key_fingerprint(pk, fp);
+    sj_event_hash(pk, sizeof pk, h); /* the same BLAKE2b-256 */
+    assert_memory_equal(fp, h, SJ_KEY_FP_BYTES);
+    char text[SJ_KEY_FP_TEXT];
+    sj_key_fingerprint_text(pk, text);
+    assert_int_equal(strlen(text), 19);
+    assert_true(text[4] == '-' && text[9] == '-' && text[14] == '-');
+    char expect[SJ_KEY_FP_TEXT];
+    snprintf(expect, sizeof expect, "%02X%02X-%02X%02X-%02X%02X-%02X%02X", fp[0], fp[1], fp[2],
+             fp[3], fp[4], fp[5], fp[6], fp[7]);
+    assert_string_equal(text, expect);
 }
 
 int
@@ -553,6 +773,10 @@ main(void)
         cmocka_unit_test(test_wire_decode_version),
         cmocka_unit_test(test_wire_decode_batch_limits),
         cmocka_unit_test(test_wire_decode_unknown_field),
+        cmocka_unit_test(test_wire_unknown_fields_ignored),
+        cmocka_unit_test(test_wire_unknown_event_body),
+        cmocka_unit_test(test_wire_quarantined_and_sealed_to),
+        cmocka_unit_test(test_wire_key_fingerprint),
     };
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
