@@ -54,8 +54,8 @@ sj_keypair_generate(const char *dir, sj_keypair_t *out, char *err, size_t err_si
     } while (pk[0] == '-');
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
-        snprintf(err, err_size, errno == EEXIST ? "%s already exists; not overwriting a key"
-                                                : "cannot create %s",
+        snprintf(err, err_size,
+                 errno == EEXIST ? "%s already exists; not overwriting a key" : "cannot create %s",
                  path);
         return errno == EEXIST ? SJ_EINVAL : SJ_EIO;
     }
@@ -196,8 +196,8 @@ s_load(const char *path, s_entry_t **out, size_t *n_out, char *err, size_t err_s
 }
 
 int
-sj_allowlist_add(const char *path, const char *code, const char *key_z85, char *err,
-                 size_t err_size)
+sj_allowlist_add(
+    const char *path, const char *code, const char *key_z85, char *err, size_t err_size)
 {
     uint8_t pk[SJ_KEY_BYTES];
     if (!sj_code_level(code)) {
@@ -241,8 +241,8 @@ sj_allowlist_add(const char *path, const char *code, const char *key_z85, char *
 }
 
 int
-sj_allowlist_revoke(const char *path, const char *code_or_key, int *removed, char *err,
-                    size_t err_size)
+sj_allowlist_revoke(
+    const char *path, const char *code_or_key, int *removed, char *err, size_t err_size)
 {
     *removed = 0;
     FILE *f = fopen(path, "r");

@@ -36,17 +36,18 @@ typedef struct {
 } sj_keypair_t;
 
 /* Writes a new key pair into dir (refuses to overwrite an existing one). */
-SJ_NODISCARD int sj_keypair_generate(const char *dir, sj_keypair_t *out, char *err, size_t err_size);
+SJ_NODISCARD int
+sj_keypair_generate(const char *dir, sj_keypair_t *out, char *err, size_t err_size);
 /* Loads dir/curve.key. SJ_ENOTFOUND when absent; SJ_EINVAL (with reason)
  * when unreadable, malformed or readable by group/other. */
 SJ_NODISCARD int sj_keypair_load(const char *dir, sj_keypair_t *out, char *err, size_t err_size);
 
 /* Allowlist file edits (used by `allow` / `revoke`). revoke takes a code
  * (all its keys) or a key. *changed counts lines added/removed. */
-SJ_NODISCARD int sj_allowlist_add(const char *path, const char *code, const char *key_z85,
-                                  char *err, size_t err_size);
-SJ_NODISCARD int sj_allowlist_revoke(const char *path, const char *code_or_key, int *removed,
-                                     char *err, size_t err_size);
+SJ_NODISCARD int sj_allowlist_add(
+    const char *path, const char *code, const char *key_z85, char *err, size_t err_size);
+SJ_NODISCARD int sj_allowlist_revoke(
+    const char *path, const char *code_or_key, int *removed, char *err, size_t err_size);
 
 typedef struct sj_auth sj_auth_t;
 
@@ -64,7 +65,7 @@ void sj_auth_stop(sj_auth_t **self_p);
 /* Socket set-up. Server: CURVE server with the node's secret key, ZAP domain
  * enforced. Client: pinned server key. */
 SJ_NODISCARD int sj_auth_server_socket(void *sock, const sj_keypair_t *kp);
-SJ_NODISCARD int sj_auth_client_socket(void *sock, const sj_keypair_t *kp,
-                                       const uint8_t server_pk[SJ_KEY_BYTES]);
+SJ_NODISCARD int
+sj_auth_client_socket(void *sock, const sj_keypair_t *kp, const uint8_t server_pk[SJ_KEY_BYTES]);
 
 #endif

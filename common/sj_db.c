@@ -145,8 +145,13 @@ sj_db_check_file(const char *path, char *err, size_t err_size)
 }
 
 static int
-s_migrate(sqlite3 *db, uint32_t app_id, const sj_migration_t *migs, size_t n, int64_t have,
-          char *err, size_t err_size)
+s_migrate(sqlite3 *db,
+          uint32_t app_id,
+          const sj_migration_t *migs,
+          size_t n,
+          int64_t have,
+          char *err,
+          size_t err_size)
 {
     for (size_t i = 0; i < n; i++) {
         if (migs[i].version <= have) {
@@ -179,9 +184,16 @@ s_migrate(sqlite3 *db, uint32_t app_id, const sj_migration_t *migs, size_t n, in
     return SJ_OK;
 }
 
-static int s_open_locked(const char *dir, const char *name, uint32_t app_id,
-                         const sj_migration_t *migrations, size_t n_migrations, sj_db_mode_t mode,
-                         int page_size, sqlite3 **out, char *err, size_t err_size);
+static int s_open_locked(const char *dir,
+                         const char *name,
+                         uint32_t app_id,
+                         const sj_migration_t *migrations,
+                         size_t n_migrations,
+                         sj_db_mode_t mode,
+                         int page_size,
+                         sqlite3 **out,
+                         char *err,
+                         size_t err_size);
 
 /* Creating and migrating a store is serialised across processes with a lock
  * file beside it: two tools started at once on a new data directory (say
@@ -201,17 +213,31 @@ s_global_init(void)
 }
 
 int
-sj_db_open(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
-           size_t n_migrations, sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size)
+sj_db_open(const char *dir,
+           const char *name,
+           uint32_t app_id,
+           const sj_migration_t *migrations,
+           size_t n_migrations,
+           sj_db_mode_t mode,
+           sqlite3 **out,
+           char *err,
+           size_t err_size)
 {
-    return sj_db_open_paged(dir, name, app_id, migrations, n_migrations, mode, SJ_DB_PAGE_SIZE,
-                            out, err, err_size);
+    return sj_db_open_paged(dir, name, app_id, migrations, n_migrations, mode, SJ_DB_PAGE_SIZE, out,
+                            err, err_size);
 }
 
 int
-sj_db_open_paged(const char *dir, const char *name, uint32_t app_id,
-                 const sj_migration_t *migrations, size_t n_migrations, sj_db_mode_t mode,
-                 int page_size, sqlite3 **out, char *err, size_t err_size)
+sj_db_open_paged(const char *dir,
+                 const char *name,
+                 uint32_t app_id,
+                 const sj_migration_t *migrations,
+                 size_t n_migrations,
+                 sj_db_mode_t mode,
+                 int page_size,
+                 sqlite3 **out,
+                 char *err,
+                 size_t err_size)
 {
     char lock[4096];
     *out = NULL;
@@ -242,8 +268,15 @@ sj_db_open_paged(const char *dir, const char *name, uint32_t app_id,
 }
 
 static int
-s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migration_t *migrations,
-              size_t n_migrations, sj_db_mode_t mode, int page_size, sqlite3 **out, char *err,
+s_open_locked(const char *dir,
+              const char *name,
+              uint32_t app_id,
+              const sj_migration_t *migrations,
+              size_t n_migrations,
+              sj_db_mode_t mode,
+              int page_size,
+              sqlite3 **out,
+              char *err,
               size_t err_size)
 {
     char path[4096];
@@ -269,10 +302,12 @@ s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migra
         }
         return hc;
     }
-    int flags = mode == SJ_DB_READ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags =
+        mode == SJ_DB_READ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        snprintf(err, err_size, "cannot open %s: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return SJ_EDB;
     }
@@ -288,8 +323,8 @@ s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migra
         goto fail;
     }
     if (hc == SJ_OK && have_app != (int32_t) app_id) {
-        snprintf(err, err_size, "%s belongs to another program or role (application_id %lld)",
-                 path, (long long) have_app);
+        snprintf(err, err_size, "%s belongs to another program or role (application_id %lld)", path,
+                 (long long) have_app);
         goto fail;
     }
     int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
@@ -314,8 +349,10 @@ s_open_locked(const char *dir, const char *name, uint32_t app_id, const sj_migra
             snprintf(err, err_size, "%s: cannot set the page size: %s", path, sqlite3_errmsg(db));
             goto fail;
         }
-        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                              " PRAGMA foreign_keys=ON;", NULL, NULL, &msg);
+        rc = sqlite3_exec(db,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          " PRAGMA foreign_keys=ON;",
+                          NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, err_size, "%s: cannot set WAL mode: %s", path, msg ? msg : "?");
             sqlite3_free(msg);
@@ -442,9 +479,10 @@ static int
 s_meta_set(sqlite3 *db, const char *key, int type, int64_t i, const void *data, size_t size)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-        -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO "
+                                "UPDATE SET value=excluded.value",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK) {
         return sj_db_err(db, rc, "meta upsert");
     }
@@ -524,9 +562,12 @@ sj_db_meta_set_text(sqlite3 *db, const char *key, const char *value)
 }
 
 int
-sj_db_fetch_seq_blobs(sqlite3 *db, sqlite3_stmt *st, size_t max_bytes,
+sj_db_fetch_seq_blobs(sqlite3 *db,
+                      sqlite3_stmt *st,
+                      size_t max_bytes,
                       int (*add)(void *add_ctx, uint64_t seq, const void *data, size_t len),
-                      void *add_ctx, const char *what)
+                      void *add_ctx,
+                      const char *what)
 {
     int rc = SJ_OK, step;
     size_t bytes = 0;

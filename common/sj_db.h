@@ -14,7 +14,7 @@
 
 /* Page size of a new store (see sj_db_open); the benchmark's raw SQLite
  * baseline uses the same. */
-#define SJ_DB_PAGE_SIZE 16384
+#define SJ_DB_PAGE_SIZE        16384
 #define SJ_DB_PAGE_SIZE_PRAGMA "PRAGMA page_size=16384"
 
 typedef struct {
@@ -32,15 +32,27 @@ typedef enum {
  * another application_id, a newer user_version, or that fails the SQLite
  * header check is refused with a clear reason in err. Caller owns *out and
  * closes it with sj_db_close. */
-SJ_NODISCARD int sj_db_open(const char *dir, const char *name, uint32_t app_id,
-                            const sj_migration_t *migrations, size_t n_migrations,
-                            sj_db_mode_t mode, sqlite3 **out, char *err, size_t err_size);
+SJ_NODISCARD int sj_db_open(const char *dir,
+                            const char *name,
+                            uint32_t app_id,
+                            const sj_migration_t *migrations,
+                            size_t n_migrations,
+                            sj_db_mode_t mode,
+                            sqlite3 **out,
+                            char *err,
+                            size_t err_size);
 /* The same, with the page size a new store is made with (a power of two,
  * 512..65536; an existing store keeps its own). sj_db_open uses
  * SJ_DB_PAGE_SIZE. */
-SJ_NODISCARD int sj_db_open_paged(const char *dir, const char *name, uint32_t app_id,
-                                  const sj_migration_t *migrations, size_t n_migrations,
-                                  sj_db_mode_t mode, int page_size, sqlite3 **out, char *err,
+SJ_NODISCARD int sj_db_open_paged(const char *dir,
+                                  const char *name,
+                                  uint32_t app_id,
+                                  const sj_migration_t *migrations,
+                                  size_t n_migrations,
+                                  sj_db_mode_t mode,
+                                  int page_size,
+                                  sqlite3 **out,
+                                  char *err,
                                   size_t err_size);
 void sj_db_close(sqlite3 **db_p);
 
@@ -65,10 +77,13 @@ int sj_db_err(sqlite3 *db, int rc, const char *what);
  * goes); then resets st and clears its bindings. Returns add's code or
  * SJ_OK, or a storage error named by what. The one fetch loop of every
  * stream a link sends from (upward outbox and events, downward items). */
-SJ_NODISCARD int sj_db_fetch_seq_blobs(sqlite3 *db, sqlite3_stmt *st, size_t max_bytes,
-                                       int (*add)(void *add_ctx, uint64_t seq, const void *data,
-                                                  size_t len),
-                                       void *add_ctx, const char *what);
+SJ_NODISCARD int
+sj_db_fetch_seq_blobs(sqlite3 *db,
+                      sqlite3_stmt *st,
+                      size_t max_bytes,
+                      int (*add)(void *add_ctx, uint64_t seq, const void *data, size_t len),
+                      void *add_ctx,
+                      const char *what);
 SJ_NODISCARD int sj_db_exec(sqlite3 *db, const char *sql);
 SJ_NODISCARD int sj_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
 /* BEGIN IMMEDIATE (retries while busy up to the busy timeout), COMMIT, ROLLBACK. */

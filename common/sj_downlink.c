@@ -25,9 +25,9 @@
 #include "sj_link.h"
 #include "sj_log.h"
 
-#define MAX_PEERS     4096
-#define GROUP_FRAMES  64   /* frames handled per transaction */
-#define RID_MAX       256
+#define MAX_PEERS    4096
+#define GROUP_FRAMES 64 /* frames handled per transaction */
+#define RID_MAX      256
 #define BAD_FRAME_LIMIT                                                          \
     100                    /* then the connection is ignored (no stable per-peer \
                             * disconnect in libzmq 4.3.4, docs/PROTOCOL.md) */
@@ -91,7 +91,7 @@ struct sj_downlink {
     sj_downlink_ops_t ops;
     void *ops_ctx;
     uint8_t epoch[SJ_EPOCH_BYTES];
-    sj_auth_t *auth; /* NULL: insecure */
+    sj_auth_t *auth;     /* NULL: insecure */
     size_t group_events; /* 0: no limit but GROUP_FRAMES */
     s_peer_t *peers;
     size_t n_peers;
@@ -105,10 +105,10 @@ struct sj_downlink {
     sqlite3_stmt *st_head_get;
     sqlite3_stmt *st_head_put;
     sqlite3_stmt *st_fork;
-    int64_t down_mark;    /* sj_down_mark as last seen by sj_downlink_tick */
-    sj_event_t *notice;   /* scratch for ops.quarantined */
-    int seal_set;         /* sealed data is checked against seal_fp */
-    int seal_open;        /* ... and opened with seal_pk/seal_sk when it names no key */
+    int64_t down_mark;  /* sj_down_mark as last seen by sj_downlink_tick */
+    sj_event_t *notice; /* scratch for ops.quarantined */
+    int seal_set;       /* sealed data is checked against seal_fp */
+    int seal_open;      /* ... and opened with seal_pk/seal_sk when it names no key */
     uint8_t seal_pk[SJ_KEY_BYTES], seal_sk[SJ_KEY_BYTES];
     uint8_t seal_fp[SJ_KEY_FP_BYTES];
     int64_t now_ms;      /* the clock of the group being handled */
@@ -168,7 +168,8 @@ sj_link_sockopts(void *sock, int is_router)
 static const char s_link_get[] = "SELECT acked_through FROM links WHERE code=? AND epoch=?";
 static const char s_link_new[] =
     "INSERT INTO links(code, epoch, acked_through, first_seen_ms, last_contact_ms)"
-    " VALUES(?, ?, 0, ?, ?) ON CONFLICT(code, epoch) DO UPDATE SET last_contact_ms=excluded.last_contact_ms";
+    " VALUES(?, ?, 0, ?, ?) ON CONFLICT(code, epoch) DO UPDATE SET "
+    "last_contact_ms=excluded.last_contact_ms";
 static const char s_link_mark[] =
     "UPDATE links SET acked_through=?, last_contact_ms=? WHERE code=? AND epoch=?";
 static const char s_link_hb[] = "UPDATE links SET last_contact_ms=?, queue_depth=?,"
@@ -176,8 +177,9 @@ static const char s_link_hb[] = "UPDATE links SET last_contact_ms=?, queue_depth
 static const char s_quar[] =
     "INSERT INTO quarantine(code, epoch, link_seq, err_code, reason, raw, at_ms)"
     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code, epoch, link_seq) DO NOTHING";
-static const char s_rej[] = "SELECT link_seq, err_code, reason FROM quarantine"
-                            " WHERE code=? AND epoch=? AND link_seq BETWEEN ? AND ? ORDER BY link_seq";
+static const char s_rej[] =
+    "SELECT link_seq, err_code, reason FROM quarantine"
+    " WHERE code=? AND epoch=? AND link_seq BETWEEN ? AND ? ORDER BY link_seq";
 static const char s_quar_raw[] =
     "SELECT raw FROM quarantine WHERE code=? AND epoch=? AND link_seq=?";
 static const char s_head_get[] = "SELECT seq, hash FROM link_heads WHERE origin=? AND epoch=?";
@@ -189,8 +191,13 @@ static const char s_fork_ins[] =
     " VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
 sj_downlink_t *
-sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink_ops_t *ops,
-                void *ops_ctx, sj_auth_t *auth, const sj_keypair_t *kp)
+sj_downlink_new(void *zctx,
+                const char *endpoint,
+                sqlite3 *db,
+                const sj_downlink_ops_t *ops,
+                void *ops_ctx,
+                sj_auth_t *auth,
+                const sj_keypair_t *kp)
 {
     sj_downlink_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -233,7 +240,8 @@ sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db, const sj_downlink
     }
     if (!auth) {
         sj_warn("INSECURE: %s accepts children without CURVE keys; anyone who can reach it can"
-                " speak for any station", endpoint);
+                " speak for any station",
+                endpoint);
     }
     if (zmq_bind(self->sock, endpoint) != 0) {
         sj_error("downlink: cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
@@ -463,7 +471,8 @@ s_send_down(sj_downlink_t *self, s_peer_t *p, uint64_t after)
                            s_down_add, f);
     if (f->gap) {
         sj_error("the downward stream of %s has no item %llu: a gap, nothing after it can be"
-                 " sent", p->code, (unsigned long long) (f->first + f->n));
+                 " sent",
+                 p->code, (unsigned long long) (f->first + f->n));
     }
     if (f->n > 0 && (rc == SJ_OK || f->n == SJ_WIRE_MAX_DOWN || f->gap)) {
         Sanji__DownBatch b = SANJI__DOWN_BATCH__INIT;
@@ -565,8 +574,13 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
 }
 
 static int
-s_quarantine(sj_downlink_t *self, const s_peer_t *p, uint64_t seq, int code, const char *reason,
-             const uint8_t *raw, size_t len)
+s_quarantine(sj_downlink_t *self,
+             const s_peer_t *p,
+             uint64_t seq,
+             int code,
+             const char *reason,
+             const uint8_t *raw,
+             size_t len)
 {
     sqlite3_stmt *st = self->st_quar;
     if (sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC) != SQLITE_OK
@@ -1492,8 +1506,7 @@ sj_downlink_on_readable(sj_downlink_t *self)
                         p->code[0] ? p->code : "(no hello)", BAD_FRAME_LIMIT);
                 p->hello_ok = 0;
             } else if (p->bad_frames <= 3) {
-                sj_warn("bad frame from child %s: %s", p->code[0] ? p->code : "(no hello)",
-                        reason);
+                sj_warn("bad frame from child %s: %s", p->code[0] ? p->code : "(no hello)", reason);
             }
             if (sj_wire_send_error(self->sock, rid, rid_len, ec, reason) != SJ_OK) {
                 sj_debug("error reply not sent");

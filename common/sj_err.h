@@ -7,16 +7,16 @@
 
 enum {
     SJ_OK = 0,
-    SJ_ENOMEM = -1,    /* out of memory */
-    SJ_EINVAL = -2,    /* bad argument or bad input */
-    SJ_EPROTO = -3,    /* a peer sent bad data */
-    SJ_EIO = -4,       /* file or socket error */
-    SJ_EDB = -5,       /* database error */
-    SJ_EAGAIN = -6,    /* busy, retry with backoff */
-    SJ_ETIMEDOUT = -7, /* deadline passed */
-    SJ_ECLOSED = -8,   /* peer or object closed */
-    SJ_ENOTFOUND = -9, /* no such thing */
-    SJ_EFULL = -10,    /* disk full */
+    SJ_ENOMEM = -1,     /* out of memory */
+    SJ_EINVAL = -2,     /* bad argument or bad input */
+    SJ_EPROTO = -3,     /* a peer sent bad data */
+    SJ_EIO = -4,        /* file or socket error */
+    SJ_EDB = -5,        /* database error */
+    SJ_EAGAIN = -6,     /* busy, retry with backoff */
+    SJ_ETIMEDOUT = -7,  /* deadline passed */
+    SJ_ECLOSED = -8,    /* peer or object closed */
+    SJ_ENOTFOUND = -9,  /* no such thing */
+    SJ_EFULL = -10,     /* disk full */
     SJ_EFORBIDDEN = -11 /* identity or policy refused */
 };
 

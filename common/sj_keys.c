@@ -60,8 +60,11 @@ sj_personal_present(const sj_personal_t *p)
 }
 
 int
-sj_personal_seal(const sj_personal_t *p, const uint8_t county_pk[SJ_KEY_BYTES], uint8_t *out,
-                 size_t size, size_t *out_len)
+sj_personal_seal(const sj_personal_t *p,
+                 const uint8_t county_pk[SJ_KEY_BYTES],
+                 uint8_t *out,
+                 size_t size,
+                 size_t *out_len)
 {
     cJSON *obj = cJSON_CreateObject();
     if (!obj) {
@@ -96,8 +99,11 @@ sj_personal_seal(const sj_personal_t *p, const uint8_t county_pk[SJ_KEY_BYTES], 
 }
 
 int
-sj_personal_open(const uint8_t *sealed, size_t len, const uint8_t county_pk[SJ_KEY_BYTES],
-                 const uint8_t county_sk[SJ_KEY_BYTES], char **json)
+sj_personal_open(const uint8_t *sealed,
+                 size_t len,
+                 const uint8_t county_pk[SJ_KEY_BYTES],
+                 const uint8_t county_sk[SJ_KEY_BYTES],
+                 char **json)
 {
     if (len < crypto_box_SEALBYTES) {
         return SJ_EPROTO;

@@ -43,12 +43,17 @@ typedef struct {
 int sj_personal_present(const sj_personal_t *p);
 /* Seals the fields (as a small JSON object) to the county's public key.
  * out must hold size bytes; *out_len is set. SJ_EINVAL if it does not fit. */
-SJ_NODISCARD int sj_personal_seal(const sj_personal_t *p, const uint8_t county_pk[SJ_KEY_BYTES],
-                                  uint8_t *out, size_t size, size_t *out_len);
+SJ_NODISCARD int sj_personal_seal(const sj_personal_t *p,
+                                  const uint8_t county_pk[SJ_KEY_BYTES],
+                                  uint8_t *out,
+                                  size_t size,
+                                  size_t *out_len);
 /* Opens a sealed blob with the county's key pair into a NUL-terminated JSON
  * text (caller frees). SJ_EPROTO when it does not open. */
-SJ_NODISCARD int sj_personal_open(const uint8_t *sealed, size_t len,
+SJ_NODISCARD int sj_personal_open(const uint8_t *sealed,
+                                  size_t len,
                                   const uint8_t county_pk[SJ_KEY_BYTES],
-                                  const uint8_t county_sk[SJ_KEY_BYTES], char **json);
+                                  const uint8_t county_sk[SJ_KEY_BYTES],
+                                  char **json);
 
 #endif

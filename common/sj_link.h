@@ -66,14 +66,14 @@
 #include "sj_wire.h"
 
 /* Tables every parent store needs; include in its first migration. */
-#define SJ_DOWNLINK_SCHEMA                                                                         \
-    "CREATE TABLE links(code TEXT NOT NULL, epoch BLOB NOT NULL,"                                  \
-    " acked_through INTEGER NOT NULL DEFAULT 0, first_seen_ms INTEGER NOT NULL,"                   \
-    " last_contact_ms INTEGER NOT NULL, queue_depth INTEGER NOT NULL DEFAULT 0,"                   \
-    " oldest_pending_s INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(code, epoch));"                     \
-    "CREATE TABLE quarantine(qid INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL,"          \
-    " epoch BLOB NOT NULL, link_seq INTEGER NOT NULL, err_code INTEGER NOT NULL,"                  \
-    " reason TEXT NOT NULL, raw BLOB NOT NULL, at_ms INTEGER NOT NULL,"                            \
+#define SJ_DOWNLINK_SCHEMA                                                               \
+    "CREATE TABLE links(code TEXT NOT NULL, epoch BLOB NOT NULL,"                        \
+    " acked_through INTEGER NOT NULL DEFAULT 0, first_seen_ms INTEGER NOT NULL,"         \
+    " last_contact_ms INTEGER NOT NULL, queue_depth INTEGER NOT NULL DEFAULT 0,"         \
+    " oldest_pending_s INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(code, epoch));"           \
+    "CREATE TABLE quarantine(qid INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL," \
+    " epoch BLOB NOT NULL, link_seq INTEGER NOT NULL, err_code INTEGER NOT NULL,"        \
+    " reason TEXT NOT NULL, raw BLOB NOT NULL, at_ms INTEGER NOT NULL,"                  \
     " UNIQUE(code, epoch, link_seq));"
 
 /* Tables of the checks where an event first enters (added to stores that
@@ -112,11 +112,19 @@ typedef struct {
      * of the batch is stored, the child sends it again). The downlink
      * itself checks a child's own events (origin = code) where they enter:
      * epoch, hash chain, clock, a position held twice (fork). */
-    int (*check_event)(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev,
-                       char *reason, size_t reason_size);
+    int (*check_event)(void *ctx,
+                       const char *code,
+                       uint64_t link_seq,
+                       const sj_event_t *ev,
+                       char *reason,
+                       size_t reason_size);
     /* Stores one valid event inside the open transaction. */
-    int (*store_event)(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw,
-                       size_t len, sj_stored_t *result);
+    int (*store_event)(void *ctx,
+                       const char *code,
+                       const sj_event_t *ev,
+                       const uint8_t *raw,
+                       size_t len,
+                       sj_stored_t *result);
     /* Called after a COMMIT that stored n_new events (may be 0). */
     void (*committed)(void *ctx, size_t n_new);
     /* Optional: the end of one batch's store_event calls, before its
@@ -170,8 +178,12 @@ typedef struct sj_downlink sj_downlink_t;
  * is the enrolled code of its key; with both NULL (--insecure) the code a
  * child claims in its Hello is believed, with a warning on every connection.
  * NULL after logging. */
-sj_downlink_t *sj_downlink_new(void *zctx, const char *endpoint, sqlite3 *db,
-                               const sj_downlink_ops_t *ops, void *ops_ctx, sj_auth_t *auth,
+sj_downlink_t *sj_downlink_new(void *zctx,
+                               const char *endpoint,
+                               sqlite3 *db,
+                               const sj_downlink_ops_t *ops,
+                               void *ops_ctx,
+                               sj_auth_t *auth,
                                const sj_keypair_t *kp);
 void sj_downlink_destroy(sj_downlink_t **self_p);
 /* The socket, for zmq_poll (borrowed). */
@@ -217,7 +229,10 @@ typedef struct {
      * the parent through its head (its offered mark, never lowered) whenever
      * the events it gives may pass the mark it recorded last, and give
      * nothing if it cannot: whatever add was given may be sent. */
-    int (*fetch)(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
+    int (*fetch)(void *ctx,
+                 uint64_t from,
+                 size_t max_events,
+                 size_t max_bytes,
                  int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
                  void *add_ctx);
     /* Highest link seq produced so far in the current epoch. */
@@ -238,8 +253,7 @@ typedef struct {
      * it forever). Otherwise (a lost ack, a parent that lost only what the
      * store still holds) *moved = 0 and nothing changes. Returns SJ_OK or a
      * storage error (then nothing changed either). */
-    int (*diverged)(void *ctx, uint64_t parent_mark, int *moved,
-                    uint8_t new_epoch[SJ_EPOCH_BYTES]);
+    int (*diverged)(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPOCH_BYTES]);
     /* Optional: the end-to-end receipt. Events of the current epoch through
      * e2e_through are committed at the county (never above acked_through);
      * called when the mark rises. Only then may a store forget them. */
@@ -251,8 +265,13 @@ typedef struct {
      * cursor are skipped: idempotent) and stores the new cursor in ONE
      * transaction; *cursor gets it. An item that is invalid or not for this
      * node, or a gap: nothing is applied, SJ_EPROTO with reason. */
-    int (*down_apply)(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
-                      uint64_t *cursor, char *reason, size_t reason_size);
+    int (*down_apply)(void *ctx,
+                      uint64_t first_seq,
+                      const ProtobufCBinaryData *items,
+                      size_t n,
+                      uint64_t *cursor,
+                      char *reason,
+                      size_t reason_size);
     /* Optional: the parent's store epoch, from every Welcome. A cursor
      * counts items of one parent store's streams: when the parent's store
      * was made anew (another epoch than the one recorded with the cursor),
@@ -263,22 +282,22 @@ typedef struct {
 } sj_uplink_ops_t;
 
 typedef struct {
-    const char *endpoint;   /* e.g. tcp://127.0.0.1:7601 */
-    const char *code;       /* this node's code */
-    const uint8_t *epoch;   /* this node's link epoch (16 bytes, copied) */
-    int window;             /* batches in flight (default 8) */
-    int batch_events;       /* events per batch (default 500) */
-    int ack_timeout_ms;     /* go back N after this (default 10000) */
-    int heartbeat_ms;       /* idle heartbeat (default 5000) */
-    const sj_keypair_t *kp; /* this node's CURVE keys; NULL = insecure (copied) */
+    const char *endpoint;     /* e.g. tcp://127.0.0.1:7601 */
+    const char *code;         /* this node's code */
+    const uint8_t *epoch;     /* this node's link epoch (16 bytes, copied) */
+    int window;               /* batches in flight (default 8) */
+    int batch_events;         /* events per batch (default 500) */
+    int ack_timeout_ms;       /* go back N after this (default 10000) */
+    int heartbeat_ms;         /* idle heartbeat (default 5000) */
+    const sj_keypair_t *kp;   /* this node's CURVE keys; NULL = insecure (copied) */
     const uint8_t *server_pk; /* the parent's pinned public key (copied) */
     const char *parent_name;  /* "hub", "county": names it in messages (default "parent") */
 } sj_uplink_cfg_t;
 
 typedef enum { SJ_UP_CONNECTING = 0, SJ_UP_WAITING, SJ_UP_READY, SJ_UP_REFUSED } sj_up_state_t;
 
-sj_uplink_t *sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops,
-                           void *ops_ctx);
+sj_uplink_t *
+sj_uplink_new(void *zctx, const sj_uplink_cfg_t *cfg, const sj_uplink_ops_t *ops, void *ops_ctx);
 void sj_uplink_destroy(sj_uplink_t **self_p);
 void *sj_uplink_socket(sj_uplink_t *self);
 /* Reads and handles what is readable. A bad frame from the parent is

@@ -3,7 +3,13 @@
 #ifndef SJ_LOG_H
 #define SJ_LOG_H
 
-typedef enum { SJ_LOG_ERROR = 0, SJ_LOG_WARN, SJ_LOG_NOTICE, SJ_LOG_INFO, SJ_LOG_DEBUG } sj_log_level_t;
+typedef enum {
+    SJ_LOG_ERROR = 0,
+    SJ_LOG_WARN,
+    SJ_LOG_NOTICE,
+    SJ_LOG_INFO,
+    SJ_LOG_DEBUG
+} sj_log_level_t;
 
 extern int sj_log_level_current;
 
@@ -14,11 +20,11 @@ void sj_log_set_level(sj_log_level_t level);
 int sj_log_level_parse(const char *name);
 void sj_log_write(sj_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define SJ_LOG(lvl, ...)                                                                           \
-    do {                                                                                           \
-        if ((int) (lvl) <= sj_log_level_current) {                                                 \
-            sj_log_write((lvl), __VA_ARGS__);                                                      \
-        }                                                                                          \
+#define SJ_LOG(lvl, ...)                           \
+    do {                                           \
+        if ((int) (lvl) <= sj_log_level_current) { \
+            sj_log_write((lvl), __VA_ARGS__);      \
+        }                                          \
     } while (0)
 #define sj_error(...)  SJ_LOG(SJ_LOG_ERROR, __VA_ARGS__)
 #define sj_warn(...)   SJ_LOG(SJ_LOG_WARN, __VA_ARGS__)

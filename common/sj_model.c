@@ -7,7 +7,8 @@
 
 static const char *const s_channel[] = {"visit", "letter", "phone", "mailbox"};
 static const char *const s_kind[] = {"individual", "collective"};
-static const char *const s_level[] = {"village", "township", "county", "city", "province", "capital"};
+static const char *const s_level[] = {"village", "township", "county",
+                                      "city",    "province", "capital"};
 static const char *const s_category[] = {"land", "enterprise_restructuring", "employment",
                                          "housing_demolition", "other"};
 static const char *const s_outcome[] = {"pending", "resolved_on_spot", "accepted", "closed",
@@ -203,7 +204,8 @@ sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
         return SJ_EINVAL;
     }
     if (r->kind == 1 && r->persons > 4) {
-        snprintf(err, err_size, "persons: an individual matter has 1-4 persons, not %u", r->persons);
+        snprintf(err, err_size, "persons: an individual matter has 1-4 persons, not %u",
+                 r->persons);
         return SJ_EINVAL;
     }
     if (r->kind == 2 && r->persons < 5) {

@@ -46,8 +46,8 @@ struct sj_table {
     char **total;         /* ncols total cells, or NULL when unset */
     FILE *stream;         /* sj_table_stream: rows go straight here */
     sj_format_t stream_fmt;
-    size_t streamed;      /* rows written to stream */
-    int stream_rc;        /* first write error of the stream */
+    size_t streamed; /* rows written to stream */
+    int stream_rc;   /* first write error of the stream */
 };
 
 static char *
@@ -505,7 +505,8 @@ s_stream_row(sj_table_t *self, const char *const *cells)
         if (!text) {
             return SJ_ENOMEM;
         }
-        if ((self->streamed && fputc(',', self->stream) == EOF) || fputs(text, self->stream) == EOF) {
+        if ((self->streamed && fputc(',', self->stream) == EOF)
+            || fputs(text, self->stream) == EOF) {
             rc = SJ_EIO;
         }
         cJSON_free(text);
@@ -695,8 +696,7 @@ sj_table_to_json(const sj_table_t *self)
         goto fail;
     }
     for (size_t r = 0; r < self->nrows; r++) {
-        cJSON *object =
-            s_row_json(self, (const char *const *) self->cells + r * self->ncols);
+        cJSON *object = s_row_json(self, (const char *const *) self->cells + r * self->ncols);
         if (!object) {
             goto fail;
         }

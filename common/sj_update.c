@@ -125,11 +125,22 @@ sj_update_report(const char *tool,
 }
 
 int
-sj_own_append(sqlite3 *db, const char *origin, const uint8_t epoch[SJ_EPOCH_BYTES],
-              int (*store)(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw,
-                           size_t len, sj_stored_t *result),
-              void *ctx, const char *who, sj_event_t *ev, uint8_t **raw_p, size_t *len_p,
-              char *reason, size_t reason_size)
+sj_own_append(sqlite3 *db,
+              const char *origin,
+              const uint8_t epoch[SJ_EPOCH_BYTES],
+              int (*store)(void *ctx,
+                           const char *code,
+                           const sj_event_t *ev,
+                           const uint8_t *raw,
+                           size_t len,
+                           sj_stored_t *result),
+              void *ctx,
+              const char *who,
+              sj_event_t *ev,
+              uint8_t **raw_p,
+              size_t *len_p,
+              char *reason,
+              size_t reason_size)
 {
     int64_t seq = 0;
     int rc = sj_db_meta_get_int(db, "own_seq", &seq);

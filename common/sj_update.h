@@ -79,11 +79,21 @@ int sj_update_report(const char *tool,
  * as events from below are stored, and records own_seq and own_hash. With
  * raw_p the caller gets the packed bytes (free()). who names the node in
  * the reason when its stream is out of step with its events. */
-SJ_NODISCARD int sj_own_append(sqlite3 *db, const char *origin,
+SJ_NODISCARD int sj_own_append(sqlite3 *db,
+                               const char *origin,
                                const uint8_t epoch[SJ_EPOCH_BYTES],
-                               int (*store)(void *ctx, const char *code, const sj_event_t *ev,
-                                            const uint8_t *raw, size_t len, sj_stored_t *result),
-                               void *ctx, const char *who, sj_event_t *ev, uint8_t **raw_p,
-                               size_t *len_p, char *reason, size_t reason_size);
+                               int (*store)(void *ctx,
+                                            const char *code,
+                                            const sj_event_t *ev,
+                                            const uint8_t *raw,
+                                            size_t len,
+                                            sj_stored_t *result),
+                               void *ctx,
+                               const char *who,
+                               sj_event_t *ev,
+                               uint8_t **raw_p,
+                               size_t *len_p,
+                               char *reason,
+                               size_t reason_size);
 
 #endif

@@ -2,10 +2,10 @@
  * sj_link.h). Go-back-N over the store: what is "sent" is only what the
  * parent acknowledged after its COMMIT; everything else is read again from
  * the database when needed. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <zmq.h>
 
 #include "sj_crash.h"
@@ -13,17 +13,17 @@
 #include "sj_link.h"
 #include "sj_log.h"
 
-#define HELLO_RETRY_MS    2000
-#define BACKOFF_MAX_MS    30000
-#define REFUSED_RETRY_MS  2000  /* the first pause after a refusal, doubling to BACKOFF_MAX_MS */
-#define SAY_AGAIN_MS      60000 /* a condition that lasts is logged again this often */
-#define UNREACHED_MS      5000  /* no secure handshake this long: say why */
+#define HELLO_RETRY_MS   2000
+#define BACKOFF_MAX_MS   30000
+#define REFUSED_RETRY_MS 2000  /* the first pause after a refusal, doubling to BACKOFF_MAX_MS */
+#define SAY_AGAIN_MS     60000 /* a condition that lasts is logged again this often */
+#define UNREACHED_MS     5000  /* no secure handshake this long: say why */
 
 struct sj_uplink {
     void *zctx;
     void *sock;
-    void *mon;            /* PAIR reading the socket monitor (handshake failures) */
-    unsigned mon_gen;     /* sockets made so far (names their monitors) */
+    void *mon;        /* PAIR reading the socket monitor (handshake failures) */
+    unsigned mon_gen; /* sockets made so far (names their monitors) */
     int secure;
     sj_keypair_t kp;
     uint8_t server_pk[SJ_KEY_BYTES];
@@ -34,30 +34,30 @@ struct sj_uplink {
     sj_uplink_ops_t ops;
     void *ops_ctx;
     sj_up_state_t state;
-    uint64_t acked;       /* parent's committed mark */
-    uint64_t e2e;         /* county's committed mark (receipt) last recorded */
-    uint64_t next;        /* next seq to send */
-    uint64_t head;        /* highest produced */
-    int in_flight;        /* batches sent since the last ack progress */
-    int64_t hello_mono;   /* when HELLO was sent (0: not yet) */
-    int64_t progress_mono;/* last ack progress or send start */
-    int64_t rx_mono;      /* last frame from the parent */
-    int64_t tx_mono;      /* last frame to the parent */
-    int64_t retry_mono;   /* not before this, after an error */
+    uint64_t acked;        /* parent's committed mark */
+    uint64_t e2e;          /* county's committed mark (receipt) last recorded */
+    uint64_t next;         /* next seq to send */
+    uint64_t head;         /* highest produced */
+    int in_flight;         /* batches sent since the last ack progress */
+    int64_t hello_mono;    /* when HELLO was sent (0: not yet) */
+    int64_t progress_mono; /* last ack progress or send start */
+    int64_t rx_mono;       /* last frame from the parent */
+    int64_t tx_mono;       /* last frame to the parent */
+    int64_t retry_mono;    /* not before this, after an error */
     int timeouts;
     int backoff_ms;
-    int refused_ms;       /* the next pause after a refusal */
-    char parent_name[16]; /* "hub", "county", "parent": in messages */
-    int64_t sock_mono;    /* when the socket was made */
-    int ever_tcp;         /* this socket had a TCP connection */
-    int hs_ok;            /* ... and completed a secure handshake */
-    int hs_failed;        /* ... or failed one (not a refusal of the key) */
-    char said[1024];      /* the lasting condition last logged (s_say) */
-    int64_t said_mono;    /* ... and when */
-    uint64_t gap_logged;  /* seq of the last gap in the store logged (0: none) */
-    uint64_t down_cursor; /* downward stream applied through (the store's cursor) */
-    uint64_t down_head;   /* the parent's downward head for this node, as last heard */
-    char down_refused[300];/* the last refusal of a downward batch logged */
+    int refused_ms;         /* the next pause after a refusal */
+    char parent_name[16];   /* "hub", "county", "parent": in messages */
+    int64_t sock_mono;      /* when the socket was made */
+    int ever_tcp;           /* this socket had a TCP connection */
+    int hs_ok;              /* ... and completed a secure handshake */
+    int hs_failed;          /* ... or failed one (not a refusal of the key) */
+    char said[1024];        /* the lasting condition last logged (s_say) */
+    int64_t said_mono;      /* ... and when */
+    uint64_t gap_logged;    /* seq of the last gap in the store logged (0: none) */
+    uint64_t down_cursor;   /* downward stream applied through (the store's cursor) */
+    uint64_t down_head;     /* the parent's downward head for this node, as last heard */
+    char down_refused[300]; /* the last refusal of a downward batch logged */
     char last_error[256];
     int rx_rc; /* the first local failure of this sj_uplink_on_readable */
 };
@@ -383,7 +383,7 @@ sj_uplink_destroy(sj_uplink_t **self_p)
         return;
     }
     s_up_close(*self_p);
-    sodium_memzero(&(*self_p)->kp, sizeof (*self_p)->kp);
+    sodium_memzero(&(*self_p)->kp, sizeof(*self_p)->kp);
     free(*self_p);
     *self_p = NULL;
 }
@@ -458,14 +458,16 @@ s_up_reset(sj_uplink_t *self, const char *why)
 {
     int64_t now = sj_mono_ms();
     int jitter = self->backoff_ms / 5;
-    int delay = self->backoff_ms + (jitter ? (int) (randombytes_uniform((uint32_t) (jitter * 2))) - jitter : 0);
+    int delay = self->backoff_ms
+                + (jitter ? (int) (randombytes_uniform((uint32_t) (jitter * 2))) - jitter : 0);
     char text[1024];
     snprintf(text, sizeof text, "link to %s: %s; reconnecting (every %d s or less)", self->endpoint,
              why, BACKOFF_MAX_MS / 1000);
     s_say(self, SJ_LOG_NOTICE, text);
     sj_debug("link to %s: reconnecting in %d ms", self->endpoint, delay);
     self->retry_mono = now + delay;
-    self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+    self->backoff_ms =
+        self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
     self->timeouts = 0;
     if (s_up_socket(self) != SJ_OK) {
         self->state = SJ_UP_CONNECTING;
@@ -588,7 +590,8 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     if (w->acked_through > self->head) {
         /* Without ops.diverged this store cannot move to a new epoch. */
         sj_warn("parent %s says it holds %llu events of this stream, more than this store made"
-                " (%llu)", self->endpoint, (unsigned long long) w->acked_through,
+                " (%llu)",
+                self->endpoint, (unsigned long long) w->acked_through,
                 (unsigned long long) self->head);
     }
     self->acked = w->acked_through;
@@ -621,7 +624,8 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
         /* The Hello carried a cursor into the old store's stream: ask for
          * the new store's stream from its start. */
         sj_notice("parent %s has a new store; receiving its downward stream from the start"
-                  " (cursor was %llu)", self->endpoint, (unsigned long long) self->down_cursor);
+                  " (cursor was %llu)",
+                  self->endpoint, (unsigned long long) self->down_cursor);
         self->down_cursor = 0;
         s_send_heartbeat(self);
     }
@@ -658,7 +662,11 @@ s_ack_check(sj_uplink_t *self, const Sanji__Ack *a, uint64_t known, uint64_t *ma
 }
 
 static void
-s_ack_apply(sj_uplink_t *self, uint64_t mark, Sanji__Rejection **rej, size_t n_rej, int progressed,
+s_ack_apply(sj_uplink_t *self,
+            uint64_t mark,
+            Sanji__Rejection **rej,
+            size_t n_rej,
+            int progressed,
             uint64_t e2e)
 {
     if (s_record_ack(self, mark, rej, n_rej) != SJ_OK) {
@@ -851,7 +859,7 @@ sj_uplink_on_readable(sj_uplink_t *self)
                 if (sj_mono_ms() >= self->retry_mono) {
                     self->retry_mono = sj_mono_ms() + self->backoff_ms;
                     self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                                           : self->backoff_ms * 2;
+                                                                             : self->backoff_ms * 2;
                 }
             }
             break;

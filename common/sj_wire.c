@@ -7,8 +7,8 @@
 #include "sj_wire.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,7 +247,11 @@ s_check_envelope(const Sanji__Envelope *env, int *ec, char *reason, size_t rs)
 }
 
 int
-sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out, int *err_code, char *reason,
+sj_wire_decode(const void *data,
+               size_t len,
+               Sanji__Envelope **out,
+               int *err_code,
+               char *reason,
                size_t reason_size)
 {
     *out = NULL;
@@ -259,8 +263,8 @@ sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out, int *err_cod
                       "frame larger than 1 MiB");
     }
     s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
-    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
-                                .allocator_data = &budget};
+    ProtobufCAllocator alloc = {
+        .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
     Sanji__Envelope *env = sanji__envelope__unpack(&alloc, len, data);
     if (!env) {
         return s_fail(err_code, SANJI__ERROR_CODE__ERROR_MALFORMED, reason, reason_size,
@@ -289,8 +293,8 @@ sj_wire_free(Sanji__Envelope *env)
 {
     /* Blocks carry their own size, so any budget can account for the frees. */
     s_budget_t budget = {.used = SIZE_MAX / 2, .limit = SIZE_MAX};
-    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
-                                .allocator_data = &budget};
+    ProtobufCAllocator alloc = {
+        .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
     if (env) {
         sanji__envelope__free_unpacked(env, &alloc);
     }
@@ -753,15 +757,15 @@ s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, si
 }
 
 int
-sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out, char *reason,
-                    size_t reason_size)
+sj_down_item_decode(
+    const uint8_t *data, size_t len, sj_down_item_t *out, char *reason, size_t reason_size)
 {
     if (len == 0 || len > SJ_WIRE_MAX_ITEM) {
         return s_ev_fail(reason, reason_size, "down item is empty or over 24 KiB");
     }
     s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
-    ProtobufCAllocator alloc = {.alloc = s_budget_alloc, .free = s_budget_free,
-                                .allocator_data = &budget};
+    ProtobufCAllocator alloc = {
+        .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
     Sanji__DownItem *pb = sanji__down_item__unpack(&alloc, len, data);
     if (!pb) {
         return s_ev_fail(reason, reason_size, "down item is not a valid protobuf DownItem");
@@ -777,8 +781,9 @@ sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out, char *
         goto out;
     }
     if (sj_code_level(out->ev.origin) != 6 && sj_code_level(out->ev.origin) != 9) {
-        s_ev_fail(reason, reason_size, "down item: an assignment must come from a county or a"
-                                       " township");
+        s_ev_fail(reason, reason_size,
+                  "down item: an assignment must come from a county or a"
+                  " township");
         goto out;
     }
     rc = s_copy_snapshot(pb->snapshot, &out->snap, reason, reason_size);
@@ -788,8 +793,8 @@ out:
 }
 
 int
-sj_down_item_encode(const uint8_t *event, size_t event_len, const sj_snapshot_t *snap,
-                    uint8_t **buf, size_t *len)
+sj_down_item_encode(
+    const uint8_t *event, size_t event_len, const sj_snapshot_t *snap, uint8_t **buf, size_t *len)
 {
     Sanji__DownItem it = SANJI__DOWN_ITEM__INIT;
     Sanji__CaseSnapshot c = SANJI__CASE_SNAPSHOT__INIT;

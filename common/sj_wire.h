@@ -20,15 +20,15 @@
 #include "sj_keys.h"
 #include "sj_model.h"
 
-#define SJ_PROTO_VERSION   1
-#define SJ_WIRE_MAX_FRAME  (1024 * 1024)      /* bytes per frame, both hops */
-#define SJ_WIRE_MAX_EVENT  (16 * 1024)        /* bytes per packed event */
-#define SJ_WIRE_MAX_BATCH  1000               /* events per batch */
-#define SJ_WIRE_BATCH_BYTES (512 * 1024)      /* sender's byte budget per batch */
-#define SJ_WIRE_CURVE_OVERHEAD 33             /* MAXMSGSIZE counts the encrypted frame */
+#define SJ_PROTO_VERSION       1
+#define SJ_WIRE_MAX_FRAME      (1024 * 1024) /* bytes per frame, both hops */
+#define SJ_WIRE_MAX_EVENT      (16 * 1024)   /* bytes per packed event */
+#define SJ_WIRE_MAX_BATCH      1000          /* events per batch */
+#define SJ_WIRE_BATCH_BYTES    (512 * 1024)  /* sender's byte budget per batch */
+#define SJ_WIRE_CURVE_OVERHEAD 33            /* MAXMSGSIZE counts the encrypted frame */
 
-#define SJ_WIRE_MAX_DOWN   100                /* items per downward batch */
-#define SJ_WIRE_MAX_ITEM   (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
+#define SJ_WIRE_MAX_DOWN 100                            /* items per downward batch */
+#define SJ_WIRE_MAX_ITEM (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
 
 typedef enum {
     SJ_EVENT_REPORT = 1,
@@ -86,7 +86,7 @@ typedef struct {
     char origin[SJ_CODE_MAX + 1]; /* the reporting station */
     int outcome;
     int conflict;
-    int64_t as_of_ms; /* when the sender took it */
+    int64_t as_of_ms;          /* when the sender took it */
     uint8_t head[SJ_ID_BYTES]; /* the change in force at the sender (docs/CASES.md) */
     int has_head;              /* 0: none (the report's outcome), or an older sender */
 } sj_snapshot_t;
@@ -101,8 +101,12 @@ typedef struct {
 /* Unpacks and validates one frame. On SJ_OK the caller owns *out and frees it
  * with sj_wire_free. On SJ_EPROTO *err_code holds a SANJI__ERROR_CODE__* value
  * and reason says what was wrong. */
-SJ_NODISCARD int sj_wire_decode(const void *data, size_t len, Sanji__Envelope **out,
-                                int *err_code, char *reason, size_t reason_size);
+SJ_NODISCARD int sj_wire_decode(const void *data,
+                                size_t len,
+                                Sanji__Envelope **out,
+                                int *err_code,
+                                char *reason,
+                                size_t reason_size);
 void sj_wire_free(Sanji__Envelope *env);
 
 /* Packs env (version is set here) into a new buffer. SJ_EINVAL when it would
@@ -118,14 +122,13 @@ SJ_NODISCARD int sj_wire_pack(Sanji__Envelope *env, uint8_t **buf, size_t *len);
 SJ_NODISCARD int sj_wire_send(void *sock, const void *rid, size_t rid_len, Sanji__Envelope *env);
 
 /* Convenience: sends an Error envelope. */
-int sj_wire_send_error(void *sock, const void *rid, size_t rid_len, int code,
-                                    const char *reason);
+int sj_wire_send_error(void *sock, const void *rid, size_t rid_len, int code, const char *reason);
 
 /* Validates and copies one packed event. SJ_EPROTO with reason on failure.
  * Fields it does not know are ignored; an event body it does not know (a
  * newer event type) is refused, naming its field number. */
-SJ_NODISCARD int sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason,
-                                 size_t reason_size);
+SJ_NODISCARD int
+sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, size_t reason_size);
 /* Reads only an event's position (origin, epoch, origin_seq) without
  * validating the rest, e.g. of a quarantined event. SJ_EPROTO when even
  * those are not there. */
@@ -139,11 +142,11 @@ SJ_NODISCARD int sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *le
 /* Validates and copies one packed DownItem: its event must be a valid
  * assignment whose case_id is the report the snapshot describes.
  * SJ_EPROTO with reason on failure. */
-SJ_NODISCARD int sj_down_item_decode(const uint8_t *data, size_t len, sj_down_item_t *out,
-                                     char *reason, size_t reason_size);
+SJ_NODISCARD int sj_down_item_decode(
+    const uint8_t *data, size_t len, sj_down_item_t *out, char *reason, size_t reason_size);
 /* Packs a DownItem from an event's bytes and a snapshot. Caller frees *buf. */
-SJ_NODISCARD int sj_down_item_encode(const uint8_t *event, size_t event_len,
-                                     const sj_snapshot_t *snap, uint8_t **buf, size_t *len);
+SJ_NODISCARD int sj_down_item_encode(
+    const uint8_t *event, size_t event_len, const sj_snapshot_t *snap, uint8_t **buf, size_t *len);
 /* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */
 void sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES]);
 

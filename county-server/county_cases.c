@@ -378,8 +378,10 @@ s_update(const s_args_t *a, const char *id_text)
     const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr, "county-server: --note (at most %d bytes) and --officer (at most %d)"
-                        " must be UTF-8 text\n", SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        fprintf(stderr,
+                "county-server: --note (at most %d bytes) and --officer (at most %d)"
+                " must be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
     char err[512] = "";
@@ -412,12 +414,23 @@ county_cases_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", county_cases_options, NULL)) != -1) {
         switch (c) {
-        case O_DATA: a.data = optarg; break;
-        case O_CONFIG: break; /* read by sj_cfg_apply in main() */
-        case O_LOG: a.log_level = optarg; break;
-        case O_FORMAT: a.format = optarg; break;
-        case O_TOWNSHIP: a.township = optarg; break;
-        case O_CONFLICTS: a.conflicts = 1; break;
+        case O_DATA:
+            a.data = optarg;
+            break;
+        case O_CONFIG:
+            break; /* read by sj_cfg_apply in main() */
+        case O_LOG:
+            a.log_level = optarg;
+            break;
+        case O_FORMAT:
+            a.format = optarg;
+            break;
+        case O_TOWNSHIP:
+            a.township = optarg;
+            break;
+        case O_CONFLICTS:
+            a.conflicts = 1;
+            break;
         case O_OVERDUE:
             a.overdue = 1;
             break;
@@ -433,11 +446,19 @@ county_cases_main(int argc, char **argv)
         case O_TO:
             a.to = optarg;
             break;
-        case O_OUTCOME: a.outcome = optarg; break;
-        case O_NOTE: a.note = optarg; break;
-        case O_OFFICER: a.officer = optarg; break;
+        case O_OUTCOME:
+            a.outcome = optarg;
+            break;
+        case O_NOTE:
+            a.note = optarg;
+            break;
+        case O_OFFICER:
+            a.officer = optarg;
+            break;
         case O_HELP:
-        case 'h': a.help = 1; break;
+        case 'h':
+            a.help = 1;
+            break;
         default:
             fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
                     argv[optind - 1]);
@@ -461,8 +482,7 @@ county_cases_main(int argc, char **argv)
     }
     sj_format_t fmt = SJ_FMT_TABLE;
     if (a.format && sj_format_parse(a.format, &fmt) != SJ_OK) {
-        fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n",
-                a.format);
+        fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n", a.format);
         goto out;
     }
     if ((rc = sj_cli_start("county-server", a.log_level)) != 0) {

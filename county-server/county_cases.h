@@ -76,7 +76,7 @@ SJ_NODISCARD int county_cases_query(sqlite3 *db,
 
 /* county_cases_query with only township and conflicts_only; prints the
  * reason of a failure to stderr. */
-SJ_NODISCARD int county_cases_write(sqlite3 *db, const char *township, int conflicts_only,
-                                    sj_format_t fmt, FILE *out);
+SJ_NODISCARD int county_cases_write(
+    sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt, FILE *out);
 
 #endif

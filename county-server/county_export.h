@@ -29,7 +29,7 @@
 #include "county_query.h"
 #include "sj_err.h"
 
-#define COUNTY_EXPORT_PROGRESS_ROWS 100000 /* progress callback every this many rows */
+#define COUNTY_EXPORT_PROGRESS_ROWS 100000         /* progress callback every this many rows */
 #define COUNTY_EXPORT_BOM           "\xEF\xBB\xBF" /* UTF-8 byte-order mark (export --bom) */
 
 typedef enum { COUNTY_EXPORT_CSV = 0, COUNTY_EXPORT_JSONL } county_export_format_t;

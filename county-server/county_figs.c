@@ -31,16 +31,16 @@
  * below; s_case_consts_ok checks them against the model at run time. */
 #define S_CONCLUDED_SQL "outcome IN " SJ_OUTCOME_CONCLUDED_SQL
 /* 1 for a concluded matter, 2^32 for a withdrawn one, 0 for an open one */
-#define S_CLASS_SQL                                                                                \
-    "CASE outcome WHEN " SJ_CASE_STR(SJ_OUTCOME_RESOLVED_ON_SPOT) " THEN 1 WHEN " SJ_CASE_STR(     \
-        SJ_OUTCOME_CLOSED) " THEN 1 WHEN " SJ_CASE_STR(SJ_OUTCOME_WITHDRAWN) " THEN 4294967296"    \
+#define S_CLASS_SQL                                                                             \
+    "CASE outcome WHEN " SJ_CASE_STR(SJ_OUTCOME_RESOLVED_ON_SPOT) " THEN 1 WHEN " SJ_CASE_STR(  \
+        SJ_OUTCOME_CLOSED) " THEN 1 WHEN " SJ_CASE_STR(SJ_OUTCOME_WITHDRAWN) " THEN 4294967296" \
                                                                              " ELSE 0 END"
 /* A time to close outside +-100 years comes from a clock that cannot be
  * right (a created_ms of INT64_MAX made the median -106751991167.3 days):
  * such a case is left out of the median, not counted as 0 days. */
 #define S_CLOSE_MAX_MS (100LL * 366 * 86400000LL)
-#define S_MS_PER_DAY 86400000.0
-#define S_KEY_MAX    1024
+#define S_MS_PER_DAY   86400000.0
+#define S_KEY_MAX      1024
 
 static int
 s_case_consts_ok(void)

@@ -23,11 +23,11 @@
  * shown so that an office can check by phone that a station holds the right
  * county key. */
 typedef struct {
-    char county[16];      /* the store's county code, "" = it accepts any */
-    int64_t events;       /* events held */
-    int64_t matters;      /* matters held */
-    int64_t quarantined;  /* events in quarantine */
-    sj_table_t *children; /* owned; free with county_status_free */
+    char county[16];             /* the store's county code, "" = it accepts any */
+    int64_t events;              /* events held */
+    int64_t matters;             /* matters held */
+    int64_t quarantined;         /* events in quarantine */
+    sj_table_t *children;        /* owned; free with county_status_free */
     char key_fp[SJ_KEY_FP_TEXT]; /* "" = not shown */
 } county_status_t;
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sj_case.h"
-#include "sj_case_db.h"
 #include "county_store_view.h"
 #include "county_tally.h"
+#include "sj_case.h"
+#include "sj_case_db.h"
 #include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -120,9 +120,9 @@ static const sj_migration_t s_migrations[] = {
      * what a child sent of its own); SQLite gives the bare hash column of
      * the row with the max(origin_seq). */
     {9, SJ_DOWNLINK_SCHEMA_2
-        "INSERT INTO link_heads(origin, epoch, seq, hash)"
-        " SELECT origin, epoch, max(origin_seq), hash FROM events WHERE origin = via"
-        " GROUP BY origin, epoch;"},
+     "INSERT INTO link_heads(origin, epoch, seq, hash)"
+     " SELECT origin, epoch, max(origin_seq), hash FROM events WHERE origin = via"
+     " GROUP BY origin, epoch;"},
 };
 
 struct county_store {
@@ -132,11 +132,11 @@ struct county_store {
     sqlite3_stmt *st_event;
     sqlite3_stmt *st_matter;
     sqlite3_stmt *st_exists;
-    sqlite3_stmt *st_held;        /* an event's position and hash by its id */
-    sqlite3_stmt *st_assignment;  /* an assignment event's row */
-    sj_down_t *down;              /* the downward streams (write mode only) */
-    county_tally_acc_t *acc;      /* tallies gathered over the current batch */
-    sj_case_db_t *cases;          /* the case model's table side (write mode) */
+    sqlite3_stmt *st_held;       /* an event's position and hash by its id */
+    sqlite3_stmt *st_assignment; /* an assignment event's row */
+    sj_down_t *down;             /* the downward streams (write mode only) */
+    county_tally_acc_t *acc;     /* tallies gathered over the current batch */
+    sj_case_db_t *cases;         /* the case model's table side (write mode) */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
@@ -144,8 +144,8 @@ struct county_store {
  * (s_insert_matter, sj_case_db_orphan_maybe). Such changes are stored only
  * by the ingest path of this process, whose replay marks them (the county's
  * own `update` refuses a case without a matter). */
-#define ORPHANS_SQL                                                                            \
-    "SELECT DISTINCT case_id FROM status_changes x"                                           \
+#define ORPHANS_SQL                                 \
+    "SELECT DISTINCT case_id FROM status_changes x" \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)"
 
 static int s_upgrade_replay(void *ctx, const uint8_t id[SJ_ID_BYTES]);
@@ -254,8 +254,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
                          " created_ms, note) VALUES(?,?,?,?,?,?,?,?)",
                          &self->st_assignment)
                != SJ_OK
-        || !(self->down = sj_down_new(self->db))
-        || !(self->acc = county_tally_acc_new(self->db))
+        || !(self->down = sj_down_new(self->db)) || !(self->acc = county_tally_acc_new(self->db))
         || sj_db_exec(self->db, "PRAGMA temp_store=MEMORY") != SJ_OK
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
@@ -271,7 +270,8 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
 fail:
     county_store_close(&self);
     if (err_size && err[0]) {
-        sj_db_name_in_error(err, err_size, dir, "county-server.db"); /* every refusal names the file */
+        sj_db_name_in_error(err, err_size, dir,
+                            "county-server.db"); /* every refusal names the file */
     }
     return NULL;
 }
@@ -331,21 +331,25 @@ s_admit(void *ctx, const char *code, char *reason, size_t rs)
 }
 
 static int
-s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
-              size_t rs)
+s_check_event(
+    void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason, size_t rs)
 {
     county_store_t *self = ctx;
     if (ev->type == SJ_EVENT_QUARANTINED
         && (sj_code_level(code) != 9 || strcmp(ev->origin, code) != 0
             || !sj_code_under(ev->quarantined.origin, code))) {
-        snprintf(reason, rs, "a quarantine notice from %s about %s: only a hub reports the events"
-                             " of its own township it refused", code, ev->quarantined.origin);
+        snprintf(reason, rs,
+                 "a quarantine notice from %s about %s: only a hub reports the events"
+                 " of its own township it refused",
+                 code, ev->quarantined.origin);
         return SJ_EPROTO;
     }
     if (ev->type == SJ_EVENT_ASSIGNMENT
         && (sj_code_level(ev->origin) != 9 || !sj_code_under(ev->assignee, ev->origin))) {
-        snprintf(reason, rs, "an assignment from %s to %s: only a township assigns, and only"
-                             " within itself", ev->origin, ev->assignee);
+        snprintf(reason, rs,
+                 "an assignment from %s to %s: only a township assigns, and only"
+                 " within itself",
+                 ev->origin, ev->assignee);
         return SJ_EPROTO;
     }
     if (sj_code_level(code) == 12) {
@@ -520,7 +524,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
 }
 
 static int
-s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw, size_t len,
+s_store_event(void *ctx,
+              const char *code,
+              const sj_event_t *ev,
+              const uint8_t *raw,
+              size_t len,
               sj_stored_t *result)
 {
     county_store_t *self = ctx;
@@ -626,8 +634,8 @@ county_store_origin(const county_store_t *self)
  * made on first use, own_seq, own_hash), and stores and applies it as events
  * from below are. With raw_p, the caller gets the packed bytes (free()). */
 static int
-s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
-             size_t rs)
+s_own_append(
+    county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason, size_t rs)
 {
     uint8_t epoch[SJ_EPOCH_BYTES];
     int rc = sj_db_meta_get_blob(self->db, "own_epoch", epoch, SJ_EPOCH_BYTES);
@@ -645,8 +653,8 @@ s_own_append(county_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_
     if (rc != SJ_OK) {
         return rc;
     }
-    return sj_own_append(self->db, county_store_origin(self), epoch, s_store_event, self,
-                         "county", ev, raw_p, len_p, reason, rs);
+    return sj_own_append(self->db, county_store_origin(self), epoch, s_store_event, self, "county",
+                         ev, raw_p, len_p, reason, rs);
 }
 
 /* The county's own status change: the next event of its own stream. */
@@ -761,10 +769,16 @@ out:
 }
 
 int
-county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
-                    const char *assignee, const char *due_on, const char *note,
-                    const char *officer, uint8_t ev_id[SJ_ID_BYTES], char via[SJ_CODE_MAX + 1],
-                    char *reason, size_t reason_size)
+county_store_assign(county_store_t *self,
+                    const uint8_t case_id[SJ_ID_BYTES],
+                    const char *assignee,
+                    const char *due_on,
+                    const char *note,
+                    const char *officer,
+                    uint8_t ev_id[SJ_ID_BYTES],
+                    char via[SJ_CODE_MAX + 1],
+                    char *reason,
+                    size_t reason_size)
 {
     s_assign_t a = {.self = self, .ev = calloc(1, sizeof(sj_event_t))};
     if (!a.ev) {

@@ -37,8 +37,8 @@ typedef struct county_store county_store_t;
 
 /* Opens dir/county-server.db. code (6 digits) is optional: when set (now or
  * when the store was made) children must lie under it. */
-county_store_t *county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err,
-                                  size_t err_size);
+county_store_t *
+county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size);
 void county_store_close(county_store_t **self_p);
 const uint8_t *county_store_epoch(const county_store_t *self);
 
@@ -86,9 +86,15 @@ SJ_NODISCARD int county_store_update(county_store_t *self,
  * SJ_ENOTFOUND (no such matter), SJ_EINVAL (assignee not under this county,
  * case closed or withdrawn: sj_case_may_assign) with reason. ev_id gets the
  * event id. */
-SJ_NODISCARD int county_store_assign(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
-                                     const char *assignee, const char *due_on, const char *note,
-                                     const char *officer, uint8_t ev_id[SJ_ID_BYTES],
-                                     char via[SJ_CODE_MAX + 1], char *reason, size_t reason_size);
+SJ_NODISCARD int county_store_assign(county_store_t *self,
+                                     const uint8_t case_id[SJ_ID_BYTES],
+                                     const char *assignee,
+                                     const char *due_on,
+                                     const char *note,
+                                     const char *officer,
+                                     uint8_t ev_id[SJ_ID_BYTES],
+                                     char via[SJ_CODE_MAX + 1],
+                                     char *reason,
+                                     size_t reason_size);
 
 #endif

@@ -39,7 +39,7 @@ void county_verify_free(county_verify_t *v);
  * (table/json/csv) on out and, in table format, one line per problem and
  * per refused position on stderr. *problems counts gaps + chain breaks
  * (refused positions are not problems). */
-SJ_NODISCARD int county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems,
-                               char *err, size_t err_size);
+SJ_NODISCARD int
+county_verify(sqlite3 *db, sj_format_t fmt, FILE *out, long *problems, char *err, size_t err_size);
 
 #endif

@@ -15,8 +15,8 @@
 #ifndef HUB_HTTP_H
 #define HUB_HTTP_H
 
-#include <stddef.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hub_store.h"

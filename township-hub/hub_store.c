@@ -15,8 +15,8 @@
 #include "sj_log.h"
 #include "sj_update.h"
 
-#define HUB_APP_ID  0x534a4831 /* "SJH1" */
-#define E2E_SLOTS   1024       /* receipts remembered, one per (station, epoch) */
+#define HUB_APP_ID 0x534a4831 /* "SJH1" */
+#define E2E_SLOTS  1024       /* receipts remembered, one per (station, epoch) */
 
 static const sj_migration_t s_migrations[] = {
     {1, SJ_DOWNLINK_SCHEMA
@@ -98,15 +98,15 @@ struct hub_store {
     uint64_t up_offered;                /* meta up_offered as last written (a cache) */
     sqlite3_stmt *st_insert;
     sqlite3_stmt *st_exists;
-    sqlite3_stmt *st_raw_at;      /* an event's bytes by its stream position */
+    sqlite3_stmt *st_raw_at; /* an event's bytes by its stream position */
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
-    sqlite3_stmt *st_up_acked;    /* meta up_acked */
-    sqlite3_stmt *st_e2e_back;    /* a stream's receipt, scanning down from its head */
-    sqlite3_stmt *st_e2e_fwd;     /* ... scanning up from the last receipt */
-    s_e2e_slot_t *e2e;            /* E2E_SLOTS receipts (write mode) */
-    sj_down_t *down;              /* the stations' downward streams (write mode) */
-    sj_case_db_t *cases;          /* the case model's table side (write mode) */
+    sqlite3_stmt *st_up_acked; /* meta up_acked */
+    sqlite3_stmt *st_e2e_back; /* a stream's receipt, scanning down from its head */
+    sqlite3_stmt *st_e2e_fwd;  /* ... scanning up from the last receipt */
+    s_e2e_slot_t *e2e;         /* E2E_SLOTS receipts (write mode) */
+    sj_down_t *down;           /* the stations' downward streams (write mode) */
+    sj_case_db_t *cases;       /* the case model's table side (write mode) */
 };
 
 static int
@@ -159,8 +159,8 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
  * (s_case_event, sj_case_db_orphan_maybe). Such changes are stored only by
  * this process's replay, which marks them (`township-hub update`, the
  * other writer, refuses a case that is not here). */
-#define ORPHANS_SQL                                                                            \
-    "SELECT DISTINCT case_id FROM case_changes x"                                             \
+#define ORPHANS_SQL                               \
+    "SELECT DISTINCT case_id FROM case_changes x" \
     " WHERE NOT EXISTS(SELECT 1 FROM cases c WHERE c.id = x.case_id)"
 
 static int s_upgrade_case(void *ctx, const uint8_t id[SJ_ID_BYTES]);
@@ -252,7 +252,8 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
 fail:
     hub_store_close(&self);
     if (err_size && err[0]) {
-        sj_db_name_in_error(err, err_size, dir, "township-hub.db"); /* every refusal names the file */
+        sj_db_name_in_error(err, err_size, dir,
+                            "township-hub.db"); /* every refusal names the file */
     }
     return NULL;
 }
@@ -332,8 +333,8 @@ s_admit(void *ctx, const char *code, char *reason, size_t rs)
 }
 
 static int
-s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason,
-              size_t rs)
+s_check_event(
+    void *ctx, const char *code, uint64_t link_seq, const sj_event_t *ev, char *reason, size_t rs)
 {
     hub_store_t *self = ctx;
     if (strcmp(ev->origin, code) != 0) {
@@ -341,13 +342,17 @@ s_check_event(void *ctx, const char *code, uint64_t link_seq, const sj_event_t *
         return SJ_EFORBIDDEN;
     }
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
-        snprintf(reason, rs, "station %s sent an assignment; only a township or the county"
-                             " assigns cases", code);
+        snprintf(reason, rs,
+                 "station %s sent an assignment; only a township or the county"
+                 " assigns cases",
+                 code);
         return SJ_EPROTO;
     }
     if (ev->type == SJ_EVENT_QUARANTINED) {
-        snprintf(reason, rs, "station %s sent a quarantine notice; only a parent reports the"
-                             " events it refused", code);
+        snprintf(reason, rs,
+                 "station %s sent a quarantine notice; only a parent reports the"
+                 " events it refused",
+                 code);
         return SJ_EPROTO;
     }
     if (ev->origin_seq != link_seq) {
@@ -471,7 +476,11 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
 }
 
 static int
-s_store_event(void *ctx, const char *code, const sj_event_t *ev, const uint8_t *raw, size_t len,
+s_store_event(void *ctx,
+              const char *code,
+              const sj_event_t *ev,
+              const uint8_t *raw,
+              size_t len,
               sj_stored_t *result)
 {
     hub_store_t *self = ctx;
@@ -697,8 +706,8 @@ const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
  * is forwarded like any event. With raw_p the caller gets the packed bytes
  * (free()). */
 static int
-s_own_append(hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason,
-             size_t rs)
+s_own_append(
+    hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason, size_t rs)
 {
     return sj_own_append(self->db, self->code, self->epoch, s_store_event, self, "hub", ev, raw_p,
                          len_p, reason, rs);
@@ -754,8 +763,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
         "   AND outcome IN " SJ_OUTCOME_OPEN_SQL "))"
         "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         " ORDER BY 2, 1";
-    static const char *const names[] = {"case_id",  "station",  "outcome", "last_change",
-                                        "changes",  "conflict", "assignee", "due_on",
+    static const char *const names[] = {"case_id",   "station",  "outcome",  "last_change",
+                                        "changes",   "conflict", "assignee", "due_on",
                                         "days_left", "overdue"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
@@ -840,8 +849,12 @@ s_offer(hub_store_t *self, uint64_t through)
 }
 
 static int
-s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
-        int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
+s_fetch(void *ctx,
+        uint64_t from,
+        size_t max_events,
+        size_t max_bytes,
+        int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
+        void *add_ctx)
 {
     hub_store_t *self = ctx;
     int rc = max_events ? s_offer(self, from + max_events - 1) : SJ_OK;
@@ -944,7 +957,8 @@ s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPO
     if (rc != SJ_OK) {
         sj_db_rollback(self->db);
         sj_error("hub diverged from the county, but the new link epoch could not be stored: %s"
-                 " (trying again on the next connection)", sj_strerror(rc));
+                 " (trying again on the next connection)",
+                 sj_strerror(rc));
         return rc;
     }
     memcpy(self->link_epoch, epoch, SJ_EPOCH_BYTES);
@@ -953,8 +967,8 @@ s_diverged(void *ctx, uint64_t parent_mark, int *moved, uint8_t new_epoch[SJ_EPO
     *moved = 1;
     sj_notice("hub store diverged from the county (restored from a backup?): the county holds %llu"
               " of its events, this store offered only %lld; sending all %lld again under a new"
-              " link epoch", (unsigned long long) parent_mark, (long long) offered,
-              (long long) head);
+              " link epoch",
+              (unsigned long long) parent_mark, (long long) offered, (long long) head);
     return SJ_OK;
 }
 
@@ -1010,9 +1024,8 @@ s_assignment_keep(hub_store_t *self,
         /* An assignment held already: the county refreshes the case (its
          * outcome or conflict flag changed). The same item again (a resend)
          * changes nothing and goes nowhere. */
-        rc = sj_db_prepare(self->db,
-                           "UPDATE assignments SET item=?1, summary=?2 WHERE id=?3 AND item != ?1",
-                           &st);
+        rc = sj_db_prepare(
+            self->db, "UPDATE assignments SET item=?1, summary=?2 WHERE id=?3 AND item != ?1", &st);
         if (rc != SJ_OK) {
             return rc;
         }
@@ -1086,8 +1099,13 @@ s_down_cursor(void *ctx, uint64_t *cursor)
 
 /* One item of the county's stream: for this township or one of its stations. */
 static int
-s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *item, size_t len,
-            char *reason, size_t rs)
+s_down_item(void *ctx,
+            uint64_t seq,
+            const sj_down_item_t *it,
+            const uint8_t *item,
+            size_t len,
+            char *reason,
+            size_t rs)
 {
     hub_store_t *self = ctx;
     if (!sj_code_under(it->ev.assignee, self->code)) {
@@ -1106,8 +1124,13 @@ s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
 }
 
 static int
-s_down_apply(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
-             uint64_t *cursor, char *reason, size_t rs)
+s_down_apply(void *ctx,
+             uint64_t first_seq,
+             const ProtobufCBinaryData *items,
+             size_t n,
+             uint64_t *cursor,
+             char *reason,
+             size_t rs)
 {
     hub_store_t *self = ctx;
     return sj_down_apply(self->db, first_seq, items, n, s_down_item, self, cursor, reason, rs);
@@ -1127,7 +1150,9 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
  * in force here (the walk); the conflict flag: listed here, or by the
  * county. SJ_ENOTFOUND when neither is here. */
 static int
-s_hub_snapshot(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap,
+s_hub_snapshot(hub_store_t *self,
+               const uint8_t case_id[SJ_ID_BYTES],
+               sj_snapshot_t *snap,
                sj_down_item_t *tmp)
 {
     int rc = sj_case_db_snapshot(self->cases, case_id, snap);
@@ -1243,9 +1268,15 @@ s_assign_tx(void *ctx, char *reason, size_t rs)
 }
 
 int
-hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], const char *station,
-                 const char *due_on, const char *note, const char *officer,
-                 uint8_t ev_id[SJ_ID_BYTES], char *reason, size_t reason_size)
+hub_store_assign(hub_store_t *self,
+                 const uint8_t case_id[SJ_ID_BYTES],
+                 const char *station,
+                 const char *due_on,
+                 const char *note,
+                 const char *officer,
+                 uint8_t ev_id[SJ_ID_BYTES],
+                 char *reason,
+                 size_t reason_size)
 {
     s_hub_assign_t a = {.self = self,
                         .it = calloc(1, sizeof(sj_down_item_t)),
@@ -1309,7 +1340,8 @@ s_queue(hub_store_t *self, int64_t now, s_queue_t *q)
     sqlite3_stmt *st = NULL;
     if (q->depth > 0
         && sqlite3_prepare_v2(self->db, "SELECT received_ms FROM events WHERE hub_seq=?", -1, &st,
-                              NULL) == SQLITE_OK) {
+                              NULL)
+               == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, q->acked + 1);
         if (sqlite3_step(st) == SQLITE_ROW) {
             oldest_ms = sqlite3_column_int64(st, 0);
@@ -1333,9 +1365,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     sqlite3_stmt *st = NULL;
     int64_t quarantined = s_scalar(self->db, "SELECT count(*) FROM quarantine", 0);
     int64_t forks = s_scalar(self->db, "SELECT count(*) FROM link_forks", 0);
-    static const char *const names[] = {"station",     "status", "last_contact",
-                                        "silent_s",    "reports", "quarantined",
-                                        "forks",       "backlog", "undelivered"};
+    static const char *const names[] = {"station",  "status",  "last_contact",
+                                        "silent_s", "reports", "quarantined",
+                                        "forks",    "backlog", "undelivered"};
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT,
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
@@ -1358,8 +1390,7 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     while (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW) {
         int64_t lc = sqlite3_column_int64(st, 1);
         int64_t silent = (now - lc) / 1000;
-        char when[32], silent_txt[24], reports[24], quar[24], backlog[24], undel[24],
-            nfork[24];
+        char when[32], silent_txt[24], reports[24], quar[24], backlog[24], undel[24], nfork[24];
         time_t secs = (time_t) (lc / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -1410,9 +1441,10 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         }
     } else if (rc == SJ_OK) {
         if (fmt == SJ_FMT_TABLE) {
-            fprintf(out, "township %s: %" PRId64 " events, %" PRId64 " forwarded to the county,"
-                         " queue depth %" PRId64 ", oldest unforwarded %" PRId64 " s,"
-                         " %" PRId64 " quarantined, %" PRId64 " forks refused\n",
+            fprintf(out,
+                    "township %s: %" PRId64 " events, %" PRId64 " forwarded to the county,"
+                    " queue depth %" PRId64 ", oldest unforwarded %" PRId64 " s,"
+                    " %" PRId64 " quarantined, %" PRId64 " forks refused\n",
                     self->code, last, acked, depth, oldest_s, quarantined, forks);
             if (county_ms) {
                 fprintf(out, "last county contact %" PRId64 " s ago\n", (now - county_ms) / 1000);

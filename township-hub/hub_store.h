@@ -22,8 +22,8 @@ typedef struct hub_store hub_store_t;
 
 /* Opens dir/township-hub.db. A new store needs code (9 digits) and makes a
  * random epoch; an existing one must match the code given. */
-hub_store_t *hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err,
-                            size_t err_size);
+hub_store_t *
+hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size);
 void hub_store_close(hub_store_t **self_p);
 sqlite3 *hub_store_db(hub_store_t *self);
 const char *hub_store_code(const hub_store_t *self);
@@ -81,9 +81,14 @@ extern const sj_uplink_ops_t hub_store_uplink_ops;
  * SJ_ENOTFOUND (unknown case), SJ_EINVAL (not a station of this township,
  * a case the township does not hold, case closed or withdrawn:
  * sj_case_may_assign) with reason. */
-SJ_NODISCARD int hub_store_assign(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES],
-                                  const char *station, const char *due_on, const char *note,
-                                  const char *officer, uint8_t ev_id[SJ_ID_BYTES], char *reason,
+SJ_NODISCARD int hub_store_assign(hub_store_t *self,
+                                  const uint8_t case_id[SJ_ID_BYTES],
+                                  const char *station,
+                                  const char *due_on,
+                                  const char *note,
+                                  const char *officer,
+                                  uint8_t ev_id[SJ_ID_BYTES],
+                                  char *reason,
                                   size_t reason_size);
 
 /* The status view: queue depth, oldest unforwarded age, each station's last

@@ -256,8 +256,10 @@ s_seal(const agent_opts_t *o, const sj_personal_t *p, sj_event_t *ev, size_t lin
     int rc = s_load_county_key(o, pk);
     if (rc == SJ_ENOTFOUND) {
         if (line) {
-            fprintf(stderr, "line %zu: petitioner fields need the county's public key"
-                            " (--county-key); they are never stored in the clear\n", line);
+            fprintf(stderr,
+                    "line %zu: petitioner fields need the county's public key"
+                    " (--county-key); they are never stored in the clear\n",
+                    line);
         } else {
             fprintf(stderr, "village-agent: petitioner fields need the county's public key"
                             " (--county-key); they are never stored in the clear\n");
@@ -532,7 +534,10 @@ out:
 }
 
 int
-agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, const char *note,
+agent_cmd_update(const agent_opts_t *o,
+                 const char *id,
+                 const char *outcome,
+                 const char *note,
                  const char *officer)
 {
     sj_event_t *ev = calloc(1, sizeof *ev);
@@ -619,8 +624,10 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         /* Listed anyway: the officer must see every report and its state. */
         char summary[300];
         snprintf(summary, sizeof summary, "(unreadable: %s)", row->unreadable);
-        const char *cells[] = {seq,  id,   agent_state_name(row->state), NULL, NULL, NULL, NULL,
-                               NULL, NULL, NULL, summary, row->reason};
+        const char *cells[] = {seq,  id,      agent_state_name(row->state),
+                               NULL, NULL,    NULL,
+                               NULL, NULL,    NULL,
+                               NULL, summary, row->reason};
         return sj_table_add_row(c->t, cells);
     }
     if (row->ev->type == SJ_EVENT_STATUS) {
@@ -630,9 +637,17 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_uuid_format(row->ev->case_id, cid);
         snprintf(what, sizeof what, "update %s: %s \xe2\x86\x92 %s", cid, prev ? prev : "?",
                  sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome));
-        const char *cells[] = {seq,  id,   agent_state_name(row->state), NULL, NULL,
-                               NULL, NULL, NULL, NULL,
-                               sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome), what,
+        const char *cells[] = {seq,
+                               id,
+                               agent_state_name(row->state),
+                               NULL,
+                               NULL,
+                               NULL,
+                               NULL,
+                               NULL,
+                               NULL,
+                               sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
+                               what,
                                row->reason};
         return sj_table_add_row(c->t, cells);
     }
@@ -660,8 +675,8 @@ agent_cmd_outbox(const agent_opts_t *o)
     if (!st) {
         return 1;
     }
-    static const char *const names[] = {"seq",   "id",     "state",    "occurred_on",
-                                        "channel", "kind", "persons",  "level",
+    static const char *const names[] = {"seq",      "id",      "state",   "occurred_on",
+                                        "channel",  "kind",    "persons", "level",
                                         "category", "outcome", "summary", "reason"};
     static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
@@ -740,14 +755,12 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
     if (!st) {
         return 1;
     }
-    static const char *const names[] = {"case_id",  "due_on",      "days_left", "overdue",
-                                        "outcome",  "conflict",    "assigned_by", "reported_by",
-                                        "occurred_on", "category", "persons",   "summary",
-                                        "note"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT};
+    static const char *const names[] = {
+        "case_id",     "due_on",      "days_left", "overdue", "outcome", "conflict", "assigned_by",
+        "reported_by", "occurred_on", "category",  "persons", "summary", "note"};
+    static const sj_col_type_t types[] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
     s_inbox_ctx_t c = {.t = sj_table_new(13, names, types)};
     int exit_code = 1;
     if (!c.t) {
@@ -764,8 +777,8 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         char today[11];
         sj_date_today(today);
         fprintf(stderr, "station %s: %zu assigned case%s%s, %zu overdue (today %s)\n",
-                agent_store_station(st), c.n, c.n == 1 ? "" : "s",
-                overdue_only ? " shown" : "", c.overdue, today);
+                agent_store_station(st), c.n, c.n == 1 ? "" : "s", overdue_only ? " shown" : "",
+                c.overdue, today);
     }
     exit_code = 0;
 out:
@@ -796,15 +809,19 @@ agent_cmd_sync(const agent_opts_t *o)
         }
         fprintf(stderr, "\n");
     } else if (crc == SJ_OK && rc == S_LINK_REFUSED) {
-        fprintf(stderr, "village-agent: %" PRIu64 " of %" PRIu64
-                        " reports not yet acknowledged by the hub (they stay queued)\n",
+        fprintf(stderr,
+                "village-agent: %" PRIu64 " of %" PRIu64
+                " reports not yet acknowledged by the hub (they stay queued)\n",
                 n.queued, n.total);
     } else if (crc == SJ_OK && n.queued == 0) {
-        fprintf(stderr, "village-agent: the hub could not be reached to confirm; all %" PRIu64
-                        " reports were acknowledged earlier\n", n.total);
+        fprintf(stderr,
+                "village-agent: the hub could not be reached to confirm; all %" PRIu64
+                " reports were acknowledged earlier\n",
+                n.total);
     } else if (crc == SJ_OK) {
-        fprintf(stderr, "village-agent: timed out; %" PRIu64 " of %" PRIu64
-                        " reports not yet acknowledged by the hub (they stay queued)\n",
+        fprintf(stderr,
+                "village-agent: timed out; %" PRIu64 " of %" PRIu64
+                " reports not yet acknowledged by the hub (they stay queued)\n",
                 n.queued, n.total);
     }
     agent_store_close(&st);

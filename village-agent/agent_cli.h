@@ -11,18 +11,18 @@
 extern const sj_cli_tool_t agent_cli_tool;
 
 typedef struct {
-    const char *data;      /* --data DIR */
-    const char *station;   /* --station CODE */
-    const char *hub;       /* --hub ENDPOINT */
-    const char *county_key;/* --county-key Z85 (seals personal fields) */
-    const char *hub_key;   /* --hub-key Z85 (the hub's CURVE public key) */
-    int insecure;          /* --insecure: no CURVE (test networks) */
-    int timeout_s;         /* sync --timeout */
-    int until_county;      /* sync --until-county: wait for the county's receipt too */
-    int deliver_s;         /* seconds submit/import wait for the hub (0: do not try) */
-    int older_than_days;   /* prune --older-than (default 30) */
-    int dry_run;           /* prune --dry-run */
-    int prune_after_days;  /* run: prune automatically, entries older than this (0: off) */
+    const char *data;       /* --data DIR */
+    const char *station;    /* --station CODE */
+    const char *hub;        /* --hub ENDPOINT */
+    const char *county_key; /* --county-key Z85 (seals personal fields) */
+    const char *hub_key;    /* --hub-key Z85 (the hub's CURVE public key) */
+    int insecure;           /* --insecure: no CURVE (test networks) */
+    int timeout_s;          /* sync --timeout */
+    int until_county;       /* sync --until-county: wait for the county's receipt too */
+    int deliver_s;          /* seconds submit/import wait for the hub (0: do not try) */
+    int older_than_days;    /* prune --older-than (default 30) */
+    int dry_run;            /* prune --dry-run */
+    int prune_after_days;   /* run: prune automatically, entries older than this (0: off) */
     sj_format_t format;
 } agent_opts_t;
 
@@ -49,7 +49,10 @@ int agent_cmd_prune(const agent_opts_t *o);
 /* update ID --outcome O [--note T] [--officer X]: a status change of one of
  * this station's cases (issue 4); refused (exit 1, nothing stored) for an
  * unknown id or a change the outcome state machine does not allow. */
-int agent_cmd_update(const agent_opts_t *o, const char *id, const char *outcome, const char *note,
+int agent_cmd_update(const agent_opts_t *o,
+                     const char *id,
+                     const char *outcome,
+                     const char *note,
                      const char *officer);
 
 /* Indexes into the fields array given to agent_cmd_submit. */

@@ -25,16 +25,16 @@
 
 #include "sj_model.h"
 
-#define AGENT_IMPORT_MAX_LINE      65536
-#define AGENT_IMPORT_MAX_PERSONAL  256 /* bytes per petitioner field */
+#define AGENT_IMPORT_MAX_LINE     65536
+#define AGENT_IMPORT_MAX_PERSONAL 256 /* bytes per petitioner field */
 
 typedef struct {
-    size_t line;         /* 1-based line number in the file */
+    size_t line; /* 1-based line number in the file */
     uint8_t id[16];
-    int has_id;          /* 0: the caller makes a UUIDv7 */
-    sj_report_t report;  /* summary/officer point into the strings below */
-    char *summary;       /* owned */
-    char *officer;       /* owned, "" when absent */
+    int has_id;         /* 0: the caller makes a UUIDv7 */
+    sj_report_t report; /* summary/officer point into the strings below */
+    char *summary;      /* owned */
+    char *officer;      /* owned, "" when absent */
     /* petitioner fields: owned, NULL when absent (sealed by the caller) */
     char *petitioner_name;
     char *petitioner_id;
@@ -61,8 +61,11 @@ typedef struct {
 SJ_NODISCARD int agent_import_parse(FILE *in, agent_import_result_t *out);
 /* Parses one line (len bytes, no newline needed) into item, or writes the
  * reason into err and returns SJ_EINVAL. Used by the parser and the fuzz target. */
-SJ_NODISCARD int agent_import_parse_line(const char *line, size_t len, size_t lineno,
-                                         agent_import_item_t *item, agent_import_error_t *err);
+SJ_NODISCARD int agent_import_parse_line(const char *line,
+                                         size_t len,
+                                         size_t lineno,
+                                         agent_import_item_t *item,
+                                         agent_import_error_t *err);
 void agent_import_item_free(agent_import_item_t *item);
 void agent_import_result_free(agent_import_result_t *res);
 

@@ -93,8 +93,8 @@ struct agent_store {
 };
 
 static int
-s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, char *err,
-                size_t err_size)
+s_init_identity(
+    agent_store_t *self, const char *station, sj_db_mode_t mode, char *err, size_t err_size)
 {
     int rc = sj_db_meta_get_text(self->db, "station", self->station, sizeof self->station);
     if (rc == SJ_ENOTFOUND && mode == SJ_DB_WRITE) {
@@ -117,7 +117,8 @@ s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, cha
         }
         if (!station || sj_code_level(station) != 12) {
             sj_db_rollback(self->db);
-            snprintf(err, err_size, "a new station store needs --station with a 12-digit village code");
+            snprintf(err, err_size,
+                     "a new station store needs --station with a 12-digit village code");
             return SJ_EINVAL;
         }
         snprintf(self->station, sizeof self->station, "%s", station);
@@ -156,7 +157,8 @@ s_init_identity(agent_store_t *self, const char *station, sj_db_mode_t mode, cha
 }
 
 agent_store_t *
-agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *err, size_t err_size)
+agent_store_open(
+    const char *dir, const char *station, sj_db_mode_t mode, char *err, size_t err_size)
 {
     agent_store_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -188,7 +190,8 @@ agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *
 fail:
     agent_store_close(&self);
     if (err_size && err[0]) {
-        sj_db_name_in_error(err, err_size, dir, "village-agent.db"); /* every refusal names the file */
+        sj_db_name_in_error(err, err_size, dir,
+                            "village-agent.db"); /* every refusal names the file */
     }
     return NULL;
 }
@@ -529,8 +532,8 @@ s_unconfirmed(agent_store_t *self, uint64_t after, int64_t **nums_p, size_t *n_p
     sqlite3_stmt *st = NULL;
     int64_t *nums = NULL;
     size_t n = 0, cap = 0;
-    int rc = sj_db_prepare(self->db,
-                           "SELECT num FROM outbox WHERE epoch=? AND seq>? ORDER BY seq", &st);
+    int rc =
+        sj_db_prepare(self->db, "SELECT num FROM outbox WHERE epoch=? AND seq>? ORDER BY seq", &st);
     if (rc != SJ_OK) {
         return rc;
     }
@@ -566,9 +569,16 @@ s_unconfirmed(agent_store_t *self, uint64_t after, int64_t **nums_p, size_t *n_p
  * the new hash). *unreadable is set (nothing rewritten) when the stored
  * bytes cannot be decoded: the row is then recorded as rejected here. */
 static int
-s_rekey_row(agent_store_t *self, sqlite3_stmt *get, sqlite3_stmt *put, sqlite3_stmt *rej,
-            int64_t num, const uint8_t epoch[SJ_EPOCH_BYTES], uint64_t seq,
-            uint8_t prev[SJ_HASH_BYTES], sj_event_t *ev, int *unreadable)
+s_rekey_row(agent_store_t *self,
+            sqlite3_stmt *get,
+            sqlite3_stmt *put,
+            sqlite3_stmt *rej,
+            int64_t num,
+            const uint8_t epoch[SJ_EPOCH_BYTES],
+            uint64_t seq,
+            uint8_t prev[SJ_HASH_BYTES],
+            sj_event_t *ev,
+            int *unreadable)
 {
     *unreadable = 0;
     sqlite3_bind_int64(get, 1, num);
@@ -584,13 +594,14 @@ s_rekey_row(agent_store_t *self, sqlite3_stmt *get, sqlite3_stmt *put, sqlite3_s
         return rc;
     }
     char why[256] = "";
-    int rc = sj_event_decode(sqlite3_column_blob(get, 1), (size_t) sqlite3_column_bytes(get, 1),
-                             ev, why, sizeof why);
+    int rc = sj_event_decode(sqlite3_column_blob(get, 1), (size_t) sqlite3_column_bytes(get, 1), ev,
+                             why, sizeof why);
     if (rc != SJ_OK) {
         char reason[400];
         snprintf(reason, sizeof reason,
                  "cannot be read here (%s), so it was not sent again after the store moved to a"
-                 " new epoch", why);
+                 " new epoch",
+                 why);
         sj_warn("report %lld %s", (long long) num, reason);
         *unreadable = 1;
         sqlite3_bind_int(rej, 1, SANJI__ERROR_CODE__ERROR_INVALID_EVENT);
@@ -629,7 +640,9 @@ s_rekey_row(agent_store_t *self, sqlite3_stmt *get, sqlite3_stmt *put, sqlite3_s
 /* Inside the open transaction: moves the rows of the current epoch after seq
  * `after` to a new epoch and makes it the store's. *n_moved: rows moved. */
 static int
-s_move_to_new_epoch(agent_store_t *self, uint64_t after, uint8_t epoch[SJ_EPOCH_BYTES],
+s_move_to_new_epoch(agent_store_t *self,
+                    uint64_t after,
+                    uint8_t epoch[SJ_EPOCH_BYTES],
                     size_t *n_moved)
 {
     int64_t *nums = NULL;
@@ -642,8 +655,8 @@ s_move_to_new_epoch(agent_store_t *self, uint64_t after, uint8_t epoch[SJ_EPOCH_
         rc = sj_db_prepare(self->db, "SELECT id, raw FROM outbox WHERE num=?", &get);
     }
     if (rc == SJ_OK) {
-        rc = sj_db_prepare(self->db,
-                           "UPDATE outbox SET epoch=?, seq=?, raw=?, hash=? WHERE num=?", &put);
+        rc = sj_db_prepare(self->db, "UPDATE outbox SET epoch=?, seq=?, raw=?, hash=? WHERE num=?",
+                           &put);
     }
     if (rc == SJ_OK) {
         rc = sj_db_prepare(self->db,
@@ -690,7 +703,9 @@ s_move_to_new_epoch(agent_store_t *self, uint64_t after, uint8_t epoch[SJ_EPOCH_
 }
 
 int
-agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
+agent_store_diverged(agent_store_t *self,
+                     uint64_t parent_mark,
+                     int *moved,
                      uint8_t new_epoch[SJ_EPOCH_BYTES])
 {
     *moved = 0;
@@ -775,7 +790,8 @@ agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
     if (rc != SJ_OK) {
         sj_db_rollback(self->db);
         sj_error("store diverged from the hub, but its reports could not be moved to a new epoch:"
-                 " %s (nothing changed; trying again on the next connection)", sj_strerror(rc));
+                 " %s (nothing changed; trying again on the next connection)",
+                 sj_strerror(rc));
         return rc;
     }
     memcpy(self->epoch, epoch, SJ_EPOCH_BYTES);
@@ -839,8 +855,12 @@ s_offer(agent_store_t *self)
 }
 
 static int
-s_fetch(void *ctx, uint64_t from, size_t max_events, size_t max_bytes,
-        int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len), void *add_ctx)
+s_fetch(void *ctx,
+        uint64_t from,
+        size_t max_events,
+        size_t max_bytes,
+        int (*add)(void *add_ctx, uint64_t seq, const void *raw, size_t len),
+        void *add_ctx)
 {
     agent_store_t *self = ctx;
     int rc = s_offer(self);
@@ -950,8 +970,13 @@ s_down_cursor(void *ctx, uint64_t *cursor)
  * (a case's newer assignment replaces an older one; the same one again
  * changes nothing). */
 static int
-s_down_item(void *ctx, uint64_t seq, const sj_down_item_t *it, const uint8_t *item, size_t len,
-            char *reason, size_t rs)
+s_down_item(void *ctx,
+            uint64_t seq,
+            const sj_down_item_t *it,
+            const uint8_t *item,
+            size_t len,
+            char *reason,
+            size_t rs)
 {
     agent_store_t *self = ctx;
     const sj_event_t *ev = &it->ev;
@@ -1020,8 +1045,13 @@ s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
 }
 
 static int
-s_down_apply(void *ctx, uint64_t first_seq, const ProtobufCBinaryData *items, size_t n,
-             uint64_t *cursor, char *reason, size_t rs)
+s_down_apply(void *ctx,
+             uint64_t first_seq,
+             const ProtobufCBinaryData *items,
+             size_t n,
+             uint64_t *cursor,
+             char *reason,
+             size_t rs)
 {
     agent_store_t *self = ctx;
     uint64_t before = 0;
@@ -1072,7 +1102,8 @@ s_acked_through(agent_store_t *self, int64_t *acked)
 }
 
 int
-agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_row_t *row),
+agent_store_outbox(agent_store_t *self,
+                   int (*fn)(void *ctx, const agent_outbox_row_t *row),
                    void *ctx)
 {
     int64_t acked = 0;
@@ -1101,8 +1132,8 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char why[256] = "";
-        agent_outbox_row_t row = {.seq = (uint64_t) sqlite3_column_int64(st, 0), .ev = ev,
-                                  .unreadable = ""};
+        agent_outbox_row_t row = {
+            .seq = (uint64_t) sqlite3_column_int64(st, 0), .ev = ev, .unreadable = ""};
         if (sqlite3_column_bytes(st, 1) == SJ_ID_BYTES) {
             memcpy(row.id, sqlite3_column_blob(st, 1), SJ_ID_BYTES);
         }
@@ -1115,7 +1146,7 @@ agent_store_outbox(agent_store_t *self, int (*fn)(void *ctx, const agent_outbox_
         }
         const unsigned char *reason = sqlite3_column_text(st, 4);
         row.reason = reason ? (const char *) reason : "";
-        row.state = reason                     ? AGENT_REJECTED
+        row.state = reason                      ? AGENT_REJECTED
                     : sqlite3_column_int(st, 3) ? AGENT_QUEUED
                     : sqlite3_column_int(st, 5) ? AGENT_AT_COUNTY
                                                 : AGENT_AT_HUB;
@@ -1346,8 +1377,10 @@ out:
 }
 
 int
-agent_store_inbox(agent_store_t *self, int overdue_only,
-                  int (*fn)(void *ctx, const agent_inbox_row_t *row), void *ctx)
+agent_store_inbox(agent_store_t *self,
+                  int overdue_only,
+                  int (*fn)(void *ctx, const agent_inbox_row_t *row),
+                  void *ctx)
 {
     char today[11];
     sj_date_today(today);

@@ -33,8 +33,8 @@ typedef struct agent_store agent_store_t;
 /* Opens dir/village-agent.db. With SJ_DB_WRITE and a new store, station must
  * be given and a random epoch is made; with an existing store a given station
  * must match the stored one. NULL with err filled on failure. */
-agent_store_t *agent_store_open(const char *dir, const char *station, sj_db_mode_t mode, char *err,
-                                size_t err_size);
+agent_store_t *agent_store_open(
+    const char *dir, const char *station, sj_db_mode_t mode, char *err, size_t err_size);
 void agent_store_close(agent_store_t **self_p);
 const char *agent_store_station(const agent_store_t *self);
 /* The epoch this handle works on (borrowed; changes when the store diverged). */
@@ -67,8 +67,8 @@ SJ_NODISCARD int agent_store_case_state(agent_store_t *self,
                                         uint8_t head[SJ_ID_BYTES],
                                         int *has_head);
 /* agent_store_case_state's outcome alone. */
-SJ_NODISCARD int agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES],
-                                          int *outcome);
+SJ_NODISCARD int
+agent_store_case_outcome(agent_store_t *self, const uint8_t id[SJ_ID_BYTES], int *outcome);
 
 /* Adds a status change (issue 4): ev->case_id, new_outcome, note, officer
  * are the caller's; the case must be one of the station's reports or
@@ -92,7 +92,9 @@ SJ_NODISCARD int agent_store_update(agent_store_t *self,
  * parent_mark is below an entry pruned here (a hub restored from an old
  * backup): then the entries after the county's receipt move, those the
  * county has stay. Public for tests. */
-SJ_NODISCARD int agent_store_diverged(agent_store_t *self, uint64_t parent_mark, int *moved,
+SJ_NODISCARD int agent_store_diverged(agent_store_t *self,
+                                      uint64_t parent_mark,
+                                      int *moved,
                                       uint8_t new_epoch[SJ_EPOCH_BYTES]);
 
 /* Uplink callbacks over this store (ctx = the store). */
@@ -104,26 +106,27 @@ typedef enum { AGENT_QUEUED = 0, AGENT_AT_HUB, AGENT_REJECTED, AGENT_AT_COUNTY }
 const char *agent_state_name(agent_state_t s);
 
 typedef struct {
-    uint64_t seq;                /* the report number (num) */
-    uint8_t id[SJ_ID_BYTES];     /* from the outbox row, also when ev is NULL */
+    uint64_t seq;            /* the report number (num) */
+    uint8_t id[SJ_ID_BYTES]; /* from the outbox row, also when ev is NULL */
     agent_state_t state;
-    const char *reason;          /* rejection reason or "" */
-    const sj_event_t *ev;        /* NULL when the stored bytes cannot be decoded */
-    const char *unreadable;      /* why ev is NULL, else "" */
+    const char *reason;     /* rejection reason or "" */
+    const sj_event_t *ev;   /* NULL when the stored bytes cannot be decoded */
+    const char *unreadable; /* why ev is NULL, else "" */
 } agent_outbox_row_t;
 
 /* Calls fn for every outbox entry in report-number order, also for entries
  * whose bytes cannot be decoded (ev NULL): no row is ever left out. */
 SJ_NODISCARD int agent_store_outbox(agent_store_t *self,
-                                    int (*fn)(void *ctx, const agent_outbox_row_t *row), void *ctx);
+                                    int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                                    void *ctx);
 
 typedef struct {
-    uint64_t total;    /* rows in the outbox */
-    uint64_t at_hub;   /* confirmed by the hub and accepted, no receipt yet */
+    uint64_t total;     /* rows in the outbox */
+    uint64_t at_hub;    /* confirmed by the hub and accepted, no receipt yet */
     uint64_t at_county; /* the county's receipt came back */
-    uint64_t queued;   /* not yet confirmed */
-    uint64_t rejected; /* confirmed but quarantined there (or unreadable here) */
-    uint64_t pruned;   /* removed by agent_store_prune over the store's life (not in total) */
+    uint64_t queued;    /* not yet confirmed */
+    uint64_t rejected;  /* confirmed but quarantined there (or unreadable here) */
+    uint64_t pruned;    /* removed by agent_store_prune over the store's life (not in total) */
 } agent_counts_t;
 
 /* One case of the inbox (issue 4), strings borrowed for the callback. */
@@ -138,14 +141,16 @@ typedef struct {
     int category;
     uint32_t persons;
     const char *summary;
-    const char *note;        /* what was asked */
-    const char *origin;      /* the station that reported it */
+    const char *note;   /* what was asked */
+    const char *origin; /* the station that reported it */
 } agent_inbox_row_t;
 
 /* Calls fn for every assigned case, by due date; with overdue_only only the
  * open ones (pending, accepted) past their due date. */
-SJ_NODISCARD int agent_store_inbox(agent_store_t *self, int overdue_only,
-                                   int (*fn)(void *ctx, const agent_inbox_row_t *row), void *ctx);
+SJ_NODISCARD int agent_store_inbox(agent_store_t *self,
+                                   int overdue_only,
+                                   int (*fn)(void *ctx, const agent_inbox_row_t *row),
+                                   void *ctx);
 
 /* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);

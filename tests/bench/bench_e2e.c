@@ -23,9 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,13 +40,13 @@
 #define BASELINE_PAYLOAD  300
 
 static const char *const s_townships[N_HUBS] = {"230523100", "230523101"};
-static const char *const s_stations[N_STATIONS] = {"230523100201", "230523100202",
-                                                   "230523101201", "230523101202"};
+static const char *const s_stations[N_STATIONS] = {"230523100201", "230523100202", "230523101201",
+                                                   "230523101202"};
 
 typedef struct {
-    long per_station;      /* reports per station */
-    int timeout_s;         /* give up on the county after this */
-    int keep;              /* keep the temporary directory */
+    long per_station; /* reports per station */
+    int timeout_s;    /* give up on the county after this */
+    int keep;         /* keep the temporary directory */
     const char *agent_bin;
     const char *hub_bin;
     const char *county_bin;
@@ -92,8 +92,8 @@ s_free_port(void)
     if (fd < 0) {
         return 0;
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
     int port = 0;
     if (bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0
@@ -163,8 +163,8 @@ s_keygen(const char *bin, int agent, const char *dir, char pk[41])
 static int
 s_allow(const char *bin, const char *dir, const char *code, const char *pk)
 {
-    char *av[] = {(char *) bin, "allow", "--data", (char *) dir, "--", (char *) code, (char *) pk,
-                  NULL};
+    char *av[] = {(char *) bin, "allow",       "--data",    (char *) dir,
+                  "--",         (char *) code, (char *) pk, NULL};
     if (s_run(av, NULL, NULL) != 0) {
         fprintf(stderr, "bench_e2e: cannot enrol %s in %s\n", code, dir);
         return -1;
@@ -238,10 +238,9 @@ s_write_jsonl(const char *path, long n, int seed)
         {"other", "邻里纠纷，排水沟堵塞致农田受淹"},
         {"other", "低保资格认定有异议"},
     };
-    static const char *const channels[] = {"visit", "visit", "letter", "visit", "phone",
-                                           "mailbox"};
-    static const char *const levels[] = {"village", "township", "village", "county",
-                                         "township", "city", "province", "capital"};
+    static const char *const channels[] = {"visit", "visit", "letter", "visit", "phone", "mailbox"};
+    static const char *const levels[] = {"village",  "township", "village",  "county",
+                                         "township", "city",     "province", "capital"};
     static const char *const outcomes[] = {"resolved_on_spot", "pending", "accepted", "closed",
                                            "withdrawn"};
     static const char *const sources[] = {"direct", "leader_reception", "assigned", "review"};
@@ -265,9 +264,9 @@ s_write_jsonl(const char *path, long n, int seed)
                 "{\"occurred_on\":\"2024-%02d-%02d\",\"channel\":\"%s\",\"kind\":\"%s\","
                 "\"persons\":%d,\"level\":\"%s\",\"category\":\"%s\",\"outcome\":\"%s\","
                 "\"source\":\"%s\",\"summary\":\"%s\",\"officer\":\"信息员-%03lu\"}\n",
-                month + 1, day + 1, channel, persons >= 5 ? "collective" : "individual",
-                persons, levels[(k / 3) % 8], sm[0], outcomes[(k / 5) % 5], sources[(k / 11) % 4],
-                sm[1], (unsigned long) seed * 100 + k % 17);
+                month + 1, day + 1, channel, persons >= 5 ? "collective" : "individual", persons,
+                levels[(k / 3) % 8], sm[0], outcomes[(k / 5) % 5], sources[(k / 11) % 4], sm[1],
+                (unsigned long) seed * 100 + k % 17);
     }
     if (fclose(f) != 0) {
         fprintf(stderr, "bench_e2e: %s: %s\n", path, strerror(errno));
@@ -426,8 +425,11 @@ s_parse(int argc, char **argv, bench_opts_t *o)
 int
 main(int argc, char **argv)
 {
-    bench_opts_t o = {.per_station = 20000, .timeout_s = 600, .agent_bin = SANJI_AGENT_BIN,
-                      .hub_bin = SANJI_HUB_BIN, .county_bin = SANJI_COUNTY_BIN,
+    bench_opts_t o = {.per_station = 20000,
+                      .timeout_s = 600,
+                      .agent_bin = SANJI_AGENT_BIN,
+                      .hub_bin = SANJI_HUB_BIN,
+                      .county_bin = SANJI_COUNTY_BIN,
                       .json_path = SANJI_BENCH_JSON};
     if (s_parse(argc, argv, &o)) {
         return 2;
@@ -466,7 +468,8 @@ main(int argc, char **argv)
     }
     for (int h = 0; h < N_HUBS; h++) {
         snprintf(path2, sizeof path2, "%s/hub-%s", d, s_townships[h]);
-        if (s_keygen(o.hub_bin, 0, path2, hub_pk[h]) || s_allow(o.county_bin, path, s_townships[h], hub_pk[h])) {
+        if (s_keygen(o.hub_bin, 0, path2, hub_pk[h])
+            || s_allow(o.county_bin, path, s_townships[h], hub_pk[h])) {
             goto out;
         }
     }
@@ -491,9 +494,18 @@ main(int argc, char **argv)
         }
         snprintf(path2, sizeof path2, "%s/station-%s", d, s_stations[s]);
         snprintf(path3, sizeof path3, "%s/import-%s.log", d, s_stations[s]);
-        char *av[] = {(char *) o.agent_bin, "--data", path2, "--station",
-                      (char *) s_stations[s], "--hub", hub_ep[s / 2], "import", "--wait", "0",
-                      path, NULL};
+        char *av[] = {(char *) o.agent_bin,
+                      "--data",
+                      path2,
+                      "--station",
+                      (char *) s_stations[s],
+                      "--hub",
+                      hub_ep[s / 2],
+                      "import",
+                      "--wait",
+                      "0",
+                      path,
+                      NULL};
         imports[s] = s_spawn(av, NULL, path3);
     }
     int import_failed = 0;
@@ -521,9 +533,9 @@ main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/hub-%s", d, s_townships[h]);
         char name[32];
         snprintf(name, sizeof name, "hub-%s", s_townships[h]);
-        char *hav[] = {(char *) o.hub_bin, "run", "--data", path, "--code",
-                       (char *) s_townships[h], "--bind", hub_ep[h], "--parent", county_ep,
-                       "--parent-key", county_pk, NULL};
+        char *hav[] = {(char *) o.hub_bin,      "run",     "--data",  path,       "--code",
+                       (char *) s_townships[h], "--bind",  hub_ep[h], "--parent", county_ep,
+                       "--parent-key",          county_pk, NULL};
         if (s_start_daemon(hav, d, name)) {
             goto out;
         }
@@ -536,17 +548,27 @@ main(int argc, char **argv)
     sqlite3_busy_timeout(cdb, 1000);
 
     /* 3. Timed: 4 syncs at once until the county holds every report. */
-    fprintf(stderr, "bench_e2e: delivering %ld reports: %d stations -> %d hubs -> county\n",
-            total, N_STATIONS, N_HUBS);
+    fprintf(stderr, "bench_e2e: delivering %ld reports: %d stations -> %d hubs -> county\n", total,
+            N_STATIONS, N_HUBS);
     char timeout_arg[16];
     snprintf(timeout_arg, sizeof timeout_arg, "%d", o.timeout_s);
     double t0 = s_now_s();
     for (int s = 0; s < N_STATIONS; s++) {
         snprintf(path2, sizeof path2, "%s/station-%s", d, s_stations[s]);
         snprintf(path3, sizeof path3, "%s/sync-%s.log", d, s_stations[s]);
-        char *av[] = {(char *) o.agent_bin, "--data", path2, "--station",
-                      (char *) s_stations[s], "--hub", hub_ep[s / 2], "--hub-key",
-                      hub_pk[s / 2], "sync", "--timeout", timeout_arg, NULL};
+        char *av[] = {(char *) o.agent_bin,
+                      "--data",
+                      path2,
+                      "--station",
+                      (char *) s_stations[s],
+                      "--hub",
+                      hub_ep[s / 2],
+                      "--hub-key",
+                      hub_pk[s / 2],
+                      "sync",
+                      "--timeout",
+                      timeout_arg,
+                      NULL};
         syncs[s] = s_spawn(av, NULL, path3);
     }
     double t_hubs = 0, t_county = 0;
@@ -575,8 +597,8 @@ main(int argc, char **argv)
             break;
         }
         if (s_now_s() - t0 > o.timeout_s || (sync_failed && syncs_left == 0)) {
-            fprintf(stderr, "bench_e2e: the county has %ld of %ld reports after %.1f s\n", n,
-                    total, s_now_s() - t0);
+            fprintf(stderr, "bench_e2e: the county has %ld of %ld reports after %.1f s\n", n, total,
+                    s_now_s() - t0);
             goto out;
         }
         s_sleep_ms(POLL_MS);
@@ -654,8 +676,7 @@ main(int argc, char **argv)
             "  \"ratio\": %.4f,\n  \"sqlite_version\": \"%s\",\n  \"cpus\": %ld\n}\n",
             N_STATIONS, N_HUBS, o.per_station, total, t_hubs, t_county, sanji_rate, total,
             BASELINE_TXN_ROWS, BASELINE_PAYLOAD, sqlite_rate, s_cpu_s[0], s_cpu_s[1], s_cpu_s[2],
-            ratio, sqlite3_libversion(),
-            sysconf(_SC_NPROCESSORS_ONLN));
+            ratio, sqlite3_libversion(), sysconf(_SC_NPROCESSORS_ONLN));
     if (fclose(jf) != 0) {
         fprintf(stderr, "bench_e2e: %s: %s\n", o.json_path, strerror(errno));
         goto out;

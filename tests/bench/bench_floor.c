@@ -33,9 +33,9 @@
 #include "bench_util.h"
 #include "sj_db.h" /* SJ_DB_PAGE_SIZE_PRAGMA */
 
-#define MAX_HUBS 16
+#define MAX_HUBS     16
 #define MAX_STATIONS 256
-#define GROUP 64 /* frames per transaction at most, as sanji's downlink */
+#define GROUP        64 /* frames per transaction at most, as sanji's downlink */
 
 typedef struct {
     int stations, hubs, batch, bytes, window;
@@ -86,11 +86,13 @@ s_store(const char *path, sqlite3_stmt **ins)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK
-        || sqlite3_exec(db, SJ_DB_PAGE_SIZE_PRAGMA "; PRAGMA journal_mode=WAL;"
-                            " PRAGMA synchronous=FULL;"
-                            " CREATE TABLE rows(id BLOB PRIMARY KEY, payload BLOB NOT NULL)"
-                            " WITHOUT ROWID; CREATE TABLE cursor(acked INTEGER);"
-                            " INSERT INTO cursor VALUES(0);",
+        || sqlite3_exec(db,
+                        SJ_DB_PAGE_SIZE_PRAGMA
+                        "; PRAGMA journal_mode=WAL;"
+                        " PRAGMA synchronous=FULL;"
+                        " CREATE TABLE rows(id BLOB PRIMARY KEY, payload BLOB NOT NULL)"
+                        " WITHOUT ROWID; CREATE TABLE cursor(acked INTEGER);"
+                        " INSERT INTO cursor VALUES(0);",
                         NULL, NULL, NULL)
                != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO rows(id, payload) VALUES(?1, ?2)", -1, ins, NULL)
@@ -216,8 +218,13 @@ s_county(const char *ep, const char *path, const keypair_t *k, long total, int b
  * each to the county, and records the county's acks (one transaction per
  * read of acks). Ends when the county has acked `frames` frames. */
 static int
-s_hub(const char *bind_ep, const char *county_ep, const char *path, const keypair_t *me,
-      const keypair_t *county, long frames, int bytes)
+s_hub(const char *bind_ep,
+      const char *county_ep,
+      const char *path,
+      const keypair_t *me,
+      const keypair_t *county,
+      long frames,
+      int bytes)
 {
     void *ctx = zmq_ctx_new();
     void *r = zmq_socket(ctx, ZMQ_ROUTER);
@@ -380,21 +387,39 @@ main(int argc, char **argv)
 {
     fopts_t o = {.stations = 8, .hubs = 2, .batch = 256, .bytes = 308, .window = 16, .n = 25000};
     static const struct option longs[] = {
-        {"stations", 1, 0, 's'}, {"hubs", 1, 0, 'H'},  {"n", 1, 0, 'n'},    {"batch", 1, 0, 'b'},
-        {"bytes", 1, 0, 'B'},    {"window", 1, 0, 'w'}, {"json", 1, 0, 'j'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"stations", 1, 0, 's'}, {"hubs", 1, 0, 'H'},  {"n", 1, 0, 'n'},
+        {"batch", 1, 0, 'b'},    {"bytes", 1, 0, 'B'}, {"window", 1, 0, 'w'},
+        {"json", 1, 0, 'j'},     {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
-        case 's': o.stations = atoi(optarg); break;
-        case 'H': o.hubs = atoi(optarg); break;
-        case 'n': o.n = atol(optarg); break;
-        case 'b': o.batch = atoi(optarg); break;
-        case 'B': o.bytes = atoi(optarg); break;
-        case 'w': o.window = atoi(optarg); break;
-        case 'j': o.json = optarg; break;
-        case 'h': s_usage(stdout); return 0;
-        default: s_usage(stderr); return 2;
+        case 's':
+            o.stations = atoi(optarg);
+            break;
+        case 'H':
+            o.hubs = atoi(optarg);
+            break;
+        case 'n':
+            o.n = atol(optarg);
+            break;
+        case 'b':
+            o.batch = atoi(optarg);
+            break;
+        case 'B':
+            o.bytes = atoi(optarg);
+            break;
+        case 'w':
+            o.window = atoi(optarg);
+            break;
+        case 'j':
+            o.json = optarg;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
+        default:
+            s_usage(stderr);
+            return 2;
         }
     }
     if (o.stations < 1 || o.stations > MAX_STATIONS || o.hubs < 1 || o.hubs > MAX_HUBS
@@ -410,7 +435,7 @@ main(int argc, char **argv)
     }
     keypair_t county_k, hub_k[MAX_HUBS];
     zmq_curve_keypair(county_k.pk, county_k.sk);
-    int ports[MAX_HUBS + 1];
+    int ports[MAX_HUBS + 1] = {0};
     for (int i = 0; i <= o.hubs; i++) {
         ports[i] = bu_free_port(ports, i);
         if (i < o.hubs) {
@@ -486,8 +511,8 @@ main(int argc, char **argv)
     printf("floor: %d stations -> %d hubs -> county, %ld records of %d B in frames of %d,"
            " CURVE, synchronous=FULL at hub and county\n",
            o.stations, o.hubs, total, o.bytes, o.batch);
-    printf("  %.0f records/s steady (10%%..90%%), %.0f overall; at the hubs after %.2f s\n",
-           steady, overall, t_hubs - t0);
+    printf("  %.0f records/s steady (10%%..90%%), %.0f overall; at the hubs after %.2f s\n", steady,
+           overall, t_hubs - t0);
     printf("  CPU per record: county %.2f us, hubs %.2f us, stations %.2f us\n",
            cpu[0] / (double) total * 1e6, cpu[1] / (double) total * 1e6,
            st_cpu / (double) total * 1e6);

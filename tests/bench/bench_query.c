@@ -294,8 +294,8 @@ main(int argc, char **argv)
         char *by3[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
                        "township,level", "--format", "csv",    NULL};
         /* and one that no tally holds (a station and a kind): a scan */
-        char *by4[] = {SANJI_COUNTY_BIN, "stats",   "--data", dir, "--by",
-                       "station,level",  "--format", "csv",   NULL};
+        char *by4[] = {SANJI_COUNTY_BIN, "stats",    "--data", dir, "--by",
+                       "station,level",  "--format", "csv",    NULL};
         if (s_measure(dir, "stats --by township,month", have, runs, by1)
             || s_measure(dir, "stats --by level,kind", have, runs, by2)
             || s_measure(dir, "stats --by township,level", have, runs, by3)

@@ -32,8 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (env->body_case == SANJI__ENVELOPE__BODY_DOWN_BATCH) {
         for (size_t i = 0; i < env->down_batch->n_items; i++) {
             (void) sj_down_item_decode(env->down_batch->items[i].data,
-                                       env->down_batch->items[i].len, &item, reason,
-                                       sizeof reason);
+                                       env->down_batch->items[i].len, &item, reason, sizeof reason);
         }
     }
     sj_wire_free(env);

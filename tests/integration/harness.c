@@ -588,8 +588,7 @@ s_node(h_env_t *env, h_role_t role, const char *code, const h_node_t *parent)
     const char *kind = role == H_COUNTY ? "county" : role == H_HUB ? "hub" : "station";
     char dir[200];
     snprintf(dir, sizeof dir, "%.199s", env->dir); /* a copy: see s_spawn (-Wrestrict) */
-    snprintf(n->data, sizeof n->data, "%s/%s%s%.16s", dir, kind, code ? "-" : "",
-             code ? code : "");
+    snprintf(n->data, sizeof n->data, "%s/%s%s%.16s", dir, kind, code ? "-" : "", code ? code : "");
     if (role != H_STATION) {
         n->port = h_free_port();
         if (n->port <= 0) {
@@ -630,8 +629,8 @@ h_keys(h_node_t *node)
     h_result_t r;
     char *kg_agent[] = {(char *) AGENT_BIN, "--data", node->data, "keygen", NULL};
     char *kg_daemon[] = {(char *) s_bin(node->role), "keygen", "--data", node->data, NULL};
-    int code = h_run(node->env, "keygen", node->role == H_STATION ? kg_agent : kg_daemon, &r,
-                     h_ms(30000));
+    int code =
+        h_run(node->env, "keygen", node->role == H_STATION ? kg_agent : kg_daemon, &r, h_ms(30000));
     size_t n = strcspn(r.out, "\n");
     if (code != 0 || n != 40) {
         fprintf(stderr, "# keygen for %s failed (%d): %s\n", node->data, code, r.err);
@@ -712,8 +711,7 @@ h_station(h_env_t *env, const char *code, const h_node_t *hub)
 {
     h_node_t *n = s_node(env, H_STATION, code, hub);
     if (n && h_keys(n) != 0) {
-        fprintf(stderr, "# station %s has no enrolled key (tests of refusal expect this)\n",
-                code);
+        fprintf(stderr, "# station %s has no enrolled key (tests of refusal expect this)\n", code);
     }
     return n;
 }

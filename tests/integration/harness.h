@@ -31,7 +31,7 @@
 
 #include "sanji.pb-c.h"
 
-#define H_PATH      512
+#define H_PATH 512
 #ifndef H_MAX_PROCS
 #define H_MAX_PROCS 128 /* the fault suite, which restarts tiers by the thousand, sets more */
 #endif

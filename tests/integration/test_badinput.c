@@ -609,14 +609,16 @@ test_badinput_agent_shows_unreadable_rejected(void **state)
     assert_int_equal(h_agent(st, table, &r, h_ms(30000)), 0);
     unsigned long long t = 0, c = 0, h = 0, q = 0, x = 0;
     const char *line = strstr(r.err, "station ");
-    int got = line ? sscanf(line, "station %*s %llu reports, %llu at the county, %llu at the hub,"
-                                  " %llu queued, %llu rejected",
+    int got = line ? sscanf(line,
+                            "station %*s %llu reports, %llu at the county, %llu at the hub,"
+                            " %llu queued, %llu rejected",
                             &t, &c, &h, &q, &x)
                    : 0;
     h_result_free(&r);
     if (got != 5 || t != 3 || c + h != 2 || q != 0 || x != 1) {
         fail_msg("outbox summary is wrong: %llu reports, %llu+%llu accepted, %llu queued,"
-                 " %llu rejected", t, c, h, q, x);
+                 " %llu rejected",
+                 t, c, h, q, x);
     }
 }
 

@@ -55,8 +55,8 @@ s_tool(h_node_t *node, const char *cmd, const char *const args[], h_result_t *re
 static void
 s_submit(h_node_t *st, char id[40])
 {
-    const char *args[] = {"submit", "--channel", "visit", "--level", "township", "--summary",
-                          "宅基地边界纠纷", "--wait", "0", NULL};
+    const char *args[] = {"submit",    "--channel",      "visit",  "--level", "township",
+                          "--summary", "宅基地边界纠纷", "--wait", "0",       NULL};
     h_result_t r;
     assert_int_equal(h_agent(st, args, &r, h_ms(30000)), 0);
     assert_true(strlen(r.out) >= 36);
@@ -67,8 +67,8 @@ s_submit(h_node_t *st, char id[40])
 static int
 s_update(h_node_t *st, const char *id, const char *outcome, h_result_t *r)
 {
-    const char *args[] = {"update", id, "--outcome", outcome, "--note", "办理中", "--wait", "0",
-                          NULL};
+    const char *args[] = {"update", id,       "--outcome", outcome, "--note",
+                          "办理中", "--wait", "0",         NULL};
     return h_agent(st, args, r, h_ms(30000));
 }
 
@@ -154,9 +154,8 @@ test_cases_lifecycle_and_conflict(void **state)
     assert_int_equal(s_update(st, id2, "accepted", &r), 0);
     h_result_free(&r);
     s_sync(st);
-    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM cases WHERE outcome=3", 1, 1,
-                               h_ms(30000)),
-                     1);
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM cases WHERE outcome=3", 1, 1, h_ms(30000)), 1);
     assert_int_equal(s_update(st, id2, "closed", &r), 0); /* queued at the station */
     h_result_free(&r);
     h_sleep_ms(20); /* the hub's change is the later one */

@@ -268,8 +268,11 @@ s_restore_dir(h_env_t *env, const char *dir, const char *backup)
  * accepted (at the hub, or already at the county: receipts may come back
  * at any time), queued and rejected. */
 static void
-s_expect_outbox(h_node_t *st, unsigned long long total, unsigned long long accepted,
-                unsigned long long queued, unsigned long long rejected)
+s_expect_outbox(h_node_t *st,
+                unsigned long long total,
+                unsigned long long accepted,
+                unsigned long long queued,
+                unsigned long long rejected)
 {
     h_result_t r;
     const char *args[] = {"outbox", NULL};
@@ -277,8 +280,9 @@ s_expect_outbox(h_node_t *st, unsigned long long total, unsigned long long accep
     fprintf(stderr, "# outbox: %s", r.err);
     const char *line = strstr(r.err, "station ");
     unsigned long long t = 0, c = 0, h = 0, q = 0, x = 0;
-    int got = line ? sscanf(line, "station %*s %llu reports, %llu at the county, %llu at the hub,"
-                                  " %llu queued, %llu rejected",
+    int got = line ? sscanf(line,
+                            "station %*s %llu reports, %llu at the county, %llu at the hub,"
+                            " %llu queued, %llu rejected",
                             &t, &c, &h, &q, &x)
                    : 0;
     h_result_free(&r);
@@ -314,8 +318,9 @@ test_faults_station_restored_from_backup(void **state)
     }
     int code = h_sync(st, 30, &r);
     fprintf(stderr, "# sync after restore: exit %d: %s", code, r.err);
-    if (code != 0 || !strstr(r.err, "store diverged from the hub (restored from a backup?): 3"
-                                    " unconfirmed reports moved to a new epoch")) {
+    if (code != 0
+        || !strstr(r.err, "store diverged from the hub (restored from a backup?): 3"
+                          " unconfirmed reports moved to a new epoch")) {
         fail_msg("sync after the restore did not move the 3 new reports: %s", r.err);
     }
     h_result_free(&r);

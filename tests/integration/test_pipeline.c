@@ -302,8 +302,7 @@ test_pipeline_station_outside_township(void **state)
         fail_msg("sync stderr does not say the hub refused the station: %s", r.err);
     }
     if (took > h_ms(15000)) {
-        fail_msg("a refused sync took %lld ms; it should stop at the refusal",
-                 (long long) took);
+        fail_msg("a refused sync took %lld ms; it should stop at the refusal", (long long) took);
     }
     h_result_free(&r);
     assert_int_equal(h_db_scalar(hub, "SELECT count(*) FROM events"), 0);

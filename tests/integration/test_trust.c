@@ -4,6 +4,7 @@
  * clear at the hub; and does a flood of hostile frames leave the hub serving a
  * good station exactly once? */
 #define _GNU_SOURCE /* syscall(SYS_tgkill): a signal to one thread of a daemon */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>

@@ -40,8 +40,8 @@ void county_testdb_insert(county_testdb_t *self, const county_testdb_matter_t *r
 void county_testdb_fill(sqlite3 *db, long n, int year);
 /* Inserts one assignment (交办) of case id (UUID text) by plain SQL into
  * the v3 assignments table (no store function makes them yet). */
-void county_testdb_assign(sqlite3 *db, const char *id, const char *assignee, const char *due_on,
-                          long long created_ms);
+void county_testdb_assign(
+    sqlite3 *db, const char *id, const char *assignee, const char *due_on, long long created_ms);
 /* Closes the store (unless already closed) and removes the directory. */
 void county_testdb_destroy(county_testdb_t **self_p);
 

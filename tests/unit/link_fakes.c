@@ -113,7 +113,8 @@ lf_parent_init(lf_parent_t *p)
 {
     memset(p, 0, sizeof *p);
     if (sqlite3_open(":memory:", &p->db) != SQLITE_OK
-        || sqlite3_exec(p->db, SJ_DOWNLINK_SCHEMA SJ_DOWNLINK_SCHEMA_2, NULL, NULL, NULL) != SQLITE_OK) {
+        || sqlite3_exec(p->db, SJ_DOWNLINK_SCHEMA SJ_DOWNLINK_SCHEMA_2, NULL, NULL, NULL)
+               != SQLITE_OK) {
         sqlite3_close(p->db);
         p->db = NULL;
         return -1;

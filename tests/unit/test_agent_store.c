@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,7 +139,9 @@ s_fetch_all(agent_store_t *st, s_got_t *g)
  * event's bytes (zeros first) and the hash column is the hash of its bytes.
  * ids (n of them) are filled in order. Returns n. */
 static size_t
-s_check_chain(agent_store_t *st, const uint8_t epoch[SJ_EPOCH_BYTES], uint8_t ids[][SJ_ID_BYTES],
+s_check_chain(agent_store_t *st,
+              const uint8_t epoch[SJ_EPOCH_BYTES],
+              uint8_t ids[][SJ_ID_BYTES],
               size_t max)
 {
     sqlite3_stmt *s = NULL;
@@ -349,9 +351,9 @@ test_agent_store_diverged_keeps_unreadable_listed(void **state)
         s_add(f->st, "x", NULL);
     }
     /* Report 2's bytes are damaged; none was ever offered. */
-    assert_int_equal(sj_db_exec(agent_store_db(f->st),
-                                "UPDATE outbox SET raw = x'0f0f0f' WHERE num = 2"),
-                     SJ_OK);
+    assert_int_equal(
+        sj_db_exec(agent_store_db(f->st), "UPDATE outbox SET raw = x'0f0f0f' WHERE num = 2"),
+        SJ_OK);
     uint8_t epoch[SJ_EPOCH_BYTES];
     int moved = 0;
     assert_int_equal(agent_store_diverged(f->st, 7, &moved, epoch), SJ_OK);

@@ -457,8 +457,8 @@ s_stats_json(s_fx_t *fx, const char *by, const county_filter_t *f)
     char *text = NULL, err[512] = "";
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    int rc = county_query_stats_ex(fx->db, by, f, SJ_FMT_JSON, COUNTY_STATS_CASES, out, err,
-                                   sizeof err);
+    int rc =
+        county_query_stats_ex(fx->db, by, f, SJ_FMT_JSON, COUNTY_STATS_CASES, out, err, sizeof err);
     fclose(out);
     if (rc != SJ_OK) {
         fail_msg("stats: %s", err);
@@ -575,9 +575,9 @@ s_late_report(s_fx_t *fx, const uint8_t id[16])
     ev.report.officer = "";
     s_store(fx, "230523100", &ev);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(fx->db, "SELECT outcome FROM matters WHERE id=?", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(fx->db, "SELECT outcome FROM matters WHERE id=?", -1, &st, NULL),
+        SQLITE_OK);
     sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int outcome = sqlite3_column_int(st, 0);

@@ -115,8 +115,9 @@ static void
 test_county_out_verify(void **state)
 {
     (void) state;
-    static const char *const snames[] = {"station",     "epoch",        "events", "complete_through",
-                                         "gaps",        "quarantined",  "chain_breaks", "status"};
+    static const char *const snames[] = {"station",          "epoch", "events",
+                                         "complete_through", "gaps",  "quarantined",
+                                         "chain_breaks",     "status"};
     static const sj_col_type_t stypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_INT,
                                            SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT, SJ_COL_TEXT};
     static const char *const pnames[] = {"station",   "epoch",    "problem",
@@ -179,8 +180,8 @@ test_county_out_status(void **state)
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
     county_status_t s = {"", 12, 10, 1, sj_table_new(9, names, types), ""};
     assert_non_null(s.children);
-    const char *row[] = {"230523100", "township", "ok", "2024-03-01T08:00:00Z",
-                         "5",         "12",       "0",  "0", "0"};
+    const char *row[] = {"230523100", "township", "ok", "2024-03-01T08:00:00Z", "5", "12",
+                         "0",         "0",        "0"};
     assert_int_equal(sj_table_add_row(s.children, row), SJ_OK);
     s_mem_t m;
     s_open(&m);

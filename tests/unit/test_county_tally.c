@@ -32,9 +32,8 @@
 #define BATCH_MAX  120
 #define N_QUERIES  400
 
-static const char *const s_stations[N_STATIONS] = {"230523100201", "230523100202",
-                                                   "230523101201", "230523101202",
-                                                   "230523102201", "230523102203"};
+static const char *const s_stations[N_STATIONS] = {"230523100201", "230523100202", "230523101201",
+                                                   "230523101202", "230523102201", "230523102203"};
 
 /* xorshift64*: the same data on every run (seeded), no libc rand state */
 static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
@@ -246,8 +245,7 @@ s_compare_random(sqlite3 *db, int n)
 {
     static const char *const froms[] = {NULL, "2023-12-01", "2024-01-15", "2024-02-01",
                                         "2023-11-01"};
-    static const char *const tos[] = {NULL, "2024-02-29", "2024-03-10", "2024-01-31",
-                                      "2024-04-30"};
+    static const char *const tos[] = {NULL, "2024-02-29", "2024-03-10", "2024-01-31", "2024-04-30"};
     static const char *const townships[] = {"230523100", "230523101", "230523109"};
     int from_tally = 0;
     for (int q = 0; q < n; q++) {
@@ -295,8 +293,8 @@ s_compare_random(sqlite3 *db, int n)
         char *tally = s_run(db, by, &f, fmt, 0);
         char *scan = s_run(db, by, &f, fmt, COUNTY_STATS_SCAN);
         if (strcmp(tally, scan) != 0) {
-            fail_msg("stats --by '%s' from %s differs from the scan:\n%s\nscan:\n%s", by, src, tally,
-                     scan);
+            fail_msg("stats --by '%s' from %s differs from the scan:\n%s\nscan:\n%s", by, src,
+                     tally, scan);
         }
         free(tally);
         free(scan);
@@ -396,7 +394,7 @@ test_tally_migration_rebuilds(void **state)
     s_exec(fx->db, "DROP TABLE tally_place; DROP TABLE tally_kind; DROP TABLE tally_field;"
                    " DROP TRIGGER tally_matter_out; DROP TRIGGER tally_matter_change;"
                    " DROP TRIGGER tally_field_out; DROP TRIGGER tally_field_change;"
-                   " ALTER TABLE status_changes DROP COLUMN parent;" /* schema 8's */
+                   " ALTER TABLE status_changes DROP COLUMN parent;"  /* schema 8's */
                    " ALTER TABLE status_changes DROP COLUMN applied;" /* schema 9's: */
                    " DROP TABLE link_heads; DROP TABLE link_forks;"
                    " PRAGMA user_version = 4"); /* 4: assignment delivery's */

@@ -38,12 +38,17 @@ test_model_enum_labels(void **state)
         const char *zh;
         const char *name;
     } words[] = {
-        {SJ_FIELD_CHANNEL, "来访", "visit"},       {SJ_FIELD_CHANNEL, "信箱", "mailbox"},
-        {SJ_FIELD_KIND, "集体访", "collective"},   {SJ_FIELD_LEVEL, "到县", "county"},
-        {SJ_FIELD_LEVEL, "进京", "capital"},       {SJ_FIELD_CATEGORY, "土地", "land"},
+        {SJ_FIELD_CHANNEL, "来访", "visit"},
+        {SJ_FIELD_CHANNEL, "信箱", "mailbox"},
+        {SJ_FIELD_KIND, "集体访", "collective"},
+        {SJ_FIELD_LEVEL, "到县", "county"},
+        {SJ_FIELD_LEVEL, "进京", "capital"},
+        {SJ_FIELD_CATEGORY, "土地", "land"},
         {SJ_FIELD_CATEGORY, "企业改制", "enterprise_restructuring"},
-        {SJ_FIELD_OUTCOME, "办结", "closed"},      {SJ_FIELD_OUTCOME, "当场解决", "resolved_on_spot"},
-        {SJ_FIELD_SOURCE, "复查复核", "review"},   {SJ_FIELD_SOURCE, "上级交办", "assigned"},
+        {SJ_FIELD_OUTCOME, "办结", "closed"},
+        {SJ_FIELD_OUTCOME, "当场解决", "resolved_on_spot"},
+        {SJ_FIELD_SOURCE, "复查复核", "review"},
+        {SJ_FIELD_SOURCE, "上级交办", "assigned"},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         int v = sj_enum_value(words[i].f, words[i].zh);
@@ -251,9 +256,16 @@ static void
 test_model_report_validate(void **state)
 {
     (void) state;
-    sj_report_t r = {.occurred_on = "2007-03-05", .channel = 1, .kind = 2, .persons = 12,
-                     .level = 3, .category = 1, .outcome = 2, .source = 2,
-                     .summary = "土地承包纠纷", .officer = "信息员-017"};
+    sj_report_t r = {.occurred_on = "2007-03-05",
+                     .channel = 1,
+                     .kind = 2,
+                     .persons = 12,
+                     .level = 3,
+                     .category = 1,
+                     .outcome = 2,
+                     .source = 2,
+                     .summary = "土地承包纠纷",
+                     .officer = "信息员-017"};
     char err[200];
     assert_int_equal(sj_report_validate(&r, err, sizeof err), SJ_OK);
     r.persons = 3;
@@ -292,11 +304,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_model_enum_roundtrip), cmocka_unit_test(test_model_enum_labels),
+        cmocka_unit_test(test_model_enum_roundtrip),
+        cmocka_unit_test(test_model_enum_labels),
         cmocka_unit_test(test_model_codes),
-        cmocka_unit_test(test_model_dates),          cmocka_unit_test(test_model_utf8),
+        cmocka_unit_test(test_model_dates),
+        cmocka_unit_test(test_model_utf8),
         cmocka_unit_test(test_model_utf8_exhaustive),
-        cmocka_unit_test(test_model_report_validate), cmocka_unit_test(test_model_uuid),
+        cmocka_unit_test(test_model_report_validate),
+        cmocka_unit_test(test_model_uuid),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -55,9 +55,8 @@ test_store_page_size(void **state)
     char *dir = s_tmpdir();
     sqlite3 *db = NULL;
     char err[512] = "";
-    assert_int_equal(sj_db_open(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err,
-                                sizeof err),
-                     SJ_OK);
+    assert_int_equal(
+        sj_db_open(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err), SJ_OK);
     assert_int_equal(s_page_size(db), SJ_DB_PAGE_SIZE);
     sj_db_close(&db);
     assert_int_equal(sj_db_open_paged(dir, "small.db", 0x1234, s_migs, 2, SJ_DB_WRITE, 4096, &db,
@@ -65,9 +64,9 @@ test_store_page_size(void **state)
                      SJ_OK);
     assert_int_equal(s_page_size(db), 4096);
     sj_db_close(&db);
-    assert_int_equal(sj_db_open_paged(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, 4096, &db,
-                                      err, sizeof err),
-                     SJ_OK);
+    assert_int_equal(
+        sj_db_open_paged(dir, "big.db", 0x1234, s_migs, 2, SJ_DB_WRITE, 4096, &db, err, sizeof err),
+        SJ_OK);
     assert_int_equal(s_page_size(db), SJ_DB_PAGE_SIZE);
     sj_db_close(&db);
     s_rm(dir);
@@ -156,8 +155,8 @@ test_store_concurrent_create(void **state)
             if (kids[k] == 0) {
                 sqlite3 *db = NULL;
                 char err[512] = "";
-                int rc = sj_db_open(sub, "x.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err,
-                                    sizeof err);
+                int rc =
+                    sj_db_open(sub, "x.db", 0x1234, s_migs, 2, SJ_DB_WRITE, &db, err, sizeof err);
                 if (rc != SJ_OK) {
                     fprintf(stderr, "child: %s\n", err);
                 }

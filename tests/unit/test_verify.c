@@ -83,9 +83,8 @@ s_verify(county_store_t *cs)
     long problems = -1;
     char err[256];
     FILE *out = fopen("/dev/null", "w");
-    assert_int_equal(county_verify(county_store_db(cs), SJ_FMT_CSV, out, &problems, err,
-                                   sizeof err),
-                     SJ_OK);
+    assert_int_equal(
+        county_verify(county_store_db(cs), SJ_FMT_CSV, out, &problems, err, sizeof err), SJ_OK);
     fclose(out);
     return problems;
 }
@@ -121,8 +120,7 @@ test_verify_finds_gaps_and_breaks(void **state)
 /* Stores one report at (origin, epoch, seq) with the given id; returns how
  * the store classified it. */
 static sj_stored_t
-s_put(county_store_t *cs, const char *origin, const uint8_t *epoch, uint64_t seq,
-      const uint8_t *id)
+s_put(county_store_t *cs, const char *origin, const uint8_t *epoch, uint64_t seq, const uint8_t *id)
 {
     sj_event_t *ev = calloc(1, sizeof *ev);
     memcpy(ev->id, id, SJ_ID_BYTES);

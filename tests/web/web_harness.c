@@ -133,8 +133,9 @@ web_request(
     for (;;) {
         if (len + 4096 > cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
+            char *grown = realloc(buf, cap);
+            assert_non_null(grown);
+            buf = grown;
         }
         ssize_t got = read(fd, buf + len, cap - len - 1);
         if (got < 0 && errno == EINTR) {
@@ -221,8 +222,9 @@ web_run(char *const *argv, int *status)
         len += (size_t) got;
         if (len + 4096 > cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
+            char *grown = realloc(buf, cap);
+            assert_non_null(grown);
+            buf = grown;
         }
     }
     close(fds[0]);

@@ -682,7 +682,7 @@ wd_js(wd_t *self, const char *script, const char *args_json, char *out, size_t s
 int
 wd_wait_css(wd_t *self, const char *css, int timeout_ms, char el[WD_ID])
 {
-    char tmp[WD_ID];
+    char tmp[WD_ID] = "";
     int64_t deadline = s_mono_ms() + timeout_ms;
     for (;;) {
         if (wd_find(self, css, el ? el : tmp) == 0) {
@@ -731,12 +731,13 @@ wd_screenshot(wd_t *self, const char *path)
                              sodium_base64_VARIANT_ORIGINAL)
                == 0) {
         FILE *f = fopen(path, "wb");
-        if (f && fwrite(png, 1, len, f) == len && fclose(f) == 0) {
+        int ok = f && fwrite(png, 1, len, f) == len;
+        if (f && fclose(f) != 0) {
+            ok = 0;
+        }
+        if (ok) {
             rc = 0;
         } else {
-            if (f) {
-                fclose(f);
-            }
             s_fail(self, "cannot write %s: %s", path, strerror(errno));
         }
     } else {
