@@ -7,6 +7,7 @@
 #include "sj_cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
+#include "sj_node.h"
 
 #define S_HELP_ID  'h'
 #define S_NAME_COL 20 /* where a command's summary starts in the tool's help */
@@ -264,6 +266,21 @@ s_parse(sj_cli_args_t *a, const struct option *table, int argc, char **argv)
     return 0;
 }
 
+/* Is word one of the space-separated words of list (NULL: none)? */
+static int
+s_word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, word, n) == 0) {
+            return 1;
+        }
+        p += len + (p[len] == ' ');
+    }
+    return 0;
+}
+
 int
 sj_cli_main(const sj_cli_tool_t *tool, int argc, char **argv)
 {
@@ -287,6 +304,16 @@ sj_cli_main(const sj_cli_tool_t *tool, int argc, char **argv)
         }
         fprintf(stderr, " (see %s --help)\n", tool->tool);
         return 2;
+    }
+    if (s_word_in(tool->engine_cmds, cmd->name)) {
+        sj_node_signals_early(strcmp(cmd->name, "run") == 0);
+    } else {
+        sigset_t set; /* a starter may have blocked them (sj_node.h) */
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
     }
     if (cmd->own_main) {
         return cmd->own_main(argc, argv);

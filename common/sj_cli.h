@@ -82,6 +82,11 @@ struct sj_cli_tool {
     int data_id, log_level_id;  /* the ids of --data and --log-level */
     const char *const *general; /* the config file's general keys (sj_cfg_spec_t.general) */
     const sj_cli_cmd_t *cmds;   /* ended by {NULL} */
+    /* The commands that run the node engine (sj_node_run), space-separated
+     * ("sync run"); "run" is the daemon (SIGHUP reloads). Their stop
+     * handlers go in before anything else (sj_node_signals_early); the
+     * others keep the signals' default actions. */
+    const char *engine_cmds;
 };
 
 /* Reads the config file (sj_cfg_apply), finds the command, parses its

@@ -60,18 +60,18 @@ s_on_signal(int sig)
  * last words after sj_node_run returned, ends the work through the normal
  * path (the loop sees the flag at once) instead of killing the process
  * half way. */
+static int s_early; /* sj_node_signals_early ran: keep what arrived since */
+
 static void
-s_signals_install(const sj_node_cfg_t *cfg)
+s_signals_set(int daemon)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigemptyset(&sa.sa_mask);
-    s_stop = 0;
-    s_reload = 0;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (cfg->daemon) {
+    if (daemon) {
         struct sigaction ign;
         memset(&ign, 0, sizeof ign);
         ign.sa_handler = SIG_IGN;
@@ -79,6 +79,32 @@ s_signals_install(const sj_node_cfg_t *cfg)
         sigaction(SIGHUP, &sa, NULL);
         sigaction(SIGPIPE, &ign, NULL);
     }
+}
+
+static void
+s_signals_install(const sj_node_cfg_t *cfg)
+{
+    if (!s_early) {
+        s_stop = 0;
+        s_reload = 0;
+    }
+    s_early = 0;
+    s_signals_set(cfg->daemon);
+}
+
+void
+sj_node_signals_early(int daemon)
+{
+    s_stop = 0;
+    s_reload = 0;
+    s_signals_set(daemon);
+    s_early = 1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* Logs a link's code when it changes: a failure once (not on every turn

@@ -114,4 +114,12 @@ SJ_NODISCARD int sj_node_run(const sj_node_cfg_t *cfg, const sj_node_role_t *rol
 sj_uplink_t *sj_node_uplink(sj_node_t *self);
 sj_downlink_t *sj_node_downlink(sj_node_t *self);
 
+/* For a command that will call sj_node_run (run, sync), first thing once
+ * the command is known: installs the stop handlers (SIGHUP too with
+ * daemon), then unblocks SIGINT, SIGTERM and SIGHUP. A signal that came
+ * before (a starter may block them until the handlers are in place; the
+ * tests' harness does) is then handled as a stop, and sj_node_run keeps it:
+ * the command ends through its exit path instead of dying half way. */
+void sj_node_signals_early(int daemon);
+
 #endif

@@ -1185,4 +1185,5 @@ const sj_cli_tool_t agent_cli_tool = {
     .log_level_id = O_LOG,
     .general = s_cfg_general,
     .cmds = s_cmds,
+    .engine_cmds = "sync run",
 };
