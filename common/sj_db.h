@@ -69,6 +69,19 @@ SJ_NODISCARD int sj_db_quick_check(sqlite3 *db, char *err, size_t err_size);
 /* Puts "dir/name: " before err unless it already names that file. */
 void sj_db_name_in_error(char *err, size_t err_size, const char *dir, const char *name);
 
+/* Compares db's schema (every table, index, trigger and view in
+ * sqlite_schema: type, name and SQL) with what a new store of db's
+ * user_version has (the meta table and migrations up to that version, made
+ * in memory). what names the store in messages ("county-server"). SJ_OK, or
+ * SJ_EDB with the differences in err, e.g. "trigger evil is not in a
+ * version-9 county-server store". `restore` runs it before anything of the
+ * file is executed. */
+SJ_NODISCARD int sj_db_schema_check(sqlite3 *db,
+                                    const sj_migration_t *migrations,
+                                    size_t n_migrations,
+                                    const char *what,
+                                    char *err,
+                                    size_t err_size);
 /* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
 int sj_db_err(sqlite3 *db, int rc, const char *what);
 /* Steps st, a bound SELECT of (seq INTEGER, bytes BLOB) rows, calling

@@ -201,6 +201,13 @@ s_checkpoint_every(sqlite3 *db, int bytes)
     return sqlite3_wal_autocheckpoint(db, bytes / page) == SQLITE_OK ? SJ_OK : SJ_EDB;
 }
 
+const sj_migration_t *
+county_store_migrations(size_t *n)
+{
+    *n = sizeof s_migrations / sizeof s_migrations[0];
+    return s_migrations;
+}
+
 county_store_t *
 county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {
