@@ -562,6 +562,30 @@ s_mark_restored(const char *path, const char *src, char *err, size_t err_size)
     return rc;
 }
 
+/* sj_db_schema_check on the staged copy (none when the role has no
+ * migrations). */
+static int
+s_schema_check(const sj_backup_role_t *role,
+               const char *staged,
+               sj_db_schema_t level,
+               char *err,
+               size_t err_size)
+{
+    if (!role->migrations) {
+        return SJ_OK;
+    }
+    sqlite3 *db = NULL;
+    int rc;
+    if (s_open(staged, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = s_fail_db(db, "cannot open", staged, err, err_size);
+    } else {
+        rc = sj_db_schema_check(db, role->migrations, role->n_migrations, role->tool, level, err,
+                                err_size);
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
 int
 sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char *src)
 {
@@ -617,28 +641,28 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
                 err);
         goto out;
     }
-    /* The file's schema must be exactly what sanji makes (no trigger or
-     * view planted in a backup), checked before anything of it is run. */
-    if (role->migrations) {
-        sqlite3 *db = NULL;
-        if (s_open(staged, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-            rc = s_fail_db(db, "cannot open", staged, err, sizeof err);
-        } else {
-            rc =
-                sj_db_schema_check(db, role->migrations, role->n_migrations, tool, err, sizeof err);
-        }
-        sqlite3_close(db);
-        if (rc != SJ_OK) {
-            s_replace(err, sizeof err, staged, src);
-            fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
-            goto out;
-        }
+    /* The file's schema must be what sanji makes (no trigger or view planted
+     * in a backup): the same objects before anything of it runs, and the
+     * same SQL once migrated (role->verify) to this program's version. */
+    rc = s_schema_check(role, staged, SJ_DB_SCHEMA_NAMES, err, sizeof err);
+    if (rc == SJ_EINVAL) {
+        rc = SJ_OK; /* another role's or a newer version: verify says which */
+    }
+    if (rc != SJ_OK) {
+        s_replace(err, sizeof err, staged, src);
+        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
+        goto out;
     }
     rc = role->verify(role->ctx, stage, err, sizeof err);
     if (rc != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
         fprintf(stderr, "%s: %s cannot be restored here: %s; nothing was changed\n", tool, src,
                 err);
+        goto out;
+    }
+    if (s_schema_check(role, staged, SJ_DB_SCHEMA_FULL, err, sizeof err) != SJ_OK) {
+        s_replace(err, sizeof err, staged, src);
+        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
         goto out;
     }
     s_owner_like_dir(staged, dir);

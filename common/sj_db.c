@@ -683,6 +683,7 @@ sj_db_schema_check(sqlite3 *db,
                    const sj_migration_t *migrations,
                    size_t n_migrations,
                    const char *what,
+                   sj_db_schema_t level,
                    char *err,
                    size_t err_size)
 {
@@ -699,7 +700,7 @@ sj_db_schema_check(sqlite3 *db,
     if (ver < 1 || ver > latest) {
         snprintf(err, err_size, "schema version %lld is not one of a %s store (1 to %lld)",
                  (long long) ver, what, (long long) latest);
-        return SJ_EDB;
+        return SJ_EINVAL;
     }
     /* A new store of that version, made as sj_db_open makes one. */
     if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
@@ -743,7 +744,7 @@ sj_db_schema_check(sqlite3 *db,
             diffs++;
             j++;
         } else {
-            if (strcmp(have.v[i].sql, want.v[j].sql) != 0) {
+            if (level == SJ_DB_SCHEMA_FULL && strcmp(have.v[i].sql, want.v[j].sql) != 0) {
                 if (diffs < 3) {
                     s_append(err, err_size, "%s%s differs from a version-%lld %s store's", sep,
                              have.v[i].key, (long long) ver, what);
