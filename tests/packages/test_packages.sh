@@ -216,9 +216,13 @@ for role in "${roles[@]}"; do
             || fail "$pkg: $name does not read /etc/sanji/$role.conf"
         grep -q -- "$name" "$ctl/postinst" || fail "$pkg: postinst does not handle $name"
         if ((sd_verify)); then
-            # Verified as installed, except that the binary is the staged one.
+            # Verified as installed, except that the binary is the staged one;
+            # all of the package's units side by side (a dashboard Requires=
+            # its daemon's unit).
             mkdir -p "$tmp/units/$role"
-            sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$u" >"$tmp/units/$role/$name"
+            for v in "$stage"/lib/systemd/system/*.service; do
+                sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$v" >"$tmp/units/$role/$(basename "$v")"
+            done
             man_opt=(--man=no)
             if [[ $have_man == ON ]]; then
                 man_opt=(--man=yes)
