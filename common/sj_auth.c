@@ -141,6 +141,40 @@ s_parse_line(char *line, s_entry_t *e, char *why, size_t why_size)
     return 1;
 }
 
+/* Who may change the allowlist may let any key in: like curve.key, it must
+ * not be writable by group or others, and must belong to the user running
+ * the daemon or tool (root may use the service user's file). */
+static int
+s_file_safe(const char *path, int fd, char *err, size_t err_size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return SJ_EIO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "%s is not a regular file", path);
+        return SJ_EINVAL;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, err_size,
+                 "%s is writable by %s (mode %03o): anyone who can write it can enrol a key;"
+                 " chmod 640 it",
+                 path, (st.st_mode & S_IWOTH) ? "others" : "its group",
+                 (unsigned) (st.st_mode & 0777));
+        return SJ_EINVAL;
+    }
+    uid_t me = geteuid();
+    if (me != 0 && st.st_uid != me) {
+        snprintf(err, err_size,
+                 "%s belongs to uid %u, not to the user running this program (uid %u);"
+                 " chown it (or run as that user)",
+                 path, (unsigned) st.st_uid, (unsigned) me);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
 static int
 s_load(const char *path, s_entry_t **out, size_t *n_out, char *err, size_t err_size)
 {
@@ -153,6 +187,11 @@ s_load(const char *path, s_entry_t **out, size_t *n_out, char *err, size_t err_s
         }
         snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
         return SJ_EIO;
+    }
+    int safe = s_file_safe(path, fileno(f), err, err_size);
+    if (safe != SJ_OK) {
+        fclose(f);
+        return safe;
     }
     s_entry_t *v = NULL;
     size_t n = 0, cap = 0;
@@ -225,9 +264,14 @@ sj_allowlist_add(
         }
     }
     free(v);
-    FILE *f = fopen(path, "a");
+    /* Made 0640 whatever the umask: s_file_safe refuses a group-writable file. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!f) {
         snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
         return SJ_EIO;
     }
     int ok = fprintf(f, "%s %s\n", code, key_z85) > 0;
@@ -250,10 +294,19 @@ sj_allowlist_revoke(
         snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
         return SJ_EIO;
     }
+    int safe = s_file_safe(path, fileno(f), err, err_size);
+    if (safe != SJ_OK) {
+        fclose(f);
+        return safe;
+    }
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *o = fopen(tmp, "w");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    FILE *o = fd >= 0 && fchmod(fd, 0640) == 0 ? fdopen(fd, "w") : NULL;
     if (!o) {
+        if (fd >= 0) {
+            close(fd);
+        }
         fclose(f);
         snprintf(err, err_size, "cannot write %s", tmp);
         return SJ_EIO;

@@ -7,6 +7,9 @@
  *   curve.pub   "public-Z85\n" (what the node's operator hands out)
  *   allowlist   parents only: one "CODE Z85-PUBLIC-KEY" per line, '#' comments;
  *               several keys per code allowed (rotation). Re-read on reload.
+ *               Made 0640; refused (at start, reload, allow and revoke) if
+ *               group or others can write it, or if it belongs to another
+ *               user than the one running (root excepted).
  *
  * The ZAP handler runs in its own thread on inproc://zeromq.zap.01 of the
  * node's context, started before any server socket binds. It answers 200 with

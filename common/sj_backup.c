@@ -305,6 +305,18 @@ s_step_all(sqlite3_backup *b, const char *tool, char *err, size_t err_size)
     }
 }
 
+/* sqlite3_open_v2 with trusted_schema=OFF (see sj_db.c): nothing in a file
+ * being copied or restored may call a function with side effects. */
+static int
+s_open(const char *path, sqlite3 **db, int flags, const char *vfs)
+{
+    int rc = sqlite3_open_v2(path, db, flags, vfs);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *) NULL);
+    }
+    return rc;
+}
+
 int
 sj_backup_copy(
     const char *tool, const char *src_path, const char *dest_path, char *err, size_t err_size)
@@ -313,8 +325,7 @@ sj_backup_copy(
     sqlite3_backup *b = NULL;
     int rc = SJ_EDB;
     err[0] = '\0';
-    if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)
-        != SQLITE_OK) {
+    if (s_open(src_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         rc = s_fail_db(src, "cannot open", src_path, err, err_size);
         goto out;
     }
@@ -327,8 +338,8 @@ sj_backup_copy(
         goto out;
     }
     s_unlink_db(dest_path);
-    if (sqlite3_open_v2(dest_path, &dst,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+    if (s_open(dest_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+               NULL)
         != SQLITE_OK) {
         rc = s_fail_db(dst, "cannot create", dest_path, err, err_size);
         goto out;
@@ -353,8 +364,7 @@ sj_backup_copy(
         goto out;
     }
     /* The copied header still says WAL; make the copy one self-contained file. */
-    if (sqlite3_open_v2(dest_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
-            != SQLITE_OK
+    if (s_open(dest_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
         || sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
         rc = s_fail_db(dst, "cannot finish", dest_path, err, err_size);
         goto out;
@@ -474,8 +484,7 @@ static void
 s_checkpoint(const char *path)
 {
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
-        == SQLITE_OK) {
+    if (s_open(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
         sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
         sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     }
@@ -518,8 +527,7 @@ s_mark_restored(const char *path, const char *src, char *err, size_t err_size)
 {
     sqlite3 *db = NULL;
     int rc = SJ_EDB;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
-        == SQLITE_OK) {
+    if (s_open(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
         sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
         rc = sj_db_meta_set_int(db, "restored_ms", sj_now_ms());
         if (rc == SJ_OK) {
@@ -551,6 +559,30 @@ s_mark_restored(const char *path, const char *src, char *err, size_t err_size)
                  db ? sqlite3_errmsg(db) : "out of memory");
     }
     sqlite3_close(db); /* the last connection: checkpoints and removes the -wal */
+    return rc;
+}
+
+/* sj_db_schema_check on the staged copy (none when the role has no
+ * migrations). */
+static int
+s_schema_check(const sj_backup_role_t *role,
+               const char *staged,
+               sj_db_schema_t level,
+               char *err,
+               size_t err_size)
+{
+    if (!role->migrations) {
+        return SJ_OK;
+    }
+    sqlite3 *db = NULL;
+    int rc;
+    if (s_open(staged, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = s_fail_db(db, "cannot open", staged, err, err_size);
+    } else {
+        rc = sj_db_schema_check(db, role->migrations, role->n_migrations, role->tool, level, err,
+                                err_size);
+    }
+    sqlite3_close(db);
     return rc;
 }
 
@@ -609,11 +641,28 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
                 err);
         goto out;
     }
+    /* The file's schema must be what sanji makes (no trigger or view planted
+     * in a backup): the same objects before anything of it runs, and the
+     * same SQL once migrated (role->verify) to this program's version. */
+    rc = s_schema_check(role, staged, SJ_DB_SCHEMA_NAMES, err, sizeof err);
+    if (rc == SJ_EINVAL) {
+        rc = SJ_OK; /* another role's or a newer version: verify says which */
+    }
+    if (rc != SJ_OK) {
+        s_replace(err, sizeof err, staged, src);
+        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
+        goto out;
+    }
     rc = role->verify(role->ctx, stage, err, sizeof err);
     if (rc != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
         fprintf(stderr, "%s: %s cannot be restored here: %s; nothing was changed\n", tool, src,
                 err);
+        goto out;
+    }
+    if (s_schema_check(role, staged, SJ_DB_SCHEMA_FULL, err, sizeof err) != SJ_OK) {
+        s_replace(err, sizeof err, staged, src);
+        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
         goto out;
     }
     s_owner_like_dir(staged, dir);

@@ -24,6 +24,9 @@
  *   copy SRC -> DIR/restore.tmp/FILE    (same backup API: WAL sidecars of SRC
  *                                        are honoured, the result is clean)
  *   PRAGMA integrity_check              (refuse: damaged)
+ *   sj_db_schema_check                  (refuse: a table, index, trigger or
+ *                                        view that sanji's migrations do
+ *                                        not make at that version)
  *   role->verify(DIR/restore.tmp)       (the daemon's own open path with
  *                                        SJ_DB_WRITE: application_id of the
  *                                        role, schema not newer than this
@@ -40,6 +43,7 @@
 
 #include <stddef.h>
 
+#include "sj_db.h"
 #include "sj_err.h"
 
 #define SJ_BACKUP_LOCK_FILE      "LOCK"
@@ -55,6 +59,11 @@ typedef struct {
      * again: SJ_OK, or an error code with the reason in err. */
     int (*verify)(void *ctx, const char *dir, char *err, size_t err_size);
     void *ctx;
+    /* The store's migrations (sj_db_open's): restore refuses a file whose
+     * schema is not what they make at its version (sj_db_schema_check).
+     * NULL skips that check. */
+    const sj_migration_t *migrations;
+    size_t n_migrations;
 } sj_backup_role_t;
 
 /* Takes the write lock on dir/LOCK (creating dir, mode 0700, and the file as

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -313,6 +314,14 @@ s_open_locked(const char *dir,
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
+    /* trusted_schema=OFF: triggers, views and defaults in the file may not
+     * call functions with side effects (README "Backup and restore": a
+     * store is data, not code). Set before the first statement that could
+     * fire anything. */
+    if (sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *) NULL) != SQLITE_OK) {
+        snprintf(err, err_size, "%s: cannot set trusted_schema=OFF: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
     int64_t have_app = 0, have_ver = 0;
     rc = s_pragma_int(db, "PRAGMA application_id", &have_app);
     if (rc == SQLITE_OK) {
@@ -587,5 +596,172 @@ sj_db_fetch_seq_blobs(sqlite3 *db,
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* ---- schema comparison (restore) ---- */
+
+/* One schema object: "type name" and its SQL ("" when NULL). */
+typedef struct {
+    char *key;
+    char *sql;
+} s_obj_t;
+
+typedef struct {
+    s_obj_t *v;
+    size_t n;
+} s_objs_t;
+
+static void
+s_objs_free(s_objs_t *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        sqlite3_free(o->v[i].key);
+        sqlite3_free(o->v[i].sql);
+    }
+    sqlite3_free(o->v);
+    o->v = NULL;
+    o->n = 0;
+}
+
+/* Every table, index, trigger and view of db, sorted by type and name.
+ * sqlite_stat* (made by ANALYZE / PRAGMA optimize) are not part of a schema. */
+static int
+s_objs_read(sqlite3 *db, s_objs_t *o)
+{
+    sqlite3_stmt *st = NULL;
+    memset(o, 0, sizeof *o);
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT type, name, sql FROM sqlite_schema"
+                                " WHERE name NOT LIKE 'sqlite!_stat%' ESCAPE '!'"
+                                " ORDER BY type, name",
+                                -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s_obj_t *nv = sqlite3_realloc64(o->v, (sqlite3_uint64) (o->n + 1) * sizeof *nv);
+        if (!nv) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        o->v = nv;
+        const char *sql = (const char *) sqlite3_column_text(st, 2);
+        o->v[o->n].key = sqlite3_mprintf("%s %s", (const char *) sqlite3_column_text(st, 0),
+                                         (const char *) sqlite3_column_text(st, 1));
+        o->v[o->n].sql = sqlite3_mprintf("%s", sql ? sql : "");
+        o->n++;
+        if (!o->v[o->n - 1].key || !o->v[o->n - 1].sql) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        s_objs_free(o);
+        return SJ_EDB;
+    }
+    return SJ_OK;
+}
+
+static void s_append(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+s_append(char *err, size_t err_size, const char *fmt, ...)
+{
+    size_t n = strlen(err);
+    if (n + 1 >= err_size) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, err_size - n, fmt, ap);
+    va_end(ap);
+}
+
+int
+sj_db_schema_check(sqlite3 *db,
+                   const sj_migration_t *migrations,
+                   size_t n_migrations,
+                   const char *what,
+                   sj_db_schema_t level,
+                   char *err,
+                   size_t err_size)
+{
+    int64_t ver = 0;
+    sqlite3 *fresh = NULL;
+    s_objs_t have = {0}, want = {0};
+    int rc = SJ_EDB;
+    err[0] = '\0';
+    if (s_pragma_int(db, "PRAGMA user_version", &ver) != SQLITE_OK) {
+        snprintf(err, err_size, "cannot read its schema version: %s", sqlite3_errmsg(db));
+        return SJ_EDB;
+    }
+    int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
+    if (ver < 1 || ver > latest) {
+        snprintf(err, err_size, "schema version %lld is not one of a %s store (1 to %lld)",
+                 (long long) ver, what, (long long) latest);
+        return SJ_EINVAL;
+    }
+    /* A new store of that version, made as sj_db_open makes one. */
+    if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+            != SQLITE_OK
+        || sj_db_exec(fresh, s_meta_sql) != SJ_OK) {
+        snprintf(err, err_size, "cannot build a version-%lld %s store to compare with",
+                 (long long) ver, what);
+        goto out;
+    }
+    for (size_t i = 0; i < n_migrations && migrations[i].version <= ver; i++) {
+        char *msg = NULL;
+        if (sqlite3_exec(fresh, migrations[i].sql, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, err_size, "cannot build a version-%lld %s store: %s", (long long) ver,
+                     what, msg ? msg : "?");
+            sqlite3_free(msg);
+            goto out;
+        }
+    }
+    if (s_objs_read(db, &have) != SJ_OK || s_objs_read(fresh, &want) != SJ_OK) {
+        snprintf(err, err_size, "cannot read the schema: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    /* Merge the two sorted lists; name at most 3 differences. */
+    size_t i = 0, j = 0;
+    int diffs = 0;
+    while (i < have.n || j < want.n) {
+        int c = i == have.n ? 1 : j == want.n ? -1 : strcmp(have.v[i].key, want.v[j].key);
+        const char *sep = diffs ? "; " : "";
+        if (c < 0) {
+            if (diffs < 3) {
+                s_append(err, err_size, "%s%s is not in a version-%lld %s store", sep,
+                         have.v[i].key, (long long) ver, what);
+            }
+            diffs++;
+            i++;
+        } else if (c > 0) {
+            if (diffs < 3) {
+                s_append(err, err_size, "%s%s of a version-%lld %s store is missing", sep,
+                         want.v[j].key, (long long) ver, what);
+            }
+            diffs++;
+            j++;
+        } else {
+            if (level == SJ_DB_SCHEMA_FULL && strcmp(have.v[i].sql, want.v[j].sql) != 0) {
+                if (diffs < 3) {
+                    s_append(err, err_size, "%s%s differs from a version-%lld %s store's", sep,
+                             have.v[i].key, (long long) ver, what);
+                }
+                diffs++;
+            }
+            i++;
+            j++;
+        }
+    }
+    if (diffs > 3) {
+        s_append(err, err_size, " (and %d more differences)", diffs - 3);
+    }
+    rc = diffs ? SJ_EDB : SJ_OK;
+out:
+    s_objs_free(&have);
+    s_objs_free(&want);
+    sqlite3_close(fresh);
     return rc;
 }

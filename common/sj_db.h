@@ -69,6 +69,28 @@ SJ_NODISCARD int sj_db_quick_check(sqlite3 *db, char *err, size_t err_size);
 /* Puts "dir/name: " before err unless it already names that file. */
 void sj_db_name_in_error(char *err, size_t err_size, const char *dir, const char *name);
 
+typedef enum {
+    SJ_DB_SCHEMA_NAMES = 0, /* the same objects (type and name) */
+    SJ_DB_SCHEMA_FULL = 1   /* ... and the same SQL text */
+} sj_db_schema_t;
+
+/* Compares db's schema (every table, index, trigger and view in
+ * sqlite_schema) with what a new store of db's user_version has (the meta
+ * table and migrations up to that version, made in memory). what names the
+ * store in messages ("county-server"). SJ_OK; SJ_EINVAL when the version
+ * is not one of the migrations'; or SJ_EDB with the differences in err,
+ * e.g. "trigger evil is not in a version-9 county-server store".
+ * `restore` runs SJ_DB_SCHEMA_NAMES before anything of the file is run (an
+ * old store's SQL text may differ from today's migration of that version:
+ * later migrations rewrite it), then SJ_DB_SCHEMA_FULL once the copy has
+ * been migrated to the latest version. */
+SJ_NODISCARD int sj_db_schema_check(sqlite3 *db,
+                                    const sj_migration_t *migrations,
+                                    size_t n_migrations,
+                                    const char *what,
+                                    sj_db_schema_t level,
+                                    char *err,
+                                    size_t err_size);
 /* Maps a SQLite result code to SJ_*, logging sqlite3_errmsg with what. */
 int sj_db_err(sqlite3 *db, int rc, const char *what);
 /* Steps st, a bound SELECT of (seq INTEGER, bytes BLOB) rows, calling

@@ -6,7 +6,8 @@
  * is refused before the body is read.
  *
  * Order of checks, each answering and stopping on failure:
- *   method (405) -> token (401) -> too many parameters (400) -> asset ->
+ *   Host without a token (421) -> method (405) -> token (401) ->
+ *   too many parameters (400) -> asset ->
  *   the tier's handler (its own 400/404) -> 500 if it did not answer. */
 #include "sj_http.h"
 
@@ -19,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -253,6 +256,42 @@ s_authorised(const sj_http_t *self, sj_http_req_t *req)
     return s_token_ok(self, req->token);
 }
 
+/* Without a token, the Host header must name this server as a loopback
+ * client reaches it: 127.x.y.z, [::1] or localhost, with the bound port.
+ * A DNS-rebinding page sends its own host name and is refused. */
+static int
+s_host_ok(const sj_http_t *self, const char *host)
+{
+    if (!host) {
+        return 0;
+    }
+    const char *colon = strrchr(host, ':');
+    if (!colon || (host[0] == '[' && colon < strchr(host, ']'))) {
+        return 0; /* no port: a loopback page always names one */
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || port != self->port) {
+        return 0;
+    }
+    size_t n = (size_t) (colon - host);
+    if (n == 9 && strncasecmp(host, "localhost", 9) == 0) {
+        return 1;
+    }
+    if (n == 5 && strncmp(host, "[::1]", 5) == 0) {
+        return 1;
+    }
+    char name[INET_ADDRSTRLEN];
+    struct in_addr a;
+    if (n >= sizeof name) {
+        return 0;
+    }
+    memcpy(name, host, n);
+    name[n] = '\0';
+    return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static enum MHD_Result
 s_access(void *cls,
          struct MHD_Connection *conn,
@@ -274,6 +313,17 @@ s_access(void *cls,
     req.conn = conn;
     req.path = url ? url : "/";
     req.result = MHD_NO;
+    if (!self->has_token
+        && !s_host_ok(self,
+                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+        char why[96];
+        snprintf(
+            why, sizeof why,
+            "misdirected request: without a token only Host 127.0.0.1:%u or localhost:%u is served",
+            (unsigned) self->port, (unsigned) self->port);
+        sj_http_reply_error(&req, MHD_HTTP_MISDIRECTED_REQUEST, why);
+        return req.result;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         sj_http_reply_error(&req, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: only GET and HEAD");
         return req.result;
@@ -465,6 +515,55 @@ sj_http_addr_check(const char *addr, int has_token, char *err, size_t err_size)
     return s_policy(addr, &ss, has_token, err, err_size);
 }
 
+/* A listening socket on ss, or -1 with the reason in err. */
+static int
+s_listen(const char *addr, const struct sockaddr_storage *ss, char *err, size_t err_size)
+{
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    unsigned port = ss->ss_family == AF_INET6
+                        ? ntohs(((const struct sockaddr_in6 *) (const void *) ss)->sin6_port)
+                        : ntohs(((const struct sockaddr_in *) (const void *) ss)->sin_port);
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, err_size, "cannot serve HTTP on %s: %s", addr, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss->ss_family == AF_INET6) {
+        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    if (bind(fd, (const struct sockaddr *) ss, len) != 0) {
+        int e = errno;
+        if (e == EADDRINUSE) {
+            snprintf(err, err_size,
+                     "cannot serve HTTP on %s: port %u is in use (another serve or program"
+                     " listens there; choose another port with --http)",
+                     addr, port);
+        } else if (e == EADDRNOTAVAIL) {
+            snprintf(err, err_size,
+                     "cannot serve HTTP on %s: the address is not one of this machine's", addr);
+        } else if (e == EACCES) {
+            snprintf(err, err_size,
+                     "cannot serve HTTP on %s: port %u needs privileges (use a port above 1023)",
+                     addr, port);
+        } else {
+            snprintf(err, err_size, "cannot serve HTTP on %s (port %u): %s", addr, port,
+                     strerror(e));
+        }
+        close(fd);
+        return -1;
+    }
+    if (listen(fd, SOMAXCONN) != 0) {
+        snprintf(err, err_size, "cannot serve HTTP on %s (port %u): %s", addr, port,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 sj_http_t *
 sj_http_new(const char *addr,
             const char *token,
@@ -499,14 +598,22 @@ sj_http_new(const char *addr,
     if (ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    self->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int) SJ_HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int) SJ_HTTP_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int) SJ_HTTP_TIMEOUT_S, MHD_OPTION_END);
+    /* The socket is bound here, not by libmicrohttpd, so that a port in use
+     * is told as such (libmicrohttpd says "Failed to bind to port 0"). */
+    int fd = s_listen(addr, &ss, err, err_size);
+    if (fd < 0) {
+        sj_http_destroy(&self);
+        return NULL;
+    }
+    self->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_log,
+                         NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned int) SJ_HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned int) SJ_HTTP_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned int) SJ_HTTP_TIMEOUT_S, MHD_OPTION_END);
     if (!self->daemon) {
-        snprintf(err, err_size, "cannot serve HTTP on %s (address in use or not available)", addr);
+        close(fd);
+        snprintf(err, err_size, "cannot serve HTTP on %s (see the log above)", addr);
         sj_http_destroy(&self);
         return NULL;
     }

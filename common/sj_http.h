@@ -6,11 +6,14 @@
  *   - loopback by default; a server on any other address must have a
  *     token, and then every request must carry it, as
  *     "Authorization: Bearer TOKEN" or "?token=TOKEN" (else 401);
+ *   - without a token, only a loopback Host (127.x.y.z, [::1], localhost)
+ *     with the bound port is served, else 421: a page of another site that
+ *     a DNS rebinding points at 127.0.0.1 cannot read the dashboard;
  *   - the assets compiled into the binary (sj_http_asset_t, made at build
  *     time by common/sj_embed.cmake), "/" being "/index.html"; in HTML assets
  *     the text SJ_HTTP_TOKEN_QS is replaced by "?token=TOKEN" (or nothing),
  *     so a page opened with ?token= can load its scripts and styles;
- *   - errors as JSON {"error": "reason"} (400, 401, 404, 405, 500);
+ *   - errors as JSON {"error": "reason"} (400, 401, 404, 405, 421, 500);
  *   - headers: a strict Content-Security-Policy (scripts and styles from
  *     this server only), nosniff, no framing, no referrer, no caching.
  *
@@ -26,12 +29,17 @@
 
 #include "sj_err.h"
 
-#define SJ_HTTP_MAX_ARGS    32 /* query parameters per request (more: 400) */
-#define SJ_HTTP_TOKEN_MIN   16 /* token length bounds, in characters */
-#define SJ_HTTP_TOKEN_MAX   256
-#define SJ_HTTP_CONN_LIMIT  64 /* open connections in all */
-#define SJ_HTTP_CONN_PER_IP 16 /* open connections per client address */
-#define SJ_HTTP_TIMEOUT_S   30 /* idle connection timeout */
+#define SJ_HTTP_MAX_ARGS  32 /* query parameters per request (more: 400) */
+#define SJ_HTTP_TOKEN_MIN 16 /* token length bounds, in characters */
+#define SJ_HTTP_TOKEN_MAX 256
+/* Connection limits (README "Dashboards"): one address holds at most
+ * SJ_HTTP_CONN_PER_IP connections (a browser opens 6), so a slow client
+ * (slowloris) from a few addresses cannot take the SJ_HTTP_CONN_LIMIT slots;
+ * a connection that sends nothing for SJ_HTTP_TIMEOUT_S (headers included)
+ * is closed. The units raise LimitNOFILE well above the total. */
+#define SJ_HTTP_CONN_LIMIT  256 /* open connections in all */
+#define SJ_HTTP_CONN_PER_IP 8   /* open connections per client address */
+#define SJ_HTTP_TIMEOUT_S   10  /* idle connection timeout, headers included */
 #define SJ_HTTP_TOKEN_QS    "__SJ_TOKEN_QS__"
 
 /* One file compiled into the binary. A table of them ends with path NULL. */
@@ -65,7 +73,8 @@ SJ_NODISCARD int sj_http_addr_check(const char *addr, int has_token, char *err, 
 /* Starts serving on addr "HOST:PORT" (IPv4 "127.0.0.1:8080", IPv6
  * "[::1]:8080"; port 0 = any free port). token (copied) may be NULL only
  * when HOST is a loopback address. assets (borrowed, static) may be NULL.
- * Returns the server (caller owns, sj_http_destroy) or NULL with err. */
+ * Returns the server (caller owns, sj_http_destroy) or NULL with err (a
+ * port in use is named: "port 8080 on 127.0.0.1 is in use ..."). */
 sj_http_t *sj_http_new(const char *addr,
                        const char *token,
                        const sj_http_asset_t *assets,

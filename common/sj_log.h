@@ -1,4 +1,7 @@
 /* sj_log: one stderr line per event: UTC ms time, level, tier/node, message.
+ * When stderr is the systemd journal (JOURNAL_STREAM names stderr's
+ * device:inode), a line starts with its syslog priority "<3>".."<7>" instead
+ * of the time, so journalctl -p filters it.
  * The macros check the level before evaluating their arguments. */
 #ifndef SJ_LOG_H
 #define SJ_LOG_H
@@ -18,6 +21,9 @@ void sj_log_set_ident(const char *tier, const char *node);
 void sj_log_set_level(sj_log_level_t level);
 /* Parses "error|warn|notice|info|debug"; returns -1 when unknown. */
 int sj_log_level_parse(const char *name);
+/* Decides again whether stderr is the journal (done before the first line;
+ * call it after redirecting stderr). Returns 1 for the journal. */
+int sj_log_journal_detect(void);
 void sj_log_write(sj_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define SJ_LOG(lvl, ...)                           \

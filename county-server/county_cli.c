@@ -329,8 +329,9 @@ s_backup(const sj_cli_args_t *ca)
         return 2;
     }
     s_restore_t r = {.data = ca->data, .code = sj_cli_val(ca, O_CODE)};
-    const sj_backup_role_t role = {
+    sj_backup_role_t role = {
         .tool = "county-server", .file = COUNTY_STORE_FILE, .verify = s_verify, .ctx = &r};
+    role.migrations = county_store_migrations(&role.n_migrations);
     return strcmp(ca->cmd->name, "backup") == 0
                ? sj_backup_cmd_backup(&role, ca->data, ca->pos[0])
                : sj_backup_cmd_restore(&role, ca->data, ca->pos[0]);

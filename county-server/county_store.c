@@ -123,6 +123,11 @@ static const sj_migration_t s_migrations[] = {
      "INSERT INTO link_heads(origin, epoch, seq, hash)"
      " SELECT origin, epoch, max(origin_seq), hash FROM events WHERE origin = via"
      " GROUP BY origin, epoch;"},
+    /* Issue 18: restore compares a file's schema with a new store's. The
+     * tally triggers of stores made before the tally key had one source
+     * differ in wording only; they are made again so that every store holds
+     * the same SQL (no data changes). */
+    {10, COUNTY_TALLY_TRIGGERS_REMADE},
 };
 
 struct county_store {
@@ -199,6 +204,13 @@ s_checkpoint_every(sqlite3 *db, int bytes)
     }
     sqlite3_finalize(st);
     return sqlite3_wal_autocheckpoint(db, bytes / page) == SQLITE_OK ? SJ_OK : SJ_EDB;
+}
+
+const sj_migration_t *
+county_store_migrations(size_t *n)
+{
+    *n = sizeof s_migrations / sizeof s_migrations[0];
+    return s_migrations;
 }
 
 county_store_t *

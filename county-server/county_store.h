@@ -40,6 +40,8 @@ typedef struct county_store county_store_t;
 county_store_t *
 county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size);
 void county_store_close(county_store_t **self_p);
+/* The store's migrations (for restore's schema check); *n gets their number. */
+const sj_migration_t *county_store_migrations(size_t *n);
 const uint8_t *county_store_epoch(const county_store_t *self);
 
 extern const sj_downlink_ops_t county_store_downlink_ops;

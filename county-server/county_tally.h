@@ -133,21 +133,33 @@ int64_t county_tally_kind_key(const char *month, const uint8_t e[SJ_FIELD_COUNT]
                 COUNTY_TALLY_FIELD_REBUILD_ONE_(4, "outcome")                                  \
                     COUNTY_TALLY_FIELD_REBUILD_ONE_(5, "source")
 
+/* tally_place and tally_kind's triggers, as migration 5 makes them today. */
+#define COUNTY_TALLY_TRIGGERS_5                                                           \
+    "CREATE TRIGGER tally_matter_out AFTER DELETE ON matters BEGIN" COUNTY_TALLY_SUB_SQL( \
+        "old") " END;"                                                                    \
+               "CREATE TRIGGER tally_matter_change AFTER UPDATE OF occurred_on, origin, " \
+               "township,"                                                                \
+               " channel, kind, level, category, outcome, source, persons ON matters "    \
+               "BEGIN" COUNTY_TALLY_SUB_SQL("old") COUNTY_TALLY_ADD_SQL("new") " END;"
+
 /* Migration 5: tally_place and tally_kind, filled from the matters an
  * existing store holds, and their triggers. */
-#define COUNTY_TALLY_SCHEMA_5                                                                      \
-    "CREATE TABLE tally_place(day TEXT NOT NULL, origin TEXT NOT NULL,"                            \
-    " township TEXT NOT NULL, items INTEGER NOT NULL, persons INTEGER NOT NULL,"                   \
-    " PRIMARY KEY(day, origin, township)) WITHOUT ROWID;"                                          \
-    "CREATE TABLE tally_kind(k INTEGER PRIMARY KEY, month TEXT NOT NULL,"                          \
-    " channel INTEGER NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"                    \
-    " category INTEGER NOT NULL, outcome INTEGER NOT NULL, source INTEGER NOT NULL,"               \
-    " items INTEGER NOT NULL, persons INTEGER NOT NULL);" COUNTY_TALLY_REBUILD_SQL                 \
-    "CREATE TRIGGER tally_matter_out AFTER DELETE ON matters BEGIN" COUNTY_TALLY_SUB_SQL(          \
-        "old") " END;"                                                                             \
-               "CREATE TRIGGER tally_matter_change AFTER UPDATE OF occurred_on, origin, township," \
-               " channel, kind, level, category, outcome, source, persons ON matters "             \
-               "BEGIN" COUNTY_TALLY_SUB_SQL("old") COUNTY_TALLY_ADD_SQL("new") " END;"
+#define COUNTY_TALLY_SCHEMA_5                                                        \
+    "CREATE TABLE tally_place(day TEXT NOT NULL, origin TEXT NOT NULL,"              \
+    " township TEXT NOT NULL, items INTEGER NOT NULL, persons INTEGER NOT NULL,"     \
+    " PRIMARY KEY(day, origin, township)) WITHOUT ROWID;"                            \
+    "CREATE TABLE tally_kind(k INTEGER PRIMARY KEY, month TEXT NOT NULL,"            \
+    " channel INTEGER NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"      \
+    " category INTEGER NOT NULL, outcome INTEGER NOT NULL, source INTEGER NOT NULL," \
+    " items INTEGER NOT NULL, persons INTEGER NOT NULL);" COUNTY_TALLY_REBUILD_SQL   \
+        COUNTY_TALLY_TRIGGERS_5
+
+/* A later migration: the same triggers made again. Stores made before the
+ * tally key had one source (COUNTY_TALLY_KEY_SQL) hold the same triggers
+ * in other words ("source" for "source * 1"); restore compares a store's
+ * SQL with a new store's (sj_db_schema_check), so every store gets today's. */
+#define COUNTY_TALLY_TRIGGERS_REMADE \
+    "DROP TRIGGER tally_matter_out; DROP TRIGGER tally_matter_change;" COUNTY_TALLY_TRIGGERS_5
 
 /* Migration 7: tally_field, filled likewise, and its triggers. */
 #define COUNTY_TALLY_SCHEMA_7                                                                      \

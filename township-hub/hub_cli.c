@@ -439,8 +439,9 @@ s_cmd_backup(const sj_cli_args_t *a)
     if (rc) {
         return rc;
     }
-    const sj_backup_role_t role = {
+    sj_backup_role_t role = {
         .tool = "township-hub", .file = HUB_STORE_FILE, .verify = s_verify, .ctx = &o};
+    role.migrations = hub_store_migrations(&role.n_migrations);
     return strcmp(a->cmd->name, "backup") == 0 ? sj_backup_cmd_backup(&role, o.data, a->pos[0])
                                                : sj_backup_cmd_restore(&role, o.data, a->pos[0]);
 }

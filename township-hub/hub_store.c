@@ -192,6 +192,13 @@ s_cases_open(hub_store_t *self)
     return sj_case_db_upgrade(self->cases, s_upgrade_case, self, NULL);
 }
 
+const sj_migration_t *
+hub_store_migrations(size_t *n)
+{
+    *n = sizeof s_migrations / sizeof s_migrations[0];
+    return s_migrations;
+}
+
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {

@@ -25,6 +25,8 @@ typedef struct hub_store hub_store_t;
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size);
 void hub_store_close(hub_store_t **self_p);
+/* The store's migrations (for restore's schema check); *n gets their number. */
+const sj_migration_t *hub_store_migrations(size_t *n);
 sqlite3 *hub_store_db(hub_store_t *self);
 const char *hub_store_code(const hub_store_t *self);
 /* The store's epoch: the hub's own stations see it in Welcome. */

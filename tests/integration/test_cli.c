@@ -344,6 +344,58 @@ test_cli_allow_before_first_run(void **state)
     free(text);
 }
 
+static void
+test_cli_allowlist_mode_refused(void **state)
+{
+    /* A 0666 allowlist (anyone could enrol a key) is refused with the reason by allow, revoke
+     * and run; chmod 640 makes it good again. */
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env); /* its keys */
+    char allowlist[H_PATH + 16], key[48];
+    h_result_t r;
+    char key_dir[H_PATH + 16];
+    snprintf(key_dir, sizeof key_dir, "%s/hub-key", h_env_dir(env));
+    const char *hkg[] = {"keygen", "--data", key_dir, NULL};
+    assert_int_equal(s_run(env, HUB_BIN, hkg, &r), 0);
+    snprintf(key, sizeof key, "%.40s", r.out);
+    h_result_free(&r);
+    snprintf(allowlist, sizeof allowlist, "%s/allowlist", county->data);
+    const char *allow[] = {"allow", "--data", county->data, "--", T100, key, NULL};
+    assert_int_equal(s_run(env, COUNTY_BIN, allow, &r), 0);
+    h_result_free(&r);
+    struct stat sb;
+    assert_int_equal(stat(allowlist, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+
+    assert_int_equal(chmod(allowlist, 0666), 0);
+    char *before = h_read_file(allowlist);
+    assert_non_null(before);
+    const char *revoke[] = {"revoke", "--data", county->data, T100, NULL};
+    char bind[64];
+    snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", h_free_port());
+    const char *run[] = {"run", "--data", county->data, "--bind", bind, NULL};
+    const char *const *cmds[] = {allow, revoke, run};
+    for (size_t i = 0; i < 3; i++) {
+        int code = s_run(env, COUNTY_BIN, cmds[i], &r);
+        if (code == 0 || !strstr(r.err, "allowlist is writable by others (mode 666)")
+            || !strstr(r.err, "chmod 640")) {
+            fail_msg("%s with a 0666 allowlist: exit %d, '%s'", cmds[i][0], code, r.err);
+        }
+        h_result_free(&r);
+    }
+    char *after = h_read_file(allowlist);
+    assert_string_equal(before, after); /* nothing written */
+    free(before);
+    free(after);
+    assert_int_equal(chmod(allowlist, 0620), 0);
+    assert_int_not_equal(s_run(env, COUNTY_BIN, allow, &r), 0);
+    assert_non_null(strstr(r.err, "writable by its group (mode 620)"));
+    h_result_free(&r);
+    assert_int_equal(chmod(allowlist, 0640), 0);
+    assert_int_equal(s_run(env, COUNTY_BIN, revoke, &r), 0);
+    h_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -353,6 +405,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cli_status_check_bad_usage_unknown, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_allow_before_first_run, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_allowlist_mode_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

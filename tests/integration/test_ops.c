@@ -1,8 +1,9 @@
 /* Can the daemons be run like real software: backed up while reports flow,
- * restored (refusing a running daemon and a damaged file, re-fetching what a
- * restored hub lost from its stations), and watched by a monitoring system
- * through `status --check`? */
+ * restored (refusing a running daemon, a damaged file and a planted trigger,
+ * re-fetching what a restored hub lost from its stations), watched by a
+ * monitoring system through `status --check`, and logging to the journal? */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -415,6 +418,75 @@ test_ops_restore_refuses_bad_files(void **state)
 }
 
 static void
+test_ops_restore_refuses_planted_schema(void **state)
+{
+    /* Is a county backup with a trigger added (or one of sanji's triggers
+     * rewritten) refused by restore, naming it, and nothing restored? */
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    assert_int_equal(h_start_county(county), 0);
+    char good[H_PATH], evil[H_PATH], changed[H_PATH];
+    s_path(good, sizeof good, env, "county-good.db");
+    s_path(evil, sizeof evil, env, "county-evil.db");
+    s_path(changed, sizeof changed, env, "county-changed.db");
+    h_result_t r;
+    const char *good_args[] = {good, NULL};
+    s_tool_expect(county, "backup", good_args, 0, &r);
+    h_result_free(&r);
+    assert_int_equal(h_stop(county, SIGTERM), 0);
+    s_copy_file(good, evil);
+    s_copy_file(good, changed);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(evil, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER evil AFTER INSERT ON matters"
+                                  " BEGIN DELETE FROM events; END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    /* the same names as sanji's, one body rewritten: found once migrated */
+    assert_int_equal(sqlite3_open(changed, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER tally_matter_out;"
+                                  " CREATE TRIGGER tally_matter_out AFTER DELETE ON matters"
+                                  " BEGIN DELETE FROM events; END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    char live[H_PATH + 32];
+    h_db_path(county, live, sizeof live);
+    size_t before_len = 0, after_len = 0;
+    char *before = s_slurp(live, &before_len);
+    struct {
+        const char *path, *why;
+    } cases[] = {
+        {evil, "trigger evil is not in a version-"},
+        {changed, "trigger tally_matter_out differs from a version-"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[] = {cases[i].path, NULL};
+        s_tool_expect(county, "restore", args, 1, &r);
+        fprintf(stderr, "# %s", r.err);
+        if (!strstr(r.err, cases[i].why) || !strstr(r.err, "county-server store")
+            || !strstr(r.err, "nothing was changed")) {
+            fail_msg("restore of %s: '%s' does not say '%s'", cases[i].path, r.err, cases[i].why);
+        }
+        h_result_free(&r);
+    }
+    char *after = s_slurp(live, &after_len);
+    assert_int_equal(before_len, after_len);
+    assert_memory_equal(before, after, before_len);
+    free(before);
+    free(after);
+    assert_false(s_has_prefix(county->data, "county-server.db.before-restore"));
+    assert_false(s_has_prefix(county->data, "restore.tmp"));
+    /* the untouched backup restores */
+    s_tool_expect(county, "restore", good_args, 0, &r);
+    h_result_free(&r);
+}
+
+static void
 test_ops_restored_hub_refetches(void **state)
 {
     /* After a hub is restored from an old backup, do its stations resend what
@@ -715,16 +787,90 @@ test_ops_sighup_log_level(void **state)
     assert_int_equal(h_proc_kill(p, SIGTERM), 0);
 }
 
+static void
+test_ops_journal_priorities(void **state)
+{
+    /* Started by systemd with stderr to the journal (JOURNAL_STREAM names
+     * stderr's device and inode), does a daemon write "<N>" priorities and
+     * no time of its own? */
+    h_env_t *env = *state;
+    char conf[600], data[600], bind[64], errlog[600], outlog[600];
+    snprintf(conf, sizeof conf, "%s/county.conf", h_env_dir(env));
+    snprintf(data, sizeof data, "%s/county", h_env_dir(env));
+    snprintf(errlog, sizeof errlog, "%s/journal.err", h_env_dir(env));
+    snprintf(outlog, sizeof outlog, "%s/journal.out", h_env_dir(env));
+    snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", h_free_port());
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = info\n", data,
+            bind);
+    fclose(f);
+    int efd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int ofd = open(outlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(efd >= 0 && ofd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(efd, &st), 0);
+    char stream[64];
+    snprintf(stream, sizeof stream, "%llu:%llu", (unsigned long long) st.st_dev,
+             (unsigned long long) st.st_ino);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(ofd, STDOUT_FILENO);
+        dup2(efd, STDERR_FILENO);
+        setenv("JOURNAL_STREAM", stream, 1);
+        execl(COUNTY_BIN, COUNTY_BIN, "run", "--config", conf, (char *) NULL);
+        _exit(127);
+    }
+    close(efd);
+    close(ofd);
+    int64_t deadline = h_now_ms() + h_ms(10000);
+    char *out = NULL;
+    while (h_now_ms() < deadline) {
+        free(out);
+        out = h_read_file(outlog);
+        if (out && strstr(out, "ready")) {
+            break;
+        }
+        h_sleep_ms(10);
+    }
+    assert_non_null(out);
+    assert_non_null(strstr(out, "ready"));
+    free(out);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status = -1;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *log = h_read_file(errlog);
+    assert_non_null(log);
+    fprintf(stderr, "# %s", log);
+    int lines = 0;
+    for (const char *l = log; *l; lines++) {
+        if (!(l[0] == '<' && l[1] >= '0' && l[1] <= '7' && l[2] == '>')) {
+            fail_msg("line %d lacks a <N> priority: %.80s", lines + 1, l);
+        }
+        const char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    assert_true(lines >= 2);
+    assert_non_null(strstr(log, "<5>NOTICE county-server stopping"));
+    assert_null(strstr(log, "Z NOTICE")); /* no time of its own */
+    free(log);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ops_backup_while_running, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_restore_refuses_bad_files, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ops_restore_refuses_planted_schema, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_restored_hub_refetches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_check_hub, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_status_county, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ops_sighup_log_level, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ops_journal_priorities, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
 }

@@ -4,11 +4,15 @@
 # systemd units that systemd-analyze accepts, and pass lintian without errors?
 #
 # usage: test_packages.sh BUILD_DIR SOURCE_DIR CPACK HAVE_MAN(ON|OFF) SANITIZE(0|1)
+#                         [HARDENED(0|1) BUILD_TYPE]
+# With HARDENED=1 (SANJI_HARDEN, the default), any lintian hardening-* tag
+# fails (hardening-no-fortify-functions is allowed in a Debug build only:
+# _FORTIFY_SOURCE needs optimisation).
 # Run by ctest (test_packages, label integration). Exit 0 pass, 1 fail,
 # 77 skipped (a tool is missing, or a sanitizer build).
 set -euo pipefail
 
-build=$1 src=$2 cpack=$3 have_man=$4 sanitize=${5:-0}
+build=$1 src=$2 cpack=$3 have_man=$4 sanitize=${5:-0} hardened=${6:-0} build_type=${7:-}
 roles=(village-agent township-hub county-server)
 failures=0
 
@@ -184,20 +188,41 @@ for role in "${roles[@]}"; do
     fi
     for u in "$stage"/lib/systemd/system/*.service; do
         name=$(basename "$u")
-        for line in "User=sanji" "StateDirectory=sanji/$role" "Restart=on-failure" \
+        for line in "User=sanji" "Restart=on-failure" \
             "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" \
             "PrivateDevices=yes" "ProtectKernelTunables=yes" "ProtectKernelModules=yes" \
             "ProtectControlGroups=yes" "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK" \
             "LockPersonality=yes" "MemoryDenyWriteExecute=yes"; do
             grep -qx -- "$line" "$u" || fail "$pkg: $name lacks '$line'"
         done
+        # Issue 18: a usage error does not loop, enough descriptors, the group
+        # reads but never writes.
+        for line in "RestartPreventExitStatus=2" "LimitNOFILE=65536" "UMask=0027"; do
+            grep -qx -- "$line" "$u" || fail "$pkg: $name lacks '$line'"
+        done
+        if [[ $name == *dashboard* ]]; then
+            # read-only state, and never the secret key
+            for line in "ReadOnlyPaths=/var/lib/sanji/$role" \
+                "InaccessiblePaths=-/var/lib/sanji/$role/curve.key"; do
+                grep -qx -- "$line" "$u" || fail "$pkg: $name lacks '$line'"
+            done
+            ! grep -q '^StateDirectory' "$u" || fail "$pkg: $name makes the state directory writable"
+        else
+            for line in "StateDirectory=sanji/$role" "StateDirectoryMode=2750"; do
+                grep -qx -- "$line" "$u" || fail "$pkg: $name lacks '$line'"
+            done
+        fi
         grep -q -- "--config /etc/sanji/$role.conf\$" "$u" \
             || fail "$pkg: $name does not read /etc/sanji/$role.conf"
         grep -q -- "$name" "$ctl/postinst" || fail "$pkg: postinst does not handle $name"
         if ((sd_verify)); then
-            # Verified as installed, except that the binary is the staged one.
+            # Verified as installed, except that the binary is the staged one;
+            # all of the package's units side by side (a dashboard Requires=
+            # its daemon's unit).
             mkdir -p "$tmp/units/$role"
-            sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$u" >"$tmp/units/$role/$name"
+            for v in "$stage"/lib/systemd/system/*.service; do
+                sed "s|/usr/bin/$role|$stage/usr/bin/$role|" "$v" >"$tmp/units/$role/$(basename "$v")"
+            done
             man_opt=(--man=no)
             if [[ $have_man == ON ]]; then
                 man_opt=(--man=yes)
@@ -223,11 +248,23 @@ for role in "${roles[@]}"; do
         fi
     fi
 
-    # -- lintian: errors fail, warnings are listed
-    lintian --tag-display-limit 0 "$deb" >"$tmp/lintian.txt" 2>&1 || true
+    # -- lintian: errors fail, warnings are listed; in a hardened build any
+    # hardening-* tag (shown at every level, -I) fails too
+    lintian --tag-display-limit 0 -I "$deb" >"$tmp/lintian.txt" 2>&1 || true
     grep -v 'running with root privileges' "$tmp/lintian.txt" || true
     if grep -q '^E:' "$tmp/lintian.txt"; then
         fail "$pkg: lintian errors: $(grep '^E:' "$tmp/lintian.txt" | tr '\n' ' ')"
+    fi
+    hardening=$(grep -E '^[EWIPX]: [^ ]+: hardening-' "$tmp/lintian.txt" || true)
+    if [[ $build_type == Debug ]]; then
+        hardening=$(grep -v 'hardening-no-fortify-functions' <<<"$hardening" || true)
+    fi
+    if [[ $hardened != 1 ]]; then
+        echo "NOTE: not a hardened build (SANJI_HARDEN=OFF): hardening tags not checked"
+    elif [[ -n $hardening ]]; then
+        fail "$pkg: lintian hardening tags: $(tr '\n' ' ' <<<"$hardening")"
+    else
+        echo "lintian $pkg: no hardening tag ($build_type build)"
     fi
     echo "lintian $pkg: $(grep -c '^E:' "$tmp/lintian.txt" || true) errors," \
         "$(grep -c '^W:' "$tmp/lintian.txt" || true) warnings"

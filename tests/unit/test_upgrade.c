@@ -129,6 +129,24 @@ s_check_named_version(const char *dir, const char *store, const char *version)
     }
 }
 
+/* restore's schema checks (sj_db_schema_check) accept the fixture as it
+ * is (names) and once migrated (names and SQL): a backup of every shipped
+ * version can be restored. */
+static void
+s_check_schema(
+    const char *dir, const char *store, const sj_migration_t *migs, size_t n, sj_db_schema_t level)
+{
+    char path[512], err[1024] = "";
+    snprintf(path, sizeof path, "%s/%s.db", dir, store);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    int rc = sj_db_schema_check(db, migs, n, store, level, err, sizeof err);
+    sqlite3_close(db);
+    if (rc != SJ_OK) {
+        fail_msg("%s in %s: %s", store, dir, err);
+    }
+}
+
 static FILE *
 s_null_out(void)
 {
@@ -148,6 +166,9 @@ test_upgrade_hub_store(void **state)
     for (int i = 0; i < n; i++) {
         char *dir = s_stage("township-hub", versions[i]);
         s_check_named_version(dir, "township-hub", versions[i]);
+        size_t nmig = 0;
+        const sj_migration_t *migs = hub_store_migrations(&nmig);
+        s_check_schema(dir, "township-hub", migs, nmig, SJ_DB_SCHEMA_NAMES);
         char err[512] = "";
         hub_store_t *st = hub_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
@@ -182,6 +203,7 @@ test_upgrade_hub_store(void **state)
         free(csv);
         assert_int_equal(lines, 1 + (ver >= 2 ? FIXTURE_REPORTS : 0));
         hub_store_close(&st);
+        s_check_schema(dir, "township-hub", migs, nmig, SJ_DB_SCHEMA_FULL); /* migrated */
         /* migrated to the latest schema: the read-only path accepts it */
         st = hub_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {
@@ -201,6 +223,9 @@ test_upgrade_county_store(void **state)
     for (int i = 0; i < n; i++) {
         char *dir = s_stage("county-server", versions[i]);
         s_check_named_version(dir, "county-server", versions[i]);
+        size_t nmig = 0;
+        const sj_migration_t *migs = county_store_migrations(&nmig);
+        s_check_schema(dir, "county-server", migs, nmig, SJ_DB_SCHEMA_NAMES);
         char err[512] = "";
         county_store_t *st = county_store_open(dir, NULL, SJ_DB_WRITE, err, sizeof err);
         if (!st) {
@@ -216,6 +241,7 @@ test_upgrade_county_store(void **state)
         assert_int_equal(s_scalar(db, "SELECT sum(persons) FROM tally_kind"),
                          s_scalar(db, "SELECT sum(persons) FROM matters"));
         county_store_close(&st);
+        s_check_schema(dir, "county-server", migs, nmig, SJ_DB_SCHEMA_FULL); /* migrated */
         st = county_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
         if (!st) {
             fail_msg("county store %s, migrated, does not open read-only: %s", versions[i], err);

@@ -8,7 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -604,6 +610,215 @@ test_county_http_refuses_bad_setups(void **state)
     }
 }
 
+/* ---- Host, slow clients, a busy port (issue 18.4) ---- */
+
+/* A socket from loopback address 127.0.0.from to port, with receive and send
+ * timeouts of timeout_ms; -1 when connect fails. */
+static int
+s_connect_from(int from, uint16_t port, int timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    me.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t) from);
+    assert_int_equal(bind(fd, (struct sockaddr *) &me, sizeof me), 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends req (complete) from 127.0.0.1 and returns the status of the answer
+ * (0: none within timeout_ms or the connection was refused or closed). */
+static int
+s_raw_status(uint16_t port, const char *req, int timeout_ms)
+{
+    int fd = s_connect_from(1, port, timeout_ms);
+    if (fd < 0) {
+        return 0;
+    }
+    int status = 0;
+    char buf[256];
+    size_t len = strlen(req);
+    if (write(fd, req, len) == (ssize_t) len) {
+        ssize_t got = read(fd, buf, sizeof buf - 1);
+        if (got > 12 && strncmp(buf, "HTTP/1.", 7) == 0) {
+            buf[got] = '\0';
+            status = atoi(buf + 9);
+        }
+    }
+    close(fd);
+    return status;
+}
+
+/* Without a token, only a loopback Host with the bound port is served: a page
+ * of attacker.example that a DNS rebinding points at 127.0.0.1 gets 421. */
+static void
+test_county_http_host_checked(void **state)
+{
+    s_fx_t *fx = *state;
+    unsigned p = fx->srv.port;
+    struct {
+        const char *host;
+        long port; /* -1: none; 0: the bound port */
+        int status;
+    } cases[] = {
+        {"attacker.example", -1, 421},
+        {"attacker.example", 0, 421},
+        {"127.0.0.1", 0, 200},
+        {"localhost", 0, 200},
+        {"LocalHost", 0, 200},
+        {"127.0.0.2", 0, 200},
+        {"[::1]", 0, 200},
+        {"127.0.0.1", -1, 421},
+        {"127.0.0.1", 1, 421},
+        {"127.0.0.1.evil.com", 0, 421},
+        {"10.0.0.1", 0, 421},
+        {"", -1, 421},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char host[96], req[256];
+        if (cases[i].port < 0) {
+            snprintf(host, sizeof host, "%s", cases[i].host);
+        } else {
+            snprintf(host, sizeof host, "%s:%ld", cases[i].host,
+                     cases[i].port ? cases[i].port : (long) p);
+        }
+        snprintf(req, sizeof req,
+                 "GET /api/stats HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+        int status = s_raw_status(fx->srv.port, req, 5000);
+        if (status != cases[i].status) {
+            fail_msg("Host '%s': %d, want %d", host, status, cases[i].status);
+        }
+    }
+    /* HTTP/1.0 without a Host: refused too */
+    assert_int_equal(s_raw_status(fx->srv.port, "GET /api/stats HTTP/1.0\r\n\r\n", 5000), 421);
+}
+
+#define S_SLOW_ADDRS   5  /* 127.0.0.2 .. 127.0.0.6 */
+#define S_SLOW_PER     20 /* connections each tries to hold */
+#define S_SLOW_SECONDS 14 /* how long the slow clients keep at it */
+#define S_SLOW_EVERY   2  /* seconds between their header lines */
+
+/* A slowloris from five loopback addresses (each trying 20 connections, one
+ * header line every 2 s) does not keep GET /api/stats from 127.0.0.1 out: it
+ * answers promptly all along; each address holds at most
+ * SJ_HTTP_CONN_PER_IP connections, and a silent connection is closed after
+ * the idle timeout. */
+static void
+test_county_http_slowloris(void **state)
+{
+    s_fx_t *fx = *state;
+    int fds[S_SLOW_ADDRS][S_SLOW_PER];
+    for (int a = 0; a < S_SLOW_ADDRS; a++) {
+        for (int i = 0; i < S_SLOW_PER; i++) {
+            fds[a][i] = s_connect_from(2 + a, fx->srv.port, 1000);
+            if (fds[a][i] >= 0 && write(fds[a][i], "GET /api/stats HTTP/1.1\r\n", 25) != 25) {
+                close(fds[a][i]);
+                fds[a][i] = -1;
+            }
+        }
+    }
+    int silent = s_connect_from(7, fx->srv.port, 1000); /* connects, sends nothing */
+    assert_true(silent >= 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long worst_ms = 0, asked = 0;
+    int silent_closed_s = -1;
+    for (int sec = 0; sec < S_SLOW_SECONDS; sec++) {
+        if (sec % S_SLOW_EVERY == 0) {
+            for (int a = 0; a < S_SLOW_ADDRS; a++) {
+                for (int i = 0; i < S_SLOW_PER; i++) {
+                    if (fds[a][i] >= 0
+                        && send(fds[a][i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) != 11) {
+                        close(fds[a][i]);
+                        fds[a][i] = -1;
+                    }
+                }
+            }
+        }
+        /* a request from 127.0.0.1 in the middle of it, timed */
+        struct timespec q0, q1;
+        char req[128];
+        snprintf(req, sizeof req, "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n",
+                 fx->srv.port);
+        clock_gettime(CLOCK_MONOTONIC, &q0);
+        int status = s_raw_status(fx->srv.port, req, 5000);
+        clock_gettime(CLOCK_MONOTONIC, &q1);
+        long ms = (q1.tv_sec - q0.tv_sec) * 1000 + (q1.tv_nsec - q0.tv_nsec) / 1000000;
+        if (status != 200) {
+            fail_msg("second %d of the slowloris: GET /api/stats got %d after %ld ms", sec, status,
+                     ms);
+        }
+        worst_ms = ms > worst_ms ? ms : worst_ms;
+        asked++;
+        if (silent_closed_s < 0) {
+            char c;
+            ssize_t got = recv(silent, &c, 1, MSG_DONTWAIT);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                silent_closed_s = (int) (t1.tv_sec - t0.tv_sec);
+            }
+        }
+        struct timespec rest = {0, (1000 - (ms < 1000 ? ms : 999)) * 1000000L};
+        nanosleep(&rest, NULL);
+    }
+    /* how many each address still holds (the others were closed at once) */
+    int held_max = 0, held_total = 0;
+    for (int a = 0; a < S_SLOW_ADDRS; a++) {
+        int held = 0;
+        for (int i = 0; i < S_SLOW_PER; i++) {
+            if (fds[a][i] < 0) {
+                continue;
+            }
+            char c;
+            ssize_t got = recv(fds[a][i], &c, 1, MSG_DONTWAIT);
+            held += got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            close(fds[a][i]);
+        }
+        held_max = held > held_max ? held : held_max;
+        held_total += held;
+    }
+    close(silent);
+    fprintf(stderr,
+            "# slowloris %d addresses x %d connections, a header line every %d s for %d s:"
+            " %ld requests from 127.0.0.1 all 200, slowest %ld ms; slow connections held %d"
+            " (at most %d per address); a silent connection closed after ~%d s\n",
+            S_SLOW_ADDRS, S_SLOW_PER, S_SLOW_EVERY, S_SLOW_SECONDS, asked, worst_ms, held_total,
+            held_max, silent_closed_s);
+    assert_true(worst_ms < 1000);
+    assert_true(held_max >= 1 && held_max <= 8);                /* SJ_HTTP_CONN_PER_IP */
+    assert_true(silent_closed_s >= 8 && silent_closed_s <= 13); /* SJ_HTTP_TIMEOUT_S */
+}
+
+/* A port in use is named (libmicrohttpd alone says "Failed to bind to port 0"). */
+static void
+test_county_http_busy_port_named(void **state)
+{
+    s_fx_t *fx = *state;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' serve --data '%s' --http 127.0.0.1:%u 2>&1", COUNTY_BIN,
+             fx->db->dir, fx->srv.port);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[2048];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char want[64];
+    snprintf(want, sizeof want, "port %u is in use", fx->srv.port);
+    if (!strstr(out, want) || strstr(out, "port 0")) {
+        fail_msg("serve on a busy port said: %s", out);
+    }
+}
+
 int
 main(void)
 {
@@ -617,6 +832,9 @@ main(void)
         cmocka_unit_test(test_county_http_assets_from_the_binary),
         cmocka_unit_test_teardown(test_county_http_token, s_test_teardown),
         cmocka_unit_test(test_county_http_refuses_bad_setups),
+        cmocka_unit_test(test_county_http_host_checked),
+        cmocka_unit_test(test_county_http_busy_port_named),
+        cmocka_unit_test(test_county_http_slowloris),
     };
     return cmocka_run_group_tests_name("county_http", tests, s_setup, s_teardown);
 }
