@@ -11,6 +11,7 @@
 
 #include "agent_import.h"
 #include "agent_store.h"
+#include "agent_web.h"
 #include "sj_case.h"
 #include "sj_cli.h"
 #include "sj_enrol.h"
@@ -294,12 +295,13 @@ agent_county_key_note(const agent_opts_t *o)
     }
 }
 
+/* An enum field of a report: its value, or SJ_EINVAL with the reason. */
 static int
-s_parse_enum(sj_field_t f, const char *text, int dflt, int *out)
+s_enum_field(sj_field_t f, const char *text, int dflt, int *out, char *why, size_t why_size)
 {
     if (!text) {
         if (!dflt) {
-            fprintf(stderr, "village-agent: --%s is required\n", sj_field_name(f));
+            snprintf(why, why_size, "--%s is required", sj_field_name(f));
             return SJ_EINVAL;
         }
         *out = dflt;
@@ -309,11 +311,140 @@ s_parse_enum(sj_field_t f, const char *text, int dflt, int *out)
     if (!*out) {
         char list[160];
         sj_enum_list(f, list, sizeof list);
-        fprintf(stderr, "village-agent: --%s '%s' is not one of: %s\n", sj_field_name(f), text,
-                list);
+        snprintf(why, why_size, "--%s '%s' is not one of: %s", sj_field_name(f), text, list);
         return SJ_EINVAL;
     }
     return SJ_OK;
+}
+
+/* The field a reason of sj_report_validate names ("persons: ..."). */
+static int
+s_validate_field(const char *why)
+{
+    static const struct {
+        const char *prefix;
+        int field;
+    } map[] = {{"occurred_on", AF_OCCURRED}, {"persons", AF_PERSONS},   {"summary", AF_SUMMARY},
+               {"officer", AF_OFFICER},      {"channel", AF_CHANNEL},   {"kind", AF_KIND},
+               {"level", AF_LEVEL},          {"category", AF_CATEGORY}, {"outcome", AF_OUTCOME},
+               {"source", AF_SOURCE}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strncmp(why, map[i].prefix, strlen(map[i].prefix)) == 0) {
+            return map[i].field;
+        }
+    }
+    return AF_SUMMARY;
+}
+
+int
+agent_report_prepare(const agent_opts_t *o,
+                     const char *const *f,
+                     sj_event_t *ev,
+                     int *field,
+                     char *why,
+                     size_t why_size)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = SJ_EVENT_REPORT;
+    sj_report_t *r = &ev->report;
+    *field = -1;
+    if (f[AF_PERSONS]) {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(f[AF_PERSONS], &end, 10);
+        if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
+            *field = AF_PERSONS;
+            snprintf(why, why_size, "--persons '%s' is not a number from 1 to %d", f[AF_PERSONS],
+                     SJ_MAX_PERSONS);
+            return SJ_EINVAL;
+        }
+        r->persons = (uint32_t) v;
+    } else {
+        r->persons = 1;
+    }
+    int kind_default = r->persons >= 5 ? 2 : 1;
+    static const struct {
+        int af;
+        sj_field_t f;
+        int dflt;
+    } enums[] = {{AF_CHANNEL, SJ_FIELD_CHANNEL, 0}, {AF_KIND, SJ_FIELD_KIND, -1},
+                 {AF_LEVEL, SJ_FIELD_LEVEL, 0},     {AF_CATEGORY, SJ_FIELD_CATEGORY, 5},
+                 {AF_OUTCOME, SJ_FIELD_OUTCOME, 1}, {AF_SOURCE, SJ_FIELD_SOURCE, 1}};
+    int *vals[] = {&r->channel, &r->kind, &r->level, &r->category, &r->outcome, &r->source};
+    for (size_t i = 0; i < sizeof enums / sizeof enums[0]; i++) {
+        int dflt = enums[i].dflt < 0 ? kind_default : enums[i].dflt;
+        if (s_enum_field(enums[i].f, f[enums[i].af], dflt, vals[i], why, why_size) != SJ_OK) {
+            *field = enums[i].af;
+            return SJ_EINVAL;
+        }
+    }
+    if (f[AF_OCCURRED]) {
+        snprintf(r->occurred_on, sizeof r->occurred_on, "%s", f[AF_OCCURRED]);
+        if (strlen(f[AF_OCCURRED]) != 10) {
+            r->occurred_on[0] = 'x';
+        }
+    } else {
+        sj_date_today(r->occurred_on);
+    }
+    if (!f[AF_SUMMARY]) {
+        *field = AF_SUMMARY;
+        snprintf(why, why_size, "--summary is required");
+        return SJ_EINVAL;
+    }
+    snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
+    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
+    r->summary = f[AF_SUMMARY];
+    r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
+    char today[11];
+    if (sj_report_validate(r, why, why_size) != SJ_OK) {
+        *field = s_validate_field(why);
+        return SJ_EINVAL;
+    }
+    sj_date_today(today);
+    if (strcmp(r->occurred_on, today) > 0) {
+        *field = AF_OCCURRED;
+        snprintf(why, why_size,
+                 "--occurred %s is after today (%s on this machine): a matter"
+                 " cannot have happened yet; check the date, or this machine's clock",
+                 r->occurred_on, today);
+        return SJ_EINVAL;
+    }
+    r->summary = ev->summary;
+    r->officer = ev->officer;
+    if (f[AF_ID]) {
+        if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
+            *field = AF_ID;
+            snprintf(why, why_size, "--id '%s' is not a UUID", f[AF_ID]);
+            return SJ_EINVAL;
+        }
+    } else {
+        sj_uuid7_new(ev->id);
+    }
+    sj_personal_t p = {f[AF_PET_NAME], f[AF_PET_ID], f[AF_PET_PHONE], f[AF_PET_ADDRESS]};
+    if (s_seal(o, &p, ev, 0) != SJ_OK) {
+        *field = AF_PET_NAME;
+        snprintf(why, why_size,
+                 "petitioner fields need the county's public key (--county-key), or are too"
+                 " long to seal; they are never stored in the clear");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+agent_report_store(agent_store_t *st, sj_event_t *ev, int *dup, uint64_t *num)
+{
+    int rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_add(st, ev, dup, num);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+    }
+    return rc;
 }
 
 int
@@ -325,71 +456,10 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     }
     int rc = SJ_OK, exit_code = 2; /* until the report is checked: bad usage */
     agent_store_t *st = NULL;
-    ev->type = SJ_EVENT_REPORT;
-    sj_report_t *r = &ev->report;
-    if (f[AF_PERSONS]) {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(f[AF_PERSONS], &end, 10);
-        if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
-            fprintf(stderr, "village-agent: --persons '%s' is not a number from 1 to %d\n",
-                    f[AF_PERSONS], SJ_MAX_PERSONS);
-            goto out;
-        }
-        r->persons = (uint32_t) v;
-    } else {
-        r->persons = 1;
-    }
-    int kind_default = r->persons >= 5 ? 2 : 1;
-    if (s_parse_enum(SJ_FIELD_CHANNEL, f[AF_CHANNEL], 0, &r->channel) != SJ_OK
-        || s_parse_enum(SJ_FIELD_KIND, f[AF_KIND], kind_default, &r->kind) != SJ_OK
-        || s_parse_enum(SJ_FIELD_LEVEL, f[AF_LEVEL], 0, &r->level) != SJ_OK
-        || s_parse_enum(SJ_FIELD_CATEGORY, f[AF_CATEGORY], 5, &r->category) != SJ_OK
-        || s_parse_enum(SJ_FIELD_OUTCOME, f[AF_OUTCOME], 1, &r->outcome) != SJ_OK
-        || s_parse_enum(SJ_FIELD_SOURCE, f[AF_SOURCE], 1, &r->source) != SJ_OK) {
-        goto out;
-    }
-    if (f[AF_OCCURRED]) {
-        snprintf(r->occurred_on, sizeof r->occurred_on, "%s", f[AF_OCCURRED]);
-        if (strlen(f[AF_OCCURRED]) != 10) {
-            r->occurred_on[0] = 'x';
-        }
-    } else {
-        sj_date_today(r->occurred_on);
-    }
-    if (!f[AF_SUMMARY]) {
-        fprintf(stderr, "village-agent: --summary is required\n");
-        goto out;
-    }
-    snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
-    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
-    r->summary = f[AF_SUMMARY];
-    r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
-    char why[256], today[11];
-    if (sj_report_validate(r, why, sizeof why) != SJ_OK) {
+    int field = -1;
+    char why[400] = "";
+    if (agent_report_prepare(o, f, ev, &field, why, sizeof why) != SJ_OK) {
         fprintf(stderr, "village-agent: %s\n", why);
-        goto out;
-    }
-    sj_date_today(today);
-    if (strcmp(r->occurred_on, today) > 0) {
-        fprintf(stderr,
-                "village-agent: --occurred %s is after today (%s on this machine): a matter"
-                " cannot have happened yet; check the date, or this machine's clock\n",
-                r->occurred_on, today);
-        goto out;
-    }
-    r->summary = ev->summary;
-    r->officer = ev->officer;
-    if (f[AF_ID]) {
-        if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
-            fprintf(stderr, "village-agent: --id '%s' is not a UUID\n", f[AF_ID]);
-            goto out;
-        }
-    } else {
-        sj_uuid7_new(ev->id);
-    }
-    sj_personal_t p = {f[AF_PET_NAME], f[AF_PET_ID], f[AF_PET_PHONE], f[AF_PET_ADDRESS]};
-    if (s_seal(o, &p, ev, 0) != SJ_OK) {
         goto out;
     }
     exit_code = 1;
@@ -399,15 +469,8 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     }
     int dup = 0;
     uint64_t num = 0;
-    rc = agent_store_begin(st);
-    if (rc == SJ_OK) {
-        rc = agent_store_add(st, ev, &dup, &num);
-    }
-    if (rc == SJ_OK) {
-        rc = agent_store_commit(st);
-    }
+    rc = agent_report_store(st, ev, &dup, &num);
     if (rc != SJ_OK) {
-        agent_store_rollback(st);
         fprintf(stderr, "village-agent: the report was NOT stored: %s\n", sj_strerror(rc));
         goto out;
     }
@@ -534,6 +597,64 @@ out:
 }
 
 int
+agent_change_store(agent_store_t *st,
+                   const char *id,
+                   const char *outcome,
+                   const char *note,
+                   const char *officer,
+                   sj_event_t *ev,
+                   uint64_t *num,
+                   sj_update_result_t *res,
+                   char *why,
+                   size_t why_size)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = SJ_EVENT_STATUS;
+    if (!id || sj_uuid_parse(id, ev->case_id) != SJ_OK) {
+        snprintf(why, why_size, "'%s' is not a case id (a UUID)", id ? id : "");
+        return SJ_EINVAL;
+    }
+    if (s_enum_field(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome, why, why_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
+        snprintf(why, why_size, "--note must be UTF-8 text of at most %d bytes", SJ_MAX_NOTE_BYTES);
+        return SJ_EINVAL;
+    }
+    if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        snprintf(why, why_size, "--officer must be UTF-8 text of at most %d bytes",
+                 SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    snprintf(ev->note, sizeof ev->note, "%s", note);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer);
+    if (!st) {
+        return SJ_OK; /* checked only */
+    }
+    why[0] = '\0';
+    int rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_update(st, ev, num, res, why, why_size);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+        if (rc != SJ_OK) {
+            snprintf(why, why_size, "the change was NOT stored: %s", sj_strerror(rc));
+        }
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+        if (!why[0]) {
+            snprintf(why, why_size, "%s", sj_strerror(rc));
+        }
+        return rc;
+    }
+    return SJ_OK;
+}
+
+int
 agent_cmd_update(const agent_opts_t *o,
                  const char *id,
                  const char *outcome,
@@ -546,53 +667,22 @@ agent_cmd_update(const agent_opts_t *o,
     }
     int exit_code = 2; /* until the change is checked: bad usage */
     agent_store_t *st = NULL;
-    ev->type = SJ_EVENT_STATUS;
-    if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
-        fprintf(stderr, "village-agent: '%s' is not a case id (a UUID)\n", id);
+    char why[400] = "";
+    uint64_t num = 0;
+    sj_update_result_t res;
+    if (agent_change_store(NULL, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+        != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", why);
         goto out;
     }
-    if (!outcome) {
-        fprintf(stderr, "village-agent: --outcome is required\n");
-        goto out;
-    }
-    if (s_parse_enum(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome) != SJ_OK) {
-        goto out;
-    }
-    note = note ? note : "";
-    officer = officer ? officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
-        fprintf(stderr, "village-agent: --note must be UTF-8 text of at most %d bytes\n",
-                SJ_MAX_NOTE_BYTES);
-        goto out;
-    }
-    if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr, "village-agent: --officer must be UTF-8 text of at most %d bytes\n",
-                SJ_MAX_OFFICER_BYTES);
-        goto out;
-    }
-    snprintf(ev->note, sizeof ev->note, "%s", note);
-    snprintf(ev->officer, sizeof ev->officer, "%s", officer);
     exit_code = 1;
     st = s_open(o, SJ_DB_WRITE);
     if (!st) {
         goto out;
     }
-    char why[300] = "";
-    uint64_t num = 0;
-    sj_update_result_t res;
-    int rc = agent_store_begin(st);
-    if (rc == SJ_OK) {
-        rc = agent_store_update(st, ev, &num, &res, why, sizeof why);
-    }
-    if (rc == SJ_OK) {
-        rc = agent_store_commit(st);
-        if (rc != SJ_OK) {
-            snprintf(why, sizeof why, "the change was NOT stored: %s", sj_strerror(rc));
-        }
-    }
-    if (rc != SJ_OK) {
-        agent_store_rollback(st);
-        fprintf(stderr, "village-agent: %s\n", why[0] ? why : sj_strerror(rc));
+    if (agent_change_store(st, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+        != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", why);
         goto out;
     }
     char where[96];
@@ -876,6 +966,7 @@ enum {
     O_DRY_RUN,
     O_PRUNE_AFTER,
     O_OVERDUE,
+    O_HTTP,
     O_FIELD /* + AF_* */
 };
 
@@ -897,6 +988,7 @@ static const struct option s_options[] = {
     {"dry-run", no_argument, NULL, O_DRY_RUN},
     {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
     {"overdue", no_argument, NULL, O_OVERDUE},
+    {"http", required_argument, NULL, O_HTTP},
     {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
     {"kind", required_argument, NULL, O_FIELD + AF_KIND},
     {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
@@ -1020,6 +1112,13 @@ s_cmd_prune(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_serve(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_serve(&o, sj_cli_val(a, O_HTTP));
+}
+
+static int
 s_cmd_keygen(const sj_cli_args_t *a)
 {
     return sj_enrol_keygen("village-agent", a->data);
@@ -1139,6 +1238,15 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
      "  --dry-run          change nothing; say what would be pruned\n",
      s_cmd_prune, NULL, NULL, NULL},
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP), "the officer's desk: a local web page (Chinese first)",
+     "usage: village-agent serve [--http 127.0.0.1:8082]\n"
+     "Serves the officer's desk on this machine: record a matter (记录), follow\n"
+     "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
+     "Chinese by default, English with the page's switch. Writes the same store as\n"
+     "'submit' and 'update' (same checks); 'run' delivers alongside. Loopback only.\n"
+     "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
+     "  --http HOST:PORT  where to listen (default 127.0.0.1:8082; port 0 = any)\n",
+     s_cmd_serve, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      "make this station's key pair; prints the public key to enrol\n"
      "at the township (township-hub allow -- CODE 'KEY')",

@@ -4,8 +4,13 @@
 #ifndef AGENT_CLI_H
 #define AGENT_CLI_H
 
+#include <stdint.h>
+
+#include "agent_store.h"
 #include "sj_cli.h"
 #include "sj_table.h"
+#include "sj_update.h"
+#include "sj_wire.h"
 
 /* The tool: its options, commands and help (static, read-only). */
 extern const sj_cli_tool_t agent_cli_tool;
@@ -74,5 +79,33 @@ enum {
     AF_PET_ADDRESS,
     AF_COUNT
 };
+
+/* The checks of `submit`, shared with the page (agent_web.c): fills ev
+ * (a new UUIDv7 unless fields[AF_ID] is given; personal fields sealed to
+ * --county-key) from fields indexed by AF_*. SJ_OK, or SJ_EINVAL with the
+ * AF_* index at fault in *field and the reason (English) in why. */
+SJ_NODISCARD int agent_report_prepare(const agent_opts_t *o,
+                                      const char *const *fields,
+                                      sj_event_t *ev,
+                                      int *field,
+                                      char *why,
+                                      size_t why_size);
+/* Stores ev durably (one transaction, fsync'd), as `submit` does. *dup: the
+ * id was already in the outbox (nothing new). SJ_OK or a storage error. */
+SJ_NODISCARD int agent_report_store(agent_store_t *st, sj_event_t *ev, int *dup, uint64_t *num);
+/* The checks and the storing of `update`, shared with the page: st NULL
+ * checks the text only. SJ_OK; SJ_EINVAL (bad value or a change the state
+ * machine does not allow), SJ_ENOTFOUND (unknown case) or a storage error,
+ * with the reason in why and nothing stored. */
+SJ_NODISCARD int agent_change_store(agent_store_t *st,
+                                    const char *id,
+                                    const char *outcome,
+                                    const char *note,
+                                    const char *officer,
+                                    sj_event_t *ev,
+                                    uint64_t *num,
+                                    sj_update_result_t *res,
+                                    char *why,
+                                    size_t why_size);
 
 #endif

@@ -1,0 +1,19 @@
+/* agent_web: `village-agent serve`, the officer's desk: a local web page
+ * (Chinese by default, English with ?lang=en) to record a matter (记录),
+ * follow its delivery (发送情况), answer assignments (交办) and print one
+ * matter (登记表). Writes go through agent_report_prepare/_store and
+ * agent_change_store, the code of `submit` and `update`; the safety of a
+ * page that writes (CSRF, Origin/Host, POST-redirect-GET, form keys) is
+ * common/sj_http.h's. */
+#ifndef AGENT_WEB_H
+#define AGENT_WEB_H
+
+#include "agent_cli.h"
+
+#define AGENT_WEB_DEFAULT_ADDR "127.0.0.1:8082"
+
+/* Serves until SIGINT/SIGTERM; prints "ready URL" on stdout when
+ * listening. Returns the exit code (0, 1, or 2 for a bad address). */
+int agent_cmd_serve(const agent_opts_t *o, const char *addr);
+
+#endif
