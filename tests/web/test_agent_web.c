@@ -1,0 +1,310 @@
+/* The officer's desk (village-agent serve, issue 14) over plain HTTP on a real
+ * binary: a form posted twice records once; a bad persons/channel pair and a
+ * future date are refused next to the field, in Chinese, storing nothing; a
+ * POST without the CSRF token, without the session, or from another Origin
+ * is refused and stores nothing; a summary "<script>" stays text; a status
+ * change posted twice (same form key) records once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "web_harness.h"
+
+#define S_STATION "110101001001"
+
+typedef struct {
+    char dir[64];
+    web_server_t srv;
+    char cookie[300]; /* "Cookie: sj_sid=...\r\n" */
+    char csrf[64];
+    char key[40];
+} s_fx_t;
+
+static int
+s_setup(void **state)
+{
+    s_fx_t *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/sj-desk-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char *argv[] = {AGENT_BIN, "--data", fx->dir,       "--station", S_STATION,
+                    "serve",   "--http", "127.0.0.1:0", NULL};
+    web_server_start(&fx->srv, argv);
+    *state = fx;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_fx_t *fx = *state;
+    web_server_stop(&fx->srv);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    free(fx);
+    return 0;
+}
+
+/* value="..." after name="NAME" in body, copied into out. */
+static void
+s_field(const char *body, const char *name, char *out, size_t size)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "name=\"%s\" value=\"", name);
+    const char *at = strstr(body, pat);
+    assert_non_null(at);
+    at += strlen(pat);
+    const char *end = strchr(at, '"');
+    assert_non_null(end);
+    assert_true((size_t) (end - at) < size);
+    memcpy(out, at, (size_t) (end - at));
+    out[end - at] = '\0';
+}
+
+/* Opens the record form as a browser would: a session cookie, its CSRF
+ * token and a fresh form key. */
+static void
+s_open_form(s_fx_t *fx)
+{
+    web_resp_t r;
+    assert_int_equal(web_request(fx->srv.port, "GET", "/record", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    char set[256];
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    assert_non_null(strstr(set, "HttpOnly"));
+    assert_non_null(strstr(set, "SameSite=Strict"));
+    char *semi = strchr(set, ';');
+    assert_non_null(semi);
+    *semi = '\0';
+    snprintf(fx->cookie, sizeof fx->cookie, "Cookie: %s\r\n", set);
+    s_field(r.body, "csrf", fx->csrf, sizeof fx->csrf);
+    s_field(r.body, "key", fx->key, sizeof fx->key);
+    web_resp_free(&r);
+}
+
+static int
+s_post(s_fx_t *fx, const char *path, const char *extra_headers, const char *body, web_resp_t *r)
+{
+    char headers[512];
+    snprintf(
+        headers, sizeof headers,
+        "%sContent-Type: application/x-www-form-urlencoded\r\nOrigin: http://127.0.0.1:%u\r\n%s",
+        fx->cookie, fx->srv.port, extra_headers ? extra_headers : "");
+    assert_int_equal(web_request_body(fx->srv.port, "POST", path, headers, body, r), 0);
+    return r->status;
+}
+
+/* Rows of `outbox --format csv` (without the header). */
+static int
+s_outbox_rows(s_fx_t *fx, const char *must_contain)
+{
+    char *argv[] = {AGENT_BIN, "--data",   fx->dir, "--station", S_STATION,
+                    "outbox",  "--format", "csv",   NULL};
+    int status = -1;
+    char *text = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    int lines = 0;
+    for (const char *s = text; *s; s++) {
+        lines += *s == '\n';
+    }
+    if (must_contain) {
+        assert_non_null(strstr(text, must_contain));
+    }
+    free(text);
+    return lines - 1;
+}
+
+/* 土地纠纷 "<b>" — the summary, URL-encoded as a browser sends it. */
+#define S_SUMMARY_ENC "%E5%9C%9F%E5%9C%B0%E7%BA%A0%E7%BA%B7+%3Cscript%3Ex%3C%2Fscript%3E"
+#define S_SUMMARY     "土地纠纷 <script>x</script>"
+
+static void
+test_record_posted_twice_records_once(void **state)
+{
+    s_fx_t *fx = *state;
+    s_open_form(fx);
+    char body[1024];
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&occurred=&channel=visit&persons=6&level=county&category=land"
+             "&source=direct&outcome=pending&summary=%s&officer=%%E7%%8E%%8B",
+             fx->csrf, fx->key, S_SUMMARY_ENC);
+    web_resp_t r;
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    char loc[256];
+    assert_true(web_header(&r, "Location", loc, sizeof loc));
+    char want[128];
+    snprintf(want, sizeof want, "/matter?id=%s", fx->key);
+    assert_non_null(strstr(loc, want));
+    web_resp_free(&r);
+    /* the same POST again (a reload, a double click): the same answer, nothing more */
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, S_SUMMARY), 1);
+    assert_int_equal(s_outbox_rows(fx, "collective"), 1); /* kind derived from 6 persons */
+
+    /* the matter's page: everything in words, the summary as text */
+    assert_int_equal(web_request(fx->srv.port, "GET", loc, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "土地纠纷 &lt;script&gt;x&lt;/script&gt;"));
+    assert_null(strstr(r.body, "<script>x"));
+    assert_non_null(strstr(r.body, "待发送"));
+    assert_non_null(strstr(r.body, "到县"));
+    web_resp_free(&r);
+    /* the outbox page, and its English twin */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "待发送"));
+    assert_null(strstr(r.body, "<script>x"));
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox?lang=en", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "queued"));
+    web_resp_free(&r);
+    /* the strict CSP is kept on the pages that write */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/record", NULL, &r), 0);
+    char csp[512];
+    assert_true(web_header(&r, "Content-Security-Policy", csp, sizeof csp));
+    assert_non_null(strstr(csp, "script-src 'self'"));
+    web_resp_free(&r);
+}
+
+static void
+test_bad_fields_refused_next_to_the_field(void **state)
+{
+    s_fx_t *fx = *state;
+    int before = s_outbox_rows(fx, NULL);
+    s_open_form(fx);
+    char body[1024];
+    web_resp_t r;
+    /* a letter is one item from one person */
+    snprintf(body, sizeof body, "csrf=%s&key=%s&channel=letter&persons=3&level=village&summary=x",
+             fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 400);
+    assert_non_null(strstr(r.body, "id=\"err-persons\""));
+    assert_non_null(strstr(r.body, "人数不符"));
+    assert_non_null(strstr(r.body, "value=\"3\"")); /* what was typed is kept */
+    web_resp_free(&r);
+    /* a date after today */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&occurred=2999-01-01&channel=visit&persons=1&level=village&summary=x",
+             fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 400);
+    assert_non_null(strstr(r.body, "id=\"err-occurred\""));
+    assert_non_null(strstr(r.body, "日期有误"));
+    web_resp_free(&r);
+    /* no summary */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=", fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 400);
+    assert_non_null(strstr(r.body, "id=\"err-summary\""));
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before);
+}
+
+static void
+test_csrf_origin_and_session_refused(void **state)
+{
+    s_fx_t *fx = *state;
+    int before = s_outbox_rows(fx, NULL);
+    s_open_form(fx);
+    char body[1024];
+    web_resp_t r;
+    /* no token */
+    snprintf(body, sizeof body, "key=%s&channel=visit&persons=1&level=village&summary=x", fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 403);
+    assert_non_null(strstr(r.body, "CSRF"));
+    web_resp_free(&r);
+    /* a wrong token */
+    snprintf(body, sizeof body,
+             "csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&key=%s&channel=visit&persons=1"
+             "&level=village&summary=x",
+             fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 403);
+    web_resp_free(&r);
+    /* the right token from another site */
+    snprintf(body, sizeof body, "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=x",
+             fx->csrf, fx->key);
+    char headers[512];
+    snprintf(headers, sizeof headers,
+             "%sContent-Type: application/x-www-form-urlencoded\r\nOrigin: http://evil.example\r\n",
+             fx->cookie);
+    assert_int_equal(web_request_body(fx->srv.port, "POST", "/record", headers, body, &r), 0);
+    assert_int_equal(r.status, 403);
+    web_resp_free(&r);
+    /* the right token without the session's cookie */
+    assert_int_equal(web_request_body(fx->srv.port, "POST", "/record",
+                                      "Content-Type: application/x-www-form-urlencoded\r\n", body,
+                                      &r),
+                     0);
+    assert_int_equal(r.status, 403);
+    web_resp_free(&r);
+    /* another session's token */
+    char other[64];
+    snprintf(other, sizeof other, "%s", fx->csrf);
+    s_open_form(fx);
+    assert_string_not_equal(other, fx->csrf);
+    snprintf(body, sizeof body, "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=x",
+             other, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 403);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before);
+    /* and the same form with its own token is taken */
+    snprintf(body, sizeof body, "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=x",
+             fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 1);
+}
+
+static void
+test_change_posted_twice_records_once(void **state)
+{
+    s_fx_t *fx = *state;
+    s_open_form(fx);
+    char body[1024], id[40];
+    web_resp_t r;
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=phone&persons=1&level=township&summary=water", fx->csrf,
+             fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    snprintf(id, sizeof id, "%s", fx->key);
+    int before = s_outbox_rows(fx, NULL);
+    /* accepted, with a note; the form key makes a second click do nothing */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=0190aaaa-0000-7000-8000-000000000001&id=%s&outcome=accepted"
+             "&note=%%E5%%B7%%B2%%E5%%8F%%97%%E7%%90%%86",
+             fx->csrf, id);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, "pending \xe2\x86\x92 accepted"), before + 1);
+    /* a change the state machine refuses: said, nothing stored */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=0190aaaa-0000-7000-8000-000000000002&id=%s&outcome=pending", fx->csrf,
+             id);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 400);
+    assert_non_null(strstr(r.body, "未保存"));
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_record_posted_twice_records_once),
+        cmocka_unit_test(test_bad_fields_refused_next_to_the_field),
+        cmocka_unit_test(test_csrf_origin_and_session_refused),
+        cmocka_unit_test(test_change_posted_twice_records_once),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
