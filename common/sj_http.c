@@ -160,7 +160,10 @@ s_queue(sj_http_req_t *req, unsigned int status, struct MHD_Response *resp, cons
     MHD_add_response_header(resp, "Content-Security-Policy", s_csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* A page that writes says same-origin: with no-referrer a browser sends
+     * "Origin: null" on its own forms, and the Origin check needs the real one. */
+    MHD_add_response_header(resp, "Referrer-Policy",
+                            req->http->writes ? "same-origin" : "no-referrer");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,

@@ -26,7 +26,9 @@
  *   - the Host header must name this server (its address, or localhost
  *     with its port; any host when bound to a wildcard address), and a POST
  *     whose Origin is not http://HOST, or whose Sec-Fetch-Site is cross-site,
- *     is refused (403) — DNS rebinding and cross-site forms get nothing;
+ *     is refused (403) — DNS rebinding and cross-site forms get nothing
+ *     (its pages say Referrer-Policy: same-origin, so the browser sends
+ *     the real Origin rather than "null");
  *   - POST-redirect-GET (sj_http_reply_redirect: 303 See Other) and an
  *     idempotency memory (sj_http_once_*) so a form key used once answers
  *     the same redirect again instead of acting twice.
