@@ -3,7 +3,10 @@
  * Pages (GET, ?lang=en for English):
  *   /  /record          the record form (记录)
  *   /outbox             every entry, newest first, with its state (发送情况)
- *   /inbox              assigned cases by due date (交办), accept/conclude/withdraw
+ *   /inbox              assigned cases by due date (交办), accept/conclude/withdraw;
+ *                       an assignment not yet opened is marked new (and counted
+ *                       in the title)
+ *   /case?id=UUID       one assigned case; opening it marks it no longer new
  *   /matter?id=UUID     one matter, everything recorded; prints as an A4 登记表
  * Writes (POST, CSRF-checked by sj_http before they get here):
  *   /record   the form; refused fields are shown next to the field (400),
@@ -330,6 +333,9 @@ typedef struct {
     size_t n, cap;
     const uint8_t *want; /* /matter: only this id */
     int found;
+    sj_event_t *rep;         /* /matter: a copy of the report itself (caller's) */
+    int have_rep;            /* rep was found */
+    agent_state_t rep_state; /* its state */
 } s_list_t;
 
 static int
@@ -342,6 +348,13 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
               && memcmp(row->ev->case_id, l->want, SJ_ID_BYTES) == 0)) {
             return 0;
         }
+    }
+    if (l->rep && row->ev && row->ev->type == SJ_EVENT_REPORT) {
+        *l->rep = *row->ev;
+        l->rep->report.summary = l->rep->summary;
+        l->rep->report.officer = l->rep->officer;
+        l->have_rep = 1;
+        l->rep_state = row->state;
     }
     sj_buf_t b = {0};
     char id[SJ_UUID_TEXT];
@@ -442,6 +455,7 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
         sj_buf_addf(&p->b, "<p class=\"err\">%s</p>", "读取出错 / cannot read the outbox");
     }
     s_rows_free(&l);
+    free(l.rep);
     s_send(req, p, 200);
 }
 
@@ -450,7 +464,8 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
 typedef struct {
     s_page_t *p;
     sj_http_req_t *req;
-    size_t n, open;
+    size_t n, open, unread;
+    const uint8_t *want; /* /case: only this case */
 } s_inbox_t;
 
 static void
@@ -477,13 +492,21 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
 {
     s_inbox_t *x = ctx;
     s_page_t *p = x->p;
+    if (x->want && memcmp(x->want, r->case_id, SJ_ID_BYTES) != 0) {
+        return 0;
+    }
     char cid[SJ_UUID_TEXT];
     sj_uuid_format(r->case_id, cid);
     int open = sj_outcome_is_open(r->outcome);
     x->n++;
     x->open += open ? 1 : 0;
-    sj_buf_addf(&p->b, "<tr id=\"case-%s\" class=\"%s\"><td class=\"due\">%s<br>", cid,
-                open && r->days_left < 0 ? "overdue" : "", r->due_on);
+    x->unread += r->unread ? 1 : 0;
+    sj_buf_addf(&p->b, "<tr id=\"case-%s\" class=\"%s%s\"><td class=\"due\">", cid,
+                open && r->days_left < 0 ? "overdue" : "", r->unread ? " new" : "");
+    if (r->unread) {
+        sj_buf_addf(&p->b, "<span class=\"badge\">%s</span> ", T(p, "新", "new"));
+    }
+    sj_buf_addf(&p->b, "%s<br>", r->due_on);
     if (open && r->days_left < 0) {
         sj_buf_addf(&p->b, T(p, "已超期%" PRId64 "天", "%" PRId64 " days overdue"), -r->days_left);
     } else if (open) {
@@ -497,6 +520,8 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_buf_esc(&p->b, r->note);
     sj_buf_add(&p->b, "</td><td class=\"summary\">");
     sj_buf_esc(&p->b, r->summary);
+    sj_buf_addf(&p->b, " <a class=\"open\" href=\"/case?id=%s%s\">%s</a>", cid,
+                p->lang == SJ_LANG_EN ? "&lang=en" : "", T(p, "查看", "open"));
     sj_buf_add(&p->b, "</td><td>");
     if (r->outcome == 1) {
         s_change_form(x, cid, 3, "受理", "accept");
@@ -511,20 +536,24 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     return 0;
 }
 
+/* The inbox; with want (/case) only that case, marked opened first. */
 static void
-s_inbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *msg)
+s_inbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *msg, const uint8_t *want)
 {
     char err[300] = "";
-    agent_store_t *st = s_store(c, SJ_DB_READ, err, sizeof err);
+    agent_store_t *st = s_store(c, want ? SJ_DB_WRITE : SJ_DB_READ, err, sizeof err);
     if (!st) {
         s_store_error(req, p, err);
         return;
     }
+    int rc = want ? agent_store_inbox_seen(st, want, sj_now_ms()) : SJ_OK;
     s_page_t body = {.lang = p->lang, .lq = p->lq};
-    s_inbox_t x = {.p = &body, .req = req};
-    int rc = agent_store_inbox(st, 0, s_inbox_row, &x);
+    s_inbox_t x = {.p = &body, .req = req, .want = want};
+    if (rc == SJ_OK) {
+        rc = agent_store_inbox(st, 0, s_inbox_row, &x);
+    }
     agent_store_close(&st);
-    s_head(p, "交办", "Assigned", (int) x.open);
+    s_head(p, "交办", "Assigned", (int) x.unread);
     sj_buf_addf(&p->b, "<h1>%s</h1>", T(p, "交办事项", "Assigned cases"));
     if (msg) {
         sj_buf_add(&p->b, "<p class=\"err\" role=\"alert\">");
@@ -533,8 +562,9 @@ s_inbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *msg)
     }
     char today[11];
     sj_date_today(today);
-    sj_buf_addf(&p->b, "<p>%s %s · %s %zu · %s %zu</p>", T(p, "今天", "today"), today,
-                T(p, "共", "total"), x.n, T(p, "未办结", "open"), x.open);
+    sj_buf_addf(&p->b, "<p id=\"inbox-counts\">%s %s · %s %zu · %s %zu · %s %zu</p>",
+                T(p, "今天", "today"), today, T(p, "共", "total"), x.n, T(p, "未办结", "open"),
+                x.open, T(p, "新", "new"), x.unread);
     sj_buf_addf(&p->b,
                 "<table id=\"inbox\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
                 "<th>%s</th><th>%s</th></tr></thead><tbody>",
@@ -578,7 +608,7 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     if (rc != SJ_OK) {
         char msg[600];
         snprintf(msg, sizeof msg, "未保存：此变更不被允许。/ Not stored: %s", why);
-        s_inbox(c, req, p, msg);
+        s_inbox(c, req, p, msg, NULL);
         return;
     }
     sj_notice("page: stored change %" PRIu64, num);
@@ -589,6 +619,40 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
 }
 
 /* ---- one matter ---- */
+
+static void
+s_sheet_row(s_page_t *p, const char *zh, const char *en, const char *value)
+{
+    sj_buf_addf(&p->b, "<tr><th>%s</th><td>", T(p, zh, en));
+    sj_buf_esc(&p->b, value);
+    sj_buf_add(&p->b, "</td></tr>");
+}
+
+/* Everything the report recorded, as the 登记表 prints it. */
+static void
+s_sheet(s_page_t *p, const sj_event_t *ev, agent_state_t state)
+{
+    const sj_report_t *r = &ev->report;
+    char persons[16];
+    snprintf(persons, sizeof persons, "%u", r->persons);
+    sj_buf_add(&p->b, "<table class=\"sheet\" id=\"sheet\"><tbody>");
+    s_sheet_row(p, "日期", "Date", r->occurred_on);
+    s_sheet_row(p, "渠道", "Channel", sj_enum_label(SJ_FIELD_CHANNEL, r->channel, p->lang));
+    s_sheet_row(p, "类别", "Kind", sj_enum_label(SJ_FIELD_KIND, r->kind, p->lang));
+    s_sheet_row(p, "人数", "Persons", persons);
+    s_sheet_row(p, "层级", "Level", sj_enum_label(SJ_FIELD_LEVEL, r->level, p->lang));
+    s_sheet_row(p, "问题类型", "Category", sj_enum_label(SJ_FIELD_CATEGORY, r->category, p->lang));
+    s_sheet_row(p, "来源", "Source", sj_enum_label(SJ_FIELD_SOURCE, r->source, p->lang));
+    s_sheet_row(p, "登记时结果", "Outcome at entry",
+                sj_enum_label(SJ_FIELD_OUTCOME, r->outcome, p->lang));
+    s_sheet_row(p, "事由摘要", "Summary", ev->summary);
+    s_sheet_row(p, "信息员", "Officer", ev->officer);
+    s_sheet_row(p, "个人信息", "Personal data",
+                ev->sealed_len ? T(p, "已加密，只有县里能看", "sealed to the county")
+                               : T(p, "无", "none"));
+    s_sheet_row(p, "发送状态", "Delivery", s_state_zh(state, p->lang));
+    sj_buf_add(&p->b, "</tbody></table>");
+}
 
 static void
 s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int saved)
@@ -607,8 +671,8 @@ s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int s
         return;
     }
     /* The report itself, then every change of it the station made. */
-    s_list_t l = {.p = p, .want = id};
-    int rc = agent_store_outbox(st, s_outbox_row, &l);
+    s_list_t l = {.p = p, .want = id, .rep = calloc(1, sizeof(sj_event_t))};
+    int rc = l.rep ? agent_store_outbox(st, s_outbox_row, &l) : SJ_ENOMEM;
     agent_store_close(&st);
     s_head(p, "登记表", "Matter", 0);
     if (saved) {
@@ -619,6 +683,7 @@ s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int s
     if (!l.found || rc != SJ_OK) {
         sj_buf_add(&p->b, "<p class=\"err\">本站没有这件事项 / no such matter at this station</p>");
         s_rows_free(&l);
+        free(l.rep);
         s_send(req, p, 404);
         return;
     }
@@ -627,6 +692,10 @@ s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int s
     sj_buf_addf(&p->b,
                 "</code> <button id=\"print\" class=\"noprint\" type=\"button\">%s</button></p>",
                 T(p, "打印", "Print"));
+    if (l.have_rep) {
+        s_sheet(p, l.rep, l.rep_state);
+    }
+    sj_buf_addf(&p->b, "<h2>%s</h2>", T(p, "发送与变更记录", "Delivery and changes"));
     sj_buf_addf(&p->b,
                 "<table class=\"sheet\" id=\"matter\"><thead><tr><th>%s</th><th>%s</th>"
                 "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
@@ -641,6 +710,7 @@ s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int s
                 T(p, "信息员签字：____________　　日期：____________",
                   "Officer's signature: ____________   Date: ____________"));
     s_rows_free(&l);
+    free(l.rep);
     s_send(req, p, 200);
 }
 
@@ -682,7 +752,14 @@ s_route(void *ctx, sj_http_req_t *req)
     } else if (strcmp(path, "/outbox") == 0) {
         s_outbox(c, req, &p);
     } else if (strcmp(path, "/inbox") == 0) {
-        s_inbox(c, req, &p, NULL);
+        s_inbox(c, req, &p, NULL, NULL);
+    } else if (strcmp(path, "/case") == 0) {
+        uint8_t id[SJ_ID_BYTES];
+        if (!vals[1] || sj_uuid_parse(vals[1], id) != SJ_OK) {
+            sj_http_reply_error(req, 404, "not a case id");
+        } else {
+            s_inbox(c, req, &p, NULL, id);
+        }
     } else if (strcmp(path, "/matter") == 0) {
         s_matter(c, req, &p, vals[1], vals[2] != NULL);
     } else {
