@@ -303,6 +303,8 @@ s_b64(const uint8_t *bytes, size_t n, char *out, size_t size)
     sodium_bin2base64(out, size, bytes, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+static void s_csrf(const sj_http_t *self, sj_http_req_t *req);
+
 /* The session of the request: its cookie's id when well formed, else a new
  * one (Set-Cookie on the answer); and its CSRF token. */
 static void
@@ -315,12 +317,34 @@ s_session(sj_http_t *self, sj_http_req_t *req)
     }
     if (ok) {
         memcpy(req->sid, cookie, S_SID_LEN + 1);
+        s_csrf(self, req);
     } else {
-        uint8_t raw[32];
-        randombytes_buf(raw, sizeof raw);
-        s_b64(raw, sizeof raw, req->sid, sizeof req->sid);
-        req->new_session = 1;
+        sj_http_req_new_session(req);
     }
+}
+
+void
+sj_http_req_new_session(sj_http_req_t *req)
+{
+    if (!req->http->writes) {
+        return;
+    }
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    s_b64(raw, sizeof raw, req->sid, sizeof req->sid);
+    req->new_session = 1;
+    s_csrf(req->http, req);
+}
+
+const char *
+sj_http_req_session(const sj_http_req_t *req)
+{
+    return req->sid;
+}
+
+static void
+s_csrf(const sj_http_t *self, sj_http_req_t *req)
+{
     uint8_t mac[32];
     crypto_generichash(mac, sizeof mac, (const unsigned char *) req->sid, S_SID_LEN, self->secret,
                        sizeof self->secret);
@@ -741,7 +765,7 @@ s_new(const char *addr,
       size_t err_size)
 {
     struct sockaddr_storage ss;
-    if (sj_http_addr_check(addr, token != NULL, err, err_size) != SJ_OK
+    if (sj_http_addr_check(addr, token != NULL || writes == 2, err, err_size) != SJ_OK
         || s_parse_addr(addr, &ss, err, err_size) != SJ_OK) {
         return NULL;
     }
@@ -812,13 +836,14 @@ sj_http_new(const char *addr,
 sj_http_t *
 sj_http_new_writes(const char *addr,
                    const char *token,
+                   int own_login,
                    const sj_http_asset_t *assets,
                    sj_http_handler_fn *handler,
                    void *ctx,
                    char *err,
                    size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, 1, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, err, err_size);
 }
 
 void

@@ -94,9 +94,12 @@ sj_http_t *sj_http_new(const char *addr,
                        void *ctx,
                        char *err,
                        size_t err_size);
-/* As sj_http_new, for a page that writes (see above). */
+/* As sj_http_new, for a page that writes (see above). own_login: the page
+ * has its own login (a password) and may then listen on any address
+ * without a token; 0: loopback only unless token is given. */
 sj_http_t *sj_http_new_writes(const char *addr,
                               const char *token,
+                              int own_login,
                               const sj_http_asset_t *assets,
                               sj_http_handler_fn *handler,
                               void *ctx,
@@ -140,6 +143,13 @@ const sj_form_t *sj_http_req_form(const sj_http_req_t *req);
 /* The CSRF token of this request's session ("" on a server that does not
  * write): the value of the hidden field "csrf" of every form. */
 const char *sj_http_req_csrf(const sj_http_req_t *req);
+/* The session id of the request (its cookie; "" on a server that does not
+ * write): a page keeps its own per-session state (a login) by it. */
+const char *sj_http_req_session(const sj_http_req_t *req);
+/* Replaces the session with a new one (a new id and CSRF token, sent as a
+ * new cookie with the answer): after a login, so a session id known before
+ * it is worth nothing after. */
+void sj_http_req_new_session(sj_http_req_t *req);
 /* The value of the request header name, or NULL. */
 const char *sj_http_req_header(const sj_http_req_t *req, const char *name);
 

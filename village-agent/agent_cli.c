@@ -967,6 +967,7 @@ enum {
     O_PRUNE_AFTER,
     O_OVERDUE,
     O_HTTP,
+    O_PASSWORD_FILE,
     O_FIELD /* + AF_* */
 };
 
@@ -989,6 +990,7 @@ static const struct option s_options[] = {
     {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
     {"overdue", no_argument, NULL, O_OVERDUE},
     {"http", required_argument, NULL, O_HTTP},
+    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
     {"kind", required_argument, NULL, O_FIELD + AF_KIND},
     {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
@@ -1115,7 +1117,15 @@ static int
 s_cmd_serve(const sj_cli_args_t *a)
 {
     agent_opts_t o;
-    return s_opts(a, &o) ? 2 : agent_cmd_serve(&o, sj_cli_val(a, O_HTTP));
+    return s_opts(a, &o)
+               ? 2
+               : agent_cmd_serve(&o, sj_cli_val(a, O_HTTP), sj_cli_val(a, O_PASSWORD_FILE));
+}
+
+static int
+s_cmd_passwd(const sj_cli_args_t *a)
+{
+    return agent_cmd_passwd(sj_cli_val(a, O_PASSWORD_FILE));
 }
 
 static int
@@ -1238,15 +1248,25 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
      "  --dry-run          change nothing; say what would be pruned\n",
      s_cmd_prune, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, S_OPTS(O_HTTP), "the officer's desk: a local web page (Chinese first)",
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_PASSWORD_FILE),
+     "the officer's desk: a local web page (Chinese first)",
      "usage: village-agent serve [--http 127.0.0.1:8082]\n"
      "Serves the officer's desk on this machine: record a matter (记录), follow\n"
      "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
      "Chinese by default, English with the page's switch. Writes the same store as\n"
-     "'submit' and 'update' (same checks); 'run' delivers alongside. Loopback only.\n"
+     "'submit' and 'update' (same checks); 'run' delivers alongside.\n"
      "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
-     "  --http HOST:PORT  where to listen (default 127.0.0.1:8082; port 0 = any)\n",
+     "  --http HOST:PORT      where to listen (default 127.0.0.1:8082; port 0 = any);\n"
+     "                        loopback only unless --password-file is given\n"
+     "  --password-file FILE  the officer logs in with the password 'passwd' set\n",
      s_cmd_serve, NULL, NULL, NULL},
+    {"passwd", NULL, 0, 0, S_OPTS(O_PASSWORD_FILE),
+     "set the desk's password (serve --password-file)",
+     "usage: village-agent passwd --password-file FILE   (the password on standard input)\n"
+     "Reads a password of 8 characters or more and writes only its hash (Argon2id,\n"
+     "libsodium crypto_pwhash_str) to FILE, mode 0600. Then 'serve --password-file FILE'\n"
+     "asks for it before any page.\n",
+     s_cmd_passwd, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      "make this station's key pair; prints the public key to enrol\n"
      "at the township (township-hub allow -- CODE 'KEY')",

@@ -17,12 +17,17 @@
  * The store is opened per request (WAL: `run` may work alongside). */
 #include "agent_web.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "sj_case.h"
 #include "sj_form.h"
@@ -33,8 +38,20 @@
 
 extern const sj_http_asset_t agent_web_assets[];
 
+#define S_SESSIONS        32               /* logged-in sessions kept (the oldest goes) */
+#define S_SESSION_IDLE_MS (30 * 60000)     /* a login ends after 30 minutes unused */
+#define S_SESSION_MAX_MS  (12 * 3600000LL) /* and after 12 hours in any case */
+#define S_SLOW_MAX_MS     60000            /* the longest wait after failed logins */
+
 typedef struct {
     const agent_opts_t *o;
+    char pwhash[crypto_pwhash_STRBYTES]; /* "" without --password-file */
+    struct {
+        uint8_t sid_hash[32]; /* BLAKE2b of the session id */
+        int64_t since_ms, seen_ms;
+    } sessions[S_SESSIONS];
+    int fails;           /* failed logins in a row */
+    int64_t next_try_ms; /* no login is tried before this */
 } s_ctx_t;
 
 /* One request's page: language and text. */
@@ -714,6 +731,97 @@ s_matter(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *id_text, int s
     s_send(req, p, 200);
 }
 
+/* ---- login (only with --password-file) ---- */
+
+static void
+s_sid_hash(sj_http_req_t *req, uint8_t out[32])
+{
+    const char *sid = sj_http_req_session(req);
+    crypto_generichash(out, 32, (const unsigned char *) sid, strlen(sid), NULL, 0);
+}
+
+/* 1 when the request's session has logged in and not expired. */
+static int
+s_logged_in(s_ctx_t *c, sj_http_req_t *req)
+{
+    uint8_t h[32];
+    s_sid_hash(req, h);
+    int64_t now = sj_now_ms();
+    for (int i = 0; i < S_SESSIONS; i++) {
+        if (c->sessions[i].since_ms && sodium_memcmp(c->sessions[i].sid_hash, h, 32) == 0) {
+            if (now - c->sessions[i].seen_ms > S_SESSION_IDLE_MS
+                || now - c->sessions[i].since_ms > S_SESSION_MAX_MS) {
+                memset(&c->sessions[i], 0, sizeof c->sessions[i]);
+                return 0;
+            }
+            c->sessions[i].seen_ms = now;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+s_login_form(sj_http_req_t *req, s_page_t *p, const char *msg, unsigned int status)
+{
+    sj_buf_t *b = &p->b;
+    sj_buf_addf(b,
+                "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\"><title>%s</title>"
+                "<link rel=\"stylesheet\" href=\"/desk.css\"></head><body><main>",
+                p->lang == SJ_LANG_EN ? "en" : "zh-CN", T(p, "登录 · 村信息站", "Log in"));
+    sj_buf_addf(b, "<h1>%s</h1>", T(p, "村信息站 登录", "Village station: log in"));
+    if (msg) {
+        sj_buf_add(b, "<p class=\"err\" id=\"login-err\" role=\"alert\">");
+        sj_buf_esc(b, msg);
+        sj_buf_add(b, "</p>");
+    }
+    sj_buf_add(b, "<form method=\"post\" action=\"/login\">");
+    s_hidden(p, req);
+    sj_buf_addf(b,
+                "<label for=\"password\">%s</label><input type=\"password\" id=\"password\""
+                " name=\"password\" autofocus required autocomplete=\"current-password\">"
+                "<button type=\"submit\" id=\"login\">%s</button></form>",
+                T(p, "密码", "Password"), T(p, "登录", "Log in"));
+    s_send(req, p, status);
+}
+
+static void
+s_login_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
+{
+    int64_t now = sj_now_ms();
+    if (now < c->next_try_ms) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "登录失败次数过多，请%" PRId64 "秒后再试。/ Too many failed"
+                 " logins: try again in %" PRId64 " s.",
+                 (c->next_try_ms - now + 999) / 1000, (c->next_try_ms - now + 999) / 1000);
+        s_login_form(req, p, msg, 429);
+        return;
+    }
+    const char *pw = sj_form_get(sj_http_req_form(req), "password");
+    if (!pw || crypto_pwhash_str_verify(c->pwhash, pw, strlen(pw)) != 0) {
+        c->fails++;
+        int64_t wait = 1000LL << (c->fails < 7 ? c->fails - 1 : 6);
+        c->next_try_ms = now + (wait < S_SLOW_MAX_MS ? wait : S_SLOW_MAX_MS);
+        sj_warn("page: a failed login (%d in a row)", c->fails);
+        s_login_form(req, p, "密码不对。/ Wrong password.", 403);
+        return;
+    }
+    c->fails = 0;
+    c->next_try_ms = 0;
+    sj_http_req_new_session(req); /* the id known before the login is worth nothing */
+    int slot = 0;
+    for (int i = 1; i < S_SESSIONS; i++) {
+        if (c->sessions[i].seen_ms < c->sessions[slot].seen_ms) {
+            slot = i;
+        }
+    }
+    s_sid_hash(req, c->sessions[slot].sid_hash);
+    c->sessions[slot].since_ms = c->sessions[slot].seen_ms = now;
+    sj_notice("page: logged in");
+    sj_http_reply_redirect(req, p->lang == SJ_LANG_EN ? "/record?lang=en" : "/record");
+}
+
 /* ---- routes ---- */
 
 static void
@@ -734,6 +842,25 @@ s_route(void *ctx, sj_http_req_t *req)
     if (lang && strcmp(lang, "en") == 0) {
         p.lang = SJ_LANG_EN;
         p.lq = "lang=en";
+    }
+    if (c->pwhash[0]) {
+        if (strcmp(path, "/login") == 0) {
+            if (sj_http_req_is_post(req)) {
+                s_login_post(c, req, &p);
+            } else {
+                s_login_form(req, &p, NULL, 200);
+            }
+            return;
+        }
+        if (!s_logged_in(c, req)) {
+            if (sj_http_req_is_post(req)) {
+                s_login_form(req, &p, "登录已过期，请重新登录。/ Log in again (the session ended).",
+                             401);
+            } else {
+                sj_http_reply_redirect(req, p.lang == SJ_LANG_EN ? "/login?lang=en" : "/login");
+            }
+            return;
+        }
     }
     if (sj_http_req_is_post(req)) {
         if (strcmp(path, "/record") == 0) {
@@ -767,37 +894,148 @@ s_route(void *ctx, sj_http_req_t *req)
     }
 }
 
+/* Reads the hash a `passwd` wrote (0600, one line "$argon2id$..."). */
+static int
+s_password_load(const char *path, char *out, size_t size, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_size, "cannot read the password file %s: %s", path, strerror(errno));
+        return SJ_EINVAL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
+        fclose(f);
+        snprintf(err, err_size, "the password file %s is readable by others (chmod 600 it)", path);
+        return SJ_EINVAL;
+    }
+    int got = fgets(out, (int) size, f) != NULL;
+    fclose(f);
+    size_t n = got ? strlen(out) : 0;
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) {
+        out[--n] = '\0';
+    }
+    if (n == 0 || strncmp(out, "$argon2", 7) != 0) {
+        snprintf(err, err_size,
+                 "the password file %s holds no password hash (make it with 'village-agent"
+                 " passwd --password-file %s')",
+                 path, path);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
 int
-agent_cmd_serve(const agent_opts_t *o, const char *addr)
+agent_cmd_passwd(const char *path)
+{
+    if (!path) {
+        fprintf(stderr, "village-agent: passwd needs --password-file FILE\n");
+        return 2;
+    }
+    char pw[256] = "";
+    int tty = isatty(STDIN_FILENO);
+    struct termios old, quiet;
+    if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= (tcflag_t) ~ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+        fprintf(stderr, "新密码 / new password: ");
+    }
+    int got = fgets(pw, sizeof pw, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        fprintf(stderr, "\n");
+    }
+    size_t n = got ? strlen(pw) : 0;
+    while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r')) {
+        pw[--n] = '\0';
+    }
+    if (n < 8) {
+        sodium_memzero(pw, sizeof pw);
+        fprintf(stderr, "village-agent: 密码至少8个字符 / the password needs at least 8"
+                        " characters (read from standard input)\n");
+        return 2;
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    int rc = crypto_pwhash_str(hash, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    sodium_memzero(pw, sizeof pw);
+    if (rc != 0) {
+        fprintf(stderr, "village-agent: out of memory hashing the password\n");
+        return 1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f || fchmod(fd, 0600) != 0 || fprintf(f, "%s\n", hash) < 0 || fflush(f) != 0
+        || fsync(fd) != 0) {
+        fprintf(stderr, "village-agent: cannot write %s: %s\n", path, strerror(errno));
+        if (f) {
+            fclose(f);
+        } else if (fd >= 0) {
+            close(fd);
+        }
+        return 1;
+    }
+    fclose(f);
+    fprintf(stderr, "密码已设置 / password set: %s (only its hash is stored)\n", path);
+    return 0;
+}
+
+int
+agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_file)
 {
     char err[300] = "";
     addr = addr ? addr : AGENT_WEB_DEFAULT_ADDR;
-    if (sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "village-agent: %s (the desk serves loopback only)\n", err);
+    s_ctx_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        return 1;
+    }
+    c->o = o;
+    if (password_file
+        && s_password_load(password_file, c->pwhash, sizeof c->pwhash, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", err);
+        free(c);
+        return 2;
+    }
+    if (sj_http_addr_check(addr, 1, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", err);
+        free(c);
+        return 2;
+    }
+    if (!password_file && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
+        fprintf(stderr,
+                "village-agent: --http %s is not a loopback address: the desk serves another"
+                " address only with --password-file (see 'village-agent passwd')\n",
+                addr);
+        free(c);
         return 2;
     }
     /* The store must open before anyone is told the page is ready. */
     agent_store_t *st = agent_store_open(o->data, o->station, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "village-agent: %s\n", err);
+        free(c);
         return 1;
     }
     agent_store_close(&st);
-    s_ctx_t c = {.o = o};
     sj_http_signals_block();
-    sj_http_t *http =
-        sj_http_new_writes(addr, NULL, agent_web_assets, s_route, &c, err, sizeof err);
+    sj_http_t *http = sj_http_new_writes(addr, NULL, password_file != NULL, agent_web_assets,
+                                         s_route, c, err, sizeof err);
     if (!http) {
         fprintf(stderr, "village-agent: %s\n", err);
+        free(c);
         return 1;
     }
     char url[300];
     sj_http_url(addr, sj_http_port(http), url, sizeof url);
-    sj_notice("the officer's desk on %s", url);
+    sj_notice("the officer's desk on %s (%s)", url,
+              password_file ? "password required" : "loopback, no password");
     printf("ready %s\n", url);
     fflush(stdout);
     int sig = sj_http_signals_wait();
     sj_notice("stopping (signal %d)", sig);
     sj_http_destroy(&http);
+    sodium_memzero(c, sizeof *c);
+    free(c);
     return 0;
 }

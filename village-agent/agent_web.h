@@ -13,7 +13,15 @@
 #define AGENT_WEB_DEFAULT_ADDR "127.0.0.1:8082"
 
 /* Serves until SIGINT/SIGTERM; prints "ready URL" on stdout when
- * listening. Returns the exit code (0, 1, or 2 for a bad address). */
-int agent_cmd_serve(const agent_opts_t *o, const char *addr);
+ * listening. password_file (NULL: none, loopback only): the hash `passwd`
+ * wrote; then every page but /login needs a logged-in session (30 minutes
+ * idle, 12 hours at most), failed logins make the next try wait (1 s,
+ * doubling, at most 60 s), and any address may be served. Returns the exit
+ * code (0, 1, or 2 for a bad address or password file). */
+int agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_file);
+/* passwd --password-file FILE: reads a password (8 characters or more) from
+ * standard input (without echo on a terminal) and writes its
+ * crypto_pwhash_str hash (Argon2id) to FILE, mode 0600. Exit code. */
+int agent_cmd_passwd(const char *path);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -297,6 +299,121 @@ test_change_posted_twice_records_once(void **state)
     assert_int_equal(s_outbox_rows(fx, NULL), before + 1);
 }
 
+/* With --password-file: no page before the login; a wrong password is
+ * refused and makes the next try wait; the right one opens the pages. */
+static void
+test_password_gate(void **state)
+{
+    s_fx_t *fx = *state;
+    char pwfile[128], cmd[300];
+    snprintf(pwfile, sizeof pwfile, "%s/desk.pw", fx->dir);
+    snprintf(cmd, sizeof cmd, "echo 'correct horse 1' | %s passwd --password-file %s", AGENT_BIN,
+             pwfile);
+    assert_int_equal(system(cmd), 0);
+    char *hash = NULL;
+    {
+        FILE *f = fopen(pwfile, "r");
+        assert_non_null(f);
+        char line[256] = "";
+        assert_non_null(fgets(line, sizeof line, f));
+        fclose(f);
+        assert_null(strstr(line, "correct horse")); /* never in the clear */
+        assert_non_null(strstr(line, "$argon2id$"));
+        hash = strdup(line);
+    }
+    free(hash);
+    /* too short: refused, exit 2 */
+    snprintf(cmd, sizeof cmd, "echo 'short' | %s passwd --password-file %s.2 2>/dev/null",
+             AGENT_BIN, pwfile);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+    /* not loopback without a password: refused */
+    {
+        char *argv[] = {AGENT_BIN, "--data", fx->dir,     "--station", S_STATION,
+                        "serve",   "--http", "0.0.0.0:0", NULL};
+        int status = -1;
+        char *out = web_run(argv, &status);
+        free(out);
+        assert_int_equal(status, 2);
+    }
+
+    web_server_t gate;
+    char *argv[] = {AGENT_BIN, "--data",      fx->dir,           "--station", S_STATION, "serve",
+                    "--http",  "127.0.0.1:0", "--password-file", pwfile,      NULL};
+    web_server_start(&gate, argv);
+    web_resp_t r;
+    static const char *const pages[] = {"/", "/record", "/outbox", "/inbox", "/matter?id=x"};
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        assert_int_equal(web_request(gate.port, "GET", pages[i], NULL, &r), 0);
+        assert_int_equal(r.status, 303);
+        char loc[128];
+        assert_true(web_header(&r, "Location", loc, sizeof loc));
+        assert_string_equal(loc, "/login");
+        assert_null(strstr(r.body, "csrf"));
+        web_resp_free(&r);
+    }
+    /* the login form, with its session and token */
+    assert_int_equal(web_request(gate.port, "GET", "/login", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    char set[256], cookie[300], csrf[64], body[512], headers[512];
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    *strchr(set, ';') = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
+    s_field(r.body, "csrf", csrf, sizeof csrf);
+    web_resp_free(&r);
+    snprintf(headers, sizeof headers,
+             "%sContent-Type: application/x-www-form-urlencoded\r\nOrigin: http://127.0.0.1:%u\r\n",
+             cookie, gate.port);
+    /* a POST to a page before the login stores nothing */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=0190cccc-0000-7000-8000-000000000001&channel=visit&persons=1"
+             "&level=village&summary=x",
+             csrf);
+    int before = s_outbox_rows(fx, NULL);
+    assert_int_equal(web_request_body(gate.port, "POST", "/record", headers, body, &r), 0);
+    assert_int_equal(r.status, 401);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before);
+    /* a wrong password, then at once the right one: slowed down */
+    snprintf(body, sizeof body, "csrf=%s&password=wrong+password", csrf);
+    assert_int_equal(web_request_body(gate.port, "POST", "/login", headers, body, &r), 0);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.body, "密码不对"));
+    web_resp_free(&r);
+    snprintf(body, sizeof body, "csrf=%s&password=correct+horse+1", csrf);
+    assert_int_equal(web_request_body(gate.port, "POST", "/login", headers, body, &r), 0);
+    assert_int_equal(r.status, 429);
+    assert_non_null(strstr(r.body, "再试"));
+    web_resp_free(&r);
+    /* after the wait (1 s for one failure), the right password opens the desk */
+    int status = 429;
+    for (int tries = 0; tries < 60 && status == 429; tries++) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        assert_int_equal(web_request_body(gate.port, "POST", "/login", headers, body, &r), 0);
+        status = r.status;
+        if (status == 303) {
+            break;
+        }
+        web_resp_free(&r);
+    }
+    assert_int_equal(status, 303);
+    /* a new session after the login: the old cookie is worth nothing */
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    web_resp_free(&r);
+    *strchr(set, ';') = '\0';
+    char cookie2[300];
+    snprintf(cookie2, sizeof cookie2, "Cookie: %s\r\n", set);
+    assert_string_not_equal(cookie, cookie2);
+    assert_int_equal(web_request(gate.port, "GET", "/record", cookie, &r), 0);
+    assert_int_equal(r.status, 303);
+    web_resp_free(&r);
+    assert_int_equal(web_request(gate.port, "GET", "/record", cookie2, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "登记一件信访事项"));
+    web_resp_free(&r);
+    web_server_stop(&gate);
+}
+
 int
 main(void)
 {
@@ -305,6 +422,7 @@ main(void)
         cmocka_unit_test(test_bad_fields_refused_next_to_the_field),
         cmocka_unit_test(test_csrf_origin_and_session_refused),
         cmocka_unit_test(test_change_posted_twice_records_once),
+        cmocka_unit_test(test_password_gate),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
