@@ -232,6 +232,18 @@ s_try_deliver(agent_store_t *st, const agent_opts_t *o, const char *what)
     }
 }
 
+int
+agent_deliver_now(agent_store_t *st, const agent_opts_t *o, int seconds)
+{
+    if (!o->hub) {
+        return AGENT_DELIVER_NO_HUB;
+    }
+    int rc = s_link_loop(st, o, (int64_t) seconds * 1000, 1);
+    return rc == S_LINK_DONE      ? AGENT_DELIVER_DONE
+           : rc == S_LINK_REFUSED ? AGENT_DELIVER_REFUSED
+                                  : AGENT_DELIVER_FAILED;
+}
+
 static int
 s_load_county_key(const agent_opts_t *o, uint8_t pk[SJ_KEY_BYTES])
 {

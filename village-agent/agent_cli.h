@@ -80,6 +80,11 @@ enum {
     AF_COUNT
 };
 
+/* Delivers what is queued and receives what the hub holds (as `sync`), for
+ * at most seconds: the page's "deliver now". */
+enum { AGENT_DELIVER_DONE = 0, AGENT_DELIVER_FAILED, AGENT_DELIVER_REFUSED, AGENT_DELIVER_NO_HUB };
+int agent_deliver_now(agent_store_t *st, const agent_opts_t *o, int seconds);
+
 /* The checks of `submit`, shared with the page (agent_web.c): fills ev
  * (a new UUIDv7 unless fields[AF_ID] is given; personal fields sealed to
  * --county-key) from fields indexed by AF_*. SJ_OK, or SJ_EINVAL with the

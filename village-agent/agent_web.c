@@ -14,6 +14,8 @@
  *             entry's id (a UUIDv7 made when the form was shown), so a
  *             double click or a reload of the POST finds it already stored.
  *   /update   a status change; its "key" is remembered (sj_http_once_*).
+ *   /deliver  delivers now (as `sync`, at most 10 s) when --hub is given; the
+ *             outbox shows the hub and the result of the last attempt.
  * The store is opened per request (WAL: `run` may work alongside). */
 #include "agent_web.h"
 
@@ -27,6 +29,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sj_case.h"
@@ -50,6 +53,8 @@ typedef struct {
         uint8_t sid_hash[32]; /* BLAKE2b of the session id */
         int64_t since_ms, seen_ms;
     } sessions[S_SESSIONS];
+    int64_t tried_ms;    /* the page's last delivery attempt (0: none) */
+    int tried_rc;        /* its result (AGENT_DELIVER_*) */
     int fails;           /* failed logins in a row */
     int64_t next_try_ms; /* no login is tried before this */
 } s_ctx_t;
@@ -453,10 +458,32 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                 T(p, "已到乡镇", "at the township"), n.at_hub, T(p, "县已收到", "at the county"),
                 n.at_county, T(p, "被退回", "rejected"), n.rejected);
     if (!c->o->hub) {
-        sj_buf_addf(&p->b, "<p class=\"hint\">%s</p>",
+        sj_buf_addf(&p->b, "<p class=\"hint\" id=\"link\">%s</p>",
                     T(p, "本页不连接乡镇；由后台服务（village-agent run）发送。",
                       "This page does not connect to the township; the running service"
                       " (village-agent run) delivers."));
+    } else {
+        sj_buf_addf(&p->b, "<p id=\"link\">%s ", T(p, "乡镇：", "Township hub:"));
+        sj_buf_esc(&p->b, c->o->hub);
+        if (c->tried_ms) {
+            static const char *const zh[] = {"已送达", "未连上乡镇", "乡镇拒绝了本站", ""};
+            static const char *const en[] = {"delivered", "the hub was not reached",
+                                             "the hub refused this station", ""};
+            time_t t = (time_t) (c->tried_ms / 1000);
+            struct tm tm;
+            char when[32] = "";
+            if (localtime_r(&t, &tm)) {
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+            }
+            sj_buf_addf(&p->b, " · %s %s: <span class=\"%s\">%s</span>",
+                        T(p, "上次发送", "last attempt"), when,
+                        c->tried_rc == AGENT_DELIVER_DONE ? "ok" : "err",
+                        p->lang == SJ_LANG_EN ? en[c->tried_rc & 3] : zh[c->tried_rc & 3]);
+        }
+        sj_buf_add(&p->b, "</p><form method=\"post\" action=\"/deliver\">");
+        s_hidden(p, req);
+        sj_buf_addf(&p->b, "<button type=\"submit\" id=\"deliver\">%s</button></form>",
+                    T(p, "立即发送", "Deliver now"));
     }
     sj_buf_addf(&p->b,
                 "<table id=\"outbox\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
@@ -474,6 +501,21 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     s_rows_free(&l);
     free(l.rep);
     s_send(req, p, 200);
+}
+
+static void
+s_deliver_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
+{
+    char err[300] = "";
+    agent_store_t *st = s_store(c, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        s_store_error(req, p, err);
+        return;
+    }
+    c->tried_rc = agent_deliver_now(st, c->o, 10);
+    c->tried_ms = sj_now_ms();
+    agent_store_close(&st);
+    sj_http_reply_redirect(req, p->lang == SJ_LANG_EN ? "/outbox?lang=en" : "/outbox");
 }
 
 /* ---- 交办 ---- */
@@ -867,6 +909,8 @@ s_route(void *ctx, sj_http_req_t *req)
             s_record_post(c, req, &p);
         } else if (strcmp(path, "/update") == 0) {
             s_update_post(c, req, &p);
+        } else if (strcmp(path, "/deliver") == 0) {
+            s_deliver_post(c, req, &p);
         } else {
             sj_http_reply_error(req, 404, "no such form");
         }

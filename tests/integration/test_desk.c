@@ -2,7 +2,7 @@
  * county reaches the station and appears on `village-agent serve`'s inbox
  * marked new (and counted in the title) until opened; accepting it there
  * (a form with its CSRF token) travels up, and the county's case shows it
- * accepted. */
+ * accepted; the page's "deliver now" sends it. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -133,10 +133,27 @@ test_desk_assignment_new_and_accepted(void **state)
     assert_int_equal(web_request_body((uint16_t) port, "POST", "/update", headers, body, &w), 0);
     assert_int_equal(w.status, 303);
     web_resp_free(&w);
+    /* delivered now from the page (the hub link of the station's options) */
+    snprintf(body, sizeof body, "csrf=%s", csrf);
+    assert_int_equal(web_request_body((uint16_t) port, "POST", "/deliver", headers, body, &w), 0);
+    assert_int_equal(w.status, 303);
+    web_resp_free(&w);
+    assert_int_equal(web_request((uint16_t) port, "GET", "/outbox", cookie, &w), 0);
+    assert_non_null(strstr(w.body, "已送达"));
+    web_resp_free(&w);
     assert_int_equal(h_proc_kill(desk, SIGTERM), 0);
 
-    /* it travels up: the county's case is accepted */
-    s_sync(st);
+    /* it travels up: the county's case is accepted (3) */
+    char hex[33], sql[200];
+    int k = 0;
+    for (const char *q = id; *q && k < 32; q++) {
+        if (*q != '-') {
+            hex[k++] = (char) (*q >= 'a' && *q <= 'f' ? *q - 32 : *q);
+        }
+    }
+    hex[k] = '\0';
+    snprintf(sql, sizeof sql, "SELECT outcome FROM matters WHERE hex(id)='%s'", hex);
+    assert_int_equal(h_wait_db(county, sql, 3, 3, h_ms(20000)), 3);
     const char *show[] = {id, NULL};
     assert_int_equal(h_tool(county, "show", show, &r), 0);
     assert_non_null(strstr(r.out, "accepted"));
