@@ -713,7 +713,34 @@ out:
 typedef struct {
     sj_table_t *t;
     int rc;
+    int narrow; /* the 100-column table */
 } s_outbox_ctx_t;
+
+#define S_NARROW_SUMMARY 30 /* columns of the summary in a narrow table */
+
+/* The last 8 characters of a UUID text (the random part of a UUIDv7: the
+ * first ones are the time, the same for a minute's entries). */
+static const char *
+s_short_id(const char *uuid)
+{
+    size_t n = strlen(uuid);
+    return n > 8 ? uuid + n - 8 : uuid;
+}
+
+/* A row of the narrow outbox from the cells of the wide one. */
+static int
+s_outbox_narrow(sj_table_t *t, const char *const *w)
+{
+    char text[600], cut[200];
+    if (w[11] && w[11][0]) {
+        snprintf(text, sizeof text, "%s · %s", w[11], w[10] ? w[10] : "");
+    } else {
+        snprintf(text, sizeof text, "%s", w[10] ? w[10] : "");
+    }
+    sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
+    const char *cells[] = {w[0], s_short_id(w[1]), w[2], w[3], w[4], w[6], w[7], cut};
+    return sj_table_add_row(t, cells);
+}
 
 static int
 s_outbox_row(void *ctx, const agent_outbox_row_t *row)
@@ -730,7 +757,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
                                NULL, NULL,    NULL,
                                NULL, NULL,    NULL,
                                NULL, summary, row->reason};
-        return sj_table_add_row(c->t, cells);
+        return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     if (row->ev->type == SJ_EVENT_STATUS) {
         /* A status change: the summary column says what changed. */
@@ -751,7 +778,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
                                sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
                                what,
                                row->reason};
-        return sj_table_add_row(c->t, cells);
+        return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
     const sj_report_t *r = &row->ev->report;
@@ -767,7 +794,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
                            sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
                            r->summary,
                            row->reason};
-    return sj_table_add_row(c->t, cells);
+    return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
 }
 
 int
@@ -783,7 +810,14 @@ agent_cmd_outbox(const agent_opts_t *o)
     static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
-    s_outbox_ctx_t c = {.t = sj_table_new(12, names, types)};
+    static const char *const nnames[] = {"seq",     "id",      "state", "date",
+                                         "channel", "persons", "level", "summary"};
+    static const sj_col_type_t ntypes[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                           SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+    int narrow = o->format == SJ_FMT_TABLE && !o->wide;
+    s_outbox_ctx_t c = {.t = narrow ? sj_table_new(8, nnames, ntypes)
+                                    : sj_table_new(12, names, types),
+                        .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
         goto out;
@@ -820,6 +854,7 @@ out:
 typedef struct {
     sj_table_t *t;
     size_t n, overdue;
+    int narrow; /* the 100-column table */
 } s_inbox_ctx_t;
 
 static int
@@ -834,6 +869,19 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     int overdue = open && r->days_left < 0;
     c->n++;
     c->overdue += overdue ? 1 : 0;
+    if (c->narrow) {
+        char text[600], cut[200];
+        snprintf(text, sizeof text, "%s%s%s", r->note, r->note[0] ? " | " : "", r->summary);
+        sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
+        const char *cells[] = {s_short_id(id),
+                               r->due_on,
+                               days,
+                               overdue ? "yes" : "",
+                               sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                               r->assigned_by,
+                               cut};
+        return sj_table_add_row(c->t, cells);
+    }
     const char *cells[] = {id,
                            r->due_on,
                            days,
@@ -863,7 +911,14 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
     static const sj_col_type_t types[] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
-    s_inbox_ctx_t c = {.t = sj_table_new(13, names, types)};
+    static const char *const nnames[] = {"case_id", "due_on",      "days",           "overdue",
+                                         "outcome", "assigned_by", "asked | summary"};
+    static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
+                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    int narrow = o->format == SJ_FMT_TABLE && !o->wide;
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, nnames, ntypes)
+                                   : sj_table_new(13, names, types),
+                       .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
         goto out;
@@ -978,6 +1033,7 @@ enum {
     O_DRY_RUN,
     O_PRUNE_AFTER,
     O_OVERDUE,
+    O_WIDE,
     O_HTTP,
     O_PASSWORD_FILE,
     O_FIELD /* + AF_* */
@@ -1001,6 +1057,7 @@ static const struct option s_options[] = {
     {"dry-run", no_argument, NULL, O_DRY_RUN},
     {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
     {"overdue", no_argument, NULL, O_OVERDUE},
+    {"wide", no_argument, NULL, O_WIDE},
     {"http", required_argument, NULL, O_HTTP},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
@@ -1040,6 +1097,7 @@ s_opts(const sj_cli_args_t *a, agent_opts_t *o)
                         .insecure = sj_cli_has(a, O_INSECURE),
                         .until_county = sj_cli_has(a, O_UNTIL_COUNTY),
                         .dry_run = sj_cli_has(a, O_DRY_RUN),
+                        .wide = sj_cli_has(a, O_WIDE),
                         .format = SJ_FMT_TABLE};
     long long timeout = 30, wait = 3, older = 30, prune = 0;
     if (sj_cli_code(a, O_STATION, 12, "village") || sj_cli_endpoint(a, O_HUB, 0)
@@ -1195,11 +1253,14 @@ static const sj_cli_cmd_t s_cmds[] = {
      "outbox are skipped, so importing a file twice stores nothing new.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_import, NULL, NULL, NULL},
-    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT), "list the reports and their delivery state",
-     "usage: village-agent outbox [--format table|json|csv]\n"
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE), "list the reports and their delivery state",
+     "usage: village-agent outbox [--wide] [--format table|json|csv]\n"
      "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
      "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
      "hub's reason).\n"
+     "The table fits 100 columns: the id's last 8 characters, the summary cut with …\n"
+     "(and a rejection's reason before it); --wide or --format give every column.\n"
+     "  --wide            every column, full ids and texts\n"
      "  --format F        table (default), json, csv\n",
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
@@ -1218,15 +1279,19 @@ static const sj_cli_cmd_t s_cmds[] = {
      "report; its id is printed on stdout.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_update, NULL, NULL, NULL},
-    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT),
+    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE),
      "the cases assigned to this station, with due dates",
-     "usage: village-agent inbox [--overdue] [--format table|json|csv]\n"
+     "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv]\n"
      "Lists the cases assigned to this station (交办, by the county or the township),\n"
      "by due date: days left (negative: past due, from this machine's date, no link\n"
      "needed), overdue (open and past due), the current outcome (the station's own\n"
      "later change, else as assigned), the county's conflict flag, who assigned it,\n"
      "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
+     "The table fits 100 columns: the case id's last 8 characters, what was asked\n"
+     "and the summary cut with …; --wide or --format give every column (full ids\n"
+     "for 'update').\n"
      "  --overdue         only open cases past their due date\n"
+     "  --wide            every column, full ids and texts\n"
      "  --format F        table (default), json, csv\n",
      s_cmd_inbox, NULL, NULL, NULL},
     {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY), "deliver everything queued, then exit",

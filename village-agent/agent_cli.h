@@ -28,6 +28,7 @@ typedef struct {
     int older_than_days;    /* prune --older-than (default 30) */
     int dry_run;            /* prune --dry-run */
     int prune_after_days;   /* run: prune automatically, entries older than this (0: off) */
+    int wide;               /* outbox/inbox --wide: every column (default: 100 columns) */
     sj_format_t format;
 } agent_opts_t;
 

@@ -384,7 +384,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
     sj_buf_addf(&b, "<tr class=\"state-%s\"><td>%" PRIu64 "</td><td><a href=\"/matter?id=%s%s\">",
                 agent_state_name(row->state), row->seq, id,
                 p->lang == SJ_LANG_EN ? "&lang=en" : "");
-    sj_buf_addf(&b, "%.8s</a></td><td class=\"state\">%s", id, s_state_zh(row->state, p->lang));
+    sj_buf_addf(&b, "%s</a></td><td class=\"state\">%s", id + 28, s_state_zh(row->state, p->lang));
     if (row->reason && row->reason[0]) {
         sj_buf_add(&b, "：");
         sj_buf_esc(&b, row->reason);
@@ -397,7 +397,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         char cid[SJ_UUID_TEXT];
         sj_uuid_format(row->ev->case_id, cid);
         sj_buf_add(&b, "<td></td><td></td><td></td><td>");
-        sj_buf_addf(&b, "%s %.8s → ", T(p, "状态变更", "status change"), cid);
+        sj_buf_addf(&b, "%s %s → ", T(p, "状态变更", "status change"), cid + 28);
         sj_buf_esc(&b, sj_enum_label(SJ_FIELD_OUTCOME, row->ev->new_outcome, p->lang));
         if (row->ev->note[0]) {
             sj_buf_add(&b, "：");

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "sj_table.h"
 #include "web_harness.h"
 
 #define S_STATION "110101001001"
@@ -414,6 +415,51 @@ test_password_gate(void **state)
     web_server_stop(&gate);
 }
 
+/* outbox and inbox fit 100 columns by default (short id, summary cut with
+ * …); --wide gives the full id and text. */
+static void
+test_narrow_tables(void **state)
+{
+    s_fx_t *fx = *state;
+    static const char summary[] =
+        "村民反映土地承包合同到期后村委会未按约定重新发包，要求查明情况并依法处理，"
+        "并且涉及多户人家 with some English words too";
+    char *sub[] = {AGENT_BIN,   "--data",         fx->dir,   "--station", S_STATION,   "submit",
+                   "--channel", "来访",           "--level", "到县",      "--persons", "12",
+                   "--summary", (char *) summary, "--wait",  "0",         NULL};
+    int status = -1;
+    char *id = web_run(sub, &status);
+    assert_int_equal(status, 0);
+    id[36] = '\0';
+    char *narrow[] = {AGENT_BIN, "--data", fx->dir, "--station", S_STATION, "outbox", NULL};
+    char *text = web_run(narrow, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(text, id + 28)); /* the id's last 8 characters */
+    assert_null(strstr(text, id));
+    assert_null(strstr(text, summary));
+    assert_non_null(strstr(text, "村民反映土地承包合同"));
+    assert_non_null(strstr(text, "\xe2\x80\xa6"));
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        assert_in_range(sj_text_width(line), 1, 100);
+    }
+    free(text);
+    char *wide[] = {AGENT_BIN, "--data", fx->dir, "--station", S_STATION, "outbox", "--wide", NULL};
+    text = web_run(wide, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(text, id));
+    assert_non_null(strstr(text, summary));
+    free(text);
+    char *inbox[] = {AGENT_BIN, "--data", fx->dir, "--station", S_STATION, "inbox", NULL};
+    text = web_run(inbox, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(text, "asked | summary"));
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        assert_in_range(sj_text_width(line), 1, 100);
+    }
+    free(text);
+    free(id);
+}
+
 int
 main(void)
 {
@@ -423,6 +469,7 @@ main(void)
         cmocka_unit_test(test_csrf_origin_and_session_refused),
         cmocka_unit_test(test_change_posted_twice_records_once),
         cmocka_unit_test(test_password_gate),
+        cmocka_unit_test(test_narrow_tables),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
