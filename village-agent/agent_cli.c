@@ -15,6 +15,7 @@
 #include "sj_case.h"
 #include "sj_cli.h"
 #include "sj_enrol.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -219,16 +220,16 @@ static void
 s_try_deliver(agent_store_t *st, const agent_opts_t *o, const char *what)
 {
     if (!o->hub || o->deliver_s <= 0) {
-        fprintf(stderr, "queued; deliver later with 'village-agent sync'\n");
+        fprintf(stderr, _("queued; deliver later with 'village-agent sync'\n"));
         return;
     }
     int rc = s_link_loop(st, o, (int64_t) o->deliver_s * 1000, 1);
     if (rc == S_LINK_DONE) {
-        fprintf(stderr, "delivered to the hub\n");
+        fprintf(stderr, _("delivered to the hub\n"));
     } else if (rc == S_LINK_REFUSED) {
         s_refused_banner(st, o, what);
     } else {
-        fprintf(stderr, "queued; the hub was not reached, 'sync' or 'run' will deliver it\n");
+        fprintf(stderr, _("queued; the hub was not reached, 'sync' or 'run' will deliver it\n"));
     }
 }
 
@@ -313,7 +314,7 @@ s_enum_field(sj_field_t f, const char *text, int dflt, int *out, char *why, size
 {
     if (!text) {
         if (!dflt) {
-            snprintf(why, why_size, "--%s is required", sj_field_name(f));
+            snprintf(why, why_size, _("--%s is required"), sj_field_name(f));
             return SJ_EINVAL;
         }
         *out = dflt;
@@ -321,9 +322,9 @@ s_enum_field(sj_field_t f, const char *text, int dflt, int *out, char *why, size
     }
     *out = sj_enum_value(f, text);
     if (!*out) {
-        char list[160];
-        sj_enum_list(f, list, sizeof list);
-        snprintf(why, why_size, "--%s '%s' is not one of: %s", sj_field_name(f), text, list);
+        char list[300];
+        sj_enum_list_lang(f, sj_i18n_lang(), list, sizeof list);
+        snprintf(why, why_size, _("--%s '%s' is not one of: %s"), sj_field_name(f), text, list);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -366,7 +367,7 @@ agent_report_prepare(const agent_opts_t *o,
         long v = strtol(f[AF_PERSONS], &end, 10);
         if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
             *field = AF_PERSONS;
-            snprintf(why, why_size, "--persons '%s' is not a number from 1 to %d", f[AF_PERSONS],
+            snprintf(why, why_size, _("--persons '%s' is not a number from 1 to %d"), f[AF_PERSONS],
                      SJ_MAX_PERSONS);
             return SJ_EINVAL;
         }
@@ -400,7 +401,7 @@ agent_report_prepare(const agent_opts_t *o,
     }
     if (!f[AF_SUMMARY]) {
         *field = AF_SUMMARY;
-        snprintf(why, why_size, "--summary is required");
+        snprintf(why, why_size, _("--summary is required"));
         return SJ_EINVAL;
     }
     snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
@@ -416,8 +417,8 @@ agent_report_prepare(const agent_opts_t *o,
     if (strcmp(r->occurred_on, today) > 0) {
         *field = AF_OCCURRED;
         snprintf(why, why_size,
-                 "--occurred %s is after today (%s on this machine): a matter"
-                 " cannot have happened yet; check the date, or this machine's clock",
+                 _("--occurred %s is after today (%s on this machine): a matter"
+                   " cannot have happened yet; check the date, or this machine's clock"),
                  r->occurred_on, today);
         return SJ_EINVAL;
     }
@@ -483,7 +484,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     uint64_t num = 0;
     rc = agent_report_store(st, ev, &dup, &num);
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: the report was NOT stored: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), sj_strerror(rc));
         goto out;
     }
     char text[SJ_UUID_TEXT];
@@ -491,9 +492,9 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     printf("%s\n", text);
     fflush(stdout);
     if (dup) {
-        fprintf(stderr, "this id is already in the outbox; nothing new stored\n");
+        fprintf(stderr, _("this id is already in the outbox; nothing new stored\n"));
     } else {
-        fprintf(stderr, "stored as report %" PRIu64 " of station %s\n", num,
+        fprintf(stderr, _("stored as report %" PRIu64 " of station %s\n"), num,
                 agent_store_station(st));
     }
     exit_code = 0;
@@ -714,7 +715,18 @@ typedef struct {
     sj_table_t *t;
     int rc;
     int narrow; /* the 100-column table */
+    int table;  /* table format: states in the person's words */
 } s_outbox_ctx_t;
+
+/* Column names as a person reads them (table format: translated) or as
+ * machines do (json, csv: the English names, always). */
+static void
+s_headers(const agent_opts_t *o, const char *const *names, size_t n, const char **out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = o->format == SJ_FMT_TABLE ? _(names[i]) : names[i];
+    }
+}
 
 #define S_NARROW_SUMMARY 30 /* columns of the summary in a narrow table */
 
@@ -753,10 +765,19 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         /* Listed anyway: the officer must see every report and its state. */
         char summary[300];
         snprintf(summary, sizeof summary, "(unreadable: %s)", row->unreadable);
-        const char *cells[] = {seq,  id,      agent_state_name(row->state),
-                               NULL, NULL,    NULL,
-                               NULL, NULL,    NULL,
-                               NULL, summary, row->reason};
+        const char *cells[] = {
+            seq,
+            id,
+            (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            summary,
+            row->reason};
         return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     if (row->ev->type == SJ_EVENT_STATUS) {
@@ -766,34 +787,36 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_uuid_format(row->ev->case_id, cid);
         snprintf(what, sizeof what, "update %s: %s \xe2\x86\x92 %s", cid, prev ? prev : "?",
                  sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome));
-        const char *cells[] = {seq,
-                               id,
-                               agent_state_name(row->state),
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
-                               what,
-                               row->reason};
+        const char *cells[] = {
+            seq,
+            id,
+            (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
+            what,
+            row->reason};
         return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
     const sj_report_t *r = &row->ev->report;
-    const char *cells[] = {seq,
-                           id,
-                           agent_state_name(row->state),
-                           r->occurred_on,
-                           sj_enum_name(SJ_FIELD_CHANNEL, r->channel),
-                           sj_enum_name(SJ_FIELD_KIND, r->kind),
-                           persons,
-                           sj_enum_name(SJ_FIELD_LEVEL, r->level),
-                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
-                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-                           r->summary,
-                           row->reason};
+    const char *cells[] = {
+        seq,
+        id,
+        (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+        r->occurred_on,
+        sj_enum_name(SJ_FIELD_CHANNEL, r->channel),
+        sj_enum_name(SJ_FIELD_KIND, r->kind),
+        persons,
+        sj_enum_name(SJ_FIELD_LEVEL, r->level),
+        sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+        sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+        r->summary,
+        row->reason};
     return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
 }
 
@@ -804,9 +827,9 @@ agent_cmd_outbox(const agent_opts_t *o)
     if (!st) {
         return 1;
     }
-    static const char *const names[] = {"seq",      "id",      "state",   "occurred_on",
-                                        "channel",  "kind",    "persons", "level",
-                                        "category", "outcome", "summary", "reason"};
+    static const char *const names[] = {
+        N_("seq"),     N_("id"),    N_("state"),    N_("occurred_on"), N_("channel"), N_("kind"),
+        N_("persons"), N_("level"), N_("category"), N_("outcome"),     N_("summary"), N_("reason")};
     static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
@@ -815,8 +838,10 @@ agent_cmd_outbox(const agent_opts_t *o)
     static const sj_col_type_t ntypes[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
-    s_outbox_ctx_t c = {.t = narrow ? sj_table_new(8, nnames, ntypes)
-                                    : sj_table_new(12, names, types),
+    const char *hdr[12];
+    s_headers(o, narrow ? nnames : names, narrow ? 8 : 12, hdr);
+    s_outbox_ctx_t c = {.t = narrow ? sj_table_new(8, hdr, ntypes) : sj_table_new(12, hdr, types),
+                        .table = o->format == SJ_FMT_TABLE,
                         .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
@@ -833,8 +858,8 @@ agent_cmd_outbox(const agent_opts_t *o)
         agent_counts_t n;
         if (agent_store_counts(st, &n) == SJ_OK) {
             fprintf(stderr,
-                    "station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
-                    " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected",
+                    _("station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                      " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected"),
                     agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
             if (n.pruned) {
                 fprintf(stderr, "; %" PRIu64 " older entries pruned after the county's receipt",
@@ -916,8 +941,9 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
     static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
-    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, nnames, ntypes)
-                                   : sj_table_new(13, names, types),
+    const char *hdr[13];
+    s_headers(o, narrow ? nnames : names, narrow ? 7 : 13, hdr);
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(13, hdr, types),
                        .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
@@ -1224,28 +1250,30 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_FIELD + AF_PET_PHONE,
             O_FIELD + AF_PET_ADDRESS,
             O_WAIT),
-     "record one report (prints its id)",
-     "usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
-     "  --channel C       visit, letter, phone, mailbox\n"
-     "  --kind K          individual (1-4 persons), collective (5 or more); default from "
-     "--persons\n"
-     "  --persons N       number of people (default 1)\n"
-     "  --level L         village, township, county, city, province, capital\n"
-     "  --category G      land, enterprise_restructuring, employment, housing_demolition, other\n"
-     "                    (default other)\n"
-     "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
-     "  --source S        direct (default), leader_reception, assigned, review\n"
-     "  --occurred DATE   YYYY-MM-DD (default today)\n"
-     "  --officer X       information officer\n"
-     "  --summary TEXT    what the matter is about\n"
-     "  --id UUID         use this id (default: a new UUIDv7)\n"
-     "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
-     "                    personal data, sealed to --county-key before it is stored\n"
-     "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: don't)\n"
-     "The report is stored first; its id is printed on stdout.\n",
+     N_("record one report (prints its id)"),
+     N_("usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
+        "  --channel C       visit, letter, phone, mailbox\n"
+        "  --kind K          individual (1-4 persons), collective (5 or more); default from "
+        "--persons\n"
+        "  --persons N       number of people (default 1)\n"
+        "  --level L         village, township, county, city, province, capital\n"
+        "  --category G      land, enterprise_restructuring, employment, housing_demolition, "
+        "other\n"
+        "                    (default other)\n"
+        "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
+        "  --source S        direct (default), leader_reception, assigned, review\n"
+        "  --occurred DATE   YYYY-MM-DD (default today)\n"
+        "  --officer X       information officer\n"
+        "  --summary TEXT    what the matter is about\n"
+        "  --id UUID         use this id (default: a new UUIDv7)\n"
+        "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
+        "                    personal data, sealed to --county-key before it is stored\n"
+        "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: "
+        "don't)\n"
+        "The report is stored first; its id is printed on stdout.\n"),
      s_cmd_submit, NULL, NULL, NULL},
     {"import", "FILE.jsonl", 1, 1, S_OPTS(O_WAIT),
-     "record every report of a JSON-lines file, all or nothing",
+     N_("record every report of a JSON-lines file, all or nothing"),
      "usage: village-agent import FILE.jsonl   (- for standard input)\n"
      "Checks every line first. If any line is bad, prints each bad line with its\n"
      "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
@@ -1253,7 +1281,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "outbox are skipped, so importing a file twice stores nothing new.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_import, NULL, NULL, NULL},
-    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE), "list the reports and their delivery state",
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE),
+     N_("list the reports and their delivery state"),
      "usage: village-agent outbox [--wide] [--format table|json|csv]\n"
      "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
      "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
@@ -1264,7 +1293,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --format F        table (default), json, csv\n",
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
-     "record a status change of one of this station's cases",
+     N_("record a status change of one of this station's cases"),
      "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
      "Records that a case this station reported, or one assigned to it (inbox),\n"
      "changed its outcome. The change is checked against what the station knows of\n"
@@ -1280,7 +1309,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_update, NULL, NULL, NULL},
     {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE),
-     "the cases assigned to this station, with due dates",
+     N_("the cases assigned to this station, with due dates"),
      "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv]\n"
      "Lists the cases assigned to this station (交办, by the county or the township),\n"
      "by due date: days left (negative: past due, from this machine's date, no link\n"
@@ -1294,7 +1323,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --wide            every column, full ids and texts\n"
      "  --format F        table (default), json, csv\n",
      s_cmd_inbox, NULL, NULL, NULL},
-    {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY), "deliver everything queued, then exit",
+    {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY),
+     N_("deliver everything queued, then exit"),
      "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
      "Delivers everything queued and receives what the hub holds for this station\n"
      "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
@@ -1303,7 +1333,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --timeout SECONDS how long to try (default 30)\n"
      "  --until-county    also wait for the county's receipt of every report\n",
      s_cmd_sync, NULL, NULL, NULL},
-    {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), "stay connected and deliver as reports appear",
+    {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), N_("stay connected and deliver as reports appear"),
      "usage: village-agent run [--prune-after-days DAYS]\n"
      "Stays connected to the hub, delivers reports as they are recorded (also by\n"
      "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
@@ -1312,7 +1342,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --prune-after-days DAYS  prune as above (0: never)\n",
      s_cmd_run, NULL, NULL, NULL},
     {"prune", NULL, 0, 0, S_OPTS(O_OLDER_THAN, O_DRY_RUN),
-     "delete old entries the county has confirmed",
+     N_("delete old entries the county has confirmed"),
      "usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
      "Deletes from the outbox, in one transaction, the entries (reports and status\n"
      "changes) the county has committed (its receipt came back: 'at-county' in\n"
@@ -1326,7 +1356,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --dry-run          change nothing; say what would be pruned\n",
      s_cmd_prune, NULL, NULL, NULL},
     {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_PASSWORD_FILE),
-     "the officer's desk: a local web page (Chinese first)",
+     N_("the officer's desk: a local web page (Chinese first)"),
      "usage: village-agent serve [--http 127.0.0.1:8082]\n"
      "Serves the officer's desk on this machine: record a matter (记录), follow\n"
      "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
@@ -1338,7 +1368,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --password-file FILE  the officer logs in with the password 'passwd' set\n",
      s_cmd_serve, NULL, NULL, NULL},
     {"passwd", NULL, 0, 0, S_OPTS(O_PASSWORD_FILE),
-     "set the desk's password (serve --password-file)",
+     N_("set the desk's password (serve --password-file)"),
      "usage: village-agent passwd --password-file FILE   (the password on standard input)\n"
      "Reads a password of 8 characters or more and writes only its hash (Argon2id,\n"
      "libsodium crypto_pwhash_str) to FILE, mode 0600. Then 'serve --password-file FILE'\n"
@@ -1358,11 +1388,11 @@ static const sj_cli_cmd_t s_cmds[] = {
 
 const sj_cli_tool_t agent_cli_tool = {
     .tool = "village-agent",
-    .about = "usage: village-agent [global options] COMMAND [options]\n"
-             "\n"
-             "Records dispute and petition reports at a village station and delivers\n"
-             "them to the township hub. Every report is stored on this machine first;\n"
-             "nothing is lost when the hub cannot be reached.\n",
+    .about = N_("usage: village-agent [global options] COMMAND [options]\n"
+                "\n"
+                "Records dispute and petition reports at a village station and delivers\n"
+                "them to the township hub. Every report is stored on this machine first;\n"
+                "nothing is lost when the hub cannot be reached.\n"),
     .footer = "\n"
               "global options (every command):\n"
               "  --data DIR          data directory (default ./var/village-agent)\n"
@@ -1379,9 +1409,10 @@ const sj_cli_tool_t agent_cli_tool = {
               "  -h, --help          this help; after a command, that command's help\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 bad usage.\n",
-    .global_help = "global options: --data DIR (default ./var/village-agent), --station CODE,\n"
-                   "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"
-                   "--log-level LEVEL (see village-agent --help).\n",
+    .global_help =
+        N_("global options: --data DIR (default ./var/village-agent), --station CODE,\n"
+           "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"
+           "--log-level LEVEL (see village-agent --help).\n"),
     .data_default = "./var/village-agent",
     .opts = s_options,
     .global =

@@ -843,8 +843,9 @@ s_login_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     const char *pw = sj_form_get(sj_http_req_form(req), "password");
     if (!pw || crypto_pwhash_str_verify(c->pwhash, pw, strlen(pw)) != 0) {
         c->fails++;
-        int64_t wait = 1000LL << (c->fails < 7 ? c->fails - 1 : 6);
-        c->next_try_ms = now + (wait < S_SLOW_MAX_MS ? wait : S_SLOW_MAX_MS);
+        int64_t wait = 2000LL << (c->fails < 6 ? c->fails - 1 : 5);
+        /* from the end of this try (the hash takes its time) */
+        c->next_try_ms = sj_now_ms() + (wait < S_SLOW_MAX_MS ? wait : S_SLOW_MAX_MS);
         sj_warn("page: a failed login (%d in a row)", c->fails);
         s_login_form(req, p, "密码不对。/ Wrong password.", 403);
         return;

@@ -15,7 +15,7 @@
 /* Serves until SIGINT/SIGTERM; prints "ready URL" on stdout when
  * listening. password_file (NULL: none, loopback only): the hash `passwd`
  * wrote; then every page but /login needs a logged-in session (30 minutes
- * idle, 12 hours at most), failed logins make the next try wait (1 s,
+ * idle, 12 hours at most), failed logins make the next try wait (2 s,
  * doubling, at most 60 s), and any address may be served. Returns the exit
  * code (0, 1, or 2 for a bad address or password file). */
 int agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_file);
