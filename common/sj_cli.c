@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sj_cfg.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -149,8 +150,8 @@ s_indented(const char *text, int col, FILE *out)
 static void
 s_tool_help(const sj_cli_tool_t *tool, FILE *out)
 {
-    fputs(tool->about, out);
-    fputs("\ncommands:\n", out);
+    fputs(_(tool->about), out);
+    fputs(_("\ncommands:\n"), out);
     for (const sj_cli_cmd_t *c = tool->cmds; c->name; c++) {
         char head[64];
         snprintf(head, sizeof head, "  %s%s%s", c->name, c->args ? " " : "",
@@ -160,19 +161,19 @@ s_tool_help(const sj_cli_tool_t *tool, FILE *out)
         } else {
             fprintf(out, "%-*s", S_NAME_COL, head);
         }
-        s_indented(c->summary, S_NAME_COL, out);
+        s_indented(_(c->summary), S_NAME_COL, out);
         fputc('\n', out);
     }
-    fprintf(out, "\nEvery command has its own help: %s COMMAND --help.\n", tool->tool);
-    fputs(tool->footer, out);
+    fprintf(out, _("\nEvery command has its own help: %s COMMAND --help.\n"), tool->tool);
+    fputs(_(tool->footer), out);
 }
 
 static void
 s_cmd_help(const sj_cli_tool_t *tool, const sj_cli_cmd_t *c, FILE *out)
 {
-    fputs(c->help, out);
-    fprintf(out, "\n%s", tool->global_help);
-    fprintf(out, "In the --config file these options are keys of [%s] (flags win).\n", c->name);
+    fputs(_(c->help), out);
+    fprintf(out, "\n%s", _(tool->global_help));
+    fprintf(out, _("In the --config file these options are keys of [%s] (flags win).\n"), c->name);
 }
 
 /* ---- parsing ---- */

@@ -1,9 +1,11 @@
 /* sj_http: see sj_http.h.
  *
- * Every request is answered on the first call of the access handler: the
- * server takes no request bodies (GET and HEAD only), so there is no upload
- * state to keep between calls, and a request with a body of another method
- * is refused before the body is read.
+ * A GET or HEAD is answered on the first call of the access handler. A POST
+ * (servers that write only) is checked on the first call (Host, Origin,
+ * Content-Type), its body gathered over the next calls (s_upload_t, freed by
+ * s_completed), then parsed and its CSRF token checked on the last call,
+ * before the handler sees it. Any other method is refused before its body
+ * is read.
  *
  * Order of checks, each answering and stopping on failure:
  *   Host without a token (421) -> method (405) -> token (401) ->
@@ -47,7 +49,25 @@ struct sj_http {
     void *ctx;                            /* handler's context (borrowed) */
     int loopback;                         /* bound to a loopback address */
     uint16_t port;                        /* bound port */
+    int writes;                           /* POST, sessions, CSRF (sj_http_new_writes) */
+    int any_host;                         /* bound to a wildcard address: any Host */
+    char host[280];                       /* "HOST:PORT" as bound ("[::1]:PORT" for v6) */
+    uint8_t secret[32];                   /* keys the CSRF tokens (random per start) */
+    struct {
+        char key[SJ_HTTP_ONCE_LEN];
+        char location[SJ_HTTP_ONCE_LEN];
+    } once[SJ_HTTP_ONCE_KEYS]; /* the idempotency memory, a ring */
+    size_t once_next;          /* the next slot of the ring */
 };
+
+/* A POST body being received (libmicrohttpd's per-request pointer). */
+typedef struct {
+    char *buf;   /* the bytes so far */
+    size_t len;  /* their number */
+    int too_big; /* more than SJ_FORM_MAX_BYTES came: refused at the end */
+} s_upload_t;
+
+#define S_SID_LEN 43 /* base64url of 32 random bytes, no padding */
 
 struct sj_http_req {
     sj_http_t *http;                      /* the server */
@@ -59,6 +79,11 @@ struct sj_http_req {
     int too_many;                         /* more than SJ_HTTP_MAX_ARGS */
     const char *token;                    /* the ?token= value, if any */
     int replied;                          /* a response was queued */
+    int post;                             /* a POST (server that writes) */
+    sj_form_t form;                       /* its parsed body */
+    char sid[S_SID_LEN + 1];              /* session id ("" when not writing) */
+    int new_session;                      /* sid made now: Set-Cookie it */
+    char csrf[S_SID_LEN + 1];             /* the session's CSRF token */
     enum MHD_Result result;               /* what MHD_queue_response said */
 };
 
@@ -138,10 +163,19 @@ s_queue(sj_http_req_t *req, unsigned int status, struct MHD_Response *resp, cons
     MHD_add_response_header(resp, "Content-Security-Policy", s_csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* A page that writes says same-origin: with no-referrer a browser sends
+     * "Origin: null" on its own forms, and the Origin check needs the real one. */
+    MHD_add_response_header(resp, "Referrer-Policy",
+                            req->http->writes ? "same-origin" : "no-referrer");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                req->http->writes ? "GET, HEAD, POST" : "GET, HEAD");
+    }
+    if (req->new_session) {
+        char cookie[S_SID_LEN + 64];
+        snprintf(cookie, sizeof cookie, "sj_sid=%s; HttpOnly; SameSite=Strict; Path=/", req->sid);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     }
     if (status == MHD_HTTP_UNAUTHORIZED) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sanji\"");
@@ -256,14 +290,82 @@ s_authorised(const sj_http_t *self, sj_http_req_t *req)
     return s_token_ok(self, req->token);
 }
 
-/* Without a token, the Host header must name this server as a loopback
- * client reaches it: 127.x.y.z, [::1] or localhost, with the bound port.
- * A DNS-rebinding page sends its own host name and is refused. */
+/* A plain-text refusal of a page that writes: Chinese, then English. */
+static void
+s_refuse(sj_http_req_t *req, unsigned int status, const char *zh, const char *en)
+{
+    char text[512];
+    int n = snprintf(text, sizeof text, "%s\n%s\n", zh, en);
+    sj_http_reply(req, status, "text/plain; charset=utf-8", text,
+                  n > 0 && (size_t) n < sizeof text ? (size_t) n : strlen(text));
+}
+
+static void
+s_b64(const uint8_t *bytes, size_t n, char *out, size_t size)
+{
+    sodium_bin2base64(out, size, bytes, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void s_csrf(const sj_http_t *self, sj_http_req_t *req);
+
+/* The session of the request: its cookie's id when well formed, else a new
+ * one (Set-Cookie on the answer); and its CSRF token. */
+static void
+s_session(sj_http_t *self, sj_http_req_t *req)
+{
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "sj_sid");
+    int ok = cookie && strlen(cookie) == S_SID_LEN;
+    for (size_t i = 0; ok && i < S_SID_LEN; i++) {
+        ok = s_token_char(cookie[i]) && cookie[i] != '.' && cookie[i] != '~';
+    }
+    if (ok) {
+        memcpy(req->sid, cookie, S_SID_LEN + 1);
+        s_csrf(self, req);
+    } else {
+        sj_http_req_new_session(req);
+    }
+}
+
+void
+sj_http_req_new_session(sj_http_req_t *req)
+{
+    if (!req->http->writes) {
+        return;
+    }
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    s_b64(raw, sizeof raw, req->sid, sizeof req->sid);
+    req->new_session = 1;
+    s_csrf(req->http, req);
+}
+
+const char *
+sj_http_req_session(const sj_http_req_t *req)
+{
+    return req->sid;
+}
+
+static void
+s_csrf(const sj_http_t *self, sj_http_req_t *req)
+{
+    uint8_t mac[32];
+    crypto_generichash(mac, sizeof mac, (const unsigned char *) req->sid, S_SID_LEN, self->secret,
+                       sizeof self->secret);
+    s_b64(mac, sizeof mac, req->csrf, sizeof req->csrf);
+}
+
+/* Host names this server: the address it is bound to, any name when it
+ * is bound to a wildcard address, or, as a loopback client reaches it,
+ * 127.x.y.z, [::1] or localhost with the bound port. A DNS-rebinding page
+ * sends its own host name and is refused. */
 static int
 s_host_ok(const sj_http_t *self, const char *host)
 {
     if (!host) {
         return 0;
+    }
+    if (self->any_host || strcmp(host, self->host) == 0) {
+        return 1;
     }
     const char *colon = strrchr(host, ':');
     if (!colon || (host[0] == '[' && colon < strchr(host, ']'))) {
@@ -292,6 +394,48 @@ s_host_ok(const sj_http_t *self, const char *host)
     return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/* The checks of a POST before its body is read: 0 after answering. */
+static int
+s_post_head_ok(sj_http_req_t *req)
+{
+    const char *host =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *origin = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin");
+    const char *site = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    const char *type =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    char want[320];
+    snprintf(want, sizeof want, "http://%s", host ? host : "");
+    if ((origin && strcmp(origin, want) != 0) || (site && strcmp(site, "cross-site") == 0)) {
+        s_refuse(req, MHD_HTTP_FORBIDDEN, "拒绝：表单来自别的网站。",
+                 "refused: the form comes from another site (Origin)");
+        return 0;
+    }
+    if (!type || strncmp(type, "application/x-www-form-urlencoded", 33) != 0) {
+        s_refuse(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "拒绝：只接受网页表单。",
+                 "refused: only application/x-www-form-urlencoded forms are taken");
+        return 0;
+    }
+    return 1;
+}
+
+static void
+s_completed(void *cls,
+            struct MHD_Connection *conn,
+            void **con_cls,
+            enum MHD_RequestTerminationCode toe)
+{
+    (void) cls;
+    (void) conn;
+    (void) toe;
+    s_upload_t *up = *con_cls;
+    if (up) {
+        free(up->buf);
+        free(up);
+        *con_cls = NULL;
+    }
+}
+
 static enum MHD_Result
 s_access(void *cls,
          struct MHD_Connection *conn,
@@ -303,9 +447,6 @@ s_access(void *cls,
          void **con_cls)
 {
     (void) version;
-    (void) upload_data;
-    (void) upload_data_size;
-    (void) con_cls;
     sj_http_t *self = cls;
     sj_http_req_t req;
     memset(&req, 0, sizeof req);
@@ -324,33 +465,170 @@ s_access(void *cls,
         sj_http_reply_error(&req, MHD_HTTP_MISDIRECTED_REQUEST, why);
         return req.result;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        sj_http_reply_error(&req, MHD_HTTP_METHOD_NOT_ALLOWED, "read-only: only GET and HEAD");
+    int post = self->writes && strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0
+        && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        sj_http_reply_error(&req, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            self->writes ? "only GET, HEAD and POST"
+                                         : "read-only: only GET and HEAD");
         return req.result;
+    }
+    if (self->writes) {
+        s_session(self, &req);
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!s_host_ok(self, host)) {
+            s_refuse(&req, MHD_HTTP_FORBIDDEN, "拒绝：请求的主机名不是本机。",
+                     "refused: the Host header does not name this server");
+            return req.result;
+        }
+    }
+    if (post) {
+        s_upload_t *up = *con_cls;
+        if (!up) { /* the first call: headers only */
+            if (!s_post_head_ok(&req)) {
+                return req.result;
+            }
+            up = calloc(1, sizeof *up);
+            if (!up) {
+                return MHD_NO;
+            }
+            *con_cls = up;
+            return MHD_YES;
+        }
+        if (*upload_data_size > 0) { /* a piece of the body */
+            if (up->len + *upload_data_size > SJ_FORM_MAX_BYTES) {
+                up->too_big = 1;
+            } else {
+                char *buf = realloc(up->buf, up->len + *upload_data_size);
+                if (!buf) {
+                    return MHD_NO;
+                }
+                memcpy(buf + up->len, upload_data, *upload_data_size);
+                up->buf = buf;
+                up->len += *upload_data_size;
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        /* the body is complete */
+        req.post = 1;
+        char why[200] = "";
+        if (up->too_big) {
+            s_refuse(&req, MHD_HTTP_CONTENT_TOO_LARGE, "拒绝：表单太大。",
+                     "refused: the form is too large");
+            return req.result;
+        }
+        int rc = sj_form_parse(&req.form, up->buf ? up->buf : "", up->len, why, sizeof why);
+        if (rc != SJ_OK) {
+            char en[260];
+            snprintf(en, sizeof en, "refused: %s", rc == SJ_ENOMEM ? "out of memory" : why);
+            s_refuse(&req, MHD_HTTP_BAD_REQUEST, "拒绝：表单无法读取。", en);
+            return req.result;
+        }
+        const char *csrf = sj_form_get(&req.form, "csrf");
+        if (req.new_session || !csrf || strlen(csrf) != S_SID_LEN
+            || sodium_memcmp(csrf, req.csrf, S_SID_LEN) != 0) {
+            sj_form_free(&req.form);
+            s_refuse(&req, MHD_HTTP_FORBIDDEN,
+                     "拒绝：表单缺少有效的安全令牌（CSRF）。请重新打开页面再提交。",
+                     "refused: the form has no valid CSRF token; open the page again and resubmit");
+            return req.result;
+        }
     }
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, s_arg, &req);
     if (!s_authorised(self, &req)) {
+        sj_form_free(&req.form);
         sj_http_reply_error(&req, MHD_HTTP_UNAUTHORIZED,
                             "a token is needed: Authorization: Bearer TOKEN or ?token=TOKEN");
         return req.result;
     }
     if (req.too_many) {
+        sj_form_free(&req.form);
         sj_http_reply_error(&req, MHD_HTTP_BAD_REQUEST, "too many query parameters");
         return req.result;
     }
     const char *path = strcmp(req.path, "/") == 0 ? "/index.html" : req.path;
-    for (const sj_http_asset_t *a = self->assets; a && a->path; a++) {
+    for (const sj_http_asset_t *a = self->assets; !post && a && a->path; a++) {
         if (strcmp(a->path, path) == 0) {
             s_reply_asset(&req, a);
             return req.result;
         }
     }
     self->handler(self->ctx, &req);
+    sj_form_free(&req.form);
     if (!req.replied) {
         sj_error("http: no answer for %s (a bug)", req.path);
         sj_http_reply_error(&req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
     return req.result;
+}
+
+int
+sj_http_req_is_post(const sj_http_req_t *req)
+{
+    return req->post;
+}
+
+const sj_form_t *
+sj_http_req_form(const sj_http_req_t *req)
+{
+    return req->post ? &req->form : NULL;
+}
+
+const char *
+sj_http_req_csrf(const sj_http_req_t *req)
+{
+    return req->csrf;
+}
+
+const char *
+sj_http_req_header(const sj_http_req_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+sj_http_reply_redirect(sj_http_req_t *req, const char *location)
+{
+    if (req->replied) {
+        sj_error("http: %s answered twice (a bug)", req->path);
+        return;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    }
+    s_queue(req, MHD_HTTP_SEE_OTHER, resp, "text/plain; charset=utf-8");
+}
+
+int
+sj_http_once_get(sj_http_req_t *req, const char *key, char *location, size_t size)
+{
+    sj_http_t *self = req->http;
+    if (!key || !key[0] || strlen(key) >= SJ_HTTP_ONCE_LEN) {
+        return 0;
+    }
+    for (size_t i = 0; i < SJ_HTTP_ONCE_KEYS; i++) {
+        if (strcmp(self->once[i].key, key) == 0) {
+            snprintf(location, size, "%s", self->once[i].location);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+sj_http_once_put(sj_http_req_t *req, const char *key, const char *location)
+{
+    sj_http_t *self = req->http;
+    if (!key || !key[0] || strlen(key) >= SJ_HTTP_ONCE_LEN) {
+        return;
+    }
+    size_t i = self->once_next;
+    self->once_next = (i + 1) % SJ_HTTP_ONCE_KEYS;
+    snprintf(self->once[i].key, sizeof self->once[i].key, "%s", key);
+    snprintf(self->once[i].location, sizeof self->once[i].location, "%s", location);
 }
 
 const char *
@@ -564,17 +842,18 @@ s_listen(const char *addr, const struct sockaddr_storage *ss, char *err, size_t 
     return fd;
 }
 
-sj_http_t *
-sj_http_new(const char *addr,
-            const char *token,
-            const sj_http_asset_t *assets,
-            sj_http_handler_fn *handler,
-            void *ctx,
-            char *err,
-            size_t err_size)
+static sj_http_t *
+s_new(const char *addr,
+      const char *token,
+      const sj_http_asset_t *assets,
+      sj_http_handler_fn *handler,
+      void *ctx,
+      int writes,
+      char *err,
+      size_t err_size)
 {
     struct sockaddr_storage ss;
-    if (sj_http_addr_check(addr, token != NULL, err, err_size) != SJ_OK
+    if (sj_http_addr_check(addr, token != NULL || writes == 2, err, err_size) != SJ_OK
         || s_parse_addr(addr, &ss, err, err_size) != SJ_OK) {
         return NULL;
     }
@@ -588,6 +867,8 @@ sj_http_new(const char *addr,
     self->handler = handler;
     self->ctx = ctx;
     self->loopback = loopback;
+    self->writes = writes;
+    randombytes_buf(self->secret, sizeof self->secret);
     if (token) {
         self->has_token = 1;
         crypto_generichash(self->token_hash, sizeof self->token_hash, (const unsigned char *) token,
@@ -610,7 +891,8 @@ sj_http_new(const char *addr,
                          NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned int) SJ_HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                          (unsigned int) SJ_HTTP_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned int) SJ_HTTP_TIMEOUT_S, MHD_OPTION_END);
+                         (unsigned int) SJ_HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+                         NULL, MHD_OPTION_END);
     if (!self->daemon) {
         close(fd);
         snprintf(err, err_size, "cannot serve HTTP on %s (see the log above)", addr);
@@ -619,7 +901,45 @@ sj_http_new(const char *addr,
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     self->port = info ? info->port : 0;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) (const void *) &ss;
+        char text[INET_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        self->any_host = in->sin_addr.s_addr == htonl(INADDR_ANY);
+        snprintf(self->host, sizeof self->host, "%s:%u", text, (unsigned) self->port);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) (const void *) &ss;
+        char text[INET6_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        self->any_host = IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+        snprintf(self->host, sizeof self->host, "[%s]:%u", text, (unsigned) self->port);
+    }
     return self;
+}
+
+sj_http_t *
+sj_http_new(const char *addr,
+            const char *token,
+            const sj_http_asset_t *assets,
+            sj_http_handler_fn *handler,
+            void *ctx,
+            char *err,
+            size_t err_size)
+{
+    return s_new(addr, token, assets, handler, ctx, 0, err, err_size);
+}
+
+sj_http_t *
+sj_http_new_writes(const char *addr,
+                   const char *token,
+                   int own_login,
+                   const sj_http_asset_t *assets,
+                   sj_http_handler_fn *handler,
+                   void *ctx,
+                   char *err,
+                   size_t err_size)
+{
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, err, err_size);
 }
 
 void
@@ -633,6 +953,7 @@ sj_http_destroy(sj_http_t **self_p)
         MHD_stop_daemon(self->daemon);
     }
     sodium_memzero(self->token_qs, sizeof self->token_qs);
+    sodium_memzero(self->secret, sizeof self->secret);
     free(self);
     *self_p = NULL;
 }

@@ -17,6 +17,26 @@
  *   - headers: a strict Content-Security-Policy (scripts and styles from
  *     this server only), nosniff, no framing, no referrer, no caching.
  *
+ * A page that writes (sj_http_new_writes) gets, in addition:
+ *   - POST with an application/x-www-form-urlencoded UTF-8 body (at most
+ *     SJ_FORM_MAX_BYTES), parsed before the handler runs (sj_http_req_form);
+ *   - a session per browser: a random id in the cookie "sj_sid" (HttpOnly,
+ *     SameSite=Strict, Path=/), set on the first answer;
+ *   - a CSRF token per session (sj_http_req_csrf), a keyed BLAKE2b of the
+ *     session id: every page puts it in a hidden field "csrf", and a POST
+ *     without the session cookie or without the right token is refused (403)
+ *     before the handler sees it;
+ *   - the Host header must name this server (its address, or localhost
+ *     with its port; any host when bound to a wildcard address), and a POST
+ *     whose Origin is not http://HOST, or whose Sec-Fetch-Site is cross-site,
+ *     is refused (403) — DNS rebinding and cross-site forms get nothing
+ *     (its pages say Referrer-Policy: same-origin, so the browser sends
+ *     the real Origin rather than "null");
+ *   - POST-redirect-GET (sj_http_reply_redirect: 303 See Other) and an
+ *     idempotency memory (sj_http_once_*) so a form key used once answers
+ *     the same redirect again instead of acting twice.
+ *   Refusals of a page that writes are plain text, Chinese then English.
+ *
  * Threads: libmicrohttpd runs one internal thread (MHD_USE_INTERNAL_POLLING_THREAD,
  * no thread per connection), and the handler is called only there, one
  * request at a time: it may use a SQLite connection that nothing else uses
@@ -28,6 +48,7 @@
 #include <stdint.h>
 
 #include "sj_err.h"
+#include "sj_form.h"
 
 #define SJ_HTTP_MAX_ARGS  32 /* query parameters per request (more: 400) */
 #define SJ_HTTP_TOKEN_MIN 16 /* token length bounds, in characters */
@@ -82,6 +103,17 @@ sj_http_t *sj_http_new(const char *addr,
                        void *ctx,
                        char *err,
                        size_t err_size);
+/* As sj_http_new, for a page that writes (see above). own_login: the page
+ * has its own login (a password) and may then listen on any address
+ * without a token; 0: loopback only unless token is given. */
+sj_http_t *sj_http_new_writes(const char *addr,
+                              const char *token,
+                              int own_login,
+                              const sj_http_asset_t *assets,
+                              sj_http_handler_fn *handler,
+                              void *ctx,
+                              char *err,
+                              size_t err_size);
 /* Stops the server (waits for the request in progress). NULL-safe. */
 void sj_http_destroy(sj_http_t **self_p);
 /* The port bound (useful with port 0). */
@@ -112,6 +144,37 @@ SJ_NODISCARD int sj_http_req_args(const sj_http_req_t *req,
                                   const char **values,
                                   char *err,
                                   size_t err_size);
+
+/* 1 for a POST (only on a server that writes), 0 for GET and HEAD. */
+int sj_http_req_is_post(const sj_http_req_t *req);
+/* The parsed body of a POST (its CSRF token already checked), else NULL. */
+const sj_form_t *sj_http_req_form(const sj_http_req_t *req);
+/* The CSRF token of this request's session ("" on a server that does not
+ * write): the value of the hidden field "csrf" of every form. */
+const char *sj_http_req_csrf(const sj_http_req_t *req);
+/* The session id of the request (its cookie; "" on a server that does not
+ * write): a page keeps its own per-session state (a login) by it. */
+const char *sj_http_req_session(const sj_http_req_t *req);
+/* Replaces the session with a new one (a new id and CSRF token, sent as a
+ * new cookie with the answer): after a login, so a session id known before
+ * it is worth nothing after. */
+void sj_http_req_new_session(sj_http_req_t *req);
+/* The value of the request header name, or NULL. */
+const char *sj_http_req_header(const sj_http_req_t *req, const char *name);
+
+/* Answers 303 See Other to location (a path on this server). */
+void sj_http_reply_redirect(sj_http_req_t *req, const char *location);
+
+/* The idempotency memory of a server that writes: the last
+ * SJ_HTTP_ONCE_KEYS keys, each with the redirect it answered. A form that
+ * must act once carries a random key (hidden field); the handler asks
+ * sj_http_once_get first (1: already done, location copied: answer that
+ * redirect again) and calls sj_http_once_put after acting. Called from the
+ * handler only (one thread). */
+#define SJ_HTTP_ONCE_KEYS 256
+#define SJ_HTTP_ONCE_LEN  200
+int sj_http_once_get(sj_http_req_t *req, const char *key, char *location, size_t size);
+void sj_http_once_put(sj_http_req_t *req, const char *key, const char *location);
 
 /* Answers with body (copied). content_type e.g. "application/json". */
 void sj_http_reply(sj_http_req_t *req,

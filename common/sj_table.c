@@ -729,6 +729,45 @@ sj_text_width(const char *s)
     return width;
 }
 
+void
+sj_text_cut(const char *s, size_t width, char *out, size_t size)
+{
+    if (size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (!s) {
+        return;
+    }
+    if (sj_text_width(s) <= width && strlen(s) < size) {
+        memcpy(out, s, strlen(s) + 1);
+        return;
+    }
+    /* room for the ellipsis: one column, three bytes */
+    size_t used = 0, o = 0;
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        uint32_t cp;
+        size_t n = s_utf8_next(p, &cp);
+        size_t w = s_cp_width(cp);
+        if (cp == '\n' || cp == '\r' || cp == '\t') {
+            cp = ' ';
+        }
+        if (used + w + 1 > width || o + n + 4 > size) {
+            break;
+        }
+        if (cp == ' ' && (p[0] == '\n' || p[0] == '\r' || p[0] == '\t')) {
+            out[o++] = ' ';
+        } else {
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        used += w;
+        p += n;
+    }
+    memcpy(out + o, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+}
+
 /* Write errors are left in ferror(out). */
 void
 sj_csv_field(FILE *out, const char *s)

@@ -55,6 +55,10 @@ SJ_NODISCARD int sj_table_write(const sj_table_t *self, sj_format_t fmt, FILE *o
 cJSON *sj_table_to_json(const sj_table_t *self);
 /* Display width of a UTF-8 string in terminal columns. */
 size_t sj_text_width(const char *s);
+/* s cut to at most width columns (wide characters count two) into out, with
+ * "…" at the end when something was cut; line breaks and tabs in a cut text
+ * become spaces. NULL gives "". */
+void sj_text_cut(const char *s, size_t width, char *out, size_t size);
 /* Writes one CSV field with quoting when needed (RFC 4180), and a leading '
  * before a cell a spreadsheet would evaluate as a formula (one that starts
  * with = + - @, TAB or CR and is not a plain number): the csv format of every

@@ -10,7 +10,7 @@ packages=(
     libcmocka-dev libsodium-dev libcjson-dev libinih-dev
     sqlite3 valgrind
     libmicrohttpd-dev libjs-chart.js chromium chromium-driver fonts-wqy-microhei
-    dpkg-dev lintian fakeroot scdoc man-db systemd
+    dpkg-dev lintian fakeroot scdoc man-db systemd gettext
     libfaketime cppcheck clang-format
 )
 

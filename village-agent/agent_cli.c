@@ -11,9 +11,11 @@
 
 #include "agent_import.h"
 #include "agent_store.h"
+#include "agent_web.h"
 #include "sj_case.h"
 #include "sj_cli.h"
 #include "sj_enrol.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -218,17 +220,29 @@ static void
 s_try_deliver(agent_store_t *st, const agent_opts_t *o, const char *what)
 {
     if (!o->hub || o->deliver_s <= 0) {
-        fprintf(stderr, "queued; deliver later with 'village-agent sync'\n");
+        fprintf(stderr, _("queued; deliver later with 'village-agent sync'\n"));
         return;
     }
     int rc = s_link_loop(st, o, (int64_t) o->deliver_s * 1000, 1);
     if (rc == S_LINK_DONE) {
-        fprintf(stderr, "delivered to the hub\n");
+        fprintf(stderr, _("delivered to the hub\n"));
     } else if (rc == S_LINK_REFUSED) {
         s_refused_banner(st, o, what);
     } else {
-        fprintf(stderr, "queued; the hub was not reached, 'sync' or 'run' will deliver it\n");
+        fprintf(stderr, _("queued; the hub was not reached, 'sync' or 'run' will deliver it\n"));
     }
+}
+
+int
+agent_deliver_now(agent_store_t *st, const agent_opts_t *o, int seconds)
+{
+    if (!o->hub) {
+        return AGENT_DELIVER_NO_HUB;
+    }
+    int rc = s_link_loop(st, o, (int64_t) seconds * 1000, 1);
+    return rc == S_LINK_DONE      ? AGENT_DELIVER_DONE
+           : rc == S_LINK_REFUSED ? AGENT_DELIVER_REFUSED
+                                  : AGENT_DELIVER_FAILED;
 }
 
 static int
@@ -294,12 +308,13 @@ agent_county_key_note(const agent_opts_t *o)
     }
 }
 
+/* An enum field of a report: its value, or SJ_EINVAL with the reason. */
 static int
-s_parse_enum(sj_field_t f, const char *text, int dflt, int *out)
+s_enum_field(sj_field_t f, const char *text, int dflt, int *out, char *why, size_t why_size)
 {
     if (!text) {
         if (!dflt) {
-            fprintf(stderr, "village-agent: --%s is required\n", sj_field_name(f));
+            snprintf(why, why_size, _("--%s is required"), sj_field_name(f));
             return SJ_EINVAL;
         }
         *out = dflt;
@@ -307,13 +322,142 @@ s_parse_enum(sj_field_t f, const char *text, int dflt, int *out)
     }
     *out = sj_enum_value(f, text);
     if (!*out) {
-        char list[160];
-        sj_enum_list(f, list, sizeof list);
-        fprintf(stderr, "village-agent: --%s '%s' is not one of: %s\n", sj_field_name(f), text,
-                list);
+        char list[300];
+        sj_enum_list_lang(f, sj_i18n_lang(), list, sizeof list);
+        snprintf(why, why_size, _("--%s '%s' is not one of: %s"), sj_field_name(f), text, list);
         return SJ_EINVAL;
     }
     return SJ_OK;
+}
+
+/* The field a reason of sj_report_validate names ("persons: ..."). */
+static int
+s_validate_field(const char *why)
+{
+    static const struct {
+        const char *prefix;
+        int field;
+    } map[] = {{"occurred_on", AF_OCCURRED}, {"persons", AF_PERSONS},   {"summary", AF_SUMMARY},
+               {"officer", AF_OFFICER},      {"channel", AF_CHANNEL},   {"kind", AF_KIND},
+               {"level", AF_LEVEL},          {"category", AF_CATEGORY}, {"outcome", AF_OUTCOME},
+               {"source", AF_SOURCE}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strncmp(why, map[i].prefix, strlen(map[i].prefix)) == 0) {
+            return map[i].field;
+        }
+    }
+    return AF_SUMMARY;
+}
+
+int
+agent_report_prepare(const agent_opts_t *o,
+                     const char *const *f,
+                     sj_event_t *ev,
+                     int *field,
+                     char *why,
+                     size_t why_size)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = SJ_EVENT_REPORT;
+    sj_report_t *r = &ev->report;
+    *field = -1;
+    if (f[AF_PERSONS]) {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(f[AF_PERSONS], &end, 10);
+        if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
+            *field = AF_PERSONS;
+            snprintf(why, why_size, _("--persons '%s' is not a number from 1 to %d"), f[AF_PERSONS],
+                     SJ_MAX_PERSONS);
+            return SJ_EINVAL;
+        }
+        r->persons = (uint32_t) v;
+    } else {
+        r->persons = 1;
+    }
+    int kind_default = r->persons >= 5 ? 2 : 1;
+    static const struct {
+        int af;
+        sj_field_t f;
+        int dflt;
+    } enums[] = {{AF_CHANNEL, SJ_FIELD_CHANNEL, 0}, {AF_KIND, SJ_FIELD_KIND, -1},
+                 {AF_LEVEL, SJ_FIELD_LEVEL, 0},     {AF_CATEGORY, SJ_FIELD_CATEGORY, 5},
+                 {AF_OUTCOME, SJ_FIELD_OUTCOME, 1}, {AF_SOURCE, SJ_FIELD_SOURCE, 1}};
+    int *vals[] = {&r->channel, &r->kind, &r->level, &r->category, &r->outcome, &r->source};
+    for (size_t i = 0; i < sizeof enums / sizeof enums[0]; i++) {
+        int dflt = enums[i].dflt < 0 ? kind_default : enums[i].dflt;
+        if (s_enum_field(enums[i].f, f[enums[i].af], dflt, vals[i], why, why_size) != SJ_OK) {
+            *field = enums[i].af;
+            return SJ_EINVAL;
+        }
+    }
+    if (f[AF_OCCURRED]) {
+        snprintf(r->occurred_on, sizeof r->occurred_on, "%s", f[AF_OCCURRED]);
+        if (strlen(f[AF_OCCURRED]) != 10) {
+            r->occurred_on[0] = 'x';
+        }
+    } else {
+        sj_date_today(r->occurred_on);
+    }
+    if (!f[AF_SUMMARY]) {
+        *field = AF_SUMMARY;
+        snprintf(why, why_size, _("--summary is required"));
+        return SJ_EINVAL;
+    }
+    snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
+    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
+    r->summary = f[AF_SUMMARY];
+    r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
+    char today[11];
+    if (sj_report_validate(r, why, why_size) != SJ_OK) {
+        *field = s_validate_field(why);
+        return SJ_EINVAL;
+    }
+    sj_date_today(today);
+    if (strcmp(r->occurred_on, today) > 0) {
+        *field = AF_OCCURRED;
+        snprintf(why, why_size,
+                 _("--occurred %s is after today (%s on this machine): a matter"
+                   " cannot have happened yet; check the date, or this machine's clock"),
+                 r->occurred_on, today);
+        return SJ_EINVAL;
+    }
+    r->summary = ev->summary;
+    r->officer = ev->officer;
+    if (f[AF_ID]) {
+        if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
+            *field = AF_ID;
+            snprintf(why, why_size, "--id '%s' is not a UUID", f[AF_ID]);
+            return SJ_EINVAL;
+        }
+    } else {
+        sj_uuid7_new(ev->id);
+    }
+    sj_personal_t p = {f[AF_PET_NAME], f[AF_PET_ID], f[AF_PET_PHONE], f[AF_PET_ADDRESS]};
+    if (s_seal(o, &p, ev, 0) != SJ_OK) {
+        *field = AF_PET_NAME;
+        snprintf(why, why_size,
+                 "petitioner fields need the county's public key (--county-key), or are too"
+                 " long to seal; they are never stored in the clear");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+agent_report_store(agent_store_t *st, sj_event_t *ev, int *dup, uint64_t *num)
+{
+    int rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_add(st, ev, dup, num);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+    }
+    return rc;
 }
 
 int
@@ -325,71 +469,10 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     }
     int rc = SJ_OK, exit_code = 2; /* until the report is checked: bad usage */
     agent_store_t *st = NULL;
-    ev->type = SJ_EVENT_REPORT;
-    sj_report_t *r = &ev->report;
-    if (f[AF_PERSONS]) {
-        char *end = NULL;
-        errno = 0;
-        long v = strtol(f[AF_PERSONS], &end, 10);
-        if (errno || !end || *end || v < 1 || v > SJ_MAX_PERSONS) {
-            fprintf(stderr, "village-agent: --persons '%s' is not a number from 1 to %d\n",
-                    f[AF_PERSONS], SJ_MAX_PERSONS);
-            goto out;
-        }
-        r->persons = (uint32_t) v;
-    } else {
-        r->persons = 1;
-    }
-    int kind_default = r->persons >= 5 ? 2 : 1;
-    if (s_parse_enum(SJ_FIELD_CHANNEL, f[AF_CHANNEL], 0, &r->channel) != SJ_OK
-        || s_parse_enum(SJ_FIELD_KIND, f[AF_KIND], kind_default, &r->kind) != SJ_OK
-        || s_parse_enum(SJ_FIELD_LEVEL, f[AF_LEVEL], 0, &r->level) != SJ_OK
-        || s_parse_enum(SJ_FIELD_CATEGORY, f[AF_CATEGORY], 5, &r->category) != SJ_OK
-        || s_parse_enum(SJ_FIELD_OUTCOME, f[AF_OUTCOME], 1, &r->outcome) != SJ_OK
-        || s_parse_enum(SJ_FIELD_SOURCE, f[AF_SOURCE], 1, &r->source) != SJ_OK) {
-        goto out;
-    }
-    if (f[AF_OCCURRED]) {
-        snprintf(r->occurred_on, sizeof r->occurred_on, "%s", f[AF_OCCURRED]);
-        if (strlen(f[AF_OCCURRED]) != 10) {
-            r->occurred_on[0] = 'x';
-        }
-    } else {
-        sj_date_today(r->occurred_on);
-    }
-    if (!f[AF_SUMMARY]) {
-        fprintf(stderr, "village-agent: --summary is required\n");
-        goto out;
-    }
-    snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
-    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
-    r->summary = f[AF_SUMMARY];
-    r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
-    char why[256], today[11];
-    if (sj_report_validate(r, why, sizeof why) != SJ_OK) {
+    int field = -1;
+    char why[400] = "";
+    if (agent_report_prepare(o, f, ev, &field, why, sizeof why) != SJ_OK) {
         fprintf(stderr, "village-agent: %s\n", why);
-        goto out;
-    }
-    sj_date_today(today);
-    if (strcmp(r->occurred_on, today) > 0) {
-        fprintf(stderr,
-                "village-agent: --occurred %s is after today (%s on this machine): a matter"
-                " cannot have happened yet; check the date, or this machine's clock\n",
-                r->occurred_on, today);
-        goto out;
-    }
-    r->summary = ev->summary;
-    r->officer = ev->officer;
-    if (f[AF_ID]) {
-        if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
-            fprintf(stderr, "village-agent: --id '%s' is not a UUID\n", f[AF_ID]);
-            goto out;
-        }
-    } else {
-        sj_uuid7_new(ev->id);
-    }
-    sj_personal_t p = {f[AF_PET_NAME], f[AF_PET_ID], f[AF_PET_PHONE], f[AF_PET_ADDRESS]};
-    if (s_seal(o, &p, ev, 0) != SJ_OK) {
         goto out;
     }
     exit_code = 1;
@@ -399,16 +482,9 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     }
     int dup = 0;
     uint64_t num = 0;
-    rc = agent_store_begin(st);
-    if (rc == SJ_OK) {
-        rc = agent_store_add(st, ev, &dup, &num);
-    }
-    if (rc == SJ_OK) {
-        rc = agent_store_commit(st);
-    }
+    rc = agent_report_store(st, ev, &dup, &num);
     if (rc != SJ_OK) {
-        agent_store_rollback(st);
-        fprintf(stderr, "village-agent: the report was NOT stored: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), sj_strerror(rc));
         goto out;
     }
     char text[SJ_UUID_TEXT];
@@ -416,9 +492,9 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     printf("%s\n", text);
     fflush(stdout);
     if (dup) {
-        fprintf(stderr, "this id is already in the outbox; nothing new stored\n");
+        fprintf(stderr, _("this id is already in the outbox; nothing new stored\n"));
     } else {
-        fprintf(stderr, "stored as report %" PRIu64 " of station %s\n", num,
+        fprintf(stderr, _("stored as report %" PRIu64 " of station %s\n"), num,
                 agent_store_station(st));
     }
     exit_code = 0;
@@ -534,6 +610,64 @@ out:
 }
 
 int
+agent_change_store(agent_store_t *st,
+                   const char *id,
+                   const char *outcome,
+                   const char *note,
+                   const char *officer,
+                   sj_event_t *ev,
+                   uint64_t *num,
+                   sj_update_result_t *res,
+                   char *why,
+                   size_t why_size)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = SJ_EVENT_STATUS;
+    if (!id || sj_uuid_parse(id, ev->case_id) != SJ_OK) {
+        snprintf(why, why_size, "'%s' is not a case id (a UUID)", id ? id : "");
+        return SJ_EINVAL;
+    }
+    if (s_enum_field(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome, why, why_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
+        snprintf(why, why_size, "--note must be UTF-8 text of at most %d bytes", SJ_MAX_NOTE_BYTES);
+        return SJ_EINVAL;
+    }
+    if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        snprintf(why, why_size, "--officer must be UTF-8 text of at most %d bytes",
+                 SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    snprintf(ev->note, sizeof ev->note, "%s", note);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer);
+    if (!st) {
+        return SJ_OK; /* checked only */
+    }
+    why[0] = '\0';
+    int rc = agent_store_begin(st);
+    if (rc == SJ_OK) {
+        rc = agent_store_update(st, ev, num, res, why, why_size);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_commit(st);
+        if (rc != SJ_OK) {
+            snprintf(why, why_size, "the change was NOT stored: %s", sj_strerror(rc));
+        }
+    }
+    if (rc != SJ_OK) {
+        agent_store_rollback(st);
+        if (!why[0]) {
+            snprintf(why, why_size, "%s", sj_strerror(rc));
+        }
+        return rc;
+    }
+    return SJ_OK;
+}
+
+int
 agent_cmd_update(const agent_opts_t *o,
                  const char *id,
                  const char *outcome,
@@ -546,53 +680,22 @@ agent_cmd_update(const agent_opts_t *o,
     }
     int exit_code = 2; /* until the change is checked: bad usage */
     agent_store_t *st = NULL;
-    ev->type = SJ_EVENT_STATUS;
-    if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
-        fprintf(stderr, "village-agent: '%s' is not a case id (a UUID)\n", id);
+    char why[400] = "";
+    uint64_t num = 0;
+    sj_update_result_t res;
+    if (agent_change_store(NULL, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+        != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", why);
         goto out;
     }
-    if (!outcome) {
-        fprintf(stderr, "village-agent: --outcome is required\n");
-        goto out;
-    }
-    if (s_parse_enum(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome) != SJ_OK) {
-        goto out;
-    }
-    note = note ? note : "";
-    officer = officer ? officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
-        fprintf(stderr, "village-agent: --note must be UTF-8 text of at most %d bytes\n",
-                SJ_MAX_NOTE_BYTES);
-        goto out;
-    }
-    if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr, "village-agent: --officer must be UTF-8 text of at most %d bytes\n",
-                SJ_MAX_OFFICER_BYTES);
-        goto out;
-    }
-    snprintf(ev->note, sizeof ev->note, "%s", note);
-    snprintf(ev->officer, sizeof ev->officer, "%s", officer);
     exit_code = 1;
     st = s_open(o, SJ_DB_WRITE);
     if (!st) {
         goto out;
     }
-    char why[300] = "";
-    uint64_t num = 0;
-    sj_update_result_t res;
-    int rc = agent_store_begin(st);
-    if (rc == SJ_OK) {
-        rc = agent_store_update(st, ev, &num, &res, why, sizeof why);
-    }
-    if (rc == SJ_OK) {
-        rc = agent_store_commit(st);
-        if (rc != SJ_OK) {
-            snprintf(why, sizeof why, "the change was NOT stored: %s", sj_strerror(rc));
-        }
-    }
-    if (rc != SJ_OK) {
-        agent_store_rollback(st);
-        fprintf(stderr, "village-agent: %s\n", why[0] ? why : sj_strerror(rc));
+    if (agent_change_store(st, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+        != SJ_OK) {
+        fprintf(stderr, "village-agent: %s\n", why);
         goto out;
     }
     char where[96];
@@ -611,7 +714,45 @@ out:
 typedef struct {
     sj_table_t *t;
     int rc;
+    int narrow; /* the 100-column table */
+    int table;  /* table format: states in the person's words */
 } s_outbox_ctx_t;
+
+/* Column names as a person reads them (table format: translated) or as
+ * machines do (json, csv: the English names, always). */
+static void
+s_headers(const agent_opts_t *o, const char *const *names, size_t n, const char **out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = o->format == SJ_FMT_TABLE ? _(names[i]) : names[i];
+    }
+}
+
+#define S_NARROW_SUMMARY 30 /* columns of the summary in a narrow table */
+
+/* The last 8 characters of a UUID text (the random part of a UUIDv7: the
+ * first ones are the time, the same for a minute's entries). */
+static const char *
+s_short_id(const char *uuid)
+{
+    size_t n = strlen(uuid);
+    return n > 8 ? uuid + n - 8 : uuid;
+}
+
+/* A row of the narrow outbox from the cells of the wide one. */
+static int
+s_outbox_narrow(sj_table_t *t, const char *const *w)
+{
+    char text[600], cut[200];
+    if (w[11] && w[11][0]) {
+        snprintf(text, sizeof text, "%s · %s", w[11], w[10] ? w[10] : "");
+    } else {
+        snprintf(text, sizeof text, "%s", w[10] ? w[10] : "");
+    }
+    sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
+    const char *cells[] = {w[0], s_short_id(w[1]), w[2], w[3], w[4], w[6], w[7], cut};
+    return sj_table_add_row(t, cells);
+}
 
 static int
 s_outbox_row(void *ctx, const agent_outbox_row_t *row)
@@ -624,11 +765,20 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         /* Listed anyway: the officer must see every report and its state. */
         char summary[300];
         snprintf(summary, sizeof summary, "(unreadable: %s)", row->unreadable);
-        const char *cells[] = {seq,  id,      agent_state_name(row->state),
-                               NULL, NULL,    NULL,
-                               NULL, NULL,    NULL,
-                               NULL, summary, row->reason};
-        return sj_table_add_row(c->t, cells);
+        const char *cells[] = {
+            seq,
+            id,
+            (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            summary,
+            row->reason};
+        return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     if (row->ev->type == SJ_EVENT_STATUS) {
         /* A status change: the summary column says what changed. */
@@ -637,35 +787,37 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_uuid_format(row->ev->case_id, cid);
         snprintf(what, sizeof what, "update %s: %s \xe2\x86\x92 %s", cid, prev ? prev : "?",
                  sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome));
-        const char *cells[] = {seq,
-                               id,
-                               agent_state_name(row->state),
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               NULL,
-                               sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
-                               what,
-                               row->reason};
-        return sj_table_add_row(c->t, cells);
+        const char *cells[] = {
+            seq,
+            id,
+            (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            sj_enum_name(SJ_FIELD_OUTCOME, row->ev->new_outcome),
+            what,
+            row->reason};
+        return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
     const sj_report_t *r = &row->ev->report;
-    const char *cells[] = {seq,
-                           id,
-                           agent_state_name(row->state),
-                           r->occurred_on,
-                           sj_enum_name(SJ_FIELD_CHANNEL, r->channel),
-                           sj_enum_name(SJ_FIELD_KIND, r->kind),
-                           persons,
-                           sj_enum_name(SJ_FIELD_LEVEL, r->level),
-                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
-                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-                           r->summary,
-                           row->reason};
-    return sj_table_add_row(c->t, cells);
+    const char *cells[] = {
+        seq,
+        id,
+        (c->table ? _(agent_state_name(row->state)) : agent_state_name(row->state)),
+        r->occurred_on,
+        sj_enum_name(SJ_FIELD_CHANNEL, r->channel),
+        sj_enum_name(SJ_FIELD_KIND, r->kind),
+        persons,
+        sj_enum_name(SJ_FIELD_LEVEL, r->level),
+        sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+        sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+        r->summary,
+        row->reason};
+    return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
 }
 
 int
@@ -675,13 +827,22 @@ agent_cmd_outbox(const agent_opts_t *o)
     if (!st) {
         return 1;
     }
-    static const char *const names[] = {"seq",      "id",      "state",   "occurred_on",
-                                        "channel",  "kind",    "persons", "level",
-                                        "category", "outcome", "summary", "reason"};
+    static const char *const names[] = {
+        N_("seq"),     N_("id"),    N_("state"),    N_("occurred_on"), N_("channel"), N_("kind"),
+        N_("persons"), N_("level"), N_("category"), N_("outcome"),     N_("summary"), N_("reason")};
     static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
-    s_outbox_ctx_t c = {.t = sj_table_new(12, names, types)};
+    static const char *const nnames[] = {"seq",     "id",      "state", "date",
+                                         "channel", "persons", "level", "summary"};
+    static const sj_col_type_t ntypes[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                           SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+    int narrow = o->format == SJ_FMT_TABLE && !o->wide;
+    const char *hdr[12];
+    s_headers(o, narrow ? nnames : names, narrow ? 8 : 12, hdr);
+    s_outbox_ctx_t c = {.t = narrow ? sj_table_new(8, hdr, ntypes) : sj_table_new(12, hdr, types),
+                        .table = o->format == SJ_FMT_TABLE,
+                        .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
         goto out;
@@ -697,8 +858,8 @@ agent_cmd_outbox(const agent_opts_t *o)
         agent_counts_t n;
         if (agent_store_counts(st, &n) == SJ_OK) {
             fprintf(stderr,
-                    "station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
-                    " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected",
+                    _("station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                      " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected"),
                     agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
             if (n.pruned) {
                 fprintf(stderr, "; %" PRIu64 " older entries pruned after the county's receipt",
@@ -718,6 +879,7 @@ out:
 typedef struct {
     sj_table_t *t;
     size_t n, overdue;
+    int narrow; /* the 100-column table */
 } s_inbox_ctx_t;
 
 static int
@@ -732,6 +894,19 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     int overdue = open && r->days_left < 0;
     c->n++;
     c->overdue += overdue ? 1 : 0;
+    if (c->narrow) {
+        char text[600], cut[200];
+        snprintf(text, sizeof text, "%s%s%s", r->note, r->note[0] ? " | " : "", r->summary);
+        sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
+        const char *cells[] = {s_short_id(id),
+                               r->due_on,
+                               days,
+                               overdue ? "yes" : "",
+                               sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                               r->assigned_by,
+                               cut};
+        return sj_table_add_row(c->t, cells);
+    }
     const char *cells[] = {id,
                            r->due_on,
                            days,
@@ -761,7 +936,15 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
     static const sj_col_type_t types[] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
-    s_inbox_ctx_t c = {.t = sj_table_new(13, names, types)};
+    static const char *const nnames[] = {"case_id", "due_on",      "days",           "overdue",
+                                         "outcome", "assigned_by", "asked | summary"};
+    static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
+                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    int narrow = o->format == SJ_FMT_TABLE && !o->wide;
+    const char *hdr[13];
+    s_headers(o, narrow ? nnames : names, narrow ? 7 : 13, hdr);
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(13, hdr, types),
+                       .narrow = narrow};
     int exit_code = 1;
     if (!c.t) {
         goto out;
@@ -876,6 +1059,9 @@ enum {
     O_DRY_RUN,
     O_PRUNE_AFTER,
     O_OVERDUE,
+    O_WIDE,
+    O_HTTP,
+    O_PASSWORD_FILE,
     O_FIELD /* + AF_* */
 };
 
@@ -897,6 +1083,9 @@ static const struct option s_options[] = {
     {"dry-run", no_argument, NULL, O_DRY_RUN},
     {"prune-after-days", required_argument, NULL, O_PRUNE_AFTER},
     {"overdue", no_argument, NULL, O_OVERDUE},
+    {"wide", no_argument, NULL, O_WIDE},
+    {"http", required_argument, NULL, O_HTTP},
+    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
     {"kind", required_argument, NULL, O_FIELD + AF_KIND},
     {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
@@ -934,6 +1123,7 @@ s_opts(const sj_cli_args_t *a, agent_opts_t *o)
                         .insecure = sj_cli_has(a, O_INSECURE),
                         .until_county = sj_cli_has(a, O_UNTIL_COUNTY),
                         .dry_run = sj_cli_has(a, O_DRY_RUN),
+                        .wide = sj_cli_has(a, O_WIDE),
                         .format = SJ_FMT_TABLE};
     long long timeout = 30, wait = 3, older = 30, prune = 0;
     if (sj_cli_code(a, O_STATION, 12, "village") || sj_cli_endpoint(a, O_HUB, 0)
@@ -1020,6 +1210,21 @@ s_cmd_prune(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_serve(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o)
+               ? 2
+               : agent_cmd_serve(&o, sj_cli_val(a, O_HTTP), sj_cli_val(a, O_PASSWORD_FILE));
+}
+
+static int
+s_cmd_passwd(const sj_cli_args_t *a)
+{
+    return agent_cmd_passwd(sj_cli_val(a, O_PASSWORD_FILE));
+}
+
+static int
 s_cmd_keygen(const sj_cli_args_t *a)
 {
     return sj_enrol_keygen("village-agent", a->data);
@@ -1045,28 +1250,30 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_FIELD + AF_PET_PHONE,
             O_FIELD + AF_PET_ADDRESS,
             O_WAIT),
-     "record one report (prints its id)",
-     "usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
-     "  --channel C       visit, letter, phone, mailbox\n"
-     "  --kind K          individual (1-4 persons), collective (5 or more); default from "
-     "--persons\n"
-     "  --persons N       number of people (default 1)\n"
-     "  --level L         village, township, county, city, province, capital\n"
-     "  --category G      land, enterprise_restructuring, employment, housing_demolition, other\n"
-     "                    (default other)\n"
-     "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
-     "  --source S        direct (default), leader_reception, assigned, review\n"
-     "  --occurred DATE   YYYY-MM-DD (default today)\n"
-     "  --officer X       information officer\n"
-     "  --summary TEXT    what the matter is about\n"
-     "  --id UUID         use this id (default: a new UUIDv7)\n"
-     "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
-     "                    personal data, sealed to --county-key before it is stored\n"
-     "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: don't)\n"
-     "The report is stored first; its id is printed on stdout.\n",
+     N_("record one report (prints its id)"),
+     N_("usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
+        "  --channel C       visit, letter, phone, mailbox\n"
+        "  --kind K          individual (1-4 persons), collective (5 or more); default from "
+        "--persons\n"
+        "  --persons N       number of people (default 1)\n"
+        "  --level L         village, township, county, city, province, capital\n"
+        "  --category G      land, enterprise_restructuring, employment, housing_demolition, "
+        "other\n"
+        "                    (default other)\n"
+        "  --outcome O       pending (default), resolved_on_spot, accepted, closed, withdrawn\n"
+        "  --source S        direct (default), leader_reception, assigned, review\n"
+        "  --occurred DATE   YYYY-MM-DD (default today)\n"
+        "  --officer X       information officer\n"
+        "  --summary TEXT    what the matter is about\n"
+        "  --id UUID         use this id (default: a new UUIDv7)\n"
+        "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
+        "                    personal data, sealed to --county-key before it is stored\n"
+        "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: "
+        "don't)\n"
+        "The report is stored first; its id is printed on stdout.\n"),
      s_cmd_submit, NULL, NULL, NULL},
     {"import", "FILE.jsonl", 1, 1, S_OPTS(O_WAIT),
-     "record every report of a JSON-lines file, all or nothing",
+     N_("record every report of a JSON-lines file, all or nothing"),
      "usage: village-agent import FILE.jsonl   (- for standard input)\n"
      "Checks every line first. If any line is bad, prints each bad line with its\n"
      "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
@@ -1074,15 +1281,19 @@ static const sj_cli_cmd_t s_cmds[] = {
      "outbox are skipped, so importing a file twice stores nothing new.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_import, NULL, NULL, NULL},
-    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT), "list the reports and their delivery state",
-     "usage: village-agent outbox [--format table|json|csv]\n"
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE),
+     N_("list the reports and their delivery state"),
+     "usage: village-agent outbox [--wide] [--format table|json|csv]\n"
      "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
      "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
      "hub's reason).\n"
+     "The table fits 100 columns: the id's last 8 characters, the summary cut with …\n"
+     "(and a rejection's reason before it); --wide or --format give every column.\n"
+     "  --wide            every column, full ids and texts\n"
      "  --format F        table (default), json, csv\n",
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
-     "record a status change of one of this station's cases",
+     N_("record a status change of one of this station's cases"),
      "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
      "Records that a case this station reported, or one assigned to it (inbox),\n"
      "changed its outcome. The change is checked against what the station knows of\n"
@@ -1097,18 +1308,23 @@ static const sj_cli_cmd_t s_cmds[] = {
      "report; its id is printed on stdout.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_update, NULL, NULL, NULL},
-    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT),
-     "the cases assigned to this station, with due dates",
-     "usage: village-agent inbox [--overdue] [--format table|json|csv]\n"
+    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE),
+     N_("the cases assigned to this station, with due dates"),
+     "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv]\n"
      "Lists the cases assigned to this station (交办, by the county or the township),\n"
      "by due date: days left (negative: past due, from this machine's date, no link\n"
      "needed), overdue (open and past due), the current outcome (the station's own\n"
      "later change, else as assigned), the county's conflict flag, who assigned it,\n"
      "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
+     "The table fits 100 columns: the case id's last 8 characters, what was asked\n"
+     "and the summary cut with …; --wide or --format give every column (full ids\n"
+     "for 'update').\n"
      "  --overdue         only open cases past their due date\n"
+     "  --wide            every column, full ids and texts\n"
      "  --format F        table (default), json, csv\n",
      s_cmd_inbox, NULL, NULL, NULL},
-    {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY), "deliver everything queued, then exit",
+    {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY),
+     N_("deliver everything queued, then exit"),
      "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
      "Delivers everything queued and receives what the hub holds for this station\n"
      "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
@@ -1117,7 +1333,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --timeout SECONDS how long to try (default 30)\n"
      "  --until-county    also wait for the county's receipt of every report\n",
      s_cmd_sync, NULL, NULL, NULL},
-    {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), "stay connected and deliver as reports appear",
+    {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), N_("stay connected and deliver as reports appear"),
      "usage: village-agent run [--prune-after-days DAYS]\n"
      "Stays connected to the hub, delivers reports as they are recorded (also by\n"
      "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
@@ -1126,7 +1342,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --prune-after-days DAYS  prune as above (0: never)\n",
      s_cmd_run, NULL, NULL, NULL},
     {"prune", NULL, 0, 0, S_OPTS(O_OLDER_THAN, O_DRY_RUN),
-     "delete old entries the county has confirmed",
+     N_("delete old entries the county has confirmed"),
      "usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
      "Deletes from the outbox, in one transaction, the entries (reports and status\n"
      "changes) the county has committed (its receipt came back: 'at-county' in\n"
@@ -1139,6 +1355,25 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
      "  --dry-run          change nothing; say what would be pruned\n",
      s_cmd_prune, NULL, NULL, NULL},
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_PASSWORD_FILE),
+     N_("the officer's desk: a local web page (Chinese first)"),
+     "usage: village-agent serve [--http 127.0.0.1:8082]\n"
+     "Serves the officer's desk on this machine: record a matter (记录), follow\n"
+     "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
+     "Chinese by default, English with the page's switch. Writes the same store as\n"
+     "'submit' and 'update' (same checks); 'run' delivers alongside.\n"
+     "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
+     "  --http HOST:PORT      where to listen (default 127.0.0.1:8082; port 0 = any);\n"
+     "                        loopback only unless --password-file is given\n"
+     "  --password-file FILE  the officer logs in with the password 'passwd' set\n",
+     s_cmd_serve, NULL, NULL, NULL},
+    {"passwd", NULL, 0, 0, S_OPTS(O_PASSWORD_FILE),
+     N_("set the desk's password (serve --password-file)"),
+     "usage: village-agent passwd --password-file FILE   (the password on standard input)\n"
+     "Reads a password of 8 characters or more and writes only its hash (Argon2id,\n"
+     "libsodium crypto_pwhash_str) to FILE, mode 0600. Then 'serve --password-file FILE'\n"
+     "asks for it before any page.\n",
+     s_cmd_passwd, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      "make this station's key pair; prints the public key to enrol\n"
      "at the township (township-hub allow -- CODE 'KEY')",
@@ -1153,11 +1388,11 @@ static const sj_cli_cmd_t s_cmds[] = {
 
 const sj_cli_tool_t agent_cli_tool = {
     .tool = "village-agent",
-    .about = "usage: village-agent [global options] COMMAND [options]\n"
-             "\n"
-             "Records dispute and petition reports at a village station and delivers\n"
-             "them to the township hub. Every report is stored on this machine first;\n"
-             "nothing is lost when the hub cannot be reached.\n",
+    .about = N_("usage: village-agent [global options] COMMAND [options]\n"
+                "\n"
+                "Records dispute and petition reports at a village station and delivers\n"
+                "them to the township hub. Every report is stored on this machine first;\n"
+                "nothing is lost when the hub cannot be reached.\n"),
     .footer = "\n"
               "global options (every command):\n"
               "  --data DIR          data directory (default ./var/village-agent)\n"
@@ -1174,9 +1409,10 @@ const sj_cli_tool_t agent_cli_tool = {
               "  -h, --help          this help; after a command, that command's help\n"
               "\n"
               "Exit status: 0 ok, 1 failure, 2 bad usage.\n",
-    .global_help = "global options: --data DIR (default ./var/village-agent), --station CODE,\n"
-                   "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"
-                   "--log-level LEVEL (see village-agent --help).\n",
+    .global_help =
+        N_("global options: --data DIR (default ./var/village-agent), --station CODE,\n"
+           "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"
+           "--log-level LEVEL (see village-agent --help).\n"),
     .data_default = "./var/village-agent",
     .opts = s_options,
     .global =

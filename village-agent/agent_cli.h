@@ -4,8 +4,13 @@
 #ifndef AGENT_CLI_H
 #define AGENT_CLI_H
 
+#include <stdint.h>
+
+#include "agent_store.h"
 #include "sj_cli.h"
 #include "sj_table.h"
+#include "sj_update.h"
+#include "sj_wire.h"
 
 /* The tool: its options, commands and help (static, read-only). */
 extern const sj_cli_tool_t agent_cli_tool;
@@ -23,6 +28,7 @@ typedef struct {
     int older_than_days;    /* prune --older-than (default 30) */
     int dry_run;            /* prune --dry-run */
     int prune_after_days;   /* run: prune automatically, entries older than this (0: off) */
+    int wide;               /* outbox/inbox --wide: every column (default: 100 columns) */
     sj_format_t format;
 } agent_opts_t;
 
@@ -74,5 +80,38 @@ enum {
     AF_PET_ADDRESS,
     AF_COUNT
 };
+
+/* Delivers what is queued and receives what the hub holds (as `sync`), for
+ * at most seconds: the page's "deliver now". */
+enum { AGENT_DELIVER_DONE = 0, AGENT_DELIVER_FAILED, AGENT_DELIVER_REFUSED, AGENT_DELIVER_NO_HUB };
+int agent_deliver_now(agent_store_t *st, const agent_opts_t *o, int seconds);
+
+/* The checks of `submit`, shared with the page (agent_web.c): fills ev
+ * (a new UUIDv7 unless fields[AF_ID] is given; personal fields sealed to
+ * --county-key) from fields indexed by AF_*. SJ_OK, or SJ_EINVAL with the
+ * AF_* index at fault in *field and the reason (English) in why. */
+SJ_NODISCARD int agent_report_prepare(const agent_opts_t *o,
+                                      const char *const *fields,
+                                      sj_event_t *ev,
+                                      int *field,
+                                      char *why,
+                                      size_t why_size);
+/* Stores ev durably (one transaction, fsync'd), as `submit` does. *dup: the
+ * id was already in the outbox (nothing new). SJ_OK or a storage error. */
+SJ_NODISCARD int agent_report_store(agent_store_t *st, sj_event_t *ev, int *dup, uint64_t *num);
+/* The checks and the storing of `update`, shared with the page: st NULL
+ * checks the text only. SJ_OK; SJ_EINVAL (bad value or a change the state
+ * machine does not allow), SJ_ENOTFOUND (unknown case) or a storage error,
+ * with the reason in why and nothing stored. */
+SJ_NODISCARD int agent_change_store(agent_store_t *st,
+                                    const char *id,
+                                    const char *outcome,
+                                    const char *note,
+                                    const char *officer,
+                                    sj_event_t *ev,
+                                    uint64_t *num,
+                                    sj_update_result_t *res,
+                                    char *why,
+                                    size_t why_size);
 
 #endif

@@ -61,6 +61,11 @@ static const sj_migration_t s_migrations[] = {
         "UPDATE inbox SET after_num = max("
         " coalesce((SELECT max(num) FROM outbox o WHERE o.created_ms < inbox.as_of_ms), 0),"
         " coalesce((SELECT through_num FROM pruned_cases p WHERE p.id = inbox.case_id), 0));"},
+    /* The officer's desk (issue 14): the assignments the officer has opened
+     * on the page; any other assignment in the inbox is shown as new. Keyed
+     * by the assignment, so a case assigned again is new again. */
+    {6, "CREATE TABLE inbox_seen(assignment_id BLOB PRIMARY KEY, seen_ms INTEGER NOT NULL)"
+        " WITHOUT ROWID;"},
 };
 
 static const char s_sql_insert[] =
@@ -1388,7 +1393,9 @@ agent_store_inbox(agent_store_t *self,
     int rc = sj_db_prepare(self->db,
                            "SELECT case_id, assigned_by, due_on,"
                            " CAST(julianday(due_on) - julianday(?1) AS INTEGER), outcome, conflict,"
-                           " occurred_on, category, persons, summary, note, origin"
+                           " occurred_on, category, persons, summary, note, origin,"
+                           " NOT EXISTS(SELECT 1 FROM inbox_seen s"
+                           "  WHERE s.assignment_id = inbox.assignment_id)"
                            " FROM inbox ORDER BY due_on, case_id",
                            &st);
     if (rc != SJ_OK) {
@@ -1414,6 +1421,7 @@ agent_store_inbox(agent_store_t *self,
         r.summary = (const char *) sqlite3_column_text(st, 9);
         r.note = (const char *) sqlite3_column_text(st, 10);
         r.origin = (const char *) sqlite3_column_text(st, 11);
+        r.unread = sqlite3_column_int(st, 12);
         int cur = 0;
         if (agent_store_case_outcome(self, r.case_id, &cur) == SJ_OK && cur) {
             r.outcome = cur;
@@ -1427,6 +1435,25 @@ agent_store_inbox(agent_store_t *self,
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "inbox");
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_inbox_seen(agent_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int64_t now_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT OR IGNORE INTO inbox_seen(assignment_id, seen_ms)"
+                           " SELECT assignment_id, ?2 FROM inbox WHERE case_id = ?1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "inbox_seen");
     sqlite3_finalize(st);
     return rc;
 }

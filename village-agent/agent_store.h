@@ -143,6 +143,7 @@ typedef struct {
     const char *summary;
     const char *note;   /* what was asked */
     const char *origin; /* the station that reported it */
+    int unread;         /* its assignment was never opened on the desk (new) */
 } agent_inbox_row_t;
 
 /* Calls fn for every assigned case, by due date; with overdue_only only the
@@ -151,6 +152,12 @@ SJ_NODISCARD int agent_store_inbox(agent_store_t *self,
                                    int overdue_only,
                                    int (*fn)(void *ctx, const agent_inbox_row_t *row),
                                    void *ctx);
+
+/* Marks the current assignment of case_id as opened on the desk (no
+ * longer new; agent_inbox_row_t.unread). Nothing for a case not in the
+ * inbox. SJ_OK or a storage error. */
+SJ_NODISCARD int
+agent_store_inbox_seen(agent_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int64_t now_ms);
 
 /* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);

@@ -380,7 +380,7 @@ static int
 s_has_ready_line(const char *text)
 {
     for (const char *s = text; (s = strstr(s, "ready")) != NULL; s += 5) {
-        if ((s == text || s[-1] == '\n') && (s[5] == '\n' || s[5] == '\r')) {
+        if ((s == text || s[-1] == '\n') && (s[5] == '\n' || s[5] == '\r' || s[5] == ' ')) {
             return 1;
         }
     }

@@ -130,8 +130,8 @@ int h_proc_wait(h_proc_t *p, int timeout_ms);
 int h_proc_kill(h_proc_t *p, int sig);
 /* True while the process has not exited. */
 int h_proc_running(h_proc_t *p);
-/* Waits for a line "ready" in the process's log. 0, or -1 when it exited or
- * the deadline passed (log tail printed). */
+/* Waits for a line "ready" (or "ready URL", as serve says) in the process's log. 0, or -1 when it
+ * exited or the deadline passed (log tail printed). */
 int h_wait_ready(h_proc_t *p, int timeout_ms);
 /* How many times text occurs in the process's log (a daemon's merged log,
  * a command's stderr). */

@@ -130,7 +130,7 @@ test_cases_lifecycle_and_conflict(void **state)
     assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM outbox"), 3);
 
     {
-        const char *args[] = {"outbox", NULL};
+        const char *args[] = {"outbox", "--wide", NULL};
         assert_int_equal(h_agent(st, args, &r, h_ms(30000)), 0);
         char want[120];
         snprintf(want, sizeof want, "update %s: accepted \xe2\x86\x92 closed", id1);

@@ -112,6 +112,17 @@ int
 web_request(
     uint16_t port, const char *method, const char *target, const char *headers, web_resp_t *r)
 {
+    return web_request_body(port, method, target, headers, NULL, r);
+}
+
+int
+web_request_body(uint16_t port,
+                 const char *method,
+                 const char *target,
+                 const char *headers,
+                 const char *body,
+                 web_resp_t *r)
+{
     memset(r, 0, sizeof *r);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -121,10 +132,14 @@ web_request(
         close(fd);
         return -1;
     }
-    char req[4096];
+    char req[16384];
+    char length[64] = "";
+    if (body) {
+        snprintf(length, sizeof length, "Content-Length: %zu\r\n", strlen(body));
+    }
     int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s\r\n", method,
-                     target, port, headers ? headers : "");
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s%s\r\n%s",
+                     method, target, port, length, headers ? headers : "", body ? body : "");
     assert_true(n > 0 && (size_t) n < sizeof req);
     assert_int_equal(write(fd, req, (size_t) n), n);
     size_t cap = 65536, len = 0;

@@ -33,6 +33,14 @@ void web_server_stop(web_server_t *s);
  * or NULL. Returns 0, or -1 when the connection failed. */
 int web_request(
     uint16_t port, const char *method, const char *target, const char *headers, web_resp_t *r);
+/* As web_request, with body (NULL: none) sent after the headers and its
+ * Content-Length added. */
+int web_request_body(uint16_t port,
+                     const char *method,
+                     const char *target,
+                     const char *headers,
+                     const char *body,
+                     web_resp_t *r);
 /* The value of header name (case-insensitive) copied into out, or 0. */
 int web_header(const web_resp_t *r, const char *name, char *out, size_t size);
 void web_resp_free(web_resp_t *r);
