@@ -39,6 +39,8 @@ enum {
     O_OFFICER,
     O_TO,
     O_DUE,
+    O_BOM,
+    O_LABELS,
 };
 
 static const struct option s_options[] = {
@@ -64,6 +66,8 @@ static const struct option s_options[] = {
     {"officer", required_argument, NULL, O_OFFICER},
     {"to", required_argument, NULL, O_TO},
     {"due", required_argument, NULL, O_DUE},
+    {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
     {NULL, 0, NULL, 0},
 };
 
@@ -517,7 +521,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      fixed when the store is made)\n"
      "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
      s_cmd_run, NULL, NULL, NULL},
-    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT),
+    {"status", NULL, 0, 0,
+     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
      "queue depth, forwarding lag, each station's last contact\n"
      "(--check: one line for monitoring, Nagios plugin convention)",
      "usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
@@ -529,6 +534,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "'run' is running.\n"
      "\n"
      "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n"
      "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
      "  --check             one line for monitoring (Nagios plugin convention), exit\n"
      "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
@@ -541,7 +548,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
      "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
      s_cmd_status, s_status_bad_usage, NULL, NULL},
-    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT),
+    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
      "the township's cases: outcome, last change, changes, conflict,\n"
      "assignee, due date, days left",
      "usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
@@ -553,7 +560,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --conflicts         only cases with a conflict\n"
      "  --overdue           only assigned open cases past their due date\n"
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_cmd_cases, NULL, NULL, NULL},
     {"assign", "CASE-ID", 1, 1, S_OPTS(O_TO, O_DUE, O_NOTE, O_OFFICER, O_CODE),
      "assign a case to one of the hub's stations (交办)",
@@ -658,6 +667,8 @@ const sj_cli_tool_t hub_cli_tool = {
     .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),
     .data_id = O_DATA,
     .log_level_id = O_LOG,
+    .bom_id = O_BOM,
+    .labels_id = O_LABELS,
     .general = s_cfg_general,
     .cmds = s_cmds,
 };

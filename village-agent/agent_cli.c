@@ -876,6 +876,8 @@ enum {
     O_DRY_RUN,
     O_PRUNE_AFTER,
     O_OVERDUE,
+    O_BOM,
+    O_LABELS,
     O_FIELD /* + AF_* */
 };
 
@@ -889,6 +891,8 @@ static const struct option s_options[] = {
     {"log-level", required_argument, NULL, O_LOG},
     {"insecure", no_argument, NULL, O_INSECURE},
     {"format", required_argument, NULL, O_FORMAT},
+    {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"wait", required_argument, NULL, O_WAIT},
     {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
@@ -1074,12 +1078,15 @@ static const sj_cli_cmd_t s_cmds[] = {
      "outbox are skipped, so importing a file twice stores nothing new.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_import, NULL, NULL, NULL},
-    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT), "list the reports and their delivery state",
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
+     "list the reports and their delivery state",
      "usage: village-agent outbox [--format table|json|csv]\n"
      "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
      "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
      "hub's reason).\n"
-     "  --format F        table (default), json, csv\n",
+     "  --format F        table (default), json, csv\n"
+     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en    csv: the header and the values as a person reads them\n",
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
      "record a status change of one of this station's cases",
@@ -1097,7 +1104,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "report; its id is printed on stdout.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_update, NULL, NULL, NULL},
-    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT),
+    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
      "the cases assigned to this station, with due dates",
      "usage: village-agent inbox [--overdue] [--format table|json|csv]\n"
      "Lists the cases assigned to this station (交办, by the county or the township),\n"
@@ -1106,7 +1113,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "later change, else as assigned), the county's conflict flag, who assigned it,\n"
      "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
      "  --overdue         only open cases past their due date\n"
-     "  --format F        table (default), json, csv\n",
+     "  --format F        table (default), json, csv\n"
+     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en    csv: the header and the values as a person reads them\n",
      s_cmd_inbox, NULL, NULL, NULL},
     {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY), "deliver everything queued, then exit",
      "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
@@ -1183,6 +1192,8 @@ const sj_cli_tool_t agent_cli_tool = {
         S_OPTS(O_DATA, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_INSECURE, O_CONFIG, O_LOG),
     .data_id = O_DATA,
     .log_level_id = O_LOG,
+    .bom_id = O_BOM,
+    .labels_id = O_LABELS,
     .general = s_cfg_general,
     .cmds = s_cmds,
 };
