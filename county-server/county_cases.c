@@ -139,6 +139,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
     " FROM status_changes s"                                                                      \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
+    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                     \
     "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"

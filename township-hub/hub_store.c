@@ -461,6 +461,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
+    if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
+        return SJ_OK; /* kept and forwarded; the county applies them (docs/CASES.md) */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
