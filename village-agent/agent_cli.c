@@ -648,11 +648,6 @@ agent_cmd_fix(
     ev->report.summary = ev->summary;
     ev->report.officer = ev->officer;
     if (!is_void) {
-        if (f[AF_OUTCOME]) {
-            fprintf(stderr, "village-agent: correct does not change the outcome: use 'update ID"
-                            " --outcome O'\n");
-            goto out;
-        }
         static const struct {
             int af;
             sj_field_t field;
@@ -1287,7 +1282,6 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_FIELD + AF_CATEGORY,
             O_FIELD + AF_SOURCE,
             O_FIELD + AF_SUMMARY,
-            O_FIELD + AF_OUTCOME,
             O_FIELD + AF_OFFICER,
             O_REASON,
             O_WAIT),
