@@ -62,6 +62,11 @@ enum {
     O_TOKEN_FILE,
     O_BOM,
     O_LABELS,
+    O_OCCURRED,
+    O_PERSONS,
+    O_SUMMARY,
+    O_REASON,
+    O_OFFICER,
 };
 
 static const struct option s_options[] = {
@@ -96,6 +101,11 @@ static const struct option s_options[] = {
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"bom", no_argument, NULL, O_BOM},
     {"labels", required_argument, NULL, O_LABELS},
+    {"occurred", required_argument, NULL, O_OCCURRED},
+    {"persons", required_argument, NULL, O_PERSONS},
+    {"summary", required_argument, NULL, O_SUMMARY},
+    {"reason", required_argument, NULL, O_REASON},
+    {"officer", required_argument, NULL, O_OFFICER},
     {NULL, 0, NULL, 0},
 };
 
@@ -516,6 +526,55 @@ out:
     return rc;
 }
 
+/* ---- correct, void (issue 15) ---- */
+
+static int
+s_fix_cmd(const sj_cli_args_t *ca)
+{
+    int is_void = strcmp(ca->cmd->name, "void") == 0;
+    const char *vals[SJ_FIX_COUNT] = {[SJ_FIX_OCCURRED] = sj_cli_val(ca, O_OCCURRED),
+                                      [SJ_FIX_CHANNEL] = sj_cli_val(ca, O_CHANNEL),
+                                      [SJ_FIX_KIND] = sj_cli_val(ca, O_KIND),
+                                      [SJ_FIX_PERSONS] = sj_cli_val(ca, O_PERSONS),
+                                      [SJ_FIX_LEVEL] = sj_cli_val(ca, O_LEVEL),
+                                      [SJ_FIX_CATEGORY] = sj_cli_val(ca, O_CATEGORY),
+                                      [SJ_FIX_SOURCE] = sj_cli_val(ca, O_SOURCE),
+                                      [SJ_FIX_SUMMARY] = sj_cli_val(ca, O_SUMMARY)};
+    char err[512] = "";
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "county-server: out of memory\n");
+        return 1;
+    }
+    if (sj_fix_fill(ev, is_void, ca->pos[0], vals, sj_cli_val(ca, O_REASON),
+                    sj_cli_val(ca, O_OFFICER), err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 2;
+    }
+    int code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 1;
+    }
+    if (county_store_fix(st, ev, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else {
+        char id[SJ_UUID_TEXT];
+        sj_uuid_format(ev->id, id);
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: %s of %s stored (event of origin %s)\n",
+                is_void ? "void (作废)" : "correction (更正)", ca->pos[0], county_store_origin(st));
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
+}
+
 /* ---- report ---- */
 
 static int
@@ -802,6 +861,40 @@ static const sj_cli_cmd_t s_cmds[] = {
     {"assign", "CASE-ID", 1, 1, NULL,
      "assign a case to a township or station (--to CODE --due DATE)", NULL, NULL, NULL,
      county_assign_options, county_assign_main},
+    {"correct", "CASE-ID", 1, 1,
+     S_OPTS(O_OCCURRED,
+            O_CHANNEL,
+            O_KIND,
+            O_PERSONS,
+            O_LEVEL,
+            O_CATEGORY,
+            O_SOURCE,
+            O_SUMMARY,
+            O_REASON,
+            O_OFFICER),
+     "correct fields of a matter (更正), with the reason",
+     "usage: county-server correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+     "           --reason TEXT [--officer X]\n"
+     "\n"
+     "Records a correction made at the county (an event of the county's own\n"
+     "stream): the new values of the fields given, and why. The report keeps its\n"
+     "original values; every figure counts the corrected ones (docs/CASES.md).\n"
+     "An unknown or voided matter is refused (exit 1, nothing stored). Prints the\n"
+     "correction's id.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n",
+     s_fix_cmd, NULL, NULL, NULL},
+    {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER),
+     "mark a matter as entered in error (作废)",
+     "usage: county-server void CASE-ID --reason TEXT [--officer X]\n"
+     "\n"
+     "Records that a matter was entered in error (作废): from then on it is left\n"
+     "out of every figure, listing and export; its report and history are kept\n"
+     "(verify still passes). Final. Prints the void's id.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n",
+     s_fix_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      "per station: highest complete sequence, gaps, hash-chain\n"
      "breaks; exit 1 on any",

@@ -912,6 +912,50 @@ county_store_update(county_store_t *self,
                              reason_size);
 }
 
+/* ---- corrections and voids made at the county (issue 15) ---- */
+
+int
+county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT EXISTS(SELECT 1 FROM matters WHERE id = ?1)", &st);
+    int here = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        here = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && !here) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+        rc = SJ_ENOTFOUND;
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
 /* ---- assignments (county-server assign) ---- */
 
 /* Which child's downward stream carries an assignment to `assignee`: a

@@ -194,9 +194,36 @@ test_fixes_void_and_correct(void **state)
     h_result_free(&r);
     s_assert_tallies_recount(county);
 
+    /* The township office corrects c (its station's case), the county a's
+     * summary; the county refuses a matter it does not hold. */
+    const char *hub_fix[] = {c, "--category", "employment", "--reason", "乡镇核实：劳动就业", NULL};
+    assert_int_equal(h_tool(hub, "correct", hub_fix, &r), 0);
+    h_result_free(&r);
+    const char *county_fix[] = {a, "--summary", "房屋拆迁补偿纠纷", "--reason", "概要补全", NULL};
+    assert_int_equal(h_tool(county, "correct", county_fix, &r), 0);
+    h_result_free(&r);
+    const char *county_unknown[] = {"01a2499c-0000-7000-8000-000000000000", "--reason", "x", NULL};
+    assert_int_equal(h_tool(county, "void", county_unknown, &r), 1);
+    assert_non_null(strstr(r.err, "no matter"));
+    h_result_free(&r);
+    const char *county_bad[] = {a, "--category", "nosuch", "--reason", "x", NULL};
+    assert_int_equal(h_tool(county, "correct", county_bad, &r), 2);
+    assert_non_null(strstr(r.err, "--category 'nosuch' is not one of"));
+    h_result_free(&r);
+    s_sync(st); /* the hub forwards its own stream with the station's */
+    assert_int_equal(
+        h_wait_db(county, "SELECT count(*) FROM fixes WHERE applied = 1", 4, 4, h_ms(60000)), 4);
+    assert_int_equal(h_tool(county, "stats", by_cat, &r), 0);
+    assert_string_equal(r.out, "category,items,persons\nemployment,1,1\nhousing_demolition,1,5\n");
+    h_result_free(&r);
+    assert_int_equal(h_tool(county, "list", list, &r), 0);
+    assert_non_null(strstr(r.out, "房屋拆迁补偿纠纷"));
+    h_result_free(&r);
+    s_assert_tallies_recount(county);
+
     /* The record is whole: every event kept, the report with its original
      * values, and the chain verifies. */
-    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events WHERE type IN (5, 6)"), 2);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events WHERE type IN (5, 6)"), 4);
     assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM matters_voided"), 1);
     assert_int_equal(h_tool(county, "verify", NULL, &r), 0);
     h_result_free(&r);
