@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_sql.h"
 #include "county_store_view.h"
 #include "county_tally.h"
 #include "sj_case.h"
@@ -549,8 +550,10 @@ s_fix_apply(county_store_t *self, const sj_event_t *ev, int64_t eid, int *applie
             rc = sj_db_step_done(self->db, st, "correction");
         }
     } else if (rc == SJ_OK) {
-        rc = s_exec_bound(
-            self, "INSERT INTO matters_voided SELECT *, ?1 FROM matters WHERE id = ?2", &st);
+        rc = s_exec_bound(self,
+                          "INSERT INTO matters_voided(" COUNTY_SQL_MATTER_COLS ", void_eid)"
+                          " SELECT " COUNTY_SQL_MATTER_COLS ", ?1 FROM matters WHERE id = ?2",
+                          &st);
         if (rc == SJ_OK) {
             sqlite3_bind_int64(st, 1, eid);
             sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);

@@ -227,6 +227,11 @@ test_fixes_void_and_correct(void **state)
     assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM matters_voided"), 1);
     assert_int_equal(h_tool(county, "verify", NULL, &r), 0);
     h_result_free(&r);
+    /* show still finds the voided matter, with its reported values. */
+    const char *show_b[] = {b, "--format", "json", NULL};
+    assert_int_equal(h_tool(county, "show", show_b, &r), 0);
+    assert_non_null(strstr(r.out, "重复录入的事项"));
+    h_result_free(&r);
     /* A correction of the voided matter is kept and not applied. */
     const char *late[] = {"correct", b, "--persons", "9", "--reason", "late", "--wait", "0", NULL};
     assert_int_equal(h_agent(st, late, &r, h_ms(30000)), 0);
