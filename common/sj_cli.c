@@ -433,12 +433,33 @@ int
 sj_cli_format(const sj_cli_args_t *a, int id, sj_format_t *out)
 {
     const char *v = sj_cli_val(a, id);
-    if (!v || sj_format_parse(v, out) == SJ_OK) {
-        return 0;
+    if (v && sj_format_parse(v, out) != SJ_OK) {
+        fprintf(stderr, "%s: --%s '%s' is not one of table, json, csv\n", a->tool->tool,
+                s_name(a->tool, id), v);
+        return 2;
     }
-    fprintf(stderr, "%s: --%s '%s' is not one of table, json, csv\n", a->tool->tool,
-            s_name(a->tool, id), v);
-    return 2;
+    return sj_cli_csv_opts(a, *out == SJ_FMT_CSV);
+}
+
+int
+sj_cli_csv_opts(const sj_cli_args_t *a, int csv)
+{
+    const sj_cli_tool_t *t = a->tool;
+    int bom = t->bom_id && sj_cli_has(a, t->bom_id);
+    const char *labels = t->labels_id ? sj_cli_val(a, t->labels_id) : NULL;
+    sj_csv_opts_t o = {.bom = bom, .labels = labels != NULL, .lang = SJ_LANG_ZH};
+    if (labels && sj_lang_parse(labels, &o.lang) != SJ_OK) {
+        fprintf(stderr, "%s: --%s '%s' is not one of zh, en\n", t->tool, s_name(t, t->labels_id),
+                labels);
+        return 2;
+    }
+    if ((bom || labels) && !csv) {
+        fprintf(stderr, "%s: --%s is for --format csv only\n", t->tool,
+                s_name(t, bom ? t->bom_id : t->labels_id));
+        return 2;
+    }
+    sj_table_csv_opts_set(&o);
+    return 0;
 }
 
 int

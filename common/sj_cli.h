@@ -80,6 +80,7 @@ struct sj_cli_tool {
     const struct option *opts;  /* every option of the tool (val: its id >= 256); not help */
     const int *global;          /* ids every command takes, 0-terminated */
     int data_id, log_level_id;  /* the ids of --data and --log-level */
+    int bom_id, labels_id;      /* the ids of --bom and --labels (0: the tool has none) */
     const char *const *general; /* the config file's general keys (sj_cfg_spec_t.general) */
     const sj_cli_cmd_t *cmds;   /* ended by {NULL} */
     /* The commands that run the node engine (sj_node_run), space-separated
@@ -115,8 +116,13 @@ int sj_cli_int(const sj_cli_args_t *a, int id, long long min, long long max, lon
 int sj_cli_code(const sj_cli_args_t *a, int id, int level, const char *what);
 /* A date YYYY-MM-DD. */
 int sj_cli_date(const sj_cli_args_t *a, int id);
-/* table, json or csv into *out (left alone when not given). */
+/* table, json or csv into *out (left alone when not given). When the
+ * command was given --bom or --labels zh|en (tool->bom_id, labels_id), they
+ * need --format csv and set the process's CSV options (sj_table_csv_opts_set). */
 int sj_cli_format(const sj_cli_args_t *a, int id, sj_format_t *out);
+/* --bom and --labels (see sj_cli_format) for a command whose output is csv
+ * when csv is true (export also takes them for xlsx). */
+int sj_cli_csv_opts(const sj_cli_args_t *a, int csv);
 /* A 40-character Z85 public key. */
 int sj_cli_key(const sj_cli_args_t *a, int id);
 /* A zmq endpoint: tcp://HOST:PORT (to bind, the host may be '*'), ipc://PATH

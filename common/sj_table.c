@@ -339,14 +339,18 @@ s_csv_field(FILE *out, const char *s)
     return fputc('"', out) == EOF ? SJ_EIO : SJ_OK;
 }
 
+/* One CSV line: the header (cells NULL: the column names under the
+ * options) or a row (its cells under the options). */
 static int
-s_csv_line(FILE *out, const char *const *cells, size_t ncols)
+s_csv_line(FILE *out, char *const *names, const char *const *cells, size_t ncols)
 {
     for (size_t i = 0; i < ncols; i++) {
         if (i > 0 && fputc(',', out) == EOF) {
             return SJ_EIO;
         }
-        if (s_csv_field(out, cells[i]) != SJ_OK) {
+        const char *text =
+            cells ? sj_table_csv_cell(names[i], cells[i]) : sj_table_csv_header(names[i]);
+        if (s_csv_field(out, text) != SJ_OK) {
             return SJ_EIO;
         }
     }
@@ -356,12 +360,13 @@ s_csv_line(FILE *out, const char *const *cells, size_t ncols)
 static int
 s_write_csv(const sj_table_t *self, FILE *out)
 {
-    if (s_csv_line(out, (const char *const *) self->names, self->ncols) != SJ_OK) {
+    if (sj_table_csv_bom(out) != SJ_OK
+        || s_csv_line(out, self->names, NULL, self->ncols) != SJ_OK) {
         return SJ_EIO;
     }
     for (size_t r = 0; r < self->nrows; r++) {
         const char *const *row = (const char *const *) self->cells + r * self->ncols;
-        if (s_csv_line(out, row, self->ncols) != SJ_OK) {
+        if (s_csv_line(out, self->names, row, self->ncols) != SJ_OK) {
             return SJ_EIO;
         }
     }
@@ -488,7 +493,7 @@ sj_table_destroy(sj_table_t **self_p)
     *self_p = NULL;
 }
 
-static int s_csv_line(FILE *out, const char *const *cells, size_t ncols);
+static int s_csv_line(FILE *out, char *const *names, const char *const *cells, size_t ncols);
 static cJSON *s_row_json(const sj_table_t *self, const char *const *cells);
 
 /* One streamed row (sj_table_stream). */
@@ -497,7 +502,7 @@ s_stream_row(sj_table_t *self, const char *const *cells)
 {
     int rc = SJ_OK;
     if (self->stream_fmt == SJ_FMT_CSV) {
-        rc = s_csv_line(self->stream, cells, self->ncols);
+        rc = s_csv_line(self->stream, self->names, cells, self->ncols);
     } else {
         cJSON *object = s_row_json(self, cells);
         char *text = object ? cJSON_PrintUnformatted(object) : NULL;
@@ -528,7 +533,10 @@ sj_table_stream(sj_table_t *self, sj_format_t fmt, FILE *out)
     self->stream = out;
     self->stream_fmt = fmt;
     if (fmt == SJ_FMT_CSV) {
-        return s_csv_line(out, (const char *const *) self->names, self->ncols);
+        if (sj_table_csv_bom(out) != SJ_OK) {
+            return SJ_EIO;
+        }
+        return s_csv_line(out, self->names, NULL, self->ncols);
     }
     return fputc('[', out) == EOF ? SJ_EIO : SJ_OK;
 }
@@ -774,4 +782,130 @@ sj_csv_field(FILE *out, const char *s)
 {
     assert(out);
     (void) s_csv_field(out, s);
+}
+
+/* ---- CSV options and labels ---- */
+
+static sj_csv_opts_t s_csv_opts;
+static int s_bom_written;
+
+void
+sj_table_csv_opts_set(const sj_csv_opts_t *opts)
+{
+    assert(opts);
+    s_csv_opts = *opts;
+}
+
+const sj_csv_opts_t *
+sj_table_csv_opts(void)
+{
+    return &s_csv_opts;
+}
+
+int
+sj_table_csv_bom(FILE *out)
+{
+    assert(out);
+    if (!s_csv_opts.bom || s_bom_written) {
+        return SJ_OK;
+    }
+    s_bom_written = 1;
+    return fputs(SJ_TABLE_BOM, out) == EOF ? SJ_EIO : SJ_OK;
+}
+
+/* The columns the tools print besides the enum fields, with the words of
+ * README "Words" (Chinese) and plain English. */
+static const struct {
+    const char *name, *zh, *en;
+} s_columns[] = {
+    {"id", "编号", "ID"},
+    {"case_id", "案件编号", "case ID"},
+    {"occurred_on", "发生日期", "date occurred"},
+    {"station", "村站", "station"},
+    {"township", "乡镇", "township"},
+    {"village", "村", "village"},
+    {"county", "县", "county"},
+    {"persons", "人数", "persons"},
+    {"items", "件数", "matters"},
+    {"summary", "概要", "summary"},
+    {"officer", "经办人", "officer"},
+    {"note", "备注", "note"},
+    {"reason", "原因", "reason"},
+    {"state", "状态", "state"},
+    {"status", "状态", "status"},
+    {"seq", "序号", "sequence"},
+    {"due_on", "办理期限", "due on"},
+    {"days_left", "剩余天数", "days left"},
+    {"overdue", "超期", "overdue"},
+    {"conflict", "冲突", "conflict"},
+    {"assigned_by", "交办单位", "assigned by"},
+    {"reported_by", "报送村站", "reported by"},
+    {"petitioner_name", "信访人姓名", "petitioner's name"},
+    {"petitioner_id", "身份证号", "ID number"},
+    {"petitioner_phone", "联系电话", "phone"},
+    {"petitioner_address", "住址", "address"},
+    {"last_contact", "最后联系", "last contact"},
+    {"silent_s", "静默秒数", "silent (s)"},
+    {"reports", "报告数", "reports"},
+    {"quarantined", "隔离", "quarantined"},
+    {"forks", "分叉", "forks"},
+    {"backlog", "积压", "backlog"},
+    {"undelivered", "未送达", "undelivered"},
+    {"epoch", "纪元", "epoch"},
+    {"events", "事件数", "events"},
+    {"gaps", "缺口", "gaps"},
+    {"created", "创建时间", "created"},
+    {"received", "接收时间", "received"},
+    {"voided", "作废", "voided"},
+};
+
+const char *
+sj_column_label(const char *name, sj_lang_t lang)
+{
+    if (!name) {
+        return NULL;
+    }
+    sj_field_t field;
+    if (sj_field_parse(name, &field) == SJ_OK && strcmp(sj_field_name(field), name) == 0) {
+        return sj_field_label(field, lang);
+    }
+    for (size_t i = 0; i < sizeof s_columns / sizeof s_columns[0]; i++) {
+        if (strcmp(s_columns[i].name, name) == 0) {
+            return lang == SJ_LANG_ZH ? s_columns[i].zh : s_columns[i].en;
+        }
+    }
+    return name;
+}
+
+const char *
+sj_table_csv_header(const char *name)
+{
+    return s_csv_opts.labels ? sj_column_label(name, s_csv_opts.lang) : name;
+}
+
+const char *
+sj_table_csv_cell(const char *name, const char *cell)
+{
+    sj_field_t field;
+    if (!s_csv_opts.labels || !cell || !name || sj_field_parse(name, &field) != SJ_OK
+        || strcmp(sj_field_name(field), name) != 0) {
+        return cell;
+    }
+    int value = sj_enum_value(field, cell);
+    const char *label = value ? sj_enum_label(field, value, s_csv_opts.lang) : NULL;
+    return label ? label : cell;
+}
+
+int
+sj_lang_parse(const char *name, sj_lang_t *out)
+{
+    assert(out);
+    if (name && strcmp(name, "zh") == 0) {
+        *out = SJ_LANG_ZH;
+    } else if (name && strcmp(name, "en") == 0) {
+        *out = SJ_LANG_EN;
+    } else {
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
 }

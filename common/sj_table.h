@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "sj_err.h"
+#include "sj_model.h"
 
 typedef enum { SJ_FMT_TABLE = 0, SJ_FMT_JSON, SJ_FMT_CSV } sj_format_t;
 typedef enum { SJ_COL_TEXT = 0, SJ_COL_INT } sj_col_type_t;
@@ -59,6 +60,43 @@ size_t sj_text_width(const char *s);
  * "…" at the end when something was cut; line breaks and tabs in a cut text
  * become spaces. NULL gives "". */
 void sj_text_cut(const char *s, size_t width, char *out, size_t size);
+/* How CSV output is written, for the whole process (every table's csv, and
+ * the exports that write CSV themselves): a command line's --bom and
+ * --labels (sj_cli) set it once before anything is written.
+ *   bom     start the output with a UTF-8 byte-order mark (SJ_TABLE_BOM),
+ *           once per process however many tables follow, so Excel and WPS
+ *           read the Chinese text as UTF-8;
+ *   labels  0: the header is the column names and enum cells their names
+ *           (visit), as programs read them; 1: the header is the column's
+ *           label in lang (sj_column_label) and an enum cell (a column named
+ *           as an sj_field_t: channel, kind, level, category, outcome,
+ *           source) its label (sj_enum_label: 来访 / visit). */
+#define SJ_TABLE_BOM "\xEF\xBB\xBF"
+typedef struct {
+    int bom;
+    int labels;
+    sj_lang_t lang;
+} sj_csv_opts_t;
+void sj_table_csv_opts_set(const sj_csv_opts_t *opts);
+/* The options in force (all zero until set). */
+const sj_csv_opts_t *sj_table_csv_opts(void);
+/* Writes the byte-order mark to out when the options ask for one and it
+ * was not written yet in this process. SJ_OK or SJ_EIO. */
+SJ_NODISCARD int sj_table_csv_bom(FILE *out);
+/* A column's header as CSV and XLSX write it under the options: its label
+ * (sj_column_label) with labels on, else the name itself. Borrowed. */
+const char *sj_table_csv_header(const char *name);
+/* A cell of column name as CSV and XLSX write it: with labels on, an enum
+ * column's value name ("visit") becomes its label; everything else is
+ * returned as given (NULL stays NULL). Borrowed. */
+const char *sj_table_csv_cell(const char *name, const char *cell);
+/* A column name's label for a person ("occurred_on" -> "发生日期" /
+ * "date occurred"): the enum fields' labels of sj_field_label, and the other
+ * columns the tools print. A name it does not know is returned as is. */
+const char *sj_column_label(const char *name, sj_lang_t lang);
+/* Parses "zh" or "en". SJ_OK or SJ_EINVAL. */
+SJ_NODISCARD int sj_lang_parse(const char *name, sj_lang_t *out);
+
 /* Writes one CSV field with quoting when needed (RFC 4180), and a leading '
  * before a cell a spreadsheet would evaluate as a formula (one that starts
  * with = + - @, TAB or CR and is not a plain number): the csv format of every

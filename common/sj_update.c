@@ -190,3 +190,108 @@ sj_own_append(sqlite3 *db,
     free(raw);
     return rc;
 }
+
+static int
+s_text_ok(const char *v, size_t max)
+{
+    return !v || (strlen(v) <= max && sj_utf8_valid(v, strlen(v)));
+}
+
+int
+sj_fix_fill(sj_event_t *ev,
+            int is_void,
+            const char *case_id,
+            const char *const vals[SJ_FIX_COUNT],
+            const char *reason,
+            const char *officer,
+            char *err,
+            size_t err_size)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = is_void ? SJ_EVENT_VOID : SJ_EVENT_CORRECTION;
+    ev->report.summary = ev->summary;
+    ev->report.officer = ev->officer;
+    if (sj_uuid_parse(case_id, ev->case_id) != SJ_OK) {
+        snprintf(err, err_size, "'%s' is not a case id (a UUID)", case_id);
+        return SJ_EINVAL;
+    }
+    if (!reason || !reason[0] || !s_text_ok(reason, SJ_MAX_NOTE_BYTES)) {
+        snprintf(err, err_size, "%s needs --reason TEXT (UTF-8, at most %d bytes): why",
+                 is_void ? "void" : "correct", SJ_MAX_NOTE_BYTES);
+        return SJ_EINVAL;
+    }
+    if (!s_text_ok(officer, SJ_MAX_OFFICER_BYTES)) {
+        snprintf(err, err_size, "--officer must be UTF-8 text of at most %d bytes",
+                 SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    snprintf(ev->note, sizeof ev->note, "%s", reason);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    if (is_void) {
+        return SJ_OK;
+    }
+    static const struct {
+        int at;
+        sj_field_t field;
+    } enums[] = {{SJ_FIX_CHANNEL, SJ_FIELD_CHANNEL},
+                 {SJ_FIX_KIND, SJ_FIELD_KIND},
+                 {SJ_FIX_LEVEL, SJ_FIELD_LEVEL},
+                 {SJ_FIX_CATEGORY, SJ_FIELD_CATEGORY},
+                 {SJ_FIX_SOURCE, SJ_FIELD_SOURCE}};
+    int *dst[] = {&ev->report.channel, &ev->report.kind, &ev->report.level, &ev->report.category,
+                  &ev->report.source};
+    int any = 0;
+    for (size_t i = 0; i < sizeof enums / sizeof enums[0]; i++) {
+        const char *v = vals[enums[i].at];
+        if (!v) {
+            continue;
+        }
+        any = 1;
+        *dst[i] = sj_enum_value(enums[i].field, v);
+        if (!*dst[i]) {
+            char list[200];
+            sj_enum_list(enums[i].field, list, sizeof list);
+            snprintf(err, err_size, "--%s '%s' is not one of: %s", sj_field_name(enums[i].field), v,
+                     list);
+            return SJ_EINVAL;
+        }
+    }
+    if (vals[SJ_FIX_PERSONS]) {
+        char *end = NULL;
+        long n = strtol(vals[SJ_FIX_PERSONS], &end, 10);
+        if (!end || *end || end == vals[SJ_FIX_PERSONS] || n < 1 || n > SJ_MAX_PERSONS) {
+            snprintf(err, err_size, "--persons '%s' must be a number from 1 to %d",
+                     vals[SJ_FIX_PERSONS], SJ_MAX_PERSONS);
+            return SJ_EINVAL;
+        }
+        ev->report.persons = (uint32_t) n;
+        any = 1;
+    }
+    if (vals[SJ_FIX_OCCURRED]) {
+        if (!sj_date_valid(vals[SJ_FIX_OCCURRED])) {
+            snprintf(err, err_size, "--occurred '%s' is not a date YYYY-MM-DD",
+                     vals[SJ_FIX_OCCURRED]);
+            return SJ_EINVAL;
+        }
+        snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "%s",
+                 vals[SJ_FIX_OCCURRED]);
+        any = 1;
+    }
+    if (vals[SJ_FIX_SUMMARY]) {
+        if (!vals[SJ_FIX_SUMMARY][0] || !s_text_ok(vals[SJ_FIX_SUMMARY], SJ_MAX_SUMMARY_BYTES)) {
+            snprintf(err, err_size, "--summary must be UTF-8 text of 1 to %d bytes",
+                     SJ_MAX_SUMMARY_BYTES);
+            return SJ_EINVAL;
+        }
+        snprintf(ev->summary, sizeof ev->summary, "%s", vals[SJ_FIX_SUMMARY]);
+        any = 1;
+    }
+    if (!any) {
+        snprintf(err, err_size,
+                 "correct needs at least one field to change: --occurred,"
+                 " --channel, --kind, --persons, --level, --category, --source"
+                 " or --summary");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}

@@ -96,4 +96,31 @@ SJ_NODISCARD int sj_own_append(sqlite3 *db,
                                char *reason,
                                size_t reason_size);
 
+/* The fields of a correction, as a command line gives them (NULL: not
+ * given): SJ_FIX_OCCURRED .. SJ_FIX_SUMMARY. */
+enum {
+    SJ_FIX_OCCURRED = 0,
+    SJ_FIX_CHANNEL,
+    SJ_FIX_KIND,
+    SJ_FIX_PERSONS,
+    SJ_FIX_LEVEL,
+    SJ_FIX_CATEGORY,
+    SJ_FIX_SOURCE,
+    SJ_FIX_SUMMARY,
+    SJ_FIX_COUNT
+};
+/* Fills a correction (is_void 0) or void event's body from what a person
+ * typed: the case id (a UUID), the new values (a correction needs at least
+ * one; enums by name or Chinese label), the reason (required) and the
+ * officer (may be NULL). SJ_OK, or SJ_EINVAL with err naming what was wrong
+ * (the option as --name). */
+SJ_NODISCARD int sj_fix_fill(sj_event_t *ev,
+                             int is_void,
+                             const char *case_id,
+                             const char *const vals[SJ_FIX_COUNT],
+                             const char *reason,
+                             const char *officer,
+                             char *err,
+                             size_t err_size);
+
 #endif

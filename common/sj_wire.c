@@ -479,6 +479,76 @@ s_copy_assignment(const Sanji__Assignment *a, sj_event_t *ev, char *reason, size
     return SJ_OK;
 }
 
+/* An enum of a correction: 0 (unchanged) or a valid value. */
+static int
+s_enum_or_zero(sj_field_t field, int v)
+{
+    return v == 0 || sj_enum_name(field, v) != NULL;
+}
+
+static int
+s_copy_correction(const Sanji__Correction *c, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (c->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "correction: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, c->case_id.data, SJ_ID_BYTES);
+    if (sj_wire_text(c->occurred_on, ev->report.occurred_on, sizeof ev->report.occurred_on) != SJ_OK
+        || (ev->report.occurred_on[0] && !sj_date_valid(ev->report.occurred_on))) {
+        return s_ev_fail(reason, rs, "correction: occurred_on is not a date YYYY-MM-DD");
+    }
+    ev->report.channel = (int) c->channel;
+    ev->report.kind = (int) c->kind;
+    ev->report.level = (int) c->level;
+    ev->report.category = (int) c->category;
+    ev->report.source = (int) c->source;
+    if (!s_enum_or_zero(SJ_FIELD_CHANNEL, ev->report.channel)
+        || !s_enum_or_zero(SJ_FIELD_KIND, ev->report.kind)
+        || !s_enum_or_zero(SJ_FIELD_LEVEL, ev->report.level)
+        || !s_enum_or_zero(SJ_FIELD_CATEGORY, ev->report.category)
+        || !s_enum_or_zero(SJ_FIELD_SOURCE, ev->report.source)) {
+        return s_ev_fail(reason, rs,
+                         "correction: a channel, kind, level, category or source"
+                         " out of range");
+    }
+    if (c->persons > SJ_MAX_PERSONS) {
+        return s_ev_fail(reason, rs, "correction: persons over 100000");
+    }
+    ev->report.persons = c->persons;
+    if (sj_wire_text(c->summary, ev->summary, sizeof ev->summary) != SJ_OK) {
+        return s_ev_fail(reason, rs, "correction: summary over 4000 bytes, or not UTF-8");
+    }
+    ev->report.summary = ev->summary;
+    if (sj_wire_text(c->reason, ev->note, sizeof ev->note) != SJ_OK || !ev->note[0]) {
+        return s_ev_fail(reason, rs, "correction: reason missing, over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(c->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "correction: officer over 128 bytes, or not UTF-8");
+    }
+    ev->report.officer = ev->officer;
+    if (!ev->report.occurred_on[0] && !ev->report.channel && !ev->report.kind && !ev->report.persons
+        && !ev->report.level && !ev->report.category && !ev->report.source && !ev->summary[0]) {
+        return s_ev_fail(reason, rs, "correction: changes no field");
+    }
+    return SJ_OK;
+}
+
+static int
+s_copy_void(const Sanji__Void *v, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (v->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "void: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, v->case_id.data, SJ_ID_BYTES);
+    if (sj_wire_text(v->reason, ev->note, sizeof ev->note) != SJ_OK || !ev->note[0]) {
+        return s_ev_fail(reason, rs, "void: reason missing, over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(v->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "void: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
 static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
@@ -602,6 +672,14 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_QUARANTINED;
         rc = s_copy_quarantined(pb->quarantined, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_CORRECTION:
+        ev->type = SJ_EVENT_CORRECTION;
+        rc = s_copy_correction(pb->correction, ev, reason, reason_size);
+        break;
+    case SANJI__EVENT__BODY_VOID:
+        ev->type = SJ_EVENT_VOID;
+        rc = s_copy_void(pb->void_, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -626,6 +704,8 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__StatusChange st = SANJI__STATUS_CHANGE__INIT;
     Sanji__Assignment as = SANJI__ASSIGNMENT__INIT;
     Sanji__Quarantined qu = SANJI__QUARANTINED__INIT;
+    Sanji__Correction co = SANJI__CORRECTION__INIT;
+    Sanji__Void vo = SANJI__VOID__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -687,6 +767,28 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         qu.hash.len = SJ_HASH_BYTES;
         pb.body_case = SANJI__EVENT__BODY_QUARANTINED;
         pb.quarantined = &qu;
+    } else if (ev->type == SJ_EVENT_CORRECTION) {
+        co.case_id.data = (uint8_t *) ev->case_id;
+        co.case_id.len = SJ_ID_BYTES;
+        co.occurred_on = sj_wire_bytes(ev->report.occurred_on);
+        co.channel = (Sanji__Channel) ev->report.channel;
+        co.kind = (Sanji__Kind) ev->report.kind;
+        co.persons = ev->report.persons;
+        co.level = (Sanji__Level) ev->report.level;
+        co.category = (Sanji__Category) ev->report.category;
+        co.source = (Sanji__Source) ev->report.source;
+        co.summary = sj_wire_bytes(ev->report.summary ? ev->report.summary : "");
+        co.reason = sj_wire_bytes(ev->note);
+        co.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_CORRECTION;
+        pb.correction = &co;
+    } else if (ev->type == SJ_EVENT_VOID) {
+        vo.case_id.data = (uint8_t *) ev->case_id;
+        vo.case_id.len = SJ_ID_BYTES;
+        vo.reason = sj_wire_bytes(ev->note);
+        vo.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_VOID;
+        pb.void_ = &vo;
     } else {
         return SJ_EINVAL;
     }

@@ -34,7 +34,9 @@ typedef enum {
     SJ_EVENT_REPORT = 1,
     SJ_EVENT_STATUS = 2,
     SJ_EVENT_ASSIGNMENT = 3,
-    SJ_EVENT_QUARANTINED = 4 /* a parent's notice of an event it refused */
+    SJ_EVENT_QUARANTINED = 4, /* a parent's notice of an event it refused */
+    SJ_EVENT_CORRECTION = 5,  /* new values of a matter's report fields, with a reason */
+    SJ_EVENT_VOID = 6         /* a matter entered in error (作废) */
 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
@@ -64,6 +66,10 @@ typedef struct {
     /* SJ_EVENT_ASSIGNMENT: case_id, note, officer as above, and */
     char assignee[SJ_CODE_MAX + 1]; /* 9-digit township or 12-digit station */
     char due_on[11];                /* YYYY-MM-DD */
+    /* SJ_EVENT_CORRECTION: case_id, the reason in note, officer, and the
+     * new values in report (occurred_on "", summary "", persons and enums
+     * 0: unchanged; report.outcome and report.officer unused).
+     * SJ_EVENT_VOID: case_id, the reason in note, officer. */
     /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
      * the hash of its bytes; the reason is in note */
     struct {

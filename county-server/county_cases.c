@@ -42,6 +42,8 @@ static const char s_usage_cases[] =
     "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
     "  --conflicts         only cases with a conflict\n"
     "  --format F          table (default), json, csv\n"
+    "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+    "  --labels zh|en      csv: the header and the values as a person reads them\n"
     "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
     "In the --config file these options are keys of [cases] (flags win).\n";
 
@@ -74,6 +76,8 @@ enum {
     O_SOURCE,
     O_FROM,
     O_TO,
+    O_BOM,
+    O_LABELS,
     O_HELP
 };
 
@@ -92,6 +96,8 @@ const struct option county_cases_options[] = {
     {"source", required_argument, NULL, O_SOURCE},
     {"from", required_argument, NULL, O_FROM},
     {"to", required_argument, NULL, O_TO},
+    {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -133,6 +139,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
     " FROM status_changes s"                                                                      \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
+    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                     \
     "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
@@ -319,8 +326,8 @@ county_cases_write(
 
 typedef struct {
     const char *data, *log_level, *format, *township, *outcome, *note, *officer;
-    const char *source, *from, *to;
-    int conflicts, overdue, open, help;
+    const char *source, *from, *to, *labels;
+    int conflicts, overdue, open, help, bom;
 } s_args_t;
 
 static int
@@ -449,6 +456,12 @@ county_cases_main(int argc, char **argv)
         case O_OUTCOME:
             a.outcome = optarg;
             break;
+        case O_BOM:
+            a.bom = 1;
+            break;
+        case O_LABELS:
+            a.labels = optarg;
+            break;
         case O_NOTE:
             a.note = optarg;
             break;
@@ -485,6 +498,17 @@ county_cases_main(int argc, char **argv)
         fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n", a.format);
         goto out;
     }
+    sj_csv_opts_t csv = {.bom = a.bom, .labels = a.labels != NULL, .lang = SJ_LANG_ZH};
+    if (a.labels && sj_lang_parse(a.labels, &csv.lang) != SJ_OK) {
+        fprintf(stderr, "county-server: --labels '%s' is not one of zh, en\n", a.labels);
+        goto out;
+    }
+    if ((a.bom || a.labels) && (is_update || fmt != SJ_FMT_CSV)) {
+        fprintf(stderr, "county-server: --%s is for cases --format csv only\n",
+                a.bom ? "bom" : "labels");
+        goto out;
+    }
+    sj_table_csv_opts_set(&csv);
     if ((rc = sj_cli_start("county-server", a.log_level)) != 0) {
         goto out;
     }

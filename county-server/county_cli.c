@@ -61,6 +61,12 @@ enum {
     O_HTTP,
     O_TOKEN_FILE,
     O_BOM,
+    O_LABELS,
+    O_OCCURRED,
+    O_PERSONS,
+    O_SUMMARY,
+    O_REASON,
+    O_OFFICER,
 };
 
 static const struct option s_options[] = {
@@ -94,6 +100,12 @@ static const struct option s_options[] = {
     {"http", required_argument, NULL, O_HTTP},
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
+    {"occurred", required_argument, NULL, O_OCCURRED},
+    {"persons", required_argument, NULL, O_PERSONS},
+    {"summary", required_argument, NULL, O_SUMMARY},
+    {"reason", required_argument, NULL, O_REASON},
+    {"officer", required_argument, NULL, O_OFFICER},
     {NULL, 0, NULL, 0},
 };
 
@@ -105,6 +117,7 @@ static const char *const s_cfg_general[] = {
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
     const char *data, *code, *format, *limit, *year, *lang, *http, *token_file, *silent;
+    const char *labels; /* export --labels */
     int with_personal;
     int bom; /* export --bom */
     county_filter_t f;
@@ -125,6 +138,7 @@ s_args(const sj_cli_args_t *ca, s_args_t *a)
     a->silent = sj_cli_val(ca, O_SILENT);
     a->with_personal = sj_cli_has(ca, O_PERSONAL);
     a->bom = sj_cli_has(ca, O_BOM);
+    a->labels = sj_cli_val(ca, O_LABELS);
     a->f.from = sj_cli_val(ca, O_FROM);
     a->f.to = sj_cli_val(ca, O_TO);
     a->f.township = sj_cli_val(ca, O_TOWNSHIP);
@@ -441,7 +455,7 @@ s_export(s_args_t *a)
 {
     county_export_format_t fmt = COUNTY_EXPORT_CSV;
     if (a->format && county_export_format_parse(a->format, &fmt) != SJ_OK) {
-        fprintf(stderr, "county-server: --format '%s' is not one of csv, jsonl\n", a->format);
+        fprintf(stderr, "county-server: --format '%s' is not one of csv, jsonl, xlsx\n", a->format);
         return 2;
     }
     if (a->limit) {
@@ -456,6 +470,21 @@ s_export(s_args_t *a)
         fprintf(stderr, "county-server: --bom is for --format csv only\n");
         return 2;
     }
+    sj_csv_opts_t csv = {.bom = a->bom, .labels = a->labels != NULL, .lang = SJ_LANG_ZH};
+    if (a->labels && sj_lang_parse(a->labels, &csv.lang) != SJ_OK) {
+        fprintf(stderr, "county-server: --labels '%s' is not one of zh, en\n", a->labels);
+        return 2;
+    }
+    if (a->labels && fmt == COUNTY_EXPORT_JSONL) {
+        fprintf(stderr, "county-server: --labels is for --format csv or xlsx only\n");
+        return 2;
+    }
+    if (fmt == COUNTY_EXPORT_XLSX && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "county-server: --format xlsx writes a binary file: redirect stdout,"
+                        " e.g. > matters.xlsx\n");
+        return 2;
+    }
+    sj_table_csv_opts_set(&csv);
     char err[512] = "";
     if (county_filter_check(&a->f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -474,9 +503,6 @@ s_export(s_args_t *a)
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         goto out;
-    }
-    if (a->bom) {
-        fputs(COUNTY_EXPORT_BOM, stdout);
     }
     int tty = isatty(STDERR_FILENO);
     int64_t rows = 0;
@@ -499,6 +525,55 @@ out:
         sodium_memzero(&kp, sizeof kp);
     }
     return rc;
+}
+
+/* ---- correct, void (issue 15) ---- */
+
+static int
+s_fix_cmd(const sj_cli_args_t *ca)
+{
+    int is_void = strcmp(ca->cmd->name, "void") == 0;
+    const char *vals[SJ_FIX_COUNT] = {[SJ_FIX_OCCURRED] = sj_cli_val(ca, O_OCCURRED),
+                                      [SJ_FIX_CHANNEL] = sj_cli_val(ca, O_CHANNEL),
+                                      [SJ_FIX_KIND] = sj_cli_val(ca, O_KIND),
+                                      [SJ_FIX_PERSONS] = sj_cli_val(ca, O_PERSONS),
+                                      [SJ_FIX_LEVEL] = sj_cli_val(ca, O_LEVEL),
+                                      [SJ_FIX_CATEGORY] = sj_cli_val(ca, O_CATEGORY),
+                                      [SJ_FIX_SOURCE] = sj_cli_val(ca, O_SOURCE),
+                                      [SJ_FIX_SUMMARY] = sj_cli_val(ca, O_SUMMARY)};
+    char err[512] = "";
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "county-server: out of memory\n");
+        return 1;
+    }
+    if (sj_fix_fill(ev, is_void, ca->pos[0], vals, sj_cli_val(ca, O_REASON),
+                    sj_cli_val(ca, O_OFFICER), err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 2;
+    }
+    int code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 1;
+    }
+    if (county_store_fix(st, ev, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else {
+        char id[SJ_UUID_TEXT];
+        sj_uuid_format(ev->id, id);
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: %s of %s stored (event of origin %s)\n",
+                is_void ? "void (作废)" : "correction (更正)", ca->pos[0], county_store_origin(st));
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
 }
 
 /* ---- report ---- */
@@ -692,7 +767,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "Removes every key of a code, or one key, from the allowlist. A running\n"
      "server applies it on SIGHUP (systemctl reload).\n",
      s_revoke, NULL, NULL, NULL},
-    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT),
+    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
      "each child link (hub or station): last contact, events\n"
      "received, backlog it reports; silent ones first\n"
      "(--check: one line for monitoring, Nagios plugin convention)",
@@ -704,6 +779,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "the backlog it reports; silent ones first.\n"
      "\n"
      "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n"
      "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
      "  --check             one line for monitoring (Nagios plugin convention), exit\n"
      "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
@@ -730,7 +807,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --code CODE6        the county the backup must be of\n",
      s_backup, NULL, NULL, NULL},
-    {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT),
+    {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT, O_BOM, O_LABELS),
      "items and persons (with --cases: case figures),\n"
      "grouped with --by",
      "usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
@@ -747,9 +824,12 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      close, assigned cases and their closure rate (a scan of\n"
      "                      every matter; without it stats counts from the tallies\n"
      "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_query, NULL, NULL, NULL},
-    {"list", NULL, 0, 0, S_OPTS(S_FILTERS, O_LIMIT, O_PERSONAL, O_FORMAT), "matters, filtered",
+    {"list", NULL, 0, 0, S_OPTS(S_FILTERS, O_LIMIT, O_PERSONAL, O_FORMAT, O_BOM, O_LABELS),
+     "matters, filtered",
      "usage: county-server list [filters] [--limit N] [--with-personal]\n"
      "                          [--format table|json|csv]\n"
      "\n"
@@ -757,16 +837,20 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n" S_FILTERS_HELP "  --limit N           at most N rows\n"
      "  --with-personal     open the sealed petitioner fields with this server's\n"
      "                      key (left out otherwise)\n"
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_query, NULL, NULL, NULL},
-    {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT), "one matter",
+    {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT, O_BOM, O_LABELS), "one matter",
      "usage: county-server show ID [--with-personal] [--format table|json|csv]\n"
      "\n"
      "Shows one matter and its history.\n"
      "\n"
      "  --with-personal     open the sealed petitioner fields with this server's\n"
      "                      key (left out otherwise)\n"
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_query, NULL, NULL, NULL},
     {"cases", NULL, 0, 0, NULL,
      "every matter as a case: outcome, last change, conflicts,\n"
@@ -778,7 +862,41 @@ static const sj_cli_cmd_t s_cmds[] = {
     {"assign", "CASE-ID", 1, 1, NULL,
      "assign a case to a township or station (--to CODE --due DATE)", NULL, NULL, NULL,
      county_assign_options, county_assign_main},
-    {"verify", NULL, 0, 0, S_OPTS(O_FORMAT),
+    {"correct", "CASE-ID", 1, 1,
+     S_OPTS(O_OCCURRED,
+            O_CHANNEL,
+            O_KIND,
+            O_PERSONS,
+            O_LEVEL,
+            O_CATEGORY,
+            O_SOURCE,
+            O_SUMMARY,
+            O_REASON,
+            O_OFFICER),
+     "correct fields of a matter (更正), with the reason",
+     "usage: county-server correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+     "           --reason TEXT [--officer X]\n"
+     "\n"
+     "Records a correction made at the county (an event of the county's own\n"
+     "stream): the new values of the fields given, and why. The report keeps its\n"
+     "original values; every figure counts the corrected ones (docs/CASES.md).\n"
+     "An unknown or voided matter is refused (exit 1, nothing stored). Prints the\n"
+     "correction's id.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n",
+     s_fix_cmd, NULL, NULL, NULL},
+    {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER),
+     "mark a matter as entered in error (作废)",
+     "usage: county-server void CASE-ID --reason TEXT [--officer X]\n"
+     "\n"
+     "Records that a matter was entered in error (作废): from then on it is left\n"
+     "out of every figure, listing and export; its report and history are kept\n"
+     "(verify still passes). Final. Prints the void's id.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n",
+     s_fix_cmd, NULL, NULL, NULL},
+    {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      "per station: highest complete sequence, gaps, hash-chain\n"
      "breaks; exit 1 on any",
      "usage: county-server verify [--format table|json|csv]\n"
@@ -787,12 +905,15 @@ static const sj_cli_cmd_t s_cmds[] = {
      "the hash chain is unbroken: highest complete sequence, gaps, breaks.\n"
      "Exit 1 on any problem.\n"
      "\n"
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_verify_cmd, NULL, NULL, NULL},
-    {"export", NULL, 0, 0, S_OPTS(O_FORMAT, S_FILTERS, O_LIMIT, O_PERSONAL, O_BOM),
-     "all matters that pass the filters as csv or jsonl, streamed",
-     "usage: county-server export [--format csv|jsonl] [filters] [--limit N] [--with-personal]\n"
-     "                            [--bom]\n"
+    {"export", NULL, 0, 0, S_OPTS(O_FORMAT, S_FILTERS, O_LIMIT, O_PERSONAL, O_BOM, O_LABELS),
+     "all matters that pass the filters as csv, jsonl or xlsx,\n"
+     "streamed",
+     "usage: county-server export [--format csv|jsonl|xlsx] [filters] [--limit N]\n"
+     "                            [--with-personal] [--bom] [--labels zh|en]\n"
      "\n"
      "Writes every matter that passes the filters to stdout, one row at a time\n"
      "(constant memory however many there are), ordered by occurred date and id.\n"
@@ -800,10 +921,15 @@ static const sj_cli_cmd_t s_cmds[] = {
      "petitioner_phone, petitioner_address, opened with this server's key.\n"
      "When stderr is a terminal, progress is shown every 100,000 rows.\n"
      "\n"
-     "  --format F          csv (default; RFC 4180, header line) or jsonl (one\n"
-     "                      JSON object per line)\n"
+     "  --format F          csv (default; RFC 4180, header line), jsonl (one\n"
+     "                      JSON object per line) or xlsx (an Excel workbook: ids,\n"
+     "                      ID numbers, codes and phones as text, dates as dates;\n"
+     "                      redirect stdout to a file)\n"
      "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
      "                      reads the Chinese text as UTF-8\n"
+     "  --labels zh|en      csv, xlsx: the header and the values (channel, kind,\n"
+     "                      level, category, outcome, source) as a person reads\n"
+     "                      them, in Chinese or English (default: the names)\n"
      "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
      "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
      "instead of running it as a formula (always on; jsonl is never altered).\n"
@@ -878,6 +1004,8 @@ const sj_cli_tool_t county_cli_tool = {
     .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),
     .data_id = O_DATA,
     .log_level_id = O_LOG,
+    .bom_id = O_BOM,
+    .labels_id = O_LABELS,
     .general = s_cfg_general,
     .cmds = s_cmds,
     .engine_cmds = "run",

@@ -9,12 +9,21 @@
  *
  *   csv    RFC 4180, a header line of the column names, LF line ends,
  *          UTF-8 without a byte-order mark (as `list --format csv`; the
- *          CLI's --bom writes COUNTY_EXPORT_BOM first). A cell that a
+ *          CLI's --bom writes SJ_TABLE_BOM first). A cell that a
  *          spreadsheet would evaluate as a formula (starts with = + - @,
  *          TAB or CR and is not a plain number) gets a leading ' (CSV
  *          injection; sj_csv_field): always on, jsonl is never altered.
  *   jsonl  one JSON object per line, keys in column order, persons a
  *          number, every other value a string.
+ *   xlsx   an Excel workbook (libxlsxwriter, constant-memory mode, built in
+ *          a temporary file under $TMPDIR and then copied to out): a bold
+ *          header row, persons a number, occurred_on a date (yyyy-mm-dd),
+ *          every other cell text, so ids, 18-digit ID numbers, codes and
+ *          phone numbers keep every digit. Past Excel's 1,048,576 rows a
+ *          sheet the rows go on in the next sheet.
+ * csv and xlsx write the header and the enum values under the process's
+ * CSV options (sj_table_csv_opts: --bom, --labels zh|en). jsonl keeps the
+ * names.
  *
  * The export is one read transaction: a consistent snapshot, even while
  * `run` keeps writing. */
@@ -29,15 +38,18 @@
 #include "county_query.h"
 #include "sj_err.h"
 
-#define COUNTY_EXPORT_PROGRESS_ROWS 100000         /* progress callback every this many rows */
-#define COUNTY_EXPORT_BOM           "\xEF\xBB\xBF" /* UTF-8 byte-order mark (export --bom) */
+#define COUNTY_EXPORT_PROGRESS_ROWS 100000 /* progress callback every this many rows */
 
-typedef enum { COUNTY_EXPORT_CSV = 0, COUNTY_EXPORT_JSONL } county_export_format_t;
+typedef enum {
+    COUNTY_EXPORT_CSV = 0,
+    COUNTY_EXPORT_JSONL,
+    COUNTY_EXPORT_XLSX
+} county_export_format_t;
 
 /* Called after every COUNTY_EXPORT_PROGRESS_ROWS rows with the count so far. */
 typedef void(county_export_progress_fn)(void *ctx, int64_t rows);
 
-/* Parses "csv" or "jsonl". Returns SJ_OK or SJ_EINVAL. */
+/* Parses "csv", "jsonl" or "xlsx". Returns SJ_OK or SJ_EINVAL. */
 SJ_NODISCARD int county_export_format_parse(const char *name, county_export_format_t *out);
 
 /* Writes the matters that pass f (NULL = all; f->limit caps the rows) to

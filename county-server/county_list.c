@@ -204,11 +204,14 @@ county_list_close(county_list_t **self_p)
     *self_p = NULL;
 }
 
+/* A voided matter (issue 15) is still shown: its row moved to
+ * matters_voided (COUNTY_SQL_MATTER_COLS of both). */
 static const char s_show_sql[] =
     "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level,"
     " m.category, m.outcome, m.source, m.summary, m.officer, e.origin_seq, m.created_ms,"
     " m.received_ms, m.sealed IS NOT NULL"
-    " FROM matters AS m LEFT JOIN events AS e ON e.id = m.id WHERE m.id = ?";
+    " FROM (SELECT " COUNTY_SQL_MATTER_COLS " FROM matters UNION ALL SELECT " COUNTY_SQL_MATTER_COLS
+    " FROM matters_voided) AS m LEFT JOIN events AS e ON e.id = m.id WHERE m.id = ?";
 
 int
 county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, size_t err_size)

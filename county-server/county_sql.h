@@ -66,4 +66,10 @@ SJ_NODISCARD int county_sql_matter_row(sqlite3 *db,
  * a time gmtime cannot show). */
 void county_sql_iso_utc(int64_t ms, char out[COUNTY_SQL_TIME]);
 
+/* The columns of matters a voided matter keeps in matters_voided (issue 15,
+ * county_store.c schema 10), in the order of matters. */
+#define COUNTY_SQL_MATTER_COLS                                                    \
+    "id, origin, township, occurred_on, channel, kind, persons, level, category," \
+    " outcome, source, summary, officer, sealed, created_ms, received_ms, reported_outcome"
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_sql.h"
 #include "county_store_view.h"
 #include "county_tally.h"
 #include "sj_case.h"
@@ -128,6 +129,22 @@ static const sj_migration_t s_migrations[] = {
      * differ in wording only; they are made again so that every store holds
      * the same SQL (no data changes). */
     {10, COUNTY_TALLY_TRIGGERS_REMADE},
+    /* Corrections and voids (issue 15, docs/CASES.md "Corrections and
+     * voids"): one fixes row per such event (its events row eid, its case,
+     * its type, and whether it was applied: 0 waiting for its report, 1
+     * applied, 2 not applied: its origin may not change the case, or the
+     * case was voided before it). A correction updates the matters row's
+     * values (the tally triggers move the counts); a void moves the matters
+     * row to matters_voided, so that every figure, listing and tally leaves
+     * it out with no query changed. The events keep every original value.
+     * matters_voided has the columns of matters (a later migration that adds
+     * a column to matters adds it here too) and the void's eid. */
+    {11, "CREATE TABLE fixes(eid INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+         " type INTEGER NOT NULL, applied INTEGER NOT NULL DEFAULT 0);"
+         "CREATE INDEX fixes_case ON fixes(case_id);"
+         "CREATE TABLE matters_voided AS SELECT * FROM matters WHERE 0;"
+         "ALTER TABLE matters_voided ADD COLUMN void_eid INTEGER;"
+         "CREATE INDEX matters_voided_id ON matters_voided(id);"},
 };
 
 struct county_store {
@@ -142,6 +159,7 @@ struct county_store {
     sj_down_t *down;             /* the downward streams (write mode only) */
     county_tally_acc_t *acc;     /* tallies gathered over the current batch */
     sj_case_db_t *cases;         /* the case model's table side (write mode) */
+    int fixes_waiting;           /* -1 unknown, else: a fixes row waits for its report */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
@@ -149,9 +167,10 @@ struct county_store {
  * (s_insert_matter, sj_case_db_orphan_maybe). Such changes are stored only
  * by the ingest path of this process, whose replay marks them (the county's
  * own `update` refuses a case without a matter). */
-#define ORPHANS_SQL                                 \
-    "SELECT DISTINCT case_id FROM status_changes x" \
-    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)"
+#define ORPHANS_SQL                                                     \
+    "SELECT DISTINCT case_id FROM status_changes x"                     \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = x.case_id)" \
+    " AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = x.case_id)"
 
 static int s_upgrade_replay(void *ctx, const uint8_t id[SJ_ID_BYTES]);
 
@@ -230,6 +249,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
     if (mode == SJ_DB_READ) {
         return self;
     }
+    self->fixes_waiting = -1;
     const sj_case_tables_t tables = {
         .report_sql = "SELECT origin, coalesce(reported_outcome, outcome), NULL, 0 FROM matters"
                       " WHERE id=?1",
@@ -480,6 +500,216 @@ s_insert_assignment(county_store_t *self, const sj_event_t *ev)
     return sj_db_step_done(self->db, st, "assignment insert");
 }
 
+/* ---- corrections and voids (issue 15, docs/CASES.md) ---- */
+
+static int
+s_exec_bound(county_store_t *self, const char *sql, sqlite3_stmt **out)
+{
+    return sj_db_prepare(self->db, sql, out);
+}
+
+/* Applies one correction or void (ev, its events row eid) to its matter,
+ * which is here. Sets *applied to 1, or 2 when its origin may not change
+ * the case (the reason is logged) or the case is voided. */
+static int
+s_fix_apply(county_store_t *self, const sj_event_t *ev, int64_t eid, int *applied)
+{
+    char why[256] = "", idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    int may = rows.found && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) == SJ_OK;
+    sj_case_rows_free(&rows);
+    *applied = 2;
+    if (!may) {
+        sj_warn("a %s of case %s from %s is not applied: %s",
+                ev->type == SJ_EVENT_VOID ? "void" : "correction", idtext, ev->origin,
+                why[0] ? why : "the case is not here (voided)");
+        return SJ_OK;
+    }
+    /* The UPDATE or DELETE moves tally rows (triggers): what is gathered in
+     * memory must be there first. */
+    rc = s_tally_flush(self);
+    sqlite3_stmt *st = NULL;
+    if (rc == SJ_OK && ev->type == SJ_EVENT_CORRECTION) {
+        const sj_report_t *r = &ev->report;
+        rc = s_exec_bound(self,
+                          "UPDATE matters SET occurred_on = coalesce(?1, occurred_on),"
+                          " channel = coalesce(?2, channel), kind = coalesce(?3, kind),"
+                          " persons = coalesce(?4, persons), level = coalesce(?5, level),"
+                          " category = coalesce(?6, category), source = coalesce(?7, source),"
+                          " summary = coalesce(?8, summary) WHERE id = ?9",
+                          &st);
+        if (rc == SJ_OK) {
+            if (r->occurred_on[0]) {
+                sqlite3_bind_text(st, 1, r->occurred_on, -1, SQLITE_STATIC);
+            }
+            const int v[] = {r->channel, r->kind,     (int) r->persons,
+                             r->level,   r->category, r->source};
+            for (int i = 0; i < 6; i++) {
+                if (v[i]) {
+                    sqlite3_bind_int(st, 2 + i, v[i]);
+                }
+            }
+            if (ev->summary[0]) {
+                sqlite3_bind_text(st, 8, ev->summary, -1, SQLITE_STATIC);
+            }
+            sqlite3_bind_blob(st, 9, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, st, "correction");
+        }
+    } else if (rc == SJ_OK) {
+        rc = s_exec_bound(self,
+                          "INSERT INTO matters_voided(" COUNTY_SQL_MATTER_COLS ", void_eid)"
+                          " SELECT " COUNTY_SQL_MATTER_COLS ", ?1 FROM matters WHERE id = ?2",
+                          &st);
+        if (rc == SJ_OK) {
+            sqlite3_bind_int64(st, 1, eid);
+            sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, st, "void");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == SJ_OK) {
+            rc = s_exec_bound(self, "DELETE FROM matters WHERE id = ?1", &st);
+        }
+        if (rc == SJ_OK) {
+            sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, st, "void");
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        *applied = 1;
+    }
+    return rc;
+}
+
+/* Sets a fixes row's applied state. */
+static int
+s_fix_mark(county_store_t *self, int64_t eid, int applied)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "UPDATE fixes SET applied = ?1 WHERE eid = ?2", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_int(st, 1, applied);
+        sqlite3_bind_int64(st, 2, eid);
+        rc = sj_db_step_done(self->db, st, "fixes update");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A correction or void just stored (its events row is the last insert):
+ * its fixes row, and applied now when its matter is here (the order of
+ * arrival is the order of application). A voided case takes nothing more. */
+static int
+s_insert_fix(county_store_t *self, const sj_event_t *ev)
+{
+    int64_t eid = sqlite3_last_insert_rowid(self->db);
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT EXISTS(SELECT 1 FROM matters WHERE id = ?1),"
+                           " EXISTS(SELECT 1 FROM matters_voided WHERE id = ?1)",
+                           &st);
+    int here = 0, voided = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            here = sqlite3_column_int(st, 0);
+            voided = sqlite3_column_int(st, 1);
+        } else {
+            rc = sj_db_err(self->db, step, "fixes lookup");
+        }
+    }
+    sqlite3_finalize(st);
+    int applied = voided ? 2 : 0;
+    if (rc == SJ_OK && here) {
+        rc = s_fix_apply(self, ev, eid, &applied);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO fixes(eid, case_id, type, applied)"
+                           " VALUES(?1, ?2, ?3, ?4)",
+                           &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, eid);
+        sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, (int) ev->type);
+        sqlite3_bind_int(st, 4, applied);
+        rc = sj_db_step_done(self->db, st, "fixes insert");
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && applied == 0) {
+        self->fixes_waiting = 1;
+    }
+    return rc;
+}
+
+/* The report of case id just arrived: the corrections and voids that came
+ * before it are applied now, in the order they arrived (eid). */
+static int
+s_fixes_waiting(county_store_t *self, const uint8_t id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = SJ_OK;
+    if (self->fixes_waiting < 0) {
+        rc = sj_db_prepare(self->db, "SELECT EXISTS(SELECT 1 FROM fixes WHERE applied = 0)", &st);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        self->fixes_waiting = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (!self->fixes_waiting) {
+        return SJ_OK;
+    }
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        return SJ_ENOMEM;
+    }
+    /* In rounds of up to 64 (each round's rows are marked after its
+     * statement ends): a case has one or two. */
+    size_t n = 64;
+    while (rc == SJ_OK && n == 64) {
+        int64_t eids[64];
+        int marks[64];
+        n = 0;
+        rc = sj_db_prepare(self->db,
+                           "SELECT f.eid, e.raw FROM fixes f JOIN events e ON e.eid = f.eid"
+                           " WHERE f.case_id = ?1 AND f.applied = 0 ORDER BY f.eid LIMIT 64",
+                           &st);
+        if (rc != SJ_OK) {
+            break;
+        }
+        sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+        int step;
+        while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            char why[256];
+            int applied = 2; /* not an event this node reads: never applied */
+            if (sj_event_decode(sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1),
+                                ev, why, sizeof why)
+                == SJ_OK) {
+                /* after a void its matter is gone: s_fix_apply gives 2 */
+                rc = s_fix_apply(self, ev, sqlite3_column_int64(st, 0), &applied);
+            }
+            eids[n] = sqlite3_column_int64(st, 0);
+            marks[n++] = applied;
+        }
+        sqlite3_finalize(st);
+        for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+            rc = s_fix_mark(self, eids[i], marks[i]);
+        }
+    }
+    free(ev);
+    return rc;
+}
+
 static int
 s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
 {
@@ -521,6 +751,9 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
      * sub-journal is truncated by walking it from the start, which doubled
      * the county's CPU per report. */
     s_tally_add(self->acc, r, ev->origin);
+    if ((rc = s_fixes_waiting(self, ev->id)) != SJ_OK) {
+        return rc;
+    }
     /* Status changes that arrived before their report (another path) are
      * applied now; almost always there are none: the case's orphan bit, then
      * one indexed lookup, keep the replay off the hot path. */
@@ -570,6 +803,9 @@ s_store_event(void *ctx,
         }
         if (ev->type == SJ_EVENT_QUARANTINED) {
             return SJ_OK; /* its events row is all: `verify` reads it */
+        }
+        if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
+            return s_insert_fix(self, ev);
         }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
@@ -689,6 +925,50 @@ county_store_update(county_store_t *self,
     return sj_case_db_update(self->cases, county_store_origin(self), "at the county",
                              s_append_change, self, case_id, outcome, note, officer, res, reason,
                              reason_size);
+}
+
+/* ---- corrections and voids made at the county (issue 15) ---- */
+
+int
+county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT EXISTS(SELECT 1 FROM matters WHERE id = ?1)", &st);
+    int here = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        here = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && !here) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+        rc = SJ_ENOTFOUND;
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
 }
 
 /* ---- assignments (county-server assign) ---- */

@@ -30,6 +30,7 @@
 #include "sj_link.h"
 #include "sj_model.h"
 #include "sj_update.h"
+#include "sj_wire.h"
 
 #define COUNTY_STORE_FILE "county-server.db" /* in the data directory */
 
@@ -69,6 +70,14 @@ const char *county_store_origin(const county_store_t *self);
  * says the outcome before, the one in force after, and whether this change
  * took effect (sj_update_report prints it).
  * SJ_ENOTFOUND (no such matter) or SJ_EINVAL (not allowed) with reason. */
+/* A correction or void made at the county (ev: type SJ_EVENT_CORRECTION or
+ * SJ_EVENT_VOID, case_id, note = the reason, officer, and a correction's
+ * new values as sj_wire.h says): the next event of the county's own stream,
+ * applied at once (docs/CASES.md). ev->id is set. Refused, nothing stored:
+ * SJ_ENOTFOUND (no such matter, or voided) with reason; SJ_EDB... */
+SJ_NODISCARD int
+county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],
                                      int outcome,

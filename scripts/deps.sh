@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
-    libcmocka-dev libsodium-dev libcjson-dev libinih-dev
+    libcmocka-dev libsodium-dev libcjson-dev libinih-dev libxlsxwriter-dev python3-openpyxl
     sqlite3 valgrind
     libmicrohttpd-dev libjs-chart.js chromium chromium-driver fonts-wqy-microhei
     dpkg-dev lintian fakeroot scdoc man-db systemd gettext

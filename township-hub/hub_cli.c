@@ -4,6 +4,7 @@
 #include "hub_cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hub_http.h"
@@ -39,6 +40,17 @@ enum {
     O_OFFICER,
     O_TO,
     O_DUE,
+    O_BOM,
+    O_LABELS,
+    O_OCCURRED,
+    O_CHANNEL,
+    O_KIND,
+    O_PERSONS,
+    O_LEVEL,
+    O_CATEGORY,
+    O_SOURCE,
+    O_SUMMARY,
+    O_REASON,
 };
 
 static const struct option s_options[] = {
@@ -64,6 +76,17 @@ static const struct option s_options[] = {
     {"officer", required_argument, NULL, O_OFFICER},
     {"to", required_argument, NULL, O_TO},
     {"due", required_argument, NULL, O_DUE},
+    {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
+    {"occurred", required_argument, NULL, O_OCCURRED},
+    {"channel", required_argument, NULL, O_CHANNEL},
+    {"kind", required_argument, NULL, O_KIND},
+    {"persons", required_argument, NULL, O_PERSONS},
+    {"level", required_argument, NULL, O_LEVEL},
+    {"category", required_argument, NULL, O_CATEGORY},
+    {"source", required_argument, NULL, O_SOURCE},
+    {"summary", required_argument, NULL, O_SUMMARY},
+    {"reason", required_argument, NULL, O_REASON},
     {NULL, 0, NULL, 0},
 };
 
@@ -432,6 +455,55 @@ s_cmd_update(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_fix(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    int is_void = strcmp(a->cmd->name, "void") == 0;
+    const char *vals[SJ_FIX_COUNT] = {[SJ_FIX_OCCURRED] = sj_cli_val(a, O_OCCURRED),
+                                      [SJ_FIX_CHANNEL] = sj_cli_val(a, O_CHANNEL),
+                                      [SJ_FIX_KIND] = sj_cli_val(a, O_KIND),
+                                      [SJ_FIX_PERSONS] = sj_cli_val(a, O_PERSONS),
+                                      [SJ_FIX_LEVEL] = sj_cli_val(a, O_LEVEL),
+                                      [SJ_FIX_CATEGORY] = sj_cli_val(a, O_CATEGORY),
+                                      [SJ_FIX_SOURCE] = sj_cli_val(a, O_SOURCE),
+                                      [SJ_FIX_SUMMARY] = sj_cli_val(a, O_SUMMARY)};
+    char err[512] = "";
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "township-hub: out of memory\n");
+        return 1;
+    }
+    if (sj_fix_fill(ev, is_void, a->pos[0], vals, sj_cli_val(a, O_REASON), sj_cli_val(a, O_OFFICER),
+                    err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        free(ev);
+        return 2;
+    }
+    int code = 1;
+    hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else if (hub_store_fix(st, ev, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else {
+        char id[SJ_UUID_TEXT];
+        sj_uuid_format(ev->id, id);
+        printf("%s\n", id);
+        fprintf(stderr, "township-hub: %s of %s queued for the county\n",
+                is_void ? "void (作废)" : "correction (更正)", a->pos[0]);
+        code = 0;
+    }
+    hub_store_close(&st);
+    free(ev);
+    return code;
+}
+
+static int
 s_cmd_backup(const sj_cli_args_t *a)
 {
     s_opts_t o;
@@ -518,7 +590,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      fixed when the store is made)\n"
      "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
      s_cmd_run, NULL, NULL, NULL},
-    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT),
+    {"status", NULL, 0, 0,
+     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
      "queue depth, forwarding lag, each station's last contact\n"
      "(--check: one line for monitoring, Nagios plugin convention)",
      "usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
@@ -530,6 +603,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "'run' is running.\n"
      "\n"
      "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n"
      "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
      "  --check             one line for monitoring (Nagios plugin convention), exit\n"
      "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
@@ -542,7 +617,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
      "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
      s_cmd_status, s_status_bad_usage, NULL, NULL},
-    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT),
+    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
      "the township's cases: outcome, last change, changes, conflict,\n"
      "assignee, due date, days left",
      "usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
@@ -554,7 +629,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --conflicts         only cases with a conflict\n"
      "  --overdue           only assigned open cases past their due date\n"
-     "  --format F          table (default), json, csv\n",
+     "  --format F          table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_cmd_cases, NULL, NULL, NULL},
     {"assign", "CASE-ID", 1, 1, S_OPTS(O_TO, O_DUE, O_NOTE, O_OFFICER, O_CODE),
      "assign a case to one of the hub's stations (交办)",
@@ -571,6 +648,41 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --officer X         who assigns it\n"
      "  --code CODE9        the township (only before the hub's first run)\n",
      s_cmd_assign, NULL, NULL, NULL},
+    {"correct", "CASE-ID", 1, 1,
+     S_OPTS(O_OCCURRED,
+            O_CHANNEL,
+            O_KIND,
+            O_PERSONS,
+            O_LEVEL,
+            O_CATEGORY,
+            O_SOURCE,
+            O_SUMMARY,
+            O_REASON,
+            O_OFFICER,
+            O_CODE),
+     "correct fields of a matter (更正), with the reason",
+     "usage: township-hub correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+     "           --reason TEXT [--officer X]\n"
+     "\n"
+     "Records a correction made by the township office of a case it may change\n"
+     "(its stations' cases, or one assigned into the township): the new values of\n"
+     "the fields given, and why. Forwarded to the county like any event, which\n"
+     "counts the corrected values (docs/CASES.md); its id is printed on stdout.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n"
+     "  --code CODE9        the township (only before the hub's first run)\n",
+     s_cmd_fix, NULL, NULL, NULL},
+    {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER, O_CODE),
+     "mark a matter as entered in error (作废)",
+     "usage: township-hub void CASE-ID --reason TEXT [--officer X]\n"
+     "\n"
+     "Records that a matter was entered in error (作废); the county leaves it out\n"
+     "of every figure. Its report and history are kept. Final.\n"
+     "\n"
+     "  --reason TEXT       why (required)\n"
+     "  --code CODE9        the township (only before the hub's first run)\n",
+     s_cmd_fix, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
      "a status change made by the township office",
      "usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
@@ -659,6 +771,8 @@ const sj_cli_tool_t hub_cli_tool = {
     .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),
     .data_id = O_DATA,
     .log_level_id = O_LOG,
+    .bom_id = O_BOM,
+    .labels_id = O_LABELS,
     .general = s_cfg_general,
     .cmds = s_cmds,
     .engine_cmds = "run",

@@ -468,6 +468,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
+    if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
+        return SJ_OK; /* kept and forwarded; the county applies them (docs/CASES.md) */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
@@ -725,6 +728,45 @@ static int
 s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
 {
     return s_own_append(ctx, ev, NULL, NULL, reason, rs);
+}
+
+int
+hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the hub store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[256] = "";
+    rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found) {
+        snprintf(reason, reason_size, "township %s holds no case %s", self->code, idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK
+               && sj_case_may_change(&rows.facts, self->code, why, sizeof why) != SJ_OK) {
+        snprintf(reason, reason_size, "%s", why);
+        rc = SJ_EINVAL;
+    }
+    sj_case_rows_free(&rows);
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
 }
 
 int

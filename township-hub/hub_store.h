@@ -51,6 +51,13 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * outcome before, the one in force after, and whether this change took
  * effect (sj_update_report prints it).
  * SJ_ENOTFOUND / SJ_EINVAL with reason, nothing stored. */
+/* A correction or void made by the township office (ev: type, case_id,
+ * note = the reason, officer, new values; sj_fix_fill): checked against the
+ * case's authority (sj_case_may_change), then the next event of the hub's
+ * own stream, forwarded to the county like any. ev->id is set. Refused,
+ * nothing stored: SJ_ENOTFOUND (no such case here), SJ_EINVAL (may not
+ * change it), with reason. */
+SJ_NODISCARD int hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 SJ_NODISCARD int hub_store_update(hub_store_t *self,
                                   const uint8_t case_id[SJ_ID_BYTES],
                                   int outcome,

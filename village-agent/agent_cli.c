@@ -711,6 +711,149 @@ out:
     return exit_code;
 }
 
+/* Text of an option: UTF-8 of at most max bytes (NULL: not given). */
+static int
+s_text_ok(const char *name, const char *v, size_t max)
+{
+    if (v && (strlen(v) > max || !sj_utf8_valid(v, strlen(v)))) {
+        fprintf(stderr, "village-agent: --%s must be UTF-8 text of at most %zu bytes\n", name, max);
+        return 0;
+    }
+    return 1;
+}
+
+int
+agent_cmd_fix(
+    const agent_opts_t *o, const char *id, int is_void, const char *const f[], const char *reason)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        return 1;
+    }
+    int exit_code = 2; /* bad usage until checked */
+    agent_store_t *st = NULL;
+    ev->type = is_void ? SJ_EVENT_VOID : SJ_EVENT_CORRECTION;
+    if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
+        fprintf(stderr, "village-agent: '%s' is not a case id (a UUID)\n", id);
+        goto out;
+    }
+    if (!reason || !reason[0]) {
+        fprintf(stderr, "village-agent: %s needs --reason TEXT (why; it travels with it)\n",
+                is_void ? "void" : "correct");
+        goto out;
+    }
+    if (!s_text_ok("reason", reason, SJ_MAX_NOTE_BYTES)
+        || !s_text_ok("officer", f[AF_OFFICER], SJ_MAX_OFFICER_BYTES)) {
+        goto out;
+    }
+    snprintf(ev->note, sizeof ev->note, "%s", reason);
+    snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
+    ev->report.summary = ev->summary;
+    ev->report.officer = ev->officer;
+    if (!is_void) {
+        static const struct {
+            int af;
+            sj_field_t field;
+        } enums[] = {{AF_CHANNEL, SJ_FIELD_CHANNEL},
+                     {AF_KIND, SJ_FIELD_KIND},
+                     {AF_LEVEL, SJ_FIELD_LEVEL},
+                     {AF_CATEGORY, SJ_FIELD_CATEGORY},
+                     {AF_SOURCE, SJ_FIELD_SOURCE}};
+        int *dst[] = {&ev->report.channel, &ev->report.kind, &ev->report.level,
+                      &ev->report.category, &ev->report.source};
+        int any = 0;
+        for (size_t i = 0; i < sizeof enums / sizeof enums[0]; i++) {
+            if (f[enums[i].af]) {
+                any = 1;
+                char why[400];
+                if (s_enum_field(enums[i].field, f[enums[i].af], 0, dst[i], why, sizeof why)
+                    != SJ_OK) {
+                    fprintf(stderr, "village-agent: %s\n", why);
+                    goto out;
+                }
+            }
+        }
+        if (f[AF_PERSONS]) {
+            char *end = NULL;
+            long n = strtol(f[AF_PERSONS], &end, 10);
+            if (!end || *end || n < 1 || n > SJ_MAX_PERSONS) {
+                fprintf(stderr, "village-agent: --persons '%s' must be a number from 1 to %d\n",
+                        f[AF_PERSONS], SJ_MAX_PERSONS);
+                goto out;
+            }
+            ev->report.persons = (uint32_t) n;
+            any = 1;
+        }
+        if (f[AF_OCCURRED]) {
+            if (!sj_date_valid(f[AF_OCCURRED])) {
+                fprintf(stderr, "village-agent: --occurred '%s' is not a date YYYY-MM-DD\n",
+                        f[AF_OCCURRED]);
+                goto out;
+            }
+            snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "%s", f[AF_OCCURRED]);
+            any = 1;
+        }
+        if (f[AF_SUMMARY]) {
+            if (!f[AF_SUMMARY][0] || !s_text_ok("summary", f[AF_SUMMARY], SJ_MAX_SUMMARY_BYTES)) {
+                fprintf(stderr, "village-agent: --summary must not be empty\n");
+                goto out;
+            }
+            snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
+            any = 1;
+        }
+        if (!any) {
+            fprintf(stderr, "village-agent: correct needs at least one field to change: --occurred,"
+                            " --channel, --kind, --persons, --level, --category, --source or"
+                            " --summary\n");
+            goto out;
+        }
+    }
+    exit_code = 1;
+    st = s_open(o, SJ_DB_WRITE);
+    if (!st) {
+        goto out;
+    }
+    int cur = 0, has_head = 0;
+    uint8_t head[SJ_ID_BYTES];
+    int rc = agent_store_case_state(st, ev->case_id, &cur, head, &has_head);
+    if (rc == SJ_ENOTFOUND) {
+        fprintf(stderr, "village-agent: no report %s in this station's outbox or inbox\n", id);
+        goto out;
+    }
+    uint64_t num = 0;
+    int dup = 0;
+    sj_uuid7_new(ev->id);
+    if (rc == SJ_OK) {
+        rc = agent_store_begin(st);
+    }
+    if (rc == SJ_OK) {
+        rc = agent_store_add(st, ev, &dup, &num);
+        rc = rc == SJ_OK ? agent_store_commit(st) : rc;
+        if (rc != SJ_OK) {
+            agent_store_rollback(st);
+        }
+    }
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: the %s was NOT stored: %s\n",
+                is_void ? "void" : "correction", sj_strerror(rc));
+        goto out;
+    }
+    char evid[SJ_UUID_TEXT];
+    sj_uuid_format(ev->id, evid);
+    printf("%s\n", evid);
+    fflush(stdout);
+    fprintf(stderr, "village-agent: %s of %s stored as entry %" PRIu64 " of station %s\n",
+            is_void ? "void (作废)" : "correction (更正)", id, num, agent_store_station(st));
+    exit_code = 0;
+    char what[64];
+    snprintf(what, sizeof what, "the %s (entry %" PRIu64 ")", is_void ? "void" : "correction", num);
+    s_try_deliver(st, o, what);
+out:
+    agent_store_close(&st);
+    free(ev);
+    return exit_code;
+}
+
 typedef struct {
     sj_table_t *t;
     int rc;
@@ -779,6 +922,18 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
             summary,
             row->reason};
         return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
+    }
+    if (row->ev->type == SJ_EVENT_CORRECTION || row->ev->type == SJ_EVENT_VOID) {
+        /* A correction or a void: the summary column says which case. */
+        char what[SJ_MAX_NOTE_BYTES + 100], cid[SJ_UUID_TEXT];
+        sj_uuid_format(row->ev->case_id, cid);
+        snprintf(what, sizeof what, "%s %s: %s",
+                 row->ev->type == SJ_EVENT_VOID ? "void" : "correct", cid, row->ev->note);
+        const char *cells[] = {seq,  id,   agent_state_name(row->state),
+                               NULL, NULL, NULL,
+                               NULL, NULL, NULL,
+                               NULL, what, row->reason};
+        return sj_table_add_row(c->t, cells);
     }
     if (row->ev->type == SJ_EVENT_STATUS) {
         /* A status change: the summary column says what changed. */
@@ -1062,6 +1217,9 @@ enum {
     O_WIDE,
     O_HTTP,
     O_PASSWORD_FILE,
+    O_BOM,
+    O_LABELS,
+    O_REASON,
     O_FIELD /* + AF_* */
 };
 
@@ -1075,6 +1233,9 @@ static const struct option s_options[] = {
     {"log-level", required_argument, NULL, O_LOG},
     {"insecure", no_argument, NULL, O_INSECURE},
     {"format", required_argument, NULL, O_FORMAT},
+    {"bom", no_argument, NULL, O_BOM},
+    {"labels", required_argument, NULL, O_LABELS},
+    {"reason", required_argument, NULL, O_REASON},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"wait", required_argument, NULL, O_WAIT},
     {"until-county", no_argument, NULL, O_UNTIL_COUNTY},
@@ -1182,6 +1343,21 @@ s_cmd_update(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_fix(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    if (s_opts(a, &o)) {
+        return 2;
+    }
+    const char *f[AF_COUNT] = {NULL};
+    for (int i = 0; i < AF_COUNT; i++) {
+        f[i] = sj_cli_val(a, O_FIELD + i);
+    }
+    return agent_cmd_fix(&o, a->pos[0], strcmp(a->cmd->name, "void") == 0, f,
+                         sj_cli_val(a, O_REASON));
+}
+
+static int
 s_cmd_inbox(const sj_cli_args_t *a)
 {
     agent_opts_t o;
@@ -1281,16 +1457,18 @@ static const sj_cli_cmd_t s_cmds[] = {
      "outbox are skipped, so importing a file twice stores nothing new.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_import, NULL, NULL, NULL},
-    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE),
+    {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE, O_BOM, O_LABELS),
      N_("list the reports and their delivery state"),
-     "usage: village-agent outbox [--wide] [--format table|json|csv]\n"
+     "usage: village-agent outbox [--wide] [--format table|json|csv] [--bom] [--labels zh|en]\n"
      "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
      "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
      "hub's reason).\n"
      "The table fits 100 columns: the id's last 8 characters, the summary cut with …\n"
      "(and a rejection's reason before it); --wide or --format give every column.\n"
      "  --wide            every column, full ids and texts\n"
-     "  --format F        table (default), json, csv\n",
+     "  --format F        table (default), json, csv\n"
+     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en    csv: the header and the values as a person reads them\n",
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
      N_("record a status change of one of this station's cases"),
@@ -1308,9 +1486,43 @@ static const sj_cli_cmd_t s_cmds[] = {
      "report; its id is printed on stdout.\n"
      "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
      s_cmd_update, NULL, NULL, NULL},
-    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE),
+    {"correct", "CASE-ID", 1, 1,
+     S_OPTS(O_FIELD + AF_OCCURRED,
+            O_FIELD + AF_CHANNEL,
+            O_FIELD + AF_KIND,
+            O_FIELD + AF_PERSONS,
+            O_FIELD + AF_LEVEL,
+            O_FIELD + AF_CATEGORY,
+            O_FIELD + AF_SOURCE,
+            O_FIELD + AF_SUMMARY,
+            O_FIELD + AF_OFFICER,
+            O_REASON,
+            O_WAIT),
+     N_("correct fields of one of this station's matters (更正)"),
+     "usage: village-agent correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+     "           --reason TEXT [--officer X]\n"
+     "Records a correction of a matter this station reported or was assigned: the\n"
+     "new values of the fields given, and why. The report keeps its original values;\n"
+     "the correction travels like any event and the county counts the corrected\n"
+     "values (docs/CASES.md). The outcome is changed with 'update', not here.\n"
+     "An unknown id is refused (exit 1, nothing stored). Prints the correction's id.\n"
+     "  --reason TEXT     why (required)\n"
+     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     s_cmd_fix, NULL, NULL, NULL},
+    {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_FIELD + AF_OFFICER, O_WAIT),
+     N_("mark one of this station's matters as entered in error (作废)"),
+     "usage: village-agent void CASE-ID --reason TEXT [--officer X]\n"
+     "Records that a matter was entered in error (作废): the county leaves it out of\n"
+     "every figure from then on; its report and history are kept. Final.\n"
+     "An unknown id is refused (exit 1, nothing stored). Prints the void's id.\n"
+     "  --reason TEXT     why (required)\n"
+     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     s_cmd_fix, NULL, NULL, NULL},
+    {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE, O_BOM, O_LABELS),
      N_("the cases assigned to this station, with due dates"),
-     "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv]\n"
+     "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv] [--bom]\n"
+     "                           [--labels zh|en]\n"
      "Lists the cases assigned to this station (交办, by the county or the township),\n"
      "by due date: days left (negative: past due, from this machine's date, no link\n"
      "needed), overdue (open and past due), the current outcome (the station's own\n"
@@ -1321,7 +1533,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "for 'update').\n"
      "  --overdue         only open cases past their due date\n"
      "  --wide            every column, full ids and texts\n"
-     "  --format F        table (default), json, csv\n",
+     "  --format F        table (default), json, csv\n"
+     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+     "  --labels zh|en    csv: the header and the values as a person reads them\n",
      s_cmd_inbox, NULL, NULL, NULL},
     {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY),
      N_("deliver everything queued, then exit"),
@@ -1419,6 +1633,8 @@ const sj_cli_tool_t agent_cli_tool = {
         S_OPTS(O_DATA, O_STATION, O_HUB, O_COUNTY_KEY, O_HUB_KEY, O_INSECURE, O_CONFIG, O_LOG),
     .data_id = O_DATA,
     .log_level_id = O_LOG,
+    .bom_id = O_BOM,
+    .labels_id = O_LABELS,
     .general = s_cfg_general,
     .cmds = s_cmds,
     .engine_cmds = "sync run",

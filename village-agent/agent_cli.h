@@ -61,6 +61,13 @@ int agent_cmd_update(const agent_opts_t *o,
                      const char *note,
                      const char *officer);
 
+/* correct ID --field value... --reason T, or (is_void) void ID --reason T
+ * (issue 15): a correction or void event of one of this station's cases,
+ * in the outbox like a status change. f: the AF_* values given (NULL: not
+ * given). Exit 0, 1 (unknown case, not stored), 2 (bad usage). */
+int agent_cmd_fix(
+    const agent_opts_t *o, const char *id, int is_void, const char *const f[], const char *reason);
+
 /* Indexes into the fields array given to agent_cmd_submit. */
 enum {
     AF_CHANNEL = 0,

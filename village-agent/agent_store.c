@@ -1216,6 +1216,9 @@ agent_store_counts(agent_store_t *self, agent_counts_t *out)
 static int
 s_prune_case(agent_store_t *self, sqlite3_stmt *put, const sj_event_t *ev, int64_t num)
 {
+    if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
+        return SJ_OK; /* changes no outcome */
+    }
     int change = ev->type == SJ_EVENT_STATUS;
     const uint8_t *id = change ? ev->case_id : ev->id;
     int outcome = change ? ev->new_outcome : ev->report.outcome;

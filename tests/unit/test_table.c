@@ -573,6 +573,60 @@ test_table_json_oom(void **state)
     sj_table_destroy(&t);
 }
 
+/* --bom and --labels: the mark once per process, the header's labels and
+ * the enum values' labels, the same buffered and streamed; json untouched. */
+static void
+test_table_csv_bom_labels(void **state)
+{
+    (void) state;
+    static const char *const names[] = {"category", "persons", "summary"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT};
+    sj_table_t *t = sj_table_new(3, names, types);
+    assert_non_null(t);
+    const char *row[] = {"land", "3", "other"};
+    assert_int_equal(sj_table_add_row(t, row), SJ_OK);
+    /* off: names, no mark */
+    s_assert_output(t, SJ_FMT_CSV, "category,persons,summary\nland,3,other\n");
+    sj_csv_opts_t o = {.bom = 1, .labels = 1, .lang = SJ_LANG_ZH};
+    sj_table_csv_opts_set(&o);
+    s_assert_output(t, SJ_FMT_CSV, "\xEF\xBB\xBF类别,人数,概要\n土地,3,other\n");
+    /* the mark was written: not again in the same process */
+    s_assert_output(t, SJ_FMT_CSV, "类别,人数,概要\n土地,3,other\n");
+    s_assert_output(t, SJ_FMT_JSON,
+                    "[{\"category\":\"land\",\"persons\":3,\"summary\":\"other\"}]\n");
+    o.lang = SJ_LANG_EN;
+    sj_table_csv_opts_set(&o);
+    s_assert_output(t, SJ_FMT_CSV, "category,persons,summary\nland,3,other\n");
+    assert_string_equal(sj_table_csv_cell("channel", "phone"), "phone call");
+    assert_string_equal(sj_table_csv_cell("channel", "nosuch"), "nosuch");
+    assert_null(sj_table_csv_cell("channel", NULL));
+    assert_string_equal(sj_column_label("petitioner_id", SJ_LANG_ZH), "身份证号");
+    assert_string_equal(sj_column_label("level", SJ_LANG_EN), "level lodged");
+    assert_string_equal(sj_column_label("unknown_col", SJ_LANG_ZH), "unknown_col");
+    /* streamed: the same bytes */
+    o.lang = SJ_LANG_ZH;
+    sj_table_csv_opts_set(&o);
+    sj_table_t *st = sj_table_new(3, names, types);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(sj_table_stream(st, SJ_FMT_CSV, f), SJ_OK);
+    assert_int_equal(sj_table_add_row(st, row), SJ_OK);
+    assert_int_equal(sj_table_write(st, SJ_FMT_CSV, f), SJ_OK);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(text, "类别,人数,概要\n土地,3,other\n");
+    free(text);
+    sj_lang_t lang;
+    assert_int_equal(sj_lang_parse("en", &lang), SJ_OK);
+    assert_int_equal(lang, SJ_LANG_EN);
+    assert_int_equal(sj_lang_parse("EN", &lang), SJ_EINVAL);
+    sj_csv_opts_t off = {0};
+    sj_table_csv_opts_set(&off);
+    sj_table_destroy(&st);
+    sj_table_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -595,6 +649,7 @@ main(void)
         cmocka_unit_test(test_table_cell_getters),
         cmocka_unit_test(test_table_write_errors),
         cmocka_unit_test(test_table_json_oom),
+        cmocka_unit_test(test_table_csv_bom_labels),
     };
     return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }

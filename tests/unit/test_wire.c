@@ -36,6 +36,78 @@ s_sample_event(sj_event_t *ev)
     ev->report.officer = ev->officer;
 }
 
+/* Correction and Void (issue 15): round trip, unset fields stay unset,
+ * and what is refused: no reason, no field, a bad value. */
+static void
+test_wire_correction_and_void(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256];
+    s_sample_event(a);
+    memset(&a->report, 0, sizeof a->report);
+    a->summary[0] = '\0';
+    a->report.summary = a->summary;
+    a->type = SJ_EVENT_CORRECTION;
+    sj_uuid7_new(a->case_id);
+    a->report.category = 4;
+    a->report.persons = 5;
+    snprintf(a->note, sizeof a->note, "类别录错");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->type, SJ_EVENT_CORRECTION);
+    assert_memory_equal(a->case_id, b->case_id, 16);
+    assert_int_equal(b->report.category, 4);
+    assert_int_equal(b->report.persons, 5);
+    assert_int_equal(b->report.channel, 0); /* unchanged */
+    assert_string_equal(b->report.occurred_on, "");
+    assert_string_equal(b->summary, "");
+    assert_string_equal(b->note, "类别录错");
+    assert_string_equal(b->officer, "信息员-017");
+    /* refused: a bad value, no field, no reason */
+    a->report.level = 9;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "out of range"));
+    free(raw);
+    a->report.level = 0;
+    snprintf(a->report.occurred_on, sizeof a->report.occurred_on, "2026-02-30");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "occurred_on"));
+    free(raw);
+    memset(&a->report, 0, sizeof a->report);
+    a->report.summary = a->summary;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "changes no field"));
+    free(raw);
+    a->report.kind = 1;
+    a->note[0] = '\0';
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "reason"));
+    free(raw);
+    /* Void */
+    a->type = SJ_EVENT_VOID;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "void: reason"));
+    free(raw);
+    snprintf(a->note, sizeof a->note, "重复录入");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->type, SJ_EVENT_VOID);
+    assert_memory_equal(a->case_id, b->case_id, 16);
+    assert_string_equal(b->note, "重复录入");
+    free(a);
+    free(b);
+}
+
 static void
 test_wire_event_roundtrip(void **state)
 {
@@ -766,6 +838,7 @@ main(void)
         cmocka_unit_test(test_wire_event_rejects_nul_in_text),
         cmocka_unit_test(test_wire_event_rejects_bad_text),
         cmocka_unit_test(test_wire_status_event),
+        cmocka_unit_test(test_wire_correction_and_void),
         cmocka_unit_test(test_wire_assignment_event),
         cmocka_unit_test(test_wire_down_item),
         cmocka_unit_test(test_wire_decode_down_frames),
