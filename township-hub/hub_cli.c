@@ -643,12 +643,21 @@ static const sj_cli_cmd_t s_cmds[] = {
     {"search", "TEXT", 1, 1,
      S_OPTS(O_STATION, O_CATEGORY, O_OUTCOME, O_FROM, O_UNTIL, O_LIMIT, O_OFFSET, O_FORMAT),
      "matters whose summary or notes contain TEXT",
-     "usage: township-hub search TEXT [list's filters] [--format table|json|csv]\n"
+     "usage: township-hub search TEXT [--station CODE] [--category C] [--outcome O]\n"
+     "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+     "                         [--limit N] [--offset N] [--format table|json|csv]\n"
      "\n"
      "Finds the matters whose summary, or a note of a status change or an\n"
-     "assignment, contains TEXT (any substring, Chinese included), newest first.\n"
-     "Three characters or more use the index; one or two are looked for in every\n"
-     "row (slower; said on stderr). Takes list's filters.\n",
+     "assignment, contains TEXT (any substring, Chinese included), newest first,\n"
+     "with list's columns. Three characters or more use the index; one or two\n"
+     "are looked for in every row (slower; said on stderr).\n"
+     "\n"
+     "  --station CODE      one station's matters\n"
+     "  --category C        one category (name or Chinese label)\n"
+     "  --outcome O         the outcome in force here\n"
+     "  --from, --until D   the date it happened, inclusive\n"
+     "  --limit N           at most N rows (default 100); --offset N skips N\n"
+     "  --format F          table (default), json, csv\n",
      s_cmd_read, NULL, NULL, NULL},
     {"show", "ID", 1, 1, S_OPTS(O_FORMAT), "one matter and its history",
      "usage: township-hub show ID [--format table|json|csv]\n"
