@@ -83,7 +83,8 @@ extern const char county_query_history_sql[];
  * assignment's note, contains text, newest first (created), that pass f
  * (limit: f->limit, else 100). Three characters or more: the trigram index
  * (table search); fewer: a LIKE scan of the rows (*scanned = 1; the trigram
- * index cannot answer it). SJ_EINVAL for empty or too long a text. */
+ * index cannot answer it); NULL: every matter that passes f (the
+ * dashboard's list). SJ_EINVAL for empty or too long a text. */
 SJ_NODISCARD int county_query_search_table(sqlite3 *db,
                                            const char *text,
                                            const county_filter_t *f,

@@ -29,12 +29,12 @@ county_query_search_table(sqlite3 *db,
     assert(out);
     *out = NULL;
     *scanned = 0;
-    if (!text || !text[0] || !sj_utf8_valid(text, strlen(text))) {
+    if (text && (!text[0] || !sj_utf8_valid(text, strlen(text)))) {
         snprintf(err, err_size, "search: give the text to find (UTF-8, not empty)");
         return SJ_EINVAL;
     }
-    char pattern[1024];
-    int ph = sj_history_phrase(text, pattern, sizeof pattern);
+    char pattern[1024] = "";
+    int ph = text ? sj_history_phrase(text, pattern, sizeof pattern) : 1;
     if (ph == 0) {
         ph = sj_history_like(text, pattern, sizeof pattern);
         *scanned = 1;
@@ -48,14 +48,19 @@ county_query_search_table(sqlite3 *db,
     county_filter_where(f, &w);
     char sql[COUNTY_SQL_MAX];
     const char *cond =
-        *scanned ? "(summary LIKE ? ESCAPE '\\'"
-                   " OR id IN (SELECT case_id FROM status_changes WHERE note LIKE ? ESCAPE '\\')"
-                   " OR id IN (SELECT case_id FROM assignments WHERE note LIKE ? ESCAPE '\\'))"
-                 : "id IN (SELECT case_id FROM search WHERE search MATCH ?)";
+        !text      ? ""
+        : *scanned ? "(summary LIKE ? ESCAPE '\\'"
+                     " OR id IN (SELECT case_id FROM status_changes WHERE note LIKE ? ESCAPE '\\')"
+                     " OR id IN (SELECT case_id FROM assignments WHERE note LIKE ? ESCAPE '\\'))"
+                   : "id IN (SELECT case_id FROM search WHERE search MATCH ?)";
     int n = snprintf(sql, sizeof sql,
                      "SELECT id, occurred_on, origin, category, channel, persons, outcome, summary"
                      " FROM matters%s%s%s ORDER BY created_ms DESC, id DESC LIMIT ?",
-                     w.sql, w.len ? " AND " : " WHERE ", cond);
+                     w.sql,
+                     !text   ? ""
+                     : w.len ? " AND "
+                             : " WHERE ",
+                     cond);
     if (n < 0 || (size_t) n >= sizeof sql) {
         snprintf(err, err_size, "search: the query is too long");
         return SJ_EINVAL;
@@ -67,7 +72,7 @@ county_query_search_table(sqlite3 *db,
     }
     int rc = county_filter_bind(db, st, &w, sql, err, err_size);
     int p = w.n + 1;
-    for (int i = 0; rc == SJ_OK && i < (*scanned ? 3 : 1); i++) {
+    for (int i = 0; rc == SJ_OK && text && i < (*scanned ? 3 : 1); i++) {
         sqlite3_bind_text(st, p++, pattern, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(st, p, f && f->limit > 0 ? f->limit : 100);
