@@ -59,7 +59,8 @@ sj_case_db_new(sqlite3 *db, const sj_case_tables_t *t)
                  t->arrival),
         snprintf(insert, sizeof insert,
                  "INSERT INTO %s(%s, case_id, origin, id, created_ms, prev_outcome, new_outcome,"
-                 " parent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                 " parent, note, officer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                 " ON CONFLICT DO NOTHING",
                  t->changes, t->arrival),
         snprintf(waits, sizeof waits, "SELECT 1 FROM %s WHERE case_id=?1 LIMIT 1", t->changes),
     };
@@ -440,7 +441,9 @@ sj_case_db_insert(sj_case_db_t *self, const sj_event_t *ev, int64_t arrival)
                               | sqlite3_bind_int(st, 6, ev->prev_outcome)
                               | sqlite3_bind_int(st, 7, ev->new_outcome)
                               | sqlite3_bind_blob(st, 8, has_parent ? parent : none,
-                                                  has_parent ? SJ_ID_BYTES : 0, SQLITE_STATIC),
+                                                  has_parent ? SJ_ID_BYTES : 0, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 9, ev->note, -1, SQLITE_STATIC)
+                              | sqlite3_bind_text(st, 10, ev->officer, -1, SQLITE_STATIC),
                           "status change insert");
     if (rc == SJ_OK) {
         return sj_db_step_done(self->db, st, "status change insert");

@@ -213,6 +213,13 @@ s_global_init(void)
     (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* trusted_schema for db: 1 only once its schema was checked (sj_db_open). */
+static void
+s_trust(sqlite3 *db, int on)
+{
+    (void) sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, on, (int *) NULL);
+}
+
 int
 sj_db_open(const char *dir,
            const char *name,
@@ -377,12 +384,31 @@ s_open_locked(const char *dir,
             sj_info("upgrading %s from schema version %lld to %lld; a big store takes a while",
                     path, (long long) have_ver, (long long) latest);
         }
+        /* The writer's own triggers keep the search index (FTS5), which
+         * SQLite lets a trigger use only with trusted_schema=ON. The writer
+         * turns it on only for a schema that is exactly what sanji's
+         * migrations make at its version (sj_db_schema_check, as restore
+         * does: the same objects before the migrations run, the same SQL
+         * after), so every trigger that runs is one of ours; a store with
+         * anything else in it is refused, naming what differs. */
+        char what[64];
+        snprintf(what, sizeof what, "%.*s", (int) strcspn(name, "."), name);
+        s_trust(db, have_ver == 0
+                        || sj_db_schema_check(db, migrations, n_migrations, what,
+                                              SJ_DB_SCHEMA_NAMES, err, err_size)
+                               == SJ_OK);
+        err[0] = '\0';
         if (s_migrate(db, app_id, migrations, n_migrations, have_ver, err, err_size) != SJ_OK) {
             goto fail;
         }
         if (have_ver > 0 && have_ver < latest) {
             sj_info("upgraded %s to schema version %lld", path, (long long) latest);
         }
+        if (sj_db_schema_check(db, migrations, n_migrations, what, SJ_DB_SCHEMA_FULL, err, err_size)
+            != SJ_OK) {
+            goto fail;
+        }
+        s_trust(db, 1);
     } else if (have_ver < latest) {
         snprintf(err, err_size, "%s has schema version %lld; start the daemon once to migrate it",
                  path, (long long) have_ver);

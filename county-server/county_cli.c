@@ -421,6 +421,8 @@ s_query(const sj_cli_args_t *ca)
                                   sizeof err);
     } else if (strcmp(cmd, "list") == 0) {
         q = county_query_list(county_store_db(st), &f, fmt, stdout, err, sizeof err);
+    } else if (strcmp(cmd, "search") == 0) {
+        q = county_query_search(county_store_db(st), ca->pos[0], &f, fmt, stdout, err, sizeof err);
     } else {
         q = county_query_show(county_store_db(st), ca->pos[0], fmt, stdout, err, sizeof err);
         if (q == SJ_OK && with_personal) {
@@ -844,13 +846,26 @@ static const sj_cli_cmd_t s_cmds[] = {
     {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT, O_BOM, O_LABELS), "one matter",
      "usage: county-server show ID [--with-personal] [--format table|json|csv]\n"
      "\n"
-     "Shows one matter and its history.\n"
+     "Shows one matter and its history: the report, every status change (from,\n"
+     "to, note, officer, origin, time, in force or not, conflict) and every\n"
+     "assignment (by, to, due, note) in time order (json: \"history\": [...]).\n"
      "\n"
      "  --with-personal     open the sealed petitioner fields with this server's\n"
      "                      key (left out otherwise)\n"
      "  --format F          table (default), json, csv\n"
      "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
      "  --labels zh|en      csv: the header and the values as a person reads them\n",
+     s_query, NULL, NULL, NULL},
+    {"search", "TEXT", 1, 1, S_OPTS(S_FILTERS, O_LIMIT, O_FORMAT),
+     "matters whose summary or notes contain TEXT",
+     "usage: county-server search TEXT [filters] [--limit N] [--format table|json|csv]\n"
+     "\n"
+     "Finds the matters whose summary, or a note of a status change or an\n"
+     "assignment, contains TEXT (any substring, Chinese included), newest first.\n"
+     "Three characters or more use the index; one or two are looked for in every\n"
+     "row (slower; said on stderr).\n"
+     "\n" S_FILTERS_HELP "  --limit N           at most N rows (default 100)\n"
+     "  --format F          table (default), json, csv\n",
      s_query, NULL, NULL, NULL},
     {"cases", NULL, 0, 0, NULL,
      "every matter as a case: outcome, last change, conflicts,\n"

@@ -409,6 +409,105 @@ s_api_cases(county_http_t *self, sj_http_req_t *req)
     free(m.text);
 }
 
+/* /api/matters (issue 15): the matters that pass the filters (the stats
+ * parameters), newest first; with q, those whose summary or notes contain
+ * it (`county-server search`); limit (default 100). JSON rows as `search
+ * --format json`. */
+static const char *const s_matters_args[] = {"q",       "from",  "to",    "township", "station",
+                                             "channel", "kind",  "level", "category", "outcome",
+                                             "source",  "limit", NULL};
+
+static void
+s_api_matters(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[12];
+    char err[512] = "";
+    if (sj_http_req_args(req, s_matters_args, v, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    county_filter_t f;
+    s_filter(v + 1, &f);
+    if (v[11]) {
+        char *end = NULL;
+        long n = strtol(v[11], &end, 10);
+        if (!end || *end || n < 1 || n > 1000) {
+            snprintf(err, sizeof err, "limit '%.32s' is not a number from 1 to 1000", v[11]);
+            s_bad_request(req, err);
+            return;
+        }
+        f.limit = n;
+    }
+    if (county_filter_check(&f, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    const char *q = v[0] && v[0][0] ? v[0] : NULL; /* none: every matter that passes */
+    sj_table_t *t = NULL;
+    int scanned = 0;
+    int rc = county_query_search_table(self->db, q, &f, &t, &scanned, err, sizeof err);
+    s_mem_t m;
+    if (rc == SJ_OK && s_mem_open(&m) != SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc == SJ_OK) {
+        if (sj_table_write(t, SJ_FMT_JSON, m.f) != SJ_OK) {
+            rc = SJ_ENOMEM;
+        }
+        if (s_mem_close(&m) != SJ_OK) {
+            rc = SJ_ENOMEM;
+        }
+        if (rc != SJ_OK) {
+            free(m.text);
+        }
+    }
+    sj_table_destroy(&t);
+    if (rc == SJ_EINVAL) {
+        s_bad_request(req, err);
+    } else if (rc != SJ_OK) {
+        sj_warn("http: /api/matters: %s", err[0] ? err : sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, err[0] ? err : sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+        free(m.text);
+    }
+}
+
+/* /api/case?id=ID (issue 15): `county-server show ID --format json`, the
+ * matter and its history; never the sealed personal fields. */
+static void
+s_api_case(county_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"id", NULL};
+    const char *v[1];
+    char err[512] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_query_show(self->db, v[0] ? v[0] : "", SJ_FMT_JSON, m.f, err, sizeof err);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    if (rc == SJ_EINVAL) {
+        s_bad_request(req, err);
+    } else if (rc == SJ_ENOTFOUND) {
+        sj_http_reply_error(req, S_HTTP_NOT_FOUND, err);
+    } else if (rc != SJ_OK) {
+        sj_warn("http: /api/case: %s", err);
+        sj_http_reply_error(req, S_HTTP_ERROR, err[0] ? err : sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+    }
+    free(m.text);
+}
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
@@ -422,6 +521,10 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_links(self, req);
     } else if (strcmp(path, "/api/cases") == 0) {
         s_api_cases(self, req);
+    } else if (strcmp(path, "/api/matters") == 0) {
+        s_api_matters(self, req);
+    } else if (strcmp(path, "/api/case") == 0) {
+        s_api_case(self, req);
     } else {
         sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
     }

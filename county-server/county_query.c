@@ -3,9 +3,24 @@
 #include "county_query.h"
 
 #include <assert.h>
+#include <stdlib.h>
 
 #include "county_out.h"
 #include "county_personal.h"
+#include "sj_history.h"
+#include "sj_ids.h"
+
+const char county_query_history_sql[] =
+    "SELECT 'report', m.created_ms, m.origin, m.officer, NULL, NULL,"
+    " coalesce(m.reported_outcome, m.outcome), NULL, NULL, NULL, NULL, m.id, 0"
+    " FROM matters AS m WHERE m.id=?1"
+    " UNION ALL SELECT 'status', s.created_ms, s.origin, s.officer, s.note,"
+    " nullif(s.prev_outcome, 0), s.new_outcome, NULL, NULL,"
+    " (SELECT reason FROM conflicts AS c WHERE c.case_id=s.case_id AND c.eid=s.eid),"
+    " s.applied, s.id, s.eid FROM status_changes AS s WHERE s.case_id=?1"
+    " UNION ALL SELECT 'assignment', a.created_ms, a.origin, NULL, a.note, NULL, NULL,"
+    " a.assignee, a.due_on, NULL, NULL, a.id, a.eid FROM assignments AS a WHERE a.case_id=?1"
+    " ORDER BY 2, 13";
 
 int
 county_query_case_figs(
@@ -80,8 +95,28 @@ county_query_show(
     assert(out);
     sj_table_t *t = NULL;
     int rc = county_list_show(db, id_text, &t, err, err_size);
-    if (rc == SJ_OK) {
+    uint8_t id[SJ_ID_BYTES];
+    if (rc == SJ_OK && sj_uuid_parse(id_text, id) != SJ_OK) {
+        rc = SJ_EINVAL; /* county_list_show parsed it */
+    }
+    if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
+        /* one object: the matter's fields and "history" */
+        cJSON *rows = sj_table_to_json(t);
+        cJSON *obj = rows ? cJSON_GetArrayItem(rows, 0) : NULL;
+        rc = obj ? sj_history_write(db, county_query_history_sql, id, fmt, out, obj, err, err_size)
+                 : SJ_ENOMEM;
+        char *text = rc == SJ_OK ? cJSON_PrintUnformatted(obj) : NULL;
+        if (rc == SJ_OK && (!text || fputs(text, out) == EOF || fputc('\n', out) == EOF)) {
+            snprintf(err, err_size, "cannot write the output");
+            rc = SJ_EIO;
+        }
+        free(text);
+        cJSON_Delete(rows);
+    } else if (rc == SJ_OK) {
         rc = county_out_show(t, fmt, out, err, err_size);
+        if (rc == SJ_OK && fmt == SJ_FMT_TABLE) {
+            rc = sj_history_write(db, county_query_history_sql, id, fmt, out, NULL, err, err_size);
+        }
     }
     sj_table_destroy(&t);
     return rc;

@@ -73,6 +73,32 @@ SJ_NODISCARD int county_query_list(
  * SJ_ENOTFOUND when no such matter, SJ_EINVAL when id_text is no UUID. */
 SJ_NODISCARD int county_query_show(
     sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out, char *err, size_t err_size);
+/* show's history (issue 15): the case's report, status changes (with note,
+ * officer, conflict, applied) and assignments in time order, as
+ * sj_history.h reads them. Table: after the fields; JSON: "history": [...]
+ * in the one object; CSV: the fields only. */
+extern const char county_query_history_sql[];
+
+/* search TEXT (issue 15): the matters whose summary, or a status change's or
+ * assignment's note, contains text, newest first (created), that pass f
+ * (limit: f->limit, else 100). Three characters or more: the trigram index
+ * (table search); fewer: a LIKE scan of the rows (*scanned = 1; the trigram
+ * index cannot answer it); NULL: every matter that passes f (the
+ * dashboard's list). SJ_EINVAL for empty or too long a text. */
+SJ_NODISCARD int county_query_search_table(sqlite3 *db,
+                                           const char *text,
+                                           const county_filter_t *f,
+                                           sj_table_t **out,
+                                           int *scanned,
+                                           char *err,
+                                           size_t err_size);
+SJ_NODISCARD int county_query_search(sqlite3 *db,
+                                     const char *text,
+                                     const county_filter_t *f,
+                                     sj_format_t fmt,
+                                     FILE *out,
+                                     char *err,
+                                     size_t err_size);
 
 /* show --with-personal: opens the matter's sealed petitioner fields with the
  * county key pair and prints them (county_personal_read,

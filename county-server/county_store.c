@@ -11,6 +11,7 @@
 #include "sj_case.h"
 #include "sj_case_db.h"
 #include "sj_down.h"
+#include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -145,6 +146,23 @@ static const sj_migration_t s_migrations[] = {
          "CREATE TABLE matters_voided AS SELECT * FROM matters WHERE 0;"
          "ALTER TABLE matters_voided ADD COLUMN void_eid INTEGER;"
          "CREATE INDEX matters_voided_id ON matters_voided(id);"},
+    /* A case's story and its search (issue 15, docs/CASES.md "History and
+     * search"): each status change keeps its note and officer (read once
+     * from the events of older versions: meta case_notes,
+     * sj_history_backfill), and the FTS5 table `search` (trigram: Chinese
+     * substrings) holds every summary and note, kept by triggers in the
+     * transaction that stores the row. A summary changed in place adds its
+     * new text (the old one still finds the case). */
+    {12, SJ_SEARCH_SCHEMA SJ_SEARCH_CHANGES_SCHEMA(
+             "status_changes") "CREATE TRIGGER search_matter AFTER INSERT ON matters BEGIN"
+                               " INSERT INTO search(text, case_id, kind)"
+                               " VALUES(new.summary, new.id, 'summary'); END;"
+                               "CREATE TRIGGER search_matter_summary AFTER UPDATE OF summary"
+                               " ON matters WHEN new.summary != old.summary BEGIN"
+                               " INSERT INTO search(text, case_id, kind)"
+                               " VALUES(new.summary, new.id, 'summary'); END;"
+                               "INSERT INTO search(text, case_id, kind)"
+                               " SELECT summary, id, 'summary' FROM matters;"},
 };
 
 struct county_store {
@@ -296,6 +314,10 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
     }
     if (sj_case_db_upgrade(self->cases, s_upgrade_replay, self, NULL) != SJ_OK) {
         snprintf(err, err_size, "cannot record the parents of older status changes");
+        goto fail;
+    }
+    if (sj_history_backfill(self->db, "status_changes", "eid") != SJ_OK) {
+        snprintf(err, err_size, "cannot record the notes of older status changes");
         goto fail;
     }
     return self;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hub_http.h"
+#include "hub_read.h"
 #include "hub_store.h"
 #include "sj_backup.h"
 #include "sj_enrol.h"
@@ -51,6 +52,11 @@ enum {
     O_SOURCE,
     O_SUMMARY,
     O_REASON,
+    O_STATION,
+    O_FROM,
+    O_UNTIL,
+    O_LIMIT,
+    O_OFFSET,
 };
 
 static const struct option s_options[] = {
@@ -87,6 +93,11 @@ static const struct option s_options[] = {
     {"source", required_argument, NULL, O_SOURCE},
     {"summary", required_argument, NULL, O_SUMMARY},
     {"reason", required_argument, NULL, O_REASON},
+    {"station", required_argument, NULL, O_STATION},
+    {"from", required_argument, NULL, O_FROM},
+    {"until", required_argument, NULL, O_UNTIL},
+    {"limit", required_argument, NULL, O_LIMIT},
+    {"offset", required_argument, NULL, O_OFFSET},
     {NULL, 0, NULL, 0},
 };
 
@@ -324,6 +335,59 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
         return 1;
+    }
+    return 0;
+}
+
+/* list, search, show (issue 15, hub_read.h). */
+static int
+s_cmd_read(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    const char *cmd = a->cmd->name;
+    hub_read_filter_t f = {.station = sj_cli_val(a, O_STATION),
+                           .category = sj_cli_val(a, O_CATEGORY),
+                           .outcome = sj_cli_val(a, O_OUTCOME),
+                           .from = sj_cli_val(a, O_FROM),
+                           .to = sj_cli_val(a, O_UNTIL),
+                           .text = strcmp(cmd, "search") == 0 ? a->pos[0] : NULL};
+    long long limit = 0, offset = 0;
+    if (sj_cli_int(a, O_LIMIT, 1, 1000000, &limit)
+        || sj_cli_int(a, O_OFFSET, 0, 1000000000, &offset)) {
+        return 2;
+    }
+    f.limit = (long) limit;
+    f.offset = (long) offset;
+    char err[512] = "";
+    hub_store_t *st = hub_store_open(o.data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    if (strcmp(cmd, "show") == 0) {
+        rc = hub_read_show(hub_store_db(st), a->pos[0], o.format, stdout, err, sizeof err);
+    } else {
+        sj_table_t *t = NULL;
+        int scanned = 0;
+        rc = hub_read_list(hub_store_db(st), &f, &t, &scanned, err, sizeof err);
+        if (rc == SJ_OK && scanned) {
+            fprintf(stderr, "township-hub: 少于3个字，逐条查找（不用索引，较慢） fewer than 3 "
+                            "characters: every summary and note was scanned (the index needs 3)\n");
+        }
+        if (rc == SJ_OK && sj_table_write(t, o.format, stdout) != SJ_OK) {
+            snprintf(err, sizeof err, "cannot write the output");
+            rc = SJ_EIO;
+        }
+        sj_table_destroy(&t);
+    }
+    hub_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err[0] ? err : sj_strerror(rc));
+        return rc == SJ_EINVAL ? 2 : 1;
     }
     return 0;
 }
@@ -633,6 +697,52 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
      "  --labels zh|en      csv: the header and the values as a person reads them\n",
      s_cmd_cases, NULL, NULL, NULL},
+    {"list", NULL, 0, 0,
+     S_OPTS(O_STATION, O_CATEGORY, O_OUTCOME, O_FROM, O_UNTIL, O_LIMIT, O_OFFSET, O_FORMAT),
+     "the township's matters: summary, date, category, channel, persons, station",
+     "usage: township-hub list [--station CODE] [--category C] [--outcome O]\n"
+     "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+     "                         [--limit N] [--offset N] [--format table|json|csv]\n"
+     "\n"
+     "Lists the matters the hub holds (its stations' reports and the cases\n"
+     "assigned to it), newest first: the whole id, date, station, category,\n"
+     "channel, kind, persons, outcome in force here, assignee, due date and\n"
+     "summary. Never personal data: it is sealed to the county.\n"
+     "\n"
+     "  --station CODE      one station's matters\n"
+     "  --category C        one category (name or Chinese label)\n"
+     "  --outcome O         the outcome in force here\n"
+     "  --from, --until D   the date it happened, inclusive\n"
+     "  --limit N           at most N rows (default 100); --offset N skips N\n"
+     "  --format F          table (default), json, csv\n",
+     s_cmd_read, NULL, NULL, NULL},
+    {"search", "TEXT", 1, 1,
+     S_OPTS(O_STATION, O_CATEGORY, O_OUTCOME, O_FROM, O_UNTIL, O_LIMIT, O_OFFSET, O_FORMAT),
+     "matters whose summary or notes contain TEXT",
+     "usage: township-hub search TEXT [--station CODE] [--category C] [--outcome O]\n"
+     "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+     "                         [--limit N] [--offset N] [--format table|json|csv]\n"
+     "\n"
+     "Finds the matters whose summary, or a note of a status change or an\n"
+     "assignment, contains TEXT (any substring, Chinese included), newest first,\n"
+     "with list's columns. Three characters or more use the index; one or two\n"
+     "are looked for in every row (slower; said on stderr).\n"
+     "\n"
+     "  --station CODE      one station's matters\n"
+     "  --category C        one category (name or Chinese label)\n"
+     "  --outcome O         the outcome in force here\n"
+     "  --from, --until D   the date it happened, inclusive\n"
+     "  --limit N           at most N rows (default 100); --offset N skips N\n"
+     "  --format F          table (default), json, csv\n",
+     s_cmd_read, NULL, NULL, NULL},
+    {"show", "ID", 1, 1, S_OPTS(O_FORMAT), "one matter and its history",
+     "usage: township-hub show ID [--format table|json|csv]\n"
+     "\n"
+     "Shows one matter (no personal data: sealed to the county) and its history:\n"
+     "the report, every status change (from, to, note, officer, origin, time, in\n"
+     "force or not, conflict) and every assignment (by, to, due, note) in time\n"
+     "order (json: \"history\": [...]).\n",
+     s_cmd_read, NULL, NULL, NULL},
     {"assign", "CASE-ID", 1, 1, S_OPTS(O_TO, O_DUE, O_NOTE, O_OFFICER, O_CODE),
      "assign a case to one of the hub's stations (交办)",
      "usage: township-hub assign CASE-ID --to STATION --due YYYY-MM-DD [--note TEXT]\n"

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "hub_read.h"
 #include "sj_cli.h"
 #include "sj_http.h"
 #include "sj_ids.h"
@@ -118,6 +119,116 @@ s_api_cases(hub_http_t *self, sj_http_req_t *req)
     free(text);
 }
 
+/* Replies with what was written into the memory stream f (JSON; closed
+ * here, so text and len are read through their pointers after), or the
+ * error. */
+static void
+s_reply_stream(sj_http_req_t *req,
+               const char *what,
+               int rc,
+               FILE *f,
+               char **text_p,
+               size_t *len_p,
+               const char *err)
+{
+    if (fclose(f) != 0 && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    char *text = *text_p;
+    size_t len = *len_p;
+    if (rc != SJ_OK) {
+        int status = rc == SJ_EINVAL      ? S_HTTP_BAD_REQUEST
+                     : rc == SJ_ENOTFOUND ? S_HTTP_NOT_FOUND
+                                          : S_HTTP_ERROR;
+        if (status == S_HTTP_ERROR) {
+            sj_warn("http: %s: %s", what, err && err[0] ? err : sj_strerror(rc));
+        }
+        sj_http_reply_error(req, status, err && err[0] ? err : sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, len);
+    }
+    free(text);
+}
+
+static int
+s_long_arg(const char *name, const char *v, long max, long *out, char *err, size_t err_size)
+{
+    char *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    if (v && (!end || *end || n < 0 || n > max)) {
+        snprintf(err, err_size, "%s '%.32s' is not a number from 0 to %ld", name, v, max);
+        return SJ_EINVAL;
+    }
+    *out = (long) n;
+    return SJ_OK;
+}
+
+/* The township's matters (issue 15), as `township-hub list` or, with q,
+ * `search` print them (JSON): station, category, outcome, from, until,
+ * limit, offset. */
+static void
+s_api_matters(hub_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"station", "category", "outcome", "from", "until",
+                                          "q",       "limit",    "offset",  NULL};
+    const char *v[8];
+    char err[512] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    hub_read_filter_t fl = {.station = v[0] && v[0][0] ? v[0] : NULL,
+                            .category = v[1] && v[1][0] ? v[1] : NULL,
+                            .outcome = v[2] && v[2][0] ? v[2] : NULL,
+                            .from = v[3] && v[3][0] ? v[3] : NULL,
+                            .to = v[4] && v[4][0] ? v[4] : NULL,
+                            .text = v[5] && v[5][0] ? v[5] : NULL};
+    if (s_long_arg("limit", v[6], 1000, &fl.limit, err, sizeof err) != SJ_OK
+        || s_long_arg("offset", v[7], 1000000000L, &fl.offset, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    sj_table_t *t = NULL;
+    int scanned = 0;
+    int rc = hub_read_list(hub_store_db(self->store), &fl, &t, &scanned, err, sizeof err);
+    if (rc == SJ_OK && sj_table_write(t, SJ_FMT_JSON, f) != SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    sj_table_destroy(&t);
+    s_reply_stream(req, "/api/matters", rc, f, &text, &len, err);
+}
+
+/* One matter and its history (issue 15), as `township-hub show ID
+ * --format json` prints it: id. */
+static void
+s_api_case(hub_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"id", NULL};
+    const char *v[1];
+    char err[512] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc =
+        hub_read_show(hub_store_db(self->store), v[0] ? v[0] : "", SJ_FMT_JSON, f, err, sizeof err);
+    s_reply_stream(req, "/api/case", rc, f, &text, &len, err);
+}
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
@@ -126,6 +237,10 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_status(self, req);
     } else if (strcmp(sj_http_req_path(req), "/api/cases") == 0) {
         s_api_cases(self, req);
+    } else if (strcmp(sj_http_req_path(req), "/api/matters") == 0) {
+        s_api_matters(self, req);
+    } else if (strcmp(sj_http_req_path(req), "/api/case") == 0) {
+        s_api_case(self, req);
     } else {
         sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
     }
@@ -182,7 +297,10 @@ static const char s_usage[] =
     "reports, quarantined reports and backlog, silent stations first; Chinese\n"
     "and English. Everything the page needs is inside this binary. A separate\n"
     "process that only reads the database: run it next to 'run'. JSON API:\n"
-    "/api/status (as 'status --format json'). Prints 'ready URL' when serving;\n"
+    "/api/status (as 'status --format json'), /api/cases (as 'cases'),\n"
+    "/api/matters (as 'list', with q= as 'search') and /api/case?id=ID (as\n"
+    "'show'). The page lists, filters, searches and pages the matters; a case\n"
+    "opens with its history and prints on one A4 page. Prints 'ready URL' when serving;\n"
     "stops on SIGINT or SIGTERM.\n"
     "\n"
     "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any)\n"

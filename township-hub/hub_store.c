@@ -11,6 +11,7 @@
 #include "sj_case.h"
 #include "sj_case_db.h"
 #include "sj_down.h"
+#include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
@@ -79,7 +80,158 @@ static const sj_migration_t s_migrations[] = {
      * entered before has no head yet: its previous event is looked up once
      * (s_event_hash, by the (origin, epoch, origin_seq) index). */
     {6, SJ_DOWNLINK_SCHEMA_2},
+    /* A case you can read and find (issue 15): each report's fields as the
+     * township may read them (never the sealed personal data, which the hub
+     * does not have), from its station's report or, for a case reported
+     * outside the township, from the snapshot its assignment came with
+     * (officer and level then unknown: NULL); each status change's note and
+     * officer; the FTS5 table `search` over summaries and notes, kept by
+     * triggers in the transaction that stores the row (sj_history.h). The
+     * rows of older versions are read once from the events' own bytes and
+     * the assignments' items (meta hub_reports, case_notes). */
+    {7, SJ_SEARCH_SCHEMA SJ_SEARCH_CHANGES_SCHEMA(
+            "case_changes") "CREATE TABLE reports(id BLOB PRIMARY KEY, origin TEXT NOT NULL,"
+                            " occurred_on TEXT NOT NULL, channel INTEGER NOT NULL,"
+                            " kind INTEGER NOT NULL, persons INTEGER NOT NULL, level INTEGER,"
+                            " category INTEGER NOT NULL, summary TEXT NOT NULL, officer TEXT,"
+                            " created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+                            "CREATE INDEX reports_created ON reports(created_ms);"
+                            "CREATE TRIGGER search_report AFTER INSERT ON reports BEGIN"
+                            " INSERT INTO search(text, case_id, kind)"
+                            " VALUES(new.summary, new.id, 'summary'); END;"
+                            "INSERT INTO meta(key, value) VALUES('hub_reports', 1)"
+                            " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
+
+/* Keeps a report's readable fields (schema 7): from its event, or from the
+ * snapshot an assignment brought (ev NULL). Idempotent. */
+static int
+s_report_keep(sqlite3 *db,
+              sqlite3_stmt **cache,
+              const sj_event_t *ev,
+              const sj_snapshot_t *snap,
+              const uint8_t *id)
+{
+    sqlite3_stmt *st = cache ? *cache : NULL;
+    if (st) {
+        goto bind;
+    }
+    /* the report's own fields win over a snapshot's */
+    int rc = sj_db_prepare(db,
+                           ev ? "INSERT OR REPLACE INTO reports(id, origin, occurred_on, channel,"
+                                " kind, persons, level, category, summary, officer, created_ms)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                              : "INSERT INTO reports(id, origin, occurred_on, channel, kind,"
+                                " persons, level, category, summary, officer, created_ms)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    if (cache) {
+        *cache = st;
+    }
+bind:;
+    int64_t created = 0;
+    for (int i = 0; i < 6; i++) {
+        created = created << 8 | id[i]; /* a UUIDv7 begins with its time */
+    }
+    if (ev) {
+        const sj_report_t *r = &ev->report;
+        rc = sj_db_bind_check(
+            db,
+            sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC)
+                | sqlite3_bind_text(st, 2, ev->origin, -1, SQLITE_STATIC)
+                | sqlite3_bind_text(st, 3, r->occurred_on, -1, SQLITE_STATIC)
+                | sqlite3_bind_int(st, 4, r->channel) | sqlite3_bind_int(st, 5, r->kind)
+                | sqlite3_bind_int64(st, 6, r->persons) | sqlite3_bind_int(st, 7, r->level)
+                | sqlite3_bind_int(st, 8, r->category)
+                | sqlite3_bind_text(st, 9, ev->summary, -1, SQLITE_STATIC)
+                | sqlite3_bind_text(st, 10, ev->officer, -1, SQLITE_STATIC)
+                | sqlite3_bind_int64(st, 11, ev->created_ms),
+            "report row");
+    } else {
+        rc = sj_db_bind_check(
+            db,
+            sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC)
+                | sqlite3_bind_text(st, 2, snap->origin, -1, SQLITE_STATIC)
+                | sqlite3_bind_text(st, 3, snap->occurred_on, -1, SQLITE_STATIC)
+                | sqlite3_bind_int(st, 4, snap->channel) | sqlite3_bind_int(st, 5, snap->kind)
+                | sqlite3_bind_int64(st, 6, snap->persons) | sqlite3_bind_null(st, 7)
+                | sqlite3_bind_int(st, 8, snap->category)
+                | sqlite3_bind_text(st, 9, snap->summary, -1, SQLITE_STATIC)
+                | sqlite3_bind_null(st, 10) | sqlite3_bind_int64(st, 11, created),
+            "report row");
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(db, st, "report row");
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (!cache) {
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* Once after schema 7 (meta hub_reports = 1): the report rows of the events
+ * and assignments held before, in one transaction. */
+static int
+s_reports_backfill(sqlite3 *db)
+{
+    int64_t flag = 0;
+    int rc = sj_db_meta_get_int(db, "hub_reports", &flag);
+    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
+        return SJ_OK;
+    }
+    if (rc != SJ_OK || (rc = sj_db_begin(db)) != SJ_OK) {
+        return rc;
+    }
+    sj_down_item_t *it = malloc(sizeof *it);
+    sqlite3_stmt *st = NULL;
+    rc = it ? sj_db_prepare(
+             db, "SELECT raw, 0 FROM events UNION ALL SELECT item, 1 FROM assignments", &st)
+            : SJ_ENOMEM;
+    size_t n = 0;
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char reason[128];
+        const uint8_t *raw = sqlite3_column_blob(st, 0);
+        size_t len = (size_t) sqlite3_column_bytes(st, 0);
+        if (!raw) {
+            continue;
+        }
+        if (sqlite3_column_int(st, 1) == 0) {
+            if (sj_event_decode(raw, len, &it->ev, reason, sizeof reason) == SJ_OK
+                && it->ev.type == SJ_EVENT_REPORT) {
+                rc = s_report_keep(db, NULL, &it->ev, NULL, it->ev.id);
+                n++;
+            }
+        } else if (sj_down_item_decode(raw, len, it, reason, sizeof reason) == SJ_OK) {
+            rc = s_report_keep(db, NULL, NULL, &it->snap, it->ev.case_id);
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "report rows");
+    }
+    sqlite3_finalize(st);
+    free(it);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, "hub_reports", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (n) {
+        sj_info("report rows of %zu reports read from their events", n);
+    }
+    return SJ_OK;
+}
 
 /* A station stream's receipt as last worked out (s_e2e): every event of
  * (code, epoch) up to origin_seq e2e has a hub_seq <= up. */
@@ -97,6 +249,7 @@ struct hub_store {
     uint8_t link_epoch[SJ_EPOCH_BYTES]; /* the epoch of the stream to the county */
     uint64_t up_offered;                /* meta up_offered as last written (a cache) */
     sqlite3_stmt *st_insert;
+    sqlite3_stmt *st_report; /* a report's readable fields (s_report_keep) */
     sqlite3_stmt *st_exists;
     sqlite3_stmt *st_raw_at; /* an event's bytes by its stream position */
     sqlite3_stmt *st_fetch;
@@ -189,7 +342,11 @@ s_cases_open(hub_store_t *self)
     if (!self->cases) {
         return SJ_EDB;
     }
-    return sj_case_db_upgrade(self->cases, s_upgrade_case, self, NULL);
+    int rc = sj_case_db_upgrade(self->cases, s_upgrade_case, self, NULL);
+    if (rc == SJ_OK) {
+        rc = sj_history_backfill(self->db, "case_changes", "hub_seq");
+    }
+    return rc == SJ_OK ? s_reports_backfill(self->db) : rc;
 }
 
 const sj_migration_t *
@@ -273,6 +430,7 @@ hub_store_close(hub_store_t **self_p)
     }
     hub_store_t *self = *self_p;
     sqlite3_finalize(self->st_insert);
+    sqlite3_finalize(self->st_report);
     sqlite3_finalize(self->st_exists);
     sqlite3_finalize(self->st_raw_at);
     sqlite3_finalize(self->st_fetch);
@@ -476,9 +634,13 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
          * before the report (rare) give it its row now: the orphan bit and
          * one prepared lookup keep that off the hot path. */
         int waits = 0;
-        int rc = sj_case_db_orphan_maybe(self->cases, ev->id)
-                     ? sj_case_db_waits(self->cases, ev->id, &waits)
-                     : SJ_OK;
+        int rc = s_report_keep(self->db, &self->st_report, ev, NULL, ev->id);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        rc = sj_case_db_orphan_maybe(self->cases, ev->id)
+                 ? sj_case_db_waits(self->cases, ev->id, &waits)
+                 : SJ_OK;
         return rc == SJ_OK && waits ? s_case_replay(self, ev->id) : rc;
     }
     int rc = sj_case_db_insert(self->cases, ev, hub_seq);
@@ -1094,7 +1256,10 @@ s_assignment_keep(hub_store_t *self,
     /* The case, if it was reported outside the township; the county's word
      * as the item carries it. A report held here gives the row first, from
      * itself. */
-    rc = s_case_materialize(self, ev->case_id);
+    rc = s_report_keep(self->db, NULL, NULL, &it->snap, ev->case_id);
+    if (rc == SJ_OK) {
+        rc = s_case_materialize(self, ev->case_id);
+    }
     if (rc != SJ_OK) {
         return rc;
     }

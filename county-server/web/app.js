@@ -1,7 +1,12 @@
 /* The county dashboard (county-server serve). Reads the JSON API of the same
- * server (/api/stats, /api/townships, /api/cases, /api/links) and draws the page; the
- * filters and the language live in the URL's query string, so a view can be
- * bookmarked or sent. No framework; Chart.js is served by the same binary. */
+ * server (/api/stats, /api/townships, /api/cases, /api/links, /api/matters)
+ * and draws the page; the filters and the language live in the URL's query
+ * string, so a view can be bookmarked or sent. A click on a township row, a
+ * chart bar or a month narrows the matters list to it; a search box finds
+ * summaries and notes; a case (a click on its id or on an overdue row)
+ * opens with its history (/api/case) and the print layouts of the case
+ * sheet and the assignment sheet (交办单). No framework; Chart.js is served
+ * by the same binary. */
 'use strict';
 
 (function () {
@@ -24,6 +29,22 @@
       kind_township: '乡镇枢纽', kind_station: '村站',
       loading: '正在读取…', loaded: '已更新', failed: '读取失败：',
       h: '小时', min: '分', d: '天', s: '秒',
+      matters_title: '事项', q: '搜索（摘要和备注）', find: '查找', clear: '清除',
+      col_date: '日期', col_station: '村站', col_channel: '渠道', col_outcome: '处理结果',
+      col_summary: '摘要', no_matters: '没有符合条件的事项',
+      short_q: '少于3个字：逐条查找（较慢）', showing: '显示',
+      back: '返回', print_sheet: '打印案件单', print_assign: '打印交办单', print: '打印',
+      history: '经过', h_time: '时间', h_type: '事项', h_origin: '由', h_officer: '经办人',
+      h_what: '内容', h_note: '备注', sheet: '案件单', assign_sheet: '交办单',
+      sign_result: '办理结果：', sign_by: '承办人签字：', sign_date: '日期：',
+      t_report: '上报', t_status: '状态变更', t_assignment: '交办',
+      in_force: '已生效', not_in_force: '未生效', assign_to: '交办给', due: '限期',
+      fields: { id: '编号', occurred_on: '发生日期', station: '报告村站', township: '乡镇',
+        channel: '渠道', kind: '类型', persons: '人数', level: '去向', category: '类别',
+        outcome: '处理结果', source: '来源', summary: '摘要', officer: '登记人',
+        received: '收到时间', personal: '个人信息' },
+      personal_sealed: '已封存（页面不显示）', personal_none: '无',
+      kind: { individual: '个体访', collective: '集体访' },
       channel: { visit: '来访', letter: '来信', phone: '来电', mailbox: '信箱' },
       level: { village: '在村', township: '到乡镇', county: '到县', city: '赴市',
                province: '赴省', capital: '进京' },
@@ -53,6 +74,24 @@
       kind_township: 'township hub', kind_station: 'station',
       loading: 'Loading…', loaded: 'Updated', failed: 'Could not load: ',
       h: ' h ', min: ' min', d: ' d ', s: ' s',
+      matters_title: 'Matters', q: 'Search (summaries and notes)', find: 'Find', clear: 'Clear',
+      col_date: 'Date', col_station: 'Station', col_channel: 'Channel', col_outcome: 'Outcome',
+      col_summary: 'Summary', no_matters: 'No matters match',
+      short_q: 'Fewer than 3 characters: every row scanned (slower)', showing: 'Showing',
+      back: 'Back', print_sheet: 'Print case sheet', print_assign: 'Print assignment sheet',
+      print: 'Print', history: 'History', h_time: 'Time', h_type: 'Event', h_origin: 'By',
+      h_officer: 'Officer', h_what: 'What', h_note: 'Note', sheet: 'Case sheet',
+      assign_sheet: 'Assignment sheet', sign_result: 'Result: ',
+      sign_by: 'Handled by (signature): ', sign_date: 'Date: ', t_report: 'report',
+      t_status: 'status change', t_assignment: 'assignment', in_force: 'in force',
+      not_in_force: 'not in force', assign_to: 'to', due: 'due',
+      fields: { id: 'Id', occurred_on: 'Occurred on', station: 'Reporting station',
+        township: 'Township', channel: 'Channel', kind: 'Kind', persons: 'Persons',
+        level: 'Level lodged', category: 'Category', outcome: 'Outcome', source: 'Source',
+        summary: 'Summary', officer: 'Registered by', received: 'Received',
+        personal: 'Personal data' },
+      personal_sealed: 'sealed (not shown on the page)', personal_none: 'none',
+      kind: { individual: 'individual', collective: 'collective' },
       channel: { visit: 'visit', letter: 'letter', phone: 'phone', mailbox: 'mailbox' },
       level: { village: 'village', township: 'township', county: 'county', city: 'city',
                province: 'province', capital: 'capital' },
@@ -76,6 +115,13 @@
     township: params.get('township') || '',
     token: params.get('token') || '',
     data: null,
+    q: params.get('q') || '',
+    /* what a click on a township, a bar or a month narrowed the list to */
+    extra: JSON.parse(params.get('extra') || '{}'),
+    caseId: params.get('case') || '',
+    print: params.get('print') || '',
+    kase: null,
+    matters: null,
   };
   const charts = {};
   const $ = (id) => document.getElementById(id);
@@ -123,8 +169,32 @@
     return q;
   }
 
+  /* The matters list: the page's filters, the clicked narrowing, the text. */
+  function mattersQuery() {
+    const q = filterQuery();
+    for (const [k, v] of Object.entries(state.extra)) {
+      q.set(k, v);
+    }
+    if (state.q) {
+      q.set('q', state.q);
+    }
+    return q;
+  }
+
   function syncUrl() {
     const q = filterQuery();
+    if (state.q) {
+      q.set('q', state.q);
+    }
+    if (Object.keys(state.extra).length) {
+      q.set('extra', JSON.stringify(state.extra));
+    }
+    if (state.caseId) {
+      q.set('case', state.caseId);
+    }
+    if (state.print) {
+      q.set('print', state.print);
+    }
     q.set('lang', state.lang);
     if (state.token) {
       q.set('token', state.token);
@@ -146,6 +216,14 @@
     document.documentElement.dataset.state = 'loading';
     setStatus(t('loading'), false);
     try {
+      if (state.caseId) {
+        state.kase = await api('/api/case', new URLSearchParams({ id: state.caseId }));
+        render();
+        setStatus(t('loaded'), false);
+        document.documentElement.dataset.state = 'ready';
+        return;
+      }
+      state.matters = await api('/api/matters', mattersQuery());
       const calls = [api('/api/stats', filterQuery())];
       for (const dim of DIMS) {
         calls.push(api('/api/stats', filterQuery({ by: dim })));
@@ -214,13 +292,25 @@
         labels,
         datasets: [
           { label: t('items'), data: rows.map((r) => r.items), backgroundColor: COLORS.items,
-            borderColor: COLORS.items },
+            borderColor: COLORS.items, yAxisID: 'y' },
           { label: t('persons'), data: rows.map((r) => r.persons),
-            backgroundColor: COLORS.persons, borderColor: COLORS.persons },
+            backgroundColor: COLORS.persons, borderColor: COLORS.persons, yAxisID: 'y1' },
         ],
       },
+      /* matters and persons on their own axes (left, right): a collective
+       * matter's many persons no longer flatten the small bars */
       options: { animation: false, responsive: true, plugins: { legend: { position: 'bottom' } },
-                 scales: { y: { beginAtZero: true } } },
+                 scales: {
+                   y: { beginAtZero: true, position: 'left',
+                        title: { display: true, text: t('items') } },
+                   y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false },
+                         title: { display: true, text: t('persons') } },
+                 },
+                 onClick: (evt, elements) => {
+                   if (elements && elements.length) {
+                     narrow(dim, rows[elements[0].index][dim]);
+                   }
+                 } },
     };
     const canvas = $('chart-' + dim);
     canvas.setAttribute('aria-label', t('by_' + dim) + ': ' +
@@ -230,6 +320,166 @@
     }
     if (window.Chart) {
       charts[dim] = new window.Chart(canvas, config);
+    }
+  }
+
+  /* A click on a township, a bar or a month: the matters list shows the
+   * matching matters. */
+  function narrow(dim, value) {
+    if (dim === 'month') {
+      const [y, m] = value.split('-').map(Number);
+      const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+      state.extra = { from: value + '-01', to: value + '-' + String(last).padStart(2, '0') };
+    } else {
+      state.extra = { [dim]: value };
+    }
+    syncUrl();
+    loadMatters(true);
+  }
+
+  async function loadMatters(scroll) {
+    try {
+      state.matters = await api('/api/matters', mattersQuery());
+      renderMatters();
+      if (scroll) {
+        $('matters-section').scrollIntoView();
+      }
+      document.documentElement.dataset.matters = 'ready';
+    } catch (e) {
+      setStatus(t('failed') + e.message, true);
+    }
+  }
+
+  function openCase(id) {
+    state.caseId = id;
+    state.print = '';
+    syncUrl();
+    load();
+  }
+
+  function caseCell(tr, id) {
+    const td = document.createElement('td');
+    const a = document.createElement('a');
+    a.className = 'case';
+    a.href = '#';
+    a.textContent = id.slice(-12); /* a UUIDv7 begins with its time: its random tail */
+    a.title = id;
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      openCase(id);
+    });
+    td.appendChild(a);
+    tr.appendChild(td);
+  }
+
+  function renderMatters() {
+    const rows = state.matters;
+    if (!rows) {
+      return;
+    }
+    const chips = Object.entries(state.extra)
+      .map(([k, v]) => (I18N[state.lang][k] && typeof I18N[state.lang][k] === 'object'
+        ? label(k, v) : (t(k) || k) + ' ' + v));
+    $('m-filter').hidden = chips.length === 0;
+    $('m-filter-text').textContent = chips.join(' · ');
+    $('q').value = state.q;
+    $('m-note').textContent = state.q && [...state.q].length < 3 ? t('short_q') : '';
+    const body = $('matters-body');
+    body.replaceChildren();
+    if (rows.length === 0) {
+      const tr = document.createElement('tr');
+      cell(tr, t('no_matters')).colSpan = 8;
+      body.appendChild(tr);
+    }
+    for (const m of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.matter = m.id;
+      caseCell(tr, m.id);
+      cell(tr, m.occurred_on);
+      cell(tr, m.station);
+      cell(tr, label('category', m.category));
+      cell(tr, label('channel', m.channel));
+      cell(tr, num(m.persons), 'num');
+      cell(tr, label('outcome', m.outcome));
+      cell(tr, m.summary);
+      body.appendChild(tr);
+    }
+  }
+
+  function renderCase() {
+    const view = Boolean(state.caseId);
+    for (const el of document.querySelectorAll('.dash')) {
+      el.hidden = view;
+    }
+    $('case-view').hidden = !view;
+    if (state.print) {
+      document.body.dataset.print = state.print;
+    } else {
+      delete document.body.dataset.print;
+    }
+    const c = state.kase;
+    if (!view || !c) {
+      return;
+    }
+    $('sheet-title').textContent =
+      (state.print === 'assign' ? t('assign_sheet') : t('sheet')) + ' ' + c.id;
+    const fb = $('case-fields-body');
+    fb.replaceChildren();
+    const enums = ['channel', 'kind', 'level', 'category', 'outcome', 'source'];
+    for (const k of Object.keys(I18N[state.lang].fields)) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = I18N[state.lang].fields[k];
+      tr.appendChild(th);
+      let v = c[k] === null || c[k] === undefined ? '' : String(c[k]);
+      if (enums.includes(k)) {
+        v = label(k, v);
+      } else if (k === 'personal') {
+        v = v === 'sealed' ? t('personal_sealed') : t('personal_none');
+      } else if (k === 'received') {
+        v = when(v);
+      }
+      cell(tr, v).dataset.field = k;
+      fb.appendChild(tr);
+    }
+    const hb = $('case-history-body');
+    hb.replaceChildren();
+    let last = null;
+    for (const h of c.history) {
+      const tr = document.createElement('tr');
+      tr.dataset.type = h.type;
+      cell(tr, when(h.at));
+      cell(tr, t('t_' + h.type));
+      cell(tr, h.origin);
+      cell(tr, h.officer || '');
+      let what;
+      if (h.type === 'report') {
+        what = label('outcome', h.outcome);
+      } else if (h.type === 'status') {
+        what = label('outcome', h.from) + ' → ' + label('outcome', h.to) + ' ('
+          + (h.applied === 'not in force' ? t('not_in_force') : t('in_force')) + ')'
+          + (h.conflict ? ' ⚠ ' + h.conflict : '');
+      } else {
+        what = t('assign_to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
+        last = h;
+      }
+      cell(tr, what);
+      cell(tr, h.note || '');
+      hb.appendChild(tr);
+    }
+    const ab = $('assign-body');
+    ab.replaceChildren();
+    if (last) {
+      for (const [k, v] of [[t('assign_to'), last.to], [t('due'), last.due_on],
+        [t('h_origin'), last.origin], [t('h_note'), last.note]]) {
+        const tr = document.createElement('tr');
+        const th = document.createElement('th');
+        th.textContent = k;
+        tr.appendChild(th);
+        cell(tr, v || '');
+        ab.appendChild(tr);
+      }
     }
   }
 
@@ -266,6 +516,7 @@
     for (const c of rows) {
       const tr = document.createElement('tr');
       tr.dataset.case = c.case_id;
+      tr.addEventListener('click', () => openCase(c.case_id));
       cell(tr, c.case_id);
       cell(tr, c.township);
       cell(tr, label('category', c.category));
@@ -282,6 +533,7 @@
     for (const r of state.data.townships) {
       const tr = document.createElement('tr');
       tr.dataset.township = r.township;
+      tr.addEventListener('click', () => narrow('township', r.township));
       cell(tr, r.township);
       cell(tr, num(r.items), 'num');
       cell(tr, num(r.persons), 'num');
@@ -348,11 +600,17 @@
     }
     $('f-from').value = state.from;
     $('f-to').value = state.to;
+    /* the date inputs in the page's language */
+    for (const id of ['f-from', 'f-to']) {
+      $(id).lang = state.lang === 'zh' ? 'zh-CN' : 'en-GB';
+    }
   }
 
   function render() {
     renderLabels();
-    if (!state.data) {
+    renderCase();
+    renderMatters();
+    if (!state.data || state.caseId) {
       return;
     }
     setTotal('total-items', state.data.total.items);
@@ -391,6 +649,34 @@
       render();
     });
   }
+
+  $('q-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    state.q = $('q').value.trim();
+    syncUrl();
+    loadMatters(false);
+  });
+  $('m-clear').addEventListener('click', () => {
+    state.extra = {};
+    syncUrl();
+    loadMatters(false);
+  });
+  $('case-back').addEventListener('click', () => {
+    state.caseId = '';
+    state.print = '';
+    state.kase = null;
+    syncUrl();
+    render();
+    load();
+  });
+  for (const [id, mode] of [['case-print-sheet', 'sheet'], ['case-print-assign', 'assign']]) {
+    $(id).addEventListener('click', () => {
+      state.print = mode;
+      syncUrl();
+      render();
+    });
+  }
+  $('case-print').addEventListener('click', () => window.print());
 
   renderLabels();
   syncUrl();

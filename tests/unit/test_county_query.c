@@ -620,7 +620,10 @@ test_county_query_show_found(void **state)
                                 "origin_seq: 1\n"
                                 "created: 2024-03-01T08:00:00Z\n"
                                 "received: 2024-03-01T08:01:05Z\n"
-                                "personal: sealed (open with the county key)\n");
+                                "personal: sealed (open with the county key)\n"
+                                "history 经过:\n"
+                                "  2024-03-01T08:00:00Z  上报 report  230523102202  officer-017"
+                                "  closed 办结\n");
     free(o.text);
 
     assert_int_equal(s_show(fx->db, s_data[1].id, SJ_FMT_JSON, &o), SJ_OK);
@@ -632,7 +635,11 @@ test_county_query_show_found(void **state)
                                 "\"source\":\"direct\",\"summary\":\"土地承包纠纷\","
                                 "\"officer\":\"officer-017\",\"origin_seq\":2,"
                                 "\"created\":\"2024-03-01T08:00:00Z\","
-                                "\"received\":\"2024-03-01T08:01:05Z\",\"personal\":\"none\"}\n");
+                                "\"received\":\"2024-03-01T08:01:05Z\",\"personal\":\"none\","
+                                "\"history\":[{\"type\":\"report\",\"at\":\"2024-03-01T08:00:00Z\","
+                                "\"id\":\"01900000-0000-7000-8000-000000000032\","
+                                "\"origin\":\"230523100201\",\"officer\":\"officer-017\","
+                                "\"note\":\"\",\"outcome\":\"resolved_on_spot\"}]}\n");
     free(o.text);
 
     assert_int_equal(s_show(fx->db, s_data[0].id, SJ_FMT_CSV, &o), SJ_OK);

@@ -450,13 +450,56 @@ test_county_http_links_equals_status(void **state)
     web_resp_free(&r);
 }
 
+/* /api/matters and /api/case (issue 15): the bodies `search` and `show`
+ * print. */
+static void
+test_county_http_matters_and_case_equal_cli(void **state)
+{
+    s_fx_t *fx = *state;
+    struct {
+        const char *target;
+        char *argv[12];
+    } same[] = {
+        {"/api/matters?q=e",
+         {COUNTY_BIN, "search", "e", "--data", fx->db->dir, "--format", "json", NULL}},
+        {"/api/matters?q=e&township=230523100",
+         {COUNTY_BIN, "search", "e", "--township", "230523100", "--data", fx->db->dir, "--format",
+          "json", NULL}},
+        {"/api/case?id=" ID(03),
+         {COUNTY_BIN, "show", ID(03), "--data", fx->db->dir, "--format", "json", NULL}},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        int status = -1;
+        char *cli = web_run(same[i].argv, &status);
+        assert_int_equal(status, 0);
+        web_resp_t r;
+        s_get(fx, same[i].target, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, cli);
+        web_resp_free(&r);
+        free(cli);
+    }
+    /* no text: every matter that passes the filters, newest first */
+    web_resp_t r;
+    s_get(fx, "/api/matters?township=230523101", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, ID(04)));
+    assert_null(strstr(r.body, ID(01)));
+    web_resp_free(&r);
+    s_get(fx, "/api/case?id=01900000-0000-7000-8000-0000000000ff", &r);
+    assert_int_equal(r.status, 404);
+    web_resp_free(&r);
+    s_bad(fx, "/api/case?id=nope", "'nope' is not a UUID");
+    s_bad(fx, "/api/matters?limit=0", "limit '0' is not a number");
+}
+
 static void
 test_county_http_not_found_and_read_only(void **state)
 {
     s_fx_t *fx = *state;
     web_resp_t r;
     const char *missing[] = {"/nope",        "/api",       "/api/",
-                             "/api/matters", "/index.htm", "/../etc/passwd"};
+                             "/api/nothing", "/index.htm", "/../etc/passwd"};
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         s_get(fx, missing[i], &r);
         assert_int_equal(r.status, 404);
@@ -828,6 +871,7 @@ main(void)
         cmocka_unit_test(test_county_http_cases_equals_cli),
         cmocka_unit_test(test_county_http_townships),
         cmocka_unit_test(test_county_http_links_equals_status),
+        cmocka_unit_test(test_county_http_matters_and_case_equal_cli),
         cmocka_unit_test(test_county_http_not_found_and_read_only),
         cmocka_unit_test(test_county_http_assets_from_the_binary),
         cmocka_unit_test_teardown(test_county_http_token, s_test_teardown),

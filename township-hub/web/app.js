@@ -1,7 +1,11 @@
-/* The township status page (township-hub serve). Reads /api/status of the
- * same server (what `township-hub status --format json` prints) and
- * /api/cases (the open cases, as `township-hub cases --format json` lists
- * them) and draws them, overdue cases first; refreshes every 30 s. The language is in the URL (?lang=zh|en). */
+/* The township page (township-hub serve). Reads /api/status of the same
+ * server (what `township-hub status --format json` prints), /api/cases (the
+ * open cases, as `township-hub cases --format json` lists them, overdue
+ * first) and /api/matters (every matter, as `list` and `search` give them:
+ * filters, a search box, pages of 25); ?case=ID opens one matter with its
+ * history (/api/case, as `show`), and ?case=ID&print=sheet|assign lays out
+ * the case sheet or the assignment sheet (交办单) for one A4 page. Refreshes
+ * every 30 s. The language is in the URL (?lang=zh|en). */
 'use strict';
 
 (function () {
@@ -20,6 +24,30 @@
       ok: '正常', silent: '失联', never: '从未', none: '还没有村站连接过', ago: '前',
       loading: '正在读取…', loaded: '已更新', failed: '读取失败：',
       d: '天', h: '小时', min: '分', s: '秒',
+      matters: '全部事项', f_q: '搜索（摘要和备注）', f_from: '从', f_until: '到', f_apply: '查找',
+      col_date: '日期', col_category: '类别', col_channel: '渠道', col_persons: '人数',
+      col_summary: '摘要', prev: '上一页', next: '下一页', page: '第 {n} 页', any: '全部',
+      no_matters: '没有符合条件的事项', short_q: '少于3个字：逐条查找（较慢）',
+      back: '返回', print_sheet: '打印案件单', print_assign: '打印交办单', print: '打印',
+      history: '经过', h_time: '时间', h_type: '事项', h_origin: '由', h_officer: '经办人',
+      h_what: '内容', h_note: '备注', sheet: '案件单', assign_sheet: '交办单',
+      sign_result: '办理结果：', sign_by: '承办人签字：', sign_date: '日期：',
+      t_report: '上报', t_status: '状态变更', t_assignment: '交办',
+      in_force: '已生效', not_in_force: '未生效', to: '交办给', due: '限期',
+      fields: { id: '编号', occurred_on: '发生日期', station: '报告村站', township: '乡镇',
+        channel: '渠道', kind: '类型', persons: '人数', level: '去向', category: '类别',
+        outcome: '处理结果', summary: '摘要', officer: '登记人', personal: '个人信息' },
+      personal: '不在乡镇（封存在县里）',
+      enums: {
+        channel: { visit: '来访', letter: '来信', phone: '来电', mailbox: '信箱' },
+        kind: { individual: '个体访', collective: '集体访' },
+        level: { village: '在村', township: '到乡镇', county: '到县', city: '赴市',
+          province: '赴省', capital: '进京' },
+        category: { land: '土地', enterprise_restructuring: '企业改制', employment: '劳动就业',
+          housing_demolition: '房屋拆迁', other: '其他' },
+        outcome: { pending: '待处理', resolved_on_spot: '当场解决', accepted: '受理',
+          closed: '办结', withdrawn: '撤回' },
+      },
     },
     en: {
       title: 'Township mediation office', queue_depth: 'Waiting to forward',
@@ -36,6 +64,33 @@
       ok: 'ok', silent: 'SILENT', never: 'never', none: 'No station has connected yet',
       ago: ' ago', loading: 'Loading…', loaded: 'Updated', failed: 'Could not load: ',
       d: ' d ', h: ' h ', min: ' min', s: ' s',
+      matters: 'All matters', f_q: 'Search (summaries and notes)', f_from: 'From',
+      f_until: 'Until', f_apply: 'Find', col_date: 'Date', col_category: 'Category',
+      col_channel: 'Channel', col_persons: 'Persons', col_summary: 'Summary', prev: 'Previous',
+      next: 'Next', page: 'page {n}', any: 'any', no_matters: 'No matters match',
+      short_q: 'Fewer than 3 characters: every row scanned (slower)',
+      back: 'Back', print_sheet: 'Print case sheet', print_assign: 'Print assignment sheet',
+      print: 'Print', history: 'History', h_time: 'Time', h_type: 'Event', h_origin: 'By',
+      h_officer: 'Officer', h_what: 'What', h_note: 'Note', sheet: 'Case sheet',
+      assign_sheet: 'Assignment sheet', sign_result: 'Result: ', sign_by: 'Handled by (signature): ',
+      sign_date: 'Date: ', t_report: 'report', t_status: 'status change',
+      t_assignment: 'assignment', in_force: 'in force', not_in_force: 'not in force',
+      to: 'to', due: 'due',
+      fields: { id: 'Id', occurred_on: 'Occurred on', station: 'Reporting station',
+        township: 'Township', channel: 'Channel', kind: 'Kind', persons: 'Persons',
+        level: 'Level lodged', category: 'Category', outcome: 'Outcome', summary: 'Summary',
+        officer: 'Registered by', personal: 'Personal data' },
+      personal: 'not at the township (sealed to the county)',
+      enums: {
+        channel: { visit: 'visit', letter: 'letter', phone: 'phone call', mailbox: 'mailbox' },
+        kind: { individual: 'individual', collective: 'collective' },
+        level: { village: 'in the village', township: 'to the township', county: 'to the county',
+          city: 'to the city', province: 'to the province', capital: 'to the capital' },
+        category: { land: 'land', enterprise_restructuring: 'enterprise restructuring',
+          employment: 'employment', housing_demolition: 'housing and demolition', other: 'other' },
+        outcome: { pending: 'pending', resolved_on_spot: 'resolved on the spot',
+          accepted: 'accepted', closed: 'concluded', withdrawn: 'withdrawn' },
+      },
     },
   };
   const REFRESH_MS = 30000;
@@ -46,7 +101,21 @@
     silentAfter: params.get('silent_after') || '',
     data: null,
     cases: null,
+    matters: null,
+    caseId: params.get('case') || '',
+    print: params.get('print') || '',
+    kase: null,
+    m: {
+      q: params.get('q') || '', station: params.get('station') || '',
+      category: params.get('category') || '', outcome: params.get('outcome') || '',
+      from: params.get('from') || '', until: params.get('until') || '',
+      offset: Number(params.get('offset')) || 0,
+    },
   };
+  const PAGE = 25;
+  const label = (field, v) => (v && I18N[state.lang].enums[field][v]) || v || '–';
+  /* A UUIDv7 begins with its time: the table shows the random tail. */
+  const tail = (id) => id.slice(-12);
   const $ = (id) => document.getElementById(id);
   const t = (key) => I18N[state.lang][key];
   const locale = () => (state.lang === 'zh' ? 'zh-CN' : 'en-GB');
@@ -91,6 +160,8 @@
 
   function render() {
     renderLabels();
+    renderMatters();
+    renderCase();
     const s = state.data;
     if (!s) {
       return;
@@ -160,8 +231,7 @@
       const tr = document.createElement('tr');
       tr.dataset.case = c.case_id;
       tr.className = c.overdue === 'yes' ? 'late' : '';
-      cell(tr, c.case_id.slice(0, 8));
-      tr.firstChild.title = c.case_id;
+      caseCell(tr, c.case_id);
       cell(tr, c.station);
       cell(tr, t('outcomes')[c.outcome] || c.outcome);
       cell(tr, c.assignee || '–');
@@ -171,6 +241,176 @@
       cell(tr, c.conflict === 'yes' ? t('conflict') : '', c.conflict === 'yes' ? 'silent' : '');
       body.appendChild(tr);
     }
+  }
+
+  function caseCell(tr, id) {
+    const td = document.createElement('td');
+    const a = document.createElement('a');
+    a.className = 'case';
+    a.href = '?' + query({ case: id }).toString();
+    a.textContent = tail(id);
+    a.title = id;
+    a.dataset.case = id;
+    td.appendChild(a);
+    tr.appendChild(td);
+  }
+
+  function fillSelect(id, field, value) {
+    const sel = $(id);
+    sel.replaceChildren();
+    const any = document.createElement('option');
+    any.value = '';
+    any.textContent = t('any');
+    sel.appendChild(any);
+    for (const k of Object.keys(I18N[state.lang].enums[field])) {
+      const o = document.createElement('option');
+      o.value = k;
+      o.textContent = label(field, k);
+      sel.appendChild(o);
+    }
+    sel.value = value;
+  }
+
+  function renderMatters() {
+    fillSelect('m-category', 'category', state.m.category);
+    fillSelect('m-outcome', 'outcome', state.m.outcome);
+    $('m-q').value = state.m.q;
+    $('m-station').value = state.m.station;
+    $('m-from').value = state.m.from;
+    $('m-until').value = state.m.until;
+    for (const id of ['m-from', 'm-until']) {
+      $(id).lang = state.lang === 'zh' ? 'zh-CN' : 'en-GB';
+    }
+    const rows = state.matters;
+    if (!rows) {
+      return;
+    }
+    const body = $('matters-body');
+    body.replaceChildren();
+    if (rows.length === 0) {
+      const tr = document.createElement('tr');
+      cell(tr, t('no_matters'));
+      tr.firstChild.colSpan = 9;
+      body.appendChild(tr);
+    }
+    for (const m of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.case = m.id;
+      caseCell(tr, m.id);
+      cell(tr, m.occurred_on);
+      cell(tr, m.station);
+      cell(tr, label('category', m.category));
+      cell(tr, label('channel', m.channel));
+      cell(tr, String(m.persons), 'num');
+      cell(tr, label('outcome', m.outcome));
+      cell(tr, m.assignee || '–');
+      cell(tr, m.summary, 'summary');
+      body.appendChild(tr);
+    }
+    $('m-page').textContent = t('page').replace('{n}', String(state.m.offset / PAGE + 1));
+    $('m-prev').disabled = state.m.offset === 0;
+    $('m-next').disabled = rows.length < PAGE;
+    $('m-note').textContent =
+      state.m.q && [...state.m.q].length < 3 ? t('short_q') : '';
+  }
+
+  function renderCase() {
+    const c = state.kase;
+    const view = Boolean(state.caseId);
+    for (const id of ['cards-section', 'stations-section', 'cases-section', 'matters-section']) {
+      $(id).hidden = view;
+    }
+    $('case-view').hidden = !view;
+    if (state.print) {
+      document.body.dataset.print = state.print;
+    } else {
+      delete document.body.dataset.print;
+    }
+    if (!view || !c) {
+      return;
+    }
+    $('sheet-title').textContent =
+      (state.print === 'assign' ? t('assign_sheet') : t('sheet')) + ' ' + c.id;
+    const fb = $('case-fields-body');
+    fb.replaceChildren();
+    const enumf = ['channel', 'kind', 'level', 'category', 'outcome'];
+    for (const k of Object.keys(I18N[state.lang].fields)) {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = I18N[state.lang].fields[k];
+      tr.appendChild(th);
+      let v = c[k] === null || c[k] === undefined ? '' : String(c[k]);
+      if (enumf.includes(k)) {
+        v = label(k, v);
+      } else if (k === 'personal') {
+        v = t('personal');
+      }
+      cell(tr, v);
+      tr.lastChild.dataset.field = k;
+      fb.appendChild(tr);
+    }
+    const hb = $('case-history-body');
+    hb.replaceChildren();
+    let last = null;
+    for (const h of c.history) {
+      const tr = document.createElement('tr');
+      tr.dataset.type = h.type;
+      cell(tr, new Date(h.at).toLocaleString(locale()));
+      cell(tr, t('t_' + h.type));
+      cell(tr, h.origin);
+      cell(tr, h.officer || '');
+      let what = '';
+      if (h.type === 'report') {
+        what = label('outcome', h.outcome);
+      } else if (h.type === 'status') {
+        what = label('outcome', h.from) + ' → ' + label('outcome', h.to) + ' ('
+          + (h.applied === 'not in force' ? t('not_in_force') : t('in_force')) + ')'
+          + (h.conflict ? ' ⚠ ' + h.conflict : '');
+      } else {
+        what = t('to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
+        last = h;
+      }
+      cell(tr, what);
+      cell(tr, h.note || '', 'note-cell');
+      hb.appendChild(tr);
+    }
+    const ab = $('assign-body');
+    ab.replaceChildren();
+    if (last) {
+      for (const [k, v] of [[t('to'), last.to], [t('due'), last.due_on],
+        [t('h_origin'), last.origin], [t('h_note'), last.note]]) {
+        const tr = document.createElement('tr');
+        const th = document.createElement('th');
+        th.textContent = k;
+        tr.appendChild(th);
+        cell(tr, v || '');
+        ab.appendChild(tr);
+      }
+    }
+  }
+
+  function query(extra) {
+    const q = new URLSearchParams();
+    q.set('lang', state.lang);
+    if (state.token) {
+      q.set('token', state.token);
+    }
+    for (const [k, v] of Object.entries(extra || {})) {
+      if (v !== '' && v !== 0 && v !== undefined) {
+        q.set(k, String(v));
+      }
+    }
+    return q;
+  }
+
+  async function getJson(path, headers) {
+    const res = await fetch(path, { headers });
+    const body = await res.json();
+    if (!res.ok) {
+      throw new Error(body.error || String(res.status));
+    }
+    return body;
   }
 
   async function load() {
@@ -193,6 +433,19 @@
         throw new Error(cbody.error || String(cres.status));
       }
       state.cases = cbody;
+      if (state.caseId) {
+        state.kase = await getJson('/api/case?id=' + encodeURIComponent(state.caseId), headers);
+      } else {
+        const mq = new URLSearchParams();
+        for (const k of ['q', 'station', 'category', 'outcome', 'from', 'until']) {
+          if (state.m[k]) {
+            mq.set(k, state.m[k]);
+          }
+        }
+        mq.set('limit', String(PAGE));
+        mq.set('offset', String(state.m.offset));
+        state.matters = await getJson('/api/matters?' + mq.toString(), headers);
+      }
       render();
       $('status').textContent = t('loaded') + ' ' + new Date().toLocaleTimeString(locale());
       $('status').className = '';
@@ -205,16 +458,47 @@
   }
 
   function syncUrl() {
-    const q = new URLSearchParams();
-    q.set('lang', state.lang);
-    if (state.silentAfter) {
-      q.set('silent_after', state.silentAfter);
-    }
-    if (state.token) {
-      q.set('token', state.token);
-    }
+    const q = query(state.caseId ? { case: state.caseId, print: state.print }
+      : Object.assign({ silent_after: state.silentAfter }, state.m));
     window.history.replaceState(null, '', '?' + q.toString());
   }
+
+  $('m-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    state.m = {
+      q: $('m-q').value.trim(), station: $('m-station').value.trim(),
+      category: $('m-category').value, outcome: $('m-outcome').value,
+      from: $('m-from').value, until: $('m-until').value, offset: 0,
+    };
+    syncUrl();
+    load();
+  });
+  $('m-prev').addEventListener('click', () => {
+    state.m.offset = Math.max(0, state.m.offset - PAGE);
+    syncUrl();
+    load();
+  });
+  $('m-next').addEventListener('click', () => {
+    state.m.offset += PAGE;
+    syncUrl();
+    load();
+  });
+  $('case-back').addEventListener('click', () => {
+    state.caseId = '';
+    state.print = '';
+    state.kase = null;
+    syncUrl();
+    render();
+    load();
+  });
+  for (const [id, mode] of [['case-print-sheet', 'sheet'], ['case-print-assign', 'assign']]) {
+    $(id).addEventListener('click', () => {
+      state.print = mode;
+      syncUrl();
+      render();
+    });
+  }
+  $('case-print').addEventListener('click', () => window.print());
 
   for (const b of document.querySelectorAll('nav.lang button')) {
     b.addEventListener('click', () => {

@@ -1,0 +1,330 @@
+/* sj_history: a case's story and its text search (see sj_history.h). */
+#include "sj_history.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sj_db.h"
+#include "sj_log.h"
+#include "sj_model.h"
+#include "sj_wire.h"
+
+int
+sj_history_backfill(sqlite3 *db, const char *changes, const char *arrival)
+{
+    int64_t flag = 0;
+    int rc = sj_db_meta_get_int(db, "case_notes", &flag);
+    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
+        return SJ_OK;
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    char sel[256], upd[256];
+    snprintf(sel, sizeof sel,
+             "SELECT c.%s, e.raw FROM %s AS c JOIN events AS e ON e.%s = c.%s WHERE c.note IS NULL",
+             arrival, changes, arrival, arrival);
+    snprintf(upd, sizeof upd, "UPDATE %s SET note=?1, officer=?2 WHERE %s=?3", changes, arrival);
+    sqlite3_stmt *s = NULL, *u = NULL;
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        return SJ_ENOMEM;
+    }
+    rc = sj_db_begin(db);
+    if (rc != SJ_OK) {
+        free(ev);
+        return rc;
+    }
+    size_t n = 0;
+    rc = sj_db_prepare(db, sel, &s);
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(db, upd, &u);
+    }
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        char reason[128];
+        const uint8_t *raw = sqlite3_column_blob(s, 1);
+        size_t len = (size_t) sqlite3_column_bytes(s, 1);
+        if (!raw || sj_event_decode(raw, len, ev, reason, sizeof reason) != SJ_OK) {
+            ev->note[0] = ev->officer[0] = '\0'; /* kept as found: an empty note */
+        }
+        rc = sj_db_bind_check(db,
+                              sqlite3_bind_text(u, 1, ev->note, -1, SQLITE_STATIC)
+                                  | sqlite3_bind_text(u, 2, ev->officer, -1, SQLITE_STATIC)
+                                  | sqlite3_bind_int64(u, 3, sqlite3_column_int64(s, 0)),
+                              "note backfill");
+        if (rc == SJ_OK) {
+            rc = sj_db_step_done(db, u, "note backfill");
+        }
+        n++;
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "note backfill");
+    }
+    sqlite3_finalize(s);
+    sqlite3_finalize(u);
+    free(ev);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, "case_notes", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (n) {
+        sj_info("notes and officers of %zu status changes read from their events", n);
+    }
+    return SJ_OK;
+}
+
+static void
+s_iso(int64_t ms, char out[24])
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) || strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, 24, "?");
+    }
+}
+
+/* Text for a terminal: control characters become spaces. */
+static int
+s_put(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        int c = *p < 0x20 || *p == 0x7F ? ' ' : *p;
+        if (fputc(c, out) == EOF) {
+            return SJ_EIO;
+        }
+    }
+    return SJ_OK;
+}
+
+static const char *
+s_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *) t : NULL;
+}
+
+static const char *
+s_applied_name(int applied)
+{
+    return applied == 2 ? "in force" : applied == 1 ? "applied" : "not in force";
+}
+
+static const char *
+s_applied_label(int applied)
+{
+    return applied == 2 ? "已生效" : applied == 1 ? "已执行" : "未生效";
+}
+
+static int
+s_line(sqlite3_stmt *st, FILE *out)
+{
+    const char *type = s_col(st, 0);
+    const char *origin = s_col(st, 2), *officer = s_col(st, 3), *note = s_col(st, 4);
+    int from = sqlite3_column_int(st, 5), to = sqlite3_column_int(st, 6);
+    const char *assignee = s_col(st, 7), *due = s_col(st, 8), *flag = s_col(st, 9);
+    char at[24];
+    s_iso(sqlite3_column_int64(st, 1), at);
+    type = type ? type : "";
+    const char *zh = strcmp(type, "report") == 0   ? "上报"
+                     : strcmp(type, "status") == 0 ? "状态变更"
+                                                   : "交办";
+    if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
+        return SJ_EIO;
+    }
+    if (officer && officer[0] && (fputs("  ", out) == EOF || s_put(out, officer) != SJ_OK)) {
+        return SJ_EIO;
+    }
+    int rc = SJ_OK;
+    if (strcmp(type, "report") == 0) {
+        rc = fprintf(out, "  %s %s",
+                     sj_enum_name(SJ_FIELD_OUTCOME, to) ? sj_enum_name(SJ_FIELD_OUTCOME, to) : "?",
+                     sj_enum_label(SJ_FIELD_OUTCOME, to, SJ_LANG_ZH))
+                     < 0
+                 ? SJ_EIO
+                 : SJ_OK;
+    } else if (strcmp(type, "status") == 0) {
+        int applied = sqlite3_column_int(st, 10);
+        rc = fprintf(out, "  %s -> %s (%s → %s)  %s %s",
+                     from ? sj_enum_name(SJ_FIELD_OUTCOME, from) : "?",
+                     sj_enum_name(SJ_FIELD_OUTCOME, to) ? sj_enum_name(SJ_FIELD_OUTCOME, to) : "?",
+                     from ? sj_enum_label(SJ_FIELD_OUTCOME, from, SJ_LANG_ZH) : "?",
+                     sj_enum_label(SJ_FIELD_OUTCOME, to, SJ_LANG_ZH), s_applied_label(applied),
+                     s_applied_name(applied))
+                     < 0
+                 ? SJ_EIO
+                 : SJ_OK;
+        if (rc == SJ_OK && flag
+            && (fputs("  冲突 conflict: ", out) == EOF || s_put(out, flag) != SJ_OK)) {
+            rc = SJ_EIO;
+        }
+    } else {
+        rc = fprintf(out, "  交办给 to %s  期限 due %s", assignee ? assignee : "", due ? due : "")
+                     < 0
+                 ? SJ_EIO
+                 : SJ_OK;
+    }
+    if (rc == SJ_OK && note && note[0]
+        && (fputs("  备注 note: ", out) == EOF || s_put(out, note) != SJ_OK)) {
+        rc = SJ_EIO;
+    }
+    if (rc == SJ_OK && fputc('\n', out) == EOF) {
+        rc = SJ_EIO;
+    }
+    return rc;
+}
+
+static cJSON *
+s_item(sqlite3_stmt *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        return NULL;
+    }
+    const char *type = s_col(st, 0);
+    type = type ? type : "";
+    char at[24], id[SJ_UUID_TEXT] = "";
+    s_iso(sqlite3_column_int64(st, 1), at);
+    if (sqlite3_column_bytes(st, 11) == SJ_ID_BYTES) {
+        sj_uuid_format(sqlite3_column_blob(st, 11), id);
+    }
+    int ok = cJSON_AddStringToObject(o, "type", type) && cJSON_AddStringToObject(o, "at", at)
+             && cJSON_AddStringToObject(o, "id", id)
+             && cJSON_AddStringToObject(o, "origin", s_col(st, 2) ? s_col(st, 2) : "")
+             && cJSON_AddStringToObject(o, "officer", s_col(st, 3) ? s_col(st, 3) : "")
+             && cJSON_AddStringToObject(o, "note", s_col(st, 4) ? s_col(st, 4) : "");
+    if (ok && strcmp(type, "report") == 0) {
+        ok = cJSON_AddStringToObject(o, "outcome",
+                                     sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 6)))
+             != NULL;
+    } else if (ok && strcmp(type, "status") == 0) {
+        int from = sqlite3_column_int(st, 5), applied = sqlite3_column_int(st, 10);
+        ok = (from ? cJSON_AddStringToObject(o, "from", sj_enum_name(SJ_FIELD_OUTCOME, from))
+                   : cJSON_AddNullToObject(o, "from"))
+             && cJSON_AddStringToObject(o, "to",
+                                        sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 6)))
+             && cJSON_AddStringToObject(o, "applied", s_applied_name(applied))
+             && (s_col(st, 9) ? cJSON_AddStringToObject(o, "conflict", s_col(st, 9))
+                              : cJSON_AddNullToObject(o, "conflict"));
+    } else if (ok) {
+        ok = cJSON_AddStringToObject(o, "to", s_col(st, 7) ? s_col(st, 7) : "")
+             && cJSON_AddStringToObject(o, "due_on", s_col(st, 8) ? s_col(st, 8) : "");
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int
+sj_history_write(sqlite3 *db,
+                 const char *sql,
+                 const uint8_t id[SJ_ID_BYTES],
+                 sj_format_t fmt,
+                 FILE *out,
+                 cJSON *obj,
+                 char *err,
+                 size_t err_size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, err_size, "cannot read the case's history: %s", sqlite3_errmsg(db));
+        return SJ_EDB;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    cJSON *arr = NULL;
+    int rc = SJ_OK;
+    if (fmt == SJ_FMT_JSON) {
+        arr = cJSON_AddArrayToObject(obj, "history");
+        rc = arr ? SJ_OK : SJ_ENOMEM;
+    } else if (fputs("history 经过:\n", out) == EOF) {
+        rc = SJ_EIO;
+    }
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fmt == SJ_FMT_JSON) {
+            cJSON *item = s_item(st);
+            if (!item || !cJSON_AddItemToArray(arr, item)) {
+                cJSON_Delete(item);
+                rc = SJ_ENOMEM;
+            }
+        } else {
+            rc = s_line(st, out);
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        snprintf(err, err_size, "cannot read the case's history: %s", sqlite3_errmsg(db));
+        rc = SJ_EDB;
+    } else if (rc == SJ_ENOMEM) {
+        snprintf(err, err_size, "out of memory");
+    } else if (rc == SJ_EIO) {
+        snprintf(err, err_size, "cannot write the output");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+size_t
+sj_history_chars(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        n += (*p & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+int
+sj_history_phrase(const char *text, char *out, size_t size)
+{
+    if (sj_history_chars(text) < 3) {
+        return 0;
+    }
+    size_t o = 0;
+    if (size < 3) {
+        return -1;
+    }
+    out[o++] = '"';
+    for (const char *p = text; *p; p++) {
+        if (o + 3 >= size) {
+            return -1;
+        }
+        if (*p == '"') {
+            out[o++] = '"';
+        }
+        out[o++] = *p;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return 1;
+}
+
+int
+sj_history_like(const char *text, char *out, size_t size)
+{
+    size_t o = 0;
+    if (size < 3) {
+        return -1;
+    }
+    out[o++] = '%';
+    for (const char *p = text; *p; p++) {
+        if (o + 4 >= size) {
+            return -1;
+        }
+        if (*p == '%' || *p == '_' || *p == '\\') {
+            out[o++] = '\\';
+        }
+        out[o++] = *p;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return 1;
+}
