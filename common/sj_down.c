@@ -657,6 +657,27 @@ sj_down_refusals_latest(sqlite3 *db, sj_down_refusal_t *out, size_t max, size_t 
 }
 
 int
+sj_down_skip(sqlite3 *db, uint64_t from, uint64_t to)
+{
+    int rc = sj_db_begin(db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    uint64_t c = 0;
+    rc = sj_down_cursor(db, &c);
+    if (rc == SJ_OK && c == from && to > from) {
+        rc = sj_db_meta_set_int(db, "down_cursor", (int64_t) to);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+    }
+    return rc;
+}
+
+int
 sj_down_counted(sqlite3 *db, uint8_t epoch[SJ_EPOCH_BYTES])
 {
     return sj_db_meta_get_blob(db, "down_parent", epoch, SJ_EPOCH_BYTES);
@@ -692,4 +713,185 @@ sj_down_parent(sqlite3 *db, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *
     }
     *reset = had;
     return SJ_OK;
+}
+
+/* ---- status ---- */
+
+static int
+s_has_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int has = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &st,
+                           NULL)
+        == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        has = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return has;
+}
+
+/* child, items kept, first seq, head, cursor, oldest unacked seq (0: none),
+ * its created_ms. */
+static const char s_streams_sql[] =
+    "SELECT c.child, (SELECT count(*) FROM down d WHERE d.child = c.child),"
+    " (SELECT coalesce(min(seq), 0) FROM down d WHERE d.child = c.child),"
+    " max(coalesce((SELECT max(seq) FROM down d WHERE d.child = c.child), 0), coalesce(a.floor,"
+    " 0)), coalesce(a.cursor, 0),"
+    " (SELECT coalesce(min(seq), 0) FROM down d WHERE d.child = c.child AND d.seq >"
+    "  coalesce(a.cursor, 0)),"
+    " (SELECT created_ms FROM down d WHERE d.child = c.child AND d.seq > coalesce(a.cursor, 0)"
+    "  ORDER BY seq LIMIT 1)"
+    " FROM (SELECT child FROM down UNION SELECT child FROM down_acks) c"
+    " LEFT JOIN down_acks a ON a.child = c.child ORDER BY c.child";
+static const char s_refusals_sql[] =
+    "SELECT child, seq, via, reason, at_ms FROM down_refusals ORDER BY at_ms, child, seq";
+static const char s_own_sql[] = "SELECT seq, reason, at_ms FROM down_refused ORDER BY seq";
+
+static const char *
+s_who(const char *code)
+{
+    return sj_code_level(code) == 12 ? "station" : "township";
+}
+
+int
+sj_down_status_text(sqlite3 *db, FILE *out)
+{
+    int64_t now = sj_now_ms();
+    sqlite3_stmt *st = NULL;
+    int rc = SJ_OK;
+    if (s_has_table(db, "down_acks")
+        && sqlite3_prepare_v2(db, s_streams_sql, -1, &st, NULL) == SQLITE_OK) {
+        int first = 1;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (first) {
+                fprintf(out, "\n下发队列 downward streams:\n");
+                first = 0;
+            }
+            long long n = sqlite3_column_int64(st, 1), lo = sqlite3_column_int64(st, 2);
+            long long head = sqlite3_column_int64(st, 3), cur = sqlite3_column_int64(st, 4);
+            long long oldest = sqlite3_column_int64(st, 5);
+            fprintf(out, "  %s: length %lld item(s) kept", sqlite3_column_text(st, 0), n);
+            if (n > 0) {
+                fprintf(out, " (seq %lld..%lld)", lo, head);
+            }
+            fprintf(out, ", head %lld, applied through %lld, ", head, cur);
+            if (oldest > 0) {
+                fprintf(out, "oldest unacked item %lld (%lld s old)\n", oldest,
+                        (long long) ((now - sqlite3_column_int64(st, 6)) / 1000));
+            } else {
+                fprintf(out, "all acked\n");
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (s_has_table(db, "down_refusals")
+        && sqlite3_prepare_v2(db, s_refusals_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *child = (const char *) sqlite3_column_text(st, 0);
+            const char *via = (const char *) sqlite3_column_text(st, 2);
+            fprintf(out, "下发被拒 refused: %s %s refused down item %lld: %s", s_who(child), child,
+                    sqlite3_column_int64(st, 1), sqlite3_column_text(st, 3));
+            if (via && via[0]) {
+                fprintf(out, " (item of %s's stream, reported by %s)", child, via);
+            }
+            fprintf(out, "\n");
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (s_has_table(db, "down_refused")
+        && sqlite3_prepare_v2(db, s_own_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(out, "下发被拒 refused here: down item %lld from the parent: %s\n",
+                    sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1));
+        }
+    }
+    sqlite3_finalize(st);
+    return ferror(out) ? SJ_EIO : rc;
+}
+
+int
+sj_down_status_json(sqlite3 *db, cJSON *root)
+{
+    int64_t now = sj_now_ms();
+    cJSON *streams = cJSON_AddArrayToObject(root, "down_streams");
+    cJSON *refusals = cJSON_AddArrayToObject(root, "down_refusals");
+    if (!streams || !refusals) {
+        return SJ_ENOMEM;
+    }
+    sqlite3_stmt *st = NULL;
+    if (s_has_table(db, "down_acks")
+        && sqlite3_prepare_v2(db, s_streams_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *o = cJSON_CreateObject();
+            if (!o) {
+                sqlite3_finalize(st);
+                return SJ_ENOMEM;
+            }
+            cJSON_AddStringToObject(o, "child", (const char *) sqlite3_column_text(st, 0));
+            cJSON_AddNumberToObject(o, "length", (double) sqlite3_column_int64(st, 1));
+            cJSON_AddNumberToObject(o, "first_seq", (double) sqlite3_column_int64(st, 2));
+            cJSON_AddNumberToObject(o, "head", (double) sqlite3_column_int64(st, 3));
+            cJSON_AddNumberToObject(o, "cursor", (double) sqlite3_column_int64(st, 4));
+            long long oldest = sqlite3_column_int64(st, 5);
+            cJSON_AddNumberToObject(o, "oldest_unacked", (double) oldest);
+            cJSON_AddNumberToObject(
+                o, "oldest_unacked_s",
+                oldest > 0 ? (double) ((now - sqlite3_column_int64(st, 6)) / 1000) : 0.0);
+            cJSON_AddItemToArray(streams, o);
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (s_has_table(db, "down_refusals")
+        && sqlite3_prepare_v2(db, s_refusals_sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *o = cJSON_CreateObject();
+            if (!o) {
+                sqlite3_finalize(st);
+                return SJ_ENOMEM;
+            }
+            cJSON_AddStringToObject(o, "child", (const char *) sqlite3_column_text(st, 0));
+            cJSON_AddNumberToObject(o, "seq", (double) sqlite3_column_int64(st, 1));
+            cJSON_AddStringToObject(o, "via", (const char *) sqlite3_column_text(st, 2));
+            cJSON_AddStringToObject(o, "reason", (const char *) sqlite3_column_text(st, 3));
+            cJSON_AddItemToArray(refusals, o);
+        }
+    }
+    sqlite3_finalize(st);
+    return SJ_OK;
+}
+
+int
+sj_down_check(sqlite3 *db, sj_health_t *h)
+{
+    if (!s_has_table(db, "down_refusals")) {
+        return SJ_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM down_refusals), child, seq, reason FROM"
+                           " down_refusals ORDER BY at_ms DESC LIMIT 1",
+                           -1, &st, NULL)
+        != SQLITE_OK) {
+        return SJ_EDB;
+    }
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? SJ_OK : SJ_EDB;
+    if (step == SQLITE_ROW) {
+        long long n = sqlite3_column_int64(st, 0);
+        if (n > 0) {
+            const char *child = (const char *) sqlite3_column_text(st, 1);
+            sj_health_add(h, SJ_HEALTH_WARNING,
+                          "%lld down item(s) refused by a child; latest: %s %s refused down item"
+                          " %lld: %s",
+                          n, s_who(child), child, sqlite3_column_int64(st, 2),
+                          sqlite3_column_text(st, 3));
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

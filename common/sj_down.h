@@ -12,9 +12,13 @@
 #ifndef SJ_DOWN_H
 #define SJ_DOWN_H
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "sj_health.h"
 
 #include "sj_err.h"
 #include "sj_model.h"
@@ -124,6 +128,10 @@ SJ_NODISCARD int sj_down_prune(sqlite3 *db, int64_t retention_ms, int64_t *prune
 /* The child's cursor, meta key down_cursor (0 when never set). */
 SJ_NODISCARD int sj_down_cursor(sqlite3 *db, uint64_t *cursor);
 
+/* The uplink's ops.down_skip over db: the cursor from `from` to `to` in one
+ * transaction, when it is still `from`. */
+SJ_NODISCARD int sj_down_skip(sqlite3 *db, uint64_t from, uint64_t to);
+
 /* The parent store epoch the cursor counts (meta down_parent): the
  * uplink's ops.down_counted. SJ_ENOTFOUND when none. */
 SJ_NODISCARD int sj_down_counted(sqlite3 *db, uint8_t epoch[SJ_EPOCH_BYTES]);
@@ -177,5 +185,18 @@ SJ_NODISCARD int sj_down_apply_kept(sqlite3 *db, sj_down_apply_fn fn, void *ctx,
  * reported (down_refusals). *n gets how many. */
 SJ_NODISCARD int
 sj_down_refusals_latest(sqlite3 *db, sj_down_refusal_t *out, size_t max, size_t *n);
+
+/* ---- status (issue 19) ---- */
+
+/* For `status` (table format): each downward stream (its items kept, the
+ * child's cursor, the oldest item not acked and its age) and every refusal
+ * reported ("station X refused down item N: reason"), and, in a child
+ * store, the items it refused itself. Nothing when there is nothing. */
+SJ_NODISCARD int sj_down_status_text(sqlite3 *db, FILE *out);
+/* The same for --format json: adds "down_streams" and "down_refusals" to
+ * root. */
+SJ_NODISCARD int sj_down_status_json(sqlite3 *db, cJSON *root);
+/* For `status --check`: a WARNING naming the refusals reported. */
+SJ_NODISCARD int sj_down_check(sqlite3 *db, sj_health_t *h);
 
 #endif

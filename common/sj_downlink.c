@@ -403,7 +403,8 @@ s_down(const sj_downlink_t *self)
 
 /* Inside the transaction: the child says it applied through cursor; decide
  * what to send after the reply. resend: send everything above the cursor
- * (Hello, Heartbeat); otherwise only what was not sent yet (DownAck). */
+ * (Hello 2, Heartbeat 1; at a Hello, a cursor below the floor also gets the
+ * refill); otherwise only what was not sent yet (DownAck). */
 static int
 s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
 {
@@ -414,7 +415,7 @@ s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
     uint64_t floor = 0;
     int rc = sj_down_floor(down, w->peer->code, &floor);
     int lacks = 0;
-    if (rc == SJ_OK && resend && cursor < floor) {
+    if (rc == SJ_OK && resend == 2 && cursor < floor) {
         rc = sj_down_lacks(down, w->peer->code, cursor, floor, &lacks);
     }
     if (rc == SJ_OK && lacks && self->ops.down_refill) {
@@ -612,7 +613,7 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
                   " node: not sent again; %lld item(s) made since numbered after them",
                   p->code, (unsigned long long) h->down_cursor, (long long) moved);
     }
-    return s_down_cursor(self, w, h->down_cursor, 1);
+    return s_down_cursor(self, w, h->down_cursor, 2);
 }
 
 static int

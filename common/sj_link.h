@@ -290,6 +290,9 @@ typedef struct {
     /* Optional: the latest refused downward items to report up in DownAck
      * and Heartbeat (sj_down_refusals_latest; at most max, *n of them). */
     int (*down_refusals)(void *ctx, sj_down_refusal_t *out, size_t max, size_t *n);
+    /* Optional: moves the cursor from `from` to `to` (the parent holds no
+     * items between: DownBatch.gone_before), unless it moved meanwhile. */
+    int (*down_skip)(void *ctx, uint64_t from, uint64_t to);
     /* Optional: the parent store epoch the cursor counts items of (meta
      * down_parent), for Hello.down_parent. SJ_ENOTFOUND: none yet. */
     int (*down_counted)(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES]);

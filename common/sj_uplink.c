@@ -769,6 +769,19 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
     if (last <= self->down_cursor) {
         return; /* already applied (a resend) */
     }
+    if (b->first_seq > self->down_cursor + 1 && b->gone_before && self->ops.down_skip) {
+        /* The parent holds nothing between the cursor and first_seq (pruned;
+         * it sent the current state of this node's cases after them). */
+        int rc = self->ops.down_skip(self->ops_ctx, self->down_cursor, b->first_seq - 1);
+        if (rc != SJ_OK) {
+            s_failed(self, rc);
+            return;
+        }
+        sj_notice("downward items %llu..%llu are gone at the parent (pruned): going on from %llu",
+                  (unsigned long long) (self->down_cursor + 1),
+                  (unsigned long long) (b->first_seq - 1), (unsigned long long) b->first_seq);
+        self->down_cursor = b->first_seq - 1;
+    }
     if (b->first_seq > self->down_cursor + 1) {
         /* An answer to an older cursor (e.g. just before a reset): the next
          * cursor this node sends asks for what it lacks. */

@@ -1192,6 +1192,12 @@ s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *res
 
 /* Its own refusals and those its stations reported (sj_down_refusals_latest). */
 static int
+s_down_skip(void *ctx, uint64_t from, uint64_t to)
+{
+    return sj_down_skip(((hub_store_t *) ctx)->db, from, to);
+}
+
+static int
 s_down_counted(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES])
 {
     return sj_down_counted(((hub_store_t *) ctx)->db, epoch);
@@ -1224,7 +1230,8 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .down_apply = s_down_apply,
                                               .down_parent = s_down_parent,
                                               .down_refusals = s_down_refusals,
-                                              .down_counted = s_down_counted};
+                                              .down_counted = s_down_counted,
+                                              .down_skip = s_down_skip};
 
 /* The case as the hub knows it, for a down item: the report's fields from
  * its report event here (sj_case_db_snapshot), else from the latest
@@ -1514,6 +1521,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
             cJSON_AddNumberToObject(root, "county_contact_age_s",
                                     county_ms ? (double) ((now - county_ms) / 1000) : -1.0);
             cJSON_AddItemToObject(root, "stations", stations);
+            if (sj_down_status_json(self->db, root) != SJ_OK) {
+                rc = SJ_ENOMEM;
+            }
             char *text = cJSON_PrintUnformatted(root);
             if (text) {
                 fprintf(out, "%s\n", text);
@@ -1536,6 +1546,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
             fprintf(out, "\n");
         }
         rc = sj_table_write(t, fmt, out);
+        if (rc == SJ_OK && fmt == SJ_FMT_TABLE) {
+            rc = sj_down_status_text(self->db, out);
+        }
     }
     sj_table_destroy(&t);
     return rc;
@@ -1548,7 +1561,8 @@ hub_store_check(hub_store_t *self, const sj_health_opts_t *o, sj_health_t *h)
     s_queue_t q;
     int n_stations = 0, n_silent = 0;
     if (s_queue(self, now, &q) != SJ_OK
-        || sj_health_children(h, self->db, now, o->silent_s, &n_stations, &n_silent) != SJ_OK) {
+        || sj_health_children(h, self->db, now, o->silent_s, &n_stations, &n_silent) != SJ_OK
+        || sj_down_check(self->db, h) != SJ_OK) {
         return SJ_EDB;
     }
     char age[24];

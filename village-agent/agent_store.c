@@ -996,6 +996,9 @@ s_down_item(void *ctx,
             size_t rs)
 {
     agent_store_t *self = ctx;
+    if (!it) {
+        return SJ_OK; /* a kind this version does not know: kept by sj_down_apply */
+    }
     const sj_event_t *ev = &it->ev;
     if (strcmp(ev->assignee, self->station) != 0) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not to this station %s",
@@ -1062,6 +1065,12 @@ s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *res
 }
 
 static int
+s_down_skip(void *ctx, uint64_t from, uint64_t to)
+{
+    return sj_down_skip(((agent_store_t *) ctx)->db, from, to);
+}
+
+static int
 s_down_counted(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES])
 {
     return sj_down_counted(((agent_store_t *) ctx)->db, epoch);
@@ -1104,7 +1113,8 @@ const sj_uplink_ops_t agent_store_uplink_ops = {.fetch = s_fetch,
                                                 .down_apply = s_down_apply,
                                                 .down_parent = s_down_parent,
                                                 .down_refusals = s_down_refusals,
-                                                .down_counted = s_down_counted};
+                                                .down_counted = s_down_counted,
+                                                .down_skip = s_down_skip};
 
 const char *
 agent_state_name(agent_state_t s)
