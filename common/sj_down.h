@@ -1,10 +1,15 @@
 /* sj_down: a parent's downward streams (issue 4, assignments 交办), the same
  * for the county and a township hub. Each child code has its own gapless seq
- * 1, 2, 3, ... of items (packed DownItems: an assignment event's exact bytes
- * and a snapshot of its case); rows are never deleted, so a re-created child
- * store (cursor 0) receives its stream again and applies it idempotently
- * (the zguide Clone pattern). down_acks keeps each child's applied cursor as
- * it last said it, for status (undelivered = head - cursor).
+ * 1, 2, 3, ... of items (packed DownItems of a kind: an assignment event's
+ * exact bytes and a snapshot of its case); a re-created child store (cursor
+ * 0) receives its stream again and applies it idempotently (the zguide
+ * Clone pattern). down_acks keeps each child's applied cursor as it last
+ * said it, for status (undelivered = head - cursor), and its stream's floor.
+ * Issue 19 (docs/PROTOCOL.md section 10): acked items are pruned after a
+ * retention (the floor keeps the numbering; a child below it gets its open
+ * cases as fresh items), a child's cursor from another epoch of this store
+ * rebases its stream, and the child side keeps refused items and items of
+ * kinds it does not know instead of stopping.
  *
  * The functions here have the shapes of sj_downlink_ops_t's down_* members:
  * a parent store holds one sj_down_t on its writer connection and forwards

@@ -674,6 +674,7 @@ s_serve_cmd(const sj_cli_args_t *ca)
 static const sj_cli_cmd_t s_cmds[] = {
     {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE, O_DOWN_KEEP), "run the daemon (--bind)",
      "usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
+     "                         [--down-retention-days DAYS]\n"
      "\n"
      "Runs the county server: receives the reports of the township hubs (and of\n"
      "stations attached directly) into the master database, and sends\n"
@@ -682,7 +683,10 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --bind ENDPOINT     where hubs connect, e.g. tcp://0.0.0.0:7600\n"
      "  --code CODE6        county code; children outside it are refused (optional)\n"
-     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
+     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
+     "  --down-retention-days DAYS\n"
+     "                      prune downward items a child acked more than DAYS days\n"
+     "                      ago (0..3650, default 30; 0: once acked)\n",
      s_run, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      "make this server's key pair; prints the public key\n"

@@ -525,7 +525,7 @@ static const sj_cli_cmd_t s_cmds[] = {
     {"run", NULL, 0, 0, S_OPTS(O_CODE, O_BIND, O_PARENT, O_PKEY, O_INSECURE, O_DOWN_KEEP),
      "run the hub daemon",
      "usage: township-hub run --bind ENDPOINT --parent ENDPOINT [--parent-key Z85]\n"
-     "                        [--code CODE9] [--insecure]\n"
+     "                        [--code CODE9] [--insecure] [--down-retention-days DAYS]\n"
      "\n"
      "Runs the hub: receives its stations' reports, commits them, acknowledges\n"
      "them and forwards them to the county server; keeps accepting while the\n"
@@ -538,6 +538,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --parent-key Z85    the county server's public key (required unless --insecure)\n"
      "  --code CODE9        9-digit township code (required the first time: it is\n"
      "                      fixed when the store is made)\n"
+     "  --down-retention-days DAYS\n"
+     "                      prune downward items a station acked more than DAYS\n"
+     "                      days ago (0..3650, default 30; 0: once acked)\n"
      "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
      s_cmd_run, NULL, NULL, NULL},
     {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT),
