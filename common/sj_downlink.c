@@ -43,6 +43,7 @@ typedef struct {
     int64_t last_mono;
     uint32_t bad_frames; /* malformed frames from this connection */
     uint64_t down_sent;  /* highest downward seq handed to libzmq on this connection */
+    int down_keeps;      /* its Hello said it keeps its cursor across our store epochs */
     char uid[UID_MAX];   /* the key's User-Id of its last message ("" insecure) */
 } s_peer_t;
 
@@ -402,7 +403,8 @@ s_down(const sj_downlink_t *self)
 
 /* Inside the transaction: the child says it applied through cursor; decide
  * what to send after the reply. resend: send everything above the cursor
- * (Hello, Heartbeat); otherwise only what was not sent yet (DownAck). */
+ * (Hello 2, Heartbeat 1; at a Hello, a cursor below the floor also gets the
+ * refill); otherwise only what was not sent yet (DownAck). */
 static int
 s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
 {
@@ -410,7 +412,24 @@ s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
     if (!down) {
         return SJ_OK;
     }
-    int rc = sj_down_acked(down, w->peer->code, cursor);
+    uint64_t floor = 0;
+    int rc = sj_down_floor(down, w->peer->code, &floor);
+    int lacks = 0;
+    if (rc == SJ_OK && resend == 2 && cursor < floor) {
+        rc = sj_down_lacks(down, w->peer->code, cursor, floor, &lacks);
+    }
+    if (rc == SJ_OK && lacks && self->ops.down_refill) {
+        /* The child lacks items that are gone here (pruned, or its store
+         * was made anew after a restore raised the floor): the current
+         * state of its open assigned cases comes as fresh items. */
+        sj_notice("child %s's downward cursor %llu is below its stream's floor %llu: sending"
+                  " the current state of its open assigned cases",
+                  w->peer->code, (unsigned long long) cursor, (unsigned long long) floor);
+        rc = self->ops.down_refill(self->ops_ctx, w->peer->code);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_down_acked(down, w->peer->code, cursor, w->peer->down_keeps);
+    }
     if (rc == SJ_OK) {
         rc = sj_down_head(down, w->peer->code, &w->down_head);
     }
@@ -432,6 +451,7 @@ typedef struct {
     size_t n;
     uint64_t first;
     int gap;
+    int gone; /* the first item found is above after + 1: those between are gone */
 } s_down_fill_t;
 
 static int
@@ -440,6 +460,10 @@ s_down_add(void *ctx, uint64_t seq, const void *item, size_t len)
     s_down_fill_t *f = ctx;
     if (f->n == SJ_WIRE_MAX_DOWN) {
         return SJ_EINVAL;
+    }
+    if (f->n == 0 && seq > f->first) {
+        f->first = seq; /* pruned, or numbered above a floor (sj_down.h) */
+        f->gone = 1;
     }
     if (seq != f->first + f->n) {
         f->gap = 1;
@@ -478,6 +502,7 @@ s_send_down(sj_downlink_t *self, s_peer_t *p, uint64_t after)
         Sanji__DownBatch b = SANJI__DOWN_BATCH__INIT;
         Sanji__Envelope env = SANJI__ENVELOPE__INIT;
         b.first_seq = f->first;
+        b.gone_before = f->gone;
         b.n_items = f->n;
         b.items = f->items;
         env.body_case = SANJI__ENVELOPE__BODY_DOWN_BATCH;
@@ -551,6 +576,7 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
     snprintf(p->code, sizeof p->code, "%s", code);
     memcpy(p->epoch, h->epoch.data, SJ_EPOCH_BYTES);
     p->hello_ok = 1;
+    p->down_keeps = h->down_keeps ? 1 : 0;
     int64_t now = sj_now_ms();
     sqlite3_stmt *st = self->st_link_new;
     if (sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC) != SQLITE_OK
@@ -570,7 +596,24 @@ s_handle_hello(sj_downlink_t *self, s_work_t *w)
     sj_info("child %s connected (seq %llu produced, %llu committed here)", p->code,
             (unsigned long long) h->last_seq, (unsigned long long) w->acked);
     w->reply = SANJI__ENVELOPE__BODY_WELCOME;
-    return s_down_cursor(self, w, h->down_cursor, 1);
+    if (p->down_keeps && s_down(self) && h->down_parent.len == SJ_EPOCH_BYTES
+        && memcmp(h->down_parent.data, self->epoch, SJ_EPOCH_BYTES) != 0) {
+        /* Its cursor counts items of another epoch of this store (made
+         * anew, or restored from a backup): what it holds is not sent
+         * again, and what was made since comes above its cursor. */
+        int64_t since = 0, moved = 0;
+        if (sj_db_meta_get_int(self->db, "restored_ms", &since) != SJ_OK) {
+            since = 0;
+        }
+        rc = sj_down_rebase(s_down(self), p->code, h->down_cursor, since, &moved);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        sj_notice("child %s holds downward items through %llu of an earlier store of this"
+                  " node: not sent again; %lld item(s) made since numbered after them",
+                  p->code, (unsigned long long) h->down_cursor, (long long) moved);
+    }
+    return s_down_cursor(self, w, h->down_cursor, 2);
 }
 
 static int
@@ -1184,6 +1227,40 @@ s_handle_batch(sj_downlink_t *self, s_work_t *w, size_t *n_new)
     return rc == SJ_EFORBIDDEN ? SJ_OK : rc;
 }
 
+/* Inside the transaction: the refused downward items a child reports (its
+ * own, or, from a hub, its stations'). */
+static int
+s_down_refusals(sj_downlink_t *self, s_work_t *w, Sanji__DownRefusal *const *rs, size_t n)
+{
+    sj_down_t *down = s_down(self);
+    if (!down) {
+        return SJ_OK;
+    }
+    for (size_t i = 0; i < n && i < SJ_DOWN_REFUSALS_SENT; i++) {
+        sj_down_refusal_t r;
+        memset(&r, 0, sizeof r);
+        r.seq = rs[i]->seq;
+        if (sj_wire_text(rs[i]->child, r.child, sizeof r.child) != SJ_OK
+            || sj_wire_text(rs[i]->reason, r.reason, sizeof r.reason) != SJ_OK) {
+            continue; /* not text: nothing to show */
+        }
+        if (rs[i]->event_id.len == SJ_ID_BYTES) {
+            memcpy(r.event_id, rs[i]->event_id.data, SJ_ID_BYTES);
+            r.has_id = 1;
+        }
+        int rc = sj_down_refusal_record(down, w->peer->code, &r);
+        if (rc == SJ_EINVAL) {
+            sj_warn("child %s reported a down refusal of %s, not in its subtree: ignored",
+                    w->peer->code, r.child);
+            continue;
+        }
+        if (rc != SJ_OK) {
+            return rc;
+        }
+    }
+    return SJ_OK;
+}
+
 static int
 s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
 {
@@ -1209,6 +1286,9 @@ s_handle_heartbeat(sj_downlink_t *self, s_work_t *w)
         return s_bind_failed(self, st, "links heartbeat bind");
     }
     int rc = sj_db_step_done(self->db, st, "links heartbeat");
+    if (rc == SJ_OK) {
+        rc = s_down_refusals(self, w, h->down_refused, h->n_down_refused);
+    }
     return rc == SJ_OK ? s_down_cursor(self, w, h->down_cursor, 1) : rc;
 }
 
@@ -1221,7 +1301,9 @@ s_handle_down_ack(sj_downlink_t *self, s_work_t *w)
         snprintf(w->err_reason, sizeof w->err_reason, "down ack before hello");
         return SJ_OK;
     }
-    return s_down_cursor(self, w, w->env->down_ack->applied_through, 0);
+    const Sanji__DownAck *a = w->env->down_ack;
+    int rc = s_down_refusals(self, w, a->refused, a->n_refused);
+    return rc == SJ_OK ? s_down_cursor(self, w, a->applied_through, 0) : rc;
 }
 
 /* The end-to-end receipt for a child's stream (see sj_downlink_ops_t.e2e). */
@@ -1364,6 +1446,7 @@ s_send_reply(sj_downlink_t *self, s_work_t *w)
         wel.max_batch = SJ_WIRE_MAX_BATCH;
         wel.max_frame = SJ_WIRE_MAX_FRAME;
         wel.down_head = w->down_head;
+        wel.down_keep = w->peer->down_keeps && s_down(self) != NULL;
         env.body_case = SANJI__ENVELOPE__BODY_WELCOME;
         env.welcome = &wel;
         rc = sj_wire_send(self->sock, w->peer->rid, w->peer->rid_len, &env);

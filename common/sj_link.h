@@ -146,6 +146,12 @@ typedef struct {
      * same connection, and sj_downlink_tick pushes new items when
      * sj_down_mark moves. */
     sj_down_t *(*down)(void *ctx);
+    /* Optional (issue 19): inside the transaction, appends to child's
+     * stream a fresh item for each of its open assigned cases (its latest
+     * assignment there with the current snapshot): called when a child's
+     * cursor is below its stream's floor (a store made anew after items
+     * were pruned). */
+    int (*down_refill)(void *ctx, const char *child);
 
     /* ---- the checks where an event enters (optional: NULL skips) ---- */
     /* Is the event at ev's position (origin, epoch, origin_seq) held here,
@@ -274,11 +280,22 @@ typedef struct {
                       size_t reason_size);
     /* Optional: the parent's store epoch, from every Welcome. A cursor
      * counts items of one parent store's streams: when the parent's store
-     * was made anew (another epoch than the one recorded with the cursor),
+     * was made anew (another epoch than the one recorded with the cursor)
+     * and keep is 0 (an older parent: Welcome.down_keep unset; a newer one
+     * numbers new items above the cursor in the Hello, issue 19),
      * the store records the new epoch and sets its cursor to 0 in one
      * transaction (*reset = 1), and the uplink asks for everything again
      * (applying is idempotent). */
-    int (*down_parent)(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset);
+    int (*down_parent)(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *reset);
+    /* Optional: the latest refused downward items to report up in DownAck
+     * and Heartbeat (sj_down_refusals_latest; at most max, *n of them). */
+    int (*down_refusals)(void *ctx, sj_down_refusal_t *out, size_t max, size_t *n);
+    /* Optional: moves the cursor from `from` to `to` (the parent holds no
+     * items between: DownBatch.gone_before), unless it moved meanwhile. */
+    int (*down_skip)(void *ctx, uint64_t from, uint64_t to);
+    /* Optional: the parent store epoch the cursor counts items of (meta
+     * down_parent), for Hello.down_parent. SJ_ENOTFOUND: none yet. */
+    int (*down_counted)(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES]);
 } sj_uplink_ops_t;
 
 typedef struct {

@@ -43,6 +43,7 @@ struct sj_node {
     sj_downlink_t *down;
     sj_uplink_t *up;
     int down_rc, up_rc, tick_rc; /* the last code of each, logged when it changes */
+    int64_t next_prune;          /* daemons with downward streams: when to prune them next */
 };
 
 static void
@@ -352,6 +353,33 @@ s_reload_config(sj_node_t *self)
     s_reload_log_level();
 }
 
+/* Daemons with downward streams: items their child acked are pruned after
+ * cfg.down_retention_days (issue 19), at start and then hourly. */
+static void
+s_prune_down(sj_node_t *self)
+{
+    const sj_node_cfg_t *cfg = self->cfg;
+    int64_t keep =
+        cfg->down_retention_ms ? cfg->down_retention_ms : SJ_DOWN_RETENTION_DAYS * 86400000LL;
+    if (!self->down || !cfg->daemon || keep < 0 || !self->role->down_ops
+        || !self->role->down_ops->down || !self->role->down_ops->down(self->st.store)) {
+        return;
+    }
+    int64_t now = sj_mono_ms();
+    if (self->next_prune && now < self->next_prune) {
+        return;
+    }
+    self->next_prune = now + SJ_DOWN_PRUNE_EVERY_MS;
+    int64_t pruned = 0;
+    int rc = sj_down_prune(self->st.db, keep, &pruned);
+    if (rc != SJ_OK) {
+        sj_error("cannot prune the downward streams: %s", sj_strerror(rc));
+    } else if (pruned > 0) {
+        sj_notice("pruned %lld downward item(s) acked and older than %lld s", (long long) pruned,
+                  (long long) (keep / 1000));
+    }
+}
+
 /* One tick: the uplink sends what its window allows and keeps its timers,
  * the downlink pushes new downward items (the parent's, applied by the
  * uplink, or an `assign` run by another process), then the role's tick.
@@ -367,6 +395,7 @@ s_tick(sj_node_t *self)
     if (self->down) {
         sj_downlink_tick(self->down);
     }
+    s_prune_down(self);
     if (self->role->tick) {
         self->role->tick(self->ctx, self);
     }

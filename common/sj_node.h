@@ -95,7 +95,14 @@ typedef struct {
     int64_t timeout_ms;            /* one-shot: give up after this long (0: never) */
     int stop_on_refusal;           /* one-shot: return at once when the parent refuses */
     void *zctx;                    /* a zmq context to use (borrowed); NULL: its own */
+    int64_t down_retention_ms;     /* parent side, daemons: prune downward items acked more than
+                                    * this long ago (0: SJ_DOWN_RETENTION_DAYS; < 0: never) */
 } sj_node_cfg_t;
+
+/* The default retention of acked downward items, and how often a daemon
+ * prunes them (issue 19). */
+#define SJ_DOWN_RETENTION_DAYS 30
+#define SJ_DOWN_PRUNE_EVERY_MS (3600LL * 1000)
 
 /* Runs the node as cfg and role say until SIGINT or SIGTERM, role.done, the timeout, or a refusal
  * (stop_on_refusal). Every failure is said on stderr (naming cfg.tool) or logged. Returns: SJ_OK

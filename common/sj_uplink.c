@@ -496,6 +496,12 @@ s_send_hello(sj_uplink_t *self)
     s_read_down_cursor(self);
     h.down_cursor = self->down_cursor;
     h.sw_version = sj_wire_bytes("sanji 0.1.0");
+    h.down_keeps = self->ops.down_apply != NULL;
+    uint8_t counted[SJ_EPOCH_BYTES];
+    if (self->ops.down_counted && self->ops.down_counted(self->ops_ctx, counted) == SJ_OK) {
+        h.down_parent.data = counted;
+        h.down_parent.len = SJ_EPOCH_BYTES;
+    }
     env.body_case = SANJI__ENVELOPE__BODY_HELLO;
     env.hello = &h;
     if (s_send(self, &env) == SJ_OK) {
@@ -613,7 +619,7 @@ s_on_welcome(sj_uplink_t *self, const Sanji__Welcome *w)
     s_receipt(self, w->e2e_through);
     int reset = 0;
     if (self->ops.down_parent && w->store_epoch.len == SJ_EPOCH_BYTES) {
-        int rc = self->ops.down_parent(self->ops_ctx, w->store_epoch.data, &reset);
+        int rc = self->ops.down_parent(self->ops_ctx, w->store_epoch.data, w->down_keep, &reset);
         if (rc != SJ_OK) {
             sj_error("cannot record the parent's store epoch: %s", sj_strerror(rc));
             s_failed(self, rc);
@@ -716,6 +722,37 @@ s_on_ack(sj_uplink_t *self, const Sanji__Ack *a, s_ack_pend_t *p)
     p->n++;
 }
 
+/* The latest refused downward items, for a DownAck or a Heartbeat. */
+typedef struct {
+    sj_down_refusal_t r[SJ_DOWN_REFUSALS_SENT];
+    Sanji__DownRefusal pb[SJ_DOWN_REFUSALS_SENT];
+    Sanji__DownRefusal *ptr[SJ_DOWN_REFUSALS_SENT];
+    size_t n;
+} s_refusals_t;
+
+static void
+s_refusals_fill(sj_uplink_t *self, s_refusals_t *f)
+{
+    f->n = 0;
+    if (!self->ops.down_refusals
+        || self->ops.down_refusals(self->ops_ctx, f->r, SJ_DOWN_REFUSALS_SENT, &f->n) != SJ_OK) {
+        f->n = 0;
+        return;
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        Sanji__DownRefusal init = SANJI__DOWN_REFUSAL__INIT;
+        f->pb[i] = init;
+        f->pb[i].seq = f->r[i].seq;
+        f->pb[i].reason = sj_wire_bytes(f->r[i].reason);
+        f->pb[i].child = sj_wire_bytes(f->r[i].child);
+        if (f->r[i].has_id) {
+            f->pb[i].event_id.data = f->r[i].event_id;
+            f->pb[i].event_id.len = SJ_ID_BYTES;
+        }
+        f->ptr[i] = &f->pb[i];
+    }
+}
+
 /* A downward batch: applied with the cursor in one transaction by the
  * store, then acknowledged. Refused batches change nothing and are logged
  * once; the parent sends them again on the next cursor it hears. */
@@ -731,6 +768,19 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
     }
     if (last <= self->down_cursor) {
         return; /* already applied (a resend) */
+    }
+    if (b->first_seq > self->down_cursor + 1 && b->gone_before && self->ops.down_skip) {
+        /* The parent holds nothing between the cursor and first_seq (pruned;
+         * it sent the current state of this node's cases after them). */
+        int rc = self->ops.down_skip(self->ops_ctx, self->down_cursor, b->first_seq - 1);
+        if (rc != SJ_OK) {
+            s_failed(self, rc);
+            return;
+        }
+        sj_notice("downward items %llu..%llu are gone at the parent (pruned): going on from %llu",
+                  (unsigned long long) (self->down_cursor + 1),
+                  (unsigned long long) (b->first_seq - 1), (unsigned long long) b->first_seq);
+        self->down_cursor = b->first_seq - 1;
     }
     if (b->first_seq > self->down_cursor + 1) {
         /* An answer to an older cursor (e.g. just before a reset): the next
@@ -764,11 +814,18 @@ s_on_down(sj_uplink_t *self, const Sanji__DownBatch *b)
     Sanji__DownAck a = SANJI__DOWN_ACK__INIT;
     Sanji__Envelope env = SANJI__ENVELOPE__INIT;
     a.applied_through = cursor;
+    s_refusals_t *f = malloc(sizeof *f);
+    if (f) {
+        s_refusals_fill(self, f);
+        a.n_refused = f->n;
+        a.refused = f->ptr;
+    }
     env.body_case = SANJI__ENVELOPE__BODY_DOWN_ACK;
     env.down_ack = &a;
     if (s_send(self, &env) != SJ_OK) {
         sj_debug("down ack not sent; the next heartbeat carries the cursor");
     }
+    free(f);
 }
 
 int
@@ -893,11 +950,18 @@ s_send_heartbeat(sj_uplink_t *self)
     hb.now_ms = sj_now_ms();
     hb.queue_depth = self->head > self->acked ? self->head - self->acked : 0;
     hb.down_cursor = self->down_cursor;
+    s_refusals_t *f = malloc(sizeof *f);
+    if (f) {
+        s_refusals_fill(self, f);
+        hb.n_down_refused = f->n;
+        hb.down_refused = f->ptr;
+    }
     env.body_case = SANJI__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     if (s_send(self, &env) != SJ_OK) {
         sj_debug("heartbeat not sent");
     }
+    free(f);
 }
 
 /* The store has no event `seq` although its head is past it: nothing after

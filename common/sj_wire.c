@@ -874,6 +874,10 @@ sj_down_item_decode(
     }
     int rc = SJ_EPROTO;
     char why[200];
+    if (!sj_down_kind_known(pb->kind)) {
+        snprintf(reason, reason_size, "down item: kind %u is not known here", (unsigned) pb->kind);
+        goto out;
+    }
     if (sj_event_decode(pb->event.data, pb->event.len, &out->ev, why, sizeof why) != SJ_OK) {
         snprintf(reason, reason_size, "down item: event: %s", why);
         goto out;
@@ -895,6 +899,50 @@ out:
 }
 
 int
+sj_down_kind_known(uint32_t kind)
+{
+    return kind == SJ_DOWN_KIND_OLD || kind == SJ_DOWN_KIND_ASSIGNMENT;
+}
+
+int
+sj_down_item_peek(const uint8_t *data,
+                  size_t len,
+                  uint32_t *kind,
+                  char to[SJ_CODE_MAX + 1],
+                  uint8_t event_id[SJ_ID_BYTES],
+                  int *has_id)
+{
+    *kind = 0;
+    to[0] = '\0';
+    *has_id = 0;
+    if (len == 0 || len > SJ_WIRE_MAX_ITEM) {
+        return SJ_EPROTO;
+    }
+    s_budget_t budget = {.used = 0, .limit = BUDGET_FACTOR * len + 4096};
+    ProtobufCAllocator alloc = {
+        .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &budget};
+    Sanji__DownItem *pb = sanji__down_item__unpack(&alloc, len, data);
+    if (!pb) {
+        return SJ_EPROTO;
+    }
+    *kind = pb->kind;
+    if (sj_wire_text(pb->to, to, SJ_CODE_MAX + 1) != SJ_OK) {
+        to[0] = '\0';
+    }
+    Sanji__Event *pe =
+        pb->event.len ? sanji__event__unpack(&alloc, pb->event.len, pb->event.data) : NULL;
+    if (pe) {
+        if (pe->id.len == SJ_ID_BYTES) {
+            memcpy(event_id, pe->id.data, SJ_ID_BYTES);
+            *has_id = 1;
+        }
+        sanji__event__free_unpacked(pe, &alloc);
+    }
+    sanji__down_item__free_unpacked(pb, &alloc);
+    return SJ_OK;
+}
+
+int
 sj_down_item_encode(
     const uint8_t *event, size_t event_len, const sj_snapshot_t *snap, uint8_t **buf, size_t *len)
 {
@@ -902,6 +950,18 @@ sj_down_item_encode(
     Sanji__CaseSnapshot c = SANJI__CASE_SNAPSHOT__INIT;
     it.event.data = (uint8_t *) event;
     it.event.len = event_len;
+    it.kind = SJ_DOWN_KIND_ASSIGNMENT;
+    char to[SJ_CODE_MAX + 1] = "";
+    Sanji__Event *pe = sanji__event__unpack(NULL, event_len, event);
+    if (pe) {
+        if (pe->body_case == SANJI__EVENT__BODY_ASSIGNMENT && pe->assignment) {
+            if (sj_wire_text(pe->assignment->assignee, to, sizeof to) != SJ_OK) {
+                to[0] = '\0';
+            }
+        }
+        sanji__event__free_unpacked(pe, NULL);
+    }
+    it.to = sj_wire_bytes(to);
     c.occurred_on = sj_wire_bytes(snap->occurred_on);
     c.channel = (Sanji__Channel) snap->channel;
     c.category = (Sanji__Category) snap->category;

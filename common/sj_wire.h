@@ -104,6 +104,13 @@ typedef struct {
     sj_snapshot_t snap;
 } sj_down_item_t;
 
+/* The kinds of downward item this build applies (DownItem.kind; 0 is an
+ * item made before kinds existed: an assignment). */
+#define SJ_DOWN_KIND_OLD        0u
+#define SJ_DOWN_KIND_ASSIGNMENT 1u
+/* 1: this build knows how to apply items of kind. */
+int sj_down_kind_known(uint32_t kind);
+
 /* Unpacks and validates one frame. On SJ_OK the caller owns *out and frees it
  * with sj_wire_free. On SJ_EPROTO *err_code holds a SANJI__ERROR_CODE__* value
  * and reason says what was wrong. */
@@ -150,7 +157,17 @@ SJ_NODISCARD int sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *le
  * SJ_EPROTO with reason on failure. */
 SJ_NODISCARD int sj_down_item_decode(
     const uint8_t *data, size_t len, sj_down_item_t *out, char *reason, size_t reason_size);
-/* Packs a DownItem from an event's bytes and a snapshot. Caller frees *buf. */
+/* Reads only a packed DownItem's kind, its `to` (empty when absent) and
+ * its event's id (*has_id 0 when it does not decode that far), without
+ * validating the rest. SJ_EPROTO when it is not a DownItem at all. */
+SJ_NODISCARD int sj_down_item_peek(const uint8_t *data,
+                                   size_t len,
+                                   uint32_t *kind,
+                                   char to[SJ_CODE_MAX + 1],
+                                   uint8_t event_id[SJ_ID_BYTES],
+                                   int *has_id);
+/* Packs a DownItem (kind assignment, `to` its assignee) from an event's
+ * bytes and a snapshot. Caller frees *buf. */
 SJ_NODISCARD int sj_down_item_encode(
     const uint8_t *event, size_t event_len, const sj_snapshot_t *snap, uint8_t **buf, size_t *len);
 /* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */

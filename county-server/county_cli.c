@@ -56,6 +56,7 @@ enum {
     O_CHECK,
     O_DWARN,
     O_DCRIT,
+    O_DOWN_KEEP,
     O_YEAR,
     O_LANG,
     O_HTTP,
@@ -95,6 +96,7 @@ static const struct option s_options[] = {
     {"check", no_argument, NULL, O_CHECK},
     {"disk-warn", required_argument, NULL, O_DWARN},
     {"disk-crit", required_argument, NULL, O_DCRIT},
+    {"down-retention-days", required_argument, NULL, O_DOWN_KEEP},
     {"year", required_argument, NULL, O_YEAR},
     {"lang", required_argument, NULL, O_LANG},
     {"http", required_argument, NULL, O_HTTP},
@@ -181,11 +183,28 @@ s_node_close(void *ctx, void *store)
     county_store_close(&st);
 }
 
+/* run --down-retention-days DAYS (0..3650, default 30; 0: as soon as acked)
+ * into the engine's retention. 0, or 2 after saying why. */
+static int
+s_down_retention(const sj_cli_args_t *a, int64_t *ms)
+{
+    long long days = SJ_DOWN_RETENTION_DAYS;
+    if (sj_cli_val(a, O_DOWN_KEEP) && sj_cli_int(a, O_DOWN_KEEP, 0, 3650, &days)) {
+        return 2;
+    }
+    *ms = days > 0 ? days * 86400000LL : 1;
+    return 0;
+}
+
 static int
 s_run(const sj_cli_args_t *ca)
 {
     if (sj_cli_need(ca, O_BIND, "ENDPOINT") || sj_cli_endpoint(ca, O_BIND, 1)
         || sj_cli_code(ca, O_CODE, 6, "county")) {
+        return 2;
+    }
+    int64_t keep_ms = 0;
+    if (s_down_retention(ca, &keep_ms)) {
         return 2;
     }
     static const sj_node_role_t role = {
@@ -196,7 +215,8 @@ s_run(const sj_cli_args_t *ca)
                                .damaged_hint = "restore a backup with 'county-server restore'",
                                .daemon = 1,
                                .insecure = sj_cli_has(ca, O_INSECURE),
-                               .bind = sj_cli_val(ca, O_BIND)};
+                               .bind = sj_cli_val(ca, O_BIND),
+                               .down_retention_ms = keep_ms};
     s_run_t r = {.data = ca->data, .code = sj_cli_val(ca, O_CODE)};
     if (r.code) {
         sj_log_set_ident("county-server", r.code);
@@ -730,8 +750,9 @@ s_serve_cmd(const sj_cli_args_t *ca)
     "                      README, or their Chinese labels)\n"
 
 static const sj_cli_cmd_t s_cmds[] = {
-    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE), "run the daemon (--bind)",
+    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE, O_DOWN_KEEP), "run the daemon (--bind)",
      "usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
+     "                         [--down-retention-days DAYS]\n"
      "\n"
      "Runs the county server: receives the reports of the township hubs (and of\n"
      "stations attached directly) into the master database, and sends\n"
@@ -740,7 +761,10 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --bind ENDPOINT     where hubs connect, e.g. tcp://0.0.0.0:7600\n"
      "  --code CODE6        county code; children outside it are refused (optional)\n"
-     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
+     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
+     "  --down-retention-days DAYS\n"
+     "                      prune downward items a child acked more than DAYS days\n"
+     "                      ago (0..3650, default 30; 0: once acked)\n",
      s_run, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      "make this server's key pair; prints the public key\n"

@@ -8,6 +8,7 @@
 
 #include "county_figs.h"
 #include "county_sql.h"
+#include "sj_down.h"
 #include "sj_model.h"
 
 int
@@ -290,7 +291,11 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
                         s->key_fp);
             }
         }
-        return sj_table_write(s->children, fmt, out);
+        int wrc = sj_table_write(s->children, fmt, out);
+        if (wrc == SJ_OK && fmt == SJ_FMT_TABLE && s->db) {
+            wrc = sj_down_status_text(s->db, out);
+        }
+        return wrc;
     }
     int rc = SJ_ENOMEM;
     cJSON *root = cJSON_CreateObject();
@@ -310,6 +315,10 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
         }
         cJSON_AddItemToObject(root, "children", children);
         children = NULL;
+        if (s->db && sj_down_status_json(s->db, root) != SJ_OK) {
+            cJSON_Delete(root);
+            return SJ_ENOMEM;
+        }
         text = cJSON_PrintUnformatted(root);
     }
     if (text) {

@@ -8,6 +8,7 @@
 
 #include "county_out.h"
 #include "sj_db.h"
+#include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 
@@ -117,6 +118,7 @@ county_status_read(sqlite3 *db, int64_t silent_s, county_status_t *out)
         return SJ_EDB;
     }
     s_county_code(db, out->county, sizeof out->county);
+    out->db = db;
     out->children = sj_table_new(9, names, types);
     if (!out->children) {
         return SJ_ENOMEM;
@@ -156,7 +158,8 @@ county_status_check(sqlite3 *db, const sj_health_opts_t *o, sj_health_t *h)
         || s_scalar(db, "SELECT count(DISTINCT code) FROM links WHERE length(code) = 9", &hubs)
                != SJ_OK
         || s_scalar(db, "SELECT count(DISTINCT code) FROM links", &children) != SJ_OK
-        || sj_health_children(h, db, now, o->silent_s, &n, &silent) != SJ_OK) {
+        || sj_health_children(h, db, now, o->silent_s, &n, &silent) != SJ_OK
+        || sj_down_check(db, h) != SJ_OK) {
         return SJ_EDB;
     }
     char county[16];

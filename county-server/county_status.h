@@ -29,6 +29,7 @@ typedef struct {
     int64_t quarantined;         /* events in quarantine */
     sj_table_t *children;        /* owned; free with county_status_free */
     char key_fp[SJ_KEY_FP_TEXT]; /* "" = not shown */
+    sqlite3 *db;                 /* borrowed: the downward streams and refusals (sj_down.h) */
 } county_status_t;
 
 /* Reads the view; a child unheard for silent_s or more is SILENT. db is

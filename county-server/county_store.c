@@ -163,6 +163,8 @@ static const sj_migration_t s_migrations[] = {
                                " VALUES(new.summary, new.id, 'summary'); END;"
                                "INSERT INTO search(text, case_id, kind)"
                                " SELECT summary, id, 'summary' FROM matters;"},
+    /* Issue 19: refusals reported by the children, the streams' floors. */
+    {13, SJ_DOWN_SCHEMA_19},
 };
 
 struct county_store {
@@ -883,11 +885,14 @@ s_held(void *ctx, const sj_event_t *ev, const uint8_t *raw, size_t len, int *sam
     return rc;
 }
 
+static int s_down_refill(void *ctx, const char *child);
+
 const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
                                                      .check_event = s_check_event,
                                                      .store_event = s_store_event,
                                                      .committed = NULL,
                                                      .down = s_down,
+                                                     .down_refill = s_down_refill,
                                                      .batch_end = s_batch_end,
                                                      .held = s_held};
 
@@ -1191,6 +1196,49 @@ s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
     }
     sqlite3_finalize(st);
     free(snap);
+    return rc;
+}
+
+/* A child's cursor is below its stream's floor (its store made anew after
+ * items were pruned): every open case assigned into its subtree gets a
+ * fresh item (s_refresh_assigned: its latest assignment with the current
+ * snapshot; other children the case went to get one too, which changes
+ * nothing there). */
+static int
+s_down_refill(void *ctx, const char *child)
+{
+    county_store_t *self = ctx;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sj_db_prepare(self->db,
+                      "SELECT DISTINCT a.case_id FROM assignments a JOIN matters m ON m.id ="
+                      " a.case_id WHERE (a.assignee = ?1 OR substr(a.assignee, 1,"
+                      " length(?1)) = ?1 OR a.origin = ?1) AND m.outcome IN " SJ_OUTCOME_OPEN_SQL,
+                      &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, child, -1, SQLITE_STATIC);
+    enum { MAX_REFILL = 4096 };
+    uint8_t(*ids)[SJ_ID_BYTES] = malloc(MAX_REFILL * SJ_ID_BYTES);
+    size_t n = 0;
+    int step = SQLITE_DONE;
+    while (ids && n < MAX_REFILL && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        memcpy(ids[n++], sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+    }
+    if (!ids) {
+        rc = SJ_ENOMEM;
+    } else if (step != SQLITE_DONE && step != SQLITE_ROW) {
+        rc = sj_db_err(self->db, step, "refill");
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        rc = s_refresh_assigned(self, ids[i]);
+    }
+    free(ids);
+    if (rc == SJ_OK) {
+        sj_notice("child %s: %zu open assigned case(s) sent again as fresh items", child, n);
+    }
     return rc;
 }
 

@@ -34,6 +34,7 @@ enum {
     O_BCRIT,
     O_DWARN,
     O_DCRIT,
+    O_DOWN_KEEP,
     O_CONFLICTS,
     O_OVERDUE,
     O_OUTCOME,
@@ -75,6 +76,7 @@ static const struct option s_options[] = {
     {"backlog-crit", required_argument, NULL, O_BCRIT},
     {"disk-warn", required_argument, NULL, O_DWARN},
     {"disk-crit", required_argument, NULL, O_DCRIT},
+    {"down-retention-days", required_argument, NULL, O_DOWN_KEEP},
     {"conflicts", no_argument, NULL, O_CONFLICTS},
     {"overdue", no_argument, NULL, O_OVERDUE},
     {"outcome", required_argument, NULL, O_OUTCOME},
@@ -112,9 +114,12 @@ typedef struct {
     const char *data, *code, *bind, *parent, *parent_key;
     int insecure;
     int check;
+    int64_t down_keep_ms;    /* run --down-retention-days */
     sj_health_opts_t health; /* status --check thresholds; health.silent_s also for status */
     sj_format_t format;
 } s_opts_t;
+
+static int s_down_retention(const sj_cli_args_t *a, int64_t *ms);
 
 /* The options every command shares, checked. 0, or 2 after saying why. */
 static int
@@ -128,6 +133,9 @@ s_opts(const sj_cli_args_t *a, s_opts_t *o)
     o->parent_key = sj_cli_val(a, O_PKEY);
     o->insecure = sj_cli_has(a, O_INSECURE);
     o->check = sj_cli_has(a, O_CHECK);
+    if (s_down_retention(a, &o->down_keep_ms)) {
+        return 2;
+    }
     o->format = SJ_FMT_TABLE;
     sj_health_opts_default(&o->health);
     char err[256];
@@ -146,6 +154,19 @@ s_opts(const sj_cli_args_t *a, s_opts_t *o)
     if (o->code) {
         sj_log_set_ident("township-hub", o->code);
     }
+    return 0;
+}
+
+/* run --down-retention-days DAYS (0..3650, default 30; 0: as soon as acked)
+ * into the engine's retention. 0, or 2 after saying why. */
+static int
+s_down_retention(const sj_cli_args_t *a, int64_t *ms)
+{
+    long long days = SJ_DOWN_RETENTION_DAYS;
+    if (sj_cli_val(a, O_DOWN_KEEP) && sj_cli_int(a, O_DOWN_KEEP, 0, 3650, &days)) {
+        return 2;
+    }
+    *ms = days > 0 ? days * 86400000LL : 1;
     return 0;
 }
 
@@ -201,7 +222,8 @@ s_run(const s_opts_t *o)
                                .parent_key_option = "parent-key",
                                .parent_name = "county",
                                .group_events = 4096,
-                               .up_window = 16};
+                               .up_window = 16,
+                               .down_retention_ms = o->down_keep_ms};
     int rc = sj_node_run(&cfg, &role, (void *) o);
     return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
@@ -637,9 +659,10 @@ s_cmd_revoke(const sj_cli_args_t *a)
 #define S_OPTS(...) ((const int[]){__VA_ARGS__, 0})
 
 static const sj_cli_cmd_t s_cmds[] = {
-    {"run", NULL, 0, 0, S_OPTS(O_CODE, O_BIND, O_PARENT, O_PKEY, O_INSECURE), "run the hub daemon",
+    {"run", NULL, 0, 0, S_OPTS(O_CODE, O_BIND, O_PARENT, O_PKEY, O_INSECURE, O_DOWN_KEEP),
+     "run the hub daemon",
      "usage: township-hub run --bind ENDPOINT --parent ENDPOINT [--parent-key Z85]\n"
-     "                        [--code CODE9] [--insecure]\n"
+     "                        [--code CODE9] [--insecure] [--down-retention-days DAYS]\n"
      "\n"
      "Runs the hub: receives its stations' reports, commits them, acknowledges\n"
      "them and forwards them to the county server; keeps accepting while the\n"
@@ -652,6 +675,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --parent-key Z85    the county server's public key (required unless --insecure)\n"
      "  --code CODE9        9-digit township code (required the first time: it is\n"
      "                      fixed when the store is made)\n"
+     "  --down-retention-days DAYS\n"
+     "                      prune downward items a station acked more than DAYS\n"
+     "                      days ago (0..3650, default 30; 0: once acked)\n"
      "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
      s_cmd_run, NULL, NULL, NULL},
     {"status", NULL, 0, 0,

@@ -101,6 +101,9 @@ static const sj_migration_t s_migrations[] = {
                             " VALUES(new.summary, new.id, 'summary'); END;"
                             "INSERT INTO meta(key, value) VALUES('hub_reports', 1)"
                             " ON CONFLICT(key) DO UPDATE SET value = 1;"},
+    /* Issue 19: refusals from the stations and the stations' streams'
+     * floors; the county's items this hub refused or does not know yet. */
+    {8, SJ_DOWN_SCHEMA_19 SJ_DOWN_CHILD_SCHEMA_19},
 };
 
 /* Keeps a report's readable fields (schema 7): from its event, or from the
@@ -356,6 +359,14 @@ hub_store_migrations(size_t *n)
     return s_migrations;
 }
 
+static int s_down_item(void *ctx,
+                       uint64_t seq,
+                       const sj_down_item_t *it,
+                       const uint8_t *item,
+                       size_t len,
+                       char *reason,
+                       size_t rs);
+
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size)
 {
@@ -410,6 +421,12 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
         || (mode == SJ_DB_WRITE && s_cases_open(self) != SJ_OK)) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
+    /* Kept downward items of a kind this version knows now (issue 19). */
+    if (mode == SJ_DB_WRITE && sj_down_apply_kept(self->db, s_down_item, self, NULL) != SJ_OK) {
+        snprintf(err, err_size, "cannot apply the kept downward items: %s",
+                 sqlite3_errmsg(self->db));
         goto fail;
     }
     return self;
@@ -860,12 +877,49 @@ s_quarantined(void *ctx, sj_event_t *notice)
     return rc;
 }
 
+/* A station's cursor is below its stream's floor (its store made anew
+ * after items were pruned): the latest assignment of each of its open cases,
+ * as the hub holds it (the item with the latest snapshot), as fresh items. */
+static int
+s_down_refill(void *ctx, const char *child)
+{
+    hub_store_t *self = ctx;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT a.id, a.item FROM assignments a JOIN cases c ON c.id = a.case_id"
+                           " WHERE a.assignee = ?1 AND c.outcome IN " SJ_OUTCOME_OPEN_SQL
+                           " AND a.id = (SELECT a2.id FROM assignments a2 WHERE a2.case_id ="
+                           " a.case_id AND a2.assignee = ?1 ORDER BY a2.created_ms DESC, a2.id"
+                           " DESC LIMIT 1) ORDER BY a.created_ms, a.id",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, child, -1, SQLITE_STATIC);
+    int step, n = 0;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc =
+            sj_down_enqueue(self->down, child, sqlite3_column_blob(st, 0),
+                            sqlite3_column_blob(st, 1), (size_t) sqlite3_column_bytes(st, 1), NULL);
+        n++;
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "refill");
+    }
+    sqlite3_finalize(st);
+    if (rc == SJ_OK) {
+        sj_notice("station %s: %d open assigned case(s) sent again as fresh items", child, n);
+    }
+    return rc;
+}
+
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
                                                   .check_event = s_check_event,
                                                   .store_event = s_store_event,
                                                   .committed = s_committed,
                                                   .e2e = s_e2e,
                                                   .down = s_down,
+                                                  .down_refill = s_down_refill,
                                                   .held = s_held,
                                                   .event_hash = s_event_hash,
                                                   .quarantined = s_quarantined};
@@ -1322,6 +1376,19 @@ s_down_item(void *ctx,
             size_t rs)
 {
     hub_store_t *self = ctx;
+    if (!it) {
+        /* A kind this version does not know (kept by sj_down_apply): passed
+         * on unchanged when its `to` is one of this township's stations. */
+        uint32_t kind = 0;
+        char to[SJ_CODE_MAX + 1];
+        uint8_t id[SJ_ID_BYTES] = {0};
+        int has_id = 0;
+        if (sj_down_item_peek(item, len, &kind, to, id, &has_id) == SJ_OK && sj_code_level(to) == 12
+            && sj_code_under(to, self->code)) {
+            return sj_down_enqueue(self->down, to, id, item, len, NULL);
+        }
+        return SJ_OK;
+    }
     if (!sj_code_under(it->ev.assignee, self->code)) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",
                  (unsigned long long) seq, it->ev.assignee, self->code);
@@ -1332,9 +1399,28 @@ s_down_item(void *ctx,
 }
 
 static int
-s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *reset)
 {
-    return sj_down_parent(((hub_store_t *) ctx)->db, epoch, reset);
+    return sj_down_parent(((hub_store_t *) ctx)->db, epoch, keep, reset);
+}
+
+/* Its own refusals and those its stations reported (sj_down_refusals_latest). */
+static int
+s_down_skip(void *ctx, uint64_t from, uint64_t to)
+{
+    return sj_down_skip(((hub_store_t *) ctx)->db, from, to);
+}
+
+static int
+s_down_counted(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES])
+{
+    return sj_down_counted(((hub_store_t *) ctx)->db, epoch);
+}
+
+static int
+s_down_refusals(void *ctx, sj_down_refusal_t *out, size_t max, size_t *n)
+{
+    return sj_down_refusals_latest(((hub_store_t *) ctx)->db, out, max, n);
 }
 
 static int
@@ -1356,7 +1442,10 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .diverged = s_diverged,
                                               .down_cursor = s_down_cursor,
                                               .down_apply = s_down_apply,
-                                              .down_parent = s_down_parent};
+                                              .down_parent = s_down_parent,
+                                              .down_refusals = s_down_refusals,
+                                              .down_counted = s_down_counted,
+                                              .down_skip = s_down_skip};
 
 /* The case as the hub knows it, for a down item: the report's fields from
  * its report event here (sj_case_db_snapshot), else from the latest
@@ -1646,6 +1735,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
             cJSON_AddNumberToObject(root, "county_contact_age_s",
                                     county_ms ? (double) ((now - county_ms) / 1000) : -1.0);
             cJSON_AddItemToObject(root, "stations", stations);
+            if (sj_down_status_json(self->db, root) != SJ_OK) {
+                rc = SJ_ENOMEM;
+            }
             char *text = cJSON_PrintUnformatted(root);
             if (text) {
                 fprintf(out, "%s\n", text);
@@ -1668,6 +1760,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
             fprintf(out, "\n");
         }
         rc = sj_table_write(t, fmt, out);
+        if (rc == SJ_OK && fmt == SJ_FMT_TABLE) {
+            rc = sj_down_status_text(self->db, out);
+        }
     }
     sj_table_destroy(&t);
     return rc;
@@ -1680,7 +1775,8 @@ hub_store_check(hub_store_t *self, const sj_health_opts_t *o, sj_health_t *h)
     s_queue_t q;
     int n_stations = 0, n_silent = 0;
     if (s_queue(self, now, &q) != SJ_OK
-        || sj_health_children(h, self->db, now, o->silent_s, &n_stations, &n_silent) != SJ_OK) {
+        || sj_health_children(h, self->db, now, o->silent_s, &n_stations, &n_silent) != SJ_OK
+        || sj_down_check(self->db, h) != SJ_OK) {
         return SJ_EDB;
     }
     char age[24];

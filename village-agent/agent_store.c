@@ -66,7 +66,18 @@ static const sj_migration_t s_migrations[] = {
      * by the assignment, so a case assigned again is new again. */
     {6, "CREATE TABLE inbox_seen(assignment_id BLOB PRIMARY KEY, seen_ms INTEGER NOT NULL)"
         " WITHOUT ROWID;"},
+    /* Issue 19: downward items refused (kept, acked past) and of a kind
+     * this version does not know (kept, applied after an upgrade). */
+    {7, SJ_DOWN_CHILD_SCHEMA_19},
 };
+
+static int s_down_item(void *ctx,
+                       uint64_t seq,
+                       const sj_down_item_t *it,
+                       const uint8_t *item,
+                       size_t len,
+                       char *reason,
+                       size_t rs);
 
 static const char s_sql_insert[] =
     "INSERT INTO outbox(epoch, seq, id, created_ms, raw, hash) VALUES(?, ?, ?, ?, ?, ?)";
@@ -189,6 +200,12 @@ agent_store_open(
         || sj_db_prepare(self->db, s_sql_head, &self->st_head) != SJ_OK
         || sj_db_prepare(self->db, s_sql_offer, &self->st_offer) != SJ_OK) {
         snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
+    /* Kept downward items of a kind this version knows now (issue 19). */
+    if (mode == SJ_DB_WRITE && sj_down_apply_kept(self->db, s_down_item, self, NULL) != SJ_OK) {
+        snprintf(err, err_size, "cannot apply the kept downward items: %s",
+                 sqlite3_errmsg(self->db));
         goto fail;
     }
     return self;
@@ -984,6 +1001,9 @@ s_down_item(void *ctx,
             size_t rs)
 {
     agent_store_t *self = ctx;
+    if (!it) {
+        return SJ_OK; /* a kind this version does not know: kept by sj_down_apply */
+    }
     const sj_event_t *ev = &it->ev;
     if (strcmp(ev->assignee, self->station) != 0) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not to this station %s",
@@ -1044,9 +1064,27 @@ s_down_item(void *ctx,
 }
 
 static int
-s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int *reset)
+s_down_parent(void *ctx, const uint8_t epoch[SJ_EPOCH_BYTES], int keep, int *reset)
 {
-    return sj_down_parent(((agent_store_t *) ctx)->db, epoch, reset);
+    return sj_down_parent(((agent_store_t *) ctx)->db, epoch, keep, reset);
+}
+
+static int
+s_down_skip(void *ctx, uint64_t from, uint64_t to)
+{
+    return sj_down_skip(((agent_store_t *) ctx)->db, from, to);
+}
+
+static int
+s_down_counted(void *ctx, uint8_t epoch[SJ_EPOCH_BYTES])
+{
+    return sj_down_counted(((agent_store_t *) ctx)->db, epoch);
+}
+
+static int
+s_down_refusals(void *ctx, sj_down_refusal_t *out, size_t max, size_t *n)
+{
+    return sj_down_refusals_latest(((agent_store_t *) ctx)->db, out, max, n);
 }
 
 static int
@@ -1078,7 +1116,10 @@ const sj_uplink_ops_t agent_store_uplink_ops = {.fetch = s_fetch,
                                                 .receipt = s_receipt,
                                                 .down_cursor = s_down_cursor,
                                                 .down_apply = s_down_apply,
-                                                .down_parent = s_down_parent};
+                                                .down_parent = s_down_parent,
+                                                .down_refusals = s_down_refusals,
+                                                .down_counted = s_down_counted,
+                                                .down_skip = s_down_skip};
 
 const char *
 agent_state_name(agent_state_t s)

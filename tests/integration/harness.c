@@ -531,6 +531,9 @@ s_county_argv(const h_node_t *c, s_argv_t *a)
     s_arg(a, c->endpoint);
     s_arg(a, "--log-level");
     s_arg(a, s_log_level());
+    for (int i = 0; c->run_extra && c->run_extra[i]; i++) {
+        s_arg(a, c->run_extra[i]);
+    }
 }
 
 static const h_node_t *
@@ -560,6 +563,9 @@ s_hub_argv(const h_node_t *h, s_argv_t *a)
     s_arg(a, h->parent_key_override ? h->parent_key_override : h->parent->pk);
     s_arg(a, "--log-level");
     s_arg(a, s_log_level());
+    for (int i = 0; h->run_extra && h->run_extra[i]; i++) {
+        s_arg(a, h->run_extra[i]);
+    }
 }
 
 static void

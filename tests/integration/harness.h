@@ -67,6 +67,8 @@ typedef struct h_node {
     /* Passed as --parent-key (hub) or --hub-key (station) instead of the
      * parent's real key when not NULL: a test of a wrong key sets it. */
     const char *parent_key_override;
+    /* County, hub: more arguments for `run` (NULL-terminated; NULL: none). */
+    const char *const *run_extra;
 } h_node_t;
 
 /* Output of a command run to completion. Free with h_result_free. */

@@ -575,13 +575,16 @@ test_assign_hub_store_lost(void **state)
     assert_int_equal(s_assign(county, id2, S1, DUE, NULL, 0), 0);
     assert_int_equal(
         h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S1 "'", 2, 2, h_ms(10000)), 2);
-    /* The station's cursor (2) counts the old store's items: it starts over. */
+    /* The station's cursor (2) counts the old store's items: the new hub
+     * numbers its items after it (issue 19) rather than the station starting
+     * over. */
     const char *args[] = {"sync", "--timeout", h_valgrind() ? "300" : "30", NULL};
     assert_int_equal(h_agent(st, args, &r, h_ms(60000)), 0);
-    assert_non_null(strstr(r.err, "has a new store"));
+    assert_null(strstr(r.err, "has a new store"));
     h_result_free(&r);
     assert_int_equal(s_inbox(st), 2);
-    assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 2);
+    assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 4);
+    assert_int_equal(h_db_scalar(hub, "SELECT min(seq) FROM down WHERE child='" S1 "'"), 3);
     char hex[33], sql[200];
     s_hex(id2, hex);
     /* the county's assignment (origin 000000: this county store has no
@@ -717,7 +720,7 @@ test_assign_bad_down_frames(void **state)
     Sanji__Welcome wel = SANJI__WELCOME__INIT;
     wel.store_epoch.data = epoch;
     wel.store_epoch.len = 16;
-    wel.down_head = 1;
+    wel.down_head = 3;
     Sanji__Envelope e = SANJI__ENVELOPE__INIT;
     e.body_case = SANJI__ENVELOPE__BODY_WELCOME;
     e.welcome = &wel;
@@ -747,28 +750,44 @@ test_assign_bad_down_frames(void **state)
     /* 3: an item that is not a DownItem at all. */
     uint8_t junk[] = {0xff, 0xff, 0xff, 0x07};
     ProtobufCBinaryData bad = {.len = sizeof junk, .data = junk};
-    b.first_seq = 1;
+    b.first_seq = 2;
     b.n_items = 1;
     b.items = &bad;
     s_fake_send_env(&f, &e);
     /* 4: a frame that is no Envelope. */
     s_fake_send(&f, junk, sizeof junk);
     free(item);
+    /* 5: a valid item for this station after the two it refused (issue 19:
+     * a refused item is kept and acked past, it does not stop the stream). */
+    s_item(S1, &item, &len);
+    one.data = item;
+    one.len = len;
+    b.first_seq = 3;
+    b.items = &one;
+    s_fake_send_env(&f, &e);
+    free(item);
 
-    /* The station never gets its item: sync times out (exit 1). */
-    assert_int_equal(h_proc_wait(p, h_ms(30000)), 1);
+    /* The station applies item 3 and has its head: sync ends (exit 0). */
+    assert_int_equal(h_proc_wait(p, h_ms(30000)), 0);
     zmq_close(f.sock);
     zmq_ctx_term(f.zctx);
     char *log = h_read_file(p->err_path);
     assert_non_null(log);
-    assert_non_null(strstr(log, "refused downward items 1..1"));
+    assert_non_null(strstr(log, "refused down item 1"));
     assert_non_null(strstr(log, "not to this station " S1));
     assert_non_null(strstr(log, "down batch: more than 100 items"));
     assert_non_null(strstr(log, "not a valid protobuf DownItem"));
     assert_non_null(strstr(log, "frame is not a valid protobuf Envelope"));
     free(log);
-    assert_int_equal(s_inbox(st), 0);
-    assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM meta WHERE key='down_cursor'"), 0);
+    assert_int_equal(s_inbox(st), 1);
+    assert_int_equal(h_db_scalar(st, "SELECT value FROM meta WHERE key='down_cursor'"), 3);
+    /* The two refused items are kept with their reasons and bytes. */
+    assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM down_refused WHERE seq=1 AND reason"
+                                     " LIKE '%not to this station%' AND length(item) > 0"),
+                     1);
+    assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM down_refused WHERE seq=2 AND reason"
+                                     " LIKE '%not a valid protobuf DownItem%'"),
+                     1);
 }
 
 int

@@ -178,7 +178,7 @@ test_county_out_status(void **state)
     static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_INT,
                                           SJ_COL_INT,  SJ_COL_INT,  SJ_COL_INT};
-    county_status_t s = {"", 12, 10, 1, sj_table_new(9, names, types), ""};
+    county_status_t s = {"", 12, 10, 1, sj_table_new(9, names, types), "", NULL};
     assert_non_null(s.children);
     const char *row[] = {"230523100", "township", "ok", "2024-03-01T08:00:00Z", "5", "12",
                          "0",         "0",        "0"};
