@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "hub_http.h"
+#include "hub_out.h"
 #include "hub_read.h"
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
@@ -350,10 +352,14 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
+    sj_table_t *t = NULL;
     int rc = hub_store_cases(
-        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), o->format,
-        stdout);
+        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), &t);
     hub_store_close(&st);
+    if (rc == SJ_OK) {
+        rc = hub_out_cases(t, o->format, stdout);
+    }
+    sj_table_destroy(&t);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
         return 1;
@@ -473,8 +479,13 @@ s_status(const s_opts_t *o)
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    int rc = hub_store_status(st, o->health.silent_s, o->format, stdout);
+    hub_status_t view;
+    int rc = hub_store_status(st, o->health.silent_s, &view);
     hub_store_close(&st);
+    if (rc == SJ_OK) {
+        rc = hub_out_status(&view, o->format, stdout);
+    }
+    hub_status_free(&view);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: cannot read status: %s\n", sj_strerror(rc));
         return 1;

@@ -10,7 +10,9 @@
 
 #include <sodium.h>
 
+#include "hub_out.h"
 #include "hub_read.h"
+#include "hub_store_view.h"
 #include "sj_cli.h"
 #include "sj_http.h"
 #include "sj_ids.h"
@@ -65,7 +67,12 @@ s_api_status(hub_http_t *self, sj_http_req_t *req)
         sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
         return;
     }
-    int rc = hub_store_status(self->store, silent_s, SJ_FMT_JSON, f);
+    hub_status_t view;
+    int rc = hub_store_status(self->store, silent_s, &view);
+    if (rc == SJ_OK) {
+        rc = hub_out_status(&view, SJ_FMT_JSON, f);
+    }
+    hub_status_free(&view);
     if (fclose(f) != 0 && rc == SJ_OK) {
         rc = SJ_ENOMEM;
     }
@@ -106,7 +113,12 @@ s_api_cases(hub_http_t *self, sj_http_req_t *req)
         sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
         return;
     }
-    int rc = hub_store_cases(self->store, filter, SJ_FMT_JSON, f);
+    sj_table_t *t = NULL;
+    int rc = hub_store_cases(self->store, filter, &t);
+    if (rc == SJ_OK) {
+        rc = hub_out_cases(t, SJ_FMT_JSON, f);
+    }
+    sj_table_destroy(&t);
     if (fclose(f) != 0 && rc == SJ_OK) {
         rc = SJ_ENOMEM;
     }

@@ -1,4 +1,5 @@
 #include "hub_store.h"
+#include "hub_store_view.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -1002,8 +1003,9 @@ hub_store_update(hub_store_t *self,
 }
 
 int
-hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
+hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
 {
+    *out = NULL;
     /* A conflict: a change the hub lists (conflicts: not in force, or in
      * force over a concurrent one), or one the county listed (its flag as
      * the last down item carried it).
@@ -1081,7 +1083,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out)
     }
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
-        rc = sj_table_write(t, fmt, out);
+        *out = t;
+        t = NULL;
     }
     sj_table_destroy(&t);
     return rc;
@@ -1656,8 +1659,9 @@ s_queue(hub_store_t *self, int64_t now, s_queue_t *q)
 }
 
 int
-hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out)
+hub_store_status(hub_store_t *self, int64_t silent_s, hub_status_t *out)
 {
+    memset(out, 0, sizeof *out);
     int64_t now = sj_now_ms();
     s_queue_t q;
     if (s_queue(self, now, &q) != SJ_OK) {
@@ -1678,6 +1682,7 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
     if (!t) {
         return SJ_ENOMEM;
     }
+    out->stations = t;
     /* One row per station (latest epoch's contact), silent ones first. */
     static const char sql[] =
         "SELECT l.code, max(l.last_contact_ms) AS lc,"
@@ -1717,55 +1722,42 @@ hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out
         rc = sj_table_add_row(t, cells);
     }
     sqlite3_finalize(st);
-    if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON *stations = sj_table_to_json(t);
-        if (!root || !stations) {
-            cJSON_Delete(root);
-            cJSON_Delete(stations);
+    snprintf(out->township, sizeof out->township, "%s", self->code);
+    out->events = last;
+    out->forwarded = acked;
+    out->queue_depth = depth;
+    out->oldest_unforwarded_s = oldest_s;
+    out->quarantined = quarantined;
+    out->forks = forks;
+    out->county_contact_age_s = county_ms ? (now - county_ms) / 1000 : -1;
+    /* The downward streams' part, read now so that writing it needs no
+     * store: as JSON members and as the table format's lines. */
+    if (rc == SJ_OK) {
+        out->down = cJSON_CreateObject();
+        rc = out->down ? sj_down_status_json(self->db, out->down) : SJ_ENOMEM;
+    }
+    if (rc == SJ_OK) {
+        size_t len = 0;
+        FILE *f = open_memstream(&out->down_text, &len);
+        rc = f ? sj_down_status_text(self->db, f) : SJ_ENOMEM;
+        if (f && fclose(f) != 0 && rc == SJ_OK) {
             rc = SJ_ENOMEM;
-        } else {
-            cJSON_AddStringToObject(root, "township", self->code);
-            cJSON_AddNumberToObject(root, "queue_depth", (double) depth);
-            cJSON_AddNumberToObject(root, "oldest_unforwarded_s", (double) oldest_s);
-            cJSON_AddNumberToObject(root, "events", (double) last);
-            cJSON_AddNumberToObject(root, "forwarded", (double) acked);
-            cJSON_AddNumberToObject(root, "quarantined", (double) quarantined);
-            cJSON_AddNumberToObject(root, "forks", (double) forks);
-            cJSON_AddNumberToObject(root, "county_contact_age_s",
-                                    county_ms ? (double) ((now - county_ms) / 1000) : -1.0);
-            cJSON_AddItemToObject(root, "stations", stations);
-            if (sj_down_status_json(self->db, root) != SJ_OK) {
-                rc = SJ_ENOMEM;
-            }
-            char *text = cJSON_PrintUnformatted(root);
-            if (text) {
-                fprintf(out, "%s\n", text);
-                free(text);
-            }
-            cJSON_Delete(root);
-        }
-    } else if (rc == SJ_OK) {
-        if (fmt == SJ_FMT_TABLE) {
-            fprintf(out,
-                    "township %s: %" PRId64 " events, %" PRId64 " forwarded to the county,"
-                    " queue depth %" PRId64 ", oldest unforwarded %" PRId64 " s,"
-                    " %" PRId64 " quarantined, %" PRId64 " forks refused\n",
-                    self->code, last, acked, depth, oldest_s, quarantined, forks);
-            if (county_ms) {
-                fprintf(out, "last county contact %" PRId64 " s ago\n", (now - county_ms) / 1000);
-            } else {
-                fprintf(out, "no county contact yet\n");
-            }
-            fprintf(out, "\n");
-        }
-        rc = sj_table_write(t, fmt, out);
-        if (rc == SJ_OK && fmt == SJ_FMT_TABLE) {
-            rc = sj_down_status_text(self->db, out);
         }
     }
-    sj_table_destroy(&t);
+    if (rc != SJ_OK) {
+        hub_status_free(out);
+    }
     return rc;
+}
+
+void
+hub_status_free(hub_status_t *s)
+{
+    sj_table_destroy(&s->stations);
+    cJSON_Delete(s->down);
+    s->down = NULL;
+    free(s->down_text);
+    s->down_text = NULL;
 }
 
 int

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "sj_db.h"
 #include "sj_health.h"
 #include "sj_link.h"
@@ -27,7 +29,6 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
 void hub_store_close(hub_store_t **self_p);
 /* The store's migrations (for restore's schema check); *n gets their number. */
 const sj_migration_t *hub_store_migrations(size_t *n);
-sqlite3 *hub_store_db(hub_store_t *self);
 const char *hub_store_code(const hub_store_t *self);
 /* The store's epoch: the hub's own stations see it in Welcome. */
 const uint8_t *hub_store_epoch(const hub_store_t *self);
@@ -78,7 +79,7 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
 #define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */
 #define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
-SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_format_t fmt, FILE *out);
+SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of
@@ -104,7 +105,19 @@ SJ_NODISCARD int hub_store_assign(hub_store_t *self,
  * contact and counts (silent stations first), with its undelivered downward
  * items (its stream's head minus the cursor it last said it applied). silent_s: a station not heard
  * from for this long is marked silent. */
-SJ_NODISCARD int hub_store_status(hub_store_t *self, int64_t silent_s, sj_format_t fmt, FILE *out);
+typedef struct {
+    char township[16];
+    int64_t events, forwarded, queue_depth, oldest_unforwarded_s, quarantined, forks;
+    int64_t county_contact_age_s; /* -1: no county contact yet */
+    sj_table_t *stations;         /* owned: one row per station */
+    cJSON *down;                  /* owned: the downward streams' JSON members */
+    char *down_text;              /* owned: their lines in the table format */
+} hub_status_t;
+/* Reads the view into *out (free with hub_status_free; hub_out_status
+ * writes it). SJ_OK, SJ_EDB or SJ_ENOMEM. */
+SJ_NODISCARD int hub_store_status(hub_store_t *self, int64_t silent_s, hub_status_t *out);
+/* Frees what hub_store_status made; safe on a zeroed or freed view. */
+void hub_status_free(hub_status_t *s);
 
 /* The monitoring check (sj_health.h): silent stations, age of the oldest
  * unforwarded event against the backlog thresholds, and the county's silence

@@ -18,6 +18,7 @@
 #include "county_query.h"
 #include "county_store.h"
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_case.h"
 #include "sj_ids.h"
 #include "sj_link.h"

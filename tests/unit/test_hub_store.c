@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "hub_out.h"
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_ids.h"
 #include "sj_link.h"
 #include "sj_wire.h"
@@ -139,7 +141,10 @@ s_cases(s_fx_t *fx, unsigned filter)
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
     assert_non_null(f);
-    assert_int_equal(hub_store_cases(fx->st, filter, SJ_FMT_CSV, f), SJ_OK);
+    sj_table_t *t = NULL;
+    assert_int_equal(hub_store_cases(fx->st, filter, &t), SJ_OK);
+    assert_int_equal(hub_out_cases(t, SJ_FMT_CSV, f), SJ_OK);
+    sj_table_destroy(&t);
     fclose(f);
     return buf;
 }

@@ -23,7 +23,9 @@
 #include "county_status.h"
 #include "county_store.h"
 #include "county_verify.h"
+#include "hub_out.h"
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_ids.h"
 #include "sj_wire.h"
 
@@ -180,7 +182,10 @@ test_upgrade_hub_store(void **state)
         assert_int_equal(s_scalar(db, "SELECT count(DISTINCT origin_seq) FROM events"),
                          FIXTURE_REPORTS);
         FILE *out = s_null_out();
-        assert_int_equal(hub_store_status(st, 3600, SJ_FMT_JSON, out), SJ_OK);
+        hub_status_t view;
+        assert_int_equal(hub_store_status(st, 3600, &view), SJ_OK);
+        assert_int_equal(hub_out_status(&view, SJ_FMT_JSON, out), SJ_OK);
+        hub_status_free(&view);
         fclose(out);
         /* Schema 4 lists a report without a cases row from its events row
          * (outcome set); the reports stored before keep theirs (from version
@@ -194,7 +199,10 @@ test_upgrade_hub_store(void **state)
         size_t csv_len = 0;
         out = open_memstream(&csv, &csv_len);
         assert_non_null(out);
-        assert_int_equal(hub_store_cases(st, 0, SJ_FMT_CSV, out), SJ_OK);
+        sj_table_t *cases = NULL;
+        assert_int_equal(hub_store_cases(st, 0, &cases), SJ_OK);
+        assert_int_equal(hub_out_cases(cases, SJ_FMT_CSV, out), SJ_OK);
+        sj_table_destroy(&cases);
         fclose(out);
         long long lines = 0;
         for (const char *c = csv; *c; c++) {

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 #include "web_harness.h"

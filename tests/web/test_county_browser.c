@@ -24,6 +24,7 @@
 
 #include "county_testdb.h"
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_ids.h"
 #include "web_harness.h"
 

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "hub_store.h"
+#include "hub_store_view.h"
 #include "sj_ids.h"
 #include "web_harness.h"
 
