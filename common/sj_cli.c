@@ -18,6 +18,7 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
+#include "sj_update.h"
 
 #define S_HELP_ID  'h'
 #define S_NAME_COL 20 /* where a command's summary starts in the tool's help */
@@ -584,4 +585,29 @@ sj_cli_start(const char *tool, const char *log_level)
     }
     sj_log_set_ident(tool, "");
     return 0;
+}
+
+sj_event_t *
+sj_cli_fix_event(const sj_cli_args_t *a, const int ids[], int reason_id, int officer_id, int *code)
+{
+    const char *vals[SJ_FIX_COUNT];
+    for (int i = 0; i < SJ_FIX_COUNT; i++) {
+        vals[i] = ids[i] ? sj_cli_val(a, ids[i]) : NULL;
+    }
+    char err[512] = "";
+    sj_event_t *ev = malloc(sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "%s: out of memory\n", a->tool->tool);
+        *code = 1;
+        return NULL;
+    }
+    if (sj_fix_fill(ev, strcmp(a->cmd->name, "void") == 0, a->pos[0], vals,
+                    sj_cli_val(a, reason_id), sj_cli_val(a, officer_id), err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", a->tool->tool, err);
+        free(ev);
+        *code = 2;
+        return NULL;
+    }
+    return ev;
 }

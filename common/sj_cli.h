@@ -34,6 +34,7 @@
 
 #include "sj_model.h"
 #include "sj_table.h"
+#include "sj_wire.h"
 
 #define SJ_CLI_MAX_OPTS 64 /* options of one tool */
 #define SJ_CLI_MAX_CMDS 32 /* commands of one tool */
@@ -148,5 +149,13 @@ int sj_cli_command(int argc, char *const *argv, const char *const *flags);
  * readies the id generator, and names the log lines after tool. 0 when
  * ready, 2 for a bad level (bad usage), 1 when ids cannot be had. */
 int sj_cli_start(const char *tool, const char *log_level);
+
+/* correct and void (issue 15): the command's field options (ids, by
+ * SJ_FIX_*: the tool's option id of each field, 0 for none), --reason and
+ * --officer made into a new correction or void event of case a->pos[0]
+ * (sj_fix_fill; free() it). NULL after saying why on stderr, with *code the
+ * exit status: 2 bad usage, 1 out of memory. */
+sj_event_t *
+sj_cli_fix_event(const sj_cli_args_t *a, const int ids[], int reason_id, int officer_id, int *code);
 
 #endif

@@ -555,28 +555,18 @@ static int
 s_fix_cmd(const sj_cli_args_t *ca)
 {
     int is_void = strcmp(ca->cmd->name, "void") == 0;
-    const char *vals[SJ_FIX_COUNT] = {[SJ_FIX_OCCURRED] = sj_cli_val(ca, O_OCCURRED),
-                                      [SJ_FIX_CHANNEL] = sj_cli_val(ca, O_CHANNEL),
-                                      [SJ_FIX_KIND] = sj_cli_val(ca, O_KIND),
-                                      [SJ_FIX_PERSONS] = sj_cli_val(ca, O_PERSONS),
-                                      [SJ_FIX_LEVEL] = sj_cli_val(ca, O_LEVEL),
-                                      [SJ_FIX_CATEGORY] = sj_cli_val(ca, O_CATEGORY),
-                                      [SJ_FIX_SOURCE] = sj_cli_val(ca, O_SOURCE),
-                                      [SJ_FIX_SUMMARY] = sj_cli_val(ca, O_SUMMARY)};
-    char err[512] = "";
-    sj_event_t *ev = malloc(sizeof *ev);
-    if (!ev) {
-        fprintf(stderr, "county-server: out of memory\n");
-        return 1;
-    }
-    if (sj_fix_fill(ev, is_void, ca->pos[0], vals, sj_cli_val(ca, O_REASON),
-                    sj_cli_val(ca, O_OFFICER), err, sizeof err)
-        != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err);
-        free(ev);
-        return 2;
-    }
+    static const int ids[SJ_FIX_COUNT] = {
+        [SJ_FIX_OCCURRED] = O_OCCURRED, [SJ_FIX_CHANNEL] = O_CHANNEL,
+        [SJ_FIX_KIND] = O_KIND,         [SJ_FIX_PERSONS] = O_PERSONS,
+        [SJ_FIX_LEVEL] = O_LEVEL,       [SJ_FIX_CATEGORY] = O_CATEGORY,
+        [SJ_FIX_SOURCE] = O_SOURCE,     [SJ_FIX_SUMMARY] = O_SUMMARY};
     int code = 1;
+    sj_event_t *ev = sj_cli_fix_event(ca, ids, O_REASON, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    char err[512] = "";
+    code = 1;
     county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);

@@ -560,28 +560,18 @@ s_cmd_fix(const sj_cli_args_t *a)
         return rc;
     }
     int is_void = strcmp(a->cmd->name, "void") == 0;
-    const char *vals[SJ_FIX_COUNT] = {[SJ_FIX_OCCURRED] = sj_cli_val(a, O_OCCURRED),
-                                      [SJ_FIX_CHANNEL] = sj_cli_val(a, O_CHANNEL),
-                                      [SJ_FIX_KIND] = sj_cli_val(a, O_KIND),
-                                      [SJ_FIX_PERSONS] = sj_cli_val(a, O_PERSONS),
-                                      [SJ_FIX_LEVEL] = sj_cli_val(a, O_LEVEL),
-                                      [SJ_FIX_CATEGORY] = sj_cli_val(a, O_CATEGORY),
-                                      [SJ_FIX_SOURCE] = sj_cli_val(a, O_SOURCE),
-                                      [SJ_FIX_SUMMARY] = sj_cli_val(a, O_SUMMARY)};
-    char err[512] = "";
-    sj_event_t *ev = malloc(sizeof *ev);
-    if (!ev) {
-        fprintf(stderr, "township-hub: out of memory\n");
-        return 1;
-    }
-    if (sj_fix_fill(ev, is_void, a->pos[0], vals, sj_cli_val(a, O_REASON), sj_cli_val(a, O_OFFICER),
-                    err, sizeof err)
-        != SJ_OK) {
-        fprintf(stderr, "township-hub: %s\n", err);
-        free(ev);
-        return 2;
-    }
+    static const int ids[SJ_FIX_COUNT] = {
+        [SJ_FIX_OCCURRED] = O_OCCURRED, [SJ_FIX_CHANNEL] = O_CHANNEL,
+        [SJ_FIX_KIND] = O_KIND,         [SJ_FIX_PERSONS] = O_PERSONS,
+        [SJ_FIX_LEVEL] = O_LEVEL,       [SJ_FIX_CATEGORY] = O_CATEGORY,
+        [SJ_FIX_SOURCE] = O_SOURCE,     [SJ_FIX_SUMMARY] = O_SUMMARY};
     int code = 1;
+    sj_event_t *ev = sj_cli_fix_event(a, ids, O_REASON, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    char err[512] = "";
+    code = 1;
     hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
