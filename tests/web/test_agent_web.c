@@ -308,7 +308,7 @@ static void
 test_password_gate(void **state)
 {
     s_fx_t *fx = *state;
-    char pwfile[128], cmd[300];
+    char pwfile[1024], cmd[4096];
     snprintf(pwfile, sizeof pwfile, "%s/desk.pw", fx->dir);
     snprintf(cmd, sizeof cmd, "echo 'correct horse 1' | %s passwd --password-file %s", AGENT_BIN,
              pwfile);
@@ -495,7 +495,7 @@ static void
 test_chinese_cli(void **state)
 {
     s_fx_t *fx = *state;
-    char zh[256], en[256], line[1024];
+    char zh[1024], en[1024], line[4096];
     snprintf(zh, sizeof zh,
              "env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8 SANJI_LOCALEDIR=%s %s"
              " --data %s --station " S_STATION,
