@@ -581,7 +581,7 @@ f_relay_start(h_env_t *env, f_relay_t *r, const char *name, int target_port)
     char *argv[] = {(char *) RELAY_BIN, lport, tport, r->control, NULL};
     r->proc = h_spawn(env, name, argv, 1);
     assert_non_null(r->proc);
-    assert_int_equal(h_wait_ready(r->proc, h_ms(5000)), 0);
+    assert_int_equal(h_wait_ready(r->proc, h_ms(60000)), 0);
 }
 
 void

@@ -753,7 +753,7 @@ s_start(h_node_t *node, s_argv_t *a)
     if (!node->proc) {
         return -1;
     }
-    return h_wait_ready(node->proc, h_ms(10000));
+    return h_wait_ready(node->proc, h_ms(60000));
 }
 
 int

@@ -92,7 +92,7 @@ test_desk_assignment_new_and_accepted(void **state)
     const char *srv[] = {"serve", "--http", addr, NULL};
     h_proc_t *desk = h_agent_spawn(st, srv);
     assert_non_null(desk);
-    assert_int_equal(h_wait_ready(desk, h_ms(10000)), 0);
+    assert_int_equal(h_wait_ready(desk, h_ms(60000)), 0);
 
     web_resp_t w;
     assert_int_equal(web_request((uint16_t) port, "GET", "/inbox", NULL, &w), 0);

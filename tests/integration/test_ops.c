@@ -759,7 +759,7 @@ test_ops_sighup_log_level(void **state)
     char *argv[] = {(char *) COUNTY_BIN, "run", "--config", conf, NULL};
     h_proc_t *p = h_spawn(env, "county-conf", argv, 1);
     assert_non_null(p);
-    assert_int_equal(h_wait_ready(p, h_ms(10000)), 0);
+    assert_int_equal(h_wait_ready(p, h_ms(60000)), 0);
     f = fopen(conf, "w");
     assert_non_null(f);
     fprintf(f, "[county-server]\ndata = %s\nbind = %s\ninsecure = true\nlog-level = debug\n", data,
