@@ -8,6 +8,7 @@
 
 #include "sj_case.h"
 #include "sj_down.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -1126,13 +1127,13 @@ agent_state_name(agent_state_t s)
 {
     switch (s) {
     case AGENT_QUEUED:
-        return "queued";
+        return N_("queued");
     case AGENT_AT_HUB:
-        return "at-hub";
+        return N_("at-hub");
     case AGENT_REJECTED:
-        return "rejected";
+        return N_("rejected");
     case AGENT_AT_COUNTY:
-        return "at-county";
+        return N_("at-county");
     }
     return "?";
 }
