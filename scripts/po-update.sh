@@ -28,4 +28,5 @@ PY
     --package-name=sanji --sort-by-file -o messages.pot \
     common/*.c village-agent/*.c township-hub/*.c county-server/*.c)
 msgmerge --quiet --update --backup=none --no-fuzzy-matching po/zh_CN.po "$tmp/messages.pot"
+msgattrib --no-obsolete -o po/zh_CN.po po/zh_CN.po
 msgfmt --check-format --statistics -o /dev/null po/zh_CN.po

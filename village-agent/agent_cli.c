@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_import.h"
+#include "agent_link.h"
 #include "agent_store.h"
 #include "agent_web.h"
 #include "sj_case.h"
@@ -76,8 +78,9 @@ typedef struct {
     agent_store_t *st; /* the outbox: the command's (borrowed), or run's own */
     int own;           /* run: opened (and closed) by the node */
     const agent_opts_t *o;
-    int until_idle;     /* sync, submit, import, update: stop when all is delivered */
-    int64_t next_prune; /* run with prune-after-days: when to prune next */
+    int until_idle;         /* sync, submit, import, update: stop when all is delivered */
+    int64_t next_prune;     /* run with prune-after-days: when to prune next */
+    agent_link_writer_t lw; /* run: the hub link's state for the desk and status */
 } s_link_t;
 
 static int
@@ -109,12 +112,17 @@ s_node_close(void *ctx, void *store)
     }
 }
 
-/* run with prune-after-days: at start, then every S_PRUNE_EVERY_MS. */
+/* run: notes the hub link's state (agent_link: written only when it
+ * changes); with prune-after-days prunes at start, then every
+ * S_PRUNE_EVERY_MS. */
 static void
 s_node_tick(void *ctx, sj_node_t *node)
 {
     s_link_t *l = ctx;
-    (void) node;
+    sj_uplink_t *up = sj_node_uplink(node);
+    if (!l->until_idle && up) {
+        agent_link_note(&l->lw, l->o->data, (int) sj_uplink_state(up), sj_uplink_last_error(up));
+    }
     if (!l->until_idle && l->o->prune_after_days > 0 && sj_mono_ms() >= l->next_prune) {
         s_auto_prune(l->st, l->o->prune_after_days);
         l->next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
@@ -140,6 +148,9 @@ s_node_stopping(void *ctx, sj_node_t *node, int rc)
 {
     s_link_t *l = ctx;
     const char *perr = sj_uplink_last_error(sj_node_uplink(node));
+    if (!l->until_idle) {
+        agent_link_stopped(&l->lw, l->o->data);
+    }
     if (rc == SJ_EFORBIDDEN) {
         fprintf(stderr, "village-agent: the hub refused this station: %s\n",
                 perr[0] ? perr : "no reason given");
@@ -1175,6 +1186,61 @@ agent_cmd_run(const agent_opts_t *o)
     return rc == S_LINK_DONE ? 0 : rc == S_LINK_USAGE ? 2 : 1;
 }
 
+/* A wall-clock time in ms as local "YYYY-MM-DD HH:MM:SS" ("" for 0). */
+static void
+s_local_time(int64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    out[0] = '\0';
+    if (ms > 0 && localtime_r(&t, &tm)) {
+        strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+}
+
+int
+agent_cmd_status(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_READ);
+    if (!st) {
+        return 1;
+    }
+    agent_counts_t n;
+    int rc = agent_store_counts(st, &n);
+    if (rc == SJ_OK) {
+        printf(_("station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                 " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected"),
+               agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
+        printf("\n");
+    }
+    agent_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the outbox: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    agent_link_t l;
+    agent_link_read(o->data, &l);
+    int zh = sj_i18n_lang() == SJ_LANG_ZH;
+    char since[32], contact[32];
+    s_local_time(l.since_ms, since, sizeof since);
+    s_local_time(l.contact_ms, contact, sizeof contact);
+    if (l.running) {
+        printf(_("run: running (pid %ld)\n"), l.pid);
+    } else {
+        printf(_("run: not running (the hub link below is as it last was)\n"));
+    }
+    if (l.state == AGENT_LINK_NONE) {
+        printf(_("hub link: no record yet ('run' records it)\n"));
+    } else {
+        printf(_("hub link: %s since %s\n"), agent_link_words(l.state, zh), since);
+    }
+    if (l.error[0]) {
+        printf(_("why: %s\n"), l.error);
+    }
+    printf(_("last contact with the hub: %s\n"), contact[0] ? contact : _("never"));
+    return 0;
+}
+
 int
 agent_cmd_prune(const agent_opts_t *o)
 {
@@ -1381,6 +1447,13 @@ s_cmd_run(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_status(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_status(&o);
+}
+
+static int
 s_cmd_prune(const sj_cli_args_t *a)
 {
     agent_opts_t o;
@@ -1555,8 +1628,17 @@ static const sj_cli_cmd_t s_cmds[] = {
         "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
         "With --prune-after-days (config key prune-after-days) greater than 0 it also\n"
         "prunes, at start and every hour, as 'prune --older-than DAYS' does. Default 0: never.\n"
+        "It keeps the hub link's state (connected or not, last contact, why not) in\n"
+        "DIR/link-state when it changes, for 'status' and the desk's outbox page.\n"
         "  --prune-after-days DAYS  prune as above (0: never)\n"),
      s_cmd_run, NULL, NULL, NULL},
+    {"status", NULL, 0, 0, NULL, N_("the outbox in numbers and the hub link as 'run' sees it"),
+     N_("usage: village-agent status\n"
+        "Prints the outbox in numbers, whether 'run' is running, the hub link's state\n"
+        "as 'run' last recorded it (connected, connecting, the hub cannot be reached,\n"
+        "no secure handshake, refused by the hub, stopped), since when, the hub's\n"
+        "reason, and the last contact with the hub. Needs no network.\n"),
+     s_cmd_status, NULL, NULL, NULL},
     {"prune", NULL, 0, 0, S_OPTS(O_OLDER_THAN, O_DRY_RUN),
      N_("delete old entries the county has confirmed"),
      N_("usage: village-agent prune [--older-than DAYS] [--dry-run]\n"

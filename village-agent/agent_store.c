@@ -1148,10 +1148,15 @@ s_acked_through(agent_store_t *self, int64_t *acked)
     return rc;
 }
 
-int
-agent_store_outbox(agent_store_t *self,
-                   int (*fn)(void *ctx, const agent_outbox_row_t *row),
-                   void *ctx)
+/* The outbox rows in report-number order (newest first when desc), at most
+ * limit of them (-1: all) after skipping offset. */
+static int
+s_outbox_rows(agent_store_t *self,
+              int desc,
+              int64_t offset,
+              int64_t limit,
+              int (*fn)(void *ctx, const agent_outbox_row_t *row),
+              void *ctx)
 {
     int64_t acked = 0;
     int rc = s_acked_through(self, &acked);
@@ -1160,17 +1165,23 @@ agent_store_outbox(agent_store_t *self,
     }
     /* Rows of older epochs were confirmed before the store moved on. */
     sqlite3_stmt *st = NULL;
+#define S_OUTBOX_SQL                                                    \
+    "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason," \
+    " o.seq <= coalesce(c.e2e_through, 0)"                              \
+    " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"                \
+    " LEFT JOIN receipts c ON c.epoch = o.epoch"
     rc = sj_db_prepare(self->db,
-                       "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason,"
-                       " o.seq <= coalesce(c.e2e_through, 0)"
-                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"
-                       " LEFT JOIN receipts c ON c.epoch = o.epoch ORDER BY o.num",
+                       desc ? S_OUTBOX_SQL " ORDER BY o.num DESC LIMIT ?3 OFFSET ?4"
+                            : S_OUTBOX_SQL " ORDER BY o.num LIMIT ?3 OFFSET ?4",
                        &st);
+#undef S_OUTBOX_SQL
     if (rc != SJ_OK) {
         return rc;
     }
     sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, acked);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, offset);
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
         sqlite3_finalize(st);
@@ -1205,6 +1216,24 @@ agent_store_outbox(agent_store_t *self,
     free(ev);
     sqlite3_finalize(st);
     return rc;
+}
+
+int
+agent_store_outbox(agent_store_t *self,
+                   int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                   void *ctx)
+{
+    return s_outbox_rows(self, 0, 0, -1, fn, ctx);
+}
+
+int
+agent_store_outbox_newest(agent_store_t *self,
+                          int64_t offset,
+                          int64_t limit,
+                          int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                          void *ctx)
+{
+    return s_outbox_rows(self, 1, offset < 0 ? 0 : offset, limit, fn, ctx);
 }
 
 int

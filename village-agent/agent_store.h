@@ -119,6 +119,13 @@ typedef struct {
 SJ_NODISCARD int agent_store_outbox(agent_store_t *self,
                                     int (*fn)(void *ctx, const agent_outbox_row_t *row),
                                     void *ctx);
+/* The same, newest first: at most limit entries (-1: all) after the newest
+ * offset (a page of the desk's outbox). */
+SJ_NODISCARD int agent_store_outbox_newest(agent_store_t *self,
+                                           int64_t offset,
+                                           int64_t limit,
+                                           int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                                           void *ctx);
 
 typedef struct {
     uint64_t total;     /* rows in the outbox */

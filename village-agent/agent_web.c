@@ -2,7 +2,10 @@
  *
  * Pages (GET, ?lang=en for English):
  *   /  /record          the record form (记录)
- *   /outbox             every entry, newest first, with its state (发送情况)
+ *   /outbox?page=N      the entries, newest first, 50 a page (AGENT_WEB_PAGE_ROWS),
+ *                       with their state (发送情况), and the hub link as `run`
+ *                       last recorded it (agent_link: connected or not, since
+ *                       when, last contact, why not; "not running" without run)
  *   /inbox              assigned cases by due date (交办), accept/conclude/withdraw;
  *                       an assignment not yet opened is marked new (and counted
  *                       in the title)
@@ -32,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_link.h"
 #include "sj_case.h"
 #include "sj_form.h"
 #include "sj_http.h"
@@ -433,8 +437,92 @@ s_rows_free(s_list_t *l)
     free(l->rows);
 }
 
+/* A wall-clock time in ms as local "YYYY-MM-DD HH:MM:SS" ("" for 0). */
 static void
-s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
+s_when(int64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    out[0] = '\0';
+    if (ms > 0 && localtime_r(&t, &tm)) {
+        strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+}
+
+/* The hub link as `run` last recorded it (agent_link), and whether it runs. */
+static void
+s_link_state(s_ctx_t *c, s_page_t *p)
+{
+    agent_link_t l;
+    agent_link_read(c->o->data, &l);
+    char since[32], contact[32];
+    s_when(l.since_ms, since, sizeof since);
+    s_when(l.contact_ms, contact, sizeof contact);
+    int zh = p->lang != SJ_LANG_EN;
+    const char *cls = l.running && l.state == AGENT_LINK_CONNECTED ? "ok" : "err";
+    sj_buf_addf(&p->b, "<p id=\"link-state\" class=\"%s\" data-state=\"%s\">", cls,
+                l.running ? "running" : "not-running");
+    if (!l.running) {
+        sj_buf_addf(
+            &p->b, "%s",
+            T(p, "后台发送服务未运行（village-agent run）", "not running (village-agent run)"));
+        if (l.state != AGENT_LINK_NONE) {
+            sj_buf_addf(&p->b, " · %s %s %s", T(p, "最后状态：", "last state:"),
+                        agent_link_words(l.state, zh), since);
+        }
+    } else if (l.state == AGENT_LINK_NONE) {
+        sj_buf_addf(&p->b, "%s", T(p, "后台发送服务正在启动", "the service is starting"));
+    } else {
+        sj_buf_addf(&p->b, "%s %s %s", agent_link_words(l.state, zh), T(p, "自", "since"), since);
+    }
+    sj_buf_add(&p->b, "</p><p id=\"link-detail\">");
+    sj_buf_addf(&p->b, "%s %s", T(p, "最后联系：", "last contact:"),
+                contact[0] ? contact : T(p, "从未", "never"));
+    if (l.error[0] && l.state != AGENT_LINK_CONNECTED) {
+        sj_buf_addf(&p->b, " · %s <span id=\"link-why\">", T(p, "原因：", "why:"));
+        sj_buf_esc(&p->b, l.error);
+        sj_buf_add(&p->b, "</span>");
+    }
+    sj_buf_add(&p->b, "</p>");
+}
+
+/* Links to the outbox's pages: newer, the page numbers (at most 9 around
+ * this one, and the first and last), older. Plain links: Tab and Enter. */
+static void
+s_pager(s_page_t *p, int64_t page, int64_t pages)
+{
+    if (pages <= 1) {
+        return;
+    }
+    const char *amp = p->lang == SJ_LANG_EN ? "&amp;lang=en" : "";
+    sj_buf_addf(&p->b, "<nav class=\"pages\" aria-label=\"%s\">", T(p, "分页", "pages"));
+    if (page > 1) {
+        sj_buf_addf(&p->b, "<a id=\"newer\" rel=\"prev\" href=\"/outbox?page=%lld%s\">%s</a> ",
+                    (long long) (page - 1), amp, T(p, "« 较新", "« newer"));
+    }
+    for (int64_t i = 1; i <= pages; i++) {
+        if (i != 1 && i != pages && (i < page - 4 || i > page + 4)) {
+            if (i == page - 5 || i == page + 5) {
+                sj_buf_add(&p->b, "… ");
+            }
+            continue;
+        }
+        if (i == page) {
+            sj_buf_addf(&p->b, "<strong aria-current=\"page\">%lld</strong> ", (long long) i);
+        } else {
+            sj_buf_addf(&p->b, "<a href=\"/outbox?page=%lld%s\">%lld</a> ", (long long) i, amp,
+                        (long long) i);
+        }
+    }
+    if (page < pages) {
+        sj_buf_addf(&p->b, "<a id=\"older\" rel=\"next\" href=\"/outbox?page=%lld%s\">%s</a>",
+                    (long long) (page + 1), amp, T(p, "较早 »", "older »"));
+    }
+    sj_buf_add(&p->b, "</nav>");
+}
+
+static void
+s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *page_arg)
 {
     char err[300] = "";
     agent_store_t *st = s_store(c, SJ_DB_READ, err, sizeof err);
@@ -444,9 +532,18 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     }
     s_list_t l = {.p = p};
     agent_counts_t n = {0};
-    int rc = agent_store_outbox(st, s_outbox_row, &l);
+    int rc = agent_store_counts(st, &n);
+    int64_t pages =
+        n.total ? (int64_t) ((n.total + AGENT_WEB_PAGE_ROWS - 1) / AGENT_WEB_PAGE_ROWS) : 1;
+    char *end = NULL;
+    long long page = page_arg ? strtoll(page_arg, &end, 10) : 1;
+    if (page_arg && (end == page_arg || *end || page < 1)) {
+        page = 1;
+    }
+    page = page > pages ? pages : page;
     if (rc == SJ_OK) {
-        rc = agent_store_counts(st, &n);
+        rc = agent_store_outbox_newest(st, (page - 1) * AGENT_WEB_PAGE_ROWS, AGENT_WEB_PAGE_ROWS,
+                                       s_outbox_row, &l);
     }
     agent_store_close(&st);
     s_head(p, "发送情况", "Outbox", 0);
@@ -457,6 +554,7 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                 T(p, "共", "total"), n.total, T(p, "待发送", "queued"), n.queued,
                 T(p, "已到乡镇", "at the township"), n.at_hub, T(p, "县已收到", "at the county"),
                 n.at_county, T(p, "被退回", "rejected"), n.rejected);
+    s_link_state(c, p);
     if (!c->o->hub) {
         sj_buf_addf(&p->b, "<p class=\"hint\" id=\"link\">%s</p>",
                     T(p, "本页不连接乡镇；由后台服务（village-agent run）发送。",
@@ -469,12 +567,8 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
             static const char *const zh[] = {"已送达", "未连上乡镇", "乡镇拒绝了本站", ""};
             static const char *const en[] = {"delivered", "the hub was not reached",
                                              "the hub refused this station", ""};
-            time_t t = (time_t) (c->tried_ms / 1000);
-            struct tm tm;
-            char when[32] = "";
-            if (localtime_r(&t, &tm)) {
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-            }
+            char when[32];
+            s_when(c->tried_ms, when, sizeof when);
             sj_buf_addf(&p->b, " · %s %s: <span class=\"%s\">%s</span>",
                         T(p, "上次发送", "last attempt"), when,
                         c->tried_rc == AGENT_DELIVER_DONE ? "ok" : "err",
@@ -486,15 +580,17 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                     T(p, "立即发送", "Deliver now"));
     }
     sj_buf_addf(&p->b,
-                "<table id=\"outbox\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                "<table id=\"outbox\" data-page=\"%lld\" data-pages=\"%lld\"><thead><tr>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-                T(p, "序号", "No."), T(p, "编号", "Id"), T(p, "状态", "State"),
-                T(p, "日期", "Date"), T(p, "渠道", "Channel"), T(p, "层级", "Level"),
-                T(p, "摘要", "Summary"));
-    for (size_t i = l.n; i > 0; i--) {
-        sj_buf_add(&p->b, l.rows[i - 1]);
+                page, (long long) pages, T(p, "序号", "No."), T(p, "编号", "Id"),
+                T(p, "状态", "State"), T(p, "日期", "Date"), T(p, "渠道", "Channel"),
+                T(p, "层级", "Level"), T(p, "摘要", "Summary"));
+    for (size_t i = 0; i < l.n; i++) {
+        sj_buf_add(&p->b, l.rows[i]);
     }
     sj_buf_add(&p->b, "</tbody></table>");
+    s_pager(p, page, pages);
     if (rc != SJ_OK) {
         sj_buf_addf(&p->b, "<p class=\"err\">%s</p>", "读取出错 / cannot read the outbox");
     }
@@ -873,8 +969,8 @@ s_route(void *ctx, sj_http_req_t *req)
     s_ctx_t *c = ctx;
     const char *path = sj_http_req_path(req);
     s_page_t p = {.lang = SJ_LANG_ZH, .lq = ""};
-    static const char *const allowed[] = {"lang", "id", "saved", NULL};
-    const char *vals[4];
+    static const char *const allowed[] = {"lang", "id", "saved", "page", NULL};
+    const char *vals[5];
     char err[200];
     if (sj_http_req_args(req, allowed, vals, err, sizeof err) != SJ_OK) {
         sj_http_reply_error(req, 400, err);
@@ -922,7 +1018,7 @@ s_route(void *ctx, sj_http_req_t *req)
         const char *f[AF_COUNT] = {0};
         s_record_form(req, &p, f, -1, "");
     } else if (strcmp(path, "/outbox") == 0) {
-        s_outbox(c, req, &p);
+        s_outbox(c, req, &p, vals[3]);
     } else if (strcmp(path, "/inbox") == 0) {
         s_inbox(c, req, &p, NULL, NULL);
     } else if (strcmp(path, "/case") == 0) {

@@ -4,7 +4,8 @@
  * (a form with its CSRF token) travels up, and the county's case shows it
  * accepted; the page's "deliver now" sends it. With Chromium installed,
  * the inbox holding the new assignment is photographed in Chinese and in
- * English (desk-inbox-zh.png, desk-inbox-en.png, 1024x768). */
+ * English (desk-inbox-zh.png, desk-inbox-en.png, 1024x768). With `run`
+ * alongside, the outbox page and `status` say the hub link is up. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -144,6 +145,26 @@ test_desk_assignment_new_and_accepted(void **state)
     s_between(w.body, "name=\"csrf\" value=\"", csrf, sizeof csrf);
     web_resp_free(&w);
     s_inbox_shots(env, port);
+
+    /* run alongside: the outbox page and status say the hub link is up */
+    const char *run[] = {"run", NULL};
+    h_proc_t *runner = h_agent_spawn(st, run);
+    assert_non_null(runner);
+    int up = 0;
+    for (int64_t end = h_now_ms() + h_ms(30000); !up && h_now_ms() < end; h_sleep_ms(100)) {
+        assert_int_equal(web_request((uint16_t) port, "GET", "/outbox", NULL, &w), 0);
+        up = strstr(w.body, "data-state=\"running\"") && strstr(w.body, "已连接乡镇");
+        if (up) {
+            assert_null(strstr(w.body, "最后联系： 从未"));
+        }
+        web_resp_free(&w);
+    }
+    assert_true(up);
+    const char *status[] = {"status", NULL};
+    assert_int_equal(h_agent(st, status, &r, h_ms(30000)), 0);
+    assert_non_null(strstr(r.out, "hub link: connected to the township hub since"));
+    h_result_free(&r);
+    assert_int_equal(h_proc_kill(runner, SIGTERM), 0);
 
     /* opened: no longer new */
     char target[128];
