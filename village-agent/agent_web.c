@@ -151,7 +151,8 @@ s_head(s_page_t *p, const char *title_zh, const char *title_en, int badge)
 static void
 s_send(sj_http_req_t *req, s_page_t *p, unsigned int status)
 {
-    sj_buf_add(&p->b, "</main><script src=\"/desk.js\"></script></body></html>\n");
+    sj_buf_add(&p->b, "</main><script src=\"/date.js\"></script><script src=\"/desk.js\"></script>"
+                      "</body></html>\n");
     if (p->b.oom) {
         sj_http_reply_error(req, 500, "out of memory");
     } else {
@@ -255,9 +256,15 @@ s_record_form(sj_http_req_t *req, s_page_t *p, const char *const *f, int bad, co
     sj_buf_esc(&p->b, key);
     sj_buf_add(&p->b, "\">");
     s_label(p, AF_OCCURRED, bad == AF_OCCURRED, why, NULL);
-    char max[32];
-    snprintf(max, sizeof max, " max=\"%s\" required", today);
-    s_text_input(p, AF_OCCURRED, "date", f[AF_OCCURRED] ? f[AF_OCCURRED] : today, max);
+    /* YYYY-MM-DD in every language (common/web/date.js: placeholder, a real
+     * day, not after data-max); the server checks again */
+    char max[300];
+    snprintf(max, sizeof max,
+             " data-date data-max=\"%s\" inputmode=\"numeric\""
+             " pattern=\"[0-9]{4}-[0-9]{2}-[0-9]{2}\" maxlength=\"10\" autocomplete=\"off\""
+             " placeholder=\"%s\" required",
+             today, T(p, "年-月-日", "YYYY-MM-DD"));
+    s_text_input(p, AF_OCCURRED, "text", f[AF_OCCURRED] ? f[AF_OCCURRED] : today, max);
     s_label(p, AF_CHANNEL, bad == AF_CHANNEL, why, NULL);
     s_select(p, AF_CHANNEL, SJ_FIELD_CHANNEL, f[AF_CHANNEL], 1);
     sj_buf_add(&p->b, "</div>");
