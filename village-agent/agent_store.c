@@ -2,6 +2,7 @@
  * the move to a new epoch when the store diverged from the hub). */
 #include "agent_store.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,16 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: downward items refused (kept, acked past) and of a kind
      * this version does not know (kept, applied after an upgrade). */
     {7, SJ_DOWN_CHILD_SCHEMA_19},
+    /* The officer's desk survives a restart of `serve` (issue 14): the key
+     * of its CSRF tokens (renewed when old), the logged-in sessions (the
+     * BLAKE2b of the id, never the id) and the form keys acted on, with the
+     * redirect each answered; all expire. */
+    {8, "CREATE TABLE desk_secret(id INTEGER PRIMARY KEY CHECK(id = 1), secret BLOB NOT NULL,"
+        " made_ms INTEGER NOT NULL);"
+        "CREATE TABLE desk_sessions(sid_hash BLOB PRIMARY KEY, since_ms INTEGER NOT NULL,"
+        " seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE desk_forms(form_key TEXT PRIMARY KEY, location TEXT NOT NULL,"
+        " at_ms INTEGER NOT NULL) WITHOUT ROWID;"},
 };
 
 static int s_down_item(void *ctx,
@@ -1508,6 +1519,182 @@ agent_store_inbox(agent_store_t *self,
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "inbox");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the desk's state (migration 8) ---- */
+
+/* Prepares one of the desk's statements. */
+static int
+s_desk_exec(agent_store_t *self, const char *sql, sqlite3_stmt **out)
+{
+    return sj_db_prepare(self->db, sql, out);
+}
+
+int
+agent_store_desk_secret(agent_store_t *self, int64_t now_ms, int64_t max_age_ms, uint8_t out[32])
+{
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = s_desk_exec(self, "SELECT secret, made_ms FROM desk_secret WHERE id = 1", &st);
+    int have = 0;
+    if (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32
+        && now_ms - sqlite3_column_int64(st, 1) < max_age_ms
+        && sqlite3_column_int64(st, 1) <= now_ms) {
+        memcpy(out, sqlite3_column_blob(st, 0), 32);
+        have = 1;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SJ_OK && !have) {
+        randombytes_buf(out, 32);
+        rc = s_desk_exec(
+            self, "INSERT OR REPLACE INTO desk_secret(id, secret, made_ms) VALUES(1, ?1, ?2)", &st);
+        if (rc == SJ_OK) {
+            sqlite3_bind_blob(st, 1, out, 32, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now_ms);
+            int step = sqlite3_step(st);
+            rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_secret");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        /* a new key: the sessions and forms of the old one are worth nothing */
+        if (rc == SJ_OK) {
+            rc = sj_db_exec(self->db, "DELETE FROM desk_sessions; DELETE FROM desk_forms;");
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        sodium_memzero(out, 32);
+    }
+    return rc;
+}
+
+int
+agent_store_desk_session_put(agent_store_t *self,
+                             const uint8_t sid_hash[32],
+                             int64_t since_ms,
+                             int64_t seen_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self,
+                         "INSERT OR REPLACE INTO desk_sessions(sid_hash, since_ms, seen_ms)"
+                         " VALUES(?1, ?2, ?3)",
+                         &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, sid_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int64(st, 3, seen_ms);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_sessions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_session_drop(agent_store_t *self, const uint8_t sid_hash[32])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "DELETE FROM desk_sessions WHERE sid_hash = ?1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, sid_hash, 32, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_sessions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_sessions(
+    agent_store_t *self,
+    int64_t now_ms,
+    int64_t idle_ms,
+    int64_t max_ms,
+    int (*fn)(void *ctx, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms),
+    void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc =
+        s_desk_exec(self,
+                    "SELECT sid_hash, since_ms, seen_ms FROM desk_sessions"
+                    " WHERE ?1 - seen_ms <= ?2 AND ?1 - since_ms <= ?3 AND length(sid_hash) = 32"
+                    " ORDER BY seen_ms DESC",
+                    &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, idle_ms);
+    sqlite3_bind_int64(st, 3, max_ms);
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(ctx, sqlite3_column_blob(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 2));
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "desk_sessions");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_form_get(agent_store_t *self, const char *key, char *location, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "SELECT location FROM desk_forms WHERE form_key = ?1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(location, size, "%s", (const char *) sqlite3_column_text(st, 0));
+        rc = SJ_OK;
+    } else {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "desk_forms");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_form_put(
+    agent_store_t *self, const char *key, const char *location, int64_t now_ms, int64_t keep_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "DELETE FROM desk_forms WHERE at_ms < ?1", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, now_ms - keep_ms);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_forms");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SJ_OK) {
+        rc = s_desk_exec(self,
+                         "INSERT OR REPLACE INTO desk_forms(form_key, location, at_ms)"
+                         " VALUES(?1, ?2, ?3)",
+                         &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, location, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now_ms);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_forms");
     }
     sqlite3_finalize(st);
     return rc;

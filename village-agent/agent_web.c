@@ -16,7 +16,11 @@
  *             stored: 303 to /matter. The form's hidden "key" is the new
  *             entry's id (a UUIDv7 made when the form was shown), so a
  *             double click or a reload of the POST finds it already stored.
- *   /update   a status change; its "key" is remembered (sj_http_once_*).
+ *   /update   a status change; its "key" is remembered in the store
+ *             (desk_forms), so a reload acts once, also after a restart.
+ * The key of the CSRF tokens and the logins are kept in the store too
+ * (migration 8, renewed after 12 hours): a form served before a restart of
+ * serve is taken after it.
  *   /deliver  delivers now (as `sync`, at most 10 s) when --hub is given; the
  *             outbox shows the hub and the result of the last attempt.
  * The store is opened per request (WAL: `run` may work alongside). */
@@ -45,10 +49,12 @@
 
 extern const sj_http_asset_t agent_web_assets[];
 
-#define S_SESSIONS        32               /* logged-in sessions kept (the oldest goes) */
-#define S_SESSION_IDLE_MS (30 * 60000)     /* a login ends after 30 minutes unused */
-#define S_SESSION_MAX_MS  (12 * 3600000LL) /* and after 12 hours in any case */
-#define S_SLOW_MAX_MS     60000            /* the longest wait after failed logins */
+#define S_SESSIONS        32                 /* logged-in sessions kept (the oldest goes) */
+#define S_SESSION_IDLE_MS (30 * 60000)       /* a login ends after 30 minutes unused */
+#define S_SESSION_MAX_MS  (12 * 3600000LL)   /* and after 12 hours in any case */
+#define S_SLOW_MAX_MS     60000              /* the longest wait after failed logins */
+#define S_SEEN_KEEP_MS    60000              /* a session's last use is written this often */
+#define S_FORM_KEEP_MS    (S_SESSION_MAX_MS) /* form keys acted on are kept this long */
 
 typedef struct {
     const agent_opts_t *o;
@@ -56,6 +62,7 @@ typedef struct {
     struct {
         uint8_t sid_hash[32]; /* BLAKE2b of the session id */
         int64_t since_ms, seen_ms;
+        int64_t kept_ms; /* seen_ms as written in the store */
     } sessions[S_SESSIONS];
     int64_t tried_ms;    /* the page's last delivery attempt (0: none) */
     int tried_rc;        /* its result (AGENT_DELIVER_*) */
@@ -748,14 +755,16 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     const char *key = sj_form_val(form, "key");
     char loc[SJ_HTTP_ONCE_LEN];
     snprintf(loc, sizeof loc, "/inbox%s", p->lang == SJ_LANG_EN ? "?lang=en" : "");
-    if (key && sj_http_once_get(req, key, loc, sizeof loc)) {
-        sj_http_reply_redirect(req, loc); /* done already: nothing more */
-        return;
-    }
     char err[300] = "", why[400] = "";
     agent_store_t *st = s_store(c, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         s_store_error(req, p, err);
+        return;
+    }
+    /* a form key acted on (kept in the store: also before a restart) */
+    if (key && agent_store_desk_form_get(st, key, loc, sizeof loc) == SJ_OK) {
+        agent_store_close(&st);
+        sj_http_reply_redirect(req, loc); /* done already: nothing more */
         return;
     }
     sj_event_t *ev = calloc(1, sizeof *ev);
@@ -765,6 +774,10 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                                      sj_form_val(form, "note"), sj_form_val(form, "officer"), ev,
                                      &num, &res, why, sizeof why)
                 : SJ_ENOMEM;
+    if (rc == SJ_OK && key
+        && agent_store_desk_form_put(st, key, loc, sj_now_ms(), S_FORM_KEEP_MS) != SJ_OK) {
+        sj_warn("page: the form key of change %" PRIu64 " was not kept", num);
+    }
     agent_store_close(&st);
     free(ev);
     if (rc != SJ_OK) {
@@ -774,9 +787,6 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
         return;
     }
     sj_notice("page: stored change %" PRIu64, num);
-    if (key) {
-        sj_http_once_put(req, key, loc);
-    }
     sj_http_reply_redirect(req, loc);
 }
 
@@ -886,6 +896,23 @@ s_sid_hash(sj_http_req_t *req, uint8_t out[32])
 }
 
 /* 1 when the request's session has logged in and not expired. */
+/* Writes a session (since 0: drops it) in the store, so that it outlives
+ * a restart of serve. A failure is logged: the session still works until
+ * then. */
+static void
+s_session_keep(s_ctx_t *c, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms)
+{
+    char err[300] = "";
+    agent_store_t *st = s_store(c, SJ_DB_WRITE, err, sizeof err);
+    int rc = !st             ? SJ_EIO
+             : since_ms == 0 ? agent_store_desk_session_drop(st, sid_hash)
+                             : agent_store_desk_session_put(st, sid_hash, since_ms, seen_ms);
+    agent_store_close(&st);
+    if (rc != SJ_OK) {
+        sj_warn("page: the login was not kept in the store (%s)", err[0] ? err : sj_strerror(rc));
+    }
+}
+
 static int
 s_logged_in(s_ctx_t *c, sj_http_req_t *req)
 {
@@ -897,10 +924,31 @@ s_logged_in(s_ctx_t *c, sj_http_req_t *req)
             if (now - c->sessions[i].seen_ms > S_SESSION_IDLE_MS
                 || now - c->sessions[i].since_ms > S_SESSION_MAX_MS) {
                 memset(&c->sessions[i], 0, sizeof c->sessions[i]);
+                s_session_keep(c, h, 0, 0);
                 return 0;
             }
             c->sessions[i].seen_ms = now;
+            if (now - c->sessions[i].kept_ms >= S_SEEN_KEEP_MS) {
+                c->sessions[i].kept_ms = now;
+                s_session_keep(c, h, c->sessions[i].since_ms, now);
+            }
             return 1;
+        }
+    }
+    return 0;
+}
+
+/* serve's start: the logged-in sessions kept in the store, newest first. */
+static int
+s_session_load(void *ctx, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms)
+{
+    s_ctx_t *c = ctx;
+    for (int i = 0; i < S_SESSIONS; i++) {
+        if (!c->sessions[i].since_ms) {
+            memcpy(c->sessions[i].sid_hash, sid_hash, 32);
+            c->sessions[i].since_ms = since_ms;
+            c->sessions[i].seen_ms = c->sessions[i].kept_ms = seen_ms;
+            return 0;
         }
     }
     return 0;
@@ -962,8 +1010,12 @@ s_login_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
             slot = i;
         }
     }
+    if (c->sessions[slot].since_ms) {
+        s_session_keep(c, c->sessions[slot].sid_hash, 0, 0); /* the oldest goes */
+    }
     s_sid_hash(req, c->sessions[slot].sid_hash);
-    c->sessions[slot].since_ms = c->sessions[slot].seen_ms = now;
+    c->sessions[slot].since_ms = c->sessions[slot].seen_ms = c->sessions[slot].kept_ms = now;
+    s_session_keep(c, c->sessions[slot].sid_hash, now, now);
     sj_notice("page: logged in");
     sj_http_reply_redirect(req, p->lang == SJ_LANG_EN ? "/record?lang=en" : "/record");
 }
@@ -1165,10 +1217,29 @@ agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_fi
         free(c);
         return 1;
     }
+    /* What outlives a restart (the store): the key of the CSRF tokens
+     * (renewed after S_SESSION_MAX_MS: the forms and logins of the old one
+     * go with it) and the logins still in time. */
+    uint8_t secret[SJ_HTTP_SECRET_BYTES];
+    int64_t now = sj_now_ms();
+    int rc = agent_store_desk_secret(st, now, S_SESSION_MAX_MS, secret);
+    if (rc == SJ_OK) {
+        rc = agent_store_desk_sessions(st, now, S_SESSION_IDLE_MS, S_SESSION_MAX_MS, s_session_load,
+                                       c);
+    }
     agent_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the desk's state in the store: %s\n",
+                sj_strerror(rc));
+        sodium_memzero(secret, sizeof secret);
+        sodium_memzero(c, sizeof *c);
+        free(c);
+        return 1;
+    }
     sj_http_signals_block();
-    sj_http_t *http = sj_http_new_writes(addr, NULL, password_file != NULL, agent_web_assets,
-                                         s_route, c, err, sizeof err);
+    sj_http_t *http = sj_http_new_writes_keyed(addr, NULL, password_file != NULL, secret,
+                                               agent_web_assets, s_route, c, err, sizeof err);
+    sodium_memzero(secret, sizeof secret);
     if (!http) {
         fprintf(stderr, "village-agent: %s\n", err);
         free(c);

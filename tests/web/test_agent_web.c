@@ -565,6 +565,79 @@ test_chinese_cli(void **state)
     free(out);
 }
 
+/* serve restarted between the GET of a form and its POST: the form's CSRF
+ * token still holds (its key is in the store), a form key acted on before
+ * the restart acts no more after it, and a login outlives it. */
+static void
+test_restart_keeps_forms_and_logins(void **state)
+{
+    s_fx_t *fx = *state;
+    char *argv[] = {AGENT_BIN, "--data", fx->dir,       "--station", S_STATION,
+                    "serve",   "--http", "127.0.0.1:0", NULL};
+    s_open_form(fx);
+    web_server_stop(&fx->srv);
+    web_server_start(&fx->srv, argv);
+    int before = s_outbox_rows(fx, NULL);
+    char body[1024], id[40];
+    web_resp_t r;
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=after-restart", fx->csrf,
+             fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, "after-restart"), before + 1);
+    snprintf(id, sizeof id, "%s", fx->key);
+    /* a change, then a restart, then the same form again: once */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=0190aaaa-0000-7000-8000-0000000000a1&id=%s&outcome=accepted", fx->csrf,
+             id);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 2);
+    web_server_stop(&fx->srv);
+    web_server_start(&fx->srv, argv);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 2);
+
+    /* a login outlives a restart */
+    char pwfile[1024], cmd[4096];
+    snprintf(pwfile, sizeof pwfile, "%s/restart.pw", fx->dir);
+    snprintf(cmd, sizeof cmd, "echo 'restart horse 2' | %s passwd --password-file %s >/dev/null",
+             AGENT_BIN, pwfile);
+    assert_int_equal(system(cmd), 0);
+    char *pargv[] = {AGENT_BIN, "--data",      fx->dir,           "--station", S_STATION, "serve",
+                     "--http",  "127.0.0.1:0", "--password-file", pwfile,      NULL};
+    web_server_start(&fx->gate, pargv);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/login", NULL, &r), 0);
+    char set[256], cookie[300], csrf[64], headers[512];
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    *strchr(set, ';') = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
+    s_field(r.body, "csrf", csrf, sizeof csrf);
+    web_resp_free(&r);
+    snprintf(headers, sizeof headers,
+             "%sContent-Type: application/x-www-form-urlencoded\r\nOrigin: http://127.0.0.1:%u\r\n",
+             cookie, fx->gate.port);
+    snprintf(body, sizeof body, "csrf=%s&password=restart+horse+2", csrf);
+    assert_int_equal(web_request_body(fx->gate.port, "POST", "/login", headers, body, &r), 0);
+    assert_int_equal(r.status, 303);
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    web_resp_free(&r);
+    *strchr(set, ';') = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
+    web_server_stop(&fx->gate);
+    web_server_start(&fx->gate, pargv);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/record", cookie, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "登记一件信访事项"));
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/record", NULL, &r), 0);
+    assert_int_equal(r.status, 303); /* still nothing without the login */
+    web_resp_free(&r);
+    web_server_stop(&fx->gate);
+}
+
 /* How many entry rows a page of the outbox shows, and the number of the
  * first (newest) one. */
 static int
@@ -744,6 +817,7 @@ main(void)
         cmocka_unit_test(test_chinese_cli),
         cmocka_unit_test(test_outbox_pages),
         cmocka_unit_test(test_outbox_link_state),
+        cmocka_unit_test(test_restart_keeps_forms_and_logins),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
