@@ -197,7 +197,7 @@ s_refused(const sj_cli_args_t *a, int c, const char *arg)
     size_t len = eq ? (size_t) (eq - arg) : strlen(arg);
     snprintf(name, sizeof name, "%.*s", (int) (len < sizeof name ? len : sizeof name - 1), arg);
     if (c == ':') {
-        fprintf(stderr, "%s: %s needs a value (see %s %s --help)\n", tool, name, tool, cmd);
+        fprintf(stderr, _("%s: %s needs a value (see %s %s --help)\n"), tool, name, tool, cmd);
         return s_bad(a);
     }
     int known = 0;
@@ -207,9 +207,10 @@ s_refused(const sj_cli_args_t *a, int c, const char *arg)
         }
     }
     if (known) {
-        fprintf(stderr, "%s: %s does not take %s (see %s %s --help)\n", tool, cmd, name, tool, cmd);
+        fprintf(stderr, _("%s: %s does not take %s (see %s %s --help)\n"), tool, cmd, name, tool,
+                cmd);
     } else {
-        fprintf(stderr, "%s: unknown or ambiguous option '%s' for %s (see %s %s --help)\n", tool,
+        fprintf(stderr, _("%s: unknown or ambiguous option '%s' for %s (see %s %s --help)\n"), tool,
                 name, cmd, tool, cmd);
     }
     return s_bad(a);
@@ -250,14 +251,15 @@ s_parse(sj_cli_args_t *a, const struct option *table, int argc, char **argv)
     const sj_cli_cmd_t *cmd = a->cmd;
     if (a->npos < cmd->min_args || a->npos > cmd->max_args) {
         if (a->npos > cmd->max_args && cmd->max_args == 0) {
-            fprintf(stderr, "%s: %s takes no argument; '%s' is one too many (see %s %s --help)\n",
+            fprintf(stderr,
+                    _("%s: %s takes no argument; '%s' is one too many (see %s %s --help)\n"),
                     tool->tool, cmd->name, a->pos[0], tool->tool, cmd->name);
         } else if (a->npos > cmd->max_args) {
-            fprintf(stderr, "%s: %s takes %s; '%s' is one too many (see %s %s --help)\n",
+            fprintf(stderr, _("%s: %s takes %s; '%s' is one too many (see %s %s --help)\n"),
                     tool->tool, cmd->name, cmd->args, a->pos[cmd->max_args], tool->tool, cmd->name);
         } else {
-            fprintf(stderr, "%s: %s needs %s (usage: %s %s %s)\n", tool->tool, cmd->name, cmd->args,
-                    tool->tool, cmd->name, cmd->args);
+            fprintf(stderr, _("%s: %s needs %s (usage: %s %s %s)\n"), tool->tool, cmd->name,
+                    cmd->args, tool->tool, cmd->name, cmd->args);
         }
         return s_bad(a);
     }
@@ -300,11 +302,11 @@ sj_cli_main(const sj_cli_tool_t *tool, int argc, char **argv)
     size_t index = 0;
     const sj_cli_cmd_t *cmd = s_cmd_find(tool, argv[ci], &index);
     if (!cmd) {
-        fprintf(stderr, "%s: unknown command '%s'; the commands are:", tool->tool, argv[ci]);
+        fprintf(stderr, _("%s: unknown command '%s'; the commands are:"), tool->tool, argv[ci]);
         for (const sj_cli_cmd_t *c = tool->cmds; c->name; c++) {
             fprintf(stderr, "%s %s", c == tool->cmds ? "" : ",", c->name);
         }
-        fprintf(stderr, " (see %s --help)\n", tool->tool);
+        fprintf(stderr, _(" (see %s --help)\n"), tool->tool);
         return 2;
     }
     if (s_word_in(tool->engine_cmds, cmd->name)) {
@@ -326,7 +328,7 @@ sj_cli_main(const sj_cli_tool_t *tool, int argc, char **argv)
     }
     sj_cli_args_t *a = calloc(1, sizeof *a);
     if (!a) {
-        fprintf(stderr, "%s: out of memory\n", tool->tool);
+        fprintf(stderr, _("%s: out of memory\n"), tool->tool);
         return 1;
     }
     a->tool = tool;
@@ -364,7 +366,7 @@ sj_cli_need(const sj_cli_args_t *a, int id, const char *what)
     if (sj_cli_has(a, id)) {
         return 0;
     }
-    fprintf(stderr, "%s: %s needs --%s %s (see %s %s --help)\n", a->tool->tool, a->cmd->name,
+    fprintf(stderr, _("%s: %s needs --%s %s (see %s %s --help)\n"), a->tool->tool, a->cmd->name,
             s_name(a->tool, id), what, a->tool->tool, a->cmd->name);
     return 2;
 }
@@ -381,8 +383,8 @@ sj_cli_enum(const sj_cli_args_t *a, int id, sj_field_t field, int *out)
         return 0;
     }
     char list[300];
-    sj_enum_list(field, list, sizeof list);
-    fprintf(stderr, "%s: --%s '%s' is not one of: %s\n", a->tool->tool, s_name(a->tool, id), v,
+    sj_enum_list_lang(field, sj_i18n_lang(), list, sizeof list);
+    fprintf(stderr, _("%s: --%s '%s' is not one of: %s\n"), a->tool->tool, s_name(a->tool, id), v,
             list);
     return 2;
 }
@@ -398,7 +400,7 @@ sj_cli_int(const sj_cli_args_t *a, int id, long long min, long long max, long lo
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (errno || end == v || *end || n < min || n > max) {
-        fprintf(stderr, "%s: --%s '%s' must be a number from %lld to %lld\n", a->tool->tool,
+        fprintf(stderr, _("%s: --%s '%s' must be a number from %lld to %lld\n"), a->tool->tool,
                 s_name(a->tool, id), v, min, max);
         return 2;
     }
@@ -413,8 +415,8 @@ sj_cli_code(const sj_cli_args_t *a, int id, int level, const char *what)
     if (!v || sj_code_level(v) == level) {
         return 0;
     }
-    fprintf(stderr, "%s: --%s '%s' is not a %d-digit %s code\n", a->tool->tool, s_name(a->tool, id),
-            v, level, what);
+    fprintf(stderr, _("%s: --%s '%s' is not a %d-digit %s code\n"), a->tool->tool,
+            s_name(a->tool, id), v, level, _(what));
     return 2;
 }
 
@@ -425,8 +427,8 @@ sj_cli_date(const sj_cli_args_t *a, int id)
     if (!v || sj_date_valid(v)) {
         return 0;
     }
-    fprintf(stderr, "%s: --%s '%s' is not a date YYYY-MM-DD\n", a->tool->tool, s_name(a->tool, id),
-            v);
+    fprintf(stderr, _("%s: --%s '%s' is not a date YYYY-MM-DD\n"), a->tool->tool,
+            s_name(a->tool, id), v);
     return 2;
 }
 
@@ -435,7 +437,7 @@ sj_cli_format(const sj_cli_args_t *a, int id, sj_format_t *out)
 {
     const char *v = sj_cli_val(a, id);
     if (v && sj_format_parse(v, out) != SJ_OK) {
-        fprintf(stderr, "%s: --%s '%s' is not one of table, json, csv\n", a->tool->tool,
+        fprintf(stderr, _("%s: --%s '%s' is not one of table, json, csv\n"), a->tool->tool,
                 s_name(a->tool, id), v);
         return 2;
     }
@@ -450,12 +452,12 @@ sj_cli_csv_opts(const sj_cli_args_t *a, int csv)
     const char *labels = t->labels_id ? sj_cli_val(a, t->labels_id) : NULL;
     sj_csv_opts_t o = {.bom = bom, .labels = labels != NULL, .lang = SJ_LANG_ZH};
     if (labels && sj_lang_parse(labels, &o.lang) != SJ_OK) {
-        fprintf(stderr, "%s: --%s '%s' is not one of zh, en\n", t->tool, s_name(t, t->labels_id),
+        fprintf(stderr, _("%s: --%s '%s' is not one of zh, en\n"), t->tool, s_name(t, t->labels_id),
                 labels);
         return 2;
     }
     if ((bom || labels) && !csv) {
-        fprintf(stderr, "%s: --%s is for --format csv only\n", t->tool,
+        fprintf(stderr, _("%s: --%s is for --format csv only\n"), t->tool,
                 s_name(t, bom ? t->bom_id : t->labels_id));
         return 2;
     }
@@ -472,8 +474,8 @@ sj_cli_key(const sj_cli_args_t *a, int id)
         return 0;
     }
     fprintf(stderr,
-            "%s: --%s '%s' is not a 40-character Z85 public key (the one 'keygen' printed;"
-            " in single quotes: a Z85 key holds characters the shell changes)\n",
+            _("%s: --%s '%s' is not a 40-character Z85 public key (the one 'keygen' printed;"
+              " in single quotes: a Z85 key holds characters the shell changes)\n"),
             a->tool->tool, s_name(a->tool, id), v);
     return 2;
 }
@@ -574,7 +576,8 @@ sj_cli_start(const char *tool, const char *log_level)
     if (log_level) {
         int lvl = sj_log_level_parse(log_level);
         if (lvl < 0) {
-            fprintf(stderr, "%s: --log-level '%s' is not one of error, warn, notice, info, debug\n",
+            fprintf(stderr,
+                    _("%s: --log-level '%s' is not one of error, warn, notice, info, debug\n"),
                     tool, log_level);
             return 2;
         }
@@ -597,7 +600,7 @@ sj_cli_fix_event(const sj_cli_args_t *a, const int ids[], int reason_id, int off
     char err[512] = "";
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
-        fprintf(stderr, "%s: out of memory\n", a->tool->tool);
+        fprintf(stderr, _("%s: out of memory\n"), a->tool->tool);
         *code = 1;
         return NULL;
     }

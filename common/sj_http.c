@@ -849,6 +849,7 @@ s_new(const char *addr,
       sj_http_handler_fn *handler,
       void *ctx,
       int writes,
+      const uint8_t *secret,
       char *err,
       size_t err_size)
 {
@@ -868,7 +869,11 @@ s_new(const char *addr,
     self->ctx = ctx;
     self->loopback = loopback;
     self->writes = writes;
-    randombytes_buf(self->secret, sizeof self->secret);
+    if (secret) {
+        memcpy(self->secret, secret, sizeof self->secret);
+    } else {
+        randombytes_buf(self->secret, sizeof self->secret);
+    }
     if (token) {
         self->has_token = 1;
         crypto_generichash(self->token_hash, sizeof self->token_hash, (const unsigned char *) token,
@@ -926,7 +931,7 @@ sj_http_new(const char *addr,
             char *err,
             size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, 0, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, 0, NULL, err, err_size);
 }
 
 sj_http_t *
@@ -939,7 +944,21 @@ sj_http_new_writes(const char *addr,
                    char *err,
                    size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, NULL, err, err_size);
+}
+
+sj_http_t *
+sj_http_new_writes_keyed(const char *addr,
+                         const char *token,
+                         int own_login,
+                         const uint8_t secret[SJ_HTTP_SECRET_BYTES],
+                         const sj_http_asset_t *assets,
+                         sj_http_handler_fn *handler,
+                         void *ctx,
+                         char *err,
+                         size_t err_size)
+{
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, secret, err, err_size);
 }
 
 void

@@ -114,6 +114,20 @@ sj_http_t *sj_http_new_writes(const char *addr,
                               void *ctx,
                               char *err,
                               size_t err_size);
+/* The same with the key of the CSRF tokens given (SJ_HTTP_SECRET_BYTES,
+ * copied) instead of a random one per start: a page that keeps it (the
+ * desk keeps it in its store, renewed after a while) takes the forms it
+ * served before a restart. */
+#define SJ_HTTP_SECRET_BYTES 32
+sj_http_t *sj_http_new_writes_keyed(const char *addr,
+                                    const char *token,
+                                    int own_login,
+                                    const uint8_t secret[SJ_HTTP_SECRET_BYTES],
+                                    const sj_http_asset_t *assets,
+                                    sj_http_handler_fn *handler,
+                                    void *ctx,
+                                    char *err,
+                                    size_t err_size);
 /* Stops the server (waits for the request in progress). NULL-safe. */
 void sj_http_destroy(sj_http_t **self_p);
 /* The port bound (useful with port 0). */

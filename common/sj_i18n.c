@@ -10,8 +10,7 @@
 #define SANJI_LOCALEDIR "/usr/share/locale"
 #endif
 
-#define S_DOMAIN "sanji"
-
+static const char *s_domain = "sanji";
 static int s_ready;
 
 /* The first of LC_ALL, LC_MESSAGES, LANG that is set (as setlocale reads). */
@@ -29,8 +28,11 @@ s_env_locale(void)
 }
 
 void
-sj_i18n_init(void)
+sj_i18n_init(const char *domain)
 {
+    if (domain && domain[0]) {
+        s_domain = domain;
+    }
     const char *want = s_env_locale();
     if (!setlocale(LC_ALL, "") && strncmp(want, "zh", 2) == 0) {
         /* zh asked for but not generated here: C.UTF-8 and LANGUAGE */
@@ -38,17 +40,20 @@ sj_i18n_init(void)
             setenv("LANGUAGE", "zh_CN", 0);
         }
     }
+    /* numbers and dates stay as machines read them (CSV, JSON, logs) */
+    setlocale(LC_NUMERIC, "C");
+    setlocale(LC_TIME, "C");
     const char *dir = getenv("SANJI_LOCALEDIR");
-    bindtextdomain(S_DOMAIN, dir && dir[0] ? dir : SANJI_LOCALEDIR);
-    bind_textdomain_codeset(S_DOMAIN, "UTF-8");
-    textdomain(S_DOMAIN);
+    bindtextdomain(s_domain, dir && dir[0] ? dir : SANJI_LOCALEDIR);
+    bind_textdomain_codeset(s_domain, "UTF-8");
+    textdomain(s_domain);
     s_ready = 1;
 }
 
 const char *
 sj_tr(const char *msgid)
 {
-    return s_ready && msgid && msgid[0] ? dgettext(S_DOMAIN, msgid) : msgid;
+    return s_ready && msgid && msgid[0] ? dgettext(s_domain, msgid) : msgid;
 }
 
 sj_lang_t

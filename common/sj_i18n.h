@@ -1,7 +1,10 @@
 /* sj_i18n: the tools' messages, --help and table headers in the person's
- * language through GNU gettext (text domain "sanji", po/zh_CN.po).
+ * language through GNU gettext (po/zh_CN.po, one catalogue for the three
+ * tools, installed once per tool under the tool's name as its text domain:
+ * village-agent.mo, township-hub.mo, county-server.mo, so that the three
+ * packages never own the same file).
  *
- * sj_i18n_init (first thing in main) follows the locale: LANG=zh_CN.UTF-8
+ * sj_i18n_init(TOOL) (first thing in main) follows the locale: LANG=zh_CN.UTF-8
  * gives Chinese, C or en English. On a machine where the zh_CN locale is not
  * generated, a LANG/LC_ALL/LC_MESSAGES naming zh still gives the Chinese
  * messages (the C.UTF-8 locale with LANGUAGE=zh_CN). The catalogue is read
@@ -13,7 +16,7 @@
 
 #include "sj_model.h"
 
-void sj_i18n_init(void);
+void sj_i18n_init(const char *domain);
 /* The message in the person's language (msgid itself when untranslated). */
 const char *sj_tr(const char *msgid) __attribute__((format_arg(1)));
 /* SJ_LANG_ZH when the messages are Chinese, else SJ_LANG_EN. */

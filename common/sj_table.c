@@ -11,6 +11,11 @@
  *   - row_widths[i] is the largest display width of column i over the name
  *     and every row; total_widths[i] is that of the total cell (0 when unset).
  *   - total is NULL or an array of ncols owned copies (or NULL cells).
+ *   - heads[i] is column i's header in table format: its name, or when the
+ *     tool's messages are Chinese (sj_i18n) its label (sj_column_label, else
+ *     the catalogue's); row_widths count it instead of the name. Then an
+ *     enum column's cells (fields[i] >= 0: channel, kind, ...) show their
+ *     Chinese labels there too (s_shown). CSV and JSON always use the names.
  *
  * In table format, control characters (C0, DEL, C1) print as a space and
  * bytes that are not UTF-8 as '?': cells carry data reported by remote
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_i18n.h"
 #include "sj_log.h"
 
 /* Largest INT cell written as a JSON number. cJSON keeps numbers as doubles
@@ -37,6 +43,8 @@
 struct sj_table {
     size_t ncols;         /* number of columns, > 0 */
     char **names;         /* ncols owned column names */
+    const char **heads;   /* ncols headers of the table format (borrowed) */
+    int *fields;          /* ncols sj_field_t of enum columns shown as labels, else -1; or NULL */
     sj_col_type_t *types; /* ncols column types */
     size_t *row_widths;   /* ncols widths over names and rows */
     size_t *total_widths; /* ncols widths of the total cells */
@@ -213,14 +221,30 @@ s_col_width(const sj_table_t *self, size_t col)
     return self->total_widths[col] > w ? self->total_widths[col] : w;
 }
 
-/* Writes one line of the table format. Spaces are held back until text
- * follows them, so no line ends in whitespace. */
+/* A cell as the table format shows it: an enum column's value name as its
+ * Chinese label when the table has fields (see the invariants). */
+static const char *
+s_shown(const sj_table_t *self, size_t col, const char *cell)
+{
+    if (!cell || !self->fields || self->fields[col] < 0) {
+        return cell;
+    }
+    sj_field_t field = (sj_field_t) self->fields[col];
+    int value = sj_enum_value(field, cell);
+    const char *label = value ? sj_enum_label(field, value, SJ_LANG_ZH) : NULL;
+    return label ? label : cell;
+}
+
+/* Writes one line of the table format (cells: shown through s_shown when
+ * shown is set). Spaces are held back until text follows them, so no line
+ * ends in whitespace. */
 static int
-s_write_line(const sj_table_t *self, const char *const *cells, FILE *out)
+s_write_line(const sj_table_t *self, const char *const *cells, int shown, FILE *out)
 {
     size_t pending = 0;
     for (size_t i = 0; i < self->ncols; i++) {
         const char *text = cells && cells[i] ? cells[i] : "";
+        text = shown ? s_shown(self, i, text) : text;
         size_t pad = s_col_width(self, i) - sj_text_width(text);
         if (i > 0) {
             pending += SJ_TABLE_COL_GAP;
@@ -258,22 +282,21 @@ s_write_rule(const sj_table_t *self, FILE *out)
 static int
 s_write_table(const sj_table_t *self, FILE *out)
 {
-    if (s_write_line(self, (const char *const *) self->names, out) != SJ_OK
-        || s_write_rule(self, out) != SJ_OK) {
+    if (s_write_line(self, self->heads, 0, out) != SJ_OK || s_write_rule(self, out) != SJ_OK) {
         return SJ_EIO;
     }
-    if (self->nrows == 0 && fputs("(no rows)\n", out) == EOF) {
+    if (self->nrows == 0 && fputs(_("(no rows)\n"), out) == EOF) {
         return SJ_EIO;
     }
     for (size_t r = 0; r < self->nrows; r++) {
         const char *const *row = (const char *const *) self->cells + r * self->ncols;
-        if (s_write_line(self, row, out) != SJ_OK) {
+        if (s_write_line(self, row, 1, out) != SJ_OK) {
             return SJ_EIO;
         }
     }
     if (self->total) {
         if (s_write_rule(self, out) != SJ_OK
-            || s_write_line(self, (const char *const *) self->total, out) != SJ_OK) {
+            || s_write_line(self, (const char *const *) self->total, 1, out) != SJ_OK) {
             return SJ_EIO;
         }
     }
@@ -454,12 +477,17 @@ sj_table_new(size_t ncols, const char *const *names, const sj_col_type_t *types)
     }
     self->names = calloc(ncols, sizeof *self->names);
     self->types = calloc(ncols, sizeof *self->types);
+    self->heads = calloc(ncols, sizeof *self->heads);
     self->row_widths = calloc(ncols, sizeof *self->row_widths);
     self->total_widths = calloc(ncols, sizeof *self->total_widths);
-    if (!self->names || !self->types || !self->row_widths || !self->total_widths) {
+    if (!self->names || !self->heads || !self->types || !self->row_widths || !self->total_widths) {
         goto fail;
     }
     self->ncols = ncols;
+    int zh = sj_i18n_lang() == SJ_LANG_ZH;
+    if (zh && !(self->fields = calloc(ncols, sizeof *self->fields))) {
+        goto fail;
+    }
     for (size_t i = 0; i < ncols; i++) {
         assert(names[i]);
         self->names[i] = s_strdup(names[i]);
@@ -467,7 +495,16 @@ sj_table_new(size_t ncols, const char *const *names, const sj_col_type_t *types)
             goto fail;
         }
         self->types[i] = types[i];
-        self->row_widths[i] = sj_text_width(names[i]);
+        self->heads[i] = self->names[i];
+        if (zh) {
+            const char *label = sj_column_label(names[i], SJ_LANG_ZH);
+            self->heads[i] = label != names[i] ? label : sj_tr(self->names[i]);
+            sj_field_t field;
+            int is_enum = sj_field_parse(names[i], &field) == SJ_OK
+                          && strcmp(sj_field_name(field), names[i]) == 0;
+            self->fields[i] = is_enum ? (int) field : -1;
+        }
+        self->row_widths[i] = sj_text_width(self->heads[i]);
     }
     return self;
 fail:
@@ -484,6 +521,8 @@ sj_table_destroy(sj_table_t **self_p)
     }
     sj_table_t *self = *self_p;
     s_cells_free(self->names, self->ncols);
+    free(self->heads);
+    free(self->fields);
     s_cells_free(self->cells, self->nrows * self->ncols);
     s_cells_free(self->total, self->total ? self->ncols : 0);
     free(self->types);
@@ -566,7 +605,8 @@ sj_table_add_row(sj_table_t *self, const char *const *cells)
         goto nomem;
     }
     for (size_t i = 0; i < self->ncols; i++) {
-        size_t w = row[i] ? sj_text_width(row[i]) : 0;
+        const char *shown = s_shown(self, i, row[i]);
+        size_t w = shown ? sj_text_width(shown) : 0;
         if (w > self->row_widths[i]) {
             self->row_widths[i] = w;
         }
@@ -595,7 +635,8 @@ sj_table_set_total(sj_table_t *self, const char *const *cells)
     s_cells_free(self->total, self->total ? self->ncols : 0);
     self->total = total;
     for (size_t i = 0; i < self->ncols; i++) {
-        self->total_widths[i] = total && total[i] ? sj_text_width(total[i]) : 0;
+        const char *shown = total ? s_shown(self, i, total[i]) : NULL;
+        self->total_widths[i] = shown ? sj_text_width(shown) : 0;
     }
     return SJ_OK;
 }
@@ -857,6 +898,26 @@ static const struct {
     {"created", "创建时间", "created"},
     {"received", "接收时间", "received"},
     {"voided", "作废", "voided"},
+    {"assignee", "承办方", "assignee"},
+    {"changes", "变更次数", "changes"},
+    {"last_change", "最后变更", "last change"},
+    {"month", "月份", "month"},
+    {"open", "未办结", "open"},
+    {"concluded", "已办结", "concluded"},
+    {"withdrawn", "撤回", "withdrawn"},
+    {"closure_rate", "办结率", "closure rate"},
+    {"median_days_to_close", "办结天数中位数", "median days to close"},
+    {"assigned", "交办", "assigned"},
+    {"assigned_concluded", "交办已办结", "assigned, concluded"},
+    {"assigned_withdrawn", "交办撤回", "assigned, withdrawn"},
+    {"assigned_closure_rate", "交办办结率", "assigned closure rate"},
+    {"child", "下级", "child"},
+    {"origin_seq", "序号", "sequence"},
+    {"first_seq", "起始序号", "first sequence"},
+    {"last_seq", "末尾序号", "last sequence"},
+    {"complete_through", "完整至", "complete through"},
+    {"chain_breaks", "链断裂", "chain breaks"},
+    {"problem", "问题", "problem"},
 };
 
 const char *

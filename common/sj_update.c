@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 
 int
@@ -249,10 +250,10 @@ sj_fix_fill(sj_event_t *ev,
         any = 1;
         *dst[i] = sj_enum_value(enums[i].field, v);
         if (!*dst[i]) {
-            char list[200];
-            sj_enum_list(enums[i].field, list, sizeof list);
-            snprintf(err, err_size, "--%s '%s' is not one of: %s", sj_field_name(enums[i].field), v,
-                     list);
+            char list[320];
+            sj_enum_list_lang(enums[i].field, sj_i18n_lang(), list, sizeof list);
+            snprintf(err, err_size, _("--%s '%s' is not one of: %s"), sj_field_name(enums[i].field),
+                     v, list);
             return SJ_EINVAL;
         }
     }

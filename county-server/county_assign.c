@@ -9,29 +9,30 @@
 #include "county_store.h"
 #include "sj_cfg.h"
 #include "sj_cli.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
 
-static const char s_usage[] =
-    "usage: county-server assign CASE-ID --to CODE --due YYYY-MM-DD [--note TEXT]\n"
-    "                            [--officer NAME]\n"
-    "\n"
-    "Assigns a case (交办) to a township (9-digit code) or a station (12-digit code)\n"
-    "of this county, to be settled by the due date. The assignment is an event of\n"
-    "the county's own stream (like 'update'), and it goes down to the township's\n"
-    "hub (or to a station linked straight to the county), which hands it to the\n"
-    "station: delivered once, also to a node that is offline now (it gets it when\n"
-    "it connects). Refused, nothing stored (exit 1): an unknown case, a code not\n"
-    "under this county, a due date in the past, a case already closed or withdrawn.\n"
-    "Prints the new event's id.\n"
-    "\n"
-    "  --to CODE           the township or station it is assigned to\n"
-    "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
-    "  --note TEXT         what is asked (at most 2000 bytes)\n"
-    "  --officer NAME      who assigns it (at most 128 bytes)\n"
-    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-    "In the --config file these options are keys of [assign] (flags win).\n";
+static const char *const s_usage =
+    N_("usage: county-server assign CASE-ID --to CODE --due YYYY-MM-DD [--note TEXT]\n"
+       "                            [--officer NAME]\n"
+       "\n"
+       "Assigns a case (交办) to a township (9-digit code) or a station (12-digit code)\n"
+       "of this county, to be settled by the due date. The assignment is an event of\n"
+       "the county's own stream (like 'update'), and it goes down to the township's\n"
+       "hub (or to a station linked straight to the county), which hands it to the\n"
+       "station: delivered once, also to a node that is offline now (it gets it when\n"
+       "it connects). Refused, nothing stored (exit 1): an unknown case, a code not\n"
+       "under this county, a due date in the past, a case already closed or withdrawn.\n"
+       "Prints the new event's id.\n"
+       "\n"
+       "  --to CODE           the township or station it is assigned to\n"
+       "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
+       "  --note TEXT         what is asked (at most 2000 bytes)\n"
+       "  --officer NAME      who assigns it (at most 128 bytes)\n"
+       "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+       "In the --config file these options are keys of [assign] (flags win).\n");
 
 enum { O_DATA = 1000, O_CONFIG, O_LOG, O_TO, O_DUE, O_NOTE, O_OFFICER, O_HELP };
 
@@ -57,29 +58,29 @@ s_assign(const s_args_t *a, const char *id_text)
 {
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", id_text);
+        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), id_text);
         return 2;
     }
     if (!a->to || !a->due) {
-        fprintf(stderr, "county-server: assign needs --to CODE and --due YYYY-MM-DD\n");
+        fprintf(stderr, _("county-server: assign needs --to CODE and --due YYYY-MM-DD\n"));
         return 2;
     }
     int lvl = sj_code_level(a->to);
     if (lvl != 9 && lvl != 12) {
         fprintf(stderr,
-                "county-server: --to '%s' is not a 9-digit township or 12-digit station"
-                " code\n",
+                _("county-server: --to '%s' is not a 9-digit township or 12-digit station"
+                  " code\n"),
                 a->to);
         return 2;
     }
     if (!sj_date_valid(a->due)) {
-        fprintf(stderr, "county-server: --due '%s' is not a date YYYY-MM-DD\n", a->due);
+        fprintf(stderr, _("county-server: --due '%s' is not a date YYYY-MM-DD\n"), a->due);
         return 2;
     }
     char today[11];
     sj_date_today(today);
     if (strcmp(a->due, today) < 0) {
-        fprintf(stderr, "county-server: --due %s is in the past (today is %s); nothing stored\n",
+        fprintf(stderr, _("county-server: --due %s is in the past (today is %s); nothing stored\n"),
                 a->due, today);
         return 1;
     }
@@ -87,8 +88,8 @@ s_assign(const s_args_t *a, const char *id_text)
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
         fprintf(stderr,
-                "county-server: --note (at most %d bytes) and --officer (at most %d)"
-                " must be UTF-8 text\n",
+                _("county-server: --note (at most %d bytes) and --officer (at most %d)"
+                  " must be UTF-8 text\n"),
                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
@@ -107,8 +108,8 @@ s_assign(const s_args_t *a, const char *id_text)
         char text[SJ_UUID_TEXT];
         sj_uuid_format(ev_id, text);
         printf("%s\n", text);
-        fprintf(stderr, "case %s assigned to %s, due %s (queued for %s)\n", id_text, a->to, a->due,
-                via);
+        fprintf(stderr, _("case %s assigned to %s, due %s (queued for %s)\n"), id_text, a->to,
+                a->due, via);
     }
     county_store_close(&st);
     return rc == SJ_OK ? 0 : 1;
@@ -151,17 +152,17 @@ county_assign_main(int argc, char **argv)
             break;
         default:
             fprintf(stderr,
-                    "county-server: unknown or incomplete option '%s' (see assign --help)\n",
+                    _("county-server: unknown or incomplete option '%s' (see assign --help)\n"),
                     argv[optind - 1]);
             return 2;
         }
     }
     if (a.help) {
-        fputs(s_usage, stdout);
+        fputs(_(s_usage), stdout);
         return 0;
     }
     if (argc - optind - 1 != 1) {
-        fputs(s_usage, stderr);
+        fputs(_(s_usage), stderr);
         return 2;
     }
     int rc = 2;

@@ -13,53 +13,54 @@
 #include "county_store.h"
 #include "sj_case.h"
 #include "sj_cli.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
 
-static const char s_usage_cases[] =
-    "usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
-    "                           [--source assigned|direct|leader_reception|review]\n"
-    "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
-    "                           [--format table|json|csv]\n"
-    "\n"
-    "Every matter as a case: its current outcome, when it last changed, how many\n"
-    "status changes it had, whether two changes conflicted (made from the same\n"
-    "state, e.g. one closed it while another withdrew it), and its assignment:\n"
-    "assigned (yes: it has an assignment, or was reported with source assigned),\n"
-    "assignee and due date of its current assignment (the latest made), days\n"
-    "left until the due date (open cases; negative when overdue) and overdue.\n"
-    "Open = pending or accepted; overdue = open and past its due date (today's\n"
-    "date, local). Status changes whose report has not arrived yet are listed with\n"
-    "outcome 'orphan' (only when no filter on the matter is given); they are\n"
-    "applied when the report arrives. Filters combine.\n"
-    "\n"
-    "  --overdue           only open cases past their due date\n"
-    "  --open              only open cases (pending or accepted)\n"
-    "  --township CODE9    only this township's cases\n"
-    "  --source S          by the reported source; 'assigned' selects every\n"
-    "                      assigned case (also those assigned after the report)\n"
-    "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
-    "  --conflicts         only cases with a conflict\n"
-    "  --format F          table (default), json, csv\n"
-    "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-    "  --labels zh|en      csv: the header and the values as a person reads them\n"
-    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-    "In the --config file these options are keys of [cases] (flags win).\n";
+static const char *const s_usage_cases =
+    N_("usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
+       "                           [--source assigned|direct|leader_reception|review]\n"
+       "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
+       "                           [--format table|json|csv]\n"
+       "\n"
+       "Every matter as a case: its current outcome, when it last changed, how many\n"
+       "status changes it had, whether two changes conflicted (made from the same\n"
+       "state, e.g. one closed it while another withdrew it), and its assignment:\n"
+       "assigned (yes: it has an assignment, or was reported with source assigned),\n"
+       "assignee and due date of its current assignment (the latest made), days\n"
+       "left until the due date (open cases; negative when overdue) and overdue.\n"
+       "Open = pending or accepted; overdue = open and past its due date (today's\n"
+       "date, local). Status changes whose report has not arrived yet are listed with\n"
+       "outcome 'orphan' (only when no filter on the matter is given); they are\n"
+       "applied when the report arrives. Filters combine.\n"
+       "\n"
+       "  --overdue           only open cases past their due date\n"
+       "  --open              only open cases (pending or accepted)\n"
+       "  --township CODE9    only this township's cases\n"
+       "  --source S          by the reported source; 'assigned' selects every\n"
+       "                      assigned case (also those assigned after the report)\n"
+       "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
+       "  --conflicts         only cases with a conflict\n"
+       "  --format F          table (default), json, csv\n"
+       "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+       "  --labels zh|en      csv: the header and the values as a person reads them\n"
+       "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+       "In the --config file these options are keys of [cases] (flags win).\n");
 
-static const char s_usage_update[] =
-    "usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
-    "\n"
-    "Records a status change made at the county (an event of the county's own\n"
-    "stream, origin the county code or 000000 when the store has none). Allowed:\n"
-    "  pending -> resolved_on_spot, accepted, withdrawn\n"
-    "  accepted -> closed, withdrawn\n"
-    "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
-    "  withdrawn is final\n"
-    "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
-    "nothing stored). Prints the new event's id, and the outcome in force after\n"
-    "it (exit 1 when the change was stored but is not the one in force).\n"
-    "In the --config file these options are keys of [update] (flags win).\n";
+static const char *const s_usage_update =
+    N_("usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+       "\n"
+       "Records a status change made at the county (an event of the county's own\n"
+       "stream, origin the county code or 000000 when the store has none). Allowed:\n"
+       "  pending -> resolved_on_spot, accepted, withdrawn\n"
+       "  accepted -> closed, withdrawn\n"
+       "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
+       "  withdrawn is final\n"
+       "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
+       "nothing stored). Prints the new event's id, and the outcome in force after\n"
+       "it (exit 1 when the change was stored but is not the one in force).\n"
+       "In the --config file these options are keys of [update] (flags win).\n");
 
 enum {
     O_DATA = 1000,
@@ -334,7 +335,7 @@ static int
 s_cases(const s_args_t *a, sj_format_t fmt)
 {
     if (a->outcome || a->note || a->officer) {
-        fprintf(stderr, "county-server: cases does not take --outcome, --note or --officer\n");
+        fprintf(stderr, _("county-server: cases does not take --outcome, --note or --officer\n"));
         return 2;
     }
     county_cases_filter_t f = {.township = a->township,
@@ -367,27 +368,27 @@ s_update(const s_args_t *a, const char *id_text)
 {
     if (a->township || a->conflicts || a->format || a->overdue || a->open || a->source || a->from
         || a->to) {
-        fprintf(stderr, "county-server: update takes --outcome, --note and --officer only\n");
+        fprintf(stderr, _("county-server: update takes --outcome, --note and --officer only\n"));
         return 2;
     }
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", id_text);
+        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), id_text);
         return 2;
     }
     int outcome = a->outcome ? sj_enum_value(SJ_FIELD_OUTCOME, a->outcome) : 0;
     if (!outcome) {
-        char list[160];
-        sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
-        fprintf(stderr, "county-server: --outcome is required, one of: %s\n", list);
+        char list[320];
+        sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
+        fprintf(stderr, _("county-server: --outcome is required, one of: %s\n"), list);
         return 2;
     }
     const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
         fprintf(stderr,
-                "county-server: --note (at most %d bytes) and --officer (at most %d)"
-                " must be UTF-8 text\n",
+                _("county-server: --note (at most %d bytes) and --officer (at most %d)"
+                  " must be UTF-8 text\n"),
                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
@@ -473,7 +474,7 @@ county_cases_main(int argc, char **argv)
             a.help = 1;
             break;
         default:
-            fprintf(stderr, "county-server: unknown or incomplete option '%s' (see --help)\n",
+            fprintf(stderr, _("county-server: unknown or incomplete option '%s' (see --help)\n"),
                     argv[optind - 1]);
             return 2;
         }
@@ -481,12 +482,12 @@ county_cases_main(int argc, char **argv)
     const char *cmd = optind < argc ? argv[optind] : "";
     int is_update = strcmp(cmd, "update") == 0;
     if (a.help) {
-        fputs(is_update ? s_usage_update : s_usage_cases, stdout);
+        fputs(_(is_update ? s_usage_update : s_usage_cases), stdout);
         return 0;
     }
     int npos = argc - optind - 1;
     if (npos != (is_update ? 1 : 0)) {
-        fputs(is_update ? s_usage_update : s_usage_cases, stderr);
+        fputs(_(is_update ? s_usage_update : s_usage_cases), stderr);
         return 2;
     }
     int rc = 2;
@@ -495,16 +496,17 @@ county_cases_main(int argc, char **argv)
     }
     sj_format_t fmt = SJ_FMT_TABLE;
     if (a.format && sj_format_parse(a.format, &fmt) != SJ_OK) {
-        fprintf(stderr, "county-server: --format '%s' is not one of table, json, csv\n", a.format);
+        fprintf(stderr, _("county-server: --format '%s' is not one of table, json, csv\n"),
+                a.format);
         goto out;
     }
     sj_csv_opts_t csv = {.bom = a.bom, .labels = a.labels != NULL, .lang = SJ_LANG_ZH};
     if (a.labels && sj_lang_parse(a.labels, &csv.lang) != SJ_OK) {
-        fprintf(stderr, "county-server: --labels '%s' is not one of zh, en\n", a.labels);
+        fprintf(stderr, _("county-server: --labels '%s' is not one of zh, en\n"), a.labels);
         goto out;
     }
     if ((a.bom || a.labels) && (is_update || fmt != SJ_FMT_CSV)) {
-        fprintf(stderr, "county-server: --%s is for cases --format csv only\n",
+        fprintf(stderr, _("county-server: --%s is for cases --format csv only\n"),
                 a.bom ? "bom" : "labels");
         goto out;
     }

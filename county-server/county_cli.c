@@ -25,6 +25,7 @@
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_http.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -242,8 +243,8 @@ s_allow(const sj_cli_args_t *ca)
     }
     if (sj_code_level(code) != 9 && sj_code_level(code) != 12) {
         fprintf(stderr,
-                "county-server: CODE '%s' is neither a 9-digit township nor a 12-digit"
-                " village code\n",
+                _("county-server: CODE '%s' is neither a 9-digit township nor a 12-digit"
+                  " village code\n"),
                 code);
         return 2;
     }
@@ -310,7 +311,7 @@ s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fm
                                  stdout);
         county_store_close(&st);
         if (rc != SJ_OK) {
-            fprintf(stderr, "county-server: cannot read status: %s\n", sj_strerror(rc));
+            fprintf(stderr, _("county-server: cannot read status: %s\n"), sj_strerror(rc));
         }
         return rc == SJ_OK ? 0 : 1;
     }
@@ -420,7 +421,7 @@ s_query(const sj_cli_args_t *ca)
     int with_personal = a.with_personal;
     if (with_personal) {
         if (sj_keypair_load(ca->data, &kp, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "county-server: --with-personal needs this server's key: %s\n", err);
+            fprintf(stderr, _("county-server: --with-personal needs this server's key: %s\n"), err);
             return 1;
         }
         f.personal = &kp;
@@ -477,33 +478,34 @@ s_export(s_args_t *a)
 {
     county_export_format_t fmt = COUNTY_EXPORT_CSV;
     if (a->format && county_export_format_parse(a->format, &fmt) != SJ_OK) {
-        fprintf(stderr, "county-server: --format '%s' is not one of csv, jsonl, xlsx\n", a->format);
+        fprintf(stderr, _("county-server: --format '%s' is not one of csv, jsonl, xlsx\n"),
+                a->format);
         return 2;
     }
     if (a->limit) {
         char *end = NULL;
         a->f.limit = strtol(a->limit, &end, 10);
         if (!end || *end || a->f.limit < 1) {
-            fprintf(stderr, "county-server: --limit '%s' is not a positive number\n", a->limit);
+            fprintf(stderr, _("county-server: --limit '%s' is not a positive number\n"), a->limit);
             return 2;
         }
     }
     if (a->bom && fmt != COUNTY_EXPORT_CSV) {
-        fprintf(stderr, "county-server: --bom is for --format csv only\n");
+        fprintf(stderr, _("county-server: --bom is for --format csv only\n"));
         return 2;
     }
     sj_csv_opts_t csv = {.bom = a->bom, .labels = a->labels != NULL, .lang = SJ_LANG_ZH};
     if (a->labels && sj_lang_parse(a->labels, &csv.lang) != SJ_OK) {
-        fprintf(stderr, "county-server: --labels '%s' is not one of zh, en\n", a->labels);
+        fprintf(stderr, _("county-server: --labels '%s' is not one of zh, en\n"), a->labels);
         return 2;
     }
     if (a->labels && fmt == COUNTY_EXPORT_JSONL) {
-        fprintf(stderr, "county-server: --labels is for --format csv or xlsx only\n");
+        fprintf(stderr, _("county-server: --labels is for --format csv or xlsx only\n"));
         return 2;
     }
     if (fmt == COUNTY_EXPORT_XLSX && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "county-server: --format xlsx writes a binary file: redirect stdout,"
-                        " e.g. > matters.xlsx\n");
+        fprintf(stderr, _("county-server: --format xlsx writes a binary file: redirect stdout,"
+                          " e.g. > matters.xlsx\n"));
         return 2;
     }
     sj_table_csv_opts_set(&csv);
@@ -515,7 +517,7 @@ s_export(s_args_t *a)
     sj_keypair_t kp;
     if (a->with_personal) {
         if (sj_keypair_load(a->data, &kp, err, sizeof err) != SJ_OK) {
-            fprintf(stderr, "county-server: --with-personal needs this server's key: %s\n", err);
+            fprintf(stderr, _("county-server: --with-personal needs this server's key: %s\n"), err);
             return 1;
         }
         a->f.personal = &kp;
@@ -579,7 +581,7 @@ s_fix_cmd(const sj_cli_args_t *ca)
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);
-        fprintf(stderr, "county-server: %s of %s stored (event of origin %s)\n",
+        fprintf(stderr, _("county-server: %s of %s stored (event of origin %s)\n"),
                 is_void ? "void (作废)" : "correction (更正)", ca->pos[0], county_store_origin(st));
         code = 0;
     }
@@ -597,20 +599,20 @@ s_report(s_args_t *a)
     county_report_lang_t lang = COUNTY_REPORT_ZH;
     county_report_fmt_t fmt = COUNTY_REPORT_MD;
     if (!a->year) {
-        fprintf(stderr, "county-server: report needs --year YYYY\n");
+        fprintf(stderr, _("county-server: report needs --year YYYY\n"));
         return 2;
     }
     if (county_report_year_parse(a->year, &year) != SJ_OK) {
-        fprintf(stderr, "county-server: --year '%s' is not a year (%d..%d)\n", a->year,
+        fprintf(stderr, _("county-server: --year '%s' is not a year (%d..%d)\n"), a->year,
                 COUNTY_REPORT_YEAR_MIN, COUNTY_REPORT_YEAR_MAX);
         return 2;
     }
     if (a->lang && county_report_lang_parse(a->lang, &lang) != SJ_OK) {
-        fprintf(stderr, "county-server: --lang '%s' is not one of zh, en\n", a->lang);
+        fprintf(stderr, _("county-server: --lang '%s' is not one of zh, en\n"), a->lang);
         return 2;
     }
     if (a->format && county_report_fmt_parse(a->format, &fmt) != SJ_OK) {
-        fprintf(stderr, "county-server: --format '%s' is not one of md, html\n", a->format);
+        fprintf(stderr, _("county-server: --format '%s' is not one of md, html\n"), a->format);
         return 2;
     }
     char err[512] = "";
@@ -622,7 +624,7 @@ s_report(s_args_t *a)
     county_report_t *r = calloc(1, sizeof *r);
     int rc = 1;
     if (!r) {
-        fprintf(stderr, "county-server: out of memory\n");
+        fprintf(stderr, _("county-server: out of memory\n"));
         goto out;
     }
     if (county_report_compute(county_store_db(st), year, r, err, sizeof err) != SJ_OK) {
@@ -630,7 +632,7 @@ s_report(s_args_t *a)
         goto out;
     }
     if (county_report_write(r, lang, fmt, stdout) != SJ_OK) {
-        fprintf(stderr, "county-server: cannot write the report\n");
+        fprintf(stderr, _("county-server: cannot write the report\n"));
         goto out;
     }
     rc = 0;
@@ -654,7 +656,7 @@ s_serve(s_args_t *a)
         char *end = NULL;
         long long v = strtoll(a->silent, &end, 10);
         if (!end || *end || v < 1) {
-            fprintf(stderr, "county-server: --silent-after '%s' is not a number of seconds\n",
+            fprintf(stderr, _("county-server: --silent-after '%s' is not a number of seconds\n"),
                     a->silent);
             return 2;
         }
@@ -740,156 +742,158 @@ s_serve_cmd(const sj_cli_args_t *ca)
     "                      README, or their Chinese labels)\n"
 
 static const sj_cli_cmd_t s_cmds[] = {
-    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE, O_DOWN_KEEP), "run the daemon (--bind)",
-     "usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
-     "                         [--down-retention-days DAYS]\n"
-     "\n"
-     "Runs the county server: receives the reports of the township hubs (and of\n"
-     "stations attached directly) into the master database, and sends\n"
-     "assignments down. Prints 'ready' when it listens; stops on SIGINT or\n"
-     "SIGTERM; SIGHUP reads the allowlist and the log level again.\n"
-     "\n"
-     "  --bind ENDPOINT     where hubs connect, e.g. tcp://0.0.0.0:7600\n"
-     "  --code CODE6        county code; children outside it are refused (optional)\n"
-     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
-     "  --down-retention-days DAYS\n"
-     "                      prune downward items a child acked more than DAYS days\n"
-     "                      ago (0..3650, default 30; 0: once acked)\n",
+    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE, O_DOWN_KEEP),
+     N_("run the daemon (--bind)"),
+     N_("usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
+        "                         [--down-retention-days DAYS]\n"
+        "\n"
+        "Runs the county server: receives the reports of the township hubs (and of\n"
+        "stations attached directly) into the master database, and sends\n"
+        "assignments down. Prints 'ready' when it listens; stops on SIGINT or\n"
+        "SIGTERM; SIGHUP reads the allowlist and the log level again.\n"
+        "\n"
+        "  --bind ENDPOINT     where hubs connect, e.g. tcp://0.0.0.0:7600\n"
+        "  --code CODE6        county code; children outside it are refused (optional)\n"
+        "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
+        "  --down-retention-days DAYS\n"
+        "                      prune downward items a child acked more than DAYS days\n"
+        "                      ago (0..3650, default 30; 0: once acked)\n"),
      s_run, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
-     "make this server's key pair; prints the public key\n"
-     "(hubs use it as --parent-key, stations as --county-key)",
-     "usage: county-server keygen\n"
-     "\n"
-     "Makes this server's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
-     "the public key: hubs use it as --parent-key, stations as --county-key\n"
-     "(petitioner fields are sealed to it).\n",
+     N_("make this server's key pair; prints the public key\n"
+        "(hubs use it as --parent-key, stations as --county-key)"),
+     N_("usage: county-server keygen\n"
+        "\n"
+        "Makes this server's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
+        "the public key: hubs use it as --parent-key, stations as --county-key\n"
+        "(petitioner fields are sealed to it).\n"),
      s_keygen, NULL, NULL, NULL},
     {"allow", "CODE KEY", 2, 2, S_OPTS(O_CODE),
-     "enrol a hub (9 digits) or a directly attached station (12)",
-     "usage: county-server allow [--code CODE6] -- CODE 'KEY'\n"
-     "\n"
-     "Enrols a hub (9-digit township code) or a station attached directly\n"
-     "(12-digit village code) with the public key its keygen printed (quote\n"
-     "it: a Z85 key holds characters the shell changes; '--' keeps a key that\n"
-     "starts with '-' from being read as an option). A running server picks it\n"
-     "up on SIGHUP (systemctl reload).\n"
-     "\n"
-     "  --code CODE6        this county: CODE must lie under it\n",
+     N_("enrol a hub (9 digits) or a directly attached station (12)"),
+     N_("usage: county-server allow [--code CODE6] -- CODE 'KEY'\n"
+        "\n"
+        "Enrols a hub (9-digit township code) or a station attached directly\n"
+        "(12-digit village code) with the public key its keygen printed (quote\n"
+        "it: a Z85 key holds characters the shell changes; '--' keeps a key that\n"
+        "starts with '-' from being read as an option). A running server picks it\n"
+        "up on SIGHUP (systemctl reload).\n"
+        "\n"
+        "  --code CODE6        this county: CODE must lie under it\n"),
      s_allow, NULL, NULL, NULL},
-    {"revoke", "CODE|KEY", 1, 1, NULL, "remove a code's keys, or one key",
-     "usage: county-server revoke CODE|KEY\n"
-     "\n"
-     "Removes every key of a code, or one key, from the allowlist. A running\n"
-     "server applies it on SIGHUP (systemctl reload).\n",
+    {"revoke", "CODE|KEY", 1, 1, NULL, N_("remove a code's keys, or one key"),
+     N_("usage: county-server revoke CODE|KEY\n"
+        "\n"
+        "Removes every key of a code, or one key, from the allowlist. A running\n"
+        "server applies it on SIGHUP (systemctl reload).\n"),
      s_revoke, NULL, NULL, NULL},
     {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
-     "each child link (hub or station): last contact, events\n"
-     "received, backlog it reports; silent ones first\n"
-     "(--check: one line for monitoring, Nagios plugin convention)",
-     "usage: county-server status [--format table|json|csv] [--silent-after S]\n"
-     "       county-server status --check [--disk-warn PCT] [--disk-crit PCT]\n"
-     "                            [--silent-after S]\n"
-     "\n"
-     "Shows each child link (hub or station): last contact, events received,\n"
-     "the backlog it reports; silent ones first.\n"
-     "\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n"
-     "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
-     "  --check             one line for monitoring (Nagios plugin convention), exit\n"
-     "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
-     "                      silent children, free disk\n"
-     "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
-     "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
+     N_("each child link (hub or station): last contact, events\n"
+        "received, backlog it reports; silent ones first\n"
+        "(--check: one line for monitoring, Nagios plugin convention)"),
+     /* xgettext:no-c-format */
+     N_("usage: county-server status [--format table|json|csv] [--silent-after S]\n"
+        "       county-server status --check [--disk-warn PCT] [--disk-crit PCT]\n"
+        "                            [--silent-after S]\n"
+        "\n"
+        "Shows each child link (hub or station): last contact, events received,\n"
+        "the backlog it reports; silent ones first.\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"
+        "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
+        "  --check             one line for monitoring (Nagios plugin convention), exit\n"
+        "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
+        "                      silent children, free disk\n"
+        "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
+        "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n"),
      s_status_cmd, s_status_bad_usage, NULL, NULL},
     {"backup", "DEST", 1, 1, NULL,
-     "consistent copy of the master database while the server\n"
-     "runs",
-     "usage: county-server backup DEST\n"
-     "\n"
-     "Makes a consistent copy of the master database while the server runs,\n"
-     "written atomically to DEST (or DEST/county-server-TIME.db if DEST is a\n"
-     "directory) and integrity-checked; prints its path.\n",
+     N_("consistent copy of the master database while the server\n"
+        "runs"),
+     N_("usage: county-server backup DEST\n"
+        "\n"
+        "Makes a consistent copy of the master database while the server runs,\n"
+        "written atomically to DEST (or DEST/county-server-TIME.db if DEST is a\n"
+        "directory) and integrity-checked; prints its path.\n"),
      s_backup, NULL, NULL, NULL},
     {"restore", "SRC", 1, 1, S_OPTS(O_CODE),
-     "replace the database with a backup (the server stopped)",
-     "usage: county-server restore SRC [--code CODE6]\n"
-     "\n"
-     "Replaces the database with the backup SRC; the server must be stopped.\n"
-     "SRC is checked first; the old database is kept as\n"
-     "county-server.db.before-restore-TIME.\n"
-     "\n"
-     "  --code CODE6        the county the backup must be of\n",
+     N_("replace the database with a backup (the server stopped)"),
+     N_("usage: county-server restore SRC [--code CODE6]\n"
+        "\n"
+        "Replaces the database with the backup SRC; the server must be stopped.\n"
+        "SRC is checked first; the old database is kept as\n"
+        "county-server.db.before-restore-TIME.\n"
+        "\n"
+        "  --code CODE6        the county the backup must be of\n"),
      s_backup, NULL, NULL, NULL},
     {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT, O_BOM, O_LABELS),
-     "items and persons (with --cases: case figures),\n"
-     "grouped with --by",
-     "usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
-     "                           [--format table|json|csv]\n"
-     "\n"
-     "Counts matters (items) and person-times (persons), grouped.\n"
-     "\n"
-     "  --by DIM[,DIM...]   channel, kind, level, category, outcome, source,\n"
-     "                      station, township, month, ever_outcome (every outcome\n"
-     "                      a case ever had: how many were ever accepted, closed,\n"
-     "                      withdrawn; implies --cases)\n"
-     "  --cases             every row also gets the case figures: open, overdue,\n"
-     "                      concluded, withdrawn, closure_rate (%), median days to\n"
-     "                      close, assigned cases and their closure rate (a scan of\n"
-     "                      every matter; without it stats counts from the tallies\n"
-     "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n",
+     N_("items and persons (with --cases: case figures),\n"
+        "grouped with --by"),
+     N_("usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
+        "                           [--format table|json|csv]\n"
+        "\n"
+        "Counts matters (items) and person-times (persons), grouped.\n"
+        "\n"
+        "  --by DIM[,DIM...]   channel, kind, level, category, outcome, source,\n"
+        "                      station, township, month, ever_outcome (every outcome\n"
+        "                      a case ever had: how many were ever accepted, closed,\n"
+        "                      withdrawn; implies --cases)\n"
+        "  --cases             every row also gets the case figures: open, overdue,\n"
+        "                      concluded, withdrawn, closure_rate (%), median days to\n"
+        "                      close, assigned cases and their closure rate (a scan of\n"
+        "                      every matter; without it stats counts from the tallies\n"
+        "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"),
      s_query, NULL, NULL, NULL},
     {"list", NULL, 0, 0, S_OPTS(S_FILTERS, O_LIMIT, O_PERSONAL, O_FORMAT, O_BOM, O_LABELS),
-     "matters, filtered",
-     "usage: county-server list [filters] [--limit N] [--with-personal]\n"
-     "                          [--format table|json|csv]\n"
-     "\n"
-     "Lists the matters that pass the filters.\n"
-     "\n" S_FILTERS_HELP "  --limit N           at most N rows\n"
-     "  --with-personal     open the sealed petitioner fields with this server's\n"
-     "                      key (left out otherwise)\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n",
+     N_("matters, filtered"),
+     N_("usage: county-server list [filters] [--limit N] [--with-personal]\n"
+        "                          [--format table|json|csv]\n"
+        "\n"
+        "Lists the matters that pass the filters.\n"
+        "\n" S_FILTERS_HELP "  --limit N           at most N rows\n"
+        "  --with-personal     open the sealed petitioner fields with this server's\n"
+        "                      key (left out otherwise)\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"),
      s_query, NULL, NULL, NULL},
-    {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT, O_BOM, O_LABELS), "one matter",
-     "usage: county-server show ID [--with-personal] [--format table|json|csv]\n"
-     "\n"
-     "Shows one matter and its history: the report, every status change (from,\n"
-     "to, note, officer, origin, time, in force or not, conflict) and every\n"
-     "assignment (by, to, due, note) in time order (json: \"history\": [...]).\n"
-     "\n"
-     "  --with-personal     open the sealed petitioner fields with this server's\n"
-     "                      key (left out otherwise)\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n",
+    {"show", "ID", 1, 1, S_OPTS(O_PERSONAL, O_FORMAT, O_BOM, O_LABELS), N_("one matter"),
+     N_("usage: county-server show ID [--with-personal] [--format table|json|csv]\n"
+        "\n"
+        "Shows one matter and its history: the report, every status change (from,\n"
+        "to, note, officer, origin, time, in force or not, conflict) and every\n"
+        "assignment (by, to, due, note) in time order (json: \"history\": [...]).\n"
+        "\n"
+        "  --with-personal     open the sealed petitioner fields with this server's\n"
+        "                      key (left out otherwise)\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"),
      s_query, NULL, NULL, NULL},
     {"search", "TEXT", 1, 1, S_OPTS(S_FILTERS, O_LIMIT, O_FORMAT),
-     "matters whose summary or notes contain TEXT",
-     "usage: county-server search TEXT [filters] [--limit N] [--format table|json|csv]\n"
-     "\n"
-     "Finds the matters whose summary, or a note of a status change or an\n"
-     "assignment, contains TEXT (any substring, Chinese included), newest first.\n"
-     "Three characters or more use the index; one or two are looked for in every\n"
-     "row (slower; said on stderr).\n"
-     "\n" S_FILTERS_HELP "  --limit N           at most N rows (default 100)\n"
-     "  --format F          table (default), json, csv\n",
+     N_("matters whose summary or notes contain TEXT"),
+     N_("usage: county-server search TEXT [filters] [--limit N] [--format table|json|csv]\n"
+        "\n"
+        "Finds the matters whose summary, or a note of a status change or an\n"
+        "assignment, contains TEXT (any substring, Chinese included), newest first.\n"
+        "Three characters or more use the index; one or two are looked for in every\n"
+        "row (slower; said on stderr).\n"
+        "\n" S_FILTERS_HELP "  --limit N           at most N rows (default 100)\n"
+        "  --format F          table (default), json, csv\n"),
      s_query, NULL, NULL, NULL},
     {"cases", NULL, 0, 0, NULL,
-     "every matter as a case: outcome, last change, conflicts,\n"
-     "assignment, due date, days left, overdue; filters for\n"
-     "overdue, open, assigned",
+     N_("every matter as a case: outcome, last change, conflicts,\n"
+        "assignment, due date, days left, overdue; filters for\n"
+        "overdue, open, assigned"),
      NULL, NULL, NULL, county_cases_options, county_cases_main},
-    {"update", "CASE-ID", 1, 1, NULL, "a status change made at the county (--outcome O)", NULL,
+    {"update", "CASE-ID", 1, 1, NULL, N_("a status change made at the county (--outcome O)"), NULL,
      NULL, NULL, county_cases_options, county_cases_main},
     {"assign", "CASE-ID", 1, 1, NULL,
-     "assign a case to a township or station (--to CODE --due DATE)", NULL, NULL, NULL,
+     N_("assign a case to a township or station (--to CODE --due DATE)"), NULL, NULL, NULL,
      county_assign_options, county_assign_main},
     {"correct", "CASE-ID", 1, 1,
      S_OPTS(O_OCCURRED,
@@ -902,132 +906,132 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_SUMMARY,
             O_REASON,
             O_OFFICER),
-     "correct fields of a matter (更正), with the reason",
-     "usage: county-server correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
-     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
-     "           --reason TEXT [--officer X]\n"
-     "\n"
-     "Records a correction made at the county (an event of the county's own\n"
-     "stream): the new values of the fields given, and why. The report keeps its\n"
-     "original values; every figure counts the corrected ones (docs/CASES.md).\n"
-     "An unknown or voided matter is refused (exit 1, nothing stored). Prints the\n"
-     "correction's id.\n"
-     "\n"
-     "  --reason TEXT       why (required)\n",
+     N_("correct fields of a matter (更正), with the reason"),
+     N_("usage: county-server correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+        "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+        "           --reason TEXT [--officer X]\n"
+        "\n"
+        "Records a correction made at the county (an event of the county's own\n"
+        "stream): the new values of the fields given, and why. The report keeps its\n"
+        "original values; every figure counts the corrected ones (docs/CASES.md).\n"
+        "An unknown or voided matter is refused (exit 1, nothing stored). Prints the\n"
+        "correction's id.\n"
+        "\n"
+        "  --reason TEXT       why (required)\n"),
      s_fix_cmd, NULL, NULL, NULL},
     {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER),
-     "mark a matter as entered in error (作废)",
-     "usage: county-server void CASE-ID --reason TEXT [--officer X]\n"
-     "\n"
-     "Records that a matter was entered in error (作废): from then on it is left\n"
-     "out of every figure, listing and export; its report and history are kept\n"
-     "(verify still passes). Final. Prints the void's id.\n"
-     "\n"
-     "  --reason TEXT       why (required)\n",
+     N_("mark a matter as entered in error (作废)"),
+     N_("usage: county-server void CASE-ID --reason TEXT [--officer X]\n"
+        "\n"
+        "Records that a matter was entered in error (作废): from then on it is left\n"
+        "out of every figure, listing and export; its report and history are kept\n"
+        "(verify still passes). Final. Prints the void's id.\n"
+        "\n"
+        "  --reason TEXT       why (required)\n"),
      s_fix_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
-     "per station: highest complete sequence, gaps, hash-chain\n"
-     "breaks; exit 1 on any",
-     "usage: county-server verify [--format table|json|csv]\n"
-     "\n"
-     "Checks, per station stream, that every sequence number is there and that\n"
-     "the hash chain is unbroken: highest complete sequence, gaps, breaks.\n"
-     "Exit 1 on any problem.\n"
-     "\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n",
+     N_("per station: highest complete sequence, gaps, hash-chain\n"
+        "breaks; exit 1 on any"),
+     N_("usage: county-server verify [--format table|json|csv]\n"
+        "\n"
+        "Checks, per station stream, that every sequence number is there and that\n"
+        "the hash chain is unbroken: highest complete sequence, gaps, breaks.\n"
+        "Exit 1 on any problem.\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"),
      s_verify_cmd, NULL, NULL, NULL},
     {"export", NULL, 0, 0, S_OPTS(O_FORMAT, S_FILTERS, O_LIMIT, O_PERSONAL, O_BOM, O_LABELS),
-     "all matters that pass the filters as csv, jsonl or xlsx,\n"
-     "streamed",
-     "usage: county-server export [--format csv|jsonl|xlsx] [filters] [--limit N]\n"
-     "                            [--with-personal] [--bom] [--labels zh|en]\n"
-     "\n"
-     "Writes every matter that passes the filters to stdout, one row at a time\n"
-     "(constant memory however many there are), ordered by occurred date and id.\n"
-     "Columns as 'list'; --with-personal adds petitioner_name, petitioner_id,\n"
-     "petitioner_phone, petitioner_address, opened with this server's key.\n"
-     "When stderr is a terminal, progress is shown every 100,000 rows.\n"
-     "\n"
-     "  --format F          csv (default; RFC 4180, header line), jsonl (one\n"
-     "                      JSON object per line) or xlsx (an Excel workbook: ids,\n"
-     "                      ID numbers, codes and phones as text, dates as dates;\n"
-     "                      redirect stdout to a file)\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
-     "                      reads the Chinese text as UTF-8\n"
-     "  --labels zh|en      csv, xlsx: the header and the values (channel, kind,\n"
-     "                      level, category, outcome, source) as a person reads\n"
-     "                      them, in Chinese or English (default: the names)\n"
-     "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
-     "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
-     "instead of running it as a formula (always on; jsonl is never altered).\n"
-     "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
-     "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
-     "  --category G, --outcome O, --source S  filters, as for list\n"
-     "  --limit N           at most N rows\n",
+     N_("all matters that pass the filters as csv, jsonl or xlsx,\n"
+        "streamed"),
+     N_("usage: county-server export [--format csv|jsonl|xlsx] [filters] [--limit N]\n"
+        "                            [--with-personal] [--bom] [--labels zh|en]\n"
+        "\n"
+        "Writes every matter that passes the filters to stdout, one row at a time\n"
+        "(constant memory however many there are), ordered by occurred date and id.\n"
+        "Columns as 'list'; --with-personal adds petitioner_name, petitioner_id,\n"
+        "petitioner_phone, petitioner_address, opened with this server's key.\n"
+        "When stderr is a terminal, progress is shown every 100,000 rows.\n"
+        "\n"
+        "  --format F          csv (default; RFC 4180, header line), jsonl (one\n"
+        "                      JSON object per line) or xlsx (an Excel workbook: ids,\n"
+        "                      ID numbers, codes and phones as text, dates as dates;\n"
+        "                      redirect stdout to a file)\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark, so that Excel\n"
+        "                      reads the Chinese text as UTF-8\n"
+        "  --labels zh|en      csv, xlsx: the header and the values (channel, kind,\n"
+        "                      level, category, outcome, source) as a person reads\n"
+        "                      them, in Chinese or English (default: the names)\n"
+        "In csv, a cell that starts with = + - @, a tab or a CR (and is not a plain\n"
+        "number) gets a leading ' so that Excel, WPS and LibreOffice show it as text\n"
+        "instead of running it as a formula (always on; jsonl is never altered).\n"
+        "  --from YYYY-MM-DD, --to YYYY-MM-DD     occurred date, inclusive\n"
+        "  --township CODE9, --station CODE12, --channel C, --kind K, --level L,\n"
+        "  --category G, --outcome O, --source S  filters, as for list\n"
+        "  --limit N           at most N rows\n"),
      s_export_cmd, NULL, NULL, NULL},
     {"report", NULL, 0, 0, S_OPTS(O_YEAR, O_LANG, O_FORMAT),
-     "the year's petition section for the county yearbook (--year)",
-     "usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
-     "\n"
-     "Prints the year's petition section (信访) in the shape a county yearbook\n"
-     "uses: matters (件（批）次) and person-times (人次); lodged at the county,\n"
-     "city, province and capital, collective and individual; letters, phone\n"
-     "and mailbox; resolved on the spot, accepted, closed; cases assigned from\n"
-     "above and their closure rate; leader reception; review cases by category.\n"
-     "Every figure is counted from the master database.\n"
-     "\n"
-     "  --year YYYY         the year (by occurred date), required\n"
-     "  --lang L            zh (default) or en\n"
-     "  --format F          md (default; Markdown) or html (a complete page)\n",
+     N_("the year's petition section for the county yearbook (--year)"),
+     N_("usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
+        "\n"
+        "Prints the year's petition section (信访) in the shape a county yearbook\n"
+        "uses: matters (件（批）次) and person-times (人次); lodged at the county,\n"
+        "city, province and capital, collective and individual; letters, phone\n"
+        "and mailbox; resolved on the spot, accepted, closed; cases assigned from\n"
+        "above and their closure rate; leader reception; review cases by category.\n"
+        "Every figure is counted from the master database.\n"
+        "\n"
+        "  --year YYYY         the year (by occurred date), required\n"
+        "  --lang L            zh (default) or en\n"
+        "  --format F          md (default; Markdown) or html (a complete page)\n"),
      s_report_cmd, NULL, NULL, NULL},
     {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT),
-     "the county dashboard over HTTP (read-only)",
-     "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
-     "\n"
-     "Serves the county dashboard: totals, charts by month, channel, level,\n"
-     "category, outcome and source, the townships (matters, persons, last\n"
-     "contact of their hub), silent hubs and stations; filters by date range and\n"
-     "township; Chinese and English. Everything the page needs is inside this\n"
-     "binary. A separate process that only reads the database: run it next to\n"
-     "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
-     "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
-     "stops on SIGINT or SIGTERM.\n"
-     "\n"
-     "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
-     "                      IPv6; port 0 = any free port)\n"
-     "  --token-file FILE   required for any address that is not loopback: every\n"
-     "                      request must then carry the token in the file, as\n"
-     "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
-     "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
-     "  --silent-after S    a hub or station unheard for S seconds is silent\n"
-     "                      (default 3600)\n",
+     N_("the county dashboard over HTTP (read-only)"),
+     N_("usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+        "\n"
+        "Serves the county dashboard: totals, charts by month, channel, level,\n"
+        "category, outcome and source, the townships (matters, persons, last\n"
+        "contact of their hub), silent hubs and stations; filters by date range and\n"
+        "township; Chinese and English. Everything the page needs is inside this\n"
+        "binary. A separate process that only reads the database: run it next to\n"
+        "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
+        "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
+        "stops on SIGINT or SIGTERM.\n"
+        "\n"
+        "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
+        "                      IPv6; port 0 = any free port)\n"
+        "  --token-file FILE   required for any address that is not loopback: every\n"
+        "                      request must then carry the token in the file, as\n"
+        "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
+        "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+        "  --silent-after S    a hub or station unheard for S seconds is silent\n"
+        "                      (default 3600)\n"),
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 const sj_cli_tool_t county_cli_tool = {
     .tool = "county-server",
-    .about = "usage: county-server COMMAND [options]\n"
-             "\n"
-             "The county server: receives reports from township hubs (and stations\n"
-             "attached directly), keeps the master database, and answers county staff.\n",
-    .footer = "\n"
-              "global options (every command):\n"
-              "  --data DIR          data directory (default ./var/county-server)\n"
-              "  --config FILE       INI file: the general keys (data, bind, code, log-level,\n"
-              "                      insecure, http, token-file, silent-after) in\n"
-              "                      [county-server]; every option of COMMAND as a key of\n"
-              "                      [COMMAND], e.g. [stats] format = json. Flags win over\n"
-              "                      [COMMAND], which wins over [county-server]\n"
-              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
-              "  -h, --help          this help; after a command, that command's help\n"
-              "\n"
-              "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
-              "2 bad usage (status --check: 0-3, see county-server status --help).\n",
-    .global_help = "global options: --data DIR (default ./var/county-server), --config FILE,\n"
-                   "--log-level LEVEL (see county-server --help).\n",
+    .about = N_("usage: county-server COMMAND [options]\n"
+                "\n"
+                "The county server: receives reports from township hubs (and stations\n"
+                "attached directly), keeps the master database, and answers county staff.\n"),
+    .footer = N_("\n"
+                 "global options (every command):\n"
+                 "  --data DIR          data directory (default ./var/county-server)\n"
+                 "  --config FILE       INI file: the general keys (data, bind, code, log-level,\n"
+                 "                      insecure, http, token-file, silent-after) in\n"
+                 "                      [county-server]; every option of COMMAND as a key of\n"
+                 "                      [COMMAND], e.g. [stats] format = json. Flags win over\n"
+                 "                      [COMMAND], which wins over [county-server]\n"
+                 "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+                 "  -h, --help          this help; after a command, that command's help\n"
+                 "\n"
+                 "Reading commands work while 'run' is running. Exit status: 0 ok, 1 failure,\n"
+                 "2 bad usage (status --check: 0-3, see county-server status --help).\n"),
+    .global_help = N_("global options: --data DIR (default ./var/county-server), --config FILE,\n"
+                      "--log-level LEVEL (see county-server --help).\n"),
     .data_default = "./var/county-server",
     .opts = s_options,
     .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),

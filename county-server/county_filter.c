@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "county_sql.h"
+#include "sj_i18n.h"
 
 /* A --by dimension: its name (also the column name), the SQL expression it
  * groups matters on, and its sj_field_t (-1 for text). Indexed by
@@ -38,9 +39,9 @@ s_check_enum(const char *option, sj_field_t field, const char *name, char *err, 
     if (!name || sj_enum_value(field, name) != 0) {
         return SJ_OK;
     }
-    char list[256];
-    sj_enum_list(field, list, sizeof list);
-    snprintf(err, err_size, "--%s '%s' is not one of %s", option, name, list);
+    char list[320];
+    sj_enum_list_lang(field, sj_i18n_lang(), list, sizeof list);
+    snprintf(err, err_size, _("--%s '%s' is not one of %s"), option, name, list);
     return SJ_EINVAL;
 }
 
@@ -50,7 +51,7 @@ s_check_date(const char *option, const char *date, char *err, size_t err_size)
     if (!date || sj_date_valid(date)) {
         return SJ_OK;
     }
-    snprintf(err, err_size, "--%s '%s' is not a date (YYYY-MM-DD)", option, date);
+    snprintf(err, err_size, _("--%s '%s' is not a date (YYYY-MM-DD)"), option, date);
     return SJ_EINVAL;
 }
 

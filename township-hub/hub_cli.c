@@ -15,6 +15,7 @@
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -288,25 +289,25 @@ s_assign(const s_opts_t *o,
 {
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        fprintf(stderr, _("township-hub: '%s' is not a case id (a UUID)\n"), id_text);
         return 2;
     }
     if (!to || !due) {
-        fprintf(stderr, "township-hub: assign needs --to STATION and --due YYYY-MM-DD\n");
+        fprintf(stderr, _("township-hub: assign needs --to STATION and --due YYYY-MM-DD\n"));
         return 2;
     }
     if (sj_code_level(to) != 12) {
-        fprintf(stderr, "township-hub: --to '%s' is not a 12-digit station code\n", to);
+        fprintf(stderr, _("township-hub: --to '%s' is not a 12-digit station code\n"), to);
         return 2;
     }
     if (!sj_date_valid(due)) {
-        fprintf(stderr, "township-hub: --due '%s' is not a date YYYY-MM-DD\n", due);
+        fprintf(stderr, _("township-hub: --due '%s' is not a date YYYY-MM-DD\n"), due);
         return 2;
     }
     char today[11];
     sj_date_today(today);
     if (strcmp(due, today) < 0) {
-        fprintf(stderr, "township-hub: --due %s is in the past (today is %s); nothing stored\n",
+        fprintf(stderr, _("township-hub: --due %s is in the past (today is %s); nothing stored\n"),
                 due, today);
         return 1;
     }
@@ -315,8 +316,8 @@ s_assign(const s_opts_t *o,
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
         fprintf(stderr,
-                "township-hub: --note (at most %d bytes) and --officer (at most %d)"
-                " must be UTF-8 text\n",
+                _("township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                  " must be UTF-8 text\n"),
                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
@@ -335,8 +336,8 @@ s_assign(const s_opts_t *o,
         sj_uuid_format(ev_id, text);
         printf("%s\n", text);
         fprintf(stderr,
-                "case %s assigned to %s, due %s (queued for the station and the"
-                " county)\n",
+                _("case %s assigned to %s, due %s (queued for the station and the"
+                  " county)\n"),
                 id_text, to, due);
     }
     hub_store_close(&st);
@@ -361,7 +362,7 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
     }
     sj_table_destroy(&t);
     if (rc != SJ_OK) {
-        fprintf(stderr, "township-hub: cannot read the cases: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read the cases: %s\n"), sj_strerror(rc));
         return 1;
     }
     return 0;
@@ -429,14 +430,14 @@ s_update(const s_opts_t *o,
 {
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, "township-hub: '%s' is not a case id (a UUID)\n", id_text);
+        fprintf(stderr, _("township-hub: '%s' is not a case id (a UUID)\n"), id_text);
         return 2;
     }
     int outcome = outcome_name ? sj_enum_value(SJ_FIELD_OUTCOME, outcome_name) : 0;
     if (!outcome) {
-        char list[160];
-        sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
-        fprintf(stderr, "township-hub: --outcome is required, one of: %s\n", list);
+        char list[320];
+        sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
+        fprintf(stderr, _("township-hub: --outcome is required, one of: %s\n"), list);
         return 2;
     }
     note = note ? note : "";
@@ -444,8 +445,8 @@ s_update(const s_opts_t *o,
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
         fprintf(stderr,
-                "township-hub: --note (at most %d bytes) and --officer (at most %d)"
-                " must be UTF-8 text\n",
+                _("township-hub: --note (at most %d bytes) and --officer (at most %d)"
+                  " must be UTF-8 text\n"),
                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
@@ -487,7 +488,7 @@ s_status(const s_opts_t *o)
     }
     hub_status_free(&view);
     if (rc != SJ_OK) {
-        fprintf(stderr, "township-hub: cannot read status: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read status: %s\n"), sj_strerror(rc));
         return 1;
     }
     return 0;
@@ -581,7 +582,7 @@ s_cmd_fix(const sj_cli_args_t *a)
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);
-        fprintf(stderr, "township-hub: %s of %s queued for the county\n",
+        fprintf(stderr, _("township-hub: %s of %s queued for the county\n"),
                 is_void ? "void (作废)" : "correction (更正)", a->pos[0]);
         code = 0;
     }
@@ -624,7 +625,7 @@ s_cmd_allow(const sj_cli_args_t *a)
     }
     const char *code = a->pos[0];
     if (sj_code_level(code) != 12) {
-        fprintf(stderr, "township-hub: CODE '%s' is not a 12-digit village code\n", code);
+        fprintf(stderr, _("township-hub: CODE '%s' is not a 12-digit village code\n"), code);
         return 2;
     }
     char stored[SJ_CODE_MAX + 1] = "", err[512];
@@ -634,15 +635,15 @@ s_cmd_allow(const sj_cli_args_t *a)
         hub_store_close(&st);
     }
     if (stored[0] && o.code && strcmp(stored, o.code) != 0) {
-        fprintf(stderr, "township-hub: --code %s is not this hub's township (%s, in %s)\n", o.code,
-                stored, o.data);
+        fprintf(stderr, _("township-hub: --code %s is not this hub's township (%s, in %s)\n"),
+                o.code, stored, o.data);
         return 2;
     }
     const char *under = stored[0] ? stored : o.code;
     if (!under) {
         fprintf(stderr,
-                "township-hub: cannot check that %s is a village of this hub's township: the hub"
-                " has no store yet in %s; pass --code CODE9 (or set code in the config file)\n",
+                _("township-hub: cannot check that %s is a village of this hub's township: the hub"
+                  " has no store yet in %s; pass --code CODE9 (or set code in the config file)\n"),
                 code, o.data);
         return 2;
     }
@@ -661,129 +662,130 @@ s_cmd_revoke(const sj_cli_args_t *a)
 
 static const sj_cli_cmd_t s_cmds[] = {
     {"run", NULL, 0, 0, S_OPTS(O_CODE, O_BIND, O_PARENT, O_PKEY, O_INSECURE, O_DOWN_KEEP),
-     "run the hub daemon",
-     "usage: township-hub run --bind ENDPOINT --parent ENDPOINT [--parent-key Z85]\n"
-     "                        [--code CODE9] [--insecure] [--down-retention-days DAYS]\n"
-     "\n"
-     "Runs the hub: receives its stations' reports, commits them, acknowledges\n"
-     "them and forwards them to the county server; keeps accepting while the\n"
-     "county is away (the backlog waits on disk). Prints 'ready' when it\n"
-     "listens; stops on SIGINT or SIGTERM; SIGHUP reads the allowlist and the\n"
-     "log level again.\n"
-     "\n"
-     "  --bind ENDPOINT     where stations connect, e.g. tcp://0.0.0.0:7601\n"
-     "  --parent ENDPOINT   the county server, e.g. tcp://county.example:7600\n"
-     "  --parent-key Z85    the county server's public key (required unless --insecure)\n"
-     "  --code CODE9        9-digit township code (required the first time: it is\n"
-     "                      fixed when the store is made)\n"
-     "  --down-retention-days DAYS\n"
-     "                      prune downward items a station acked more than DAYS\n"
-     "                      days ago (0..3650, default 30; 0: once acked)\n"
-     "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
+     N_("run the hub daemon"),
+     N_("usage: township-hub run --bind ENDPOINT --parent ENDPOINT [--parent-key Z85]\n"
+        "                        [--code CODE9] [--insecure] [--down-retention-days DAYS]\n"
+        "\n"
+        "Runs the hub: receives its stations' reports, commits them, acknowledges\n"
+        "them and forwards them to the county server; keeps accepting while the\n"
+        "county is away (the backlog waits on disk). Prints 'ready' when it\n"
+        "listens; stops on SIGINT or SIGTERM; SIGHUP reads the allowlist and the\n"
+        "log level again.\n"
+        "\n"
+        "  --bind ENDPOINT     where stations connect, e.g. tcp://0.0.0.0:7601\n"
+        "  --parent ENDPOINT   the county server, e.g. tcp://county.example:7600\n"
+        "  --parent-key Z85    the county server's public key (required unless --insecure)\n"
+        "  --code CODE9        9-digit township code (required the first time: it is\n"
+        "                      fixed when the store is made)\n"
+        "  --down-retention-days DAYS\n"
+        "                      prune downward items a station acked more than DAYS\n"
+        "                      days ago (0..3650, default 30; 0: once acked)\n"
+        "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"),
      s_cmd_run, NULL, NULL, NULL},
     {"status", NULL, 0, 0,
      S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
-     "queue depth, forwarding lag, each station's last contact\n"
-     "(--check: one line for monitoring, Nagios plugin convention)",
-     "usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
-     "       township-hub status --check [--backlog-warn S] [--backlog-crit S]\n"
-     "                           [--disk-warn PCT] [--disk-crit PCT] [--silent-after S]\n"
-     "\n"
-     "Shows the hub's queue depth, its forwarding lag to the county, and each\n"
-     "station's last contact and backlog, silent stations first. Works while\n"
-     "'run' is running.\n"
-     "\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n"
-     "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
-     "  --check             one line for monitoring (Nagios plugin convention), exit\n"
-     "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
-     "                      silent stations, oldest unforwarded report, county\n"
-     "                      contact, free disk\n"
-     "  --backlog-warn S    --check: WARNING when the oldest unforwarded report (or,\n"
-     "                      while reports wait, the county's silence) is S seconds\n"
-     "                      old (default 3600)\n"
-     "  --backlog-crit S    ... CRITICAL (default 10800)\n"
-     "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
-     "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
+     N_("queue depth, forwarding lag, each station's last contact\n"
+        "(--check: one line for monitoring, Nagios plugin convention)"),
+     /* xgettext:no-c-format */
+     N_("usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
+        "       township-hub status --check [--backlog-warn S] [--backlog-crit S]\n"
+        "                           [--disk-warn PCT] [--disk-crit PCT] [--silent-after S]\n"
+        "\n"
+        "Shows the hub's queue depth, its forwarding lag to the county, and each\n"
+        "station's last contact and backlog, silent stations first. Works while\n"
+        "'run' is running.\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"
+        "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+        "  --check             one line for monitoring (Nagios plugin convention), exit\n"
+        "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
+        "                      silent stations, oldest unforwarded report, county\n"
+        "                      contact, free disk\n"
+        "  --backlog-warn S    --check: WARNING when the oldest unforwarded report (or,\n"
+        "                      while reports wait, the county's silence) is S seconds\n"
+        "                      old (default 3600)\n"
+        "  --backlog-crit S    ... CRITICAL (default 10800)\n"
+        "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
+        "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n"),
      s_cmd_status, s_status_bad_usage, NULL, NULL},
     {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
-     "the township's cases: outcome, last change, changes, conflict,\n"
-     "assignee, due date, days left",
-     "usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
-     "\n"
-     "Lists the township's cases: outcome, last change, number of changes,\n"
-     "conflict (two changes made from the same state, or listed by the county),\n"
-     "and for assigned cases the assignee, due date and days left (negative:\n"
-     "overdue).\n"
-     "\n"
-     "  --conflicts         only cases with a conflict\n"
-     "  --overdue           only assigned open cases past their due date\n"
-     "  --format F          table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en      csv: the header and the values as a person reads them\n",
+     N_("the township's cases: outcome, last change, changes, conflict,\n"
+        "assignee, due date, days left"),
+     N_("usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
+        "\n"
+        "Lists the township's cases: outcome, last change, number of changes,\n"
+        "conflict (two changes made from the same state, or listed by the county),\n"
+        "and for assigned cases the assignee, due date and days left (negative:\n"
+        "overdue).\n"
+        "\n"
+        "  --conflicts         only cases with a conflict\n"
+        "  --overdue           only assigned open cases past their due date\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header and the values as a person reads them\n"),
      s_cmd_cases, NULL, NULL, NULL},
     {"list", NULL, 0, 0,
      S_OPTS(O_STATION, O_CATEGORY, O_OUTCOME, O_FROM, O_UNTIL, O_LIMIT, O_OFFSET, O_FORMAT),
-     "the township's matters: summary, date, category, channel, persons, station",
-     "usage: township-hub list [--station CODE] [--category C] [--outcome O]\n"
-     "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
-     "                         [--limit N] [--offset N] [--format table|json|csv]\n"
-     "\n"
-     "Lists the matters the hub holds (its stations' reports and the cases\n"
-     "assigned to it), newest first: the whole id, date, station, category,\n"
-     "channel, kind, persons, outcome in force here, assignee, due date and\n"
-     "summary. Never personal data: it is sealed to the county.\n"
-     "\n"
-     "  --station CODE      one station's matters\n"
-     "  --category C        one category (name or Chinese label)\n"
-     "  --outcome O         the outcome in force here\n"
-     "  --from, --until D   the date it happened, inclusive\n"
-     "  --limit N           at most N rows (default 100); --offset N skips N\n"
-     "  --format F          table (default), json, csv\n",
+     N_("the township's matters: summary, date, category, channel, persons, station"),
+     N_("usage: township-hub list [--station CODE] [--category C] [--outcome O]\n"
+        "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+        "                         [--limit N] [--offset N] [--format table|json|csv]\n"
+        "\n"
+        "Lists the matters the hub holds (its stations' reports and the cases\n"
+        "assigned to it), newest first: the whole id, date, station, category,\n"
+        "channel, kind, persons, outcome in force here, assignee, due date and\n"
+        "summary. Never personal data: it is sealed to the county.\n"
+        "\n"
+        "  --station CODE      one station's matters\n"
+        "  --category C        one category (name or Chinese label)\n"
+        "  --outcome O         the outcome in force here\n"
+        "  --from, --until D   the date it happened, inclusive\n"
+        "  --limit N           at most N rows (default 100); --offset N skips N\n"
+        "  --format F          table (default), json, csv\n"),
      s_cmd_read, NULL, NULL, NULL},
     {"search", "TEXT", 1, 1,
      S_OPTS(O_STATION, O_CATEGORY, O_OUTCOME, O_FROM, O_UNTIL, O_LIMIT, O_OFFSET, O_FORMAT),
-     "matters whose summary or notes contain TEXT",
-     "usage: township-hub search TEXT [--station CODE] [--category C] [--outcome O]\n"
-     "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
-     "                         [--limit N] [--offset N] [--format table|json|csv]\n"
-     "\n"
-     "Finds the matters whose summary, or a note of a status change or an\n"
-     "assignment, contains TEXT (any substring, Chinese included), newest first,\n"
-     "with list's columns. Three characters or more use the index; one or two\n"
-     "are looked for in every row (slower; said on stderr).\n"
-     "\n"
-     "  --station CODE      one station's matters\n"
-     "  --category C        one category (name or Chinese label)\n"
-     "  --outcome O         the outcome in force here\n"
-     "  --from, --until D   the date it happened, inclusive\n"
-     "  --limit N           at most N rows (default 100); --offset N skips N\n"
-     "  --format F          table (default), json, csv\n",
+     N_("matters whose summary or notes contain TEXT"),
+     N_("usage: township-hub search TEXT [--station CODE] [--category C] [--outcome O]\n"
+        "                         [--from YYYY-MM-DD] [--until YYYY-MM-DD]\n"
+        "                         [--limit N] [--offset N] [--format table|json|csv]\n"
+        "\n"
+        "Finds the matters whose summary, or a note of a status change or an\n"
+        "assignment, contains TEXT (any substring, Chinese included), newest first,\n"
+        "with list's columns. Three characters or more use the index; one or two\n"
+        "are looked for in every row (slower; said on stderr).\n"
+        "\n"
+        "  --station CODE      one station's matters\n"
+        "  --category C        one category (name or Chinese label)\n"
+        "  --outcome O         the outcome in force here\n"
+        "  --from, --until D   the date it happened, inclusive\n"
+        "  --limit N           at most N rows (default 100); --offset N skips N\n"
+        "  --format F          table (default), json, csv\n"),
      s_cmd_read, NULL, NULL, NULL},
-    {"show", "ID", 1, 1, S_OPTS(O_FORMAT), "one matter and its history",
-     "usage: township-hub show ID [--format table|json|csv]\n"
-     "\n"
-     "Shows one matter (no personal data: sealed to the county) and its history:\n"
-     "the report, every status change (from, to, note, officer, origin, time, in\n"
-     "force or not, conflict) and every assignment (by, to, due, note) in time\n"
-     "order (json: \"history\": [...]).\n",
+    {"show", "ID", 1, 1, S_OPTS(O_FORMAT), N_("one matter and its history"),
+     N_("usage: township-hub show ID [--format table|json|csv]\n"
+        "\n"
+        "Shows one matter (no personal data: sealed to the county) and its history:\n"
+        "the report, every status change (from, to, note, officer, origin, time, in\n"
+        "force or not, conflict) and every assignment (by, to, due, note) in time\n"
+        "order (json: \"history\": [...]).\n"),
      s_cmd_read, NULL, NULL, NULL},
     {"assign", "CASE-ID", 1, 1, S_OPTS(O_TO, O_DUE, O_NOTE, O_OFFICER, O_CODE),
-     "assign a case to one of the hub's stations (交办)",
-     "usage: township-hub assign CASE-ID --to STATION --due YYYY-MM-DD [--note TEXT]\n"
-     "                           [--officer X]\n"
-     "\n"
-     "Assigns a case the hub knows to one of its stations (交办). The assignment\n"
-     "is delivered when the station connects and forwarded to the county; its\n"
-     "id is printed on stdout.\n"
-     "\n"
-     "  --to STATION        the 12-digit code of a station of this township\n"
-     "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
-     "  --note TEXT         what is asked of the station\n"
-     "  --officer X         who assigns it\n"
-     "  --code CODE9        the township (only before the hub's first run)\n",
+     N_("assign a case to one of the hub's stations (交办)"),
+     N_("usage: township-hub assign CASE-ID --to STATION --due YYYY-MM-DD [--note TEXT]\n"
+        "                           [--officer X]\n"
+        "\n"
+        "Assigns a case the hub knows to one of its stations (交办). The assignment\n"
+        "is delivered when the station connects and forwarded to the county; its\n"
+        "id is printed on stdout.\n"
+        "\n"
+        "  --to STATION        the 12-digit code of a station of this township\n"
+        "  --due YYYY-MM-DD    the deadline (today or later, local date)\n"
+        "  --note TEXT         what is asked of the station\n"
+        "  --officer X         who assigns it\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_assign, NULL, NULL, NULL},
     {"correct", "CASE-ID", 1, 1,
      S_OPTS(O_OCCURRED,
@@ -797,112 +799,114 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_REASON,
             O_OFFICER,
             O_CODE),
-     "correct fields of a matter (更正), with the reason",
-     "usage: township-hub correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
-     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
-     "           --reason TEXT [--officer X]\n"
-     "\n"
-     "Records a correction made by the township office of a case it may change\n"
-     "(its stations' cases, or one assigned into the township): the new values of\n"
-     "the fields given, and why. Forwarded to the county like any event, which\n"
-     "counts the corrected values (docs/CASES.md); its id is printed on stdout.\n"
-     "\n"
-     "  --reason TEXT       why (required)\n"
-     "  --code CODE9        the township (only before the hub's first run)\n",
+     N_("correct fields of a matter (更正), with the reason"),
+     N_("usage: township-hub correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+        "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+        "           --reason TEXT [--officer X]\n"
+        "\n"
+        "Records a correction made by the township office of a case it may change\n"
+        "(its stations' cases, or one assigned into the township): the new values of\n"
+        "the fields given, and why. Forwarded to the county like any event, which\n"
+        "counts the corrected values (docs/CASES.md); its id is printed on stdout.\n"
+        "\n"
+        "  --reason TEXT       why (required)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_fix, NULL, NULL, NULL},
     {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER, O_CODE),
-     "mark a matter as entered in error (作废)",
-     "usage: township-hub void CASE-ID --reason TEXT [--officer X]\n"
-     "\n"
-     "Records that a matter was entered in error (作废); the county leaves it out\n"
-     "of every figure. Its report and history are kept. Final.\n"
-     "\n"
-     "  --reason TEXT       why (required)\n"
-     "  --code CODE9        the township (only before the hub's first run)\n",
+     N_("mark a matter as entered in error (作废)"),
+     N_("usage: township-hub void CASE-ID --reason TEXT [--officer X]\n"
+        "\n"
+        "Records that a matter was entered in error (作废); the county leaves it out\n"
+        "of every figure. Its report and history are kept. Final.\n"
+        "\n"
+        "  --reason TEXT       why (required)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_fix, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
-     "a status change made by the township office",
-     "usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
-     "\n"
-     "Records a status change made by the township office; allowed:\n"
-     "pending -> resolved_on_spot|accepted|withdrawn, accepted -> closed|withdrawn,\n"
-     "closed -> accepted, resolved_on_spot -> accepted; refused otherwise (exit 1).\n"
-     "Forwarded to the county like any event; its id is printed on stdout.\n"
-     "\n"
-     "  --outcome O         pending, resolved_on_spot, accepted, closed, withdrawn\n"
-     "                      (or 待处理, 当场解决, 受理, 办结, 撤回)\n"
-     "  --note TEXT         why, or what was done\n"
-     "  --officer X         who made the change\n"
-     "  --code CODE9        the township (only before the hub's first run)\n",
+     N_("a status change made by the township office"),
+     N_("usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+        "\n"
+        "Records a status change made by the township office; allowed:\n"
+        "pending -> resolved_on_spot|accepted|withdrawn, accepted -> closed|withdrawn,\n"
+        "closed -> accepted, resolved_on_spot -> accepted; refused otherwise (exit 1).\n"
+        "Forwarded to the county like any event; its id is printed on stdout.\n"
+        "\n"
+        "  --outcome O         pending, resolved_on_spot, accepted, closed, withdrawn\n"
+        "                      (or 待处理, 当场解决, 受理, 办结, 撤回)\n"
+        "  --note TEXT         why, or what was done\n"
+        "  --officer X         who made the change\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_update, NULL, NULL, NULL},
-    {"backup", "DEST", 1, 1, NULL, "consistent copy of the store while the hub runs",
-     "usage: township-hub backup DEST\n"
-     "\n"
-     "Makes a consistent copy of the store while the hub runs, written\n"
-     "atomically to DEST (or DEST/township-hub-TIME.db if DEST is a directory)\n"
-     "and integrity-checked; prints its path.\n",
+    {"backup", "DEST", 1, 1, NULL, N_("consistent copy of the store while the hub runs"),
+     N_("usage: township-hub backup DEST\n"
+        "\n"
+        "Makes a consistent copy of the store while the hub runs, written\n"
+        "atomically to DEST (or DEST/township-hub-TIME.db if DEST is a directory)\n"
+        "and integrity-checked; prints its path.\n"),
      s_cmd_backup, NULL, NULL, NULL},
-    {"restore", "SRC", 1, 1, S_OPTS(O_CODE), "replace the store with a backup (the hub stopped)",
-     "usage: township-hub restore SRC [--code CODE9]\n"
-     "\n"
-     "Replaces the store with the backup SRC; the hub must be stopped. SRC is\n"
-     "checked first (it must be a hub store of this township: the one in the\n"
-     "data directory, or --code); the old store is kept as\n"
-     "township-hub.db.before-restore-TIME. Stations resend what the backup lacks\n"
-     "on their next sync.\n"
-     "\n"
-     "  --code CODE9        the township the backup must be of\n",
+    {"restore", "SRC", 1, 1, S_OPTS(O_CODE),
+     N_("replace the store with a backup (the hub stopped)"),
+     N_("usage: township-hub restore SRC [--code CODE9]\n"
+        "\n"
+        "Replaces the store with the backup SRC; the hub must be stopped. SRC is\n"
+        "checked first (it must be a hub store of this township: the one in the\n"
+        "data directory, or --code); the old store is kept as\n"
+        "township-hub.db.before-restore-TIME. Stations resend what the backup lacks\n"
+        "on their next sync.\n"
+        "\n"
+        "  --code CODE9        the township the backup must be of\n"),
      s_cmd_backup, NULL, NULL, NULL},
-    {"keygen", NULL, 0, 0, NULL, "make this hub's key pair; prints the public key",
-     "usage: township-hub keygen\n"
-     "\n"
-     "Makes this hub's CURVE key pair (DIR/curve.key, mode 0600) and prints the\n"
-     "public key, for the county to enrol ('county-server allow CODE9 'KEY'').\n",
+    {"keygen", NULL, 0, 0, NULL, N_("make this hub's key pair; prints the public key"),
+     N_("usage: township-hub keygen\n"
+        "\n"
+        "Makes this hub's CURVE key pair (DIR/curve.key, mode 0600) and prints the\n"
+        "public key, for the county to enrol ('county-server allow CODE9 'KEY'').\n"),
      s_cmd_keygen, NULL, NULL, NULL},
-    {"allow", "CODE KEY", 2, 2, S_OPTS(O_CODE), "enrol a station of this township (12-digit code)",
-     "usage: township-hub allow [--code CODE9] -- CODE 'KEY'\n"
-     "\n"
-     "Enrols a station: its 12-digit village code, which must be a village of\n"
-     "this hub's township, and the public key its 'village-agent keygen'\n"
-     "printed (quote it: a Z85 key holds characters the shell changes; '--'\n"
-     "keeps a key that starts with '-' from being read as an option). A running\n"
-     "hub picks it up on SIGHUP (systemctl reload).\n"
-     "\n"
-     "  --code CODE9        this hub's township; needed before the hub's first\n"
-     "                      run (afterwards the store knows it)\n",
+    {"allow", "CODE KEY", 2, 2, S_OPTS(O_CODE),
+     N_("enrol a station of this township (12-digit code)"),
+     N_("usage: township-hub allow [--code CODE9] -- CODE 'KEY'\n"
+        "\n"
+        "Enrols a station: its 12-digit village code, which must be a village of\n"
+        "this hub's township, and the public key its 'village-agent keygen'\n"
+        "printed (quote it: a Z85 key holds characters the shell changes; '--'\n"
+        "keeps a key that starts with '-' from being read as an option). A running\n"
+        "hub picks it up on SIGHUP (systemctl reload).\n"
+        "\n"
+        "  --code CODE9        this hub's township; needed before the hub's first\n"
+        "                      run (afterwards the store knows it)\n"),
      s_cmd_allow, NULL, NULL, NULL},
-    {"revoke", "CODE|KEY", 1, 1, NULL, "remove a station's keys, or one key",
-     "usage: township-hub revoke CODE|KEY\n"
-     "\n"
-     "Removes every key of a station code, or one key, from the allowlist. A\n"
-     "running hub applies it on SIGHUP (systemctl reload).\n",
+    {"revoke", "CODE|KEY", 1, 1, NULL, N_("remove a station's keys, or one key"),
+     N_("usage: township-hub revoke CODE|KEY\n"
+        "\n"
+        "Removes every key of a station code, or one key, from the allowlist. A\n"
+        "running hub applies it on SIGHUP (systemctl reload).\n"),
      s_cmd_revoke, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, NULL, "the township status page over HTTP (read-only)", NULL, NULL, NULL,
-     hub_http_options, hub_http_main},
+    {"serve", NULL, 0, 0, NULL, N_("the township status page over HTTP (read-only)"), NULL, NULL,
+     NULL, hub_http_options, hub_http_main},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 const sj_cli_tool_t hub_cli_tool = {
     .tool = "township-hub",
-    .about = "usage: township-hub COMMAND [options]\n"
-             "\n"
-             "The township mediation office's hub: receives reports from its village\n"
-             "stations, stores them, and forwards them to the county server.\n",
-    .footer = "\n"
-              "global options (every command):\n"
-              "  --data DIR          data directory (default ./var/township-hub)\n"
-              "  --config FILE       INI file: the general keys (data, code, bind, parent,\n"
-              "                      parent-key, log-level, silent-after, insecure, http,\n"
-              "                      token-file) in [township-hub]; every option of COMMAND\n"
-              "                      as a key of [COMMAND], e.g. [status] silent-after = 600.\n"
-              "                      Flags win over [COMMAND], which wins over [township-hub]\n"
-              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
-              "  -h, --help          this help; after a command, that command's help\n"
-              "\n"
-              "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: 0-3, see\n"
-              "township-hub status --help).\n",
-    .global_help = "global options: --data DIR (default ./var/township-hub), --config FILE,\n"
-                   "--log-level LEVEL (see township-hub --help).\n",
+    .about = N_("usage: township-hub COMMAND [options]\n"
+                "\n"
+                "The township mediation office's hub: receives reports from its village\n"
+                "stations, stores them, and forwards them to the county server.\n"),
+    .footer = N_("\n"
+                 "global options (every command):\n"
+                 "  --data DIR          data directory (default ./var/township-hub)\n"
+                 "  --config FILE       INI file: the general keys (data, code, bind, parent,\n"
+                 "                      parent-key, log-level, silent-after, insecure, http,\n"
+                 "                      token-file) in [township-hub]; every option of COMMAND\n"
+                 "                      as a key of [COMMAND], e.g. [status] silent-after = 600.\n"
+                 "                      Flags win over [COMMAND], which wins over [township-hub]\n"
+                 "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+                 "  -h, --help          this help; after a command, that command's help\n"
+                 "\n"
+                 "Exit status: 0 ok, 1 failure, 2 bad usage (status --check: 0-3, see\n"
+                 "township-hub status --help).\n"),
+    .global_help = N_("global options: --data DIR (default ./var/township-hub), --config FILE,\n"
+                      "--log-level LEVEL (see township-hub --help).\n"),
     .data_default = "./var/township-hub",
     .opts = s_options,
     .global = S_OPTS(O_DATA, O_CONFIG, O_LOG),

@@ -15,6 +15,7 @@
 #include "hub_store_view.h"
 #include "sj_cli.h"
 #include "sj_http.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -301,30 +302,30 @@ hub_http_port(const hub_http_t *self)
 
 /* ---- the serve command ---- */
 
-static const char s_usage[] =
-    "usage: township-hub serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
-    "\n"
-    "Serves the township office's status page: queue depth, forwarding lag to\n"
-    "the county, the last county contact, and each station's last contact,\n"
-    "reports, quarantined reports and backlog, silent stations first; Chinese\n"
-    "and English. Everything the page needs is inside this binary. A separate\n"
-    "process that only reads the database: run it next to 'run'. JSON API:\n"
-    "/api/status (as 'status --format json'), /api/cases (as 'cases'),\n"
-    "/api/matters (as 'list', with q= as 'search') and /api/case?id=ID (as\n"
-    "'show'). The page lists, filters, searches and pages the matters; a case\n"
-    "opens with its history and prints on one A4 page. Prints 'ready URL' when serving;\n"
-    "stops on SIGINT or SIGTERM.\n"
-    "\n"
-    "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any)\n"
-    "  --token-file FILE   required for any address that is not loopback: every\n"
-    "                      request must then carry the token in the file, as\n"
-    "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
-    "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
-    "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
-    "  --data DIR          data directory (default ./var/township-hub)\n"
-    "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
-    "                      ones in [township-hub]); flags win\n"
-    "  --log-level LEVEL   error, warn, notice (default), info, debug\n";
+static const char *const s_usage =
+    N_("usage: township-hub serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+       "\n"
+       "Serves the township office's status page: queue depth, forwarding lag to\n"
+       "the county, the last county contact, and each station's last contact,\n"
+       "reports, quarantined reports and backlog, silent stations first; Chinese\n"
+       "and English. Everything the page needs is inside this binary. A separate\n"
+       "process that only reads the database: run it next to 'run'. JSON API:\n"
+       "/api/status (as 'status --format json'), /api/cases (as 'cases'),\n"
+       "/api/matters (as 'list', with q= as 'search') and /api/case?id=ID (as\n"
+       "'show'). The page lists, filters, searches and pages the matters; a case\n"
+       "opens with its history and prints on one A4 page. Prints 'ready URL' when serving;\n"
+       "stops on SIGINT or SIGTERM.\n"
+       "\n"
+       "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any)\n"
+       "  --token-file FILE   required for any address that is not loopback: every\n"
+       "                      request must then carry the token in the file, as\n"
+       "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
+       "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+       "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+       "  --data DIR          data directory (default ./var/township-hub)\n"
+       "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
+       "                      ones in [township-hub]); flags win\n"
+       "  --log-level LEVEL   error, warn, notice (default), info, debug\n");
 
 enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT };
 
@@ -433,7 +434,7 @@ hub_http_main(int argc, char **argv)
         }
     }
     if (a.help) {
-        fputs(s_usage, stdout);
+        fputs(_(s_usage), stdout);
         return 0;
     }
     if (optind + 1 < argc) {

@@ -4,9 +4,11 @@
  * commands, their options and help are hub_cli.c's table; sj_cli parses
  * the command line (and the config file) and runs one. */
 #include "hub_cli.h"
+#include "sj_i18n.h"
 
 int
 main(int argc, char **argv)
 {
+    sj_i18n_init("township-hub"); /* messages, --help and table headers follow the locale */
     return sj_cli_main(&hub_cli_tool, argc, argv);
 }

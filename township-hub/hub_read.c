@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "sj_history.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 
@@ -78,7 +79,8 @@ hub_read_list(sqlite3 *db,
     wl += (size_t) snprintf(where + wl, sizeof where - wl, "%s%s", wl ? " AND " : " WHERE ", clause)
     if (f->station) {
         if (sj_code_level(f->station) != 12) {
-            snprintf(err, err_size, "--station: '%s' is not a 12-digit station code", f->station);
+            snprintf(err, err_size, _("--station: '%s' is not a 12-digit station code"),
+                     f->station);
             return SJ_EINVAL;
         }
         S_AND("r.origin = ?");
@@ -87,9 +89,9 @@ hub_read_list(sqlite3 *db,
     if (f->category) {
         int v = sj_enum_value(SJ_FIELD_CATEGORY, f->category);
         if (!v) {
-            char list[256];
-            sj_enum_list(SJ_FIELD_CATEGORY, list, sizeof list);
-            snprintf(err, err_size, "--category: unknown '%s' (use %s)", f->category, list);
+            char list[320];
+            sj_enum_list_lang(SJ_FIELD_CATEGORY, sj_i18n_lang(), list, sizeof list);
+            snprintf(err, err_size, _("--category: unknown '%s' (use %s)"), f->category, list);
             return SJ_EINVAL;
         }
         S_AND("r.category = ?");
@@ -98,9 +100,9 @@ hub_read_list(sqlite3 *db,
     if (f->outcome) {
         int v = sj_enum_value(SJ_FIELD_OUTCOME, f->outcome);
         if (!v) {
-            char list[256];
-            sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
-            snprintf(err, err_size, "--outcome: unknown '%s' (use %s)", f->outcome, list);
+            char list[320];
+            sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
+            snprintf(err, err_size, _("--outcome: unknown '%s' (use %s)"), f->outcome, list);
             return SJ_EINVAL;
         }
         S_AND(S_OUTCOME " = ?");

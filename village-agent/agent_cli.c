@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_import.h"
+#include "agent_link.h"
 #include "agent_store.h"
 #include "agent_web.h"
 #include "sj_case.h"
@@ -76,8 +78,9 @@ typedef struct {
     agent_store_t *st; /* the outbox: the command's (borrowed), or run's own */
     int own;           /* run: opened (and closed) by the node */
     const agent_opts_t *o;
-    int until_idle;     /* sync, submit, import, update: stop when all is delivered */
-    int64_t next_prune; /* run with prune-after-days: when to prune next */
+    int until_idle;         /* sync, submit, import, update: stop when all is delivered */
+    int64_t next_prune;     /* run with prune-after-days: when to prune next */
+    agent_link_writer_t lw; /* run: the hub link's state for the desk and status */
 } s_link_t;
 
 static int
@@ -109,12 +112,17 @@ s_node_close(void *ctx, void *store)
     }
 }
 
-/* run with prune-after-days: at start, then every S_PRUNE_EVERY_MS. */
+/* run: notes the hub link's state (agent_link: written only when it
+ * changes); with prune-after-days prunes at start, then every
+ * S_PRUNE_EVERY_MS. */
 static void
 s_node_tick(void *ctx, sj_node_t *node)
 {
     s_link_t *l = ctx;
-    (void) node;
+    sj_uplink_t *up = sj_node_uplink(node);
+    if (!l->until_idle && up) {
+        agent_link_note(&l->lw, l->o->data, (int) sj_uplink_state(up), sj_uplink_last_error(up));
+    }
     if (!l->until_idle && l->o->prune_after_days > 0 && sj_mono_ms() >= l->next_prune) {
         s_auto_prune(l->st, l->o->prune_after_days);
         l->next_prune = sj_mono_ms() + S_PRUNE_EVERY_MS;
@@ -140,6 +148,9 @@ s_node_stopping(void *ctx, sj_node_t *node, int rc)
 {
     s_link_t *l = ctx;
     const char *perr = sj_uplink_last_error(sj_node_uplink(node));
+    if (!l->until_idle) {
+        agent_link_stopped(&l->lw, l->o->data);
+    }
     if (rc == SJ_EFORBIDDEN) {
         fprintf(stderr, "village-agent: the hub refused this station: %s\n",
                 perr[0] ? perr : "no reason given");
@@ -988,8 +999,8 @@ agent_cmd_outbox(const agent_opts_t *o)
     static const sj_col_type_t types[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
-    static const char *const nnames[] = {"seq",     "id",      "state", "date",
-                                         "channel", "persons", "level", "summary"};
+    static const char *const nnames[] = {N_("seq"),     N_("id"),      N_("state"), N_("date"),
+                                         N_("channel"), N_("persons"), N_("level"), N_("summary")};
     static const sj_col_type_t ntypes[] = {SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
@@ -1086,13 +1097,15 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         return 1;
     }
     static const char *const names[] = {
-        "case_id",     "due_on",      "days_left", "overdue", "outcome", "conflict", "assigned_by",
-        "reported_by", "occurred_on", "category",  "persons", "summary", "note"};
+        N_("case_id"),  N_("due_on"),      N_("days_left"),   N_("overdue"),     N_("outcome"),
+        N_("conflict"), N_("assigned_by"), N_("reported_by"), N_("occurred_on"), N_("category"),
+        N_("persons"),  N_("summary"),     N_("note")};
     static const sj_col_type_t types[] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
-    static const char *const nnames[] = {"case_id", "due_on",      "days",           "overdue",
-                                         "outcome", "assigned_by", "asked | summary"};
+    static const char *const nnames[] = {N_("case_id"),        N_("due_on"),  N_("days"),
+                                         N_("overdue"),        N_("outcome"), N_("assigned_by"),
+                                         N_("asked | summary")};
     static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
@@ -1171,6 +1184,61 @@ agent_cmd_run(const agent_opts_t *o)
 {
     int rc = s_link_loop(NULL, o, 0, 0);
     return rc == S_LINK_DONE ? 0 : rc == S_LINK_USAGE ? 2 : 1;
+}
+
+/* A wall-clock time in ms as local "YYYY-MM-DD HH:MM:SS" ("" for 0). */
+static void
+s_local_time(int64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    out[0] = '\0';
+    if (ms > 0 && localtime_r(&t, &tm)) {
+        strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+}
+
+int
+agent_cmd_status(const agent_opts_t *o)
+{
+    agent_store_t *st = s_open(o, SJ_DB_READ);
+    if (!st) {
+        return 1;
+    }
+    agent_counts_t n;
+    int rc = agent_store_counts(st, &n);
+    if (rc == SJ_OK) {
+        printf(_("station %s: %" PRIu64 " reports, %" PRIu64 " at the county, %" PRIu64
+                 " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected"),
+               agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
+        printf("\n");
+    }
+    agent_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the outbox: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    agent_link_t l;
+    agent_link_read(o->data, &l);
+    int zh = sj_i18n_lang() == SJ_LANG_ZH;
+    char since[32], contact[32];
+    s_local_time(l.since_ms, since, sizeof since);
+    s_local_time(l.contact_ms, contact, sizeof contact);
+    if (l.running) {
+        printf(_("run: running (pid %ld)\n"), l.pid);
+    } else {
+        printf(_("run: not running (the hub link below is as it last was)\n"));
+    }
+    if (l.state == AGENT_LINK_NONE) {
+        printf(_("hub link: no record yet ('run' records it)\n"));
+    } else {
+        printf(_("hub link: %s since %s\n"), agent_link_words(l.state, zh), since);
+    }
+    if (l.error[0]) {
+        printf(_("why: %s\n"), l.error);
+    }
+    printf(_("last contact with the hub: %s\n"), contact[0] ? contact : _("never"));
+    return 0;
 }
 
 int
@@ -1379,6 +1447,13 @@ s_cmd_run(const sj_cli_args_t *a)
 }
 
 static int
+s_cmd_status(const sj_cli_args_t *a)
+{
+    agent_opts_t o;
+    return s_opts(a, &o) ? 2 : agent_cmd_status(&o);
+}
+
+static int
 s_cmd_prune(const sj_cli_args_t *a)
 {
     agent_opts_t o;
@@ -1450,41 +1525,41 @@ static const sj_cli_cmd_t s_cmds[] = {
      s_cmd_submit, NULL, NULL, NULL},
     {"import", "FILE.jsonl", 1, 1, S_OPTS(O_WAIT),
      N_("record every report of a JSON-lines file, all or nothing"),
-     "usage: village-agent import FILE.jsonl   (- for standard input)\n"
-     "Checks every line first. If any line is bad, prints each bad line with its\n"
-     "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
-     "one transaction and prints how many were new. Lines whose id is already in the\n"
-     "outbox are skipped, so importing a file twice stores nothing new.\n"
-     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     N_("usage: village-agent import FILE.jsonl   (- for standard input)\n"
+        "Checks every line first. If any line is bad, prints each bad line with its\n"
+        "number and reason and imports nothing (exit 1). Otherwise stores all lines in\n"
+        "one transaction and prints how many were new. Lines whose id is already in the\n"
+        "outbox are skipped, so importing a file twice stores nothing new.\n"
+        "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n"),
      s_cmd_import, NULL, NULL, NULL},
     {"outbox", NULL, 0, 0, S_OPTS(O_FORMAT, O_WIDE, O_BOM, O_LABELS),
      N_("list the reports and their delivery state"),
-     "usage: village-agent outbox [--wide] [--format table|json|csv] [--bom] [--labels zh|en]\n"
-     "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
-     "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
-     "hub's reason).\n"
-     "The table fits 100 columns: the id's last 8 characters, the summary cut with …\n"
-     "(and a rejection's reason before it); --wide or --format give every column.\n"
-     "  --wide            every column, full ids and texts\n"
-     "  --format F        table (default), json, csv\n"
-     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en    csv: the header and the values as a person reads them\n",
+     N_("usage: village-agent outbox [--wide] [--format table|json|csv] [--bom] [--labels zh|en]\n"
+        "Lists every report with its state: queued (not yet at the hub), at-hub (committed\n"
+        "at the hub), at-county (the county's receipt came back), or rejected (with the\n"
+        "hub's reason).\n"
+        "The table fits 100 columns: the id's last 8 characters, the summary cut with …\n"
+        "(and a rejection's reason before it); --wide or --format give every column.\n"
+        "  --wide            every column, full ids and texts\n"
+        "  --format F        table (default), json, csv\n"
+        "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en    csv: the header and the values as a person reads them\n"),
      s_cmd_outbox, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
      N_("record a status change of one of this station's cases"),
-     "usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
-     "Records that a case this station reported, or one assigned to it (inbox),\n"
-     "changed its outcome. The change is checked against what the station knows of\n"
-     "the case (its report or its assignment, then its own earlier updates) and the\n"
-     "allowed changes:\n"
-     "  pending -> resolved_on_spot, accepted, withdrawn\n"
-     "  accepted -> closed, withdrawn\n"
-     "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
-     "  withdrawn is final\n"
-     "An unknown id or a change not allowed is refused with the reason (exit 1,\n"
-     "nothing stored). The change is stored in the outbox and delivered like a\n"
-     "report; its id is printed on stdout.\n"
-     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     N_("usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+        "Records that a case this station reported, or one assigned to it (inbox),\n"
+        "changed its outcome. The change is checked against what the station knows of\n"
+        "the case (its report or its assignment, then its own earlier updates) and the\n"
+        "allowed changes:\n"
+        "  pending -> resolved_on_spot, accepted, withdrawn\n"
+        "  accepted -> closed, withdrawn\n"
+        "  closed -> accepted, resolved_on_spot -> accepted   (a review reopens it)\n"
+        "  withdrawn is final\n"
+        "An unknown id or a change not allowed is refused with the reason (exit 1,\n"
+        "nothing stored). The change is stored in the outbox and delivered like a\n"
+        "report; its id is printed on stdout.\n"
+        "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n"),
      s_cmd_update, NULL, NULL, NULL},
     {"correct", "CASE-ID", 1, 1,
      S_OPTS(O_FIELD + AF_OCCURRED,
@@ -1499,103 +1574,112 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_REASON,
             O_WAIT),
      N_("correct fields of one of this station's matters (更正)"),
-     "usage: village-agent correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
-     "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
-     "           --reason TEXT [--officer X]\n"
-     "Records a correction of a matter this station reported or was assigned: the\n"
-     "new values of the fields given, and why. The report keeps its original values;\n"
-     "the correction travels like any event and the county counts the corrected\n"
-     "values (docs/CASES.md). The outcome is changed with 'update', not here.\n"
-     "An unknown id is refused (exit 1, nothing stored). Prints the correction's id.\n"
-     "  --reason TEXT     why (required)\n"
-     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     N_("usage: village-agent correct CASE-ID [--occurred D] [--channel C] [--kind K]\n"
+        "           [--persons N] [--level L] [--category G] [--source S] [--summary T]\n"
+        "           --reason TEXT [--officer X]\n"
+        "Records a correction of a matter this station reported or was assigned: the\n"
+        "new values of the fields given, and why. The report keeps its original values;\n"
+        "the correction travels like any event and the county counts the corrected\n"
+        "values (docs/CASES.md). The outcome is changed with 'update', not here.\n"
+        "An unknown id is refused (exit 1, nothing stored). Prints the correction's id.\n"
+        "  --reason TEXT     why (required)\n"
+        "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n"),
      s_cmd_fix, NULL, NULL, NULL},
     {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_FIELD + AF_OFFICER, O_WAIT),
      N_("mark one of this station's matters as entered in error (作废)"),
-     "usage: village-agent void CASE-ID --reason TEXT [--officer X]\n"
-     "Records that a matter was entered in error (作废): the county leaves it out of\n"
-     "every figure from then on; its report and history are kept. Final.\n"
-     "An unknown id is refused (exit 1, nothing stored). Prints the void's id.\n"
-     "  --reason TEXT     why (required)\n"
-     "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n",
+     N_("usage: village-agent void CASE-ID --reason TEXT [--officer X]\n"
+        "Records that a matter was entered in error (作废): the county leaves it out of\n"
+        "every figure from then on; its report and history are kept. Final.\n"
+        "An unknown id is refused (exit 1, nothing stored). Prints the void's id.\n"
+        "  --reason TEXT     why (required)\n"
+        "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n"),
      s_cmd_fix, NULL, NULL, NULL},
     {"inbox", NULL, 0, 0, S_OPTS(O_OVERDUE, O_FORMAT, O_WIDE, O_BOM, O_LABELS),
      N_("the cases assigned to this station, with due dates"),
-     "usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv] [--bom]\n"
-     "                           [--labels zh|en]\n"
-     "Lists the cases assigned to this station (交办, by the county or the township),\n"
-     "by due date: days left (negative: past due, from this machine's date, no link\n"
-     "needed), overdue (open and past due), the current outcome (the station's own\n"
-     "later change, else as assigned), the county's conflict flag, who assigned it,\n"
-     "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
-     "The table fits 100 columns: the case id's last 8 characters, what was asked\n"
-     "and the summary cut with …; --wide or --format give every column (full ids\n"
-     "for 'update').\n"
-     "  --overdue         only open cases past their due date\n"
-     "  --wide            every column, full ids and texts\n"
-     "  --format F        table (default), json, csv\n"
-     "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-     "  --labels zh|en    csv: the header and the values as a person reads them\n",
+     N_("usage: village-agent inbox [--overdue] [--wide] [--format table|json|csv] [--bom]\n"
+        "                           [--labels zh|en]\n"
+        "Lists the cases assigned to this station (交办, by the county or the township),\n"
+        "by due date: days left (negative: past due, from this machine's date, no link\n"
+        "needed), overdue (open and past due), the current outcome (the station's own\n"
+        "later change, else as assigned), the county's conflict flag, who assigned it,\n"
+        "the case and what was asked. Assignments arrive with 'sync' or 'run'.\n"
+        "The table fits 100 columns: the case id's last 8 characters, what was asked\n"
+        "and the summary cut with …; --wide or --format give every column (full ids\n"
+        "for 'update').\n"
+        "  --overdue         only open cases past their due date\n"
+        "  --wide            every column, full ids and texts\n"
+        "  --format F        table (default), json, csv\n"
+        "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en    csv: the header and the values as a person reads them\n"),
      s_cmd_inbox, NULL, NULL, NULL},
     {"sync", NULL, 0, 0, S_OPTS(O_TIMEOUT, O_UNTIL_COUNTY),
      N_("deliver everything queued, then exit"),
-     "usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
-     "Delivers everything queued and receives what the hub holds for this station\n"
-     "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
-     "1 on timeout (default 30 s), saying how many remain queued. With --until-county\n"
-     "it also waits until the county's receipt says every report is committed there.\n"
-     "  --timeout SECONDS how long to try (default 30)\n"
-     "  --until-county    also wait for the county's receipt of every report\n",
+     N_("usage: village-agent sync [--timeout SECONDS] [--until-county]\n"
+        "Delivers everything queued and receives what the hub holds for this station\n"
+        "(assignments, see 'inbox'). Exit 0 when the hub has acknowledged all of it,\n"
+        "1 on timeout (default 30 s), saying how many remain queued. With --until-county\n"
+        "it also waits until the county's receipt says every report is committed there.\n"
+        "  --timeout SECONDS how long to try (default 30)\n"
+        "  --until-county    also wait for the county's receipt of every report\n"),
      s_cmd_sync, NULL, NULL, NULL},
     {"run", NULL, 0, 0, S_OPTS(O_PRUNE_AFTER), N_("stay connected and deliver as reports appear"),
-     "usage: village-agent run [--prune-after-days DAYS]\n"
-     "Stays connected to the hub, delivers reports as they are recorded (also by\n"
-     "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
-     "With --prune-after-days (config key prune-after-days) greater than 0 it also\n"
-     "prunes, at start and every hour, as 'prune --older-than DAYS' does. Default 0: never.\n"
-     "  --prune-after-days DAYS  prune as above (0: never)\n",
+     N_("usage: village-agent run [--prune-after-days DAYS]\n"
+        "Stays connected to the hub, delivers reports as they are recorded (also by\n"
+        "other 'submit' or 'import' runs), sends heartbeats. Stops cleanly on SIGINT/SIGTERM.\n"
+        "With --prune-after-days (config key prune-after-days) greater than 0 it also\n"
+        "prunes, at start and every hour, as 'prune --older-than DAYS' does. Default 0: never.\n"
+        "It keeps the hub link's state (connected or not, last contact, why not) in\n"
+        "DIR/link-state when it changes, for 'status' and the desk's outbox page.\n"
+        "  --prune-after-days DAYS  prune as above (0: never)\n"),
      s_cmd_run, NULL, NULL, NULL},
+    {"status", NULL, 0, 0, NULL, N_("the outbox in numbers and the hub link as 'run' sees it"),
+     N_("usage: village-agent status\n"
+        "Prints the outbox in numbers, whether 'run' is running, the hub link's state\n"
+        "as 'run' last recorded it (connected, connecting, the hub cannot be reached,\n"
+        "no secure handshake, refused by the hub, stopped), since when, the hub's\n"
+        "reason, and the last contact with the hub. Needs no network.\n"),
+     s_cmd_status, NULL, NULL, NULL},
     {"prune", NULL, 0, 0, S_OPTS(O_OLDER_THAN, O_DRY_RUN),
      N_("delete old entries the county has confirmed"),
-     "usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
-     "Deletes from the outbox, in one transaction, the entries (reports and status\n"
-     "changes) the county has committed (its receipt came back: 'at-county' in\n"
-     "'outbox') that were recorded more than DAYS days ago (default 30; 0: any age).\n"
-     "Never deleted: entries still queued or only at the hub, rejected or unreadable\n"
-     "entries (the officer has to see them), and the newest entry of the stream (it\n"
-     "keeps the numbering). A pruned case keeps its id and outcome, so 'update' still\n"
-     "works on it and importing it again adds nothing.\n"
-     "Prints the number pruned on stdout, and what was kept and why on stderr.\n"
-     "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
-     "  --dry-run          change nothing; say what would be pruned\n",
+     N_("usage: village-agent prune [--older-than DAYS] [--dry-run]\n"
+        "Deletes from the outbox, in one transaction, the entries (reports and status\n"
+        "changes) the county has committed (its receipt came back: 'at-county' in\n"
+        "'outbox') that were recorded more than DAYS days ago (default 30; 0: any age).\n"
+        "Never deleted: entries still queued or only at the hub, rejected or unreadable\n"
+        "entries (the officer has to see them), and the newest entry of the stream (it\n"
+        "keeps the numbering). A pruned case keeps its id and outcome, so 'update' still\n"
+        "works on it and importing it again adds nothing.\n"
+        "Prints the number pruned on stdout, and what was kept and why on stderr.\n"
+        "  --older-than DAYS  only entries recorded more than DAYS days ago (0-36500)\n"
+        "  --dry-run          change nothing; say what would be pruned\n"),
      s_cmd_prune, NULL, NULL, NULL},
     {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_PASSWORD_FILE),
      N_("the officer's desk: a local web page (Chinese first)"),
-     "usage: village-agent serve [--http 127.0.0.1:8082]\n"
-     "Serves the officer's desk on this machine: record a matter (记录), follow\n"
-     "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
-     "Chinese by default, English with the page's switch. Writes the same store as\n"
-     "'submit' and 'update' (same checks); 'run' delivers alongside.\n"
-     "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
-     "  --http HOST:PORT      where to listen (default 127.0.0.1:8082; port 0 = any);\n"
-     "                        loopback only unless --password-file is given\n"
-     "  --password-file FILE  the officer logs in with the password 'passwd' set\n",
+     N_("usage: village-agent serve [--http 127.0.0.1:8082]\n"
+        "Serves the officer's desk on this machine: record a matter (记录), follow\n"
+        "its delivery (发送情况), answer assignments (交办), print one matter (登记表).\n"
+        "Chinese by default, English with the page's switch. Writes the same store as\n"
+        "'submit' and 'update' (same checks); 'run' delivers alongside.\n"
+        "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
+        "  --http HOST:PORT      where to listen (default 127.0.0.1:8082; port 0 = any);\n"
+        "                        loopback only unless --password-file is given\n"
+        "  --password-file FILE  the officer logs in with the password 'passwd' set\n"),
      s_cmd_serve, NULL, NULL, NULL},
     {"passwd", NULL, 0, 0, S_OPTS(O_PASSWORD_FILE),
      N_("set the desk's password (serve --password-file)"),
-     "usage: village-agent passwd --password-file FILE   (the password on standard input)\n"
-     "Reads a password of 8 characters or more and writes only its hash (Argon2id,\n"
-     "libsodium crypto_pwhash_str) to FILE, mode 0600. Then 'serve --password-file FILE'\n"
-     "asks for it before any page.\n",
+     N_("usage: village-agent passwd --password-file FILE   (the password on standard input)\n"
+        "Reads a password of 8 characters or more and writes only its hash (Argon2id,\n"
+        "libsodium crypto_pwhash_str) to FILE, mode 0600. Then 'serve --password-file FILE'\n"
+        "asks for it before any page.\n"),
      s_cmd_passwd, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
-     "make this station's key pair; prints the public key to enrol\n"
-     "at the township (township-hub allow -- CODE 'KEY')",
-     "usage: village-agent keygen\n"
-     "\n"
-     "Makes this station's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
-     "the public key, for the township office to enrol ('township-hub allow --\n"
-     "CODE 'KEY'').\n",
+     N_("make this station's key pair; prints the public key to enrol\n"
+        "at the township (township-hub allow -- CODE 'KEY')"),
+     N_("usage: village-agent keygen\n"
+        "\n"
+        "Makes this station's CURVE key pair (DIR/curve.key, mode 0600) and prints\n"
+        "the public key, for the township office to enrol ('township-hub allow --\n"
+        "CODE 'KEY'').\n"),
      s_cmd_keygen, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -1607,22 +1691,23 @@ const sj_cli_tool_t agent_cli_tool = {
                 "Records dispute and petition reports at a village station and delivers\n"
                 "them to the township hub. Every report is stored on this machine first;\n"
                 "nothing is lost when the hub cannot be reached.\n"),
-    .footer = "\n"
-              "global options (every command):\n"
-              "  --data DIR          data directory (default ./var/village-agent)\n"
-              "  --station CODE      12-digit village code of this station\n"
-              "  --hub ENDPOINT      township hub, e.g. tcp://127.0.0.1:7601\n"
-              "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
-              "  --county-key Z85    county public key; seals petitioner fields\n"
-              "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
-              "  --config FILE       INI file: the global options above (and run's\n"
-              "                      prune-after-days) in [village-agent]; every option of\n"
-              "                      COMMAND as a key of [COMMAND], e.g. [sync] timeout = 60.\n"
-              "                      Flags win over [COMMAND], which wins over [village-agent]\n"
-              "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
-              "  -h, --help          this help; after a command, that command's help\n"
-              "\n"
-              "Exit status: 0 ok, 1 failure, 2 bad usage.\n",
+    .footer =
+        N_("\n"
+           "global options (every command):\n"
+           "  --data DIR          data directory (default ./var/village-agent)\n"
+           "  --station CODE      12-digit village code of this station\n"
+           "  --hub ENDPOINT      township hub, e.g. tcp://127.0.0.1:7601\n"
+           "  --hub-key Z85       the hub's public key (CURVE; the link is refused otherwise)\n"
+           "  --county-key Z85    county public key; seals petitioner fields\n"
+           "  --insecure          no CURVE keys (test networks only; logged loudly)\n"
+           "  --config FILE       INI file: the global options above (and run's\n"
+           "                      prune-after-days) in [village-agent]; every option of\n"
+           "                      COMMAND as a key of [COMMAND], e.g. [sync] timeout = 60.\n"
+           "                      Flags win over [COMMAND], which wins over [village-agent]\n"
+           "  --log-level LEVEL   error, warn, notice (default), info, debug\n"
+           "  -h, --help          this help; after a command, that command's help\n"
+           "\n"
+           "Exit status: 0 ok, 1 failure, 2 bad usage.\n"),
     .global_help =
         N_("global options: --data DIR (default ./var/village-agent), --station CODE,\n"
            "--hub ENDPOINT, --hub-key Z85, --county-key Z85, --insecure, --config FILE,\n"

@@ -48,6 +48,9 @@ int agent_cmd_sync(const agent_opts_t *o);
  * outcome. */
 int agent_cmd_inbox(const agent_opts_t *o, int overdue_only);
 int agent_cmd_run(const agent_opts_t *o);
+/* status: the outbox in numbers, whether run is running, and the hub link
+ * as run last recorded it (agent_link). */
+int agent_cmd_status(const agent_opts_t *o);
 /* prune [--older-than DAYS] [--dry-run]: deletes the entries committed at the
  * county and older than DAYS (agent_store_prune); prints the number pruned on
  * stdout and what was kept, and why, on stderr. */

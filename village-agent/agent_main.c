@@ -7,6 +7,6 @@
 int
 main(int argc, char **argv)
 {
-    sj_i18n_init(); /* messages, --help and table headers follow the locale */
+    sj_i18n_init("village-agent"); /* messages, --help and table headers follow the locale */
     return sj_cli_main(&agent_cli_tool, argc, argv);
 }

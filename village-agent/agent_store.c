@@ -2,12 +2,14 @@
  * the move to a new epoch when the store diverged from the hub). */
 #include "agent_store.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sj_case.h"
 #include "sj_down.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -69,6 +71,16 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: downward items refused (kept, acked past) and of a kind
      * this version does not know (kept, applied after an upgrade). */
     {7, SJ_DOWN_CHILD_SCHEMA_19},
+    /* The officer's desk survives a restart of `serve` (issue 14): the key
+     * of its CSRF tokens (renewed when old), the logged-in sessions (the
+     * BLAKE2b of the id, never the id) and the form keys acted on, with the
+     * redirect each answered; all expire. */
+    {8, "CREATE TABLE desk_secret(id INTEGER PRIMARY KEY CHECK(id = 1), secret BLOB NOT NULL,"
+        " made_ms INTEGER NOT NULL);"
+        "CREATE TABLE desk_sessions(sid_hash BLOB PRIMARY KEY, since_ms INTEGER NOT NULL,"
+        " seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE desk_forms(form_key TEXT PRIMARY KEY, location TEXT NOT NULL,"
+        " at_ms INTEGER NOT NULL) WITHOUT ROWID;"},
 };
 
 static int s_down_item(void *ctx,
@@ -1126,13 +1138,13 @@ agent_state_name(agent_state_t s)
 {
     switch (s) {
     case AGENT_QUEUED:
-        return "queued";
+        return N_("queued");
     case AGENT_AT_HUB:
-        return "at-hub";
+        return N_("at-hub");
     case AGENT_REJECTED:
-        return "rejected";
+        return N_("rejected");
     case AGENT_AT_COUNTY:
-        return "at-county";
+        return N_("at-county");
     }
     return "?";
 }
@@ -1147,10 +1159,15 @@ s_acked_through(agent_store_t *self, int64_t *acked)
     return rc;
 }
 
-int
-agent_store_outbox(agent_store_t *self,
-                   int (*fn)(void *ctx, const agent_outbox_row_t *row),
-                   void *ctx)
+/* The outbox rows in report-number order (newest first when desc), at most
+ * limit of them (-1: all) after skipping offset. */
+static int
+s_outbox_rows(agent_store_t *self,
+              int desc,
+              int64_t offset,
+              int64_t limit,
+              int (*fn)(void *ctx, const agent_outbox_row_t *row),
+              void *ctx)
 {
     int64_t acked = 0;
     int rc = s_acked_through(self, &acked);
@@ -1159,17 +1176,23 @@ agent_store_outbox(agent_store_t *self,
     }
     /* Rows of older epochs were confirmed before the store moved on. */
     sqlite3_stmt *st = NULL;
+#define S_OUTBOX_SQL                                                    \
+    "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason," \
+    " o.seq <= coalesce(c.e2e_through, 0)"                              \
+    " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"                \
+    " LEFT JOIN receipts c ON c.epoch = o.epoch"
     rc = sj_db_prepare(self->db,
-                       "SELECT o.num, o.id, o.raw, o.epoch = ?1 AND o.seq > ?2, r.reason,"
-                       " o.seq <= coalesce(c.e2e_through, 0)"
-                       " FROM outbox o LEFT JOIN rejected r ON r.id = o.id"
-                       " LEFT JOIN receipts c ON c.epoch = o.epoch ORDER BY o.num",
+                       desc ? S_OUTBOX_SQL " ORDER BY o.num DESC LIMIT ?3 OFFSET ?4"
+                            : S_OUTBOX_SQL " ORDER BY o.num LIMIT ?3 OFFSET ?4",
                        &st);
+#undef S_OUTBOX_SQL
     if (rc != SJ_OK) {
         return rc;
     }
     sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, acked);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, offset);
     sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
         sqlite3_finalize(st);
@@ -1204,6 +1227,24 @@ agent_store_outbox(agent_store_t *self,
     free(ev);
     sqlite3_finalize(st);
     return rc;
+}
+
+int
+agent_store_outbox(agent_store_t *self,
+                   int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                   void *ctx)
+{
+    return s_outbox_rows(self, 0, 0, -1, fn, ctx);
+}
+
+int
+agent_store_outbox_newest(agent_store_t *self,
+                          int64_t offset,
+                          int64_t limit,
+                          int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                          void *ctx)
+{
+    return s_outbox_rows(self, 1, offset < 0 ? 0 : offset, limit, fn, ctx);
 }
 
 int
@@ -1478,6 +1519,182 @@ agent_store_inbox(agent_store_t *self,
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "inbox");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the desk's state (migration 8) ---- */
+
+/* Prepares one of the desk's statements. */
+static int
+s_desk_exec(agent_store_t *self, const char *sql, sqlite3_stmt **out)
+{
+    return sj_db_prepare(self->db, sql, out);
+}
+
+int
+agent_store_desk_secret(agent_store_t *self, int64_t now_ms, int64_t max_age_ms, uint8_t out[32])
+{
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = s_desk_exec(self, "SELECT secret, made_ms FROM desk_secret WHERE id = 1", &st);
+    int have = 0;
+    if (rc == SJ_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32
+        && now_ms - sqlite3_column_int64(st, 1) < max_age_ms
+        && sqlite3_column_int64(st, 1) <= now_ms) {
+        memcpy(out, sqlite3_column_blob(st, 0), 32);
+        have = 1;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SJ_OK && !have) {
+        randombytes_buf(out, 32);
+        rc = s_desk_exec(
+            self, "INSERT OR REPLACE INTO desk_secret(id, secret, made_ms) VALUES(1, ?1, ?2)", &st);
+        if (rc == SJ_OK) {
+            sqlite3_bind_blob(st, 1, out, 32, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now_ms);
+            int step = sqlite3_step(st);
+            rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_secret");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        /* a new key: the sessions and forms of the old one are worth nothing */
+        if (rc == SJ_OK) {
+            rc = sj_db_exec(self->db, "DELETE FROM desk_sessions; DELETE FROM desk_forms;");
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        sodium_memzero(out, 32);
+    }
+    return rc;
+}
+
+int
+agent_store_desk_session_put(agent_store_t *self,
+                             const uint8_t sid_hash[32],
+                             int64_t since_ms,
+                             int64_t seen_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self,
+                         "INSERT OR REPLACE INTO desk_sessions(sid_hash, since_ms, seen_ms)"
+                         " VALUES(?1, ?2, ?3)",
+                         &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, sid_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int64(st, 3, seen_ms);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_sessions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_session_drop(agent_store_t *self, const uint8_t sid_hash[32])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "DELETE FROM desk_sessions WHERE sid_hash = ?1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, sid_hash, 32, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_sessions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_sessions(
+    agent_store_t *self,
+    int64_t now_ms,
+    int64_t idle_ms,
+    int64_t max_ms,
+    int (*fn)(void *ctx, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms),
+    void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int rc =
+        s_desk_exec(self,
+                    "SELECT sid_hash, since_ms, seen_ms FROM desk_sessions"
+                    " WHERE ?1 - seen_ms <= ?2 AND ?1 - since_ms <= ?3 AND length(sid_hash) = 32"
+                    " ORDER BY seen_ms DESC",
+                    &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, idle_ms);
+    sqlite3_bind_int64(st, 3, max_ms);
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(ctx, sqlite3_column_blob(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 2));
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "desk_sessions");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_form_get(agent_store_t *self, const char *key, char *location, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "SELECT location FROM desk_forms WHERE form_key = ?1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(location, size, "%s", (const char *) sqlite3_column_text(st, 0));
+        rc = SJ_OK;
+    } else {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "desk_forms");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+agent_store_desk_form_put(
+    agent_store_t *self, const char *key, const char *location, int64_t now_ms, int64_t keep_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = s_desk_exec(self, "DELETE FROM desk_forms WHERE at_ms < ?1", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, now_ms - keep_ms);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_forms");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SJ_OK) {
+        rc = s_desk_exec(self,
+                         "INSERT OR REPLACE INTO desk_forms(form_key, location, at_ms)"
+                         " VALUES(?1, ?2, ?3)",
+                         &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, location, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now_ms);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "desk_forms");
     }
     sqlite3_finalize(st);
     return rc;

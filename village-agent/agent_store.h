@@ -119,6 +119,13 @@ typedef struct {
 SJ_NODISCARD int agent_store_outbox(agent_store_t *self,
                                     int (*fn)(void *ctx, const agent_outbox_row_t *row),
                                     void *ctx);
+/* The same, newest first: at most limit entries (-1: all) after the newest
+ * offset (a page of the desk's outbox). */
+SJ_NODISCARD int agent_store_outbox_newest(agent_store_t *self,
+                                           int64_t offset,
+                                           int64_t limit,
+                                           int (*fn)(void *ctx, const agent_outbox_row_t *row),
+                                           void *ctx);
 
 typedef struct {
     uint64_t total;     /* rows in the outbox */
@@ -158,6 +165,34 @@ SJ_NODISCARD int agent_store_inbox(agent_store_t *self,
  * inbox. SJ_OK or a storage error. */
 SJ_NODISCARD int
 agent_store_inbox_seen(agent_store_t *self, const uint8_t case_id[SJ_ID_BYTES], int64_t now_ms);
+
+/* The officer's desk across restarts of `serve` (agent store migration 8).
+ * The key of its CSRF tokens: the one kept while younger than max_age_ms,
+ * else a new random one (kept; the sessions and form keys of the old one
+ * are deleted with it). */
+SJ_NODISCARD int
+agent_store_desk_secret(agent_store_t *self, int64_t now_ms, int64_t max_age_ms, uint8_t out[32]);
+/* Logged-in sessions, by the BLAKE2b of the session id: kept, dropped, and
+ * read back (only those not idle longer than idle_ms nor older than max_ms,
+ * the most recently seen first). */
+SJ_NODISCARD int agent_store_desk_session_put(agent_store_t *self,
+                                              const uint8_t sid_hash[32],
+                                              int64_t since_ms,
+                                              int64_t seen_ms);
+SJ_NODISCARD int agent_store_desk_session_drop(agent_store_t *self, const uint8_t sid_hash[32]);
+SJ_NODISCARD int agent_store_desk_sessions(
+    agent_store_t *self,
+    int64_t now_ms,
+    int64_t idle_ms,
+    int64_t max_ms,
+    int (*fn)(void *ctx, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms),
+    void *ctx);
+/* A form key acted on: the redirect it answered (SJ_OK), or SJ_ENOTFOUND;
+ * put keeps one (and forgets those older than keep_ms). */
+SJ_NODISCARD int
+agent_store_desk_form_get(agent_store_t *self, const char *key, char *location, size_t size);
+SJ_NODISCARD int agent_store_desk_form_put(
+    agent_store_t *self, const char *key, const char *location, int64_t now_ms, int64_t keep_ms);
 
 /* Counts by state; at_hub + at_county + queued + rejected = total. */
 SJ_NODISCARD int agent_store_counts(agent_store_t *self, agent_counts_t *out);

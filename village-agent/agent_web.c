@@ -2,7 +2,10 @@
  *
  * Pages (GET, ?lang=en for English):
  *   /  /record          the record form (记录)
- *   /outbox             every entry, newest first, with its state (发送情况)
+ *   /outbox?page=N      the entries, newest first, 50 a page (AGENT_WEB_PAGE_ROWS),
+ *                       with their state (发送情况), and the hub link as `run`
+ *                       last recorded it (agent_link: connected or not, since
+ *                       when, last contact, why not; "not running" without run)
  *   /inbox              assigned cases by due date (交办), accept/conclude/withdraw;
  *                       an assignment not yet opened is marked new (and counted
  *                       in the title)
@@ -13,7 +16,11 @@
  *             stored: 303 to /matter. The form's hidden "key" is the new
  *             entry's id (a UUIDv7 made when the form was shown), so a
  *             double click or a reload of the POST finds it already stored.
- *   /update   a status change; its "key" is remembered (sj_http_once_*).
+ *   /update   a status change; its "key" is remembered in the store
+ *             (desk_forms), so a reload acts once, also after a restart.
+ * The key of the CSRF tokens and the logins are kept in the store too
+ * (migration 8, renewed after 12 hours): a form served before a restart of
+ * serve is taken after it.
  *   /deliver  delivers now (as `sync`, at most 10 s) when --hub is given; the
  *             outbox shows the hub and the result of the last attempt.
  * The store is opened per request (WAL: `run` may work alongside). */
@@ -32,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_link.h"
 #include "sj_case.h"
 #include "sj_form.h"
 #include "sj_http.h"
@@ -41,10 +49,12 @@
 
 extern const sj_http_asset_t agent_web_assets[];
 
-#define S_SESSIONS        32               /* logged-in sessions kept (the oldest goes) */
-#define S_SESSION_IDLE_MS (30 * 60000)     /* a login ends after 30 minutes unused */
-#define S_SESSION_MAX_MS  (12 * 3600000LL) /* and after 12 hours in any case */
-#define S_SLOW_MAX_MS     60000            /* the longest wait after failed logins */
+#define S_SESSIONS        32                 /* logged-in sessions kept (the oldest goes) */
+#define S_SESSION_IDLE_MS (30 * 60000)       /* a login ends after 30 minutes unused */
+#define S_SESSION_MAX_MS  (12 * 3600000LL)   /* and after 12 hours in any case */
+#define S_SLOW_MAX_MS     60000              /* the longest wait after failed logins */
+#define S_SEEN_KEEP_MS    60000              /* a session's last use is written this often */
+#define S_FORM_KEEP_MS    (S_SESSION_MAX_MS) /* form keys acted on are kept this long */
 
 typedef struct {
     const agent_opts_t *o;
@@ -52,6 +62,7 @@ typedef struct {
     struct {
         uint8_t sid_hash[32]; /* BLAKE2b of the session id */
         int64_t since_ms, seen_ms;
+        int64_t kept_ms; /* seen_ms as written in the store */
     } sessions[S_SESSIONS];
     int64_t tried_ms;    /* the page's last delivery attempt (0: none) */
     int tried_rc;        /* its result (AGENT_DELIVER_*) */
@@ -147,7 +158,8 @@ s_head(s_page_t *p, const char *title_zh, const char *title_en, int badge)
 static void
 s_send(sj_http_req_t *req, s_page_t *p, unsigned int status)
 {
-    sj_buf_add(&p->b, "</main><script src=\"/desk.js\"></script></body></html>\n");
+    sj_buf_add(&p->b, "</main><script src=\"/date.js\"></script><script src=\"/desk.js\"></script>"
+                      "</body></html>\n");
     if (p->b.oom) {
         sj_http_reply_error(req, 500, "out of memory");
     } else {
@@ -251,9 +263,15 @@ s_record_form(sj_http_req_t *req, s_page_t *p, const char *const *f, int bad, co
     sj_buf_esc(&p->b, key);
     sj_buf_add(&p->b, "\">");
     s_label(p, AF_OCCURRED, bad == AF_OCCURRED, why, NULL);
-    char max[32];
-    snprintf(max, sizeof max, " max=\"%s\" required", today);
-    s_text_input(p, AF_OCCURRED, "date", f[AF_OCCURRED] ? f[AF_OCCURRED] : today, max);
+    /* YYYY-MM-DD in every language (common/web/date.js: placeholder, a real
+     * day, not after data-max); the server checks again */
+    char max[300];
+    snprintf(max, sizeof max,
+             " data-date data-max=\"%s\" inputmode=\"numeric\""
+             " pattern=\"[0-9]{4}-[0-9]{2}-[0-9]{2}\" maxlength=\"10\" autocomplete=\"off\""
+             " placeholder=\"%s\" required",
+             today, T(p, "年-月-日", "YYYY-MM-DD"));
+    s_text_input(p, AF_OCCURRED, "text", f[AF_OCCURRED] ? f[AF_OCCURRED] : today, max);
     s_label(p, AF_CHANNEL, bad == AF_CHANNEL, why, NULL);
     s_select(p, AF_CHANNEL, SJ_FIELD_CHANNEL, f[AF_CHANNEL], 1);
     sj_buf_add(&p->b, "</div>");
@@ -433,8 +451,92 @@ s_rows_free(s_list_t *l)
     free(l->rows);
 }
 
+/* A wall-clock time in ms as local "YYYY-MM-DD HH:MM:SS" ("" for 0). */
 static void
-s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
+s_when(int64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    out[0] = '\0';
+    if (ms > 0 && localtime_r(&t, &tm)) {
+        strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+}
+
+/* The hub link as `run` last recorded it (agent_link), and whether it runs. */
+static void
+s_link_state(s_ctx_t *c, s_page_t *p)
+{
+    agent_link_t l;
+    agent_link_read(c->o->data, &l);
+    char since[32], contact[32];
+    s_when(l.since_ms, since, sizeof since);
+    s_when(l.contact_ms, contact, sizeof contact);
+    int zh = p->lang != SJ_LANG_EN;
+    const char *cls = l.running && l.state == AGENT_LINK_CONNECTED ? "ok" : "err";
+    sj_buf_addf(&p->b, "<p id=\"link-state\" class=\"%s\" data-state=\"%s\">", cls,
+                l.running ? "running" : "not-running");
+    if (!l.running) {
+        sj_buf_addf(
+            &p->b, "%s",
+            T(p, "后台发送服务未运行（village-agent run）", "not running (village-agent run)"));
+        if (l.state != AGENT_LINK_NONE) {
+            sj_buf_addf(&p->b, " · %s %s %s", T(p, "最后状态：", "last state:"),
+                        agent_link_words(l.state, zh), since);
+        }
+    } else if (l.state == AGENT_LINK_NONE) {
+        sj_buf_addf(&p->b, "%s", T(p, "后台发送服务正在启动", "the service is starting"));
+    } else {
+        sj_buf_addf(&p->b, "%s %s %s", agent_link_words(l.state, zh), T(p, "自", "since"), since);
+    }
+    sj_buf_add(&p->b, "</p><p id=\"link-detail\">");
+    sj_buf_addf(&p->b, "%s %s", T(p, "最后联系：", "last contact:"),
+                contact[0] ? contact : T(p, "从未", "never"));
+    if (l.error[0] && l.state != AGENT_LINK_CONNECTED) {
+        sj_buf_addf(&p->b, " · %s <span id=\"link-why\">", T(p, "原因：", "why:"));
+        sj_buf_esc(&p->b, l.error);
+        sj_buf_add(&p->b, "</span>");
+    }
+    sj_buf_add(&p->b, "</p>");
+}
+
+/* Links to the outbox's pages: newer, the page numbers (at most 9 around
+ * this one, and the first and last), older. Plain links: Tab and Enter. */
+static void
+s_pager(s_page_t *p, int64_t page, int64_t pages)
+{
+    if (pages <= 1) {
+        return;
+    }
+    const char *amp = p->lang == SJ_LANG_EN ? "&amp;lang=en" : "";
+    sj_buf_addf(&p->b, "<nav class=\"pages\" aria-label=\"%s\">", T(p, "分页", "pages"));
+    if (page > 1) {
+        sj_buf_addf(&p->b, "<a id=\"newer\" rel=\"prev\" href=\"/outbox?page=%lld%s\">%s</a> ",
+                    (long long) (page - 1), amp, T(p, "« 较新", "« newer"));
+    }
+    for (int64_t i = 1; i <= pages; i++) {
+        if (i != 1 && i != pages && (i < page - 4 || i > page + 4)) {
+            if (i == page - 5 || i == page + 5) {
+                sj_buf_add(&p->b, "… ");
+            }
+            continue;
+        }
+        if (i == page) {
+            sj_buf_addf(&p->b, "<strong aria-current=\"page\">%lld</strong> ", (long long) i);
+        } else {
+            sj_buf_addf(&p->b, "<a href=\"/outbox?page=%lld%s\">%lld</a> ", (long long) i, amp,
+                        (long long) i);
+        }
+    }
+    if (page < pages) {
+        sj_buf_addf(&p->b, "<a id=\"older\" rel=\"next\" href=\"/outbox?page=%lld%s\">%s</a>",
+                    (long long) (page + 1), amp, T(p, "较早 »", "older »"));
+    }
+    sj_buf_add(&p->b, "</nav>");
+}
+
+static void
+s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *page_arg)
 {
     char err[300] = "";
     agent_store_t *st = s_store(c, SJ_DB_READ, err, sizeof err);
@@ -444,9 +546,18 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     }
     s_list_t l = {.p = p};
     agent_counts_t n = {0};
-    int rc = agent_store_outbox(st, s_outbox_row, &l);
+    int rc = agent_store_counts(st, &n);
+    int64_t pages =
+        n.total ? (int64_t) ((n.total + AGENT_WEB_PAGE_ROWS - 1) / AGENT_WEB_PAGE_ROWS) : 1;
+    char *end = NULL;
+    long long page = page_arg ? strtoll(page_arg, &end, 10) : 1;
+    if (page_arg && (end == page_arg || *end || page < 1)) {
+        page = 1;
+    }
+    page = page > pages ? pages : page;
     if (rc == SJ_OK) {
-        rc = agent_store_counts(st, &n);
+        rc = agent_store_outbox_newest(st, (page - 1) * AGENT_WEB_PAGE_ROWS, AGENT_WEB_PAGE_ROWS,
+                                       s_outbox_row, &l);
     }
     agent_store_close(&st);
     s_head(p, "发送情况", "Outbox", 0);
@@ -457,6 +568,7 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                 T(p, "共", "total"), n.total, T(p, "待发送", "queued"), n.queued,
                 T(p, "已到乡镇", "at the township"), n.at_hub, T(p, "县已收到", "at the county"),
                 n.at_county, T(p, "被退回", "rejected"), n.rejected);
+    s_link_state(c, p);
     if (!c->o->hub) {
         sj_buf_addf(&p->b, "<p class=\"hint\" id=\"link\">%s</p>",
                     T(p, "本页不连接乡镇；由后台服务（village-agent run）发送。",
@@ -469,12 +581,8 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
             static const char *const zh[] = {"已送达", "未连上乡镇", "乡镇拒绝了本站", ""};
             static const char *const en[] = {"delivered", "the hub was not reached",
                                              "the hub refused this station", ""};
-            time_t t = (time_t) (c->tried_ms / 1000);
-            struct tm tm;
-            char when[32] = "";
-            if (localtime_r(&t, &tm)) {
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-            }
+            char when[32];
+            s_when(c->tried_ms, when, sizeof when);
             sj_buf_addf(&p->b, " · %s %s: <span class=\"%s\">%s</span>",
                         T(p, "上次发送", "last attempt"), when,
                         c->tried_rc == AGENT_DELIVER_DONE ? "ok" : "err",
@@ -486,15 +594,17 @@ s_outbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                     T(p, "立即发送", "Deliver now"));
     }
     sj_buf_addf(&p->b,
-                "<table id=\"outbox\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                "<table id=\"outbox\" data-page=\"%lld\" data-pages=\"%lld\"><thead><tr>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
                 "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
-                T(p, "序号", "No."), T(p, "编号", "Id"), T(p, "状态", "State"),
-                T(p, "日期", "Date"), T(p, "渠道", "Channel"), T(p, "层级", "Level"),
-                T(p, "摘要", "Summary"));
-    for (size_t i = l.n; i > 0; i--) {
-        sj_buf_add(&p->b, l.rows[i - 1]);
+                page, (long long) pages, T(p, "序号", "No."), T(p, "编号", "Id"),
+                T(p, "状态", "State"), T(p, "日期", "Date"), T(p, "渠道", "Channel"),
+                T(p, "层级", "Level"), T(p, "摘要", "Summary"));
+    for (size_t i = 0; i < l.n; i++) {
+        sj_buf_add(&p->b, l.rows[i]);
     }
     sj_buf_add(&p->b, "</tbody></table>");
+    s_pager(p, page, pages);
     if (rc != SJ_OK) {
         sj_buf_addf(&p->b, "<p class=\"err\">%s</p>", "读取出错 / cannot read the outbox");
     }
@@ -645,14 +755,16 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     const char *key = sj_form_val(form, "key");
     char loc[SJ_HTTP_ONCE_LEN];
     snprintf(loc, sizeof loc, "/inbox%s", p->lang == SJ_LANG_EN ? "?lang=en" : "");
-    if (key && sj_http_once_get(req, key, loc, sizeof loc)) {
-        sj_http_reply_redirect(req, loc); /* done already: nothing more */
-        return;
-    }
     char err[300] = "", why[400] = "";
     agent_store_t *st = s_store(c, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         s_store_error(req, p, err);
+        return;
+    }
+    /* a form key acted on (kept in the store: also before a restart) */
+    if (key && agent_store_desk_form_get(st, key, loc, sizeof loc) == SJ_OK) {
+        agent_store_close(&st);
+        sj_http_reply_redirect(req, loc); /* done already: nothing more */
         return;
     }
     sj_event_t *ev = calloc(1, sizeof *ev);
@@ -662,6 +774,10 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
                                      sj_form_val(form, "note"), sj_form_val(form, "officer"), ev,
                                      &num, &res, why, sizeof why)
                 : SJ_ENOMEM;
+    if (rc == SJ_OK && key
+        && agent_store_desk_form_put(st, key, loc, sj_now_ms(), S_FORM_KEEP_MS) != SJ_OK) {
+        sj_warn("page: the form key of change %" PRIu64 " was not kept", num);
+    }
     agent_store_close(&st);
     free(ev);
     if (rc != SJ_OK) {
@@ -671,9 +787,6 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
         return;
     }
     sj_notice("page: stored change %" PRIu64, num);
-    if (key) {
-        sj_http_once_put(req, key, loc);
-    }
     sj_http_reply_redirect(req, loc);
 }
 
@@ -783,6 +896,23 @@ s_sid_hash(sj_http_req_t *req, uint8_t out[32])
 }
 
 /* 1 when the request's session has logged in and not expired. */
+/* Writes a session (since 0: drops it) in the store, so that it outlives
+ * a restart of serve. A failure is logged: the session still works until
+ * then. */
+static void
+s_session_keep(s_ctx_t *c, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms)
+{
+    char err[300] = "";
+    agent_store_t *st = s_store(c, SJ_DB_WRITE, err, sizeof err);
+    int rc = !st             ? SJ_EIO
+             : since_ms == 0 ? agent_store_desk_session_drop(st, sid_hash)
+                             : agent_store_desk_session_put(st, sid_hash, since_ms, seen_ms);
+    agent_store_close(&st);
+    if (rc != SJ_OK) {
+        sj_warn("page: the login was not kept in the store (%s)", err[0] ? err : sj_strerror(rc));
+    }
+}
+
 static int
 s_logged_in(s_ctx_t *c, sj_http_req_t *req)
 {
@@ -794,10 +924,31 @@ s_logged_in(s_ctx_t *c, sj_http_req_t *req)
             if (now - c->sessions[i].seen_ms > S_SESSION_IDLE_MS
                 || now - c->sessions[i].since_ms > S_SESSION_MAX_MS) {
                 memset(&c->sessions[i], 0, sizeof c->sessions[i]);
+                s_session_keep(c, h, 0, 0);
                 return 0;
             }
             c->sessions[i].seen_ms = now;
+            if (now - c->sessions[i].kept_ms >= S_SEEN_KEEP_MS) {
+                c->sessions[i].kept_ms = now;
+                s_session_keep(c, h, c->sessions[i].since_ms, now);
+            }
             return 1;
+        }
+    }
+    return 0;
+}
+
+/* serve's start: the logged-in sessions kept in the store, newest first. */
+static int
+s_session_load(void *ctx, const uint8_t sid_hash[32], int64_t since_ms, int64_t seen_ms)
+{
+    s_ctx_t *c = ctx;
+    for (int i = 0; i < S_SESSIONS; i++) {
+        if (!c->sessions[i].since_ms) {
+            memcpy(c->sessions[i].sid_hash, sid_hash, 32);
+            c->sessions[i].since_ms = since_ms;
+            c->sessions[i].seen_ms = c->sessions[i].kept_ms = seen_ms;
+            return 0;
         }
     }
     return 0;
@@ -859,8 +1010,12 @@ s_login_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
             slot = i;
         }
     }
+    if (c->sessions[slot].since_ms) {
+        s_session_keep(c, c->sessions[slot].sid_hash, 0, 0); /* the oldest goes */
+    }
     s_sid_hash(req, c->sessions[slot].sid_hash);
-    c->sessions[slot].since_ms = c->sessions[slot].seen_ms = now;
+    c->sessions[slot].since_ms = c->sessions[slot].seen_ms = c->sessions[slot].kept_ms = now;
+    s_session_keep(c, c->sessions[slot].sid_hash, now, now);
     sj_notice("page: logged in");
     sj_http_reply_redirect(req, p->lang == SJ_LANG_EN ? "/record?lang=en" : "/record");
 }
@@ -873,8 +1028,8 @@ s_route(void *ctx, sj_http_req_t *req)
     s_ctx_t *c = ctx;
     const char *path = sj_http_req_path(req);
     s_page_t p = {.lang = SJ_LANG_ZH, .lq = ""};
-    static const char *const allowed[] = {"lang", "id", "saved", NULL};
-    const char *vals[4];
+    static const char *const allowed[] = {"lang", "id", "saved", "page", NULL};
+    const char *vals[5];
     char err[200];
     if (sj_http_req_args(req, allowed, vals, err, sizeof err) != SJ_OK) {
         sj_http_reply_error(req, 400, err);
@@ -922,7 +1077,7 @@ s_route(void *ctx, sj_http_req_t *req)
         const char *f[AF_COUNT] = {0};
         s_record_form(req, &p, f, -1, "");
     } else if (strcmp(path, "/outbox") == 0) {
-        s_outbox(c, req, &p);
+        s_outbox(c, req, &p, vals[3]);
     } else if (strcmp(path, "/inbox") == 0) {
         s_inbox(c, req, &p, NULL, NULL);
     } else if (strcmp(path, "/case") == 0) {
@@ -1062,10 +1217,29 @@ agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_fi
         free(c);
         return 1;
     }
+    /* What outlives a restart (the store): the key of the CSRF tokens
+     * (renewed after S_SESSION_MAX_MS: the forms and logins of the old one
+     * go with it) and the logins still in time. */
+    uint8_t secret[SJ_HTTP_SECRET_BYTES];
+    int64_t now = sj_now_ms();
+    int rc = agent_store_desk_secret(st, now, S_SESSION_MAX_MS, secret);
+    if (rc == SJ_OK) {
+        rc = agent_store_desk_sessions(st, now, S_SESSION_IDLE_MS, S_SESSION_MAX_MS, s_session_load,
+                                       c);
+    }
     agent_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "village-agent: cannot read the desk's state in the store: %s\n",
+                sj_strerror(rc));
+        sodium_memzero(secret, sizeof secret);
+        sodium_memzero(c, sizeof *c);
+        free(c);
+        return 1;
+    }
     sj_http_signals_block();
-    sj_http_t *http = sj_http_new_writes(addr, NULL, password_file != NULL, agent_web_assets,
-                                         s_route, c, err, sizeof err);
+    sj_http_t *http = sj_http_new_writes_keyed(addr, NULL, password_file != NULL, secret,
+                                               agent_web_assets, s_route, c, err, sizeof err);
+    sodium_memzero(secret, sizeof secret);
     if (!http) {
         fprintf(stderr, "village-agent: %s\n", err);
         free(c);

@@ -11,6 +11,7 @@
 #include "agent_cli.h"
 
 #define AGENT_WEB_DEFAULT_ADDR "127.0.0.1:8082"
+#define AGENT_WEB_PAGE_ROWS    50 /* entries on one page of the outbox, newest first */
 
 /* Serves until SIGINT/SIGTERM; prints "ready URL" on stdout when
  * listening. password_file (NULL: none, loopback only): the hash `passwd`

@@ -600,10 +600,7 @@
     }
     $('f-from').value = state.from;
     $('f-to').value = state.to;
-    /* the date inputs in the page's language */
-    for (const id of ['f-from', 'f-to']) {
-      $(id).lang = state.lang === 'zh' ? 'zh-CN' : 'en-GB';
-    }
+    /* the date inputs: YYYY-MM-DD text fields, placeholders by /date.js */
   }
 
   function render() {

@@ -2,7 +2,10 @@
  * county reaches the station and appears on `village-agent serve`'s inbox
  * marked new (and counted in the title) until opened; accepting it there
  * (a form with its CSRF token) travels up, and the county's case shows it
- * accepted; the page's "deliver now" sends it. */
+ * accepted; the page's "deliver now" sends it. With Chromium installed,
+ * the inbox holding the new assignment is photographed in Chinese and in
+ * English (desk-inbox-zh.png, desk-inbox-en.png, 1024x768). With `run`
+ * alongside, the outbox page and `status` say the hub link is up. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,8 +17,11 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "harness.h"
 #include "web_harness.h"
+#include "webdriver.h"
 
 #define T100 "230523100"
 #define S1   "230523100201"
@@ -59,6 +65,35 @@ s_between(const char *body, const char *pat, char *out, size_t size)
     assert_true((size_t) (end - at) < size);
     memcpy(out, at, (size_t) (end - at));
     out[end - at] = '\0';
+}
+
+/* The inbox with the new assignment in headless Chromium, zh then en,
+ * photographed; nothing when Chromium is not installed (the HTTP checks
+ * stand alone). Only GETs of /inbox: the assignment stays new. */
+static void
+s_inbox_shots(h_env_t *env, int port)
+{
+    if (!wd_available()) {
+        print_message("no chromedriver/chromium: the inbox screenshots are not taken\n");
+        return;
+    }
+    mkdir(SHOTS_DIR, 0755);
+    char dir[700], url[128], path[700];
+    snprintf(dir, sizeof dir, "%s/driver", h_env_dir(env));
+    wd_t *wd = wd_start(dir, "zh-CN");
+    assert_non_null(wd);
+    static const char *const langs[] = {"zh", "en"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/inbox?lang=%s", port, langs[i]);
+        int ok = wd_get(wd, url) == 0 && wd_wait_css(wd, "#inbox tr.new", 20000, NULL) == 0;
+        if (!ok) {
+            fprintf(stderr, "# %s: %s\n", url, wd_error(wd));
+        }
+        assert_true(ok);
+        snprintf(path, sizeof path, "%s/desk-inbox-%s.png", SHOTS_DIR, langs[i]);
+        assert_int_equal(wd_screenshot(wd, path), 0);
+    }
+    wd_stop(&wd);
 }
 
 static void
@@ -109,6 +144,27 @@ test_desk_assignment_new_and_accepted(void **state)
     snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
     s_between(w.body, "name=\"csrf\" value=\"", csrf, sizeof csrf);
     web_resp_free(&w);
+    s_inbox_shots(env, port);
+
+    /* run alongside: the outbox page and status say the hub link is up */
+    const char *run[] = {"run", NULL};
+    h_proc_t *runner = h_agent_spawn(st, run);
+    assert_non_null(runner);
+    int up = 0;
+    for (int64_t end = h_now_ms() + h_ms(30000); !up && h_now_ms() < end; h_sleep_ms(100)) {
+        assert_int_equal(web_request((uint16_t) port, "GET", "/outbox", NULL, &w), 0);
+        up = strstr(w.body, "data-state=\"running\"") && strstr(w.body, "已连接乡镇");
+        if (up) {
+            assert_null(strstr(w.body, "最后联系： 从未"));
+        }
+        web_resp_free(&w);
+    }
+    assert_true(up);
+    const char *status[] = {"status", NULL};
+    assert_int_equal(h_agent(st, status, &r, h_ms(30000)), 0);
+    assert_non_null(strstr(r.out, "hub link: connected to the township hub since"));
+    h_result_free(&r);
+    assert_int_equal(h_proc_kill(runner, SIGTERM), 0);
 
     /* opened: no longer new */
     char target[128];

@@ -114,6 +114,11 @@ for role in "${roles[@]}"; do
         [[ ! -e $f ]] || gzip -t "$f" || fail "$pkg: ${f#"$stage"} is not valid gzip"
     done
     "$stage/usr/bin/$role" --help >/dev/null || fail "$pkg: the packaged binary does not run"
+    # -- its Chinese catalogue (one per tool: the packages never share a file)
+    mode_is "$stage/usr/share/locale/zh_CN/LC_MESSAGES/$role.mo" 644
+    env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8 \
+        SANJI_LOCALEDIR="$stage/usr/share/locale" "$stage/usr/bin/$role" --help | grep -q '命令：' \
+        || fail "$pkg: the packaged binary does not speak Chinese with its catalogue"
 
     # -- conffiles: every file under /etc, and nothing else
     etc_files=$(cd "$stage" && find etc -type f -printf '/%p\n' | sort)

@@ -143,13 +143,31 @@ test_desk_record_in_chinese(void **state)
     s_shot(fx, "record-refused-zh");
     assert_int_equal(s_outbox_rows(fx, NULL), 0);
 
-    /* a date after today: the page refuses it (max), and so does the server */
+    /* the date reads and is typed as YYYY-MM-DD (not the browser's
+     * 12/06/2026): today in that form, the placeholder in Chinese */
     WD_OK(wd_js(fx->wd,
-                "var d = document.getElementById('occurred'); d.value = '2999-01-01';"
-                " return String(d.validity.rangeOverflow);",
+                "var d = document.getElementById('occurred');"
+                " return d.type + ' ' + d.placeholder + ' '"
+                " + String(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(d.value));",
+                NULL, text, sizeof text));
+    assert_string_equal(text, "text 年-月-日 true");
+    s_type(fx, "#occurred", "12/06/2026"); /* the browser's way: refused by the page */
+    WD_OK(wd_js(fx->wd,
+                "return String(document.getElementById('occurred').validity.patternMismatch);",
                 NULL, text, sizeof text));
     assert_string_equal(text, "true");
-    WD_OK(wd_js(fx->wd, "document.getElementById('occurred').removeAttribute('max'); return '';",
+    s_type(fx, "#occurred", "2026-02-30"); /* no such day */
+    WD_OK(wd_js(fx->wd, "return document.getElementById('occurred').validationMessage;", NULL, text,
+                sizeof text));
+    assert_non_null(strstr(text, "年-月-日"));
+    /* a date after today: the page refuses it (data-max), and so does the server */
+    s_type(fx, "#occurred", "2999-01-01");
+    WD_OK(wd_js(fx->wd, "return document.getElementById('occurred').validationMessage;", NULL, text,
+                sizeof text));
+    assert_non_null(strstr(text, "日期不能晚于"));
+    WD_OK(wd_js(fx->wd,
+                "var d = document.getElementById('occurred'); d.removeAttribute('data-date');"
+                " d.removeAttribute('data-max'); d.setCustomValidity(''); return '';",
                 NULL, text, sizeof text));
     WD_OK(wd_select(fx->wd, "#channel", "visit"));
     WD_OK(wd_click_css(fx->wd, "#save"));
@@ -194,13 +212,16 @@ test_desk_record_in_chinese(void **state)
     WD_OK(wd_wait_css(fx->wd, "#save", S_WAIT, NULL));
     WD_OK(wd_text_css(fx->wd, "#save", text, sizeof text));
     assert_string_equal(text, "Save");
+    WD_OK(wd_js(fx->wd, "return document.getElementById('occurred').placeholder;", NULL, text,
+                sizeof text));
+    assert_string_equal(text, "YYYY-MM-DD");
     s_shot(fx, "record-en");
     WD_OK(wd_click_css(fx->wd, "nav a[href^='/inbox']"));
     WD_OK(wd_wait_css(fx->wd, "#inbox", S_WAIT, NULL));
-    s_shot(fx, "inbox-en");
+    s_shot(fx, "inbox-empty-en"); /* test_desk photographs it with an assignment */
     WD_OK(wd_click_css(fx->wd, "nav a.lang"));
     WD_OK(wd_wait_js(fx->wd, "return document.documentElement.lang === 'zh-CN';", S_WAIT));
-    s_shot(fx, "inbox-zh");
+    s_shot(fx, "inbox-empty-zh");
 
     /* keyboard: Tab reaches a control */
     WD_OK(wd_keys(fx->wd, "\xee\x80\x84")); /* U+E004 Tab */

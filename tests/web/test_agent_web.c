@@ -3,14 +3,22 @@
  * future date are refused next to the field, in Chinese, storing nothing; a
  * POST without the CSRF token, without the session, or from another Origin
  * is refused and stores nothing; a summary "<script>" stays text; a status
- * change posted twice (same form key) records once. */
+ * change posted twice (same form key) records once. The outbox page goes
+ * by pages of 50, newest first, and shows the hub link as `run` recorded it
+ * (not running; unreachable with the reason; stopped). */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -557,6 +565,245 @@ test_chinese_cli(void **state)
     free(out);
 }
 
+/* serve restarted between the GET of a form and its POST: the form's CSRF
+ * token still holds (its key is in the store), a form key acted on before
+ * the restart acts no more after it, and a login outlives it. */
+static void
+test_restart_keeps_forms_and_logins(void **state)
+{
+    s_fx_t *fx = *state;
+    char *argv[] = {AGENT_BIN, "--data", fx->dir,       "--station", S_STATION,
+                    "serve",   "--http", "127.0.0.1:0", NULL};
+    s_open_form(fx);
+    web_server_stop(&fx->srv);
+    web_server_start(&fx->srv, argv);
+    int before = s_outbox_rows(fx, NULL);
+    char body[1024], id[40];
+    web_resp_t r;
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=visit&persons=1&level=village&summary=after-restart", fx->csrf,
+             fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, "after-restart"), before + 1);
+    snprintf(id, sizeof id, "%s", fx->key);
+    /* a change, then a restart, then the same form again: once */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=0190aaaa-0000-7000-8000-0000000000a1&id=%s&outcome=accepted", fx->csrf,
+             id);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 2);
+    web_server_stop(&fx->srv);
+    web_server_start(&fx->srv, argv);
+    assert_int_equal(s_post(fx, "/update", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 2);
+
+    /* a login outlives a restart */
+    char pwfile[1024], cmd[4096];
+    snprintf(pwfile, sizeof pwfile, "%s/restart.pw", fx->dir);
+    snprintf(cmd, sizeof cmd, "echo 'restart horse 2' | %s passwd --password-file %s >/dev/null",
+             AGENT_BIN, pwfile);
+    assert_int_equal(system(cmd), 0);
+    char *pargv[] = {AGENT_BIN, "--data",      fx->dir,           "--station", S_STATION, "serve",
+                     "--http",  "127.0.0.1:0", "--password-file", pwfile,      NULL};
+    web_server_start(&fx->gate, pargv);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/login", NULL, &r), 0);
+    char set[256], cookie[300], csrf[64], headers[512];
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    *strchr(set, ';') = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
+    s_field(r.body, "csrf", csrf, sizeof csrf);
+    web_resp_free(&r);
+    snprintf(headers, sizeof headers,
+             "%sContent-Type: application/x-www-form-urlencoded\r\nOrigin: http://127.0.0.1:%u\r\n",
+             cookie, fx->gate.port);
+    snprintf(body, sizeof body, "csrf=%s&password=restart+horse+2", csrf);
+    assert_int_equal(web_request_body(fx->gate.port, "POST", "/login", headers, body, &r), 0);
+    assert_int_equal(r.status, 303);
+    assert_true(web_header(&r, "Set-Cookie", set, sizeof set));
+    web_resp_free(&r);
+    *strchr(set, ';') = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s\r\n", set);
+    web_server_stop(&fx->gate);
+    web_server_start(&fx->gate, pargv);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/record", cookie, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "登记一件信访事项"));
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->gate.port, "GET", "/record", NULL, &r), 0);
+    assert_int_equal(r.status, 303); /* still nothing without the login */
+    web_resp_free(&r);
+    web_server_stop(&fx->gate);
+}
+
+/* How many entry rows a page of the outbox shows, and the number of the
+ * first (newest) one. */
+static int
+s_page_rows(const char *body, long *first_seq)
+{
+    int n = 0;
+    *first_seq = -1;
+    for (const char *p = strstr(body, "<tr class=\"state-"); p;
+         p = strstr(p + 1, "<tr class=\"state-")) {
+        if (n++ == 0) {
+            const char *td = strstr(p, "<td>");
+            assert_non_null(td);
+            *first_seq = strtol(td + 4, NULL, 10);
+        }
+    }
+    return n;
+}
+
+static void
+test_outbox_pages(void **state)
+{
+    s_fx_t *fx = *state;
+    int before = s_outbox_rows(fx, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/pages.jsonl", fx->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 1; i <= 120; i++) {
+        fprintf(f,
+                "{\"channel\":\"letter\",\"level\":\"village\",\"occurred_on\":\"2026-01-02\","
+                "\"summary\":\"page-test %d\"}\n",
+                i);
+    }
+    fclose(f);
+    char *imp[] = {AGENT_BIN, "--data", fx->dir, "--station", S_STATION,
+                   "import",  "--wait", "0",     path,        NULL};
+    int status = -1;
+    free(web_run(imp, &status));
+    assert_int_equal(status, 0);
+    int total = before + 120;
+    assert_int_equal(s_outbox_rows(fx, NULL), total);
+    int pages = (total + 49) / 50;
+
+    web_resp_t r;
+    long first = 0;
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(s_page_rows(r.body, &first), 50);
+    assert_int_equal(first, total); /* newest first */
+    assert_non_null(strstr(r.body, "page-test 120"));
+    assert_null(strstr(r.body, "page-test 1<")); /* the oldest is on a later page */
+    char want[128];
+    snprintf(want, sizeof want, "data-pages=\"%d\"", pages);
+    assert_non_null(strstr(r.body, want));
+    assert_non_null(strstr(r.body, "<a id=\"older\" rel=\"next\" href=\"/outbox?page=2\">"));
+    assert_null(strstr(r.body, "id=\"newer\""));
+    assert_non_null(strstr(r.body, "<strong aria-current=\"page\">1</strong>"));
+    web_resp_free(&r);
+
+    char target[64];
+    snprintf(target, sizeof target, "/outbox?page=%d&lang=en", pages);
+    assert_int_equal(web_request(fx->srv.port, "GET", target, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    int last_rows = total - (pages - 1) * 50;
+    assert_int_equal(s_page_rows(r.body, &first), last_rows);
+    assert_int_equal(first, last_rows);
+    assert_non_null(strstr(r.body, "id=\"newer\""));
+    assert_non_null(strstr(r.body, "&amp;lang=en\">« newer</a>"));
+    assert_null(strstr(r.body, "id=\"older\""));
+    web_resp_free(&r);
+
+    /* past the end: the last page; not a number: the first */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox?page=9999", NULL, &r), 0);
+    assert_int_equal(s_page_rows(r.body, &first), last_rows);
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox?page=x", NULL, &r), 0);
+    assert_int_equal(s_page_rows(r.body, &first), 50);
+    assert_int_equal(first, total);
+    web_resp_free(&r);
+}
+
+/* A loopback port nothing listens on (bound to 0, read, closed). */
+static int
+s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Polls the outbox page until it contains text (20 s). */
+static void
+s_wait_page(s_fx_t *fx, const char *text)
+{
+    for (int i = 0; i < 400; i++) {
+        web_resp_t r;
+        assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+        int found = strstr(r.body, text) != NULL;
+        web_resp_free(&r);
+        if (found) {
+            return;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("the outbox page never said '%s'", text);
+}
+
+static void
+test_outbox_link_state(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    /* no run: said, and where it would deliver */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "data-state=\"not-running\""));
+    assert_non_null(strstr(r.body, "后台发送服务未运行"));
+    assert_non_null(strstr(r.body, "最后联系： 从未"));
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox?lang=en", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "not running (village-agent run)"));
+    web_resp_free(&r);
+
+    /* run, with a hub address where nothing listens: unreachable, and why */
+    char hub[64];
+    snprintf(hub, sizeof hub, "tcp://127.0.0.1:%d", s_free_port());
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test takes it along */
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(AGENT_BIN, AGENT_BIN, "--data", fx->dir, "--station", S_STATION, "--hub", hub,
+              "--insecure", "run", (char *) NULL);
+        _exit(127);
+    }
+    s_wait_page(fx, "data-state=\"running\"");
+    s_wait_page(fx, "连不上乡镇");
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "<span id=\"link-why\">cannot reach the hub"));
+    web_resp_free(&r);
+    char *argv[] = {AGENT_BIN, "--data", fx->dir, "--station", S_STATION, "status", NULL};
+    int status = -1;
+    char *text = web_run(argv, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(text, "run: running"));
+    assert_non_null(strstr(text, "the township hub cannot be reached since"));
+    assert_non_null(strstr(text, "last contact with the hub: never"));
+    free(text);
+
+    /* stopped: not running, the last state said */
+    kill(pid, SIGTERM);
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    s_wait_page(fx, "data-state=\"not-running\"");
+    assert_int_equal(web_request(fx->srv.port, "GET", "/outbox", NULL, &r), 0);
+    assert_non_null(strstr(r.body, "最后状态： 已停止"));
+    web_resp_free(&r);
+}
+
 int
 main(void)
 {
@@ -568,6 +815,9 @@ main(void)
         cmocka_unit_test(test_password_gate),
         cmocka_unit_test(test_narrow_tables),
         cmocka_unit_test(test_chinese_cli),
+        cmocka_unit_test(test_outbox_pages),
+        cmocka_unit_test(test_outbox_link_state),
+        cmocka_unit_test(test_restart_keeps_forms_and_logins),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -174,6 +174,18 @@ test_case_page_search_open_print(void **state)
     assert_non_null(strstr(text, "村民反映土地承包合同到期后被收回"));
     assert_non_null(strstr(text, "办结"));
     s_shot(fx, "township-matters-zh.png");
+    /* the date inputs: YYYY-MM-DD text fields, the placeholder in Chinese;
+     * the browser's 12/06/2026 does not pass the page */
+    WD_OK(wd_js(fx->wd,
+                "var d = document.getElementById('m-from'); return d.type + ' ' + d.placeholder;",
+                NULL, text, sizeof text));
+    assert_string_equal(text, "text 年-月-日");
+    WD_OK(wd_find(fx->wd, "#m-from", el));
+    WD_OK(wd_type(fx->wd, el, "12/06/2026"));
+    WD_OK(wd_js(fx->wd, "return String(document.getElementById('m-from').checkValidity());", NULL,
+                text, sizeof text));
+    assert_string_equal(text, "false");
+    WD_OK(wd_clear(fx->wd, el));
 
     /* a search typed into the box and applied with a click */
     WD_OK(wd_find(fx->wd, "#m-q", el));

@@ -285,6 +285,15 @@ test_hub_http_page(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 0);
     web_resp_free(&r);
+    /* dates as YYYY-MM-DD: the page's script, and the server's check */
+    assert_int_equal(web_request(fx->srv.port, "GET", "/date.js", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "年-月-日"));
+    web_resp_free(&r);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/matters?from=12/06/2026", NULL, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "is not a date (YYYY-MM-DD)"));
+    web_resp_free(&r);
 }
 
 static void

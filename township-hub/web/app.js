@@ -278,9 +278,7 @@
     $('m-station').value = state.m.station;
     $('m-from').value = state.m.from;
     $('m-until').value = state.m.until;
-    for (const id of ['m-from', 'm-until']) {
-      $(id).lang = state.lang === 'zh' ? 'zh-CN' : 'en-GB';
-    }
+    /* the date inputs: YYYY-MM-DD text fields, placeholders by /date.js */
     const rows = state.matters;
     if (!rows) {
       return;
