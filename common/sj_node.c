@@ -407,6 +407,7 @@ s_loop(sj_node_t *self)
 {
     const sj_node_cfg_t *cfg = self->cfg;
     int64_t start = sj_mono_ms(), next_tick = start;
+    int idle_more = 0;
     while (!s_stop) {
         zmq_pollitem_t items[2];
         int n_items = 0, i_down = -1, i_up = -1;
@@ -421,7 +422,9 @@ s_loop(sj_node_t *self)
                 (zmq_pollitem_t){.socket = sj_uplink_socket(self->up), .events = ZMQ_POLLIN};
         }
         int64_t now = sj_mono_ms();
-        int n = zmq_poll(items, n_items, (long) (next_tick > now ? next_tick - now : 0));
+        /* idle work waiting: only look for input, do not wait for it */
+        int n = zmq_poll(items, n_items,
+                         idle_more ? 0 : (long) (next_tick > now ? next_tick - now : 0));
         if (n < 0 && zmq_errno() != EINTR) {
             sj_error("poll failed: %s", zmq_strerror(zmq_errno()));
             return SJ_EIO;
@@ -435,6 +438,11 @@ s_loop(sj_node_t *self)
         if (s_reload) {
             s_reload = 0;
             s_reload_config(self);
+        }
+        /* Nothing came this turn: a bounded step of the idle work. */
+        idle_more = 0;
+        if (n == 0 && cfg->daemon && self->role->idle) {
+            idle_more = self->role->idle(self->ctx, self->st.store) > 0;
         }
         now = sj_mono_ms();
         /* Tick after anything was read (an ack opens the window: the next

@@ -24,6 +24,7 @@
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
+#include "sj_history.h"
 #include "sj_http.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
@@ -183,6 +184,23 @@ s_node_close(void *ctx, void *store)
     county_store_close(&st);
 }
 
+/* The engine's idle hook: a step of the search index (sj_history.h). A
+ * failure (the store locked by another writer) is logged once, when it
+ * starts; the next idle turn tries again. */
+static int
+s_node_idle(void *ctx, void *store)
+{
+    (void) ctx;
+    static int last_rc = SJ_OK;
+    int more = 0;
+    int rc = county_store_index(store, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, NULL);
+    if (rc != SJ_OK && rc != last_rc) {
+        sj_warn("search index: cannot index the new reports now: %s", sj_strerror(rc));
+    }
+    last_rc = rc;
+    return rc == SJ_OK && more;
+}
+
 /* run --down-retention-days DAYS (0..3650, default 30; 0: as soon as acked)
  * into the engine's retention. 0, or 2 after saying why. */
 static int
@@ -207,8 +225,10 @@ s_run(const sj_cli_args_t *ca)
     if (s_down_retention(ca, &keep_ms)) {
         return 2;
     }
-    static const sj_node_role_t role = {
-        .open = s_node_open, .close = s_node_close, .down_ops = &county_store_downlink_ops};
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .down_ops = &county_store_downlink_ops,
+                                        .idle = s_node_idle};
     const sj_node_cfg_t cfg = {.tool = "county-server",
                                .data = ca->data,
                                .store_file = COUNTY_STORE_FILE,

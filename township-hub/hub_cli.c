@@ -15,6 +15,7 @@
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
+#include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -189,6 +190,23 @@ s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
     return SJ_OK;
 }
 
+/* The engine's idle hook: a step of the search index (sj_history.h). A
+ * failure (the store locked by another writer) is logged once, when it
+ * starts; the next idle turn tries again. */
+static int
+s_node_idle(void *ctx, void *store)
+{
+    (void) ctx;
+    static int last_rc = SJ_OK;
+    int more = 0;
+    int rc = hub_store_index(store, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, NULL);
+    if (rc != SJ_OK && rc != last_rc) {
+        sj_warn("search index: cannot index the new reports now: %s", sj_strerror(rc));
+    }
+    last_rc = rc;
+    return rc == SJ_OK && more;
+}
+
 static void
 s_node_close(void *ctx, void *store)
 {
@@ -203,7 +221,8 @@ s_run(const s_opts_t *o)
     static const sj_node_role_t role = {.open = s_node_open,
                                         .close = s_node_close,
                                         .down_ops = &hub_store_downlink_ops,
-                                        .up_ops = &hub_store_uplink_ops};
+                                        .up_ops = &hub_store_uplink_ops,
+                                        .idle = s_node_idle};
     /* group_events: at most ~8 station batches per transaction: 10 stations
      * pushing a window of 8 each were decoded 64 frames at a time (the hub's
      * peak RSS, 36 MiB), and forwarding waited for the whole group.
