@@ -441,7 +441,7 @@ s_loop(sj_node_t *self)
         }
         /* Nothing came this turn: a bounded step of the idle work. */
         idle_more = 0;
-        if (n == 0 && cfg->daemon && self->role->idle) {
+        if (n == 0 && self->role->idle) {
             idle_more = self->role->idle(self->ctx, self->st.store) > 0;
         }
         now = sj_mono_ms();

@@ -15,7 +15,7 @@
  *        SJ_NODE_TICK_MS, and after anything was read, one tick: the
  *        uplink (sends what its window allows), the downlink (pushes new
  *        downward items), role.tick; then role.done (one-shot use); in a
- *        turn with nothing read, role.idle (daemons: the search index)
+ *        turn with nothing read, role.idle (the daemons' search index)
  *     -> SIGHUP (daemons): the allowlist and the log level are read again
  *     -> teardown in reverse order.
  *
@@ -71,8 +71,8 @@ typedef struct {
     /* Optional (one-shot use): 1 when the work is done and sj_node_run
      * should return SJ_OK; checked after every tick. */
     int (*done)(void *ctx, sj_node_t *node);
-    /* Optional (daemons): work for a turn of the loop in which nothing was
-     * read (the search index, sj_history.h): one bounded step (~20 ms at
+    /* Optional (the daemons' `run`): work for a turn of the loop in which
+     * nothing was read (the search index, sj_history.h): one bounded step (~20 ms at
      * most). Returns 1 when more is waiting (the loop then polls without
      * waiting and calls it again while nothing comes), 0 when nothing is.
      * Input always goes first: a backlog drains before this runs. */
