@@ -432,3 +432,27 @@ sj_history_index(
     }
     return SJ_OK;
 }
+
+int
+sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state)
+{
+    int more = 0;
+    int64_t done = 0;
+    int rc = sj_history_index(db, src, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, &done);
+    if (rc != SJ_OK && rc != state->last_rc) {
+        sj_warn("search index: cannot index the new reports now (%s); trying again when idle",
+                sj_strerror(rc));
+    }
+    state->last_rc = rc;
+    if (rc != SJ_OK) {
+        return 0;
+    }
+    state->caught += done;
+    if (!more) {
+        if (state->caught >= SJ_SEARCH_LOG_ROWS) {
+            sj_info("search index: caught up, %lld reports indexed", (long long) state->caught);
+        }
+        state->caught = 0;
+    }
+    return more;
+}

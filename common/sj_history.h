@@ -89,6 +89,20 @@ SJ_NODISCARD int sj_history_index(
 #define SJ_SEARCH_STEP_ROWS 1000
 #define SJ_SEARCH_STEP_MS   20
 
+/* What the daemon's idle step remembers between turns (zeroed at start). */
+typedef struct {
+    int last_rc;    /* the last step's code: a failure is logged when it starts */
+    int64_t caught; /* summaries indexed since the index was last caught up */
+} sj_search_idle_t;
+
+/* The daemon's idle step (sj_node_role_t.idle): sj_history_index with
+ * SJ_SEARCH_STEP_ROWS and SJ_SEARCH_STEP_MS. A failure (the store locked by
+ * another writer) is logged once, when it starts; the next turn tries
+ * again. A catch-up of SJ_SEARCH_LOG_ROWS summaries or more is logged when
+ * it ends. Returns 1 when more is waiting, else 0. */
+int sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state);
+#define SJ_SEARCH_LOG_ROWS 10000
+
 /* Once after the migration above (meta case_notes = 1): the note and
  * officer of every status change stored before it, read from the event's
  * own bytes (events.raw, joined on the arrival column), in one

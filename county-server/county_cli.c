@@ -24,7 +24,6 @@
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
-#include "sj_history.h"
 #include "sj_http.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
@@ -184,21 +183,12 @@ s_node_close(void *ctx, void *store)
     county_store_close(&st);
 }
 
-/* The engine's idle hook: a step of the search index (sj_history.h). A
- * failure (the store locked by another writer) is logged once, when it
- * starts; the next idle turn tries again. */
+/* The engine's idle hook: a step of the search index (sj_history.h). */
 static int
 s_node_idle(void *ctx, void *store)
 {
     (void) ctx;
-    static int last_rc = SJ_OK;
-    int more = 0;
-    int rc = county_store_index(store, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, NULL);
-    if (rc != SJ_OK && rc != last_rc) {
-        sj_warn("search index: cannot index the new reports now: %s", sj_strerror(rc));
-    }
-    last_rc = rc;
-    return rc == SJ_OK && more;
+    return county_store_idle(store);
 }
 
 /* run --down-retention-days DAYS (0..3650, default 30; 0: as soon as acked)

@@ -206,6 +206,7 @@ struct county_store {
     county_tally_acc_t *acc;     /* tallies gathered over the current batch */
     sj_case_db_t *cases;         /* the case model's table side (write mode) */
     int fixes_waiting;           /* -1 unknown, else: a fixes row waits for its report */
+    sj_search_idle_t search;     /* the idle indexer's state (the daemon) */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
@@ -382,6 +383,12 @@ int
 county_store_index(county_store_t *self, int max_rows, int max_ms, int *more, int64_t *done)
 {
     return sj_history_index(self->db, &s_search_src, max_rows, max_ms, more, done);
+}
+
+int
+county_store_idle(county_store_t *self)
+{
+    return sj_history_index_idle(self->db, &s_search_src, &self->search);
 }
 
 sqlite3 *

@@ -62,6 +62,9 @@ SJ_NODISCARD int county_store_tally_rebuild(sqlite3 *db);
  * summaries indexed. The daemon runs it in its idle time. */
 SJ_NODISCARD int
 county_store_index(county_store_t *self, int max_rows, int max_ms, int *more, int64_t *done);
+/* The daemon's idle step of it (sj_history_index_idle): 1 when more is
+ * waiting. */
+int county_store_idle(county_store_t *self);
 
 /* The origin code of the county's own events (county-server update): the
  * store's county code, or "000000" when the store has none. */

@@ -15,7 +15,6 @@
 #include "sj_backup.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
-#include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -190,21 +189,12 @@ s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
     return SJ_OK;
 }
 
-/* The engine's idle hook: a step of the search index (sj_history.h). A
- * failure (the store locked by another writer) is logged once, when it
- * starts; the next idle turn tries again. */
+/* The engine's idle hook: a step of the search index (sj_history.h). */
 static int
 s_node_idle(void *ctx, void *store)
 {
     (void) ctx;
-    static int last_rc = SJ_OK;
-    int more = 0;
-    int rc = hub_store_index(store, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, NULL);
-    if (rc != SJ_OK && rc != last_rc) {
-        sj_warn("search index: cannot index the new reports now: %s", sj_strerror(rc));
-    }
-    last_rc = rc;
-    return rc == SJ_OK && more;
+    return hub_store_idle(store);
 }
 
 static void

@@ -290,6 +290,7 @@ struct hub_store {
     s_e2e_slot_t *e2e;         /* E2E_SLOTS receipts (write mode) */
     sj_down_t *down;           /* the stations' downward streams (write mode) */
     sj_case_db_t *cases;       /* the case model's table side (write mode) */
+    sj_search_idle_t search;   /* the idle indexer's state (the daemon) */
 };
 
 static int
@@ -494,6 +495,12 @@ int
 hub_store_index(hub_store_t *self, int max_rows, int max_ms, int *more, int64_t *done)
 {
     return sj_history_index(self->db, &s_search_src, max_rows, max_ms, more, done);
+}
+
+int
+hub_store_idle(hub_store_t *self)
+{
+    return sj_history_index_idle(self->db, &s_search_src, &self->search);
 }
 
 sqlite3 *
