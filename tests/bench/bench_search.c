@@ -119,7 +119,7 @@ s_insert(sqlite3 *db, sqlite3_stmt *ev, sqlite3_stmt *st, long from, long to)
         if (i % 100000 == 99993) {
             strcat(summary, "，光伏板租金");
         }
-        char origin[13], day[11];
+        char origin[32], day[32]; /* sized for any long: gcc's format-truncation check */
         snprintf(origin, sizeof origin, "2305231%02ld%03ld", i % 20, 200 + i % 30);
         snprintf(day, sizeof day, "2025-%02ld-%02ld", 1 + i % 12, 1 + i % 28);
         sqlite3_bind_blob(ev, 1, id, 16, SQLITE_STATIC);
