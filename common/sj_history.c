@@ -436,6 +436,9 @@ sj_history_index(
 int
 sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state)
 {
+    if (state->settled) {
+        return 0;
+    }
     int more = 0;
     int64_t done = 0;
     int rc = sj_history_index(db, src, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, &done);
@@ -449,6 +452,7 @@ sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t 
     }
     state->caught += done;
     if (!more) {
+        state->settled = 1;
         if (state->caught >= SJ_SEARCH_LOG_ROWS) {
             sj_info("search index: caught up, %lld reports indexed", (long long) state->caught);
         }

@@ -91,15 +91,19 @@ SJ_NODISCARD int sj_history_index(
 
 /* What the daemon's idle step remembers between turns (zeroed at start). */
 typedef struct {
+    int settled;    /* 1: the index was caught up and no report came since (the
+                     * store clears it when it stores a report) */
     int last_rc;    /* the last step's code: a failure is logged when it starts */
     int64_t caught; /* summaries indexed since the index was last caught up */
 } sj_search_idle_t;
 
-/* The daemon's idle step (sj_node_role_t.idle): sj_history_index with
- * SJ_SEARCH_STEP_ROWS and SJ_SEARCH_STEP_MS. A failure (the store locked by
- * another writer) is logged once, when it starts; the next turn tries
- * again. A catch-up of SJ_SEARCH_LOG_ROWS summaries or more is logged when
- * it ends. Returns 1 when more is waiting, else 0. */
+/* The daemon's idle step (sj_node_role_t.idle): nothing when settled (no
+ * query: the loop calls it after every turn with input), else
+ * sj_history_index with SJ_SEARCH_STEP_ROWS and SJ_SEARCH_STEP_MS. A
+ * failure (the store locked by another writer) is logged once, when it
+ * starts; the next idle turn tries again. A catch-up of SJ_SEARCH_LOG_ROWS
+ * summaries or more is logged when it ends. Returns 1 when more is
+ * waiting, else 0. */
 int sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state);
 #define SJ_SEARCH_LOG_ROWS 10000
 

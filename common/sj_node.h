@@ -72,10 +72,13 @@ typedef struct {
      * should return SJ_OK; checked after every tick. */
     int (*done)(void *ctx, sj_node_t *node);
     /* Optional (the daemons' `run`): work for a turn of the loop in which
-     * nothing was read (the search index, sj_history.h): one bounded step (~20 ms at
-     * most). Returns 1 when more is waiting (the loop then polls without
-     * waiting and calls it again while nothing comes), 0 when nothing is.
-     * Input always goes first: a backlog drains before this runs. */
+     * nothing was ready to read (the search index, sj_history.h): one
+     * bounded step (~20 ms at most). Returns 1 when more is waiting (the
+     * loop then polls without waiting and calls it again while nothing
+     * comes), 0 when nothing is. After a turn with input the loop looks
+     * again at once, and calls this when nothing is ready: it is called
+     * often, and must cost nothing when there is nothing to do. Input
+     * always goes first: a backlog drains before this runs. */
     int (*idle)(void *ctx, void *store);
     /* Optional: once, after the loop ended with rc and before the links
      * are torn down (e.g. to say what the parent answered last). */

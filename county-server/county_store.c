@@ -814,6 +814,7 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
      * sub-journal is truncated by walking it from the start, which doubled
      * the county's CPU per report. */
     s_tally_add(self->acc, r, ev->origin);
+    self->search.settled = 0; /* its summary: for the idle indexer */
     if ((rc = s_fixes_waiting(self, ev->id)) != SJ_OK) {
         return rc;
     }

@@ -695,6 +695,7 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         if (rc != SJ_OK) {
             return rc;
         }
+        self->search.settled = 0; /* its summary: for the idle indexer */
         rc = sj_case_db_orphan_maybe(self->cases, ev->id)
                  ? sj_case_db_waits(self->cases, ev->id, &waits)
                  : SJ_OK;
