@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sj_db.h"
+#include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_wire.h"
@@ -327,4 +328,135 @@ sj_history_like(const char *text, char *out, size_t size)
     out[o++] = '%';
     out[o] = '\0';
     return 1;
+}
+
+int
+sj_history_index(
+    sqlite3 *db, const sj_search_src_t *src, int max_rows, int max_ms, int *more, int64_t *done)
+{
+    if (more) {
+        *more = 0;
+    }
+    if (done) {
+        *done = 0;
+    }
+    int64_t mark = 0, top = 0;
+    int rc = sj_db_meta_get_int(db, "search_through", &mark);
+    if (rc == SJ_ENOTFOUND) {
+        mark = 0;
+    } else if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(db, src->top_sql, &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        top = sqlite3_column_int64(st, 0);
+    } else {
+        rc = sj_db_err(db, step, "search index");
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK || top <= mark) {
+        return rc;
+    }
+    /* The writer may be another process's (an `assign` beside the daemon):
+     * then this turn does nothing. */
+    rc = sj_db_begin(db);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    /* read again inside the transaction: the mark is what this one moves */
+    rc = sj_db_meta_get_int(db, "search_through", &mark);
+    if (rc == SJ_ENOTFOUND) {
+        mark = 0;
+        rc = SJ_OK;
+    }
+    sqlite3_stmt *ins = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(db, src->rows_sql, &st);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(db, "INSERT INTO search(text, case_id, kind) VALUES(?1, ?2, 'summary')",
+                           &ins);
+    }
+    int64_t start = sj_mono_ms(), last = mark, n = 0, indexed = 0;
+    step = SQLITE_DONE;
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, mark);
+        sqlite3_bind_int64(st, 2, max_rows > 0 ? max_rows : 1);
+    }
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        last = sqlite3_column_int64(st, 0);
+        n++;
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            rc = sj_db_bind_check(
+                db,
+                sqlite3_bind_text(ins, 1, (const char *) sqlite3_column_text(st, 1), -1,
+                                  SQLITE_TRANSIENT)
+                    | sqlite3_bind_blob(ins, 2, sqlite3_column_blob(st, 2),
+                                        sqlite3_column_bytes(st, 2), SQLITE_TRANSIENT),
+                "search index");
+            if (rc == SJ_OK) {
+                rc = sj_db_step_done(db, ins, "search index");
+                indexed++;
+            }
+        }
+        if ((n & 63) == 0 && sj_mono_ms() - start >= max_ms) {
+            step = SQLITE_DONE; /* the rest at the next idle turn */
+            break;
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "search index");
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    if (rc == SJ_OK && last > mark) {
+        rc = sj_db_meta_set_int(db, "search_through", last);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (more) {
+        *more = last < top;
+    }
+    if (done) {
+        *done = indexed;
+    }
+    return SJ_OK;
+}
+
+int
+sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state)
+{
+    if (state->settled) {
+        return 0;
+    }
+    int more = 0;
+    int64_t done = 0;
+    int rc = sj_history_index(db, src, SJ_SEARCH_STEP_ROWS, SJ_SEARCH_STEP_MS, &more, &done);
+    if (rc != SJ_OK && rc != state->last_rc) {
+        sj_warn("search index: cannot index the new reports now (%s); trying again when idle",
+                sj_strerror(rc));
+    }
+    state->last_rc = rc;
+    if (rc != SJ_OK) {
+        return 0;
+    }
+    state->caught += done;
+    if (!more) {
+        state->settled = 1;
+        if (state->caught >= SJ_SEARCH_LOG_ROWS) {
+            sj_info("search index: caught up, %lld reports indexed", (long long) state->caught);
+        }
+        state->caught = 0;
+    }
+    return more;
 }

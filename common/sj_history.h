@@ -18,9 +18,17 @@
  * ordered by time, then arrival.
  *
  * Search: every store keeps an FTS5 table `search(text, case_id UNINDEXED,
- * kind UNINDEXED)` with the trigram tokenizer, filled by triggers in the
- * transaction that stores the row (summaries, status notes, assignment
- * notes). */
+ * kind UNINDEXED)` with the trigram tokenizer. Status notes, assignment
+ * notes and changed summaries go into it by triggers in the transaction
+ * that stores the row (they are rare next to reports). The reports'
+ * summaries do not: trigram indexing costs ~50 us a row, several times the
+ * rest of a report's ingest. They are indexed in the daemon's idle time
+ * (sj_history_index, from the node engine's idle hook), in the order of
+ * the store's events table, and meta `search_through` is the highest events
+ * row done (SJ_SEARCH_MARK). A search is the FTS MATCH over the table UNION
+ * a LIKE scan of the summaries whose events row is above the mark, in one
+ * statement (one snapshot): the same rows whether a report is indexed yet
+ * or not, also in a store whose daemon never ran. */
 #ifndef SJ_HISTORY_H
 #define SJ_HISTORY_H
 
@@ -55,6 +63,49 @@
     " INSERT INTO search(text, case_id, kind) VALUES(new.note, new.case_id, 'note'); END;"    \
     "INSERT INTO meta(key, value) VALUES('case_notes', 1)"                                    \
     " ON CONFLICT(key) DO UPDATE SET value = 1;"
+
+/* The mark as SQL (0 when the store has none). */
+#define SJ_SEARCH_MARK "coalesce((SELECT value FROM meta WHERE key = 'search_through'), 0)"
+
+/* Where the summaries to index come from: rows_sql gives, for ?1 the mark
+ * and ?2 a limit, the events rows above the mark in order: seq (the events
+ * row), text (the summary to index; NULL: nothing, e.g. not a report),
+ * case_id. top_sql gives the highest events row. */
+typedef struct {
+    const char *rows_sql;
+    const char *top_sql;
+} sj_search_src_t;
+
+/* One bounded step of the idle indexer: at most max_rows events rows or
+ * about max_ms of work, in its own transaction, and the mark moved past
+ * them. *more (may be NULL): 1 when rows above the mark are left. *done
+ * (may be NULL): summaries indexed. SJ_OK also when there was nothing to
+ * do; an error code when the store is locked by another writer (nothing
+ * changed: the next idle turn tries again). */
+SJ_NODISCARD int sj_history_index(
+    sqlite3 *db, const sj_search_src_t *src, int max_rows, int max_ms, int *more, int64_t *done);
+
+/* The idle indexer's step in a daemon: rows and time per step. */
+#define SJ_SEARCH_STEP_ROWS 1000
+#define SJ_SEARCH_STEP_MS   20
+
+/* What the daemon's idle step remembers between turns (zeroed at start). */
+typedef struct {
+    int settled;    /* 1: the index was caught up and no report came since (the
+                     * store clears it when it stores a report) */
+    int last_rc;    /* the last step's code: a failure is logged when it starts */
+    int64_t caught; /* summaries indexed since the index was last caught up */
+} sj_search_idle_t;
+
+/* The daemon's idle step (sj_node_role_t.idle): nothing when settled (no
+ * query: the loop calls it after every turn with input), else
+ * sj_history_index with SJ_SEARCH_STEP_ROWS and SJ_SEARCH_STEP_MS. A
+ * failure (the store locked by another writer) is logged once, when it
+ * starts; the next idle turn tries again. A catch-up of SJ_SEARCH_LOG_ROWS
+ * summaries or more is logged when it ends. Returns 1 when more is
+ * waiting, else 0. */
+int sj_history_index_idle(sqlite3 *db, const sj_search_src_t *src, sj_search_idle_t *state);
+#define SJ_SEARCH_LOG_ROWS 10000
 
 /* Once after the migration above (meta case_notes = 1): the note and
  * officer of every status change stored before it, read from the event's

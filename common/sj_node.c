@@ -407,6 +407,7 @@ s_loop(sj_node_t *self)
 {
     const sj_node_cfg_t *cfg = self->cfg;
     int64_t start = sj_mono_ms(), next_tick = start;
+    int poll_now = 0; /* look for input without waiting for it */
     while (!s_stop) {
         zmq_pollitem_t items[2];
         int n_items = 0, i_down = -1, i_up = -1;
@@ -421,7 +422,8 @@ s_loop(sj_node_t *self)
                 (zmq_pollitem_t){.socket = sj_uplink_socket(self->up), .events = ZMQ_POLLIN};
         }
         int64_t now = sj_mono_ms();
-        int n = zmq_poll(items, n_items, (long) (next_tick > now ? next_tick - now : 0));
+        int n =
+            zmq_poll(items, n_items, poll_now ? 0 : (long) (next_tick > now ? next_tick - now : 0));
         if (n < 0 && zmq_errno() != EINTR) {
             sj_error("poll failed: %s", zmq_strerror(zmq_errno()));
             return SJ_EIO;
@@ -435,6 +437,17 @@ s_loop(sj_node_t *self)
         if (s_reload) {
             s_reload = 0;
             s_reload_config(self);
+        }
+        /* Idle work (role.idle) runs in a turn in which nothing was ready,
+         * one bounded step at a time. After a turn with input the next poll
+         * does not wait: when nothing is ready then, it is the idle work's
+         * turn, so that a steady trickle of input (faster than the tick)
+         * does not keep it from ever running; a backlog keeps the sockets
+         * ready and goes first. While the idle work says more is waiting,
+         * the poll does not wait either. */
+        poll_now = 0;
+        if (self->role->idle) {
+            poll_now = n > 0 || (n == 0 && self->role->idle(self->ctx, self->st.store) > 0);
         }
         now = sj_mono_ms();
         /* Tick after anything was read (an ack opens the window: the next

@@ -14,7 +14,8 @@
  *     -> ONE poll loop: the links' sockets are read when readable; every
  *        SJ_NODE_TICK_MS, and after anything was read, one tick: the
  *        uplink (sends what its window allows), the downlink (pushes new
- *        downward items), role.tick; then role.done (one-shot use)
+ *        downward items), role.tick; then role.done (one-shot use); in a
+ *        turn with nothing read, role.idle (the daemons' search index)
  *     -> SIGHUP (daemons): the allowlist and the log level are read again
  *     -> teardown in reverse order.
  *
@@ -70,6 +71,15 @@ typedef struct {
     /* Optional (one-shot use): 1 when the work is done and sj_node_run
      * should return SJ_OK; checked after every tick. */
     int (*done)(void *ctx, sj_node_t *node);
+    /* Optional (the daemons' `run`): work for a turn of the loop in which
+     * nothing was ready to read (the search index, sj_history.h): one
+     * bounded step (~20 ms at most). Returns 1 when more is waiting (the
+     * loop then polls without waiting and calls it again while nothing
+     * comes), 0 when nothing is. After a turn with input the loop looks
+     * again at once, and calls this when nothing is ready: it is called
+     * often, and must cost nothing when there is nothing to do. Input
+     * always goes first: a backlog drains before this runs. */
+    int (*idle)(void *ctx, void *store);
     /* Optional: once, after the loop ended with rc and before the links
      * are torn down (e.g. to say what the parent answered last). */
     void (*stopping)(void *ctx, sj_node_t *node, int rc);

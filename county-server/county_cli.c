@@ -184,6 +184,14 @@ s_node_close(void *ctx, void *store)
     county_store_close(&st);
 }
 
+/* The engine's idle hook: a step of the search index (sj_history.h). */
+static int
+s_node_idle(void *ctx, void *store)
+{
+    (void) ctx;
+    return county_store_idle(store);
+}
+
 /* run --down-retention-days DAYS (0..3650, default 30; 0: as soon as acked)
  * into the engine's retention. 0, or 2 after saying why. */
 static int
@@ -208,8 +216,10 @@ s_run(const sj_cli_args_t *ca)
     if (s_down_retention(ca, &keep_ms)) {
         return 2;
     }
-    static const sj_node_role_t role = {
-        .open = s_node_open, .close = s_node_close, .down_ops = &county_store_downlink_ops};
+    static const sj_node_role_t role = {.open = s_node_open,
+                                        .close = s_node_close,
+                                        .down_ops = &county_store_downlink_ops,
+                                        .idle = s_node_idle};
     const sj_node_cfg_t cfg = {.tool = "county-server",
                                .data = ca->data,
                                .store_file = COUNTY_STORE_FILE,

@@ -33,11 +33,13 @@ county_query_search_table(sqlite3 *db,
         snprintf(err, err_size, "search: give the text to find (UTF-8, not empty)");
         return SJ_EINVAL;
     }
-    char pattern[1024] = "";
+    char pattern[1024] = "", like[1024] = "";
     int ph = text ? sj_history_phrase(text, pattern, sizeof pattern) : 1;
     if (ph == 0) {
         ph = sj_history_like(text, pattern, sizeof pattern);
         *scanned = 1;
+    } else if (ph > 0 && text) {
+        ph = sj_history_like(text, like, sizeof like);
     }
     if (ph < 0) {
         snprintf(err, err_size, "search: the text is too long (at most %zu bytes)",
@@ -52,7 +54,10 @@ county_query_search_table(sqlite3 *db,
         : *scanned ? "(summary LIKE ? ESCAPE '\\'"
                      " OR id IN (SELECT case_id FROM status_changes WHERE note LIKE ? ESCAPE '\\')"
                      " OR id IN (SELECT case_id FROM assignments WHERE note LIKE ? ESCAPE '\\'))"
-                   : "id IN (SELECT case_id FROM search WHERE search MATCH ?)";
+                   /* the index, and the summaries not in it yet (sj_history.h) */
+                   : "id IN (SELECT case_id FROM search WHERE search MATCH ?"
+                     " UNION ALL SELECT t.id FROM events AS e JOIN matters AS t ON t.id = e.id"
+                     " WHERE e.eid > " SJ_SEARCH_MARK " AND t.summary LIKE ? ESCAPE '\\')";
     int n = snprintf(sql, sizeof sql,
                      "SELECT id, occurred_on, origin, category, channel, persons, outcome, summary"
                      " FROM matters%s%s%s ORDER BY created_ms DESC, id DESC LIMIT ?",
@@ -74,6 +79,9 @@ county_query_search_table(sqlite3 *db,
     int p = w.n + 1;
     for (int i = 0; rc == SJ_OK && text && i < (*scanned ? 3 : 1); i++) {
         sqlite3_bind_text(st, p++, pattern, -1, SQLITE_STATIC);
+    }
+    if (rc == SJ_OK && text && !*scanned) {
+        sqlite3_bind_text(st, p++, like, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(st, p, f && f->limit > 0 ? f->limit : 100);
     sj_table_t *t = rc == SJ_OK ? sj_table_new(S_NCOLS, names, types) : NULL;

@@ -165,7 +165,33 @@ static const sj_migration_t s_migrations[] = {
                                " SELECT summary, id, 'summary' FROM matters;"},
     /* Issue 19: refusals reported by the children, the streams' floors. */
     {13, SJ_DOWN_SCHEMA_19},
+    /* The search index off the ingest path (sj_history.h): a report's
+     * summary is indexed in the daemon's idle time (county_store_index), in
+     * the order of its events row (eid: matters has no rowid, and a report's
+     * matter has its event's id), and meta search_through is the highest
+     * eid done. Every matter here is indexed: the mark starts at the top. A
+     * summary changed by a correction still adds its new text at once,
+     * unless its matter is not indexed yet: then the old text goes in (the
+     * indexer takes the new one from matters), so that each text is in the
+     * table once, whenever it came. */
+    {14, "DROP TRIGGER search_matter;"
+         "DROP TRIGGER search_matter_summary;"
+         "CREATE TRIGGER search_matter_summary AFTER UPDATE OF summary"
+         " ON matters WHEN new.summary != old.summary BEGIN"
+         " INSERT INTO search(text, case_id, kind) SELECT CASE WHEN"
+         " coalesce((SELECT eid FROM events WHERE id = new.id), 0) <= " SJ_SEARCH_MARK
+         " THEN new.summary ELSE old.summary END, new.id, 'summary'; END;"
+         "INSERT INTO meta(key, value) SELECT 'search_through', coalesce(max(eid), 0) FROM events"
+         " WHERE 1 ON CONFLICT(key) DO UPDATE SET value = excluded.value;"},
 };
+
+/* The idle indexer's source (sj_history.h): the events rows above the mark,
+ * a report's with its matter's summary (none once voided). */
+static const sj_search_src_t s_search_src = {
+    .rows_sql = "SELECT e.eid, m.summary, m.id FROM events AS e"
+                " LEFT JOIN matters AS m ON m.id = e.id AND e.type = 1"
+                " WHERE e.eid > ?1 ORDER BY e.eid LIMIT ?2",
+    .top_sql = "SELECT coalesce(max(eid), 0) FROM events"};
 
 struct county_store {
     sqlite3 *db;
@@ -180,6 +206,7 @@ struct county_store {
     county_tally_acc_t *acc;     /* tallies gathered over the current batch */
     sj_case_db_t *cases;         /* the case model's table side (write mode) */
     int fixes_waiting;           /* -1 unknown, else: a fixes row waits for its report */
+    sj_search_idle_t search;     /* the idle indexer's state (the daemon) */
 };
 
 /* Cases with status changes but no matter (their report is not here yet):
@@ -350,6 +377,18 @@ county_store_close(county_store_t **self_p)
     sj_db_close(&self->db);
     free(self);
     *self_p = NULL;
+}
+
+int
+county_store_index(county_store_t *self, int max_rows, int max_ms, int *more, int64_t *done)
+{
+    return sj_history_index(self->db, &s_search_src, max_rows, max_ms, more, done);
+}
+
+int
+county_store_idle(county_store_t *self)
+{
+    return sj_history_index_idle(self->db, &s_search_src, &self->search);
 }
 
 sqlite3 *
@@ -775,6 +814,7 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
      * sub-journal is truncated by walking it from the start, which doubled
      * the county's CPU per report. */
     s_tally_add(self->acc, r, ev->origin);
+    self->search.settled = 0; /* its summary: for the idle indexer */
     if ((rc = s_fixes_waiting(self, ev->id)) != SJ_OK) {
         return rc;
     }

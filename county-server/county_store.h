@@ -56,6 +56,16 @@ extern const sj_downlink_ops_t county_store_downlink_ops;
  * (county_store_view.h) or any other connection to its file. */
 SJ_NODISCARD int county_store_tally_rebuild(sqlite3 *db);
 
+/* One bounded step of the search index (sj_history_index): at most
+ * max_rows reports' events rows or about max_ms, in its own transaction.
+ * *more: 1 when rows above the mark are left; *done (may be NULL): the
+ * summaries indexed. The daemon runs it in its idle time. */
+SJ_NODISCARD int
+county_store_index(county_store_t *self, int max_rows, int max_ms, int *more, int64_t *done);
+/* The daemon's idle step of it (sj_history_index_idle): 1 when more is
+ * waiting. */
+int county_store_idle(county_store_t *self);
+
 /* The origin code of the county's own events (county-server update): the
  * store's county code, or "000000" when the store has none. */
 const char *county_store_origin(const county_store_t *self);

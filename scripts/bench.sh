@@ -7,6 +7,8 @@
 #   2 latency     1,000 reports/s for 10 s, submit -> county commit
 #   3 backlog     1,000,000 reports queued at a hub while the county is down
 #   4 query       stats over 1M and 10M matters, export of 1M
+#   search        search over 1M matters: all indexed, and with the newest
+#                 100,000 not indexed yet (bench_search; Markdown, no JSON)
 #   5 many        10 hubs, 95 stations in one process
 # and a perf profile of the county and a hub during one extra throughput run.
 # Writes tests/bench/results/*.json (git-ignored) and tests/bench/RESULTS.md.
@@ -23,13 +25,15 @@ repeat=${SANJI_BENCH_REPEAT:-3}
 # seconds, backlog reports, query sizes, per-station reports (many)
 if [[ ${SANJI_BENCH_QUICK:-0} == 1 ]]; then
     n_thr=2000 n_zmq=100000 n_mqtt=20000 lat_s=2 n_backlog=50000 q_sizes=100000,300000 n_many=200
+    n_search=50000 n_tail=5000
 else
     n_thr=25000 n_zmq=1000000 n_mqtt=200000 lat_s=10 n_backlog=1000000 q_sizes=1000000,10000000 n_many=2000
+    n_search=1000000 n_tail=100000
 fi
 build=${SANJI_BENCH_BUILD:-build-release}
 results=tests/bench/results
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(throughput latency backlog query many profile)
+((${#scenarios[@]})) || scenarios=(throughput latency backlog query search many profile)
 want() { local s; for s in "${scenarios[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
 
 bash scripts/deps.sh
@@ -51,7 +55,8 @@ fi
 echo "== building ($build/, Release)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" \
-    --target bench_load bench_zmq bench_floor bench_mqtt bench_query township-hub county-server >/dev/null
+    --target bench_load bench_zmq bench_floor bench_mqtt bench_query bench_search township-hub \
+    county-server >/dev/null
 bin=$build/tests/bench
 
 mkdir -p "$results"
@@ -104,6 +109,16 @@ fi
 if want query; then
     rm -f "$results"/query.json
     run "query" "$results/query.json" "$bin/bench_query" --sizes "$q_sizes" --runs 3
+fi
+if want search; then
+    # Markdown tables, appended to RESULTS.md by report.sh.
+    rm -f "$results"/search.md
+    echo "== search (load $(loadavg))"
+    if ! "$bin/bench_search" "$n_search" "$n_tail" > "$results/search.md.tmp"; then
+        echo "bench: search FAILED" >&2
+        failed=1
+    fi
+    mv "$results/search.md.tmp" "$results/search.md"
 fi
 if want many; then
     rm -f "$results"/many-*.json

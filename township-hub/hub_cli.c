@@ -190,6 +190,14 @@ s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
     return SJ_OK;
 }
 
+/* The engine's idle hook: a step of the search index (sj_history.h). */
+static int
+s_node_idle(void *ctx, void *store)
+{
+    (void) ctx;
+    return hub_store_idle(store);
+}
+
 static void
 s_node_close(void *ctx, void *store)
 {
@@ -204,7 +212,8 @@ s_run(const s_opts_t *o)
     static const sj_node_role_t role = {.open = s_node_open,
                                         .close = s_node_close,
                                         .down_ops = &hub_store_downlink_ops,
-                                        .up_ops = &hub_store_uplink_ops};
+                                        .up_ops = &hub_store_uplink_ops,
+                                        .idle = s_node_idle};
     /* group_events: at most ~8 station batches per transaction: 10 stations
      * pushing a window of 8 each were decoded 64 frames at a time (the hub's
      * peak RSS, 36 MiB), and forwarding waited for the whole group.

@@ -72,7 +72,7 @@ hub_read_list(sqlite3 *db,
         SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = NULL;
     *scanned = 0;
-    char where[1024] = "";
+    char where[2048] = "";
     size_t wl = 0;
     s_binds_t b = {.n = 0};
 #define S_AND(clause) \
@@ -120,7 +120,7 @@ hub_read_list(sqlite3 *db,
             s_bind_add(&b, dates[i], 0);
         }
     }
-    char pattern[1024];
+    char pattern[1024], like[1024];
     if (f->text) {
         if (!f->text[0] || !sj_utf8_valid(f->text, strlen(f->text))) {
             snprintf(err, err_size, "search: give the text to find (UTF-8, not empty)");
@@ -143,12 +143,21 @@ hub_read_list(sqlite3 *db,
                 s_bind_add(&b, pattern, 0);
             }
         } else {
-            S_AND("r.id IN (SELECT case_id FROM search WHERE search MATCH ?)");
+            /* the index, and the summaries not in it yet (sj_history.h) */
+            S_AND("r.id IN (SELECT case_id FROM search WHERE search MATCH ?"
+                  " UNION ALL SELECT t.id FROM events AS e JOIN reports AS t ON t.id = e.id"
+                  " WHERE e.hub_seq > " SJ_SEARCH_MARK " AND t.search_later = 1"
+                  " AND t.summary LIKE ? ESCAPE '\\')");
             s_bind_add(&b, pattern, 0);
+            if (sj_history_like(f->text, like, sizeof like) < 0) {
+                snprintf(err, err_size, "search: the text is too long");
+                return SJ_EINVAL;
+            }
+            s_bind_add(&b, like, 0);
         }
     }
 #undef S_AND
-    char sql[2048];
+    char sql[4096];
     snprintf(
         sql, sizeof sql,
         "SELECT r.id, r.occurred_on, r.origin, r.category, r.channel, r.kind, r.persons, " S_OUTCOME

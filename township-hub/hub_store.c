@@ -105,7 +105,33 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: refusals from the stations and the stations' streams'
      * floors; the county's items this hub refused or does not know yet. */
     {8, SJ_DOWN_SCHEMA_19 SJ_DOWN_CHILD_SCHEMA_19},
+    /* The search index off the ingest path (sj_history.h): the summary of a
+     * report that came in an event (search_later = 1) is indexed in the
+     * daemon's idle time (hub_store_index), in the order of its events row
+     * (hub_seq: reports has no rowid), and meta search_through is the
+     * highest hub_seq done. A report known only from an assignment's
+     * snapshot (rare: a case of another township) has no events row here and
+     * is indexed by the trigger as before. Every report here is indexed: the
+     * mark starts at the top, or at 0 while the rows of a store older than
+     * schema 7 are still to be read (hub_reports: they come with
+     * search_later = 1, like any report of an event). */
+    {9, "DROP TRIGGER search_report;"
+        "ALTER TABLE reports ADD COLUMN search_later INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TRIGGER search_report AFTER INSERT ON reports WHEN new.search_later = 0 BEGIN"
+        " INSERT INTO search(text, case_id, kind) VALUES(new.summary, new.id, 'summary'); END;"
+        "INSERT INTO meta(key, value) SELECT 'search_through',"
+        " CASE WHEN coalesce((SELECT value FROM meta WHERE key = 'hub_reports'), 0) != 0 THEN 0"
+        " ELSE coalesce(max(hub_seq), 0) END FROM events"
+        " WHERE 1 ON CONFLICT(key) DO UPDATE SET value = excluded.value;"},
 };
+
+/* The idle indexer's source (sj_history.h): the events rows above the mark,
+ * a report's with its summary. */
+static const sj_search_src_t s_search_src = {
+    .rows_sql = "SELECT e.hub_seq, r.summary, r.id FROM events AS e"
+                " LEFT JOIN reports AS r ON r.id = e.id AND r.search_later = 1"
+                " WHERE e.hub_seq > ?1 ORDER BY e.hub_seq LIMIT ?2",
+    .top_sql = "SELECT coalesce(max(hub_seq), 0) FROM events"};
 
 /* Keeps a report's readable fields (schema 7): from its event, or from the
  * snapshot an assignment brought (ev NULL). Idempotent. */
@@ -123,8 +149,8 @@ s_report_keep(sqlite3 *db,
     /* the report's own fields win over a snapshot's */
     int rc = sj_db_prepare(db,
                            ev ? "INSERT OR REPLACE INTO reports(id, origin, occurred_on, channel,"
-                                " kind, persons, level, category, summary, officer, created_ms)"
-                                " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                                " kind, persons, level, category, summary, officer, created_ms,"
+                                " search_later) VALUES(?,?,?,?,?,?,?,?,?,?,?,1)"
                               : "INSERT INTO reports(id, origin, occurred_on, channel, kind,"
                                 " persons, level, category, summary, officer, created_ms)"
                                 " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
@@ -264,6 +290,7 @@ struct hub_store {
     s_e2e_slot_t *e2e;         /* E2E_SLOTS receipts (write mode) */
     sj_down_t *down;           /* the stations' downward streams (write mode) */
     sj_case_db_t *cases;       /* the case model's table side (write mode) */
+    sj_search_idle_t search;   /* the idle indexer's state (the daemon) */
 };
 
 static int
@@ -464,6 +491,18 @@ hub_store_close(hub_store_t **self_p)
     *self_p = NULL;
 }
 
+int
+hub_store_index(hub_store_t *self, int max_rows, int max_ms, int *more, int64_t *done)
+{
+    return sj_history_index(self->db, &s_search_src, max_rows, max_ms, more, done);
+}
+
+int
+hub_store_idle(hub_store_t *self)
+{
+    return sj_history_index_idle(self->db, &s_search_src, &self->search);
+}
+
 sqlite3 *
 hub_store_db(hub_store_t *self)
 {
@@ -656,6 +695,7 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         if (rc != SJ_OK) {
             return rc;
         }
+        self->search.settled = 0; /* its summary: for the idle indexer */
         rc = sj_case_db_orphan_maybe(self->cases, ev->id)
                  ? sj_case_db_waits(self->cases, ev->id, &waits)
                  : SJ_OK;

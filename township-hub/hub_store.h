@@ -27,6 +27,16 @@ typedef struct hub_store hub_store_t;
 hub_store_t *
 hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, size_t err_size);
 void hub_store_close(hub_store_t **self_p);
+
+/* One bounded step of the search index (sj_history_index): at most
+ * max_rows events rows or about max_ms, in its own transaction. *more: 1
+ * when rows above the mark are left; *done (may be NULL): the summaries
+ * indexed. The daemon runs it in its idle time. */
+SJ_NODISCARD int
+hub_store_index(hub_store_t *self, int max_rows, int max_ms, int *more, int64_t *done);
+/* The daemon's idle step of it (sj_history_index_idle): 1 when more is
+ * waiting. */
+int hub_store_idle(hub_store_t *self);
 /* The store's migrations (for restore's schema check); *n gets their number. */
 const sj_migration_t *hub_store_migrations(size_t *n);
 const char *hub_store_code(const hub_store_t *self);

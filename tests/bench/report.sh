@@ -219,6 +219,12 @@ for role in county hub; do
     echo '```'
     echo
 done
+if [[ -s $dir/search.md ]]; then
+    echo "## Search: \`bench_search\` (the index kept in idle time, sj_history.h)"
+    echo
+    cat "$dir/search.md"
+    echo
+fi
 if [[ -s $here/ANALYSIS.md ]]; then
     cat "$here/ANALYSIS.md"
 fi

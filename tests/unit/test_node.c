@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,14 +35,16 @@ typedef struct {
     lf_child_t child;
     uint8_t parent_epoch[16];
     pthread_t thread;
-    int running;          /* the parent's thread was started */
-    atomic_int stop;      /* the parent's done predicate */
-    int parent_rc;        /* what the parent's sj_node_run returned */
-    int ticks;            /* the child's tick hook */
-    int stopping_rc;      /* what the child's stopping hook saw */
-    char last_error[256]; /* ... and the parent's last word */
-    int open_rc;          /* what the child's open returns */
-    int closed;           /* the child's close calls */
+    int running;           /* the parent's thread was started */
+    atomic_int stop;       /* the parent's done predicate */
+    int parent_rc;         /* what the parent's sj_node_run returned */
+    int ticks;             /* the child's tick hook */
+    int stopping_rc;       /* what the child's stopping hook saw */
+    char last_error[256];  /* ... and the parent's last word */
+    int open_rc;           /* what the child's open returns */
+    int closed;            /* the child's close calls */
+    int with_idle;         /* the parent has an idle hook */
+    atomic_int idle_calls; /* ... and it was called this often */
 } s_fix_t;
 
 static int
@@ -116,20 +119,35 @@ s_parent_done(void *ctx, sj_node_t *node)
     return atomic_load(&f->stop);
 }
 
+/* Work waiting for the first 200 calls, then none. */
+static int
+s_parent_idle(void *ctx, void *store)
+{
+    s_fix_t *f = ctx;
+    assert_ptr_equal(store, &f->parent);
+    return atomic_fetch_add(&f->idle_calls, 1) + 1 < 200;
+}
+
 static void *
 s_parent_main(void *arg)
 {
     s_fix_t *f = arg;
-    static const sj_node_role_t role = {.open = s_parent_open,
-                                        .close = s_no_close,
-                                        .down_ops = &lf_parent_ops,
-                                        .done = s_parent_done};
+    static const sj_node_role_t plain = {.open = s_parent_open,
+                                         .close = s_no_close,
+                                         .down_ops = &lf_parent_ops,
+                                         .done = s_parent_done};
+    static const sj_node_role_t with_idle = {.open = s_parent_open,
+                                             .close = s_no_close,
+                                             .down_ops = &lf_parent_ops,
+                                             .done = s_parent_done,
+                                             .idle = s_parent_idle};
+    const sj_node_role_t *role = f->with_idle ? &with_idle : &plain;
     const sj_node_cfg_t cfg = {.tool = "test-parent",
                                .data = f->parent_dir,
                                .insecure = 1,
                                .bind = f->endpoint,
                                .zctx = f->zctx};
-    f->parent_rc = sj_node_run(&cfg, &role, f);
+    f->parent_rc = sj_node_run(&cfg, role, f);
     return NULL;
 }
 
@@ -238,6 +256,30 @@ test_node_one_shot_delivers(void **state)
     }
 }
 
+/* The idle hook (the daemons' search index): while it says more work is
+ * waiting it is called again without waiting for a tick, and the children's
+ * events still go in, all of them. */
+static void
+test_node_idle_hook(void **state)
+{
+    s_fix_t *f = *state;
+    f->with_idle = 1;
+    assert_int_equal(lf_child_add(&f->child, 40), 0);
+    int64_t t0 = sj_mono_ms();
+    s_parent_start(f);
+    sj_node_cfg_t cfg = s_child_cfg(f, 30000);
+    assert_int_equal(sj_node_run(&cfg, &s_child_role, f), SJ_OK);
+    assert_int_equal(f->child.acked, 40);
+    /* 200 calls at one per tick would take 20 s */
+    while (atomic_load(&f->idle_calls) < 200 && sj_mono_ms() - t0 < 5000) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(atomic_load(&f->idle_calls) >= 200);
+    assert_int_equal(s_parent_stop(f), SJ_OK);
+    assert_int_equal(f->parent.n, 40);
+}
+
 static void
 test_node_times_out_and_ticks(void **state)
 {
@@ -340,6 +382,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_node_one_shot_delivers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_node_idle_hook, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_node_times_out_and_ticks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_node_stops_at_refusal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_node_bad_configuration, s_setup, s_teardown),

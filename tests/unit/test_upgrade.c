@@ -210,6 +210,19 @@ test_upgrade_hub_store(void **state)
         }
         free(csv);
         assert_int_equal(lines, 1 + (ver >= 2 ? FIXTURE_REPORTS : 0));
+        /* Schema 9: the reports read from older events are above the search
+         * mark (0) until the idle indexer has done them, each once. */
+        assert_int_equal(s_scalar(db, "SELECT value FROM meta WHERE key = 'search_through'"), 0);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM search WHERE kind = 'summary'"), 0);
+        int more = 1;
+        int64_t done = 0;
+        assert_int_equal(hub_store_index(st, 1000, 1000, &more, &done), SJ_OK);
+        assert_int_equal(more, 0);
+        assert_int_equal(done, FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM search WHERE kind = 'summary'"),
+                         FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT value FROM meta WHERE key = 'search_through'"),
+                         s_scalar(db, "SELECT max(hub_seq) FROM events"));
         hub_store_close(&st);
         s_check_schema(dir, "township-hub", migs, nmig, SJ_DB_SCHEMA_FULL); /* migrated */
         /* migrated to the latest schema: the read-only path accepts it */
@@ -248,6 +261,15 @@ test_upgrade_county_store(void **state)
         assert_int_equal(s_scalar(db, "SELECT sum(items) FROM tally_kind"), FIXTURE_REPORTS);
         assert_int_equal(s_scalar(db, "SELECT sum(persons) FROM tally_kind"),
                          s_scalar(db, "SELECT sum(persons) FROM matters"));
+        /* Schema 12 indexed the matters held; 14 puts the mark at the top. */
+        assert_int_equal(s_scalar(db, "SELECT count(*) FROM search WHERE kind = 'summary'"),
+                         FIXTURE_REPORTS);
+        assert_int_equal(s_scalar(db, "SELECT value FROM meta WHERE key = 'search_through'"),
+                         s_scalar(db, "SELECT max(eid) FROM events"));
+        int more = 1;
+        int64_t done = -1;
+        assert_int_equal(county_store_index(st, 1000, 1000, &more, &done), SJ_OK);
+        assert_int_equal(done, 0);
         county_store_close(&st);
         s_check_schema(dir, "county-server", migs, nmig, SJ_DB_SCHEMA_FULL); /* migrated */
         st = county_store_open(dir, NULL, SJ_DB_READ, err, sizeof err);
