@@ -29,6 +29,7 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
+#include "sj_places.h"
 
 enum {
     O_DATA = 1000,
@@ -588,6 +589,106 @@ s_fix_cmd(const sj_cli_args_t *ca)
     return code;
 }
 
+/* ---- places (issue 15 item 4) ---- */
+
+static int
+s_places_list(county_store_t *st, sj_format_t fmt)
+{
+    sj_place_t *v = NULL;
+    size_t n = 0;
+    int rc = sj_places_all(county_store_db(st), &v, &n);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: cannot read the place names: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    static const char *const names[] = {"code", "name", "level"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    sj_table_t *t = sj_table_new(3, names, types);
+    rc = t ? SJ_OK : SJ_ENOMEM;
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        int level = sj_code_level(v[i].code);
+        const char *cells[] = {v[i].code, v[i].name,
+                               level == 6   ? "county"
+                               : level == 9 ? "township"
+                                            : "village"};
+        rc = sj_table_add_row(t, cells);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, stdout);
+    }
+    sj_table_destroy(&t);
+    free(v);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: cannot list the place names: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    if (fmt == SJ_FMT_TABLE && n == 0) {
+        fprintf(stderr, "county-server: no place names yet (county-server places import FILE)\n");
+    }
+    return 0;
+}
+
+static int
+s_places_cmd(const sj_cli_args_t *ca)
+{
+    const char *sub = ca->pos[0];
+    int import = strcmp(sub, "import") == 0;
+    if (!import && strcmp(sub, "list") != 0) {
+        fprintf(stderr,
+                "county-server: places: '%s' is not import or list (see county-server"
+                " places --help)\n",
+                sub);
+        return 2;
+    }
+    if (import != (ca->npos == 2)) {
+        fprintf(stderr, "county-server: %s\n",
+                import ? "places import needs the FILE (code,name lines)"
+                       : "places list takes no FILE");
+        return 2;
+    }
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+        return 2;
+    }
+    if (import && sj_cli_has(ca, O_FORMAT)) {
+        fprintf(stderr, "county-server: places import takes no --format\n");
+        return 2;
+    }
+    char err[1024] = "";
+    county_store_t *st =
+        county_store_open(ca->data, NULL, import ? SJ_DB_WRITE : SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    if (!import) {
+        int code = s_places_list(st, fmt);
+        county_store_close(&st);
+        return code;
+    }
+    const char *county = county_store_origin(st);
+    sj_place_t *v = NULL;
+    size_t n = 0, changed = 0, children = 0;
+    int rc = sj_places_read_csv(ca->pos[1], strcmp(county, "000000") ? county : NULL, &v, &n, err,
+                                sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s: %s; nothing was stored\n", ca->pos[1], err);
+        county_store_close(&st);
+        return rc == SJ_EINVAL ? 2 : 1;
+    }
+    rc = county_store_places_import(st, v, n, &changed, &children, err, sizeof err);
+    free(v);
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    printf("%zu place name(s) read, %zu new or renamed; sent to %zu connected child(ren)"
+           " (others get them when they connect)\n",
+           n, changed, children);
+    return 0;
+}
+
 /* ---- report ---- */
 
 static int
@@ -925,6 +1026,26 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --reason TEXT       why (required)\n",
      s_fix_cmd, NULL, NULL, NULL},
+    {"places", "import FILE | list", 1, 2, S_OPTS(O_FORMAT, O_BOM),
+     "place names (code -> name): import a list, list them",
+     "usage: county-server places import FILE.csv\n"
+     "       county-server places list [--format table|json|csv]\n"
+     "\n"
+     "Keeps the county's place names (e.g. 230523100 宝清镇) and sends them down:\n"
+     "each township hub gets its own, its county's and its stations' names, each\n"
+     "station its own, its township's and its county's, without a restart. Every\n"
+     "listing, page, report and export then shows the name beside the code; a\n"
+     "code without a name shows as the code.\n"
+     "\n"
+     "import: FILE is CSV, UTF-8 (a BOM is fine), one code,name per line (code: 6,\n"
+     "9 or 12 digits, within this county; name: 1..64 bytes, may be quoted). A\n"
+     "first line that is not a code is a header. Every bad line is named by its\n"
+     "number and nothing is stored (exit 2). Importing again renames the codes\n"
+     "held and adds new ones; a code not in the file keeps its name.\n"
+     "\n"
+     "  --format F          list: table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n",
+     s_places_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      "per station: highest complete sequence, gaps, hash-chain\n"
      "breaks; exit 1 on any",

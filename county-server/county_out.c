@@ -113,6 +113,33 @@ s_counts_total_json(const county_figs_t *total)
     return tobj;
 }
 
+/* A stats row's place names (issue 15): "township_name" and
+ * "station_name" beside their codes, and "name": the station's when the row
+ * has one, else the township's. A code without a name gives the code. */
+static int
+s_json_names(cJSON *row, const sj_places_map_t *places)
+{
+    static const char *const dims[] = {"township", "station"};
+    const char *last = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(row, dims[i]);
+        if (!cJSON_IsString(c)) {
+            continue;
+        }
+        const char *name = sj_places_map_get(places, c->valuestring);
+        char key[32];
+        snprintf(key, sizeof key, "%s_name", dims[i]);
+        last = name ? name : c->valuestring;
+        if (!cJSON_AddStringToObject(row, key, last)) {
+            return SJ_ENOMEM;
+        }
+    }
+    if (last && !cJSON_AddStringToObject(row, "name", last)) {
+        return SJ_ENOMEM;
+    }
+    return SJ_OK;
+}
+
 cJSON *
 county_out_stats_json(const county_stats_t *s)
 {
@@ -130,6 +157,9 @@ county_out_stats_json(const county_stats_t *s)
     cJSON_ArrayForEach(row, rows)
     {
         if (figs && s_json_decimals(row) != SJ_OK) {
+            goto fail;
+        }
+        if (s_json_names(row, county_stats_places(s)) != SJ_OK) {
             goto fail;
         }
     }

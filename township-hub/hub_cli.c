@@ -19,6 +19,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_node.h"
+#include "sj_places.h"
 
 enum {
     O_DATA = 1000,
@@ -326,8 +327,21 @@ s_assign(const s_opts_t *o,
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
+    /* Issue 15 item 5: only to a station this hub has heard of. */
+    static const char *const heard[] = {"SELECT 1 FROM reports WHERE origin = ?1 LIMIT 1",
+                                        "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1", NULL};
+    int known = 1; /* a code outside the township: hub_store_assign says so */
+    int rc = SJ_OK;
+    if (sj_code_under(to, hub_store_code(st))) {
+        rc = sj_places_known(hub_store_db(st), o->data, to, heard, &known, err, sizeof err);
+    }
+    if (rc != SJ_OK || !known) {
+        fprintf(stderr, "township-hub: %s\n", known ? "cannot read the hub store" : err);
+        hub_store_close(&st);
+        return 1;
+    }
     uint8_t ev_id[SJ_ID_BYTES];
-    int rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
+    rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
     } else {

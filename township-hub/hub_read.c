@@ -9,8 +9,9 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
-#define S_LIST_NCOLS 11
+#define S_LIST_NCOLS 13
 #define S_MAX_BINDS  12
 
 const char hub_read_history_sql[] =
@@ -55,6 +56,15 @@ s_bind_add(s_binds_t *b, const char *text, long long value)
     b->n++;
 }
 
+/* A place's name (issue 15), or its code when it has none. */
+static const char *
+s_place(const sj_places_map_t *places, const unsigned char *code)
+{
+    const char *c = (const char *) code;
+    const char *n = c ? sj_places_map_get(places, c) : NULL;
+    return n ? n : c;
+}
+
 int
 hub_read_list(sqlite3 *db,
               const hub_read_filter_t *f,
@@ -64,11 +74,11 @@ hub_read_list(sqlite3 *db,
               size_t err_size)
 {
     static const char *const names[S_LIST_NCOLS] = {
-        "id",      "occurred_on", "station",  "category", "channel", "kind",
-        "persons", "outcome",     "assignee", "due_on",   "summary"};
+        "id",      "occurred_on", "station", "category", "channel",      "kind",         "persons",
+        "outcome", "assignee",    "due_on",  "summary",  "station_name", "assignee_name"};
     static const sj_col_type_t types[S_LIST_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = NULL;
     *scanned = 0;
     char where[1024] = "";
@@ -168,6 +178,7 @@ hub_read_list(sqlite3 *db,
     sqlite3_bind_int64(st, b.n + 1, f->limit > 0 ? f->limit : 100);
     sqlite3_bind_int64(st, b.n + 2, f->offset > 0 ? f->offset : 0);
     sj_table_t *t = sj_table_new(S_LIST_NCOLS, names, types);
+    sj_places_map_t *places = sj_places_map_load(db);
     int rc = t ? SJ_OK : SJ_ENOMEM;
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -185,7 +196,9 @@ hub_read_list(sqlite3 *db,
                                            s_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 7)),
                                            (const char *) sqlite3_column_text(st, 8),
                                            (const char *) sqlite3_column_text(st, 9),
-                                           (const char *) sqlite3_column_text(st, 10)};
+                                           (const char *) sqlite3_column_text(st, 10),
+                                           s_place(places, sqlite3_column_text(st, 2)),
+                                           s_place(places, sqlite3_column_text(st, 8))};
         if (sj_table_add_row(t, cells) != SJ_OK) {
             rc = SJ_ENOMEM;
         }
@@ -197,6 +210,7 @@ hub_read_list(sqlite3 *db,
         snprintf(err, err_size, "out of memory");
     }
     sqlite3_finalize(st);
+    sj_places_map_free(&places);
     if (rc != SJ_OK) {
         sj_table_destroy(&t);
         return rc;
@@ -205,18 +219,20 @@ hub_read_list(sqlite3 *db,
     return SJ_OK;
 }
 
-#define S_SHOW_NCOLS 13
+#define S_SHOW_NCOLS 15
 
 int
 hub_read_show(
     sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out, char *err, size_t err_size)
 {
     static const char *const names[S_SHOW_NCOLS] = {
-        "id",    "occurred_on", "station", "township", "channel", "kind",    "persons",
-        "level", "category",    "outcome", "summary",  "officer", "personal"};
+        "id",      "occurred_on", "station",  "township",     "channel",
+        "kind",    "persons",     "level",    "category",     "outcome",
+        "summary", "officer",     "personal", "station_name", "township_name"};
     static const sj_col_type_t types[S_SHOW_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
@@ -247,6 +263,7 @@ hub_read_show(
         return step == SQLITE_DONE ? SJ_ENOTFOUND : SJ_EDB;
     }
     const char *station = (const char *) sqlite3_column_text(st, 1);
+    sj_places_map_t *places = sj_places_map_load(db);
     char township[10] = "";
     snprintf(township, sizeof township, "%.9s", station ? station : "");
     const char *cells[S_SHOW_NCOLS] = {
@@ -262,9 +279,12 @@ hub_read_show(
         s_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 7)),
         (const char *) sqlite3_column_text(st, 8),
         (const char *) sqlite3_column_text(st, 9),
-        "无（个人信息只封存在县里） none here (sealed to the county)"};
+        "无（个人信息只封存在县里） none here (sealed to the county)",
+        s_place(places, (const unsigned char *) station),
+        s_place(places, (const unsigned char *) township)};
     sj_table_t *t = sj_table_new(S_SHOW_NCOLS, names, types);
     int rc = t && sj_table_add_row(t, cells) == SJ_OK ? SJ_OK : SJ_ENOMEM;
+    sj_places_map_free(&places);
     sqlite3_finalize(st);
     if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
         cJSON *rows = sj_table_to_json(t);

@@ -15,6 +15,7 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_places.h"
 #include "sj_update.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
@@ -105,6 +106,9 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: refusals from the stations and the stations' streams'
      * floors; the county's items this hub refused or does not know yet. */
     {8, SJ_DOWN_SCHEMA_19 SJ_DOWN_CHILD_SCHEMA_19},
+    /* Place names (issue 15 item 4, sj_places.h): what the county sent, and
+     * which version of it each station was sent. */
+    {9, SJ_PLACES_SCHEMA SJ_PLACES_SENT_SCHEMA},
 };
 
 /* Keeps a report's readable fields (schema 7): from its event, or from the
@@ -909,9 +913,20 @@ s_down_refill(void *ctx, const char *child)
     }
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
+        rc = sj_places_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("station %s: %d open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
+}
+
+/* At a station's Hello: its place names, when it was not sent this version. */
+static int
+s_down_hello(void *ctx, const char *child)
+{
+    hub_store_t *self = ctx;
+    return sj_places_offer(self->db, self->down, child, 0);
 }
 
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
@@ -921,6 +936,7 @@ const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
                                                   .e2e = s_e2e,
                                                   .down = s_down,
                                                   .down_refill = s_down_refill,
+                                                  .down_hello = s_down_hello,
                                                   .held = s_held,
                                                   .event_hash = s_event_hash,
                                                   .quarantined = s_quarantined};
@@ -1391,6 +1407,24 @@ s_down_item(void *ctx,
             return sj_down_enqueue(self->down, to, id, item, len, NULL);
         }
         return SJ_OK;
+    }
+    if (it->kind == SJ_DOWN_KIND_PLACES) {
+        /* Place names (issue 15): kept, and each station that connected
+         * gets its part now (the others at their Hello). */
+        if (it->to[0] && strcmp(it->to, self->code) != 0) {
+            snprintf(reason, rs, "item %llu holds place names for %s, not for township %s",
+                     (unsigned long long) seq, it->to, self->code);
+            return SJ_EPROTO;
+        }
+        size_t changed = 0;
+        int rc = sj_places_store(self->db, it->places, it->n_places, sj_now_ms(), &changed);
+        if (rc == SJ_OK && changed) {
+            rc = sj_places_changed(self->db, self->down, NULL);
+        }
+        if (rc == SJ_OK) {
+            sj_info("place names from the county: %zu, %zu new or renamed", it->n_places, changed);
+        }
+        return rc;
     }
     if (!sj_code_under(it->ev.assignee, self->code)) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",

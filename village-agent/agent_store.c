@@ -10,6 +10,7 @@
 #include "sj_down.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_places.h"
 
 #define AGENT_APP_ID 0x534a4131 /* "SJA1" */
 
@@ -69,6 +70,9 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: downward items refused (kept, acked past) and of a kind
      * this version does not know (kept, applied after an upgrade). */
     {7, SJ_DOWN_CHILD_SCHEMA_19},
+    /* Place names (issue 15 item 4, sj_places.h): this station's own, its
+     * township's and its county's, as the hub sent them. */
+    {8, SJ_PLACES_SCHEMA},
 };
 
 static int s_down_item(void *ctx,
@@ -1003,6 +1007,14 @@ s_down_item(void *ctx,
     agent_store_t *self = ctx;
     if (!it) {
         return SJ_OK; /* a kind this version does not know: kept by sj_down_apply */
+    }
+    if (it->kind == SJ_DOWN_KIND_PLACES) {
+        if (it->to[0] && strcmp(it->to, self->station) != 0) {
+            snprintf(reason, rs, "item %llu holds place names for %s, not for this station %s",
+                     (unsigned long long) seq, it->to, self->station);
+            return SJ_EPROTO;
+        }
+        return sj_places_store(self->db, it->places, it->n_places, sj_now_ms(), NULL);
     }
     const sj_event_t *ev = &it->ev;
     if (strcmp(ev->assignee, self->station) != 0) {
