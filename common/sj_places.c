@@ -412,6 +412,24 @@ sj_places_known(sqlite3 *db,
     return SJ_OK;
 }
 
+int
+sj_places_json(sqlite3 *db, cJSON *root)
+{
+    cJSON *o = cJSON_AddObjectToObject(root, "places");
+    if (!o) {
+        return SJ_ENOMEM;
+    }
+    sj_places_map_t *m = sj_places_map_load(db);
+    for (size_t i = 0; m && i < m->n; i++) {
+        if (!cJSON_AddStringToObject(o, m->v[i].code, m->v[i].name)) {
+            sj_places_map_free(&m);
+            return SJ_ENOMEM;
+        }
+    }
+    sj_places_map_free(&m);
+    return SJ_OK;
+}
+
 /* ---- the parent side ---- */
 
 int

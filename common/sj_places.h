@@ -12,6 +12,7 @@
 #ifndef SJ_PLACES_H
 #define SJ_PLACES_H
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,10 @@ SJ_NODISCARD int sj_places_known(sqlite3 *db,
                                  int *known,
                                  char *why,
                                  size_t why_size);
+
+/* Adds "places": {code: name, ...} (every name held; {} for a store
+ * without names) to root, for the pages to show names beside codes. */
+SJ_NODISCARD int sj_places_json(sqlite3 *db, cJSON *root);
 
 /* ---- the parent side ---- */
 

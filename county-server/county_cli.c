@@ -22,6 +22,7 @@
 #include "county_store.h"
 #include "county_verify.h"
 #include "sj_backup.h"
+#include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_http.h"
@@ -69,6 +70,7 @@ enum {
     O_SUMMARY,
     O_REASON,
     O_OFFICER,
+    O_UNDELIVERED,
 };
 
 static const struct option s_options[] = {
@@ -109,13 +111,15 @@ static const struct option s_options[] = {
     {"summary", required_argument, NULL, O_SUMMARY},
     {"reason", required_argument, NULL, O_REASON},
     {"officer", required_argument, NULL, O_OFFICER},
+    {"undelivered-after", required_argument, NULL, O_UNDELIVERED},
     {NULL, 0, NULL, 0},
 };
 
 /* The general keys of the config file ([county-server], sj_cfg.h); every
  * other option is a key of its command's section. */
 static const char *const s_cfg_general[] = {
-    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+    "data", "bind",       "code",         "log-level",         "insecure",
+    "http", "token-file", "silent-after", "undelivered-after", NULL};
 
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
@@ -338,6 +342,19 @@ s_status_bad_usage(const sj_cli_args_t *ca)
     return 2;
 }
 
+/* --undelivered-after HOURS (issue 15): when a down item not acked is
+ * undelivered, for status and the dashboard. */
+static int
+s_undelivered(const sj_cli_args_t *ca)
+{
+    long long hours = SJ_DOWN_UNDELIVERED_S / 3600;
+    if (sj_cli_int(ca, O_UNDELIVERED, 1, 8760, &hours)) {
+        return 2;
+    }
+    sj_down_undelivered_after_set((int64_t) hours * 3600);
+    return 0;
+}
+
 static int
 s_status_cmd(const sj_cli_args_t *ca)
 {
@@ -345,7 +362,7 @@ s_status_cmd(const sj_cli_args_t *ca)
     sj_health_opts_default(&ho);
     sj_format_t fmt = SJ_FMT_TABLE;
     char err[512];
-    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+    if (sj_cli_format(ca, O_FORMAT, &fmt) || s_undelivered(ca)) {
         return s_status_bad_usage(ca);
     }
     if (sj_health_opts_parse(&ho, sj_cli_val(ca, O_SILENT), NULL, NULL, sj_cli_val(ca, O_DWARN),
@@ -821,6 +838,9 @@ s_report_cmd(const sj_cli_args_t *ca)
 static int
 s_serve_cmd(const sj_cli_args_t *ca)
 {
+    if (s_undelivered(ca)) {
+        return 2;
+    }
     s_args_t a;
     s_args(ca, &a);
     return s_serve(&a);
@@ -884,7 +904,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "Removes every key of a code, or one key, from the allowlist. A running\n"
      "server applies it on SIGHUP (systemctl reload).\n",
      s_revoke, NULL, NULL, NULL},
-    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
+    {"status", NULL, 0, 0,
+     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS, O_UNDELIVERED),
      "each child link (hub or station): last contact, events\n"
      "received, backlog it reports; silent ones first\n"
      "(--check: one line for monitoring, Nagios plugin convention)",
@@ -899,9 +920,13 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
      "  --labels zh|en      csv: the header and the values as a person reads them\n"
      "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
+     "  --undelivered-after HOURS\n"
+     "                      a down item (assignment, place names) its child has not\n"
+     "                      taken HOURS after it was made is UNDELIVERED (未送达;\n"
+     "                      1..8760, default 24)\n"
      "  --check             one line for monitoring (Nagios plugin convention), exit\n"
      "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
-     "                      silent children, free disk\n"
+     "                      silent children, undelivered down items, free disk\n"
      "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
      "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n",
      s_status_cmd, s_status_bad_usage, NULL, NULL},
@@ -1103,7 +1128,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --lang L            zh (default) or en\n"
      "  --format F          md (default; Markdown) or html (a complete page)\n",
      s_report_cmd, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT),
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT, O_UNDELIVERED),
      "the county dashboard over HTTP (read-only)",
      "usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
      "\n"
@@ -1123,7 +1148,10 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
      "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
      "  --silent-after S    a hub or station unheard for S seconds is silent\n"
-     "                      (default 3600)\n",
+     "                      (default 3600)\n"
+     "  --undelivered-after HOURS\n"
+     "                      a down item not taken HOURS after it was made is listed\n"
+     "                      as undelivered (1..8760, default 24)\n",
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

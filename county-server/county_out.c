@@ -10,6 +10,7 @@
 #include "county_sql.h"
 #include "sj_down.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 int
 county_out_fail(int rc, char *err, size_t err_size)
@@ -345,7 +346,9 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
         }
         cJSON_AddItemToObject(root, "children", children);
         children = NULL;
-        if (s->db && sj_down_status_json(s->db, root) != SJ_OK) {
+        if (s->db
+            && (sj_down_status_json(s->db, root) != SJ_OK
+                || sj_places_json(s->db, root) != SJ_OK)) {
             cJSON_Delete(root);
             return SJ_ENOMEM;
         }

@@ -13,6 +13,7 @@
 #include "hub_store.h"
 #include "hub_store_view.h"
 #include "sj_backup.h"
+#include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_ids.h"
@@ -61,6 +62,7 @@ enum {
     O_UNTIL,
     O_LIMIT,
     O_OFFSET,
+    O_UNDELIVERED,
 };
 
 static const struct option s_options[] = {
@@ -74,6 +76,7 @@ static const struct option s_options[] = {
     {"insecure", no_argument, NULL, O_INSECURE},
     {"format", required_argument, NULL, O_FORMAT},
     {"silent-after", required_argument, NULL, O_SILENT},
+    {"undelivered-after", required_argument, NULL, O_UNDELIVERED},
     {"check", no_argument, NULL, O_CHECK},
     {"backlog-warn", required_argument, NULL, O_BWARN},
     {"backlog-crit", required_argument, NULL, O_BCRIT},
@@ -149,6 +152,11 @@ s_opts(const sj_cli_args_t *a, s_opts_t *o)
         fprintf(stderr, "township-hub: %s\n", err);
         return 2;
     }
+    long long hours = SJ_DOWN_UNDELIVERED_S / 3600;
+    if (sj_cli_int(a, O_UNDELIVERED, 1, 8760, &hours)) {
+        return 2;
+    }
+    sj_down_undelivered_after_set((int64_t) hours * 3600);
     if (sj_cli_code(a, O_CODE, 9, "township") || sj_cli_format(a, O_FORMAT, &o->format)
         || sj_cli_endpoint(a, O_BIND, 1) || sj_cli_endpoint(a, O_PARENT, 0)
         || sj_cli_key(a, O_PKEY)) {
@@ -696,7 +704,16 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --insecure          run without CURVE keys (test networks only; logged loudly)\n",
      s_cmd_run, NULL, NULL, NULL},
     {"status", NULL, 0, 0,
-     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
+     S_OPTS(O_FORMAT,
+            O_SILENT,
+            O_CHECK,
+            O_BWARN,
+            O_BCRIT,
+            O_DWARN,
+            O_DCRIT,
+            O_BOM,
+            O_LABELS,
+            O_UNDELIVERED),
      "queue depth, forwarding lag, each station's last contact\n"
      "(--check: one line for monitoring, Nagios plugin convention)",
      "usage: township-hub status [--format table|json|csv] [--silent-after S]\n"
@@ -711,6 +728,10 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
      "  --labels zh|en      csv: the header and the values as a person reads them\n"
      "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+     "  --undelivered-after HOURS\n"
+     "                      a down item a station has not taken HOURS after it was\n"
+     "                      made is UNDELIVERED (未送达; 1..8760, default 24); --check\n"
+     "                      warns\n"
      "  --check             one line for monitoring (Nagios plugin convention), exit\n"
      "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
      "                      silent stations, oldest unforwarded report, county\n"

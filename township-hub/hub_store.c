@@ -1771,6 +1771,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, hub_status_t *out)
         rc = out->down ? sj_down_status_json(self->db, out->down) : SJ_ENOMEM;
     }
     if (rc == SJ_OK) {
+        rc = sj_places_json(self->db, out->down);
+    }
+    if (rc == SJ_OK) {
         size_t len = 0;
         FILE *f = open_memstream(&out->down_text, &len);
         rc = f ? sj_down_status_text(self->db, f) : SJ_ENOMEM;

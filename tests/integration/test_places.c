@@ -5,6 +5,7 @@
  * nothing stored; an assignment to a code nobody has heard of is refused at
  * the county and at the township. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -246,11 +248,91 @@ test_places_down_the_tree(void **state)
     }
 }
 
+/* Runs sql on a node's database (the daemon may be running: WAL). */
+static void
+s_exec(const h_node_t *node, const char *sql)
+{
+    char path[600];
+    h_db_path(node, path, sizeof path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "# %s: %s\n", sql, msg ? msg : "?");
+    }
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* Item 5: a down item not taken within the set time is listed as
+ * undelivered in status and warned about by status --check, at the hub and
+ * at the county. */
+static void
+test_places_undelivered(void **state)
+{
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, S1, hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    char id[40], path[600];
+    s_submit(st, id);
+    s_sync(st, 1);
+    s_file(env, "places.csv", T100 ",宝清镇\n" S2 ",西村\n", path, sizeof path);
+    const char *imp[] = {"import", path, NULL};
+    free(s_out(county, "places", imp, 0, NULL));
+    /* S2 has no station running: its assignment waits at the hub. */
+    const char *to_s2[] = {id, "--to", S2, "--due", DUE, NULL};
+    free(s_out(county, "assign", to_s2, 0, NULL));
+    assert_int_equal(
+        h_wait_db(hub, "SELECT count(*) FROM down WHERE child='" S2 "'", 1, 1, h_ms(10000)), 1);
+    const char *check[] = {"--check", NULL};
+    char *out = s_out(hub, "status", check, 0, NULL);
+    assert_null(strstr(out, "undelivered"));
+    free(out);
+    /* Two days later (its clock moved back) it is undelivered. */
+    s_exec(hub, "UPDATE down SET created_ms = created_ms - 2 * 86400000 WHERE child='" S2 "'");
+    out = s_out(hub, "status", check, 1, NULL);
+    assert_non_null(strstr(out, "undelivered"));
+    assert_non_null(strstr(out, "station " S2 " (1, oldest 48 h)"));
+    free(out);
+    out = s_out(hub, "status", NULL, 0, NULL);
+    assert_non_null(strstr(out, "UNDELIVERED"));
+    free(out);
+    const char *later[] = {"--check", "--undelivered-after", "72", NULL};
+    out = s_out(hub, "status", later, 0, NULL);
+    assert_null(strstr(out, "undelivered"));
+    free(out);
+    const char *bad[] = {"--undelivered-after", "0", NULL};
+    free(s_out(hub, "status", bad, 2, NULL));
+
+    /* At the county: the hub is away when a name changes. */
+    assert_int_equal(h_stop(hub, SIGTERM), 0);
+    s_file(env, "again.csv", T100 ",宝清镇政府\n", path, sizeof path);
+    free(s_out(county, "places", imp, 0, NULL));
+    s_exec(county,
+           "UPDATE down SET created_ms = created_ms - 3 * 86400000 WHERE child='" T100
+           "' AND seq > coalesce((SELECT cursor FROM down_acks WHERE child='" T100 "'), 0)");
+    out = s_out(county, "status", check, 1, NULL);
+    assert_non_null(strstr(out, "township " T100 " (1, oldest 72 h)"));
+    free(out);
+    const char *json[] = {"--format", "json", NULL};
+    out = s_out(county, "status", json, 0, NULL);
+    assert_non_null(strstr(out, "\"undelivered\":true"));
+    assert_non_null(strstr(out, "\"undelivered_after_s\":86400"));
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_places_down_the_tree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_places_undelivered, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
