@@ -20,6 +20,10 @@ const char county_query_history_sql[] =
     " s.applied, s.id, s.eid FROM status_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, NULL, a.note, NULL, NULL,"
     " a.assignee, a.due_on, NULL, NULL, a.id, a.eid FROM assignments AS a WHERE a.case_id=?1"
+    /* corrections and voids (issue 15): the event's bytes in the 8th column */
+    " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.created_ms,"
+    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.eid"
+    " FROM fixes AS f JOIN events AS e ON e.eid = f.eid WHERE f.case_id=?1"
     " ORDER BY 2, 13";
 
 int

@@ -25,11 +25,16 @@ const char hub_read_history_sql[] =
     " s.applied, s.id, s.hub_seq FROM case_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, a.officer, a.note, NULL, NULL,"
     " a.assignee, a.due_on, NULL, NULL, a.id, 0 FROM assignments AS a WHERE a.case_id=?1"
+    /* corrections and voids (issue 15): the event's bytes in the 8th column */
+    " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.received_ms,"
+    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.hub_seq"
+    " FROM fixes AS f JOIN events AS e ON e.hub_seq = f.hub_seq WHERE f.case_id=?1"
     " ORDER BY 2, 13";
 
 /* The outcome in force here: the cases row once something touched the
  * case, else the report as it arrived (hub_store.c, schema 4). */
-#define S_OUTCOME "coalesce(c.outcome, e.outcome)"
+#define S_OUTCOME "CASE WHEN r.voided THEN -1 ELSE coalesce(c.outcome, e.outcome) END"
+/* -1: voided (作废, issue 15) */
 #define S_FROM                                                                                    \
     " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id LEFT JOIN events AS e ON e.id = r.id" \
     " LEFT JOIN assignments AS a ON a.id = (SELECT id FROM assignments AS b"                      \
@@ -38,6 +43,9 @@ const char hub_read_history_sql[] =
 static const char *
 s_name(sj_field_t field, int v)
 {
+    if (field == SJ_FIELD_OUTCOME && v == -1) {
+        return "voided";
+    }
     const char *n = sj_enum_name(field, v);
     return n ? n : "";
 }

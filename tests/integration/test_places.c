@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "web_harness.h"
 
 #define T100    "230523100"
 #define S1      "230523100201"
@@ -181,6 +182,16 @@ test_places_down_the_tree(void **state)
         out = s_out(county, "stats", by_st, 0, NULL);
         assert_non_null(strstr(out, "\"name\":\"东村\""));
         free(out);
+        /* and the county's show and cases */
+        const char *show[] = {id, "--format", "json", NULL};
+        out = s_out(county, "show", show, 0, NULL);
+        assert_non_null(strstr(out, "\"station_name\":\"东村\",\"township_name\":\"宝清镇\""));
+        free(out);
+        const char *cases[] = {"--format", "csv", NULL};
+        out = s_out(county, "cases", cases, 0, NULL);
+        assert_non_null(strstr(out, "station_name,township_name,assignee_name"));
+        assert_non_null(strstr(out, ",东村,宝清镇,"));
+        free(out);
     }
 
     /* Imported again: a new name goes down; the same file again sends
@@ -245,6 +256,23 @@ test_places_down_the_tree(void **state)
         out = s_agent_out(st, table);
         assert_non_null(strstr(out, T100 " 宝清镇人民政府"));
         free(out);
+    }
+    /* and on the officer's desk page */
+    {
+        int port = h_free_port();
+        assert_true(port > 0);
+        char addr[64];
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+        const char *srv[] = {"serve", "--http", addr, NULL};
+        h_proc_t *desk = h_agent_spawn(st, srv);
+        assert_non_null(desk);
+        assert_int_equal(h_wait_ready(desk, h_ms(10000)), 0);
+        web_resp_t w;
+        assert_int_equal(web_request((uint16_t) port, "GET", "/inbox", NULL, &w), 0);
+        assert_int_equal(w.status, 200);
+        assert_non_null(strstr(w.body, "<td>" T100 " 宝清镇人民政府</td>"));
+        web_resp_free(&w);
+        assert_int_equal(h_proc_kill(desk, SIGTERM), 0);
     }
 }
 
@@ -327,12 +355,74 @@ test_places_undelivered(void **state)
     free(out);
 }
 
+/* Leftovers of issue 15: a station's correction and void are in the
+ * county's and the township's history (with the reason, the officer and
+ * the new values), and the hub's list and show give the corrected values
+ * and mark the voided matter. */
+static void
+test_places_corrections_in_history(void **state)
+{
+    h_env_t *env = *state;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, S1, hub);
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+    char a[40], b[40];
+    s_submit(st, a);
+    s_submit(st, b);
+    s_sync(st, 1);
+    const char *fix[] = {"correct",   a,        "--category", "housing_demolition",
+                         "--persons", "5",      "--reason",   "类别录错，实为房屋拆迁",
+                         "--officer", "李文书", "--wait",     "0",
+                         NULL};
+    char *out = s_agent_out(st, fix);
+    free(out);
+    const char *voids[] = {"void", b, "--reason", "重复录入", "--wait", "0", NULL};
+    out = s_agent_out(st, voids);
+    free(out);
+    s_sync(st, 1);
+    const char *show[] = {a, "--format", "json", NULL};
+    for (int tier = 0; tier < 2; tier++) {
+        out = s_out(tier ? hub : county, "show", show, 0, NULL);
+        assert_non_null(strstr(out, "\"type\":\"correction\""));
+        assert_non_null(strstr(out, "\"officer\":\"李文书\""));
+        assert_non_null(strstr(out, "\"reason\":\"类别录错，实为房屋拆迁\""));
+        assert_non_null(
+            strstr(out, "\"fields\":{\"persons\":\"5\",\"category\":\"housing_demolition\"}"));
+        assert_non_null(strstr(out, "\"applied\":\"applied\""));
+        free(out);
+    }
+    const char *table[] = {a, NULL};
+    out = s_out(county, "show", table, 0, NULL);
+    assert_non_null(strstr(out, "更正 correction"));
+    assert_non_null(strstr(out, "理由 reason: 类别录错，实为房屋拆迁"));
+    free(out);
+    /* the hub gives the corrected values and marks the void */
+    out = s_out(hub, "show", table, 0, NULL);
+    assert_non_null(strstr(out, "category: housing_demolition"));
+    assert_non_null(strstr(out, "persons: 5"));
+    free(out);
+    const char *showb[] = {b, "--format", "json", NULL};
+    out = s_out(hub, "show", showb, 0, NULL);
+    assert_non_null(strstr(out, "\"outcome\":\"voided\""));
+    assert_non_null(strstr(out, "\"type\":\"void\""));
+    assert_non_null(strstr(out, "\"reason\":\"重复录入\""));
+    free(out);
+    const char *list[] = {"--format", "csv", NULL};
+    out = s_out(hub, "list", list, 0, NULL);
+    assert_non_null(strstr(out, ",voided,"));
+    assert_non_null(strstr(out, ",housing_demolition,"));
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_places_down_the_tree, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_places_undelivered, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_places_corrections_in_history, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
