@@ -123,6 +123,48 @@ s_applied_label(int applied)
     return applied == 2 ? "已生效" : applied == 1 ? "已执行" : "未生效";
 }
 
+/* Receipts (issue 15), where the tier knows them: column 13 when this tier
+ * received the entry's event (NULL: not known, e.g. made here), column 14
+ * whether it is at the county (1/0; NULL: the county itself). */
+static int
+s_receipt_line(sqlite3_stmt *st, FILE *out)
+{
+    int n = sqlite3_column_count(st);
+    if (n > 13 && sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        char at[24];
+        s_iso(sqlite3_column_int64(st, 13), at);
+        if (fprintf(out, "  收到 received %s", at) < 0) {
+            return SJ_EIO;
+        }
+    }
+    if (n > 14 && sqlite3_column_type(st, 14) != SQLITE_NULL
+        && fputs(sqlite3_column_int(st, 14) ? "  县已收 at the county"
+                                            : "  县未收 not yet at the county",
+                 out)
+               == EOF) {
+        return SJ_EIO;
+    }
+    return SJ_OK;
+}
+
+static int
+s_receipt_json(sqlite3_stmt *st, cJSON *o)
+{
+    int n = sqlite3_column_count(st);
+    if (n > 13 && sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        char at[24];
+        s_iso(sqlite3_column_int64(st, 13), at);
+        if (!cJSON_AddStringToObject(o, "received", at)) {
+            return SJ_ENOMEM;
+        }
+    }
+    if (n > 14 && sqlite3_column_type(st, 14) != SQLITE_NULL
+        && !cJSON_AddBoolToObject(o, "at_county", sqlite3_column_int(st, 14))) {
+        return SJ_ENOMEM;
+    }
+    return SJ_OK;
+}
+
 /* ---- corrections and voids (issue 15): column 7 holds the event's bytes,
  * column 10 its fixes.applied (0 waiting for its report, 1 applied, 2 not
  * applied) ---- */
@@ -240,6 +282,9 @@ s_fix_line(sqlite3_stmt *st, FILE *out, const char *type, const char *at, const 
         && (fputs("  理由 reason: ", out) == EOF || s_put(out, ev->note) != SJ_OK)) {
         rc = SJ_EIO;
     }
+    if (rc == SJ_OK) {
+        rc = s_receipt_line(st, out);
+    }
     if (rc == SJ_OK && fputc('\n', out) == EOF) {
         rc = SJ_EIO;
     }
@@ -302,6 +347,9 @@ s_line(sqlite3_stmt *st, FILE *out)
         && (fputs("  备注 note: ", out) == EOF || s_put(out, note) != SJ_OK)) {
         rc = SJ_EIO;
     }
+    if (rc == SJ_OK) {
+        rc = s_receipt_line(st, out);
+    }
     if (rc == SJ_OK && fputc('\n', out) == EOF) {
         rc = SJ_EIO;
     }
@@ -359,7 +407,7 @@ s_item(sqlite3_stmt *st)
         ok = cJSON_AddStringToObject(o, "to", s_col(st, 7) ? s_col(st, 7) : "")
              && cJSON_AddStringToObject(o, "due_on", s_col(st, 8) ? s_col(st, 8) : "");
     }
-    if (!ok) {
+    if (!ok || s_receipt_json(st, o) != SJ_OK) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -14,22 +14,37 @@
 #define S_LIST_NCOLS 13
 #define S_MAX_BINDS  12
 
+/* Columns 14 and 15 (receipts, issue 15): when the hub received the event,
+ * and whether the county has it (its hub_seq at or below the county's ack,
+ * meta up_acked); NULL for what the hub did not receive as an event. */
+#define S_RECEIPT(seq)                                                              \
+    " (SELECT received_ms FROM events AS x WHERE x.hub_seq = " seq "),"             \
+    " (SELECT " seq " <= coalesce((SELECT value FROM meta WHERE key = 'up_acked')," \
+    " 0) WHERE " seq " IS NOT NULL)"
+
+/* clang-format off */
 const char hub_read_history_sql[] =
     "SELECT 'report', r.created_ms, r.origin, r.officer, NULL, NULL,"
-    " coalesce(c.reported_outcome, e.outcome), NULL, NULL, NULL, NULL, r.id, 0"
-    " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id LEFT JOIN events AS e ON e.id = r.id"
-    " WHERE r.id=?1"
+    " coalesce(c.reported_outcome, e.outcome), NULL, NULL, NULL, NULL, r.id, 0,"
+    S_RECEIPT("e.hub_seq")
+    " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id"
+    " LEFT JOIN events AS e ON e.id = r.id WHERE r.id=?1"
     " UNION ALL SELECT 'status', s.created_ms, s.origin, s.officer, s.note,"
     " nullif(s.prev_outcome, 0), s.new_outcome, NULL, NULL,"
     " (SELECT reason FROM conflicts AS x WHERE x.case_id=s.case_id AND x.seq=s.hub_seq),"
-    " s.applied, s.id, s.hub_seq FROM case_changes AS s WHERE s.case_id=?1"
+    " s.applied, s.id, s.hub_seq,"
+    S_RECEIPT("s.hub_seq")
+    " FROM case_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, a.officer, a.note, NULL, NULL,"
-    " a.assignee, a.due_on, NULL, NULL, a.id, 0 FROM assignments AS a WHERE a.case_id=?1"
+    " a.assignee, a.due_on, NULL, NULL, a.id, 0, a.received_ms, NULL"
+    " FROM assignments AS a WHERE a.case_id=?1"
     /* corrections and voids (issue 15): the event's bytes in the 8th column */
     " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.received_ms,"
-    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.hub_seq"
+    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.hub_seq,"
+    S_RECEIPT("f.hub_seq")
     " FROM fixes AS f JOIN events AS e ON e.hub_seq = f.hub_seq WHERE f.case_id=?1"
     " ORDER BY 2, 13";
+/* clang-format on */
 
 /* The outcome in force here: the cases row once something touched the
  * case, else the report as it arrived (hub_store.c, schema 4). */

@@ -393,8 +393,16 @@ test_places_corrections_in_history(void **state)
         assert_non_null(strstr(out, "\"applied\":\"applied\""));
         free(out);
     }
+    /* receipts: the hub knows when it got each event and that the county
+     * has it; the county when it got it */
+    out = s_out(hub, "show", show, 0, NULL);
+    assert_non_null(strstr(out, "\"at_county\":true"));
+    assert_null(strstr(out, "\"at_county\":false"));
+    assert_non_null(strstr(out, "\"received\":\""));
+    free(out);
     const char *table[] = {a, NULL};
     out = s_out(county, "show", table, 0, NULL);
+    assert_non_null(strstr(out, "收到 received "));
     assert_non_null(strstr(out, "更正 correction"));
     assert_non_null(strstr(out, "理由 reason: 类别录错，实为房屋拆迁"));
     free(out);

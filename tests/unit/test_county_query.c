@@ -625,7 +625,7 @@ test_county_query_show_found(void **state)
                                 "township_name: 230523102\n"
                                 "history 经过:\n"
                                 "  2024-03-01T08:00:00Z  上报 report  230523102202  officer-017"
-                                "  closed 办结\n");
+                                "  closed 办结  收到 received 2024-03-01T08:01:05Z\n");
     free(o.text);
 
     /* Issue 15: a township with a name gets it beside its code. */
@@ -649,7 +649,8 @@ test_county_query_show_found(void **state)
                                 "\"history\":[{\"type\":\"report\",\"at\":\"2024-03-01T08:00:00Z\","
                                 "\"id\":\"01900000-0000-7000-8000-000000000032\","
                                 "\"origin\":\"230523100201\",\"officer\":\"officer-017\","
-                                "\"note\":\"\",\"outcome\":\"resolved_on_spot\"}]}\n");
+                                "\"note\":\"\",\"outcome\":\"resolved_on_spot\","
+                                "\"received\":\"2024-03-01T08:01:05Z\"}]}\n");
     free(o.text);
 
     assert_int_equal(s_show(fx->db, s_data[0].id, SJ_FMT_CSV, &o), SJ_OK);
