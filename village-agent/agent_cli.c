@@ -960,6 +960,14 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
     const sj_report_t *r = &row->ev->report;
+    /* issue 15: the corrected values; a voided report is marked 作废 */
+    char marked[SJ_MAX_SUMMARY_BYTES + 64];
+    const char *summary = r->summary;
+    if (row->voided || row->corrected) {
+        snprintf(marked, sizeof marked, "%s%s",
+                 row->voided ? "作废 voided: " : "更正 corrected: ", r->summary);
+        summary = marked;
+    }
     const char *cells[] = {
         seq,
         id,
@@ -971,7 +979,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_enum_name(SJ_FIELD_LEVEL, r->level),
         sj_enum_name(SJ_FIELD_CATEGORY, r->category),
         sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-        r->summary,
+        summary,
         row->reason};
     return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
 }

@@ -1159,6 +1159,133 @@ s_acked_through(agent_store_t *self, int64_t *acked)
     return rc;
 }
 
+/* This station's own corrections and voids (issue 15), gathered before the
+ * outbox is listed: the report rows show what they set. */
+typedef struct {
+    uint8_t case_id[SJ_ID_BYTES];
+    sj_event_t *fix; /* the merged new values (report fields, summary) */
+    int voided;
+} s_fix_t;
+
+static void
+s_fixes_free(s_fix_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].fix);
+    }
+    free(v);
+}
+
+static int
+s_fixes_gather(agent_store_t *self, sj_event_t *ev, s_fix_t **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT raw FROM outbox ORDER BY num", &st);
+    s_fix_t *v = NULL;
+    size_t n = 0, cap = 0;
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char why[200];
+        if (sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), ev,
+                            why, sizeof why)
+                != SJ_OK
+            || (ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID)) {
+            continue;
+        }
+        size_t i = 0;
+        while (i < n && memcmp(v[i].case_id, ev->case_id, SJ_ID_BYTES) != 0) {
+            i++;
+        }
+        if (i == n) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 8;
+                s_fix_t *w = realloc(v, cap * sizeof *v);
+                if (!w) {
+                    rc = SJ_ENOMEM;
+                    break;
+                }
+                v = w;
+            }
+            memset(&v[n], 0, sizeof v[n]);
+            memcpy(v[n].case_id, ev->case_id, SJ_ID_BYTES);
+            if (!(v[n].fix = calloc(1, sizeof *v[n].fix))) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            n++;
+        }
+        if (ev->type == SJ_EVENT_VOID) {
+            v[i].voided = 1;
+            continue;
+        }
+        sj_report_t *m = &v[i].fix->report;
+        const sj_report_t *r = &ev->report;
+        if (r->occurred_on[0]) {
+            memcpy(m->occurred_on, r->occurred_on, sizeof m->occurred_on);
+        }
+        m->channel = r->channel ? r->channel : m->channel;
+        m->kind = r->kind ? r->kind : m->kind;
+        m->persons = r->persons ? r->persons : m->persons;
+        m->level = r->level ? r->level : m->level;
+        m->category = r->category ? r->category : m->category;
+        m->source = r->source ? r->source : m->source;
+        if (ev->summary[0]) {
+            memcpy(v[i].fix->summary, ev->summary, sizeof ev->summary);
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox corrections");
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK) {
+        s_fixes_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
+    return SJ_OK;
+}
+
+/* Sets a report's row from its corrections and void, if any. */
+static void
+s_fixes_apply(const s_fix_t *v, size_t n, sj_event_t *ev, agent_outbox_row_t *row)
+{
+    size_t i = 0;
+    while (i < n && memcmp(v[i].case_id, ev->id, SJ_ID_BYTES) != 0) {
+        i++;
+    }
+    if (i == n) {
+        return;
+    }
+    row->voided = v[i].voided;
+    const sj_report_t *m = &v[i].fix->report;
+    sj_report_t *r = &ev->report;
+    int c = 0;
+#define S_SET(field)                        \
+    if (m->field && m->field != r->field) { \
+        r->field = m->field;                \
+        c = 1;                              \
+    }
+    S_SET(channel)
+    S_SET(kind)
+    S_SET(persons)
+    S_SET(level)
+    S_SET(category)
+    S_SET(source)
+#undef S_SET
+    if (m->occurred_on[0] && strcmp(m->occurred_on, r->occurred_on) != 0) {
+        memcpy(r->occurred_on, m->occurred_on, sizeof r->occurred_on);
+        c = 1;
+    }
+    if (v[i].fix->summary[0] && strcmp(v[i].fix->summary, ev->summary) != 0) {
+        memcpy(ev->summary, v[i].fix->summary, sizeof ev->summary);
+        c = 1;
+    }
+    row->corrected = c;
+}
+
 int
 agent_store_outbox(agent_store_t *self,
                    int (*fn)(void *ctx, const agent_outbox_row_t *row),
@@ -1183,9 +1310,12 @@ agent_store_outbox(agent_store_t *self,
     sqlite3_bind_blob(st, 1, self->epoch, SJ_EPOCH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, acked);
     sj_event_t *ev = malloc(sizeof *ev);
-    if (!ev) {
+    s_fix_t *fixes = NULL;
+    size_t n_fixes = 0;
+    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+        free(ev);
         sqlite3_finalize(st);
-        return SJ_ENOMEM;
+        return ev ? rc : SJ_ENOMEM;
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1201,6 +1331,8 @@ agent_store_outbox(agent_store_t *self,
             /* Listed anyway, with blank fields: nothing leaves the list. */
             row.ev = NULL;
             row.unreadable = why;
+        } else if (ev->type == SJ_EVENT_REPORT && n_fixes) {
+            s_fixes_apply(fixes, n_fixes, ev, &row);
         }
         const unsigned char *reason = sqlite3_column_text(st, 4);
         row.reason = reason ? (const char *) reason : "";
@@ -1213,6 +1345,7 @@ agent_store_outbox(agent_store_t *self,
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "outbox list");
     }
+    s_fixes_free(fixes, n_fixes);
     free(ev);
     sqlite3_finalize(st);
     return rc;

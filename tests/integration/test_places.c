@@ -422,6 +422,12 @@ test_places_corrections_in_history(void **state)
     assert_non_null(strstr(out, ",voided,"));
     assert_non_null(strstr(out, ",housing_demolition,"));
     free(out);
+    /* the station's outbox shows its report corrected, the other voided */
+    const char *outbox[] = {"outbox", "--format", "csv", NULL};
+    out = s_agent_out(st, outbox);
+    assert_non_null(strstr(out, ",5,township,housing_demolition,pending,更正 corrected: "));
+    assert_non_null(strstr(out, ",作废 voided: 土地承包合同纠纷,"));
+    free(out);
 }
 
 int
