@@ -411,6 +411,10 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_buf_addf(&b, " %u%s</td><td>", r->persons, T(p, "人", ""));
         sj_buf_esc(&b, sj_enum_label(SJ_FIELD_LEVEL, r->level, p->lang));
         sj_buf_add(&b, "</td><td class=\"summary\">");
+        if (row->voided || row->corrected) { /* issue 15 */
+            sj_buf_addf(&b, "<span class=\"badge\">%s</span> ",
+                        row->voided ? T(p, "作废", "voided") : T(p, "已更正", "corrected"));
+        }
         sj_buf_esc(&b, r->summary);
     }
     sj_buf_add(&b, "</td></tr>");

@@ -428,6 +428,22 @@ test_places_corrections_in_history(void **state)
     assert_non_null(strstr(out, ",5,township,housing_demolition,pending,更正 corrected: "));
     assert_non_null(strstr(out, ",作废 voided: 土地承包合同纠纷,"));
     free(out);
+    /* and on the desk page */
+    int port = h_free_port();
+    assert_true(port > 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    const char *srv[] = {"serve", "--http", addr, NULL};
+    h_proc_t *desk = h_agent_spawn(st, srv);
+    assert_non_null(desk);
+    assert_int_equal(h_wait_ready(desk, h_ms(10000)), 0);
+    web_resp_t w;
+    assert_int_equal(web_request((uint16_t) port, "GET", "/outbox", NULL, &w), 0);
+    assert_int_equal(w.status, 200);
+    assert_non_null(strstr(w.body, "<span class=\"badge\">作废</span> 土地承包合同纠纷"));
+    assert_non_null(strstr(w.body, "<span class=\"badge\">已更正</span> 土地承包合同纠纷"));
+    web_resp_free(&w);
+    assert_int_equal(h_proc_kill(desk, SIGTERM), 0);
 }
 
 int
