@@ -732,6 +732,21 @@ s_has_table(sqlite3 *db, const char *name)
     return has;
 }
 
+/* Issue 15 item 5: seconds after which an item not acked is undelivered. */
+static int64_t s_late_s = SJ_DOWN_UNDELIVERED_S;
+
+void
+sj_down_undelivered_after_set(int64_t seconds)
+{
+    s_late_s = seconds > 0 ? seconds : SJ_DOWN_UNDELIVERED_S;
+}
+
+int64_t
+sj_down_undelivered_after(void)
+{
+    return s_late_s;
+}
+
 /* child, items kept, first seq, head, cursor, oldest unacked seq (0: none),
  * its created_ms. */
 static const char s_streams_sql[] =
@@ -778,8 +793,9 @@ sj_down_status_text(sqlite3 *db, FILE *out)
             }
             fprintf(out, ", head %lld, applied through %lld, ", head, cur);
             if (oldest > 0) {
-                fprintf(out, "oldest unacked item %lld (%lld s old)\n", oldest,
-                        (long long) ((now - sqlite3_column_int64(st, 6)) / 1000));
+                long long age = (long long) ((now - sqlite3_column_int64(st, 6)) / 1000);
+                fprintf(out, "oldest unacked item %lld (%lld s old)%s\n", oldest, age,
+                        age >= s_late_s ? " 未送达 UNDELIVERED" : "");
             } else {
                 fprintf(out, "all acked\n");
             }
@@ -817,6 +833,9 @@ int
 sj_down_status_json(sqlite3 *db, cJSON *root)
 {
     int64_t now = sj_now_ms();
+    if (!cJSON_AddNumberToObject(root, "undelivered_after_s", (double) s_late_s)) {
+        return SJ_ENOMEM;
+    }
     cJSON *streams = cJSON_AddArrayToObject(root, "down_streams");
     cJSON *refusals = cJSON_AddArrayToObject(root, "down_refusals");
     if (!streams || !refusals) {
@@ -838,9 +857,10 @@ sj_down_status_json(sqlite3 *db, cJSON *root)
             cJSON_AddNumberToObject(o, "cursor", (double) sqlite3_column_int64(st, 4));
             long long oldest = sqlite3_column_int64(st, 5);
             cJSON_AddNumberToObject(o, "oldest_unacked", (double) oldest);
-            cJSON_AddNumberToObject(
-                o, "oldest_unacked_s",
-                oldest > 0 ? (double) ((now - sqlite3_column_int64(st, 6)) / 1000) : 0.0);
+            int64_t age = oldest > 0 ? (now - sqlite3_column_int64(st, 6)) / 1000 : 0;
+            cJSON_AddNumberToObject(o, "oldest_unacked_s", (double) age);
+            /* issue 15: an item not delivered within the set time */
+            cJSON_AddBoolToObject(o, "undelivered", oldest > 0 && age >= s_late_s);
             cJSON_AddItemToArray(streams, o);
         }
     }
@@ -865,9 +885,60 @@ sj_down_status_json(sqlite3 *db, cJSON *root)
     return SJ_OK;
 }
 
+/* status --check: a WARNING naming the streams with items older than the
+ * set time that their child has not acked (the first few). */
+static int
+s_check_late(sqlite3 *db, sj_health_t *h)
+{
+    if (!s_has_table(db, "down_acks")) {
+        return SJ_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT d.child, count(*), min(d.created_ms) FROM down d LEFT JOIN"
+                           " down_acks a ON a.child = d.child WHERE d.seq > coalesce(a.cursor, 0)"
+                           " AND d.created_ms <= ?1 GROUP BY d.child ORDER BY min(d.created_ms)",
+                           -1, &st, NULL)
+        != SQLITE_OK) {
+        return SJ_EDB;
+    }
+    int64_t now = sj_now_ms();
+    sqlite3_bind_int64(st, 1, now - s_late_s * 1000);
+    char list[512] = "";
+    size_t used = 0;
+    long long items = 0, children = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        long long n = sqlite3_column_int64(st, 1);
+        items += n;
+        if (++children <= 4 && used < sizeof list) {
+            used += (size_t) snprintf(list + used, sizeof list - used,
+                                      "%s%s %s (%lld, oldest %lld h)", used ? ", " : "",
+                                      s_who((const char *) sqlite3_column_text(st, 0)),
+                                      (const char *) sqlite3_column_text(st, 0), n,
+                                      (long long) ((now - sqlite3_column_int64(st, 2)) / 3600000));
+        }
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        return SJ_EDB;
+    }
+    if (items > 0) {
+        sj_health_add(h, SJ_HEALTH_WARNING,
+                      "%lld down item(s) undelivered (未送达) for over %lld h, to %lld child(ren):"
+                      " %s%s",
+                      items, (long long) (s_late_s / 3600), children, list,
+                      children > 4 ? ", ..." : "");
+    }
+    return SJ_OK;
+}
+
 int
 sj_down_check(sqlite3 *db, sj_health_t *h)
 {
+    if (s_check_late(db, h) != SJ_OK) {
+        return SJ_EDB;
+    }
     if (!s_has_table(db, "down_refusals")) {
         return SJ_OK;
     }

@@ -201,7 +201,18 @@ SJ_NODISCARD int sj_down_status_text(sqlite3 *db, FILE *out);
 /* The same for --format json: adds "down_streams" and "down_refusals" to
  * root. */
 SJ_NODISCARD int sj_down_status_json(sqlite3 *db, cJSON *root);
-/* For `status --check`: a WARNING naming the refusals reported. */
+/* Issue 15 item 5: an item its child has not acked this long after it was
+ * made is undelivered (未送达): marked in status (table: "UNDELIVERED",
+ * json: "undelivered": true per stream and "undelivered_after_s"), a
+ * WARNING in status --check. The process's setting (the CLI's
+ * --undelivered-after HOURS, config key [status] / [serve]
+ * undelivered-after); 0 or less: the default, 24 h. */
+#define SJ_DOWN_UNDELIVERED_S (24 * 3600)
+void sj_down_undelivered_after_set(int64_t seconds);
+int64_t sj_down_undelivered_after(void);
+
+/* For `status --check`: a WARNING naming the refusals reported, and one
+ * naming the streams with undelivered items. */
 SJ_NODISCARD int sj_down_check(sqlite3 *db, sj_health_t *h);
 
 #endif

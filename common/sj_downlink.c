@@ -427,6 +427,9 @@ s_down_cursor(sj_downlink_t *self, s_work_t *w, uint64_t cursor, int resend)
                   w->peer->code, (unsigned long long) cursor, (unsigned long long) floor);
         rc = self->ops.down_refill(self->ops_ctx, w->peer->code);
     }
+    if (rc == SJ_OK && resend == 2 && self->ops.down_hello) {
+        rc = self->ops.down_hello(self->ops_ctx, w->peer->code);
+    }
     if (rc == SJ_OK) {
         rc = sj_down_acked(down, w->peer->code, cursor, w->peer->down_keeps);
     }

@@ -124,6 +124,175 @@ s_applied_label(int applied)
     return applied == 2 ? "已生效" : applied == 1 ? "已执行" : "未生效";
 }
 
+/* Receipts (issue 15), where the tier knows them: column 13 when this tier
+ * received the entry's event (NULL: not known, e.g. made here), column 14
+ * whether it is at the county (1/0; NULL: the county itself). */
+static int
+s_receipt_line(sqlite3_stmt *st, FILE *out)
+{
+    int n = sqlite3_column_count(st);
+    if (n > 13 && sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        char at[24];
+        s_iso(sqlite3_column_int64(st, 13), at);
+        if (fprintf(out, "  收到 received %s", at) < 0) {
+            return SJ_EIO;
+        }
+    }
+    if (n > 14 && sqlite3_column_type(st, 14) != SQLITE_NULL
+        && fputs(sqlite3_column_int(st, 14) ? "  县已收 at the county"
+                                            : "  县未收 not yet at the county",
+                 out)
+               == EOF) {
+        return SJ_EIO;
+    }
+    return SJ_OK;
+}
+
+static int
+s_receipt_json(sqlite3_stmt *st, cJSON *o)
+{
+    int n = sqlite3_column_count(st);
+    if (n > 13 && sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        char at[24];
+        s_iso(sqlite3_column_int64(st, 13), at);
+        if (!cJSON_AddStringToObject(o, "received", at)) {
+            return SJ_ENOMEM;
+        }
+    }
+    if (n > 14 && sqlite3_column_type(st, 14) != SQLITE_NULL
+        && !cJSON_AddBoolToObject(o, "at_county", sqlite3_column_int(st, 14))) {
+        return SJ_ENOMEM;
+    }
+    return SJ_OK;
+}
+
+/* ---- corrections and voids (issue 15): column 7 holds the event's bytes,
+ * column 10 its fixes.applied (0 waiting for its report, 1 applied, 2 not
+ * applied) ---- */
+
+static int
+s_is_fix(const char *type)
+{
+    return type && (strcmp(type, "correction") == 0 || strcmp(type, "void") == 0);
+}
+
+static const char *
+s_fix_applied(int applied)
+{
+    return applied == 1 ? "applied" : applied == 2 ? "not applied" : "waiting";
+}
+
+static const char *
+s_fix_applied_zh(int applied)
+{
+    return applied == 1 ? "已执行" : applied == 2 ? "未执行" : "待执行";
+}
+
+/* The event of a fix row, decoded (caller frees); NULL when it does not
+ * decode (it was validated when it came: a damaged store). */
+static sj_event_t *
+s_fix_event(sqlite3_stmt *st)
+{
+    sj_event_t *ev = malloc(sizeof *ev);
+    char why[200];
+    if (ev
+        && sj_event_decode(sqlite3_column_blob(st, 7), (size_t) sqlite3_column_bytes(st, 7), ev,
+                           why, sizeof why)
+               != SJ_OK) {
+        sj_error("a stored correction does not decode: %s", why);
+        free(ev);
+        ev = NULL;
+    }
+    return ev;
+}
+
+/* The corrected fields as "name=value" pairs (JSON: an object). */
+static void
+s_fix_fields(const sj_event_t *ev, char *out, size_t size, cJSON *obj)
+{
+    static const struct {
+        const char *name;
+        sj_field_t field;
+    } enums[] = {{"channel", SJ_FIELD_CHANNEL},
+                 {"kind", SJ_FIELD_KIND},
+                 {"level", SJ_FIELD_LEVEL},
+                 {"category", SJ_FIELD_CATEGORY},
+                 {"source", SJ_FIELD_SOURCE}};
+    const sj_report_t *r = &ev->report;
+    const int v[] = {r->channel, r->kind, r->level, r->category, r->source};
+    size_t used = 0;
+    if (out && size) {
+        out[0] = '\0';
+    }
+#define S_ADD(name, value)                                                                        \
+    do {                                                                                          \
+        if (obj) {                                                                                \
+            cJSON_AddStringToObject(obj, name, value);                                            \
+        } else if (used < size) {                                                                 \
+            used += (size_t) snprintf(out + used, size - used, "%s%s=%s", used ? ", " : "", name, \
+                                      value);                                                     \
+        }                                                                                         \
+    } while (0)
+    if (r->occurred_on[0]) {
+        S_ADD("occurred_on", r->occurred_on);
+    }
+    if (r->persons) {
+        char n[16];
+        snprintf(n, sizeof n, "%u", (unsigned) r->persons);
+        S_ADD("persons", n);
+    }
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        const char *name = v[i] ? sj_enum_name(enums[i].field, v[i]) : NULL;
+        if (name) {
+            S_ADD(enums[i].name, name);
+        }
+    }
+    if (ev->summary[0]) {
+        S_ADD("summary", ev->summary);
+    }
+#undef S_ADD
+}
+
+static int
+s_fix_line(sqlite3_stmt *st, FILE *out, const char *type, const char *at, const char *origin)
+{
+    sj_event_t *ev = s_fix_event(st);
+    int applied = sqlite3_column_int(st, 10);
+    int is_void = strcmp(type, "void") == 0;
+    int rc =
+        fprintf(out, "  %s  %s %s  %s", at, is_void ? "作废" : "更正", type, origin ? origin : "")
+                < 0
+            ? SJ_EIO
+            : SJ_OK;
+    if (rc == SJ_OK && ev && ev->officer[0]
+        && (fputs("  ", out) == EOF || s_put(out, ev->officer) != SJ_OK)) {
+        rc = SJ_EIO;
+    }
+    if (rc == SJ_OK && ev && !is_void) {
+        char fields[SJ_MAX_SUMMARY_BYTES + 256];
+        s_fix_fields(ev, fields, sizeof fields, NULL);
+        if (fputs("  新值 new: ", out) == EOF || s_put(out, fields) != SJ_OK) {
+            rc = SJ_EIO;
+        }
+    }
+    if (rc == SJ_OK
+        && fprintf(out, "  %s %s", s_fix_applied_zh(applied), s_fix_applied(applied)) < 0) {
+        rc = SJ_EIO;
+    }
+    if (rc == SJ_OK && ev && ev->note[0]
+        && (fputs("  理由 reason: ", out) == EOF || s_put(out, ev->note) != SJ_OK)) {
+        rc = SJ_EIO;
+    }
+    if (rc == SJ_OK) {
+        rc = s_receipt_line(st, out);
+    }
+    if (rc == SJ_OK && fputc('\n', out) == EOF) {
+        rc = SJ_EIO;
+    }
+    free(ev);
+    return rc;
+}
+
 static int
 s_line(sqlite3_stmt *st, FILE *out)
 {
@@ -134,6 +303,9 @@ s_line(sqlite3_stmt *st, FILE *out)
     char at[24];
     s_iso(sqlite3_column_int64(st, 1), at);
     type = type ? type : "";
+    if (s_is_fix(type)) {
+        return s_fix_line(st, out, type, at, origin);
+    }
     const char *zh = strcmp(type, "report") == 0   ? "上报"
                      : strcmp(type, "status") == 0 ? "状态变更"
                                                    : "交办";
@@ -176,6 +348,9 @@ s_line(sqlite3_stmt *st, FILE *out)
         && (fputs("  备注 note: ", out) == EOF || s_put(out, note) != SJ_OK)) {
         rc = SJ_EIO;
     }
+    if (rc == SJ_OK) {
+        rc = s_receipt_line(st, out);
+    }
     if (rc == SJ_OK && fputc('\n', out) == EOF) {
         rc = SJ_EIO;
     }
@@ -201,7 +376,22 @@ s_item(sqlite3_stmt *st)
              && cJSON_AddStringToObject(o, "origin", s_col(st, 2) ? s_col(st, 2) : "")
              && cJSON_AddStringToObject(o, "officer", s_col(st, 3) ? s_col(st, 3) : "")
              && cJSON_AddStringToObject(o, "note", s_col(st, 4) ? s_col(st, 4) : "");
-    if (ok && strcmp(type, "report") == 0) {
+    if (ok && s_is_fix(type)) {
+        /* issue 15: officer and note (the reason) from the event itself */
+        sj_event_t *ev = s_fix_event(st);
+        if (ev) {
+            cJSON_ReplaceItemInObject(o, "officer", cJSON_CreateString(ev->officer));
+            cJSON_ReplaceItemInObject(o, "note", cJSON_CreateString(ev->note));
+            ok = cJSON_AddStringToObject(o, "reason", ev->note) != NULL;
+            cJSON *fields =
+                ok && strcmp(type, "correction") == 0 ? cJSON_AddObjectToObject(o, "fields") : NULL;
+            if (fields) {
+                s_fix_fields(ev, NULL, 0, fields);
+            }
+            free(ev);
+        }
+        ok = ok && cJSON_AddStringToObject(o, "applied", s_fix_applied(sqlite3_column_int(st, 10)));
+    } else if (ok && strcmp(type, "report") == 0) {
         ok = cJSON_AddStringToObject(o, "outcome",
                                      sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 6)))
              != NULL;
@@ -218,7 +408,7 @@ s_item(sqlite3_stmt *st)
         ok = cJSON_AddStringToObject(o, "to", s_col(st, 7) ? s_col(st, 7) : "")
              && cJSON_AddStringToObject(o, "due_on", s_col(st, 8) ? s_col(st, 8) : "");
     }
-    if (!ok) {
+    if (!ok || s_receipt_json(st, o) != SJ_OK) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -15,6 +15,12 @@
  *   flag TEXT      status: the conflict listed for it (NULL: none)
  *   applied INTEGER status: 0 not applied, 1 on the path in force, 2 in force
  *   id BLOB        the event's id
+ *   (arrival INTEGER  the store's own order: the 13th column, ORDER BY 2, 13)
+ *   received INTEGER  optional 14th: when this tier received the event
+ *                  (NULL: not known, e.g. made here); "received" in JSON
+ *   at_county INTEGER optional 15th: 1 when the county has it (a hub knows
+ *                  it from the county's acks), 0 not yet, NULL: not said;
+ *                  "at_county" in JSON (receipts, issue 15)
  * ordered by time, then arrival.
  *
  * Search: every store keeps an FTS5 table `search(text, case_id UNINDEXED,

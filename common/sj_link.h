@@ -152,6 +152,11 @@ typedef struct {
      * cursor is below its stream's floor (a store made anew after items
      * were pruned). */
     int (*down_refill)(void *ctx, const char *child);
+    /* Optional (issue 15): inside the transaction of a child's Hello, before
+     * its stream's head is read: the store may append items the child
+     * should have (its place names, when they changed since it was last
+     * sent them, or it never was). */
+    int (*down_hello)(void *ctx, const char *child);
 
     /* ---- the checks where an event enters (optional: NULL skips) ---- */
     /* Is the event at ev's position (origin, epoch, origin_seq) held here,

@@ -859,6 +859,96 @@ s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, si
 }
 
 int
+sj_place_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > SJ_PLACE_NAME_MAX || !sj_utf8_valid(name, n)) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char) name[i] < 0x20 || name[i] == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A PlaceList's names, each a valid code and name. */
+static int
+s_copy_places(const Sanji__PlaceList *pl, sj_down_item_t *out, char *reason, size_t rs)
+{
+    if (!pl) {
+        return s_ev_fail(reason, rs, "down item: a place list without its list");
+    }
+    if (pl->n_places > SJ_PLACES_PER_ITEM) {
+        snprintf(reason, rs, "down item: %zu place names, at most %d in one item", pl->n_places,
+                 SJ_PLACES_PER_ITEM);
+        return SJ_EPROTO;
+    }
+    for (size_t i = 0; i < pl->n_places; i++) {
+        sj_place_t *p = &out->places[i];
+        const Sanji__Place *q = pl->places[i];
+        if (!q || sj_wire_text(q->code, p->code, sizeof p->code) != SJ_OK
+            || !sj_code_level(p->code)) {
+            snprintf(reason, rs, "down item: place %zu has no valid code", i + 1);
+            return SJ_EPROTO;
+        }
+        if (sj_wire_text(q->name, p->name, sizeof p->name) != SJ_OK
+            || !sj_place_name_valid(p->name)) {
+            snprintf(reason, rs, "down item: place %s has no valid name (1..%d bytes of UTF-8)",
+                     p->code, SJ_PLACE_NAME_MAX);
+            return SJ_EPROTO;
+        }
+    }
+    out->n_places = pl->n_places;
+    return SJ_OK;
+}
+
+int
+sj_down_places_encode(
+    const char *to, const sj_place_t *places, size_t n, uint8_t **buf, size_t *len)
+{
+    if (n > SJ_PLACES_PER_ITEM) {
+        return SJ_EINVAL;
+    }
+    Sanji__DownItem it = SANJI__DOWN_ITEM__INIT;
+    Sanji__PlaceList pl = SANJI__PLACE_LIST__INIT;
+    Sanji__Place *ps = calloc(n ? n : 1, sizeof *ps);
+    Sanji__Place **pp = calloc(n ? n : 1, sizeof *pp);
+    if (!ps || !pp) {
+        free(ps);
+        free(pp);
+        return SJ_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sanji__place__init(&ps[i]);
+        ps[i].code = sj_wire_bytes(places[i].code);
+        ps[i].name = sj_wire_bytes(places[i].name);
+        pp[i] = &ps[i];
+    }
+    pl.n_places = n;
+    pl.places = pp;
+    it.kind = SJ_DOWN_KIND_PLACES;
+    it.to = sj_wire_bytes(to);
+    it.places = &pl;
+    int rc = SJ_OK;
+    size_t sz = sanji__down_item__get_packed_size(&it);
+    uint8_t *b = sz <= SJ_WIRE_MAX_ITEM ? malloc(sz ? sz : 1) : NULL;
+    if (sz > SJ_WIRE_MAX_ITEM) {
+        rc = SJ_EINVAL;
+    } else if (!b) {
+        rc = SJ_ENOMEM;
+    } else {
+        sanji__down_item__pack(&it, b);
+        *buf = b;
+        *len = sz;
+    }
+    free(ps);
+    free(pp);
+    return rc;
+}
+
+int
 sj_down_item_decode(
     const uint8_t *data, size_t len, sj_down_item_t *out, char *reason, size_t reason_size)
 {
@@ -876,6 +966,17 @@ sj_down_item_decode(
     char why[200];
     if (!sj_down_kind_known(pb->kind)) {
         snprintf(reason, reason_size, "down item: kind %u is not known here", (unsigned) pb->kind);
+        goto out;
+    }
+    out->kind = pb->kind == SJ_DOWN_KIND_PLACES ? SJ_DOWN_KIND_PLACES : SJ_DOWN_KIND_ASSIGNMENT;
+    out->n_places = 0;
+    if (sj_wire_text(pb->to, out->to, sizeof out->to) != SJ_OK
+        || (out->to[0] && !sj_code_level(out->to))) {
+        s_ev_fail(reason, reason_size, "down item: `to` is not a place code");
+        goto out;
+    }
+    if (out->kind == SJ_DOWN_KIND_PLACES) {
+        rc = s_copy_places(pb->places, out, reason, reason_size);
         goto out;
     }
     if (sj_event_decode(pb->event.data, pb->event.len, &out->ev, why, sizeof why) != SJ_OK) {
@@ -901,7 +1002,8 @@ out:
 int
 sj_down_kind_known(uint32_t kind)
 {
-    return kind == SJ_DOWN_KIND_OLD || kind == SJ_DOWN_KIND_ASSIGNMENT;
+    return kind == SJ_DOWN_KIND_OLD || kind == SJ_DOWN_KIND_ASSIGNMENT
+           || kind == SJ_DOWN_KIND_PLACES;
 }
 
 int

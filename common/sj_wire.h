@@ -97,17 +97,37 @@ typedef struct {
     int has_head;              /* 0: none (the report's outcome), or an older sender */
 } sj_snapshot_t;
 
-/* One item of a downward stream (DownItem), decoded and validated: the
- * assignment event (its exact bytes are kept by the caller) and the case. */
+/* A place's name (issue 15 item 4): a code of 6, 9 or 12 digits and its
+ * name, UTF-8 of 1..SJ_PLACE_NAME_MAX bytes without control characters. */
+#define SJ_PLACE_NAME_MAX 64
 typedef struct {
+    char code[SJ_CODE_MAX + 1];
+    char name[SJ_PLACE_NAME_MAX + 1];
+} sj_place_t;
+/* At most this many names in one DownItem (a longer list goes as several). */
+#define SJ_PLACES_PER_ITEM 200
+
+/* One item of a downward stream (DownItem), decoded and validated. kind
+ * SJ_DOWN_KIND_ASSIGNMENT (also for an item of kind 0): the assignment
+ * event (its exact bytes are kept by the caller) and the case.
+ * SJ_DOWN_KIND_PLACES: n_places names in places (ev and snap unset). to:
+ * the code the item is for ('' = the receiving child). */
+typedef struct {
+    uint32_t kind;
+    char to[SJ_CODE_MAX + 1];
     sj_event_t ev;
     sj_snapshot_t snap;
+    size_t n_places;
+    sj_place_t places[SJ_PLACES_PER_ITEM];
 } sj_down_item_t;
 
 /* The kinds of downward item this build applies (DownItem.kind; 0 is an
  * item made before kinds existed: an assignment). */
 #define SJ_DOWN_KIND_OLD        0u
 #define SJ_DOWN_KIND_ASSIGNMENT 1u
+#define SJ_DOWN_KIND_PLACES     2u
+/* 1: name is a valid place name (see sj_place_t). */
+int sj_place_name_valid(const char *name);
 /* 1: this build knows how to apply items of kind. */
 int sj_down_kind_known(uint32_t kind);
 
@@ -170,6 +190,10 @@ SJ_NODISCARD int sj_down_item_peek(const uint8_t *data,
  * bytes and a snapshot. Caller frees *buf. */
 SJ_NODISCARD int sj_down_item_encode(
     const uint8_t *event, size_t event_len, const sj_snapshot_t *snap, uint8_t **buf, size_t *len);
+/* Packs a DownItem of kind SJ_DOWN_KIND_PLACES for `to` with n (at most
+ * SJ_PLACES_PER_ITEM) names. Caller frees *buf. */
+SJ_NODISCARD int sj_down_places_encode(
+    const char *to, const sj_place_t *places, size_t n, uint8_t **buf, size_t *len);
 /* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */
 void sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES]);
 

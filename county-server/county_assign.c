@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "county_store.h"
+#include "county_store_view.h"
 #include "sj_cfg.h"
 #include "sj_cli.h"
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 static const char *const s_usage =
     N_("usage: county-server assign CASE-ID --to CODE --due YYYY-MM-DD [--note TEXT]\n"
@@ -99,9 +101,24 @@ s_assign(const s_args_t *a, const char *id_text)
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
+    /* Issue 15 item 5: only to a township or station this county has heard
+     * of (a mistyped code would wait for nobody). */
+    static const char *const heard[] = {
+        "SELECT 1 FROM tally_place WHERE origin = ?1 OR township = ?1 LIMIT 1", NULL};
+    int known = 1;
+    const char *county = county_store_origin(st);
+    int rc = SJ_OK;
+    if (strcmp(county, "000000") == 0 || sj_code_under(a->to, county)) {
+        rc = sj_places_known(county_store_db(st), a->data, a->to, heard, &known, err, sizeof err);
+    }
+    if (rc != SJ_OK || !known) {
+        fprintf(stderr, "county-server: %s\n", known ? "cannot read the county store" : err);
+        county_store_close(&st);
+        return 1;
+    }
     uint8_t ev_id[SJ_ID_BYTES];
     char via[SJ_CODE_MAX + 1] = "";
-    int rc = county_store_assign(st, id, a->to, a->due, note, officer, ev_id, via, err, sizeof err);
+    rc = county_store_assign(st, id, a->to, a->due, note, officer, ev_id, via, err, sizeof err);
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
     } else {

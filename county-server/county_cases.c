@@ -17,6 +17,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 static const char *const s_usage_cases =
     N_("usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
@@ -153,13 +154,13 @@ static const char s_overdue_sql[] =
     " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",  "station",  "township",    "outcome",   "last_change",
-    "changes",  "conflict", "occurred_on", "category",  "source",
-    "assigned", "assignee", "due_on",      "days_left", "overdue"};
+    "case_id",  "station",     "township", "outcome",      "last_change",   "changes",
+    "conflict", "occurred_on", "category", "source",       "assigned",      "assignee",
+    "due_on",   "days_left",   "overdue",  "station_name", "township_name", "assignee_name"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
@@ -171,7 +172,16 @@ struct county_cases {
     char when[COUNTY_SQL_TIME];
     char n[COUNTY_SQL_NUM], days[COUNTY_SQL_NUM];
     const char *cells[COUNTY_CASES_NCOLS];
+    sj_places_map_t *places; /* issue 15: names beside the codes */
 };
+
+/* A code's name, or the code (NULL stays NULL). */
+static const char *
+s_place(const sj_places_map_t *places, const unsigned char *code)
+{
+    const char *n = code ? sj_places_map_get(places, (const char *) code) : NULL;
+    return n ? n : (const char *) code;
+}
 
 const char *const *
 county_cases_names(void)
@@ -199,6 +209,7 @@ county_cases_open(
         return county_sql_nomem(err, err_size);
     }
     self->db = db;
+    self->places = sj_places_map_load(db);
     if (f->today) {
         snprintf(self->today, sizeof self->today, "%s", f->today);
     } else {
@@ -256,22 +267,25 @@ county_cases_next(county_cases_t *self, const char *const **cells, char *err, si
     const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
     const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
     const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
-    const char *row[COUNTY_CASES_NCOLS] = {
-        self->id,
-        (const char *) sqlite3_column_text(st, 1),
-        (const char *) sqlite3_column_text(st, 2),
-        outcome ? outcome : "orphan",
-        self->when,
-        self->n,
-        sqlite3_column_int(st, 6) ? "yes" : "",
-        (const char *) sqlite3_column_text(st, 7),
-        category ? category : "",
-        source ? source : "",
-        sqlite3_column_int(st, 10) ? "yes" : "",
-        (const char *) sqlite3_column_text(st, 11),
-        due,
-        sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL : self->days,
-        open && due && strcmp(due, self->today) < 0 ? "yes" : ""};
+    const char *row[COUNTY_CASES_NCOLS] = {self->id,
+                                           (const char *) sqlite3_column_text(st, 1),
+                                           (const char *) sqlite3_column_text(st, 2),
+                                           outcome ? outcome : "orphan",
+                                           self->when,
+                                           self->n,
+                                           sqlite3_column_int(st, 6) ? "yes" : "",
+                                           (const char *) sqlite3_column_text(st, 7),
+                                           category ? category : "",
+                                           source ? source : "",
+                                           sqlite3_column_int(st, 10) ? "yes" : "",
+                                           (const char *) sqlite3_column_text(st, 11),
+                                           due,
+                                           sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
+                                                                                      : self->days,
+                                           open && due && strcmp(due, self->today) < 0 ? "yes" : "",
+                                           s_place(self->places, sqlite3_column_text(st, 1)),
+                                           s_place(self->places, sqlite3_column_text(st, 2)),
+                                           s_place(self->places, sqlite3_column_text(st, 11))};
     memcpy(self->cells, row, sizeof row);
     *cells = self->cells;
     return SJ_OK;
@@ -284,6 +298,7 @@ county_cases_close(county_cases_t **self_p)
         return;
     }
     sqlite3_finalize((*self_p)->st);
+    sj_places_map_free(&(*self_p)->places);
     free(*self_p);
     *self_p = NULL;
 }

@@ -39,7 +39,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 15
+#define COUNTY_CASES_NCOLS 18
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -62,10 +62,10 @@ void county_cases_close(county_cases_t **self_p);
  * occurred_on, category, source (reported), assigned "yes"/"", assignee
  * and due_on of the current assignment (null when none), days_left (due_on
  * minus today in days, for open cases with a due date, else null), overdue
- * "yes"/""), plus one row per orphan case (status changes whose report is
- * not here: outcome "orphan"; only without a matter filter). Ordered by
- * township, station, case id. Definitions: county_figs.h. Written by
- * county_out_rows from the cases cursor.
+ * "yes"/"", then (issue 15) station_name, township_name and assignee_name:
+ * the place names, or the code when it has none), plus one row per orphan case (status changes
+ * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
+ * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
 SJ_NODISCARD int county_cases_query(sqlite3 *db,
                                     const county_cases_filter_t *f,

@@ -22,6 +22,7 @@
 #include "county_store.h"
 #include "county_verify.h"
 #include "sj_backup.h"
+#include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_http.h"
@@ -30,6 +31,7 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
+#include "sj_places.h"
 
 enum {
     O_DATA = 1000,
@@ -69,6 +71,7 @@ enum {
     O_SUMMARY,
     O_REASON,
     O_OFFICER,
+    O_UNDELIVERED,
 };
 
 static const struct option s_options[] = {
@@ -109,13 +112,15 @@ static const struct option s_options[] = {
     {"summary", required_argument, NULL, O_SUMMARY},
     {"reason", required_argument, NULL, O_REASON},
     {"officer", required_argument, NULL, O_OFFICER},
+    {"undelivered-after", required_argument, NULL, O_UNDELIVERED},
     {NULL, 0, NULL, 0},
 };
 
 /* The general keys of the config file ([county-server], sj_cfg.h); every
  * other option is a key of its command's section. */
 static const char *const s_cfg_general[] = {
-    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+    "data", "bind",       "code",         "log-level",         "insecure",
+    "http", "token-file", "silent-after", "undelivered-after", NULL};
 
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
@@ -348,6 +353,19 @@ s_status_bad_usage(const sj_cli_args_t *ca)
     return 2;
 }
 
+/* --undelivered-after HOURS (issue 15): when a down item not acked is
+ * undelivered, for status and the dashboard. */
+static int
+s_undelivered(const sj_cli_args_t *ca)
+{
+    long long hours = SJ_DOWN_UNDELIVERED_S / 3600;
+    if (sj_cli_int(ca, O_UNDELIVERED, 1, 8760, &hours)) {
+        return 2;
+    }
+    sj_down_undelivered_after_set((int64_t) hours * 3600);
+    return 0;
+}
+
 static int
 s_status_cmd(const sj_cli_args_t *ca)
 {
@@ -355,7 +373,7 @@ s_status_cmd(const sj_cli_args_t *ca)
     sj_health_opts_default(&ho);
     sj_format_t fmt = SJ_FMT_TABLE;
     char err[512];
-    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+    if (sj_cli_format(ca, O_FORMAT, &fmt) || s_undelivered(ca)) {
         return s_status_bad_usage(ca);
     }
     if (sj_health_opts_parse(&ho, sj_cli_val(ca, O_SILENT), NULL, NULL, sj_cli_val(ca, O_DWARN),
@@ -600,6 +618,106 @@ s_fix_cmd(const sj_cli_args_t *ca)
     return code;
 }
 
+/* ---- places (issue 15 item 4) ---- */
+
+static int
+s_places_list(county_store_t *st, sj_format_t fmt)
+{
+    sj_place_t *v = NULL;
+    size_t n = 0;
+    int rc = sj_places_all(county_store_db(st), &v, &n);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: cannot read the place names: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    static const char *const names[] = {"code", "name", "level"};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    sj_table_t *t = sj_table_new(3, names, types);
+    rc = t ? SJ_OK : SJ_ENOMEM;
+    for (size_t i = 0; rc == SJ_OK && i < n; i++) {
+        int level = sj_code_level(v[i].code);
+        const char *cells[] = {v[i].code, v[i].name,
+                               level == 6   ? "county"
+                               : level == 9 ? "township"
+                                            : "village"};
+        rc = sj_table_add_row(t, cells);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, stdout);
+    }
+    sj_table_destroy(&t);
+    free(v);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: cannot list the place names: %s\n", sj_strerror(rc));
+        return 1;
+    }
+    if (fmt == SJ_FMT_TABLE && n == 0) {
+        fprintf(stderr, "county-server: no place names yet (county-server places import FILE)\n");
+    }
+    return 0;
+}
+
+static int
+s_places_cmd(const sj_cli_args_t *ca)
+{
+    const char *sub = ca->pos[0];
+    int import = strcmp(sub, "import") == 0;
+    if (!import && strcmp(sub, "list") != 0) {
+        fprintf(stderr,
+                "county-server: places: '%s' is not import or list (see county-server"
+                " places --help)\n",
+                sub);
+        return 2;
+    }
+    if (import != (ca->npos == 2)) {
+        fprintf(stderr, "county-server: %s\n",
+                import ? "places import needs the FILE (code,name lines)"
+                       : "places list takes no FILE");
+        return 2;
+    }
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt)) {
+        return 2;
+    }
+    if (import && sj_cli_has(ca, O_FORMAT)) {
+        fprintf(stderr, "county-server: places import takes no --format\n");
+        return 2;
+    }
+    char err[1024] = "";
+    county_store_t *st =
+        county_store_open(ca->data, NULL, import ? SJ_DB_WRITE : SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    if (!import) {
+        int code = s_places_list(st, fmt);
+        county_store_close(&st);
+        return code;
+    }
+    const char *county = county_store_origin(st);
+    sj_place_t *v = NULL;
+    size_t n = 0, changed = 0, children = 0;
+    int rc = sj_places_read_csv(ca->pos[1], strcmp(county, "000000") ? county : NULL, &v, &n, err,
+                                sizeof err);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s: %s; nothing was stored\n", ca->pos[1], err);
+        county_store_close(&st);
+        return rc == SJ_EINVAL ? 2 : 1;
+    }
+    rc = county_store_places_import(st, v, n, &changed, &children, err, sizeof err);
+    free(v);
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    printf("%zu place name(s) read, %zu new or renamed; sent to %zu connected child(ren)"
+           " (others get them when they connect)\n",
+           n, changed, children);
+    return 0;
+}
+
 /* ---- report ---- */
 
 static int
@@ -732,6 +850,9 @@ s_report_cmd(const sj_cli_args_t *ca)
 static int
 s_serve_cmd(const sj_cli_args_t *ca)
 {
+    if (s_undelivered(ca)) {
+        return 2;
+    }
     s_args_t a;
     s_args(ca, &a);
     return s_serve(&a);
@@ -796,7 +917,8 @@ static const sj_cli_cmd_t s_cmds[] = {
         "Removes every key of a code, or one key, from the allowlist. A running\n"
         "server applies it on SIGHUP (systemctl reload).\n"),
      s_revoke, NULL, NULL, NULL},
-    {"status", NULL, 0, 0, S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
+    {"status", NULL, 0, 0,
+     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_DWARN, O_DCRIT, O_BOM, O_LABELS, O_UNDELIVERED),
      N_("each child link (hub or station): last contact, events\n"
         "received, backlog it reports; silent ones first\n"
         "(--check: one line for monitoring, Nagios plugin convention)"),
@@ -812,9 +934,13 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en      csv: the header and the values as a person reads them\n"
         "  --silent-after S    a child unheard for S seconds is SILENT (default 3600)\n"
+        "  --undelivered-after HOURS\n"
+        "                      a down item (assignment, place names) its child has not\n"
+        "                      taken HOURS after it was made is UNDELIVERED (未送达;\n"
+        "                      1..8760, default 24)\n"
         "  --check             one line for monitoring (Nagios plugin convention), exit\n"
         "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
-        "                      silent children, free disk\n"
+        "                      silent children, undelivered down items, free disk\n"
         "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
         "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n"),
      s_status_cmd, s_status_bad_usage, NULL, NULL},
@@ -939,6 +1065,26 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "  --reason TEXT       why (required)\n"),
      s_fix_cmd, NULL, NULL, NULL},
+    {"places", "import FILE | list", 1, 2, S_OPTS(O_FORMAT, O_BOM),
+     "place names (code -> name): import a list, list them",
+     "usage: county-server places import FILE.csv\n"
+     "       county-server places list [--format table|json|csv]\n"
+     "\n"
+     "Keeps the county's place names (e.g. 230523100 宝清镇) and sends them down:\n"
+     "each township hub gets its own, its county's and its stations' names, each\n"
+     "station its own, its township's and its county's, without a restart. Every\n"
+     "listing, page, report and export then shows the name beside the code; a\n"
+     "code without a name shows as the code.\n"
+     "\n"
+     "import: FILE is CSV, UTF-8 (a BOM is fine), one code,name per line (code: 6,\n"
+     "9 or 12 digits, within this county; name: 1..64 bytes, may be quoted). A\n"
+     "first line that is not a code is a header. Every bad line is named by its\n"
+     "number and nothing is stored (exit 2). Importing again renames the codes\n"
+     "held and adds new ones; a code not in the file keeps its name.\n"
+     "\n"
+     "  --format F          list: table (default), json, csv\n"
+     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n",
+     s_places_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      N_("per station: highest complete sequence, gaps, hash-chain\n"
         "breaks; exit 1 on any"),
@@ -996,7 +1142,7 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --lang L            zh (default) or en\n"
         "  --format F          md (default; Markdown) or html (a complete page)\n"),
      s_report_cmd, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT),
+    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT, O_UNDELIVERED),
      N_("the county dashboard over HTTP (read-only)"),
      N_("usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
         "\n"
@@ -1016,7 +1162,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
         "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
         "  --silent-after S    a hub or station unheard for S seconds is silent\n"
-        "                      (default 3600)\n"),
+        "                      (default 3600)\n"
+        "  --undelivered-after HOURS\n"
+        "                      a down item not taken HOURS after it was made is listed\n"
+        "                      as undelivered (1..8760, default 24)\n"),
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -10,9 +10,10 @@
 #include "county_sql.h"
 #include "sj_ids.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 #define S_LIST_NCOLS 12
-#define S_SHOW_NCOLS 17
+#define S_SHOW_NCOLS 19
 
 static const char s_list_sql[] =
     "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category, outcome,"
@@ -219,13 +220,14 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     assert(db);
     assert(out);
     static const char *const names[S_SHOW_NCOLS] = {
-        "id",      "occurred_on", "station",  "township", "channel", "kind",
-        "persons", "level",       "category", "outcome",  "source",  "summary",
-        "officer", "origin_seq",  "created",  "received", "personal"};
+        "id",       "occurred_on", "station",      "township",     "channel",
+        "kind",     "persons",     "level",        "category",     "outcome",
+        "source",   "summary",     "officer",      "origin_seq",   "created",
+        "received", "personal",    "station_name", "township_name"};
     static const sj_col_type_t types[S_SHOW_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = NULL;
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
@@ -237,6 +239,7 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
 
     sqlite3_stmt *st = NULL;
     sj_table_t *t = NULL;
+    sj_places_map_t *places = NULL;
     int rc = county_sql_matter_row(db, s_show_sql, id, id_canon, &st, err, err_size);
     if (rc != SJ_OK) {
         goto out;
@@ -263,6 +266,12 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     cells[14] = created;
     cells[15] = received;
     cells[16] = sqlite3_column_int(st, 16) ? "sealed" : "none";
+    /* issue 15: the names beside the codes (the code when it has none) */
+    places = sj_places_map_load(db);
+    cells[17] = sj_places_map_get(places, cells[2]);
+    cells[18] = sj_places_map_get(places, cells[3]);
+    cells[17] = cells[17] ? cells[17] : cells[2];
+    cells[18] = cells[18] ? cells[18] : cells[3];
     t = sj_table_new(S_SHOW_NCOLS, names, types);
     if (!t || sj_table_add_row(t, cells) != SJ_OK) {
         rc = county_sql_nomem(err, err_size);
@@ -271,6 +280,7 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     *out = t;
     t = NULL;
 out:
+    sj_places_map_free(&places);
     sj_table_destroy(&t);
     sqlite3_finalize(st);
     return rc;

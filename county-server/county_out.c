@@ -10,6 +10,7 @@
 #include "county_sql.h"
 #include "sj_down.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 int
 county_out_fail(int rc, char *err, size_t err_size)
@@ -113,6 +114,33 @@ s_counts_total_json(const county_figs_t *total)
     return tobj;
 }
 
+/* A stats row's place names (issue 15): "township_name" and
+ * "station_name" beside their codes, and "name": the station's when the row
+ * has one, else the township's. A code without a name gives the code. */
+static int
+s_json_names(cJSON *row, const sj_places_map_t *places)
+{
+    static const char *const dims[] = {"township", "station"};
+    const char *last = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(row, dims[i]);
+        if (!cJSON_IsString(c)) {
+            continue;
+        }
+        const char *name = sj_places_map_get(places, c->valuestring);
+        char key[32];
+        snprintf(key, sizeof key, "%s_name", dims[i]);
+        last = name ? name : c->valuestring;
+        if (!cJSON_AddStringToObject(row, key, last)) {
+            return SJ_ENOMEM;
+        }
+    }
+    if (last && !cJSON_AddStringToObject(row, "name", last)) {
+        return SJ_ENOMEM;
+    }
+    return SJ_OK;
+}
+
 cJSON *
 county_out_stats_json(const county_stats_t *s)
 {
@@ -130,6 +158,9 @@ county_out_stats_json(const county_stats_t *s)
     cJSON_ArrayForEach(row, rows)
     {
         if (figs && s_json_decimals(row) != SJ_OK) {
+            goto fail;
+        }
+        if (s_json_names(row, county_stats_places(s)) != SJ_OK) {
             goto fail;
         }
     }
@@ -315,7 +346,9 @@ county_out_status(const county_status_t *s, sj_format_t fmt, FILE *out)
         }
         cJSON_AddItemToObject(root, "children", children);
         children = NULL;
-        if (s->db && sj_down_status_json(s->db, root) != SJ_OK) {
+        if (s->db
+            && (sj_down_status_json(s->db, root) != SJ_OK
+                || sj_places_json(s->db, root) != SJ_OK)) {
             cJSON_Delete(root);
             return SJ_ENOMEM;
         }

@@ -12,14 +12,21 @@
 
 const char county_query_history_sql[] =
     "SELECT 'report', m.created_ms, m.origin, m.officer, NULL, NULL,"
-    " coalesce(m.reported_outcome, m.outcome), NULL, NULL, NULL, NULL, m.id, 0"
+    " coalesce(m.reported_outcome, m.outcome), NULL, NULL, NULL, NULL, m.id, 0, m.received_ms"
     " FROM matters AS m WHERE m.id=?1"
     " UNION ALL SELECT 'status', s.created_ms, s.origin, s.officer, s.note,"
     " nullif(s.prev_outcome, 0), s.new_outcome, NULL, NULL,"
     " (SELECT reason FROM conflicts AS c WHERE c.case_id=s.case_id AND c.eid=s.eid),"
-    " s.applied, s.id, s.eid FROM status_changes AS s WHERE s.case_id=?1"
+    " s.applied, s.id, s.eid, (SELECT received_ms FROM events AS x WHERE x.eid = s.eid)"
+    " FROM status_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, NULL, a.note, NULL, NULL,"
-    " a.assignee, a.due_on, NULL, NULL, a.id, a.eid FROM assignments AS a WHERE a.case_id=?1"
+    " a.assignee, a.due_on, NULL, NULL, a.id, a.eid,"
+    " (SELECT received_ms FROM events AS x WHERE x.eid = a.eid)"
+    " FROM assignments AS a WHERE a.case_id=?1"
+    /* corrections and voids (issue 15): the event's bytes in the 8th column */
+    " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.created_ms,"
+    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.eid, e.received_ms"
+    " FROM fixes AS f JOIN events AS e ON e.eid = f.eid WHERE f.case_id=?1"
     " ORDER BY 2, 13";
 
 int

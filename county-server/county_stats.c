@@ -5,6 +5,8 @@
  * sum(items). With the case figures, county_figs does the grouping. */
 #include "county_stats.h"
 
+#include "sj_places.h"
+
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,10 +17,11 @@
 #include "county_tally.h"
 
 struct county_stats {
-    sj_table_t *rows;    /* owned */
-    size_t ndims;        /* dims at the start of each row */
-    int figs;            /* rows and total carry the case figures */
-    county_figs_t total; /* items, persons; the rest with figs */
+    sj_table_t *rows;        /* owned */
+    size_t ndims;            /* dims at the start of each row */
+    int figs;                /* rows and total carry the case figures */
+    county_figs_t total;     /* items, persons; the rest with figs */
+    sj_places_map_t *places; /* the place names (issue 15), for the rows' "name" */
 };
 
 /* The counts of dims over the plan's source into self. */
@@ -152,8 +155,15 @@ county_stats_run(sqlite3 *db,
         county_stats_destroy(&self);
         return rc;
     }
+    self->places = sj_places_map_load(db);
     *out = self;
     return SJ_OK;
+}
+
+const sj_places_map_t *
+county_stats_places(const county_stats_t *self)
+{
+    return self->places;
 }
 
 void
@@ -163,6 +173,7 @@ county_stats_destroy(county_stats_t **self_p)
         return;
     }
     sj_table_destroy(&(*self_p)->rows);
+    sj_places_map_free(&(*self_p)->places);
     free(*self_p);
     *self_p = NULL;
 }

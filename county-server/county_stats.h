@@ -19,6 +19,7 @@
 #include "county_figs.h"
 #include "county_filter.h"
 #include "sj_err.h"
+#include "sj_places.h"
 #include "sj_table.h"
 
 /* Flags of county_stats_run:
@@ -64,6 +65,11 @@ size_t county_stats_ndims(const county_stats_t *self);
 int county_stats_has_figs(const county_stats_t *self);
 /* The total: items and persons always, the other figures with figs. */
 const county_figs_t *county_stats_total(const county_stats_t *self);
+
+/* The place names (issue 15; borrowed): county_out_stats_json gives every
+ * row with a township or station its "name" (station_name and
+ * township_name when it has both). */
+const sj_places_map_t *county_stats_places(const county_stats_t *self);
 
 /* The table stats would read for this query without COUNTY_STATS_CASES
  * ("tally_place", "tally_kind", "tally_field" or "matters"); NULL when by or

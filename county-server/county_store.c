@@ -15,6 +15,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_places.h"
 #include "sj_update.h"
 
 #define COUNTY_APP_ID 0x534a4331 /* "SJC1" */
@@ -183,6 +184,9 @@ static const sj_migration_t s_migrations[] = {
          " THEN new.summary ELSE old.summary END, new.id, 'summary'; END;"
          "INSERT INTO meta(key, value) SELECT 'search_through', coalesce(max(eid), 0) FROM events"
          " WHERE 1 ON CONFLICT(key) DO UPDATE SET value = excluded.value;"},
+    /* Place names (issue 15 item 4, sj_places.h): the county's list, and
+     * which version of it each child was sent. */
+    {15, SJ_PLACES_SCHEMA SJ_PLACES_SENT_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -927,12 +931,21 @@ s_held(void *ctx, const sj_event_t *ev, const uint8_t *raw, size_t len, int *sam
 
 static int s_down_refill(void *ctx, const char *child);
 
+/* At a child's Hello: its place names, when it was not sent this version. */
+static int
+s_down_hello(void *ctx, const char *child)
+{
+    county_store_t *self = ctx;
+    return sj_places_offer(self->db, self->down, child, 0);
+}
+
 const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
                                                      .check_event = s_check_event,
                                                      .store_event = s_store_event,
                                                      .committed = NULL,
                                                      .down = s_down,
                                                      .down_refill = s_down_refill,
+                                                     .down_hello = s_down_hello,
                                                      .batch_end = s_batch_end,
                                                      .held = s_held};
 
@@ -1277,6 +1290,9 @@ s_down_refill(void *ctx, const char *child)
     }
     free(ids);
     if (rc == SJ_OK) {
+        rc = sj_places_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("child %s: %zu open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
@@ -1298,6 +1314,36 @@ s_upgrade_replay(void *ctx, const uint8_t id[SJ_ID_BYTES])
                   " conflict is listed)",
                   idtext);
         rc = s_refresh_assigned(self, id);
+    }
+    return rc;
+}
+
+/* ---- place names (issue 15 item 4) ---- */
+
+int
+county_store_places_import(county_store_t *self,
+                           const sj_place_t *p,
+                           size_t n,
+                           size_t *changed,
+                           size_t *children,
+                           char *reason,
+                           size_t reason_size)
+{
+    *changed = 0;
+    *children = 0;
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = sj_places_store(self->db, p, n, sj_now_ms(), changed);
+    }
+    if (rc == SJ_OK && *changed > 0) {
+        rc = sj_places_changed(self->db, self->down, children);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        snprintf(reason, reason_size, "the place names were NOT stored: %s", sj_strerror(rc));
     }
     return rc;
 }

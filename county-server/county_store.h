@@ -118,4 +118,17 @@ SJ_NODISCARD int county_store_assign(county_store_t *self,
                                      char *reason,
                                      size_t reason_size);
 
+/* county-server places import (issue 15 item 4): stores the names (a code
+ * held gets its new name) and, when any changed, sends every child that has
+ * connected its part of the list down its stream (sj_places_changed), in
+ * one transaction; nothing stored on error (reason). *changed: rows added
+ * or renamed; *children: children sent names now. */
+SJ_NODISCARD int county_store_places_import(county_store_t *self,
+                                            const sj_place_t *p,
+                                            size_t n,
+                                            size_t *changed,
+                                            size_t *children,
+                                            char *reason,
+                                            size_t reason_size);
+
 #endif

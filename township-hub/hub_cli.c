@@ -13,6 +13,7 @@
 #include "hub_store.h"
 #include "hub_store_view.h"
 #include "sj_backup.h"
+#include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_i18n.h"
@@ -20,6 +21,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_node.h"
+#include "sj_places.h"
 
 enum {
     O_DATA = 1000,
@@ -61,6 +63,7 @@ enum {
     O_UNTIL,
     O_LIMIT,
     O_OFFSET,
+    O_UNDELIVERED,
 };
 
 static const struct option s_options[] = {
@@ -74,6 +77,7 @@ static const struct option s_options[] = {
     {"insecure", no_argument, NULL, O_INSECURE},
     {"format", required_argument, NULL, O_FORMAT},
     {"silent-after", required_argument, NULL, O_SILENT},
+    {"undelivered-after", required_argument, NULL, O_UNDELIVERED},
     {"check", no_argument, NULL, O_CHECK},
     {"backlog-warn", required_argument, NULL, O_BWARN},
     {"backlog-crit", required_argument, NULL, O_BCRIT},
@@ -149,6 +153,11 @@ s_opts(const sj_cli_args_t *a, s_opts_t *o)
         fprintf(stderr, "township-hub: %s\n", err);
         return 2;
     }
+    long long hours = SJ_DOWN_UNDELIVERED_S / 3600;
+    if (sj_cli_int(a, O_UNDELIVERED, 1, 8760, &hours)) {
+        return 2;
+    }
+    sj_down_undelivered_after_set((int64_t) hours * 3600);
     if (sj_cli_code(a, O_CODE, 9, "township") || sj_cli_format(a, O_FORMAT, &o->format)
         || sj_cli_endpoint(a, O_BIND, 1) || sj_cli_endpoint(a, O_PARENT, 0)
         || sj_cli_key(a, O_PKEY)) {
@@ -336,8 +345,21 @@ s_assign(const s_opts_t *o,
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
+    /* Issue 15 item 5: only to a station this hub has heard of. */
+    static const char *const heard[] = {"SELECT 1 FROM reports WHERE origin = ?1 LIMIT 1",
+                                        "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1", NULL};
+    int known = 1; /* a code outside the township: hub_store_assign says so */
+    int rc = SJ_OK;
+    if (sj_code_under(to, hub_store_code(st))) {
+        rc = sj_places_known(hub_store_db(st), o->data, to, heard, &known, err, sizeof err);
+    }
+    if (rc != SJ_OK || !known) {
+        fprintf(stderr, "township-hub: %s\n", known ? "cannot read the hub store" : err);
+        hub_store_close(&st);
+        return 1;
+    }
     uint8_t ev_id[SJ_ID_BYTES];
-    int rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
+    rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
     } else {
@@ -692,7 +714,16 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"),
      s_cmd_run, NULL, NULL, NULL},
     {"status", NULL, 0, 0,
-     S_OPTS(O_FORMAT, O_SILENT, O_CHECK, O_BWARN, O_BCRIT, O_DWARN, O_DCRIT, O_BOM, O_LABELS),
+     S_OPTS(O_FORMAT,
+            O_SILENT,
+            O_CHECK,
+            O_BWARN,
+            O_BCRIT,
+            O_DWARN,
+            O_DCRIT,
+            O_BOM,
+            O_LABELS,
+            O_UNDELIVERED),
      N_("queue depth, forwarding lag, each station's last contact\n"
         "(--check: one line for monitoring, Nagios plugin convention)"),
      /* xgettext:no-c-format */
@@ -708,6 +739,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en      csv: the header and the values as a person reads them\n"
         "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+        "  --undelivered-after HOURS\n"
+        "                      a down item a station has not taken HOURS after it was\n"
+        "                      made is UNDELIVERED (未送达; 1..8760, default 24); --check\n"
+        "                      warns\n"
         "  --check             one line for monitoring (Nagios plugin convention), exit\n"
         "                      0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad usage):\n"
         "                      silent stations, oldest unforwarded report, county\n"

@@ -10,26 +10,47 @@
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
-#define S_LIST_NCOLS 11
+#define S_LIST_NCOLS 13
 #define S_MAX_BINDS  12
 
+/* Columns 14 and 15 (receipts, issue 15): when the hub received the event,
+ * and whether the county has it (its hub_seq at or below the county's ack,
+ * meta up_acked); NULL for what the hub did not receive as an event. */
+#define S_RECEIPT(seq)                                                              \
+    " (SELECT received_ms FROM events AS x WHERE x.hub_seq = " seq "),"             \
+    " (SELECT " seq " <= coalesce((SELECT value FROM meta WHERE key = 'up_acked')," \
+    " 0) WHERE " seq " IS NOT NULL)"
+
+/* clang-format off */
 const char hub_read_history_sql[] =
     "SELECT 'report', r.created_ms, r.origin, r.officer, NULL, NULL,"
-    " coalesce(c.reported_outcome, e.outcome), NULL, NULL, NULL, NULL, r.id, 0"
-    " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id LEFT JOIN events AS e ON e.id = r.id"
-    " WHERE r.id=?1"
+    " coalesce(c.reported_outcome, e.outcome), NULL, NULL, NULL, NULL, r.id, 0,"
+    S_RECEIPT("e.hub_seq")
+    " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id"
+    " LEFT JOIN events AS e ON e.id = r.id WHERE r.id=?1"
     " UNION ALL SELECT 'status', s.created_ms, s.origin, s.officer, s.note,"
     " nullif(s.prev_outcome, 0), s.new_outcome, NULL, NULL,"
     " (SELECT reason FROM conflicts AS x WHERE x.case_id=s.case_id AND x.seq=s.hub_seq),"
-    " s.applied, s.id, s.hub_seq FROM case_changes AS s WHERE s.case_id=?1"
+    " s.applied, s.id, s.hub_seq,"
+    S_RECEIPT("s.hub_seq")
+    " FROM case_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, a.officer, a.note, NULL, NULL,"
-    " a.assignee, a.due_on, NULL, NULL, a.id, 0 FROM assignments AS a WHERE a.case_id=?1"
+    " a.assignee, a.due_on, NULL, NULL, a.id, 0, a.received_ms, NULL"
+    " FROM assignments AS a WHERE a.case_id=?1"
+    /* corrections and voids (issue 15): the event's bytes in the 8th column */
+    " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.received_ms,"
+    " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.hub_seq,"
+    S_RECEIPT("f.hub_seq")
+    " FROM fixes AS f JOIN events AS e ON e.hub_seq = f.hub_seq WHERE f.case_id=?1"
     " ORDER BY 2, 13";
+/* clang-format on */
 
 /* The outcome in force here: the cases row once something touched the
  * case, else the report as it arrived (hub_store.c, schema 4). */
-#define S_OUTCOME "coalesce(c.outcome, e.outcome)"
+#define S_OUTCOME "CASE WHEN r.voided THEN -1 ELSE coalesce(c.outcome, e.outcome) END"
+/* -1: voided (作废, issue 15) */
 #define S_FROM                                                                                    \
     " FROM reports AS r LEFT JOIN cases AS c ON c.id = r.id LEFT JOIN events AS e ON e.id = r.id" \
     " LEFT JOIN assignments AS a ON a.id = (SELECT id FROM assignments AS b"                      \
@@ -38,6 +59,9 @@ const char hub_read_history_sql[] =
 static const char *
 s_name(sj_field_t field, int v)
 {
+    if (field == SJ_FIELD_OUTCOME && v == -1) {
+        return "voided";
+    }
     const char *n = sj_enum_name(field, v);
     return n ? n : "";
 }
@@ -56,6 +80,15 @@ s_bind_add(s_binds_t *b, const char *text, long long value)
     b->n++;
 }
 
+/* A place's name (issue 15), or its code when it has none. */
+static const char *
+s_place(const sj_places_map_t *places, const unsigned char *code)
+{
+    const char *c = (const char *) code;
+    const char *n = c ? sj_places_map_get(places, c) : NULL;
+    return n ? n : c;
+}
+
 int
 hub_read_list(sqlite3 *db,
               const hub_read_filter_t *f,
@@ -65,11 +98,11 @@ hub_read_list(sqlite3 *db,
               size_t err_size)
 {
     static const char *const names[S_LIST_NCOLS] = {
-        "id",      "occurred_on", "station",  "category", "channel", "kind",
-        "persons", "outcome",     "assignee", "due_on",   "summary"};
+        "id",      "occurred_on", "station", "category", "channel",      "kind",         "persons",
+        "outcome", "assignee",    "due_on",  "summary",  "station_name", "assignee_name"};
     static const sj_col_type_t types[S_LIST_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = NULL;
     *scanned = 0;
     char where[2048] = "";
@@ -179,6 +212,7 @@ hub_read_list(sqlite3 *db,
     sqlite3_bind_int64(st, b.n + 1, f->limit > 0 ? f->limit : 100);
     sqlite3_bind_int64(st, b.n + 2, f->offset > 0 ? f->offset : 0);
     sj_table_t *t = sj_table_new(S_LIST_NCOLS, names, types);
+    sj_places_map_t *places = sj_places_map_load(db);
     int rc = t ? SJ_OK : SJ_ENOMEM;
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -196,7 +230,9 @@ hub_read_list(sqlite3 *db,
                                            s_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 7)),
                                            (const char *) sqlite3_column_text(st, 8),
                                            (const char *) sqlite3_column_text(st, 9),
-                                           (const char *) sqlite3_column_text(st, 10)};
+                                           (const char *) sqlite3_column_text(st, 10),
+                                           s_place(places, sqlite3_column_text(st, 2)),
+                                           s_place(places, sqlite3_column_text(st, 8))};
         if (sj_table_add_row(t, cells) != SJ_OK) {
             rc = SJ_ENOMEM;
         }
@@ -208,6 +244,7 @@ hub_read_list(sqlite3 *db,
         snprintf(err, err_size, "out of memory");
     }
     sqlite3_finalize(st);
+    sj_places_map_free(&places);
     if (rc != SJ_OK) {
         sj_table_destroy(&t);
         return rc;
@@ -216,18 +253,20 @@ hub_read_list(sqlite3 *db,
     return SJ_OK;
 }
 
-#define S_SHOW_NCOLS 13
+#define S_SHOW_NCOLS 15
 
 int
 hub_read_show(
     sqlite3 *db, const char *id_text, sj_format_t fmt, FILE *out, char *err, size_t err_size)
 {
     static const char *const names[S_SHOW_NCOLS] = {
-        "id",    "occurred_on", "station", "township", "channel", "kind",    "persons",
-        "level", "category",    "outcome", "summary",  "officer", "personal"};
+        "id",      "occurred_on", "station",  "township",     "channel",
+        "kind",    "persons",     "level",    "category",     "outcome",
+        "summary", "officer",     "personal", "station_name", "township_name"};
     static const sj_col_type_t types[S_SHOW_NCOLS] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
@@ -258,6 +297,7 @@ hub_read_show(
         return step == SQLITE_DONE ? SJ_ENOTFOUND : SJ_EDB;
     }
     const char *station = (const char *) sqlite3_column_text(st, 1);
+    sj_places_map_t *places = sj_places_map_load(db);
     char township[10] = "";
     snprintf(township, sizeof township, "%.9s", station ? station : "");
     const char *cells[S_SHOW_NCOLS] = {
@@ -273,9 +313,12 @@ hub_read_show(
         s_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 7)),
         (const char *) sqlite3_column_text(st, 8),
         (const char *) sqlite3_column_text(st, 9),
-        "无（个人信息只封存在县里） none here (sealed to the county)"};
+        "无（个人信息只封存在县里） none here (sealed to the county)",
+        s_place(places, (const unsigned char *) station),
+        s_place(places, (const unsigned char *) township)};
     sj_table_t *t = sj_table_new(S_SHOW_NCOLS, names, types);
     int rc = t && sj_table_add_row(t, cells) == SJ_OK ? SJ_OK : SJ_ENOMEM;
+    sj_places_map_free(&places);
     sqlite3_finalize(st);
     if (rc == SJ_OK && fmt == SJ_FMT_JSON) {
         cJSON *rows = sj_table_to_json(t);

@@ -15,6 +15,7 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_places.h"
 #include "sj_update.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
@@ -123,6 +124,19 @@ static const sj_migration_t s_migrations[] = {
         " CASE WHEN coalesce((SELECT value FROM meta WHERE key = 'hub_reports'), 0) != 0 THEN 0"
         " ELSE coalesce(max(hub_seq), 0) END FROM events"
         " WHERE 1 ON CONFLICT(key) DO UPDATE SET value = excluded.value;"},
+    /* Place names (issue 15 item 4, sj_places.h): what the county sent, and
+     * which version of it each station was sent. */
+    {10, SJ_PLACES_SCHEMA SJ_PLACES_SENT_SCHEMA},
+    /* Corrections and voids the hub holds (issue 15): one fixes row per
+     * such event (its events row, its case, its type, applied: 0 its report
+     * is not here, 1 applied, 2 its origin may not change the case), applied
+     * to the readable report (reports: corrected values, voided = 1), so
+     * that list and show give what the county counts. Events of older
+     * versions are not read again. */
+    {11, "CREATE TABLE fixes(hub_seq INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+         " type INTEGER NOT NULL, applied INTEGER NOT NULL DEFAULT 0);"
+         "CREATE INDEX fixes_case ON fixes(case_id);"
+         "ALTER TABLE reports ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;"},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -676,6 +690,91 @@ s_upgrade_case(void *ctx, const uint8_t id[SJ_ID_BYTES])
     return sj_case_db_replay(self->cases, id, SJ_CASE_DB_KEEP_OUTCOME, &state, &found, NULL);
 }
 
+/* A correction or void (issue 15): its fixes row, and, when its report is
+ * here and its origin may change the case, the readable report changed. */
+static int
+s_fix_keep(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
+{
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    int rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    char why[256] = "";
+    int here = 0, applied = 0;
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT voided FROM reports WHERE id = ?1", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        here = step == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && here) {
+        applied =
+            rows.found && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) == SJ_OK ? 1
+                                                                                                : 2;
+    }
+    sj_case_rows_free(&rows);
+    if (rc == SJ_OK && applied == 1 && ev->type == SJ_EVENT_CORRECTION) {
+        const sj_report_t *r = &ev->report;
+        rc = sj_db_prepare(self->db,
+                           "UPDATE reports SET occurred_on = coalesce(?1, occurred_on),"
+                           " channel = coalesce(?2, channel), kind = coalesce(?3, kind),"
+                           " persons = coalesce(?4, persons), level = coalesce(?5, level),"
+                           " category = coalesce(?6, category), summary = coalesce(?8, summary)"
+                           " WHERE id = ?9",
+                           &st);
+        if (rc == SJ_OK) {
+            if (r->occurred_on[0]) {
+                sqlite3_bind_text(st, 1, r->occurred_on, -1, SQLITE_STATIC);
+            }
+            const int v[] = {r->channel, r->kind, (int) r->persons, r->level, r->category};
+            for (int i = 0; i < 5; i++) {
+                if (v[i]) {
+                    sqlite3_bind_int(st, 2 + i, v[i]);
+                }
+            }
+            if (ev->summary[0]) {
+                sqlite3_bind_text(st, 8, ev->summary, -1, SQLITE_STATIC);
+            }
+            sqlite3_bind_blob(st, 9, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, st, "correction");
+            sqlite3_finalize(st);
+        }
+    } else if (rc == SJ_OK && applied == 1) {
+        rc = sj_db_prepare(self->db, "UPDATE reports SET voided = 1 WHERE id = ?1", &st);
+        if (rc == SJ_OK) {
+            sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            rc = sj_db_step_done(self->db, st, "void");
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == SJ_OK && applied == 2) {
+        char idtext[SJ_UUID_TEXT];
+        sj_uuid_format(ev->case_id, idtext);
+        sj_warn("a %s of case %s from %s is not applied here: %s",
+                ev->type == SJ_EVENT_VOID ? "void" : "correction", idtext, ev->origin,
+                why[0] ? why : "the case is voided");
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "INSERT INTO fixes(hub_seq, case_id, type, applied) VALUES(?1, ?2, ?3,"
+                           " ?4) ON CONFLICT(hub_seq) DO NOTHING",
+                           &st);
+        if (rc == SJ_OK) {
+            sqlite3_bind_int64(st, 1, hub_seq);
+            sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, (int) ev->type);
+            sqlite3_bind_int(st, 4, applied);
+            rc = sj_db_step_done(self->db, st, "fixes");
+            sqlite3_finalize(st);
+        }
+    }
+    return rc;
+}
+
 /* After a new event is stored (hub_seq: its row): keeps cases current. */
 static int
 s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
@@ -684,7 +783,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
     if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
-        return SJ_OK; /* kept and forwarded; the county applies them (docs/CASES.md) */
+        /* kept and forwarded; the county's figures count them (docs/CASES.md);
+         * here they change what list and show give */
+        return s_fix_keep(self, ev, hub_seq);
     }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
@@ -949,9 +1050,20 @@ s_down_refill(void *ctx, const char *child)
     }
     sqlite3_finalize(st);
     if (rc == SJ_OK) {
+        rc = sj_places_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("station %s: %d open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
+}
+
+/* At a station's Hello: its place names, when it was not sent this version. */
+static int
+s_down_hello(void *ctx, const char *child)
+{
+    hub_store_t *self = ctx;
+    return sj_places_offer(self->db, self->down, child, 0);
 }
 
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
@@ -961,6 +1073,7 @@ const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
                                                   .e2e = s_e2e,
                                                   .down = s_down,
                                                   .down_refill = s_down_refill,
+                                                  .down_hello = s_down_hello,
                                                   .held = s_held,
                                                   .event_hash = s_event_hash,
                                                   .quarantined = s_quarantined};
@@ -1432,6 +1545,24 @@ s_down_item(void *ctx,
         }
         return SJ_OK;
     }
+    if (it->kind == SJ_DOWN_KIND_PLACES) {
+        /* Place names (issue 15): kept, and each station that connected
+         * gets its part now (the others at their Hello). */
+        if (it->to[0] && strcmp(it->to, self->code) != 0) {
+            snprintf(reason, rs, "item %llu holds place names for %s, not for township %s",
+                     (unsigned long long) seq, it->to, self->code);
+            return SJ_EPROTO;
+        }
+        size_t changed = 0;
+        int rc = sj_places_store(self->db, it->places, it->n_places, sj_now_ms(), &changed);
+        if (rc == SJ_OK && changed) {
+            rc = sj_places_changed(self->db, self->down, NULL);
+        }
+        if (rc == SJ_OK) {
+            sj_info("place names from the county: %zu, %zu new or renamed", it->n_places, changed);
+        }
+        return rc;
+    }
     if (!sj_code_under(it->ev.assignee, self->code)) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",
                  (unsigned long long) seq, it->ev.assignee, self->code);
@@ -1775,6 +1906,9 @@ hub_store_status(hub_store_t *self, int64_t silent_s, hub_status_t *out)
     if (rc == SJ_OK) {
         out->down = cJSON_CreateObject();
         rc = out->down ? sj_down_status_json(self->db, out->down) : SJ_ENOMEM;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_places_json(self->db, out->down);
     }
     if (rc == SJ_OK) {
         size_t len = 0;

@@ -22,6 +22,7 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
+#include "sj_places.h"
 
 static agent_store_t *
 s_open(const agent_opts_t *o, sj_db_mode_t mode)
@@ -970,6 +971,14 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
     }
     snprintf(persons, sizeof persons, "%u", row->ev->report.persons);
     const sj_report_t *r = &row->ev->report;
+    /* issue 15: the corrected values; a voided report is marked 作废 */
+    char marked[SJ_MAX_SUMMARY_BYTES + 64];
+    const char *summary = r->summary;
+    if (row->voided || row->corrected) {
+        snprintf(marked, sizeof marked, "%s%s",
+                 row->voided ? "作废 voided: " : "更正 corrected: ", r->summary);
+        summary = marked;
+    }
     const char *cells[] = {
         seq,
         id,
@@ -981,7 +990,7 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_enum_name(SJ_FIELD_LEVEL, r->level),
         sj_enum_name(SJ_FIELD_CATEGORY, r->category),
         sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-        r->summary,
+        summary,
         row->reason};
     return c->narrow ? s_outbox_narrow(c->t, cells) : sj_table_add_row(c->t, cells);
 }
@@ -1045,8 +1054,17 @@ out:
 typedef struct {
     sj_table_t *t;
     size_t n, overdue;
-    int narrow; /* the 100-column table */
+    int narrow;                   /* the 100-column table */
+    const sj_places_map_t *names; /* place names (issue 15) */
 } s_inbox_ctx_t;
+
+/* A place's name, or its code when it has none. */
+static const char *
+s_name(const sj_places_map_t *names, const char *code)
+{
+    const char *n = sj_places_map_get(names, code);
+    return n ? n : code;
+}
 
 static int
 s_inbox_row(void *ctx, const agent_inbox_row_t *r)
@@ -1061,7 +1079,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     c->n++;
     c->overdue += overdue ? 1 : 0;
     if (c->narrow) {
-        char text[600], cut[200];
+        char text[600], cut[200], by[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
         snprintf(text, sizeof text, "%s%s%s", r->note, r->note[0] ? " | " : "", r->summary);
         sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
         const char *cells[] = {s_short_id(id),
@@ -1069,7 +1087,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
                                days,
                                overdue ? "yes" : "",
                                sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-                               r->assigned_by,
+                               sj_places_label(c->names, r->assigned_by, by, sizeof by),
                                cut};
         return sj_table_add_row(c->t, cells);
     }
@@ -1085,7 +1103,9 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
                            sj_enum_name(SJ_FIELD_CATEGORY, r->category),
                            persons,
                            r->summary,
-                           r->note};
+                           r->note,
+                           s_name(c->names, r->assigned_by),
+                           s_name(c->names, r->origin)};
     return sj_table_add_row(c->t, cells);
 }
 
@@ -1097,22 +1117,26 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         return 1;
     }
     static const char *const names[] = {
-        N_("case_id"),  N_("due_on"),      N_("days_left"),   N_("overdue"),     N_("outcome"),
-        N_("conflict"), N_("assigned_by"), N_("reported_by"), N_("occurred_on"), N_("category"),
-        N_("persons"),  N_("summary"),     N_("note")};
-    static const sj_col_type_t types[] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+        N_("case_id"),     N_("due_on"),           N_("days_left"),       N_("overdue"),
+        N_("outcome"),     N_("conflict"),         N_("assigned_by"),     N_("reported_by"),
+        N_("occurred_on"), N_("category"),         N_("persons"),         N_("summary"),
+        N_("note"),        N_("assigned_by_name"), N_("reported_by_name")};
+    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     static const char *const nnames[] = {N_("case_id"),        N_("due_on"),  N_("days"),
                                          N_("overdue"),        N_("outcome"), N_("assigned_by"),
                                          N_("asked | summary")};
     static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
-    const char *hdr[13];
-    s_headers(o, narrow ? nnames : names, narrow ? 7 : 13, hdr);
-    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(13, hdr, types),
-                       .narrow = narrow};
+    const char *hdr[15];
+    s_headers(o, narrow ? nnames : names, narrow ? 7 : 15, hdr);
+    sj_places_map_t *places = sj_places_map_load(agent_store_db(st));
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(15, hdr, types),
+                       .narrow = narrow,
+                       .names = places};
     int exit_code = 1;
     if (!c.t) {
         goto out;
@@ -1127,13 +1151,15 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
     if (o->format == SJ_FMT_TABLE) {
         char today[11];
         sj_date_today(today);
+        char me[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
         fprintf(stderr, "station %s: %zu assigned case%s%s, %zu overdue (today %s)\n",
-                agent_store_station(st), c.n, c.n == 1 ? "" : "s", overdue_only ? " shown" : "",
-                c.overdue, today);
+                sj_places_label(places, agent_store_station(st), me, sizeof me), c.n,
+                c.n == 1 ? "" : "s", overdue_only ? " shown" : "", c.overdue, today);
     }
     exit_code = 0;
 out:
     sj_table_destroy(&c.t);
+    sj_places_map_free(&places);
     agent_store_close(&st);
     return exit_code;
 }

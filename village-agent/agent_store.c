@@ -12,6 +12,7 @@
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_places.h"
 
 #define AGENT_APP_ID 0x534a4131 /* "SJA1" */
 
@@ -81,6 +82,9 @@ static const sj_migration_t s_migrations[] = {
         " seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
         "CREATE TABLE desk_forms(form_key TEXT PRIMARY KEY, location TEXT NOT NULL,"
         " at_ms INTEGER NOT NULL) WITHOUT ROWID;"},
+    /* Place names (issue 15 item 4, sj_places.h): this station's own, its
+     * township's and its county's, as the hub sent them. */
+    {9, SJ_PLACES_SCHEMA},
 };
 
 static int s_down_item(void *ctx,
@@ -1016,6 +1020,14 @@ s_down_item(void *ctx,
     if (!it) {
         return SJ_OK; /* a kind this version does not know: kept by sj_down_apply */
     }
+    if (it->kind == SJ_DOWN_KIND_PLACES) {
+        if (it->to[0] && strcmp(it->to, self->station) != 0) {
+            snprintf(reason, rs, "item %llu holds place names for %s, not for this station %s",
+                     (unsigned long long) seq, it->to, self->station);
+            return SJ_EPROTO;
+        }
+        return sj_places_store(self->db, it->places, it->n_places, sj_now_ms(), NULL);
+    }
     const sj_event_t *ev = &it->ev;
     if (strcmp(ev->assignee, self->station) != 0) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not to this station %s",
@@ -1159,6 +1171,133 @@ s_acked_through(agent_store_t *self, int64_t *acked)
     return rc;
 }
 
+/* This station's own corrections and voids (issue 15), gathered before the
+ * outbox is listed: the report rows show what they set. */
+typedef struct {
+    uint8_t case_id[SJ_ID_BYTES];
+    sj_event_t *fix; /* the merged new values (report fields, summary) */
+    int voided;
+} s_fix_t;
+
+static void
+s_fixes_free(s_fix_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].fix);
+    }
+    free(v);
+}
+
+static int
+s_fixes_gather(agent_store_t *self, sj_event_t *ev, s_fix_t **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db, "SELECT raw FROM outbox ORDER BY num", &st);
+    s_fix_t *v = NULL;
+    size_t n = 0, cap = 0;
+    int step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char why[200];
+        if (sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), ev,
+                            why, sizeof why)
+                != SJ_OK
+            || (ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID)) {
+            continue;
+        }
+        size_t i = 0;
+        while (i < n && memcmp(v[i].case_id, ev->case_id, SJ_ID_BYTES) != 0) {
+            i++;
+        }
+        if (i == n) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 8;
+                s_fix_t *w = realloc(v, cap * sizeof *v);
+                if (!w) {
+                    rc = SJ_ENOMEM;
+                    break;
+                }
+                v = w;
+            }
+            memset(&v[n], 0, sizeof v[n]);
+            memcpy(v[n].case_id, ev->case_id, SJ_ID_BYTES);
+            if (!(v[n].fix = calloc(1, sizeof *v[n].fix))) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            n++;
+        }
+        if (ev->type == SJ_EVENT_VOID) {
+            v[i].voided = 1;
+            continue;
+        }
+        sj_report_t *m = &v[i].fix->report;
+        const sj_report_t *r = &ev->report;
+        if (r->occurred_on[0]) {
+            memcpy(m->occurred_on, r->occurred_on, sizeof m->occurred_on);
+        }
+        m->channel = r->channel ? r->channel : m->channel;
+        m->kind = r->kind ? r->kind : m->kind;
+        m->persons = r->persons ? r->persons : m->persons;
+        m->level = r->level ? r->level : m->level;
+        m->category = r->category ? r->category : m->category;
+        m->source = r->source ? r->source : m->source;
+        if (ev->summary[0]) {
+            memcpy(v[i].fix->summary, ev->summary, sizeof ev->summary);
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "outbox corrections");
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK) {
+        s_fixes_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
+    return SJ_OK;
+}
+
+/* Sets a report's row from its corrections and void, if any. */
+static void
+s_fixes_apply(const s_fix_t *v, size_t n, sj_event_t *ev, agent_outbox_row_t *row)
+{
+    size_t i = 0;
+    while (i < n && memcmp(v[i].case_id, ev->id, SJ_ID_BYTES) != 0) {
+        i++;
+    }
+    if (i == n) {
+        return;
+    }
+    row->voided = v[i].voided;
+    const sj_report_t *m = &v[i].fix->report;
+    sj_report_t *r = &ev->report;
+    int c = 0;
+#define S_SET(field)                        \
+    if (m->field && m->field != r->field) { \
+        r->field = m->field;                \
+        c = 1;                              \
+    }
+    S_SET(channel)
+    S_SET(kind)
+    S_SET(persons)
+    S_SET(level)
+    S_SET(category)
+    S_SET(source)
+#undef S_SET
+    if (m->occurred_on[0] && strcmp(m->occurred_on, r->occurred_on) != 0) {
+        memcpy(r->occurred_on, m->occurred_on, sizeof r->occurred_on);
+        c = 1;
+    }
+    if (v[i].fix->summary[0] && strcmp(v[i].fix->summary, ev->summary) != 0) {
+        memcpy(ev->summary, v[i].fix->summary, sizeof ev->summary);
+        c = 1;
+    }
+    row->corrected = c;
+}
+
 /* The outbox rows in report-number order (newest first when desc), at most
  * limit of them (-1: all) after skipping offset. */
 static int
@@ -1194,9 +1333,12 @@ s_outbox_rows(agent_store_t *self,
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
     sj_event_t *ev = malloc(sizeof *ev);
-    if (!ev) {
+    s_fix_t *fixes = NULL;
+    size_t n_fixes = 0;
+    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+        free(ev);
         sqlite3_finalize(st);
-        return SJ_ENOMEM;
+        return ev ? rc : SJ_ENOMEM;
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1212,6 +1354,8 @@ s_outbox_rows(agent_store_t *self,
             /* Listed anyway, with blank fields: nothing leaves the list. */
             row.ev = NULL;
             row.unreadable = why;
+        } else if (ev->type == SJ_EVENT_REPORT && n_fixes) {
+            s_fixes_apply(fixes, n_fixes, ev, &row);
         }
         const unsigned char *reason = sqlite3_column_text(st, 4);
         row.reason = reason ? (const char *) reason : "";
@@ -1224,6 +1368,7 @@ s_outbox_rows(agent_store_t *self,
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "outbox list");
     }
+    s_fixes_free(fixes, n_fixes);
     free(ev);
     sqlite3_finalize(st);
     return rc;

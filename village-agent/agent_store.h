@@ -112,6 +112,11 @@ typedef struct {
     const char *reason;     /* rejection reason or "" */
     const sj_event_t *ev;   /* NULL when the stored bytes cannot be decoded */
     const char *unreadable; /* why ev is NULL, else "" */
+    /* A report's row (issue 15): ev carries the values this station's own
+     * later corrections set (in outbox order; corrected 1), voided 1 when
+     * this station voided it; the stored bytes are unchanged. */
+    int corrected;
+    int voided;
 } agent_outbox_row_t;
 
 /* Calls fn for every outbox entry in report-number order, also for entries

@@ -46,6 +46,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_places.h"
 
 extern const sj_http_asset_t agent_web_assets[];
 
@@ -428,6 +429,10 @@ s_outbox_row(void *ctx, const agent_outbox_row_t *row)
         sj_buf_addf(&b, " %u%s</td><td>", r->persons, T(p, "人", ""));
         sj_buf_esc(&b, sj_enum_label(SJ_FIELD_LEVEL, r->level, p->lang));
         sj_buf_add(&b, "</td><td class=\"summary\">");
+        if (row->voided || row->corrected) { /* issue 15 */
+            sj_buf_addf(&b, "<span class=\"badge\">%s</span> ",
+                        row->voided ? T(p, "作废", "voided") : T(p, "已更正", "corrected"));
+        }
         sj_buf_esc(&b, r->summary);
     }
     sj_buf_add(&b, "</td></tr>");
@@ -634,7 +639,8 @@ typedef struct {
     s_page_t *p;
     sj_http_req_t *req;
     size_t n, open, unread;
-    const uint8_t *want; /* /case: only this case */
+    const uint8_t *want;          /* /case: only this case */
+    const sj_places_map_t *names; /* place names (issue 15) */
 } s_inbox_t;
 
 static void
@@ -684,7 +690,8 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_buf_add(&p->b, "</td><td class=\"outcome\">");
     sj_buf_esc(&p->b, sj_enum_label(SJ_FIELD_OUTCOME, r->outcome, p->lang));
     sj_buf_add(&p->b, "</td><td>");
-    sj_buf_esc(&p->b, r->assigned_by);
+    char by[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
+    sj_buf_esc(&p->b, sj_places_label(x->names, r->assigned_by, by, sizeof by));
     sj_buf_add(&p->b, "</td><td>");
     sj_buf_esc(&p->b, r->note);
     sj_buf_add(&p->b, "</td><td class=\"summary\">");
@@ -717,10 +724,12 @@ s_inbox(s_ctx_t *c, sj_http_req_t *req, s_page_t *p, const char *msg, const uint
     }
     int rc = want ? agent_store_inbox_seen(st, want, sj_now_ms()) : SJ_OK;
     s_page_t body = {.lang = p->lang, .lq = p->lq};
-    s_inbox_t x = {.p = &body, .req = req, .want = want};
+    sj_places_map_t *names = sj_places_map_load(agent_store_db(st));
+    s_inbox_t x = {.p = &body, .req = req, .want = want, .names = names};
     if (rc == SJ_OK) {
         rc = agent_store_inbox(st, 0, s_inbox_row, &x);
     }
+    sj_places_map_free(&names);
     agent_store_close(&st);
     s_head(p, "交办", "Assigned", (int) x.unread);
     sj_buf_addf(&p->b, "<h1>%s</h1>", T(p, "交办事项", "Assigned cases"));

@@ -21,6 +21,8 @@
       townships: '乡镇', col_township: '乡镇', col_last_contact: '最后联系', col_status: '状态',
       silent_title: '失联的乡镇枢纽和村站', col_code: '代码', col_kind: '类型',
       col_silent_for: '失联时长',
+      undelivered_title: '未送达的下发（交办、地名）', col_child: '接收方', col_waiting: '待送达（条）',
+      col_waiting_for: '已等待',
       open: '在办', overdue: '超期', closure_rate: '办结率',
       median_days: '办结天数（中位数）', assigned_closure_rate: '交办案件办结率',
       overdue_title: '超期案件', col_case: '案件', col_category: '类别', col_due: '期限',
@@ -66,6 +68,8 @@
       col_status: 'Status',
       silent_title: 'Silent township hubs and stations', col_code: 'Code', col_kind: 'Kind',
       col_silent_for: 'Silent for',
+      undelivered_title: 'Undelivered down items (assignments, place names)', col_child: 'To',
+      col_waiting: 'Waiting (items)', col_waiting_for: 'Waiting for',
       open: 'Open', overdue: 'Overdue', closure_rate: 'Closure rate',
       median_days: 'Median days to close', assigned_closure_rate: 'Assigned-case closure rate',
       overdue_title: 'Overdue cases', col_case: 'Case', col_category: 'Category',
@@ -239,6 +243,8 @@
         townships: got[DIMS.length + 1].rows,
         allTownships: got[DIMS.length + 2].rows.map((r) => r.township),
         links: got[DIMS.length + 3].children || [],
+        places: got[DIMS.length + 3].places || {},
+        streams: got[DIMS.length + 3].down_streams || [],
         overdue: got[DIMS.length + 4],
       };
       render();
@@ -518,11 +524,42 @@
       tr.dataset.case = c.case_id;
       tr.addEventListener('click', () => openCase(c.case_id));
       cell(tr, c.case_id);
-      cell(tr, c.township);
+      cell(tr, place(c.township));
       cell(tr, label('category', c.category));
       cell(tr, c.due_on);
       cell(tr, num(-c.days_left), 'num silent');
-      cell(tr, c.assignee || '');
+      cell(tr, place(c.assignee));
+      body.appendChild(tr);
+    }
+  }
+
+  /* A code with its name beside it (issue 15: `places import`), or the
+   * code alone when it has none. */
+  function place(code) {
+    const names = (state.data && state.data.places) || {};
+    return code && names[code] ? code + ' ' + names[code] : (code || '');
+  }
+
+  /* Down items a child has not taken within the set time (issue 15). */
+  function renderUndelivered() {
+    const body = $('undelivered-body');
+    if (!body) {
+      return;
+    }
+    body.replaceChildren();
+    const late = state.data.streams.filter((d) => d.undelivered);
+    if (late.length === 0) {
+      const tr = document.createElement('tr');
+      cell(tr, t('none')).colSpan = 3;
+      body.appendChild(tr);
+      return;
+    }
+    for (const d of late) {
+      const tr = document.createElement('tr');
+      tr.dataset.child = d.child;
+      cell(tr, place(d.child));
+      cell(tr, num(d.head - d.cursor), 'num');
+      cell(tr, duration(d.oldest_unacked_s), 'num silent');
       body.appendChild(tr);
     }
   }
@@ -534,7 +571,7 @@
       const tr = document.createElement('tr');
       tr.dataset.township = r.township;
       tr.addEventListener('click', () => narrow('township', r.township));
-      cell(tr, r.township);
+      cell(tr, place(r.township));
       cell(tr, num(r.items), 'num');
       cell(tr, num(r.persons), 'num');
       cell(tr, num(r.open), 'num').dataset.col = 'open';
@@ -560,7 +597,7 @@
     }
     for (const l of silent) {
       const tr = document.createElement('tr');
-      cell(tr, l.child);
+      cell(tr, place(l.child));
       cell(tr, l.kind === 'township' ? t('kind_township') : t('kind_station'));
       cell(tr, when(l.last_contact));
       cell(tr, duration(l.silent_s), 'num silent');
@@ -582,7 +619,7 @@
     for (const code of [...codes].sort()) {
       const o = document.createElement('option');
       o.value = code;
-      o.textContent = code;
+      o.textContent = place(code);
       o.defaultSelected = code === state.township; /* the attribute, so it shows in the DOM */
       sel.appendChild(o);
     }
@@ -623,6 +660,7 @@
     renderTownships();
     renderOverdue();
     renderSilent();
+    renderUndelivered();
     renderTownshipOptions();
   }
 

@@ -621,11 +621,19 @@ test_county_query_show_found(void **state)
                                 "created: 2024-03-01T08:00:00Z\n"
                                 "received: 2024-03-01T08:01:05Z\n"
                                 "personal: sealed (open with the county key)\n"
+                                "station_name: 230523102202\n"
+                                "township_name: 230523102\n"
                                 "history 经过:\n"
                                 "  2024-03-01T08:00:00Z  上报 report  230523102202  officer-017"
-                                "  closed 办结\n");
+                                "  closed 办结  收到 received 2024-03-01T08:01:05Z\n");
     free(o.text);
 
+    /* Issue 15: a township with a name gets it beside its code. */
+    assert_int_equal(sqlite3_exec(fx->db,
+                                  "INSERT INTO places(code, name, at_ms)"
+                                  " VALUES('230523100', '宝清镇', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     assert_int_equal(s_show(fx->db, s_data[1].id, SJ_FMT_JSON, &o), SJ_OK);
     assert_string_equal(o.text, "{\"id\":\"01900000-0000-7000-8000-000000000032\","
                                 "\"occurred_on\":\"2024-01-01\",\"station\":\"230523100201\","
@@ -636,21 +644,25 @@ test_county_query_show_found(void **state)
                                 "\"officer\":\"officer-017\",\"origin_seq\":2,"
                                 "\"created\":\"2024-03-01T08:00:00Z\","
                                 "\"received\":\"2024-03-01T08:01:05Z\",\"personal\":\"none\","
+                                "\"station_name\":\"230523100201\","
+                                "\"township_name\":\"宝清镇\","
                                 "\"history\":[{\"type\":\"report\",\"at\":\"2024-03-01T08:00:00Z\","
                                 "\"id\":\"01900000-0000-7000-8000-000000000032\","
                                 "\"origin\":\"230523100201\",\"officer\":\"officer-017\","
-                                "\"note\":\"\",\"outcome\":\"resolved_on_spot\"}]}\n");
+                                "\"note\":\"\",\"outcome\":\"resolved_on_spot\","
+                                "\"received\":\"2024-03-01T08:01:05Z\"}]}\n");
     free(o.text);
 
     assert_int_equal(s_show(fx->db, s_data[0].id, SJ_FMT_CSV, &o), SJ_OK);
     assert_string_equal(o.text, "id,occurred_on,station,township,channel,kind,persons,level,"
                                 "category,outcome,source,summary,officer,origin_seq,created,"
-                                "received,personal\n"
+                                "received,personal,station_name,township_name\n"
                                 "01900000-0000-7000-8000-0000000000a1,2023-12-31,230523100201,"
                                 "230523100,visit,individual,2,village,land,pending,direct,"
                                 "boundary of a field,officer-017,1,2024-03-01T08:00:00Z,"
-                                "2024-03-01T08:01:05Z,none\n");
+                                "2024-03-01T08:01:05Z,none,230523100201,宝清镇\n");
     free(o.text);
+    assert_int_equal(sqlite3_exec(fx->db, "DELETE FROM places", NULL, NULL, NULL), SQLITE_OK);
 
     /* The sealed bytes never leave the database, in any format. */
     for (int fmt = SJ_FMT_TABLE; fmt <= SJ_FMT_CSV; fmt++) {

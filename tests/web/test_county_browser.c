@@ -239,6 +239,17 @@ s_links(sqlite3 *db)
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         fail_msg("%s: %s", sql, msg ? msg : "?");
     }
+    /* Issue 15: place names, and a down item hub 102 has not taken for two
+     * days (undelivered). */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO places(code, name, at_ms) VALUES('230523100', '宝清镇', 0),"
+             " ('230523102', '七星泡镇', 0);"
+             "INSERT INTO down(child, seq, event_id, item, created_ms)"
+             " VALUES('230523102', 1, randomblob(16), x'00', %lld)",
+             now - 2 * 86400000LL);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
 }
 
 /* Township 230523100 as its hub sees it: station 201 heard 5 s ago, 202
@@ -281,6 +292,18 @@ s_hub_fill(sqlite3 *db)
         "  '230523', 1, '', '', 's', x'00', 1);";
     if (sqlite3_exec(db, cases, NULL, NULL, &msg) != SQLITE_OK) {
         fail_msg("%s: %s", cases, msg ? msg : "?");
+    }
+    /* Issue 15: the names the county sent, and a down item station 202 has
+     * not taken for two days. */
+    char more[512];
+    snprintf(more, sizeof more,
+             "INSERT INTO places(code, name, at_ms) VALUES('230523100', '宝清镇', 0),"
+             " ('230523100201', '东村', 0);"
+             "INSERT INTO down(child, seq, event_id, item, created_ms)"
+             " VALUES('230523100202', 1, randomblob(16), x'00', %lld)",
+             now - 2 * 86400000LL);
+    if (sqlite3_exec(db, more, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", more, msg ? msg : "?");
     }
     assert_int_equal(sj_db_meta_set_int(db, "up_acked", 4), SJ_OK);
     assert_int_equal(sj_db_meta_set_int(db, "county_contact_ms", now - 30000), SJ_OK);
@@ -428,6 +451,12 @@ test_county_browser_totals_equal_stats(void **state)
     assert_true(s_attr(dom, "total-silent", "data-value", v, sizeof v));
     assert_string_equal(v, "2");
     assert_non_null(strstr(dom, "<td>230523101201</td>"));
+    /* Issue 15: names beside codes; the undelivered list */
+    assert_non_null(strstr(dom, "<td>230523100 宝清镇</td>"));
+    assert_non_null(strstr(dom, ">230523102 七星泡镇</option>"));
+    const char *late = strstr(dom, "<tr data-child=\"230523102\">");
+    assert_non_null(late);
+    assert_non_null(strstr(late, "<td>230523102 七星泡镇</td>"));
     free(dom);
 }
 
@@ -581,7 +610,9 @@ test_hub_browser_status_page(void **state)
     assert_true(s_attr(dom, "forwarded", "data-value", v, sizeof v));
     assert_string_equal(v, "4");
     assert_true(s_text(dom, "township", v, sizeof v));
-    assert_string_equal(v, "230523100");
+    assert_string_equal(v, "230523100 宝清镇"); /* issue 15: its name */
+    assert_non_null(strstr(dom, "<td>230523100201 东村</td>"));
+    assert_non_null(strstr(dom, "<tr data-child=\"230523100202\">"));
     const char *a = strstr(dom, "<tr data-station=\"230523100203\" class=\"silent\">");
     const char *b = strstr(dom, "<tr data-station=\"230523100202\" class=\"silent\">");
     const char *c = strstr(dom, "<tr data-station=\"230523100201\" class=\"\">");
@@ -638,15 +669,17 @@ test_county_browser_screenshots(void **state)
         assert_true(s_is_png(path));
         print_message("screenshot: %s\n", path);
     }
-    char path[160], shot[200], url[256];
-    snprintf(path, sizeof path, "%s/township-zh.png", fx->dir);
-    snprintf(shot, sizeof shot, "--screenshot=%s", path);
-    snprintf(url, sizeof url, "%s?lang=zh", fx->hub_srv.url);
-    char *out = s_browser(fx, url, shot, "--window-size=1280,900");
-    assert_non_null(out);
-    free(out);
-    assert_true(s_is_png(path));
-    print_message("screenshot: %s\n", path);
+    for (size_t i = 0; i < 2; i++) {
+        char path[160], shot[200], url[256];
+        snprintf(path, sizeof path, "%s/township-%s.png", fx->dir, langs[i]);
+        snprintf(shot, sizeof shot, "--screenshot=%s", path);
+        snprintf(url, sizeof url, "%s?lang=%s", fx->hub_srv.url, langs[i]);
+        char *out = s_browser(fx, url, shot, "--window-size=1280,900");
+        assert_non_null(out);
+        free(out);
+        assert_true(s_is_png(path));
+        print_message("screenshot: %s\n", path);
+    }
 }
 
 int

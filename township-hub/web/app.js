@@ -13,6 +13,8 @@
     zh: {
       title: '乡镇调访办', queue_depth: '待转发（件）', forward_lag: '最早未转发已等待',
       county_contact: '上次联系县中心', events: '收到（件）', forwarded: '已转发（件）',
+      undelivered_title: '未送达的下发（交办、地名）', none_late: '无', col_waiting: '待送达（条）',
+      col_waiting_for: '已等待',
       quarantined: '隔离（件）', stations: '村站', col_station: '村站', col_status: '状态',
       col_last_contact: '最后联系', col_silent_for: '未联系时长', col_reports: '报告',
       col_quarantined: '隔离', col_backlog: '积压',
@@ -53,6 +55,8 @@
       title: 'Township mediation office', queue_depth: 'Waiting to forward',
       forward_lag: 'Oldest unforwarded, waiting', county_contact: 'Last county contact',
       events: 'Received', forwarded: 'Forwarded', quarantined: 'Quarantined',
+      undelivered_title: 'Undelivered down items (assignments, place names)', none_late: 'None',
+      col_waiting: 'Waiting (items)', col_waiting_for: 'Waiting for',
       stations: 'Village stations', col_station: 'Station', col_status: 'Status',
       col_last_contact: 'Last contact', col_silent_for: 'Silent for', col_reports: 'Reports',
       col_quarantined: 'Quarantined', col_backlog: 'Backlog',
@@ -158,6 +162,13 @@
     }
   }
 
+  /* A code with its name beside it (issue 15: the county's place list,
+   * sent down), or the code alone when it has none. */
+  function place(code) {
+    const names = (state.data && state.data.places) || {};
+    return code && names[code] ? code + ' ' + names[code] : (code || '');
+  }
+
   function render() {
     renderLabels();
     renderMatters();
@@ -167,7 +178,7 @@
       return;
     }
     document.title = t('title') + ' ' + s.township;
-    $('township').textContent = s.township;
+    $('township').textContent = place(s.township);
     const num = (n) => Number(n).toLocaleString(locale());
     setCard('queue-depth', s.queue_depth, num(s.queue_depth), s.queue_depth > 0);
     setCard('forward-lag', s.oldest_unforwarded_s,
@@ -192,7 +203,7 @@
       const tr = document.createElement('tr');
       tr.dataset.station = st.station;
       tr.className = silent ? 'silent' : '';
-      cell(tr, st.station);
+      cell(tr, place(st.station));
       cell(tr, silent ? t('silent') : t('ok'), silent ? 'silent' : 'ok');
       cell(tr, new Date(st.last_contact).toLocaleString(locale()));
       cell(tr, duration(st.silent_s), 'num');
@@ -201,7 +212,30 @@
       cell(tr, num(st.backlog), 'num');
       body.appendChild(tr);
     }
+    renderUndelivered(s);
     renderCases();
+  }
+
+  /* Down items a station has not taken within the set time (issue 15). */
+  function renderUndelivered(s) {
+    const body = $('undelivered-body');
+    body.replaceChildren();
+    const late = (s.down_streams || []).filter((d) => d.undelivered);
+    if (late.length === 0) {
+      const tr = document.createElement('tr');
+      cell(tr, t('none_late'));
+      tr.firstChild.colSpan = 3;
+      body.appendChild(tr);
+      return;
+    }
+    for (const d of late) {
+      const tr = document.createElement('tr');
+      tr.dataset.child = d.child;
+      cell(tr, place(d.child));
+      cell(tr, String(d.head - d.cursor), 'num');
+      cell(tr, duration(d.oldest_unacked_s), 'num late');
+      body.appendChild(tr);
+    }
   }
 
   function renderCases() {
@@ -232,9 +266,9 @@
       tr.dataset.case = c.case_id;
       tr.className = c.overdue === 'yes' ? 'late' : '';
       caseCell(tr, c.case_id);
-      cell(tr, c.station);
+      cell(tr, place(c.station));
       cell(tr, t('outcomes')[c.outcome] || c.outcome);
-      cell(tr, c.assignee || '–');
+      cell(tr, c.assignee ? place(c.assignee) : '–');
       cell(tr, c.due_on || '–');
       cell(tr, c.days_left === null || c.days_left === undefined ? '–' : String(c.days_left),
            c.overdue === 'yes' ? 'num late' : 'num');
@@ -296,12 +330,13 @@
       tr.dataset.case = m.id;
       caseCell(tr, m.id);
       cell(tr, m.occurred_on);
-      cell(tr, m.station);
+      cell(tr, m.station_name && m.station_name !== m.station ?
+        m.station + ' ' + m.station_name : place(m.station));
       cell(tr, label('category', m.category));
       cell(tr, label('channel', m.channel));
       cell(tr, String(m.persons), 'num');
       cell(tr, label('outcome', m.outcome));
-      cell(tr, m.assignee || '–');
+      cell(tr, m.assignee ? place(m.assignee) : '–');
       cell(tr, m.summary, 'summary');
       body.appendChild(tr);
     }
