@@ -16,6 +16,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_update.h"
+#include "sj_users.h"
 
 #define COUNTY_APP_ID 0x534a4331 /* "SJC1" */
 
@@ -165,6 +166,11 @@ static const sj_migration_t s_migrations[] = {
                                " SELECT summary, id, 'summary' FROM matters;"},
     /* Issue 19: refusals reported by the children, the streams' floors. */
     {13, SJ_DOWN_SCHEMA_19},
+    /* Issue 17: accounts, the audit trail (sj_users.h), and the county's
+     * departments (县直部门): a 9-digit code under the county (9xx, see
+     * sj_dept_code) and a name. */
+    {14, SJ_USERS_SCHEMA "CREATE TABLE departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+                         " created_ms INTEGER NOT NULL);"},
 };
 
 struct county_store {

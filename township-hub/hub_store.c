@@ -16,6 +16,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_update.h"
+#include "sj_users.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
 #define E2E_SLOTS  1024       /* receipts remembered, one per (station, epoch) */
@@ -105,6 +106,8 @@ static const sj_migration_t s_migrations[] = {
     /* Issue 19: refusals from the stations and the stations' streams'
      * floors; the county's items this hub refused or does not know yet. */
     {8, SJ_DOWN_SCHEMA_19 SJ_DOWN_CHILD_SCHEMA_19},
+    /* Issue 17: accounts and the audit trail (sj_users.h). */
+    {9, SJ_USERS_SCHEMA},
 };
 
 /* Keeps a report's readable fields (schema 7): from its event, or from the

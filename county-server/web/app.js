@@ -13,6 +13,9 @@
   const I18N = {
     zh: {
       title: '县调访中心 — 信访数据',
+      audit: '审计记录', logout: '退出登录', login_again: '登录已结束，请重新登录',
+      act_assign: '交办', act_to: '交办给（乡镇、村站或部门代码）', act_due: '期限',
+      act_note: '要求', act_assign_go: '交办',
       from: '从', to: '到', township: '乡镇', all_townships: '全部乡镇',
       apply: '查询', reset: '清除',
       items: '件（批）次', persons: '人次', silent_links: '失联的枢纽和村站',
@@ -57,6 +60,9 @@
     },
     en: {
       title: 'County mediation centre — petitions',
+      audit: 'Audit trail', logout: 'Log out', login_again: 'The login ended: log in again',
+      act_assign: 'Assign', act_to: 'Assign to (township, station or department code)',
+      act_due: 'Due', act_note: 'What is asked', act_assign_go: 'Assign',
       from: 'From', to: 'To', township: 'Township', all_townships: 'All townships',
       apply: 'Apply', reset: 'Reset',
       items: 'Matters', persons: 'Person-times', silent_links: 'Silent hubs and stations',
@@ -113,7 +119,7 @@
     from: params.get('from') || '',
     to: params.get('to') || '',
     township: params.get('township') || '',
-    token: params.get('token') || '',
+    me: null,
     data: null,
     q: params.get('q') || '',
     /* what a click on a township, a bar or a month narrowed the list to */
@@ -196,15 +202,16 @@
       q.set('print', state.print);
     }
     q.set('lang', state.lang);
-    if (state.token) {
-      q.set('token', state.token);
-    }
     window.history.replaceState(null, '', '?' + q.toString());
   }
 
   async function api(path, query) {
-    const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
-    const res = await fetch(path + '?' + query.toString(), { headers });
+    const res = await fetch(path + '?' + query.toString(), { credentials: 'same-origin' });
+    if (res.status === 401) {
+      /* the login ended: log in again */
+      window.location.assign('/login' + (state.lang === 'en' ? '?lang=en' : ''));
+      throw new Error(t('login_again'));
+    }
     const body = await res.json();
     if (!res.ok) {
       throw new Error(path + ': ' + (body.error || res.status));
@@ -608,7 +615,9 @@
 
   function render() {
     renderLabels();
+    renderMe();
     renderCase();
+    renderActs();
     renderMatters();
     if (!state.data || state.caseId) {
       return;
@@ -678,7 +687,57 @@
   }
   $('case-print').addEventListener('click', () => window.print());
 
+  /* Who is logged in (issue 17): the name, the role, the logout form and
+   * the action forms the role may post (the server checks again). */
+  function renderMe() {
+    const me = state.me;
+    if (!me || !me.user) {
+      $('me').hidden = true;
+      return;
+    }
+    $('me').hidden = false;
+    $('me-name').textContent = me.user;
+    $('me-role').textContent = state.lang === 'zh' ? me.role_zh : me.role_en;
+    $('me-audit').hidden = me.role !== 'admin';
+    $('me-audit').href = '/audit' + (state.lang === 'en' ? '?lang=en' : '');
+    $('logout-csrf').value = me.csrf;
+  }
+
+  function newKey() {
+    const b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  /* An action form of the case view: shown when the role may post it. */
+  function renderActs() {
+    const f = $('assign-form');
+    const may = state.me && state.me.actions.includes('assign') && state.kase;
+    f.hidden = !may;
+    if (!may) {
+      return;
+    }
+    f.elements.csrf.value = state.me.csrf;
+    if (!f.elements.key.value) {
+      f.elements.key.value = newKey();
+    }
+    f.elements.case.value = state.caseId;
+    f.elements.lang.value = state.lang;
+    f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId) + '&lang=' + state.lang;
+  }
+
+  async function loadMe() {
+    try {
+      state.me = await api('/api/me', new URLSearchParams());
+    } catch (e) {
+      state.me = null;
+    }
+    renderMe();
+    renderActs();
+  }
+
   renderLabels();
   syncUrl();
+  loadMe();
   load();
 })();
