@@ -16,6 +16,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_users.h"
 
 static const char s_usage_cases[] =
     "usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
@@ -407,6 +408,10 @@ s_update(const s_args_t *a, const char *id_text)
         snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
         code = sj_update_report("county-server", id_text, outcome, &res, where);
     }
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %s outcome %s%s%s", id_text, a->outcome,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(county_store_db(st), "update", detail, rc == SJ_OK);
     county_store_close(&st);
     return code;
 }

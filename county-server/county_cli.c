@@ -584,7 +584,9 @@ s_fix_cmd(const sj_cli_args_t *ca)
     }
     if (county_store_fix(st, ev, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
+        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 0);
     } else {
+        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 1);
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);

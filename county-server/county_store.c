@@ -1100,6 +1100,7 @@ county_store_assign(county_store_t *self,
                     const char *due_on,
                     const char *note,
                     const char *officer,
+                    const char *account,
                     uint8_t ev_id[SJ_ID_BYTES],
                     char via[SJ_CODE_MAX + 1],
                     char *reason,
@@ -1111,6 +1112,7 @@ county_store_assign(county_store_t *self,
         return SJ_ENOMEM;
     }
     sj_update_assignment(a.ev, case_id, assignee, due_on, note, officer);
+    snprintf(a.ev->account, sizeof a.ev->account, "%s", account ? account : "");
     int rc = sj_update_in_tx(self->db, s_assign_tx, &a, "assignment", reason, reason_size);
     if (rc == SJ_OK) {
         memcpy(ev_id, a.ev->id, SJ_ID_BYTES);

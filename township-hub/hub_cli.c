@@ -346,6 +346,10 @@ s_assign(const s_opts_t *o,
                 " county)\n",
                 id_text, to, due);
     }
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %s to %s due %s%s%s", id_text, to, due,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(hub_store_db(st), "assign", detail, rc == SJ_OK);
     hub_store_close(&st);
     return rc == SJ_OK ? 0 : 1;
 }
@@ -470,6 +474,10 @@ s_update(const s_opts_t *o,
     } else {
         code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
     }
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %s outcome %d%s%s", id_text, outcome,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(hub_store_db(st), "update", detail, rc == SJ_OK);
     hub_store_close(&st);
     return code;
 }
@@ -610,7 +618,9 @@ s_cmd_fix(const sj_cli_args_t *a)
         fprintf(stderr, "township-hub: %s\n", err);
     } else if (hub_store_fix(st, ev, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
+        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 0);
     } else {
+        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 1);
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);

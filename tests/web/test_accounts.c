@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +21,8 @@
 
 #include "county_testdb.h"
 #include "web_harness.h"
+
+#define S_CASE "01900000-0000-7000-8000-000000000001"
 
 typedef struct {
     county_testdb_t *db;
@@ -105,7 +108,9 @@ s_setup(void **state)
     s_fx_t *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->db = county_testdb_new();
+    county_testdb_report(fx->db, S_CASE, "230523100201", "2026-11-03");
     county_store_close(&fx->db->store);
+    s_user_add(COUNTY_BIN, fx->db->dir, "sam", "staff", "sam-password-1");
     s_user_add(COUNTY_BIN, fx->db->dir, "alice", "staff", "alice-password-1");
     s_user_add(COUNTY_BIN, fx->db->dir, "vera", "viewer", "vera-password-1");
     s_user_add(COUNTY_BIN, fx->db->dir, "root1", "admin", "root-password-1");
@@ -156,7 +161,7 @@ test_accounts_cli(void **state)
         n++;
     }
     sqlite3_finalize(st);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     sqlite3_close(db);
     /* the audit trail is append-only */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -301,6 +306,103 @@ test_accounts_login(void **state)
     assert_int_equal(s_login(port, "alice", "alice-password-1", cookie, sizeof cookie), 403);
 }
 
+/* The /api/me CSRF token of a session. */
+static void
+s_me_csrf(uint16_t port, const char *cookie, char *out, size_t size)
+{
+    web_resp_t r;
+    char hdr[256];
+    snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+    assert_int_equal(web_request(port, "GET", "/api/me", hdr, &r), 0);
+    assert_int_equal(r.status, 200);
+    const char *c = strstr(r.body, "\"csrf\":\"");
+    assert_non_null(c);
+    snprintf(out, size, "%.43s", c + 8);
+    web_resp_free(&r);
+}
+
+/* POSTs body (with csrf=... in it when given) to path in cookie's session. */
+static int
+s_post(uint16_t port, const char *cookie, const char *path, const char *body)
+{
+    web_resp_t r;
+    char hdr[512];
+    snprintf(hdr, sizeof hdr,
+             "Cookie: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+             "Origin: http://127.0.0.1:%u\r\n",
+             cookie, (unsigned) port);
+    assert_int_equal(web_request_body(port, "POST", path, hdr, body, &r), 0);
+    int status = r.status;
+    if (status >= 400) {
+        fprintf(stderr, "POST %s: %d %s", path, status, r.body);
+    }
+    web_resp_free(&r);
+    return status;
+}
+
+/* A staff account assigns a case from the page (the same code as `assign`):
+ * the event carries the account, the audit trail names it; a viewer gets no
+ * action and its POST is 403; no POST works without the CSRF token. */
+static void
+test_accounts_assign(void **state)
+{
+    s_fx_t *fx = *state;
+    uint16_t port = fx->srv.port;
+    char cookie[160], csrf[64], body[512], due[16];
+    time_t t = time(NULL) + 7 * 86400;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(due, sizeof due, "%Y-%m-%d", &tm);
+
+    assert_int_equal(s_login(port, "vera", "vera-password-1", cookie, sizeof cookie), 303);
+    s_me_csrf(port, cookie, csrf, sizeof csrf);
+    snprintf(body, sizeof body, "csrf=%s&key=k1&case=%s&to=230523100&due=%s", csrf, S_CASE, due);
+    assert_int_equal(s_post(port, cookie, "/act/assign", body), 403);
+
+    assert_int_equal(s_login(port, "sam", "sam-password-1", cookie, sizeof cookie), 303);
+    snprintf(body, sizeof body, "key=k2&case=%s&to=230523100&due=%s", S_CASE, due);
+    assert_int_equal(s_post(port, cookie, "/act/assign", body), 403); /* no CSRF token */
+    s_me_csrf(port, cookie, csrf, sizeof csrf);
+    snprintf(body, sizeof body, "csrf=%s&key=k3&case=%s&to=230523100&due=2000-01-01", csrf, S_CASE);
+    assert_int_equal(s_post(port, cookie, "/act/assign", body), 400); /* in the past */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=k4&case=%s&to=230523100&due=%s&note=%%E8%%AF%%B7%%E6%%A0%%B8%%E5%%AE%%9E",
+             csrf, S_CASE, due);
+    assert_int_equal(s_post(port, cookie, "/act/assign", body), 303);
+    assert_int_equal(s_post(port, cookie, "/act/assign", body), 303); /* the same key: once */
+
+    char *argv[] = {COUNTY_BIN, "--data", fx->db->dir, "show", S_CASE, "--format", "json", NULL};
+    char *out = s_cli(argv, 0);
+    assert_non_null(strstr(out, "请核实"));
+    free(out);
+    char *argv2[] = {COUNTY_BIN, "--data",   fx->db->dir, "audit", "--user",
+                     "sam",      "--format", "csv",       NULL};
+    out = s_cli(argv2, 0);
+    assert_non_null(strstr(out, ",sam,web,127.0.0.1,assign,case " S_CASE " to 230523100"));
+    assert_non_null(strstr(out, "assign,case " S_CASE " to 230523100: --due 2000-01-01"));
+    free(out);
+    char *argv3[] = {COUNTY_BIN, "--data",   fx->db->dir, "audit", "--user",
+                     "vera",     "--format", "csv",       NULL};
+    out = s_cli(argv3, 0);
+    assert_non_null(strstr(out, ",vera,web,127.0.0.1,assign,refused: the role may not,refused"));
+    free(out);
+    /* the event itself names the account (Event.account) */
+    char path[256];
+    snprintf(path, sizeof path, "%s/county-server.db", fx->db->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM events WHERE type=3"
+                                        " AND instr(raw, X'3A0373616D') > 0",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* Ten failed logins slow the next tries: the eleventh is 429 even with the
  * right password; every failure is in the audit trail. */
 static void
@@ -334,6 +436,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accounts_cli),
+        cmocka_unit_test(test_accounts_assign),
         cmocka_unit_test(test_accounts_login),
         cmocka_unit_test(test_accounts_slowed),
     };
