@@ -14,6 +14,7 @@
 
 #include "county_assign.h"
 #include "county_cases.h"
+#include "county_dept.h"
 #include "county_export.h"
 #include "county_http.h"
 #include "county_query.h"
@@ -769,6 +770,24 @@ s_audit_cmd(const sj_cli_args_t *ca)
     return rc;
 }
 
+static int
+s_dept_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) != 0) {
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_dept_cli(st, ca->pos, ca->npos, fmt);
+    county_store_close(&st);
+    return rc;
+}
+
 /* ---- export, report, serve ---- */
 
 static int
@@ -1073,6 +1092,17 @@ static const sj_cli_cmd_t s_cmds[] = {
      "never deleted: disable ends it (its sessions end at once). Each change is\n"
      "a row of the audit trail, with the OS user who ran the command.\n",
      s_users_cmd, NULL, NULL, NULL},
+    {"dept", "add CODE NAME | list", 1, 3, S_OPTS(O_FORMAT),
+     "the county's departments (县直部门): add, list",
+     "usage: county-server dept add CODE NAME\n"
+     "       county-server dept list [--format table|json|csv]\n"
+     "\n"
+     "Names a county department (县直部门), or renames one. CODE is 9 digits: the\n"
+     "county's 6, then 9 and two digits (230523901 ... 230523999), a place no\n"
+     "township uses. Cases are assigned to it as to a township ('assign --to\n"
+     "230523901'); its people (user add NAME --role department --unit CODE) see\n"
+     "those cases on the dashboard (/dept) and accept or conclude them there.\n",
+     s_dept_cmd, NULL, NULL, NULL},
     {"audit", NULL, 0, 0, S_OPTS(O_USER, O_FROM, O_TO, O_FORMAT),
      "the audit trail: every action, web or CLI, by whom, when,\n"
      "from where",

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "county_cases.h"
+#include "county_dept.h"
 #include "county_out.h"
 #include "county_query.h"
 #include "county_status.h"
@@ -529,6 +530,21 @@ s_route(void *ctx, sj_http_req_t *req)
         return;
     }
     int post = sj_http_req_is_post(req);
+    /* A department's account sees its own page and its cases only. */
+    if (in && strcmp(who.role, "department") == 0 && !post) {
+        if (strcmp(path, "/dept") == 0) {
+            county_dept_page(self->wdb, req, &who, lang);
+            return;
+        }
+        if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+            sj_http_reply_redirect(req, lang == SJ_LANG_EN ? "/dept?lang=en" : "/dept");
+            return;
+        }
+        if (strcmp(path, "/api/me") != 0) {
+            sj_http_reply_error(req, 403, "a department's account sees its cases on /dept");
+            return;
+        }
+    }
     if (post) {
         county_web_post(self->wst, req, in ? &who : NULL, lang);
         return;

@@ -946,6 +946,23 @@ s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
 }
 
 int
+county_store_update_by(county_store_t *self,
+                       const uint8_t case_id[SJ_ID_BYTES],
+                       int outcome,
+                       const char *note,
+                       const char *officer,
+                       const char *account,
+                       sj_update_result_t *res,
+                       char *reason,
+                       size_t reason_size)
+{
+    sj_case_db_set_account(self->cases, account);
+    int rc = county_store_update(self, case_id, outcome, note, officer, res, reason, reason_size);
+    sj_case_db_set_account(self->cases, NULL);
+    return rc;
+}
+
+int
 county_store_update(county_store_t *self,
                     const uint8_t case_id[SJ_ID_BYTES],
                     int outcome,

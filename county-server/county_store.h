@@ -78,6 +78,16 @@ const char *county_store_origin(const county_store_t *self);
 SJ_NODISCARD int
 county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 
+/* county_store_update made on the dashboard by account (Event.account). */
+SJ_NODISCARD int county_store_update_by(county_store_t *self,
+                                        const uint8_t case_id[SJ_ID_BYTES],
+                                        int outcome,
+                                        const char *note,
+                                        const char *officer,
+                                        const char *account,
+                                        sj_update_result_t *res,
+                                        char *reason,
+                                        size_t reason_size);
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],
                                      int outcome,

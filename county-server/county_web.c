@@ -8,6 +8,8 @@
 #include <cjson/cJSON.h>
 
 #include "county_assign.h"
+#include "county_cases.h"
+#include "county_dept.h"
 #include "county_store_view.h"
 #include "sj_form.h"
 #include "sj_log.h"
@@ -62,7 +64,47 @@ s_assign(county_store_t *wst,
     return rc;
 }
 
+/* update: a status change with a note (case, outcome, note). The same code
+ * as `county-server update` (county_update_do). A department's account may
+ * change only the cases whose current assignment is to its department, and
+ * only to accepted or closed (受理, 办结). */
+static int
+s_update(county_store_t *wst,
+         const sj_form_t *form,
+         const sj_who_t *who,
+         char *done,
+         size_t done_size,
+         char *err,
+         size_t err_size)
+{
+    const char *id = sj_form_val(form, "case"), *outcome = sj_form_val(form, "outcome");
+    const char *note = sj_form_val(form, "note");
+    if (strcmp(who->role, "department") == 0) {
+        if (!county_dept_has_case(county_store_db(wst), who->unit, id)) {
+            snprintf(err, err_size, "case %.40s is not assigned to department %s", id ? id : "",
+                     who->unit);
+            return SJ_EINVAL;
+        }
+        if (!outcome || (strcmp(outcome, "accepted") != 0 && strcmp(outcome, "closed") != 0)) {
+            snprintf(err, err_size, "a department accepts or concludes (accepted, closed)");
+            return SJ_EINVAL;
+        }
+    }
+    sj_update_result_t res;
+    int value = 0;
+    int rc =
+        county_update_do(wst, id, outcome, note, who->name, who->name, &res, &value, err, err_size);
+    if (rc == SJ_EFORBIDDEN) {
+        rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "case %s outcome %s", id, outcome);
+    }
+    return rc;
+}
+
 static const char *const s_staff[] = {"staff", NULL};
+static const char *const s_staff_dept[] = {"staff", "department", NULL};
 
 /* The table of the page's actions (see county_web.h). Another action is one
  * line here and a function of the s_action_fn shape (extend, own, appoint,
@@ -70,6 +112,7 @@ static const char *const s_staff[] = {"staff", NULL};
  * call, as county_assign_do). */
 static const s_action_t s_actions[] = {
     {"/act/assign", "assign", s_staff, s_assign},
+    {"/act/update", "update", s_staff_dept, s_update},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -209,7 +209,7 @@ county_testdb_report(county_testdb_t *tdb,
     ev->report.persons = 1;
     ev->report.level = 3;
     ev->report.category = 1;
-    ev->report.outcome = 2; /* accepted */
+    ev->report.outcome = 3; /* accepted */
     ev->report.source = 1;
     ev->report.summary = "土地纠纷";
     ev->report.officer = "officer";

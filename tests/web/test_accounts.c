@@ -22,7 +22,8 @@
 #include "county_testdb.h"
 #include "web_harness.h"
 
-#define S_CASE "01900000-0000-7000-8000-000000000001"
+#define S_CASE  "01900000-0000-7000-8000-000000000001"
+#define S_CASE2 "01900000-0000-7000-8000-000000000002"
 
 typedef struct {
     county_testdb_t *db;
@@ -109,6 +110,7 @@ s_setup(void **state)
     assert_non_null(fx);
     fx->db = county_testdb_new();
     county_testdb_report(fx->db, S_CASE, "230523100201", "2026-11-03");
+    county_testdb_report(fx->db, S_CASE2, "230523100202", "2026-11-04");
     county_store_close(&fx->db->store);
     s_user_add(COUNTY_BIN, fx->db->dir, "sam", "staff", "sam-password-1");
     s_user_add(COUNTY_BIN, fx->db->dir, "alice", "staff", "alice-password-1");
@@ -403,6 +405,73 @@ test_accounts_assign(void **state)
     sqlite3_close(db);
 }
 
+/* A county department (县直部门): named, a case assigned to it, its account
+ * sees only that case (/dept), not the other case nor the dashboard's API,
+ * and concludes it; the county's cases and figures count it. */
+static void
+test_accounts_department(void **state)
+{
+    s_fx_t *fx = *state;
+    uint16_t port = fx->srv.port;
+    char cookie[160], csrf[64], body[512], due[16], hdr[256];
+    time_t t = time(NULL) + 7 * 86400;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(due, sizeof due, "%Y-%m-%d", &tm);
+    assert_int_equal(s_sh("'%s' --data '%s' dept add 230523901 县自然资源局 2>/dev/null",
+                          COUNTY_BIN, fx->db->dir),
+                     0);
+    assert_int_equal(
+        s_sh("'%s' --data '%s' dept add 230523101 乡 2>/dev/null", COUNTY_BIN, fx->db->dir),
+        2); /* not a department's code */
+    assert_int_equal(s_sh("'%s' --data '%s' assign %s --to 230523901 --due %s >/dev/null"
+                          " 2>&1",
+                          COUNTY_BIN, fx->db->dir, S_CASE2, due),
+                     0);
+    assert_int_equal(s_sh("printf 'wang-password-1\\n' | '%s' --data '%s' user add wang --role"
+                          " department --unit 230523901 2>/dev/null",
+                          COUNTY_BIN, fx->db->dir),
+                     0);
+    assert_int_equal(s_login(port, "wang", "wang-password-1", cookie, sizeof cookie), 303);
+    web_resp_t r;
+    snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+    assert_int_equal(web_request(port, "GET", "/", hdr, &r), 0);
+    assert_int_equal(r.status, 303);
+    web_resp_free(&r);
+    assert_int_equal(web_request(port, "GET", "/api/cases", hdr, &r), 0);
+    assert_int_equal(r.status, 403);
+    web_resp_free(&r);
+    assert_int_equal(web_request(port, "GET", "/dept", hdr, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "县自然资源局"));
+    assert_non_null(strstr(r.body, S_CASE2));
+    assert_null(strstr(r.body, S_CASE "\""));
+    web_resp_free(&r);
+    s_me_csrf(port, cookie, csrf, sizeof csrf);
+    snprintf(body, sizeof body, "csrf=%s&key=d1&case=%s&outcome=closed", csrf, S_CASE);
+    assert_int_equal(s_post(port, cookie, "/act/update", body), 400); /* not its case */
+    snprintf(body, sizeof body, "csrf=%s&key=d2&case=%s&outcome=closed&note=done&back=/dept", csrf,
+             S_CASE2);
+    assert_int_equal(s_post(port, cookie, "/act/update", body), 303);
+
+    char *argv[] = {COUNTY_BIN, "--data", fx->db->dir, "cases", "--format", "json", NULL};
+    char *out = s_cli(argv, 0);
+    const char *row = strstr(out, S_CASE2);
+    assert_non_null(row);
+    assert_non_null(strstr(row, "\"outcome\":\"closed\""));
+    free(out);
+    char *argv2[] = {COUNTY_BIN, "--data",   fx->db->dir, "stats",
+                     "--cases",  "--format", "json",      NULL};
+    out = s_cli(argv2, 0);
+    assert_non_null(strstr(out, "\"concluded\":1"));
+    free(out);
+    char *argv3[] = {COUNTY_BIN, "--data",   fx->db->dir, "audit", "--user",
+                     "wang",     "--format", "csv",       NULL};
+    out = s_cli(argv3, 0);
+    assert_non_null(strstr(out, ",wang,web,127.0.0.1,update,case " S_CASE2 " outcome closed,ok"));
+    free(out);
+}
+
 /* Ten failed logins slow the next tries: the eleventh is 429 even with the
  * right password; every failure is in the audit trail. */
 static void
@@ -435,9 +504,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accounts_cli),
-        cmocka_unit_test(test_accounts_assign),
-        cmocka_unit_test(test_accounts_login),
+        cmocka_unit_test(test_accounts_cli),        cmocka_unit_test(test_accounts_assign),
+        cmocka_unit_test(test_accounts_department), cmocka_unit_test(test_accounts_login),
         cmocka_unit_test(test_accounts_slowed),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
