@@ -555,7 +555,10 @@ s_cmd_accounts(const sj_cli_args_t *a)
         return 2;
     }
     char err[512] = "";
-    hub_store_t *st = hub_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (sj_cli_code(a, O_CODE, 9, "township")) {
+        return 2;
+    }
+    hub_store_t *st = hub_store_open(a->data, sj_cli_val(a, O_CODE), SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
@@ -920,7 +923,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "Removes every key of a station code, or one key, from the allowlist. A\n"
      "running hub applies it on SIGHUP (systemctl reload).\n",
      s_cmd_revoke, NULL, NULL, NULL},
-    {"user", "add|passwd|disable|list [NAME]", 1, 2, S_OPTS(O_ROLE, O_PASSWORD_FILE, O_FORMAT),
+    {"user", "add|passwd|disable|list [NAME]", 1, 2,
+     S_OPTS(O_ROLE, O_PASSWORD_FILE, O_FORMAT, O_CODE),
      "accounts of the township page: add, passwd, disable, list",
      "usage: township-hub user add NAME --role R [--password-file F]\n"
      "       township-hub user passwd NAME [--password-file F]\n"
@@ -933,7 +937,8 @@ static const sj_cli_cmd_t s_cmds[] = {
      "The password is read from standard input (no echo on a terminal) or the\n"
      "first line of --password-file F (mode 0600), never from the command line;\n"
      "at least 8 characters. Only its hash (argon2id) is stored. An account is\n"
-     "never deleted: disable ends it. Each change is a row of the audit trail.\n",
+     "never deleted: disable ends it. Each change is a row of the audit trail.\n"
+     "  --code CODE9        the township (only before 'run' has made the store)\n",
      s_cmd_accounts, NULL, NULL, NULL},
     {"audit", NULL, 0, 0, S_OPTS(O_USER, O_FROM, O_TO, O_FORMAT),
      "the audit trail: every action, web or CLI, by whom, when,\n"

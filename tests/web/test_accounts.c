@@ -472,6 +472,61 @@ test_accounts_department(void **state)
     free(out);
 }
 
+/* The township page: an office account logs in and reads the audit trail,
+ * a viewer may not; the API needs a login; nothing in the clear. */
+static void
+test_accounts_township(void **state)
+{
+    s_fx_t *fx = *state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/hub", fx->db->dir);
+    assert_int_equal(s_sh("printf 'li-password-1\\n' | '%s' --data '%s' user add li --role office"
+                          " --code 230523100 2>/dev/null",
+                          HUB_BIN, dir),
+                     0);
+    assert_int_equal(s_sh("printf 'zhao-password-1\\n' | '%s' --data '%s' user add zhao --role"
+                          " viewer 2>/dev/null",
+                          HUB_BIN, dir),
+                     0);
+    assert_int_equal(s_sh("printf 'x-password-1\\n' | '%s' --data '%s' user add x --role staff"
+                          " 2>/dev/null",
+                          HUB_BIN, dir),
+                     2); /* not a township role */
+    assert_int_equal(s_sh("grep -rqa 'li-password-1' '%s'", dir), 1);
+    web_server_t hub;
+    memset(&hub, 0, sizeof hub);
+    char *argv[] = {HUB_BIN, "serve", "--data", dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&hub, argv);
+    web_resp_t r;
+    char cookie[160], hdr[256];
+    assert_int_equal(web_request(hub.port, "GET", "/api/status", NULL, &r), 0);
+    assert_int_equal(r.status, 401);
+    web_resp_free(&r);
+    assert_int_equal(s_login(hub.port, "zhao", "zhao-password-1", cookie, sizeof cookie), 303);
+    snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+    assert_int_equal(web_request(hub.port, "GET", "/api/status", hdr, &r), 0);
+    assert_int_equal(r.status, 200);
+    web_resp_free(&r);
+    assert_int_equal(web_request(hub.port, "GET", "/audit", hdr, &r), 0);
+    assert_int_equal(r.status, 403);
+    web_resp_free(&r);
+    assert_int_equal(s_login(hub.port, "li", "li-password-1", cookie, sizeof cookie), 303);
+    snprintf(hdr, sizeof hdr, "Cookie: %s\r\n", cookie);
+    assert_int_equal(web_request(hub.port, "GET", "/api/me", hdr, &r), 0);
+    assert_non_null(strstr(r.body, "\"role_zh\":\"乡镇办公室\""));
+    web_resp_free(&r);
+    assert_int_equal(web_request(hub.port, "GET", "/audit?lang=en", hdr, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<td>zhao</td>"));
+    assert_non_null(strstr(r.body, "<td>user-add</td>"));
+    web_resp_free(&r);
+    web_server_stop(&hub);
+    char *argv2[] = {HUB_BIN, "--data", dir, "audit", "--user", "li", "--format", "csv", NULL};
+    char *out = s_cli(argv2, 0);
+    assert_non_null(strstr(out, ",li,web,127.0.0.1,login,office,ok"));
+    free(out);
+}
+
 /* Ten failed logins slow the next tries: the eleventh is 429 even with the
  * right password; every failure is in the audit trail. */
 static void
@@ -505,8 +560,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accounts_cli),        cmocka_unit_test(test_accounts_assign),
-        cmocka_unit_test(test_accounts_department), cmocka_unit_test(test_accounts_login),
-        cmocka_unit_test(test_accounts_slowed),
+        cmocka_unit_test(test_accounts_department), cmocka_unit_test(test_accounts_township),
+        cmocka_unit_test(test_accounts_login),      cmocka_unit_test(test_accounts_slowed),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
