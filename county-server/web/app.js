@@ -16,6 +16,8 @@
       audit: '审计记录', logout: '退出登录', login_again: '登录已结束，请重新登录',
       act_assign: '交办', act_to: '交办给（乡镇、村站或部门代码）', act_due: '期限',
       act_note: '要求', act_assign_go: '交办',
+      act_update: '记录办理情况', act_update_note: '说明', act_update_go: '记录',
+      o_accepted: '受理', o_closed: '办结', o_withdrawn: '撤回',
       from: '从', to: '到', township: '乡镇', all_townships: '全部乡镇',
       apply: '查询', reset: '清除',
       items: '件（批）次', persons: '人次', silent_links: '失联的枢纽和村站',
@@ -63,6 +65,8 @@
       audit: 'Audit trail', logout: 'Log out', login_again: 'The login ended: log in again',
       act_assign: 'Assign', act_to: 'Assign to (township, station or department code)',
       act_due: 'Due', act_note: 'What is asked', act_assign_go: 'Assign',
+      act_update: 'Record a status change', act_update_note: 'Note', act_update_go: 'Record',
+      o_accepted: 'accepted', o_closed: 'closed', o_withdrawn: 'withdrawn',
       from: 'From', to: 'To', township: 'Township', all_townships: 'All townships',
       apply: 'Apply', reset: 'Reset',
       items: 'Matters', persons: 'Person-times', silent_links: 'Silent hubs and stations',
@@ -709,21 +713,24 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
-  /* An action form of the case view: shown when the role may post it. */
+  /* The action forms of the case view: each shown when the role may post
+   * it (the server checks again). */
   function renderActs() {
-    const f = $('assign-form');
-    const may = state.me && state.me.actions.includes('assign') && state.kase;
-    f.hidden = !may;
-    if (!may) {
-      return;
+    for (const [id, action] of [['assign-form', 'assign'], ['update-form', 'update']]) {
+      const f = $(id);
+      const may = state.me && state.me.actions.includes(action) && state.kase;
+      f.hidden = !may;
+      if (!may) {
+        continue;
+      }
+      f.elements.csrf.value = state.me.csrf;
+      if (!f.elements.key.value) {
+        f.elements.key.value = newKey();
+      }
+      f.elements.case.value = state.caseId;
+      f.elements.lang.value = state.lang;
+      f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId) + '&lang=' + state.lang;
     }
-    f.elements.csrf.value = state.me.csrf;
-    if (!f.elements.key.value) {
-      f.elements.key.value = newKey();
-    }
-    f.elements.case.value = state.caseId;
-    f.elements.lang.value = state.lang;
-    f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId) + '&lang=' + state.lang;
   }
 
   async function loadMe() {

@@ -162,6 +162,8 @@ test_accounts_browser_staff_assigns(void **state)
     WD_OK(wd_wait_js(fx->wd, "return document.documentElement.lang === 'en';", S_WAIT));
     WD_OK(wd_text_css(fx->wd, "#assign-form", text, sizeof text));
     assert_non_null(strstr(text, "Assign"));
+    WD_OK(wd_text_css(fx->wd, "#update-form", text, sizeof text));
+    assert_non_null(strstr(text, "Record a status change"));
     WD_OK(wd_text_css(fx->wd, "#me", text, sizeof text));
     assert_non_null(strstr(text, "staff"));
     s_shot(fx, "assigned-en");
@@ -184,8 +186,10 @@ test_accounts_browser_staff_assigns(void **state)
                      "return document.getElementById('me-role').textContent === 'viewer'"
                      " && !document.getElementById('case-view').hidden;",
                      S_WAIT));
-    WD_OK(wd_js(fx->wd, "return String(document.getElementById('assign-form').hidden);", NULL, text,
-                sizeof text));
+    WD_OK(wd_js(fx->wd,
+                "return String(document.getElementById('assign-form').hidden"
+                " && document.getElementById('update-form').hidden);",
+                NULL, text, sizeof text));
     assert_non_null(strstr(text, "true"));
     s_shot(fx, "viewer-en");
 }
