@@ -151,16 +151,16 @@ s_assign(const s_args_t *a, const char *id_text)
     char ev_text[SJ_UUID_TEXT], via[SJ_CODE_MAX + 1] = "";
     int rc = county_assign_do(st, id_text, a->to, a->due, a->note, a->officer, NULL, ev_text, via,
                               err, sizeof err);
-    char detail[300];
+    char detail[800];
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
-        snprintf(detail, sizeof detail, "case %s to %s: %s", id_text, a->to, err);
+        snprintf(detail, sizeof detail, "case %.40s to %.16s: %.600s", id_text, a->to, err);
     } else {
         printf("%s\n", ev_text);
         fprintf(stderr, "case %s assigned to %s, due %s (queued for %s)\n", id_text, a->to, a->due,
                 via);
-        snprintf(detail, sizeof detail, "case %s to %s due %s: event %s", id_text, a->to, a->due,
-                 ev_text);
+        snprintf(detail, sizeof detail, "case %.40s to %.16s due %.16s: event %s", id_text, a->to,
+                 a->due, ev_text);
     }
     sj_audit_cli(county_store_db(st), "assign", detail, rc == SJ_OK);
     county_store_close(&st);

@@ -453,8 +453,8 @@ s_update(const s_args_t *a, const char *id_text)
         snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
         code = sj_update_report("county-server", id_text, outcome, &res, where);
     }
-    char detail[700];
-    snprintf(detail, sizeof detail, "case %s outcome %s%s%s", id_text, a->outcome,
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s outcome %.32s%s%.600s", id_text, a->outcome,
              rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
     sj_audit_cli(county_store_db(st), "update", detail, rc == SJ_OK);
     county_store_close(&st);

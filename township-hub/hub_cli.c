@@ -346,8 +346,8 @@ s_assign(const s_opts_t *o,
                 " county)\n",
                 id_text, to, due);
     }
-    char detail[700];
-    snprintf(detail, sizeof detail, "case %s to %s due %s%s%s", id_text, to, due,
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s to %.16s due %.16s%s%.600s", id_text, to, due,
              rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
     sj_audit_cli(hub_store_db(st), "assign", detail, rc == SJ_OK);
     hub_store_close(&st);
@@ -474,8 +474,8 @@ s_update(const s_opts_t *o,
     } else {
         code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
     }
-    char detail[700];
-    snprintf(detail, sizeof detail, "case %s outcome %d%s%s", id_text, outcome,
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s outcome %d%s%.600s", id_text, outcome,
              rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
     sj_audit_cli(hub_store_db(st), "update", detail, rc == SJ_OK);
     hub_store_close(&st);

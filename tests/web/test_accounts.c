@@ -477,9 +477,10 @@ test_accounts_department(void **state)
 static void
 test_accounts_township(void **state)
 {
-    s_fx_t *fx = *state;
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/hub", fx->db->dir);
+    (void) state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/sanji-accounts-hub-XXXXXX");
+    assert_non_null(mkdtemp(dir));
     assert_int_equal(s_sh("printf 'li-password-1\\n' | '%s' --data '%s' user add li --role office"
                           " --code 230523100 2>/dev/null",
                           HUB_BIN, dir),
@@ -525,6 +526,7 @@ test_accounts_township(void **state)
     char *out = s_cli(argv2, 0);
     assert_non_null(strstr(out, ",li,web,127.0.0.1,login,office,ok"));
     free(out);
+    assert_int_equal(s_sh("rm -rf '%s'", dir), 0);
 }
 
 /* Ten failed logins slow the next tries: the eleventh is 429 even with the
