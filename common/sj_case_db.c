@@ -15,7 +15,8 @@
 struct sj_case_db {
     sqlite3 *db;
     char county[SJ_CODE_MAX + 1];
-    char pending_sql[S_SQL_MAX]; /* the cases whose changes wait for a parent */
+    char account[SJ_MAX_ACCOUNT_BYTES + 1]; /* Event.account of the next own change */
+    char pending_sql[S_SQL_MAX];            /* the cases whose changes wait for a parent */
     sqlite3_stmt *st_report;
     sqlite3_stmt *st_assignees;
     sqlite3_stmt *st_changes;
@@ -599,6 +600,7 @@ static int
 s_update_tx(void *ctx, sj_event_t *ev, sj_update_result_t *res, char *reason, size_t rs)
 {
     s_update_t *u = ctx;
+    snprintf(ev->account, sizeof ev->account, "%s", u->self->account);
     int rc = s_own_change(u->self, u->origin, ev, res, reason, rs);
     if (rc == SJ_ENOTFOUND) {
         char idtext[SJ_UUID_TEXT];
@@ -628,6 +630,12 @@ sj_case_db_update(sj_case_db_t *self,
     s_update_t u = {.self = self, .origin = origin, .where = where, .append = append, .ctx = ctx};
     return sj_update_run(self->db, s_update_tx, &u, case_id, outcome, note, officer, res, reason,
                          reason_size);
+}
+
+void
+sj_case_db_set_account(sj_case_db_t *self, const char *account)
+{
+    snprintf(self->account, sizeof self->account, "%s", account ? account : "");
 }
 
 int

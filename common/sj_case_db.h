@@ -138,6 +138,10 @@ SJ_NODISCARD int sj_case_db_state(sj_case_db_t *self,
                                   sj_case_state_t *state,
                                   int *found);
 
+/* The account (Event.account, issue 17) the node's own changes made from
+ * now on carry; NULL or "": none (a command). */
+void sj_case_db_set_account(sj_case_db_t *self, const char *account);
+
 /* A node's own status change (`update`) in one transaction
  * (sj_update_run): the case must be here (SJ_ENOTFOUND: "no case ID
  * <where>"), `origin` (the node's code) may change it and the new outcome

@@ -50,6 +50,7 @@ struct sj_http {
     int loopback;                         /* bound to a loopback address */
     uint16_t port;                        /* bound port */
     int writes;                           /* POST, sessions, CSRF (sj_http_new_writes) */
+    int accounts;                         /* sj_http_new_accounts: the token is a bearer's */
     int any_host;                         /* bound to a wildcard address: any Host */
     char host[280];                       /* "HOST:PORT" as bound ("[::1]:PORT" for v6) */
     uint8_t secret[32];                   /* keys the CSRF tokens (random per start) */
@@ -78,6 +79,7 @@ struct sj_http_req {
     const char *values[SJ_HTTP_MAX_ARGS]; /* "" for a parameter without '=' */
     int too_many;                         /* more than SJ_HTTP_MAX_ARGS */
     const char *token;                    /* the ?token= value, if any */
+    int bearer;                           /* accounts: the header carried the token */
     int replied;                          /* a response was queued */
     int post;                             /* a POST (server that writes) */
     sj_form_t form;                       /* its parsed body */
@@ -174,7 +176,8 @@ s_queue(sj_http_req_t *req, unsigned int status, struct MHD_Response *resp, cons
     }
     if (req->new_session) {
         char cookie[S_SID_LEN + 64];
-        snprintf(cookie, sizeof cookie, "sj_sid=%s; HttpOnly; SameSite=Strict; Path=/", req->sid);
+        snprintf(cookie, sizeof cookie, "sj_sid=%s; HttpOnly; SameSite=Strict; Path=/%s", req->sid,
+                 req->http->accounts ? "; Max-Age=43200" : "");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     }
     if (status == MHD_HTTP_UNAUTHORIZED) {
@@ -285,7 +288,11 @@ s_authorised(const sj_http_t *self, sj_http_req_t *req)
     const char *auth =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (auth && strncmp(auth, "Bearer ", 7) == 0 && s_token_ok(self, auth + 7)) {
+        req->bearer = 1;
         return 1;
+    }
+    if (self->accounts) {
+        return 1; /* the handler decides: a login, or nothing */
     }
     return s_token_ok(self, req->token);
 }
@@ -549,7 +556,8 @@ s_access(void *cls,
     }
     const char *path = strcmp(req.path, "/") == 0 ? "/index.html" : req.path;
     for (const sj_http_asset_t *a = self->assets; !post && a && a->path; a++) {
-        if (strcmp(a->path, path) == 0) {
+        if (strcmp(a->path, path) == 0
+            && !(self->accounts && strncmp(a->mime, "text/html", 9) == 0)) {
             s_reply_asset(&req, a);
             return req.result;
         }
@@ -561,6 +569,43 @@ s_access(void *cls,
         sj_http_reply_error(&req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
     return req.result;
+}
+
+int
+sj_http_reply_asset(sj_http_req_t *req, const char *path)
+{
+    for (const sj_http_asset_t *a = req->http->assets; a && a->path; a++) {
+        if (strcmp(a->path, path) == 0) {
+            s_reply_asset(req, a);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+sj_http_req_bearer(const sj_http_req_t *req)
+{
+    return req->bearer;
+}
+
+void
+sj_http_req_client(const sj_http_req_t *req, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET) {
+            inet_ntop(AF_INET, &((const struct sockaddr_in *) (const void *) sa)->sin_addr, text,
+                      sizeof text);
+        } else if (sa->sa_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr, text,
+                      sizeof text);
+        }
+    }
+    snprintf(out, size, "%s", text);
 }
 
 int
@@ -850,6 +895,7 @@ s_new(const char *addr,
       void *ctx,
       int writes,
       const uint8_t *secret,
+      int accounts,
       char *err,
       size_t err_size)
 {
@@ -869,6 +915,7 @@ s_new(const char *addr,
     self->ctx = ctx;
     self->loopback = loopback;
     self->writes = writes;
+    self->accounts = accounts;
     if (secret) {
         memcpy(self->secret, secret, sizeof self->secret);
     } else {
@@ -878,7 +925,9 @@ s_new(const char *addr,
         self->has_token = 1;
         crypto_generichash(self->token_hash, sizeof self->token_hash, (const unsigned char *) token,
                            strlen(token), NULL, 0);
-        snprintf(self->token_qs, sizeof self->token_qs, "?token=%s", token);
+        if (!accounts) { /* a page with accounts never puts the token in a URL */
+            snprintf(self->token_qs, sizeof self->token_qs, "?token=%s", token);
+        }
     }
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) {
@@ -931,7 +980,7 @@ sj_http_new(const char *addr,
             char *err,
             size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, 0, NULL, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, 0, NULL, 0, err, err_size);
 }
 
 sj_http_t *
@@ -944,7 +993,7 @@ sj_http_new_writes(const char *addr,
                    char *err,
                    size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, NULL, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, NULL, 0, err, err_size);
 }
 
 sj_http_t *
@@ -958,7 +1007,19 @@ sj_http_new_writes_keyed(const char *addr,
                          char *err,
                          size_t err_size)
 {
-    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, secret, err, err_size);
+    return s_new(addr, token, assets, handler, ctx, own_login ? 2 : 1, secret, 0, err, err_size);
+}
+
+sj_http_t *
+sj_http_new_accounts(const char *addr,
+                     const char *token,
+                     const sj_http_asset_t *assets,
+                     sj_http_handler_fn *handler,
+                     void *ctx,
+                     char *err,
+                     size_t err_size)
+{
+    return s_new(addr, token, assets, handler, ctx, 2, NULL, 1, err, err_size);
 }
 
 void

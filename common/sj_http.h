@@ -37,6 +37,15 @@
  *     the same redirect again instead of acting twice.
  *   Refusals of a page that writes are plain text, Chinese then English.
  *
+ * A page with accounts (sj_http_new_accounts, issue 17) is a page that
+ * writes whose people log in (sj_login): its HTML assets and every other
+ * path go to the handler, which decides who may see what (it answers an
+ * HTML asset with sj_http_reply_asset); scripts, styles and images are
+ * served to anyone. The token, when given, is only ever taken from the
+ * header "Authorization: Bearer TOKEN" (sj_http_req_bearer: a read-only API
+ * client's), never from the URL, and is never put into a page. The session
+ * cookie also says Max-Age (12 hours).
+ *
  * Threads: libmicrohttpd runs one internal thread (MHD_USE_INTERNAL_POLLING_THREAD,
  * no thread per connection), and the handler is called only there, one
  * request at a time: it may use a SQLite connection that nothing else uses
@@ -128,6 +137,15 @@ sj_http_t *sj_http_new_writes_keyed(const char *addr,
                                     void *ctx,
                                     char *err,
                                     size_t err_size);
+/* As sj_http_new_writes with own_login, for a page with accounts (above).
+ * The caller checks the address policy first. */
+sj_http_t *sj_http_new_accounts(const char *addr,
+                                const char *token,
+                                const sj_http_asset_t *assets,
+                                sj_http_handler_fn *handler,
+                                void *ctx,
+                                char *err,
+                                size_t err_size);
 /* Stops the server (waits for the request in progress). NULL-safe. */
 void sj_http_destroy(sj_http_t **self_p);
 /* The port bound (useful with port 0). */
@@ -175,6 +193,14 @@ const char *sj_http_req_session(const sj_http_req_t *req);
 void sj_http_req_new_session(sj_http_req_t *req);
 /* The value of the request header name, or NULL. */
 const char *sj_http_req_header(const sj_http_req_t *req, const char *name);
+
+/* 1 when the request carried the token in "Authorization: Bearer". */
+int sj_http_req_bearer(const sj_http_req_t *req);
+/* The client's address as text ("127.0.0.1", "::1"). */
+void sj_http_req_client(const sj_http_req_t *req, char *out, size_t size);
+/* Answers with the asset at path (an HTML one with SJ_HTTP_TOKEN_QS
+ * replaced): 1, or 0 when there is none. */
+int sj_http_reply_asset(sj_http_req_t *req, const char *path);
 
 /* Answers 303 See Other to location (a path on this server). */
 void sj_http_reply_redirect(sj_http_req_t *req, const char *location);

@@ -655,6 +655,12 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     memcpy(ev->prev_hash, pb->prev_hash.data, SJ_HASH_BYTES);
     ev->origin_seq = pb->origin_seq;
     ev->created_ms = pb->created_ms;
+    ev->account[0] = '\0';
+    if (pb->account.len > 0
+        && sj_wire_text(pb->account, ev->account, sizeof ev->account) != SJ_OK) {
+        s_ev_fail(reason, reason_size, "event: account is not UTF-8 text of at most 64 bytes");
+        goto out;
+    }
     switch (pb->body_case) {
     case SANJI__EVENT__BODY_REPORT:
         ev->type = SJ_EVENT_REPORT;
@@ -715,6 +721,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     pb.prev_hash.data = (uint8_t *) ev->prev_hash;
     pb.prev_hash.len = SJ_HASH_BYTES;
     pb.created_ms = ev->created_ms;
+    pb.account = sj_wire_bytes(ev->account);
     if (ev->type == SJ_EVENT_REPORT) {
         rep.occurred_on = sj_wire_bytes(ev->report.occurred_on);
         rep.channel = (Sanji__Channel) ev->report.channel;

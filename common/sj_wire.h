@@ -27,6 +27,8 @@
 #define SJ_WIRE_BATCH_BYTES    (512 * 1024)  /* sender's byte budget per batch */
 #define SJ_WIRE_CURVE_OVERHEAD 33            /* MAXMSGSIZE counts the encrypted frame */
 
+#define SJ_MAX_ACCOUNT_BYTES 64 /* Event.account */
+
 #define SJ_WIRE_MAX_DOWN 100                            /* items per downward batch */
 #define SJ_WIRE_MAX_ITEM (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
 
@@ -47,6 +49,7 @@ typedef struct {
     uint64_t origin_seq;
     uint8_t prev_hash[SJ_HASH_BYTES];
     int64_t created_ms;
+    char account[SJ_MAX_ACCOUNT_BYTES + 1]; /* who made it on a page (issue 17); "" none */
     sj_event_type_t type;
     /* SJ_EVENT_REPORT */
     sj_report_t report; /* summary/officer point into the buffers below */

@@ -15,6 +15,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_places.h"
+#include "sj_users.h"
 
 static const char *const s_usage =
     N_("usage: county-server assign CASE-ID --to CODE --due YYYY-MM-DD [--note TEXT]\n"
@@ -55,81 +56,134 @@ typedef struct {
     int help;
 } s_args_t;
 
-static int
-s_assign(const s_args_t *a, const char *id_text)
+int
+county_assign_check(const char *id_text,
+                    const char *to,
+                    const char *due,
+                    const char *note,
+                    const char *officer,
+                    char *err,
+                    size_t err_size)
 {
     uint8_t id[SJ_ID_BYTES];
-    if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), id_text);
-        return 2;
+    if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
+        snprintf(err, err_size, _("'%.64s' is not a case id (a UUID)"), id_text ? id_text : "");
+        return SJ_EINVAL;
     }
-    if (!a->to || !a->due) {
-        fprintf(stderr, _("county-server: assign needs --to CODE and --due YYYY-MM-DD\n"));
-        return 2;
+    if (!to || !due) {
+        snprintf(err, err_size, "%s", _("assign needs --to CODE and --due YYYY-MM-DD"));
+        return SJ_EINVAL;
     }
-    int lvl = sj_code_level(a->to);
+    int lvl = sj_code_level(to);
     if (lvl != 9 && lvl != 12) {
-        fprintf(stderr,
-                _("county-server: --to '%s' is not a 9-digit township or 12-digit station"
-                  " code\n"),
-                a->to);
-        return 2;
+        snprintf(err, err_size,
+                 _("--to '%.32s' is not a 9-digit township or 12-digit station code"
+                   " (a county department has a 9-digit code too)"),
+                 to);
+        return SJ_EINVAL;
     }
-    if (!sj_date_valid(a->due)) {
-        fprintf(stderr, _("county-server: --due '%s' is not a date YYYY-MM-DD\n"), a->due);
-        return 2;
+    if (!sj_date_valid(due)) {
+        snprintf(err, err_size, _("--due '%.32s' is not a date YYYY-MM-DD"), due);
+        return SJ_EINVAL;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        snprintf(err, err_size,
+                 _("--note (at most %d bytes) and --officer (at most %d) must be UTF-8 text"),
+                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+county_assign_do(county_store_t *st,
+                 const char *id_text,
+                 const char *to,
+                 const char *due,
+                 const char *note,
+                 const char *officer,
+                 const char *account,
+                 char ev_text[SJ_UUID_TEXT],
+                 char via[SJ_CODE_MAX + 1],
+                 char *err,
+                 size_t err_size)
+{
+    int rc = county_assign_check(id_text, to, due, note, officer, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
     }
     char today[11];
     sj_date_today(today);
-    if (strcmp(a->due, today) < 0) {
-        fprintf(stderr, _("county-server: --due %s is in the past (today is %s); nothing stored\n"),
-                a->due, today);
-        return 1;
+    if (strcmp(due, today) < 0) {
+        snprintf(err, err_size, _("--due %s is in the past (today is %s); nothing stored"), due,
+                 today);
+        return SJ_EFORBIDDEN;
     }
-    const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
-        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr,
-                _("county-server: --note (at most %d bytes) and --officer (at most %d)"
-                  " must be UTF-8 text\n"),
-                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+    /* Issue 15 item 5: only to a township or station this county has heard
+     * of (a mistyped code would wait for nobody). */
+    static const char *const heard[] = {
+        "SELECT 1 FROM tally_place WHERE origin = ?1 OR township = ?1 LIMIT 1",
+        "SELECT 1 FROM departments WHERE code = ?1", NULL};
+    int known = 1;
+    const char *county = county_store_origin(st);
+    if (strcmp(county, "000000") == 0 || sj_code_under(to, county)) {
+        rc = sj_places_known(county_store_db(st), county_store_dir(st), to, heard, &known, err,
+                             err_size);
+        if (rc != SJ_OK) {
+            return rc;
+        }
+        if (!known) {
+            return SJ_EFORBIDDEN;
+        }
+    }
+    uint8_t id[SJ_ID_BYTES], ev_id[SJ_ID_BYTES];
+    if (sj_uuid_parse(id_text, id) != SJ_OK) { /* checked above */
+        return SJ_EINVAL;
+    }
+    rc = county_store_assign(st, id, to, due, note ? note : "", officer ? officer : "", account,
+                             ev_id, via, err, err_size);
+    if (rc == SJ_OK) {
+        sj_uuid_format(ev_id, ev_text);
+    } else if (rc == SJ_EINVAL || rc == SJ_ENOTFOUND) {
+        rc = SJ_EFORBIDDEN; /* refused by the store: not bad usage */
+    }
+    return rc;
+}
+
+static int
+s_assign(const s_args_t *a, const char *id_text)
+{
+    char err[512] = "";
+    if (county_assign_check(id_text, a->to, a->due, a->note, a->officer, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
         return 2;
     }
-    char err[512] = "";
     county_store_t *st = county_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    /* Issue 15 item 5: only to a township or station this county has heard
-     * of (a mistyped code would wait for nobody). */
-    static const char *const heard[] = {
-        "SELECT 1 FROM tally_place WHERE origin = ?1 OR township = ?1 LIMIT 1", NULL};
-    int known = 1;
-    const char *county = county_store_origin(st);
-    int rc = SJ_OK;
-    if (strcmp(county, "000000") == 0 || sj_code_under(a->to, county)) {
-        rc = sj_places_known(county_store_db(st), a->data, a->to, heard, &known, err, sizeof err);
-    }
-    if (rc != SJ_OK || !known) {
-        fprintf(stderr, "county-server: %s\n", known ? "cannot read the county store" : err);
-        county_store_close(&st);
-        return 1;
-    }
-    uint8_t ev_id[SJ_ID_BYTES];
-    char via[SJ_CODE_MAX + 1] = "";
-    rc = county_store_assign(st, id, a->to, a->due, note, officer, ev_id, via, err, sizeof err);
+    char ev_text[SJ_UUID_TEXT], via[SJ_CODE_MAX + 1] = "";
+    int rc = county_assign_do(st, id_text, a->to, a->due, a->note, a->officer, NULL, ev_text, via,
+                              err, sizeof err);
+    char detail[800];
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
+        snprintf(detail, sizeof detail, "case %.40s to %.16s: %.600s", id_text, a->to, err);
     } else {
-        char text[SJ_UUID_TEXT];
-        sj_uuid_format(ev_id, text);
-        printf("%s\n", text);
+        printf("%s\n", ev_text);
         fprintf(stderr, _("case %s assigned to %s, due %s (queued for %s)\n"), id_text, a->to,
                 a->due, via);
+        snprintf(detail, sizeof detail, "case %.40s to %.16s due %.16s: event %s", id_text, a->to,
+                 a->due, ev_text);
     }
+    sj_audit_cli(county_store_db(st), "assign", detail, rc == SJ_OK);
     county_store_close(&st);
-    return rc == SJ_OK ? 0 : 1;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 int

@@ -18,6 +18,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_places.h"
+#include "sj_users.h"
 
 static const char *const s_usage_cases =
     N_("usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
@@ -135,7 +136,8 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  AND (?5 = 0 OR (?5 = 3 AND (m.source = 3 OR a.a_case IS NOT NULL))"              \
     "   OR (?5 <> 3 AND m.source = ?5))"                                                \
     "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
-    "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"
+    "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"         \
+    "  AND (?9 IS NULL OR a.a_to = ?9)"
 #define S_CASES_ORPHANS                                                                           \
     " UNION ALL"                                                                                  \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
@@ -143,7 +145,8 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
     "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                     \
     "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
-    "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
+    "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 AND ?9 IS NULL"             \
+    " GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
 
 static const char s_cases_sql[] =
@@ -232,6 +235,7 @@ county_cases_open(
     b = b ? b : sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
     b = b ? b : sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
     b = b ? b : sqlite3_bind_text(st, 8, self->today, -1, SQLITE_STATIC);
+    b = b || !f->assignee ? b : sqlite3_bind_text(st, 9, f->assignee, -1, SQLITE_STATIC);
     if (b != SQLITE_OK) {
         rc = county_sql_fail(db, b, "cannot bind the selection", self->sql, err, err_size);
         county_cases_close(&self);
@@ -378,6 +382,61 @@ s_cases(const s_args_t *a, sj_format_t fmt)
     return rc == SJ_OK ? 0 : 1;
 }
 
+int
+county_update_check(const char *id_text,
+                    const char *outcome_name,
+                    const char *note,
+                    const char *officer,
+                    uint8_t id[SJ_ID_BYTES],
+                    int *outcome,
+                    char *err,
+                    size_t err_size)
+{
+    if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
+        snprintf(err, err_size, _("'%.64s' is not a case id (a UUID)"), id_text ? id_text : "");
+        return SJ_EINVAL;
+    }
+    *outcome = outcome_name ? sj_enum_value(SJ_FIELD_OUTCOME, outcome_name) : 0;
+    if (!*outcome) {
+        char list[320];
+        sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
+        snprintf(err, err_size, _("--outcome is required, one of: %s"), list);
+        return SJ_EINVAL;
+    }
+    note = note ? note : "";
+    officer = officer ? officer : "";
+    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
+        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
+        snprintf(err, err_size,
+                 _("--note (at most %d bytes) and --officer (at most %d) must be UTF-8 text"),
+                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+int
+county_update_do(county_store_t *st,
+                 const char *id_text,
+                 const char *outcome_name,
+                 const char *note,
+                 const char *officer,
+                 const char *account,
+                 sj_update_result_t *res,
+                 int *outcome,
+                 char *err,
+                 size_t err_size)
+{
+    uint8_t id[SJ_ID_BYTES];
+    int rc = county_update_check(id_text, outcome_name, note, officer, id, outcome, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    rc = county_store_update_by(st, id, *outcome, note ? note : "", officer ? officer : "", account,
+                                res, err, err_size);
+    return rc == SJ_EINVAL || rc == SJ_ENOTFOUND ? SJ_EFORBIDDEN : rc;
+}
+
 static int
 s_update(const s_args_t *a, const char *id_text)
 {
@@ -387,34 +446,21 @@ s_update(const s_args_t *a, const char *id_text)
         return 2;
     }
     uint8_t id[SJ_ID_BYTES];
-    if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), id_text);
-        return 2;
-    }
-    int outcome = a->outcome ? sj_enum_value(SJ_FIELD_OUTCOME, a->outcome) : 0;
-    if (!outcome) {
-        char list[320];
-        sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
-        fprintf(stderr, _("county-server: --outcome is required, one of: %s\n"), list);
-        return 2;
-    }
-    const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
-        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr,
-                _("county-server: --note (at most %d bytes) and --officer (at most %d)"
-                  " must be UTF-8 text\n"),
-                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
-        return 2;
-    }
+    int outcome = 0;
     char err[512] = "";
+    if (county_update_check(id_text, a->outcome, a->note, a->officer, id, &outcome, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
     county_store_t *st = county_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
     sj_update_result_t res;
-    int rc = county_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int rc = county_update_do(st, id_text, a->outcome, a->note, a->officer, NULL, &res, &outcome,
+                              err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -423,6 +469,10 @@ s_update(const s_args_t *a, const char *id_text)
         snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
         code = sj_update_report("county-server", id_text, outcome, &res, where);
     }
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s outcome %.32s%s%.600s", id_text, a->outcome,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(county_store_db(st), "update", detail, rc == SJ_OK);
     county_store_close(&st);
     return code;
 }

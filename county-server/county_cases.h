@@ -31,6 +31,8 @@ typedef struct {
     int open_only;         /* only open cases (pending, accepted) */
     int overdue_only;      /* only open cases past their current due date */
     const char *today;     /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
+    const char *assignee;  /* only cases whose current assignment is to this code (a
+                            * department's page, issue 17) */
 } county_cases_filter_t;
 
 /* Checks a selection: township a 9-digit code, source a known name, dates
@@ -78,5 +80,31 @@ SJ_NODISCARD int county_cases_query(sqlite3 *db,
  * reason of a failure to stderr. */
 SJ_NODISCARD int county_cases_write(
     sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt, FILE *out);
+
+/* update's checks (issue 17: the dashboard's too): a case id, an outcome
+ * name (or label) into *outcome, note and officer within their sizes.
+ * SJ_OK, or SJ_EINVAL with the reason. */
+SJ_NODISCARD int county_update_check(const char *id_text,
+                                     const char *outcome_name,
+                                     const char *note,
+                                     const char *officer,
+                                     uint8_t id[SJ_ID_BYTES],
+                                     int *outcome,
+                                     char *err,
+                                     size_t err_size);
+/* What `update` does, the command's and the dashboard's one way: the checks,
+ * then the status change (county_store_update_by, account on the event;
+ * NULL for the CLI). SJ_EINVAL a bad value, SJ_EFORBIDDEN refused (no such
+ * case, an outcome it may not go to), else a storage error. */
+SJ_NODISCARD int county_update_do(county_store_t *st,
+                                  const char *id_text,
+                                  const char *outcome_name,
+                                  const char *note,
+                                  const char *officer,
+                                  const char *account,
+                                  sj_update_result_t *res,
+                                  int *outcome,
+                                  char *err,
+                                  size_t err_size);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "county_assign.h"
 #include "county_cases.h"
+#include "county_dept.h"
 #include "county_export.h"
 #include "county_http.h"
 #include "county_query.h"
@@ -32,6 +33,7 @@
 #include "sj_log.h"
 #include "sj_node.h"
 #include "sj_places.h"
+#include "sj_users.h"
 
 enum {
     O_DATA = 1000,
@@ -72,6 +74,10 @@ enum {
     O_REASON,
     O_OFFICER,
     O_UNDELIVERED,
+    O_ROLE,
+    O_UNIT,
+    O_PASSWORD_FILE,
+    O_USER,
 };
 
 static const struct option s_options[] = {
@@ -113,6 +119,10 @@ static const struct option s_options[] = {
     {"reason", required_argument, NULL, O_REASON},
     {"officer", required_argument, NULL, O_OFFICER},
     {"undelivered-after", required_argument, NULL, O_UNDELIVERED},
+    {"role", required_argument, NULL, O_ROLE},
+    {"unit", required_argument, NULL, O_UNIT},
+    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+    {"user", required_argument, NULL, O_USER},
     {NULL, 0, NULL, 0},
 };
 
@@ -605,7 +615,9 @@ s_fix_cmd(const sj_cli_args_t *ca)
     }
     if (county_store_fix(st, ev, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
+        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 0);
     } else {
+        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 1);
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);
@@ -797,36 +809,113 @@ s_serve(s_args_t *a)
         fprintf(stderr, "county-server: %s\n", err);
         return 2;
     }
-    if (sj_http_addr_check(addr, a->token_file != NULL, err, sizeof err) != SJ_OK) {
+    if (sj_http_addr_check(addr, 1, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
         sodium_memzero(token, sizeof token);
         return 2;
     }
+    /* The store must exist (a read-only open says so), and then one
+     * connection serves: a second connection of this process would open the
+     * file again, and closing that descriptor drops the process's POSIX
+     * locks on it, so a `user add` next to it would think itself the last
+     * one and remove the WAL under it. */
     county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
-    if (!st) {
+    county_store_close(&st);
+    county_store_t *wst =
+        err[0] ? NULL : county_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!wst) {
         fprintf(stderr, "county-server: %s\n", err);
         sodium_memzero(token, sizeof token);
         return 1;
     }
+    int accounts = sj_users_count(county_store_db(wst));
+    if (!a->token_file && !accounts && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
+        fprintf(stderr,
+                "county-server: --http %s is not a loopback address: serving it needs an account"
+                " ('county-server user add NAME --role admin') or --token-file FILE\n",
+                addr);
+        county_store_close(&wst);
+        return 2;
+    }
     sj_http_signals_block();
-    county_http_t *http = county_http_new(county_store_db(st), addr, a->token_file ? token : NULL,
-                                          silent_s, err, sizeof err);
+    county_http_t *http = county_http_new(county_store_db(wst), wst, addr,
+                                          a->token_file ? token : NULL, silent_s, err, sizeof err);
     sodium_memzero(token, sizeof token);
     if (!http) {
         fprintf(stderr, "county-server: %s\n", err);
-        county_store_close(&st);
+        county_store_close(&wst);
         return 1;
     }
     char url[300];
     sj_http_url(addr, county_http_port(http), url, sizeof url);
-    sj_notice("dashboard on %s (read-only%s)", url, a->token_file ? ", token required" : "");
+    sj_notice("dashboard on %s (%d accounts%s)", url, accounts,
+              a->token_file ? ", token for read-only API clients" : "");
     printf("ready %s\n", url);
     fflush(stdout);
     int sig = sj_http_signals_wait();
     sj_notice("stopping (signal %d)", sig);
     county_http_destroy(&http);
-    county_store_close(&st);
+    county_store_close(&wst);
     return 0;
+}
+
+/* ---- user, audit (issue 17) ---- */
+
+static int
+s_users_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) != 0) {
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = sj_users_cli("county-server", county_store_db(st), sj_roles_county, ca->pos, ca->npos,
+                          sj_cli_val(ca, O_ROLE), sj_cli_val(ca, O_UNIT),
+                          sj_cli_val(ca, O_PASSWORD_FILE), fmt);
+    county_store_close(&st);
+    return rc;
+}
+
+static int
+s_audit_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) != 0) {
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = sj_audit_cli_list("county-server", county_store_db(st), sj_cli_val(ca, O_USER),
+                               sj_cli_val(ca, O_FROM), sj_cli_val(ca, O_TO), fmt);
+    county_store_close(&st);
+    return rc;
+}
+
+static int
+s_dept_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) != 0) {
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_dept_cli(st, ca->pos, ca->npos, fmt);
+    county_store_close(&st);
+    return rc;
 }
 
 /* ---- export, report, serve ---- */
@@ -1142,30 +1231,81 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --lang L            zh (default) or en\n"
         "  --format F          md (default; Markdown) or html (a complete page)\n"),
      s_report_cmd, NULL, NULL, NULL},
+    {"user", "add|passwd|disable|list [NAME]", 1, 2,
+     S_OPTS(O_ROLE, O_UNIT, O_PASSWORD_FILE, O_FORMAT),
+     N_("accounts of the dashboard: add, passwd, disable, list"),
+     N_("usage: county-server user add NAME --role R [--unit CODE] [--password-file F]\n"
+        "       county-server user passwd NAME [--password-file F]\n"
+        "       county-server user disable NAME\n"
+        "       county-server user list [--format table|json|csv]\n"
+        "\n"
+        "The people who log in to the dashboard ('serve'), each with a role:\n"
+        "  admin        accounts, places, config; reads the audit trail (/audit)\n"
+        "  staff        assign, record a status change, correct, void\n"
+        "  leader       their owned cases, the agenda\n"
+        "  department   a county department (县直部门): the cases assigned to it\n"
+        "               (--unit: its 9-digit code, the county's 6 digits then 9xx)\n"
+        "  viewer       reads only\n"
+        "The password is read from standard input (no echo on a terminal) or the\n"
+        "first line of --password-file F (mode 0600), never from the command line;\n"
+        "at least 8 characters. Only its hash (argon2id) is stored. An account is\n"
+        "never deleted: disable ends it (its sessions end at once). Each change is\n"
+        "a row of the audit trail, with the OS user who ran the command.\n"),
+     s_users_cmd, NULL, NULL, NULL},
+    {"dept", "add CODE NAME | list", 1, 3, S_OPTS(O_FORMAT),
+     N_("the county's departments (县直部门): add, list"),
+     N_("usage: county-server dept add CODE NAME\n"
+        "       county-server dept list [--format table|json|csv]\n"
+        "\n"
+        "Names a county department (县直部门), or renames one. CODE is 9 digits: the\n"
+        "county's 6, then 9 and two digits (230523901 ... 230523999), a place no\n"
+        "township uses. Cases are assigned to it as to a township ('assign --to\n"
+        "230523901'); its people (user add NAME --role department --unit CODE) see\n"
+        "those cases on the dashboard (/dept) and accept or conclude them there.\n"),
+     s_dept_cmd, NULL, NULL, NULL},
+    {"audit", NULL, 0, 0, S_OPTS(O_USER, O_FROM, O_TO, O_FORMAT),
+     N_("the audit trail: every action, web or CLI, by whom, when,\n"
+        "from where"),
+     N_("usage: county-server audit [--user U] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+        "                           [--format table|json|csv]\n"
+        "\n"
+        "Lists the audit trail, oldest first: when (UTC), who (the account, or the\n"
+        "OS user for a command), via (web or cli), from where (the client's address\n"
+        "or the terminal), the action, its detail and whether it was done. Logins\n"
+        "and failed logins are in it. Append-only: nothing changes or removes a row.\n"
+        "\n"
+        "  --user U            one account's (or OS user's) rows\n"
+        "  --from, --to        dates (UTC), inclusive\n"
+        "  --format F          table (default), json, csv\n"),
+     s_audit_cmd, NULL, NULL, NULL},
     {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT, O_UNDELIVERED),
-     N_("the county dashboard over HTTP (read-only)"),
+     N_("the county dashboard over HTTP (accounts log in)"),
      N_("usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
         "\n"
         "Serves the county dashboard: totals, charts by month, channel, level,\n"
         "category, outcome and source, the townships (matters, persons, last\n"
         "contact of their hub), silent hubs and stations; filters by date range and\n"
         "township; Chinese and English. Everything the page needs is inside this\n"
-        "binary. A separate process that only reads the database: run it next to\n"
-        "'run'. JSON API: /api/stats (as 'stats --format json'), /api/townships,\n"
-        "/api/links (as 'status --format json'). Prints 'ready URL' when serving;\n"
-        "stops on SIGINT or SIGTERM.\n"
+        "binary. A separate process next to 'run'. People log in (/login) with\n"
+        "their accounts ('user add') and do what their role allows; every action\n"
+        "and login is in the audit trail ('audit', and /audit for role admin). On\n"
+        "a loopback address without --token-file and while the county has no\n"
+        "account, the page is open to read. JSON API: /api/stats (as 'stats\n"
+        "--format json'), /api/townships, /api/links (as 'status --format json').\n"
+        "Prints 'ready URL' when serving; stops on SIGINT or SIGTERM.\n"
         "\n"
         "  --http HOST:PORT    where to listen (default 127.0.0.1:8080; [::1]:8080 for\n"
-        "                      IPv6; port 0 = any free port)\n"
-        "  --token-file FILE   required for any address that is not loopback: every\n"
-        "                      request must then carry the token in the file, as\n"
-        "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
-        "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+        "                      IPv6; port 0 = any free port); an address that is not\n"
+        "                      loopback needs an account or --token-file\n"
+        "  --token-file FILE   a token for read-only API clients: GET /api/... with the\n"
+        "                      header 'Authorization: Bearer TOKEN' (never in a URL;\n"
+        "                      16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
         "  --silent-after S    a hub or station unheard for S seconds is silent\n"
         "                      (default 3600)\n"
         "  --undelivered-after HOURS\n"
         "                      a down item not taken HOURS after it was made is listed\n"
         "                      as undelivered (1..8760, default 24)\n"),
+
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -19,12 +19,18 @@
 #include <cjson/cJSON.h>
 
 #include "county_cases.h"
+#include "county_dept.h"
 #include "county_out.h"
 #include "county_query.h"
 #include "county_status.h"
+#include "county_store.h"
+#include "county_store_view.h"
+#include "county_web.h"
 #include "sj_http.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_login.h"
+#include "sj_users.h"
 
 #define S_HTTP_OK          200
 #define S_HTTP_BAD_REQUEST 400
@@ -35,9 +41,13 @@
 extern const sj_http_asset_t county_web_assets[]; /* generated, see CMakeLists.txt */
 
 struct county_http {
-    sj_http_t *http;  /* the server */
-    sqlite3 *db;      /* borrowed, read-only, used on the server's thread */
-    int64_t silent_s; /* default silent_after */
+    sj_http_t *http;     /* the server */
+    sqlite3 *db;         /* borrowed, read-only, used on the server's thread */
+    county_store_t *wst; /* borrowed, writes: the actions */
+    sqlite3 *wdb;        /* its connection: accounts, audit */
+    int64_t silent_s;    /* default silent_after */
+    int open_ok;         /* loopback without a token: open while there is no account */
+    sj_login_t *login;   /* the sessions */
 };
 
 /* The filter parameters, in county_filter_t order after by. */
@@ -513,7 +523,41 @@ s_route(void *ctx, sj_http_req_t *req)
 {
     county_http_t *self = ctx;
     const char *path = sj_http_req_path(req);
-    if (strcmp(path, "/api/stats") == 0) {
+    sj_lang_t lang = sj_login_lang(req);
+    sj_who_t who;
+    int in = 0;
+    if (sj_login_gate(self->login, self->wdb, req, lang, self->open_ok, &who, &in)) {
+        return;
+    }
+    int post = sj_http_req_is_post(req);
+    /* A department's account sees its own page and its cases only. */
+    if (in && strcmp(who.role, "department") == 0 && !post) {
+        if (strcmp(path, "/dept") == 0) {
+            county_dept_page(self->wdb, req, &who, lang);
+            return;
+        }
+        if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+            sj_http_reply_redirect(req, lang == SJ_LANG_EN ? "/dept?lang=en" : "/dept");
+            return;
+        }
+        if (strcmp(path, "/api/me") != 0) {
+            sj_http_reply_error(req, 403, "a department's account sees its cases on /dept");
+            return;
+        }
+    }
+    if (post) {
+        county_web_post(self->wst, req, in ? &who : NULL, lang);
+        return;
+    }
+    if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+        if (!sj_http_reply_asset(req, "/index.html")) {
+            sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
+        }
+    } else if (strcmp(path, "/api/me") == 0) {
+        county_web_me(self->wdb, req, in ? &who : NULL);
+    } else if (strcmp(path, "/audit") == 0) {
+        county_web_audit(self->wdb, req, in ? &who : NULL, lang);
+    } else if (strcmp(path, "/api/stats") == 0) {
         s_api_stats(self, req);
     } else if (strcmp(path, "/api/townships") == 0) {
         s_api_townships(self, req);
@@ -531,23 +575,39 @@ s_route(void *ctx, sj_http_req_t *req)
 }
 
 county_http_t *
-county_http_new(
-    sqlite3 *db, const char *addr, const char *token, int64_t silent_s, char *err, size_t err_size)
+county_http_new(sqlite3 *db,
+                county_store_t *wst,
+                const char *addr,
+                const char *token,
+                int64_t silent_s,
+                char *err,
+                size_t err_size)
 {
     assert(db);
+    assert(wst);
     county_http_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
     self->db = db;
+    self->wst = wst;
+    self->wdb = county_store_db(wst);
     self->silent_s = silent_s > 0 ? silent_s : COUNTY_HTTP_SILENT_S;
-    self->http = sj_http_new(addr ? addr : COUNTY_HTTP_DEFAULT_ADDR, token, county_web_assets,
-                             s_route, self, err, err_size);
+    self->login = sj_login_new("县调访中心", "County petition office", "/style.css");
+    if (!self->login) {
+        free(self);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    self->http = sj_http_new_accounts(addr ? addr : COUNTY_HTTP_DEFAULT_ADDR, token,
+                                      county_web_assets, s_route, self, err, err_size);
     if (!self->http) {
+        sj_login_destroy(&self->login);
         free(self);
         return NULL;
     }
+    self->open_ok = !token && sj_http_is_loopback(self->http);
     return self;
 }
 
@@ -558,6 +618,7 @@ county_http_destroy(county_http_t **self_p)
         return;
     }
     sj_http_destroy(&(*self_p)->http);
+    sj_login_destroy(&(*self_p)->login);
     free(*self_p);
     *self_p = NULL;
 }

@@ -21,6 +21,15 @@
  *   /api/links?silent_after=S
  *       exactly what `county-server status --format json --silent-after S`
  *       prints (county_status_write): every child link, silent first.
+ *   /api/me
+ *       {"user","role","unit","csrf","actions":[...]}: who is logged in, the
+ *       CSRF token for the page's forms, what the role may do (issue 17).
+ * Pages with accounts (issue 17): /login, /logout (sj_login), /audit (the
+ * audit trail, role admin), POSTs of the actions (county_web.c). Who may see
+ * what: a logged-in account; or, on a loopback address without a token
+ * while the county has no account, anyone (read only, as before accounts);
+ * or a read-only API client with "Authorization: Bearer TOKEN" (GET /api/
+ * only). Otherwise an API path answers 401 and a page 303 to /login.
  * Anything else is 404. */
 #ifndef COUNTY_HTTP_H
 #define COUNTY_HTTP_H
@@ -29,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "county_store.h"
 #include "sj_err.h"
 
 #define COUNTY_HTTP_DEFAULT_ADDR "127.0.0.1:8080"
@@ -36,12 +46,19 @@
 
 typedef struct county_http county_http_t;
 
-/* Serves the dashboard on addr (see sj_http_new: token needed off
- * loopback) from db (borrowed; used only on the server's thread from now
- * on, until county_http_destroy). silent_s is the default silent_after.
+/* Serves the dashboard on addr (a page with accounts, sj_http_new_accounts:
+ * the caller checks that an address off loopback has a token or accounts)
+ * from db (borrowed, read-only) and wst (borrowed, open for writing: the
+ * accounts, the audit trail and the actions of the page; both used only on the
+ * server's thread from now on, until county_http_destroy). silent_s is the default silent_after.
  * Returns the server (caller owns) or NULL with err. */
-county_http_t *county_http_new(
-    sqlite3 *db, const char *addr, const char *token, int64_t silent_s, char *err, size_t err_size);
+county_http_t *county_http_new(sqlite3 *db,
+                               county_store_t *wst,
+                               const char *addr,
+                               const char *token,
+                               int64_t silent_s,
+                               char *err,
+                               size_t err_size);
 /* Stops serving; NULL-safe, sets *self_p = NULL. */
 void county_http_destroy(county_http_t **self_p);
 /* The port bound. */

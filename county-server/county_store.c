@@ -17,6 +17,7 @@
 #include "sj_model.h"
 #include "sj_places.h"
 #include "sj_update.h"
+#include "sj_users.h"
 
 #define COUNTY_APP_ID 0x534a4331 /* "SJC1" */
 
@@ -187,6 +188,11 @@ static const sj_migration_t s_migrations[] = {
     /* Place names (issue 15 item 4, sj_places.h): the county's list, and
      * which version of it each child was sent. */
     {15, SJ_PLACES_SCHEMA SJ_PLACES_SENT_SCHEMA},
+    /* Issue 17: accounts, the audit trail (sj_users.h), and the county's
+     * departments (县直部门): a 9-digit code under the county (9xx, see
+     * sj_dept_code) and a name. */
+    {16, SJ_USERS_SCHEMA "CREATE TABLE departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+                         " created_ms INTEGER NOT NULL);"},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -199,6 +205,7 @@ static const sj_search_src_t s_search_src = {
 
 struct county_store {
     sqlite3 *db;
+    char dir[4096];             /* the data directory (its allowlist: county_store_dir) */
     char code[SJ_CODE_MAX + 1]; /* "" = accept any county */
     uint8_t epoch[SJ_EPOCH_BYTES];
     sqlite3_stmt *st_event;
@@ -291,6 +298,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
+    snprintf(self->dir, sizeof self->dir, "%s", dir);
     if (sj_db_open(dir, "county-server.db", COUNTY_APP_ID, s_migrations,
                    sizeof s_migrations / sizeof s_migrations[0], mode, &self->db, err, err_size)
             != SJ_OK
@@ -957,6 +965,12 @@ county_store_origin(const county_store_t *self)
     return self->code[0] ? self->code : "000000";
 }
 
+const char *
+county_store_dir(const county_store_t *self)
+{
+    return self->dir;
+}
+
 /* Inside the write transaction: numbers and chains ev (type and body are the
  * caller's) as the next event of the county's own stream (meta own_epoch,
  * made on first use, own_seq, own_hash), and stores and applies it as events
@@ -990,6 +1004,23 @@ static int
 s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
 {
     return s_own_append(ctx, ev, NULL, NULL, reason, rs);
+}
+
+int
+county_store_update_by(county_store_t *self,
+                       const uint8_t case_id[SJ_ID_BYTES],
+                       int outcome,
+                       const char *note,
+                       const char *officer,
+                       const char *account,
+                       sj_update_result_t *res,
+                       char *reason,
+                       size_t reason_size)
+{
+    sj_case_db_set_account(self->cases, account);
+    int rc = county_store_update(self, case_id, outcome, note, officer, res, reason, reason_size);
+    sj_case_db_set_account(self->cases, NULL);
+    return rc;
 }
 
 int
@@ -1147,6 +1178,7 @@ county_store_assign(county_store_t *self,
                     const char *due_on,
                     const char *note,
                     const char *officer,
+                    const char *account,
                     uint8_t ev_id[SJ_ID_BYTES],
                     char via[SJ_CODE_MAX + 1],
                     char *reason,
@@ -1158,6 +1190,7 @@ county_store_assign(county_store_t *self,
         return SJ_ENOMEM;
     }
     sj_update_assignment(a.ev, case_id, assignee, due_on, note, officer);
+    snprintf(a.ev->account, sizeof a.ev->account, "%s", account ? account : "");
     int rc = sj_update_in_tx(self->db, s_assign_tx, &a, "assignment", reason, reason_size);
     if (rc == SJ_OK) {
         memcpy(ev_id, a.ev->id, SJ_ID_BYTES);

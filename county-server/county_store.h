@@ -69,6 +69,8 @@ int county_store_idle(county_store_t *self);
 /* The origin code of the county's own events (county-server update): the
  * store's county code, or "000000" when the store has none. */
 const char *county_store_origin(const county_store_t *self);
+/* The data directory the store was opened in. */
+const char *county_store_dir(const county_store_t *self);
 
 /* county-server update (issue 4): a status change made at the county.
  * The county is an origin like any station: its own stream (meta own_epoch,
@@ -88,6 +90,16 @@ const char *county_store_origin(const county_store_t *self);
 SJ_NODISCARD int
 county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 
+/* county_store_update made on the dashboard by account (Event.account). */
+SJ_NODISCARD int county_store_update_by(county_store_t *self,
+                                        const uint8_t case_id[SJ_ID_BYTES],
+                                        int outcome,
+                                        const char *note,
+                                        const char *officer,
+                                        const char *account,
+                                        sj_update_result_t *res,
+                                        char *reason,
+                                        size_t reason_size);
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],
                                      int outcome,
@@ -113,6 +125,7 @@ SJ_NODISCARD int county_store_assign(county_store_t *self,
                                      const char *due_on,
                                      const char *note,
                                      const char *officer,
+                                     const char *account,
                                      uint8_t ev_id[SJ_ID_BYTES],
                                      char via[SJ_CODE_MAX + 1],
                                      char *reason,

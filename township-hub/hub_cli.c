@@ -22,6 +22,7 @@
 #include "sj_model.h"
 #include "sj_node.h"
 #include "sj_places.h"
+#include "sj_users.h"
 
 enum {
     O_DATA = 1000,
@@ -64,6 +65,9 @@ enum {
     O_LIMIT,
     O_OFFSET,
     O_UNDELIVERED,
+    O_ROLE,
+    O_PASSWORD_FILE,
+    O_USER,
 };
 
 static const struct option s_options[] = {
@@ -103,6 +107,9 @@ static const struct option s_options[] = {
     {"summary", required_argument, NULL, O_SUMMARY},
     {"reason", required_argument, NULL, O_REASON},
     {"station", required_argument, NULL, O_STATION},
+    {"role", required_argument, NULL, O_ROLE},
+    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+    {"user", required_argument, NULL, O_USER},
     {"from", required_argument, NULL, O_FROM},
     {"until", required_argument, NULL, O_UNTIL},
     {"limit", required_argument, NULL, O_LIMIT},
@@ -371,6 +378,10 @@ s_assign(const s_opts_t *o,
                   " county)\n"),
                 id_text, to, due);
     }
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s to %.16s due %.16s%s%.600s", id_text, to, due,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(hub_store_db(st), "assign", detail, rc == SJ_OK);
     hub_store_close(&st);
     return rc == SJ_OK ? 0 : 1;
 }
@@ -495,6 +506,10 @@ s_update(const s_opts_t *o,
     } else {
         code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
     }
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s outcome %d%s%.600s", id_text, outcome,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(hub_store_db(st), "update", detail, rc == SJ_OK);
     hub_store_close(&st);
     return code;
 }
@@ -563,6 +578,35 @@ s_cmd_cases(const sj_cli_args_t *a)
     return rc ? rc : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE));
 }
 
+/* user, audit (issue 17): on the hub's store, open for writing. */
+static int
+s_cmd_accounts(const sj_cli_args_t *a)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(a, O_FORMAT, &fmt) != 0) {
+        return 2;
+    }
+    char err[512] = "";
+    if (sj_cli_code(a, O_CODE, 9, "township")) {
+        return 2;
+    }
+    hub_store_t *st = hub_store_open(a->data, sj_cli_val(a, O_CODE), SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 1;
+    }
+    int rc;
+    if (strcmp(a->cmd->name, "user") == 0) {
+        rc = sj_users_cli("township-hub", hub_store_db(st), sj_roles_township, a->pos, a->npos,
+                          sj_cli_val(a, O_ROLE), NULL, sj_cli_val(a, O_PASSWORD_FILE), fmt);
+    } else {
+        rc = sj_audit_cli_list("township-hub", hub_store_db(st), sj_cli_val(a, O_USER),
+                               sj_cli_val(a, O_FROM), sj_cli_val(a, O_TO), fmt);
+    }
+    hub_store_close(&st);
+    return rc;
+}
+
 static int
 s_cmd_assign(const sj_cli_args_t *a)
 {
@@ -609,7 +653,9 @@ s_cmd_fix(const sj_cli_args_t *a)
         fprintf(stderr, "township-hub: %s\n", err);
     } else if (hub_store_fix(st, ev, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
+        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 0);
     } else {
+        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 1);
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);
@@ -925,8 +971,41 @@ static const sj_cli_cmd_t s_cmds[] = {
         "Removes every key of a station code, or one key, from the allowlist. A\n"
         "running hub applies it on SIGHUP (systemctl reload).\n"),
      s_cmd_revoke, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, NULL, N_("the township status page over HTTP (read-only)"), NULL, NULL,
+    {"user", "add|passwd|disable|list [NAME]", 1, 2,
+     S_OPTS(O_ROLE, O_PASSWORD_FILE, O_FORMAT, O_CODE),
+     N_("accounts of the township page: add, passwd, disable, list"),
+     N_("usage: township-hub user add NAME --role R [--password-file F]\n"
+        "       township-hub user passwd NAME [--password-file F]\n"
+        "       township-hub user disable NAME\n"
+        "       township-hub user list [--format table|json|csv]\n"
+        "\n"
+        "The people who log in to the township page ('serve'), each with a role:\n"
+        "  office       the township office: acts, approves, reads the audit trail\n"
+        "  viewer       reads only\n"
+        "The password is read from standard input (no echo on a terminal) or the\n"
+        "first line of --password-file F (mode 0600), never from the command line;\n"
+        "at least 8 characters. Only its hash (argon2id) is stored. An account is\n"
+        "never deleted: disable ends it. Each change is a row of the audit trail.\n"
+        "  --code CODE9        the township (only before 'run' has made the store)\n"),
+     s_cmd_accounts, NULL, NULL, NULL},
+    {"audit", NULL, 0, 0, S_OPTS(O_USER, O_FROM, O_TO, O_FORMAT),
+     N_("the audit trail: every action, web or CLI, by whom, when,\n"
+        "from where"),
+     N_("usage: township-hub audit [--user U] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
+        "                          [--format table|json|csv]\n"
+        "\n"
+        "Lists the audit trail, oldest first: when (UTC), who (the account, or the\n"
+        "OS user for a command), via (web or cli), from where, the action, its\n"
+        "detail and whether it was done. Logins and failed logins are in it.\n"
+        "Append-only.\n"
+        "\n"
+        "  --user U            one account's (or OS user's) rows\n"
+        "  --from, --to        dates (UTC), inclusive\n"
+        "  --format F          table (default), json, csv\n"),
+     s_cmd_accounts, NULL, NULL, NULL},
+    {"serve", NULL, 0, 0, NULL, N_("the township page over HTTP (accounts log in)"), NULL, NULL,
      NULL, hub_http_options, hub_http_main},
+
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -18,6 +18,8 @@
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_login.h"
+#include "sj_users.h"
 
 #define S_HTTP_OK          200
 #define S_HTTP_BAD_REQUEST 400
@@ -30,7 +32,10 @@ extern const sj_http_asset_t hub_web_assets[]; /* generated, see CMakeLists.txt 
 struct hub_http {
     sj_http_t *http;    /* the server */
     hub_store_t *store; /* borrowed, read-only, used on the server's thread */
+    hub_store_t *wst;   /* borrowed, writes: accounts, audit, actions */
     int64_t silent_s;   /* default silent_after */
+    int open_ok;        /* loopback without a token: open while there is no account */
+    sj_login_t *login;  /* the sessions */
 };
 
 static int
@@ -242,11 +247,35 @@ s_api_case(hub_http_t *self, sj_http_req_t *req)
     s_reply_stream(req, "/api/case", rc, f, &text, &len, err);
 }
 
+/* The township's web actions (issue 17): none yet but the login's; the
+ * names the role office may post go here, as county_web.c's table. */
+static const char *const s_office_actions[] = {NULL};
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
     hub_http_t *self = ctx;
-    if (strcmp(sj_http_req_path(req), "/api/status") == 0) {
+    sqlite3 *wdb = hub_store_db(self->wst);
+    sj_lang_t lang = sj_login_lang(req);
+    sj_who_t who;
+    int in = 0;
+    if (sj_login_gate(self->login, wdb, req, lang, self->open_ok, &who, &in)) {
+        return;
+    }
+    const char *path = sj_http_req_path(req);
+    if (sj_http_req_is_post(req)) {
+        sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such form");
+    } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+        if (!sj_http_reply_asset(req, "/index.html")) {
+            sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
+        }
+    } else if (strcmp(path, "/api/me") == 0) {
+        static const char *const none[] = {NULL};
+        sj_login_me(req, in ? &who : NULL, sj_roles_township,
+                    in && strcmp(who.role, "office") == 0 ? s_office_actions : none);
+    } else if (strcmp(path, "/audit") == 0) {
+        sj_login_audit_page(wdb, req, in ? &who : NULL, "office", lang);
+    } else if (strcmp(sj_http_req_path(req), "/api/status") == 0) {
         s_api_status(self, req);
     } else if (strcmp(sj_http_req_path(req), "/api/cases") == 0) {
         s_api_cases(self, req);
@@ -261,6 +290,7 @@ s_route(void *ctx, sj_http_req_t *req)
 
 hub_http_t *
 hub_http_new(hub_store_t *store,
+             hub_store_t *wst,
              const char *addr,
              const char *token,
              int64_t silent_s,
@@ -273,13 +303,22 @@ hub_http_new(hub_store_t *store,
         return NULL;
     }
     self->store = store;
+    self->wst = wst;
     self->silent_s = silent_s > 0 ? silent_s : HUB_HTTP_SILENT_S;
-    self->http = sj_http_new(addr ? addr : HUB_HTTP_DEFAULT_ADDR, token, hub_web_assets, s_route,
-                             self, err, err_size);
+    self->login = sj_login_new("乡镇调解办", "Township office", "/style.css");
+    if (!self->login) {
+        free(self);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    self->http = sj_http_new_accounts(addr ? addr : HUB_HTTP_DEFAULT_ADDR, token, hub_web_assets,
+                                      s_route, self, err, err_size);
     if (!self->http) {
+        sj_login_destroy(&self->login);
         free(self);
         return NULL;
     }
+    self->open_ok = !token && sj_http_is_loopback(self->http);
     return self;
 }
 
@@ -290,6 +329,7 @@ hub_http_destroy(hub_http_t **self_p)
         return;
     }
     sj_http_destroy(&(*self_p)->http);
+    sj_login_destroy(&(*self_p)->login);
     free(*self_p);
     *self_p = NULL;
 }
@@ -309,18 +349,22 @@ static const char *const s_usage =
        "the county, the last county contact, and each station's last contact,\n"
        "reports, quarantined reports and backlog, silent stations first; Chinese\n"
        "and English. Everything the page needs is inside this binary. A separate\n"
-       "process that only reads the database: run it next to 'run'. JSON API:\n"
+       "process next to 'run'. People log in (/login) with their accounts ('user\n"
+       "add'); role office also reads the audit trail (/audit). On a loopback\n"
+       "address without --token-file and while the hub has no account, the page\n"
+       "is open to read. JSON API:\n"
        "/api/status (as 'status --format json'), /api/cases (as 'cases'),\n"
        "/api/matters (as 'list', with q= as 'search') and /api/case?id=ID (as\n"
        "'show'). The page lists, filters, searches and pages the matters; a case\n"
        "opens with its history and prints on one A4 page. Prints 'ready URL' when serving;\n"
        "stops on SIGINT or SIGTERM.\n"
        "\n"
-       "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any)\n"
-       "  --token-file FILE   required for any address that is not loopback: every\n"
-       "                      request must then carry the token in the file, as\n"
-       "                      'Authorization: Bearer TOKEN' or '?token=TOKEN'\n"
-       "                      (16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
+       "  --http HOST:PORT    where to listen (default 127.0.0.1:8081; port 0 = any);\n"
+       "                      an address that is not loopback needs an account or\n"
+       "                      --token-file\n"
+       "  --token-file FILE   a token for read-only API clients: GET /api/... with the\n"
+       "                      header 'Authorization: Bearer TOKEN' (never in a URL;\n"
+       "                      16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
        "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
        "  --data DIR          data directory (default ./var/township-hub)\n"
        "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
@@ -363,36 +407,52 @@ s_serve(const s_args_t *a)
         fprintf(stderr, "township-hub: %s\n", err);
         return 2;
     }
-    if (sj_http_addr_check(addr, a->token_file != NULL, err, sizeof err) != SJ_OK) {
+    if (sj_http_addr_check(addr, 1, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
         sodium_memzero(token, sizeof token);
         return 2;
     }
+    /* The store must exist (a read-only open says so); then one connection
+     * serves (a second one would drop this process's POSIX locks on the
+     * file when closed: see county_cli.c s_serve). */
     hub_store_t *st = hub_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
-    if (!st) {
+    hub_store_close(&st);
+    hub_store_t *wst = err[0] ? NULL : hub_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!wst) {
         fprintf(stderr, "township-hub: %s\n", err);
         sodium_memzero(token, sizeof token);
         return 1;
     }
+    st = wst;
+    int accounts = sj_users_count(hub_store_db(wst));
+    if (!a->token_file && !accounts && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
+        fprintf(stderr,
+                "township-hub: --http %s is not a loopback address: serving it needs an account"
+                " ('township-hub user add NAME --role office') or --token-file FILE\n",
+                addr);
+        hub_store_close(&wst);
+        return 2;
+    }
     sj_log_set_ident("township-hub", hub_store_code(st));
     sj_http_signals_block();
     hub_http_t *http =
-        hub_http_new(st, addr, a->token_file ? token : NULL, silent_s, err, sizeof err);
+        hub_http_new(st, wst, addr, a->token_file ? token : NULL, silent_s, err, sizeof err);
     sodium_memzero(token, sizeof token);
     if (!http) {
         fprintf(stderr, "township-hub: %s\n", err);
-        hub_store_close(&st);
+        hub_store_close(&wst);
         return 1;
     }
     char url[300];
     sj_http_url(addr, hub_http_port(http), url, sizeof url);
-    sj_notice("status page on %s (read-only%s)", url, a->token_file ? ", token required" : "");
+    sj_notice("township page on %s (%d accounts%s)", url, accounts,
+              a->token_file ? ", token for read-only API clients" : "");
     printf("ready %s\n", url);
     fflush(stdout);
     int sig = sj_http_signals_wait();
     sj_notice("stopping (signal %d)", sig);
     hub_http_destroy(&http);
-    hub_store_close(&st);
+    hub_store_close(&wst);
     return 0;
 }
 

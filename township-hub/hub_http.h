@@ -26,11 +26,14 @@
 
 typedef struct hub_http hub_http_t;
 
-/* Serves the page on addr (token needed off loopback, see sj_http_new)
- * from store (borrowed; used only on the server's thread from now on,
- * until hub_http_destroy). silent_s is the default silent_after.
+/* Serves the page on addr (a page with accounts, sj_http_new_accounts; the
+ * caller checks that an address off loopback has a token or accounts) from
+ * store (borrowed, read-only) and wst (borrowed, open for writing: the
+ * accounts and the audit trail); both used only on the server's thread
+ * from now on, until hub_http_destroy. silent_s is the default silent_after.
  * Returns the server (caller owns) or NULL with err. */
 hub_http_t *hub_http_new(hub_store_t *store,
+                         hub_store_t *wst,
                          const char *addr,
                          const char *token,
                          int64_t silent_s,

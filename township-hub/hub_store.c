@@ -17,6 +17,7 @@
 #include "sj_log.h"
 #include "sj_places.h"
 #include "sj_update.h"
+#include "sj_users.h"
 
 #define HUB_APP_ID 0x534a4831 /* "SJH1" */
 #define E2E_SLOTS  1024       /* receipts remembered, one per (station, epoch) */
@@ -137,6 +138,8 @@ static const sj_migration_t s_migrations[] = {
          " type INTEGER NOT NULL, applied INTEGER NOT NULL DEFAULT 0);"
          "CREATE INDEX fixes_case ON fixes(case_id);"
          "ALTER TABLE reports ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;"},
+    /* Issue 17: accounts and the audit trail (sj_users.h). */
+    {12, SJ_USERS_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,

@@ -13,6 +13,11 @@
   const I18N = {
     zh: {
       title: '县调访中心 — 信访数据',
+      audit: '审计记录', logout: '退出登录', login_again: '登录已结束，请重新登录',
+      act_assign: '交办', act_to: '交办给（乡镇、村站或部门代码）', act_due: '期限',
+      act_note: '要求', act_assign_go: '交办',
+      act_update: '记录办理情况', act_update_note: '说明', act_update_go: '记录',
+      o_accepted: '受理', o_closed: '办结', o_withdrawn: '撤回',
       from: '从', to: '到', township: '乡镇', all_townships: '全部乡镇',
       apply: '查询', reset: '清除',
       items: '件（批）次', persons: '人次', silent_links: '失联的枢纽和村站',
@@ -59,6 +64,11 @@
     },
     en: {
       title: 'County mediation centre — petitions',
+      audit: 'Audit trail', logout: 'Log out', login_again: 'The login ended: log in again',
+      act_assign: 'Assign', act_to: 'Assign to (township, station or department code)',
+      act_due: 'Due', act_note: 'What is asked', act_assign_go: 'Assign',
+      act_update: 'Record a status change', act_update_note: 'Note', act_update_go: 'Record',
+      o_accepted: 'accepted', o_closed: 'closed', o_withdrawn: 'withdrawn',
       from: 'From', to: 'To', township: 'Township', all_townships: 'All townships',
       apply: 'Apply', reset: 'Reset',
       items: 'Matters', persons: 'Person-times', silent_links: 'Silent hubs and stations',
@@ -117,7 +127,7 @@
     from: params.get('from') || '',
     to: params.get('to') || '',
     township: params.get('township') || '',
-    token: params.get('token') || '',
+    me: null,
     data: null,
     q: params.get('q') || '',
     /* what a click on a township, a bar or a month narrowed the list to */
@@ -200,15 +210,16 @@
       q.set('print', state.print);
     }
     q.set('lang', state.lang);
-    if (state.token) {
-      q.set('token', state.token);
-    }
     window.history.replaceState(null, '', '?' + q.toString());
   }
 
   async function api(path, query) {
-    const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
-    const res = await fetch(path + '?' + query.toString(), { headers });
+    const res = await fetch(path + '?' + query.toString(), { credentials: 'same-origin' });
+    if (res.status === 401) {
+      /* the login ended: log in again */
+      window.location.assign('/login' + (state.lang === 'en' ? '?lang=en' : ''));
+      throw new Error(t('login_again'));
+    }
     const body = await res.json();
     if (!res.ok) {
       throw new Error(path + ': ' + (body.error || res.status));
@@ -642,7 +653,9 @@
 
   function render() {
     renderLabels();
+    renderMe();
     renderCase();
+    renderActs();
     renderMatters();
     if (!state.data || state.caseId) {
       return;
@@ -713,7 +726,60 @@
   }
   $('case-print').addEventListener('click', () => window.print());
 
+  /* Who is logged in (issue 17): the name, the role, the logout form and
+   * the action forms the role may post (the server checks again). */
+  function renderMe() {
+    const me = state.me;
+    if (!me || !me.user) {
+      $('me').hidden = true;
+      return;
+    }
+    $('me').hidden = false;
+    $('me-name').textContent = me.user;
+    $('me-role').textContent = state.lang === 'zh' ? me.role_zh : me.role_en;
+    $('me-audit').hidden = me.role !== 'admin';
+    $('me-audit').href = '/audit' + (state.lang === 'en' ? '?lang=en' : '');
+    $('logout-csrf').value = me.csrf;
+  }
+
+  function newKey() {
+    const b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  /* The action forms of the case view: each shown when the role may post
+   * it (the server checks again). */
+  function renderActs() {
+    for (const [id, action] of [['assign-form', 'assign'], ['update-form', 'update']]) {
+      const f = $(id);
+      const may = state.me && state.me.actions.includes(action) && state.kase;
+      f.hidden = !may;
+      if (!may) {
+        continue;
+      }
+      f.elements.csrf.value = state.me.csrf;
+      if (!f.elements.key.value) {
+        f.elements.key.value = newKey();
+      }
+      f.elements.case.value = state.caseId;
+      f.elements.lang.value = state.lang;
+      f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId) + '&lang=' + state.lang;
+    }
+  }
+
+  async function loadMe() {
+    try {
+      state.me = await api('/api/me', new URLSearchParams());
+    } catch (e) {
+      state.me = null;
+    }
+    renderMe();
+    renderActs();
+  }
+
   renderLabels();
   syncUrl();
+  loadMe();
   load();
 })();

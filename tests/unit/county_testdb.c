@@ -15,8 +15,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "county_store.h"
 #include "sj_ids.h"
+#include "sj_link.h"
 #include "sj_model.h"
+#include "sj_wire.h"
 
 #define S_CREATED  1709280000000LL /* 2024-03-01T08:00:00Z */
 #define S_RECEIVED 1709280065000LL /* 2024-03-01T08:01:05Z */
@@ -182,4 +185,43 @@ county_testdb_destroy(county_testdb_t **self_p)
     sodium_memzero(&self->kp, sizeof self->kp);
     free(self);
     *self_p = NULL;
+}
+
+/* A station's report stored as the county stores one from a hub. */
+void
+county_testdb_report(county_testdb_t *tdb,
+                     const char *id,
+                     const char *station,
+                     const char *occurred)
+{
+    static uint64_t seq;
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    assert_non_null(ev);
+    ev->type = SJ_EVENT_REPORT;
+    assert_int_equal(sj_uuid_parse(id, ev->id), SJ_OK);
+    snprintf(ev->origin, sizeof ev->origin, "%s", station);
+    memset(ev->epoch, 7, SJ_EPOCH_BYTES);
+    ev->origin_seq = ++seq;
+    ev->created_ms = sj_now_ms();
+    snprintf(ev->report.occurred_on, sizeof ev->report.occurred_on, "%s", occurred);
+    ev->report.channel = 1;
+    ev->report.kind = 1;
+    ev->report.persons = 1;
+    ev->report.level = 3;
+    ev->report.category = 1;
+    ev->report.outcome = 3; /* accepted */
+    ev->report.source = 1;
+    ev->report.summary = "土地纠纷";
+    ev->report.officer = "officer";
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_int_equal(sj_event_encode(ev, &raw, &len), SJ_OK);
+    sj_stored_t res = SJ_STORED_DUPLICATE;
+    assert_int_equal(sqlite3_exec(tdb->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(county_store_downlink_ops.store_event(tdb->store, station, ev, raw, len, &res),
+                     SJ_OK);
+    assert_int_equal(sqlite3_exec(tdb->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(res, SJ_STORED_NEW);
+    free(raw);
+    free(ev);
 }

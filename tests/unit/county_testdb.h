@@ -42,6 +42,13 @@ void county_testdb_fill(sqlite3 *db, long n, int year);
  * the v3 assignments table (no store function makes them yet). */
 void county_testdb_assign(
     sqlite3 *db, const char *id, const char *assignee, const char *due_on, long long created_ms);
+/* Stores a station's report (an accepted land dispute, one person) as the
+ * county stores one from a hub, with its event: a case the store's own
+ * functions (assign, update) can work on. */
+void county_testdb_report(county_testdb_t *self,
+                          const char *id,
+                          const char *station,
+                          const char *occurred_on);
 /* Closes the store (unless already closed) and removes the directory. */
 void county_testdb_destroy(county_testdb_t **self_p);
 

@@ -249,8 +249,8 @@ test_hub_http_errors(void **state)
         {"GET", "/api/status?township=230523101", 400, "unknown parameter 'township'"},
         {"GET", "/api/stats", 404, "no such page"},
         {"GET", "/api/status/1", 404, "no such page"},
-        {"POST", "/api/status", 405, "read-only"},
-        {"DELETE", "/", 405, "read-only"},
+        {"POST", "/api/status", 415, "form"}, /* issue 17: forms only, with CSRF */
+        {"DELETE", "/", 405, "POST"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         web_resp_t r;

@@ -11,7 +11,7 @@
 (function () {
   const I18N = {
     zh: {
-      title: '乡镇调访办', queue_depth: '待转发（件）', forward_lag: '最早未转发已等待',
+      title: '乡镇调访办', audit: '审计记录', logout: '退出登录', queue_depth: '待转发（件）', forward_lag: '最早未转发已等待',
       county_contact: '上次联系县中心', events: '收到（件）', forwarded: '已转发（件）',
       undelivered_title: '未送达的下发（交办、地名）', none_late: '无', col_waiting: '待送达（条）',
       col_waiting_for: '已等待',
@@ -52,7 +52,7 @@
       },
     },
     en: {
-      title: 'Township mediation office', queue_depth: 'Waiting to forward',
+      title: 'Township mediation office', audit: 'Audit trail', logout: 'Log out', queue_depth: 'Waiting to forward',
       forward_lag: 'Oldest unforwarded, waiting', county_contact: 'Last county contact',
       events: 'Received', forwarded: 'Forwarded', quarantined: 'Quarantined',
       undelivered_title: 'Undelivered down items (assignments, place names)', none_late: 'None',
@@ -101,7 +101,7 @@
   const params = new URLSearchParams(window.location.search);
   const state = {
     lang: params.get('lang') === 'en' ? 'en' : 'zh',
-    token: params.get('token') || '',
+    me: null,
     silentAfter: params.get('silent_after') || '',
     data: null,
     cases: null,
@@ -169,8 +169,23 @@
     return code && names[code] ? code + ' ' + names[code] : (code || '');
   }
 
+  /* Who is logged in (issue 17): name, role, logout; office: the audit trail. */
+  function renderMe() {
+    const me = state.me;
+    $('me').hidden = !me || !me.user;
+    if (!me || !me.user) {
+      return;
+    }
+    $('me-name').textContent = me.user;
+    $('me-role').textContent = state.lang === 'zh' ? me.role_zh : me.role_en;
+    $('me-audit').hidden = me.role !== 'office';
+    $('me-audit').href = '/audit' + (state.lang === 'en' ? '?lang=en' : '');
+    $('logout-csrf').value = me.csrf;
+  }
+
   function render() {
     renderLabels();
+    renderMe();
     renderMatters();
     renderCase();
     const s = state.data;
@@ -426,9 +441,6 @@
   function query(extra) {
     const q = new URLSearchParams();
     q.set('lang', state.lang);
-    if (state.token) {
-      q.set('token', state.token);
-    }
     for (const [k, v] of Object.entries(extra || {})) {
       if (v !== '' && v !== 0 && v !== undefined) {
         q.set(k, String(v));
@@ -439,6 +451,9 @@
 
   async function getJson(path, headers) {
     const res = await fetch(path, { headers });
+    if (res.status === 401) {
+      window.location.assign('/login' + (state.lang === 'en' ? '?lang=en' : ''));
+    }
     const body = await res.json();
     if (!res.ok) {
       throw new Error(body.error || String(res.status));
@@ -452,7 +467,7 @@
     if (state.silentAfter) {
       q.set('silent_after', state.silentAfter);
     }
-    const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
+    const headers = {};
     try {
       const res = await fetch('/api/status?' + q.toString(), { headers });
       const body = await res.json();
@@ -542,6 +557,10 @@
   }
   renderLabels();
   syncUrl();
+  getJson('/api/me', {}).then((me) => {
+    state.me = me;
+    renderMe();
+  }, () => {});
   load();
   window.setInterval(load, REFRESH_MS);
 })();
