@@ -8,6 +8,7 @@
 
 #include "sj_db.h"
 #include "sj_ids.h"
+#include "sj_model.h"
 
 int
 sj_update_in_tx(sqlite3 *db,
@@ -158,7 +159,7 @@ sj_own_append(sqlite3 *db,
     snprintf(ev->origin, sizeof ev->origin, "%s", origin);
     memcpy(ev->epoch, epoch, SJ_EPOCH_BYTES);
     ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
+    ev->created_ms = sj_event_now_ms();
     uint8_t *raw = NULL;
     size_t len = 0;
     rc = sj_event_encode(ev, &raw, &len);
