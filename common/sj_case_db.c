@@ -458,14 +458,15 @@ sj_case_db_check(
     sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t rs)
 {
     if (ev->type != SJ_EVENT_STATUS && ev->type != SJ_EVENT_ASSIGNMENT
-        && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID) {
+        && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID
+        && ev->type != SJ_EVENT_EXTENSION) {
         return SJ_OK; /* a report, a quarantine notice: no case to change */
     }
     sj_case_rows_t rows;
     memset(&rows, 0, sizeof rows);
     char why[256] = "", idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
-    /* a correction or a void: the authority of a status change */
+    /* a correction, a void, an extension: the authority of a status change */
     int status = ev->type != SJ_EVENT_ASSIGNMENT;
     int rc = sj_case_db_facts(self, ev->case_id, &rows);
     if (rc == SJ_OK && !rows.found && (!status || holder)) {

@@ -1,6 +1,7 @@
 #include "sj_clock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sj_case.h"
@@ -38,6 +39,32 @@ sj_periods_check(const sj_periods_t *p, char *err, size_t err_size)
             return SJ_EINVAL;
         }
     }
+    return SJ_OK;
+}
+
+int
+sj_periods_set(sj_periods_t *p, const char *key, const char *text, char *err, size_t err_size)
+{
+    int *slot = !strcmp(key, "accept-days")       ? &p->accept_days
+                : !strcmp(key, "conclude-days")   ? &p->conclude_days
+                : !strcmp(key, "review-days")     ? &p->review_days
+                : !strcmp(key, "extend-max-days") ? &p->extend_max
+                : !strcmp(key, "extend-count")    ? &p->extend_count
+                                                  : NULL;
+    if (!slot) {
+        snprintf(err, err_size, "unknown period --%s", key);
+        return SJ_EINVAL;
+    }
+    int lo = slot == &p->extend_count ? 0 : 1;
+    int hi = slot == &p->extend_count ? SJ_PERIOD_MAX_EXT : SJ_PERIOD_MAX_DAYS;
+    char *end = NULL;
+    long v = text && *text ? strtol(text, &end, 10) : -1;
+    if (!text || !*text || *end || v < lo || v > hi) {
+        snprintf(err, err_size, "--%s %s: give a whole number %d..%d", key, text ? text : "", lo,
+                 hi);
+        return SJ_EINVAL;
+    }
+    *slot = (int) v;
     return SJ_OK;
 }
 

@@ -57,6 +57,14 @@ void sj_periods_default(sj_periods_t *p);
  * extend_max 1..365, extend_count 0..10). */
 SJ_NODISCARD int sj_periods_check(const sj_periods_t *p, char *err, size_t err_size);
 
+/* The config keys (options) of the periods, in this order. */
+#define SJ_PERIOD_KEYS \
+    "accept-days", "conclude-days", "review-days", "extend-max-days", "extend-count"
+/* Sets the period of key (one of SJ_PERIOD_KEYS) from text: a whole number
+ * in its range. SJ_EINVAL with "--KEY V: ..." otherwise. */
+SJ_NODISCARD int
+sj_periods_set(sj_periods_t *p, const char *key, const char *text, char *err, size_t err_size);
+
 /* "acceptance", "conclusion", "review"; the Chinese labels 受理告知,
  * 办结, 复查. NULL for another value. */
 const char *sj_stage_name(int stage);

@@ -397,6 +397,19 @@ sj_date_local_offset(int days, char out[11])
     s_wall_local(days, out);
 }
 
+void
+sj_date_of_ms(int64_t ms, char out[11])
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) {
+        gmtime_r(&t, &tm);
+    }
+    if (strftime(out, 11, "%Y-%m-%d", &tm) == 0 || !sj_date_valid(out)) {
+        out[0] = '\0';
+    }
+}
+
 int64_t
 sj_event_now_ms(void)
 {

@@ -99,6 +99,9 @@ void sj_date_today(char out[11]);
 /* Unix ms for a new event's created_ms: the wall clock, moved by whole days
  * to SANJI_TODAY when it is set. */
 int64_t sj_event_now_ms(void);
+/* The local date of a Unix ms time (an event's created_ms); "" when it is
+ * not a date of 1900..2999. */
+void sj_date_of_ms(int64_t ms, char out[11]);
 /* Day arithmetic on YYYY-MM-DD (the proleptic Gregorian calendar, no time
  * zone): the day number since 1970-01-01, a date plus days (clamped to
  * 1900-01-01..2999-12-31), a - b in days. SJ_EINVAL for a date that is not

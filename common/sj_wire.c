@@ -14,6 +14,8 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "sj_clock.h"
+
 #define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (docs/PROTOCOL.md "Limits") */
 
 typedef struct {
@@ -550,6 +552,36 @@ s_copy_void(const Sanji__Void *v, sj_event_t *ev, char *reason, size_t rs)
 }
 
 static int
+s_copy_extension(const Sanji__Extension *x, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (x->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "extension: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, x->case_id.data, SJ_ID_BYTES);
+    if (x->stage < SANJI__CLOCK_STAGE__CLOCK_STAGE_ACCEPTANCE
+        || x->stage > SANJI__CLOCK_STAGE__CLOCK_STAGE_REVIEW) {
+        return s_ev_fail(reason, rs, "extension: stage is not acceptance, conclusion or review");
+    }
+    ev->ext_stage = (int) x->stage;
+    if (x->days < 1 || x->days > SJ_PERIOD_MAX_DAYS) {
+        return s_ev_fail(reason, rs, "extension: days must be 1..365");
+    }
+    ev->ext_days = (int) x->days;
+    if (sj_wire_text(x->reason, ev->note, sizeof ev->note) != SJ_OK || !ev->note[0]) {
+        return s_ev_fail(reason, rs, "extension: reason missing, over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->approved_by, ev->approved_by, sizeof ev->approved_by) != SJ_OK
+        || !ev->approved_by[0]) {
+        return s_ev_fail(reason, rs,
+                         "extension: approved_by missing, over 128 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "extension: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
@@ -635,6 +667,8 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     memset(ev->prev_change, 0, SJ_ID_BYTES);
     ev->has_prev_change = 0;
     ev->assignee[0] = ev->due_on[0] = '\0';
+    ev->ext_stage = ev->ext_days = 0;
+    ev->approved_by[0] = '\0';
     memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
         || pb->prev_hash.len != SJ_HASH_BYTES) {
@@ -680,6 +714,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_VOID;
         rc = s_copy_void(pb->void_, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_EXTENSION:
+        ev->type = SJ_EVENT_EXTENSION;
+        rc = s_copy_extension(pb->extension, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -706,6 +744,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Quarantined qu = SANJI__QUARANTINED__INIT;
     Sanji__Correction co = SANJI__CORRECTION__INIT;
     Sanji__Void vo = SANJI__VOID__INIT;
+    Sanji__Extension ex = SANJI__EXTENSION__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -789,6 +828,16 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         vo.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_VOID;
         pb.void_ = &vo;
+    } else if (ev->type == SJ_EVENT_EXTENSION) {
+        ex.case_id.data = (uint8_t *) ev->case_id;
+        ex.case_id.len = SJ_ID_BYTES;
+        ex.stage = (Sanji__ClockStage) ev->ext_stage;
+        ex.days = (uint32_t) ev->ext_days;
+        ex.reason = sj_wire_bytes(ev->note);
+        ex.approved_by = sj_wire_bytes(ev->approved_by);
+        ex.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_EXTENSION;
+        pb.extension = &ex;
     } else {
         return SJ_EINVAL;
     }

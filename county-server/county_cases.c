@@ -13,6 +13,8 @@
 #include "county_store.h"
 #include "sj_case.h"
 #include "sj_cli.h"
+#include "sj_clock_cli.h"
+#include "sj_clock_db.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -29,8 +31,12 @@ static const char s_usage_cases[] =
     "assigned (yes: it has an assignment, or was reported with source assigned),\n"
     "assignee and due date of its current assignment (the latest made), days\n"
     "left until the due date (open cases; negative when overdue) and overdue.\n"
-    "Open = pending or accepted; overdue = open and past its due date (today's\n"
-    "date, local). Status changes whose report has not arrived yet are listed with\n"
+    "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
+    "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
+    "extensions), review (requested + 30). Open = pending or accepted; overdue =\n"
+    "open and past its 交办 due date or a running stage past its due date\n"
+    "(today: the local date, or SANJI_TODAY); overdue_what names which. Status changes whose "
+    "report has not arrived yet are listed with\n"
     "outcome 'orphan' (only when no filter on the matter is given); they are\n"
     "applied when the report arrives. Filters combine.\n"
     "\n"
@@ -41,6 +47,9 @@ static const char s_usage_cases[] =
     "                      assigned case (also those assigned after the report)\n"
     "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
     "  --conflicts         only cases with a conflict\n"
+    "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+    "  --extend-count N    the statutory periods (general keys of [county-server];\n"
+    "                      defaults 15, 60, 30, 30, 1; docs/CLOCK.md)\n"
     "  --format F          table (default), json, csv\n"
     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
     "  --labels zh|en      csv: the header and the values as a person reads them\n"
@@ -78,6 +87,11 @@ enum {
     O_TO,
     O_BOM,
     O_LABELS,
+    O_P_ACCEPT,
+    O_P_CONCLUDE,
+    O_P_REVIEW,
+    O_P_EXTEND_MAX,
+    O_P_EXTEND_COUNT,
     O_HELP
 };
 
@@ -98,6 +112,11 @@ const struct option county_cases_options[] = {
     {"to", required_argument, NULL, O_TO},
     {"bom", no_argument, NULL, O_BOM},
     {"labels", required_argument, NULL, O_LABELS},
+    {"accept-days", required_argument, NULL, O_P_ACCEPT},
+    {"conclude-days", required_argument, NULL, O_P_CONCLUDE},
+    {"review-days", required_argument, NULL, O_P_REVIEW},
+    {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
+    {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -125,7 +144,8 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"                 \
     "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                   \
     "  a.a_due AS due_on, CASE WHEN m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due IS NOT NULL" \
-    "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
+    "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left,"         \
+    "  m.reported_outcome AS reported_outcome"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -134,43 +154,51 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "   OR (?5 <> 3 AND m.source = ?5))"                                                \
     "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
     "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"
-#define S_CASES_ORPHANS                                                                           \
-    " UNION ALL"                                                                                  \
-    " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
-    " FROM status_changes s"                                                                      \
-    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
-    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                     \
-    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
+#define S_CASES_ORPHANS                                                                            \
+    " UNION ALL"                                                                                   \
+    " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \
+    "  0"                                                                                          \
+    " FROM status_changes s"                                                                       \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                            \
+    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                      \
+    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                            \
     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
 
 static const char s_cases_sql[] =
     "SELECT * FROM (" S_CASES_SELECT " FROM matters m LEFT JOIN " S_CASES_CURRENT
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
-static const char s_overdue_sql[] =
-    "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
-    " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",  "station",  "township",    "outcome",   "last_change",
-    "changes",  "conflict", "occurred_on", "category",  "source",
-    "assigned", "assignee", "due_on",      "days_left", "overdue"};
+    "case_id",       "station",     "township",    "outcome",     "last_change", "changes",
+    "conflict",      "occurred_on", "category",    "source",      "assigned",    "assignee",
+    "due_on",        "days_left",   "overdue",     "accept_due",  "accept_left", "conclude_due",
+    "conclude_left", "review_due",  "review_left", "overdue_what"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
     sqlite3 *db;           /* borrowed */
-    sqlite3_stmt *st;      /* s_cases_sql or s_overdue_sql */
+    sqlite3_stmt *st;      /* s_cases_sql */
     const char *sql;       /* for the error log */
     char today[11];        /* for overdue and days_left */
     char id[SJ_UUID_TEXT]; /* the row's cells' buffers */
     char when[COUNTY_SQL_TIME];
     char n[COUNTY_SQL_NUM], days[COUNTY_SQL_NUM];
+    sj_clock_db_t *clock; /* the statutory clock of each row */
+    sj_periods_t periods;
+    int overdue_only; /* rows filtered here: 交办 or a stage overdue */
+    char left[SJ_STAGE_N][COUNTY_SQL_NUM];
+    char what[64];
+    sj_clock_t clk;
     const char *cells[COUNTY_CASES_NCOLS];
 };
+
+static int s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t err_size);
 
 const char *const *
 county_cases_names(void)
@@ -203,7 +231,22 @@ county_cases_open(
     } else {
         sj_date_today(self->today);
     }
-    self->sql = f->overdue_only ? s_overdue_sql : s_cases_sql;
+    /* Overdue now includes the statutory stages (docs/CLOCK.md): every open
+     * case is read and the clock decides (not only the 交办
+     * side). */
+    self->sql = s_cases_sql;
+    self->overdue_only = f->overdue_only;
+    if (f->periods) {
+        self->periods = *f->periods;
+    } else {
+        sj_periods_default(&self->periods);
+    }
+    if (sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &self->clock) != SJ_OK) {
+        rc = county_sql_fail(db, sqlite3_errcode(db), "cannot read the clock",
+                             COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+        county_cases_close(&self);
+        return rc;
+    }
     int src = sqlite3_prepare_v2(db, self->sql, -1, &self->st, NULL);
     if (src != SQLITE_OK) {
         rc = county_sql_fail(db, src, "cannot read cases", self->sql, err, err_size);
@@ -217,8 +260,8 @@ county_cases_open(
     b = b || !f->from ? b : sqlite3_bind_text(st, 3, f->from, -1, SQLITE_STATIC);
     b = b || !f->to ? b : sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
     b = b ? b : sqlite3_bind_int(st, 5, f->source ? sj_enum_value(SJ_FIELD_SOURCE, f->source) : 0);
-    b = b ? b : sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
-    b = b ? b : sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_int(st, 6, f->open_only || f->overdue_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_int(st, 7, 0);
     b = b ? b : sqlite3_bind_text(st, 8, self->today, -1, SQLITE_STATIC);
     if (b != SQLITE_OK) {
         rc = county_sql_fail(db, b, "cannot bind the selection", self->sql, err, err_size);
@@ -231,6 +274,16 @@ county_cases_open(
 
 int
 county_cases_next(county_cases_t *self, const char *const **cells, char *err, size_t err_size)
+{
+    int rc;
+    do {
+        rc = s_cases_row(self, cells, err, err_size);
+    } while (rc == SJ_OK && self->overdue_only && !(*cells)[14][0]);
+    return rc;
+}
+
+static int
+s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t err_size)
 {
     sqlite3_stmt *st = self->st;
     *cells = NULL;
@@ -255,22 +308,60 @@ county_cases_next(county_cases_t *self, const char *const **cells, char *err, si
     const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
     const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
     const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
-    const char *row[COUNTY_CASES_NCOLS] = {
-        self->id,
-        (const char *) sqlite3_column_text(st, 1),
-        (const char *) sqlite3_column_text(st, 2),
-        outcome ? outcome : "orphan",
-        self->when,
-        self->n,
-        sqlite3_column_int(st, 6) ? "yes" : "",
-        (const char *) sqlite3_column_text(st, 7),
-        category ? category : "",
-        source ? source : "",
-        sqlite3_column_int(st, 10) ? "yes" : "",
-        (const char *) sqlite3_column_text(st, 11),
-        due,
-        sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL : self->days,
-        open && due && strcmp(due, self->today) < 0 ? "yes" : ""};
+    int assign_overdue = open && due && strcmp(due, self->today) < 0;
+    sj_clock_t *clkp = &self->clk; /* the cells point into it */
+    memset(clkp, 0, sizeof *clkp);
+    const char *occurred = (const char *) sqlite3_column_text(st, 7);
+    if (outcome && occurred && occurred[0]) {
+        int rc = sj_clock_db_case(self->clock, sqlite3_column_blob(st, 0), occurred,
+                                  sqlite3_column_int(st, 14), sqlite3_column_int(st, 9),
+                                  &self->periods, self->today, clkp);
+        if (rc != SJ_OK && rc != SJ_EINVAL) {
+            return county_sql_fail(self->db, sqlite3_errcode(self->db), "cannot read the clock",
+                                   COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+        }
+    }
+    const sj_clock_t clk = *clkp;
+    self->what[0] = '\0';
+    for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+        const sj_stage_clock_t *sc = &clk.st[k];
+        snprintf(self->left[k], sizeof self->left[k], "%lld", (long long) sc->left);
+        if (sc->overdue) {
+            size_t l = strlen(self->what);
+            snprintf(self->what + l, sizeof self->what - l, "%s%s", l ? "," : "", sj_stage_name(k));
+        }
+    }
+    if (assign_overdue) {
+        size_t l = strlen(self->what);
+        snprintf(self->what + l, sizeof self->what - l, "%sassignment", l ? "," : "");
+    }
+#define S_DUE(k)  (clk.st[k].active ? clkp->st[k].due : NULL)
+#define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? self->left[k] : NULL)
+    const char *row[COUNTY_CASES_NCOLS] = {self->id,
+                                           (const char *) sqlite3_column_text(st, 1),
+                                           (const char *) sqlite3_column_text(st, 2),
+                                           outcome ? outcome : "orphan",
+                                           self->when,
+                                           self->n,
+                                           sqlite3_column_int(st, 6) ? "yes" : "",
+                                           (const char *) sqlite3_column_text(st, 7),
+                                           category ? category : "",
+                                           source ? source : "",
+                                           sqlite3_column_int(st, 10) ? "yes" : "",
+                                           (const char *) sqlite3_column_text(st, 11),
+                                           due,
+                                           sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
+                                                                                      : self->days,
+                                           assign_overdue || clk.overdue ? "yes" : "",
+                                           S_DUE(SJ_STAGE_ACCEPT),
+                                           S_LEFT(SJ_STAGE_ACCEPT),
+                                           S_DUE(SJ_STAGE_CONCLUDE),
+                                           S_LEFT(SJ_STAGE_CONCLUDE),
+                                           S_DUE(SJ_STAGE_REVIEW),
+                                           S_LEFT(SJ_STAGE_REVIEW),
+                                           self->what};
+#undef S_DUE
+#undef S_LEFT
     memcpy(self->cells, row, sizeof row);
     *cells = self->cells;
     return SJ_OK;
@@ -283,6 +374,7 @@ county_cases_close(county_cases_t **self_p)
         return;
     }
     sqlite3_finalize((*self_p)->st);
+    sj_clock_db_close(&(*self_p)->clock);
     free(*self_p);
     *self_p = NULL;
 }
@@ -327,6 +419,7 @@ county_cases_write(
 typedef struct {
     const char *data, *log_level, *format, *township, *outcome, *note, *officer;
     const char *source, *from, *to, *labels;
+    const char *periods[5]; /* SJ_PERIOD_KEYS */
     int conflicts, overdue, open, help, bom;
 } s_args_t;
 
@@ -344,6 +437,11 @@ s_cases(const s_args_t *a, sj_format_t fmt)
                                .conflicts_only = a->conflicts,
                                .open_only = a->open,
                                .overdue_only = a->overdue};
+    sj_periods_t p;
+    if (sj_clock_cli_periods_vals("county-server", a->periods, &p)) {
+        return 2;
+    }
+    f.periods = &p;
     char err[512] = "";
     if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -464,6 +562,13 @@ county_cases_main(int argc, char **argv)
             break;
         case O_NOTE:
             a.note = optarg;
+            break;
+        case O_P_ACCEPT:
+        case O_P_CONCLUDE:
+        case O_P_REVIEW:
+        case O_P_EXTEND_MAX:
+        case O_P_EXTEND_COUNT:
+            a.periods[c - O_P_ACCEPT] = optarg;
             break;
         case O_OFFICER:
             a.officer = optarg;

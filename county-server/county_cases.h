@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "county_store_view.h"
+#include "sj_clock.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -22,15 +23,16 @@ int county_cases_main(int argc, char **argv);
 
 /* A selection of cases; every field optional (NULL / 0). Filters combine. */
 typedef struct {
-    const char *township;  /* 9-digit code */
-    const char *source;    /* reported source by name; "assigned" = every
-                            * assigned case (an assignments row, or reported
-                            * with source assigned) */
-    const char *from, *to; /* occurred_on, inclusive, YYYY-MM-DD */
-    int conflicts_only;    /* only cases listed in conflicts */
-    int open_only;         /* only open cases (pending, accepted) */
-    int overdue_only;      /* only open cases past their current due date */
-    const char *today;     /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
+    const char *township;        /* 9-digit code */
+    const char *source;          /* reported source by name; "assigned" = every
+                                  * assigned case (an assignments row, or reported
+                                  * with source assigned) */
+    const char *from, *to;       /* occurred_on, inclusive, YYYY-MM-DD */
+    int conflicts_only;          /* only cases listed in conflicts */
+    int open_only;               /* only open cases (pending, accepted) */
+    int overdue_only;            /* only open cases past their current due date */
+    const char *today;           /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
+    const sj_periods_t *periods; /* the statutory periods; NULL = the defaults */
 } county_cases_filter_t;
 
 /* Checks a selection: township a 9-digit code, source a known name, dates
@@ -39,7 +41,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 15
+#define COUNTY_CASES_NCOLS 22
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -62,10 +64,13 @@ void county_cases_close(county_cases_t **self_p);
  * occurred_on, category, source (reported), assigned "yes"/"", assignee
  * and due_on of the current assignment (null when none), days_left (due_on
  * minus today in days, for open cases with a due date, else null), overdue
- * "yes"/""), plus one row per orphan case (status changes whose report is
- * not here: outcome "orphan"; only without a matter filter). Ordered by
- * township, station, case id. Definitions: county_figs.h. Written by
- * county_out_rows from the cases cursor.
+ * "yes"/": the 交办 due date passed or a running stage of the statutory
+ * clock is past its due date), accept_due, accept_left, conclude_due,
+ * conclude_left, review_due, review_left (each stage's due date when it
+ * applies; days left while it runs; docs/CLOCK.md) and overdue_what
+ * ("acceptance,conclusion,review,assignment": which), plus one row per orphan case (status changes
+ * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
+ * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
 SJ_NODISCARD int county_cases_query(sqlite3 *db,
                                     const county_cases_filter_t *f,

@@ -22,6 +22,7 @@
 #include "county_store.h"
 #include "county_verify.h"
 #include "sj_backup.h"
+#include "sj_clock_cli.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_http.h"
@@ -68,6 +69,14 @@ enum {
     O_SUMMARY,
     O_REASON,
     O_OFFICER,
+    O_DAYS,
+    O_APPROVED_BY,
+    O_STAGE,
+    O_P_ACCEPT,
+    O_P_CONCLUDE,
+    O_P_REVIEW,
+    O_P_EXTEND_MAX,
+    O_P_EXTEND_COUNT,
 };
 
 static const struct option s_options[] = {
@@ -108,13 +117,27 @@ static const struct option s_options[] = {
     {"summary", required_argument, NULL, O_SUMMARY},
     {"reason", required_argument, NULL, O_REASON},
     {"officer", required_argument, NULL, O_OFFICER},
+    {"days", required_argument, NULL, O_DAYS},
+    {"approved-by", required_argument, NULL, O_APPROVED_BY},
+    {"stage", required_argument, NULL, O_STAGE},
+    {"accept-days", required_argument, NULL, O_P_ACCEPT},
+    {"conclude-days", required_argument, NULL, O_P_CONCLUDE},
+    {"review-days", required_argument, NULL, O_P_REVIEW},
+    {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
+    {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
     {NULL, 0, NULL, 0},
 };
 
 /* The general keys of the config file ([county-server], sj_cfg.h); every
  * other option is a key of its command's section. */
-static const char *const s_cfg_general[] = {
-    "data", "bind", "code", "log-level", "insecure", "http", "token-file", "silent-after", NULL};
+static const char *const s_cfg_general[] = {"data",         "bind", "code",       "log-level",
+                                            "insecure",     "http", "token-file", "silent-after",
+                                            SJ_PERIOD_KEYS, NULL};
+
+/* The periods of the clock (docs/CLOCK.md): general keys, so that one line
+ * of [county-server] sets them for every command that computes a clock. */
+static const sj_clock_cli_ids_t s_period_ids = {
+    {O_P_ACCEPT, O_P_CONCLUDE, O_P_REVIEW, O_P_EXTEND_MAX, O_P_EXTEND_COUNT}};
 
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
@@ -588,6 +611,44 @@ s_fix_cmd(const sj_cli_args_t *ca)
     return code;
 }
 
+/* ---- extend (issue 16, docs/CLOCK.md) ---- */
+
+static int
+s_extend_cmd(const sj_cli_args_t *ca)
+{
+    sj_periods_t p;
+    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    if (code) {
+        return code;
+    }
+    sj_event_t *ev =
+        sj_clock_cli_extension(ca, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    char err[512] = "", today[11];
+    sj_date_today(today);
+    code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 1;
+    }
+    sj_clock_t after;
+    if (county_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: extension refused, nothing stored: %s\n", err);
+    } else {
+        char where[64];
+        snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
+        sj_clock_cli_report("county-server", ca->pos[0], ev, &after, where);
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
+}
+
 /* ---- report ---- */
 
 static int
@@ -925,6 +986,38 @@ static const sj_cli_cmd_t s_cmds[] = {
      "\n"
      "  --reason TEXT       why (required)\n",
      s_fix_cmd, NULL, NULL, NULL},
+    {"extend", "CASE-ID", 1, 1,
+     S_OPTS(O_DAYS,
+            O_REASON,
+            O_APPROVED_BY,
+            O_STAGE,
+            O_OFFICER,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
+     "extend a stage's statutory period (延期), approved by the head",
+     "usage: county-server extend CASE-ID --days N --reason TEXT --approved-by NAME\n"
+     "           [--stage acceptance|conclusion|review] [--officer X]\n"
+     "\n"
+     "Records an extension (延期) of the stage of a case that is running (or\n"
+     "--stage): its due date moves by N days. The regulations allow it only\n"
+     "with the head's approval and the reason told the petitioner. N may not\n"
+     "exceed extend-max-days (default 30), and a stage is extended at most\n"
+     "extend-count times (default 1); otherwise it is refused with the reason\n"
+     "(exit 1, nothing stored). Prints the extension's id; the case's history\n"
+     "(show) lists it. Today is the local date, or SANJI_TODAY (docs/CLOCK.md).\n"
+     "\n"
+     "  --days N            days to add (1..extend-max-days)\n"
+     "  --reason TEXT       the reason told (required)\n"
+     "  --approved-by NAME  the head who approved it (required)\n"
+     "  --stage S           acceptance, conclusion or review (default: the\n"
+     "                      stage running)\n"
+     "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+     "  --extend-count N    the periods (general keys of [county-server]:\n"
+     "                      defaults 15, 60, 30, 30, 1)\n",
+     s_extend_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      "per station: highest complete sequence, gaps, hash-chain\n"
      "breaks; exit 1 on any",

@@ -20,6 +20,9 @@ const char county_query_history_sql[] =
     " s.applied, s.id, s.eid FROM status_changes AS s WHERE s.case_id=?1"
     " UNION ALL SELECT 'assignment', a.created_ms, a.origin, NULL, a.note, NULL, NULL,"
     " a.assignee, a.due_on, NULL, NULL, a.id, a.eid FROM assignments AS a WHERE a.case_id=?1"
+    " UNION ALL SELECT 'extension', x.created_ms, x.origin, x.officer, x.reason, NULL, NULL,"
+    " x.stage, x.days, x.approved_by, NULL, (SELECT e.id FROM events AS e WHERE e.eid = x.row),"
+    " x.row FROM extensions AS x WHERE x.case_id=?1"
     " ORDER BY 2, 13";
 
 int

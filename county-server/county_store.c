@@ -10,6 +10,7 @@
 #include "county_tally.h"
 #include "sj_case.h"
 #include "sj_case_db.h"
+#include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_history.h"
 #include "sj_ids.h"
@@ -165,6 +166,8 @@ static const sj_migration_t s_migrations[] = {
                                " SELECT summary, id, 'summary' FROM matters;"},
     /* Issue 19: refusals reported by the children, the streams' floors. */
     {13, SJ_DOWN_SCHEMA_19},
+    /* Issue 16: the clock's extensions (docs/CLOCK.md), row = events.eid. */
+    {14, SJ_CLOCK_EXT_SCHEMA},
 };
 
 struct county_store {
@@ -831,6 +834,9 @@ s_store_event(void *ctx,
         if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
             return s_insert_fix(self, ev);
         }
+        if (ev->type == SJ_EVENT_EXTENSION) {
+            return sj_clock_db_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+        }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
     }
@@ -981,6 +987,91 @@ county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reas
     if (rc == SJ_OK) {
         sj_uuid7_new(ev->id);
         rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- extensions (county-server extend, docs/CLOCK.md) ---- */
+
+/* The clock of a matter at the county on today. SJ_ENOTFOUND when there is
+ * no such matter (or it was voided). */
+static int
+s_case_clock(county_store_t *self,
+             const uint8_t id[SJ_ID_BYTES],
+             const sj_periods_t *p,
+             const char *today,
+             sj_clock_t *clk)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT occurred_on, coalesce(reported_outcome, outcome), source"
+                           " FROM matters WHERE id = ?1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "matter lookup");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    char received[11];
+    snprintf(received, sizeof received, "%s", (const char *) sqlite3_column_text(st, 0));
+    int outcome = sqlite3_column_int(st, 1), source = sqlite3_column_int(st, 2);
+    sqlite3_finalize(st);
+    sj_clock_db_t *cdb = NULL;
+    rc = sj_clock_db_open(self->db, COUNTY_CLOCK_CHANGES_SQL, &cdb);
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_case(cdb, id, received, outcome, source, p, today, clk);
+    }
+    sj_clock_db_close(&cdb);
+    return rc;
+}
+
+int
+county_store_extend(county_store_t *self,
+                    sj_event_t *ev,
+                    const sj_periods_t *p,
+                    const char *today,
+                    sj_clock_t *after,
+                    char *reason,
+                    size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_clock_t clk;
+    rc = s_case_clock(self, ev->case_id, p, today, &clk);
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+    } else if (rc == SJ_OK) {
+        rc = sj_clock_extend_check(&clk, p, &ev->ext_stage, ev->ext_days, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_case_clock(self, ev->case_id, p, today, after);
     }
     if (rc == SJ_OK) {
         rc = s_tally_flush(self);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sj_clock.h"
 #include "sj_db.h"
 #include "sj_link.h"
 #include "sj_model.h"
@@ -77,6 +78,26 @@ const char *county_store_origin(const county_store_t *self);
  * SJ_ENOTFOUND (no such matter, or voided) with reason; SJ_EDB... */
 SJ_NODISCARD int
 county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
+/* The clock's read of a case's changes in force at the county (sj_clock_db). */
+#define COUNTY_CLOCK_CHANGES_SQL                         \
+    "SELECT created_ms, new_outcome FROM status_changes" \
+    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, eid"
+
+/* An extension made at the county (docs/CLOCK.md; ev: case_id, ext_stage
+ * (0: the stage running), ext_days, note = the reason, approved_by,
+ * officer): checked against the case's clock on today under the periods p
+ * (sj_clock_extend_check), then the next event of the county's own stream.
+ * ev->id and ev->ext_stage are set, *after is the clock with it. Refused,
+ * nothing stored: SJ_ENOTFOUND (no such matter) or SJ_EINVAL (the reason:
+ * e.g. already extended). */
+SJ_NODISCARD int county_store_extend(county_store_t *self,
+                                     sj_event_t *ev,
+                                     const sj_periods_t *p,
+                                     const char *today,
+                                     sj_clock_t *after,
+                                     char *reason,
+                                     size_t reason_size);
 
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],
