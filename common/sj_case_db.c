@@ -474,6 +474,12 @@ sj_case_db_check(
                  sj_case_actor(ev->origin), ev->origin, status ? "change" : "assign", idtext,
                  holder ? holder : "the county");
         rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && ev->type == SJ_EVENT_EXTENSION && sj_case_rank(ev->origin) < 2) {
+        /* the head approves an extension: the township or the county records it */
+        snprintf(why, sizeof why,
+                 "%s %s may not extend case %s: the township or the county records an extension",
+                 sj_case_actor(ev->origin), ev->origin, idtext);
+        rc = SJ_EPROTO;
     } else if (rc == SJ_OK && rows.found && status
                && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) != SJ_OK) {
         rc = SJ_EPROTO;

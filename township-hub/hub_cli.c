@@ -13,6 +13,7 @@
 #include "hub_store.h"
 #include "hub_store_view.h"
 #include "sj_backup.h"
+#include "sj_clock_cli.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
 #include "sj_ids.h"
@@ -60,6 +61,9 @@ enum {
     O_UNTIL,
     O_LIMIT,
     O_OFFSET,
+    O_DAYS,
+    O_APPROVED_BY,
+    O_STAGE,
 };
 
 static const struct option s_options[] = {
@@ -102,6 +106,9 @@ static const struct option s_options[] = {
     {"until", required_argument, NULL, O_UNTIL},
     {"limit", required_argument, NULL, O_LIMIT},
     {"offset", required_argument, NULL, O_OFFSET},
+    {"days", required_argument, NULL, O_DAYS},
+    {"approved-by", required_argument, NULL, O_APPROVED_BY},
+    {"stage", required_argument, NULL, O_STAGE},
     {NULL, 0, NULL, 0},
 };
 
@@ -590,6 +597,42 @@ s_cmd_fix(const sj_cli_args_t *a)
     return code;
 }
 
+/* extend (issue 16, docs/CLOCK.md): on the default periods (the county's
+ * are not delivered down yet). */
+static int
+s_cmd_extend(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    int code = 1;
+    sj_event_t *ev =
+        sj_clock_cli_extension(a, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    sj_periods_t p;
+    sj_periods_default(&p);
+    char err[512] = "", today[11];
+    sj_date_today(today);
+    code = 1;
+    sj_clock_t after;
+    hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else if (hub_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: extension refused, nothing stored: %s\n", err);
+    } else {
+        sj_clock_cli_report("township-hub", a->pos[0], ev, &after, "queued for the county");
+        code = 0;
+    }
+    hub_store_close(&st);
+    free(ev);
+    return code;
+}
+
 static int
 s_cmd_backup(const sj_cli_args_t *a)
 {
@@ -820,6 +863,24 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --reason TEXT       why (required)\n"
      "  --code CODE9        the township (only before the hub's first run)\n",
      s_cmd_fix, NULL, NULL, NULL},
+    {"extend", "CASE-ID", 1, 1, S_OPTS(O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, O_CODE),
+     "extend a stage's statutory period (延期), approved by the head",
+     "usage: township-hub extend CASE-ID --days N --reason TEXT --approved-by NAME\n"
+     "           [--stage acceptance|conclusion|review] [--officer X]\n"
+     "\n"
+     "Records an extension (延期) of the running stage of a case the township may\n"
+     "change: its due date moves by N days; the event goes to the county. At\n"
+     "most 30 days, once per stage (the default periods: the county's own are\n"
+     "not delivered down yet); otherwise refused with the reason (exit 1,\n"
+     "nothing stored). Today is the local date, or SANJI_TODAY (docs/CLOCK.md).\n"
+     "\n"
+     "  --days N            days to add (1..30)\n"
+     "  --reason TEXT       the reason told (required)\n"
+     "  --approved-by NAME  the head who approved it (required)\n"
+     "  --stage S           acceptance, conclusion or review (default: the\n"
+     "                      stage running)\n"
+     "  --code CODE9        the township (only before the hub's first run)\n",
+     s_cmd_extend, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
      "a status change made by the township office",
      "usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"

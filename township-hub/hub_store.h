@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_clock.h"
 #include "sj_db.h"
 #include "sj_health.h"
 #include "sj_link.h"
@@ -59,6 +60,20 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * nothing stored: SJ_ENOTFOUND (no such case here), SJ_EINVAL (may not
  * change it), with reason. */
 SJ_NODISCARD int hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+/* An extension made at the township (docs/CLOCK.md; ev as for
+ * county_store_extend): the township must hold the case and may change it
+ * (sj_case_may_change), and the clock (the default periods: the county's
+ * are not delivered down yet) must allow it. The next event of the hub's
+ * own stream, forwarded to the county. *after is the clock with it.
+ * Refused, nothing stored: SJ_ENOTFOUND or SJ_EINVAL with the reason. */
+SJ_NODISCARD int hub_store_extend(hub_store_t *self,
+                                  sj_event_t *ev,
+                                  const sj_periods_t *p,
+                                  const char *today,
+                                  sj_clock_t *after,
+                                  char *reason,
+                                  size_t reason_size);
+
 SJ_NODISCARD int hub_store_update(hub_store_t *self,
                                   const uint8_t case_id[SJ_ID_BYTES],
                                   int outcome,

@@ -199,6 +199,45 @@ test_clock_extension(void **state)
     s_has(row, "\"overdue\":\"\"");
     free(row);
 
+    /* The township: its own extension of another case of its station, seen
+     * in the hub's cases and forwarded to the county. */
+    s_today(DAY0);
+    assert_int_equal(h_agent(st, sub, &r, h_ms(30000)), 0);
+    char id2[64];
+    snprintf(id2, sizeof id2, "%.*s", (int) strcspn(r.out, "\n"), r.out);
+    h_result_free(&r);
+    assert_int_equal(h_agent(st, sync, &r, h_ms(90000)), 0);
+    h_result_free(&r);
+    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM reports", 2, 2, h_ms(30000)), 2);
+    const char *acc2[] = {id2, "--outcome", "accepted", NULL};
+    assert_int_equal(h_tool(hub, "update", acc2, &r), 0);
+    h_result_free(&r);
+    s_today(DAY50);
+    const char *ext2[] = {id2,        "--days",        "20",     "--reason",
+                          "乡镇延期", "--approved-by", "王乡长", NULL};
+    assert_int_equal(h_tool(hub, "extend", ext2, &r), 0);
+    assert_non_null(strstr(r.err, "due 2026-03-22"));
+    h_result_free(&r);
+    assert_int_equal(h_tool(hub, "extend", ext2, &r), 1);
+    assert_non_null(strstr(r.err, "already extended 1 time"));
+    h_result_free(&r);
+    s_today(DAY61);
+    const char *hub_cases[] = {"--format", "json", NULL};
+    assert_int_equal(h_tool(hub, "cases", hub_cases, &r), 0);
+    row = strstr(r.out, id2);
+    s_has(row, "\"conclude_due\":\"2026-03-22\",\"conclude_left\":19");
+    h_result_free(&r);
+    s_today("2026-03-23");
+    const char *hub_overdue[] = {"--overdue", "--format", "json", NULL};
+    assert_int_equal(h_tool(hub, "cases", hub_overdue, &r), 0);
+    s_has(r.out, id2);
+    s_has(r.out, "\"overdue_what\":\"conclusion\"");
+    h_result_free(&r);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM extensions", 2, 2, h_ms(30000)), 2);
+    row = s_case_row(county, DAY61, id2, NULL);
+    s_has(row, "\"conclude_due\":\"2026-03-22\"");
+    free(row);
+
     /* The county's own periods (config keys): conclusion in 20 days (+ the
      * 30 of the extension). */
     const char *periods[] = {"--conclude-days", "20", NULL};
