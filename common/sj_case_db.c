@@ -459,7 +459,7 @@ sj_case_db_check(
 {
     if (ev->type != SJ_EVENT_STATUS && ev->type != SJ_EVENT_ASSIGNMENT
         && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID
-        && ev->type != SJ_EVENT_EXTENSION) {
+        && ev->type != SJ_EVENT_EXTENSION && ev->type != SJ_EVENT_EVALUATION) {
         return SJ_OK; /* a report, a quarantine notice: no case to change */
     }
     sj_case_rows_t rows;
@@ -632,9 +632,28 @@ sj_case_db_update(sj_case_db_t *self,
                   char *reason,
                   size_t reason_size)
 {
+    return sj_case_db_update_ex(self, origin, where, append, ctx, case_id, outcome, 0, note,
+                                officer, res, reason, reason_size);
+}
+
+int
+sj_case_db_update_ex(sj_case_db_t *self,
+                     const char *origin,
+                     const char *where,
+                     int (*append)(void *ctx, sj_event_t *ev, char *reason, size_t reason_size),
+                     void *ctx,
+                     const uint8_t case_id[SJ_ID_BYTES],
+                     int outcome,
+                     int satisfaction,
+                     const char *note,
+                     const char *officer,
+                     sj_update_result_t *res,
+                     char *reason,
+                     size_t reason_size)
+{
     s_update_t u = {.self = self, .origin = origin, .where = where, .append = append, .ctx = ctx};
-    return sj_update_run(self->db, s_update_tx, &u, case_id, outcome, note, officer, res, reason,
-                         reason_size);
+    return sj_update_run_ex(self->db, s_update_tx, &u, case_id, outcome, satisfaction, note,
+                            officer, res, reason, reason_size);
 }
 
 int

@@ -134,10 +134,11 @@ s_line(sqlite3_stmt *st, FILE *out)
     char at[24];
     s_iso(sqlite3_column_int64(st, 1), at);
     type = type ? type : "";
-    const char *zh = strcmp(type, "report") == 0      ? "上报"
-                     : strcmp(type, "status") == 0    ? "状态变更"
-                     : strcmp(type, "extension") == 0 ? "延期"
-                                                      : "交办";
+    const char *zh = strcmp(type, "report") == 0       ? "上报"
+                     : strcmp(type, "status") == 0     ? "状态变更"
+                     : strcmp(type, "extension") == 0  ? "延期"
+                     : strcmp(type, "evaluation") == 0 ? "评价"
+                                                       : "交办";
     if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
         return SJ_EIO;
     }
@@ -167,6 +168,14 @@ s_line(sqlite3_stmt *st, FILE *out)
             && (fputs("  冲突 conflict: ", out) == EOF || s_put(out, flag) != SJ_OK)) {
             rc = SJ_EIO;
         }
+    } else if (strcmp(type, "evaluation") == 0) {
+        rc = fprintf(out, "  %s %s",
+                     sj_satisfaction_label(to, SJ_LANG_ZH) ? sj_satisfaction_label(to, SJ_LANG_ZH)
+                                                           : "?",
+                     sj_satisfaction_name(to) ? sj_satisfaction_name(to) : "?")
+                     < 0
+                 ? SJ_EIO
+                 : SJ_OK;
     } else if (strcmp(type, "extension") == 0) {
         int stage = sqlite3_column_int(st, 7);
         rc = fprintf(out, "  %s %s +%d 天 days  批准 approved by ",
@@ -223,6 +232,9 @@ s_item(sqlite3_stmt *st)
              && cJSON_AddStringToObject(o, "applied", s_applied_name(applied))
              && (s_col(st, 9) ? cJSON_AddStringToObject(o, "conflict", s_col(st, 9))
                               : cJSON_AddNullToObject(o, "conflict"));
+    } else if (ok && strcmp(type, "evaluation") == 0) {
+        const char *sat = sj_satisfaction_name(sqlite3_column_int(st, 6));
+        ok = cJSON_AddStringToObject(o, "satisfaction", sat ? sat : "") != NULL;
     } else if (ok && strcmp(type, "extension") == 0) {
         const char *stage = sj_stage_name(sqlite3_column_int(st, 7));
         ok = cJSON_AddStringToObject(o, "stage", stage ? stage : "")

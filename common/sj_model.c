@@ -54,6 +54,38 @@ static const struct {
     {"source", "来源", "source", s_source, s_source_zh, s_source_en, 4},
 };
 
+static const char *const s_satisfaction[] = {"satisfied", "basically", "dissatisfied",
+                                             "not_evaluated"};
+static const char *const s_satisfaction_zh[] = {"满意", "基本满意", "不满意", "未评价"};
+static const char *const s_satisfaction_en[] = {"satisfied", "basically satisfied", "dissatisfied",
+                                                "not evaluated"};
+
+const char *
+sj_satisfaction_name(int value)
+{
+    return value >= 1 && value <= SJ_SATISFACTION_COUNT ? s_satisfaction[value - 1] : NULL;
+}
+
+const char *
+sj_satisfaction_label(int value, sj_lang_t lang)
+{
+    if (value < 1 || value > SJ_SATISFACTION_COUNT) {
+        return NULL;
+    }
+    return lang == SJ_LANG_ZH ? s_satisfaction_zh[value - 1] : s_satisfaction_en[value - 1];
+}
+
+int
+sj_satisfaction_value(const char *text)
+{
+    for (int i = 0; text && i < SJ_SATISFACTION_COUNT; i++) {
+        if (!strcmp(text, s_satisfaction[i]) || !strcmp(text, s_satisfaction_zh[i])) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
 const char *
 sj_field_name(sj_field_t field)
 {

@@ -54,6 +54,17 @@ void sj_enum_list_lang(sj_field_t field, sj_lang_t lang, char *buf, size_t size)
 /* Writes "visit, letter, phone, mailbox" into buf (for error messages). */
 void sj_enum_list(sj_field_t field, char *buf, size_t size);
 
+/* The petitioner's evaluation of a conclusion (issue 16, Satisfaction on
+ * the wire): 1 satisfied 满意, 2 basically 基本满意, 3 dissatisfied 不满意,
+ * 4 not_evaluated 未评价; 0 not recorded. */
+#define SJ_SATISFACTION_COUNT 4
+/* "satisfied", "basically", "dissatisfied", "not_evaluated"; NULL else. */
+const char *sj_satisfaction_name(int value);
+/* The label a person reads (满意 / satisfied ...); NULL when out of range. */
+const char *sj_satisfaction_label(int value, sj_lang_t lang);
+/* The value of a name or a Chinese label; 0 when neither. */
+int sj_satisfaction_value(const char *text);
+
 /* A matter's report fields as the tools handle them (strings borrowed). */
 typedef struct {
     char occurred_on[11]; /* YYYY-MM-DD */

@@ -77,6 +77,23 @@ sj_update_run(sqlite3 *db,
               char *reason,
               size_t reason_size)
 {
+    return sj_update_run_ex(db, tx, ctx, case_id, outcome, 0, note, officer, res, reason,
+                            reason_size);
+}
+
+int
+sj_update_run_ex(sqlite3 *db,
+                 sj_update_tx_fn tx,
+                 void *ctx,
+                 const uint8_t case_id[SJ_ID_BYTES],
+                 int outcome,
+                 int satisfaction,
+                 const char *note,
+                 const char *officer,
+                 sj_update_result_t *res,
+                 char *reason,
+                 size_t reason_size)
+{
     memset(res, 0, sizeof *res);
     sj_event_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
@@ -85,6 +102,7 @@ sj_update_run(sqlite3 *db,
     }
     memcpy(ev->case_id, case_id, SJ_ID_BYTES);
     ev->new_outcome = outcome;
+    ev->satisfaction = satisfaction;
     snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
     snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
     s_run_t r = {.tx = tx, .ctx = ctx, .ev = ev, .res = res};

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "sj_case.h"
 #include "sj_clock.h"
 
 #define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (docs/PROTOCOL.md "Limits") */
@@ -452,6 +453,14 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
     if (sj_wire_text(s->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
         return s_ev_fail(reason, rs, "status_change: officer over 128 bytes, or not UTF-8");
     }
+    if (s->satisfaction != 0
+        && (!sj_satisfaction_name((int) s->satisfaction)
+            || !sj_outcome_is_concluded(ev->new_outcome))) {
+        return s_ev_fail(reason, rs,
+                         "status_change: satisfaction out of range, or on a change that does"
+                         " not conclude the case");
+    }
+    ev->satisfaction = (int) s->satisfaction;
     return SJ_OK;
 }
 
@@ -582,6 +591,26 @@ s_copy_extension(const Sanji__Extension *x, sj_event_t *ev, char *reason, size_t
 }
 
 static int
+s_copy_evaluation(const Sanji__Evaluation *x, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (x->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "evaluation: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, x->case_id.data, SJ_ID_BYTES);
+    if (!sj_satisfaction_name((int) x->satisfaction)) {
+        return s_ev_fail(reason, rs, "evaluation: satisfaction must be 1..4");
+    }
+    ev->satisfaction = (int) x->satisfaction;
+    if (sj_wire_text(x->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "evaluation: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "evaluation: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
@@ -668,6 +697,7 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     ev->has_prev_change = 0;
     ev->assignee[0] = ev->due_on[0] = '\0';
     ev->ext_stage = ev->ext_days = 0;
+    ev->satisfaction = 0;
     ev->approved_by[0] = '\0';
     memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
@@ -714,6 +744,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_VOID;
         rc = s_copy_void(pb->void_, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_EVALUATION:
+        ev->type = SJ_EVENT_EVALUATION;
+        rc = s_copy_evaluation(pb->evaluation, ev, reason, reason_size);
+        break;
     case SANJI__EVENT__BODY_EXTENSION:
         ev->type = SJ_EVENT_EXTENSION;
         rc = s_copy_extension(pb->extension, ev, reason, reason_size);
@@ -745,6 +779,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Correction co = SANJI__CORRECTION__INIT;
     Sanji__Void vo = SANJI__VOID__INIT;
     Sanji__Extension ex = SANJI__EXTENSION__INIT;
+    Sanji__Evaluation eva = SANJI__EVALUATION__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -784,6 +819,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         }
         st.note = sj_wire_bytes(ev->note);
         st.officer = sj_wire_bytes(ev->officer);
+        st.satisfaction = (Sanji__Satisfaction) ev->satisfaction;
         pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;
         pb.status_change = &st;
     } else if (ev->type == SJ_EVENT_ASSIGNMENT) {
@@ -838,6 +874,14 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         ex.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_EXTENSION;
         pb.extension = &ex;
+    } else if (ev->type == SJ_EVENT_EVALUATION) {
+        eva.case_id.data = (uint8_t *) ev->case_id;
+        eva.case_id.len = SJ_ID_BYTES;
+        eva.satisfaction = (Sanji__Satisfaction) ev->satisfaction;
+        eva.note = sj_wire_bytes(ev->note);
+        eva.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_EVALUATION;
+        pb.evaluation = &eva;
     } else {
         return SJ_EINVAL;
     }

@@ -58,6 +58,7 @@ static const char s_usage_cases[] =
 
 static const char s_usage_update[] =
     "usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+    "                            [--satisfaction S]\n"
     "\n"
     "Records a status change made at the county (an event of the county's own\n"
     "stream, origin the county code or 000000 when the store has none). Allowed:\n"
@@ -68,6 +69,9 @@ static const char s_usage_update[] =
     "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
     "nothing stored). Prints the new event's id, and the outcome in force after\n"
     "it (exit 1 when the change was stored but is not the one in force).\n"
+    "--satisfaction S with a conclusion (closed, resolved_on_spot): the\n"
+    "petitioner's evaluation, 满意 satisfied, 基本满意 basically, 不满意\n"
+    "dissatisfied, 未评价 not_evaluated (later: county-server evaluate).\n"
     "In the --config file these options are keys of [update] (flags win).\n";
 
 enum {
@@ -92,6 +96,7 @@ enum {
     O_P_REVIEW,
     O_P_EXTEND_MAX,
     O_P_EXTEND_COUNT,
+    O_SATISFACTION,
     O_HELP
 };
 
@@ -117,6 +122,7 @@ const struct option county_cases_options[] = {
     {"review-days", required_argument, NULL, O_P_REVIEW},
     {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
     {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -145,7 +151,10 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                   \
     "  a.a_due AS due_on, CASE WHEN m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due IS NOT NULL" \
     "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left,"         \
-    "  m.reported_outcome AS reported_outcome"
+    "  m.reported_outcome AS reported_outcome,"                                                   \
+    "  coalesce((SELECT v.satisfaction FROM evaluations v WHERE v.case_id = m.id"                 \
+    "   ORDER BY v.row DESC LIMIT 1), (SELECT s.satisfaction FROM status_changes s"               \
+    "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -157,7 +166,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
 #define S_CASES_ORPHANS                                                                            \
     " UNION ALL"                                                                                   \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \
-    "  0"                                                                                          \
+    "  0, 0"                                                                                       \
     " FROM status_changes s"                                                                       \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                            \
     "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                      \
@@ -170,15 +179,15 @@ static const char s_cases_sql[] =
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",       "station",     "township",    "outcome",     "last_change", "changes",
-    "conflict",      "occurred_on", "category",    "source",      "assigned",    "assignee",
-    "due_on",        "days_left",   "overdue",     "accept_due",  "accept_left", "conclude_due",
-    "conclude_left", "review_due",  "review_left", "overdue_what"};
+    "case_id",       "station",     "township",    "outcome",      "last_change", "changes",
+    "conflict",      "occurred_on", "category",    "source",       "assigned",    "assignee",
+    "due_on",        "days_left",   "overdue",     "accept_due",   "accept_left", "conclude_due",
+    "conclude_left", "review_due",  "review_left", "overdue_what", "satisfaction"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
     SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
     SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
     SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
@@ -359,7 +368,10 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                            S_LEFT(SJ_STAGE_CONCLUDE),
                                            S_DUE(SJ_STAGE_REVIEW),
                                            S_LEFT(SJ_STAGE_REVIEW),
-                                           self->what};
+                                           self->what,
+                                           sj_outcome_is_concluded(sqlite3_column_int(st, 3))
+                                               ? sj_satisfaction_name(sqlite3_column_int(st, 15))
+                                               : NULL};
 #undef S_DUE
 #undef S_LEFT
     memcpy(self->cells, row, sizeof row);
@@ -420,14 +432,16 @@ typedef struct {
     const char *data, *log_level, *format, *township, *outcome, *note, *officer;
     const char *source, *from, *to, *labels;
     const char *periods[5]; /* SJ_PERIOD_KEYS */
+    const char *satisfaction;
     int conflicts, overdue, open, help, bom;
 } s_args_t;
 
 static int
 s_cases(const s_args_t *a, sj_format_t fmt)
 {
-    if (a->outcome || a->note || a->officer) {
-        fprintf(stderr, "county-server: cases does not take --outcome, --note or --officer\n");
+    if (a->outcome || a->note || a->officer || a->satisfaction) {
+        fprintf(stderr, "county-server: cases does not take --outcome, --note, --officer or"
+                        " --satisfaction\n");
         return 2;
     }
     county_cases_filter_t f = {.township = a->township,
@@ -480,6 +494,22 @@ s_update(const s_args_t *a, const char *id_text)
         fprintf(stderr, "county-server: --outcome is required, one of: %s\n", list);
         return 2;
     }
+    int satisfaction = 0;
+    if (a->satisfaction) {
+        satisfaction = sj_satisfaction_value(a->satisfaction);
+        if (!satisfaction) {
+            fprintf(stderr,
+                    "county-server: --satisfaction '%s': give 满意 (satisfied), 基本满意"
+                    " (basically), 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
+                    a->satisfaction);
+            return 2;
+        }
+        if (!sj_outcome_is_concluded(outcome)) {
+            fprintf(stderr, "county-server: --satisfaction goes with a conclusion (--outcome"
+                            " closed or resolved_on_spot); later, use 'evaluate'\n");
+            return 2;
+        }
+    }
     const char *note = a->note ? a->note : "", *officer = a->officer ? a->officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
         || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
@@ -496,7 +526,8 @@ s_update(const s_args_t *a, const char *id_text)
         return 1;
     }
     sj_update_result_t res;
-    int rc = county_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int rc =
+        county_store_update_ex(st, id, outcome, satisfaction, note, officer, &res, err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -562,6 +593,9 @@ county_cases_main(int argc, char **argv)
             break;
         case O_NOTE:
             a.note = optarg;
+            break;
+        case O_SATISFACTION:
+            a.satisfaction = optarg;
             break;
         case O_P_ACCEPT:
         case O_P_CONCLUDE:

@@ -41,7 +41,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 22
+#define COUNTY_CASES_NCOLS 23
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -68,7 +68,9 @@ void county_cases_close(county_cases_t **self_p);
  * clock is past its due date), accept_due, accept_left, conclude_due,
  * conclude_left, review_due, review_left (each stage's due date when it
  * applies; days left while it runs; docs/CLOCK.md) and overdue_what
- * ("acceptance,conclusion,review,assignment": which), plus one row per orphan case (status changes
+ * ("acceptance,conclusion,review,assignment": which), satisfaction (a
+ * concluded case's evaluation: the latest evaluation event, else the one
+ * its conclusion in force carried; null when none), plus one row per orphan case (status changes
  * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
  * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */

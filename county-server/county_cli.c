@@ -77,6 +77,8 @@ enum {
     O_P_REVIEW,
     O_P_EXTEND_MAX,
     O_P_EXTEND_COUNT,
+    O_SATISFACTION,
+    O_NOTE,
 };
 
 static const struct option s_options[] = {
@@ -125,6 +127,8 @@ static const struct option s_options[] = {
     {"review-days", required_argument, NULL, O_P_REVIEW},
     {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
     {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
+    {"note", required_argument, NULL, O_NOTE},
     {NULL, 0, NULL, 0},
 };
 
@@ -649,6 +653,69 @@ s_extend_cmd(const sj_cli_args_t *ca)
     return code;
 }
 
+/* ---- evaluate (issue 16) ---- */
+
+static int
+s_evaluate_cmd(const sj_cli_args_t *ca)
+{
+    const char *sat = sj_cli_val(ca, O_SATISFACTION);
+    const char *note = sj_cli_val(ca, O_NOTE), *officer = sj_cli_val(ca, O_OFFICER);
+    if (sj_cli_need(ca, O_SATISFACTION, "S")) {
+        return 2;
+    }
+    int value = sj_satisfaction_value(sat);
+    if (!value) {
+        fprintf(stderr,
+                "county-server: --satisfaction '%s': give 满意 (satisfied), 基本满意 (basically),"
+                " 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
+                sat);
+        return 2;
+    }
+    if ((note && (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))))
+        || (officer
+            && (strlen(officer) > SJ_MAX_OFFICER_BYTES
+                || !sj_utf8_valid(officer, strlen(officer))))) {
+        fprintf(stderr,
+                "county-server: --note (at most %d bytes) and --officer (at most %d) must"
+                " be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "county-server: out of memory\n");
+        return 1;
+    }
+    if (sj_uuid_parse(ca->pos[0], ev->case_id) != SJ_OK) {
+        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", ca->pos[0]);
+        free(ev);
+        return 2;
+    }
+    ev->type = SJ_EVENT_EVALUATION;
+    ev->satisfaction = value;
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    char err[512] = "";
+    int code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else if (county_store_evaluate(st, ev, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: evaluation refused, nothing stored: %s\n", err);
+    } else {
+        char id[SJ_UUID_TEXT];
+        sj_uuid_format(ev->id, id);
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: case %s: evaluation %s (%s) stored (event of origin %s)\n",
+                ca->pos[0], sj_satisfaction_label(value, SJ_LANG_ZH), sj_satisfaction_name(value),
+                county_store_origin(st));
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
+}
+
 /* ---- report ---- */
 
 static int
@@ -1018,6 +1085,18 @@ static const sj_cli_cmd_t s_cmds[] = {
      "  --extend-count N    the periods (general keys of [county-server]:\n"
      "                      defaults 15, 60, 30, 30, 1)\n",
      s_extend_cmd, NULL, NULL, NULL},
+    {"evaluate", "CASE-ID", 1, 1, S_OPTS(O_SATISFACTION, O_NOTE, O_OFFICER),
+     "record the petitioner's evaluation of a concluded case (满意度)",
+     "usage: county-server evaluate CASE-ID --satisfaction S [--note TEXT] [--officer X]\n"
+     "\n"
+     "Records the petitioner's evaluation of a concluded case (closed or resolved\n"
+     "on the spot) as an event of the county's own stream. It replaces the one\n"
+     "the conclusion carried (update --satisfaction) or an earlier evaluation;\n"
+     "nothing is edited. cases shows the evaluation in force (satisfaction).\n"
+     "\n"
+     "  --satisfaction S    满意 satisfied, 基本满意 basically, 不满意 dissatisfied,\n"
+     "                      未评价 not_evaluated\n",
+     s_evaluate_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      "per station: highest complete sequence, gaps, hash-chain\n"
      "breaks; exit 1 on any",

@@ -168,6 +168,13 @@ static const sj_migration_t s_migrations[] = {
     {13, SJ_DOWN_SCHEMA_19},
     /* Issue 16: the clock's extensions (docs/CLOCK.md), row = events.eid. */
     {14, SJ_CLOCK_EXT_SCHEMA},
+    /* Issue 16: the petitioner's evaluation — on the conclusion (a status
+     * change's satisfaction) or later (evaluations, row = events.eid). */
+    {15, "ALTER TABLE status_changes ADD COLUMN satisfaction INTEGER NOT NULL DEFAULT 0;"
+         "CREATE TABLE evaluations(row INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+         " satisfaction INTEGER NOT NULL, created_ms INTEGER NOT NULL, origin TEXT NOT NULL,"
+         " note TEXT NOT NULL, officer TEXT NOT NULL);"
+         "CREATE INDEX evaluations_case ON evaluations(case_id);"},
 };
 
 struct county_store {
@@ -497,11 +504,59 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
 
 static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
 
+/* Runs one statement with ?1, ?2 bound to integers. */
+static int
+s_exec_bind2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(db, sql, &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, a);
+        sqlite3_bind_int64(st, 2, b);
+        rc = sj_db_step_done(db, st, sql);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* An evaluation (issue 16): one row per event; the latest to arrive holds. */
+static int
+s_insert_evaluation(county_store_t *self, const sj_event_t *ev)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT INTO evaluations(row, case_id, satisfaction, created_ms, origin,"
+                           " note, officer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           &st);
+    if (rc == SJ_OK) {
+        rc =
+            sj_db_bind_check(self->db,
+                             sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(self->db))
+                                 | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+                                 | sqlite3_bind_int(st, 3, ev->satisfaction)
+                                 | sqlite3_bind_int64(st, 4, ev->created_ms)
+                                 | sqlite3_bind_text(st, 5, ev->origin, -1, SQLITE_STATIC)
+                                 | sqlite3_bind_text(st, 6, ev->note, -1, SQLITE_STATIC)
+                                 | sqlite3_bind_text(st, 7, ev->officer, -1, SQLITE_STATIC),
+                             "evaluation insert");
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "evaluation insert");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
     /* the events row just inserted */
-    int rc = sj_case_db_insert(self->cases, ev, sqlite3_last_insert_rowid(self->db));
+    int64_t eid = sqlite3_last_insert_rowid(self->db);
+    int rc = sj_case_db_insert(self->cases, ev, eid);
+    if (rc == SJ_OK && ev->satisfaction) {
+        rc = s_exec_bind2(self->db, "UPDATE status_changes SET satisfaction = ?2 WHERE eid = ?1",
+                          eid, ev->satisfaction);
+    }
     if (rc == SJ_OK) {
         rc = s_replay(self, ev->case_id);
     }
@@ -837,6 +892,9 @@ s_store_event(void *ctx,
         if (ev->type == SJ_EVENT_EXTENSION) {
             return sj_clock_db_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
         }
+        if (ev->type == SJ_EVENT_EVALUATION) {
+            return s_insert_evaluation(self, ev);
+        }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
     }
@@ -955,9 +1013,24 @@ county_store_update(county_store_t *self,
                     char *reason,
                     size_t reason_size)
 {
-    return sj_case_db_update(self->cases, county_store_origin(self), "at the county",
-                             s_append_change, self, case_id, outcome, note, officer, res, reason,
-                             reason_size);
+    return county_store_update_ex(self, case_id, outcome, 0, note, officer, res, reason,
+                                  reason_size);
+}
+
+int
+county_store_update_ex(county_store_t *self,
+                       const uint8_t case_id[SJ_ID_BYTES],
+                       int outcome,
+                       int satisfaction,
+                       const char *note,
+                       const char *officer,
+                       sj_update_result_t *res,
+                       char *reason,
+                       size_t reason_size)
+{
+    return sj_case_db_update_ex(self->cases, county_store_origin(self), "at the county",
+                                s_append_change, self, case_id, outcome, satisfaction, note,
+                                officer, res, reason, reason_size);
 }
 
 /* ---- corrections and voids made at the county (issue 15) ---- */
@@ -983,6 +1056,56 @@ county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reas
     if (rc == SJ_OK && !here) {
         snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
         rc = SJ_ENOTFOUND;
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- evaluations (county-server evaluate, issue 16) ---- */
+
+int
+county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT outcome FROM matters WHERE id = ?1", &st);
+    int outcome = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        outcome = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && outcome < 0) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK && !sj_outcome_is_concluded(outcome)) {
+        snprintf(reason, reason_size,
+                 "case %s is %s: the petitioner evaluates a concluded case (closed or resolved"
+                 " on the spot)",
+                 idtext, sj_enum_name(SJ_FIELD_OUTCOME, outcome));
+        rc = SJ_EINVAL;
     }
     if (rc == SJ_OK) {
         sj_uuid7_new(ev->id);

@@ -79,6 +79,14 @@ const char *county_store_origin(const county_store_t *self);
 SJ_NODISCARD int
 county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 
+/* The petitioner's evaluation recorded later (issue 16; ev: type
+ * SJ_EVENT_EVALUATION, case_id, satisfaction 1..4, note, officer): the next
+ * event of the county's own stream; it replaces the evaluation the case
+ * had. The case must be concluded. ev->id is set. Refused, nothing stored:
+ * SJ_ENOTFOUND, SJ_EINVAL with the reason. */
+SJ_NODISCARD int
+county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
 /* The clock's read of a case's changes in force at the county (sj_clock_db). */
 #define COUNTY_CLOCK_CHANGES_SQL                         \
     "SELECT created_ms, new_outcome FROM status_changes" \
@@ -98,6 +106,18 @@ SJ_NODISCARD int county_store_extend(county_store_t *self,
                                      sj_clock_t *after,
                                      char *reason,
                                      size_t reason_size);
+
+/* county_store_update with the petitioner's evaluation on a conclusion
+ * (1..4; 0 none; StatusChange.satisfaction). */
+SJ_NODISCARD int county_store_update_ex(county_store_t *self,
+                                        const uint8_t case_id[SJ_ID_BYTES],
+                                        int outcome,
+                                        int satisfaction,
+                                        const char *note,
+                                        const char *officer,
+                                        sj_update_result_t *res,
+                                        char *reason,
+                                        size_t reason_size);
 
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],

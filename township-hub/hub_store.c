@@ -647,7 +647,8 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
     }
-    if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
+    if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID
+        || ev->type == SJ_EVENT_EVALUATION) {
         return SJ_OK; /* kept and forwarded; the county applies them (docs/CASES.md) */
     }
     if (ev->type == SJ_EVENT_EXTENSION) {

@@ -191,13 +191,38 @@ test_clock_extension(void **state)
 
     /* Closed on day 95: done late, not overdue; nothing left to extend. */
     s_today("2026-04-06");
-    const char *close[] = {id, "--outcome", "closed", NULL};
+    const char *sat_open[] = {id, "--outcome", "withdrawn", "--satisfaction", "满意", NULL};
+    assert_int_equal(h_tool(county, "update", sat_open, &r), 2);
+    assert_non_null(strstr(r.err, "--satisfaction goes with a conclusion"));
+    h_result_free(&r);
+    const char *eval_open[] = {id, "--satisfaction", "满意", NULL};
+    assert_int_equal(h_tool(county, "evaluate", eval_open, &r), 1);
+    assert_non_null(strstr(r.err, "is accepted: the petitioner evaluates a concluded case"));
+    h_result_free(&r);
+    const char *close[] = {id, "--outcome", "closed", "--satisfaction", "满意", NULL};
     assert_int_equal(h_tool(county, "update", close, &r), 0);
     h_result_free(&r);
     row = s_case_row(county, "2026-05-01", id, NULL);
     s_has(row, "\"conclude_due\":\"" DAY90 "\",\"conclude_left\":null");
     s_has(row, "\"overdue\":\"\"");
+    s_has(row, "\"satisfaction\":\"satisfied\"");
     free(row);
+
+    /* Satisfaction (issue 16 item 2): a later evaluation replaces it. */
+    const char *bad_sat[] = {id, "--satisfaction", "很好", NULL};
+    assert_int_equal(h_tool(county, "evaluate", bad_sat, &r), 2);
+    assert_non_null(strstr(r.err, "--satisfaction '很好'"));
+    h_result_free(&r);
+    const char *eval[] = {id, "--satisfaction", "不满意", "--note", "回访：对结果不满意", NULL};
+    assert_int_equal(h_tool(county, "evaluate", eval, &r), 0);
+    h_result_free(&r);
+    row = s_case_row(county, "2026-05-01", id, NULL);
+    s_has(row, "\"satisfaction\":\"dissatisfied\"");
+    free(row);
+    assert_int_equal(h_tool(county, "show", show, &r), 0);
+    assert_non_null(strstr(r.out, "\"type\":\"evaluation\""));
+    assert_non_null(strstr(r.out, "\"satisfaction\":\"dissatisfied\""));
+    h_result_free(&r);
 
     /* The township: its own extension of another case of its station, seen
      * in the hub's cases and forwarded to the county. */
