@@ -213,7 +213,7 @@ sj_clock_compute(const sj_clock_case_t *c,
             continue;
         }
         if (sj_date_add(s->start, period[k] + s->extended, s->due) != SJ_OK) {
-            snprintf(s->due, sizeof s->due, "%s", s->start);
+            memcpy(s->due, s->start, sizeof s->due);
         }
         if (s->done) {
             s->late = strcmp(s->done_on, s->due) > 0;
