@@ -33,9 +33,10 @@ static const char s_usage_cases[] =
     "left until the due date (open cases; negative when overdue) and overdue.\n"
     "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
     "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
-    "extensions), review (requested + 30). Open = pending or accepted; overdue =\n"
-    "open and past its 交办 due date or a running stage past its due date\n"
-    "(today: the local date, or SANJI_TODAY); overdue_what names which. Status changes whose "
+    "extensions), review (requested + 30); clock_overdue = a running stage past\n"
+    "its due date. Open = pending or accepted; overdue = open and past its 交办\n"
+    "due date (today: the local date, or SANJI_TODAY); overdue_what names every\n"
+    "stage overdue and the assignment. Status changes whose "
     "report has not arrived yet are listed with\n"
     "outcome 'orphan' (only when no filter on the matter is given); they are\n"
     "applied when the report arrives. Filters combine.\n"
@@ -179,15 +180,15 @@ static const char s_cases_sql[] =
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",       "station",     "township",    "outcome",      "last_change", "changes",
-    "conflict",      "occurred_on", "category",    "source",       "assigned",    "assignee",
-    "due_on",        "days_left",   "overdue",     "accept_due",   "accept_left", "conclude_due",
-    "conclude_left", "review_due",  "review_left", "overdue_what", "satisfaction"};
+    "case_id",       "station",     "township",    "outcome",      "last_change",  "changes",
+    "conflict",      "occurred_on", "category",    "source",       "assigned",     "assignee",
+    "due_on",        "days_left",   "overdue",     "accept_due",   "accept_left",  "conclude_due",
+    "conclude_left", "review_due",  "review_left", "overdue_what", "satisfaction", "clock_overdue"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
     SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
     SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
     SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
@@ -240,9 +241,8 @@ county_cases_open(
     } else {
         sj_date_today(self->today);
     }
-    /* Overdue now includes the statutory stages (docs/CLOCK.md): every open
-     * case is read and the clock decides (not only the 交办
-     * side). */
+    /* Every open case is read (not the assignments side only): the clock of
+     * each row is computed for its columns. */
     self->sql = s_cases_sql;
     self->overdue_only = f->overdue_only;
     if (f->periods) {
@@ -361,7 +361,7 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                            due,
                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
                                                                                       : self->days,
-                                           assign_overdue || clk.overdue ? "yes" : "",
+                                           assign_overdue ? "yes" : "",
                                            S_DUE(SJ_STAGE_ACCEPT),
                                            S_LEFT(SJ_STAGE_ACCEPT),
                                            S_DUE(SJ_STAGE_CONCLUDE),
@@ -371,7 +371,8 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                            self->what,
                                            sj_outcome_is_concluded(sqlite3_column_int(st, 3))
                                                ? sj_satisfaction_name(sqlite3_column_int(st, 15))
-                                               : NULL};
+                                               : NULL,
+                                           clk.overdue ? "yes" : ""};
 #undef S_DUE
 #undef S_LEFT
     memcpy(self->cells, row, sizeof row);

@@ -41,7 +41,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 23
+#define COUNTY_CASES_NCOLS 24
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -64,13 +64,15 @@ void county_cases_close(county_cases_t **self_p);
  * occurred_on, category, source (reported), assigned "yes"/"", assignee
  * and due_on of the current assignment (null when none), days_left (due_on
  * minus today in days, for open cases with a due date, else null), overdue
- * "yes"/": the 交办 due date passed or a running stage of the statutory
- * clock is past its due date), accept_due, accept_left, conclude_due,
+ * "yes"/"), accept_due, accept_left, conclude_due,
  * conclude_left, review_due, review_left (each stage's due date when it
  * applies; days left while it runs; docs/CLOCK.md) and overdue_what
  * ("acceptance,conclusion,review,assignment": which), satisfaction (a
  * concluded case's evaluation: the latest evaluation event, else the one
- * its conclusion in force carried; null when none), plus one row per orphan case (status changes
+ * its conclusion in force carried; null when none), clock_overdue ("yes":
+ * a running stage of the statutory clock is past its due date; not yet in
+ * `overdue`, the figures or --overdue, which count the 交办 side), plus
+ * one row per orphan case (status changes
  * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
  * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */

@@ -1150,13 +1150,14 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         " ORDER BY 2, 1";
     static const char *const names[] = {
-        "case_id",      "station",       "outcome",    "last_change", "changes",     "conflict",
-        "assignee",     "due_on",        "days_left",  "overdue",     "accept_due",  "accept_left",
-        "conclude_due", "conclude_left", "review_due", "review_left", "overdue_what"};
+        "case_id",     "station",      "outcome",      "last_change",   "changes",
+        "conflict",    "assignee",     "due_on",       "days_left",     "overdue",
+        "accept_due",  "accept_left",  "conclude_due", "conclude_left", "review_due",
+        "review_left", "overdue_what", "clock_overdue"};
     static const sj_col_type_t types[] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return SJ_EDB;
@@ -1167,7 +1168,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
-    sj_table_t *t = sj_table_new(17, names, types);
+    sj_table_t *t = sj_table_new(18, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     sj_periods_t periods;
     sj_periods_default(&periods); /* not delivered down yet (docs/CLOCK.md) */
@@ -1233,14 +1234,15 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
                                assigned ? (const char *) sqlite3_column_text(st, 6) : "",
                                assigned ? (const char *) sqlite3_column_text(st, 7) : "",
                                assigned ? days : NULL,
-                               assign_overdue || clk.overdue ? "yes" : "",
+                               assign_overdue ? "yes" : "",
                                S_DUE(SJ_STAGE_ACCEPT),
                                S_LEFT(SJ_STAGE_ACCEPT),
                                S_DUE(SJ_STAGE_CONCLUDE),
                                S_LEFT(SJ_STAGE_CONCLUDE),
                                S_DUE(SJ_STAGE_REVIEW),
                                S_LEFT(SJ_STAGE_REVIEW),
-                               what};
+                               what,
+                               clk.overdue ? "yes" : ""};
 #undef S_DUE
 #undef S_LEFT
         if ((filter & HUB_CASES_OVERDUE) && !cells[9][0]) {

@@ -89,10 +89,10 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
  * force or in force over a concurrent one, or the county lists a conflict;
  * docs/CASES.md), and for an assigned case
  * its latest assignment: assignee, due_on, days_left (from today's date, no
- * link needed; negative: past due), overdue ("yes": open and past due, or
- * a running stage of the statutory clock past its due date), then
- * accept_due, accept_left, conclude_due, conclude_left, review_due,
- * review_left and overdue_what (docs/CLOCK.md; the default periods).
+ * link needed; negative: past due), overdue ("yes": open and past due),
+ * then accept_due, accept_left, conclude_due, conclude_left, review_due,
+ * review_left, overdue_what and clock_overdue ("yes": a running stage of
+ * the statutory clock past its due date; docs/CLOCK.md, default periods).
  * filter: HUB_CASES_* bits (0: every case). */
 #define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */

@@ -721,7 +721,8 @@ test_county_cases_clock(void **state)
         if (strcmp(id, s_cases[3].id) == 0) {
             assert_string_equal(cJSON_GetObjectItem(r, "accept_due")->valuestring, "2024-02-17");
             assert_string_equal(what, "acceptance");
-            assert_string_equal(cJSON_GetObjectItem(r, "overdue")->valuestring, "yes");
+            assert_string_equal(cJSON_GetObjectItem(r, "clock_overdue")->valuestring, "yes");
+            assert_string_equal(cJSON_GetObjectItem(r, "overdue")->valuestring, ""); /* 交办 */
             seen |= 1;
         } else if (strcmp(id, s_cases[1].id) == 0) {
             assert_string_equal(cJSON_GetObjectItem(r, "conclude_due")->valuestring, "2024-03-02");
