@@ -64,6 +64,7 @@ enum {
     O_DAYS,
     O_APPROVED_BY,
     O_STAGE,
+    O_SATISFACTION,
 };
 
 static const struct option s_options[] = {
@@ -109,6 +110,7 @@ static const struct option s_options[] = {
     {"days", required_argument, NULL, O_DAYS},
     {"approved-by", required_argument, NULL, O_APPROVED_BY},
     {"stage", required_argument, NULL, O_STAGE},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {NULL, 0, NULL, 0},
 };
 
@@ -432,7 +434,8 @@ s_update(const s_opts_t *o,
          const char *id_text,
          const char *outcome_name,
          const char *note,
-         const char *officer)
+         const char *officer,
+         const char *satisfaction_name)
 {
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
@@ -445,6 +448,22 @@ s_update(const s_opts_t *o,
         sj_enum_list(SJ_FIELD_OUTCOME, list, sizeof list);
         fprintf(stderr, "township-hub: --outcome is required, one of: %s\n", list);
         return 2;
+    }
+    int satisfaction = 0;
+    if (satisfaction_name) {
+        satisfaction = sj_satisfaction_value(satisfaction_name);
+        if (!satisfaction) {
+            fprintf(stderr,
+                    "township-hub: --satisfaction '%s': give 满意 (satisfied), 基本满意"
+                    " (basically), 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
+                    satisfaction_name);
+            return 2;
+        }
+        if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
+            fprintf(stderr, "township-hub: --satisfaction goes with a conclusion (--outcome"
+                            " closed or resolved_on_spot)\n");
+            return 2;
+        }
     }
     note = note ? note : "";
     officer = officer ? officer : "";
@@ -463,7 +482,8 @@ s_update(const s_opts_t *o,
         return 1;
     }
     sj_update_result_t res;
-    int rc = hub_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int rc =
+        hub_store_update_ex(st, id, outcome, satisfaction, note, officer, &res, err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
@@ -555,7 +575,7 @@ s_cmd_update(const sj_cli_args_t *a)
     int rc = s_opts(a, &o);
     return rc ? rc
               : s_update(&o, a->pos[0], sj_cli_val(a, O_OUTCOME), sj_cli_val(a, O_NOTE),
-                         sj_cli_val(a, O_OFFICER));
+                         sj_cli_val(a, O_OFFICER), sj_cli_val(a, O_SATISFACTION));
 }
 
 static int
@@ -885,7 +905,7 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      stage running)\n"
      "  --code CODE9        the township (only before the hub's first run)\n",
      s_cmd_extend, NULL, NULL, NULL},
-    {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
+    {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      "a status change made by the township office",
      "usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
      "\n"
@@ -898,6 +918,9 @@ static const sj_cli_cmd_t s_cmds[] = {
      "                      (or 待处理, 当场解决, 受理, 办结, 撤回)\n"
      "  --note TEXT         why, or what was done\n"
      "  --officer X         who made the change\n"
+     "  --satisfaction S    with a conclusion: the petitioner's evaluation, 满意\n"
+     "                      satisfied, 基本满意 basically, 不满意 dissatisfied,\n"
+     "                      未评价 not_evaluated\n"
      "  --code CODE9        the township (only before the hub's first run)\n",
      s_cmd_update, NULL, NULL, NULL},
     {"backup", "DEST", 1, 1, NULL, "consistent copy of the store while the hub runs",

@@ -1116,10 +1116,24 @@ hub_store_update(hub_store_t *self,
                  char *reason,
                  size_t reason_size)
 {
+    return hub_store_update_ex(self, case_id, outcome, 0, note, officer, res, reason, reason_size);
+}
+
+int
+hub_store_update_ex(hub_store_t *self,
+                    const uint8_t case_id[SJ_ID_BYTES],
+                    int outcome,
+                    int satisfaction,
+                    const char *note,
+                    const char *officer,
+                    sj_update_result_t *res,
+                    char *reason,
+                    size_t reason_size)
+{
     char where[32];
     snprintf(where, sizeof where, "at township %s", self->code);
-    return sj_case_db_update(self->cases, self->code, where, s_append_change, self, case_id,
-                             outcome, note, officer, res, reason, reason_size);
+    return sj_case_db_update_ex(self->cases, self->code, where, s_append_change, self, case_id,
+                                outcome, satisfaction, note, officer, res, reason, reason_size);
 }
 
 int

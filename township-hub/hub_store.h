@@ -74,6 +74,18 @@ SJ_NODISCARD int hub_store_extend(hub_store_t *self,
                                   char *reason,
                                   size_t reason_size);
 
+/* hub_store_update with the petitioner's evaluation on a conclusion
+ * (StatusChange.satisfaction 1..4; 0 none). */
+SJ_NODISCARD int hub_store_update_ex(hub_store_t *self,
+                                     const uint8_t case_id[SJ_ID_BYTES],
+                                     int outcome,
+                                     int satisfaction,
+                                     const char *note,
+                                     const char *officer,
+                                     sj_update_result_t *res,
+                                     char *reason,
+                                     size_t reason_size);
+
 SJ_NODISCARD int hub_store_update(hub_store_t *self,
                                   const uint8_t case_id[SJ_ID_BYTES],
                                   int outcome,

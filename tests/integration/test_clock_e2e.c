@@ -260,6 +260,24 @@ test_clock_extension(void **state)
     s_has(row, "\"conclude_due\":\"2026-03-22\"");
     free(row);
 
+    /* The township concludes it with the petitioner's evaluation; the
+     * county shows it once the change arrives. */
+    s_today("2026-03-10");
+    const char *close2[] = {id2, "--outcome", "closed", "--satisfaction", "基本满意", NULL};
+    assert_int_equal(h_tool(hub, "update", close2, &r), 0);
+    h_result_free(&r);
+    const char *close2_bad[] = {id2, "--outcome", "accepted", "--satisfaction", "满意", NULL};
+    assert_int_equal(h_tool(hub, "update", close2_bad, &r), 2);
+    h_result_free(&r);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM status_changes WHERE satisfaction = 2",
+                               1, 1, h_ms(30000)),
+                     1);
+    row = s_case_row(county, "2026-03-10", id2, NULL);
+    s_has(row, "\"outcome\":\"closed\"");
+    s_has(row, "\"satisfaction\":\"basically\"");
+    s_has(row, "\"conclude_due\":\"2026-03-22\",\"conclude_left\":null");
+    free(row);
+
     /* The county's own periods (config keys): conclusion in 20 days (+ the
      * 30 of the extension). */
     const char *periods[] = {"--conclude-days", "20", NULL};
