@@ -459,20 +459,27 @@ sj_case_db_check(
     sj_case_db_t *self, const sj_event_t *ev, const char *holder, char *reason, size_t rs)
 {
     if (ev->type != SJ_EVENT_STATUS && ev->type != SJ_EVENT_ASSIGNMENT
-        && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID) {
+        && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID
+        && ev->type != SJ_EVENT_EXTENSION && ev->type != SJ_EVENT_EVALUATION) {
         return SJ_OK; /* a report, a quarantine notice: no case to change */
     }
     sj_case_rows_t rows;
     memset(&rows, 0, sizeof rows);
     char why[256] = "", idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
-    /* a correction or a void: the authority of a status change */
+    /* a correction, a void, an extension: the authority of a status change */
     int status = ev->type != SJ_EVENT_ASSIGNMENT;
     int rc = sj_case_db_facts(self, ev->case_id, &rows);
     if (rc == SJ_OK && !rows.found && (!status || holder)) {
         snprintf(why, sizeof why, "%s %s may not %s case %s: %s holds no such case",
                  sj_case_actor(ev->origin), ev->origin, status ? "change" : "assign", idtext,
                  holder ? holder : "the county");
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && ev->type == SJ_EVENT_EXTENSION && sj_case_rank(ev->origin) < 2) {
+        /* the head approves an extension: the township or the county records it */
+        snprintf(why, sizeof why,
+                 "%s %s may not extend case %s: the township or the county records an extension",
+                 sj_case_actor(ev->origin), ev->origin, idtext);
         rc = SJ_EPROTO;
     } else if (rc == SJ_OK && rows.found && status
                && sj_case_may_change(&rows.facts, ev->origin, why, sizeof why) != SJ_OK) {
@@ -627,9 +634,28 @@ sj_case_db_update(sj_case_db_t *self,
                   char *reason,
                   size_t reason_size)
 {
+    return sj_case_db_update_ex(self, origin, where, append, ctx, case_id, outcome, 0, note,
+                                officer, res, reason, reason_size);
+}
+
+int
+sj_case_db_update_ex(sj_case_db_t *self,
+                     const char *origin,
+                     const char *where,
+                     int (*append)(void *ctx, sj_event_t *ev, char *reason, size_t reason_size),
+                     void *ctx,
+                     const uint8_t case_id[SJ_ID_BYTES],
+                     int outcome,
+                     int satisfaction,
+                     const char *note,
+                     const char *officer,
+                     sj_update_result_t *res,
+                     char *reason,
+                     size_t reason_size)
+{
     s_update_t u = {.self = self, .origin = origin, .where = where, .append = append, .ctx = ctx};
-    return sj_update_run(self->db, s_update_tx, &u, case_id, outcome, note, officer, res, reason,
-                         reason_size);
+    return sj_update_run_ex(self->db, s_update_tx, &u, case_id, outcome, satisfaction, note,
+                            officer, res, reason, reason_size);
 }
 
 void

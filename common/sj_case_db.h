@@ -164,6 +164,22 @@ sj_case_db_update(sj_case_db_t *self,
                   sj_update_result_t *res,
                   char *reason,
                   size_t reason_size);
+/* sj_case_db_update with the petitioner's evaluation on a conclusion
+ * (1..4; 0 none). */
+SJ_NODISCARD int
+sj_case_db_update_ex(sj_case_db_t *self,
+                     const char *origin,
+                     const char *where,
+                     int (*append)(void *ctx, sj_event_t *ev, char *reason, size_t reason_size),
+                     void *ctx,
+                     const uint8_t case_id[SJ_ID_BYTES],
+                     int outcome,
+                     int satisfaction,
+                     const char *note,
+                     const char *officer,
+                     sj_update_result_t *res,
+                     char *reason,
+                     size_t reason_size);
 /* May `assigner` (this node) assign case id to assignee now
  * (sj_case_may_assign with the outcome in force)? SJ_ENOTFOUND (no reason)
  * when the case is not here; SJ_EINVAL with the reason. */

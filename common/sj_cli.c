@@ -17,6 +17,7 @@
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
+#include "sj_model.h"
 #include "sj_node.h"
 #include "sj_update.h"
 
@@ -307,6 +308,11 @@ sj_cli_main(const sj_cli_tool_t *tool, int argc, char **argv)
             fprintf(stderr, "%s %s", c == tool->cmds ? "" : ",", c->name);
         }
         fprintf(stderr, _(" (see %s --help)\n"), tool->tool);
+        return 2;
+    }
+    char today_err[160];
+    if (sj_today_check(today_err, sizeof today_err) != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", tool->tool, today_err);
         return 2;
     }
     if (s_word_in(tool->engine_cmds, cmd->name)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sj_clock.h"
 #include "sj_db.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -306,9 +307,11 @@ s_line(sqlite3_stmt *st, FILE *out)
     if (s_is_fix(type)) {
         return s_fix_line(st, out, type, at, origin);
     }
-    const char *zh = strcmp(type, "report") == 0   ? "上报"
-                     : strcmp(type, "status") == 0 ? "状态变更"
-                                                   : "交办";
+    const char *zh = strcmp(type, "report") == 0       ? "上报"
+                     : strcmp(type, "status") == 0     ? "状态变更"
+                     : strcmp(type, "extension") == 0  ? "延期"
+                     : strcmp(type, "evaluation") == 0 ? "评价"
+                                                       : "交办";
     if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
         return SJ_EIO;
     }
@@ -338,6 +341,22 @@ s_line(sqlite3_stmt *st, FILE *out)
             && (fputs("  冲突 conflict: ", out) == EOF || s_put(out, flag) != SJ_OK)) {
             rc = SJ_EIO;
         }
+    } else if (strcmp(type, "evaluation") == 0) {
+        rc = fprintf(out, "  %s %s",
+                     sj_satisfaction_label(to, SJ_LANG_ZH) ? sj_satisfaction_label(to, SJ_LANG_ZH)
+                                                           : "?",
+                     sj_satisfaction_name(to) ? sj_satisfaction_name(to) : "?")
+                     < 0
+                 ? SJ_EIO
+                 : SJ_OK;
+    } else if (strcmp(type, "extension") == 0) {
+        int stage = sqlite3_column_int(st, 7);
+        rc = fprintf(out, "  %s %s +%d 天 days  批准 approved by ",
+                     sj_stage_label_zh(stage) ? sj_stage_label_zh(stage) : "?",
+                     sj_stage_name(stage) ? sj_stage_name(stage) : "?", sqlite3_column_int(st, 8))
+                     < 0
+                 ? SJ_EIO
+                 : s_put(out, flag ? flag : "");
     } else {
         rc = fprintf(out, "  交办给 to %s  期限 due %s", assignee ? assignee : "", due ? due : "")
                      < 0
@@ -404,6 +423,14 @@ s_item(sqlite3_stmt *st)
              && cJSON_AddStringToObject(o, "applied", s_applied_name(applied))
              && (s_col(st, 9) ? cJSON_AddStringToObject(o, "conflict", s_col(st, 9))
                               : cJSON_AddNullToObject(o, "conflict"));
+    } else if (ok && strcmp(type, "evaluation") == 0) {
+        const char *sat = sj_satisfaction_name(sqlite3_column_int(st, 6));
+        ok = cJSON_AddStringToObject(o, "satisfaction", sat ? sat : "") != NULL;
+    } else if (ok && strcmp(type, "extension") == 0) {
+        const char *stage = sj_stage_name(sqlite3_column_int(st, 7));
+        ok = cJSON_AddStringToObject(o, "stage", stage ? stage : "")
+             && cJSON_AddNumberToObject(o, "days", sqlite3_column_int(st, 8))
+             && cJSON_AddStringToObject(o, "approved_by", s_col(st, 9) ? s_col(st, 9) : "");
     } else if (ok) {
         ok = cJSON_AddStringToObject(o, "to", s_col(st, 7) ? s_col(st, 7) : "")
              && cJSON_AddStringToObject(o, "due_on", s_col(st, 8) ? s_col(st, 8) : "");

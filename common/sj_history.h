@@ -3,7 +3,7 @@
  *
  * History: the store gives one SELECT with ?1 the case id whose rows are,
  * in this column order,
- *   type TEXT      report | status | assignment
+ *   type TEXT      report | status | assignment | extension | evaluation
  *   at_ms INTEGER  when its author made it (display; nothing is ordered by
  *                  it except this timeline)
  *   origin TEXT    the node that made it (station, township or county code)
@@ -21,6 +21,9 @@
  *   at_county INTEGER optional 15th: 1 when the county has it (a hub knows
  *                  it from the county's acks), 0 not yet, NULL: not said;
  *                  "at_county" in JSON (receipts, issue 15)
+ * An extension (docs/CLOCK.md, type "extension") puts its reason in note,
+ * its stage (sj_stage_t) in assignee, its days in due_on and who approved
+ * it in flag. An evaluation (issue 16) puts its satisfaction (1..4) in to.
  * ordered by time, then arrival.
  *
  * Search: every store keeps an FTS5 table `search(text, case_id UNINDEXED,

@@ -2,8 +2,11 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "sj_ids.h"
 
 static const char *const s_channel[] = {"visit", "letter", "phone", "mailbox"};
 static const char *const s_kind[] = {"individual", "collective"};
@@ -50,6 +53,38 @@ static const struct {
     {"outcome", "处理结果", "outcome", s_outcome, s_outcome_zh, s_outcome_en, 5},
     {"source", "来源", "source", s_source, s_source_zh, s_source_en, 4},
 };
+
+static const char *const s_satisfaction[] = {"satisfied", "basically", "dissatisfied",
+                                             "not_evaluated"};
+static const char *const s_satisfaction_zh[] = {"满意", "基本满意", "不满意", "未评价"};
+static const char *const s_satisfaction_en[] = {"satisfied", "basically satisfied", "dissatisfied",
+                                                "not evaluated"};
+
+const char *
+sj_satisfaction_name(int value)
+{
+    return value >= 1 && value <= SJ_SATISFACTION_COUNT ? s_satisfaction[value - 1] : NULL;
+}
+
+const char *
+sj_satisfaction_label(int value, sj_lang_t lang)
+{
+    if (value < 1 || value > SJ_SATISFACTION_COUNT) {
+        return NULL;
+    }
+    return lang == SJ_LANG_ZH ? s_satisfaction_zh[value - 1] : s_satisfaction_en[value - 1];
+}
+
+int
+sj_satisfaction_value(const char *text)
+{
+    for (int i = 0; text && i < SJ_SATISFACTION_COUNT; i++) {
+        if (!strcmp(text, s_satisfaction[i]) || !strcmp(text, s_satisfaction_zh[i])) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
 
 const char *
 sj_field_name(sj_field_t field)
@@ -274,14 +309,74 @@ sj_date_valid(const char *s)
     return d <= max;
 }
 
-void
-sj_date_today(char out[11])
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil): no time zone, no time_t, exact for 1900..2999. */
+static int64_t
+s_days_from_civil(int y, int m, int d)
 {
-    sj_date_local_offset(0, out);
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
-void
-sj_date_local_offset(int days, char out[11])
+static void
+s_civil_from_days(int64_t z, char out[11])
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    const int m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    const int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 1900 || y > 2999) {
+        snprintf(out, 11, "%s", y < 1900 ? "1900-01-01" : "2999-12-31");
+        return;
+    }
+    snprintf(out, 11, "%04d-%02d-%02d", (int) y, m, d);
+}
+
+int
+sj_date_days(const char *date, int64_t *days)
+{
+    if (!sj_date_valid(date)) {
+        return SJ_EINVAL;
+    }
+    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+    *days = s_days_from_civil(y, m, d);
+    return SJ_OK;
+}
+
+int
+sj_date_add(const char *date, int days, char out[11])
+{
+    int64_t n = 0;
+    if (sj_date_days(date, &n) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    s_civil_from_days(n + days, out);
+    return SJ_OK;
+}
+
+int
+sj_date_diff(const char *a, const char *b, int64_t *days)
+{
+    int64_t x = 0, y = 0;
+    if (sj_date_days(a, &x) != SJ_OK || sj_date_days(b, &y) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    *days = x - y;
+    return SJ_OK;
+}
+
+/* The machine's local date `days` from now, by the wall clock. */
+static void
+s_wall_local(int days, char out[11])
 {
     /* The machine's local date (TZ, /etc/localtime): a deadline or a report
      * "of today" is the office's calendar day, not UTC's (a township in
@@ -292,6 +387,76 @@ sj_date_local_offset(int days, char out[11])
         gmtime_r(&t, &tm);
     }
     strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+const char *
+sj_today_override(void)
+{
+    const char *v = getenv(SJ_TODAY_ENV);
+    return v && sj_date_valid(v) ? v : NULL;
+}
+
+int
+sj_today_check(char *err, size_t err_size)
+{
+    const char *v = getenv(SJ_TODAY_ENV);
+    if (v && *v && !sj_date_valid(v)) {
+        snprintf(err, err_size,
+                 SJ_TODAY_ENV "=%s is not a date: give YYYY-MM-DD (a real calendar day, "
+                              "1900..2999), or unset it",
+                 v);
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
+void
+sj_date_today(char out[11])
+{
+    sj_date_local_offset(0, out);
+}
+
+void
+sj_date_local_offset(int days, char out[11])
+{
+    const char *fixed = sj_today_override();
+    if (fixed) {
+        if (sj_date_add(fixed, days, out) != SJ_OK) {
+            s_wall_local(days, out);
+        }
+        return;
+    }
+    s_wall_local(days, out);
+}
+
+void
+sj_date_of_ms(int64_t ms, char out[11])
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) {
+        gmtime_r(&t, &tm);
+    }
+    if (strftime(out, 11, "%Y-%m-%d", &tm) == 0 || !sj_date_valid(out)) {
+        out[0] = '\0';
+    }
+}
+
+int64_t
+sj_event_now_ms(void)
+{
+    int64_t now = sj_now_ms();
+    const char *fixed = sj_today_override();
+    if (!fixed) {
+        return now;
+    }
+    char wall[11];
+    s_wall_local(0, wall);
+    int64_t shift = 0;
+    if (sj_date_diff(fixed, wall, &shift) != SJ_OK) {
+        return now;
+    }
+    return now + shift * 86400000LL;
 }
 
 /* Validates UTF-8 as Unicode's Table 3-7 (well-formed byte sequences)

@@ -54,6 +54,17 @@ void sj_enum_list_lang(sj_field_t field, sj_lang_t lang, char *buf, size_t size)
 /* Writes "visit, letter, phone, mailbox" into buf (for error messages). */
 void sj_enum_list(sj_field_t field, char *buf, size_t size);
 
+/* The petitioner's evaluation of a conclusion (issue 16, Satisfaction on
+ * the wire): 1 satisfied 满意, 2 basically 基本满意, 3 dissatisfied 不满意,
+ * 4 not_evaluated 未评价; 0 not recorded. */
+#define SJ_SATISFACTION_COUNT 4
+/* "satisfied", "basically", "dissatisfied", "not_evaluated"; NULL else. */
+const char *sj_satisfaction_name(int value);
+/* The label a person reads (满意 / satisfied ...); NULL when out of range. */
+const char *sj_satisfaction_label(int value, sj_lang_t lang);
+/* The value of a name or a Chinese label; 0 when neither. */
+int sj_satisfaction_value(const char *text);
+
 /* A matter's report fields as the tools handle them (strings borrowed). */
 typedef struct {
     char occurred_on[11]; /* YYYY-MM-DD */
@@ -82,8 +93,33 @@ int sj_code_under(const char *child, const char *parent);
 
 /* Validates "YYYY-MM-DD" as a real calendar date (1900..2999). */
 int sj_date_valid(const char *s);
-/* Today's date on this machine's local calendar (TZ) as YYYY-MM-DD. */
+/* The test and drill hook for "today" (docs/CASES.md "The clock"): when
+ * the environment variable SANJI_TODAY holds a valid YYYY-MM-DD, every tool
+ * takes that day as today — due dates, days left, overdue, the refusal of a
+ * future occurred date — and dates the events it makes on it (the wall
+ * clock's time of day, moved by whole days). Unset: the machine's calendar. */
+#define SJ_TODAY_ENV "SANJI_TODAY"
+/* The valid SANJI_TODAY, or NULL (unset, empty or not a date). */
+const char *sj_today_override(void);
+/* SJ_EINVAL with a reason naming the variable when SANJI_TODAY is set but
+ * is not a date (the tools refuse to run on it, exit 2). */
+SJ_NODISCARD int sj_today_check(char *err, size_t err_size);
+/* Today's date on this machine's local calendar (TZ) as YYYY-MM-DD, or
+ * SANJI_TODAY. */
 void sj_date_today(char out[11]);
+/* Unix ms for a new event's created_ms: the wall clock, moved by whole days
+ * to SANJI_TODAY when it is set. */
+int64_t sj_event_now_ms(void);
+/* The local date of a Unix ms time (an event's created_ms); "" when it is
+ * not a date of 1900..2999. */
+void sj_date_of_ms(int64_t ms, char out[11]);
+/* Day arithmetic on YYYY-MM-DD (the proleptic Gregorian calendar, no time
+ * zone): the day number since 1970-01-01, a date plus days (clamped to
+ * 1900-01-01..2999-12-31), a - b in days. SJ_EINVAL for a date that is not
+ * valid (sj_date_valid). */
+SJ_NODISCARD int sj_date_days(const char *date, int64_t *days);
+SJ_NODISCARD int sj_date_add(const char *date, int days, char out[11]);
+SJ_NODISCARD int sj_date_diff(const char *a, const char *b, int64_t *days);
 /* The local date `days` days from now (negative: before), as sj_date_today
  * gives today's: the latest occurred date a receiver accepts is
  * sj_date_local_offset(1, …) (docs/PROTOCOL.md "Checks where an event enters"). */

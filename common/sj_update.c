@@ -9,6 +9,7 @@
 #include "sj_db.h"
 #include "sj_i18n.h"
 #include "sj_ids.h"
+#include "sj_model.h"
 
 int
 sj_update_in_tx(sqlite3 *db,
@@ -77,6 +78,23 @@ sj_update_run(sqlite3 *db,
               char *reason,
               size_t reason_size)
 {
+    return sj_update_run_ex(db, tx, ctx, case_id, outcome, 0, note, officer, res, reason,
+                            reason_size);
+}
+
+int
+sj_update_run_ex(sqlite3 *db,
+                 sj_update_tx_fn tx,
+                 void *ctx,
+                 const uint8_t case_id[SJ_ID_BYTES],
+                 int outcome,
+                 int satisfaction,
+                 const char *note,
+                 const char *officer,
+                 sj_update_result_t *res,
+                 char *reason,
+                 size_t reason_size)
+{
     memset(res, 0, sizeof *res);
     sj_event_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
@@ -85,6 +103,7 @@ sj_update_run(sqlite3 *db,
     }
     memcpy(ev->case_id, case_id, SJ_ID_BYTES);
     ev->new_outcome = outcome;
+    ev->satisfaction = satisfaction;
     snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
     snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
     s_run_t r = {.tx = tx, .ctx = ctx, .ev = ev, .res = res};
@@ -159,7 +178,7 @@ sj_own_append(sqlite3 *db,
     snprintf(ev->origin, sizeof ev->origin, "%s", origin);
     memcpy(ev->epoch, epoch, SJ_EPOCH_BYTES);
     ev->origin_seq = (uint64_t) seq + 1;
-    ev->created_ms = sj_now_ms();
+    ev->created_ms = sj_event_now_ms();
     uint8_t *raw = NULL;
     size_t len = 0;
     rc = sj_event_encode(ev, &raw, &len);

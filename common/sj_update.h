@@ -41,6 +41,20 @@ SJ_NODISCARD int sj_update_run(sqlite3 *db,
                                char *reason,
                                size_t reason_size);
 
+/* sj_update_run with the petitioner's evaluation on a conclusion
+ * (StatusChange.satisfaction, 1..4; 0 none). */
+SJ_NODISCARD int sj_update_run_ex(sqlite3 *db,
+                                  sj_update_tx_fn tx,
+                                  void *ctx,
+                                  const uint8_t case_id[SJ_ID_BYTES],
+                                  int outcome,
+                                  int satisfaction,
+                                  const char *note,
+                                  const char *officer,
+                                  sj_update_result_t *res,
+                                  char *reason,
+                                  size_t reason_size);
+
 /* Runs tx(ctx, reason, size) in BEGIN IMMEDIATE .. COMMIT (ROLLBACK on any
  * failure: nothing stored). reason always says why on failure ("the <what>
  * was NOT stored: ..." when tx said nothing). */

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "sj_case.h"
+#include "sj_clock.h"
+
 #define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (docs/PROTOCOL.md "Limits") */
 
 typedef struct {
@@ -450,6 +453,14 @@ s_copy_status(const Sanji__StatusChange *s, sj_event_t *ev, char *reason, size_t
     if (sj_wire_text(s->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
         return s_ev_fail(reason, rs, "status_change: officer over 128 bytes, or not UTF-8");
     }
+    if (s->satisfaction != 0
+        && (!sj_satisfaction_name((int) s->satisfaction)
+            || !sj_outcome_is_concluded(ev->new_outcome))) {
+        return s_ev_fail(reason, rs,
+                         "status_change: satisfaction out of range, or on a change that does"
+                         " not conclude the case");
+    }
+    ev->satisfaction = (int) s->satisfaction;
     return SJ_OK;
 }
 
@@ -550,6 +561,56 @@ s_copy_void(const Sanji__Void *v, sj_event_t *ev, char *reason, size_t rs)
 }
 
 static int
+s_copy_extension(const Sanji__Extension *x, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (x->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "extension: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, x->case_id.data, SJ_ID_BYTES);
+    if (x->stage < SANJI__CLOCK_STAGE__CLOCK_STAGE_ACCEPTANCE
+        || x->stage > SANJI__CLOCK_STAGE__CLOCK_STAGE_REVIEW) {
+        return s_ev_fail(reason, rs, "extension: stage is not acceptance, conclusion or review");
+    }
+    ev->ext_stage = (int) x->stage;
+    if (x->days < 1 || x->days > SJ_PERIOD_MAX_DAYS) {
+        return s_ev_fail(reason, rs, "extension: days must be 1..365");
+    }
+    ev->ext_days = (int) x->days;
+    if (sj_wire_text(x->reason, ev->note, sizeof ev->note) != SJ_OK || !ev->note[0]) {
+        return s_ev_fail(reason, rs, "extension: reason missing, over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->approved_by, ev->approved_by, sizeof ev->approved_by) != SJ_OK
+        || !ev->approved_by[0]) {
+        return s_ev_fail(reason, rs,
+                         "extension: approved_by missing, over 128 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "extension: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
+s_copy_evaluation(const Sanji__Evaluation *x, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (x->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "evaluation: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, x->case_id.data, SJ_ID_BYTES);
+    if (!sj_satisfaction_name((int) x->satisfaction)) {
+        return s_ev_fail(reason, rs, "evaluation: satisfaction must be 1..4");
+    }
+    ev->satisfaction = (int) x->satisfaction;
+    if (sj_wire_text(x->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "evaluation: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(x->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "evaluation: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
@@ -635,6 +696,9 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     memset(ev->prev_change, 0, SJ_ID_BYTES);
     ev->has_prev_change = 0;
     ev->assignee[0] = ev->due_on[0] = '\0';
+    ev->ext_stage = ev->ext_days = 0;
+    ev->satisfaction = 0;
+    ev->approved_by[0] = '\0';
     memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
         || pb->prev_hash.len != SJ_HASH_BYTES) {
@@ -686,6 +750,14 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_VOID;
         rc = s_copy_void(pb->void_, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_EVALUATION:
+        ev->type = SJ_EVENT_EVALUATION;
+        rc = s_copy_evaluation(pb->evaluation, ev, reason, reason_size);
+        break;
+    case SANJI__EVENT__BODY_EXTENSION:
+        ev->type = SJ_EVENT_EXTENSION;
+        rc = s_copy_extension(pb->extension, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -712,6 +784,8 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Quarantined qu = SANJI__QUARANTINED__INIT;
     Sanji__Correction co = SANJI__CORRECTION__INIT;
     Sanji__Void vo = SANJI__VOID__INIT;
+    Sanji__Extension ex = SANJI__EXTENSION__INIT;
+    Sanji__Evaluation eva = SANJI__EVALUATION__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -752,6 +826,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         }
         st.note = sj_wire_bytes(ev->note);
         st.officer = sj_wire_bytes(ev->officer);
+        st.satisfaction = (Sanji__Satisfaction) ev->satisfaction;
         pb.body_case = SANJI__EVENT__BODY_STATUS_CHANGE;
         pb.status_change = &st;
     } else if (ev->type == SJ_EVENT_ASSIGNMENT) {
@@ -796,6 +871,24 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         vo.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_VOID;
         pb.void_ = &vo;
+    } else if (ev->type == SJ_EVENT_EXTENSION) {
+        ex.case_id.data = (uint8_t *) ev->case_id;
+        ex.case_id.len = SJ_ID_BYTES;
+        ex.stage = (Sanji__ClockStage) ev->ext_stage;
+        ex.days = (uint32_t) ev->ext_days;
+        ex.reason = sj_wire_bytes(ev->note);
+        ex.approved_by = sj_wire_bytes(ev->approved_by);
+        ex.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_EXTENSION;
+        pb.extension = &ex;
+    } else if (ev->type == SJ_EVENT_EVALUATION) {
+        eva.case_id.data = (uint8_t *) ev->case_id;
+        eva.case_id.len = SJ_ID_BYTES;
+        eva.satisfaction = (Sanji__Satisfaction) ev->satisfaction;
+        eva.note = sj_wire_bytes(ev->note);
+        eva.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_EVALUATION;
+        pb.evaluation = &eva;
     } else {
         return SJ_EINVAL;
     }

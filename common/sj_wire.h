@@ -38,7 +38,9 @@ typedef enum {
     SJ_EVENT_ASSIGNMENT = 3,
     SJ_EVENT_QUARANTINED = 4, /* a parent's notice of an event it refused */
     SJ_EVENT_CORRECTION = 5,  /* new values of a matter's report fields, with a reason */
-    SJ_EVENT_VOID = 6         /* a matter entered in error (作废) */
+    SJ_EVENT_VOID = 6,        /* a matter entered in error (作废) */
+    SJ_EVENT_EXTENSION = 7,   /* a stage's period extended (延期, docs/CLOCK.md) */
+    SJ_EVENT_EVALUATION = 8   /* the petitioner's evaluation after the conclusion */
 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
@@ -65,10 +67,15 @@ typedef struct {
     int prev_outcome; /* the outcome the originator saw; 0 = not given (older sender) */
     uint8_t prev_change[SJ_ID_BYTES]; /* the change in force the originator saw (docs/CASES.md) */
     int has_prev_change;              /* 0: none named (the report's outcome, or older sender) */
+    int satisfaction;                 /* STATUS (a conclusion), EVALUATION: 1..4; 0 not recorded */
     char note[SJ_MAX_NOTE_BYTES + 1];
     /* SJ_EVENT_ASSIGNMENT: case_id, note, officer as above, and */
     char assignee[SJ_CODE_MAX + 1]; /* 9-digit township or 12-digit station */
     char due_on[11];                /* YYYY-MM-DD */
+    /* SJ_EVENT_EXTENSION: case_id, the reason in note, officer, and */
+    int ext_stage; /* sj_stage_t (sj_clock.h): 1..3 */
+    int ext_days;  /* 1..SJ_PERIOD_MAX_DAYS (the county's maximum is checked where made) */
+    char approved_by[SJ_MAX_OFFICER_BYTES + 1];
     /* SJ_EVENT_CORRECTION: case_id, the reason in note, officer, and the
      * new values in report (occurred_on "", summary "", persons and enums
      * 0: unchanged; report.outcome and report.officer unused).

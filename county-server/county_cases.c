@@ -13,6 +13,8 @@
 #include "county_store.h"
 #include "sj_case.h"
 #include "sj_cli.h"
+#include "sj_clock_cli.h"
+#include "sj_clock_db.h"
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -32,8 +34,13 @@ static const char *const s_usage_cases =
        "assigned (yes: it has an assignment, or was reported with source assigned),\n"
        "assignee and due date of its current assignment (the latest made), days\n"
        "left until the due date (open cases; negative when overdue) and overdue.\n"
-       "Open = pending or accepted; overdue = open and past its due date (today's\n"
-       "date, local). Status changes whose report has not arrived yet are listed with\n"
+       "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
+       "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
+       "extensions), review (requested + 30); clock_overdue = a running stage past\n"
+       "its due date. Open = pending or accepted; overdue = open and past its 交办\n"
+       "due date (today: the local date, or SANJI_TODAY); overdue_what names every\n"
+       "stage overdue and the assignment. Status changes whose "
+       "report has not arrived yet are listed with\n"
        "outcome 'orphan' (only when no filter on the matter is given); they are\n"
        "applied when the report arrives. Filters combine.\n"
        "\n"
@@ -44,6 +51,9 @@ static const char *const s_usage_cases =
        "                      assigned case (also those assigned after the report)\n"
        "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
        "  --conflicts         only cases with a conflict\n"
+       "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+       "  --extend-count N    the statutory periods (general keys of [county-server];\n"
+       "                      defaults 15, 60, 30, 30, 1; docs/CLOCK.md)\n"
        "  --format F          table (default), json, csv\n"
        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
        "  --labels zh|en      csv: the header and the values as a person reads them\n"
@@ -52,6 +62,7 @@ static const char *const s_usage_cases =
 
 static const char *const s_usage_update =
     N_("usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+       "                            [--satisfaction S]\n"
        "\n"
        "Records a status change made at the county (an event of the county's own\n"
        "stream, origin the county code or 000000 when the store has none). Allowed:\n"
@@ -62,6 +73,9 @@ static const char *const s_usage_update =
        "An unknown case or a change not allowed is refused with the reason (exit 1,\n"
        "nothing stored). Prints the new event's id, and the outcome in force after\n"
        "it (exit 1 when the change was stored but is not the one in force).\n"
+       "--satisfaction S with a conclusion (closed, resolved_on_spot): the\n"
+       "petitioner's evaluation, 满意 satisfied, 基本满意 basically, 不满意\n"
+       "dissatisfied, 未评价 not_evaluated (later: county-server evaluate).\n"
        "In the --config file these options are keys of [update] (flags win).\n");
 
 enum {
@@ -81,6 +95,12 @@ enum {
     O_TO,
     O_BOM,
     O_LABELS,
+    O_P_ACCEPT,
+    O_P_CONCLUDE,
+    O_P_REVIEW,
+    O_P_EXTEND_MAX,
+    O_P_EXTEND_COUNT,
+    O_SATISFACTION,
     O_HELP
 };
 
@@ -101,6 +121,12 @@ const struct option county_cases_options[] = {
     {"to", required_argument, NULL, O_TO},
     {"bom", no_argument, NULL, O_BOM},
     {"labels", required_argument, NULL, O_LABELS},
+    {"accept-days", required_argument, NULL, O_P_ACCEPT},
+    {"conclude-days", required_argument, NULL, O_P_CONCLUDE},
+    {"review-days", required_argument, NULL, O_P_REVIEW},
+    {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
+    {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -128,7 +154,11 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  m.occurred_on AS occurred_on, m.category AS category, m.source AS source,"                 \
     "  (m.source = 3 OR a.a_case IS NOT NULL) AS assigned, a.a_to AS assignee,"                   \
     "  a.a_due AS due_on, CASE WHEN m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due IS NOT NULL" \
-    "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left"
+    "  THEN CAST(round(julianday(a.a_due) - julianday(?8)) AS INTEGER) END AS days_left,"         \
+    "  m.reported_outcome AS reported_outcome,"                                                   \
+    "  coalesce((SELECT v.satisfaction FROM evaluations v WHERE v.case_id = m.id"                 \
+    "   ORDER BY v.row DESC LIMIT 1), (SELECT s.satisfaction FROM status_changes s"               \
+    "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -138,42 +168,50 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
     "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"         \
     "  AND (?9 IS NULL OR a.a_to = ?9)"
-#define S_CASES_ORPHANS                                                                           \
-    " UNION ALL"                                                                                  \
-    " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL" \
-    " FROM status_changes s"                                                                      \
-    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                           \
-    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                     \
-    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                           \
-    "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 AND ?9 IS NULL"             \
+#define S_CASES_ORPHANS                                                                            \
+    " UNION ALL"                                                                                   \
+    " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \
+    "  0, 0"                                                                                       \
+    " FROM status_changes s"                                                                       \
+    " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                            \
+    "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                      \
+    "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                            \
+    "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 AND ?9 IS NULL"              \
     " GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
 
 static const char s_cases_sql[] =
     "SELECT * FROM (" S_CASES_SELECT " FROM matters m LEFT JOIN " S_CASES_CURRENT
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
-static const char s_overdue_sql[] =
-    "SELECT * FROM (" S_CASES_SELECT " FROM " S_CASES_CURRENT
-    " a CROSS JOIN matters m ON m.id = a.a_case" S_CASES_WHERE S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",  "station",     "township", "outcome",      "last_change",   "changes",
-    "conflict", "occurred_on", "category", "source",       "assigned",      "assignee",
-    "due_on",   "days_left",   "overdue",  "station_name", "township_name", "assignee_name"};
+    "case_id",      "station",       "township",      "outcome",     "last_change",
+    "changes",      "conflict",      "occurred_on",   "category",    "source",
+    "assigned",     "assignee",      "due_on",        "days_left",   "overdue",
+    "station_name", "township_name", "assignee_name", "accept_due",  "accept_left",
+    "conclude_due", "conclude_left", "review_due",    "review_left", "overdue_what",
+    "satisfaction", "clock_overdue"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
     sqlite3 *db;           /* borrowed */
-    sqlite3_stmt *st;      /* s_cases_sql or s_overdue_sql */
+    sqlite3_stmt *st;      /* s_cases_sql */
     const char *sql;       /* for the error log */
     char today[11];        /* for overdue and days_left */
     char id[SJ_UUID_TEXT]; /* the row's cells' buffers */
     char when[COUNTY_SQL_TIME];
     char n[COUNTY_SQL_NUM], days[COUNTY_SQL_NUM];
+    sj_clock_db_t *clock; /* the statutory clock of each row */
+    sj_periods_t periods;
+    int overdue_only; /* rows filtered here: 交办 or a stage overdue */
+    char left[SJ_STAGE_N][COUNTY_SQL_NUM];
+    char what[64];
+    sj_clock_t clk;
     const char *cells[COUNTY_CASES_NCOLS];
     sj_places_map_t *places; /* issue 15: names beside the codes */
 };
@@ -185,6 +223,8 @@ s_place(const sj_places_map_t *places, const unsigned char *code)
     const char *n = code ? sj_places_map_get(places, (const char *) code) : NULL;
     return n ? n : (const char *) code;
 }
+
+static int s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t err_size);
 
 const char *const *
 county_cases_names(void)
@@ -218,7 +258,21 @@ county_cases_open(
     } else {
         sj_date_today(self->today);
     }
-    self->sql = f->overdue_only ? s_overdue_sql : s_cases_sql;
+    /* Every open case is read (not the assignments side only): the clock of
+     * each row is computed for its columns. */
+    self->sql = s_cases_sql;
+    self->overdue_only = f->overdue_only;
+    if (f->periods) {
+        self->periods = *f->periods;
+    } else {
+        sj_periods_default(&self->periods);
+    }
+    if (sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &self->clock) != SJ_OK) {
+        rc = county_sql_fail(db, sqlite3_errcode(db), "cannot read the clock",
+                             COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+        county_cases_close(&self);
+        return rc;
+    }
     int src = sqlite3_prepare_v2(db, self->sql, -1, &self->st, NULL);
     if (src != SQLITE_OK) {
         rc = county_sql_fail(db, src, "cannot read cases", self->sql, err, err_size);
@@ -232,8 +286,8 @@ county_cases_open(
     b = b || !f->from ? b : sqlite3_bind_text(st, 3, f->from, -1, SQLITE_STATIC);
     b = b || !f->to ? b : sqlite3_bind_text(st, 4, f->to, -1, SQLITE_STATIC);
     b = b ? b : sqlite3_bind_int(st, 5, f->source ? sj_enum_value(SJ_FIELD_SOURCE, f->source) : 0);
-    b = b ? b : sqlite3_bind_int(st, 6, f->open_only ? 1 : 0);
-    b = b ? b : sqlite3_bind_int(st, 7, f->overdue_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_int(st, 6, f->open_only || f->overdue_only ? 1 : 0);
+    b = b ? b : sqlite3_bind_int(st, 7, 0);
     b = b ? b : sqlite3_bind_text(st, 8, self->today, -1, SQLITE_STATIC);
     b = b || !f->assignee ? b : sqlite3_bind_text(st, 9, f->assignee, -1, SQLITE_STATIC);
     if (b != SQLITE_OK) {
@@ -247,6 +301,16 @@ county_cases_open(
 
 int
 county_cases_next(county_cases_t *self, const char *const **cells, char *err, size_t err_size)
+{
+    int rc;
+    do {
+        rc = s_cases_row(self, cells, err, err_size);
+    } while (rc == SJ_OK && self->overdue_only && !(*cells)[14][0]);
+    return rc;
+}
+
+static int
+s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t err_size)
 {
     sqlite3_stmt *st = self->st;
     *cells = NULL;
@@ -271,6 +335,35 @@ county_cases_next(county_cases_t *self, const char *const **cells, char *err, si
     const char *outcome = sj_enum_name(SJ_FIELD_OUTCOME, sqlite3_column_int(st, 3));
     const char *category = sj_enum_name(SJ_FIELD_CATEGORY, sqlite3_column_int(st, 8));
     const char *source = sj_enum_name(SJ_FIELD_SOURCE, sqlite3_column_int(st, 9));
+    int assign_overdue = open && due && strcmp(due, self->today) < 0;
+    sj_clock_t *clkp = &self->clk; /* the cells point into it */
+    memset(clkp, 0, sizeof *clkp);
+    const char *occurred = (const char *) sqlite3_column_text(st, 7);
+    if (outcome && occurred && occurred[0]) {
+        int rc = sj_clock_db_case(self->clock, sqlite3_column_blob(st, 0), occurred,
+                                  sqlite3_column_int(st, 14), sqlite3_column_int(st, 9),
+                                  &self->periods, self->today, clkp);
+        if (rc != SJ_OK && rc != SJ_EINVAL) {
+            return county_sql_fail(self->db, sqlite3_errcode(self->db), "cannot read the clock",
+                                   COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+        }
+    }
+    const sj_clock_t clk = *clkp;
+    self->what[0] = '\0';
+    for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+        const sj_stage_clock_t *sc = &clk.st[k];
+        snprintf(self->left[k], sizeof self->left[k], "%lld", (long long) sc->left);
+        if (sc->overdue) {
+            size_t l = strlen(self->what);
+            snprintf(self->what + l, sizeof self->what - l, "%s%s", l ? "," : "", sj_stage_name(k));
+        }
+    }
+    if (assign_overdue) {
+        size_t l = strlen(self->what);
+        snprintf(self->what + l, sizeof self->what - l, "%sassignment", l ? "," : "");
+    }
+#define S_DUE(k)  (clk.st[k].active ? clkp->st[k].due : NULL)
+#define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? self->left[k] : NULL)
     const char *row[COUNTY_CASES_NCOLS] = {self->id,
                                            (const char *) sqlite3_column_text(st, 1),
                                            (const char *) sqlite3_column_text(st, 2),
@@ -286,10 +379,23 @@ county_cases_next(county_cases_t *self, const char *const **cells, char *err, si
                                            due,
                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
                                                                                       : self->days,
-                                           open && due && strcmp(due, self->today) < 0 ? "yes" : "",
+                                           assign_overdue ? "yes" : "",
                                            s_place(self->places, sqlite3_column_text(st, 1)),
                                            s_place(self->places, sqlite3_column_text(st, 2)),
-                                           s_place(self->places, sqlite3_column_text(st, 11))};
+                                           s_place(self->places, sqlite3_column_text(st, 11)),
+                                           S_DUE(SJ_STAGE_ACCEPT),
+                                           S_LEFT(SJ_STAGE_ACCEPT),
+                                           S_DUE(SJ_STAGE_CONCLUDE),
+                                           S_LEFT(SJ_STAGE_CONCLUDE),
+                                           S_DUE(SJ_STAGE_REVIEW),
+                                           S_LEFT(SJ_STAGE_REVIEW),
+                                           self->what,
+                                           sj_outcome_is_concluded(sqlite3_column_int(st, 3))
+                                               ? sj_satisfaction_name(sqlite3_column_int(st, 15))
+                                               : NULL,
+                                           clk.overdue ? "yes" : ""};
+#undef S_DUE
+#undef S_LEFT
     memcpy(self->cells, row, sizeof row);
     *cells = self->cells;
     return SJ_OK;
@@ -303,6 +409,7 @@ county_cases_close(county_cases_t **self_p)
     }
     sqlite3_finalize((*self_p)->st);
     sj_places_map_free(&(*self_p)->places);
+    sj_clock_db_close(&(*self_p)->clock);
     free(*self_p);
     *self_p = NULL;
 }
@@ -347,14 +454,17 @@ county_cases_write(
 typedef struct {
     const char *data, *log_level, *format, *township, *outcome, *note, *officer;
     const char *source, *from, *to, *labels;
+    const char *periods[5]; /* SJ_PERIOD_KEYS */
+    const char *satisfaction;
     int conflicts, overdue, open, help, bom;
 } s_args_t;
 
 static int
 s_cases(const s_args_t *a, sj_format_t fmt)
 {
-    if (a->outcome || a->note || a->officer) {
-        fprintf(stderr, _("county-server: cases does not take --outcome, --note or --officer\n"));
+    if (a->outcome || a->note || a->officer || a->satisfaction) {
+        fprintf(stderr, _("county-server: cases does not take --outcome, --note, --officer or"
+                          " --satisfaction\n"));
         return 2;
     }
     county_cases_filter_t f = {.township = a->township,
@@ -364,6 +474,11 @@ s_cases(const s_args_t *a, sj_format_t fmt)
                                .conflicts_only = a->conflicts,
                                .open_only = a->open,
                                .overdue_only = a->overdue};
+    sj_periods_t p;
+    if (sj_clock_cli_periods_vals("county-server", a->periods, &p)) {
+        return 2;
+    }
+    f.periods = &p;
     char err[512] = "";
     if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -385,6 +500,8 @@ s_cases(const s_args_t *a, sj_format_t fmt)
 int
 county_update_check(const char *id_text,
                     const char *outcome_name,
+                    const char *satisfaction_name,
+                    int *satisfaction,
                     const char *note,
                     const char *officer,
                     uint8_t id[SJ_ID_BYTES],
@@ -403,6 +520,23 @@ county_update_check(const char *id_text,
         snprintf(err, err_size, _("--outcome is required, one of: %s"), list);
         return SJ_EINVAL;
     }
+    *satisfaction = 0;
+    if (satisfaction_name && satisfaction_name[0]) {
+        *satisfaction = sj_satisfaction_value(satisfaction_name);
+        if (!*satisfaction) {
+            snprintf(err, err_size,
+                     _("--satisfaction '%.64s': give 满意 (satisfied), 基本满意 (basically),"
+                       " 不满意 (dissatisfied) or 未评价 (not_evaluated)"),
+                     satisfaction_name);
+            return SJ_EINVAL;
+        }
+        if (!sj_outcome_is_concluded(*outcome)) {
+            snprintf(err, err_size, "%s",
+                     _("--satisfaction goes with a conclusion (--outcome closed or"
+                       " resolved_on_spot); later, use 'evaluate'"));
+            return SJ_EINVAL;
+        }
+    }
     note = note ? note : "";
     officer = officer ? officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
@@ -419,6 +553,7 @@ int
 county_update_do(county_store_t *st,
                  const char *id_text,
                  const char *outcome_name,
+                 const char *satisfaction_name,
                  const char *note,
                  const char *officer,
                  const char *account,
@@ -428,12 +563,14 @@ county_update_do(county_store_t *st,
                  size_t err_size)
 {
     uint8_t id[SJ_ID_BYTES];
-    int rc = county_update_check(id_text, outcome_name, note, officer, id, outcome, err, err_size);
+    int satisfaction = 0;
+    int rc = county_update_check(id_text, outcome_name, satisfaction_name, &satisfaction, note,
+                                 officer, id, outcome, err, err_size);
     if (rc != SJ_OK) {
         return rc;
     }
-    rc = county_store_update_by(st, id, *outcome, note ? note : "", officer ? officer : "", account,
-                                res, err, err_size);
+    rc = county_store_update_by(st, id, *outcome, satisfaction, note ? note : "",
+                                officer ? officer : "", account, res, err, err_size);
     return rc == SJ_EINVAL || rc == SJ_ENOTFOUND ? SJ_EFORBIDDEN : rc;
 }
 
@@ -446,9 +583,10 @@ s_update(const s_args_t *a, const char *id_text)
         return 2;
     }
     uint8_t id[SJ_ID_BYTES];
-    int outcome = 0;
+    int outcome = 0, satisfaction = 0;
     char err[512] = "";
-    if (county_update_check(id_text, a->outcome, a->note, a->officer, id, &outcome, err, sizeof err)
+    if (county_update_check(id_text, a->outcome, a->satisfaction, &satisfaction, a->note,
+                            a->officer, id, &outcome, err, sizeof err)
         != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
         return 2;
@@ -459,8 +597,8 @@ s_update(const s_args_t *a, const char *id_text)
         return 1;
     }
     sj_update_result_t res;
-    int rc = county_update_do(st, id_text, a->outcome, a->note, a->officer, NULL, &res, &outcome,
-                              err, sizeof err);
+    int rc = county_update_do(st, id_text, a->outcome, a->satisfaction, a->note, a->officer, NULL,
+                              &res, &outcome, err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -530,6 +668,16 @@ county_cases_main(int argc, char **argv)
             break;
         case O_NOTE:
             a.note = optarg;
+            break;
+        case O_SATISFACTION:
+            a.satisfaction = optarg;
+            break;
+        case O_P_ACCEPT:
+        case O_P_CONCLUDE:
+        case O_P_REVIEW:
+        case O_P_EXTEND_MAX:
+        case O_P_EXTEND_COUNT:
+            a.periods[c - O_P_ACCEPT] = optarg;
             break;
         case O_OFFICER:
             a.officer = optarg;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "county_store_view.h"
+#include "sj_clock.h"
 #include "sj_err.h"
 #include "sj_table.h"
 
@@ -22,17 +23,18 @@ int county_cases_main(int argc, char **argv);
 
 /* A selection of cases; every field optional (NULL / 0). Filters combine. */
 typedef struct {
-    const char *township;  /* 9-digit code */
-    const char *source;    /* reported source by name; "assigned" = every
-                            * assigned case (an assignments row, or reported
-                            * with source assigned) */
-    const char *from, *to; /* occurred_on, inclusive, YYYY-MM-DD */
-    int conflicts_only;    /* only cases listed in conflicts */
-    int open_only;         /* only open cases (pending, accepted) */
-    int overdue_only;      /* only open cases past their current due date */
-    const char *today;     /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
-    const char *assignee;  /* only cases whose current assignment is to this code (a
-                            * department's page, issue 17) */
+    const char *township;        /* 9-digit code */
+    const char *source;          /* reported source by name; "assigned" = every
+                                  * assigned case (an assignments row, or reported
+                                  * with source assigned) */
+    const char *from, *to;       /* occurred_on, inclusive, YYYY-MM-DD */
+    int conflicts_only;          /* only cases listed in conflicts */
+    int open_only;               /* only open cases (pending, accepted) */
+    int overdue_only;            /* only open cases past their current due date */
+    const char *today;           /* YYYY-MM-DD for overdue; NULL = sj_date_today() */
+    const sj_periods_t *periods; /* the statutory periods; NULL = the defaults */
+    const char *assignee;        /* only cases whose current assignment is to this
+                                  * code (a department's page, issue 17) */
 } county_cases_filter_t;
 
 /* Checks a selection: township a 9-digit code, source a known name, dates
@@ -41,7 +43,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 18
+#define COUNTY_CASES_NCOLS 27
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -65,7 +67,16 @@ void county_cases_close(county_cases_t **self_p);
  * and due_on of the current assignment (null when none), days_left (due_on
  * minus today in days, for open cases with a due date, else null), overdue
  * "yes"/"", then (issue 15) station_name, township_name and assignee_name:
- * the place names, or the code when it has none), plus one row per orphan case (status changes
+ * the place names, or the code when it has none),
+ * then accept_due, accept_left, conclude_due,
+ * conclude_left, review_due, review_left (each stage's due date when it
+ * applies; days left while it runs; docs/CLOCK.md) and overdue_what
+ * ("acceptance,conclusion,review,assignment": which), satisfaction (a
+ * concluded case's evaluation: the latest evaluation event, else the one
+ * its conclusion in force carried; null when none), clock_overdue ("yes":
+ * a running stage of the statutory clock is past its due date; not yet in
+ * `overdue`, the figures or --overdue, which count the 交办 side), plus
+ * one row per orphan case (status changes
  * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
  * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.
  * SJ_EINVAL (bad selection), SJ_EDB, SJ_ENOMEM, SJ_EIO; err says why. */
@@ -82,10 +93,14 @@ SJ_NODISCARD int county_cases_write(
     sqlite3 *db, const char *township, int conflicts_only, sj_format_t fmt, FILE *out);
 
 /* update's checks (issue 17: the dashboard's too): a case id, an outcome
- * name (or label) into *outcome, note and officer within their sizes.
- * SJ_OK, or SJ_EINVAL with the reason. */
+ * name (or label) into *outcome, the petitioner's evaluation (issue 16: a
+ * name or label, or NULL) into *satisfaction (0 none) and only with a
+ * conclusion, note and officer within their sizes. SJ_OK, or SJ_EINVAL
+ * with the reason. */
 SJ_NODISCARD int county_update_check(const char *id_text,
                                      const char *outcome_name,
+                                     const char *satisfaction_name,
+                                     int *satisfaction,
                                      const char *note,
                                      const char *officer,
                                      uint8_t id[SJ_ID_BYTES],
@@ -99,6 +114,7 @@ SJ_NODISCARD int county_update_check(const char *id_text,
 SJ_NODISCARD int county_update_do(county_store_t *st,
                                   const char *id_text,
                                   const char *outcome_name,
+                                  const char *satisfaction_name,
                                   const char *note,
                                   const char *officer,
                                   const char *account,

@@ -23,6 +23,7 @@
 #include "county_store.h"
 #include "county_verify.h"
 #include "sj_backup.h"
+#include "sj_clock_cli.h"
 #include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
@@ -78,6 +79,16 @@ enum {
     O_UNIT,
     O_PASSWORD_FILE,
     O_USER,
+    O_DAYS,
+    O_APPROVED_BY,
+    O_STAGE,
+    O_P_ACCEPT,
+    O_P_CONCLUDE,
+    O_P_REVIEW,
+    O_P_EXTEND_MAX,
+    O_P_EXTEND_COUNT,
+    O_SATISFACTION,
+    O_NOTE,
 };
 
 static const struct option s_options[] = {
@@ -123,6 +134,16 @@ static const struct option s_options[] = {
     {"unit", required_argument, NULL, O_UNIT},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"user", required_argument, NULL, O_USER},
+    {"days", required_argument, NULL, O_DAYS},
+    {"approved-by", required_argument, NULL, O_APPROVED_BY},
+    {"stage", required_argument, NULL, O_STAGE},
+    {"accept-days", required_argument, NULL, O_P_ACCEPT},
+    {"conclude-days", required_argument, NULL, O_P_CONCLUDE},
+    {"review-days", required_argument, NULL, O_P_REVIEW},
+    {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
+    {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
+    {"note", required_argument, NULL, O_NOTE},
     {NULL, 0, NULL, 0},
 };
 
@@ -130,7 +151,13 @@ static const struct option s_options[] = {
  * other option is a key of its command's section. */
 static const char *const s_cfg_general[] = {
     "data", "bind",       "code",         "log-level",         "insecure",
-    "http", "token-file", "silent-after", "undelivered-after", NULL};
+    "http", "token-file", "silent-after", "undelivered-after", SJ_PERIOD_KEYS,
+    NULL};
+
+/* The periods of the clock (docs/CLOCK.md): general keys, so that one line
+ * of [county-server] sets them for every command that computes a clock. */
+static const sj_clock_cli_ids_t s_period_ids = {
+    {O_P_ACCEPT, O_P_CONCLUDE, O_P_REVIEW, O_P_EXTEND_MAX, O_P_EXTEND_COUNT}};
 
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
@@ -730,6 +757,107 @@ s_places_cmd(const sj_cli_args_t *ca)
     return 0;
 }
 
+/* ---- extend (issue 16, docs/CLOCK.md) ---- */
+
+static int
+s_extend_cmd(const sj_cli_args_t *ca)
+{
+    sj_periods_t p;
+    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    if (code) {
+        return code;
+    }
+    sj_event_t *ev =
+        sj_clock_cli_extension(ca, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    char err[512] = "", today[11];
+    sj_date_today(today);
+    code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        free(ev);
+        return 1;
+    }
+    sj_clock_t after;
+    if (county_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: extension refused, nothing stored: %s\n", err);
+    } else {
+        char where[64];
+        snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
+        sj_clock_cli_report("county-server", ca->pos[0], ev, &after, where);
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
+}
+
+/* ---- evaluate (issue 16) ---- */
+
+static int
+s_evaluate_cmd(const sj_cli_args_t *ca)
+{
+    const char *sat = sj_cli_val(ca, O_SATISFACTION);
+    const char *note = sj_cli_val(ca, O_NOTE), *officer = sj_cli_val(ca, O_OFFICER);
+    if (sj_cli_need(ca, O_SATISFACTION, "S")) {
+        return 2;
+    }
+    int value = sj_satisfaction_value(sat);
+    if (!value) {
+        fprintf(stderr,
+                "county-server: --satisfaction '%s': give 满意 (satisfied), 基本满意 (basically),"
+                " 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
+                sat);
+        return 2;
+    }
+    if ((note && (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))))
+        || (officer
+            && (strlen(officer) > SJ_MAX_OFFICER_BYTES
+                || !sj_utf8_valid(officer, strlen(officer))))) {
+        fprintf(stderr,
+                "county-server: --note (at most %d bytes) and --officer (at most %d) must"
+                " be UTF-8 text\n",
+                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        fprintf(stderr, "county-server: out of memory\n");
+        return 1;
+    }
+    if (sj_uuid_parse(ca->pos[0], ev->case_id) != SJ_OK) {
+        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", ca->pos[0]);
+        free(ev);
+        return 2;
+    }
+    ev->type = SJ_EVENT_EVALUATION;
+    ev->satisfaction = value;
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    char err[512] = "";
+    int code = 1;
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else if (county_store_evaluate(st, ev, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "county-server: evaluation refused, nothing stored: %s\n", err);
+    } else {
+        char id[SJ_UUID_TEXT];
+        sj_uuid_format(ev->id, id);
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: case %s: evaluation %s (%s) stored (event of origin %s)\n",
+                ca->pos[0], sj_satisfaction_label(value, SJ_LANG_ZH), sj_satisfaction_name(value),
+                county_store_origin(st));
+        code = 0;
+    }
+    county_store_close(&st);
+    free(ev);
+    return code;
+}
+
 /* ---- report ---- */
 
 static int
@@ -1155,25 +1283,70 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --reason TEXT       why (required)\n"),
      s_fix_cmd, NULL, NULL, NULL},
     {"places", "import FILE | list", 1, 2, S_OPTS(O_FORMAT, O_BOM),
-     "place names (code -> name): import a list, list them",
-     "usage: county-server places import FILE.csv\n"
-     "       county-server places list [--format table|json|csv]\n"
-     "\n"
-     "Keeps the county's place names (e.g. 230523100 宝清镇) and sends them down:\n"
-     "each township hub gets its own, its county's and its stations' names, each\n"
-     "station its own, its township's and its county's, without a restart. Every\n"
-     "listing, page, report and export then shows the name beside the code; a\n"
-     "code without a name shows as the code.\n"
-     "\n"
-     "import: FILE is CSV, UTF-8 (a BOM is fine), one code,name per line (code: 6,\n"
-     "9 or 12 digits, within this county; name: 1..64 bytes, may be quoted). A\n"
-     "first line that is not a code is a header. Every bad line is named by its\n"
-     "number and nothing is stored (exit 2). Importing again renames the codes\n"
-     "held and adds new ones; a code not in the file keeps its name.\n"
-     "\n"
-     "  --format F          list: table (default), json, csv\n"
-     "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n",
+     N_("place names (code -> name): import a list, list them"),
+     N_("usage: county-server places import FILE.csv\n"
+        "       county-server places list [--format table|json|csv]\n"
+        "\n"
+        "Keeps the county's place names (e.g. 230523100 宝清镇) and sends them down:\n"
+        "each township hub gets its own, its county's and its stations' names, each\n"
+        "station its own, its township's and its county's, without a restart. Every\n"
+        "listing, page, report and export then shows the name beside the code; a\n"
+        "code without a name shows as the code.\n"
+        "\n"
+        "import: FILE is CSV, UTF-8 (a BOM is fine), one code,name per line (code: 6,\n"
+        "9 or 12 digits, within this county; name: 1..64 bytes, may be quoted). A\n"
+        "first line that is not a code is a header. Every bad line is named by its\n"
+        "number and nothing is stored (exit 2). Importing again renames the codes\n"
+        "held and adds new ones; a code not in the file keeps its name.\n"
+        "\n"
+        "  --format F          list: table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"),
      s_places_cmd, NULL, NULL, NULL},
+
+    {"extend", "CASE-ID", 1, 1,
+     S_OPTS(O_DAYS,
+            O_REASON,
+            O_APPROVED_BY,
+            O_STAGE,
+            O_OFFICER,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
+     N_("extend a stage's statutory period (延期), approved by the head"),
+     N_("usage: county-server extend CASE-ID --days N --reason TEXT --approved-by NAME\n"
+        "           [--stage acceptance|conclusion|review] [--officer X]\n"
+        "\n"
+        "Records an extension (延期) of the stage of a case that is running (or\n"
+        "--stage): its due date moves by N days. The regulations allow it only\n"
+        "with the head's approval and the reason told the petitioner. N may not\n"
+        "exceed extend-max-days (default 30), and a stage is extended at most\n"
+        "extend-count times (default 1); otherwise it is refused with the reason\n"
+        "(exit 1, nothing stored). Prints the extension's id; the case's history\n"
+        "(show) lists it. Today is the local date, or SANJI_TODAY (docs/CLOCK.md).\n"
+        "\n"
+        "  --days N            days to add (1..extend-max-days)\n"
+        "  --reason TEXT       the reason told (required)\n"
+        "  --approved-by NAME  the head who approved it (required)\n"
+        "  --stage S           acceptance, conclusion or review (default: the\n"
+        "                      stage running)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the periods (general keys of [county-server]:\n"
+        "                      defaults 15, 60, 30, 30, 1)\n"),
+     s_extend_cmd, NULL, NULL, NULL},
+    {"evaluate", "CASE-ID", 1, 1, S_OPTS(O_SATISFACTION, O_NOTE, O_OFFICER),
+     N_("record the petitioner's evaluation of a concluded case (满意度)"),
+     N_("usage: county-server evaluate CASE-ID --satisfaction S [--note TEXT] [--officer X]\n"
+        "\n"
+        "Records the petitioner's evaluation of a concluded case (closed or resolved\n"
+        "on the spot) as an event of the county's own stream. It replaces the one\n"
+        "the conclusion carried (update --satisfaction) or an earlier evaluation;\n"
+        "nothing is edited. cases shows the evaluation in force (satisfaction).\n"
+        "\n"
+        "  --satisfaction S    满意 satisfied, 基本满意 basically, 不满意 dissatisfied,\n"
+        "                      未评价 not_evaluated\n"),
+     s_evaluate_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      N_("per station: highest complete sequence, gaps, hash-chain\n"
         "breaks; exit 1 on any"),

@@ -27,6 +27,15 @@ const char county_query_history_sql[] =
     " UNION ALL SELECT CASE f.type WHEN 6 THEN 'void' ELSE 'correction' END, e.created_ms,"
     " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.eid, e.received_ms"
     " FROM fixes AS f JOIN events AS e ON e.eid = f.eid WHERE f.case_id=?1"
+    " UNION ALL SELECT 'extension', x.created_ms, x.origin, x.officer, x.reason, NULL, NULL,"
+    " x.stage, x.days, x.approved_by, NULL, (SELECT e.id FROM events AS e WHERE e.eid = x.row),"
+    " x.row, (SELECT e.received_ms FROM events AS e WHERE e.eid = x.row)"
+    " FROM extensions AS x WHERE x.case_id=?1"
+    " UNION ALL SELECT 'evaluation', v.created_ms, v.origin, v.officer, v.note, NULL,"
+    " v.satisfaction, NULL, NULL, NULL, NULL,"
+    " (SELECT e.id FROM events AS e WHERE e.eid = v.row), v.row,"
+    " (SELECT e.received_ms FROM events AS e WHERE e.eid = v.row)"
+    " FROM evaluations AS v WHERE v.case_id=?1"
     " ORDER BY 2, 13";
 
 int

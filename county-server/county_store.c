@@ -10,6 +10,7 @@
 #include "county_tally.h"
 #include "sj_case.h"
 #include "sj_case_db.h"
+#include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_history.h"
 #include "sj_ids.h"
@@ -193,6 +194,15 @@ static const sj_migration_t s_migrations[] = {
      * sj_dept_code) and a name. */
     {16, SJ_USERS_SCHEMA "CREATE TABLE departments(code TEXT PRIMARY KEY, name TEXT NOT NULL,"
                          " created_ms INTEGER NOT NULL);"},
+    /* Issue 16: the clock's extensions (docs/CLOCK.md), row = events.eid. */
+    {17, SJ_CLOCK_EXT_SCHEMA},
+    /* Issue 16: the petitioner's evaluation — on the conclusion (a status
+     * change's satisfaction) or later (evaluations, row = events.eid). */
+    {18, "ALTER TABLE status_changes ADD COLUMN satisfaction INTEGER NOT NULL DEFAULT 0;"
+         "CREATE TABLE evaluations(row INTEGER PRIMARY KEY, case_id BLOB NOT NULL,"
+         " satisfaction INTEGER NOT NULL, created_ms INTEGER NOT NULL, origin TEXT NOT NULL,"
+         " note TEXT NOT NULL, officer TEXT NOT NULL);"
+         "CREATE INDEX evaluations_case ON evaluations(case_id);"},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -545,11 +555,59 @@ s_replay(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
 
 static int s_refresh_assigned(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
 
+/* Runs one statement with ?1, ?2 bound to integers. */
+static int
+s_exec_bind2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(db, sql, &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_int64(st, 1, a);
+        sqlite3_bind_int64(st, 2, b);
+        rc = sj_db_step_done(db, st, sql);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* An evaluation (issue 16): one row per event; the latest to arrive holds. */
+static int
+s_insert_evaluation(county_store_t *self, const sj_event_t *ev)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "INSERT INTO evaluations(row, case_id, satisfaction, created_ms, origin,"
+                           " note, officer) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           &st);
+    if (rc == SJ_OK) {
+        rc =
+            sj_db_bind_check(self->db,
+                             sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(self->db))
+                                 | sqlite3_bind_blob(st, 2, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC)
+                                 | sqlite3_bind_int(st, 3, ev->satisfaction)
+                                 | sqlite3_bind_int64(st, 4, ev->created_ms)
+                                 | sqlite3_bind_text(st, 5, ev->origin, -1, SQLITE_STATIC)
+                                 | sqlite3_bind_text(st, 6, ev->note, -1, SQLITE_STATIC)
+                                 | sqlite3_bind_text(st, 7, ev->officer, -1, SQLITE_STATIC),
+                             "evaluation insert");
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_step_done(self->db, st, "evaluation insert");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int
 s_insert_status(county_store_t *self, const sj_event_t *ev)
 {
     /* the events row just inserted */
-    int rc = sj_case_db_insert(self->cases, ev, sqlite3_last_insert_rowid(self->db));
+    int64_t eid = sqlite3_last_insert_rowid(self->db);
+    int rc = sj_case_db_insert(self->cases, ev, eid);
+    if (rc == SJ_OK && ev->satisfaction) {
+        rc = s_exec_bind2(self->db, "UPDATE status_changes SET satisfaction = ?2 WHERE eid = ?1",
+                          eid, ev->satisfaction);
+    }
     if (rc == SJ_OK) {
         rc = s_replay(self, ev->case_id);
     }
@@ -883,6 +941,12 @@ s_store_event(void *ctx,
         if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
             return s_insert_fix(self, ev);
         }
+        if (ev->type == SJ_EVENT_EXTENSION) {
+            return sj_clock_db_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+        }
+        if (ev->type == SJ_EVENT_EVALUATION) {
+            return s_insert_evaluation(self, ev);
+        }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);
     }
@@ -1010,6 +1074,7 @@ int
 county_store_update_by(county_store_t *self,
                        const uint8_t case_id[SJ_ID_BYTES],
                        int outcome,
+                       int satisfaction,
                        const char *note,
                        const char *officer,
                        const char *account,
@@ -1018,7 +1083,8 @@ county_store_update_by(county_store_t *self,
                        size_t reason_size)
 {
     sj_case_db_set_account(self->cases, account);
-    int rc = county_store_update(self, case_id, outcome, note, officer, res, reason, reason_size);
+    int rc = county_store_update_ex(self, case_id, outcome, satisfaction, note, officer, res,
+                                    reason, reason_size);
     sj_case_db_set_account(self->cases, NULL);
     return rc;
 }
@@ -1033,9 +1099,24 @@ county_store_update(county_store_t *self,
                     char *reason,
                     size_t reason_size)
 {
-    return sj_case_db_update(self->cases, county_store_origin(self), "at the county",
-                             s_append_change, self, case_id, outcome, note, officer, res, reason,
-                             reason_size);
+    return county_store_update_ex(self, case_id, outcome, 0, note, officer, res, reason,
+                                  reason_size);
+}
+
+int
+county_store_update_ex(county_store_t *self,
+                       const uint8_t case_id[SJ_ID_BYTES],
+                       int outcome,
+                       int satisfaction,
+                       const char *note,
+                       const char *officer,
+                       sj_update_result_t *res,
+                       char *reason,
+                       size_t reason_size)
+{
+    return sj_case_db_update_ex(self->cases, county_store_origin(self), "at the county",
+                                s_append_change, self, case_id, outcome, satisfaction, note,
+                                officer, res, reason, reason_size);
 }
 
 /* ---- corrections and voids made at the county (issue 15) ---- */
@@ -1065,6 +1146,141 @@ county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reas
     if (rc == SJ_OK) {
         sj_uuid7_new(ev->id);
         rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- evaluations (county-server evaluate, issue 16) ---- */
+
+int
+county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT outcome FROM matters WHERE id = ?1", &st);
+    int outcome = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        outcome = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK && outcome < 0) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK && !sj_outcome_is_concluded(outcome)) {
+        snprintf(reason, reason_size,
+                 "case %s is %s: the petitioner evaluates a concluded case (closed or resolved"
+                 " on the spot)",
+                 idtext, sj_enum_name(SJ_FIELD_OUTCOME, outcome));
+        rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- extensions (county-server extend, docs/CLOCK.md) ---- */
+
+/* The clock of a matter at the county on today. SJ_ENOTFOUND when there is
+ * no such matter (or it was voided). */
+static int
+s_case_clock(county_store_t *self,
+             const uint8_t id[SJ_ID_BYTES],
+             const sj_periods_t *p,
+             const char *today,
+             sj_clock_t *clk)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT occurred_on, coalesce(reported_outcome, outcome), source"
+                           " FROM matters WHERE id = ?1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(self->db, step, "matter lookup");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    char received[11];
+    snprintf(received, sizeof received, "%s", (const char *) sqlite3_column_text(st, 0));
+    int outcome = sqlite3_column_int(st, 1), source = sqlite3_column_int(st, 2);
+    sqlite3_finalize(st);
+    sj_clock_db_t *cdb = NULL;
+    rc = sj_clock_db_open(self->db, COUNTY_CLOCK_CHANGES_SQL, &cdb);
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_case(cdb, id, received, outcome, source, p, today, clk);
+    }
+    sj_clock_db_close(&cdb);
+    return rc;
+}
+
+int
+county_store_extend(county_store_t *self,
+                    sj_event_t *ev,
+                    const sj_periods_t *p,
+                    const char *today,
+                    sj_clock_t *after,
+                    char *reason,
+                    size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_clock_t clk;
+    rc = s_case_clock(self, ev->case_id, p, today, &clk);
+    if (rc == SJ_ENOTFOUND) {
+        snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+    } else if (rc == SJ_OK) {
+        rc = sj_clock_extend_check(&clk, p, &ev->ext_stage, ev->ext_days, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_case_clock(self, ev->case_id, p, today, after);
     }
     if (rc == SJ_OK) {
         rc = s_tally_flush(self);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sj_clock.h"
 #include "sj_db.h"
 #include "sj_link.h"
 #include "sj_model.h"
@@ -90,16 +91,58 @@ const char *county_store_dir(const county_store_t *self);
 SJ_NODISCARD int
 county_store_fix(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 
-/* county_store_update made on the dashboard by account (Event.account). */
+/* county_store_update_ex made on the dashboard by account (Event.account;
+ * NULL: none, the CLI). */
 SJ_NODISCARD int county_store_update_by(county_store_t *self,
                                         const uint8_t case_id[SJ_ID_BYTES],
                                         int outcome,
+                                        int satisfaction,
                                         const char *note,
                                         const char *officer,
                                         const char *account,
                                         sj_update_result_t *res,
                                         char *reason,
                                         size_t reason_size);
+/* The petitioner's evaluation recorded later (issue 16; ev: type
+ * SJ_EVENT_EVALUATION, case_id, satisfaction 1..4, note, officer): the next
+ * event of the county's own stream; it replaces the evaluation the case
+ * had. The case must be concluded. ev->id is set. Refused, nothing stored:
+ * SJ_ENOTFOUND, SJ_EINVAL with the reason. */
+SJ_NODISCARD int
+county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
+/* The clock's read of a case's changes in force at the county (sj_clock_db). */
+#define COUNTY_CLOCK_CHANGES_SQL                         \
+    "SELECT created_ms, new_outcome FROM status_changes" \
+    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, eid"
+
+/* An extension made at the county (docs/CLOCK.md; ev: case_id, ext_stage
+ * (0: the stage running), ext_days, note = the reason, approved_by,
+ * officer): checked against the case's clock on today under the periods p
+ * (sj_clock_extend_check), then the next event of the county's own stream.
+ * ev->id and ev->ext_stage are set, *after is the clock with it. Refused,
+ * nothing stored: SJ_ENOTFOUND (no such matter) or SJ_EINVAL (the reason:
+ * e.g. already extended). */
+SJ_NODISCARD int county_store_extend(county_store_t *self,
+                                     sj_event_t *ev,
+                                     const sj_periods_t *p,
+                                     const char *today,
+                                     sj_clock_t *after,
+                                     char *reason,
+                                     size_t reason_size);
+
+/* county_store_update with the petitioner's evaluation on a conclusion
+ * (1..4; 0 none; StatusChange.satisfaction). */
+SJ_NODISCARD int county_store_update_ex(county_store_t *self,
+                                        const uint8_t case_id[SJ_ID_BYTES],
+                                        int outcome,
+                                        int satisfaction,
+                                        const char *note,
+                                        const char *officer,
+                                        sj_update_result_t *res,
+                                        char *reason,
+                                        size_t reason_size);
+
 SJ_NODISCARD int county_store_update(county_store_t *self,
                                      const uint8_t case_id[SJ_ID_BYTES],
                                      int outcome,

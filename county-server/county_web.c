@@ -92,8 +92,8 @@ s_update(county_store_t *wst,
     }
     sj_update_result_t res;
     int value = 0;
-    int rc =
-        county_update_do(wst, id, outcome, note, who->name, who->name, &res, &value, err, err_size);
+    int rc = county_update_do(wst, id, outcome, sj_form_val(form, "satisfaction"), note, who->name,
+                              who->name, &res, &value, err, err_size);
     if (rc == SJ_EFORBIDDEN) {
         rc = SJ_EINVAL;
     }

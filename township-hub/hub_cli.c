@@ -13,6 +13,7 @@
 #include "hub_store.h"
 #include "hub_store_view.h"
 #include "sj_backup.h"
+#include "sj_clock_cli.h"
 #include "sj_down.h"
 #include "sj_enrol.h"
 #include "sj_health.h"
@@ -68,6 +69,10 @@ enum {
     O_ROLE,
     O_PASSWORD_FILE,
     O_USER,
+    O_DAYS,
+    O_APPROVED_BY,
+    O_STAGE,
+    O_SATISFACTION,
 };
 
 static const struct option s_options[] = {
@@ -114,6 +119,10 @@ static const struct option s_options[] = {
     {"until", required_argument, NULL, O_UNTIL},
     {"limit", required_argument, NULL, O_LIMIT},
     {"offset", required_argument, NULL, O_OFFSET},
+    {"days", required_argument, NULL, O_DAYS},
+    {"approved-by", required_argument, NULL, O_APPROVED_BY},
+    {"stage", required_argument, NULL, O_STAGE},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {NULL, 0, NULL, 0},
 };
 
@@ -468,7 +477,8 @@ s_update(const s_opts_t *o,
          const char *id_text,
          const char *outcome_name,
          const char *note,
-         const char *officer)
+         const char *officer,
+         const char *satisfaction_name)
 {
     uint8_t id[SJ_ID_BYTES];
     if (sj_uuid_parse(id_text, id) != SJ_OK) {
@@ -481,6 +491,22 @@ s_update(const s_opts_t *o,
         sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
         fprintf(stderr, _("township-hub: --outcome is required, one of: %s\n"), list);
         return 2;
+    }
+    int satisfaction = 0;
+    if (satisfaction_name) {
+        satisfaction = sj_satisfaction_value(satisfaction_name);
+        if (!satisfaction) {
+            fprintf(stderr,
+                    "township-hub: --satisfaction '%s': give 满意 (satisfied), 基本满意"
+                    " (basically), 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
+                    satisfaction_name);
+            return 2;
+        }
+        if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
+            fprintf(stderr, "township-hub: --satisfaction goes with a conclusion (--outcome"
+                            " closed or resolved_on_spot)\n");
+            return 2;
+        }
     }
     note = note ? note : "";
     officer = officer ? officer : "";
@@ -499,7 +525,8 @@ s_update(const s_opts_t *o,
         return 1;
     }
     sj_update_result_t res;
-    int rc = hub_store_update(st, id, outcome, note, officer, &res, err, sizeof err);
+    int rc =
+        hub_store_update_ex(st, id, outcome, satisfaction, note, officer, &res, err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
@@ -624,7 +651,7 @@ s_cmd_update(const sj_cli_args_t *a)
     int rc = s_opts(a, &o);
     return rc ? rc
               : s_update(&o, a->pos[0], sj_cli_val(a, O_OUTCOME), sj_cli_val(a, O_NOTE),
-                         sj_cli_val(a, O_OFFICER));
+                         sj_cli_val(a, O_OFFICER), sj_cli_val(a, O_SATISFACTION));
 }
 
 static int
@@ -661,6 +688,42 @@ s_cmd_fix(const sj_cli_args_t *a)
         printf("%s\n", id);
         fprintf(stderr, _("township-hub: %s of %s queued for the county\n"),
                 is_void ? "void (作废)" : "correction (更正)", a->pos[0]);
+        code = 0;
+    }
+    hub_store_close(&st);
+    free(ev);
+    return code;
+}
+
+/* extend (issue 16, docs/CLOCK.md): on the default periods (the county's
+ * are not delivered down yet). */
+static int
+s_cmd_extend(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    int code = 1;
+    sj_event_t *ev =
+        sj_clock_cli_extension(a, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
+    if (!ev) {
+        return code;
+    }
+    sj_periods_t p;
+    sj_periods_default(&p);
+    char err[512] = "", today[11];
+    sj_date_today(today);
+    code = 1;
+    sj_clock_t after;
+    hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else if (hub_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: extension refused, nothing stored: %s\n", err);
+    } else {
+        sj_clock_cli_report("township-hub", a->pos[0], ev, &after, "queued for the county");
         code = 0;
     }
     hub_store_close(&st);
@@ -808,7 +871,11 @@ static const sj_cli_cmd_t s_cmds[] = {
         "Lists the township's cases: outcome, last change, number of changes,\n"
         "conflict (two changes made from the same state, or listed by the county),\n"
         "and for assigned cases the assignee, due date and days left (negative:\n"
-        "overdue).\n"
+        "overdue). The statutory clock (docs/CLOCK.md): accept_due, conclude_due,\n"
+        "review_due and, while the stage runs, days left (accept_left ...);\n"
+        "clock_overdue = a running stage past its due date; overdue = an open case\n"
+        "past its 交办 due date (overdue_what names both). Today: the local date, or\n"
+        "SANJI_TODAY.\n"
         "\n"
         "  --conflicts         only cases with a conflict\n"
         "  --overdue           only assigned open cases past their due date\n"
@@ -912,7 +979,25 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --reason TEXT       why (required)\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_fix, NULL, NULL, NULL},
-    {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_CODE),
+    {"extend", "CASE-ID", 1, 1, S_OPTS(O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, O_CODE),
+     N_("extend a stage's statutory period (延期), approved by the head"),
+     N_("usage: township-hub extend CASE-ID --days N --reason TEXT --approved-by NAME\n"
+        "           [--stage acceptance|conclusion|review] [--officer X]\n"
+        "\n"
+        "Records an extension (延期) of the running stage of a case the township may\n"
+        "change: its due date moves by N days; the event goes to the county. At\n"
+        "most 30 days, once per stage (the default periods: the county's own are\n"
+        "not delivered down yet); otherwise refused with the reason (exit 1,\n"
+        "nothing stored). Today is the local date, or SANJI_TODAY (docs/CLOCK.md).\n"
+        "\n"
+        "  --days N            days to add (1..30)\n"
+        "  --reason TEXT       the reason told (required)\n"
+        "  --approved-by NAME  the head who approved it (required)\n"
+        "  --stage S           acceptance, conclusion or review (default: the\n"
+        "                      stage running)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_extend, NULL, NULL, NULL},
+    {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      N_("a status change made by the township office"),
      N_("usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
         "\n"
@@ -925,6 +1010,9 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      (or 待处理, 当场解决, 受理, 办结, 撤回)\n"
         "  --note TEXT         why, or what was done\n"
         "  --officer X         who made the change\n"
+        "  --satisfaction S    with a conclusion: the petitioner's evaluation, 满意\n"
+        "                      satisfied, 基本满意 basically, 不满意 dissatisfied,\n"
+        "                      未评价 not_evaluated\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_update, NULL, NULL, NULL},
     {"backup", "DEST", 1, 1, NULL, N_("consistent copy of the store while the hub runs"),

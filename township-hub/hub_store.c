@@ -11,6 +11,7 @@
 
 #include "sj_case.h"
 #include "sj_case_db.h"
+#include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_history.h"
 #include "sj_ids.h"
@@ -140,6 +141,8 @@ static const sj_migration_t s_migrations[] = {
          "ALTER TABLE reports ADD COLUMN voided INTEGER NOT NULL DEFAULT 0;"},
     /* Issue 17: accounts and the audit trail (sj_users.h). */
     {12, SJ_USERS_SCHEMA},
+    /* Issue 16: the clock's extensions (docs/CLOCK.md), row = hub_seq. */
+    {13, SJ_CLOCK_EXT_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -790,6 +793,12 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
          * here they change what list and show give */
         return s_fix_keep(self, ev, hub_seq);
     }
+    if (ev->type == SJ_EVENT_EVALUATION) {
+        return SJ_OK; /* kept and forwarded; the county applies it (docs/CASES.md) */
+    }
+    if (ev->type == SJ_EVENT_EXTENSION) {
+        return sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
@@ -1142,6 +1151,119 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
     return rc;
 }
 
+/* ---- the clock (docs/CLOCK.md) ---- */
+
+#define HUB_CLOCK_CHANGES_SQL                          \
+    "SELECT created_ms, new_outcome FROM case_changes" \
+    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
+
+/* A case's received date and reported outcome as the hub holds them (the
+ * hub does not keep the reported source: a review report counts as one of
+ * its stations' matters). SJ_ENOTFOUND without a reports row. */
+static int
+s_clock_facts(sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int *outcome)
+{
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sj_db_prepare(db,
+                      "SELECT r.occurred_on, coalesce((SELECT c.reported_outcome FROM cases c"
+                      " WHERE c.id = r.id), (SELECT e.outcome FROM events e WHERE e.id = r.id),"
+                      " 1) FROM reports r WHERE r.id = ?1",
+                      &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(received, 11, "%s", (const char *) sqlite3_column_text(st, 0));
+        *outcome = sqlite3_column_int(st, 1);
+    } else {
+        rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(db, step, "report lookup");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The clock of a case at the hub on today (SJ_ENOTFOUND: no report here). */
+static int
+s_case_clock(hub_store_t *self,
+             sj_clock_db_t *cdb,
+             const uint8_t id[SJ_ID_BYTES],
+             const sj_periods_t *p,
+             const char *today,
+             sj_clock_t *clk)
+{
+    char received[11] = "";
+    int outcome = 0;
+    int rc = s_clock_facts(self->db, id, received, &outcome);
+    return rc == SJ_OK ? sj_clock_db_case(cdb, id, received, outcome, 0, p, today, clk) : rc;
+}
+
+int
+hub_store_extend(hub_store_t *self,
+                 sj_event_t *ev,
+                 const sj_periods_t *p,
+                 const char *today,
+                 sj_clock_t *after,
+                 char *reason,
+                 size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the hub store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[256] = "";
+    rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found) {
+        snprintf(reason, reason_size, "township %s holds no case %s", self->code, idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK
+               && sj_case_may_change(&rows.facts, self->code, why, sizeof why) != SJ_OK) {
+        snprintf(reason, reason_size, "%s", why);
+        rc = SJ_EINVAL;
+    }
+    sj_case_rows_free(&rows);
+    sj_clock_db_t *cdb = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
+    }
+    sj_clock_t clk;
+    if (rc == SJ_OK) {
+        rc = s_case_clock(self, cdb, ev->case_id, p, today, &clk);
+        if (rc == SJ_ENOTFOUND) {
+            snprintf(reason, reason_size, "township %s holds no report of case %s", self->code,
+                     idtext);
+        }
+    }
+    if (rc == SJ_OK) {
+        rc = sj_clock_extend_check(&clk, p, &ev->ext_stage, ev->ext_days, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_case_clock(self, cdb, ev->case_id, p, today, after);
+    }
+    sj_clock_db_close(&cdb);
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
 int
 hub_store_update(hub_store_t *self,
                  const uint8_t case_id[SJ_ID_BYTES],
@@ -1152,10 +1274,24 @@ hub_store_update(hub_store_t *self,
                  char *reason,
                  size_t reason_size)
 {
+    return hub_store_update_ex(self, case_id, outcome, 0, note, officer, res, reason, reason_size);
+}
+
+int
+hub_store_update_ex(hub_store_t *self,
+                    const uint8_t case_id[SJ_ID_BYTES],
+                    int outcome,
+                    int satisfaction,
+                    const char *note,
+                    const char *officer,
+                    sj_update_result_t *res,
+                    char *reason,
+                    size_t reason_size)
+{
     char where[32];
     snprintf(where, sizeof where, "at township %s", self->code);
-    return sj_case_db_update(self->cases, self->code, where, s_append_change, self, case_id,
-                             outcome, note, officer, res, reason, reason_size);
+    return sj_case_db_update_ex(self->cases, self->code, where, s_append_change, self, case_id,
+                                outcome, satisfaction, note, officer, res, reason, reason_size);
 }
 
 int
@@ -1182,16 +1318,18 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
         "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
         " WHERE (?1 = 0 OR conflict)"
-        "  AND (?2 = 0 OR (due_on IS NOT NULL AND days_left < 0"
-        "   AND outcome IN " SJ_OUTCOME_OPEN_SQL "))"
+        "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         " ORDER BY 2, 1";
-    static const char *const names[] = {"case_id",   "station",  "outcome",  "last_change",
-                                        "changes",   "conflict", "assignee", "due_on",
-                                        "days_left", "overdue"};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_INT,  SJ_COL_TEXT};
+    static const char *const names[] = {
+        "case_id",     "station",      "outcome",      "last_change",   "changes",
+        "conflict",    "assignee",     "due_on",       "days_left",     "overdue",
+        "accept_due",  "accept_left",  "conclude_due", "conclude_left", "review_due",
+        "review_left", "overdue_what", "clock_overdue"};
+    static const sj_col_type_t types[] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return SJ_EDB;
@@ -1202,8 +1340,14 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
-    sj_table_t *t = sj_table_new(10, names, types);
+    sj_table_t *t = sj_table_new(18, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
+    sj_periods_t periods;
+    sj_periods_default(&periods); /* not delivered down yet (docs/CLOCK.md) */
+    sj_clock_db_t *cdb = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
+    }
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char id[SJ_UUID_TEXT] = "", when[32] = "", n[24], days[24] = "";
         if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
@@ -1222,6 +1366,37 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         if (assigned) {
             snprintf(days, sizeof days, "%lld", left);
         }
+        int assign_overdue = assigned && left < 0 && sj_outcome_is_open(outcome);
+        sj_clock_t clk;
+        memset(&clk, 0, sizeof clk);
+        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+            int crc = s_case_clock(self, cdb, sqlite3_column_blob(st, 0), &periods, today, &clk);
+            if (crc != SJ_OK && crc != SJ_ENOTFOUND && crc != SJ_EINVAL) {
+                rc = crc;
+                break;
+            }
+        }
+        if (!sj_outcome_is_open(outcome)) {
+            clk.overdue = 0; /* a county's word may have closed it: no stage runs */
+            for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+                clk.st[k].overdue = 0;
+                clk.st[k].done = clk.st[k].active;
+            }
+        }
+        char lefts[SJ_STAGE_N][24], what[64] = "";
+        for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+            snprintf(lefts[k], sizeof lefts[k], "%lld", (long long) clk.st[k].left);
+            if (clk.st[k].overdue) {
+                size_t l = strlen(what);
+                snprintf(what + l, sizeof what - l, "%s%s", l ? "," : "", sj_stage_name(k));
+            }
+        }
+        if (assign_overdue) {
+            size_t l = strlen(what);
+            snprintf(what + l, sizeof what - l, "%sassignment", l ? "," : "");
+        }
+#define S_DUE(k)  (clk.st[k].active ? clk.st[k].due : NULL)
+#define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? lefts[k] : NULL)
         const char *cells[] = {id,
                                (const char *) sqlite3_column_text(st, 1),
                                sj_enum_name(SJ_FIELD_OUTCOME, outcome),
@@ -1231,9 +1406,23 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
                                assigned ? (const char *) sqlite3_column_text(st, 6) : "",
                                assigned ? (const char *) sqlite3_column_text(st, 7) : "",
                                assigned ? days : NULL,
-                               assigned && left < 0 && sj_outcome_is_open(outcome) ? "yes" : ""};
+                               assign_overdue ? "yes" : "",
+                               S_DUE(SJ_STAGE_ACCEPT),
+                               S_LEFT(SJ_STAGE_ACCEPT),
+                               S_DUE(SJ_STAGE_CONCLUDE),
+                               S_LEFT(SJ_STAGE_CONCLUDE),
+                               S_DUE(SJ_STAGE_REVIEW),
+                               S_LEFT(SJ_STAGE_REVIEW),
+                               what,
+                               clk.overdue ? "yes" : ""};
+#undef S_DUE
+#undef S_LEFT
+        if ((filter & HUB_CASES_OVERDUE) && !cells[9][0]) {
+            continue;
+        }
         rc = sj_table_add_row(t, cells);
     }
+    sj_clock_db_close(&cdb);
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "cases");
     }

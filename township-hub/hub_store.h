@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_clock.h"
 #include "sj_db.h"
 #include "sj_health.h"
 #include "sj_link.h"
@@ -69,6 +70,32 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * nothing stored: SJ_ENOTFOUND (no such case here), SJ_EINVAL (may not
  * change it), with reason. */
 SJ_NODISCARD int hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+/* An extension made at the township (docs/CLOCK.md; ev as for
+ * county_store_extend): the township must hold the case and may change it
+ * (sj_case_may_change), and the clock (the default periods: the county's
+ * are not delivered down yet) must allow it. The next event of the hub's
+ * own stream, forwarded to the county. *after is the clock with it.
+ * Refused, nothing stored: SJ_ENOTFOUND or SJ_EINVAL with the reason. */
+SJ_NODISCARD int hub_store_extend(hub_store_t *self,
+                                  sj_event_t *ev,
+                                  const sj_periods_t *p,
+                                  const char *today,
+                                  sj_clock_t *after,
+                                  char *reason,
+                                  size_t reason_size);
+
+/* hub_store_update with the petitioner's evaluation on a conclusion
+ * (StatusChange.satisfaction 1..4; 0 none). */
+SJ_NODISCARD int hub_store_update_ex(hub_store_t *self,
+                                     const uint8_t case_id[SJ_ID_BYTES],
+                                     int outcome,
+                                     int satisfaction,
+                                     const char *note,
+                                     const char *officer,
+                                     sj_update_result_t *res,
+                                     char *reason,
+                                     size_t reason_size);
+
 SJ_NODISCARD int hub_store_update(hub_store_t *self,
                                   const uint8_t case_id[SJ_ID_BYTES],
                                   int outcome,
@@ -84,7 +111,10 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
  * force or in force over a concurrent one, or the county lists a conflict;
  * docs/CASES.md), and for an assigned case
  * its latest assignment: assignee, due_on, days_left (from today's date, no
- * link needed; negative: past due), overdue ("yes": open and past due).
+ * link needed; negative: past due), overdue ("yes": open and past due),
+ * then accept_due, accept_left, conclude_due, conclude_left, review_due,
+ * review_left, overdue_what and clock_overdue ("yes": a running stage of
+ * the statutory clock past its due date; docs/CLOCK.md, default periods).
  * filter: HUB_CASES_* bits (0: every case). */
 #define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */

@@ -12,6 +12,7 @@
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_model.h"
 #include "sj_places.h"
 
 #define AGENT_APP_ID 0x534a4131 /* "SJA1" */
@@ -319,7 +320,7 @@ agent_store_add(agent_store_t *self, sj_event_t *ev, int *dup, uint64_t *num)
     snprintf(ev->origin, sizeof ev->origin, "%s", self->station);
     memcpy(ev->epoch, self->epoch, SJ_EPOCH_BYTES);
     ev->origin_seq = (uint64_t) last + 1;
-    ev->created_ms = sj_now_ms();
+    ev->created_ms = sj_event_now_ms();
     uint8_t *raw = NULL;
     size_t len = 0;
     rc = sj_event_encode(ev, &raw, &len);

@@ -45,6 +45,10 @@
       h_what: '内容', h_note: '备注', sheet: '案件单', assign_sheet: '交办单',
       sign_result: '办理结果：', sign_by: '承办人签字：', sign_date: '日期：',
       t_report: '上报', t_status: '状态变更', t_assignment: '交办',
+      t_extension: '延期', t_evaluation: '评价', days: '天', approved_by: '批准',
+      stage: { acceptance: '受理告知', conclusion: '办结', review: '复查' },
+      satisfaction: { satisfied: '满意', basically: '基本满意', dissatisfied: '不满意',
+        not_evaluated: '未评价' },
       in_force: '已生效', not_in_force: '未生效', assign_to: '交办给', due: '限期',
       fields: { id: '编号', occurred_on: '发生日期', station: '报告村站', township: '乡镇',
         channel: '渠道', kind: '类型', persons: '人数', level: '去向', category: '类别',
@@ -98,6 +102,11 @@
       assign_sheet: 'Assignment sheet', sign_result: 'Result: ',
       sign_by: 'Handled by (signature): ', sign_date: 'Date: ', t_report: 'report',
       t_status: 'status change', t_assignment: 'assignment', in_force: 'in force',
+      t_extension: 'extension', t_evaluation: 'evaluation', days: 'days',
+      approved_by: 'approved by',
+      stage: { acceptance: 'acceptance', conclusion: 'conclusion', review: 'review' },
+      satisfaction: { satisfied: 'satisfied', basically: 'basically satisfied',
+        dissatisfied: 'dissatisfied', not_evaluated: 'not evaluated' },
       not_in_force: 'not in force', assign_to: 'to', due: 'due',
       fields: { id: 'Id', occurred_on: 'Occurred on', station: 'Reporting station',
         township: 'Township', channel: 'Channel', kind: 'Kind', persons: 'Persons',
@@ -477,6 +486,11 @@
         what = label('outcome', h.from) + ' → ' + label('outcome', h.to) + ' ('
           + (h.applied === 'not in force' ? t('not_in_force') : t('in_force')) + ')'
           + (h.conflict ? ' ⚠ ' + h.conflict : '');
+      } else if (h.type === 'extension') {
+        what = (t('stage')[h.stage] || h.stage) + ' +' + h.days + ' ' + t('days') + ', '
+          + t('approved_by') + ' ' + h.approved_by;
+      } else if (h.type === 'evaluation') {
+        what = t('satisfaction')[h.satisfaction] || h.satisfaction;
       } else {
         what = t('assign_to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
         last = h;

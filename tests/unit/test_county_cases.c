@@ -139,6 +139,11 @@ typedef struct {
 
 static s_want_t s_want[S_NCASES];
 
+/* Periods so long that no statutory stage of this data set is overdue on
+ * TODAY: the checks below are of the 交办 side; test_county_cases_clock
+ * checks the statutory clock with the defaults. */
+static const sj_periods_t s_long = {365, 365, 365, 30, 1};
+
 /* Stored in reverse (s_fill), so a later index arrived first. */
 static int
 s_arrived_before(size_t a, size_t b)
@@ -633,7 +638,7 @@ test_county_cases_replay_as_documented(void **state)
     assert_int_equal(s_want[10].outcome, ACCEPTED);
     assert_false(s_want[10].conflict);
     /* and the store agrees on every current outcome */
-    county_cases_filter_t all = {.today = TODAY};
+    county_cases_filter_t all = {.today = TODAY, .periods = &s_long};
     cJSON *rows = s_cases_json(fx, &all);
     assert_int_equal(cJSON_GetArraySize(rows), S_NCASES);
     for (size_t i = 0; i < S_NCASES; i++) {
@@ -657,7 +662,7 @@ static void
 test_county_cases_list_columns(void **state)
 {
     s_fx_t *fx = *state;
-    county_cases_filter_t all = {.today = TODAY};
+    county_cases_filter_t all = {.today = TODAY, .periods = &s_long};
     cJSON *rows = s_cases_json(fx, &all);
     const cJSON *row;
     cJSON_ArrayForEach(row, rows)
@@ -692,6 +697,50 @@ test_county_cases_list_columns(void **state)
             assert_true(cJSON_IsNull(left));
         }
     }
+    cJSON_Delete(rows);
+}
+
+/* With the statutory periods (defaults): case 3 (pending, received
+ * 2024-02-02, no due date) is overdue for its acceptance decision (due
+ * 2024-02-17); case 1 (accepted 2024-01-02) for its conclusion (due
+ * 2024-03-02) and its 交办; case 10, reopened (复查) on 2024-01-31 (its
+ * changes' dates), has its review due 2024-03-01, overdue by 106 days;
+ * case 2 was concluded in time. */
+static void
+test_county_cases_clock(void **state)
+{
+    s_fx_t *fx = *state;
+    county_cases_filter_t all = {.today = TODAY};
+    cJSON *rows = s_cases_json(fx, &all);
+    const cJSON *r;
+    int seen = 0;
+    cJSON_ArrayForEach(r, rows)
+    {
+        const char *id = cJSON_GetObjectItem(r, "case_id")->valuestring;
+        const char *what = cJSON_GetObjectItem(r, "overdue_what")->valuestring;
+        if (strcmp(id, s_cases[3].id) == 0) {
+            assert_string_equal(cJSON_GetObjectItem(r, "accept_due")->valuestring, "2024-02-17");
+            assert_string_equal(what, "acceptance");
+            assert_string_equal(cJSON_GetObjectItem(r, "clock_overdue")->valuestring, "yes");
+            assert_string_equal(cJSON_GetObjectItem(r, "overdue")->valuestring, ""); /* 交办 */
+            seen |= 1;
+        } else if (strcmp(id, s_cases[1].id) == 0) {
+            assert_string_equal(cJSON_GetObjectItem(r, "conclude_due")->valuestring, "2024-03-02");
+            assert_string_equal(what, "conclusion,assignment");
+            seen |= 2;
+        } else if (strcmp(id, s_cases[10].id) == 0) {
+            assert_string_equal(cJSON_GetObjectItem(r, "review_due")->valuestring, "2024-03-01");
+            assert_int_equal(cJSON_GetObjectItem(r, "review_left")->valueint, -106);
+            assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "conclude_left")));
+            assert_string_equal(what, "review");
+            seen |= 4;
+        } else if (strcmp(id, s_cases[2].id) == 0) {
+            assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "conclude_left")));
+            assert_string_equal(what, "");
+            seen |= 8;
+        }
+    }
+    assert_int_equal(seen, 15);
     cJSON_Delete(rows);
 }
 
@@ -751,16 +800,21 @@ static void
 test_county_cases_filters_combine(void **state)
 {
     s_fx_t *fx = *state;
-    county_cases_filter_t f = {.today = TODAY, .overdue_only = 1};
+    county_cases_filter_t f = {.today = TODAY, .periods = &s_long, .overdue_only = 1};
     s_check_selection(fx, &f, s_sel_overdue);
-    f = (county_cases_filter_t){.today = TODAY, .open_only = 1, .township = HUB};
-    s_check_selection(fx, &f, s_sel_open_t100);
     f = (county_cases_filter_t){
-        .today = TODAY, .source = "assigned", .from = "2024-01-01", .to = "2024-12-31"};
+        .today = TODAY, .periods = &s_long, .open_only = 1, .township = HUB};
+    s_check_selection(fx, &f, s_sel_open_t100);
+    f = (county_cases_filter_t){.today = TODAY,
+                                .periods = &s_long,
+                                .source = "assigned",
+                                .from = "2024-01-01",
+                                .to = "2024-12-31"};
     s_check_selection(fx, &f, s_sel_assigned_2024);
-    f = (county_cases_filter_t){.today = TODAY, .source = "direct"};
+    f = (county_cases_filter_t){.today = TODAY, .periods = &s_long, .source = "direct"};
     s_check_selection(fx, &f, s_sel_direct);
-    f = (county_cases_filter_t){.today = TODAY, .conflicts_only = 1, .open_only = 1};
+    f = (county_cases_filter_t){
+        .today = TODAY, .periods = &s_long, .conflicts_only = 1, .open_only = 1};
     s_check_selection(fx, &f, s_sel_conflicts_open);
     /* bad values: the reason names the option */
     char err[256];
@@ -888,6 +942,7 @@ main(void)
         cmocka_unit_test(test_county_cases_replay_as_documented),
         cmocka_unit_test(test_county_cases_changes_before_report),
         cmocka_unit_test(test_county_cases_list_columns),
+        cmocka_unit_test(test_county_cases_clock),
         cmocka_unit_test(test_county_cases_filters_combine),
         cmocka_unit_test(test_county_cases_stats_figures),
         cmocka_unit_test(test_county_cases_stats_ever_outcome),

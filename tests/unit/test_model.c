@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -111,6 +112,62 @@ test_model_dates(void **state)
     char today[11];
     sj_date_today(today);
     assert_true(sj_date_valid(today));
+}
+
+/* Day arithmetic and the SANJI_TODAY hook: every "today" of the tools
+ * comes from sj_date_local_offset, so the hook moves all of them. */
+static void
+test_model_today(void **state)
+{
+    (void) state;
+    int64_t n = 0;
+    char d[11];
+    assert_int_equal(sj_date_days("1970-01-01", &n), SJ_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sj_date_add("2024-02-28", 1, d), SJ_OK);
+    assert_string_equal(d, "2024-02-29");
+    assert_int_equal(sj_date_add("2023-02-28", 1, d), SJ_OK);
+    assert_string_equal(d, "2023-03-01");
+    assert_int_equal(sj_date_add("2026-01-01", 60, d), SJ_OK);
+    assert_string_equal(d, "2026-03-02");
+    assert_int_equal(sj_date_add("2026-01-01", -1, d), SJ_OK);
+    assert_string_equal(d, "2025-12-31");
+    assert_int_equal(sj_date_add("2026-02-30", 1, d), SJ_EINVAL);
+    assert_int_equal(sj_date_diff("2026-03-02", "2026-01-01", &n), SJ_OK);
+    assert_int_equal(n, 60);
+    assert_int_equal(sj_date_diff("2000-03-01", "1900-03-01", &n), SJ_OK);
+    assert_int_equal(n, 36525); /* 1904 .. 2000: 25 leap days */
+    /* every seventh day of two centuries goes out and back */
+    for (int i = -36000; i < 36000; i += 7) {
+        assert_int_equal(sj_date_add("2000-01-01", i, d), SJ_OK);
+        assert_true(sj_date_valid(d));
+        assert_int_equal(sj_date_diff(d, "2000-01-01", &n), SJ_OK);
+        assert_int_equal(n, i);
+    }
+
+    char err[160];
+    assert_int_equal(setenv(SJ_TODAY_ENV, "2026-01-01", 1), 0);
+    assert_int_equal(sj_today_check(err, sizeof err), SJ_OK);
+    sj_date_today(d);
+    assert_string_equal(d, "2026-01-01");
+    sj_date_local_offset(61, d);
+    assert_string_equal(d, "2026-03-03");
+    /* events made under the hook are dated on its day (ms of that day) */
+    int64_t ms = sj_event_now_ms();
+    int64_t wall = sj_now_ms();
+    int64_t jan1 = 0;
+    assert_int_equal(sj_date_days("2026-01-01", &jan1), SJ_OK);
+    assert_true(ms > (jan1 - 2) * 86400000LL && ms < (jan1 + 2) * 86400000LL);
+    (void) wall;
+    assert_int_equal(setenv(SJ_TODAY_ENV, "2026-13-01", 1), 0);
+    assert_int_equal(sj_today_check(err, sizeof err), SJ_EINVAL);
+    assert_non_null(strstr(err, "SANJI_TODAY=2026-13-01 is not a date"));
+    assert_null(sj_today_override());
+    assert_int_equal(unsetenv(SJ_TODAY_ENV), 0);
+    assert_int_equal(sj_today_check(err, sizeof err), SJ_OK);
+    sj_date_today(d);
+    assert_true(sj_date_valid(d));
+    assert_true(sj_event_now_ms() - sj_now_ms() < 1000);
 }
 
 static void
@@ -308,6 +365,7 @@ main(void)
         cmocka_unit_test(test_model_enum_labels),
         cmocka_unit_test(test_model_codes),
         cmocka_unit_test(test_model_dates),
+        cmocka_unit_test(test_model_today),
         cmocka_unit_test(test_model_utf8),
         cmocka_unit_test(test_model_utf8_exhaustive),
         cmocka_unit_test(test_model_report_validate),
