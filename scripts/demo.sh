@@ -122,6 +122,14 @@ for t in "${townships[@]}"; do
         --bind "${hub_endpoint[$t]}" --parent "$county_endpoint" --parent-key "$county_key"
 done
 
+# The county's place names (issue 15): sent down the tree, so every tier
+# shows 宝清镇 beside 230523100 without a restart.
+printf '%s\n' 'code,name' '230523,宝清县' '230523100,宝清镇' '230523101,七星泡镇' \
+    '230523100201,东升村' '230523100202,红旗村' '230523101201,永兴村' '230523101202,新发村' \
+    >"$tmp/places.csv"
+echo "== place names imported at the county (sent down to the hubs and stations)"
+"$county_bin" places import --data "$tmp/county" "$tmp/places.csv"
+
 # agent STATION ARGS...: village-agent for that station (its hub is the
 # township named by the first nine digits of the village code).
 agent() {
