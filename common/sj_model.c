@@ -274,6 +274,18 @@ sj_date_valid(const char *s)
     return d <= max;
 }
 
+int
+sj_month_valid(const char *s)
+{
+    char day[11];
+    if (!s || strlen(s) != 7) {
+        return 0;
+    }
+    memcpy(day, s, 7);
+    memcpy(day + 7, "-01", 4);
+    return sj_date_valid(day);
+}
+
 void
 sj_date_today(char out[11])
 {

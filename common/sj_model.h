@@ -82,6 +82,8 @@ int sj_code_under(const char *child, const char *parent);
 
 /* Validates "YYYY-MM-DD" as a real calendar date (1900..2999). */
 int sj_date_valid(const char *s);
+/* Validates "YYYY-MM" as a month of such a date (issue 17: approve, lock). */
+int sj_month_valid(const char *s);
 /* Today's date on this machine's local calendar (TZ) as YYYY-MM-DD. */
 void sj_date_today(char out[11]);
 /* The local date `days` days from now (negative: before), as sj_date_today

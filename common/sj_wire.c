@@ -550,6 +550,19 @@ s_copy_void(const Sanji__Void *v, sj_event_t *ev, char *reason, size_t rs)
 }
 
 static int
+s_copy_approval(const Sanji__Approval *a, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (sj_wire_text(a->month, ev->month, sizeof ev->month) != SJ_OK
+        || !sj_month_valid(ev->month)) {
+        return s_ev_fail(reason, rs, "approval: month is not YYYY-MM");
+    }
+    if (sj_wire_text(a->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "approval: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
@@ -686,6 +699,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_VOID;
         rc = s_copy_void(pb->void_, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_APPROVAL:
+        ev->type = SJ_EVENT_APPROVAL;
+        rc = s_copy_approval(pb->approval, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -712,6 +729,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Quarantined qu = SANJI__QUARANTINED__INIT;
     Sanji__Correction co = SANJI__CORRECTION__INIT;
     Sanji__Void vo = SANJI__VOID__INIT;
+    Sanji__Approval ap = SANJI__APPROVAL__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -796,6 +814,11 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         vo.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_VOID;
         pb.void_ = &vo;
+    } else if (ev->type == SJ_EVENT_APPROVAL) {
+        ap.month = sj_wire_bytes(ev->month);
+        ap.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_APPROVAL;
+        pb.approval = &ap;
     } else {
         return SJ_EINVAL;
     }
