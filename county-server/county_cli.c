@@ -955,6 +955,10 @@ s_lock_cmd(const sj_cli_args_t *ca)
     }
     char who[SJ_MAX_OFFICER_BYTES + 64] = "", from[128];
     const char *officer = sj_cli_val(ca, O_OFFICER);
+    if (officer && strlen(officer) > SJ_MAX_OFFICER_BYTES) {
+        fprintf(stderr, _("county-server: --officer is over %d bytes\n"), SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
     if (officer && officer[0]) {
         snprintf(who, sizeof who, "%s", officer);
     } else {
