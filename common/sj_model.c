@@ -309,6 +309,18 @@ sj_date_valid(const char *s)
     return d <= max;
 }
 
+int
+sj_month_valid(const char *s)
+{
+    char day[11];
+    if (!s || strlen(s) != 7) {
+        return 0;
+    }
+    memcpy(day, s, 7);
+    memcpy(day + 7, "-01", 4);
+    return sj_date_valid(day);
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil): no time zone, no time_t, exact for 1900..2999. */
 static int64_t

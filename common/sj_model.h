@@ -93,6 +93,8 @@ int sj_code_under(const char *child, const char *parent);
 
 /* Validates "YYYY-MM-DD" as a real calendar date (1900..2999). */
 int sj_date_valid(const char *s);
+/* Validates "YYYY-MM" as a month of such a date (issue 17: approve, lock). */
+int sj_month_valid(const char *s);
 /* The test and drill hook for "today" (docs/CASES.md "The clock"): when
  * the environment variable SANJI_TODAY holds a valid YYYY-MM-DD, every tool
  * takes that day as today — due dates, days left, overdue, the refusal of a

@@ -611,6 +611,19 @@ s_copy_evaluation(const Sanji__Evaluation *x, sj_event_t *ev, char *reason, size
 }
 
 static int
+s_copy_approval(const Sanji__Approval *a, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (sj_wire_text(a->month, ev->month, sizeof ev->month) != SJ_OK
+        || !sj_month_valid(ev->month)) {
+        return s_ev_fail(reason, rs, "approval: month is not YYYY-MM");
+    }
+    if (sj_wire_text(a->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "approval: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_quarantined(const Sanji__Quarantined *q, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(q->origin, ev->quarantined.origin, sizeof ev->quarantined.origin) != SJ_OK
@@ -758,6 +771,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_EXTENSION;
         rc = s_copy_extension(pb->extension, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_APPROVAL:
+        ev->type = SJ_EVENT_APPROVAL;
+        rc = s_copy_approval(pb->approval, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -786,6 +803,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Void vo = SANJI__VOID__INIT;
     Sanji__Extension ex = SANJI__EXTENSION__INIT;
     Sanji__Evaluation eva = SANJI__EVALUATION__INIT;
+    Sanji__Approval ap = SANJI__APPROVAL__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -889,6 +907,11 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         eva.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_EVALUATION;
         pb.evaluation = &eva;
+    } else if (ev->type == SJ_EVENT_APPROVAL) {
+        ap.month = sj_wire_bytes(ev->month);
+        ap.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_APPROVAL;
+        pb.approval = &ap;
     } else {
         return SJ_EINVAL;
     }

@@ -40,7 +40,8 @@ typedef enum {
     SJ_EVENT_CORRECTION = 5,  /* new values of a matter's report fields, with a reason */
     SJ_EVENT_VOID = 6,        /* a matter entered in error (作废) */
     SJ_EVENT_EXTENSION = 7,   /* a stage's period extended (延期, docs/CLOCK.md) */
-    SJ_EVENT_EVALUATION = 8   /* the petitioner's evaluation after the conclusion */
+    SJ_EVENT_EVALUATION = 8,  /* the petitioner's evaluation after the conclusion */
+    SJ_EVENT_APPROVAL = 9     /* a township signs off a month (issue 17 item 5) */
 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
@@ -79,7 +80,9 @@ typedef struct {
     /* SJ_EVENT_CORRECTION: case_id, the reason in note, officer, and the
      * new values in report (occurred_on "", summary "", persons and enums
      * 0: unchanged; report.outcome and report.officer unused).
-     * SJ_EVENT_VOID: case_id, the reason in note, officer. */
+     * SJ_EVENT_VOID: case_id, the reason in note, officer.
+     * SJ_EVENT_APPROVAL: month, officer. */
+    char month[8]; /* YYYY-MM */
     /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
      * the hash of its bytes; the reason is in note */
     struct {

@@ -17,6 +17,7 @@
 #include "county_dept.h"
 #include "county_export.h"
 #include "county_http.h"
+#include "county_lock.h"
 #include "county_query.h"
 #include "county_report.h"
 #include "county_status.h"
@@ -89,6 +90,7 @@ enum {
     O_P_EXTEND_COUNT,
     O_SATISFACTION,
     O_NOTE,
+    O_MONTH,
 };
 
 static const struct option s_options[] = {
@@ -144,6 +146,7 @@ static const struct option s_options[] = {
     {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
     {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"note", required_argument, NULL, O_NOTE},
+    {"month", required_argument, NULL, O_MONTH},
     {NULL, 0, NULL, 0},
 };
 
@@ -1046,6 +1049,111 @@ s_dept_cmd(const sj_cli_args_t *ca)
     return rc;
 }
 
+/* ---- signed-off figures: lock, approvals, amendments (issue 17 item 5) ---- */
+
+/* --year Y given: checked (exit 2 when not a year). */
+static int
+s_lock_year(const sj_cli_args_t *ca, const char **year)
+{
+    *year = sj_cli_val(ca, O_YEAR);
+    int y = 0;
+    if (*year && county_report_year_parse(*year, &y) != SJ_OK) {
+        fprintf(stderr, _("county-server: --year '%s' is not a year (%d..%d)\n"), *year,
+                COUNTY_REPORT_YEAR_MIN, COUNTY_REPORT_YEAR_MAX);
+        return 2;
+    }
+    return 0;
+}
+
+static int
+s_lock_cmd(const sj_cli_args_t *ca)
+{
+    const char *month = sj_cli_val(ca, O_MONTH), *year = sj_cli_val(ca, O_YEAR);
+    if (!month == !year) {
+        fprintf(stderr, _("county-server: lock needs --month YYYY-MM or --year YYYY (one)\n"));
+        return 2;
+    }
+    if (month && !county_lock_month_ok(month)) {
+        fprintf(stderr, _("county-server: --month '%s' is not a month YYYY-MM\n"), month);
+        return 2;
+    }
+    const char *y = NULL;
+    if (s_lock_year(ca, &y) != 0) {
+        return 2;
+    }
+    char who[SJ_MAX_OFFICER_BYTES + 64] = "", from[128];
+    const char *officer = sj_cli_val(ca, O_OFFICER);
+    if (officer && strlen(officer) > SJ_MAX_OFFICER_BYTES) {
+        fprintf(stderr, _("county-server: --officer is over %d bytes\n"), SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    if (officer && officer[0]) {
+        snprintf(who, sizeof who, "%s", officer);
+    } else {
+        sj_audit_os_user(who, sizeof who, from, sizeof from);
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    const char *period = month ? month : year;
+    int rc = county_lock_period(county_store_db(st), period, who, err, sizeof err);
+    sj_audit_cli(county_store_db(st), "lock", period, rc == SJ_OK);
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return rc == SJ_EINVAL ? 2 : 1;
+    }
+    fprintf(stderr,
+            _("county-server: %s locked (已锁定) by %s; its figures are kept as they are\n"),
+            period, who);
+    return 0;
+}
+
+static int
+s_lock_list_cmd(const sj_cli_args_t *ca)
+{
+    const char *year = NULL;
+    if (s_lock_year(ca, &year) != 0) {
+        return 2;
+    }
+    int json = 0;
+    if (ca->cmd->name[1] == 'p') { /* approvals */
+        sj_format_t fmt = SJ_FMT_TABLE;
+        if (sj_cli_format(ca, O_FORMAT, &fmt) != 0) {
+            return 2;
+        }
+        if (fmt == SJ_FMT_CSV) {
+            fprintf(stderr, _("county-server: approvals --format is table or json\n"));
+            return 2;
+        }
+        json = fmt == SJ_FMT_JSON;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc;
+    if (ca->cmd->name[1] == 'p') {
+        rc = county_lock_approvals_write(county_store_db(st), year, json, stdout);
+        if (rc == SJ_OK && !json) {
+            rc = county_lock_locks_write(county_store_db(st), year, 0, stdout);
+        }
+    } else {
+        rc = county_lock_amendments_write(county_store_db(st), year, 0, stdout);
+    }
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, _("county-server: cannot read the database: %s\n"), sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- export, report, serve ---- */
 
 static int
@@ -1404,6 +1512,43 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --lang L            zh (default) or en\n"
         "  --format F          md (default; Markdown) or html (a complete page)\n"),
      s_report_cmd, NULL, NULL, NULL},
+    {"lock", NULL, 0, 0, S_OPTS(O_MONTH, O_YEAR, O_OFFICER),
+     N_("lock a month's or a year's figures (signed off, 已锁定)"),
+     N_("usage: county-server lock --month YYYY-MM | --year YYYY [--officer NAME]\n"
+        "\n"
+        "Locks the figures of a month or a year (by occurred date): who and when,\n"
+        "and a copy of that period's tallies, which 'report --year' uses from then\n"
+        "on. A period is locked once: a month already locked (alone or in its\n"
+        "year) is refused. A later correction or void of a matter of a locked month\n"
+        "is still applied, and listed as an amendment ('amendments').\n"
+        "\n"
+        "  --month YYYY-MM     the month to lock\n"
+        "  --year YYYY         the twelve months of the year\n"
+        "  --officer NAME      who locks (default: the OS user)\n"),
+     s_lock_cmd, NULL, NULL, NULL},
+    {"approvals", NULL, 0, 0, S_OPTS(O_YEAR, O_FORMAT),
+     N_("the township-months approved (已审核) and the locks"),
+     N_("usage: county-server approvals [--year YYYY] [--format table|json]\n"
+        "\n"
+        "Lists the township-months that a township approved ('township-hub approve\n"
+        "--month'): month, township, when (UTC), by whom; then the locks of the\n"
+        "county ('lock'), each with who and when.\n"
+        "\n"
+        "  --year YYYY         one year's months\n"
+        "  --format F          table (default) or json (the approvals only)\n"),
+     s_lock_list_cmd, NULL, NULL, NULL},
+    {"amendments", NULL, 0, 0, S_OPTS(O_YEAR),
+     N_("corrections and voids of locked months, made after the lock"),
+     N_("usage: county-server amendments [--year YYYY]\n"
+        "\n"
+        "Lists each correction or void (更正, 作废) of a matter of a locked month that\n"
+        "arrived after the lock: when (UTC), the month, the township, the matter,\n"
+        "the event, what changed and the reason. Nothing is refused for being late:\n"
+        "these are applied, and 'report --year' shows the locked figure beside the\n"
+        "amended one.\n"
+        "\n"
+        "  --year YYYY         one year's locked months\n"),
+     s_lock_list_cmd, NULL, NULL, NULL},
     {"user", "add|passwd|disable|list [NAME]", 1, 2,
      S_OPTS(O_ROLE, O_UNIT, O_PASSWORD_FILE, O_FORMAT),
      N_("accounts of the dashboard: add, passwd, disable, list"),

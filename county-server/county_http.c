@@ -20,6 +20,7 @@
 
 #include "county_cases.h"
 #include "county_dept.h"
+#include "county_lock.h"
 #include "county_out.h"
 #include "county_query.h"
 #include "county_status.h"
@@ -358,6 +359,29 @@ s_api_links(county_http_t *self, sj_http_req_t *req)
     free(m.text);
 }
 
+/* /api/signoff (issue 17 item 5): each township-month's state, for the
+ * dashboard's small table (county_lock_signoff_write). */
+static void
+s_api_signoff(county_http_t *self, sj_http_req_t *req)
+{
+    s_mem_t m;
+    if (s_mem_open(&m) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    int rc = county_lock_signoff_write(self->db, m.f);
+    if (s_mem_close(&m) != SJ_OK && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/signoff: %s", sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", m.text, m.len);
+    }
+    free(m.text);
+}
+
 /* A yes/no parameter: absent, "0" or "false" is 0; "1" or "true" is 1. */
 static int
 s_flag_arg(const char *name, const char *text, int *out, char *err, size_t err_size)
@@ -563,6 +587,8 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_townships(self, req);
     } else if (strcmp(path, "/api/links") == 0) {
         s_api_links(self, req);
+    } else if (strcmp(path, "/api/signoff") == 0) {
+        s_api_signoff(self, req);
     } else if (strcmp(path, "/api/cases") == 0) {
         s_api_cases(self, req);
     } else if (strcmp(path, "/api/matters") == 0) {

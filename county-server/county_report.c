@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "county_figs.h"
+#include "county_lock.h"
 #include "sj_model.h"
 
 #define S_TEXT_MAX 4096 /* one paragraph sentence or cell, formatted */
@@ -80,9 +81,17 @@ s_add(county_count_t *c, int64_t items, int64_t persons)
     c->persons += persons;
 }
 
+/* A locked month's figures are its lock's (county_lock.h): the matters of
+ * the other months, and lock_figures for the locked ones. */
 static const char s_cube_sql[] =
-    "SELECT level, kind, channel, outcome, source, category, count(*), coalesce(sum(persons), 0)"
-    " FROM matters WHERE occurred_on BETWEEN ?1 AND ?2"
+    "SELECT level, kind, channel, outcome, source, category, sum(n), sum(p) FROM ("
+    "SELECT level, kind, channel, outcome, source, category, count(*) AS n,"
+    " coalesce(sum(persons), 0) AS p"
+    " FROM matters WHERE occurred_on BETWEEN ?1 AND ?2 AND substr(occurred_on, 1, 7) NOT IN"
+    " (SELECT month FROM lock_months WHERE month BETWEEN substr(?1, 1, 7) AND substr(?2, 1, 7))"
+    " GROUP BY level, kind, channel, outcome, source, category"
+    " UNION ALL SELECT level, kind, channel, outcome, source, category, n, persons"
+    " FROM lock_figures WHERE month BETWEEN substr(?1, 1, 7) AND substr(?2, 1, 7))"
     " GROUP BY level, kind, channel, outcome, source, category";
 
 int
@@ -97,6 +106,7 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         return SJ_EINVAL;
     }
     r->year = year;
+    r->db = db;
     const int collective = sj_enum_value(SJ_FIELD_KIND, "collective");
     const int review = sj_enum_value(SJ_FIELD_SOURCE, "review");
     /* the columns of s_cube_sql, in order */
@@ -571,6 +581,12 @@ county_report_write(const county_report_t *r,
         s_paragraph_zh(&d, r);
     } else {
         s_paragraph_en(&d, r);
+    }
+    if (r->db
+        && county_lock_report_write(r->db, r->year, lang == COUNTY_REPORT_ZH,
+                                    fmt == COUNTY_REPORT_HTML, out)
+               != SJ_OK) {
+        return SJ_EDB;
     }
     s_tables(&d, r);
     if (fmt == COUNTY_REPORT_HTML) {

@@ -54,6 +54,7 @@ typedef struct {
      * closed) and withdrawn, by current outcome */
     int64_t assigned, assigned_concluded, assigned_withdrawn;
     county_count_t review[COUNTY_REPORT_NCATEGORY]; /* source review, by category */
+    sqlite3 *db; /* where the figures came from: the locks' section (county_lock.h) */
 } county_report_t;
 
 /* Parses "zh"/"en" and "md"/"html". Returns SJ_OK or SJ_EINVAL. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_lock.h"
 #include "county_sql.h"
 #include "county_store_view.h"
 #include "county_tally.h"
@@ -203,6 +204,10 @@ static const sj_migration_t s_migrations[] = {
          " satisfaction INTEGER NOT NULL, created_ms INTEGER NOT NULL, origin TEXT NOT NULL,"
          " note TEXT NOT NULL, officer TEXT NOT NULL);"
          "CREATE INDEX evaluations_case ON evaluations(case_id);"},
+    /* Issue 17 item 5: signed-off figures (county_lock.h): the townships'
+     * approvals of a month, the county's locks, the months each lock holds
+     * and the figures it froze. */
+    {19, COUNTY_LOCK_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -467,6 +472,11 @@ s_check_event(
                  "an assignment from %s to %s: only a township assigns, and only"
                  " within itself",
                  ev->origin, ev->assignee);
+        return SJ_EPROTO;
+    }
+    if (ev->type == SJ_EVENT_APPROVAL && sj_code_level(ev->origin) != 9) {
+        snprintf(reason, rs, "an approval of %s from %s: only a township approves a month",
+                 ev->month, ev->origin);
         return SJ_EPROTO;
     }
     if (sj_code_level(code) == 12) {
@@ -946,6 +956,11 @@ s_store_event(void *ctx,
         }
         if (ev->type == SJ_EVENT_EVALUATION) {
             return s_insert_evaluation(self, ev);
+        }
+        if (ev->type == SJ_EVENT_APPROVAL) {
+            return county_lock_approval_store(self->db, sqlite3_last_insert_rowid(self->db),
+                                              ev->origin, ev->month, ev->officer, ev->account,
+                                              ev->created_ms);
         }
         return ev->type == SJ_EVENT_STATUS ? s_insert_status(self, ev)
                                            : s_insert_assignment(self, ev);

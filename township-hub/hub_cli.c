@@ -73,6 +73,7 @@ enum {
     O_APPROVED_BY,
     O_STAGE,
     O_SATISFACTION,
+    O_MONTH,
 };
 
 static const struct option s_options[] = {
@@ -113,6 +114,7 @@ static const struct option s_options[] = {
     {"reason", required_argument, NULL, O_REASON},
     {"station", required_argument, NULL, O_STATION},
     {"role", required_argument, NULL, O_ROLE},
+    {"month", required_argument, NULL, O_MONTH},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"user", required_argument, NULL, O_USER},
     {"from", required_argument, NULL, O_FROM},
@@ -731,6 +733,53 @@ s_cmd_extend(const sj_cli_args_t *a)
     return code;
 }
 
+/* Issue 17 item 5: the township signs off a month. */
+static int
+s_cmd_approve(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    if (rc) {
+        return rc;
+    }
+    const char *month = sj_cli_val(a, O_MONTH);
+    if (!month) {
+        fprintf(stderr, _("township-hub: approve needs --month YYYY-MM\n"));
+        return 2;
+    }
+    if (!sj_month_valid(month)) {
+        fprintf(stderr, _("township-hub: --month '%s' is not a month YYYY-MM\n"), month);
+        return 2;
+    }
+    char officer[SJ_MAX_OFFICER_BYTES + 1] = "", from[128];
+    const char *given = sj_cli_val(a, O_OFFICER);
+    if (given && strlen(given) > SJ_MAX_OFFICER_BYTES) {
+        fprintf(stderr, _("township-hub: --officer is over %d bytes\n"), SJ_MAX_OFFICER_BYTES);
+        return 2;
+    }
+    if (given && given[0]) {
+        snprintf(officer, sizeof officer, "%s", given);
+    } else {
+        sj_audit_os_user(officer, sizeof officer, from, sizeof from);
+    }
+    char err[512] = "";
+    int code = 1;
+    hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "township-hub: %s\n", err);
+    } else if (hub_store_approve(st, month, officer, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        sj_audit_cli(hub_store_db(st), "approve", month, 0);
+    } else {
+        sj_audit_cli(hub_store_db(st), "approve", month, 1);
+        fprintf(stderr, _("township-hub: %s approved (已审核) by %s; queued for the county\n"),
+                month, officer);
+        code = 0;
+    }
+    hub_store_close(&st);
+    return code;
+}
+
 static int
 s_cmd_backup(const sj_cli_args_t *a)
 {
@@ -969,6 +1018,19 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --reason TEXT       why (required)\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_fix, NULL, NULL, NULL},
+    {"approve", NULL, 0, 0, S_OPTS(O_MONTH, O_OFFICER, O_CODE),
+     N_("approve (sign off) a month of the township's matters (已审核)"),
+     N_("usage: township-hub approve --month YYYY-MM [--officer NAME]\n"
+        "\n"
+        "The township office signs off a month of its stations' matters (by\n"
+        "occurred date): an event on the hub's own stream, forwarded to the\n"
+        "county, which lists the township-month as approved (已审核), with who and\n"
+        "when ('county-server approvals'). The county may then lock the month.\n"
+        "\n"
+        "  --month YYYY-MM     the month\n"
+        "  --officer NAME      who approves (default: the OS user)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_approve, NULL, NULL, NULL},
     {"void", "CASE-ID", 1, 1, S_OPTS(O_REASON, O_OFFICER, O_CODE),
      N_("mark a matter as entered in error (作废)"),
      N_("usage: township-hub void CASE-ID --reason TEXT [--officer X]\n"

@@ -597,6 +597,10 @@ s_check_event(
                  code);
         return SJ_EPROTO;
     }
+    if (ev->type == SJ_EVENT_APPROVAL) {
+        snprintf(reason, rs, "station %s sent an approval; only a township approves a month", code);
+        return SJ_EPROTO;
+    }
     if (ev->origin_seq != link_seq) {
         snprintf(reason, rs, "origin_seq %" PRIu64 " does not match link seq %" PRIu64,
                  ev->origin_seq, link_seq);
@@ -787,6 +791,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
 {
     if (ev->type == SJ_EVENT_ASSIGNMENT) {
         return SJ_OK; /* the hub's own: its assignments row is written by hub_store_assign */
+    }
+    if (ev->type == SJ_EVENT_APPROVAL) {
+        return SJ_OK; /* its events row is all; the county lists it */
     }
     if (ev->type == SJ_EVENT_CORRECTION || ev->type == SJ_EVENT_VOID) {
         /* kept and forwarded; the county's figures count them (docs/CASES.md);
@@ -1261,6 +1268,36 @@ hub_store_extend(hub_store_t *self,
             snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
         }
     }
+    return rc;
+}
+
+int
+hub_store_approve(
+    hub_store_t *self, const char *month, const char *officer, char *reason, size_t reason_size)
+{
+    sj_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        snprintf(reason, reason_size, "out of memory");
+        return SJ_ENOMEM;
+    }
+    ev->type = SJ_EVENT_APPROVAL;
+    snprintf(ev->month, sizeof ev->month, "%s", month);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+        if (rc == SJ_OK) {
+            rc = sj_db_commit(self->db);
+        }
+        if (rc != SJ_OK) {
+            sj_db_rollback(self->db);
+        }
+    }
+    if (rc != SJ_OK && !reason[0]) {
+        snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+    }
+    free(ev);
     return rc;
 }
 

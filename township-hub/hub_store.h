@@ -69,6 +69,10 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * own stream, forwarded to the county like any. ev->id is set. Refused,
  * nothing stored: SJ_ENOTFOUND (no such case here), SJ_EINVAL (may not
  * change it), with reason. */
+/* The township approves month ("YYYY-MM", checked by the caller) of its
+ * stations' matters: an Approval event on its own stream (issue 17 item 5). */
+SJ_NODISCARD int hub_store_approve(
+    hub_store_t *self, const char *month, const char *officer, char *reason, size_t reason_size);
 SJ_NODISCARD int hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 /* An extension made at the township (docs/CLOCK.md; ev as for
  * county_store_extend): the township must hold the case and may change it

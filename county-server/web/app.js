@@ -33,6 +33,9 @@
       overdue_title: '超期案件', col_case: '案件', col_category: '类别', col_due: '期限',
       col_days_overdue: '超期天数', col_assignee: '承办',
       ok: '正常', silent: '失联', never: '从未联系', none: '无',
+      signoff_title: '审核与锁定', col_month: '月份', col_state: '状态', col_approved: '审核',
+      col_locked: '锁定', st_open: '未审核', st_approved: '已审核', st_locked: '已锁定',
+      st_amended: '已修正',
       kind_township: '乡镇枢纽', kind_station: '村站',
       loading: '正在读取…', loaded: '已更新', failed: '读取失败：',
       h: '小时', min: '分', d: '天', s: '秒',
@@ -89,6 +92,9 @@
       overdue_title: 'Overdue cases', col_case: 'Case', col_category: 'Category',
       col_due: 'Due', col_days_overdue: 'Days overdue', col_assignee: 'Assigned to',
       ok: 'ok', silent: 'SILENT', never: 'never', none: 'none',
+      signoff_title: 'Sign-off (approval and lock)', col_month: 'Month', col_state: 'State',
+      col_approved: 'Approved', col_locked: 'Locked', st_open: 'open', st_approved: 'approved',
+      st_locked: 'locked', st_amended: 'amended',
       kind_township: 'township hub', kind_station: 'station',
       loading: 'Loading…', loaded: 'Updated', failed: 'Could not load: ',
       h: ' h ', min: ' min', d: ' d ', s: ' s',
@@ -256,6 +262,7 @@
       calls.push(api('/api/townships', new URLSearchParams()));
       calls.push(api('/api/links', new URLSearchParams()));
       calls.push(api('/api/cases', filterQuery({ overdue: '1' })));
+      calls.push(api('/api/signoff', new URLSearchParams()));
       const got = await Promise.all(calls);
       state.data = {
         total: got[0].total,
@@ -266,6 +273,7 @@
         places: got[DIMS.length + 3].places || {},
         streams: got[DIMS.length + 3].down_streams || [],
         overdue: got[DIMS.length + 4],
+        signoff: got[DIMS.length + 5].rows || [],
       };
       render();
       setStatus(t('loaded') + ' ' + new Date().toLocaleTimeString(state.lang === 'zh' ? 'zh-CN' : 'en-GB'), false);
@@ -608,6 +616,33 @@
     }
   }
 
+  /* Each township-month's sign-off (issue 17 item 5): open, approved,
+   * locked or amended, with who and when. */
+  function renderSignoff() {
+    const body = $('signoff-body');
+    if (!body) {
+      return;
+    }
+    body.replaceChildren();
+    for (const r of state.data.signoff) {
+      const tr = document.createElement('tr');
+      tr.dataset.township = r.township;
+      tr.dataset.month = r.month;
+      tr.dataset.state = r.state;
+      cell(tr, r.month);
+      cell(tr, place(r.township));
+      cell(tr, t('st_' + r.state), 'signoff-' + r.state);
+      cell(tr, r.approved_by ? r.approved_by + ' ' + when(r.approved_ms) : '—');
+      cell(tr, r.locked_by ? r.locked_by + ' ' + when(r.locked_ms) : '—');
+      body.appendChild(tr);
+    }
+    if (!state.data.signoff.length) {
+      const tr = document.createElement('tr');
+      cell(tr, t('none')).colSpan = 5;
+      body.appendChild(tr);
+    }
+  }
+
   function renderSilent() {
     const body = $('silent-body');
     body.replaceChildren();
@@ -685,6 +720,7 @@
       drawChart(dim);
     }
     renderTownships();
+    renderSignoff();
     renderOverdue();
     renderSilent();
     renderUndelivered();

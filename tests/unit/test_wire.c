@@ -38,6 +38,39 @@ s_sample_event(sj_event_t *ev)
 
 /* Correction and Void (issue 15): round trip, unset fields stay unset,
  * and what is refused: no reason, no field, a bad value. */
+/* Issue 17 item 5: an Approval (Event field 28) round-trips; a month that
+ * is not YYYY-MM is refused with the reason. */
+static void
+test_wire_approval(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256];
+    s_sample_event(a);
+    a->type = SJ_EVENT_APPROVAL;
+    snprintf(a->origin, sizeof a->origin, "230523100");
+    snprintf(a->month, sizeof a->month, "2026-11");
+    snprintf(a->officer, sizeof a->officer, "王主任");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->type, SJ_EVENT_APPROVAL);
+    assert_string_equal(b->month, "2026-11");
+    assert_string_equal(b->officer, "王主任");
+    const char *bad[] = {"2026-13", "2026-00", "2026-1", "", "2026/11"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(a->month, sizeof a->month, "%s", bad[i]);
+        assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+        assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+        assert_non_null(strstr(why, "approval: month"));
+        free(raw);
+    }
+    free(a);
+    free(b);
+}
+
 static void
 test_wire_correction_and_void(void **state)
 {
@@ -839,6 +872,7 @@ main(void)
         cmocka_unit_test(test_wire_event_rejects_bad_text),
         cmocka_unit_test(test_wire_status_event),
         cmocka_unit_test(test_wire_correction_and_void),
+        cmocka_unit_test(test_wire_approval),
         cmocka_unit_test(test_wire_assignment_event),
         cmocka_unit_test(test_wire_down_item),
         cmocka_unit_test(test_wire_decode_down_frames),

@@ -653,6 +653,74 @@ s_is_png(const char *path)
     return n == 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
 }
 
+/* Issue 17 item 5: the sign-off table. Townships approve 2024-01 (100),
+ * 2024-03 (101) and 2024-04 (102); the county locks 2024-03 and 2024-04
+ * (the real command); a void of matter 07 (102, 2024-04) after the lock
+ * makes 102's 2024-04 amended. Each row's state, zh and en. */
+static void
+test_county_browser_signoff(void **state)
+{
+    s_fx_t *fx = *state;
+    char *msg = NULL;
+    const char *sql =
+        "INSERT INTO approvals(eid, township, month, officer, account, created_ms) VALUES"
+        " (900001, '230523100', '2024-01', '王主任', '', 1709280000000),"
+        " (900002, '230523101', '2024-03', '赵主任', '', 1709280000000),"
+        " (900003, '230523102', '2024-04', '钱主任', '', 1709280000000)";
+    if (sqlite3_exec(fx->db->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+    const char *months[] = {"2024-03", "2024-04"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {COUNTY_BIN,         "lock",      "--data", fx->db->dir, "--month",
+                        (char *) months[i], "--officer", "李科长", NULL};
+        int status = -1;
+        free(web_run(argv, &status));
+        assert_int_equal(status, 0);
+    }
+    /* a void of 07 stored after the locks (the fixes row is what counts) */
+    sql = "INSERT INTO fixes(eid, case_id, type, applied) SELECT coalesce(max(eid), 0) + 1000,"
+          " x'01900000000070008000000000000007', 6, 1 FROM events";
+    if (sqlite3_exec(fx->db->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    }
+    static const struct {
+        const char *township, *month, *state, *zh, *en;
+    } want[] = {
+        {"230523102", "2024-04", "amended", "已修正", "amended"},
+        {"230523101", "2024-03", "locked", "已锁定", "locked"},
+        {"230523100", "2024-01", "approved", "已审核", "approved"},
+    };
+    const char *langs[] = {"zh", "en"};
+    for (size_t l = 0; l < 2; l++) {
+        char query[32];
+        snprintf(query, sizeof query, "?lang=%s", langs[l]);
+        char *dom = s_dump(fx, query);
+        assert_non_null(strstr(dom, l == 0 ? "审核与锁定" : "Sign-off (approval and lock)"));
+        const char *prev = dom;
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            char key[160], cellv[96];
+            snprintf(key, sizeof key,
+                     "<tr data-township=\"%s\" data-month=\"%s\" data-state=\"%s\">",
+                     want[i].township, want[i].month, want[i].state);
+            const char *row = strstr(dom, key);
+            if (!row) {
+                fail_msg("no row %s in the sign-off table (%s)", key, langs[l]);
+            }
+            assert_true(row > prev); /* newest month first */
+            prev = row;
+            snprintf(cellv, sizeof cellv, "<td class=\"signoff-%s\">%s</td>", want[i].state,
+                     l == 0 ? want[i].zh : want[i].en);
+            const char *c = strstr(row, cellv);
+            assert_non_null(c);
+            assert_true(c < strstr(row, "</tr>"));
+        }
+        assert_non_null(strstr(dom, "李科长"));
+        assert_non_null(strstr(dom, "钱主任"));
+        free(dom);
+    }
+}
+
 static void
 test_county_browser_screenshots(void **state)
 {
@@ -691,6 +759,7 @@ main(void)
         cmocka_unit_test(test_county_browser_filters_from_the_url),
         cmocka_unit_test(test_county_browser_language_switch),
         cmocka_unit_test(test_hub_browser_status_page),
+        cmocka_unit_test(test_county_browser_signoff),
         cmocka_unit_test(test_county_browser_screenshots),
     };
     return cmocka_run_group_tests_name("county_browser", tests, s_setup, s_teardown);
