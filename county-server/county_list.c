@@ -12,8 +12,10 @@
 #include "sj_model.h"
 #include "sj_places.h"
 
-#define S_LIST_NCOLS 12
-#define S_SHOW_NCOLS 19
+#define S_LIST_NCOLS   12
+#define S_LIST_NNAMES  2 /* station_name, township_name: after every other column */
+#define S_LIST_MAXCOLS (S_LIST_NCOLS + COUNTY_PERSONAL_NCOLS + S_LIST_NNAMES)
+#define S_SHOW_NCOLS   19
 
 static const char s_list_sql[] =
     "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category, outcome,"
@@ -27,14 +29,17 @@ static const int s_enum_cols[SJ_FIELD_COUNT] = {4, 5, 7, 8, 9, 10};
  * Cells point into the statement or into the buffers here, valid until the
  * next county_list_next. */
 struct county_list {
-    sqlite3 *db;                /* borrowed */
-    sqlite3_stmt *st;           /* the one statement */
-    const sj_keypair_t *kp;     /* borrowed; NULL = no personal cells */
-    size_t ncols;               /* S_LIST_NCOLS (+ 4 with kp) */
-    char sql[COUNTY_SQL_MAX];   /* for error logs */
-    char id[SJ_UUID_TEXT];      /* the row's id as text */
-    county_personal_t personal; /* opened petitioner fields */
-    const char *cells[S_LIST_NCOLS + COUNTY_PERSONAL_NCOLS]; /* the row */
+    sqlite3 *db;                         /* borrowed */
+    sqlite3_stmt *st;                    /* the one statement */
+    const sj_keypair_t *kp;              /* borrowed; NULL = no personal cells */
+    size_t ncols;                        /* S_LIST_NCOLS (+ 4 with kp) + S_LIST_NNAMES */
+    char sql[COUNTY_SQL_MAX];            /* for error logs */
+    char id[SJ_UUID_TEXT];               /* the row's id as text */
+    county_personal_t personal;          /* opened petitioner fields */
+    sj_places_map_t *places;             /* the names beside the codes (issue 15) */
+    const char *names[S_LIST_MAXCOLS];   /* the header */
+    sj_col_type_t types[S_LIST_MAXCOLS]; /* and its types */
+    const char *cells[S_LIST_MAXCOLS];   /* the row */
 };
 
 static const char *const s_list_names[S_LIST_NCOLS + COUNTY_PERSONAL_NCOLS] = {
@@ -90,7 +95,17 @@ county_list_open(
     }
     self->db = db;
     self->kp = f ? f->personal : NULL;
-    self->ncols = S_LIST_NCOLS + (self->kp ? COUNTY_PERSONAL_NCOLS : 0);
+    size_t base = S_LIST_NCOLS + (self->kp ? COUNTY_PERSONAL_NCOLS : 0);
+    self->ncols = base + S_LIST_NNAMES;
+    /* Issue 15: the names come after every other column, so that the
+     * columns before them keep their places. */
+    memcpy(self->names, s_list_names, base * sizeof self->names[0]);
+    memcpy(self->types, s_list_types, base * sizeof self->types[0]);
+    self->names[base] = "station_name";
+    self->names[base + 1] = "township_name";
+    self->types[base] = SJ_COL_TEXT;
+    self->types[base + 1] = SJ_COL_TEXT;
+    self->places = sj_places_map_load(db);
     county_filter_where_t where;
     county_filter_where(f, &where);
     size_t len = 0;
@@ -135,15 +150,13 @@ county_list_ncols(const county_list_t *self)
 const char *const *
 county_list_names(const county_list_t *self)
 {
-    (void) self;
-    return s_list_names;
+    return self->names;
 }
 
 const sj_col_type_t *
 county_list_types(const county_list_t *self)
 {
-    (void) self;
-    return s_list_types;
+    return self->types;
 }
 
 int
@@ -188,6 +201,12 @@ county_list_next(county_list_t *self, const char *const **cells, char *err, size
         }
         memcpy(&self->cells[S_LIST_NCOLS], self->personal.cells, sizeof self->personal.cells);
     }
+    /* issue 15: the names beside the codes (the code when it has none) */
+    size_t base = self->ncols - S_LIST_NNAMES;
+    const char *station = sj_places_map_get(self->places, self->cells[2]);
+    const char *township = sj_places_map_get(self->places, self->cells[3]);
+    self->cells[base] = station ? station : self->cells[2];
+    self->cells[base + 1] = township ? township : self->cells[3];
     *cells = self->cells;
     return SJ_OK;
 }
@@ -201,6 +220,7 @@ county_list_close(county_list_t **self_p)
     county_list_t *self = *self_p;
     sqlite3_finalize(self->st);
     county_personal_wipe(&self->personal);
+    sj_places_map_free(&self->places);
     free(self);
     *self_p = NULL;
 }

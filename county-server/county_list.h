@@ -33,7 +33,8 @@ typedef struct county_list county_list_t;
  * SJ_EINVAL (bad filter), SJ_EDB, SJ_EAGAIN, SJ_ENOMEM; err says why. */
 SJ_NODISCARD int county_list_open(
     sqlite3 *db, const county_filter_t *f, county_list_t **out, char *err, size_t err_size);
-/* Number of columns, their names and types (borrowed, static). */
+/* Number of columns, their names and types (borrowed, valid while the
+ * cursor is open); station_name and township_name (issue 15) come last. */
 size_t county_list_ncols(const county_list_t *self);
 const char *const *county_list_names(const county_list_t *self);
 const sj_col_type_t *county_list_types(const county_list_t *self);

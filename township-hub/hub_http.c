@@ -14,6 +14,7 @@
 #include "hub_read.h"
 #include "hub_store_view.h"
 #include "sj_cli.h"
+#include "sj_down.h"
 #include "sj_http.h"
 #include "sj_i18n.h"
 #include "sj_ids.h"
@@ -344,6 +345,7 @@ hub_http_port(const hub_http_t *self)
 
 static const char *const s_usage =
     N_("usage: township-hub serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
+       "                          [--undelivered-after HOURS]\n"
        "\n"
        "Serves the township office's status page: queue depth, forwarding lag to\n"
        "the county, the last county contact, and each station's last contact,\n"
@@ -366,12 +368,15 @@ static const char *const s_usage =
        "                      header 'Authorization: Bearer TOKEN' (never in a URL;\n"
        "                      16-256 characters A-Z a-z 0-9 . _ ~ -; file mode 0600)\n"
        "  --silent-after S    a station unheard for S seconds is SILENT (default 3600)\n"
+       "  --undelivered-after HOURS\n"
+       "                      a down item a station has not taken HOURS after it was\n"
+       "                      made is listed as undelivered (未送达; 1..8760, default 24)\n"
        "  --data DIR          data directory (default ./var/township-hub)\n"
        "  --config FILE       INI file: these options as keys of [serve] (or the general\n"
        "                      ones in [township-hub]); flags win\n"
        "  --log-level LEVEL   error, warn, notice (default), info, debug\n");
 
-enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT };
+enum { S_O_DATA = 1000, S_O_CONFIG, S_O_LOG, S_O_HTTP, S_O_TOKEN_FILE, S_O_SILENT, S_O_LATE };
 
 /* serve's options (the keys of [serve], sj_cfg.h). */
 const struct option hub_http_options[] = {
@@ -381,12 +386,13 @@ const struct option hub_http_options[] = {
     {"http", required_argument, NULL, S_O_HTTP},
     {"token-file", required_argument, NULL, S_O_TOKEN_FILE},
     {"silent-after", required_argument, NULL, S_O_SILENT},
+    {"undelivered-after", required_argument, NULL, S_O_LATE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *data, *log_level, *http, *token_file, *silent;
+    const char *data, *log_level, *http, *token_file, *silent, *late;
     int help;
 } s_args_t;
 
@@ -399,6 +405,19 @@ s_serve(const s_args_t *a)
         fprintf(stderr, "township-hub: --silent-after '%s' is not a number of seconds\n",
                 a->silent);
         return 2;
+    }
+    /* issue 15 item 5: the page's undelivered list (/api/status) */
+    if (a->late) {
+        char *end = NULL;
+        long long hours = strtoll(a->late, &end, 10);
+        if (!end || end == a->late || *end || hours < 1 || hours > 8760) {
+            fprintf(stderr,
+                    "township-hub: --undelivered-after '%s' is not a number of hours from 1 to"
+                    " 8760\n",
+                    a->late);
+            return 2;
+        }
+        sj_down_undelivered_after_set((int64_t) hours * 3600);
     }
     char err[512] = "";
     char token[SJ_HTTP_TOKEN_MAX + 1] = "";
@@ -482,6 +501,9 @@ hub_http_main(int argc, char **argv)
             break;
         case S_O_SILENT:
             a.silent = optarg;
+            break;
+        case S_O_LATE:
+            a.late = optarg;
             break;
         case 'h':
             a.help = 1;

@@ -1078,9 +1078,19 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     int overdue = open && r->days_left < 0;
     c->n++;
     c->overdue += overdue ? 1 : 0;
+    /* issue 15: the station's own corrections and void, marked as in the
+     * outbox */
+    char marked[SJ_MAX_SUMMARY_BYTES + 64];
+    const char *summary = r->summary ? r->summary : "";
+    if (r->voided || r->corrected) {
+        snprintf(marked, sizeof marked, "%s%s",
+                 r->voided ? "作废 voided: " : "更正 corrected: ", summary);
+        summary = marked;
+    }
     if (c->narrow) {
-        char text[600], cut[200], by[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
-        snprintf(text, sizeof text, "%s%s%s", r->note, r->note[0] ? " | " : "", r->summary);
+        char text[SJ_MAX_NOTE_BYTES + sizeof marked + 8], cut[200];
+        char by[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
+        snprintf(text, sizeof text, "%s%s%s", r->note, r->note[0] ? " | " : "", summary);
         sj_text_cut(text, S_NARROW_SUMMARY, cut, sizeof cut);
         const char *cells[] = {s_short_id(id),
                                r->due_on,
@@ -1102,7 +1112,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
                            r->occurred_on,
                            sj_enum_name(SJ_FIELD_CATEGORY, r->category),
                            persons,
-                           r->summary,
+                           summary,
                            r->note,
                            s_name(c->names, r->assigned_by),
                            s_name(c->names, r->origin)};

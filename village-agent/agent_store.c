@@ -1261,17 +1261,27 @@ s_fixes_gather(agent_store_t *self, sj_event_t *ev, s_fix_t **out, size_t *n_out
     return SJ_OK;
 }
 
+/* The corrections and void of case_id, or NULL. */
+static const s_fix_t *
+s_fixes_find(const s_fix_t *v, size_t n, const uint8_t case_id[SJ_ID_BYTES])
+{
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(v[i].case_id, case_id, SJ_ID_BYTES) == 0) {
+            return &v[i];
+        }
+    }
+    return NULL;
+}
+
 /* Sets a report's row from its corrections and void, if any. */
 static void
 s_fixes_apply(const s_fix_t *v, size_t n, sj_event_t *ev, agent_outbox_row_t *row)
 {
-    size_t i = 0;
-    while (i < n && memcmp(v[i].case_id, ev->id, SJ_ID_BYTES) != 0) {
-        i++;
-    }
-    if (i == n) {
+    const s_fix_t *f = s_fixes_find(v, n, ev->id);
+    if (!f) {
         return;
     }
+    size_t i = (size_t) (f - v);
     row->voided = v[i].voided;
     const sj_report_t *m = &v[i].fix->report;
     sj_report_t *r = &ev->report;
@@ -1633,6 +1643,16 @@ agent_store_inbox(agent_store_t *self,
         return rc;
     }
     sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    /* Issue 15: this station's own corrections and voids of the cases
+     * (the outbox's, s_fixes_gather) are shown in the inbox too. */
+    sj_event_t *ev = malloc(sizeof *ev);
+    s_fix_t *fixes = NULL;
+    size_t n_fixes = 0;
+    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+        free(ev);
+        sqlite3_finalize(st);
+        return ev ? rc : SJ_ENOMEM;
+    }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         agent_inbox_row_t r;
@@ -1653,6 +1673,27 @@ agent_store_inbox(agent_store_t *self,
         r.note = (const char *) sqlite3_column_text(st, 10);
         r.origin = (const char *) sqlite3_column_text(st, 11);
         r.unread = sqlite3_column_int(st, 12);
+        const s_fix_t *f = s_fixes_find(fixes, n_fixes, r.case_id);
+        if (f) {
+            const sj_report_t *m = &f->fix->report;
+            r.voided = f->voided;
+            if (m->occurred_on[0] && (!r.occurred_on || strcmp(m->occurred_on, r.occurred_on))) {
+                r.occurred_on = m->occurred_on;
+                r.corrected = 1;
+            }
+            if (m->category && m->category != r.category) {
+                r.category = m->category;
+                r.corrected = 1;
+            }
+            if (m->persons && m->persons != r.persons) {
+                r.persons = m->persons;
+                r.corrected = 1;
+            }
+            if (f->fix->summary[0] && (!r.summary || strcmp(f->fix->summary, r.summary))) {
+                r.summary = f->fix->summary;
+                r.corrected = 1;
+            }
+        }
         int cur = 0;
         if (agent_store_case_outcome(self, r.case_id, &cur) == SJ_OK && cur) {
             r.outcome = cur;
@@ -1666,6 +1707,8 @@ agent_store_inbox(agent_store_t *self,
     if (rc == SJ_OK && step != SQLITE_DONE) {
         rc = sj_db_err(self->db, step, "inbox");
     }
+    s_fixes_free(fixes, n_fixes);
+    free(ev);
     sqlite3_finalize(st);
     return rc;
 }

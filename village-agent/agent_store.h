@@ -156,6 +156,8 @@ typedef struct {
     const char *note;   /* what was asked */
     const char *origin; /* the station that reported it */
     int unread;         /* its assignment was never opened on the desk (new) */
+    int corrected;      /* issue 15: this station corrected it (the values above are the new) */
+    int voided;         /* issue 15: this station voided it (作废) */
 } agent_inbox_row_t;
 
 /* Calls fn for every assigned case, by due date; with overdue_only only the

@@ -695,6 +695,10 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_buf_add(&p->b, "</td><td>");
     sj_buf_esc(&p->b, r->note);
     sj_buf_add(&p->b, "</td><td class=\"summary\">");
+    if (r->voided || r->corrected) { /* issue 15: this station's own fixes */
+        sj_buf_addf(&p->b, "<span class=\"badge\">%s</span> ",
+                    r->voided ? T(p, "作废", "voided") : T(p, "已更正", "corrected"));
+    }
     sj_buf_esc(&p->b, r->summary);
     sj_buf_addf(&p->b, " <a class=\"open\" href=\"/case?id=%s%s\">%s</a>", cid,
                 p->lang == SJ_LANG_EN ? "&lang=en" : "", T(p, "查看", "open"));

@@ -65,7 +65,8 @@ test_export_csv_formula_and_bom(void **state)
 
     assert_int_equal(s_export(county, "--bom", NULL, NULL, &r), 0);
     assert_memory_equal(r.out, "\xEF\xBB\xBFid,occurred_on,", 16);
-    assert_non_null(strstr(r.out, ",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"详情\"\")\"\n"));
+    /* the summary, then the place names (issue 15) */
+    assert_non_null(strstr(r.out, ",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"详情\"\")\","));
     h_result_free(&r);
     /* Without --bom: no mark, the same guard. */
     assert_int_equal(s_export(county, "--format", "csv", NULL, &r), 0);

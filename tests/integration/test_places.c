@@ -192,6 +192,20 @@ test_places_down_the_tree(void **state)
         assert_non_null(strstr(out, "station_name,township_name,assignee_name"));
         assert_non_null(strstr(out, ",东村,宝清镇,"));
         free(out);
+        /* list and export: the names last, nothing before them moved */
+        const char *list[] = {"--format", "csv", NULL};
+        out = s_out(county, "list", list, 0, NULL);
+        assert_non_null(strstr(out, ",source,summary,station_name,township_name"));
+        assert_non_null(strstr(out, ",东村,宝清镇"));
+        free(out);
+        out = s_out(county, "export", list, 0, NULL);
+        assert_non_null(strstr(out, ",source,summary,station_name,township_name"));
+        assert_non_null(strstr(out, ",东村,宝清镇"));
+        free(out);
+        const char *jsonl[] = {"--format", "jsonl", NULL};
+        out = s_out(county, "export", jsonl, 0, NULL);
+        assert_non_null(strstr(out, "\"station_name\":\"东村\",\"township_name\":\"宝清镇\"}"));
+        free(out);
     }
 
     /* Imported again: a new name goes down; the same file again sends
@@ -372,6 +386,13 @@ test_places_corrections_in_history(void **state)
     s_submit(st, a);
     s_submit(st, b);
     s_sync(st, 1);
+    /* Both assigned back to the station by the township: in its inbox. */
+    for (int k = 0; k < 2; k++) {
+        const char *to[] = {k ? b : a, "--to", S1, "--due", DUE, NULL};
+        free(s_out(hub, "assign", to, 0, NULL));
+    }
+    s_sync(st, 0);
+    assert_int_equal(h_db_scalar(st, "SELECT count(*) FROM inbox"), 2);
     const char *fix[] = {"correct",   a,        "--category", "housing_demolition",
                          "--persons", "5",      "--reason",   "类别录错，实为房屋拆迁",
                          "--officer", "李文书", "--wait",     "0",
@@ -428,6 +449,12 @@ test_places_corrections_in_history(void **state)
     assert_non_null(strstr(out, ",5,township,housing_demolition,pending,更正 corrected: "));
     assert_non_null(strstr(out, ",作废 voided: 土地承包合同纠纷,"));
     free(out);
+    /* and so does its inbox (issue 15 leftovers: the station's own fixes) */
+    const char *inbox[] = {"inbox", "--format", "csv", NULL};
+    out = s_agent_out(st, inbox);
+    assert_non_null(strstr(out, ",housing_demolition,5,更正 corrected: 土地承包合同纠纷,"));
+    assert_non_null(strstr(out, ",作废 voided: 土地承包合同纠纷,"));
+    free(out);
     /* and on the desk page */
     int port = h_free_port();
     assert_true(port > 0);
@@ -439,6 +466,11 @@ test_places_corrections_in_history(void **state)
     assert_int_equal(h_wait_ready(desk, h_ms(10000)), 0);
     web_resp_t w;
     assert_int_equal(web_request((uint16_t) port, "GET", "/outbox", NULL, &w), 0);
+    assert_int_equal(w.status, 200);
+    assert_non_null(strstr(w.body, "<span class=\"badge\">作废</span> 土地承包合同纠纷"));
+    assert_non_null(strstr(w.body, "<span class=\"badge\">已更正</span> 土地承包合同纠纷"));
+    web_resp_free(&w);
+    assert_int_equal(web_request((uint16_t) port, "GET", "/inbox", NULL, &w), 0);
     assert_int_equal(w.status, 200);
     assert_non_null(strstr(w.body, "<span class=\"badge\">作废</span> 土地承包合同纠纷"));
     assert_non_null(strstr(w.body, "<span class=\"badge\">已更正</span> 土地承包合同纠纷"));

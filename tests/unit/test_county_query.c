@@ -558,13 +558,16 @@ test_county_query_list_order_and_limit(void **state)
     assert_int_equal(s_list(fx->db, &f, SJ_FMT_CSV, &o), SJ_OK);
     assert_string_equal(o.text,
                         "id,occurred_on,station,township,channel,kind,persons,level,category,"
-                        "outcome,source,summary\n"
+                        "outcome,source,summary,station_name,township_name\n"
                         "01900000-0000-7000-8000-000000000048,2024-03-01,230523102201,230523102,"
-                        "visit,collective,8,city,land,pending,assigned,grazing land\n"
+                        "visit,collective,8,city,land,pending,assigned,grazing land,"
+                        "230523102201,230523102\n"
                         "01900000-0000-7000-8000-00000000000a,2024-03-15,230523100203,230523100,"
-                        "visit,individual,4,village,land,resolved_on_spot,direct,fence\n"
+                        "visit,individual,4,village,land,resolved_on_spot,direct,fence,"
+                        "230523100203,230523100\n"
                         "01900000-0000-7000-8000-000000000099,2024-03-15,230523100201,230523100,"
-                        "letter,individual,1,township,employment,closed,direct,dismissal\n");
+                        "letter,individual,1,township,employment,closed,direct,dismissal,"
+                        "230523100201,230523100\n");
     free(o.text);
 
     /* Without a limit: every matter, dates never going back. */
@@ -578,6 +581,21 @@ test_county_query_list_order_and_limit(void **state)
     assert_null(strstr(o.text, "officer-017"));
     assert_null(strstr(o.text, "SECRETBYTES"));
     free(o.text);
+
+    /* Issue 15: the names come last, beside nothing moved; a code without
+     * a name shows the code. */
+    assert_int_equal(sqlite3_exec(fx->db,
+                                  "INSERT INTO places(code, name, at_ms)"
+                                  " VALUES('230523100', '宝清镇', 0), ('230523100201', '东村', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(s_list(fx->db, &f, SJ_FMT_CSV, &o), SJ_OK);
+    assert_non_null(strstr(o.text, ",grazing land,230523102201,230523102\n"));
+    assert_non_null(strstr(o.text, ",fence,230523100203,宝清镇\n"));
+    assert_non_null(strstr(o.text, ",dismissal,东村,宝清镇\n"));
+    free(o.text);
+    /* the fixture is shared: the tests after this one have no names */
+    assert_int_equal(sqlite3_exec(fx->db, "DELETE FROM places", NULL, NULL, NULL), SQLITE_OK);
 }
 
 static void
@@ -592,7 +610,9 @@ test_county_query_list_json_filtered(void **state)
                                 "\"township\":\"230523100\",\"channel\":\"visit\","
                                 "\"kind\":\"collective\",\"persons\":12,\"level\":\"township\","
                                 "\"category\":\"land\",\"outcome\":\"resolved_on_spot\","
-                                "\"source\":\"direct\",\"summary\":\"土地承包纠纷\"}]\n");
+                                "\"source\":\"direct\",\"summary\":\"土地承包纠纷\","
+                                "\"station_name\":\"230523100201\","
+                                "\"township_name\":\"230523100\"}]\n");
     free(o.text);
 }
 

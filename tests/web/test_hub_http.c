@@ -308,6 +308,9 @@ test_hub_http_refuses_bad_setups(void **state)
         {{HUB_BIN, "serve", "--data", fx->dir, "--http", "127.0.0.1", NULL}, 2},
         {{HUB_BIN, "serve", "--data", fx->dir, "--format", "json", NULL}, 2},
         {{HUB_BIN, "serve", "--data", fx->dir, "--silent-after", "x", NULL}, 2},
+        {{HUB_BIN, "serve", "--data", fx->dir, "--undelivered-after", "0", NULL}, 2},
+        {{HUB_BIN, "serve", "--data", fx->dir, "--undelivered-after", "8761", NULL}, 2},
+        {{HUB_BIN, "serve", "--data", fx->dir, "--undelivered-after", "24h", NULL}, 2},
         {{HUB_BIN, "serve", "--data", "/nonexistent/sanji", "--http", "127.0.0.1:0", NULL}, 1},
         {{HUB_BIN, "serve", "--help", NULL}, 0},
     };
@@ -320,6 +323,32 @@ test_hub_http_refuses_bad_setups(void **state)
     }
 }
 
+/* Issue 15 item 5: serve --undelivered-after HOURS is the time the page's
+ * undelivered list uses (/api/status), 24 h without it. */
+static void
+test_hub_http_undelivered_after(void **state)
+{
+    s_fx_t *fx = *state;
+    web_resp_t r;
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/status", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"undelivered_after_s\":86400"));
+    web_resp_free(&r);
+    web_server_stop(&fx->srv);
+    char *argv[] = {
+        HUB_BIN, "serve", "--data", fx->dir, "--http", "127.0.0.1:0", "--undelivered-after",
+        "72",    NULL};
+    web_server_start(&fx->srv, argv);
+    assert_int_equal(web_request(fx->srv.port, "GET", "/api/status", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"undelivered_after_s\":259200"));
+    web_resp_free(&r);
+    /* back to the fixture's server for the tests after this one */
+    web_server_stop(&fx->srv);
+    char *plain[] = {HUB_BIN, "serve", "--data", fx->dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&fx->srv, plain);
+}
+
 int
 main(void)
 {
@@ -329,6 +358,7 @@ main(void)
         cmocka_unit_test(test_hub_http_errors),
         cmocka_unit_test(test_hub_http_page),
         cmocka_unit_test(test_hub_http_refuses_bad_setups),
+        cmocka_unit_test(test_hub_http_undelivered_after),
     };
     return cmocka_run_group_tests_name("hub_http", tests, s_setup, s_teardown);
 }
