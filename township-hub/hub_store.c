@@ -16,6 +16,7 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_update.h"
 #include "sj_users.h"
@@ -143,6 +144,12 @@ static const sj_migration_t s_migrations[] = {
     {12, SJ_USERS_SCHEMA},
     /* Issue 16: the clock's extensions (docs/CLOCK.md), row = hub_seq. */
     {13, SJ_CLOCK_EXT_SCHEMA},
+    /* Issue 16: the periods each station was last sent (sj_periods_db.h),
+     * and each report's source (a review's clock); the rows held before
+     * are read once from their events (meta hub_sources, s_sources_backfill). */
+    {14, SJ_PERIODS_SENT_SCHEMA "ALTER TABLE reports ADD COLUMN source INTEGER NOT NULL DEFAULT 0;"
+                                "INSERT INTO meta(key, value) VALUES('hub_sources', 1)"
+                                " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -170,10 +177,10 @@ s_report_keep(sqlite3 *db,
     int rc = sj_db_prepare(db,
                            ev ? "INSERT OR REPLACE INTO reports(id, origin, occurred_on, channel,"
                                 " kind, persons, level, category, summary, officer, created_ms,"
-                                " search_later) VALUES(?,?,?,?,?,?,?,?,?,?,?,1)"
+                                " source, search_later) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,1)"
                               : "INSERT INTO reports(id, origin, occurred_on, channel, kind,"
-                                " persons, level, category, summary, officer, created_ms)"
-                                " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                                " persons, level, category, summary, officer, created_ms, source)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
                            &st);
     if (rc != SJ_OK) {
         return rc;
@@ -198,7 +205,7 @@ bind:;
                 | sqlite3_bind_int(st, 8, r->category)
                 | sqlite3_bind_text(st, 9, ev->summary, -1, SQLITE_STATIC)
                 | sqlite3_bind_text(st, 10, ev->officer, -1, SQLITE_STATIC)
-                | sqlite3_bind_int64(st, 11, ev->created_ms),
+                | sqlite3_bind_int64(st, 11, ev->created_ms) | sqlite3_bind_int(st, 12, r->source),
             "report row");
     } else {
         rc = sj_db_bind_check(
@@ -210,7 +217,8 @@ bind:;
                 | sqlite3_bind_int64(st, 6, snap->persons) | sqlite3_bind_null(st, 7)
                 | sqlite3_bind_int(st, 8, snap->category)
                 | sqlite3_bind_text(st, 9, snap->summary, -1, SQLITE_STATIC)
-                | sqlite3_bind_null(st, 10) | sqlite3_bind_int64(st, 11, created),
+                | sqlite3_bind_null(st, 10) | sqlite3_bind_int64(st, 11, created)
+                | sqlite3_bind_int(st, 12, snap->has_clock ? snap->source : 0),
             "report row");
     }
     if (rc == SJ_OK) {
@@ -279,6 +287,62 @@ s_reports_backfill(sqlite3 *db)
     }
     if (n) {
         sj_info("report rows of %zu reports read from their events", n);
+    }
+    return SJ_OK;
+}
+
+/* Once after schema 14 (meta hub_sources = 1): each report row's source,
+ * read from its event, in one transaction. */
+static int
+s_sources_backfill(sqlite3 *db)
+{
+    int64_t flag = 0;
+    int rc = sj_db_meta_get_int(db, "hub_sources", &flag);
+    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
+        return SJ_OK;
+    }
+    if (rc != SJ_OK || (rc = sj_db_begin(db)) != SJ_OK) {
+        return rc;
+    }
+    sj_event_t *ev = malloc(sizeof *ev);
+    sqlite3_stmt *st = NULL, *up = NULL;
+    rc = ev ? sj_db_prepare(db, "SELECT raw FROM events", &st) : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(db, "UPDATE reports SET source = ?2 WHERE id = ?1", &up);
+    }
+    size_t n = 0;
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char reason[128];
+        const uint8_t *raw = sqlite3_column_blob(st, 0);
+        if (raw
+            && sj_event_decode(raw, (size_t) sqlite3_column_bytes(st, 0), ev, reason, sizeof reason)
+                   == SJ_OK
+            && ev->type == SJ_EVENT_REPORT && ev->report.source != 0) {
+            sqlite3_bind_blob(up, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+            sqlite3_bind_int(up, 2, ev->report.source);
+            rc = sj_db_step_done(db, up, "report source");
+            n++;
+        }
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "report sources");
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(up);
+    free(ev);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, "hub_sources", 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (n) {
+        sj_info("the source of %zu reports read from their events", n);
     }
     return SJ_OK;
 }
@@ -397,7 +461,10 @@ s_cases_open(hub_store_t *self)
     if (rc == SJ_OK) {
         rc = sj_history_backfill(self->db, "case_changes", "hub_seq");
     }
-    return rc == SJ_OK ? s_reports_backfill(self->db) : rc;
+    if (rc == SJ_OK) {
+        rc = s_reports_backfill(self->db);
+    }
+    return rc == SJ_OK ? s_sources_backfill(self->db) : rc;
 }
 
 const sj_migration_t *
@@ -1072,6 +1139,9 @@ s_down_refill(void *ctx, const char *child)
         rc = sj_places_offer(self->db, self->down, child, 1);
     }
     if (rc == SJ_OK) {
+        rc = sj_periods_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("station %s: %d open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
@@ -1082,7 +1152,8 @@ static int
 s_down_hello(void *ctx, const char *child)
 {
     hub_store_t *self = ctx;
-    return sj_places_offer(self->db, self->down, child, 0);
+    int rc = sj_places_offer(self->db, self->down, child, 0);
+    return rc == SJ_OK ? sj_periods_offer(self->db, self->down, child, 0) : rc;
 }
 
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
@@ -1164,18 +1235,18 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
     "SELECT created_ms, new_outcome FROM case_changes" \
     " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
 
-/* A case's received date and reported outcome as the hub holds them (the
- * hub does not keep the reported source: a review report counts as one of
- * its stations' matters). SJ_ENOTFOUND without a reports row. */
+/* A case's received date, reported outcome and source as the hub holds
+ * them. SJ_ENOTFOUND without a reports row. */
 static int
-s_clock_facts(sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int *outcome)
+s_clock_facts(
+    sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int *outcome, int *source)
 {
     sqlite3_stmt *st = NULL;
     int rc =
         sj_db_prepare(db,
                       "SELECT r.occurred_on, coalesce((SELECT c.reported_outcome FROM cases c"
                       " WHERE c.id = r.id), (SELECT e.outcome FROM events e WHERE e.id = r.id),"
-                      " 1) FROM reports r WHERE r.id = ?1",
+                      " 1), r.source FROM reports r WHERE r.id = ?1",
                       &st);
     if (rc != SJ_OK) {
         return rc;
@@ -1185,6 +1256,7 @@ s_clock_facts(sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int
     if (step == SQLITE_ROW) {
         snprintf(received, 11, "%s", (const char *) sqlite3_column_text(st, 0));
         *outcome = sqlite3_column_int(st, 1);
+        *source = sqlite3_column_int(st, 2);
     } else {
         rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(db, step, "report lookup");
     }
@@ -1202,9 +1274,56 @@ s_case_clock(hub_store_t *self,
              sj_clock_t *clk)
 {
     char received[11] = "";
-    int outcome = 0;
-    int rc = s_clock_facts(self->db, id, received, &outcome);
-    return rc == SJ_OK ? sj_clock_db_case(cdb, id, received, outcome, 0, p, today, clk) : rc;
+    int outcome = 0, source = 0;
+    int rc = s_clock_facts(self->db, id, received, &outcome, &source);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    /* The county's view, when an item of it brought its clock: the changes
+     * and extensions made at the county, which do not pass through the hub,
+     * joined with the hub's own (CaseSnapshot.clock). */
+    sj_down_item_t *it = malloc(sizeof *it);
+    sj_clock_ev_t *all = NULL;
+    const sj_clock_ev_t *mine = NULL;
+    size_t n_mine = 0;
+    sqlite3_stmt *st = NULL;
+    rc = it ? sj_clock_db_events(cdb, id, &mine, &n_mine) : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "SELECT item FROM assignments WHERE case_id = ?1"
+                           " ORDER BY received_ms DESC, created_ms DESC LIMIT 1",
+                           &st);
+    }
+    int theirs = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+        char why[200];
+        theirs = sqlite3_step(st) == SQLITE_ROW
+                 && sj_down_item_decode(sqlite3_column_blob(st, 0),
+                                        (size_t) sqlite3_column_bytes(st, 0), it, why, sizeof why)
+                        == SJ_OK
+                 && it->snap.has_clock;
+        sqlite3_finalize(st);
+    }
+    sj_clock_case_t c = {.report_outcome = outcome, .report_source = source};
+    snprintf(c.received, sizeof c.received, "%s", received);
+    if (rc == SJ_OK && theirs) {
+        all = malloc((n_mine + it->snap.n_clock + 1) * sizeof *all);
+        rc = all ? SJ_OK : SJ_ENOMEM;
+        if (rc == SJ_OK) {
+            c.n = sj_clock_ev_union(it->snap.clock, it->snap.n_clock, mine, n_mine, all);
+            c.ev = all;
+        }
+    } else if (rc == SJ_OK) {
+        c.ev = mine;
+        c.n = n_mine;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_clock_compute(&c, p, today, clk);
+    }
+    free(all);
+    free(it);
+    return rc;
 }
 
 int
@@ -1379,8 +1498,10 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
     sj_table_t *t = sj_table_new(18, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
-    sj_periods_t periods;
-    sj_periods_default(&periods); /* not delivered down yet (docs/CLOCK.md) */
+    sj_periods_t periods; /* the county's, as delivered down (sj_periods_db.h) */
+    if (rc == SJ_OK) {
+        rc = sj_periods_db_get(self->db, &periods, NULL);
+    }
     sj_clock_db_t *cdb = NULL;
     if (rc == SJ_OK) {
         rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
@@ -1423,15 +1544,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         char lefts[SJ_STAGE_N][24], what[64] = "";
         for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
             snprintf(lefts[k], sizeof lefts[k], "%lld", (long long) clk.st[k].left);
-            if (clk.st[k].overdue) {
-                size_t l = strlen(what);
-                snprintf(what + l, sizeof what - l, "%s%s", l ? "," : "", sj_stage_name(k));
-            }
         }
-        if (assign_overdue) {
-            size_t l = strlen(what);
-            snprintf(what + l, sizeof what - l, "%sassignment", l ? "," : "");
-        }
+        sj_clock_overdue_what(&clk, assign_overdue, what, sizeof what);
 #define S_DUE(k)  (clk.st[k].active ? clk.st[k].due : NULL)
 #define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? lefts[k] : NULL)
         const char *cells[] = {id,
@@ -1792,6 +1906,26 @@ s_down_item(void *ctx,
         }
         return rc;
     }
+    if (it->kind == SJ_DOWN_KIND_PERIODS) {
+        /* The clock's periods (issue 16): held, and passed on to each
+         * station that connected (the others at their Hello). */
+        if (it->to[0] && strcmp(it->to, self->code) != 0) {
+            snprintf(reason, rs, "item %llu holds periods for %s, not for township %s",
+                     (unsigned long long) seq, it->to, self->code);
+            return SJ_EPROTO;
+        }
+        int changed = 0;
+        int rc = sj_periods_db_set(self->db, &it->periods, &changed);
+        if (rc == SJ_OK && changed) {
+            rc = sj_periods_changed(self->db, self->down);
+        }
+        if (rc == SJ_OK && changed) {
+            char text[160];
+            sj_periods_text(&it->periods, text, sizeof text);
+            sj_notice("the clock's periods from the county: %s", text);
+        }
+        return rc;
+    }
     if (!sj_code_under(it->ev.assignee, self->code)) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",
                  (unsigned long long) seq, it->ev.assignee, self->code);
@@ -1850,6 +1984,28 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .down_counted = s_down_counted,
                                               .down_skip = s_down_skip};
 
+/* The clock's facts of a case reported here, into its snapshot going
+ * down (issue 16): the hub's changes in force and extensions. */
+static int
+s_snapshot_clock(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap)
+{
+    char received[11] = "";
+    int outcome = 0, source = 0;
+    int rc = s_clock_facts(self->db, case_id, received, &outcome, &source);
+    if (rc == SJ_ENOTFOUND) {
+        return SJ_OK;
+    }
+    sj_clock_db_t *cdb = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_snapshot(cdb, case_id, outcome, source, snap);
+    }
+    sj_clock_db_close(&cdb);
+    return rc;
+}
+
 /* The case as the hub knows it, for a down item: the report's fields from
  * its report event here (sj_case_db_snapshot), else from the latest
  * snapshot an assignment brought (a case of another township); the state
@@ -1862,6 +2018,7 @@ s_hub_snapshot(hub_store_t *self,
                sj_down_item_t *tmp)
 {
     int rc = sj_case_db_snapshot(self->cases, case_id, snap);
+    int own = rc == SJ_OK; /* its report is here: the clock from this store */
     sqlite3_stmt *st = NULL;
     int step = SQLITE_DONE;
     if (rc == SJ_ENOTFOUND) {
@@ -1914,6 +2071,9 @@ s_hub_snapshot(hub_store_t *self,
         }
     }
     sqlite3_finalize(st);
+    if (rc == SJ_OK && own) {
+        rc = s_snapshot_clock(self, case_id, snap);
+    }
     return rc;
 }
 

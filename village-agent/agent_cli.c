@@ -1074,8 +1074,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_uuid_format(r->case_id, id);
     snprintf(days, sizeof days, "%" PRId64, r->days_left);
     snprintf(persons, sizeof persons, "%u", r->persons);
-    int open = sj_outcome_is_open(r->outcome);
-    int overdue = open && r->days_left < 0;
+    int overdue = r->overdue; /* the 交办 due date or a statutory stage (issue 16) */
     c->n++;
     c->overdue += overdue ? 1 : 0;
     /* issue 15: the station's own corrections and void, marked as in the
@@ -1101,21 +1100,42 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
                                cut};
         return sj_table_add_row(c->t, cells);
     }
-    const char *cells[] = {id,
-                           r->due_on,
-                           days,
-                           overdue ? "yes" : "",
-                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-                           r->conflict ? "yes" : "",
-                           r->assigned_by,
-                           r->origin,
-                           r->occurred_on,
-                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
-                           persons,
-                           summary,
-                           r->note,
-                           s_name(c->names, r->assigned_by),
-                           s_name(c->names, r->origin)};
+    const char *cells[19] = {id,
+                             r->due_on,
+                             days,
+                             overdue ? "yes" : "",
+                             sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                             r->conflict ? "yes" : "",
+                             r->assigned_by,
+                             r->origin,
+                             r->occurred_on,
+                             sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+                             persons,
+                             summary,
+                             r->note,
+                             s_name(c->names, r->assigned_by),
+                             s_name(c->names, r->origin),
+                             NULL,
+                             NULL,
+                             NULL,
+                             ""};
+    /* issue 16: the statutory stage running, its due date and days left,
+     * and what is overdue (docs/CLOCK.md) */
+    char left[24], what[64];
+    int k = r->has_clock ? r->clock.running : SJ_STAGE_NONE;
+    if (k != SJ_STAGE_NONE) {
+        snprintf(left, sizeof left, "%lld", (long long) r->clock.st[k].left);
+        cells[15] = sj_stage_name(k);
+        cells[16] = r->clock.st[k].due;
+        cells[17] = left;
+    }
+    if (r->has_clock) {
+        sj_clock_overdue_what(&r->clock, sj_outcome_is_open(r->outcome) && r->days_left < 0, what,
+                              sizeof what);
+        cells[18] = what;
+    } else if (sj_outcome_is_open(r->outcome) && r->days_left < 0) {
+        cells[18] = "assignment";
+    }
     return sj_table_add_row(c->t, cells);
 }
 
@@ -1127,24 +1147,25 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         return 1;
     }
     static const char *const names[] = {
-        N_("case_id"),     N_("due_on"),           N_("days_left"),       N_("overdue"),
-        N_("outcome"),     N_("conflict"),         N_("assigned_by"),     N_("reported_by"),
-        N_("occurred_on"), N_("category"),         N_("persons"),         N_("summary"),
-        N_("note"),        N_("assigned_by_name"), N_("reported_by_name")};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        N_("case_id"),     N_("due_on"),           N_("days_left"),        N_("overdue"),
+        N_("outcome"),     N_("conflict"),         N_("assigned_by"),      N_("reported_by"),
+        N_("occurred_on"), N_("category"),         N_("persons"),          N_("summary"),
+        N_("note"),        N_("assigned_by_name"), N_("reported_by_name"), N_("stage"),
+        N_("stage_due"),   N_("stage_left"),       N_("overdue_what")};
+    static const sj_col_type_t types[] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
     static const char *const nnames[] = {N_("case_id"),        N_("due_on"),  N_("days"),
                                          N_("overdue"),        N_("outcome"), N_("assigned_by"),
                                          N_("asked | summary")};
     static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
-    const char *hdr[15];
-    s_headers(o, narrow ? nnames : names, narrow ? 7 : 15, hdr);
+    const char *hdr[19];
+    s_headers(o, narrow ? nnames : names, narrow ? 7 : 19, hdr);
     sj_places_map_t *places = sj_places_map_load(agent_store_db(st));
-    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(15, hdr, types),
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(19, hdr, types),
                        .narrow = narrow,
                        .names = places};
     int exit_code = 1;

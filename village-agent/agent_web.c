@@ -662,6 +662,28 @@ s_change_form(s_inbox_t *x, const char *cid, int to, const char *zh, const char 
                 T(p, "说明", "note"), sj_enum_name(SJ_FIELD_OUTCOME, to), T(p, zh, en));
 }
 
+/* Issue 16: the statutory stage running under the 交办 due date: "办结期限
+ * 2027-01-30 · 剩12天" (docs/CLOCK.md). */
+static void
+s_clock_line(s_page_t *p, const agent_inbox_row_t *r)
+{
+    int k = r->has_clock ? r->clock.running : SJ_STAGE_NONE;
+    if (k == SJ_STAGE_NONE) {
+        return;
+    }
+    const sj_stage_clock_t *sc = &r->clock.st[k];
+    static const char *const zh[] = {"", "受理告知期限", "办结期限", "复查期限"};
+    static const char *const en[] = {"", "acceptance due", "conclusion due", "review due"};
+    sj_buf_addf(&p->b, "<br><span class=\"clock%s\" data-stage=\"%s\">%s %s · ",
+                sc->overdue ? " late" : "", sj_stage_name(k), T(p, zh[k], en[k]), sc->due);
+    if (sc->left < 0) {
+        sj_buf_addf(&p->b, T(p, "已超期%lld天", "%lld days overdue"), (long long) -sc->left);
+    } else {
+        sj_buf_addf(&p->b, T(p, "剩%lld天", "%lld days left"), (long long) sc->left);
+    }
+    sj_buf_add(&p->b, "</span>");
+}
+
 static int
 s_inbox_row(void *ctx, const agent_inbox_row_t *r)
 {
@@ -677,7 +699,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     x->open += open ? 1 : 0;
     x->unread += r->unread ? 1 : 0;
     sj_buf_addf(&p->b, "<tr id=\"case-%s\" class=\"%s%s\"><td class=\"due\">", cid,
-                open && r->days_left < 0 ? "overdue" : "", r->unread ? " new" : "");
+                r->overdue ? "overdue" : "", r->unread ? " new" : "");
     if (r->unread) {
         sj_buf_addf(&p->b, "<span class=\"badge\">%s</span> ", T(p, "新", "new"));
     }
@@ -687,6 +709,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     } else if (open) {
         sj_buf_addf(&p->b, T(p, "剩%" PRId64 "天", "%" PRId64 " days left"), r->days_left);
     }
+    s_clock_line(p, r);
     sj_buf_add(&p->b, "</td><td class=\"outcome\">");
     sj_buf_esc(&p->b, sj_enum_label(SJ_FIELD_OUTCOME, r->outcome, p->lang));
     sj_buf_add(&p->b, "</td><td>");
