@@ -233,25 +233,47 @@ bind:;
     return rc;
 }
 
-/* Once after schema 7 (meta hub_reports = 1): the report rows of the events
- * and assignments held before, in one transaction. */
+/* Runs body once after the migration that set meta flag to 1, in one
+ * transaction with clearing the flag; logs "what" with body's count. */
 static int
-s_reports_backfill(sqlite3 *db)
+s_once(sqlite3 *db, const char *flag, int (*body)(sqlite3 *db, size_t *n), const char *what)
 {
-    int64_t flag = 0;
-    int rc = sj_db_meta_get_int(db, "hub_reports", &flag);
-    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
+    int64_t value = 0;
+    int rc = sj_db_meta_get_int(db, flag, &value);
+    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && value == 0)) {
         return SJ_OK;
     }
     if (rc != SJ_OK || (rc = sj_db_begin(db)) != SJ_OK) {
         return rc;
     }
+    size_t n = 0;
+    rc = body(db, &n);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, flag, 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (n) {
+        sj_info("%s of %zu reports read from their events", what, n);
+    }
+    return SJ_OK;
+}
+
+/* Once after schema 7 (meta hub_reports): the report rows of the events
+ * and assignments held before. */
+static int
+s_reports_rows(sqlite3 *db, size_t *n)
+{
     sj_down_item_t *it = malloc(sizeof *it);
     sqlite3_stmt *st = NULL;
-    rc = it ? sj_db_prepare(
-             db, "SELECT raw, 0 FROM events UNION ALL SELECT item, 1 FROM assignments", &st)
-            : SJ_ENOMEM;
-    size_t n = 0;
+    int rc = it ? sj_db_prepare(
+                 db, "SELECT raw, 0 FROM events UNION ALL SELECT item, 1 FROM assignments", &st)
+                : SJ_ENOMEM;
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char reason[128];
@@ -264,7 +286,7 @@ s_reports_backfill(sqlite3 *db)
             if (sj_event_decode(raw, len, &it->ev, reason, sizeof reason) == SJ_OK
                 && it->ev.type == SJ_EVENT_REPORT) {
                 rc = s_report_keep(db, NULL, &it->ev, NULL, it->ev.id);
-                n++;
+                (*n)++;
             }
         } else if (sj_down_item_decode(raw, len, it, reason, sizeof reason) == SJ_OK) {
             rc = s_report_keep(db, NULL, NULL, &it->snap, it->ev.case_id);
@@ -275,42 +297,20 @@ s_reports_backfill(sqlite3 *db)
     }
     sqlite3_finalize(st);
     free(it);
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(db, "hub_reports", 0);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_commit(db);
-    }
-    if (rc != SJ_OK) {
-        sj_db_rollback(db);
-        return rc;
-    }
-    if (n) {
-        sj_info("report rows of %zu reports read from their events", n);
-    }
-    return SJ_OK;
+    return rc;
 }
 
-/* Once after schema 14 (meta hub_sources = 1): each report row's source,
- * read from its event, in one transaction. */
+/* Once after schema 14 (meta hub_sources): each report row's source, read
+ * from its event. */
 static int
-s_sources_backfill(sqlite3 *db)
+s_sources_rows(sqlite3 *db, size_t *n)
 {
-    int64_t flag = 0;
-    int rc = sj_db_meta_get_int(db, "hub_sources", &flag);
-    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
-        return SJ_OK;
-    }
-    if (rc != SJ_OK || (rc = sj_db_begin(db)) != SJ_OK) {
-        return rc;
-    }
     sj_event_t *ev = malloc(sizeof *ev);
     sqlite3_stmt *st = NULL, *up = NULL;
-    rc = ev ? sj_db_prepare(db, "SELECT raw FROM events", &st) : SJ_ENOMEM;
+    int rc = ev ? sj_db_prepare(db, "SELECT raw FROM events", &st) : SJ_ENOMEM;
     if (rc == SJ_OK) {
         rc = sj_db_prepare(db, "UPDATE reports SET source = ?2 WHERE id = ?1", &up);
     }
-    size_t n = 0;
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char reason[128];
@@ -322,7 +322,7 @@ s_sources_backfill(sqlite3 *db)
             sqlite3_bind_blob(up, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
             sqlite3_bind_int(up, 2, ev->report.source);
             rc = sj_db_step_done(db, up, "report source");
-            n++;
+            (*n)++;
         }
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
@@ -331,20 +331,7 @@ s_sources_backfill(sqlite3 *db)
     sqlite3_finalize(st);
     sqlite3_finalize(up);
     free(ev);
-    if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(db, "hub_sources", 0);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_commit(db);
-    }
-    if (rc != SJ_OK) {
-        sj_db_rollback(db);
-        return rc;
-    }
-    if (n) {
-        sj_info("the source of %zu reports read from their events", n);
-    }
-    return SJ_OK;
+    return rc;
 }
 
 /* A station stream's receipt as last worked out (s_e2e): every event of
@@ -462,9 +449,9 @@ s_cases_open(hub_store_t *self)
         rc = sj_history_backfill(self->db, "case_changes", "hub_seq");
     }
     if (rc == SJ_OK) {
-        rc = s_reports_backfill(self->db);
+        rc = s_once(self->db, "hub_reports", s_reports_rows, "report rows");
     }
-    return rc == SJ_OK ? s_sources_backfill(self->db) : rc;
+    return rc == SJ_OK ? s_once(self->db, "hub_sources", s_sources_rows, "the source") : rc;
 }
 
 const sj_migration_t *
