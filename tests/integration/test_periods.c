@@ -168,11 +168,28 @@ test_periods_down(void **state)
     assert_null(strstr(in, id));
     free(in);
 
-    /* The station concludes it: no stage runs there any more. */
+    /* The station concludes it with the petitioner's evaluation (a bad
+     * one, or one on a change that does not conclude, is bad usage): no
+     * stage runs there any more, and the county gets the evaluation. */
     s_today("2026-01-23");
-    const char *clo[] = {"update", id, "--outcome", "closed", "--wait", "0", NULL};
+    const char *bad_sat[] = {"update", id, "--outcome", "closed", "--satisfaction", "很好", NULL};
+    assert_int_equal(h_agent(st, bad_sat, &r, h_ms(30000)), 2);
+    s_has(r.err, "--satisfaction '很好'");
+    h_result_free(&r);
+    const char *open_sat[] = {"update",         id,     "--outcome", "withdrawn",
+                              "--satisfaction", "满意", NULL};
+    assert_int_equal(h_agent(st, open_sat, &r, h_ms(30000)), 2);
+    s_has(r.err, "goes with a conclusion");
+    h_result_free(&r);
+    const char *clo[] = {"update",   id,       "--outcome", "closed", "--satisfaction",
+                         "基本满意", "--wait", "0",         NULL};
     assert_int_equal(h_agent(st, clo, &r, h_ms(30000)), 0);
     h_result_free(&r);
+    assert_int_equal(h_agent(st, until, &r, h_ms(90000)), 0);
+    h_result_free(&r);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM status_changes WHERE satisfaction = 2",
+                               1, 1, h_ms(30000)),
+                     1);
     in = s_inbox(st, "2026-02-10", 1);
     assert_null(strstr(in, id));
     free(in);
