@@ -839,6 +839,8 @@ s_fix_keep(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     return rc;
 }
 
+static int s_refresh_own(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
+
 /* After a new event is stored (hub_seq: its row): keeps cases current. */
 static int
 s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
@@ -858,7 +860,8 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return SJ_OK; /* kept and forwarded; the county applies it (docs/CASES.md) */
     }
     if (ev->type == SJ_EVENT_EXTENSION) {
-        return sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
+        int rc = sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
+        return rc == SJ_OK ? s_refresh_own(self, ev->case_id) : rc;
     }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
@@ -876,7 +879,13 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return rc == SJ_OK && waits ? s_case_replay(self, ev->id) : rc;
     }
     int rc = sj_case_db_insert(self->cases, ev, hub_seq);
-    return rc == SJ_OK ? s_case_replay(self, ev->case_id) : rc;
+    if (rc == SJ_OK) {
+        rc = s_case_replay(self, ev->case_id);
+    }
+    if (rc == SJ_OK && ev->type == SJ_EVENT_STATUS && strcmp(ev->origin, self->code) == 0) {
+        rc = s_refresh_own(self, ev->case_id); /* the township's own change */
+    }
+    return rc;
 }
 
 static int
@@ -2146,6 +2155,69 @@ hub_store_assign(hub_store_t *self,
     }
     free(a.it);
     free(a.tmp);
+    return rc;
+}
+
+/* The township's own change or extension of a case it assigned to a
+ * station: the station gets a fresh item of the assignment (its outcome
+ * and clock now), as the county does for its own (docs/CLOCK.md). */
+static int
+s_refresh_own(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT a.id, a.assignee, e.raw FROM assignments a JOIN events e"
+                           " ON e.id = a.id WHERE a.case_id = ?1 AND a.origin = ?2"
+                           " ORDER BY a.created_ms DESC LIMIT 1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, self->code, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "own assignment");
+    }
+    uint8_t id[SJ_ID_BYTES];
+    char to[SJ_CODE_MAX + 1];
+    memcpy(id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+    snprintf(to, sizeof to, "%s", (const char *) sqlite3_column_text(st, 1));
+    size_t raw_len = (size_t) sqlite3_column_bytes(st, 2);
+    uint8_t *raw = malloc(raw_len ? raw_len : 1);
+    sj_snapshot_t *snap = calloc(1, sizeof *snap);
+    sj_down_item_t *tmp = malloc(sizeof *tmp);
+    if (raw && raw_len) {
+        memcpy(raw, sqlite3_column_blob(st, 2), raw_len);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    uint8_t *item = NULL;
+    size_t item_len = 0;
+    rc = raw && snap && tmp ? s_hub_snapshot(self, case_id, snap, tmp) : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_down_item_encode(raw, raw_len, snap, &item, &item_len);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "UPDATE assignments SET item = ?2 WHERE id = ?1", &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, item, (int) item_len, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "assignment refresh");
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_down_enqueue(self->down, to, id, item, item_len, NULL);
+    }
+    if (rc == SJ_ENOTFOUND) {
+        rc = SJ_OK; /* its report is not here (yet) */
+    }
+    free(item);
+    free(raw);
+    free(snap);
+    free(tmp);
     return rc;
 }
 

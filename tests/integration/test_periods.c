@@ -208,6 +208,41 @@ test_periods_down(void **state)
     assert_int_equal(h_wait_db(st, "SELECT value = '15 25 30 10 1' FROM meta WHERE key = 'periods'",
                                1, 1, h_ms(30000)),
                      1);
+    /* A case the township assigns: its own acceptance and extension reach
+     * the station with a fresh item (on the periods it now holds). */
+    s_today(DAY0);
+    assert_int_equal(h_agent(st, sub, &r, h_ms(30000)), 0);
+    char id2[64];
+    snprintf(id2, sizeof id2, "%.*s", (int) strcspn(r.out, "\n"), r.out);
+    h_result_free(&r);
+    s_sync(st);
+    assert_int_equal(h_wait_db(hub, "SELECT count(*) FROM reports", 2, 2, h_ms(30000)), 2);
+    const char *asg2[] = {id2, "--to", ST_A, "--due", "2026-03-01", NULL};
+    assert_int_equal(h_tool(hub, "assign", asg2, &r), 0);
+    h_result_free(&r);
+    const char *acc2[] = {id2, "--outcome", "accepted", NULL};
+    assert_int_equal(h_tool(hub, "update", acc2, &r), 0);
+    h_result_free(&r);
+    s_sync(st);
+    in = s_inbox(st, "2026-01-11", 0);
+    char *row = strstr(in, id2);
+    assert_non_null(row);
+    *strchr(row, '}') = '\0';
+    s_has(row, "\"outcome\":\"accepted\"");
+    s_has(row, "\"stage\":\"conclusion\",\"stage_due\":\"2026-01-26\"");
+    free(in);
+    const char *ext2[] = {id2,        "--days",        "5",      "--reason",
+                          "补充调查", "--approved-by", "王乡长", NULL};
+    assert_int_equal(h_tool(hub, "extend", ext2, &r), 0);
+    h_result_free(&r);
+    s_sync(st);
+    in = s_inbox(st, "2026-01-11", 0);
+    row = strstr(in, id2);
+    assert_non_null(row);
+    *strchr(row, '}') = '\0';
+    s_has(row, "\"stage_due\":\"2026-01-31\"");
+    free(in);
+
     /* a bad period in the county's config stops it before it runs (exit 2) */
     const char *bad[] = {"--bind", "tcp://127.0.0.1:1", "--conclude-days", "0", NULL};
     assert_int_equal(h_tool(county, "run", bad, &r), 2);
