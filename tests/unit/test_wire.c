@@ -699,7 +699,7 @@ test_wire_unknown_fields_ignored(void **state)
     assert_non_null(pb);
     free(raw);
     ProtobufCMessageUnknownField ue = s_unknown_varint(29, &two);
-    ProtobufCMessageUnknownField ur = s_unknown_varint(13, &three);
+    ProtobufCMessageUnknownField ur = s_unknown_varint(15, &three);
     ProtobufCMessageUnknownField *keep_e = pb->base.unknown_fields;
     ProtobufCMessageUnknownField *keep_r = pb->report->base.unknown_fields;
     pb->base.n_unknown_fields = 1;
