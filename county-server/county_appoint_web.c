@@ -35,7 +35,7 @@ county_appoint_web_make(county_store_t *wst,
     sj_date_today(today);
     int rc = county_appoint_make(wst, &rq, today, id, err, err_size);
     if (rc == SJ_OK) {
-        snprintf(done, done_size, "case %s appointment on %s at %s, %.64s: event %s", rq.case_id,
+        snprintf(done, done_size, "case %s appointment on %s %s office %.64s: event %s", rq.case_id,
                  rq.on, rq.at, rq.office, id);
     } else if (rc == SJ_EFORBIDDEN) {
         rc = SJ_EINVAL; /* refused: the page says why (400) */

@@ -909,7 +909,7 @@ s_appoint_cmd(const sj_cli_args_t *ca)
     sj_audit_cli(county_store_db(st), "appoint", detail, rc == SJ_OK);
     int code = 0;
     if (rc != SJ_OK) {
-        fprintf(stderr, "county-server: appointment refused: %s\n", err);
+        fprintf(stderr, _("county-server: appointment refused: %s\n"), err);
         code = s_appoint_exit(rc);
     } else {
         printf("%s\n", id);
@@ -926,7 +926,7 @@ s_appointment_cmd(const sj_cli_args_t *ca)
 {
     int kept = sj_cli_has(ca, O_KEPT), missed = sj_cli_has(ca, O_MISSED);
     if (kept == missed) {
-        fprintf(stderr, "county-server: appointment needs --kept or --missed (one)\n");
+        fprintf(stderr, _("county-server: appointment needs --kept or --missed (one)\n"));
         return 2;
     }
     char err[512] = "", today[11], id[SJ_UUID_TEXT], appt[SJ_UUID_TEXT];
@@ -944,7 +944,7 @@ s_appointment_cmd(const sj_cli_args_t *ca)
     sj_audit_cli(county_store_db(st), "appointment", detail, rc == SJ_OK);
     int code = 0;
     if (rc != SJ_OK) {
-        fprintf(stderr, "county-server: mark refused: %s\n", err);
+        fprintf(stderr, _("county-server: mark refused: %s\n"), err);
         code = s_appoint_exit(rc);
     } else {
         printf("%s\n", id);
@@ -968,7 +968,8 @@ s_appointments_cmd(const sj_cli_args_t *ca)
                *to = sj_cli_val(ca, O_TO), *office = sj_cli_val(ca, O_OFFICE);
     char today[11];
     if (on && (from || to)) {
-        fprintf(stderr, "county-server: appointments takes --on DATE or --from/--to, not both\n");
+        fprintf(stderr,
+                _("county-server: appointments takes --on DATE or --from/--to, not both\n"));
         return 2;
     }
     if (!on && !from && !to) {

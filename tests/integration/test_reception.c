@@ -206,6 +206,20 @@ test_reception_and_appointment(void **state)
     assert_int_equal(h_tool(county, "appointments", day, &r), 0);
     s_has(r.out, "\"state\":\"kept\"");
     h_result_free(&r);
+    /* the case's history lists both events */
+    assert_int_equal(h_tool(county, "show", show, &r), 0);
+    s_has(r.out, "\"type\":\"appointment\"");
+    s_has(r.out, "\"on\":\"" NEXT_MON "\",\"at_time\":\"09:30\",\"office\":\"县信访局\"");
+    s_has(r.out, "\"type\":\"appointment_mark\"");
+    s_has(r.out, "\"state\":\"kept\"");
+    h_result_free(&r);
+    const char *show_t[] = {id, NULL};
+    assert_int_equal(h_tool(county, "show", show_t, &r), 0);
+    s_has(r.out, "约访 appointment");
+    s_has(r.out, "约定 on " NEXT_MON " 09:30  科室 office 县信访局");
+    s_has(r.out, "赴约 appointment_mark");
+    s_has(r.out, "已赴约 kept");
+    h_result_free(&r);
     /* the history keeps both events; the audit trail names the commands */
     assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM events WHERE type IN (11, 12)"), 2);
     const char *audit[] = {"--format", "json", NULL};
