@@ -126,11 +126,39 @@ test_reception_and_appointment(void **state)
     s_has(r.err, "portfolio: too long");
     h_result_free(&r);
 
+    /* import takes the keys receiving_leader and portfolio, all or nothing */
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/reception.jsonl", h_env_dir(env));
+    snprintf(bad, sizeof bad, "%s/reception-bad.jsonl", h_env_dir(env));
+    FILE *f = fopen(good, "w");
+    assert_non_null(f);
+    fputs("{\"occurred_on\":\"" MONDAY "\",\"channel\":\"visit\",\"level\":\"county\","
+          "\"source\":\"leader_reception\",\"summary\":\"拆迁补偿\","
+          "\"receiving_leader\":\"李副县长\",\"portfolio\":\"城乡建设\"}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("{\"occurred_on\":\"" MONDAY "\",\"channel\":\"visit\",\"level\":\"county\","
+          "\"source\":\"direct\",\"summary\":\"拆迁补偿\",\"portfolio\":\"城乡建设\"}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    const char *imp_bad[] = {"import", bad, "--wait", "0", NULL};
+    assert_int_equal(h_agent(desk, imp_bad, &r, h_ms(30000)), 1);
+    s_has(r.err, "reception-bad.jsonl:1: portfolio: only a leader's reception");
+    h_result_free(&r);
+    const char *imp[] = {"import", good, "--wait", "0", NULL};
+    assert_int_equal(h_agent(desk, imp, &r, h_ms(30000)), 0);
+    h_result_free(&r);
+
     const char *sync[] = {"sync", "--timeout", "60", "--until-county", NULL};
     assert_int_equal(h_agent(desk, sync, &r, h_ms(90000)), 0);
     h_result_free(&r);
-    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM matters", 1, 1, h_ms(30000)), 1);
-    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM receptions"), 1);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM matters", 2, 2, h_ms(30000)), 2);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM receptions"), 2);
+    assert_int_equal(h_db_scalar(county, "SELECT count(*) FROM receptions WHERE leader = '李副县长'"
+                                         " AND portfolio = '城乡建设'"),
+                     1);
 
     /* show and cases: the leader and portfolio; the phone stays sealed. */
     const char *show[] = {id, "--format", "json", NULL};
