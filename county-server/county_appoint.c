@@ -94,7 +94,7 @@ s_text(const char *v, size_t max)
 
 /* Inside the store's transaction: the matter is here (not voided). */
 static int
-s_check_make(sqlite3 *db, const sj_event_t *ev, void *ctx, char *err, size_t err_size)
+s_check_make(sqlite3 *db, sj_event_t *ev, void *ctx, char *err, size_t err_size)
 {
     (void) ctx;
     sqlite3_stmt *st = NULL;
@@ -174,10 +174,9 @@ typedef struct {
 } s_mark_ctx_t;
 
 static int
-s_check_mark(sqlite3 *db, const sj_event_t *ev, void *ctx, char *err, size_t err_size)
+s_check_mark(sqlite3 *db, sj_event_t *ev, void *ctx, char *err, size_t err_size)
 {
     s_mark_ctx_t *m = ctx;
-    sj_event_t *w = (sj_event_t *) ev; /* the appointment's id is filled in here */
     char idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
     sqlite3_stmt *st = NULL;
@@ -212,7 +211,8 @@ s_check_mark(sqlite3 *db, const sj_event_t *ev, void *ctx, char *err, size_t err
         rc = SJ_ENOTFOUND;
     } else {
         const char *on = (const char *) sqlite3_column_text(st, 1);
-        memcpy(w->appt_id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        /* the appointment marked: its id goes into the mark */
+        memcpy(ev->appt_id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
         if (on && strcmp(on, m->today) > 0) {
             snprintf(err, err_size,
                      "the appointment of case %s is on %s, after today (%s): mark it kept or"

@@ -191,10 +191,10 @@ SJ_NODISCARD int county_store_places_import(county_store_t *self,
  * store numbers, chains, stores and applies it), in one transaction in
  * which check (may be NULL) runs first on the store's connection: a check
  * that fails (SJ_EINVAL, SJ_ENOTFOUND ..., with the reason) stores
- * nothing. ev->id gets the event's id. Used by appointments
+ * nothing; it may fill in ev's body. ev->id gets the event's id. Used by appointments
  * (county_appoint.h). */
 typedef int (*county_store_check_fn)(
-    sqlite3 *db, const sj_event_t *ev, void *ctx, char *reason, size_t rs);
+    sqlite3 *db, sj_event_t *ev, void *ctx, char *reason, size_t rs);
 SJ_NODISCARD int county_store_own_event(county_store_t *self,
                                         sj_event_t *ev,
                                         county_store_check_fn check,
