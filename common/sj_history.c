@@ -307,11 +307,13 @@ s_line(sqlite3_stmt *st, FILE *out)
     if (s_is_fix(type)) {
         return s_fix_line(st, out, type, at, origin);
     }
-    const char *zh = strcmp(type, "report") == 0       ? "上报"
-                     : strcmp(type, "status") == 0     ? "状态变更"
-                     : strcmp(type, "extension") == 0  ? "延期"
-                     : strcmp(type, "evaluation") == 0 ? "评价"
-                                                       : "交办";
+    const char *zh = strcmp(type, "report") == 0             ? "上报"
+                     : strcmp(type, "status") == 0           ? "状态变更"
+                     : strcmp(type, "extension") == 0        ? "延期"
+                     : strcmp(type, "evaluation") == 0       ? "评价"
+                     : strcmp(type, "appointment") == 0      ? "约访"
+                     : strcmp(type, "appointment_mark") == 0 ? "赴约"
+                                                             : "交办";
     if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
         return SJ_EIO;
     }
@@ -349,6 +351,12 @@ s_line(sqlite3_stmt *st, FILE *out)
                      < 0
                  ? SJ_EIO
                  : SJ_OK;
+    } else if (strcmp(type, "appointment") == 0) {
+        rc = fprintf(out, "  约定 on %s %s  科室 office ", due ? due : "", flag ? flag : "") < 0
+                 ? SJ_EIO
+                 : s_put(out, assignee ? assignee : "");
+    } else if (strcmp(type, "appointment_mark") == 0) {
+        rc = fprintf(out, "  %s", to ? "已赴约 kept" : "未赴约 missed") < 0 ? SJ_EIO : SJ_OK;
     } else if (strcmp(type, "extension") == 0) {
         int stage = sqlite3_column_int(st, 7);
         rc = fprintf(out, "  %s %s +%d 天 days  批准 approved by ",
@@ -426,6 +434,13 @@ s_item(sqlite3_stmt *st)
     } else if (ok && strcmp(type, "evaluation") == 0) {
         const char *sat = sj_satisfaction_name(sqlite3_column_int(st, 6));
         ok = cJSON_AddStringToObject(o, "satisfaction", sat ? sat : "") != NULL;
+    } else if (ok && strcmp(type, "appointment") == 0) {
+        ok = cJSON_AddStringToObject(o, "on", s_col(st, 8) ? s_col(st, 8) : "")
+             && cJSON_AddStringToObject(o, "at_time", s_col(st, 9) ? s_col(st, 9) : "")
+             && cJSON_AddStringToObject(o, "office", s_col(st, 7) ? s_col(st, 7) : "");
+    } else if (ok && strcmp(type, "appointment_mark") == 0) {
+        ok = cJSON_AddStringToObject(o, "state", sqlite3_column_int(st, 6) ? "kept" : "missed")
+             != NULL;
     } else if (ok && strcmp(type, "extension") == 0) {
         const char *stage = sj_stage_name(sqlite3_column_int(st, 7));
         ok = cJSON_AddStringToObject(o, "stage", stage ? stage : "")

@@ -3,7 +3,10 @@
  *
  * History: the store gives one SELECT with ?1 the case id whose rows are,
  * in this column order,
- *   type TEXT      report | status | assignment | extension | evaluation
+ *   type TEXT      report | status | assignment | extension | evaluation |
+ *                  appointment | appointment_mark (issue 16 item 6: office in
+ *                  the assignee column, the day in due_on, the time in flag;
+ *                  a mark's kept 1/0 in to)
  *   at_ms INTEGER  when its author made it (display; nothing is ordered by
  *                  it except this timeline)
  *   origin TEXT    the node that made it (station, township or county code)

@@ -281,6 +281,35 @@ sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
         || s_check_text("officer", r->officer, SJ_MAX_OFFICER_BYTES, 0, err, err_size) != SJ_OK) {
         return SJ_EINVAL;
     }
+    return sj_reception_validate(r->source, r->receiving_leader, r->portfolio, err, err_size);
+}
+
+int
+sj_reception_validate(
+    int source, const char *leader, const char *portfolio, char *err, size_t err_size)
+{
+    const char *names[2] = {"receiving_leader", "portfolio"};
+    const char *vals[2] = {leader, portfolio};
+    for (int i = 0; i < 2; i++) {
+        if (s_check_text(names[i], vals[i], SJ_MAX_LEADER_BYTES, 0, err, err_size) != SJ_OK) {
+            return SJ_EINVAL;
+        }
+        for (const unsigned char *c = (const unsigned char *) vals[i]; c && *c; c++) {
+            if (*c < 0x20 || *c == 0x7f) {
+                snprintf(err, err_size, "%s: has a control character", names[i]);
+                return SJ_EINVAL;
+            }
+        }
+        if (vals[i] && vals[i][0] && source != 2) {
+            snprintf(err, err_size,
+                     "%s: only a leader's reception (领导接访, source leader_reception) has a"
+                     " receiving leader and portfolio, not source %s",
+                     names[i],
+                     sj_enum_name(SJ_FIELD_SOURCE, source) ? sj_enum_name(SJ_FIELD_SOURCE, source)
+                                                           : "(none)");
+            return SJ_EINVAL;
+        }
+    }
     return SJ_OK;
 }
 

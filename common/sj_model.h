@@ -12,6 +12,7 @@
 #define SJ_MAX_SUMMARY_BYTES 4000 /* summary, UTF-8 */
 #define SJ_MAX_OFFICER_BYTES 128
 #define SJ_MAX_NOTE_BYTES    2000
+#define SJ_MAX_LEADER_BYTES  64   /* receiving_leader, portfolio (issue 16 item 6) */
 #define SJ_MAX_SEALED_BYTES  4096 /* sealed personal data, ciphertext */
 #define SJ_MAX_PERSONS       100000
 #define SJ_ID_BYTES          16
@@ -82,11 +83,21 @@ typedef struct {
     int source;
     const char *summary;
     const char *officer;
+    /* Monday reception (周一大接访, issue 16 item 6): the leader who received
+     * the visitor and the portfolio (分管战线); NULL or "": not given. Only
+     * with source leader_reception (2). */
+    const char *receiving_leader;
+    const char *portfolio;
 } sj_report_t;
 
 /* Checks every field of a report; on failure writes a reason naming the
  * field into err and returns SJ_EINVAL. */
 SJ_NODISCARD int sj_report_validate(const sj_report_t *r, char *err, size_t err_size);
+/* The reception fields (issue 16 item 6): each NULL or UTF-8 of at most
+ * SJ_MAX_LEADER_BYTES without control characters, and given only with
+ * source leader_reception (2). SJ_OK, or SJ_EINVAL with the reason. */
+SJ_NODISCARD int sj_reception_validate(
+    int source, const char *leader, const char *portfolio, char *err, size_t err_size);
 
 /* The outcome state machine and the rest of the case model: sj_case.h. */
 

@@ -417,6 +417,15 @@ s_copy_report(const Sanji__Report *r, sj_event_t *ev, char *reason, size_t rs)
     ev->report.source = (int) r->source;
     ev->report.summary = ev->summary;
     ev->report.officer = ev->officer;
+    /* UTF-8 and the source: sj_report_validate below */
+    if (s_text_for_validate(r->receiving_leader, ev->receiving_leader, sizeof ev->receiving_leader)
+            != SJ_OK
+        || s_text_for_validate(r->portfolio, ev->portfolio, sizeof ev->portfolio) != SJ_OK) {
+        return s_ev_fail(reason, rs,
+                         "receiving_leader, portfolio: over 64 bytes, or has a NUL byte");
+    }
+    ev->report.receiving_leader = ev->receiving_leader;
+    ev->report.portfolio = ev->portfolio;
     if (sj_report_validate(&ev->report, reason, rs) != SJ_OK) {
         return SJ_EPROTO;
     }
@@ -610,6 +619,84 @@ s_copy_evaluation(const Sanji__Evaluation *x, sj_event_t *ev, char *reason, size
     return SJ_OK;
 }
 
+/* "HH:MM", 00:00..23:59. */
+int
+sj_time_valid(const char *t)
+{
+    if (!t || strlen(t) != 5 || t[2] != ':') {
+        return 0;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (i != 2 && (t[i] < '0' || t[i] > '9')) {
+            return 0;
+        }
+    }
+    int h = (t[0] - '0') * 10 + (t[1] - '0'), m = (t[3] - '0') * 10 + (t[4] - '0');
+    return h < 24 && m < 60;
+}
+
+/* An office's name (Appointment.office): 1..64 bytes of UTF-8 without
+ * control characters. */
+int
+sj_office_valid(const char *o)
+{
+    size_t n = o ? strlen(o) : 0;
+    if (n < 1 || n > SJ_MAX_LEADER_BYTES || !sj_utf8_valid(o, n)) {
+        return 0;
+    }
+    for (const unsigned char *c = (const unsigned char *) o; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+s_copy_appointment(const Sanji__Appointment *a, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (a->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "appointment: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, a->case_id.data, SJ_ID_BYTES);
+    if (sj_wire_text(a->on, ev->due_on, sizeof ev->due_on) != SJ_OK || !sj_date_valid(ev->due_on)) {
+        return s_ev_fail(reason, rs, "appointment: on is not a date YYYY-MM-DD");
+    }
+    if (sj_wire_text(a->at, ev->appt_at, sizeof ev->appt_at) != SJ_OK
+        || !sj_time_valid(ev->appt_at)) {
+        return s_ev_fail(reason, rs, "appointment: at is not a time HH:MM");
+    }
+    if (sj_wire_text(a->office, ev->appt_office, sizeof ev->appt_office) != SJ_OK
+        || !sj_office_valid(ev->appt_office)) {
+        return s_ev_fail(reason, rs, "appointment: office missing, over 64 bytes, or not text");
+    }
+    if (sj_wire_text(a->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "appointment: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(a->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "appointment: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
+s_copy_appointment_mark(const Sanji__AppointmentMark *m, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (m->case_id.len != SJ_ID_BYTES || m->appointment_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "appointment_mark: case_id and appointment_id are 16 bytes");
+    }
+    memcpy(ev->case_id, m->case_id.data, SJ_ID_BYTES);
+    memcpy(ev->appt_id, m->appointment_id.data, SJ_ID_BYTES);
+    ev->appt_kept = m->kept ? 1 : 0;
+    if (sj_wire_text(m->note, ev->note, sizeof ev->note) != SJ_OK) {
+        return s_ev_fail(reason, rs, "appointment_mark: note over 2000 bytes, or not UTF-8");
+    }
+    if (sj_wire_text(m->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "appointment_mark: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
 static int
 s_copy_approval(const Sanji__Approval *a, sj_event_t *ev, char *reason, size_t rs)
 {
@@ -712,6 +799,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     ev->ext_stage = ev->ext_days = 0;
     ev->satisfaction = 0;
     ev->approved_by[0] = '\0';
+    ev->receiving_leader[0] = ev->portfolio[0] = '\0';
+    ev->appt_at[0] = ev->appt_office[0] = '\0';
+    memset(ev->appt_id, 0, SJ_ID_BYTES);
+    ev->appt_kept = 0;
     memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
         || pb->prev_hash.len != SJ_HASH_BYTES) {
@@ -775,6 +866,14 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_APPROVAL;
         rc = s_copy_approval(pb->approval, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_APPOINTMENT:
+        ev->type = SJ_EVENT_APPOINTMENT;
+        rc = s_copy_appointment(pb->appointment, ev, reason, reason_size);
+        break;
+    case SANJI__EVENT__BODY_APPOINTMENT_MARK:
+        ev->type = SJ_EVENT_APPOINTMENT_MARK;
+        rc = s_copy_appointment_mark(pb->appointment_mark, ev, reason, reason_size);
+        break;
     default:
         if (s_unknown_tag(&pb->base)) {
             snprintf(reason, reason_size,
@@ -804,6 +903,8 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Extension ex = SANJI__EXTENSION__INIT;
     Sanji__Evaluation eva = SANJI__EVALUATION__INIT;
     Sanji__Approval ap = SANJI__APPROVAL__INIT;
+    Sanji__Appointment apt = SANJI__APPOINTMENT__INIT;
+    Sanji__AppointmentMark mk = SANJI__APPOINTMENT_MARK__INIT;
     pb.id.data = (uint8_t *) ev->id;
     pb.id.len = SJ_ID_BYTES;
     pb.origin = sj_wire_bytes(ev->origin);
@@ -831,6 +932,8 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
             rep.sealed_to.data = (uint8_t *) ev->sealed_to;
             rep.sealed_to.len = SJ_KEY_FP_BYTES;
         }
+        rep.receiving_leader = sj_wire_bytes(ev->report.receiving_leader);
+        rep.portfolio = sj_wire_bytes(ev->report.portfolio);
         pb.body_case = SANJI__EVENT__BODY_REPORT;
         pb.report = &rep;
     } else if (ev->type == SJ_EVENT_STATUS) {
@@ -912,6 +1015,26 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         ap.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_APPROVAL;
         pb.approval = &ap;
+    } else if (ev->type == SJ_EVENT_APPOINTMENT) {
+        apt.case_id.data = (uint8_t *) ev->case_id;
+        apt.case_id.len = SJ_ID_BYTES;
+        apt.on = sj_wire_bytes(ev->due_on);
+        apt.at = sj_wire_bytes(ev->appt_at);
+        apt.office = sj_wire_bytes(ev->appt_office);
+        apt.note = sj_wire_bytes(ev->note);
+        apt.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_APPOINTMENT;
+        pb.appointment = &apt;
+    } else if (ev->type == SJ_EVENT_APPOINTMENT_MARK) {
+        mk.case_id.data = (uint8_t *) ev->case_id;
+        mk.case_id.len = SJ_ID_BYTES;
+        mk.appointment_id.data = (uint8_t *) ev->appt_id;
+        mk.appointment_id.len = SJ_ID_BYTES;
+        mk.kept = ev->appt_kept ? 1 : 0;
+        mk.note = sj_wire_bytes(ev->note);
+        mk.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_APPOINTMENT_MARK;
+        pb.appointment_mark = &mk;
     } else {
         return SJ_EINVAL;
     }

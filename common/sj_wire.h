@@ -37,12 +37,14 @@ typedef enum {
     SJ_EVENT_REPORT = 1,
     SJ_EVENT_STATUS = 2,
     SJ_EVENT_ASSIGNMENT = 3,
-    SJ_EVENT_QUARANTINED = 4, /* a parent's notice of an event it refused */
-    SJ_EVENT_CORRECTION = 5,  /* new values of a matter's report fields, with a reason */
-    SJ_EVENT_VOID = 6,        /* a matter entered in error (作废) */
-    SJ_EVENT_EXTENSION = 7,   /* a stage's period extended (延期, docs/CLOCK.md) */
-    SJ_EVENT_EVALUATION = 8,  /* the petitioner's evaluation after the conclusion */
-    SJ_EVENT_APPROVAL = 9     /* a township signs off a month (issue 17 item 5) */
+    SJ_EVENT_QUARANTINED = 4,      /* a parent's notice of an event it refused */
+    SJ_EVENT_CORRECTION = 5,       /* new values of a matter's report fields, with a reason */
+    SJ_EVENT_VOID = 6,             /* a matter entered in error (作废) */
+    SJ_EVENT_EXTENSION = 7,        /* a stage's period extended (延期, docs/CLOCK.md) */
+    SJ_EVENT_EVALUATION = 8,       /* the petitioner's evaluation after the conclusion */
+    SJ_EVENT_APPROVAL = 9,         /* a township signs off a month (issue 17 item 5) */
+    SJ_EVENT_APPOINTMENT = 11,     /* an appointment (约访, issue 16 item 6) */
+    SJ_EVENT_APPOINTMENT_MARK = 12 /* an appointment kept or missed */
 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
@@ -59,6 +61,8 @@ typedef struct {
     sj_report_t report; /* summary/officer point into the buffers below */
     char summary[SJ_MAX_SUMMARY_BYTES + 1];
     char officer[SJ_MAX_OFFICER_BYTES + 1];
+    char receiving_leader[SJ_MAX_LEADER_BYTES + 1]; /* report.receiving_leader points here */
+    char portfolio[SJ_MAX_LEADER_BYTES + 1];        /* report.portfolio points here */
     uint8_t sealed[SJ_MAX_SEALED_BYTES];
     size_t sealed_len;
     uint8_t sealed_to[SJ_KEY_FP_BYTES]; /* fingerprint of the key sealed to */
@@ -84,6 +88,12 @@ typedef struct {
      * SJ_EVENT_VOID: case_id, the reason in note, officer.
      * SJ_EVENT_APPROVAL: month, officer. */
     char month[8]; /* YYYY-MM */
+    /* SJ_EVENT_APPOINTMENT: case_id, note, officer, the day in due_on, and */
+    char appt_at[6];                           /* HH:MM */
+    char appt_office[SJ_MAX_LEADER_BYTES + 1]; /* the receiving office */
+    /* SJ_EVENT_APPOINTMENT_MARK: case_id, note, officer, and */
+    uint8_t appt_id[SJ_ID_BYTES]; /* the Appointment event's id */
+    int appt_kept;                /* 1 kept, 0 missed */
     /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
      * the hash of its bytes; the reason is in note */
     struct {
@@ -97,6 +107,11 @@ typedef struct {
 
 /* The most clock entries a snapshot carries (CaseSnapshot.clock). */
 #define SJ_SNAP_CLOCK_MAX 64
+/* "HH:MM" with 00:00..23:59 (an appointment's time). 1 or 0. */
+int sj_time_valid(const char *t);
+/* An office's name: 1..SJ_MAX_LEADER_BYTES bytes of UTF-8, no control
+ * characters. 1 or 0. */
+int sj_office_valid(const char *o);
 
 /* The case as a down item carries it (CaseSnapshot): never personal data. */
 typedef struct {

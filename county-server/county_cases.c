@@ -159,7 +159,9 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  m.reported_outcome AS reported_outcome,"                                                   \
     "  coalesce((SELECT v.satisfaction FROM evaluations v WHERE v.case_id = m.id"                 \
     "   ORDER BY v.row DESC LIMIT 1), (SELECT s.satisfaction FROM status_changes s"               \
-    "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction"
+    "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction,"                           \
+    "  (SELECT r.leader FROM receptions r WHERE r.case_id = m.id) AS receiving_leader,"           \
+    "  (SELECT r.portfolio FROM receptions r WHERE r.case_id = m.id) AS portfolio"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -172,7 +174,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
 #define S_CASES_ORPHANS                                                                            \
     " UNION ALL"                                                                                   \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \
-    "  0, 0"                                                                                       \
+    "  0, 0, NULL, NULL"                                                                           \
     " FROM status_changes s"                                                                       \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                            \
     "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                      \
@@ -186,17 +188,18 @@ static const char s_cases_sql[] =
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
 
 static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",      "station",       "township",      "outcome",     "last_change",
-    "changes",      "conflict",      "occurred_on",   "category",    "source",
-    "assigned",     "assignee",      "due_on",        "days_left",   "overdue",
-    "station_name", "township_name", "assignee_name", "accept_due",  "accept_left",
-    "conclude_due", "conclude_left", "review_due",    "review_left", "overdue_what",
-    "satisfaction", "clock_overdue"};
+    "case_id",      "station",       "township",         "outcome",     "last_change",
+    "changes",      "conflict",      "occurred_on",      "category",    "source",
+    "assigned",     "assignee",      "due_on",           "days_left",   "overdue",
+    "station_name", "township_name", "assignee_name",    "accept_due",  "accept_left",
+    "conclude_due", "conclude_left", "review_due",       "review_left", "overdue_what",
+    "satisfaction", "clock_overdue", "receiving_leader", "portfolio"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
@@ -385,7 +388,9 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                            sj_outcome_is_concluded(sqlite3_column_int(st, 3))
                                                ? sj_satisfaction_name(sqlite3_column_int(st, 15))
                                                : NULL,
-                                           clk.overdue ? "yes" : ""};
+                                           clk.overdue ? "yes" : "",
+                                           (const char *) sqlite3_column_text(st, 16),
+                                           (const char *) sqlite3_column_text(st, 17)};
 #undef S_DUE
 #undef S_LEFT
     memcpy(self->cells, row, sizeof row);

@@ -43,7 +43,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 27
+#define COUNTY_CASES_NCOLS 29
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);

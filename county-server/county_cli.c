@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "county_appoint.h"
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
@@ -92,6 +93,12 @@ enum {
     O_SATISFACTION,
     O_NOTE,
     O_MONTH,
+    O_ON,
+    O_AT,
+    O_OFFICE,
+    O_KEPT,
+    O_MISSED,
+    O_APPOINTMENT,
 };
 
 static const struct option s_options[] = {
@@ -148,6 +155,12 @@ static const struct option s_options[] = {
     {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"note", required_argument, NULL, O_NOTE},
     {"month", required_argument, NULL, O_MONTH},
+    {"on", required_argument, NULL, O_ON},
+    {"at", required_argument, NULL, O_AT},
+    {"office", required_argument, NULL, O_OFFICE},
+    {"kept", no_argument, NULL, O_KEPT},
+    {"missed", no_argument, NULL, O_MISSED},
+    {"appointment", required_argument, NULL, O_APPOINTMENT},
     {NULL, 0, NULL, 0},
 };
 
@@ -882,6 +895,134 @@ s_evaluate_cmd(const sj_cli_args_t *ca)
     return code;
 }
 
+/* ---- appointments (约访, issue 16 item 6, county_appoint.h) ---- */
+
+/* The exit status of a county_appoint_* result: 2 bad usage, 1 refused. */
+static int
+s_appoint_exit(int rc)
+{
+    return rc == SJ_EINVAL ? 2 : 1;
+}
+
+static int
+s_appoint_cmd(const sj_cli_args_t *ca)
+{
+    if (sj_cli_need(ca, O_ON, "YYYY-MM-DD") || sj_cli_need(ca, O_AT, "HH:MM")
+        || sj_cli_need(ca, O_OFFICE, "NAME")) {
+        return 2;
+    }
+    county_appoint_req_t rq = {.case_id = ca->pos[0],
+                               .on = sj_cli_val(ca, O_ON),
+                               .at = sj_cli_val(ca, O_AT),
+                               .office = sj_cli_val(ca, O_OFFICE),
+                               .note = sj_cli_val(ca, O_NOTE),
+                               .officer = sj_cli_val(ca, O_OFFICER)};
+    char err[512] = "", today[11], id[SJ_UUID_TEXT];
+    sj_date_today(today);
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_appoint_make(st, &rq, today, id, err, sizeof err);
+    char detail[256];
+    snprintf(detail, sizeof detail, "%.40s %.10s %.5s %.64s", ca->pos[0], rq.on, rq.at, rq.office);
+    sj_audit_cli(county_store_db(st), "appoint", detail, rc == SJ_OK);
+    int code = 0;
+    if (rc != SJ_OK) {
+        fprintf(stderr, _("county-server: appointment refused: %s\n"), err);
+        code = s_appoint_exit(rc);
+    } else {
+        printf("%s\n", id);
+        fprintf(stderr,
+                "county-server: case %s: appointment on %s at %s, %s (约访; event of origin %s)\n",
+                ca->pos[0], rq.on, rq.at, rq.office, county_store_origin(st));
+    }
+    county_store_close(&st);
+    return code;
+}
+
+static int
+s_appointment_cmd(const sj_cli_args_t *ca)
+{
+    int kept = sj_cli_has(ca, O_KEPT), missed = sj_cli_has(ca, O_MISSED);
+    if (kept == missed) {
+        fprintf(stderr, _("county-server: appointment needs --kept or --missed (one)\n"));
+        return 2;
+    }
+    char err[512] = "", today[11], id[SJ_UUID_TEXT], appt[SJ_UUID_TEXT];
+    sj_date_today(today);
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_appoint_mark(st, ca->pos[0], sj_cli_val(ca, O_APPOINTMENT), kept,
+                                 sj_cli_val(ca, O_NOTE), sj_cli_val(ca, O_OFFICER), NULL, today, id,
+                                 appt, err, sizeof err);
+    char detail[160];
+    snprintf(detail, sizeof detail, "%.40s %s", ca->pos[0], kept ? "kept" : "missed");
+    sj_audit_cli(county_store_db(st), "appointment", detail, rc == SJ_OK);
+    int code = 0;
+    if (rc != SJ_OK) {
+        fprintf(stderr, _("county-server: mark refused: %s\n"), err);
+        code = s_appoint_exit(rc);
+    } else {
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: case %s: appointment %s marked %s (%s)\n", ca->pos[0], appt,
+                kept ? "kept" : "missed",
+                county_appoint_state_label(kept ? "kept" : "missed", SJ_LANG_ZH));
+    }
+    county_store_close(&st);
+    return code;
+}
+
+static int
+s_appointments_cmd(const sj_cli_args_t *ca)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(ca, O_FORMAT, &fmt) != 0 || sj_cli_date(ca, O_ON) || sj_cli_date(ca, O_FROM)
+        || sj_cli_date(ca, O_TO)) {
+        return 2;
+    }
+    const char *on = sj_cli_val(ca, O_ON), *from = sj_cli_val(ca, O_FROM),
+               *to = sj_cli_val(ca, O_TO), *office = sj_cli_val(ca, O_OFFICE);
+    char today[11];
+    if (on && (from || to)) {
+        fprintf(stderr,
+                _("county-server: appointments takes --on DATE or --from/--to, not both\n"));
+        return 2;
+    }
+    if (!on && !from && !to) {
+        sj_date_today(today);
+        on = today;
+    }
+    if (on) {
+        from = to = on;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    sj_table_t *t = NULL;
+    int rc = county_appoint_table(county_store_db(st), from, to, office, &t, err, sizeof err);
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, stdout);
+        if (rc != SJ_OK) {
+            snprintf(err, sizeof err, "cannot write the output");
+        }
+    }
+    sj_table_destroy(&t);
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- report ---- */
 
 static int
@@ -1488,6 +1629,58 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --satisfaction S    满意 satisfied, 基本满意 basically, 不满意 dissatisfied,\n"
         "                      未评价 not_evaluated\n"),
      s_evaluate_cmd, NULL, NULL, NULL},
+    {"appoint", "CASE-ID", 1, 1, S_OPTS(O_ON, O_AT, O_OFFICE, O_NOTE, O_OFFICER),
+     N_("give a visitor an appointment (约访): a day, a time, an office"),
+     N_("usage: county-server appoint CASE-ID --on YYYY-MM-DD --at HH:MM --office NAME\n"
+        "           [--note TEXT] [--officer X]\n"
+        "\n"
+        "Records an appointment (约访) for the visitor of a case whom the leaders\n"
+        "could not receive at the Monday reception (周一大接访): an event of the\n"
+        "county's own stream. It is in the office's day list ('appointments', the\n"
+        "dashboard's /appointments page) and the weekly agenda; 'appointment' marks\n"
+        "it kept or missed; 'report' counts them. Refused (exit 1, nothing stored):\n"
+        "a day before today (the local date, or SANJI_TODAY), a matter not here.\n"
+        "Prints the appointment's id.\n"
+        "\n"
+        "  --on YYYY-MM-DD     the day (today or later)\n"
+        "  --at HH:MM          the time, 00:00 to 23:59\n"
+        "  --office NAME       the receiving office (1 to 64 bytes)\n"
+        "  --note TEXT         a note (at most 2000 bytes)\n"
+        "  --officer X         who made it\n"),
+     s_appoint_cmd, NULL, NULL, NULL},
+    {"appointment", "CASE-ID", 1, 1, S_OPTS(O_KEPT, O_MISSED, O_APPOINTMENT, O_NOTE, O_OFFICER),
+     N_("mark an appointment kept or missed (已赴约 / 未赴约)"),
+     N_("usage: county-server appointment CASE-ID --kept|--missed [--appointment ID]\n"
+        "           [--note TEXT] [--officer X]\n"
+        "\n"
+        "Marks the case's appointment kept (the visitor came) or missed, as an event\n"
+        "of the county's own stream; a later mark replaces an earlier one. Refused\n"
+        "(exit 1, nothing stored) when the case has no such appointment, or before\n"
+        "the appointment's day. Prints the mark's id.\n"
+        "\n"
+        "  --kept, --missed    the visitor came, or did not (one of them)\n"
+        "  --appointment ID    which appointment (default: the case's latest)\n"
+        "  --note TEXT         a note (at most 2000 bytes)\n"
+        "  --officer X         who marked it\n"),
+     s_appointment_cmd, NULL, NULL, NULL},
+    {"appointments", NULL, 0, 0, S_OPTS(O_ON, O_FROM, O_TO, O_OFFICE, O_FORMAT, O_BOM, O_LABELS),
+     N_("the offices' day list of appointments (约访)"),
+     N_("usage: county-server appointments [--on DATE | --from DATE --to DATE]\n"
+        "           [--office NAME] [--format table|json|csv]\n"
+        "\n"
+        "Lists the appointments of a day (default: today) or of a range of days, by\n"
+        "day and time: on, at, office, state (pending, kept, missed), case_id,\n"
+        "appointment_id, township, station, summary, note, officer. Appointments of\n"
+        "a voided matter are left out. No personal data: the visitor's contact\n"
+        "details stay sealed ('show --with-personal').\n"
+        "\n"
+        "  --on YYYY-MM-DD     one day (default: today)\n"
+        "  --from, --to        a range of days, inclusive\n"
+        "  --office NAME       one office's appointments\n"
+        "  --format F          table (default), json, csv\n"
+        "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+        "  --labels zh|en      csv: the header as a person reads it\n"),
+     s_appointments_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      N_("per station: highest complete sequence, gaps, hash-chain\n"
         "breaks; exit 1 on any"),

@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "county_appoint_web.h"
 #include "county_cases.h"
 #include "county_dept.h"
 #include "county_lock.h"
@@ -581,6 +582,8 @@ s_route(void *ctx, sj_http_req_t *req)
         county_web_me(self->wdb, req, in ? &who : NULL);
     } else if (strcmp(path, "/audit") == 0) {
         county_web_audit(self->wdb, req, in ? &who : NULL, lang);
+    } else if (strcmp(path, "/appointments") == 0) {
+        county_appoint_page(self->db, req, in ? &who : NULL, lang);
     } else if (strcmp(path, "/api/stats") == 0) {
         s_api_stats(self, req);
     } else if (strcmp(path, "/api/townships") == 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_appoint.h"
 #include "county_personal.h"
 #include "county_sql.h"
 #include "sj_ids.h"
@@ -15,7 +16,7 @@
 #define S_LIST_NCOLS   12
 #define S_LIST_NNAMES  2 /* station_name, township_name: after every other column */
 #define S_LIST_MAXCOLS (S_LIST_NCOLS + COUNTY_PERSONAL_NCOLS + S_LIST_NNAMES)
-#define S_SHOW_NCOLS   19
+#define S_SHOW_NCOLS   21
 
 static const char s_list_sql[] =
     "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category, outcome,"
@@ -240,14 +241,15 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     assert(db);
     assert(out);
     static const char *const names[S_SHOW_NCOLS] = {
-        "id",       "occurred_on", "station",      "township",     "channel",
-        "kind",     "persons",     "level",        "category",     "outcome",
-        "source",   "summary",     "officer",      "origin_seq",   "created",
-        "received", "personal",    "station_name", "township_name"};
+        "id",       "occurred_on", "station",      "township",      "channel",
+        "kind",     "persons",     "level",        "category",      "outcome",
+        "source",   "summary",     "officer",      "origin_seq",    "created",
+        "received", "personal",    "station_name", "township_name", "receiving_leader",
+        "portfolio"};
     static const sj_col_type_t types[S_SHOW_NCOLS] = {
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
         SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = NULL;
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
@@ -292,6 +294,11 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     cells[18] = sj_places_map_get(places, cells[3]);
     cells[17] = cells[17] ? cells[17] : cells[2];
     cells[18] = cells[18] ? cells[18] : cells[3];
+    /* issue 16 item 6: the reception register's leader and portfolio */
+    char leader[SJ_MAX_LEADER_BYTES + 1], portfolio[SJ_MAX_LEADER_BYTES + 1];
+    county_appoint_reception(db, id, leader, portfolio);
+    cells[19] = leader[0] ? leader : NULL; /* none: JSON null, blank elsewhere */
+    cells[20] = portfolio[0] ? portfolio : NULL;
     t = sj_table_new(S_SHOW_NCOLS, names, types);
     if (!t || sj_table_add_row(t, cells) != SJ_OK) {
         rc = county_sql_nomem(err, err_size);

@@ -36,6 +36,17 @@ const char county_query_history_sql[] =
     " (SELECT e.id FROM events AS e WHERE e.eid = v.row), v.row,"
     " (SELECT e.received_ms FROM events AS e WHERE e.eid = v.row)"
     " FROM evaluations AS v WHERE v.case_id=?1"
+    /* appointments and their marks (issue 16 item 6, county_appoint.h) */
+    " UNION ALL SELECT 'appointment', a.created_ms,"
+    " (SELECT e.origin FROM events AS e WHERE e.eid = a.row), a.officer, a.note, NULL, NULL,"
+    " a.office, a.on_date, a.at_time, NULL, a.id, a.row,"
+    " (SELECT e.received_ms FROM events AS e WHERE e.eid = a.row)"
+    " FROM appointments AS a WHERE a.case_id=?1"
+    " UNION ALL SELECT 'appointment_mark', k.created_ms,"
+    " (SELECT e.origin FROM events AS e WHERE e.eid = k.row), k.officer, k.note, NULL, k.kept,"
+    " NULL, NULL, NULL, NULL, (SELECT e.id FROM events AS e WHERE e.eid = k.row), k.row,"
+    " (SELECT e.received_ms FROM events AS e WHERE e.eid = k.row)"
+    " FROM appointment_marks AS k WHERE k.case_id=?1"
     " ORDER BY 2, 13";
 
 int

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_appoint.h"
 #include "county_figs.h"
 #include "county_lock.h"
 #include "sj_model.h"
@@ -165,6 +166,17 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         r->assigned = figs.assigned;
         r->assigned_concluded = figs.assigned_concluded;
         r->assigned_withdrawn = figs.assigned_withdrawn;
+    }
+    if (rc == SJ_OK) {
+        county_appoint_counts_t ac;
+        rc = county_appoint_count(db, from, to, &ac);
+        if (rc != SJ_OK) {
+            snprintf(err, err_size, "cannot count the appointments of %d: %s", year,
+                     sqlite3_errmsg(db));
+        }
+        r->appt_made = ac.made;
+        r->appt_kept = ac.kept;
+        r->appt_missed = ac.missed;
     }
 out:
     sqlite3_finalize(st);
@@ -548,6 +560,14 @@ s_tables(const s_doc_t *d, const county_report_t *r)
         s_count_row(d, s_l(d, &s_category_lbl[i]), &r->review[i]);
     }
     s_count_row(d, s_t(d, "合计", "total"), &r->source[S_IX(SOURCE, "review")]);
+    s_table_end(d);
+
+    const char *h8[4] = {"", s_t(d, "约访", "appointments"), s_t(d, "已赴约", "kept"),
+                         s_t(d, "未赴约", "missed")};
+    s_table_begin(d, s_t(d, "约访（按约定日期）", "Appointments (by their day)"), 4, h8);
+    const char *c8[4] = {s_t(d, "次", "appointments"), s_num(d, r->appt_made, n[0]),
+                         s_num(d, r->appt_kept, n[1]), s_num(d, r->appt_missed, n[2])};
+    s_table_row(d, 4, c8);
     s_table_end(d);
 }
 

@@ -54,6 +54,9 @@ typedef struct {
      * closed) and withdrawn, by current outcome */
     int64_t assigned, assigned_concluded, assigned_withdrawn;
     county_count_t review[COUNTY_REPORT_NCATEGORY]; /* source review, by category */
+    /* appointments (约访, issue 16 item 6) whose day is in the year, and of
+     * them those marked kept and missed (county_appoint.h) */
+    int64_t appt_made, appt_kept, appt_missed;
     sqlite3 *db; /* where the figures came from: the locks' section (county_lock.h) */
 } county_report_t;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_appoint.h"
 #include "county_lock.h"
 #include "county_sql.h"
 #include "county_store_view.h"
@@ -211,6 +212,10 @@ static const sj_migration_t s_migrations[] = {
     {19, COUNTY_LOCK_SCHEMA},
     /* Issue 16: the periods each child was last sent (sj_periods_db.h). */
     {20, SJ_PERIODS_SENT_SCHEMA},
+    /* Issue 16 item 6: the reception register's leader and portfolio of a
+     * report, appointments (约访) and their kept/missed marks
+     * (county_appoint.h). */
+    {21, COUNTY_APPOINT_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -475,6 +480,13 @@ s_check_event(
                  "an assignment from %s to %s: only a township assigns, and only"
                  " within itself",
                  ev->origin, ev->assignee);
+        return SJ_EPROTO;
+    }
+    if ((ev->type == SJ_EVENT_APPOINTMENT || ev->type == SJ_EVENT_APPOINTMENT_MARK)
+        && sj_code_level(ev->origin) != 6) {
+        snprintf(reason, rs,
+                 "an appointment or its mark from %s: only the county makes appointments (约访)",
+                 ev->origin);
         return SJ_EPROTO;
     }
     if (ev->type == SJ_EVENT_APPROVAL && sj_code_level(ev->origin) != 9) {
@@ -896,6 +908,11 @@ s_insert_matter(county_store_t *self, const sj_event_t *ev, int64_t now)
      * every matters INSERT a statement transaction whose in-memory
      * sub-journal is truncated by walking it from the start, which doubled
      * the county's CPU per report. */
+    if ((r->receiving_leader && r->receiving_leader[0]) || (r->portfolio && r->portfolio[0])) {
+        if ((rc = county_appoint_reception_store(self->db, ev)) != SJ_OK) {
+            return rc;
+        }
+    }
     s_tally_add(self->acc, r, ev->origin);
     self->search.settled = 0; /* its summary: for the idle indexer */
     if ((rc = s_fixes_waiting(self, ev->id)) != SJ_OK) {
@@ -961,6 +978,9 @@ s_store_event(void *ctx,
         }
         if (ev->type == SJ_EVENT_EVALUATION) {
             return s_insert_evaluation(self, ev);
+        }
+        if (ev->type == SJ_EVENT_APPOINTMENT || ev->type == SJ_EVENT_APPOINTMENT_MARK) {
+            return county_appoint_store(self->db, sqlite3_last_insert_rowid(self->db), ev);
         }
         if (ev->type == SJ_EVENT_APPROVAL) {
             return county_lock_approval_store(self->db, sqlite3_last_insert_rowid(self->db),
@@ -1216,6 +1236,43 @@ county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t
     }
     if (rc == SJ_OK) {
         sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- an event of the county's own stream, checked in its transaction ---- */
+
+int
+county_store_own_event(county_store_t *self,
+                       sj_event_t *ev,
+                       county_store_check_fn check,
+                       void *ctx,
+                       char *reason,
+                       size_t reason_size)
+{
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    if (check) {
+        rc = check(self->db, ev, ctx, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
         rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
     }
     if (rc == SJ_OK) {

@@ -192,5 +192,19 @@ SJ_NODISCARD int county_store_places_import(county_store_t *self,
  * the others get them at their Hello (sj_periods_db.h). */
 SJ_NODISCARD int
 county_store_set_periods(county_store_t *self, const sj_periods_t *p, int *changed);
+/* The next event of the county's own stream (ev: its type and body; the
+ * store numbers, chains, stores and applies it), in one transaction in
+ * which check (may be NULL) runs first on the store's connection: a check
+ * that fails (SJ_EINVAL, SJ_ENOTFOUND ..., with the reason) stores
+ * nothing; it may fill in ev's body. ev->id gets the event's id. Used by appointments
+ * (county_appoint.h). */
+typedef int (*county_store_check_fn)(
+    sqlite3 *db, sj_event_t *ev, void *ctx, char *reason, size_t rs);
+SJ_NODISCARD int county_store_own_event(county_store_t *self,
+                                        sj_event_t *ev,
+                                        county_store_check_fn check,
+                                        void *ctx,
+                                        char *reason,
+                                        size_t reason_size);
 
 #endif

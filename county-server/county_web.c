@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "county_appoint_web.h"
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
@@ -113,6 +114,8 @@ static const char *const s_staff_dept[] = {"staff", "department", NULL};
 static const s_action_t s_actions[] = {
     {"/act/assign", "assign", s_staff, s_assign},
     {"/act/update", "update", s_staff_dept, s_update},
+    {"/act/appoint", "appoint", s_staff, county_appoint_web_make},
+    {"/act/appointment", "appointment", s_staff, county_appoint_web_mark},
     {NULL, NULL, NULL, NULL},
 };
 

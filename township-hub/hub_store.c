@@ -655,6 +655,13 @@ s_check_event(
         snprintf(reason, rs, "station %s sent an approval; only a township approves a month", code);
         return SJ_EPROTO;
     }
+    if (ev->type == SJ_EVENT_APPOINTMENT || ev->type == SJ_EVENT_APPOINTMENT_MARK) {
+        snprintf(reason, rs,
+                 "station %s sent an appointment or its mark; only the county makes"
+                 " appointments (约访)",
+                 code);
+        return SJ_EPROTO;
+    }
     if (ev->origin_seq != link_seq) {
         snprintf(reason, rs, "origin_seq %" PRIu64 " does not match link seq %" PRIu64,
                  ev->origin_seq, link_seq);

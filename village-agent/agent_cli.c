@@ -349,10 +349,18 @@ s_validate_field(const char *why)
     static const struct {
         const char *prefix;
         int field;
-    } map[] = {{"occurred_on", AF_OCCURRED}, {"persons", AF_PERSONS},   {"summary", AF_SUMMARY},
-               {"officer", AF_OFFICER},      {"channel", AF_CHANNEL},   {"kind", AF_KIND},
-               {"level", AF_LEVEL},          {"category", AF_CATEGORY}, {"outcome", AF_OUTCOME},
-               {"source", AF_SOURCE}};
+    } map[] = {{"occurred_on", AF_OCCURRED},
+               {"persons", AF_PERSONS},
+               {"summary", AF_SUMMARY},
+               {"officer", AF_OFFICER},
+               {"channel", AF_CHANNEL},
+               {"kind", AF_KIND},
+               {"level", AF_LEVEL},
+               {"category", AF_CATEGORY},
+               {"outcome", AF_OUTCOME},
+               {"source", AF_SOURCE},
+               {"receiving_leader", AF_RECEIVING_LEADER},
+               {"portfolio", AF_PORTFOLIO}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strncmp(why, map[i].prefix, strlen(map[i].prefix)) == 0) {
             return map[i].field;
@@ -420,6 +428,8 @@ agent_report_prepare(const agent_opts_t *o,
     snprintf(ev->officer, sizeof ev->officer, "%s", f[AF_OFFICER] ? f[AF_OFFICER] : "");
     r->summary = f[AF_SUMMARY];
     r->officer = f[AF_OFFICER] ? f[AF_OFFICER] : "";
+    r->receiving_leader = f[AF_RECEIVING_LEADER];
+    r->portfolio = f[AF_PORTFOLIO];
     char today[11];
     if (sj_report_validate(r, why, why_size) != SJ_OK) {
         *field = s_validate_field(why);
@@ -436,6 +446,11 @@ agent_report_prepare(const agent_opts_t *o,
     }
     r->summary = ev->summary;
     r->officer = ev->officer;
+    snprintf(ev->receiving_leader, sizeof ev->receiving_leader, "%s",
+             f[AF_RECEIVING_LEADER] ? f[AF_RECEIVING_LEADER] : "");
+    snprintf(ev->portfolio, sizeof ev->portfolio, "%s", f[AF_PORTFOLIO] ? f[AF_PORTFOLIO] : "");
+    r->receiving_leader = ev->receiving_leader;
+    r->portfolio = ev->portfolio;
     if (f[AF_ID]) {
         if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
             *field = AF_ID;
@@ -574,8 +589,13 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
         ev->report = it->report;
         snprintf(ev->summary, sizeof ev->summary, "%s", it->summary);
         snprintf(ev->officer, sizeof ev->officer, "%s", it->officer ? it->officer : "");
+        snprintf(ev->receiving_leader, sizeof ev->receiving_leader, "%s",
+                 it->receiving_leader ? it->receiving_leader : "");
+        snprintf(ev->portfolio, sizeof ev->portfolio, "%s", it->portfolio ? it->portfolio : "");
         ev->report.summary = ev->summary;
         ev->report.officer = ev->officer;
+        ev->report.receiving_leader = ev->receiving_leader;
+        ev->report.portfolio = ev->portfolio;
         if (it->has_id) {
             memcpy(ev->id, it->id, SJ_ID_BYTES);
         } else {
@@ -1398,6 +1418,8 @@ static const struct option s_options[] = {
     {"petitioner-id", required_argument, NULL, O_FIELD + AF_PET_ID},
     {"petitioner-phone", required_argument, NULL, O_FIELD + AF_PET_PHONE},
     {"petitioner-address", required_argument, NULL, O_FIELD + AF_PET_ADDRESS},
+    {"receiving-leader", required_argument, NULL, O_FIELD + AF_RECEIVING_LEADER},
+    {"portfolio", required_argument, NULL, O_FIELD + AF_PORTFOLIO},
     {NULL, 0, NULL, 0},
 };
 
@@ -1568,6 +1590,8 @@ static const sj_cli_cmd_t s_cmds[] = {
             O_FIELD + AF_PET_ID,
             O_FIELD + AF_PET_PHONE,
             O_FIELD + AF_PET_ADDRESS,
+            O_FIELD + AF_RECEIVING_LEADER,
+            O_FIELD + AF_PORTFOLIO,
             O_WAIT),
      N_("record one report (prints its id)"),
      N_("usage: village-agent submit --channel C --level L --summary TEXT [options]\n"
@@ -1587,6 +1611,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --id UUID         use this id (default: a new UUIDv7)\n"
         "  --petitioner-name, --petitioner-id, --petitioner-phone, --petitioner-address TEXT\n"
         "                    personal data, sealed to --county-key before it is stored\n"
+        "  --receiving-leader NAME, --portfolio TEXT\n"
+        "                    with --source leader_reception only: the leader who received\n"
+        "                    the visitor (周一大接访) and the portfolio (分管战线), at most 64\n"
+        "                    bytes each; not personal data\n"
         "  --wait SECONDS    how long to try delivering to the hub afterwards (default 3; 0: "
         "don't)\n"
         "The report is stored first; its id is printed on stdout.\n"),

@@ -91,6 +91,8 @@ enum {
     AF_PET_ID,
     AF_PET_PHONE,
     AF_PET_ADDRESS,
+    AF_RECEIVING_LEADER, /* the reception register (issue 16 item 6) */
+    AF_PORTFOLIO,
     AF_COUNT
 };
 

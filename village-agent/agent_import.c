@@ -47,6 +47,8 @@ typedef enum {
     S_PETITIONER_ID,
     S_PETITIONER_PHONE,
     S_PETITIONER_ADDRESS,
+    S_RECEIVING_LEADER,
+    S_PORTFOLIO,
     S_FIELD_COUNT
 } s_field_t;
 
@@ -66,6 +68,8 @@ static const char *const s_fields[S_FIELD_COUNT] = {
     "petitioner_id",
     "petitioner_phone",
     "petitioner_address",
+    "receiving_leader",
+    "portfolio",
 };
 
 /* Writes the reason into err and returns SJ_EINVAL. */
@@ -391,6 +395,15 @@ s_fill(const cJSON *const v[S_FIELD_COUNT], agent_import_item_t *item, agent_imp
     }
     r->summary = item->summary;
     r->officer = item->officer;
+    /* the reception register (issue 16 item 6): checked by sj_report_validate */
+    if ((rc = s_get_string(v[S_RECEIVING_LEADER], S_RECEIVING_LEADER, &s, err)) != SJ_OK
+        || (rc = s_copy(s ? s : "", &item->receiving_leader)) != SJ_OK
+        || (rc = s_get_string(v[S_PORTFOLIO], S_PORTFOLIO, &s, err)) != SJ_OK
+        || (rc = s_copy(s ? s : "", &item->portfolio)) != SJ_OK) {
+        return rc;
+    }
+    r->receiving_leader = item->receiving_leader;
+    r->portfolio = item->portfolio;
 
     if ((rc = s_get_personal(v[S_PETITIONER_NAME], S_PETITIONER_NAME, &item->petitioner_name, err))
             != SJ_OK
@@ -598,6 +611,8 @@ agent_import_item_free(agent_import_item_t *item)
     free(item->petitioner_id);
     free(item->petitioner_phone);
     free(item->petitioner_address);
+    free(item->receiving_leader);
+    free(item->portfolio);
     memset(item, 0, sizeof *item);
 }
 

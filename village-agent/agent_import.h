@@ -40,6 +40,8 @@ typedef struct {
     char *petitioner_id;
     char *petitioner_phone;
     char *petitioner_address;
+    char *receiving_leader; /* owned, "" when absent (issue 16 item 6) */
+    char *portfolio;        /* owned, "" when absent */
 } agent_import_item_t;
 
 typedef struct {

@@ -101,6 +101,8 @@ static const struct {
     [AF_PET_ID] = {"pet_id", "身份证号", "ID number"},
     [AF_PET_PHONE] = {"pet_phone", "电话", "Phone"},
     [AF_PET_ADDRESS] = {"pet_address", "住址", "Address"},
+    [AF_RECEIVING_LEADER] = {"receiving_leader", "接访领导", "Receiving leader"},
+    [AF_PORTFOLIO] = {"portfolio", "分管战线", "Portfolio"},
 };
 
 /* What a refusal of a field says in Chinese (the English reason beside). */
@@ -122,6 +124,9 @@ s_field_zh(int af)
         return "请选择层级";
     case AF_PET_NAME:
         return "个人信息须用县里的公钥加密后才能保存（--county-key）";
+    case AF_RECEIVING_LEADER:
+    case AF_PORTFOLIO:
+        return "接访领导和分管战线只用于来源为领导接访的事项，不超过64字节";
     default:
         return "此项有误";
     }
@@ -305,6 +310,15 @@ s_record_form(sj_http_req_t *req, s_page_t *p, const char *const *f, int bad, co
     sj_buf_addf(&p->b, "</textarea><span id=\"summary-count\" class=\"hint\"></span></div>");
     s_label(p, AF_OFFICER, bad == AF_OFFICER, why, NULL);
     s_text_input(p, AF_OFFICER, "text", f[AF_OFFICER], " maxlength=\"40\"");
+    /* the reception register (周一大接访, issue 16 item 6): with source
+     * leader_reception only; the server says so when not */
+    s_label(p, AF_RECEIVING_LEADER, bad == AF_RECEIVING_LEADER, why, NULL);
+    s_text_input(p, AF_RECEIVING_LEADER, "text", f[AF_RECEIVING_LEADER], " maxlength=\"64\"");
+    s_label(p, AF_PORTFOLIO, bad == AF_PORTFOLIO, why, NULL);
+    s_text_input(p, AF_PORTFOLIO, "text", f[AF_PORTFOLIO], " maxlength=\"64\"");
+    sj_buf_addf(&p->b, "<div><p class=\"hint\">%s</p></div>",
+                T(p, "接访领导、分管战线：来源为领导接访时填写",
+                  "Receiving leader, portfolio: for a leader's reception only"));
     sj_buf_addf(
         &p->b, "<div><p class=\"hint\">%s</p></div>",
         T(p, "以下个人信息加密后只有县里能看", "Personal data below is sealed to the county"));

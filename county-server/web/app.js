@@ -13,7 +13,7 @@
   const I18N = {
     zh: {
       title: '县调访中心 — 信访数据',
-      audit: '审计记录', logout: '退出登录', login_again: '登录已结束，请重新登录',
+      audit: '审计记录', appointments: '约访日程', logout: '退出登录', login_again: '登录已结束，请重新登录',
       act_assign: '交办', act_to: '交办给（乡镇、村站或部门代码）', act_due: '期限',
       act_note: '要求', act_assign_go: '交办',
       act_update: '记录办理情况', act_update_note: '说明', act_update_go: '记录',
@@ -71,7 +71,7 @@
     },
     en: {
       title: 'County mediation centre — petitions',
-      audit: 'Audit trail', logout: 'Log out', login_again: 'The login ended: log in again',
+      audit: 'Audit trail', appointments: 'Appointments', logout: 'Log out', login_again: 'The login ended: log in again',
       act_assign: 'Assign', act_to: 'Assign to (township, station or department code)',
       act_due: 'Due', act_note: 'What is asked', act_assign_go: 'Assign',
       act_update: 'Record a status change', act_update_note: 'Note', act_update_go: 'Record',
@@ -797,6 +797,7 @@
     $('me-role').textContent = state.lang === 'zh' ? me.role_zh : me.role_en;
     $('me-audit').hidden = me.role !== 'admin';
     $('me-audit').href = '/audit' + (state.lang === 'en' ? '?lang=en' : '');
+    $('me-appointments').href = '/appointments' + (state.lang === 'en' ? '?lang=en' : '');
     $('logout-csrf').value = me.csrf;
   }
 

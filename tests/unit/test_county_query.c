@@ -643,6 +643,8 @@ test_county_query_show_found(void **state)
                                 "personal: sealed (open with the county key)\n"
                                 "station_name: 230523102202\n"
                                 "township_name: 230523102\n"
+                                "receiving_leader: \n"
+                                "portfolio: \n"
                                 "history 经过:\n"
                                 "  2024-03-01T08:00:00Z  上报 report  230523102202  officer-017"
                                 "  closed 办结  收到 received 2024-03-01T08:01:05Z\n");
@@ -666,6 +668,7 @@ test_county_query_show_found(void **state)
                                 "\"received\":\"2024-03-01T08:01:05Z\",\"personal\":\"none\","
                                 "\"station_name\":\"230523100201\","
                                 "\"township_name\":\"宝清镇\","
+                                "\"receiving_leader\":null,\"portfolio\":null,"
                                 "\"history\":[{\"type\":\"report\",\"at\":\"2024-03-01T08:00:00Z\","
                                 "\"id\":\"01900000-0000-7000-8000-000000000032\","
                                 "\"origin\":\"230523100201\",\"officer\":\"officer-017\","
@@ -676,11 +679,12 @@ test_county_query_show_found(void **state)
     assert_int_equal(s_show(fx->db, s_data[0].id, SJ_FMT_CSV, &o), SJ_OK);
     assert_string_equal(o.text, "id,occurred_on,station,township,channel,kind,persons,level,"
                                 "category,outcome,source,summary,officer,origin_seq,created,"
-                                "received,personal,station_name,township_name\n"
+                                "received,personal,station_name,township_name,receiving_leader,"
+                                "portfolio\n"
                                 "01900000-0000-7000-8000-0000000000a1,2023-12-31,230523100201,"
                                 "230523100,visit,individual,2,village,land,pending,direct,"
                                 "boundary of a field,officer-017,1,2024-03-01T08:00:00Z,"
-                                "2024-03-01T08:01:05Z,none,230523100201,宝清镇\n");
+                                "2024-03-01T08:01:05Z,none,230523100201,宝清镇,,\n");
     free(o.text);
     assert_int_equal(sqlite3_exec(fx->db, "DELETE FROM places", NULL, NULL, NULL), SQLITE_OK);
 

@@ -72,6 +72,95 @@ test_wire_approval(void **state)
     free(b);
 }
 
+/* Issue 16 item 6: the reception register's fields of a report (13, 14)
+ * round-trip, and only with source leader_reception; an Appointment (26)
+ * and an AppointmentMark (27) round-trip; a bad day, time or office is
+ * refused with the reason. */
+static void
+test_wire_reception_and_appointment(void **state)
+{
+    (void) state;
+    sj_event_t *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    char why[256];
+    s_sample_event(a); /* source 2: leader_reception */
+    a->report.receiving_leader = "王副县长";
+    a->report.portfolio = "农业农村";
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_string_equal(b->report.receiving_leader, "王副县长");
+    assert_string_equal(b->report.portfolio, "农业农村");
+    a->report.source = 1; /* direct: the fields do not belong */
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "only a leader's reception"));
+    free(raw);
+    a->report.source = 2;
+    a->report.portfolio = "line\nbreak";
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "portfolio: has a control character"));
+    free(raw);
+    a->report.receiving_leader = a->report.portfolio = NULL;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_string_equal(b->report.receiving_leader, "");
+
+    s_sample_event(a);
+    a->type = SJ_EVENT_APPOINTMENT;
+    snprintf(a->origin, sizeof a->origin, "230523");
+    sj_uuid7_new(a->case_id);
+    snprintf(a->due_on, sizeof a->due_on, "2026-03-09");
+    snprintf(a->appt_at, sizeof a->appt_at, "09:30");
+    snprintf(a->appt_office, sizeof a->appt_office, "县信访局");
+    snprintf(a->note, sizeof a->note, "约谈");
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->type, SJ_EVENT_APPOINTMENT);
+    assert_memory_equal(b->case_id, a->case_id, SJ_ID_BYTES);
+    assert_string_equal(b->due_on, "2026-03-09");
+    assert_string_equal(b->appt_at, "09:30");
+    assert_string_equal(b->appt_office, "县信访局");
+    assert_string_equal(b->note, "约谈");
+    static const struct {
+        const char *on, *at, *office, *why;
+    } bad[] = {{"2026-02-30", "09:30", "x", "appointment: on"},
+               {"2026-03-09", "24:00", "x", "appointment: at"},
+               {"2026-03-09", "9:30", "x", "appointment: at"},
+               {"2026-03-09", "09:60", "x", "appointment: at"},
+               {"2026-03-09", "09:30", "", "appointment: office"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(a->due_on, sizeof a->due_on, "%s", bad[i].on);
+        snprintf(a->appt_at, sizeof a->appt_at, "%s", bad[i].at);
+        snprintf(a->appt_office, sizeof a->appt_office, "%s", bad[i].office);
+        assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+        assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_EPROTO);
+        assert_non_null(strstr(why, bad[i].why));
+        free(raw);
+    }
+
+    a->type = SJ_EVENT_APPOINTMENT_MARK;
+    sj_uuid7_new(a->appt_id);
+    a->appt_kept = 1;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->type, SJ_EVENT_APPOINTMENT_MARK);
+    assert_memory_equal(b->appt_id, a->appt_id, SJ_ID_BYTES);
+    assert_int_equal(b->appt_kept, 1);
+    a->appt_kept = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_event_decode(raw, len, b, why, sizeof why), SJ_OK);
+    free(raw);
+    assert_int_equal(b->appt_kept, 0);
+    free(a);
+    free(b);
+}
+
 static void
 test_wire_correction_and_void(void **state)
 {
@@ -783,7 +872,7 @@ test_wire_unknown_fields_ignored(void **state)
     assert_non_null(pb);
     free(raw);
     ProtobufCMessageUnknownField ue = s_unknown_varint(29, &two);
-    ProtobufCMessageUnknownField ur = s_unknown_varint(13, &three);
+    ProtobufCMessageUnknownField ur = s_unknown_varint(15, &three);
     ProtobufCMessageUnknownField *keep_e = pb->base.unknown_fields;
     ProtobufCMessageUnknownField *keep_r = pb->report->base.unknown_fields;
     pb->base.n_unknown_fields = 1;
@@ -957,6 +1046,7 @@ main(void)
         cmocka_unit_test(test_wire_status_event),
         cmocka_unit_test(test_wire_correction_and_void),
         cmocka_unit_test(test_wire_approval),
+        cmocka_unit_test(test_wire_reception_and_appointment),
         cmocka_unit_test(test_wire_assignment_event),
         cmocka_unit_test(test_wire_down_item),
         cmocka_unit_test(test_wire_periods_and_clock),

@@ -218,7 +218,27 @@ test_bad_fields_refused_next_to_the_field(void **state)
     assert_int_equal(s_post(fx, "/record", NULL, body, &r), 400);
     assert_non_null(strstr(r.body, "id=\"err-summary\""));
     web_resp_free(&r);
+    /* a receiving leader without source leader_reception (issue 16 item 6) */
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=visit&persons=1&level=county&source=direct&summary=x"
+             "&receiving_leader=%%E7%%8E%%8B&portfolio=",
+             fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 400);
+    assert_non_null(strstr(r.body, "id=\"err-receiving_leader\""));
+    assert_non_null(strstr(r.body, "接访领导和分管战线只用于来源为领导接访的事项"));
+    assert_non_null(strstr(r.body, "only a leader&#39;s reception"));
+    web_resp_free(&r);
     assert_int_equal(s_outbox_rows(fx, NULL), before);
+    /* with it, the register's fields are stored with the report */
+    s_open_form(fx);
+    snprintf(body, sizeof body,
+             "csrf=%s&key=%s&channel=visit&persons=1&level=county&source=leader_reception"
+             "&summary=x&receiving_leader=%%E7%%8E%%8B%%E5%%8E%%BF%%E9%%95%%BF"
+             "&portfolio=%%E5%%86%%9C%%E4%%B8%%9A",
+             fx->csrf, fx->key);
+    assert_int_equal(s_post(fx, "/record", NULL, body, &r), 303);
+    web_resp_free(&r);
+    assert_int_equal(s_outbox_rows(fx, NULL), before + 1);
 }
 
 static void
