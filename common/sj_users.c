@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "sj_form.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -495,14 +496,14 @@ s_read_password(const char *tool, const char *file, char *pw, size_t size)
         f = fopen(file, "r");
         struct stat st;
         if (!f) {
-            fprintf(stderr, "%s: cannot read the password file %s: %s\n", tool, file,
+            fprintf(stderr, _("%s: cannot read the password file %s: %s\n"), tool, file,
                     strerror(errno));
             return 2;
         }
         if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
             fclose(f);
-            fprintf(stderr, "%s: the password file %s is readable by others (chmod 600 it)\n", tool,
-                    file);
+            fprintf(stderr, _("%s: the password file %s is readable by others (chmod 600 it)\n"),
+                    tool, file);
             return 2;
         }
     }
@@ -548,12 +549,12 @@ sj_users_cli(const char *tool,
     int is_add = strcmp(sub, "add") == 0, is_passwd = strcmp(sub, "passwd") == 0;
     int is_disable = strcmp(sub, "disable") == 0, is_list = strcmp(sub, "list") == 0;
     if (!is_add && !is_passwd && !is_disable && !is_list) {
-        fprintf(stderr, "%s: user '%s' is not one of add, passwd, disable, list\n", tool, sub);
+        fprintf(stderr, _("%s: user '%s' is not one of add, passwd, disable, list\n"), tool, sub);
         return 2;
     }
     if (is_list) {
         if (npos != 1 || role || unit || password_file) {
-            fprintf(stderr, "%s: user list takes no name, --role, --unit or --password-file\n",
+            fprintf(stderr, _("%s: user list takes no name, --role, --unit or --password-file\n"),
                     tool);
             return 2;
         }
@@ -567,7 +568,7 @@ sj_users_cli(const char *tool,
         return rc == SJ_OK ? 0 : 1;
     }
     if (npos != 2) {
-        fprintf(stderr, "%s: user %s needs one account NAME\n", tool, sub);
+        fprintf(stderr, _("%s: user %s needs one account NAME\n"), tool, sub);
         return 2;
     }
     const char *name = pos[1];
@@ -576,15 +577,15 @@ sj_users_cli(const char *tool,
         return 2;
     }
     if (!is_add && (role || unit)) {
-        fprintf(stderr, "%s: --role and --unit are for user add\n", tool);
+        fprintf(stderr, _("%s: --role and --unit are for user add\n"), tool);
         return 2;
     }
     if (is_add && !role) {
-        fprintf(stderr, "%s: user add needs --role R\n", tool);
+        fprintf(stderr, _("%s: user add needs --role R\n"), tool);
         return 2;
     }
     if (is_add && !sj_role_find(roles, role)) {
-        fprintf(stderr, "%s: --role '%s' is not one of", tool, role);
+        fprintf(stderr, _("%s: --role '%s' is not one of"), tool, role);
         for (const sj_role_t *r = roles; r->name; r++) {
             fprintf(stderr, " %s", r->name);
         }
@@ -592,7 +593,7 @@ sj_users_cli(const char *tool,
         return 2;
     }
     if (is_disable && password_file) {
-        fprintf(stderr, "%s: user disable takes no --password-file\n", tool);
+        fprintf(stderr, _("%s: user disable takes no --password-file\n"), tool);
         return 2;
     }
     int rc;
