@@ -505,8 +505,8 @@ s_update(const s_opts_t *o,
             return 2;
         }
         if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
-            fprintf(stderr, "township-hub: --satisfaction goes with a conclusion (--outcome"
-                            " closed or resolved_on_spot)\n");
+            fprintf(stderr, _("township-hub: --satisfaction goes with a conclusion (--outcome"
+                              " closed or resolved_on_spot)\n"));
             return 2;
         }
     }
@@ -723,7 +723,7 @@ s_cmd_extend(const sj_cli_args_t *a)
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
     } else if (hub_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "township-hub: extension refused, nothing stored: %s\n", err);
+        fprintf(stderr, _("township-hub: extension refused, nothing stored: %s\n"), err);
     } else {
         sj_clock_cli_report("township-hub", a->pos[0], ev, &after, "queued for the county");
         code = 0;
