@@ -852,7 +852,7 @@ agent_cmd_fix(
     }
     if (rc != SJ_OK) {
         fprintf(stderr, _("village-agent: the %s was NOT stored: %s\n"),
-                is_void ? "void" : "correction", sj_strerror(rc));
+                is_void ? _("void") : _("correction"), sj_strerror(rc));
         goto out;
     }
     char evid[SJ_UUID_TEXT];
