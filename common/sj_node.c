@@ -180,7 +180,7 @@ s_open_store(sj_node_t *self)
     char err[512] = "";
     int rc = self->role->open(self->ctx, &self->st, err, sizeof err);
     if (rc != SJ_OK) {
-        fprintf(stderr, "%s: %s\n", cfg->tool, err[0] ? err : sj_strerror(rc));
+        fprintf(stderr, "%s: %s\n", cfg->tool, err[0] ? err : _(sj_strerror(rc)));
         return rc == SJ_EINVAL ? SJ_EIO : rc;
     }
     self->have_store = 1;

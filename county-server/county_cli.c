@@ -366,7 +366,7 @@ s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fm
                                  stdout);
         county_store_close(&st);
         if (rc != SJ_OK) {
-            fprintf(stderr, _("county-server: cannot read status: %s\n"), sj_strerror(rc));
+            fprintf(stderr, _("county-server: cannot read status: %s\n"), _(sj_strerror(rc)));
         }
         return rc == SJ_OK ? 0 : 1;
     }
@@ -524,7 +524,7 @@ s_query(const sj_cli_args_t *ca)
     }
     county_store_close(&st);
     if (q != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : _(sj_strerror(q)));
         return q == SJ_EINVAL ? 2 : 1;
     }
     return 0;
@@ -608,7 +608,7 @@ s_export(s_args_t *a)
                 (double) (sj_mono_ms() - t0) / 1000.0);
     }
     if (q != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : _(sj_strerror(q)));
         rc = q == SJ_EINVAL ? 2 : 1;
         goto out;
     }
@@ -671,7 +671,7 @@ s_places_list(county_store_t *st, sj_format_t fmt)
     size_t n = 0;
     int rc = sj_places_all(county_store_db(st), &v, &n);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("county-server: cannot read the place names: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot read the place names: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     static const char *const names[] = {"code", "name", "level"};
@@ -692,7 +692,7 @@ s_places_list(county_store_t *st, sj_format_t fmt)
     sj_table_destroy(&t);
     free(v);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("county-server: cannot list the place names: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot list the place names: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     if (fmt == SJ_FMT_TABLE && n == 0) {
@@ -1152,7 +1152,7 @@ s_lock_list_cmd(const sj_cli_args_t *ca)
     }
     county_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("county-server: cannot read the database: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot read the database: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;

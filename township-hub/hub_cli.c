@@ -415,7 +415,7 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
     }
     sj_table_destroy(&t);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("township-hub: cannot read the cases: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read the cases: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;
@@ -468,7 +468,7 @@ s_cmd_read(const sj_cli_args_t *a)
     }
     hub_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, "township-hub: %s\n", err[0] ? err : sj_strerror(rc));
+        fprintf(stderr, "township-hub: %s\n", err[0] ? err : _(sj_strerror(rc)));
         return rc == SJ_EINVAL ? 2 : 1;
     }
     return 0;
@@ -563,7 +563,7 @@ s_status(const s_opts_t *o)
     }
     hub_status_free(&view);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("township-hub: cannot read status: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read status: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;

@@ -498,7 +498,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     uint64_t num = 0;
     rc = agent_report_store(st, ev, &dup, &num);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), _(sj_strerror(rc)));
         goto out;
     }
     char text[SJ_UUID_TEXT];
@@ -538,7 +538,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
     agent_store_t *st = NULL;
     sj_event_t *ev = NULL;
     if (rc != SJ_OK) {
-        fprintf(stderr, _("village-agent: cannot read %s: %s\n"), path, sj_strerror(rc));
+        fprintf(stderr, _("village-agent: cannot read %s: %s\n"), path, _(sj_strerror(rc)));
         goto out;
     }
     if (res.n_errors) {
@@ -602,7 +602,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
     if (rc != SJ_OK) {
         agent_store_rollback(st);
         fprintf(stderr, _("village-agent: import failed, nothing was imported: %s\n"),
-                sj_strerror(rc));
+                _(sj_strerror(rc)));
         goto out;
     }
     printf("%zu\n", added);
@@ -852,7 +852,7 @@ agent_cmd_fix(
     }
     if (rc != SJ_OK) {
         fprintf(stderr, _("village-agent: the %s was NOT stored: %s\n"),
-                is_void ? _("void") : _("correction"), sj_strerror(rc));
+                is_void ? _("void") : _("correction"), _(sj_strerror(rc)));
         goto out;
     }
     char evid[SJ_UUID_TEXT];
@@ -1256,7 +1256,7 @@ agent_cmd_status(const agent_opts_t *o)
     }
     agent_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("village-agent: cannot read the outbox: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("village-agent: cannot read the outbox: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     agent_link_t l;
@@ -1293,7 +1293,7 @@ agent_cmd_prune(const agent_opts_t *o)
     int rc = agent_store_prune(st, sj_now_ms() - o->older_than_days * S_DAY_MS, o->dry_run, &p);
     if (rc != SJ_OK) {
         fprintf(stderr, _("village-agent: prune failed, nothing was pruned: %s\n"),
-                sj_strerror(rc));
+                _(sj_strerror(rc)));
         agent_store_close(&st);
         return 1;
     }

@@ -1245,7 +1245,7 @@ agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_fi
     agent_store_close(&st);
     if (rc != SJ_OK) {
         fprintf(stderr, _("village-agent: cannot read the desk's state in the store: %s\n"),
-                sj_strerror(rc));
+                _(sj_strerror(rc)));
         sodium_memzero(secret, sizeof secret);
         sodium_memzero(c, sizeof *c);
         free(c);

@@ -268,7 +268,7 @@ test_enums_and_tables(void **state)
 /* The messages that come up from common/ and the tools, not only help and
  * headers (issue 14 item 3): a store that cannot be opened, a bad config
  * key, verify's summary, a backup's result, an import's count, an unknown
- * report or matter id; Chinese under zh_CN.UTF-8, English under C. */
+ * report or matter id (station, hub, county); Chinese under zh_CN.UTF-8, English under C. */
 static void
 test_messages(void **state)
 {
@@ -371,6 +371,14 @@ test_messages(void **state)
     out = s_tool(hub, "C", "show", show, &code);
     assert_int_not_equal(code, 0);
     S_HAS(out, "no matter with id");
+    free(out);
+    out = s_tool(county, "zh_CN.UTF-8", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "没有编号为 00000000-0000-7000-8000-000000000000 的事项");
+    free(out);
+    out = s_tool(county, "C", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "no matter with id 00000000-0000-7000-8000-000000000000");
     free(out);
 }
 
