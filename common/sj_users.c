@@ -60,8 +60,8 @@ sj_user_name_check(const char *name, char *err, size_t err_size)
     }
     if (!ok) {
         snprintf(err, err_size,
-                 "account name '%.40s' must be 1 to %d characters of A-Z a-z 0-9 . _ -,"
-                 " starting with a letter or a digit",
+                 _("account name '%.40s' must be 1 to %d characters of A-Z a-z 0-9 . _ -,"
+                   " starting with a letter or a digit"),
                  name ? name : "", SJ_USER_NAME_MAX);
         return SJ_EINVAL;
     }
@@ -73,11 +73,11 @@ s_password_check(const char *pw, char *err, size_t err_size)
 {
     size_t n = pw ? strlen(pw) : 0;
     if (n > SJ_PASSWORD_MAX) {
-        snprintf(err, err_size, "the password is longer than %d bytes", SJ_PASSWORD_MAX);
+        snprintf(err, err_size, _("the password is longer than %d bytes"), SJ_PASSWORD_MAX);
         return SJ_EINVAL;
     }
     if (!pw || sj_utf8_chars(pw) < SJ_PASSWORD_MIN) {
-        snprintf(err, err_size, "the password needs at least %d characters", SJ_PASSWORD_MIN);
+        snprintf(err, err_size, _("the password needs at least %d characters"), SJ_PASSWORD_MIN);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -89,7 +89,7 @@ s_hash(const char *pw, char out[crypto_pwhash_STRBYTES], char *err, size_t err_s
     if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE)
         != 0) {
-        snprintf(err, err_size, "out of memory hashing the password");
+        snprintf(err, err_size, _("out of memory hashing the password"));
         return SJ_ENOMEM;
     }
     return SJ_OK;
@@ -98,7 +98,7 @@ s_hash(const char *pw, char out[crypto_pwhash_STRBYTES], char *err, size_t err_s
 static int
 s_db_fail(sqlite3 *db, const char *what, char *err, size_t err_size)
 {
-    snprintf(err, err_size, "cannot %s: %s", what, sqlite3_errmsg(db));
+    snprintf(err, err_size, _("cannot %s: %s"), what, sqlite3_errmsg(db));
     return SJ_EDB;
 }
 
@@ -116,7 +116,8 @@ sj_users_add(sqlite3 *db,
         return SJ_EINVAL;
     }
     if (!sj_role_find(roles, role)) {
-        size_t o = (size_t) snprintf(err, err_size, "role '%.32s' is not one of", role ? role : "");
+        size_t o =
+            (size_t) snprintf(err, err_size, _("role '%.32s' is not one of"), role ? role : "");
         for (const sj_role_t *r = roles; r->name && o < err_size; r++) {
             o += (size_t) snprintf(err + o, err_size - o, " %s", r->name);
         }
@@ -125,12 +126,12 @@ sj_users_add(sqlite3 *db,
     int dept = strcmp(role, "department") == 0;
     if (dept && !sj_dept_code(unit)) {
         snprintf(err, err_size,
-                 "role department needs --unit CODE: the department's 9-digit code (the"
-                 " county's 6 digits, then 9 and two digits, e.g. 230523901)");
+                 _("role department needs --unit CODE: the department's 9-digit code (the"
+                   " county's 6 digits, then 9 and two digits, e.g. 230523901)"));
         return SJ_EINVAL;
     }
     if (!dept && unit) {
-        snprintf(err, err_size, "--unit is for role department only");
+        snprintf(err, err_size, _("--unit is for role department only"));
         return SJ_EINVAL;
     }
     if (s_password_check(password, err, err_size) != SJ_OK) {
@@ -165,7 +166,7 @@ sj_users_add(sqlite3 *db,
         return s_db_fail(db, "store the account", err, err_size);
     }
     if (sqlite3_changes(db) == 0) {
-        snprintf(err, err_size, "account '%s' exists already (see 'user passwd')", name);
+        snprintf(err, err_size, _("account '%s' exists already (see 'user passwd')"), name);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -191,7 +192,7 @@ s_update(
         return s_db_fail(db, "change the account", err, err_size);
     }
     if (sqlite3_changes(db) == 0) {
-        snprintf(err, err_size, "no account '%.40s' (see 'user list')", name);
+        snprintf(err, err_size, _("no account '%.40s' (see 'user list')"), name);
         return SJ_ENOTFOUND;
     }
     return SJ_OK;
@@ -237,7 +238,7 @@ sj_users_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
     *out = sj_table_new(6, names, types);
     sqlite3_stmt *st = NULL;
     if (!*out) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     if (sqlite3_prepare_v2(db,
@@ -264,7 +265,7 @@ sj_users_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
     sqlite3_finalize(st);
     if (rc != SJ_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     return rc;
 }
@@ -375,7 +376,7 @@ static int
 s_day_ms(const char *date, int end, int64_t *out, char *err, size_t err_size, const char *opt)
 {
     if (!sj_date_valid(date)) {
-        snprintf(err, err_size, "--%s '%.32s' is not a date YYYY-MM-DD", opt, date);
+        snprintf(err, err_size, _("--%s '%.32s' is not a date YYYY-MM-DD"), opt, date);
         return SJ_EINVAL;
     }
     /* days from the civil date (Howard Hinnant's days_from_civil) */
@@ -412,7 +413,7 @@ sj_audit_table(sqlite3 *db,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = sj_table_new(8, names, types);
     if (!*out) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     /* the newest `limit` rows, shown oldest first */
@@ -450,7 +451,7 @@ sj_audit_table(sqlite3 *db,
     sqlite3_finalize(st);
     if (rc != SJ_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     return rc;
 }

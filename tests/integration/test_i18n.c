@@ -351,6 +351,23 @@ test_messages(void **state)
     assert_null(strstr(out, "已导入"));
     free(out);
 
+    /* a bad line of an import: the reason and the summary */
+    snprintf(jsonl, sizeof jsonl, "%s/bad.jsonl", h_env_dir(env));
+    f = fopen(jsonl, "w");
+    assert_non_null(f);
+    fputs("{\"channel\": \"visit\"\n", f);
+    assert_int_equal(fclose(f), 0);
+    out = s_agent(st, "zh_CN.UTF-8", import, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "bad.jsonl:1: 无效的 JSON");
+    S_HAS(out, "什么也没有导入");
+    free(out);
+    out = s_agent(st, "C", import, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "bad.jsonl:1: invalid JSON");
+    S_HAS(out, "nothing was imported");
+    free(out);
+
     /* an unknown id at the station and at the hub */
     const char *nosuch = "00000000-0000-7000-8000-000000000000";
     const char *correct[] = {"correct", nosuch,   "--summary", "x", "--reason",
