@@ -345,7 +345,7 @@ s_load(const sj_cfg_spec_t *spec, const char *path, s_file_t *file, char *err, s
         bad = ld.why_line;
     }
     snprintf(err, err_size, "%s:%d: %s", path, bad > 0 ? bad : 0,
-             ld.why[0] ? ld.why : "cannot read the file");
+             ld.why[0] ? ld.why : _("cannot read the file"));
     s_file_free(file);
     return SJ_EINVAL;
 }

@@ -161,7 +161,7 @@ s_migrate(sqlite3 *db,
         }
         char stamp[96];
         if (sj_db_begin(db) != SJ_OK) {
-            snprintf(err, err_size, "cannot start migration: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot start migration: %s"), sqlite3_errmsg(db));
             return SJ_EDB;
         }
         char *msg = NULL;
@@ -172,14 +172,14 @@ s_migrate(sqlite3 *db,
             rc = sqlite3_exec(db, stamp, NULL, NULL, &msg);
         }
         if (rc != SQLITE_OK) {
-            snprintf(err, err_size, "migration to schema version %d failed: %s", migs[i].version,
+            snprintf(err, err_size, _("migration to schema version %d failed: %s"), migs[i].version,
                      msg ? msg : sqlite3_errstr(rc));
             sqlite3_free(msg);
             sj_db_rollback(db);
             return SJ_EDB;
         }
         if (sj_db_commit(db) != SJ_OK) {
-            snprintf(err, err_size, "cannot commit migration: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot commit migration: %s"), sqlite3_errmsg(db));
             return SJ_EDB;
         }
     }
@@ -468,7 +468,7 @@ s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "integrity check cannot run: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("integrity check cannot run: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     size_t used = 0;
@@ -492,7 +492,7 @@ s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size)
     }
     if (rc != SQLITE_DONE) {
         /* A damaged file often fails the check itself (e.g. "database disk image is malformed"). */
-        snprintf(err, err_size, "integrity check failed: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("integrity check failed: %s"), sqlite3_errmsg(db));
         ok = 0;
     }
     sqlite3_finalize(st);
@@ -725,12 +725,12 @@ sj_db_schema_check(sqlite3 *db,
     int rc = SJ_EDB;
     err[0] = '\0';
     if (s_pragma_int(db, "PRAGMA user_version", &ver) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read its schema version: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read its schema version: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
     if (ver < 1 || ver > latest) {
-        snprintf(err, err_size, "schema version %lld is not one of a %s store (1 to %lld)",
+        snprintf(err, err_size, _("schema version %lld is not one of a %s store (1 to %lld)"),
                  (long long) ver, what, (long long) latest);
         return SJ_EINVAL;
     }
@@ -738,21 +738,21 @@ sj_db_schema_check(sqlite3 *db,
     if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
             != SQLITE_OK
         || sj_db_exec(fresh, s_meta_sql) != SJ_OK) {
-        snprintf(err, err_size, "cannot build a version-%lld %s store to compare with",
+        snprintf(err, err_size, _("cannot build a version-%lld %s store to compare with"),
                  (long long) ver, what);
         goto out;
     }
     for (size_t i = 0; i < n_migrations && migrations[i].version <= ver; i++) {
         char *msg = NULL;
         if (sqlite3_exec(fresh, migrations[i].sql, NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, err_size, "cannot build a version-%lld %s store: %s", (long long) ver,
+            snprintf(err, err_size, _("cannot build a version-%lld %s store: %s"), (long long) ver,
                      what, msg ? msg : "?");
             sqlite3_free(msg);
             goto out;
         }
     }
     if (s_objs_read(db, &have) != SJ_OK || s_objs_read(fresh, &want) != SJ_OK) {
-        snprintf(err, err_size, "cannot read the schema: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the schema: %s"), sqlite3_errmsg(db));
         goto out;
     }
     /* Merge the two sorted lists; name at most 3 differences. */

@@ -461,7 +461,7 @@ s_cmd_read(const sj_cli_args_t *a)
                             "characters: every summary and note was scanned (the index needs 3)\n");
         }
         if (rc == SJ_OK && sj_table_write(t, o.format, stdout) != SJ_OK) {
-            snprintf(err, sizeof err, "cannot write the output");
+            snprintf(err, sizeof err, _("cannot write the output"));
             rc = SJ_EIO;
         }
         sj_table_destroy(&t);

@@ -581,7 +581,7 @@ out:
         agent_import_item_free(item);
         item->line = lineno;
         if (rc == SJ_ENOMEM) {
-            (void) snprintf(err->reason, sizeof err->reason, "out of memory");
+            (void) snprintf(err->reason, sizeof err->reason, _("out of memory"));
         }
     }
     return rc;
