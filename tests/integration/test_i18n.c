@@ -374,7 +374,7 @@ test_messages(void **state)
                              "typo",    "--wait", "0",         NULL};
     out = s_agent(st, "zh_CN.UTF-8", correct, &code);
     assert_int_not_equal(code, 0);
-    S_HAS(out, "本站的待发送箱和交办箱里都没有记录");
+    S_HAS(out, "本站的发送队列和交办列表里都没有记录");
     free(out);
     out = s_agent(st, "C", correct, &code);
     assert_int_not_equal(code, 0);
