@@ -1130,7 +1130,7 @@ county_store_update_ex(county_store_t *self,
                        char *reason,
                        size_t reason_size)
 {
-    return sj_case_db_update_ex(self->cases, county_store_origin(self), "at the county",
+    return sj_case_db_update_ex(self->cases, county_store_origin(self), _("at the county"),
                                 s_append_change, self, case_id, outcome, satisfaction, note,
                                 officer, res, reason, reason_size);
 }

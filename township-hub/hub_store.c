@@ -1327,7 +1327,7 @@ hub_store_update_ex(hub_store_t *self,
                     size_t reason_size)
 {
     char where[32];
-    snprintf(where, sizeof where, "at township %s", self->code);
+    snprintf(where, sizeof where, _("at township %s"), self->code);
     return sj_case_db_update_ex(self->cases, self->code, where, s_append_change, self, case_id,
                                 outcome, satisfaction, note, officer, res, reason, reason_size);
 }

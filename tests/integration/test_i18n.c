@@ -397,6 +397,19 @@ test_messages(void **state)
     assert_int_not_equal(code, 0);
     S_HAS(out, "no matter with id 00000000-0000-7000-8000-000000000000");
     free(out);
+    const char *update[] = {nosuch, "--outcome", "closed", NULL};
+    out = s_tool(county, "zh_CN.UTF-8", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "没有案件 00000000-0000-7000-8000-000000000000（在县里）");
+    free(out);
+    out = s_tool(county, "C", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "no case 00000000-0000-7000-8000-000000000000 at the county");
+    free(out);
+    out = s_tool(hub, "zh_CN.UTF-8", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "（在乡镇 " T100 "）");
+    free(out);
 }
 
 int
