@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 
@@ -164,16 +165,16 @@ sj_backup_lock(const char *dir, int *fd_out, long *holder_pid, char *err, size_t
         *holder_pid = 0;
     }
     if (snprintf(path, sizeof path, "%s/%s", dir, SJ_BACKUP_LOCK_FILE) >= (int) sizeof path) {
-        snprintf(err, err_size, "data directory path too long");
+        snprintf(err, err_size, _("data directory path too long"));
         return SJ_EINVAL;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, err_size, "cannot create data directory %s: %s", dir, strerror(errno));
+        snprintf(err, err_size, _("cannot create data directory %s: %s"), dir, strerror(errno));
         return SJ_EIO;
     }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+        snprintf(err, err_size, _("cannot open %s: %s"), path, strerror(errno));
         return SJ_EIO;
     }
     s_owner_like_dir(path, dir);
@@ -188,11 +189,11 @@ sj_backup_lock(const char *dir, int *fd_out, long *holder_pid, char *err, size_t
                 *holder_pid = s_holder(fd);
             }
             close(fd);
-            snprintf(err, err_size, "%s is locked by another process", path);
+            snprintf(err, err_size, _("%s is locked by another process"), path);
             return SJ_EAGAIN;
         }
         close(fd);
-        snprintf(err, err_size, "cannot lock %s: %s", path, strerror(e));
+        snprintf(err, err_size, _("cannot lock %s: %s"), path, strerror(e));
         return SJ_EIO;
     }
     /* The pid is for people (cat LOCK); the lock itself is what counts. */
@@ -246,8 +247,8 @@ sj_backup_lock_daemon(const char *tool, const char *dir, int *fd_out)
     int rc = sj_backup_lock(dir, fd_out, &holder, err, sizeof err);
     if (rc == SJ_EAGAIN) {
         fprintf(stderr,
-                "%s: the data directory %s is in use (process %ld: another %s, or a restore);"
-                " not starting a second one on it\n",
+                _("%s: the data directory %s is in use (process %ld: another %s, or a restore);"
+                  " not starting a second one on it\n"),
                 tool, dir, holder, tool);
     } else if (rc != SJ_OK) {
         fprintf(stderr, "%s: %s\n", tool, err);
@@ -280,7 +281,7 @@ s_step_all(sqlite3_backup *b, const char *tool, char *err, size_t err_size)
             int64_t now = sj_mono_ms();
             busy_since = busy_since ? busy_since : now;
             if (now - busy_since > BUSY_GIVE_UP_MS) {
-                snprintf(err, err_size, "database busy for %d s; try again",
+                snprintf(err, err_size, _("database busy for %d s; try again"),
                          BUSY_GIVE_UP_MS / 1000);
                 return SJ_EAGAIN;
             }
@@ -288,7 +289,7 @@ s_step_all(sqlite3_backup *b, const char *tool, char *err, size_t err_size)
             continue;
         }
         if (rc != SQLITE_OK) {
-            snprintf(err, err_size, "copy failed: %s", sqlite3_errstr(rc));
+            snprintf(err, err_size, _("copy failed: %s"), sqlite3_errstr(rc));
             return SJ_EDB;
         }
         busy_since = 0;
@@ -298,7 +299,7 @@ s_step_all(sqlite3_backup *b, const char *tool, char *err, size_t err_size)
             int tenth = (int) ((int64_t) (total - left) * 10 / total);
             if (tenth != last_tenth) {
                 last_tenth = tenth;
-                fprintf(stderr, "%s: copying %d%% (%d of %d pages)\n", tool, tenth * 10,
+                fprintf(stderr, _("%s: copying %d%% (%d of %d pages)\n"), tool, tenth * 10,
                         total - left, total);
             }
         }
@@ -388,16 +389,16 @@ sj_backup_cmd_backup(const sj_backup_role_t *role, const char *dir, const char *
     char err[3 * PATH_MAX_LEN] = "";
     const char *tool = role->tool;
     if (snprintf(live, sizeof live, "%s/%s", dir, role->file) >= (int) sizeof live) {
-        fprintf(stderr, "%s: data directory path too long\n", tool);
+        fprintf(stderr, _("%s: data directory path too long\n"), tool);
         return 1;
     }
     int rc = sj_db_check_file(live, err, sizeof err);
     if (rc == SJ_ENOTFOUND) {
-        fprintf(stderr, "%s: no database at %s (wrong --data, or never started?)\n", tool, live);
+        fprintf(stderr, _("%s: no database at %s (wrong --data, or never started?)\n"), tool, live);
         return 1;
     }
     if (rc != SJ_OK) {
-        fprintf(stderr, "%s: cannot back up: %s\n", tool, err);
+        fprintf(stderr, _("%s: cannot back up: %s\n"), tool, err);
         return 1;
     }
     struct stat st;
@@ -415,7 +416,7 @@ sj_backup_cmd_backup(const sj_backup_role_t *role, const char *dir, const char *
         clash = s_same_file(target, side);
     }
     if (clash) {
-        fprintf(stderr, "%s: %s is the live database (or part of it); give another DEST\n", tool,
+        fprintf(stderr, _("%s: %s is the live database (or part of it); give another DEST\n"), tool,
                 target);
         return 1;
     }
@@ -424,33 +425,33 @@ sj_backup_cmd_backup(const sj_backup_role_t *role, const char *dir, const char *
     long holder = 0;
     if (s_same_file(target_dir, dir) && sj_backup_locked(dir, &holder)) {
         fprintf(stderr,
-                "%s: %s is in the data directory of a running %s (pid %ld); write backups"
-                " elsewhere (another disk, ideally)\n",
+                _("%s: %s is in the data directory of a running %s (pid %ld); write backups"
+                  " elsewhere (another disk, ideally)\n"),
                 tool, target, tool, holder);
         return 1;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", target);
     rc = sj_backup_copy(tool, live, tmp, err, sizeof err);
     if (rc == SJ_OK && s_fsync_path(tmp, 0) != SJ_OK) {
-        snprintf(err, sizeof err, "cannot fsync %s: %s", tmp, strerror(errno));
+        snprintf(err, sizeof err, _("cannot fsync %s: %s"), tmp, strerror(errno));
         rc = SJ_EIO;
     }
     if (rc == SJ_OK && rename(tmp, target) != 0) {
-        snprintf(err, sizeof err, "cannot rename %s to %s: %s", tmp, target, strerror(errno));
+        snprintf(err, sizeof err, _("cannot rename %s to %s: %s"), tmp, target, strerror(errno));
         rc = SJ_EIO;
     }
     if (rc != SJ_OK) {
         s_unlink_db(tmp);
-        fprintf(stderr, "%s: backup failed: %s\n", tool, err);
+        fprintf(stderr, _("%s: backup failed: %s\n"), tool, err);
         return 1;
     }
     if (s_fsync_parent(target) != SJ_OK) {
-        fprintf(stderr, "%s: warning: cannot fsync the directory of %s\n", tool, target);
+        fprintf(stderr, _("%s: warning: cannot fsync the directory of %s\n"), tool, target);
     }
     long long size = stat(target, &st) == 0 ? (long long) st.st_size : 0;
     printf("%s\n", target);
-    fprintf(stderr, "%s: backed up %s to %s (%lld KiB); integrity check ok\n", tool, live, target,
-            size / 1024);
+    fprintf(stderr, _("%s: backed up %s to %s (%lld KiB); integrity check ok\n"), tool, live,
+            target, size / 1024);
     return 0;
 }
 
@@ -503,17 +504,17 @@ s_move_aside(const char *live, char *aside, size_t aside_size, char *err, size_t
     }
     s_checkpoint(live);
     if (rename(live, aside) != 0) {
-        snprintf(err, err_size, "cannot move %s aside: %s", live, strerror(errno));
+        snprintf(err, err_size, _("cannot move %s aside: %s"), live, strerror(errno));
         return SJ_EIO;
     }
     for (size_t i = 0; i < sizeof s_sidecars / sizeof s_sidecars[0]; i++) {
         snprintf(side_from, sizeof side_from, "%s%s", live, s_sidecars[i]);
         snprintf(side_to, sizeof side_to, "%s%s", aside, s_sidecars[i]);
         if (s_exists(side_from) && rename(side_from, side_to) != 0) {
-            snprintf(err, err_size, "cannot move %s aside: %s", side_from, strerror(errno));
+            snprintf(err, err_size, _("cannot move %s aside: %s"), side_from, strerror(errno));
             if (rename(aside, live) != 0) {
-                snprintf(err, err_size, "cannot move %s aside, nor %s back: %s", side_from, aside,
-                         strerror(errno));
+                snprintf(err, err_size, _("cannot move %s aside, nor %s back: %s"), side_from,
+                         aside, strerror(errno));
             }
             return SJ_EIO;
         }
@@ -555,7 +556,7 @@ s_mark_restored(const char *path, const char *src, char *err, size_t err_size)
         }
     }
     if (rc != SJ_OK) {
-        snprintf(err, err_size, "cannot mark %s as restored: %s", path,
+        snprintf(err, err_size, _("cannot mark %s as restored: %s"), path,
                  db ? sqlite3_errmsg(db) : "out of memory");
     }
     sqlite3_close(db); /* the last connection: checkpoints and removes the -wal */
@@ -594,7 +595,7 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
     const char *tool = role->tool;
     int lock_fd = -1, code = 1;
     if (snprintf(live, sizeof live, "%s/%s", dir, role->file) >= (int) sizeof live) {
-        fprintf(stderr, "%s: data directory path too long\n", tool);
+        fprintf(stderr, _("%s: data directory path too long\n"), tool);
         return 1;
     }
     struct stat st;
@@ -603,23 +604,23 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
         return 1;
     }
     if (!S_ISREG(st.st_mode)) {
-        fprintf(stderr, "%s: %s is not a file\n", tool, src);
+        fprintf(stderr, _("%s: %s is not a file\n"), tool, src);
         return 1;
     }
     if (s_same_file(src, live)) {
-        fprintf(stderr, "%s: %s is the live database itself; nothing to restore\n", tool, src);
+        fprintf(stderr, _("%s: %s is the live database itself; nothing to restore\n"), tool, src);
         return 1;
     }
     if (sj_db_check_file(src, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "%s: cannot restore: %s; nothing was changed\n", tool, err);
+        fprintf(stderr, _("%s: cannot restore: %s; nothing was changed\n"), tool, err);
         return 1;
     }
     long holder = 0;
     int rc = sj_backup_lock(dir, &lock_fd, &holder, err, sizeof err);
     if (rc == SJ_EAGAIN) {
         fprintf(stderr,
-                "%s: %s is in use by a running %s (pid %ld); stop it first (e.g. systemctl stop"
-                " %s). A restore never replaces a database in use; nothing was changed\n",
+                _("%s: %s is in use by a running %s (pid %ld); stop it first (e.g. systemctl stop"
+                  " %s). A restore never replaces a database in use; nothing was changed\n"),
                 tool, dir, tool, holder, tool);
         return 1;
     }
@@ -631,13 +632,13 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
     snprintf(staged, sizeof staged, "%s/%s", stage, role->file);
     s_stage_clean(stage); /* left by an interrupted restore */
     if (mkdir(stage, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", tool, stage, strerror(errno));
+        fprintf(stderr, _("%s: cannot create %s: %s\n"), tool, stage, strerror(errno));
         goto out;
     }
     rc = sj_backup_copy(tool, src, staged, err, sizeof err);
     if (rc != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
-        fprintf(stderr, "%s: %s is damaged or unreadable: %s; nothing was changed\n", tool, src,
+        fprintf(stderr, _("%s: %s is damaged or unreadable: %s; nothing was changed\n"), tool, src,
                 err);
         goto out;
     }
@@ -650,25 +651,25 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
     }
     if (rc != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
-        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
+        fprintf(stderr, _("%s: %s is refused: %s; nothing was changed\n"), tool, src, err);
         goto out;
     }
     rc = role->verify(role->ctx, stage, err, sizeof err);
     if (rc != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
-        fprintf(stderr, "%s: %s cannot be restored here: %s; nothing was changed\n", tool, src,
+        fprintf(stderr, _("%s: %s cannot be restored here: %s; nothing was changed\n"), tool, src,
                 err);
         goto out;
     }
     if (s_schema_check(role, staged, SJ_DB_SCHEMA_FULL, err, sizeof err) != SJ_OK) {
         s_replace(err, sizeof err, staged, src);
-        fprintf(stderr, "%s: %s is refused: %s; nothing was changed\n", tool, src, err);
+        fprintf(stderr, _("%s: %s is refused: %s; nothing was changed\n"), tool, src, err);
         goto out;
     }
     s_owner_like_dir(staged, dir);
     if (s_mark_restored(staged, src, err, sizeof err) != SJ_OK
         || s_fsync_path(staged, 0) != SJ_OK) {
-        fprintf(stderr, "%s: %s; nothing was changed\n", tool, err[0] ? err : "cannot fsync");
+        fprintf(stderr, _("%s: %s; nothing was changed\n"), tool, err[0] ? err : "cannot fsync");
         goto out;
     }
     if (s_exists(live) && s_move_aside(live, aside, sizeof aside, err, sizeof err) != SJ_OK) {
@@ -676,18 +677,18 @@ sj_backup_cmd_restore(const sj_backup_role_t *role, const char *dir, const char 
         goto out;
     }
     if (rename(staged, live) != 0) {
-        fprintf(stderr, "%s: cannot install %s: %s\n", tool, live, strerror(errno));
+        fprintf(stderr, _("%s: cannot install %s: %s\n"), tool, live, strerror(errno));
         if (aside[0] && rename(aside, live) != 0) {
-            fprintf(stderr, "%s: and cannot move %s back: %s\n", tool, aside, strerror(errno));
+            fprintf(stderr, _("%s: and cannot move %s back: %s\n"), tool, aside, strerror(errno));
         }
         goto out;
     }
     if (s_fsync_path(dir, 1) != SJ_OK) {
-        fprintf(stderr, "%s: warning: cannot fsync %s\n", tool, dir);
+        fprintf(stderr, _("%s: warning: cannot fsync %s\n"), tool, dir);
     }
-    fprintf(stderr, "%s: restored %s from %s", tool, live, src);
+    fprintf(stderr, _("%s: restored %s from %s"), tool, live, src);
     if (aside[0]) {
-        fprintf(stderr, "; the previous database is kept as %s", aside);
+        fprintf(stderr, _("; the previous database is kept as %s"), aside);
     }
     fprintf(stderr, "\n");
     code = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_idbits.h"
 #include "sj_ids.h"
 #include "sj_log.h"
@@ -612,7 +613,7 @@ s_update_tx(void *ctx, sj_event_t *ev, sj_update_result_t *res, char *reason, si
     if (rc == SJ_ENOTFOUND) {
         char idtext[SJ_UUID_TEXT];
         sj_uuid_format(ev->case_id, idtext);
-        snprintf(reason, rs, "no case %s %s", idtext, u->where);
+        snprintf(reason, rs, _("no case %s %s"), idtext, u->where);
     }
     if (rc == SJ_OK) {
         rc = u->append(u->ctx, ev, reason, rs);

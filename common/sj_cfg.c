@@ -6,6 +6,7 @@
  * file's line in messages about its values). */
 #define _GNU_SOURCE /* fopencookie: the stderr filter */
 #include "sj_cfg.h"
+#include "sj_i18n.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -249,7 +250,7 @@ s_handler(void *user, const char *section, const char *name, const char *value)
     if (general) {
         if (!s_is_general(spec, name)) {
             snprintf(ld->why, sizeof ld->why,
-                     "unknown key '%s' in [%s] (a command's options go in [COMMAND])", name,
+                     _("unknown key '%s' in [%s] (a command's options go in [COMMAND])"), name,
                      section[0] ? section : spec->tool);
             return 0;
         }
@@ -258,16 +259,16 @@ s_handler(void *user, const char *section, const char *name, const char *value)
         opt = s_not_key(name) ? NULL : s_option(s_table(spec, section), name);
         if (!opt) {
             snprintf(ld->why, sizeof ld->why,
-                     "unknown key '%s' in [%s] (the keys of [%s] are the long options of"
-                     " '%s %s --help')",
+                     _("unknown key '%s' in [%s] (the keys of [%s] are the long options of"
+                       " '%s %s --help')"),
                      name, section, section, spec->tool, section);
             return 0;
         }
     } else {
         ld->why_line = ld->section_line; /* the header, not its first key */
         snprintf(ld->why, sizeof ld->why,
-                 "unknown section [%s] (use [%s] or [sanji] for general keys, or a command's"
-                 " name, e.g. [status])",
+                 _("unknown section [%s] (use [%s] or [sanji] for general keys, or a command's"
+                   " name, e.g. [status])"),
                  section, spec->tool);
         return 0;
     }
@@ -275,13 +276,13 @@ s_handler(void *user, const char *section, const char *name, const char *value)
     const char *sect = general ? "" : section;
     for (size_t i = 0; i < f->n; i++) {
         if (strcmp(f->entries[i].section, sect) == 0 && strcmp(f->entries[i].key, name) == 0) {
-            snprintf(ld->why, sizeof ld->why, "key '%s' given twice (first on line %d)", name,
+            snprintf(ld->why, sizeof ld->why, _("key '%s' given twice (first on line %d)"), name,
                      f->entries[i].line);
             return 0;
         }
     }
     if (f->n == S_MAX_ENTRIES || strlen(name) >= S_NAME_MAX || strlen(sect) >= S_NAME_MAX) {
-        snprintf(ld->why, sizeof ld->why, "too many keys");
+        snprintf(ld->why, sizeof ld->why, _("too many keys"));
         return 0;
     }
     size_t len = strlen(value);
@@ -292,13 +293,13 @@ s_handler(void *user, const char *section, const char *name, const char *value)
     if (opt && opt->has_arg == no_argument
         && !((len == 4 && strncmp(value, "true", 4) == 0)
              || (len == 5 && strncmp(value, "false", 5) == 0))) {
-        snprintf(ld->why, sizeof ld->why, "%s must be true or false (it is the flag --%s)", name,
+        snprintf(ld->why, sizeof ld->why, _("%s must be true or false (it is the flag --%s)"), name,
                  name);
         return 0;
     }
     char *copy = malloc(len + 1);
     if (!copy) {
-        snprintf(ld->why, sizeof ld->why, "out of memory");
+        snprintf(ld->why, sizeof ld->why, _("out of memory"));
         return 0;
     }
     memcpy(copy, value, len);
@@ -328,7 +329,7 @@ s_load(const sj_cfg_spec_t *spec, const char *path, s_file_t *file, char *err, s
     memset(file, 0, sizeof *file);
     FILE *in = fopen(path, "r");
     if (!in) {
-        snprintf(err, err_size, "%s: cannot open config file: %s", path, strerror(errno));
+        snprintf(err, err_size, _("%s: cannot open config file: %s"), path, strerror(errno));
         return SJ_EIO;
     }
     s_load_t ld = {.spec = spec, .file = file, .in = in, .why = ""};
@@ -344,7 +345,7 @@ s_load(const sj_cfg_spec_t *spec, const char *path, s_file_t *file, char *err, s
         bad = ld.why_line;
     }
     snprintf(err, err_size, "%s:%d: %s", path, bad > 0 ? bad : 0,
-             ld.why[0] ? ld.why : "cannot read the file");
+             ld.why[0] ? ld.why : _("cannot read the file"));
     s_file_free(file);
     return SJ_EINVAL;
 }
@@ -609,7 +610,7 @@ sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
     char **out = calloc((size_t) *argc + 2 * file.n + 1, sizeof *out);
     if (!out) {
         s_file_free(&file);
-        fprintf(stderr, "%s: out of memory\n", spec->tool);
+        fprintf(stderr, _("%s: out of memory\n"), spec->tool);
         return 1;
     }
     s_argv = out;
@@ -631,7 +632,7 @@ sj_cfg_apply(const sj_cfg_spec_t *spec, int *argc, char ***argv)
             s_ninjected = n - 1;
             if (pushed != SJ_OK) {
                 s_file_free(&file);
-                fprintf(stderr, "%s: out of memory\n", spec->tool);
+                fprintf(stderr, _("%s: out of memory\n"), spec->tool);
                 return 1;
             }
         }
@@ -688,12 +689,12 @@ sj_cfg_reread(
     value[0] = '\0';
     *line = 0;
     if (!s_st.spec || !s_st.path[0]) {
-        snprintf(err, err_size, "no config file");
+        snprintf(err, err_size, _("no config file"));
         return SJ_ENOTFOUND;
     }
     s_file_t *file = malloc(sizeof *file);
     if (!file) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     int rc = s_load(s_st.spec, s_st.path, file, err, err_size);

@@ -503,7 +503,7 @@ sj_cli_endpoint_check(const char *text, int bind, char *err, size_t err_size)
     const char *any = bind ? "0.0.0.0" : "127.0.0.1";
     if (strncmp(text, "ipc://", 6) == 0 || strncmp(text, "inproc://", 9) == 0) {
         if (text[text[0] == 'i' && text[1] == 'p' ? 6 : 9] == '\0') {
-            snprintf(err, err_size, "'%s' names no path", text);
+            snprintf(err, err_size, _("'%s' names no path"), text);
             return SJ_EINVAL;
         }
         return SJ_OK;
@@ -511,7 +511,7 @@ sj_cli_endpoint_check(const char *text, int bind, char *err, size_t err_size)
     const char *hostport = strncmp(text, "tcp://", 6) == 0 ? text + 6 : NULL;
     if (!hostport && strstr(text, "://")) {
         snprintf(err, err_size,
-                 "'%s' is not an endpoint sanji speaks (tcp://HOST:PORT, ipc://PATH)", text);
+                 _("'%s' is not an endpoint sanji speaks (tcp://HOST:PORT, ipc://PATH)"), text);
         return SJ_EINVAL;
     }
     const char *hp = hostport ? hostport : text;
@@ -522,11 +522,11 @@ sj_cli_endpoint_check(const char *text, int bind, char *err, size_t err_size)
         return SJ_OK;
     }
     if (port_ok) { /* scheme-less, or no host: the hint */
-        snprintf(err, err_size, "'%s' is not an endpoint; did you mean tcp://%.*s:%s?", text,
+        snprintf(err, err_size, _("'%s' is not an endpoint; did you mean tcp://%.*s:%s?"), text,
                  host_ok ? (int) (colon - hp) : (int) strlen(any), host_ok ? hp : any, colon + 1);
         return SJ_EINVAL;
     }
-    snprintf(err, err_size, "'%s' is not an endpoint like tcp://%s:7600", text, any);
+    snprintf(err, err_size, _("'%s' is not an endpoint like tcp://%s:7600"), text, any);
     return SJ_EINVAL;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sj_case.h"
+#include "sj_i18n.h"
 #include "sj_model.h"
 
 #define SJ_SOURCE_REVIEW 4 /* Source.SOURCE_REVIEW: a request for review (复查) */
@@ -34,7 +35,7 @@ sj_periods_check(const sj_periods_t *p, char *err, size_t err_size)
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (f[i].v < f[i].lo || f[i].v > f[i].hi) {
-            snprintf(err, err_size, "%s %d is out of range (%d..%d)", f[i].name, f[i].v, f[i].lo,
+            snprintf(err, err_size, _("%s %d is out of range (%d..%d)"), f[i].name, f[i].v, f[i].lo,
                      f[i].hi);
             return SJ_EINVAL;
         }
@@ -52,7 +53,7 @@ sj_periods_set(sj_periods_t *p, const char *key, const char *text, char *err, si
                 : !strcmp(key, "extend-count")    ? &p->extend_count
                                                   : NULL;
     if (!slot) {
-        snprintf(err, err_size, "unknown period --%s", key);
+        snprintf(err, err_size, _("unknown period --%s"), key);
         return SJ_EINVAL;
     }
     int lo = slot == &p->extend_count ? 0 : 1;
@@ -60,7 +61,7 @@ sj_periods_set(sj_periods_t *p, const char *key, const char *text, char *err, si
     char *end = NULL;
     long v = text && *text ? strtol(text, &end, 10) : -1;
     if (!text || !*text || *end || v < lo || v > hi) {
-        snprintf(err, err_size, "--%s %s: give a whole number %d..%d", key, text ? text : "", lo,
+        snprintf(err, err_size, _("--%s %s: give a whole number %d..%d"), key, text ? text : "", lo,
                  hi);
         return SJ_EINVAL;
     }

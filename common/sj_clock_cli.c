@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 
@@ -77,35 +78,36 @@ sj_clock_cli_extension(const sj_cli_args_t *a,
     const char *stage_text = stage_id ? sj_cli_val(a, stage_id) : NULL;
     int stage = SJ_STAGE_NONE;
     if (stage_text && (stage = sj_stage_parse(stage_text)) == SJ_STAGE_NONE) {
-        fprintf(stderr, "%s: --stage '%s': give acceptance, conclusion or review\n", tool,
+        fprintf(stderr, _("%s: --stage '%s': give acceptance, conclusion or review\n"), tool,
                 stage_text);
         return NULL;
     }
     if (!reason[0] || strlen(reason) > SJ_MAX_NOTE_BYTES
         || !sj_utf8_valid(reason, strlen(reason))) {
-        fprintf(stderr, "%s: --reason: give the reason told (1..%d bytes of UTF-8)\n", tool,
+        fprintf(stderr, _("%s: --reason: give the reason told (1..%d bytes of UTF-8)\n"), tool,
                 SJ_MAX_NOTE_BYTES);
         return NULL;
     }
     if (!approved[0] || strlen(approved) > SJ_MAX_OFFICER_BYTES
         || !sj_utf8_valid(approved, strlen(approved))) {
-        fprintf(stderr, "%s: --approved-by: give the approving head's name (1..%d bytes)\n", tool,
-                SJ_MAX_OFFICER_BYTES);
+        fprintf(stderr, _("%s: --approved-by: give the approving head's name (1..%d bytes)\n"),
+                tool, SJ_MAX_OFFICER_BYTES);
         return NULL;
     }
     if (officer
         && (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer)))) {
-        fprintf(stderr, "%s: --officer: at most %d bytes of UTF-8\n", tool, SJ_MAX_OFFICER_BYTES);
+        fprintf(stderr, _("%s: --officer: at most %d bytes of UTF-8\n"), tool,
+                SJ_MAX_OFFICER_BYTES);
         return NULL;
     }
     sj_event_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
-        fprintf(stderr, "%s: out of memory\n", tool);
+        fprintf(stderr, _("%s: out of memory\n"), tool);
         *code = 1;
         return NULL;
     }
     if (sj_uuid_parse(a->pos[0], ev->case_id) != SJ_OK) {
-        fprintf(stderr, "%s: '%s' is not a case id (a UUID)\n", tool, a->pos[0]);
+        fprintf(stderr, _("%s: '%s' is not a case id (a UUID)\n"), tool, a->pos[0]);
         free(ev);
         return NULL;
     }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sj_i18n.h"
 #include "sj_log.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -117,28 +118,28 @@ sj_db_check_file(const char *path, char *err, size_t err_size)
         if (errno == ENOENT) {
             return SJ_ENOTFOUND;
         }
-        snprintf(err, err_size, "%s: cannot stat: %s", path, strerror(errno));
+        snprintf(err, err_size, _("%s: cannot stat: %s"), path, strerror(errno));
         return SJ_EIO;
     }
     if (st.st_size == 0) {
-        snprintf(err, err_size, "%s is empty (truncated?); refusing to recreate it", path);
+        snprintf(err, err_size, _("%s is empty (truncated?); refusing to recreate it"), path);
         return SJ_EDB;
     }
     char head[16] = {0};
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(err, err_size, _("%s: cannot open: %s"), path, strerror(errno));
         return SJ_EIO;
     }
     ssize_t n = read(fd, head, sizeof head);
     close(fd);
     if (n != (ssize_t) sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
-        snprintf(err, err_size, "%s is not an SQLite database (corrupted?); refusing to use it",
+        snprintf(err, err_size, _("%s is not an SQLite database (corrupted?); refusing to use it"),
                  path);
         return SJ_EDB;
     }
     if (st.st_size < 512) {
-        snprintf(err, err_size, "%s is truncated (%lld bytes); refusing to use it", path,
+        snprintf(err, err_size, _("%s is truncated (%lld bytes); refusing to use it"), path,
                  (long long) st.st_size);
         return SJ_EDB;
     }
@@ -160,7 +161,7 @@ s_migrate(sqlite3 *db,
         }
         char stamp[96];
         if (sj_db_begin(db) != SJ_OK) {
-            snprintf(err, err_size, "cannot start migration: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot start migration: %s"), sqlite3_errmsg(db));
             return SJ_EDB;
         }
         char *msg = NULL;
@@ -171,14 +172,14 @@ s_migrate(sqlite3 *db,
             rc = sqlite3_exec(db, stamp, NULL, NULL, &msg);
         }
         if (rc != SQLITE_OK) {
-            snprintf(err, err_size, "migration to schema version %d failed: %s", migs[i].version,
+            snprintf(err, err_size, _("migration to schema version %d failed: %s"), migs[i].version,
                      msg ? msg : sqlite3_errstr(rc));
             sqlite3_free(msg);
             sj_db_rollback(db);
             return SJ_EDB;
         }
         if (sj_db_commit(db) != SJ_OK) {
-            snprintf(err, err_size, "cannot commit migration: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot commit migration: %s"), sqlite3_errmsg(db));
             return SJ_EDB;
         }
     }
@@ -251,11 +252,11 @@ sj_db_open_paged(const char *dir,
     *out = NULL;
     pthread_once(&s_global_once, s_global_init);
     if (snprintf(lock, sizeof lock, "%s/.%s.lock", dir, name) >= (int) sizeof lock) {
-        snprintf(err, err_size, "data directory path too long");
+        snprintf(err, err_size, _("data directory path too long"));
         return SJ_EINVAL;
     }
     if (mode == SJ_DB_WRITE && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, err_size, "cannot create data directory %s: %s", dir, strerror(errno));
+        snprintf(err, err_size, _("cannot create data directory %s: %s"), dir, strerror(errno));
         return SJ_EIO;
     }
     int fd = mode == SJ_DB_WRITE ? open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
@@ -264,7 +265,7 @@ sj_db_open_paged(const char *dir,
         while (flock(fd, mode == SJ_DB_WRITE ? LOCK_EX : LOCK_SH) != 0 && errno == EINTR) {
         }
     } else if (mode == SJ_DB_WRITE) {
-        snprintf(err, err_size, "cannot create %s: %s", lock, strerror(errno));
+        snprintf(err, err_size, _("cannot create %s: %s"), lock, strerror(errno));
         return SJ_EIO;
     }
     int rc = s_open_locked(dir, name, app_id, migrations, n_migrations, mode, page_size, out, err,
@@ -291,22 +292,22 @@ s_open_locked(const char *dir,
     sqlite3 *db = NULL;
     *out = NULL;
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path) {
-        snprintf(err, err_size, "data directory path too long");
+        snprintf(err, err_size, _("data directory path too long"));
         return SJ_EINVAL;
     }
     int hc = sj_db_check_file(path, err, err_size);
     if (hc == SJ_ENOTFOUND) {
         if (mode == SJ_DB_READ) {
-            snprintf(err, err_size, "no database at %s (wrong --data, or never started?)", path);
+            snprintf(err, err_size, _("no database at %s (wrong --data, or never started?)"), path);
             return SJ_ENOTFOUND;
         }
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, err_size, "cannot create data directory %s: %s", dir, strerror(errno));
+            snprintf(err, err_size, _("cannot create data directory %s: %s"), dir, strerror(errno));
             return SJ_EIO;
         }
     } else if (hc != SJ_OK) {
         if (hc == SJ_EIO && !err[0]) {
-            snprintf(err, err_size, "%s: cannot stat: %s", path, strerror(errno));
+            snprintf(err, err_size, _("%s: cannot stat: %s"), path, strerror(errno));
         }
         return hc;
     }
@@ -314,7 +315,7 @@ s_open_locked(const char *dir,
         mode == SJ_DB_READ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "cannot open %s: %s", path,
+        snprintf(err, err_size, _("cannot open %s: %s"), path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return SJ_EDB;
@@ -326,7 +327,8 @@ s_open_locked(const char *dir,
      * store is data, not code). Set before the first statement that could
      * fire anything. */
     if (sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *) NULL) != SQLITE_OK) {
-        snprintf(err, err_size, "%s: cannot set trusted_schema=OFF: %s", path, sqlite3_errmsg(db));
+        snprintf(err, err_size, _("%s: cannot set trusted_schema=OFF: %s"), path,
+                 sqlite3_errmsg(db));
         goto fail;
     }
     int64_t have_app = 0, have_ver = 0;
@@ -335,19 +337,20 @@ s_open_locked(const char *dir,
         rc = s_pragma_int(db, "PRAGMA user_version", &have_ver);
     }
     if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "%s is not a usable database: %s", path, sqlite3_errmsg(db));
+        snprintf(err, err_size, _("%s is not a usable database: %s"), path, sqlite3_errmsg(db));
         goto fail;
     }
     if (hc == SJ_OK && have_app != (int32_t) app_id) {
-        snprintf(err, err_size, "%s belongs to another program or role (application_id %lld)", path,
-                 (long long) have_app);
+        snprintf(err, err_size, _("%s belongs to another program or role (application_id %lld)"),
+                 path, (long long) have_app);
         goto fail;
     }
     int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
     if (have_ver > latest) {
-        snprintf(err, err_size,
-                 "%s has schema version %lld, newer than this program knows (%lld); upgrade sanji",
-                 path, (long long) have_ver, (long long) latest);
+        snprintf(
+            err, err_size,
+            _("%s has schema version %lld, newer than this program knows (%lld); upgrade sanji"),
+            path, (long long) have_ver, (long long) latest);
         goto fail;
     }
     if (mode == SJ_DB_WRITE) {
@@ -362,7 +365,8 @@ s_open_locked(const char *dir,
         char pragma[48];
         snprintf(pragma, sizeof pragma, "PRAGMA page_size=%d", page_size);
         if (hc == SJ_ENOTFOUND && sj_db_exec(db, pragma) != SJ_OK) {
-            snprintf(err, err_size, "%s: cannot set the page size: %s", path, sqlite3_errmsg(db));
+            snprintf(err, err_size, _("%s: cannot set the page size: %s"), path,
+                     sqlite3_errmsg(db));
             goto fail;
         }
         rc = sqlite3_exec(db,
@@ -370,12 +374,13 @@ s_open_locked(const char *dir,
                           " PRAGMA foreign_keys=ON;",
                           NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
-            snprintf(err, err_size, "%s: cannot set WAL mode: %s", path, msg ? msg : "?");
+            snprintf(err, err_size, _("%s: cannot set WAL mode: %s"), path, msg ? msg : "?");
             sqlite3_free(msg);
             goto fail;
         }
         if (sj_db_exec(db, s_meta_sql) != SJ_OK) {
-            snprintf(err, err_size, "%s: cannot create meta table: %s", path, sqlite3_errmsg(db));
+            snprintf(err, err_size, _("%s: cannot create meta table: %s"), path,
+                     sqlite3_errmsg(db));
             goto fail;
         }
         if (have_ver > 0 && have_ver < latest) {
@@ -410,8 +415,9 @@ s_open_locked(const char *dir,
         }
         s_trust(db, 1);
     } else if (have_ver < latest) {
-        snprintf(err, err_size, "%s has schema version %lld; start the daemon once to migrate it",
-                 path, (long long) have_ver);
+        snprintf(err, err_size,
+                 _("%s has schema version %lld; start the daemon once to migrate it"), path,
+                 (long long) have_ver);
         goto fail;
     }
     *out = db;
@@ -462,7 +468,7 @@ s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, err_size, "integrity check cannot run: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("integrity check cannot run: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     size_t used = 0;
@@ -486,7 +492,7 @@ s_check(sqlite3 *db, const char *pragma, char *err, size_t err_size)
     }
     if (rc != SQLITE_DONE) {
         /* A damaged file often fails the check itself (e.g. "database disk image is malformed"). */
-        snprintf(err, err_size, "integrity check failed: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("integrity check failed: %s"), sqlite3_errmsg(db));
         ok = 0;
     }
     sqlite3_finalize(st);
@@ -719,12 +725,12 @@ sj_db_schema_check(sqlite3 *db,
     int rc = SJ_EDB;
     err[0] = '\0';
     if (s_pragma_int(db, "PRAGMA user_version", &ver) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read its schema version: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read its schema version: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     int64_t latest = n_migrations ? migrations[n_migrations - 1].version : 0;
     if (ver < 1 || ver > latest) {
-        snprintf(err, err_size, "schema version %lld is not one of a %s store (1 to %lld)",
+        snprintf(err, err_size, _("schema version %lld is not one of a %s store (1 to %lld)"),
                  (long long) ver, what, (long long) latest);
         return SJ_EINVAL;
     }
@@ -732,21 +738,21 @@ sj_db_schema_check(sqlite3 *db,
     if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
             != SQLITE_OK
         || sj_db_exec(fresh, s_meta_sql) != SJ_OK) {
-        snprintf(err, err_size, "cannot build a version-%lld %s store to compare with",
+        snprintf(err, err_size, _("cannot build a version-%lld %s store to compare with"),
                  (long long) ver, what);
         goto out;
     }
     for (size_t i = 0; i < n_migrations && migrations[i].version <= ver; i++) {
         char *msg = NULL;
         if (sqlite3_exec(fresh, migrations[i].sql, NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, err_size, "cannot build a version-%lld %s store: %s", (long long) ver,
+            snprintf(err, err_size, _("cannot build a version-%lld %s store: %s"), (long long) ver,
                      what, msg ? msg : "?");
             sqlite3_free(msg);
             goto out;
         }
     }
     if (s_objs_read(db, &have) != SJ_OK || s_objs_read(fresh, &want) != SJ_OK) {
-        snprintf(err, err_size, "cannot read the schema: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the schema: %s"), sqlite3_errmsg(db));
         goto out;
     }
     /* Merge the two sorted lists; name at most 3 differences. */

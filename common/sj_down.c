@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 
@@ -787,17 +788,17 @@ sj_down_status_text(sqlite3 *db, FILE *out)
             long long n = sqlite3_column_int64(st, 1), lo = sqlite3_column_int64(st, 2);
             long long head = sqlite3_column_int64(st, 3), cur = sqlite3_column_int64(st, 4);
             long long oldest = sqlite3_column_int64(st, 5);
-            fprintf(out, "  %s: length %lld item(s) kept", sqlite3_column_text(st, 0), n);
+            fprintf(out, _("  %s: length %lld item(s) kept"), sqlite3_column_text(st, 0), n);
             if (n > 0) {
-                fprintf(out, " (seq %lld..%lld)", lo, head);
+                fprintf(out, _(" (seq %lld..%lld)"), lo, head);
             }
-            fprintf(out, ", head %lld, applied through %lld, ", head, cur);
+            fprintf(out, _(", head %lld, applied through %lld, "), head, cur);
             if (oldest > 0) {
                 long long age = (long long) ((now - sqlite3_column_int64(st, 6)) / 1000);
-                fprintf(out, "oldest unacked item %lld (%lld s old)%s\n", oldest, age,
+                fprintf(out, _("oldest unacked item %lld (%lld s old)%s\n"), oldest, age,
                         age >= s_late_s ? " 未送达 UNDELIVERED" : "");
             } else {
-                fprintf(out, "all acked\n");
+                fprintf(out, _("all acked\n"));
             }
         }
     }
@@ -811,7 +812,7 @@ sj_down_status_text(sqlite3 *db, FILE *out)
             fprintf(out, "下发被拒 refused: %s %s refused down item %lld: %s", s_who(child), child,
                     sqlite3_column_int64(st, 1), sqlite3_column_text(st, 3));
             if (via && via[0]) {
-                fprintf(out, " (item of %s's stream, reported by %s)", child, via);
+                fprintf(out, _(" (item of %s's stream, reported by %s)"), child, via);
             }
             fprintf(out, "\n");
         }

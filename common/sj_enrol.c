@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sj_auth.h"
+#include "sj_i18n.h"
 #include "sj_keys.h"
 #include "sj_model.h"
 
@@ -27,10 +28,10 @@ sj_enrol_keygen(const char *tool, const char *dir)
     sj_key_fingerprint_text(kp.pk, fp);
     printf("%s\n", kp.pk_z85);
     fprintf(stderr,
-            "key pair written to %s/curve.key (secret, mode 0600);"
-            " give the public key above to the office that enrols this node\n"
-            "key fingerprint %s (read it out by phone to check a copy of the public"
-            " key)\n",
+            _("key pair written to %s/curve.key (secret, mode 0600);"
+              " give the public key above to the office that enrols this node\n"
+              "key fingerprint %s (read it out by phone to check a copy of the public"
+              " key)\n"),
             dir, fp);
     return 0;
 }
@@ -62,13 +63,14 @@ sj_enrol_allow(
     char path[1100], err[512];
     uint8_t pk[SJ_KEY_BYTES];
     if (under && !sj_code_under(code, under)) {
-        fprintf(stderr, "%s: %s is not under %s; it cannot be enrolled here\n", tool, code, under);
+        fprintf(stderr, _("%s: %s is not under %s; it cannot be enrolled here\n"), tool, code,
+                under);
         return 2;
     }
     if (sj_key_decode(key, pk) != SJ_OK) {
         fprintf(stderr,
-                "%s: KEY '%s' is not a 40-character Z85 public key (the one 'keygen' printed;"
-                " put it in single quotes: a Z85 key holds characters the shell changes)\n",
+                _("%s: KEY '%s' is not a 40-character Z85 public key (the one 'keygen' printed;"
+                  " put it in single quotes: a Z85 key holds characters the shell changes)\n"),
                 tool, key);
         return 2;
     }
@@ -78,8 +80,8 @@ sj_enrol_allow(
         return 1;
     }
     fprintf(stderr,
-            "enrolled %s; a running daemon picks it up on SIGHUP"
-            " (systemctl reload, or kill -HUP)\n",
+            _("enrolled %s; a running daemon picks it up on SIGHUP"
+              " (systemctl reload, or kill -HUP)\n"),
             code);
     return 0;
 }
@@ -95,10 +97,10 @@ sj_enrol_revoke(const char *tool, const char *dir, const char *code_or_key)
         return 1;
     }
     if (!removed) {
-        fprintf(stderr, "%s: %s is not in %s\n", tool, code_or_key, path);
+        fprintf(stderr, _("%s: %s is not in %s\n"), tool, code_or_key, path);
         return 1;
     }
-    fprintf(stderr, "revoked %d key%s; a running daemon applies it on SIGHUP\n", removed,
+    fprintf(stderr, _("revoked %d key%s; a running daemon applies it on SIGHUP\n"), removed,
             removed == 1 ? "" : "s");
     return 0;
 }

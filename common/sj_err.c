@@ -1,34 +1,39 @@
 #include "sj_err.h"
+#include "sj_i18n.h"
+
+/* The texts are marked N_(): they stay English here (logs, protocol
+ * reasons); a CLI that prints one to a person translates it there:
+ * _(sj_strerror(rc)). */
 
 const char *
 sj_strerror(int code)
 {
     switch (code) {
     case SJ_OK:
-        return "ok";
+        return N_("ok");
     case SJ_ENOMEM:
-        return "out of memory";
+        return N_("out of memory");
     case SJ_EINVAL:
-        return "invalid argument";
+        return N_("invalid argument");
     case SJ_EPROTO:
-        return "protocol error";
+        return N_("protocol error");
     case SJ_EIO:
-        return "input/output error";
+        return N_("input/output error");
     case SJ_EDB:
-        return "database error";
+        return N_("database error");
     case SJ_EAGAIN:
-        return "busy, try again";
+        return N_("busy, try again");
     case SJ_ETIMEDOUT:
-        return "timed out";
+        return N_("timed out");
     case SJ_ECLOSED:
-        return "closed";
+        return N_("closed");
     case SJ_ENOTFOUND:
-        return "not found";
+        return N_("not found");
     case SJ_EFULL:
-        return "disk full";
+        return N_("disk full");
     case SJ_EFORBIDDEN:
-        return "forbidden";
+        return N_("forbidden");
     default:
-        return "unknown error";
+        return N_("unknown error");
     }
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "sj_i18n.h"
 #include "sj_model.h"
 
 #define MAX_PROBLEMS 16
@@ -55,7 +56,7 @@ s_parse(const char *name,
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || v < lo || v > hi) {
-        snprintf(err, err_size, "--%s '%s' is not %s", name, text, what);
+        snprintf(err, err_size, _("--%s '%s' is not %s"), name, text, _(what));
         return SJ_EINVAL;
     }
     *out = (int64_t) v;
@@ -72,8 +73,8 @@ sj_health_opts_parse(sj_health_opts_t *o,
                      char *err,
                      size_t err_size)
 {
-    static const char secs[] = "a number of seconds (1 or more)";
-    static const char pct[] = "a percentage (0 to 100)";
+    const char *secs = N_("a number of seconds (1 or more)");
+    const char *pct = N_("a percentage (0 to 100)");
     int64_t dw = o->disk_warn_pct, dc = o->disk_crit_pct;
     if (s_parse("silent-after", silent_after, 1, INT64_MAX / 1000, secs, &o->silent_s, err,
                 err_size)
@@ -92,13 +93,13 @@ sj_health_opts_parse(sj_health_opts_t *o,
     o->disk_crit_pct = (int) dc;
     if (o->backlog_crit_s < o->backlog_warn_s) {
         snprintf(err, err_size,
-                 "--backlog-crit (%" PRId64 " s) is below --backlog-warn (%" PRId64 " s)",
+                 _("--backlog-crit (%" PRId64 " s) is below --backlog-warn (%" PRId64 " s)"),
                  o->backlog_crit_s, o->backlog_warn_s);
         return SJ_EINVAL;
     }
     if (o->disk_crit_pct > o->disk_warn_pct) {
-        snprintf(err, err_size, "--disk-crit (%d%%) is above --disk-warn (%d%%)", o->disk_crit_pct,
-                 o->disk_warn_pct);
+        snprintf(err, err_size, _("--disk-crit (%d%%) is above --disk-warn (%d%%)"),
+                 o->disk_crit_pct, o->disk_warn_pct);
         return SJ_EINVAL;
     }
     return SJ_OK;

@@ -7,6 +7,7 @@
 
 #include "sj_clock.h"
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -469,7 +470,7 @@ sj_history_write(sqlite3 *db,
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read the case's history: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the case's history: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
@@ -494,12 +495,12 @@ sj_history_write(sqlite3 *db,
         }
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot read the case's history: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the case's history: %s"), sqlite3_errmsg(db));
         rc = SJ_EDB;
     } else if (rc == SJ_ENOMEM) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     } else if (rc == SJ_EIO) {
-        snprintf(err, err_size, "cannot write the output");
+        snprintf(err, err_size, _("cannot write the output"));
     }
     sqlite3_finalize(st);
     return rc;

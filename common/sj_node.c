@@ -19,6 +19,7 @@
 #include "sj_cfg.h"
 #include "sj_db.h"
 #include "sj_enrol.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_log.h"
@@ -141,8 +142,8 @@ s_load_keys(sj_node_t *self)
     }
     if (rc == SJ_ENOTFOUND) {
         fprintf(stderr,
-                "%s: %s; refusing to run without keys (or give --insecure for a test"
-                " network)\n",
+                _("%s: %s; refusing to run without keys (or give --insecure for a test"
+                  " network)\n"),
                 cfg->tool, err);
     } else {
         fprintf(stderr, "%s: %s\n", cfg->tool, err);
@@ -157,13 +158,13 @@ s_parent_key(sj_node_t *self)
     const sj_node_cfg_t *cfg = self->cfg;
     const char *option = cfg->parent_key_option ? cfg->parent_key_option : "parent-key";
     if (!cfg->parent_key) {
-        fprintf(stderr, "%s: --%s is required (the parent's public key), unless --insecure\n",
+        fprintf(stderr, _("%s: --%s is required (the parent's public key), unless --insecure\n"),
                 cfg->tool, option);
         return SJ_EINVAL;
     }
     if (sj_key_decode(cfg->parent_key, self->parent_pk) != SJ_OK) {
-        fprintf(stderr, "%s: --%s '%s' is not a 40-character Z85 public key\n", cfg->tool, option,
-                cfg->parent_key);
+        fprintf(stderr, _("%s: --%s '%s' is not a 40-character Z85 public key\n"), cfg->tool,
+                option, cfg->parent_key);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -179,14 +180,14 @@ s_open_store(sj_node_t *self)
     char err[512] = "";
     int rc = self->role->open(self->ctx, &self->st, err, sizeof err);
     if (rc != SJ_OK) {
-        fprintf(stderr, "%s: %s\n", cfg->tool, err[0] ? err : sj_strerror(rc));
+        fprintf(stderr, "%s: %s\n", cfg->tool, err[0] ? err : _(sj_strerror(rc)));
         return rc == SJ_EINVAL ? SJ_EIO : rc;
     }
     self->have_store = 1;
     sj_log_set_ident(cfg->tool, self->st.code ? self->st.code : "");
     if (cfg->daemon && sj_db_quick_check(self->st.db, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "%s: %s/%s is damaged (%s); refusing to start%s%s\n", cfg->tool, cfg->data,
-                cfg->store_file ? cfg->store_file : "its database", err,
+        fprintf(stderr, _("%s: %s/%s is damaged (%s); refusing to start%s%s\n"), cfg->tool,
+                cfg->data, cfg->store_file ? cfg->store_file : "its database", err,
                 cfg->damaged_hint ? ": " : "", cfg->damaged_hint ? cfg->damaged_hint : "");
         return SJ_EDB;
     }
@@ -212,7 +213,7 @@ s_open_links(sj_node_t *self)
             sj_downlink_new(self->zctx, cfg->bind, self->st.db, self->role->down_ops,
                             self->st.store, self->auth, self->have_keys ? &self->kp : NULL);
         if (!self->down) {
-            fprintf(stderr, "%s: cannot listen on %s\n", cfg->tool, cfg->bind);
+            fprintf(stderr, _("%s: cannot listen on %s\n"), cfg->tool, cfg->bind);
             return SJ_EIO;
         }
         sj_downlink_set_epoch(self->down, self->st.store_epoch);
@@ -243,7 +244,7 @@ s_open_links(sj_node_t *self)
                                 .parent_name = cfg->parent_name};
         self->up = sj_uplink_new(self->zctx, &ucfg, self->role->up_ops, self->st.store);
         if (!self->up) {
-            fprintf(stderr, "%s: cannot set up the link to %s\n", cfg->tool, cfg->parent);
+            fprintf(stderr, _("%s: cannot set up the link to %s\n"), cfg->tool, cfg->parent);
             return SJ_EIO;
         }
     }
@@ -274,7 +275,7 @@ s_start(sj_node_t *self)
         self->zctx = zmq_ctx_new();
         self->own_zctx = 1;
         if (!self->zctx) {
-            fprintf(stderr, "%s: cannot make a zmq context: %s\n", cfg->tool,
+            fprintf(stderr, _("%s: cannot make a zmq context: %s\n"), cfg->tool,
                     zmq_strerror(zmq_errno()));
             return SJ_EIO;
         }
@@ -496,12 +497,12 @@ int
 sj_node_run(const sj_node_cfg_t *cfg, const sj_node_role_t *role, void *role_ctx)
 {
     if (!cfg->bind && !cfg->parent) {
-        fprintf(stderr, "%s: nothing to run: no endpoint to bind and no parent\n", cfg->tool);
+        fprintf(stderr, _("%s: nothing to run: no endpoint to bind and no parent\n"), cfg->tool);
         return SJ_EINVAL;
     }
     sj_node_t *self = calloc(1, sizeof *self);
     if (!self) {
-        fprintf(stderr, "%s: out of memory\n", cfg->tool);
+        fprintf(stderr, _("%s: out of memory\n"), cfg->tool);
         return SJ_ENOMEM;
     }
     self->cfg = cfg;

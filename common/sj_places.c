@@ -5,6 +5,7 @@
 
 #include "sj_db.h"
 #include "sj_enrol.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -21,7 +22,7 @@ s_bad(char *err, size_t es, size_t *bad, unsigned long line, const char *what)
     }
     size_t used = strlen(err);
     if (used + 1 < es) {
-        snprintf(err + used, es - used, "%sline %lu: %s", used ? "; " : "", line, what);
+        snprintf(err + used, es - used, _("%sline %lu: %s"), used ? "; " : "", line, what);
     }
 }
 
@@ -93,7 +94,7 @@ sj_places_read_csv(
     err[0] = '\0';
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, es, "cannot open %s", path);
+        snprintf(err, es, _("cannot open %s"), path);
         return SJ_EIO;
     }
     size_t cap = 64, count = 0, bad = 0;
@@ -105,7 +106,7 @@ sj_places_read_csv(
         lineno++;
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
-            s_bad(err, es, &bad, lineno, "longer than 1000 bytes");
+            s_bad(err, es, &bad, lineno, _("longer than 1000 bytes"));
             int c;
             while ((c = fgetc(f)) != EOF && c != '\n') {
             }
@@ -120,7 +121,7 @@ sj_places_read_csv(
             len -= 3;
         }
         if (!sj_utf8_valid(s, len)) {
-            s_bad(err, es, &bad, lineno, "not UTF-8 text");
+            s_bad(err, es, &bad, lineno, _("not UTF-8 text"));
             continue;
         }
         char code[64], name[256], extra[8];
@@ -130,13 +131,13 @@ sj_places_read_csv(
             continue;
         }
         if (s_field(&p, code, sizeof code) != 0 || s_field(&p, name, sizeof name) != 0) {
-            s_bad(err, es, &bad, lineno, "not two fields code,name (a name over 64 bytes?)");
+            s_bad(err, es, &bad, lineno, _("not two fields code,name (a name over 64 bytes?)"));
             continue;
         }
         s_trim(code);
         s_trim(name);
         if (*p != '\0' && !(s_field(&p, extra, sizeof extra) == 0 && !extra[0] && !*p)) {
-            s_bad(err, es, &bad, lineno, "more than two fields (code,name)");
+            s_bad(err, es, &bad, lineno, _("more than two fields (code,name)"));
             continue;
         }
         if (!sj_code_level(code)) {
@@ -144,21 +145,21 @@ sj_places_read_csv(
                 continue; /* a header */
             }
             char what[128];
-            snprintf(what, sizeof what, "\"%.40s\" is not a code of 6, 9 or 12 digits", code);
+            snprintf(what, sizeof what, _("\"%.40s\" is not a code of 6, 9 or 12 digits"), code);
             s_bad(err, es, &bad, lineno, what);
             continue;
         }
         if (county && county[0] && !sj_code_under(code, county)) {
             char what[128];
-            snprintf(what, sizeof what, "%s is not within county %s", code, county);
+            snprintf(what, sizeof what, _("%s is not within county %s"), code, county);
             s_bad(err, es, &bad, lineno, what);
             continue;
         }
         if (!sj_place_name_valid(name)) {
             char what[128];
             snprintf(what, sizeof what,
-                     "the name of %s is empty, over %d bytes or has control"
-                     " characters",
+                     _("the name of %s is empty, over %d bytes or has control"
+                       " characters"),
                      code, SJ_PLACE_NAME_MAX);
             s_bad(err, es, &bad, lineno, what);
             continue;
@@ -169,7 +170,7 @@ sj_places_read_csv(
         }
         if (i < count) {
             char what[128];
-            snprintf(what, sizeof what, "%s is named twice in the file", code);
+            snprintf(what, sizeof what, _("%s is named twice in the file"), code);
             s_bad(err, es, &bad, lineno, what);
             continue;
         }
@@ -187,21 +188,21 @@ sj_places_read_csv(
         count++;
     }
     if (rc == SJ_OK && ferror(f)) {
-        snprintf(err, es, "cannot read %s", path);
+        snprintf(err, es, _("cannot read %s"), path);
         rc = SJ_EIO;
     }
     fclose(f);
     if (rc == SJ_OK && bad) {
         size_t used = strlen(err);
         if (bad > MAX_BAD_NAMED && used + 1 < es) {
-            snprintf(err + used, es - used, "; and %zu more bad line(s)", bad - MAX_BAD_NAMED);
+            snprintf(err + used, es - used, _("; and %zu more bad line(s)"), bad - MAX_BAD_NAMED);
         }
         rc = SJ_EINVAL;
     } else if (rc == SJ_OK && count == 0) {
-        snprintf(err, es, "%s holds no place (code,name lines)", path);
+        snprintf(err, es, _("%s holds no place (code,name lines)"), path);
         rc = SJ_EINVAL;
     } else if (rc == SJ_ENOMEM) {
-        snprintf(err, es, "out of memory");
+        snprintf(err, es, _("out of memory"));
     }
     if (rc != SJ_OK) {
         free(v);

@@ -232,16 +232,16 @@ sj_fix_fill(sj_event_t *ev,
     ev->report.summary = ev->summary;
     ev->report.officer = ev->officer;
     if (sj_uuid_parse(case_id, ev->case_id) != SJ_OK) {
-        snprintf(err, err_size, "'%s' is not a case id (a UUID)", case_id);
+        snprintf(err, err_size, _("'%s' is not a case id (a UUID)"), case_id);
         return SJ_EINVAL;
     }
     if (!reason || !reason[0] || !s_text_ok(reason, SJ_MAX_NOTE_BYTES)) {
-        snprintf(err, err_size, "%s needs --reason TEXT (UTF-8, at most %d bytes): why",
+        snprintf(err, err_size, _("%s needs --reason TEXT (UTF-8, at most %d bytes): why"),
                  is_void ? "void" : "correct", SJ_MAX_NOTE_BYTES);
         return SJ_EINVAL;
     }
     if (!s_text_ok(officer, SJ_MAX_OFFICER_BYTES)) {
-        snprintf(err, err_size, "--officer must be UTF-8 text of at most %d bytes",
+        snprintf(err, err_size, _("--officer must be UTF-8 text of at most %d bytes"),
                  SJ_MAX_OFFICER_BYTES);
         return SJ_EINVAL;
     }
@@ -280,7 +280,7 @@ sj_fix_fill(sj_event_t *ev,
         char *end = NULL;
         long n = strtol(vals[SJ_FIX_PERSONS], &end, 10);
         if (!end || *end || end == vals[SJ_FIX_PERSONS] || n < 1 || n > SJ_MAX_PERSONS) {
-            snprintf(err, err_size, "--persons '%s' must be a number from 1 to %d",
+            snprintf(err, err_size, _("--persons '%s' must be a number from 1 to %d"),
                      vals[SJ_FIX_PERSONS], SJ_MAX_PERSONS);
             return SJ_EINVAL;
         }
@@ -289,7 +289,7 @@ sj_fix_fill(sj_event_t *ev,
     }
     if (vals[SJ_FIX_OCCURRED]) {
         if (!sj_date_valid(vals[SJ_FIX_OCCURRED])) {
-            snprintf(err, err_size, "--occurred '%s' is not a date YYYY-MM-DD",
+            snprintf(err, err_size, _("--occurred '%s' is not a date YYYY-MM-DD"),
                      vals[SJ_FIX_OCCURRED]);
             return SJ_EINVAL;
         }
@@ -299,7 +299,7 @@ sj_fix_fill(sj_event_t *ev,
     }
     if (vals[SJ_FIX_SUMMARY]) {
         if (!vals[SJ_FIX_SUMMARY][0] || !s_text_ok(vals[SJ_FIX_SUMMARY], SJ_MAX_SUMMARY_BYTES)) {
-            snprintf(err, err_size, "--summary must be UTF-8 text of 1 to %d bytes",
+            snprintf(err, err_size, _("--summary must be UTF-8 text of 1 to %d bytes"),
                      SJ_MAX_SUMMARY_BYTES);
             return SJ_EINVAL;
         }
@@ -308,9 +308,9 @@ sj_fix_fill(sj_event_t *ev,
     }
     if (!any) {
         snprintf(err, err_size,
-                 "correct needs at least one field to change: --occurred,"
-                 " --channel, --kind, --persons, --level, --category, --source"
-                 " or --summary");
+                 _("correct needs at least one field to change: --occurred,"
+                   " --channel, --kind, --persons, --level, --category, --source"
+                   " or --summary"));
         return SJ_EINVAL;
     }
     return SJ_OK;

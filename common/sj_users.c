@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "sj_form.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -59,8 +60,8 @@ sj_user_name_check(const char *name, char *err, size_t err_size)
     }
     if (!ok) {
         snprintf(err, err_size,
-                 "account name '%.40s' must be 1 to %d characters of A-Z a-z 0-9 . _ -,"
-                 " starting with a letter or a digit",
+                 _("account name '%.40s' must be 1 to %d characters of A-Z a-z 0-9 . _ -,"
+                   " starting with a letter or a digit"),
                  name ? name : "", SJ_USER_NAME_MAX);
         return SJ_EINVAL;
     }
@@ -72,11 +73,11 @@ s_password_check(const char *pw, char *err, size_t err_size)
 {
     size_t n = pw ? strlen(pw) : 0;
     if (n > SJ_PASSWORD_MAX) {
-        snprintf(err, err_size, "the password is longer than %d bytes", SJ_PASSWORD_MAX);
+        snprintf(err, err_size, _("the password is longer than %d bytes"), SJ_PASSWORD_MAX);
         return SJ_EINVAL;
     }
     if (!pw || sj_utf8_chars(pw) < SJ_PASSWORD_MIN) {
-        snprintf(err, err_size, "the password needs at least %d characters", SJ_PASSWORD_MIN);
+        snprintf(err, err_size, _("the password needs at least %d characters"), SJ_PASSWORD_MIN);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -88,7 +89,7 @@ s_hash(const char *pw, char out[crypto_pwhash_STRBYTES], char *err, size_t err_s
     if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE)
         != 0) {
-        snprintf(err, err_size, "out of memory hashing the password");
+        snprintf(err, err_size, _("out of memory hashing the password"));
         return SJ_ENOMEM;
     }
     return SJ_OK;
@@ -97,7 +98,7 @@ s_hash(const char *pw, char out[crypto_pwhash_STRBYTES], char *err, size_t err_s
 static int
 s_db_fail(sqlite3 *db, const char *what, char *err, size_t err_size)
 {
-    snprintf(err, err_size, "cannot %s: %s", what, sqlite3_errmsg(db));
+    snprintf(err, err_size, _("cannot %s: %s"), what, sqlite3_errmsg(db));
     return SJ_EDB;
 }
 
@@ -115,7 +116,8 @@ sj_users_add(sqlite3 *db,
         return SJ_EINVAL;
     }
     if (!sj_role_find(roles, role)) {
-        size_t o = (size_t) snprintf(err, err_size, "role '%.32s' is not one of", role ? role : "");
+        size_t o =
+            (size_t) snprintf(err, err_size, _("role '%.32s' is not one of"), role ? role : "");
         for (const sj_role_t *r = roles; r->name && o < err_size; r++) {
             o += (size_t) snprintf(err + o, err_size - o, " %s", r->name);
         }
@@ -124,12 +126,12 @@ sj_users_add(sqlite3 *db,
     int dept = strcmp(role, "department") == 0;
     if (dept && !sj_dept_code(unit)) {
         snprintf(err, err_size,
-                 "role department needs --unit CODE: the department's 9-digit code (the"
-                 " county's 6 digits, then 9 and two digits, e.g. 230523901)");
+                 _("role department needs --unit CODE: the department's 9-digit code (the"
+                   " county's 6 digits, then 9 and two digits, e.g. 230523901)"));
         return SJ_EINVAL;
     }
     if (!dept && unit) {
-        snprintf(err, err_size, "--unit is for role department only");
+        snprintf(err, err_size, _("--unit is for role department only"));
         return SJ_EINVAL;
     }
     if (s_password_check(password, err, err_size) != SJ_OK) {
@@ -164,7 +166,7 @@ sj_users_add(sqlite3 *db,
         return s_db_fail(db, "store the account", err, err_size);
     }
     if (sqlite3_changes(db) == 0) {
-        snprintf(err, err_size, "account '%s' exists already (see 'user passwd')", name);
+        snprintf(err, err_size, _("account '%s' exists already (see 'user passwd')"), name);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -190,7 +192,7 @@ s_update(
         return s_db_fail(db, "change the account", err, err_size);
     }
     if (sqlite3_changes(db) == 0) {
-        snprintf(err, err_size, "no account '%.40s' (see 'user list')", name);
+        snprintf(err, err_size, _("no account '%.40s' (see 'user list')"), name);
         return SJ_ENOTFOUND;
     }
     return SJ_OK;
@@ -236,7 +238,7 @@ sj_users_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
     *out = sj_table_new(6, names, types);
     sqlite3_stmt *st = NULL;
     if (!*out) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     if (sqlite3_prepare_v2(db,
@@ -263,7 +265,7 @@ sj_users_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
     sqlite3_finalize(st);
     if (rc != SJ_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     return rc;
 }
@@ -374,7 +376,7 @@ static int
 s_day_ms(const char *date, int end, int64_t *out, char *err, size_t err_size, const char *opt)
 {
     if (!sj_date_valid(date)) {
-        snprintf(err, err_size, "--%s '%.32s' is not a date YYYY-MM-DD", opt, date);
+        snprintf(err, err_size, _("--%s '%.32s' is not a date YYYY-MM-DD"), opt, date);
         return SJ_EINVAL;
     }
     /* days from the civil date (Howard Hinnant's days_from_civil) */
@@ -411,7 +413,7 @@ sj_audit_table(sqlite3 *db,
                                           SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     *out = sj_table_new(8, names, types);
     if (!*out) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     /* the newest `limit` rows, shown oldest first */
@@ -449,7 +451,7 @@ sj_audit_table(sqlite3 *db,
     sqlite3_finalize(st);
     if (rc != SJ_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     return rc;
 }
@@ -495,14 +497,14 @@ s_read_password(const char *tool, const char *file, char *pw, size_t size)
         f = fopen(file, "r");
         struct stat st;
         if (!f) {
-            fprintf(stderr, "%s: cannot read the password file %s: %s\n", tool, file,
+            fprintf(stderr, _("%s: cannot read the password file %s: %s\n"), tool, file,
                     strerror(errno));
             return 2;
         }
         if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
             fclose(f);
-            fprintf(stderr, "%s: the password file %s is readable by others (chmod 600 it)\n", tool,
-                    file);
+            fprintf(stderr, _("%s: the password file %s is readable by others (chmod 600 it)\n"),
+                    tool, file);
             return 2;
         }
     }
@@ -548,12 +550,12 @@ sj_users_cli(const char *tool,
     int is_add = strcmp(sub, "add") == 0, is_passwd = strcmp(sub, "passwd") == 0;
     int is_disable = strcmp(sub, "disable") == 0, is_list = strcmp(sub, "list") == 0;
     if (!is_add && !is_passwd && !is_disable && !is_list) {
-        fprintf(stderr, "%s: user '%s' is not one of add, passwd, disable, list\n", tool, sub);
+        fprintf(stderr, _("%s: user '%s' is not one of add, passwd, disable, list\n"), tool, sub);
         return 2;
     }
     if (is_list) {
         if (npos != 1 || role || unit || password_file) {
-            fprintf(stderr, "%s: user list takes no name, --role, --unit or --password-file\n",
+            fprintf(stderr, _("%s: user list takes no name, --role, --unit or --password-file\n"),
                     tool);
             return 2;
         }
@@ -567,7 +569,7 @@ sj_users_cli(const char *tool,
         return rc == SJ_OK ? 0 : 1;
     }
     if (npos != 2) {
-        fprintf(stderr, "%s: user %s needs one account NAME\n", tool, sub);
+        fprintf(stderr, _("%s: user %s needs one account NAME\n"), tool, sub);
         return 2;
     }
     const char *name = pos[1];
@@ -576,15 +578,15 @@ sj_users_cli(const char *tool,
         return 2;
     }
     if (!is_add && (role || unit)) {
-        fprintf(stderr, "%s: --role and --unit are for user add\n", tool);
+        fprintf(stderr, _("%s: --role and --unit are for user add\n"), tool);
         return 2;
     }
     if (is_add && !role) {
-        fprintf(stderr, "%s: user add needs --role R\n", tool);
+        fprintf(stderr, _("%s: user add needs --role R\n"), tool);
         return 2;
     }
     if (is_add && !sj_role_find(roles, role)) {
-        fprintf(stderr, "%s: --role '%s' is not one of", tool, role);
+        fprintf(stderr, _("%s: --role '%s' is not one of"), tool, role);
         for (const sj_role_t *r = roles; r->name; r++) {
             fprintf(stderr, " %s", r->name);
         }
@@ -592,7 +594,7 @@ sj_users_cli(const char *tool,
         return 2;
     }
     if (is_disable && password_file) {
-        fprintf(stderr, "%s: user disable takes no --password-file\n", tool);
+        fprintf(stderr, _("%s: user disable takes no --password-file\n"), tool);
         return 2;
     }
     int rc;

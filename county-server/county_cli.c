@@ -396,7 +396,7 @@ s_status(const char *data, const sj_health_opts_t *ho, int check, sj_format_t fm
                                  stdout);
         county_store_close(&st);
         if (rc != SJ_OK) {
-            fprintf(stderr, _("county-server: cannot read status: %s\n"), sj_strerror(rc));
+            fprintf(stderr, _("county-server: cannot read status: %s\n"), _(sj_strerror(rc)));
         }
         return rc == SJ_OK ? 0 : 1;
     }
@@ -490,8 +490,8 @@ s_verify_cmd(const sj_cli_args_t *ca)
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    fprintf(stderr, "%s: %ld problem%s\n", problems ? "NOT VERIFIED" : "verified", problems,
-            problems == 1 ? "" : "s");
+    fprintf(stderr, _("%s: %ld problem%s\n"), problems ? _("NOT VERIFIED") : _("verified"),
+            problems, problems == 1 ? "" : "s");
     return problems ? 1 : 0;
 }
 
@@ -554,7 +554,7 @@ s_query(const sj_cli_args_t *ca)
     }
     county_store_close(&st);
     if (q != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : _(sj_strerror(q)));
         return q == SJ_EINVAL ? 2 : 1;
     }
     return 0;
@@ -567,7 +567,8 @@ static void
 s_export_progress(void *ctx, int64_t rows)
 {
     (void) ctx;
-    fprintf(stderr, "\rcounty-server: exported %lld matters", (long long) rows);
+    fputc('\r', stderr);
+    fprintf(stderr, _("county-server: exported %lld matters"), (long long) rows);
     fflush(stderr);
 }
 
@@ -632,11 +633,12 @@ s_export(s_args_t *a)
     int q = county_export_write(county_store_db(st), &a->f, fmt, stdout,
                                 tty ? s_export_progress : NULL, NULL, &rows, err, sizeof err);
     if (tty) {
-        fprintf(stderr, "\rcounty-server: exported %lld matters in %.1f s\n", (long long) rows,
+        fputc('\r', stderr);
+        fprintf(stderr, _("county-server: exported %lld matters in %.1f s\n"), (long long) rows,
                 (double) (sj_mono_ms() - t0) / 1000.0);
     }
     if (q != SJ_OK) {
-        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(q));
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : _(sj_strerror(q)));
         rc = q == SJ_EINVAL ? 2 : 1;
         goto out;
     }
@@ -699,7 +701,7 @@ s_places_list(county_store_t *st, sj_format_t fmt)
     size_t n = 0;
     int rc = sj_places_all(county_store_db(st), &v, &n);
     if (rc != SJ_OK) {
-        fprintf(stderr, "county-server: cannot read the place names: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot read the place names: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     static const char *const names[] = {"code", "name", "level"};
@@ -720,11 +722,12 @@ s_places_list(county_store_t *st, sj_format_t fmt)
     sj_table_destroy(&t);
     free(v);
     if (rc != SJ_OK) {
-        fprintf(stderr, "county-server: cannot list the place names: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot list the place names: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     if (fmt == SJ_FMT_TABLE && n == 0) {
-        fprintf(stderr, "county-server: no place names yet (county-server places import FILE)\n");
+        fprintf(stderr,
+                _("county-server: no place names yet (county-server places import FILE)\n"));
     }
     return 0;
 }
@@ -736,8 +739,8 @@ s_places_cmd(const sj_cli_args_t *ca)
     int import = strcmp(sub, "import") == 0;
     if (!import && strcmp(sub, "list") != 0) {
         fprintf(stderr,
-                "county-server: places: '%s' is not import or list (see county-server"
-                " places --help)\n",
+                _("county-server: places: '%s' is not import or list (see county-server"
+                  " places --help)\n"),
                 sub);
         return 2;
     }
@@ -752,7 +755,7 @@ s_places_cmd(const sj_cli_args_t *ca)
         return 2;
     }
     if (import && sj_cli_has(ca, O_FORMAT)) {
-        fprintf(stderr, "county-server: places import takes no --format\n");
+        fprintf(stderr, _("county-server: places import takes no --format\n"));
         return 2;
     }
     char err[1024] = "";
@@ -773,7 +776,7 @@ s_places_cmd(const sj_cli_args_t *ca)
     int rc = sj_places_read_csv(ca->pos[1], strcmp(county, "000000") ? county : NULL, &v, &n, err,
                                 sizeof err);
     if (rc != SJ_OK) {
-        fprintf(stderr, "county-server: %s: %s; nothing was stored\n", ca->pos[1], err);
+        fprintf(stderr, _("county-server: %s: %s; nothing was stored\n"), ca->pos[1], err);
         county_store_close(&st);
         return rc == SJ_EINVAL ? 2 : 1;
     }
@@ -784,8 +787,8 @@ s_places_cmd(const sj_cli_args_t *ca)
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
     }
-    printf("%zu place name(s) read, %zu new or renamed; sent to %zu connected child(ren)"
-           " (others get them when they connect)\n",
+    printf(_("%zu place name(s) read, %zu new or renamed; sent to %zu connected child(ren)"
+             " (others get them when they connect)\n"),
            n, changed, children);
     return 0;
 }
@@ -820,7 +823,7 @@ s_extend_cmd(const sj_cli_args_t *ca)
         (void) sj_clock_cli_periods_on(ca, &s_period_ids, &held, &p);
     }
     if (county_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "county-server: extension refused, nothing stored: %s\n", err);
+        fprintf(stderr, _("county-server: extension refused, nothing stored: %s\n"), err);
     } else {
         char where[64];
         snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
@@ -855,18 +858,18 @@ s_evaluate_cmd(const sj_cli_args_t *ca)
             && (strlen(officer) > SJ_MAX_OFFICER_BYTES
                 || !sj_utf8_valid(officer, strlen(officer))))) {
         fprintf(stderr,
-                "county-server: --note (at most %d bytes) and --officer (at most %d) must"
-                " be UTF-8 text\n",
+                _("county-server: --note (at most %d bytes) and --officer (at most %d) must"
+                  " be UTF-8 text\n"),
                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
         return 2;
     }
     sj_event_t *ev = calloc(1, sizeof *ev);
     if (!ev) {
-        fprintf(stderr, "county-server: out of memory\n");
+        fprintf(stderr, _("county-server: out of memory\n"));
         return 1;
     }
     if (sj_uuid_parse(ca->pos[0], ev->case_id) != SJ_OK) {
-        fprintf(stderr, "county-server: '%s' is not a case id (a UUID)\n", ca->pos[0]);
+        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), ca->pos[0]);
         free(ev);
         return 2;
     }
@@ -880,12 +883,13 @@ s_evaluate_cmd(const sj_cli_args_t *ca)
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
     } else if (county_store_evaluate(st, ev, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "county-server: evaluation refused, nothing stored: %s\n", err);
+        fprintf(stderr, _("county-server: evaluation refused, nothing stored: %s\n"), err);
     } else {
         char id[SJ_UUID_TEXT];
         sj_uuid_format(ev->id, id);
         printf("%s\n", id);
-        fprintf(stderr, "county-server: case %s: evaluation %s (%s) stored (event of origin %s)\n",
+        fprintf(stderr,
+                _("county-server: case %s: evaluation %s (%s) stored (event of origin %s)\n"),
                 ca->pos[0], sj_satisfaction_label(value, SJ_LANG_ZH), sj_satisfaction_name(value),
                 county_store_origin(st));
         code = 0;
@@ -969,8 +973,8 @@ s_appointment_cmd(const sj_cli_args_t *ca)
         code = s_appoint_exit(rc);
     } else {
         printf("%s\n", id);
-        fprintf(stderr, "county-server: case %s: appointment %s marked %s (%s)\n", ca->pos[0], appt,
-                kept ? "kept" : "missed",
+        fprintf(stderr, _("county-server: case %s: appointment %s marked %s (%s)\n"), ca->pos[0],
+                appt, kept ? "kept" : "missed",
                 county_appoint_state_label(kept ? "kept" : "missed", SJ_LANG_ZH));
     }
     county_store_close(&st);
@@ -1124,8 +1128,8 @@ s_serve(s_args_t *a)
     int accounts = sj_users_count(county_store_db(wst));
     if (!a->token_file && !accounts && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
         fprintf(stderr,
-                "county-server: --http %s is not a loopback address: serving it needs an account"
-                " ('county-server user add NAME --role admin') or --token-file FILE\n",
+                _("county-server: --http %s is not a loopback address: serving it needs an account"
+                  " ('county-server user add NAME --role admin') or --token-file FILE\n"),
                 addr);
         county_store_close(&wst);
         return 2;
@@ -1310,7 +1314,7 @@ s_lock_list_cmd(const sj_cli_args_t *ca)
     }
     county_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("county-server: cannot read the database: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("county-server: cannot read the database: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;

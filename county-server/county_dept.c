@@ -9,6 +9,7 @@
 #include "county_figs.h"
 #include "county_store_view.h"
 #include "sj_form.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 #include "sj_users.h"
@@ -21,18 +22,18 @@ county_dept_add(
 {
     if (!sj_dept_code(code)) {
         snprintf(err, err_size,
-                 "department code '%.16s' must be 9 digits: the county's 6, then 9 and two"
-                 " digits (e.g. 230523901)",
+                 _("department code '%.16s' must be 9 digits: the county's 6, then 9 and two"
+                   " digits (e.g. 230523901)"),
                  code ? code : "");
         return SJ_EINVAL;
     }
     if (county && strcmp(county, "000000") != 0 && strncmp(code, county, 6) != 0) {
-        snprintf(err, err_size, "department code %s is not under county %s", code, county);
+        snprintf(err, err_size, _("department code %s is not under county %s"), code, county);
         return SJ_EINVAL;
     }
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > 200 || !sj_utf8_valid(name, n)) {
-        snprintf(err, err_size, "the department's name must be UTF-8 text of 1 to 200 bytes");
+        snprintf(err, err_size, _("the department's name must be UTF-8 text of 1 to 200 bytes"));
         return SJ_EINVAL;
     }
     sqlite3_stmt *st = NULL;
@@ -41,7 +42,7 @@ county_dept_add(
                            " ON CONFLICT(code) DO UPDATE SET name = excluded.name",
                            -1, &st, NULL)
         != SQLITE_OK) {
-        snprintf(err, err_size, "cannot store the department: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot store the department: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -50,7 +51,7 @@ county_dept_add(
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot store the department: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot store the department: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     return SJ_OK;
@@ -67,7 +68,7 @@ county_dept_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
         || sqlite3_prepare_v2(db, "SELECT code, name FROM departments ORDER BY code", -1, &st, NULL)
                != SQLITE_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "cannot read the departments: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the departments: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     int rc = SJ_OK;
@@ -79,7 +80,7 @@ county_dept_table(sqlite3 *db, sj_table_t **out, char *err, size_t err_size)
     sqlite3_finalize(st);
     if (rc != SJ_OK) {
         sj_table_destroy(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     return rc;
 }
@@ -239,7 +240,7 @@ county_dept_cli(county_store_t *st, char *const *pos, int npos, sj_format_t fmt)
         return rc == SJ_OK ? 0 : 1;
     }
     if (strcmp(sub, "add") != 0 || npos != 3) {
-        fprintf(stderr, "county-server: usage: dept add CODE NAME | dept list\n");
+        fprintf(stderr, _("county-server: usage: dept add CODE NAME | dept list\n"));
         return 2;
     }
     int rc = county_dept_add(db, county_store_origin(st), pos[1], pos[2], err, sizeof err);

@@ -17,6 +17,7 @@
 
 #include "county_list.h"
 #include "county_sql.h"
+#include "sj_i18n.h"
 #include "sj_model.h"
 #include "sj_table.h"
 
@@ -112,7 +113,7 @@ s_jsonl_line(FILE *out,
     for (size_t i = 0; i < ncols; i++) {
         const char *cell = cells[i] ? cells[i] : "";
         if (!sj_utf8_valid(cell, strlen(cell))) {
-            snprintf(err, err_size, "the database holds text that is not UTF-8 in %s (damaged?)",
+            snprintf(err, err_size, _("the database holds text that is not UTF-8 in %s (damaged?)"),
                      names[i]);
             return SJ_EDB;
         }
@@ -134,7 +135,7 @@ s_jsonl_line(FILE *out,
 static int
 s_io_fail(char *err, size_t err_size)
 {
-    snprintf(err, err_size, "cannot write the export (disk full or output closed?)");
+    snprintf(err, err_size, _("cannot write the export (disk full or output closed?)"));
     return SJ_EIO;
 }
 
@@ -156,7 +157,7 @@ typedef struct {
 static int
 s_xlsx_fail(lxw_error e, const char *what, char *err, size_t err_size)
 {
-    snprintf(err, err_size, "cannot write the xlsx export (%s): %s", what, lxw_strerror(e));
+    snprintf(err, err_size, _("cannot write the xlsx export (%s): %s"), what, lxw_strerror(e));
     return SJ_EIO;
 }
 
@@ -176,7 +177,7 @@ s_xlsx_sheet(s_xlsx_t *x, char *err, size_t err_size)
     }
     x->ws = workbook_add_worksheet(x->wb, name);
     if (!x->ws) {
-        snprintf(err, err_size, "cannot add the worksheet '%s' to the xlsx export", name);
+        snprintf(err, err_size, _("cannot add the worksheet '%s' to the xlsx export"), name);
         return SJ_ENOMEM;
     }
     for (size_t i = 0; i < x->ncols; i++) {
@@ -230,7 +231,8 @@ s_copy_file(const char *path, FILE *out, char *err, size_t err_size)
 {
     FILE *in = fopen(path, "rb");
     if (!in) {
-        snprintf(err, err_size, "cannot read back the xlsx export %s: %s", path, strerror(errno));
+        snprintf(err, err_size, _("cannot read back the xlsx export %s: %s"), path,
+                 strerror(errno));
         return SJ_EIO;
     }
     char buf[65536];
@@ -243,7 +245,7 @@ s_copy_file(const char *path, FILE *out, char *err, size_t err_size)
         }
     }
     if (rc == SJ_OK && ferror(in)) {
-        snprintf(err, err_size, "cannot read back the xlsx export %s", path);
+        snprintf(err, err_size, _("cannot read back the xlsx export %s"), path);
         rc = SJ_EIO;
     }
     fclose(in);
@@ -270,8 +272,8 @@ s_xlsx(county_list_t *cur,
     snprintf(path, sizeof path, "%s/sanji-export-XXXXXX", tmp);
     int fd = mkstemp(path);
     if (fd < 0) {
-        snprintf(err, err_size, "cannot make a temporary file in %s for the xlsx export: %s", tmp,
-                 strerror(errno));
+        snprintf(err, err_size, _("cannot make a temporary file in %s for the xlsx export: %s"),
+                 tmp, strerror(errno));
         return SJ_EIO;
     }
     close(fd);
@@ -284,7 +286,7 @@ s_xlsx(county_list_t *cur,
     int rc = SJ_OK;
     x.wb = workbook_new_opt(path, &opts);
     if (!x.wb) {
-        snprintf(err, err_size, "cannot start the xlsx export in %s", path);
+        snprintf(err, err_size, _("cannot start the xlsx export in %s"), path);
         rc = SJ_ENOMEM;
         goto done;
     }

@@ -67,15 +67,15 @@ county_filter_check(const county_filter_t *f, char *err, size_t err_size)
     }
     /* YYYY-MM-DD compares as text in date order. */
     if (f->from && f->to && strcmp(f->from, f->to) > 0) {
-        snprintf(err, err_size, "--from %s is after --to %s", f->from, f->to);
+        snprintf(err, err_size, _("--from %s is after --to %s"), f->from, f->to);
         return SJ_EINVAL;
     }
     if (f->township && sj_code_level(f->township) != 9) {
-        snprintf(err, err_size, "--township '%s' is not a 9-digit township code", f->township);
+        snprintf(err, err_size, _("--township '%s' is not a 9-digit township code"), f->township);
         return SJ_EINVAL;
     }
     if (f->station && sj_code_level(f->station) != 12) {
-        snprintf(err, err_size, "--station '%s' is not a 12-digit village code", f->station);
+        snprintf(err, err_size, _("--station '%s' is not a 12-digit village code"), f->station);
         return SJ_EINVAL;
     }
     const char *names[SJ_FIELD_COUNT];
@@ -87,7 +87,7 @@ county_filter_check(const county_filter_t *f, char *err, size_t err_size)
         }
     }
     if (f->limit < 0) {
-        snprintf(err, err_size, "--limit %ld is negative", f->limit);
+        snprintf(err, err_size, _("--limit %ld is negative"), f->limit);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -146,11 +146,11 @@ county_filter_dims_parse(const char *by, county_filter_dims_t *dims, char *err, 
         }
         if (d == COUNTY_FILTER_DIM_COUNT) {
             int shown = n > 64 ? 64 : (int) n;
-            snprintf(err, err_size, "--by: unknown dimension '%.*s' (use %s)", shown, p, valid);
+            snprintf(err, err_size, _("--by: unknown dimension '%.*s' (use %s)"), shown, p, valid);
             return SJ_EINVAL;
         }
         if (county_filter_dims_has(dims, (county_filter_dim_t) d)) {
-            snprintf(err, err_size, "--by: dimension '%s' is given twice", s_dims[d].name);
+            snprintf(err, err_size, _("--by: dimension '%s' is given twice"), s_dims[d].name);
             return SJ_EINVAL;
         }
         assert(dims->n < COUNTY_FILTER_DIM_COUNT);

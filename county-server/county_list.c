@@ -9,6 +9,7 @@
 #include "county_appoint.h"
 #include "county_personal.h"
 #include "county_sql.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 #include "sj_places.h"
@@ -178,7 +179,8 @@ county_list_next(county_list_t *self, const char *const **cells, char *err, size
         return county_sql_fail(self->db, src, "cannot read the matters", self->sql, err, err_size);
     }
     if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
-        snprintf(err, err_size, "the database holds a matter id that is not 16 bytes (damaged?)");
+        snprintf(err, err_size,
+                 _("the database holds a matter id that is not 16 bytes (damaged?)"));
         return SJ_EDB;
     }
     sj_uuid_format(sqlite3_column_blob(st, 0), self->id);
@@ -254,7 +256,7 @@ county_list_show(sqlite3 *db, const char *id_text, sj_table_t **out, char *err, 
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
-        snprintf(err, err_size, "'%s' is not a UUID", id_text ? id_text : "");
+        snprintf(err, err_size, _("'%s' is not a UUID"), id_text ? id_text : "");
         return SJ_EINVAL;
     }
     sj_uuid_format(id, id_canon);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sj_db.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 #include "sj_wire.h"
@@ -93,12 +94,12 @@ county_lock_period(sqlite3 *db, const char *period, const char *who, char *err, 
     assert(db && period && who);
     int is_month = county_lock_month_ok(period);
     if (!is_month && !s_year_ok(period)) {
-        snprintf(err, err_size, "'%s' is not a month YYYY-MM or a year YYYY", period);
+        snprintf(err, err_size, _("'%s' is not a month YYYY-MM or a year YYYY"), period);
         return SJ_EINVAL;
     }
     int rc = sj_db_begin(db);
     if (rc != SJ_OK) {
-        snprintf(err, err_size, "cannot begin: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot begin: %s"), sqlite3_errmsg(db));
         return rc;
     }
     /* a month of the period already locked? */
@@ -115,8 +116,8 @@ county_lock_period(sqlite3 *db, const char *period, const char *who, char *err, 
             char when[32];
             s_when(sqlite3_column_int64(st, 3), when);
             snprintf(err, err_size,
-                     "%s is already locked (已锁定): month %s, locked as %s by %s at %s UTC; a "
-                     "period is locked once",
+                     _("%s is already locked (已锁定): month %s, locked as %s by %s at %s UTC; a "
+                       "period is locked once"),
                      period, (const char *) sqlite3_column_text(st, 0),
                      (const char *) sqlite3_column_text(st, 1),
                      (const char *) sqlite3_column_text(st, 2), when);
@@ -164,7 +165,7 @@ county_lock_period(sqlite3 *db, const char *period, const char *who, char *err, 
     } else {
         sj_db_rollback(db);
         if (!err[0]) {
-            snprintf(err, err_size, "cannot lock %s: %s", period, sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot lock %s: %s"), period, sqlite3_errmsg(db));
         }
     }
     return rc;

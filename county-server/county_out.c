@@ -9,6 +9,7 @@
 #include "county_figs.h"
 #include "county_sql.h"
 #include "sj_down.h"
+#include "sj_i18n.h"
 #include "sj_model.h"
 #include "sj_places.h"
 
@@ -18,7 +19,7 @@ county_out_fail(int rc, char *err, size_t err_size)
     if (rc == SJ_ENOMEM) {
         return county_sql_nomem(err, err_size);
     }
-    snprintf(err, err_size, "cannot write the output");
+    snprintf(err, err_size, _("cannot write the output"));
     return rc;
 }
 

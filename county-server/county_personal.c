@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "county_sql.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_keys.h"
 #include "sj_model.h"
@@ -70,7 +71,7 @@ county_personal_read(sqlite3 *db,
     *none = 1;
     uint8_t id[SJ_ID_BYTES];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
-        snprintf(err, err_size, "'%s' is not a UUID", id_text ? id_text : "");
+        snprintf(err, err_size, _("'%s' is not a UUID"), id_text ? id_text : "");
         return SJ_EINVAL;
     }
     sqlite3_stmt *st = NULL;
@@ -82,7 +83,7 @@ county_personal_read(sqlite3 *db,
     if (county_personal_open(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), kp,
                              out)
         != SJ_OK) {
-        snprintf(err, err_size, "the personal data of %s does not open with this county key",
+        snprintf(err, err_size, _("the personal data of %s does not open with this county key"),
                  id_text);
         rc = SJ_EINVAL;
     }

@@ -8,6 +8,7 @@
 #include "county_out.h"
 #include "county_personal.h"
 #include "sj_history.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 
 const char county_query_history_sql[] =
@@ -134,7 +135,7 @@ county_query_show(
                  : SJ_ENOMEM;
         char *text = rc == SJ_OK ? cJSON_PrintUnformatted(obj) : NULL;
         if (rc == SJ_OK && (!text || fputs(text, out) == EOF || fputc('\n', out) == EOF)) {
-            snprintf(err, err_size, "cannot write the output");
+            snprintf(err, err_size, _("cannot write the output"));
             rc = SJ_EIO;
         }
         free(text);

@@ -19,6 +19,7 @@
 #include "county_appoint.h"
 #include "county_figs.h"
 #include "county_lock.h"
+#include "sj_i18n.h"
 #include "sj_model.h"
 
 #define S_TEXT_MAX 4096 /* one paragraph sentence or cell, formatted */
@@ -102,8 +103,8 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
     assert(r);
     memset(r, 0, sizeof *r);
     if (year < COUNTY_REPORT_YEAR_MIN || year > COUNTY_REPORT_YEAR_MAX) {
-        snprintf(err, err_size, "--year %d is not between %d and %d", year, COUNTY_REPORT_YEAR_MIN,
-                 COUNTY_REPORT_YEAR_MAX);
+        snprintf(err, err_size, _("--year %d is not between %d and %d"), year,
+                 COUNTY_REPORT_YEAR_MIN, COUNTY_REPORT_YEAR_MAX);
         return SJ_EINVAL;
     }
     r->year = year;
@@ -133,7 +134,7 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
             v[i] = sqlite3_column_int(st, i);
             if (!sj_enum_name(fields[i], v[i])) {
                 snprintf(err, err_size,
-                         "the database holds %s value %d, which is not valid (damaged?)",
+                         _("the database holds %s value %d, which is not valid (damaged?)"),
                          sj_field_name(fields[i]), v[i]);
                 rc = SJ_EDB;
                 goto out;
@@ -154,7 +155,7 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
         }
     }
     if (src != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot count the matters of %d: %s", year, sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot count the matters of %d: %s"), year, sqlite3_errmsg(db));
         int prim = src & 0xff;
         rc = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? SJ_EAGAIN : SJ_EDB;
     }

@@ -7,6 +7,7 @@
 #include "county_query.h"
 #include "county_sql.h"
 #include "sj_history.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 
@@ -30,7 +31,7 @@ county_query_search_table(sqlite3 *db,
     *out = NULL;
     *scanned = 0;
     if (text && (!text[0] || !sj_utf8_valid(text, strlen(text)))) {
-        snprintf(err, err_size, "search: give the text to find (UTF-8, not empty)");
+        snprintf(err, err_size, _("search: give the text to find (UTF-8, not empty)"));
         return SJ_EINVAL;
     }
     char pattern[1024] = "", like[1024] = "";
@@ -42,7 +43,7 @@ county_query_search_table(sqlite3 *db,
         ph = sj_history_like(text, like, sizeof like);
     }
     if (ph < 0) {
-        snprintf(err, err_size, "search: the text is too long (at most %zu bytes)",
+        snprintf(err, err_size, _("search: the text is too long (at most %zu bytes)"),
                  sizeof pattern / 2 - 4);
         return SJ_EINVAL;
     }
@@ -67,7 +68,7 @@ county_query_search_table(sqlite3 *db,
                              : " WHERE ",
                      cond);
     if (n < 0 || (size_t) n >= sizeof sql) {
-        snprintf(err, err_size, "search: the query is too long");
+        snprintf(err, err_size, _("search: the query is too long"));
         return SJ_EINVAL;
     }
     sqlite3_stmt *st = NULL;
@@ -134,7 +135,7 @@ county_query_search(sqlite3 *db,
                         "characters: every summary and note was scanned (the index needs 3)\n");
     }
     if (rc == SJ_OK && sj_table_write(t, fmt, out) != SJ_OK) {
-        snprintf(err, err_size, "cannot write the output");
+        snprintf(err, err_size, _("cannot write the output"));
         rc = SJ_EIO;
     }
     sj_table_destroy(&t);

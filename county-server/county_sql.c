@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sj_i18n.h"
 #include "sj_log.h"
 
 void
@@ -36,7 +37,7 @@ county_sql_fail(sqlite3 *db, int rc, const char *what, const char *sql, char *er
 int
 county_sql_nomem(char *err, size_t err_size)
 {
-    snprintf(err, err_size, "out of memory");
+    snprintf(err, err_size, _("out of memory"));
     return SJ_ENOMEM;
 }
 
@@ -45,7 +46,7 @@ county_sql_enum_cell(sj_field_t field, int value, const char **name, char *err, 
 {
     *name = sj_enum_name(field, value);
     if (!*name) {
-        snprintf(err, err_size, "the database holds %s value %d, which is not valid (damaged?)",
+        snprintf(err, err_size, _("the database holds %s value %d, which is not valid (damaged?)"),
                  sj_field_name(field), value);
         return SJ_EDB;
     }
@@ -108,7 +109,7 @@ county_sql_matter_row(sqlite3 *db,
     }
     src = sqlite3_step(s);
     if (src == SQLITE_DONE) {
-        snprintf(err, err_size, "no matter with id %s", shown);
+        snprintf(err, err_size, _("no matter with id %s"), shown);
         rc = SJ_ENOTFOUND;
     } else if (src != SQLITE_ROW) {
         rc = county_sql_fail(db, src, "cannot read the matter", sql, err, err_size);

@@ -15,6 +15,7 @@
 #include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_history.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -262,11 +263,11 @@ s_identity(county_store_t *self, const char *code, sj_db_mode_t mode, char *err,
     if (rc == SJ_ENOTFOUND && mode == SJ_DB_WRITE) {
         sj_random16(self->epoch);
         if (sj_db_meta_set_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK) {
-            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            snprintf(err, err_size, _("cannot initialise the store: %s"), sqlite3_errmsg(self->db));
             return SJ_EDB;
         }
     } else if (rc != SJ_OK) {
-        snprintf(err, err_size, "the county store has no epoch (damaged?)");
+        snprintf(err, err_size, _("the county store has no epoch (damaged?)"));
         return SJ_EDB;
     }
     rc = sj_db_meta_get_text(self->db, "code", self->code, sizeof self->code);
@@ -274,16 +275,16 @@ s_identity(county_store_t *self, const char *code, sj_db_mode_t mode, char *err,
         self->code[0] = '\0';
         if (code && mode == SJ_DB_WRITE) {
             if (sj_db_meta_set_text(self->db, "code", code) != SJ_OK) {
-                snprintf(err, err_size, "cannot store the county code");
+                snprintf(err, err_size, _("cannot store the county code"));
                 return SJ_EDB;
             }
             snprintf(self->code, sizeof self->code, "%s", code);
         }
     } else if (rc != SJ_OK) {
-        snprintf(err, err_size, "cannot read the store");
+        snprintf(err, err_size, _("cannot read the store"));
         return rc;
     } else if (code && strcmp(code, self->code) != 0) {
-        snprintf(err, err_size, "this data directory belongs to county %s, not %s", self->code,
+        snprintf(err, err_size, _("this data directory belongs to county %s, not %s"), self->code,
                  code);
         return SJ_EINVAL;
     }
@@ -318,7 +319,7 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
 {
     county_store_t *self = calloc(1, sizeof *self);
     if (!self) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return NULL;
     }
     snprintf(self->dir, sizeof self->dir, "%s", dir);
@@ -373,15 +374,15 @@ county_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *er
         || sj_db_exec(self->db, "PRAGMA cache_size=-16384") != SJ_OK
         || s_checkpoint_every(self->db, 40 << 20) != SJ_OK
         || !(self->cases = sj_case_db_new(self->db, &tables))) {
-        snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        snprintf(err, err_size, _("cannot prepare statements: %s"), sqlite3_errmsg(self->db));
         goto fail;
     }
     if (sj_case_db_upgrade(self->cases, s_upgrade_replay, self, NULL) != SJ_OK) {
-        snprintf(err, err_size, "cannot record the parents of older status changes");
+        snprintf(err, err_size, _("cannot record the parents of older status changes"));
         goto fail;
     }
     if (sj_history_backfill(self->db, "status_changes", "eid") != SJ_OK) {
-        snprintf(err, err_size, "cannot record the notes of older status changes");
+        snprintf(err, err_size, _("cannot record the notes of older status changes"));
         goto fail;
     }
     return self;
@@ -1155,7 +1156,7 @@ county_store_update_ex(county_store_t *self,
                        char *reason,
                        size_t reason_size)
 {
-    return sj_case_db_update_ex(self->cases, county_store_origin(self), "at the county",
+    return sj_case_db_update_ex(self->cases, county_store_origin(self), _("at the county"),
                                 s_append_change, self, case_id, outcome, satisfaction, note,
                                 officer, res, reason, reason_size);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "county_out.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_wire.h"
 
@@ -153,7 +154,7 @@ s_refusals_load(sqlite3 *db, s_refusals_t *r, char *err, size_t err_size)
     sqlite3_finalize(st);
     free(ev);
     if (rc != SJ_OK) {
-        snprintf(err, err_size, "cannot read the refused events: %s",
+        snprintf(err, err_size, _("cannot read the refused events: %s"),
                  rc == SJ_ENOMEM ? "out of memory" : sqlite3_errmsg(db));
         return rc;
     }
@@ -332,7 +333,7 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
     out->problems = sj_table_new(6, pnames, ptypes);
     if (!out->streams || !out->problems) {
         county_verify_free(out);
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return SJ_ENOMEM;
     }
     sj_table_t *t = out->streams, *pt = out->problems;
@@ -354,7 +355,7 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
         || sqlite3_prepare_v2(db, "SELECT prev_hash, hash, raw FROM events WHERE eid=?", -1, &row,
                               NULL)
                != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read events: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read events: %s"), sqlite3_errmsg(db));
         sqlite3_finalize(st);
         county_verify_free(out);
         free(refused.v);
@@ -370,7 +371,7 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
         sqlite3_reset(row);
         sqlite3_bind_int64(row, 1, sqlite3_column_int64(st, 3));
         if (sqlite3_step(row) != SQLITE_ROW) {
-            snprintf(err, err_size, "cannot read an event: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot read an event: %s"), sqlite3_errmsg(db));
             rc = SJ_EDB;
             break;
         }
@@ -381,7 +382,7 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
         if (!origin || !epoch || sqlite3_column_bytes(st, 1) != SJ_EPOCH_BYTES || !prev
             || sqlite3_column_bytes(row, 0) != SJ_HASH_BYTES || !hash
             || sqlite3_column_bytes(row, 1) != SJ_HASH_BYTES) {
-            snprintf(err, err_size, "an event row is damaged (missing key or hash columns)");
+            snprintf(err, err_size, _("an event row is damaged (missing key or hash columns)"));
             rc = SJ_EDB;
             break;
         }
@@ -435,7 +436,7 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
         cur.last_seq = seq;
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot read events: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read events: %s"), sqlite3_errmsg(db));
         rc = SJ_EDB;
     }
     if (rc == SJ_OK) {
@@ -446,11 +447,11 @@ county_verify_run(sqlite3 *db, county_verify_t *out, char *err, size_t err_size)
     if (rc == SJ_OK) {
         rc = s_refused_only(db, &refused, t, pt, problems);
         if (rc == SJ_EDB) {
-            snprintf(err, err_size, "cannot read events: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot read events: %s"), sqlite3_errmsg(db));
         }
     }
     if (rc == SJ_ENOMEM) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     free(refused.v);
     if (rc != SJ_OK) {

@@ -416,7 +416,7 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
     }
     sj_table_destroy(&t);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("township-hub: cannot read the cases: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read the cases: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;
@@ -462,14 +462,14 @@ s_cmd_read(const sj_cli_args_t *a)
                             "characters: every summary and note was scanned (the index needs 3)\n");
         }
         if (rc == SJ_OK && sj_table_write(t, o.format, stdout) != SJ_OK) {
-            snprintf(err, sizeof err, "cannot write the output");
+            snprintf(err, sizeof err, _("cannot write the output"));
             rc = SJ_EIO;
         }
         sj_table_destroy(&t);
     }
     hub_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, "township-hub: %s\n", err[0] ? err : sj_strerror(rc));
+        fprintf(stderr, "township-hub: %s\n", err[0] ? err : _(sj_strerror(rc)));
         return rc == SJ_EINVAL ? 2 : 1;
     }
     return 0;
@@ -506,8 +506,8 @@ s_update(const s_opts_t *o,
             return 2;
         }
         if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
-            fprintf(stderr, "township-hub: --satisfaction goes with a conclusion (--outcome"
-                            " closed or resolved_on_spot)\n");
+            fprintf(stderr, _("township-hub: --satisfaction goes with a conclusion (--outcome"
+                              " closed or resolved_on_spot)\n"));
             return 2;
         }
     }
@@ -564,7 +564,7 @@ s_status(const s_opts_t *o)
     }
     hub_status_free(&view);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("township-hub: cannot read status: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("township-hub: cannot read status: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     return 0;
@@ -724,7 +724,7 @@ s_cmd_extend(const sj_cli_args_t *a)
         fprintf(stderr, "township-hub: %s\n", err);
     } else if (sj_periods_db_get(hub_store_db(st), &p, NULL) != SJ_OK
                || hub_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
-        fprintf(stderr, "township-hub: extension refused, nothing stored: %s\n", err);
+        fprintf(stderr, _("township-hub: extension refused, nothing stored: %s\n"), err);
     } else {
         sj_clock_cli_report("township-hub", a->pos[0], ev, &after, "queued for the county");
         code = 0;

@@ -402,7 +402,7 @@ s_serve(const s_args_t *a)
     const char *addr = a->http ? a->http : HUB_HTTP_DEFAULT_ADDR;
     int64_t silent_s = HUB_HTTP_SILENT_S;
     if (a->silent && s_silent_parse(a->silent, &silent_s) != SJ_OK) {
-        fprintf(stderr, "township-hub: --silent-after '%s' is not a number of seconds\n",
+        fprintf(stderr, _("township-hub: --silent-after '%s' is not a number of seconds\n"),
                 a->silent);
         return 2;
     }
@@ -412,8 +412,8 @@ s_serve(const s_args_t *a)
         long long hours = strtoll(a->late, &end, 10);
         if (!end || end == a->late || *end || hours < 1 || hours > 8760) {
             fprintf(stderr,
-                    "township-hub: --undelivered-after '%s' is not a number of hours from 1 to"
-                    " 8760\n",
+                    _("township-hub: --undelivered-after '%s' is not a number of hours from 1 to"
+                      " 8760\n"),
                     a->late);
             return 2;
         }
@@ -446,8 +446,8 @@ s_serve(const s_args_t *a)
     int accounts = sj_users_count(hub_store_db(wst));
     if (!a->token_file && !accounts && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
         fprintf(stderr,
-                "township-hub: --http %s is not a loopback address: serving it needs an account"
-                " ('township-hub user add NAME --role office') or --token-file FILE\n",
+                _("township-hub: --http %s is not a loopback address: serving it needs an account"
+                  " ('township-hub user add NAME --role office') or --token-file FILE\n"),
                 addr);
         hub_store_close(&wst);
         return 2;
@@ -510,7 +510,7 @@ hub_http_main(int argc, char **argv)
             break;
         default:
             fprintf(stderr,
-                    "township-hub: serve does not take '%s' (see township-hub serve --help)\n",
+                    _("township-hub: serve does not take '%s' (see township-hub serve --help)\n"),
                     argv[optind - 1]);
             return 2;
         }
@@ -520,7 +520,7 @@ hub_http_main(int argc, char **argv)
         return 0;
     }
     if (optind + 1 < argc) {
-        fprintf(stderr, "township-hub: serve takes no argument '%s'\n", argv[optind + 1]);
+        fprintf(stderr, _("township-hub: serve takes no argument '%s'\n"), argv[optind + 1]);
         return 2;
     }
     int rc = 2;

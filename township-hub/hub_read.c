@@ -144,7 +144,7 @@ hub_read_list(sqlite3 *db,
     const char *dates[2] = {f->from, f->to};
     for (int i = 0; i < 2; i++) {
         if (dates[i] && !sj_date_valid(dates[i])) {
-            snprintf(err, err_size, "--%s: '%s' is not a date (YYYY-MM-DD)", i ? "to" : "from",
+            snprintf(err, err_size, _("--%s: '%s' is not a date (YYYY-MM-DD)"), i ? "to" : "from",
                      dates[i]);
             return SJ_EINVAL;
         }
@@ -156,7 +156,7 @@ hub_read_list(sqlite3 *db,
     char pattern[1024], like[1024];
     if (f->text) {
         if (!f->text[0] || !sj_utf8_valid(f->text, strlen(f->text))) {
-            snprintf(err, err_size, "search: give the text to find (UTF-8, not empty)");
+            snprintf(err, err_size, _("search: give the text to find (UTF-8, not empty)"));
             return SJ_EINVAL;
         }
         int ph = sj_history_phrase(f->text, pattern, sizeof pattern);
@@ -165,7 +165,7 @@ hub_read_list(sqlite3 *db,
             *scanned = 1;
         }
         if (ph < 0) {
-            snprintf(err, err_size, "search: the text is too long");
+            snprintf(err, err_size, _("search: the text is too long"));
             return SJ_EINVAL;
         }
         if (*scanned) {
@@ -183,7 +183,7 @@ hub_read_list(sqlite3 *db,
                   " AND t.summary LIKE ? ESCAPE '\\')");
             s_bind_add(&b, pattern, 0);
             if (sj_history_like(f->text, like, sizeof like) < 0) {
-                snprintf(err, err_size, "search: the text is too long");
+                snprintf(err, err_size, _("search: the text is too long"));
                 return SJ_EINVAL;
             }
             s_bind_add(&b, like, 0);
@@ -199,7 +199,7 @@ hub_read_list(sqlite3 *db,
         where);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read the matters: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the matters: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     for (int i = 0; i < b.n; i++) {
@@ -238,10 +238,10 @@ hub_read_list(sqlite3 *db,
         }
     }
     if (rc == SJ_OK && step != SQLITE_DONE) {
-        snprintf(err, err_size, "cannot read the matters: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the matters: %s"), sqlite3_errmsg(db));
         rc = SJ_EDB;
     } else if (rc == SJ_ENOMEM) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     }
     sqlite3_finalize(st);
     sj_places_map_free(&places);
@@ -270,7 +270,7 @@ hub_read_show(
     uint8_t id[SJ_ID_BYTES];
     char id_canon[SJ_UUID_TEXT];
     if (!id_text || sj_uuid_parse(id_text, id) != SJ_OK) {
-        snprintf(err, err_size, "'%s' is not a UUID", id_text ? id_text : "");
+        snprintf(err, err_size, _("'%s' is not a UUID"), id_text ? id_text : "");
         return SJ_EINVAL;
     }
     sj_uuid_format(id, id_canon);
@@ -282,16 +282,16 @@ hub_read_show(
                            " LEFT JOIN events AS e ON e.id = r.id WHERE r.id = ?",
                            -1, &st, NULL)
         != SQLITE_OK) {
-        snprintf(err, err_size, "cannot read the matter: %s", sqlite3_errmsg(db));
+        snprintf(err, err_size, _("cannot read the matter: %s"), sqlite3_errmsg(db));
         return SJ_EDB;
     }
     sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         if (step == SQLITE_DONE) {
-            snprintf(err, err_size, "no matter with id %s here", id_canon);
+            snprintf(err, err_size, _("no matter with id %s here"), id_canon);
         } else {
-            snprintf(err, err_size, "cannot read the matter: %s", sqlite3_errmsg(db));
+            snprintf(err, err_size, _("cannot read the matter: %s"), sqlite3_errmsg(db));
         }
         sqlite3_finalize(st);
         return step == SQLITE_DONE ? SJ_ENOTFOUND : SJ_EDB;
@@ -352,9 +352,9 @@ hub_read_show(
         rc = sj_table_write(t, fmt, out);
     }
     if (rc == SJ_ENOMEM && !err[0]) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
     } else if (rc == SJ_EIO && !err[0]) {
-        snprintf(err, err_size, "cannot write the output");
+        snprintf(err, err_size, _("cannot write the output"));
     }
     sj_table_destroy(&t);
     return rc;

@@ -14,6 +14,7 @@
 #include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_history.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_periods_db.h"
@@ -370,7 +371,7 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
     int rc = sj_db_meta_get_text(self->db, "code", self->code, sizeof self->code);
     if (rc == SJ_ENOTFOUND && mode == SJ_DB_WRITE) {
         if (!code || sj_code_level(code) != 9) {
-            snprintf(err, err_size, "a new hub store needs --code with a 9-digit township code");
+            snprintf(err, err_size, _("a new hub store needs --code with a 9-digit township code"));
             return SJ_EINVAL;
         }
         snprintf(self->code, sizeof self->code, "%s", code);
@@ -384,17 +385,17 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
             || sj_db_meta_set_int(self->db, "up_offered", 0) != SJ_OK
             || sj_db_commit(self->db) != SJ_OK) {
             sj_db_rollback(self->db);
-            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            snprintf(err, err_size, _("cannot initialise the store: %s"), sqlite3_errmsg(self->db));
             return SJ_EDB;
         }
         return SJ_OK;
     }
     if (rc != SJ_OK) {
-        snprintf(err, err_size, "the hub store has no township code (never started?)");
+        snprintf(err, err_size, _("the hub store has no township code (never started?)"));
         return SJ_EDB;
     }
     if (code && strcmp(code, self->code) != 0) {
-        snprintf(err, err_size, "this data directory belongs to township %s, not %s", self->code,
+        snprintf(err, err_size, _("this data directory belongs to township %s, not %s"), self->code,
                  code);
         return SJ_EINVAL;
     }
@@ -402,7 +403,7 @@ s_identity(hub_store_t *self, const char *code, sj_db_mode_t mode, char *err, si
     if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
         || sj_db_meta_get_blob(self->db, "link_epoch", self->link_epoch, SJ_EPOCH_BYTES) != SJ_OK
         || sj_db_meta_get_int(self->db, "up_offered", &offered) != SJ_OK || offered < 0) {
-        snprintf(err, err_size, "the store has no valid epoch (damaged?)");
+        snprintf(err, err_size, _("the store has no valid epoch (damaged?)"));
         return SJ_EDB;
     }
     self->up_offered = (uint64_t) offered;
@@ -474,11 +475,11 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
 {
     hub_store_t *self = calloc(1, sizeof *self);
     if (!self) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return NULL;
     }
     if (mode == SJ_DB_WRITE && !(self->e2e = calloc(E2E_SLOTS, sizeof *self->e2e))) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         goto fail;
     }
     if (sj_db_open(dir, "township-hub.db", HUB_APP_ID, s_migrations,
@@ -522,12 +523,12 @@ hub_store_open(const char *dir, const char *code, sj_db_mode_t mode, char *err, 
                != SJ_OK
         || (mode == SJ_DB_WRITE && !(self->down = sj_down_new(self->db)))
         || (mode == SJ_DB_WRITE && s_cases_open(self) != SJ_OK)) {
-        snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        snprintf(err, err_size, _("cannot prepare statements: %s"), sqlite3_errmsg(self->db));
         goto fail;
     }
     /* Kept downward items of a kind this version knows now (issue 19). */
     if (mode == SJ_DB_WRITE && sj_down_apply_kept(self->db, s_down_item, self, NULL) != SJ_OK) {
-        snprintf(err, err_size, "cannot apply the kept downward items: %s",
+        snprintf(err, err_size, _("cannot apply the kept downward items: %s"),
                  sqlite3_errmsg(self->db));
         goto fail;
     }
@@ -1448,7 +1449,7 @@ hub_store_update_ex(hub_store_t *self,
                     size_t reason_size)
 {
     char where[32];
-    snprintf(where, sizeof where, "at township %s", self->code);
+    snprintf(where, sizeof where, _("at township %s"), self->code);
     return sj_case_db_update_ex(self->cases, self->code, where, s_append_change, self, case_id,
                                 outcome, satisfaction, note, officer, res, reason, reason_size);
 }

@@ -45,11 +45,11 @@ s_prune_report(const agent_prune_t *p, int days, int dry_run)
     uint64_t kept =
         p->kept_queued + p->kept_at_hub + p->kept_recent + p->kept_rejected + p->kept_last;
     fprintf(stderr,
-            "%s %" PRIu64 " entr%s committed at the county and older than %d day%s; kept %" PRIu64
-            ": %" PRIu64 " queued, %" PRIu64 " at the hub only (no county receipt yet), %" PRIu64
-            " too recent, %" PRIu64 " rejected or unreadable (kept for the officer), %" PRIu64
-            " newest of the stream (kept for numbering)\n",
-            dry_run ? "would prune" : "pruned", p->pruned, p->pruned == 1 ? "y" : "ies", days,
+            _("%s %" PRIu64 " entr%s committed at the county and older than %d day%s; kept %" PRIu64
+              ": %" PRIu64 " queued, %" PRIu64 " at the hub only (no county receipt yet), %" PRIu64
+              " too recent, %" PRIu64 " rejected or unreadable (kept for the officer), %" PRIu64
+              " newest of the stream (kept for numbering)\n"),
+            dry_run ? _("would prune") : _("pruned"), p->pruned, p->pruned == 1 ? "y" : "ies", days,
             days == 1 ? "" : "s", kept, p->kept_queued, p->kept_at_hub, p->kept_recent,
             p->kept_rejected, p->kept_last);
 }
@@ -153,7 +153,7 @@ s_node_stopping(void *ctx, sj_node_t *node, int rc)
         agent_link_stopped(&l->lw, l->o->data);
     }
     if (rc == SJ_EFORBIDDEN) {
-        fprintf(stderr, "village-agent: the hub refused this station: %s\n",
+        fprintf(stderr, _("village-agent: the hub refused this station: %s\n"),
                 perr[0] ? perr : "no reason given");
     } else if (rc != SJ_OK && l->until_idle && perr[0]) {
         fprintf(stderr, "village-agent: %s\n", perr);
@@ -172,7 +172,8 @@ static int
 s_link_loop(agent_store_t *st, const agent_opts_t *o, int64_t timeout_ms, int until_idle)
 {
     if (!o->hub) {
-        fprintf(stderr, "village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n");
+        fprintf(stderr,
+                _("village-agent: no hub endpoint (--hub or 'hub =' in the config file)\n"));
         return S_LINK_USAGE;
     }
     static const sj_node_role_t role = {.open = s_node_open,
@@ -214,16 +215,17 @@ s_refused_banner(agent_store_t *st, const agent_opts_t *o, const char *what)
     sj_keypair_t kp;
     char err[256] = "";
     int have_key = sj_keypair_load(o->data, &kp, err, sizeof err) == SJ_OK;
-    fprintf(stderr,
-            "village-agent: *** NOT DELIVERED: the hub refused this station (reason above). ***\n"
-            "village-agent: %s IS stored in the outbox and will be delivered once the hub\n"
-            "village-agent: accepts this station: do NOT record it again.\n"
-            "village-agent: If this station's key is not enrolled (or was revoked), the township\n"
-            "village-agent: office enrols it, then reloads the hub (systemctl reload\n"
-            "village-agent: sanji-township-hub):\n"
-            "    township-hub allow -- %s '%s'\n"
-            "village-agent: then 'village-agent sync' (or the running service) delivers it.\n",
-            what, agent_store_station(st), have_key ? kp.pk_z85 : "STATIONKEY");
+    fprintf(
+        stderr,
+        _("village-agent: *** NOT DELIVERED: the hub refused this station (reason above). ***\n"
+          "village-agent: %s IS stored in the outbox and will be delivered once the hub\n"
+          "village-agent: accepts this station: do NOT record it again.\n"
+          "village-agent: If this station's key is not enrolled (or was revoked), the township\n"
+          "village-agent: office enrols it, then reloads the hub (systemctl reload\n"
+          "village-agent: sanji-township-hub):\n"
+          "    township-hub allow -- %s '%s'\n"
+          "village-agent: then 'village-agent sync' (or the running service) delivers it.\n"),
+        what, agent_store_station(st), have_key ? kp.pk_z85 : "STATIONKEY");
     sodium_memzero(&kp, sizeof kp);
 }
 
@@ -264,7 +266,7 @@ s_load_county_key(const agent_opts_t *o, uint8_t pk[SJ_KEY_BYTES])
         return SJ_ENOTFOUND;
     }
     if (sj_key_decode(o->county_key, pk) != SJ_OK) {
-        fprintf(stderr, "village-agent: --county-key is not a 40-character Z85 public key\n");
+        fprintf(stderr, _("village-agent: --county-key is not a 40-character Z85 public key\n"));
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -283,12 +285,12 @@ s_seal(const agent_opts_t *o, const sj_personal_t *p, sj_event_t *ev, size_t lin
     if (rc == SJ_ENOTFOUND) {
         if (line) {
             fprintf(stderr,
-                    "line %zu: petitioner fields need the county's public key"
-                    " (--county-key); they are never stored in the clear\n",
+                    _("line %zu: petitioner fields need the county's public key"
+                      " (--county-key); they are never stored in the clear\n"),
                     line);
         } else {
-            fprintf(stderr, "village-agent: petitioner fields need the county's public key"
-                            " (--county-key); they are never stored in the clear\n");
+            fprintf(stderr, _("village-agent: petitioner fields need the county's public key"
+                              " (--county-key); they are never stored in the clear\n"));
         }
         return SJ_EINVAL;
     }
@@ -296,7 +298,7 @@ s_seal(const agent_opts_t *o, const sj_personal_t *p, sj_event_t *ev, size_t lin
         return rc;
     }
     if (sj_personal_seal(p, pk, ev->sealed, sizeof ev->sealed, &ev->sealed_len) != SJ_OK) {
-        fprintf(stderr, "village-agent: petitioner fields too long to seal\n");
+        fprintf(stderr, _("village-agent: petitioner fields too long to seal\n"));
         return SJ_EINVAL;
     }
     /* Whose key it is travels with it (docs/PROTOCOL.md): the hub refuses
@@ -314,8 +316,8 @@ agent_county_key_note(const agent_opts_t *o)
     if (o->county_key && sj_key_decode(o->county_key, pk) == SJ_OK) {
         sj_key_fingerprint_text(pk, fp);
         fprintf(stderr,
-                "county key fingerprint %s: personal data is sealed to this key; the county's"
-                " 'county-server status' must show the same\n",
+                _("county key fingerprint %s: personal data is sealed to this key; the county's"
+                  " 'county-server status' must show the same\n"),
                 fp);
     }
 }
@@ -454,7 +456,7 @@ agent_report_prepare(const agent_opts_t *o,
     if (f[AF_ID]) {
         if (sj_uuid_parse(f[AF_ID], ev->id) != SJ_OK) {
             *field = AF_ID;
-            snprintf(why, why_size, "--id '%s' is not a UUID", f[AF_ID]);
+            snprintf(why, why_size, _("--id '%s' is not a UUID"), f[AF_ID]);
             return SJ_EINVAL;
         }
     } else {
@@ -464,8 +466,8 @@ agent_report_prepare(const agent_opts_t *o,
     if (s_seal(o, &p, ev, 0) != SJ_OK) {
         *field = AF_PET_NAME;
         snprintf(why, why_size,
-                 "petitioner fields need the county's public key (--county-key), or are too"
-                 " long to seal; they are never stored in the clear");
+                 _("petitioner fields need the county's public key (--county-key), or are too"
+                   " long to seal; they are never stored in the clear"));
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -511,7 +513,7 @@ agent_cmd_submit(const agent_opts_t *o, const char *const *f)
     uint64_t num = 0;
     rc = agent_report_store(st, ev, &dup, &num);
     if (rc != SJ_OK) {
-        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), sj_strerror(rc));
+        fprintf(stderr, _("village-agent: the report was NOT stored: %s\n"), _(sj_strerror(rc)));
         goto out;
     }
     char text[SJ_UUID_TEXT];
@@ -539,7 +541,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
 {
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!in) {
-        fprintf(stderr, "village-agent: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, _("village-agent: cannot open %s: %s\n"), path, strerror(errno));
         return 1;
     }
     agent_import_result_t res;
@@ -551,14 +553,14 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
     agent_store_t *st = NULL;
     sj_event_t *ev = NULL;
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: cannot read %s: %s\n", path, sj_strerror(rc));
+        fprintf(stderr, _("village-agent: cannot read %s: %s\n"), path, _(sj_strerror(rc)));
         goto out;
     }
     if (res.n_errors) {
         for (size_t i = 0; i < res.n_errors; i++) {
             fprintf(stderr, "%s:%zu: %s\n", path, res.errors[i].line, res.errors[i].reason);
         }
-        fprintf(stderr, "village-agent: %zu bad line%s; nothing was imported\n", res.n_errors,
+        fprintf(stderr, _("village-agent: %zu bad line%s; nothing was imported\n"), res.n_errors,
                 res.n_errors == 1 ? "" : "s");
         goto out;
     }
@@ -572,7 +574,7 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
         sj_personal_t p = {it->petitioner_name, it->petitioner_id, it->petitioner_phone,
                            it->petitioner_address};
         if (sj_personal_present(&p) && s_seal(o, &p, ev, it->line) != SJ_OK) {
-            fprintf(stderr, "village-agent: nothing was imported\n");
+            fprintf(stderr, _("village-agent: nothing was imported\n"));
             goto out;
         }
     }
@@ -619,15 +621,15 @@ agent_cmd_import(const agent_opts_t *o, const char *path)
     }
     if (rc != SJ_OK) {
         agent_store_rollback(st);
-        fprintf(stderr, "village-agent: import failed, nothing was imported: %s\n",
-                sj_strerror(rc));
+        fprintf(stderr, _("village-agent: import failed, nothing was imported: %s\n"),
+                _(sj_strerror(rc)));
         goto out;
     }
     printf("%zu\n", added);
     fflush(stdout);
-    fprintf(stderr, "imported %zu report%s", added, added == 1 ? "" : "s");
+    fprintf(stderr, _("imported %zu report%s"), added, added == 1 ? "" : "s");
     if (dups) {
-        fprintf(stderr, " (%zu already in the outbox, skipped)", dups);
+        fprintf(stderr, _(" (%zu already in the outbox, skipped)"), dups);
     }
     fprintf(stderr, "\n");
     exit_code = 0;
@@ -657,7 +659,7 @@ agent_change_store(agent_store_t *st,
     memset(ev, 0, sizeof *ev);
     ev->type = SJ_EVENT_STATUS;
     if (!id || sj_uuid_parse(id, ev->case_id) != SJ_OK) {
-        snprintf(why, why_size, "'%s' is not a case id (a UUID)", id ? id : "");
+        snprintf(why, why_size, _("'%s' is not a case id (a UUID)"), id ? id : "");
         return SJ_EINVAL;
     }
     if (s_enum_field(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome, why, why_size) != SJ_OK) {
@@ -671,11 +673,12 @@ agent_change_store(agent_store_t *st,
     note = note ? note : "";
     officer = officer ? officer : "";
     if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))) {
-        snprintf(why, why_size, "--note must be UTF-8 text of at most %d bytes", SJ_MAX_NOTE_BYTES);
+        snprintf(why, why_size, _("--note must be UTF-8 text of at most %d bytes"),
+                 SJ_MAX_NOTE_BYTES);
         return SJ_EINVAL;
     }
     if (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        snprintf(why, why_size, "--officer must be UTF-8 text of at most %d bytes",
+        snprintf(why, why_size, _("--officer must be UTF-8 text of at most %d bytes"),
                  SJ_MAX_OFFICER_BYTES);
         return SJ_EINVAL;
     }
@@ -692,7 +695,7 @@ agent_change_store(agent_store_t *st,
     if (rc == SJ_OK) {
         rc = agent_store_commit(st);
         if (rc != SJ_OK) {
-            snprintf(why, why_size, "the change was NOT stored: %s", sj_strerror(rc));
+            snprintf(why, why_size, _("the change was NOT stored: %s"), sj_strerror(rc));
         }
     }
     if (rc != SJ_OK) {
@@ -757,7 +760,8 @@ static int
 s_text_ok(const char *name, const char *v, size_t max)
 {
     if (v && (strlen(v) > max || !sj_utf8_valid(v, strlen(v)))) {
-        fprintf(stderr, "village-agent: --%s must be UTF-8 text of at most %zu bytes\n", name, max);
+        fprintf(stderr, _("village-agent: --%s must be UTF-8 text of at most %zu bytes\n"), name,
+                max);
         return 0;
     }
     return 1;
@@ -775,11 +779,11 @@ agent_cmd_fix(
     agent_store_t *st = NULL;
     ev->type = is_void ? SJ_EVENT_VOID : SJ_EVENT_CORRECTION;
     if (sj_uuid_parse(id, ev->case_id) != SJ_OK) {
-        fprintf(stderr, "village-agent: '%s' is not a case id (a UUID)\n", id);
+        fprintf(stderr, _("village-agent: '%s' is not a case id (a UUID)\n"), id);
         goto out;
     }
     if (!reason || !reason[0]) {
-        fprintf(stderr, "village-agent: %s needs --reason TEXT (why; it travels with it)\n",
+        fprintf(stderr, _("village-agent: %s needs --reason TEXT (why; it travels with it)\n"),
                 is_void ? "void" : "correct");
         goto out;
     }
@@ -818,7 +822,7 @@ agent_cmd_fix(
             char *end = NULL;
             long n = strtol(f[AF_PERSONS], &end, 10);
             if (!end || *end || n < 1 || n > SJ_MAX_PERSONS) {
-                fprintf(stderr, "village-agent: --persons '%s' must be a number from 1 to %d\n",
+                fprintf(stderr, _("village-agent: --persons '%s' must be a number from 1 to %d\n"),
                         f[AF_PERSONS], SJ_MAX_PERSONS);
                 goto out;
             }
@@ -827,7 +831,7 @@ agent_cmd_fix(
         }
         if (f[AF_OCCURRED]) {
             if (!sj_date_valid(f[AF_OCCURRED])) {
-                fprintf(stderr, "village-agent: --occurred '%s' is not a date YYYY-MM-DD\n",
+                fprintf(stderr, _("village-agent: --occurred '%s' is not a date YYYY-MM-DD\n"),
                         f[AF_OCCURRED]);
                 goto out;
             }
@@ -836,16 +840,17 @@ agent_cmd_fix(
         }
         if (f[AF_SUMMARY]) {
             if (!f[AF_SUMMARY][0] || !s_text_ok("summary", f[AF_SUMMARY], SJ_MAX_SUMMARY_BYTES)) {
-                fprintf(stderr, "village-agent: --summary must not be empty\n");
+                fprintf(stderr, _("village-agent: --summary must not be empty\n"));
                 goto out;
             }
             snprintf(ev->summary, sizeof ev->summary, "%s", f[AF_SUMMARY]);
             any = 1;
         }
         if (!any) {
-            fprintf(stderr, "village-agent: correct needs at least one field to change: --occurred,"
-                            " --channel, --kind, --persons, --level, --category, --source or"
-                            " --summary\n");
+            fprintf(stderr,
+                    _("village-agent: correct needs at least one field to change: --occurred,"
+                      " --channel, --kind, --persons, --level, --category, --source or"
+                      " --summary\n"));
             goto out;
         }
     }
@@ -858,7 +863,7 @@ agent_cmd_fix(
     uint8_t head[SJ_ID_BYTES];
     int rc = agent_store_case_state(st, ev->case_id, &cur, head, &has_head);
     if (rc == SJ_ENOTFOUND) {
-        fprintf(stderr, "village-agent: no report %s in this station's outbox or inbox\n", id);
+        fprintf(stderr, _("village-agent: no report %s in this station's outbox or inbox\n"), id);
         goto out;
     }
     uint64_t num = 0;
@@ -875,15 +880,15 @@ agent_cmd_fix(
         }
     }
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: the %s was NOT stored: %s\n",
-                is_void ? "void" : "correction", sj_strerror(rc));
+        fprintf(stderr, _("village-agent: the %s was NOT stored: %s\n"),
+                is_void ? _("void") : _("correction"), _(sj_strerror(rc)));
         goto out;
     }
     char evid[SJ_UUID_TEXT];
     sj_uuid_format(ev->id, evid);
     printf("%s\n", evid);
     fflush(stdout);
-    fprintf(stderr, "village-agent: %s of %s stored as entry %" PRIu64 " of station %s\n",
+    fprintf(stderr, _("village-agent: %s of %s stored as entry %" PRIu64 " of station %s\n"),
             is_void ? "void (作废)" : "correction (更正)", id, num, agent_store_station(st));
     exit_code = 0;
     char what[64];
@@ -1052,7 +1057,7 @@ agent_cmd_outbox(const agent_opts_t *o)
         goto out;
     }
     if (agent_store_outbox(st, s_outbox_row, &c) != SJ_OK) {
-        fprintf(stderr, "village-agent: cannot read the outbox\n");
+        fprintf(stderr, _("village-agent: cannot read the outbox\n"));
         goto out;
     }
     if (sj_table_write(c.t, o->format, stdout) != SJ_OK) {
@@ -1066,7 +1071,7 @@ agent_cmd_outbox(const agent_opts_t *o)
                       " at the hub, %" PRIu64 " queued, %" PRIu64 " rejected"),
                     agent_store_station(st), n.total, n.at_county, n.at_hub, n.queued, n.rejected);
             if (n.pruned) {
-                fprintf(stderr, "; %" PRIu64 " older entries pruned after the county's receipt",
+                fprintf(stderr, _("; %" PRIu64 " older entries pruned after the county's receipt"),
                         n.pruned);
             }
             fprintf(stderr, "\n");
@@ -1202,7 +1207,7 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         goto out;
     }
     if (agent_store_inbox(st, overdue_only, s_inbox_row, &c) != SJ_OK) {
-        fprintf(stderr, "village-agent: cannot read the inbox\n");
+        fprintf(stderr, _("village-agent: cannot read the inbox\n"));
         goto out;
     }
     if (sj_table_write(c.t, o->format, stdout) != SJ_OK) {
@@ -1212,9 +1217,9 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         char today[11];
         sj_date_today(today);
         char me[SJ_CODE_MAX + SJ_PLACE_NAME_MAX + 2];
-        fprintf(stderr, "station %s: %zu assigned case%s%s, %zu overdue (today %s)\n",
+        fprintf(stderr, _("station %s: %zu assigned case%s%s, %zu overdue (today %s)\n"),
                 sj_places_label(places, agent_store_station(st), me, sizeof me), c.n,
-                c.n == 1 ? "" : "s", overdue_only ? " shown" : "", c.overdue, today);
+                c.n == 1 ? "" : "s", overdue_only ? _(" shown") : "", c.overdue, today);
     }
     exit_code = 0;
 out:
@@ -1239,26 +1244,26 @@ agent_cmd_sync(const agent_opts_t *o)
     agent_counts_t n;
     int crc = agent_store_counts(st, &n);
     if (rc == S_LINK_DONE) {
-        fprintf(stderr, "all %" PRIu64 " reports are at the %s", n.total,
-                o->until_county ? "county" : "hub");
+        fprintf(stderr, _("all %" PRIu64 " reports are at the %s"), n.total,
+                o->until_county ? _("county") : _("hub"));
         if (crc == SJ_OK && n.rejected) {
-            fprintf(stderr, " (%" PRIu64 " rejected there; see 'outbox')", n.rejected);
+            fprintf(stderr, _(" (%" PRIu64 " rejected there; see 'outbox')"), n.rejected);
         }
         fprintf(stderr, "\n");
     } else if (crc == SJ_OK && rc == S_LINK_REFUSED) {
         fprintf(stderr,
-                "village-agent: %" PRIu64 " of %" PRIu64
-                " reports not yet acknowledged by the hub (they stay queued)\n",
+                _("village-agent: %" PRIu64 " of %" PRIu64
+                  " reports not yet acknowledged by the hub (they stay queued)\n"),
                 n.queued, n.total);
     } else if (crc == SJ_OK && n.queued == 0) {
         fprintf(stderr,
-                "village-agent: the hub could not be reached to confirm; all %" PRIu64
-                " reports were acknowledged earlier\n",
+                _("village-agent: the hub could not be reached to confirm; all %" PRIu64
+                  " reports were acknowledged earlier\n"),
                 n.total);
     } else if (crc == SJ_OK) {
         fprintf(stderr,
-                "village-agent: timed out; %" PRIu64 " of %" PRIu64
-                " reports not yet acknowledged by the hub (they stay queued)\n",
+                _("village-agent: timed out; %" PRIu64 " of %" PRIu64
+                  " reports not yet acknowledged by the hub (they stay queued)\n"),
                 n.queued, n.total);
     }
     agent_store_close(&st);
@@ -1301,7 +1306,7 @@ agent_cmd_status(const agent_opts_t *o)
     }
     agent_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: cannot read the outbox: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("village-agent: cannot read the outbox: %s\n"), _(sj_strerror(rc)));
         return 1;
     }
     agent_link_t l;
@@ -1337,7 +1342,8 @@ agent_cmd_prune(const agent_opts_t *o)
     agent_prune_t p;
     int rc = agent_store_prune(st, sj_now_ms() - o->older_than_days * S_DAY_MS, o->dry_run, &p);
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: prune failed, nothing was pruned: %s\n", sj_strerror(rc));
+        fprintf(stderr, _("village-agent: prune failed, nothing was pruned: %s\n"),
+                _(sj_strerror(rc)));
         agent_store_close(&st);
         return 1;
     }

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "sj_i18n.h"
 #include "sj_ids.h"
 
 #define S_QUOTE_MAX    60 /* bytes of an input value echoed in a reason */
@@ -215,7 +216,7 @@ s_get_string(const cJSON *v, s_field_t f, const char **out, agent_import_error_t
         return SJ_OK;
     }
     if (!cJSON_IsString(v) || !v->valuestring) {
-        return s_fail(err, "%s: must be a string, not %s", s_fields[f], s_type_name(v));
+        return s_fail(err, _("%s: must be a string, not %s"), s_fields[f], s_type_name(v));
     }
     *out = v->valuestring;
     return SJ_OK;
@@ -233,7 +234,7 @@ s_get_enum(
     }
     if (!s) {
         if (!def) {
-            return s_fail(err, "%s: missing (required)", s_fields[f]);
+            return s_fail(err, _("%s: missing (required)"), s_fields[f]);
         }
         *value = def;
         return SJ_OK;
@@ -244,7 +245,7 @@ s_get_enum(
         char list[160];
         s_quote(s, quoted);
         sj_enum_list(ef, list, sizeof list);
-        return s_fail(err, "%s: '%s' is not one of: %s", s_fields[f], quoted, list);
+        return s_fail(err, _("%s: '%s' is not one of: %s"), s_fields[f], quoted, list);
     }
     return SJ_OK;
 }
@@ -264,11 +265,11 @@ s_get_id(const cJSON *v, agent_import_item_t *item, agent_import_error_t *err)
     char quoted[S_QUOTE_MAX + 4];
     s_quote(s, quoted);
     if (sj_uuid_parse(s, id) != SJ_OK) {
-        return s_fail(err, "id: '%s' is not a UUID", quoted);
+        return s_fail(err, _("id: '%s' is not a UUID"), quoted);
     }
     /* The nil UUID is what an unset id looks like downstream. */
     if (memcmp(id, nil, sizeof id) == 0) {
-        return s_fail(err, "id: '%s' is the nil UUID", quoted);
+        return s_fail(err, _("id: '%s' is the nil UUID"), quoted);
     }
     memcpy(item->id, id, sizeof id);
     item->has_id = 1;
@@ -289,14 +290,14 @@ s_get_date(const cJSON *v, char out[11], agent_import_error_t *err)
     if (!sj_date_valid(s)) {
         char quoted[S_QUOTE_MAX + 4];
         s_quote(s, quoted);
-        return s_fail(err, "occurred_on: '%s' is not a date YYYY-MM-DD", quoted);
+        return s_fail(err, _("occurred_on: '%s' is not a date YYYY-MM-DD"), quoted);
     }
     char today[11];
     sj_date_today(today);
     if (strcmp(s, today) > 0) {
         return s_fail(err,
-                      "occurred_on: '%s' is after today (%s on this machine): a matter cannot"
-                      " have happened yet; check the date, or this machine's clock",
+                      _("occurred_on: '%s' is after today (%s on this machine): a matter cannot"
+                        " have happened yet; check the date, or this machine's clock"),
                       s, today);
     }
     memcpy(out, s, 11); /* sj_date_valid checked strlen == 10 */
@@ -311,15 +312,15 @@ s_get_persons(const cJSON *v, uint32_t *out, agent_import_error_t *err)
         return SJ_OK;
     }
     if (!cJSON_IsNumber(v)) {
-        return s_fail(err, "persons: must be a whole number, not %s", s_type_name(v));
+        return s_fail(err, _("persons: must be a whole number, not %s"), s_type_name(v));
     }
     double d = v->valuedouble;
     /* Beyond +-1e15 every double is whole, and the cast stays defined. */
     if (d > -1e15 && d < 1e15 && d != (double) (long long) d) {
-        return s_fail(err, "persons: must be a whole number, not %g", d);
+        return s_fail(err, _("persons: must be a whole number, not %g"), d);
     }
     if (!(d >= 1 && d <= SJ_MAX_PERSONS)) {
-        return s_fail(err, "persons: %.15g is out of range (1..%d)", d, SJ_MAX_PERSONS);
+        return s_fail(err, _("persons: %.15g is out of range (1..%d)"), d, SJ_MAX_PERSONS);
     }
     *out = (uint32_t) d;
     return SJ_OK;
@@ -338,11 +339,11 @@ s_get_personal(const cJSON *v, s_field_t f, char **out, agent_import_error_t *er
     }
     size_t n = strlen(s);
     if (n > AGENT_IMPORT_MAX_PERSONAL) {
-        return s_fail(err, "%s: too long (%zu bytes, at most %d)", s_fields[f], n,
+        return s_fail(err, _("%s: too long (%zu bytes, at most %d)"), s_fields[f], n,
                       AGENT_IMPORT_MAX_PERSONAL);
     }
     if (!sj_utf8_valid(s, n)) {
-        return s_fail(err, "%s: not valid UTF-8", s_fields[f]);
+        return s_fail(err, _("%s: not valid UTF-8"), s_fields[f]);
     }
     return s_copy(s, out);
 }
@@ -382,7 +383,7 @@ s_fill(const cJSON *const v[S_FIELD_COUNT], agent_import_item_t *item, agent_imp
         return rc;
     }
     if (!s) {
-        return s_fail(err, "summary: missing (required)");
+        return s_fail(err, _("summary: missing (required)"));
     }
     if ((rc = s_copy(s, &item->summary)) != SJ_OK) {
         return rc;
@@ -532,16 +533,16 @@ agent_import_parse_line(const char *line,
     err->line = lineno;
 
     if (len > AGENT_IMPORT_MAX_LINE) {
-        rc = s_fail(err, "line too long (%zu bytes, at most %d)", len, AGENT_IMPORT_MAX_LINE);
+        rc = s_fail(err, _("line too long (%zu bytes, at most %d)"), len, AGENT_IMPORT_MAX_LINE);
         goto out;
     }
     const char *nul = len ? memchr(line, '\0', len) : NULL;
     if (nul) {
-        rc = s_fail(err, "NUL byte at column %zu", (size_t) (nul - line) + 1);
+        rc = s_fail(err, _("NUL byte at column %zu"), (size_t) (nul - line) + 1);
         goto out;
     }
     if (!sj_utf8_valid(line, len)) {
-        rc = s_fail(err, "invalid UTF-8");
+        rc = s_fail(err, _("invalid UTF-8"));
         goto out;
     }
     /* cJSON cannot tell a syntax error from OOM; both are reported here as
@@ -558,18 +559,18 @@ agent_import_parse_line(const char *line,
     }
     if (!root || !end || end != line + len) {
         if (end) {
-            rc = s_fail(err, "invalid JSON (column %zu)", (size_t) (end - line) + 1);
+            rc = s_fail(err, _("invalid JSON (column %zu)"), (size_t) (end - line) + 1);
         } else {
-            rc = s_fail(err, "invalid JSON");
+            rc = s_fail(err, _("invalid JSON"));
         }
         goto out;
     }
     if (!cJSON_IsObject(root)) {
-        rc = s_fail(err, "line is not a JSON object");
+        rc = s_fail(err, _("line is not a JSON object"));
         goto out;
     }
     if (s_has_escaped_nul(line, len)) {
-        rc = s_fail(err, "\\u0000 (NUL) is not allowed in text");
+        rc = s_fail(err, _("\\u0000 (NUL) is not allowed in text"));
         goto out;
     }
     for (const cJSON *c = root->child; c; c = c->next) {
@@ -577,11 +578,11 @@ agent_import_parse_line(const char *line,
         int f = s_field_find(c->string);
         if (f < 0) {
             s_quote(c->string, quoted);
-            rc = s_fail(err, "unknown field '%s'", quoted);
+            rc = s_fail(err, _("unknown field '%s'"), quoted);
             goto out;
         }
         if (v[f]) {
-            rc = s_fail(err, "duplicate field '%s'", s_fields[f]);
+            rc = s_fail(err, _("duplicate field '%s'"), s_fields[f]);
             goto out;
         }
         v[f] = c;
@@ -593,7 +594,7 @@ out:
         agent_import_item_free(item);
         item->line = lineno;
         if (rc == SJ_ENOMEM) {
-            (void) snprintf(err->reason, sizeof err->reason, "out of memory");
+            (void) snprintf(err->reason, sizeof err->reason, _("out of memory"));
         }
     }
     return rc;

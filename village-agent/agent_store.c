@@ -137,7 +137,7 @@ s_init_identity(
          * once on a new store (run and submit) must not both make an epoch,
          * or one of them works on an epoch nobody else sees. */
         if (sj_db_begin(self->db) != SJ_OK) {
-            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            snprintf(err, err_size, _("cannot initialise the store: %s"), sqlite3_errmsg(self->db));
             return SJ_EDB;
         }
         rc = sj_db_meta_get_text(self->db, "station", self->station, sizeof self->station);
@@ -147,13 +147,13 @@ s_init_identity(
     }
     if (rc == SJ_ENOTFOUND) {
         if (mode == SJ_DB_READ) {
-            snprintf(err, err_size, "this store has no station yet");
+            snprintf(err, err_size, _("this store has no station yet"));
             return SJ_EINVAL;
         }
         if (!station || sj_code_level(station) != 12) {
             sj_db_rollback(self->db);
             snprintf(err, err_size,
-                     "a new station store needs --station with a 12-digit village code");
+                     _("a new station store needs --station with a 12-digit village code"));
             return SJ_EINVAL;
         }
         snprintf(self->station, sizeof self->station, "%s", station);
@@ -167,24 +167,24 @@ s_init_identity(
             || sj_db_meta_set_int(self->db, "offered_through", 0) != SJ_OK
             || sj_db_commit(self->db) != SJ_OK) {
             sj_db_rollback(self->db);
-            snprintf(err, err_size, "cannot initialise the store: %s", sqlite3_errmsg(self->db));
+            snprintf(err, err_size, _("cannot initialise the store: %s"), sqlite3_errmsg(self->db));
             return SJ_EDB;
         }
         return SJ_OK;
     }
     if (rc != SJ_OK) {
-        snprintf(err, err_size, "cannot read the store: %s", sqlite3_errmsg(self->db));
+        snprintf(err, err_size, _("cannot read the store: %s"), sqlite3_errmsg(self->db));
         return rc;
     }
     if (station && strcmp(station, self->station) != 0) {
-        snprintf(err, err_size, "this data directory belongs to station %s, not %s", self->station,
-                 station);
+        snprintf(err, err_size, _("this data directory belongs to station %s, not %s"),
+                 self->station, station);
         return SJ_EINVAL;
     }
     int64_t offered = 0;
     if (sj_db_meta_get_blob(self->db, "epoch", self->epoch, SJ_EPOCH_BYTES) != SJ_OK
         || sj_db_meta_get_int(self->db, "offered_through", &offered) != SJ_OK || offered < 0) {
-        snprintf(err, err_size, "the store has no valid epoch (damaged?)");
+        snprintf(err, err_size, _("the store has no valid epoch (damaged?)"));
         return SJ_EDB;
     }
     self->offered = (uint64_t) offered;
@@ -197,7 +197,7 @@ agent_store_open(
 {
     agent_store_t *self = calloc(1, sizeof *self);
     if (!self) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, _("out of memory"));
         return NULL;
     }
     /* 4 KiB pages, not the 16 KiB of hub and county: a station commits one
@@ -218,12 +218,12 @@ agent_store_open(
         || sj_db_prepare(self->db, s_sql_fetch, &self->st_fetch) != SJ_OK
         || sj_db_prepare(self->db, s_sql_head, &self->st_head) != SJ_OK
         || sj_db_prepare(self->db, s_sql_offer, &self->st_offer) != SJ_OK) {
-        snprintf(err, err_size, "cannot prepare statements: %s", sqlite3_errmsg(self->db));
+        snprintf(err, err_size, _("cannot prepare statements: %s"), sqlite3_errmsg(self->db));
         goto fail;
     }
     /* Kept downward items of a kind this version knows now (issue 19). */
     if (mode == SJ_DB_WRITE && sj_down_apply_kept(self->db, s_down_item, self, NULL) != SJ_OK) {
-        snprintf(err, err_size, "cannot apply the kept downward items: %s",
+        snprintf(err, err_size, _("cannot apply the kept downward items: %s"),
                  sqlite3_errmsg(self->db));
         goto fail;
     }

@@ -43,6 +43,7 @@
 #include "sj_case.h"
 #include "sj_form.h"
 #include "sj_http.h"
+#include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
@@ -1161,13 +1162,14 @@ s_password_load(const char *path, char *out, size_t size, char *err, size_t err_
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, err_size, "cannot read the password file %s: %s", path, strerror(errno));
+        snprintf(err, err_size, _("cannot read the password file %s: %s"), path, strerror(errno));
         return SJ_EINVAL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
         fclose(f);
-        snprintf(err, err_size, "the password file %s is readable by others (chmod 600 it)", path);
+        snprintf(err, err_size, _("the password file %s is readable by others (chmod 600 it)"),
+                 path);
         return SJ_EINVAL;
     }
     int got = fgets(out, (int) size, f) != NULL;
@@ -1178,8 +1180,8 @@ s_password_load(const char *path, char *out, size_t size, char *err, size_t err_
     }
     if (n == 0 || strncmp(out, "$argon2", 7) != 0) {
         snprintf(err, err_size,
-                 "the password file %s holds no password hash (make it with 'village-agent"
-                 " passwd --password-file %s')",
+                 _("the password file %s holds no password hash (make it with 'village-agent"
+                   " passwd --password-file %s')"),
                  path, path);
         return SJ_EINVAL;
     }
@@ -1190,7 +1192,7 @@ int
 agent_cmd_passwd(const char *path)
 {
     if (!path) {
-        fprintf(stderr, "village-agent: passwd needs --password-file FILE\n");
+        fprintf(stderr, _("village-agent: passwd needs --password-file FILE\n"));
         return 2;
     }
     char pw[256] = "";
@@ -1222,14 +1224,14 @@ agent_cmd_passwd(const char *path)
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
     sodium_memzero(pw, sizeof pw);
     if (rc != 0) {
-        fprintf(stderr, "village-agent: out of memory hashing the password\n");
+        fprintf(stderr, _("village-agent: out of memory hashing the password\n"));
         return 1;
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f || fchmod(fd, 0600) != 0 || fprintf(f, "%s\n", hash) < 0 || fflush(f) != 0
         || fsync(fd) != 0) {
-        fprintf(stderr, "village-agent: cannot write %s: %s\n", path, strerror(errno));
+        fprintf(stderr, _("village-agent: cannot write %s: %s\n"), path, strerror(errno));
         if (f) {
             fclose(f);
         } else if (fd >= 0) {
@@ -1265,8 +1267,8 @@ agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_fi
     }
     if (!password_file && sj_http_addr_check(addr, 0, err, sizeof err) != SJ_OK) {
         fprintf(stderr,
-                "village-agent: --http %s is not a loopback address: the desk serves another"
-                " address only with --password-file (see 'village-agent passwd')\n",
+                _("village-agent: --http %s is not a loopback address: the desk serves another"
+                  " address only with --password-file (see 'village-agent passwd')\n"),
                 addr);
         free(c);
         return 2;
@@ -1290,8 +1292,8 @@ agent_cmd_serve(const agent_opts_t *o, const char *addr, const char *password_fi
     }
     agent_store_close(&st);
     if (rc != SJ_OK) {
-        fprintf(stderr, "village-agent: cannot read the desk's state in the store: %s\n",
-                sj_strerror(rc));
+        fprintf(stderr, _("village-agent: cannot read the desk's state in the store: %s\n"),
+                _(sj_strerror(rc)));
         sodium_memzero(secret, sizeof secret);
         sodium_memzero(c, sizeof *c);
         free(c);

@@ -2,7 +2,10 @@
  * township-hub and county-server (and village-agent) give their --help, the
  * help of each command, the refusal of a bad enum and the table headers in
  * Chinese; under LANG=C in English. Machine output (--format csv|json)
- * keeps the English names unless --labels zh is asked for. The catalogue
+ * keeps the English names unless --labels zh is asked for. The messages
+ * from common/ and the tools follow too: a store that cannot be opened, a
+ * bad config key, verify's summary, a backup, an import, an unknown id
+ * (test_messages). The catalogue
  * is the build tree's (SANJI_LOCALEDIR), one .mo per tool. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,12 +265,160 @@ test_enums_and_tables(void **state)
     free(out);
 }
 
+/* The messages that come up from common/ and the tools, not only help and
+ * headers (issue 14 item 3): a store that cannot be opened, a bad config
+ * key, verify's summary, a backup's result, an import's count, an unknown
+ * report or matter id (station, hub, county); Chinese under zh_CN.UTF-8, English under C. */
+static void
+test_messages(void **state)
+{
+    s_fx_t *fx = *state;
+    h_env_t *env = fx->env;
+    h_node_t *county = h_county(env);
+    h_node_t *hub = h_hub(env, T100, county);
+    h_node_t *st = h_station(env, ST_A, hub);
+    int code;
+
+    /* a store that cannot be opened: the hub has never run */
+    char *out = s_tool(hub, "zh_CN.UTF-8", "cases", NULL, &code);
+    assert_int_equal(code, 1);
+    S_HAS(out, "没有数据库（--data 写错了，或从未启动过？）");
+    free(out);
+    out = s_tool(hub, "C", "cases", NULL, &code);
+    assert_int_equal(code, 1);
+    S_HAS(out, "no database at");
+    S_HAS(out, "(wrong --data, or never started?)");
+    free(out);
+
+    /* a bad config key */
+    char conf[1024];
+    snprintf(conf, sizeof conf, "%s/bad.conf", h_env_dir(env));
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs("[list]\nnosuch = 1\n", f);
+    assert_int_equal(fclose(f), 0);
+    const char *bad_conf[] = {"--config", conf, NULL};
+    out = s_tool(county, "zh_CN.UTF-8", "list", bad_conf, &code);
+    assert_int_equal(code, 2);
+    S_HAS(out, "bad.conf:2: [list] 中没有配置项 'nosuch'");
+    free(out);
+    out = s_tool(county, "C", "list", bad_conf, &code);
+    assert_int_equal(code, 2);
+    S_HAS(out, "bad.conf:2: unknown key 'nosuch' in [list]");
+    free(out);
+
+    assert_int_equal(h_start_county(county), 0);
+    assert_int_equal(h_start_hub(hub), 0);
+
+    /* verify's summary */
+    out = s_tool(county, "zh_CN.UTF-8", "verify", NULL, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "核验通过：0 个问题");
+    free(out);
+    out = s_tool(county, "C", "verify", NULL, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "verified: 0 problems");
+    free(out);
+
+    /* a backup's result */
+    char dest[1024];
+    snprintf(dest, sizeof dest, "%s/county-zh.db", h_env_dir(env));
+    const char *backup[] = {dest, NULL};
+    out = s_tool(county, "zh_CN.UTF-8", "backup", backup, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "备份到");
+    S_HAS(out, "完整性检查通过");
+    free(out);
+    snprintf(dest, sizeof dest, "%s/county-en.db", h_env_dir(env));
+    out = s_tool(county, "C", "backup", backup, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "integrity check ok");
+    free(out);
+
+    /* an import's count, in each language */
+    char jsonl[1024];
+    snprintf(jsonl, sizeof jsonl, "%s/one.jsonl", h_env_dir(env));
+    assert_int_equal(h_write_jsonl(jsonl, 1, 7, "i18n-msg"), 0);
+    const char *import[] = {"import", jsonl, "--wait", "0", NULL};
+    out = s_agent(st, "zh_CN.UTF-8", import, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "已导入 1 条记录");
+    S_HAS(out, "已存入待发送队列；稍后用 'village-agent sync' 发送");
+    free(out);
+    out = s_agent(st, "C", import, &code);
+    assert_int_equal(code, 0);
+    S_HAS(out, "imported 1 report");
+    assert_null(strstr(out, "已导入"));
+    free(out);
+
+    /* a bad line of an import: the reason and the summary */
+    snprintf(jsonl, sizeof jsonl, "%s/bad.jsonl", h_env_dir(env));
+    f = fopen(jsonl, "w");
+    assert_non_null(f);
+    fputs("{\"channel\": \"visit\"\n", f);
+    assert_int_equal(fclose(f), 0);
+    out = s_agent(st, "zh_CN.UTF-8", import, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "bad.jsonl:1: 无效的 JSON");
+    S_HAS(out, "什么也没有导入");
+    free(out);
+    out = s_agent(st, "C", import, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "bad.jsonl:1: invalid JSON");
+    S_HAS(out, "nothing was imported");
+    free(out);
+
+    /* an unknown id at the station and at the hub */
+    const char *nosuch = "00000000-0000-7000-8000-000000000000";
+    const char *correct[] = {"correct", nosuch,   "--summary", "x", "--reason",
+                             "typo",    "--wait", "0",         NULL};
+    out = s_agent(st, "zh_CN.UTF-8", correct, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "本站的发送队列和交办列表里都没有记录");
+    free(out);
+    out = s_agent(st, "C", correct, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "in this station's outbox or inbox");
+    free(out);
+    const char *show[] = {nosuch, NULL};
+    out = s_tool(hub, "zh_CN.UTF-8", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "这里没有编号为");
+    free(out);
+    out = s_tool(hub, "C", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "no matter with id");
+    free(out);
+    out = s_tool(county, "zh_CN.UTF-8", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "没有编号为 00000000-0000-7000-8000-000000000000 的事项");
+    free(out);
+    out = s_tool(county, "C", "show", show, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "no matter with id 00000000-0000-7000-8000-000000000000");
+    free(out);
+    const char *update[] = {nosuch, "--outcome", "closed", NULL};
+    out = s_tool(county, "zh_CN.UTF-8", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "没有案件 00000000-0000-7000-8000-000000000000（在县里）");
+    free(out);
+    out = s_tool(county, "C", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "no case 00000000-0000-7000-8000-000000000000 at the county");
+    free(out);
+    out = s_tool(hub, "zh_CN.UTF-8", "update", update, &code);
+    assert_int_not_equal(code, 0);
+    S_HAS(out, "（在乡镇 " T100 "）");
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_help, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_enums_and_tables, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_messages, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
