@@ -311,6 +311,7 @@ s_line(sqlite3_stmt *st, FILE *out)
                      : strcmp(type, "status") == 0     ? "状态变更"
                      : strcmp(type, "extension") == 0  ? "延期"
                      : strcmp(type, "evaluation") == 0 ? "评价"
+                     : strcmp(type, "ownership") == 0  ? "包案"
                                                        : "交办";
     if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
         return SJ_EIO;
@@ -349,6 +350,12 @@ s_line(sqlite3_stmt *st, FILE *out)
                      < 0
                  ? SJ_EIO
                  : SJ_OK;
+    } else if (strcmp(type, "ownership") == 0) {
+        rc = fputs("  领导 leader ", out) == EOF ? SJ_EIO : s_put(out, assignee ? assignee : "");
+        if (rc == SJ_OK && due && due[0]
+            && (fputs("  分管 portfolio ", out) == EOF || s_put(out, due) != SJ_OK)) {
+            rc = SJ_EIO;
+        }
     } else if (strcmp(type, "extension") == 0) {
         int stage = sqlite3_column_int(st, 7);
         rc = fprintf(out, "  %s %s +%d 天 days  批准 approved by ",
@@ -426,6 +433,9 @@ s_item(sqlite3_stmt *st)
     } else if (ok && strcmp(type, "evaluation") == 0) {
         const char *sat = sj_satisfaction_name(sqlite3_column_int(st, 6));
         ok = cJSON_AddStringToObject(o, "satisfaction", sat ? sat : "") != NULL;
+    } else if (ok && strcmp(type, "ownership") == 0) {
+        ok = cJSON_AddStringToObject(o, "leader", s_col(st, 7) ? s_col(st, 7) : "")
+             && cJSON_AddStringToObject(o, "portfolio", s_col(st, 8) ? s_col(st, 8) : "");
     } else if (ok && strcmp(type, "extension") == 0) {
         const char *stage = sj_stage_name(sqlite3_column_int(st, 7));
         ok = cJSON_AddStringToObject(o, "stage", stage ? stage : "")

@@ -28,6 +28,7 @@
 #define SJ_WIRE_CURVE_OVERHEAD 33            /* MAXMSGSIZE counts the encrypted frame */
 
 #define SJ_MAX_ACCOUNT_BYTES 64 /* Event.account */
+#define SJ_MAX_LEADER_BYTES  64 /* Ownership.leader */
 
 #define SJ_WIRE_MAX_DOWN 100                            /* items per downward batch */
 #define SJ_WIRE_MAX_ITEM (SJ_WIRE_MAX_EVENT + 8 * 1024) /* bytes per packed down item */
@@ -41,7 +42,8 @@ typedef enum {
     SJ_EVENT_VOID = 6,        /* a matter entered in error (作废) */
     SJ_EVENT_EXTENSION = 7,   /* a stage's period extended (延期, docs/CLOCK.md) */
     SJ_EVENT_EVALUATION = 8,  /* the petitioner's evaluation after the conclusion */
-    SJ_EVENT_APPROVAL = 9     /* a township signs off a month (issue 17 item 5) */
+    SJ_EVENT_APPROVAL = 9,    /* a township signs off a month (issue 17 item 5) */
+    SJ_EVENT_OWNERSHIP = 10   /* a leader owns a case (领导包案, docs/MEETING.md) */
 } sj_event_type_t;
 
 /* One event, decoded and validated; text fields are NUL-terminated copies. */
@@ -83,6 +85,9 @@ typedef struct {
      * SJ_EVENT_VOID: case_id, the reason in note, officer.
      * SJ_EVENT_APPROVAL: month, officer. */
     char month[8]; /* YYYY-MM */
+    /* SJ_EVENT_OWNERSHIP: case_id, officer, and */
+    char leader[SJ_MAX_LEADER_BYTES + 1];
+    char portfolio[SJ_MAX_OFFICER_BYTES + 1];
     /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
      * the hash of its bytes; the reason is in note */
     struct {

@@ -36,6 +36,10 @@ const char county_query_history_sql[] =
     " (SELECT e.id FROM events AS e WHERE e.eid = v.row), v.row,"
     " (SELECT e.received_ms FROM events AS e WHERE e.eid = v.row)"
     " FROM evaluations AS v WHERE v.case_id=?1"
+    " UNION ALL SELECT 'ownership', o.created_ms, o.origin, o.officer, NULL, NULL, NULL,"
+    " o.leader, o.portfolio, NULL, NULL, (SELECT e.id FROM events AS e WHERE e.eid = o.row),"
+    " o.row, (SELECT e.received_ms FROM events AS e WHERE e.eid = o.row)"
+    " FROM ownerships AS o WHERE o.case_id=?1"
     " ORDER BY 2, 13";
 
 int

@@ -17,6 +17,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_own.h"
 #include "sj_places.h"
 #include "sj_update.h"
 #include "sj_users.h"
@@ -208,6 +209,8 @@ static const sj_migration_t s_migrations[] = {
      * approvals of a month, the county's locks, the months each lock holds
      * and the figures it froze. */
     {19, COUNTY_LOCK_SCHEMA},
+    /* Issue 16 item 4: leader ownership (领导包案, sj_own.h), row = events.eid. */
+    {20, SJ_OWN_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -957,6 +960,9 @@ s_store_event(void *ctx,
         if (ev->type == SJ_EVENT_EVALUATION) {
             return s_insert_evaluation(self, ev);
         }
+        if (ev->type == SJ_EVENT_OWNERSHIP) {
+            return sj_own_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+        }
         if (ev->type == SJ_EVENT_APPROVAL) {
             return county_lock_approval_store(self->db, sqlite3_last_insert_rowid(self->db),
                                               ev->origin, ev->month, ev->officer, ev->account,
@@ -1207,6 +1213,51 @@ county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t
                  " on the spot)",
                  idtext, sj_enum_name(SJ_FIELD_OUTCOME, outcome));
         rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = s_tally_flush(self);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        county_tally_acc_clear(self->acc);
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+/* ---- ownership (county-server own, docs/MEETING.md) ---- */
+
+int
+county_store_own(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the county store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = sj_db_prepare(self->db, "SELECT 1 FROM matters WHERE id = ?1", &st);
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step == SQLITE_DONE) {
+            snprintf(reason, reason_size, "no matter %s here (or it was voided)", idtext);
+            rc = SJ_ENOTFOUND;
+        } else if (step != SQLITE_ROW) {
+            rc = sj_db_err(self->db, step, "matter lookup");
+        }
     }
     if (rc == SJ_OK) {
         sj_uuid7_new(ev->id);

@@ -9,6 +9,7 @@
 
 #include "hub_http.h"
 #include "hub_out.h"
+#include "hub_own.h"
 #include "hub_read.h"
 #include "hub_store.h"
 #include "hub_store_view.h"
@@ -74,6 +75,8 @@ enum {
     O_STAGE,
     O_SATISFACTION,
     O_MONTH,
+    O_LEADER,
+    O_PORTFOLIO,
 };
 
 static const struct option s_options[] = {
@@ -115,6 +118,8 @@ static const struct option s_options[] = {
     {"station", required_argument, NULL, O_STATION},
     {"role", required_argument, NULL, O_ROLE},
     {"month", required_argument, NULL, O_MONTH},
+    {"leader", required_argument, NULL, O_LEADER},
+    {"portfolio", required_argument, NULL, O_PORTFOLIO},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"user", required_argument, NULL, O_USER},
     {"from", required_argument, NULL, O_FROM},
@@ -733,6 +738,15 @@ s_cmd_extend(const sj_cli_args_t *a)
     return code;
 }
 
+/* own (issue 16 item 4, docs/MEETING.md) */
+static int
+s_cmd_own(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc : hub_own_cmd(a, o.data, o.code, O_LEADER, O_PORTFOLIO, O_OFFICER);
+}
+
 /* Issue 17 item 5: the township signs off a month. */
 static int
 s_cmd_approve(const sj_cli_args_t *a)
@@ -1059,6 +1073,21 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      stage running)\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_extend, NULL, NULL, NULL},
+    {"own", "CASE-ID", 1, 1, S_OPTS(O_LEADER, O_PORTFOLIO, O_OFFICER, O_CODE),
+     N_("record that a leader owns a case (领导包案)"),
+     N_("usage: township-hub own CASE-ID --leader NAME [--portfolio P] [--officer X]\n"
+        "\n"
+        "Records that a named leader owns a case the township may change (领导包案),\n"
+        "as an event of the hub's own stream; it goes to the county. A later\n"
+        "ownership replaces the earlier one (the latest made holds); show lists\n"
+        "every one. Refused with the reason (exit 1, nothing stored) when the\n"
+        "township does not hold the case or may not change it. Prints the event's\n"
+        "id.\n"
+        "\n"
+        "  --leader NAME       the leader (1..64 bytes of UTF-8 text; required)\n"
+        "  --portfolio P       the leader's portfolio (分管战线), at most 128 bytes\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_own, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      N_("a status change made by the township office"),
      N_("usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"

@@ -16,6 +16,7 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_own.h"
 #include "sj_places.h"
 #include "sj_update.h"
 #include "sj_users.h"
@@ -143,6 +144,9 @@ static const sj_migration_t s_migrations[] = {
     {12, SJ_USERS_SCHEMA},
     /* Issue 16: the clock's extensions (docs/CLOCK.md), row = hub_seq. */
     {13, SJ_CLOCK_EXT_SCHEMA},
+    /* Issue 16 item 4: leader ownership (领导包案, sj_own.h), row = hub_seq:
+     * the hub's own and its stations' (none: a station may not own). */
+    {14, SJ_OWN_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -806,6 +810,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     if (ev->type == SJ_EVENT_EXTENSION) {
         return sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
     }
+    if (ev->type == SJ_EVENT_OWNERSHIP) {
+        return sj_own_insert(self->db, hub_seq, ev); /* the hub's own (docs/MEETING.md) */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
@@ -1259,6 +1266,45 @@ hub_store_extend(hub_store_t *self,
         rc = s_case_clock(self, cdb, ev->case_id, p, today, after);
     }
     sj_clock_db_close(&cdb);
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+int
+hub_store_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the hub store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[256] = "";
+    rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found) {
+        snprintf(reason, reason_size, "township %s holds no case %s", self->code, idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK
+               && sj_case_may_change(&rows.facts, self->code, why, sizeof why) != SJ_OK) {
+        snprintf(reason, reason_size, "%s", why);
+        rc = SJ_EINVAL;
+    }
+    sj_case_rows_free(&rows);
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
     if (rc == SJ_OK) {
         rc = sj_db_commit(self->db);
     }

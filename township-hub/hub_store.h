@@ -88,6 +88,13 @@ SJ_NODISCARD int hub_store_extend(hub_store_t *self,
                                   char *reason,
                                   size_t reason_size);
 
+/* A leader's ownership of a case made at the township (docs/MEETING.md;
+ * ev: type SJ_EVENT_OWNERSHIP, case_id, leader, portfolio, officer): the
+ * next event of the hub's own stream, forwarded to the county. The hub must
+ * hold the case and may change it. ev->id is set. Refused, nothing stored:
+ * SJ_ENOTFOUND, SJ_EINVAL with the reason. */
+SJ_NODISCARD int hub_store_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
 /* hub_store_update with the petitioner's evaluation on a conclusion
  * (StatusChange.satisfaction 1..4; 0 none). */
 SJ_NODISCARD int hub_store_update_ex(hub_store_t *self,

@@ -1,0 +1,256 @@
+/* county_own: see county_own.h. */
+#include "county_own.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "county_cases.h"
+#include "county_figs.h"
+#include "county_query.h"
+#include "county_store.h"
+#include "sj_agenda.h"
+#include "sj_case.h"
+#include "sj_clock_db.h"
+#include "sj_ids.h"
+#include "sj_model.h"
+#include "sj_own.h"
+#include "sj_users.h"
+
+int
+county_own_do(county_store_t *st,
+              const char *id_text,
+              const char *leader,
+              const char *portfolio,
+              const char *officer,
+              const char *account,
+              char ev_id[SJ_UUID_TEXT],
+              char *err,
+              size_t err_size)
+{
+    ev_id[0] = '\0';
+    sj_event_t *ev = sj_own_event_new(id_text, leader, portfolio, officer, err, err_size);
+    if (!ev) {
+        return strcmp(err, "out of memory") == 0 ? SJ_ENOMEM : SJ_EINVAL;
+    }
+    snprintf(ev->account, sizeof ev->account, "%s", account ? account : "");
+    err[0] = '\0';
+    int rc = county_store_own(st, ev, err, err_size);
+    if (rc == SJ_OK) {
+        sj_uuid_format(ev->id, ev_id);
+    }
+    free(ev);
+    return rc;
+}
+
+int
+county_own_cmd(const sj_cli_args_t *a, int leader_id, int portfolio_id, int officer_id)
+{
+    if (sj_cli_need(a, leader_id, "NAME")) {
+        return 2;
+    }
+    const char *leader = sj_cli_val(a, leader_id);
+    char err[512] = "", id[SJ_UUID_TEXT];
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_WRITE, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_own_do(st, a->pos[0], leader, sj_cli_val(a, portfolio_id),
+                           sj_cli_val(a, officer_id), NULL, id, err, sizeof err);
+    char detail[800];
+    snprintf(detail, sizeof detail, "case %.40s leader %.64s%s%.600s", a->pos[0], leader,
+             rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    if (rc != SJ_EINVAL) {
+        sj_audit_cli(county_store_db(st), "own", detail, rc == SJ_OK);
+    }
+    if (rc == SJ_OK) {
+        printf("%s\n", id);
+        fprintf(stderr, "county-server: case %s: owned by %s (event of origin %s)\n", a->pos[0],
+                leader, county_store_origin(st));
+    } else if (rc == SJ_EINVAL) {
+        fprintf(stderr, "county-server: %s\n", err);
+    } else {
+        fprintf(stderr, "county-server: ownership refused, nothing stored: %s\n", err);
+    }
+    county_store_close(&st);
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
+}
+
+/* ---- leaders ---- */
+
+int
+county_leaders_cmd(const sj_cli_args_t *a, int format_id, const sj_periods_t *p)
+{
+    sj_format_t fmt = SJ_FMT_TABLE;
+    if (sj_cli_format(a, format_id, &fmt)) {
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    county_cases_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.periods = p;
+    county_cases_t *cur = NULL;
+    sj_own_tally_t *tally = sj_own_tally_new();
+    int rc = tally ? county_cases_open(county_store_db(st), &f, &cur, err, sizeof err) : SJ_ENOMEM;
+    const char *const *cells = NULL;
+    while (rc == SJ_OK && (rc = county_cases_next(cur, &cells, err, sizeof err)) == SJ_OK) {
+        const char *owner = cells[27], *outcome = cells[3];
+        int v = outcome ? sj_enum_value(SJ_FIELD_OUTCOME, outcome) : 0;
+        rc = sj_own_tally_add(tally, owner, v && sj_outcome_is_open(v),
+                              v && sj_outcome_is_concluded(v),
+                              (cells[14] && cells[14][0]) || (cells[26] && cells[26][0]));
+    }
+    county_cases_close(&cur);
+    county_store_close(&st);
+    if (rc == SJ_ENOTFOUND) {
+        rc = SJ_OK;
+    }
+    sj_table_t *t = rc == SJ_OK ? sj_own_tally_table(tally) : NULL;
+    sj_own_tally_free(&tally);
+    if (rc == SJ_OK && !t) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, fmt, stdout);
+    }
+    sj_table_destroy(&t);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err[0] ? err : sj_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- agenda ---- */
+
+/* Every matter (not voided) with its clock on today and its owner. */
+static int
+s_cases(sqlite3 *db, const sj_periods_t *p, sj_agenda_t *a)
+{
+    static const char sql[] =
+        "SELECT m.id, m.origin, m.occurred_on, m.kind, m.category, m.outcome, m.persons,"
+        " coalesce(m.reported_outcome, m.outcome), m.source, a.a_due,"
+        " " SJ_OWN_CURRENT_SQL("leader", "m.id") ", " SJ_OWN_CURRENT_SQL(
+            "portfolio", "m.id") " FROM matters m LEFT JOIN " COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
+                                 " a ON a.a_case = m.id"
+                                 " ORDER BY m.township, m.origin, m.id";
+    sqlite3_stmt *st = NULL;
+    sj_clock_db_t *cdb = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK
+        || sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &cdb) != SJ_OK) {
+        sqlite3_finalize(st);
+        return SJ_EDB;
+    }
+    size_t cap = 0;
+    int rc = SJ_OK, step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (a->ncases == cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            sj_agenda_case_t *v = realloc(a->cases, ncap * sizeof *v);
+            if (!v) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            a->cases = v;
+            cap = ncap;
+        }
+        sj_agenda_case_t *c = &a->cases[a->ncases];
+        memset(c, 0, sizeof *c);
+        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
+            continue;
+        }
+        memcpy(c->id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        sj_uuid_format(c->id, c->id_text);
+#define S_TXT(dst, col)             \
+    snprintf(dst, sizeof dst, "%s", \
+             sqlite3_column_text(st, col) ? (const char *) sqlite3_column_text(st, col) : "")
+        S_TXT(c->station, 1);
+        S_TXT(c->occurred_on, 2);
+        S_TXT(c->assign_due, 9);
+        S_TXT(c->owner, 10);
+        S_TXT(c->portfolio, 11);
+#undef S_TXT
+        c->kind = sqlite3_column_int(st, 3);
+        c->category = sqlite3_column_int(st, 4);
+        c->outcome = sqlite3_column_int(st, 5);
+        c->persons = (unsigned) sqlite3_column_int(st, 6);
+        int crc = sj_clock_db_case(cdb, c->id, c->occurred_on, sqlite3_column_int(st, 7),
+                                   sqlite3_column_int(st, 8), p, a->today, &c->clk);
+        if (crc != SJ_OK && crc != SJ_EINVAL) {
+            rc = crc;
+        }
+        a->ncases++;
+    }
+    sj_clock_db_close(&cdb);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+county_agenda_write(sqlite3 *db,
+                    const char *code,
+                    const char *week,
+                    const char *fmt,
+                    const sj_periods_t *p,
+                    FILE *out,
+                    char *err,
+                    size_t err_size)
+{
+    sj_periods_t def;
+    if (!p) {
+        sj_periods_default(&def);
+        p = &def;
+    }
+    sj_agenda_t a;
+    memset(&a, 0, sizeof a);
+    char today[11];
+    sj_date_today(today);
+    int rc = sj_agenda_week(week, today, &a, err, err_size);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    a.tier_zh = "县";
+    a.tier_en = "county";
+    a.where = code;
+    a.db = db;
+    a.history_sql = county_query_history_sql;
+    rc = s_cases(db, p, &a);
+    if (rc == SJ_OK) {
+        rc = sj_agenda_write(&a, fmt, out);
+    }
+    if (rc != SJ_OK && !err[0]) {
+        snprintf(err, err_size, "cannot write the agenda: %s", sj_strerror(rc));
+    }
+    free(a.cases);
+    return rc;
+}
+
+int
+county_agenda_cmd(const sj_cli_args_t *a, int week_id, int format_id, const sj_periods_t *p)
+{
+    const char *fmt = sj_cli_val(a, format_id);
+    fmt = fmt ? fmt : "md";
+    if (strcmp(fmt, "md") != 0 && strcmp(fmt, "html") != 0) {
+        fprintf(stderr, "county-server: --format '%s': give md or html\n", fmt);
+        return 2;
+    }
+    char err[512] = "";
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    int rc = county_agenda_write(county_store_db(st), county_store_origin(st),
+                                 sj_cli_val(a, week_id), fmt, p, stdout, err, sizeof err);
+    county_store_close(&st);
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return rc == SJ_EINVAL ? 2 : 1;
+    }
+    return 0;
+}
