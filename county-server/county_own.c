@@ -11,6 +11,7 @@
 #include "sj_agenda.h"
 #include "sj_case.h"
 #include "sj_clock_db.h"
+#include "sj_form.h"
 #include "sj_ids.h"
 #include "sj_model.h"
 #include "sj_own.h"
@@ -253,4 +254,119 @@ county_agenda_cmd(const sj_cli_args_t *a, int week_id, int format_id, const sj_p
         return rc == SJ_EINVAL ? 2 : 1;
     }
     return 0;
+}
+
+/* ---- the page: /leader and /agenda ---- */
+
+#define T(lang, zh, en) ((lang) == SJ_LANG_EN ? (en) : (zh))
+
+void
+county_own_leader_page(sqlite3 *db, sj_http_req_t *req, const sj_who_t *who, sj_lang_t lang)
+{
+    if (!who || strcmp(who->role, "leader") != 0) {
+        sj_http_reply_error(req, 403, "the leader's page is for role leader");
+        return;
+    }
+    char err[300] = "";
+    county_cases_filter_t f;
+    memset(&f, 0, sizeof f);
+    f.leader = who->name; /* the mapping: the account's name is the leader's NAME */
+    county_cases_t *cur = NULL;
+    if (county_cases_open(db, &f, &cur, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, 500, err);
+        return;
+    }
+    const char *en = lang == SJ_LANG_EN ? "?lang=en" : "";
+    sj_buf_t b = {0};
+    sj_buf_addf(&b,
+                "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                "<title>%s</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>"
+                "<header><h1 id=\"leader-title\">%s</h1><nav class=\"me\"><span id=\"me-name\">",
+                lang == SJ_LANG_EN ? "en" : "zh-CN", T(lang, "我包案的案件", "My cases"),
+                T(lang, "我包案的案件 · 领导包案", "My cases · leader ownership"));
+    sj_buf_esc(&b, who->name);
+    sj_buf_addf(&b,
+                "</span> <span class=\"chip\">%s</span> <a id=\"leader-agenda\" "
+                "href=\"/agenda%s\">%s</a> <a href=\"/leader\">中文</a>"
+                " <a href=\"/leader?lang=en\">English</a><form method=\"post\" action=\"/logout\">"
+                "<input type=\"hidden\" name=\"csrf\" value=\"",
+                T(lang, "领导", "leader"), en, T(lang, "例会议程", "Meeting agenda"));
+    sj_buf_esc(&b, sj_http_req_csrf(req));
+    sj_buf_addf(&b,
+                "\"><button type=\"submit\" id=\"logout\">%s</button></form></nav></header>"
+                "<p>%s</p><table id=\"leader-cases\"><thead><tr><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                T(lang, "退出登录", "Log out"),
+                T(lang, "只读：以本账户名包案的案件（own --leader 账户名）。",
+                  "Read only: the cases owned under this account's name (own --leader NAME)."),
+                T(lang, "案件", "Case"), T(lang, "日期", "Date"), T(lang, "村站", "Station"),
+                T(lang, "处理结果", "Outcome"), T(lang, "分管", "Portfolio"),
+                T(lang, "办结期限", "Conclusion due"), T(lang, "超期", "Overdue"));
+    const char *const *cells = NULL;
+    int rc, rows = 0;
+    while ((rc = county_cases_next(cur, &cells, err, sizeof err)) == SJ_OK) {
+        /* case_id 0, station_name 15, outcome 3, occurred_on 7, conclude_due
+         * 20, overdue_what 24, portfolio 28 */
+        rows++;
+        sj_buf_add(&b, "<tr data-case=\"");
+        sj_buf_esc(&b, cells[0]);
+        sj_buf_add(&b, "\"><td class=\"case\">");
+        sj_buf_esc(&b, cells[0]);
+        sj_buf_add(&b, "</td><td>");
+        sj_buf_esc(&b, cells[7]);
+        sj_buf_add(&b, "</td><td>");
+        sj_buf_esc(&b, cells[15]);
+        sj_buf_add(&b, "</td><td class=\"outcome\">");
+        int out = cells[3] ? sj_enum_value(SJ_FIELD_OUTCOME, cells[3]) : 0;
+        sj_buf_esc(&b, out ? sj_enum_label(SJ_FIELD_OUTCOME, out, lang) : cells[3]);
+        sj_buf_add(&b, "</td><td>");
+        sj_buf_esc(&b, cells[28]);
+        sj_buf_add(&b, "</td><td>");
+        sj_buf_esc(&b, cells[20]);
+        sj_buf_add(&b, "</td><td class=\"overdue\">");
+        sj_buf_esc(&b, cells[24]);
+        sj_buf_add(&b, "</td></tr>");
+    }
+    county_cases_close(&cur);
+    sj_buf_addf(&b, "</tbody></table><footer id=\"leader-count\">%s %d</footer></body></html>",
+                T(lang, "件数：", "Cases:"), rows);
+    if (rc != SJ_ENOTFOUND || b.oom) {
+        sj_http_reply_error(req, 500, b.oom ? "out of memory" : err);
+    } else {
+        sj_http_reply(req, 200, "text/html; charset=utf-8", b.p, b.len);
+    }
+    sj_buf_free(&b);
+}
+
+void
+county_own_agenda_page(sqlite3 *db, const char *code, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {"week", "lang", NULL};
+    const char *v[2];
+    char err[400] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, 400, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    int rc = county_agenda_write(db, code, v[0] && v[0][0] ? v[0] : NULL, "html", NULL, f, err,
+                                 sizeof err);
+    if (fclose(f) != 0 && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    if (rc == SJ_EINVAL) {
+        sj_http_reply_error(req, 400, err);
+    } else if (rc != SJ_OK) {
+        sj_http_reply_error(req, 500, err);
+    } else {
+        sj_http_reply(req, 200, "text/html; charset=utf-8", text, len);
+    }
+    free(text);
 }

@@ -12,7 +12,10 @@
 #include "sj_cli.h"
 #include "sj_clock.h"
 #include "sj_err.h"
+#include "sj_http.h"
 #include "sj_ids.h"
+#include "sj_login.h"
+#include "sj_model.h"
 
 /* own CASE-ID --leader NAME [--portfolio P] [--officer X]: the checks, then
  * the event of the county's own stream with account (NULL: a command).
@@ -43,5 +46,12 @@ SJ_NODISCARD int county_agenda_write(sqlite3 *db,
                                      FILE *out,
                                      char *err,
                                      size_t err_size);
+
+/* The page's views (county_http.c routes them): /leader, a leader's account's
+ * own cases (role leader: the cases owned under its account name, read
+ * only) with the agenda's link; /agenda?week=YYYY-Www, the agenda as a
+ * printable page. */
+void county_own_leader_page(sqlite3 *db, sj_http_req_t *req, const sj_who_t *who, sj_lang_t lang);
+void county_own_agenda_page(sqlite3 *db, const char *code, sj_http_req_t *req);
 
 #endif
