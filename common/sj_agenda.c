@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "sj_case.h"
+#include "sj_clock_db.h"
 #include "sj_db.h"
 #include "sj_model.h"
+#include "sj_own.h"
 
 /* ---- the week ---- */
 
@@ -81,6 +83,99 @@ sj_agenda_week(const char *text, const char *today, sj_agenda_t *a, char *err, s
         return SJ_EINVAL;
     }
     return SJ_OK;
+}
+
+/* ---- the cases ---- */
+
+int
+sj_agenda_load(sj_agenda_t *a,
+               const char *cases_sql,
+               const char *changes_sql,
+               const sj_periods_t *p)
+{
+    sqlite3_stmt *st = NULL;
+    sj_clock_db_t *cdb = NULL;
+    if (sqlite3_prepare_v2(a->db, cases_sql, -1, &st, NULL) != SQLITE_OK
+        || sj_clock_db_open(a->db, changes_sql, &cdb) != SJ_OK) {
+        sqlite3_finalize(st);
+        return SJ_EDB;
+    }
+    size_t cap = 0;
+    int rc = SJ_OK, step;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
+            continue;
+        }
+        if (a->ncases == cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            sj_agenda_case_t *v = realloc(a->cases, ncap * sizeof *v);
+            if (!v) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            a->cases = v;
+            cap = ncap;
+        }
+        sj_agenda_case_t *c = &a->cases[a->ncases];
+        memset(c, 0, sizeof *c);
+        memcpy(c->id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+        sj_uuid_format(c->id, c->id_text);
+#define S_TXT(dst, col)             \
+    snprintf(dst, sizeof dst, "%s", \
+             sqlite3_column_text(st, col) ? (const char *) sqlite3_column_text(st, col) : "")
+        S_TXT(c->station, 1);
+        S_TXT(c->occurred_on, 2);
+        S_TXT(c->assign_due, 9);
+        S_TXT(c->owner, 10);
+        S_TXT(c->portfolio, 11);
+#undef S_TXT
+        c->kind = sqlite3_column_int(st, 3);
+        c->category = sqlite3_column_int(st, 4);
+        c->outcome = sqlite3_column_int(st, 5);
+        c->persons = (unsigned) sqlite3_column_int(st, 6);
+        int crc = sj_clock_db_case(cdb, c->id, c->occurred_on, sqlite3_column_int(st, 7),
+                                   sqlite3_column_int(st, 8), p, a->today, &c->clk);
+        if (crc != SJ_OK && crc != SJ_EINVAL) {
+            rc = crc;
+        }
+        if (!sj_outcome_is_open(c->outcome)) {
+            /* concluded (the county's word may have closed it): no stage runs */
+            c->clk.overdue = 0;
+            for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+                c->clk.st[k].overdue = 0;
+                c->clk.st[k].done = c->clk.st[k].active;
+            }
+        }
+        a->ncases++;
+    }
+    sj_clock_db_close(&cdb);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void
+sj_agenda_free(sj_agenda_t *a)
+{
+    free(a->cases);
+    a->cases = NULL;
+    a->ncases = 0;
+}
+
+sj_table_t *
+sj_agenda_leaders(const sj_agenda_t *a)
+{
+    sj_own_tally_t *t = sj_own_tally_new();
+    int rc = t ? SJ_OK : SJ_ENOMEM;
+    for (size_t i = 0; rc == SJ_OK && i < a->ncases; i++) {
+        const sj_agenda_case_t *c = &a->cases[i];
+        int open = sj_outcome_is_open(c->outcome);
+        int assign_overdue = open && c->assign_due[0] && strcmp(c->assign_due, a->today) < 0;
+        rc = sj_own_tally_add(t, c->owner, open, sj_outcome_is_concluded(c->outcome),
+                              assign_overdue || c->clk.overdue);
+    }
+    sj_table_t *out = rc == SJ_OK ? sj_own_tally_table(t) : NULL;
+    sj_own_tally_free(&t);
+    return out;
 }
 
 /* ---- helpers ---- */

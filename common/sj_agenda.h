@@ -71,6 +71,23 @@ extern const sj_agenda_section_t sj_agenda_sections[];
 SJ_NODISCARD int
 sj_agenda_week(const char *text, const char *today, sj_agenda_t *a, char *err, size_t err_size);
 
+/* Reads the tier's cases into a->cases (a->db, a->today set): cases_sql
+ * gives one row per case: id, station, occurred_on, kind, category,
+ * outcome, persons, reported outcome, source, the current 交办 due date,
+ * owner, portfolio; changes_sql as sj_clock_db_open takes it. The clock of
+ * each on today with the periods p; a concluded case has no stage running.
+ * SJ_OK, SJ_EDB, SJ_ENOMEM. Free with sj_agenda_free. */
+SJ_NODISCARD int sj_agenda_load(sj_agenda_t *a,
+                                const char *cases_sql,
+                                const char *changes_sql,
+                                const sj_periods_t *p);
+void sj_agenda_free(sj_agenda_t *a);
+
+/* The per-leader table of `leaders` (sj_own_tally_table) from the loaded
+ * cases: overdue = open past the 交办 due date, or a stage overdue. NULL
+ * on OOM. */
+sj_table_t *sj_agenda_leaders(const sj_agenda_t *a);
+
 /* Writes the agenda: fmt "md" or "html" (html: a whole A4 printable page). */
 SJ_NODISCARD int sj_agenda_write(const sj_agenda_t *a, const char *fmt, FILE *out);
 

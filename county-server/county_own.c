@@ -129,68 +129,15 @@ county_leaders_cmd(const sj_cli_args_t *a, int format_id, const sj_periods_t *p)
 
 /* ---- agenda ---- */
 
-/* Every matter (not voided) with its clock on today and its owner. */
-static int
-s_cases(sqlite3 *db, const sj_periods_t *p, sj_agenda_t *a)
-{
-    static const char sql[] =
-        "SELECT m.id, m.origin, m.occurred_on, m.kind, m.category, m.outcome, m.persons,"
-        " coalesce(m.reported_outcome, m.outcome), m.source, a.a_due,"
-        " " SJ_OWN_CURRENT_SQL("leader", "m.id") ", " SJ_OWN_CURRENT_SQL(
-            "portfolio", "m.id") " FROM matters m LEFT JOIN " COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
-                                 " a ON a.a_case = m.id"
-                                 " ORDER BY m.township, m.origin, m.id";
-    sqlite3_stmt *st = NULL;
-    sj_clock_db_t *cdb = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK
-        || sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &cdb) != SJ_OK) {
-        sqlite3_finalize(st);
-        return SJ_EDB;
-    }
-    size_t cap = 0;
-    int rc = SJ_OK, step;
-    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (a->ncases == cap) {
-            size_t ncap = cap ? 2 * cap : 256;
-            sj_agenda_case_t *v = realloc(a->cases, ncap * sizeof *v);
-            if (!v) {
-                rc = SJ_ENOMEM;
-                break;
-            }
-            a->cases = v;
-            cap = ncap;
-        }
-        sj_agenda_case_t *c = &a->cases[a->ncases];
-        memset(c, 0, sizeof *c);
-        if (sqlite3_column_bytes(st, 0) != SJ_ID_BYTES) {
-            continue;
-        }
-        memcpy(c->id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
-        sj_uuid_format(c->id, c->id_text);
-#define S_TXT(dst, col)             \
-    snprintf(dst, sizeof dst, "%s", \
-             sqlite3_column_text(st, col) ? (const char *) sqlite3_column_text(st, col) : "")
-        S_TXT(c->station, 1);
-        S_TXT(c->occurred_on, 2);
-        S_TXT(c->assign_due, 9);
-        S_TXT(c->owner, 10);
-        S_TXT(c->portfolio, 11);
-#undef S_TXT
-        c->kind = sqlite3_column_int(st, 3);
-        c->category = sqlite3_column_int(st, 4);
-        c->outcome = sqlite3_column_int(st, 5);
-        c->persons = (unsigned) sqlite3_column_int(st, 6);
-        int crc = sj_clock_db_case(cdb, c->id, c->occurred_on, sqlite3_column_int(st, 7),
-                                   sqlite3_column_int(st, 8), p, a->today, &c->clk);
-        if (crc != SJ_OK && crc != SJ_EINVAL) {
-            rc = crc;
-        }
-        a->ncases++;
-    }
-    sj_clock_db_close(&cdb);
-    sqlite3_finalize(st);
-    return rc;
-}
+/* Every matter (not voided) with its owner, in the columns of
+ * sj_agenda_load. */
+static const char s_agenda_cases_sql[] =
+    "SELECT m.id, m.origin, m.occurred_on, m.kind, m.category, m.outcome, m.persons,"
+    " coalesce(m.reported_outcome, m.outcome), m.source, a.a_due,"
+    " " SJ_OWN_CURRENT_SQL("leader", "m.id") ", " SJ_OWN_CURRENT_SQL(
+        "portfolio", "m.id") " FROM matters m LEFT JOIN " COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
+                             " a ON a.a_case = m.id"
+                             " ORDER BY m.township, m.origin, m.id";
 
 int
 county_agenda_write(sqlite3 *db,
@@ -220,14 +167,14 @@ county_agenda_write(sqlite3 *db,
     a.where = code;
     a.db = db;
     a.history_sql = county_query_history_sql;
-    rc = s_cases(db, p, &a);
+    rc = sj_agenda_load(&a, s_agenda_cases_sql, COUNTY_CLOCK_CHANGES_SQL, p);
     if (rc == SJ_OK) {
         rc = sj_agenda_write(&a, fmt, out);
     }
     if (rc != SJ_OK && !err[0]) {
         snprintf(err, err_size, "cannot write the agenda: %s", sj_strerror(rc));
     }
-    free(a.cases);
+    sj_agenda_free(&a);
     return rc;
 }
 

@@ -77,6 +77,7 @@ enum {
     O_MONTH,
     O_LEADER,
     O_PORTFOLIO,
+    O_WEEK,
 };
 
 static const struct option s_options[] = {
@@ -120,6 +121,7 @@ static const struct option s_options[] = {
     {"month", required_argument, NULL, O_MONTH},
     {"leader", required_argument, NULL, O_LEADER},
     {"portfolio", required_argument, NULL, O_PORTFOLIO},
+    {"week", required_argument, NULL, O_WEEK},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"user", required_argument, NULL, O_USER},
     {"from", required_argument, NULL, O_FROM},
@@ -747,6 +749,24 @@ s_cmd_own(const sj_cli_args_t *a)
     return rc ? rc : hub_own_cmd(a, o.data, o.code, O_LEADER, O_PORTFOLIO, O_OFFICER);
 }
 
+static int
+s_cmd_leaders(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc : hub_leaders_cmd(a, o.data, o.code, o.format);
+}
+
+/* agenda: --format md|html (not the table formats s_opts checks) */
+static int
+s_cmd_agenda(const sj_cli_args_t *a)
+{
+    if (sj_cli_code(a, O_CODE, 9, "township")) {
+        return 2;
+    }
+    return hub_agenda_cmd(a, a->data, sj_cli_val(a, O_CODE), O_WEEK, O_FORMAT);
+}
+
 /* Issue 17 item 5: the township signs off a month. */
 static int
 s_cmd_approve(const sj_cli_args_t *a)
@@ -1088,6 +1108,31 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --portfolio P       the leader's portfolio (分管战线), at most 128 bytes\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_own, NULL, NULL, NULL},
+    {"leaders", NULL, 0, 0, S_OPTS(O_FORMAT, O_CODE),
+     N_("each leader's cases and their progress (领导包案)"),
+     N_("usage: township-hub leaders [--format table|json|csv]\n"
+        "\n"
+        "One row per leader who owns a case of the township (the ownership in\n"
+        "force): leader, owned, open (pending or accepted), concluded (closed or\n"
+        "resolved on the spot) and overdue (open past the 交办 due date, or a stage\n"
+        "of the statutory clock past its due date, on the default periods).\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"),
+     s_cmd_leaders, NULL, NULL, NULL},
+    {"agenda", NULL, 0, 0, S_OPTS(O_WEEK, O_FORMAT, O_CODE),
+     N_("the weekly meeting's agenda (定期例会), md or printable html"),
+     N_("usage: township-hub agenda [--week YYYY-Www] [--format md|html]\n"
+        "\n"
+        "The township's weekly meeting agenda, as county-server agenda gives the\n"
+        "county's (docs/MEETING.md): for an ISO week (default: the coming one),\n"
+        "the cases owned by leaders that are open or changed since the last\n"
+        "meeting, the cases due or overdue by the week's Sunday at any stage, new\n"
+        "collective matters of the previous week, reviews requested and extensions\n"
+        "made since the last meeting.\n"
+        "\n"
+        "  --week YYYY-Www     the ISO week, e.g. 2026-W50\n"
+        "  --format F          md (default) or html (a whole page, printable on A4)\n"),
+     s_cmd_agenda, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      N_("a status change made by the township office"),
      N_("usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"

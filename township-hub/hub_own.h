@@ -5,6 +5,7 @@
 #define HUB_OWN_H
 
 #include "sj_cli.h"
+#include "sj_table.h"
 
 /* own CASE-ID --leader NAME [--portfolio P] [--officer X] on the hub store
  * in data (code: --code, or NULL). The exit status. */
@@ -14,5 +15,11 @@ int hub_own_cmd(const sj_cli_args_t *a,
                 int leader_id,
                 int portfolio_id,
                 int officer_id);
+
+/* leaders [--format F] and agenda [--week YYYY-Www] [--format md|html] of
+ * the township (the default periods, as its cases). The exit status. */
+int hub_leaders_cmd(const sj_cli_args_t *a, const char *data, const char *code, sj_format_t fmt);
+int hub_agenda_cmd(
+    const sj_cli_args_t *a, const char *data, const char *code, int week_id, int format_id);
 
 #endif

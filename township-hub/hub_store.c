@@ -1167,10 +1167,6 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
 
 /* ---- the clock (docs/CLOCK.md) ---- */
 
-#define HUB_CLOCK_CHANGES_SQL                          \
-    "SELECT created_ms, new_outcome FROM case_changes" \
-    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
-
 /* A case's received date and reported outcome as the hub holds them (the
  * hub does not keep the reported source: a review report counts as one of
  * its stations' matters). SJ_ENOTFOUND without a reports row. */
@@ -1394,25 +1390,34 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         "  c.county_conflict OR EXISTS(SELECT 1 FROM conflicts x WHERE x.case_id = c.id)"
         "  AS conflict,"
         "  a.assignee, a.due_on,"
-        "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left"
-        " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
-        "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
-        "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases x WHERE x.id = e.id)) c"
-        " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
-        "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
-        " WHERE (?1 = 0 OR conflict)"
-        "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
-        "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
-        " ORDER BY 2, 1";
+        "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left,"
+        " " SJ_OWN_CURRENT_SQL(
+            "leader",
+            "c.id") " AS owner,"
+                    " " SJ_OWN_CURRENT_SQL(
+                        "portfolio",
+                        "c.id") " AS portfolio"
+                                " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
+                                "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
+                                "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases "
+                                "x WHERE x.id = e.id)) c"
+                                " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments "
+                                "a2"
+                                "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC "
+                                "LIMIT 1))"
+                                " WHERE (?1 = 0 OR conflict)"
+                                "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
+                                "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
+                                " ORDER BY 2, 1";
     static const char *const names[] = {
-        "case_id",     "station",      "outcome",      "last_change",   "changes",
-        "conflict",    "assignee",     "due_on",       "days_left",     "overdue",
-        "accept_due",  "accept_left",  "conclude_due", "conclude_left", "review_due",
-        "review_left", "overdue_what", "clock_overdue"};
+        "case_id",     "station",      "outcome",       "last_change",   "changes",
+        "conflict",    "assignee",     "due_on",        "days_left",     "overdue",
+        "accept_due",  "accept_left",  "conclude_due",  "conclude_left", "review_due",
+        "review_left", "overdue_what", "clock_overdue", "owner",         "portfolio"};
     static const sj_col_type_t types[] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return SJ_EDB;
@@ -1423,7 +1428,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
-    sj_table_t *t = sj_table_new(18, names, types);
+    sj_table_t *t = sj_table_new(20, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     sj_periods_t periods;
     sj_periods_default(&periods); /* not delivered down yet (docs/CLOCK.md) */
@@ -1497,7 +1502,9 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
                                S_DUE(SJ_STAGE_REVIEW),
                                S_LEFT(SJ_STAGE_REVIEW),
                                what,
-                               clk.overdue ? "yes" : ""};
+                               clk.overdue ? "yes" : "",
+                               (const char *) sqlite3_column_text(st, 9),
+                               (const char *) sqlite3_column_text(st, 10)};
 #undef S_DUE
 #undef S_LEFT
         if ((filter & HUB_CASES_OVERDUE) && !cells[9][0]) {

@@ -88,6 +88,11 @@ SJ_NODISCARD int hub_store_extend(hub_store_t *self,
                                   char *reason,
                                   size_t reason_size);
 
+/* The clock's read of a case's changes in force at the hub (sj_clock_db). */
+#define HUB_CLOCK_CHANGES_SQL                          \
+    "SELECT created_ms, new_outcome FROM case_changes" \
+    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
+
 /* A leader's ownership of a case made at the township (docs/MEETING.md;
  * ev: type SJ_EVENT_OWNERSHIP, case_id, leader, portfolio, officer): the
  * next event of the hub's own stream, forwarded to the county. The hub must

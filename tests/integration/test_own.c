@@ -140,6 +140,28 @@ test_own_agenda(void **state)
                                " AND origin = '" T100 "'",
                                1, 1, h_ms(60000)),
                      1);
+    /* the township's own view: cases, leaders and the same agenda rules */
+    const char *csv[] = {"--format", "csv", NULL};
+    char *out = s_out(hub, "cases", csv, 0);
+    s_in(out, "王镇长,信访", 1);
+    free(out);
+    out = s_out(hub, "leaders", csv, 0);
+    s_in(out, "王镇长,1,1,0,0", 1);
+    free(out);
+    const char *hwk[] = {"--week", WEEK, NULL};
+    out = s_out(hub, "agenda", hwk, 0);
+    s_in(out, "乡镇 township " T100, 1);
+    s_in(out, "## 1. 领导包案 Cases owned by leaders (1)", 1);
+    s_in(out, "## 2. 本周到期或已超期 Due or overdue this week (1)", 1);
+    s_in(out, "## 3. 新的集体事项 New collective matters (1)", 1);
+    s_in(out, own, 1);
+    s_in(out, due, 1);
+    s_in(out, coll, 1);
+    s_in(out, due_out, 0);
+    s_in(out, coll_out, 0);
+    s_in(out, ind, 0);
+    free(out);
+
     /* bad input: exit 2, naming what was wrong; an unknown case: exit 1 */
     const char *noleader[] = {own, NULL};
     char *err = s_out(county, "own", noleader, 2);
@@ -157,7 +179,7 @@ test_own_agenda(void **state)
     s_tool_ok(county, "2026-02-10", "own", zown);
 
     const char *show[] = {own, NULL};
-    char *out = s_out(county, "show", show, 0);
+    out = s_out(county, "show", show, 0);
     s_in(out, "包案 ownership", 1);
     s_in(out, "王镇长", 1);
     s_in(out, "李书记", 1);
