@@ -49,18 +49,26 @@ s_today(const char *day)
 /* A report made at the station on day (received that day), with outcome
  * and kind; its id into id. */
 static void
-s_submit(h_node_t *st, const char *day, const char *outcome, int persons, char id[64])
+s_submit_src(
+    h_node_t *st, const char *day, const char *outcome, int persons, const char *src, char id[64])
 {
     s_today(day);
     char p[8];
     snprintf(p, sizeof p, "%d", persons);
-    const char *sub[] = {"submit", "--channel", "visit", "--level",   "county", "--category",
-                         "land",   "--persons", p,       "--outcome", outcome,  "--occurred",
-                         day,      "--summary", "事项",  "--wait",    "0",      NULL};
+    const char *sub[] = {"submit",     "--channel",  "visit",     "--level",   "county",
+                         "--category", "land",       "--persons", p,           "--outcome",
+                         outcome,      "--occurred", day,         "--summary", "事项",
+                         "--wait",     "0",          "--source",  src,         NULL};
     h_result_t r;
     assert_int_equal(h_agent(st, sub, &r, h_ms(30000)), 0);
     snprintf(id, 64, "%.*s", (int) strcspn(r.out, "\n"), r.out);
     h_result_free(&r);
+}
+
+static void
+s_submit(h_node_t *st, const char *day, const char *outcome, int persons, char id[64])
+{
+    s_submit_src(st, day, outcome, persons, "direct", id);
 }
 
 static void
@@ -125,12 +133,16 @@ test_own_agenda(void **state)
     s_submit(st, "2026-03-02", "accepted", 6, coll);
     s_submit(st, "2026-03-01", "accepted", 7, coll_out);
     s_submit(st, "2026-03-03", "accepted", 1, ind);
+    /* a review requested on 03-03 (since the last meeting); one of 03-01 */
+    char rev[64], rev_out[64];
+    s_submit_src(st, "2026-03-03", "pending", 1, "review", rev);
+    s_submit_src(st, "2026-03-01", "pending", 1, "review", rev_out);
     s_today(TODAY);
     const char *sync[] = {"sync", "--timeout", "60", "--until-county", NULL};
     h_result_t r;
     assert_int_equal(h_agent(st, sync, &r, h_ms(90000)), 0);
     h_result_free(&r);
-    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM matters", 7, 7, h_ms(30000)), 7);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM matters", 9, 9, h_ms(30000)), 9);
 
     /* The township's ownership (2026-02-20) travels to the county. */
     const char *hown[] = {own, "--leader", "王镇长", "--portfolio", "信访", NULL};
@@ -178,6 +190,14 @@ test_own_agenda(void **state)
     const char *zown[] = {own_out, "--leader", "赵局长", NULL};
     s_tool_ok(county, "2026-02-10", "own", zown);
 
+    /* extensions: one made since the last meeting, one on 03-01 */
+    const char *ext[] = {coll,           "--days",        "10",   "--reason",
+                         "需要现场核查", "--approved-by", "县长", NULL};
+    s_tool_ok(county, "2026-03-04", "extend", ext);
+    const char *ext_out[] = {coll_out,   "--days",        "10",   "--reason",
+                             "需要调查", "--approved-by", "县长", NULL};
+    s_tool_ok(county, "2026-03-01", "extend", ext_out);
+
     const char *show[] = {own, NULL};
     out = s_out(county, "show", show, 0);
     s_in(out, "包案 ownership", 1);
@@ -218,8 +238,13 @@ test_own_agenda(void **state)
     s_in(md, "## 1. 领导包案 Cases owned by leaders (1)", 1);
     s_in(md, "## 2. 本周到期或已超期 Due or overdue this week (1)", 1);
     s_in(md, "## 3. 新的集体事项 New collective matters (1)", 1);
-    s_in(md, "## 4. 复查申请 Reviews requested (0)", 1);
-    s_in(md, "## 5. 延期申请 Extensions asked (0)", 1);
+    s_in(md, "## 4. 复查申请 Reviews requested (1)", 1);
+    s_in(md, "## 5. 延期申请 Extensions asked (1)", 1);
+    s_in(md, rev, 1);
+    s_in(md, "| 2026-03-03 | 2026-04-02 |", 1); /* requested, due (+30) */
+    s_in(md, rev_out, 0);
+    s_in(md, "| 2026-03-04 | conclusion | 10 | 县长 | 需要现场核查 |", 1);
+    s_in(md, "需要调查", 0);
     s_in(md, own, 1);
     s_in(md, "03-06 包案 李书记", 1); /* what changed since the last meeting */
     s_in(md, due, 1);
