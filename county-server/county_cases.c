@@ -152,6 +152,10 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
  * (a small table, joined to matters by primary key) instead of scanning
  * every matter. ?1 township, ?2 conflicts only, ?3 from, ?4 to, ?5 source
  * (0 any, 3 = the assigned cases), ?6 open only, ?7 overdue only, ?8 today. */
+/* clang-format off */
+#define S_OWNER     SJ_OWN_CURRENT_SQL("leader", "m.id")
+#define S_PORTFOLIO SJ_OWN_CURRENT_SQL("portfolio", "m.id")
+/* clang-format on */
 #define S_CASES_SELECT                                                                            \
     " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"     \
     "  (SELECT s.created_ms FROM status_changes s WHERE s.case_id = m.id AND s.applied = 2)"      \
@@ -166,9 +170,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  coalesce((SELECT v.satisfaction FROM evaluations v WHERE v.case_id = m.id"                 \
     "   ORDER BY v.row DESC LIMIT 1), (SELECT s.satisfaction FROM status_changes s"               \
     "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction,"                           \
-    " " SJ_OWN_CURRENT_SQL("leader", "m.id") " AS owner,"                                         \
-                                             " " SJ_OWN_CURRENT_SQL("portfolio",                  \
-                                                                    "m.id") " AS portfolio"
+    " " S_OWNER " AS owner, " S_PORTFOLIO " AS portfolio"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -178,7 +180,7 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
     "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"         \
     "  AND (?9 IS NULL OR a.a_to = ?9)"                                                 \
-    "  AND (?10 IS NULL OR " SJ_OWN_CURRENT_SQL("leader", "m.id") " = ?10)"
+    "  AND (?10 IS NULL OR " S_OWNER " = ?10)"
 #define S_CASES_ORPHANS                                                                            \
     " UNION ALL"                                                                                   \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \

@@ -131,13 +131,15 @@ county_leaders_cmd(const sj_cli_args_t *a, int format_id, const sj_periods_t *p)
 
 /* Every matter (not voided) with its owner, in the columns of
  * sj_agenda_load. */
+/* clang-format off */
 static const char s_agenda_cases_sql[] =
     "SELECT m.id, m.origin, m.occurred_on, m.kind, m.category, m.outcome, m.persons,"
     " coalesce(m.reported_outcome, m.outcome), m.source, a.a_due,"
-    " " SJ_OWN_CURRENT_SQL("leader", "m.id") ", " SJ_OWN_CURRENT_SQL(
-        "portfolio", "m.id") " FROM matters m LEFT JOIN " COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
-                             " a ON a.a_case = m.id"
-                             " ORDER BY m.township, m.origin, m.id";
+    " " SJ_OWN_CURRENT_SQL("leader", "m.id") ","
+    " " SJ_OWN_CURRENT_SQL("portfolio", "m.id")
+    " FROM matters m LEFT JOIN " COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL " a ON a.a_case = m.id"
+    " ORDER BY m.township, m.origin, m.id";
+/* clang-format on */
 
 int
 county_agenda_write(sqlite3 *db,

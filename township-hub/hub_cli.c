@@ -405,7 +405,7 @@ s_assign(const s_opts_t *o,
 }
 
 static int
-s_cases(const s_opts_t *o, int conflicts, int overdue)
+s_cases(const s_opts_t *o, int conflicts, int overdue, const char *leader)
 {
     char err[512] = "";
     hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
@@ -414,8 +414,9 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
         return 1;
     }
     sj_table_t *t = NULL;
-    int rc = hub_store_cases(
-        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), &t);
+    int rc = hub_store_cases_by(
+        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), leader,
+        &t);
     hub_store_close(&st);
     if (rc == SJ_OK) {
         rc = hub_out_cases(t, o->format, stdout);
@@ -611,7 +612,9 @@ s_cmd_cases(const sj_cli_args_t *a)
 {
     s_opts_t o;
     int rc = s_opts(a, &o);
-    return rc ? rc : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE));
+    return rc ? rc
+              : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE),
+                        sj_cli_val(a, O_LEADER));
 }
 
 /* user, audit (issue 17): on the hub's store, open for writing. */
@@ -946,10 +949,11 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
         "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n"),
      s_cmd_status, s_status_bad_usage, NULL, NULL},
-    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
+    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_LEADER, O_FORMAT, O_BOM, O_LABELS),
      N_("the township's cases: outcome, last change, changes, conflict,\n"
         "assignee, due date, days left"),
-     N_("usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
+     N_("usage: township-hub cases [--conflicts] [--overdue] [--leader NAME]\n"
+        "                          [--format table|json|csv]\n"
         "\n"
         "Lists the township's cases: outcome, last change, number of changes,\n"
         "conflict (two changes made from the same state, or listed by the county),\n"
@@ -958,9 +962,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "review_due and, while the stage runs, days left (accept_left ...);\n"
         "clock_overdue = a running stage past its due date; overdue = an open case\n"
         "past its 交办 due date (overdue_what names both). Today: the local date, or\n"
-        "SANJI_TODAY.\n"
+        "SANJI_TODAY. owner and portfolio: the leader who owns the case (own).\n"
         "\n"
         "  --conflicts         only cases with a conflict\n"
+        "  --leader NAME       only the cases NAME owns (the latest ownership)\n"
         "  --overdue           only assigned open cases past their due date\n"
         "  --format F          table (default), json, csv\n"
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"

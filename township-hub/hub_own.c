@@ -56,16 +56,17 @@ hub_own_cmd(const sj_cli_args_t *a,
 /* ---- leaders, agenda (docs/MEETING.md) ---- */
 
 /* The township's cases (not voided) in the columns of sj_agenda_load. */
+/* clang-format off */
 static const char s_cases_sql[] =
     "SELECT r.id, r.origin, r.occurred_on, r.kind, r.category, coalesce(c.outcome, e.outcome, 1),"
     " r.persons, coalesce(c.reported_outcome, e.outcome, 1), 0, a.due_on,"
-    " " SJ_OWN_CURRENT_SQL("leader", "r.id") ", " SJ_OWN_CURRENT_SQL(
-        "portfolio",
-        "r.id") " FROM reports r LEFT JOIN cases c ON c.id = r.id LEFT JOIN events e ON e.id = r.id"
-                " LEFT JOIN assignments a ON a.id = (SELECT b.id FROM assignments b WHERE "
-                "b.case_id = r.id"
-                " ORDER BY b.created_ms DESC, b.id DESC LIMIT 1)"
-                " WHERE r.voided = 0 ORDER BY r.origin, r.id";
+    " " SJ_OWN_CURRENT_SQL("leader", "r.id") ","
+    " " SJ_OWN_CURRENT_SQL("portfolio", "r.id")
+    " FROM reports r LEFT JOIN cases c ON c.id = r.id LEFT JOIN events e ON e.id = r.id"
+    " LEFT JOIN assignments a ON a.id = (SELECT b.id FROM assignments b WHERE b.case_id = r.id"
+    " ORDER BY b.created_ms DESC, b.id DESC LIMIT 1)"
+    " WHERE r.voided = 0 ORDER BY r.origin, r.id";
+/* clang-format on */
 
 /* Opens the store and loads the agenda's cases for week (NULL: the coming
  * one). 0, or the exit status after saying why. */

@@ -1376,6 +1376,12 @@ hub_store_update_ex(hub_store_t *self,
 int
 hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
 {
+    return hub_store_cases_by(self, filter, NULL, out);
+}
+
+int
+hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_table_t **out)
+{
     *out = NULL;
     /* A conflict: a change the hub lists (conflicts: not in force, or in
      * force over a concurrent one), or one the county listed (its flag as
@@ -1383,6 +1389,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
      * Assigned: the case's latest assignment by (created_ms, id); days left
      * from today's date here (no link needed); overdue: open (pending or
      * accepted) and past its due date. */
+    /* clang-format off */
     static const char sql[] =
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
         "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
@@ -1391,24 +1398,19 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         "  AS conflict,"
         "  a.assignee, a.due_on,"
         "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left,"
-        " " SJ_OWN_CURRENT_SQL(
-            "leader",
-            "c.id") " AS owner,"
-                    " " SJ_OWN_CURRENT_SQL(
-                        "portfolio",
-                        "c.id") " AS portfolio"
-                                " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
-                                "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
-                                "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases "
-                                "x WHERE x.id = e.id)) c"
-                                " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments "
-                                "a2"
-                                "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC "
-                                "LIMIT 1))"
-                                " WHERE (?1 = 0 OR conflict)"
-                                "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
-                                "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
-                                " ORDER BY 2, 1";
+        "  " SJ_OWN_CURRENT_SQL("leader", "c.id") " AS owner,"
+        "  " SJ_OWN_CURRENT_SQL("portfolio", "c.id") " AS portfolio"
+        " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
+        "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
+        "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases x WHERE x.id = e.id)) c"
+        " LEFT JOIN assignments a ON a.id = (SELECT a2.id FROM assignments a2"
+        "  WHERE a2.case_id = c.id ORDER BY a2.created_ms DESC, a2.id DESC LIMIT 1))"
+        " WHERE (?1 = 0 OR conflict)"
+        "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
+        "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
+        "  AND (?5 IS NULL OR owner = ?5)"
+        " ORDER BY 2, 1";
+    /* clang-format on */
     static const char *const names[] = {
         "case_id",     "station",      "outcome",       "last_change",   "changes",
         "conflict",    "assignee",     "due_on",        "days_left",     "overdue",
@@ -1428,6 +1430,9 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
+    if (leader) {
+        sqlite3_bind_text(st, 5, leader, -1, SQLITE_STATIC);
+    }
     sj_table_t *t = sj_table_new(20, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     sj_periods_t periods;

@@ -130,12 +130,16 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
  * link needed; negative: past due), overdue ("yes": open and past due),
  * then accept_due, accept_left, conclude_due, conclude_left, review_due,
  * review_left, overdue_what and clock_overdue ("yes": a running stage of
- * the statutory clock past its due date; docs/CLOCK.md, default periods).
+ * the statutory clock past its due date; docs/CLOCK.md, default periods),
+ * owner and portfolio (the leader's ownership in force, docs/MEETING.md).
  * filter: HUB_CASES_* bits (0: every case). */
 #define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */
 #define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
 SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out);
+/* hub_store_cases of the cases leader owns now (NULL: any; docs/MEETING.md). */
+SJ_NODISCARD int
+hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_table_t **out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of

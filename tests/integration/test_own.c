@@ -157,6 +157,11 @@ test_own_agenda(void **state)
     char *out = s_out(hub, "cases", csv, 0);
     s_in(out, "王镇长,信访", 1);
     free(out);
+    const char *hby[] = {"--leader", "王镇长", "--format", "csv", NULL};
+    out = s_out(hub, "cases", hby, 0);
+    s_in(out, own, 1);
+    s_in(out, due, 0);
+    free(out);
     out = s_out(hub, "leaders", csv, 0);
     s_in(out, "王镇长,1,1,0,0", 1);
     free(out);
