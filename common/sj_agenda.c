@@ -389,11 +389,14 @@ s_extensions(const sj_agenda_t *a)
     while (t && sqlite3_step(st) == SQLITE_ROW) {
         char day[11];
         sj_date_of_ms(sqlite3_column_int64(st, 1), day);
+        if (strcmp(day, a->since) < 0) {
+            continue; /* before the last meeting (most rows): no lookup */
+        }
         const sj_agenda_case_t *c = sqlite3_column_bytes(st, 0) == SJ_ID_BYTES
                                         ? s_find(a, sqlite3_column_blob(st, 0))
                                         : NULL;
-        if (!c || strcmp(day, a->since) < 0) {
-            continue;
+        if (!c) {
+            continue; /* voided, or not here */
         }
         char days[16];
         snprintf(days, sizeof days, "%d", sqlite3_column_int(st, 3));
