@@ -1122,7 +1122,8 @@ static const sj_cli_cmd_t s_cmds[] = {
         "resolved on the spot) and overdue (open past the 交办 due date, or a stage\n"
         "of the statutory clock past its due date, on the default periods).\n"
         "\n"
-        "  --format F          table (default), json, csv\n"),
+        "  --format F          table (default), json, csv\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_leaders, NULL, NULL, NULL},
     {"agenda", NULL, 0, 0, S_OPTS(O_WEEK, O_FORMAT, O_CODE),
      N_("the weekly meeting's agenda (定期例会), md or printable html"),
@@ -1136,7 +1137,8 @@ static const sj_cli_cmd_t s_cmds[] = {
         "made since the last meeting.\n"
         "\n"
         "  --week YYYY-Www     the ISO week, e.g. 2026-W50\n"
-        "  --format F          md (default) or html (a whole page, printable on A4)\n"),
+        "  --format F          md (default) or html (a whole page, printable on A4)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_agenda, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      N_("a status change made by the township office"),

@@ -157,6 +157,11 @@ test_own_agenda(void **state)
     char *out = s_out(hub, "cases", csv, 0);
     s_in(out, "王镇长,信访", 1);
     free(out);
+    const char *hshow[] = {own, NULL};
+    out = s_out(hub, "show", hshow, 0);
+    s_in(out, "包案 ownership", 1);
+    s_in(out, "王镇长", 1);
+    free(out);
     const char *hby[] = {"--leader", "王镇长", "--format", "csv", NULL};
     out = s_out(hub, "cases", hby, 0);
     s_in(out, own, 1);
