@@ -461,7 +461,8 @@ sj_case_db_check(
 {
     if (ev->type != SJ_EVENT_STATUS && ev->type != SJ_EVENT_ASSIGNMENT
         && ev->type != SJ_EVENT_CORRECTION && ev->type != SJ_EVENT_VOID
-        && ev->type != SJ_EVENT_EXTENSION && ev->type != SJ_EVENT_EVALUATION) {
+        && ev->type != SJ_EVENT_EXTENSION && ev->type != SJ_EVENT_EVALUATION
+        && ev->type != SJ_EVENT_OWNERSHIP) {
         return SJ_OK; /* a report, a quarantine notice: no case to change */
     }
     sj_case_rows_t rows;
@@ -480,6 +481,12 @@ sj_case_db_check(
         /* the head approves an extension: the township or the county records it */
         snprintf(why, sizeof why,
                  "%s %s may not extend case %s: the township or the county records an extension",
+                 sj_case_actor(ev->origin), ev->origin, idtext);
+        rc = SJ_EPROTO;
+    } else if (rc == SJ_OK && ev->type == SJ_EVENT_OWNERSHIP && sj_case_rank(ev->origin) < 2) {
+        /* a leader's ownership (领导包案): the township or the county records it */
+        snprintf(why, sizeof why,
+                 "%s %s may not record who owns case %s: the township or the county does",
                  sj_case_actor(ev->origin), ev->origin, idtext);
         rc = SJ_EPROTO;
     } else if (rc == SJ_OK && rows.found && status

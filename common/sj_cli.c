@@ -88,6 +88,21 @@ static void
 s_build(const sj_cli_tool_t *tool)
 {
     memset(&s_st, 0, sizeof s_st);
+    /* The tables are sized for SJ_CLI_MAX_CMDS commands and SJ_CLI_MAX_OPTS
+     * options: a tool with more is a build mistake, stopped here before a
+     * command could read a table that was never built. */
+    size_t ncmds = 0, nopts = 0;
+    while (tool->cmds[ncmds].name) {
+        ncmds++;
+    }
+    while (tool->opts[nopts].name) {
+        nopts++;
+    }
+    if (ncmds > SJ_CLI_MAX_CMDS || nopts > SJ_CLI_MAX_OPTS) {
+        fprintf(stderr, "%s: internal error: %zu commands and %zu options, at most %d and %d\n",
+                tool->tool, ncmds, nopts, SJ_CLI_MAX_CMDS, SJ_CLI_MAX_OPTS);
+        abort();
+    }
     size_t nc = 0;
     for (const sj_cli_cmd_t *c = tool->cmds; c->name && nc < SJ_CLI_MAX_CMDS; c++, nc++) {
         const struct option *table = c->own_opts;

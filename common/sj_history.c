@@ -314,6 +314,7 @@ s_line(sqlite3_stmt *st, FILE *out)
                      : strcmp(type, "evaluation") == 0       ? "评价"
                      : strcmp(type, "appointment") == 0      ? "约访"
                      : strcmp(type, "appointment_mark") == 0 ? "赴约"
+                     : strcmp(type, "ownership") == 0        ? "包案"
                                                              : "交办";
     if (fprintf(out, "  %s  %s %s  %s", at, zh, type, origin ? origin : "") < 0) {
         return SJ_EIO;
@@ -358,6 +359,12 @@ s_line(sqlite3_stmt *st, FILE *out)
                  : s_put(out, assignee ? assignee : "");
     } else if (strcmp(type, "appointment_mark") == 0) {
         rc = fprintf(out, "  %s", to ? "已赴约 kept" : "未赴约 missed") < 0 ? SJ_EIO : SJ_OK;
+    } else if (strcmp(type, "ownership") == 0) {
+        rc = fputs("  领导 leader ", out) == EOF ? SJ_EIO : s_put(out, assignee ? assignee : "");
+        if (rc == SJ_OK && due && due[0]
+            && (fputs("  分管 portfolio ", out) == EOF || s_put(out, due) != SJ_OK)) {
+            rc = SJ_EIO;
+        }
     } else if (strcmp(type, "extension") == 0) {
         int stage = sqlite3_column_int(st, 7);
         rc = fprintf(out, "  %s %s +%d 天 days  批准 approved by ",
@@ -442,6 +449,9 @@ s_item(sqlite3_stmt *st)
     } else if (ok && strcmp(type, "appointment_mark") == 0) {
         ok = cJSON_AddStringToObject(o, "state", sqlite3_column_int(st, 6) ? "kept" : "missed")
              != NULL;
+    } else if (ok && strcmp(type, "ownership") == 0) {
+        ok = cJSON_AddStringToObject(o, "leader", s_col(st, 7) ? s_col(st, 7) : "")
+             && cJSON_AddStringToObject(o, "portfolio", s_col(st, 8) ? s_col(st, 8) : "");
     } else if (ok && strcmp(type, "extension") == 0) {
         const char *stage = sj_stage_name(sqlite3_column_int(st, 7));
         ok = cJSON_AddStringToObject(o, "stage", stage ? stage : "")

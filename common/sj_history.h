@@ -7,6 +7,7 @@
  *                  appointment | appointment_mark (issue 16 item 6: office in
  *                  the assignee column, the day in due_on, the time in flag;
  *                  a mark's kept 1/0 in to)
+ *                  | ownership
  *   at_ms INTEGER  when its author made it (display; nothing is ordered by
  *                  it except this timeline)
  *   origin TEXT    the node that made it (station, township or county code)
@@ -27,6 +28,8 @@
  * An extension (docs/CLOCK.md, type "extension") puts its reason in note,
  * its stage (sj_stage_t) in assignee, its days in due_on and who approved
  * it in flag. An evaluation (issue 16) puts its satisfaction (1..4) in to.
+ * An ownership (type "ownership", docs/MEETING.md) puts the leader in
+ * assignee and the portfolio in due_on.
  * ordered by time, then arrival.
  *
  * Search: every store keeps an FTS5 table `search(text, case_id UNINDEXED,

@@ -12,7 +12,7 @@
 #define SJ_MAX_SUMMARY_BYTES 4000 /* summary, UTF-8 */
 #define SJ_MAX_OFFICER_BYTES 128
 #define SJ_MAX_NOTE_BYTES    2000
-#define SJ_MAX_LEADER_BYTES  64   /* receiving_leader, portfolio (issue 16 item 6) */
+#define SJ_MAX_LEADER_BYTES  64   /* receiving_leader, portfolio, Ownership.leader */
 #define SJ_MAX_SEALED_BYTES  4096 /* sealed personal data, ciphertext */
 #define SJ_MAX_PERSONS       100000
 #define SJ_ID_BYTES          16

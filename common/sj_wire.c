@@ -16,6 +16,7 @@
 
 #include "sj_case.h"
 #include "sj_clock.h"
+#include "sj_own.h"
 
 #define BUDGET_FACTOR 24 /* protobuf-c retains ~16x the frame (docs/PROTOCOL.md "Limits") */
 
@@ -698,6 +699,31 @@ s_copy_appointment_mark(const Sanji__AppointmentMark *m, sj_event_t *ev, char *r
 }
 
 static int
+s_copy_ownership(const Sanji__Ownership *x, sj_event_t *ev, char *reason, size_t rs)
+{
+    if (x->case_id.len != SJ_ID_BYTES) {
+        return s_ev_fail(reason, rs, "ownership: case_id must be 16 bytes");
+    }
+    memcpy(ev->case_id, x->case_id.data, SJ_ID_BYTES);
+    if (sj_wire_text(x->leader, ev->leader, sizeof ev->leader) != SJ_OK
+        || !sj_own_text_valid(ev->leader, SJ_MAX_LEADER_BYTES, 1)) {
+        return s_ev_fail(reason, rs,
+                         "ownership: leader missing, over 64 bytes, not UTF-8 or with control"
+                         " characters");
+    }
+    if (sj_wire_text(x->portfolio, ev->own_portfolio, sizeof ev->own_portfolio) != SJ_OK
+        || !sj_own_text_valid(ev->own_portfolio, SJ_MAX_OFFICER_BYTES, 0)) {
+        return s_ev_fail(
+            reason, rs,
+            "ownership: portfolio over 128 bytes, not UTF-8 or with control characters");
+    }
+    if (sj_wire_text(x->officer, ev->officer, sizeof ev->officer) != SJ_OK) {
+        return s_ev_fail(reason, rs, "ownership: officer over 128 bytes, or not UTF-8");
+    }
+    return SJ_OK;
+}
+
+static int
 s_copy_approval(const Sanji__Approval *a, sj_event_t *ev, char *reason, size_t rs)
 {
     if (sj_wire_text(a->month, ev->month, sizeof ev->month) != SJ_OK
@@ -803,6 +829,7 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
     ev->appt_at[0] = ev->appt_office[0] = '\0';
     memset(ev->appt_id, 0, SJ_ID_BYTES);
     ev->appt_kept = 0;
+    ev->leader[0] = ev->own_portfolio[0] = '\0';
     memset(&ev->quarantined, 0, sizeof ev->quarantined);
     if (pb->id.len != SJ_ID_BYTES || pb->epoch.len != SJ_EPOCH_BYTES
         || pb->prev_hash.len != SJ_HASH_BYTES) {
@@ -862,6 +889,10 @@ sj_event_decode(const uint8_t *data, size_t len, sj_event_t *ev, char *reason, s
         ev->type = SJ_EVENT_EXTENSION;
         rc = s_copy_extension(pb->extension, ev, reason, reason_size);
         break;
+    case SANJI__EVENT__BODY_OWNERSHIP:
+        ev->type = SJ_EVENT_OWNERSHIP;
+        rc = s_copy_ownership(pb->ownership, ev, reason, reason_size);
+        break;
     case SANJI__EVENT__BODY_APPROVAL:
         ev->type = SJ_EVENT_APPROVAL;
         rc = s_copy_approval(pb->approval, ev, reason, reason_size);
@@ -902,6 +933,7 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
     Sanji__Void vo = SANJI__VOID__INIT;
     Sanji__Extension ex = SANJI__EXTENSION__INIT;
     Sanji__Evaluation eva = SANJI__EVALUATION__INIT;
+    Sanji__Ownership own = SANJI__OWNERSHIP__INIT;
     Sanji__Approval ap = SANJI__APPROVAL__INIT;
     Sanji__Appointment apt = SANJI__APPOINTMENT__INIT;
     Sanji__AppointmentMark mk = SANJI__APPOINTMENT_MARK__INIT;
@@ -1010,6 +1042,14 @@ sj_event_encode(const sj_event_t *ev, uint8_t **buf, size_t *len)
         eva.officer = sj_wire_bytes(ev->officer);
         pb.body_case = SANJI__EVENT__BODY_EVALUATION;
         pb.evaluation = &eva;
+    } else if (ev->type == SJ_EVENT_OWNERSHIP) {
+        own.case_id.data = (uint8_t *) ev->case_id;
+        own.case_id.len = SJ_ID_BYTES;
+        own.leader = sj_wire_bytes(ev->leader);
+        own.portfolio = sj_wire_bytes(ev->own_portfolio);
+        own.officer = sj_wire_bytes(ev->officer);
+        pb.body_case = SANJI__EVENT__BODY_OWNERSHIP;
+        pb.ownership = &own;
     } else if (ev->type == SJ_EVENT_APPROVAL) {
         ap.month = sj_wire_bytes(ev->month);
         ap.officer = sj_wire_bytes(ev->officer);

@@ -43,6 +43,7 @@ typedef enum {
     SJ_EVENT_EXTENSION = 7,        /* a stage's period extended (延期, docs/CLOCK.md) */
     SJ_EVENT_EVALUATION = 8,       /* the petitioner's evaluation after the conclusion */
     SJ_EVENT_APPROVAL = 9,         /* a township signs off a month (issue 17 item 5) */
+    SJ_EVENT_OWNERSHIP = 10,       /* a leader owns a case (领导包案, docs/MEETING.md) */
     SJ_EVENT_APPOINTMENT = 11,     /* an appointment (约访, issue 16 item 6) */
     SJ_EVENT_APPOINTMENT_MARK = 12 /* an appointment kept or missed */
 } sj_event_type_t;
@@ -94,6 +95,9 @@ typedef struct {
     /* SJ_EVENT_APPOINTMENT_MARK: case_id, note, officer, and */
     uint8_t appt_id[SJ_ID_BYTES]; /* the Appointment event's id */
     int appt_kept;                /* 1 kept, 0 missed */
+    /* SJ_EVENT_OWNERSHIP: case_id, officer, and */
+    char leader[SJ_MAX_LEADER_BYTES + 1];
+    char own_portfolio[SJ_MAX_OFFICER_BYTES + 1]; /* Ownership.portfolio */
     /* SJ_EVENT_QUARANTINED: the refused event's position, the ErrorCode and
      * the hash of its bytes; the reason is in note */
     struct {

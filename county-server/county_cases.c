@@ -19,6 +19,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_own.h"
 #include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_users.h"
@@ -27,6 +28,7 @@ static const char *const s_usage_cases =
     N_("usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
        "                           [--source assigned|direct|leader_reception|review]\n"
        "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
+       "                           [--leader NAME]\n"
        "                           [--format table|json|csv]\n"
        "\n"
        "Every matter as a case: its current outcome, when it last changed, how many\n"
@@ -38,7 +40,8 @@ static const char *const s_usage_cases =
        "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
        "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
        "extensions), review (requested + 30); clock_overdue = a running stage past\n"
-       "its due date. Open = pending or accepted; overdue = open and past its 交办\n"
+       "its due date. owner and portfolio: the leader who owns the case (own).\n"
+       "Open = pending or accepted; overdue = open and past its 交办\n"
        "due date (today: the local date, or SANJI_TODAY); overdue_what names every\n"
        "stage overdue and the assignment. Status changes whose "
        "report has not arrived yet are listed with\n"
@@ -52,6 +55,8 @@ static const char *const s_usage_cases =
        "                      assigned case (also those assigned after the report)\n"
        "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
        "  --conflicts         only cases with a conflict\n"
+       "  --leader NAME       only the cases NAME owns (领导包案, the ownership in\n"
+       "                      force: the latest made; docs/MEETING.md)\n"
        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
        "  --extend-count N    the statutory periods (general keys of [county-server];\n"
        "                      defaults 15, 60, 30, 30, 1; docs/CLOCK.md)\n"
@@ -102,6 +107,7 @@ enum {
     O_P_EXTEND_MAX,
     O_P_EXTEND_COUNT,
     O_SATISFACTION,
+    O_LEADER,
     O_HELP
 };
 
@@ -128,6 +134,7 @@ const struct option county_cases_options[] = {
     {"extend-max-days", required_argument, NULL, O_P_EXTEND_MAX},
     {"extend-count", required_argument, NULL, O_P_EXTEND_COUNT},
     {"satisfaction", required_argument, NULL, O_SATISFACTION},
+    {"leader", required_argument, NULL, O_LEADER},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -146,6 +153,10 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
  * (a small table, joined to matters by primary key) instead of scanning
  * every matter. ?1 township, ?2 conflicts only, ?3 from, ?4 to, ?5 source
  * (0 any, 3 = the assigned cases), ?6 open only, ?7 overdue only, ?8 today. */
+/* clang-format off */
+#define S_OWNER     SJ_OWN_CURRENT_SQL("leader", "m.id")
+#define S_PORTFOLIO SJ_OWN_CURRENT_SQL("portfolio", "m.id")
+/* clang-format on */
 #define S_CASES_SELECT                                                                            \
     " SELECT m.id AS cid, m.origin AS station, m.township AS township, m.outcome AS outcome,"     \
     "  (SELECT s.created_ms FROM status_changes s WHERE s.case_id = m.id AND s.applied = 2)"      \
@@ -160,8 +171,9 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "  coalesce((SELECT v.satisfaction FROM evaluations v WHERE v.case_id = m.id"                 \
     "   ORDER BY v.row DESC LIMIT 1), (SELECT s.satisfaction FROM status_changes s"               \
     "   WHERE s.case_id = m.id AND s.applied = 2), 0) AS satisfaction,"                           \
+    " " S_OWNER " AS owner, " S_PORTFOLIO " AS portfolio,"                                        \
     "  (SELECT r.leader FROM receptions r WHERE r.case_id = m.id) AS receiving_leader,"           \
-    "  (SELECT r.portfolio FROM receptions r WHERE r.case_id = m.id) AS portfolio"
+    "  (SELECT r.portfolio FROM receptions r WHERE r.case_id = m.id) AS reception_portfolio"
 #define S_CASES_CURRENT COUNTY_FIGS_CURRENT_ASSIGNMENT_SQL
 #define S_CASES_WHERE                                                                   \
     " WHERE (?1 IS NULL OR m.township = ?1)"                                            \
@@ -170,16 +182,18 @@ county_cases_check(const county_cases_filter_t *f, char *err, size_t err_size)
     "   OR (?5 <> 3 AND m.source = ?5))"                                                \
     "  AND (?6 = 0 OR m.outcome IN " SJ_OUTCOME_OPEN_SQL ")"                            \
     "  AND (?7 = 0 OR (m.outcome IN " SJ_OUTCOME_OPEN_SQL " AND a.a_due < ?8))"         \
-    "  AND (?9 IS NULL OR a.a_to = ?9)"
+    "  AND (?9 IS NULL OR a.a_to = ?9)"                                                 \
+    "  AND (?10 IS NULL OR " S_OWNER " = ?10)"
 #define S_CASES_ORPHANS                                                                            \
     " UNION ALL"                                                                                   \
     " SELECT s.case_id, '', '', 0, max(s.created_ms), count(*), 0, '', 0, 0, 0, NULL, NULL, NULL," \
-    "  0, 0, NULL, NULL"                                                                           \
+    "  0, 0, NULL, NULL, NULL, NULL"                                                               \
     " FROM status_changes s"                                                                       \
     " WHERE NOT EXISTS(SELECT 1 FROM matters m WHERE m.id = s.case_id)"                            \
     "  AND NOT EXISTS(SELECT 1 FROM matters_voided v WHERE v.id = s.case_id)"                      \
     "  AND (?1 IS NULL OR substr(s.origin, 1, 9) = ?1)"                                            \
     "  AND ?3 IS NULL AND ?4 IS NULL AND ?5 = 0 AND ?6 = 0 AND ?7 = 0 AND ?9 IS NULL"              \
+    "  AND ?10 IS NULL"                                                                            \
     " GROUP BY s.case_id"
 #define S_CASES_END ") WHERE ?2 = 0 OR conflict ORDER BY township, station, cid"
 
@@ -187,19 +201,43 @@ static const char s_cases_sql[] =
     "SELECT * FROM (" S_CASES_SELECT " FROM matters m LEFT JOIN " S_CASES_CURRENT
     " a ON a.a_case = m.id" S_CASES_WHERE S_CASES_ORPHANS S_CASES_END;
 
-static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {
-    "case_id",      "station",       "township",         "outcome",     "last_change",
-    "changes",      "conflict",      "occurred_on",      "category",    "source",
-    "assigned",     "assignee",      "due_on",           "days_left",   "overdue",
-    "station_name", "township_name", "assignee_name",    "accept_due",  "accept_left",
-    "conclude_due", "conclude_left", "review_due",       "review_left", "overdue_what",
-    "satisfaction", "clock_overdue", "receiving_leader", "portfolio"};
+static const char *const s_cases_names[COUNTY_CASES_NCOLS] = {"case_id",
+                                                              "station",
+                                                              "township",
+                                                              "outcome",
+                                                              "last_change",
+                                                              "changes",
+                                                              "conflict",
+                                                              "occurred_on",
+                                                              "category",
+                                                              "source",
+                                                              "assigned",
+                                                              "assignee",
+                                                              "due_on",
+                                                              "days_left",
+                                                              "overdue",
+                                                              "station_name",
+                                                              "township_name",
+                                                              "assignee_name",
+                                                              "accept_due",
+                                                              "accept_left",
+                                                              "conclude_due",
+                                                              "conclude_left",
+                                                              "review_due",
+                                                              "review_left",
+                                                              "overdue_what",
+                                                              "satisfaction",
+                                                              "clock_overdue",
+                                                              "owner",
+                                                              "portfolio",
+                                                              "receiving_leader",
+                                                              "reception_portfolio"};
 static const sj_col_type_t s_cases_types[COUNTY_CASES_NCOLS] = {
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-    SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,
-    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
+    SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+    SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
 
 /* The cases cursor: one statement, one row's cells at a time. */
 struct county_cases {
@@ -294,6 +332,7 @@ county_cases_open(
     b = b ? b : sqlite3_bind_int(st, 7, 0);
     b = b ? b : sqlite3_bind_text(st, 8, self->today, -1, SQLITE_STATIC);
     b = b || !f->assignee ? b : sqlite3_bind_text(st, 9, f->assignee, -1, SQLITE_STATIC);
+    b = b || !f->leader ? b : sqlite3_bind_text(st, 10, f->leader, -1, SQLITE_STATIC);
     if (b != SQLITE_OK) {
         rc = county_sql_fail(db, b, "cannot bind the selection", self->sql, err, err_size);
         county_cases_close(&self);
@@ -390,7 +429,9 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                                : NULL,
                                            clk.overdue ? "yes" : "",
                                            (const char *) sqlite3_column_text(st, 16),
-                                           (const char *) sqlite3_column_text(st, 17)};
+                                           (const char *) sqlite3_column_text(st, 17),
+                                           (const char *) sqlite3_column_text(st, 18),
+                                           (const char *) sqlite3_column_text(st, 19)};
 #undef S_DUE
 #undef S_LEFT
     memcpy(self->cells, row, sizeof row);
@@ -453,12 +494,20 @@ typedef struct {
     const char *source, *from, *to, *labels;
     const char *periods[5]; /* SJ_PERIOD_KEYS */
     const char *satisfaction;
+    const char *leader; /* cases --leader NAME (docs/MEETING.md) */
     int conflicts, overdue, open, help, bom;
 } s_args_t;
 
 static int
 s_cases(const s_args_t *a, sj_format_t fmt)
 {
+    if (a->leader && !sj_own_text_valid(a->leader, SJ_MAX_LEADER_BYTES, 1)) {
+        fprintf(stderr,
+                _("county-server: --leader: give the leader's name, 1..%d bytes of UTF-8"
+                  " text\n"),
+                SJ_MAX_LEADER_BYTES);
+        return 2;
+    }
     if (a->outcome || a->note || a->officer || a->satisfaction) {
         fprintf(stderr, _("county-server: cases does not take --outcome, --note, --officer or"
                           " --satisfaction\n"));
@@ -470,7 +519,8 @@ s_cases(const s_args_t *a, sj_format_t fmt)
                                .to = a->to,
                                .conflicts_only = a->conflicts,
                                .open_only = a->open,
-                               .overdue_only = a->overdue};
+                               .overdue_only = a->overdue,
+                               .leader = a->leader};
     sj_periods_t p;
     if (sj_clock_cli_periods_vals("county-server", a->periods, &p)) {
         return 2;
@@ -673,6 +723,9 @@ county_cases_main(int argc, char **argv)
             break;
         case O_SATISFACTION:
             a.satisfaction = optarg;
+            break;
+        case O_LEADER:
+            a.leader = optarg;
             break;
         case O_P_ACCEPT:
         case O_P_CONCLUDE:

@@ -35,6 +35,7 @@ typedef struct {
     const sj_periods_t *periods; /* the statutory periods; NULL = the defaults */
     const char *assignee;        /* only cases whose current assignment is to this
                                   * code (a department's page, issue 17) */
+    const char *leader;          /* only cases this leader owns (docs/MEETING.md) */
 } county_cases_filter_t;
 
 /* Checks a selection: township a 9-digit code, source a known name, dates
@@ -43,7 +44,7 @@ SJ_NODISCARD int county_cases_check(const county_cases_filter_t *f, char *err, s
 
 /* The cases cursor: the rows of the cases view (below) one at a time, from
  * one statement, so that csv and json stream in constant memory. */
-#define COUNTY_CASES_NCOLS 29
+#define COUNTY_CASES_NCOLS 31
 typedef struct county_cases county_cases_t;
 /* The column names and types of the view (static). */
 const char *const *county_cases_names(void);
@@ -75,7 +76,9 @@ void county_cases_close(county_cases_t **self_p);
  * concluded case's evaluation: the latest evaluation event, else the one
  * its conclusion in force carried; null when none), clock_overdue ("yes":
  * a running stage of the statutory clock is past its due date; not yet in
- * `overdue`, the figures or --overdue, which count the 交办 side), plus
+ * `overdue`, the figures or --overdue, which count the 交办 side), owner
+ * and portfolio (the leader's ownership in force, docs/MEETING.md; null
+ * when none), plus
  * one row per orphan case (status changes
  * whose report is not here: outcome "orphan"; only without a matter filter). Ordered by township,
  * station, case id. Definitions: county_figs.h. Written by county_out_rows from the cases cursor.

@@ -19,6 +19,7 @@
 #include "county_export.h"
 #include "county_http.h"
 #include "county_lock.h"
+#include "county_own.h"
 #include "county_query.h"
 #include "county_report.h"
 #include "county_status.h"
@@ -99,6 +100,9 @@ enum {
     O_KEPT,
     O_MISSED,
     O_APPOINTMENT,
+    O_LEADER,
+    O_PORTFOLIO,
+    O_WEEK,
 };
 
 static const struct option s_options[] = {
@@ -161,6 +165,9 @@ static const struct option s_options[] = {
     {"kept", no_argument, NULL, O_KEPT},
     {"missed", no_argument, NULL, O_MISSED},
     {"appointment", required_argument, NULL, O_APPOINTMENT},
+    {"leader", required_argument, NULL, O_LEADER},
+    {"portfolio", required_argument, NULL, O_PORTFOLIO},
+    {"week", required_argument, NULL, O_WEEK},
     {NULL, 0, NULL, 0},
 };
 
@@ -1027,6 +1034,30 @@ s_appointments_cmd(const sj_cli_args_t *ca)
     return 0;
 }
 
+/* ---- own, leaders, agenda (issue 16 items 4 and 5, docs/MEETING.md) ---- */
+
+static int
+s_own_cmd(const sj_cli_args_t *ca)
+{
+    return county_own_cmd(ca, O_LEADER, O_PORTFOLIO, O_OFFICER);
+}
+
+static int
+s_leaders_cmd(const sj_cli_args_t *ca)
+{
+    sj_periods_t p;
+    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    return code ? code : county_leaders_cmd(ca, O_FORMAT, &p);
+}
+
+static int
+s_agenda_cmd(const sj_cli_args_t *ca)
+{
+    sj_periods_t p;
+    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    return code ? code : county_agenda_cmd(ca, O_WEEK, O_FORMAT, &p);
+}
+
 /* ---- report ---- */
 
 static int
@@ -1685,6 +1716,57 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en      csv: the header as a person reads it\n"),
      s_appointments_cmd, NULL, NULL, NULL},
+    {"own", "CASE-ID", 1, 1, S_OPTS(O_LEADER, O_PORTFOLIO, O_OFFICER),
+     N_("record that a leader owns a case (领导包案)"),
+     N_("usage: county-server own CASE-ID --leader NAME [--portfolio P] [--officer X]\n"
+        "\n"
+        "Records that a named leader owns the case (领导包案), as an event of the\n"
+        "county's own stream. A later ownership replaces the earlier one (the latest\n"
+        "made holds); show lists every one in the case's history. cases shows the\n"
+        "owner and portfolio, cases --leader NAME lists a leader's cases, leaders\n"
+        "counts them, agenda puts them before the weekly meeting. A leader's account\n"
+        "on the page (role leader) sees the cases owned under its account name, so\n"
+        "give the account name as NAME for a leader who logs in. An unknown or\n"
+        "voided case is refused (exit 1, nothing stored). Prints the event's id.\n"
+        "\n"
+        "  --leader NAME       the leader (1..64 bytes of UTF-8 text; required)\n"
+        "  --portfolio P       the leader's portfolio (分管战线), at most 128 bytes\n"),
+     s_own_cmd, NULL, NULL, NULL},
+    {"leaders", NULL, 0, 0,
+     S_OPTS(O_FORMAT, O_P_ACCEPT, O_P_CONCLUDE, O_P_REVIEW, O_P_EXTEND_MAX, O_P_EXTEND_COUNT),
+     N_("each leader's cases and their progress (领导包案)"),
+     N_("usage: county-server leaders [--format table|json|csv]\n"
+        "\n"
+        "One row per leader who owns a case (the ownership in force): leader, owned\n"
+        "(cases), open (pending or accepted), concluded (closed or resolved on the\n"
+        "spot) and overdue (open past the 交办 due date, or a stage of the statutory\n"
+        "clock past its due date; today: the local date, or SANJI_TODAY).\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods (docs/CLOCK.md)\n"),
+     s_leaders_cmd, NULL, NULL, NULL},
+    {"agenda", NULL, 0, 0,
+     S_OPTS(
+         O_WEEK, O_FORMAT, O_P_ACCEPT, O_P_CONCLUDE, O_P_REVIEW, O_P_EXTEND_MAX, O_P_EXTEND_COUNT),
+     N_("the weekly meeting's agenda (定期例会), md or printable html"),
+     N_("usage: county-server agenda [--week YYYY-Www] [--format md|html]\n"
+        "\n"
+        "What the weekly meeting (定期例会) must see for an ISO week (default: the\n"
+        "coming one, the week of the next Monday on or after today; today is the\n"
+        "local date, or SANJI_TODAY). Its sections: cases owned by leaders that are\n"
+        "open or changed since the last meeting (since the Monday of the previous\n"
+        "ISO week), with what changed; cases due or overdue by the week's Sunday at\n"
+        "any stage (statutory clock or the 交办 due date); new collective matters\n"
+        "(received in the previous week); reviews requested and extensions made\n"
+        "since the last meeting. docs/MEETING.md defines each. The page /agenda\n"
+        "shows the same.\n"
+        "\n"
+        "  --week YYYY-Www     the ISO week, e.g. 2026-W50\n"
+        "  --format F          md (default) or html (a whole page, printable on A4)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods (docs/CLOCK.md)\n"),
+     s_agenda_cmd, NULL, NULL, NULL},
     {"verify", NULL, 0, 0, S_OPTS(O_FORMAT, O_BOM, O_LABELS),
      N_("per station: highest complete sequence, gaps, hash-chain\n"
         "breaks; exit 1 on any"),

@@ -23,6 +23,7 @@
 #include "county_dept.h"
 #include "county_lock.h"
 #include "county_out.h"
+#include "county_own.h"
 #include "county_query.h"
 #include "county_status.h"
 #include "county_store.h"
@@ -570,6 +571,22 @@ s_route(void *ctx, sj_http_req_t *req)
             return;
         }
     }
+    /* A leader's account sees its own cases and the agenda, read only
+     * (issue 17; docs/MEETING.md). */
+    if (in && strcmp(who.role, "leader") == 0 && !post) {
+        if (strcmp(path, "/leader") == 0) {
+            county_own_leader_page(self->db, req, &who, lang);
+            return;
+        }
+        if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+            sj_http_reply_redirect(req, lang == SJ_LANG_EN ? "/leader?lang=en" : "/leader");
+            return;
+        }
+        if (strcmp(path, "/api/me") != 0 && strcmp(path, "/agenda") != 0) {
+            sj_http_reply_error(req, 403, "a leader's account sees its cases on /leader");
+            return;
+        }
+    }
     if (post) {
         county_web_post(self->wst, req, in ? &who : NULL, lang);
         return;
@@ -598,6 +615,8 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_matters(self, req);
     } else if (strcmp(path, "/api/case") == 0) {
         s_api_case(self, req);
+    } else if (strcmp(path, "/agenda") == 0) {
+        county_own_agenda_page(self->db, county_store_origin(self->wst), req);
     } else {
         sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
     }

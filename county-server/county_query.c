@@ -48,6 +48,10 @@ const char county_query_history_sql[] =
     " NULL, NULL, NULL, NULL, (SELECT e.id FROM events AS e WHERE e.eid = k.row), k.row,"
     " (SELECT e.received_ms FROM events AS e WHERE e.eid = k.row)"
     " FROM appointment_marks AS k WHERE k.case_id=?1"
+    " UNION ALL SELECT 'ownership', o.created_ms, o.origin, o.officer, NULL, NULL, NULL,"
+    " o.leader, o.portfolio, NULL, NULL, (SELECT e.id FROM events AS e WHERE e.eid = o.row),"
+    " o.row, (SELECT e.received_ms FROM events AS e WHERE e.eid = o.row)"
+    " FROM ownerships AS o WHERE o.case_id=?1"
     " ORDER BY 2, 13";
 
 int

@@ -19,6 +19,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_own.h"
 #include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_update.h"
@@ -217,6 +218,8 @@ static const sj_migration_t s_migrations[] = {
      * report, appointments (约访) and their kept/missed marks
      * (county_appoint.h). */
     {21, COUNTY_APPOINT_SCHEMA},
+    /* Issue 16 item 4: leader ownership (领导包案, sj_own.h), row = events.eid. */
+    {22, SJ_OWN_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -983,6 +986,9 @@ s_store_event(void *ctx,
         if (ev->type == SJ_EVENT_APPOINTMENT || ev->type == SJ_EVENT_APPOINTMENT_MARK) {
             return county_appoint_store(self->db, sqlite3_last_insert_rowid(self->db), ev);
         }
+        if (ev->type == SJ_EVENT_OWNERSHIP) {
+            return sj_own_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+        }
         if (ev->type == SJ_EVENT_APPROVAL) {
             return county_lock_approval_store(self->db, sqlite3_last_insert_rowid(self->db),
                                               ev->origin, ev->month, ev->officer, ev->account,
@@ -1274,6 +1280,7 @@ county_store_own_event(county_store_t *self,
         rc = check(self->db, ev, ctx, reason, reason_size);
     }
     if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
         rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
     }
     if (rc == SJ_OK) {
@@ -1290,6 +1297,36 @@ county_store_own_event(county_store_t *self,
         }
     }
     return rc;
+}
+
+/* ---- ownership (county-server own, docs/MEETING.md) ---- */
+
+/* The matter must be here (not voided). */
+static int
+s_own_check(sqlite3 *db, sj_event_t *ev, void *ctx, char *reason, size_t rs)
+{
+    (void) ctx;
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(db, "SELECT 1 FROM matters WHERE id = ?1", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, ev->case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE) {
+        snprintf(reason, rs, "no matter %s here (or it was voided)", idtext);
+        return SJ_ENOTFOUND;
+    }
+    return step == SQLITE_ROW ? SJ_OK : sj_db_err(db, step, "matter lookup");
+}
+
+int
+county_store_own(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    return county_store_own_event(self, ev, s_own_check, NULL, reason, reason_size);
 }
 
 /* ---- extensions (county-server extend, docs/CLOCK.md) ---- */

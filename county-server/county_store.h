@@ -111,6 +111,14 @@ SJ_NODISCARD int county_store_update_by(county_store_t *self,
 SJ_NODISCARD int
 county_store_evaluate(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
 
+/* A leader's ownership of a case made at the county (docs/MEETING.md; ev:
+ * type SJ_EVENT_OWNERSHIP, case_id, leader, portfolio, officer, account):
+ * the next event of the county's own stream; the latest made holds. The
+ * case must be here. ev->id is set. Refused, nothing stored: SJ_ENOTFOUND
+ * with the reason. */
+SJ_NODISCARD int
+county_store_own(county_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
 /* The clock's read of a case's changes in force at the county (sj_clock_db). */
 #define COUNTY_CLOCK_CHANGES_SQL                         \
     "SELECT created_ms, new_outcome FROM status_changes" \

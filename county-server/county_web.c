@@ -11,6 +11,7 @@
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
+#include "county_own.h"
 #include "county_store_view.h"
 #include "sj_form.h"
 #include "sj_log.h"
@@ -104,6 +105,28 @@ s_update(county_store_t *wst,
     return rc;
 }
 
+/* own: a leader owns the case (领导包案; case, leader, portfolio); the
+ * officer is the account. The same code as `county-server own`
+ * (county_own_do, docs/MEETING.md). */
+static int
+s_own(county_store_t *wst,
+      const sj_form_t *form,
+      const sj_who_t *who,
+      char *done,
+      size_t done_size,
+      char *err,
+      size_t err_size)
+{
+    const char *id = sj_form_val(form, "case"), *leader = sj_form_val(form, "leader");
+    char ev[SJ_UUID_TEXT];
+    int rc = county_own_do(wst, id, leader, sj_form_val(form, "portfolio"), who->name, who->name,
+                           ev, err, err_size);
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "case %s leader %.64s: event %s", id, leader, ev);
+    }
+    return rc;
+}
+
 static const char *const s_staff[] = {"staff", NULL};
 static const char *const s_staff_dept[] = {"staff", "department", NULL};
 
@@ -116,6 +139,7 @@ static const s_action_t s_actions[] = {
     {"/act/update", "update", s_staff_dept, s_update},
     {"/act/appoint", "appoint", s_staff, county_appoint_web_make},
     {"/act/appointment", "appointment", s_staff, county_appoint_web_mark},
+    {"/act/own", "own", s_staff, s_own},
     {NULL, NULL, NULL, NULL},
 };
 

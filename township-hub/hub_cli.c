@@ -9,6 +9,7 @@
 
 #include "hub_http.h"
 #include "hub_out.h"
+#include "hub_own.h"
 #include "hub_read.h"
 #include "hub_store.h"
 #include "hub_store_view.h"
@@ -75,6 +76,9 @@ enum {
     O_STAGE,
     O_SATISFACTION,
     O_MONTH,
+    O_LEADER,
+    O_PORTFOLIO,
+    O_WEEK,
 };
 
 static const struct option s_options[] = {
@@ -116,6 +120,9 @@ static const struct option s_options[] = {
     {"station", required_argument, NULL, O_STATION},
     {"role", required_argument, NULL, O_ROLE},
     {"month", required_argument, NULL, O_MONTH},
+    {"leader", required_argument, NULL, O_LEADER},
+    {"portfolio", required_argument, NULL, O_PORTFOLIO},
+    {"week", required_argument, NULL, O_WEEK},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
     {"user", required_argument, NULL, O_USER},
     {"from", required_argument, NULL, O_FROM},
@@ -399,7 +406,7 @@ s_assign(const s_opts_t *o,
 }
 
 static int
-s_cases(const s_opts_t *o, int conflicts, int overdue)
+s_cases(const s_opts_t *o, int conflicts, int overdue, const char *leader)
 {
     char err[512] = "";
     hub_store_t *st = hub_store_open(o->data, NULL, SJ_DB_READ, err, sizeof err);
@@ -408,8 +415,9 @@ s_cases(const s_opts_t *o, int conflicts, int overdue)
         return 1;
     }
     sj_table_t *t = NULL;
-    int rc = hub_store_cases(
-        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), &t);
+    int rc = hub_store_cases_by(
+        st, (conflicts ? HUB_CASES_CONFLICTS : 0u) | (overdue ? HUB_CASES_OVERDUE : 0u), leader,
+        &t);
     hub_store_close(&st);
     if (rc == SJ_OK) {
         rc = hub_out_cases(t, o->format, stdout);
@@ -605,7 +613,9 @@ s_cmd_cases(const sj_cli_args_t *a)
 {
     s_opts_t o;
     int rc = s_opts(a, &o);
-    return rc ? rc : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE));
+    return rc ? rc
+              : s_cases(&o, sj_cli_has(a, O_CONFLICTS), sj_cli_has(a, O_OVERDUE),
+                        sj_cli_val(a, O_LEADER));
 }
 
 /* user, audit (issue 17): on the hub's store, open for writing. */
@@ -732,6 +742,33 @@ s_cmd_extend(const sj_cli_args_t *a)
     hub_store_close(&st);
     free(ev);
     return code;
+}
+
+/* own (issue 16 item 4, docs/MEETING.md) */
+static int
+s_cmd_own(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc : hub_own_cmd(a, o.data, o.code, O_LEADER, O_PORTFOLIO, O_OFFICER);
+}
+
+static int
+s_cmd_leaders(const sj_cli_args_t *a)
+{
+    s_opts_t o;
+    int rc = s_opts(a, &o);
+    return rc ? rc : hub_leaders_cmd(a, o.data, o.code, o.format);
+}
+
+/* agenda: --format md|html (not the table formats s_opts checks) */
+static int
+s_cmd_agenda(const sj_cli_args_t *a)
+{
+    if (sj_cli_code(a, O_CODE, 9, "township")) {
+        return 2;
+    }
+    return hub_agenda_cmd(a, a->data, sj_cli_val(a, O_CODE), O_WEEK, O_FORMAT);
 }
 
 /* Issue 17 item 5: the township signs off a month. */
@@ -913,10 +950,11 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --disk-warn PCT     --check: WARNING below PCT% free disk (default 10)\n"
         "  --disk-crit PCT     --check: CRITICAL below PCT% free disk (default 5)\n"),
      s_cmd_status, s_status_bad_usage, NULL, NULL},
-    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_FORMAT, O_BOM, O_LABELS),
+    {"cases", NULL, 0, 0, S_OPTS(O_CONFLICTS, O_OVERDUE, O_LEADER, O_FORMAT, O_BOM, O_LABELS),
      N_("the township's cases: outcome, last change, changes, conflict,\n"
         "assignee, due date, days left"),
-     N_("usage: township-hub cases [--conflicts] [--overdue] [--format table|json|csv]\n"
+     N_("usage: township-hub cases [--conflicts] [--overdue] [--leader NAME]\n"
+        "                          [--format table|json|csv]\n"
         "\n"
         "Lists the township's cases: outcome, last change, number of changes,\n"
         "conflict (two changes made from the same state, or listed by the county),\n"
@@ -925,9 +963,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "review_due and, while the stage runs, days left (accept_left ...);\n"
         "clock_overdue = a running stage past its due date; overdue = an open case\n"
         "past its 交办 due date (overdue_what names both). Today: the local date, or\n"
-        "SANJI_TODAY.\n"
+        "SANJI_TODAY. owner and portfolio: the leader who owns the case (own).\n"
         "\n"
         "  --conflicts         only cases with a conflict\n"
+        "  --leader NAME       only the cases NAME owns (the latest ownership)\n"
         "  --overdue           only assigned open cases past their due date\n"
         "  --format F          table (default), json, csv\n"
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
@@ -1061,6 +1100,48 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      stage running)\n"
         "  --code CODE9        the township (only before the hub's first run)\n"),
      s_cmd_extend, NULL, NULL, NULL},
+    {"own", "CASE-ID", 1, 1, S_OPTS(O_LEADER, O_PORTFOLIO, O_OFFICER, O_CODE),
+     N_("record that a leader owns a case (领导包案)"),
+     N_("usage: township-hub own CASE-ID --leader NAME [--portfolio P] [--officer X]\n"
+        "\n"
+        "Records that a named leader owns a case the township may change (领导包案),\n"
+        "as an event of the hub's own stream; it goes to the county. A later\n"
+        "ownership replaces the earlier one (the latest made holds); show lists\n"
+        "every one. Refused with the reason (exit 1, nothing stored) when the\n"
+        "township does not hold the case or may not change it. Prints the event's\n"
+        "id.\n"
+        "\n"
+        "  --leader NAME       the leader (1..64 bytes of UTF-8 text; required)\n"
+        "  --portfolio P       the leader's portfolio (分管战线), at most 128 bytes\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_own, NULL, NULL, NULL},
+    {"leaders", NULL, 0, 0, S_OPTS(O_FORMAT, O_CODE),
+     N_("each leader's cases and their progress (领导包案)"),
+     N_("usage: township-hub leaders [--format table|json|csv]\n"
+        "\n"
+        "One row per leader who owns a case of the township (the ownership in\n"
+        "force): leader, owned, open (pending or accepted), concluded (closed or\n"
+        "resolved on the spot) and overdue (open past the 交办 due date, or a stage\n"
+        "of the statutory clock past its due date, on the default periods).\n"
+        "\n"
+        "  --format F          table (default), json, csv\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_leaders, NULL, NULL, NULL},
+    {"agenda", NULL, 0, 0, S_OPTS(O_WEEK, O_FORMAT, O_CODE),
+     N_("the weekly meeting's agenda (定期例会), md or printable html"),
+     N_("usage: township-hub agenda [--week YYYY-Www] [--format md|html]\n"
+        "\n"
+        "The township's weekly meeting agenda, as county-server agenda gives the\n"
+        "county's (docs/MEETING.md): for an ISO week (default: the coming one),\n"
+        "the cases owned by leaders that are open or changed since the last\n"
+        "meeting, the cases due or overdue by the week's Sunday at any stage, new\n"
+        "collective matters of the previous week, reviews requested and extensions\n"
+        "made since the last meeting.\n"
+        "\n"
+        "  --week YYYY-Www     the ISO week, e.g. 2026-W50\n"
+        "  --format F          md (default) or html (a whole page, printable on A4)\n"
+        "  --code CODE9        the township (only before the hub's first run)\n"),
+     s_cmd_agenda, NULL, NULL, NULL},
     {"update", "CASE-ID", 1, 1, S_OPTS(O_OUTCOME, O_NOTE, O_OFFICER, O_SATISFACTION, O_CODE),
      N_("a status change made by the township office"),
      N_("usage: township-hub update CASE-ID --outcome O [--note TEXT] [--officer X]\n"

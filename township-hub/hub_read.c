@@ -44,6 +44,11 @@ const char hub_read_history_sql[] =
     " e.origin, NULL, NULL, NULL, NULL, e.raw, NULL, NULL, f.applied, e.id, f.hub_seq,"
     S_RECEIPT("f.hub_seq")
     " FROM fixes AS f JOIN events AS e ON e.hub_seq = f.hub_seq WHERE f.case_id=?1"
+    " UNION ALL SELECT 'ownership', o.created_ms, o.origin, o.officer, NULL, NULL, NULL,"
+    " o.leader, o.portfolio, NULL, NULL, (SELECT e.id FROM events AS e WHERE e.hub_seq = o.row),"
+    " o.row,"
+    S_RECEIPT("o.row")
+    " FROM ownerships AS o WHERE o.case_id=?1"
     " ORDER BY 2, 13";
 /* clang-format on */
 

@@ -17,6 +17,7 @@
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_own.h"
 #include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_update.h"
@@ -151,6 +152,9 @@ static const sj_migration_t s_migrations[] = {
     {14, SJ_PERIODS_SENT_SCHEMA "ALTER TABLE reports ADD COLUMN source INTEGER NOT NULL DEFAULT 0;"
                                 "INSERT INTO meta(key, value) VALUES('hub_sources', 1)"
                                 " ON CONFLICT(key) DO UPDATE SET value = 1;"},
+    /* Issue 16 item 4: leader ownership (领导包案, sj_own.h), row = hub_seq:
+     * the hub's own and its stations' (none: a station may not own). */
+    {15, SJ_OWN_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -871,6 +875,9 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         int rc = sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
         return rc == SJ_OK ? s_refresh_own(self, ev->case_id) : rc;
     }
+    if (ev->type == SJ_EVENT_OWNERSHIP) {
+        return sj_own_insert(self->db, hub_seq, ev); /* the hub's own (docs/MEETING.md) */
+    }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
          * before the report (rare) give it its row now: the orphan bit and
@@ -1235,10 +1242,6 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
 
 /* ---- the clock (docs/CLOCK.md) ---- */
 
-#define HUB_CLOCK_CHANGES_SQL                          \
-    "SELECT created_ms, new_outcome FROM case_changes" \
-    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
-
 /* A case's received date, reported outcome and source as the hub holds
  * them. SJ_ENOTFOUND without a reports row. */
 static int
@@ -1395,6 +1398,45 @@ hub_store_extend(hub_store_t *self,
 }
 
 int
+hub_store_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    char idtext[SJ_UUID_TEXT];
+    sj_uuid_format(ev->case_id, idtext);
+    int rc = sj_db_begin(self->db);
+    if (rc != SJ_OK) {
+        snprintf(reason, reason_size, "cannot write the hub store: %s", sj_strerror(rc));
+        return rc;
+    }
+    sj_case_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    char why[256] = "";
+    rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
+    if (rc == SJ_OK && !rows.found) {
+        snprintf(reason, reason_size, "township %s holds no case %s", self->code, idtext);
+        rc = SJ_ENOTFOUND;
+    } else if (rc == SJ_OK
+               && sj_case_may_change(&rows.facts, self->code, why, sizeof why) != SJ_OK) {
+        snprintf(reason, reason_size, "%s", why);
+        rc = SJ_EINVAL;
+    }
+    sj_case_rows_free(&rows);
+    if (rc == SJ_OK) {
+        sj_uuid7_new(ev->id);
+        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
+        if (!reason[0]) {
+            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+int
 hub_store_approve(
     hub_store_t *self, const char *month, const char *officer, char *reason, size_t reason_size)
 {
@@ -1457,6 +1499,12 @@ hub_store_update_ex(hub_store_t *self,
 int
 hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
 {
+    return hub_store_cases_by(self, filter, NULL, out);
+}
+
+int
+hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_table_t **out)
+{
     *out = NULL;
     /* A conflict: a change the hub lists (conflicts: not in force, or in
      * force over a concurrent one), or one the county listed (its flag as
@@ -1464,6 +1512,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
      * Assigned: the case's latest assignment by (created_ms, id); days left
      * from today's date here (no link needed); overdue: open (pending or
      * accepted) and past its due date. */
+    /* clang-format off */
     static const char sql[] =
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
         "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
@@ -1471,7 +1520,9 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         "  c.county_conflict OR EXISTS(SELECT 1 FROM conflicts x WHERE x.case_id = c.id)"
         "  AS conflict,"
         "  a.assignee, a.due_on,"
-        "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left"
+        "  CAST(julianday(a.due_on) - julianday(?3) AS INTEGER) AS days_left,"
+        "  " SJ_OWN_CURRENT_SQL("leader", "c.id") " AS owner,"
+        "  " SJ_OWN_CURRENT_SQL("portfolio", "c.id") " AS portfolio"
         " FROM (SELECT id, origin, outcome, county_conflict FROM cases"
         "  UNION ALL SELECT e.id, e.origin, e.outcome, 0 FROM events e"
         "  WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases x WHERE x.id = e.id)) c"
@@ -1480,16 +1531,18 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         " WHERE (?1 = 0 OR conflict)"
         "  AND (?2 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
         "  AND (?4 = 0 OR outcome IN " SJ_OUTCOME_OPEN_SQL ")"
+        "  AND (?5 IS NULL OR owner = ?5)"
         " ORDER BY 2, 1";
+    /* clang-format on */
     static const char *const names[] = {
-        "case_id",     "station",      "outcome",      "last_change",   "changes",
-        "conflict",    "assignee",     "due_on",       "days_left",     "overdue",
-        "accept_due",  "accept_left",  "conclude_due", "conclude_left", "review_due",
-        "review_left", "overdue_what", "clock_overdue"};
+        "case_id",     "station",      "outcome",       "last_change",   "changes",
+        "conflict",    "assignee",     "due_on",        "days_left",     "overdue",
+        "accept_due",  "accept_left",  "conclude_due",  "conclude_left", "review_due",
+        "review_left", "overdue_what", "clock_overdue", "owner",         "portfolio"};
     static const sj_col_type_t types[] = {
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,
-        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT};
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_INT,
+        SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return SJ_EDB;
@@ -1500,7 +1553,10 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 2, (filter & HUB_CASES_OVERDUE) ? 1 : 0);
     sqlite3_bind_text(st, 3, today, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
-    sj_table_t *t = sj_table_new(18, names, types);
+    if (leader) {
+        sqlite3_bind_text(st, 5, leader, -1, SQLITE_STATIC);
+    }
+    sj_table_t *t = sj_table_new(20, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
     sj_periods_t periods; /* the county's, as delivered down (sj_periods_db.h) */
     if (rc == SJ_OK) {
@@ -1569,7 +1625,9 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
                                S_DUE(SJ_STAGE_REVIEW),
                                S_LEFT(SJ_STAGE_REVIEW),
                                what,
-                               clk.overdue ? "yes" : ""};
+                               clk.overdue ? "yes" : "",
+                               (const char *) sqlite3_column_text(st, 9),
+                               (const char *) sqlite3_column_text(st, 10)};
 #undef S_DUE
 #undef S_LEFT
         if ((filter & HUB_CASES_OVERDUE) && !cells[9][0]) {

@@ -88,6 +88,18 @@ SJ_NODISCARD int hub_store_extend(hub_store_t *self,
                                   char *reason,
                                   size_t reason_size);
 
+/* The clock's read of a case's changes in force at the hub (sj_clock_db). */
+#define HUB_CLOCK_CHANGES_SQL                          \
+    "SELECT created_ms, new_outcome FROM case_changes" \
+    " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
+
+/* A leader's ownership of a case made at the township (docs/MEETING.md;
+ * ev: type SJ_EVENT_OWNERSHIP, case_id, leader, portfolio, officer): the
+ * next event of the hub's own stream, forwarded to the county. The hub must
+ * hold the case and may change it. ev->id is set. Refused, nothing stored:
+ * SJ_ENOTFOUND, SJ_EINVAL with the reason. */
+SJ_NODISCARD int hub_store_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size);
+
 /* hub_store_update with the petitioner's evaluation on a conclusion
  * (StatusChange.satisfaction 1..4; 0 none). */
 SJ_NODISCARD int hub_store_update_ex(hub_store_t *self,
@@ -118,12 +130,16 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
  * link needed; negative: past due), overdue ("yes": open and past due),
  * then accept_due, accept_left, conclude_due, conclude_left, review_due,
  * review_left, overdue_what and clock_overdue ("yes": a running stage of
- * the statutory clock past its due date; docs/CLOCK.md, default periods).
+ * the statutory clock past its due date; docs/CLOCK.md, default periods),
+ * owner and portfolio (the leader's ownership in force, docs/MEETING.md).
  * filter: HUB_CASES_* bits (0: every case). */
 #define HUB_CASES_CONFLICTS 1u /* only cases with a conflict */
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */
 #define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
 SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out);
+/* hub_store_cases of the cases leader owns now (NULL: any; docs/MEETING.md). */
+SJ_NODISCARD int
+hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_table_t **out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of

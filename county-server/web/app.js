@@ -17,6 +17,8 @@
       act_assign: '交办', act_to: '交办给（乡镇、村站或部门代码）', act_due: '期限',
       act_note: '要求', act_assign_go: '交办',
       act_update: '记录办理情况', act_update_note: '说明', act_update_go: '记录',
+      act_own: '领导包案', act_leader: '包案领导', act_portfolio: '分管战线', act_own_go: '包案',
+      owner: '包案领导', portfolio: '分管', t_ownership: '包案', agenda: '例会议程',
       o_accepted: '受理', o_closed: '办结', o_withdrawn: '撤回',
       from: '从', to: '到', township: '乡镇', all_townships: '全部乡镇',
       apply: '查询', reset: '清除',
@@ -75,6 +77,9 @@
       act_assign: 'Assign', act_to: 'Assign to (township, station or department code)',
       act_due: 'Due', act_note: 'What is asked', act_assign_go: 'Assign',
       act_update: 'Record a status change', act_update_note: 'Note', act_update_go: 'Record',
+      act_own: 'Leader ownership', act_leader: 'Leader', act_portfolio: 'Portfolio',
+      act_own_go: 'Own', owner: 'Owned by', portfolio: 'portfolio', t_ownership: 'ownership',
+      agenda: 'Meeting agenda',
       o_accepted: 'accepted', o_closed: 'closed', o_withdrawn: 'withdrawn',
       from: 'From', to: 'To', township: 'Township', all_townships: 'All townships',
       apply: 'Apply', reset: 'Reset',
@@ -488,6 +493,7 @@
     const hb = $('case-history-body');
     hb.replaceChildren();
     let last = null;
+    let own = null; /* the ownership in force: the latest made (docs/MEETING.md) */
     for (const h of c.history) {
       const tr = document.createElement('tr');
       tr.dataset.type = h.type;
@@ -507,6 +513,9 @@
           + t('approved_by') + ' ' + h.approved_by;
       } else if (h.type === 'evaluation') {
         what = t('satisfaction')[h.satisfaction] || h.satisfaction;
+      } else if (h.type === 'ownership') {
+        what = h.leader + (h.portfolio ? ' (' + t('portfolio') + ' ' + h.portfolio + ')' : '');
+        own = what;
       } else {
         what = t('assign_to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
         last = h;
@@ -515,6 +524,8 @@
       cell(tr, h.note || '');
       hb.appendChild(tr);
     }
+    $('case-owner').hidden = !own;
+    $('case-owner-name').textContent = own || '';
     const ab = $('assign-body');
     ab.replaceChildren();
     if (last) {
@@ -798,6 +809,7 @@
     $('me-audit').hidden = me.role !== 'admin';
     $('me-audit').href = '/audit' + (state.lang === 'en' ? '?lang=en' : '');
     $('me-appointments').href = '/appointments' + (state.lang === 'en' ? '?lang=en' : '');
+    $('me-agenda').href = '/agenda' + (state.lang === 'en' ? '?lang=en' : '');
     $('logout-csrf').value = me.csrf;
   }
 
@@ -810,7 +822,8 @@
   /* The action forms of the case view: each shown when the role may post
    * it (the server checks again). */
   function renderActs() {
-    for (const [id, action] of [['assign-form', 'assign'], ['update-form', 'update']]) {
+    for (const [id, action] of [['assign-form', 'assign'], ['update-form', 'update'],
+      ['own-form', 'own']]) {
       const f = $(id);
       const may = state.me && state.me.actions.includes(action) && state.kase;
       f.hidden = !may;

@@ -168,7 +168,7 @@ test_reception_and_appointment(void **state)
     h_result_free(&r);
     const char *cases[] = {"--format", "json", NULL};
     assert_int_equal(h_tool(county, "cases", cases, &r), 0);
-    s_has(r.out, "\"receiving_leader\":\"王副县长\",\"portfolio\":\"农业农村\"");
+    s_has(r.out, "\"receiving_leader\":\"王副县长\",\"reception_portfolio\":\"农业农村\"");
     h_result_free(&r);
 
     /* Appointments: bad values (exit 2) and refusals (exit 1). */
