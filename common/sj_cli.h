@@ -37,7 +37,7 @@
 #include "sj_wire.h"
 
 #define SJ_CLI_MAX_OPTS 128 /* options of one tool (s_build stops a tool with more) */
-#define SJ_CLI_MAX_CMDS 64 /* commands of one tool (s_build stops a tool with more) */
+#define SJ_CLI_MAX_CMDS 64  /* commands of one tool (s_build stops a tool with more) */
 
 typedef struct sj_cli_tool sj_cli_tool_t;
 typedef struct sj_cli_cmd sj_cli_cmd_t;
