@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "county_assess.h"
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
@@ -91,6 +92,7 @@ enum {
     O_SATISFACTION,
     O_NOTE,
     O_MONTH,
+    O_ASSESSMENT,
 };
 
 static const struct option s_options[] = {
@@ -147,6 +149,7 @@ static const struct option s_options[] = {
     {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"note", required_argument, NULL, O_NOTE},
     {"month", required_argument, NULL, O_MONTH},
+    {"assessment", no_argument, NULL, O_ASSESSMENT},
     {NULL, 0, NULL, 0},
 };
 
@@ -480,6 +483,11 @@ s_query(const sj_cli_args_t *ca)
     if (sj_cli_format(ca, O_FORMAT, &fmt) || sj_cli_int(ca, O_LIMIT, 1, 1000000000, &limit)) {
         return 2;
     }
+    sj_periods_t periods; /* the clock of stats --cases: overdue, the rates */
+    if (sj_clock_cli_periods(ca, &s_period_ids, &periods)) {
+        return 2;
+    }
+    f.periods = &periods;
     f.limit = (long) limit;
     if (county_filter_check(&f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -1164,11 +1172,80 @@ s_export_cmd(const sj_cli_args_t *ca)
     return s_export(&a);
 }
 
+/* report --assessment (issue 16 item 3): the assessment table. */
+static int
+s_assessment(const sj_cli_args_t *ca, s_args_t *a)
+{
+    const char *month = sj_cli_val(ca, O_MONTH);
+    county_assess_fmt_t fmt = COUNTY_ASSESS_MD;
+    sj_lang_t lang = SJ_LANG_ZH;
+    if (a->format) {
+        if (!strcmp(a->format, "md")) {
+            fmt = COUNTY_ASSESS_MD;
+        } else if (!strcmp(a->format, "html")) {
+            fmt = COUNTY_ASSESS_HTML;
+        } else if (!strcmp(a->format, "xlsx")) {
+            fmt = COUNTY_ASSESS_XLSX;
+        } else {
+            fprintf(stderr, _("county-server: --format '%s' is not one of md, html, xlsx\n"),
+                    a->format);
+            return 2;
+        }
+    }
+    if (a->lang && strcmp(a->lang, "zh") && strcmp(a->lang, "en")) {
+        fprintf(stderr, _("county-server: --lang '%s' is not one of zh, en\n"), a->lang);
+        return 2;
+    }
+    if (a->lang && !strcmp(a->lang, "en")) {
+        lang = SJ_LANG_EN;
+    }
+    sj_periods_t periods;
+    if (sj_clock_cli_periods(ca, &s_period_ids, &periods)) {
+        return 2;
+    }
+    char today[11], from[11], to[11], err[512] = "";
+    sj_date_today(today);
+    if (county_assess_period(a->f.from, a->f.to, month, a->year, today, from, to, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    if (fmt == COUNTY_ASSESS_XLSX && isatty(fileno(stdout))) {
+        fprintf(stderr, _("county-server: --format xlsx writes a workbook: redirect stdout to a "
+                          "file (> assessment.xlsx)\n"));
+        return 2;
+    }
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    sj_table_t *t = NULL;
+    int rc =
+        county_assess_table(county_store_db(st), from, to, today, &periods, &t, err, sizeof err);
+    if (rc == SJ_OK) {
+        rc = county_assess_write(t, from, to, today, lang, fmt, stdout, err, sizeof err);
+    }
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    }
+    sj_table_destroy(&t);
+    county_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
 static int
 s_report_cmd(const sj_cli_args_t *ca)
 {
     s_args_t a;
     s_args(ca, &a);
+    if (sj_cli_has(ca, O_ASSESSMENT)) {
+        return s_assessment(ca, &a);
+    }
+    if (sj_cli_val(ca, O_MONTH) || a.f.from || a.f.to) {
+        fprintf(stderr, _("county-server: --month, --from and --to go with --assessment\n"));
+        return 2;
+    }
     return s_report(&a);
 }
 
@@ -1288,7 +1365,18 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "  --code CODE6        the county the backup must be of\n"),
      s_backup, NULL, NULL, NULL},
-    {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT, O_BOM, O_LABELS),
+    {"stats", NULL, 0, 0,
+     S_OPTS(O_BY,
+            O_CASES,
+            S_FILTERS,
+            O_FORMAT,
+            O_BOM,
+            O_LABELS,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("items and persons (with --cases: case figures),\n"
         "grouped with --by"),
      N_("usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
@@ -1497,7 +1585,19 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --category G, --outcome O, --source S  filters, as for list\n"
         "  --limit N           at most N rows\n"),
      s_export_cmd, NULL, NULL, NULL},
-    {"report", NULL, 0, 0, S_OPTS(O_YEAR, O_LANG, O_FORMAT),
+    {"report", NULL, 0, 0,
+     S_OPTS(O_YEAR,
+            O_LANG,
+            O_FORMAT,
+            O_ASSESSMENT,
+            O_MONTH,
+            O_FROM,
+            O_TO,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("the year's petition section for the county yearbook (--year)"),
      N_("usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
         "\n"
@@ -1510,7 +1610,23 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "  --year YYYY         the year (by occurred date), required\n"
         "  --lang L            zh (default) or en\n"
-        "  --format F          md (default; Markdown) or html (a complete page)\n"),
+        "  --format F          md (default; Markdown) or html (a complete page)\n"
+        "\n"
+        "       county-server report --assessment [--from D --to D | --month YYYY-MM |\n"
+        "                            --year YYYY] [--format md|html|xlsx] [--lang zh|en]\n"
+        "\n"
+        "The assessment table (目标考核) of the matters received in the period (none\n"
+        "given: this year): per township and per county department (a case counts\n"
+        "for the department it is assigned to, else its township), in code order:\n"
+        "matters, persons, the four rates with their counts (timely acceptance,\n"
+        "on-time conclusion, satisfaction, participation; docs/CLOCK.md), the cases\n"
+        "overdue now at any stage, and the median days to conclude. html is a page\n"
+        "printable on A4; xlsx a workbook (redirect stdout to a file).\n"
+        "  --assessment        the assessment table instead of the year's section\n"
+        "  --from D, --to D    the period by received date, inclusive (YYYY-MM-DD)\n"
+        "  --month YYYY-MM     one month\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods (general keys; docs/CLOCK.md)\n"),
      s_report_cmd, NULL, NULL, NULL},
     {"lock", NULL, 0, 0, S_OPTS(O_MONTH, O_YEAR, O_OFFICER),
      N_("lock a month's or a year's figures (signed off, 已锁定)"),
