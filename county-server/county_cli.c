@@ -872,7 +872,7 @@ s_evaluate_cmd(const sj_cli_args_t *ca)
 /* ---- report ---- */
 
 static int
-s_report(s_args_t *a)
+s_report(s_args_t *a, const sj_periods_t *periods)
 {
     int year = 0;
     county_report_lang_t lang = COUNTY_REPORT_ZH;
@@ -906,7 +906,7 @@ s_report(s_args_t *a)
         fprintf(stderr, _("county-server: out of memory\n"));
         goto out;
     }
-    if (county_report_compute(county_store_db(st), year, r, err, sizeof err) != SJ_OK) {
+    if (county_report_compute_p(county_store_db(st), year, periods, r, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
         goto out;
     }
@@ -1246,7 +1246,11 @@ s_report_cmd(const sj_cli_args_t *ca)
         fprintf(stderr, _("county-server: --month, --from and --to go with --assessment\n"));
         return 2;
     }
-    return s_report(&a);
+    sj_periods_t periods;
+    if (sj_clock_cli_periods(ca, &s_period_ids, &periods)) {
+        return 2;
+    }
+    return s_report(&a, &periods);
 }
 
 static int
