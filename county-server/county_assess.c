@@ -67,14 +67,14 @@ county_assess_period(const char *from_opt,
     int ways = (from_opt || to_opt) + !!month + !!year;
     if (ways > 1) {
         snprintf(err, err_size,
-                 "give the period one way: --from/--to, --month YYYY-MM or --year YYYY");
+                 _("give the period one way: --from/--to, --month YYYY-MM or --year YYYY"));
         return SJ_EINVAL;
     }
     char buf[32];
     if (month) {
         snprintf(buf, sizeof buf, "%.7s-01", month);
         if (strlen(month) != 7 || !sj_date_valid(buf)) {
-            snprintf(err, err_size, "--month '%s' is not a month (YYYY-MM)", month);
+            snprintf(err, err_size, _("--month '%s' is not a month (YYYY-MM)"), month);
             return SJ_EINVAL;
         }
         memcpy(from, buf, 11);
@@ -86,7 +86,7 @@ county_assess_period(const char *from_opt,
         }
         snprintf(buf, sizeof buf, "%04d-%02d-01", y, m);
         if (sj_date_add(buf, -1, to) != SJ_OK) {
-            snprintf(err, err_size, "--month '%s' is not a month (YYYY-MM)", month);
+            snprintf(err, err_size, _("--month '%s' is not a month (YYYY-MM)"), month);
             return SJ_EINVAL;
         }
         return SJ_OK;
@@ -96,7 +96,7 @@ county_assess_period(const char *from_opt,
         snprintf(y, sizeof y, "%.4s", year ? year : today);
         snprintf(buf, sizeof buf, "%s-01-01", y);
         if ((year && strlen(year) != 4) || !sj_date_valid(buf)) {
-            snprintf(err, err_size, "--year '%s' is not a year (YYYY)", year ? year : today);
+            snprintf(err, err_size, _("--year '%s' is not a year (YYYY)"), year ? year : today);
             return SJ_EINVAL;
         }
         memcpy(from, buf, 11);
@@ -104,17 +104,17 @@ county_assess_period(const char *from_opt,
         return SJ_OK;
     }
     if (from_opt && !sj_date_valid(from_opt)) {
-        snprintf(err, err_size, "--from '%s' is not a date (YYYY-MM-DD)", from_opt);
+        snprintf(err, err_size, _("--from '%s' is not a date (YYYY-MM-DD)"), from_opt);
         return SJ_EINVAL;
     }
     if (to_opt && !sj_date_valid(to_opt)) {
-        snprintf(err, err_size, "--to '%s' is not a date (YYYY-MM-DD)", to_opt);
+        snprintf(err, err_size, _("--to '%s' is not a date (YYYY-MM-DD)"), to_opt);
         return SJ_EINVAL;
     }
     snprintf(from, 11, "%s", from_opt ? from_opt : "0001-01-01");
     snprintf(to, 11, "%s", to_opt ? to_opt : "9999-12-31");
     if (strcmp(from, to) > 0) {
-        snprintf(err, err_size, "--from %s is after --to %s", from, to);
+        snprintf(err, err_size, _("--from %s is after --to %s"), from, to);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -562,7 +562,7 @@ county_assess_write(const sj_table_t *t,
         fprintf(out, "\n%s\n", note);
     }
     if (fflush(out) == EOF || ferror(out)) {
-        snprintf(err, err_size, "cannot write the assessment");
+        snprintf(err, err_size, _("cannot write the assessment"));
         return SJ_EIO;
     }
     return SJ_OK;

@@ -1340,7 +1340,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
      * the last down item carried it).
      * Assigned: the case's latest assignment by (created_ms, id); days left
      * from today's date here (no link needed); overdue: open (pending or
-     * accepted) and past its due date. */
+     * accepted) and past a due date at any stage, the 交办 one or a
+     * statutory stage's (docs/CLOCK.md §5). */
     static const char sql[] =
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
         "  (SELECT max(x.created_ms) FROM case_changes x WHERE x.case_id = c.id),"
@@ -1443,7 +1444,7 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
                                assigned ? (const char *) sqlite3_column_text(st, 6) : "",
                                assigned ? (const char *) sqlite3_column_text(st, 7) : "",
                                assigned ? days : NULL,
-                               assign_overdue ? "yes" : "",
+                               assign_overdue || clk.overdue ? "yes" : "",
                                S_DUE(SJ_STAGE_ACCEPT),
                                S_LEFT(SJ_STAGE_ACCEPT),
                                S_DUE(SJ_STAGE_CONCLUDE),
