@@ -124,6 +124,11 @@ SJ_NODISCARD int hub_store_update(hub_store_t *self,
 #define HUB_CASES_OVERDUE   2u /* only overdue cases */
 #define HUB_CASES_OPEN      4u /* only open cases (pending, accepted) */
 SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out);
+/* The four rates (common/sj_rates.h) of the township's cases on today (the
+ * default periods): one row per station, then "total"; columns station,
+ * cases, concluded and sj_rates_names. The satisfaction is the one the conclusion in
+ * force carried (the county's later evaluations are at the county). */
+SJ_NODISCARD int hub_store_rates(hub_store_t *self, sj_table_t **out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of
