@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "county_testdb.h"
+#include "hub_store_view.h"
+#include "sj_ids.h"
 #include "web_harness.h"
 #include "webdriver.h"
 
@@ -187,11 +189,95 @@ test_rates_web(void **state)
     WD_OK(wd_screenshot(fx->wd, path));
 }
 
+/* The township page: the rates per station and in total over the hub's
+ * own cases (its clock, on the same SANJI_TODAY). 0A: received
+ * 2024-01-01, accepted 2024-01-05 (in time), open, its conclusion due
+ * 2024-03-05 (overdue); 0B: received 2024-02-01, accepted 2024-02-20
+ * (late: due 2024-02-16), closed 2024-03-01 (in time), not evaluated. */
+static void
+test_rates_web_township(void **state)
+{
+    s_fx_t *fx = *state;
+    char dir[64] = "/tmp/sanji-hubrates-XXXXXX", err[256] = "", text[512], path[700];
+    assert_non_null(mkdtemp(dir));
+    hub_store_t *hub = hub_store_open(dir, "230523100", SJ_DB_WRITE, err, sizeof err);
+    if (!hub) {
+        fail_msg("hub_store_open: %s", err);
+    }
+    char *msg = NULL;
+    if (sqlite3_exec(
+            hub_store_db(hub),
+            "INSERT INTO reports(id, origin, occurred_on, channel, kind, persons, level,"
+            " category, summary, officer, created_ms) VALUES"
+            " (x'0000000000000000000000000000000a', '230523100201', '2024-01-01', 1, 1, 1, 3,"
+            "  1, 'a', NULL, 1704100000000),"
+            " (x'0000000000000000000000000000000b', '230523100202', '2024-02-01', 1, 1, 2, 3,"
+            "  1, 'b', NULL, 1706780000000);"
+            "INSERT INTO cases(id, origin, reported_outcome, outcome, updated_ms) VALUES"
+            " (x'0000000000000000000000000000000a', '230523100201', 1, 3, 0),"
+            " (x'0000000000000000000000000000000b', '230523100202', 1, 4, 0);"
+            "INSERT INTO case_changes(case_id, origin, id, created_ms, prev_outcome,"
+            " new_outcome, applied) VALUES"
+            " (x'0000000000000000000000000000000a', '230523100201', randomblob(16),"
+            "  1704456000000, 1, 3, 2),"
+            " (x'0000000000000000000000000000000b', '230523100202', randomblob(16),"
+            "  1708430400000, 1, 3, 1),"
+            " (x'0000000000000000000000000000000b', '230523100202', randomblob(16),"
+            "  1709294400000, 3, 4, 2);",
+            NULL, NULL, &msg)
+        != SQLITE_OK) {
+        fail_msg("hub data: %s", msg ? msg : "?");
+    }
+    web_server_t srv;
+    memset(&srv, 0, sizeof srv);
+    char *argv[] = {HUB_BIN, "serve", "--data", dir, "--http", "127.0.0.1:0", NULL};
+    web_server_start(&srv, argv);
+    WD_OK(wd_get(fx->wd, srv.url));
+    WD_OK(wd_wait_js(fx->wd,
+                     "return document.querySelector('[data-state=ready]') !== null"
+                     " && document.querySelectorAll('#rates-body tr').length === 3;",
+                     S_WAIT));
+    s_expect(fx, "#rates-body tr[data-station='230523100201']",
+             "230523100201|1|1/1 100.0%|0/0 —|0/0 —|0/0 —");
+    s_expect(fx, "#rates-body tr[data-station='230523100202']",
+             "230523100202|1|0/1 0.0%|1/1 100.0%|0/0 —|0/1 0.0%");
+    s_expect(fx, "#rates-body tr[data-station='total']",
+             "合计|2|1/2 50.0%|1/1 100.0%|0/0 —|0/1 0.0%");
+    /* 0A is overdue at its conclusion (any stage counts) */
+    WD_OK(wd_text_css(fx->wd, "#overdue-count", text, sizeof text));
+    assert_string_equal(text, "1");
+    WD_OK(wd_js(fx->wd, "document.getElementById('rates').scrollIntoView(); return 'ok';", NULL,
+                text, sizeof text));
+    snprintf(path, sizeof path, "%s/rates-township-zh.png", fx->shots);
+    WD_OK(wd_screenshot(fx->wd, path));
+    char url[256];
+    snprintf(url, sizeof url, "%s?lang=en", srv.url);
+    WD_OK(wd_get(fx->wd, url));
+    WD_OK(wd_wait_js(fx->wd,
+                     "return document.documentElement.lang === 'en'"
+                     " && document.querySelectorAll('#rates-body tr').length === 3;",
+                     S_WAIT));
+    s_expect(fx, "#rates-body tr[data-station='total']",
+             "Total|2|1/2 50.0%|1/1 100.0%|0/0 —|0/1 0.0%");
+    WD_OK(wd_text_css(fx->wd, "#rates thead", text, sizeof text));
+    assert_non_null(strstr(text, "Timely acceptance"));
+    WD_OK(wd_js(fx->wd, "document.getElementById('rates').scrollIntoView(); return 'ok';", NULL,
+                text, sizeof text));
+    snprintf(path, sizeof path, "%s/rates-township-en.png", fx->shots);
+    WD_OK(wd_screenshot(fx->wd, path));
+    web_server_stop(&srv);
+    hub_store_close(&hub);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rates_web),
+        cmocka_unit_test(test_rates_web_township),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
