@@ -1392,11 +1392,17 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      station, township, month, ever_outcome (every outcome\n"
         "                      a case ever had: how many were ever accepted, closed,\n"
         "                      withdrawn; implies --cases)\n"
-        "  --cases             every row also gets the case figures: open, overdue,\n"
-        "                      concluded, withdrawn, closure_rate (%), median days to\n"
-        "                      close, assigned cases and their closure rate (a scan of\n"
-        "                      every matter; without it stats counts from the tallies\n"
-        "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
+        "  --cases             every row also gets the case figures: open, overdue\n"
+        "                      (any stage), concluded, withdrawn, closure_rate (%),\n"
+        "                      median days to close, assigned cases and their closure\n"
+        "                      rate, and the four rates with their counts (timely\n"
+        "                      acceptance, on-time conclusion, satisfaction,\n"
+        "                      participation; docs/CLOCK.md) (a scan of every matter;\n"
+        "                      without it stats counts from the tallies kept ahead\n"
+        "                      when they hold the query)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods of the clock (general keys;\n"
+        "                      docs/CLOCK.md)\n" S_FILTERS_HELP
         "  --format F          table (default), json, csv\n"
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en      csv: the header and the values as a person reads them\n"),

@@ -623,6 +623,10 @@ test_rates_year(void **state)
     assert_non_null(strstr(r.out, "及时受理率"));
     assert_non_null(strstr(r.out, "size:A4"));
     h_result_free(&r);
+    const char *xl[] = {"--assessment", "--year", "2025", "--format", "xlsx", NULL};
+    assert_int_equal(h_tool(county, "report", xl, &r), 0);
+    assert_true(r.out[0] == 'P' && r.out[1] == 'K'); /* a zip: the workbook */
+    h_result_free(&r);
     const char *bad[] = {"--assessment", "--month", "2026-13", NULL};
     assert_int_equal(h_tool(county, "report", bad, &r), 2);
     assert_non_null(strstr(r.err, "--month '2026-13'"));
