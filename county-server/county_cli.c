@@ -1259,6 +1259,13 @@ s_serve_cmd(const sj_cli_args_t *ca)
     if (s_undelivered(ca)) {
         return 2;
     }
+    /* the clock's periods of the page's figures (general keys, as for
+     * stats and cases) */
+    static sj_periods_t periods;
+    if (sj_clock_cli_periods(ca, &s_period_ids, &periods)) {
+        return 2;
+    }
+    county_http_periods(&periods);
     s_args_t a;
     s_args(ca, &a);
     return s_serve(&a);
@@ -1722,7 +1729,16 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --from, --to        dates (UTC), inclusive\n"
         "  --format F          table (default), json, csv\n"),
      s_audit_cmd, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT, O_UNDELIVERED),
+    {"serve", NULL, 0, 0,
+     S_OPTS(O_HTTP,
+            O_TOKEN_FILE,
+            O_SILENT,
+            O_UNDELIVERED,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("the county dashboard over HTTP (accounts log in)"),
      N_("usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
         "\n"
@@ -1748,7 +1764,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      (default 3600)\n"
         "  --undelivered-after HOURS\n"
         "                      a down item not taken HOURS after it was made is listed\n"
-        "                      as undelivered (1..8760, default 24)\n"),
+        "                      as undelivered (1..8760, default 24)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods of the page's overdue and rates\n"
+        "                      (general keys; docs/CLOCK.md)\n"),
 
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},

@@ -65,11 +65,30 @@ static const char *const s_assess_args[] = {"from", "to", "month", "year", NULL}
 static const char *const s_cases_args[] = {"overdue", "open", "conflicts", "township",
                                            "source",  "from", "to",        NULL};
 
+/* The clock's periods (county_http_periods; set before the server thread
+ * starts, read only after). */
+static sj_periods_t s_periods;
+static int s_periods_set;
+
+void
+county_http_periods(const sj_periods_t *p)
+{
+    s_periods = *p;
+    s_periods_set = 1;
+}
+
+static const sj_periods_t *
+s_periods_of(void)
+{
+    return s_periods_set ? &s_periods : NULL;
+}
+
 /* values[first..] of the filter names above into a filter. */
 static void
 s_filter(const char **v, county_filter_t *f)
 {
     memset(f, 0, sizeof *f);
+    f->periods = s_periods_of();
     f->from = v[0];
     f->to = v[1];
     f->township = v[2];
@@ -370,7 +389,7 @@ s_api_assessment(county_http_t *self, sj_http_req_t *req)
     sj_table_t *t = NULL;
     cJSON *root = NULL;
     char *text = NULL;
-    int rc = county_assess_table(self->db, from, to, today, NULL, &t, err, sizeof err);
+    int rc = county_assess_table(self->db, from, to, today, s_periods_of(), &t, err, sizeof err);
     if (rc == SJ_OK) {
         root = cJSON_CreateObject();
         cJSON *rows = sj_table_to_json(t);
@@ -459,6 +478,7 @@ s_api_cases(county_http_t *self, sj_http_req_t *req)
     f.source = v[4];
     f.from = v[5];
     f.to = v[6];
+    f.periods = s_periods_of();
     if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
         s_bad_request(req, err);
         return;
