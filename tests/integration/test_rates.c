@@ -175,6 +175,8 @@ s_recount(h_node_t *county,
           int *ntown,
           s_count_t *by_unit,
           int *nunit,
+          s_count_t *by_month,
+          int *nmonth,
           s_count_t *total)
 {
     char path[4096];
@@ -308,8 +310,11 @@ s_recount(h_node_t *county,
             }
             one.overdue = late;
         }
-        s_count_t *targets[] = {s_unit(by_town, ntown, town), s_unit(by_unit, nunit, unit), total};
-        for (int i = 0; i < 3; i++) {
+        char month[8];
+        snprintf(month, sizeof month, "%.7s", occ);
+        s_count_t *targets[] = {s_unit(by_town, ntown, town), s_unit(by_unit, nunit, unit),
+                                s_unit(by_month, nmonth, month), total};
+        for (int i = 0; i < 4; i++) {
             s_count_t *t = targets[i];
             t->items += one.items;
             t->acc_timely += one.acc_timely;
@@ -544,9 +549,9 @@ test_rates_year(void **state)
     assert_true(n_ext > 0 && n_eval > 0 && n_dept > 0 && n_late_acc > 0);
 
     /* The recount. */
-    s_count_t town[8], unit[8], total;
-    int ntown = 0, nunit = 0;
-    s_recount(county, s_days(TODAY), town, &ntown, unit, &nunit, &total);
+    s_count_t town[8], unit[8], month[16], total;
+    int ntown = 0, nunit = 0, nmonth = 0;
+    s_recount(county, s_days(TODAY), town, &ntown, unit, &nunit, month, &nmonth, &total);
     assert_true(total.con_done > total.con_on_time && total.con_on_time > 0);
     assert_true(total.acc_decided > total.acc_timely);
 
@@ -566,6 +571,19 @@ test_rates_year(void **state)
     char *tobj = s_json_obj(r.out, "\"total\":{");
     s_check_stats(tobj, &total);
     free(tobj);
+    h_result_free(&r);
+    /* and by month (any --by) */
+    const char *sm[] = {"--cases", "--by",       "month",    "--from", "2025-01-01",
+                        "--to",    "2025-12-31", "--format", "json",   NULL};
+    assert_int_equal(h_tool(county, "stats", sm, &r), 0);
+    assert_true(nmonth >= 10);
+    for (int i = 0; i < nmonth; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "\"month\":\"%.7s\"", month[i].unit);
+        char *obj = s_json_obj(r.out, key);
+        s_check_stats(obj, &month[i]);
+        free(obj);
+    }
     h_result_free(&r);
 
     /* cases --overdue lists exactly the overdue the figures count */
