@@ -662,6 +662,13 @@ sj_table_name(const sj_table_t *self, size_t col)
     return self->names[col];
 }
 
+sj_col_type_t
+sj_table_type(const sj_table_t *self, size_t col)
+{
+    assert(self && col < self->ncols);
+    return self->types[col];
+}
+
 const char *
 sj_table_cell(const sj_table_t *self, size_t row, size_t col)
 {

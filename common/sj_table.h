@@ -47,6 +47,8 @@ size_t sj_table_rows(const sj_table_t *self);
 /* Number of columns, and the name of column col (borrowed; col < ncols). */
 size_t sj_table_ncols(const sj_table_t *self);
 const char *sj_table_name(const sj_table_t *self, size_t col);
+/* The type of column col. */
+sj_col_type_t sj_table_type(const sj_table_t *self, size_t col);
 /* The cell (row, col) of a buffered row (borrowed, valid until the table
  * changes), NULL for a NULL cell or one outside the buffered rows. */
 const char *sj_table_cell(const sj_table_t *self, size_t row, size_t col);

@@ -22,49 +22,46 @@
 #include "sj_own.h"
 #include "sj_periods_db.h"
 #include "sj_places.h"
+#include "sj_rates.h"
 #include "sj_users.h"
 
-static const char *const s_usage_cases =
-    N_("usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
-       "                           [--source assigned|direct|leader_reception|review]\n"
-       "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
-       "                           [--leader NAME]\n"
-       "                           [--format table|json|csv]\n"
-       "\n"
-       "Every matter as a case: its current outcome, when it last changed, how many\n"
-       "status changes it had, whether two changes conflicted (made from the same\n"
-       "state, e.g. one closed it while another withdrew it), and its assignment:\n"
-       "assigned (yes: it has an assignment, or was reported with source assigned),\n"
-       "assignee and due date of its current assignment (the latest made), days\n"
-       "left until the due date (open cases; negative when overdue) and overdue.\n"
-       "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
-       "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
-       "extensions), review (requested + 30); clock_overdue = a running stage past\n"
-       "its due date. owner and portfolio: the leader who owns the case (own).\n"
-       "Open = pending or accepted; overdue = open and past its 交办\n"
-       "due date (today: the local date, or SANJI_TODAY); overdue_what names every\n"
-       "stage overdue and the assignment. Status changes whose "
-       "report has not arrived yet are listed with\n"
-       "outcome 'orphan' (only when no filter on the matter is given); they are\n"
-       "applied when the report arrives. Filters combine.\n"
-       "\n"
-       "  --overdue           only open cases past their due date\n"
-       "  --open              only open cases (pending or accepted)\n"
-       "  --township CODE9    only this township's cases\n"
-       "  --source S          by the reported source; 'assigned' selects every\n"
-       "                      assigned case (also those assigned after the report)\n"
-       "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
-       "  --conflicts         only cases with a conflict\n"
-       "  --leader NAME       only the cases NAME owns (领导包案, the ownership in\n"
-       "                      force: the latest made; docs/MEETING.md)\n"
-       "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
-       "  --extend-count N    the statutory periods (general keys of [county-server];\n"
-       "                      defaults 15, 60, 30, 30, 1; docs/CLOCK.md)\n"
-       "  --format F          table (default), json, csv\n"
-       "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
-       "  --labels zh|en      csv: the header and the values as a person reads them\n"
-       "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
-       "In the --config file these options are keys of [cases] (flags win).\n");
+static const char *const s_usage_cases = N_(
+    "usage: county-server cases [--overdue] [--open] [--township CODE9]\n"
+    "                           [--source assigned|direct|leader_reception|review]\n"
+    "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--conflicts]\n"
+    "                           [--format table|json|csv]\n"
+    "\n"
+    "Every matter as a case: its current outcome, when it last changed, how many\n"
+    "status changes it had, whether two changes conflicted (made from the same\n"
+    "state, e.g. one closed it while another withdrew it), and its assignment:\n"
+    "assigned (yes: it has an assignment, or was reported with source assigned),\n"
+    "assignee and due date of its current assignment (the latest made), days\n"
+    "left until the due date (open cases; negative when overdue) and overdue.\n"
+    "The statutory clock (docs/CLOCK.md): each stage's due date and, while it\n"
+    "runs, days left: acceptance (received + 15), conclusion (accepted + 60 +\n"
+    "extensions), review (requested + 30); clock_overdue = a running stage past\n"
+    "its due date. Open = pending or accepted; overdue = open and past a due\n"
+    "date at any stage, statutory or 交办 (today: the local date, or\n"
+    "SANJI_TODAY); overdue_what names every stage overdue and the assignment. Status changes whose "
+    "report has not arrived yet are listed with\n"
+    "outcome 'orphan' (only when no filter on the matter is given); they are\n"
+    "applied when the report arrives. Filters combine.\n"
+    "\n"
+    "  --overdue           only overdue cases (any stage, statutory or 交办)\n"
+    "  --open              only open cases (pending or accepted)\n"
+    "  --township CODE9    only this township's cases\n"
+    "  --source S          by the reported source; 'assigned' selects every\n"
+    "                      assigned case (also those assigned after the report)\n"
+    "  --from D, --to D    occurred date, inclusive (YYYY-MM-DD)\n"
+    "  --conflicts         only cases with a conflict\n"
+    "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+    "  --extend-count N    the statutory periods (general keys of [county-server];\n"
+    "                      defaults 15, 60, 30, 30, 1; docs/CLOCK.md)\n"
+    "  --format F          table (default), json, csv\n"
+    "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
+    "  --labels zh|en      csv: the header and the values as a person reads them\n"
+    "  --data DIR, --config FILE, --log-level LEVEL   as for every command\n"
+    "In the --config file these options are keys of [cases] (flags win).\n");
 
 static const char *const s_usage_update =
     N_("usage: county-server update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
@@ -392,6 +389,9 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
         }
     }
     const sj_clock_t clk = *clkp;
+    /* overdue at any stage, statutory or 交办 (docs/CLOCK.md §5) */
+    int overdue = sj_case_overdue(&clk, sqlite3_column_int(st, 3), due, self->today);
+    self->what[0] = '\0';
     for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
         snprintf(self->left[k], sizeof self->left[k], "%lld", (long long) clk.st[k].left);
     }
@@ -413,7 +413,7 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
                                            due,
                                            sqlite3_column_type(st, 13) == SQLITE_NULL ? NULL
                                                                                       : self->days,
-                                           assign_overdue ? "yes" : "",
+                                           overdue ? "yes" : "",
                                            s_place(self->places, sqlite3_column_text(st, 1)),
                                            s_place(self->places, sqlite3_column_text(st, 2)),
                                            s_place(self->places, sqlite3_column_text(st, 11)),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "county_appoint.h"
+#include "county_assess.h"
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
@@ -103,6 +104,7 @@ enum {
     O_LEADER,
     O_PORTFOLIO,
     O_WEEK,
+    O_ASSESSMENT,
 };
 
 static const struct option s_options[] = {
@@ -168,6 +170,7 @@ static const struct option s_options[] = {
     {"leader", required_argument, NULL, O_LEADER},
     {"portfolio", required_argument, NULL, O_PORTFOLIO},
     {"week", required_argument, NULL, O_WEEK},
+    {"assessment", no_argument, NULL, O_ASSESSMENT},
     {NULL, 0, NULL, 0},
 };
 
@@ -182,6 +185,27 @@ static const char *const s_cfg_general[] = {
  * of [county-server] sets them for every command that computes a clock. */
 static const sj_clock_cli_ids_t s_period_ids = {
     {O_P_ACCEPT, O_P_CONCLUDE, O_P_REVIEW, O_P_EXTEND_MAX, O_P_EXTEND_COUNT}};
+
+/* The clock's periods of a command that computes clocks (stats, report,
+ * serve, leaders, agenda): those `run` holds in the store and sends down
+ * the tree (sj_periods_db.h; the defaults before the first run), each
+ * option given over them. 0, or 2 after saying why. */
+static int
+s_periods(const sj_cli_args_t *ca, sj_periods_t *p)
+{
+    sj_periods_t held;
+    sj_periods_default(&held);
+    char err[512];
+    county_store_t *st =
+        ca->data ? county_store_open(ca->data, NULL, SJ_DB_READ, err, sizeof err) : NULL;
+    if (st) {
+        if (sj_periods_db_get(county_store_db(st), &held, NULL) != SJ_OK) {
+            sj_periods_default(&held);
+        }
+        county_store_close(&st);
+    }
+    return sj_clock_cli_periods_on(ca, &s_period_ids, &held, p);
+}
 
 /* What the commands of this file read (sj_cli gives the values). */
 typedef struct {
@@ -517,6 +541,11 @@ s_query(const sj_cli_args_t *ca)
     if (sj_cli_format(ca, O_FORMAT, &fmt) || sj_cli_int(ca, O_LIMIT, 1, 1000000000, &limit)) {
         return 2;
     }
+    sj_periods_t periods; /* the clock of stats --cases: overdue, the rates */
+    if (s_periods(ca, &periods)) {
+        return 2;
+    }
+    f.periods = &periods;
     f.limit = (long) limit;
     if (county_filter_check(&f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -1046,7 +1075,7 @@ static int
 s_leaders_cmd(const sj_cli_args_t *ca)
 {
     sj_periods_t p;
-    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    int code = s_periods(ca, &p);
     return code ? code : county_leaders_cmd(ca, O_FORMAT, &p);
 }
 
@@ -1054,14 +1083,14 @@ static int
 s_agenda_cmd(const sj_cli_args_t *ca)
 {
     sj_periods_t p;
-    int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
+    int code = s_periods(ca, &p);
     return code ? code : county_agenda_cmd(ca, O_WEEK, O_FORMAT, &p);
 }
 
 /* ---- report ---- */
 
 static int
-s_report(s_args_t *a)
+s_report(s_args_t *a, const sj_periods_t *periods)
 {
     int year = 0;
     county_report_lang_t lang = COUNTY_REPORT_ZH;
@@ -1095,7 +1124,7 @@ s_report(s_args_t *a)
         fprintf(stderr, _("county-server: out of memory\n"));
         goto out;
     }
-    if (county_report_compute(county_store_db(st), year, r, err, sizeof err) != SJ_OK) {
+    if (county_report_compute_p(county_store_db(st), year, periods, r, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
         goto out;
     }
@@ -1361,12 +1390,85 @@ s_export_cmd(const sj_cli_args_t *ca)
     return s_export(&a);
 }
 
+/* report --assessment (issue 16 item 3): the assessment table. */
+static int
+s_assessment(const sj_cli_args_t *ca, s_args_t *a)
+{
+    const char *month = sj_cli_val(ca, O_MONTH);
+    county_assess_fmt_t fmt = COUNTY_ASSESS_MD;
+    sj_lang_t lang = SJ_LANG_ZH;
+    if (a->format) {
+        if (!strcmp(a->format, "md")) {
+            fmt = COUNTY_ASSESS_MD;
+        } else if (!strcmp(a->format, "html")) {
+            fmt = COUNTY_ASSESS_HTML;
+        } else if (!strcmp(a->format, "xlsx")) {
+            fmt = COUNTY_ASSESS_XLSX;
+        } else {
+            fprintf(stderr, _("county-server: --format '%s' is not one of md, html, xlsx\n"),
+                    a->format);
+            return 2;
+        }
+    }
+    if (a->lang && strcmp(a->lang, "zh") && strcmp(a->lang, "en")) {
+        fprintf(stderr, _("county-server: --lang '%s' is not one of zh, en\n"), a->lang);
+        return 2;
+    }
+    if (a->lang && !strcmp(a->lang, "en")) {
+        lang = SJ_LANG_EN;
+    }
+    sj_periods_t periods;
+    if (s_periods(ca, &periods)) {
+        return 2;
+    }
+    char today[11], from[11], to[11], err[512] = "";
+    sj_date_today(today);
+    if (county_assess_period(a->f.from, a->f.to, month, a->year, today, from, to, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 2;
+    }
+    if (fmt == COUNTY_ASSESS_XLSX && isatty(fileno(stdout))) {
+        fprintf(stderr, _("county-server: --format xlsx writes a workbook: redirect stdout to a "
+                          "file (> assessment.xlsx)\n"));
+        return 2;
+    }
+    county_store_t *st = county_store_open(a->data, NULL, SJ_DB_READ, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "county-server: %s\n", err);
+        return 1;
+    }
+    sj_table_t *t = NULL;
+    int rc =
+        county_assess_table(county_store_db(st), from, to, today, &periods, &t, err, sizeof err);
+    if (rc == SJ_OK) {
+        rc = county_assess_write(t, from, to, today, lang, fmt, stdout, err, sizeof err);
+    }
+    if (rc != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
+    }
+    sj_table_destroy(&t);
+    county_store_close(&st);
+    return rc == SJ_OK ? 0 : 1;
+}
+
 static int
 s_report_cmd(const sj_cli_args_t *ca)
 {
     s_args_t a;
     s_args(ca, &a);
-    return s_report(&a);
+    if (sj_cli_has(ca, O_ASSESSMENT)) {
+        return s_assessment(ca, &a);
+    }
+    if (sj_cli_val(ca, O_MONTH) || a.f.from || a.f.to) {
+        fprintf(stderr, _("county-server: --month, --from and --to go with --assessment\n"));
+        return 2;
+    }
+    sj_periods_t periods;
+    if (s_periods(ca, &periods)) {
+        return 2;
+    }
+    return s_report(&a, &periods);
 }
 
 static int
@@ -1375,6 +1477,13 @@ s_serve_cmd(const sj_cli_args_t *ca)
     if (s_undelivered(ca)) {
         return 2;
     }
+    /* the clock's periods of the page's figures (general keys, as for
+     * stats and cases) */
+    static sj_periods_t periods;
+    if (s_periods(ca, &periods)) {
+        return 2;
+    }
+    county_http_periods(&periods);
     s_args_t a;
     s_args(ca, &a);
     return s_serve(&a);
@@ -1497,7 +1606,18 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "  --code CODE6        the county the backup must be of\n"),
      s_backup, NULL, NULL, NULL},
-    {"stats", NULL, 0, 0, S_OPTS(O_BY, O_CASES, S_FILTERS, O_FORMAT, O_BOM, O_LABELS),
+    {"stats", NULL, 0, 0,
+     S_OPTS(O_BY,
+            O_CASES,
+            S_FILTERS,
+            O_FORMAT,
+            O_BOM,
+            O_LABELS,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("items and persons (with --cases: case figures),\n"
         "grouped with --by"),
      N_("usage: county-server stats [--by DIM[,DIM...]] [--cases] [filters]\n"
@@ -1509,11 +1629,17 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      station, township, month, ever_outcome (every outcome\n"
         "                      a case ever had: how many were ever accepted, closed,\n"
         "                      withdrawn; implies --cases)\n"
-        "  --cases             every row also gets the case figures: open, overdue,\n"
-        "                      concluded, withdrawn, closure_rate (%), median days to\n"
-        "                      close, assigned cases and their closure rate (a scan of\n"
-        "                      every matter; without it stats counts from the tallies\n"
-        "                      kept ahead when they hold the query)\n" S_FILTERS_HELP
+        "  --cases             every row also gets the case figures: open, overdue\n"
+        "                      (any stage), concluded, withdrawn, closure_rate (%),\n"
+        "                      median days to close, assigned cases and their closure\n"
+        "                      rate, and the four rates with their counts (timely\n"
+        "                      acceptance, on-time conclusion, satisfaction,\n"
+        "                      participation; docs/CLOCK.md) (a scan of every matter;\n"
+        "                      without it stats counts from the tallies kept ahead\n"
+        "                      when they hold the query)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods of the clock (general keys;\n"
+        "                      docs/CLOCK.md)\n" S_FILTERS_HELP
         "  --format F          table (default), json, csv\n"
         "  --bom               csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en      csv: the header and the values as a person reads them\n"),
@@ -1809,7 +1935,19 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --category G, --outcome O, --source S  filters, as for list\n"
         "  --limit N           at most N rows\n"),
      s_export_cmd, NULL, NULL, NULL},
-    {"report", NULL, 0, 0, S_OPTS(O_YEAR, O_LANG, O_FORMAT),
+    {"report", NULL, 0, 0,
+     S_OPTS(O_YEAR,
+            O_LANG,
+            O_FORMAT,
+            O_ASSESSMENT,
+            O_MONTH,
+            O_FROM,
+            O_TO,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("the year's petition section for the county yearbook (--year)"),
      N_("usage: county-server report --year YYYY [--lang zh|en] [--format md|html]\n"
         "\n"
@@ -1822,7 +1960,23 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "  --year YYYY         the year (by occurred date), required\n"
         "  --lang L            zh (default) or en\n"
-        "  --format F          md (default; Markdown) or html (a complete page)\n"),
+        "  --format F          md (default; Markdown) or html (a complete page)\n"
+        "\n"
+        "       county-server report --assessment [--from D --to D | --month YYYY-MM |\n"
+        "                            --year YYYY] [--format md|html|xlsx] [--lang zh|en]\n"
+        "\n"
+        "The assessment table (目标考核) of the matters received in the period (none\n"
+        "given: this year): per township and per county department (a case counts\n"
+        "for the department it is assigned to, else its township), in code order:\n"
+        "matters, persons, the four rates with their counts (timely acceptance,\n"
+        "on-time conclusion, satisfaction, participation; docs/CLOCK.md), the cases\n"
+        "overdue now at any stage, and the median days to conclude. html is a page\n"
+        "printable on A4; xlsx a workbook (redirect stdout to a file).\n"
+        "  --assessment        the assessment table instead of the year's section\n"
+        "  --from D, --to D    the period by received date, inclusive (YYYY-MM-DD)\n"
+        "  --month YYYY-MM     one month\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods (general keys; docs/CLOCK.md)\n"),
      s_report_cmd, NULL, NULL, NULL},
     {"lock", NULL, 0, 0, S_OPTS(O_MONTH, O_YEAR, O_OFFICER),
      N_("lock a month's or a year's figures (signed off, 已锁定)"),
@@ -1908,7 +2062,16 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --from, --to        dates (UTC), inclusive\n"
         "  --format F          table (default), json, csv\n"),
      s_audit_cmd, NULL, NULL, NULL},
-    {"serve", NULL, 0, 0, S_OPTS(O_HTTP, O_TOKEN_FILE, O_SILENT, O_UNDELIVERED),
+    {"serve", NULL, 0, 0,
+     S_OPTS(O_HTTP,
+            O_TOKEN_FILE,
+            O_SILENT,
+            O_UNDELIVERED,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("the county dashboard over HTTP (accounts log in)"),
      N_("usage: county-server serve [--http HOST:PORT] [--token-file FILE] [--silent-after S]\n"
         "\n"
@@ -1934,7 +2097,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "                      (default 3600)\n"
         "  --undelivered-after HOURS\n"
         "                      a down item not taken HOURS after it was made is listed\n"
-        "                      as undelivered (1..8760, default 24)\n"),
+        "                      as undelivered (1..8760, default 24)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the statutory periods of the page's overdue and rates\n"
+        "                      (general keys; docs/CLOCK.md)\n"),
 
      s_serve_cmd, NULL, NULL, NULL},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL},

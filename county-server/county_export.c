@@ -151,7 +151,8 @@ typedef struct {
     const sj_col_type_t *types;
     size_t ncols;
     int sheets;
-    lxw_row_t row; /* next row of ws */
+    lxw_row_t row;     /* next row of ws */
+    const char *sheet; /* the sheet's name; NULL: matters */
 } s_xlsx_t;
 
 static int
@@ -168,7 +169,9 @@ s_xlsx_sheet(s_xlsx_t *x, char *err, size_t err_size)
 {
     char name[32];
     const sj_csv_opts_t *o = sj_table_csv_opts();
-    const char *base = o->labels && o->lang == SJ_LANG_ZH ? "信访事项" : "matters";
+    const char *base = x->sheet                             ? x->sheet
+                       : o->labels && o->lang == SJ_LANG_ZH ? "信访事项"
+                                                            : "matters";
     x->sheets++;
     if (x->sheets == 1) {
         snprintf(name, sizeof name, "%s", base);
@@ -393,5 +396,74 @@ out:
     if (rows) {
         *rows = n;
     }
+    return rc;
+}
+
+int
+county_export_xlsx_table(
+    const sj_table_t *t, const char *sheet, FILE *out, char *err, size_t err_size)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !tmp[0]) {
+        tmp = "/tmp";
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sanji-table-XXXXXX", tmp);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(err, err_size, "cannot make a temporary file in %s for the xlsx: %s", tmp,
+                 strerror(errno));
+        return SJ_EIO;
+    }
+    close(fd);
+    size_t ncols = sj_table_ncols(t);
+    const char *names[64];
+    sj_col_type_t types[64];
+    if (ncols > 64) {
+        ncols = 64;
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        names[i] = sj_table_name(t, i);
+        types[i] = sj_table_type(t, i);
+    }
+    s_xlsx_t x = {.names = names, .types = types, .ncols = ncols, .sheet = sheet};
+    lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .tmpdir = (char *) tmp};
+    int rc = SJ_OK;
+    x.wb = workbook_new_opt(path, &opts);
+    if (!x.wb) {
+        snprintf(err, err_size, "cannot start the xlsx in %s", path);
+        rc = SJ_ENOMEM;
+        goto done;
+    }
+    x.bold = workbook_add_format(x.wb);
+    x.date = workbook_add_format(x.wb);
+    if (!x.bold || !x.date) {
+        rc = county_sql_nomem(err, err_size);
+        goto done;
+    }
+    format_set_bold(x.bold);
+    format_set_num_format(x.date, "yyyy-mm-dd");
+    if ((rc = s_xlsx_sheet(&x, err, err_size)) != SJ_OK) {
+        goto done;
+    }
+    for (size_t r = 0; r < sj_table_rows(t); r++) {
+        for (size_t i = 0; i < ncols; i++) {
+            lxw_error e = s_xlsx_cell(&x, i, sj_table_cell(t, r, i));
+            if (e != LXW_NO_ERROR) {
+                rc = s_xlsx_fail(e, names[i], err, err_size);
+                goto done;
+            }
+        }
+        x.row++;
+    }
+    lxw_error e = workbook_close(x.wb);
+    x.wb = NULL;
+    rc = e == LXW_NO_ERROR ? s_copy_file(path, out, err, err_size)
+                           : s_xlsx_fail(e, "closing the workbook", err, err_size);
+done:
+    if (x.wb) {
+        (void) workbook_close(x.wb);
+    }
+    unlink(path);
     return rc;
 }

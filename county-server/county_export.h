@@ -37,6 +37,7 @@
 
 #include "county_query.h"
 #include "sj_err.h"
+#include "sj_table.h"
 
 #define COUNTY_EXPORT_PROGRESS_ROWS 100000 /* progress callback every this many rows */
 
@@ -66,5 +67,12 @@ SJ_NODISCARD int county_export_write(sqlite3 *db,
                                      int64_t *rows,
                                      char *err,
                                      size_t err_size);
+
+/* Writes table t as an xlsx workbook (one sheet named sheet; the header is
+ * each column's name, under the csv labels when they are set) to out: the
+ * same writer as the export (report --assessment). SJ_OK, SJ_EIO, SJ_ENOMEM;
+ * err says why. */
+SJ_NODISCARD int county_export_xlsx_table(
+    const sj_table_t *t, const char *sheet, FILE *out, char *err, size_t err_size);
 
 #endif

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "county_store.h"
 #include "sj_case.h"
+#include "sj_clock_db.h"
 #include "sj_model.h"
 
 /* Stored outcome and source numbers (sj_model.h), as written in the SQL
@@ -54,12 +56,6 @@ s_case_consts_ok(void)
 }
 
 static int
-s_is_open(int outcome)
-{
-    return sj_outcome_is_open(outcome);
-}
-
-static int
 s_is_concluded(int outcome)
 {
     return sj_outcome_is_concluded(outcome);
@@ -81,11 +77,12 @@ static const char s_last_change_sql[] =
  * materialising the whole union for the join. */
 #define S_EVER_ARM1                                                                      \
     "SELECT id, occurred_on, origin, township, channel, kind, persons, level, category," \
-    " outcome, source, created_ms, coalesce(reported_outcome, outcome) AS ever_outcome"  \
-    " FROM matters"
+    " outcome, source, created_ms, reported_outcome,"                                    \
+    " coalesce(reported_outcome, outcome) AS ever_outcome FROM matters"
 #define S_EVER_ARM2                                                                            \
     "SELECT m.id, m.occurred_on, m.origin, m.township, m.channel, m.kind, m.persons, m.level," \
-    " m.category, m.outcome, m.source, m.created_ms, h.new_outcome AS ever_outcome FROM"       \
+    " m.category, m.outcome, m.source, m.created_ms, m.reported_outcome,"                      \
+    " h.new_outcome AS ever_outcome FROM"                                                      \
     " (SELECT DISTINCT case_id, new_outcome FROM status_changes AS s"                          \
     "  WHERE s.applied >= 1) AS h CROSS JOIN matters AS m ON m.id = h.case_id"                 \
     " WHERE h.new_outcome != coalesce(m.reported_outcome, m.outcome)"
@@ -101,6 +98,7 @@ typedef struct {
     int64_t changed;   /* concluded cases with an applied change (in close_ms) */
     int64_t *close_ms; /* their times to close, ms (owned) */
     size_t nclose, cap;
+    sj_rates_t rates; /* the four rates' counts (sj_rates.h) */
 } s_group_t;
 
 typedef struct {
@@ -377,9 +375,8 @@ s_groups_side(sqlite3 *db,
             g->assigned_concluded += s_is_concluded(outcome);
             g->assigned_withdrawn += outcome == SJ_OUTCOME_WITHDRAWN;
         }
-        if (s_is_open(outcome) && due && strcmp(due, today) < 0) {
-            g->overdue++;
-        }
+        (void) due; /* overdue: counted with the clock (s_groups_clock) */
+        (void) today;
     }
     if (rc == SJ_OK && src != SQLITE_DONE) {
         rc = county_sql_fail(db, src, "cannot read the cases", sql, err, err_size);
@@ -388,13 +385,92 @@ s_groups_side(sqlite3 *db,
     return rc;
 }
 
-/* All three queries for dims (ever: the rows of s_ever_sql). */
+/* Query 4, the clock: every matter of from with what its clock needs (its
+ * changes and extensions are read by sj_clock_db, two indexed lookups), its
+ * satisfaction and its current assignment's due date; adds each case to
+ * its group's rates and, when overdue at any stage, to overdue. */
+static int
+s_groups_clock(sqlite3 *db,
+               const county_filter_dims_t *dims,
+               const char *from,
+               const county_filter_where_t *w,
+               const char *today,
+               const sj_periods_t *periods,
+               s_groups_t *gs,
+               char *err,
+               size_t err_size)
+{
+    char sql[COUNTY_SQL_MAX * 2];
+    size_t len = 0;
+    s_select_dims(sql, sizeof sql, &len, dims);
+    county_sql_add(sql, sizeof sql, &len,
+                   "x.id, x.occurred_on, coalesce(x.reported_outcome, x.outcome), x.source,"
+                   " x.outcome, coalesce((SELECT v.satisfaction FROM evaluations v"
+                   "  WHERE v.case_id = x.id ORDER BY v.row DESC LIMIT 1),"
+                   " (SELECT s.satisfaction FROM status_changes s WHERE s.case_id = x.id"
+                   "  AND s.applied = 2), 0),"
+                   " (SELECT a.due_on FROM assignments a WHERE a.case_id = x.id"
+                   "  ORDER BY a.created_ms DESC, a.eid DESC LIMIT 1) FROM ");
+    county_sql_add(sql, sizeof sql, &len, from);
+    county_sql_add(sql, sizeof sql, &len, " AS x");
+    county_sql_add(sql, sizeof sql, &len, w->sql);
+    sj_clock_db_t *cdb = NULL;
+    if (sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &cdb) != SJ_OK) {
+        return county_sql_fail(db, sqlite3_errcode(db), "cannot read the clock",
+                               COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = s_prepare_where(db, sql, w, &st, err, err_size);
+    int src = SQLITE_OK;
+    while (rc == SJ_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[COUNTY_FILTER_DIM_COUNT];
+        char key[S_KEY_MAX];
+        rc = s_row_key(st, dims, cells, key, err, err_size);
+        if (rc != SJ_OK) {
+            break;
+        }
+        s_group_t *g = s_groups_find(gs, key);
+        if (!g) {
+            continue; /* cannot happen within one snapshot */
+        }
+        int c = (int) dims->n;
+        const char *occurred = (const char *) sqlite3_column_text(st, c + 1);
+        int outcome = sqlite3_column_int(st, c + 4);
+        const char *due = (const char *) sqlite3_column_text(st, c + 6);
+        sj_clock_t clk;
+        memset(&clk, 0, sizeof clk);
+        if (sqlite3_column_bytes(st, c) == SJ_ID_BYTES && occurred) {
+            int crc = sj_clock_db_case(cdb, sqlite3_column_blob(st, c), occurred,
+                                       sqlite3_column_int(st, c + 2), sqlite3_column_int(st, c + 3),
+                                       periods, today, &clk);
+            if (crc != SJ_OK && crc != SJ_EINVAL) {
+                rc = county_sql_fail(db, sqlite3_errcode(db), "cannot read the clock",
+                                     COUNTY_CLOCK_CHANGES_SQL, err, err_size);
+                break;
+            }
+            if (crc == SJ_EINVAL) {
+                memset(&clk, 0, sizeof clk); /* no date: no stage */
+            }
+        }
+        sj_rates_add(&g->rates, &clk, outcome, sqlite3_column_int(st, c + 5));
+        g->overdue += sj_case_overdue(&clk, outcome, due, today);
+    }
+    if (rc == SJ_OK && src != SQLITE_DONE) {
+        rc = county_sql_fail(db, src, "cannot read the cases", sql, err, err_size);
+    }
+    sqlite3_finalize(st);
+    sj_clock_db_close(&cdb);
+    return rc;
+}
+
+/* All four queries for dims (ever: the rows of s_ever_sql). */
 static int
 s_groups_collect(sqlite3 *db,
                  const county_filter_dims_t *dims,
                  int ever,
                  const county_filter_where_t *w,
                  const char *today,
+                 const sj_periods_t *periods,
                  s_groups_t *gs,
                  char *err,
                  size_t err_size)
@@ -407,6 +483,9 @@ s_groups_collect(sqlite3 *db,
         rc = s_groups_side(db, dims, *from, first, w, 0, today, gs, err, err_size);
         if (rc == SJ_OK) {
             rc = s_groups_side(db, dims, *from, first, w, 1, today, gs, err, err_size);
+        }
+        if (rc == SJ_OK) {
+            rc = s_groups_clock(db, dims, *from, w, today, periods, gs, err, err_size);
         }
     }
     return rc;
@@ -456,6 +535,7 @@ s_group_figs(s_group_t *g, county_figs_t *f)
     f->assigned = g->assigned;
     f->assigned_concluded = g->assigned_concluded;
     f->assigned_withdrawn = g->assigned_withdrawn;
+    f->rates = g->rates;
     f->closure_permille = county_figs_permille(g->concluded, g->items - g->withdrawn);
     f->assigned_closure_permille =
         county_figs_permille(g->assigned_concluded, g->assigned - g->assigned_withdrawn);
@@ -500,6 +580,7 @@ s_groups_total(const s_groups_t *gs, s_group_t *t)
         t->assigned_withdrawn += g->assigned_withdrawn;
         t->changed += g->changed;
         t->nclose += g->nclose;
+        sj_rates_sum(&t->rates, &g->rates);
     }
     t->close_ms = malloc((t->nclose ? t->nclose : 1) * sizeof *t->close_ms);
     if (!t->close_ms) {
@@ -521,6 +602,7 @@ static int
 s_total_figs(sqlite3 *db,
              const county_filter_where_t *w,
              const char *today,
+             const sj_periods_t *periods,
              county_figs_t *out,
              char *err,
              size_t err_size)
@@ -528,7 +610,7 @@ s_total_figs(sqlite3 *db,
     static const county_filter_dims_t none = {.n = 0};
     s_groups_t gs;
     memset(&gs, 0, sizeof gs);
-    int rc = s_groups_collect(db, &none, 0, w, today, &gs, err, err_size);
+    int rc = s_groups_collect(db, &none, 0, w, today, periods, &gs, err, err_size);
     if (rc == SJ_OK) {
         s_group_t t;
         if (s_groups_total(&gs, &t) != SJ_OK) {
@@ -540,6 +622,17 @@ s_total_figs(sqlite3 *db,
     }
     s_groups_free(&gs);
     return rc;
+}
+
+/* The periods of f, or the defaults (into *buf). */
+static const sj_periods_t *
+s_periods(const county_filter_t *f, sj_periods_t *buf)
+{
+    if (f && f->periods) {
+        return f->periods;
+    }
+    sj_periods_default(buf);
+    return buf;
 }
 
 static int
@@ -565,12 +658,13 @@ county_figs_total(
     }
     char today[11];
     county_filter_today(f, today);
+    sj_periods_t periods;
     county_filter_where_t where;
     county_filter_where(f, &where);
     int began = 0;
     rc = county_sql_snapshot_begin(db, &began, err, err_size);
     if (rc == SJ_OK) {
-        rc = s_total_figs(db, &where, today, out, err, err_size);
+        rc = s_total_figs(db, &where, today, s_periods(f, &periods), out, err, err_size);
     }
     county_sql_snapshot_end(db, began);
     return rc;
@@ -587,8 +681,19 @@ const char *const county_figs_names[COUNTY_FIGS_NCOLS] = {"items",
                                                           "assigned",
                                                           "assigned_concluded",
                                                           "assigned_withdrawn",
-                                                          "assigned_closure_rate"};
-const int county_figs_decimal[COUNTY_FIGS_NCOLS] = {0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1};
+                                                          "assigned_closure_rate",
+                                                          "accepted_timely",
+                                                          "acceptance_decided",
+                                                          "timely_acceptance_rate",
+                                                          "concluded_on_time",
+                                                          "conclusion_done",
+                                                          "on_time_conclusion_rate",
+                                                          "satisfied",
+                                                          "evaluated",
+                                                          "satisfaction_rate",
+                                                          "participation_rate"};
+const int county_figs_decimal[COUNTY_FIGS_NCOLS] = {0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0,
+                                                    1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1};
 
 void
 county_figs_cells(const county_figs_t *f,
@@ -612,6 +717,14 @@ county_figs_cells(const county_figs_t *f,
         cells[i] = bufs[i];
     }
     cells[6] = cells[7] = cells[11] = NULL;
+    char rbufs[SJ_RATES_NCOLS][32];
+    sj_rates_cells(&f->rates, rbufs, cells + COUNTY_FIGS_RATES_AT);
+    for (int i = 0; i < SJ_RATES_NCOLS; i++) {
+        if (cells[COUNTY_FIGS_RATES_AT + i]) {
+            snprintf(bufs[COUNTY_FIGS_RATES_AT + i], COUNTY_SQL_NUM, "%.20s", rbufs[i]);
+            cells[COUNTY_FIGS_RATES_AT + i] = bufs[COUNTY_FIGS_RATES_AT + i];
+        }
+    }
     if (f->closure_permille >= 0) {
         snprintf(bufs[6], COUNTY_SQL_NUM, "%d.%d", f->closure_permille / 10,
                  f->closure_permille % 10);
@@ -647,6 +760,8 @@ county_figs_table(sqlite3 *db,
     int ever = county_filter_dims_has(dims, COUNTY_FILTER_DIM_EVER_OUTCOME);
     char today[11];
     county_filter_today(f, today);
+    sj_periods_t periods;
+    const sj_periods_t *pp = s_periods(f, &periods);
     county_filter_where_t where;
     county_filter_where(f, &where);
 
@@ -672,12 +787,12 @@ county_figs_table(sqlite3 *db,
     }
     int rc = county_sql_snapshot_begin(db, &began, err, err_size);
     if (rc == SJ_OK) {
-        rc = s_groups_collect(db, dims, ever, &where, today, &gs, err, err_size);
+        rc = s_groups_collect(db, dims, ever, &where, today, pp, &gs, err, err_size);
     }
     /* The total: the sum of the groups, except with ever_outcome, where a
      * matter is in several rows and the total counts each once. */
     if (rc == SJ_OK && ever) {
-        rc = s_total_figs(db, &where, today, total, err, err_size);
+        rc = s_total_figs(db, &where, today, pp, total, err, err_size);
     } else if (rc == SJ_OK) {
         if (s_groups_total(&gs, &tg) != SJ_OK) {
             rc = county_sql_nomem(err, err_size);

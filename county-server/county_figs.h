@@ -4,8 +4,12 @@
  *     (created_ms, eid);
  *   assigned case: a matter with at least one assignments row, or reported
  *     with source assigned (it may then have no due date);
- *   open: current outcome pending or accepted; overdue: open and the
- *     current assignment's due_on is before today (sj_date_today);
+ *   open: current outcome pending or accepted; overdue: open and past a
+ *     due date at any stage (sj_case_overdue: a running stage of the
+ *     statutory clock, or the current assignment's 交办 due_on, before
+ *     today; docs/CLOCK.md §5);
+ *   the four rates: sj_rates.h, from each case's clock on today under
+ *     the filter's periods (the defaults when it has none);
  *   concluded: current outcome resolved_on_spot or closed;
  *   closure rate: concluded / (all - withdrawn), a percentage with one
  *     decimal; assigned closure rate the same over the assigned cases;
@@ -27,6 +31,7 @@
 #include "county_filter.h"
 #include "county_sql.h"
 #include "sj_err.h"
+#include "sj_rates.h"
 #include "sj_table.h"
 
 /* The current assignment of every assigned case, as a subquery: its row
@@ -48,6 +53,7 @@ typedef struct {
     int assigned_closure_permille; /* the same over the assigned cases */
     int has_median;                /* 0: no concluded case */
     double median_days;            /* median days to close */
+    sj_rates_t rates;              /* the four rates (sj_rates.h, docs/CLOCK.md) */
 } county_figs_t;
 
 /* num * 1000 / den rounded half up, or -1 when den <= 0 or num < 0. */
@@ -63,7 +69,9 @@ SJ_NODISCARD int county_figs_total(
  * items, persons, open, overdue, concluded, withdrawn, closure_rate
  * (percent, one decimal), median_days_to_close (one decimal), assigned,
  * assigned_concluded, assigned_withdrawn, assigned_closure_rate. */
-#define COUNTY_FIGS_NCOLS 12
+#define COUNTY_FIGS_NCOLS 22
+/* then the rates, sj_rates_names (SJ_RATES_NCOLS), from this column on */
+#define COUNTY_FIGS_RATES_AT 12
 extern const char *const county_figs_names[COUNTY_FIGS_NCOLS];
 /* 1 for the columns that are decimals (the rates and the median; JSON
  * numbers, null when undefined), 0 for counts. */

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "sj_auth.h"
+#include "sj_clock.h"
 #include "sj_err.h"
 #include "sj_model.h"
 
@@ -38,6 +39,9 @@ typedef struct {
     const sj_keypair_t *personal;
     /* "today" for overdue (YYYY-MM-DD, not checked); NULL = sj_date_today() */
     const char *today;
+    /* the statutory periods of the clock (overdue, the rates); NULL = the
+     * defaults (docs/CLOCK.md §4) */
+    const sj_periods_t *periods;
 } county_filter_t;
 
 /* Checks a filter: dates valid and from <= to, codes well-formed, enum names

@@ -19,8 +19,10 @@
 #include <cjson/cJSON.h>
 
 #include "county_appoint_web.h"
+#include "county_assess.h"
 #include "county_cases.h"
 #include "county_dept.h"
+#include "county_figs.h"
 #include "county_lock.h"
 #include "county_out.h"
 #include "county_own.h"
@@ -61,14 +63,34 @@ static const char *const s_townships_args[] = {"from",    "to",     "township", 
                                                "channel", "kind",   "level",        "category",
                                                "outcome", "source", "silent_after", NULL};
 static const char *const s_links_args[] = {"silent_after", NULL};
+static const char *const s_assess_args[] = {"from", "to", "month", "year", NULL};
 static const char *const s_cases_args[] = {"overdue", "open", "conflicts", "township",
                                            "source",  "from", "to",        NULL};
+
+/* The clock's periods (county_http_periods; set before the server thread
+ * starts, read only after). */
+static sj_periods_t s_periods;
+static int s_periods_set;
+
+void
+county_http_periods(const sj_periods_t *p)
+{
+    s_periods = *p;
+    s_periods_set = 1;
+}
+
+static const sj_periods_t *
+s_periods_of(void)
+{
+    return s_periods_set ? &s_periods : NULL;
+}
 
 /* values[first..] of the filter names above into a filter. */
 static void
 s_filter(const char **v, county_filter_t *f)
 {
     memset(f, 0, sizeof *f);
+    f->periods = s_periods_of();
     f->from = v[0];
     f->to = v[1];
     f->township = v[2];
@@ -219,24 +241,14 @@ s_townships_links(county_http_t *self,
         cJSON *row = s_find_township(rows, code);
         if (!row) {
             row = cJSON_CreateObject();
-            /* the figures of stats for no matters */
-            static const char *const zero[] = {"items",
-                                               "persons",
-                                               "open",
-                                               "overdue",
-                                               "concluded",
-                                               "withdrawn",
-                                               "assigned",
-                                               "assigned_concluded",
-                                               "assigned_withdrawn"};
-            static const char *const none[] = {"closure_rate", "median_days_to_close",
-                                               "assigned_closure_rate"};
+            /* the figures of stats for no matters: counts 0, rates and
+             * the median null */
             int ok = row && cJSON_AddStringToObject(row, "township", code);
-            for (size_t i = 0; ok && i < sizeof zero / sizeof zero[0]; i++) {
-                ok = cJSON_AddNumberToObject(row, zero[i], 0) != NULL;
-            }
-            for (size_t i = 0; ok && i < sizeof none / sizeof none[0]; i++) {
-                ok = cJSON_AddNullToObject(row, none[i]) != NULL;
+            for (size_t i = 0; ok && i < COUNTY_FIGS_NCOLS; i++) {
+                ok =
+                    (county_figs_decimal[i] ? cJSON_AddNullToObject(row, county_figs_names[i])
+                                            : cJSON_AddNumberToObject(row, county_figs_names[i], 0))
+                    != NULL;
             }
             if (!ok || !cJSON_AddItemToArray(rows, row)) {
                 cJSON_Delete(row);
@@ -361,6 +373,54 @@ s_api_links(county_http_t *self, sj_http_req_t *req)
     free(m.text);
 }
 
+/* /api/assessment?from=&to=|month=|year= (issue 16 item 3): the assessment
+ * table, `county-server report --assessment` as JSON: {"from", "to",
+ * "today", "rows": [...]}, the total the last row (unit "total"). */
+static void
+s_api_assessment(county_http_t *self, sj_http_req_t *req)
+{
+    const char *v[4];
+    char err[512] = "", today[11], from[11], to[11];
+    sj_date_today(today);
+    if (sj_http_req_args(req, s_assess_args, v, err, sizeof err) != SJ_OK
+        || county_assess_period(v[0], v[1], v[2], v[3], today, from, to, err, sizeof err)
+               != SJ_OK) {
+        s_bad_request(req, err);
+        return;
+    }
+    sj_table_t *t = NULL;
+    cJSON *root = NULL;
+    char *text = NULL;
+    int rc = county_assess_table(self->db, from, to, today, s_periods_of(), &t, err, sizeof err);
+    if (rc == SJ_OK) {
+        root = cJSON_CreateObject();
+        cJSON *rows = sj_table_to_json(t);
+        int ok = root && rows && cJSON_AddStringToObject(root, "from", from)
+                 && cJSON_AddStringToObject(root, "to", to)
+                 && cJSON_AddStringToObject(root, "today", today);
+        if (ok && cJSON_AddItemToObject(root, "rows", rows)) {
+            rows = NULL; /* owned by root */
+            text = cJSON_PrintUnformatted(root);
+        }
+        cJSON_Delete(rows);
+        if (!text) {
+            rc = SJ_ENOMEM;
+            snprintf(err, sizeof err, "out of memory");
+        }
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/assessment: %s", err);
+        sj_http_reply_error(req, S_HTTP_ERROR, err);
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* the body is length-counted */
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, n + 1);
+    }
+    cJSON_free(text);
+    cJSON_Delete(root);
+    sj_table_destroy(&t);
+}
+
 /* /api/signoff (issue 17 item 5): each township-month's state, for the
  * dashboard's small table (county_lock_signoff_write). */
 static void
@@ -420,6 +480,7 @@ s_api_cases(county_http_t *self, sj_http_req_t *req)
     f.source = v[4];
     f.from = v[5];
     f.to = v[6];
+    f.periods = s_periods_of();
     if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
         s_bad_request(req, err);
         return;
@@ -607,6 +668,8 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_townships(self, req);
     } else if (strcmp(path, "/api/links") == 0) {
         s_api_links(self, req);
+    } else if (strcmp(path, "/api/assessment") == 0) {
+        s_api_assessment(self, req);
     } else if (strcmp(path, "/api/signoff") == 0) {
         s_api_signoff(self, req);
     } else if (strcmp(path, "/api/cases") == 0) {

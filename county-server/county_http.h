@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "county_store.h"
+#include "sj_clock.h"
 #include "sj_err.h"
 
 #define COUNTY_HTTP_DEFAULT_ADDR "127.0.0.1:8080"
@@ -59,6 +60,10 @@ county_http_t *county_http_new(sqlite3 *db,
                                int64_t silent_s,
                                char *err,
                                size_t err_size);
+/* The clock's periods of every figure the server gives (overdue, the
+ * rates; docs/CLOCK.md): copied; call before county_http_new. Not called:
+ * the defaults. */
+void county_http_periods(const sj_periods_t *p);
 /* Stops serving; NULL-safe, sets *self_p = NULL. */
 void county_http_destroy(county_http_t **self_p);
 /* The port bound. */

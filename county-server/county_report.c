@@ -99,6 +99,17 @@ static const char s_cube_sql[] =
 int
 county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size_t err_size)
 {
+    return county_report_compute_p(db, year, NULL, r, err, err_size);
+}
+
+int
+county_report_compute_p(sqlite3 *db,
+                        int year,
+                        const sj_periods_t *periods,
+                        county_report_t *r,
+                        char *err,
+                        size_t err_size)
+{
     assert(db);
     assert(r);
     memset(r, 0, sizeof *r);
@@ -161,9 +172,11 @@ county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size
     }
     if (rc == SJ_OK) {
         /* assigned cases and their closure, by the definitions of county_figs.h */
-        county_filter_t f = {.from = from, .to = to};
+        county_filter_t f = {.from = from, .to = to, .periods = periods};
         county_figs_t figs;
         rc = county_figs_total(db, &f, &figs, err, err_size);
+        r->rates = figs.rates;
+        r->overdue = figs.overdue;
         r->assigned = figs.assigned;
         r->assigned_concluded = figs.assigned_concluded;
         r->assigned_withdrawn = figs.assigned_withdrawn;
@@ -555,6 +568,36 @@ s_tables(const s_doc_t *d, const county_report_t *r)
     s_table_row(d, 5, c6);
     s_table_end(d);
 
+    /* the four rates (sj_rates.h, docs/CLOCK.md §9): count, base, rate */
+    const char *h8[4] = {"", s_t(d, "数量", "count"), s_t(d, "基数", "base"),
+                         s_t(d, "比率", "rate")};
+    s_table_begin(d, s_t(d, "服务质量（四率）", "Service (the four rates)"), 4, h8);
+    const struct {
+        const char *zh, *en;
+        int64_t num, den;
+    } rr[4] = {
+        {"及时受理率", "timely acceptance", r->rates.accept_timely, r->rates.accept_decided},
+        {"按期办结率", "on-time conclusion", r->rates.conclude_on_time, r->rates.conclude_done},
+        {"满意率", "satisfaction", r->rates.satisfied, r->rates.evaluated},
+        {"参评率", "participation", r->rates.evaluated, r->rates.concluded},
+    };
+    for (int i = 0; i < 4; i++) {
+        char pct[S_NUM];
+        int pm = sj_rate_permille(rr[i].num, rr[i].den);
+        if (pm < 0) {
+            snprintf(pct, sizeof pct, "—");
+        } else {
+            snprintf(pct, sizeof pct, "%d.%d%%", pm / 10, pm % 10);
+        }
+        const char *c8[4] = {s_t(d, rr[i].zh, rr[i].en), s_num(d, rr[i].num, n[0]),
+                             s_num(d, rr[i].den, n[1]), pct};
+        s_table_row(d, 4, c8);
+    }
+    const char *c9[4] = {s_t(d, "当前超期（任一阶段）", "overdue now (any stage)"),
+                         s_num(d, r->overdue, n[0]), "", ""};
+    s_table_row(d, 4, c9);
+    s_table_end(d);
+
     const char *h7[3] = {s_t(d, "类别", "category"), items, persons};
     s_table_begin(d, s_t(d, "复查复核案件（按类别）", "Review cases by category"), 3, h7);
     for (int i = 0; i < COUNTY_REPORT_NCATEGORY; i++) {
@@ -563,12 +606,12 @@ s_tables(const s_doc_t *d, const county_report_t *r)
     s_count_row(d, s_t(d, "合计", "total"), &r->source[S_IX(SOURCE, "review")]);
     s_table_end(d);
 
-    const char *h8[4] = {"", s_t(d, "约访", "appointments"), s_t(d, "已赴约", "kept"),
-                         s_t(d, "未赴约", "missed")};
-    s_table_begin(d, s_t(d, "约访（按约定日期）", "Appointments (by their day)"), 4, h8);
-    const char *c8[4] = {s_t(d, "次", "appointments"), s_num(d, r->appt_made, n[0]),
-                         s_num(d, r->appt_kept, n[1]), s_num(d, r->appt_missed, n[2])};
-    s_table_row(d, 4, c8);
+    const char *h10[4] = {"", s_t(d, "约访", "appointments"), s_t(d, "已赴约", "kept"),
+                          s_t(d, "未赴约", "missed")};
+    s_table_begin(d, s_t(d, "约访（按约定日期）", "Appointments (by their day)"), 4, h10);
+    const char *c10[4] = {s_t(d, "次", "appointments"), s_num(d, r->appt_made, n[0]),
+                          s_num(d, r->appt_kept, n[1]), s_num(d, r->appt_missed, n[2])};
+    s_table_row(d, 4, c10);
     s_table_end(d);
 }
 

@@ -20,6 +20,7 @@
 
 #include "county_store_view.h"
 #include "sj_err.h"
+#include "sj_rates.h"
 
 #define COUNTY_REPORT_NLEVEL    6 /* sj_model: village .. capital */
 #define COUNTY_REPORT_NCHANNEL  4
@@ -58,6 +59,10 @@ typedef struct {
      * them those marked kept and missed (county_appoint.h) */
     int64_t appt_made, appt_kept, appt_missed;
     sqlite3 *db; /* where the figures came from: the locks' section (county_lock.h) */
+    /* the four rates and the cases overdue now at any stage (county_figs.h) */
+    sj_rates_t rates;
+    int64_t overdue;
+
 } county_report_t;
 
 /* Parses "zh"/"en" and "md"/"html". Returns SJ_OK or SJ_EINVAL. */
@@ -72,6 +77,15 @@ SJ_NODISCARD int county_report_year_parse(const char *text, int *year);
  * out of range), SJ_EAGAIN; err says why. */
 SJ_NODISCARD int
 county_report_compute(sqlite3 *db, int year, county_report_t *r, char *err, size_t err_size);
+
+/* The same on the clock's periods (NULL: the defaults; the rates and
+ * overdue, county_figs.h). */
+SJ_NODISCARD int county_report_compute_p(sqlite3 *db,
+                                         int year,
+                                         const sj_periods_t *periods,
+                                         county_report_t *r,
+                                         char *err,
+                                         size_t err_size);
 
 /* The closure rate of assigned cases in per mille (concluded * 1000 /
  * (assigned - withdrawn), rounded half up), or -1 when there were none. */

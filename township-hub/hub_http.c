@@ -252,6 +252,43 @@ s_api_case(hub_http_t *self, sj_http_req_t *req)
  * names the role office may post go here, as county_web.c's table. */
 static const char *const s_office_actions[] = {NULL};
 
+/* /api/rates (issue 16 item 3): the four rates of the township's cases,
+ * per station and in total (hub_store_rates), as JSON rows. */
+static void
+s_api_rates(hub_http_t *self, sj_http_req_t *req)
+{
+    static const char *const allowed[] = {NULL};
+    const char *v[1];
+    char err[256] = "";
+    if (sj_http_req_args(req, allowed, v, err, sizeof err) != SJ_OK) {
+        sj_http_reply_error(req, S_HTTP_BAD_REQUEST, err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        sj_http_reply_error(req, S_HTTP_ERROR, "out of memory");
+        return;
+    }
+    sj_table_t *t = NULL;
+    int rc = hub_store_rates(self->store, &t);
+    if (rc == SJ_OK) {
+        rc = sj_table_write(t, SJ_FMT_JSON, f);
+    }
+    sj_table_destroy(&t);
+    if (fclose(f) != 0 && rc == SJ_OK) {
+        rc = SJ_ENOMEM;
+    }
+    if (rc != SJ_OK) {
+        sj_warn("http: /api/rates: %s", sj_strerror(rc));
+        sj_http_reply_error(req, S_HTTP_ERROR, sj_strerror(rc));
+    } else {
+        sj_http_reply(req, S_HTTP_OK, "application/json", text, len);
+    }
+    free(text);
+}
+
 static void
 s_route(void *ctx, sj_http_req_t *req)
 {
@@ -280,6 +317,8 @@ s_route(void *ctx, sj_http_req_t *req)
         s_api_status(self, req);
     } else if (strcmp(sj_http_req_path(req), "/api/cases") == 0) {
         s_api_cases(self, req);
+    } else if (strcmp(sj_http_req_path(req), "/api/rates") == 0) {
+        s_api_rates(self, req);
     } else if (strcmp(sj_http_req_path(req), "/api/matters") == 0) {
         s_api_matters(self, req);
     } else if (strcmp(sj_http_req_path(req), "/api/case") == 0) {

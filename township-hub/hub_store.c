@@ -20,6 +20,7 @@
 #include "sj_own.h"
 #include "sj_periods_db.h"
 #include "sj_places.h"
+#include "sj_rates.h"
 #include "sj_update.h"
 #include "sj_users.h"
 
@@ -1511,7 +1512,8 @@ hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_ta
      * the last down item carried it).
      * Assigned: the case's latest assignment by (created_ms, id); days left
      * from today's date here (no link needed); overdue: open (pending or
-     * accepted) and past its due date. */
+     * accepted) and past a due date at any stage, the 交办 one or a
+     * statutory stage's (docs/CLOCK.md §5). */
     /* clang-format off */
     static const char sql[] =
         "SELECT * FROM (SELECT c.id, c.origin, c.outcome,"
@@ -1617,7 +1619,7 @@ hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_ta
                                assigned ? (const char *) sqlite3_column_text(st, 6) : "",
                                assigned ? (const char *) sqlite3_column_text(st, 7) : "",
                                assigned ? days : NULL,
-                               assign_overdue ? "yes" : "",
+                               assign_overdue || clk.overdue ? "yes" : "",
                                S_DUE(SJ_STAGE_ACCEPT),
                                S_LEFT(SJ_STAGE_ACCEPT),
                                S_DUE(SJ_STAGE_CONCLUDE),
@@ -2483,5 +2485,128 @@ hub_store_check(hub_store_t *self, const sj_health_opts_t *o, sj_health_t *h)
     sj_health_perf(h, "queued", q.depth, NULL, -1, -1);
     sj_health_perf(h, "oldest_unforwarded", q.oldest_s, "s", o->backlog_warn_s, o->backlog_crit_s);
     sj_health_perf(h, "stations", n_stations, NULL, -1, -1);
+    return SJ_OK;
+}
+
+/* The satisfaction the conclusion in force carried: the latest change of
+ * the case to its current outcome, decoded from the event the hub holds
+ * (0: none). */
+static int
+s_case_satisfaction(sqlite3_stmt *st, const void *id)
+{
+    sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+    int sat = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        sj_event_t ev;
+        char why[128];
+        memset(&ev, 0, sizeof ev);
+        if (sj_event_decode(sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), &ev,
+                            why, sizeof why)
+            == SJ_OK) {
+            sat = ev.satisfaction;
+        }
+    }
+    sqlite3_reset(st);
+    return sat;
+}
+
+int
+hub_store_rates(hub_store_t *self, sj_table_t **out)
+{
+    *out = NULL;
+    /* the township's cases, as hub_store_cases reads them */
+    static const char sql[] =
+        "SELECT c.id, c.origin, c.outcome FROM (SELECT id, origin, outcome FROM cases"
+        " UNION ALL SELECT e.id, e.origin, e.outcome FROM events e"
+        " WHERE e.outcome IS NOT NULL AND NOT EXISTS(SELECT 1 FROM cases x WHERE x.id = e.id)) c"
+        " ORDER BY 2, 1";
+    static const char sat_sql[] =
+        "SELECT e.raw FROM case_changes x JOIN events e ON e.id = x.id"
+        " WHERE x.case_id = ?1 AND x.new_outcome = (SELECT outcome FROM cases WHERE id = ?1)"
+        " ORDER BY x.created_ms DESC, x.hub_seq DESC LIMIT 1";
+    const char *names[3 + SJ_RATES_NCOLS] = {"station", "cases", "concluded"};
+    sj_col_type_t types[3 + SJ_RATES_NCOLS] = {SJ_COL_TEXT, SJ_COL_INT, SJ_COL_INT};
+    for (int i = 0; i < SJ_RATES_NCOLS; i++) {
+        names[3 + i] = sj_rates_names[i];
+        types[3 + i] = SJ_COL_INT;
+    }
+    sqlite3_stmt *st = NULL, *sat = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(self->db, sat_sql, -1, &sat, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return SJ_EDB;
+    }
+    char today[11];
+    sj_date_today(today);
+    sj_periods_t periods; /* the county's, as delivered down (sj_periods_db.h) */
+    if (sj_periods_db_get(self->db, &periods, NULL) != SJ_OK) {
+        sj_periods_default(&periods);
+    }
+    sj_clock_db_t *cdb = NULL;
+    sj_table_t *t = sj_table_new(3 + SJ_RATES_NCOLS, names, types);
+    int rc = t ? sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb) : SJ_ENOMEM;
+    sj_rates_t cur, total;
+    memset(&cur, 0, sizeof cur);
+    memset(&total, 0, sizeof total);
+    char station[32] = "";
+    int64_t ncur = 0, ntotal = 0;
+    int step = SQLITE_DONE;
+    for (;;) {
+        step = rc == SJ_OK ? sqlite3_step(st) : SQLITE_DONE;
+        const char *origin = step == SQLITE_ROW ? (const char *) sqlite3_column_text(st, 1) : NULL;
+        if (rc == SJ_OK && ncur > 0 && (!origin || strcmp(origin, station) != 0)) {
+            char n[24], c[24], bufs[SJ_RATES_NCOLS][32];
+            const char *cells[3 + SJ_RATES_NCOLS] = {station, n, c};
+            snprintf(n, sizeof n, "%lld", (long long) ncur);
+            snprintf(c, sizeof c, "%lld", (long long) cur.concluded);
+            sj_rates_cells(&cur, bufs, cells + 3);
+            rc = sj_table_add_row(t, cells);
+            sj_rates_sum(&total, &cur);
+            ntotal += ncur;
+            memset(&cur, 0, sizeof cur);
+            ncur = 0;
+        }
+        if (rc != SJ_OK || step != SQLITE_ROW) {
+            break;
+        }
+        snprintf(station, sizeof station, "%s", origin ? origin : "");
+        int outcome = sqlite3_column_int(st, 2);
+        sj_clock_t clk;
+        memset(&clk, 0, sizeof clk);
+        if (sqlite3_column_bytes(st, 0) == SJ_ID_BYTES) {
+            int crc = s_case_clock(self, cdb, sqlite3_column_blob(st, 0), &periods, today, &clk);
+            if (crc != SJ_OK && crc != SJ_ENOTFOUND && crc != SJ_EINVAL) {
+                rc = crc;
+                break;
+            }
+            if (crc != SJ_OK) {
+                memset(&clk, 0, sizeof clk);
+            }
+        }
+        int satisfaction = sj_outcome_is_concluded(outcome)
+                               ? s_case_satisfaction(sat, sqlite3_column_blob(st, 0))
+                               : 0;
+        sj_rates_add(&cur, &clk, outcome, satisfaction);
+        ncur++;
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(self->db, step, "rates");
+    }
+    if (rc == SJ_OK) {
+        char n[24], c[24], bufs[SJ_RATES_NCOLS][32];
+        const char *cells[3 + SJ_RATES_NCOLS] = {"total", n, c};
+        snprintf(n, sizeof n, "%lld", (long long) ntotal);
+        snprintf(c, sizeof c, "%lld", (long long) total.concluded);
+        sj_rates_cells(&total, bufs, cells + 3);
+        rc = sj_table_add_row(t, cells);
+    }
+    sj_clock_db_close(&cdb);
+    sqlite3_finalize(st);
+    sqlite3_finalize(sat);
+    if (rc != SJ_OK) {
+        sj_table_destroy(&t);
+        return rc;
+    }
+    *out = t;
     return SJ_OK;
 }

@@ -140,6 +140,11 @@ SJ_NODISCARD int hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t 
 /* hub_store_cases of the cases leader owns now (NULL: any; docs/MEETING.md). */
 SJ_NODISCARD int
 hub_store_cases_by(hub_store_t *self, unsigned filter, const char *leader, sj_table_t **out);
+/* The four rates (common/sj_rates.h) of the township's cases on today (the
+ * county's periods, as delivered down): one row per station, then "total"; columns station,
+ * cases, concluded and sj_rates_names. The satisfaction is the one the conclusion in
+ * force carried (the county's later evaluations are at the county). */
+SJ_NODISCARD int hub_store_rates(hub_store_t *self, sj_table_t **out);
 extern const sj_uplink_ops_t hub_store_uplink_ops;
 
 /* township-hub assign (issue 4, 交办): assigns a case the hub knows to one of

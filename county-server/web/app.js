@@ -138,6 +138,25 @@
                 review: 'review' },
     },
   };
+  /* The four rates and the assessment table (issue 16 item 3). */
+  Object.assign(I18N.zh, {
+    rates_title: '四率（所选事项）', col_rate: '指标', col_count: '数量', col_base: '基数',
+    col_pct: '比率',
+    r_accept: '及时受理率', r_conclude: '按期办结率', r_satisfaction: '满意率',
+    r_participation: '参评率',
+    assessment_title: '目标考核（按单位代码排列，不排名）', a_unit: '单位', a_kind: '类别',
+    a_overdue: '当前超期', a_median: '办结用时中位数（天）', a_total: '合计',
+    a_township: '乡镇', a_department: '县直部门',
+  });
+  Object.assign(I18N.en, {
+    rates_title: 'The four rates (matters selected)', col_rate: 'Rate', col_count: 'Count',
+    col_base: 'Base', col_pct: 'Rate',
+    r_accept: 'Timely acceptance', r_conclude: 'On-time conclusion',
+    r_satisfaction: 'Satisfaction', r_participation: 'Participation',
+    assessment_title: 'Assessment (in code order, not a ranking)', a_unit: 'Unit', a_kind: 'Kind',
+    a_overdue: 'Overdue now', a_median: 'Median days to conclude', a_total: 'Total',
+    a_township: 'township', a_department: 'county department',
+  });
   const DIMS = ['month', 'channel', 'level', 'category', 'outcome', 'source'];
   const COLORS = { items: '#1f5f99', persons: '#d08a2c' };
 
@@ -276,6 +295,15 @@
       calls.push(api('/api/links', new URLSearchParams()));
       calls.push(api('/api/cases', filterQuery({ overdue: '1' })));
       calls.push(api('/api/signoff', new URLSearchParams()));
+      /* the assessment: the filter's dates, else this year */
+      const aq = new URLSearchParams();
+      if (state.from) {
+        aq.set('from', state.from);
+      }
+      if (state.to) {
+        aq.set('to', state.to);
+      }
+      calls.push(api('/api/assessment', aq));
       const got = await Promise.all(calls);
       state.data = {
         total: got[0].total,
@@ -287,6 +315,8 @@
         streams: got[DIMS.length + 3].down_streams || [],
         overdue: got[DIMS.length + 4],
         signoff: got[DIMS.length + 5].rows || [],
+        assessment: got[DIMS.length + 6].rows || [],
+        assessmentPeriod: got[DIMS.length + 6].from + ' — ' + got[DIMS.length + 6].to,
       };
       render();
       setStatus(t('loaded') + ' ' + new Date().toLocaleTimeString(state.lang === 'zh' ? 'zh-CN' : 'en-GB'), false);
@@ -568,18 +598,33 @@
       body.appendChild(tr);
       return;
     }
-    /* most overdue first */
-    const rows = [...state.data.overdue].sort((a, b) => a.days_left - b.days_left ||
-      (a.case_id < b.case_id ? -1 : 1));
-    for (const c of rows) {
+    /* overdue at any stage (issue 16): the earliest due date passed, the
+     * 交办 one or a statutory stage's; most overdue first */
+    const stageDue = (c) => {
+      const cand = [];
+      if (c.due_on && c.days_left !== null && c.days_left < 0) {
+        cand.push([c.due_on, c.days_left]);
+      }
+      for (const [d, l] of [['accept_due', 'accept_left'], ['conclude_due', 'conclude_left'],
+        ['review_due', 'review_left']]) {
+        if (c[l] !== null && c[l] !== undefined && c[l] < 0) {
+          cand.push([c[d], c[l]]);
+        }
+      }
+      cand.sort((x, y) => x[1] - y[1]);
+      return cand[0] || [c.due_on, c.days_left];
+    };
+    const rows = [...state.data.overdue].map((c) => [c, stageDue(c)])
+      .sort((a, b) => a[1][1] - b[1][1] || (a[0].case_id < b[0].case_id ? -1 : 1));
+    for (const [c, [due, left]] of rows) {
       const tr = document.createElement('tr');
       tr.dataset.case = c.case_id;
       tr.addEventListener('click', () => openCase(c.case_id));
       cell(tr, c.case_id);
       cell(tr, place(c.township));
       cell(tr, label('category', c.category));
-      cell(tr, c.due_on);
-      cell(tr, num(-c.days_left), 'num silent');
+      cell(tr, due);
+      cell(tr, num(-left), 'num silent');
       cell(tr, place(c.assignee));
       body.appendChild(tr);
     }
@@ -662,6 +707,66 @@
     }
   }
 
+  /* A rate as its count over its base and a percent; "—" over none. */
+  function rateText(num, den) {
+    if (!den) {
+      return num + '/' + den + ' —';
+    }
+    return num + '/' + den + ' ' + ((Math.floor((num * 2000 + den) / (2 * den))) / 10).toFixed(1) + '%';
+  }
+
+  /* The four rates of the matters selected (the stats total). */
+  function renderRates() {
+    const body = $('rates-body');
+    if (!body) {
+      return;
+    }
+    body.replaceChildren();
+    const tot = state.data.total;
+    const rows = [
+      ['r_accept', 'accept', tot.accepted_timely, tot.acceptance_decided],
+      ['r_conclude', 'conclude', tot.concluded_on_time, tot.conclusion_done],
+      ['r_satisfaction', 'satisfaction', tot.satisfied, tot.evaluated],
+      ['r_participation', 'participation', tot.evaluated, tot.concluded],
+    ];
+    for (const [key, id, num, den] of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.rate = id;
+      cell(tr, t(key));
+      cell(tr, num === undefined ? '—' : String(num), 'num');
+      cell(tr, den === undefined ? '—' : String(den), 'num');
+      cell(tr, num === undefined ? '—' : rateText(num, den), 'num').dataset.col = 'rate';
+      body.appendChild(tr);
+    }
+  }
+
+  /* The assessment table: per township and county department, in code
+   * order (never ranked), the total last. */
+  function renderAssessment() {
+    const body = $('assessment-body');
+    if (!body) {
+      return;
+    }
+    body.replaceChildren();
+    $('assessment-period').textContent = state.data.assessmentPeriod;
+    for (const r of state.data.assessment) {
+      const tr = document.createElement('tr');
+      const total = r.unit === 'total';
+      tr.dataset.unit = r.unit;
+      cell(tr, total ? t('a_total') : (r.name && r.name !== r.unit ? r.name + ' ' + r.unit : place(r.unit)));
+      cell(tr, total ? '' : t('a_' + r.kind));
+      cell(tr, num(r.matters), 'num');
+      cell(tr, num(r.persons), 'num');
+      cell(tr, r.timely_acceptance, 'num');
+      cell(tr, r.on_time_conclusion, 'num');
+      cell(tr, r.satisfaction, 'num');
+      cell(tr, r.participation, 'num');
+      cell(tr, num(r.overdue_now), r.overdue_now > 0 ? 'num silent' : 'num');
+      cell(tr, r.median_days_to_conclude === null ? '—' : Number(r.median_days_to_conclude).toFixed(1), 'num');
+      body.appendChild(tr);
+    }
+  }
+
   function renderSilent() {
     const body = $('silent-body');
     body.replaceChildren();
@@ -739,6 +844,8 @@
       drawChart(dim);
     }
     renderTownships();
+    renderRates();
+    renderAssessment();
     renderSignoff();
     renderOverdue();
     renderSilent();

@@ -133,9 +133,12 @@ test_clock_extension(void **state)
     s_has(row, "\"clock_overdue\":\"yes\"");
     s_has(row, "\"overdue_what\":\"conclusion\"");
     free(row);
-    /* --overdue and the figures count the 交办 side (not assigned here) */
+    /* overdue at any stage (statutory or 交办): --overdue lists it */
     const char *overdue[] = {"--overdue", NULL};
     row = s_case_row(county, DAY61, id, overdue);
+    s_has(row, "\"overdue\":\"yes\"");
+    free(row);
+    row = s_case_row(county, DAY60, id, overdue);
     assert_null(row);
 
     /* Bad usage: exit 2, nothing stored. */

@@ -116,6 +116,17 @@
       offset: Number(params.get('offset')) || 0,
     },
   };
+  /* The four rates (issue 16 item 3), per station and in total. */
+  Object.assign(I18N.zh, {
+    rates_title: '四率（本乡镇全部事项）', col_station: '村站', col_cases: '件数',
+    r_accept: '及时受理率', r_conclude: '按期办结率', r_satisfaction: '满意率',
+    r_participation: '参评率', r_total: '合计',
+  });
+  Object.assign(I18N.en, {
+    rates_title: 'The four rates (all the township\'s cases)', col_station: 'Station',
+    col_cases: 'Cases', r_accept: 'Timely acceptance', r_conclude: 'On-time conclusion',
+    r_satisfaction: 'Satisfaction', r_participation: 'Participation', r_total: 'Total',
+  });
   const PAGE = 25;
   const label = (field, v) => (v && I18N[state.lang].enums[field][v]) || v || '–';
   /* A UUIDv7 begins with its time: the table shows the random tail. */
@@ -240,6 +251,34 @@
     }
     renderUndelivered(s);
     renderCases();
+    renderRates();
+  }
+
+  /* A rate as its count over its base and a percent; "—" over none. */
+  function rateText(num, den) {
+    if (!den) {
+      return num + '/' + den + ' —';
+    }
+    return num + '/' + den + ' ' + (Math.floor((num * 2000 + den) / (2 * den)) / 10).toFixed(1) + '%';
+  }
+
+  function renderRates() {
+    const body = $('rates-body');
+    if (!body || !state.rates) {
+      return;
+    }
+    body.replaceChildren();
+    for (const r of state.rates) {
+      const tr = document.createElement('tr');
+      tr.dataset.station = r.station;
+      cell(tr, r.station === 'total' ? t('r_total') : place(r.station));
+      cell(tr, String(r.cases), 'num');
+      cell(tr, rateText(r.accepted_timely, r.acceptance_decided), 'num');
+      cell(tr, rateText(r.concluded_on_time, r.conclusion_done), 'num');
+      cell(tr, rateText(r.satisfied, r.evaluated), 'num');
+      cell(tr, rateText(r.evaluated, r.concluded), 'num');
+      body.appendChild(tr);
+    }
   }
 
   /* Down items a station has not taken within the set time (issue 15). */
@@ -492,6 +531,7 @@
         throw new Error(cbody.error || String(cres.status));
       }
       state.cases = cbody;
+      state.rates = await getJson('/api/rates', headers);
       if (state.caseId) {
         state.kase = await getJson('/api/case?id=' + encodeURIComponent(state.caseId), headers);
       } else {
