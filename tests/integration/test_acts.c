@@ -437,6 +437,19 @@ test_acts_county_and_township_pages(void **state)
     assert_int_equal(s_post(hsrv->port, cookie, "/act/approve", body), 403);
     snprintf(body, sizeof body, "csrf=%s&key=h3&case=%s&outcome=closed&satisfaction=nope", csrf, a);
     assert_int_equal(s_post(hsrv->port, cookie, "/act/update", body), 400);
+    /* the office's other actions, over HTTP: assign, extend, correct */
+    snprintf(body, sizeof body, "csrf=%s&key=h4&case=%s&to=%s&due=2099-12-31&note=x", csrf, c,
+             ST_A);
+    assert_int_equal(s_post(hsrv->port, cookie, "/act/assign", body), 303);
+    snprintf(body, sizeof body, "csrf=%s&key=h5&case=%s&to=230523100999&due=2099-12-31", csrf, c);
+    assert_int_equal(s_post(hsrv->port, cookie, "/act/assign", body), 400);
+    snprintf(body, sizeof body,
+             "csrf=%s&key=h6&case=%s&days=5&reason=wait&approved_by=head&stage=", csrf, c);
+    assert_int_equal(s_post(hsrv->port, cookie, "/act/extend", body), 303);
+    snprintf(body, sizeof body, "csrf=%s&key=h7&case=%s&persons=5&reason=recount", csrf, c);
+    assert_int_equal(s_post(hsrv->port, cookie, "/act/correct", body), 303);
+    /* the same key again: done once (the first answer again) */
+    assert_int_equal(s_post(hsrv->port, cookie, "/act/correct", body), 303);
 
     /* ---- both travel up: the county has them with the account ---- */
     s_sync(st);
@@ -449,6 +462,14 @@ test_acts_county_and_township_pages(void **state)
     fprintf(stderr, "# show a:\n%s", r.out);
     assert_non_null(strstr(r.out, "乡镇已受理，正在调查"));
     assert_non_null(strstr(r.out, "zhao"));
+    h_result_free(&r);
+    assert_int_equal(h_wait_db(county, "SELECT count(*) FROM fixes", 3, 3, h_ms(60000)), 3);
+    const char *show_c[] = {c, NULL};
+    assert_int_equal(h_tool(county, "show", show_c, &r), 0);
+    fprintf(stderr, "# show c:\n%s", r.out);
+    assert_non_null(strstr(r.out, "head"));    /* the extension's approver */
+    assert_non_null(strstr(r.out, "recount")); /* the corrections' reason */
+    assert_non_null(strstr(r.out, ST_A));      /* the assignment */
     h_result_free(&r);
     const char *year[] = {"--year", "2026", NULL};
     assert_int_equal(h_tool(county, "approvals", year, &r), 0);
