@@ -275,3 +275,49 @@ sj_clock_extend_check(const sj_clock_t *clk,
     *stage = k;
     return SJ_OK;
 }
+
+void
+sj_clock_overdue_what(const sj_clock_t *clk, int assign_overdue, char *out, size_t size)
+{
+    size_t l = 0;
+    out[0] = '\0';
+    for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW && l < size; k++) {
+        if (clk->st[k].overdue) {
+            snprintf(out + l, size - l, "%s%s", l ? "," : "", sj_stage_name(k));
+            l = strlen(out);
+        }
+    }
+    if (assign_overdue && l < size) {
+        snprintf(out + l, size - l, "%sassignment", l ? "," : "");
+    }
+}
+
+static int
+s_ev_same(const sj_clock_ev_t *x, const sj_clock_ev_t *y)
+{
+    return x->kind == y->kind && strcmp(x->day, y->day) == 0 && x->outcome == y->outcome
+           && x->stage == y->stage && x->days == y->days;
+}
+
+size_t
+sj_clock_ev_union(
+    const sj_clock_ev_t *a, size_t na, const sj_clock_ev_t *b, size_t nb, sj_clock_ev_t *out)
+{
+    size_t n = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        const sj_clock_ev_t *next;
+        if (j >= nb || (i < na && strcmp(a[i].day, b[j].day) <= 0)) {
+            next = &a[i++];
+        } else {
+            next = &b[j++];
+        }
+        int seen = 0;
+        for (size_t k = n; k-- > 0 && strcmp(out[k].day, next->day) == 0;) {
+            seen |= s_ev_same(&out[k], next);
+        }
+        if (!seen) {
+            out[n++] = *next;
+        }
+    }
+    return n;
+}

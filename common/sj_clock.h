@@ -138,4 +138,16 @@ SJ_NODISCARD int sj_clock_extend_check(const sj_clock_t *clk,
                                        char *reason,
                                        size_t reason_size);
 
+/* Names what is overdue, comma-separated: each stage overdue
+ * ("acceptance", "conclusion", "review") and "assignment" when
+ * assign_overdue (the 交办 due date passed); "" when nothing is. */
+void sj_clock_overdue_what(const sj_clock_t *clk, int assign_overdue, char *out, size_t size);
+
+/* The union of two nodes' views of a case's events (a's and b's, each in
+ * order): every event of either once (the same kind, day and values in
+ * both is one event), ordered by day, a's first on a tie. out holds na + nb;
+ * returns how many it got. */
+size_t sj_clock_ev_union(
+    const sj_clock_ev_t *a, size_t na, const sj_clock_ev_t *b, size_t nb, sj_clock_ev_t *out);
+
 #endif

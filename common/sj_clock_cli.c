@@ -12,7 +12,18 @@ static const char *const s_keys[5] = {SJ_PERIOD_KEYS};
 int
 sj_clock_cli_periods_vals(const char *tool, const char *const vals[5], sj_periods_t *p)
 {
-    sj_periods_default(p);
+    sj_periods_t d;
+    sj_periods_default(&d);
+    return sj_clock_cli_periods_over(tool, vals, &d, p);
+}
+
+int
+sj_clock_cli_periods_over(const char *tool,
+                          const char *const vals[5],
+                          const sj_periods_t *base,
+                          sj_periods_t *p)
+{
+    *p = *base;
     char err[256];
     for (int i = 0; i < 5; i++) {
         if (vals[i] && sj_periods_set(p, s_keys[i], vals[i], err, sizeof err) != SJ_OK) {
@@ -26,11 +37,22 @@ sj_clock_cli_periods_vals(const char *tool, const char *const vals[5], sj_period
 int
 sj_clock_cli_periods(const sj_cli_args_t *a, const sj_clock_cli_ids_t *ids, sj_periods_t *p)
 {
+    sj_periods_t d;
+    sj_periods_default(&d);
+    return sj_clock_cli_periods_on(a, ids, &d, p);
+}
+
+int
+sj_clock_cli_periods_on(const sj_cli_args_t *a,
+                        const sj_clock_cli_ids_t *ids,
+                        const sj_periods_t *base,
+                        sj_periods_t *p)
+{
     const char *vals[5];
     for (int i = 0; i < 5; i++) {
         vals[i] = ids->ids[i] ? sj_cli_val(a, ids->ids[i]) : NULL;
     }
-    return sj_clock_cli_periods_vals(a->tool->tool, vals, p);
+    return sj_clock_cli_periods_over(a->tool->tool, vals, base, p);
 }
 
 int

@@ -22,6 +22,17 @@ int sj_clock_cli_periods(const sj_cli_args_t *a, const sj_clock_cli_ids_t *ids, 
  * vals in the order of SJ_PERIOD_KEYS, NULL = not given. 0 or 2 (said). */
 int sj_clock_cli_periods_vals(const char *tool, const char *const vals[5], sj_periods_t *p);
 
+/* The same over base (the periods a store holds, sj_periods_db.h)
+ * instead of the defaults. */
+int sj_clock_cli_periods_on(const sj_cli_args_t *a,
+                            const sj_clock_cli_ids_t *ids,
+                            const sj_periods_t *base,
+                            sj_periods_t *p);
+int sj_clock_cli_periods_over(const char *tool,
+                              const char *const vals[5],
+                              const sj_periods_t *base,
+                              sj_periods_t *p);
+
 /* extend CASE-ID --days N --reason T --approved-by NAME [--stage S]
  * [--officer X]: a new extension event (free() it), ext_stage 0 when
  * --stage is not given. NULL after saying why on stderr, with *code the

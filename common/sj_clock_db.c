@@ -146,14 +146,10 @@ s_merge(sj_clock_ev_t *ev, size_t k, size_t n)
 }
 
 int
-sj_clock_db_case(sj_clock_db_t *self,
-                 const uint8_t id[SJ_ID_BYTES],
-                 const char *received,
-                 int report_outcome,
-                 int report_source,
-                 const sj_periods_t *p,
-                 const char *today,
-                 sj_clock_t *out)
+sj_clock_db_events(sj_clock_db_t *self,
+                   const uint8_t id[SJ_ID_BYTES],
+                   const sj_clock_ev_t **ev,
+                   size_t *n_out)
 {
     size_t n = 0;
     int rc = sj_db_bind_check(self->db,
@@ -173,8 +169,68 @@ sj_clock_db_case(sj_clock_db_t *self,
         return rc;
     }
     s_merge(self->ev, k, n);
-    sj_clock_case_t c = {
-        .report_outcome = report_outcome, .report_source = report_source, .ev = self->ev, .n = n};
+    *ev = self->ev;
+    *n_out = n;
+    return SJ_OK;
+}
+
+int
+sj_clock_db_case(sj_clock_db_t *self,
+                 const uint8_t id[SJ_ID_BYTES],
+                 const char *received,
+                 int report_outcome,
+                 int report_source,
+                 const sj_periods_t *p,
+                 const char *today,
+                 sj_clock_t *out)
+{
+    sj_clock_case_t c = {.report_outcome = report_outcome, .report_source = report_source};
+    int rc = sj_clock_db_events(self, id, &c.ev, &c.n);
+    if (rc != SJ_OK) {
+        return rc;
+    }
     snprintf(c.received, sizeof c.received, "%s", received ? received : "");
+    return sj_clock_compute(&c, p, today, out);
+}
+
+int
+sj_clock_db_snapshot(sj_clock_db_t *self,
+                     const uint8_t id[SJ_ID_BYTES],
+                     int report_outcome,
+                     int report_source,
+                     sj_snapshot_t *snap)
+{
+    const sj_clock_ev_t *ev = NULL;
+    size_t n = 0;
+    snap->has_clock = 0;
+    snap->n_clock = 0;
+    int rc = sj_clock_db_events(self, id, &ev, &n);
+    if (rc != SJ_OK || n > SJ_SNAP_CLOCK_MAX) {
+        return rc; /* too long a story: the child shows no clock (docs/CLOCK.md) */
+    }
+    memcpy(snap->clock, ev, n * sizeof *ev);
+    snap->n_clock = n;
+    snap->reported_outcome = report_outcome;
+    snap->source = report_source;
+    snap->has_clock = 1;
+    return SJ_OK;
+}
+
+/* The clock of a snapshot (a child's view of a case) on today. */
+int
+sj_clock_of_snapshot(const sj_snapshot_t *snap,
+                     const sj_periods_t *p,
+                     const char *today,
+                     sj_clock_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!snap->has_clock) {
+        return SJ_ENOTFOUND;
+    }
+    sj_clock_case_t c = {.report_outcome = snap->reported_outcome,
+                         .report_source = snap->source,
+                         .ev = snap->clock,
+                         .n = snap->n_clock};
+    snprintf(c.received, sizeof c.received, "%s", snap->occurred_on);
     return sj_clock_compute(&c, p, today, out);
 }

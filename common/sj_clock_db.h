@@ -45,4 +45,28 @@ SJ_NODISCARD int sj_clock_db_case(sj_clock_db_t *self,
                                   const char *today,
                                   sj_clock_t *out);
 
+/* The events of case id as the clock reads them (the changes in force and
+ * the extensions, merged by day): *ev is borrowed until the next call. */
+SJ_NODISCARD int sj_clock_db_events(sj_clock_db_t *self,
+                                    const uint8_t id[SJ_ID_BYTES],
+                                    const sj_clock_ev_t **ev,
+                                    size_t *n);
+
+/* Fills the clock's facts of a snapshot going down (issue 16): the events,
+ * the report's outcome and source. A case with more than
+ * SJ_SNAP_CLOCK_MAX events goes without (has_clock 0). */
+SJ_NODISCARD int sj_clock_db_snapshot(sj_clock_db_t *self,
+                                      const uint8_t id[SJ_ID_BYTES],
+                                      int report_outcome,
+                                      int report_source,
+                                      sj_snapshot_t *snap);
+
+/* The clock of a case a child knows from its snapshot, on today, with the
+ * periods the child holds. SJ_ENOTFOUND when the snapshot has no clock
+ * (from an older sender). */
+SJ_NODISCARD int sj_clock_of_snapshot(const sj_snapshot_t *snap,
+                                      const sj_periods_t *p,
+                                      const char *today,
+                                      sj_clock_t *out);
+
 #endif

@@ -86,6 +86,30 @@ sj_satisfaction_value(const char *text)
     return 0;
 }
 
+int
+sj_satisfaction_check(const char *text, int outcome, int *value, char *why, size_t why_size)
+{
+    *value = 0;
+    if (!text || !text[0]) {
+        return SJ_OK;
+    }
+    *value = sj_satisfaction_value(text);
+    if (!*value) {
+        snprintf(why, why_size,
+                 "--satisfaction '%s': give 满意 (satisfied), 基本满意 (basically), 不满意"
+                 " (dissatisfied) or 未评价 (not_evaluated)",
+                 text);
+        return SJ_EINVAL;
+    }
+    if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
+        *value = 0;
+        snprintf(why, why_size,
+                 "--satisfaction goes with a conclusion (--outcome closed or resolved_on_spot)");
+        return SJ_EINVAL;
+    }
+    return SJ_OK;
+}
+
 const char *
 sj_field_name(sj_field_t field)
 {

@@ -64,6 +64,11 @@ const char *sj_satisfaction_name(int value);
 const char *sj_satisfaction_label(int value, sj_lang_t lang);
 /* The value of a name or a Chinese label; 0 when neither. */
 int sj_satisfaction_value(const char *text);
+/* Checks a --satisfaction given with a change to outcome: SJ_OK with the
+ * value in *value (0 when text is NULL or ""), or SJ_EINVAL with the
+ * reason: not one of the four, or not on a conclusion (closed,
+ * resolved_on_spot). */
+int sj_satisfaction_check(const char *text, int outcome, int *value, char *why, size_t why_size);
 
 /* A matter's report fields as the tools handle them (strings borrowed). */
 typedef struct {

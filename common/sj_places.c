@@ -507,6 +507,44 @@ sj_places_offer(sqlite3 *db, sj_down_t *down, const char *child, int force)
 }
 
 int
+sj_linked_children(sqlite3 *db, char (**codes)[SJ_CODE_MAX + 1], size_t *n)
+{
+    *codes = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(db, "SELECT DISTINCT code FROM links ORDER BY code", &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    char(*v)[SJ_CODE_MAX + 1] = NULL;
+    size_t k = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            cap = cap ? 2 * cap : 16;
+            void *w = realloc(v, cap * sizeof *v);
+            if (!w) {
+                rc = SJ_ENOMEM;
+                break;
+            }
+            v = w;
+        }
+        snprintf(v[k++], SJ_CODE_MAX + 1, "%s", (const char *) sqlite3_column_text(st, 0));
+    }
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "links");
+    }
+    sqlite3_finalize(st);
+    if (rc != SJ_OK) {
+        free(v);
+        return rc;
+    }
+    *codes = v;
+    *n = k;
+    return SJ_OK;
+}
+
+int
 sj_places_changed(sqlite3 *db, sj_down_t *down, size_t *children)
 {
     int64_t version = 0;
@@ -518,32 +556,11 @@ sj_places_changed(sqlite3 *db, sj_down_t *down, size_t *children)
     if (rc == SJ_OK) {
         rc = sj_db_meta_set_int(db, "places_version", version + 1);
     }
-    sqlite3_stmt *st = NULL;
-    if (rc == SJ_OK) {
-        rc = sj_db_prepare(db, "SELECT DISTINCT code FROM links ORDER BY code", &st);
-    }
-    if (rc != SJ_OK) {
-        return rc;
-    }
     char(*codes)[SJ_CODE_MAX + 1] = NULL;
-    size_t n = 0, cap = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            void *w = realloc(codes, cap * sizeof *codes);
-            if (!w) {
-                rc = SJ_ENOMEM;
-                break;
-            }
-            codes = w;
-        }
-        snprintf(codes[n++], SJ_CODE_MAX + 1, "%s", (const char *) sqlite3_column_text(st, 0));
+    size_t n = 0;
+    if (rc == SJ_OK) {
+        rc = sj_linked_children(db, &codes, &n);
     }
-    if (rc == SJ_OK && step != SQLITE_DONE) {
-        rc = sj_db_err(db, step, "links");
-    }
-    sqlite3_finalize(st);
     size_t sent = 0;
     for (size_t i = 0; rc == SJ_OK && i < n; i++) {
         rc = sj_places_offer(db, down, codes[i], 0);

@@ -89,6 +89,10 @@ SJ_NODISCARD int sj_places_json(sqlite3 *db, cJSON *root);
  * its downward stream and records it. Nothing when there is no name for it. */
 SJ_NODISCARD int sj_places_offer(sqlite3 *db, sj_down_t *down, const char *child, int force);
 
+/* The codes of every child that has connected (the links table), ordered;
+ * the caller frees *codes. */
+SJ_NODISCARD int sj_linked_children(sqlite3 *db, char (**codes)[SJ_CODE_MAX + 1], size_t *n);
+
 /* Inside the caller's transaction, after names changed: a new version of
  * the list, offered at once to every child that has connected (links);
  * the others get it at their first Hello. *children (may be NULL) gets how

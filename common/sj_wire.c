@@ -937,6 +937,54 @@ sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES])
 
 /* ---- downward items ---- */
 
+/* The clock's facts of a snapshot (issue 16): each entry a change in force
+ * with a known outcome or an extension of a known stage, dated. */
+static int
+s_copy_clock(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, size_t rs)
+{
+    s->has_clock = c->has_clock ? 1 : 0;
+    s->n_clock = 0;
+    s->reported_outcome = 0;
+    s->source = 0;
+    if (!s->has_clock) {
+        return SJ_OK;
+    }
+    if (c->n_clock > SJ_SNAP_CLOCK_MAX) {
+        snprintf(reason, rs, "down item: %zu clock entries, at most %d", c->n_clock,
+                 SJ_SNAP_CLOCK_MAX);
+        return SJ_EPROTO;
+    }
+    if (!sj_enum_name(SJ_FIELD_OUTCOME, (int) c->reported_outcome)
+        || (c->source != 0 && !sj_enum_name(SJ_FIELD_SOURCE, (int) c->source))) {
+        return s_ev_fail(reason, rs, "down item: reported_outcome or source out of range");
+    }
+    s->reported_outcome = (int) c->reported_outcome;
+    s->source = (int) c->source;
+    for (size_t i = 0; i < c->n_clock; i++) {
+        const Sanji__ClockEntry *e = c->clock[i];
+        sj_clock_ev_t *o = &s->clock[i];
+        memset(o, 0, sizeof *o);
+        if (sj_wire_text(e->day, o->day, sizeof o->day) != SJ_OK || !sj_date_valid(o->day)) {
+            return s_ev_fail(reason, rs, "down item: a clock entry's day is not YYYY-MM-DD");
+        }
+        if (e->type == SJ_CLOCK_CHANGE && sj_enum_name(SJ_FIELD_OUTCOME, (int) e->outcome)) {
+            o->kind = SJ_CLOCK_CHANGE;
+            o->outcome = (int) e->outcome;
+        } else if (e->type == SJ_CLOCK_EXTENSION && sj_stage_name((int) e->stage) && e->days >= 1
+                   && e->days <= SJ_PERIOD_MAX_DAYS) {
+            o->kind = SJ_CLOCK_EXTENSION;
+            o->stage = (int) e->stage;
+            o->days = (int) e->days;
+        } else {
+            return s_ev_fail(reason, rs,
+                             "down item: a clock entry is neither a change with an outcome nor"
+                             " an extension of a stage by 1..365 days");
+        }
+    }
+    s->n_clock = c->n_clock;
+    return SJ_OK;
+}
+
 static int
 s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, size_t rs)
 {
@@ -978,7 +1026,7 @@ s_copy_snapshot(const Sanji__CaseSnapshot *c, sj_snapshot_t *s, char *reason, si
     if (s->has_head) {
         memcpy(s->head, c->head.data, SJ_ID_BYTES);
     }
-    return SJ_OK;
+    return s_copy_clock(c, s, reason, rs);
 }
 
 int
@@ -1024,6 +1072,57 @@ s_copy_places(const Sanji__PlaceList *pl, sj_down_item_t *out, char *reason, siz
         }
     }
     out->n_places = pl->n_places;
+    return SJ_OK;
+}
+
+/* A Periods message, each value in its range (sj_periods_check). */
+static int
+s_copy_periods(const Sanji__Periods *pp, sj_periods_t *p, char *reason, size_t rs)
+{
+    if (!pp) {
+        return s_ev_fail(reason, rs, "down item: kind 3 (periods) without its Periods");
+    }
+    const uint32_t v[5] = {pp->accept_days, pp->conclude_days, pp->review_days, pp->extend_max_days,
+                           pp->extend_count};
+    for (int i = 0; i < 5; i++) {
+        if (v[i] > 100000) {
+            return s_ev_fail(reason, rs, "down item: a period is out of range");
+        }
+    }
+    p->accept_days = (int) v[0];
+    p->conclude_days = (int) v[1];
+    p->review_days = (int) v[2];
+    p->extend_max = (int) v[3];
+    p->extend_count = (int) v[4];
+    char why[160];
+    if (sj_periods_check(p, why, sizeof why) != SJ_OK) {
+        snprintf(reason, rs, "down item: periods: %s", why);
+        return SJ_EPROTO;
+    }
+    return SJ_OK;
+}
+
+int
+sj_down_periods_encode(const char *to, const sj_periods_t *p, uint8_t **buf, size_t *len)
+{
+    Sanji__DownItem it = SANJI__DOWN_ITEM__INIT;
+    Sanji__Periods pp = SANJI__PERIODS__INIT;
+    pp.accept_days = (uint32_t) p->accept_days;
+    pp.conclude_days = (uint32_t) p->conclude_days;
+    pp.review_days = (uint32_t) p->review_days;
+    pp.extend_max_days = (uint32_t) p->extend_max;
+    pp.extend_count = (uint32_t) p->extend_count;
+    it.kind = SJ_DOWN_KIND_PERIODS;
+    it.to = sj_wire_bytes(to);
+    it.periods = &pp;
+    size_t sz = sanji__down_item__get_packed_size(&it);
+    uint8_t *b = malloc(sz ? sz : 1);
+    if (!b) {
+        return SJ_ENOMEM;
+    }
+    sanji__down_item__pack(&it, b);
+    *buf = b;
+    *len = sz;
     return SJ_OK;
 }
 
@@ -1091,7 +1190,9 @@ sj_down_item_decode(
         snprintf(reason, reason_size, "down item: kind %u is not known here", (unsigned) pb->kind);
         goto out;
     }
-    out->kind = pb->kind == SJ_DOWN_KIND_PLACES ? SJ_DOWN_KIND_PLACES : SJ_DOWN_KIND_ASSIGNMENT;
+    out->kind = pb->kind == SJ_DOWN_KIND_PLACES || pb->kind == SJ_DOWN_KIND_PERIODS
+                    ? pb->kind
+                    : SJ_DOWN_KIND_ASSIGNMENT;
     out->n_places = 0;
     if (sj_wire_text(pb->to, out->to, sizeof out->to) != SJ_OK
         || (out->to[0] && !sj_code_level(out->to))) {
@@ -1100,6 +1201,10 @@ sj_down_item_decode(
     }
     if (out->kind == SJ_DOWN_KIND_PLACES) {
         rc = s_copy_places(pb->places, out, reason, reason_size);
+        goto out;
+    }
+    if (out->kind == SJ_DOWN_KIND_PERIODS) {
+        rc = s_copy_periods(pb->periods, &out->periods, reason, reason_size);
         goto out;
     }
     if (sj_event_decode(pb->event.data, pb->event.len, &out->ev, why, sizeof why) != SJ_OK) {
@@ -1126,7 +1231,7 @@ int
 sj_down_kind_known(uint32_t kind)
 {
     return kind == SJ_DOWN_KIND_OLD || kind == SJ_DOWN_KIND_ASSIGNMENT
-           || kind == SJ_DOWN_KIND_PLACES;
+           || kind == SJ_DOWN_KIND_PLACES || kind == SJ_DOWN_KIND_PERIODS;
 }
 
 int
@@ -1200,6 +1305,25 @@ sj_down_item_encode(
     if (snap->has_head) {
         c.head.data = (uint8_t *) snap->head;
         c.head.len = SJ_ID_BYTES;
+    }
+    Sanji__ClockEntry ce[SJ_SNAP_CLOCK_MAX];
+    Sanji__ClockEntry *cp[SJ_SNAP_CLOCK_MAX];
+    if (snap->has_clock && snap->n_clock <= SJ_SNAP_CLOCK_MAX) {
+        c.has_clock = 1;
+        c.reported_outcome = (Sanji__Outcome) snap->reported_outcome;
+        c.source = (Sanji__Source) snap->source;
+        for (size_t i = 0; i < snap->n_clock; i++) {
+            const sj_clock_ev_t *e = &snap->clock[i];
+            sanji__clock_entry__init(&ce[i]);
+            ce[i].type = (uint32_t) e->kind;
+            ce[i].day = sj_wire_bytes(e->day);
+            ce[i].outcome = (Sanji__Outcome) e->outcome;
+            ce[i].stage = (Sanji__ClockStage) e->stage;
+            ce[i].days = (uint32_t) (e->days > 0 ? e->days : 0);
+            cp[i] = &ce[i];
+        }
+        c.n_clock = snap->n_clock;
+        c.clock = cp;
     }
     it.snapshot = &c;
     size_t n = sanji__down_item__get_packed_size(&it);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sanji.pb-c.h"
+#include "sj_clock.h"
 #include "sj_err.h"
 #include "sj_keys.h"
 #include "sj_model.h"
@@ -94,6 +95,9 @@ typedef struct {
     } quarantined;
 } sj_event_t;
 
+/* The most clock entries a snapshot carries (CaseSnapshot.clock). */
+#define SJ_SNAP_CLOCK_MAX 64
+
 /* The case as a down item carries it (CaseSnapshot): never personal data. */
 typedef struct {
     char occurred_on[11];
@@ -108,6 +112,13 @@ typedef struct {
     int64_t as_of_ms;          /* when the sender took it */
     uint8_t head[SJ_ID_BYTES]; /* the change in force at the sender (docs/CASES.md) */
     int has_head;              /* 0: none (the report's outcome), or an older sender */
+    /* Issue 16: the clock's facts (docs/CLOCK.md), has_clock 0 from an
+     * older sender (or a case with more than SJ_SNAP_CLOCK_MAX of them). */
+    int has_clock;
+    int reported_outcome;
+    int source;
+    size_t n_clock;
+    sj_clock_ev_t clock[SJ_SNAP_CLOCK_MAX];
 } sj_snapshot_t;
 
 /* A place's name (issue 15 item 4): a code of 6, 9 or 12 digits and its
@@ -123,7 +134,8 @@ typedef struct {
 /* One item of a downward stream (DownItem), decoded and validated. kind
  * SJ_DOWN_KIND_ASSIGNMENT (also for an item of kind 0): the assignment
  * event (its exact bytes are kept by the caller) and the case.
- * SJ_DOWN_KIND_PLACES: n_places names in places (ev and snap unset). to:
+ * SJ_DOWN_KIND_PLACES: n_places names in places (ev and snap unset).
+ * SJ_DOWN_KIND_PERIODS: the clock's periods (issue 16), checked. to:
  * the code the item is for ('' = the receiving child). */
 typedef struct {
     uint32_t kind;
@@ -132,6 +144,7 @@ typedef struct {
     sj_snapshot_t snap;
     size_t n_places;
     sj_place_t places[SJ_PLACES_PER_ITEM];
+    sj_periods_t periods; /* SJ_DOWN_KIND_PERIODS */
 } sj_down_item_t;
 
 /* The kinds of downward item this build applies (DownItem.kind; 0 is an
@@ -139,6 +152,7 @@ typedef struct {
 #define SJ_DOWN_KIND_OLD        0u
 #define SJ_DOWN_KIND_ASSIGNMENT 1u
 #define SJ_DOWN_KIND_PLACES     2u
+#define SJ_DOWN_KIND_PERIODS    3u
 /* 1: name is a valid place name (see sj_place_t). */
 int sj_place_name_valid(const char *name);
 /* 1: this build knows how to apply items of kind. */
@@ -207,6 +221,9 @@ SJ_NODISCARD int sj_down_item_encode(
  * SJ_PLACES_PER_ITEM) names. Caller frees *buf. */
 SJ_NODISCARD int sj_down_places_encode(
     const char *to, const sj_place_t *places, size_t n, uint8_t **buf, size_t *len);
+/* Packs a DownItem of kind SJ_DOWN_KIND_PERIODS for `to`. Caller frees *buf. */
+SJ_NODISCARD int
+sj_down_periods_encode(const char *to, const sj_periods_t *p, uint8_t **buf, size_t *len);
 /* BLAKE2b-256 of an event's packed bytes: the next event's prev_hash. */
 void sj_event_hash(const uint8_t *data, size_t len, uint8_t out[SJ_HASH_BYTES]);
 

@@ -10,6 +10,7 @@
 #include "sj_clock_cli.h"
 #include "sj_i18n.h"
 #include "sj_model.h"
+#include "sj_periods_db.h"
 
 /* The store's refusal is not bad usage: SJ_EFORBIDDEN (exit 1). */
 static int
@@ -51,7 +52,16 @@ county_extend_do(county_store_t *st,
         s_account(ev, account);
         char today[11];
         sj_date_today(today);
-        rc = s_refused(county_store_extend(st, ev, p, today, after, err, err_size));
+        sj_periods_t held;
+        if (!p) { /* the periods the county holds (run's, sent down), or the defaults */
+            rc = sj_periods_db_get(county_store_db(st), &held, NULL);
+            p = &held;
+        }
+        if (rc == SJ_OK) {
+            rc = s_refused(county_store_extend(st, ev, p, today, after, err, err_size));
+        } else {
+            snprintf(err, err_size, "cannot read the periods: %s", sj_strerror(rc));
+        }
     }
     if (rc == SJ_OK) {
         sj_uuid_format(ev->id, ev_text);

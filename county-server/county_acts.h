@@ -20,7 +20,8 @@
 #include "sj_update.h"
 
 /* extend CASE --days N --reason T --approved-by NAME [--stage S] under the
- * periods p on today's date; *ev_out (may be NULL) gets a copy of the
+ * periods p (NULL: the ones the county holds, sj_periods_db.h) on today's
+ * date; *ev_out (may be NULL) gets a copy of the
  * stored event (its stage, days), *after the case's clock with it. */
 SJ_NODISCARD int county_extend_do(county_store_t *st,
                                   const char *id_text,

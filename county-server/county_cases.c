@@ -19,6 +19,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_users.h"
 
@@ -264,8 +265,8 @@ county_cases_open(
     self->overdue_only = f->overdue_only;
     if (f->periods) {
         self->periods = *f->periods;
-    } else {
-        sj_periods_default(&self->periods);
+    } else if (sj_periods_db_get(db, &self->periods, NULL) != SJ_OK) {
+        sj_periods_default(&self->periods); /* an older store: the defaults */
     }
     if (sj_clock_db_open(db, COUNTY_CLOCK_CHANGES_SQL, &self->clock) != SJ_OK) {
         rc = county_sql_fail(db, sqlite3_errcode(db), "cannot read the clock",
@@ -349,19 +350,10 @@ s_cases_row(county_cases_t *self, const char *const **cells, char *err, size_t e
         }
     }
     const sj_clock_t clk = *clkp;
-    self->what[0] = '\0';
     for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
-        const sj_stage_clock_t *sc = &clk.st[k];
-        snprintf(self->left[k], sizeof self->left[k], "%lld", (long long) sc->left);
-        if (sc->overdue) {
-            size_t l = strlen(self->what);
-            snprintf(self->what + l, sizeof self->what - l, "%s%s", l ? "," : "", sj_stage_name(k));
-        }
+        snprintf(self->left[k], sizeof self->left[k], "%lld", (long long) clk.st[k].left);
     }
-    if (assign_overdue) {
-        size_t l = strlen(self->what);
-        snprintf(self->what + l, sizeof self->what - l, "%sassignment", l ? "," : "");
-    }
+    sj_clock_overdue_what(&clk, assign_overdue, self->what, sizeof self->what);
 #define S_DUE(k)  (clk.st[k].active ? clkp->st[k].due : NULL)
 #define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? self->left[k] : NULL)
     const char *row[COUNTY_CASES_NCOLS] = {self->id,
@@ -478,7 +470,6 @@ s_cases(const s_args_t *a, sj_format_t fmt)
     if (sj_clock_cli_periods_vals("county-server", a->periods, &p)) {
         return 2;
     }
-    f.periods = &p;
     char err[512] = "";
     if (county_cases_check(&f, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -488,6 +479,12 @@ s_cases(const s_args_t *a, sj_format_t fmt)
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
         return 1;
+    }
+    /* the periods the county holds (run's), with the options given over them */
+    sj_periods_t held;
+    if (sj_periods_db_get(county_store_db(st), &held, NULL) == SJ_OK
+        && sj_clock_cli_periods_over("county-server", a->periods, &held, &p) == 0) {
+        f.periods = &p;
     }
     int rc = county_cases_query(county_store_db(st), &f, fmt, stdout, err, sizeof err);
     county_store_close(&st);

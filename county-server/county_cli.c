@@ -35,6 +35,7 @@
 #include "sj_keys.h"
 #include "sj_log.h"
 #include "sj_node.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_users.h"
 
@@ -204,6 +205,7 @@ s_args(const sj_cli_args_t *ca, s_args_t *a)
 
 typedef struct {
     const char *data, *code;
+    sj_periods_t periods; /* from the config: held and sent down (issue 16) */
 } s_run_t;
 
 /* run: the county's store for the node engine. */
@@ -214,6 +216,18 @@ s_node_open(void *ctx, sj_node_store_t *out, char *err, size_t err_size)
     county_store_t *st = county_store_open(r->data, r->code, SJ_DB_WRITE, err, err_size);
     if (!st) {
         return SJ_EIO;
+    }
+    int changed = 0;
+    int rc = county_store_set_periods(st, &r->periods, &changed);
+    if (rc != SJ_OK) {
+        snprintf(err, err_size, "cannot hold the clock's periods: %s", sj_strerror(rc));
+        county_store_close(&st);
+        return rc;
+    }
+    if (changed) {
+        char text[160];
+        sj_periods_text(&r->periods, text, sizeof text);
+        sj_notice("the clock's periods are now: %s (sent down to every child)", text);
     }
     out->store = st;
     out->db = county_store_db(st);
@@ -275,6 +289,9 @@ s_run(const sj_cli_args_t *ca)
                                .bind = sj_cli_val(ca, O_BIND),
                                .down_retention_ms = keep_ms};
     s_run_t r = {.data = ca->data, .code = sj_cli_val(ca, O_CODE)};
+    if (sj_clock_cli_periods(ca, &s_period_ids, &r.periods)) {
+        return 2;
+    }
     if (r.code) {
         sj_log_set_ident("county-server", r.code);
     }
@@ -766,7 +783,7 @@ s_places_cmd(const sj_cli_args_t *ca)
 static int
 s_extend_cmd(const sj_cli_args_t *ca)
 {
-    sj_periods_t p;
+    sj_periods_t p, held;
     int code = sj_clock_cli_periods(ca, &s_period_ids, &p);
     if (code) {
         return code;
@@ -785,6 +802,10 @@ s_extend_cmd(const sj_cli_args_t *ca)
         return 1;
     }
     sj_clock_t after;
+    /* the periods the county holds (run's, sent down), the options over them */
+    if (sj_periods_db_get(county_store_db(st), &held, NULL) == SJ_OK) {
+        (void) sj_clock_cli_periods_on(ca, &s_period_ids, &held, &p);
+    }
     int rc = county_extend_do(st, ca->pos[0], sj_cli_val(ca, O_DAYS), sj_cli_val(ca, O_REASON),
                               sj_cli_val(ca, O_APPROVED_BY), sj_cli_val(ca, O_STAGE),
                               sj_cli_val(ca, O_OFFICER), NULL, &p, ev, &after, id, err, sizeof err);
@@ -1184,7 +1205,16 @@ s_serve_cmd(const sj_cli_args_t *ca)
     "                      README, or their Chinese labels)\n"
 
 static const sj_cli_cmd_t s_cmds[] = {
-    {"run", NULL, 0, 0, S_OPTS(O_BIND, O_CODE, O_INSECURE, O_DOWN_KEEP),
+    {"run", NULL, 0, 0,
+     S_OPTS(O_BIND,
+            O_CODE,
+            O_INSECURE,
+            O_DOWN_KEEP,
+            O_P_ACCEPT,
+            O_P_CONCLUDE,
+            O_P_REVIEW,
+            O_P_EXTEND_MAX,
+            O_P_EXTEND_COUNT),
      N_("run the daemon (--bind)"),
      N_("usage: county-server run --bind ENDPOINT [--code CODE6] [--insecure]\n"
         "                         [--down-retention-days DAYS]\n"
@@ -1199,7 +1229,10 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --insecure          run without CURVE keys (test networks only; logged loudly)\n"
         "  --down-retention-days DAYS\n"
         "                      prune downward items a child acked more than DAYS days\n"
-        "                      ago (0..3650, default 30; 0: once acked)\n"),
+        "                      ago (0..3650, default 30; 0: once acked)\n"
+        "  --accept-days N, --conclude-days N, --review-days N, --extend-max-days N,\n"
+        "  --extend-count N    the clock's periods (general keys of [county-server]),\n"
+        "                      sent down to every hub and station (docs/CLOCK.md)\n"),
      s_run, NULL, NULL, NULL},
     {"keygen", NULL, 0, 0, NULL,
      N_("make this server's key pair; prints the public key\n"

@@ -17,6 +17,7 @@
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_update.h"
 #include "sj_users.h"
@@ -208,6 +209,8 @@ static const sj_migration_t s_migrations[] = {
      * approvals of a month, the county's locks, the months each lock holds
      * and the figures it froze. */
     {19, COUNTY_LOCK_SCHEMA},
+    /* Issue 16: the periods each child was last sent (sj_periods_db.h). */
+    {20, SJ_PERIODS_SENT_SCHEMA},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -952,7 +955,9 @@ s_store_event(void *ctx,
             return s_insert_fix(self, ev);
         }
         if (ev->type == SJ_EVENT_EXTENSION) {
-            return sj_clock_db_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+            /* the children's clocks move with it (CaseSnapshot.clock) */
+            rc = sj_clock_db_insert(self->db, sqlite3_last_insert_rowid(self->db), ev);
+            return rc == SJ_OK ? s_refresh_assigned(self, ev->case_id) : rc;
         }
         if (ev->type == SJ_EVENT_EVALUATION) {
             return s_insert_evaluation(self, ev);
@@ -1023,7 +1028,8 @@ static int
 s_down_hello(void *ctx, const char *child)
 {
     county_store_t *self = ctx;
-    return sj_places_offer(self->db, self->down, child, 0);
+    int rc = sj_places_offer(self->db, self->down, child, 0);
+    return rc == SJ_OK ? sj_periods_offer(self->db, self->down, child, 0) : rc;
 }
 
 const sj_downlink_ops_t county_store_downlink_ops = {.admit = s_admit,
@@ -1345,7 +1351,32 @@ s_route(county_store_t *self, const char *assignee, char child[SJ_CODE_MAX + 1])
 static int
 s_snapshot(county_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap)
 {
-    return sj_case_db_snapshot(self->cases, case_id, snap);
+    int rc = sj_case_db_snapshot(self->cases, case_id, snap);
+    sqlite3_stmt *st = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "SELECT coalesce(reported_outcome, outcome), source FROM matters"
+                           " WHERE id = ?1",
+                           &st);
+    }
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int outcome = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int source = step == SQLITE_ROW ? sqlite3_column_int(st, 1) : 0;
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW) {
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "matter lookup");
+    }
+    sj_clock_db_t *cdb = NULL;
+    rc = sj_clock_db_open(self->db, COUNTY_CLOCK_CHANGES_SQL, &cdb);
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_snapshot(cdb, case_id, outcome, source, snap);
+    }
+    sj_clock_db_close(&cdb);
+    return rc;
 }
 
 typedef struct {
@@ -1557,6 +1588,9 @@ s_down_refill(void *ctx, const char *child)
         rc = sj_places_offer(self->db, self->down, child, 1);
     }
     if (rc == SJ_OK) {
+        rc = sj_periods_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("child %s: %zu open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
@@ -1608,6 +1642,27 @@ county_store_places_import(county_store_t *self,
     if (rc != SJ_OK) {
         sj_db_rollback(self->db);
         snprintf(reason, reason_size, "the place names were NOT stored: %s", sj_strerror(rc));
+    }
+    return rc;
+}
+
+/* ---- the periods (issue 16, sj_periods_db.h) ---- */
+
+int
+county_store_set_periods(county_store_t *self, const sj_periods_t *p, int *changed)
+{
+    int rc = sj_db_begin(self->db);
+    if (rc == SJ_OK) {
+        rc = sj_periods_db_set(self->db, p, changed);
+    }
+    if (rc == SJ_OK && *changed) {
+        rc = sj_periods_changed(self->db, self->down);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(self->db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(self->db);
     }
     return rc;
 }

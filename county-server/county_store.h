@@ -187,4 +187,10 @@ SJ_NODISCARD int county_store_places_import(county_store_t *self,
                                             char *reason,
                                             size_t reason_size);
 
+/* Issue 16: holds the clock's periods (from the config, at `run`) and,
+ * when they changed (*changed 1), offers them to every connected child;
+ * the others get them at their Hello (sj_periods_db.h). */
+SJ_NODISCARD int
+county_store_set_periods(county_store_t *self, const sj_periods_t *p, int *changed);
+
 #endif

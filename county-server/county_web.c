@@ -115,7 +115,7 @@ s_given(const sj_form_t *form, const char *name)
 
 /* extend (延期): case, days, reason, approved_by, stage (empty: the one
  * running); the officer is the account. The same code as `county-server
- * extend` (county_extend_do), on the default periods (docs/CLOCK.md). */
+ * extend` (county_extend_do), on the periods the county holds (docs/CLOCK.md). */
 static int
 s_extend(county_store_t *wst,
          const sj_form_t *form,
@@ -126,13 +126,11 @@ s_extend(county_store_t *wst,
          size_t err_size)
 {
     const char *id = sj_form_val(form, "case"), *days = sj_form_val(form, "days");
-    sj_periods_t p;
-    sj_periods_default(&p);
     sj_clock_t after;
     char ev[SJ_UUID_TEXT];
     int rc = county_extend_do(wst, id, days, sj_form_val(form, "reason"),
                               sj_form_val(form, "approved_by"), s_given(form, "stage"), who->name,
-                              who->name, &p, NULL, &after, ev, err, err_size);
+                              who->name, NULL, NULL, &after, ev, err, err_size);
     if (rc == SJ_EFORBIDDEN) {
         rc = SJ_EINVAL; /* refused: the page says why (400) */
     }

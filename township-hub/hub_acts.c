@@ -11,6 +11,7 @@
 #include "sj_clock_cli.h"
 #include "sj_i18n.h"
 #include "sj_model.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 
 /* The store's refusal is not bad usage: SJ_EFORBIDDEN (exit 1). */
@@ -236,11 +237,15 @@ hub_extend_do(hub_store_t *st,
                                      err_size);
     if (rc == SJ_OK) {
         snprintf(ev->account, sizeof ev->account, "%s", account ? account : "");
-        sj_periods_t p;
-        sj_periods_default(&p);
+        sj_periods_t p; /* the county's, sent down (or the defaults) */
         char today[11];
         sj_date_today(today);
-        rc = s_refused(hub_store_extend(st, ev, &p, today, after, err, err_size));
+        rc = sj_periods_db_get(hub_store_db(st), &p, NULL);
+        if (rc == SJ_OK) {
+            rc = s_refused(hub_store_extend(st, ev, &p, today, after, err, err_size));
+        } else {
+            snprintf(err, err_size, "cannot read the periods: %s", sj_strerror(rc));
+        }
     }
     if (rc == SJ_OK) {
         sj_uuid_format(ev->id, ev_text);

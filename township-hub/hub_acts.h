@@ -66,8 +66,8 @@ SJ_NODISCARD int hub_update_do(hub_store_t *st,
                                size_t err_size);
 
 /* extend CASE --days N --reason T --approved-by NAME [--stage S], on the
- * default periods; *ev_out (may be NULL) a copy of the stored event,
- * *after the clock with it. */
+ * periods the hub holds (the county's, sent down; else the defaults); *ev_out (may be NULL) a copy
+ * of the stored event, *after the clock with it. */
 SJ_NODISCARD int hub_extend_do(hub_store_t *st,
                                const char *id_text,
                                const char *days,

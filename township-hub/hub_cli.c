@@ -23,6 +23,7 @@
 #include "sj_log.h"
 #include "sj_model.h"
 #include "sj_node.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_users.h"
 
@@ -627,8 +628,8 @@ s_cmd_fix(const sj_cli_args_t *a)
     return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
-/* extend (issue 16, docs/CLOCK.md): on the default periods (the county's
- * are not delivered down yet). */
+/* extend (issue 16, docs/CLOCK.md): on the county's periods as delivered
+ * down (the defaults until they arrive). */
 static int
 s_cmd_extend(const sj_cli_args_t *a)
 {
@@ -987,11 +988,12 @@ static const sj_cli_cmd_t s_cmds[] = {
         "\n"
         "Records an extension (延期) of the running stage of a case the township may\n"
         "change: its due date moves by N days; the event goes to the county. At\n"
-        "most 30 days, once per stage (the default periods: the county's own are\n"
-        "not delivered down yet); otherwise refused with the reason (exit 1,\n"
-        "nothing stored). Today is the local date, or SANJI_TODAY (docs/CLOCK.md).\n"
+        "most extend-max-days, extend-count times per stage: the county's periods,\n"
+        "as it sent them down (until they arrive the defaults: 30 days, once);\n"
+        "otherwise refused with the reason (exit 1, nothing stored). Today is the\n"
+        "local date, or SANJI_TODAY (docs/CLOCK.md).\n"
         "\n"
-        "  --days N            days to add (1..30)\n"
+        "  --days N            days to add (1..extend-max-days)\n"
         "  --reason TEXT       the reason told (required)\n"
         "  --approved-by NAME  the head who approved it (required)\n"
         "  --stage S           acceptance, conclusion or review (default: the\n"

@@ -16,6 +16,7 @@
 #include "sj_history.h"
 #include "sj_ids.h"
 #include "sj_log.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 #include "sj_update.h"
 #include "sj_users.h"
@@ -143,6 +144,12 @@ static const sj_migration_t s_migrations[] = {
     {12, SJ_USERS_SCHEMA},
     /* Issue 16: the clock's extensions (docs/CLOCK.md), row = hub_seq. */
     {13, SJ_CLOCK_EXT_SCHEMA},
+    /* Issue 16: the periods each station was last sent (sj_periods_db.h),
+     * and each report's source (a review's clock); the rows held before
+     * are read once from their events (meta hub_sources, s_sources_backfill). */
+    {14, SJ_PERIODS_SENT_SCHEMA "ALTER TABLE reports ADD COLUMN source INTEGER NOT NULL DEFAULT 0;"
+                                "INSERT INTO meta(key, value) VALUES('hub_sources', 1)"
+                                " ON CONFLICT(key) DO UPDATE SET value = 1;"},
 };
 
 /* The idle indexer's source (sj_history.h): the events rows above the mark,
@@ -170,10 +177,10 @@ s_report_keep(sqlite3 *db,
     int rc = sj_db_prepare(db,
                            ev ? "INSERT OR REPLACE INTO reports(id, origin, occurred_on, channel,"
                                 " kind, persons, level, category, summary, officer, created_ms,"
-                                " search_later) VALUES(?,?,?,?,?,?,?,?,?,?,?,1)"
+                                " source, search_later) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,1)"
                               : "INSERT INTO reports(id, origin, occurred_on, channel, kind,"
-                                " persons, level, category, summary, officer, created_ms)"
-                                " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                                " persons, level, category, summary, officer, created_ms, source)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
                            &st);
     if (rc != SJ_OK) {
         return rc;
@@ -198,7 +205,7 @@ bind:;
                 | sqlite3_bind_int(st, 8, r->category)
                 | sqlite3_bind_text(st, 9, ev->summary, -1, SQLITE_STATIC)
                 | sqlite3_bind_text(st, 10, ev->officer, -1, SQLITE_STATIC)
-                | sqlite3_bind_int64(st, 11, ev->created_ms),
+                | sqlite3_bind_int64(st, 11, ev->created_ms) | sqlite3_bind_int(st, 12, r->source),
             "report row");
     } else {
         rc = sj_db_bind_check(
@@ -210,7 +217,8 @@ bind:;
                 | sqlite3_bind_int64(st, 6, snap->persons) | sqlite3_bind_null(st, 7)
                 | sqlite3_bind_int(st, 8, snap->category)
                 | sqlite3_bind_text(st, 9, snap->summary, -1, SQLITE_STATIC)
-                | sqlite3_bind_null(st, 10) | sqlite3_bind_int64(st, 11, created),
+                | sqlite3_bind_null(st, 10) | sqlite3_bind_int64(st, 11, created)
+                | sqlite3_bind_int(st, 12, snap->has_clock ? snap->source : 0),
             "report row");
     }
     if (rc == SJ_OK) {
@@ -225,25 +233,47 @@ bind:;
     return rc;
 }
 
-/* Once after schema 7 (meta hub_reports = 1): the report rows of the events
- * and assignments held before, in one transaction. */
+/* Runs body once after the migration that set meta flag to 1, in one
+ * transaction with clearing the flag; logs "what" with body's count. */
 static int
-s_reports_backfill(sqlite3 *db)
+s_once(sqlite3 *db, const char *flag, int (*body)(sqlite3 *db, size_t *n), const char *what)
 {
-    int64_t flag = 0;
-    int rc = sj_db_meta_get_int(db, "hub_reports", &flag);
-    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && flag == 0)) {
+    int64_t value = 0;
+    int rc = sj_db_meta_get_int(db, flag, &value);
+    if (rc == SJ_ENOTFOUND || (rc == SJ_OK && value == 0)) {
         return SJ_OK;
     }
     if (rc != SJ_OK || (rc = sj_db_begin(db)) != SJ_OK) {
         return rc;
     }
+    size_t n = 0;
+    rc = body(db, &n);
+    if (rc == SJ_OK) {
+        rc = sj_db_meta_set_int(db, flag, 0);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_commit(db);
+    }
+    if (rc != SJ_OK) {
+        sj_db_rollback(db);
+        return rc;
+    }
+    if (n) {
+        sj_info("%s of %zu reports read from their events", what, n);
+    }
+    return SJ_OK;
+}
+
+/* Once after schema 7 (meta hub_reports): the report rows of the events
+ * and assignments held before. */
+static int
+s_reports_rows(sqlite3 *db, size_t *n)
+{
     sj_down_item_t *it = malloc(sizeof *it);
     sqlite3_stmt *st = NULL;
-    rc = it ? sj_db_prepare(
-             db, "SELECT raw, 0 FROM events UNION ALL SELECT item, 1 FROM assignments", &st)
-            : SJ_ENOMEM;
-    size_t n = 0;
+    int rc = it ? sj_db_prepare(
+                 db, "SELECT raw, 0 FROM events UNION ALL SELECT item, 1 FROM assignments", &st)
+                : SJ_ENOMEM;
     int step = SQLITE_DONE;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         char reason[128];
@@ -256,7 +286,7 @@ s_reports_backfill(sqlite3 *db)
             if (sj_event_decode(raw, len, &it->ev, reason, sizeof reason) == SJ_OK
                 && it->ev.type == SJ_EVENT_REPORT) {
                 rc = s_report_keep(db, NULL, &it->ev, NULL, it->ev.id);
-                n++;
+                (*n)++;
             }
         } else if (sj_down_item_decode(raw, len, it, reason, sizeof reason) == SJ_OK) {
             rc = s_report_keep(db, NULL, NULL, &it->snap, it->ev.case_id);
@@ -267,20 +297,41 @@ s_reports_backfill(sqlite3 *db)
     }
     sqlite3_finalize(st);
     free(it);
+    return rc;
+}
+
+/* Once after schema 14 (meta hub_sources): each report row's source, read
+ * from its event. */
+static int
+s_sources_rows(sqlite3 *db, size_t *n)
+{
+    sj_event_t *ev = malloc(sizeof *ev);
+    sqlite3_stmt *st = NULL, *up = NULL;
+    int rc = ev ? sj_db_prepare(db, "SELECT raw FROM events", &st) : SJ_ENOMEM;
     if (rc == SJ_OK) {
-        rc = sj_db_meta_set_int(db, "hub_reports", 0);
+        rc = sj_db_prepare(db, "UPDATE reports SET source = ?2 WHERE id = ?1", &up);
     }
-    if (rc == SJ_OK) {
-        rc = sj_db_commit(db);
+    int step = SQLITE_DONE;
+    while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char reason[128];
+        const uint8_t *raw = sqlite3_column_blob(st, 0);
+        if (raw
+            && sj_event_decode(raw, (size_t) sqlite3_column_bytes(st, 0), ev, reason, sizeof reason)
+                   == SJ_OK
+            && ev->type == SJ_EVENT_REPORT && ev->report.source != 0) {
+            sqlite3_bind_blob(up, 1, ev->id, SJ_ID_BYTES, SQLITE_STATIC);
+            sqlite3_bind_int(up, 2, ev->report.source);
+            rc = sj_db_step_done(db, up, "report source");
+            (*n)++;
+        }
     }
-    if (rc != SJ_OK) {
-        sj_db_rollback(db);
-        return rc;
+    if (rc == SJ_OK && step != SQLITE_DONE) {
+        rc = sj_db_err(db, step, "report sources");
     }
-    if (n) {
-        sj_info("report rows of %zu reports read from their events", n);
-    }
-    return SJ_OK;
+    sqlite3_finalize(st);
+    sqlite3_finalize(up);
+    free(ev);
+    return rc;
 }
 
 /* A station stream's receipt as last worked out (s_e2e): every event of
@@ -398,7 +449,10 @@ s_cases_open(hub_store_t *self)
     if (rc == SJ_OK) {
         rc = sj_history_backfill(self->db, "case_changes", "hub_seq");
     }
-    return rc == SJ_OK ? s_reports_backfill(self->db) : rc;
+    if (rc == SJ_OK) {
+        rc = s_once(self->db, "hub_reports", s_reports_rows, "report rows");
+    }
+    return rc == SJ_OK ? s_once(self->db, "hub_sources", s_sources_rows, "the source") : rc;
 }
 
 const sj_migration_t *
@@ -786,6 +840,8 @@ s_fix_keep(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
     return rc;
 }
 
+static int s_refresh_own(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES]);
+
 /* After a new event is stored (hub_seq: its row): keeps cases current. */
 static int
 s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
@@ -805,7 +861,8 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return SJ_OK; /* kept and forwarded; the county applies it (docs/CASES.md) */
     }
     if (ev->type == SJ_EVENT_EXTENSION) {
-        return sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
+        int rc = sj_clock_db_insert(self->db, hub_seq, ev); /* the hub's own (docs/CLOCK.md) */
+        return rc == SJ_OK ? s_refresh_own(self, ev->case_id) : rc;
     }
     if (ev->type == SJ_EVENT_REPORT) {
         /* Its events row is the case (s_case_materialize). Changes that came
@@ -823,7 +880,13 @@ s_case_event(hub_store_t *self, const sj_event_t *ev, int64_t hub_seq)
         return rc == SJ_OK && waits ? s_case_replay(self, ev->id) : rc;
     }
     int rc = sj_case_db_insert(self->cases, ev, hub_seq);
-    return rc == SJ_OK ? s_case_replay(self, ev->case_id) : rc;
+    if (rc == SJ_OK) {
+        rc = s_case_replay(self, ev->case_id);
+    }
+    if (rc == SJ_OK && ev->type == SJ_EVENT_STATUS && strcmp(ev->origin, self->code) == 0) {
+        rc = s_refresh_own(self, ev->case_id); /* the township's own change */
+    }
+    return rc;
 }
 
 static int
@@ -1073,6 +1136,9 @@ s_down_refill(void *ctx, const char *child)
         rc = sj_places_offer(self->db, self->down, child, 1);
     }
     if (rc == SJ_OK) {
+        rc = sj_periods_offer(self->db, self->down, child, 1);
+    }
+    if (rc == SJ_OK) {
         sj_notice("station %s: %d open assigned case(s) sent again as fresh items", child, n);
     }
     return rc;
@@ -1083,7 +1149,8 @@ static int
 s_down_hello(void *ctx, const char *child)
 {
     hub_store_t *self = ctx;
-    return sj_places_offer(self->db, self->down, child, 0);
+    int rc = sj_places_offer(self->db, self->down, child, 0);
+    return rc == SJ_OK ? sj_periods_offer(self->db, self->down, child, 0) : rc;
 }
 
 const sj_downlink_ops_t hub_store_downlink_ops = {.admit = s_admit,
@@ -1177,18 +1244,18 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
     "SELECT created_ms, new_outcome FROM case_changes" \
     " WHERE case_id = ?1 AND applied > 0 ORDER BY created_ms, hub_seq"
 
-/* A case's received date and reported outcome as the hub holds them (the
- * hub does not keep the reported source: a review report counts as one of
- * its stations' matters). SJ_ENOTFOUND without a reports row. */
+/* A case's received date, reported outcome and source as the hub holds
+ * them. SJ_ENOTFOUND without a reports row. */
 static int
-s_clock_facts(sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int *outcome)
+s_clock_facts(
+    sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int *outcome, int *source)
 {
     sqlite3_stmt *st = NULL;
     int rc =
         sj_db_prepare(db,
                       "SELECT r.occurred_on, coalesce((SELECT c.reported_outcome FROM cases c"
                       " WHERE c.id = r.id), (SELECT e.outcome FROM events e WHERE e.id = r.id),"
-                      " 1) FROM reports r WHERE r.id = ?1",
+                      " 1), r.source FROM reports r WHERE r.id = ?1",
                       &st);
     if (rc != SJ_OK) {
         return rc;
@@ -1198,6 +1265,7 @@ s_clock_facts(sqlite3 *db, const uint8_t id[SJ_ID_BYTES], char received[11], int
     if (step == SQLITE_ROW) {
         snprintf(received, 11, "%s", (const char *) sqlite3_column_text(st, 0));
         *outcome = sqlite3_column_int(st, 1);
+        *source = sqlite3_column_int(st, 2);
     } else {
         rc = step == SQLITE_DONE ? SJ_ENOTFOUND : sj_db_err(db, step, "report lookup");
     }
@@ -1215,9 +1283,56 @@ s_case_clock(hub_store_t *self,
              sj_clock_t *clk)
 {
     char received[11] = "";
-    int outcome = 0;
-    int rc = s_clock_facts(self->db, id, received, &outcome);
-    return rc == SJ_OK ? sj_clock_db_case(cdb, id, received, outcome, 0, p, today, clk) : rc;
+    int outcome = 0, source = 0;
+    int rc = s_clock_facts(self->db, id, received, &outcome, &source);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    /* The county's view, when an item of it brought its clock: the changes
+     * and extensions made at the county, which do not pass through the hub,
+     * joined with the hub's own (CaseSnapshot.clock). */
+    sj_down_item_t *it = malloc(sizeof *it);
+    sj_clock_ev_t *all = NULL;
+    const sj_clock_ev_t *mine = NULL;
+    size_t n_mine = 0;
+    sqlite3_stmt *st = NULL;
+    rc = it ? sj_clock_db_events(cdb, id, &mine, &n_mine) : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db,
+                           "SELECT item FROM assignments WHERE case_id = ?1"
+                           " ORDER BY received_ms DESC, created_ms DESC LIMIT 1",
+                           &st);
+    }
+    int theirs = 0;
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+        char why[200];
+        theirs = sqlite3_step(st) == SQLITE_ROW
+                 && sj_down_item_decode(sqlite3_column_blob(st, 0),
+                                        (size_t) sqlite3_column_bytes(st, 0), it, why, sizeof why)
+                        == SJ_OK
+                 && it->snap.has_clock;
+        sqlite3_finalize(st);
+    }
+    sj_clock_case_t c = {.report_outcome = outcome, .report_source = source};
+    snprintf(c.received, sizeof c.received, "%s", received);
+    if (rc == SJ_OK && theirs) {
+        all = malloc((n_mine + it->snap.n_clock + 1) * sizeof *all);
+        rc = all ? SJ_OK : SJ_ENOMEM;
+        if (rc == SJ_OK) {
+            c.n = sj_clock_ev_union(it->snap.clock, it->snap.n_clock, mine, n_mine, all);
+            c.ev = all;
+        }
+    } else if (rc == SJ_OK) {
+        c.ev = mine;
+        c.n = n_mine;
+    }
+    if (rc == SJ_OK) {
+        rc = sj_clock_compute(&c, p, today, clk);
+    }
+    free(all);
+    free(it);
+    return rc;
 }
 
 int
@@ -1392,8 +1507,10 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
     sqlite3_bind_int(st, 4, (filter & HUB_CASES_OPEN) ? 1 : 0);
     sj_table_t *t = sj_table_new(18, names, types);
     int rc = t ? SJ_OK : SJ_ENOMEM, step = SQLITE_DONE;
-    sj_periods_t periods;
-    sj_periods_default(&periods); /* not delivered down yet (docs/CLOCK.md) */
+    sj_periods_t periods; /* the county's, as delivered down (sj_periods_db.h) */
+    if (rc == SJ_OK) {
+        rc = sj_periods_db_get(self->db, &periods, NULL);
+    }
     sj_clock_db_t *cdb = NULL;
     if (rc == SJ_OK) {
         rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
@@ -1436,15 +1553,8 @@ hub_store_cases(hub_store_t *self, unsigned filter, sj_table_t **out)
         char lefts[SJ_STAGE_N][24], what[64] = "";
         for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
             snprintf(lefts[k], sizeof lefts[k], "%lld", (long long) clk.st[k].left);
-            if (clk.st[k].overdue) {
-                size_t l = strlen(what);
-                snprintf(what + l, sizeof what - l, "%s%s", l ? "," : "", sj_stage_name(k));
-            }
         }
-        if (assign_overdue) {
-            size_t l = strlen(what);
-            snprintf(what + l, sizeof what - l, "%sassignment", l ? "," : "");
-        }
+        sj_clock_overdue_what(&clk, assign_overdue, what, sizeof what);
 #define S_DUE(k)  (clk.st[k].active ? clk.st[k].due : NULL)
 #define S_LEFT(k) (clk.st[k].active && !clk.st[k].done ? lefts[k] : NULL)
         const char *cells[] = {id,
@@ -1805,6 +1915,26 @@ s_down_item(void *ctx,
         }
         return rc;
     }
+    if (it->kind == SJ_DOWN_KIND_PERIODS) {
+        /* The clock's periods (issue 16): held, and passed on to each
+         * station that connected (the others at their Hello). */
+        if (it->to[0] && strcmp(it->to, self->code) != 0) {
+            snprintf(reason, rs, "item %llu holds periods for %s, not for township %s",
+                     (unsigned long long) seq, it->to, self->code);
+            return SJ_EPROTO;
+        }
+        int changed = 0;
+        int rc = sj_periods_db_set(self->db, &it->periods, &changed);
+        if (rc == SJ_OK && changed) {
+            rc = sj_periods_changed(self->db, self->down);
+        }
+        if (rc == SJ_OK && changed) {
+            char text[160];
+            sj_periods_text(&it->periods, text, sizeof text);
+            sj_notice("the clock's periods from the county: %s", text);
+        }
+        return rc;
+    }
     if (!sj_code_under(it->ev.assignee, self->code)) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not within township %s",
                  (unsigned long long) seq, it->ev.assignee, self->code);
@@ -1863,6 +1993,28 @@ const sj_uplink_ops_t hub_store_uplink_ops = {.fetch = s_fetch,
                                               .down_counted = s_down_counted,
                                               .down_skip = s_down_skip};
 
+/* The clock's facts of a case reported here, into its snapshot going
+ * down (issue 16): the hub's changes in force and extensions. */
+static int
+s_snapshot_clock(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES], sj_snapshot_t *snap)
+{
+    char received[11] = "";
+    int outcome = 0, source = 0;
+    int rc = s_clock_facts(self->db, case_id, received, &outcome, &source);
+    if (rc == SJ_ENOTFOUND) {
+        return SJ_OK;
+    }
+    sj_clock_db_t *cdb = NULL;
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_open(self->db, HUB_CLOCK_CHANGES_SQL, &cdb);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_clock_db_snapshot(cdb, case_id, outcome, source, snap);
+    }
+    sj_clock_db_close(&cdb);
+    return rc;
+}
+
 /* The case as the hub knows it, for a down item: the report's fields from
  * its report event here (sj_case_db_snapshot), else from the latest
  * snapshot an assignment brought (a case of another township); the state
@@ -1875,6 +2027,7 @@ s_hub_snapshot(hub_store_t *self,
                sj_down_item_t *tmp)
 {
     int rc = sj_case_db_snapshot(self->cases, case_id, snap);
+    int own = rc == SJ_OK; /* its report is here: the clock from this store */
     sqlite3_stmt *st = NULL;
     int step = SQLITE_DONE;
     if (rc == SJ_ENOTFOUND) {
@@ -1927,6 +2080,9 @@ s_hub_snapshot(hub_store_t *self,
         }
     }
     sqlite3_finalize(st);
+    if (rc == SJ_OK && own) {
+        rc = s_snapshot_clock(self, case_id, snap);
+    }
     return rc;
 }
 
@@ -2012,6 +2168,69 @@ hub_store_assign(hub_store_t *self,
     }
     free(a.it);
     free(a.tmp);
+    return rc;
+}
+
+/* The township's own change or extension of a case it assigned to a
+ * station: the station gets a fresh item of the assignment (its outcome
+ * and clock now), as the county does for its own (docs/CLOCK.md). */
+static int
+s_refresh_own(hub_store_t *self, const uint8_t case_id[SJ_ID_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sj_db_prepare(self->db,
+                           "SELECT a.id, a.assignee, e.raw FROM assignments a JOIN events e"
+                           " ON e.id = a.id WHERE a.case_id = ?1 AND a.origin = ?2"
+                           " ORDER BY a.created_ms DESC LIMIT 1",
+                           &st);
+    if (rc != SJ_OK) {
+        return rc;
+    }
+    sqlite3_bind_blob(st, 1, case_id, SJ_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, self->code, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? SJ_OK : sj_db_err(self->db, step, "own assignment");
+    }
+    uint8_t id[SJ_ID_BYTES];
+    char to[SJ_CODE_MAX + 1];
+    memcpy(id, sqlite3_column_blob(st, 0), SJ_ID_BYTES);
+    snprintf(to, sizeof to, "%s", (const char *) sqlite3_column_text(st, 1));
+    size_t raw_len = (size_t) sqlite3_column_bytes(st, 2);
+    uint8_t *raw = malloc(raw_len ? raw_len : 1);
+    sj_snapshot_t *snap = calloc(1, sizeof *snap);
+    sj_down_item_t *tmp = malloc(sizeof *tmp);
+    if (raw && raw_len) {
+        memcpy(raw, sqlite3_column_blob(st, 2), raw_len);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    uint8_t *item = NULL;
+    size_t item_len = 0;
+    rc = raw && snap && tmp ? s_hub_snapshot(self, case_id, snap, tmp) : SJ_ENOMEM;
+    if (rc == SJ_OK) {
+        rc = sj_down_item_encode(raw, raw_len, snap, &item, &item_len);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_db_prepare(self->db, "UPDATE assignments SET item = ?2 WHERE id = ?1", &st);
+    }
+    if (rc == SJ_OK) {
+        sqlite3_bind_blob(st, 1, id, SJ_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, item, (int) item_len, SQLITE_STATIC);
+        rc = sj_db_step_done(self->db, st, "assignment refresh");
+        sqlite3_finalize(st);
+    }
+    if (rc == SJ_OK) {
+        rc = sj_down_enqueue(self->down, to, id, item, item_len, NULL);
+    }
+    if (rc == SJ_ENOTFOUND) {
+        rc = SJ_OK; /* its report is not here (yet) */
+    }
+    free(item);
+    free(raw);
+    free(snap);
+    free(tmp);
     return rc;
 }
 

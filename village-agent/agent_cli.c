@@ -625,6 +625,7 @@ int
 agent_change_store(agent_store_t *st,
                    const char *id,
                    const char *outcome,
+                   const char *satisfaction,
                    const char *note,
                    const char *officer,
                    sj_event_t *ev,
@@ -640,6 +641,11 @@ agent_change_store(agent_store_t *st,
         return SJ_EINVAL;
     }
     if (s_enum_field(SJ_FIELD_OUTCOME, outcome, 0, &ev->new_outcome, why, why_size) != SJ_OK) {
+        return SJ_EINVAL;
+    }
+    /* issue 16: the petitioner's evaluation on a conclusion */
+    if (sj_satisfaction_check(satisfaction, ev->new_outcome, &ev->satisfaction, why, why_size)
+        != SJ_OK) {
         return SJ_EINVAL;
     }
     note = note ? note : "";
@@ -683,6 +689,7 @@ int
 agent_cmd_update(const agent_opts_t *o,
                  const char *id,
                  const char *outcome,
+                 const char *satisfaction,
                  const char *note,
                  const char *officer)
 {
@@ -695,7 +702,8 @@ agent_cmd_update(const agent_opts_t *o,
     char why[400] = "";
     uint64_t num = 0;
     sj_update_result_t res;
-    if (agent_change_store(NULL, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+    if (agent_change_store(NULL, id, outcome, satisfaction, note, officer, ev, &num, &res, why,
+                           sizeof why)
         != SJ_OK) {
         fprintf(stderr, "village-agent: %s\n", why);
         goto out;
@@ -705,7 +713,8 @@ agent_cmd_update(const agent_opts_t *o,
     if (!st) {
         goto out;
     }
-    if (agent_change_store(st, id, outcome, note, officer, ev, &num, &res, why, sizeof why)
+    if (agent_change_store(st, id, outcome, satisfaction, note, officer, ev, &num, &res, why,
+                           sizeof why)
         != SJ_OK) {
         fprintf(stderr, "village-agent: %s\n", why);
         goto out;
@@ -1074,8 +1083,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     sj_uuid_format(r->case_id, id);
     snprintf(days, sizeof days, "%" PRId64, r->days_left);
     snprintf(persons, sizeof persons, "%u", r->persons);
-    int open = sj_outcome_is_open(r->outcome);
-    int overdue = open && r->days_left < 0;
+    int overdue = r->overdue; /* the 交办 due date or a statutory stage (issue 16) */
     c->n++;
     c->overdue += overdue ? 1 : 0;
     /* issue 15: the station's own corrections and void, marked as in the
@@ -1101,21 +1109,42 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
                                cut};
         return sj_table_add_row(c->t, cells);
     }
-    const char *cells[] = {id,
-                           r->due_on,
-                           days,
-                           overdue ? "yes" : "",
-                           sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
-                           r->conflict ? "yes" : "",
-                           r->assigned_by,
-                           r->origin,
-                           r->occurred_on,
-                           sj_enum_name(SJ_FIELD_CATEGORY, r->category),
-                           persons,
-                           summary,
-                           r->note,
-                           s_name(c->names, r->assigned_by),
-                           s_name(c->names, r->origin)};
+    const char *cells[19] = {id,
+                             r->due_on,
+                             days,
+                             overdue ? "yes" : "",
+                             sj_enum_name(SJ_FIELD_OUTCOME, r->outcome),
+                             r->conflict ? "yes" : "",
+                             r->assigned_by,
+                             r->origin,
+                             r->occurred_on,
+                             sj_enum_name(SJ_FIELD_CATEGORY, r->category),
+                             persons,
+                             summary,
+                             r->note,
+                             s_name(c->names, r->assigned_by),
+                             s_name(c->names, r->origin),
+                             NULL,
+                             NULL,
+                             NULL,
+                             ""};
+    /* issue 16: the statutory stage running, its due date and days left,
+     * and what is overdue (docs/CLOCK.md) */
+    char left[24], what[64];
+    int k = r->has_clock ? r->clock.running : SJ_STAGE_NONE;
+    if (k != SJ_STAGE_NONE) {
+        snprintf(left, sizeof left, "%lld", (long long) r->clock.st[k].left);
+        cells[15] = sj_stage_name(k);
+        cells[16] = r->clock.st[k].due;
+        cells[17] = left;
+    }
+    if (r->has_clock) {
+        sj_clock_overdue_what(&r->clock, sj_outcome_is_open(r->outcome) && r->days_left < 0, what,
+                              sizeof what);
+        cells[18] = what;
+    } else if (sj_outcome_is_open(r->outcome) && r->days_left < 0) {
+        cells[18] = "assignment";
+    }
     return sj_table_add_row(c->t, cells);
 }
 
@@ -1127,24 +1156,25 @@ agent_cmd_inbox(const agent_opts_t *o, int overdue_only)
         return 1;
     }
     static const char *const names[] = {
-        N_("case_id"),     N_("due_on"),           N_("days_left"),       N_("overdue"),
-        N_("outcome"),     N_("conflict"),         N_("assigned_by"),     N_("reported_by"),
-        N_("occurred_on"), N_("category"),         N_("persons"),         N_("summary"),
-        N_("note"),        N_("assigned_by_name"), N_("reported_by_name")};
-    static const sj_col_type_t types[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT,
-                                          SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
+        N_("case_id"),     N_("due_on"),           N_("days_left"),        N_("overdue"),
+        N_("outcome"),     N_("conflict"),         N_("assigned_by"),      N_("reported_by"),
+        N_("occurred_on"), N_("category"),         N_("persons"),          N_("summary"),
+        N_("note"),        N_("assigned_by_name"), N_("reported_by_name"), N_("stage"),
+        N_("stage_due"),   N_("stage_left"),       N_("overdue_what")};
+    static const sj_col_type_t types[] = {
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT,
+        SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT,  SJ_COL_TEXT};
     static const char *const nnames[] = {N_("case_id"),        N_("due_on"),  N_("days"),
                                          N_("overdue"),        N_("outcome"), N_("assigned_by"),
                                          N_("asked | summary")};
     static const sj_col_type_t ntypes[] = {SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_INT, SJ_COL_TEXT,
                                            SJ_COL_TEXT, SJ_COL_TEXT, SJ_COL_TEXT};
     int narrow = o->format == SJ_FMT_TABLE && !o->wide;
-    const char *hdr[15];
-    s_headers(o, narrow ? nnames : names, narrow ? 7 : 15, hdr);
+    const char *hdr[19];
+    s_headers(o, narrow ? nnames : names, narrow ? 7 : 19, hdr);
     sj_places_map_t *places = sj_places_map_load(agent_store_db(st));
-    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(15, hdr, types),
+    s_inbox_ctx_t c = {.t = narrow ? sj_table_new(7, hdr, ntypes) : sj_table_new(19, hdr, types),
                        .narrow = narrow,
                        .names = places};
     int exit_code = 1;
@@ -1321,6 +1351,7 @@ enum {
     O_WIDE,
     O_HTTP,
     O_PASSWORD_FILE,
+    O_SATISFACTION,
     O_BOM,
     O_LABELS,
     O_REASON,
@@ -1351,6 +1382,7 @@ static const struct option s_options[] = {
     {"wide", no_argument, NULL, O_WIDE},
     {"http", required_argument, NULL, O_HTTP},
     {"password-file", required_argument, NULL, O_PASSWORD_FILE},
+    {"satisfaction", required_argument, NULL, O_SATISFACTION},
     {"channel", required_argument, NULL, O_FIELD + AF_CHANNEL},
     {"kind", required_argument, NULL, O_FIELD + AF_KIND},
     {"persons", required_argument, NULL, O_FIELD + AF_PERSONS},
@@ -1440,10 +1472,10 @@ static int
 s_cmd_update(const sj_cli_args_t *a)
 {
     agent_opts_t o;
-    return s_opts(a, &o)
-               ? 2
-               : agent_cmd_update(&o, a->pos[0], sj_cli_val(a, O_FIELD + AF_OUTCOME),
-                                  sj_cli_val(a, O_NOTE), sj_cli_val(a, O_FIELD + AF_OFFICER));
+    return s_opts(a, &o) ? 2
+                         : agent_cmd_update(&o, a->pos[0], sj_cli_val(a, O_FIELD + AF_OUTCOME),
+                                            sj_cli_val(a, O_SATISFACTION), sj_cli_val(a, O_NOTE),
+                                            sj_cli_val(a, O_FIELD + AF_OFFICER));
 }
 
 static int
@@ -1581,9 +1613,11 @@ static const sj_cli_cmd_t s_cmds[] = {
         "  --bom             csv: start with a UTF-8 byte-order mark (for Excel, WPS)\n"
         "  --labels zh|en    csv: the header and the values as a person reads them\n"),
      s_cmd_outbox, NULL, NULL, NULL},
-    {"update", "CASE-ID", 1, 1, S_OPTS(O_FIELD + AF_OUTCOME, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
+    {"update", "CASE-ID", 1, 1,
+     S_OPTS(O_FIELD + AF_OUTCOME, O_SATISFACTION, O_NOTE, O_FIELD + AF_OFFICER, O_WAIT),
      N_("record a status change of one of this station's cases"),
-     N_("usage: village-agent update CASE-ID --outcome O [--note TEXT] [--officer X]\n"
+     N_("usage: village-agent update CASE-ID --outcome O [--satisfaction S] [--note TEXT]\n"
+        "                            [--officer X]\n"
         "Records that a case this station reported, or one assigned to it (inbox),\n"
         "changed its outcome. The change is checked against what the station knows of\n"
         "the case (its report or its assignment, then its own earlier updates) and the\n"
@@ -1595,6 +1629,9 @@ static const sj_cli_cmd_t s_cmds[] = {
         "An unknown id or a change not allowed is refused with the reason (exit 1,\n"
         "nothing stored). The change is stored in the outbox and delivered like a\n"
         "report; its id is printed on stdout.\n"
+        "  --satisfaction S  on a conclusion (closed, resolved_on_spot): the\n"
+        "                    petitioner's evaluation, 满意 satisfied, 基本满意 basically,\n"
+        "                    不满意 dissatisfied or 未评价 not_evaluated (docs/CLOCK.md)\n"
         "  --wait SECONDS    how long to try delivering afterwards (default 3; 0: don't)\n"),
      s_cmd_update, NULL, NULL, NULL},
     {"correct", "CASE-ID", 1, 1,

@@ -55,12 +55,15 @@ int agent_cmd_status(const agent_opts_t *o);
  * county and older than DAYS (agent_store_prune); prints the number pruned on
  * stdout and what was kept, and why, on stderr. */
 int agent_cmd_prune(const agent_opts_t *o);
-/* update ID --outcome O [--note T] [--officer X]: a status change of one of
- * this station's cases (issue 4); refused (exit 1, nothing stored) for an
- * unknown id or a change the outcome state machine does not allow. */
+/* update ID --outcome O [--satisfaction S] [--note T] [--officer X]: a
+ * status change of one of this station's cases (issue 4), with the
+ * petitioner's evaluation on a conclusion (issue 16); refused (exit 1,
+ * nothing stored) for an unknown id or a change the outcome state machine
+ * does not allow. */
 int agent_cmd_update(const agent_opts_t *o,
                      const char *id,
                      const char *outcome,
+                     const char *satisfaction,
                      const char *note,
                      const char *officer);
 
@@ -116,6 +119,7 @@ SJ_NODISCARD int agent_report_store(agent_store_t *st, sj_event_t *ev, int *dup,
 SJ_NODISCARD int agent_change_store(agent_store_t *st,
                                     const char *id,
                                     const char *outcome,
+                                    const char *satisfaction,
                                     const char *note,
                                     const char *officer,
                                     sj_event_t *ev,

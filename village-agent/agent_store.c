@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "sj_case.h"
+#include "sj_clock_db.h"
 #include "sj_down.h"
 #include "sj_i18n.h"
 #include "sj_ids.h"
 #include "sj_log.h"
 #include "sj_model.h"
+#include "sj_periods_db.h"
 #include "sj_places.h"
 
 #define AGENT_APP_ID 0x534a4131 /* "SJA1" */
@@ -1029,6 +1031,15 @@ s_down_item(void *ctx,
         }
         return sj_places_store(self->db, it->places, it->n_places, sj_now_ms(), NULL);
     }
+    if (it->kind == SJ_DOWN_KIND_PERIODS) {
+        /* issue 16: the county's periods, for the inbox's clock */
+        if (it->to[0] && strcmp(it->to, self->station) != 0) {
+            snprintf(reason, rs, "item %llu holds periods for %s, not for this station %s",
+                     (unsigned long long) seq, it->to, self->station);
+            return SJ_EPROTO;
+        }
+        return sj_periods_db_set(self->db, &it->periods, NULL);
+    }
     const sj_event_t *ev = &it->ev;
     if (strcmp(ev->assignee, self->station) != 0) {
         snprintf(reason, rs, "item %llu is an assignment to %s, not to this station %s",
@@ -1344,12 +1355,17 @@ s_outbox_rows(agent_store_t *self,
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
     sj_event_t *ev = malloc(sizeof *ev);
+    sj_down_item_t *it = malloc(sizeof *it);
     s_fix_t *fixes = NULL;
     size_t n_fixes = 0;
-    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+    sj_periods_t periods;
+    if (!ev || !it || (rc = sj_periods_db_get(self->db, &periods, NULL)) != SJ_OK
+        || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+        int nomem = !ev || !it;
         free(ev);
+        free(it);
         sqlite3_finalize(st);
-        return ev ? rc : SJ_ENOMEM;
+        return nomem ? SJ_ENOMEM : rc;
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1622,6 +1638,38 @@ out:
     return rc;
 }
 
+/* The clock of an inbox row from its item (column col of st): the facts
+ * the sender put in the snapshot, on the periods held here. A case no
+ * longer open here (the station concluded or withdrew it) has no stage
+ * running. */
+static void
+s_inbox_clock(sqlite3_stmt *st,
+              int col,
+              sj_down_item_t *it,
+              const sj_periods_t *periods,
+              const char *today,
+              agent_inbox_row_t *r)
+{
+    char why[200];
+    const void *item = sqlite3_column_blob(st, col);
+    r->has_clock = 0;
+    if (!item
+        || sj_down_item_decode(item, (size_t) sqlite3_column_bytes(st, col), it, why, sizeof why)
+               != SJ_OK
+        || sj_clock_of_snapshot(&it->snap, periods, today, &r->clock) != SJ_OK) {
+        return;
+    }
+    r->has_clock = 1;
+    if (!sj_outcome_is_open(r->outcome)) {
+        r->clock.overdue = 0;
+        r->clock.running = SJ_STAGE_NONE;
+        for (int k = SJ_STAGE_ACCEPT; k <= SJ_STAGE_REVIEW; k++) {
+            r->clock.st[k].overdue = 0;
+            r->clock.st[k].done = r->clock.st[k].active;
+        }
+    }
+}
+
 int
 agent_store_inbox(agent_store_t *self,
                   int overdue_only,
@@ -1636,7 +1684,7 @@ agent_store_inbox(agent_store_t *self,
                            " CAST(julianday(due_on) - julianday(?1) AS INTEGER), outcome, conflict,"
                            " occurred_on, category, persons, summary, note, origin,"
                            " NOT EXISTS(SELECT 1 FROM inbox_seen s"
-                           "  WHERE s.assignment_id = inbox.assignment_id)"
+                           "  WHERE s.assignment_id = inbox.assignment_id), item"
                            " FROM inbox ORDER BY due_on, case_id",
                            &st);
     if (rc != SJ_OK) {
@@ -1646,12 +1694,17 @@ agent_store_inbox(agent_store_t *self,
     /* Issue 15: this station's own corrections and voids of the cases
      * (the outbox's, s_fixes_gather) are shown in the inbox too. */
     sj_event_t *ev = malloc(sizeof *ev);
+    sj_down_item_t *it = malloc(sizeof *it);
     s_fix_t *fixes = NULL;
     size_t n_fixes = 0;
-    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+    sj_periods_t periods;
+    if (!ev || !it || (rc = sj_periods_db_get(self->db, &periods, NULL)) != SJ_OK
+        || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
+        int nomem = !ev || !it;
         free(ev);
+        free(it);
         sqlite3_finalize(st);
-        return ev ? rc : SJ_ENOMEM;
+        return nomem ? SJ_ENOMEM : rc;
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1699,7 +1752,9 @@ agent_store_inbox(agent_store_t *self,
             r.outcome = cur;
         }
         int open = sj_outcome_is_open(r.outcome);
-        if (overdue_only && !(open && r.days_left < 0)) {
+        s_inbox_clock(st, 13, it, &periods, today, &r);
+        r.overdue = open && (r.days_left < 0 || (r.has_clock && r.clock.overdue));
+        if (overdue_only && !r.overdue) {
             continue;
         }
         rc = fn(ctx, &r);
@@ -1708,6 +1763,7 @@ agent_store_inbox(agent_store_t *self,
         rc = sj_db_err(self->db, step, "inbox");
     }
     s_fixes_free(fixes, n_fixes);
+    free(it);
     free(ev);
     sqlite3_finalize(st);
     return rc;

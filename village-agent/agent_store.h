@@ -158,10 +158,18 @@ typedef struct {
     int unread;         /* its assignment was never opened on the desk (new) */
     int corrected;      /* issue 15: this station corrected it (the values above are the new) */
     int voided;         /* issue 15: this station voided it (作废) */
+    /* Issue 16: the statutory clock (docs/CLOCK.md), from the facts the
+     * latest item brought and the periods the parent sent; has_clock 0
+     * when the item came from an older sender. A case the station itself
+     * concluded has no running stage. */
+    int has_clock;
+    sj_clock_t clock;
+    int overdue; /* open and past the 交办 due date or a running stage's */
 } agent_inbox_row_t;
 
 /* Calls fn for every assigned case, by due date; with overdue_only only the
- * open ones (pending, accepted) past their due date. */
+ * open ones (pending, accepted) past their due date or a running statutory
+ * stage's (agent_inbox_row_t.overdue). */
 SJ_NODISCARD int agent_store_inbox(agent_store_t *self,
                                    int overdue_only,
                                    int (*fn)(void *ctx, const agent_inbox_row_t *row),

@@ -656,10 +656,43 @@ s_change_form(s_inbox_t *x, const char *cid, int to, const char *zh, const char 
     sj_buf_addf(&p->b,
                 "<input type=\"hidden\" name=\"key\" value=\"%s\"><input type=\"hidden\""
                 " name=\"id\" value=\"%s\"><input type=\"hidden\" name=\"outcome\" value=\"%s\">"
-                "<input type=\"text\" name=\"note\" placeholder=\"%s\" aria-label=\"%s\">"
-                "<button type=\"submit\" class=\"to-%s\">%s</button></form>",
+                "<input type=\"text\" name=\"note\" placeholder=\"%s\" aria-label=\"%s\">",
                 key, cid, sj_enum_name(SJ_FIELD_OUTCOME, to), T(p, "说明", "note"),
-                T(p, "说明", "note"), sj_enum_name(SJ_FIELD_OUTCOME, to), T(p, zh, en));
+                T(p, "说明", "note"));
+    if (to == 4 || to == 2) { /* a conclusion: the petitioner's evaluation (issue 16) */
+        sj_buf_addf(
+            &p->b, "<select name=\"satisfaction\" aria-label=\"%s\"><option value=\"\">%s</option>",
+            T(p, "满意度", "satisfaction"), T(p, "满意度…", "satisfaction…"));
+        for (int v = 1; v <= SJ_SATISFACTION_COUNT; v++) {
+            sj_buf_addf(&p->b, "<option value=\"%s\">%s</option>", sj_satisfaction_name(v),
+                        sj_satisfaction_label(v, p->lang));
+        }
+        sj_buf_add(&p->b, "</select>");
+    }
+    sj_buf_addf(&p->b, "<button type=\"submit\" class=\"to-%s\">%s</button></form>",
+                sj_enum_name(SJ_FIELD_OUTCOME, to), T(p, zh, en));
+}
+
+/* Issue 16: the statutory stage running under the 交办 due date: "办结期限
+ * 2027-01-30 · 剩12天" (docs/CLOCK.md). */
+static void
+s_clock_line(s_page_t *p, const agent_inbox_row_t *r)
+{
+    int k = r->has_clock ? r->clock.running : SJ_STAGE_NONE;
+    if (k == SJ_STAGE_NONE) {
+        return;
+    }
+    const sj_stage_clock_t *sc = &r->clock.st[k];
+    static const char *const zh[] = {"", "受理告知期限", "办结期限", "复查期限"};
+    static const char *const en[] = {"", "acceptance due", "conclusion due", "review due"};
+    sj_buf_addf(&p->b, "<br><span class=\"clock%s\" data-stage=\"%s\">%s %s · ",
+                sc->overdue ? " late" : "", sj_stage_name(k), T(p, zh[k], en[k]), sc->due);
+    if (sc->left < 0) {
+        sj_buf_addf(&p->b, T(p, "已超期%lld天", "%lld days overdue"), (long long) -sc->left);
+    } else {
+        sj_buf_addf(&p->b, T(p, "剩%lld天", "%lld days left"), (long long) sc->left);
+    }
+    sj_buf_add(&p->b, "</span>");
 }
 
 static int
@@ -677,7 +710,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     x->open += open ? 1 : 0;
     x->unread += r->unread ? 1 : 0;
     sj_buf_addf(&p->b, "<tr id=\"case-%s\" class=\"%s%s\"><td class=\"due\">", cid,
-                open && r->days_left < 0 ? "overdue" : "", r->unread ? " new" : "");
+                r->overdue ? "overdue" : "", r->unread ? " new" : "");
     if (r->unread) {
         sj_buf_addf(&p->b, "<span class=\"badge\">%s</span> ", T(p, "新", "new"));
     }
@@ -687,6 +720,7 @@ s_inbox_row(void *ctx, const agent_inbox_row_t *r)
     } else if (open) {
         sj_buf_addf(&p->b, T(p, "剩%" PRId64 "天", "%" PRId64 " days left"), r->days_left);
     }
+    s_clock_line(p, r);
     sj_buf_add(&p->b, "</td><td class=\"outcome\">");
     sj_buf_esc(&p->b, sj_enum_label(SJ_FIELD_OUTCOME, r->outcome, p->lang));
     sj_buf_add(&p->b, "</td><td>");
@@ -784,8 +818,8 @@ s_update_post(s_ctx_t *c, sj_http_req_t *req, s_page_t *p)
     uint64_t num = 0;
     sj_update_result_t res;
     int rc = ev ? agent_change_store(st, sj_form_val(form, "id"), sj_form_val(form, "outcome"),
-                                     sj_form_val(form, "note"), sj_form_val(form, "officer"), ev,
-                                     &num, &res, why, sizeof why)
+                                     sj_form_val(form, "satisfaction"), sj_form_val(form, "note"),
+                                     sj_form_val(form, "officer"), ev, &num, &res, why, sizeof why)
                 : SJ_ENOMEM;
     if (rc == SJ_OK && key
         && agent_store_desk_form_put(st, key, loc, sj_now_ms(), S_FORM_KEEP_MS) != SJ_OK) {

@@ -194,7 +194,15 @@
     if (!iso) {
       return '—';
     }
-    return new Date(iso).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB');
+    /* one order in both languages, as every date on the pages: YYYY-MM-DD HH:MM
+     * (local time); a locale's order (07/12/2026) reads differently in zh and en */
+    const d = new Date(iso);
+    if (isNaN(d.getTime())) {
+      return iso;
+    }
+    const p2 = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p2(d.getMonth() + 1) + '-' + p2(d.getDate()) + ' ' +
+      p2(d.getHours()) + ':' + p2(d.getMinutes());
   }
 
   function duration(s) {

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "sj_clock_db.h"
 #include "sj_ids.h"
 #include "sj_wire.h"
 
@@ -534,6 +535,89 @@ test_wire_down_item(void **state)
     free(it);
 }
 
+/* Issue 16: the periods item (kind 3) and the clock in a snapshot. */
+static void
+test_wire_periods_and_clock(void **state)
+{
+    (void) state;
+    sj_down_item_t *it = malloc(sizeof *it);
+    uint8_t *item = NULL;
+    size_t item_len = 0;
+    char why[256] = "";
+    sj_periods_t p = {.accept_days = 15,
+                      .conclude_days = 20,
+                      .review_days = 30,
+                      .extend_max = 10,
+                      .extend_count = 2};
+    assert_true(sj_down_kind_known(SJ_DOWN_KIND_PERIODS));
+    assert_int_equal(sj_down_periods_encode("230523100", &p, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_OK);
+    assert_int_equal(it->kind, SJ_DOWN_KIND_PERIODS);
+    assert_string_equal(it->to, "230523100");
+    assert_int_equal(it->periods.conclude_days, 20);
+    assert_int_equal(it->periods.extend_max, 10);
+    assert_int_equal(it->periods.extend_count, 2);
+    free(item);
+    p.conclude_days = 0; /* out of range: refused, named */
+    assert_int_equal(sj_down_periods_encode("230523100", &p, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "periods"));
+    free(item);
+
+    /* The clock's facts travel in the snapshot, and the child computes
+     * the same due dates. */
+    sj_event_t *a = malloc(sizeof *a);
+    sj_snapshot_t *snap = malloc(sizeof *snap);
+    s_sample_assignment(a);
+    s_sample_snapshot(snap);
+    snap->has_clock = 1;
+    snap->reported_outcome = 1;
+    snap->source = 1;
+    snap->n_clock = 2;
+    snap->clock[0] = (sj_clock_ev_t){.kind = SJ_CLOCK_CHANGE, .day = "2027-01-05", .outcome = 3};
+    snap->clock[1] =
+        (sj_clock_ev_t){.kind = SJ_CLOCK_EXTENSION, .day = "2027-02-01", .stage = 2, .days = 30};
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    assert_int_equal(sj_event_encode(a, &raw, &len), SJ_OK);
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_OK);
+    assert_int_equal(it->snap.has_clock, 1);
+    assert_int_equal(it->snap.n_clock, 2);
+    assert_string_equal(it->snap.clock[1].day, "2027-02-01");
+    sj_periods_default(&p);
+    sj_clock_t clk;
+    assert_int_equal(sj_clock_of_snapshot(&it->snap, &p, "2027-02-10", &clk), SJ_OK);
+    assert_int_equal(clk.running, SJ_STAGE_CONCLUDE);
+    assert_string_equal(clk.st[SJ_STAGE_CONCLUDE].due, "2027-04-05"); /* 01-05 + 60 + 30 */
+    free(item);
+    /* a bad entry refuses the item, named */
+    snap->clock[1].days = 0;
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_EPROTO);
+    assert_non_null(strstr(why, "clock entry"));
+    free(item);
+    /* an older sender: no clock, none computed */
+    snap->has_clock = 0;
+    assert_int_equal(sj_down_item_encode(raw, len, snap, &item, &item_len), SJ_OK);
+    assert_int_equal(sj_down_item_decode(item, item_len, it, why, sizeof why), SJ_OK);
+    assert_int_equal(sj_clock_of_snapshot(&it->snap, &p, "2027-02-10", &clk), SJ_ENOTFOUND);
+    free(item);
+    free(raw);
+
+    /* Two views of a case joined: an event in both counts once. */
+    const sj_clock_ev_t x[] = {{.kind = SJ_CLOCK_CHANGE, .day = "2027-01-05", .outcome = 3}};
+    const sj_clock_ev_t y[] = {
+        {.kind = SJ_CLOCK_CHANGE, .day = "2027-01-05", .outcome = 3},
+        {.kind = SJ_CLOCK_EXTENSION, .day = "2027-01-09", .stage = 2, .days = 5}};
+    sj_clock_ev_t u[3];
+    assert_int_equal(sj_clock_ev_union(x, 1, y, 2, u), 2);
+    assert_int_equal(u[1].kind, SJ_CLOCK_EXTENSION);
+    free(a);
+    free(snap);
+    free(it);
+}
+
 /* DownBatch and DownAck frames: limits and required fields. */
 static void
 test_wire_decode_down_frames(void **state)
@@ -875,6 +959,7 @@ main(void)
         cmocka_unit_test(test_wire_approval),
         cmocka_unit_test(test_wire_assignment_event),
         cmocka_unit_test(test_wire_down_item),
+        cmocka_unit_test(test_wire_periods_and_clock),
         cmocka_unit_test(test_wire_decode_down_frames),
         cmocka_unit_test(test_wire_decode_garbage),
         cmocka_unit_test(test_wire_decode_version),

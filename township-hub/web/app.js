@@ -159,6 +159,17 @@
   const $ = (id) => document.getElementById(id);
   const t = (key) => I18N[state.lang][key];
   const locale = () => (state.lang === 'zh' ? 'zh-CN' : 'en-GB');
+  /* A time as YYYY-MM-DD HH:MM (local) in both languages, the order of every
+   * date on the pages (a locale's 07/12/2026 reads differently in zh and en). */
+  const stamp = (iso) => {
+    const d = new Date(iso);
+    if (isNaN(d.getTime())) {
+      return iso || '–';
+    }
+    const p2 = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p2(d.getMonth() + 1) + '-' + p2(d.getDate()) + ' ' +
+      p2(d.getHours()) + ':' + p2(d.getMinutes());
+  };
 
   function duration(s) {
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
@@ -257,7 +268,7 @@
       tr.className = silent ? 'silent' : '';
       cell(tr, place(st.station));
       cell(tr, silent ? t('silent') : t('ok'), silent ? 'silent' : 'ok');
-      cell(tr, new Date(st.last_contact).toLocaleString(locale()));
+      cell(tr, stamp(st.last_contact));
       cell(tr, duration(st.silent_s), 'num');
       cell(tr, num(st.reports), 'num');
       cell(tr, num(st.quarantined), 'num');
@@ -443,7 +454,7 @@
     for (const h of c.history) {
       const tr = document.createElement('tr');
       tr.dataset.type = h.type;
-      cell(tr, new Date(h.at).toLocaleString(locale()));
+      cell(tr, stamp(h.at));
       cell(tr, t('t_' + h.type));
       cell(tr, h.origin);
       cell(tr, h.officer || '');
