@@ -416,6 +416,48 @@ s_extensions(const sj_agenda_t *a)
     return t;
 }
 
+/* Appointments (约访, issue 16 item 6) on a day of the meeting's week, with
+ * their state. Only the county keeps them: a store without the table (a
+ * township) has none. */
+static sj_table_t *
+s_appointments(const sj_agenda_t *a)
+{
+    static const char *const names[] = {"on", "at", "office", "state", "case_id", "owner"};
+    sj_table_t *t = s_table(6, names);
+    sqlite3_stmt *st = NULL;
+    if (!t
+        || sqlite3_prepare_v2(a->db,
+                              "SELECT a.on_date, a.at_time, a.office, " SJ_APPOINT_STATE_SQL
+                              ", a.case_id FROM appointments a WHERE a.on_date BETWEEN ?1 AND ?2"
+                              " ORDER BY a.on_date, a.at_time, a.row",
+                              -1, &st, NULL)
+               != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return t; /* no appointments here */
+    }
+    sqlite3_bind_text(st, 1, a->mon, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->sun, -1, SQLITE_STATIC);
+    while (t && sqlite3_step(st) == SQLITE_ROW) {
+        const sj_agenda_case_t *c = sqlite3_column_bytes(st, 4) == SJ_ID_BYTES
+                                        ? s_find(a, sqlite3_column_blob(st, 4))
+                                        : NULL;
+        if (!c) {
+            continue; /* voided, or not here */
+        }
+        const char *row[] = {(const char *) sqlite3_column_text(st, 0),
+                             (const char *) sqlite3_column_text(st, 1),
+                             (const char *) sqlite3_column_text(st, 2),
+                             (const char *) sqlite3_column_text(st, 3),
+                             c->id_text,
+                             c->owner};
+        if (sj_table_add_row(t, row) != SJ_OK) {
+            sj_table_destroy(&t);
+        }
+    }
+    sqlite3_finalize(st);
+    return t;
+}
+
 const sj_agenda_section_t sj_agenda_sections[] = {
     {"owned", "领导包案", "Cases owned by leaders", "包案的案件：未办结的，或上次例会以来有变化的",
      "owned cases that are open, or changed since the last meeting", s_owned},
@@ -428,6 +470,8 @@ const sj_agenda_section_t sj_agenda_sections[] = {
      "reviews requested since the last meeting", s_reviews},
     {"extensions", "延期申请", "Extensions asked", "上次例会以来的延期",
      "extensions made since the last meeting", s_extensions},
+    {"appointments", "本周约访", "Appointments this week", "本周各日的约访及是否赴约",
+     "the appointments on a day of the week, kept, missed or pending", s_appointments},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -455,6 +499,10 @@ static const struct {
     {"days", "天数", "days"},
     {"approved_by", "批准人", "approved by"},
     {"reason", "理由", "reason"},
+    {"on", "约定日期", "day"},
+    {"at", "时间", "time"},
+    {"office", "接待科室", "office"},
+    {"state", "赴约", "kept"},
 };
 
 static void

@@ -54,6 +54,12 @@ typedef struct {
     size_t ncases;
 } sj_agenda_t;
 
+/* The mark in force of appointment a (county store, issue 16 item 6): its
+ * latest row, 'kept' or 'missed', else 'pending'. */
+#define SJ_APPOINT_STATE_SQL                                                                     \
+    "coalesce((SELECT CASE k.kept WHEN 1 THEN 'kept' ELSE 'missed' END FROM appointment_marks k" \
+    " WHERE k.appointment = a.id ORDER BY k.row DESC LIMIT 1), 'pending')"
+
 /* One section's rows. */
 typedef sj_table_t *(sj_agenda_rows_fn) (const sj_agenda_t *a);
 typedef struct {

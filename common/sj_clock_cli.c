@@ -56,6 +56,61 @@ sj_clock_cli_periods_on(const sj_cli_args_t *a,
     return sj_clock_cli_periods_over(a->tool->tool, vals, base, p);
 }
 
+int
+sj_clock_extension_fill(sj_event_t *ev,
+                        const char *case_id,
+                        const char *days_text,
+                        const char *reason,
+                        const char *approved,
+                        const char *stage_text,
+                        const char *officer,
+                        char *err,
+                        size_t err_size)
+{
+    memset(ev, 0, sizeof *ev);
+    char *end = NULL;
+    long long days = days_text && days_text[0] ? strtoll(days_text, &end, 10) : 0;
+    if (!days_text || !end || *end || days < 1 || days > SJ_PERIOD_MAX_DAYS) {
+        snprintf(err, err_size, "--days '%.32s': give a whole number 1..%d",
+                 days_text ? days_text : "", SJ_PERIOD_MAX_DAYS);
+        return SJ_EINVAL;
+    }
+    int stage = SJ_STAGE_NONE;
+    if (stage_text && stage_text[0] && (stage = sj_stage_parse(stage_text)) == SJ_STAGE_NONE) {
+        snprintf(err, err_size, "--stage '%.32s': give acceptance, conclusion or review",
+                 stage_text);
+        return SJ_EINVAL;
+    }
+    if (!reason || !reason[0] || strlen(reason) > SJ_MAX_NOTE_BYTES
+        || !sj_utf8_valid(reason, strlen(reason))) {
+        snprintf(err, err_size, "--reason: give the reason told (1..%d bytes of UTF-8)",
+                 SJ_MAX_NOTE_BYTES);
+        return SJ_EINVAL;
+    }
+    if (!approved || !approved[0] || strlen(approved) > SJ_MAX_OFFICER_BYTES
+        || !sj_utf8_valid(approved, strlen(approved))) {
+        snprintf(err, err_size, "--approved-by: give the approving head's name (1..%d bytes)",
+                 SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    if (officer
+        && (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer)))) {
+        snprintf(err, err_size, "--officer: at most %d bytes of UTF-8", SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    if (!case_id || sj_uuid_parse(case_id, ev->case_id) != SJ_OK) {
+        snprintf(err, err_size, "'%.64s' is not a case id (a UUID)", case_id ? case_id : "");
+        return SJ_EINVAL;
+    }
+    ev->type = SJ_EVENT_EXTENSION;
+    ev->ext_stage = stage;
+    ev->ext_days = (int) days;
+    snprintf(ev->note, sizeof ev->note, "%s", reason);
+    snprintf(ev->approved_by, sizeof ev->approved_by, "%s", approved);
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    return SJ_OK;
+}
+
 sj_event_t *
 sj_clock_cli_extension(const sj_cli_args_t *a,
                        int days_id,
@@ -67,56 +122,26 @@ sj_clock_cli_extension(const sj_cli_args_t *a,
 {
     const char *tool = a->tool->tool;
     *code = 2;
-    long long days = 0;
-    if (sj_cli_need(a, days_id, "N") || sj_cli_int(a, days_id, 1, SJ_PERIOD_MAX_DAYS, &days)
-        || sj_cli_need(a, reason_id, "TEXT") || sj_cli_need(a, approved_id, "NAME")) {
+    if (sj_cli_need(a, days_id, "N") || sj_cli_need(a, reason_id, "TEXT")
+        || sj_cli_need(a, approved_id, "NAME")) {
         return NULL;
     }
-    const char *reason = sj_cli_val(a, reason_id);
-    const char *approved = sj_cli_val(a, approved_id);
-    const char *officer = officer_id ? sj_cli_val(a, officer_id) : NULL;
-    const char *stage_text = stage_id ? sj_cli_val(a, stage_id) : NULL;
-    int stage = SJ_STAGE_NONE;
-    if (stage_text && (stage = sj_stage_parse(stage_text)) == SJ_STAGE_NONE) {
-        fprintf(stderr, _("%s: --stage '%s': give acceptance, conclusion or review\n"), tool,
-                stage_text);
-        return NULL;
-    }
-    if (!reason[0] || strlen(reason) > SJ_MAX_NOTE_BYTES
-        || !sj_utf8_valid(reason, strlen(reason))) {
-        fprintf(stderr, _("%s: --reason: give the reason told (1..%d bytes of UTF-8)\n"), tool,
-                SJ_MAX_NOTE_BYTES);
-        return NULL;
-    }
-    if (!approved[0] || strlen(approved) > SJ_MAX_OFFICER_BYTES
-        || !sj_utf8_valid(approved, strlen(approved))) {
-        fprintf(stderr, _("%s: --approved-by: give the approving head's name (1..%d bytes)\n"),
-                tool, SJ_MAX_OFFICER_BYTES);
-        return NULL;
-    }
-    if (officer
-        && (strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer)))) {
-        fprintf(stderr, _("%s: --officer: at most %d bytes of UTF-8\n"), tool,
-                SJ_MAX_OFFICER_BYTES);
-        return NULL;
-    }
-    sj_event_t *ev = calloc(1, sizeof *ev);
+    sj_event_t *ev = malloc(sizeof *ev);
     if (!ev) {
         fprintf(stderr, _("%s: out of memory\n"), tool);
         *code = 1;
         return NULL;
     }
-    if (sj_uuid_parse(a->pos[0], ev->case_id) != SJ_OK) {
-        fprintf(stderr, _("%s: '%s' is not a case id (a UUID)\n"), tool, a->pos[0]);
+    char err[512];
+    if (sj_clock_extension_fill(ev, a->pos[0], sj_cli_val(a, days_id), sj_cli_val(a, reason_id),
+                                sj_cli_val(a, approved_id),
+                                stage_id ? sj_cli_val(a, stage_id) : NULL,
+                                officer_id ? sj_cli_val(a, officer_id) : NULL, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "%s: %s\n", tool, err);
         free(ev);
         return NULL;
     }
-    ev->type = SJ_EVENT_EXTENSION;
-    ev->ext_stage = stage;
-    ev->ext_days = (int) days;
-    snprintf(ev->note, sizeof ev->note, "%s", reason);
-    snprintf(ev->approved_by, sizeof ev->approved_by, "%s", approved);
-    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
     *code = 0;
     return ev;
 }

@@ -45,6 +45,21 @@ sj_event_t *sj_clock_cli_extension(const sj_cli_args_t *a,
                                    int officer_id,
                                    int *code);
 
+/* An extension event from what a person typed (the CLI's options or the
+ * page's form, the same checks): days 1..SJ_PERIOD_MAX_DAYS, the reason and
+ * the approving head (required), the stage (NULL or "": the one running),
+ * the officer (may be NULL). SJ_OK, or SJ_EINVAL with err naming what was
+ * wrong (the option as --name). */
+int sj_clock_extension_fill(sj_event_t *ev,
+                            const char *case_id,
+                            const char *days_text,
+                            const char *reason,
+                            const char *approved,
+                            const char *stage_text,
+                            const char *officer,
+                            char *err,
+                            size_t err_size);
+
 /* What `extend` prints: the event id on stdout; on stderr the stage, the
  * days and the new due date ("case ID: conclusion extended by 30 days,
  * due 2026-04-01 (延期 ...)"). */

@@ -208,7 +208,9 @@ sj_clock_db_snapshot(sj_clock_db_t *self,
     if (rc != SJ_OK || n > SJ_SNAP_CLOCK_MAX) {
         return rc; /* too long a story: the child shows no clock (docs/CLOCK.md) */
     }
-    memcpy(snap->clock, ev, n * sizeof *ev);
+    if (n > 0) { /* ev is NULL without events: memcpy's argument must not be */
+        memcpy(snap->clock, ev, n * sizeof *ev);
+    }
     snap->n_clock = n;
     snap->reported_outcome = report_outcome;
     snap->source = report_source;

@@ -431,3 +431,73 @@ sj_login_audit_page(
     }
     sj_buf_free(&b);
 }
+
+/* ---- a page's actions ---- */
+
+int
+sj_act_may(const char *const *roles, const sj_who_t *who)
+{
+    for (const char *const *r = roles; who && r && *r; r++) {
+        if (strcmp(*r, who->role) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+s_act_text(sj_http_req_t *req, unsigned int status, const char *zh, const char *en)
+{
+    char text[600];
+    int n = snprintf(text, sizeof text, "%s\n%s\n", zh, en);
+    sj_http_reply(req, status, "text/plain; charset=utf-8", text,
+                  n > 0 && (size_t) n < sizeof text ? (size_t) n : strlen(text));
+}
+
+void
+sj_act_post(sqlite3 *wdb,
+            sj_http_req_t *req,
+            const sj_who_t *who,
+            const char *name,
+            int may,
+            sj_act_run_fn *run,
+            void *ctx,
+            const char *home,
+            const char *home_en)
+{
+    if (!who) {
+        s_act_text(req, 401, "请先登录。", "log in first");
+        return;
+    }
+    if (!may) {
+        sj_login_audit(wdb, req, who, name, "refused: the role may not", 0);
+        char en[200];
+        snprintf(en, sizeof en, "refused: role %s may not %s", who->role, name);
+        s_act_text(req, 403, "拒绝：此账户的角色无权执行此操作。", en);
+        return;
+    }
+    const sj_form_t *form = sj_http_req_form(req);
+    const char *key = sj_form_get(form, "key");
+    char location[SJ_HTTP_ONCE_LEN];
+    if (sj_http_once_get(req, key, location, sizeof location)) {
+        sj_http_reply_redirect(req, location);
+        return;
+    }
+    char done[400] = "", err[400] = "";
+    int rc = run(ctx, form, who, done, sizeof done, err, sizeof err);
+    sj_login_audit(wdb, req, who, name, rc == SJ_OK ? done : err, rc == SJ_OK);
+    if (rc != SJ_OK) {
+        char en[500];
+        snprintf(en, sizeof en, "refused: %s", err);
+        s_act_text(req, rc == SJ_EINVAL || rc == SJ_ENOTFOUND ? 400 : 500,
+                   "未执行：请看下面的原因。", en);
+        return;
+    }
+    const char *back = sj_form_get(form, "back");
+    snprintf(location, sizeof location, "%s",
+             back && back[0] == '/' && back[1] != '/'
+                 ? back
+                 : (sj_login_lang(req) == SJ_LANG_EN ? home_en : home));
+    sj_http_once_put(req, key, location);
+    sj_http_reply_redirect(req, location);
+}

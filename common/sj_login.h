@@ -84,4 +84,36 @@ void sj_login_audit(sqlite3 *db,
                     const char *detail,
                     int ok);
 
+/* ---- a page's actions (issue 17 item 2) ----
+ * The frame of a POST of an action form, the same at the county and the
+ * township: run does the action's work on ctx (the node's write store) and
+ * says what it did in done (SJ_OK) or why not in err (SJ_EINVAL,
+ * SJ_ENOTFOUND: refused, 400; other codes 500). */
+typedef int(sj_act_run_fn)(void *ctx,
+                           const sj_form_t *form,
+                           const sj_who_t *who,
+                           char *done,
+                           size_t done_size,
+                           char *err,
+                           size_t err_size);
+
+/* 1 when who's role is one of roles (NULL-terminated). */
+int sj_act_may(const char *const *roles, const sj_who_t *who);
+
+/* Answers the POST of action name (its CSRF token already checked): 401
+ * without a login, 403 when !may (an audit row), the form key's earlier
+ * answer when it was posted before (sj_http_once_*), else runs it: an
+ * audit row of what was done or refused; a refusal is answered with the
+ * reason (text, zh and en), a success 303 to the form's "back" (a path of
+ * this page), else to home (home_en for English). */
+void sj_act_post(sqlite3 *wdb,
+                 sj_http_req_t *req,
+                 const sj_who_t *who,
+                 const char *name,
+                 int may,
+                 sj_act_run_fn *run,
+                 void *ctx,
+                 const char *home,
+                 const char *home_en);
+
 #endif

@@ -315,3 +315,38 @@ sj_fix_fill(sj_event_t *ev,
     }
     return SJ_OK;
 }
+
+int
+sj_evaluation_fill(sj_event_t *ev,
+                   const char *case_id,
+                   const char *satisfaction,
+                   const char *note,
+                   const char *officer,
+                   char *err,
+                   size_t err_size)
+{
+    memset(ev, 0, sizeof *ev);
+    int value = satisfaction && satisfaction[0] ? sj_satisfaction_value(satisfaction) : 0;
+    if (!value) {
+        snprintf(err, err_size,
+                 "--satisfaction '%.32s': give 满意 (satisfied), 基本满意 (basically), 不满意"
+                 " (dissatisfied) or 未评价 (not_evaluated)",
+                 satisfaction ? satisfaction : "");
+        return SJ_EINVAL;
+    }
+    if (!s_text_ok(note, SJ_MAX_NOTE_BYTES) || !s_text_ok(officer, SJ_MAX_OFFICER_BYTES)) {
+        snprintf(err, err_size,
+                 "--note (at most %d bytes) and --officer (at most %d) must be UTF-8 text",
+                 SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
+        return SJ_EINVAL;
+    }
+    if (!case_id || sj_uuid_parse(case_id, ev->case_id) != SJ_OK) {
+        snprintf(err, err_size, "'%.64s' is not a case id (a UUID)", case_id ? case_id : "");
+        return SJ_EINVAL;
+    }
+    ev->type = SJ_EVENT_EVALUATION;
+    ev->satisfaction = value;
+    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
+    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
+    return SJ_OK;
+}

@@ -137,4 +137,15 @@ SJ_NODISCARD int sj_fix_fill(sj_event_t *ev,
                              char *err,
                              size_t err_size);
 
+/* Fills an evaluation event (the petitioner's satisfaction with a concluded
+ * case: by name or Chinese label) from what a person typed; note and
+ * officer may be NULL. SJ_OK, or SJ_EINVAL with err naming what was wrong. */
+SJ_NODISCARD int sj_evaluation_fill(sj_event_t *ev,
+                                    const char *case_id,
+                                    const char *satisfaction,
+                                    const char *note,
+                                    const char *officer,
+                                    char *err,
+                                    size_t err_size);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "county_store_view.h"
+#include "sj_agenda.h"
 #include "sj_db.h"
 #include "sj_model.h"
 
@@ -276,10 +277,8 @@ county_appoint_mark(county_store_t *store,
 }
 
 /* The mark in force of appointment a (its latest row): 'kept', 'missed' or
- * 'pending'. */
-#define S_STATE_SQL                                                                              \
-    "coalesce((SELECT CASE k.kept WHEN 1 THEN 'kept' ELSE 'missed' END FROM appointment_marks k" \
-    " WHERE k.appointment = a.id ORDER BY k.row DESC LIMIT 1), 'pending')"
+ * 'pending' (sj_agenda.h: the agenda lists them too). */
+#define S_STATE_SQL SJ_APPOINT_STATE_SQL
 
 int
 county_appoint_table(sqlite3 *db,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "county_acts.h"
 #include "county_appoint.h"
 #include "county_assess.h"
 #include "county_assign.h"
@@ -698,34 +699,34 @@ s_fix_cmd(const sj_cli_args_t *ca)
         [SJ_FIX_KIND] = O_KIND,         [SJ_FIX_PERSONS] = O_PERSONS,
         [SJ_FIX_LEVEL] = O_LEVEL,       [SJ_FIX_CATEGORY] = O_CATEGORY,
         [SJ_FIX_SOURCE] = O_SOURCE,     [SJ_FIX_SUMMARY] = O_SUMMARY};
-    int code = 1;
-    sj_event_t *ev = sj_cli_fix_event(ca, ids, O_REASON, O_OFFICER, &code);
-    if (!ev) {
-        return code;
+    const char *vals[SJ_FIX_COUNT];
+    for (int i = 0; i < SJ_FIX_COUNT; i++) {
+        vals[i] = sj_cli_val(ca, ids[i]);
     }
-    char err[512] = "";
-    code = 1;
+    char err[512] = "", id[SJ_UUID_TEXT];
+    /* The values first (exit 2 before anything is opened). */
+    sj_event_t *ev = sj_cli_fix_event(ca, ids, O_REASON, O_OFFICER, &(int){1});
+    if (!ev) {
+        return 2;
+    }
+    free(ev);
     county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
-        free(ev);
         return 1;
     }
-    if (county_store_fix(st, ev, err, sizeof err) != SJ_OK) {
+    int rc = county_fix_do(st, is_void, ca->pos[0], vals, sj_cli_val(ca, O_REASON),
+                           sj_cli_val(ca, O_OFFICER), NULL, id, err, sizeof err);
+    sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], rc == SJ_OK);
+    if (rc != SJ_OK) {
         fprintf(stderr, "county-server: %s\n", err);
-        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 0);
     } else {
-        sj_audit_cli(county_store_db(st), is_void ? "void" : "correct", ca->pos[0], 1);
-        char id[SJ_UUID_TEXT];
-        sj_uuid_format(ev->id, id);
         printf("%s\n", id);
         fprintf(stderr, _("county-server: %s of %s stored (event of origin %s)\n"),
                 is_void ? "void (作废)" : "correction (更正)", ca->pos[0], county_store_origin(st));
-        code = 0;
     }
     county_store_close(&st);
-    free(ev);
-    return code;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 /* ---- places (issue 15 item 4) ---- */
@@ -839,14 +840,13 @@ s_extend_cmd(const sj_cli_args_t *ca)
     if (code) {
         return code;
     }
+    /* The values first (exit 2 before anything is opened). */
     sj_event_t *ev =
         sj_clock_cli_extension(ca, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
     if (!ev) {
         return code;
     }
-    char err[512] = "", today[11];
-    sj_date_today(today);
-    code = 1;
+    char err[512] = "", id[SJ_UUID_TEXT];
     county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
@@ -858,17 +858,23 @@ s_extend_cmd(const sj_cli_args_t *ca)
     if (sj_periods_db_get(county_store_db(st), &held, NULL) == SJ_OK) {
         (void) sj_clock_cli_periods_on(ca, &s_period_ids, &held, &p);
     }
-    if (county_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+    int rc = county_extend_do(st, ca->pos[0], sj_cli_val(ca, O_DAYS), sj_cli_val(ca, O_REASON),
+                              sj_cli_val(ca, O_APPROVED_BY), sj_cli_val(ca, O_STAGE),
+                              sj_cli_val(ca, O_OFFICER), NULL, &p, ev, &after, id, err, sizeof err);
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %.40s +%.8s days%s%.600s", ca->pos[0],
+             sj_cli_val(ca, O_DAYS), rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(county_store_db(st), "extend", detail, rc == SJ_OK);
+    if (rc != SJ_OK) {
         fprintf(stderr, _("county-server: extension refused, nothing stored: %s\n"), err);
     } else {
         char where[64];
         snprintf(where, sizeof where, "event of origin %s", county_store_origin(st));
         sj_clock_cli_report("county-server", ca->pos[0], ev, &after, where);
-        code = 0;
     }
     county_store_close(&st);
     free(ev);
-    return code;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 /* ---- evaluate (issue 16) ---- */
@@ -876,63 +882,43 @@ s_extend_cmd(const sj_cli_args_t *ca)
 static int
 s_evaluate_cmd(const sj_cli_args_t *ca)
 {
-    const char *sat = sj_cli_val(ca, O_SATISFACTION);
-    const char *note = sj_cli_val(ca, O_NOTE), *officer = sj_cli_val(ca, O_OFFICER);
     if (sj_cli_need(ca, O_SATISFACTION, "S")) {
         return 2;
     }
-    int value = sj_satisfaction_value(sat);
-    if (!value) {
-        fprintf(stderr,
-                "county-server: --satisfaction '%s': give 满意 (satisfied), 基本满意 (basically),"
-                " 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
-                sat);
+    char err[512] = "", id[SJ_UUID_TEXT];
+    sj_event_t ev;
+    /* The values first (exit 2 before anything is opened). */
+    if (sj_evaluation_fill(&ev, ca->pos[0], sj_cli_val(ca, O_SATISFACTION), sj_cli_val(ca, O_NOTE),
+                           sj_cli_val(ca, O_OFFICER), err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "county-server: %s\n", err);
         return 2;
     }
-    if ((note && (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))))
-        || (officer
-            && (strlen(officer) > SJ_MAX_OFFICER_BYTES
-                || !sj_utf8_valid(officer, strlen(officer))))) {
-        fprintf(stderr,
-                _("county-server: --note (at most %d bytes) and --officer (at most %d) must"
-                  " be UTF-8 text\n"),
-                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
-        return 2;
-    }
-    sj_event_t *ev = calloc(1, sizeof *ev);
-    if (!ev) {
-        fprintf(stderr, _("county-server: out of memory\n"));
-        return 1;
-    }
-    if (sj_uuid_parse(ca->pos[0], ev->case_id) != SJ_OK) {
-        fprintf(stderr, _("county-server: '%s' is not a case id (a UUID)\n"), ca->pos[0]);
-        free(ev);
-        return 2;
-    }
-    ev->type = SJ_EVENT_EVALUATION;
-    ev->satisfaction = value;
-    snprintf(ev->note, sizeof ev->note, "%s", note ? note : "");
-    snprintf(ev->officer, sizeof ev->officer, "%s", officer ? officer : "");
-    char err[512] = "";
-    int code = 1;
     county_store_t *st = county_store_open(ca->data, NULL, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "county-server: %s\n", err);
-    } else if (county_store_evaluate(st, ev, err, sizeof err) != SJ_OK) {
+        return 1;
+    }
+    int value = 0;
+    int rc =
+        county_evaluate_do(st, ca->pos[0], sj_cli_val(ca, O_SATISFACTION), sj_cli_val(ca, O_NOTE),
+                           sj_cli_val(ca, O_OFFICER), NULL, &value, id, err, sizeof err);
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %.40s %s%s%.600s", ca->pos[0],
+             value ? sj_satisfaction_name(value) : "-", rc == SJ_OK ? "" : ": ",
+             rc == SJ_OK ? "" : err);
+    sj_audit_cli(county_store_db(st), "evaluate", detail, rc == SJ_OK);
+    if (rc != SJ_OK) {
         fprintf(stderr, _("county-server: evaluation refused, nothing stored: %s\n"), err);
     } else {
-        char id[SJ_UUID_TEXT];
-        sj_uuid_format(ev->id, id);
         printf("%s\n", id);
         fprintf(stderr,
                 _("county-server: case %s: evaluation %s (%s) stored (event of origin %s)\n"),
                 ca->pos[0], sj_satisfaction_label(value, SJ_LANG_ZH), sj_satisfaction_name(value),
                 county_store_origin(st));
-        code = 0;
     }
     county_store_close(&st);
-    free(ev);
-    return code;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 /* ---- appointments (约访, issue 16 item 6, county_appoint.h) ---- */
@@ -1325,7 +1311,7 @@ s_lock_cmd(const sj_cli_args_t *ca)
         return 1;
     }
     const char *period = month ? month : year;
-    int rc = county_lock_period(county_store_db(st), period, who, err, sizeof err);
+    int rc = county_lock_do(st, month, year, who, err, sizeof err);
     sj_audit_cli(county_store_db(st), "lock", period, rc == SJ_OK);
     county_store_close(&st);
     if (rc != SJ_OK) {

@@ -7,12 +7,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "county_acts.h"
 #include "county_appoint_web.h"
 #include "county_assign.h"
 #include "county_cases.h"
 #include "county_dept.h"
 #include "county_own.h"
 #include "county_store_view.h"
+#include "sj_clock.h"
 #include "sj_form.h"
 #include "sj_log.h"
 #include "sj_users.h"
@@ -105,6 +107,154 @@ s_update(county_store_t *wst,
     return rc;
 }
 
+/* A form's value, "" as not given (NULL). */
+static const char *
+s_given(const sj_form_t *form, const char *name)
+{
+    const char *v = sj_form_val(form, name);
+    return v && v[0] ? v : NULL;
+}
+
+/* extend (延期): case, days, reason, approved_by, stage (empty: the one
+ * running); the officer is the account. The same code as `county-server
+ * extend` (county_extend_do), on the periods the county holds (docs/CLOCK.md). */
+static int
+s_extend(county_store_t *wst,
+         const sj_form_t *form,
+         const sj_who_t *who,
+         char *done,
+         size_t done_size,
+         char *err,
+         size_t err_size)
+{
+    const char *id = sj_form_val(form, "case"), *days = sj_form_val(form, "days");
+    sj_clock_t after;
+    char ev[SJ_UUID_TEXT];
+    int rc = county_extend_do(wst, id, days, sj_form_val(form, "reason"),
+                              sj_form_val(form, "approved_by"), s_given(form, "stage"), who->name,
+                              who->name, NULL, NULL, &after, ev, err, err_size);
+    if (rc == SJ_EFORBIDDEN) {
+        rc = SJ_EINVAL; /* refused: the page says why (400) */
+    }
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "case %s +%s days: event %s", id, days, ev);
+    }
+    return rc;
+}
+
+/* correct (更正) or void (作废): case, reason and a correction's fields by
+ * the CLI's option names (occurred, channel, kind, persons, level,
+ * category, source, summary; empty: unchanged). The same code as
+ * `county-server correct` and `void` (county_fix_do). */
+static int
+s_fix(county_store_t *wst,
+      int is_void,
+      const sj_form_t *form,
+      const sj_who_t *who,
+      char *done,
+      size_t done_size,
+      char *err,
+      size_t err_size)
+{
+    static const char *const names[SJ_FIX_COUNT] = {
+        [SJ_FIX_OCCURRED] = "occurred", [SJ_FIX_CHANNEL] = "channel",
+        [SJ_FIX_KIND] = "kind",         [SJ_FIX_PERSONS] = "persons",
+        [SJ_FIX_LEVEL] = "level",       [SJ_FIX_CATEGORY] = "category",
+        [SJ_FIX_SOURCE] = "source",     [SJ_FIX_SUMMARY] = "summary"};
+    const char *vals[SJ_FIX_COUNT];
+    for (int i = 0; i < SJ_FIX_COUNT; i++) {
+        vals[i] = is_void ? NULL : s_given(form, names[i]);
+    }
+    const char *id = sj_form_val(form, "case");
+    char ev[SJ_UUID_TEXT];
+    int rc = county_fix_do(wst, is_void, id, vals, sj_form_val(form, "reason"), who->name,
+                           who->name, ev, err, err_size);
+    if (rc == SJ_EFORBIDDEN) {
+        rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "case %s %s: event %s", id, is_void ? "voided" : "corrected", ev);
+    }
+    return rc;
+}
+
+static int
+s_correct(county_store_t *wst,
+          const sj_form_t *form,
+          const sj_who_t *who,
+          char *done,
+          size_t done_size,
+          char *err,
+          size_t err_size)
+{
+    return s_fix(wst, 0, form, who, done, done_size, err, err_size);
+}
+
+static int
+s_void(county_store_t *wst,
+       const sj_form_t *form,
+       const sj_who_t *who,
+       char *done,
+       size_t done_size,
+       char *err,
+       size_t err_size)
+{
+    return s_fix(wst, 1, form, who, done, done_size, err, err_size);
+}
+
+/* evaluate (满意度): case, satisfaction, note. The same code as
+ * `county-server evaluate` (county_evaluate_do). */
+static int
+s_evaluate(county_store_t *wst,
+           const sj_form_t *form,
+           const sj_who_t *who,
+           char *done,
+           size_t done_size,
+           char *err,
+           size_t err_size)
+{
+    const char *id = sj_form_val(form, "case");
+    char ev[SJ_UUID_TEXT];
+    int value = 0;
+    int rc =
+        county_evaluate_do(wst, id, sj_form_val(form, "satisfaction"), sj_form_val(form, "note"),
+                           who->name, who->name, &value, ev, err, err_size);
+    if (rc == SJ_EFORBIDDEN) {
+        rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "case %s evaluated %s: event %s", id, sj_satisfaction_name(value),
+                 ev);
+    }
+    return rc;
+}
+
+/* lock (锁定): month or year, by the account. The same code as
+ * `county-server lock` (county_lock_do). */
+static int
+s_lock(county_store_t *wst,
+       const sj_form_t *form,
+       const sj_who_t *who,
+       char *done,
+       size_t done_size,
+       char *err,
+       size_t err_size)
+{
+    const char *month = s_given(form, "month"), *year = s_given(form, "year");
+    int rc = county_lock_do(wst, month, year, who->name, err, err_size);
+    if (rc == SJ_EFORBIDDEN) {
+        rc = SJ_EINVAL;
+    }
+    if (rc == SJ_OK) {
+        snprintf(done, done_size, "%s locked", month ? month : year);
+    }
+    return rc;
+}
+
+static const char *const s_staff[] = {"staff", NULL};
+static const char *const s_staff_dept[] = {"staff", "department", NULL};
+static const char *const s_admin[] = {"admin", NULL};
+
 /* own: a leader owns the case (领导包案; case, leader, portfolio); the
  * officer is the account. The same code as `county-server own`
  * (county_own_do, docs/MEETING.md). */
@@ -127,9 +277,6 @@ s_own(county_store_t *wst,
     return rc;
 }
 
-static const char *const s_staff[] = {"staff", NULL};
-static const char *const s_staff_dept[] = {"staff", "department", NULL};
-
 /* The table of the page's actions (see county_web.h). Another action is one
  * line here and a function of the s_action_fn shape (extend, own, appoint,
  * a status change, correct, void: their CLI's work made a function both
@@ -137,6 +284,11 @@ static const char *const s_staff_dept[] = {"staff", "department", NULL};
 static const s_action_t s_actions[] = {
     {"/act/assign", "assign", s_staff, s_assign},
     {"/act/update", "update", s_staff_dept, s_update},
+    {"/act/extend", "extend", s_staff, s_extend},
+    {"/act/correct", "correct", s_staff, s_correct},
+    {"/act/void", "void", s_staff, s_void},
+    {"/act/evaluate", "evaluate", s_staff, s_evaluate},
+    {"/act/lock", "lock", s_admin, s_lock},
     {"/act/appoint", "appoint", s_staff, county_appoint_web_make},
     {"/act/appointment", "appointment", s_staff, county_appoint_web_mark},
     {"/act/own", "own", s_staff, s_own},
@@ -146,27 +298,32 @@ static const s_action_t s_actions[] = {
 static int
 s_may(const s_action_t *a, const sj_who_t *who)
 {
-    for (const char *const *r = a->roles; who && r && *r; r++) {
-        if (strcmp(*r, who->role) == 0) {
-            return 1;
-        }
-    }
-    return 0;
+    return sj_act_may(a->roles, who);
 }
 
-static void
-s_text(sj_http_req_t *req, unsigned int status, const char *zh, const char *en)
+/* The common frame (sj_act_post) runs an action of this table. */
+typedef struct {
+    county_store_t *wst;
+    const s_action_t *a;
+} s_run_t;
+
+static int
+s_run(void *ctx,
+      const sj_form_t *form,
+      const sj_who_t *who,
+      char *done,
+      size_t done_size,
+      char *err,
+      size_t err_size)
 {
-    char text[600];
-    int n = snprintf(text, sizeof text, "%s\n%s\n", zh, en);
-    sj_http_reply(req, status, "text/plain; charset=utf-8", text,
-                  n > 0 && (size_t) n < sizeof text ? (size_t) n : strlen(text));
+    s_run_t *r = ctx;
+    return r->a->run(r->wst, form, who, done, done_size, err, err_size);
 }
 
 void
 county_web_post(county_store_t *wst, sj_http_req_t *req, const sj_who_t *who, sj_lang_t lang)
 {
-    sqlite3 *wdb = county_store_db(wst);
+    (void) lang; /* sj_act_post reads it from the request */
     const char *path = sj_http_req_path(req);
     const s_action_t *a = s_actions;
     while (a->path && strcmp(a->path, path) != 0) {
@@ -176,40 +333,9 @@ county_web_post(county_store_t *wst, sj_http_req_t *req, const sj_who_t *who, sj
         sj_http_reply_error(req, 404, "no such form");
         return;
     }
-    if (!who) {
-        s_text(req, 401, "请先登录。", "log in first");
-        return;
-    }
-    if (!s_may(a, who)) {
-        sj_login_audit(wdb, req, who, a->name, "refused: the role may not", 0);
-        char en[200];
-        snprintf(en, sizeof en, "refused: role %s may not %s", who->role, a->name);
-        s_text(req, 403, "拒绝：此账户的角色无权执行此操作。", en);
-        return;
-    }
-    const sj_form_t *form = sj_http_req_form(req);
-    const char *key = sj_form_get(form, "key");
-    char location[SJ_HTTP_ONCE_LEN];
-    if (sj_http_once_get(req, key, location, sizeof location)) {
-        sj_http_reply_redirect(req, location);
-        return;
-    }
-    char done[400] = "", err[400] = "";
-    int rc = a->run(wst, form, who, done, sizeof done, err, sizeof err);
-    sj_login_audit(wdb, req, who, a->name, rc == SJ_OK ? done : err, rc == SJ_OK);
-    if (rc != SJ_OK) {
-        char en[500];
-        snprintf(en, sizeof en, "refused: %s", err);
-        s_text(req, rc == SJ_EINVAL || rc == SJ_ENOTFOUND ? 400 : 500, "未执行：请看下面的原因。",
-               en);
-        return;
-    }
-    const char *back = sj_form_get(form, "back");
-    snprintf(location, sizeof location, "%s",
-             back && back[0] == '/' && back[1] != '/' ? back
-                                                      : (lang == SJ_LANG_EN ? "/?lang=en" : "/"));
-    sj_http_once_put(req, key, location);
-    sj_http_reply_redirect(req, location);
+    s_run_t r = {wst, a};
+    sj_act_post(county_store_db(wst), req, who, a->name, s_may(a, who), s_run, &r, "/",
+                "/?lang=en");
 }
 
 /* ---- /api/me, /audit ---- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub_acts.h"
 #include "hub_http.h"
 #include "hub_out.h"
 #include "hub_own.h"
@@ -331,66 +332,21 @@ s_assign(const s_opts_t *o,
          const char *note,
          const char *officer)
 {
-    uint8_t id[SJ_ID_BYTES];
-    if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, _("township-hub: '%s' is not a case id (a UUID)\n"), id_text);
-        return 2;
-    }
-    if (!to || !due) {
-        fprintf(stderr, _("township-hub: assign needs --to STATION and --due YYYY-MM-DD\n"));
-        return 2;
-    }
-    if (sj_code_level(to) != 12) {
-        fprintf(stderr, _("township-hub: --to '%s' is not a 12-digit station code\n"), to);
-        return 2;
-    }
-    if (!sj_date_valid(due)) {
-        fprintf(stderr, _("township-hub: --due '%s' is not a date YYYY-MM-DD\n"), due);
-        return 2;
-    }
-    char today[11];
-    sj_date_today(today);
-    if (strcmp(due, today) < 0) {
-        fprintf(stderr, _("township-hub: --due %s is in the past (today is %s); nothing stored\n"),
-                due, today);
-        return 1;
-    }
-    note = note ? note : "";
-    officer = officer ? officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
-        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr,
-                _("township-hub: --note (at most %d bytes) and --officer (at most %d)"
-                  " must be UTF-8 text\n"),
-                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
-        return 2;
-    }
     char err[512] = "";
+    if (hub_assign_check(id_text, to, due, note, officer, err, sizeof err) != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 2;
+    }
     hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
-    /* Issue 15 item 5: only to a station this hub has heard of. */
-    static const char *const heard[] = {"SELECT 1 FROM reports WHERE origin = ?1 LIMIT 1",
-                                        "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1", NULL};
-    int known = 1; /* a code outside the township: hub_store_assign says so */
-    int rc = SJ_OK;
-    if (sj_code_under(to, hub_store_code(st))) {
-        rc = sj_places_known(hub_store_db(st), o->data, to, heard, &known, err, sizeof err);
-    }
-    if (rc != SJ_OK || !known) {
-        fprintf(stderr, "township-hub: %s\n", known ? "cannot read the hub store" : err);
-        hub_store_close(&st);
-        return 1;
-    }
-    uint8_t ev_id[SJ_ID_BYTES];
-    rc = hub_store_assign(st, id, to, due, note, officer, ev_id, err, sizeof err);
+    char text[SJ_UUID_TEXT];
+    int rc = hub_assign_do(st, id_text, to, due, note, officer, NULL, text, err, sizeof err);
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
     } else {
-        char text[SJ_UUID_TEXT];
-        sj_uuid_format(ev_id, text);
         printf("%s\n", text);
         fprintf(stderr,
                 _("case %s assigned to %s, due %s (queued for the station and the"
@@ -402,7 +358,7 @@ s_assign(const s_opts_t *o,
              rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
     sj_audit_cli(hub_store_db(st), "assign", detail, rc == SJ_OK);
     hub_store_close(&st);
-    return rc == SJ_OK ? 0 : 1;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 static int
@@ -491,56 +447,26 @@ s_update(const s_opts_t *o,
          const char *officer,
          const char *satisfaction_name)
 {
-    uint8_t id[SJ_ID_BYTES];
-    if (sj_uuid_parse(id_text, id) != SJ_OK) {
-        fprintf(stderr, _("township-hub: '%s' is not a case id (a UUID)\n"), id_text);
-        return 2;
-    }
-    int outcome = outcome_name ? sj_enum_value(SJ_FIELD_OUTCOME, outcome_name) : 0;
-    if (!outcome) {
-        char list[320];
-        sj_enum_list_lang(SJ_FIELD_OUTCOME, sj_i18n_lang(), list, sizeof list);
-        fprintf(stderr, _("township-hub: --outcome is required, one of: %s\n"), list);
-        return 2;
-    }
-    int satisfaction = 0;
-    if (satisfaction_name) {
-        satisfaction = sj_satisfaction_value(satisfaction_name);
-        if (!satisfaction) {
-            fprintf(stderr,
-                    "township-hub: --satisfaction '%s': give 满意 (satisfied), 基本满意"
-                    " (basically), 不满意 (dissatisfied) or 未评价 (not_evaluated)\n",
-                    satisfaction_name);
-            return 2;
-        }
-        if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
-            fprintf(stderr, _("township-hub: --satisfaction goes with a conclusion (--outcome"
-                              " closed or resolved_on_spot)\n"));
-            return 2;
-        }
-    }
-    note = note ? note : "";
-    officer = officer ? officer : "";
-    if (strlen(note) > SJ_MAX_NOTE_BYTES || !sj_utf8_valid(note, strlen(note))
-        || strlen(officer) > SJ_MAX_OFFICER_BYTES || !sj_utf8_valid(officer, strlen(officer))) {
-        fprintf(stderr,
-                _("township-hub: --note (at most %d bytes) and --officer (at most %d)"
-                  " must be UTF-8 text\n"),
-                SJ_MAX_NOTE_BYTES, SJ_MAX_OFFICER_BYTES);
-        return 2;
-    }
     char err[512] = "";
+    int outcome = 0, satisfaction = 0;
+    if (hub_update_check(id_text, outcome_name, note, officer, satisfaction_name, &outcome,
+                         &satisfaction, err, sizeof err)
+        != SJ_OK) {
+        fprintf(stderr, "township-hub: %s\n", err);
+        return 2;
+    }
     hub_store_t *st = hub_store_open(o->data, o->code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
         return 1;
     }
     sj_update_result_t res;
-    int rc =
-        hub_store_update_ex(st, id, outcome, satisfaction, note, officer, &res, err, sizeof err);
+    int rc = hub_update_do(st, id_text, outcome_name, note, officer, satisfaction_name, NULL,
+                           &outcome, &res, err, sizeof err);
     int code = 1;
     if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
+        code = rc == SJ_EINVAL ? 2 : 1;
     } else {
         code = sj_update_report("township-hub", id_text, outcome, &res, "queued for the county");
     }
@@ -682,30 +608,34 @@ s_cmd_fix(const sj_cli_args_t *a)
         [SJ_FIX_LEVEL] = O_LEVEL,       [SJ_FIX_CATEGORY] = O_CATEGORY,
         [SJ_FIX_SOURCE] = O_SOURCE,     [SJ_FIX_SUMMARY] = O_SUMMARY};
     int code = 1;
+    /* The values first (exit 2 before anything is opened). */
     sj_event_t *ev = sj_cli_fix_event(a, ids, O_REASON, O_OFFICER, &code);
     if (!ev) {
         return code;
     }
-    char err[512] = "";
-    code = 1;
+    free(ev);
+    const char *vals[SJ_FIX_COUNT];
+    for (int i = 0; i < SJ_FIX_COUNT; i++) {
+        vals[i] = sj_cli_val(a, ids[i]);
+    }
+    char err[512] = "", id[SJ_UUID_TEXT];
     hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
-    } else if (hub_store_fix(st, ev, err, sizeof err) != SJ_OK) {
+        return 1;
+    }
+    rc = hub_fix_do(st, is_void, a->pos[0], vals, sj_cli_val(a, O_REASON), sj_cli_val(a, O_OFFICER),
+                    NULL, id, err, sizeof err);
+    sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], rc == SJ_OK);
+    if (rc != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
-        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 0);
     } else {
-        sj_audit_cli(hub_store_db(st), is_void ? "void" : "correct", a->pos[0], 1);
-        char id[SJ_UUID_TEXT];
-        sj_uuid_format(ev->id, id);
         printf("%s\n", id);
         fprintf(stderr, _("township-hub: %s of %s queued for the county\n"),
                 is_void ? "void (作废)" : "correction (更正)", a->pos[0]);
-        code = 0;
     }
     hub_store_close(&st);
-    free(ev);
-    return code;
+    return rc == SJ_OK ? 0 : rc == SJ_EINVAL ? 2 : 1;
 }
 
 /* extend (issue 16, docs/CLOCK.md): on the county's periods as delivered
@@ -719,22 +649,31 @@ s_cmd_extend(const sj_cli_args_t *a)
         return rc;
     }
     int code = 1;
+    /* The values first (exit 2 before anything is opened). */
     sj_event_t *ev =
         sj_clock_cli_extension(a, O_DAYS, O_REASON, O_APPROVED_BY, O_STAGE, O_OFFICER, &code);
     if (!ev) {
         return code;
     }
-    sj_periods_t p;
-    char err[512] = "", today[11];
-    sj_date_today(today);
+    char err[512] = "", id[SJ_UUID_TEXT];
     code = 1;
     sj_clock_t after;
     hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
-    } else if (sj_periods_db_get(hub_store_db(st), &p, NULL) != SJ_OK
-               || hub_store_extend(st, ev, &p, today, &after, err, sizeof err) != SJ_OK) {
+        free(ev);
+        return 1;
+    }
+    rc = hub_extend_do(st, a->pos[0], sj_cli_val(a, O_DAYS), sj_cli_val(a, O_REASON),
+                       sj_cli_val(a, O_APPROVED_BY), sj_cli_val(a, O_STAGE),
+                       sj_cli_val(a, O_OFFICER), NULL, ev, &after, id, err, sizeof err);
+    char detail[700];
+    snprintf(detail, sizeof detail, "case %.40s +%.8s days%s%.600s", a->pos[0],
+             sj_cli_val(a, O_DAYS), rc == SJ_OK ? "" : ": ", rc == SJ_OK ? "" : err);
+    sj_audit_cli(hub_store_db(st), "extend", detail, rc == SJ_OK);
+    if (rc != SJ_OK) {
         fprintf(stderr, _("township-hub: extension refused, nothing stored: %s\n"), err);
+        code = rc == SJ_EINVAL ? 2 : 1;
     } else {
         sj_clock_cli_report("township-hub", a->pos[0], ev, &after, "queued for the county");
         code = 0;
@@ -805,7 +744,7 @@ s_cmd_approve(const sj_cli_args_t *a)
     hub_store_t *st = hub_store_open(o.data, o.code, SJ_DB_WRITE, err, sizeof err);
     if (!st) {
         fprintf(stderr, "township-hub: %s\n", err);
-    } else if (hub_store_approve(st, month, officer, err, sizeof err) != SJ_OK) {
+    } else if (hub_approve_do(st, month, officer, NULL, err, sizeof err) != SJ_OK) {
         fprintf(stderr, "township-hub: %s\n", err);
         sj_audit_cli(hub_store_db(st), "approve", month, 0);
     } else {

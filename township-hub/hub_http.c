@@ -13,6 +13,7 @@
 #include "hub_out.h"
 #include "hub_read.h"
 #include "hub_store_view.h"
+#include "hub_web.h"
 #include "sj_cli.h"
 #include "sj_down.h"
 #include "sj_http.h"
@@ -248,10 +249,6 @@ s_api_case(hub_http_t *self, sj_http_req_t *req)
     s_reply_stream(req, "/api/case", rc, f, &text, &len, err);
 }
 
-/* The township's web actions (issue 17): none yet but the login's; the
- * names the role office may post go here, as county_web.c's table. */
-static const char *const s_office_actions[] = {NULL};
-
 /* /api/rates (issue 16 item 3): the four rates of the township's cases,
  * per station and in total (hub_store_rates), as JSON rows. */
 static void
@@ -302,15 +299,13 @@ s_route(void *ctx, sj_http_req_t *req)
     }
     const char *path = sj_http_req_path(req);
     if (sj_http_req_is_post(req)) {
-        sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such form");
+        hub_web_post(self->wst, req, in ? &who : NULL);
     } else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
         if (!sj_http_reply_asset(req, "/index.html")) {
             sj_http_reply_error(req, S_HTTP_NOT_FOUND, "no such page");
         }
     } else if (strcmp(path, "/api/me") == 0) {
-        static const char *const none[] = {NULL};
-        sj_login_me(req, in ? &who : NULL, sj_roles_township,
-                    in && strcmp(who.role, "office") == 0 ? s_office_actions : none);
+        hub_web_me(req, in ? &who : NULL);
     } else if (strcmp(path, "/audit") == 0) {
         sj_login_audit_page(wdb, req, in ? &who : NULL, "office", lang);
     } else if (strcmp(sj_http_req_path(req), "/api/status") == 0) {

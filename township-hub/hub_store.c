@@ -361,13 +361,14 @@ struct hub_store {
     sqlite3_stmt *st_raw_at; /* an event's bytes by its stream position */
     sqlite3_stmt *st_fetch;
     sqlite3_stmt *st_max;
-    sqlite3_stmt *st_up_acked; /* meta up_acked */
-    sqlite3_stmt *st_e2e_back; /* a stream's receipt, scanning down from its head */
-    sqlite3_stmt *st_e2e_fwd;  /* ... scanning up from the last receipt */
-    s_e2e_slot_t *e2e;         /* E2E_SLOTS receipts (write mode) */
-    sj_down_t *down;           /* the stations' downward streams (write mode) */
-    sj_case_db_t *cases;       /* the case model's table side (write mode) */
-    sj_search_idle_t search;   /* the idle indexer's state (the daemon) */
+    sqlite3_stmt *st_up_acked;              /* meta up_acked */
+    sqlite3_stmt *st_e2e_back;              /* a stream's receipt, scanning down from its head */
+    sqlite3_stmt *st_e2e_fwd;               /* ... scanning up from the last receipt */
+    s_e2e_slot_t *e2e;                      /* E2E_SLOTS receipts (write mode) */
+    sj_down_t *down;                        /* the stations' downward streams (write mode) */
+    sj_case_db_t *cases;                    /* the case model's table side (write mode) */
+    char account[SJ_MAX_ACCOUNT_BYTES + 1]; /* Event.account of own events ("" none) */
+    sj_search_idle_t search;                /* the idle indexer's state (the daemon) */
 };
 
 static int
@@ -1191,8 +1192,20 @@ static int
 s_own_append(
     hub_store_t *self, sj_event_t *ev, uint8_t **raw_p, size_t *len_p, char *reason, size_t rs)
 {
+    if (!ev->account[0] && self->account[0]) {
+        snprintf(ev->account, sizeof ev->account, "%s", self->account);
+    }
     return sj_own_append(self->db, self->code, self->epoch, s_store_event, self, "hub", ev, raw_p,
                          len_p, reason, rs);
+}
+
+void
+hub_store_set_account(hub_store_t *self, const char *account)
+{
+    snprintf(self->account, sizeof self->account, "%s", account ? account : "");
+    if (self->cases) {
+        sj_case_db_set_account(self->cases, account);
+    }
 }
 
 /* The township's own status change: the next event of its own stream. */

@@ -69,6 +69,9 @@ extern const sj_downlink_ops_t hub_store_downlink_ops;
  * own stream, forwarded to the county like any. ev->id is set. Refused,
  * nothing stored: SJ_ENOTFOUND (no such case here), SJ_EINVAL (may not
  * change it), with reason. */
+/* The account (a page's, issue 17) that the hub's next own events carry as
+ * Event.account until set again (NULL or "": none, the CLI's). */
+void hub_store_set_account(hub_store_t *self, const char *account);
 /* The township approves month ("YYYY-MM", checked by the caller) of its
  * stations' matters: an Approval event on its own stream (issue 17 item 5). */
 SJ_NODISCARD int hub_store_approve(

@@ -19,6 +19,17 @@
       act_update: '记录办理情况', act_update_note: '说明', act_update_go: '记录',
       act_own: '领导包案', act_leader: '包案领导', act_portfolio: '分管战线', act_own_go: '包案',
       owner: '包案领导', portfolio: '分管', t_ownership: '包案', agenda: '例会议程',
+      act_extend: '延期', act_days: '延长天数', act_stage: '阶段',
+      act_stage_running: '正在进行的阶段', stage_acceptance: '受理告知', stage_conclusion: '办结',
+      stage_review: '复查', act_reason_told: '告知的理由', act_approved_by: '批准的负责人',
+      act_extend_go: '延期', act_evaluate: '评价（满意度）', act_satisfaction: '满意度',
+      act_evaluate_go: '记录评价', act_correct: '更正（只填要改的项）', f_occurred_on: '发生日期',
+      f_channel: '渠道', f_kind: '类型', f_persons: '人数', f_level: '去向', f_category: '类别',
+      f_source: '来源', f_summary: '摘要', act_reason: '理由', act_correct_go: '更正',
+      act_void: '作废（误录，此后不计入任何数字）', act_void_go: '作废', unchanged: '（不变）',
+      act_lock: '锁定（签发后数字不再变动，更正列为修订）', act_lock_month: '月份 YYYY-MM',
+      act_lock_year: '或全年 YYYY', act_lock_go: '锁定', act_sending: '正在提交……',
+      t_correction: '更正', t_void: '作废', reason: '理由',
       o_accepted: '受理', o_closed: '办结', o_withdrawn: '撤回',
       from: '从', to: '到', township: '乡镇', all_townships: '全部乡镇',
       apply: '查询', reset: '清除',
@@ -80,6 +91,20 @@
       act_own: 'Leader ownership', act_leader: 'Leader', act_portfolio: 'Portfolio',
       act_own_go: 'Own', owner: 'Owned by', portfolio: 'portfolio', t_ownership: 'ownership',
       agenda: 'Meeting agenda',
+      act_extend: 'Extend', act_days: 'Days to add', act_stage: 'Stage',
+      act_stage_running: 'the stage running', stage_acceptance: 'acceptance',
+      stage_conclusion: 'conclusion', stage_review: 'review', act_reason_told: 'Reason told',
+      act_approved_by: 'Approved by (head)', act_extend_go: 'Extend',
+      act_evaluate: 'Evaluation (satisfaction)', act_satisfaction: 'Satisfaction',
+      act_evaluate_go: 'Record the evaluation',
+      act_correct: 'Correct (fill in only what changes)', f_occurred_on: 'Occurred',
+      f_channel: 'Channel', f_kind: 'Kind', f_persons: 'Persons', f_level: 'Level',
+      f_category: 'Category', f_source: 'Source', f_summary: 'Summary', act_reason: 'Reason',
+      act_correct_go: 'Correct', act_void: 'Void (entered in error: left out of every figure)',
+      act_void_go: 'Void', unchanged: '(unchanged)',
+      act_lock: 'Lock (signed off: the figures stay; later corrections are amendments)',
+      act_lock_month: 'Month YYYY-MM', act_lock_year: 'or the year YYYY', act_lock_go: 'Lock',
+      act_sending: 'Sending…', t_correction: 'correction', t_void: 'void', reason: 'reason',
       o_accepted: 'accepted', o_closed: 'closed', o_withdrawn: 'withdrawn',
       from: 'From', to: 'To', township: 'Township', all_townships: 'All townships',
       apply: 'Apply', reset: 'Reset',
@@ -546,6 +571,9 @@
       } else if (h.type === 'ownership') {
         what = h.leader + (h.portfolio ? ' (' + t('portfolio') + ' ' + h.portfolio + ')' : '');
         own = what;
+      } else if (h.type === 'correction' || h.type === 'void') {
+        what = h.fields ? Object.entries(h.fields).map(([k, v]) =>
+          (I18N[state.lang].fields[k] || k) + ': ' + label(k, String(v))).join(', ') : '';
       } else {
         what = t('assign_to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
         last = h;
@@ -926,13 +954,41 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
-  /* The action forms of the case view: each shown when the role may post
-   * it (the server checks again). */
+  /* The action forms of the case view and the sign-off table: each shown
+   * when the role may post it (the server checks again). */
+  const ACTS = [['assign-form', 'assign'], ['update-form', 'update'],
+    ['extend-form', 'extend'], ['evaluate-form', 'evaluate'], ['correct-form', 'correct'],
+    ['void-form', 'void'], ['lock-form', 'lock'], ['own-form', 'own']];
+
+  /* A select of an enum's values in the page's language (data-enum), with
+   * a first empty "(unchanged)" choice when data-blank is set. */
+  function fillEnum(sel) {
+    const keep = sel.value;
+    sel.replaceChildren();
+    if (sel.dataset.blank) {
+      const o = document.createElement('option');
+      o.value = '';
+      o.textContent = t(sel.dataset.blank);
+      sel.appendChild(o);
+    }
+    for (const [k, v] of Object.entries(I18N[state.lang][sel.dataset.enum] || {})) {
+      const o = document.createElement('option');
+      o.value = k;
+      o.textContent = v;
+      sel.appendChild(o);
+    }
+    sel.value = keep;
+    if (sel.selectedIndex < 0) {
+      sel.selectedIndex = 0;
+    }
+  }
+
   function renderActs() {
-    for (const [id, action] of [['assign-form', 'assign'], ['update-form', 'update'],
-      ['own-form', 'own']]) {
+    for (const [id, action] of ACTS) {
       const f = $(id);
-      const may = state.me && state.me.actions.includes(action) && state.kase;
+      const onCase = id !== 'lock-form';
+      const may = state.me && state.me.actions.includes(action)
+        && (onCase ? Boolean(state.kase) : true);
       f.hidden = !may;
       if (!may) {
         continue;
@@ -941,10 +997,49 @@
       if (!f.elements.key.value) {
         f.elements.key.value = newKey();
       }
-      f.elements.case.value = state.caseId;
       f.elements.lang.value = state.lang;
-      f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId) + '&lang=' + state.lang;
+      if (onCase) {
+        f.elements.case.value = state.caseId;
+        f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId)
+          + '&lang=' + state.lang;
+      } else {
+        f.elements.back.value = '/?lang=' + state.lang;
+      }
+      for (const sel of f.querySelectorAll('select[data-enum]')) {
+        fillEnum(sel);
+      }
     }
+  }
+
+  /* Posts an action form; a refusal (its reason) is shown next to the form,
+   * a success reloads the page the server sends back to. */
+  async function postAct(f) {
+    const msg = f.querySelector('.refusal');
+    msg.hidden = false;
+    msg.textContent = t('act_sending');
+    let res;
+    try {
+      res = await fetch(f.action, {
+        method: 'POST', credentials: 'same-origin',
+        body: new URLSearchParams(new FormData(f)),
+      });
+    } catch (e) {
+      msg.textContent = String(e);
+      return;
+    }
+    if (res.ok) {
+      f.elements.key.value = '';
+      window.location.assign(res.url);
+      return;
+    }
+    msg.textContent = (await res.text()).trim();
+  }
+
+  for (const [id] of ACTS) {
+    $(id).addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      postAct(ev.target);
+    });
   }
 
   async function loadMe() {

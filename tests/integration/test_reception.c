@@ -216,6 +216,19 @@ test_reception_and_appointment(void **state)
     s_has(r.out, "on,at,office,state,case_id,appointment_id");
     h_result_free(&r);
 
+    /* The weekly meeting's agenda of that week lists it (and the next
+     * week's does not). */
+    const char *agenda[] = {"--week", "2026-W11", "--format", "md", NULL};
+    assert_int_equal(h_tool(county, "agenda", agenda, &r), 0);
+    s_has(r.out, "本周约访");
+    s_has(r.out, "| " NEXT_MON " | 09:30 | 县信访局 | pending | ");
+    s_has(r.out, id);
+    h_result_free(&r);
+    const char *agenda12[] = {"--week", "2026-W12", "--format", "md", NULL};
+    assert_int_equal(h_tool(county, "agenda", agenda12, &r), 0);
+    assert_null(strstr(r.out, "县信访局"));
+    h_result_free(&r);
+
     /* Before its day it cannot be marked. */
     s_county(county, "appointment", early_mark, 1, "after today (" MONDAY ")");
     const char *both[] = {id, "--kept", "--missed", NULL};
@@ -233,6 +246,9 @@ test_reception_and_appointment(void **state)
     s_county(county, "report", html, 0, "约访");
     assert_int_equal(h_tool(county, "appointments", day, &r), 0);
     s_has(r.out, "\"state\":\"kept\"");
+    h_result_free(&r);
+    assert_int_equal(h_tool(county, "agenda", agenda, &r), 0);
+    s_has(r.out, "| " NEXT_MON " | 09:30 | 县信访局 | kept | ");
     h_result_free(&r);
     /* the case's history lists both events */
     assert_int_equal(h_tool(county, "show", show, &r), 0);

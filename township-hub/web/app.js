@@ -34,7 +34,8 @@
       history: '经过', h_time: '时间', h_type: '事项', h_origin: '由', h_officer: '经办人',
       h_what: '内容', h_note: '备注', sheet: '案件单', assign_sheet: '交办单',
       sign_result: '办理结果：', sign_by: '承办人签字：', sign_date: '日期：',
-      t_report: '上报', t_status: '状态变更', t_assignment: '交办',
+      t_report: '上报', t_status: '状态变更', t_assignment: '交办', t_extension: '延期',
+      t_evaluation: '评价', t_correction: '更正', t_void: '作废',
       in_force: '已生效', not_in_force: '未生效', to: '交办给', due: '限期',
       fields: { id: '编号', occurred_on: '发生日期', station: '报告村站', township: '乡镇',
         channel: '渠道', kind: '类型', persons: '人数', level: '去向', category: '类别',
@@ -49,7 +50,22 @@
           housing_demolition: '房屋拆迁', other: '其他' },
         outcome: { pending: '待处理', resolved_on_spot: '当场解决', accepted: '受理',
           closed: '办结', withdrawn: '撤回' },
+        source: { direct: '直接反映', leader_reception: '领导接访', assigned: '上级交办',
+          review: '复查复核' },
+        satisfaction: { satisfied: '满意', basically: '基本满意', dissatisfied: '不满意',
+          not_evaluated: '未评价' },
       },
+      act_update: '记录办理情况', act_note: '说明', act_satisfaction: '满意度（办结时）',
+      act_none: '（不填）', act_update_go: '记录', act_assign: '交办给村站',
+      act_to: '村站代码（12位）', act_due: '期限', act_ask: '要求', act_assign_go: '交办',
+      act_extend: '延期', act_days: '延长天数', act_stage: '阶段',
+      act_stage_running: '正在进行的阶段', stage_acceptance: '受理告知', stage_conclusion: '办结',
+      stage_review: '复查', act_reason_told: '告知的理由', act_approved_by: '批准的负责人',
+      act_extend_go: '延期', act_correct: '更正（只填要改的项）', f_occurred_on: '发生日期',
+      f_kind: '类型', f_level: '去向', f_source: '来源', act_reason: '理由',
+      act_correct_go: '更正', act_void: '作废（误录，此后不计入任何数字）', act_void_go: '作废',
+      unchanged: '（不变）', act_approve: '审核一个月（签发本乡镇各村站的事项，报县中心）',
+      act_month: '月份 YYYY-MM', act_approve_go: '审核', act_sending: '正在提交……',
     },
     en: {
       title: 'Township mediation office', audit: 'Audit trail', logout: 'Log out', queue_depth: 'Waiting to forward',
@@ -78,6 +94,8 @@
       h_officer: 'Officer', h_what: 'What', h_note: 'Note', sheet: 'Case sheet',
       assign_sheet: 'Assignment sheet', sign_result: 'Result: ', sign_by: 'Handled by (signature): ',
       sign_date: 'Date: ', t_report: 'report', t_status: 'status change',
+      t_extension: 'extension', t_evaluation: 'evaluation', t_correction: 'correction',
+      t_void: 'void',
       t_assignment: 'assignment', in_force: 'in force', not_in_force: 'not in force',
       to: 'to', due: 'due',
       fields: { id: 'Id', occurred_on: 'Occurred on', station: 'Reporting station',
@@ -94,7 +112,25 @@
           employment: 'employment', housing_demolition: 'housing and demolition', other: 'other' },
         outcome: { pending: 'pending', resolved_on_spot: 'resolved on the spot',
           accepted: 'accepted', closed: 'concluded', withdrawn: 'withdrawn' },
+        source: { direct: 'direct', leader_reception: 'leader reception', assigned: 'assigned',
+          review: 'review' },
+        satisfaction: { satisfied: 'satisfied', basically: 'basically satisfied',
+          dissatisfied: 'dissatisfied', not_evaluated: 'not evaluated' },
       },
+      act_update: 'Record a status change', act_note: 'Note',
+      act_satisfaction: 'Satisfaction (on a conclusion)', act_none: '(none)',
+      act_update_go: 'Record', act_assign: 'Assign to a station',
+      act_to: 'Station code (12 digits)', act_due: 'Due', act_ask: 'What is asked',
+      act_assign_go: 'Assign', act_extend: 'Extend', act_days: 'Days to add', act_stage: 'Stage',
+      act_stage_running: 'the stage running', stage_acceptance: 'acceptance',
+      stage_conclusion: 'conclusion', stage_review: 'review', act_reason_told: 'Reason told',
+      act_approved_by: 'Approved by (head)', act_extend_go: 'Extend',
+      act_correct: 'Correct (fill in only what changes)', f_occurred_on: 'Occurred',
+      f_kind: 'Kind', f_level: 'Level', f_source: 'Source', act_reason: 'Reason',
+      act_correct_go: 'Correct', act_void: 'Void (entered in error: left out of every figure)',
+      act_void_go: 'Void', unchanged: '(unchanged)',
+      act_approve: 'Approve a month (sign off this township\'s matters for the county)',
+      act_month: 'Month YYYY-MM', act_approve_go: 'Approve', act_sending: 'Sending…',
     },
   };
   const REFRESH_MS = 30000;
@@ -210,6 +246,7 @@
     renderMe();
     renderMatters();
     renderCase();
+    renderActs();
     const s = state.data;
     if (!s) {
       return;
@@ -418,6 +455,8 @@
     for (const id of ['cards-section', 'stations-section', 'cases-section', 'matters-section']) {
       $(id).hidden = view;
     }
+    $('approve-section').hidden = view || !(state.me && state.me.actions
+      && state.me.actions.includes('approve'));
     $('case-view').hidden = !view;
     if (state.print) {
       document.body.dataset.print = state.print;
@@ -465,7 +504,14 @@
         what = label('outcome', h.from) + ' → ' + label('outcome', h.to) + ' ('
           + (h.applied === 'not in force' ? t('not_in_force') : t('in_force')) + ')'
           + (h.conflict ? ' ⚠ ' + h.conflict : '');
-      } else {
+      } else if (h.type === 'extension') {
+        what = (t('stage_' + h.stage) || h.stage) + ' +' + h.days + ', ' + t('act_approved_by')
+          + ': ' + h.approved_by;
+      } else if (h.type === 'evaluation') {
+        what = label('satisfaction', h.satisfaction);
+      } else if (h.type === 'correction' || h.type === 'void') {
+        what = h.fields ? Object.entries(h.fields).map(([k, v]) => k + ': ' + v).join(', ') : '';
+      } else if (h.type === 'assignment') {
         what = t('to') + ' ' + h.to + ', ' + t('due') + ' ' + h.due_on;
         last = h;
       }
@@ -599,6 +645,96 @@
   }
   $('case-print').addEventListener('click', () => window.print());
 
+  /* The action forms (issue 17): each shown when the role may post it (the
+   * server checks again); a refusal's reason is shown next to the form. */
+  const ACTS = [['update-form', 'update'], ['assign-form', 'assign'],
+    ['extend-form', 'extend'], ['correct-form', 'correct'], ['void-form', 'void'],
+    ['approve-form', 'approve']];
+
+  function newKey() {
+    const b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  function fillEnum(sel) {
+    const keep = sel.value;
+    sel.replaceChildren();
+    if (sel.dataset.blank) {
+      const o = document.createElement('option');
+      o.value = '';
+      o.textContent = t(sel.dataset.blank);
+      sel.appendChild(o);
+    }
+    for (const [k, v] of Object.entries(I18N[state.lang].enums[sel.dataset.enum] || {})) {
+      const o = document.createElement('option');
+      o.value = k;
+      o.textContent = v;
+      sel.appendChild(o);
+    }
+    sel.value = keep;
+    if (sel.selectedIndex < 0) {
+      sel.selectedIndex = 0;
+    }
+  }
+
+  function renderActs() {
+    for (const [id, action] of ACTS) {
+      const f = $(id);
+      const onCase = id !== 'approve-form';
+      const may = Boolean(state.me && state.me.actions && state.me.actions.includes(action)
+        && (onCase ? state.kase : true));
+      f.hidden = !may;
+      if (!may) {
+        continue;
+      }
+      f.elements.csrf.value = state.me.csrf;
+      if (!f.elements.key.value) {
+        f.elements.key.value = newKey();
+      }
+      f.elements.lang.value = state.lang;
+      if (onCase) {
+        f.elements.case.value = state.caseId;
+        f.elements.back.value = '/?case=' + encodeURIComponent(state.caseId)
+          + '&lang=' + state.lang;
+      } else {
+        f.elements.back.value = '/?lang=' + state.lang;
+      }
+      for (const sel of f.querySelectorAll('select[data-enum]')) {
+        fillEnum(sel);
+      }
+    }
+  }
+
+  async function postAct(f) {
+    const msg = f.querySelector('.refusal');
+    msg.hidden = false;
+    msg.textContent = t('act_sending');
+    let res;
+    try {
+      res = await fetch(f.action, {
+        method: 'POST', credentials: 'same-origin',
+        body: new URLSearchParams(new FormData(f)),
+      });
+    } catch (e) {
+      msg.textContent = String(e);
+      return;
+    }
+    if (res.ok) {
+      f.elements.key.value = '';
+      window.location.assign(res.url);
+      return;
+    }
+    msg.textContent = (await res.text()).trim();
+  }
+
+  for (const [id] of ACTS) {
+    $(id).addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      postAct(ev.target);
+    });
+  }
+
   for (const b of document.querySelectorAll('nav.lang button')) {
     b.addEventListener('click', () => {
       state.lang = b.dataset.lang;
@@ -611,6 +747,8 @@
   getJson('/api/me', {}).then((me) => {
     state.me = me;
     renderMe();
+    renderCase();
+    renderActs();
   }, () => {});
   load();
   window.setInterval(load, REFRESH_MS);
