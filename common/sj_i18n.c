@@ -56,6 +56,20 @@ sj_tr(const char *msgid)
     return s_ready && msgid && msgid[0] ? dgettext(s_domain, msgid) : msgid;
 }
 
+static int s_people = 1; /* a daemon turns it off (sj_node_run) */
+
+void
+sj_i18n_people(int on)
+{
+    s_people = on;
+}
+
+const char *
+sj_pt(const char *msgid)
+{
+    return s_people ? sj_tr(msgid) : msgid;
+}
+
 sj_lang_t
 sj_i18n_lang(void)
 {

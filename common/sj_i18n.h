@@ -22,6 +22,12 @@ const char *sj_tr(const char *msgid) __attribute__((format_arg(1)));
 /* SJ_LANG_ZH when the messages are Chinese, else SJ_LANG_EN. */
 sj_lang_t sj_i18n_lang(void);
 
+/* A text that may also travel or be kept (a report check that a hub sends
+ * back as a Rejection reason): the person's language in a tool a person
+ * runs, the msgid (stable English) in a daemon, which calls
+ * sj_i18n_people(0) as it starts (sj_node_run; docs/DESK.md). */
+const char *sj_pt(const char *msgid) __attribute__((format_arg(1)));
+void sj_i18n_people(int on);
 #define _(s)  sj_tr(s)
 #define N_(s) (s)
 

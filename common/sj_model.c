@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sj_i18n.h"
 #include "sj_ids.h"
 
 static const char *const s_channel[] = {"visit", "letter", "phone", "mailbox"};
@@ -96,15 +97,16 @@ sj_satisfaction_check(const char *text, int outcome, int *value, char *why, size
     *value = sj_satisfaction_value(text);
     if (!*value) {
         snprintf(why, why_size,
-                 "--satisfaction '%s': give 满意 (satisfied), 基本满意 (basically), 不满意"
-                 " (dissatisfied) or 未评价 (not_evaluated)",
+                 _("--satisfaction '%s': give 满意 (satisfied), 基本满意 (basically), 不满意"
+                   " (dissatisfied) or 未评价 (not_evaluated)"),
                  text);
         return SJ_EINVAL;
     }
     if (outcome != 2 && outcome != 4) { /* resolved_on_spot, closed */
         *value = 0;
         snprintf(why, why_size,
-                 "--satisfaction goes with a conclusion (--outcome closed or resolved_on_spot)");
+                 _("--satisfaction goes with a conclusion (--outcome closed or"
+                   " resolved_on_spot)"));
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -221,7 +223,8 @@ s_check_enum(sj_field_t field, int value, char *err, size_t err_size)
     }
     char list[160];
     sj_enum_list(field, list, sizeof list);
-    snprintf(err, err_size, "%s: invalid value (expected one of: %s)", sj_field_name(field), list);
+    snprintf(err, err_size, sj_pt("%s: invalid value (expected one of: %s)"), sj_field_name(field),
+             list);
     return SJ_EINVAL;
 }
 
@@ -230,15 +233,15 @@ s_check_text(const char *name, const char *s, size_t max, int required, char *er
 {
     size_t n = s ? strlen(s) : 0;
     if (required && n == 0) {
-        snprintf(err, err_size, "%s: must not be empty", name);
+        snprintf(err, err_size, sj_pt("%s: must not be empty"), name);
         return SJ_EINVAL;
     }
     if (n > max) {
-        snprintf(err, err_size, "%s: too long (%zu bytes, at most %zu)", name, n, max);
+        snprintf(err, err_size, sj_pt("%s: too long (%zu bytes, at most %zu)"), name, n, max);
         return SJ_EINVAL;
     }
     if (s && !sj_utf8_valid(s, n)) {
-        snprintf(err, err_size, "%s: not valid UTF-8", name);
+        snprintf(err, err_size, sj_pt("%s: not valid UTF-8"), name);
         return SJ_EINVAL;
     }
     return SJ_OK;
@@ -248,7 +251,8 @@ int
 sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
 {
     if (!sj_date_valid(r->occurred_on)) {
-        snprintf(err, err_size, "occurred_on: '%s' is not a date YYYY-MM-DD", r->occurred_on);
+        snprintf(err, err_size, sj_pt("occurred_on: '%s' is not a date YYYY-MM-DD"),
+                 r->occurred_on);
         return SJ_EINVAL;
     }
     const int vals[SJ_FIELD_COUNT] = {r->channel,  r->kind,    r->level,
@@ -259,21 +263,22 @@ sj_report_validate(const sj_report_t *r, char *err, size_t err_size)
         }
     }
     if (r->persons < 1 || r->persons > SJ_MAX_PERSONS) {
-        snprintf(err, err_size, "persons: %u is out of range (1..%d)", r->persons, SJ_MAX_PERSONS);
+        snprintf(err, err_size, sj_pt("persons: %u is out of range (1..%d)"), r->persons,
+                 SJ_MAX_PERSONS);
         return SJ_EINVAL;
     }
     if (r->kind == 1 && r->persons > 4) {
-        snprintf(err, err_size, "persons: an individual matter has 1-4 persons, not %u",
+        snprintf(err, err_size, sj_pt("persons: an individual matter has 1-4 persons, not %u"),
                  r->persons);
         return SJ_EINVAL;
     }
     if (r->kind == 2 && r->persons < 5) {
-        snprintf(err, err_size, "persons: a collective matter has 5 or more persons, not %u",
+        snprintf(err, err_size, sj_pt("persons: a collective matter has 5 or more persons, not %u"),
                  r->persons);
         return SJ_EINVAL;
     }
     if (r->channel != 1 && r->persons != 1) {
-        snprintf(err, err_size, "persons: a %s is one item and one person, not %u",
+        snprintf(err, err_size, sj_pt("persons: a %s is one item and one person, not %u"),
                  sj_enum_name(SJ_FIELD_CHANNEL, r->channel), r->persons);
         return SJ_EINVAL;
     }
@@ -296,14 +301,14 @@ sj_reception_validate(
         }
         for (const unsigned char *c = (const unsigned char *) vals[i]; c && *c; c++) {
             if (*c < 0x20 || *c == 0x7f) {
-                snprintf(err, err_size, "%s: has a control character", names[i]);
+                snprintf(err, err_size, sj_pt("%s: has a control character"), names[i]);
                 return SJ_EINVAL;
             }
         }
         if (vals[i] && vals[i][0] && source != 2) {
             snprintf(err, err_size,
-                     "%s: only a leader's reception (领导接访, source leader_reception) has a"
-                     " receiving leader and portfolio, not source %s",
+                     sj_pt("%s: only a leader's reception (领导接访, source leader_reception) has"
+                           " a receiving leader and portfolio, not source %s"),
                      names[i],
                      sj_enum_name(SJ_FIELD_SOURCE, source) ? sj_enum_name(SJ_FIELD_SOURCE, source)
                                                            : "(none)");

@@ -500,6 +500,9 @@ sj_node_run(const sj_node_cfg_t *cfg, const sj_node_role_t *role, void *role_ctx
         fprintf(stderr, _("%s: nothing to run: no endpoint to bind and no parent\n"), cfg->tool);
         return SJ_EINVAL;
     }
+    /* what the node says to its peers and keeps (rejection reasons) stays
+     * English, whatever the daemon's locale (sj_i18n.h sj_pt) */
+    sj_i18n_people(0);
     sj_node_t *self = calloc(1, sizeof *self);
     if (!self) {
         fprintf(stderr, _("%s: out of memory\n"), cfg->tool);

@@ -24,7 +24,7 @@ for path in sorted(glob.glob('common/*.c') + glob.glob('village-agent/*.c')
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     open(dst, 'w', encoding='utf-8').write(s)
 PY
-(cd "$tmp" && xgettext --from-code=UTF-8 --language=C -k_ -kN_ -ksj_tr --add-comments=TRANSLATORS: \
+(cd "$tmp" && xgettext --from-code=UTF-8 --language=C -k_ -kN_ -ksj_tr -ksj_pt --add-comments=TRANSLATORS: \
     --package-name=sanji --sort-by-file -o messages.pot \
     common/*.c village-agent/*.c township-hub/*.c county-server/*.c)
 msgmerge --quiet --update --backup=none --no-fuzzy-matching po/zh_CN.po "$tmp/messages.pot"

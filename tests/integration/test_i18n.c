@@ -209,6 +209,18 @@ test_enums_and_tables(void **state)
     assert_int_equal(code, 2);
     S_HAS(out, "不是以下之一");
     free(out);
+    /* the report's own checks (the ones a hub also sends back as reasons,
+     * in English there) speak the person's language at the tool */
+    const char *letter3[] = {"submit", "--channel", "来信", "--level", "到县", "--persons",
+                             "3",      "--summary", "x",    "--wait",  "0",    NULL};
+    out = s_agent(st, "zh_CN.UTF-8", letter3, &code);
+    assert_int_equal(code, 2);
+    S_HAS(out, "persons（人数）：letter 是一件、一人，不是 3");
+    free(out);
+    out = s_agent(st, "C", letter3, &code);
+    assert_int_equal(code, 2);
+    S_HAS(out, "persons: a letter is one item and one person, not 3");
+    free(out);
     /* the Chinese labels are taken as the names */
     const char *by_label[] = {"--channel", "来访", "--level", "到县", NULL};
     out = s_tool(county, "C", "list", by_label, &code);
