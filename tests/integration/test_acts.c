@@ -92,17 +92,6 @@ s_shot(s_fx_t *fx, const char *name)
     WD_OK(wd_screenshot(fx->wd, path));
 }
 
-static void
-s_user_add(const char *bin, const char *dir, const char *name, const char *role, const char *pw)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "printf '%%s\\n' '%s' | '%s' --data '%s' user add %s --role %s >/dev/null 2>&1", pw,
-             bin, dir, name, role);
-    int st = system(cmd);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
 /* Submits one matter of 2026-11-10; its id into id. */
 static void
 s_submit(h_node_t *st, const char *summary, char *id)
@@ -137,14 +126,7 @@ s_sync(h_node_t *st)
 static void
 s_login(s_fx_t *fx, const char *name, const char *pw)
 {
-    char el[WD_ID];
-    WD_OK(wd_wait_css(fx->wd, "#login-form", S_WAIT, el));
-    WD_OK(wd_find(fx->wd, "#name", el));
-    WD_OK(wd_type(fx->wd, el, name));
-    WD_OK(wd_find(fx->wd, "#password", el));
-    WD_OK(wd_type(fx->wd, el, pw));
-    WD_OK(wd_click_css(fx->wd, "#login"));
-    WD_OK(wd_wait_js(fx->wd, "return !document.getElementById('me').hidden;", S_WAIT));
+    WD_OK(wd_login(fx->wd, name, pw, "return !document.getElementById('me').hidden;", S_WAIT));
 }
 
 static void
@@ -236,11 +218,11 @@ test_acts_county_and_township_pages(void **state)
     s_sync(st);
     assert_int_equal(h_wait_db(county, "SELECT count(*) FROM matters", 3, 3, h_ms(30000)), 3);
 
-    s_user_add(COUNTY_BIN, county->data, "sam", "staff", "sam-password-1");
-    s_user_add(COUNTY_BIN, county->data, "ada", "admin", "ada-password-1");
-    s_user_add(COUNTY_BIN, county->data, "vera", "viewer", "vera-password-1");
-    s_user_add(HUB_BIN, hub->data, "zhao", "office", "zhao-password-1");
-    s_user_add(HUB_BIN, hub->data, "li", "viewer", "li-password-1");
+    web_user_add(COUNTY_BIN, county->data, "sam", "staff", "sam-password-1");
+    web_user_add(COUNTY_BIN, county->data, "ada", "admin", "ada-password-1");
+    web_user_add(COUNTY_BIN, county->data, "vera", "viewer", "vera-password-1");
+    web_user_add(HUB_BIN, hub->data, "zhao", "office", "zhao-password-1");
+    web_user_add(HUB_BIN, hub->data, "li", "viewer", "li-password-1");
     web_server_t *csrv = &fx->csrv, *hsrv = &fx->hsrv;
     char *cargv[] = {COUNTY_BIN, "serve", "--data", county->data, "--http", "127.0.0.1:0", NULL};
     web_server_start(csrv, cargv);

@@ -43,15 +43,6 @@ s_sh(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void
-s_user_add(const char *bin, const char *dir, const char *name, const char *role, const char *pw)
-{
-    assert_int_equal(s_sh("printf '%%s\\n' '%s' | '%s' --data '%s' user add %s --role %s"
-                          " 2>/dev/null",
-                          pw, bin, dir, name, role),
-                     0);
-}
-
 /* The session cookie a response set ("sj_sid=..."), or leaves out unchanged. */
 static void
 s_cookie(const web_resp_t *r, char *out, size_t size)
@@ -118,10 +109,10 @@ s_setup(void **state)
                           " places import '%s/places.csv' >/dev/null 2>&1",
                           fx->db->dir, COUNTY_BIN, fx->db->dir, fx->db->dir),
                      0);
-    s_user_add(COUNTY_BIN, fx->db->dir, "sam", "staff", "sam-password-1");
-    s_user_add(COUNTY_BIN, fx->db->dir, "alice", "staff", "alice-password-1");
-    s_user_add(COUNTY_BIN, fx->db->dir, "vera", "viewer", "vera-password-1");
-    s_user_add(COUNTY_BIN, fx->db->dir, "root1", "admin", "root-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "sam", "staff", "sam-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "alice", "staff", "alice-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "vera", "viewer", "vera-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "root1", "admin", "root-password-1");
     char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
     web_server_start(&fx->srv, argv);
     *state = fx;

@@ -31,17 +31,6 @@ typedef struct {
     char shots[512];
 } s_fx_t;
 
-static void
-s_user_add(const char *dir, const char *name, const char *role, const char *pw)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "printf '%%s\\n' '%s' | '%s' --data '%s' user add %s --role %s 2>/dev/null", pw,
-             COUNTY_BIN, dir, name, role);
-    int st = system(cmd);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
 static int
 s_setup(void **state)
 {
@@ -76,8 +65,8 @@ s_setup(void **state)
         int st = system(cmd);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
-    s_user_add(fx->db->dir, "sam", "staff", "sam-password-1");
-    s_user_add(fx->db->dir, "vera", "viewer", "vera-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "sam", "staff", "sam-password-1");
+    web_user_add(COUNTY_BIN, fx->db->dir, "vera", "viewer", "vera-password-1");
     char *argv[] = {COUNTY_BIN, "serve", "--data", fx->db->dir, "--http", "127.0.0.1:0", NULL};
     web_server_start(&fx->srv, argv);
     *state = fx;
@@ -118,15 +107,8 @@ s_shot(s_fx_t *fx, const char *name)
 static void
 s_login(s_fx_t *fx, const char *name, const char *pw)
 {
-    char el[WD_ID];
-    WD_OK(wd_wait_css(fx->wd, "#login-form", S_WAIT, el));
-    WD_OK(wd_find(fx->wd, "#name", el));
-    WD_OK(wd_type(fx->wd, el, name));
-    WD_OK(wd_find(fx->wd, "#password", el));
-    WD_OK(wd_type(fx->wd, el, pw));
-    WD_OK(wd_click_css(fx->wd, "#login"));
-    WD_OK(wd_wait_js(fx->wd, "return document.querySelector('[data-state=ready]') !== null;",
-                     S_WAIT));
+    WD_OK(wd_login(fx->wd, name, pw,
+                   "return document.querySelector('[data-state=ready]') !== null;", S_WAIT));
 }
 
 static void

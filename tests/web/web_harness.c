@@ -249,3 +249,17 @@ web_run(char *const *argv, int *status)
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return buf;
 }
+
+void
+web_user_add(
+    const char *bin, const char *dir, const char *name, const char *role, const char *password)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "printf '%%s\\n' '%s' | '%s' --data '%s' user add %s --role %s >/dev/null 2>&1",
+             password, bin, dir, name, role);
+    int st = system(cmd);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fail_msg("user add %s --role %s was refused", name, role);
+    }
+}

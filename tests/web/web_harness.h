@@ -44,6 +44,10 @@ int web_request_body(uint16_t port,
 /* The value of header name (case-insensitive) copied into out, or 0. */
 int web_header(const web_resp_t *r, const char *name, char *out, size_t size);
 void web_resp_free(web_resp_t *r);
+/* `BIN --data DIR user add NAME --role ROLE` with the password on stdin (a
+ * county's or a township's account); fails the current test when refused. */
+void web_user_add(
+    const char *bin, const char *dir, const char *name, const char *role, const char *password);
 /* Runs argv to the end; returns its stdout (caller frees) and exit status. */
 char *web_run(char *const *argv, int *status);
 

@@ -747,3 +747,15 @@ wd_screenshot(wd_t *self, const char *path)
     cJSON_Delete(r);
     return rc;
 }
+
+int
+wd_login(wd_t *wd, const char *name, const char *password, const char *ready_js, int wait_ms)
+{
+    char el[WD_ID];
+    if (wd_wait_css(wd, "#login-form", wait_ms, el) != 0 || wd_find(wd, "#name", el) != 0
+        || wd_type(wd, el, name) != 0 || wd_find(wd, "#password", el) != 0
+        || wd_type(wd, el, password) != 0 || wd_click_css(wd, "#login") != 0) {
+        return -1;
+    }
+    return wd_wait_js(wd, ready_js, wait_ms);
+}

@@ -79,4 +79,9 @@ int wd_wait_js(wd_t *self, const char *script, int timeout_ms);
 /* A PNG of the viewport into path (its directory must exist). */
 int wd_screenshot(wd_t *self, const char *path);
 
+/* Fills and submits the login form of a sanji page (#login-form: #name,
+ * #password, #login), then waits up to wait_ms until ready_js (a script
+ * returning true) holds. 0, or -1 (wd_error says why). */
+int wd_login(wd_t *wd, const char *name, const char *password, const char *ready_js, int wait_ms);
+
 #endif
