@@ -1355,17 +1355,12 @@ s_outbox_rows(agent_store_t *self,
     sqlite3_bind_int64(st, 3, limit);
     sqlite3_bind_int64(st, 4, offset);
     sj_event_t *ev = malloc(sizeof *ev);
-    sj_down_item_t *it = malloc(sizeof *it);
     s_fix_t *fixes = NULL;
     size_t n_fixes = 0;
-    sj_periods_t periods;
-    if (!ev || !it || (rc = sj_periods_db_get(self->db, &periods, NULL)) != SJ_OK
-        || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
-        int nomem = !ev || !it;
+    if (!ev || (rc = s_fixes_gather(self, ev, &fixes, &n_fixes)) != SJ_OK) {
         free(ev);
-        free(it);
         sqlite3_finalize(st);
-        return nomem ? SJ_ENOMEM : rc;
+        return ev ? rc : SJ_ENOMEM;
     }
     int step;
     while (rc == SJ_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {

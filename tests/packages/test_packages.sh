@@ -116,8 +116,11 @@ for role in "${roles[@]}"; do
     "$stage/usr/bin/$role" --help >/dev/null || fail "$pkg: the packaged binary does not run"
     # -- its Chinese catalogue (one per tool: the packages never share a file)
     mode_is "$stage/usr/share/locale/zh_CN/LC_MESSAGES/$role.mo" 644
-    env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8 \
-        SANJI_LOCALEDIR="$stage/usr/share/locale" "$stage/usr/bin/$role" --help | grep -q '命令：' \
+    # (read the whole help first: grep -q would stop reading at its match and
+    # the tool's next write, under pipefail, would fail the pipeline)
+    zh_help=$(env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8 \
+        SANJI_LOCALEDIR="$stage/usr/share/locale" "$stage/usr/bin/$role" --help || true)
+    grep -q '命令：' <<<"$zh_help" \
         || fail "$pkg: the packaged binary does not speak Chinese with its catalogue"
 
     # -- conffiles: every file under /etc, and nothing else
