@@ -1215,8 +1215,10 @@ s_append_change(void *ctx, sj_event_t *ev, char *reason, size_t rs)
     return s_own_append(ctx, ev, NULL, NULL, reason, rs);
 }
 
-int
-hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+/* The township's own event of a case it may change (a correction, a void,
+ * an ownership): checked and appended in one transaction. */
+static int
+s_case_event_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
 {
     char idtext[SJ_UUID_TEXT];
     sj_uuid_format(ev->case_id, idtext);
@@ -1252,6 +1254,12 @@ hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_siz
         }
     }
     return rc;
+}
+
+int
+hub_store_fix(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
+{
+    return s_case_event_own(self, ev, reason, reason_size);
 }
 
 /* ---- the clock (docs/CLOCK.md) ---- */
@@ -1414,40 +1422,7 @@ hub_store_extend(hub_store_t *self,
 int
 hub_store_own(hub_store_t *self, sj_event_t *ev, char *reason, size_t reason_size)
 {
-    char idtext[SJ_UUID_TEXT];
-    sj_uuid_format(ev->case_id, idtext);
-    int rc = sj_db_begin(self->db);
-    if (rc != SJ_OK) {
-        snprintf(reason, reason_size, "cannot write the hub store: %s", sj_strerror(rc));
-        return rc;
-    }
-    sj_case_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    char why[256] = "";
-    rc = sj_case_db_facts(self->cases, ev->case_id, &rows);
-    if (rc == SJ_OK && !rows.found) {
-        snprintf(reason, reason_size, "township %s holds no case %s", self->code, idtext);
-        rc = SJ_ENOTFOUND;
-    } else if (rc == SJ_OK
-               && sj_case_may_change(&rows.facts, self->code, why, sizeof why) != SJ_OK) {
-        snprintf(reason, reason_size, "%s", why);
-        rc = SJ_EINVAL;
-    }
-    sj_case_rows_free(&rows);
-    if (rc == SJ_OK) {
-        sj_uuid7_new(ev->id);
-        rc = s_own_append(self, ev, NULL, NULL, reason, reason_size);
-    }
-    if (rc == SJ_OK) {
-        rc = sj_db_commit(self->db);
-    }
-    if (rc != SJ_OK) {
-        sj_db_rollback(self->db);
-        if (!reason[0]) {
-            snprintf(reason, reason_size, "not stored: %s", sj_strerror(rc));
-        }
-    }
-    return rc;
+    return s_case_event_own(self, ev, reason, reason_size);
 }
 
 int
